@@ -1,0 +1,50 @@
+import { processIo, type Command, type Io } from './cli/command.ts';
+import { exitInternal, exitUsage, UsageError } from './cli/usage.ts';
+import { checkCommand } from './commands/check.ts';
+import { runCommand } from './commands/run.ts';
+import { scenariosCommand } from './commands/scenarios.ts';
+import { sweepCommand } from './commands/sweep.ts';
+
+const commands: readonly Command[] = [runCommand, sweepCommand, scenariosCommand, checkCommand];
+
+function topHelp(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'detcd-sim: the deterministic simulator of detcd',
+    '',
+    'usage: detcd-sim <command> [options]',
+    '',
+    'commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run "detcd-sim <command> --help" for the options of one command.',
+  ].join('\n');
+}
+
+/** Runs the CLI and returns its exit code. Bad input never shows a stack trace. */
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(topHelp());
+    return name === undefined ? exitUsage : 0;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (command === undefined) {
+    io.err(`detcd-sim: unknown command "${name}" (commands: ${commands.map((c) => c.name).join(', ')})`);
+    return exitUsage;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(command.help);
+    return 0;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`detcd-sim ${command.name}: ${error.message}`);
+      return exitUsage;
+    }
+    io.err(`detcd-sim ${command.name}: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return exitInternal;
+  }
+}

@@ -1,0 +1,65 @@
+import { assert } from '../base/assert.ts';
+import type { HostedNode, NodeReady } from './node.ts';
+import type { HostPorts } from './ports.ts';
+
+/**
+ * The one host loop: persist → send → reply → advance, for as long as the node has a Ready.
+ * Both hosts (simulator and runtime) drive nodes only through this class, so the order that
+ * makes Raft safe (a vote or an ack leaves only after it is durable) is written down once.
+ *
+ * `pump()` is called after every input to the node. While a sync is in flight the loop waits:
+ * the node may take more input meanwhile, but its next Ready waits for this one's advance.
+ */
+export class HostLoop<Message, Request, Reply> {
+  readonly node: HostedNode<Message, Request, Reply>;
+  private readonly ports: HostPorts<Message, Reply>;
+  private syncing: NodeReady<Message, Reply> | null = null;
+  private readonly onSynced = (): void => this.synced();
+  private pumping = false;
+
+  constructor(node: HostedNode<Message, Request, Reply>, ports: HostPorts<Message, Reply>) {
+    this.node = node;
+    this.ports = ports;
+  }
+
+  /** True while a Ready waits for its sync: the process is inside fsync. */
+  get waitingForSync(): boolean {
+    return this.syncing !== null;
+  }
+
+  pump(): void {
+    // A port may call back synchronously (a runtime sync that is a no-op): do not re-enter.
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.syncing === null && this.node.hasReady()) {
+        const ready = this.node.ready();
+        if (ready.writes.length > 0) this.ports.store.write(ready.writes);
+        if (ready.mustSync) {
+          assert(ready.writes.length > 0, 'a Ready asked for a sync without writes');
+          this.syncing = ready;
+          this.ports.store.sync(this.onSynced);
+          // A synchronous sync has already finished the Ready and cleared `syncing`.
+          continue;
+        }
+        this.finish(ready);
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private synced(): void {
+    const ready = this.syncing;
+    assert(ready !== null, 'a sync completed that nobody waited for');
+    this.syncing = null;
+    this.finish(ready);
+    this.pump();
+  }
+
+  private finish(ready: NodeReady<Message, Reply>): void {
+    for (const out of ready.messages) this.ports.transport.send(out.to, out.message);
+    for (const answer of ready.replies) this.ports.replies.reply(answer.client, answer.reply);
+    this.node.advance();
+  }
+}

@@ -1,0 +1,90 @@
+import type { Random } from '../base/random.ts';
+
+/** A cluster member's id. Raft reserves 0 for "none", so members are numbered from 1. */
+export type NodeId = number;
+/** A client's id, distinct from every NodeId in a cluster. */
+export type ClientId = number;
+
+/**
+ * A record that the durable store kept only in part: the process crashed while writing it.
+ * Recovery code must recognise it (as a WAL's checksum would) and discard it and what follows.
+ */
+export const tornRecord: unique symbol = Symbol('torn record');
+export type DurableRecord = unknown;
+
+/** One write to the durable store. Records are immutable once written. */
+export type DurableWrite =
+  | { readonly kind: 'append'; readonly file: string; readonly records: readonly DurableRecord[] }
+  /** Atomically replaces a whole file (write to a temporary file, sync, rename). */
+  | { readonly kind: 'replace'; readonly file: string; readonly records: readonly DurableRecord[] };
+
+/** What a (re)starting process finds on its disk: every file with its records, in order. */
+export interface DurableState {
+  readonly files: ReadonlyMap<string, readonly DurableRecord[]>;
+}
+
+export interface Outbound<Message> {
+  readonly to: NodeId;
+  readonly message: Message;
+}
+
+export interface ClientReply<Reply> {
+  readonly client: ClientId;
+  readonly reply: Reply;
+}
+
+/**
+ * What the host must do now, in this order: persist `writes` (and sync them when `mustSync`),
+ * then send `messages`, then deliver `replies`, then call `advance()`.
+ */
+export interface NodeReady<Message, Reply> {
+  /** Persist BEFORE any message is sent or any reply delivered: they may promise these writes. */
+  readonly writes: readonly DurableWrite[];
+  /** The writes must be durable (synced) before the host goes on. */
+  readonly mustSync: boolean;
+  /** Send only after `writes` are durable. Messages are immutable from here on. */
+  readonly messages: readonly Outbound<Message>[];
+  /** Deliver only after `writes` are durable; each reply answers one earlier `submit`. */
+  readonly replies: readonly ClientReply<Reply>[];
+}
+
+/**
+ * A node as the host sees it: a synchronous state machine. It never reads a clock, draws from a
+ * global random source or performs I/O. Time enters as `tick()`, everything else as `receive`
+ * and `submit`; what the node wants done leaves through `ready()`.
+ *
+ * Between `ready()` and `advance()` the host may keep calling `tick`, `receive` and `submit`
+ * (etcd-io/raft allows stepping while a Ready is being handled); `hasReady()` is false until
+ * `advance()` has been called.
+ */
+export interface HostedNode<Message, Request, Reply> {
+  readonly id: NodeId;
+  tick(): void;
+  receive(from: NodeId, message: Message): void;
+  submit(client: ClientId, request: Request): void;
+  hasReady(): boolean;
+  ready(): NodeReady<Message, Reply>;
+  advance(): void;
+}
+
+export interface NodeStart {
+  readonly id: NodeId;
+  /** Every member of the initial cluster, this node included, ascending. */
+  readonly members: readonly NodeId[];
+  /** This node's own seeded stream. It survives restarts: it belongs to the world, not the process. */
+  readonly random: Random;
+  /** What the disk holds. An empty map on first boot. */
+  readonly durable: DurableState;
+}
+
+/**
+ * A protocol: how to start a node, and how to digest its traffic for the trace hash. A digest is a
+ * 32-bit summary; two runs that differ in what they send should differ in their digests.
+ */
+export interface NodeProtocol<Message, Request, Reply> {
+  readonly name: string;
+  start(config: NodeStart): HostedNode<Message, Request, Reply>;
+  digestMessage(message: Message): number;
+  digestRequest(request: Request): number;
+  digestReply(reply: Reply): number;
+}

@@ -1,0 +1,36 @@
+import type { ClientId, DurableState, DurableWrite, NodeId } from './node.ts';
+
+/**
+ * The ports a host gives the host loop. The simulator implements them over its virtual network,
+ * disks and clocks; the runtime over sockets, files and the system clock. Completion is signalled
+ * by a plain callback, never a Promise, so that the simulator stays synchronous.
+ */
+export interface Transport<Message> {
+  /** Fire and forget: the network may lose, delay, duplicate or reorder it. */
+  send(to: NodeId, message: Message): void;
+}
+
+export interface ReplyPort<Reply> {
+  reply(client: ClientId, reply: Reply): void;
+}
+
+export interface DurableStore {
+  /** Buffers the writes (a page cache): visible to `read`, lost on crash until synced. */
+  write(writes: readonly DurableWrite[]): void;
+  /** Makes every buffered write durable, then calls `done` (after the disk's sync latency). */
+  sync(done: () => void): void;
+  /** What survived: the durable state as a restarting process reads it. */
+  read(): DurableState;
+}
+
+/** Drives `tick()` at a fixed interval on the host's own clock. */
+export interface Timer {
+  start(onTick: () => void): void;
+  stop(): void;
+}
+
+export interface HostPorts<Message, Reply> {
+  readonly transport: Transport<Message>;
+  readonly replies: ReplyPort<Reply>;
+  readonly store: DurableStore;
+}

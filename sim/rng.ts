@@ -1,0 +1,73 @@
+import seedrandom from 'seedrandom';
+import { assert, assertNat } from '../core/base/assert.ts';
+import { hashString32, hex32 } from '../core/base/hash.ts';
+import type { Random } from '../core/base/random.ts';
+import type { Ratio } from '../core/base/ratio.ts';
+
+/** The largest run seed: seeds are safe integers so they print and parse exactly. */
+export const seedMax = Number.MAX_SAFE_INTEGER;
+
+/**
+ * A `Random` over seedrandom's xor4096 generator (Brent's xorgens, period 2^4096 - 1), seeded
+ * from a string. Only the 32-bit integer output is used; floats never reach a decision.
+ */
+export class SeededRandom implements Random {
+  private readonly next: () => number;
+  readonly seedText: string;
+
+  constructor(seedText: string) {
+    this.seedText = seedText;
+    this.next = seedrandom.xor4096(seedText).int32;
+  }
+
+  uint32(): number {
+    return this.next() >>> 0;
+  }
+
+  below(bound: number): number {
+    assert(Number.isInteger(bound) && bound >= 1 && bound <= 0x1_0000_0000, () => `bound ${bound} out of range`);
+    // Rejection sampling removes the modulo bias: draws in the incomplete last block are redrawn.
+    const limit = 0x1_0000_0000 - (0x1_0000_0000 % bound);
+    for (;;) {
+      const value = this.uint32();
+      if (value < limit) return value % bound;
+    }
+  }
+
+  between(min: number, max: number): number {
+    assert(Number.isInteger(min) && Number.isInteger(max) && min <= max, () => `bad range [${min}, ${max}]`);
+    return min + this.below(max - min + 1);
+  }
+
+  chance(r: Ratio): boolean {
+    if (r.numerator === 0) return false;
+    if (r.numerator === r.denominator) return true;
+    return this.below(r.denominator) < r.numerator;
+  }
+}
+
+/**
+ * Derives independent streams from one run seed, one per named component ("network",
+ * "disk/3", "node/1", "nemesis", ...). A stream's draws depend only on the run seed and its name,
+ * so turning one fault class off never shifts the draws of another.
+ */
+export class RandomStreams {
+  readonly seed: number;
+  private readonly issued = new Set<string>();
+
+  constructor(seed: number) {
+    assertNat(seed, 'seed');
+    this.seed = seed;
+  }
+
+  /** A fresh stream for `name`. Each name is issued once per run: two users of one stream would couple. */
+  stream(name: string): SeededRandom {
+    assert(!this.issued.has(name), () => `random stream "${name}" issued twice`);
+    this.issued.add(name);
+    return new SeededRandom(streamSeedText(this.seed, name));
+  }
+}
+
+export function streamSeedText(seed: number, name: string): string {
+  return `detcd/${seed}/${name}/${hex32(hashString32(name, seed | 0))}`;
+}
