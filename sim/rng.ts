@@ -1,8 +1,12 @@
 import seedrandom from 'seedrandom';
-import { assert, assertNat } from '../core/base/assert.ts';
+import { AssertionError, assert, assertNat } from '../core/base/assert.ts';
 import { hashString32, hex32 } from '../core/base/hash.ts';
 import type { Random } from '../core/base/random.ts';
 import type { Ratio } from '../core/base/ratio.ts';
+
+/** Bounds up to 2^21 take the fast path of `below`: 2^32 · 2^21 = 2^53 keeps products exact. */
+const smallBoundMax = 0x20_0000;
+const twoToMinus32 = 1 / 0x1_0000_0000;
 
 /** The largest run seed: seeds are safe integers so they print and parse exactly. */
 export const seedMax = Number.MAX_SAFE_INTEGER;
@@ -25,7 +29,17 @@ export class SeededRandom implements Random {
   }
 
   below(bound: number): number {
-    assert(Number.isInteger(bound) && bound >= 1 && bound <= 0x1_0000_0000, () => `bound ${bound} out of range`);
+    if (!(bound >= 1 && bound <= 0x1_0000_0000 && Number.isInteger(bound))) throw new AssertionError(`bound ${bound} out of range`);
+    if (bound <= smallBoundMax) {
+      // Lemire's multiply-shift with rejection: x·bound is exact below 2^53, and the modulo runs
+      // only in the rare case that the low half falls under `bound`.
+      for (;;) {
+        const product = this.uint32() * bound;
+        const high = Math.floor(product * twoToMinus32);
+        const low = product - high * 0x1_0000_0000;
+        if (low >= bound || low >= (0x1_0000_0000 - bound) % bound) return high;
+      }
+    }
     // Rejection sampling removes the modulo bias: draws in the incomplete last block are redrawn.
     const limit = 0x1_0000_0000 - (0x1_0000_0000 % bound);
     for (;;) {

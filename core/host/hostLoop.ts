@@ -59,7 +59,7 @@ export class HostLoop<Message, Request, Reply> {
 
   private finish(ready: NodeReady<Message, Reply>): void {
     for (const out of ready.messages) this.ports.transport.send(out.to, out.message);
-    for (const answer of ready.replies) this.ports.replies.reply(answer.client, answer.reply);
+    for (const answer of ready.replies) this.ports.replies.reply(answer.client, answer.id, answer.reply);
     this.node.advance();
   }
 }

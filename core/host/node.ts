@@ -28,8 +28,12 @@ export interface Outbound<Message> {
   readonly message: Message;
 }
 
+/** A client's request id: unique per client; the reply carries it back. */
+export type RequestId = number;
+
 export interface ClientReply<Reply> {
   readonly client: ClientId;
+  readonly id: RequestId;
   readonly reply: Reply;
 }
 
@@ -61,7 +65,7 @@ export interface HostedNode<Message, Request, Reply> {
   readonly id: NodeId;
   tick(): void;
   receive(from: NodeId, message: Message): void;
-  submit(client: ClientId, request: Request): void;
+  submit(client: ClientId, id: RequestId, request: Request): void;
   hasReady(): boolean;
   ready(): NodeReady<Message, Reply>;
   advance(): void;
@@ -81,9 +85,9 @@ export interface NodeStart {
  * A protocol: how to start a node, and how to digest its traffic for the trace hash. A digest is a
  * 32-bit summary; two runs that differ in what they send should differ in their digests.
  */
-export interface NodeProtocol<Message, Request, Reply> {
+export interface NodeProtocol<Message, Request, Reply, Node extends HostedNode<Message, Request, Reply> = HostedNode<Message, Request, Reply>> {
   readonly name: string;
-  start(config: NodeStart): HostedNode<Message, Request, Reply>;
+  start(config: NodeStart): Node;
   digestMessage(message: Message): number;
   digestRequest(request: Request): number;
   digestReply(reply: Reply): number;

@@ -1,4 +1,4 @@
-import type { ClientId, DurableState, DurableWrite, NodeId } from './node.ts';
+import type { ClientId, DurableState, DurableWrite, NodeId, RequestId } from './node.ts';
 
 /**
  * The ports a host gives the host loop. The simulator implements them over its virtual network,
@@ -11,7 +11,7 @@ export interface Transport<Message> {
 }
 
 export interface ReplyPort<Reply> {
-  reply(client: ClientId, reply: Reply): void;
+  reply(client: ClientId, id: RequestId, reply: Reply): void;
 }
 
 export interface DurableStore {

@@ -1,0 +1,116 @@
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { Io } from './cli/command.ts';
+import { main } from './detcd-sim.ts';
+
+const launcher = join(dirname(fileURLToPath(import.meta.url)), 'detcd-sim');
+const run = promisify(execFile);
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: Io = { out: (text) => void (out += `${text}\n`), err: (text) => void (err += `${text}\n`) };
+  const code = await main(argv, io);
+  return { code, out, err };
+}
+
+test('run --json prints one object with the required fields', async (t) => {
+  const { code, out } = await cli('run', '--seed', '3', '--scenario', 'heartbeat-calm', '--json');
+  t.is(code, 0);
+  const report = JSON.parse(out);
+  t.like(report, { seed: 3, scenario: 'heartbeat-calm', ok: true });
+  t.regex(report.traceHash, /^[0-9a-f]{16}$/);
+  t.true(report.events > 1_000);
+  t.true(report.simulatedMs > 1_000);
+  t.is(report.replay, 'npx detcd-sim run --seed 3 --scenario heartbeat-calm');
+});
+
+test('run prints a header with the seed, scenario and every option, a summary and the trace hash', async (t) => {
+  const { code, out } = await cli('run', '--seed', '11');
+  t.is(code, 0);
+  t.regex(out, /^detcd-sim run: seed 11, scenario heartbeat-swarm/);
+  for (const option of ['nodeCount: 5', 'network.loss:', 'disk.tornWrite:', 'clock.driftPpmMax:', 'tickIntervalUs:', 'faults:']) t.true(out.includes(option), option);
+  t.regex(out, /summary:\n {2}events: \d+/);
+  t.regex(out, /result: ok\ntrace: [0-9a-f]{16}\n$/);
+});
+
+test('a run that finds a violation exits 1 and prints the replay line', async (t) => {
+  const { code, out } = await cli('run', '--seed', '0', '--scenario', 'bug-heartbeat-unsynced-send');
+  t.is(code, 1);
+  t.regex(out, /result: VIOLATION at \d+us \(event \d+\): node \d+ sent counter/);
+  t.true(out.includes('replay: npx detcd-sim run --seed 0 --scenario bug-heartbeat-unsynced-send'));
+});
+
+test('run --check-determinism replays in process and agrees', async (t) => {
+  const { code, out } = await cli('run', '--seed', '2', '--scenario', 'heartbeat-crashes', '--check-determinism');
+  t.is(code, 0);
+  t.true(out.includes('determinism: ok'));
+});
+
+for (const [argv, message] of [
+  [['run', '--sed', '1'], /Unknown option '--sed'/],
+  [['run', '--seed'], /Option '--seed <value>' argument missing/],
+  [['run', '--seed', 'abc'], /--seed must be a non-negative integer, got "abc"/],
+  [['run', '--seed', '-4'], /--seed/],
+  [['run', '--seed', '99999999999999999999'], /--seed must be at most/],
+  [['run', '--scenario', 'nope'], /unknown scenario "nope"/],
+  [['run', 'extra'], /Unexpected argument 'extra'/],
+  [['sweep', '--seeds', '0'], /--seeds must be at least 1/],
+  [['sweep', '--family', 'martian'], /no scenario of family "martian"/],
+  [['frobnicate'], /unknown command "frobnicate"/],
+] as const) {
+  test(`bad input: ${argv.join(' ')} → one line on stderr, exit 2`, async (t) => {
+    const { code, out, err } = await cli(...argv);
+    t.is(code, 2);
+    t.is(out, '');
+    t.regex(err, message);
+    t.is(err.trimEnd().split('\n').length, 1, 'exactly one line');
+    t.false(err.includes('    at '), 'no stack trace');
+  });
+}
+
+test('--help works for the tool and every command', async (t) => {
+  const top = await cli('--help');
+  t.is(top.code, 0);
+  for (const command of ['run', 'sweep', 'scenarios', 'check']) {
+    t.true(top.out.includes(command));
+    const help = await cli(command, '--help');
+    t.is(help.code, 0);
+    t.regex(help.out, /usage: detcd-sim/);
+  }
+});
+
+test('scenarios lists each scenario on one line', async (t) => {
+  const { code, out } = await cli('scenarios');
+  t.is(code, 0);
+  const lines = out.trimEnd().split('\n');
+  t.true(lines.length >= 8);
+  t.true(lines.every((line) => /^[a-z0-9-]+ {2,}\S/.test(line)));
+});
+
+test('sweep prints a table and passes when bug scenarios are caught', async (t) => {
+  const { code, out } = await cli('sweep', '--seeds', '3');
+  t.is(code, 0, out);
+  t.regex(out, /^scenario +seeds +passed +failed/);
+  t.regex(out, /bug-heartbeat-unsynced-send \(bug: passed = caught\) +3 +3 +0 +same/);
+  t.regex(out, /\d+ runs, 0 failed/);
+});
+
+test('determinism across processes: 20 seeds give the same trace hashes in two processes, and 20 different ones', async (t) => {
+  const args = [launcher, 'sweep', '--scenario', 'heartbeat-swarm', '--seeds', '20', '--json', '--no-determinism-check'];
+  const [first, second] = await Promise.all([run(process.execPath, args), run(process.execPath, args)]);
+  const hashes = (stdout: string) =>
+    stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+      .filter((record) => 'traceHash' in record)
+      .map((record) => `${record.seed}:${record.traceHash}`);
+  const a = hashes(first.stdout);
+  t.is(a.length, 20);
+  t.deepEqual(a, hashes(second.stdout));
+  t.is(new Set(a.map((entry) => entry.split(':')[1])).size, 20, 'different seeds, different hashes');
+});

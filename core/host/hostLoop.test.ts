@@ -1,0 +1,99 @@
+import test from 'ava';
+import { HostLoop } from './hostLoop.ts';
+import type { ClientReply, DurableWrite, HostedNode, NodeReady, Outbound } from './node.ts';
+import type { HostPorts } from './ports.ts';
+
+/** A node that emits whatever the test queues, and logs the calls it gets. */
+class ScriptedNode implements HostedNode<string, string, string> {
+  readonly id = 1;
+  readonly queued: NodeReady<string, string>[] = [];
+  outstanding = false;
+  constructor(private readonly log: string[]) {}
+  tick(): void {}
+  receive(): void {}
+  submit(): void {}
+  hasReady(): boolean {
+    return !this.outstanding && this.queued.length > 0;
+  }
+  ready(): NodeReady<string, string> {
+    this.outstanding = true;
+    this.log.push('ready');
+    return this.queued.shift()!;
+  }
+  advance(): void {
+    this.outstanding = false;
+    this.log.push('advance');
+  }
+}
+
+function makeReady(label: string, mustSync: boolean, withWrite = true): NodeReady<string, string> {
+  const writes: DurableWrite[] = withWrite ? [{ kind: 'append', file: 'log', records: [label] }] : [];
+  const messages: Outbound<string>[] = [{ to: 2, message: `msg-${label}` }];
+  const replies: ClientReply<string>[] = [{ client: 9, id: 1, reply: `reply-${label}` }];
+  return { writes, mustSync, messages, replies };
+}
+
+function harness(syncMode: 'deferred' | 'immediate') {
+  const log: string[] = [];
+  const pendingSyncs: (() => void)[] = [];
+  const node = new ScriptedNode(log);
+  const ports: HostPorts<string, string> = {
+    transport: { send: (to, message) => void log.push(`send ${to} ${message}`) },
+    replies: { reply: (client, id, reply) => void log.push(`reply ${client}/${id} ${reply}`) },
+    store: {
+      write: (writes) => void log.push(`write ${writes.map((w) => w.records.join()).join()}`),
+      sync: (done) => {
+        log.push('sync');
+        if (syncMode === 'immediate') done();
+        else pendingSyncs.push(done);
+      },
+      read: () => ({ files: new Map() }),
+    },
+  };
+  return { log, node, loop: new HostLoop(node, ports), pendingSyncs };
+}
+
+test('persist, then (after the sync completes) send, then reply, then advance', (t) => {
+  const { log, node, loop, pendingSyncs } = harness('deferred');
+  node.queued.push(makeReady('a', true));
+  loop.pump();
+  t.deepEqual(log, ['ready', 'write a', 'sync']);
+  t.true(loop.waitingForSync);
+  pendingSyncs.shift()!();
+  t.deepEqual(log.slice(3), ['send 2 msg-a', 'reply 9/1 reply-a', 'advance']);
+  t.false(loop.waitingForSync);
+});
+
+test('while a sync is in flight the next Ready waits, even when pumped', (t) => {
+  const { log, node, loop, pendingSyncs } = harness('deferred');
+  node.queued.push(makeReady('a', true), makeReady('b', true));
+  loop.pump();
+  loop.pump();
+  t.deepEqual(log, ['ready', 'write a', 'sync']);
+  pendingSyncs.shift()!();
+  // The completion pumps on its own: b is persisted right after a is finished.
+  t.deepEqual(log.slice(3), ['send 2 msg-a', 'reply 9/1 reply-a', 'advance', 'ready', 'write b', 'sync']);
+});
+
+test('a Ready without mustSync goes straight through; one without writes writes nothing', (t) => {
+  const { log, node, loop } = harness('deferred');
+  node.queued.push(makeReady('a', false), makeReady('b', false, false));
+  loop.pump();
+  t.deepEqual(log, ['ready', 'write a', 'send 2 msg-a', 'reply 9/1 reply-a', 'advance', 'ready', 'send 2 msg-b', 'reply 9/1 reply-b', 'advance']);
+});
+
+test('a store whose sync completes at once (the runtime with fsync inline) keeps the order', (t) => {
+  const { log, node, loop } = harness('immediate');
+  node.queued.push(makeReady('a', true), makeReady('b', true));
+  loop.pump();
+  t.deepEqual(log, [
+    'ready', 'write a', 'sync', 'send 2 msg-a', 'reply 9/1 reply-a', 'advance',
+    'ready', 'write b', 'sync', 'send 2 msg-b', 'reply 9/1 reply-b', 'advance',
+  ]);
+});
+
+test('a Ready that asks for a sync without writes is a programmer error', (t) => {
+  const { node, loop } = harness('deferred');
+  node.queued.push(makeReady('a', true, false));
+  t.throws(() => loop.pump(), { message: /sync without writes/ });
+});

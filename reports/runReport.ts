@@ -1,0 +1,62 @@
+import type { ExecutedRun, PreparedRun } from '../scenarios/scenario.ts';
+import { replayCommand } from '../scenarios/scenario.ts';
+import { describeOptions } from '../sim/options.ts';
+import type { Violation } from '../sim/simulation.ts';
+
+/** One run, as `detcd-sim run --json` prints it and sweeps collect it. */
+export interface RunReport {
+  readonly seed: number;
+  readonly scenario: string;
+  readonly ok: boolean;
+  readonly traceHash: string;
+  readonly events: number;
+  readonly simulatedMs: number;
+  readonly stopReason: string;
+  readonly convergedAfterMs: number | null;
+  readonly violation: Omit<Violation, 'stack'> | null;
+  readonly wallMs: number;
+  readonly stats: Readonly<Record<string, number>>;
+  readonly notes: readonly string[];
+  readonly options: readonly string[];
+  readonly replay: string;
+}
+
+export function runReport(scenario: string, prepared: PreparedRun, executed: ExecutedRun, wallMs: number): RunReport {
+  const { result } = executed;
+  return {
+    seed: prepared.options.seed,
+    scenario,
+    ok: result.ok,
+    traceHash: result.traceHash,
+    events: result.events,
+    simulatedMs: result.simulatedUs / 1000,
+    stopReason: result.stopReason,
+    convergedAfterMs: result.convergedAfterUs === null ? null : result.convergedAfterUs / 1000,
+    violation: result.violation === null ? null : { message: result.violation.message, timeUs: result.violation.timeUs, event: result.violation.event },
+    wallMs: Math.round(wallMs),
+    stats: executed.stats,
+    notes: prepared.notes,
+    options: describeOptions(prepared.options),
+    replay: replayCommand(scenario, prepared.options.seed),
+  };
+}
+
+/** The human form: header (seed, scenario, every option), summary, verdict, trace hash. */
+export function formatRunReport(report: RunReport): string {
+  const lines = [`detcd-sim run: seed ${report.seed}, scenario ${report.scenario}`];
+  for (const note of report.notes) lines.push(`  ${note}`);
+  lines.push('options:');
+  for (const option of report.options) lines.push(`  ${option}`);
+  lines.push('summary:');
+  lines.push(`  events: ${report.events} in ${report.simulatedMs.toFixed(3)} simulated ms (${report.wallMs} wall ms), stopped by ${report.stopReason}`);
+  if (report.convergedAfterMs !== null) lines.push(`  liveness: held ${report.convergedAfterMs.toFixed(3)} ms after the faults stopped`);
+  const stats = Object.entries(report.stats).map(([key, value]) => `${key}=${value}`);
+  for (let i = 0; i < stats.length; i += 6) lines.push(`  ${stats.slice(i, i + 6).join(' ')}`);
+  if (report.violation === null) lines.push('result: ok');
+  else {
+    lines.push(`result: VIOLATION at ${report.violation.timeUs}us (event ${report.violation.event}): ${report.violation.message}`);
+    lines.push(`replay: ${report.replay}`);
+  }
+  lines.push(`trace: ${report.traceHash}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,52 @@
+import test from 'ava';
+import type { NodeStart } from '../core/host/node.ts';
+import { heartbeatProtocol, HeartbeatNode } from '../sim/testing/heartbeat.ts';
+import { executeSimulation } from './scenario.ts';
+import { compareRuns } from './determinism.ts';
+import { defaultSimOptions } from '../sim/options.ts';
+
+/**
+ * Hidden state that survives a run: a module-level counter of node starts. A node whose start
+ * count passes 4 skips its 30th heartbeat — a stand-in for any global cache, unordered iteration
+ * or wall-clock read that makes a run depend on more than its seed.
+ */
+let nodesStarted = 0;
+class LeakyNode extends HeartbeatNode {
+  private readonly startNumber: number;
+  constructor(config: NodeStart) {
+    super(config);
+    this.startNumber = ++nodesStarted;
+  }
+  override tick(): void {
+    if (this.startNumber > 4 && this.ticks === 29) {
+      this.ticks++;
+      return;
+    }
+    super.tick();
+  }
+}
+
+test('a nondeterministic node is caught, and the first divergent event is named', (t) => {
+  const options = { ...defaultSimOptions, seed: 7, timeLimitUs: 5_000_000 };
+  const parts = { protocol: { ...heartbeatProtocol, start: (config: NodeStart) => new LeakyNode(config) }, keepTrail: true };
+  const first = executeSimulation(options, parts); // nodes 1-3 start
+  const second = executeSimulation(options, parts); // nodes 4-6: "node 1" is start number 4, nodes 2 and 3 misbehave
+  const verdict = compareRuns(first, second);
+  t.false(verdict.deterministic);
+  t.not(verdict.traceHashes[0], verdict.traceHashes[1]);
+  // The runs agree up to the 30th tick of node 2 or 3, at about 3 s: the trail names that event.
+  t.regex(verdict.firstDivergence!, /^first run event #\d+ at \d+us: \w+ → #\d+ \(hash [0-9a-f]{8}\); second run event #\d+ at \d+us/);
+  const index = Number(/event #(\d+)/.exec(verdict.firstDivergence!)![1]);
+  const atUs = Number(/at (\d+)us/.exec(verdict.firstDivergence!)![1]);
+  t.true(index > 100, 'the runs agreed for a long prefix');
+  t.true(atUs >= 2_900_000 && atUs <= 3_200_000, `diverged at ${atUs}us`);
+  for (let i = 0; i < index; i++) t.is(first.trace.event(i)!.hash, second.trace.event(i)!.hash);
+});
+
+test('the same scenario and seed agree event by event', (t) => {
+  const options = { ...defaultSimOptions, seed: 3, timeLimitUs: 3_000_000 };
+  const parts = { protocol: heartbeatProtocol, keepTrail: true };
+  const verdict = compareRuns(executeSimulation(options, parts), executeSimulation(options, parts));
+  t.true(verdict.deterministic);
+  t.is(verdict.firstDivergence, null);
+});

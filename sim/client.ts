@@ -1,0 +1,57 @@
+import type { Random } from '../core/base/random.ts';
+import type { ClientId, NodeId } from '../core/host/node.ts';
+
+export type Outcome = 'ok' | 'fail' | 'unknown';
+
+/** One client operation as the history records it. Times are simulated microseconds. */
+export interface HistoryEntry<Request, Reply> {
+  readonly client: ClientId;
+  /** Unique within the run, in invocation order. */
+  readonly id: number;
+  readonly to: NodeId;
+  readonly invokeUs: number;
+  /** When the reply arrived; null when the client gave up (outcome unknown). */
+  completeUs: number | null;
+  readonly request: Request;
+  reply: Reply | null;
+  outcome: Outcome;
+}
+
+export interface ClientOperation<Request> {
+  readonly to: NodeId;
+  readonly request: Request;
+}
+
+/**
+ * What simulated clients do. Each client runs one operation at a time: it invokes, waits for the
+ * reply or its timeout, thinks, and invokes the next. A reply that arrives after the timeout is
+ * ignored (the operation stays unknown), as a real client that gave up would.
+ */
+export interface Workload<Request, Reply> {
+  readonly name: string;
+  readonly clientCount: number;
+  /** Operations per client at most: a bound on every run. */
+  readonly operationsPerClientMax: number;
+  readonly timeoutUs: number;
+  readonly thinkUsMin: number;
+  readonly thinkUsMax: number;
+  /** The next operation of `client`, or null when it has nothing more to do. */
+  next(client: ClientId, random: Random, nowUs: number): ClientOperation<Request> | null;
+  /** Whether a reply says the operation took effect (ok) or surely did not (fail). */
+  outcome(reply: Reply): 'ok' | 'fail';
+}
+
+/** The client side of a run: who is waiting for what. */
+export class SimClient {
+  readonly id: ClientId;
+  readonly random: Random;
+  operations = 0;
+  /** The history index of the outstanding operation, or -1. */
+  outstanding = -1;
+  done = false;
+
+  constructor(id: ClientId, random: Random) {
+    this.id = id;
+    this.random = random;
+  }
+}

@@ -1,0 +1,117 @@
+import { assert, assertNever } from '../core/base/assert.ts';
+import type { Ratio } from '../core/base/ratio.ts';
+import type { NodeId } from '../core/host/node.ts';
+
+/** How the nodes are cut off from each other. Clients keep their links: they sit with the nodes. */
+export type PartitionShape =
+  /** One node alone; the others together. */
+  | { readonly kind: 'isolate'; readonly node: NodeId }
+  /** The current leader alone, whoever it is when the fault fires (needs a leader probe). */
+  | { readonly kind: 'isolate-leader' }
+  /** Two sides that cannot talk: `side` and everyone else (a minority/majority split). */
+  | { readonly kind: 'split'; readonly side: readonly NodeId[] }
+  /**
+   * Jepsen's majorities ring: nodes in `order` form a ring and each talks only to the nodes
+   * within ⌊majority/2⌋ places, so each sees a majority and no two see the same one.
+   */
+  | { readonly kind: 'ring'; readonly order: readonly NodeId[] }
+  /** Two halves joined only through `bridge`, which talks to both. */
+  | { readonly kind: 'bridge'; readonly bridge: NodeId; readonly side: readonly NodeId[] }
+  /** `from` can no longer reach `to`; the other direction still works. Adds to the current cuts. */
+  | { readonly kind: 'one-way'; readonly from: NodeId; readonly to: NodeId };
+
+export type FaultAction =
+  | { readonly kind: 'crash'; readonly node: NodeId }
+  | { readonly kind: 'restart'; readonly node: NodeId }
+  | { readonly kind: 'pause'; readonly node: NodeId }
+  | { readonly kind: 'resume'; readonly node: NodeId }
+  | { readonly kind: 'partition'; readonly shape: PartitionShape }
+  | { readonly kind: 'heal' }
+  | { readonly kind: 'clock-jump'; readonly node: NodeId; readonly deltaUs: number }
+  | { readonly kind: 'clock-drift'; readonly node: NodeId; readonly driftPpm: number }
+  /** Network weather from now on: loss and duplication rates. */
+  | { readonly kind: 'network'; readonly loss: Ratio; readonly duplicate: Ratio }
+  /**
+   * Faults stop: partitions heal, paused processes resume, crashed ones restart, the network
+   * calms. What follows is the liveness phase.
+   */
+  | { readonly kind: 'quiet' };
+
+export interface TimedFault {
+  readonly atUs: number;
+  readonly action: FaultAction;
+}
+
+export type FaultPlan = readonly TimedFault[];
+
+/** One line per fault, for headers and reports. */
+export function describeFault(action: FaultAction): string {
+  switch (action.kind) {
+    case 'crash':
+    case 'restart':
+    case 'pause':
+    case 'resume':
+      return `${action.kind} ${action.node}`;
+    case 'partition':
+      return `partition ${describeShape(action.shape)}`;
+    case 'heal':
+    case 'quiet':
+      return action.kind;
+    case 'clock-jump':
+      return `clock-jump ${action.node} ${action.deltaUs >= 0 ? '+' : ''}${action.deltaUs}us`;
+    case 'clock-drift':
+      return `clock-drift ${action.node} ${action.driftPpm}ppm`;
+    case 'network':
+      return `network loss=${action.loss.numerator}/${action.loss.denominator} duplicate=${action.duplicate.numerator}/${action.duplicate.denominator}`;
+    default:
+      return assertNever(action, 'fault');
+  }
+}
+
+export function describeShape(shape: PartitionShape): string {
+  switch (shape.kind) {
+    case 'isolate':
+      return `isolate ${shape.node}`;
+    case 'isolate-leader':
+      return 'isolate-leader';
+    case 'split':
+      return `split [${shape.side.join(',')}]`;
+    case 'ring':
+      return `ring [${shape.order.join(',')}]`;
+    case 'bridge':
+      return `bridge ${shape.bridge} [${shape.side.join(',')}]`;
+    case 'one-way':
+      return `one-way ${shape.from}->${shape.to}`;
+    default:
+      return assertNever(shape, 'partition shape');
+  }
+}
+
+/**
+ * Whether nodes `a` and `b` can talk under `shape` (for every shape but one-way, which is a
+ * single directed cut). `leader` resolves isolate-leader; with no leader nothing is cut.
+ */
+export function connected(shape: Exclude<PartitionShape, { kind: 'one-way' }>, a: NodeId, b: NodeId, members: readonly NodeId[], leader: NodeId | null): boolean {
+  if (a === b) return true;
+  switch (shape.kind) {
+    case 'isolate':
+      return a !== shape.node && b !== shape.node;
+    case 'isolate-leader':
+      return leader === null || (a !== leader && b !== leader);
+    case 'split':
+      return shape.side.includes(a) === shape.side.includes(b);
+    case 'ring': {
+      const n = shape.order.length;
+      const i = shape.order.indexOf(a);
+      const j = shape.order.indexOf(b);
+      assert(i >= 0 && j >= 0, 'ring order must name every member');
+      const distance = Math.min((i - j + n) % n, (j - i + n) % n);
+      return distance <= Math.floor((Math.floor(members.length / 2) + 1) / 2);
+    }
+    case 'bridge':
+      if (a === shape.bridge || b === shape.bridge) return true;
+      return shape.side.includes(a) === shape.side.includes(b);
+    default:
+      return assertNever(shape, 'partition shape');
+  }
+}

@@ -1,0 +1,101 @@
+import test from 'ava';
+import { never, ratio } from '../core/base/ratio.ts';
+import { connected, type PartitionShape } from './faults.ts';
+import { calmNetwork, Network } from './network.ts';
+import { SeededRandom } from './rng.ts';
+
+const members = [1, 2, 3, 4, 5];
+
+function reachable(shape: Exclude<PartitionShape, { kind: 'one-way' }>, leader: number | null = null): string[] {
+  const pairs: string[] = [];
+  for (const a of members) for (const b of members) if (a < b && connected(shape, a, b, members, leader)) pairs.push(`${a}-${b}`);
+  return pairs;
+}
+
+test('a calm network delivers every message once, within its latency range', (t) => {
+  const network = new Network(6, calmNetwork, new SeededRandom('calm'));
+  for (let i = 0; i < 1_000; i++) {
+    const at = network.route(1, 2, 1_000);
+    t.true(at >= 1_000 + calmNetwork.latencyUsMin && at <= 1_000 + calmNetwork.latencyUsMax);
+    t.is(network.duplicateAtUs, -1);
+    t.true(network.arrive(1, 2));
+  }
+  t.is(network.stats.delivered, 1_000);
+});
+
+test('loss drops about its ratio of messages and nothing else does', (t) => {
+  const network = new Network(3, { ...calmNetwork, loss: ratio(1, 4) }, new SeededRandom('loss'));
+  let lost = 0;
+  for (let i = 0; i < 10_000; i++) {
+    if (network.route(1, 2, 0) < 0) lost++;
+    else network.arrive(1, 2);
+  }
+  t.true(Math.abs(lost - 2_500) < 200, `lost ${lost}`);
+  t.is(network.stats.droppedLoss, lost);
+  t.is(network.stats.droppedPartition + network.stats.droppedFull, 0);
+});
+
+test('duplication sends a second copy with its own delay, so copies can overtake each other', (t) => {
+  const network = new Network(3, { ...calmNetwork, duplicate: ratio(1, 2) }, new SeededRandom('dup'));
+  let duplicated = 0;
+  let overtaken = 0;
+  for (let i = 0; i < 1_000; i++) {
+    const first = network.route(1, 2, 0);
+    if (network.duplicateAtUs >= 0) {
+      duplicated++;
+      if (network.duplicateAtUs < first) overtaken++;
+    }
+  }
+  t.true(duplicated > 400 && duplicated < 600, `duplicated ${duplicated}`);
+  t.true(overtaken > 100, 'independent delays reorder copies');
+});
+
+test('independent delays reorder messages on one link', (t) => {
+  const network = new Network(3, calmNetwork, new SeededRandom('reorder'));
+  let reordered = 0;
+  let previous = -1;
+  for (let i = 0; i < 1_000; i++) {
+    const at = network.route(1, 2, i * 100); // sent 100us apart, latency spread 1500us
+    if (at < previous) reordered++;
+    previous = at;
+  }
+  t.true(reordered > 100);
+});
+
+test('a cut link drops what is sent over it and what was in flight on it, and no other link', (t) => {
+  const network = new Network(4, { ...calmNetwork, loss: never }, new SeededRandom('cut'));
+  t.true(network.route(1, 2, 0) >= 0); // in flight when the cut comes
+  network.setCut(1, 2, true);
+  t.is(network.route(1, 2, 10), -1);
+  t.false(network.arrive(1, 2), 'the in-flight message is dropped on arrival');
+  t.true(network.route(2, 1, 10) >= 0, 'the other direction still works');
+  t.true(network.route(1, 3, 10) >= 0, 'other links still work');
+  t.deepEqual(network.cutLinks(), [[1, 2]]);
+  network.healAll();
+  t.true(network.route(1, 2, 20) >= 0);
+});
+
+test('a full link drops new messages until some arrive', (t) => {
+  const network = new Network(3, { ...calmNetwork, inFlightPerLinkMax: 2 }, new SeededRandom('full'));
+  t.true(network.route(1, 2, 0) >= 0);
+  t.true(network.route(1, 2, 0) >= 0);
+  t.is(network.route(1, 2, 0), -1);
+  t.is(network.stats.droppedFull, 1);
+  network.arrive(1, 2);
+  t.true(network.route(1, 2, 0) >= 0);
+});
+
+test('partition shapes connect exactly the pairs they promise', (t) => {
+  t.deepEqual(reachable({ kind: 'isolate', node: 3 }), ['1-2', '1-4', '1-5', '2-4', '2-5', '4-5']);
+  t.deepEqual(reachable({ kind: 'isolate-leader' }, 2), ['1-3', '1-4', '1-5', '3-4', '3-5', '4-5']);
+  t.is(reachable({ kind: 'isolate-leader' }, null).length, 10, 'no leader, nothing to isolate');
+  t.deepEqual(reachable({ kind: 'split', side: [1, 5] }), ['1-5', '2-3', '2-4', '3-4']);
+  t.deepEqual(reachable({ kind: 'bridge', bridge: 3, side: [1, 2] }), ['1-2', '1-3', '2-3', '3-4', '3-5', '4-5']);
+  // Majorities ring over the order 1 3 5 2 4: each node sees its two ring neighbours.
+  const ring = reachable({ kind: 'ring', order: [1, 3, 5, 2, 4] });
+  t.deepEqual(ring, ['1-3', '1-4', '2-4', '2-5', '3-5']);
+  for (const node of members) {
+    const sees = ring.filter((pair) => pair.split('-').includes(String(node))).length + 1;
+    t.is(sees, 3, `node ${node} sees a majority`);
+  }
+});

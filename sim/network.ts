@@ -1,0 +1,169 @@
+import { AssertionError, assert } from '../core/base/assert.ts';
+import type { Random } from '../core/base/random.ts';
+import { never, type Ratio } from '../core/base/ratio.ts';
+
+/** One-way delay of a link: uniform in [min, max], and now and then a slow tail on top. */
+export interface LatencyDistribution {
+  readonly latencyUsMin: number;
+  readonly latencyUsMax: number;
+  /** How often a message also takes the tail delay (a retransmit, a congested queue). */
+  readonly tail: Ratio;
+  readonly tailUsMax: number;
+}
+
+export interface NetworkOptions extends LatencyDistribution {
+  readonly loss: Ratio;
+  /** A duplicated message arrives twice, each copy with its own delay: duplication also reorders. */
+  readonly duplicate: Ratio;
+  /** Messages in flight on one directed link at most; past it new ones are dropped (a full buffer). */
+  readonly inFlightPerLinkMax: number;
+  /** Per-link overrides of the delay distribution, e.g. a far-away node. */
+  readonly links?: readonly ({ readonly from: number; readonly to: number } & LatencyDistribution)[];
+}
+
+export const calmNetwork: NetworkOptions = {
+  latencyUsMin: 500,
+  latencyUsMax: 2_000,
+  tail: never,
+  tailUsMax: 0,
+  loss: never,
+  duplicate: never,
+  inFlightPerLinkMax: 4_096,
+};
+
+export interface NetworkStats {
+  sent: number;
+  delivered: number;
+  duplicated: number;
+  droppedLoss: number;
+  droppedPartition: number;
+  droppedFull: number;
+  droppedDown: number;
+}
+
+/**
+ * The simulated network between addresses 1..addressCount-1 (nodes, then clients). It decides,
+ * at send time, whether a message is lost, how long each copy takes, and whether it is
+ * duplicated; reordering falls out of independent delays. Partitions are directed cuts, checked
+ * when a message is sent and again when it would arrive, so that a partition takes effect at once
+ * on what is in flight, as a dropped TCP connection does.
+ */
+export class Network {
+  readonly addressCount: number;
+  readonly stats: NetworkStats = { sent: 0, delivered: 0, duplicated: 0, droppedLoss: 0, droppedPartition: 0, droppedFull: 0, droppedDown: 0 };
+  private readonly random: Random;
+  private options: NetworkOptions;
+  private readonly cut: Uint8Array;
+  private readonly inFlight: Uint32Array;
+  private readonly latencyMin: Float64Array;
+  private readonly latencySpan: Float64Array;
+  /** The delivery time of the duplicate of the last routed message, or -1. */
+  duplicateAtUs = -1;
+
+  constructor(addressCount: number, options: NetworkOptions, random: Random) {
+    this.addressCount = addressCount;
+    this.random = random;
+    this.options = options;
+    this.cut = new Uint8Array(addressCount * addressCount);
+    this.inFlight = new Uint32Array(addressCount * addressCount);
+    this.latencyMin = new Float64Array(addressCount * addressCount);
+    this.latencySpan = new Float64Array(addressCount * addressCount);
+    this.setOptions(options);
+  }
+
+  get currentOptions(): NetworkOptions {
+    return this.options;
+  }
+
+  /** Changes loss, duplication and delays from now on (the nemesis' "network weather"). */
+  setOptions(options: NetworkOptions): void {
+    assert(options.latencyUsMin >= 0 && options.latencyUsMax >= options.latencyUsMin, 'bad latency range');
+    this.options = options;
+    this.latencyMin.fill(options.latencyUsMin);
+    this.latencySpan.fill(options.latencyUsMax - options.latencyUsMin);
+    for (const link of options.links ?? []) {
+      const index = this.index(link.from, link.to);
+      assert(link.latencyUsMax >= link.latencyUsMin, 'bad link latency range');
+      this.latencyMin[index] = link.latencyUsMin;
+      this.latencySpan[index] = link.latencyUsMax - link.latencyUsMin;
+    }
+  }
+
+  /**
+   * Routes one message sent at `nowUs`: returns the delivery time of the first copy, or -1 when it
+   * is dropped. Sets `duplicateAtUs` to the second copy's time, or -1.
+   */
+  route(from: number, to: number, nowUs: number): number {
+    const index = this.index(from, to);
+    this.stats.sent++;
+    this.duplicateAtUs = -1;
+    if (this.cut[index] === 1) {
+      this.stats.droppedPartition++;
+      return -1;
+    }
+    const options = this.options;
+    if (options.loss.numerator !== 0 && this.random.chance(options.loss)) {
+      this.stats.droppedLoss++;
+      return -1;
+    }
+    if (this.inFlight[index]! >= options.inFlightPerLinkMax) {
+      this.stats.droppedFull++;
+      return -1;
+    }
+    this.inFlight[index]!++;
+    const arrival = nowUs + this.delay(index);
+    if (options.duplicate.numerator !== 0 && this.random.chance(options.duplicate) && this.inFlight[index]! < options.inFlightPerLinkMax) {
+      this.inFlight[index]!++;
+      this.stats.duplicated++;
+      this.duplicateAtUs = nowUs + this.delay(index);
+    }
+    return arrival;
+  }
+
+  /** A copy reached the end of its link: true when it may be handed over (the link is not cut). */
+  arrive(from: number, to: number): boolean {
+    const index = this.index(from, to);
+    this.inFlight[index]!--;
+    if (this.cut[index] === 1) {
+      this.stats.droppedPartition++;
+      return false;
+    }
+    this.stats.delivered++;
+    return true;
+  }
+
+  isCut(from: number, to: number): boolean {
+    return this.cut[this.index(from, to)] === 1;
+  }
+
+  setCut(from: number, to: number, isCut: boolean): void {
+    this.cut[this.index(from, to)] = isCut ? 1 : 0;
+  }
+
+  /** Directed links currently cut, as [from, to] pairs in ascending order. */
+  cutLinks(): [number, number][] {
+    const links: [number, number][] = [];
+    for (let from = 1; from < this.addressCount; from++) {
+      for (let to = 1; to < this.addressCount; to++) if (this.isCut(from, to)) links.push([from, to]);
+    }
+    return links;
+  }
+
+  healAll(): void {
+    this.cut.fill(0);
+  }
+
+  private delay(index: number): number {
+    const random = this.random;
+    const span = this.latencySpan[index]!;
+    let delay = this.latencyMin[index]! + (span > 0 ? random.below(span + 1) : 0);
+    const options = this.options;
+    if (options.tail.numerator !== 0 && options.tailUsMax > 0 && random.chance(options.tail)) delay += random.below(options.tailUsMax + 1);
+    return delay;
+  }
+
+  private index(from: number, to: number): number {
+    if (!(from > 0 && from < this.addressCount && to > 0 && to < this.addressCount)) throw new AssertionError(`no link ${from} → ${to}`);
+    return from * this.addressCount + to;
+  }
+}

@@ -1,0 +1,650 @@
+import { AssertionError, assert, assertNever } from '../core/base/assert.ts';
+import { hashString32 } from '../core/base/hash.ts';
+import { never } from '../core/base/ratio.ts';
+import type { Random } from '../core/base/random.ts';
+import { HostLoop } from '../core/host/hostLoop.ts';
+import type { ClientId, HostedNode, NodeId, NodeProtocol } from '../core/host/node.ts';
+import type { HostPorts } from '../core/host/ports.ts';
+import { SimClient, type HistoryEntry, type Workload } from './client.ts';
+import { SimClock } from './clock.ts';
+import { SimDisk } from './disk.ts';
+import { connected, describeFault, type FaultAction, type PartitionShape } from './faults.ts';
+import { Network } from './network.ts';
+import type { SimOptions } from './options.ts';
+import { RandomStreams } from './rng.ts';
+import { Scheduler } from './scheduler.ts';
+import { Trace } from './trace.ts';
+
+/** Event kinds. Small integers: they are switched on and hashed into the trace. */
+export const EventKind = {
+  tick: 0,
+  deliver: 1,
+  request: 2,
+  reply: 3,
+  sync: 4,
+  fault: 5,
+  client: 6,
+  probe: 7,
+} as const;
+export const eventKindNames = ['tick', 'deliver', 'request', 'reply', 'sync', 'fault', 'client', 'probe'] as const;
+
+export type ProcessState = 'up' | 'paused' | 'down';
+
+/** Checks that watch a run. Each may throw (an AssertionError) to end the run as a violation. */
+export interface SimObserver<M, Q, R, N extends HostedNode<M, Q, R>> {
+  /** A node handed a message to its transport (before the network decides its fate). */
+  onSend?(from: NodeId, to: NodeId, message: M, sim: Simulation<M, Q, R, N>): void;
+  /** A message reached a running (or paused) node; it is handled now (or on resume). */
+  onDeliver?(from: NodeId, to: NodeId, message: M, sim: Simulation<M, Q, R, N>): void;
+  /** After every delivered event. Costly checks should sample and say at what rate. */
+  afterEvent?(sim: Simulation<M, Q, R, N>): void;
+  onCrash?(node: NodeId, sim: Simulation<M, Q, R, N>): void;
+  onRestart?(node: NodeId, sim: Simulation<M, Q, R, N>): void;
+  /** When the run ends without another violation: whole-history checks. */
+  finish?(sim: Simulation<M, Q, R, N>): void;
+}
+
+/** After the faults stop, `holds` must become true within `boundUs`, or the run fails. */
+export interface LivenessCheck<M, Q, R, N extends HostedNode<M, Q, R>> {
+  readonly description: string;
+  readonly boundUs: number;
+  holds(sim: Simulation<M, Q, R, N>): boolean;
+}
+
+export interface SimParts<M, Q, R, N extends HostedNode<M, Q, R>> {
+  readonly protocol: NodeProtocol<M, Q, R, N>;
+  readonly workload?: Workload<Q, R>;
+  readonly observers?: readonly SimObserver<M, Q, R, N>[];
+  readonly liveness?: LivenessCheck<M, Q, R, N>;
+  /** Who leads now, for the isolate-leader partition. */
+  readonly leader?: (sim: Simulation<M, Q, R, N>) => NodeId | null;
+  /** Keep the per-event trail (for comparing runs event by event). */
+  readonly keepTrail?: boolean;
+}
+
+export type StopReason = 'time-limit' | 'event-limit' | 'idle' | 'live' | 'violation';
+
+export interface Violation {
+  readonly message: string;
+  readonly timeUs: number;
+  readonly event: number;
+  readonly stack?: string;
+}
+
+export interface RunResult {
+  readonly ok: boolean;
+  readonly stopReason: StopReason;
+  readonly traceHash: string;
+  readonly events: number;
+  readonly simulatedUs: number;
+  readonly violation: Violation | null;
+  /** Time from the quiet fault to liveness, when a liveness check ran and held. */
+  readonly convergedAfterUs: number | null;
+}
+
+interface RequestEnvelope<Q> {
+  readonly id: number;
+  readonly request: Q;
+}
+interface ReplyEnvelope<R> {
+  readonly id: number;
+  readonly reply: R;
+}
+interface SyncPayload {
+  readonly incarnation: number;
+  readonly mark: number;
+  readonly done: () => void;
+}
+interface ClientWake {
+  readonly kind: 'next' | 'timeout';
+  readonly entry: number;
+}
+interface QueuedInput {
+  readonly kind: number;
+  readonly source: number;
+  readonly payload: unknown;
+}
+
+/** One simulated machine: its process (which may be down), its disk, clock and random stream. */
+class SimProcess<M, Q, R, N extends HostedNode<M, Q, R>> {
+  readonly id: NodeId;
+  readonly disk: SimDisk;
+  readonly clock: SimClock;
+  readonly random: Random;
+  state: ProcessState = 'up';
+  /** Bumped by every crash, so that a sync or tick of a dead incarnation is recognised. */
+  incarnation = 0;
+  tickGeneration = 0;
+  node: N | null = null;
+  loop: HostLoop<M, Q, R> | null = null;
+  /** What arrived while paused, handled in order on resume. */
+  inbox: QueuedInput[] = [];
+  tickQueued = false;
+
+  constructor(id: NodeId, disk: SimDisk, clock: SimClock, random: Random) {
+    this.id = id;
+    this.disk = disk;
+    this.clock = clock;
+    this.random = random;
+  }
+}
+
+/**
+ * The simulated world: nodes on simulated machines, a network, clients and a nemesis, all driven
+ * by one scheduler in virtual time and one run seed. Every node is driven through the same
+ * HostLoop as in production; nothing here knows what the node computes.
+ */
+export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q, R>> {
+  readonly options: SimOptions;
+  readonly members: readonly NodeId[];
+  readonly network: Network;
+  readonly trace: Trace;
+  readonly history: HistoryEntry<Q, R>[] = [];
+  readonly stats = { crashes: 0, restarts: 0, pauses: 0, resumes: 0, partitions: 0, clockJumps: 0, inboxDropped: 0, faults: 0 };
+  private readonly parts: SimParts<M, Q, R, N>;
+  private readonly scheduler: Scheduler;
+  private readonly streams: RandomStreams;
+  private readonly processes: SimProcess<M, Q, R, N>[] = [];
+  private readonly clients: SimClient[] = [];
+  private readonly observers: readonly SimObserver<M, Q, R, N>[];
+  private readonly afterEventObservers: readonly SimObserver<M, Q, R, N>[];
+  private readonly sendObservers: readonly SimObserver<M, Q, R, N>[];
+  private readonly deliverObservers: readonly SimObserver<M, Q, R, N>[];
+  private readonly firstClient: number;
+  private quietAtUs: number | null = null;
+  private convergedAtUs: number | null = null;
+  private ran = false;
+
+  constructor(options: SimOptions, parts: SimParts<M, Q, R, N>) {
+    assert(options.nodeCount >= 1 && options.nodeCount <= 64, 'nodeCount must be in [1, 64]');
+    this.options = options;
+    this.parts = parts;
+    this.scheduler = new Scheduler({ queuedEventsMax: options.queuedEventsMax });
+    this.streams = new RandomStreams(options.seed);
+    this.trace = new Trace(parts.keepTrail ?? false);
+    this.observers = parts.observers ?? [];
+    this.afterEventObservers = this.observers.filter((o) => o.afterEvent !== undefined);
+    this.sendObservers = this.observers.filter((o) => o.onSend !== undefined);
+    this.deliverObservers = this.observers.filter((o) => o.onDeliver !== undefined);
+    this.members = Array.from({ length: options.nodeCount }, (_, i) => i + 1);
+    const clientCount = parts.workload?.clientCount ?? 0;
+    this.firstClient = options.nodeCount + 1;
+    this.network = new Network(options.nodeCount + clientCount + 1, options.network, this.streams.stream('network'));
+    for (const id of this.members) {
+      const clockRandom = this.streams.stream(`clock/${id}`);
+      const clock = new SimClock({
+        tickIntervalUs: options.tickIntervalUs,
+        offsetUs: options.clock.offsetUsMax === 0 ? 0 : clockRandom.between(-options.clock.offsetUsMax, options.clock.offsetUsMax),
+        driftPpm: options.clock.driftPpmMax === 0 ? 0 : clockRandom.between(-options.clock.driftPpmMax, options.clock.driftPpmMax),
+        tickBurstMax: options.clock.tickBurstMax,
+      });
+      // The first tick comes at a random phase, as real processes do not start in lockstep.
+      clock.restartTicker(-clockRandom.below(options.tickIntervalUs));
+      const disk = new SimDisk(options.disk, this.streams.stream(`disk/${id}`));
+      this.processes.push(new SimProcess(id, disk, clock, this.streams.stream(`node/${id}`)));
+    }
+    for (let i = 0; i < clientCount; i++) this.clients.push(new SimClient(this.firstClient + i, this.streams.stream(`client/${i + 1}`)));
+  }
+
+  get nowUs(): number {
+    return this.scheduler.nowUs;
+  }
+
+  /** The running node `id`, or null when its process is down. A paused node is returned. */
+  node(id: NodeId): N | null {
+    return this.process(id).node;
+  }
+
+  processState(id: NodeId): ProcessState {
+    return this.process(id).state;
+  }
+
+  disk(id: NodeId): SimDisk {
+    return this.process(id).disk;
+  }
+
+  clock(id: NodeId): SimClock {
+    return this.process(id).clock;
+  }
+
+  incarnation(id: NodeId): number {
+    return this.process(id).incarnation;
+  }
+
+  /** True once the quiet fault has fired: the liveness phase. */
+  get quiet(): boolean {
+    return this.quietAtUs !== null;
+  }
+
+  /** Runs to completion. A simulation runs once. */
+  run(): RunResult {
+    assert(!this.ran, 'a simulation runs once');
+    this.ran = true;
+    let violation: Violation | null = null;
+    let stopReason: StopReason = 'idle';
+    try {
+      this.start();
+      stopReason = this.loop();
+      if (stopReason === 'event-limit') this.fail(`event limit of ${this.options.eventLimit} reached at ${this.nowUs}us`);
+      if (this.parts.liveness !== undefined && this.quietAtUs !== null && this.convergedAtUs === null) {
+        this.fail(`liveness: "${this.parts.liveness.description}" did not hold within ${this.parts.liveness.boundUs}us after the faults stopped (run ended: ${stopReason})`);
+      }
+      for (const observer of this.observers) observer.finish?.(this);
+    } catch (error) {
+      stopReason = 'violation';
+      const message = error instanceof Error ? `${error instanceof AssertionError ? '' : `${error.name}: `}${error.message}` : String(error);
+      violation = { message, timeUs: this.nowUs, event: this.trace.events, ...(error instanceof Error && error.stack !== undefined ? { stack: error.stack } : {}) };
+    }
+    return {
+      ok: violation === null,
+      stopReason,
+      traceHash: this.trace.hashHex(),
+      events: this.trace.events,
+      simulatedUs: this.nowUs,
+      violation,
+      convergedAfterUs: this.convergedAtUs === null || this.quietAtUs === null ? null : this.convergedAtUs - this.quietAtUs,
+    };
+  }
+
+  /** Ends the run as a violation. For observers and the world's own checks. */
+  fail(message: string): never {
+    throw new AssertionError(message);
+  }
+
+  private start(): void {
+    for (const process of this.processes) this.boot(process);
+    for (const fault of this.options.faults) {
+      assert(fault.atUs >= 0, 'fault times are not negative');
+      this.scheduler.schedule(fault.atUs, EventKind.fault, 0, 0, fault.action);
+    }
+    for (const client of this.clients) this.scheduleClientNext(client, 0);
+  }
+
+  private loop(): StopReason {
+    const scheduler = this.scheduler;
+    const { timeLimitUs, eventLimit } = this.options;
+    const trace = this.trace;
+    const afterEvent = this.afterEventObservers;
+    for (;;) {
+      if (this.convergedAtUs !== null) return 'live';
+      if (scheduler.peekTimeUs() > timeLimitUs) return scheduler.size === 0 ? 'idle' : 'time-limit';
+      if (trace.events >= eventLimit) return 'event-limit';
+      scheduler.pop();
+      const kind = scheduler.kind;
+      const target = scheduler.target;
+      const digest = this.dispatch(kind, target, scheduler.source, scheduler.payload);
+      if (digest === skipped) continue;
+      trace.record(scheduler.nowUs, target, kind, digest);
+      for (let i = 0; i < afterEvent.length; i++) afterEvent[i]!.afterEvent!(this);
+    }
+  }
+
+  /** Handles one event; returns its digest for the trace, or `skipped` for a cancelled one. */
+  private dispatch(kind: number, target: number, source: number, payload: unknown): number {
+    switch (kind) {
+      case EventKind.tick:
+        return this.onTick(this.process(target), payload as number);
+      case EventKind.deliver:
+        return this.onDeliver(this.process(target), source, payload as M);
+      case EventKind.request:
+        return this.onRequest(this.process(target), source, payload as RequestEnvelope<Q>);
+      case EventKind.reply:
+        return this.onReply(target, source, payload as ReplyEnvelope<R>);
+      case EventKind.sync:
+        return this.onSync(this.process(target), payload as SyncPayload);
+      case EventKind.fault:
+        return this.onFault(payload as FaultAction);
+      case EventKind.client:
+        return this.onClientWake(this.clients[target - this.firstClient]!, payload as ClientWake);
+      case EventKind.probe:
+        return this.onProbe();
+      default:
+        throw new AssertionError(`unknown event kind ${kind}`);
+    }
+  }
+
+  // --- processes ---------------------------------------------------------------------------
+
+  private boot(process: SimProcess<M, Q, R, N>): void {
+    const node = this.parts.protocol.start({ id: process.id, members: this.members, random: process.random, durable: process.disk.read() });
+    assert(node.id === process.id, 'a protocol started a node with the wrong id');
+    process.node = node;
+    process.loop = new HostLoop(node, this.portsFor(process));
+    process.state = 'up';
+    this.scheduleTick(process);
+    // A node may have work on boot (a restarted Raft node re-sends nothing, but some protocols do).
+    process.loop.pump();
+  }
+
+  private portsFor(process: SimProcess<M, Q, R, N>): HostPorts<M, R> {
+    const incarnation = process.incarnation;
+    return {
+      transport: { send: (to, message) => this.send(process.id, to, message) },
+      replies: { reply: (client, id, reply) => this.sendReply(process.id, client, id, reply) },
+      store: {
+        write: (writes) => process.disk.write(writes),
+        sync: (done) => {
+          const { latencyUs, mark } = process.disk.beginSync();
+          const payload: SyncPayload = { incarnation, mark, done };
+          this.scheduler.schedule(this.nowUs + latencyUs, EventKind.sync, process.id, 0, payload);
+        },
+        read: () => process.disk.read(),
+      },
+    };
+  }
+
+  private scheduleTick(process: SimProcess<M, Q, R, N>): void {
+    this.scheduler.schedule(process.clock.nextTickRealUs(this.nowUs), EventKind.tick, process.id, 0, process.tickGeneration);
+  }
+
+  private onTick(process: SimProcess<M, Q, R, N>, generation: number): number {
+    if (generation !== process.tickGeneration || process.state === 'down') return skipped;
+    process.clock.tickFired(this.nowUs);
+    this.scheduleTick(process);
+    if (process.state === 'paused') {
+      // A stalled process's ticker keeps running; one tick waits for it, the rest are lost.
+      if (!process.tickQueued) {
+        process.tickQueued = true;
+        this.enqueue(process, EventKind.tick, 0, undefined);
+      }
+      return 1;
+    }
+    process.node!.tick();
+    process.loop!.pump();
+    return 0;
+  }
+
+  private onDeliver(process: SimProcess<M, Q, R, N>, from: NodeId, message: M): number {
+    if (!this.network.arrive(from, process.id)) return skipped;
+    if (process.state === 'down') {
+      this.network.stats.droppedDown++;
+      return skipped;
+    }
+    const digest = (from * 0x01000193) ^ this.parts.protocol.digestMessage(message);
+    for (let i = 0; i < this.deliverObservers.length; i++) this.deliverObservers[i]!.onDeliver!(from, process.id, message, this);
+    if (process.state === 'paused') {
+      this.enqueue(process, EventKind.deliver, from, message);
+      return digest ^ 1;
+    }
+    process.node!.receive(from, message);
+    process.loop!.pump();
+    return digest;
+  }
+
+  private onRequest(process: SimProcess<M, Q, R, N>, client: ClientId, envelope: RequestEnvelope<Q>): number {
+    if (!this.network.arrive(client, process.id)) return skipped;
+    if (process.state === 'down') {
+      this.network.stats.droppedDown++;
+      return skipped;
+    }
+    const digest = (envelope.id * 0x01000193) ^ this.parts.protocol.digestRequest(envelope.request);
+    if (process.state === 'paused') {
+      this.enqueue(process, EventKind.request, client, envelope);
+      return digest ^ 1;
+    }
+    process.node!.submit(client, envelope.id, envelope.request);
+    process.loop!.pump();
+    return digest;
+  }
+
+  private onSync(process: SimProcess<M, Q, R, N>, sync: SyncPayload): number {
+    if (sync.incarnation !== process.incarnation) return skipped;
+    process.disk.completeSync(sync.mark);
+    if (process.state === 'paused') {
+      // The device finished; the process that waits for it is stalled.
+      this.enqueue(process, EventKind.sync, 0, sync);
+      return 1;
+    }
+    sync.done();
+    return 0;
+  }
+
+  private enqueue(process: SimProcess<M, Q, R, N>, kind: number, source: number, payload: unknown): void {
+    if (kind === EventKind.deliver || kind === EventKind.request) {
+      if (process.inbox.length >= this.options.inboxMax) {
+        this.stats.inboxDropped++;
+        return;
+      }
+    }
+    process.inbox.push({ kind, source, payload });
+  }
+
+  /** Hands a resumed process what arrived while it was paused, in arrival order. */
+  private drainInbox(process: SimProcess<M, Q, R, N>): void {
+    const inbox = process.inbox;
+    process.inbox = [];
+    process.tickQueued = false;
+    for (const input of inbox) {
+      if (process.state !== 'up') break;
+      switch (input.kind) {
+        case EventKind.tick:
+          process.node!.tick();
+          break;
+        case EventKind.deliver:
+          process.node!.receive(input.source, input.payload as M);
+          break;
+        case EventKind.request: {
+          const envelope = input.payload as RequestEnvelope<Q>;
+          process.node!.submit(input.source, envelope.id, envelope.request);
+          break;
+        }
+        case EventKind.sync:
+          (input.payload as SyncPayload).done();
+          break;
+        default:
+          throw new AssertionError(`unexpected queued input ${input.kind}`);
+      }
+      process.loop!.pump();
+    }
+  }
+
+  private crash(process: SimProcess<M, Q, R, N>): void {
+    if (process.state === 'down') return;
+    process.state = 'down';
+    process.incarnation++;
+    process.tickGeneration++;
+    process.node = null;
+    process.loop = null;
+    process.inbox = [];
+    process.tickQueued = false;
+    process.disk.crash();
+    this.stats.crashes++;
+    for (const observer of this.observers) observer.onCrash?.(process.id, this);
+  }
+
+  private restart(process: SimProcess<M, Q, R, N>): void {
+    if (process.state !== 'down') return;
+    process.clock.restartTicker(this.nowUs);
+    this.stats.restarts++;
+    this.boot(process);
+    for (const observer of this.observers) observer.onRestart?.(process.id, this);
+  }
+
+  private process(id: NodeId): SimProcess<M, Q, R, N> {
+    const process = this.processes[id - 1];
+    assert(process !== undefined, () => `no node ${id}`);
+    return process;
+  }
+
+  // --- network -----------------------------------------------------------------------------
+
+  private send(from: NodeId, to: NodeId, message: M): void {
+    assert(to !== from, () => `node ${from} sent a message to itself`);
+    for (let i = 0; i < this.sendObservers.length; i++) this.sendObservers[i]!.onSend!(from, to, message, this);
+    this.route(from, to, EventKind.deliver, message);
+  }
+
+  private sendReply(from: NodeId, client: ClientId, id: number, reply: R): void {
+    this.route(from, client, EventKind.reply, { id, reply } satisfies ReplyEnvelope<R>);
+  }
+
+  private route(from: number, to: number, kind: number, payload: unknown): void {
+    const network = this.network;
+    const arrival = network.route(from, to, this.nowUs);
+    if (arrival < 0) return;
+    const duplicateAt = network.duplicateAtUs;
+    this.scheduler.schedule(arrival, kind, to, from, payload);
+    if (duplicateAt >= 0) this.scheduler.schedule(duplicateAt, kind, to, from, payload);
+  }
+
+  // --- clients -----------------------------------------------------------------------------
+
+  private scheduleClientNext(client: SimClient, delayUs: number): void {
+    this.scheduler.schedule(this.nowUs + delayUs, EventKind.client, client.id, 0, nextOperation);
+  }
+
+  private onClientWake(client: SimClient, wake: ClientWake): number {
+    const workload = this.parts.workload!;
+    if (wake.kind === 'timeout') {
+      if (client.outstanding !== wake.entry) return skipped;
+      // The client gives up: whether the operation took effect is unknown.
+      client.outstanding = -1;
+      this.scheduleClientNext(client, this.think(client));
+      return 2;
+    }
+    if (client.done || client.outstanding >= 0) return skipped;
+    if (client.operations >= workload.operationsPerClientMax) {
+      client.done = true;
+      return 3;
+    }
+    const operation = workload.next(client.id, client.random, this.nowUs);
+    if (operation === null) {
+      client.done = true;
+      return 3;
+    }
+    const id = this.history.length;
+    this.history.push({ client: client.id, id, to: operation.to, invokeUs: this.nowUs, completeUs: null, request: operation.request, reply: null, outcome: 'unknown' });
+    client.operations++;
+    client.outstanding = id;
+    this.route(client.id, operation.to, EventKind.request, { id, request: operation.request } satisfies RequestEnvelope<Q>);
+    this.scheduler.schedule(this.nowUs + workload.timeoutUs, EventKind.client, client.id, 0, { kind: 'timeout', entry: id } satisfies ClientWake);
+    return (id * 0x01000193) ^ this.parts.protocol.digestRequest(operation.request);
+  }
+
+  private onReply(clientId: ClientId, node: NodeId, envelope: ReplyEnvelope<R>): number {
+    if (!this.network.arrive(node, clientId)) return skipped;
+    const client = this.clients[clientId - this.firstClient]!;
+    const digest = (envelope.id * 0x01000193) ^ this.parts.protocol.digestReply(envelope.reply);
+    if (client.outstanding !== envelope.id) return digest ^ 1; // late or duplicated: ignored
+    const entry = this.history[envelope.id]!;
+    entry.completeUs = this.nowUs;
+    entry.reply = envelope.reply;
+    entry.outcome = this.parts.workload!.outcome(envelope.reply);
+    client.outstanding = -1;
+    this.scheduleClientNext(client, this.think(client));
+    return digest;
+  }
+
+  private think(client: SimClient): number {
+    const { thinkUsMin, thinkUsMax } = this.parts.workload!;
+    return client.random.between(thinkUsMin, thinkUsMax);
+  }
+
+  // --- faults ------------------------------------------------------------------------------
+
+  private onFault(action: FaultAction): number {
+    this.stats.faults++;
+    this.applyFault(action);
+    return hashString32(describeFault(action));
+  }
+
+  private applyFault(action: FaultAction): void {
+    switch (action.kind) {
+      case 'crash':
+        this.crash(this.process(action.node));
+        return;
+      case 'restart':
+        this.restart(this.process(action.node));
+        return;
+      case 'pause': {
+        const process = this.process(action.node);
+        if (process.state !== 'up') return;
+        process.state = 'paused';
+        this.stats.pauses++;
+        return;
+      }
+      case 'resume': {
+        const process = this.process(action.node);
+        if (process.state !== 'paused') return;
+        process.state = 'up';
+        this.stats.resumes++;
+        this.drainInbox(process);
+        return;
+      }
+      case 'partition':
+        this.partition(action.shape);
+        return;
+      case 'heal':
+        this.network.healAll();
+        return;
+      case 'clock-jump': {
+        const process = this.process(action.node);
+        process.clock.jump(this.nowUs, action.deltaUs);
+        this.rescheduleTick(process);
+        this.stats.clockJumps++;
+        return;
+      }
+      case 'clock-drift': {
+        const process = this.process(action.node);
+        process.clock.setDrift(this.nowUs, action.driftPpm);
+        this.rescheduleTick(process);
+        return;
+      }
+      case 'network':
+        this.network.setOptions({ ...this.network.currentOptions, loss: action.loss, duplicate: action.duplicate });
+        return;
+      case 'quiet':
+        this.goQuiet();
+        return;
+      default:
+        assertNever(action, 'fault');
+    }
+  }
+
+  private rescheduleTick(process: SimProcess<M, Q, R, N>): void {
+    if (process.state === 'down') return;
+    process.tickGeneration++;
+    this.scheduleTick(process);
+  }
+
+  private partition(shape: PartitionShape): void {
+    this.stats.partitions++;
+    if (shape.kind === 'one-way') {
+      this.network.setCut(shape.from, shape.to, true);
+      return;
+    }
+    const leader = shape.kind === 'isolate-leader' ? (this.parts.leader?.(this) ?? null) : null;
+    for (const a of this.members) {
+      for (const b of this.members) if (a !== b) this.network.setCut(a, b, !connected(shape, a, b, this.members, leader));
+    }
+  }
+
+  private goQuiet(): void {
+    this.network.healAll();
+    this.network.setOptions({ ...this.network.currentOptions, loss: never, duplicate: never });
+    for (const process of this.processes) {
+      if (process.state === 'paused') this.applyFault({ kind: 'resume', node: process.id });
+      if (process.state === 'down') this.restart(process);
+    }
+    if (this.quietAtUs !== null) return;
+    this.quietAtUs = this.nowUs;
+    if (this.parts.liveness !== undefined) this.scheduler.schedule(this.nowUs, EventKind.probe, 0, 0, undefined);
+  }
+
+  private onProbe(): number {
+    const liveness = this.parts.liveness!;
+    if (liveness.holds(this)) {
+      this.convergedAtUs = this.nowUs;
+      return 1;
+    }
+    const deadline = this.quietAtUs! + liveness.boundUs;
+    if (this.nowUs >= deadline) this.fail(`liveness: "${liveness.description}" did not hold within ${liveness.boundUs}us after the faults stopped`);
+    this.scheduler.schedule(Math.min(deadline, this.nowUs + this.options.livenessProbeUs), EventKind.probe, 0, 0, undefined);
+    return 0;
+  }
+}
+
+const nextOperation: ClientWake = { kind: 'next', entry: -1 };
+
+/** A digest no event produces: marks an event that was cancelled and is not part of the trace. */
+const skipped = 0.5;
