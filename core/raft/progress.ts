@@ -92,7 +92,8 @@ export class Progress {
     this.resetState('snapshot');
     this.pendingSnapshot = snapshotIndex;
     this.next = snapshotIndex + 1;
-    this.sentCommit = Math.min(this.sentCommit, snapshotIndex);
+    // Applying the snapshot commits up to its index on the follower.
+    this.sentCommit = snapshotIndex;
   }
 
   /** A MsgApp with `count` entries (starting at `next`) and `bytes` of payload was sent. */

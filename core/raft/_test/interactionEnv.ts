@@ -14,7 +14,7 @@ import { MemoryStorage } from '../memoryStorage.ts';
 import type { Message, MessageType } from '../message.ts';
 import { RawNode } from '../rawNode.ts';
 import { type ConfState, emptyConfState, type NodeId, type Snapshot } from '../state.ts';
-import { isStorageError } from '../storage.ts';
+import { isStorageError, type Storage } from '../storage.ts';
 import type { Command } from './dataDriven.ts';
 import { TestRandom } from './testRandom.ts';
 
@@ -106,6 +106,8 @@ export class InteractionEnv {
   // Output
 
   private write(line: string): void {
+    // At level none nothing is printed at all, as in etcd-io/raft's scripts (setup steps).
+    if (this.level === 'none') return;
     for (const part of line.split('\n')) this.output.push(`${'  '.repeat(this.indent)}${part}`);
   }
 
@@ -184,21 +186,23 @@ export class InteractionEnv {
         // Without a snapshot the configuration comes from the config, as on a first boot.
         ...(index === 0 ? { voters, learners } : {}),
       };
-      const state: AppliedState = { data: Object.freeze([]), confState: index > 0 ? confState : emptyConfState };
+      const state: AppliedState = { data: Object.freeze([]), confState };
       const node: HostNode = {
         id,
         storage,
         options,
-        rawNode: this.newRawNode(id, storage, options, index),
+        rawNode: null as unknown as RawNode,
         history: new Map([[index, state]]),
         state,
         appliedIndex: index,
       };
+      node.rawNode = this.newRawNode(node, index);
       this.nodes.push(node);
     }
   }
 
-  private newRawNode(id: NodeId, storage: MemoryStorage, options: Partial<RaftConfig>, applied: number): RawNode {
+  private newRawNode(node: HostNode, applied: number): RawNode {
+    const { id, options } = node;
     return new RawNode({
       electionTicks: 3,
       heartbeatTicks: 1,
@@ -208,7 +212,7 @@ export class InteractionEnv {
       checkQuorum: false,
       ...options,
       id,
-      storage,
+      storage: snapshotOnDemand(node),
       random: new TestRandom(id),
       applied,
       logger: this.loggerFor(),
@@ -226,7 +230,7 @@ export class InteractionEnv {
     node.state = index > 0 ? { data: snapshot.data as readonly string[], confState: snapshot.metadata.confState } : node.history.get(0)!;
     node.appliedIndex = index;
     node.history = new Map([[index, node.state]]);
-    node.rawNode = this.newRawNode(node.id, node.storage, node.options, index);
+    node.rawNode = this.newRawNode(node, index);
   }
 
   private proposeConfChange(c: Command): void {
@@ -386,6 +390,29 @@ export class InteractionEnv {
     if (compacted !== null) throw new Error(compacted);
     this.raftLog(node);
   }
+}
+
+/**
+ * The node's storage, except that a snapshot is made on demand of the applied state (as etcd-io/raft's
+ * test env does): a member added after the last compaction must find itself in the snapshot's
+ * configuration, or it could not restore it.
+ */
+function snapshotOnDemand(node: HostNode): Storage {
+  const storage = node.storage;
+  return {
+    initialState: () => storage.initialState(),
+    entries: (lo, hi, maxSize) => storage.entries(lo, hi, maxSize),
+    term: (index) => storage.term(index),
+    lastIndex: () => storage.lastIndex(),
+    firstIndex: () => storage.firstIndex(),
+    snapshot: () => {
+      const stored = storage.snapshot();
+      const index = node.appliedIndex;
+      const term = storage.term(index);
+      if (index <= stored.metadata.index || isStorageError(term)) return stored;
+      return { metadata: { index, term, confState: node.state.confState }, data: node.state.data };
+    },
+  };
 }
 
 function parseLevel(text: string): Level {
