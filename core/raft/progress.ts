@@ -27,6 +27,8 @@ export class Progress {
   state: ProgressState = 'probe';
   /** In `snapshot` state: the index of the snapshot sent. */
   pendingSnapshot = 0;
+  /** In `snapshot` state: an election-timeout boundary passed since it was sent (see retryStaleSnapshots). */
+  snapshotStale = false;
   /** Heard from within the current check-quorum interval. Always true for the leader itself. */
   recentActive: boolean;
   /** Set after each MsgApp; cleared by an answer or a heartbeat response (etcd's MsgAppProbesPaused). */
@@ -55,6 +57,7 @@ export class Progress {
     copy.sentCommit = this.sentCommit;
     copy.state = this.state;
     copy.pendingSnapshot = this.pendingSnapshot;
+    copy.snapshotStale = this.snapshotStale;
     copy.msgAppProbesPaused = this.msgAppProbesPaused;
     return copy;
   }
@@ -62,6 +65,7 @@ export class Progress {
   private resetState(state: ProgressState): void {
     this.msgAppProbesPaused = false;
     this.pendingSnapshot = 0;
+    this.snapshotStale = false;
     this.state = state;
     this.inflights.reset();
   }

@@ -576,7 +576,6 @@ export class Raft {
       return false;
     }
     this.log.restore(snapshot);
-    this.tracker.switchTo(this.tracker.config, new Map());
     const restored = restoreConfState(this.tracker, this.log.lastIndex(), confState);
     assert(restored.ok, () => `unable to restore config ${JSON.stringify(confState)}: ${restored.ok ? '' : restored.error}`);
     assertConfStatesEquivalent(confState, this.switchToConfig(restored.config, restored.progress));

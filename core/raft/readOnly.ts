@@ -31,7 +31,10 @@ export class ReadOnly {
     this.option = option;
   }
 
-  /** Queues a request whose read index is `index` (the leader's commit index at arrival). */
+  /**
+   * Queues a request whose read index is `index` (the leader's commit index at arrival). A context
+   * already pending is ignored: contexts must be unique among pending requests.
+   */
   addRequest(index: number, request: Message): void {
     const context = request.context;
     if (this.pending.has(context)) return;

@@ -1,6 +1,7 @@
 import type { Message } from './message.ts';
 import type { Raft, StepResult } from './raft.ts';
 import { bcastAppend } from './replication.ts';
+import { None } from './state.ts';
 import { handleAppendEntries, handleHeartbeat, handleSnapshot } from './stepFollower.ts';
 
 /**
@@ -49,7 +50,7 @@ function countVote(raft: Raft, m: Message): void {
       break;
     case 'lost':
       // A rejected pre-vote answer carries a later term, but a pre-candidate keeps its own.
-      raft.becomeFollower(raft.term, 0);
+      raft.becomeFollower(raft.term, None);
       break;
     case 'pending':
       break;

@@ -12,6 +12,7 @@ export function tickHeartbeat(raft: Raft): void {
   raft.electionElapsed++;
   if (raft.electionElapsed >= raft.electionTimeout) {
     raft.electionElapsed = 0;
+    retryStaleSnapshots(raft);
     if (raft.checkQuorum) checkQuorum(raft);
     // A transfer that has not completed within an election timeout is given up (thesis §3.10).
     if (raft.role === 'leader' && raft.leadTransferee !== None) raft.abortLeaderTransfer();
@@ -21,6 +22,24 @@ export function tickHeartbeat(raft: Raft): void {
     raft.heartbeatElapsed = 0;
     bcastHeartbeat(raft);
   }
+}
+
+/**
+ * A snapshot still unanswered after a full election timeout is presumed lost, and the follower is
+ * probed again (which sends a new one if it still needs it). etcd-io/raft leaves this to the
+ * application's ReportSnapshot; the simulated network, like any lossy one, reports nothing.
+ */
+function retryStaleSnapshots(raft: Raft): void {
+  raft.tracker.visit((id, progress) => {
+    if (progress.state !== 'snapshot') return;
+    if (!progress.snapshotStale) {
+      progress.snapshotStale = true;
+      return;
+    }
+    raft.logger?.debug(`${raft.id} snapshot to ${id} unanswered for an election timeout; probing again [${progress.describe()}]`);
+    progress.pendingSnapshot = 0;
+    progress.becomeProbe();
+  });
 }
 
 /** Steps down unless a quorum was heard from since the last check; then starts a new interval. */
@@ -167,18 +186,28 @@ function handleAppendRejection(raft: Raft, m: Message, progress: Progress): void
 }
 
 function handleAppendAck(raft: Raft, m: Message, progress: Progress): void {
-  // A probe answered at the known match index still proves the follower is reachable and matched.
-  if (!progress.maybeUpdate(m.index) && !(progress.match === m.index && progress.state === 'probe')) return;
+  const updated = progress.maybeUpdate(m.index);
+  // A probe answered at the known match index still proves the follower is reachable and matched;
+  // so does an answer covering the pending snapshot (it may have been ignored as already covered).
+  const probeMatched = progress.match === m.index && progress.state === 'probe';
+  const snapshotCovered = progress.state === 'snapshot' && m.index >= progress.pendingSnapshot;
+  if (!updated && !probeMatched && !snapshotCovered) return;
   switch (progress.state) {
     case 'probe':
       progress.becomeReplicate();
       break;
     case 'snapshot':
-      // Whatever index the follower reached, once our log can continue from it, replicate.
       if (progress.match + 1 >= raft.log.firstIndex()) {
+        // Whatever index the follower reached, once our log can continue from it, replicate.
         raft.logger?.debug(`${raft.id} recovered from needing snapshot, resumed sending replication messages to ${m.from} [${progress.describe()}]`);
         progress.becomeProbe();
         progress.becomeReplicate();
+      } else if (snapshotCovered) {
+        // The follower has what the snapshot held, but the log was compacted further meanwhile
+        // (etcd-io/raft stays in StateSnapshot here until ReportSnapshot): probe again, which
+        // sends a newer snapshot.
+        raft.logger?.debug(`${raft.id} snapshot to ${m.from} is covered but the log moved on; probing again [${progress.describe()}]`);
+        progress.becomeProbe();
       }
       break;
     case 'replicate':

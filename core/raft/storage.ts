@@ -33,6 +33,10 @@ export interface Storage {
   term(index: number): number | StorageError;
   lastIndex(): number;
   firstIndex(): number;
-  /** The most recent snapshot. */
+  /**
+   * The most recent snapshot, sent to followers that need compacted entries. A member added after
+   * the snapshot was made is not in its configuration and cannot restore it, so a host should make
+   * snapshots of its applied state when asked (or often enough).
+   */
   snapshot(): Snapshot | StorageError;
 }

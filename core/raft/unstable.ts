@@ -101,7 +101,7 @@ export class Unstable {
   truncateAndAppend(entries: readonly Entry[]): void {
     const from = entries[0]!.index;
     if (from === this.offset + this.entries.length) {
-      this.entries.push(...entries);
+      for (const entry of entries) this.entries.push(entry);
     } else if (from <= this.offset) {
       // Replaces everything unstable, and some entries already stable: the host will overwrite them.
       this.entries = [...entries];

@@ -372,10 +372,7 @@ export class InteractionEnv {
 
   private status(node: HostNode): void {
     const status = node.rawNode.status();
-    if (status.progress.size === 0) {
-      this.write(`${describeRole(status.softState.role)} ${status.configDescription} commit=${status.hardState.commit} applied=${status.applied}`);
-      return;
-    }
+    this.write(`${describeRole(status.softState.role)} ${status.configDescription} commit=${status.hardState.commit} applied=${status.applied}`);
     for (const [id, progress] of status.progress) this.write(`${id}: ${progress.description}`);
   }
 
