@@ -17,8 +17,10 @@ export interface RaftConfig {
   /** The durable log, read-only to Raft. Its initial state holds the hard state and configuration. */
   readonly storage: Storage;
   /**
-   * The bootstrap configuration, used only when storage holds none (no snapshot has recorded one
-   * yet). A host may pass the same initial members on every start.
+   * The bootstrap configuration of an initial member, used only while storage holds none (no
+   * snapshot has recorded one yet). Raft does not persist it: pass the same on every start of an
+   * initial member, or bootstrap the storage (MemoryStorage.bootstrap). A member added later
+   * starts with neither and learns the configuration from the leader's snapshot.
    */
   readonly voters?: readonly NodeId[];
   readonly learners?: readonly NodeId[];

@@ -2,7 +2,7 @@ import type { Message } from './message.ts';
 import type { Raft, StepResult } from './raft.ts';
 import { bcastAppend } from './replication.ts';
 import { None } from './state.ts';
-import { handleAppendEntries, handleHeartbeat, handleSnapshot } from './stepFollower.ts';
+import { handleLeaderMessage } from './stepFollower.ts';
 
 /**
  * Candidates and pre-candidates. They count only answers to their own kind of campaign: a
@@ -16,16 +16,10 @@ export function stepCandidate(raft: Raft, m: Message): StepResult {
       return 'proposal-dropped';
     // A leader of our term exists (its message passed the term check): follow it.
     case 'MsgApp':
-      raft.becomeFollower(m.term, m.from);
-      handleAppendEntries(raft, m);
-      return 'ok';
     case 'MsgHeartbeat':
-      raft.becomeFollower(m.term, m.from);
-      handleHeartbeat(raft, m);
-      return 'ok';
     case 'MsgSnap':
       raft.becomeFollower(m.term, m.from);
-      handleSnapshot(raft, m);
+      handleLeaderMessage(raft, m);
       return 'ok';
     case 'MsgTimeoutNow':
       raft.logger?.debug(`${raft.id} [term ${raft.term} state ${raft.role}] ignored MsgTimeoutNow from ${m.from}`);

@@ -1,3 +1,4 @@
+import { assert } from '../base/assert.ts';
 import type { Message } from './message.ts';
 import type { Raft, StepResult } from './raft.ts';
 import { None } from './state.ts';
@@ -16,19 +17,12 @@ export function stepFollower(raft: Raft, m: Message): StepResult {
       raft.send({ ...m, to: raft.lead, term: 0 });
       return 'ok';
     case 'MsgApp':
-      raft.electionElapsed = 0;
-      raft.lead = m.from;
-      handleAppendEntries(raft, m);
-      return 'ok';
     case 'MsgHeartbeat':
-      raft.electionElapsed = 0;
-      raft.lead = m.from;
-      handleHeartbeat(raft, m);
-      return 'ok';
     case 'MsgSnap':
+      // The leader of our term is alive: restart the election timeout.
       raft.electionElapsed = 0;
       raft.lead = m.from;
-      handleSnapshot(raft, m);
+      handleLeaderMessage(raft, m);
       return 'ok';
     case 'MsgTransferLeader':
       if (raft.lead === None) {
@@ -58,13 +52,30 @@ export function stepFollower(raft: Raft, m: Message): StepResult {
   }
 }
 
+/** Handles what only a leader sends: appends, heartbeats and snapshots. */
+export function handleLeaderMessage(raft: Raft, m: Message): void {
+  switch (m.type) {
+    case 'MsgApp':
+      handleAppendEntries(raft, m);
+      break;
+    case 'MsgHeartbeat':
+      handleHeartbeat(raft, m);
+      break;
+    case 'MsgSnap':
+      handleSnapshot(raft, m);
+      break;
+    default:
+      assert(false, () => `${m.type} is not a leader's message`);
+  }
+}
+
 /**
  * AppendEntries (§5.3). Entries at or below our commit index are known to match: answer with the
  * commit index. Otherwise append if our log has the preceding entry; if not, reject with a hint:
  * the largest index <= the probe whose term is <= the leader's term there, which lets the
  * leader skip our whole divergent tail in one round trip.
  */
-export function handleAppendEntries(raft: Raft, m: Message): void {
+function handleAppendEntries(raft: Raft, m: Message): void {
   const log = raft.log;
   if (m.index < log.committed) {
     raft.send({ type: 'MsgAppResp', to: m.from, index: log.committed });
@@ -82,12 +93,12 @@ export function handleAppendEntries(raft: Raft, m: Message): void {
   raft.send({ type: 'MsgAppResp', to: m.from, index: m.index, reject: true, rejectHint: hint.index, logTerm: hint.term });
 }
 
-export function handleHeartbeat(raft: Raft, m: Message): void {
+function handleHeartbeat(raft: Raft, m: Message): void {
   raft.log.commitTo(m.commit);
   raft.send({ type: 'MsgHeartbeatResp', to: m.from, context: m.context });
 }
 
-export function handleSnapshot(raft: Raft, m: Message): void {
+function handleSnapshot(raft: Raft, m: Message): void {
   const snapshot = m.snapshot;
   if (snapshot === null) {
     raft.logger?.warn(`${raft.id} received MsgSnap without a snapshot from ${m.from}`);

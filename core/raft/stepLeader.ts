@@ -1,5 +1,6 @@
 import { assert } from '../base/assert.ts';
-import { type Entry, enterJoint, isLeaveJoint, normalEntry } from './entry.ts';
+import { describeConfChange } from './describe.ts';
+import { type Entry, isLeaveJoint, normalEntry } from './entry.ts';
 import type { Message } from './message.ts';
 import type { Progress } from './progress.ts';
 import type { Raft, StepResult } from './raft.ts';
@@ -116,17 +117,11 @@ function checkConfChangeProposal(raft: Raft, entry: Entry, position: number): En
   else if (alreadyJoint && !wantsLeaveJoint) failedCheck = 'must transition out of joint config first';
   else if (!alreadyJoint && wantsLeaveJoint) failedCheck = 'not in joint state; refusing empty conf change';
   if (failedCheck !== '' && !raft.disableConfChangeValidation) {
-    raft.logger?.info(`${raft.id} ignoring conf change ${describeChange(entry)} at config ${raft.tracker.config.describe()}: ${failedCheck}`);
+    raft.logger?.info(`${raft.id} ignoring conf change ${describeConfChange(entry.change)} at config ${raft.tracker.config.describe()}: ${failedCheck}`);
     return normalEntry(new Uint8Array(0));
   }
   raft.pendingConfIndex = raft.log.lastIndex() + position + 1;
   return entry;
-}
-
-function describeChange(entry: Entry): string {
-  if (entry.type !== 'confChange') return '';
-  const joint = enterJoint(entry.change);
-  return `${entry.change.changes.map((c) => `${c.type}(${c.nodeId})`).join(' ')}${joint.enter ? ' (joint)' : ''}`;
 }
 
 /**

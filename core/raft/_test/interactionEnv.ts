@@ -94,6 +94,10 @@ export class InteractionEnv {
       for (const id of c.positional) this.isolated.add(Number(id));
     },
     heal: () => this.isolated.clear(),
+    'report-snapshot': (c) => {
+      const status = c.positional[2] === 'failed' ? 'failed' : 'finished';
+      this.nodeById(Number(c.positional[0])).rawNode.reportSnapshot(Number(c.positional[1]), status);
+    },
     'report-unreachable': (c) => this.nodeById(Number(c.positional[0])).rawNode.reportUnreachable(Number(c.positional[1])),
     restart: (c) => this.restart(this.node(c)),
     'applied-state': (c) => {
