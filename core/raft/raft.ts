@@ -1,29 +1,18 @@
 import { assert } from '../base/assert.ts';
 import type { Random } from '../base/random.ts';
 import type { ValidConfig } from './config.ts';
-import { ConfChanger, type ChangeResult, restoreConfState } from './confChanger.ts';
-import {
-  type ConfChange,
-  confChangeEntry,
-  type Entry,
-  enterJoint,
-  isLeaveJoint,
-  leaveJointChange,
-  normalEntry,
-  payloadsSize,
-  placeEntry,
-} from './entry.ts';
-import type { RaftLogger } from './logger.ts';
-import { campaignTransferContext, makeMessage, type Message, type MessageInit, voteResponseType } from './message.ts';
+import { restoreConfState } from './confChanger.ts';
+import { hup, stepTerm, stepVoteRequest } from './election.ts';
+import { confChangeEntry, type Entry, leaveJointChange, normalEntry, payloadsSize, placeEntry } from './entry.ts';
 import { Inflights } from './inflights.ts';
+import type { RaftLogger } from './logger.ts';
+import { assertConfStatesEquivalent, switchToConfig } from './membership.ts';
+import { makeMessage, type Message, type MessageInit } from './message.ts';
 import { Progress } from './progress.ts';
-import { ProgressTracker, type ProgressMap, type TrackerConfig } from './progressTracker.ts';
-import { noLimit, RaftLog } from './raftLog.ts';
+import { type ProgressMap, ProgressTracker } from './progressTracker.ts';
+import { RaftLog } from './raftLog.ts';
 import { ReadOnly } from './readOnly.ts';
-import { bcastAppend, maybeSendAppend } from './replication.ts';
 import {
-  type ConfState,
-  confStatesEqual,
   type HardState,
   isEmptyConfState,
   isEmptyHardState,
@@ -50,8 +39,9 @@ export type CampaignType = 'pre-election' | 'election' | 'transfer';
 /**
  * The Raft state machine (etcd-io/raft's `raft`): one node's term, vote, log and role, stepped by
  * messages and ticks. It never performs I/O; what must be persisted and sent accumulates here and
- * leaves through RawNode's Ready. Role-specific handling lives in stepLeader.ts, stepCandidate.ts
- * and stepFollower.ts; replication to followers in replication.ts.
+ * leaves through RawNode's Ready. Elections live in election.ts, membership in membership.ts,
+ * role-specific handling in stepLeader.ts, stepCandidate.ts and stepFollower.ts, and replication
+ * to followers in replication.ts.
  *
  * The fields are public for those files and for tests; applications use RawNode.
  */
@@ -129,7 +119,7 @@ export class Raft {
     }
     const restored = restoreConfState(this.tracker, this.log.lastIndex(), confState);
     assert(restored.ok, () => `unable to restore config ${JSON.stringify(confState)}: ${restored.ok ? '' : restored.error}`);
-    assertConfStatesEquivalent(confState, this.switchToConfig(restored.config, restored.progress));
+    assertConfStatesEquivalent(confState, switchToConfig(this, restored.config, restored.progress));
 
     if (!isEmptyHardState(initial.hardState)) this.loadState(initial.hardState);
     if (config.applied > 0) this.log.appliedTo(config.applied, 0);
@@ -279,77 +269,8 @@ export class Raft {
     this.electionElapsed++;
     if (this.promotable() && this.pastElectionTimeout()) {
       this.electionElapsed = 0;
-      this.hup(this.preVote ? 'pre-election' : 'election');
+      hup(this, this.preVote ? 'pre-election' : 'election');
     }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Elections
-
-  /** Starts an election (a timeout, `campaign()`, or MsgTimeoutNow with 'transfer'). */
-  hup(type: CampaignType): void {
-    if (this.role === 'leader') {
-      this.logger?.debug(`${this.id} ignoring MsgHup because already leader`);
-      return;
-    }
-    if (!this.promotable()) {
-      this.logger?.warn(`${this.id} is unpromotable and can not campaign`);
-      return;
-    }
-    // A committed conf change not yet applied could change who votes: wait until it is applied.
-    if (this.hasUnappliedConfChanges()) {
-      this.logger?.warn(`${this.id} cannot campaign at term ${this.term} since there are still pending configuration changes to apply`);
-      return;
-    }
-    this.logger?.info(`${this.id} is starting a new election at term ${this.term}`);
-    this.campaign(type);
-  }
-
-  private hasUnappliedConfChanges(): boolean {
-    if (this.log.applied >= this.log.committed) return false;
-    const entries = this.log.slice(this.log.applied + 1, this.log.committed + 1, noLimit);
-    assert(typeof entries !== 'string', () => `error scanning unapplied entries: ${String(entries)}`);
-    return entries.some((entry) => entry.type === 'confChange');
-  }
-
-  campaign(type: CampaignType): void {
-    let term: number;
-    let voteType: 'MsgVote' | 'MsgPreVote';
-    if (type === 'pre-election') {
-      this.becomePreCandidate();
-      voteType = 'MsgPreVote';
-      // Pre-votes ask about the next term without moving to it.
-      term = this.term + 1;
-    } else {
-      this.becomeCandidate();
-      voteType = 'MsgVote';
-      term = this.term;
-    }
-    const lastIndex = this.log.lastIndex();
-    const lastTerm = this.log.lastTerm();
-    for (const id of this.tracker.voterIds()) {
-      if (id === this.id) {
-        // Our own vote counts once it is durable: it comes back on advance.
-        this.send({ type: voteResponseType(voteType), to: id, term });
-        continue;
-      }
-      this.logger?.info(`${this.id} [logterm: ${lastTerm}, index: ${lastIndex}] sent ${voteType} request to ${id} at term ${this.term}`);
-      this.send({
-        type: voteType,
-        to: id,
-        term,
-        index: lastIndex,
-        logTerm: lastTerm,
-        context: type === 'transfer' ? campaignTransferContext : '',
-      });
-    }
-  }
-
-  poll(id: NodeId, type: Message['type'], granted: boolean): ReturnType<ProgressTracker['tallyVotes']> {
-    if (granted) this.logger?.info(`${this.id} received ${type} from ${id} at term ${this.term}`);
-    else this.logger?.info(`${this.id} received ${type} rejection from ${id} at term ${this.term}`);
-    this.tracker.recordVote(id, granted);
-    return this.tracker.tallyVotes();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -357,9 +278,9 @@ export class Raft {
 
   /** Steps one message: first what its term implies, then (pre-)votes, then the role's handler. */
   step(m: Message): StepResult {
-    if (!this.stepTerm(m)) return 'ok';
+    if (!stepTerm(this, m)) return 'ok';
     if (m.type === 'MsgVote' || m.type === 'MsgPreVote') {
-      this.stepVoteRequest(m);
+      stepVoteRequest(this, m);
       return 'ok';
     }
     switch (this.role) {
@@ -370,89 +291,6 @@ export class Raft {
         return stepCandidate(this, m);
       case 'follower':
         return stepFollower(this, m);
-    }
-  }
-
-  /** Handles the message's term (§5.1). False when the message must go no further. */
-  private stepTerm(m: Message): boolean {
-    // Term 0: a proposal or read request, forwarded like a local one.
-    if (m.term === 0) return true;
-    if (m.term > this.term) {
-      if (m.type === 'MsgVote' || m.type === 'MsgPreVote') {
-        const force = m.context === campaignTransferContext;
-        const inLease = this.checkQuorum && this.lead !== None && this.electionElapsed < this.electionTimeout;
-        if (!force && inLease) {
-          // Thesis §4.2.3: a server that heard from a leader within the minimum election timeout
-          // neither raises its term nor grants a vote. This keeps a removed or partitioned node
-          // from disrupting a live leader.
-          this.logger?.info(
-            `${this.id} [logterm: ${this.log.lastTerm()}, index: ${this.log.lastIndex()}, vote: ${this.vote}] ignored ${m.type} from ${m.from} [logterm: ${m.logTerm}, index: ${m.index}] at term ${this.term}: lease is not expired (remaining ticks: ${this.electionTimeout - this.electionElapsed})`,
-          );
-          return false;
-        }
-      }
-      if (m.type === 'MsgPreVote' || (m.type === 'MsgPreVoteResp' && !m.reject)) {
-        // A pre-vote never changes our term; a granted pre-vote answer carries the term the
-        // candidate will campaign for, which it reaches only if it wins the pre-vote.
-        return true;
-      }
-      this.logger?.info(`${this.id} [term: ${this.term}] received a ${m.type} message with higher term from ${m.from} [term: ${m.term}]`);
-      const fromLeader = m.type === 'MsgApp' || m.type === 'MsgHeartbeat' || m.type === 'MsgSnap';
-      this.becomeFollower(m.term, fromLeader ? m.from : None);
-      return true;
-    }
-    if (m.term < this.term) {
-      this.stepLowerTerm(m);
-      return false;
-    }
-    return true;
-  }
-
-  private stepLowerTerm(m: Message): void {
-    if ((this.checkQuorum || this.preVote) && (m.type === 'MsgHeartbeat' || m.type === 'MsgApp')) {
-      // A leader of an older term still thinks it leads. With check-quorum or pre-vote our higher
-      // term may never reach it through votes (they are ignored or never sent), so tell it now:
-      // the answer carries our term and makes it step down. Without this, a node that raised its
-      // term while partitioned could be stuck forever.
-      this.send({ type: 'MsgAppResp', to: m.from });
-    } else if (m.type === 'MsgPreVote') {
-      // A pre-candidate with a stale term must learn it lost, or the cluster could deadlock.
-      this.logger?.info(
-        `${this.id} [logterm: ${this.log.lastTerm()}, index: ${this.log.lastIndex()}, vote: ${this.vote}] rejected ${m.type} from ${m.from} [logterm: ${m.logTerm}, index: ${m.index}] at term ${this.term}`,
-      );
-      this.send({ type: 'MsgPreVoteResp', to: m.from, term: this.term, reject: true });
-    } else {
-      this.logger?.info(`${this.id} [term: ${this.term}] ignored a ${m.type} message with lower term from ${m.from} [term: ${m.term}]`);
-    }
-  }
-
-  private stepVoteRequest(m: Message): void {
-    const type = m.type as 'MsgVote' | 'MsgPreVote';
-    // We may vote if we already voted for this candidate, or have not voted and know no leader in
-    // this term, or this is a pre-vote for a later term.
-    const canVote =
-      this.vote === m.from || (this.vote === None && this.lead === None) || (type === 'MsgPreVote' && m.term > this.term);
-    const lastIndex = this.log.lastIndex();
-    const lastTerm = this.log.lastTerm();
-    // ...and only a candidate whose log is at least as up to date as ours (§5.4.1).
-    if (canVote && this.log.isUpToDate(m.index, m.logTerm)) {
-      // Learners must vote too: a learner promoted by a committed change may not have learned of
-      // it yet, and its vote may be needed to elect a leader that will tell it.
-      this.logger?.info(
-        `${this.id} [logterm: ${lastTerm}, index: ${lastIndex}, vote: ${this.vote}] cast ${type} for ${m.from} [logterm: ${m.logTerm}, index: ${m.index}] at term ${this.term}`,
-      );
-      // Answer with the term asked about: a pre-candidate ignores answers of other terms.
-      this.send({ type: voteResponseType(type), to: m.from, term: m.term });
-      if (type === 'MsgVote') {
-        // Only real votes are recorded (and persisted before the answer leaves).
-        this.electionElapsed = 0;
-        this.vote = m.from;
-      }
-    } else {
-      this.logger?.info(
-        `${this.id} [logterm: ${lastTerm}, index: ${lastIndex}, vote: ${this.vote}] rejected ${type} from ${m.from} [logterm: ${m.logTerm}, index: ${m.index}] at term ${this.term}`,
-      );
-      this.send({ type: voteResponseType(type), to: m.from, term: this.term, reject: true });
     }
   }
 
@@ -550,83 +388,6 @@ export class Raft {
     this.vote = state.vote;
   }
 
-  /**
-   * Replaces the log with a snapshot from the leader. False if it is stale or redundant (our log
-   * already has its last entry: then only the commit index moves).
-   */
-  restore(snapshot: Snapshot): boolean {
-    const { index, term, confState } = snapshot.metadata;
-    if (index <= this.log.committed) return false;
-    if (this.role !== 'follower') {
-      // Defense in depth: only followers receive snapshots.
-      this.logger?.warn(`${this.id} attempted to restore snapshot as leader; should never happen`);
-      this.becomeFollower(this.term + 1, None);
-      return false;
-    }
-    const member = [...confState.voters, ...confState.learners, ...confState.votersOutgoing].includes(this.id);
-    if (!member) {
-      this.logger?.warn(`${this.id} attempted to restore snapshot but it is not in the ConfState ${JSON.stringify(confState)}; should never happen`);
-      return false;
-    }
-    if (this.log.matchTerm(index, term)) {
-      this.logger?.info(
-        `${this.id} [commit: ${this.log.committed}, lastindex: ${this.log.lastIndex()}, lastterm: ${this.log.lastTerm()}] fast-forwarded commit to snapshot [index: ${index}, term: ${term}]`,
-      );
-      this.log.commitTo(index);
-      return false;
-    }
-    this.log.restore(snapshot);
-    const restored = restoreConfState(this.tracker, this.log.lastIndex(), confState);
-    assert(restored.ok, () => `unable to restore config ${JSON.stringify(confState)}: ${restored.ok ? '' : restored.error}`);
-    assertConfStatesEquivalent(confState, this.switchToConfig(restored.config, restored.progress));
-    this.logger?.info(
-      `${this.id} [commit: ${this.log.committed}, lastindex: ${this.log.lastIndex()}, lastterm: ${this.log.lastTerm()}] restored snapshot [index: ${index}, term: ${term}]`,
-    );
-    return true;
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Configuration
-
-  /**
-   * Applies a committed conf change (the application calls this when it applies the entry) and
-   * returns the new configuration. A change the changer refuses is a programmer error here: the
-   * leader validated it when it was proposed, and the application must not apply others.
-   */
-  applyConfChange(change: ConfChange): ConfState {
-    const changer = new ConfChanger(this.tracker, this.log.lastIndex());
-    let result: ChangeResult;
-    if (isLeaveJoint(change)) {
-      result = changer.leaveJoint();
-    } else {
-      const joint = enterJoint(change);
-      result = joint.enter ? changer.enterJoint(joint.autoLeave, change.changes) : changer.simple(change.changes);
-    }
-    assert(result.ok, () => `conf change ${JSON.stringify(change.changes)} refused: ${result.ok ? '' : result.error}`);
-    return this.switchToConfig(result.config, result.progress);
-  }
-
-  /** Installs a configuration and reacts to it: step down if removed, commit or probe if leader. */
-  switchToConfig(config: TrackerConfig, progress: ProgressMap): ConfState {
-    this.tracker.switchTo(config, progress);
-    this.tracker.checkInvariants();
-    this.logger?.info(`${this.id} switched to configuration ${config.describe()}`);
-    const confState = config.confState();
-    const self = progress.get(this.id);
-    this.isLearner = self !== undefined && self.isLearner;
-    if ((self === undefined || this.isLearner) && this.role === 'leader') {
-      // Removed or demoted while leading.
-      if (this.stepDownOnRemoval) this.becomeFollower(this.term, None);
-      return confState;
-    }
-    if (this.role !== 'leader' || confState.voters.length === 0) return confState;
-    // A smaller quorum may commit more now; new members get probed without waiting.
-    if (this.maybeCommit()) bcastAppend(this);
-    else this.tracker.visit((id) => id !== this.id && maybeSendAppend(this, id));
-    if (this.leadTransferee !== None && !config.voters.has(this.leadTransferee)) this.abortLeaderTransfer();
-    return confState;
-  }
-
   /** The read state for a confirmed ReadIndex request: local ones become a ReadState, forwarded ones an answer. */
   respondToReadIndex(request: Message, readIndex: number): void {
     if (request.from === None || request.from === this.id) {
@@ -637,6 +398,3 @@ export class Raft {
   }
 }
 
-function assertConfStatesEquivalent(expected: ConfState, actual: ConfState): void {
-  assert(confStatesEqual(expected, actual), () => `conf state ${JSON.stringify(actual)} differs from the one restored ${JSON.stringify(expected)}`);
-}

@@ -172,3 +172,21 @@ test('configuration errors are refused at construction', (t) => {
   t.throws(() => newNode(1, [1], { readOnlyOption: 'lease-based' }), { message: /CheckQuorum must be enabled/ });
   t.throws(() => newNode(0, [1]), { message: /none as id/ });
 });
+
+test('a leader drops proposals past the uncommitted-size limit, but never an empty one', (t) => {
+  const single = newNode(1, [1], { maxUncommittedEntriesSize: 10 });
+  single.node.campaign();
+  while (single.node.hasReady()) handle(single.node, single.storage);
+  t.is(single.node.propose(new Uint8Array(8)), 'ok');
+  t.is(single.node.propose(new Uint8Array(8)), 'proposal-dropped');
+  t.is(single.node.propose(new Uint8Array(0)), 'ok');
+  // Once applied, the budget is free again.
+  while (single.node.hasReady()) handle(single.node, single.storage);
+  t.is(single.node.propose(new Uint8Array(8)), 'ok');
+});
+
+test('with proposal forwarding disabled a follower drops proposals', (t) => {
+  const { node } = newNode(2, [1, 2, 3], { disableProposalForwarding: true });
+  node.step(makeMessage({ type: 'MsgHeartbeat', from: 1, to: 2, term: 1, commit: 0 }));
+  t.is(node.propose(new Uint8Array([1])), 'proposal-dropped');
+});

@@ -1,6 +1,8 @@
 import { assert } from '../base/assert.ts';
 import { type RaftConfig, validateConfig } from './config.ts';
+import { hup } from './election.ts';
 import { type ConfChange, confChangeEntry, type Entry, normalEntry, payloadsSize } from './entry.ts';
+import { applyConfChange } from './membership.ts';
 import { isResponseMessage, makeMessage, type Message } from './message.ts';
 import { Raft, type StepResult } from './raft.ts';
 import { mustSync, type Ready } from './ready.ts';
@@ -45,7 +47,7 @@ export class RawNode {
 
   /** Starts an election now (with pre-vote first, if configured). */
   campaign(): void {
-    this.raft.hup(this.raft.preVote ? 'pre-election' : 'election');
+    hup(this.raft, this.raft.preVote ? 'pre-election' : 'election');
   }
 
   /** Proposes `data` for the log. A follower forwards it to the leader; dropped without one. */
@@ -64,7 +66,7 @@ export class RawNode {
 
   /** Applies a committed conf change entry's change; returns the configuration now in force. */
   applyConfChange(change: ConfChange): ConfState {
-    return this.raft.applyConfChange(change);
+    return applyConfChange(this.raft, change);
   }
 
   /** Steps a message received from a peer. */

@@ -1,3 +1,4 @@
+import { campaign, poll } from './election.ts';
 import type { Message } from './message.ts';
 import type { Raft, StepResult } from './raft.ts';
 import { bcastAppend } from './replication.ts';
@@ -31,12 +32,12 @@ export function stepCandidate(raft: Raft, m: Message): StepResult {
 }
 
 function countVote(raft: Raft, m: Message): void {
-  const { granted, rejected, result } = raft.poll(m.from, m.type, !m.reject);
+  const { granted, rejected, result } = poll(raft, m.from, m.type, !m.reject);
   raft.logger?.info(`${raft.id} has received ${granted} ${m.type} votes and ${rejected} vote rejections`);
   switch (result) {
     case 'won':
       if (raft.role === 'pre-candidate') {
-        raft.campaign('election');
+        campaign(raft, 'election');
       } else {
         raft.becomeLeader();
         bcastAppend(raft);

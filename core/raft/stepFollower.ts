@@ -1,4 +1,6 @@
 import { assert } from '../base/assert.ts';
+import { hup } from './election.ts';
+import { restore } from './membership.ts';
 import type { Message } from './message.ts';
 import type { Raft, StepResult } from './raft.ts';
 import { None } from './state.ts';
@@ -34,7 +36,7 @@ export function stepFollower(raft: Raft, m: Message): StepResult {
     case 'MsgTimeoutNow':
       raft.logger?.info(`${raft.id} [term ${raft.term}] received MsgTimeoutNow from ${m.from} and starts an election to get leadership.`);
       // No pre-vote: the leader asked for this election, there is no partition to recover from.
-      raft.hup('transfer');
+      hup(raft, 'transfer');
       return 'ok';
     case 'MsgReadIndex':
       if (raft.lead === None) {
@@ -105,7 +107,7 @@ function handleSnapshot(raft: Raft, m: Message): void {
     return;
   }
   const { index, term } = snapshot.metadata;
-  if (raft.restore(snapshot)) {
+  if (restore(raft, snapshot)) {
     raft.logger?.info(`${raft.id} [commit: ${raft.log.committed}] restored snapshot [index: ${index}, term: ${term}]`);
     raft.send({ type: 'MsgAppResp', to: m.from, index: raft.log.lastIndex() });
   } else {
