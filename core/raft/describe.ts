@@ -3,7 +3,7 @@ import type { Message } from './message.ts';
 import type { Ready } from './ready.ts';
 import type { ConfState, HardState, Snapshot, SoftState, StateRole } from './state.ts';
 
-/**
+/*
  * One-line descriptions for logs and test output, in etcd-io/raft's style
  * (`1->2 MsgApp Term:1 Log:1/10 Commit:10 Entries:[1/11 EntryNormal "data"]`).
  */

@@ -19,6 +19,7 @@ export {
   payloadSize,
 } from './entry.ts';
 export {
+  describeConfChange,
   describeConfState,
   describeEntries,
   describeEntry,
