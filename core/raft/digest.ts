@@ -1,0 +1,47 @@
+import { finalize32, mix32, mixNumber } from '../base/hash.ts';
+import type { Entry } from './entry.ts';
+import { type Message, type MessageType, messageTypes } from './message.ts';
+
+const typeNumbers = new Map<MessageType, number>(messageTypes.map((type, i) => [type, i + 1]));
+
+/**
+ * A 32-bit summary of an entry: its place, kind and payload size (the payload's bytes are not
+ * read, to keep digests cheap).
+ */
+export function digestEntry(entry: Entry, state = 0): number {
+  let h = mixNumber(state, entry.term);
+  h = mixNumber(h, entry.index);
+  if (entry.type === 'normal') {
+    h = mix32(h, 1);
+    h = mix32(h, entry.data.byteLength);
+  } else {
+    h = mix32(h, 2);
+    for (const change of entry.change.changes) h = mix32(mix32(h, change.type.length), change.nodeId);
+  }
+  return h;
+}
+
+/**
+ * A cheap 32-bit summary of a message for the simulator's trace hash: type, endpoints, term, log
+ * position, commit, reject and hint, entry places, snapshot position and context. Two runs that
+ * send different messages almost surely digest differently.
+ */
+export function digestMessage(m: Message): number {
+  let h = mix32(0x5eed, typeNumbers.get(m.type)!);
+  h = mixNumber(h, m.from);
+  h = mixNumber(h, m.to);
+  h = mixNumber(h, m.term);
+  h = mixNumber(h, m.logTerm);
+  h = mixNumber(h, m.index);
+  h = mixNumber(h, m.commit);
+  h = mix32(h, m.reject ? 1 : 0);
+  h = mixNumber(h, m.rejectHint);
+  h = mix32(h, m.entries.length);
+  for (const entry of m.entries) h = digestEntry(entry, h);
+  if (m.snapshot !== null) {
+    h = mixNumber(h, m.snapshot.metadata.index);
+    h = mixNumber(h, m.snapshot.metadata.term);
+  }
+  for (let i = 0; i < m.context.length; i++) h = mix32(h, m.context.charCodeAt(i));
+  return finalize32(h);
+}

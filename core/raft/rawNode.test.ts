@@ -1,0 +1,192 @@
+import test from 'ava';
+import { TestRandom } from './_test/testRandom.ts';
+import { confChange } from './entry.ts';
+import { MemoryStorage } from './memoryStorage.ts';
+import { makeMessage, type Message } from './message.ts';
+import { RawNode } from './rawNode.ts';
+import type { Ready } from './ready.ts';
+import { emptyConfState } from './state.ts';
+
+function newNode(id: number, voters: number[], overrides: Partial<ConstructorParameters<typeof RawNode>[0]> = {}): { node: RawNode; storage: MemoryStorage } {
+  const storage = new MemoryStorage();
+  const node = new RawNode({
+    id,
+    storage,
+    voters,
+    random: new TestRandom(id),
+    electionTicks: 10,
+    heartbeatTicks: 1,
+    maxSizePerMsg: 1024,
+    maxInflightMsgs: 16,
+    preVote: false,
+    checkQuorum: false,
+    ...overrides,
+  });
+  return { node, storage };
+}
+
+/** Persists a Ready into storage and advances; returns it. */
+function handle(node: RawNode, storage: MemoryStorage): Ready {
+  const ready = node.ready();
+  if (ready.snapshot !== null) storage.applySnapshot(ready.snapshot);
+  storage.append(ready.entries);
+  if (ready.hardState !== null) storage.setHardState(ready.hardState);
+  node.advance();
+  return ready;
+}
+
+function leaderOfOne(): { node: RawNode; storage: MemoryStorage } {
+  const single = newNode(1, [1]);
+  single.node.campaign();
+  while (single.node.hasReady()) handle(single.node, single.storage);
+  return single;
+}
+
+test('a single member commits an entry only after a Ready that persisted it (etcd #14370)', (t) => {
+  const { node, storage } = leaderOfOne();
+  t.is(node.status().softState.role, 'leader');
+  t.is(node.propose(new Uint8Array([1])), 'ok');
+  const persist = handle(node, storage);
+  t.is(persist.entries.length, 1);
+  t.is(persist.committedEntries.length, 0, 'not committed in the Ready that asks to persist it');
+  t.true(persist.mustSync);
+  const apply = handle(node, storage);
+  t.deepEqual(apply.committedEntries.map((e) => e.index), [persist.entries[0]!.index]);
+  t.false(apply.mustSync, 'a commit index change alone needs no sync');
+});
+
+test('hasReady is false while a Ready is handled; ready() twice without advance() throws', (t) => {
+  const { node } = newNode(1, [1]);
+  node.campaign();
+  t.true(node.hasReady());
+  node.ready();
+  t.false(node.hasReady());
+  t.throws(() => node.ready(), { message: /before advance/ });
+  node.advance();
+  t.true(node.hasReady(), 'the vote, counted on advance, made it leader');
+  t.throws(() => {
+    node.ready();
+    node.advance();
+    node.advance();
+  }, { message: /without a Ready/ });
+});
+
+test('the node may be stepped between ready() and advance(); what that produces waits for the next Ready', (t) => {
+  const { node, storage } = leaderOfOne();
+  const ready = node.ready();
+  t.is(node.propose(new Uint8Array([7])), 'ok');
+  storage.append(ready.entries);
+  node.advance();
+  const next = handle(node, storage);
+  t.is(next.entries.length, 1);
+  t.is(next.entries[0]!.type === 'normal' ? next.entries[0]!.data[0] : -1, 7);
+});
+
+test('a vote is only sent in a Ready that persists it (mustSync)', (t) => {
+  const { node } = newNode(2, [1, 2, 3]);
+  node.step(makeMessage({ type: 'MsgVote', from: 1, to: 2, term: 5, index: 0, logTerm: 0 }));
+  const ready = node.ready();
+  t.deepEqual(ready.hardState, { term: 5, vote: 1, commit: 0 });
+  t.true(ready.mustSync);
+  t.deepEqual(ready.messages.map((m) => [m.type, m.to, m.term, m.reject]), [['MsgVoteResp', 1, 5, false]]);
+});
+
+test('answers from peers outside the configuration are refused', (t) => {
+  const { node } = newNode(1, [1, 2, 3]);
+  t.is(node.step(makeMessage({ type: 'MsgAppResp', from: 9, to: 1, term: 1, index: 3 })), 'peer-not-found');
+});
+
+test('proposals without a leader are dropped; a follower forwards them to its leader', (t) => {
+  const { node } = newNode(2, [1, 2, 3]);
+  t.is(node.propose(new Uint8Array([1])), 'proposal-dropped');
+  node.step(makeMessage({ type: 'MsgHeartbeat', from: 1, to: 2, term: 1, commit: 0 }));
+  t.is(node.propose(new Uint8Array([1])), 'ok');
+  const forwarded = node.ready().messages.filter((m) => m.type === 'MsgProp');
+  t.deepEqual(forwarded.map((m) => [m.from, m.to, m.term, m.entries.length]), [[2, 1, 0, 1]]);
+});
+
+test('received messages and entries are never mutated (they are frozen here)', (t) => {
+  const { node, storage } = newNode(2, [1, 2, 3]);
+  const entry = Object.freeze({ type: 'normal' as const, term: 1, index: 1, data: new Uint8Array([1]) });
+  const message: Message = Object.freeze(makeMessage({ type: 'MsgApp', from: 1, to: 2, term: 1, index: 0, logTerm: 0, commit: 1, entries: Object.freeze([entry]) }));
+  t.is(node.step(message), 'ok');
+  t.is(node.step(message), 'ok', 'a duplicate is harmless');
+  const ready = handle(node, storage);
+  t.deepEqual(ready.committedEntries, [entry]);
+});
+
+test('election timeouts come from the node own Random: same seed, same election tick', (t) => {
+  const electionTick = (seed: number): number => {
+    const storage = new MemoryStorage();
+    const node = new RawNode({ id: 1, storage, voters: [1, 2, 3], random: new TestRandom(seed), electionTicks: 10, heartbeatTicks: 1, maxSizePerMsg: 1, maxInflightMsgs: 1, preVote: false, checkQuorum: false });
+    for (let tick = 1; tick <= 100; tick++) {
+      node.tick();
+      if (node.status().softState.role === 'candidate') return tick;
+    }
+    return -1;
+  };
+  const ticks = [1, 2, 3, 4, 5, 6, 7, 8].map(electionTick);
+  t.deepEqual(ticks, [1, 2, 3, 4, 5, 6, 7, 8].map(electionTick), 'deterministic per seed');
+  for (const tick of ticks) t.true(tick >= 10 && tick <= 19, `timeout ${tick} within [election, 2 * election - 1]`);
+  t.true(new Set(ticks).size > 1, 'jittered across seeds');
+});
+
+test('a conf change proposal commits and is applied through applyConfChange', (t) => {
+  const { node, storage } = leaderOfOne();
+  t.is(node.proposeConfChange(confChange([{ type: 'addLearner', nodeId: 2 }])), 'ok');
+  handle(node, storage);
+  const ready = handle(node, storage);
+  const entry = ready.committedEntries[0]!;
+  t.is(entry.type, 'confChange');
+  if (entry.type === 'confChange') t.deepEqual(node.applyConfChange(entry.change), { ...emptyConfState, voters: [1], learners: [2] });
+});
+
+test('a restarted node recovers term, vote and log from storage; the bootstrap configuration comes from the host again', (t) => {
+  const { node, storage } = leaderOfOne();
+  node.propose(new Uint8Array([1]));
+  handle(node, storage);
+  handle(node, storage);
+  const before = node.status();
+  const restart = (voters: number[]) =>
+    new RawNode({ id: 1, storage, voters, random: new TestRandom(1), electionTicks: 10, heartbeatTicks: 1, maxSizePerMsg: 1, maxInflightMsgs: 1, preVote: false, checkQuorum: false, applied: 0 });
+  const after = restart([1]).status();
+  t.deepEqual(after.hardState, before.hardState);
+  t.is(after.lastIndex, before.lastIndex);
+  t.is(after.softState.role, 'follower');
+  t.deepEqual(after.config.voters, [1]);
+  // Without a snapshot the storage holds no configuration: a host that passes none starts a
+  // node that knows no members (the bootstrap voters are not persisted by Raft).
+  t.deepEqual(restart([]).status().config.voters, []);
+  // A snapshot carries the configuration from then on.
+  storage.createSnapshot(2, { ...emptyConfState, voters: [1] }, null);
+  t.deepEqual(restart([]).status().config.voters, [1]);
+});
+
+test('readIndex needs a non-empty context', (t) => {
+  const { node } = newNode(1, [1]);
+  t.throws(() => node.readIndex(''), { message: /must not be empty/ });
+});
+
+test('configuration errors are refused at construction', (t) => {
+  t.throws(() => newNode(1, [1], { heartbeatTicks: 10 }), { message: /election tick must be greater/ });
+  t.throws(() => newNode(1, [1], { readOnlyOption: 'lease-based' }), { message: /CheckQuorum must be enabled/ });
+  t.throws(() => newNode(0, [1]), { message: /none as id/ });
+});
+
+test('a leader drops proposals past the uncommitted-size limit, but never an empty one', (t) => {
+  const single = newNode(1, [1], { maxUncommittedEntriesSize: 10 });
+  single.node.campaign();
+  while (single.node.hasReady()) handle(single.node, single.storage);
+  t.is(single.node.propose(new Uint8Array(8)), 'ok');
+  t.is(single.node.propose(new Uint8Array(8)), 'proposal-dropped');
+  t.is(single.node.propose(new Uint8Array(0)), 'ok');
+  // Once applied, the budget is free again.
+  while (single.node.hasReady()) handle(single.node, single.storage);
+  t.is(single.node.propose(new Uint8Array(8)), 'ok');
+});
+
+test('with proposal forwarding disabled a follower drops proposals', (t) => {
+  const { node } = newNode(2, [1, 2, 3], { disableProposalForwarding: true });
+  node.step(makeMessage({ type: 'MsgHeartbeat', from: 1, to: 2, term: 1, commit: 0 }));
+  t.is(node.propose(new Uint8Array([1])), 'proposal-dropped');
+});

@@ -1,0 +1,193 @@
+import { assert } from '../base/assert.ts';
+import { type RaftConfig, validateConfig } from './config.ts';
+import { hup } from './election.ts';
+import { type ConfChange, confChangeEntry, type Entry, normalEntry, payloadsSize } from './entry.ts';
+import { applyConfChange } from './membership.ts';
+import { isResponseMessage, makeMessage, type Message } from './message.ts';
+import { Raft, type StepResult } from './raft.ts';
+import { mustSync, type Ready } from './ready.ts';
+import type { ConfState, HardState, NodeId, SoftState, Snapshot } from './state.ts';
+import { None, hardStatesEqual } from './state.ts';
+import { getStatus, type Status } from './status.ts';
+import { reportSnapshot, reportUnreachable } from './stepLeader.ts';
+
+/** What `advance()` feeds back into the state machine, decided when the Ready was taken. */
+type AdvanceStep =
+  | { readonly kind: 'message'; readonly message: Message }
+  | { readonly kind: 'persisted'; readonly term: number; readonly index: number; readonly logTerm: number; readonly snapshot: Snapshot | null }
+  | { readonly kind: 'applied'; readonly entries: readonly Entry[] };
+
+/**
+ * A Raft node driven by its host (etcd-io/raft's RawNode): inputs are `tick`, `step` and the
+ * requests (`propose`, `readIndex`, ...); outputs leave through `ready()`, and `advance()` tells the
+ * node the Ready was handled. Synchronous and deterministic: randomness comes from the config's
+ * Random, time from `tick()`.
+ */
+export class RawNode {
+  private readonly raft: Raft;
+  private previousSoftState: SoftState;
+  private previousHardState: HardState;
+  /** Set between `ready()` and `advance()`. */
+  private stepsOnAdvance: AdvanceStep[] | null = null;
+
+  constructor(config: RaftConfig) {
+    this.raft = new Raft(validateConfig(config));
+    this.previousSoftState = this.raft.softState();
+    this.previousHardState = this.raft.hardState();
+  }
+
+  get id(): NodeId {
+    return this.raft.id;
+  }
+
+  /** One unit of logical time: election and heartbeat timeouts are counted in ticks. */
+  tick(): void {
+    this.raft.tick();
+  }
+
+  /** Starts an election now (with pre-vote first, if configured). */
+  campaign(): void {
+    hup(this.raft, this.raft.preVote ? 'pre-election' : 'election');
+  }
+
+  /** Proposes `data` for the log. A follower forwards it to the leader; dropped without one. */
+  propose(data: Uint8Array): StepResult {
+    return this.raft.step(makeMessage({ type: 'MsgProp', from: this.raft.id, to: None, entries: [normalEntry(data)] }));
+  }
+
+  /**
+   * Proposes a membership change. Once committed, the application applies it by calling
+   * `applyConfChange`. A leader refuses (replaces with an empty entry) a change proposed while
+   * another is pending or that does not fit the joint state.
+   */
+  proposeConfChange(change: ConfChange): StepResult {
+    return this.raft.step(makeMessage({ type: 'MsgProp', from: this.raft.id, to: None, entries: [confChangeEntry(change)] }));
+  }
+
+  /** Applies a committed conf change entry's change; returns the configuration now in force. */
+  applyConfChange(change: ConfChange): ConfState {
+    return applyConfChange(this.raft, change);
+  }
+
+  /** Steps a message received from a peer. */
+  step(message: Message): StepResult {
+    assert(message.to === this.raft.id, () => `message for ${message.to} stepped on node ${this.raft.id}`);
+    if (isResponseMessage(message.type) && this.raft.tracker.get(message.from) === undefined) return 'peer-not-found';
+    return this.raft.step(message);
+  }
+
+  /**
+   * Requests a linearizable read point. The answer comes as a ReadState in a later Ready, with this
+   * context (which must be non-empty and unique among pending requests). Dropped without a leader.
+   */
+  readIndex(context: string): void {
+    assert(context !== '', 'a read index context must not be empty');
+    this.raft.step(makeMessage({ type: 'MsgReadIndex', from: None, to: None, context }));
+  }
+
+  /** Asks the leader (directly, or through this follower) to hand leadership to `transferee`. */
+  transferLeadership(transferee: NodeId): void {
+    this.raft.step(makeMessage({ type: 'MsgTransferLeader', from: this.raft.id, to: None, index: transferee }));
+  }
+
+  /** The transport failed to reach `id` (leader only): it stops streaming to it and probes. */
+  reportUnreachable(id: NodeId): void {
+    reportUnreachable(this.raft, id);
+  }
+
+  /** Whether a snapshot sent to `id` was applied (leader only). */
+  reportSnapshot(id: NodeId, status: 'finished' | 'failed'): void {
+    reportSnapshot(this.raft, id, status === 'failed');
+  }
+
+  /** Whether `ready()` has anything. False while a Ready is being handled (until `advance()`). */
+  hasReady(): boolean {
+    if (this.stepsOnAdvance !== null) return false;
+    const raft = this.raft;
+    if (!softStatesEqual(raft.softState(), this.previousSoftState)) return true;
+    if (!hardStatesEqual(raft.hardState(), this.previousHardState)) return true;
+    if (raft.log.unstable.nextSnapshot() !== null) return true;
+    if (raft.messages.length > 0 || raft.messagesAfterAppend.length > 0) return true;
+    if (raft.log.unstable.hasNextEntries() || raft.log.hasNextCommittedEntries()) return true;
+    return raft.readStates.length > 0;
+  }
+
+  /** The work to do now. The host must handle it (see `Ready`) and then call `advance()`. */
+  ready(): Ready {
+    assert(this.stepsOnAdvance === null, 'ready() called again before advance()');
+    const raft = this.raft;
+    const log = raft.log;
+    const softState = raft.softState();
+    const hardState = raft.hardState();
+    const entries = log.unstable.nextEntries();
+    const snapshot = log.unstable.nextSnapshot();
+    const committedEntries = log.nextCommittedEntries();
+    const messages = [...raft.messages];
+    const steps: AdvanceStep[] = [];
+    for (const message of raft.messagesAfterAppend) {
+      if (message.to === raft.id) steps.push({ kind: 'message', message });
+      else messages.push(message);
+    }
+    const ready: Ready = {
+      softState: softStatesEqual(softState, this.previousSoftState) ? null : softState,
+      hardState: hardStatesEqual(hardState, this.previousHardState) ? null : hardState,
+      readStates: raft.readStates,
+      entries,
+      snapshot,
+      committedEntries,
+      messages,
+      mustSync: mustSync(hardState, this.previousHardState, entries.length, snapshot !== null),
+    };
+
+    // Accept the Ready: what it hands out is now in the host's hands.
+    this.previousSoftState = softState;
+    this.previousHardState = hardState;
+    raft.readStates = [];
+    // Once persisted, the unstable log up to its current end is stable. With nothing unstable,
+    // index 0 says "no entries" (a snapshot alone may be pending).
+    if (log.unstable.entries.length > 0 || snapshot !== null) {
+      const index = log.unstable.entries.length > 0 ? log.lastIndex() : 0;
+      steps.push({ kind: 'persisted', term: raft.term, index, logTerm: index === 0 ? 0 : log.lastTerm(), snapshot });
+    }
+    if (committedEntries.length > 0) steps.push({ kind: 'applied', entries: committedEntries });
+    raft.messages = [];
+    raft.messagesAfterAppend = [];
+    log.unstable.acceptInProgress();
+    if (committedEntries.length > 0) {
+      log.acceptApplying(committedEntries[committedEntries.length - 1]!.index, payloadsSize(committedEntries));
+    }
+    this.stepsOnAdvance = steps;
+    return ready;
+  }
+
+  /**
+   * The host persisted, sent and applied the last Ready. Only now does the node count its own
+   * durable acknowledgements and votes, and mark entries stable and applied.
+   */
+  advance(): void {
+    const steps = this.stepsOnAdvance;
+    assert(steps !== null, 'advance() called without a Ready');
+    this.stepsOnAdvance = null;
+    for (const step of steps) {
+      switch (step.kind) {
+        case 'message':
+          this.raft.step(step.message);
+          break;
+        case 'persisted':
+          this.raft.onPersisted(step.term, step.index, step.logTerm, step.snapshot);
+          break;
+        case 'applied':
+          this.raft.onApplied(step.entries);
+          break;
+      }
+    }
+  }
+
+  status(): Status {
+    return getStatus(this.raft);
+  }
+}
+
+function softStatesEqual(a: SoftState, b: SoftState): boolean {
+  return a.lead === b.lead && a.role === b.role;
+}
