@@ -19,6 +19,7 @@ const allowedImports: Record<string, readonly string[]> = {
   'core/watch': ['core/base', 'core/mvcc'],
   'core/server': ['core/base', 'core/raft', 'core/mvcc', 'core/lease', 'core/watch'],
   'core/host': ['core/base', 'core/raft', 'core/mvcc', 'core/lease', 'core/watch', 'core/server'],
+  'core/replica': ['core/base', 'core/raft', 'core/host'],
   sim: ['core'],
   properties: ['core', 'sim'],
   scenarios: ['core', 'sim', 'properties'],

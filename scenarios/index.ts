@@ -1,8 +1,9 @@
 import { heartbeatScenarios } from './heartbeat.ts';
+import { raftScenarios } from './raft.ts';
 import type { Scenario } from './scenario.ts';
 
 /** Every named scenario, in the order `detcd-sim scenarios` lists them. */
-export const allScenarios: readonly Scenario[] = [...heartbeatScenarios];
+export const allScenarios: readonly Scenario[] = [...heartbeatScenarios, ...raftScenarios];
 
 export const defaultScenarioName = 'heartbeat-swarm';
 

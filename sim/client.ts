@@ -39,6 +39,8 @@ export interface Workload<Request, Reply> {
   next(client: ClientId, random: Random, nowUs: number): ClientOperation<Request> | null;
   /** Whether a reply says the operation took effect (ok) or surely did not (fail). */
   outcome(reply: Reply): 'ok' | 'fail';
+  /** Told when an operation ends: with its reply, or with null when the client gave up on it. */
+  onComplete?(client: ClientId, request: Request, reply: Reply | null): void;
 }
 
 /** The client side of a run: who is waiting for what. */

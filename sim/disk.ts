@@ -37,6 +37,8 @@ export interface DiskStats {
  */
 export class SimDisk {
   readonly stats: DiskStats = { writes: 0, syncs: 0, writesLost: 0, tornWrites: 0 };
+  /** Bumped whenever the durable contents change (a sync completed, a crash tore a write). */
+  durableVersion = 0;
   private readonly durable = new Map<string, DurableRecord[]>();
   private pending: DurableWrite[] = [];
   private readonly random: Random;
@@ -70,6 +72,7 @@ export class SimDisk {
     for (let i = 0; i < mark; i++) this.apply(this.pending[i]!);
     this.pending = mark === this.pending.length ? [] : this.pending.slice(mark);
     this.stats.syncs++;
+    if (mark > 0) this.durableVersion++;
   }
 
   /** The process died: unsynced writes are lost, and the first unsynced append may tear. */
@@ -78,6 +81,7 @@ export class SimDisk {
     if (first !== undefined && first.kind === 'append' && first.records.length > 0 && this.random.chance(this.options.tornWrite)) {
       this.fileFor(first.file).push(tornRecord);
       this.stats.tornWrites++;
+      this.durableVersion++;
     }
     this.stats.writesLost += this.pending.length;
     this.pending = [];

@@ -462,7 +462,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
 
   private process(id: NodeId): SimProcess<M, Q, R, N> {
     const process = this.processes[id - 1];
-    assert(process !== undefined, () => `no node ${id}`);
+    if (process === undefined) throw new AssertionError(`no node ${id}`);
     return process;
   }
 
@@ -499,6 +499,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
       if (client.outstanding !== wake.entry) return skipped;
       // The client gives up: whether the operation took effect is unknown.
       client.outstanding = -1;
+      this.parts.workload!.onComplete?.(client.id, this.history[wake.entry]!.request, null);
       this.scheduleClientNext(client, this.think(client));
       return 2;
     }
@@ -531,6 +532,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     entry.reply = envelope.reply;
     entry.outcome = this.parts.workload!.outcome(envelope.reply);
     client.outstanding = -1;
+    this.parts.workload!.onComplete?.(clientId, entry.request, envelope.reply);
     this.scheduleClientNext(client, this.think(client));
     return digest;
   }

@@ -40,6 +40,7 @@ export type { ReadOnlyOption } from './readOnly.ts';
 export {
   type ConfState,
   emptyConfState,
+  emptyHardState,
   type HardState,
   isEmptySnapshot,
   None,

@@ -83,12 +83,12 @@ export type MessageInit = Partial<Message> & Pick<Message, 'type' | 'to'>;
 const noEntries: readonly Entry[] = Object.freeze([]);
 
 /** A complete message with defaults for every field `init` leaves out. */
-export function makeMessage(init: MessageInit): Message {
+export function makeMessage(init: MessageInit, from: NodeId = init.from ?? None, term: number = init.term ?? 0): Message {
   return {
     type: init.type,
-    from: init.from ?? None,
+    from,
     to: init.to,
-    term: init.term ?? 0,
+    term,
     logTerm: init.logTerm ?? 0,
     index: init.index ?? 0,
     commit: init.commit ?? 0,

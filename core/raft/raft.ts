@@ -1,4 +1,4 @@
-import { assert } from '../base/assert.ts';
+import { AssertionError, assert } from '../base/assert.ts';
 import type { Random } from '../base/random.ts';
 import type { ValidConfig } from './config.ts';
 import { restoreConfState } from './confChanger.ts';
@@ -143,23 +143,24 @@ export class Raft {
    * leave with the next Ready.
    */
   send(init: MessageInit): void {
+    // Every message passes here: the checks are written out rather than given closures to build.
     const type = init.type;
     const isVoteish = type === 'MsgVote' || type === 'MsgVoteResp' || type === 'MsgPreVote' || type === 'MsgPreVoteResp';
     let term: number;
     if (isVoteish) {
       // The term of a (pre-)vote is the term campaigned for; of an answer, the term asked about.
-      assert(init.term !== undefined && init.term !== 0, () => `term should be set when sending ${type}`);
+      if (init.term === undefined || init.term === 0) throw new AssertionError(`term should be set when sending ${type}`);
       term = init.term;
     } else {
-      assert(init.term === undefined || init.term === 0, () => `term should not be set when sending ${type} (was ${init.term})`);
+      if (init.term !== undefined && init.term !== 0) throw new AssertionError(`term should not be set when sending ${type} (was ${init.term})`);
       // Proposals and read requests are forwarded like local requests: no term.
       term = type === 'MsgProp' || type === 'MsgReadIndex' ? 0 : this.term;
     }
-    const message = makeMessage({ ...init, from: init.from === undefined || init.from === None ? this.id : init.from, term });
+    const message = makeMessage(init, init.from === undefined || init.from === None ? this.id : init.from, term);
     if (type === 'MsgAppResp' || type === 'MsgVoteResp' || type === 'MsgPreVoteResp') {
       this.messagesAfterAppend.push(message);
     } else {
-      assert(message.to !== this.id, () => `message should not be self-addressed when sending ${type}`);
+      if (message.to === this.id) throw new AssertionError(`message should not be self-addressed when sending ${type}`);
       this.messages.push(message);
     }
   }

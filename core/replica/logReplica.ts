@@ -1,0 +1,383 @@
+import { assert } from '../base/assert.ts';
+import { decodeNumbers, encodeNumbers } from '../base/bytes.ts';
+import { finalize32, mix32, mixNumber } from '../base/hash.ts';
+import type { ClientId, ClientReply, DurableWrite, HostedNode, NodeId, NodeReady, NodeStart, Outbound, RequestId } from '../host/node.ts';
+import {
+  digestEntry,
+  emptyConfState,
+  isStorageError,
+  type MemoryStorage,
+  RawNode,
+  type ConfChange,
+  type ConfState,
+  type Entry,
+  type HardState,
+  type Message,
+  type Ready,
+  type Snapshot,
+  type SoftState,
+  type Storage,
+} from '../raft/index.ts';
+import { compactedWal, readyWrites, recoverWal, walFile, type WalRecord } from './wal.ts';
+
+/**
+ * A replicated log: the smallest useful application of Raft, used by the Raft scenario family.
+ * Clients append numbers and read the log's length and digest; an admin changes the membership.
+ * Everything Raft needs from a host is done here as the etcd server will do it: the WAL is written
+ * from each Ready, the state is rebuilt from the WAL on restart, snapshots are taken every so many
+ * entries and the log compacted behind them, and replies leave only after their entry is applied
+ * and durable.
+ */
+export interface LogReplicaConfig {
+  /** The members of the first configuration; every other machine starts without one and waits to be added. */
+  readonly initialVoters: readonly NodeId[];
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  readonly preVote: boolean;
+  readonly checkQuorum: boolean;
+  readonly maxSizePerMsg: number;
+  readonly maxInflightMsgs: number;
+  /** A snapshot (and WAL compaction) every this many applied entries. */
+  readonly snapshotEveryEntries: number;
+  /** Entries kept behind a snapshot, so a follower a little behind still gets entries. */
+  readonly catchUpEntries: number;
+  /** Requests waiting for their entry or read point, at most; more are refused. */
+  readonly pendingRequestsMax: number;
+  /** A waiting request is forgotten after this many ticks (its client has long given up). */
+  readonly requestTicksMax: number;
+}
+
+export type LogRequest =
+  | { readonly kind: 'append'; readonly value: number }
+  | { readonly kind: 'read' }
+  | { readonly kind: 'conf-change'; readonly change: ConfChange }
+  | { readonly kind: 'transfer-leader'; readonly to: NodeId };
+
+export type LogReply =
+  | { readonly kind: 'appended'; readonly index: number }
+  /** The log as of a linearizable read point: its applied index, how many values, their digest. */
+  | { readonly kind: 'read'; readonly index: number; readonly length: number; readonly digest: number }
+  | { readonly kind: 'conf-changed'; readonly index: number; readonly confState: ConfState }
+  | { readonly kind: 'transfer-started' }
+  /** Surely not done: the proposal never entered any log, or the request was refused. */
+  | { readonly kind: 'error'; readonly reason: 'proposal-dropped' | 'too-many-requests' };
+
+/** The application state in a snapshot: every value so far, the index of each, and the state digest. */
+export interface LogSnapshotData {
+  readonly values: readonly number[];
+  readonly valueIndexes: readonly number[];
+  readonly digest: number;
+}
+
+interface Waiting {
+  readonly client: ClientId;
+  readonly id: RequestId;
+  readonly sinceTick: number;
+}
+
+export class LogReplica implements HostedNode<Message, LogRequest, LogReply> {
+  readonly id: NodeId;
+  readonly raft: RawNode;
+  readonly storage: MemoryStorage;
+  private readonly config: LogReplicaConfig;
+  /** The applied values, in log order, and the log index of each (ascending). */
+  readonly values: number[] = [];
+  readonly valueIndexes: number[] = [];
+  /** The state digest after each applied index (sparse: a snapshot skips the indexes it covers). */
+  readonly stateDigests = new Map<number, number>();
+  appliedIndex = 0;
+  stateDigest = 0;
+  confState: ConfState = emptyConfState;
+  /**
+   * The configuration in force when the commit index last moved (as the Ready that carried it was
+   * taken, before its entries were applied): the one that commit index was counted in.
+   */
+  commitCountedIn: ConfState = emptyConfState;
+  /** The hard state as last handed to the host for persisting (or recovered). */
+  hardState: HardState;
+  softState: SoftState = { lead: 0, role: 'follower' };
+  private ticks = 0;
+  private readonly proposals = new Map<number, Waiting>();
+  private readonly reads = new Map<string, Waiting>();
+  /** Read points answered by Raft, waiting for the applied index to reach them. */
+  private readsAwaitingApply: { readonly index: number; readonly waiting: Waiting }[] = [];
+  private writes: DurableWrite[] = [];
+  private replies: ClientReply<LogReply>[] = [];
+  private readyOut = false;
+  private raftReadyOut = false;
+
+  constructor(start: NodeStart, config: LogReplicaConfig) {
+    this.id = start.id;
+    this.config = config;
+    const recovered = recoverWal(start.durable);
+    this.storage = recovered.storage;
+    this.hardState = recovered.hardState;
+    // A torn tail is cut off before anything is appended after it (etcd's WAL repair).
+    if (recovered.torn) this.writes.push(compactedWal(recovered.storage, recovered.hardState));
+    if (recovered.records === 0 && config.initialVoters.includes(start.id)) this.bootstrap(config.initialVoters);
+    const snapshot = recovered.storage.snapshot();
+    if (snapshot.metadata.index > 0) this.restore(snapshot);
+    this.raft = new RawNode({
+      id: start.id,
+      storage: this.snapshotOnDemand(),
+      random: start.random,
+      electionTicks: config.electionTicks,
+      heartbeatTicks: config.heartbeatTicks,
+      maxSizePerMsg: config.maxSizePerMsg,
+      maxInflightMsgs: config.maxInflightMsgs,
+      preVote: config.preVote,
+      checkQuorum: config.checkQuorum,
+      applied: this.appliedIndex,
+    });
+    // The configuration in force: from the snapshot, or the bootstrap voters on a first start.
+    this.confState = this.raft.status().config;
+  }
+
+  /**
+   * A first boot of an initial member: the initial configuration goes into the log as a snapshot
+   * at index 1, term 1 (where etcd-io/raft's Bootstrap appends one conf change per member), so that
+   * it is durable like any configuration, and a member added later learns it from a snapshot.
+   */
+  private bootstrap(voters: readonly NodeId[]): void {
+    const confState: ConfState = { ...emptyConfState, voters: [...voters].sort((a, b) => a - b) };
+    const snapshot: Snapshot = { metadata: { index: 1, term: 1, confState }, data: Object.freeze({ values: [], valueIndexes: [], digest: 0 } satisfies LogSnapshotData) };
+    const hardState: HardState = { term: 1, vote: 0, commit: 1 };
+    this.storage.applySnapshot(snapshot);
+    this.storage.setHardState(hardState);
+    this.hardState = hardState;
+    this.writes.push({
+      kind: 'append',
+      file: walFile,
+      records: [
+        { type: 'snapshot', snapshot },
+        { type: 'hardState', hardState },
+      ] satisfies WalRecord[],
+    });
+  }
+
+  tick(): void {
+    this.ticks++;
+    this.raft.tick();
+    this.forgetOldRequests();
+  }
+
+  receive(_from: NodeId, message: Message): void {
+    this.raft.step(message);
+  }
+
+  submit(client: ClientId, id: RequestId, request: LogRequest): void {
+    const waiting: Waiting = { client, id, sinceTick: this.ticks };
+    if (request.kind === 'transfer-leader') {
+      this.raft.transferLeadership(request.to);
+      this.reply(waiting, { kind: 'transfer-started' });
+      return;
+    }
+    if (this.proposals.size + this.reads.size + this.readsAwaitingApply.length >= this.config.pendingRequestsMax) {
+      this.reply(waiting, { kind: 'error', reason: 'too-many-requests' });
+      return;
+    }
+    const key = requestKey(client, id);
+    switch (request.kind) {
+      case 'append': {
+        const result = this.raft.propose(encodeNumbers([client, id, request.value]));
+        if (result === 'proposal-dropped') this.reply(waiting, { kind: 'error', reason: 'proposal-dropped' });
+        else this.proposals.set(key, waiting);
+        return;
+      }
+      case 'conf-change': {
+        const result = this.raft.proposeConfChange({ ...request.change, context: encodeNumbers([client, id]) });
+        if (result === 'proposal-dropped') this.reply(waiting, { kind: 'error', reason: 'proposal-dropped' });
+        else this.proposals.set(key, waiting);
+        return;
+      }
+      case 'read': {
+        // Unique per node: a forwarded read comes back to the node that asked.
+        const context = `${this.id}/${client}/${id}`;
+        this.reads.set(context, waiting);
+        this.raft.readIndex(context);
+        return;
+      }
+    }
+  }
+
+  hasReady(): boolean {
+    return !this.readyOut && (this.writes.length > 0 || this.replies.length > 0 || this.raft.hasReady());
+  }
+
+  ready(): NodeReady<Message, LogReply> {
+    assert(!this.readyOut, 'ready() twice without advance()');
+    this.readyOut = true;
+    const writes = this.writes;
+    this.writes = [];
+    let messages: Outbound<Message>[] = [];
+    let mustSync = false;
+    if (this.raft.hasReady()) {
+      const ready = this.raft.ready();
+      this.raftReadyOut = true;
+      if (ready.hardState !== null && ready.hardState.commit !== this.hardState.commit) this.commitCountedIn = this.confState;
+      for (const write of readyWrites(ready)) writes.push(write);
+      this.persistInMemory(ready);
+      this.apply(ready);
+      const compaction = this.maybeCompact();
+      if (compaction !== null) writes.push(compaction);
+      messages = ready.messages.map((message) => ({ to: message.to, message }));
+      mustSync = ready.mustSync;
+    }
+    // Taken last: applying the Ready above answers requests.
+    const replies = this.replies;
+    this.replies = [];
+    return { writes, mustSync, messages, replies };
+  }
+
+  advance(): void {
+    assert(this.readyOut, 'advance() without ready()');
+    this.readyOut = false;
+    if (this.raftReadyOut) {
+      this.raftReadyOut = false;
+      this.raft.advance();
+    }
+  }
+
+  /** The Ready's snapshot, entries and hard state go into the in-memory storage Raft reads back. */
+  private persistInMemory(ready: Ready): void {
+    if (ready.snapshot !== null) this.storage.applySnapshot(ready.snapshot);
+    if (ready.entries.length > 0) this.storage.append(ready.entries);
+    if (ready.hardState !== null) {
+      this.storage.setHardState(ready.hardState);
+      this.hardState = ready.hardState;
+    }
+    if (ready.softState !== null) this.softState = ready.softState;
+  }
+
+  private apply(ready: Ready): void {
+    if (ready.snapshot !== null) this.restore(ready.snapshot);
+    for (const entry of ready.committedEntries) this.applyEntry(entry);
+    for (const state of ready.readStates) {
+      const waiting = this.reads.get(state.requestContext);
+      if (waiting === undefined) continue; // forgotten, or asked by an earlier incarnation
+      this.reads.delete(state.requestContext);
+      this.readsAwaitingApply.push({ index: state.index, waiting });
+    }
+    this.answerReads();
+  }
+
+  private applyEntry(entry: Entry): void {
+    assert(entry.index === this.appliedIndex + 1, () => `node ${this.id} applies index ${entry.index} after ${this.appliedIndex}`);
+    let digest = digestEntry(entry, this.stateDigest);
+    if (entry.type === 'normal') {
+      if (entry.data.byteLength > 0) {
+        const [client, id, value] = decodeNumbers(entry.data) as [number, number, number];
+        this.values.push(value);
+        this.valueIndexes.push(entry.index);
+        digest = mixNumber(digest, value);
+        this.answer(requestKey(client, id), { kind: 'appended', index: entry.index });
+      }
+    } else {
+      this.confState = this.raft.applyConfChange(entry.change);
+      if (entry.change.context.byteLength > 0) {
+        const [client, id] = decodeNumbers(entry.change.context) as [number, number];
+        this.answer(requestKey(client, id), { kind: 'conf-changed', index: entry.index, confState: this.confState });
+      }
+    }
+    this.appliedIndex = entry.index;
+    this.stateDigest = finalize32(digest);
+    this.stateDigests.set(entry.index, this.stateDigest);
+  }
+
+  /** The value applied at log index `index`, or undefined when none was (or it is not applied yet). */
+  valueAt(index: number): number | undefined {
+    let low = 0;
+    let high = this.valueIndexes.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      const at = this.valueIndexes[middle]!;
+      if (at === index) return this.values[middle];
+      if (at < index) low = middle + 1;
+      else high = middle - 1;
+    }
+    return undefined;
+  }
+
+  private answer(key: number, reply: LogReply): void {
+    const waiting = this.proposals.get(key);
+    if (waiting === undefined) return; // proposed elsewhere, or forgotten
+    this.proposals.delete(key);
+    this.reply(waiting, reply);
+  }
+
+  private answerReads(): void {
+    if (this.readsAwaitingApply.length === 0) return;
+    const stillWaiting: typeof this.readsAwaitingApply = [];
+    for (const read of this.readsAwaitingApply) {
+      if (read.index <= this.appliedIndex) {
+        this.reply(read.waiting, { kind: 'read', index: this.appliedIndex, length: this.values.length, digest: mix32(this.stateDigest, this.values.length) });
+      } else stillWaiting.push(read);
+    }
+    this.readsAwaitingApply = stillWaiting;
+  }
+
+  private restore(snapshot: Snapshot): void {
+    const data = snapshot.data as LogSnapshotData;
+    this.values.length = 0;
+    this.valueIndexes.length = 0;
+    for (const value of data.values) this.values.push(value);
+    for (const index of data.valueIndexes) this.valueIndexes.push(index);
+    this.appliedIndex = snapshot.metadata.index;
+    this.stateDigest = data.digest;
+    this.stateDigests.set(snapshot.metadata.index, data.digest);
+    this.confState = snapshot.metadata.confState;
+  }
+
+  /** Every `snapshotEveryEntries` applied entries: snapshot the state, compact the log and the WAL. */
+  private maybeCompact(): DurableWrite | null {
+    const snapshotIndex = this.storage.snapshot().metadata.index;
+    if (this.appliedIndex - snapshotIndex < this.config.snapshotEveryEntries) return null;
+    const created = this.storage.createSnapshot(this.appliedIndex, this.confState, this.snapshotData());
+    if (created === 'snapshot-out-of-date') return null;
+    const compactIndex = this.appliedIndex - this.config.catchUpEntries;
+    if (compactIndex > this.storage.firstIndex()) this.storage.compact(compactIndex);
+    return compactedWal(this.storage, this.hardState);
+  }
+
+  private snapshotData(): LogSnapshotData {
+    return Object.freeze({ values: Object.freeze([...this.values]), valueIndexes: Object.freeze([...this.valueIndexes]), digest: this.stateDigest });
+  }
+
+  /**
+   * Raft's view of storage, except that a snapshot is made on demand of the applied state: a member
+   * added after the last compaction must find itself in the snapshot's configuration.
+   */
+  private snapshotOnDemand(): Storage {
+    const storage = this.storage;
+    return {
+      initialState: () => storage.initialState(),
+      entries: (lo, hi, maxSize) => storage.entries(lo, hi, maxSize),
+      term: (index) => storage.term(index),
+      lastIndex: () => storage.lastIndex(),
+      firstIndex: () => storage.firstIndex(),
+      snapshot: () => {
+        const stored = storage.snapshot();
+        const index = this.appliedIndex;
+        const term = storage.term(index);
+        if (index <= stored.metadata.index || isStorageError(term)) return stored;
+        return { metadata: { index, term, confState: this.confState }, data: this.snapshotData() };
+      },
+    };
+  }
+
+  private reply(waiting: Waiting, reply: LogReply): void {
+    this.replies.push({ client: waiting.client, id: waiting.id, reply });
+  }
+
+  private forgetOldRequests(): void {
+    const oldest = this.ticks - this.config.requestTicksMax;
+    for (const [key, waiting] of this.proposals) if (waiting.sinceTick < oldest) this.proposals.delete(key);
+    for (const [key, waiting] of this.reads) if (waiting.sinceTick < oldest) this.reads.delete(key);
+    this.readsAwaitingApply = this.readsAwaitingApply.filter((read) => read.waiting.sinceTick >= oldest);
+  }
+}
+
+/** Client ids stay below 2^20 and request ids below 2^32, so the key is an exact integer. */
+function requestKey(client: ClientId, id: RequestId): number {
+  return client * 0x1_0000_0000 + id;
+}

@@ -1,0 +1,250 @@
+import { AssertionError } from '../../core/base/assert.ts';
+import { finalize32, mix32 } from '../../core/base/hash.ts';
+import type { NodeId } from '../../core/host/node.ts';
+import { digestEntry, isStorageError, type Entry, type Message } from '../../core/raft/index.ts';
+import type { LogReplica, LogReply, LogRequest } from '../../core/replica/logReplica.ts';
+import type { SimObserver, Simulation } from '../../sim/simulation.ts';
+import { DurableLog } from './durableLog.ts';
+import { quorumHolds } from './quorum.ts';
+
+export type RaftSimulation = Simulation<Message, LogRequest, LogReply, LogReplica>;
+type RaftObserver = SimObserver<Message, LogRequest, LogReply, LogReplica>;
+
+export interface RaftSafetyOptions {
+  /** The log-wide checks (log matching over whole logs, leader completeness) run every this many events. */
+  readonly wholeLogEveryEvents: number;
+}
+
+export const defaultRaftSafetyOptions: RaftSafetyOptions = { wholeLogEveryEvents: 64 };
+
+/** What the checks cost, for the run header. */
+export function describeRaftSafety(options: RaftSafetyOptions): string {
+  return (
+    'checks: one leader per term (every send and every event); log matching on every MsgApp and over whole logs ' +
+    `every ${options.wholeLogEveryEvents} events; leader completeness every ${options.wholeLogEveryEvents} events; ` +
+    'state machine safety, committed-means-durable-on-a-quorum, term and commit never back (every event)'
+  );
+}
+
+/** Entries are immutable and shared (a follower stores the objects the leader sent): fingerprint each once. */
+const fingerprints = new WeakMap<Entry, number>();
+
+/** An entry's identity including its payload, so two different entries at one place never match. */
+export function entryFingerprint(entry: Entry): number {
+  const known = fingerprints.get(entry);
+  if (known !== undefined) return known;
+  let h = digestEntry(entry);
+  if (entry.type === 'normal') for (let i = 0; i < entry.data.byteLength; i++) h = mix32(h, entry.data[i]!);
+  const fingerprint = finalize32(h);
+  fingerprints.set(entry, fingerprint);
+  return fingerprint;
+}
+
+interface NodeWatch {
+  incarnation: number;
+  /** The last entry whose place in this node's log was checked; the log before it is unchanged while it is still there. */
+  verified: Entry | null;
+  term: number;
+  commit: number;
+  checkedApplied: number;
+  checkedCommit: number;
+  durableTerm: number;
+  durableCommit: number;
+}
+
+/**
+ * Raft's safety properties (Raft §5.2–5.4, Figure 3) checked on a simulated cluster of LogReplicas:
+ *
+ * - Election safety: at most one leader per term, seen both from node state and from who sends
+ *   leader-only messages (MsgApp, MsgHeartbeat, MsgSnap) in each term.
+ * - Log matching: two entries with the same index and term are the same entry, and are preceded by
+ *   the same entry. Checked on every MsgApp and over every node's whole stored log.
+ * - Leader completeness: a leader's log holds every entry committed before it.
+ * - State machine safety: no two nodes apply different entries at one index (the replicas' state
+ *   digests agree index by index, through snapshots too).
+ * - Committed means durable: when a node reports index i committed, the entry at i is on the disks
+ *   of a quorum, synced. This is "nothing committed is ever lost" before any crash has to prove it,
+ *   and it is what etcd #14370 broke (a single member applying entries before they were durable).
+ * - A node's term and commit never go back while it runs, and its durable ones never go back.
+ */
+export function raftSafety(options: RaftSafetyOptions = defaultRaftSafetyOptions): RaftObserver {
+  const leaderOfTerm = new Map<number, NodeId>();
+  /** (index, term) → fingerprint and the preceding entry's term, for log matching. */
+  const entryAt = new Map<number, { fingerprint: number; previousTerm: number }>();
+  /**
+   * index → the term of the entry committed there, and the term of the node that first reported
+   * it committed. That node's term is at least the term in which the entry was committed (it took
+   * the commit from that term's leader or a later one), so a leader of a higher term must hold it.
+   */
+  const committedAt = new Map<number, { term: number; reportedInTerm: number }>();
+  let maxCommitted = 0;
+  /** index → the applied state digest every replica must reach there. */
+  const appliedDigest = new Map<number, number>();
+  const watches = new Map<NodeId, NodeWatch>();
+  const durableLogs = new Map<NodeId, DurableLog>();
+  let events = 0;
+
+  const fail = (message: string): never => {
+    throw new AssertionError(message);
+  };
+  const key = (index: number, term: number): number => index * 0x100_0000 + term;
+
+  const claimLeadership = (term: number, node: NodeId, how: string): void => {
+    const leader = leaderOfTerm.get(term);
+    if (leader === undefined) leaderOfTerm.set(term, node);
+    else if (leader !== node) fail(`election safety: nodes ${leader} and ${node} both lead term ${term} (${how})`);
+  };
+
+  const recordEntry = (entry: Entry, previousTerm: number, where: string): void => {
+    const fingerprint = entryFingerprint(entry);
+    const known = entryAt.get(key(entry.index, entry.term));
+    if (known === undefined) entryAt.set(key(entry.index, entry.term), { fingerprint, previousTerm });
+    else if (known.fingerprint !== fingerprint || (previousTerm >= 0 && known.previousTerm >= 0 && known.previousTerm !== previousTerm)) {
+      fail(`log matching: two different entries at index ${entry.index} term ${entry.term} (${where})`);
+    }
+  };
+
+  const durableLog = (sim: RaftSimulation, id: NodeId): DurableLog => {
+    let log = durableLogs.get(id);
+    if (log === undefined) {
+      log = new DurableLog(sim.disk(id));
+      durableLogs.set(id, log);
+    }
+    log.refresh();
+    return log;
+  };
+
+  const watchOf = (sim: RaftSimulation, id: NodeId, replica: LogReplica): NodeWatch => {
+    const incarnation = sim.incarnation(id);
+    let watch = watches.get(id);
+    if (watch === undefined) {
+      watch = { incarnation, verified: null, term: 0, commit: 0, checkedApplied: 0, checkedCommit: 0, durableTerm: 0, durableCommit: 0 };
+      watches.set(id, watch);
+    }
+    if (watch.incarnation !== incarnation) {
+      // A new process: its volatile state starts again from the disk.
+      watch.incarnation = incarnation;
+      watch.term = replica.hardState.term;
+      watch.commit = replica.hardState.commit;
+      watch.checkedApplied = 0;
+      watch.checkedCommit = 0;
+      watch.verified = null;
+    }
+    return watch;
+  };
+
+  const checkNode = (sim: RaftSimulation, id: NodeId, replica: LogReplica): void => {
+    const watch = watchOf(sim, id, replica);
+    const { term, commit } = replica.hardState;
+    if (term < watch.term) fail(`node ${id}'s term went back from ${watch.term} to ${term}`);
+    if (commit < watch.commit) fail(`node ${id}'s commit index went back from ${watch.commit} to ${commit}`);
+    watch.term = term;
+    if (replica.softState.role === 'leader') claimLeadership(term, id, 'role');
+
+    // State machine safety.
+    for (let index = watch.checkedApplied + 1; index <= replica.appliedIndex; index++) {
+      const digest = replica.stateDigests.get(index);
+      if (digest === undefined) continue; // covered by a snapshot this replica installed
+      const expected = appliedDigest.get(index);
+      if (expected === undefined) appliedDigest.set(index, digest);
+      else if (expected !== digest) fail(`state machine safety: node ${id} applied a different state at index ${index}`);
+    }
+    watch.checkedApplied = replica.appliedIndex;
+
+    // Committed means durable on a quorum of the configuration the leader counted in. (A follower
+    // learns the commit index from the leader and may still be in an older configuration.)
+    if (commit > watch.commit && replica.softState.role === 'leader') {
+      const commitTerm = replica.storage.term(commit);
+      if (!isStorageError(commitTerm)) {
+        const config = replica.commitCountedIn;
+        if (!quorumHolds(config, (voter) => durableLog(sim, voter).holds(commit, commitTerm))) {
+          fail(`node ${id} reports index ${commit} (term ${commitTerm}) committed, but it is not durable on a quorum of ${JSON.stringify(config.voters)}`);
+        }
+      }
+    }
+    watch.commit = commit;
+
+    // Durable term and commit never go back.
+    const log = durableLog(sim, id);
+    if (log.hardState.term < watch.durableTerm) fail(`node ${id}'s durable term went back from ${watch.durableTerm} to ${log.hardState.term}`);
+    if (log.hardState.commit < watch.durableCommit) fail(`node ${id}'s durable commit went back from ${watch.durableCommit} to ${log.hardState.commit}`);
+    watch.durableTerm = log.hardState.term;
+    watch.durableCommit = log.hardState.commit;
+  };
+
+  /** Log matching over the whole stored log, the committed prefix, and leader completeness. */
+  const checkWholeLogs = (sim: RaftSimulation): void => {
+    const leaders: { id: NodeId; replica: LogReplica }[] = [];
+    for (const id of sim.members) {
+      const replica = sim.node(id);
+      if (replica === null) continue;
+      const storage = replica.storage;
+      const watch = watchOf(sim, id, replica);
+      const last = storage.lastIndex();
+      // Entries are replaced only by truncation, which replaces the verified one too: while it is
+      // still in place, only what follows it is new.
+      let from = storage.firstIndex();
+      if (watch.verified !== null && watch.verified.index >= from && watch.verified.index <= last) {
+        const stored = storage.entries(watch.verified.index, watch.verified.index + 1, Number.MAX_SAFE_INTEGER);
+        if (!isStorageError(stored) && stored[0] === watch.verified) from = watch.verified.index + 1;
+      }
+      const first = storage.firstIndex();
+      if (last >= from) {
+        const entries = storage.entries(from, last + 1, Number.MAX_SAFE_INTEGER);
+        if (!isStorageError(entries)) {
+          let previousTerm = storage.term(from - 1);
+          for (const entry of entries) {
+            recordEntry(entry, isStorageError(previousTerm) ? -1 : previousTerm, `node ${id}'s log`);
+            previousTerm = entry.term;
+          }
+          watch.verified = entries[entries.length - 1] ?? watch.verified;
+        }
+      }
+      for (let index = Math.max(watch.checkedCommit + 1, first); index <= Math.min(replica.hardState.commit, last); index++) {
+        const term = storage.term(index) as number;
+        const known = committedAt.get(index);
+        if (known === undefined) committedAt.set(index, { term, reportedInTerm: replica.hardState.term });
+        else if (known.term !== term) fail(`two different entries committed at index ${index}: terms ${known.term} and ${term} (node ${id})`);
+        if (index > maxCommitted) maxCommitted = index;
+      }
+      watch.checkedCommit = Math.max(watch.checkedCommit, Math.min(replica.hardState.commit, last));
+      if (replica.softState.role === 'leader') leaders.push({ id, replica });
+    }
+    for (const { id, replica } of leaders) {
+      const storage = replica.storage;
+      const leaderTerm = replica.hardState.term;
+      for (let index = storage.firstIndex(); index <= maxCommitted; index++) {
+        const committed = committedAt.get(index);
+        if (committed === undefined || committed.reportedInTerm >= leaderTerm) continue;
+        const term = storage.term(index);
+        if (isStorageError(term) || term !== committed.term) {
+          fail(`leader completeness: leader ${id} of term ${leaderTerm} lacks the entry committed at index ${index} (term ${committed.term}) before its term`);
+        }
+      }
+    }
+  };
+
+  return {
+    onSend(from, _to, message) {
+      if (message.type === 'MsgApp' || message.type === 'MsgHeartbeat' || message.type === 'MsgSnap') claimLeadership(message.term, from, message.type);
+      if (message.type === 'MsgApp') {
+        let previousTerm = message.logTerm;
+        for (const entry of message.entries) {
+          recordEntry(entry, previousTerm, `MsgApp from ${from} in term ${message.term}`);
+          previousTerm = entry.term;
+        }
+      }
+    },
+    afterEvent(sim) {
+      events++;
+      for (const id of sim.members) {
+        const replica = sim.node(id);
+        if (replica !== null) checkNode(sim, id, replica);
+      }
+      if (events % options.wholeLogEveryEvents === 0) checkWholeLogs(sim);
+    },
+    finish(sim) {
+      checkWholeLogs(sim);
+    },
+  };
+}

@@ -1,0 +1,229 @@
+import { never, ratio } from '../core/base/ratio.ts';
+import type { Random } from '../core/base/random.ts';
+import type { ClientId, NodeId } from '../core/host/node.ts';
+import { confChange, leaveJointChange, type ConfChange, type ConfState, type Message } from '../core/raft/index.ts';
+import { defaultLogReplicaConfig, logProtocol } from '../core/replica/logProtocol.ts';
+import type { LogReplica, LogReplicaConfig, LogReply, LogRequest } from '../core/replica/logReplica.ts';
+import { logHistory } from '../properties/raft/logHistory.ts';
+import { currentLeader, raftLiveness } from '../properties/raft/raftLiveness.ts';
+import { defaultRaftSafetyOptions, describeRaftSafety, raftSafety } from '../properties/raft/raftSafety.ts';
+import type { Workload } from '../sim/client.ts';
+import type { TimedFaultClass } from '../sim/nemesis.ts';
+import { defaultSimOptions, type SimOptions } from '../sim/options.ts';
+import { RandomStreams } from '../sim/rng.ts';
+import { drawSwarm, fullSwarmSpace, type SwarmSpace } from '../sim/swarm.ts';
+import { executeSimulation, type PreparedRun, type Scenario } from './scenario.ts';
+
+/**
+ * The Raft scenario family: replicated-log nodes (core/replica) under every fault class of the
+ * simulator, judged by Raft's safety properties on every step, the clients' history at the end, and
+ * liveness once the faults stop.
+ */
+
+const tickIntervalUs = 100_000;
+const electionTimeoutUs = defaultLogReplicaConfig.electionTicks * tickIntervalUs;
+const faultsStartUs = 2_000_000;
+const quietAtUs = 30_000_000;
+/** Liveness bound, stated in election timeouts. */
+const livenessElectionTimeouts = 10;
+const livenessBoundUs = livenessElectionTimeouts * electionTimeoutUs;
+
+export type RaftProtocol = ReturnType<typeof logProtocol>;
+
+export interface RaftScenarioShape {
+  readonly machines: number;
+  readonly initialVoters: number;
+  readonly space: SwarmSpace;
+  readonly membership: 'none' | 'single' | 'joint';
+  readonly replica?: Partial<LogReplicaConfig>;
+}
+
+const baseOptions: Omit<SimOptions, 'seed'> = {
+  ...defaultSimOptions,
+  nodeCount: 5,
+  tickIntervalUs,
+  timeLimitUs: quietAtUs + livenessBoundUs + 1_000_000,
+  eventLimit: 3_000_000,
+  clock: { ...defaultSimOptions.clock, tickBurstMax: 3 },
+};
+
+/** Clients append unique numbers and read the log, each against a node of its own choosing. */
+function logWorkload(machines: number, clients: number, admin: AdminPlan | null): Workload<LogRequest, LogReply> {
+  const adminClient = machines + clients + 1;
+  let nextValue = 1;
+  return {
+    name: admin === null ? 'append-read' : `append-read + ${admin.mode} membership changes`,
+    clientCount: clients + (admin === null ? 0 : 1),
+    operationsPerClientMax: 5_000,
+    timeoutUs: 1_000_000,
+    thinkUsMin: 0,
+    thinkUsMax: 50_000,
+    next(client, random, nowUs) {
+      const to = 1 + random.below(machines);
+      if (admin !== null && client === adminClient) return admin.next(random, nowUs, machines);
+      if (random.below(10) < 7) return { to, request: { kind: 'append', value: nextValue++ } };
+      return { to, request: { kind: 'read' } };
+    },
+    outcome: (reply) => (reply.kind === 'error' ? 'fail' : 'ok'),
+    onComplete(client: ClientId, _request, reply) {
+      if (admin !== null && client === adminClient && reply !== null && reply.kind === 'conf-changed') admin.learn(reply.confState);
+    },
+  };
+}
+
+/**
+ * The admin: one membership change at a time (as etcd's server allows), from its last known
+ * configuration: add a learner, promote it, add a voter, remove a voter (the leader included), or
+ * — in joint mode — replace one voter by another through a joint configuration, left either
+ * automatically or by an explicit leave. Changes stop when the faults stop.
+ */
+class AdminPlan {
+  readonly mode: 'single' | 'joint';
+  private config: ConfState;
+  private readonly everyUs = 1_500_000;
+  private nextAtUs = faultsStartUs;
+
+  constructor(mode: 'single' | 'joint', initialVoters: readonly NodeId[]) {
+    this.mode = mode;
+    this.config = { voters: initialVoters, learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
+  }
+
+  learn(config: ConfState): void {
+    this.config = config;
+  }
+
+  next(random: Random, nowUs: number, machines: number): { to: NodeId; request: LogRequest } {
+    const to = 1 + random.below(machines);
+    if (nowUs >= quietAtUs || nowUs < this.nextAtUs) return { to, request: { kind: 'read' } };
+    this.nextAtUs = nowUs + this.everyUs;
+    const change = this.drawChange(random, machines);
+    return change === null ? { to, request: { kind: 'read' } } : { to, request: { kind: 'conf-change', change } };
+  }
+
+  private drawChange(random: Random, machines: number): ConfChange | null {
+    const { voters, learners, votersOutgoing } = this.config;
+    if (votersOutgoing.length > 0) return leaveJointChange; // an explicit joint config waits to be left
+    const members = new Set([...voters, ...learners]);
+    const outsiders = Array.from({ length: machines }, (_, i) => i + 1).filter((id) => !members.has(id));
+    const pick = <T>(items: readonly T[]): T => items[random.below(items.length)]!;
+    const options: (() => ConfChange)[] = [];
+    if (outsiders.length > 0) options.push(() => confChange([{ type: 'addLearner', nodeId: pick(outsiders) }]));
+    if (learners.length > 0) options.push(() => confChange([{ type: 'addNode', nodeId: pick(learners) }]));
+    if (outsiders.length > 0 && voters.length < 5) options.push(() => confChange([{ type: 'addNode', nodeId: pick(outsiders) }]));
+    if (voters.length > 3) options.push(() => confChange([{ type: 'removeNode', nodeId: pick(voters) }]));
+    if (this.mode === 'joint' && outsiders.length > 0 && voters.length >= 3) {
+      options.push(() =>
+        confChange(
+          [
+            { type: 'addNode', nodeId: pick(outsiders) },
+            { type: 'removeNode', nodeId: pick(voters) },
+          ],
+          random.below(2) === 0 ? 'implicit' : 'explicit',
+        ),
+      );
+    }
+    return options.length === 0 ? null : pick(options)();
+  }
+}
+
+function prepareRaftRun(seed: number, shape: RaftScenarioShape, protocolOverride?: (config: LogReplicaConfig) => RaftProtocol): PreparedRun {
+  const members = Array.from({ length: shape.machines }, (_, i) => i + 1);
+  const initialVoters = members.slice(0, shape.initialVoters);
+  const base: SimOptions = { ...baseOptions, seed, nodeCount: shape.machines };
+  const draw = drawSwarm(new RandomStreams(seed).stream('swarm'), base, shape.space, { startUs: faultsStartUs, quietAtUs, meanGapUs: 2_000_000, faultUsMax: 4_000_000 }, members);
+  const options = draw.options;
+  const config: LogReplicaConfig = { ...defaultLogReplicaConfig, ...shape.replica, initialVoters };
+  const protocol = (protocolOverride ?? logProtocol)(config);
+  const safetyOptions = defaultRaftSafetyOptions;
+  return {
+    options,
+    notes: [
+      `swarm: ${draw.classesOn.length === 0 ? 'no faults' : draw.classesOn.join(', ')}`,
+      `raft: ${shape.machines} machines, voters ${JSON.stringify(initialVoters)}, membership changes: ${shape.membership}, election ${config.electionTicks} ticks, pre-vote ${config.preVote}, check-quorum ${config.checkQuorum}`,
+      describeRaftSafety(safetyOptions),
+      `liveness: within ${livenessElectionTimeouts} election timeouts (${livenessBoundUs / 1000} ms) of the quiet fault`,
+    ],
+    execute: (run) =>
+      executeSimulation<Message, LogRequest, LogReply, LogReplica>(options, {
+        protocol,
+        workload: logWorkload(shape.machines, 5, shape.membership === 'none' ? null : new AdminPlan(shape.membership, initialVoters)),
+        observers: [raftSafety(safetyOptions), logHistory()],
+        liveness: raftLiveness(livenessBoundUs, livenessElectionTimeouts),
+        leader: currentLeader,
+        keepTrail: run?.keepTrail ?? false,
+      }),
+  };
+}
+
+const quietSpace: SwarmSpace = {
+  ...fullSwarmSpace,
+  timedClasses: [],
+  lossMax: never,
+  duplicateMax: never,
+  tornWriteMax: never,
+  tailMax: never,
+  clockOffsetUsMax: 0,
+  clockDriftPpmMax: 0,
+  clockJumpUsMax: 0,
+  syncLatencyUsMax: 0,
+};
+
+function only(classes: readonly TimedFaultClass[], extra: Partial<SwarmSpace> = {}): SwarmSpace {
+  return { ...quietSpace, timedClasses: classes, alwaysOn: classes, ...extra };
+}
+
+export function raftScenario(name: string, summary: string, shape: RaftScenarioShape): Scenario {
+  return { name, family: 'raft', summary, expect: 'pass', prepare: (seed) => prepareRaftRun(seed, shape) };
+}
+
+/** A bug-catalogue scenario: the same cluster with a patched protocol, expected to be caught. */
+export function raftBugScenario(name: string, summary: string, shape: RaftScenarioShape, protocol: (config: LogReplicaConfig) => RaftProtocol): Scenario {
+  return { name, family: 'raft-bugs', summary, expect: 'violation', prepare: (seed) => prepareRaftRun(seed, shape, protocol) };
+}
+
+const five = { machines: 5, initialVoters: 5, membership: 'none' } as const;
+
+export const raftShapes = {
+  swarm: { ...five, space: fullSwarmSpace },
+  crashes: { ...five, space: only(['crash'], { tornWriteMax: ratio(1, 1), syncLatencyUsMax: fullSwarmSpace.syncLatencyUsMax }) },
+  partitions: { ...five, space: only(['partition']) },
+} satisfies Record<string, RaftScenarioShape>;
+
+export const raftScenarios: readonly Scenario[] = [
+  raftScenario('raft-calm', 'raft log, 5 voters, no faults', { ...five, space: quietSpace }),
+  raftScenario('raft-swarm', 'raft log, 5 voters, each seed draws its own mix of every fault class', raftShapes.swarm),
+  raftScenario('raft-crashes', 'raft log, crashes and restarts with torn writes and slow syncs', raftShapes.crashes),
+  raftScenario('raft-partitions', 'raft log, every partition shape (isolate, leader, split, ring, bridge, one-way)', raftShapes.partitions),
+  raftScenario('raft-pauses', 'raft log, processes paused and resumed', { ...five, space: only(['pause']) }),
+  raftScenario('raft-clocks', 'raft log, clock offsets, drift and jumps', {
+    ...five,
+    space: only(['clock'], { clockOffsetUsMax: fullSwarmSpace.clockOffsetUsMax, clockDriftPpmMax: fullSwarmSpace.clockDriftPpmMax, clockJumpUsMax: fullSwarmSpace.clockJumpUsMax }),
+  }),
+  raftScenario('raft-lossy', 'raft log, message loss, duplication, reordering and slow tails', {
+    ...five,
+    space: only(['weather'], { lossMax: ratio(30, 100), duplicateMax: ratio(20, 100), tailMax: ratio(10, 100) }),
+  }),
+  raftScenario('raft-membership', 'raft log, 3 of 5 machines voting, learners added, promoted, voters removed, under every fault class', {
+    machines: 5,
+    initialVoters: 3,
+    membership: 'single',
+    space: fullSwarmSpace,
+  }),
+  raftScenario('raft-joint', 'raft log, voters replaced through joint consensus (auto and explicit leave) under every fault class', {
+    machines: 5,
+    initialVoters: 3,
+    membership: 'joint',
+    space: fullSwarmSpace,
+  }),
+  raftScenario('raft-single', 'raft log, a one-member cluster that crashes with slow syncs (etcd #14370)', {
+    machines: 1,
+    initialVoters: 1,
+    membership: 'none',
+    space: only(['crash'], { tornWriteMax: ratio(1, 2), syncLatencyUsMax: fullSwarmSpace.syncLatencyUsMax }),
+  }),
+  raftScenario('raft-no-prevote', 'raft log without pre-vote and check-quorum, under every fault class', {
+    ...five,
+    space: fullSwarmSpace,
+    replica: { preVote: false, checkQuorum: false },
+  }),
+];
