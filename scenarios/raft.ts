@@ -32,6 +32,8 @@ export type RaftProtocol = ReturnType<typeof logProtocol>;
 
 export interface RaftScenarioShape {
   readonly machines: number;
+  /** The average time between faults (default 2 s). */
+  readonly meanGapUs?: number;
   readonly initialVoters: number;
   readonly space: SwarmSpace;
   readonly membership: 'none' | 'single' | 'joint';
@@ -130,7 +132,7 @@ function prepareRaftRun(seed: number, shape: RaftScenarioShape, protocolOverride
   const members = Array.from({ length: shape.machines }, (_, i) => i + 1);
   const initialVoters = members.slice(0, shape.initialVoters);
   const base: SimOptions = { ...baseOptions, seed, nodeCount: shape.machines };
-  const draw = drawSwarm(new RandomStreams(seed).stream('swarm'), base, shape.space, { startUs: faultsStartUs, quietAtUs, meanGapUs: 2_000_000, faultUsMax: 4_000_000 }, members);
+  const draw = drawSwarm(new RandomStreams(seed).stream('swarm'), base, shape.space, { startUs: faultsStartUs, quietAtUs, meanGapUs: shape.meanGapUs ?? 2_000_000, faultUsMax: 4_000_000 }, members);
   const options = draw.options;
   const config: LogReplicaConfig = { ...defaultLogReplicaConfig, ...shape.replica, initialVoters };
   const protocol = (protocolOverride ?? logProtocol)(config);
@@ -214,6 +216,20 @@ export const raftScenarios: readonly Scenario[] = [
     initialVoters: 3,
     membership: 'joint',
     space: fullSwarmSpace,
+  }),
+  raftScenario('raft-leader-churn', 'raft log, leaders crashed and cut off every second or so, one entry per message, so logs diverge', {
+    ...five,
+    meanGapUs: 1_000_000,
+    space: only(['leader'], { lossMax: ratio(10, 100) }),
+    replica: { maxSizePerMsg: 0, maxInflightMsgs: 8 },
+  }),
+  raftScenario('raft-leader-churn-3', 'raft log, 3 voters, leaders crashed and cut off often, lossy links, one entry per message (Figure 8 territory)', {
+    machines: 3,
+    initialVoters: 3,
+    membership: 'none',
+    meanGapUs: 700_000,
+    space: only(['leader', 'crash'], { lossMax: ratio(30, 100), alwaysOn: ['leader'] }),
+    replica: { maxSizePerMsg: 0, maxInflightMsgs: 4 },
   }),
   raftScenario('raft-single', 'raft log, a one-member cluster that crashes with slow syncs (etcd #14370)', {
     machines: 1,

@@ -22,6 +22,8 @@ export type PartitionShape =
 
 export type FaultAction =
   | { readonly kind: 'crash'; readonly node: NodeId }
+  /** Crash whoever leads when the fault fires (needs a leader probe), and restart it after a while. */
+  | { readonly kind: 'crash-leader'; readonly restartAfterUs: number }
   | { readonly kind: 'restart'; readonly node: NodeId }
   | { readonly kind: 'pause'; readonly node: NodeId }
   | { readonly kind: 'resume'; readonly node: NodeId }
@@ -52,6 +54,8 @@ export function describeFault(action: FaultAction): string {
     case 'pause':
     case 'resume':
       return `${action.kind} ${action.node}`;
+    case 'crash-leader':
+      return `crash-leader (restart after ${action.restartAfterUs}us)`;
     case 'partition':
       return `partition ${describeShape(action.shape)}`;
     case 'heal':

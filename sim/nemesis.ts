@@ -5,7 +5,7 @@ import type { NodeId } from '../core/host/node.ts';
 import type { FaultAction, FaultPlan, PartitionShape, TimedFault } from './faults.ts';
 
 /** The fault classes a plan can draw from. Loss, duplication and torn writes are rates, set in the options. */
-export const timedFaultClasses = ['crash', 'pause', 'partition', 'clock', 'weather'] as const;
+export const timedFaultClasses = ['crash', 'pause', 'partition', 'clock', 'weather', 'leader'] as const;
 export type TimedFaultClass = (typeof timedFaultClasses)[number];
 
 export interface NemesisConstraints {
@@ -78,6 +78,17 @@ export function planFaults(random: Random, constraints: NemesisConstraints): Fau
         } else {
           const max = constraints.clockDriftPpmMax;
           add(atUs, { kind: 'clock-drift', node, driftPpm: max === 0 ? 0 : random.between(-max, max) });
+        }
+        break;
+      }
+      case 'leader': {
+        // Leader churn: crash the leader, or cut it off, for a short while.
+        const shortUs = Math.max(1, Math.min(endUs, atUs + random.between(Math.ceil(faultUsMax / 20), Math.ceil(faultUsMax / 4))) - atUs);
+        if (random.below(2) === 0) add(atUs, { kind: 'crash-leader', restartAfterUs: shortUs });
+        else if (partitionBusyUntil <= atUs) {
+          partitionBusyUntil = atUs + shortUs;
+          add(atUs, { kind: 'partition', shape: { kind: 'isolate-leader' } });
+          add(atUs + shortUs, { kind: 'heal' });
         }
         break;
       }

@@ -558,6 +558,13 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
       case 'restart':
         this.restart(this.process(action.node));
         return;
+      case 'crash-leader': {
+        const leader = this.parts.leader?.(this) ?? null;
+        if (leader === null) return;
+        this.crash(this.process(leader));
+        this.scheduler.schedule(this.nowUs + action.restartAfterUs, EventKind.fault, 0, 0, { kind: 'restart', node: leader } satisfies FaultAction);
+        return;
+      }
       case 'pause': {
         const process = this.process(action.node);
         if (process.state !== 'up') return;

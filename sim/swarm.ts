@@ -57,13 +57,16 @@ export function drawSwarm(random: Random, base: SimOptions, space: SwarmSpace, w
   // Every coin is tossed whether or not its class is possible, so the draws line up across spaces.
   const on = (possible: boolean): boolean => coin() && possible;
   const rate = (max: Ratio): Ratio => (on(max.numerator > 0) ? ratio(random.between(1, max.numerator), max.denominator) : never);
-  const timed = timedFaultClasses.filter((kind) => on(space.timedClasses.includes(kind)) || (space.alwaysOn ?? []).includes(kind));
+  const isOn = (kind: TimedFaultClass): boolean => on(space.timedClasses.includes(kind)) || (space.alwaysOn ?? []).includes(kind);
+  // Leader churn came later: its coin is tossed last, so the draws of the other classes stay put.
+  const timed = timedFaultClasses.filter((kind) => kind !== 'leader' && isOn(kind));
   const loss = rate(space.lossMax);
   const duplicate = rate(space.duplicateMax);
   const torn = rate(space.tornWriteMax);
   const tail = rate(space.tailMax);
   const skew = on(space.clockOffsetUsMax > 0 || space.clockDriftPpmMax > 0);
   const slowDisk = on(space.syncLatencyUsMax > base.disk.syncLatencyUsMax);
+  if (isOn('leader')) timed.push('leader');
   const classesOn: string[] = [...timed];
   for (const [name, value] of [['loss', loss], ['duplicate', duplicate], ['torn', torn], ['tail', tail]] as const) if (!isNever(value)) classesOn.push(name);
   if (skew) classesOn.push('skew');

@@ -20,7 +20,7 @@ export const defaultRaftSafetyOptions: RaftSafetyOptions = { wholeLogEveryEvents
 /** What the checks cost, for the run header. */
 export function describeRaftSafety(options: RaftSafetyOptions): string {
   return (
-    'checks: one leader per term (every send and every event); log matching on every MsgApp and over whole logs ' +
+    'checks: one leader per term (every send and every event); votes and acknowledgements durable before they leave (every send); log matching on every MsgApp and over whole logs ' +
     `every ${options.wholeLogEveryEvents} events; leader completeness every ${options.wholeLogEveryEvents} events; ` +
     'state machine safety, committed-means-durable-on-a-quorum, term and commit never back (every event)'
   );
@@ -66,6 +66,8 @@ interface NodeWatch {
  *   of a quorum, synced. This is "nothing committed is ever lost" before any crash has to prove it,
  *   and it is what etcd #14370 broke (a single member applying entries before they were durable).
  * - A node's term and commit never go back while it runs, and its durable ones never go back.
+ * - Promises are durable: a granted vote or an append acknowledgement leaves only after the vote
+ *   or the acknowledged entries are synced.
  */
 export function raftSafety(options: RaftSafetyOptions = defaultRaftSafetyOptions): RaftObserver {
   const leaderOfTerm = new Map<number, NodeId>();
@@ -224,8 +226,29 @@ export function raftSafety(options: RaftSafetyOptions = defaultRaftSafetyOptions
     }
   };
 
+  /**
+   * A message leaves only once what it promises is durable (Raft §3.8; the host loop's persist →
+   * send): a granted vote promises the voter's term and vote, an append acknowledgement promises
+   * the entries up to its index.
+   */
+  const checkPromise = (sim: RaftSimulation, from: NodeId, message: Message): void => {
+    if (message.reject) return;
+    if (message.type === 'MsgVoteResp') {
+      const durable = durableLog(sim, from).hardState;
+      if (durable.term !== message.term || durable.vote !== message.to) {
+        fail(`node ${from} granted its vote in term ${message.term} to ${message.to} before persisting it (durable: term ${durable.term}, vote ${durable.vote})`);
+      }
+    } else if (message.type === 'MsgAppResp') {
+      const replica = sim.node(from);
+      const term = replica?.storage.term(message.index);
+      if (term === undefined || isStorageError(term) || message.index === 0) return;
+      if (!durableLog(sim, from).holds(message.index, term)) fail(`node ${from} acknowledged index ${message.index} (term ${term}) to ${message.to} before it was durable`);
+    }
+  };
+
   return {
-    onSend(from, _to, message) {
+    onSend(from, _to, message, sim) {
+      checkPromise(sim, from, message);
       if (message.type === 'MsgApp' || message.type === 'MsgHeartbeat' || message.type === 'MsgSnap') claimLeadership(message.term, from, message.type);
       if (message.type === 'MsgApp') {
         let previousTerm = message.logTerm;
