@@ -1,0 +1,217 @@
+/**
+ * The search for one partition: Wing & Gong's backtracking ("Testing and verifying concurrent
+ * objects", 1993) with Lowe's cache of visited configurations, as in Porcupine, plus prunings
+ * that keep every verdict the same:
+ * - **State-preserving operations are taken eagerly and never branched on.** If a pending
+ *   operation may go next and leaves the state as it is (a read that matches, a failed
+ *   compare-and-set), then some completion exists iff one exists that takes it right now: moving
+ *   it forward keeps every later step legal, and real time allows it because everything that
+ *   must precede it is already placed. So the search takes it and, should that fail, gives up
+ *   the whole level instead of trying the other candidates. Read-only operations are tried first
+ *   at each level to find these.
+ * - An unknown-outcome operation is optional: it is only worth taking where it changes the
+ *   state, and only after the operations that must be taken have been tried.
+ * - With a sequence order (etcd revisions) only the lowest-keyed pending operations are offered,
+ *   and unknown operations only where the sequence has a gap they could fill.
+ * - The search stops as soon as every completed operation is placed: the unknown ones left over
+ *   are the ones that never took effect.
+ *
+ * It is a generator so that the checker can interleave partitions (see `checker.ts`): it yields
+ * every `stepsPerSlice` model steps and returns its result.
+ *
+ * The loop is one function over typed arrays on purpose: it runs millions of times a second and
+ * every indirection shows. `SearchSpace` holds the layout, `LinearizedSet` the configurations.
+ */
+import type { BudgetMeter } from './budget.ts';
+import type { Model } from './model.ts';
+import { emptyLinearizedSet, withOperation, type LinearizedSet } from './_internals/linearizedSet.ts';
+import { endOfList, noGroup, SearchSpace, type SearchOperation } from './_internals/searchSpace.ts';
+import { VisitedCache } from './_internals/visitedCache.ts';
+
+export type { SearchOperation } from './_internals/searchSpace.ts';
+
+/** Indexes are positions in the array given to `searchLinearization`. */
+export type SearchResult =
+  | { readonly kind: 'linearizable'; readonly order: readonly number[] }
+  | {
+      readonly kind: 'not-linearizable' | 'unknown';
+      /** The longest sequence of operations the search managed to place. */
+      readonly longestPrefix: readonly number[];
+      /** The completed operations that were pending right after it and could not go next. */
+      readonly stuck: readonly number[];
+    };
+
+/** How many model steps a search takes between yields. */
+export const stepsPerSlice = 4096;
+
+/** The passes over the candidates at one depth, in order. */
+const readOnlyPass = 0;
+const changingPass = 1;
+const unknownPass = 2;
+const levelDone = 3;
+
+export function* searchLinearization<State, Input, Output extends {} | null>(
+  model: Model<State, Input, Output>,
+  operations: readonly SearchOperation<Input, Output>[],
+  meter: BudgetMeter,
+): Generator<void, SearchResult, void> {
+  const sequence = model.sequence;
+  const space = new SearchSpace(operations, sequence === undefined ? undefined : (input, output) => sequence.keyOf(input, output));
+  const completedCount = space.completedCount;
+  const original = (ids: ArrayLike<number>) => Array.from(ids, (id) => space.originalIndex[id]!);
+  if (completedCount === 0) return { kind: 'linearizable', order: [] };
+
+  const { invokedAt, completedAt, inputs, outputs, sequenceGroup, groupKey, zobristLow, zobristHigh } = space;
+  const { nextCompleted, previousCompleted, nextUnknown, previousUnknown } = space;
+  const readOnly = Uint8Array.from(inputs.slice(0, completedCount), (input) => (model.readOnly?.(input) === true ? 1 : 0));
+  const unknownHead = space.size - completedCount;
+  const groupCount = space.groupKey.length;
+  const groupRemaining = Int32Array.from(space.groupSize);
+  let lowestGroup = 0;
+  const cache = new VisitedCache<State>((a, b) => model.equal(a, b));
+
+  // Entry d of the stacks: the operation taken at depth d and whether it was forced; the state
+  // and set after d operations.
+  const takenAt = new Int32Array(space.size);
+  const forcedAt = new Uint8Array(space.size);
+  let state: State = model.init();
+  const stateAfter: State[] = [state];
+  const setAfter: LinearizedSet[] = [emptyLinearizedSet];
+  let depth = 0;
+  let set = emptyLinearizedSet;
+  cache.addIfAbsent(set, state, model.hash(state));
+
+  let longestPrefix: readonly number[] = [];
+  let stuck: readonly number[] = [];
+  let longestDepth = -1;
+  const recordIfLongest = () => {
+    if (depth <= longestDepth) return;
+    longestDepth = depth;
+    longestPrefix = original(takenAt.subarray(0, depth));
+    stuck = original(pendingCompleted(space, completedAt[set.frontier]!));
+  };
+
+  // Where the scan for the next candidate at this depth resumes.
+  let pass = readOnlyPass;
+  let cursor = nextCompleted[completedCount]!;
+  let untilYield = stepsPerSlice;
+  for (;;) {
+    const frontierTime = completedAt[set.frontier]!;
+    const lowestKey = lowestGroup < groupCount ? groupKey[lowestGroup]! : Infinity;
+    let candidate = endOfList;
+    while (pass <= changingPass) {
+      const wantReadOnly = pass === readOnlyPass ? 1 : 0;
+      while (cursor !== endOfList && invokedAt[cursor]! <= frontierTime) {
+        const group = sequenceGroup[cursor]!;
+        if (readOnly[cursor] === wantReadOnly && (group === noGroup || group === lowestGroup)) break;
+        cursor = nextCompleted[cursor]!;
+      }
+      if (cursor !== endOfList && invokedAt[cursor]! <= frontierTime) {
+        candidate = cursor;
+        cursor = nextCompleted[cursor]!;
+        break;
+      }
+      pass++;
+      cursor = nextCompleted[completedCount]!;
+      if (pass === unknownPass) {
+        // An unknown operation that changes the state raises the floor past the lowest pending
+        // key unless the sequence has a gap here, so it is not even tried (SequenceOrder rule 3).
+        const gap = sequence === undefined || lowestKey >= sequence.floor(state) + 1;
+        cursor = gap ? nextUnknown[unknownHead]! : endOfList;
+      }
+    }
+    if (pass === unknownPass && candidate === endOfList) {
+      if (cursor !== endOfList && invokedAt[completedCount + cursor]! <= frontierTime) {
+        candidate = completedCount + cursor;
+        cursor = nextUnknown[cursor]!;
+      } else {
+        pass = levelDone;
+      }
+    }
+
+    if (candidate === endOfList) {
+      // Every candidate at this depth has been tried: backtrack.
+      recordIfLongest();
+      if (depth === 0) return { kind: 'not-linearizable', longestPrefix, stuck };
+      depth--;
+      const taken = takenAt[depth]!;
+      state = stateAfter[depth] as State;
+      set = setAfter[depth]!;
+      if (taken < completedCount) {
+        nextCompleted[previousCompleted[taken]!] = taken;
+        if (nextCompleted[taken] !== endOfList) previousCompleted[nextCompleted[taken]!] = taken;
+        const group = sequenceGroup[taken]!;
+        if (group !== noGroup) {
+          groupRemaining[group]!++;
+          lowestGroup = group;
+        }
+        pass = changingPass;
+        cursor = nextCompleted[taken]!;
+      } else {
+        const slot = taken - completedCount;
+        nextUnknown[previousUnknown[slot]!] = slot;
+        if (nextUnknown[slot] !== endOfList) previousUnknown[nextUnknown[slot]!] = slot;
+        pass = unknownPass;
+        cursor = nextUnknown[slot]!;
+      }
+      if (forcedAt[depth] === 1) pass = levelDone;
+      continue;
+    }
+
+    if (--untilYield === 0) {
+      untilYield = stepsPerSlice;
+      yield;
+    }
+    if (!meter.spend()) {
+      recordIfLongest();
+      return { kind: 'unknown', longestPrefix, stuck };
+    }
+    const next = model.step(state, inputs[candidate]!, outputs[candidate]);
+    if (next === undefined) continue;
+    const unchanged = next === state || model.equal(next, state);
+    if (candidate >= completedCount && unchanged) continue;
+    if (sequence !== undefined) {
+      const group = candidate < completedCount ? sequenceGroup[candidate]! : noGroup;
+      const lowestAfter = group !== noGroup && groupRemaining[group] === 1 ? group + 1 : lowestGroup;
+      const lowestKeyAfter = lowestAfter < groupCount ? groupKey[lowestAfter]! : Infinity;
+      if (sequence.floor(next) > lowestKeyAfter) continue;
+    }
+    const nextSet = withOperation(set, candidate, completedCount, zobristLow, zobristHigh);
+    if (!cache.addIfAbsent(nextSet, next, model.hash(next))) {
+      // A state-preserving operation stands for its whole level, which is therefore done.
+      if (unchanged) pass = levelDone;
+      continue;
+    }
+
+    // Take it.
+    takenAt[depth] = candidate;
+    forcedAt[depth] = unchanged ? 1 : 0;
+    depth++;
+    stateAfter[depth] = next;
+    setAfter[depth] = nextSet;
+    state = next;
+    set = nextSet;
+    if (candidate < completedCount) {
+      nextCompleted[previousCompleted[candidate]!] = nextCompleted[candidate]!;
+      if (nextCompleted[candidate] !== endOfList) previousCompleted[nextCompleted[candidate]!] = previousCompleted[candidate]!;
+      const group = sequenceGroup[candidate]!;
+      if (group !== noGroup && --groupRemaining[group]! === 0) lowestGroup = group + 1;
+      if (set.frontier === completedCount) return { kind: 'linearizable', order: original(takenAt.subarray(0, depth)) };
+    } else {
+      const slot = candidate - completedCount;
+      nextUnknown[previousUnknown[slot]!] = nextUnknown[slot]!;
+      if (nextUnknown[slot] !== endOfList) previousUnknown[nextUnknown[slot]!] = previousUnknown[slot]!;
+    }
+    pass = readOnlyPass;
+    cursor = nextCompleted[completedCount]!;
+  }
+}
+
+/** Completed operations not yet taken that were invoked by `frontierTime`, in invocation order. */
+function pendingCompleted<Input, Output>(space: SearchSpace<Input, Output>, frontierTime: number): number[] {
+  const pending: number[] = [];
+  for (let id = space.nextCompleted[space.completedCount]!; id !== endOfList && space.invokedAt[id]! <= frontierTime; id = space.nextCompleted[id]!) {
+    pending.push(id);
+  }
+  return pending;
+}
