@@ -10,7 +10,8 @@
  *   the whole level instead of trying the other candidates. Read-only operations are tried first
  *   at each level to find these.
  * - An unknown-outcome operation is optional: it is only worth taking where it changes the
- *   state, and only after the operations that must be taken have been tried.
+ *   state, and only after the operations that must be taken have been tried, newest first (see
+ *   `SearchSpace`).
  * - With a sequence order (etcd revisions) only the lowest-keyed pending operations are offered,
  *   and unknown operations only where the sequence has a gap they could fill.
  * - The search stops as soon as every completed operation is placed: the unknown ones left over
@@ -25,6 +26,7 @@
 import type { BudgetMeter } from './budget.ts';
 import type { Model } from './model.ts';
 import { emptyLinearizedSet, withOperation, type LinearizedSet } from './_internals/linearizedSet.ts';
+import { PendingBits } from './_internals/pendingBits.ts';
 import { endOfList, noGroup, SearchSpace, type SearchOperation } from './_internals/searchSpace.ts';
 import { VisitedCache } from './_internals/visitedCache.ts';
 
@@ -62,9 +64,9 @@ export function* searchLinearization<State, Input, Output extends {} | null>(
   if (completedCount === 0) return { kind: 'linearizable', order: [] };
 
   const { invokedAt, completedAt, inputs, outputs, sequenceGroup, groupKey, zobristLow, zobristHigh } = space;
-  const { nextCompleted, previousCompleted, nextUnknown, previousUnknown } = space;
+  const { nextCompleted, previousCompleted, previousTwin } = space;
   const readOnly = Uint8Array.from(inputs.slice(0, completedCount), (input) => (model.readOnly?.(input) === true ? 1 : 0));
-  const unknownHead = space.size - completedCount;
+  const pendingUnknown = new PendingBits(space.size - completedCount);
   const groupCount = space.groupKey.length;
   const groupRemaining = Int32Array.from(space.groupSize);
   let lowestGroup = 0;
@@ -81,15 +83,25 @@ export function* searchLinearization<State, Input, Output extends {} | null>(
   let set = emptyLinearizedSet;
   cache.addIfAbsent(set, state, model.hash(state));
 
-  let longestPrefix: readonly number[] = [];
-  let stuck: readonly number[] = [];
+  // The longest prefix so far. The stack agrees with it below `agreeDepth`, so recording a longer
+  // one copies only what changed since: a 100,000-operation search must not copy its whole stack
+  // at every dead end.
+  const longest = new Int32Array(space.size);
   let longestDepth = -1;
+  let agreeDepth = 0;
+  let stuck: number[] = [];
   const recordIfLongest = () => {
     if (depth <= longestDepth) return;
+    longest.set(takenAt.subarray(agreeDepth, depth), agreeDepth);
     longestDepth = depth;
-    longestPrefix = original(takenAt.subarray(0, depth));
-    stuck = original(pendingCompleted(space, completedAt[set.frontier]!));
+    agreeDepth = depth;
+    stuck = pendingCompleted(space, completedAt[set.frontier]!);
   };
+  const failure = (kind: 'not-linearizable' | 'unknown'): SearchResult => ({
+    kind,
+    longestPrefix: original(longest.subarray(0, longestDepth)),
+    stuck: original(stuck),
+  });
 
   // Where the scan for the next candidate at this depth resumes.
   let pass = readOnlyPass;
@@ -117,13 +129,18 @@ export function* searchLinearization<State, Input, Output extends {} | null>(
         // An unknown operation that changes the state raises the floor past the lowest pending
         // key unless the sequence has a gap here, so it is not even tried (SequenceOrder rule 3).
         const gap = sequence === undefined || lowestKey >= sequence.floor(state) + 1;
-        cursor = gap ? nextUnknown[unknownHead]! : endOfList;
+        const invokedInTime = lastInvokedBy(invokedAt, completedCount, space.size, frontierTime) - completedCount;
+        cursor = gap ? pendingUnknown.highestAtOrBelow(invokedInTime) : endOfList;
       }
     }
     if (pass === unknownPass && candidate === endOfList) {
-      if (cursor !== endOfList && invokedAt[completedCount + cursor]! <= frontierTime) {
+      // Skip a pending operation whose earlier twin is pending too: the twin stands for it.
+      while (cursor !== endOfList && previousTwin[cursor] !== endOfList && pendingUnknown.has(previousTwin[cursor]!)) {
+        cursor = pendingUnknown.highestAtOrBelow(cursor - 1);
+      }
+      if (cursor !== endOfList) {
         candidate = completedCount + cursor;
-        cursor = nextUnknown[cursor]!;
+        cursor = pendingUnknown.highestAtOrBelow(cursor - 1);
       } else {
         pass = levelDone;
       }
@@ -132,8 +149,9 @@ export function* searchLinearization<State, Input, Output extends {} | null>(
     if (candidate === endOfList) {
       // Every candidate at this depth has been tried: backtrack.
       recordIfLongest();
-      if (depth === 0) return { kind: 'not-linearizable', longestPrefix, stuck };
+      if (depth === 0) return failure('not-linearizable');
       depth--;
+      agreeDepth = Math.min(agreeDepth, depth);
       const taken = takenAt[depth]!;
       state = stateAfter[depth] as State;
       set = setAfter[depth]!;
@@ -149,10 +167,9 @@ export function* searchLinearization<State, Input, Output extends {} | null>(
         cursor = nextCompleted[taken]!;
       } else {
         const slot = taken - completedCount;
-        nextUnknown[previousUnknown[slot]!] = slot;
-        if (nextUnknown[slot] !== endOfList) previousUnknown[nextUnknown[slot]!] = slot;
+        pendingUnknown.add(slot);
         pass = unknownPass;
-        cursor = nextUnknown[slot]!;
+        cursor = pendingUnknown.highestAtOrBelow(slot - 1);
       }
       if (forcedAt[depth] === 1) pass = levelDone;
       continue;
@@ -164,7 +181,7 @@ export function* searchLinearization<State, Input, Output extends {} | null>(
     }
     if (!meter.spend()) {
       recordIfLongest();
-      return { kind: 'unknown', longestPrefix, stuck };
+      return failure('unknown');
     }
     const next = model.step(state, inputs[candidate]!, outputs[candidate]);
     if (next === undefined) continue;
@@ -198,13 +215,23 @@ export function* searchLinearization<State, Input, Output extends {} | null>(
       if (group !== noGroup && --groupRemaining[group]! === 0) lowestGroup = group + 1;
       if (set.frontier === completedCount) return { kind: 'linearizable', order: original(takenAt.subarray(0, depth)) };
     } else {
-      const slot = candidate - completedCount;
-      nextUnknown[previousUnknown[slot]!] = nextUnknown[slot]!;
-      if (nextUnknown[slot] !== endOfList) previousUnknown[nextUnknown[slot]!] = previousUnknown[slot]!;
+      pendingUnknown.delete(candidate - completedCount);
     }
     pass = readOnlyPass;
     cursor = nextCompleted[completedCount]!;
   }
+}
+
+/** The highest id in [from, to) invoked by `time` (ids there ascend by invocation), or from - 1. */
+function lastInvokedBy(invokedAt: Float64Array, from: number, to: number, time: number): number {
+  let low = from;
+  let high = to;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (invokedAt[middle]! <= time) low = middle + 1;
+    else high = middle;
+  }
+  return low - 1;
 }
 
 /** Completed operations not yet taken that were invoked by `frontierTime`, in invocation order. */

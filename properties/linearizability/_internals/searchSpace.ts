@@ -6,9 +6,11 @@
  * (Knuth's dancing links, which is what Wing & Gong's "lift" and "unlift" are); and, when the
  * model gives a sequence order, the operations grouped by sequence key.
  *
- * Unknown-outcome operations live in a list of their own. Each stays pending forever unless the
- * search takes it, so in a long history they pile up at the front of invocation order; kept
- * apart, they cost nothing while the search walks the completed operations.
+ * Unknown-outcome operations are kept apart, in invocation order, for the search to walk newest
+ * first with a bitset. Each stays pending forever unless the search takes it, so in a long
+ * history they would pile up at the front of invocation order and be walked at every step. And
+ * where one did take effect, it was most likely invoked shortly before: the oldest pending ones
+ * are the ones that never took effect.
  */
 import { zobristWord } from './linearizedSet.ts';
 
@@ -44,9 +46,12 @@ export class SearchSpace<Input, Output> {
    */
   readonly nextCompleted: Int32Array;
   readonly previousCompleted: Int32Array;
-  /** The same for unknown operations, indexed by `id - completedCount`; head at `size - completedCount`. */
-  readonly nextUnknown: Int32Array;
-  readonly previousUnknown: Int32Array;
+  /**
+   * Per unknown slot (id - completedCount): the nearest earlier slot with an identical input, or
+   * `endOfList`. Identical unknown operations are interchangeable, and the earlier one is
+   * available whenever the later one is, so the search only ever takes the earliest pending one.
+   */
+  readonly previousTwin: Int32Array;
   /** Per completed id: the index of its sequence group in key order, or `noGroup`. */
   readonly sequenceGroup: Int32Array;
   readonly groupKey: Float64Array;
@@ -77,8 +82,14 @@ export class SearchSpace<Input, Output> {
     const completedIds = completed.map((_, id) => id);
     const byInvocation = completedIds.sort((a, b) => this.invokedAt[a]! - this.invokedAt[b]! || a - b);
     [this.nextCompleted, this.previousCompleted] = linkedList(byInvocation, this.completedCount);
-    const unknownSlots = unknown.map((_, slot) => slot);
-    [this.nextUnknown, this.previousUnknown] = linkedList(unknownSlots, unknown.length);
+
+    const lastWithInput = new Map<string, number>();
+    this.previousTwin = Int32Array.from(unknown, (index, slot) => {
+      const identity = JSON.stringify(at(index).input);
+      const twin = lastWithInput.get(identity) ?? endOfList;
+      lastWithInput.set(identity, slot);
+      return twin;
+    });
 
     this.sequenceGroup = new Int32Array(this.completedCount).fill(noGroup);
     const groups = keyOf === undefined ? [] : this.#groupBySequenceKey(keyOf);
