@@ -96,7 +96,7 @@ function partitionHistory<State, Input, Output extends {} | null>(
   const partitions = new Map<string, number[]>();
   const dropped: number[] = [];
   history.forEach((operation, index) => {
-    const irrelevant = operation.outcome === 'fail' || (operation.outcome === 'unknown' && model.readOnly?.(operation.input) === true);
+    const irrelevant = operation.outcome === 'fail' || (operation.outcome === 'unknown' && model.readOnly?.(operation.input, undefined) === true);
     if (irrelevant) {
       dropped.push(index);
       return;

@@ -26,10 +26,13 @@ export interface Model<State, Input, Output extends {} | null> {
    */
   partition?(input: Input): string;
   /**
-   * True when the operation can never change the state. A read-only operation whose outcome is
-   * unknown constrains nothing and is dropped before the search.
+   * True when the operation, with this output, leaves every state in which it is legal
+   * unchanged: a read, a compare-and-set that reports failure. `output` is undefined for an
+   * unknown outcome; then only operations that can never change anything qualify. The checker
+   * drops unknown-outcome read-only operations (they constrain nothing) and places completed
+   * ones as early as it can without ever branching on them.
    */
-  readOnly?(input: Input): boolean;
+  readOnly?(input: Input, output: Output | undefined): boolean;
   /** Revisions or other sequence numbers that order operations; see `SequenceOrder`. */
   readonly sequence?: SequenceOrder<State, Input, Output>;
   /** One line: `put("a", "1") → rev 7`. `output` is undefined when unknown. */

@@ -2,13 +2,15 @@
  * The search for one partition: Wing & Gong's backtracking ("Testing and verifying concurrent
  * objects", 1993) with Lowe's cache of visited configurations, as in Porcupine, plus prunings
  * that keep every verdict the same:
- * - **State-preserving operations are taken eagerly and never branched on.** If a pending
- *   operation may go next and leaves the state as it is (a read that matches, a failed
- *   compare-and-set), then some completion exists iff one exists that takes it right now: moving
- *   it forward keeps every later step legal, and real time allows it because everything that
- *   must precede it is already placed. So the search takes it and, should that fail, gives up
- *   the whole level instead of trying the other candidates. Read-only operations are tried first
- *   at each level to find these.
+ * - **Read-only operations are taken eagerly and never branched on.** If a pending operation
+ *   may go next and, with its output, changes no state it is legal in (a read, a compare-and-set
+ *   that reports failure: the model's `readOnly`), then some completion exists iff one exists
+ *   that takes it right now: removing it from a later place changes no state there, and real
+ *   time allows it here because everything that must precede it is already placed. So the
+ *   search tries these first at each level, takes the first that is legal and, should that
+ *   fail, gives up the whole level instead of trying the other candidates. (Merely leaving the
+ *   state unchanged *here* is not enough: a write of the value already held may be needed
+ *   later, where it does change the state.)
  * - An unknown-outcome operation is optional: it is only worth taking where it changes the
  *   state, and only after the operations that must be taken have been tried, newest first (see
  *   `SearchSpace`).
@@ -65,7 +67,7 @@ export function* searchLinearization<State, Input, Output extends {} | null>(
 
   const { invokedAt, completedAt, inputs, outputs, sequenceGroup, groupKey, zobristLow, zobristHigh } = space;
   const { nextCompleted, previousCompleted, previousTwin } = space;
-  const readOnly = Uint8Array.from(inputs.slice(0, completedCount), (input) => (model.readOnly?.(input) === true ? 1 : 0));
+  const readOnly = Uint8Array.from(inputs.slice(0, completedCount), (input, id) => (model.readOnly?.(input, outputs[id]) === true ? 1 : 0));
   const pendingUnknown = new PendingBits(space.size - completedCount);
   const groupCount = space.groupKey.length;
   const groupRemaining = Int32Array.from(space.groupSize);
@@ -185,8 +187,8 @@ export function* searchLinearization<State, Input, Output extends {} | null>(
     }
     const next = model.step(state, inputs[candidate]!, outputs[candidate]);
     if (next === undefined) continue;
-    const unchanged = next === state || model.equal(next, state);
-    if (candidate >= completedCount && unchanged) continue;
+    // An unknown operation that changes nothing here is the same as one that never happens.
+    if (candidate >= completedCount && (next === state || model.equal(next, state))) continue;
     if (sequence !== undefined) {
       const group = candidate < completedCount ? sequenceGroup[candidate]! : noGroup;
       const lowestAfter = group !== noGroup && groupRemaining[group] === 1 ? group + 1 : lowestGroup;
@@ -194,15 +196,16 @@ export function* searchLinearization<State, Input, Output extends {} | null>(
       if (sequence.floor(next) > lowestKeyAfter) continue;
     }
     const nextSet = withOperation(set, candidate, completedCount, zobristLow, zobristHigh);
+    const forced = candidate < completedCount && readOnly[candidate] === 1;
     if (!cache.addIfAbsent(nextSet, next, model.hash(next))) {
-      // A state-preserving operation stands for its whole level, which is therefore done.
-      if (unchanged) pass = levelDone;
+      // A read-only operation stands for its whole level, which is therefore done.
+      if (forced) pass = levelDone;
       continue;
     }
 
     // Take it.
     takenAt[depth] = candidate;
-    forcedAt[depth] = unchanged ? 1 : 0;
+    forcedAt[depth] = forced ? 1 : 0;
     depth++;
     stateAfter[depth] = next;
     setAfter[depth] = nextSet;

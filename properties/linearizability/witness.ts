@@ -41,7 +41,7 @@ export function describeViolation(model: AnyModel, history: readonly Operation<u
   const tail = options.prefixTail ?? 8;
   const prefix = violation.linearization;
   const states = statesAlong(model, history, prefix);
-  const lines = [`not linearizable${describePartition(violation)}:`];
+  const lines = [`witness${describePartition(violation)}:`];
   lines.push(`  the longest linearizable prefix found has ${prefix.length} of ${violation.operations.length} operations${prefix.length > tail ? `; its last ${tail}` : ''}:`);
   const shownFrom = Math.max(0, prefix.length - tail);
   for (let position = shownFrom; position < prefix.length; position++) {
@@ -56,5 +56,5 @@ export function describeViolation(model: AnyModel, history: readonly Operation<u
 }
 
 function describePartition(partition: PartitionResult): string {
-  return partition.partition === '' ? '' : ` in partition ${JSON.stringify(partition.partition)}`;
+  return partition.partition === '' ? '' : ` (partition ${JSON.stringify(partition.partition)})`;
 }

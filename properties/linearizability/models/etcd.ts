@@ -39,7 +39,7 @@ export function createEtcdModel(options: EtcdModelOptions = {}): Model<EtcdState
     },
     hash: (state) => state.hash,
     equal: sameEtcdState,
-    readOnly: (request) => !mayWrite(request),
+    readOnly: (request, response) => (response === undefined ? !mayWrite(request) : changedStore(request, response) === false),
     sequence: {
       keyOf(request, response) {
         if (response.revision === undefined) return undefined;

@@ -63,7 +63,7 @@ export const keyValueModel: Model<KeyValueState, KeyValueInput, KeyValueOutput> 
     return true;
   },
   partition: (input) => input.key,
-  readOnly: (input) => input.kind === 'get',
+  readOnly: (input) => input.kind === 'get' || (input.kind === 'append' && input.value === ''),
   describeOperation(input, output) {
     if (input.kind === 'get') return `get(${JSON.stringify(input.key)}) → ${output?.value === undefined ? '?' : JSON.stringify(output.value)}`;
     return `${input.kind}(${JSON.stringify(input.key)}, ${JSON.stringify(input.value)})`;

@@ -38,7 +38,9 @@ export const registerModel: Model<RegisterValue, RegisterInput, RegisterOutput> 
   },
   hash: hashRegisterValue,
   equal: (a, b) => a === b,
-  readOnly: (input) => input.kind === 'read',
+  // A compare-and-set that failed, or that swaps a value for itself, never changes the register.
+  readOnly: (input, output) =>
+    input.kind === 'read' || (input.kind === 'cas' && output !== undefined && (output.succeeded === false || input.expected === input.value)),
   describeOperation(input, output) {
     switch (input.kind) {
       case 'read':
