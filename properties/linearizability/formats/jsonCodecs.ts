@@ -40,7 +40,7 @@ function registerValue(value: unknown, path: string): RegisterValue {
 
 export const keyValueCodec: JsonCodec<KeyValueInput, KeyValueOutput> = {
   decodeInput(value, path) {
-    const kind = oneOf(objectAt(value, path, ['kind', 'key'], ['value']).kind, `${path}.kind`, ['get', 'put', 'append']);
+    const kind = oneOf(objectAt(value, path, ['kind'], ['key', 'value']).kind, `${path}.kind`, ['get', 'put', 'append']);
     if (kind === 'get') return { kind, key: stringAt(objectAt(value, path, ['kind', 'key']).key, `${path}.key`) };
     const object = objectAt(value, path, ['kind', 'key', 'value']);
     return { kind, key: stringAt(object.key, `${path}.key`), value: stringAt(object.value, `${path}.value`) };

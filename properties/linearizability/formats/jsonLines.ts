@@ -37,7 +37,7 @@ export function parseJsonLines(text: string, model?: ModelName): TypedHistory {
     } catch (error) {
       throw new HistoryParseError(line, `not JSON: ${(error as Error).message}`);
     }
-    const record = atLine(line, () => objectAt(value, 'the line', [], ['history', ...operationFields, ...optionalOperationFields, 'version', 'model', 'initialRevision']));
+    const record = atLine(line, () => objectAt(value, '', [], ['history', ...operationFields, ...optionalOperationFields, 'version', 'model', 'initialRevision']));
     if ('history' in record) {
       if (header !== undefined || records.length > 0) throw new HistoryParseError(line, 'the header must be the first line');
       header = atLine(line, () => parseHeader(line, record));
@@ -96,7 +96,7 @@ function decodeAll<Input, Output>(records: readonly { line: number; record: Json
 }
 
 function decodeOperation<Input, Output>(record: JsonObject, codec: JsonCodec<Input, Output>): Operation<Input, Output> {
-  const object = objectAt(record, 'the operation', operationFields, optionalOperationFields);
+  const object = objectAt(record, '', operationFields, optionalOperationFields);
   const outcome: Outcome = oneOf(object.outcome, 'outcome', ['ok', 'fail', 'unknown']);
   const invokedAt = finiteAt(object.invoke, 'invoke');
   if (outcome !== 'unknown' && !('complete' in object)) throw new ShapeError(`complete is required for an ${outcome} outcome`);

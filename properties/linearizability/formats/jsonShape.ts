@@ -10,15 +10,15 @@ export class ShapeError extends Error {
 
 export type JsonObject = { readonly [field: string]: unknown };
 
-/** `value` as an object with only the given fields (required ones must be present). */
+/** `value` as an object with only the given fields (required ones must be present); path '' is the whole line. */
 export function objectAt(value: unknown, path: string, required: readonly string[], optional: readonly string[] = []): JsonObject {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ShapeError(`${path} must be an object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ShapeError(`${path || 'the line'} must be an object`);
   const object = value as JsonObject;
   for (const field of Object.keys(object)) {
-    if (!required.includes(field) && !optional.includes(field)) throw new ShapeError(`${path} has an unknown field "${field}"`);
+    if (!required.includes(field) && !optional.includes(field)) throw new ShapeError(`${path || 'the line'} has an unknown field "${field}"`);
   }
   for (const field of required) {
-    if (!(field in object)) throw new ShapeError(`${path}.${field} is missing`);
+    if (!(field in object)) throw new ShapeError(`${path === '' ? field : `${path}.${field}`} is missing`);
   }
   return object;
 }
