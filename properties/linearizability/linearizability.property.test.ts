@@ -3,7 +3,8 @@
  * - histories linearizable by construction (atomic objects, random overlapping intervals,
  *   failed requests and unknown outcomes, reads among them) are accepted;
  * - after a random mutation, the checker rejects a small history exactly when the brute-force
- *   reference (every real-time order, no pruning) rejects it.
+ *   reference (every real-time order, no pruning) rejects it, and a longer one exactly when the
+ *   plain Wing & Gong search with Lowe's cache (no other pruning) rejects it.
  * Each case is generated from one integer seed, which fast-check prints on failure.
  */
 import test from 'ava';
@@ -17,6 +18,7 @@ import { keyValueModel } from './models/keyValue.ts';
 import { registerModel } from './models/register.ts';
 import { atomicEtcd, atomicKeyValue, atomicRegister, type AtomicObject } from './_test/atomicObjects.ts';
 import { bruteForceLinearizable } from './_test/bruteForce.ts';
+import { referenceLinearizable } from './_test/referenceChecker.ts';
 import { mutateEtcdOutput, mutateHistory, mutateKeyValueOutput, mutateRegisterOutput, type OutputMutation } from './_test/mutateHistory.ts';
 import { simulateHistory, type SimulationOptions } from './_test/simulateHistory.ts';
 
@@ -83,7 +85,26 @@ function agreesWithBruteForce<State, Input, Output extends {} | null>(subject: S
   });
 }
 
+function agreesWithReference<State, Input, Output extends {} | null>(subject: Subject<State, Input, Output>) {
+  test(`${subject.name}: mutated histories of up to 40 operations are rejected exactly when the plain search rejects them`, (t) => {
+    let rejected = 0;
+    fc.assert(
+      fc.property(seed, (value) => {
+        const random = new SeededRandom(`reference-${value}`);
+        let history: Operation<Input, Output>[] = simulateHistory(random, simulation(random, 40), subject.object());
+        for (let mutations = random.below(3); mutations > 0; mutations--) history = mutateHistory(random, history, subject.mutate);
+        const expected = referenceLinearizable(subject.model, history);
+        if (!expected) rejected++;
+        return checkLinearizability(subject.model, history).verdict === (expected ? 'linearizable' : 'not-linearizable');
+      }),
+      { numRuns: 150 },
+    );
+    t.true(rejected > 20, `only ${rejected} of 150 mutated histories were not linearizable`);
+  });
+}
+
 for (const subject of subjects) {
   accepts(subject as Subject<unknown, unknown, {}>);
   agreesWithBruteForce(subject as Subject<unknown, unknown, {}>);
+  agreesWithReference(subject as Subject<unknown, unknown, {}>);
 }

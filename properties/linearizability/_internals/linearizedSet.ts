@@ -7,7 +7,8 @@
  * operation must precede all operations invoked after it completed. So a set is the frontier,
  * the few completed operations above it that overlap it ("ahead"), and the unknown-outcome
  * operations taken so far. Each set carries a 64-bit Zobrist hash (XOR of per-operation random
- * words) that is updated in O(1) per added operation.
+ * words) of its completed operations, updated in O(1) per added operation; the unknown-outcome
+ * part is left out of the hash because the cache compares it by inclusion (see VisitedCache).
  *
  * Snapshots are immutable and share their arrays, so the backtracking stack and the cache can
  * hold them without copying.
@@ -21,6 +22,7 @@ export interface LinearizedSet {
   readonly ahead: readonly number[];
   /** Unknown-outcome operations in the set (numbered from the completed count), ascending. */
   readonly unknown: readonly number[];
+  /** Zobrist hash of the completed operations in the set (`frontier` and `ahead`). */
   readonly hashLow: number;
   readonly hashHigh: number;
 }
@@ -45,11 +47,11 @@ export function withOperation(
   zobristLow: Int32Array,
   zobristHigh: Int32Array,
 ): LinearizedSet {
+  if (operation >= completedCount) {
+    return { frontier: set.frontier, ahead: set.ahead, unknown: insertSorted(set.unknown, operation), hashLow: set.hashLow, hashHigh: set.hashHigh };
+  }
   const hashLow = set.hashLow ^ zobristLow[operation]!;
   const hashHigh = set.hashHigh ^ zobristHigh[operation]!;
-  if (operation >= completedCount) {
-    return { frontier: set.frontier, ahead: set.ahead, unknown: insertSorted(set.unknown, operation), hashLow, hashHigh };
-  }
   if (operation !== set.frontier) {
     return { frontier: set.frontier, ahead: insertSorted(set.ahead, operation), unknown: set.unknown, hashLow, hashHigh };
   }
@@ -65,13 +67,26 @@ export function withOperation(
 }
 
 export function sameLinearizedSet(a: LinearizedSet, b: LinearizedSet): boolean {
-  return (
-    a.hashLow === b.hashLow &&
-    a.hashHigh === b.hashHigh &&
-    a.frontier === b.frontier &&
-    sameNumbers(a.ahead, b.ahead) &&
-    sameNumbers(a.unknown, b.unknown)
-  );
+  return sameCompletedPart(a, b) && sameNumbers(a.unknown, b.unknown);
+}
+
+export function sameCompletedPart(a: LinearizedSet, b: LinearizedSet): boolean {
+  return a.hashLow === b.hashLow && a.hashHigh === b.hashHigh && a.frontier === b.frontier && sameNumbers(a.ahead, b.ahead);
+}
+
+/** Whether every unknown-outcome operation in `a` is also in `b`. */
+export function unknownPartIncluded(a: LinearizedSet, b: LinearizedSet): boolean {
+  const small = a.unknown;
+  const large = b.unknown;
+  if (small === large || small.length === 0) return true;
+  if (small.length > large.length) return false;
+  let at = 0;
+  for (const member of small) {
+    while (at < large.length && large[at]! < member) at++;
+    if (large[at] !== member) return false;
+    at++;
+  }
+  return true;
 }
 
 /** The operations in the set, ascending (for witnesses and tests, not the search). */

@@ -4,11 +4,18 @@
  * work whose outcome is known (it failed, or it is on the stack now), so the search prunes it.
  * Without it, Wing & Gong's backtracking explores every interleaving of commuting operations.
  *
+ * It prunes by dominance, not only by equality: a configuration that has taken the same
+ * completed operations and reached the same state as a visited one, with a superset of its
+ * unknown-outcome operations, can do nothing the visited one could not — the extra unknown
+ * operations only ever add options by being taken later, and from the visited configuration
+ * they may simply never take effect. So such a configuration is pruned too, which stops the
+ * search from trying every subset of optional operations that lead to the same place.
+ *
  * A chained hash table over typed arrays: the search inserts one entry per step it takes, so the
  * table must not allocate per lookup. Entries are compared exactly (set, then state) after their
  * hashes match, so a hash collision costs time, never a wrong verdict.
  */
-import { sameLinearizedSet, type LinearizedSet } from './linearizedSet.ts';
+import { sameCompletedPart, unknownPartIncluded, type LinearizedSet } from './linearizedSet.ts';
 
 const initialCapacity = 1024;
 
@@ -31,7 +38,7 @@ export class VisitedCache<State> {
     return this.#sets.length;
   }
 
-  /** Adds the configuration; false when it was already there. */
+  /** Adds the configuration; false when it, or one that dominates it, was already there. */
   addIfAbsent(set: LinearizedSet, state: State, stateHash: number): boolean {
     const combined = set.hashLow ^ Math.imul(stateHash ^ set.hashHigh, 0x9e3779b1);
     const mask = this.#buckets.length - 1;
@@ -40,7 +47,8 @@ export class VisitedCache<State> {
       if (
         this.#combinedHash[index] === combined &&
         this.#stateHash[index] === stateHash &&
-        sameLinearizedSet(this.#sets[index]!, set) &&
+        sameCompletedPart(this.#sets[index]!, set) &&
+        unknownPartIncluded(this.#sets[index]!, set) &&
         this.#equal(this.#states[index]!, state)
       ) {
         return false;
