@@ -56,6 +56,13 @@ export interface SequenceOrder<State, Input, Output> {
   /** The operation's place in the sequence, or undefined when its response does not say. */
   keyOf(input: Input, output: Output): number | undefined;
   floor(state: State): number;
+  /**
+   * Optional: from the completed operations (input and output), a test of whether an operation
+   * of unknown outcome can be the next to take effect in `state`. It must hold for the operation
+   * that does so in any linearization (a necessary condition; true when unsure). etcd: a read
+   * that shows a key last modified at revision r says what the write that made r wrote.
+   */
+  unknownFilter?(completed: readonly (readonly [Input, Output])[]): (state: State, input: Input) => boolean;
 }
 
 /** A model whose type parameters have been forgotten, for code that only passes it along. */

@@ -15,7 +15,8 @@
  *   state, and only after the operations that must be taken have been tried, newest first (see
  *   `SearchSpace`).
  * - With a sequence order (etcd revisions) only the lowest-keyed pending operations are offered,
- *   and unknown operations only where the sequence has a gap they could fill.
+ *   and unknown operations only where the sequence has a gap they could fill, and only those
+ *   that fit what the responses say about the gap (`SequenceOrder.unknownFilter`).
  * - The search stops as soon as every completed operation is placed: the unknown ones left over
  *   are the ones that never took effect.
  *
@@ -69,6 +70,8 @@ export function* searchLinearization<State, Input, Output extends {} | null>(
   const { nextCompleted, previousCompleted, previousTwin } = space;
   const readOnly = Uint8Array.from(inputs.slice(0, completedCount), (input, id) => (model.readOnly?.(input, outputs[id]) === true ? 1 : 0));
   const pendingUnknown = new PendingBits(space.size - completedCount);
+  const completedPairs = inputs.slice(0, completedCount).map((input, id) => [input, outputs[id] as Output] as const);
+  const unknownFits = sequence?.unknownFilter?.(completedPairs) ?? (() => true);
   const groupCount = space.groupKey.length;
   const groupRemaining = Int32Array.from(space.groupSize);
   let lowestGroup = 0;
@@ -136,8 +139,12 @@ export function* searchLinearization<State, Input, Output extends {} | null>(
       }
     }
     if (pass === unknownPass && candidate === endOfList) {
-      // Skip a pending operation whose earlier twin is pending too: the twin stands for it.
-      while (cursor !== endOfList && previousTwin[cursor] !== endOfList && pendingUnknown.has(previousTwin[cursor]!)) {
+      // Skip a pending operation whose earlier twin is pending too (the twin stands for it), and
+      // one the responses rule out here.
+      while (
+        cursor !== endOfList &&
+        ((previousTwin[cursor] !== endOfList && pendingUnknown.has(previousTwin[cursor]!)) || !unknownFits(state, inputs[completedCount + cursor]!))
+      ) {
         cursor = pendingUnknown.highestAtOrBelow(cursor - 1);
       }
       if (cursor !== endOfList) {

@@ -49,6 +49,7 @@ export function createEtcdModel(options: EtcdModelOptions = {}): Model<EtcdState
         return wrote ? response.revision - 0.5 : response.revision;
       },
       floor: (state) => state.revision,
+      unknownFilter: gapFilter,
     },
     describeOperation: describeEtcdRequest,
     describeState: (state, focus) => describeEtcdState(state, focus === undefined ? undefined : keysTouched(focus, state)),
@@ -146,6 +147,39 @@ function showsPrevious(shown: EtcdKeyValue | null, key: string, previous: Stored
 
 function showsAll(shown: readonly EtcdKeyValue[], entries: readonly [string, StoredKey][]): boolean {
   return shown.length === entries.length && entries.every(([key, stored], index) => showsStoredKey(shown[index]!, key, stored));
+}
+
+/**
+ * Every kv a response shows with a mod revision says what the write that made that revision
+ * wrote: that key, that value (etcd keeps one value per key and revision). In a gap of the
+ * revision sequence, which only an unknown-outcome write can fill, only a request that puts
+ * all of them can be the one.
+ */
+function gapFilter(completed: readonly (readonly [EtcdRequest, EtcdResponse])[]): (state: EtcdState, request: EtcdRequest) => boolean {
+  const written = new Map<number, Map<string, string>>();
+  const observe = (kv: EtcdKeyValue | null | undefined) => {
+    if (kv?.modRevision === undefined) return;
+    let keys = written.get(kv.modRevision);
+    if (keys === undefined) written.set(kv.modRevision, (keys = new Map()));
+    keys.set(kv.key, kv.value);
+  };
+  const visit = (response: EtcdResponse) => {
+    response.kvs?.forEach(observe);
+    response.prevKvs?.forEach(observe);
+    observe(response.prevKv);
+    response.responses?.forEach(visit);
+  };
+  for (const [, response] of completed) visit(response);
+  return (state, request) => {
+    const keys = written.get(state.revision + 1);
+    return keys === undefined || [...keys].every(([key, value]) => mayPut(request, key, value));
+  };
+}
+
+function mayPut(request: EtcdRequest, key: string, value: string): boolean {
+  if (request.kind === 'put') return request.key === key && request.value === value;
+  if (request.kind === 'txn') return [...request.success, ...request.failure].some((inner) => mayPut(inner, key, value));
+  return false;
 }
 
 /** Whether the request could change the store in some state. */
