@@ -1,6 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { SeededRandom } from '../../../sim/rng.ts';
+import { checkLinearizability } from '../checker.ts';
 import { atomicEtcd } from '../_test/atomicObjects.ts';
 import { createEtcdModel, etcdModel } from './etcd.ts';
 import type { EtcdState } from './etcdState.ts';
@@ -95,4 +96,30 @@ test('descriptions show requests, responses and the keys touched', (t) => {
   t.is(etcdModel.describeOperation({ kind: 'range', key: 'a', rangeEnd: '\u0000' }, undefined), 'range("a"..end) → ?');
   t.is(etcdModel.describeState(state, { kind: 'range', key: 'a' }), 'revision 2: {"a"="1" (create 2, mod 2, version 1)}');
   t.is(etcdModel.describeState(state, { kind: 'range', key: 'b' }), 'revision 2: {"b" absent}');
+});
+
+test('a gap in the revisions is filled only by an unknown write that fits what reads saw there', (t) => {
+  const put = (process: number, invokedAt: number, key: string, value: string) => ({
+    process,
+    invokedAt,
+    completedAt: Infinity,
+    input: { kind: 'put' as const, key, value },
+    output: undefined,
+    outcome: 'unknown' as const,
+  });
+  const read = (response: EtcdResponse) => ({
+    process: 9,
+    invokedAt: 10,
+    completedAt: 11,
+    input: { kind: 'range' as const, key: 'a' },
+    output: response,
+    outcome: 'ok' as const,
+  });
+  const filter = etcdModel.sequence!.unknownFilter!([[{ kind: 'range', key: 'a' }, { revision: 2, kvs: [{ key: 'a', value: '1', modRevision: 2 }] }]]);
+  t.true(filter(etcdModel.init(), { kind: 'put', key: 'a', value: '1' }));
+  t.false(filter(etcdModel.init(), { kind: 'put', key: 'a', value: '2' }));
+  t.true(filter(etcdModel.init(), { kind: 'txn', compare: [], success: [], failure: [{ kind: 'put', key: 'a', value: '1' }] }));
+  const seen = read({ revision: 2, kvs: [{ key: 'a', value: '1', modRevision: 2 }] });
+  t.is(checkLinearizability(etcdModel, [put(0, 0, 'a', '2'), put(1, 1, 'a', '1'), seen]).verdict, 'linearizable');
+  t.is(checkLinearizability(etcdModel, [put(0, 0, 'a', '2'), put(1, 1, 'b', '1'), seen]).verdict, 'not-linearizable');
 });
