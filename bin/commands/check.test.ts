@@ -56,7 +56,7 @@ test('exit 1 with a witness when a history is not linearizable', async (t) => {
   t.regex(out, /etcd_002\.log: linearizable \(77 operations/);
   t.regex(out, /etcd_000\.log: not linearizable \(85 operations/);
   t.regex(out, /longest linearizable prefix found has \d+ of 85 operations/);
-  t.regex(out, /none of these pending operations can take effect next:\n\s+#\d+ process \d+ \[\d+, \d+\] read\(\) → \d/);
+  t.regex(out, /none of these pending operations can take effect next \(with the state they see\):\n\s+#\d+ process \d+ \[\d+, \d+\] read\(\) → \d/);
 });
 
 test('exit 3 when a check runs out of time and nothing is refuted', async (t) => {

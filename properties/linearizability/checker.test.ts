@@ -139,8 +139,8 @@ test('the witness names the partition, the longest prefix with states, and what 
       '    1. #0 process 0 [0, 1] put("x", "a")  ⇒  {"x": "a"}',
       '    2. #1 process 0 [2, 3] append("x", "b")  ⇒  {"x": "ab"}',
       '  state after it: {"x": "ab"}',
-      '  none of these pending operations can take effect next:',
-      '    #2 process 1 [4, 5] get("x") → "a"',
+      '  none of these pending operations can take effect next (with the state they see):',
+      '    #2 process 1 [4, 5] get("x") → "a"  ⇐  {"x": "ab"}',
     ].join('\n'),
   );
 });

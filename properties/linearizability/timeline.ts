@@ -5,7 +5,8 @@
  * It stays compact for 100,000-operation histories: per-operation columns of numbers, and every
  * text (operation descriptions, model states) stored once in a string table and referenced by
  * index, because histories repeat them a lot (a register holds a handful of values). Model
- * states are described only for the part an operation touched, and cut to a bounded length.
+ * states are described only for the part an operation touched, and every text is cut to a
+ * bounded length (the history file has the full request).
  */
 import type { CheckResult } from './checker.ts';
 import type { Operation } from './history.ts';
@@ -40,8 +41,8 @@ export interface HistoryTimeline {
   readonly violation: number;
 }
 
-/** The longest state description kept, in characters. */
-const stateTextMax = 240;
+/** The longest description (of an operation or a state) kept, in characters. */
+const textMax = 240;
 
 export function buildTimeline(title: string, model: AnyModel, history: readonly Operation<unknown, unknown>[], result: CheckResult): HistoryTimeline {
   const strings: string[] = [];
@@ -79,7 +80,7 @@ export function buildTimeline(title: string, model: AnyModel, history: readonly 
     invokedAt: history.map((operation) => operation.invokedAt),
     completedAt: history.map((operation) => (Number.isFinite(operation.completedAt) ? operation.completedAt : null)),
     outcomes: history.map((operation) => operation.outcome[0]).join(''),
-    text: history.map((operation) => intern(model.describeOperation(operation.input, operation.outcome === 'ok' ? operation.output : undefined))),
+    text: history.map((operation) => intern(truncate(model.describeOperation(operation.input, operation.outcome === 'ok' ? operation.output : undefined)))),
     partition,
     position,
     stateAfter,
@@ -93,5 +94,5 @@ export function buildTimeline(title: string, model: AnyModel, history: readonly 
 }
 
 function truncate(text: string): string {
-  return text.length <= stateTextMax ? text : `${text.slice(0, stateTextMax - 1)}…`;
+  return text.length <= textMax ? text : `${text.slice(0, textMax - 1)}…`;
 }

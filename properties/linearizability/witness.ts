@@ -49,10 +49,17 @@ export function describeViolation(model: AnyModel, history: readonly Operation<u
     lines.push(`    ${position + 1}. ${describeOperation(model, history, index)}  ⇒  ${model.describeState(states[position], history[index]!.input)}`);
   }
   const finalState = prefix.length === 0 ? model.init() : states[states.length - 1];
-  lines.push(`  state after it: ${model.describeState(finalState)}`);
-  lines.push('  none of these pending operations can take effect next:');
-  for (const index of violation.stuck) lines.push(`    ${describeOperation(model, history, index)}`);
+  lines.push(`  state after it: ${shorten(model.describeState(finalState))}`);
+  lines.push('  none of these pending operations can take effect next (with the state they see):');
+  for (const index of violation.stuck) {
+    lines.push(`    ${describeOperation(model, history, index)}  ⇐  ${model.describeState(finalState, history[index]!.input)}`);
+  }
   return lines.join('\n');
+}
+
+/** Large states (etcd's whole keyspace) are cut: the per-operation lines show what matters. */
+function shorten(text: string, limit = 400): string {
+  return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
 }
 
 function describePartition(partition: PartitionResult): string {
