@@ -58,7 +58,7 @@ export const keyValueModel: Model<KeyValueState, KeyValueInput, KeyValueOutput> 
     if (a === b) return true;
     if (a.hash !== b.hash || a.keys.length !== b.keys.length) return false;
     for (let i = 0; i < a.keys.length; i++) {
-      if (a.valueHashes[i] !== b.valueHashes[i] || a.keys[i] !== b.keys[i] || a.values[i] !== b.values[i]) return false;
+      if (a.valueHashes[i] !== b.valueHashes[i] || (a.keys !== b.keys && a.keys[i] !== b.keys[i]) || a.values[i] !== b.values[i]) return false;
     }
     return true;
   },
@@ -84,18 +84,20 @@ function withValue(state: KeyValueState, index: number, key: string, value: stri
   const oldTerm = index < 0 ? 0 : keyTerm(key, state.valueHashes[index]!);
   if (index >= 0 && state.values[index] === value) return state;
   if (index < 0 && value === '') return state;
-  const keys = state.keys.slice();
   const values = state.values.slice();
   const valueHashes = state.valueHashes.slice();
+  if (index >= 0 && value !== '') {
+    // The common case: a present key changes value; the key list is shared.
+    values[index] = value;
+    valueHashes[index] = valueHash;
+    return { keys: state.keys, values, valueHashes, hash: state.hash ^ oldTerm ^ keyTerm(key, valueHash) };
+  }
+  const keys = state.keys.slice();
   let newTerm = 0;
   if (value === '') {
     keys.splice(index, 1);
     values.splice(index, 1);
     valueHashes.splice(index, 1);
-  } else if (index >= 0) {
-    values[index] = value;
-    valueHashes[index] = valueHash;
-    newTerm = keyTerm(key, valueHash);
   } else {
     let at = 0;
     while (at < keys.length && keys[at]! < key) at++;
