@@ -4,20 +4,18 @@
  * and unknown-outcome ones may be left out, and ask the model whether one is legal. No cache,
  * no pruning, no partitioning: what the checker must agree with.
  */
-import type { Operation } from '../history.ts';
+import { precedes, type Operation } from '../history.ts';
 import type { Model } from '../model.ts';
 
 export function bruteForceLinearizable<State, Input, Output extends {} | null>(model: Model<State, Input, Output>, history: readonly Operation<Input, Output>[]): boolean {
   const candidates = history.filter((operation) => operation.outcome !== 'fail');
   const placed = candidates.map(() => false);
-  // Real time: a completed operation precedes every operation invoked after it completed.
-  const mustPrecede = (a: Operation<Input, Output>, b: Operation<Input, Output>) => a.outcome === 'ok' && a.completedAt < b.invokedAt;
   const search = (state: State, remainingCompleted: number): boolean => {
     if (remainingCompleted === 0) return true;
     for (let i = 0; i < candidates.length; i++) {
       if (placed[i]) continue;
       const operation = candidates[i]!;
-      if (candidates.some((other, j) => !placed[j] && j !== i && mustPrecede(other, operation))) continue;
+      if (candidates.some((other, j) => !placed[j] && j !== i && precedes(other, operation))) continue;
       const next = model.step(state, operation.input, operation.outcome === 'ok' ? operation.output : undefined);
       if (next === undefined) continue;
       placed[i] = true;
