@@ -1,0 +1,139 @@
+/**
+ * How each model's inputs and outputs look in the JSON-lines format: the TypeScript shapes of
+ * the models, field for field, checked strictly (see README, "History format").
+ */
+import type { EtcdCompare, EtcdKeyValue, EtcdRequest, EtcdResponse } from '../models/etcdTypes.ts';
+import type { KeyValueInput, KeyValueOutput } from '../models/keyValue.ts';
+import type { RegisterInput, RegisterOutput, RegisterValue } from '../models/register.ts';
+import { arrayAt, booleanAt, naturalAt, objectAt, oneOf, optionalFields, ShapeError, stringAt } from './jsonShape.ts';
+
+export interface JsonCodec<Input, Output> {
+  decodeInput(value: unknown, path: string): Input;
+  decodeOutput(value: unknown, path: string, input: Input): Output;
+}
+
+export const registerCodec: JsonCodec<RegisterInput, RegisterOutput> = {
+  decodeInput(value, path) {
+    const kind = oneOf(objectAt(value, path, ['kind'], ['value', 'expected']).kind, `${path}.kind`, ['read', 'write', 'cas']);
+    if (kind === 'read') {
+      objectAt(value, path, ['kind']);
+      return { kind };
+    }
+    if (kind === 'write') return { kind, value: registerValue(objectAt(value, path, ['kind', 'value']).value, `${path}.value`) };
+    const object = objectAt(value, path, ['kind', 'expected', 'value']);
+    return { kind, expected: registerValue(object.expected, `${path}.expected`), value: registerValue(object.value, `${path}.value`) };
+  },
+  decodeOutput(value, path, input) {
+    if (input.kind === 'read') return { value: registerValue(objectAt(value, path, ['value']).value, `${path}.value`) };
+    if (input.kind === 'write') {
+      objectAt(value, path, []);
+      return {};
+    }
+    return { succeeded: booleanAt(objectAt(value, path, ['succeeded']).succeeded, `${path}.succeeded`) };
+  },
+};
+
+function registerValue(value: unknown, path: string): RegisterValue {
+  if (value === null || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) return value;
+  throw new ShapeError(`${path} must be a number, a string or null`);
+}
+
+export const keyValueCodec: JsonCodec<KeyValueInput, KeyValueOutput> = {
+  decodeInput(value, path) {
+    const kind = oneOf(objectAt(value, path, ['kind'], ['key', 'value']).kind, `${path}.kind`, ['get', 'put', 'append']);
+    if (kind === 'get') return { kind, key: stringAt(objectAt(value, path, ['kind', 'key']).key, `${path}.key`) };
+    const object = objectAt(value, path, ['kind', 'key', 'value']);
+    return { kind, key: stringAt(object.key, `${path}.key`), value: stringAt(object.value, `${path}.value`) };
+  },
+  decodeOutput(value, path, input) {
+    if (input.kind === 'get') return { value: stringAt(objectAt(value, path, ['value']).value, `${path}.value`) };
+    objectAt(value, path, []);
+    return {};
+  },
+};
+
+export const etcdCodec: JsonCodec<EtcdRequest, EtcdResponse> = {
+  decodeInput: etcdRequest,
+  decodeOutput: (value, path, request) => etcdResponse(value, path, request, true),
+};
+
+function etcdRequest(value: unknown, path: string): EtcdRequest {
+  const kind = oneOf(objectAt(value, path, ['kind'], ['key', 'rangeEnd', 'limit', 'value', 'compare', 'success', 'failure']).kind, `${path}.kind`, [
+    'range',
+    'put',
+    'delete',
+    'txn',
+  ]);
+  switch (kind) {
+    case 'range': {
+      const object = objectAt(value, path, ['kind', 'key'], ['rangeEnd', 'limit']);
+      return { kind, key: stringAt(object.key, `${path}.key`), ...optionalFields(object, path, ['rangeEnd'], stringAt), ...optionalFields(object, path, ['limit'], naturalAt) };
+    }
+    case 'put': {
+      const object = objectAt(value, path, ['kind', 'key', 'value']);
+      return { kind, key: stringAt(object.key, `${path}.key`), value: stringAt(object.value, `${path}.value`) };
+    }
+    case 'delete': {
+      const object = objectAt(value, path, ['kind', 'key'], ['rangeEnd']);
+      return { kind, key: stringAt(object.key, `${path}.key`), ...optionalFields(object, path, ['rangeEnd'], stringAt) };
+    }
+    case 'txn': {
+      const object = objectAt(value, path, ['kind', 'compare', 'success', 'failure']);
+      const list = <T>(field: string, decode: (item: unknown, itemPath: string) => T) =>
+        arrayAt(object[field], `${path}.${field}`).map((item, index) => decode(item, `${path}.${field}[${index}]`));
+      return { kind, compare: list('compare', etcdCompare), success: list('success', etcdRequest), failure: list('failure', etcdRequest) };
+    }
+  }
+}
+
+function etcdCompare(value: unknown, path: string): EtcdCompare {
+  const object = objectAt(value, path, ['key', 'target', 'result', 'operand']);
+  const target = oneOf(object.target, `${path}.target`, ['value', 'version', 'create', 'mod']);
+  const operand = target === 'value' ? stringAt(object.operand, `${path}.operand`) : naturalAt(object.operand, `${path}.operand`);
+  return { key: stringAt(object.key, `${path}.key`), target, result: oneOf(object.result, `${path}.result`, ['=', '!=', '<', '>']), operand };
+}
+
+/** A response to `request`; only the top level carries a revision. */
+function etcdResponse(value: unknown, path: string, request: EtcdRequest, topLevel: boolean): EtcdResponse {
+  const revision = topLevel ? ['revision'] : [];
+  switch (request.kind) {
+    case 'range': {
+      const object = objectAt(value, path, [], [...revision, 'kvs', 'count', 'more']);
+      return {
+        ...optionalFields(object, path, [...revision, 'count'], naturalAt),
+        ...optionalFields(object, path, ['kvs'], (kvs, kvsPath) => arrayAt(kvs, kvsPath).map((kv, index) => etcdKeyValue(kv, `${kvsPath}[${index}]`))),
+        ...optionalFields(object, path, ['more'], booleanAt),
+      };
+    }
+    case 'put': {
+      const object = objectAt(value, path, [], [...revision, 'prevKv']);
+      return {
+        ...optionalFields(object, path, revision, naturalAt),
+        ...optionalFields(object, path, ['prevKv'], (kv, kvPath) => (kv === null ? null : etcdKeyValue(kv, kvPath))),
+      };
+    }
+    case 'delete': {
+      const object = objectAt(value, path, [], [...revision, 'deleted', 'prevKvs']);
+      return {
+        ...optionalFields(object, path, [...revision, 'deleted'], naturalAt),
+        ...optionalFields(object, path, ['prevKvs'], (kvs, kvsPath) => arrayAt(kvs, kvsPath).map((kv, index) => etcdKeyValue(kv, `${kvsPath}[${index}]`))),
+      };
+    }
+    case 'txn': {
+      const object = objectAt(value, path, ['succeeded'], [...revision, 'responses']);
+      const succeeded = booleanAt(object.succeeded, `${path}.succeeded`);
+      const branch = succeeded ? request.success : request.failure;
+      const responses = optionalFields(object, path, ['responses'], (list, listPath) => {
+        const items = arrayAt(list, listPath);
+        if (items.length !== branch.length) throw new ShapeError(`${listPath} must have one response per request of the ${succeeded ? 'success' : 'failure'} branch (${branch.length})`);
+        return items.map((item, index) => etcdResponse(item, `${listPath}[${index}]`, branch[index]!, false));
+      });
+      return { ...optionalFields(object, path, revision, naturalAt), succeeded, ...responses };
+    }
+  }
+}
+
+function etcdKeyValue(value: unknown, path: string): EtcdKeyValue {
+  const object = objectAt(value, path, ['key', 'value'], ['createRevision', 'modRevision', 'version']);
+  return { key: stringAt(object.key, `${path}.key`), value: stringAt(object.value, `${path}.value`), ...optionalFields(object, path, ['createRevision', 'modRevision', 'version'], naturalAt) };
+}

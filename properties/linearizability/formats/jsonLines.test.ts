@@ -1,0 +1,53 @@
+import test from 'ava';
+import { SeededRandom } from '../../../sim/rng.ts';
+import { atomicEtcd, atomicKeyValue, atomicRegister } from '../_test/atomicObjects.ts';
+import { simulateHistory } from '../_test/simulateHistory.ts';
+import { formatJsonLines, parseJsonLines } from './jsonLines.ts';
+import { HistoryParseError } from './parseError.ts';
+import type { TypedHistory } from './typedHistory.ts';
+
+const options = { clients: 3, operations: 40, failPercent: 10, unknownPercent: 10, latencyMax: 5, thinkMax: 2 };
+
+test('every model round-trips through the format', (t) => {
+  const random = new SeededRandom('json-lines');
+  const histories: TypedHistory[] = [
+    { model: 'register', operations: simulateHistory(random, options, atomicRegister()) },
+    { model: 'kv', operations: simulateHistory(random, options, atomicKeyValue()) },
+    { model: 'etcd', operations: simulateHistory(random, options, atomicEtcd()), initialRevision: 1 },
+  ];
+  for (const history of histories) {
+    const text = formatJsonLines(history);
+    t.deepEqual(parseJsonLines(text), history);
+    // Without the header the model is inferred from the operation kinds.
+    t.is(parseJsonLines(text.slice(text.indexOf('\n') + 1)).model, history.model);
+  }
+});
+
+test('an unknown outcome may omit its completion; only puts with revisions mean etcd', (t) => {
+  const line = (output: string) => `{"process":1,"invoke":5,"complete":6,"outcome":"ok","input":{"kind":"put","key":"a","value":"v"},"output":${output}}`;
+  t.is(parseJsonLines(line('{"revision":2}')).model, 'etcd');
+  t.is(parseJsonLines(line('{}')).model, 'kv');
+  const unknown = parseJsonLines('{"process":1,"invoke":5,"outcome":"unknown","input":{"kind":"read"}}');
+  t.is(unknown.operations[0]!.completedAt, Infinity);
+});
+
+test('bad lines name the line and the field', (t) => {
+  const refuse = (text: string, line: number, message: RegExp) => {
+    t.is(t.throws(() => parseJsonLines(text), { instanceOf: HistoryParseError, message })?.line, line);
+  };
+  const good = '{"process":1,"invoke":5,"complete":6,"outcome":"ok","input":{"kind":"read"},"output":{"value":1}}';
+  refuse(`${good}\n{"process":1`, 2, /not JSON/);
+  refuse(`${good}\n{"process":1,"invoke":7,"complete":6,"outcome":"ok","input":{"kind":"read"},"output":{"value":1}}`, 2, /before invoke/);
+  refuse('{"process":1,"invoke":5,"complete":6,"outcome":"ok","input":{"kind":"read"}}', 1, /output is given exactly/);
+  refuse('{"process":1,"invoke":5,"complete":6,"outcome":"ok","input":{"kind":"read","key":"x"},"output":{"value":1}}', 1, /input has an unknown field "key"/);
+  refuse('{"process":1,"invoke":5,"complete":6,"outcome":"maybe","input":{"kind":"read"}}', 1, /outcome must be one of/);
+  refuse(`${good}\n{"history":"detcd","version":1}`, 2, /header must be the first line/);
+  refuse('{"history":"detcd","version":2}', 1, /version 2 is not supported/);
+  refuse('{"process":1,"invoke":5,"complete":6,"outcome":"ok","input":{"kind":"txn","compare":[{"key":"a","target":"size","result":"=","operand":1}],"success":[],"failure":[]},"output":{"succeeded":true}}', 1, /input.compare\[0\].target must be one of/);
+  refuse(`${good}\n{"process":2,"invoke":5,"outcome":"unknown","input":{"kind":"get","key":"a"}}`, 2, /are mixed/);
+  refuse('{"history":"detcd","version":1,"model":"kv"}\n' + good, 2, /input.kind must be one of/);
+});
+
+test('the command-line model must agree with the header', (t) => {
+  t.throws(() => parseJsonLines('{"history":"detcd","version":1,"model":"kv"}', 'etcd'), { message: /header says model "kv"/ });
+});

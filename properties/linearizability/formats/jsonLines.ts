@@ -1,0 +1,137 @@
+/**
+ * detcd's native history format: JSON lines, one operation per line, optionally after a header
+ * line. The simulator writes it; README.md ("History format") is its specification:
+ *
+ *   {"history":"detcd","version":1,"model":"etcd","initialRevision":1}
+ *   {"process":3,"invoke":1200,"complete":1350,"outcome":"ok","input":{"kind":"put","key":"a","value":"1"},"output":{"revision":2}}
+ *   {"process":4,"invoke":1210,"outcome":"unknown","input":{"kind":"put","key":"b","value":"2"}}
+ *
+ * Operations may come in any order. `complete` is required for ok and fail outcomes and
+ * optional for unknown ones (when the client gave up). `output` is given exactly for ok.
+ */
+import type { Operation, Outcome } from '../history.ts';
+import { etcdCodec, keyValueCodec, registerCodec, type JsonCodec } from './jsonCodecs.ts';
+import { finiteAt, naturalAt, objectAt, oneOf, ShapeError, type JsonObject } from './jsonShape.ts';
+import { HistoryParseError, linesOf } from './parseError.ts';
+import { modelNames, type ModelName, type TypedHistory } from './typedHistory.ts';
+
+const operationFields = ['process', 'invoke', 'outcome', 'input'];
+const optionalOperationFields = ['complete', 'output', 'meta'];
+
+interface Header {
+  readonly line: number;
+  readonly model: ModelName | undefined;
+  readonly initialRevision: number | undefined;
+}
+
+/** Parses the format; `model` (from the command line) overrides detection but not the header. */
+export function parseJsonLines(text: string, model?: ModelName): TypedHistory {
+  const records: { line: number; record: JsonObject }[] = [];
+  let header: Header | undefined;
+  linesOf(text).forEach((content, index) => {
+    const line = index + 1;
+    if (content.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(content);
+    } catch (error) {
+      throw new HistoryParseError(line, `not JSON: ${(error as Error).message}`);
+    }
+    const record = atLine(line, () => objectAt(value, '', [], ['history', ...operationFields, ...optionalOperationFields, 'version', 'model', 'initialRevision']));
+    if ('history' in record) {
+      if (header !== undefined || records.length > 0) throw new HistoryParseError(line, 'the header must be the first line');
+      header = atLine(line, () => parseHeader(line, record));
+    } else {
+      records.push({ line, record });
+    }
+  });
+  if (model !== undefined && header?.model !== undefined && model !== header.model) {
+    throw new HistoryParseError(header.line, `the header says model "${header.model}", not "${model}"`);
+  }
+  const chosen = model ?? header?.model ?? inferModel(records);
+  switch (chosen) {
+    case 'register':
+      return { model: chosen, operations: decodeAll(records, registerCodec) };
+    case 'kv':
+      return { model: chosen, operations: decodeAll(records, keyValueCodec) };
+    case 'etcd':
+      return { model: chosen, operations: decodeAll(records, etcdCodec), initialRevision: header?.initialRevision ?? 1 };
+  }
+}
+
+function parseHeader(line: number, record: JsonObject): Header {
+  const header = objectAt(record, 'the header', ['history', 'version'], ['model', 'initialRevision']);
+  if (header.history !== 'detcd') throw new ShapeError('the header\'s "history" must be "detcd"');
+  if (header.version !== 1) throw new ShapeError(`version ${JSON.stringify(header.version)} is not supported (this reader knows version 1)`);
+  return {
+    line,
+    model: header.model === undefined ? undefined : oneOf(header.model, 'the header\'s "model"', modelNames),
+    initialRevision: header.initialRevision === undefined ? undefined : naturalAt(header.initialRevision, 'the header\'s "initialRevision"'),
+  };
+}
+
+/** The model whose operation kinds the history uses; an error when that is ambiguous. */
+function inferModel(records: readonly { line: number; record: JsonObject }[]): ModelName {
+  const kindsOf: Record<ModelName, string[]> = { register: ['read', 'write', 'cas'], kv: ['get', 'append'], etcd: ['range', 'delete', 'txn'] };
+  const seen = new Map<ModelName, number>();
+  let revisions = false;
+  for (const { line, record } of records) {
+    const kind = (record.input as { kind?: unknown } | undefined)?.kind;
+    for (const name of modelNames) if (typeof kind === 'string' && kindsOf[name].includes(kind) && !seen.has(name)) seen.set(name, line);
+    if (typeof record.output === 'object' && record.output !== null && 'revision' in record.output) revisions = true;
+  }
+  if (seen.size > 1) {
+    const [first, second] = [...seen];
+    throw new HistoryParseError(second![1], `operations of model "${first![0]}" (line ${first![1]}) and "${second![0]}" are mixed; give --model or a header`);
+  }
+  const only = [...seen.keys()][0];
+  if (only !== undefined) return only;
+  if (records.length === 0) return 'register';
+  // Only puts: etcd responses carry revisions, key/value ones do not.
+  return revisions ? 'etcd' : 'kv';
+}
+
+function decodeAll<Input, Output>(records: readonly { line: number; record: JsonObject }[], codec: JsonCodec<Input, Output>): Operation<Input, Output>[] {
+  return records.map(({ line, record }) => atLine(line, () => decodeOperation(record, codec)));
+}
+
+function decodeOperation<Input, Output>(record: JsonObject, codec: JsonCodec<Input, Output>): Operation<Input, Output> {
+  const object = objectAt(record, '', operationFields, optionalOperationFields);
+  const outcome: Outcome = oneOf(object.outcome, 'outcome', ['ok', 'fail', 'unknown']);
+  const invokedAt = finiteAt(object.invoke, 'invoke');
+  if (outcome !== 'unknown' && !('complete' in object)) throw new ShapeError(`complete is required for an ${outcome} outcome`);
+  const completedAt = 'complete' in object ? finiteAt(object.complete, 'complete') : Infinity;
+  if (completedAt < invokedAt) throw new ShapeError('complete is before invoke');
+  if ((outcome === 'ok') !== ('output' in object)) throw new ShapeError('output is given exactly when the outcome is ok');
+  const input = codec.decodeInput(object.input, 'input');
+  const output = outcome === 'ok' ? codec.decodeOutput(object.output, 'output', input) : undefined;
+  return { process: naturalAt(object.process, 'process'), invokedAt, completedAt, input, output, outcome };
+}
+
+function atLine<T>(line: number, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof ShapeError) throw new HistoryParseError(line, error.message);
+    throw error;
+  }
+}
+
+/** Writes a history in this format, header first. */
+export function formatJsonLines(history: TypedHistory): string {
+  const header = { history: 'detcd', version: 1, model: history.model, ...(history.model === 'etcd' ? { initialRevision: history.initialRevision } : {}) };
+  const lines = [JSON.stringify(header)];
+  for (const operation of history.operations as readonly Operation<unknown, unknown>[]) {
+    lines.push(
+      JSON.stringify({
+        process: operation.process,
+        invoke: operation.invokedAt,
+        ...(Number.isFinite(operation.completedAt) ? { complete: operation.completedAt } : {}),
+        outcome: operation.outcome,
+        input: operation.input,
+        ...(operation.outcome === 'ok' ? { output: operation.output } : {}),
+      }),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

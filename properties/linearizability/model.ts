@@ -1,0 +1,75 @@
+/**
+ * A sequential specification that the checker searches against, in Porcupine's shape
+ * (`init`, `step`, `equal`, `partition`, `describe`) plus a hash, a read-only test and an optional
+ * sequence order that lets responses carrying revisions turn most of the search into a sort.
+ *
+ * States must be immutable: the checker keeps every state it has visited in its cache and on its
+ * backtracking stack. A step that changes nothing should return the same state object.
+ */
+export interface Model<State, Input, Output extends {} | null> {
+  /** A short name for reports: "register", "kv", "etcd". */
+  readonly name: string;
+  init(): State;
+  /**
+   * The state after `input` takes effect in `state` and returns `output`; `undefined` when that
+   * output is impossible there. `output` is `undefined` when the outcome is unknown: then every
+   * output is acceptable and only the effect matters.
+   */
+  step(state: State, input: Input, output: Output | undefined): State | undefined;
+  /** A 32-bit hash; equal states must hash equally. It should be cheap (cache it in the state). */
+  hash(state: State): number;
+  equal(a: State, b: State): boolean;
+  /**
+   * The independent object an operation acts on (a key). When given, the checker checks each
+   * object's operations separately, which is sound because linearizability is local
+   * (Herlihy & Wing, theorem 1): a history is linearizable iff each object's subhistory is.
+   */
+  partition?(input: Input): string;
+  /**
+   * True when the operation, with this output, leaves every state in which it is legal
+   * unchanged: a read, a compare-and-set that reports failure. `output` is undefined for an
+   * unknown outcome; then only operations that can never change anything qualify. The checker
+   * drops unknown-outcome read-only operations (they constrain nothing) and places completed
+   * ones as early as it can without ever branching on them.
+   */
+  readOnly?(input: Input, output: Output | undefined): boolean;
+  /** Revisions or other sequence numbers that order operations; see `SequenceOrder`. */
+  readonly sequence?: SequenceOrder<State, Input, Output>;
+  /** One line: `put("a", "1") → rev 7`. `output` is undefined when unknown. */
+  describeOperation(input: Input, output: Output | undefined): string;
+  /** The state, or with `focus` only the part of it that operation touches (for large states). */
+  describeState(state: State, focus?: Input): string;
+}
+
+/**
+ * A total preorder on operations that every legal sequence of steps respects, read from the
+ * responses (etcd: the revision in a response header). The model promises:
+ * 1. In every legal sequence, operations that have a key appear in non-decreasing key order.
+ * 2. From a state `s`, no operation with a key below `floor(s)` can ever be stepped again (nor
+ *    from any state reachable from `s`).
+ * 3. Every step that changes the state raises the floor by at least 1.
+ * The checker then offers only the lowest-keyed pending operations, drops any step whose new
+ * floor passes the lowest pending key, and tries unknown-outcome operations only where the
+ * sequence has a gap they could fill.
+ */
+export interface SequenceOrder<State, Input, Output> {
+  /** The operation's place in the sequence, or undefined when its response does not say. */
+  keyOf(input: Input, output: Output): number | undefined;
+  floor(state: State): number;
+  /**
+   * Optional: from the completed operations (input and output), a test of whether an operation
+   * of unknown outcome can be the next to take effect in `state`. It must hold for the operation
+   * that does so in any linearization (a necessary condition; true when unsure). etcd: a read
+   * that shows a key last modified at revision r says what the write that made r wrote.
+   */
+  unknownFilter?(completed: readonly (readonly [Input, Output])[]): (state: State, input: Input) => boolean;
+}
+
+/** A model whose type parameters have been forgotten, for code that only passes it along. */
+export type AnyModel = Model<any, any, any>;
+
+/** The same model checked as one object: no per-key split (for comparisons and benchmarks). */
+export function withoutPartition<State, Input, Output extends {} | null>(model: Model<State, Input, Output>): Model<State, Input, Output> {
+  const { partition, ...whole } = model;
+  return { ...whole, name: `${model.name} (unpartitioned)` };
+}

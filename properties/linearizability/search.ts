@@ -1,0 +1,254 @@
+/**
+ * The search for one partition: Wing & Gong's backtracking ("Testing and verifying concurrent
+ * objects", 1993) with Lowe's cache of visited configurations, as in Porcupine, plus prunings
+ * that keep every verdict the same:
+ * - **Read-only operations are taken eagerly and never branched on.** If a pending operation
+ *   may go next and, with its output, changes no state it is legal in (a read, a compare-and-set
+ *   that reports failure: the model's `readOnly`), then some completion exists iff one exists
+ *   that takes it right now: removing it from a later place changes no state there, and real
+ *   time allows it here because everything that must precede it is already placed. So the
+ *   search tries these first at each level, takes the first that is legal and, should that
+ *   fail, gives up the whole level instead of trying the other candidates. (Merely leaving the
+ *   state unchanged *here* is not enough: a write of the value already held may be needed
+ *   later, where it does change the state.)
+ * - An unknown-outcome operation is optional: it is only worth taking where it changes the
+ *   state, and only after the operations that must be taken have been tried, newest first (see
+ *   `SearchSpace`).
+ * - With a sequence order (etcd revisions) only the lowest-keyed pending operations are offered,
+ *   and unknown operations only where the sequence has a gap they could fill, and only those
+ *   that fit what the responses say about the gap (`SequenceOrder.unknownFilter`).
+ * - The search stops as soon as every completed operation is placed: the unknown ones left over
+ *   are the ones that never took effect.
+ *
+ * It is a generator so that the checker can interleave partitions (see `checker.ts`): it yields
+ * every `stepsPerSlice` model steps and returns its result.
+ *
+ * The loop is one function over typed arrays on purpose: it runs millions of times a second and
+ * every indirection shows. `SearchSpace` holds the layout, `LinearizedSet` the configurations.
+ */
+import type { BudgetMeter } from './budget.ts';
+import type { Model } from './model.ts';
+import { emptyLinearizedSet, withOperation, type LinearizedSet } from './_internals/linearizedSet.ts';
+import { PendingBits } from './_internals/pendingBits.ts';
+import { endOfList, noGroup, SearchSpace, type SearchOperation } from './_internals/searchSpace.ts';
+import { VisitedCache } from './_internals/visitedCache.ts';
+
+export type { SearchOperation } from './_internals/searchSpace.ts';
+
+/** Indexes are positions in the array given to `searchLinearization`. */
+export type SearchResult =
+  | { readonly kind: 'linearizable'; readonly order: readonly number[] }
+  | {
+      readonly kind: 'not-linearizable' | 'unknown';
+      /** The longest sequence of operations the search managed to place. */
+      readonly longestPrefix: readonly number[];
+      /** The completed operations that were pending right after it and could not go next. */
+      readonly stuck: readonly number[];
+    };
+
+/** How many model steps a search takes between yields. */
+export const stepsPerSlice = 4096;
+
+/** The passes over the candidates at one depth, in order. */
+const readOnlyPass = 0;
+const changingPass = 1;
+const unknownPass = 2;
+const levelDone = 3;
+
+export function* searchLinearization<State, Input, Output extends {} | null>(
+  model: Model<State, Input, Output>,
+  operations: readonly SearchOperation<Input, Output>[],
+  meter: BudgetMeter,
+): Generator<void, SearchResult, void> {
+  const sequence = model.sequence;
+  const space = new SearchSpace(operations, sequence === undefined ? undefined : (input, output) => sequence.keyOf(input, output));
+  const completedCount = space.completedCount;
+  const original = (ids: ArrayLike<number>) => Array.from(ids, (id) => space.originalIndex[id]!);
+  if (completedCount === 0) return { kind: 'linearizable', order: [] };
+
+  const { invokedAt, completedAt, inputs, outputs, sequenceGroup, groupKey, zobristLow, zobristHigh } = space;
+  const { nextCompleted, previousCompleted, previousTwin } = space;
+  const readOnly = Uint8Array.from(inputs.slice(0, completedCount), (input, id) => (model.readOnly?.(input, outputs[id]) === true ? 1 : 0));
+  const pendingUnknown = new PendingBits(space.size - completedCount);
+  const completedPairs = inputs.slice(0, completedCount).map((input, id) => [input, outputs[id] as Output] as const);
+  const unknownFits = sequence?.unknownFilter?.(completedPairs) ?? (() => true);
+  const groupCount = space.groupKey.length;
+  const groupRemaining = Int32Array.from(space.groupSize);
+  let lowestGroup = 0;
+  const cache = new VisitedCache<State>((a, b) => model.equal(a, b));
+
+  // Entry d of the stacks: the operation taken at depth d and whether it was forced; the state
+  // and set after d operations.
+  const takenAt = new Int32Array(space.size);
+  const forcedAt = new Uint8Array(space.size);
+  let state: State = model.init();
+  const stateAfter: State[] = [state];
+  const setAfter: LinearizedSet[] = [emptyLinearizedSet];
+  let depth = 0;
+  let set = emptyLinearizedSet;
+  cache.addIfAbsent(set, state, model.hash(state));
+
+  // The longest prefix so far. The stack agrees with it below `agreeDepth`, so recording a longer
+  // one copies only what changed since: a 100,000-operation search must not copy its whole stack
+  // at every dead end.
+  const longest = new Int32Array(space.size);
+  let longestDepth = -1;
+  let agreeDepth = 0;
+  let stuck: number[] = [];
+  const recordIfLongest = () => {
+    if (depth <= longestDepth) return;
+    longest.set(takenAt.subarray(agreeDepth, depth), agreeDepth);
+    longestDepth = depth;
+    agreeDepth = depth;
+    stuck = pendingCompleted(space, completedAt[set.frontier]!);
+  };
+  const failure = (kind: 'not-linearizable' | 'unknown'): SearchResult => ({
+    kind,
+    longestPrefix: original(longest.subarray(0, longestDepth)),
+    stuck: original(stuck),
+  });
+
+  // Where the scan for the next candidate at this depth resumes.
+  let pass = readOnlyPass;
+  let cursor = nextCompleted[completedCount]!;
+  let untilYield = stepsPerSlice;
+  for (;;) {
+    const frontierTime = completedAt[set.frontier]!;
+    const lowestKey = lowestGroup < groupCount ? groupKey[lowestGroup]! : Infinity;
+    let candidate = endOfList;
+    while (pass <= changingPass) {
+      const wantReadOnly = pass === readOnlyPass ? 1 : 0;
+      while (cursor !== endOfList && invokedAt[cursor]! <= frontierTime) {
+        const group = sequenceGroup[cursor]!;
+        if (readOnly[cursor] === wantReadOnly && (group === noGroup || group === lowestGroup)) break;
+        cursor = nextCompleted[cursor]!;
+      }
+      if (cursor !== endOfList && invokedAt[cursor]! <= frontierTime) {
+        candidate = cursor;
+        cursor = nextCompleted[cursor]!;
+        break;
+      }
+      pass++;
+      cursor = nextCompleted[completedCount]!;
+      if (pass === unknownPass) {
+        // An unknown operation that changes the state raises the floor past the lowest pending
+        // key unless the sequence has a gap here, so it is not even tried (SequenceOrder rule 3).
+        const gap = sequence === undefined || lowestKey >= sequence.floor(state) + 1;
+        const invokedInTime = lastInvokedBy(invokedAt, completedCount, space.size, frontierTime) - completedCount;
+        cursor = gap ? pendingUnknown.highestAtOrBelow(invokedInTime) : endOfList;
+      }
+    }
+    if (pass === unknownPass && candidate === endOfList) {
+      // Skip a pending operation whose earlier twin is pending too (the twin stands for it), and
+      // one the responses rule out here.
+      while (
+        cursor !== endOfList &&
+        ((previousTwin[cursor] !== endOfList && pendingUnknown.has(previousTwin[cursor]!)) || !unknownFits(state, inputs[completedCount + cursor]!))
+      ) {
+        cursor = pendingUnknown.highestAtOrBelow(cursor - 1);
+      }
+      if (cursor !== endOfList) {
+        candidate = completedCount + cursor;
+        cursor = pendingUnknown.highestAtOrBelow(cursor - 1);
+      } else {
+        pass = levelDone;
+      }
+    }
+
+    if (candidate === endOfList) {
+      // Every candidate at this depth has been tried: backtrack.
+      recordIfLongest();
+      if (depth === 0) return failure('not-linearizable');
+      depth--;
+      agreeDepth = Math.min(agreeDepth, depth);
+      const taken = takenAt[depth]!;
+      state = stateAfter[depth] as State;
+      set = setAfter[depth]!;
+      if (taken < completedCount) {
+        nextCompleted[previousCompleted[taken]!] = taken;
+        if (nextCompleted[taken] !== endOfList) previousCompleted[nextCompleted[taken]!] = taken;
+        const group = sequenceGroup[taken]!;
+        if (group !== noGroup) {
+          groupRemaining[group]!++;
+          lowestGroup = group;
+        }
+        pass = changingPass;
+        cursor = nextCompleted[taken]!;
+      } else {
+        const slot = taken - completedCount;
+        pendingUnknown.add(slot);
+        pass = unknownPass;
+        cursor = pendingUnknown.highestAtOrBelow(slot - 1);
+      }
+      if (forcedAt[depth] === 1) pass = levelDone;
+      continue;
+    }
+
+    if (--untilYield === 0) {
+      untilYield = stepsPerSlice;
+      yield;
+    }
+    if (!meter.spend()) {
+      recordIfLongest();
+      return failure('unknown');
+    }
+    const next = model.step(state, inputs[candidate]!, outputs[candidate]);
+    if (next === undefined) continue;
+    // An unknown operation that changes nothing here is the same as one that never happens.
+    if (candidate >= completedCount && (next === state || model.equal(next, state))) continue;
+    if (sequence !== undefined) {
+      const group = candidate < completedCount ? sequenceGroup[candidate]! : noGroup;
+      const lowestAfter = group !== noGroup && groupRemaining[group] === 1 ? group + 1 : lowestGroup;
+      const lowestKeyAfter = lowestAfter < groupCount ? groupKey[lowestAfter]! : Infinity;
+      if (sequence.floor(next) > lowestKeyAfter) continue;
+    }
+    const nextSet = withOperation(set, candidate, completedCount, zobristLow, zobristHigh);
+    const forced = candidate < completedCount && readOnly[candidate] === 1;
+    if (!cache.addIfAbsent(nextSet, next, model.hash(next))) {
+      // A read-only operation stands for its whole level, which is therefore done.
+      if (forced) pass = levelDone;
+      continue;
+    }
+
+    // Take it.
+    takenAt[depth] = candidate;
+    forcedAt[depth] = forced ? 1 : 0;
+    depth++;
+    stateAfter[depth] = next;
+    setAfter[depth] = nextSet;
+    state = next;
+    set = nextSet;
+    if (candidate < completedCount) {
+      nextCompleted[previousCompleted[candidate]!] = nextCompleted[candidate]!;
+      if (nextCompleted[candidate] !== endOfList) previousCompleted[nextCompleted[candidate]!] = previousCompleted[candidate]!;
+      const group = sequenceGroup[candidate]!;
+      if (group !== noGroup && --groupRemaining[group]! === 0) lowestGroup = group + 1;
+      if (set.frontier === completedCount) return { kind: 'linearizable', order: original(takenAt.subarray(0, depth)) };
+    } else {
+      pendingUnknown.delete(candidate - completedCount);
+    }
+    pass = readOnlyPass;
+    cursor = nextCompleted[completedCount]!;
+  }
+}
+
+/** The highest id in [from, to) invoked by `time` (ids there ascend by invocation), or from - 1. */
+function lastInvokedBy(invokedAt: Float64Array, from: number, to: number, time: number): number {
+  let low = from;
+  let high = to;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (invokedAt[middle]! <= time) low = middle + 1;
+    else high = middle;
+  }
+  return low - 1;
+}
+
+/** Completed operations not yet taken that were invoked by `frontierTime`, in invocation order. */
+function pendingCompleted<Input, Output>(space: SearchSpace<Input, Output>, frontierTime: number): number[] {
+  const pending: number[] = [];
+  for (let id = space.nextCompleted[space.completedCount]!; id !== endOfList && space.invokedAt[id]! <= frontierTime; id = space.nextCompleted[id]!) {
+    pending.push(id);
+  }
+  return pending;
+}
