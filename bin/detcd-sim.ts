@@ -1,11 +1,12 @@
 import { processIo, type Command, type Io } from './cli/command.ts';
 import { exitInternal, exitUsage, UsageError } from './cli/usage.ts';
 import { checkCommand } from './commands/check.ts';
+import { mutantsCommand } from './commands/mutants.ts';
 import { runCommand } from './commands/run.ts';
 import { scenariosCommand } from './commands/scenarios.ts';
 import { sweepCommand } from './commands/sweep.ts';
 
-const commands: readonly Command[] = [runCommand, sweepCommand, scenariosCommand, checkCommand];
+const commands: readonly Command[] = [runCommand, sweepCommand, scenariosCommand, checkCommand, mutantsCommand];
 
 function topHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -151,6 +151,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
   private readonly sendObservers: readonly SimObserver<M, Q, R, N>[];
   private readonly deliverObservers: readonly SimObserver<M, Q, R, N>[];
   private readonly firstClient: number;
+  private readonly digestMessage: (message: M) => number;
   private quietAtUs: number | null = null;
   private convergedAtUs: number | null = null;
   private ran = false;
@@ -169,6 +170,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     this.members = Array.from({ length: options.nodeCount }, (_, i) => i + 1);
     const clientCount = parts.workload?.clientCount ?? 0;
     this.firstClient = options.nodeCount + 1;
+    this.digestMessage = parts.protocol.digestMessage;
     this.network = new Network(options.nodeCount + clientCount + 1, options.network, this.streams.stream('network'));
     for (const id of this.members) {
       const clockRandom = this.streams.stream(`clock/${id}`);
@@ -360,7 +362,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
       this.network.stats.droppedDown++;
       return skipped;
     }
-    const digest = (from * 0x01000193) ^ this.parts.protocol.digestMessage(message);
+    const digest = (from * 0x01000193) ^ this.digestMessage(message);
     for (let i = 0; i < this.deliverObservers.length; i++) this.deliverObservers[i]!.onDeliver!(from, process.id, message, this);
     if (process.state === 'paused') {
       this.enqueue(process, EventKind.deliver, from, message);
@@ -469,7 +471,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
   // --- network -----------------------------------------------------------------------------
 
   private send(from: NodeId, to: NodeId, message: M): void {
-    assert(to !== from, () => `node ${from} sent a message to itself`);
+    if (to === from) throw new AssertionError(`node ${from} sent a message to itself`);
     for (let i = 0; i < this.sendObservers.length; i++) this.sendObservers[i]!.onSend!(from, to, message, this);
     this.route(from, to, EventKind.deliver, message);
   }

@@ -62,10 +62,15 @@ export type LogReply =
   /** Surely not done: the proposal never entered any log, or the request was refused. */
   | { readonly kind: 'error'; readonly reason: 'proposal-dropped' | 'too-many-requests' };
 
-/** The application state in a snapshot: every value so far, the index of each, and the state digest. */
+/**
+ * The application state in a snapshot: the first `count` values, the index of each, and the state
+ * digest. The arrays are shared with the replica that made the snapshot, which only ever appends
+ * to them, so the first `count` elements never change: a snapshot costs nothing to take.
+ */
 export interface LogSnapshotData {
   readonly values: readonly number[];
   readonly valueIndexes: readonly number[];
+  readonly count: number;
   readonly digest: number;
 }
 
@@ -80,9 +85,12 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply> {
   readonly raft: RawNode;
   readonly storage: MemoryStorage;
   private readonly config: LogReplicaConfig;
-  /** The applied values, in log order, and the log index of each (ascending). */
-  readonly values: number[] = [];
-  readonly valueIndexes: number[] = [];
+  /**
+   * The applied values, in log order, and the log index of each (ascending). Append-only: snapshots
+   * share these arrays, so a restore replaces them rather than rewriting them.
+   */
+  values: number[] = [];
+  valueIndexes: number[] = [];
   /** The state digest after each applied index (sparse: a snapshot skips the indexes it covers). */
   readonly stateDigests = new Map<number, number>();
   appliedIndex = 0;
@@ -140,7 +148,7 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply> {
    */
   private bootstrap(voters: readonly NodeId[]): void {
     const confState: ConfState = { ...emptyConfState, voters: [...voters].sort((a, b) => a - b) };
-    const snapshot: Snapshot = { metadata: { index: 1, term: 1, confState }, data: Object.freeze({ values: [], valueIndexes: [], digest: 0 } satisfies LogSnapshotData) };
+    const snapshot: Snapshot = { metadata: { index: 1, term: 1, confState }, data: Object.freeze({ values: [], valueIndexes: [], count: 0, digest: 0 } satisfies LogSnapshotData) };
     const hardState: HardState = { term: 1, vote: 0, commit: 1 };
     this.storage.applySnapshot(snapshot);
     this.storage.setHardState(hardState);
@@ -318,10 +326,8 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply> {
 
   private restore(snapshot: Snapshot): void {
     const data = snapshot.data as LogSnapshotData;
-    this.values.length = 0;
-    this.valueIndexes.length = 0;
-    for (const value of data.values) this.values.push(value);
-    for (const index of data.valueIndexes) this.valueIndexes.push(index);
+    this.values = data.values.slice(0, data.count);
+    this.valueIndexes = data.valueIndexes.slice(0, data.count);
     this.appliedIndex = snapshot.metadata.index;
     this.stateDigest = data.digest;
     this.stateDigests.set(snapshot.metadata.index, data.digest);
@@ -340,7 +346,7 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply> {
   }
 
   private snapshotData(): LogSnapshotData {
-    return Object.freeze({ values: Object.freeze([...this.values]), valueIndexes: Object.freeze([...this.valueIndexes]), digest: this.stateDigest });
+    return Object.freeze({ values: this.values, valueIndexes: this.valueIndexes, count: this.values.length, digest: this.stateDigest });
   }
 
   /**

@@ -50,7 +50,7 @@ test('recovery stops at a torn record and says so; what came before it stands', 
 test('a compacted WAL recovers to the same storage as the WAL it replaces', (t) => {
   const storage = new MemoryStorage();
   storage.append([entry(1, 1), entry(2, 1), entry(3, 2), entry(4, 2)]);
-  storage.createSnapshot(3, { ...emptyConfState, voters: [1, 2, 3] }, { values: [], valueIndexes: [], digest: 7 });
+  storage.createSnapshot(3, { ...emptyConfState, voters: [1, 2, 3] }, { values: [], valueIndexes: [], count: 0, digest: 7 });
   storage.compact(2);
   const write = compactedWal(storage, hard(2, 4));
   t.is(write.kind, 'replace');

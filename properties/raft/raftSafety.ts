@@ -22,7 +22,7 @@ export function describeRaftSafety(options: RaftSafetyOptions): string {
   return (
     'checks: one leader per term (every send and every event); votes and acknowledgements durable before they leave (every send); log matching on every MsgApp and over whole logs ' +
     `every ${options.wholeLogEveryEvents} events; leader completeness every ${options.wholeLogEveryEvents} events; ` +
-    'state machine safety, committed-means-durable-on-a-quorum, term and commit never back (every event)'
+    'state machine safety, committed-means-durable-on-a-quorum, commits are final, term and commit never back (every event)'
   );
 }
 
@@ -62,6 +62,7 @@ interface NodeWatch {
  * - Leader completeness: a leader's log holds every entry committed before it.
  * - State machine safety: no two nodes apply different entries at one index (the replicas' state
  *   digests agree index by index, through snapshots too).
+ * - A commit is final: when it happens, no node lacking the entry could win an election.
  * - Committed means durable: when a node reports index i committed, the entry at i is on the disks
  *   of a quorum, synced. This is "nothing committed is ever lost" before any crash has to prove it,
  *   and it is what etcd #14370 broke (a single member applying entries before they were durable).
@@ -162,6 +163,7 @@ export function raftSafety(options: RaftSafetyOptions = defaultRaftSafetyOptions
         if (!quorumHolds(config, (voter) => durableLog(sim, voter).holds(commit, commitTerm))) {
           fail(`node ${id} reports index ${commit} (term ${commitTerm}) committed, but it is not durable on a quorum of ${JSON.stringify(config.voters)}`);
         }
+        checkCommitIsFinal(sim, id, commit, commitTerm, config);
       }
     }
     watch.commit = commit;
@@ -172,6 +174,31 @@ export function raftSafety(options: RaftSafetyOptions = defaultRaftSafetyOptions
     if (log.hardState.commit < watch.durableCommit) fail(`node ${id}'s durable commit went back from ${watch.durableCommit} to ${log.hardState.commit}`);
     watch.durableTerm = log.hardState.term;
     watch.durableCommit = log.hardState.commit;
+  };
+
+  /**
+   * A committed entry is final: no node whose log lacks it could win an election, that is, be at
+   * least as up to date (§5.4.1) as a quorum of the voters' durable logs. Raft's commit rule makes
+   * this hold the moment an entry commits (the quorum holding it is more up to date than any log
+   * without it); committing an earlier term's entry by counting (Figure 8) breaks it at once,
+   * while the overwrite it allows may take many more faults to happen. Every state of a node's
+   * log counts: what it has handed out, and what is durable.
+   */
+  const checkCommitIsFinal = (sim: RaftSimulation, leader: NodeId, index: number, term: number, config: LogReplica['confState']): void => {
+    const voterLasts = new Map<NodeId, { index: number; term: number }>();
+    for (const voter of [...config.voters, ...config.votersOutgoing]) voterLasts.set(voter, lastOf(durableLog(sim, voter).storage));
+    for (const candidate of sim.members) {
+      const views = [durableLog(sim, candidate).storage];
+      const running = sim.node(candidate);
+      if (running !== null) views.push(running.storage);
+      for (const view of views) {
+        if (!lacks(view, index, term)) continue;
+        const last = lastOf(view);
+        if (quorumHolds(config, (voter) => isUpToDate(last, voterLasts.get(voter)!))) {
+          fail(`commit is not final: node ${leader} committed index ${index} (term ${term}), but node ${candidate}, whose log lacks it (last entry ${last.index}/${last.term}), is as up to date as a quorum of ${JSON.stringify(config.voters)} and could be elected`);
+        }
+      }
+    }
   };
 
   /** Log matching over the whole stored log, the committed prefix, and leader completeness. */
@@ -234,8 +261,11 @@ export function raftSafety(options: RaftSafetyOptions = defaultRaftSafetyOptions
   const checkPromise = (sim: RaftSimulation, from: NodeId, message: Message): void => {
     if (message.reject) return;
     if (message.type === 'MsgVoteResp') {
+      // Kept by a durable vote for this candidate in that term, or by a durable later term (in
+      // which the voter can no longer vote in the earlier one). A node stepping several votes
+      // between two Readies answers an earlier term while its hard state is already past it.
       const durable = durableLog(sim, from).hardState;
-      if (durable.term !== message.term || durable.vote !== message.to) {
+      if (durable.term < message.term || (durable.term === message.term && durable.vote !== message.to)) {
         fail(`node ${from} granted its vote in term ${message.term} to ${message.to} before persisting it (durable: term ${durable.term}, vote ${durable.vote})`);
       }
     } else if (message.type === 'MsgAppResp') {
@@ -270,4 +300,23 @@ export function raftSafety(options: RaftSafetyOptions = defaultRaftSafetyOptions
       checkWholeLogs(sim);
     },
   };
+}
+
+type LogView = DurableLog['storage'];
+
+function lastOf(storage: LogView): { index: number; term: number } {
+  const index = storage.lastIndex();
+  const term = storage.term(index);
+  return { index, term: isStorageError(term) ? 0 : term };
+}
+
+/** Whether the log lacks entry (index, term): a snapshot at or past the index covers it. */
+function lacks(storage: LogView, index: number, term: number): boolean {
+  if (index <= storage.snapshot().metadata.index) return false;
+  return storage.term(index) !== term;
+}
+
+/** Raft §5.4.1: a log is at least as up to date as another if its last term is higher, or equal with an index as long. */
+function isUpToDate(candidate: { index: number; term: number }, voter: { index: number; term: number }): boolean {
+  return candidate.term > voter.term || (candidate.term === voter.term && candidate.index >= voter.index);
 }

@@ -15,6 +15,11 @@ export interface Mutation {
   readonly replace: string;
   /** Scenarios swept, seed by seed, in this order, until one catches the bug. */
   readonly scenarios: readonly string[];
+  /**
+   * The run that caught it when the hunt last ran (`detcd-sim mutants`), and a piece of the
+   * violation it reported; the mutation test replays exactly this run.
+   */
+  readonly caughtAt: { readonly scenario: string; readonly seed: number; readonly violation: string };
 }
 
 const family = ['raft-leader-churn-3', 'raft-leader-churn', 'raft-swarm', 'raft-crashes', 'raft-partitions', 'raft-no-prevote', 'raft-membership', 'raft-lossy', 'raft-pauses', 'raft-clocks', 'raft-joint', 'raft-single'];
@@ -27,6 +32,7 @@ export const mutations: readonly Mutation[] = [
     find: 'if (canVote && raft.log.isUpToDate(m.index, m.logTerm)) {',
     replace: 'if (canVote) {',
     scenarios: family,
+    caughtAt: { scenario: 'raft-leader-churn-3', seed: 0, violation: 'state machine safety' },
   },
   {
     name: 'commit-previous-term-by-counting',
@@ -35,6 +41,7 @@ export const mutations: readonly Mutation[] = [
     find: 'if (index > this.committed && term !== 0 && this.termOrZero(index) === term) {',
     replace: 'if (index > this.committed && term !== 0 && this.termOrZero(index) !== 0) {',
     scenarios: family,
+    caughtAt: { scenario: 'raft-leader-churn-3', seed: 153, violation: 'commit is not final' },
   },
   {
     name: 'vote-reply-before-persist',
@@ -43,6 +50,7 @@ export const mutations: readonly Mutation[] = [
     find: 'return entryCount !== 0 || hasSnapshot || state.vote !== previous.vote || state.term !== previous.term;',
     replace: 'return entryCount !== 0 || hasSnapshot;',
     scenarios: family,
+    caughtAt: { scenario: 'raft-leader-churn-3', seed: 0, violation: 'before persisting it' },
   },
   {
     name: 'single-member-commit-before-durable',
@@ -51,6 +59,7 @@ export const mutations: readonly Mutation[] = [
     find: "this.send({ type: 'MsgAppResp', to: this.id, index: newLast });",
     replace: "this.step(makeMessage({ type: 'MsgAppResp', from: this.id, to: this.id, term: this.term, index: newLast }));",
     scenarios: ['raft-single', ...family],
+    caughtAt: { scenario: 'raft-single', seed: 0, violation: 'it is not durable on a quorum' },
   },
   {
     name: 'read-index-without-heartbeat',
@@ -62,6 +71,7 @@ export const mutations: readonly Mutation[] = [
       bcastHeartbeat(raft, m.context);`,
     replace: '      raft.respondToReadIndex(m, raft.log.committed);',
     scenarios: family,
+    caughtAt: { scenario: 'raft-no-prevote', seed: 0, violation: 'stale read' },
   },
   {
     name: 'append-without-truncating-conflicts',
@@ -70,5 +80,6 @@ export const mutations: readonly Mutation[] = [
     find: 'this.append(entries.slice(conflict - (prevIndex + 1)));',
     replace: 'if (conflict > this.lastIndex()) this.append(entries.slice(conflict - (prevIndex + 1)));',
     scenarios: family,
+    caughtAt: { scenario: 'raft-leader-churn-3', seed: 0, violation: 'state machine safety' },
   },
 ];

@@ -1,22 +1,25 @@
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Scenario } from '../../scenarios/scenario.ts';
+import type { Scenario } from '../scenario.ts';
 import type { Mutation } from './catalogue.ts';
 
 /** The repository root, from this file's place in it. */
 export const repositoryRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+let copiesMade = 0;
+
 /** The folders a scenario run needs. */
 const copiedFolders = ['core', 'sim', 'properties', 'scenarios'];
 
 /**
- * Copies the sources into `.mutants/<name>/` under the repository (so that node_modules still
+ * Copies the sources into `.mutants/<name>-<pid>-<n>/` under the repository (so that node_modules still
  * resolves) and applies the mutation there. The patch text must occur exactly once: a catalogue
  * entry that no longer matches the code fails loudly instead of testing nothing.
  */
 export function makePatchedCopy(mutation: Mutation, root = repositoryRoot): string {
-  const copy = join(root, '.mutants', mutation.name);
+  // One folder per copy: tests and a `detcd-sim mutants` may patch the same mutant at once.
+  const copy = join(root, '.mutants', `${mutation.name}-${process.pid}-${++copiesMade}`);
   rmSync(copy, { recursive: true, force: true });
   mkdirSync(copy, { recursive: true });
   for (const folder of copiedFolders) {
