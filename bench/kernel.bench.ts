@@ -12,7 +12,9 @@ import { drawSwarm, fullSwarmSpace } from '../sim/swarm.ts';
 import { heartbeatProtocol, heartbeatSafety, heartbeatWorkload } from '../sim/testing/heartbeat.ts';
 
 const simulatedUs = 600_000_000; // ten simulated minutes per run
-const runs = 3;
+const seeds = [1, 2, 3];
+/** Rounds over the seeds; the median round is reported (a shared machine is noisy). */
+const rounds = 5;
 
 function kernelRun(seed: number): { events: number; wallMs: number } {
   const base: SimOptions = { ...defaultSimOptions, seed, nodeCount: 5, timeLimitUs: simulatedUs, eventLimit: 100_000_000, tickIntervalUs: 10_000 };
@@ -46,19 +48,28 @@ function heapBaseline(events: number): number {
   return performance.now() - started;
 }
 
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
 export function bench(out: (line: string) => void): void {
   kernelRun(99); // warm up the JIT
+  kernelRun(98);
+  const kernelRates: number[] = [];
+  const heapRates: number[] = [];
   let events = 0;
-  let wallMs = 0;
-  for (let seed = 1; seed <= runs; seed++) {
-    const run = kernelRun(seed);
-    events += run.events;
-    wallMs += run.wallMs;
+  for (let round = 0; round < rounds; round++) {
+    let wallMs = 0;
+    events = 0;
+    for (const seed of seeds) {
+      const run = kernelRun(seed);
+      events += run.events;
+      wallMs += run.wallMs;
+    }
+    kernelRates.push((events / wallMs) * 1000);
+    heapRates.push((events / heapBaseline(events)) * 1000);
   }
-  const perSecond = (events / wallMs) * 1000;
-  const baselineMs = heapBaseline(events);
-  const baselinePerSecond = (events / baselineMs) * 1000;
-  out(`kernel, 5 heartbeat nodes, all fault classes on: ${events} events in ${wallMs.toFixed(0)} ms = ${(perSecond / 1e6).toFixed(2)} M events/s (target ≥ 2.00 M)`);
-  out(`baseline, bare (time, seq) heap push+pop: ${(baselinePerSecond / 1e6).toFixed(2)} M events/s`);
-  out(`ratio kernel / bare heap: ${(perSecond / baselinePerSecond).toFixed(3)}`);
+  const kernel = median(kernelRates);
+  const heap = median(heapRates);
+  out(`kernel, 5 heartbeat nodes, all fault classes on: ${events} events per round, median of ${rounds} rounds ${(kernel / 1e6).toFixed(2)} M events/s (best ${(Math.max(...kernelRates) / 1e6).toFixed(2)}; target ≥ 2.00 M)`);
+  out(`baseline, bare (time, seq) heap push+pop: ${(heap / 1e6).toFixed(2)} M events/s`);
+  out(`ratio kernel / bare heap: ${(kernel / heap).toFixed(3)}`);
 }

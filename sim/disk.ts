@@ -70,7 +70,8 @@ export class SimDisk {
   completeSync(mark: number): void {
     assert(mark <= this.pending.length, 'sync mark beyond the written data');
     for (let i = 0; i < mark; i++) this.apply(this.pending[i]!);
-    this.pending = mark === this.pending.length ? [] : this.pending.slice(mark);
+    if (mark === this.pending.length) this.pending.length = 0;
+    else this.pending = this.pending.slice(mark);
     this.stats.syncs++;
     if (mark > 0) this.durableVersion++;
   }
@@ -84,7 +85,7 @@ export class SimDisk {
       this.durableVersion++;
     }
     this.stats.writesLost += this.pending.length;
-    this.pending = [];
+    this.pending.length = 0;
   }
 
   /** What a restarting process finds. The arrays are copies: the next incarnation owns them. */

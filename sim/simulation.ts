@@ -192,6 +192,16 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     return this.scheduler.nowUs;
   }
 
+  /**
+   * The node the last event was delivered to, or 0 when it touched the world as a whole (a fault,
+   * a probe) or a client. Checkers that run after every event need only look at this node then.
+   */
+  get lastEventNode(): NodeId {
+    const target = this.scheduler.target;
+    const kind = this.scheduler.kind;
+    return kind === EventKind.fault || kind === EventKind.probe || target >= this.firstClient ? 0 : target;
+  }
+
   /** The running node `id`, or null when its process is down. A paused node is returned. */
   node(id: NodeId): N | null {
     return this.process(id).node;

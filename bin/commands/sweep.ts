@@ -132,7 +132,7 @@ async function sweepInProcesses(argv: readonly string[], scenarios: readonly Sce
     const args = [launcher, 'sweep', ...scenarioFlags, ...passOn, '--first-seed', String(start), '--seeds', String(count), '--json'];
     children.push(
       new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, [...process.execArgv, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
         let stderr = '';
         child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
         createInterface({ input: child.stdout }).on('line', (line) => {

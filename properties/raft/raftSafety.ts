@@ -290,9 +290,16 @@ export function raftSafety(options: RaftSafetyOptions = defaultRaftSafetyOptions
     },
     afterEvent(sim) {
       events++;
-      for (const id of sim.members) {
-        const replica = sim.node(id);
-        if (replica !== null) checkNode(sim, id, replica);
+      // Only the node the event reached changed; a fault may have changed any.
+      const touched = sim.lastEventNode;
+      if (touched !== 0) {
+        const replica = sim.node(touched);
+        if (replica !== null) checkNode(sim, touched, replica);
+      } else {
+        for (const id of sim.members) {
+          const replica = sim.node(id);
+          if (replica !== null) checkNode(sim, id, replica);
+        }
       }
       if (events % options.wholeLogEveryEvents === 0) checkWholeLogs(sim);
     },

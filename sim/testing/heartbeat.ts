@@ -34,6 +34,9 @@ export interface HeartbeatReply {
 }
 
 export const counterFile = 'counter';
+const noWrites: readonly DurableWrite[] = Object.freeze([]);
+const noMessages: readonly Outbound<Heartbeat>[] = Object.freeze([]);
+const noReplies: readonly ClientReply<HeartbeatReply>[] = Object.freeze([]);
 /** Every this many ticks the counter file is rewritten with its last record only. */
 const compactEveryTicks = 32;
 
@@ -90,11 +93,15 @@ export class HeartbeatNode implements HostedNode<Heartbeat, HeartbeatRequest, He
     // Ready (ticks during a slow sync) belongs to the next Ready, not to this one. (Sharing the
     // arrays lost writes and sent counters before they were durable; the heartbeat safety check
     // caught it in the kernel benchmark, seed 1.)
-    const ready = { writes: this.writes, mustSync: this.writes.length > 0, messages: this.messages, replies: this.replies };
-    this.writes = [];
-    this.messages = [];
-    this.replies = [];
-    return ready;
+    // An empty batch stays here and the Ready gets a shared frozen empty one instead: there is
+    // nothing to hand over, and nothing that arrives later can slip into the Ready.
+    const writes = this.writes.length === 0 ? noWrites : this.writes;
+    const messages = this.messages.length === 0 ? noMessages : this.messages;
+    const replies = this.replies.length === 0 ? noReplies : this.replies;
+    if (writes !== noWrites) this.writes = [];
+    if (messages !== noMessages) this.messages = [];
+    if (replies !== noReplies) this.replies = [];
+    return { writes, mustSync: writes.length > 0, messages, replies };
   }
 
   advance(): void {
