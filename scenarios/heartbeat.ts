@@ -1,10 +1,10 @@
 import { assert } from '../core/base/assert.ts';
-import { never, ratio } from '../core/base/ratio.ts';
+import { ratio } from '../core/base/ratio.ts';
 import type { NodeId } from '../core/host/node.ts';
 import { defaultSimOptions, type SimOptions } from '../sim/options.ts';
 import { RandomStreams } from '../sim/rng.ts';
 import type { SimObserver } from '../sim/simulation.ts';
-import { drawSwarm, fullSwarmSpace, type SwarmSpace } from '../sim/swarm.ts';
+import { drawSwarm, fullSwarmSpace, quietSwarmSpace, type SwarmSpace } from '../sim/swarm.ts';
 import {
   heartbeatLiveness,
   heartbeatProtocol,
@@ -116,18 +116,7 @@ class UnsyncedSendNode extends HeartbeatNode {
 }
 const unsyncedSendProtocol: Protocol = { ...heartbeatProtocol, start: (config) => new UnsyncedSendNode(config) };
 
-const none: SwarmSpace = {
-  ...fullSwarmSpace,
-  timedClasses: [],
-  lossMax: never,
-  duplicateMax: never,
-  tornWriteMax: never,
-  tailMax: never,
-  clockOffsetUsMax: 0,
-  clockDriftPpmMax: 0,
-  clockJumpUsMax: 0,
-  syncLatencyUsMax: 0,
-};
+
 
 export const heartbeatScenarios: readonly Scenario[] = [
   {
@@ -139,25 +128,25 @@ export const heartbeatScenarios: readonly Scenario[] = [
   },
   swarmScenario('heartbeat-swarm', 'heartbeat protocol, 5 nodes, each seed draws its own mix of every fault class', fullSwarmSpace),
   swarmScenario('heartbeat-crashes', 'heartbeat protocol, crashes and restarts with torn writes and slow syncs', {
-    ...none,
+    ...quietSwarmSpace,
     timedClasses: ['crash'],
     tornWriteMax: ratio(1, 1),
     syncLatencyUsMax: 250_000,
   }),
   swarmScenario('heartbeat-partitions', 'heartbeat protocol, every partition shape (isolate, leader, split, ring, bridge, one-way)', {
-    ...none,
+    ...quietSwarmSpace,
     timedClasses: ['partition'],
   }),
-  swarmScenario('heartbeat-pauses', 'heartbeat protocol, processes paused and resumed', { ...none, timedClasses: ['pause'] }),
+  swarmScenario('heartbeat-pauses', 'heartbeat protocol, processes paused and resumed', { ...quietSwarmSpace, timedClasses: ['pause'] }),
   swarmScenario('heartbeat-clocks', 'heartbeat protocol, clock offsets, drift and jumps', {
-    ...none,
+    ...quietSwarmSpace,
     timedClasses: ['clock'],
     clockOffsetUsMax: fullSwarmSpace.clockOffsetUsMax,
     clockDriftPpmMax: fullSwarmSpace.clockDriftPpmMax,
     clockJumpUsMax: fullSwarmSpace.clockJumpUsMax,
   }),
   swarmScenario('heartbeat-lossy', 'heartbeat protocol, message loss, duplication and slow tails', {
-    ...none,
+    ...quietSwarmSpace,
     timedClasses: ['weather'],
     lossMax: ratio(30, 100),
     duplicateMax: ratio(20, 100),
@@ -166,7 +155,7 @@ export const heartbeatScenarios: readonly Scenario[] = [
   swarmScenario(
     'bug-heartbeat-unsynced-send',
     'bug catalogue: heartbeats sent before they are durable; crashes must expose a repeated counter',
-    { ...none, timedClasses: ['crash'], alwaysOn: ['crash'] },
+    { ...quietSwarmSpace, timedClasses: ['crash'], alwaysOn: ['crash'] },
     { protocol: unsyncedSendProtocol },
   ),
 ];

@@ -1,4 +1,4 @@
-import { never, ratio } from '../core/base/ratio.ts';
+import { ratio } from '../core/base/ratio.ts';
 import type { Random } from '../core/base/random.ts';
 import type { ClientId, NodeId } from '../core/host/node.ts';
 import { confChange, leaveJointChange, type ConfChange, type ConfState, type Message } from '../core/raft/index.ts';
@@ -11,7 +11,7 @@ import type { Workload } from '../sim/client.ts';
 import type { TimedFaultClass } from '../sim/nemesis.ts';
 import { defaultSimOptions, type SimOptions } from '../sim/options.ts';
 import { RandomStreams } from '../sim/rng.ts';
-import { drawSwarm, fullSwarmSpace, type SwarmSpace } from '../sim/swarm.ts';
+import { drawSwarm, fullSwarmSpace, quietSwarmSpace, type SwarmSpace } from '../sim/swarm.ts';
 import { executeSimulation, type PreparedRun, type Scenario } from './scenario.ts';
 
 /**
@@ -158,21 +158,10 @@ function prepareRaftRun(seed: number, shape: RaftScenarioShape): PreparedRun {
   };
 }
 
-const quietSpace: SwarmSpace = {
-  ...fullSwarmSpace,
-  timedClasses: [],
-  lossMax: never,
-  duplicateMax: never,
-  tornWriteMax: never,
-  tailMax: never,
-  clockOffsetUsMax: 0,
-  clockDriftPpmMax: 0,
-  clockJumpUsMax: 0,
-  syncLatencyUsMax: 0,
-};
+
 
 function only(classes: readonly TimedFaultClass[], extra: Partial<SwarmSpace> = {}): SwarmSpace {
-  return { ...quietSpace, timedClasses: classes, alwaysOn: classes, ...extra };
+  return { ...quietSwarmSpace, timedClasses: classes, alwaysOn: classes, ...extra };
 }
 
 export function raftScenario(name: string, summary: string, shape: RaftScenarioShape): Scenario {
@@ -182,7 +171,7 @@ export function raftScenario(name: string, summary: string, shape: RaftScenarioS
 const five = { machines: 5, initialVoters: 5, membership: 'none' } as const;
 
 export const raftScenarios: readonly Scenario[] = [
-  raftScenario('raft-calm', 'raft log, 5 voters, no faults', { ...five, space: quietSpace }),
+  raftScenario('raft-calm', 'raft log, 5 voters, no faults', { ...five, space: quietSwarmSpace }),
   raftScenario('raft-swarm', 'raft log, 5 voters, each seed draws its own mix of every fault class', { ...five, space: fullSwarmSpace }),
   raftScenario('raft-crashes', 'raft log, crashes and restarts with torn writes and slow syncs', {
     ...five,

@@ -40,6 +40,20 @@ export const fullSwarmSpace: SwarmSpace = {
   syncLatencyUsMax: 250_000,
 };
 
+/** Nothing on: the start for a scenario that turns on one class. */
+export const quietSwarmSpace: SwarmSpace = {
+  ...fullSwarmSpace,
+  timedClasses: [],
+  lossMax: never,
+  duplicateMax: never,
+  tornWriteMax: never,
+  tailMax: never,
+  clockOffsetUsMax: 0,
+  clockDriftPpmMax: 0,
+  clockJumpUsMax: 0,
+  syncLatencyUsMax: 0,
+};
+
 /** What the swarm drew for one seed: the classes on, and the options that carry them. */
 export interface SwarmDraw {
   readonly classesOn: readonly string[];

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runDataDriven } from './_test/dataDriven.ts';
 import { InteractionEnv } from './_test/interactionEnv.ts';
@@ -11,8 +11,12 @@ const directory = join(import.meta.dirname, 'testdata');
 for (const file of readdirSync(directory).filter((name) => name.endsWith('.txt')).sort()) {
   test(`interaction script ${file}`, (t) => {
     const env = new InteractionEnv();
-    const { original, actual } = runDataDriven(join(directory, file), (command) => env.handle(command), rewrite);
-    if (rewrite) t.pass();
+    const path = join(directory, file);
+    const { original, actual } = runDataDriven(path, readFileSync(path, 'utf8'), (command) => env.handle(command));
+    if (rewrite) {
+      if (actual !== original) writeFileSync(path, actual);
+      t.pass();
+    }
     else t.is(actual, original, `${file}: output differs (REWRITE=1 to accept)`);
   });
 }

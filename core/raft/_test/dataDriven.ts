@@ -1,4 +1,3 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 
 /**
  * Text-script tests in the style of cockroachdb/datadriven (used by etcd-io/raft): a file of
@@ -29,8 +28,12 @@ export interface DataDrivenResult {
   readonly actual: string;
 }
 
-export function runDataDriven(path: string, handle: (command: Command) => string, rewrite: boolean): DataDrivenResult {
-  const original = readFileSync(path, 'utf8');
+/**
+ * Replays a script (its text `original`, named `path` in messages) and returns it with every
+ * command's output replaced by what `handle` printed now. The caller reads and rewrites the file:
+ * this helper stays free of I/O like the rest of core/.
+ */
+export function runDataDriven(path: string, original: string, handle: (command: Command) => string): DataDrivenResult {
   const lines = original.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   const out: string[] = [];
@@ -61,7 +64,6 @@ export function runDataDriven(path: string, handle: (command: Command) => string
     // Keep exactly one blank line after each block (the file's own blank line follows).
   }
   const actual = `${out.join('\n')}\n`;
-  if (rewrite && actual !== original) writeFileSync(path, actual);
   return { original, actual };
 }
 
