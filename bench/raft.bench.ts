@@ -11,7 +11,8 @@ import { logHistory } from '../properties/raft/logHistory.ts';
 import { raftSafety } from '../properties/raft/raftSafety.ts';
 import type { Workload } from '../sim/client.ts';
 import { defaultSimOptions, type SimOptions } from '../sim/options.ts';
-import { Simulation, type SimObserver } from '../sim/simulation.ts';
+import { Simulation } from '../sim/simulation.ts';
+import type { SimObserver } from '../sim/observer.ts';
 import { heartbeatProtocol } from '../sim/testing/heartbeat.ts';
 
 const simulatedUs = 60_000_000;

@@ -1,7 +1,7 @@
 import type { ExecutedRun, PreparedRun } from '../scenarios/scenario.ts';
 import { replayCommand } from '../scenarios/scenario.ts';
 import { describeOptions } from '../sim/options.ts';
-import type { Violation } from '../sim/simulation.ts';
+import type { Violation } from '../sim/observer.ts';
 
 /** One run, as `detcd-sim run --json` prints it and sweeps collect it. */
 export interface RunReport {

@@ -1,4 +1,4 @@
-import { eventKindNames } from '../sim/simulation.ts';
+import { eventKindNames } from '../sim/eventKind.ts';
 import { Trace, type TraceEvent } from '../sim/trace.ts';
 import type { ExecutedRun, Scenario } from './scenario.ts';
 

@@ -3,7 +3,7 @@ import { ratio } from '../core/base/ratio.ts';
 import type { NodeId } from '../core/host/node.ts';
 import { defaultSimOptions, type SimOptions } from '../sim/options.ts';
 import { RandomStreams } from '../sim/rng.ts';
-import type { SimObserver } from '../sim/simulation.ts';
+import type { SimObserver } from '../sim/observer.ts';
 import { drawSwarm, fullSwarmSpace, quietSwarmSpace, type SwarmSpace } from '../sim/swarm.ts';
 import {
   heartbeatLiveness,
@@ -115,8 +115,6 @@ class UnsyncedSendNode extends HeartbeatNode {
   }
 }
 const unsyncedSendProtocol: Protocol = { ...heartbeatProtocol, start: (config) => new UnsyncedSendNode(config) };
-
-
 
 export const heartbeatScenarios: readonly Scenario[] = [
   {

@@ -158,8 +158,6 @@ function prepareRaftRun(seed: number, shape: RaftScenarioShape): PreparedRun {
   };
 }
 
-
-
 function only(classes: readonly TimedFaultClass[], extra: Partial<SwarmSpace> = {}): SwarmSpace {
   return { ...quietSwarmSpace, timedClasses: classes, alwaysOn: classes, ...extra };
 }

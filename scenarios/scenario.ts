@@ -1,6 +1,7 @@
 import type { HostedNode } from '../core/host/node.ts';
 import type { SimOptions } from '../sim/options.ts';
-import { Simulation, type RunResult, type SimParts } from '../sim/simulation.ts';
+import { Simulation } from '../sim/simulation.ts';
+import type { RunResult, SimParts } from '../sim/observer.ts';
 import type { Trace } from '../sim/trace.ts';
 
 /** A run of a scenario, prepared for one seed: the options it will use, then the run itself. */

@@ -42,18 +42,3 @@ export interface Workload<Request, Reply> {
   /** Told when an operation ends: with its reply, or with null when the client gave up on it. */
   onComplete?(client: ClientId, request: Request, reply: Reply | null): void;
 }
-
-/** The client side of a run: who is waiting for what. */
-export class SimClient {
-  readonly id: ClientId;
-  readonly random: Random;
-  operations = 0;
-  /** The history index of the outstanding operation, or -1. */
-  outstanding = -1;
-  done = false;
-
-  constructor(id: ClientId, random: Random) {
-    this.id = id;
-    this.random = random;
-  }
-}

@@ -3,7 +3,8 @@ import { ratio } from '../core/base/ratio.ts';
 import type { NodeId, NodeProtocol } from '../core/host/node.ts';
 import type { FaultPlan } from './faults.ts';
 import { defaultSimOptions, type SimOptions } from './options.ts';
-import { Simulation, type SimObserver } from './simulation.ts';
+import { Simulation } from './simulation.ts';
+import type { SimObserver } from './observer.ts';
 import {
   heartbeatLiveness,
   heartbeatProtocol,

@@ -1,133 +1,22 @@
 import { AssertionError, assert, assertNever } from '../core/base/assert.ts';
 import { hashString32 } from '../core/base/hash.ts';
 import { never } from '../core/base/ratio.ts';
-import type { Random } from '../core/base/random.ts';
 import { HostLoop } from '../core/host/hostLoop.ts';
-import type { ClientId, HostedNode, NodeId, NodeProtocol } from '../core/host/node.ts';
+import type { ClientId, HostedNode, NodeId } from '../core/host/node.ts';
 import type { HostPorts } from '../core/host/ports.ts';
-import { SimClient, type HistoryEntry, type Workload } from './client.ts';
+import type { HistoryEntry } from './client.ts';
+import { ClientPool, type ClientWake, type ReplyEnvelope, type RequestEnvelope } from './clientPool.ts';
 import { SimClock } from './clock.ts';
 import { SimDisk } from './disk.ts';
+import { EventKind, skipped } from './eventKind.ts';
 import { connected, describeFault, type FaultAction, type PartitionShape } from './faults.ts';
 import { Network } from './network.ts';
+import type { RunResult, SimObserver, SimParts, StopReason, Violation } from './observer.ts';
 import type { SimOptions } from './options.ts';
+import { SimProcess, type ProcessState, type SyncPayload } from './process.ts';
 import { RandomStreams } from './rng.ts';
 import { Scheduler } from './scheduler.ts';
 import { Trace } from './trace.ts';
-
-/** Event kinds. Small integers: they are switched on and hashed into the trace. */
-export const EventKind = {
-  tick: 0,
-  deliver: 1,
-  request: 2,
-  reply: 3,
-  sync: 4,
-  fault: 5,
-  client: 6,
-  probe: 7,
-} as const;
-export const eventKindNames = ['tick', 'deliver', 'request', 'reply', 'sync', 'fault', 'client', 'probe'] as const;
-
-export type ProcessState = 'up' | 'paused' | 'down';
-
-/** Checks that watch a run. Each may throw (an AssertionError) to end the run as a violation. */
-export interface SimObserver<M, Q, R, N extends HostedNode<M, Q, R>> {
-  /** A node handed a message to its transport (before the network decides its fate). */
-  onSend?(from: NodeId, to: NodeId, message: M, sim: Simulation<M, Q, R, N>): void;
-  /** A message reached a running (or paused) node; it is handled now (or on resume). */
-  onDeliver?(from: NodeId, to: NodeId, message: M, sim: Simulation<M, Q, R, N>): void;
-  /** After every delivered event. Costly checks should sample and say at what rate. */
-  afterEvent?(sim: Simulation<M, Q, R, N>): void;
-  onCrash?(node: NodeId, sim: Simulation<M, Q, R, N>): void;
-  onRestart?(node: NodeId, sim: Simulation<M, Q, R, N>): void;
-  /** When the run ends without another violation: whole-history checks. */
-  finish?(sim: Simulation<M, Q, R, N>): void;
-}
-
-/** After the faults stop, `holds` must become true within `boundUs`, or the run fails. */
-export interface LivenessCheck<M, Q, R, N extends HostedNode<M, Q, R>> {
-  readonly description: string;
-  readonly boundUs: number;
-  holds(sim: Simulation<M, Q, R, N>): boolean;
-}
-
-export interface SimParts<M, Q, R, N extends HostedNode<M, Q, R>> {
-  readonly protocol: NodeProtocol<M, Q, R, N>;
-  readonly workload?: Workload<Q, R>;
-  readonly observers?: readonly SimObserver<M, Q, R, N>[];
-  readonly liveness?: LivenessCheck<M, Q, R, N>;
-  /** Who leads now, for the isolate-leader partition. */
-  readonly leader?: (sim: Simulation<M, Q, R, N>) => NodeId | null;
-  /** Keep the per-event trail (for comparing runs event by event). */
-  readonly keepTrail?: boolean;
-}
-
-export type StopReason = 'time-limit' | 'event-limit' | 'idle' | 'live' | 'violation';
-
-export interface Violation {
-  readonly message: string;
-  readonly timeUs: number;
-  readonly event: number;
-  readonly stack?: string;
-}
-
-export interface RunResult {
-  readonly ok: boolean;
-  readonly stopReason: StopReason;
-  readonly traceHash: string;
-  readonly events: number;
-  readonly simulatedUs: number;
-  readonly violation: Violation | null;
-  /** Time from the quiet fault to liveness, when a liveness check ran and held. */
-  readonly convergedAfterUs: number | null;
-}
-
-interface RequestEnvelope<Q> {
-  readonly id: number;
-  readonly request: Q;
-}
-interface ReplyEnvelope<R> {
-  readonly id: number;
-  readonly reply: R;
-}
-interface SyncPayload {
-  readonly incarnation: number;
-  readonly mark: number;
-  readonly done: () => void;
-}
-interface ClientWake {
-  readonly kind: 'next' | 'timeout';
-  readonly entry: number;
-}
-interface QueuedInput {
-  readonly kind: number;
-  readonly source: number;
-  readonly payload: unknown;
-}
-
-/** One simulated machine: its process (which may be down), its disk, clock and random stream. */
-class SimProcess<M, Q, R, N extends HostedNode<M, Q, R>> {
-  readonly id: NodeId;
-  readonly disk: SimDisk;
-  readonly clock: SimClock;
-  readonly random: Random;
-  state: ProcessState = 'up';
-  /** Bumped by every crash, so that a sync or tick of a dead incarnation is recognised. */
-  incarnation = 0;
-  tickGeneration = 0;
-  node: N | null = null;
-  loop: HostLoop<M, Q, R> | null = null;
-  /** What arrived while paused, handled in order on resume. */
-  inbox: QueuedInput[] = [];
-  tickQueued = false;
-
-  constructor(id: NodeId, disk: SimDisk, clock: SimClock, random: Random) {
-    this.id = id;
-    this.disk = disk;
-    this.clock = clock;
-    this.random = random;
-  }
-}
 
 /**
  * The simulated world: nodes on simulated machines, a network, clients and a nemesis, all driven
@@ -139,13 +28,12 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
   readonly members: readonly NodeId[];
   readonly network: Network;
   readonly trace: Trace;
-  readonly history: HistoryEntry<Q, R>[] = [];
   readonly stats = { crashes: 0, restarts: 0, pauses: 0, resumes: 0, partitions: 0, clockJumps: 0, inboxDropped: 0, faults: 0 };
   private readonly parts: SimParts<M, Q, R, N>;
   private readonly scheduler: Scheduler;
   private readonly streams: RandomStreams;
   private readonly processes: SimProcess<M, Q, R, N>[] = [];
-  private readonly clients: SimClient[] = [];
+  private readonly clients: ClientPool<Q, R>;
   private readonly observers: readonly SimObserver<M, Q, R, N>[];
   private readonly afterEventObservers: readonly SimObserver<M, Q, R, N>[];
   private readonly sendObservers: readonly SimObserver<M, Q, R, N>[];
@@ -185,11 +73,24 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
       const disk = new SimDisk(options.disk, this.streams.stream(`disk/${id}`));
       this.processes.push(new SimProcess(id, disk, clock, this.streams.stream(`node/${id}`)));
     }
-    for (let i = 0; i < clientCount; i++) this.clients.push(new SimClient(this.firstClient + i, this.streams.stream(`client/${i + 1}`)));
+    this.clients = new ClientPool({
+      workload: parts.workload,
+      firstClient: this.firstClient,
+      streams: this.streams,
+      scheduler: this.scheduler,
+      route: (from, to, kind, payload) => this.route(from, to, kind, payload),
+      digestRequest: parts.protocol.digestRequest,
+      digestReply: parts.protocol.digestReply,
+    });
   }
 
   get nowUs(): number {
     return this.scheduler.nowUs;
+  }
+
+  /** Every client operation so far, in invocation order. */
+  get history(): readonly HistoryEntry<Q, R>[] {
+    return this.clients.history;
   }
 
   /**
@@ -269,7 +170,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
       assert(fault.atUs >= 0, 'fault times are not negative');
       this.scheduler.schedule(fault.atUs, EventKind.fault, 0, 0, fault.action);
     }
-    for (const client of this.clients) this.scheduleClientNext(client, 0);
+    this.clients.start();
   }
 
   private loop(): StopReason {
@@ -307,7 +208,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
       case EventKind.fault:
         return this.onFault(payload as FaultAction);
       case EventKind.client:
-        return this.onClientWake(this.clients[target - this.firstClient]!, payload as ClientWake);
+        return this.clients.wake(target, payload as ClientWake);
       case EventKind.probe:
         return this.onProbe();
       default:
@@ -499,59 +400,9 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     if (duplicateAt >= 0) this.scheduler.schedule(duplicateAt, kind, to, from, payload);
   }
 
-  // --- clients -----------------------------------------------------------------------------
-
-  private scheduleClientNext(client: SimClient, delayUs: number): void {
-    this.scheduler.schedule(this.nowUs + delayUs, EventKind.client, client.id, 0, nextOperation);
-  }
-
-  private onClientWake(client: SimClient, wake: ClientWake): number {
-    const workload = this.parts.workload!;
-    if (wake.kind === 'timeout') {
-      if (client.outstanding !== wake.entry) return skipped;
-      // The client gives up: whether the operation took effect is unknown.
-      client.outstanding = -1;
-      this.parts.workload!.onComplete?.(client.id, this.history[wake.entry]!.request, null);
-      this.scheduleClientNext(client, this.think(client));
-      return 2;
-    }
-    if (client.done || client.outstanding >= 0) return skipped;
-    if (client.operations >= workload.operationsPerClientMax) {
-      client.done = true;
-      return 3;
-    }
-    const operation = workload.next(client.id, client.random, this.nowUs);
-    if (operation === null) {
-      client.done = true;
-      return 3;
-    }
-    const id = this.history.length;
-    this.history.push({ client: client.id, id, to: operation.to, invokeUs: this.nowUs, completeUs: null, request: operation.request, reply: null, outcome: 'unknown' });
-    client.operations++;
-    client.outstanding = id;
-    this.route(client.id, operation.to, EventKind.request, { id, request: operation.request } satisfies RequestEnvelope<Q>);
-    this.scheduler.schedule(this.nowUs + workload.timeoutUs, EventKind.client, client.id, 0, { kind: 'timeout', entry: id } satisfies ClientWake);
-    return (id * 0x01000193) ^ this.parts.protocol.digestRequest(operation.request);
-  }
-
-  private onReply(clientId: ClientId, node: NodeId, envelope: ReplyEnvelope<R>): number {
-    if (!this.network.arrive(node, clientId)) return skipped;
-    const client = this.clients[clientId - this.firstClient]!;
-    const digest = (envelope.id * 0x01000193) ^ this.parts.protocol.digestReply(envelope.reply);
-    if (client.outstanding !== envelope.id) return digest ^ 1; // late or duplicated: ignored
-    const entry = this.history[envelope.id]!;
-    entry.completeUs = this.nowUs;
-    entry.reply = envelope.reply;
-    entry.outcome = this.parts.workload!.outcome(envelope.reply);
-    client.outstanding = -1;
-    this.parts.workload!.onComplete?.(clientId, entry.request, envelope.reply);
-    this.scheduleClientNext(client, this.think(client));
-    return digest;
-  }
-
-  private think(client: SimClient): number {
-    const { thinkUsMin, thinkUsMax } = this.parts.workload!;
-    return client.random.between(thinkUsMin, thinkUsMax);
+  private onReply(client: ClientId, node: NodeId, envelope: ReplyEnvelope<R>): number {
+    if (!this.network.arrive(node, client)) return skipped;
+    return this.clients.reply(client, node, envelope);
   }
 
   // --- faults ------------------------------------------------------------------------------
@@ -665,7 +516,3 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
   }
 }
 
-const nextOperation: ClientWake = { kind: 'next', entry: -1 };
-
-/** A digest no event produces: marks an event that was cancelled and is not part of the trace. */
-const skipped = 0.5;

@@ -2,7 +2,7 @@ import { AssertionError } from '../../core/base/assert.ts';
 import type { Message } from '../../core/raft/index.ts';
 import type { LogReplica, LogReply, LogRequest } from '../../core/replica/logReplica.ts';
 import type { HistoryEntry } from '../../sim/client.ts';
-import type { SimObserver } from '../../sim/simulation.ts';
+import type { SimObserver } from '../../sim/observer.ts';
 
 type Entry = HistoryEntry<LogRequest, LogReply>;
 

@@ -1,7 +1,8 @@
 import type { NodeId } from '../../core/host/node.ts';
 import type { Message } from '../../core/raft/index.ts';
 import type { LogReplica, LogReply, LogRequest } from '../../core/replica/logReplica.ts';
-import type { LivenessCheck, Simulation } from '../../sim/simulation.ts';
+import type { Simulation } from '../../sim/simulation.ts';
+import type { LivenessCheck } from '../../sim/observer.ts';
 
 type RaftSimulation = Simulation<Message, LogRequest, LogReply, LogReplica>;
 

@@ -3,7 +3,8 @@ import { finalize32, mix32 } from '../../core/base/hash.ts';
 import type { NodeId } from '../../core/host/node.ts';
 import { digestEntry, isStorageError, type Entry, type Message } from '../../core/raft/index.ts';
 import type { LogReplica, LogReply, LogRequest } from '../../core/replica/logReplica.ts';
-import type { SimObserver, Simulation } from '../../sim/simulation.ts';
+import type { Simulation } from '../../sim/simulation.ts';
+import type { SimObserver } from '../../sim/observer.ts';
 import { DurableLog } from './durableLog.ts';
 import { quorumHolds } from './quorum.ts';
 

@@ -14,7 +14,8 @@ import {
   type RequestId,
 } from '../../core/host/node.ts';
 import type { Workload } from '../client.ts';
-import type { LivenessCheck, SimObserver, Simulation } from '../simulation.ts';
+import type { Simulation } from '../simulation.ts';
+import type { LivenessCheck, SimObserver } from '../observer.ts';
 
 /**
  * A small protocol that proves the simulator kernel without Raft: on every tick a node bumps a

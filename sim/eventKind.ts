@@ -1,0 +1,15 @@
+/** Event kinds. Small integers: they are switched on and hashed into the trace. */
+export const EventKind = {
+  tick: 0,
+  deliver: 1,
+  request: 2,
+  reply: 3,
+  sync: 4,
+  fault: 5,
+  client: 6,
+  probe: 7,
+} as const;
+export const eventKindNames = ['tick', 'deliver', 'request', 'reply', 'sync', 'fault', 'client', 'probe'] as const;
+
+/** A digest no event produces: marks an event that was cancelled and is not part of the trace. */
+export const skipped = 0.5;

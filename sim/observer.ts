@@ -1,0 +1,55 @@
+import type { HostedNode, NodeId, NodeProtocol } from '../core/host/node.ts';
+import type { Workload } from './client.ts';
+import type { Simulation } from './simulation.ts';
+
+/** Checks that watch a run. Each may throw (an AssertionError) to end the run as a violation. */
+export interface SimObserver<M, Q, R, N extends HostedNode<M, Q, R>> {
+  /** A node handed a message to its transport (before the network decides its fate). */
+  onSend?(from: NodeId, to: NodeId, message: M, sim: Simulation<M, Q, R, N>): void;
+  /** A message reached a running (or paused) node; it is handled now (or on resume). */
+  onDeliver?(from: NodeId, to: NodeId, message: M, sim: Simulation<M, Q, R, N>): void;
+  /** After every delivered event. Costly checks should sample and say at what rate. */
+  afterEvent?(sim: Simulation<M, Q, R, N>): void;
+  onCrash?(node: NodeId, sim: Simulation<M, Q, R, N>): void;
+  onRestart?(node: NodeId, sim: Simulation<M, Q, R, N>): void;
+  /** When the run ends without another violation: whole-history checks. */
+  finish?(sim: Simulation<M, Q, R, N>): void;
+}
+
+/** After the faults stop, `holds` must become true within `boundUs`, or the run fails. */
+export interface LivenessCheck<M, Q, R, N extends HostedNode<M, Q, R>> {
+  readonly description: string;
+  readonly boundUs: number;
+  holds(sim: Simulation<M, Q, R, N>): boolean;
+}
+
+export interface SimParts<M, Q, R, N extends HostedNode<M, Q, R>> {
+  readonly protocol: NodeProtocol<M, Q, R, N>;
+  readonly workload?: Workload<Q, R>;
+  readonly observers?: readonly SimObserver<M, Q, R, N>[];
+  readonly liveness?: LivenessCheck<M, Q, R, N>;
+  /** Who leads now, for the isolate-leader partition. */
+  readonly leader?: (sim: Simulation<M, Q, R, N>) => NodeId | null;
+  /** Keep the per-event trail (for comparing runs event by event). */
+  readonly keepTrail?: boolean;
+}
+
+export type StopReason = 'time-limit' | 'event-limit' | 'idle' | 'live' | 'violation';
+
+export interface Violation {
+  readonly message: string;
+  readonly timeUs: number;
+  readonly event: number;
+  readonly stack?: string;
+}
+
+export interface RunResult {
+  readonly ok: boolean;
+  readonly stopReason: StopReason;
+  readonly traceHash: string;
+  readonly events: number;
+  readonly simulatedUs: number;
+  readonly violation: Violation | null;
+  /** Time from the quiet fault to liveness, when a liveness check ran and held. */
+  readonly convergedAfterUs: number | null;
+}

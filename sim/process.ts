@@ -1,0 +1,45 @@
+import type { Random } from '../core/base/random.ts';
+import type { HostLoop } from '../core/host/hostLoop.ts';
+import type { HostedNode, NodeId } from '../core/host/node.ts';
+import type { SimClock } from './clock.ts';
+import type { SimDisk } from './disk.ts';
+
+export type ProcessState = 'up' | 'paused' | 'down';
+
+/** A sync the host loop waits for; dropped if its incarnation died meanwhile. */
+export interface SyncPayload {
+  readonly incarnation: number;
+  readonly mark: number;
+  readonly done: () => void;
+}
+
+/** An input that reached a paused process, handled on resume. */
+export interface QueuedInput {
+  readonly kind: number;
+  readonly source: number;
+  readonly payload: unknown;
+}
+
+/** One simulated machine: its process (which may be down), its disk, clock and random stream. */
+export class SimProcess<M, Q, R, N extends HostedNode<M, Q, R>> {
+  readonly id: NodeId;
+  readonly disk: SimDisk;
+  readonly clock: SimClock;
+  readonly random: Random;
+  state: ProcessState = 'up';
+  /** Bumped by every crash, so that a sync or tick of a dead incarnation is recognised. */
+  incarnation = 0;
+  tickGeneration = 0;
+  node: N | null = null;
+  loop: HostLoop<M, Q, R> | null = null;
+  /** What arrived while paused, handled in order on resume. */
+  inbox: QueuedInput[] = [];
+  tickQueued = false;
+
+  constructor(id: NodeId, disk: SimDisk, clock: SimClock, random: Random) {
+    this.id = id;
+    this.disk = disk;
+    this.clock = clock;
+    this.random = random;
+  }
+}
