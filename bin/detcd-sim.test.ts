@@ -61,6 +61,10 @@ for (const [argv, message] of [
   [['sweep', '--seeds', '0'], /--seeds must be at least 1/],
   [['sweep', '--family', 'martian'], /no scenario of family "martian"/],
   [['frobnicate'], /unknown command "frobnicate"/],
+  [['sweep', '--jobs', '0'], /--jobs must be at least 1/],
+  [['sweep', '--jobs', '999'], /--jobs must be at most/],
+  [['mutants', '--mutant', 'nope'], /unknown mutant "nope"/],
+  [['mutants', '--seeds', 'x'], /--seeds must be a non-negative integer/],
 ] as const) {
   test(`bad input: ${argv.join(' ')} → one line on stderr, exit 2`, async (t) => {
     const { code, out, err } = await cli(...argv);
@@ -75,7 +79,7 @@ for (const [argv, message] of [
 test('--help works for the tool and every command', async (t) => {
   const top = await cli('--help');
   t.is(top.code, 0);
-  for (const command of ['run', 'sweep', 'scenarios', 'check']) {
+  for (const command of ['run', 'sweep', 'scenarios', 'check', 'mutants']) {
     t.true(top.out.includes(command));
     const help = await cli(command, '--help');
     t.is(help.code, 0);
@@ -97,6 +101,30 @@ test('sweep prints a table and passes when bug scenarios are caught', async (t) 
   t.regex(out, /^scenario +seeds +passed +failed/);
   t.regex(out, /bug-heartbeat-unsynced-send \(bug: passed = caught\) +3 +3 +0 +same/);
   t.regex(out, /\d+ runs, 0 failed/);
+});
+
+test('sweep --jobs 2 makes the same runs as one process', async (t) => {
+  const hashes = (out: string) =>
+    out
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+      .filter((record) => 'traceHash' in record)
+      .map((record) => `${record.scenario}:${record.seed}:${record.traceHash}`)
+      .sort();
+  const one = await cli('sweep', '--family', 'heartbeat', '--seeds', '3', '--no-determinism-check', '--json');
+  const two = await cli('sweep', '--family', 'heartbeat', '--seeds', '3', '--no-determinism-check', '--json', '--jobs', '2');
+  t.is(one.code, 0);
+  t.is(two.code, 0);
+  t.is(hashes(one.out).length, 24);
+  t.deepEqual(hashes(two.out), hashes(one.out));
+});
+
+test('mutants --list names each planted bug', async (t) => {
+  const { code, out } = await cli('mutants', '--list');
+  t.is(code, 0);
+  t.regex(out, /^commit-previous-term-by-counting +commits an earlier term's entry/m);
+  t.is(out.trim().split('\n').length, 6);
 });
 
 test('determinism across processes: 20 seeds give the same trace hashes in two processes, and 20 different ones', async (t) => {
