@@ -24,6 +24,22 @@ test('regression: a vote answered for an earlier term while a later one is alrea
   t.true(run.result.ok, run.result.violation?.message);
 });
 
+test('regression: a committed conf change that no longer fits is skipped, not applied (raft-membership, seed 1449)', (t) => {
+  // The admin, seeing its replies lost, removed voters from a stale view until "remove 3" would
+  // leave none; applying it tripped Raft's assertion. Now the replica checks each change when it
+  // applies it and refuses this one, as etcd's server does.
+  const run = raftScenarios.find((s) => s.name === 'raft-membership')!.prepare(1449).execute();
+  t.true(run.result.ok, run.result.violation?.message);
+});
+
+test('regression: a leader that removes itself hands leadership on instead of leaving the rest stuck (raft-membership, seed 1632)', (t) => {
+  // The removed leader stepped down with the longest log; the remaining voter had not learned that
+  // the removal committed, still needed its vote, and never got it: no leader after healing.
+  const run = raftScenarios.find((s) => s.name === 'raft-membership')!.prepare(1632).execute();
+  t.true(run.result.ok, run.result.violation?.message);
+  t.is(run.result.stopReason, 'live');
+});
+
 test('the family covers every fault class of the simulator', (t) => {
   const classes = new Set<string>();
   for (const scenario of raftScenarios) {

@@ -4,6 +4,7 @@ import { type ConfChange, enterJoint, isLeaveJoint } from './entry.ts';
 import type { ProgressMap, TrackerConfig } from './progressTracker.ts';
 import type { Raft } from './raft.ts';
 import { bcastAppend, maybeSendAppend } from './replication.ts';
+import { handOffLeadership } from './stepLeader.ts';
 import { type ConfState, confStatesEqual, None, type Snapshot } from './state.ts';
 
 /*
@@ -49,19 +50,27 @@ export function restore(raft: Raft, snapshot: Snapshot): boolean {
 /**
  * Applies a committed conf change (the application calls this when it applies the entry) and
  * returns the new configuration. A change the changer refuses is a programmer error here: the
- * leader validated it when it was proposed, and the application must not apply others.
+ * application must first ask `checkConfChange` and skip a committed change that no longer fits
+ * (the leader's checks at proposal time cannot see every change committed before it, as etcd's
+ * server knows: it validates each change again when it applies it).
  */
 export function applyConfChange(raft: Raft, change: ConfChange): ConfState {
-  const changer = new ConfChanger(raft.tracker, raft.log.lastIndex());
-  let result: ChangeResult;
-  if (isLeaveJoint(change)) {
-    result = changer.leaveJoint();
-  } else {
-    const joint = enterJoint(change);
-    result = joint.enter ? changer.enterJoint(joint.autoLeave, change.changes) : changer.simple(change.changes);
-  }
+  const result = changeResult(raft, change);
   assert(result.ok, () => `conf change ${JSON.stringify(change.changes)} refused: ${result.ok ? '' : result.error}`);
   return switchToConfig(raft, result.config, result.progress);
+}
+
+/** Why `change` cannot be applied to the configuration in force (e.g. it removes every voter), or null. */
+export function checkConfChange(raft: Raft, change: ConfChange): string | null {
+  const result = changeResult(raft, change);
+  return result.ok ? null : result.error;
+}
+
+function changeResult(raft: Raft, change: ConfChange): ChangeResult {
+  const changer = new ConfChanger(raft.tracker, raft.log.lastIndex());
+  if (isLeaveJoint(change)) return changer.leaveJoint();
+  const joint = enterJoint(change);
+  return joint.enter ? changer.enterJoint(joint.autoLeave, change.changes) : changer.simple(change.changes);
 }
 
 /** Installs a configuration and reacts to it: step down if removed, commit or probe if leader. */
@@ -72,10 +81,13 @@ export function switchToConfig(raft: Raft, config: TrackerConfig, progress: Prog
   const confState = config.confState();
   const self = progress.get(raft.id);
   raft.isLearner = self !== undefined && self.isLearner;
-  if ((self === undefined || raft.isLearner) && raft.role === 'leader') {
-    // Removed or demoted while leading.
-    if (raft.stepDownOnRemoval) raft.becomeFollower(raft.term, None);
-    return confState;
+  if ((self === undefined || raft.isLearner) && raft.role === 'leader' && raft.stepDownOnRemoval) {
+    // Removed or demoted while leading: hand leadership on (see handOffLeadership), or, with no
+    // voter left to take it, step down.
+    if (!handOffLeadership(raft)) {
+      raft.becomeFollower(raft.term, None);
+      return confState;
+    }
   }
   if (raft.role !== 'leader' || confState.voters.length === 0) return confState;
   // A smaller quorum may commit more now; new members get probed without waiting.

@@ -2,7 +2,7 @@ import { assert } from '../base/assert.ts';
 import { type RaftConfig, validateConfig } from './config.ts';
 import { hup } from './election.ts';
 import { type ConfChange, confChangeEntry, type Entry, normalEntry, payloadsSize } from './entry.ts';
-import { applyConfChange } from './membership.ts';
+import { applyConfChange, checkConfChange } from './membership.ts';
 import { isResponseMessage, makeMessage, type Message } from './message.ts';
 import { Raft, type StepResult } from './raft.ts';
 import { mustSync, type Ready } from './ready.ts';
@@ -67,6 +67,15 @@ export class RawNode {
   /** Applies a committed conf change entry's change; returns the configuration now in force. */
   applyConfChange(change: ConfChange): ConfState {
     return applyConfChange(this.raft, change);
+  }
+
+  /**
+   * Why a committed conf change can no longer be applied (it would remove every voter, enter a
+   * joint configuration from a joint one, ...), or null. An application skips such a change, as
+   * etcd's server turns an invalid change into a no-op when it applies it.
+   */
+  checkConfChange(change: ConfChange): string | null {
+    return checkConfChange(this.raft, change);
   }
 
   /** Steps a message received from a peer. */

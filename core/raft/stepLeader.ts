@@ -1,7 +1,7 @@
 import { assert } from '../base/assert.ts';
 import { describeConfChange } from './describe.ts';
 import { type Entry, isLeaveJoint, normalEntry } from './entry.ts';
-import type { Message } from './message.ts';
+import { makeMessage, type Message } from './message.ts';
 import type { Progress } from './progress.ts';
 import type { Raft, StepResult } from './raft.ts';
 import { bcastAppend, bcastHeartbeat, maybeSendAppend, sendTimeoutNow } from './replication.ts';
@@ -15,8 +15,12 @@ export function tickHeartbeat(raft: Raft): void {
     raft.electionElapsed = 0;
     retryStaleSnapshots(raft);
     if (raft.checkQuorum) checkQuorum(raft);
-    // A transfer that has not completed within an election timeout is given up (thesis §3.10).
-    if (raft.role === 'leader' && raft.leadTransferee !== None) raft.abortLeaderTransfer();
+    // A transfer that has not completed within an election timeout is given up (thesis §3.10);
+    // a leader outside its own configuration then tries again, to whoever is best placed now.
+    if (raft.role === 'leader' && raft.leadTransferee !== None) {
+      raft.abortLeaderTransfer();
+      if (isOutsideConfig(raft) && raft.stepDownOnRemoval) handOffLeadership(raft);
+    }
   }
   if (raft.role !== 'leader') return;
   if (raft.heartbeatElapsed >= raft.heartbeatTimeout) {
@@ -45,13 +49,42 @@ function retryStaleSnapshots(raft: Raft): void {
 
 /** Steps down unless a quorum was heard from since the last check; then starts a new interval. */
 function checkQuorum(raft: Raft): void {
-  if (!raft.tracker.quorumActive()) {
+  // A leader outside its configuration keeps handing off instead: stepping down would leave it a
+  // non-promotable follower with perhaps the longest log, whose vote the others may still need.
+  if (!raft.tracker.quorumActive() && !(isOutsideConfig(raft) && raft.stepDownOnRemoval)) {
     raft.logger?.warn(`${raft.id} stepped down to follower since quorum is not active`);
     raft.becomeFollower(raft.term, None);
   }
   raft.tracker.visit((id, progress) => {
     if (id !== raft.id) progress.recentActive = false;
   });
+}
+
+/** This node was removed from (or demoted in) the configuration it leads. */
+export function isOutsideConfig(raft: Raft): boolean {
+  const self = raft.tracker.get(raft.id);
+  return self === undefined || self.isLearner;
+}
+
+/**
+ * A leader that removed or demoted itself hands leadership to the remaining voter with the most
+ * of its log, rather than stepping down at once: the others learn that the change is committed
+ * only from the leader, and until they do they still count this node in their quorum; as a
+ * non-promotable follower with perhaps the longest log it would refuse them its vote and never
+ * campaign itself. (The 2,000-seed raft-membership sweep found that deadlock at seed 1632.) It
+ * keeps leading, proposals refused, until the transferee takes over. False when no voter remains.
+ */
+export function handOffLeadership(raft: Raft): boolean {
+  let best = None;
+  let bestMatch = -1;
+  raft.tracker.visit((id, progress) => {
+    if (id === raft.id || progress.isLearner || progress.match <= bestMatch) return;
+    best = id;
+    bestMatch = progress.match;
+  });
+  if (best === None) return false;
+  transferLeadership(raft, makeMessage({ type: 'MsgTransferLeader', from: raft.id, to: raft.id, index: best }));
+  return true;
 }
 
 export function stepLeader(raft: Raft, m: Message): StepResult {

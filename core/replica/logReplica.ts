@@ -60,7 +60,7 @@ export type LogReply =
   | { readonly kind: 'conf-changed'; readonly index: number; readonly confState: ConfState }
   | { readonly kind: 'transfer-started' }
   /** Surely not done: the proposal never entered any log, or the request was refused. */
-  | { readonly kind: 'error'; readonly reason: 'proposal-dropped' | 'too-many-requests' };
+  | { readonly kind: 'error'; readonly reason: 'proposal-dropped' | 'too-many-requests' | 'conf-change-refused' };
 
 /**
  * The application state in a snapshot: the first `count` values, the index of each, and the state
@@ -281,10 +281,15 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply> {
         this.answer(requestKey(client, id), { kind: 'appended', index: entry.index });
       }
     } else {
-      this.confState = this.raft.applyConfChange(entry.change);
+      // A change committed after others it did not know of may no longer fit (the admin removed
+      // voters from a stale view until none would be left): skip it, as etcd's server does.
+      const refusal = this.raft.checkConfChange(entry.change);
+      if (refusal === null) this.confState = this.raft.applyConfChange(entry.change);
+      digest = mix32(digest, refusal === null ? 1 : 2);
       if (entry.change.context.byteLength > 0) {
         const [client, id] = decodeNumbers(entry.change.context) as [number, number];
-        this.answer(requestKey(client, id), { kind: 'conf-changed', index: entry.index, confState: this.confState });
+        const reply: LogReply = refusal === null ? { kind: 'conf-changed', index: entry.index, confState: this.confState } : { kind: 'error', reason: 'conf-change-refused' };
+        this.answer(requestKey(client, id), reply);
       }
     }
     this.appliedIndex = entry.index;
