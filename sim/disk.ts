@@ -51,7 +51,7 @@ export class SimDisk {
   }
 
   write(writes: readonly DurableWrite[]): void {
-    for (const write of writes) this.pending.push(write);
+    for (let i = 0; i < writes.length; i++) this.pending.push(writes[i]!);
     this.stats.writes += writes.length;
   }
 
@@ -70,8 +70,7 @@ export class SimDisk {
   completeSync(mark: number): void {
     assert(mark <= this.pending.length, 'sync mark beyond the written data');
     for (let i = 0; i < mark; i++) this.apply(this.pending[i]!);
-    if (mark === this.pending.length) this.pending.length = 0;
-    else this.pending = this.pending.slice(mark);
+    this.pending = mark === this.pending.length ? [] : this.pending.slice(mark);
     this.stats.syncs++;
     if (mark > 0) this.durableVersion++;
   }
@@ -85,7 +84,7 @@ export class SimDisk {
       this.durableVersion++;
     }
     this.stats.writesLost += this.pending.length;
-    this.pending.length = 0;
+    this.pending = [];
   }
 
   /** What a restarting process finds. The arrays are copies: the next incarnation owns them. */

@@ -1,6 +1,6 @@
 import { AssertionError, assert } from '../core/base/assert.ts';
 import type { Random } from '../core/base/random.ts';
-import { never, type Ratio } from '../core/base/ratio.ts';
+import { never, ratio, type Ratio } from '../core/base/ratio.ts';
 
 /** One-way delay of a link: uniform in [min, max], and now and then a slow tail on top. */
 export interface LatencyDistribution {
@@ -57,6 +57,13 @@ export class Network {
   private readonly inFlight: Uint32Array;
   private readonly latencyMin: Float64Array;
   private readonly latencySpan: Float64Array;
+  // The options the hot path reads, copied into fields of this one class: option objects built by
+  // spreading come in many shapes, and reading through them made every send a megamorphic load.
+  private loss: Ratio = never;
+  private duplicate: Ratio = never;
+  private tail: Ratio = never;
+  private tailUsMax = 0;
+  private inFlightPerLinkMax = 0;
   /** The delivery time of the duplicate of the last routed message, or -1. */
   duplicateAtUs = -1;
 
@@ -79,6 +86,11 @@ export class Network {
   setOptions(options: NetworkOptions): void {
     assert(options.latencyUsMin >= 0 && options.latencyUsMax >= options.latencyUsMin, 'bad latency range');
     this.options = options;
+    this.loss = ratio(options.loss.numerator, options.loss.denominator);
+    this.duplicate = ratio(options.duplicate.numerator, options.duplicate.denominator);
+    this.tail = ratio(options.tail.numerator, options.tail.denominator);
+    this.tailUsMax = options.tailUsMax;
+    this.inFlightPerLinkMax = options.inFlightPerLinkMax;
     this.latencyMin.fill(options.latencyUsMin);
     this.latencySpan.fill(options.latencyUsMax - options.latencyUsMin);
     for (const link of options.links ?? []) {
@@ -101,18 +113,17 @@ export class Network {
       this.stats.droppedPartition++;
       return -1;
     }
-    const options = this.options;
-    if (options.loss.numerator !== 0 && this.random.chance(options.loss)) {
+    if (this.loss.numerator !== 0 && this.random.chance(this.loss)) {
       this.stats.droppedLoss++;
       return -1;
     }
-    if (this.inFlight[index]! >= options.inFlightPerLinkMax) {
+    if (this.inFlight[index]! >= this.inFlightPerLinkMax) {
       this.stats.droppedFull++;
       return -1;
     }
     this.inFlight[index]!++;
     const arrival = nowUs + this.delay(index);
-    if (options.duplicate.numerator !== 0 && this.random.chance(options.duplicate) && this.inFlight[index]! < options.inFlightPerLinkMax) {
+    if (this.duplicate.numerator !== 0 && this.random.chance(this.duplicate) && this.inFlight[index]! < this.inFlightPerLinkMax) {
       this.inFlight[index]!++;
       this.stats.duplicated++;
       this.duplicateAtUs = nowUs + this.delay(index);
@@ -157,8 +168,7 @@ export class Network {
     const random = this.random;
     const span = this.latencySpan[index]!;
     let delay = this.latencyMin[index]! + (span > 0 ? random.below(span + 1) : 0);
-    const options = this.options;
-    if (options.tail.numerator !== 0 && options.tailUsMax > 0 && random.chance(options.tail)) delay += random.below(options.tailUsMax + 1);
+    if (this.tail.numerator !== 0 && this.tailUsMax > 0 && random.chance(this.tail)) delay += random.below(this.tailUsMax + 1);
     return delay;
   }
 

@@ -132,7 +132,9 @@ async function sweepInProcesses(argv: readonly string[], scenarios: readonly Sce
     const args = [launcher, 'sweep', ...scenarioFlags, ...passOn, '--first-seed', String(start), '--seeds', String(count), '--json'];
     children.push(
       new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [...process.execArgv, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+        // The launcher loads the TypeScript itself; only the heap flag it also sets is passed on
+        // (a parent's own loader flags would make a child transform the sources twice).
+        const child = spawn(process.execPath, ['--max-semi-space-size=32', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
         let stderr = '';
         child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
         createInterface({ input: child.stdout }).on('line', (line) => {

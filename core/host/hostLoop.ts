@@ -58,8 +58,11 @@ export class HostLoop<Message, Request, Reply> {
   }
 
   private finish(ready: NodeReady<Message, Reply>): void {
-    for (const out of ready.messages) this.ports.transport.send(out.to, out.message);
-    for (const answer of ready.replies) this.ports.replies.reply(answer.client, answer.id, answer.reply);
+    // Indexed loops: the arrays come in more than one shape (a node may hand out shared frozen
+    // empty ones), and for-of over them fell back to the generic iterator on this hot path.
+    const { messages, replies } = ready;
+    for (let i = 0; i < messages.length; i++) this.ports.transport.send(messages[i]!.to, messages[i]!.message);
+    for (let i = 0; i < replies.length; i++) this.ports.replies.reply(replies[i]!.client, replies[i]!.id, replies[i]!.reply);
     this.node.advance();
   }
 }
