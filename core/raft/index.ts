@@ -32,6 +32,7 @@ export {
 export { digestEntry, digestMessage } from './digest.ts';
 export type { RaftLogger } from './logger.ts';
 export { MemoryStorage } from './memoryStorage.ts';
+export { type AppliedState, snapshotOnDemand } from './snapshotOnDemand.ts';
 export { type Message, type MessageType, messageTypes } from './message.ts';
 export type { StepResult } from './raft.ts';
 export { RawNode } from './rawNode.ts';

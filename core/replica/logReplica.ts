@@ -5,9 +5,9 @@ import type { ClientId, ClientReply, DurableWrite, HostedNode, NodeId, NodeReady
 import {
   digestEntry,
   emptyConfState,
-  isStorageError,
   type MemoryStorage,
   RawNode,
+  snapshotOnDemand,
   type ConfChange,
   type ConfState,
   type Entry,
@@ -16,7 +16,6 @@ import {
   type Ready,
   type Snapshot,
   type SoftState,
-  type Storage,
 } from '../raft/index.ts';
 import { compactedWal, readyWrites, recoverWal, walFile, type WalRecord } from './wal.ts';
 
@@ -127,7 +126,7 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply> {
     if (snapshot.metadata.index > 0) this.restore(snapshot);
     this.raft = new RawNode({
       id: start.id,
-      storage: this.snapshotOnDemand(),
+      storage: snapshotOnDemand(this.storage, () => ({ index: this.appliedIndex, confState: this.confState, data: () => this.snapshotData() })),
       random: start.random,
       electionTicks: config.electionTicks,
       heartbeatTicks: config.heartbeatTicks,
@@ -352,28 +351,6 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply> {
 
   private snapshotData(): LogSnapshotData {
     return Object.freeze({ values: this.values, valueIndexes: this.valueIndexes, count: this.values.length, digest: this.stateDigest });
-  }
-
-  /**
-   * Raft's view of storage, except that a snapshot is made on demand of the applied state: a member
-   * added after the last compaction must find itself in the snapshot's configuration.
-   */
-  private snapshotOnDemand(): Storage {
-    const storage = this.storage;
-    return {
-      initialState: () => storage.initialState(),
-      entries: (lo, hi, maxSize) => storage.entries(lo, hi, maxSize),
-      term: (index) => storage.term(index),
-      lastIndex: () => storage.lastIndex(),
-      firstIndex: () => storage.firstIndex(),
-      snapshot: () => {
-        const stored = storage.snapshot();
-        const index = this.appliedIndex;
-        const term = storage.term(index);
-        if (index <= stored.metadata.index || isStorageError(term)) return stored;
-        return { metadata: { index, term, confState: this.confState }, data: this.snapshotData() };
-      },
-    };
   }
 
   private reply(waiting: Waiting, reply: LogReply): void {

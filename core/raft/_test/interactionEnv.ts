@@ -14,7 +14,8 @@ import { MemoryStorage } from '../memoryStorage.ts';
 import type { Message, MessageType } from '../message.ts';
 import { RawNode } from '../rawNode.ts';
 import { type ConfState, emptyConfState, type NodeId, type Snapshot } from '../state.ts';
-import { isStorageError, type Storage } from '../storage.ts';
+import { snapshotOnDemand } from '../snapshotOnDemand.ts';
+import { isStorageError } from '../storage.ts';
 import type { Command } from './dataDriven.ts';
 import { TestRandom } from './testRandom.ts';
 
@@ -216,7 +217,7 @@ export class InteractionEnv {
       checkQuorum: false,
       ...options,
       id,
-      storage: snapshotOnDemand(node),
+      storage: snapshotOnDemand(node.storage, () => ({ index: node.appliedIndex, confState: node.state.confState, data: () => node.state.data })),
       random: new TestRandom(id),
       applied,
       logger: this.loggerFor(),
@@ -391,29 +392,6 @@ export class InteractionEnv {
     if (compacted !== null) throw new Error(compacted);
     this.raftLog(node);
   }
-}
-
-/**
- * The node's storage, except that a snapshot is made on demand of the applied state (as etcd-io/raft's
- * test env does): a member added after the last compaction must find itself in the snapshot's
- * configuration, or it could not restore it.
- */
-function snapshotOnDemand(node: HostNode): Storage {
-  const storage = node.storage;
-  return {
-    initialState: () => storage.initialState(),
-    entries: (lo, hi, maxSize) => storage.entries(lo, hi, maxSize),
-    term: (index) => storage.term(index),
-    lastIndex: () => storage.lastIndex(),
-    firstIndex: () => storage.firstIndex(),
-    snapshot: () => {
-      const stored = storage.snapshot();
-      const index = node.appliedIndex;
-      const term = storage.term(index);
-      if (index <= stored.metadata.index || isStorageError(term)) return stored;
-      return { metadata: { index, term, confState: node.state.confState }, data: node.state.data };
-    },
-  };
 }
 
 function parseLevel(text: string): Level {
