@@ -8,8 +8,6 @@ import type { Ratio } from '../core/base/ratio.ts';
 const smallBoundMax = 0x20_0000;
 const twoToMinus32 = 1 / 0x1_0000_0000;
 
-/** The largest run seed: seeds are safe integers so they print and parse exactly. */
-export const seedMax = Number.MAX_SAFE_INTEGER;
 
 /**
  * A `Random` over seedrandom's xor4096 generator (Brent's xorgens, period 2^4096 - 1), seeded

@@ -124,10 +124,6 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     return this.process(id).incarnation;
   }
 
-  /** True once the quiet fault has fired: the liveness phase. */
-  get quiet(): boolean {
-    return this.quietAtUs !== null;
-  }
 
   /** Runs to completion. A simulation runs once. */
   run(): RunResult {

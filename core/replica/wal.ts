@@ -1,4 +1,4 @@
-import { tornRecord, type DurableRecord, type DurableState, type DurableWrite } from '../host/node.ts';
+import { tornRecord, type DurableState, type DurableWrite } from '../host/node.ts';
 import { emptyHardState, isEmptySnapshot, MemoryStorage, type Entry, type HardState, type Ready, type Snapshot } from '../raft/index.ts';
 
 /** The file that holds a replica's write-ahead log. */
@@ -84,8 +84,4 @@ export function replay(storage: MemoryStorage, record: WalRecord): void {
       storage.setHardState(record.hardState);
       break;
   }
-}
-
-export function isWalRecord(record: DurableRecord): record is WalRecord {
-  return record !== tornRecord;
 }

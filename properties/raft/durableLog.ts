@@ -21,11 +21,10 @@ export class DurableLog {
     this.disk = disk;
   }
 
-  /** Catches up with the disk; returns the previous hard state when it changed, else null. */
-  refresh(): HardState | null {
-    if (this.disk.durableVersion === this.version) return null;
+  /** Catches up with the disk (cheap when nothing became durable since the last call). */
+  refresh(): void {
+    if (this.disk.durableVersion === this.version) return;
     this.version = this.disk.durableVersion;
-    const previous = this.hardState;
     const records = this.disk.durableRecords(walFile);
     if (records !== this.file) {
       // Replaced (compacted or repaired): replay from the start.
@@ -46,7 +45,6 @@ export class DurableLog {
       if (walRecord.type === 'hardState') this.hardState = walRecord.hardState;
       this.consumed++;
     }
-    return previous === this.hardState ? null : previous;
   }
 
   /** Whether the entry (index, term) is durable: in the durable log, or covered by a durable snapshot. */
