@@ -22,7 +22,7 @@ import { atomicEtcd } from '../properties/linearizability/_test/atomicObjects.ts
 import { referenceLinearizable } from '../properties/linearizability/_test/referenceChecker.ts';
 import { simulateHistory } from '../properties/linearizability/_test/simulateHistory.ts';
 
-const histories = join(import.meta.dirname, '../../shared/histories/porcupine-jepsen');
+const histories = join(import.meta.dirname, '../properties/linearizability/histories/porcupine-jepsen');
 
 function milliseconds(run: () => void): number {
   const started = performance.now();

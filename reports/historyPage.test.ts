@@ -14,7 +14,7 @@ import { checkLinearizability } from '../properties/linearizability/checker.ts';
 import { embedJson, renderHistoryPage } from './historyPage.ts';
 
 function timelineOf(file: string): HistoryTimeline {
-  const { history } = parseHistory(readFileSync(join(import.meta.dirname, '../../shared/histories/porcupine-jepsen', file), 'utf8'));
+  const { history } = parseHistory(readFileSync(join(import.meta.dirname, '../properties/linearizability/histories/porcupine-jepsen', file), 'utf8'));
   const { model, result } = checkTypedHistory(history);
   return buildTimeline(file, model, history.operations as readonly Operation<unknown, unknown>[], result);
 }

@@ -8,7 +8,7 @@ import { atomicEtcd } from '../../properties/linearizability/_test/atomicObjects
 import { simulateHistory } from '../../properties/linearizability/_test/simulateHistory.ts';
 import { main } from '../detcd-sim.ts';
 
-const histories = join(import.meta.dirname, '../../../shared/histories/porcupine-jepsen');
+const histories = join(import.meta.dirname, '../../properties/linearizability/histories/porcupine-jepsen');
 const linearizable = join(histories, 'jepsen/etcd_002.log');
 const violation = join(histories, 'jepsen/etcd_000.log');
 const kvViolation = join(histories, 'kv/c01-bad.txt');

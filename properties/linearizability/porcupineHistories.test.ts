@@ -1,7 +1,7 @@
 /**
- * Every history in ../shared/histories/porcupine-jepsen gets the verdict its expected.tsv gives
- * (the verdicts Porcupine's own tests assert). Paths resolve from the repository root, beside
- * which CI places shared/.
+ * Every history in histories/porcupine-jepsen (copied from Porcupine's test data, MIT licence,
+ * LICENSE-porcupine beside them) gets the verdict its expected.tsv gives (the verdicts Porcupine's
+ * own tests assert).
  */
 import test from 'ava';
 import { readFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseHistory } from './formats/parseHistory.ts';
 import { checkTypedHistory } from './formats/typedHistory.ts';
 
-const folder = join(import.meta.dirname, '../../../shared/histories/porcupine-jepsen');
+const folder = join(import.meta.dirname, 'histories/porcupine-jepsen');
 const rows = readFileSync(join(folder, 'expected.tsv'), 'utf8')
   .trim()
   .split('\n')

@@ -1,6 +1,6 @@
 /**
  * Jepsen's key/value histories, one EDN map per line (`{:process 0, :type :invoke, :f :append,
- * :key "1", :value "x 0 0 y"}`), as in ../shared/histories/porcupine-jepsen/kv. The line number
+ * :key "1", :value "x 0 0 y"}`), as in properties/linearizability/histories/porcupine-jepsen/kv. The line number
  * is the time. `:fail` means the operation did not happen; `:info`, or no completion at all, an
  * unknown outcome. Lines from the `:nemesis` process are not client operations and are skipped.
  * A get that returns nil read a missing key, which reads as "" (Porcupine's kvModel).

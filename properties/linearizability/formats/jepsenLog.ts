@@ -1,6 +1,6 @@
 /**
  * Jepsen's etcd register logs (`INFO  jepsen.util - 3	:ok	:cas	[1 2]`), as described in
- * ../shared/histories/porcupine-jepsen/README.md. Fields are separated by any whitespace (tabs in
+ * properties/linearizability/histories/porcupine-jepsen/README.md. Fields are separated by any whitespace (tabs in
  * most files, runs of spaces in some); the line number is the time; an empty file is an empty
  * history.
  *
