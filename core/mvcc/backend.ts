@@ -48,6 +48,8 @@ export class Backend {
   private openChanges: (KeyValue | undefined)[] | null = null;
   /** Commits written since the last replace of the file. */
   private commitsInFile = 0;
+  /** The highest main revision ever written here (compaction never removes the highest). */
+  private highestMain: number;
 
   private constructor(options: BackendOptions, image: BackendImage | null) {
     this.options = options;
@@ -56,6 +58,7 @@ export class Backend {
     this.meta = image === null ? emptyMeta : image.meta;
     this.liveBytes = image === null ? 0 : image.sizeInUse - bytesInPages(0);
     this.fileSize = image === null ? bytesInPages(0) : image.size;
+    this.highestMain = this.keys.maxKey() ?? 0;
   }
 
   /** A backend with nothing on disk yet. */
@@ -152,8 +155,8 @@ export class Backend {
   append(main: number, sub: number, kv: KeyValue): void {
     assert(this.inWriteTxn, 'a change written outside a write transaction');
     if (main !== this.openMain) {
-      const last = this.keys.maxKey();
-      assert(last === undefined || main > last, () => `change at main revision ${main}, not after ${last}`);
+      assert(main > this.highestMain, () => `change at main revision ${main}, not after ${this.highestMain}`);
+      this.highestMain = main;
       assert(sub === 0, () => `the first change of main revision ${main} has sub ${sub}`);
       this.openMain = main;
       this.openChanges = [];

@@ -77,6 +77,10 @@ export class TreeIndex {
 
   /** The revision of each key in the range as of `atRev`, in key order (etcd's Revisions, without a limit). */
   revisions(key: Bytes, end: IndexEnd, atRev: number): Revision[] {
+    if (end === null) {
+      const modified = this.tree.get(key)?.modifiedAt(atRev) ?? null;
+      return modified === null ? [] : [modified];
+    }
     const out: Revision[] = [];
     this.visit(key, end, (keyIndex) => {
       const modified = keyIndex.modifiedAt(atRev);
