@@ -184,3 +184,14 @@ test('membership survives restarts of every member, and a new member learns it f
   t.deepEqual(cluster.ok(next, 'MemberList', {}).members, members);
   t.deepEqual(cluster.server(4).confState.voters, [1, 2, 3, 4]);
 });
+
+test('MemberReconfigure promotes a learner and adds a voter in one joint change', (t) => {
+  const { cluster, leader } = healthyCluster();
+  cluster.ok(leader, 'MemberAdd', { peerURLs: peer(4), isLearner: true });
+  cluster.settle(30);
+  const changed = cluster.ok(leader, 'MemberReconfigure', { promote: [4], add: [{ peerURLs: peer(5) }] });
+  t.deepEqual(changed.members.map((member) => [member.ID, member.isLearner]), [1, 2, 3, 4, 5].map((id) => [id, false]));
+  cluster.settle(30);
+  t.deepEqual(cluster.server(5).confState.voters, [1, 2, 3, 4, 5]);
+  t.deepEqual(cluster.server(leader).confState.votersOutgoing, []);
+});

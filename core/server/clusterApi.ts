@@ -73,24 +73,21 @@ function addMembers(server: EtcdServer, waiter: Waiter, adds: readonly MemberAdd
   if (refused !== null) return server.replyError(waiter, refused);
   const refusedProposal = refuseProposal(server);
   if (refusedProposal !== null) return server.replyError(waiter, refusedProposal);
-  if (server.softState.lead === 0) return server.leaderWaiters.add(waiter);
+  if (server.softState.lead === 0) return server.waiters.leader.add(waiter);
   const changes: ConfChangeSingle[] = [
     ...added.map((member): ConfChangeSingle => ({ type: member.isLearner ? 'addLearner' : 'addNode', nodeId: member.ID })),
     ...removes.map((nodeId): ConfChangeSingle => ({ type: 'removeNode', nodeId })),
     ...promotes.map((nodeId): ConfChangeSingle => ({ type: 'addNode', nodeId })),
   ];
   const header = { member: server.id, id: server.requestIds.nextId() };
-  // etcd's promote context says IsPromote; a joint change mixing promotions with adds is refused above.
-  const context = encodeConfChangeContext({ header, added, promote: promotes.length > 0 });
+  const context = encodeConfChangeContext({ header, added, promoted: [...promotes] });
   if (server.raft.proposeConfChange(confChange(changes, 'auto', context)) === 'proposal-dropped') return server.replyError(waiter, ErrProposalDropped);
-  server.proposals.register(header.id, waiter);
+  server.waiters.proposals.register(header.id, waiter);
 }
 
 /** What the membership says of the changes now (checked again when they apply). */
 function checkChanges(server: EtcdServer, added: readonly Member[], removes: readonly NodeId[], promotes: readonly NodeId[]): EtcdError | null {
-  if (added.length + removes.length + promotes.length === 0) return ErrMemberBadURLs;
-  // One context cannot say "promote" for some nodes and "add" for others (etcd's IsPromote is per change).
-  if (promotes.length > 0 && added.length > 0) return ErrMemberBadURLs;
+  if (added.length + removes.length + promotes.length === 0) return ErrMemberBadURLs; // a reconfiguration that changes nothing
   let membership = server.state.membership;
   let learners = 0;
   for (const member of added) {

@@ -43,7 +43,7 @@ function changeMembership(membership: Membership, entry: ConfChangeEntry, contex
       const refused = next.checkRemove(id);
       if (refused !== null) return { error: refused };
       next = next.withRemoved(id);
-    } else if (context?.promote === true && single.type === 'addNode') {
+    } else if (single.type === 'addNode' && context?.promoted.includes(id) === true) {
       const refused = next.checkPromote(id);
       if (refused !== null) return { error: refused };
       next = next.withPromoted(id);
@@ -61,7 +61,7 @@ function changeMembership(membership: Membership, entry: ConfChangeEntry, contex
 }
 
 function answerConfChange(server: EtcdServer, context: ConfChangeContext, error: EtcdError | null): void {
-  const waiter = server.proposals.take(context.header.id);
+  const waiter = server.waiters.proposals.take(context.header.id);
   if (waiter === undefined) return;
   if (error !== null) return server.replyError(waiter, error);
   const header = bareHeader(server.state.kv.revision);

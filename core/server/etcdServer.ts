@@ -1,36 +1,32 @@
-import { ErrLeaderChanged, ErrNoLeader, ErrStopped, ErrTimeout, ErrTimeoutDueToLeaderFail, ErrTimeoutLeaderTransfer, type EtcdError } from '../api/index.ts';
+import { ErrLeaderChanged, ErrStopped, ErrTimeout, ErrTimeoutDueToLeaderFail, type EtcdError } from '../api/index.ts';
 import { assert } from '../base/assert.ts';
-import { finalize32, mix32, mixNumber } from '../base/hash.ts';
 import type { ClientId, ClientReply, DurableWrite, HostedNode, NodeId, NodeReady, NodeStart, Outbound, RequestId } from '../host/node.ts';
 import { isBackendImage, type BackendImage } from '../mvcc/index.ts';
 import {
-  digestEntry,
   emptyConfState,
   type ConfState,
-  type Entry,
   type HardState,
   type MemoryStorage,
   RawNode,
   type Ready,
   snapshotOnDemand,
-  type Snapshot,
   type SoftState,
 } from '../raft/index.ts';
 import type { RaftNodeView } from '../replica/raftNodeView.ts';
 import { persistToStorage, readyWrites, snapshotAndCompact } from '../replica/wal.ts';
-import { applyConfChangeEntry } from './confChangeApply.ts';
+import { applyEntry, installSnapshot } from './applyEntries.ts';
+import type { ApplyListener } from './applyListener.ts';
 import type { EtcdServerConfig } from './config.ts';
-import { decodeInternalRequest, encodeInternalRequest, type InternalOp, type InternalRaftRequest } from './internalRequest.ts';
-import { LinearizableReads } from './linearizableReads.ts';
+import { encodeInternalRequest, type InternalRaftRequest } from './internalRequest.ts';
 import type { Membership } from './membership.ts';
 import { PeerActivity } from './peerActivity.ts';
 import type { PeerMessage } from './peerMessage.ts';
 import { RequestIds } from './requestIds.ts';
 import { answerApplied, dispatch, serveRead } from './requestHandling.ts';
 import type { ServerReply, ServerRequest } from './serverRequest.ts';
-import { recoverMember, snapshotImage } from './serverStorage.ts';
-import { membershipAfter, StateMachine, type StateMachineOptions } from './stateMachine.ts';
-import { LeaderWaiters, ProposalWaiters, type Waiter } from './waiters.ts';
+import { recoverMember } from './serverStorage.ts';
+import type { StateMachine, StateMachineOptions } from './stateMachine.ts';
+import { ServerWaiters, type Waiter } from './waiters.ts';
 
 /** A linearizable read as served, for checkers: the read index it waited for and the applied index it saw. */
 export interface ServedRead {
@@ -41,7 +37,6 @@ export interface ServedRead {
 }
 
 const servedReadsKept = 256;
-const digestsKept = 4096;
 const noMessages: readonly Outbound<PeerMessage>[] = Object.freeze([]);
 
 /**
@@ -85,17 +80,11 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
   stopped = false;
   ticks = 0;
 
-  readonly proposals = new ProposalWaiters();
-  readonly reads = new LinearizableReads<Waiter>();
-  readonly leaderWaiters = new LeaderWaiters();
-  /** Physical compactions waiting for the compaction to finish, with their responses. */
-  compactionWaiters: { readonly waiter: Waiter; readonly response: unknown }[] = [];
-  /** MoveLeader calls waiting for the transferee to lead. */
-  transferWaiters: { readonly waiter: Waiter; readonly target: NodeId }[] = [];
+  readonly waiters = new ServerWaiters();
+  /** Hooks for the lease and watch layers; none yet. */
+  readonly applyListeners: ApplyListener[] = [];
   readonly requestIds: RequestIds;
   readonly peers: PeerActivity;
-  /** Request ids of the member's own proposals (alarm raised, attributes published) that no client waits for. */
-  readonly internalProposals = new Set<number>();
   /** While replaying entries the backend already holds: the membership as of the entry being replayed. */
   replayMembership: Membership | null;
   /** The tick at which this member last saw a leader elected (for ErrTimeoutDueToLeaderFail). */
@@ -225,9 +214,9 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
     persistToStorage(this.storage, ready);
     if (ready.hardState !== null) this.hardState = ready.hardState;
     if (ready.softState !== null) this.onSoftState(ready.softState);
-    if (ready.snapshot !== null) this.installSnapshot(ready.snapshot);
-    for (const entry of ready.committedEntries) this.applyEntry(entry);
-    for (const state of ready.readStates) this.reads.onReadState(state);
+    if (ready.snapshot !== null) installSnapshot(this, ready.snapshot);
+    for (const entry of ready.committedEntries) applyEntry(this, entry);
+    for (const state of ready.readStates) this.waiters.reads.onReadState(state);
     const compaction = this.maybeSnapshot();
     if (compaction !== null) writes.push(compaction);
   }
@@ -237,68 +226,11 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
     this.softState = softState;
     if (softState.lead === previous) return;
     if (softState.lead !== 0) this.leaderElectedAtTick = this.ticks;
-    for (const waiter of this.reads.onLeaderChange(softState.lead)) this.replyError(waiter, ErrLeaderChanged);
-    if (softState.lead !== 0) for (const waiter of this.leaderWaiters.takeAll()) dispatch(this, waiter);
-    for (const { waiter, target } of this.transferWaiters) if (softState.lead === target) answerApplied(this, waiter, { header: this.header(this.state.kv.revision) });
-    this.transferWaiters = this.transferWaiters.filter(({ target }) => softState.lead !== target);
-  }
-
-  /** A snapshot from the leader: the backend is replaced by its image, and the state rebuilt from it. */
-  private installSnapshot(snapshot: Snapshot): void {
-    const image = snapshotImage(snapshot);
-    assert(snapshot.metadata.index > this.appliedIndex, () => `node ${this.id} installs a snapshot at ${snapshot.metadata.index}, not after its applied index ${this.appliedIndex}`);
-    this.state = StateMachine.fromSnapshot(image, this.stateOptions);
-    this.appliedIndex = snapshot.metadata.index;
-    this.confState = snapshot.metadata.confState;
-    this.replayMembership = null;
-    this.checkRevisionForward('installing a snapshot');
-    this.stopIfRemoved();
-  }
-
-  /** Applies one committed entry, exactly once, in order. */
-  private applyEntry(entry: Entry): void {
-    assert(entry.index === this.appliedIndex + 1, () => `node ${this.id} applies index ${entry.index} after ${this.appliedIndex}`);
-    // An entry the backend already holds (replayed after a restart) changes nothing there; its
-    // conf change still reconfigures Raft, which restarted from the WAL's snapshot.
-    const replayed = entry.index <= this.state.consistentIndex;
-    if (replayed) this.replayedEntries++;
-    else this.state.backend.setConsistentIndex(entry.index, entry.term);
-    if (entry.type === 'normal') {
-      if (entry.data.byteLength > 0) this.applyRequest(decodeInternalRequest(entry.data), replayed);
-    } else {
-      this.confState = applyConfChangeEntry(this, entry, replayed);
-    }
-    this.appliedIndex = entry.index;
-    this.recordDigest(entry);
-    if (this.replayMembership !== null && this.appliedIndex === this.state.consistentIndex) this.endReplay();
-    this.checkRevisionForward(`applying index ${entry.index}`);
-  }
-
-  private applyRequest(request: InternalRaftRequest, replayed: boolean): void {
-    const { header, op } = request;
-    if (replayed) {
-      // Membership ops still move the replayed membership, so later conf changes are decided as before.
-      if (this.replayMembership !== null) this.replayMembership = replayMembershipOp(this.replayMembership, op);
-      return;
-    }
-    const outcome = this.state.apply(op);
-    if (outcome.overQuota && !this.state.alarms.has('NOSPACE')) this.raiseNoSpace();
-    if (header.member !== this.id) return;
-    if (this.internalProposals.delete(header.id)) return;
-    const waiter = this.proposals.take(header.id);
-    if (waiter === undefined) return; // expired, or proposed by an earlier incarnation
-    if (outcome.error !== null) this.replyError(waiter, outcome.error);
-    else answerApplied(this, waiter, outcome.response);
-  }
-
-  private endReplay(): void {
-    const replayed = this.replayMembership!;
-    const stored = this.state.membership;
-    assert(
-      JSON.stringify(replayed.members) === JSON.stringify(stored.members) && JSON.stringify(replayed.removed) === JSON.stringify(stored.removed),
-      () => `node ${this.id}: the membership replayed from the WAL differs from the backend's at index ${this.appliedIndex}`,
-    );
-    this.replayMembership = null;
+    const waiters = this.waiters;
+    for (const waiter of waiters.reads.onLeaderChange(softState.lead)) this.replyError(waiter, ErrLeaderChanged);
+    if (softState.lead !== 0) for (const waiter of waiters.leader.takeAll()) dispatch(this, waiter);
+    for (const { waiter, target } of waiters.transfers) if (softState.lead === target) answerApplied(this, waiter, { header: this.header(this.state.kv.revision) });
+    waiters.transfers = waiters.transfers.filter(({ target }) => softState.lead !== target);
   }
 
   /** The membership that decides the entry being applied: the replayed one while replaying. */
@@ -312,14 +244,8 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
     else this.state.setMembership(membership);
   }
 
-  private recordDigest(entry: Entry): void {
-    let digest = digestEntry(entry);
-    if (entry.type === 'normal') digest = mixNumber(digest, entry.data.byteLength);
-    this.stateDigests.set(entry.index, finalize32(mix32(digest, entry.term)));
-    if (this.stateDigests.size > digestsKept) this.stateDigests.delete(entry.index - digestsKept);
-  }
-
-  private checkRevisionForward(what: string): void {
+  /** The revision never goes back, across applies, snapshot installs and restarts of this incarnation. */
+  checkRevisionForward(what: string): void {
     const revision = this.state.kv.revision;
     assert(revision >= this.revision, () => `node ${this.id}'s revision went back from ${this.revision} to ${revision} ${what}`);
     this.revision = revision;
@@ -355,7 +281,7 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
 
   /** Serves the read round once its index is applied, then starts the next. */
   serveReads(): void {
-    const round = this.reads.takeServable(this.appliedIndex);
+    const round = this.waiters.reads.takeServable(this.appliedIndex);
     if (round !== null) {
       for (const waiter of round.reads) {
         this.servedReads.push({ client: waiter.client, id: waiter.id, readIndex: round.confirmedIndex, appliedIndex: this.appliedIndex });
@@ -363,7 +289,7 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
       }
       if (this.servedReads.length > servedReadsKept) this.servedReads.splice(0, this.servedReads.length - servedReadsKept);
     }
-    this.reads.maybeStart(this.softState.lead, this.ticks, () => this.sendReadIndex());
+    this.waiters.reads.maybeStart(this.softState.lead, this.ticks, () => this.sendReadIndex());
   }
 
   private sendReadIndex(): string {
@@ -382,28 +308,16 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
   private stepCompaction(): void {
     const kv = this.state.kv;
     for (let i = 0; i < this.config.compactionBatchesPerTick && kv.compacting; i++) kv.stepCompaction();
-    if (kv.compacting || this.compactionWaiters.length === 0) return;
+    if (kv.compacting || this.waiters.compactions.length === 0) return;
     // etcd forces a commit once a physical compaction is done, so a crash does not resume it.
     this.state.backend.commit();
-    for (const { waiter, response } of this.compactionWaiters) answerApplied(this, waiter, response);
-    this.compactionWaiters = [];
+    for (const { waiter, response } of this.waiters.compactions) answerApplied(this, waiter, response);
+    this.waiters.compactions = [];
   }
 
   private expireWaiters(): void {
-    const config = this.config;
-    for (const waiter of this.proposals.expire(this.ticks, config.requestTimeoutTicks)) this.replyError(waiter, this.timeoutError(waiter));
-    for (const waiter of this.reads.tick(this.ticks, config.readIndexRetryTicks, config.requestTimeoutTicks, () => this.sendReadIndex(), (read) => read.sinceTick)) {
-      this.replyError(waiter, ErrTimeout);
-    }
-    for (const waiter of this.leaderWaiters.expire(this.ticks, config.electionTicks)) this.replyError(waiter, ErrNoLeader);
-    this.expireTransfers();
-  }
-
-  private expireTransfers(): void {
-    if (this.transferWaiters.length === 0) return;
-    const timeout = this.config.requestTimeoutTicks;
-    for (const { waiter } of this.transferWaiters) if (this.ticks - waiter.sinceTick >= timeout) this.replyError(waiter, ErrTimeoutLeaderTransfer);
-    this.transferWaiters = this.transferWaiters.filter(({ waiter }) => this.ticks - waiter.sinceTick < timeout);
+    const expired = this.waiters.expire(this.ticks, this.config, (waiter) => this.timeoutError(waiter), () => this.sendReadIndex());
+    for (const [waiter, error] of expired) this.replyError(waiter, error);
   }
 
   /** etcd's parseProposeCtxErr: a proposal made around a leader's election timed out "due to previous leader failure". */
@@ -424,14 +338,14 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
     const { name, clientURLs } = this.config.attributesOf(this.id);
     if (member.name === name && member.clientURLs.length === clientURLs.length && member.clientURLs.every((url, i) => url === clientURLs[i])) return;
     const id = this.requestIds.nextId();
-    this.internalProposals.add(id);
+    this.waiters.addInternal(id, this.ticks);
     this.proposeInternal({ header: { member: this.id, id }, op: { kind: 'memberAttributes', id: this.id, name, clientURLs: [...clientURLs] } });
   }
 
   /** The NOSPACE alarm, raised through Raft by the member that saw the quota exceeded. */
   raiseNoSpace(): void {
     const id = this.requestIds.nextId();
-    this.internalProposals.add(id);
+    this.waiters.addInternal(id, this.ticks);
     this.proposeInternal({ header: { member: this.id, id }, op: { kind: 'alarm', request: { action: 'ACTIVATE', memberID: this.id, alarm: 'NOSPACE' } } });
   }
 
@@ -466,18 +380,11 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
   stopIfRemoved(): void {
     if (this.stopped || !this.state.membership.isRemoved(this.id)) return;
     this.stopped = true;
-    const waiting = [...this.proposals.drain(), ...this.reads.drain(), ...this.leaderWaiters.takeAll()];
-    for (const waiter of waiting) this.replyError(waiter, ErrStopped);
+    for (const waiter of this.waiters.drain()) this.replyError(waiter, ErrStopped);
   }
 
   /** Whether the member's backend holds nothing beyond what the state says (for checkers). */
   get consistentIndex(): number {
     return this.state.consistentIndex;
   }
-}
-
-function replayMembershipOp(membership: Membership, op: InternalOp): Membership {
-  if (op.kind !== 'memberUpdate' && op.kind !== 'memberAttributes') return membership;
-  const changed = membershipAfter(membership, op);
-  return 'error' in changed ? membership : changed.membership;
 }

@@ -36,12 +36,13 @@ export interface InternalRaftRequest {
 
 /**
  * What a conf change entry carries besides the Raft change (etcd's ConfigChangeContext, JSON in
- * the entry): the members it adds (with their attributes) and whether it promotes a learner.
+ * the entry): the members it adds (with their attributes) and the learners it promotes (etcd's
+ * IsPromote, per member here, as one joint change may add some members and promote others).
  */
 export interface ConfChangeContext {
   readonly header: RequestHeader;
   readonly added: readonly Member[];
-  readonly promote: boolean;
+  readonly promoted: readonly NodeId[];
 }
 
 /*

@@ -75,5 +75,5 @@ function moveLeader(server: EtcdServer, waiter: Waiter, target: number): void {
   if (member === undefined || member.isLearner) return server.replyError(waiter, ErrBadLeaderTransferee);
   if (target === server.id) return answer(server, waiter, { header: bareHeader(server.state.kv.revision) });
   server.raft.transferLeadership(target);
-  server.transferWaiters.push({ waiter, target });
+  server.waiters.transfers.push({ waiter, target });
 }

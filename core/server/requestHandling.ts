@@ -97,8 +97,8 @@ function checkQuota(server: EtcdServer, cost: number): EtcdError | null {
 /** Waits for a leader, then joins the next read round (see LinearizableReads). */
 export function readLinearizably(server: EtcdServer, waiter: Waiter): void {
   if (tooManyWaiting(server)) return server.replyError(waiter, ErrTooManyRequests);
-  if (server.softState.lead === 0) return server.leaderWaiters.add(waiter);
-  server.reads.add(waiter);
+  if (server.softState.lead === 0) return server.waiters.leader.add(waiter);
+  server.waiters.reads.add(waiter);
   server.serveReads();
 }
 
@@ -128,12 +128,12 @@ export function serveRead(server: EtcdServer, waiter: Waiter): void {
 export function propose(server: EtcdServer, waiter: Waiter, op: InternalOp): void {
   const refused = refuseProposal(server);
   if (refused !== null) return server.replyError(waiter, refused);
-  if (server.softState.lead === 0) return server.leaderWaiters.add(waiter);
+  if (server.softState.lead === 0) return server.waiters.leader.add(waiter);
   const header = { member: server.id, id: server.requestIds.nextId() };
   const data = encodeInternalRequest({ header, op });
   if (data.byteLength > server.config.maxRequestBytes) return server.replyError(waiter, ErrRequestTooLarge);
   if (server.raft.propose(data) === 'proposal-dropped') return server.replyError(waiter, ErrProposalDropped);
-  server.proposals.register(header.id, waiter);
+  server.waiters.proposals.register(header.id, waiter);
 }
 
 /** etcd's too-many-requests rules, before anything is proposed. */
@@ -144,7 +144,7 @@ export function refuseProposal(server: EtcdServer): EtcdError | null {
 }
 
 function tooManyWaiting(server: EtcdServer): boolean {
-  return server.proposals.size + server.reads.size + server.leaderWaiters.size >= server.config.pendingRequestsMax;
+  return server.waiters.size >= server.config.pendingRequestsMax;
 }
 
 /**
@@ -154,7 +154,7 @@ function tooManyWaiting(server: EtcdServer): boolean {
 export function answerApplied(server: EtcdServer, waiter: Waiter, response: unknown): void {
   const { request } = waiter;
   if (request.method === 'Compact' && request.request.physical === true && server.state.kv.compacting) {
-    server.compactionWaiters.push({ waiter, response });
+    server.waiters.compactions.push({ waiter, response });
     return;
   }
   if (request.method === 'Compact') response = { ...(response as object), header: bareHeader(server.state.kv.revision) };

@@ -1,4 +1,7 @@
-import type { ClientId, RequestId } from '../host/node.ts';
+import { ErrNoLeader, ErrTimeout, ErrTimeoutLeaderTransfer, type EtcdError } from '../api/index.ts';
+import type { ClientId, NodeId, RequestId } from '../host/node.ts';
+import type { EtcdServerConfig } from './config.ts';
+import { LinearizableReads } from './linearizableReads.ts';
 import type { ServerRequest } from './serverRequest.ts';
 
 /** A client's call waiting for something (its entry to apply, a read index, a leader). */
@@ -78,5 +81,64 @@ export class LeaderWaiters {
     const expired = this.waiting.filter((waiter) => nowTick - waiter.sinceTick >= timeoutTicks);
     this.waiting = this.waiting.filter((waiter) => nowTick - waiter.sinceTick < timeoutTicks);
     return expired;
+  }
+}
+
+/**
+ * Everything a member waits on for its clients, and for itself, each kind with its bound and its
+ * timeout: proposals until applied (ErrTimeout), read rounds (ErrTimeout), calls waiting for a
+ * leader (ErrNoLeader after an election timeout), physical compactions until done, leader
+ * transfers until the transferee leads (ErrTimeoutLeaderTransfer), and the member's own internal
+ * proposals (forgotten after the request timeout).
+ */
+export class ServerWaiters {
+  readonly proposals = new ProposalWaiters();
+  readonly reads = new LinearizableReads<Waiter>();
+  readonly leader = new LeaderWaiters();
+  /** Physical compactions waiting for the compaction to finish, with their responses. */
+  compactions: { readonly waiter: Waiter; readonly response: unknown }[] = [];
+  /** MoveLeader calls waiting for the transferee to lead. */
+  transfers: { readonly waiter: Waiter; readonly target: NodeId }[] = [];
+  /** Request ids of the member's own proposals (an alarm raised, attributes published), by the tick they were made. */
+  private readonly internal = new Map<number, number>();
+
+  /** Client calls waiting, of every kind (the bound that ErrTooManyRequests enforces). */
+  get size(): number {
+    return this.proposals.size + this.reads.size + this.leader.size + this.compactions.length + this.transfers.length;
+  }
+
+  addInternal(requestId: number, nowTick: number): void {
+    this.internal.set(requestId, nowTick);
+  }
+
+  /** Whether `requestId` was one of the member's own proposals (it is forgotten now). */
+  takeInternal(requestId: number): boolean {
+    return this.internal.delete(requestId);
+  }
+
+  /** The calls whose time ran out, each with the error it gets; also retries read rounds (see LinearizableReads). */
+  expire(nowTick: number, config: EtcdServerConfig, proposalTimeout: (waiter: Waiter) => EtcdError, sendReadIndex: () => string): [Waiter, EtcdError][] {
+    const expired: [Waiter, EtcdError][] = [];
+    const timeout = config.requestTimeoutTicks;
+    for (const waiter of this.proposals.expire(nowTick, timeout)) expired.push([waiter, proposalTimeout(waiter)]);
+    for (const waiter of this.reads.tick(nowTick, config.readIndexRetryTicks, timeout, sendReadIndex, (read) => read.sinceTick)) expired.push([waiter, ErrTimeout]);
+    for (const waiter of this.leader.expire(nowTick, config.electionTicks)) expired.push([waiter, ErrNoLeader]);
+    if (this.transfers.length > 0) {
+      for (const { waiter } of this.transfers) if (nowTick - waiter.sinceTick >= timeout) expired.push([waiter, ErrTimeoutLeaderTransfer]);
+      this.transfers = this.transfers.filter(({ waiter }) => nowTick - waiter.sinceTick < timeout);
+    }
+    for (const [requestId, sinceTick] of this.internal) {
+      if (nowTick - sinceTick < timeout) break;
+      this.internal.delete(requestId);
+    }
+    return expired;
+  }
+
+  /** Every client call waiting, handed back (the member stopped). */
+  drain(): Waiter[] {
+    const all = [...this.proposals.drain(), ...this.reads.drain(), ...this.leader.takeAll(), ...this.compactions.map(({ waiter }) => waiter), ...this.transfers.map(({ waiter }) => waiter)];
+    this.compactions = [];
+    this.transfers = [];
+    return all;
   }
 }

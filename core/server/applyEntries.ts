@@ -1,0 +1,97 @@
+import { assert } from '../base/assert.ts';
+import { finalize32, mix32, mixNumber } from '../base/hash.ts';
+import { digestEntry, type Entry, type Snapshot } from '../raft/index.ts';
+import { applyConfChangeEntry } from './confChangeApply.ts';
+import type { EtcdServer } from './etcdServer.ts';
+import { decodeInternalRequest, type InternalOp, type InternalRaftRequest } from './internalRequest.ts';
+import type { Membership } from './membership.ts';
+import { answerApplied } from './requestHandling.ts';
+import { snapshotImage } from './serverStorage.ts';
+import { membershipAfter, StateMachine } from './stateMachine.ts';
+
+/** How many applied indexes keep their digest (for the Raft checkers' state machine safety). */
+const digestsKept = 4096;
+
+/*
+ * etcd's apply loop (server.go applyAll: applySnapshot, applyEntries, apply, applyEntryNormal),
+ * one committed entry at a time, on the member's state.
+ */
+
+/** Applies one committed entry, exactly once, in order. */
+export function applyEntry(server: EtcdServer, entry: Entry): void {
+  assert(entry.index === server.appliedIndex + 1, () => `node ${server.id} applies index ${entry.index} after ${server.appliedIndex}`);
+  // An entry the backend already holds (replayed after a restart) changes nothing there: etcd's
+  // idempotent replay. Its conf change still reconfigures Raft, which restarted from the WAL's
+  // snapshot. Every other entry sets the consistent index BEFORE its apply, so every commit from
+  // here on holds the index with the writes (after the apply would be etcd #13766).
+  const replayed = entry.index <= server.state.consistentIndex;
+  if (replayed) server.replayedEntries++;
+  else server.state.backend.setConsistentIndex(entry.index, entry.term);
+  if (entry.type === 'normal') {
+    if (entry.data.byteLength > 0) applyRequest(server, decodeInternalRequest(entry.data), replayed);
+  } else {
+    server.confState = applyConfChangeEntry(server, entry, replayed);
+  }
+  server.appliedIndex = entry.index;
+  recordDigest(server, entry);
+  if (server.replayMembership !== null && server.appliedIndex === server.state.consistentIndex) endReplay(server);
+  server.checkRevisionForward(`applying index ${entry.index}`);
+  for (const listener of server.applyListeners) listener.onApplied(server, entry.index);
+}
+
+function applyRequest(server: EtcdServer, request: InternalRaftRequest, replayed: boolean): void {
+  const { header, op } = request;
+  if (replayed) {
+    // Membership ops still move the replayed membership, so later conf changes are decided as before.
+    if (server.replayMembership !== null) server.replayMembership = replayMembershipOp(server.replayMembership, op);
+    return;
+  }
+  const outcome = server.state.apply(op);
+  for (const listener of server.applyListeners) if (outcome.events.length > 0) listener.onEvents(server, outcome.events, server.state.kv.revision);
+  if (outcome.overQuota && !server.state.alarms.has('NOSPACE')) server.raiseNoSpace();
+  if (header.member !== server.id || server.waiters.takeInternal(header.id)) return;
+  const waiter = server.waiters.proposals.take(header.id);
+  if (waiter === undefined) return; // expired, or proposed by an earlier incarnation
+  if (outcome.error !== null) server.replyError(waiter, outcome.error);
+  else answerApplied(server, waiter, outcome.response);
+}
+
+/** A snapshot from the leader: the backend is replaced by its image, and the state rebuilt from it. */
+export function installSnapshot(server: EtcdServer, snapshot: Snapshot): void {
+  const image = snapshotImage(snapshot);
+  assert(snapshot.metadata.index > server.appliedIndex, () => `node ${server.id} installs a snapshot at ${snapshot.metadata.index}, not after its applied index ${server.appliedIndex}`);
+  server.state = StateMachine.fromSnapshot(image, server.stateOptions);
+  server.appliedIndex = snapshot.metadata.index;
+  server.confState = snapshot.metadata.confState;
+  server.replayMembership = null;
+  // The digests before the jump would never be pruned: the applied indexes continue from here.
+  server.stateDigests.clear();
+  server.checkRevisionForward('installing a snapshot');
+  for (const listener of server.applyListeners) listener.onRestored(server);
+  server.stopIfRemoved();
+}
+
+/** Replay done: the membership decided entry by entry from the WAL's snapshot must be the backend's. */
+function endReplay(server: EtcdServer): void {
+  const replayed = server.replayMembership!;
+  const stored = server.state.membership;
+  assert(
+    JSON.stringify(replayed.members) === JSON.stringify(stored.members) && JSON.stringify(replayed.removed) === JSON.stringify(stored.removed),
+    () => `node ${server.id}: the membership replayed from the WAL differs from the backend's at index ${server.appliedIndex}`,
+  );
+  server.replayMembership = null;
+}
+
+function replayMembershipOp(membership: Membership, op: InternalOp): Membership {
+  if (op.kind !== 'memberUpdate' && op.kind !== 'memberAttributes') return membership;
+  const changed = membershipAfter(membership, op);
+  return 'error' in changed ? membership : changed.membership;
+}
+
+/** A digest of the entry applied at its index: members that applied different entries there differ. */
+function recordDigest(server: EtcdServer, entry: Entry): void {
+  let digest = digestEntry(entry);
+  if (entry.type === 'normal') digest = mixNumber(digest, entry.data.byteLength);
+  server.stateDigests.set(entry.index, finalize32(mix32(digest, entry.term)));
+  if (server.stateDigests.size > digestsKept) server.stateDigests.delete(entry.index - digestsKept);
+}
