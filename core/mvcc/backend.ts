@@ -35,7 +35,8 @@ export interface OpenedBackend {
 export class Backend {
   private readonly options: BackendOptions;
   private keys: KeyBucket;
-  private meta: BackendMeta;
+  /** The meta bucket as it is now; an image takes a frozen copy (so the per-entry index update is a field write). */
+  private readonly meta: { -readonly [Field in keyof BackendMeta]: BackendMeta[Field] };
   /** Changes since the last commit (etcd's `pending`). */
   private pending = 0;
   private lastImage: BackendImage | null;
@@ -55,7 +56,7 @@ export class Backend {
     this.options = options;
     this.lastImage = image;
     this.keys = image === null ? emptyKeyBucket() : image.keys.clone();
-    this.meta = image === null ? emptyMeta : image.meta;
+    this.meta = { ...(image === null ? emptyMeta : image.meta) };
     this.liveBytes = image === null ? 0 : image.sizeInUse - bytesInPages(0);
     this.fileSize = image === null ? bytesInPages(0) : image.size;
     this.highestMain = this.keys.maxKey() ?? 0;
@@ -124,17 +125,18 @@ export class Backend {
    */
   setConsistentIndex(index: number, term: number): void {
     assert(index >= this.meta.consistentIndex, () => `consistent index going back from ${this.meta.consistentIndex} to ${index}`);
-    this.meta = { ...this.meta, consistentIndex: index, term };
+    this.meta.consistentIndex = index;
+    this.meta.term = term;
     this.pending++;
   }
 
   setScheduledCompactRevision(revision: number): void {
-    this.meta = { ...this.meta, scheduledCompactRevision: revision };
+    this.meta.scheduledCompactRevision = revision;
     this.pending++;
   }
 
   setFinishedCompactRevision(revision: number): void {
-    this.meta = { ...this.meta, finishedCompactRevision: revision };
+    this.meta.finishedCompactRevision = revision;
     this.pending++;
   }
 
@@ -147,7 +149,7 @@ export class Backend {
 
   /** Replaces the server bucket `name` in the current batch. `value` must be immutable. */
   setBucket(name: string, value: unknown): void {
-    this.meta = { ...this.meta, buckets: Object.freeze({ ...this.meta.buckets, [name]: value }) };
+    this.meta.buckets = Object.freeze({ ...this.meta.buckets, [name]: value });
     this.pending++;
   }
 
@@ -308,7 +310,7 @@ export class Backend {
     const keys = this.keys.clone();
     keys.freeze();
     this.fileSize = size;
-    const image: BackendImage = { type: 'backend-image', keys, meta: this.meta, sizeInUse: bytesInPages(this.liveBytes), size };
+    const image: BackendImage = { type: 'backend-image', keys, meta: Object.freeze({ ...this.meta }), sizeInUse: bytesInPages(this.liveBytes), size };
     this.lastImage = image;
     this.pending = 0;
     return image;

@@ -16,7 +16,7 @@ export interface RaftNodeView {
    * By applied index, a digest of what was applied there: nodes that applied different entries at
    * one index differ. Sparse: indexes covered by an installed snapshot, or long past, may be absent.
    */
-  readonly stateDigests: ReadonlyMap<number, number>;
+  readonly stateDigests: { get(index: number): number | undefined };
   /** The configuration in force (as of the applied index). */
   readonly confState: ConfState;
   /** The configuration in force when the commit index last moved: the one that commit was counted in. */

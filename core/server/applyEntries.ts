@@ -1,6 +1,5 @@
 import { assert } from '../base/assert.ts';
-import { finalize32, mix32, mixNumber } from '../base/hash.ts';
-import { digestEntry, type Entry, type Snapshot } from '../raft/index.ts';
+import type { Entry, Snapshot } from '../raft/index.ts';
 import { applyConfChangeEntry } from './confChangeApply.ts';
 import type { EtcdServer } from './etcdServer.ts';
 import { decodeInternalRequest, type InternalOp, type InternalRaftRequest } from './internalRequest.ts';
@@ -8,9 +7,6 @@ import type { Membership } from './membership.ts';
 import { answerApplied } from './requestHandling.ts';
 import { snapshotImage } from './serverStorage.ts';
 import { membershipAfter, StateMachine } from './stateMachine.ts';
-
-/** How many applied indexes keep their digest (for the Raft checkers' state machine safety). */
-const digestsKept = 4096;
 
 /*
  * etcd's apply loop (server.go applyAll: applySnapshot, applyEntries, apply, applyEntryNormal),
@@ -33,7 +29,7 @@ export function applyEntry(server: EtcdServer, entry: Entry): void {
     server.confState = applyConfChangeEntry(server, entry, replayed);
   }
   server.appliedIndex = entry.index;
-  recordDigest(server, entry);
+  server.stateDigests.record(entry);
   if (server.replayMembership !== null && server.appliedIndex === server.state.consistentIndex) endReplay(server);
   server.checkRevisionForward(`applying index ${entry.index}`);
   for (const listener of server.applyListeners) listener.onApplied(server, entry.index);
@@ -88,10 +84,3 @@ function replayMembershipOp(membership: Membership, op: InternalOp): Membership 
   return 'error' in changed ? membership : changed.membership;
 }
 
-/** A digest of the entry applied at its index: members that applied different entries there differ. */
-function recordDigest(server: EtcdServer, entry: Entry): void {
-  let digest = digestEntry(entry);
-  if (entry.type === 'normal') digest = mixNumber(digest, entry.data.byteLength);
-  server.stateDigests.set(entry.index, finalize32(mix32(digest, entry.term)));
-  if (server.stateDigests.size > digestsKept) server.stateDigests.delete(entry.index - digestsKept);
-}

@@ -14,6 +14,7 @@ import {
 } from '../raft/index.ts';
 import type { RaftNodeView } from '../replica/raftNodeView.ts';
 import { persistToStorage, readyWrites, snapshotAndCompact } from '../replica/wal.ts';
+import { AppliedDigests } from './appliedDigests.ts';
 import { applyEntry, installSnapshot } from './applyEntries.ts';
 import type { ApplyListener } from './applyListener.ts';
 import type { EtcdServerConfig } from './config.ts';
@@ -69,7 +70,7 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
   hardState: HardState;
   softState: SoftState = { lead: 0, role: 'follower' };
   /** By applied index, a digest of the entry applied there (the last few thousand). */
-  readonly stateDigests = new Map<number, number>();
+  readonly stateDigests = new AppliedDigests();
   /** The last linearizable reads served (bounded), for checkers. */
   readonly servedReads: ServedRead[] = [];
   /** What this incarnation found on its disk (for checkers: the store must equal backend + WAL replay). */

@@ -46,7 +46,9 @@ export interface ConfChangeContext {
 }
 
 /*
- * Entries are bytes (they go to the WAL and over the wire): the request as JSON in UTF-8. In the
+ * Entries are bytes (they go to the WAL and over the wire): the request as JSON, after a format
+ * byte — 0: one byte per character (every character below 256, as keys and values always are),
+ * 1: UTF-8 (a member name or URL beyond Latin-1). In the
  * simulator an entry's bytes are one object shared by every member and the disk, so decoding is
  * memoized per byte array, and the proposer seeds the memo: a request is encoded once and, in the
  * simulator, practically never decoded. Decoded requests are deeply immutable by contract: the
@@ -76,7 +78,7 @@ export function decodeConfChangeContext(data: Uint8Array): ConfChangeContext | n
 }
 
 function encodeMemoized(value: unknown): Uint8Array {
-  const bytes = encodeUtf8(JSON.stringify(value));
+  const bytes = encodeText(JSON.stringify(value));
   decoded.set(bytes, value);
   return bytes;
 }
@@ -84,10 +86,39 @@ function encodeMemoized(value: unknown): Uint8Array {
 function decodeMemoized(data: Uint8Array): unknown {
   let value = decoded.get(data);
   if (value === undefined) {
-    value = JSON.parse(decodeUtf8(data)) as unknown;
+    value = JSON.parse(decodeText(data)) as unknown;
     decoded.set(data, value);
   }
   return value;
+}
+
+const latin1Format = 0;
+const utf8Format = 1;
+
+function encodeText(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length + 1);
+  bytes[0] = latin1Format;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code > 0xff) {
+      const utf8 = encodeUtf8(text);
+      const tagged = new Uint8Array(utf8.length + 1);
+      tagged[0] = utf8Format;
+      tagged.set(utf8, 1);
+      return tagged;
+    }
+    bytes[i + 1] = code;
+  }
+  return bytes;
+}
+
+function decodeText(data: Uint8Array): string {
+  assert(data.length > 0 && (data[0] === latin1Format || data[0] === utf8Format), 'an entry in an unknown format');
+  const body = data.subarray(1);
+  if (data[0] === utf8Format) return decodeUtf8(body);
+  let text = '';
+  for (let at = 0; at < body.length; at += 8192) text += String.fromCharCode(...body.subarray(at, at + 8192));
+  return text;
 }
 
 /** etcd's IsTxnReadonly: every op of both branches is a Range (a nested txn makes it a write). */

@@ -1,0 +1,20 @@
+import test from 'ava';
+import { decodeConfChangeContext, decodeInternalRequest, encodeConfChangeContext, encodeInternalRequest, type InternalRaftRequest } from './internalRequest.ts';
+
+test('an internal request round-trips through its bytes, byte-string keys and Unicode names alike', (t) => {
+  const requests: InternalRaftRequest[] = [
+    { header: { member: 3, id: 2 ** 40 }, op: { kind: 'put', request: { key: 'k\u0000\u00ff', value: 'v'.repeat(20_000), lease: 0 } } },
+    { header: { member: 1, id: 7 }, op: { kind: 'memberAttributes', id: 1, name: 'nœud-一', clientURLs: ['http://m1:2379'] } },
+    { header: { member: 2, id: 8 }, op: { kind: 'txn', request: { compare: [{ key: 'a', target: 'VALUE', result: 'EQUAL', value: '\u0080' }], success: [{ requestRange: { key: 'a', rangeEnd: '\u0000' } }] } } },
+  ];
+  for (const request of requests) {
+    const bytes = encodeInternalRequest(request);
+    t.is(decodeInternalRequest(bytes), request, 'the proposer seeds the memo: no decoding');
+    t.deepEqual(decodeInternalRequest(bytes.slice()), request, 'a copy of the bytes decodes to an equal request');
+  }
+  t.is(encodeInternalRequest(requests[0]!)[0], 0, 'one byte per character when every character fits');
+  t.is(encodeInternalRequest(requests[1]!)[0], 1, 'UTF-8 otherwise');
+  const context = { header: { member: 1, id: 9 }, added: [{ ID: 4, name: '', peerURLs: ['http://m4:2380'], clientURLs: [], isLearner: true }], promoted: [5] };
+  t.deepEqual(decodeConfChangeContext(encodeConfChangeContext(context).slice()), context);
+  t.is(decodeConfChangeContext(new Uint8Array(0)), null);
+});
