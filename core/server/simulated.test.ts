@@ -11,3 +11,13 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
     t.true(sim.history.some((entry) => entry.outcome === 'ok'), 'clients were served');
   });
 }
+
+// And 3 of 5 machines as members, an admin adding, promoting, removing and replacing members
+// through single and joint changes (strict reconfiguration off, so that changes happen under faults).
+for (const seed of [1, 2, 3]) {
+  test(`seed ${seed}: membership changes under a swarm of faults break no invariant`, (t) => {
+    const { result, sim } = runSimulated(seed, { strictReconfigCheck: false }, 5, 6, true, true);
+    t.true(result.ok, result.violation?.message);
+    t.true(sim.history.some((entry) => entry.outcome === 'ok' && entry.request.method.startsWith('Member') && entry.request.method !== 'MemberList'), 'membership changed');
+  });
+}

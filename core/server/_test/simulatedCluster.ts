@@ -7,7 +7,7 @@ import { RandomStreams } from '../../../sim/rng.ts';
 import { drawSwarm, fullSwarmSpace } from '../../../sim/swarm.ts';
 import { Simulation } from '../../../sim/simulation.ts';
 import type { RunResult, SimObserver } from '../../../sim/observer.ts';
-import { isEtcdError } from '../../api/index.ts';
+import { isEtcdError, type Member } from '../../api/index.ts';
 import type { EtcdServer } from '../etcdServer.ts';
 import type { PeerMessage } from '../peerMessage.ts';
 import { etcdProtocol, etcdServerConfig } from '../protocol.ts';
@@ -84,11 +84,56 @@ export function hashesAgree(): SimObserver<PeerMessage, ServerRequest, ServerRep
   };
 }
 
-export function runSimulated(seed: number, overrides: Partial<EtcdServerConfig> = {}, machines = 5, clients = 6, checked = true): SimulatedRun {
+/**
+ * An admin among the clients (the last one): every second or so it lists the members at a random
+ * member, then asks for a change that fits what it saw — add a learner, promote one, remove a voter,
+ * replace one through a joint change — until the faults stop. Many attempts fail (not the leader,
+ * not ready, a stale view); the apply decides.
+ */
+function withAdmin(workload: Workload<ServerRequest, ServerReply>, machines: number, quietAtUs: number): Workload<ServerRequest, ServerReply> {
+  const admin = machines + workload.clientCount + 1;
+  let view: Member[] = [];
+  let leader = 1;
+  let phase = 0;
+  return {
+    ...workload,
+    clientCount: workload.clientCount + 1,
+    next(client, random, nowUs) {
+      if (client !== admin) return workload.next(client, random, nowUs);
+      // Ask someone who leads, list the members there, then change them there.
+      phase = (phase + 1) % 3;
+      if (phase === 1 || nowUs >= quietAtUs) return { to: 1 + random.below(machines), request: { method: 'Status', request: {} } };
+      const to = leader;
+      if (phase === 2 || view.length === 0) return { to, request: { method: 'MemberList', request: {} } };
+      const ids = view.map((member) => member.ID);
+      const outsiders = Array.from({ length: machines }, (_, i) => i + 1).filter((id) => !ids.includes(id));
+      const learners = view.filter((member) => member.isLearner).map((member) => member.ID);
+      const voters = view.filter((member) => !member.isLearner).map((member) => member.ID);
+      const pick = <T>(items: readonly T[]): T => items[random.below(items.length)]!;
+      const peer = (id: number) => [`http://m${id}:2380`];
+      const roll = random.below(4);
+      if (roll === 0 && outsiders.length > 0) return { to, request: { method: 'MemberAdd', request: { peerURLs: peer(pick(outsiders)), isLearner: true } } };
+      if (roll === 1 && learners.length > 0) return { to, request: { method: 'MemberPromote', request: { ID: pick(learners) } } };
+      if (roll === 2 && voters.length > 3) return { to, request: { method: 'MemberRemove', request: { ID: pick(voters) } } };
+      if (outsiders.length > 0) return { to, request: { method: 'MemberReconfigure', request: { add: [{ peerURLs: peer(pick(outsiders)) }], remove: [pick(voters)] } } };
+      return { to, request: { method: 'MemberList', request: {} } };
+    },
+    onComplete(client, request, reply) {
+      if (client === admin && reply !== null && !isErrorReply(reply)) {
+        if ('members' in reply.response) view = [...(reply.response as { members: readonly Member[] }).members];
+        if (reply.method === 'Status' && reply.response.leader !== 0) leader = reply.response.leader;
+      }
+      workload.onComplete?.(client, request, reply);
+    },
+  };
+}
+
+export function runSimulated(seed: number, overrides: Partial<EtcdServerConfig> = {}, machines = 5, clients = 6, checked = true, membership = false): SimulatedRun {
   const members = Array.from({ length: machines }, (_, i) => i + 1);
   const base: SimOptions = { ...defaultSimOptions, seed, nodeCount: machines, timeLimitUs: 20_000_000, eventLimit: 2_000_000, clock: { ...defaultSimOptions.clock, tickBurstMax: 3 } };
   const draw = drawSwarm(new RandomStreams(seed).stream('swarm'), base, { ...fullSwarmSpace, lossMax: ratio(10, 100) }, { startUs: 1_000_000, quietAtUs: 15_000_000, meanGapUs: 1_500_000, faultUsMax: 3_000_000 }, members);
-  const config = etcdServerConfig(members, { snapshotCount: 50, snapshotCatchUpEntries: 10, ...overrides });
-  const sim = new Simulation(draw.options, { protocol: etcdProtocol(config), workload: kvWorkload(machines, clients), observers: checked ? [raftSafety<ServerRequest, ServerReply, EtcdServer>(), hashesAgree()] : [] });
+  const config = etcdServerConfig(membership ? members.slice(0, 3) : members, { snapshotCount: 50, snapshotCatchUpEntries: 10, ...overrides });
+  const workload = membership ? withAdmin(kvWorkload(machines, clients), machines, 15_000_000) : kvWorkload(machines, clients);
+  const sim = new Simulation(draw.options, { protocol: etcdProtocol(config), workload, observers: checked ? [raftSafety<ServerRequest, ServerReply, EtcdServer>(), hashesAgree()] : [] });
   return { result: sim.run(), sim };
 }
