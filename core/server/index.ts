@@ -3,6 +3,7 @@
  * WAL (core/replica's) and etcd's request handling — as one synchronous node for the host loop.
  */
 export { defaultEtcdServerConfig, simulatedAttributes, simulatedMemberId, type EtcdServerConfig, type MemberAttributes } from './config.ts';
+export { describePeerMessage, describeServerReply, describeServerRequest, inspectEtcdServer } from './describe.ts';
 export { EtcdServer, type ServedRead } from './etcdServer.ts';
 export type { PeerMessage } from './peerMessage.ts';
 export { digestServerReply, digestServerRequest, etcdProtocol, etcdServerConfig } from './protocol.ts';
