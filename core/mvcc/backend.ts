@@ -49,6 +49,12 @@ export class Backend {
   private openChanges: (KeyValue | undefined)[] | null = null;
   /** Commits written since the last replace of the file. */
   private commitsInFile = 0;
+  /**
+   * Called before every commit that writes something (etcd's backend hooks, OnPreCommitUnsafe): the
+   * server writes state it keeps in memory into its buckets, so the commit holds it as of the same
+   * consistent index as the rest.
+   */
+  preCommit: (() => void) | null = null;
   /** The highest main revision ever written here (compaction never removes the highest). */
   private highestMain: number;
 
@@ -243,6 +249,7 @@ export class Backend {
   commit(): boolean {
     assert(!this.inWriteTxn, 'a commit inside a write transaction would hold part of it');
     if (this.pending === 0) return false;
+    this.preCommit?.();
     const image = this.capture(Math.max(this.fileSize, bytesInPages(this.liveBytes)));
     this.writes.push({ kind: 'append', file: backendFile, records: [image] });
     this.commitsInFile++;

@@ -42,6 +42,8 @@ function applyRequest(server: EtcdServer, request: InternalRaftRequest, replayed
     if (server.replayMembership !== null) server.replayMembership = replayMembershipOp(server.replayMembership, op);
     return;
   }
+  // A duplicated entry (a proposal the network delivered twice) applies once; the copy is a no-op.
+  if (!server.state.requests.admit(header)) return;
   const outcome = server.state.apply(op);
   for (const listener of server.applyListeners) if (outcome.events.length > 0) listener.onEvents(server, outcome.events, server.state.kv.revision);
   if (outcome.overQuota && !server.state.alarms.has('NOSPACE')) server.raiseNoSpace();

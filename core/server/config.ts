@@ -37,6 +37,8 @@ export interface EtcdServerConfig {
   readonly compactionBatchLimit: number;
   /** Compaction batches per tick (etcd runs one every 10 ms: 10 per 100 ms tick). */
   readonly compactionBatchesPerTick: number;
+  /** Request ids remembered per proposing member so that a duplicated entry applies once (detcd's). */
+  readonly appliedRequestsWindow: number;
 
   // Limits.
   /** The largest encoded request accepted (etcd's --max-request-bytes, 1.5 MiB). */
@@ -101,6 +103,7 @@ export const defaultEtcdServerConfig: Omit<EtcdServerConfig, 'initialCluster'> =
   backendFileCommitsMax: 64,
   compactionBatchLimit: 1000,
   compactionBatchesPerTick: 10,
+  appliedRequestsWindow: 256,
   maxRequestBytes: 1.5 * 1024 * 1024,
   maxTxnOps: 128,
   quotaBackendBytes: 2 * 1024 * 1024 * 1024,

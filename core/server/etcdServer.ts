@@ -22,6 +22,7 @@ import { encodeInternalRequest, type InternalRaftRequest } from './internalReque
 import type { Membership } from './membership.ts';
 import { PeerActivity } from './peerActivity.ts';
 import type { PeerMessage } from './peerMessage.ts';
+import { RecentCalls } from './recentCalls.ts';
 import { RequestIds } from './requestIds.ts';
 import { answerApplied, dispatch, serveRead } from './requestHandling.ts';
 import type { ServerReply, ServerRequest } from './serverRequest.ts';
@@ -86,6 +87,7 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
   readonly applyListeners: ApplyListener[] = [];
   readonly requestIds: RequestIds;
   readonly peers: PeerActivity;
+  private readonly recentCalls = new RecentCalls();
   /** While replaying entries the backend already holds: the membership as of the entry being replayed. */
   replayMembership: Membership | null;
   /** The tick at which this member last saw a leader elected (for ErrTimeoutDueToLeaderFail). */
@@ -105,6 +107,7 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
     this.config = config;
     this.stateOptions = {
       backend: { batchLimit: config.backendBatchLimit },
+      appliedRequestsWindow: config.appliedRequestsWindow,
       compactionBatchLimit: config.compactionBatchLimit,
       quotaBackendBytes: config.quotaBackendBytes,
     };
@@ -158,6 +161,7 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
   }
 
   submit(client: ClientId, id: RequestId, request: ServerRequest): void {
+    if (this.recentCalls.seen(client, id)) return; // delivered twice: handled once
     const waiter: Waiter = { client, id, request, sinceTick: this.ticks };
     if (this.stopped) this.replyError(waiter, ErrStopped);
     else dispatch(this, waiter);

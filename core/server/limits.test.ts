@@ -102,3 +102,34 @@ test('an answer to an earlier read round never serves a later one (etcd #20418)'
   t.truthy(cluster.replyTo(first));
   for (const read of cluster.server(follower).servedReads) t.true(read.readIndex <= read.appliedIndex);
 });
+
+test('a call delivered twice is handled once', (t) => {
+  const cluster = new TestCluster({ machines: 1 });
+  const leader = cluster.electLeader();
+  const request = { method: 'Put', request: { key: 'a', value: '1' } } as const;
+  cluster.server(leader).submit(7, 1, request);
+  cluster.server(leader).submit(7, 1, request);
+  cluster.settle(3);
+  t.is(cluster.server(leader).state.kv.revision, 2, 'one put');
+});
+
+test('an entry appended twice (a proposal the network duplicated) applies once, on every member and after restarts', (t) => {
+  const cluster = new TestCluster({ machines: 3 });
+  const leader = cluster.electLeader();
+  const follower = [1, 2, 3].find((id) => id !== leader)!;
+  cluster.submit(follower, { method: 'Put', request: { key: 'a', value: '1' } });
+  const proposal = cluster.network.find((inFlight) => inFlight.message.type === 'MsgProp')!;
+  cluster.network.push(proposal, proposal);
+  cluster.settle(5);
+  const leaderLog = cluster.server(leader).storage;
+  const entries = leaderLog.entries(leaderLog.firstIndex(), leaderLog.lastIndex() + 1, Number.MAX_SAFE_INTEGER) as { data?: Uint8Array }[];
+  t.is(entries.filter((entry) => entry.data === proposal.message.entries[0]!.data).length, 3, 'the leader appended it three times');
+  for (const id of [1, 2, 3]) t.is(cluster.server(id).state.kv.revision, 2, `member ${id} applied it once`);
+  for (const id of [1, 2, 3]) {
+    cluster.crash(id);
+    cluster.restart(id);
+  }
+  cluster.electLeader();
+  cluster.settle(5);
+  for (const id of [1, 2, 3]) t.is(cluster.server(id).state.kv.revision, 2, `member ${id}, restarted, still once`);
+});

@@ -3,6 +3,7 @@ import { AssertionError, assert } from '../base/assert.ts';
 import type { NodeId } from '../host/node.ts';
 import { Backend, KvStore, noLeases, type BackendImage, type BackendOptions } from '../mvcc/index.ts';
 import { Alarms, costPut, costTxn, quotaAvailable } from './alarms.ts';
+import { AppliedRequests } from './appliedRequests.ts';
 import type { InternalOp } from './internalRequest.ts';
 import { Membership } from './membership.ts';
 
@@ -20,6 +21,8 @@ export interface ApplyOutcome {
 
 export interface StateMachineOptions {
   readonly backend: BackendOptions;
+  /** Request ids remembered per proposing member, to apply a duplicated entry once (see AppliedRequests). */
+  readonly appliedRequestsWindow: number;
   readonly compactionBatchLimit: number;
   readonly quotaBackendBytes: number;
 }
@@ -40,6 +43,8 @@ const noEvents: readonly Event[] = Object.freeze([]);
 export class StateMachine {
   readonly backend: Backend;
   readonly kv: KvStore;
+  /** Which requests were applied (a duplicated entry applies once). */
+  readonly requests: AppliedRequests;
   membership: Membership;
   alarms: Alarms;
   private readonly options: StateMachineOptions;
@@ -47,6 +52,8 @@ export class StateMachine {
   private constructor(backend: Backend, options: StateMachineOptions) {
     this.backend = backend;
     this.options = options;
+    this.requests = AppliedRequests.fromBackend(backend, options.appliedRequestsWindow);
+    backend.preCommit = () => this.requests.save(backend);
     this.kv = KvStore.open(backend, { compactionBatchLimit: options.compactionBatchLimit, leases: noLeases });
     this.membership = Membership.fromBackend(backend);
     this.alarms = Alarms.fromBackend(backend);

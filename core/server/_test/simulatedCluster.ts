@@ -14,6 +14,7 @@ import { etcdProtocol, etcdServerConfig } from '../protocol.ts';
 import { isErrorReply, type ServerReply, type ServerRequest } from '../serverRequest.ts';
 import type { EtcdServerConfig } from '../config.ts';
 import { raftSafety } from '../../../properties/raft/raftSafety.ts';
+import { checkHistory } from './historyCheck.ts';
 
 /**
  * A smoke harness for the member under the simulator: a random KV workload (puts, deletes, txns,
@@ -61,6 +62,11 @@ export function kvWorkload(machines: number, clients: number): Workload<ServerRe
     },
     outcome: (reply) => (isErrorReply(reply) ? 'fail' : 'ok'),
   };
+}
+
+/** At the end: the clients' history is linearizable under the etcd model (see historyCheck.ts). */
+export function historyLinearizable(): SimObserver<PeerMessage, ServerRequest, ServerReply, EtcdServer> {
+  return { finish: (sim) => checkHistory(sim.history) };
 }
 
 /**
@@ -134,6 +140,6 @@ export function runSimulated(seed: number, overrides: Partial<EtcdServerConfig> 
   const draw = drawSwarm(new RandomStreams(seed).stream('swarm'), base, { ...fullSwarmSpace, lossMax: ratio(10, 100) }, { startUs: 1_000_000, quietAtUs: 15_000_000, meanGapUs: 1_500_000, faultUsMax: 3_000_000 }, members);
   const config = etcdServerConfig(membership ? members.slice(0, 3) : members, { snapshotCount: 50, snapshotCatchUpEntries: 10, ...overrides });
   const workload = membership ? withAdmin(kvWorkload(machines, clients), machines, 15_000_000) : kvWorkload(machines, clients);
-  const sim = new Simulation(draw.options, { protocol: etcdProtocol(config), workload, observers: checked ? [raftSafety<ServerRequest, ServerReply, EtcdServer>(), hashesAgree()] : [] });
+  const sim = new Simulation(draw.options, { protocol: etcdProtocol(config), workload, observers: checked ? [raftSafety<ServerRequest, ServerReply, EtcdServer>(), hashesAgree(), historyLinearizable()] : [] });
   return { result: sim.run(), sim };
 }
