@@ -13,6 +13,7 @@ import {
   type RequestOp,
   type SortOrder,
 } from '../api/index.ts';
+import type { Entry } from '../raft/index.ts';
 import { TestCluster } from './_test/testCluster.ts';
 import { isErrorReply, type ServerReply } from './serverRequest.ts';
 
@@ -122,8 +123,11 @@ test('an entry appended twice (a proposal the network duplicated) applies once, 
   cluster.network.push(proposal, proposal);
   cluster.settle(5);
   const leaderLog = cluster.server(leader).storage;
-  const entries = leaderLog.entries(leaderLog.firstIndex(), leaderLog.lastIndex() + 1, Number.MAX_SAFE_INTEGER) as { data?: Uint8Array }[];
-  t.is(entries.filter((entry) => entry.data === proposal.message.entries[0]!.data).length, 3, 'the leader appended it three times');
+  const entries = leaderLog.entries(leaderLog.firstIndex(), leaderLog.lastIndex() + 1, Number.MAX_SAFE_INTEGER);
+  const proposed = proposal.message.entries[0]!;
+  t.true(Array.isArray(entries) && proposed.type === 'normal');
+  const copies = (entries as readonly Entry[]).filter((entry) => entry.type === 'normal' && proposed.type === 'normal' && entry.data === proposed.data);
+  t.is(copies.length, 3, 'the leader appended it three times');
   for (const id of [1, 2, 3]) t.is(cluster.server(id).state.kv.revision, 2, `member ${id} applied it once`);
   for (const id of [1, 2, 3]) {
     cluster.crash(id);
