@@ -18,7 +18,7 @@ import { AppliedDigests } from './appliedDigests.ts';
 import { applyEntry, installSnapshot } from './applyEntries.ts';
 import type { ApplyListener } from './applyListener.ts';
 import type { EtcdServerConfig } from './config.ts';
-import { encodeInternalRequest, type InternalRaftRequest } from './internalRequest.ts';
+import { encodeInternalRequest, type InternalOp } from './internalRequest.ts';
 import type { Membership } from './membership.ts';
 import { PeerActivity } from './peerActivity.ts';
 import type { PeerMessage } from './peerMessage.ts';
@@ -342,26 +342,19 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
     if (member === undefined) return;
     const { name, clientURLs } = this.config.attributesOf(this.id);
     if (member.name === name && member.clientURLs.length === clientURLs.length && member.clientURLs.every((url, i) => url === clientURLs[i])) return;
-    const id = this.requestIds.nextId();
-    this.waiters.addInternal(id, this.ticks);
-    this.proposeInternal({ header: { member: this.id, id }, op: { kind: 'memberAttributes', id: this.id, name, clientURLs: [...clientURLs] } });
+    this.proposeInternal({ kind: 'memberAttributes', id: this.id, name, clientURLs: [...clientURLs] });
   }
 
   /** The NOSPACE alarm, raised through Raft by the member that saw the quota exceeded. */
   raiseNoSpace(): void {
+    this.proposeInternal({ kind: 'alarm', request: { action: 'ACTIVATE', memberID: this.id, alarm: 'NOSPACE' } });
+  }
+
+  /** Proposes an op of the member's own, which no client waits for (dropped without a leader: whoever needs it asks again). */
+  private proposeInternal(op: InternalOp): void {
     const id = this.requestIds.nextId();
     this.waiters.addInternal(id, this.ticks);
-    this.proposeInternal({ header: { member: this.id, id }, op: { kind: 'alarm', request: { action: 'ACTIVATE', memberID: this.id, alarm: 'NOSPACE' } } });
-  }
-
-  /** Proposes a request no client waits for (dropped without a leader; it is retried by whoever needs it). */
-  proposeInternal(request: InternalRaftRequest): void {
-    void this.raftPropose(request);
-  }
-
-  /** Hands a request to Raft; false when Raft dropped it (no leader known, or a leader transfer). */
-  raftPropose(request: InternalRaftRequest): boolean {
-    return this.raft.propose(encodeInternalRequest(request)) !== 'proposal-dropped';
+    this.raft.propose(encodeInternalRequest({ header: { member: this.id, id }, op }));
   }
 
   header(revision: number): { clusterId: number; memberId: number; revision: number; raftTerm: number } {
@@ -376,11 +369,6 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
     this.reply(waiter, { method: waiter.request.method, error });
   }
 
-  /** Asks for the next Ready to sync its writes (a defragmentation, which a reply promises durable). */
-  syncNextReady(): void {
-    this.syncNext = true;
-  }
-
   /** This member applied its own removal: stop serving (etcd stops the server), fail what waits. */
   stopIfRemoved(): void {
     if (this.stopped || !this.state.membership.isRemoved(this.id)) return;
@@ -388,7 +376,7 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
     for (const waiter of this.waiters.drain()) this.replyError(waiter, ErrStopped);
   }
 
-  /** Whether the member's backend holds nothing beyond what the state says (for checkers). */
+  /** The backend's consistent index: the last entry whose apply the backend holds (for checkers). */
   get consistentIndex(): number {
     return this.state.consistentIndex;
   }
