@@ -135,6 +135,8 @@ export const ErrDeadlineExceeded = error(DeadlineExceeded, 'etcdserver: context 
 // with the server's own message).
 /** A leader transfer that did not finish within the request timeout (etcdserver.ErrTimeoutLeaderTransfer). */
 export const ErrTimeoutLeaderTransfer = error(GrpcCode.Unknown, 'etcdserver: request timed out, leader transfer took too long');
+/** A call to a method the server does not have (etcdserver.ErrUnknownMethod; gRPC itself answers Unimplemented). */
+export const ErrUnknownMethod = error(GrpcCode.Unimplemented, 'etcdserver: unknown method');
 /** Raft refused the proposal outright (a leader transferring leadership; etcd-io/raft's ErrProposalDropped): surely not applied. */
 export const ErrProposalDropped = error(GrpcCode.Unknown, 'raft proposal dropped');
 /**

@@ -8,6 +8,7 @@ import {
   ErrRequestTooLarge,
   ErrTooManyOps,
   ErrTooManyRequests,
+  ErrUnknownMethod,
   GrpcCode,
   type EtcdError,
   type RequestOp,
@@ -15,7 +16,7 @@ import {
 } from '../api/index.ts';
 import type { Entry } from '../raft/index.ts';
 import { TestCluster } from './_test/testCluster.ts';
-import { isErrorReply, type ServerReply } from './serverRequest.ts';
+import { isErrorReply, type ServerReply, type ServerRequest } from './serverRequest.ts';
 
 function errorOf(reply: ServerReply): EtcdError | null {
   return isErrorReply(reply) ? reply.error : null;
@@ -136,4 +137,12 @@ test('an entry appended twice (a proposal the network duplicated) applies once, 
   cluster.electLeader();
   cluster.settle(5);
   for (const id of [1, 2, 3]) t.is(cluster.server(id).state.kv.revision, 2, `member ${id}, restarted, still once`);
+});
+
+test('a call to a method the server does not have gets ErrUnknownMethod, not a crash', (t) => {
+  const cluster = new TestCluster({ machines: 1 });
+  const leader = cluster.electLeader();
+  const id = cluster.submit(leader, { method: 'Watch', request: {} } as unknown as ServerRequest);
+  cluster.settle(1);
+  t.is(errorOf(cluster.replyTo(id)!), ErrUnknownMethod);
 });

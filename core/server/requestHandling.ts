@@ -8,19 +8,19 @@ import {
   ErrProposalDropped,
   ErrRequestTooLarge,
   ErrTooManyRequests,
+  ErrUnknownMethod,
   isEtcdError,
   validateTxn,
   withHeader,
   type EtcdError,
   type ResponseHeader,
 } from '../api/index.ts';
-import { assertNever } from '../base/assert.ts';
 import { costPut, costTxn } from './alarms.ts';
 import { handleClusterCall } from './clusterApi.ts';
 import type { EtcdServer } from './etcdServer.ts';
 import { encodeInternalRequest, isReadOnlyTxn, isSerializableTxn, type InternalOp } from './internalRequest.ts';
 import { handleMaintenanceCall } from './maintenanceApi.ts';
-import type { ServerReply, ServerRequest } from './serverRequest.ts';
+import type { ServerMethod, ServerReply, ServerRequest } from './serverRequest.ts';
 import type { Waiter } from './waiters.ts';
 
 /*
@@ -75,7 +75,8 @@ export function dispatch(server: EtcdServer, waiter: Waiter): void {
     case 'Snapshot':
       return handleMaintenanceCall(server, waiter);
     default:
-      assertNever(request, 'method');
+      // Bad input, not a programmer error: a client may name anything.
+      return server.reply(waiter, { method: (request as { readonly method: ServerMethod }).method, error: ErrUnknownMethod });
   }
 }
 
