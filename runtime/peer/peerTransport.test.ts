@@ -1,0 +1,136 @@
+import test from 'ava';
+import { createServer } from 'node:net';
+import type { Codec } from '../../core/host/codec.ts';
+import { PeerTransport } from './peerTransport.ts';
+
+interface Note {
+  readonly text: string;
+  readonly snapshot?: boolean;
+}
+
+const codec: Codec<Note> = {
+  encode: (note) => Buffer.from(JSON.stringify(note)),
+  decode: (bytes) => JSON.parse(Buffer.from(bytes).toString()) as Note,
+};
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function member(self: number, ports: Map<number, number>, clusterId = 'c1') {
+  const received: string[] = [];
+  const unreachable: number[] = [];
+  const snapshots: string[] = [];
+  const logs: string[] = [];
+  const peers = new Map([...ports].map(([id, port]) => [id, [new URL(`http://127.0.0.1:${port}`)]] as const));
+  const transport = new PeerTransport<Note>({
+    self,
+    clusterId,
+    advertisedPeerUrls: [`http://127.0.0.1:${ports.get(self)}`],
+    listenUrls: [new URL(`http://127.0.0.1:${ports.get(self)}`)],
+    peers,
+    codec,
+    carriesSnapshot: (note) => note.snapshot === true,
+    onMessage: (from, note) => received.push(`${from}:${note.text}`),
+    onUnreachable: (to) => unreachable.push(to),
+    onSnapshotStatus: (to, status) => snapshots.push(`${to}:${status}`),
+    log: (line) => logs.push(line),
+    backoffMsMin: 20,
+    backoffMsMax: 100,
+    queueMessagesMax: 64,
+  });
+  return { transport, received, unreachable, snapshots, logs };
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+test('messages between two members arrive in order, and a sent snapshot is reported finished', async (t) => {
+  const ports = new Map([[1, await freePort()], [2, await freePort()]]);
+  const a = member(1, ports);
+  const b = member(2, ports);
+  await a.transport.start();
+  await b.transport.start();
+  for (let i = 0; i < 50; i++) a.transport.send(2, { text: `m${i}` });
+  a.transport.send(2, { text: 'snap', snapshot: true });
+  b.transport.send(1, { text: 'back' });
+  await until(() => b.received.length === 51 && a.received.length === 1, 'delivery');
+  t.deepEqual(b.received.slice(0, 3), ['1:m0', '1:m1', '1:m2']);
+  t.is(b.received[50], '1:snap');
+  t.deepEqual(a.received, ['2:back']);
+  await until(() => a.snapshots.length === 1, 'snapshot report');
+  t.deepEqual(a.snapshots, ['2:finished']);
+  t.deepEqual(a.unreachable, []);
+  await a.transport.stop();
+  await b.transport.stop();
+});
+
+test('a peer that is down is reported unreachable (a lost snapshot failed); after it comes back the link re-dials', async (t) => {
+  const ports = new Map([[1, await freePort()], [2, await freePort()]]);
+  const a = member(1, ports);
+  await a.transport.start();
+  a.transport.send(2, { text: 'lost' });
+  a.transport.send(2, { text: 'lost snapshot', snapshot: true });
+  await until(() => a.unreachable.length >= 2, 'unreachable reports');
+  t.true(a.snapshots.includes('2:failed'));
+  t.regex(a.logs[0]!, /^peer 2: .*re-dialling in 20 ms$/);
+  const b = member(2, ports);
+  await b.transport.start();
+  // Raft keeps sending (heartbeats); once the backoff ends the link opens again.
+  await until(() => {
+    a.transport.send(2, { text: 'hello again' });
+    return b.received.includes('1:hello again');
+  }, 'reconnection');
+  t.pass();
+  await a.transport.stop();
+  await b.transport.stop();
+});
+
+test('a full send queue drops the message and reports the peer unreachable (bounded memory)', async (t) => {
+  const ports = new Map([[1, await freePort()], [2, await freePort()]]);
+  const a = member(1, ports);
+  await a.transport.start();
+  // The peer is not listening: the first dial is in progress while 100 messages queue up.
+  for (let i = 0; i < 100; i++) a.transport.send(2, { text: `m${i}` });
+  t.true(a.unreachable.length >= 36, `${a.unreachable.length} reported`);
+  await a.transport.stop();
+});
+
+test('a connection from another cluster is refused with etcd\'s words', async (t) => {
+  const ports = new Map([[1, await freePort()], [2, await freePort()]]);
+  const a = member(1, ports, 'cluster-a');
+  const b = member(2, ports, 'cluster-b');
+  await a.transport.start();
+  await b.transport.start();
+  a.transport.send(2, { text: 'x' });
+  await until(() => b.logs.length > 0, 'refusal');
+  t.regex(b.logs[0]!, /^request cluster ID mismatch \(got cluster-a want cluster-b\) from peer 1$/);
+  t.deepEqual(b.received, []);
+  await a.transport.stop();
+  await b.transport.stop();
+});
+
+test('a member learns the URLs of a peer it was not told about from that peer\'s hello', async (t) => {
+  const ports = new Map([[1, await freePort()], [2, await freePort()]]);
+  const a = member(1, new Map([[1, ports.get(1)!]]));
+  const b = member(2, ports);
+  await a.transport.start();
+  await b.transport.start();
+  b.transport.send(1, { text: 'I am new' });
+  await until(() => a.received.length === 1, 'hello');
+  t.deepEqual(a.transport.knownPeers().get(2)?.map(String), [`http://127.0.0.1:${ports.get(2)}/`]);
+  a.transport.send(2, { text: 'welcome' });
+  await until(() => b.received.length === 1, 'reply');
+  t.deepEqual(b.received, ['1:welcome']);
+  await a.transport.stop();
+  await b.transport.stop();
+});
