@@ -15,7 +15,8 @@ export interface SenderEvents {
 export interface SenderOptions {
   readonly self: NodeId;
   readonly to: NodeId;
-  readonly hello: Uint8Array;
+  /** The first frame of each connection, made when it opens (the cluster id may be learned meanwhile). */
+  readonly hello: () => Uint8Array;
   readonly queueMessagesMax: number;
   readonly backoffMsMin: number;
   readonly backoffMsMax: number;
@@ -117,7 +118,7 @@ export class PeerSender {
     this.state = 'open';
     this.writable = true;
     this.backoffMs = this.options.backoffMsMin;
-    this.socket.write(frame(this.options.hello));
+    this.socket.write(frame(this.options.hello()));
     this.flush();
   }
 

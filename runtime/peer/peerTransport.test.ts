@@ -29,7 +29,7 @@ function member(self: number, ports: Map<number, number>, clusterId = 'c1') {
   const peers = new Map([...ports].map(([id, port]) => [id, [new URL(`http://127.0.0.1:${port}`)]] as const));
   const transport = new PeerTransport<Note>({
     self,
-    clusterId,
+    clusterId: () => clusterId,
     advertisedPeerUrls: [`http://127.0.0.1:${ports.get(self)}`],
     listenUrls: [new URL(`http://127.0.0.1:${ports.get(self)}`)],
     peers,

@@ -8,8 +8,12 @@ import { PeerSender } from './peerSender.ts';
 
 export interface PeerTransportOptions<Message> {
   readonly self: NodeId;
-  /** Connections from another cluster are refused (etcd: "request cluster ID mismatch"). */
-  readonly clusterId: string;
+  /**
+   * The cluster id (hex). Connections from another cluster are refused (etcd: "request cluster ID
+   * mismatch"). Null while joining an existing cluster: the first peer's id is adopted.
+   */
+  readonly clusterId: () => string | null;
+  readonly adoptClusterId?: (id: string) => void;
   /** Sent in the hello, so that members learn the URLs of a member added after they started. */
   readonly advertisedPeerUrls: readonly string[];
   readonly listenUrls: readonly URL[];
@@ -104,12 +108,11 @@ export class PeerTransport<Message> implements Transport<Message> {
   private sender(to: NodeId): PeerSender {
     let sender = this.senders.get(to);
     if (sender === undefined) {
-      const hello: Hello = { detcd: 1, from: this.options.self.toString(16), to: to.toString(16), clusterId: this.options.clusterId, peerUrls: this.options.advertisedPeerUrls };
       sender = new PeerSender(
         {
           self: this.options.self,
           to,
-          hello: Buffer.from(JSON.stringify(hello)),
+          hello: () => Buffer.from(JSON.stringify({ detcd: 1, from: this.options.self.toString(16), to: to.toString(16), clusterId: this.options.clusterId() ?? '', peerUrls: this.options.advertisedPeerUrls } satisfies Hello)),
           queueMessagesMax: this.options.queueMessagesMax ?? 4096,
           backoffMsMin: this.options.backoffMsMin ?? 50,
           backoffMsMax: this.options.backoffMsMax ?? 2_000,
@@ -177,8 +180,10 @@ export class PeerTransport<Message> implements Transport<Message> {
       this.refuse(socket, `peer connection from ${socket.remoteAddress}: not a detcd peer (bad hello)`);
       return null;
     }
-    if (hello.clusterId !== this.options.clusterId) {
-      this.refuse(socket, `request cluster ID mismatch (got ${hello.clusterId} want ${this.options.clusterId}) from peer ${hello.from}`);
+    const clusterId = this.options.clusterId();
+    if (clusterId === null && hello.clusterId !== '') this.options.adoptClusterId?.(hello.clusterId);
+    else if (hello.clusterId !== clusterId) {
+      this.refuse(socket, `request cluster ID mismatch (got ${hello.clusterId || 'none'} want ${clusterId ?? 'none'}) from peer ${hello.from}`);
       return null;
     }
     const from = Number.parseInt(hello.from, 16);
