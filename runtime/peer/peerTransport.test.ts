@@ -1,6 +1,8 @@
 import test from 'ava';
 import { createServer } from 'node:net';
+import { readFileSync, rmSync } from 'node:fs';
 import type { Codec } from '../../core/host/codec.ts';
+import { makeCertificates } from '../_test/certificates.ts';
 import { PeerTransport } from './peerTransport.ts';
 
 interface Note {
@@ -21,17 +23,19 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function member(self: number, ports: Map<number, number>, clusterId = 'c1') {
+function member(self: number, ports: Map<number, number>, clusterId = 'c1', tls?: { server: object; client: object }) {
   const received: string[] = [];
   const unreachable: number[] = [];
   const snapshots: string[] = [];
   const logs: string[] = [];
-  const peers = new Map([...ports].map(([id, port]) => [id, [new URL(`http://127.0.0.1:${port}`)]] as const));
+  const scheme = tls === undefined ? 'http' : 'https';
+  const peers = new Map([...ports].map(([id, port]) => [id, [new URL(`${scheme}://127.0.0.1:${port}`)]] as const));
   const transport = new PeerTransport<Note>({
     self,
     clusterId: () => clusterId,
-    advertisedPeerUrls: [`http://127.0.0.1:${ports.get(self)}`],
-    listenUrls: [new URL(`http://127.0.0.1:${ports.get(self)}`)],
+    advertisedPeerUrls: [`${scheme}://127.0.0.1:${ports.get(self)}`],
+    listenUrls: [new URL(`${scheme}://127.0.0.1:${ports.get(self)}`)],
+    ...(tls === undefined ? {} : { tls }),
     peers,
     codec,
     carriesSnapshot: (note) => note.snapshot === true,
@@ -133,4 +137,28 @@ test('a member learns the URLs of a peer it was not told about from that peer\'s
   t.deepEqual(b.received, ['1:welcome']);
   await a.transport.stop();
   await b.transport.stop();
+});
+
+test('peers speak over mutual TLS when the peer URLs are https; a peer without a certificate is refused', async (t) => {
+  const certificates = makeCertificates();
+  t.teardown(() => rmSync(certificates.dir, { recursive: true, force: true }));
+  const files = { cert: readFileSync(certificates.cert), key: readFileSync(certificates.key), ca: readFileSync(certificates.ca) };
+  const tls = { server: { ...files, requestCert: true, rejectUnauthorized: true }, client: { ...files } };
+  const ports = new Map([[1, await freePort()], [2, await freePort()], [3, await freePort()]]);
+  const a = member(1, ports, 'c1', tls);
+  const b = member(2, ports, 'c1', tls);
+  const stranger = member(3, ports, 'c1', { server: tls.server, client: { ca: files.ca } });
+  await a.transport.start();
+  await b.transport.start();
+  a.transport.send(2, { text: 'over tls' });
+  await until(() => b.received.length === 1, 'a message over TLS');
+  t.deepEqual(b.received, ['1:over tls']);
+  await until(() => {
+    stranger.transport.send(2, { text: 'let me in' });
+    return b.logs.some((line) => line.startsWith('peer TLS handshake refused'));
+  }, 'the refusal');
+  t.deepEqual(b.received, ['1:over tls']);
+  await a.transport.stop();
+  await b.transport.stop();
+  await stranger.transport.stop();
 });
