@@ -10,7 +10,7 @@ import type { LogReplica, LogReply, LogRequest } from '../core/replica/logReplic
 import { ClientServer, type HttpHandler } from './client/clientServer.ts';
 import { etcdGrpcServer } from './client/grpcServices.ts';
 import { ServerMetrics } from './client/metrics.ts';
-import { hexId } from './config/memberIds.ts';
+import { hexId, memberId } from './config/memberIds.ts';
 import type { ServerConfig, TlsFiles } from './config/serverConfig.ts';
 import { NodeHost } from './nodeHost.ts';
 import { PeerTransport } from './peer/peerTransport.ts';
@@ -126,7 +126,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   });
   const running = host;
 
-  const logApi = config.logApi ? logApiHandler(() => host) : null;
+  const logApi = config.logApi ? logApiHandler(() => host, (peerUrls) => memberId(peerUrls.map((url) => url.replace(/\/$/, '')), config.clusterToken)) : null;
   const httpHandler: HttpHandler = (request, response) => {
     if (logApi?.(request, response)) return;
     void serveHttp(request, response, { metrics, health: () => health(running, adapter.status(running.node).leader) });

@@ -62,6 +62,11 @@ export class PeerSender {
     this.urls = urls;
   }
 
+  /** Opens the connection now, before there is anything to send (a member announcing itself). */
+  connect(): void {
+    if (this.state === 'idle') this.dial();
+  }
+
   send(payload: Uint8Array, snapshot: boolean): void {
     if (this.state === 'stopped') return;
     if (this.state === 'backoff' || this.queue.length >= this.options.queueMessagesMax) {
@@ -88,13 +93,14 @@ export class PeerSender {
   }
 
   private dial(): void {
+    this.state = 'connecting';
     if (this.urls.length === 0) {
+      // Not yet known (a member added after this one started): it will say hello.
       this.failed('no peer URL known');
       return;
     }
     const url = this.urls[this.urlIndex % this.urls.length]!;
     this.urlIndex++;
-    this.state = 'connecting';
     const port = Number(url.port);
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const socket =

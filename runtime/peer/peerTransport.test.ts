@@ -58,12 +58,28 @@ async function until(condition: () => boolean, what: string, timeoutMs = 5_000):
   }
 }
 
+/**
+ * Members dial each other as they start; one that starts first finds the other down and backs
+ * off, dropping what it sends meanwhile (Raft re-sends). Waits until `from` reaches `to`.
+ */
+async function linked(from: ReturnType<typeof member>, to: ReturnType<typeof member>, toId: number): Promise<void> {
+  await until(() => {
+    from.transport.send(toId, { text: 'ping' });
+    return to.received.some((line) => line.endsWith(':ping'));
+  }, 'the link');
+  await new Promise((resolve) => setTimeout(resolve, 100)); // pings still in flight
+  to.received.length = 0;
+  from.unreachable.length = 0;
+}
+
 test('messages between two members arrive in order, and a sent snapshot is reported finished', async (t) => {
   const ports = new Map([[1, await freePort()], [2, await freePort()]]);
   const a = member(1, ports);
   const b = member(2, ports);
   await a.transport.start();
   await b.transport.start();
+  await linked(a, b, 2);
+  await linked(b, a, 1);
   for (let i = 0; i < 50; i++) a.transport.send(2, { text: `m${i}` });
   a.transport.send(2, { text: 'snap', snapshot: true });
   b.transport.send(1, { text: 'back' });
@@ -150,6 +166,7 @@ test('peers speak over mutual TLS when the peer URLs are https; a peer without a
   const stranger = member(3, ports, 'c1', { server: tls.server, client: { ca: files.ca } });
   await a.transport.start();
   await b.transport.start();
+  await linked(a, b, 2);
   a.transport.send(2, { text: 'over tls' });
   await until(() => b.received.length === 1, 'a message over TLS');
   t.deepEqual(b.received, ['1:over tls']);
@@ -161,4 +178,21 @@ test('peers speak over mutual TLS when the peer URLs are https; a peer without a
   await a.transport.stop();
   await b.transport.stop();
   await stranger.transport.stop();
+});
+
+test('a peer whose URL is not known yet is re-dialled once its hello brings one (regression: the sender stayed in backoff for good)', async (t) => {
+  const ports = new Map([[1, await freePort()], [2, await freePort()]]);
+  const a = member(1, new Map([[1, ports.get(1)!]]));
+  await a.transport.start();
+  a.transport.send(2, { text: 'early' });
+  await new Promise((resolve) => setTimeout(resolve, 150)); // several backoff rounds without a URL
+  const b = member(2, ports);
+  await b.transport.start(); // dials 1 at once: its hello carries its URL
+  await until(() => {
+    a.transport.send(2, { text: 'late' });
+    return b.received.includes('1:late');
+  }, 'the link to the newcomer');
+  t.pass();
+  await a.transport.stop();
+  await b.transport.stop();
 });

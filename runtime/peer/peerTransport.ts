@@ -79,6 +79,10 @@ export class PeerTransport<Message> implements Transport<Message> {
       });
       this.servers.push(server);
     }
+    // Dial every known peer at once, as etcd opens its streams at start: the hello tells the
+    // others this member's URLs, which a member joining an existing cluster needs before anyone
+    // has a message for it.
+    for (const id of this.peerUrls.keys()) this.sender(id).connect();
   }
 
   send(to: NodeId, message: Message): void {
@@ -182,7 +186,9 @@ export class PeerTransport<Message> implements Transport<Message> {
     }
     const clusterId = this.options.clusterId();
     if (clusterId === null && hello.clusterId !== '') this.options.adoptClusterId?.(hello.clusterId);
-    else if (hello.clusterId !== clusterId) {
+    // A member joining an existing cluster does not know the cluster's id until a member of it
+    // dials it: it says so with an empty id, and is let in (Raft ignores a stranger's messages).
+    else if (hello.clusterId !== clusterId && hello.clusterId !== '') {
       this.refuse(socket, `request cluster ID mismatch (got ${hello.clusterId || 'none'} want ${clusterId ?? 'none'}) from peer ${hello.from}`);
       return null;
     }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Message } from '../../core/raft/index.ts';
+import { confChange, type Message } from '../../core/raft/index.ts';
 import type { LogReplica, LogReply, LogRequest } from '../../core/replica/logReplica.ts';
 import type { NodeHost } from '../nodeHost.ts';
 
@@ -15,16 +15,24 @@ const bodyBytesMax = 4_096;
  *   applied and durable.
  * - `GET /detcd/log/read` → 200 `{"index", "length", "digest", "values": [...]}`: the log as of a
  *   linearizable read point (ReadIndex).
+ * - `POST /detcd/log/members` `{"peerUrls": [...], "learner"?: true}` → 200 `{"id": hex, "index"}`:
+ *   adds the member whose id etcd would give those URLs (with this cluster's token); the member
+ *   then starts with `--initial-cluster-state existing`. `DELETE /detcd/log/members/<hex id>`
+ *   removes one.
  * - 503 `{"error": reason}`: surely not done (no leader to take the proposal, too many requests);
  *   504 `{"error": "timeout"}`: unknown, it may still happen.
  */
-export function logApiHandler(host: () => NodeHost<Message, LogRequest, LogReply, LogReplica> | null) {
+export function logApiHandler(host: () => NodeHost<Message, LogRequest, LogReply, LogReplica> | null, memberIdOf: (peerUrls: readonly string[]) => number) {
   return (request: IncomingMessage, response: ServerResponse): boolean => {
-    const path = (request.url ?? '').split('?')[0];
-    if (path !== '/detcd/log/append' && path !== '/detcd/log/read') return false;
+    const path = (request.url ?? '').split('?')[0] ?? '';
+    if (path !== '/detcd/log/append' && path !== '/detcd/log/read' && !path.startsWith('/detcd/log/members')) return false;
     const running = host();
     if (running === null) {
       send(response, 503, { error: 'stopping' });
+      return true;
+    }
+    if (path.startsWith('/detcd/log/members')) {
+      members(running, request, response, path, memberIdOf);
       return true;
     }
     if (path === '/detcd/log/read') {
@@ -48,7 +56,31 @@ export function logApiHandler(host: () => NodeHost<Message, LogRequest, LogReply
   };
 }
 
-async function submit(host: NodeHost<Message, LogRequest, LogReply, LogReplica>, request: LogRequest, response: ServerResponse): Promise<void> {
+function members(host: NodeHost<Message, LogRequest, LogReply, LogReplica>, request: IncomingMessage, response: ServerResponse, path: string, memberIdOf: (peerUrls: readonly string[]) => number): void {
+  const removed = /^\/detcd\/log\/members\/([0-9a-f]{1,14})$/.exec(path);
+  if (request.method === 'DELETE' && removed !== null) {
+    void submit(host, { kind: 'conf-change', change: confChange([{ type: 'removeNode', nodeId: Number.parseInt(removed[1]!, 16) }]) }, response);
+    return;
+  }
+  if (request.method !== 'POST' || path !== '/detcd/log/members') {
+    send(response, 405, { error: 'POST /detcd/log/members or DELETE /detcd/log/members/<id>' });
+    return;
+  }
+  readBody(request).then(
+    (body) => {
+      const { peerUrls, learner } = (body ?? {}) as { peerUrls?: unknown; learner?: unknown };
+      if (!Array.isArray(peerUrls) || peerUrls.length === 0 || !peerUrls.every((url) => typeof url === 'string')) {
+        send(response, 400, { error: 'the body must be {"peerUrls": ["http://host:port", ...]}' });
+        return;
+      }
+      const id = memberIdOf(peerUrls as string[]);
+      void submit(host, { kind: 'conf-change', change: confChange([{ type: learner === true ? 'addLearner' : 'addNode', nodeId: id }]) }, response, id);
+    },
+    (error: Error) => send(response, 400, { error: error.message }),
+  );
+}
+
+async function submit(host: NodeHost<Message, LogRequest, LogReply, LogReplica>, request: LogRequest, response: ServerResponse, memberId?: number): Promise<void> {
   const outcome = await host.submit(request, requestTimeoutMs);
   if (outcome.outcome === 'timeout') return send(response, 504, { error: 'timeout' });
   if (outcome.outcome === 'refused') return send(response, 503, { error: outcome.reason });
@@ -60,6 +92,8 @@ async function submit(host: NodeHost<Message, LogRequest, LogReply, LogReplica>,
       // The values are append-only and were applied up to the read point when the reply was
       // made: their first `length` are the log as of that point.
       return send(response, 200, { index: reply.index, length: reply.length, digest: reply.digest, values: host.node.values.slice(0, reply.length) });
+    case 'conf-changed':
+      return send(response, 200, { index: reply.index, ...(memberId === undefined ? {} : { id: memberId.toString(16) }), voters: reply.confState.voters.map((id) => id.toString(16)), learners: reply.confState.learners.map((id) => id.toString(16)) });
     case 'error':
       return send(response, 503, { error: reply.reason });
     default:
