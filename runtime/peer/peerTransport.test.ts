@@ -23,6 +23,12 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** Every transport a test started is stopped when it ends, pass or fail (the tests run one at a time). */
+const started: PeerTransport<Note>[] = [];
+test.afterEach.always(async () => {
+  await Promise.all(started.splice(0).map((transport) => transport.stop()));
+});
+
 function member(self: number, ports: Map<number, number>, clusterId = 'c1', tls?: { server: object; client: object }) {
   const received: string[] = [];
   const unreachable: number[] = [];
@@ -47,6 +53,7 @@ function member(self: number, ports: Map<number, number>, clusterId = 'c1', tls?
     backoffMsMax: 100,
     queueMessagesMax: 64,
   });
+  started.push(transport);
   return { transport, received, unreachable, snapshots, logs };
 }
 
@@ -72,7 +79,7 @@ async function linked(from: ReturnType<typeof member>, to: ReturnType<typeof mem
   from.unreachable.length = 0;
 }
 
-test('messages between two members arrive in order, and a sent snapshot is reported finished', async (t) => {
+test.serial('messages between two members arrive in order, and a sent snapshot is reported finished', async (t) => {
   const ports = new Map([[1, await freePort()], [2, await freePort()]]);
   const a = member(1, ports);
   const b = member(2, ports);
@@ -94,7 +101,7 @@ test('messages between two members arrive in order, and a sent snapshot is repor
   await b.transport.stop();
 });
 
-test('a peer that is down is reported unreachable (a lost snapshot failed); after it comes back the link re-dials', async (t) => {
+test.serial('a peer that is down is reported unreachable (a lost snapshot failed); after it comes back the link re-dials', async (t) => {
   const ports = new Map([[1, await freePort()], [2, await freePort()]]);
   const a = member(1, ports);
   await a.transport.start();
@@ -115,7 +122,7 @@ test('a peer that is down is reported unreachable (a lost snapshot failed); afte
   await b.transport.stop();
 });
 
-test('a full send queue drops the message and reports the peer unreachable (bounded memory)', async (t) => {
+test.serial('a full send queue drops the message and reports the peer unreachable (bounded memory)', async (t) => {
   const ports = new Map([[1, await freePort()], [2, await freePort()]]);
   const a = member(1, ports);
   await a.transport.start();
@@ -125,21 +132,21 @@ test('a full send queue drops the message and reports the peer unreachable (boun
   await a.transport.stop();
 });
 
-test('a connection from another cluster is refused with etcd\'s words', async (t) => {
+test.serial('a connection from another cluster is refused with etcd\'s words', async (t) => {
   const ports = new Map([[1, await freePort()], [2, await freePort()]]);
   const a = member(1, ports, 'cluster-a');
   const b = member(2, ports, 'cluster-b');
   await a.transport.start();
   await b.transport.start();
   a.transport.send(2, { text: 'x' });
-  await until(() => b.logs.length > 0, 'refusal');
-  t.regex(b.logs[0]!, /^request cluster ID mismatch \(got cluster-a want cluster-b\) from peer 1$/);
+  await until(() => b.logs.some((line) => line.startsWith('request cluster ID mismatch')), 'refusal');
+  t.true(b.logs.includes('request cluster ID mismatch (got cluster-a want cluster-b) from peer 1'), b.logs.join('\n'));
   t.deepEqual(b.received, []);
   await a.transport.stop();
   await b.transport.stop();
 });
 
-test('a member learns the URLs of a peer it was not told about from that peer\'s hello', async (t) => {
+test.serial('a member learns the URLs of a peer it was not told about from that peer\'s hello', async (t) => {
   const ports = new Map([[1, await freePort()], [2, await freePort()]]);
   const a = member(1, new Map([[1, ports.get(1)!]]));
   const b = member(2, ports);
@@ -155,7 +162,7 @@ test('a member learns the URLs of a peer it was not told about from that peer\'s
   await b.transport.stop();
 });
 
-test('peers speak over mutual TLS when the peer URLs are https; a peer without a certificate is refused', async (t) => {
+test.serial('peers speak over mutual TLS when the peer URLs are https; a peer without a certificate is refused', async (t) => {
   const certificates = makeCertificates();
   t.teardown(() => rmSync(certificates.dir, { recursive: true, force: true }));
   const files = { cert: readFileSync(certificates.cert), key: readFileSync(certificates.key), ca: readFileSync(certificates.ca) };
@@ -180,7 +187,7 @@ test('peers speak over mutual TLS when the peer URLs are https; a peer without a
   await stranger.transport.stop();
 });
 
-test('a peer whose URL is not known yet is re-dialled once its hello brings one (regression: the sender stayed in backoff for good)', async (t) => {
+test.serial('a peer whose URL is not known yet is re-dialled once its hello brings one (regression: the sender stayed in backoff for good)', async (t) => {
   const ports = new Map([[1, await freePort()], [2, await freePort()]]);
   const a = member(1, new Map([[1, ports.get(1)!]]));
   await a.transport.start();
