@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { checkLinearizability } from '../properties/linearizability/checker.ts';
 import type { Operation } from '../properties/linearizability/history.ts';
 import { keyValueModel, type KeyValueInput, type KeyValueOutput } from '../properties/linearizability/models/keyValue.ts';
-import { freePorts, getJson, initialCluster, isLeader, type Member, type MemberSpec, startMember, until } from './_test/members.ts';
+import { freePorts, initialCluster, isLeader, type Member, type MemberSpec, readLog, startMember, until } from './_test/members.ts';
 
 /**
  * The replicated log on three real detcd processes: clients append and read through the test log
@@ -67,11 +67,6 @@ async function clientLoop(process: number, specs: readonly MemberSpec[], recorde
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
-}
-
-async function readLog(spec: MemberSpec): Promise<number[] | null> {
-  const answer = await getJson(`http://127.0.0.1:${spec.clientPort}/detcd/log/read`, 3_000);
-  return answer?.status === 200 ? (answer.body as { values: number[] }).values : null;
 }
 
 test('three detcd processes: the leader is killed with SIGKILL under load and restarted; the history is linearizable and no acknowledged append is lost', async (t) => {

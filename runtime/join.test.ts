@@ -2,16 +2,11 @@ import test from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePorts, getJson, initialCluster, type Member, type MemberSpec, startMember, until } from './_test/members.ts';
+import { freePorts, initialCluster, type Member, type MemberSpec, readLog, startMember, until } from './_test/members.ts';
 
 async function post(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(url, { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(5_000) });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-async function readLog(spec: MemberSpec): Promise<number[] | null> {
-  const answer = await getJson(`http://127.0.0.1:${spec.clientPort}/detcd/log/read`, 3_000);
-  return answer?.status === 200 ? (answer.body as { values: number[] }).values : null;
 }
 
 test('a fourth member is added and started with --initial-cluster-state existing: it learns the cluster id and the log, and serves reads', async (t) => {

@@ -12,6 +12,7 @@ import { etcdGrpcServer } from './client/grpcServices.ts';
 import { ServerMetrics } from './client/metrics.ts';
 import { hexId, memberId } from './config/memberIds.ts';
 import type { ServerConfig, TlsFiles } from './config/serverConfig.ts';
+import { listenOn } from './listen.ts';
 import { NodeHost } from './nodeHost.ts';
 import { PeerTransport } from './peer/peerTransport.ts';
 import { logApiHandler } from './protocols/logApi.ts';
@@ -160,10 +161,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     for (const url of config.listenClientUrls) await clientServer.listen(url, clientTls);
     for (const url of config.listenMetricsUrls) {
       const server = url.protocol === 'https:' ? createHttpsServer(clientTls ?? {}, httpHandler) : createHttpServer(httpHandler);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(Number(url.port), url.hostname.replace(/^\[|\]$/g, ''), () => resolve());
-      });
+      await listenOn(server, url);
       metricsServers.push(server);
     }
   } catch (error) {

@@ -74,6 +74,12 @@ export async function getJson(url: string, timeoutMs = 2_000): Promise<{ status:
   }
 }
 
+/** The member's log through the test log API, or null when it does not answer (yet). */
+export async function readLog(spec: MemberSpec): Promise<number[] | null> {
+  const answer = await getJson(`http://127.0.0.1:${spec.clientPort}/detcd/log/read`, 3_000);
+  return answer?.status === 200 ? (answer.body as { values: number[] }).values : null;
+}
+
 /** Whether a member says it leads (etcd_server_is_leader). */
 export async function isLeader(spec: MemberSpec): Promise<boolean> {
   try {

@@ -3,6 +3,7 @@ import { createServer as createNetServer, type Server, type Socket } from 'node:
 import { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
+import { listenOn } from '../listen.ts';
 
 export type HttpHandler = (request: IncomingMessage, response: ServerResponse) => void;
 
@@ -31,13 +32,7 @@ export class ClientServer {
   async listen(url: URL, tls: TlsOptions | null): Promise<void> {
     const onConnection = (socket: Socket): void => this.sniff(socket);
     const server = url.protocol === 'https:' ? createTlsServer({ ...(tls ?? {}), ALPNProtocols: ['h2', 'http/1.1'] }, onConnection) : createNetServer(onConnection);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(Number(url.port), url.hostname.replace(/^\[|\]$/g, ''), () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenOn(server, url);
     this.servers.push(server);
   }
 

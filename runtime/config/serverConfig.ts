@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { hostOf } from '../listen.ts';
 import { ConfigError, type Settings } from './settings.ts';
 import { clusterId, memberId } from './memberIds.ts';
 
@@ -84,7 +85,7 @@ function urlStrings(urls: readonly URL[]): string[] {
 
 function checkBindUrls(urls: readonly URL[]): void {
   for (const url of urls) {
-    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const host = hostOf(url);
     if (host !== 'localhost' && isIP(host) === 0) throw new ConfigError(`expected IP in URL for binding (${url.toString().replace(/\/$/, '')})`);
   }
 }

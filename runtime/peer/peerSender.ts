@@ -1,6 +1,7 @@
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { NodeId } from '../../core/host/node.ts';
+import { hostOf } from '../listen.ts';
 import { frame } from '../storage/frame.ts';
 
 /** What a sender tells its transport. */
@@ -102,7 +103,7 @@ export class PeerSender {
     const url = this.urls[this.urlIndex % this.urls.length]!;
     this.urlIndex++;
     const port = Number(url.port);
-    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const host = hostOf(url);
     const socket =
       url.protocol === 'https:'
         ? tlsConnect({ ...(this.options.tls ?? {}), host, port, ...(isIP(host) === 0 ? { servername: host } : {}) }, () => this.opened())

@@ -3,6 +3,7 @@ import { createServer as createTlsServer, type ConnectionOptions, type TlsOption
 import type { Codec } from '../../core/host/codec.ts';
 import type { NodeId } from '../../core/host/node.ts';
 import type { Transport } from '../../core/host/ports.ts';
+import { listenOn } from '../listen.ts';
 import { FrameReader } from '../storage/frame.ts';
 import { PeerSender } from './peerSender.ts';
 
@@ -70,13 +71,7 @@ export class PeerTransport<Message> implements Transport<Message> {
           ? createTlsServer({ ...(this.options.tls?.server ?? {}) }, onConnection)
           : createNetServer(onConnection);
       server.on('tlsClientError', (error: Error) => this.options.log(`peer TLS handshake refused: ${error.message}`));
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(Number(url.port), url.hostname.replace(/^\[|\]$/g, ''), () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
+      await listenOn(server, url);
       this.servers.push(server);
     }
     // Dial every known peer at once, as etcd opens its streams at start: the hello tells the
