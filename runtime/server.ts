@@ -80,6 +80,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   let clusterId = storedClusterId(config);
   if (clusterId !== null) storeClusterId(config.dataDir, clusterId);
   let host: NodeHost<Message, LogRequest, LogReply, LogReplica> | null = null;
+  const strayLogged = new LogLimiter(10_000);
   const peerTls = config.peerTls === null ? undefined : (() => {
     const options = tlsOptions(config.peerTls);
     return { server: options, client: { ...options, rejectUnauthorized: config.peerTls.trustedCaFile !== '' } };
@@ -97,7 +98,11 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     peers: new Map(config.initialCluster.map((member) => [member.id, member.peerUrls] as const)),
     codec: codec.message,
     carriesSnapshot: codec.carriesSnapshot,
-    onMessage: (from, message) => host?.receive(from, message),
+    onMessage: (from, message) => {
+      const refusal = adapter.refuse(message, from, self);
+      if (refusal === null) host?.receive(from, message);
+      else if (strayLogged.ready(from)) io.log(`dropped a message from peer ${hexId(from)}: ${refusal}`);
+    },
     onUnreachable: (to) => {
       metrics.peerSendFailed(hexId(to));
       host?.poke((node) => adapter.reportUnreachable(node, to));
@@ -206,5 +211,20 @@ async function serveHttp(request: IncomingMessage, response: ServerResponse, par
   } else {
     response.writeHead(404, { 'content-type': 'text/plain' });
     response.end('404 page not found\n');
+  }
+}
+
+/** At most one log line per key per interval: a stray peer sends a heartbeat every tick. */
+class LogLimiter {
+  private readonly lastMs = new Map<number, number>();
+
+  constructor(private readonly intervalMs: number) {}
+
+  ready(key: number): boolean {
+    const now = performance.now();
+    const last = this.lastMs.get(key);
+    if (last !== undefined && now - last < this.intervalMs) return false;
+    this.lastMs.set(key, now);
+    return true;
   }
 }

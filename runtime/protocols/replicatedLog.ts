@@ -16,6 +16,12 @@ export interface RuntimeNode<M, Q, R, N extends HostedNode<M, Q, R>> {
   status(node: N): NodeStatus;
   reportUnreachable(node: N, to: NodeId): void;
   reportSnapshot(node: N, to: NodeId, status: 'finished' | 'failed'): void;
+  /**
+   * Why a message that arrived from peer `from` must not reach the node, or null. The node
+   * asserts that a message is addressed to it (a programmer error there ends the process), so a
+   * stray one — a peer that still maps this URL to another member — is dropped here.
+   */
+  refuse(message: M, from: NodeId, self: NodeId): string | null;
   /** A linearizable no-op read, for /health's probe (etcd does a quorum GET). */
   readonly probe: Q;
   isFailure(reply: R): boolean;
@@ -48,6 +54,7 @@ export function replicatedLogNode(config: ServerConfig): RuntimeNode<Message, Lo
     status: (node) => ({ leader: node.softState.lead, term: node.hardState.term, commitIndex: node.hardState.commit, appliedIndex: node.appliedIndex }),
     reportUnreachable: (node, to) => node.raft.reportUnreachable(to),
     reportSnapshot: (node, to, status) => node.raft.reportSnapshot(to, status),
+    refuse: (message, from, self) => (message.to !== self ? `addressed to ${message.to.toString(16)}` : message.from !== from ? `claims to come from ${message.from.toString(16)}` : null),
     probe: { kind: 'read' },
     isFailure: (reply) => reply.kind === 'error',
   };
