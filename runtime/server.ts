@@ -76,7 +76,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   const metrics = new ServerMetrics(hexId(self));
   const adapter = replicatedLogNode(config);
   const codec = adapter.protocol.codec!;
-  const store = new FileStore({ dataDir: config.dataDir, codec: codec.record, log: io.log, onFsync: (seconds) => metrics.fsync(seconds), onFatal: io.fatal });
+  const store = new FileStore({ dataDir: config.dataDir, codec: codec.record, log: io.log, onFsync: (file, seconds) => metrics.fsync(file, seconds), onFatal: io.fatal });
   let clusterId = storedClusterId(config);
   if (clusterId !== null) storeClusterId(config.dataDir, clusterId);
   let host: NodeHost<Message, LogRequest, LogReply, LogReplica> | null = null;

@@ -23,7 +23,7 @@ export class ServerMetrics {
   private readonly proposalsPending: Gauge;
   private readonly proposalsFailed: Counter;
   private readonly walFsync: Histogram;
-  readonly backendCommit: Histogram;
+  private readonly backendCommit: Histogram;
   private readonly peerSent: Counter;
   private readonly peerReceived: Counter;
   private readonly peerSendFailures: Counter;
@@ -63,8 +63,9 @@ export class ServerMetrics {
     this.proposalsFailed.inc();
   }
 
-  fsync(seconds: number): void {
-    this.walFsync.observe(seconds);
+  /** An fsync of a durable file: etcd's backend is `db`, everything else is WAL. */
+  fsync(file: string, seconds: number): void {
+    (file === 'db' ? this.backendCommit : this.walFsync).observe(seconds);
   }
 
   peerBytesSent(to: string, bytes: number): void {

@@ -15,7 +15,7 @@ const jsonCodec: Codec<DurableRecord> = {
 function openStore(dataDir = mkdtempSync(join(tmpdir(), 'detcd-store-'))) {
   const lines: string[] = [];
   const fsyncs: number[] = [];
-  const store = new FileStore({ dataDir, codec: jsonCodec, log: (line) => lines.push(line), onFsync: (s) => fsyncs.push(s), onFatal: (error) => { throw error; } });
+  const store = new FileStore({ dataDir, codec: jsonCodec, log: (line) => lines.push(line), onFsync: (_file, s) => fsyncs.push(s), onFatal: (error) => { throw error; } });
   return { store, dataDir, lines, fsyncs };
 }
 

@@ -13,8 +13,8 @@ export interface FileStoreOptions {
   readonly codec: Codec<DurableRecord>;
   /** Operational notes (a torn tail found and cut). */
   readonly log: (line: string) => void;
-  /** Each fsync's duration (etcd_disk_wal_fsync_duration_seconds). */
-  readonly onFsync?: (seconds: number) => void;
+  /** Each file fsync's duration, by file name (the WAL's feed etcd_disk_wal_fsync_duration_seconds, the backend's etcd_disk_backend_commit_duration_seconds). */
+  readonly onFsync?: (file: string, seconds: number) => void;
   /**
    * A write or fsync failed. The process must stop: after a failed fsync the kernel may have
    * dropped the dirty pages, so retrying could report durable what is not (etcd panics too).
@@ -187,7 +187,7 @@ export class FileStore implements DurableStore {
     const handle = await open(temporary, 'w', 0o600);
     try {
       await handle.write(bytes);
-      await this.timedSync(handle);
+      await this.timedSync(handle, file);
     } finally {
       await handle.close();
     }
@@ -209,14 +209,14 @@ export class FileStore implements DurableStore {
     this.dirtyFiles.clear();
     const directories = [...this.dirtyDirectories];
     this.dirtyDirectories.clear();
-    await Promise.all(files.map((file) => this.timedSync(this.handles.get(file)!)));
+    await Promise.all(files.map((file) => this.timedSync(this.handles.get(file)!, file)));
     for (const directory of directories) await this.syncDirectory(directory);
   }
 
-  private async timedSync(handle: FileHandle): Promise<void> {
+  private async timedSync(handle: FileHandle, file: string): Promise<void> {
     const started = process.hrtime.bigint();
     await handle.datasync();
-    this.options.onFsync?.(Number(process.hrtime.bigint() - started) / 1e9);
+    this.options.onFsync?.(file, Number(process.hrtime.bigint() - started) / 1e9);
   }
 
   private async syncDirectory(directory: string): Promise<void> {
