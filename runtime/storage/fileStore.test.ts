@@ -115,3 +115,16 @@ test('a record that passes its checksum but does not decode stops the start with
   const reader = new FileStore({ dataDir, codec: strict, log: () => {}, onFatal: () => {} });
   t.throws(() => reader.read(), { message: 'member/wal/0000000000000000-0000000000000000.wal: record 0 passed its checksum but does not decode (unknown record type 7)' });
 });
+
+test('after close the store takes nothing: a stopping process writes no more (as if it had died first)', async (t) => {
+  const { store, dataDir } = openStore();
+  store.write([{ kind: 'append', file: 'wal', records: ['kept'] }]);
+  await syncNow(store);
+  await store.close();
+  let synced = false;
+  store.write([{ kind: 'append', file: 'wal', records: ['late'] }]);
+  store.sync(() => (synced = true));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.false(synced);
+  t.deepEqual(openStore(dataDir).store.read().files.get('wal'), ['kept']);
+});

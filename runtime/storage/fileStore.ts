@@ -55,6 +55,7 @@ export class FileStore implements DurableStore {
   private queue: Operation[] = [];
   private running = false;
   private failed: Error | null = null;
+  private closed = false;
   private readonly handles = new Map<string, FileHandle>();
   private readonly dirtyFiles = new Set<string>();
   private readonly dirtyDirectories = new Set<string>();
@@ -96,6 +97,9 @@ export class FileStore implements DurableStore {
   }
 
   write(writes: readonly DurableWrite[]): void {
+    // After close the process is stopping: what arrives now is as if the process had died before
+    // writing it (nothing was sent or answered for it yet).
+    if (this.closed) return;
     for (const write of writes) {
       const bytes = Buffer.concat(write.records.map((record) => frame(this.options.codec.encode(record))));
       if (write.kind === 'append') {
@@ -107,6 +111,7 @@ export class FileStore implements DurableStore {
   }
 
   sync(done: () => void): void {
+    if (this.closed) return;
     this.stats.syncRequests++;
     this.queue.push({ kind: 'sync', done });
     this.kick();
@@ -122,6 +127,7 @@ export class FileStore implements DurableStore {
   /** Flushes, then closes every file. The store takes no writes afterwards. */
   async close(): Promise<void> {
     await this.flush();
+    this.closed = true;
     for (const handle of this.handles.values()) await handle.close();
     this.handles.clear();
   }
