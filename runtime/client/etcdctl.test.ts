@@ -58,6 +58,11 @@ etcdctlTest('etcdctl 3.4 reaches detcd over mutual TLS: endpoint status answers,
     (error: { code: number; stderr: string }) => `${error.code} ${error.stderr.trim().split('\n').pop()}`,
   );
   t.is(put, '1 Error: rpc error: code = Unimplemented desc = detcd: KV.Put is not implemented yet (the etcd node is still the replicated-log stage)');
+  const health = await run('etcdctl', [...tlsArgs, 'endpoint', 'health'], { env: { ...process.env, ETCDCTL_API: '3' } }).then(
+    () => 'healthy',
+    (error: { code: number; stderr: string }) => `${error.code} ${error.stderr.trim().split('\n').filter((line) => !line.startsWith('{')).join(' / ')}`,
+  );
+  t.is(health, `1 ${tlsArgs[1]} is unhealthy: failed to commit proposal: rpc error: code = Unimplemented desc = detcd: KV.Range is not implemented yet (the etcd node is still the replicated-log stage) / Error: unhealthy cluster`);
   // Without a client certificate the TLS handshake is refused.
   const anonymous = await run('etcdctl', ['--endpoints', tlsArgs[1]!, '--cacert', tlsArgs[3]!, '--dial-timeout', '2s', '--command-timeout', '2s', 'endpoint', 'status'], { env: { ...process.env, ETCDCTL_API: '3' } }).then(() => 'succeeded', () => 'refused');
   t.is(anonymous, 'refused');
