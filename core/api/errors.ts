@@ -130,3 +130,16 @@ export const ErrBadLeaderTransferee = error(FailedPrecondition, 'etcdserver: bad
 /** From etcd's main branch: a request whose context was canceled or ran out of time. */
 export const ErrCanceled = error(Canceled, 'etcdserver: request canceled');
 export const ErrDeadlineExceeded = error(DeadlineExceeded, 'etcdserver: context deadline exceeded');
+
+// Server errors that etcd's gRPC layer does not map (v3rpc `togRPCError` answers them as Unknown
+// with the server's own message).
+/** A leader transfer that did not finish within the request timeout (etcdserver.ErrTimeoutLeaderTransfer). */
+export const ErrTimeoutLeaderTransfer = error(GrpcCode.Unknown, 'etcdserver: request timed out, leader transfer took too long');
+/** Raft refused the proposal outright (a leader transferring leadership; etcd-io/raft's ErrProposalDropped): surely not applied. */
+export const ErrProposalDropped = error(GrpcCode.Unknown, 'raft proposal dropped');
+/**
+ * detcd's own: a committed configuration change that no longer fits the configuration in force when
+ * it is applied (it would remove the last voter, or enter a joint configuration from a joint one).
+ * etcd's single-step changes never meet this; detcd's joint changes can.
+ */
+export const ErrConfChangeNotApplicable = error(GrpcCode.FailedPrecondition, 'etcdserver: configuration change does not fit the configuration in force');

@@ -138,6 +138,19 @@ export class Backend {
     this.pending++;
   }
 
+  // The server's buckets (members, alarms, ...): opaque immutable values.
+
+  /** The value of the server bucket `name`, or undefined when it was never written. */
+  bucket(name: string): unknown {
+    return this.meta.buckets[name];
+  }
+
+  /** Replaces the server bucket `name` in the current batch. `value` must be immutable. */
+  setBucket(name: string, value: unknown): void {
+    this.meta = { ...this.meta, buckets: Object.freeze({ ...this.meta.buckets, [name]: value }) };
+    this.pending++;
+  }
+
   // The key bucket.
 
   /** The change at (main, sub), or undefined when there is none (never written, or compacted). */
@@ -252,6 +265,17 @@ export class Backend {
     this.commit();
     const image = this.capture(bytesInPages(this.liveBytes));
     this.replaceFile([image]);
+  }
+
+  /**
+   * Replaces the file with its last commit alone. Unlike `defrag` the modelled size stays: the
+   * file is as big as before, only the history of commits a crash could fall back to is gone
+   * (a bbolt file keeps one state; this model appends an image per commit, so a long run would
+   * otherwise grow the file without bound). The real runtime will write deltas, not images.
+   */
+  rewriteFile(): void {
+    if (this.lastImage === null || this.commitsInFile <= 1) return;
+    this.replaceFile([this.lastImage]);
   }
 
   /** The writes made since the last call, in order: the host persists them (append or replace of the backend file). */

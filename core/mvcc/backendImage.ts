@@ -18,9 +18,15 @@ export interface BackendMeta {
   readonly scheduledCompactRevision: number;
   /** Written with the compaction's last batch (etcd's finishedCompactRev). */
   readonly finishedCompactRevision: number;
+  /**
+   * The server's own buckets (etcd 3.5's `members`, `members_removed`, `alarm`, later `lease`):
+   * immutable values by bucket name, committed in the same batches as the keyspace and the
+   * consistent index, so a restart finds them exactly as of that index.
+   */
+  readonly buckets: Readonly<Record<string, unknown>>;
 }
 
-export const emptyMeta: BackendMeta = Object.freeze({ consistentIndex: 0, term: 0, scheduledCompactRevision: -1, finishedCompactRevision: -1 });
+export const emptyMeta: BackendMeta = Object.freeze({ consistentIndex: 0, term: 0, scheduledCompactRevision: -1, finishedCompactRevision: -1, buckets: Object.freeze({}) });
 
 /**
  * One committed state of the backend database: what a commit writes to the backend's file and

@@ -1,5 +1,5 @@
 import { ErrCompacted, ErrFutureRev, type EtcdError } from '../api/errors.ts';
-import { isTombstone } from './backendImage.ts';
+import { isTombstone, type BackendImage } from './backendImage.ts';
 import { ByteWriter, crc32cOfBytes, crc32cUpdate, writeBucketEntry } from './kvCodec.ts';
 import type { MvccState } from './mvccState.ts';
 
@@ -41,4 +41,26 @@ export function hashByRevision(state: MvccState, revision: number): KeyValueHash
     return true;
   });
   return { hash: crc >>> 0, compactRevision, revision };
+}
+
+/**
+ * A whole backend image's hash (what etcd's Hash RPC and `etcdctl snapshot status` report, in
+ * spirit: every key bucket entry and the meta bucket, not only the keyspace as HashKV). Two
+ * images with the same contents hash alike; used to tag a snapshot sent to a client.
+ */
+export function hashBackendImage(image: BackendImage): number {
+  let crc = crc32cOfBytes('key');
+  for (const [main, changes] of image.keys.entries()) {
+    for (let sub = 0; sub < changes.length; sub++) {
+      const kv = changes[sub];
+      if (kv === undefined) continue;
+      writer.reset();
+      writeBucketEntry(writer, main, sub, kv);
+      crc = crc32cUpdate(crc, writer);
+    }
+  }
+  const { consistentIndex, term, scheduledCompactRevision, finishedCompactRevision, buckets } = image.meta;
+  crc = crc32cOfBytes(`meta:${consistentIndex}:${term}:${scheduledCompactRevision}:${finishedCompactRevision}`, crc);
+  for (const name of Object.keys(buckets).sort()) crc = crc32cOfBytes(`${name}=${JSON.stringify(buckets[name])}`, crc);
+  return crc >>> 0;
 }
