@@ -175,6 +175,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     throw error;
   }
   io.log(`member ${hexId(self)} (${config.name}) of cluster ${clusterId ?? '(joining)'} serving clients on ${config.listenClientUrls.map(String).join(', ')}, peers on ${config.listenPeerUrls.map(String).join(', ')}`);
+  io.log(`running the replicated log (detcd's Raft test application): etcd's KV, Watch, Lease and Auth calls answer Unimplemented until the etcd node is plugged in${config.logApi ? '; the log API is on /detcd/log/' : ''}`);
   return {
     config,
     async stop() {
