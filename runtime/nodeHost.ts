@@ -19,6 +19,8 @@ export interface NodeHostOptions<M, Q, R, N extends HostedNode<M, Q, R>> {
   readonly afterPump?: (node: N) => void;
   /** Called with every reply, before its caller sees it. */
   readonly onReply?: (request: Q, reply: R) => void;
+  /** Called when a request got no reply in time (its outcome is unknown). */
+  readonly onTimeout?: (request: Q) => void;
 }
 
 export type SubmitOutcome<R> =
@@ -89,6 +91,13 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
     return this.pending.size;
   }
 
+  /** How many waiting requests `predicate` picks (the metrics count proposals among them). */
+  countPending(predicate: (request: Q) => boolean): number {
+    let count = 0;
+    for (const pending of this.pending.values()) if (predicate(pending.request)) count++;
+    return count;
+  }
+
   submit(request: Q, timeoutMs: number): Promise<SubmitOutcome<R>> {
     if (this.stopped) return Promise.resolve({ outcome: 'refused', reason: 'stopping' });
     if (this.pending.size >= this.options.pendingRequestsMax) return Promise.resolve({ outcome: 'refused', reason: 'too-many-requests' });
@@ -97,6 +106,7 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
+        this.options.onTimeout?.(request);
         resolve({ outcome: 'timeout' });
       }, timeoutMs);
       this.pending.set(id, { request, resolve, timer });

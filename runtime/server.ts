@@ -125,9 +125,13 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     // names whose proposal an applied entry answers.
     client: 1 + systemRandom.below(0xf_ffff),
     pendingRequestsMax: 4_096,
-    afterPump: (node) => metrics.observeNode(adapter.status(node), self, host?.pendingRequests ?? 0),
-    onReply: (_request, reply) => {
-      if (adapter.isFailure(reply)) metrics.proposalFailed();
+    afterPump: (node) => metrics.observeNode(adapter.status(node), self, host?.countPending(adapter.isProposal) ?? 0),
+    // etcd counts a proposal failed when it errs or times out (v3_server.go).
+    onReply: (request, reply) => {
+      if (adapter.isProposal(request) && adapter.isFailure(reply)) metrics.proposalFailed();
+    },
+    onTimeout: (request) => {
+      if (adapter.isProposal(request)) metrics.proposalFailed();
     },
   });
   const running = host;

@@ -26,3 +26,11 @@ test('a message not addressed to this member, or not from the peer that sent it,
   t.is(adapter.refuse(makeMessage({ type: 'MsgHeartbeat', from: 2, to: 7 }), 2, 1), 'addressed to 7');
   t.is(adapter.refuse(makeMessage({ type: 'MsgHeartbeat', from: 31, to: 1 }), 2, 1), 'claims to come from 1f');
 });
+
+test('appends and membership changes are proposals; reads are not (etcd_server_proposals_* count proposals only)', (t) => {
+  const adapter = replicatedLogNode(serverConfig(readSettings(cluster, {})));
+  t.true(adapter.isProposal({ kind: 'append', value: 1 }));
+  t.false(adapter.isProposal({ kind: 'read' }));
+  t.true(adapter.isFailure({ kind: 'error', reason: 'proposal-dropped' }));
+  t.false(adapter.isFailure({ kind: 'appended', index: 3 }));
+});

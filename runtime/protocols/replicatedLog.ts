@@ -24,6 +24,8 @@ export interface RuntimeNode<M, Q, R, N extends HostedNode<M, Q, R>> {
   refuse(message: M, from: NodeId, self: NodeId): string | null;
   /** A linearizable no-op read, for /health's probe (etcd does a quorum GET). */
   readonly probe: Q;
+  /** Whether a request goes through Raft as a proposal (etcd's proposal metrics count only those). */
+  isProposal(request: Q): boolean;
   isFailure(reply: R): boolean;
 }
 
@@ -56,6 +58,7 @@ export function replicatedLogNode(config: ServerConfig): RuntimeNode<Message, Lo
     reportSnapshot: (node, to, status) => node.raft.reportSnapshot(to, status),
     refuse: (message, from, self) => (message.to !== self ? `addressed to ${message.to.toString(16)}` : message.from !== from ? `claims to come from ${message.from.toString(16)}` : null),
     probe: { kind: 'read' },
+    isProposal: (request) => request.kind === 'append' || request.kind === 'conf-change',
     isFailure: (reply) => reply.kind === 'error',
   };
 }
