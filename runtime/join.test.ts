@@ -14,7 +14,7 @@ test('a fourth member is added and started with --initial-cluster-state existing
   const ports = await freePorts(8);
   const specs: MemberSpec[] = ['m1', 'm2', 'm3', 'm4'].map((name, i) => ({ name, clientPort: ports[2 * i]!, peerPort: ports[2 * i + 1]!, dataDir: join(root, name) }));
   // A small snapshot count: the newcomer catches up from a snapshot, not only from entries.
-  const flags = ['--heartbeat-interval', '50', '--election-timeout', '500', '--snapshot-count', '20', '--experimental-log-api'];
+  const flags = ['--pre-vote', '--snapshot-count', '20', '--experimental-log-api'];
   const members: Member[] = specs.slice(0, 3).map((spec) => startMember(spec, initialCluster(specs.slice(0, 3)), flags));
   t.teardown(() => {
     for (const member of members) member.process.kill('SIGKILL');
@@ -29,7 +29,7 @@ test('a fourth member is added and started with --initial-cluster-state existing
     t.is((added.body.voters as string[]).length, 4);
     members.push(startMember(specs[3]!, initialCluster(specs), [...flags, '--initial-cluster-state', 'existing']));
     let log: number[] | null = null;
-    await until(async () => (log = await readLog(specs[3]!)) !== null && log.length === 60, 'the new member to catch up', 20_000);
+    await until(async () => (log = await readLog(specs[3]!)) !== null && log.length === 60, 'the new member to catch up');
     t.deepEqual(log, Array.from({ length: 60 }, (_, i) => i + 1));
     t.regex(members[3]!.output.join(''), /joined cluster [0-9a-f]+/);
     // It takes appends like any member, and keeps its cluster id across a restart.

@@ -9,7 +9,7 @@ test('a member whose WAL ends in a torn record reports it, cuts it off and serve
   const [clientPort, peerPort] = await freePorts(2);
   const spec = { name: 'solo', clientPort: clientPort!, peerPort: peerPort!, dataDir };
   const cluster = `solo=http://127.0.0.1:${peerPort}`;
-  const flags = ['--heartbeat-interval', '50', '--election-timeout', '500', '--experimental-log-api'];
+  const flags = ['--pre-vote', '--experimental-log-api'];
   let member: Member = startMember(spec, cluster, flags);
   t.teardown(() => {
     member.process.kill('SIGKILL');

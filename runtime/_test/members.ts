@@ -57,7 +57,12 @@ export function startMember(spec: MemberSpec, cluster: string, extra: readonly s
   return { spec, process: child, output, exited };
 }
 
-export async function until(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 15_000): Promise<void> {
+/**
+ * Polls `condition` until it holds. The default bound is generous: these tests start real
+ * processes, and on a machine shared with other test runs a start (tsx compiling the sources) or an
+ * election can take many seconds.
+ */
+export async function until(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
