@@ -5,6 +5,7 @@
 export { Backend, backendFile, defaultBackendOptions, type BackendOptions, type OpenedBackend } from './backend.ts';
 export { isBackendImage, isTombstone, pageSize, type BackendImage, type BackendMeta } from './backendImage.ts';
 export type { LeaseLookup } from './applyTxn.ts';
+export { decodeBackendImage, encodeBackendImage, readBackendImage, writeBackendImage } from './backendImageCodec.ts';
 export { hashBackendImage } from './hash.ts';
 export { KvStore, defaultKvStoreOptions, noLeases, type KvStoreOptions, type WriteResult } from './kvStore.ts';
 export type { Revision } from './revision.ts';

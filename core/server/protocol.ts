@@ -1,5 +1,6 @@
 import { finalize32, hashString32, mix32, mixNumber } from '../base/hash.ts';
 import type { NodeProtocol } from '../host/node.ts';
+import { etcdCodec } from './codec.ts';
 import { defaultEtcdServerConfig, type EtcdServerConfig } from './config.ts';
 import { EtcdServer } from './etcdServer.ts';
 import { digestPeerMessage, type PeerMessage } from './peerMessage.ts';
@@ -49,6 +50,7 @@ export function etcdProtocol(config: EtcdServerConfig): NodeProtocol<PeerMessage
     digestMessage: digestPeerMessage,
     digestRequest: digestServerRequest,
     digestReply: digestServerReply,
+    codec: etcdCodec,
   };
 }
 

@@ -16,7 +16,7 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
 // through single and joint changes (strict reconfiguration off, so that changes happen under faults).
 for (const seed of [1, 2, 3]) {
   test(`seed ${seed}: membership changes under a swarm of faults break no invariant`, (t) => {
-    const { result, sim } = runSimulated(seed, { strictReconfigCheck: false }, 5, 6, true, true);
+    const { result, sim } = runSimulated(seed, { config: { strictReconfigCheck: false }, membership: true });
     t.true(result.ok, result.violation?.message);
     t.true(sim.history.some((entry) => entry.outcome === 'ok' && entry.request.method.startsWith('Member') && entry.request.method !== 'MemberList'), 'membership changed');
   });

@@ -36,7 +36,8 @@ function runOne(kind: Kind, seed: number): string | null {
       cluster.run(4000);
       return cluster.converge(400) ? null : 'did not converge after the faults stopped';
     }
-    const { result } = runSimulated(seed, kind === 'simulated-membership' ? { strictReconfigCheck: false } : {}, 5, 6, true, kind === 'simulated-membership');
+    const membership = kind === 'simulated-membership';
+    const { result } = runSimulated(seed, { config: membership ? { strictReconfigCheck: false } : {}, membership });
     return result.ok ? null : (result.violation?.message ?? 'failed');
   } catch (error) {
     return error instanceof Error ? error.message : String(error);

@@ -134,12 +134,25 @@ function withAdmin(workload: Workload<ServerRequest, ServerReply>, machines: num
   };
 }
 
-export function runSimulated(seed: number, overrides: Partial<EtcdServerConfig> = {}, machines = 5, clients = 6, checked = true, membership = false): SimulatedRun {
+export interface SimulatedRunOptions {
+  readonly config?: Partial<EtcdServerConfig>;
+  readonly machines?: number;
+  readonly clients?: number;
+  /** Raft's safety checks, HashKV agreement and the history check (default on). */
+  readonly checked?: boolean;
+  /** 3 of the machines as members and an admin changing the membership (default off). */
+  readonly membership?: boolean;
+  readonly observers?: readonly SimObserver<PeerMessage, ServerRequest, ServerReply, EtcdServer>[];
+}
+
+export function runSimulated(seed: number, options: SimulatedRunOptions = {}): SimulatedRun {
+  const { config: overrides = {}, machines = 5, clients = 6, checked = true, membership = false } = options;
   const members = Array.from({ length: machines }, (_, i) => i + 1);
   const base: SimOptions = { ...defaultSimOptions, seed, nodeCount: machines, timeLimitUs: 20_000_000, eventLimit: 2_000_000, clock: { ...defaultSimOptions.clock, tickBurstMax: 3 } };
   const draw = drawSwarm(new RandomStreams(seed).stream('swarm'), base, { ...fullSwarmSpace, lossMax: ratio(10, 100) }, { startUs: 1_000_000, quietAtUs: 15_000_000, meanGapUs: 1_500_000, faultUsMax: 3_000_000 }, members);
   const config = etcdServerConfig(membership ? members.slice(0, 3) : members, { snapshotCount: 50, snapshotCatchUpEntries: 10, ...overrides });
   const workload = membership ? withAdmin(kvWorkload(machines, clients), machines, 15_000_000) : kvWorkload(machines, clients);
-  const sim = new Simulation(draw.options, { protocol: etcdProtocol(config), workload, observers: checked ? [raftSafety<ServerRequest, ServerReply, EtcdServer>(), hashesAgree(), historyLinearizable()] : [] });
+  const checks = checked ? [raftSafety<ServerRequest, ServerReply, EtcdServer>(), hashesAgree(), historyLinearizable()] : [];
+  const sim = new Simulation(draw.options, { protocol: etcdProtocol(config), workload, observers: [...checks, ...(options.observers ?? [])] });
   return { result: sim.run(), sim };
 }

@@ -1,0 +1,73 @@
+import type { KeyValue } from '../api/kv.ts';
+import { ByteReader, ByteWriter, DecodeError } from '../base/byteCodec.ts';
+import type { BackendImage, BackendMeta } from './backendImage.ts';
+import { BTree } from './btree.ts';
+
+/*
+ * A backend image as bytes, for real disks and wires (the runtime's side of the simulator's
+ * shared objects): the meta bucket (the server's buckets as JSON), the sizes, then every change of
+ * the key bucket by revision, holes (changes a compaction removed) marked. Whole images, as the
+ * simulator writes them: the runtime will want a commit's changes only (a delta), not the image.
+ */
+
+function writeKeyValue(writer: ByteWriter, kv: KeyValue): void {
+  writer.string(kv.key).string(kv.value).uint53(kv.createRevision).uint53(kv.modRevision).uint53(kv.version).uint53(kv.lease);
+}
+
+function readKeyValue(reader: ByteReader): KeyValue {
+  return Object.freeze({ key: reader.string(), value: reader.string(), createRevision: reader.uint53(), modRevision: reader.uint53(), version: reader.uint53(), lease: reader.uint53() });
+}
+
+export function writeBackendImage(writer: ByteWriter, image: BackendImage): void {
+  const { meta } = image;
+  // The compaction marks are -1 when absent: written plus one, so they stay non-negative.
+  writer.uint53(meta.consistentIndex).uint53(meta.term).uint53(meta.scheduledCompactRevision + 1).uint53(meta.finishedCompactRevision + 1);
+  writer.string(JSON.stringify(meta.buckets));
+  writer.uint53(image.sizeInUse).uint53(image.size);
+  writer.uint32(image.keys.size);
+  for (const [main, changes] of image.keys.entries()) {
+    writer.uint53(main).uint32(changes.length);
+    for (const kv of changes) {
+      writer.boolean(kv !== undefined);
+      if (kv !== undefined) writeKeyValue(writer, kv);
+    }
+  }
+}
+
+export function readBackendImage(reader: ByteReader): BackendImage {
+  const meta: BackendMeta = Object.freeze({
+    consistentIndex: reader.uint53(),
+    term: reader.uint53(),
+    scheduledCompactRevision: reader.uint53() - 1,
+    finishedCompactRevision: reader.uint53() - 1,
+    buckets: Object.freeze(JSON.parse(reader.string()) as Record<string, unknown>),
+  });
+  const sizeInUse = reader.uint53();
+  const size = reader.uint53();
+  const mains = reader.uint32();
+  const entries: [number, readonly (KeyValue | undefined)[]][] = [];
+  for (let i = 0; i < mains; i++) {
+    const main = reader.uint53();
+    const count = reader.uint32();
+    const changes: (KeyValue | undefined)[] = [];
+    for (let sub = 0; sub < count; sub++) changes.push(reader.boolean() ? readKeyValue(reader) : undefined);
+    if (i > 0 && main <= entries[i - 1]![0]) throw new DecodeError(`backend image revisions out of order at ${main}`);
+    entries.push([main, Object.freeze(changes)]);
+  }
+  const keys = new BTree<number, readonly (KeyValue | undefined)[]>(entries);
+  keys.freeze();
+  return { type: 'backend-image', keys, meta, sizeInUse, size };
+}
+
+export function encodeBackendImage(image: BackendImage): Uint8Array {
+  const writer = new ByteWriter(256 + image.keys.size * 64);
+  writeBackendImage(writer, image);
+  return writer.finish();
+}
+
+export function decodeBackendImage(bytes: Uint8Array): BackendImage {
+  const reader = new ByteReader(bytes);
+  const image = readBackendImage(reader);
+  reader.end();
+  return image;
+}
