@@ -7,6 +7,8 @@ import type { LogReplica, LogReplicaConfig, LogReply, LogRequest } from '../core
 import { logHistory } from '../properties/raft/logHistory.ts';
 import { currentLeader, raftLiveness } from '../properties/raft/raftLiveness.ts';
 import { defaultRaftSafetyOptions, describeRaftSafety, raftSafety } from '../properties/raft/raftSafety.ts';
+import { describeStepChecks, stepChecks } from '../properties/raft/stepChecks.ts';
+import type { AvailabilityOptions } from '../properties/raft/availability.ts';
 import type { Workload } from '../sim/client.ts';
 import type { TimedFaultClass } from '../sim/nemesis.ts';
 import { defaultSimOptions, type SimOptions } from '../sim/options.ts';
@@ -24,6 +26,8 @@ const tickIntervalUs = 100_000;
 const electionTimeoutUs = defaultLogReplicaConfig.electionTicks * tickIntervalUs;
 const faultsStartUs = 2_000_000;
 const quietAtUs = 30_000_000;
+/** The share of client requests that must succeed in fault-free windows, by default. */
+const defaultSuccessPercentMin = 80;
 /** Liveness bound, stated in election timeouts. */
 const livenessElectionTimeouts = 10;
 const livenessBoundUs = livenessElectionTimeouts * electionTimeoutUs;
@@ -38,7 +42,13 @@ export interface RaftScenarioShape {
   readonly initialVoters: number;
   readonly space: SwarmSpace;
   readonly membership: 'none' | 'single' | 'joint';
+  /** How many admins change the membership, each from its own (perhaps stale) view (default 1). */
+  readonly admins?: number;
+  /** A client that asks for leadership transfers now and then (thesis §3.10). */
+  readonly transfers?: boolean;
   readonly replica?: Partial<LogReplicaConfig>;
+  /** The share of requests that must succeed in fault-free windows (default 80%); null: not judged. */
+  readonly successPercentMin?: number | null;
 }
 
 const baseOptions: Omit<SimOptions, 'seed'> = {
@@ -50,28 +60,53 @@ const baseOptions: Omit<SimOptions, 'seed'> = {
   clock: { ...defaultSimOptions.clock, tickBurstMax: 3 },
 };
 
-/** Clients append unique numbers and read the log, each against a node of its own choosing. */
-function logWorkload(machines: number, clients: number, admin: AdminPlan | null): Workload<LogRequest, LogReply> {
-  const adminClient = machines + clients + 1;
+const requestTimeoutUs = 1_000_000;
+
+/**
+ * Clients append unique numbers and read the log, each against a node of its own choosing. The
+ * admins (if any) come after them, then the transfer client (if any): the clients of the scenarios
+ * that have neither keep their ids and streams.
+ */
+function logWorkload(machines: number, clients: number, admins: readonly AdminPlan[], transfers: TransferPlan | null): Workload<LogRequest, LogReply> {
+  const firstAdmin = machines + clients + 1;
+  const transferClient = firstAdmin + admins.length;
   let nextValue = 1;
+  const adminOf = (client: ClientId): AdminPlan | undefined => admins[client - firstAdmin];
+  const parts = [admins.length === 0 ? '' : ` + ${admins.length === 1 ? '' : `${admins.length} admins' `}${admins[0]!.mode} membership changes`, transfers === null ? '' : ' + leadership transfers'];
   return {
-    name: admin === null ? 'append-read' : `append-read + ${admin.mode} membership changes`,
-    clientCount: clients + (admin === null ? 0 : 1),
+    name: `append-read${parts.join('')}`,
+    clientCount: clients + admins.length + (transfers === null ? 0 : 1),
     operationsPerClientMax: 5_000,
-    timeoutUs: 1_000_000,
+    timeoutUs: requestTimeoutUs,
     thinkUsMin: 0,
     thinkUsMax: 50_000,
     next(client, random, nowUs) {
       const to = 1 + random.below(machines);
-      if (admin !== null && client === adminClient) return admin.next(random, nowUs, machines);
+      const admin = adminOf(client);
+      if (admin !== undefined) return admin.next(random, nowUs, machines);
+      if (transfers !== null && client === transferClient) return transfers.next(random, nowUs, machines, to);
       if (random.below(10) < 7) return { to, request: { kind: 'append', value: nextValue++ } };
       return { to, request: { kind: 'read' } };
     },
     outcome: (reply) => (reply.kind === 'error' ? 'fail' : 'ok'),
     onComplete(client: ClientId, _request, reply) {
-      if (admin !== null && client === adminClient && reply !== null && reply.kind === 'conf-changed') admin.learn(reply.confState);
+      if (reply !== null && reply.kind === 'conf-changed') adminOf(client)?.learn(reply.confState);
     },
   };
+}
+
+/**
+ * Leadership transfers (thesis §3.10) asked of a random node for a random target now and then
+ * while the faults run: a follower forwards the request to its leader.
+ */
+class TransferPlan {
+  private nextAtUs = faultsStartUs;
+
+  next(random: Random, nowUs: number, machines: number, to: NodeId): { to: NodeId; request: LogRequest } {
+    if (nowUs >= quietAtUs || nowUs < this.nextAtUs) return { to, request: { kind: 'read' } };
+    this.nextAtUs = nowUs + random.between(1_000_000, 3_000_000);
+    return { to, request: { kind: 'transfer-leader', to: 1 + random.below(machines) } };
+  }
 }
 
 /**
@@ -138,19 +173,32 @@ function prepareRaftRun(seed: number, shape: RaftScenarioShape): PreparedRun {
   const config: LogReplicaConfig = { ...defaultLogReplicaConfig, ...shape.replica, initialVoters };
   const protocol = logProtocol(config);
   const safetyOptions = defaultRaftSafetyOptions;
+  const admins = shape.membership === 'none' ? [] : Array.from({ length: shape.admins ?? 1 }, () => new AdminPlan(shape.membership as 'single' | 'joint', initialVoters));
+  // Membership changes and transfers make requests fail by design, and without pre-vote and
+  // check-quorum a node back from a partition may depose a healthy leader: the success share is
+  // judged without them.
+  const lease = config.checkQuorum && config.preVote;
+  const successPercentMin = shape.membership !== 'none' || shape.transfers === true || !lease ? null : (shape.successPercentMin ?? defaultSuccessPercentMin);
+  const availabilityOptions: AvailabilityOptions = {
+    electionTimeoutUs: config.electionTicks * tickIntervalUs,
+    lease,
+    successPercentMin,
+    requestTimeoutUs,
+  };
   return {
     options,
     notes: [
       `swarm: ${draw.classesOn.length === 0 ? 'no faults' : draw.classesOn.join(', ')}`,
       `raft: ${shape.machines} machines, voters ${JSON.stringify(initialVoters)}, membership changes: ${shape.membership}, election ${config.electionTicks} ticks, pre-vote ${config.preVote}, check-quorum ${config.checkQuorum}`,
       describeRaftSafety(safetyOptions),
+      describeStepChecks(availabilityOptions),
       `liveness: within ${livenessElectionTimeouts} election timeouts (${livenessBoundUs / 1000} ms) of the quiet fault`,
     ],
     execute: (run) =>
       executeSimulation<Message, LogRequest, LogReply, LogReplica>(options, {
         protocol,
-        workload: logWorkload(shape.machines, shape.clients ?? 5, shape.membership === 'none' ? null : new AdminPlan(shape.membership, initialVoters)),
-        observers: [raftSafety(safetyOptions), logHistory()],
+        workload: logWorkload(shape.machines, shape.clients ?? 5, admins, shape.transfers === true ? new TransferPlan() : null),
+        observers: [raftSafety(safetyOptions), ...stepChecks(availabilityOptions), logHistory()],
         liveness: raftLiveness(livenessBoundUs, livenessElectionTimeouts),
         leader: currentLeader,
         keepTrail: run?.keepTrail ?? false,

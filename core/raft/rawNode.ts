@@ -195,6 +195,21 @@ export class RawNode {
   status(): Status {
     return getStatus(this.raft);
   }
+
+  /** The target of a leadership transfer in progress, or None. Cheap, for checkers that run on every event. */
+  get leadTransferee(): NodeId {
+    return this.raft.leadTransferee;
+  }
+
+  /**
+   * Visits every member's match index as this node records it (nothing unless it leads), in
+   * ascending id order. Cheap (no copies), for checkers that run on every event; `status()` is the
+   * full picture.
+   */
+  visitMatches(visit: (id: NodeId, match: number) => void): void {
+    if (this.raft.role !== 'leader') return;
+    this.raft.tracker.visit((id, progress) => visit(id, progress.match));
+  }
 }
 
 function softStatesEqual(a: SoftState, b: SoftState): boolean {

@@ -5,7 +5,7 @@ import { digestEntry, isStorageError, type Entry, type Message } from '../../cor
 import type { LogReplica, LogReply, LogRequest } from '../../core/replica/logReplica.ts';
 import type { Simulation } from '../../sim/simulation.ts';
 import type { SimObserver } from '../../sim/observer.ts';
-import { DurableLog } from './durableLog.ts';
+import { type DurableLog, durableLogOf } from './durableLog.ts';
 import { quorumHolds } from './quorum.ts';
 
 export type RaftSimulation = Simulation<Message, LogRequest, LogReply, LogReplica>;
@@ -85,7 +85,6 @@ export function raftSafety(options: RaftSafetyOptions = defaultRaftSafetyOptions
   /** index → the applied state digest every replica must reach there. */
   const appliedDigest = new Map<number, number>();
   const watches = new Map<NodeId, NodeWatch>();
-  const durableLogs = new Map<NodeId, DurableLog>();
   let events = 0;
 
   const fail = (message: string): never => {
@@ -108,15 +107,7 @@ export function raftSafety(options: RaftSafetyOptions = defaultRaftSafetyOptions
     }
   };
 
-  const durableLog = (sim: RaftSimulation, id: NodeId): DurableLog => {
-    let log = durableLogs.get(id);
-    if (log === undefined) {
-      log = new DurableLog(sim.disk(id));
-      durableLogs.set(id, log);
-    }
-    log.refresh();
-    return log;
-  };
+  const durableLog = (sim: RaftSimulation, id: NodeId): DurableLog => durableLogOf(sim.disk(id));
 
   const watchOf = (sim: RaftSimulation, id: NodeId, replica: LogReplica): NodeWatch => {
     const incarnation = sim.incarnation(id);

@@ -19,7 +19,12 @@ export interface Mutation {
    * The run that caught it when the hunt last ran (`detcd-sim mutants`), and a piece of the
    * violation it reported; the mutation test replays exactly this run.
    */
-  readonly caughtAt: { readonly scenario: string; readonly seed: number; readonly violation: string };
+  readonly caughtAt: { readonly scenario: string; readonly seed: number; readonly violation: string } | null;
+  /**
+   * Realistic bugs nobody planted with a particular check in mind (issue 7): the kinds real Raft
+   * implementations have shipped. The hand-picked six above are not marked.
+   */
+  readonly realistic?: boolean;
 }
 
 const family = ['raft-leader-churn-3', 'raft-leader-churn', 'raft-swarm', 'raft-crashes', 'raft-partitions', 'raft-no-prevote', 'raft-membership', 'raft-lossy', 'raft-pauses', 'raft-clocks', 'raft-joint', 'raft-single'];
@@ -81,5 +86,116 @@ export const mutations: readonly Mutation[] = [
     replace: 'if (conflict > this.lastIndex()) this.append(entries.slice(conflict - (prevIndex + 1)));',
     scenarios: family,
     caughtAt: { scenario: 'raft-leader-churn-3', seed: 0, violation: 'state machine safety' },
+  },
+  // Realistic bugs (issue 7): the kinds real Raft implementations have shipped.
+  {
+    name: 'vote-forgotten-on-restart',
+    bug: 'recovery restores the term but not the vote, so a restarted node may vote twice in one term (§5.2)',
+    file: 'core/raft/raft.ts',
+    find: '    this.vote = state.vote;\n',
+    replace: '    this.vote = None;\n',
+    scenarios: family,
+    caughtAt: null,
+    realistic: true,
+  },
+  {
+    name: 'joint-quorum-one-half',
+    bug: 'in a joint configuration votes are counted in the incoming half only (§4.3: both majorities must agree)',
+    file: 'core/raft/jointConfig.ts',
+    find: 'const outgoing = this.outgoing.voteResult(votes);',
+    replace: 'const outgoing = incoming;',
+    scenarios: family,
+    caughtAt: null,
+    realistic: true,
+  },
+  {
+    name: 'second-conf-change-in-flight',
+    bug: 'a new leader forgets that its uncommitted tail may hold a conf change, and accepts a second one (§4.1)',
+    file: 'core/raft/raft.ts',
+    find: '    this.pendingConfIndex = this.log.lastIndex();\n',
+    replace: '',
+    scenarios: family,
+    caughtAt: null,
+    realistic: true,
+  },
+  {
+    name: 'stale-append-response-counted',
+    bug: 'an append acknowledgement from an earlier term is counted: the match may name entries since overwritten (§5.1)',
+    file: 'core/raft/election.ts',
+    find: '  if (m.term < raft.term) {\n    stepLowerTerm(raft, m);',
+    replace: "  if (m.term < raft.term && m.type !== 'MsgAppResp') {\n    stepLowerTerm(raft, m);",
+    scenarios: family,
+    caughtAt: null,
+    realistic: true,
+  },
+  {
+    name: 'prevote-granted-in-lease',
+    bug: 'the check-quorum lease guards votes but not pre-votes: a follower that hears a healthy leader grants pre-votes to a disruptive node (thesis §4.2.3, §9.6)',
+    file: 'core/raft/election.ts',
+    find: "    if (m.type === 'MsgVote' || m.type === 'MsgPreVote') {\n      const force",
+    replace: "    if (m.type === 'MsgVote') {\n      const force",
+    scenarios: family,
+    caughtAt: null,
+    realistic: true,
+  },
+  {
+    name: 'ack-past-last-new',
+    bug: 'a follower acknowledges its whole log instead of the last entry the append matched, so a stale tail counts as replicated (§5.3)',
+    file: 'core/raft/stepFollower.ts',
+    find: "    raft.send({ type: 'MsgAppResp', to: m.from, index: lastNew });",
+    replace: "    raft.send({ type: 'MsgAppResp', to: m.from, index: log.lastIndex() });",
+    scenarios: family,
+    caughtAt: null,
+    realistic: true,
+  },
+  {
+    name: 'snapshot-inside-divergent-log',
+    bug: "a follower whose log reaches past a snapshot's index takes it as covered without comparing terms, and commits its own divergent entries (§7)",
+    file: 'core/raft/membership.ts',
+    find: '  if (raft.log.matchTerm(index, term)) {',
+    replace: '  if (raft.log.lastIndex() >= index) {',
+    scenarios: family,
+    caughtAt: null,
+    realistic: true,
+  },
+  {
+    name: 'heartbeat-commit-past-match',
+    bug: "heartbeats carry the leader's whole commit index, past what the follower is known to match",
+    file: 'core/raft/replication.ts',
+    find: 'const commit = Math.min(progress.match, raft.log.committed);',
+    replace: 'const commit = raft.log.committed;',
+    scenarios: family,
+    caughtAt: null,
+    realistic: true,
+  },
+  {
+    name: 'follower-commit-past-last-new',
+    bug: "a follower commits up to the leader's commit index over its own unverified tail, not just to the last new entry (§5.3, Figure 2)",
+    file: 'core/raft/raftLog.ts',
+    find: 'this.commitTo(Math.min(commit, lastNew));',
+    replace: 'this.commitTo(Math.min(commit, this.lastIndex()));',
+    scenarios: family,
+    caughtAt: null,
+    realistic: true,
+  },
+  {
+    name: 'match-kept-across-terms',
+    bug: "a node keeps its followers' match indexes across terms, so a returning leader trusts acknowledgements from its earlier reign (§5.3: reinitialized after election)",
+    file: 'core/raft/raft.ts',
+    find: 'match: id === this.id ? lastIndex : 0,',
+    replace: 'match: id === this.id ? lastIndex : Math.min(old.match, lastIndex),',
+    scenarios: family,
+    caughtAt: null,
+    realistic: true,
+  },
+  {
+    name: 'torn-tail-not-repaired',
+    bug: 'recovery stops at a torn WAL record but does not cut it off, so later appends land behind it and vanish on the next restart',
+    file: 'core/replica/logReplica.ts',
+    find: '    if (recovered.torn) this.writes.push(compactedWal(recovered.storage, recovered.hardState));\n',
+    replace: '',
+    scenarios: family,
+    caughtAt: null,
+    realistic: true,
   },
 ];
