@@ -206,6 +206,19 @@ function prepareRaftRun(seed: number, shape: RaftScenarioShape): PreparedRun {
   };
 }
 
+/** Weather whose slow tail reaches 3 election timeouts: old-term traffic reaches new leaders. */
+const longWeatherTail = { max: ratio(20, 100), usMax: 3 * electionTimeoutUs } as const;
+/** The extreme-timings knob (sim/swarm.ts): tails of 3 election timeouts on up to 5% of messages, restarts within 2 ms. */
+const extremeTimings = { tailMax: ratio(5, 100), tailUsMax: 3 * electionTimeoutUs, restartUsMax: 2_000 } as const;
+/** Every fault class, stalls and long weather tails included, with the extreme-timings knob. */
+const wideSwarmSpace: SwarmSpace = {
+  ...fullSwarmSpace,
+  timedClasses: [...fullSwarmSpace.timedClasses, 'stall'],
+  weatherTail: longWeatherTail,
+  stallUsMax: 3 * electionTimeoutUs,
+  extremeTimings,
+};
+
 function only(classes: readonly TimedFaultClass[], extra: Partial<SwarmSpace> = {}): SwarmSpace {
   return { ...quietSwarmSpace, timedClasses: classes, alwaysOn: classes, ...extra };
 }
@@ -271,5 +284,51 @@ export const raftScenarios: readonly Scenario[] = [
     ...five,
     space: fullSwarmSpace,
     replica: { preVote: false, checkQuorum: false },
+  }),
+  // Issue 7: scenarios that reach the rare paths. (Added after the others: their draws are their own.)
+  raftScenario('raft-stale-traffic', 'raft log, weather whose slow tails outlive an election timeout and links that stall, then deliver old traffic all at once', {
+    ...five,
+    space: only(['weather', 'stall'], { lossMax: ratio(20, 100), duplicateMax: ratio(10, 100), weatherTail: longWeatherTail, stallUsMax: 3 * electionTimeoutUs }),
+  }),
+  raftScenario('raft-transfers', 'raft log, leadership transfers asked of random nodes under every fault class, stalls and long tails included', {
+    ...five,
+    transfers: true,
+    space: wideSwarmSpace,
+  }),
+  raftScenario('raft-election-crashes', 'raft log, 3 voters without pre-vote or check-quorum, crashes every ~400 ms timed into elections, restarts and syncs at extreme speeds', {
+    machines: 3,
+    initialVoters: 3,
+    membership: 'none',
+    meanGapUs: 400_000,
+    faultUsMax: 1_000_000,
+    space: only(['crash', 'leader', 'weather'], { lossMax: ratio(10, 100), weatherTail: longWeatherTail, unavailableMax: 1, extremeTimings }),
+    replica: { preVote: false, checkQuorum: false },
+  }),
+  raftScenario('raft-divergent-snapshot', 'raft log without check-quorum: an isolated old leader keeps appending while the majority moves on and compacts; healed, it is caught up by a snapshot inside its divergent log', {
+    ...five,
+    clients: 10,
+    meanGapUs: 3_000_000,
+    faultUsMax: 6_000_000,
+    space: only(['partition'], { partitionShapes: ['isolate-leader'], lossMax: ratio(5, 100) }),
+    replica: { checkQuorum: false, snapshotEveryEntries: 16, catchUpEntries: 2 },
+  }),
+  raftScenario('raft-membership-admins', 'raft log, 3 admins changing the membership at once from their own stale views, under every fault class', {
+    machines: 5,
+    initialVoters: 3,
+    membership: 'single',
+    admins: 3,
+    space: wideSwarmSpace,
+  }),
+  raftScenario('raft-joint-no-prevote', 'raft log, joint consensus without pre-vote or check-quorum, 2 admins, under every fault class', {
+    machines: 5,
+    initialVoters: 3,
+    membership: 'joint',
+    admins: 2,
+    space: wideSwarmSpace,
+    replica: { preVote: false, checkQuorum: false },
+  }),
+  raftScenario('raft-extreme', 'raft log, 5 voters, every fault class with the extreme-timings knob: instant syncs and restarts, tails of several election timeouts', {
+    ...five,
+    space: wideSwarmSpace,
   }),
 ];

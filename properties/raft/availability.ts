@@ -195,7 +195,6 @@ export function availability(options: AvailabilityOptions): RaftObserver {
         judged++;
         if (entry.outcome === 'ok') succeeded++;
       }
-      console.error(`AVAIL ${succeeded} ${judged}`);
       if (judged < (options.successSampleMin ?? 20)) return;
       if (succeeded * 100 < judged * options.successPercentMin) {
         throw new AssertionError(`availability: only ${succeeded} of ${judged} client requests sent in fault-free windows succeeded (at least ${options.successPercentMin}% must)`);

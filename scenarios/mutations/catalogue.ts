@@ -27,7 +27,28 @@ export interface Mutation {
   readonly realistic?: boolean;
 }
 
-const family = ['raft-leader-churn-3', 'raft-leader-churn', 'raft-swarm', 'raft-crashes', 'raft-partitions', 'raft-no-prevote', 'raft-membership', 'raft-lossy', 'raft-pauses', 'raft-clocks', 'raft-joint', 'raft-single'];
+const family = [
+  'raft-leader-churn-3',
+  'raft-leader-churn',
+  'raft-swarm',
+  'raft-crashes',
+  'raft-partitions',
+  'raft-no-prevote',
+  'raft-membership',
+  'raft-lossy',
+  'raft-pauses',
+  'raft-clocks',
+  'raft-joint',
+  'raft-single',
+  // Issue 7's scenarios for the rare paths.
+  'raft-stale-traffic',
+  'raft-transfers',
+  'raft-election-crashes',
+  'raft-divergent-snapshot',
+  'raft-membership-admins',
+  'raft-joint-no-prevote',
+  'raft-extreme',
+];
 
 export const mutations: readonly Mutation[] = [
   {
