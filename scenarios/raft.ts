@@ -6,7 +6,7 @@ import { defaultLogReplicaConfig, logProtocol } from '../core/replica/logProtoco
 import type { LogReplica, LogReplicaConfig, LogReply, LogRequest } from '../core/replica/logReplica.ts';
 import { logHistory } from '../properties/raft/logHistory.ts';
 import { currentLeader, raftLiveness } from '../properties/raft/raftLiveness.ts';
-import { defaultRaftSafetyOptions, describeRaftSafety, raftSafety } from '../properties/raft/raftSafety.ts';
+import { defaultRaftSafetyOptions, describeRaftSafety, raftSafety, type RaftSafetyOptions } from '../properties/raft/raftSafety.ts';
 import { describeStepChecks, stepChecks } from '../properties/raft/stepChecks.ts';
 import type { AvailabilityOptions } from '../properties/raft/availability.ts';
 import type { Workload } from '../sim/client.ts';
@@ -164,7 +164,7 @@ class AdminPlan {
   }
 }
 
-function prepareRaftRun(seed: number, shape: RaftScenarioShape): PreparedRun {
+function prepareRaftRun(seed: number, shape: RaftScenarioShape, safetyOptions: RaftSafetyOptions = defaultRaftSafetyOptions): PreparedRun {
   const members = Array.from({ length: shape.machines }, (_, i) => i + 1);
   const initialVoters = members.slice(0, shape.initialVoters);
   const base: SimOptions = { ...baseOptions, seed, nodeCount: shape.machines };
@@ -172,7 +172,6 @@ function prepareRaftRun(seed: number, shape: RaftScenarioShape): PreparedRun {
   const options = draw.options;
   const config: LogReplicaConfig = { ...defaultLogReplicaConfig, ...shape.replica, initialVoters };
   const protocol = logProtocol(config);
-  const safetyOptions = defaultRaftSafetyOptions;
   const admins = shape.membership === 'none' ? [] : Array.from({ length: shape.admins ?? 1 }, () => new AdminPlan(shape.membership as 'single' | 'joint', initialVoters));
   // Membership changes and transfers make requests fail by design, and without pre-vote and
   // check-quorum a node back from a partition may depose a healthy leader: the success share is
@@ -223,13 +222,25 @@ function only(classes: readonly TimedFaultClass[], extra: Partial<SwarmSpace> = 
   return { ...quietSwarmSpace, timedClasses: classes, alwaysOn: classes, ...extra };
 }
 
-export function raftScenario(name: string, summary: string, shape: RaftScenarioShape): Scenario {
-  return { name, family: 'raft', summary, expect: 'pass', prepare: (seed) => prepareRaftRun(seed, shape) };
+/** A Raft scenario, which can also run as an audit: every check at its full rate (whole-log checks on every event). */
+export interface RaftScenario extends Scenario {
+  prepareAudit(seed: number): PreparedRun;
+}
+
+export function raftScenario(name: string, summary: string, shape: RaftScenarioShape): RaftScenario {
+  return {
+    name,
+    family: 'raft',
+    summary,
+    expect: 'pass',
+    prepare: (seed) => prepareRaftRun(seed, shape),
+    prepareAudit: (seed) => prepareRaftRun(seed, shape, { ...defaultRaftSafetyOptions, wholeLogEveryEvents: 1 }),
+  };
 }
 
 const five = { machines: 5, initialVoters: 5, membership: 'none' } as const;
 
-export const raftScenarios: readonly Scenario[] = [
+export const raftScenarios: readonly RaftScenario[] = [
   raftScenario('raft-calm', 'raft log, 5 voters, no faults', { ...five, space: quietSwarmSpace }),
   raftScenario('raft-swarm', 'raft log, 5 voters, each seed draws its own mix of every fault class', { ...five, space: fullSwarmSpace }),
   raftScenario('raft-crashes', 'raft log, crashes and restarts with torn writes and slow syncs', {

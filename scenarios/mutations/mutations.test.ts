@@ -9,7 +9,9 @@ import { makePatchedCopy, patchedScenarios, removePatchedCopy } from './patchedC
  * mutants`), and the unpatched code passes that same run.
  */
 for (const mutation of mutations) {
-  test(`mutant ${mutation.name} is caught at ${mutation.caughtAt.scenario} seed ${mutation.caughtAt.seed}: ${mutation.bug}`, async (t) => {
+  const pinned = mutation.caughtAt === null ? 'no pinned seed yet' : `${mutation.caughtAt.scenario} seed ${mutation.caughtAt.seed}`;
+  test(`mutant ${mutation.name} is caught at ${pinned}: ${mutation.bug}`, async (t) => {
+    if (mutation.caughtAt === null) return t.fail('every mutant of the catalogue must be caught, at a pinned run');
     const { scenario, seed, violation } = mutation.caughtAt;
     const copy = makePatchedCopy(mutation);
     try {
