@@ -44,6 +44,8 @@ class SampleChecker {
     const sample = options.detcdSample ?? {};
     this.size = Number(sample.size ?? 100);
     this.salt = String(sample.salt ?? 'detcd');
+    // Re-judging part of an earlier sample (its survivors, after new checks): exactly these keys.
+    this.keys = Array.isArray(sample.keys) ? new Set(sample.keys.map(String)) : null;
   }
   async init() {}
   async group(mutants) {
@@ -52,7 +54,8 @@ class SampleChecker {
   async check(mutants) {
     const ranked = mutants.map((mutant) => ({ id: mutant.id, rank: hash32(`${this.salt}|${mutantKey(mutant)}`), key: mutantKey(mutant) }));
     ranked.sort((a, b) => a.rank - b.rank || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    const chosen = new Set(ranked.slice(0, this.size).map((entry) => entry.id));
+    const picked = this.keys === null ? ranked.slice(0, this.size) : ranked.filter((entry) => this.keys.has(entry.key));
+    const chosen = new Set(picked.map((entry) => entry.id));
     const results = {};
     for (const mutant of mutants) results[mutant.id] = chosen.has(mutant.id) ? { status: 'passed' } : { status: 'compileError', reason: notInSample };
     return results;

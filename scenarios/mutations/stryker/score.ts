@@ -6,7 +6,9 @@ import { wilsonInterval } from './wilson.ts';
  * share of sampled mutants that the test command detected (killed, or timed out — Stryker's
  * convention), with a 95% Wilson score interval for the share over all the mutants the sample was
  * drawn from, then every survivor for triage. Mutants outside the sample, ignored ones (log text)
- * and ones that do not even load (runtime errors) do not count.
+ * and ones that do not even load (runtime errors) do not count. Each survivor's `key` is the form
+ * the sampler uses (0-based line and column, where the report's are 1-based): listed under
+ * `detcdSample.keys`, they make a run that re-judges just those mutants.
  */
 interface ReportMutant {
   readonly id: string;
@@ -41,7 +43,7 @@ for (const [file, { source, mutants }] of Object.entries(report.files).sort(([a]
       undetected++;
       const { line, column } = mutant.location.start;
       const original = (lines[line - 1] ?? '').trim();
-      survivors.push(`${file}:${line}:${column} ${mutant.mutatorName} → ${JSON.stringify(mutant.replacement ?? '')}\n    ${original}`);
+      survivors.push(`${file}:${line}:${column} ${mutant.mutatorName} → ${JSON.stringify(mutant.replacement ?? '')}\n    ${original}\n    key: ${file}:${line - 1}:${column - 1}:${mutant.mutatorName}:${mutant.replacement ?? ''}`);
     } else invalid++;
   }
 }
