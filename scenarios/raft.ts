@@ -330,13 +330,17 @@ export const raftScenarios: readonly RaftScenario[] = [
     admins: 3,
     space: wideSwarmSpace,
   }),
-  raftScenario('raft-joint-no-prevote', 'raft log, joint consensus without pre-vote or check-quorum, 2 admins, under every fault class', {
+  // Check-quorum stays on: without it as well, a voter removed by leaving a joint configuration,
+  // which never learns that it was removed, disrupts the rest forever with ever higher terms
+  // (thesis §4.2.3; etcd stops a removed member, the simulator keeps it running), and liveness
+  // cannot be asked for (seed 14 was stuck so).
+  raftScenario('raft-joint-no-prevote', 'raft log, joint consensus without pre-vote (check-quorum on), 2 admins, under every fault class', {
     machines: 5,
     initialVoters: 3,
     membership: 'joint',
     admins: 2,
     space: wideSwarmSpace,
-    replica: { preVote: false, checkQuorum: false },
+    replica: { preVote: false },
   }),
   raftScenario('raft-extreme', 'raft log, 5 voters, every fault class with the extreme-timings knob: instant syncs and restarts, tails of several election timeouts', {
     ...five,
