@@ -97,3 +97,12 @@ test('the extreme-timings knob widens timings: instant syncs, restarts within 2 
   }
   t.deepEqual([...seen].sort(), ['restarts', 'syncs', 'tails']);
 });
+
+test('regression: a voter removed by leaving a joint configuration cannot hold the cluster up when check-quorum is on (raft-joint-no-prevote, seed 14)', (t) => {
+  // Without pre-vote and check-quorum, node 5 — removed when the joint configuration was left, and
+  // never told — campaigned every election timeout with a higher term, and the two voters left
+  // never kept a leader long enough: no liveness within 10 election timeouts.
+  const run = raftScenarios.find((s) => s.name === 'raft-joint-no-prevote')!.prepare(14).execute();
+  t.true(run.result.ok, run.result.violation?.message);
+  t.is(run.result.stopReason, 'live');
+});
