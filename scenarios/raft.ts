@@ -297,9 +297,11 @@ export const raftScenarios: readonly RaftScenario[] = [
     replica: { preVote: false, checkQuorum: false },
   }),
   // Issue 7: scenarios that reach the rare paths. (Added after the others: their draws are their own.)
-  raftScenario('raft-stale-traffic', 'raft log, weather whose slow tails outlive an election timeout and links that stall, then deliver old traffic all at once', {
+  raftScenario('raft-stale-traffic', 'raft log, leader churn in weather whose slow tails outlive an election timeout and links that stall, then deliver old traffic all at once: old-term answers reach new leaders', {
     ...five,
-    space: only(['weather', 'stall'], { lossMax: ratio(20, 100), duplicateMax: ratio(10, 100), weatherTail: longWeatherTail, stallUsMax: 3 * electionTimeoutUs }),
+    meanGapUs: 1_000_000,
+    space: only(['weather', 'stall', 'leader'], { lossMax: ratio(20, 100), duplicateMax: ratio(10, 100), weatherTail: longWeatherTail, stallUsMax: 3 * electionTimeoutUs }),
+    replica: { maxSizePerMsg: 0, maxInflightMsgs: 8 },
   }),
   raftScenario('raft-transfers', 'raft log, leadership transfers asked of random nodes under every fault class, stalls and long tails included', {
     ...five,
