@@ -18,23 +18,32 @@ interface LeaderScan {
 /**
  * The leader's bookkeeping, checked on every event that reaches a leader:
  *
- * - A recorded match never overstates what the follower durably shares with the leader (Raft
- *   §5.3: matchIndex is the highest entry known to be replicated). While the follower's durable
- *   term is not past the leader's, the follower's disk holds the leader's entry at its match
- *   index — or a snapshot that covers it. Counting a stale acknowledgement, acknowledging more
- *   than the append matched, or keeping matches across terms shows at once, before a commit
- *   counted on it has to be overwritten to be seen.
+ * - A recorded match never overstates what the follower acknowledged in this term, nor what it
+ *   durably shares with the leader (Raft Figure 2: matchIndex is the highest entry known to be
+ *   replicated, reinitialized after election, raised by successful AppendEntries answers). The
+ *   follower's granted MsgAppResps of the leader's term, as delivered, bound the match; and while
+ *   the follower's durable term is not past the leader's, its disk holds the leader's entry at
+ *   the match index — or a snapshot that covers it. Counting a stale acknowledgement of an
+ *   earlier term, acknowledging more than the append matched, or keeping matches across terms
+ *   shows at once, before a commit counted on it has to be overwritten to be seen.
  * - At most one conf change is in flight (§4.1, etcd's one-pending-change rule): when a leader has
  *   appended a conf change in its own term, no earlier conf change in its log is still
  *   unapplied — it must not propose a change while another may still take effect.
  */
 export function leaderBookkeeping(): RaftObserver {
   const scans = new Map<NodeId, LeaderScan>();
+  /** (term, leader, follower) → the highest index the follower acknowledged to that leader in that term. */
+  const acknowledged = new Map<number, number>();
+  const ackKey = (term: number, leader: NodeId, follower: NodeId): number => (term * 64 + leader) * 64 + follower;
 
   const checkMatches = (sim: RaftSimulation, leaderId: NodeId, leader: LogReplica): void => {
     const term = leader.hardState.term;
     leader.raft.visitMatches((id, match) => {
       if (id === leaderId || match === 0) return;
+      const acked = acknowledged.get(ackKey(term, leaderId, id)) ?? 0;
+      if (match > acked) {
+        throw new AssertionError(`leader bookkeeping: leader ${leaderId} of term ${term} records match ${match} for node ${id}, which acknowledged ${acked === 0 ? 'nothing' : `up to ${acked}`} in term ${term}`);
+      }
       const follower = durableLogOf(sim.disk(id));
       // A follower already in a later term may have had its log rewritten by a later leader:
       // this leader's knowledge of it is stale, and it can commit nothing on it any more.
@@ -79,6 +88,11 @@ export function leaderBookkeeping(): RaftObserver {
   };
 
   return {
+    onDeliver(from, to, message) {
+      if (message.type !== 'MsgAppResp' || message.reject) return;
+      const key = ackKey(message.term, to, from);
+      if (message.index > (acknowledged.get(key) ?? 0)) acknowledged.set(key, message.index);
+    },
     afterEvent(sim: RaftSimulation) {
       const touched = sim.lastEventNode;
       if (touched === 0) return;

@@ -76,18 +76,34 @@ test('recovery fidelity: a restarted node whose vote differs from its disk is ca
   t.true(runCluster({ seed: 3, faults: [...crashAndRestart], observers: [recoveryFidelity()] }).result.ok);
 });
 
-test("leader bookkeeping: a match past what a crashed follower's disk holds is caught at the leader's next event", (t) => {
+test('leader bookkeeping: a match past what the follower acknowledged in this term is caught at the leader\'s next event', (t) => {
   const overstate = onceAfter(3_500_000, (sim) => {
     const leader = leaderOf(sim);
     if (leader === null || leader.id === 3) return false;
-    const progress = raftOf(leader.replica).tracker.get(3)!;
-    progress.match = leader.replica.storage.lastIndex();
+    raftOf(leader.replica).tracker.get(3)!.match = leader.replica.storage.lastIndex();
     return true;
   });
   const bad = runCluster({ seed: 4, faults: [...crashAndRestart], observers: [overstate, leaderBookkeeping()] });
   t.false(bad.result.ok);
-  t.regex(bad.result.violation!.message, /^leader bookkeeping: leader \d of term \d+ records match \d+ for node 3, whose disk holds/);
+  t.regex(bad.result.violation!.message, /^leader bookkeeping: leader \d of term \d+ records match \d+ for node 3, which acknowledged (nothing|up to \d+) in term \d+/);
   t.true(runCluster({ seed: 4, faults: [...crashAndRestart], observers: [leaderBookkeeping()] }).result.ok);
+});
+
+test("leader bookkeeping: an acknowledged match that a crashed follower's disk does not hold is caught", (t) => {
+  const check = leaderBookkeeping();
+  const lie = onceAfter(3_500_000, (sim) => {
+    const leader = leaderOf(sim);
+    if (leader === null || leader.id === 3) return false;
+    const term = leader.replica.hardState.term;
+    const index = leader.replica.storage.lastIndex();
+    // The down follower "acknowledges" what it never received, and the leader believes it.
+    check.onDeliver!(3, leader.id, makeMessage({ type: 'MsgAppResp', to: leader.id, index }, 3, term), sim);
+    raftOf(leader.replica).tracker.get(3)!.match = index;
+    return true;
+  });
+  const bad = runCluster({ seed: 4, faults: [...crashAndRestart], observers: [lie, check] });
+  t.false(bad.result.ok);
+  t.regex(bad.result.violation!.message, /^leader bookkeeping: leader \d of term \d+ records match \d+ for node 3, whose disk holds (no entry|term \d+) there/);
 });
 
 test('leader bookkeeping: a second conf change appended while the first is unapplied is caught', (t) => {
