@@ -196,6 +196,17 @@ export class RawNode {
     return getStatus(this.raft);
   }
 
+  /** The index of the last entry in the log, unstable ones included. Cheap, for checkers. */
+  get lastIndex(): number {
+    return this.raft.log.lastIndex();
+  }
+
+  /** The term of the entry at `index` in the log (unstable ones included), or null when it is compacted or beyond the log. */
+  termAt(index: number): number | null {
+    const term = this.raft.log.term(index);
+    return typeof term === 'number' ? term : null;
+  }
+
   /** The target of a leadership transfer in progress, or None. Cheap, for checkers that run on every event. */
   get leadTransferee(): NodeId {
     return this.raft.leadTransferee;

@@ -48,8 +48,11 @@ export function leaderBookkeeping(): RaftObserver {
       // A follower already in a later term may have had its log rewritten by a later leader:
       // this leader's knowledge of it is stale, and it can commit nothing on it any more.
       if (follower.hardState.term > term) return;
-      const leaderTerm = leader.storage.term(match);
-      if (isStorageError(leaderTerm)) return; // compacted: committed, and shared by every later log
+      if (match > leader.raft.lastIndex) {
+        throw new AssertionError(`leader bookkeeping: leader ${leaderId} of term ${term} records match ${match} for node ${id}, past its own last index ${leader.raft.lastIndex}`);
+      }
+      const leaderTerm = leader.raft.termAt(match);
+      if (leaderTerm === null) return; // compacted: committed, and shared by every later log
       if (!follower.holds(match, leaderTerm)) {
         const stored = follower.storage.term(match);
         throw new AssertionError(
