@@ -25,6 +25,11 @@ export interface Mutation {
    * implementations have shipped. The hand-picked six above are not marked.
    */
   readonly realistic?: boolean;
+  /**
+   * How the hunt did on the code before issue 7's checks and scenarios (40 seeds of each of the
+   * 12 older Raft scenarios), for the record.
+   */
+  readonly beforeIssue7?: string;
 }
 
 /** The Raft family, in the order a hunt sweeps it. */
@@ -117,8 +122,9 @@ export const mutations: readonly Mutation[] = [
     find: '    this.vote = state.vote;\n',
     replace: '    this.vote = None;\n',
     scenarios: raftFamily,
-    caughtAt: null,
+    caughtAt: { scenario: 'raft-leader-churn-3', seed: 0, violation: 'recovery fidelity' },
     realistic: true,
+    beforeIssue7: 'missed in 40 seeds × 12 scenarios',
   },
   {
     name: 'joint-quorum-one-half',
@@ -127,8 +133,9 @@ export const mutations: readonly Mutation[] = [
     find: 'const outgoing = this.outgoing.voteResult(votes);',
     replace: 'const outgoing = incoming;',
     scenarios: raftFamily,
-    caughtAt: null,
+    caughtAt: { scenario: 'raft-joint-no-prevote', seed: 1, violation: 'election quorum' },
     realistic: true,
+    beforeIssue7: 'missed in 40 seeds × 12 scenarios',
   },
   {
     name: 'second-conf-change-in-flight',
@@ -139,6 +146,7 @@ export const mutations: readonly Mutation[] = [
     scenarios: raftFamily,
     caughtAt: null,
     realistic: true,
+    beforeIssue7: 'missed in 40 seeds × 12 scenarios',
   },
   {
     name: 'stale-append-response-counted',
@@ -147,8 +155,9 @@ export const mutations: readonly Mutation[] = [
     find: '  if (m.term < raft.term) {\n    stepLowerTerm(raft, m);',
     replace: "  if (m.term < raft.term && m.type !== 'MsgAppResp') {\n    stepLowerTerm(raft, m);",
     scenarios: raftFamily,
-    caughtAt: null,
+    caughtAt: { scenario: 'raft-stale-traffic', seed: 9, violation: 'leader bookkeeping' },
     realistic: true,
+    beforeIssue7: 'missed in 40 seeds × 12 scenarios',
   },
   {
     name: 'prevote-granted-in-lease',
@@ -159,6 +168,7 @@ export const mutations: readonly Mutation[] = [
     scenarios: raftFamily,
     caughtAt: null,
     realistic: true,
+    beforeIssue7: 'missed in 40 seeds × 12 scenarios',
   },
   {
     name: 'ack-past-last-new',
@@ -169,6 +179,7 @@ export const mutations: readonly Mutation[] = [
     scenarios: raftFamily,
     caughtAt: null,
     realistic: true,
+    beforeIssue7: 'missed in 40 seeds × 12 scenarios',
   },
   {
     name: 'snapshot-inside-divergent-log',
@@ -179,6 +190,7 @@ export const mutations: readonly Mutation[] = [
     scenarios: raftFamily,
     caughtAt: null,
     realistic: true,
+    beforeIssue7: 'missed in 40 seeds × 12 scenarios',
   },
   {
     name: 'heartbeat-commit-past-match',
@@ -187,8 +199,9 @@ export const mutations: readonly Mutation[] = [
     find: 'const commit = Math.min(progress.match, raft.log.committed);',
     replace: 'const commit = raft.log.committed;',
     scenarios: raftFamily,
-    caughtAt: null,
+    caughtAt: { scenario: 'raft-leader-churn-3', seed: 0, violation: 'is out of range' },
     realistic: true,
+    beforeIssue7: 'caught at raft-leader-churn-3 seed 0',
   },
   {
     name: 'follower-commit-past-last-new',
@@ -199,6 +212,7 @@ export const mutations: readonly Mutation[] = [
     scenarios: raftFamily,
     caughtAt: null,
     realistic: true,
+    beforeIssue7: 'missed in 40 seeds × 12 scenarios',
   },
   {
     name: 'match-kept-across-terms',
@@ -207,8 +221,9 @@ export const mutations: readonly Mutation[] = [
     find: 'match: id === this.id ? lastIndex : 0,',
     replace: 'match: id === this.id ? lastIndex : Math.min(old.match, lastIndex),',
     scenarios: raftFamily,
-    caughtAt: null,
+    caughtAt: { scenario: 'raft-partitions', seed: 0, violation: 'leader bookkeeping' },
     realistic: true,
+    beforeIssue7: 'missed in 40 seeds × 12 scenarios',
   },
   {
     name: 'torn-tail-not-repaired',
@@ -217,7 +232,8 @@ export const mutations: readonly Mutation[] = [
     find: '    if (recovered.torn) this.writes.push(compactedWal(recovered.storage, recovered.hardState));\n',
     replace: '',
     scenarios: raftFamily,
-    caughtAt: null,
+    caughtAt: { scenario: 'raft-swarm', seed: 0, violation: 'before persisting it' },
     realistic: true,
+    beforeIssue7: 'caught at raft-swarm seed 0',
   },
 ];
