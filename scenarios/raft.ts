@@ -47,6 +47,8 @@ export interface RaftScenarioShape {
   /** A client that asks for leadership transfers now and then (thesis §3.10). */
   readonly transfers?: boolean;
   readonly replica?: Partial<LogReplicaConfig>;
+  /** The longest a client thinks between two requests (default 50 ms): long thinking leaves the cluster idle. */
+  readonly thinkUsMax?: number;
   /** How long a client waits for a reply before it gives up (default 1 s). */
   readonly requestTimeoutUs?: number;
   /** The share of requests that must succeed in fault-free windows (default 80%); null: not judged. */
@@ -69,7 +71,7 @@ const requestTimeoutUs = 1_000_000;
  * admins (if any) come after them, then the transfer client (if any): the clients of the scenarios
  * that have neither keep their ids and streams.
  */
-function logWorkload(machines: number, clients: number, admins: readonly AdminPlan[], transfers: TransferPlan | null, timeoutUs: number): Workload<LogRequest, LogReply> {
+function logWorkload(machines: number, clients: number, admins: readonly AdminPlan[], transfers: TransferPlan | null, timeoutUs: number, thinkUsMax: number): Workload<LogRequest, LogReply> {
   const firstAdmin = machines + clients + 1;
   const transferClient = firstAdmin + admins.length;
   let nextValue = 1;
@@ -81,7 +83,7 @@ function logWorkload(machines: number, clients: number, admins: readonly AdminPl
     operationsPerClientMax: 5_000,
     timeoutUs,
     thinkUsMin: 0,
-    thinkUsMax: 50_000,
+    thinkUsMax,
     next(client, random, nowUs) {
       const to = 1 + random.below(machines);
       const admin = adminOf(client);
@@ -198,7 +200,7 @@ function prepareRaftRun(seed: number, shape: RaftScenarioShape, safetyOptions: R
     execute: (run) =>
       executeSimulation<Message, LogRequest, LogReply, LogReplica>(options, {
         protocol,
-        workload: logWorkload(shape.machines, shape.clients ?? 5, admins, shape.transfers === true ? new TransferPlan() : null, shape.requestTimeoutUs ?? requestTimeoutUs),
+        workload: logWorkload(shape.machines, shape.clients ?? 5, admins, shape.transfers === true ? new TransferPlan() : null, shape.requestTimeoutUs ?? requestTimeoutUs, shape.thinkUsMax ?? 50_000),
         observers: [raftSafety(safetyOptions), ...stepChecks(availabilityOptions), logHistory()],
         liveness: raftLiveness(livenessBoundUs, livenessElectionTimeouts),
         leader: currentLeader,
@@ -349,6 +351,14 @@ export const raftScenarios: readonly RaftScenario[] = [
     admins: 2,
     space: wideSwarmSpace,
     replica: { preVote: false },
+  }),
+  // A node cut off from the leader alone campaigns with a log as good as anyone's only when the
+  // cluster is idle: busy clients leave it behind at once, and the log check refuses it anyway.
+  raftScenario('raft-idle-partitions', 'raft log, 5 voters, 2 clients that think up to 3 s, one-way, bridge and ring partitions: a node cut off from the leader campaigns with an up-to-date log, and followers in their lease must refuse it', {
+    ...five,
+    clients: 2,
+    thinkUsMax: 3_000_000,
+    space: only(['partition'], { partitionShapes: ['one-way', 'bridge', 'ring'] }),
   }),
   raftScenario('raft-extreme', 'raft log, 5 voters, every fault class with the extreme-timings knob: instant syncs and restarts, tails of several election timeouts', {
     ...five,

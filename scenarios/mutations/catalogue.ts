@@ -53,6 +53,7 @@ export const raftFamily: readonly string[] = [
   'raft-divergent-snapshot',
   'raft-membership-admins',
   'raft-joint-no-prevote',
+  'raft-idle-partitions',
   'raft-extreme',
 ];
 
