@@ -118,7 +118,9 @@ export const mutations: readonly Mutation[] = [
     find: 'this.append(entries.slice(conflict - (prevIndex + 1)));',
     replace: 'if (conflict > this.lastIndex()) this.append(entries.slice(conflict - (prevIndex + 1)));',
     scenarios: raftFamily,
-    caughtAt: { scenario: 'raft-leader-churn-3', seed: 0, violation: 'state machine safety' },
+    // Re-pinned in issue 7: the leader bookkeeping check now catches it at its first wrong step
+    // (an acknowledged match the follower's disk does not hold), before state machine safety.
+    caughtAt: { scenario: 'raft-leader-churn-3', seed: 0, violation: 'leader bookkeeping' },
   },
   // Realistic bugs (issue 7): the kinds real Raft implementations have shipped.
   {
