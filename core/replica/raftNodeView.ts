@@ -1,4 +1,4 @@
-import type { ConfState, HardState, MemoryStorage, SoftState } from '../raft/index.ts';
+import type { ConfState, HardState, MemoryStorage, RawNode, SoftState } from '../raft/index.ts';
 
 /**
  * What a node hosting Raft shows the cross-node Raft checkers (properties/raft): its log and hard
@@ -21,4 +21,6 @@ export interface RaftNodeView {
   readonly confState: ConfState;
   /** The configuration in force when the commit index last moved: the one that commit was counted in. */
   readonly commitCountedIn: ConfState;
+  /** Raft itself, as it reports its state (what it holds, not what the host read back): for reading only. */
+  readonly raft: RawNode;
 }

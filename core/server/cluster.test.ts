@@ -195,3 +195,23 @@ test('MemberReconfigure promotes a learner and adds a voter in one joint change'
   t.deepEqual(cluster.server(5).confState.voters, [1, 2, 3, 4, 5]);
   t.deepEqual(cluster.server(leader).confState.votersOutgoing, []);
 });
+
+test('a leader that a joint change removes keeps leading the outgoing half until the joint configuration is left, then stops (simulated membership seed 54)', (t) => {
+  const { cluster, leader } = healthyCluster();
+  cluster.submit(leader, { method: 'MemberReconfigure', request: { add: [{ peerURLs: peer(4) }], remove: [leader] } });
+  let sawJoint = false;
+  for (let i = 0; i < 3000; i++) {
+    if (cluster.deliver(1) === 0) cluster.tick();
+    const server = cluster.server(leader);
+    if (server.confState.votersOutgoing.includes(leader)) {
+      sawJoint = true;
+      t.false(server.stopped, 'still a voter of the outgoing half: it serves');
+      for (const id of [1, 2, 3].filter((other) => other !== leader)) t.is(cluster.server(id).softState.lead, leader, `member ${id} still follows it`);
+    }
+  }
+  t.true(sawJoint);
+  t.true(cluster.server(leader).stopped, 'out of the configuration: stopped');
+  const next = cluster.electLeader();
+  t.deepEqual(cluster.server(next).confState.voters, [1, 2, 3, 4].filter((id) => id !== leader));
+  t.is(cluster.ok(next, 'Put', { key: 'after', value: 'joint' }).header.memberId, next);
+});

@@ -24,6 +24,7 @@ export function applyConfChangeEntry(server: EtcdServer, entry: ConfChangeEntry,
   let confState = server.confState;
   if (!('error' in changed)) {
     confState = server.raft.applyConfChange(change);
+    server.confState = confState;
     server.setApplyingMembership(changed.membership, replayed);
   }
   if (!replayed) {

@@ -119,16 +119,18 @@ test('a put naming a lease fails with ErrLeaseNotFound until leases exist; the r
   t.is(cluster.server(leader).state.kv.revision, 1);
 });
 
-test('the backend commits in batches every 100 ms of ticks, each commit holding its consistent index, synced', (t) => {
+test('the backend commits in batches every 100 ms of ticks, each commit holding its consistent index, durable with the next sync', (t) => {
   const cluster = new TestCluster({ machines: 1 });
   const leader = cluster.electLeader();
   cluster.ok(leader, 'Put', { key: 'a', value: '1' });
   cluster.settle(2);
-  const images = cluster.machine(leader).disk.durableRecords(backendFile).filter(isBackendImage);
   const server = cluster.server(leader);
+  const applied = server.appliedIndex;
+  t.is(server.consistentIndex, applied);
+  cluster.ok(leader, 'Put', { key: 'b', value: '2' }); // its entry's sync makes the earlier batch durable
+  const images = cluster.machine(leader).disk.durableRecords(backendFile).filter(isBackendImage);
   t.true(images.length >= 2, 'the bootstrap commit and at least one batch');
-  t.is(images.at(-1)!.meta.consistentIndex, server.appliedIndex);
-  t.is(server.consistentIndex, server.appliedIndex);
+  t.true(images.some((image) => image.meta.consistentIndex === applied));
 });
 
 test("a restart opens the backend at its last commit and skips the WAL entries at or below its consistent index", (t) => {

@@ -154,8 +154,10 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
   }
 
   receive(from: NodeId, message: PeerMessage): void {
-    // etcd's transport refuses a removed member's messages (it is told it was removed).
-    if (this.state.membership.isRemoved(from)) return;
+    // etcd's transport refuses a removed member's messages (it is told it was removed) — once Raft
+    // is done with it: a member removed by a joint change still votes, and may lead, in the
+    // outgoing half until the joint configuration is left.
+    if (this.state.membership.isRemoved(from) && !inConfiguration(this.confState, from)) return;
     this.peers.heard(from, this.ticks);
     this.raft.step(message);
   }
@@ -178,11 +180,6 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
     this.writes = [];
     let mustSync = this.syncNext;
     this.syncNext = false;
-    const reservation = this.requestIds.takeWrite();
-    if (reservation !== null) {
-      writes.push(reservation);
-      mustSync = true;
-    }
     let messages = noMessages;
     if (this.raft.hasReady()) {
       const ready = this.raft.ready();
@@ -192,8 +189,14 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
       mustSync ||= ready.mustSync;
     }
     this.serveReads();
-    // A backend commit is a synced write (bbolt's commit fsyncs); it rides the Ready's sync.
-    if (this.takeBackendWrites(writes)) mustSync = true;
+    // Backend commits ride the next sync (a crash before it loses the batch: replayed from the WAL).
+    this.takeBackendWrites(writes);
+    // Taken last, after everything that may hand out a request id: an id of a reservation not yet
+    // durable may leave with this Ready (a proposal, a read index), so the Ready syncs it first.
+    const reservation = this.requestIds.takeWrite();
+    if (reservation !== null) writes.push(reservation);
+    if (this.requestIds.mustSync) mustSync = true;
+    this.requestIds.readyTaken(mustSync);
     const replies = this.replies;
     this.replies = [];
     return { writes, mustSync, messages, replies };
@@ -270,8 +273,8 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
   }
 
   /** The backend's commits go after the WAL writes of the same Ready, and never hold an entry the WAL writes do not. */
-  private takeBackendWrites(writes: DurableWrite[]): boolean {
-    if (!this.state.backend.hasWrites) return false;
+  private takeBackendWrites(writes: DurableWrite[]): void {
+    if (!this.state.backend.hasWrites) return;
     for (const write of this.state.backend.takeWrites()) {
       for (const record of write.records) {
         if (!isBackendImage(record)) continue;
@@ -279,7 +282,6 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
       }
       writes.push(write);
     }
-    return true;
   }
 
   // --- reads, time, replies ------------------------------------------------------------------
@@ -369,9 +371,18 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
     this.reply(waiter, { method: waiter.request.method, error });
   }
 
-  /** This member applied its own removal: stop serving (etcd stops the server), fail what waits. */
+  /** Asks for the next Ready to sync its writes (a defragmentation, which its reply promises durable). */
+  syncNextReady(): void {
+    this.syncNext = true;
+  }
+
+  /**
+   * This member applied its own removal: stop serving (etcd stops the server), fail what waits —
+   * once Raft's configuration no longer holds it (removed by a joint change, it serves the
+   * outgoing half until the joint configuration is left, leading it perhaps).
+   */
   stopIfRemoved(): void {
-    if (this.stopped || !this.state.membership.isRemoved(this.id)) return;
+    if (this.stopped || !this.state.membership.isRemoved(this.id) || inConfiguration(this.confState, this.id)) return;
     this.stopped = true;
     for (const waiter of this.waiters.drain()) this.replyError(waiter, ErrStopped);
   }
@@ -380,4 +391,9 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
   get consistentIndex(): number {
     return this.state.consistentIndex;
   }
+}
+
+/** Whether Raft's configuration still holds `id`, in either half of a joint one. */
+function inConfiguration(confState: ConfState, id: NodeId): boolean {
+  return confState.voters.includes(id) || confState.votersOutgoing.includes(id) || confState.learners.includes(id) || confState.learnersNext.includes(id);
 }

@@ -14,7 +14,8 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
 
 // And 3 of 5 machines as members, an admin adding, promoting, removing and replacing members
 // through single and joint changes (strict reconfiguration off, so that changes happen under faults).
-for (const seed of [1, 2, 3]) {
+// Seed 54: a joint change removing the leader; its followers dropped its messages too early.
+for (const seed of [1, 2, 3, 54]) {
   test(`seed ${seed}: membership changes under a swarm of faults break no invariant`, (t) => {
     const { result, sim } = runSimulated(seed, { config: { strictReconfigCheck: false }, membership: true });
     t.true(result.ok, result.violation?.message);

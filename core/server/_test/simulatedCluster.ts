@@ -14,6 +14,7 @@ import { etcdProtocol, etcdServerConfig } from '../protocol.ts';
 import { isErrorReply, type ServerReply, type ServerRequest } from '../serverRequest.ts';
 import type { EtcdServerConfig } from '../config.ts';
 import { raftSafety } from '../../../properties/raft/raftSafety.ts';
+import { stepChecks } from '../../../properties/raft/stepChecks.ts';
 import { checkHistory } from './historyCheck.ts';
 
 /**
@@ -153,7 +154,10 @@ export function runSimulated(seed: number, options: SimulatedRunOptions = {}): S
   const draw = drawSwarm(new RandomStreams(seed).stream('swarm'), base, { ...fullSwarmSpace, lossMax: ratio(10, 100) }, { startUs: 1_000_000, quietAtUs: 15_000_000, meanGapUs: 1_500_000, faultUsMax: 3_000_000 }, members);
   const config = etcdServerConfig(membership ? members.slice(0, 3) : members, { snapshotCount: 50, snapshotCatchUpEntries: 10, ...overrides });
   const workload = membership ? withAdmin(kvWorkload(machines, clients), machines, 15_000_000) : kvWorkload(machines, clients);
-  const checks = checked ? [raftSafety<ServerRequest, ServerReply, EtcdServer>(), hashesAgree(), historyLinearizable()] : [];
+  const stepOptions = { electionTimeoutUs: config.electionTicks * base.tickIntervalUs, lease: config.checkQuorum && config.preVote, successPercentMin: null, requestTimeoutUs: 1_000_000 };
+  const checks = checked
+    ? [raftSafety<ServerRequest, ServerReply, EtcdServer>(), ...stepChecks<ServerRequest, ServerReply, EtcdServer>(stepOptions), hashesAgree(), historyLinearizable()]
+    : [];
   const sim = new Simulation(draw.options, { protocol: etcdProtocol(config), workload, observers: [...checks, ...(options.observers ?? [])] });
   return { result: sim.run(), sim };
 }
