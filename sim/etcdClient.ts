@@ -86,19 +86,42 @@ export function safeToRetry(request: ServerRequest, reply: ServerReply | null): 
 
 /**
  * One client's connection: its endpoints and the balancer's cursor. A member that answers "server
- * stopped" was removed from the cluster; the balancer drops it (as clientv3's endpoint sync
- * would), unless it is the last endpoint left.
+ * stopped" was removed from the cluster; the balancer drops it, unless it is the last endpoint
+ * left. With auto-sync (clientv3's AutoSyncInterval) the client lists the members every so often
+ * and makes them its endpoints, so it follows a cluster whose members are replaced.
  */
 export class EtcdConnection {
   private endpoints: readonly NodeId[];
   private cursor: number;
   /** The endpoint the latest call or attempt went to. */
   private latest: NodeId;
+  private readonly autoSyncUs: number | null;
+  private nextSyncUs: number;
+  /** The call in flight is the connection's own member list, not the traffic's. */
+  syncing = false;
 
-  constructor(endpoints: readonly NodeId[], first: number) {
+  constructor(endpoints: readonly NodeId[], first: number, autoSyncUs: number | null = null) {
     this.endpoints = endpoints;
     this.cursor = first % endpoints.length;
     this.latest = endpoints[this.cursor]!;
+    this.autoSyncUs = autoSyncUs;
+    this.nextSyncUs = autoSyncUs ?? Infinity;
+  }
+
+  /** The connection's own call, when an auto-sync is due. */
+  syncCall(nowUs: number): ClientOperation<ServerRequest> | null {
+    if (nowUs < this.nextSyncUs) return null;
+    this.syncing = true;
+    return { to: this.next(), request: { method: 'MemberList', request: {} } };
+  }
+
+  /** The auto-sync's answer: the members become the endpoints. */
+  synced(reply: ServerReply | null, nowUs: number): void {
+    this.syncing = false;
+    this.nextSyncUs = nowUs + this.autoSyncUs!;
+    if (reply === null || isErrorReply(reply) || reply.method !== 'MemberList') return;
+    const members = reply.response.members.map((member) => member.ID);
+    if (members.length > 0) this.endpoints = members;
   }
 
   /** The endpoint for the next call or attempt (round robin). */
@@ -141,6 +164,8 @@ export interface EtcdTraffic {
 export interface EtcdClientSpec {
   readonly traffic: EtcdTraffic;
   readonly endpoints: readonly NodeId[];
+  /** List the members this often and talk to them (clientv3's AutoSyncInterval); off without it. */
+  readonly autoSyncUs?: number;
 }
 
 export interface EtcdWorkloadOptions {
@@ -160,7 +185,7 @@ export interface EtcdWorkloadOptions {
  */
 export function etcdWorkload(options: EtcdWorkloadOptions, firstClient: ClientId): Workload<ServerRequest, ServerReply> {
   const clientOptions = options.client ?? defaultEtcdClientOptions;
-  const connections = options.clients.map((spec, index) => new EtcdConnection(spec.endpoints, index));
+  const connections = options.clients.map((spec, index) => new EtcdConnection(spec.endpoints, index, spec.autoSyncUs ?? null));
   const traffic = (client: ClientId): EtcdTraffic => options.clients[client - firstClient]!.traffic;
   return {
     name: options.name,
@@ -171,9 +196,11 @@ export function etcdWorkload(options: EtcdWorkloadOptions, firstClient: ClientId
     thinkUsMax: options.thinkUsMax,
     connections: true,
     next(client, random, nowUs): ClientOperation<ServerRequest> | null {
+      const connection = connections[client - firstClient]!;
+      const sync = connection.syncCall(nowUs);
+      if (sync !== null) return sync;
       const call = traffic(client).next(random, nowUs);
       if (call === null) return null;
-      const connection = connections[client - firstClient]!;
       if (call.to !== undefined) connection.chose(call.to);
       return { to: call.to ?? connection.next(), request: call.request };
     },
@@ -191,7 +218,9 @@ export function etcdWorkload(options: EtcdWorkloadOptions, firstClient: ClientId
       return { to: connections[client - firstClient]!.next(), afterUs: Math.round((clientOptions.backoffUs * (90 + jitter)) / 100) };
     },
     onComplete(client, request, reply, nowUs): void {
-      traffic(client).onComplete?.(request, reply, nowUs);
+      const connection = connections[client - firstClient]!;
+      if (connection.syncing) connection.synced(reply, nowUs);
+      else traffic(client).onComplete?.(request, reply, nowUs);
     },
   };
 }

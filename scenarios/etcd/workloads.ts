@@ -56,6 +56,12 @@ export function etcdScenarioWorkload(shape: WorkloadShape, firstClient: number):
 }
 
 function clientOf(role: ClientRole, index: number, shape: WorkloadShape): EtcdClientSpec {
+  const spec = clientSpecOf(role, index, shape);
+  // Where members come and go, every client follows the membership (and none is pinned).
+  return shape.machines > shape.initialMembers.length ? { ...spec, endpoints: shape.initialMembers, autoSyncUs: 3_000_000 } : spec;
+}
+
+function clientSpecOf(role: ClientRole, index: number, shape: WorkloadShape): EtcdClientSpec {
   const all = shape.initialMembers;
   // Every other key-value client is pinned to one member; the rest use them all.
   const pinned = index % 2 === 1 ? [all[index % all.length]!] : all;
