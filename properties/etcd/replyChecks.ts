@@ -1,4 +1,4 @@
-import { isEtcdError, type RangeRequest, type TxnResponse } from '../../core/api/index.ts';
+import { isEtcdError, type RangeRequest, type RangeResponse, type TxnResponse } from '../../core/api/index.ts';
 import { AssertionError } from '../../core/base/assert.ts';
 import type { ClientId, NodeId } from '../../core/host/node.ts';
 import { isErrorReply, type EtcdServer, type ServerReply, type ServerRequest } from '../../core/server/index.ts';
@@ -16,6 +16,10 @@ import { isErrorReply, type EtcdServer, type ServerReply, type ServerRequest } f
  * - A write is answered only once its entry is applied on the member that answers: the member's
  *   store is at or past the revision the answer reports, and a put's key holds, at that revision,
  *   the change it made.
+ * - A range at a revision is answered only by a store that has reached it (a later one is
+ *   ErrFutureRev), with nothing modified after it; any range shows nothing modified after the
+ *   revision its header reports. (The checker's model does not yet judge historical and
+ *   serializable reads; these are what can be checked of them without it.)
  */
 export class ReplyChecks {
   /**
@@ -42,7 +46,8 @@ export class ReplyChecks {
           `but the cluster had committed index ${record.commit} when the read arrived: a stale read`,
       );
     }
-    checkWriteApplied(member, client, record.request, reply);
+    if (record.request.method === 'Range') checkRangeRevisions(member, client, record.request.request, reply);
+    else checkWriteApplied(member, client, record.request, reply);
   }
 }
 
@@ -55,6 +60,17 @@ function isLinearizableRead(request: ServerRequest): boolean {
   if (request.method !== 'Txn') return false;
   const ops = [...(request.request.success ?? []), ...(request.request.failure ?? [])];
   return ops.every((op) => op.requestRange !== undefined) && !ops.every((op) => op.requestRange!.serializable === true);
+}
+
+function checkRangeRevisions(member: EtcdServer, client: ClientId, request: RangeRequest, reply: ServerReply): void {
+  const response = (reply as { response: RangeResponse }).response;
+  const header = response.header.revision;
+  const asked = request.revision ?? 0;
+  if (asked > header) throw new AssertionError(`member ${member.id} answered a range at revision ${asked} (client ${client}) from a store at revision ${header}: a future revision is ErrFutureRev`);
+  const upTo = asked > 0 ? asked : header;
+  for (const kv of response.kvs) {
+    if (kv.modRevision > upTo) throw new AssertionError(`member ${member.id} answered a range as of revision ${upTo} (client ${client}) with ${JSON.stringify(kv.key)} modified at ${kv.modRevision}`);
+  }
 }
 
 function checkWriteApplied(member: EtcdServer, client: ClientId, request: ServerRequest, reply: ServerReply): void {

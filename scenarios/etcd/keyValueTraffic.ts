@@ -3,7 +3,7 @@ import { assert } from '../../core/base/assert.ts';
 import type { Random } from '../../core/base/random.ts';
 import type { ServerReply, ServerRequest } from '../../core/server/index.ts';
 import type { EtcdCall, EtcdTraffic } from '../../sim/etcdClient.ts';
-import { del, get, keyValuesOf, modRevisionIs, opDelete, opGet, opPut, pick, put, txn, UniqueValues, valueIs, versionIs } from './requests.ts';
+import { del, get, keyValuesOf, modRevisionIs, opDelete, opGet, opPut, pick, put, revisionOf, txn, UniqueValues, valueIs, versionIs } from './requests.ts';
 
 /**
  * Key-value traffic like etcd's robustness tests' (`traffic/etcd.go`): a weighted mix of reads
@@ -12,6 +12,9 @@ import { del, get, keyValuesOf, modRevisionIs, opDelete, opGet, opPut, pick, put
  * - `put`: a put, sometimes asking for the previous kv.
  * - `get`: a linearizable range of one key.
  * - `staleGet`: a serializable range of one key (served from the member's own state).
+ * - `revisionGet`: a range of one key at a revision near the last one this client saw: a past one
+ *   (a historical read, or ErrCompacted) or one not reached yet (ErrFutureRev, or an answer once
+ *   the store got there).
  * - `list`: a linearizable range over the whole key space, sometimes with a limit.
  * - `compareAndSet`: a txn that puts a key if its value is the one this client last saw
  *   (else reads it).
@@ -24,6 +27,7 @@ export interface KeyValueMix {
   readonly put: number;
   readonly get: number;
   readonly staleGet: number;
+  readonly revisionGet?: number;
   readonly list: number;
   readonly compareAndSet: number;
   readonly multiTxn: number;
@@ -34,13 +38,13 @@ export interface KeyValueMix {
 /** One key, register-like: puts, reads and compare-and-sets (Jepsen's register workload). */
 export const registerMix: KeyValueMix = { put: 35, get: 35, staleGet: 5, list: 0, compareAndSet: 25, multiTxn: 0, delete: 0, deleteRange: 0 };
 /** etcd's robustness traffic: every kind of call. */
-export const mixedMix: KeyValueMix = { put: 25, get: 20, staleGet: 10, list: 10, compareAndSet: 10, multiTxn: 15, delete: 7, deleteRange: 3 };
+export const mixedMix: KeyValueMix = { put: 25, get: 15, staleGet: 10, revisionGet: 5, list: 10, compareAndSet: 10, multiTxn: 15, delete: 7, deleteRange: 3 };
 /** Multi-key transactions mostly. */
 export const txnMix: KeyValueMix = { put: 10, get: 10, staleGet: 5, list: 10, compareAndSet: 10, multiTxn: 55, delete: 0, deleteRange: 0 };
 /** Deletes and ranges of deletes against puts. */
 export const deleteMix: KeyValueMix = { put: 35, get: 15, staleGet: 5, list: 15, compareAndSet: 0, multiTxn: 5, delete: 15, deleteRange: 10 };
 /** Reads mostly, linearizable and serializable mixed. */
-export const readMix: KeyValueMix = { put: 20, get: 30, staleGet: 30, list: 15, compareAndSet: 5, multiTxn: 0, delete: 0, deleteRange: 0 };
+export const readMix: KeyValueMix = { put: 20, get: 25, staleGet: 25, revisionGet: 10, list: 15, compareAndSet: 5, multiTxn: 0, delete: 0, deleteRange: 0 };
 
 export class KeyValueTraffic implements EtcdTraffic {
   readonly name: string;
@@ -51,6 +55,8 @@ export class KeyValueTraffic implements EtcdTraffic {
   private readonly total: number;
   /** The value this client last saw of each key (for compare-and-set). */
   private readonly seen = new Map<string, { value: string; modRevision: number; version: number }>();
+  /** The highest header revision this client has seen. */
+  private revision = 1;
 
   constructor(options: { readonly tag: string; readonly mix: KeyValueMix; readonly prefix: string; readonly keyCount: number }) {
     this.mix = options.mix;
@@ -69,6 +75,7 @@ export class KeyValueTraffic implements EtcdTraffic {
     if ((roll -= mix.put) < 0) return put(key, this.values.next(), random.below(2) === 0);
     if ((roll -= mix.get) < 0) return get(key);
     if ((roll -= mix.staleGet) < 0) return get(key, { serializable: true });
+    if ((roll -= mix.revisionGet ?? 0) < 0) return get(key, { revision: Math.max(1, this.revision + random.below(7) - 3) });
     if ((roll -= mix.list) < 0) return get(this.prefix, { rangeEnd: prefixEnd(this.prefix), ...(random.below(3) === 0 ? { limit: 1 + random.below(3) } : {}) });
     if ((roll -= mix.compareAndSet) < 0) return this.compareAndSet(key);
     if ((roll -= mix.multiTxn) < 0) return this.multiTxn(random);
@@ -78,6 +85,7 @@ export class KeyValueTraffic implements EtcdTraffic {
   }
 
   onComplete(request: ServerRequest, reply: ServerReply | null): void {
+    this.revision = Math.max(this.revision, revisionOf(reply) ?? 0);
     for (const kv of keyValuesOf(request, reply)) this.seen.set(kv.key, { value: kv.value, modRevision: kv.modRevision, version: kv.version });
   }
 

@@ -1,3 +1,5 @@
+import { etcdMutations } from './etcdCatalogue.ts';
+
 /**
  * The mutation catalogue: deliberate bugs, each a one-place textual patch of the Raft core (or its
  * host), applied to a copy of the sources by `detcd-sim mutants` and by the mutation test — never
@@ -24,7 +26,7 @@ export interface Mutation {
 
 const family = ['raft-leader-churn-3', 'raft-leader-churn', 'raft-swarm', 'raft-crashes', 'raft-partitions', 'raft-no-prevote', 'raft-membership', 'raft-lossy', 'raft-pauses', 'raft-clocks', 'raft-joint', 'raft-single'];
 
-export const mutations: readonly Mutation[] = [
+const raftMutations: readonly Mutation[] = [
   {
     name: 'vote-without-log-check',
     bug: 'grants a vote without the up-to-date log check (§5.4.1): a leader may lack committed entries',
@@ -83,3 +85,6 @@ export const mutations: readonly Mutation[] = [
     caughtAt: { scenario: 'raft-leader-churn-3', seed: 0, violation: 'state machine safety' },
   },
 ];
+
+/** Every catalogued mutant: the Raft core's, then the etcd server's and store's. */
+export const mutations: readonly Mutation[] = [...raftMutations, ...etcdMutations];
