@@ -1,4 +1,4 @@
-import { ErrNoLeader, ErrNoSpace, ErrStopped, ErrNotSupportedForLearner, ErrTooManyRequests, GrpcCode, type EtcdError } from '../core/api/index.ts';
+import { ErrNoLeader, ErrNoSpace, ErrStopped, ErrUnhealthy, ErrNotSupportedForLearner, ErrTooManyRequests, GrpcCode, type EtcdError } from '../core/api/index.ts';
 import { finalize32, mix32 } from '../core/base/hash.ts';
 import type { Random } from '../core/base/random.ts';
 import type { ClientId, NodeId } from '../core/host/node.ts';
@@ -25,7 +25,8 @@ import type { ClientOperation, ClientRetry, Outcome, Workload } from './client.t
  * - a response: ok;
  * - an error the member returns before proposing, or that an apply answers without changing
  *   anything (invalid requests, a txn reading a compacted revision, "too many requests", "raft
- *   proposal dropped", no leader, learner): fail, surely not done;
+ *   proposal dropped", no leader, learner, a membership change refused as unhealthy): fail,
+ *   surely not done;
  * - any error that may follow a proposal (request timed out, leader changed, server stopped) and
  *   NOSPACE (etcd applies a write past the quota and still answers NOSPACE): unknown.
  */
@@ -61,9 +62,14 @@ function isReadOnlyTxn(txn: Extract<ServerRequest, { method: 'Txn' }>['request']
   return [...(txn.success ?? []), ...(txn.failure ?? [])].every((op) => op.requestRange !== undefined);
 }
 
-/** The errors a detcd member returns for a write only before proposing it (safe to retry). */
+/** The Unavailable errors a detcd member returns for a write only before proposing it (safe to retry). */
 function refusedBeforeRaft(error: EtcdError): boolean {
   return error.message === ErrNoLeader.message || error.message === ErrNotSupportedForLearner.message;
+}
+
+/** Unavailable, but surely not applied: a membership change refused by --strict-reconfig-check before it was proposed. */
+function refusedUnhealthy(error: EtcdError): boolean {
+  return error.message === ErrUnhealthy.message;
 }
 
 /** What an answer says about whether the call took effect. */
@@ -71,7 +77,7 @@ export function etcdOutcome(request: ServerRequest, reply: ServerReply): Outcome
   if (!isErrorReply(reply)) return 'ok';
   if (!isMutation(request)) return 'fail';
   const error = reply.error;
-  if (error.code === GrpcCode.Unavailable) return refusedBeforeRaft(error) ? 'fail' : 'unknown';
+  if (error.code === GrpcCode.Unavailable) return refusedBeforeRaft(error) || refusedUnhealthy(error) ? 'fail' : 'unknown';
   if (error.code === GrpcCode.ResourceExhausted) return error.message === ErrTooManyRequests.message ? 'fail' : 'unknown';
   // NOSPACE is ResourceExhausted (above); every other code is a refusal that changed nothing.
   return error.message === ErrNoSpace.message ? 'unknown' : 'fail';

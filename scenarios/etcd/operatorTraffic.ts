@@ -2,7 +2,7 @@ import type { AlarmResponse, Member, MemberListResponse, StatusResponse } from '
 import type { Random } from '../../core/base/random.ts';
 import type { NodeId } from '../../core/host/node.ts';
 import { isErrorReply, type ServerReply, type ServerRequest } from '../../core/server/index.ts';
-import type { EtcdCall, EtcdTraffic } from '../../sim/etcdClient.ts';
+import { etcdOutcome, type EtcdCall, type EtcdTraffic } from '../../sim/etcdClient.ts';
 import { get, pick, put, responseOf, revisionOf } from './requests.ts';
 
 /*
@@ -50,7 +50,7 @@ export class MembershipAdmin implements EtcdTraffic {
       this.step = 'change';
       return { request: { method: 'Status', request: {} } };
     }
-    this.step = 'list';
+    this.step = 'status';
     const change = this.drawChange(random);
     return change === null ? { request: { method: 'MemberList', request: {} } } : { request: change, to: this.leader };
   }
@@ -59,6 +59,10 @@ export class MembershipAdmin implements EtcdTraffic {
     const response = responseOf(reply);
     if (response === null) {
       if (request.method === 'Status') this.leader = 0;
+      // What the membership is now, when a change went wrong, before the next one.
+      if (request.method !== 'Status' && request.method !== 'MemberList') this.step = 'list';
+      // A machine whose add surely failed may be added later.
+      if (reply !== null && etcdOutcome(request, reply) === 'fail') for (const id of addedBy(request)) this.used.delete(id);
       return;
     }
     if (request.method === 'Status') this.leader = (response as StatusResponse).leader;
@@ -66,7 +70,7 @@ export class MembershipAdmin implements EtcdTraffic {
   }
 
   think(random: Random): number {
-    return this.step === 'change' ? random.between(0, 50_000) : random.between(this.everyUs / 2, this.everyUs);
+    return this.step === 'status' ? random.between(this.everyUs / 2, this.everyUs) : random.between(0, 50_000);
   }
 
   private drawChange(random: Random): ServerRequest | null {
@@ -97,6 +101,12 @@ export class MembershipAdmin implements EtcdTraffic {
 
 function peerURL(id: NodeId): string {
   return `http://m${id}:2380`;
+}
+
+/** The machines a membership call adds. */
+function addedBy(request: ServerRequest): NodeId[] {
+  const adds = request.method === 'MemberAdd' ? [request.request] : request.method === 'MemberReconfigure' ? (request.request.add ?? []) : [];
+  return adds.map((add) => Number(/^http:\/\/m(\d+):/.exec(add.peerURLs[0] ?? '')?.[1] ?? 0));
 }
 
 /** Defragments one member every few seconds, each in turn (etcdctl defrag --endpoints=…, one at a time). */

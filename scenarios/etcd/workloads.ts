@@ -88,7 +88,7 @@ function clientSpecOf(role: ClientRole, index: number, shape: WorkloadShape): Et
     case 'admin-single':
     case 'admin-joint':
       return {
-        traffic: new MembershipAdmin({ mode: role === 'admin-single' ? 'single' : 'joint', machines: shape.machines, initialMembers: all, stopAtUs: shape.quietAtUs, everyUs: 2_000_000 }),
+        traffic: new MembershipAdmin({ mode: role === 'admin-single' ? 'single' : 'joint', machines: shape.machines, initialMembers: all, stopAtUs: shape.quietAtUs, everyUs: 1_500_000 }),
         endpoints: all,
       };
     case 'quota-filler':
