@@ -44,6 +44,15 @@ export interface EtcdScenarioShape {
   readonly faultUsMax?: number;
   readonly server?: Partial<EtcdServerConfig>;
   readonly quotaValueBytes?: number;
+  /** Calls per client at most (default 5,000: in practice the run's length decides). */
+  readonly operationsPerClientMax?: number;
+}
+
+/** What a property test may vary in a scenario beyond its seed: how much work, how many faults. */
+export interface EtcdTuning {
+  readonly operationsPerClientMax?: number;
+  readonly meanGapUs?: number;
+  readonly faultUsMax?: number;
 }
 
 const baseOptions: Omit<SimOptions, 'seed'> = {
@@ -112,7 +121,7 @@ function prepareEtcdRun(seed: number, shape: EtcdScenarioShape): PreparedRun {
   const options = draw.options;
   const config = etcdServerConfig(initialMembers, { ...serverDefaults, electionTicks, ...shape.server });
   const safetyOptions = defaultRaftSafetyOptions;
-  const workloadShape = { roles: shape.roles, initialMembers, machines: shape.machines, quietAtUs, timeoutUs: 1_000_000, operationsPerClientMax: 5_000, quotaValueBytes: shape.quotaValueBytes ?? 2048 };
+  const workloadShape = { roles: shape.roles, initialMembers, machines: shape.machines, quietAtUs, timeoutUs: 1_000_000, operationsPerClientMax: shape.operationsPerClientMax ?? 5_000, quotaValueBytes: shape.quotaValueBytes ?? 2048 };
   return {
     options,
     notes: [
@@ -157,9 +166,11 @@ function prepareEtcdRun(seed: number, shape: EtcdScenarioShape): PreparedRun {
   };
 }
 
-export function etcdScenario(name: string, summary: string, shape: EtcdScenarioShape): Scenario {
+/** An etcd scenario; `tune` gives the same scenario with less or more work and faults (for property tests). */
+export function etcdScenario(name: string, summary: string, shape: EtcdScenarioShape): Scenario & { tune(tuning: EtcdTuning): Scenario } {
   const space = { ...shape.space, duplicateMax: never };
-  return { name, family: 'etcd', summary, expect: 'pass', prepare: (seed) => prepareEtcdRun(seed, { ...shape, space }) };
+  const scenario = (tuned: EtcdScenarioShape): Scenario => ({ name, family: 'etcd', summary, expect: 'pass', prepare: (seed) => prepareEtcdRun(seed, { ...tuned, space }) });
+  return { ...scenario(shape), tune: (tuning) => scenario({ ...shape, ...tuning }) };
 }
 
 function only(classes: readonly TimedFaultClass[], extra: Partial<SwarmSpace> = {}): SwarmSpace {
@@ -176,7 +187,7 @@ const five = { machines: 5, roles: kvRoles } as const;
 const membershipServer: Partial<EtcdServerConfig> = { healthIntervalTicks: 10 };
 const crashSpace = only(['crash'], { tornWriteMax: ratio(1, 1), syncLatencyUsMax: fullSwarmSpace.syncLatencyUsMax });
 
-export const etcdScenarios: readonly Scenario[] = [
+export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
   etcdScenario('etcd-calm', 'etcd, 5 members, every kind of client traffic, no faults', { ...five, space: quietSwarmSpace }),
   etcdScenario('etcd-standard', 'etcd, 5 members, 10 clients (key-value, Kubernetes, compactor, defragmenter), every fault class on at once', {
     machines: 5,
