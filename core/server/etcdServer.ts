@@ -29,7 +29,7 @@ import { RequestIds } from './requestIds.ts';
 import { answerApplied, dispatch, serveRead } from './requestHandling.ts';
 import type { ServerReply, ServerRequest } from './serverRequest.ts';
 import { recoverMember, snapshotImage } from './serverStorage.ts';
-import { StateMachine, type StateMachineOptions } from './stateMachine.ts';
+import { membershipAfter, StateMachine, type StateMachineOptions } from './stateMachine.ts';
 import { LeaderWaiters, ProposalWaiters, type Waiter } from './waiters.ts';
 
 /** A linearizable read as served, for checkers: the read index it waited for and the applied index it saw. */
@@ -157,6 +157,7 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
     this.commitBackendPeriodically();
     this.stepCompaction();
     this.expireWaiters();
+    if (this.ticks % this.config.electionTicks === 0) this.maybePublish();
   }
 
   receive(from: NodeId, message: PeerMessage): void {
@@ -412,6 +413,21 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
     return waiter.sinceTick > lostBefore && waiter.sinceTick < elected ? ErrTimeoutDueToLeaderFail : ErrTimeout;
   }
 
+  /**
+   * etcd's publish: a started member proposes its name and client URLs until the membership holds
+   * them (a member added by MemberAdd has neither until then; etcd lists it as unstarted).
+   */
+  private maybePublish(): void {
+    if (this.stopped || this.softState.lead === 0 || this.replayMembership !== null) return;
+    const member = this.state.membership.member(this.id);
+    if (member === undefined) return;
+    const { name, clientURLs } = this.config.attributesOf(this.id);
+    if (member.name === name && member.clientURLs.length === clientURLs.length && member.clientURLs.every((url, i) => url === clientURLs[i])) return;
+    const id = this.requestIds.nextId();
+    this.internalProposals.add(id);
+    this.proposeInternal({ header: { member: this.id, id }, op: { kind: 'memberAttributes', id: this.id, name, clientURLs: [...clientURLs] } });
+  }
+
   /** The NOSPACE alarm, raised through Raft by the member that saw the quota exceeded. */
   raiseNoSpace(): void {
     const id = this.requestIds.nextId();
@@ -461,7 +477,7 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
 }
 
 function replayMembershipOp(membership: Membership, op: InternalOp): Membership {
-  if (op.kind === 'memberUpdate') return membership.withPeerURLs(op.id, op.peerURLs);
-  if (op.kind === 'memberAttributes') return membership.withAttributes(op.id, op.name, op.clientURLs);
-  return membership;
+  if (op.kind !== 'memberUpdate' && op.kind !== 'memberAttributes') return membership;
+  const changed = membershipAfter(membership, op);
+  return 'error' in changed ? membership : changed.membership;
 }

@@ -32,7 +32,7 @@ export interface RecoveredMember {
 
 export function recoverMember(start: NodeStart, config: EtcdServerConfig, options: StateMachineOptions): RecoveredMember {
   const wal = recoverWal(start.durable);
-  if (wal.records === 0 && config.initialCluster.includes(start.id)) return bootstrap(wal.storage, config, options);
+  if (wal.records === 0 && config.initialCluster.includes(start.id)) return bootstrap(start, wal.storage, config, options);
   const writes: DurableWrite[] = [];
   // A torn tail is cut off before anything is appended after it (etcd's WAL repair).
   if (wal.torn) writes.push(compactedWal(wal.storage, wal.hardState));
@@ -53,8 +53,12 @@ export function recoverMember(start: NodeStart, config: EtcdServerConfig, option
  * members — every initial member builds the very same one. A machine added later starts empty
  * and learns all of it from a snapshot.
  */
-function bootstrap(storage: MemoryStorage, config: EtcdServerConfig, options: StateMachineOptions): RecoveredMember {
-  const state = StateMachine.open(Backend.create(options.backend), options);
+function bootstrap(start: NodeStart, storage: MemoryStorage, config: EtcdServerConfig, options: StateMachineOptions): RecoveredMember {
+  // An earlier first boot may have died before its writes were durable, leaving a torn record in
+  // either file: both are replaced, not appended to (a torn record would hide what follows it).
+  const opened = Backend.open(start.durable.files.get(backendFile) ?? [], options.backend);
+  assert(opened.backend.consistentIndex === 0 && opened.backend.lastMain === 0, () => `node ${start.id} has no WAL but a backend at index ${opened.backend.consistentIndex}`);
+  const state = StateMachine.open(opened.backend, options);
   const members = Membership.of(config.initialCluster.map((id) => initialMember(config, id)));
   state.bootstrap(members, 1, 1);
   const confState: ConfState = { ...emptyConfState, voters: [...config.initialCluster].sort((a, b) => a - b) };
@@ -66,7 +70,7 @@ function bootstrap(storage: MemoryStorage, config: EtcdServerConfig, options: St
     { type: 'snapshot', snapshot },
     { type: 'hardState', hardState },
   ];
-  return { storage, hardState, state, snapshotMembership: members, writes: [{ kind: 'append', file: walFile, records }], mustSync: true };
+  return { storage, hardState, state, snapshotMembership: members, writes: [{ kind: 'replace', file: walFile, records }], mustSync: true };
 }
 
 /** An initial member as etcd's --initial-cluster knows it: name and peer URLs; client URLs come when it publishes. */

@@ -1,4 +1,4 @@
-import { ErrNoSpace, isEtcdError, type AlarmRequest, type AlarmResponse, type EtcdError, type Event, revisionHeader } from '../api/index.ts';
+import { ErrMemberNotFound, ErrNoSpace, isEtcdError, type AlarmRequest, type AlarmResponse, type EtcdError, type Event, revisionHeader } from '../api/index.ts';
 import { AssertionError, assert } from '../base/assert.ts';
 import type { NodeId } from '../host/node.ts';
 import { Backend, KvStore, noLeases, type BackendImage, type BackendOptions } from '../mvcc/index.ts';
@@ -102,11 +102,12 @@ export class StateMachine {
       case 'alarm':
         return answered(this.applyAlarm(op.request));
       case 'memberUpdate':
-        this.setMembership(this.membership.withPeerURLs(op.id, op.peerURLs));
-        return answered(null);
-      case 'memberAttributes':
-        this.setMembership(this.membership.withAttributes(op.id, op.name, op.clientURLs));
-        return answered(null);
+      case 'memberAttributes': {
+        const changed = membershipAfter(this.membership, op);
+        if ('error' in changed) return refused(changed.error);
+        this.setMembership(changed.membership);
+        return answered({ header: revisionHeader(this.kv.revision), members: this.membership.members });
+      }
     }
   }
 
@@ -160,6 +161,20 @@ export class StateMachine {
   isMember(id: NodeId): boolean {
     return this.membership.member(id) !== undefined;
   }
+}
+
+/**
+ * The membership after a member update or a published attribute set, checked again as it applies
+ * (the member may have been removed since it was proposed). Also what a replay after a restart
+ * decides, so it must depend on nothing but the membership and the op.
+ */
+export function membershipAfter(membership: Membership, op: Extract<InternalOp, { kind: 'memberUpdate' | 'memberAttributes' }>): { membership: Membership } | { error: EtcdError } {
+  if (op.kind === 'memberUpdate') {
+    const refusal = membership.checkUpdate(op.id, op.peerURLs);
+    return refusal !== null ? { error: refusal } : { membership: membership.withPeerURLs(op.id, op.peerURLs) };
+  }
+  if (membership.member(op.id) === undefined) return { error: ErrMemberNotFound };
+  return { membership: membership.withAttributes(op.id, op.name, op.clientURLs) };
 }
 
 function refused(error: EtcdError): ApplyOutcome {

@@ -50,8 +50,10 @@ export class TestCluster {
   network: InFlight[] = [];
   /** Replies by client and request id. */
   readonly replies = new Map<string, ServerReply>();
-  /** Links cut: `from->to`. */
+  /** Links cut: `from->to`; what is sent over them is lost. */
   readonly cut = new Set<string>();
+  /** Links held: `from->to`; what is sent over them waits until the link is released (a slow link, a paused receiver). */
+  readonly held = new Set<string>();
   private readonly syncs: 'immediate' | 'manual';
   private nextRequestId = 1;
   /** While driving a request to its reply, manual syncs complete whenever the network is empty. */
@@ -112,6 +114,7 @@ export class TestCluster {
 
   heal(): void {
     this.cut.clear();
+    this.held.clear();
   }
 
   /** Completes every sync in flight (manual syncs). */
@@ -135,16 +138,23 @@ export class TestCluster {
   /** Delivers the messages in flight (and those they cause) until none are left or `max` were delivered. */
   deliver(max = 100_000): number {
     let delivered = 0;
+    const waiting: InFlight[] = [];
     for (;;) {
       if (this.network.length === 0 && this.syncs === 'manual' && this.autoSync) this.completeSyncs();
       if (this.network.length === 0 || delivered >= max) break;
-      const { from, to, message } = this.network.shift()!;
+      const inFlight = this.network.shift()!;
+      const { from, to, message } = inFlight;
       const machine = this.machine(to);
+      if (this.held.has(`${from}->${to}`)) {
+        waiting.push(inFlight);
+        continue;
+      }
       if (machine.server === null || this.cut.has(`${from}->${to}`)) continue;
       machine.server.receive(from, message);
       machine.loop!.pump();
       delivered++;
     }
+    this.network = [...waiting, ...this.network];
     return delivered;
   }
 
@@ -175,7 +185,7 @@ export class TestCluster {
     let best: { id: NodeId; term: number } | null = null;
     for (const machine of this.machines) {
       const server = machine.server;
-      if (server === null || server.softState.role !== 'leader') continue;
+      if (server === null || server.stopped || server.softState.role !== 'leader') continue;
       if (best === null || server.hardState.term > best.term) best = { id: machine.id, term: server.hardState.term };
     }
     return best?.id ?? null;
