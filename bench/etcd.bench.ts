@@ -7,7 +7,11 @@
  * the ratios say what the etcd member and its checks cost per simulated event on this machine
  * now, whatever else it is doing.
  */
+import type { ServerReply, ServerRequest } from '../core/server/index.ts';
+import { etcdHistory } from '../properties/etcd/etcdHistory.ts';
+import { checkTypedHistory } from '../properties/linearizability/formats/typedHistory.ts';
 import { etcdScenarios, type EtcdTuning } from '../scenarios/etcd.ts';
+import type { HistoryEntry } from '../sim/client.ts';
 import { defaultSimOptions } from '../sim/options.ts';
 import { Simulation } from '../sim/simulation.ts';
 import { heartbeatProtocol } from '../sim/testing/heartbeat.ts';
@@ -73,6 +77,29 @@ export function bench(out: (line: string) => void): void {
     out(
       `etcd-standard (5 members, 10 clients, every fault class), ${label}: ${(m.simulatedS / m.wallS).toFixed(1)} simulated s/wall s (${(m.simulatedS / m.cpuS).toFixed(1)}/CPU s), ` +
         `${Math.round(eventsPerSecond)} events/wall s (${Math.round(m.events / m.simulatedS)} events per simulated s); ratio to the kernel: ${(eventsPerSecond / baseline).toFixed(3)}`,
+    );
+  }
+  for (const name of ['etcd-swarm', 'etcd-calm']) {
+    const histories: (readonly HistoryEntry<ServerRequest, ServerReply>[])[] = [];
+    const scenario = etcdScenarios.find((s) => s.name === name)!.tune({ checks: { raft: false, members: false, history: false }, onHistory: (calls) => void histories.push(calls) });
+    for (const seed of seeds) scenario.prepare(seed).execute();
+    const checkAll = (): { operations: number; ms: number; cpuMs: number } => {
+      const started = performance.now();
+      const cpu = process.cpuUsage();
+      let operations = 0;
+      for (const calls of histories) {
+        const { history } = etcdHistory(calls);
+        operations += history.operations.length;
+        if (checkTypedHistory(history).result.verdict !== 'linearizable') throw new Error(`a ${name} history did not check`);
+      }
+      const used = process.cpuUsage(cpu);
+      return { operations, ms: performance.now() - started, cpuMs: (used.user + used.system) / 1000 };
+    };
+    checkAll(); // warm up
+    const { operations, ms, cpuMs } = checkAll();
+    out(
+      `${name}: a run's history (${Math.round(operations / histories.length)} operations on average) converted and checked in ${(ms / histories.length).toFixed(1)} ms ` +
+        `(${(cpuMs / histories.length).toFixed(1)} ms CPU; ${Math.round((operations / ms) * 1000)} operations/wall s)`,
     );
   }
   for (const name of ['etcd-standard', 'etcd-calm']) {

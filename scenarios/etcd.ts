@@ -6,6 +6,7 @@ import { defaultHistoryCheckOptions, linearizableHistory, type HistoryCheckStats
 import { currentLeader, raftLiveness } from '../properties/raft/raftLiveness.ts';
 import { defaultRaftSafetyOptions, describeRaftSafety, raftSafety } from '../properties/raft/raftSafety.ts';
 import type { TimedFaultClass } from '../sim/nemesis.ts';
+import type { HistoryEntry } from '../sim/client.ts';
 import type { SimObserver } from '../sim/observer.ts';
 import { defaultSimOptions, type SimOptions } from '../sim/options.ts';
 import { RandomStreams } from '../sim/rng.ts';
@@ -53,6 +54,7 @@ export interface EtcdScenarioShape {
   /** Calls per client at most (default 5,000: in practice the run's length decides). */
   readonly operationsPerClientMax?: number;
   readonly checks?: EtcdTuning['checks'];
+  readonly onHistory?: EtcdTuning['onHistory'];
 }
 
 /** What a property test or a benchmark may vary in a scenario beyond its seed: how much work, how many faults, which checks. */
@@ -62,6 +64,8 @@ export interface EtcdTuning {
   readonly faultUsMax?: number;
   /** Which checks run (all by default); a benchmark turns some off to see what each costs. */
   readonly checks?: { readonly raft: boolean; readonly members: boolean; readonly history: boolean };
+  /** Handed the clients' calls when a run ends without a violation (a benchmark times the history check on them). */
+  readonly onHistory?: (calls: readonly HistoryEntry<ServerRequest, ServerReply>[]) => void;
 }
 
 const baseOptions: Omit<SimOptions, 'seed'> = {
@@ -158,6 +162,7 @@ function prepareEtcdRun(seed: number, shape: EtcdScenarioShape): PreparedRun {
           ...(checks.members ? [etcdInvariants(undefined, counts.invariants)] : []),
           ...(checks.history ? [linearizableHistory(defaultHistoryCheckOptions, counts.history)] : []),
           callCounts(counts.calls),
+          ...(shape.onHistory === undefined ? [] : [{ finish: (sim: { readonly history: readonly HistoryEntry<ServerRequest, ServerReply>[] }) => shape.onHistory!(sim.history) }]),
         ],
         liveness: raftLiveness(livenessBoundUs, livenessElectionTimeouts),
         leader: currentLeader,
@@ -260,9 +265,9 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
     space: fullSwarmSpace,
     server: membershipServer,
   }),
-  etcdScenario('etcd-compaction', 'etcd, compaction every half second in batches of 10 revisions, crashes mid-compaction with torn writes (etcd #17780, #18089)', {
+  etcdScenario('etcd-compaction', 'etcd, compaction every half second in batches of 10 revisions, some at the head right after a delete, crashes mid-compaction with torn writes (etcd #17780, #18089)', {
     machines: 3,
-    roles: ['mixed', 'deletes', 'kubernetes', 'kubernetes', 'txn', 'fast-compactor'],
+    roles: ['mixed', 'deletes', 'kubernetes', 'kubernetes', 'txn', 'fast-compactor', 'head-compactor'],
     space: { ...crashSpace, timedClasses: ['crash', 'partition'], alwaysOn: ['crash'] },
     server: { compactionBatchLimit: 10, compactionBatchesPerTick: 1 },
   }),

@@ -6,23 +6,35 @@ import type { SimDisk } from '../../sim/disk.ts';
 import { DurableLog } from '../raft/durableLog.ts';
 
 /**
- * The backend never runs ahead of the WAL, on disk: whenever something becomes durable on a
- * member, the last backend commit it holds records a consistent index that the durable WAL holds
- * too (in its entries, with the same term, or under its snapshot). A crash at any moment then
- * finds a backend whose entries the WAL can account for; a backend ahead of its WAL would hold
- * writes of entries the restarted member could lose or re-commit differently. Checked on the
- * disk itself, as syncs complete (so before any crash needs to happen).
+ * What a member's disk holds, checked whenever something becomes durable on it (so before any
+ * crash needs to happen):
+ *
+ * - The backend never runs ahead of the WAL: the last backend commit records a consistent index
+ *   that the durable WAL holds too (in its entries, with the same term, or under its snapshot). A
+ *   crash at any moment then finds a backend whose entries the WAL can account for; a backend
+ *   ahead of its WAL would hold writes of entries the restarted member could lose or re-commit
+ *   differently.
+ * - The durable consistent index and the durable revision never go back. The durable revision is
+ *   the one a restart resumes from (etcd main's restore): the highest revision in the key bucket,
+ *   or the finished or scheduled compaction revision when higher. A compaction that removes the
+ *   latest revision's tombstone (pre-#18089) with a restore that ignores the scheduled mark (etcd
+ *   #17780) moves it back the moment the batch is synced, long before a crash would show it.
  */
 export class DurableOrder {
-  private readonly logs = new Map<NodeId, { log: DurableLog; version: number }>();
+  private readonly logs = new Map<NodeId, { log: DurableLog; version: number; index: number; revision: number }>();
 
   check(member: NodeId, disk: SimDisk): void {
     let entry = this.logs.get(member);
-    if (entry === undefined) this.logs.set(member, (entry = { log: new DurableLog(disk), version: -1 }));
+    if (entry === undefined) this.logs.set(member, (entry = { log: new DurableLog(disk), version: -1, index: 0, revision: 0 }));
     if (disk.durableVersion === entry.version) return;
     entry.version = disk.durableVersion;
     const image = lastImage(disk);
     if (image === null) return;
+    const revision = Math.max(image.keys.maxKey() ?? 1, image.meta.finishedCompactRevision, image.meta.scheduledCompactRevision);
+    if (image.meta.consistentIndex < entry.index) throw new AssertionError(`member ${member}'s durable consistent index went back from ${entry.index} to ${image.meta.consistentIndex}`);
+    if (revision < entry.revision) throw new AssertionError(`member ${member}'s durable revision went back from ${entry.revision} to ${revision} (consistent index ${image.meta.consistentIndex})`);
+    entry.index = image.meta.consistentIndex;
+    entry.revision = revision;
     entry.log.refresh();
     const { storage } = entry.log;
     const index = image.meta.consistentIndex;

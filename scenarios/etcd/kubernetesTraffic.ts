@@ -126,7 +126,49 @@ export class CompactorTraffic implements EtcdTraffic {
   }
 }
 
-/** A deleter of whole prefixes now and then (namespace deletion): one delete range, with the previous kvs. */
-export function deletePrefix(prefix: string): EtcdCall {
-  return del(prefix, prefixEnd(prefix), true);
+/**
+ * A compactor at the head of the history (etcd's robustness traffic compacts at the revision it
+ * last saw): it puts a key, deletes it, and compacts at the delete's revision — so that the
+ * store's latest revision is a tombstone at exactly the compaction revision, the case of etcd
+ * #17780 and #18089 — every interval, physically every other time.
+ */
+export class HeadCompactor implements EtcdTraffic {
+  readonly name = 'head-compactor';
+  private readonly key: string;
+  private readonly intervalUs: number;
+  private step: 'put' | 'delete' | 'compact' = 'put';
+  private revision = 0;
+  private rounds = 0;
+
+  constructor(options: { readonly key: string; readonly intervalUs: number }) {
+    this.key = options.key;
+    this.intervalUs = options.intervalUs;
+  }
+
+  next(): EtcdCall {
+    switch (this.step) {
+      case 'put':
+        return { request: { method: 'Put', request: { key: this.key, value: `head.${this.rounds}` } } };
+      case 'delete':
+        return del(this.key);
+      case 'compact':
+        return { request: { method: 'Compact', request: { revision: this.revision, physical: this.rounds % 2 === 0 } } };
+    }
+  }
+
+  onComplete(request: ServerRequest, reply: ServerReply | null): void {
+    const response = responseOf(reply) as { header: { revision: number } } | null;
+    if (request.method === 'Put') this.step = response === null ? 'put' : 'delete';
+    else if (request.method === 'DeleteRange') {
+      this.step = response === null ? 'put' : 'compact';
+      if (response !== null) this.revision = response.header.revision;
+    } else {
+      this.step = 'put';
+      this.rounds++;
+    }
+  }
+
+  think(random: Random): number {
+    return this.step === 'put' ? random.between(this.intervalUs / 2, this.intervalUs) : 0;
+  }
 }

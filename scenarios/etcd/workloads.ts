@@ -3,7 +3,7 @@ import type { ServerReply, ServerRequest } from '../../core/server/index.ts';
 import type { Workload } from '../../sim/client.ts';
 import { etcdWorkload, type EtcdClientSpec } from '../../sim/etcdClient.ts';
 import { deleteMix, KeyValueTraffic, mixedMix, readMix, registerMix, txnMix } from './keyValueTraffic.ts';
-import { CompactorTraffic, KubernetesTraffic } from './kubernetesTraffic.ts';
+import { CompactorTraffic, HeadCompactor, KubernetesTraffic } from './kubernetesTraffic.ts';
 import { Defragmenter, MembershipAdmin, QuotaFiller } from './operatorTraffic.ts';
 
 /**
@@ -21,6 +21,7 @@ export type ClientRole =
   | 'kubernetes'
   | 'compactor'
   | 'fast-compactor'
+  | 'head-compactor'
   | 'defragmenter'
   | 'admin-single'
   | 'admin-joint'
@@ -83,6 +84,8 @@ function clientSpecOf(role: ClientRole, index: number, shape: WorkloadShape): Et
       return { traffic: new CompactorTraffic({ key: 'compact_rev_key', intervalUs: 4_000_000, physical: index % 2 === 0 }), endpoints: all };
     case 'fast-compactor':
       return { traffic: new CompactorTraffic({ key: 'compact_rev_key', intervalUs: 600_000, physical: index % 2 === 0 }), endpoints: all };
+    case 'head-compactor':
+      return { traffic: new HeadCompactor({ key: 'h/head', intervalUs: 800_000 }), endpoints: all };
     case 'defragmenter':
       return { traffic: new Defragmenter(3_000_000), endpoints: all };
     case 'admin-single':
