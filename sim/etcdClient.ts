@@ -1,4 +1,4 @@
-import { ErrNoLeader, ErrNoSpace, ErrStopped, ErrUnhealthy, ErrNotSupportedForLearner, ErrTooManyRequests, GrpcCode, type EtcdError } from '../core/api/index.ts';
+import { ErrNoLeader, ErrNotSupportedForLearner, ErrProposalDropped, ErrStopped, ErrTooManyRequests, ErrUnhealthy, GrpcCode, type EtcdError } from '../core/api/index.ts';
 import { finalize32, mix32 } from '../core/base/hash.ts';
 import type { Random } from '../core/base/random.ts';
 import type { ClientId, NodeId } from '../core/host/node.ts';
@@ -27,8 +27,13 @@ import type { ClientOperation, ClientRetry, Outcome, Workload } from './client.t
  *   anything (invalid requests, a txn reading a compacted revision, "too many requests", "raft
  *   proposal dropped", no leader, learner, a membership change refused as unhealthy): fail,
  *   surely not done;
- * - any error that may follow a proposal (request timed out, leader changed, server stopped) and
- *   NOSPACE (etcd applies a write past the quota and still answers NOSPACE): unknown.
+ * - any error that may follow a proposal (request timed out, leader changed, server stopped),
+ *   NOSPACE (etcd applies a write past the quota and still answers NOSPACE), and any error not
+ *   known to be a refusal: unknown.
+ *
+ * The clients hold connections (`Workload.connections`): gRPC over TCP neither loses nor
+ * duplicates a request or a reply, only delays it, and a request to a machine whose process is
+ * down is refused at once.
  */
 export interface EtcdClientOptions {
   /** The pause before a retry (clientv3's 25 ms linear backoff, ±10% jitter). */
@@ -72,15 +77,26 @@ function refusedUnhealthy(error: EtcdError): boolean {
   return error.message === ErrUnhealthy.message;
 }
 
-/** What an answer says about whether the call took effect. */
+/** Codes of errors that refuse a request, before Raft or at an apply that then changes nothing. */
+const refusalCodes: ReadonlySet<number> = new Set([GrpcCode.InvalidArgument, GrpcCode.OutOfRange, GrpcCode.NotFound, GrpcCode.FailedPrecondition, GrpcCode.AlreadyExists, GrpcCode.PermissionDenied, GrpcCode.Unauthenticated]);
+
+/** What an answer says about whether the call took effect. Unsure means unknown. */
 export function etcdOutcome(request: ServerRequest, reply: ServerReply): Outcome {
   if (!isErrorReply(reply)) return 'ok';
   if (!isMutation(request)) return 'fail';
   const error = reply.error;
-  if (error.code === GrpcCode.Unavailable) return refusedBeforeRaft(error) || refusedUnhealthy(error) ? 'fail' : 'unknown';
-  if (error.code === GrpcCode.ResourceExhausted) return error.message === ErrTooManyRequests.message ? 'fail' : 'unknown';
-  // NOSPACE is ResourceExhausted (above); every other code is a refusal that changed nothing.
-  return error.message === ErrNoSpace.message ? 'unknown' : 'fail';
+  if (refusalCodes.has(error.code)) return 'fail';
+  switch (error.code) {
+    case GrpcCode.Unavailable:
+      return refusedBeforeRaft(error) || refusedUnhealthy(error) ? 'fail' : 'unknown';
+    case GrpcCode.ResourceExhausted:
+      // NOSPACE may come from the apply of a write that stays (etcd's quotaApplierV3).
+      return error.message === ErrTooManyRequests.message ? 'fail' : 'unknown';
+    case GrpcCode.Unknown:
+      return error.message === ErrProposalDropped.message ? 'fail' : 'unknown';
+    default:
+      return 'unknown';
+  }
 }
 
 /** Whether to try an answer's call again on another endpoint (see the rules above). */
