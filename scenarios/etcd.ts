@@ -144,14 +144,14 @@ function prepareEtcdRun(seed: number, shape: EtcdScenarioShape): PreparedRun {
       `clients: ${shape.roles.join(', ')} (${requestTimeoutUs / 1e6} s request timeout, clientv3's retry rules)`,
       `checks: the clients' history against etcd's model (linearizable, unknown outcomes handled, revisions used; serializable and historical reads left out), ` +
         'revision at each consistent index on every member, backend never ahead of the durable WAL, linearizable reads at or past the commit index at arrival, ' +
-        'writes answered only once applied, HashKV agreement every 2 s and after restarts',
+        'writes answered only once applied, the store equal to its backend file after every restart, HashKV agreement every 2 s and after restarts',
       describeRaftSafety(safetyOptions),
       `liveness: within ${livenessElectionTimeouts} election timeouts (${livenessBoundUs / 1000} ms) of the quiet fault`,
     ],
     execute: (run) => {
       const counts: EtcdRunCounts = {
         history: { operations: 0, steps: 0, leftOut: { serializable: 0, historical: 0, rangeOptions: 0, compaction: 0, cluster: 0 } },
-        invariants: { hashChecks: 0, hashesCompared: 0, snapshotsInstalled: 0 },
+        invariants: { hashChecks: 0, hashesCompared: 0, snapshotsInstalled: 0, recoveriesChecked: 0 },
         calls: { memberChanges: 0, compactions: 0, defragmentations: 0, alarmsDisarmed: 0, noSpace: 0 },
       };
       const executed = executeSimulation<PeerMessage, ServerRequest, ServerReply, EtcdServer>(options, {
@@ -179,6 +179,7 @@ function prepareEtcdRun(seed: number, shape: EtcdScenarioShape): PreparedRun {
           leftOutHistorical: history.leftOut.historical,
           hashChecks: invariants.hashChecks,
           snapshotsInstalled: invariants.snapshotsInstalled,
+          recoveriesChecked: invariants.recoveriesChecked,
           ...calls,
         },
       };

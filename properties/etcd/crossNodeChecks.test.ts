@@ -1,13 +1,14 @@
 import test from 'ava';
 import { ratio } from '../../core/base/ratio.ts';
 import type { DurableWrite } from '../../core/host/node.ts';
-import { Backend, backendFile } from '../../core/mvcc/index.ts';
+import { Backend, backendFile, KvStore, noLeases } from '../../core/mvcc/index.ts';
 import type { Entry } from '../../core/raft/index.ts';
 import { walFile, type WalRecord } from '../../core/replica/wal.ts';
 import type { EtcdServer, ServerRequest } from '../../core/server/index.ts';
 import { calmDisk, SimDisk } from '../../sim/disk.ts';
 import { TestRandom } from '../../core/raft/_test/testRandom.ts';
 import { DurableOrder } from './durableOrder.ts';
+import { checkRecovery } from './recoveryCheck.ts';
 import { ReplyChecks } from './replyChecks.ts';
 import { RevisionLedger } from './revisionLedger.ts';
 
@@ -104,4 +105,24 @@ test('a write is answered only once its entry is applied on the member that answ
   t.throws(() => checks.onReply(member(1, 3, 5, () => 3), 100, 2, { method: 'Put', response: { header: header(5) } }), { message: /does not hold the write of "a" there \(last modified at 3\)/ });
   checks.onRequest(100, 1, 3, put, () => 0);
   t.notThrows(() => checks.onReply(member(1, 3, 6, (_key, revision) => (revision >= 5 ? 5 : undefined)), 100, 3, { method: 'Put', response: { header: header(5) } }));
+});
+
+test("a restarted member's store must equal an independent reopening of its backend file", (t) => {
+  const disk = new SimDisk({ ...calmDisk, tornWrite: ratio(0, 1) }, new TestRandom(2));
+  const onDisk = KvStore.open(Backend.create(), { compactionBatchLimit: 100, leases: noLeases });
+  onDisk.put({ key: 'a', value: '1' });
+  onDisk.put({ key: 'b', value: '2' });
+  onDisk.backend.setConsistentIndex(4, 2);
+  onDisk.backend.commit();
+  disk.write(onDisk.backend.takeWrites());
+  disk.completeSync(disk.beginSync().mark);
+  const restarted = (kv: KvStore) => ({ id: 3, recovery: { backendConsistentIndex: 4, walSnapshotIndex: 1 }, state: { kv } }) as unknown as EtcdServer;
+  t.true(checkRecovery(restarted(onDisk), disk), 'the same store');
+  const other = KvStore.open(Backend.create(), { compactionBatchLimit: 100, leases: noLeases });
+  other.put({ key: 'a', value: '1' });
+  other.put({ key: 'b', value: 'changed' });
+  t.throws(() => checkRecovery(restarted(other), disk), { message: /differs from its backend file at revision 3/ });
+  const behind = KvStore.open(Backend.create(), { compactionBatchLimit: 100, leases: noLeases });
+  behind.put({ key: 'a', value: '1' });
+  t.throws(() => checkRecovery(restarted(behind), disk), { message: /restarted at revision 2, but its backend file holds revision 3/ });
 });

@@ -4,6 +4,7 @@ import type { SimObserver } from '../../sim/observer.ts';
 import type { Simulation } from '../../sim/simulation.ts';
 import { DurableOrder } from './durableOrder.ts';
 import { checkHashesAgree } from './hashAgreement.ts';
+import { checkRecovery } from './recoveryCheck.ts';
 import { ReplyChecks } from './replyChecks.ts';
 import { RevisionLedger } from './revisionLedger.ts';
 
@@ -24,6 +25,8 @@ export interface EtcdInvariantStats {
   hashesCompared: number;
   /** Raft snapshots members installed from a leader (a lagging member caught up). */
   snapshotsInstalled: number;
+  /** Restarts whose store was compared with an independent reopening of the backend file. */
+  recoveriesChecked: number;
 }
 
 /**
@@ -36,6 +39,8 @@ export interface EtcdInvariantStats {
  * - as answers leave, a linearizable read is served at an applied index no lower than the
  *   cluster's commit index when it arrived, and a write is answered only once applied there
  *   (ReplyChecks);
+ * - at every restart, the store equals an independent reopening of the member's backend file
+ *   (recoveryCheck);
  * - every couple of seconds, a second after every restart and at the end, all running members'
  *   HashKV agree at equal revisions.
  */
@@ -44,7 +49,7 @@ export function etcdInvariants(options: EtcdInvariantOptions = defaultEtcdInvari
   const durable = new DurableOrder();
   const replies = new ReplyChecks();
   let nextHashUs = options.hashEveryUs;
-  const counts = stats ?? { hashChecks: 0, hashesCompared: 0, snapshotsInstalled: 0 };
+  const counts = stats ?? { hashChecks: 0, hashesCompared: 0, snapshotsInstalled: 0, recoveriesChecked: 0 };
   /** Each member's state object when last observed: installing a snapshot replaces it (taking one does not). */
   const stateBefore = new Map<NodeId, { incarnation: number; state: object }>();
 
@@ -82,7 +87,9 @@ export function etcdInvariants(options: EtcdInvariantOptions = defaultEtcdInvari
         compareHashes(sim, `periodic check at ${sim.nowUs}us`);
       }
     },
-    onRestart(_member, sim) {
+    onRestart(member, sim) {
+      const server = sim.node(member);
+      if (server !== null && checkRecovery(server, sim.disk(member))) counts.recoveriesChecked++;
       nextHashUs = Math.min(nextHashUs, sim.nowUs + options.hashAfterRestartUs);
     },
     finish(sim) {
