@@ -130,7 +130,8 @@ function prepareEtcdRun(seed: number, shape: EtcdScenarioShape): PreparedRun {
   const base: SimOptions = { ...baseOptions, seed, nodeCount: shape.machines };
   const window = { startUs: faultsStartUs, quietAtUs, meanGapUs: shape.meanGapUs ?? 2_000_000, faultUsMax: shape.faultUsMax ?? 4_000_000 };
   const swarm = new RandomStreams(seed).stream('swarm');
-  const draw: SwarmDraw = shape.everyClassOn === true ? everyFaultClass(swarm, base, shape.space, window, initialMembers) : drawSwarm(swarm, base, shape.space, window, initialMembers);
+  // Faults strike every machine, members or not yet: a member added later is crashed and cut off too.
+  const draw: SwarmDraw = shape.everyClassOn === true ? everyFaultClass(swarm, base, shape.space, window, machines) : drawSwarm(swarm, base, shape.space, window, machines);
   const options = draw.options;
   const config = etcdServerConfig(initialMembers, { ...serverDefaults, electionTicks, ...shape.server });
   const safetyOptions = defaultRaftSafetyOptions;
