@@ -32,6 +32,8 @@ export interface Scenario {
    * a sweep counts them as passing when they are caught, and reports the seeds that missed.
    */
   readonly expect: 'pass' | 'violation';
+  /** Seeds a sweep runs when not told how many (its default otherwise): costly scenarios run fewer. */
+  readonly sweepSeeds?: number;
   prepare(seed: number): PreparedRun;
 }
 

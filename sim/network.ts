@@ -140,6 +140,27 @@ export class Network {
     return arrival;
   }
 
+  /**
+   * Routes one message of a connection (a client's gRPC stream over TCP): never lost or duplicated
+   * by the weather, only delayed, and dropped only by a cut or a full link. Returns the delivery
+   * time, or -1. Draws only the delay, so it shifts no other draw when the weather changes.
+   */
+  routeOnConnection(from: number, to: number, nowUs: number): number {
+    const index = this.index(from, to);
+    this.stats.sent++;
+    this.duplicateAtUs = -1;
+    if (this.cut[index] === 1) {
+      this.stats.droppedPartition++;
+      return -1;
+    }
+    if (this.inFlight[index]! >= this.inFlightPerLinkMax) {
+      this.stats.droppedFull++;
+      return -1;
+    }
+    this.inFlight[index]!++;
+    return nowUs + this.delay(index);
+  }
+
   /** A copy reached the end of its link: true when it may be handed over (the link is not cut). */
   arrive(from: number, to: number): boolean {
     const index = this.index(from, to);

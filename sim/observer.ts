@@ -1,4 +1,4 @@
-import type { HostedNode, NodeId, NodeProtocol } from '../core/host/node.ts';
+import type { ClientId, HostedNode, NodeId, NodeProtocol } from '../core/host/node.ts';
 import type { Workload } from './client.ts';
 import type { FaultAction } from './faults.ts';
 import type { Simulation } from './simulation.ts';
@@ -9,6 +9,10 @@ export interface SimObserver<M, Q, R, N extends HostedNode<M, Q, R>> {
   onSend?(from: NodeId, to: NodeId, message: M, sim: Simulation<M, Q, R, N>): void;
   /** A message reached a running (or paused) node; it is handled now (or on resume). */
   onDeliver?(from: NodeId, to: NodeId, message: M, sim: Simulation<M, Q, R, N>): void;
+  /** A client's request is handed to a running node (now, or on resume when it arrived during a pause). */
+  onRequest?(client: ClientId, node: NodeId, requestId: number, request: Q, sim: Simulation<M, Q, R, N>): void;
+  /** A node's reply leaves for its client (after the Ready's writes are durable). */
+  onReply?(node: NodeId, client: ClientId, requestId: number, reply: R, sim: Simulation<M, Q, R, N>): void;
   /** After every delivered event. Costly checks should sample and say at what rate. */
   afterEvent?(sim: Simulation<M, Q, R, N>): void;
   /**

@@ -38,8 +38,12 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
   private readonly afterEventObservers: readonly SimObserver<M, Q, R, N>[];
   private readonly sendObservers: readonly SimObserver<M, Q, R, N>[];
   private readonly deliverObservers: readonly SimObserver<M, Q, R, N>[];
+  private readonly requestObservers: readonly SimObserver<M, Q, R, N>[];
+  private readonly replyObservers: readonly SimObserver<M, Q, R, N>[];
   private readonly firstClient: number;
   private readonly digestMessage: (message: M) => number;
+  /** Clients talk over connections (see Workload.connections). */
+  private readonly clientConnections: boolean;
   private quietAtUs: number | null = null;
   private convergedAtUs: number | null = null;
   private ran = false;
@@ -55,10 +59,13 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     this.afterEventObservers = this.observers.filter((o) => o.afterEvent !== undefined);
     this.sendObservers = this.observers.filter((o) => o.onSend !== undefined);
     this.deliverObservers = this.observers.filter((o) => o.onDeliver !== undefined);
+    this.requestObservers = this.observers.filter((o) => o.onRequest !== undefined);
+    this.replyObservers = this.observers.filter((o) => o.onReply !== undefined);
     this.members = Array.from({ length: options.nodeCount }, (_, i) => i + 1);
     const clientCount = parts.workload?.clientCount ?? 0;
     this.firstClient = options.nodeCount + 1;
     this.digestMessage = parts.protocol.digestMessage;
+    this.clientConnections = parts.workload?.connections === true;
     this.network = new Network(options.nodeCount + clientCount + 1, options.network, this.streams.stream('network'));
     for (const id of this.members) {
       const clockRandom = this.streams.stream(`clock/${id}`);
@@ -294,16 +301,26 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     if (!this.network.arrive(client, process.id)) return skipped;
     if (process.state === 'down') {
       this.network.stats.droppedDown++;
-      return skipped;
+      if (!this.clients.connections) return skipped;
+      // The machine is up but no process listens: the connection is refused (a TCP reset).
+      this.route(process.id, client, EventKind.reply, { id: envelope.id, reply: undefined as R, refused: true } satisfies ReplyEnvelope<R>);
+      return (envelope.id * 0x01000193) ^ 6;
     }
     const digest = (envelope.id * 0x01000193) ^ this.parts.protocol.digestRequest(envelope.request);
     if (process.state === 'paused') {
       this.enqueue(process, EventKind.request, client, envelope);
       return digest ^ 1;
     }
-    process.node!.submit(client, envelope.id, envelope.request);
+    this.submit(process, client, envelope);
     process.loop!.pump();
     return digest;
+  }
+
+  /** Hands a client's request to a running node (observers see it first). */
+  private submit(process: SimProcess<M, Q, R, N>, client: ClientId, envelope: RequestEnvelope<Q>): void {
+    const observers = this.requestObservers;
+    for (let i = 0; i < observers.length; i++) observers[i]!.onRequest!(client, process.id, envelope.id, envelope.request, this);
+    process.node!.submit(client, envelope.id, envelope.request);
   }
 
   private onSync(process: SimProcess<M, Q, R, N>, sync: SyncPayload): number {
@@ -342,11 +359,9 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
         case EventKind.deliver:
           process.node!.receive(input.source, input.payload as M);
           break;
-        case EventKind.request: {
-          const envelope = input.payload as RequestEnvelope<Q>;
-          process.node!.submit(input.source, envelope.id, envelope.request);
+        case EventKind.request:
+          this.submit(process, input.source, input.payload as RequestEnvelope<Q>);
           break;
-        }
         case EventKind.sync:
           (input.payload as SyncPayload).done();
           break;
@@ -394,12 +409,15 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
   }
 
   private sendReply(from: NodeId, client: ClientId, id: number, reply: R): void {
+    const observers = this.replyObservers;
+    for (let i = 0; i < observers.length; i++) observers[i]!.onReply!(from, client, id, reply, this);
     this.route(from, client, EventKind.reply, { id, reply } satisfies ReplyEnvelope<R>);
   }
 
   private route(from: number, to: number, kind: number, payload: unknown): void {
     const network = this.network;
-    const arrival = network.route(from, to, this.nowUs);
+    const onConnection = kind !== EventKind.deliver && this.clientConnections;
+    const arrival = onConnection ? network.routeOnConnection(from, to, this.nowUs) : network.route(from, to, this.nowUs);
     if (arrival < 0) return;
     const duplicateAt = network.duplicateAtUs;
     this.scheduler.schedule(arrival, kind, to, from, payload);

@@ -21,12 +21,13 @@ const help = `usage: detcd-sim sweep [--scenario NAME]... [--family NAME] [--see
                        [--jobs N] [--json] [--no-determinism-check]
 
 Runs many seeds of each scenario and prints a summary table, then a replay line for every
-failing seed. By default every scenario runs ${defaultSeeds} seeds (0..${defaultSeeds - 1}) and every run
+failing seed. By default every scenario runs ${defaultSeeds} seeds (0..${defaultSeeds - 1}), or fewer where the
+scenario says so (an etcd run costs several Raft runs: the etcd family runs 1 seed), and every run
 is executed twice to check that it is deterministic.
 
   --scenario NAME          only this scenario (repeatable)
   --family NAME            only scenarios of this family (heartbeat, raft, raft-bugs, ...)
-  --seeds N                seeds per scenario (default ${defaultSeeds}, at most ${seedsMax})
+  --seeds N                seeds per scenario (default ${defaultSeeds}, or the scenario's own; at most ${seedsMax})
   --first-seed S           the first seed (default 0)
   --jobs N                 run in N processes, each a slice of the seeds (default 1; at most
                            the machine's ${availableParallelism()} cores)
@@ -62,8 +63,9 @@ export const sweepCommand: Command = {
       scenarios = scenarios.filter((s) => s.family === family);
       if (scenarios.length === 0) throw new UsageError(`no scenario of family "${family}" (families: ${[...new Set(allScenarios.map((s) => s.family))].join(', ')})`);
     }
-    const seeds = values.seeds === undefined ? defaultSeeds : parseNat(values.seeds, '--seeds', seedsMax);
-    if (seeds === 0) throw new UsageError('--seeds must be at least 1');
+    const explicitSeeds = values.seeds === undefined ? undefined : parseNat(values.seeds, '--seeds', seedsMax);
+    if (explicitSeeds === 0) throw new UsageError('--seeds must be at least 1');
+    const seedsOf = (scenario: Scenario): number => explicitSeeds ?? scenario.sweepSeeds ?? defaultSeeds;
     const firstSeed = values['first-seed'] === undefined ? 0 : parseNat(values['first-seed'], '--first-seed');
     const jobs = values.jobs === undefined ? 1 : parseNat(values.jobs, '--jobs', availableParallelism());
     if (jobs === 0) throw new UsageError('--jobs must be at least 1');
@@ -71,7 +73,7 @@ export const sweepCommand: Command = {
 
     const showProgress = !values.json && process.stderr.isTTY === true;
     const bar = showProgress ? new cliProgress.SingleBar({ format: 'sweep [{bar}] {value}/{total} runs | {scenario} | {failures} failed', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
-    bar?.start(scenarios.length * seeds, 0, { scenario: '', failures: 0 });
+    bar?.start(scenarios.reduce((sum, scenario) => sum + seedsOf(scenario), 0), 0, { scenario: '', failures: 0 });
     const records = new Map<string, SweepRecord[]>(scenarios.map((s) => [s.name, []]));
     let failures = 0;
     const started = performance.now();
@@ -83,8 +85,12 @@ export const sweepCommand: Command = {
       if (values.json) io.out(JSON.stringify(record.nondeterministic === undefined ? record.report : { ...record.report, nondeterministic: record.nondeterministic }));
       bar?.increment(1, { scenario: scenario.name, failures });
     };
-    if (jobs === 1) sweepHere(scenarios, firstSeed, seeds, checkDeterminismToo, onRecord);
-    else await sweepInProcesses(argv, scenarios, firstSeed, seeds, jobs, onRecord, io);
+    // Scenarios are swept in groups of the same seed count, each group split across the processes.
+    for (const seeds of [...new Set(scenarios.map(seedsOf))]) {
+      const group = scenarios.filter((scenario) => seedsOf(scenario) === seeds);
+      if (jobs === 1) sweepHere(group, firstSeed, seeds, checkDeterminismToo, onRecord);
+      else await sweepInProcesses(argv, group, firstSeed, seeds, jobs, onRecord, io);
+    }
     bar?.stop();
 
     const rows: SweepRow[] = scenarios.map((scenario) => {

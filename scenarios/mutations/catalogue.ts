@@ -1,3 +1,5 @@
+import { etcdMutations } from './etcdCatalogue.ts';
+
 /**
  * The mutation catalogue: deliberate bugs, each a one-place textual patch of the Raft core (or its
  * host), applied to a copy of the sources by `detcd-sim mutants` and by the mutation test — never
@@ -62,7 +64,7 @@ export const raftFamily: readonly string[] = [
   'raft-extreme',
 ];
 
-export const mutations: readonly Mutation[] = [
+const raftMutations: readonly Mutation[] = [
   {
     name: 'vote-without-log-check',
     bug: 'grants a vote without the up-to-date log check (§5.4.1): a leader may lack committed entries',
@@ -249,3 +251,6 @@ export const mutations: readonly Mutation[] = [
     beforeIssue7: 'caught at raft-swarm seed 0',
   },
 ];
+
+/** Every catalogued mutant: the Raft core's, then the etcd server's and store's. */
+export const mutations: readonly Mutation[] = [...raftMutations, ...etcdMutations];

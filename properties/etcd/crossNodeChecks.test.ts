@@ -1,0 +1,128 @@
+import test from 'ava';
+import { ratio } from '../../core/base/ratio.ts';
+import type { DurableWrite } from '../../core/host/node.ts';
+import { Backend, backendFile, KvStore, noLeases } from '../../core/mvcc/index.ts';
+import type { Entry } from '../../core/raft/index.ts';
+import { walFile, type WalRecord } from '../../core/replica/wal.ts';
+import type { EtcdServer, ServerRequest } from '../../core/server/index.ts';
+import { calmDisk, SimDisk } from '../../sim/disk.ts';
+import { TestRandom } from '../../core/raft/_test/testRandom.ts';
+import { DurableOrder } from './durableOrder.ts';
+import { checkRecovery } from './recoveryCheck.ts';
+import { ReplyChecks } from './replyChecks.ts';
+import { RevisionLedger } from './revisionLedger.ts';
+
+const at = (appliedIndex: number, consistentIndex: number, revision: number) => ({ appliedIndex, consistentIndex, revision });
+
+test('members that applied the same entries are at the same revision; one that applied an entry twice is caught there', (t) => {
+  const ledger = new RevisionLedger();
+  ledger.observe(1, 0, at(5, 5, 3));
+  ledger.observe(2, 0, at(5, 5, 3));
+  ledger.observe(1, 0, at(9, 9, 5));
+  t.throws(() => ledger.observe(2, 0, at(9, 9, 6)), { message: /member 2 is at revision 6 with consistent index 9, where member 1 was at revision 5/ });
+});
+
+test('after a restart a member may be back at an older index, but must be at the revision it had there', (t) => {
+  const ledger = new RevisionLedger();
+  ledger.observe(1, 0, at(9, 9, 6));
+  ledger.observe(1, 0, at(12, 12, 8));
+  ledger.observe(1, 1, at(9, 9, 6));
+  t.throws(() => ledger.observe(1, 2, at(12, 12, 9)), { message: /different effect/ });
+});
+
+test('within an incarnation the revision and the consistent index never go back, and an entry writes at most one revision', (t) => {
+  const ledger = new RevisionLedger();
+  ledger.observe(3, 0, at(4, 4, 2));
+  t.throws(() => ledger.observe(3, 0, at(3, 3, 2)), { message: /consistent index went back/ });
+  const second = new RevisionLedger();
+  second.observe(3, 0, at(4, 4, 2));
+  t.throws(() => second.observe(3, 0, at(5, 5, 4)), { message: /more than one revision per entry/ });
+});
+
+test('an applied index past the consistent index means the backend does not record what was applied (etcd #13766)', (t) => {
+  const ledger = new RevisionLedger();
+  t.throws(() => ledger.observe(1, 0, at(8, 1, 5)), { message: /not recorded with its consistent index/ });
+  t.notThrows(() => ledger.observe(2, 0, at(3, 8, 5)), 'replaying entries its backend already holds');
+});
+
+function entry(index: number, term: number): Entry {
+  return { index, term, type: 'normal', data: new Uint8Array() } as Entry;
+}
+
+test('a durable backend commit whose consistent index the durable WAL does not hold is caught as soon as it is synced', (t) => {
+  const disk = new SimDisk({ ...calmDisk, tornWrite: ratio(0, 1) }, new TestRandom(1));
+  const order = new DurableOrder();
+  const backend = Backend.create();
+  const wal = (records: WalRecord[]): DurableWrite => ({ kind: 'append', file: walFile, records });
+  const sync = (writes: DurableWrite[]) => {
+    disk.write(writes);
+    disk.completeSync(disk.beginSync().mark);
+  };
+  sync([wal([{ type: 'entries', entries: [entry(1, 1), entry(2, 1)] }])]);
+  backend.setConsistentIndex(2, 1);
+  backend.commit();
+  sync(backend.takeWrites());
+  t.notThrows(() => order.check(1, disk));
+  backend.setConsistentIndex(3, 1);
+  backend.commit();
+  sync(backend.takeWrites());
+  t.throws(() => order.check(1, disk), { message: /holds consistent index 3, beyond its durable WAL \(last index 2\)/ });
+  t.is(disk.durableRecords(backendFile).length, 2);
+});
+
+/** A member as the reply checks read it. */
+function member(id: number, appliedIndex: number, revision: number, modRevisionOf: (key: string, at: number) => number | undefined): EtcdServer {
+  const kv = {
+    revision,
+    compactRevision: 0,
+    range: (request: { key: string; revision: number }) => {
+      const modRevision = modRevisionOf(request.key, request.revision);
+      return { kvs: modRevision === undefined ? [] : [{ key: request.key, modRevision }] };
+    },
+  };
+  return { id, appliedIndex, state: { kv } } as unknown as EtcdServer;
+}
+
+const range: ServerRequest = { method: 'Range', request: { key: 'a' } };
+const header = (revision: number) => ({ clusterId: 1, memberId: 1, revision, raftTerm: 2 });
+
+test('a linearizable read answered below the commit index the cluster had when it arrived is a stale read', (t) => {
+  const checks = new ReplyChecks();
+  checks.onRequest(100, 2, 7, range, () => 12);
+  t.throws(() => checks.onReply(member(2, 10, 5, () => undefined), 100, 7, { method: 'Range', response: { header: header(5), kvs: [], more: false, count: 0 } }), { message: /at applied index 10, but the cluster had committed index 12/ });
+  checks.onRequest(100, 2, 8, range, () => 12);
+  t.notThrows(() => checks.onReply(member(2, 12, 5, () => undefined), 100, 8, { method: 'Range', response: { header: header(5), kvs: [], more: false, count: 0 } }));
+  checks.onRequest(100, 3, 9, { method: 'Range', request: { key: 'a', serializable: true } }, () => 12);
+  t.notThrows(() => checks.onReply(member(3, 1, 1, () => undefined), 100, 9, { method: 'Range', response: { header: header(1), kvs: [], more: false, count: 0 } }), 'serializable reads may be stale');
+});
+
+test('a write is answered only once its entry is applied on the member that answers', (t) => {
+  const checks = new ReplyChecks();
+  const put: ServerRequest = { method: 'Put', request: { key: 'a', value: '1' } };
+  checks.onRequest(100, 1, 1, put, () => 0);
+  t.throws(() => checks.onReply(member(1, 3, 4, () => undefined), 100, 1, { method: 'Put', response: { header: header(5) } }), { message: /with revision 5 while its store is at revision 4/ });
+  checks.onRequest(100, 1, 2, put, () => 0);
+  t.throws(() => checks.onReply(member(1, 3, 5, () => 3), 100, 2, { method: 'Put', response: { header: header(5) } }), { message: /does not hold the write of "a" there \(last modified at 3\)/ });
+  checks.onRequest(100, 1, 3, put, () => 0);
+  t.notThrows(() => checks.onReply(member(1, 3, 6, (_key, revision) => (revision >= 5 ? 5 : undefined)), 100, 3, { method: 'Put', response: { header: header(5) } }));
+});
+
+test("a restarted member's store must equal an independent reopening of its backend file", (t) => {
+  const disk = new SimDisk({ ...calmDisk, tornWrite: ratio(0, 1) }, new TestRandom(2));
+  const onDisk = KvStore.open(Backend.create(), { compactionBatchLimit: 100, leases: noLeases });
+  onDisk.put({ key: 'a', value: '1' });
+  onDisk.put({ key: 'b', value: '2' });
+  onDisk.backend.setConsistentIndex(4, 2);
+  onDisk.backend.commit();
+  disk.write(onDisk.backend.takeWrites());
+  disk.completeSync(disk.beginSync().mark);
+  const restarted = (kv: KvStore) => ({ id: 3, recovery: { backendConsistentIndex: 4, walSnapshotIndex: 1 }, state: { kv } }) as unknown as EtcdServer;
+  t.true(checkRecovery(restarted(onDisk), disk), 'the same store');
+  const other = KvStore.open(Backend.create(), { compactionBatchLimit: 100, leases: noLeases });
+  other.put({ key: 'a', value: '1' });
+  other.put({ key: 'b', value: 'changed' });
+  t.throws(() => checkRecovery(restarted(other), disk), { message: /differs from its backend file at revision 3/ });
+  const behind = KvStore.open(Backend.create(), { compactionBatchLimit: 100, leases: noLeases });
+  behind.put({ key: 'a', value: '1' });
+  t.throws(() => checkRecovery(restarted(behind), disk), { message: /restarted at revision 2, but its backend file holds revision 3/ });
+});

@@ -1,0 +1,76 @@
+import test from 'ava';
+import type { KeyValue } from '../../core/api/index.ts';
+import type { ServerReply, ServerRequest } from '../../core/server/index.ts';
+import type { HistoryEntry, Outcome } from '../../sim/client.ts';
+import { formatJsonLines, parseJsonLines } from '../linearizability/formats/jsonLines.ts';
+import { checkTypedHistory } from '../linearizability/formats/typedHistory.ts';
+import { etcdHistory } from './etcdHistory.ts';
+
+const header = (revision: number) => ({ clusterId: 7, memberId: 1, revision, raftTerm: 2 });
+const kv = (key: string, value: string, createRevision: number, modRevision: number, version: number): KeyValue => ({ key, value, createRevision, modRevision, version, lease: 0 });
+
+let nextId = 0;
+function call(client: number, invokeUs: number, completeUs: number | null, request: ServerRequest, reply: ServerReply | null, outcome: Outcome = 'ok'): HistoryEntry<ServerRequest, ServerReply> {
+  return { client, id: nextId++, to: 1, invokeUs, completeUs, attempts: 1, lastTo: 1, request, reply, outcome };
+}
+
+const putA1 = call(10, 0, 10, { method: 'Put', request: { key: 'a', value: '1', prevKv: true } }, { method: 'Put', response: { header: header(2) } });
+const putA2 = call(11, 20, 30, { method: 'Put', request: { key: 'a', value: '2' } }, { method: 'Put', response: { header: header(3) } });
+const txn = call(10, 40, 50, {
+  method: 'Txn',
+  request: { compare: [{ key: 'a', target: 'MOD', result: 'EQUAL', modRevision: 3 }], success: [{ requestDeleteRange: { key: 'a', prevKv: true } }], failure: [{ requestRange: { key: 'a' } }] },
+}, { method: 'Txn', response: { header: header(4), succeeded: true, responses: [{ responseDeleteRange: { header: header(4), deleted: 1, prevKvs: [kv('a', '2', 2, 3, 2)] } }] } });
+const list = call(12, 60, 70, { method: 'Range', request: { key: 'a', rangeEnd: '\0', limit: 1 } }, { method: 'Range', response: { header: header(4), kvs: [], more: false, count: 0 } });
+
+test('every key-value call becomes an operation of the etcd model with the response fields it asked for and its header revision', (t) => {
+  const { history, callOf } = etcdHistory([putA1, putA2, txn, list]);
+  t.deepEqual(callOf, [putA1.id, putA2.id, txn.id, list.id]);
+  t.deepEqual(
+    history.operations.map((operation) => [operation.input, operation.output]),
+    [
+      [{ kind: 'put', key: 'a', value: '1' }, { revision: 2, prevKv: null }],
+      [{ kind: 'put', key: 'a', value: '2' }, { revision: 3 }],
+      [
+        { kind: 'txn', compare: [{ key: 'a', target: 'mod', result: '=', operand: 3 }], success: [{ kind: 'delete', key: 'a' }], failure: [{ kind: 'range', key: 'a' }] },
+        { revision: 4, succeeded: true, responses: [{ deleted: 1, prevKvs: [{ key: 'a', value: '2', createRevision: 2, modRevision: 3, version: 2 }] }] },
+      ],
+      [{ kind: 'range', key: 'a', rangeEnd: '\u0000', limit: 1 }, { revision: 4, kvs: [], count: 0, more: false }],
+    ],
+  );
+  t.is(checkTypedHistory(history).result.verdict, 'linearizable');
+});
+
+test('what the model cannot express yet is left out and counted: serializable and historical reads, compactions, cluster calls', (t) => {
+  const calls = [
+    call(1, 0, 1, { method: 'Range', request: { key: 'a', serializable: true } }, { method: 'Range', response: { header: header(1), kvs: [], more: false, count: 0 } }),
+    call(1, 2, 3, { method: 'Range', request: { key: 'a', revision: 1 } }, { method: 'Range', response: { header: header(1), kvs: [], more: false, count: 0 } }),
+    call(1, 4, 5, { method: 'Compact', request: { revision: 1 } }, { method: 'Compact', response: { header: header(1) } }),
+    call(1, 6, 7, { method: 'MemberList', request: {} }, { method: 'MemberList', response: { header: header(1), members: [] } }),
+  ];
+  const { history, leftOut } = etcdHistory(calls);
+  t.is(history.operations.length, 0);
+  t.deepEqual(leftOut, { serializable: 1, historical: 1, rangeOptions: 0, compaction: 1, cluster: 1 });
+});
+
+test('a write the model cannot express is a workload bug, not something to leave out', (t) => {
+  t.throws(() => etcdHistory([call(1, 0, 1, { method: 'Put', request: { key: 'a', value: '1', lease: 7 } }, null, 'unknown')]), { message: /cannot express/ });
+});
+
+test('unknown and failed outcomes keep no output; the history survives JSON lines and `check` judges it the same', (t) => {
+  const unknown = call(13, 35, null, { method: 'Put', request: { key: 'b', value: 'x' } }, null, 'unknown');
+  const refused = call(14, 36, 37, { method: 'Put', request: { key: 'b', value: 'y' } }, null, 'fail');
+  const { history } = etcdHistory([putA1, putA2, unknown, refused, txn]);
+  t.deepEqual(history.operations.slice(2).map((operation) => [operation.outcome, operation.output, operation.completedAt]), [
+    ['unknown', undefined, Infinity],
+    ['fail', undefined, 37],
+    ['ok', history.operations[4]!.output, 50],
+  ]);
+  const reparsed = parseJsonLines(formatJsonLines(history));
+  t.deepEqual(reparsed, history);
+  t.is(checkTypedHistory(reparsed).result.verdict, 'linearizable');
+});
+
+test('a stale read (it sees a value overwritten before it began) is not linearizable', (t) => {
+  const stale = call(15, 40, 45, { method: 'Range', request: { key: 'a' } }, { method: 'Range', response: { header: header(2), kvs: [kv('a', '1', 2, 2, 1)], more: false, count: 1 } });
+  t.is(checkTypedHistory(etcdHistory([putA1, putA2, stale]).history).result.verdict, 'not-linearizable');
+});

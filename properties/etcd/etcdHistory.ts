@@ -1,0 +1,182 @@
+import type { Compare, DeleteRangeResponse, KeyValue, PutResponse, RangeRequest, RangeResponse, RequestOp, ResponseOp, TxnRequest, TxnResponse } from '../../core/api/index.ts';
+import { AssertionError } from '../../core/base/assert.ts';
+import { isErrorReply, type ServerReply, type ServerRequest } from '../../core/server/index.ts';
+import type { HistoryEntry } from '../../sim/client.ts';
+import { isMutation } from '../../sim/etcdClient.ts';
+import type { TypedHistory } from '../linearizability/formats/typedHistory.ts';
+import type { Operation } from '../linearizability/history.ts';
+import { rangeToEnd, type EtcdCompare, type EtcdKeyValue, type EtcdRequest, type EtcdResponse } from '../linearizability/models/etcdTypes.ts';
+
+/**
+ * The etcd clients' history in the linearizability checker's terms (its `etcd` model and the
+ * JSON-lines format `detcd-sim check` reads): every KV call with its outcome, request and
+ * response, times in simulated microseconds, the header revisions included so that the checker
+ * mostly sorts instead of searching.
+ *
+ * The model does not yet express every call the clients make. What it cannot express is left
+ * out and counted, and all of it is read-only or changes nothing the model holds, so leaving it
+ * out never hides a write:
+ * - serializable reads (they may be stale by design), ranges at a past revision (list pages after
+ *   the first), ranges with sort options, keys-only results or revision filters;
+ * - compactions (they change no key; what they remove is history, which the model does not keep);
+ * - membership, maintenance and alarm calls (not key-value state).
+ * A write the model cannot express (a lease, a range compare) is a bug in a workload: it throws.
+ */
+export interface EtcdHistory {
+  readonly history: TypedHistory & { readonly model: 'etcd' };
+  /** For each operation of `history`, the index of the client call it came from. */
+  readonly callOf: readonly number[];
+  /** Calls left out, by reason. */
+  readonly leftOut: Readonly<Record<LeftOutReason, number>>;
+}
+
+export type LeftOutReason = 'serializable' | 'historical' | 'rangeOptions' | 'compaction' | 'cluster';
+
+export function etcdHistory(calls: readonly HistoryEntry<ServerRequest, ServerReply>[]): EtcdHistory {
+  const operations: Operation<EtcdRequest, EtcdResponse>[] = [];
+  const callOf: number[] = [];
+  const leftOut: Record<LeftOutReason, number> = { serializable: 0, historical: 0, rangeOptions: 0, compaction: 0, cluster: 0 };
+  for (const call of calls) {
+    const input = modelRequest(call.request);
+    if (typeof input === 'string') {
+      leftOut[input]++;
+      continue;
+    }
+    const base = { process: call.client, invokedAt: call.invokeUs, input };
+    callOf.push(call.id);
+    if (call.outcome === 'ok' && call.reply !== null && call.completeUs !== null && !isErrorReply(call.reply)) {
+      operations.push({ ...base, completedAt: call.completeUs, output: modelResponse(call.request, call.reply.response, true), outcome: 'ok' });
+    } else if (call.outcome === 'fail') {
+      operations.push({ ...base, completedAt: call.completeUs ?? call.invokeUs, output: undefined, outcome: 'fail' });
+    } else {
+      operations.push({ ...base, completedAt: Infinity, output: undefined, outcome: 'unknown' });
+    }
+  }
+  return { history: { model: 'etcd', operations, initialRevision: 1 }, callOf, leftOut };
+}
+
+/** The model's request, or why the call is left out. */
+function modelRequest(request: ServerRequest): EtcdRequest | LeftOutReason {
+  switch (request.method) {
+    case 'Range': {
+      const why = whyRangeLeftOut(request.request);
+      return why ?? rangeInput(request.request);
+    }
+    case 'Put':
+    case 'DeleteRange':
+    case 'Txn': {
+      const why = request.method === 'Txn' ? whyTxnLeftOut(request.request) : null;
+      if (why === null) return writeInput(request);
+      if (isMutation(request)) throw new AssertionError(`a write the checker's model cannot express (${why}): ${JSON.stringify(request.request)}`);
+      return why;
+    }
+    case 'Compact':
+      return 'compaction';
+    default:
+      return 'cluster';
+  }
+}
+
+function whyRangeLeftOut(range: RangeRequest): LeftOutReason | null {
+  if (range.serializable === true) return 'serializable';
+  if ((range.revision ?? 0) > 0) return 'historical';
+  const sorted = (range.sortOrder ?? 'NONE') !== 'NONE' || (range.sortTarget ?? 'KEY') !== 'KEY';
+  const filtered = (range.minModRevision ?? 0) + (range.maxModRevision ?? 0) + (range.minCreateRevision ?? 0) + (range.maxCreateRevision ?? 0) > 0;
+  return sorted || filtered || range.keysOnly === true ? 'rangeOptions' : null;
+}
+
+function whyTxnLeftOut(txn: TxnRequest): LeftOutReason | null {
+  // A txn's ranges are linearizable whatever the call says: it is one request.
+  for (const compare of txn.compare ?? []) if ((compare.rangeEnd ?? '') !== '' || compare.target === 'LEASE') return 'rangeOptions';
+  for (const op of [...(txn.success ?? []), ...(txn.failure ?? [])]) {
+    const why = op.requestRange !== undefined ? whyRangeLeftOut({ ...op.requestRange, serializable: false }) : op.requestTxn !== undefined ? whyTxnLeftOut(op.requestTxn) : null;
+    if (why !== null) return why;
+  }
+  return null;
+}
+
+function rangeInput(range: RangeRequest): EtcdRequest {
+  const rangeEnd = range.rangeEnd ?? '';
+  return { kind: 'range', key: range.key, ...(rangeEnd === '' ? {} : { rangeEnd: rangeEnd === '\0' ? rangeToEnd : rangeEnd }), ...((range.limit ?? 0) > 0 ? { limit: range.limit! } : {}) };
+}
+
+function writeInput(request: Extract<ServerRequest, { method: 'Put' | 'DeleteRange' | 'Txn' }>): EtcdRequest {
+  if (request.method === 'Put') {
+    const put = request.request;
+    if ((put.lease ?? 0) !== 0 || put.ignoreValue === true || put.ignoreLease === true) throw new AssertionError(`a put the checker's model cannot express: ${JSON.stringify(put)}`);
+    return { kind: 'put', key: put.key, value: put.value ?? '' };
+  }
+  if (request.method === 'DeleteRange') {
+    const rangeEnd = request.request.rangeEnd ?? '';
+    return { kind: 'delete', key: request.request.key, ...(rangeEnd === '' ? {} : { rangeEnd: rangeEnd === '\0' ? rangeToEnd : rangeEnd }) };
+  }
+  return txnInput(request.request);
+}
+
+function txnInput(txn: TxnRequest): EtcdRequest {
+  return { kind: 'txn', compare: (txn.compare ?? []).map(compareInput), success: (txn.success ?? []).map(opInput), failure: (txn.failure ?? []).map(opInput) };
+}
+
+function opInput(op: RequestOp): EtcdRequest {
+  if (op.requestRange !== undefined) return rangeInput(op.requestRange);
+  if (op.requestPut !== undefined) return writeInput({ method: 'Put', request: op.requestPut });
+  if (op.requestDeleteRange !== undefined) return writeInput({ method: 'DeleteRange', request: op.requestDeleteRange });
+  if (op.requestTxn !== undefined) return txnInput(op.requestTxn);
+  throw new AssertionError('an empty txn op');
+}
+
+const compareResults = { EQUAL: '=', NOT_EQUAL: '!=', LESS: '<', GREATER: '>' } as const;
+
+function compareInput(compare: Compare): EtcdCompare {
+  const result = compareResults[compare.result];
+  switch (compare.target) {
+    case 'VALUE':
+      return { key: compare.key, target: 'value', result, operand: compare.value ?? '' };
+    case 'VERSION':
+      return { key: compare.key, target: 'version', result, operand: compare.version ?? 0 };
+    case 'CREATE':
+      return { key: compare.key, target: 'create', result, operand: compare.createRevision ?? 0 };
+    case 'MOD':
+      return { key: compare.key, target: 'mod', result, operand: compare.modRevision ?? 0 };
+    default:
+      throw new AssertionError(`a compare the checker's model cannot express: ${compare.target}`);
+  }
+}
+
+/** The model's response: every field the call asked for, the header revision at the top level only. */
+function modelResponse(request: ServerRequest, response: unknown, top: boolean): EtcdResponse {
+  const revision = top ? { revision: (response as { header: { revision: number } }).header.revision } : {};
+  switch (request.method) {
+    case 'Range': {
+      const range = response as RangeResponse;
+      if (request.request.countOnly === true) return { ...revision, count: range.count };
+      return { ...revision, kvs: range.kvs.map(keyValue), count: range.count, more: range.more };
+    }
+    case 'Put': {
+      const put = response as PutResponse;
+      return request.request.prevKv === true ? { ...revision, prevKv: put.prevKv === undefined ? null : keyValue(put.prevKv) } : revision;
+    }
+    case 'DeleteRange': {
+      const deleted = response as DeleteRangeResponse;
+      return { ...revision, deleted: deleted.deleted, ...(request.request.prevKv === true ? { prevKvs: deleted.prevKvs.map(keyValue) } : {}) };
+    }
+    case 'Txn': {
+      const txn = response as TxnResponse;
+      const branch = (txn.succeeded ? request.request.success : request.request.failure) ?? [];
+      return { ...revision, succeeded: txn.succeeded, responses: txn.responses.map((op, index) => opResponse(branch[index]!, op)) };
+    }
+    default:
+      throw new AssertionError(`${request.method} has no key-value response`);
+  }
+}
+
+function opResponse(op: RequestOp, response: ResponseOp): EtcdResponse {
+  if (op.requestRange !== undefined) return modelResponse({ method: 'Range', request: op.requestRange }, response.responseRange, false);
+  if (op.requestPut !== undefined) return modelResponse({ method: 'Put', request: op.requestPut }, response.responsePut, false);
+  if (op.requestDeleteRange !== undefined) return modelResponse({ method: 'DeleteRange', request: op.requestDeleteRange }, response.responseDeleteRange, false);
+  return modelResponse({ method: 'Txn', request: op.requestTxn! }, response.responseTxn, false);
+}
+
+function keyValue(kv: KeyValue): EtcdKeyValue {
+  return { key: kv.key, value: kv.value, createRevision: kv.createRevision, modRevision: kv.modRevision, version: kv.version };
+}

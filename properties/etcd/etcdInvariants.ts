@@ -1,0 +1,119 @@
+import type { NodeId } from '../../core/host/node.ts';
+import type { EtcdServer, PeerMessage, ServerReply, ServerRequest } from '../../core/server/index.ts';
+import type { SimObserver } from '../../sim/observer.ts';
+import type { Simulation } from '../../sim/simulation.ts';
+import { DurableOrder } from './durableOrder.ts';
+import { checkHashesAgree } from './hashAgreement.ts';
+import { checkRecovery } from './recoveryCheck.ts';
+import { ReplyChecks } from './replyChecks.ts';
+import { RevisionLedger } from './revisionLedger.ts';
+
+type EtcdSimulation = Simulation<PeerMessage, ServerRequest, ServerReply, EtcdServer>;
+
+export interface EtcdInvariantOptions {
+  /** HashKV is compared across members this often (and soon after every restart, and at the end). */
+  readonly hashEveryUs: number;
+  /** How long after a restart the restarted member's HashKV is compared (it has replayed its WAL by then). */
+  readonly hashAfterRestartUs: number;
+}
+
+export const defaultEtcdInvariantOptions: EtcdInvariantOptions = { hashEveryUs: 2_000_000, hashAfterRestartUs: 1_000_000 };
+
+/** Counts for a run's summary. */
+export interface EtcdInvariantStats {
+  hashChecks: number;
+  hashesCompared: number;
+  /** Raft snapshots members installed from a leader (a lagging member caught up). */
+  snapshotsInstalled: number;
+  /** Restarts whose store was compared with an independent reopening of the backend file. */
+  recoveriesChecked: number;
+}
+
+/**
+ * The etcd members' cross-node checks, each at the first wrong step:
+ * - per member and across members, the revision at each consistent index (RevisionLedger):
+ *   revisions and the consistent index never go back, no entry is applied twice or skipped (after
+ *   a restart too: the store then equals what its backend and WAL give), an apply moves the
+ *   revision by at most one per entry;
+ * - on disk, the backend never runs ahead of the durable WAL (DurableOrder);
+ * - as answers leave, a linearizable read is served at an applied index no lower than the
+ *   cluster's commit index when it arrived, and a write is answered only once applied there
+ *   (ReplyChecks);
+ * - at every restart, the store equals an independent reopening of the member's backend file
+ *   (recoveryCheck);
+ * - every couple of seconds, a second after every restart and at the end, all running members'
+ *   HashKV agree at equal revisions.
+ */
+export function etcdInvariants(options: EtcdInvariantOptions = defaultEtcdInvariantOptions, stats?: EtcdInvariantStats): SimObserver<PeerMessage, ServerRequest, ServerReply, EtcdServer> {
+  const ledger = new RevisionLedger();
+  const durable = new DurableOrder();
+  const replies = new ReplyChecks();
+  let nextHashUs = options.hashEveryUs;
+  const counts = stats ?? { hashChecks: 0, hashesCompared: 0, snapshotsInstalled: 0, recoveriesChecked: 0 };
+  /** Each member's state object when last observed: installing a snapshot replaces it (taking one does not). */
+  const stateBefore = new Map<NodeId, { incarnation: number; state: object }>();
+
+  const observe = (sim: EtcdSimulation, id: NodeId): void => {
+    durable.check(id, sim.disk(id));
+    const server = sim.node(id);
+    if (server === null) return;
+    const incarnation = sim.incarnation(id);
+    ledger.observe(id, incarnation, { appliedIndex: server.appliedIndex, consistentIndex: server.consistentIndex, revision: server.state.kv.revision });
+    const before = stateBefore.get(id);
+    if (before === undefined || before.state !== server.state) {
+      if (before !== undefined && before.incarnation === incarnation) counts.snapshotsInstalled++;
+      stateBefore.set(id, { incarnation, state: server.state });
+    }
+  };
+  const compareHashes = (sim: EtcdSimulation, when: string): void => {
+    counts.hashChecks++;
+    counts.hashesCompared += checkHashesAgree(runningServers(sim), when);
+  };
+
+  return {
+    onRequest(client, member, requestId, request, sim) {
+      replies.onRequest(client, member, requestId, request, () => clusterCommit(sim));
+    },
+    onReply(member, client, requestId, reply, sim) {
+      replies.onReply(sim.node(member)!, client, requestId, reply);
+    },
+    afterEvent(sim) {
+      const id = sim.lastEventNode;
+      // Faults (a restart replays entries, a resume drains an inbox) touch nodes the event does not name.
+      if (id === 0) for (const member of sim.members) observe(sim, member);
+      else observe(sim, id);
+      if (sim.nowUs >= nextHashUs) {
+        nextHashUs = sim.nowUs + options.hashEveryUs;
+        compareHashes(sim, `periodic check at ${sim.nowUs}us`);
+      }
+    },
+    onRestart(member, sim) {
+      const server = sim.node(member);
+      if (server !== null && checkRecovery(server, sim.disk(member))) counts.recoveriesChecked++;
+      nextHashUs = Math.min(nextHashUs, sim.nowUs + options.hashAfterRestartUs);
+    },
+    finish(sim) {
+      compareHashes(sim, 'at the end of the run');
+    },
+  };
+}
+
+/** The highest commit index any running member knows: every entry up to it is committed. */
+function clusterCommit(sim: EtcdSimulation): number {
+  let commit = 0;
+  for (const id of sim.members) {
+    const server = sim.node(id);
+    if (server !== null && server.hardState.commit > commit) commit = server.hardState.commit;
+  }
+  return commit;
+}
+
+function runningServers(sim: EtcdSimulation): EtcdServer[] {
+  const servers: EtcdServer[] = [];
+  for (const id of sim.members) {
+    const server = sim.node(id);
+    // A removed member stops applying; a machine never added holds nothing to compare.
+    if (server !== null && !server.stopped && server.state.membership.member(id) !== undefined) servers.push(server);
+  }
+  return servers;
+}

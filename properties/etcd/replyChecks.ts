@@ -1,0 +1,100 @@
+import { isEtcdError, type RangeRequest, type RangeResponse, type TxnResponse } from '../../core/api/index.ts';
+import { AssertionError } from '../../core/base/assert.ts';
+import type { ClientId, NodeId } from '../../core/host/node.ts';
+import { isErrorReply, type EtcdServer, type ServerReply, type ServerRequest } from '../../core/server/index.ts';
+
+/**
+ * Checks on what a member answers, at the moment the answer leaves it (a reply is sent only
+ * after the Ready that made it is durable):
+ *
+ * - A linearizable read is served from a state that includes every entry the cluster had
+ *   committed when the read reached the member: the member's applied index when it answers is at
+ *   least the highest commit index any member knew at that moment. (etcd gets there with
+ *   ReadIndex: the leader's commit index, confirmed by a heartbeat round, then a wait until
+ *   applied. A follower answering from its own state, or a leader that lost its leadership
+ *   unawares, fails this as soon as it answers behind the cluster, whatever the client sees.)
+ * - A write is answered only once its entry is applied on the member that answers: the member's
+ *   store is at or past the revision the answer reports, and a put's key holds, at that revision,
+ *   the change it made.
+ * - A range at a revision is answered only by a store that has reached it (a later one is
+ *   ErrFutureRev), with nothing modified after it; any range shows nothing modified after the
+ *   revision its header reports. (The checker's model does not yet judge historical and
+ *   serializable reads; these are what can be checked of them without it.)
+ */
+export class ReplyChecks {
+  /**
+   * By member and client: the client's latest request handed to that member, and for a
+   * linearizable read the cluster's commit index then (-1 otherwise). A client has one call in
+   * flight, but after a timeout an earlier attempt may still wait in a paused member.
+   */
+  private readonly requests = new Map<number, { readonly requestId: number; readonly request: ServerRequest; readonly commit: number }>();
+
+  /** A request reaches a running member; `clusterCommit` is the highest commit index any member knows now. */
+  onRequest(client: ClientId, member: NodeId, requestId: number, request: ServerRequest, clusterCommit: () => number): void {
+    this.requests.set(pairKey(member, client), { requestId, request, commit: isLinearizableRead(request) ? clusterCommit() : -1 });
+  }
+
+  onReply(member: EtcdServer, client: ClientId, requestId: number, reply: ServerReply): void {
+    const key = pairKey(member.id, client);
+    const record = this.requests.get(key);
+    if (record === undefined || record.requestId !== requestId) return;
+    this.requests.delete(key);
+    if (isErrorReply(reply)) return;
+    if (record.commit >= 0 && member.appliedIndex < record.commit) {
+      throw new AssertionError(
+        `member ${member.id} answered a linearizable ${reply.method} (client ${client}, request ${requestId}) at applied index ${member.appliedIndex}, ` +
+          `but the cluster had committed index ${record.commit} when the read arrived: a stale read`,
+      );
+    }
+    if (record.request.method === 'Range') checkRangeRevisions(member, client, record.request.request, reply);
+    else checkWriteApplied(member, client, record.request, reply);
+  }
+}
+
+function pairKey(member: NodeId, client: ClientId): number {
+  return client * 1024 + member;
+}
+
+function isLinearizableRead(request: ServerRequest): boolean {
+  if (request.method === 'Range') return request.request.serializable !== true;
+  if (request.method !== 'Txn') return false;
+  const ops = [...(request.request.success ?? []), ...(request.request.failure ?? [])];
+  return ops.every((op) => op.requestRange !== undefined) && !ops.every((op) => op.requestRange!.serializable === true);
+}
+
+function checkRangeRevisions(member: EtcdServer, client: ClientId, request: RangeRequest, reply: ServerReply): void {
+  const response = (reply as { response: RangeResponse }).response;
+  const header = response.header.revision;
+  const asked = request.revision ?? 0;
+  if (asked > header) throw new AssertionError(`member ${member.id} answered a range at revision ${asked} (client ${client}) from a store at revision ${header}: a future revision is ErrFutureRev`);
+  const upTo = asked > 0 ? asked : header;
+  for (const kv of response.kvs) {
+    if (kv.modRevision > upTo) throw new AssertionError(`member ${member.id} answered a range as of revision ${upTo} (client ${client}) with ${JSON.stringify(kv.key)} modified at ${kv.modRevision}`);
+  }
+}
+
+function checkWriteApplied(member: EtcdServer, client: ClientId, request: ServerRequest, reply: ServerReply): void {
+  if (request.method !== 'Put' && request.method !== 'Txn' && request.method !== 'DeleteRange') return;
+  const revision = (reply as { response: { header: { revision: number } } }).response.header.revision;
+  const kv = member.state.kv;
+  if (kv.revision < revision) {
+    throw new AssertionError(`member ${member.id} answered a ${request.method} of client ${client} with revision ${revision} while its store is at revision ${kv.revision}: answered before it was applied`);
+  }
+  const key = request.method === 'Put' ? request.request.key : request.method === 'Txn' ? putKeyOf(request.request, (reply as { response: TxnResponse }).response) : undefined;
+  if (key === undefined || revision < kv.compactRevision) return;
+  const range: RangeRequest = { key, revision };
+  const found = kv.range(range);
+  if (isEtcdError(found)) return;
+  if (found.kvs[0]?.modRevision !== revision) {
+    throw new AssertionError(
+      `member ${member.id} answered a ${request.method} of client ${client} at revision ${revision}, but its store does not hold the write of ${JSON.stringify(key)} there ` +
+        `(${found.kvs[0] === undefined ? 'absent' : `last modified at ${found.kvs[0].modRevision}`})`,
+    );
+  }
+}
+
+/** The key of the first put of the branch a txn ran, if any. */
+function putKeyOf(txn: Extract<ServerRequest, { method: 'Txn' }>['request'], response: TxnResponse): string | undefined {
+  const branch = (response.succeeded ? txn.success : txn.failure) ?? [];
+  return branch.find((op) => op.requestPut !== undefined)?.requestPut!.key;
+}

@@ -1,0 +1,283 @@
+import { never, ratio } from '../core/base/ratio.ts';
+import { ErrNoSpace } from '../core/api/index.ts';
+import { etcdProtocol, etcdServerConfig, isErrorReply, type EtcdServer, type EtcdServerConfig, type PeerMessage, type ServerReply, type ServerRequest } from '../core/server/index.ts';
+import { etcdInvariants, type EtcdInvariantStats } from '../properties/etcd/etcdInvariants.ts';
+import { defaultHistoryCheckOptions, linearizableHistory, type HistoryCheckStats } from '../properties/etcd/linearizableHistory.ts';
+import { currentLeader, raftLiveness } from '../properties/raft/raftLiveness.ts';
+import { defaultRaftSafetyOptions, describeRaftSafety, raftSafety } from '../properties/raft/raftSafety.ts';
+import type { TimedFaultClass } from '../sim/nemesis.ts';
+import type { HistoryEntry } from '../sim/client.ts';
+import type { SimObserver } from '../sim/observer.ts';
+import { defaultSimOptions, type SimOptions } from '../sim/options.ts';
+import { RandomStreams } from '../sim/rng.ts';
+import { drawSwarm, fullSwarmSpace, quietSwarmSpace, type SwarmDraw, type SwarmSpace } from '../sim/swarm.ts';
+import { everyFaultClass } from './etcd/everyFaultClass.ts';
+import { etcdScenarioWorkload, type ClientRole } from './etcd/workloads.ts';
+import { executeSimulation, type PreparedRun, type Scenario } from './scenario.ts';
+
+/**
+ * The etcd scenario family: etcd members (core/server: Raft, the MVCC store and its backend, the
+ * apply loop) under every fault class of the simulator, with etcd clients (sim/etcdClient.ts)
+ * running real traffic: key-value calls, Kubernetes' pattern, compaction, defragmentation,
+ * membership changes, the space quota. Every run is judged by Raft's safety checks on every step,
+ * the etcd members' cross-node checks (properties/etcd) at the first wrong step, the clients'
+ * history against etcd's model at the end, and liveness once the faults stop.
+ */
+
+const tickIntervalUs = 100_000;
+const electionTicks = 10;
+const electionTimeoutUs = electionTicks * tickIntervalUs;
+const faultsStartUs = 2_000_000;
+const quietAtUs = 20_000_000;
+/**
+ * The clients' call deadline. A write goes through two synced disk writes (the leader's and a
+ * follower's WAL) and an apply on the member that answers, and a slow disk takes up to 250 ms per
+ * sync: 2 s leaves room for that, well under etcd's own 7 s request timeout.
+ */
+const requestTimeoutUs = 2_000_000;
+/** Liveness bound, stated in election timeouts. */
+const livenessElectionTimeouts = 10;
+const livenessBoundUs = livenessElectionTimeouts * electionTimeoutUs;
+
+export interface EtcdScenarioShape {
+  readonly machines: number;
+  /** Members of the first configuration (machines 1..initialMembers); the admin adds the others. */
+  readonly initialMembers?: number;
+  readonly roles: readonly ClientRole[];
+  readonly space: SwarmSpace;
+  /** Turn every class of `space` on, each seed drawing only how hard (the standard scenario). */
+  readonly everyClassOn?: boolean;
+  readonly meanGapUs?: number;
+  readonly faultUsMax?: number;
+  readonly server?: Partial<EtcdServerConfig>;
+  readonly quotaValueBytes?: number;
+  /** Calls per client at most (default 5,000: in practice the run's length decides). */
+  readonly operationsPerClientMax?: number;
+  readonly checks?: EtcdTuning['checks'];
+  readonly onHistory?: EtcdTuning['onHistory'];
+}
+
+/** What a property test or a benchmark may vary in a scenario beyond its seed: how much work, how many faults, which checks. */
+export interface EtcdTuning {
+  readonly operationsPerClientMax?: number;
+  readonly meanGapUs?: number;
+  readonly faultUsMax?: number;
+  /** Which checks run (all by default); a benchmark turns some off to see what each costs. */
+  readonly checks?: { readonly raft: boolean; readonly members: boolean; readonly history: boolean };
+  /** Handed the clients' calls when a run ends without a violation (a benchmark times the history check on them). */
+  readonly onHistory?: (calls: readonly HistoryEntry<ServerRequest, ServerReply>[]) => void;
+}
+
+const baseOptions: Omit<SimOptions, 'seed'> = {
+  ...defaultSimOptions,
+  tickIntervalUs,
+  timeLimitUs: quietAtUs + livenessBoundUs + 1_000_000,
+  eventLimit: 3_000_000,
+  clock: { ...defaultSimOptions.clock, tickBurstMax: 3 },
+};
+
+/** The simulator's member: etcd's defaults in ticks, small snapshot counts so that snapshots happen. */
+const serverDefaults: Partial<EtcdServerConfig> = { snapshotCount: 100, snapshotCatchUpEntries: 20 };
+
+/*
+ * No message is duplicated in this family. etcd's peers talk over TCP streams (rafthttp): a
+ * message may be lost when a stream breaks, and reordered between the two streams, but never
+ * delivered twice. Raft shrugs off duplicates of its own messages, but not of a forwarded
+ * proposal (MsgProp): a follower's proposal delivered twice is appended twice and its request
+ * applied twice, which etcd never has to guard against (the Raft paper's §8 client serial numbers
+ * are not part of etcd). Loss, delay, slow tails and reordering stay.
+ */
+
+/** Counts a run gathers beyond the simulator's, for its summary. */
+export interface EtcdRunCounts {
+  readonly history: HistoryCheckStats;
+  readonly invariants: EtcdInvariantStats;
+  readonly calls: CallCounts;
+}
+
+/** What the operators got done: calls answered ok by kind, and NOSPACE answers. */
+interface CallCounts {
+  memberChanges: number;
+  compactions: number;
+  defragmentations: number;
+  alarmsDisarmed: number;
+  noSpace: number;
+}
+
+function callCounts(counts: CallCounts): SimObserver<PeerMessage, ServerRequest, ServerReply, EtcdServer> {
+  return {
+    finish(sim) {
+      for (const call of sim.history) {
+        const reply = call.reply;
+        if (reply === null) continue;
+        if (isErrorReply(reply)) {
+          if (reply.error.message === ErrNoSpace.message) counts.noSpace++;
+          continue;
+        }
+        const method = call.request.method;
+        if (method === 'MemberAdd' || method === 'MemberRemove' || method === 'MemberPromote' || method === 'MemberReconfigure') counts.memberChanges++;
+        else if (method === 'Compact') counts.compactions++;
+        else if (method === 'Defragment') counts.defragmentations++;
+        else if (method === 'Alarm' && call.request.request.action === 'DEACTIVATE' && reply.method === 'Alarm' && reply.response.alarms.length > 0) counts.alarmsDisarmed++;
+      }
+    },
+  };
+}
+
+function prepareEtcdRun(seed: number, shape: EtcdScenarioShape): PreparedRun {
+  const machines = Array.from({ length: shape.machines }, (_, i) => i + 1);
+  const initialMembers = machines.slice(0, shape.initialMembers ?? shape.machines);
+  const base: SimOptions = { ...baseOptions, seed, nodeCount: shape.machines };
+  const window = { startUs: faultsStartUs, quietAtUs, meanGapUs: shape.meanGapUs ?? 2_000_000, faultUsMax: shape.faultUsMax ?? 4_000_000 };
+  const swarm = new RandomStreams(seed).stream('swarm');
+  // Faults strike every machine, members or not yet: a member added later is crashed and cut off too.
+  const draw: SwarmDraw = shape.everyClassOn === true ? everyFaultClass(swarm, base, shape.space, window, machines) : drawSwarm(swarm, base, shape.space, window, machines);
+  const options = draw.options;
+  const config = etcdServerConfig(initialMembers, { ...serverDefaults, electionTicks, ...shape.server });
+  const safetyOptions = defaultRaftSafetyOptions;
+  const checks = shape.checks ?? { raft: true, members: true, history: true };
+  const workloadShape = { roles: shape.roles, initialMembers, machines: shape.machines, quietAtUs, timeoutUs: requestTimeoutUs, operationsPerClientMax: shape.operationsPerClientMax ?? 5_000, quotaValueBytes: shape.quotaValueBytes ?? 2048 };
+  return {
+    options,
+    notes: [
+      `swarm: ${draw.classesOn.length === 0 ? 'no faults' : draw.classesOn.join(', ')}`,
+      `etcd: ${shape.machines} machines, members ${JSON.stringify(initialMembers)}, election ${config.electionTicks} ticks, snapshot every ${config.snapshotCount} entries, quota ${config.quotaBackendBytes} bytes`,
+      `clients: ${shape.roles.join(', ')} (${requestTimeoutUs / 1e6} s request timeout, clientv3's retry rules)`,
+      `checks: the clients' history against etcd's model (linearizable, unknown outcomes handled, revisions used; serializable and historical reads left out), ` +
+        'revision at each consistent index on every member, backend never ahead of the durable WAL, linearizable reads at or past the commit index at arrival, ' +
+        'writes answered only once applied, the store equal to its backend file after every restart, HashKV agreement every 2 s and after restarts',
+      describeRaftSafety(safetyOptions),
+      `liveness: within ${livenessElectionTimeouts} election timeouts (${livenessBoundUs / 1000} ms) of the quiet fault`,
+    ],
+    execute: (run) => {
+      const counts: EtcdRunCounts = {
+        history: { operations: 0, steps: 0, leftOut: { serializable: 0, historical: 0, rangeOptions: 0, compaction: 0, cluster: 0 } },
+        invariants: { hashChecks: 0, hashesCompared: 0, snapshotsInstalled: 0, recoveriesChecked: 0 },
+        calls: { memberChanges: 0, compactions: 0, defragmentations: 0, alarmsDisarmed: 0, noSpace: 0 },
+      };
+      const executed = executeSimulation<PeerMessage, ServerRequest, ServerReply, EtcdServer>(options, {
+        protocol: etcdProtocol(config),
+        workload: etcdScenarioWorkload(workloadShape, shape.machines + 1),
+        observers: [
+          ...(checks.raft ? [raftSafety<ServerRequest, ServerReply, EtcdServer>(safetyOptions)] : []),
+          ...(checks.members ? [etcdInvariants(undefined, counts.invariants)] : []),
+          ...(checks.history ? [linearizableHistory(defaultHistoryCheckOptions, counts.history)] : []),
+          callCounts(counts.calls),
+          ...(shape.onHistory === undefined ? [] : [{ finish: (sim: { readonly history: readonly HistoryEntry<ServerRequest, ServerReply>[] }) => shape.onHistory!(sim.history) }]),
+        ],
+        liveness: raftLiveness(livenessBoundUs, livenessElectionTimeouts),
+        leader: currentLeader,
+        keepTrail: run?.keepTrail ?? false,
+      });
+      const { history, invariants, calls } = counts;
+      return {
+        ...executed,
+        stats: {
+          ...executed.stats,
+          historyOperations: history.operations,
+          historySteps: history.steps,
+          leftOutSerializable: history.leftOut.serializable,
+          leftOutHistorical: history.leftOut.historical,
+          hashChecks: invariants.hashChecks,
+          snapshotsInstalled: invariants.snapshotsInstalled,
+          recoveriesChecked: invariants.recoveriesChecked,
+          ...calls,
+        },
+      };
+    },
+  };
+}
+
+/** An etcd scenario; `tune` gives the same scenario with less or more work and faults (for property tests). */
+export function etcdScenario(name: string, summary: string, shape: EtcdScenarioShape): Scenario & { tune(tuning: EtcdTuning): Scenario } {
+  const space = { ...shape.space, duplicateMax: never };
+  // A default sweep (`npm start`) runs one seed of each: an etcd run costs several Raft runs.
+  const scenario = (tuned: EtcdScenarioShape): Scenario => ({ name, family: 'etcd', summary, expect: 'pass', sweepSeeds: 1, prepare: (seed) => prepareEtcdRun(seed, { ...tuned, space }) });
+  return { ...scenario(shape), tune: (tuning) => scenario({ ...shape, ...tuning }) };
+}
+
+function only(classes: readonly TimedFaultClass[], extra: Partial<SwarmSpace> = {}): SwarmSpace {
+  return { ...quietSwarmSpace, timedClasses: classes, alwaysOn: classes, ...extra };
+}
+
+const kvRoles: readonly ClientRole[] = ['mixed', 'mixed', 'register', 'txn', 'kubernetes', 'reads', 'compactor'];
+const five = { machines: 5, roles: kvRoles } as const;
+/**
+ * --strict-reconfig-check wants every voter connected for etcd's 5 s health interval before a
+ * member is added; with a fault every two seconds or so that almost never holds. One second keeps
+ * the check and lets changes through.
+ */
+const membershipServer: Partial<EtcdServerConfig> = { healthIntervalTicks: 10 };
+const crashSpace = only(['crash'], { tornWriteMax: ratio(1, 1), syncLatencyUsMax: fullSwarmSpace.syncLatencyUsMax });
+
+export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
+  etcdScenario('etcd-calm', 'etcd, 5 members, every kind of client traffic, no faults', { ...five, space: quietSwarmSpace }),
+  etcdScenario('etcd-standard', 'etcd, 5 members, 10 clients (key-value, Kubernetes, compactor, defragmenter), every fault class on at once', {
+    machines: 5,
+    roles: ['mixed', 'mixed', 'register', 'txn', 'deletes', 'kubernetes', 'kubernetes', 'reads', 'compactor', 'defragmenter'],
+    space: fullSwarmSpace,
+    everyClassOn: true,
+  }),
+  etcdScenario('etcd-swarm', 'etcd, 5 members, each seed draws its own mix of every fault class', { ...five, space: fullSwarmSpace }),
+  etcdScenario('etcd-crashes', 'etcd, crashes and restarts with torn writes and slow syncs, a defragmenter (etcd #13766, #14685)', {
+    machines: 5,
+    roles: [...kvRoles, 'defragmenter'],
+    space: crashSpace,
+  }),
+  etcdScenario('etcd-partitions', 'etcd, every partition shape (isolate, leader, split, ring, bridge, one-way)', { ...five, space: only(['partition']) }),
+  etcdScenario('etcd-pauses', 'etcd, processes paused and resumed (etcd #20418)', { ...five, space: only(['pause']) }),
+  etcdScenario('etcd-clocks', 'etcd, clock offsets, drift and jumps', {
+    ...five,
+    space: only(['clock'], { clockOffsetUsMax: fullSwarmSpace.clockOffsetUsMax, clockDriftPpmMax: fullSwarmSpace.clockDriftPpmMax, clockJumpUsMax: fullSwarmSpace.clockJumpUsMax }),
+  }),
+  etcdScenario('etcd-lossy', 'etcd, message loss, duplication, reordering and slow tails', {
+    ...five,
+    space: only(['weather'], { lossMax: ratio(30, 100), duplicateMax: ratio(20, 100), tailMax: ratio(10, 100) }),
+  }),
+  etcdScenario('etcd-leader-churn', 'etcd, leaders crashed and cut off every second or so', { ...five, meanGapUs: 1_000_000, space: only(['leader'], { lossMax: ratio(10, 100) }) }),
+  etcdScenario('etcd-register', 'etcd, single-key register traffic (puts, reads, compare-and-sets) from 8 clients under every fault class', {
+    machines: 5,
+    roles: ['register', 'register', 'register', 'register', 'register', 'register', 'register', 'register'],
+    space: fullSwarmSpace,
+  }),
+  etcdScenario('etcd-kubernetes', "etcd, Kubernetes' pattern: guarded creates, updates and deletes, paged lists at one revision, a compactor", {
+    machines: 3,
+    roles: ['kubernetes', 'kubernetes', 'kubernetes', 'kubernetes', 'compactor', 'txn', 'deletes'],
+    space: fullSwarmSpace,
+  }),
+  etcdScenario('etcd-snapshot-catchup', 'etcd, a member cut off or down while the others write past several snapshots, then caught up by snapshot', {
+    machines: 3,
+    roles: ['mixed', 'mixed', 'txn', 'register', 'compactor'],
+    space: only(['crash', 'partition'], { partitionShapes: ['isolate'], unavailableMax: 1 }),
+    meanGapUs: 3_000_000,
+    faultUsMax: 8_000_000,
+    server: { snapshotCount: 20, snapshotCatchUpEntries: 5 },
+  }),
+  etcdScenario('etcd-membership', 'etcd, 3 of 7 machines members, learners added and promoted, voters added and removed under load and every fault class', {
+    machines: 7,
+    initialMembers: 3,
+    roles: ['mixed', 'register', 'txn', 'kubernetes', 'admin-single'],
+    space: fullSwarmSpace,
+    server: membershipServer,
+  }),
+  etcdScenario('etcd-joint', 'etcd, 3 of 7 machines members, voters replaced through joint consensus under load and every fault class', {
+    machines: 7,
+    initialMembers: 3,
+    roles: ['mixed', 'register', 'txn', 'kubernetes', 'admin-joint'],
+    space: fullSwarmSpace,
+    server: membershipServer,
+  }),
+  etcdScenario('etcd-compaction', 'etcd, compaction every half second in batches of 10 revisions, some at the head right after a delete, crashes mid-compaction with torn writes (etcd #17780, #18089)', {
+    machines: 3,
+    roles: ['mixed', 'deletes', 'kubernetes', 'kubernetes', 'txn', 'fast-compactor', 'head-compactor'],
+    space: { ...crashSpace, timedClasses: ['crash', 'partition'], alwaysOn: ['crash'] },
+    server: { compactionBatchLimit: 10, compactionBatchesPerTick: 1 },
+  }),
+  etcdScenario('etcd-quota', 'etcd, a writer fills a small space quota: the NOSPACE alarm, then compaction, defragmentation and disarm, under crashes and partitions', {
+    machines: 3,
+    roles: ['quota-filler', 'mixed', 'deletes', 'register'],
+    space: only(['crash', 'partition'], { tornWriteMax: ratio(1, 2) }),
+    server: { quotaBackendBytes: 256 * 1024 },
+    quotaValueBytes: 3000,
+  }),
+];

@@ -1,0 +1,46 @@
+import type { Random } from '../../core/base/random.ts';
+import { ratio, type Ratio } from '../../core/base/ratio.ts';
+import type { NodeId } from '../../core/host/node.ts';
+import { planFaults, timedFaultClasses } from '../../sim/nemesis.ts';
+import type { SimOptions } from '../../sim/options.ts';
+import type { SwarmDraw, SwarmSpace } from '../../sim/swarm.ts';
+
+/**
+ * Every fault class of `space` on at once, each seed drawing only how hard: crashes, pauses,
+ * partitions, clock jumps, bad weather and leader churn as timed faults; loss, duplication, torn
+ * writes, slow tails, clock skew and slow disks as rates. (The swarm turns classes on and off per
+ * seed; the standard scenario wants them all together, as a user's worst day.)
+ */
+export function everyFaultClass(random: Random, base: SimOptions, space: SwarmSpace, window: { startUs: number; quietAtUs: number; meanGapUs: number; faultUsMax: number }, members: readonly NodeId[]): SwarmDraw {
+  const rate = (max: Ratio): Ratio => ratio(random.between(Math.max(1, Math.ceil(max.numerator / 4)), max.numerator), max.denominator);
+  const loss = rate(space.lossMax);
+  const duplicate = space.duplicateMax.numerator === 0 ? space.duplicateMax : rate(space.duplicateMax);
+  const torn = rate(space.tornWriteMax);
+  const tail = rate(space.tailMax);
+  const classes = timedFaultClasses.filter((kind) => space.timedClasses.includes(kind));
+  const faults = planFaults(random, {
+    members,
+    classes,
+    startUs: window.startUs,
+    quietAtUs: window.quietAtUs,
+    meanGapUs: window.meanGapUs,
+    faultUsMax: window.faultUsMax,
+    unavailableMax: space.unavailableMax ?? members.length - 1,
+    partitionShapes: space.partitionShapes,
+    clockJumpUsMax: space.clockJumpUsMax,
+    clockDriftPpmMax: space.clockDriftPpmMax,
+    weatherLossMax: space.lossMax,
+    weatherDuplicateMax: space.duplicateMax,
+    calm: { loss, duplicate },
+  });
+  return {
+    classesOn: [...classes, 'loss', ...(duplicate.numerator === 0 ? [] : ['duplicate']), 'torn', 'tail', 'skew', 'slow-disk'],
+    options: {
+      ...base,
+      network: { ...base.network, loss, duplicate, tail, tailUsMax: space.tailUsMax },
+      disk: { ...base.disk, tornWrite: torn, syncLatencyUsMax: space.syncLatencyUsMax },
+      clock: { ...base.clock, offsetUsMax: space.clockOffsetUsMax, driftPpmMax: space.clockDriftPpmMax },
+      faults,
+    },
+  };
+}

@@ -1,0 +1,93 @@
+import type { Mutation } from './catalogue.ts';
+
+/**
+ * Deliberate etcd server and store bugs (issue 8): each a one-place patch of core/server or
+ * core/mvcc, each the kind a real etcd has shipped or nearly shipped, and each caught by the etcd
+ * family — most of them by a check at the first wrong step, on the first seeds. `caughtAt` is the
+ * run `detcd-sim mutants` found first (seed 0: one seed to catch); the comment after it says how many
+ * of seeds 0-9 of that scenario catch it (measured when the entry was written).
+ */
+export const etcdFamily: readonly string[] = [
+  'etcd-swarm',
+  'etcd-standard',
+  'etcd-crashes',
+  'etcd-partitions',
+  'etcd-pauses',
+  'etcd-register',
+  'etcd-kubernetes',
+  'etcd-compaction',
+  'etcd-lossy',
+  'etcd-leader-churn',
+  'etcd-clocks',
+  'etcd-snapshot-catchup',
+  'etcd-membership',
+  'etcd-joint',
+  'etcd-quota',
+  'etcd-calm',
+];
+
+export const etcdMutations: readonly Mutation[] = [
+  {
+    name: 'etcd-read-from-local-state',
+    bug: 'a linearizable range is served from the member\'s own state without a read index (as if serializable): a lagging member answers stale',
+    file: 'core/server/requestHandling.ts',
+    find: 'return request.request.serializable === true ? serveRead(server, waiter) : readLinearizably(server, waiter);',
+    replace: 'return serveRead(server, waiter);',
+    scenarios: ['etcd-partitions', ...etcdFamily],
+    caughtAt: { scenario: 'etcd-partitions', seed: 0, violation: 'a stale read' }, // caught on 10 of seeds 0-9 of etcd-partitions
+  },
+  {
+    name: 'etcd-put-acknowledged-before-applied',
+    bug: 'a put is answered as soon as it is proposed, with the revision it expects, before its entry is committed and applied',
+    file: 'core/server/requestHandling.ts',
+    find: '  server.proposals.register(header.id, waiter);\n}',
+    replace: "  if (waiter.request.method === 'Put') answer(server, waiter, { header: bareHeader(server.state.kv.revision + 1) });\n  else server.proposals.register(header.id, waiter);\n}",
+    scenarios: etcdFamily,
+    caughtAt: { scenario: 'etcd-swarm', seed: 0, violation: 'answered before it was applied' }, // caught on 10 of seeds 0-9 of etcd-swarm
+  },
+  {
+    name: 'etcd-consistent-index-not-saved',
+    bug: 'the consistent index is not saved with the batch that holds the apply (etcd #13766): a restart applies entries again',
+    file: 'core/server/etcdServer.ts',
+    find: '    else this.state.backend.setConsistentIndex(entry.index, entry.term);\n',
+    replace: '',
+    scenarios: ['etcd-crashes', ...etcdFamily],
+    caughtAt: { scenario: 'etcd-crashes', seed: 0, violation: 'not recorded with its consistent index' }, // caught on 10 of seeds 0-9 of etcd-crashes
+  },
+  {
+    name: 'etcd-txn-bumps-revision-twice',
+    bug: 'a txn that changed something moves the store\'s revision by two',
+    file: 'core/mvcc/applyTxn.ts',
+    find: '  txn.end();\n',
+    replace: '  txn.end();\n  if (txn.events.length > 0) state.currentRevision++;\n',
+    scenarios: etcdFamily,
+    caughtAt: { scenario: 'etcd-swarm', seed: 0, violation: 'moved the revision' }, // caught on 10 of seeds 0-9 of etcd-swarm
+  },
+  {
+    name: 'etcd-compaction-drops-latest-revision',
+    bug: "compaction drops the revision it should keep of each key (the latest at or before the compaction revision): a key's current value vanishes from the index",
+    file: 'core/mvcc/keyIndex.ts',
+    find: 'generation.revisions = generation.revisions.slice(revisionIndex);',
+    replace: 'generation.revisions = generation.revisions.slice(revisionIndex + 1);',
+    scenarios: ['etcd-kubernetes', 'etcd-compaction', ...etcdFamily],
+    caughtAt: { scenario: 'etcd-kubernetes', seed: 0, violation: 'applied the same entries to different effect' }, // caught on 7 of seeds 0-9 of etcd-kubernetes
+  },
+  {
+    name: 'etcd-txn-ops-reordered-on-some-members',
+    bug: "members with an even id apply a txn's success ops in reverse order: same revisions, different sub-revisions (a HashKV divergence)",
+    file: 'core/server/etcdServer.ts',
+    find: '    const outcome = this.state.apply(op);',
+    replace: "    const outcome = this.state.apply(this.id % 2 === 0 && op.kind === 'txn' ? { ...op, request: { ...op.request, success: [...(op.request.success ?? [])].reverse() } } : op);",
+    scenarios: ['etcd-kubernetes', ...etcdFamily],
+    caughtAt: { scenario: 'etcd-kubernetes', seed: 0, violation: 'disagree on HashKV' }, // caught on 7 of seeds 0-9 of etcd-kubernetes
+  },
+  {
+    name: 'etcd-future-revision-answered',
+    bug: 'a range at a revision the store has not reached is answered from the current state instead of refused with ErrFutureRev',
+    file: 'core/mvcc/mvccState.ts',
+    find: '    if (atRevision > viewRevision) return ErrFutureRev;',
+    replace: '    if (atRevision > viewRevision) atRevision = viewRevision;',
+    scenarios: etcdFamily,
+    caughtAt: { scenario: 'etcd-swarm', seed: 0, violation: 'a future revision is ErrFutureRev' }, // caught on 9 of seeds 0-9 of etcd-swarm
+  },
+];
