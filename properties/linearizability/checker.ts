@@ -4,7 +4,7 @@
  * with enough detail for a witness.
  */
 import { assert } from '../../core/base/assert.ts';
-import { BudgetMeter, type Budget } from './budget.ts';
+import { BudgetMeter, type Budget, type Exhaustion } from './budget.ts';
 import { historyProblems, type Operation } from './history.ts';
 import type { Model } from './model.ts';
 import { searchLinearization, type SearchOperation, type SearchResult } from './search.ts';
@@ -26,6 +26,8 @@ export interface PartitionResult {
   readonly linearization: readonly number[];
   /** Completed operations pending right after the longest prefix that could not go next. */
   readonly stuck: readonly number[];
+  /** For `unknown`: which part of the budget ran out. */
+  readonly exhaustion?: Exhaustion;
 }
 
 export interface CheckResult {
@@ -33,10 +35,17 @@ export interface CheckResult {
   readonly partitions: readonly PartitionResult[];
   /** The first partition found not linearizable. */
   readonly violation: PartitionResult | undefined;
-  /** Operations that cannot matter: failed ones, and read-only ones with unknown outcomes. */
+  /**
+   * Operations that cannot matter, ascending: failed ones, read-only ones with unknown outcomes,
+   * and unknown-outcome ones that the model found unobserved (`Model.settleUnknowns`).
+   */
   readonly dropped: readonly number[];
   /** Model steps taken, over all partitions. */
   readonly steps: number;
+  /** For `unknown`: which part of the budget ran out (steps, time or memory). */
+  readonly exhaustion: Exhaustion | undefined;
+  /** The most bytes the searches held at once, as reserved from the memory budget. */
+  readonly peakBytes: number;
 }
 
 export function checkLinearizability<State, Input, Output extends {} | null>(
@@ -51,12 +60,10 @@ export function checkLinearizability<State, Input, Output extends {} | null>(
 
   // Partitions take turns, a slice of steps each, as Porcupine runs them in parallel: one that
   // refutes quickly ends the check even when another would take the whole budget.
-  const searches = [...partitions].map(([partition, members]) => ({
-    partition,
-    members,
-    search: searchLinearization(model, members.map((index) => searchOperation(history[index]!)), meter),
-    result: undefined as PartitionResult | undefined,
-  }));
+  const searches = [...partitions].map(([partition, candidates]) => {
+    const { members, operations } = settlePartition(model, history, candidates, dropped);
+    return { partition, members, search: searchLinearization(model, operations, meter), result: undefined as PartitionResult | undefined };
+  });
   let running = searches.length;
   let violation: PartitionResult | undefined;
   while (running > 0 && violation === undefined) {
@@ -72,12 +79,16 @@ export function checkLinearizability<State, Input, Output extends {} | null>(
       }
     }
   }
+  // Searches left unfinished give back what they reserved.
+  for (const entry of searches) if (entry.result === undefined) entry.search.return({ kind: 'unknown', longestPrefix: [], stuck: [] });
   const results = searches.map(
     (entry): PartitionResult => entry.result ?? { partition: entry.partition, operations: entry.members, verdict: 'unchecked', linearization: [], stuck: [] },
   );
   const unknown = results.some((result) => result.verdict === 'unknown');
   const verdict: Verdict = violation !== undefined ? 'not-linearizable' : unknown ? 'unknown' : 'linearizable';
-  return { verdict, partitions: results, violation, dropped, steps: meter.steps };
+  dropped.sort((a, b) => a - b);
+  const exhaustion = verdict === 'unknown' ? (meter.exhaustion ?? 'steps') : undefined;
+  return { verdict, partitions: results, violation, dropped, steps: meter.steps, exhaustion, peakBytes: meter.peakBytes };
 }
 
 function partitionResult(partition: string, members: readonly number[], searched: SearchResult): PartitionResult {
@@ -85,7 +96,8 @@ function partitionResult(partition: string, members: readonly number[], searched
   if (searched.kind === 'linearizable') {
     return { partition, operations: members, verdict: searched.kind, linearization: toHistory(searched.order), stuck: [] };
   }
-  return { partition, operations: members, verdict: searched.kind, linearization: toHistory(searched.longestPrefix), stuck: toHistory(searched.stuck) };
+  const exhaustion = searched.exhaustion === undefined ? {} : { exhaustion: searched.exhaustion };
+  return { partition, operations: members, verdict: searched.kind, linearization: toHistory(searched.longestPrefix), stuck: toHistory(searched.stuck), ...exhaustion };
 }
 
 /** Groups the operations that matter by partition, in order of first appearance. */
@@ -109,12 +121,35 @@ function partitionHistory<State, Input, Output extends {} | null>(
   return { partitions, dropped };
 }
 
-function searchOperation<Input, Output>(operation: Operation<Input, Output>): SearchOperation<Input, Output> {
-  const unknown = operation.outcome === 'unknown';
-  return {
-    invokedAt: operation.invokedAt,
-    completedAt: unknown ? Infinity : operation.completedAt,
-    input: operation.input,
-    output: unknown ? undefined : operation.output,
-  };
+/**
+ * The partition's operations as the search sees them, after the model's `settleUnknowns`:
+ * unobserved unknown-outcome operations join `dropped`; those that must have taken effect get
+ * their deadline as completion time (their output stays unknown).
+ */
+function settlePartition<State, Input, Output extends {} | null>(
+  model: Model<State, Input, Output>,
+  history: readonly Operation<Input, Output>[],
+  candidates: readonly number[],
+  dropped: number[],
+): { members: number[]; operations: SearchOperation<Input, Output>[] } {
+  const fates = model.settleUnknowns?.(candidates.map((index) => history[index]!)) ?? [];
+  const members: number[] = [];
+  const operations: SearchOperation<Input, Output>[] = [];
+  candidates.forEach((index, position) => {
+    const operation = history[index]!;
+    const fate = operation.outcome === 'unknown' ? fates[position] : undefined;
+    if (fate?.kind === 'unobserved') {
+      dropped.push(index);
+      return;
+    }
+    const unknown = operation.outcome === 'unknown';
+    members.push(index);
+    operations.push({
+      invokedAt: operation.invokedAt,
+      completedAt: fate?.kind === 'took-effect' ? fate.by : unknown ? Infinity : operation.completedAt,
+      input: operation.input,
+      output: unknown ? undefined : operation.output,
+    });
+  });
+  return { members, operations };
 }

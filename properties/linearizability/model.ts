@@ -6,6 +6,8 @@
  * States must be immutable: the checker keeps every state it has visited in its cache and on its
  * backtracking stack. A step that changes nothing should return the same state object.
  */
+import type { Operation } from './history.ts';
+
 export interface Model<State, Input, Output extends {} | null> {
   /** A short name for reports: "register", "kv", "etcd". */
   readonly name: string;
@@ -16,6 +18,11 @@ export interface Model<State, Input, Output extends {} | null> {
    * output is acceptable and only the effect matters.
    */
   step(state: State, input: Input, output: Output | undefined): State | undefined;
+  /**
+   * For the memory budget: about how many bytes `state` holds that `previous` (the state it was
+   * stepped from) does not share, erring high. Default: 64.
+   */
+  stateBytes?(state: State, previous: State): number;
   /** A 32-bit hash; equal states must hash equally. It should be cheap (cache it in the state). */
   hash(state: State): number;
   equal(a: State, b: State): boolean;
@@ -33,6 +40,15 @@ export interface Model<State, Input, Output extends {} | null> {
    * ones as early as it can without ever branching on them.
    */
   readOnly?(input: Input, output: Output | undefined): boolean;
+  /**
+   * What the completed operations say about the unknown-outcome ones, so that the search need
+   * not guess (see `UnknownFate`). Called once per partition with the operations the checker
+   * keeps; returns one entry per operation (undefined: nothing to say, or not unknown). Every
+   * answer must be exact: the history must be linearizable with the fates applied exactly when
+   * it is linearizable without them. Each model's rules are property-tested against the plain
+   * search.
+   */
+  settleUnknowns?(operations: readonly Operation<Input, Output>[]): readonly (UnknownFate | undefined)[];
   /** Revisions or other sequence numbers that order operations; see `SequenceOrder`. */
   readonly sequence?: SequenceOrder<State, Input, Output>;
   /** One line: `put("a", "1") → rev 7`. `output` is undefined when unknown. */
@@ -40,6 +56,17 @@ export interface Model<State, Input, Output extends {} | null> {
   /** The state, or with `focus` only the part of it that operation touches (for large states). */
   describeState(state: State, focus?: Input): string;
 }
+
+/**
+ * What an unknown-outcome operation must have done, read from the rest of the history:
+ * - `unobserved`: nothing could tell whether it took effect (with unique written values: no read
+ *   returned what it wrote). Such an operation may always take effect last, or never, so the
+ *   checker drops it.
+ * - `took-effect`: every linearization must take it, before `by` (the completion of the first
+ *   read that returned what only it wrote). The checker treats it as an operation that
+ *   completed at `by` with an unknown output.
+ */
+export type UnknownFate = { readonly kind: 'unobserved' } | { readonly kind: 'took-effect'; readonly by: number };
 
 /**
  * A total preorder on operations that every legal sequence of steps respects, read from the

@@ -24,14 +24,16 @@
  * every `stepsPerSlice` model steps and returns its result.
  *
  * The loop is one function over typed arrays on purpose: it runs millions of times a second and
- * every indirection shows. `SearchSpace` holds the layout, `LinearizedSet` the configurations.
+ * every indirection shows. `SearchSpace` holds the layout, `LinearizedSet` the configuration the
+ * search is in (changed in place and undone on backtracking), `VisitedCache` the ones it has
+ * been in. Everything it keeps is reserved from the memory budget first (`BudgetMeter`).
  */
-import type { BudgetMeter } from './budget.ts';
+import type { BudgetMeter, Exhaustion } from './budget.ts';
 import type { Model } from './model.ts';
-import { emptyLinearizedSet, withOperation, type LinearizedSet } from './_internals/linearizedSet.ts';
+import { LinearizedSet } from './_internals/linearizedSet.ts';
 import { PendingBits } from './_internals/pendingBits.ts';
-import { endOfList, noGroup, SearchSpace, type SearchOperation } from './_internals/searchSpace.ts';
-import { VisitedCache } from './_internals/visitedCache.ts';
+import { bytesPerOperation, endOfList, noGroup, SearchSpace, type SearchOperation } from './_internals/searchSpace.ts';
+import { added, outOfMemory, VisitedCache } from './_internals/visitedCache.ts';
 
 export type { SearchOperation } from './_internals/searchSpace.ts';
 
@@ -44,10 +46,15 @@ export type SearchResult =
       readonly longestPrefix: readonly number[];
       /** The completed operations that were pending right after it and could not go next. */
       readonly stuck: readonly number[];
+      /** For `unknown`: which part of the budget ran out. */
+      readonly exhaustion?: Exhaustion;
     };
 
 /** How many model steps a search takes between yields. */
 export const stepsPerSlice = 4096;
+
+/** What a model state costs when the model does not say (`Model.stateBytes`). */
+const defaultStateBytes = 64;
 
 /** The passes over the candidates at one depth, in order. */
 const readOnlyPass = 0;
@@ -60,32 +67,61 @@ export function* searchLinearization<State, Input, Output extends {} | null>(
   operations: readonly SearchOperation<Input, Output>[],
   meter: BudgetMeter,
 ): Generator<void, SearchResult, void> {
+  const fixedBytes = operations.length * bytesPerOperation;
+  if (!meter.reserve(fixedBytes)) return { kind: 'unknown', longestPrefix: [], stuck: [], exhaustion: 'memory' };
+  const cache = new VisitedCache<State>((a, b) => model.equal(a, b), (bytes) => meter.reserve(bytes));
+  let stateBytes = 0;
+  try {
+    if (!cache.usable) return { kind: 'unknown', longestPrefix: [], stuck: [], exhaustion: 'memory' };
+    return yield* search(model, operations, meter, cache, (bytes) => {
+      if (!meter.reserve(bytes)) return false;
+      stateBytes += bytes;
+      return true;
+    });
+  } finally {
+    // Also when the checker abandons the search (another partition refuted the history).
+    cache.release();
+    meter.reserve(-fixedBytes - stateBytes);
+  }
+}
+
+function* search<State, Input, Output extends {} | null>(
+  model: Model<State, Input, Output>,
+  operations: readonly SearchOperation<Input, Output>[],
+  meter: BudgetMeter,
+  cache: VisitedCache<State>,
+  reserveState: (bytes: number) => boolean,
+): Generator<void, SearchResult, void> {
   const sequence = model.sequence;
   const space = new SearchSpace(operations, sequence === undefined ? undefined : (input, output) => sequence.keyOf(input, output));
   const completedCount = space.completedCount;
   const original = (ids: ArrayLike<number>) => Array.from(ids, (id) => space.originalIndex[id]!);
   if (completedCount === 0) return { kind: 'linearizable', order: [] };
 
-  const { invokedAt, completedAt, inputs, outputs, sequenceGroup, groupKey, zobristLow, zobristHigh } = space;
-  const { nextCompleted, previousCompleted, previousTwin } = space;
-  const readOnly = Uint8Array.from(inputs.slice(0, completedCount), (input, id) => (model.readOnly?.(input, outputs[id]) === true ? 1 : 0));
+  const { invokedAt, completedAt, minInvokedFrom, inputs, outputs, sequenceGroup, groupKey, nextCompleted, previousCompleted, previousTwin } = space;
+  const readOnly = new Uint8Array(completedCount);
+  for (let id = 0; id < completedCount; id++) readOnly[id] = model.readOnly?.(inputs[id]!, outputs[id]) === true ? 1 : 0;
   const pendingUnknown = new PendingBits(space.size - completedCount);
-  const completedPairs = inputs.slice(0, completedCount).map((input, id) => [input, outputs[id] as Output] as const);
+  const completedPairs: (readonly [Input, Output])[] = [];
+  for (let id = 0; id < completedCount; id++) {
+    const output = outputs[id];
+    if (output !== undefined) completedPairs.push([inputs[id]!, output]);
+  }
   const unknownFits = sequence?.unknownFilter?.(completedPairs) ?? (() => true);
   const groupCount = space.groupKey.length;
   const groupRemaining = Int32Array.from(space.groupSize);
   let lowestGroup = 0;
-  const cache = new VisitedCache<State>((a, b) => model.equal(a, b));
+  const bytesOf = model.stateBytes ?? (() => defaultStateBytes);
 
-  // Entry d of the stacks: the operation taken at depth d and whether it was forced; the state
-  // and set after d operations.
+  // Entry d of the stacks: the operation taken at depth d, how far it moved the frontier, and
+  // whether it was forced; the state after d operations.
   const takenAt = new Int32Array(space.size);
+  const movedAt = new Int32Array(space.size);
   const forcedAt = new Uint8Array(space.size);
+  const set = new LinearizedSet(completedCount, space.size - completedCount);
   let state: State = model.init();
   const stateAfter: State[] = [state];
-  const setAfter: LinearizedSet[] = [emptyLinearizedSet];
   let depth = 0;
-  let set = emptyLinearizedSet;
   cache.addIfAbsent(set, state, model.hash(state));
 
   // The longest prefix so far. The stack agrees with it below `agreeDepth`, so recording a longer
@@ -102,10 +138,11 @@ export function* searchLinearization<State, Input, Output extends {} | null>(
     agreeDepth = depth;
     stuck = pendingCompleted(space, completedAt[set.frontier]!);
   };
-  const failure = (kind: 'not-linearizable' | 'unknown'): SearchResult => ({
+  const failure = (kind: 'not-linearizable' | 'unknown', exhaustion?: Exhaustion): SearchResult => ({
     kind,
     longestPrefix: original(longest.subarray(0, longestDepth)),
     stuck: original(stuck),
+    ...(kind === 'unknown' ? { exhaustion: exhaustion ?? meter.exhaustion ?? 'steps' } : {}),
   });
 
   // Where the scan for the next candidate at this depth resumes.
@@ -118,12 +155,14 @@ export function* searchLinearization<State, Input, Output extends {} | null>(
     let candidate = endOfList;
     while (pass <= changingPass) {
       const wantReadOnly = pass === readOnlyPass ? 1 : 0;
-      while (cursor !== endOfList && invokedAt[cursor]! <= frontierTime) {
-        const group = sequenceGroup[cursor]!;
-        if (readOnly[cursor] === wantReadOnly && (group === noGroup || group === lowestGroup)) break;
+      while (cursor !== endOfList && minInvokedFrom[cursor]! <= frontierTime) {
+        if (invokedAt[cursor]! <= frontierTime && readOnly[cursor] === wantReadOnly) {
+          const group = sequenceGroup[cursor]!;
+          if (group === noGroup || group === lowestGroup) break;
+        }
         cursor = nextCompleted[cursor]!;
       }
-      if (cursor !== endOfList && invokedAt[cursor]! <= frontierTime) {
+      if (cursor !== endOfList && minInvokedFrom[cursor]! <= frontierTime) {
         candidate = cursor;
         cursor = nextCompleted[cursor]!;
         break;
@@ -163,8 +202,8 @@ export function* searchLinearization<State, Input, Output extends {} | null>(
       agreeDepth = Math.min(agreeDepth, depth);
       const taken = takenAt[depth]!;
       state = stateAfter[depth] as State;
-      set = setAfter[depth]!;
       if (taken < completedCount) {
+        set.removeCompleted(taken, movedAt[depth]!);
         nextCompleted[previousCompleted[taken]!] = taken;
         if (nextCompleted[taken] !== endOfList) previousCompleted[nextCompleted[taken]!] = taken;
         const group = sequenceGroup[taken]!;
@@ -176,6 +215,7 @@ export function* searchLinearization<State, Input, Output extends {} | null>(
         cursor = nextCompleted[taken]!;
       } else {
         const slot = taken - completedCount;
+        set.removeUnknown(slot);
         pendingUnknown.add(slot);
         pass = unknownPass;
         cursor = pendingUnknown.highestAtOrBelow(slot - 1);
@@ -202,33 +242,39 @@ export function* searchLinearization<State, Input, Output extends {} | null>(
       const lowestKeyAfter = lowestAfter < groupCount ? groupKey[lowestAfter]! : Infinity;
       if (sequence.floor(next) > lowestKeyAfter) continue;
     }
-    const nextSet = withOperation(set, candidate, completedCount, zobristLow, zobristHigh);
     const forced = candidate < completedCount && readOnly[candidate] === 1;
-    if (!cache.addIfAbsent(nextSet, next, model.hash(next))) {
-      // A read-only operation stands for its whole level, which is therefore done.
-      if (forced) pass = levelDone;
+    const moved = candidate < completedCount ? set.addCompleted(candidate) : (set.addUnknown(candidate - completedCount), 0);
+    const found = cache.addIfAbsent(set, next, model.hash(next));
+    if (found === added && (next === state || reserveState(bytesOf(next, state)))) {
+      // Take it.
+      takenAt[depth] = candidate;
+      movedAt[depth] = moved;
+      forcedAt[depth] = forced ? 1 : 0;
+      depth++;
+      stateAfter[depth] = next;
+      state = next;
+      if (candidate < completedCount) {
+        nextCompleted[previousCompleted[candidate]!] = nextCompleted[candidate]!;
+        if (nextCompleted[candidate] !== endOfList) previousCompleted[nextCompleted[candidate]!] = previousCompleted[candidate]!;
+        const group = sequenceGroup[candidate]!;
+        if (group !== noGroup && --groupRemaining[group]! === 0) lowestGroup = group + 1;
+        if (set.frontier === completedCount) return { kind: 'linearizable', order: original(takenAt.subarray(0, depth)) };
+      } else {
+        pendingUnknown.delete(candidate - completedCount);
+      }
+      pass = readOnlyPass;
+      cursor = nextCompleted[completedCount]!;
       continue;
     }
-
-    // Take it.
-    takenAt[depth] = candidate;
-    forcedAt[depth] = forced ? 1 : 0;
-    depth++;
-    stateAfter[depth] = next;
-    setAfter[depth] = nextSet;
-    state = next;
-    set = nextSet;
-    if (candidate < completedCount) {
-      nextCompleted[previousCompleted[candidate]!] = nextCompleted[candidate]!;
-      if (nextCompleted[candidate] !== endOfList) previousCompleted[nextCompleted[candidate]!] = previousCompleted[candidate]!;
-      const group = sequenceGroup[candidate]!;
-      if (group !== noGroup && --groupRemaining[group]! === 0) lowestGroup = group + 1;
-      if (set.frontier === completedCount) return { kind: 'linearizable', order: original(takenAt.subarray(0, depth)) };
-    } else {
-      pendingUnknown.delete(candidate - completedCount);
+    if (candidate < completedCount) set.removeCompleted(candidate, moved);
+    else set.removeUnknown(candidate - completedCount);
+    if (found === outOfMemory || found === added) {
+      // The configuration or its state did not fit in the memory budget.
+      recordIfLongest();
+      return failure('unknown', 'memory');
     }
-    pass = readOnlyPass;
-    cursor = nextCompleted[completedCount]!;
+    // A read-only operation stands for its whole level, which is therefore done.
+    if (forced) pass = levelDone;
   }
 }
 
@@ -247,8 +293,8 @@ function lastInvokedBy(invokedAt: Float64Array, from: number, to: number, time: 
 /** Completed operations not yet taken that were invoked by `frontierTime`, in invocation order. */
 function pendingCompleted<Input, Output>(space: SearchSpace<Input, Output>, frontierTime: number): number[] {
   const pending: number[] = [];
-  for (let id = space.nextCompleted[space.completedCount]!; id !== endOfList && space.invokedAt[id]! <= frontierTime; id = space.nextCompleted[id]!) {
-    pending.push(id);
+  for (let id = space.nextCompleted[space.completedCount]!; id !== endOfList && space.minInvokedFrom[id]! <= frontierTime; id = space.nextCompleted[id]!) {
+    if (space.invokedAt[id]! <= frontierTime) pending.push(id);
   }
-  return pending;
+  return pending.sort((a, b) => space.invokedAt[a]! - space.invokedAt[b]! || a - b);
 }
