@@ -49,12 +49,39 @@ export interface Model<State, Input, Output extends {} | null> {
    * search.
    */
   settleUnknowns?(operations: readonly Operation<Input, Output>[]): readonly (UnknownFate | undefined)[];
+  /**
+   * Optional lookahead, so that a wrong step is abandoned at once rather than where its effect is
+   * finally seen. Given one search's operations (by search id; output undefined when unknown),
+   * returns a `Lookahead` that the search keeps informed of what it takes and asks after each
+   * step that changes the state.
+   */
+  lookahead?(operations: readonly LookaheadOperation<Input, Output>[]): Lookahead<State>;
   /** Revisions or other sequence numbers that order operations; see `SequenceOrder`. */
   readonly sequence?: SequenceOrder<State, Input, Output>;
   /** One line: `put("a", "1") → rev 7`. `output` is undefined when unknown. */
   describeOperation(input: Input, output: Output | undefined): string;
   /** The state, or with `focus` only the part of it that operation touches (for large states). */
   describeState(state: State, focus?: Input): string;
+}
+
+export interface LookaheadOperation<Input, Output> {
+  readonly input: Input;
+  readonly output: Output | undefined;
+}
+
+/**
+ * A model's view ahead of the search (`Model.lookahead`), which may keep its own bookkeeping of
+ * what is taken. Both calls concern search ids.
+ */
+export interface Lookahead<State> {
+  /** The search took operation `id` (`taken`), or gave it back when backtracking. */
+  track(id: number, taken: boolean): void;
+  /**
+   * Called after the search took a state-changing operation `id`, reaching `state`: false when
+   * some pending operation can no longer take effect in any later state, so that this
+   * configuration has no completion. It must be a necessary condition (true when unsure).
+   */
+  viable(state: State, id: number): boolean;
 }
 
 /**

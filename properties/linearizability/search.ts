@@ -112,6 +112,7 @@ function* search<State, Input, Output extends {} | null>(
   const groupRemaining = Int32Array.from(space.groupSize);
   let lowestGroup = 0;
   const bytesOf = model.stateBytes ?? (() => defaultStateBytes);
+  const lookahead = model.lookahead?.(Array.from(inputs, (input, id) => ({ input, output: outputs[id] })));
 
   // Entry d of the stacks: the operation taken at depth d, how far it moved the frontier, and
   // whether it was forced; the state after d operations.
@@ -202,6 +203,7 @@ function* search<State, Input, Output extends {} | null>(
       agreeDepth = Math.min(agreeDepth, depth);
       const taken = takenAt[depth]!;
       state = stateAfter[depth] as State;
+      lookahead?.track(taken, false);
       if (taken < completedCount) {
         set.removeCompleted(taken, movedAt[depth]!);
         nextCompleted[previousCompleted[taken]!] = taken;
@@ -242,6 +244,14 @@ function* search<State, Input, Output extends {} | null>(
       const lowestKeyAfter = lowestAfter < groupCount ? groupKey[lowestAfter]! : Infinity;
       if (sequence.floor(next) > lowestKeyAfter) continue;
     }
+    if (lookahead !== undefined) {
+      lookahead.track(candidate, true);
+      if (next !== state && !lookahead.viable(next, candidate)) {
+        // Some pending operation can no longer take effect after this step.
+        lookahead.track(candidate, false);
+        continue;
+      }
+    }
     const forced = candidate < completedCount && readOnly[candidate] === 1;
     const moved = candidate < completedCount ? set.addCompleted(candidate) : (set.addUnknown(candidate - completedCount), 0);
     const found = cache.addIfAbsent(set, next, model.hash(next));
@@ -266,6 +276,7 @@ function* search<State, Input, Output extends {} | null>(
       cursor = nextCompleted[completedCount]!;
       continue;
     }
+    lookahead?.track(candidate, false);
     if (candidate < completedCount) set.removeCompleted(candidate, moved);
     else set.removeUnknown(candidate - completedCount);
     if (found === outOfMemory || found === added) {

@@ -9,6 +9,7 @@
  */
 import { finalize32, hashString32, mix32 } from '../../../core/base/hash.ts';
 import type { Model } from '../model.ts';
+import { keyValueLookahead } from './keyValueLookahead.ts';
 import { settleKeyValueUnknowns } from './keyValueUnknowns.ts';
 
 export type KeyValueInput =
@@ -65,6 +66,7 @@ export const keyValueModel: Model<KeyValueState, KeyValueInput, KeyValueOutput> 
   },
   partition: (input) => input.key,
   settleUnknowns: settleKeyValueUnknowns,
+  lookahead: keyValueLookahead,
   readOnly: (input) => input.kind === 'get' || (input.kind === 'append' && input.value === ''),
   describeOperation(input, output) {
     if (input.kind === 'get') return `get(${JSON.stringify(input.key)}) → ${output?.value === undefined ? '?' : JSON.stringify(output.value)}`;
