@@ -6,7 +6,7 @@
 import { assert } from '../../core/base/assert.ts';
 import { BudgetMeter, type Budget, type Exhaustion } from './budget.ts';
 import { historyProblems, type Operation } from './history.ts';
-import type { Model } from './model.ts';
+import type { HistoryAnalysis, Model } from './model.ts';
 import { searchLinearization, type SearchOperation, type SearchResult } from './search.ts';
 
 export type Verdict = 'linearizable' | 'not-linearizable' | 'unknown';
@@ -28,6 +28,11 @@ export interface PartitionResult {
   readonly stuck: readonly number[];
   /** For `unknown`: which part of the budget ran out. */
   readonly exhaustion?: Exhaustion;
+  /**
+   * For a violation the model's analysis found without searching: what is contradictory, naming
+   * operations by their index in the history (`stuck` holds them).
+   */
+  readonly explanation?: string;
 }
 
 export interface CheckResult {
@@ -59,16 +64,21 @@ export function checkLinearizability<State, Input, Output extends {} | null>(
   const { partitions, dropped } = partitionHistory(model, history);
 
   // Partitions take turns, a slice of steps each, as Porcupine runs them in parallel: one that
-  // refutes quickly ends the check even when another would take the whole budget.
-  const searches = [...partitions].map(([partition, candidates]) => {
-    const { members, operations } = settlePartition(model, history, candidates, dropped);
-    return { partition, members, search: searchLinearization(model, operations, meter), result: undefined as PartitionResult | undefined };
+  // refutes quickly ends the check even when another would take the whole budget. A violation
+  // the model's analysis found needs no search at all.
+  const analyses = [...partitions].map(([partition, candidates]) => ({ partition, candidates, analysis: model.analyze?.(candidates.map((index) => history[index]!)) }));
+  const analyzed = analyzedViolation(analyses);
+  let violation = analyzed;
+  const searches = analyses.map(({ partition, candidates, analysis }) => {
+    if (analyzed !== undefined) return { partition, members: candidates, search: undefined, result: partition === analyzed.partition ? analyzed : undefined };
+    const { members, operations, kept } = settlePartition(history, candidates, analysis, dropped);
+    const search = searchLinearization(model, operations, meter, analysis?.lookahead?.(kept));
+    return { partition, members, search, result: undefined as PartitionResult | undefined };
   });
-  let running = searches.length;
-  let violation: PartitionResult | undefined;
+  let running = violation === undefined ? searches.length : 0;
   while (running > 0 && violation === undefined) {
     for (const entry of searches) {
-      if (entry.result !== undefined) continue;
+      if (entry.result !== undefined || entry.search === undefined) continue;
       const next = entry.search.next();
       if (!next.done) continue;
       entry.result = partitionResult(entry.partition, entry.members, next.value);
@@ -80,7 +90,7 @@ export function checkLinearizability<State, Input, Output extends {} | null>(
     }
   }
   // Searches left unfinished give back what they reserved.
-  for (const entry of searches) if (entry.result === undefined) entry.search.return({ kind: 'unknown', longestPrefix: [], stuck: [] });
+  for (const entry of searches) if (entry.result === undefined) entry.search?.return({ kind: 'unknown', longestPrefix: [], stuck: [] });
   const results = searches.map(
     (entry): PartitionResult => entry.result ?? { partition: entry.partition, operations: entry.members, verdict: 'unchecked', linearization: [], stuck: [] },
   );
@@ -89,6 +99,17 @@ export function checkLinearizability<State, Input, Output extends {} | null>(
   dropped.sort((a, b) => a - b);
   const exhaustion = verdict === 'unknown' ? (meter.exhaustion ?? 'steps') : undefined;
   return { verdict, partitions: results, violation, dropped, steps: meter.steps, exhaustion, peakBytes: meter.peakBytes };
+}
+
+/** The first violation the model's analysis found, if any, as a partition result. */
+function analyzedViolation<State>(analyses: readonly { partition: string; candidates: readonly number[]; analysis: HistoryAnalysis<State> | undefined }[]): PartitionResult | undefined {
+  for (const { partition, candidates, analysis } of analyses) {
+    const found = analysis?.violation;
+    if (found === undefined) continue;
+    const historyIndex = (position: number) => candidates[position]!;
+    return { partition, operations: candidates, verdict: 'not-linearizable', linearization: [], stuck: found.operations.map(historyIndex), explanation: found.explanation(historyIndex) };
+  }
+  return undefined;
 }
 
 function partitionResult(partition: string, members: readonly number[], searched: SearchResult): PartitionResult {
@@ -122,18 +143,19 @@ function partitionHistory<State, Input, Output extends {} | null>(
 }
 
 /**
- * The partition's operations as the search sees them, after the model's `settleUnknowns`:
- * unobserved unknown-outcome operations join `dropped`; those that must have taken effect get
- * their deadline as completion time (their output stays unknown).
+ * The partition's operations as the search sees them, after the model's analysis: unobserved
+ * unknown-outcome operations join `dropped`; those that must have taken effect get their
+ * deadline as completion time (their output stays unknown).
  */
 function settlePartition<State, Input, Output extends {} | null>(
-  model: Model<State, Input, Output>,
   history: readonly Operation<Input, Output>[],
   candidates: readonly number[],
+  analysis: HistoryAnalysis<State> | undefined,
   dropped: number[],
-): { members: number[]; operations: SearchOperation<Input, Output>[] } {
-  const fates = model.settleUnknowns?.(candidates.map((index) => history[index]!)) ?? [];
+): { members: number[]; operations: SearchOperation<Input, Output>[]; kept: number[] } {
+  const fates = analysis?.fates ?? [];
   const members: number[] = [];
+  const kept: number[] = [];
   const operations: SearchOperation<Input, Output>[] = [];
   candidates.forEach((index, position) => {
     const operation = history[index]!;
@@ -144,6 +166,7 @@ function settlePartition<State, Input, Output extends {} | null>(
     }
     const unknown = operation.outcome === 'unknown';
     members.push(index);
+    kept.push(position);
     operations.push({
       invokedAt: operation.invokedAt,
       completedAt: fate?.kind === 'took-effect' ? fate.by : unknown ? Infinity : operation.completedAt,
@@ -151,5 +174,5 @@ function settlePartition<State, Input, Output extends {} | null>(
       output: unknown ? undefined : operation.output,
     });
   });
-  return { members, operations };
+  return { members, operations, kept };
 }

@@ -41,21 +41,12 @@ export interface Model<State, Input, Output extends {} | null> {
    */
   readOnly?(input: Input, output: Output | undefined): boolean;
   /**
-   * What the completed operations say about the unknown-outcome ones, so that the search need
-   * not guess (see `UnknownFate`). Called once per partition with the operations the checker
-   * keeps; returns one entry per operation (undefined: nothing to say, or not unknown). Every
-   * answer must be exact: the history must be linearizable with the fates applied exactly when
-   * it is linearizable without them. Each model's rules are property-tested against the plain
-   * search.
+   * What the history tells before any search, so that the search need not guess (see
+   * `HistoryAnalysis`). Called once per partition with the operations the checker keeps, in
+   * history order. Everything it says must be exact: each model's rules are property-tested
+   * against the plain search.
    */
-  settleUnknowns?(operations: readonly Operation<Input, Output>[]): readonly (UnknownFate | undefined)[];
-  /**
-   * Optional lookahead, so that a wrong step is abandoned at once rather than where its effect is
-   * finally seen. Given one search's operations (by search id; output undefined when unknown),
-   * returns a `Lookahead` that the search keeps informed of what it takes and asks after each
-   * step that changes the state.
-   */
-  lookahead?(operations: readonly LookaheadOperation<Input, Output>[]): Lookahead<State>;
+  analyze?(operations: readonly Operation<Input, Output>[]): HistoryAnalysis<State>;
   /** Revisions or other sequence numbers that order operations; see `SequenceOrder`. */
   readonly sequence?: SequenceOrder<State, Input, Output>;
   /** One line: `put("a", "1") → rev 7`. `output` is undefined when unknown. */
@@ -64,14 +55,32 @@ export interface Model<State, Input, Output extends {} | null> {
   describeState(state: State, focus?: Input): string;
 }
 
-export interface LookaheadOperation<Input, Output> {
-  readonly input: Input;
-  readonly output: Output | undefined;
+/**
+ * What a model reads from a partition's operations before the search (`Model.analyze`).
+ * Indexes are positions in the operations it was given.
+ */
+export interface HistoryAnalysis<State> {
+  /** Per operation: for an unknown-outcome one, what it must have done (undefined: no telling). */
+  readonly fates?: readonly (UnknownFate | undefined)[];
+  /** A violation that needs no search, when one is certain. */
+  readonly violation?: AnalyzedViolation;
+  /**
+   * A lookahead for a search over the operations at `kept` (the ones left after the fates were
+   * applied); the search then calls it with indexes into `kept`.
+   */
+  lookahead?(kept: readonly number[]): Lookahead<State>;
+}
+
+export interface AnalyzedViolation {
+  /** The operations involved, the one that cannot be placed first. */
+  readonly operations: readonly number[];
+  /** One or two sentences, naming operations as `#i` with i their position in the history. */
+  readonly explanation: (historyIndex: (position: number) => number) => string;
 }
 
 /**
- * A model's view ahead of the search (`Model.lookahead`), which may keep its own bookkeeping of
- * what is taken. Both calls concern search ids.
+ * A model's view ahead of the search (`HistoryAnalysis.lookahead`), which may keep its own
+ * bookkeeping of what is taken. Both calls name operations by their index in `kept`.
  */
 export interface Lookahead<State> {
   /** The search took operation `id` (`taken`), or gave it back when backtracking. */
@@ -121,6 +130,17 @@ export interface SequenceOrder<State, Input, Output> {
 
 /** A model whose type parameters have been forgotten, for code that only passes it along. */
 export type AnyModel = Model<any, any, any>;
+
+/**
+ * The model with nothing but its sequential specification and its split into objects: no
+ * analysis, no sequence order. Checking with it is the plain search (Wing & Gong with Lowe's
+ * cache and the prunings of `search.ts`), the baseline that benchmarks and property tests compare
+ * the model's inferences with.
+ */
+export function withoutInference<State, Input, Output extends {} | null>(model: Model<State, Input, Output>): Model<State, Input, Output> {
+  const { analyze, sequence, ...plain } = model;
+  return { ...plain, name: `${model.name} (no inference)` };
+}
 
 /** The same model checked as one object: no per-key split (for comparisons and benchmarks). */
 export function withoutPartition<State, Input, Output extends {} | null>(model: Model<State, Input, Output>): Model<State, Input, Output> {

@@ -29,7 +29,7 @@
  * been in. Everything it keeps is reserved from the memory budget first (`BudgetMeter`).
  */
 import type { BudgetMeter, Exhaustion } from './budget.ts';
-import type { Model } from './model.ts';
+import type { Lookahead, Model } from './model.ts';
 import { LinearizedSet } from './_internals/linearizedSet.ts';
 import { PendingBits } from './_internals/pendingBits.ts';
 import { bytesPerOperation, endOfList, noGroup, SearchSpace, type SearchOperation } from './_internals/searchSpace.ts';
@@ -66,6 +66,7 @@ export function* searchLinearization<State, Input, Output extends {} | null>(
   model: Model<State, Input, Output>,
   operations: readonly SearchOperation<Input, Output>[],
   meter: BudgetMeter,
+  lookahead?: Lookahead<State>,
 ): Generator<void, SearchResult, void> {
   const fixedBytes = operations.length * bytesPerOperation;
   if (!meter.reserve(fixedBytes)) return { kind: 'unknown', longestPrefix: [], stuck: [], exhaustion: 'memory' };
@@ -73,7 +74,7 @@ export function* searchLinearization<State, Input, Output extends {} | null>(
   let stateBytes = 0;
   try {
     if (!cache.usable) return { kind: 'unknown', longestPrefix: [], stuck: [], exhaustion: 'memory' };
-    return yield* search(model, operations, meter, cache, (bytes) => {
+    return yield* search(model, operations, meter, cache, lookahead, (bytes) => {
       if (!meter.reserve(bytes)) return false;
       stateBytes += bytes;
       return true;
@@ -90,6 +91,7 @@ function* search<State, Input, Output extends {} | null>(
   operations: readonly SearchOperation<Input, Output>[],
   meter: BudgetMeter,
   cache: VisitedCache<State>,
+  lookahead: Lookahead<State> | undefined,
   reserveState: (bytes: number) => boolean,
 ): Generator<void, SearchResult, void> {
   const sequence = model.sequence;
@@ -112,7 +114,7 @@ function* search<State, Input, Output extends {} | null>(
   const groupRemaining = Int32Array.from(space.groupSize);
   let lowestGroup = 0;
   const bytesOf = model.stateBytes ?? (() => defaultStateBytes);
-  const lookahead = model.lookahead?.(Array.from(inputs, (input, id) => ({ input, output: outputs[id] })));
+  const originalIndex = space.originalIndex;
 
   // Entry d of the stacks: the operation taken at depth d, how far it moved the frontier, and
   // whether it was forced; the state after d operations.
@@ -203,7 +205,7 @@ function* search<State, Input, Output extends {} | null>(
       agreeDepth = Math.min(agreeDepth, depth);
       const taken = takenAt[depth]!;
       state = stateAfter[depth] as State;
-      lookahead?.track(taken, false);
+      lookahead?.track(originalIndex[taken]!, false);
       if (taken < completedCount) {
         set.removeCompleted(taken, movedAt[depth]!);
         nextCompleted[previousCompleted[taken]!] = taken;
@@ -245,10 +247,10 @@ function* search<State, Input, Output extends {} | null>(
       if (sequence.floor(next) > lowestKeyAfter) continue;
     }
     if (lookahead !== undefined) {
-      lookahead.track(candidate, true);
-      if (next !== state && !lookahead.viable(next, candidate)) {
+      lookahead.track(originalIndex[candidate]!, true);
+      if (next !== state && !lookahead.viable(next, originalIndex[candidate]!)) {
         // Some pending operation can no longer take effect after this step.
-        lookahead.track(candidate, false);
+        lookahead.track(originalIndex[candidate]!, false);
         continue;
       }
     }
@@ -276,7 +278,7 @@ function* search<State, Input, Output extends {} | null>(
       cursor = nextCompleted[completedCount]!;
       continue;
     }
-    lookahead?.track(candidate, false);
+    lookahead?.track(originalIndex[candidate]!, false);
     if (candidate < completedCount) set.removeCompleted(candidate, moved);
     else set.removeUnknown(candidate - completedCount);
     if (found === outOfMemory || found === added) {

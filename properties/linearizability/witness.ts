@@ -38,6 +38,13 @@ export function describeOperation(model: AnyModel, history: readonly Operation<u
 export function describeViolation(model: AnyModel, history: readonly Operation<unknown, unknown>[], result: CheckResult, options: WitnessOptions = {}): string {
   const violation = result.violation;
   if (violation === undefined) return '';
+  if (violation.explanation !== undefined) {
+    // Found by the model's analysis, without a search: the contradiction and who is in it.
+    return [
+      `witness${describePartition(violation)}: ${violation.explanation}`,
+      ...violation.stuck.map((index) => `    ${describeOperation(model, history, index)}`),
+    ].join('\n');
+  }
   const tail = options.prefixTail ?? 8;
   const prefix = violation.linearization;
   const states = statesAlong(model, history, prefix);

@@ -9,8 +9,7 @@
  */
 import { finalize32, hashString32, mix32 } from '../../../core/base/hash.ts';
 import type { Model } from '../model.ts';
-import { keyValueLookahead } from './keyValueLookahead.ts';
-import { settleKeyValueUnknowns } from './keyValueUnknowns.ts';
+import { analyzeKeyValue } from './keyValueAnalysis.ts';
 
 export type KeyValueInput =
   | { readonly kind: 'get'; readonly key: string }
@@ -65,8 +64,7 @@ export const keyValueModel: Model<KeyValueState, KeyValueInput, KeyValueOutput> 
     return true;
   },
   partition: (input) => input.key,
-  settleUnknowns: settleKeyValueUnknowns,
-  lookahead: keyValueLookahead,
+  analyze: analyzeKeyValue,
   readOnly: (input) => input.kind === 'get' || (input.kind === 'append' && input.value === ''),
   describeOperation(input, output) {
     if (input.kind === 'get') return `get(${JSON.stringify(input.key)}) → ${output?.value === undefined ? '?' : JSON.stringify(output.value)}`;
