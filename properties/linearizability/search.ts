@@ -70,7 +70,7 @@ export function* searchLinearization<State, Input, Output extends {} | null>(
 ): Generator<void, SearchResult, void> {
   const fixedBytes = operations.length * bytesPerOperation;
   if (!meter.reserve(fixedBytes)) return { kind: 'unknown', longestPrefix: [], stuck: [], exhaustion: 'memory' };
-  const cache = new VisitedCache<State>((a, b) => model.equal(a, b), (bytes) => meter.reserve(bytes));
+  const cache = new VisitedCache<State>((a, b) => model.equal(a, b), (bytes) => meter.reserve(bytes), operations.length);
   let stateBytes = 0;
   try {
     if (!cache.usable) return { kind: 'unknown', longestPrefix: [], stuck: [], exhaustion: 'memory' };
@@ -104,12 +104,7 @@ function* search<State, Input, Output extends {} | null>(
   const readOnly = new Uint8Array(completedCount);
   for (let id = 0; id < completedCount; id++) readOnly[id] = model.readOnly?.(inputs[id]!, outputs[id]) === true ? 1 : 0;
   const pendingUnknown = new PendingBits(space.size - completedCount);
-  const completedPairs: (readonly [Input, Output])[] = [];
-  for (let id = 0; id < completedCount; id++) {
-    const output = outputs[id];
-    if (output !== undefined) completedPairs.push([inputs[id]!, output]);
-  }
-  const unknownFits = sequence?.unknownFilter?.(completedPairs) ?? (() => true);
+  const unknownFits = sequence?.unknownFilter?.(completedPairs(inputs, outputs, completedCount)) ?? (() => true);
   const groupCount = space.groupKey.length;
   const groupRemaining = Int32Array.from(space.groupSize);
   let lowestGroup = 0;
@@ -289,6 +284,15 @@ function* search<State, Input, Output extends {} | null>(
     // A read-only operation stands for its whole level, which is therefore done.
     if (forced) pass = levelDone;
   }
+}
+
+function completedPairs<Input, Output>(inputs: readonly Input[], outputs: readonly (Output | undefined)[], completedCount: number): (readonly [Input, Output])[] {
+  const pairs: (readonly [Input, Output])[] = [];
+  for (let id = 0; id < completedCount; id++) {
+    const output = outputs[id];
+    if (output !== undefined) pairs.push([inputs[id]!, output]);
+  }
+  return pairs;
 }
 
 /** The highest id in [from, to) invoked by `time` (ids there ascend by invocation), or from - 1. */

@@ -57,9 +57,22 @@ export class VisitedCache<State> {
   /** Throws nothing: a constructor whose first reservation fails leaves `usable` false. */
   readonly usable: boolean;
 
-  constructor(equal: (a: State, b: State) => boolean, reserve: Reserve) {
+  /** `expected`: about how many configurations to make room for at first (grown as needed). */
+  constructor(equal: (a: State, b: State) => boolean, reserve: Reserve, expected = 0) {
     this.#equal = equal;
     this.#reserve = reserve;
+    if (expected > initialCapacity) {
+      let capacity = initialCapacity;
+      while (capacity < expected && capacity < 1 << 20) capacity *= 2;
+      this.#buckets = new Int32Array(capacity);
+      this.#next = new Int32Array(capacity);
+      this.#combinedHash = new Int32Array(capacity);
+      this.#stateHash = new Int32Array(capacity);
+      this.#frontier = new Int32Array(capacity);
+      this.#poolStart = new Int32Array(capacity);
+      this.#aheadCount = new Int32Array(capacity);
+      this.#unknownCount = new Int32Array(capacity);
+    }
     this.usable = reserve(this.bytes);
   }
 

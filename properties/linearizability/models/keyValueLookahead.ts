@@ -14,7 +14,7 @@
  */
 import type { Operation } from '../history.ts';
 import type { Lookahead } from '../model.ts';
-import type { KeyValueInput, KeyValueOutput, KeyValueState } from './keyValue.ts';
+import { valueOf, type KeyValueInput, type KeyValueOutput, type KeyValueState } from './keyValue.ts';
 import type { PartitionFacts } from './keyValueAnalysis.ts';
 
 type KeyValueOperation = Operation<KeyValueInput, KeyValueOutput>;
@@ -34,27 +34,36 @@ export function keyValueLookahead(operations: readonly KeyValueOperation[], fact
   const keyOf = kept.map((position) => operations[position]!.input.key);
   const taken = new Uint8Array(count);
   const needs: (GetNeeds | undefined)[] = new Array<GetNeeds | undefined>(count);
-  const restarted: number[][] = Array.from({ length: count }, () => []);
-  const readers: number[][] = Array.from({ length: count }, () => []);
   // Per get: restarters still pending; -1 for operations that are not gets.
   const pendingRestarters = new Int32Array(count).fill(-1);
+  const restarted = new Lists(count);
+  const readers = new Lists(count);
 
   for (const key of facts.keys) {
-    const puts = key.writes.filter((write) => indexOf[write]! >= 0 && operations[write]!.input.kind === 'put');
+    let puts: number[] | undefined;
     for (const get of key.gets) {
       const index = indexOf[get]!;
       if (index < 0) continue;
       const value = operations[get]!.output!.value!;
       const parts = facts.parts[get]!;
-      const unique = parts.kind === 'unique' ? parts.writes.map((write) => indexOf[write]!) : undefined;
-      needs[index] = { value, parts: unique === undefined ? undefined : Int32Array.from(unique), partEnds: unique === undefined ? undefined : partEnds(operations, parts.kind === 'unique' ? parts.writes : []) };
-      const restarters =
-        unique !== undefined
-          ? unique.slice(0, 1).filter((part) => operations[kept[part]!]!.input.kind === 'put')
-          : puts.filter((put) => value.startsWith((operations[put]!.input as { value: string }).value)).map((put) => indexOf[put]!);
-      pendingRestarters[index] = restarters.length;
-      for (const put of restarters) restarted[put]!.push(index);
-      for (const part of unique ?? []) readers[part]!.push(index);
+      if (parts.kind === 'unique') {
+        const unique = Int32Array.from(parts.writes, (write) => indexOf[write]!);
+        needs[index] = { value, parts: unique, partEnds: partEnds(operations, parts.writes) };
+        const first = unique[0];
+        const restarter = first !== undefined && operations[kept[first]!]!.input.kind === 'put';
+        pendingRestarters[index] = restarter ? 1 : 0;
+        if (restarter) restarted.add(first!, index);
+        for (const part of unique) readers.add(part, index);
+      } else {
+        needs[index] = { value, parts: undefined, partEnds: undefined };
+        puts ??= key.writes.filter((write) => indexOf[write]! >= 0 && operations[write]!.input.kind === 'put');
+        pendingRestarters[index] = 0;
+        for (const put of puts) {
+          if (!value.startsWith((operations[put]!.input as { value: string }).value)) continue;
+          pendingRestarters[index]!++;
+          restarted.add(indexOf[put]!, index);
+        }
+      }
     }
   }
   const exposed = new Map<string, ExposedGets>();
@@ -86,7 +95,8 @@ export function keyValueLookahead(operations: readonly KeyValueOperation[], fact
         if (pendingRestarters[index] === 0) isTaken ? exposedOf(key).remove(index) : exposedOf(key).add(index);
         return;
       }
-      for (const get of restarted[index]!) {
+      for (let at = restarted.start(index), end = restarted.end(index); at < end; at++) {
+        const get = restarted.item(at);
         pendingRestarters[get]! += isTaken ? -1 : 1;
         if (taken[get] === 1) continue;
         if (isTaken && pendingRestarters[get] === 0) exposedOf(key).add(get);
@@ -95,11 +105,13 @@ export function keyValueLookahead(operations: readonly KeyValueOperation[], fact
     },
     viable(state, index) {
       const key = keyOf[index]!;
-      const at = state.keys.indexOf(key);
-      const current = at < 0 ? '' : state.values[at]!;
+      const current = valueOf(state, key);
       const gets = exposed.get(key);
       if (gets !== undefined) for (let i = 0; i < gets.size; i++) if (!canStillRead(gets.members[i]!, current)) return false;
-      for (const get of readers[index]!) if (taken[get] === 0 && !canStillRead(get, current)) return false;
+      for (let at = readers.start(index), end = readers.end(index); at < end; at++) {
+        const get = readers.item(at);
+        if (taken[get] === 0 && !canStillRead(get, current)) return false;
+      }
       return true;
     },
   };
@@ -114,6 +126,61 @@ function partEnds(operations: readonly KeyValueOperation[], parts: readonly numb
     ends[index] = end;
   });
   return ends;
+}
+
+/**
+ * Lists of indexes per owner, added in any order and then read: kept as linked entries while
+ * being built, and packed into one array (compressed rows) on first read.
+ */
+class Lists {
+  #headOf: Int32Array;
+  #next: number[] = [];
+  #items: number[] = [];
+  #offsets: Int32Array | undefined;
+  #packed: Int32Array | undefined;
+
+  constructor(owners: number) {
+    this.#headOf = new Int32Array(owners).fill(-1);
+  }
+
+  add(owner: number, item: number): void {
+    this.#next.push(this.#headOf[owner]!);
+    this.#headOf[owner] = this.#items.push(item) - 1;
+  }
+
+  start(owner: number): number {
+    this.#pack();
+    return this.#offsets![owner]!;
+  }
+
+  end(owner: number): number {
+    this.#pack();
+    return this.#offsets![owner + 1]!;
+  }
+
+  item(at: number): number {
+    return this.#packed![at]!;
+  }
+
+  #pack(): void {
+    if (this.#offsets !== undefined) return;
+    const owners = this.#headOf.length;
+    const offsets = new Int32Array(owners + 1);
+    const packed = new Int32Array(this.#items.length);
+    let at = 0;
+    for (let owner = 0; owner < owners; owner++) {
+      offsets[owner] = at;
+      // The linked entries run newest first; packing them backwards restores the order added.
+      let length = 0;
+      for (let entry = this.#headOf[owner]!; entry !== -1; entry = this.#next[entry]!) length++;
+      let fill = at + length;
+      for (let entry = this.#headOf[owner]!; entry !== -1; entry = this.#next[entry]!) packed[--fill] = this.#items[entry]!;
+      at += length;
+    }
+    offsets[owners] = at;
+    this.#offsets = offsets;
+    this.#packed = packed;
+  }
 }
 
 /** A set of indexes with O(1) add and remove, iterated as a dense array. */

@@ -30,6 +30,17 @@ export class ValueParser {
   /** Puts of the empty value: a state without a put value may follow one of these, or the start. */
   readonly #emptyPuts: number;
   readonly #memo = new Map<string, ValueParts>();
+  // Scratch arrays for the dynamic programming, one position per character, reused.
+  #ways = new Uint8Array(64);
+  #last = new Int32Array(64);
+  #from = new Int32Array(64);
+
+  #grow(size: number): void {
+    const capacity = Math.max(size, this.#ways.length * 2);
+    this.#ways = new Uint8Array(capacity);
+    this.#last = new Int32Array(capacity);
+    this.#from = new Int32Array(capacity);
+  }
 
   /** `writes` are positions in `inputs` of one key's puts and appends. */
   constructor(inputs: readonly KeyValueInput[], writes: readonly number[]) {
@@ -65,9 +76,11 @@ export class ValueParser {
     const length = value.length;
     // ways[p]: cuts of value[0, p) into a put or append first, appends after (saturating at
     // `many`); when exactly one, `last[p]` is its last write and `from[p]` where that write began.
-    const ways = new Uint8Array(length + 1);
-    const last = new Int32Array(length + 1).fill(-1);
-    const from = new Int32Array(length + 1).fill(-1);
+    if (this.#ways.length <= length) this.#grow(length + 1);
+    const ways = this.#ways;
+    const last = this.#last;
+    const from = this.#from;
+    ways.fill(0, 0, length + 1);
     ways[0] = 1;
     for (let start = 0; start < length; start++) {
       if (ways[start] === 0) continue;
