@@ -27,12 +27,12 @@ function scratchFile(name: string, text: string): string {
   return path;
 }
 
-/** 40 concurrent appends to one key, then a get no order explains: exponential to refute. */
+/** 40 concurrent register writes, then a read of a value none wrote: exponential to refute by search. */
 const hardHistory = scratchFile(
   'hard.jsonl',
   [
-    ...Array.from({ length: 40 }, (_, i) => JSON.stringify({ process: i, invoke: 0, complete: 100, outcome: 'ok', input: { kind: 'append', key: 'k', value: `${i % 7}` }, output: {} })),
-    JSON.stringify({ process: 99, invoke: 101, complete: 102, outcome: 'ok', input: { kind: 'get', key: 'k' }, output: { value: 'nope' } }),
+    ...Array.from({ length: 40 }, (_, i) => JSON.stringify({ process: i, invoke: 0, complete: 100, outcome: 'ok', input: { kind: 'write', value: i }, output: {} })),
+    JSON.stringify({ process: 99, invoke: 101, complete: 102, outcome: 'ok', input: { kind: 'read' }, output: { value: 1000 } }),
   ].join('\n'),
 );
 
