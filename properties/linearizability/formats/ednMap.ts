@@ -3,6 +3,8 @@
  * scalars, `{:process 3, :type :ok, :f :get, :key "1", :value "x 3 0 y"}`. Commas are whitespace
  * in EDN. Nested collections and tagged literals are refused rather than half-read.
  */
+import { quoted } from './parseError.ts';
+
 export type EdnScalar =
   | { readonly kind: 'keyword'; readonly name: string }
   | { readonly kind: 'string'; readonly text: string }
@@ -69,10 +71,13 @@ class Reader {
     const token = this.#text.slice(start, this.#at);
     if (token === '') throw new Error(`expected a value at column ${start + 1}`);
     if (token.startsWith(':') && token.length > 1) return { kind: 'keyword', name: token.slice(1) };
-    if (/^[-+]?\d+$/.test(token) && Number.isSafeInteger(Number(token))) return { kind: 'integer', value: Number(token) };
+    if (/^[-+]?\d+$/.test(token)) {
+      if (!Number.isSafeInteger(Number(token))) throw new Error(`the integer ${quoted(token)} cannot be kept exact (it is beyond 2^53, where 64-bit floats round); write it as a string`);
+      return { kind: 'integer', value: Number(token) };
+    }
     if (token === 'nil') return { kind: 'nil' };
     if (token === 'true' || token === 'false') return { kind: 'boolean', value: token === 'true' };
-    throw new Error(`unsupported EDN value ${JSON.stringify(token)} at column ${start + 1}`);
+    throw new Error(`unsupported EDN value ${quoted(token)} at column ${start + 1}`);
   }
 
   #string(): string {

@@ -8,7 +8,7 @@
 import type { Operation, Outcome } from '../history.ts';
 import type { KeyValueInput, KeyValueOutput } from '../models/keyValue.ts';
 import { readEdnMap, type EdnScalar } from './ednMap.ts';
-import { HistoryParseError, linesOf } from './parseError.ts';
+import { HistoryParseError, linesOf, quoted } from './parseError.ts';
 import { PendingOperations } from './pendingOperations.ts';
 
 const outcomes: Record<string, Outcome> = { ok: 'ok', fail: 'fail', info: 'unknown' };
@@ -34,7 +34,7 @@ export function parseJepsenEdn(text: string): Operation<KeyValueInput, KeyValueO
     if (processField.kind !== 'integer' || processField.value < 0) throw new HistoryParseError(line, ':process must be a non-negative integer');
     const type = keyword(line, field('type'), ':type');
     const f = keyword(line, field('f'), ':f');
-    if (f !== 'get' && f !== 'put' && f !== 'append') throw new HistoryParseError(line, `:f must be :get, :put or :append, got :${f}`);
+    if (f !== 'get' && f !== 'put' && f !== 'append') throw new HistoryParseError(line, `:f must be :get, :put or :append, got :${quoted(f)}`);
     const key = keyText(line, field('key'));
     const value = field('value');
     if (type === 'invoke') {
@@ -42,9 +42,9 @@ export function parseJepsenEdn(text: string): Operation<KeyValueInput, KeyValueO
       return;
     }
     const outcome = outcomes[type];
-    if (outcome === undefined) throw new HistoryParseError(line, `:type must be :invoke, :ok, :fail or :info, got :${type}`);
+    if (outcome === undefined) throw new HistoryParseError(line, `:type must be :invoke, :ok, :fail or :info, got :${quoted(type)}`);
     operations.complete(line, processField.value, f, outcome, (input) => {
-      if (input.key !== key) throw new HistoryParseError(line, `completes key ${JSON.stringify(key)} but the invocation was for ${JSON.stringify(input.key)}`);
+      if (input.key !== key) throw new HistoryParseError(line, `completes key ${quoted(key)} but the invocation was for ${quoted(input.key)}`);
       if (input.kind !== 'get') return {};
       if (value.kind === 'nil') return { value: '' };
       return { value: stringValue(line, value) };

@@ -26,7 +26,9 @@ export interface ParsedHistory {
   readonly history: TypedHistory;
 }
 
-export function parseHistory(text: string, options: ParseOptions = {}): ParsedHistory {
+export function parseHistory(input: string, options: ParseOptions = {}): ParsedHistory {
+  // A UTF-8 byte-order mark is not part of the first line (`historyText` drops it from bytes).
+  const text = input.startsWith('\uFEFF') ? input.slice(1) : input;
   const lines = linesOf(text);
   const firstIndex = lines.findIndex((line) => line.trim() !== '');
   if (firstIndex < 0) {
