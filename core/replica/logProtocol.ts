@@ -1,6 +1,7 @@
 import { finalize32, mix32, mixNumber } from '../base/hash.ts';
 import type { NodeProtocol } from '../host/node.ts';
 import { digestMessage, type Message } from '../raft/index.ts';
+import { logCodec } from './codec.ts';
 import { LogReplica, type LogReplicaConfig, type LogReply, type LogRequest } from './logReplica.ts';
 
 /** etcd's defaults in ticks (100 ms heartbeat, 1 s election) and a snapshot every 64 entries. */
@@ -36,7 +37,7 @@ export function digestLogReply(reply: LogReply): number {
   return finalize32(h);
 }
 
-/** The replicated-log protocol for the simulator (and, later, the runtime). */
+/** The replicated-log protocol, for the simulator and the runtime (which uses its codec). */
 export function logProtocol(config: LogReplicaConfig): NodeProtocol<Message, LogRequest, LogReply, LogReplica> {
   return {
     name: 'raft-log',
@@ -44,5 +45,6 @@ export function logProtocol(config: LogReplicaConfig): NodeProtocol<Message, Log
     digestMessage,
     digestRequest: digestLogRequest,
     digestReply: digestLogReply,
+    codec: logCodec,
   };
 }
