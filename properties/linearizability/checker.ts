@@ -33,6 +33,8 @@ export interface PartitionResult {
    * operations by their index in the history (`stuck` holds them).
    */
   readonly explanation?: string;
+  /** For a violation the search found: why the stuck operations cannot go next, when it can say. */
+  readonly cause?: string;
 }
 
 export interface CheckResult {
@@ -118,7 +120,12 @@ function partitionResult(partition: string, members: readonly number[], searched
     return { partition, operations: members, verdict: searched.kind, linearization: toHistory(searched.order), stuck: [] };
   }
   const exhaustion = searched.exhaustion === undefined ? {} : { exhaustion: searched.exhaustion };
-  return { partition, operations: members, verdict: searched.kind, linearization: toHistory(searched.longestPrefix), stuck: toHistory(searched.stuck), ...exhaustion };
+  const order = searched.outOfOrder;
+  const cause =
+    order === undefined
+      ? {}
+      : { cause: `${toHistory(order.late).map((index) => `#${index}`).join(', ')} must take effect before #${members[order.before]!} by the sequence their responses give (revisions), but ${order.late.length === 1 ? 'was' : 'were'} invoked after #${members[order.before]!} completed` };
+  return { partition, operations: members, verdict: searched.kind, linearization: toHistory(searched.longestPrefix), stuck: toHistory(searched.stuck), ...exhaustion, ...cause };
 }
 
 /** Groups the operations that matter by partition, in order of first appearance. */

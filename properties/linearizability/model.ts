@@ -110,10 +110,11 @@ export type UnknownFate = { readonly kind: 'unobserved' } | { readonly kind: 'to
  * 1. In every legal sequence, operations that have a key appear in non-decreasing key order.
  * 2. From a state `s`, no operation with a key below `floor(s)` can ever be stepped again (nor
  *    from any state reachable from `s`).
- * 3. Every step that changes the state raises the floor by at least 1.
+ * 3. Every step that changes the state raises the floor by at least 1 — except the steps of
+ *    operations for which `changesWithoutRevision` holds (etcd's compaction).
  * The checker then offers only the lowest-keyed pending operations, drops any step whose new
  * floor passes the lowest pending key, and tries unknown-outcome operations only where the
- * sequence has a gap they could fill.
+ * sequence has a gap they could fill (or that change the state without raising the floor).
  */
 export interface SequenceOrder<State, Input, Output> {
   /** The operation's place in the sequence, or undefined when its response does not say. */
@@ -126,6 +127,8 @@ export interface SequenceOrder<State, Input, Output> {
    * that shows a key last modified at revision r says what the write that made r wrote.
    */
   unknownFilter?(completed: readonly (readonly [Input, Output])[]): (state: State, input: Input) => boolean;
+  /** Operations that may change the state without raising the floor (rule 3's exception). */
+  changesWithoutRevision?(input: Input): boolean;
 }
 
 /** A model whose type parameters have been forgotten, for code that only passes it along. */

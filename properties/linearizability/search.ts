@@ -48,6 +48,11 @@ export type SearchResult =
       readonly stuck: readonly number[];
       /** For `unknown`: which part of the budget ran out. */
       readonly exhaustion?: Exhaustion;
+      /**
+       * When the stuck operations are ones the sequence order puts before `before` although they
+       * were invoked after it completed (so `stuck` is `late`).
+       */
+      readonly outOfOrder?: { readonly late: readonly number[]; readonly before: number };
     };
 
 /** How many model steps a search takes between yields. */
@@ -105,9 +110,14 @@ function* search<State, Input, Output extends {} | null>(
   for (let id = 0; id < completedCount; id++) readOnly[id] = model.readOnly?.(inputs[id]!, outputs[id]) === true ? 1 : 0;
   const pendingUnknown = new PendingBits(space.size - completedCount);
   const unknownFits = sequence?.unknownFilter?.(completedPairs(inputs, outputs, completedCount)) ?? (() => true);
+  // Unknown operations that change the state without raising the floor need no gap (rule 3).
+  const withoutRevision = Uint8Array.from(inputs.slice(completedCount), (input) => (sequence?.changesWithoutRevision?.(input) === true ? 1 : 0));
+  const anyWithoutRevision = withoutRevision.includes(1);
   const groupCount = space.groupKey.length;
   const groupRemaining = Int32Array.from(space.groupSize);
   let lowestGroup = 0;
+  // Whether the sequence has room here for an unknown operation that raises the floor (rule 3).
+  const gapOpen = (current: State): boolean => sequence === undefined || (lowestGroup < groupCount ? groupKey[lowestGroup]! : Infinity) >= sequence.floor(current) + 1;
   const bytesOf = model.stateBytes ?? (() => defaultStateBytes);
   const originalIndex = space.originalIndex;
 
@@ -129,17 +139,27 @@ function* search<State, Input, Output extends {} | null>(
   let longestDepth = -1;
   let agreeDepth = 0;
   let stuck: number[] = [];
+  let outOfOrder: { late: number[]; before: number } | undefined;
   const recordIfLongest = () => {
     if (depth <= longestDepth) return;
     longest.set(takenAt.subarray(agreeDepth, depth), agreeDepth);
     longestDepth = depth;
     agreeDepth = depth;
-    stuck = pendingCompleted(space, completedAt[set.frontier]!);
+    const frontierTime = completedAt[set.frontier]!;
+    stuck = pendingCompleted(space, frontierTime);
+    // When the sequence says the lowest pending group goes next but real time says its members
+    // were invoked only after the frontier operation completed, they are the ones out of place
+    // (a read that returned an older revision than a write it followed): blame them, not the
+    // innocent operations that wait behind them.
+    const late = lowestGroup < groupCount ? space.groupMembers(lowestGroup).filter((id) => nextCompleted[previousCompleted[id]!] === id && invokedAt[id]! > frontierTime) : [];
+    outOfOrder = late.length > 0 ? { late, before: set.frontier } : undefined;
+    if (outOfOrder !== undefined) stuck = late;
   };
   const failure = (kind: 'not-linearizable' | 'unknown', exhaustion?: Exhaustion): SearchResult => ({
     kind,
     longestPrefix: original(longest.subarray(0, longestDepth)),
     stuck: original(stuck),
+    ...(outOfOrder === undefined ? {} : { outOfOrder: { late: original(outOfOrder.late), before: originalIndex[outOfOrder.before]! } }),
     ...(kind === 'unknown' ? { exhaustion: exhaustion ?? meter.exhaustion ?? 'steps' } : {}),
   });
 
@@ -149,7 +169,6 @@ function* search<State, Input, Output extends {} | null>(
   let untilYield = stepsPerSlice;
   for (;;) {
     const frontierTime = completedAt[set.frontier]!;
-    const lowestKey = lowestGroup < groupCount ? groupKey[lowestGroup]! : Infinity;
     let candidate = endOfList;
     while (pass <= changingPass) {
       const wantReadOnly = pass === readOnlyPass ? 1 : 0;
@@ -170,17 +189,19 @@ function* search<State, Input, Output extends {} | null>(
       if (pass === unknownPass) {
         // An unknown operation that changes the state raises the floor past the lowest pending
         // key unless the sequence has a gap here, so it is not even tried (SequenceOrder rule 3).
-        const gap = sequence === undefined || lowestKey >= sequence.floor(state) + 1;
         const invokedInTime = lastInvokedBy(invokedAt, completedCount, space.size, frontierTime) - completedCount;
-        cursor = gap ? pendingUnknown.highestAtOrBelow(invokedInTime) : endOfList;
+        cursor = gapOpen(state) || anyWithoutRevision ? pendingUnknown.highestAtOrBelow(invokedInTime) : endOfList;
       }
     }
     if (pass === unknownPass && candidate === endOfList) {
       // Skip a pending operation whose earlier twin is pending too (the twin stands for it), and
       // one the responses rule out here.
+      const gap = gapOpen(state);
       while (
         cursor !== endOfList &&
-        ((previousTwin[cursor] !== endOfList && pendingUnknown.has(previousTwin[cursor]!)) || !unknownFits(state, inputs[completedCount + cursor]!))
+        ((previousTwin[cursor] !== endOfList && pendingUnknown.has(previousTwin[cursor]!)) ||
+          (!gap && withoutRevision[cursor] === 0) ||
+          !unknownFits(state, inputs[completedCount + cursor]!))
       ) {
         cursor = pendingUnknown.highestAtOrBelow(cursor - 1);
       }

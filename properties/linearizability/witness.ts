@@ -61,6 +61,8 @@ export interface Witness {
   readonly stateAfterPrefix: string;
   /** Operations pending after the prefix of which none can take effect next (or, with an explanation, the ones in it). */
   readonly stuck: readonly WitnessOperation[];
+  /** Why they cannot, when the search can say. */
+  readonly cause?: string;
 }
 
 /** `result.violation` as a witness; undefined when there is none. */
@@ -94,6 +96,7 @@ export function violationWitness(model: AnyModel, history: readonly Operation<un
     prefixTail: prefix.slice(shownFrom).map((index, offset) => entry(index, model.describeState(states[shownFrom + offset], history[index]!.input))),
     stateAfterPrefix: shorten(model.describeState(finalState)),
     stuck: violation.stuck.map((index) => entry(index, model.describeState(finalState, history[index]!.input))),
+    ...(violation.cause === undefined ? {} : { cause: violation.cause }),
   };
 }
 
@@ -115,6 +118,7 @@ export function describeViolation(model: AnyModel, history: readonly Operation<u
   lines.push(`  state after it: ${witness.stateAfterPrefix}`);
   lines.push('  none of these pending operations can take effect next (with the state they see):');
   for (const operation of witness.stuck) lines.push(`    ${describeOperation(model, history, operation.index)}  ⇐  ${operation.state}`);
+  if (witness.cause !== undefined) lines.push(`  because ${witness.cause}`);
   return lines.join('\n');
 }
 

@@ -117,6 +117,13 @@ export class SearchSpace<Input, Output> {
     this.groupSize = Int32Array.from(groups, (group) => group.size);
   }
 
+  /** The completed ids in sequence group `group` (for witnesses: a scan, not for the search loop). */
+  groupMembers(group: number): number[] {
+    const members: number[] = [];
+    for (let id = 0; id < this.completedCount; id++) if (this.sequenceGroup[id] === group) members.push(id);
+    return members;
+  }
+
   #twins(): Int32Array {
     const lastWithInput = new Map<string, number>();
     const twins = new Int32Array(this.size - this.completedCount);

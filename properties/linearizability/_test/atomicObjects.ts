@@ -60,6 +60,7 @@ interface Stored {
   createRevision: number;
   modRevision: number;
   version: number;
+  lease: number;
 }
 
 /** etcd's KV semantics over a Map: one revision per changing request, as etcd's mvcc store. */
@@ -83,6 +84,7 @@ export function atomicEtcd(keys = 8): AtomicObject<EtcdRequest, EtcdResponse> {
           createRevision: previous?.createRevision ?? next,
           modRevision: next,
           version: (previous?.version ?? 0) + 1,
+          lease: request.lease ?? 0,
         });
         changed.value = true;
         return { prevKv: previous === undefined ? null : shown(request.key, previous) };
@@ -104,6 +106,8 @@ export function atomicEtcd(keys = 8): AtomicObject<EtcdRequest, EtcdResponse> {
         const responses = (succeeded ? request.success : request.failure).map((inner) => run(inner, next, changed));
         return { succeeded, responses };
       }
+      case 'compact':
+        throw new Error('the reference store does not compact');
     }
   };
   return {
