@@ -122,19 +122,25 @@ function treeHeight(state: EtcdState): number {
  */
 function gapFilter(completed: readonly (readonly [EtcdRequest, EtcdResponse])[]): (state: EtcdState, request: EtcdRequest) => boolean {
   const written = new Map<number, Map<string, string | undefined>>();
-  const observe = (kv: EtcdKeyValue | null | undefined) => {
+  const observe = (kv: EtcdKeyValue | null | undefined, withValue = true) => {
     if (kv?.modRevision === undefined) return;
     let keys = written.get(kv.modRevision);
     if (keys === undefined) written.set(kv.modRevision, (keys = new Map()));
-    if (kv.value !== undefined || !keys.has(kv.key)) keys.set(kv.key, kv.value);
+    const value = withValue ? kv.value : undefined;
+    if (value !== undefined || !keys.has(kv.key)) keys.set(kv.key, value);
   };
-  const visit = (response: EtcdResponse) => {
-    response.kvs?.forEach(observe);
-    response.prevKvs?.forEach(observe);
+  const visit = (request: EtcdRequest, response: EtcdResponse) => {
+    // A keys-only range shows empty values: only the keys and revisions are evidence.
+    const values = request.kind !== 'range' || request.keysOnly !== true;
+    response.kvs?.forEach((kv) => observe(kv, values));
+    response.prevKvs?.forEach((kv) => observe(kv));
     observe(response.prevKv);
-    response.responses?.forEach(visit);
+    if (request.kind === 'txn' && response.responses !== undefined && response.succeeded !== undefined) {
+      const branch = response.succeeded ? request.success : request.failure;
+      response.responses.forEach((inner, index) => visit(branch[index]!, inner));
+    }
   };
-  for (const [, response] of completed) visit(response);
+  for (const [request, response] of completed) visit(request, response);
   return (state, request) => {
     if (request.kind === 'compact') return true;
     const keys = written.get(state.revision + 1);
