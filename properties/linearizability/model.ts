@@ -121,12 +121,13 @@ export interface SequenceOrder<State, Input, Output> {
   keyOf(input: Input, output: Output): number | undefined;
   floor(state: State): number;
   /**
-   * Optional: from the completed operations (input and output), a test of whether an operation
-   * of unknown outcome can be the next to take effect in `state`. It must hold for the operation
-   * that does so in any linearization (a necessary condition; true when unsure). etcd: a read
-   * that shows a key last modified at revision r says what the write that made r wrote.
+   * Optional: from the completed operations (input and output) and the unknown-outcome ones
+   * (their inputs), the unknown operations that can be the next to take effect in `state`, as
+   * ascending indexes into `unknown` (undefined: any of them). It must include every one that
+   * does so in some linearization (a necessary condition), and it is asked once per floor. etcd:
+   * a read that shows a key last modified at revision r says what the write that made r wrote.
    */
-  unknownFilter?(completed: readonly (readonly [Input, Output])[]): (state: State, input: Input) => boolean;
+  unknownCandidates?(completed: readonly (readonly [Input, Output])[], unknown: readonly Input[]): (state: State) => readonly number[] | undefined;
   /** Operations that may change the state without raising the floor (rule 3's exception). */
   changesWithoutRevision?(input: Input): boolean;
 }

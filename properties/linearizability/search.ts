@@ -16,7 +16,7 @@
  *   `SearchSpace`).
  * - With a sequence order (etcd revisions) only the lowest-keyed pending operations are offered,
  *   and unknown operations only where the sequence has a gap they could fill, and only those
- *   that fit what the responses say about the gap (`SequenceOrder.unknownFilter`).
+ *   that fit what the responses say about the gap (`SequenceOrder.unknownCandidates`).
  * - The search stops as soon as every completed operation is placed: the unknown ones left over
  *   are the ones that never took effect.
  *
@@ -32,7 +32,7 @@ import type { BudgetMeter, Exhaustion } from './budget.ts';
 import type { Lookahead, Model } from './model.ts';
 import { LinearizedSet } from './_internals/linearizedSet.ts';
 import { PendingBits } from './_internals/pendingBits.ts';
-import { bytesPerOperation, endOfList, noGroup, SearchSpace, type SearchOperation } from './_internals/searchSpace.ts';
+import { bytesPerOperation, SearchSpace, type SearchOperation } from './_internals/searchSpace.ts';
 import { added, outOfMemory, VisitedCache } from './_internals/visitedCache.ts';
 
 export type { SearchOperation } from './_internals/searchSpace.ts';
@@ -54,6 +54,12 @@ export type SearchResult =
        */
       readonly outOfOrder?: { readonly late: readonly number[]; readonly before: number };
     };
+
+// SearchSpace's markers, as local constants: the hot loop reads them on every iteration.
+/** The end of a candidate list (`SearchSpace`'s endOfList). */
+const endOfList = -1;
+/** The sequence group of an operation without a sequence key (`SearchSpace`'s noGroup). */
+const noGroup = -1;
 
 /** How many model steps a search takes between yields. */
 export const stepsPerSlice = 4096;
@@ -109,10 +115,19 @@ function* search<State, Input, Output extends {} | null>(
   const readOnly = new Uint8Array(completedCount);
   for (let id = 0; id < completedCount; id++) readOnly[id] = model.readOnly?.(inputs[id]!, outputs[id]) === true ? 1 : 0;
   const pendingUnknown = new PendingBits(space.size - completedCount);
-  const unknownFits = sequence?.unknownFilter?.(completedPairs(inputs, outputs, completedCount)) ?? (() => true);
+  const candidatesAt = sequence?.unknownCandidates?.(completedPairs(inputs, outputs, completedCount), inputs.slice(completedCount));
   // Unknown operations that change the state without raising the floor need no gap (rule 3).
-  const withoutRevision = Uint8Array.from(inputs.slice(completedCount), (input) => (sequence?.changesWithoutRevision?.(input) === true ? 1 : 0));
-  const anyWithoutRevision = withoutRevision.includes(1);
+  const withoutRevision: number[] = [];
+  for (let slot = 0; slot < space.size - completedCount; slot++) if (sequence?.changesWithoutRevision?.(inputs[completedCount + slot]!) === true) withoutRevision.push(slot);
+  // The highest pending unknown slot at or below `below` that may take effect next in `current`:
+  // with a gap in the sequence, among the model's candidates; without, among those that need none.
+  const nextUnknown = (current: State, below: number): number => {
+    const candidates = gapOpen(current) ? candidatesAt?.(current) : withoutRevision;
+    if (candidates === undefined) return pendingUnknown.highestAtOrBelow(below);
+    let at = lastAtOrBelow(candidates, below);
+    while (at >= 0 && !pendingUnknown.has(candidates[at]!)) at--;
+    return at >= 0 ? candidates[at]! : endOfList;
+  };
   const groupCount = space.groupKey.length;
   const groupRemaining = Int32Array.from(space.groupSize);
   let lowestGroup = 0;
@@ -190,24 +205,18 @@ function* search<State, Input, Output extends {} | null>(
         // An unknown operation that changes the state raises the floor past the lowest pending
         // key unless the sequence has a gap here, so it is not even tried (SequenceOrder rule 3).
         const invokedInTime = lastInvokedBy(invokedAt, completedCount, space.size, frontierTime) - completedCount;
-        cursor = gapOpen(state) || anyWithoutRevision ? pendingUnknown.highestAtOrBelow(invokedInTime) : endOfList;
+        cursor = nextUnknown(state, invokedInTime);
       }
     }
     if (pass === unknownPass && candidate === endOfList) {
       // Skip a pending operation whose earlier twin is pending too (the twin stands for it), and
       // one the responses rule out here.
-      const gap = gapOpen(state);
-      while (
-        cursor !== endOfList &&
-        ((previousTwin[cursor] !== endOfList && pendingUnknown.has(previousTwin[cursor]!)) ||
-          (!gap && withoutRevision[cursor] === 0) ||
-          !unknownFits(state, inputs[completedCount + cursor]!))
-      ) {
-        cursor = pendingUnknown.highestAtOrBelow(cursor - 1);
+      while (cursor !== endOfList && previousTwin[cursor] !== endOfList && pendingUnknown.has(previousTwin[cursor]!)) {
+        cursor = nextUnknown(state, cursor - 1);
       }
       if (cursor !== endOfList) {
         candidate = completedCount + cursor;
-        cursor = pendingUnknown.highestAtOrBelow(cursor - 1);
+        cursor = nextUnknown(state, cursor - 1);
       } else {
         pass = levelDone;
       }
@@ -238,7 +247,7 @@ function* search<State, Input, Output extends {} | null>(
         set.removeUnknown(slot);
         pendingUnknown.add(slot);
         pass = unknownPass;
-        cursor = pendingUnknown.highestAtOrBelow(slot - 1);
+        cursor = nextUnknown(state, slot - 1);
       }
       if (forcedAt[depth] === 1) pass = levelDone;
       continue;
@@ -314,6 +323,18 @@ function completedPairs<Input, Output>(inputs: readonly Input[], outputs: readon
     if (output !== undefined) pairs.push([inputs[id]!, output]);
   }
   return pairs;
+}
+
+/** The index of the last element of ascending `values` at or below `limit`, or -1. */
+function lastAtOrBelow(values: readonly number[], limit: number): number {
+  let low = 0;
+  let high = values.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (values[middle]! <= limit) low = middle + 1;
+    else high = middle;
+  }
+  return low - 1;
 }
 
 /** The highest id in [from, to) invoked by `time` (ids there ascend by invocation), or from - 1. */

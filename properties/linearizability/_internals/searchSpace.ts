@@ -137,18 +137,21 @@ export class SearchSpace<Input, Output> {
 
   /** Groups completed operations with equal sequence keys, ascending by key. */
   #groupBySequenceKey(keyOf: (input: Input, output: Output) => number | undefined): { key: number; size: number }[] {
-    const keyed: { id: number; key: number }[] = [];
+    const keys = new Float64Array(this.completedCount);
+    const keyed: number[] = [];
     for (let id = 0; id < this.completedCount; id++) {
       const output = this.outputs[id];
       const key = output === undefined ? undefined : keyOf(this.inputs[id]!, output);
-      if (key !== undefined) keyed.push({ id, key });
+      if (key === undefined) continue;
+      keys[id] = key;
+      keyed.push(id);
     }
-    keyed.sort((a, b) => a.key - b.key || a.id - b.id);
+    const order = Int32Array.from(keyed).sort((a, b) => keys[a]! - keys[b]! || a - b);
     const groups: { key: number; size: number }[] = [];
-    for (const { id, key } of keyed) {
+    for (const id of order) {
       const last = groups[groups.length - 1];
-      if (last !== undefined && last.key === key) last.size++;
-      else groups.push({ key, size: 1 });
+      if (last !== undefined && last.key === keys[id]) last.size++;
+      else groups.push({ key: keys[id]!, size: 1 });
       this.sequenceGroup[id] = groups.length - 1;
     }
     return groups;

@@ -87,8 +87,9 @@ function pastNode(state: EtcdState): PastRevision {
 }
 
 function withHash(fields: Omit<EtcdState, 'hash'>): EtcdState {
-  const hash = mix32(mix32(mix32(mapHash(fields.keys), fields.revision), fields.compactRevision), fields.past?.hash ?? 0);
-  return { ...fields, hash: finalize32(hash) | 0 };
+  const { revision, compactRevision, keys, past } = fields;
+  const hash = finalize32(mix32(mix32(mix32(mapHash(keys), revision), compactRevision), past?.hash ?? 0)) | 0;
+  return { revision, compactRevision, keys, past, hash };
 }
 
 export function storedKey(value: string, createRevision: number, modRevision: number, version: number, lease: number): StoredKey {
