@@ -5,7 +5,7 @@
  * none is not, 2 bad input (which wins: a file that could not be read was not checked). Every
  * file gets its line, whatever happened to the others.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { defaultMemoryBytes } from '../../properties/linearizability/budget.ts';
@@ -24,16 +24,20 @@ import { exitOk, exitUnknown, exitUsage, exitViolation, parseCommandLine, parseN
 
 const defaultMemoryMb = defaultMemoryBytes / 2 ** 20;
 
-const help = `usage: detcd-sim check FILE... [--model register|kv|etcd] [--format jepsen-log|jepsen-edn|jsonl]
+const help = `usage: detcd-sim check FILE... [--model register|registers|kv|etcd]
+                       [--format jepsen-log|jepsen-edn|jsonl|etcd-robustness]
                        [--timeout SECONDS] [--memory MB] [--json] [--html DIR]
 
-Checks each history for linearizability against a sequential model. FILE "-" reads standard input.
+Checks each history for linearizability against a sequential model. FILE "-" reads standard
+input; a folder is an etcd robustness report (its client-<id>/operations.json, checked together).
 
-  --model M       register (read/write/cas), kv (get/put/append, checked per key) or etcd
-                  (range/put/delete/txn/compact with revisions). Default: from the format or the file.
-  --format F      jepsen-log (Jepsen etcd register logs), jepsen-edn (Jepsen EDN histories:
-                  key/value, or registers with :read/:write/:cas and independent keys [k v]) or
-                  jsonl (detcd's JSON lines, see README). Default: detected from the first line.
+  --model M       register (read/write/cas), registers (one register per key), kv
+                  (get/put/append, checked per key) or etcd (range/put/delete/txn/compact with
+                  revisions). Default: from the format or the file.
+  --format F      jepsen-log (Jepsen etcd register logs), jepsen-edn (Jepsen history.edn:
+                  key/value, or registers with :read/:write/:cas, independent keys [k v]),
+                  jsonl (detcd's JSON lines, see README) or etcd-robustness (etcd's
+                  robustness-test operations.json). Default: detected from the first line.
   --timeout S     give up on a file after S seconds (result "unknown"). Default: no limit.
   --memory MB     the most memory one check may hold; past it the result is "unknown".
                   Default: ${defaultMemoryMb}.
@@ -148,22 +152,48 @@ function reasonText(result: CheckResult, options: FileOptions): string {
 
 /** The parsed history, or undefined after printing why it could not be read. */
 function readHistory(file: string, options: FileOptions, io: Io): TypedHistory | undefined {
-  let bytes: Uint8Array;
+  let parts: { name: string; bytes: Uint8Array }[];
   try {
     if (file === '-' && io.stdin === undefined) throw Object.assign(new Error('no standard input'), { code: 'ENOSTDIN' });
-    bytes = file === '-' ? io.stdin!() : readFileSync(file);
+    parts = file === '-' ? [{ name: file, bytes: io.stdin!() }] : statSync(file).isDirectory() ? reportFiles(file) : [{ name: file, bytes: readFileSync(file) }];
   } catch (error) {
-    io.err(`detcd-sim check: ${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    const reason = error instanceof UsageError ? error.message : ((error as NodeJS.ErrnoException).code ?? (error as Error).message);
+    io.err(`detcd-sim check: ${file}: cannot read: ${reason}`);
     return undefined;
   }
+  const parseOptions = { ...(options.format === undefined ? {} : { format: options.format }), ...(options.model === undefined ? {} : { model: options.model }) };
+  let part = parts[0]!;
   try {
-    const parseOptions = { ...(options.format === undefined ? {} : { format: options.format }), ...(options.model === undefined ? {} : { model: options.model }) };
-    return parseHistory(historyText(bytes), parseOptions).history;
+    if (parts.length === 1) return parseHistory(historyText(part.bytes), parseOptions).history;
+    // A report folder: every client's operations, read (and checked for errors) one by one.
+    const texts = parts.map((each) => {
+      part = each;
+      const text = historyText(each.bytes);
+      parseHistory(text, { ...parseOptions, format: 'etcd-robustness' });
+      return text;
+    });
+    part = { name: file, bytes: new Uint8Array() };
+    return parseHistory(texts.join('\n'), { ...parseOptions, format: 'etcd-robustness' }).history;
   } catch (error) {
     if (!(error instanceof HistoryParseError)) throw error;
-    io.err(`detcd-sim check: ${file}:${error.line}: ${error.message}`);
+    io.err(`detcd-sim check: ${part.name}:${error.line}: ${error.message}`);
     return undefined;
   }
+}
+
+/**
+ * An etcd robustness report folder: the operations.json of every client-<id> folder in it (or in
+ * its own folder of that name), ordered by client id.
+ */
+function reportFiles(directory: string): { name: string; bytes: Uint8Array }[] {
+  const clients = readdirSync(directory)
+    .filter((name) => /^client-\d+$/.test(name) && existsSync(join(directory, name, 'operations.json')))
+    .sort((a, b) => Number(a.slice(7)) - Number(b.slice(7)));
+  if (clients.length === 0) throw new UsageError('a folder must be an etcd robustness report, with client-<id>/operations.json files');
+  return clients.map((client) => {
+    const name = join(directory, client, 'operations.json');
+    return { name, bytes: readFileSync(name) };
+  });
 }
 
 /** Writes the page; undefined after printing why it could not be written. */

@@ -138,6 +138,14 @@ export function atomicEtcd(keys = 8): AtomicObject<EtcdRequest, EtcdResponse> {
         const responses = (succeeded ? request.success : request.failure).map((inner) => run(inner, next, changed));
         return { succeeded, responses };
       }
+      case 'leaseGrant':
+        return {};
+      case 'leaseRevoke': {
+        const attached = [...store.keys()].filter((key) => store.get(key)!.lease === request.lease);
+        attached.forEach((key) => store.delete(key));
+        if (attached.length > 0) changed.value = true;
+        return {};
+      }
       case 'compact':
         if (request.revision <= compactRevision) throw new Failed({ error: compacted });
         if (request.revision > revision) throw new Failed({ error: futureRevision });
@@ -176,6 +184,7 @@ export function atomicEtcd(keys = 8): AtomicObject<EtcdRequest, EtcdResponse> {
       if (choice < 20) return { kind: 'delete', key };
       if (choice < 21) return { kind: 'delete', key: '/k/', rangeEnd: '/k0' };
       if (choice < 23) return { kind: 'compact', revision: random.below(revision + 2) };
+      if (choice < 24) return { kind: random.below(2) === 0 ? 'leaseGrant' : 'leaseRevoke', lease: 1 + random.below(2) };
       const operand = random.below(4);
       const targets = ['version', 'mod', 'create', 'lease'] as const;
       const compare: EtcdCompare = random.below(3) === 0

@@ -5,6 +5,7 @@
 import type { EtcdCompare, EtcdKeyValue, EtcdRequest, EtcdResponse } from '../models/etcdTypes.ts';
 import type { KeyValueInput, KeyValueOutput } from '../models/keyValue.ts';
 import type { RegisterInput, RegisterOutput, RegisterValue } from '../models/register.ts';
+import type { RegistersInput } from '../models/registers.ts';
 import { arrayAt, booleanAt, naturalAt, objectAt, oneOf, optionalFields, ShapeError, stringAt } from './jsonShape.ts';
 
 export interface JsonCodec<Input, Output> {
@@ -31,6 +32,16 @@ export const registerCodec: JsonCodec<RegisterInput, RegisterOutput> = {
     }
     return { succeeded: booleanAt(objectAt(value, path, ['succeeded']).succeeded, `${path}.succeeded`) };
   },
+};
+
+/** Independent registers: the register shapes, each with a `key`. */
+export const registersCodec: JsonCodec<RegistersInput, RegisterOutput> = {
+  decodeInput(value, path) {
+    const object = objectAt(value, path, ['kind', 'key'], ['value', 'expected']);
+    const { key, ...register } = object;
+    return { ...registerCodec.decodeInput(register, path), key: stringAt(key, `${path}.key`) };
+  },
+  decodeOutput: (value, path, input) => registerCodec.decodeOutput(value, path, input),
 };
 
 function registerValue(value: unknown, path: string): RegisterValue {
@@ -60,7 +71,7 @@ export const etcdCodec: JsonCodec<EtcdRequest, EtcdResponse> = {
 const rangeFields = ['rangeEnd', 'limit', 'revision', 'keysOnly', 'countOnly', 'serializable'];
 
 function etcdRequest(value: unknown, path: string, topLevel: boolean): EtcdRequest {
-  const kinds = topLevel ? (['range', 'put', 'delete', 'txn', 'compact'] as const) : (['range', 'put', 'delete', 'txn'] as const);
+  const kinds = topLevel ? (['range', 'put', 'delete', 'txn', 'compact', 'leaseGrant', 'leaseRevoke'] as const) : (['range', 'put', 'delete', 'txn'] as const);
   const kind = oneOf(objectAt(value, path, ['kind'], ['key', 'value', 'lease', 'prevKv', 'compare', 'success', 'failure', 'physical', ...rangeFields]).kind, `${path}.kind`, kinds);
   switch (kind) {
     case 'range': {
@@ -98,6 +109,9 @@ function etcdRequest(value: unknown, path: string, topLevel: boolean): EtcdReque
       const object = objectAt(value, path, ['kind', 'revision'], ['physical']);
       return { kind, revision: naturalAt(object.revision, `${path}.revision`), ...optionalFields(object, path, ['physical'], booleanAt) };
     }
+    case 'leaseGrant':
+    case 'leaseRevoke':
+      return { kind, lease: naturalAt(objectAt(value, path, ['kind', 'lease']).lease, `${path}.lease`) };
   }
 }
 
@@ -157,6 +171,8 @@ function etcdResponse(value: unknown, path: string, request: EtcdRequest, topLev
       return { ...optionalFields(object, path, revision, naturalAt), succeeded, ...responses };
     }
     case 'compact':
+    case 'leaseGrant':
+    case 'leaseRevoke':
       return optionalFields(objectAt(value, path, [], revision), path, revision, naturalAt);
   }
 }

@@ -10,7 +10,7 @@
  * optional for unknown ones (when the client gave up). `output` is given exactly for ok.
  */
 import type { Operation, Outcome } from '../history.ts';
-import { etcdCodec, keyValueCodec, registerCodec, type JsonCodec } from './jsonCodecs.ts';
+import { etcdCodec, keyValueCodec, registerCodec, registersCodec, type JsonCodec } from './jsonCodecs.ts';
 import { finiteAt, naturalAt, objectAt, oneOf, ShapeError, type JsonObject } from './jsonShape.ts';
 import { ExactNumbers, checkJsonText } from './exactNumbers.ts';
 import { HistoryParseError, linesOf, shortened } from './parseError.ts';
@@ -55,6 +55,8 @@ export function parseJsonLines(text: string, model?: ModelName): TypedHistory {
   switch (chosen) {
     case 'register':
       return { model: chosen, operations: decodeAll(records, registerCodec) };
+    case 'registers':
+      return { model: chosen, operations: decodeAll(records, registersCodec) };
     case 'kv':
       return { model: chosen, operations: decodeAll(records, keyValueCodec) };
     case 'etcd':
@@ -75,12 +77,17 @@ function parseHeader(line: number, record: JsonObject): Header {
 
 /** The model whose operation kinds the history uses; an error when that is ambiguous. */
 function inferModel(records: readonly { line: number; record: JsonObject }[]): ModelName {
-  const kindsOf: Record<ModelName, string[]> = { register: ['read', 'write', 'cas'], kv: ['get', 'append'], etcd: ['range', 'delete', 'txn'] };
+  const kindsOf: Record<ModelName, string[]> = { register: ['read', 'write', 'cas'], registers: [], kv: ['get', 'append'], etcd: ['range', 'delete', 'txn', 'compact'] };
   const seen = new Map<ModelName, number>();
   let revisions = false;
   for (const { line, record } of records) {
-    const kind = (record.input as { kind?: unknown } | undefined)?.kind;
-    for (const name of modelNames) if (typeof kind === 'string' && kindsOf[name].includes(kind) && !seen.has(name)) seen.set(name, line);
+    const input = record.input as { kind?: unknown; key?: unknown } | undefined;
+    const kind = input?.kind;
+    for (const name of modelNames) {
+      if (typeof kind !== 'string' || !kindsOf[name].includes(kind) || seen.has(name)) continue;
+      // Register operations with a key are the independent registers' (`registers`).
+      seen.set(name === 'register' && input?.key !== undefined ? 'registers' : name, line);
+    }
     if (typeof record.output === 'object' && record.output !== null && 'revision' in record.output) revisions = true;
   }
   if (seen.size > 1) {

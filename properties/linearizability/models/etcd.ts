@@ -199,7 +199,10 @@ function mayWrite(request: EtcdRequest): boolean {
     case 'put':
     case 'delete':
     case 'compact':
+    case 'leaseRevoke':
       return true;
+    case 'leaseGrant':
+      return false;
     case 'txn':
       return request.success.some(mayWrite) || request.failure.some(mayWrite);
   }
@@ -210,10 +213,14 @@ function changedStore(request: EtcdRequest, response: EtcdResponse | undefined):
   if (response?.error !== undefined) return false;
   switch (request.kind) {
     case 'range':
+    case 'leaseGrant':
       return false;
     case 'put':
     case 'compact':
       return true;
+    case 'leaseRevoke':
+      // Its response does not say whether any key was attached.
+      return undefined;
     case 'delete':
       return response?.deleted === undefined ? undefined : response.deleted > 0;
     case 'txn': {

@@ -57,6 +57,15 @@ export function execute(request: EtcdRequest, expected: EtcdResponse | undefined
       }
       return 'matches';
     }
+    case 'leaseGrant':
+      return 'matches';
+    case 'leaseRevoke': {
+      const attached: string[] = [];
+      mapForRange(into.keys, '', undefined, (key, stored) => (stored.lease === request.lease ? attached.push(key) > 0 : true));
+      for (const key of attached) into.keys = mapDelete(into.keys, key);
+      if (attached.length > 0) into.changed = true;
+      return 'matches';
+    }
     case 'compact':
       // A compaction is not allowed inside a txn (it is not a RequestOp); the codec refuses it.
       return 'differs';

@@ -31,6 +31,9 @@ function describeRequest(request: EtcdRequest): string {
     }
     case 'compact':
       return `compact(${request.revision})`;
+    case 'leaseGrant':
+    case 'leaseRevoke':
+      return `${request.kind}(${request.lease})`;
   }
 }
 
@@ -70,15 +73,21 @@ function describeKeyValue(kv: EtcdKeyValue): string {
 export function keysTouched(request: EtcdRequest, state: EtcdState): string[] {
   const keys = new Set<string>();
   const visit = (inner: EtcdRequest) => {
-    if (inner.kind === 'txn') {
-      inner.compare.forEach((compare) => keys.add(compare.key));
-      [...inner.success, ...inner.failure].forEach(visit);
-    } else if (inner.kind === 'compact') {
-      return;
-    } else if (inner.kind === 'put' || inner.rangeEnd === undefined || inner.rangeEnd === '') {
-      keys.add(inner.key);
-    } else {
-      mapForRange(state.keys, inner.key, rangeHigh(inner.key, inner.rangeEnd), (key) => keys.add(key).size < 64);
+    switch (inner.kind) {
+      case 'txn':
+        inner.compare.forEach((compare) => keys.add(compare.key));
+        [...inner.success, ...inner.failure].forEach(visit);
+        return;
+      case 'put':
+        keys.add(inner.key);
+        return;
+      case 'range':
+      case 'delete':
+        if (inner.rangeEnd === undefined || inner.rangeEnd === '') keys.add(inner.key);
+        else mapForRange(state.keys, inner.key, rangeHigh(inner.key, inner.rangeEnd), (key) => keys.add(key).size < 64);
+        return;
+      default:
+        return;
     }
   };
   visit(request);

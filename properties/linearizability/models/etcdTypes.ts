@@ -9,7 +9,7 @@
  * numbers carried into the keys they are attached to (leases themselves are not modelled yet).
  */
 
-export type EtcdRequest = EtcdRangeRequest | EtcdPutRequest | EtcdDeleteRequest | EtcdTxnRequest | EtcdCompactRequest;
+export type EtcdRequest = EtcdRangeRequest | EtcdPutRequest | EtcdDeleteRequest | EtcdTxnRequest | EtcdCompactRequest | EtcdLeaseRequest;
 
 /**
  * `rangeEnd` absent or "": the single key. "\u0000": every key from `key` on (so key "" with
@@ -79,6 +79,16 @@ export interface EtcdCompactRequest {
   readonly revision: number;
   /** Whether the client waited for the physical removal (no difference to the model). */
   readonly physical?: boolean;
+}
+
+/**
+ * Lease grant and revoke, as far as the keyspace sees them (lease expiry and keep-alives are
+ * the lease model's, later): a grant changes no key; a revoke deletes every key attached to the
+ * lease, in one revision when there is any.
+ */
+export interface EtcdLeaseRequest {
+  readonly kind: 'leaseGrant' | 'leaseRevoke';
+  readonly lease: number;
 }
 
 /** A key as a response shows it. Fields that a response leaves out are not checked. */
