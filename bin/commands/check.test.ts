@@ -81,7 +81,7 @@ test('unreadable files and bad options are usage errors', async (t) => {
   const missing = join(scratch, 'missing.log');
   t.deepEqual(await check(missing), { code: 2, out: '', err: `detcd-sim check: ${missing}: cannot read: ENOENT` });
   t.is((await check()).code, 2);
-  t.regex((await check(linearizable, '--model', 'queue')).err, /--model must be one of register, kv, etcd/);
+  t.regex((await check(linearizable, '--model', 'queue')).err, /--model must be one of register, registers, kv, etcd/);
   t.regex((await check(linearizable, '--timeout', 'soon')).err, /--timeout must be a positive number/);
   t.regex((await check(linearizable, '--model', 'kv')).err, /etcd_002\.log:1: a jepsen-log history is checked with the register model, not kv/);
   t.regex((await check(linearizable, '--frobnicate')).err, /Unknown option '--frobnicate'/);
