@@ -122,3 +122,13 @@ test('the memory a search holds stays within its budget, measured on the heap', 
   // Garbage not yet collected counts on the heap too: allow for it.
   t.true(measured < 1.5 * budget, `${(measured / 2 ** 20).toFixed(1)} MB measured for a budget of 24 MB`);
 });
+
+test('etcd keys that JavaScript would order unlike etcd are refused', async (t) => {
+  const put = (process: number, key: string, revision: number) => JSON.stringify({ process, invoke: process * 2, complete: process * 2 + 1, outcome: 'ok', input: { kind: 'put', key, value: 'v' }, output: { revision } });
+  const mixed = file('order.jsonl', [JSON.stringify({ history: 'detcd', version: 1, model: 'etcd' }), put(0, '\u{1F600}', 2), put(1, '\uFFFD', 3)].join('\n'));
+  const { code, err } = await check(mixed);
+  t.is(code, 2);
+  t.regex(err, /order\.jsonl:3: the history mixes characters above U\+FFFF \(line 2\) with U\+E000–U\+FFFF \(line 3\)/);
+  const astralOnly = file('astral.jsonl', [JSON.stringify({ history: 'detcd', version: 1, model: 'etcd' }), put(0, '\u{1F600}', 2), put(1, 'b', 3)].join('\n'));
+  t.is((await check(astralOnly)).code, 0);
+});

@@ -22,6 +22,7 @@
  */
 import type { Operation, Outcome } from '../history.ts';
 import { errCompacted, errFutureRevision, type EtcdKeyValue, type EtcdRequest, type EtcdResponse } from '../models/etcdTypes.ts';
+import { refuseUnorderableText } from './codePointOrder.ts';
 import { checkJsonText, ExactNumbers } from './exactNumbers.ts';
 import { arrayAt, booleanAt, finiteAt, naturalAt, objectAt, oneOf, ShapeError, stringAt, type JsonObject } from './jsonShape.ts';
 import { HistoryParseError } from './parseError.ts';
@@ -32,6 +33,7 @@ export function parseEtcdRobustness(text: string): TypedHistory {
   const numbers = new ExactNumbers();
   const leases = new LeaseNumbers();
   const operations: Operation<EtcdRequest, EtcdResponse>[] = [];
+  const lines: number[] = [];
   for (const { line, json } of jsonObjects(text)) {
     // Lease ids are int64: quoted before parsing, so that they stay exact.
     const exactJson = json.replace(/("LeaseID"\s*:\s*)(-?\d+)/g, '$1"$2"');
@@ -44,12 +46,16 @@ export function parseEtcdRobustness(text: string): TypedHistory {
     checkJsonText(exactJson, line, numbers);
     try {
       const operation = decodeOperation(value, leases);
-      if (operation !== undefined) operations.push(operation);
+      if (operation !== undefined) {
+        operations.push(operation);
+        lines.push(line);
+      }
     } catch (error) {
       if (error instanceof ShapeError) throw new HistoryParseError(line, error.message);
       throw error;
     }
   }
+  refuseUnorderableText(operations, (index) => lines[index]!);
   return { model: 'etcd', operations, initialRevision: 1 };
 }
 

@@ -12,6 +12,7 @@
 import type { Operation, Outcome } from '../history.ts';
 import { etcdCodec, keyValueCodec, registerCodec, registersCodec, type JsonCodec } from './jsonCodecs.ts';
 import { finiteAt, naturalAt, objectAt, oneOf, ShapeError, type JsonObject } from './jsonShape.ts';
+import { refuseUnorderableText } from './codePointOrder.ts';
 import { ExactNumbers, checkJsonText } from './exactNumbers.ts';
 import { HistoryParseError, linesOf, shortened } from './parseError.ts';
 import { modelNames, type ModelName, type TypedHistory } from './typedHistory.ts';
@@ -59,8 +60,11 @@ export function parseJsonLines(text: string, model?: ModelName): TypedHistory {
       return { model: chosen, operations: decodeAll(records, registersCodec) };
     case 'kv':
       return { model: chosen, operations: decodeAll(records, keyValueCodec) };
-    case 'etcd':
-      return { model: chosen, operations: decodeAll(records, etcdCodec), initialRevision: header?.initialRevision ?? 1 };
+    case 'etcd': {
+      const operations = decodeAll(records, etcdCodec);
+      refuseUnorderableText(operations, (index) => records[index]!.line);
+      return { model: chosen, operations, initialRevision: header?.initialRevision ?? 1 };
+    }
   }
 }
 
