@@ -115,17 +115,16 @@ function withValue(state: KeyValueState, key: string, old: KeyValueEntry | undef
   const keyHash = old === undefined ? hashString32(key) : old.keyHash;
   const oldTerm = old === undefined ? 0 : keyTerm(keyHash, old.valueHash);
   const newTerm = value === '' ? 0 : keyTerm(keyHash, valueHash);
-  // The entries before the key are copied; the ones after it are shared.
-  const before: KeyValueEntry[] = [];
-  let rest = state.first;
-  while (rest !== undefined && rest.key < key) {
-    before.push(rest);
-    rest = rest.next;
+  return { first: replaced(state.first, key, value === '' ? undefined : { key, keyHash, value, valueHash, next: undefined }), hash: state.hash ^ oldTerm ^ newTerm };
+}
+
+/** The list with `key`'s entry replaced by `entry` (or removed): the entries before it copied, the rest shared. */
+function replaced(list: KeyValueEntry | undefined, key: string, entry: KeyValueEntry | undefined): KeyValueEntry | undefined {
+  if (list === undefined || list.key >= key) {
+    const rest = list !== undefined && list.key === key ? list.next : list;
+    return entry === undefined ? rest : { key: entry.key, keyHash: entry.keyHash, value: entry.value, valueHash: entry.valueHash, next: rest };
   }
-  if (rest !== undefined && rest.key === key) rest = rest.next;
-  let first = value === '' ? rest : { key, keyHash, value, valueHash, next: rest };
-  for (let index = before.length - 1; index >= 0; index--) first = { ...before[index]!, next: first };
-  return { first, hash: state.hash ^ oldTerm ^ newTerm };
+  return { key: list.key, keyHash: list.keyHash, value: list.value, valueHash: list.valueHash, next: replaced(list.next, key, entry) };
 }
 
 function keyTerm(keyHash: number, valueHash: number): number {

@@ -80,11 +80,32 @@ export function keyValueLookahead(operations: readonly KeyValueOperation[], fact
     if (need.parts === undefined) return true;
     const ends = need.partEnds!;
     // The parts up to `current` are taken; all after it must still be pending.
-    let next = 0;
-    while (next < ends.length && ends[next]! <= current.length) next++;
-    if (next > 0 ? ends[next - 1] !== current.length : current.length !== 0) return false;
-    for (let part = next; part < ends.length; part++) if (taken[need.parts[part]!] === 1) return false;
+    let low = 0;
+    let high = ends.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (ends[middle]! <= current.length) low = middle + 1;
+      else high = middle;
+    }
+    if (low > 0 ? ends[low - 1] !== current.length : current.length !== 0) return false;
+    for (let part = low; part < ends.length; part++) if (taken[need.parts[part]!] === 1) return false;
     return true;
+  };
+  // Per append: the one put that begins every get holding it, when there is one (else -1), so
+  // that the readers' check is one look at whether that put is taken (see `viable`).
+  const epochPut = new Int32Array(count).fill(-2);
+  for (let index = 0; index < count; index++) {
+    if (operations[kept[index]!]!.input.kind !== 'append') continue;
+    for (let at = readers.start(index), end = readers.end(index); at < end; at++) {
+      const parts = needs[readers.item(at)]!.parts!;
+      const put = operations[kept[parts[0]!]!]!.input.kind === 'put' ? parts[0]! : -1;
+      epochPut[index] = epochPut[index] === -2 || epochPut[index] === put ? put : -3;
+    }
+  }
+
+  const hasPendingReader = (index: number): boolean => {
+    for (let at = readers.start(index), end = readers.end(index); at < end; at++) if (taken[readers.item(at)] === 0) return true;
+    return false;
   };
 
   return {
@@ -108,9 +129,16 @@ export function keyValueLookahead(operations: readonly KeyValueOperation[], fact
       const current = valueOf(state, key);
       const gets = exposed.get(key);
       if (gets !== undefined) for (let i = 0; i < gets.size; i++) if (!canStillRead(gets.members[i]!, current)) return false;
-      for (let at = readers.start(index), end = readers.end(index); at < end; at++) {
-        const get = readers.item(at);
-        if (taken[get] === 0 && !canStillRead(get, current)) return false;
+      // A get holding this write must still see it: its first part (the put that began its run
+      // of appends) must be taken already, or that put would erase the write before the get.
+      // Gets whose first part is taken are exposed, and were checked just now.
+      const put = epochPut[index]!;
+      if (put >= 0) return taken[put] === 1 || !hasPendingReader(index);
+      if (put === -3) {
+        for (let at = readers.start(index), end = readers.end(index); at < end; at++) {
+          const get = readers.item(at);
+          if (taken[get] === 0 && !canStillRead(get, current)) return false;
+        }
       }
       return true;
     },
