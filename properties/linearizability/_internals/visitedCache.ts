@@ -117,8 +117,10 @@ export class VisitedCache<State> {
       this.#pool = resized(this.#pool, capacity);
     }
     const start = this.#poolUsed;
-    this.#pool.set(set.ahead.subarray(0, set.aheadCount), start);
-    this.#pool.set(set.unknown.subarray(0, set.unknownCount), start + set.aheadCount);
+    // Copied by hand: a subarray view per insert would be an allocation per search step.
+    const pool = this.#pool;
+    for (let i = 0; i < set.aheadCount; i++) pool[start + i] = set.ahead[i]!;
+    for (let i = 0; i < set.unknownCount; i++) pool[start + set.aheadCount + i] = set.unknown[i]!;
     this.#poolUsed += length;
     this.#states.push(state);
     this.#combinedHash[index] = combined;

@@ -110,8 +110,8 @@ function findViolation(operations: readonly KeyValueOperation[], facts: Partitio
   for (const get of gets) {
     const parts = facts.parts[get]!;
     const read = operations[get]!;
-    const shown = JSON.stringify(read.output!.value!.length > 60 ? `${read.output!.value!.slice(0, 59)}…` : read.output!.value!);
     if (parts.kind === 'impossible') {
+      const shown = shownValue(read);
       if (parts.repeated !== undefined) return violation([get, parts.repeated], (at) => `#${at(get)} returned ${shown}, which holds the value of write #${at(parts.repeated!)} twice`);
       return violation([get], (at) => `#${at(get)} returned ${shown}, which no combination of the key's written values makes`);
     }
@@ -125,6 +125,7 @@ function findViolation(operations: readonly KeyValueOperation[], facts: Partitio
     }
     const missing = stale.missing(get, parts.writes);
     if (missing !== undefined) {
+      const shown = shownValue(read);
       const { write, after } = missing;
       if (after === undefined) {
         return violation([get, write], (at) => `#${at(get)} returned ${shown}, a stale value: write #${at(write)} took effect before #${at(get)} was invoked, yet is missing from it (no put began it, so it must show every write since the start)`);
@@ -133,6 +134,12 @@ function findViolation(operations: readonly KeyValueOperation[], facts: Partitio
     }
   }
   return undefined;
+}
+
+/** What a get returned, quoted and cut for a message. */
+function shownValue(read: KeyValueOperation): string {
+  const value = read.output!.value!;
+  return JSON.stringify(value.length > 60 ? `${value.slice(0, 59)}…` : value);
 }
 
 function violation(involved: number[], explanation: (at: (position: number) => number) => string): AnalyzedViolation {

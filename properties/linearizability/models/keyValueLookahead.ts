@@ -47,7 +47,8 @@ export function keyValueLookahead(operations: readonly KeyValueOperation[], fact
       const value = operations[get]!.output!.value!;
       const parts = facts.parts[get]!;
       if (parts.kind === 'unique') {
-        const unique = Int32Array.from(parts.writes, (write) => indexOf[write]!);
+        const unique = new Int32Array(parts.writes.length);
+        for (let part = 0; part < unique.length; part++) unique[part] = indexOf[parts.writes[part]!]!;
         needs[index] = { value, parts: unique, partEnds: partEnds(operations, parts.writes) };
         const first = unique[0];
         const restarter = first !== undefined && operations[kept[first]!]!.input.kind === 'put';
@@ -149,10 +150,10 @@ export function keyValueLookahead(operations: readonly KeyValueOperation[], fact
 function partEnds(operations: readonly KeyValueOperation[], parts: readonly number[]): Int32Array {
   const ends = new Int32Array(parts.length);
   let end = 0;
-  parts.forEach((part, index) => {
-    end += (operations[part]!.input as { value: string }).value.length;
+  for (let index = 0; index < parts.length; index++) {
+    end += (operations[parts[index]!]!.input as { value: string }).value.length;
     ends[index] = end;
-  });
+  }
   return ends;
 }
 
