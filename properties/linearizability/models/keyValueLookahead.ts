@@ -8,9 +8,10 @@
  * when its cut is unique, else every put whose value begins w. Once none of them can still be
  * taken the get is *exposed*, and it can still read w only if w starts with s — and, when its cut
  * is unique, only if s ends where one of its parts ends and all the parts after it are still
- * pending. That is checked, after each write to a key, for the key's exposed pending gets (with
- * unique values: the few that read the current put's run of appends) and for the pending gets
- * that hold the write just taken as a part (its state must now be their value up to it).
+ * pending. That is checked after each write to a key for its exposed pending gets (those that
+ * read the current put's run of appends; the first and last by value stand for all, see
+ * `ExposedGets`) and for the pending gets that hold the write just taken as a part (its state
+ * must now be their value up to it).
  */
 import type { Operation } from '../history.ts';
 import type { Lookahead } from '../model.ts';
@@ -67,10 +68,11 @@ export function keyValueLookahead(operations: readonly KeyValueOperation[], fact
       }
     }
   }
+  const returned = needs.map((need) => need?.value ?? '');
   const exposed = new Map<string, ExposedGets>();
   const exposedOf = (key: string) => {
     let gets = exposed.get(key);
-    if (gets === undefined) exposed.set(key, (gets = new ExposedGets(count)));
+    if (gets === undefined) exposed.set(key, (gets = new ExposedGets(returned)));
     return gets;
   };
   for (let index = 0; index < count; index++) if (pendingRestarters[index] === 0) exposedOf(keyOf[index]!).add(index);
@@ -129,7 +131,7 @@ export function keyValueLookahead(operations: readonly KeyValueOperation[], fact
       const key = keyOf[index]!;
       const current = valueOf(state, key);
       const gets = exposed.get(key);
-      if (gets !== undefined) for (let i = 0; i < gets.size; i++) if (!canStillRead(gets.members[i]!, current)) return false;
+      if (gets !== undefined && gets.size > 0 && (!canStillRead(gets.first, current) || !canStillRead(gets.last, current))) return false;
       // A get holding this write must still see it: its first part (the put that began its run
       // of appends) must be taken already, or that put would erase the write before the get.
       // Gets whose first part is taken are exposed, and were checked just now.
@@ -212,29 +214,56 @@ class Lists {
   }
 }
 
-/** A set of indexes with O(1) add and remove, iterated as a dense array. */
+/**
+ * The exposed pending gets of one key, ordered by the value they returned. Every one must start
+ * with the key's current value, and the strings that start with a given prefix are contiguous in
+ * that order: so the first and the last stand for all, and a step checks two gets, however many
+ * a long run of appends has exposed.
+ */
 class ExposedGets {
-  readonly members: Int32Array;
-  readonly #position: Int32Array;
-  size = 0;
+  readonly #values: readonly string[];
+  /** Indexes, ascending by (value, index). */
+  readonly #members: number[] = [];
 
-  constructor(capacity: number) {
-    this.members = new Int32Array(Math.max(1, capacity));
-    this.#position = new Int32Array(Math.max(1, capacity)).fill(-1);
+  /** `values[index]`: what the get at that index returned. */
+  constructor(values: readonly string[]) {
+    this.#values = values;
+  }
+
+  get size(): number {
+    return this.#members.length;
+  }
+
+  get first(): number {
+    return this.#members[0]!;
+  }
+
+  get last(): number {
+    return this.#members[this.#members.length - 1]!;
   }
 
   add(index: number): void {
-    if (this.#position[index] !== -1) return;
-    this.#position[index] = this.size;
-    this.members[this.size++] = index;
+    const at = this.#position(index);
+    if (this.#members[at] !== index) this.#members.splice(at, 0, index);
   }
 
   remove(index: number): void {
-    const at = this.#position[index]!;
-    if (at === -1) return;
-    const last = this.members[--this.size]!;
-    this.members[at] = last;
-    this.#position[last] = at;
-    this.#position[index] = -1;
+    const at = this.#position(index);
+    if (this.#members[at] === index) this.#members.splice(at, 1);
+  }
+
+  /** Where `index` is, or would be inserted. */
+  #position(index: number): number {
+    const value = this.#values[index]!;
+    let low = 0;
+    let high = this.#members.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      const other = this.#members[middle]!;
+      const otherValue = this.#values[other]!;
+      if (otherValue < value || (otherValue === value && other < index)) low = middle + 1;
+      else high = middle;
+    }
+    return low;
   }
 }
