@@ -112,6 +112,8 @@ function* search<State, Input, Output extends {} | null>(
   if (completedCount === 0) return { kind: 'linearizable', order: [] };
 
   const { invokedAt, completedAt, minInvokedFrom, inputs, outputs, sequenceGroup, groupKey, nextCompleted, previousCompleted, previousTwin } = space;
+  // Without a sequence there is no sentinel in the list.
+  const sentinel = sequence === undefined ? -1 : space.sentinel;
   const readOnly = new Uint8Array(completedCount);
   for (let id = 0; id < completedCount; id++) readOnly[id] = model.readOnly?.(inputs[id]!, outputs[id]) === true ? 1 : 0;
   const pendingUnknown = new PendingBits(space.size - completedCount);
@@ -141,7 +143,7 @@ function* search<State, Input, Output extends {} | null>(
   const takenAt = new Int32Array(space.size);
   const movedAt = new Int32Array(space.size);
   const forcedAt = new Uint8Array(space.size);
-  const set = new LinearizedSet(completedCount, space.size - completedCount);
+  const set = new LinearizedSet(completedCount);
   let state: State = model.init();
   const stateAfter: State[] = [state];
   let depth = 0;
@@ -187,14 +189,26 @@ function* search<State, Input, Output extends {} | null>(
     let candidate = endOfList;
     while (pass <= changingPass) {
       const wantReadOnly = pass === readOnlyPass ? 1 : 0;
-      while (cursor !== endOfList && minInvokedFrom[cursor]! <= frontierTime) {
-        if (invokedAt[cursor]! <= frontierTime && readOnly[cursor] === wantReadOnly) {
-          const group = sequenceGroup[cursor]!;
-          if (group === noGroup || group === lowestGroup) break;
+      // Ungrouped ids until none invoked in time is left, then (after the sentinel) the lowest
+      // pending group, stopping at the next one.
+      while (cursor !== endOfList) {
+        if (cursor === sentinel) {
+          cursor = nextCompleted[cursor]!;
+          continue;
         }
+        if (minInvokedFrom[cursor]! > frontierTime) {
+          cursor = sentinel >= 0 ? nextCompleted[sentinel]! : endOfList;
+          continue;
+        }
+        const group = sequenceGroup[cursor]!;
+        if (group !== noGroup && group !== lowestGroup) {
+          cursor = endOfList;
+          break;
+        }
+        if (invokedAt[cursor]! <= frontierTime && readOnly[cursor] === wantReadOnly) break;
         cursor = nextCompleted[cursor]!;
       }
-      if (cursor !== endOfList && minInvokedFrom[cursor]! <= frontierTime) {
+      if (cursor !== endOfList) {
         candidate = cursor;
         cursor = nextCompleted[cursor]!;
         break;
@@ -349,11 +363,11 @@ function lastInvokedBy(invokedAt: Float64Array, from: number, to: number, time: 
   return low - 1;
 }
 
-/** Completed operations not yet taken that were invoked by `frontierTime`, in invocation order. */
+/** Completed operations not yet taken that were invoked by `frontierTime`, in invocation order (for witnesses). */
 function pendingCompleted<Input, Output>(space: SearchSpace<Input, Output>, frontierTime: number): number[] {
   const pending: number[] = [];
-  for (let id = space.nextCompleted[space.completedCount]!; id !== endOfList && space.minInvokedFrom[id]! <= frontierTime; id = space.nextCompleted[id]!) {
-    if (space.invokedAt[id]! <= frontierTime) pending.push(id);
+  for (let id = space.nextCompleted[space.completedCount]!; id !== endOfList; id = space.nextCompleted[id]!) {
+    if (id !== space.sentinel && space.invokedAt[id]! <= frontierTime) pending.push(id);
   }
   return pending.sort((a, b) => space.invokedAt[a]! - space.invokedAt[b]! || a - b);
 }

@@ -6,9 +6,12 @@
  * time contains every such operation below its *frontier* (the first one it lacks): the frontier
  * operation must precede all operations invoked after it completed. So a set is the frontier,
  * the few completed operations above it that overlap it ("ahead"), and the unknown-outcome
- * operations taken so far. The set carries a 64-bit Zobrist hash (XOR of per-operation random
- * words) of its completed operations, updated in O(1) per operation; the unknown-outcome part is
- * left out of the hash because the cache compares it by inclusion (see VisitedCache).
+ * operations taken so far — a persistent list, newest first, that the cache keeps by reference:
+ * in a long history hundreds of unknown writes may have taken effect, and copying them into every
+ * cache entry would cost more than the search. The set carries a 64-bit Zobrist hash (XOR of
+ * per-operation random words) of its completed operations, updated in O(1) per operation; the
+ * unknown-outcome part is left out of the hash because the cache compares it by inclusion (see
+ * VisitedCache).
  *
  * There is one set per search, changed in place as the search takes an operation and undone as
  * it backtracks; the cache copies what it keeps into its own pool. Nothing is allocated per step.
@@ -21,8 +24,8 @@ export class LinearizedSet {
   /** Completed operations above the frontier that are in the set, ascending, in [0, aheadCount). */
   readonly ahead: Int32Array;
   aheadCount = 0;
-  /** Unknown-outcome operations in the set (as slots: id - completedCount), ascending. */
-  readonly unknown: Int32Array;
+  /** Unknown-outcome operations in the set (as slots: id - completedCount), newest first. */
+  unknownTaken: UnknownTaken | undefined = undefined;
   unknownCount = 0;
   /** Zobrist hash of the completed operations in the set. */
   hashLow = 0;
@@ -30,9 +33,8 @@ export class LinearizedSet {
   readonly #zobristLow: Int32Array;
   readonly #zobristHigh: Int32Array;
 
-  constructor(completedCount: number, unknownCount: number) {
+  constructor(completedCount: number) {
     this.ahead = new Int32Array(Math.max(1, completedCount));
-    this.unknown = new Int32Array(Math.max(1, unknownCount));
     [this.#zobristLow, this.#zobristHigh] = zobristWords(completedCount);
   }
 
@@ -89,21 +91,20 @@ export class LinearizedSet {
   }
 
   addUnknown(slot: number): void {
-    const unknown = this.unknown;
-    let at = this.unknownCount++;
-    while (at > 0 && unknown[at - 1]! > slot) {
-      unknown[at] = unknown[at - 1]!;
-      at--;
-    }
-    unknown[at] = slot;
+    this.unknownTaken = { slot, next: this.unknownTaken };
+    this.unknownCount++;
   }
 
+  /** Undoes the last `addUnknown` (the search backtracks in the order it took). */
   removeUnknown(slot: number): void {
-    const unknown = this.unknown;
-    let at = this.unknownCount - 1;
-    while (unknown[at] !== slot) at--;
-    unknown.copyWithin(at, at + 1, this.unknownCount);
+    if (this.unknownTaken?.slot !== slot) throw new Error(`unknown operation ${slot} is not the last one taken`);
+    this.unknownTaken = this.unknownTaken.next;
     this.unknownCount--;
+  }
+
+  /** The unknown-outcome slots in the set, ascending. */
+  unknownSlots(): number[] {
+    return unknownSlotsOf(this.unknownTaken);
   }
 
   /** The operations in the set as search ids, ascending (for tests and witnesses). */
@@ -111,9 +112,21 @@ export class LinearizedSet {
     return [
       ...Array.from({ length: this.frontier }, (_, id) => id),
       ...this.ahead.subarray(0, this.aheadCount),
-      ...Array.from(this.unknown.subarray(0, this.unknownCount), (slot) => completedCount + slot),
+      ...this.unknownSlots().map((slot) => completedCount + slot),
     ];
   }
+}
+
+/** A persistent list of unknown-outcome slots, newest first, shared between sets and cache entries. */
+export interface UnknownTaken {
+  readonly slot: number;
+  readonly next: UnknownTaken | undefined;
+}
+
+export function unknownSlotsOf(list: UnknownTaken | undefined): number[] {
+  const slots: number[] = [];
+  for (let node = list; node !== undefined; node = node.next) slots.push(node.slot);
+  return slots.sort((a, b) => a - b);
 }
 
 /** The Zobrist word of an operation in one of two independent lanes. */

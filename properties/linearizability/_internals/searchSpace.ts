@@ -51,16 +51,18 @@ export class SearchSpace<Input, Output> {
   readonly invokedAt: Float64Array;
   /** Per completed id. */
   readonly completedAt: Float64Array;
-  /** Per completed id, and one more (Infinity): the least `invokedAt` of the ids from it on. */
+  /** Per completed id: the least `invokedAt` of the ids from it on in the candidate list (see the constructor). */
   readonly minInvokedFrom: Float64Array;
   readonly inputs: Input[];
   readonly outputs: (Output | undefined)[];
   /**
-   * The pending completed operations, ascending. `nextCompleted[completedCount]` is the head;
-   * `previousCompleted[id]` may be the head.
+   * The pending completed operations in candidate order (see the constructor).
+   * `nextCompleted[completedCount]` is the head; `previousCompleted[id]` may be the head.
    */
   readonly nextCompleted: Int32Array;
   readonly previousCompleted: Int32Array;
+  /** The node between the ungrouped and the grouped ids in a sequence search (never removed). */
+  readonly sentinel: number;
   /**
    * Per unknown slot (id - completedCount): the nearest earlier slot with an identical input, or
    * `endOfList`. Identical unknown operations are interchangeable, and the earlier one is
@@ -105,16 +107,39 @@ export class SearchSpace<Input, Output> {
       this.inputs[id] = operations[index]!.input;
       this.outputs[id] = operations[index]!.output;
     }
-    this.minInvokedFrom = new Float64Array(completedCount + 1);
-    this.minInvokedFrom[completedCount] = Infinity;
-    for (let id = completedCount - 1; id >= 0; id--) this.minInvokedFrom[id] = Math.min(this.invokedAt[id]!, this.minInvokedFrom[id + 1]!);
-    [this.nextCompleted, this.previousCompleted] = ascendingList(completedCount);
     this.previousTwin = this.#twins();
-
     this.sequenceGroup = new Int32Array(completedCount).fill(noGroup);
     const groups = keyOf === undefined ? [] : this.#groupBySequenceKey(keyOf);
     this.groupKey = Float64Array.from(groups, (group) => group.key);
     this.groupSize = Int32Array.from(groups, (group) => group.size);
+
+    // The candidate list. Without a sequence: every completed id in completion order. With one:
+    // the ids without a sequence key in completion order, then the sentinel, then the grouped
+    // ids by group and completion — so that a scan meets the lowest pending group right after
+    // the sentinel and stops at the next group, instead of walking the window of overlapping
+    // operations of every group.
+    this.sentinel = completedCount + 1;
+    const candidates: number[] = [];
+    for (let id = 0; id < completedCount; id++) if (this.sequenceGroup[id] === noGroup) candidates.push(id);
+    const ungrouped = candidates.length;
+    if (keyOf !== undefined) {
+      candidates.push(this.sentinel);
+      const grouped: number[] = [];
+      for (let id = 0; id < completedCount; id++) if (this.sequenceGroup[id] !== noGroup) grouped.push(id);
+      grouped.sort((a, b) => this.sequenceGroup[a]! - this.sequenceGroup[b]! || a - b);
+      for (const id of grouped) candidates.push(id);
+    }
+    [this.nextCompleted, this.previousCompleted] = linkedList(candidates, completedCount, completedCount + 2);
+    // Per id: the least invocation time from it on, along the ungrouped part of the list; grouped
+    // ids (and the sentinel) never stop a scan by time (-Infinity): the groups do.
+    this.minInvokedFrom = new Float64Array(completedCount + 2).fill(-Infinity);
+    this.minInvokedFrom[completedCount] = Infinity;
+    let least = Infinity;
+    for (let at = ungrouped - 1; at >= 0; at--) {
+      const id = candidates[at]!;
+      least = Math.min(least, this.invokedAt[id]!);
+      this.minInvokedFrom[id] = least;
+    }
   }
 
   /** The completed ids in sequence group `group` (for witnesses: a scan, not for the search loop). */
@@ -158,15 +183,15 @@ export class SearchSpace<Input, Output> {
   }
 }
 
-/** A doubly linked list of 0 .. count - 1 in order, with its head sentinel at `count`. */
-function ascendingList(count: number): [Int32Array, Int32Array] {
-  const next = new Int32Array(count + 1);
-  const previous = new Int32Array(count + 1);
-  for (let id = 0; id < count; id++) {
-    next[id] = id + 1 < count ? id + 1 : endOfList;
-    previous[id] = id === 0 ? count : id - 1;
+/** A doubly linked list of `items` in order, with its head at `head`, in arrays of `size`. */
+function linkedList(items: readonly number[], head: number, size: number): [Int32Array, Int32Array] {
+  const next = new Int32Array(size).fill(endOfList);
+  const previous = new Int32Array(size).fill(endOfList);
+  let last = head;
+  for (const item of items) {
+    next[last] = item;
+    previous[item] = last;
+    last = item;
   }
-  next[count] = count > 0 ? 0 : endOfList;
-  previous[count] = endOfList;
   return [next, previous];
 }

@@ -20,13 +20,13 @@
  * model's to count), and released when it is replaced by a larger one or the search ends; when
  * the budget refuses, the configuration is not stored and the search stops.
  */
-import type { LinearizedSet } from './linearizedSet.ts';
+import { unknownSlotsOf, type LinearizedSet, type UnknownTaken } from './linearizedSet.ts';
 
 const initialCapacity = 1024;
 /** Per entry: next, combined hash, state hash, frontier, pool start, ahead count, unknown count. */
 const int32PerEntry = 7;
-/** A pointer in the states array. */
-const bytesPerStateSlot = 8;
+/** Pointers in the states and unknown-list arrays, and a share of a list node (the set allocates one per unknown operation taken). */
+const bytesPerStateSlot = 8 + 8 + 32;
 
 /** Reserves bytes (false: over budget, nothing reserved) or, with a negative count, releases them. */
 export type Reserve = (bytes: number) => boolean;
@@ -49,10 +49,12 @@ export class VisitedCache<State> {
   #poolStart = new Int32Array(initialCapacity);
   #aheadCount = new Int32Array(initialCapacity);
   #unknownCount = new Int32Array(initialCapacity);
-  /** The ahead ids, then the unknown slots, of every entry. */
+  /** The ahead ids of every entry. */
   #pool = new Int32Array(initialCapacity);
   #poolUsed = 0;
   readonly #states: State[] = [];
+  /** The unknown-outcome part of each entry's set, by reference (see LinearizedSet). */
+  readonly #unknownTaken: (UnknownTaken | undefined)[] = [];
 
   /** Throws nothing: a constructor whose first reservation fails leaves `usable` false. */
   readonly usable: boolean;
@@ -109,7 +111,7 @@ export class VisitedCache<State> {
   #insert(combined: number, stateHash: number, set: LinearizedSet, state: State): boolean {
     const index = this.#states.length;
     if (index === this.#next.length && !this.#grow()) return false;
-    const length = set.aheadCount + set.unknownCount;
+    const length = set.aheadCount;
     if (this.#poolUsed + length > this.#pool.length) {
       const capacity = Math.max(this.#pool.length * 2, this.#poolUsed + length);
       if (!this.#reserve(capacity * 4)) return false;
@@ -120,9 +122,9 @@ export class VisitedCache<State> {
     // Copied by hand: a subarray view per insert would be an allocation per search step.
     const pool = this.#pool;
     for (let i = 0; i < set.aheadCount; i++) pool[start + i] = set.ahead[i]!;
-    for (let i = 0; i < set.unknownCount; i++) pool[start + set.aheadCount + i] = set.unknown[i]!;
     this.#poolUsed += length;
     this.#states.push(state);
+    this.#unknownTaken.push(set.unknownTaken);
     this.#combinedHash[index] = combined;
     this.#stateHash[index] = stateHash;
     this.#frontier[index] = set.frontier;
@@ -149,16 +151,11 @@ export class VisitedCache<State> {
     const count = this.#unknownCount[index]!;
     if (count === 0) return true;
     if (count > set.unknownCount) return false;
-    const pool = this.#pool;
-    const start = this.#poolStart[index]! + this.#aheadCount[index]!;
-    const large = set.unknown;
-    let at = 0;
-    for (let i = 0; i < count; i++) {
-      const member = pool[start + i]!;
-      while (at < set.unknownCount && large[at]! < member) at++;
-      if (at === set.unknownCount || large[at] !== member) return false;
-      at++;
-    }
+    const mine = this.#unknownTaken[index];
+    // The same list (the common case: nothing unknown taken since) is trivially included.
+    if (mine === set.unknownTaken) return true;
+    const theirs = new Set(unknownSlotsOf(set.unknownTaken));
+    for (let node = mine; node !== undefined; node = node.next) if (!theirs.has(node.slot)) return false;
     return true;
   }
 
