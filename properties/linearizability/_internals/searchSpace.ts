@@ -109,7 +109,7 @@ export class SearchSpace<Input, Output> {
     }
     this.previousTwin = this.#twins();
     this.sequenceGroup = new Int32Array(completedCount).fill(noGroup);
-    const groups = keyOf === undefined ? [] : this.#groupBySequenceKey(keyOf);
+    const { groups, grouped } = keyOf === undefined ? { groups: [], grouped: new Int32Array(0) } : this.#groupBySequenceKey(keyOf);
     this.groupKey = Float64Array.from(groups, (group) => group.key);
     this.groupSize = Int32Array.from(groups, (group) => group.size);
 
@@ -124,9 +124,6 @@ export class SearchSpace<Input, Output> {
     const ungrouped = candidates.length;
     if (keyOf !== undefined) {
       candidates.push(this.sentinel);
-      const grouped: number[] = [];
-      for (let id = 0; id < completedCount; id++) if (this.sequenceGroup[id] !== noGroup) grouped.push(id);
-      grouped.sort((a, b) => this.sequenceGroup[a]! - this.sequenceGroup[b]! || a - b);
       for (const id of grouped) candidates.push(id);
     }
     [this.nextCompleted, this.previousCompleted] = linkedList(candidates, completedCount, completedCount + 2);
@@ -160,8 +157,8 @@ export class SearchSpace<Input, Output> {
     return twins;
   }
 
-  /** Groups completed operations with equal sequence keys, ascending by key. */
-  #groupBySequenceKey(keyOf: (input: Input, output: Output) => number | undefined): { key: number; size: number }[] {
+  /** Groups completed operations with equal sequence keys, ascending by key; `grouped`: their ids by key, then id. */
+  #groupBySequenceKey(keyOf: (input: Input, output: Output) => number | undefined): { groups: { key: number; size: number }[]; grouped: Int32Array } {
     const keys = new Float64Array(this.completedCount);
     const keyed: number[] = [];
     for (let id = 0; id < this.completedCount; id++) {
@@ -179,7 +176,7 @@ export class SearchSpace<Input, Output> {
       else groups.push({ key: keys[id]!, size: 1 });
       this.sequenceGroup[id] = groups.length - 1;
     }
-    return groups;
+    return { groups, grouped: order };
   }
 }
 

@@ -226,8 +226,13 @@ function changedStore(request: EtcdRequest, response: EtcdResponse | undefined):
     case 'txn': {
       if (response?.succeeded === undefined) return mayWrite(request) ? undefined : false;
       const branch = response.succeeded ? request.success : request.failure;
-      const changes = branch.map((inner, index) => changedStore(inner, response.responses?.[index]));
-      return changes.includes(true) ? true : changes.includes(undefined) ? undefined : false;
+      let unsure = false;
+      for (let index = 0; index < branch.length; index++) {
+        const changed = changedStore(branch[index]!, response.responses?.[index]);
+        if (changed === true) return true;
+        if (changed === undefined) unsure = true;
+      }
+      return unsure ? undefined : false;
     }
   }
 }
