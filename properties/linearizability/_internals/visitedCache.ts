@@ -20,7 +20,7 @@
  * model's to count), and released when it is replaced by a larger one or the search ends; when
  * the budget refuses, the configuration is not stored and the search stops.
  */
-import { unknownSlotsOf, type LinearizedSet, type UnknownTaken } from './linearizedSet.ts';
+import type { LinearizedSet, UnknownTaken } from './linearizedSet.ts';
 
 const initialCapacity = 1024;
 /** Per entry: next, combined hash, state hash, frontier, pool start, ahead count, unknown count. */
@@ -55,6 +55,8 @@ export class VisitedCache<State> {
   readonly #states: State[] = [];
   /** The unknown-outcome part of each entry's set, by reference (see LinearizedSet). */
   readonly #unknownTaken: (UnknownTaken | undefined)[] = [];
+  /** The set's unknown slots as a Set, made at most once per lookup (when a tail walk cannot tell). */
+  #theirs: Set<number> | undefined;
 
   /** Throws nothing: a constructor whose first reservation fails leaves `usable` false. */
   readonly usable: boolean;
@@ -97,6 +99,7 @@ export class VisitedCache<State> {
    * there; `outOfMemory` when storing it would pass the budget.
    */
   addIfAbsent(set: LinearizedSet, state: State, stateHash: number): number {
+    this.#theirs = undefined;
     const combined = set.hashLow ^ Math.imul(stateHash ^ set.hashHigh, 0x9e3779b1);
     const mask = this.#buckets.length - 1;
     for (let entry = this.#buckets[combined & mask]!; entry !== 0; entry = this.#next[entry - 1]!) {
@@ -152,10 +155,16 @@ export class VisitedCache<State> {
     if (count === 0) return true;
     if (count > set.unknownCount) return false;
     const mine = this.#unknownTaken[index];
-    // The same list (the common case: nothing unknown taken since) is trivially included.
-    if (mine === set.unknownTaken) return true;
-    const theirs = new Set(unknownSlotsOf(set.unknownTaken));
-    for (let node = mine; node !== undefined; node = node.next) if (!theirs.has(node.slot)) return false;
+    // Lists are built by consing: the entry's list is most often a tail of the set's (the same
+    // operations taken earlier on this path), found by walking past the set's newer ones.
+    let tail = set.unknownTaken;
+    for (let extra = set.unknownCount - count; extra > 0 && tail !== undefined; extra--) tail = tail.next;
+    if (tail === mine) return true;
+    if (this.#theirs === undefined) {
+      this.#theirs = new Set();
+      for (let node = set.unknownTaken; node !== undefined; node = node.next) this.#theirs.add(node.slot);
+    }
+    for (let node = mine; node !== undefined; node = node.next) if (!this.#theirs.has(node.slot)) return false;
     return true;
   }
 

@@ -4,8 +4,8 @@
  * get's turn comes (after trying every order of the operations in between).
  *
  * A key's later states are its current value s followed by appended values, until a put restarts
- * it. Call the puts that could begin what a get returned (w) its *restarters*: its first part
- * when its cut is unique, else every put whose value begins w. Once none of them can still be
+ * it. Call the put that begins what a get returned (w) its *restarter*: its first part, for a get
+ * whose cut is unique (the others are not looked ahead for). Once it cannot still be
  * taken the get is *exposed*, and it can still read w only if w starts with s — and, when its cut
  * is unique, only if s ends where one of its parts ends and all the parts after it are still
  * pending. That is checked after each write to a key for its exposed pending gets (those that
@@ -41,7 +41,6 @@ export function keyValueLookahead(operations: readonly KeyValueOperation[], fact
   const readers = new Lists(count);
 
   for (const key of facts.keys) {
-    let puts: number[] | undefined;
     for (const get of key.gets) {
       const index = indexOf[get]!;
       if (index < 0) continue;
@@ -56,16 +55,10 @@ export function keyValueLookahead(operations: readonly KeyValueOperation[], fact
         pendingRestarters[index] = restarter ? 1 : 0;
         if (restarter) restarted.add(first!, index);
         for (const part of unique) readers.add(part, index);
-      } else {
-        needs[index] = { value, parts: undefined, partEnds: undefined };
-        puts ??= key.writes.filter((write) => indexOf[write]! >= 0 && operations[write]!.input.kind === 'put');
-        pendingRestarters[index] = 0;
-        for (const put of puts) {
-          if (!value.startsWith((operations[put]!.input as { value: string }).value)) continue;
-          pendingRestarters[index]!++;
-          restarted.add(indexOf[put]!, index);
-        }
       }
+      // A get with several cuts is left out: any put whose value begins what it returned could
+      // restart it, and tracking them all would cost more than it prunes (with repeated values,
+      // puts of one value begin most gets).
     }
   }
   const returned = needs.map((need) => need?.value ?? '');
