@@ -1,7 +1,8 @@
 /**
  * The checker's entry point: drop what cannot matter, split by object where the model allows
- * (P-compositionality), search each partition within one shared budget, and report a verdict
- * with enough detail for a witness.
+ * (P-compositionality), let the model read each partition first (`Model.analyze`: unknown
+ * outcomes settled, certain violations found without a search, a lookahead), search each
+ * partition within one shared budget, and report a verdict with enough detail for a witness.
  */
 import { assert } from '../../core/base/assert.ts';
 import { BudgetMeter, type Budget, type Exhaustion } from './budget.ts';
@@ -44,7 +45,7 @@ export interface CheckResult {
   readonly violation: PartitionResult | undefined;
   /**
    * Operations that cannot matter, ascending: failed ones, read-only ones with unknown outcomes,
-   * and unknown-outcome ones that the model found unobserved (`Model.settleUnknowns`).
+   * and unknown-outcome ones that the model found unobserved (`Model.analyze`).
    */
   readonly dropped: readonly number[];
   /** Model steps taken, over all partitions. */

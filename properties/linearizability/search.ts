@@ -17,6 +17,9 @@
  * - With a sequence order (etcd revisions) only the lowest-keyed pending operations are offered,
  *   and unknown operations only where the sequence has a gap they could fill, and only those
  *   that fit what the responses say about the gap (`SequenceOrder.unknownCandidates`).
+ * - Candidates are offered earliest deadline first (see `SearchSpace`).
+ * - A model's lookahead (`HistoryAnalysis.lookahead`) may abandon a configuration in which some
+ *   pending operation can no longer take effect.
  * - The search stops as soon as every completed operation is placed: the unknown ones left over
  *   are the ones that never took effect.
  *
