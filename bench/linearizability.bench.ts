@@ -1,13 +1,18 @@
 /**
- * The checker's three performance targets (issue 4), each printed as a figure and as a ratio to
- * baselines measured in this same run:
+ * The checker's speed, every figure beside baselines measured in this same run:
  * - a calibration loop of fixed integer work, so figures from a loaded or slower machine compare
  *   ("units" = multiples of it);
- * - for the Jepsen set, also the plain algorithm (Wing & Gong + Lowe's cache, as Porcupine runs
- *   it) in TypeScript, to show what the prunings buy.
- * Porcupine's own times (Go, on this machine) are quoted from the issue for reference.
+ * - the plain algorithm: Wing & Gong's search with Lowe's cache in TypeScript (`wingGong.ts`,
+ *   Porcupine's algorithm; partitioned as Porcupine's models are), to show what detcd's search
+ *   and the models' inferences buy;
+ * - Porcupine itself, built at bench time outside the repository (`porcupine.ts`), on the very
+ *   same history files, where Go and Porcupine's source are found on this machine.
+ * The generated key/value classes (`generator/`) are the ones of issue 12 plus planted anomalies
+ * and repeated values. Porcupine and the plain search get a time limit (DETCD_BENCH_LIMIT_S,
+ * default 30 s and 10 s); past it they say unknown.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finalize32, mix32 } from '../core/base/hash.ts';
 import { SeededRandom } from '../sim/rng.ts';
@@ -21,6 +26,11 @@ import { registerModel, type RegisterInput, type RegisterOutput } from '../prope
 import { atomicEtcd } from '../properties/linearizability/_test/atomicObjects.ts';
 import { referenceLinearizable } from '../properties/linearizability/_test/referenceChecker.ts';
 import { simulateHistory } from '../properties/linearizability/_test/simulateHistory.ts';
+import { wingGongLinearizable } from '../properties/linearizability/_test/wingGong.ts';
+import { formatJsonLines } from '../properties/linearizability/formats/jsonLines.ts';
+import { generateKeyValueHistory, type KeyValueHistoryOptions } from '../properties/linearizability/generator/keyValueHistory.ts';
+import { plantAnomaly, type AnomalyKind } from '../properties/linearizability/generator/plantAnomaly.ts';
+import { porcupine, type PorcupineResult } from './porcupine.ts';
 
 const histories = join(import.meta.dirname, '../properties/linearizability/histories/porcupine-jepsen');
 
@@ -65,6 +75,9 @@ function jepsenHistories(): Operation<RegisterInput, RegisterOutput>[][] {
 }
 
 export function bench(out: (line: string) => void): void {
+  // The classes first, in a heap not yet filled by the other figures' histories (a major
+  // collection marks everything alive; Porcupine's side starts a fresh process per class).
+  benchClasses(out);
   const unit = calibrate();
   const inUnits = (ms: number) => `${(ms / unit).toFixed(1)} units`;
   out(`calibration: 4,000,000 hash rounds in ${format(unit)} (= 1 unit)`);
@@ -113,6 +126,114 @@ export function bench(out: (line: string) => void): void {
   );
   out(
     `etcd model, ${etcd.length} ops from 20 clients with revisions (${unknown} unknown outcomes, generated in ${format(generated)}): ` +
-      `${verdict}, median of 3 ${format(median(etcdRounds))} = ${inUnits(median(etcdRounds))}, ${steps} model steps. Target < 5000 ms.`,
+      `${verdict}, median of 3 ${format(median(etcdRounds))} = ${inUnits(median(etcdRounds))}, ${steps} model steps. Target < 1000 ms.`,
+  );
+}
+
+/** One generated class of issue 12's table (or one found since). */
+interface HistoryClass {
+  readonly name: string;
+  readonly options: KeyValueHistoryOptions;
+  readonly unpartitioned?: boolean;
+  readonly plant?: AnomalyKind;
+}
+
+const tenThousand = { clients: 10, operations: 10_000, keys: 5 } as const;
+
+export const historyClasses: readonly HistoryClass[] = [
+  { name: '10k ops, 10 clients, 5 keys, 2% unknown, half take effect', options: { ...tenThousand, unknownPerTenThousand: 200, unknownEffect: 'half' } },
+  { name: '10k, 2% unknown, all inside the interval', options: { ...tenThousand, unknownPerTenThousand: 200, unknownEffect: 'inside' } },
+  { name: '10k, 2% unknown, all after the client gave up', options: { ...tenThousand, unknownPerTenThousand: 200, unknownEffect: 'after-give-up' } },
+  { name: '10k, 2% unknown, none takes effect', options: { ...tenThousand, unknownPerTenThousand: 200, unknownEffect: 'never' } },
+  { name: '10k, no unknown', options: tenThousand },
+  { name: '4k, 2% unknown (the growth series)', options: { ...tenThousand, operations: 4000, unknownPerTenThousand: 200 } },
+  { name: '30k ops, 20 clients, 3 keys, 2% unknown', options: { clients: 20, operations: 30_000, keys: 3, unknownPerTenThousand: 200 } },
+  { name: '100k ops, 50 clients, 10 keys, 1% unknown', options: { clients: 50, operations: 100_000, keys: 10, unknownPerTenThousand: 100 } },
+  { name: '100k, 50 clients, 10 keys, no unknown', options: { clients: 50, operations: 100_000, keys: 10 } },
+  { name: '2k, 5 keys as one partition, 2% unknown', options: { ...tenThousand, operations: 2000, unknownPerTenThousand: 200 }, unpartitioned: true },
+  { name: '2k, one partition, no unknown', options: { ...tenThousand, operations: 2000 }, unpartitioned: true },
+  { name: '10k, 2% unknown, a planted stale read', options: { ...tenThousand, unknownPerTenThousand: 200 }, plant: 'stale-read' },
+  { name: '10k, 2% unknown, a planted foreign read', options: { ...tenThousand, unknownPerTenThousand: 200 }, plant: 'foreign-read' },
+  { name: '100k, 1% unknown, a planted stale read', options: { clients: 50, operations: 100_000, keys: 10, unknownPerTenThousand: 100 }, plant: 'stale-read' },
+  { name: '2k, one partition, a planted stale read', options: { ...tenThousand, operations: 2000, unknownPerTenThousand: 200 }, unpartitioned: true, plant: 'stale-read' },
+  { name: '2k, 3 repeated values per key, 2% unknown', options: { ...tenThousand, operations: 2000, unknownPerTenThousand: 200, valuesPerKey: 3 } },
+  { name: '10k, 1 client at a time per key (low concurrency)', options: { clients: 5, operations: 10_000, keys: 5, unknownPerTenThousand: 200, thinkMax: 20 } },
+];
+
+function limitSeconds(fallback: number): number {
+  const given = Number(process.env.DETCD_BENCH_LIMIT_S);
+  return Number.isFinite(given) && given > 0 ? given : fallback;
+}
+
+function fixed(ms: number | undefined): string {
+  if (ms === undefined) return '—';
+  return ms >= 100 ? `${Math.round(ms)}` : ms.toFixed(1);
+}
+
+/** Each class: generated, written for Porcupine, checked by all three; one table row each. */
+function benchClasses(out: (line: string) => void): void {
+  const engine = porcupine();
+  if ('skipped' in engine) out(engine.skipped);
+  const porcupineLimit = limitSeconds(30);
+  const plainLimit = Math.min(10, porcupineLimit);
+  const directory = mkdtempSync(join(tmpdir(), 'detcd-bench-histories-'));
+  // The JIT compiles the checker's hot paths on first use; Porcupine's side is compiled ahead of
+  // time. Warm it up once, on a history of its own, so that the rounds compare the algorithms.
+  const warmUp = generateKeyValueHistory(new SeededRandom('bench-warm-up'), { ...tenThousand, unknownPerTenThousand: 200 });
+  for (let round = 0; round < 3; round++) checkLinearizability(keyValueModel, warmUp);
+  out('');
+  out('detcd warmed up on another history first; best of 5 rounds (3 above 20k operations) on each side; plain W&G: one round.');
+  out(`| class | ops | unknown | Porcupine ms | detcd ms | plain W&G ms | verdicts (Porcupine / detcd / plain; expected) |`);
+  out('|---|---|---|---|---|---|---|');
+  const summary = { decidedByPorcupine: 0, agreed: 0, slower: [] as string[], wrong: [] as string[] };
+  try {
+    historyClasses.forEach((entry, index) => {
+      let history = generateKeyValueHistory(new SeededRandom(`bench-class-${index}`), entry.options);
+      let expected = 'linearizable';
+      if (entry.plant !== undefined) {
+        const planted = plantAnomaly(new SeededRandom(`bench-plant-${index}`), history, entry.plant);
+        history = planted.history;
+        if (planted.planted >= 0) expected = 'not-linearizable';
+      }
+      const file = join(directory, `class-${index}.jsonl`);
+      writeFileSync(file, formatJsonLines({ model: 'kv', operations: history }));
+      const model = entry.unpartitioned === true ? withoutPartition(keyValueModel) : keyValueModel;
+      const rounds = history.length > 20_000 ? 3 : 5;
+      const porcupineResult: PorcupineResult | undefined =
+        'check' in engine ? engine.check([file], { unpartitioned: entry.unpartitioned === true, repeat: rounds, timeoutSeconds: porcupineLimit })[0] : undefined;
+      let verdict = '';
+      const times: number[] = [];
+      for (let round = 0; round < rounds; round++) {
+        times.push(milliseconds(() => (verdict = checkLinearizability(model, history, { budget: { timeoutMs: 60_000 } }).verdict)));
+        if (verdict === 'unknown') break;
+      }
+      let plain: boolean | undefined;
+      const plainMs = milliseconds(() => (plain = wingGongLinearizable(model, history, performance.now() + plainLimit * 1000)));
+      const plainVerdict = plain === undefined ? 'unknown' : plain ? 'linearizable' : 'not-linearizable';
+      // The best of the rounds, on both sides: on a shared machine the other processes only ever
+      // add time, so the fastest round is the closest to what each checker needs.
+      const detcdMs = Math.min(...times);
+      const unknown = history.filter((operation) => operation.outcome === 'unknown').length;
+      const porcupineMs = porcupineResult === undefined ? undefined : porcupineResult.result === 'unknown' ? undefined : porcupineResult.bestMs;
+      const porcupineCell = porcupineResult === undefined ? 'skipped' : porcupineMs === undefined ? `> ${porcupineLimit * 1000}` : fixed(porcupineMs);
+      const plainCell = plain === undefined ? `> ${plainLimit * 1000}` : fixed(plainMs);
+      out(
+        `| ${entry.name} | ${history.length} | ${((100 * unknown) / history.length).toFixed(1)}% | ${porcupineCell} | ${fixed(detcdMs)}${porcupineMs === undefined ? '' : ` (${(porcupineMs / detcdMs).toFixed(1)}x)`} | ${plainCell} | ${porcupineResult?.result ?? '—'} / ${verdict} / ${plainVerdict}; ${expected} |`,
+      );
+      if (verdict !== expected) summary.wrong.push(entry.name);
+      if (porcupineResult !== undefined && porcupineResult.result !== 'unknown') {
+        summary.decidedByPorcupine++;
+        if (porcupineResult.result === verdict) summary.agreed++;
+        if (detcdMs > porcupineResult.bestMs) summary.slower.push(entry.name);
+      }
+    });
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+  out('');
+  out(
+    `${historyClasses.length} classes: Porcupine decided ${summary.decidedByPorcupine}; detcd decided those with the same verdict in ${summary.agreed}, ` +
+      `more slowly in ${summary.slower.length}${summary.slower.length > 0 ? ` (${summary.slower.join('; ')})` : ''}; ` +
+      `detcd's verdict differed from the expected one in ${summary.wrong.length}${summary.wrong.length > 0 ? ` (${summary.wrong.join('; ')})` : ''}.`,
   );
 }

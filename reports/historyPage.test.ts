@@ -12,6 +12,7 @@ import { simulateHistory } from '../properties/linearizability/_test/simulateHis
 import { registerModel } from '../properties/linearizability/models/register.ts';
 import { checkLinearizability } from '../properties/linearizability/checker.ts';
 import { embedJson, renderHistoryPage } from './historyPage.ts';
+import { historyPageScript } from './historyPageScript.ts';
 
 function timelineOf(file: string): HistoryTimeline {
   const { history } = parseHistory(readFileSync(join(import.meta.dirname, '../properties/linearizability/histories/porcupine-jepsen', file), 'utf8'));
@@ -85,4 +86,13 @@ test('a page stays small: strings are shared, about 100 bytes per operation for 
   const result = checkLinearizability(registerModel, history);
   const page = renderHistoryPage(buildTimeline('generated', registerModel, history, result));
   t.true(page.length / history.length < 100, `${Math.round(page.length / history.length)} bytes per operation`);
+});
+
+test('the legend names every colour an operation can be painted', (t) => {
+  const colorOf = /function colorOf\(op\) \{([\s\S]*?)\n  \}/.exec(historyPageScript)![1]!;
+  const painted = new Set(colorOf.match(/#[0-9a-f]{6}/g));
+  const page = renderHistoryPage(timelineOf('jepsen/etcd_000.log'));
+  const legend = /<span class="legend">([\s\S]*?)<\/span>\n/.exec(page)![1]!;
+  t.true(painted.size >= 6);
+  for (const colour of painted) t.true(legend.includes(`background:${colour}`), `${colour} is missing from the legend`);
 });

@@ -46,6 +46,7 @@ export function renderHistoryPage(timeline: HistoryTimeline): string {
     <span class="legend"><span style="background:#2ca02c"></span>linearized
     <span style="background:#ff9f1c"></span>longest prefix of the violation
     <span style="background:#d62728"></span>could not be placed
+    <span style="background:#8c8c8c"></span>not reached (after the prefix, or in a partition left unchecked)
     <span style="background:#b0b0b0"></span>unknown outcome, not taken
     <span style="background:#d9d9d9"></span>dropped</span>
     — wheel zooms, drag pans, double-click resets, hover for state.

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { checkLinearizability } from './checker.ts';
 import type { Operation } from './history.ts';
+import { withoutInference } from './model.ts';
 import { keyValueModel, type KeyValueInput, type KeyValueOutput } from './models/keyValue.ts';
 import { registerModel, type RegisterInput, type RegisterOutput, type RegisterValue } from './models/register.ts';
 import { describeViolation } from './witness.ts';
@@ -117,7 +118,8 @@ test('partitions are searched in turns, so a quick refutation is not stuck behin
     { process: 100, invokedAt: 0, completedAt: 1, input: { kind: 'put', key: 'fast', value: 'a' }, output: {}, outcome: 'ok' },
     { process: 100, invokedAt: 2, completedAt: 3, input: { kind: 'get', key: 'fast' }, output: { value: '' }, outcome: 'ok' },
   ];
-  const result = checkLinearizability(keyValueModel, [...slow, ...fast], { budget: { maxSteps: 1_000_000 } });
+  // Without the model's analysis, which would refute "slow" at once.
+  const result = checkLinearizability(withoutInference(keyValueModel), [...slow, ...fast], { budget: { maxSteps: 1_000_000 } });
   t.is(result.verdict, 'not-linearizable');
   t.is(result.violation?.partition, 'fast');
   t.is(result.partitions.find((partition) => partition.partition === 'slow')?.verdict, 'unchecked');
@@ -130,9 +132,10 @@ test('the witness names the partition, the longest prefix with states, and what 
     { process: 0, invokedAt: 2, completedAt: 3, input: { kind: 'append', key: 'x', value: 'b' }, output: {}, outcome: 'ok' },
     { process: 1, invokedAt: 4, completedAt: 5, input: { kind: 'get', key: 'x' }, output: { value: 'a' }, outcome: 'ok' },
   ];
-  const result = checkLinearizability(keyValueModel, history);
+  const plain = withoutInference(keyValueModel);
+  const result = checkLinearizability(plain, history);
   t.is(
-    describeViolation(keyValueModel, history, result),
+    describeViolation(plain, history, result),
     [
       'witness (partition "x"):',
       '  the longest linearizable prefix found has 2 of 3 operations:',
@@ -141,6 +144,25 @@ test('the witness names the partition, the longest prefix with states, and what 
       '  state after it: {"x": "ab"}',
       '  none of these pending operations can take effect next (with the state they see):',
       '    #2 process 1 [4, 5] get("x") → "a"  ⇐  {"x": "ab"}',
+    ].join('\n'),
+  );
+});
+
+test('a violation the model finds without searching is explained and names the operations in it', (t) => {
+  const history: Operation<KeyValueInput, KeyValueOutput>[] = [
+    { process: 0, invokedAt: 0, completedAt: 1, input: { kind: 'put', key: 'x', value: 'a' }, output: {}, outcome: 'ok' },
+    { process: 0, invokedAt: 2, completedAt: 3, input: { kind: 'append', key: 'x', value: 'b' }, output: {}, outcome: 'ok' },
+    { process: 1, invokedAt: 4, completedAt: 5, input: { kind: 'get', key: 'x' }, output: { value: 'a' }, outcome: 'ok' },
+  ];
+  const result = checkLinearizability(keyValueModel, history);
+  t.is(result.steps, 0);
+  t.is(
+    describeViolation(keyValueModel, history, result),
+    [
+      'witness (partition "x"): #2 returned "a", a stale value: write #1 took effect after #0, whose value it shows, and before #2 was invoked, yet is missing from it',
+      '    #2 process 1 [4, 5] get("x") → "a"',
+      '    #1 process 0 [2, 3] append("x", "b")',
+      '    #0 process 0 [0, 1] put("x", "a")',
     ].join('\n'),
   );
 });

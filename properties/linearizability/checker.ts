@@ -1,12 +1,13 @@
 /**
  * The checker's entry point: drop what cannot matter, split by object where the model allows
- * (P-compositionality), search each partition within one shared budget, and report a verdict
- * with enough detail for a witness.
+ * (P-compositionality), let the model read each partition first (`Model.analyze`: unknown
+ * outcomes settled, certain violations found without a search, a lookahead), search each
+ * partition within one shared budget, and report a verdict with enough detail for a witness.
  */
 import { assert } from '../../core/base/assert.ts';
-import { BudgetMeter, type Budget } from './budget.ts';
+import { BudgetMeter, type Budget, type Exhaustion } from './budget.ts';
 import { historyProblems, type Operation } from './history.ts';
-import type { Model } from './model.ts';
+import type { HistoryAnalysis, Model } from './model.ts';
 import { searchLinearization, type SearchOperation, type SearchResult } from './search.ts';
 
 export type Verdict = 'linearizable' | 'not-linearizable' | 'unknown';
@@ -26,6 +27,15 @@ export interface PartitionResult {
   readonly linearization: readonly number[];
   /** Completed operations pending right after the longest prefix that could not go next. */
   readonly stuck: readonly number[];
+  /** For `unknown`: which part of the budget ran out. */
+  readonly exhaustion?: Exhaustion;
+  /**
+   * For a violation the model's analysis found without searching: what is contradictory, naming
+   * operations by their index in the history (`stuck` holds them).
+   */
+  readonly explanation?: string;
+  /** For a violation the search found: why the stuck operations cannot go next, when it can say. */
+  readonly cause?: string;
 }
 
 export interface CheckResult {
@@ -33,10 +43,17 @@ export interface CheckResult {
   readonly partitions: readonly PartitionResult[];
   /** The first partition found not linearizable. */
   readonly violation: PartitionResult | undefined;
-  /** Operations that cannot matter: failed ones, and read-only ones with unknown outcomes. */
+  /**
+   * Operations that cannot matter, ascending: failed ones, read-only ones with unknown outcomes,
+   * and unknown-outcome ones that the model found unobserved (`Model.analyze`).
+   */
   readonly dropped: readonly number[];
   /** Model steps taken, over all partitions. */
   readonly steps: number;
+  /** For `unknown`: which part of the budget ran out (steps, time or memory). */
+  readonly exhaustion: Exhaustion | undefined;
+  /** The most bytes the searches held at once, as reserved from the memory budget. */
+  readonly peakBytes: number;
 }
 
 export function checkLinearizability<State, Input, Output extends {} | null>(
@@ -50,18 +67,21 @@ export function checkLinearizability<State, Input, Output extends {} | null>(
   const { partitions, dropped } = partitionHistory(model, history);
 
   // Partitions take turns, a slice of steps each, as Porcupine runs them in parallel: one that
-  // refutes quickly ends the check even when another would take the whole budget.
-  const searches = [...partitions].map(([partition, members]) => ({
-    partition,
-    members,
-    search: searchLinearization(model, members.map((index) => searchOperation(history[index]!)), meter),
-    result: undefined as PartitionResult | undefined,
-  }));
-  let running = searches.length;
-  let violation: PartitionResult | undefined;
+  // refutes quickly ends the check even when another would take the whole budget. A violation
+  // the model's analysis found needs no search at all.
+  const analyses = [...partitions].map(([partition, candidates]) => ({ partition, candidates, analysis: model.analyze?.(candidates.map((index) => history[index]!)) }));
+  const analyzed = analyzedViolation(analyses);
+  let violation = analyzed;
+  const searches = analyses.map(({ partition, candidates, analysis }) => {
+    if (analyzed !== undefined) return { partition, members: candidates, search: undefined, result: partition === analyzed.partition ? analyzed : undefined };
+    const { members, operations, kept } = settlePartition(history, candidates, analysis, dropped);
+    const search = searchLinearization(model, operations, meter, analysis?.lookahead?.(kept));
+    return { partition, members, search, result: undefined as PartitionResult | undefined };
+  });
+  let running = violation === undefined ? searches.length : 0;
   while (running > 0 && violation === undefined) {
     for (const entry of searches) {
-      if (entry.result !== undefined) continue;
+      if (entry.result !== undefined || entry.search === undefined) continue;
       const next = entry.search.next();
       if (!next.done) continue;
       entry.result = partitionResult(entry.partition, entry.members, next.value);
@@ -72,12 +92,27 @@ export function checkLinearizability<State, Input, Output extends {} | null>(
       }
     }
   }
+  // Searches left unfinished give back what they reserved.
+  for (const entry of searches) if (entry.result === undefined) entry.search?.return({ kind: 'unknown', longestPrefix: [], stuck: [] });
   const results = searches.map(
     (entry): PartitionResult => entry.result ?? { partition: entry.partition, operations: entry.members, verdict: 'unchecked', linearization: [], stuck: [] },
   );
   const unknown = results.some((result) => result.verdict === 'unknown');
   const verdict: Verdict = violation !== undefined ? 'not-linearizable' : unknown ? 'unknown' : 'linearizable';
-  return { verdict, partitions: results, violation, dropped, steps: meter.steps };
+  dropped.sort((a, b) => a - b);
+  const exhaustion = verdict === 'unknown' ? (meter.exhaustion ?? 'steps') : undefined;
+  return { verdict, partitions: results, violation, dropped, steps: meter.steps, exhaustion, peakBytes: meter.peakBytes };
+}
+
+/** The first violation the model's analysis found, if any, as a partition result. */
+function analyzedViolation<State>(analyses: readonly { partition: string; candidates: readonly number[]; analysis: HistoryAnalysis<State> | undefined }[]): PartitionResult | undefined {
+  for (const { partition, candidates, analysis } of analyses) {
+    const found = analysis?.violation;
+    if (found === undefined) continue;
+    const historyIndex = (position: number) => candidates[position]!;
+    return { partition, operations: candidates, verdict: 'not-linearizable', linearization: [], stuck: found.operations.map(historyIndex), explanation: found.explanation(historyIndex) };
+  }
+  return undefined;
 }
 
 function partitionResult(partition: string, members: readonly number[], searched: SearchResult): PartitionResult {
@@ -85,7 +120,13 @@ function partitionResult(partition: string, members: readonly number[], searched
   if (searched.kind === 'linearizable') {
     return { partition, operations: members, verdict: searched.kind, linearization: toHistory(searched.order), stuck: [] };
   }
-  return { partition, operations: members, verdict: searched.kind, linearization: toHistory(searched.longestPrefix), stuck: toHistory(searched.stuck) };
+  const exhaustion = searched.exhaustion === undefined ? {} : { exhaustion: searched.exhaustion };
+  const order = searched.outOfOrder;
+  const cause =
+    order === undefined
+      ? {}
+      : { cause: `${toHistory(order.late).map((index) => `#${index}`).join(', ')} must take effect before #${members[order.before]!} by the sequence their responses give (revisions), but ${order.late.length === 1 ? 'was' : 'were'} invoked after #${members[order.before]!} completed` };
+  return { partition, operations: members, verdict: searched.kind, linearization: toHistory(searched.longestPrefix), stuck: toHistory(searched.stuck), ...exhaustion, ...cause };
 }
 
 /** Groups the operations that matter by partition, in order of first appearance. */
@@ -109,12 +150,37 @@ function partitionHistory<State, Input, Output extends {} | null>(
   return { partitions, dropped };
 }
 
-function searchOperation<Input, Output>(operation: Operation<Input, Output>): SearchOperation<Input, Output> {
-  const unknown = operation.outcome === 'unknown';
-  return {
-    invokedAt: operation.invokedAt,
-    completedAt: unknown ? Infinity : operation.completedAt,
-    input: operation.input,
-    output: unknown ? undefined : operation.output,
-  };
+/**
+ * The partition's operations as the search sees them, after the model's analysis: unobserved
+ * unknown-outcome operations join `dropped`; those that must have taken effect get their
+ * deadline as completion time (their output stays unknown).
+ */
+function settlePartition<State, Input, Output extends {} | null>(
+  history: readonly Operation<Input, Output>[],
+  candidates: readonly number[],
+  analysis: HistoryAnalysis<State> | undefined,
+  dropped: number[],
+): { members: number[]; operations: SearchOperation<Input, Output>[]; kept: number[] } {
+  const fates = analysis?.fates ?? [];
+  const members: number[] = [];
+  const kept: number[] = [];
+  const operations: SearchOperation<Input, Output>[] = [];
+  candidates.forEach((index, position) => {
+    const operation = history[index]!;
+    const fate = operation.outcome === 'unknown' ? fates[position] : undefined;
+    if (fate?.kind === 'unobserved') {
+      dropped.push(index);
+      return;
+    }
+    const unknown = operation.outcome === 'unknown';
+    members.push(index);
+    kept.push(position);
+    operations.push({
+      invokedAt: operation.invokedAt,
+      completedAt: fate?.kind === 'took-effect' ? fate.by : unknown ? Infinity : operation.completedAt,
+      input: operation.input,
+      output: unknown ? undefined : operation.output,
+    });
+  });
+  return { members, operations, kept };
 }

@@ -6,6 +6,8 @@
  * States must be immutable: the checker keeps every state it has visited in its cache and on its
  * backtracking stack. A step that changes nothing should return the same state object.
  */
+import type { Operation } from './history.ts';
+
 export interface Model<State, Input, Output extends {} | null> {
   /** A short name for reports: "register", "kv", "etcd". */
   readonly name: string;
@@ -16,6 +18,11 @@ export interface Model<State, Input, Output extends {} | null> {
    * output is acceptable and only the effect matters.
    */
   step(state: State, input: Input, output: Output | undefined): State | undefined;
+  /**
+   * For the memory budget: about how many bytes `state` holds that `previous` (the state it was
+   * stepped from) does not share, erring high. Default: 64.
+   */
+  stateBytes?(state: State, previous: State): number;
   /** A 32-bit hash; equal states must hash equally. It should be cheap (cache it in the state). */
   hash(state: State): number;
   equal(a: State, b: State): boolean;
@@ -33,6 +40,13 @@ export interface Model<State, Input, Output extends {} | null> {
    * ones as early as it can without ever branching on them.
    */
   readOnly?(input: Input, output: Output | undefined): boolean;
+  /**
+   * What the history tells before any search, so that the search need not guess (see
+   * `HistoryAnalysis`). Called once per partition with the operations the checker keeps, in
+   * history order. Everything it says must be exact: each model's rules are property-tested
+   * against the plain search.
+   */
+  analyze?(operations: readonly Operation<Input, Output>[]): HistoryAnalysis<State>;
   /** Revisions or other sequence numbers that order operations; see `SequenceOrder`. */
   readonly sequence?: SequenceOrder<State, Input, Output>;
   /** One line: `put("a", "1") → rev 7`. `output` is undefined when unknown. */
@@ -42,31 +56,95 @@ export interface Model<State, Input, Output extends {} | null> {
 }
 
 /**
+ * What a model reads from a partition's operations before the search (`Model.analyze`).
+ * Indexes are positions in the operations it was given.
+ */
+export interface HistoryAnalysis<State> {
+  /** Per operation: for an unknown-outcome one, what it must have done (undefined: no telling). */
+  readonly fates?: readonly (UnknownFate | undefined)[];
+  /** A violation that needs no search, when one is certain. */
+  readonly violation?: AnalyzedViolation;
+  /**
+   * A lookahead for a search over the operations at `kept` (the ones left after the fates were
+   * applied); the search then calls it with indexes into `kept`.
+   */
+  lookahead?(kept: readonly number[]): Lookahead<State>;
+}
+
+export interface AnalyzedViolation {
+  /** The operations involved, the one that cannot be placed first. */
+  readonly operations: readonly number[];
+  /** One or two sentences, naming operations as `#i` with i their position in the history. */
+  readonly explanation: (historyIndex: (position: number) => number) => string;
+}
+
+/**
+ * A model's view ahead of the search (`HistoryAnalysis.lookahead`), which may keep its own
+ * bookkeeping of what is taken. Both calls name operations by their index in `kept`.
+ */
+export interface Lookahead<State> {
+  /** The search took operation `id` (`taken`), or gave it back when backtracking. */
+  track(id: number, taken: boolean): void;
+  /**
+   * Called after the search took a state-changing operation `id`, reaching `state`: false when
+   * some pending operation can no longer take effect in any later state, so that this
+   * configuration has no completion. It must be a necessary condition (true when unsure).
+   */
+  viable(state: State, id: number): boolean;
+}
+
+/**
+ * What an unknown-outcome operation must have done, read from the rest of the history:
+ * - `unobserved`: nothing could tell whether it took effect (with unique written values: no read
+ *   returned what it wrote). Such an operation may always take effect last, or never, so the
+ *   checker drops it.
+ * - `took-effect`: every linearization must take it, before `by` (the completion of the first
+ *   read that returned what only it wrote). The checker treats it as an operation that
+ *   completed at `by` with an unknown output.
+ */
+export type UnknownFate = { readonly kind: 'unobserved' } | { readonly kind: 'took-effect'; readonly by: number };
+
+/**
  * A total preorder on operations that every legal sequence of steps respects, read from the
  * responses (etcd: the revision in a response header). The model promises:
  * 1. In every legal sequence, operations that have a key appear in non-decreasing key order.
  * 2. From a state `s`, no operation with a key below `floor(s)` can ever be stepped again (nor
  *    from any state reachable from `s`).
- * 3. Every step that changes the state raises the floor by at least 1.
+ * 3. Every step that changes the state raises the floor by at least 1 — except the steps of
+ *    operations for which `changesWithoutRevision` holds (etcd's compaction).
  * The checker then offers only the lowest-keyed pending operations, drops any step whose new
  * floor passes the lowest pending key, and tries unknown-outcome operations only where the
- * sequence has a gap they could fill.
+ * sequence has a gap they could fill (or that change the state without raising the floor).
  */
 export interface SequenceOrder<State, Input, Output> {
   /** The operation's place in the sequence, or undefined when its response does not say. */
   keyOf(input: Input, output: Output): number | undefined;
   floor(state: State): number;
   /**
-   * Optional: from the completed operations (input and output), a test of whether an operation
-   * of unknown outcome can be the next to take effect in `state`. It must hold for the operation
-   * that does so in any linearization (a necessary condition; true when unsure). etcd: a read
-   * that shows a key last modified at revision r says what the write that made r wrote.
+   * Optional: from the completed operations (input and output) and the unknown-outcome ones
+   * (their inputs), the unknown operations that can be the next to take effect in `state`, as
+   * ascending indexes into `unknown` (undefined: any of them). It must include every one that
+   * does so in some linearization (a necessary condition), and it is asked once per floor. etcd:
+   * a read that shows a key last modified at revision r says what the write that made r wrote.
    */
-  unknownFilter?(completed: readonly (readonly [Input, Output])[]): (state: State, input: Input) => boolean;
+  unknownCandidates?(completed: readonly (readonly [Input, Output])[], unknown: readonly Input[]): (state: State) => readonly number[] | undefined;
+  /** Operations that may change the state without raising the floor (rule 3's exception). */
+  changesWithoutRevision?(input: Input): boolean;
 }
 
 /** A model whose type parameters have been forgotten, for code that only passes it along. */
 export type AnyModel = Model<any, any, any>;
+
+/**
+ * The model with nothing but its sequential specification and its split into objects: no
+ * analysis, no sequence order. Checking with it is the plain search (Wing & Gong with Lowe's
+ * cache and the prunings of `search.ts`), the baseline that benchmarks and property tests compare
+ * the model's inferences with.
+ */
+export function withoutInference<State, Input, Output extends {} | null>(model: Model<State, Input, Output>): Model<State, Input, Output> {
+  const { analyze, sequence, ...plain } = model;
+  return { ...plain, name: `${model.name} (no inference)` };
+}
 
 /** The same model checked as one object: no per-key split (for comparisons and benchmarks). */
 export function withoutPartition<State, Input, Output extends {} | null>(model: Model<State, Input, Output>): Model<State, Input, Output> {

@@ -16,7 +16,10 @@
  *   `SearchSpace`).
  * - With a sequence order (etcd revisions) only the lowest-keyed pending operations are offered,
  *   and unknown operations only where the sequence has a gap they could fill, and only those
- *   that fit what the responses say about the gap (`SequenceOrder.unknownFilter`).
+ *   that fit what the responses say about the gap (`SequenceOrder.unknownCandidates`).
+ * - Candidates are offered earliest deadline first (see `SearchSpace`).
+ * - A model's lookahead (`HistoryAnalysis.lookahead`) may abandon a configuration in which some
+ *   pending operation can no longer take effect.
  * - The search stops as soon as every completed operation is placed: the unknown ones left over
  *   are the ones that never took effect.
  *
@@ -24,14 +27,16 @@
  * every `stepsPerSlice` model steps and returns its result.
  *
  * The loop is one function over typed arrays on purpose: it runs millions of times a second and
- * every indirection shows. `SearchSpace` holds the layout, `LinearizedSet` the configurations.
+ * every indirection shows. `SearchSpace` holds the layout, `LinearizedSet` the configuration the
+ * search is in (changed in place and undone on backtracking), `VisitedCache` the ones it has
+ * been in. Everything it keeps is reserved from the memory budget first (`BudgetMeter`).
  */
-import type { BudgetMeter } from './budget.ts';
-import type { Model } from './model.ts';
-import { emptyLinearizedSet, withOperation, type LinearizedSet } from './_internals/linearizedSet.ts';
+import type { BudgetMeter, Exhaustion } from './budget.ts';
+import type { Lookahead, Model } from './model.ts';
+import { LinearizedSet } from './_internals/linearizedSet.ts';
 import { PendingBits } from './_internals/pendingBits.ts';
-import { endOfList, noGroup, SearchSpace, type SearchOperation } from './_internals/searchSpace.ts';
-import { VisitedCache } from './_internals/visitedCache.ts';
+import { bytesPerOperation, SearchSpace, type SearchOperation } from './_internals/searchSpace.ts';
+import { added, outOfMemory, VisitedCache } from './_internals/visitedCache.ts';
 
 export type { SearchOperation } from './_internals/searchSpace.ts';
 
@@ -44,10 +49,26 @@ export type SearchResult =
       readonly longestPrefix: readonly number[];
       /** The completed operations that were pending right after it and could not go next. */
       readonly stuck: readonly number[];
+      /** For `unknown`: which part of the budget ran out. */
+      readonly exhaustion?: Exhaustion;
+      /**
+       * When the stuck operations are ones the sequence order puts before `before` although they
+       * were invoked after it completed (so `stuck` is `late`).
+       */
+      readonly outOfOrder?: { readonly late: readonly number[]; readonly before: number };
     };
+
+// SearchSpace's markers, as local constants: the hot loop reads them on every iteration.
+/** The end of a candidate list (`SearchSpace`'s endOfList). */
+const endOfList = -1;
+/** The sequence group of an operation without a sequence key (`SearchSpace`'s noGroup). */
+const noGroup = -1;
 
 /** How many model steps a search takes between yields. */
 export const stepsPerSlice = 4096;
+
+/** What a model state costs when the model does not say (`Model.stateBytes`). */
+const defaultStateBytes = 64;
 
 /** The passes over the candidates at one depth, in order. */
 const readOnlyPass = 0;
@@ -59,6 +80,33 @@ export function* searchLinearization<State, Input, Output extends {} | null>(
   model: Model<State, Input, Output>,
   operations: readonly SearchOperation<Input, Output>[],
   meter: BudgetMeter,
+  lookahead?: Lookahead<State>,
+): Generator<void, SearchResult, void> {
+  const fixedBytes = operations.length * bytesPerOperation;
+  if (!meter.reserve(fixedBytes)) return { kind: 'unknown', longestPrefix: [], stuck: [], exhaustion: 'memory' };
+  const cache = new VisitedCache<State>((a, b) => model.equal(a, b), (bytes) => meter.reserve(bytes), operations.length);
+  let stateBytes = 0;
+  try {
+    if (!cache.usable) return { kind: 'unknown', longestPrefix: [], stuck: [], exhaustion: 'memory' };
+    return yield* search(model, operations, meter, cache, lookahead, (bytes) => {
+      if (!meter.reserve(bytes)) return false;
+      stateBytes += bytes;
+      return true;
+    });
+  } finally {
+    // Also when the checker abandons the search (another partition refuted the history).
+    cache.release();
+    meter.reserve(-fixedBytes - stateBytes);
+  }
+}
+
+function* search<State, Input, Output extends {} | null>(
+  model: Model<State, Input, Output>,
+  operations: readonly SearchOperation<Input, Output>[],
+  meter: BudgetMeter,
+  cache: VisitedCache<State>,
+  lookahead: Lookahead<State> | undefined,
+  reserveState: (bytes: number) => boolean,
 ): Generator<void, SearchResult, void> {
   const sequence = model.sequence;
   const space = new SearchSpace(operations, sequence === undefined ? undefined : (input, output) => sequence.keyOf(input, output));
@@ -66,26 +114,42 @@ export function* searchLinearization<State, Input, Output extends {} | null>(
   const original = (ids: ArrayLike<number>) => Array.from(ids, (id) => space.originalIndex[id]!);
   if (completedCount === 0) return { kind: 'linearizable', order: [] };
 
-  const { invokedAt, completedAt, inputs, outputs, sequenceGroup, groupKey, zobristLow, zobristHigh } = space;
-  const { nextCompleted, previousCompleted, previousTwin } = space;
-  const readOnly = Uint8Array.from(inputs.slice(0, completedCount), (input, id) => (model.readOnly?.(input, outputs[id]) === true ? 1 : 0));
+  const { invokedAt, completedAt, minInvokedFrom, inputs, outputs, sequenceGroup, groupKey, nextCompleted, previousCompleted, previousTwin } = space;
+  // Without a sequence there is no sentinel in the list.
+  const sentinel = sequence === undefined ? -1 : space.sentinel;
+  const readOnly = new Uint8Array(completedCount);
+  for (let id = 0; id < completedCount; id++) readOnly[id] = model.readOnly?.(inputs[id]!, outputs[id]) === true ? 1 : 0;
   const pendingUnknown = new PendingBits(space.size - completedCount);
-  const completedPairs = inputs.slice(0, completedCount).map((input, id) => [input, outputs[id] as Output] as const);
-  const unknownFits = sequence?.unknownFilter?.(completedPairs) ?? (() => true);
+  const candidatesAt = sequence?.unknownCandidates?.(completedPairs(inputs, outputs, completedCount), inputs.slice(completedCount));
+  // Unknown operations that change the state without raising the floor need no gap (rule 3).
+  const withoutRevision: number[] = [];
+  for (let slot = 0; slot < space.size - completedCount; slot++) if (sequence?.changesWithoutRevision?.(inputs[completedCount + slot]!) === true) withoutRevision.push(slot);
+  // The highest pending unknown slot at or below `below` that may take effect next in `current`:
+  // with a gap in the sequence, among the model's candidates; without, among those that need none.
+  const nextUnknown = (current: State, below: number): number => {
+    const candidates = gapOpen(current) ? candidatesAt?.(current) : withoutRevision;
+    if (candidates === undefined) return pendingUnknown.highestAtOrBelow(below);
+    let at = lastAtOrBelow(candidates, below);
+    while (at >= 0 && !pendingUnknown.has(candidates[at]!)) at--;
+    return at >= 0 ? candidates[at]! : endOfList;
+  };
   const groupCount = space.groupKey.length;
   const groupRemaining = Int32Array.from(space.groupSize);
   let lowestGroup = 0;
-  const cache = new VisitedCache<State>((a, b) => model.equal(a, b));
+  // Whether the sequence has room here for an unknown operation that raises the floor (rule 3).
+  const gapOpen = (current: State): boolean => sequence === undefined || (lowestGroup < groupCount ? groupKey[lowestGroup]! : Infinity) >= sequence.floor(current) + 1;
+  const bytesOf = model.stateBytes ?? (() => defaultStateBytes);
+  const originalIndex = space.originalIndex;
 
-  // Entry d of the stacks: the operation taken at depth d and whether it was forced; the state
-  // and set after d operations.
+  // Entry d of the stacks: the operation taken at depth d, how far it moved the frontier, and
+  // whether it was forced; the state after d operations.
   const takenAt = new Int32Array(space.size);
+  const movedAt = new Int32Array(space.size);
   const forcedAt = new Uint8Array(space.size);
+  const set = new LinearizedSet(completedCount);
   let state: State = model.init();
   const stateAfter: State[] = [state];
-  const setAfter: LinearizedSet[] = [emptyLinearizedSet];
   let depth = 0;
-  let set = emptyLinearizedSet;
   cache.addIfAbsent(set, state, model.hash(state));
 
   // The longest prefix so far. The stack agrees with it below `agreeDepth`, so recording a longer
@@ -95,17 +159,28 @@ export function* searchLinearization<State, Input, Output extends {} | null>(
   let longestDepth = -1;
   let agreeDepth = 0;
   let stuck: number[] = [];
+  let outOfOrder: { late: number[]; before: number } | undefined;
   const recordIfLongest = () => {
     if (depth <= longestDepth) return;
     longest.set(takenAt.subarray(agreeDepth, depth), agreeDepth);
     longestDepth = depth;
     agreeDepth = depth;
-    stuck = pendingCompleted(space, completedAt[set.frontier]!);
+    const frontierTime = completedAt[set.frontier]!;
+    stuck = pendingCompleted(space, frontierTime);
+    // When the sequence says the lowest pending group goes next but real time says its members
+    // were invoked only after the frontier operation completed, they are the ones out of place
+    // (a read that returned an older revision than a write it followed): blame them, not the
+    // innocent operations that wait behind them.
+    const late = lowestGroup < groupCount ? space.groupMembers(lowestGroup).filter((id) => nextCompleted[previousCompleted[id]!] === id && invokedAt[id]! > frontierTime) : [];
+    outOfOrder = late.length > 0 ? { late, before: set.frontier } : undefined;
+    if (outOfOrder !== undefined) stuck = late;
   };
-  const failure = (kind: 'not-linearizable' | 'unknown'): SearchResult => ({
+  const failure = (kind: 'not-linearizable' | 'unknown', exhaustion?: Exhaustion): SearchResult => ({
     kind,
     longestPrefix: original(longest.subarray(0, longestDepth)),
     stuck: original(stuck),
+    ...(outOfOrder === undefined ? {} : { outOfOrder: { late: original(outOfOrder.late), before: originalIndex[outOfOrder.before]! } }),
+    ...(kind === 'unknown' ? { exhaustion: exhaustion ?? meter.exhaustion ?? 'steps' } : {}),
   });
 
   // Where the scan for the next candidate at this depth resumes.
@@ -114,16 +189,29 @@ export function* searchLinearization<State, Input, Output extends {} | null>(
   let untilYield = stepsPerSlice;
   for (;;) {
     const frontierTime = completedAt[set.frontier]!;
-    const lowestKey = lowestGroup < groupCount ? groupKey[lowestGroup]! : Infinity;
     let candidate = endOfList;
     while (pass <= changingPass) {
       const wantReadOnly = pass === readOnlyPass ? 1 : 0;
-      while (cursor !== endOfList && invokedAt[cursor]! <= frontierTime) {
+      // Ungrouped ids until none invoked in time is left, then (after the sentinel) the lowest
+      // pending group, stopping at the next one.
+      while (cursor !== endOfList) {
+        if (cursor === sentinel) {
+          cursor = nextCompleted[cursor]!;
+          continue;
+        }
+        if (minInvokedFrom[cursor]! > frontierTime) {
+          cursor = sentinel >= 0 ? nextCompleted[sentinel]! : endOfList;
+          continue;
+        }
         const group = sequenceGroup[cursor]!;
-        if (readOnly[cursor] === wantReadOnly && (group === noGroup || group === lowestGroup)) break;
+        if (group !== noGroup && group !== lowestGroup) {
+          cursor = endOfList;
+          break;
+        }
+        if (invokedAt[cursor]! <= frontierTime && readOnly[cursor] === wantReadOnly) break;
         cursor = nextCompleted[cursor]!;
       }
-      if (cursor !== endOfList && invokedAt[cursor]! <= frontierTime) {
+      if (cursor !== endOfList) {
         candidate = cursor;
         cursor = nextCompleted[cursor]!;
         break;
@@ -133,23 +221,19 @@ export function* searchLinearization<State, Input, Output extends {} | null>(
       if (pass === unknownPass) {
         // An unknown operation that changes the state raises the floor past the lowest pending
         // key unless the sequence has a gap here, so it is not even tried (SequenceOrder rule 3).
-        const gap = sequence === undefined || lowestKey >= sequence.floor(state) + 1;
         const invokedInTime = lastInvokedBy(invokedAt, completedCount, space.size, frontierTime) - completedCount;
-        cursor = gap ? pendingUnknown.highestAtOrBelow(invokedInTime) : endOfList;
+        cursor = nextUnknown(state, invokedInTime);
       }
     }
     if (pass === unknownPass && candidate === endOfList) {
       // Skip a pending operation whose earlier twin is pending too (the twin stands for it), and
       // one the responses rule out here.
-      while (
-        cursor !== endOfList &&
-        ((previousTwin[cursor] !== endOfList && pendingUnknown.has(previousTwin[cursor]!)) || !unknownFits(state, inputs[completedCount + cursor]!))
-      ) {
-        cursor = pendingUnknown.highestAtOrBelow(cursor - 1);
+      while (cursor !== endOfList && previousTwin[cursor] !== endOfList && pendingUnknown.has(previousTwin[cursor]!)) {
+        cursor = nextUnknown(state, cursor - 1);
       }
       if (cursor !== endOfList) {
         candidate = completedCount + cursor;
-        cursor = pendingUnknown.highestAtOrBelow(cursor - 1);
+        cursor = nextUnknown(state, cursor - 1);
       } else {
         pass = levelDone;
       }
@@ -163,8 +247,9 @@ export function* searchLinearization<State, Input, Output extends {} | null>(
       agreeDepth = Math.min(agreeDepth, depth);
       const taken = takenAt[depth]!;
       state = stateAfter[depth] as State;
-      set = setAfter[depth]!;
+      lookahead?.track(originalIndex[taken]!, false);
       if (taken < completedCount) {
+        set.removeCompleted(taken, movedAt[depth]!);
         nextCompleted[previousCompleted[taken]!] = taken;
         if (nextCompleted[taken] !== endOfList) previousCompleted[nextCompleted[taken]!] = taken;
         const group = sequenceGroup[taken]!;
@@ -176,9 +261,10 @@ export function* searchLinearization<State, Input, Output extends {} | null>(
         cursor = nextCompleted[taken]!;
       } else {
         const slot = taken - completedCount;
+        set.removeUnknown(slot);
         pendingUnknown.add(slot);
         pass = unknownPass;
-        cursor = pendingUnknown.highestAtOrBelow(slot - 1);
+        cursor = nextUnknown(state, slot - 1);
       }
       if (forcedAt[depth] === 1) pass = levelDone;
       continue;
@@ -202,34 +288,70 @@ export function* searchLinearization<State, Input, Output extends {} | null>(
       const lowestKeyAfter = lowestAfter < groupCount ? groupKey[lowestAfter]! : Infinity;
       if (sequence.floor(next) > lowestKeyAfter) continue;
     }
-    const nextSet = withOperation(set, candidate, completedCount, zobristLow, zobristHigh);
+    if (lookahead !== undefined) {
+      lookahead.track(originalIndex[candidate]!, true);
+      if (next !== state && !lookahead.viable(next, originalIndex[candidate]!)) {
+        // Some pending operation can no longer take effect after this step.
+        lookahead.track(originalIndex[candidate]!, false);
+        continue;
+      }
+    }
     const forced = candidate < completedCount && readOnly[candidate] === 1;
-    if (!cache.addIfAbsent(nextSet, next, model.hash(next))) {
-      // A read-only operation stands for its whole level, which is therefore done.
-      if (forced) pass = levelDone;
+    const moved = candidate < completedCount ? set.addCompleted(candidate) : (set.addUnknown(candidate - completedCount), 0);
+    const found = cache.addIfAbsent(set, next, model.hash(next));
+    if (found === added && (next === state || reserveState(bytesOf(next, state)))) {
+      // Take it.
+      takenAt[depth] = candidate;
+      movedAt[depth] = moved;
+      forcedAt[depth] = forced ? 1 : 0;
+      depth++;
+      stateAfter[depth] = next;
+      state = next;
+      if (candidate < completedCount) {
+        nextCompleted[previousCompleted[candidate]!] = nextCompleted[candidate]!;
+        if (nextCompleted[candidate] !== endOfList) previousCompleted[nextCompleted[candidate]!] = previousCompleted[candidate]!;
+        const group = sequenceGroup[candidate]!;
+        if (group !== noGroup && --groupRemaining[group]! === 0) lowestGroup = group + 1;
+        if (set.frontier === completedCount) return { kind: 'linearizable', order: original(takenAt.subarray(0, depth)) };
+      } else {
+        pendingUnknown.delete(candidate - completedCount);
+      }
+      pass = readOnlyPass;
+      cursor = nextCompleted[completedCount]!;
       continue;
     }
-
-    // Take it.
-    takenAt[depth] = candidate;
-    forcedAt[depth] = forced ? 1 : 0;
-    depth++;
-    stateAfter[depth] = next;
-    setAfter[depth] = nextSet;
-    state = next;
-    set = nextSet;
-    if (candidate < completedCount) {
-      nextCompleted[previousCompleted[candidate]!] = nextCompleted[candidate]!;
-      if (nextCompleted[candidate] !== endOfList) previousCompleted[nextCompleted[candidate]!] = previousCompleted[candidate]!;
-      const group = sequenceGroup[candidate]!;
-      if (group !== noGroup && --groupRemaining[group]! === 0) lowestGroup = group + 1;
-      if (set.frontier === completedCount) return { kind: 'linearizable', order: original(takenAt.subarray(0, depth)) };
-    } else {
-      pendingUnknown.delete(candidate - completedCount);
+    lookahead?.track(originalIndex[candidate]!, false);
+    if (candidate < completedCount) set.removeCompleted(candidate, moved);
+    else set.removeUnknown(candidate - completedCount);
+    if (found === outOfMemory || found === added) {
+      // The configuration or its state did not fit in the memory budget.
+      recordIfLongest();
+      return failure('unknown', 'memory');
     }
-    pass = readOnlyPass;
-    cursor = nextCompleted[completedCount]!;
+    // A read-only operation stands for its whole level, which is therefore done.
+    if (forced) pass = levelDone;
   }
+}
+
+function completedPairs<Input, Output>(inputs: readonly Input[], outputs: readonly (Output | undefined)[], completedCount: number): (readonly [Input, Output])[] {
+  const pairs: (readonly [Input, Output])[] = [];
+  for (let id = 0; id < completedCount; id++) {
+    const output = outputs[id];
+    if (output !== undefined) pairs.push([inputs[id]!, output]);
+  }
+  return pairs;
+}
+
+/** The index of the last element of ascending `values` at or below `limit`, or -1. */
+function lastAtOrBelow(values: readonly number[], limit: number): number {
+  let low = 0;
+  let high = values.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (values[middle]! <= limit) low = middle + 1;
+    else high = middle;
+  }
+  return low - 1;
 }
 
 /** The highest id in [from, to) invoked by `time` (ids there ascend by invocation), or from - 1. */
@@ -244,11 +366,11 @@ function lastInvokedBy(invokedAt: Float64Array, from: number, to: number, time: 
   return low - 1;
 }
 
-/** Completed operations not yet taken that were invoked by `frontierTime`, in invocation order. */
+/** Completed operations not yet taken that were invoked by `frontierTime`, in invocation order (for witnesses). */
 function pendingCompleted<Input, Output>(space: SearchSpace<Input, Output>, frontierTime: number): number[] {
   const pending: number[] = [];
-  for (let id = space.nextCompleted[space.completedCount]!; id !== endOfList && space.invokedAt[id]! <= frontierTime; id = space.nextCompleted[id]!) {
-    pending.push(id);
+  for (let id = space.nextCompleted[space.completedCount]!; id !== endOfList; id = space.nextCompleted[id]!) {
+    if (id !== space.sentinel && space.invokedAt[id]! <= frontierTime) pending.push(id);
   }
-  return pending;
+  return pending.sort((a, b) => space.invokedAt[a]! - space.invokedAt[b]! || a - b);
 }

@@ -1,25 +1,36 @@
 /**
  * The immutable layout one partition's search runs over: operations renumbered so that the
- * completed ones come first in completion order (what `LinearizedSet` needs) and the
- * unknown-outcome ones after them in invocation order; the candidate lists, threaded in
- * invocation order as doubly linked lists so that taking and restoring an operation is O(1)
- * (Knuth's dancing links, which is what Wing & Gong's "lift" and "unlift" are); and, when the
- * model gives a sequence order, the operations grouped by sequence key.
+ * ones that must be taken ("completed": a finite completion time) come first in completion order
+ * (what `LinearizedSet` needs) and the optional unknown-outcome ones after them in invocation
+ * order; the pending completed operations as a doubly linked list in that same order, so that
+ * taking and restoring one is O(1) (Knuth's dancing links, which is what Wing & Gong's "lift"
+ * and "unlift" are); and, when the model gives a sequence order, the operations grouped by
+ * sequence key.
+ *
+ * Candidates are offered in completion order, earliest deadline first: the operation that must
+ * return next is tried before the ones that may wait, which is Lowe's just-in-time linearization
+ * in the shape of Wing & Gong's search, and halves the steps on histories checked as one
+ * partition. A scan stops at the first operation from which none invoked by the frontier's
+ * completion remains (`minInvokedFrom`), so it costs the window of overlapping operations, not
+ * the history.
  *
  * Unknown-outcome operations are kept apart, in invocation order, for the search to walk newest
  * first with a bitset. Each stays pending forever unless the search takes it, so in a long
- * history they would pile up at the front of invocation order and be walked at every step. And
- * where one did take effect, it was most likely invoked shortly before: the oldest pending ones
- * are the ones that never took effect.
+ * history they would pile up at the front of any order and be walked at every step. And where
+ * one did take effect, it was most likely invoked shortly before: the oldest pending ones are the
+ * ones that never took effect.
  */
-import { zobristWord } from './linearizedSet.ts';
 
-/** What the search needs of an operation; `completedAt` is ignored for unknown outcomes. */
+/**
+ * What the search needs of an operation. One with a finite `completedAt` must be taken, by then;
+ * one with `Infinity` may be taken at any time after its invocation, or never. `output` is
+ * undefined when unknown (always so for the latter; for the former when the model inferred that
+ * it took effect, see `UnknownFate`).
+ */
 export interface SearchOperation<Input, Output> {
   readonly invokedAt: number;
   readonly completedAt: number;
   readonly input: Input;
-  /** Undefined exactly when the outcome is unknown. */
   readonly output: Output | undefined;
 }
 
@@ -27,6 +38,8 @@ export interface SearchOperation<Input, Output> {
 export const endOfList = -1;
 /** `sequenceGroup` of an operation without a sequence key. */
 export const noGroup = -1;
+/** A rough size of the per-operation arrays below, for the memory budget. */
+export const bytesPerOperation = 96;
 
 export class SearchSpace<Input, Output> {
   /** Operations with a known outcome: ids 0 .. completedCount - 1, in completion order. */
@@ -38,14 +51,18 @@ export class SearchSpace<Input, Output> {
   readonly invokedAt: Float64Array;
   /** Per completed id. */
   readonly completedAt: Float64Array;
+  /** Per completed id: the least `invokedAt` of the ids from it on in the candidate list (see the constructor). */
+  readonly minInvokedFrom: Float64Array;
   readonly inputs: Input[];
   readonly outputs: (Output | undefined)[];
   /**
-   * Completed operations in invocation order. `nextCompleted[completedCount]` is the head;
-   * `previousCompleted[id]` may be the head.
+   * The pending completed operations in candidate order (see the constructor).
+   * `nextCompleted[completedCount]` is the head; `previousCompleted[id]` may be the head.
    */
   readonly nextCompleted: Int32Array;
   readonly previousCompleted: Int32Array;
+  /** The node between the ungrouped and the grouped ids in a sequence search (never removed). */
+  readonly sentinel: number;
   /**
    * Per unknown slot (id - completedCount): the nearest earlier slot with an identical input, or
    * `endOfList`. Identical unknown operations are interchangeable, and the earlier one is
@@ -56,71 +73,118 @@ export class SearchSpace<Input, Output> {
   readonly sequenceGroup: Int32Array;
   readonly groupKey: Float64Array;
   readonly groupSize: Int32Array;
-  readonly zobristLow: Int32Array;
-  readonly zobristHigh: Int32Array;
 
   /** `keyOf` is the model's sequence key, when it has a sequence order. */
   constructor(operations: readonly SearchOperation<Input, Output>[], keyOf?: (input: Input, output: Output) => number | undefined) {
-    const completed: number[] = [];
-    const unknown: number[] = [];
-    operations.forEach((operation, index) => (operation.output === undefined ? unknown : completed).push(index));
-    const at = (index: number) => operations[index]!;
-    completed.sort((a, b) => at(a).completedAt - at(b).completedAt || at(a).invokedAt - at(b).invokedAt || a - b);
-    unknown.sort((a, b) => at(a).invokedAt - at(b).invokedAt || a - b);
-    const order = [...completed, ...unknown];
+    const count = operations.length;
+    const starts = new Float64Array(count);
+    const ends = new Float64Array(count);
+    let completedCount = 0;
+    for (let index = 0; index < count; index++) {
+      const operation = operations[index]!;
+      starts[index] = operation.invokedAt;
+      ends[index] = operation.completedAt;
+      if (operation.completedAt !== Infinity) completedCount++;
+    }
+    const order = new Int32Array(count);
+    for (let index = 0, completed = 0, unknown = completedCount; index < count; index++) {
+      order[ends[index] === Infinity ? unknown++ : completed++] = index;
+    }
+    order.subarray(0, completedCount).sort((a, b) => ends[a]! - ends[b]! || starts[a]! - starts[b]! || a - b);
+    order.subarray(completedCount).sort((a, b) => starts[a]! - starts[b]! || a - b);
 
-    this.completedCount = completed.length;
-    this.size = order.length;
-    this.originalIndex = Int32Array.from(order);
-    this.invokedAt = Float64Array.from(order, (index) => at(index).invokedAt);
-    this.completedAt = Float64Array.from(completed, (index) => at(index).completedAt);
-    this.inputs = order.map((index) => at(index).input);
-    this.outputs = order.map((index) => at(index).output);
-    this.zobristLow = Int32Array.from(order, (_, id) => zobristWord(id, 0));
-    this.zobristHigh = Int32Array.from(order, (_, id) => zobristWord(id, 1));
-
-    const completedIds = completed.map((_, id) => id);
-    const byInvocation = completedIds.sort((a, b) => this.invokedAt[a]! - this.invokedAt[b]! || a - b);
-    [this.nextCompleted, this.previousCompleted] = linkedList(byInvocation, this.completedCount);
-
-    const lastWithInput = new Map<string, number>();
-    this.previousTwin = Int32Array.from(unknown, (index, slot) => {
-      const identity = JSON.stringify(at(index).input);
-      const twin = lastWithInput.get(identity) ?? endOfList;
-      lastWithInput.set(identity, slot);
-      return twin;
-    });
-
-    this.sequenceGroup = new Int32Array(this.completedCount).fill(noGroup);
-    const groups = keyOf === undefined ? [] : this.#groupBySequenceKey(keyOf);
+    this.completedCount = completedCount;
+    this.size = count;
+    this.originalIndex = order;
+    this.invokedAt = new Float64Array(count);
+    this.completedAt = new Float64Array(completedCount);
+    this.inputs = new Array<Input>(count);
+    this.outputs = new Array<Output | undefined>(count);
+    for (let id = 0; id < count; id++) {
+      const index = order[id]!;
+      this.invokedAt[id] = starts[index]!;
+      if (id < completedCount) this.completedAt[id] = ends[index]!;
+      this.inputs[id] = operations[index]!.input;
+      this.outputs[id] = operations[index]!.output;
+    }
+    this.previousTwin = this.#twins();
+    this.sequenceGroup = new Int32Array(completedCount).fill(noGroup);
+    const { groups, grouped } = keyOf === undefined ? { groups: [], grouped: new Int32Array(0) } : this.#groupBySequenceKey(keyOf);
     this.groupKey = Float64Array.from(groups, (group) => group.key);
-    this.groupSize = Int32Array.from(groups, (group) => group.members.length);
+    this.groupSize = Int32Array.from(groups, (group) => group.size);
+
+    // The candidate list. Without a sequence: every completed id in completion order. With one:
+    // the ids without a sequence key in completion order, then the sentinel, then the grouped
+    // ids by group and completion — so that a scan meets the lowest pending group right after
+    // the sentinel and stops at the next group, instead of walking the window of overlapping
+    // operations of every group.
+    this.sentinel = completedCount + 1;
+    const candidates: number[] = [];
+    for (let id = 0; id < completedCount; id++) if (this.sequenceGroup[id] === noGroup) candidates.push(id);
+    const ungrouped = candidates.length;
+    if (keyOf !== undefined) {
+      candidates.push(this.sentinel);
+      for (const id of grouped) candidates.push(id);
+    }
+    [this.nextCompleted, this.previousCompleted] = linkedList(candidates, completedCount, completedCount + 2);
+    // Per id: the least invocation time from it on, along the ungrouped part of the list; grouped
+    // ids (and the sentinel) never stop a scan by time (-Infinity): the groups do.
+    this.minInvokedFrom = new Float64Array(completedCount + 2).fill(-Infinity);
+    this.minInvokedFrom[completedCount] = Infinity;
+    let least = Infinity;
+    for (let at = ungrouped - 1; at >= 0; at--) {
+      const id = candidates[at]!;
+      least = Math.min(least, this.invokedAt[id]!);
+      this.minInvokedFrom[id] = least;
+    }
   }
 
-  /** Groups completed operations with equal sequence keys, ascending by key. */
-  #groupBySequenceKey(keyOf: (input: Input, output: Output) => number | undefined): { key: number; members: number[] }[] {
-    const keyed: { id: number; key: number }[] = [];
-    for (let id = 0; id < this.completedCount; id++) {
-      const key = keyOf(this.inputs[id]!, this.outputs[id] as Output);
-      if (key !== undefined) keyed.push({ id, key });
+  /** The completed ids in sequence group `group` (for witnesses: a scan, not for the search loop). */
+  groupMembers(group: number): number[] {
+    const members: number[] = [];
+    for (let id = 0; id < this.completedCount; id++) if (this.sequenceGroup[id] === group) members.push(id);
+    return members;
+  }
+
+  #twins(): Int32Array {
+    const lastWithInput = new Map<string, number>();
+    const twins = new Int32Array(this.size - this.completedCount);
+    for (let slot = 0; slot < twins.length; slot++) {
+      const identity = JSON.stringify(this.inputs[this.completedCount + slot]);
+      twins[slot] = lastWithInput.get(identity) ?? endOfList;
+      lastWithInput.set(identity, slot);
     }
-    keyed.sort((a, b) => a.key - b.key || a.id - b.id);
-    const groups: { key: number; members: number[] }[] = [];
-    for (const { id, key } of keyed) {
+    return twins;
+  }
+
+  /** Groups completed operations with equal sequence keys, ascending by key; `grouped`: their ids by key, then id. */
+  #groupBySequenceKey(keyOf: (input: Input, output: Output) => number | undefined): { groups: { key: number; size: number }[]; grouped: Int32Array } {
+    const keys = new Float64Array(this.completedCount);
+    const keyed: number[] = [];
+    for (let id = 0; id < this.completedCount; id++) {
+      const output = this.outputs[id];
+      const key = output === undefined ? undefined : keyOf(this.inputs[id]!, output);
+      if (key === undefined) continue;
+      keys[id] = key;
+      keyed.push(id);
+    }
+    const order = Int32Array.from(keyed).sort((a, b) => keys[a]! - keys[b]! || a - b);
+    const groups: { key: number; size: number }[] = [];
+    for (const id of order) {
       const last = groups[groups.length - 1];
-      if (last !== undefined && last.key === key) last.members.push(id);
-      else groups.push({ key, members: [id] });
+      if (last !== undefined && last.key === keys[id]) last.size++;
+      else groups.push({ key: keys[id]!, size: 1 });
       this.sequenceGroup[id] = groups.length - 1;
     }
-    return groups;
+    return { groups, grouped: order };
   }
 }
 
-/** A doubly linked list of `items` in the given order, with its head sentinel at `headSlot`. */
-function linkedList(items: readonly number[], headSlot: number): [Int32Array, Int32Array] {
-  const next = new Int32Array(headSlot + 1).fill(endOfList);
-  const previous = new Int32Array(headSlot + 1).fill(endOfList);
-  let last = headSlot;
+/** A doubly linked list of `items` in order, with its head at `head`, in arrays of `size`. */
+function linkedList(items: readonly number[], head: number, size: number): [Int32Array, Int32Array] {
+  const next = new Int32Array(size).fill(endOfList);
+  const previous = new Int32Array(size).fill(endOfList);
+  let last = head;
   for (const item of items) {
     next[last] = item;
     previous[item] = last;

@@ -4,7 +4,7 @@
  * applies one request atomically and returns the response a client would see.
  */
 import type { Random } from '../../../core/base/random.ts';
-import type { EtcdKeyValue, EtcdRequest, EtcdResponse } from '../models/etcdTypes.ts';
+import type { EtcdCompare, EtcdKeyValue, EtcdRequest, EtcdResponse } from '../models/etcdTypes.ts';
 import type { KeyValueInput, KeyValueOutput } from '../models/keyValue.ts';
 import type { RegisterInput, RegisterOutput, RegisterValue } from '../models/register.ts';
 
@@ -60,21 +60,59 @@ interface Stored {
   createRevision: number;
   modRevision: number;
   version: number;
+  lease: number;
 }
 
-/** etcd's KV semantics over a Map: one revision per changing request, as etcd's mvcc store. */
+const compacted = { code: 11, message: 'etcdserver: mvcc: required revision has been compacted' };
+const futureRevision = { code: 11, message: 'etcdserver: mvcc: required revision is a future revision' };
+
+/**
+ * etcd's KV semantics over Maps, written plainly from etcd's documentation: one revision per
+ * changing request; a copy of the store kept per revision for historical reads; compaction and
+ * its errors; serializable reads answered from a random earlier revision, as a lagging member
+ * would.
+ */
 export function atomicEtcd(keys = 8): AtomicObject<EtcdRequest, EtcdResponse> {
-  const store = new Map<string, Stored>();
+  let store = new Map<string, Stored>();
+  const snapshots = new Map<number, Map<string, Stored>>([[1, new Map()]]);
   let revision = 1;
+  let compactRevision = -1;
   let serial = 0;
-  const shown = (key: string, stored: Stored): EtcdKeyValue => ({ key, ...stored });
+  let stale = 0;
+  const shown = (key: string, stored: Stored, keysOnly = false): EtcdKeyValue => ({ key, ...stored, ...(keysOnly ? { value: '' } : {}) });
   const inRange = (key: string, start: string, end: string | undefined) =>
-    end === undefined ? key === start : key >= start && (end === '\u0000' || key < end);
+    end === undefined || end === '' ? key === start : key >= start && (end === '\u0000' || key < end);
+  const keysIn = (from: Map<string, Stored>, start: string, end: string | undefined) => [...from.keys()].filter((key) => inRange(key, start, end)).sort();
+  const range = (request: Extract<EtcdRequest, { kind: 'range' }>, from: Map<string, Stored>): EtcdResponse => {
+    const found = keysIn(from, request.key, request.rangeEnd);
+    const limit = request.limit !== undefined && request.limit > 0 ? request.limit : found.length;
+    const kvs = request.countOnly === true ? [] : found.slice(0, limit).map((key) => shown(key, from.get(key)!, request.keysOnly === true));
+    return { kvs, count: found.length, more: request.countOnly !== true && found.length > limit };
+  };
+  const holds = (compare: EtcdCompare, stored: Stored | undefined): boolean => {
+    if (compare.target === 'value' && stored === undefined) return false;
+    const field = { value: 'value', version: 'version', create: 'createRevision', mod: 'modRevision', lease: 'lease' } as const;
+    const actual = stored === undefined ? 0 : stored[field[compare.target]];
+    const operand = compare.operand;
+    return compare.result === '=' ? actual === operand : compare.result === '!=' ? actual !== operand : compare.result === '<' ? actual < operand : actual > operand;
+  };
+  const compareRange = (compare: EtcdCompare): boolean => {
+    const found = keysIn(store, compare.key, compare.rangeEnd);
+    return found.length === 0 ? holds(compare, undefined) : found.every((key) => holds(compare, store.get(key)));
+  };
+  class Failed extends Error {
+    constructor(readonly response: EtcdResponse) {
+      super('failed');
+    }
+  }
   const run = (request: EtcdRequest, next: number, changed: { value: boolean }): EtcdResponse => {
     switch (request.kind) {
       case 'range': {
-        const found = [...store.keys()].filter((key) => inRange(key, request.key, request.rangeEnd)).sort();
-        return { kvs: found.map((key) => shown(key, store.get(key)!)), count: found.length };
+        const current = changed.value ? next : revision;
+        const at = request.revision ?? 0;
+        if (at > current) throw new Failed({ error: futureRevision });
+        if (at > 0 && at < compactRevision) throw new Failed({ error: compacted });
+        return range(request, at > 0 && at < current ? snapshots.get(at)! : store);
       }
       case 'put': {
         const previous = store.get(request.key);
@@ -83,49 +121,80 @@ export function atomicEtcd(keys = 8): AtomicObject<EtcdRequest, EtcdResponse> {
           createRevision: previous?.createRevision ?? next,
           modRevision: next,
           version: (previous?.version ?? 0) + 1,
+          lease: request.lease ?? 0,
         });
         changed.value = true;
         return { prevKv: previous === undefined ? null : shown(request.key, previous) };
       }
       case 'delete': {
-        const found = [...store.keys()].filter((key) => inRange(key, request.key, request.rangeEnd)).sort();
+        const found = keysIn(store, request.key, request.rangeEnd);
         const prevKvs = found.map((key) => shown(key, store.get(key)!));
         found.forEach((key) => store.delete(key));
         if (found.length > 0) changed.value = true;
         return { deleted: found.length, prevKvs };
       }
       case 'txn': {
-        const succeeded = request.compare.every((compare) => {
-          const stored = store.get(compare.key);
-          if (compare.target === 'value' && stored === undefined) return false;
-          const actual = compare.target === 'value' ? stored!.value : (stored?.[compare.target === 'create' ? 'createRevision' : compare.target === 'mod' ? 'modRevision' : 'version'] ?? 0);
-          return compare.result === '=' ? actual === compare.operand : compare.result === '!=' ? actual !== compare.operand : compare.result === '<' ? actual < compare.operand : actual > compare.operand;
-        });
+        const succeeded = request.compare.every(compareRange);
         const responses = (succeeded ? request.success : request.failure).map((inner) => run(inner, next, changed));
         return { succeeded, responses };
       }
+      case 'leaseGrant':
+        return {};
+      case 'leaseRevoke': {
+        const attached = [...store.keys()].filter((key) => store.get(key)!.lease === request.lease);
+        attached.forEach((key) => store.delete(key));
+        if (attached.length > 0) changed.value = true;
+        return {};
+      }
+      case 'compact':
+        if (request.revision <= compactRevision) throw new Failed({ error: compacted });
+        if (request.revision > revision) throw new Failed({ error: futureRevision });
+        compactRevision = request.revision;
+        return {};
     }
   };
   return {
     apply(request) {
+      if (request.kind === 'range' && request.serializable === true) {
+        // A member that lags a few revisions behind answers from its own (older) state.
+        const served = Math.max(1, revision - (stale++ % 3));
+        return { ...range(request, snapshots.get(served)!), revision: served };
+      }
+      const before = new Map(store);
       const changed = { value: false };
-      const response = run(request, revision + 1, changed);
-      if (changed.value) revision++;
-      return { ...response, revision };
+      try {
+        const response = run(request, revision + 1, changed);
+        if (changed.value) snapshots.set(++revision, new Map(store));
+        return { ...response, revision };
+      } catch (error) {
+        if (!(error instanceof Failed)) throw error;
+        store = before;
+        return error.response;
+      }
     },
     randomInput(random) {
       const key = `/k/${random.below(keys)}`;
-      const choice = random.below(20);
-      if (choice < 7) return { kind: 'put', key, value: `v${serial++}` };
+      const choice = random.below(30);
+      if (choice < 8) return { kind: 'put', key, value: `v${serial++}`, ...(random.below(4) === 0 ? { lease: 1 + random.below(2) } : {}) };
       if (choice < 13) return { kind: 'range', key };
-      if (choice < 14) return { kind: 'range', key: '/k/', rangeEnd: '/k0' };
-      if (choice < 15) return { kind: 'delete', key };
+      if (choice < 14) return { kind: 'range', key: '/k/', rangeEnd: '/k0', ...(random.below(2) === 0 ? { limit: 1 + random.below(2) } : {}) };
+      if (choice < 15) return { kind: 'range', key: '', rangeEnd: '\u0000', ...(random.below(2) === 0 ? { keysOnly: true } : { countOnly: true }) };
+      if (choice < 17) return { kind: 'range', key: '/k/', rangeEnd: '\u0000', revision: 1 + random.below(revision + 1) };
+      if (choice < 19) return { kind: 'range', key, serializable: true };
+      if (choice < 20) return { kind: 'delete', key };
+      if (choice < 21) return { kind: 'delete', key: '/k/', rangeEnd: '/k0' };
+      if (choice < 23) return { kind: 'compact', revision: random.below(revision + 2) };
+      if (choice < 24) return { kind: random.below(2) === 0 ? 'leaseGrant' : 'leaseRevoke', lease: 1 + random.below(2) };
       const operand = random.below(4);
+      const targets = ['version', 'mod', 'create', 'lease'] as const;
+      const compare: EtcdCompare = random.below(3) === 0
+        ? { key: '/k/', rangeEnd: '/k0', target: targets[random.below(4)]!, result: random.below(2) === 0 ? '>' : '<', operand }
+        : { key, target: targets[random.below(4)]!, result: random.below(2) === 0 ? '=' : '>', operand };
       return {
         kind: 'txn',
-        compare: [{ key, target: random.below(2) === 0 ? 'version' : 'mod', result: random.below(2) === 0 ? '=' : '>', operand }],
+        compare: [compare],
         success: [{ kind: 'put', key, value: `v${serial++}` }],
-        failure: [{ kind: 'range', key }],
+        failure: [{ kind: 'range', key }, ...(random.below(3) === 0 ? [{ kind: 'put' as const, key: `/k/${random.below(keys)}`, value: `v${serial++}` }] : [])],
       };
     },
   };

@@ -8,7 +8,11 @@
 import type { Operation } from '../history.ts';
 import type { Model } from '../model.ts';
 
-export function referenceLinearizable<State, Input, Output extends {} | null>(model: Model<State, Input, Output>, history: readonly Operation<Input, Output>[]): boolean {
+export function referenceLinearizable<State, Input, Output extends {} | null>(model: Model<State, Input, Output>, history: readonly Operation<Input, Output>[]): boolean;
+/** With a limit on model steps: undefined when the search needs more. */
+export function referenceLinearizable<State, Input, Output extends {} | null>(model: Model<State, Input, Output>, history: readonly Operation<Input, Output>[], maxSteps: number): boolean | undefined;
+export function referenceLinearizable<State, Input, Output extends {} | null>(model: Model<State, Input, Output>, history: readonly Operation<Input, Output>[], maxSteps = Infinity): boolean | undefined {
+  let steps = 0;
   const operations = history.filter((operation) => operation.outcome !== 'fail');
   const ends = operations.map((operation) => (operation.outcome === 'ok' ? operation.completedAt : Infinity));
   const completedCount = operations.filter((operation) => operation.outcome === 'ok').length;
@@ -27,6 +31,7 @@ export function referenceLinearizable<State, Input, Output extends {} | null>(mo
     for (let i = 0; i < operations.length; i++) {
       const operation = operations[i]!;
       if (taken[i] || operation.invokedAt > deadline) continue;
+      if (++steps > maxSteps) throw new OutOfSteps();
       const next = model.step(state, operation.input, operation.outcome === 'ok' ? operation.output : undefined);
       if (next === undefined) continue;
       taken[i] = true;
@@ -41,5 +46,12 @@ export function referenceLinearizable<State, Input, Output extends {} | null>(mo
     }
     return false;
   };
-  return search(model.init(), completedCount);
+  try {
+    return search(model.init(), completedCount);
+  } catch (error) {
+    if (error instanceof OutOfSteps) return undefined;
+    throw error;
+  }
 }
+
+class OutOfSteps extends Error {}

@@ -13,7 +13,7 @@
  */
 import type { Operation } from '../history.ts';
 import type { RegisterInput, RegisterOutput, RegisterValue } from '../models/register.ts';
-import { HistoryParseError, linesOf } from './parseError.ts';
+import { HistoryParseError, linesOf, quoted } from './parseError.ts';
 import { PendingOperations } from './pendingOperations.ts';
 
 const linePattern = /^INFO\s+jepsen\.util\s+-\s+(\d+)\s+:(invoke|ok|fail|info)\s+:(read|write|cas)\s+(.*?)\s*$/;
@@ -52,7 +52,7 @@ export function parseJepsenLog(text: string): Operation<RegisterInput, RegisterO
 function parseInput(line: number, f: 'read' | 'write' | 'cas', valueText: string): RegisterInput {
   switch (f) {
     case 'read':
-      if (valueText !== 'nil') throw new HistoryParseError(line, `a read is invoked with nil, not ${valueText}`);
+      if (valueText !== 'nil') throw new HistoryParseError(line, `a read is invoked with nil, not ${quoted(valueText)}`);
       return { kind: 'read' };
     case 'write':
       return { kind: 'write', value: parseValue(line, valueText) };
@@ -69,11 +69,11 @@ function parseOutput(line: number, input: RegisterInput, ok: boolean, valueText:
     case 'read':
       return { value: parseValue(line, valueText) };
     case 'write':
-      if (parseValue(line, valueText) !== input.value) throw new HistoryParseError(line, `write completes with ${valueText}, but was invoked with ${String(input.value)}`);
+      if (parseValue(line, valueText) !== input.value) throw new HistoryParseError(line, `write completes with ${quoted(valueText)}, but was invoked with ${String(input.value)}`);
       return {};
     case 'cas': {
       const [expected, value] = parsePair(line, valueText);
-      if (expected !== input.expected || value !== input.value) throw new HistoryParseError(line, `cas completes with ${valueText}, but was invoked with [${String(input.expected)} ${String(input.value)}]`);
+      if (expected !== input.expected || value !== input.value) throw new HistoryParseError(line, `cas completes with ${quoted(valueText)}, but was invoked with [${String(input.expected)} ${String(input.value)}]`);
       return { succeeded: ok };
     }
   }
@@ -81,12 +81,15 @@ function parseOutput(line: number, input: RegisterInput, ok: boolean, valueText:
 
 function parseValue(line: number, text: string): RegisterValue {
   if (text === 'nil') return null;
-  if (/^-?\d+$/.test(text)) return Number(text);
-  throw new HistoryParseError(line, `expected an integer or nil, got ${JSON.stringify(text)}`);
+  if (/^-?\d+$/.test(text)) {
+    if (!Number.isSafeInteger(Number(text))) throw new HistoryParseError(line, `the integer ${quoted(text)} cannot be kept exact (it is beyond 2^53, where 64-bit floats round)`);
+    return Number(text);
+  }
+  throw new HistoryParseError(line, `expected an integer or nil, got ${quoted(text)}`);
 }
 
 function parsePair(line: number, text: string): [RegisterValue, RegisterValue] {
   const match = /^\[\s*(\S+)\s+(\S+)\s*\]$/.exec(text);
-  if (match === null) throw new HistoryParseError(line, `expected [expected new] for a cas, got ${JSON.stringify(text)}`);
+  if (match === null) throw new HistoryParseError(line, `expected [expected new] for a cas, got ${quoted(text)}`);
   return [parseValue(line, match[1]!), parseValue(line, match[2]!)];
 }

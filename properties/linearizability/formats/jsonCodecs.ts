@@ -5,6 +5,7 @@
 import type { EtcdCompare, EtcdKeyValue, EtcdRequest, EtcdResponse } from '../models/etcdTypes.ts';
 import type { KeyValueInput, KeyValueOutput } from '../models/keyValue.ts';
 import type { RegisterInput, RegisterOutput, RegisterValue } from '../models/register.ts';
+import type { RegistersInput } from '../models/registers.ts';
 import { arrayAt, booleanAt, naturalAt, objectAt, oneOf, optionalFields, ShapeError, stringAt } from './jsonShape.ts';
 
 export interface JsonCodec<Input, Output> {
@@ -33,6 +34,16 @@ export const registerCodec: JsonCodec<RegisterInput, RegisterOutput> = {
   },
 };
 
+/** Independent registers: the register shapes, each with a `key`. */
+export const registersCodec: JsonCodec<RegistersInput, RegisterOutput> = {
+  decodeInput(value, path) {
+    const object = objectAt(value, path, ['kind', 'key'], ['value', 'expected']);
+    const { key, ...register } = object;
+    return { ...registerCodec.decodeInput(register, path), key: stringAt(key, `${path}.key`) };
+  },
+  decodeOutput: (value, path, input) => registerCodec.decodeOutput(value, path, input),
+};
+
 function registerValue(value: unknown, path: string): RegisterValue {
   if (value === null || typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) return value;
   throw new ShapeError(`${path} must be a number, a string or null`);
@@ -53,48 +64,77 @@ export const keyValueCodec: JsonCodec<KeyValueInput, KeyValueOutput> = {
 };
 
 export const etcdCodec: JsonCodec<EtcdRequest, EtcdResponse> = {
-  decodeInput: etcdRequest,
+  decodeInput: (value, path) => etcdRequest(value, path, true),
   decodeOutput: (value, path, request) => etcdResponse(value, path, request, true),
 };
 
-function etcdRequest(value: unknown, path: string): EtcdRequest {
-  const kind = oneOf(objectAt(value, path, ['kind'], ['key', 'rangeEnd', 'limit', 'value', 'compare', 'success', 'failure']).kind, `${path}.kind`, [
-    'range',
-    'put',
-    'delete',
-    'txn',
-  ]);
+const rangeFields = ['rangeEnd', 'limit', 'revision', 'keysOnly', 'countOnly', 'serializable'];
+
+function etcdRequest(value: unknown, path: string, topLevel: boolean): EtcdRequest {
+  const kinds = topLevel ? (['range', 'put', 'delete', 'txn', 'compact', 'leaseGrant', 'leaseRevoke'] as const) : (['range', 'put', 'delete', 'txn'] as const);
+  const kind = oneOf(objectAt(value, path, ['kind'], ['key', 'value', 'lease', 'prevKv', 'compare', 'success', 'failure', 'physical', ...rangeFields]).kind, `${path}.kind`, kinds);
   switch (kind) {
     case 'range': {
-      const object = objectAt(value, path, ['kind', 'key'], ['rangeEnd', 'limit']);
-      return { kind, key: stringAt(object.key, `${path}.key`), ...optionalFields(object, path, ['rangeEnd'], stringAt), ...optionalFields(object, path, ['limit'], naturalAt) };
+      const object = objectAt(value, path, ['kind', 'key'], rangeFields);
+      return {
+        kind,
+        key: stringAt(object.key, `${path}.key`),
+        ...optionalFields(object, path, ['rangeEnd'], stringAt),
+        ...optionalFields(object, path, ['limit', 'revision'], naturalAt),
+        ...optionalFields(object, path, ['keysOnly', 'countOnly', 'serializable'], booleanAt),
+      };
     }
     case 'put': {
-      const object = objectAt(value, path, ['kind', 'key', 'value']);
-      return { kind, key: stringAt(object.key, `${path}.key`), value: stringAt(object.value, `${path}.value`) };
+      const object = objectAt(value, path, ['kind', 'key', 'value'], ['lease', 'prevKv']);
+      return {
+        kind,
+        key: stringAt(object.key, `${path}.key`),
+        value: stringAt(object.value, `${path}.value`),
+        ...optionalFields(object, path, ['lease'], naturalAt),
+        ...optionalFields(object, path, ['prevKv'], booleanAt),
+      };
     }
     case 'delete': {
-      const object = objectAt(value, path, ['kind', 'key'], ['rangeEnd']);
-      return { kind, key: stringAt(object.key, `${path}.key`), ...optionalFields(object, path, ['rangeEnd'], stringAt) };
+      const object = objectAt(value, path, ['kind', 'key'], ['rangeEnd', 'prevKv']);
+      return { kind, key: stringAt(object.key, `${path}.key`), ...optionalFields(object, path, ['rangeEnd'], stringAt), ...optionalFields(object, path, ['prevKv'], booleanAt) };
     }
     case 'txn': {
       const object = objectAt(value, path, ['kind', 'compare', 'success', 'failure']);
       const list = <T>(field: string, decode: (item: unknown, itemPath: string) => T) =>
         arrayAt(object[field], `${path}.${field}`).map((item, index) => decode(item, `${path}.${field}[${index}]`));
-      return { kind, compare: list('compare', etcdCompare), success: list('success', etcdRequest), failure: list('failure', etcdRequest) };
+      const inner = (item: unknown, itemPath: string) => etcdRequest(item, itemPath, false);
+      return { kind, compare: list('compare', etcdCompare), success: list('success', inner), failure: list('failure', inner) };
     }
+    case 'compact': {
+      const object = objectAt(value, path, ['kind', 'revision'], ['physical']);
+      return { kind, revision: naturalAt(object.revision, `${path}.revision`), ...optionalFields(object, path, ['physical'], booleanAt) };
+    }
+    case 'leaseGrant':
+    case 'leaseRevoke':
+      return { kind, lease: naturalAt(objectAt(value, path, ['kind', 'lease']).lease, `${path}.lease`) };
   }
 }
 
 function etcdCompare(value: unknown, path: string): EtcdCompare {
-  const object = objectAt(value, path, ['key', 'target', 'result', 'operand']);
-  const target = oneOf(object.target, `${path}.target`, ['value', 'version', 'create', 'mod']);
+  const object = objectAt(value, path, ['key', 'target', 'result', 'operand'], ['rangeEnd']);
+  const target = oneOf(object.target, `${path}.target`, ['value', 'version', 'create', 'mod', 'lease']);
   const operand = target === 'value' ? stringAt(object.operand, `${path}.operand`) : naturalAt(object.operand, `${path}.operand`);
-  return { key: stringAt(object.key, `${path}.key`), target, result: oneOf(object.result, `${path}.result`, ['=', '!=', '<', '>']), operand };
+  return {
+    key: stringAt(object.key, `${path}.key`),
+    ...optionalFields(object, path, ['rangeEnd'], stringAt),
+    target,
+    result: oneOf(object.result, `${path}.result`, ['=', '!=', '<', '>']),
+    operand,
+  };
 }
 
-/** A response to `request`; only the top level carries a revision. */
+/** A response to `request`; only the top level carries a revision or an error. */
 function etcdResponse(value: unknown, path: string, request: EtcdRequest, topLevel: boolean): EtcdResponse {
+  if (topLevel && typeof value === 'object' && value !== null && 'error' in value) {
+    const object = objectAt(value, path, ['error']);
+    const error = objectAt(object.error, `${path}.error`, ['code', 'message']);
+    return { error: { code: naturalAt(error.code, `${path}.error.code`), message: stringAt(error.message, `${path}.error.message`) } };
+  }
   const revision = topLevel ? ['revision'] : [];
   switch (request.kind) {
     case 'range': {
@@ -130,10 +170,18 @@ function etcdResponse(value: unknown, path: string, request: EtcdRequest, topLev
       });
       return { ...optionalFields(object, path, revision, naturalAt), succeeded, ...responses };
     }
+    case 'compact':
+    case 'leaseGrant':
+    case 'leaseRevoke':
+      return optionalFields(objectAt(value, path, [], revision), path, revision, naturalAt);
   }
 }
 
 function etcdKeyValue(value: unknown, path: string): EtcdKeyValue {
-  const object = objectAt(value, path, ['key', 'value'], ['createRevision', 'modRevision', 'version']);
-  return { key: stringAt(object.key, `${path}.key`), value: stringAt(object.value, `${path}.value`), ...optionalFields(object, path, ['createRevision', 'modRevision', 'version'], naturalAt) };
+  const object = objectAt(value, path, ['key'], ['value', 'createRevision', 'modRevision', 'version', 'lease']);
+  return {
+    key: stringAt(object.key, `${path}.key`),
+    ...optionalFields(object, path, ['value'], stringAt),
+    ...optionalFields(object, path, ['createRevision', 'modRevision', 'version', 'lease'], naturalAt),
+  };
 }

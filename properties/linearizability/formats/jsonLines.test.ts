@@ -39,7 +39,7 @@ test('bad lines name the line and the field', (t) => {
   refuse(`${good}\n{"process":1`, 2, /not JSON/);
   refuse(`${good}\n{"process":1,"invoke":7,"complete":6,"outcome":"ok","input":{"kind":"read"},"output":{"value":1}}`, 2, /before invoke/);
   refuse('{"process":1,"invoke":5,"complete":6,"outcome":"ok","input":{"kind":"read"}}', 1, /output is given exactly/);
-  refuse('{"process":1,"invoke":5,"complete":6,"outcome":"ok","input":{"kind":"read","key":"x"},"output":{"value":1}}', 1, /input has an unknown field "key"/);
+  refuse('{"history":"detcd","version":1,"model":"register"}\n{"process":1,"invoke":5,"complete":6,"outcome":"ok","input":{"kind":"read","key":"x"},"output":{"value":1}}', 2, /input has an unknown field "key"/);
   refuse('{"process":1,"invoke":5,"complete":6,"outcome":"maybe","input":{"kind":"read"}}', 1, /outcome must be one of/);
   refuse(`${good}\n{"history":"detcd","version":1}`, 2, /header must be the first line/);
   refuse('{"history":"detcd","version":2}', 1, /version 2 is not supported/);

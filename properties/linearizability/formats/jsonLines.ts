@@ -10,9 +10,11 @@
  * optional for unknown ones (when the client gave up). `output` is given exactly for ok.
  */
 import type { Operation, Outcome } from '../history.ts';
-import { etcdCodec, keyValueCodec, registerCodec, type JsonCodec } from './jsonCodecs.ts';
+import { etcdCodec, keyValueCodec, registerCodec, registersCodec, type JsonCodec } from './jsonCodecs.ts';
 import { finiteAt, naturalAt, objectAt, oneOf, ShapeError, type JsonObject } from './jsonShape.ts';
-import { HistoryParseError, linesOf } from './parseError.ts';
+import { refuseUnorderableText } from './codePointOrder.ts';
+import { ExactNumbers, checkJsonText } from './exactNumbers.ts';
+import { HistoryParseError, linesOf, shortened } from './parseError.ts';
 import { modelNames, type ModelName, type TypedHistory } from './typedHistory.ts';
 
 const operationFields = ['process', 'invoke', 'outcome', 'input'];
@@ -27,6 +29,7 @@ interface Header {
 /** Parses the format; `model` (from the command line) overrides detection but not the header. */
 export function parseJsonLines(text: string, model?: ModelName): TypedHistory {
   const records: { line: number; record: JsonObject }[] = [];
+  const numbers = new ExactNumbers();
   let header: Header | undefined;
   linesOf(text).forEach((content, index) => {
     const line = index + 1;
@@ -37,6 +40,7 @@ export function parseJsonLines(text: string, model?: ModelName): TypedHistory {
     } catch (error) {
       throw new HistoryParseError(line, `not JSON: ${(error as Error).message}`);
     }
+    checkJsonText(content, line, numbers);
     const record = atLine(line, () => objectAt(value, '', [], ['history', ...operationFields, ...optionalOperationFields, 'version', 'model', 'initialRevision']));
     if ('history' in record) {
       if (header !== undefined || records.length > 0) throw new HistoryParseError(line, 'the header must be the first line');
@@ -52,17 +56,22 @@ export function parseJsonLines(text: string, model?: ModelName): TypedHistory {
   switch (chosen) {
     case 'register':
       return { model: chosen, operations: decodeAll(records, registerCodec) };
+    case 'registers':
+      return { model: chosen, operations: decodeAll(records, registersCodec) };
     case 'kv':
       return { model: chosen, operations: decodeAll(records, keyValueCodec) };
-    case 'etcd':
-      return { model: chosen, operations: decodeAll(records, etcdCodec), initialRevision: header?.initialRevision ?? 1 };
+    case 'etcd': {
+      const operations = decodeAll(records, etcdCodec);
+      refuseUnorderableText(operations, (index) => records[index]!.line);
+      return { model: chosen, operations, initialRevision: header?.initialRevision ?? 1 };
+    }
   }
 }
 
 function parseHeader(line: number, record: JsonObject): Header {
   const header = objectAt(record, 'the header', ['history', 'version'], ['model', 'initialRevision']);
   if (header.history !== 'detcd') throw new ShapeError('the header\'s "history" must be "detcd"');
-  if (header.version !== 1) throw new ShapeError(`version ${JSON.stringify(header.version)} is not supported (this reader knows version 1)`);
+  if (header.version !== 1) throw new ShapeError(`version ${shortened(JSON.stringify(header.version) ?? 'undefined', 40)} is not supported (this reader knows version 1)`);
   return {
     line,
     model: header.model === undefined ? undefined : oneOf(header.model, 'the header\'s "model"', modelNames),
@@ -72,12 +81,17 @@ function parseHeader(line: number, record: JsonObject): Header {
 
 /** The model whose operation kinds the history uses; an error when that is ambiguous. */
 function inferModel(records: readonly { line: number; record: JsonObject }[]): ModelName {
-  const kindsOf: Record<ModelName, string[]> = { register: ['read', 'write', 'cas'], kv: ['get', 'append'], etcd: ['range', 'delete', 'txn'] };
+  const kindsOf: Record<ModelName, string[]> = { register: ['read', 'write', 'cas'], registers: [], kv: ['get', 'append'], etcd: ['range', 'delete', 'txn', 'compact'] };
   const seen = new Map<ModelName, number>();
   let revisions = false;
   for (const { line, record } of records) {
-    const kind = (record.input as { kind?: unknown } | undefined)?.kind;
-    for (const name of modelNames) if (typeof kind === 'string' && kindsOf[name].includes(kind) && !seen.has(name)) seen.set(name, line);
+    const input = record.input as { kind?: unknown; key?: unknown } | undefined;
+    const kind = input?.kind;
+    for (const name of modelNames) {
+      if (typeof kind !== 'string' || !kindsOf[name].includes(kind) || seen.has(name)) continue;
+      // Register operations with a key are the independent registers' (`registers`).
+      seen.set(name === 'register' && input?.key !== undefined ? 'registers' : name, line);
+    }
     if (typeof record.output === 'object' && record.output !== null && 'revision' in record.output) revisions = true;
   }
   if (seen.size > 1) {
@@ -92,7 +106,27 @@ function inferModel(records: readonly { line: number; record: JsonObject }[]): M
 }
 
 function decodeAll<Input, Output>(records: readonly { line: number; record: JsonObject }[], codec: JsonCodec<Input, Output>): Operation<Input, Output>[] {
-  return records.map(({ line, record }) => atLine(line, () => decodeOperation(record, codec)));
+  const operations = records.map(({ line, record }) => atLine(line, () => decodeOperation(record, codec)));
+  refuseOverlaps(operations, records);
+  return operations;
+}
+
+/**
+ * A process (a client) has one operation at a time: two that overlap mean the history mixes up
+ * clients, and checking it would judge operations no client could have issued. An unknown outcome
+ * without `complete` keeps its process busy forever (Jepsen's clients go on under a new process).
+ */
+function refuseOverlaps(operations: readonly Operation<unknown, unknown>[], records: readonly { line: number }[]): void {
+  const order = operations.map((_, index) => index);
+  order.sort((a, b) => operations[a]!.process - operations[b]!.process || operations[a]!.invokedAt - operations[b]!.invokedAt || a - b);
+  for (let at = 1; at < order.length; at++) {
+    const earlier = operations[order[at - 1]!]!;
+    const later = operations[order[at]!]!;
+    if (earlier.process !== later.process || earlier.completedAt <= later.invokedAt) continue;
+    const [first, second] = [records[order[at - 1]!]!.line, records[order[at]!]!.line].sort((a, b) => a - b);
+    const forever = earlier.completedAt === Infinity ? ' (an unknown outcome without "complete" keeps its process busy for good: give "complete", or go on under a new process id)' : '';
+    throw new HistoryParseError(second!, `process ${later.process} has two operations at once: lines ${first} and ${second} overlap${forever}`);
+  }
 }
 
 function decodeOperation<Input, Output>(record: JsonObject, codec: JsonCodec<Input, Output>): Operation<Input, Output> {

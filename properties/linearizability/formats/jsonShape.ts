@@ -4,6 +4,8 @@
  * otherwise be silently ignored, and nothing in a history may be guessed.
  */
 
+import { quoted } from './parseError.ts';
+
 export class ShapeError extends Error {
   override readonly name = 'ShapeError';
 }
@@ -15,7 +17,7 @@ export function objectAt(value: unknown, path: string, required: readonly string
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ShapeError(`${path || 'the line'} must be an object`);
   const object = value as JsonObject;
   for (const field of Object.keys(object)) {
-    if (!required.includes(field) && !optional.includes(field)) throw new ShapeError(`${path || 'the line'} has an unknown field "${field}"`);
+    if (!required.includes(field) && !optional.includes(field)) throw new ShapeError(`${path || 'the line'} has an unknown field ${quoted(field)}`);
   }
   for (const field of required) {
     if (!(field in object)) throw new ShapeError(`${path === '' ? field : `${path}.${field}`} is missing`);

@@ -5,15 +5,16 @@
  */
 import { parseJepsenEdn } from './jepsenEdn.ts';
 import { isJepsenLogLine, parseJepsenLog } from './jepsenLog.ts';
+import { parseEtcdRobustness } from './etcdRobustness.ts';
 import { parseJsonLines } from './jsonLines.ts';
 import { HistoryParseError, linesOf } from './parseError.ts';
 import type { ModelName, TypedHistory } from './typedHistory.ts';
 
-export const formatNames = ['jepsen-log', 'jepsen-edn', 'jsonl'] as const;
+export const formatNames = ['jepsen-log', 'jepsen-edn', 'jsonl', 'etcd-robustness'] as const;
 export type FormatName = (typeof formatNames)[number];
 
-/** The only model each Jepsen format is written for (JSON lines carry any). */
-const modelOfFormat: Partial<Record<FormatName, ModelName>> = { 'jepsen-log': 'register', 'jepsen-edn': 'kv' };
+/** The models each format is written for (JSON lines carry any). */
+const modelsOfFormat: Partial<Record<FormatName, readonly ModelName[]>> = { 'jepsen-log': ['register'], 'jepsen-edn': ['kv', 'register', 'registers'], 'etcd-robustness': ['etcd'] };
 
 export interface ParseOptions {
   readonly format?: FormatName;
@@ -26,26 +27,38 @@ export interface ParsedHistory {
   readonly history: TypedHistory;
 }
 
-export function parseHistory(text: string, options: ParseOptions = {}): ParsedHistory {
+export function parseHistory(input: string, options: ParseOptions = {}): ParsedHistory {
+  // A UTF-8 byte-order mark is not part of the first line (`historyText` drops it from bytes).
+  const text = input.startsWith('\uFEFF') ? input.slice(1) : input;
   const lines = linesOf(text);
   const firstIndex = lines.findIndex((line) => line.trim() !== '');
   if (firstIndex < 0) {
-    const model = options.model ?? (options.format === undefined ? undefined : modelOfFormat[options.format]) ?? 'register';
+    const model = options.model ?? (options.format === undefined ? undefined : modelsOfFormat[options.format]?.[0]) ?? 'register';
     return { format: options.format, history: emptyHistory(model) };
   }
   const firstLine = firstIndex + 1;
   const format = options.format ?? detectFormat(lines[firstIndex]!, firstLine);
-  const formatModel = modelOfFormat[format];
-  if (options.model !== undefined && formatModel !== undefined && options.model !== formatModel) {
-    throw new HistoryParseError(firstLine, `a ${format} history is checked with the ${formatModel} model, not ${options.model}`);
+  const formatModels = modelsOfFormat[format];
+  if (options.model !== undefined && formatModels !== undefined && !formatModels.includes(options.model)) {
+    throw new HistoryParseError(firstLine, `a ${format} history is checked with the ${formatModels.join(' or ')} model, not ${options.model}`);
   }
+  const history = parseFormat(format, text, options.model);
+  if (options.model !== undefined && history.model !== options.model) {
+    throw new HistoryParseError(firstLine, `this ${format} history holds ${history.model} operations, not ${options.model}`);
+  }
+  return { format, history };
+}
+
+function parseFormat(format: FormatName, text: string, model: ModelName | undefined): TypedHistory {
   switch (format) {
     case 'jepsen-log':
-      return { format, history: { model: 'register', operations: parseJepsenLog(text) } };
+      return { model: 'register', operations: parseJepsenLog(text) };
     case 'jepsen-edn':
-      return { format, history: { model: 'kv', operations: parseJepsenEdn(text) } };
+      return parseJepsenEdn(text);
     case 'jsonl':
-      return { format, history: parseJsonLines(text, options.model) };
+      return parseJsonLines(text, model);
+    case 'etcd-robustness':
+      return parseEtcdRobustness(text);
   }
 }
 
@@ -53,10 +66,13 @@ function detectFormat(line: string, lineNumber: number): FormatName {
   const content = line.trim();
   if (isJepsenLogLine(content)) return 'jepsen-log';
   if (content.startsWith('{:')) return 'jepsen-edn';
+  // etcd's robustness reports: Porcupine operations, each an indented JSON object.
+  if (content === '{' || /^\{\s*"ClientI[dD]"/.test(content)) return 'etcd-robustness';
   if (/^\{\s*("|\})/.test(content)) return 'jsonl';
   throw new HistoryParseError(lineNumber, 'cannot tell the format: expected a Jepsen log line, an EDN map or a JSON object (or give --format)');
 }
 
 function emptyHistory(model: ModelName): TypedHistory {
-  return model === 'etcd' ? { model, operations: [], initialRevision: 1 } : { model, operations: [] };
+  if (model === 'etcd') return { model, operations: [], initialRevision: 1 };
+  return { model, operations: [] } as TypedHistory;
 }

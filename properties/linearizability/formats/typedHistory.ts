@@ -9,12 +9,14 @@ import { createEtcdModel } from '../models/etcd.ts';
 import type { EtcdRequest, EtcdResponse } from '../models/etcdTypes.ts';
 import { keyValueModel, type KeyValueInput, type KeyValueOutput } from '../models/keyValue.ts';
 import { registerModel, type RegisterInput, type RegisterOutput } from '../models/register.ts';
+import { registersModel, type RegistersInput, type RegistersOutput } from '../models/registers.ts';
 
-export const modelNames = ['register', 'kv', 'etcd'] as const;
+export const modelNames = ['register', 'registers', 'kv', 'etcd'] as const;
 export type ModelName = (typeof modelNames)[number];
 
 export type TypedHistory =
   | { readonly model: 'register'; readonly operations: readonly Operation<RegisterInput, RegisterOutput>[] }
+  | { readonly model: 'registers'; readonly operations: readonly Operation<RegistersInput, RegistersOutput>[] }
   | { readonly model: 'kv'; readonly operations: readonly Operation<KeyValueInput, KeyValueOutput>[] }
   | { readonly model: 'etcd'; readonly operations: readonly Operation<EtcdRequest, EtcdResponse>[]; readonly initialRevision: number };
 
@@ -25,7 +27,8 @@ export interface TypedCheckOptions extends CheckOptions {
 
 /** The model a history is checked against. */
 export function modelOf(history: TypedHistory, unpartitioned = false): AnyModel {
-  const model: AnyModel = history.model === 'register' ? registerModel : history.model === 'kv' ? keyValueModel : createEtcdModel({ initialRevision: history.initialRevision });
+  const model: AnyModel =
+    history.model === 'register' ? registerModel : history.model === 'registers' ? registersModel : history.model === 'kv' ? keyValueModel : createEtcdModel({ initialRevision: history.initialRevision });
   return unpartitioned ? withoutPartition(model) : model;
 }
 

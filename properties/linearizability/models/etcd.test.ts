@@ -115,10 +115,15 @@ test('a gap in the revisions is filled only by an unknown write that fits what r
     output: response,
     outcome: 'ok' as const,
   });
-  const filter = etcdModel.sequence!.unknownFilter!([[{ kind: 'range', key: 'a' }, { revision: 2, kvs: [{ key: 'a', value: '1', modRevision: 2 }] }]]);
-  t.true(filter(etcdModel.init(), { kind: 'put', key: 'a', value: '1' }));
-  t.false(filter(etcdModel.init(), { kind: 'put', key: 'a', value: '2' }));
-  t.true(filter(etcdModel.init(), { kind: 'txn', compare: [], success: [], failure: [{ kind: 'put', key: 'a', value: '1' }] }));
+  const unknown: EtcdRequest[] = [
+    { kind: 'put', key: 'a', value: '1' },
+    { kind: 'put', key: 'a', value: '2' },
+    { kind: 'txn', compare: [], success: [], failure: [{ kind: 'put', key: 'a', value: '1' }] },
+    { kind: 'compact', revision: 1 },
+  ];
+  const candidates = etcdModel.sequence!.unknownCandidates!([[{ kind: 'range', key: 'a' }, { revision: 2, kvs: [{ key: 'a', value: '1', modRevision: 2 }] }]], unknown);
+  t.deepEqual(candidates(etcdModel.init()), [0, 2, 3], 'the puts of a=1, and a compaction, which fills no revision');
+  t.is(candidates(etcdModel.step(etcdModel.init(), { kind: 'put', key: 'b', value: '1' }, undefined)!), undefined, 'nothing was seen at revision 3');
   const seen = read({ revision: 2, kvs: [{ key: 'a', value: '1', modRevision: 2 }] });
   t.is(checkLinearizability(etcdModel, [put(0, 0, 'a', '2'), put(1, 1, 'a', '1'), seen]).verdict, 'linearizable');
   t.is(checkLinearizability(etcdModel, [put(0, 0, 'a', '2'), put(1, 1, 'b', '1'), seen]).verdict, 'not-linearizable');

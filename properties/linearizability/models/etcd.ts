@@ -9,16 +9,15 @@
  * revision (unknown outcomes) are left to search for, and only in the gaps of the revision
  * sequence, where some unacknowledged write must have landed.
  *
- * Semantics follow etcd's mvcc store (server/storage/mvcc): a transaction bumps the revision once
- * if it changed any key (`txnWrite.End`); a delete that matched nothing changes nothing; reads in
- * a transaction see its earlier writes; a value compare on a missing key is false, the other
- * targets compare against zero (`applyCompare`).
+ * The semantics of each request are in `etcdApply.ts`. Historical reads, compaction and its
+ * errors are modelled; serializable reads are not linearizable and are checked as etcd
+ * guarantees them (see `stepSerializable`).
  */
 import type { Model } from '../model.ts';
-import { etcdState, describeEtcdState, sameEtcdState, showsStoredKey, storedKey, type EtcdState, type StoredKey } from './etcdState.ts';
-import { rangeHigh, type EtcdCompare, type EtcdKeyValue, type EtcdRequest, type EtcdResponse } from './etcdTypes.ts';
-import { mapDelete, mapForRange, mapGet, mapSet, type SortedMap } from './persistentSortedMap.ts';
+import { applying, compactionError, errorFits, execute, rangeMatches } from './etcdApply.ts';
 import { describeEtcdRequest, keysTouched } from './etcdDescribe.ts';
+import { afterCompaction, afterWrite, describeEtcdState, initialEtcdState, keysAt, sameEtcdState, type EtcdState } from './etcdState.ts';
+import { modelledError, type EtcdCompactRequest, type EtcdKeyValue, type EtcdRangeRequest, type EtcdRequest, type EtcdResponse } from './etcdTypes.ts';
 
 export interface EtcdModelOptions {
   /** The revision of the store before the history: 1 for a new etcd cluster. */
@@ -26,30 +25,43 @@ export interface EtcdModelOptions {
 }
 
 export function createEtcdModel(options: EtcdModelOptions = {}): Model<EtcdState, EtcdRequest, EtcdResponse> {
-  const initial = etcdState(options.initialRevision ?? 1, undefined);
+  const initial = initialEtcdState(options.initialRevision ?? 1);
   return {
     name: 'etcd',
     init: () => initial,
     step(state, request, response) {
-      const applying: Applying = { keys: state.keys, writeRevision: state.revision + 1, changed: false };
-      if (!execute(request, response, applying)) return undefined;
-      const revision = applying.changed ? applying.writeRevision : state.revision;
+      if (request.kind === 'compact') return stepCompaction(state, request, response);
+      if (request.kind === 'range' && request.serializable === true) return stepSerializable(state, request, response);
+      const into = applying(state);
+      const error = response?.error;
+      const applied = execute(request, error === undefined ? response : undefined, into);
+      // An error response means no effect: it must be the error met here, if the model knows it.
+      if (error !== undefined) return errorFits(error, applied) ? state : undefined;
+      if (applied === 'differs') return undefined;
+      // Met with an error, the request took no effect: impossible with a normal response.
+      if (applied !== 'matches') return response === undefined ? state : undefined;
+      const revision = into.changed ? into.writeRevision : state.revision;
       if (response?.revision !== undefined && response.revision !== revision) return undefined;
-      return applying.changed ? etcdState(revision, applying.keys) : state;
+      return into.changed ? afterWrite(state, into.keys) : state;
     },
+    stateBytes: (state, previous) => (state.keys === previous.keys ? 96 : 96 + 120 * (treeHeight(state) + 1)),
     hash: (state) => state.hash,
     equal: sameEtcdState,
-    readOnly: (request, response) => (response === undefined ? !mayWrite(request) : changedStore(request, response) === false),
+    readOnly: (request, response) => (response === undefined ? !mayWrite(request) : response.error !== undefined || changedStore(request, response) === false),
     sequence: {
       keyOf(request, response) {
-        if (response.revision === undefined) return undefined;
+        if (response.revision === undefined || response.error !== undefined) return undefined;
+        if (request.kind === 'range' && request.serializable === true) return undefined;
+        // A compaction happens at a revision without creating one, as a read does.
+        if (request.kind === 'compact') return response.revision;
         const wrote = changedStore(request, response);
         if (wrote === undefined) return undefined;
         // A write that created r sits between the reads at r - 1 and the reads at r.
         return wrote ? response.revision - 0.5 : response.revision;
       },
       floor: (state) => state.revision,
-      unknownFilter: gapFilter,
+      unknownCandidates: gapCandidates,
+      changesWithoutRevision: (request) => request.kind === 'compact',
     },
     describeOperation: describeEtcdRequest,
     describeState: (state, focus) => describeEtcdState(state, focus === undefined ? undefined : keysTouched(focus, state)),
@@ -58,126 +70,123 @@ export function createEtcdModel(options: EtcdModelOptions = {}): Model<EtcdState
 
 export const etcdModel = createEtcdModel();
 
-/** A request being applied: the keyspace so far and whether anything changed. */
-interface Applying {
-  keys: SortedMap<StoredKey>;
-  readonly writeRevision: number;
-  changed: boolean;
-}
-
-/** Applies `request`; false when `expected` (when known) shows something else. */
-function execute(request: EtcdRequest, expected: EtcdResponse | undefined, applying: Applying): boolean {
-  switch (request.kind) {
-    case 'range':
-      return expected === undefined || rangeMatches(request.key, request.rangeEnd, request.limit ?? 0, expected, applying.keys);
-    case 'put': {
-      const previous = mapGet(applying.keys, request.key);
-      if (expected?.prevKv !== undefined && !showsPrevious(expected.prevKv, request.key, previous)) return false;
-      const created = previous === undefined ? applying.writeRevision : previous.createRevision;
-      const version = previous === undefined ? 1 : previous.version + 1;
-      applying.keys = mapSet(applying.keys, request.key, storedKey(request.value, created, applying.writeRevision, version));
-      applying.changed = true;
-      return true;
-    }
-    case 'delete': {
-      const doomed: [string, StoredKey][] = [];
-      mapForRange(applying.keys, request.key, rangeHigh(request.key, request.rangeEnd), (key, stored) => doomed.push([key, stored]) > 0);
-      if (expected?.deleted !== undefined && expected.deleted !== doomed.length) return false;
-      if (expected?.prevKvs !== undefined && !showsAll(expected.prevKvs, doomed)) return false;
-      for (const [key] of doomed) applying.keys = mapDelete(applying.keys, key);
-      if (doomed.length > 0) applying.changed = true;
-      return true;
-    }
-    case 'txn': {
-      const succeeded = request.compare.every((compare) => compareHolds(compare, mapGet(applying.keys, compare.key)));
-      if (expected?.succeeded !== undefined && expected.succeeded !== succeeded) return false;
-      const branch = succeeded ? request.success : request.failure;
-      const responses = expected?.responses;
-      if (responses !== undefined && responses.length !== branch.length) return false;
-      return branch.every((inner, index) => execute(inner, responses?.[index], applying));
-    }
+function stepCompaction(state: EtcdState, request: EtcdCompactRequest, response: EtcdResponse | undefined): EtcdState | undefined {
+  const met = compactionError(request, state);
+  if (response?.error !== undefined) {
+    const modelled = modelledError(response.error);
+    return modelled === undefined || modelled === met ? state : undefined;
   }
+  if (met !== undefined) return response === undefined ? state : undefined;
+  // The header of a compaction carries the revision it was applied at.
+  if (response?.revision !== undefined && response.revision !== state.revision) return undefined;
+  return afterCompaction(state, request.revision);
 }
 
-function rangeMatches(key: string, rangeEnd: string | undefined, limit: number, expected: EtcdResponse, keys: SortedMap<StoredKey>): boolean {
-  const cap = limit > 0 ? limit : Infinity;
-  const kvs = expected.kvs;
-  let count = 0;
-  let shown = true;
-  mapForRange(keys, key, rangeHigh(key, rangeEnd), (found, stored) => {
-    if (kvs !== undefined && count < cap) {
-      const kv = kvs[count];
-      shown = kv !== undefined && showsStoredKey(kv, found, stored);
-    }
-    count++;
-    // Past the limit only the count matters; stop early when the response has none.
-    return shown && (count < cap || expected.count !== undefined || expected.more !== undefined);
-  });
-  if (!shown) return false;
-  if (kvs !== undefined && kvs.length !== Math.min(count, cap)) return false;
-  if (expected.count !== undefined && expected.count !== count) return false;
-  return expected.more === undefined || expected.more === count > cap;
-}
-
-function compareHolds(compare: EtcdCompare, stored: StoredKey | undefined): boolean {
-  if (compare.target === 'value') {
-    if (stored === undefined) return false;
-    return ordered(stored.value, compare.operand, compare.result);
+/**
+ * A serializable read is served by one member from its local state, which may lag behind: it is
+ * not linearizable. What etcd does guarantee: every member applies the same sequence of
+ * revisions, and none is ahead of the cluster. So the read shows the keyspace at its header
+ * revision rv (or at its `revision`, which must then be ≤ rv), a revision of this history that
+ * the cluster had reached when the read completed: the read is placed, within its interval, in
+ * a state whose revision is at least rv. Nothing is assumed about how stale rv is — a client that
+ * fails over to a lagging member may see revisions go back — and the member's compaction may lag
+ * too, so data below the cluster's compaction revision is accepted; its ErrCompacted only below
+ * the cluster's, and ErrFutureRev always (the member may be behind).
+ */
+function stepSerializable(state: EtcdState, request: EtcdRangeRequest, response: EtcdResponse | undefined): EtcdState | undefined {
+  if (response === undefined) return state;
+  if (response.error !== undefined) {
+    const modelled = modelledError(response.error);
+    if (modelled === 'compacted') return (request.revision ?? 0) > 0 && request.revision! < state.compactRevision ? state : undefined;
+    return state;
   }
-  const actual = stored === undefined ? 0 : compare.target === 'version' ? stored.version : compare.target === 'create' ? stored.createRevision : stored.modRevision;
-  return ordered(actual, compare.operand, compare.result);
+  const served = response.revision;
+  if (served === undefined) return state;
+  if (served > state.revision) return undefined;
+  const revision = (request.revision ?? 0) > 0 ? request.revision! : served;
+  if (revision > served) return undefined;
+  const keys = keysAt(state, revision);
+  if (keys === undefined && revision < state.revision) return state;
+  return rangeMatches(request, response, keys) ? state : undefined;
 }
 
-function ordered(actual: string | number, operand: string | number, result: EtcdCompare['result']): boolean {
-  switch (result) {
-    case '=':
-      return actual === operand;
-    case '!=':
-      return actual !== operand;
-    case '<':
-      return actual < operand;
-    case '>':
-      return actual > operand;
-  }
-}
-
-function showsPrevious(shown: EtcdKeyValue | null, key: string, previous: StoredKey | undefined): boolean {
-  return shown === null ? previous === undefined : previous !== undefined && showsStoredKey(shown, key, previous);
-}
-
-function showsAll(shown: readonly EtcdKeyValue[], entries: readonly [string, StoredKey][]): boolean {
-  return shown.length === entries.length && entries.every(([key, stored], index) => showsStoredKey(shown[index]!, key, stored));
+function treeHeight(state: EtcdState): number {
+  return state.keys?.height ?? 0;
 }
 
 /**
  * Every kv a response shows with a mod revision says what the write that made that revision
  * wrote: that key, that value (etcd keeps one value per key and revision). In a gap of the
  * revision sequence, which only an unknown-outcome write can fill, only a request that puts
- * all of them can be the one.
+ * all of them can be the one — found through an index of the unknown writes by key, once per
+ * revision. (A compaction fills no gap and is never ruled out.)
  */
-function gapFilter(completed: readonly (readonly [EtcdRequest, EtcdResponse])[]): (state: EtcdState, request: EtcdRequest) => boolean {
-  const written = new Map<number, Map<string, string>>();
-  const observe = (kv: EtcdKeyValue | null | undefined) => {
+function gapCandidates(completed: readonly (readonly [EtcdRequest, EtcdResponse])[], unknown: readonly EtcdRequest[]): (state: EtcdState) => readonly number[] | undefined {
+  const written = new Map<number, Map<string, string | undefined>>();
+  const observe = (kv: EtcdKeyValue | null | undefined, withValue = true) => {
     if (kv?.modRevision === undefined) return;
     let keys = written.get(kv.modRevision);
     if (keys === undefined) written.set(kv.modRevision, (keys = new Map()));
-    keys.set(kv.key, kv.value);
+    const value = withValue ? kv.value : undefined;
+    if (value !== undefined || !keys.has(kv.key)) keys.set(kv.key, value);
   };
-  const visit = (response: EtcdResponse) => {
-    response.kvs?.forEach(observe);
-    response.prevKvs?.forEach(observe);
-    observe(response.prevKv);
-    response.responses?.forEach(visit);
+  // Only revisions that no completed write is known to have made can be gaps: evidence about the
+  // others is not needed (and keeping it for every revision of a long history would cost more
+  // than the search).
+  const made = new Set<number>();
+  for (const [request, response] of completed) if (response.revision !== undefined && response.error === undefined && request.kind !== 'compact' && changedStore(request, response) === true) made.add(response.revision);
+  const gapEvidence = (kv: EtcdKeyValue | null | undefined, withValue?: boolean) => {
+    if (kv?.modRevision !== undefined && !made.has(kv.modRevision)) observe(kv, withValue);
   };
-  for (const [, response] of completed) visit(response);
-  return (state, request) => {
-    const keys = written.get(state.revision + 1);
-    return keys === undefined || [...keys].every(([key, value]) => mayPut(request, key, value));
+  const visit = (request: EtcdRequest, response: EtcdResponse) => {
+    // A keys-only range shows empty values: only the keys and revisions are evidence.
+    const values = request.kind !== 'range' || request.keysOnly !== true;
+    response.kvs?.forEach((kv) => gapEvidence(kv, values));
+    response.prevKvs?.forEach((kv) => gapEvidence(kv));
+    gapEvidence(response.prevKv);
+    if (request.kind === 'txn' && response.responses !== undefined && response.succeeded !== undefined) {
+      const branch = response.succeeded ? request.success : request.failure;
+      response.responses.forEach((inner, index) => visit(branch[index]!, inner));
+    }
+  };
+  for (const [request, response] of completed) visit(request, response);
+  if (written.size === 0) return () => undefined;
+  // The unknown writes by a key they may put; compactions are candidates everywhere.
+  const byKey = new Map<string, number[]>();
+  const compactions: number[] = [];
+  unknown.forEach((request, index) => {
+    if (request.kind === 'compact') compactions.push(index);
+    for (const key of new Set(keysPut(request))) {
+      const indexes = byKey.get(key);
+      if (indexes === undefined) byKey.set(key, [index]);
+      else indexes.push(index);
+    }
+  });
+  const memo = new Map<number, readonly number[] | undefined>();
+  return (state) => {
+    const revision = state.revision + 1;
+    if (memo.has(revision)) return memo.get(revision);
+    const keys = written.get(revision);
+    let candidates: readonly number[] | undefined;
+    if (keys !== undefined) {
+      const [firstKey] = keys.keys();
+      const fitting = (byKey.get(firstKey!) ?? []).filter((index) => [...keys].every(([key, value]) => mayPut(unknown[index]!, key, value)));
+      candidates = [...fitting, ...compactions].sort((a, b) => a - b);
+    }
+    memo.set(revision, candidates);
+    return candidates;
   };
 }
 
-function mayPut(request: EtcdRequest, key: string, value: string): boolean {
-  if (request.kind === 'put') return request.key === key && request.value === value;
+function keysPut(request: EtcdRequest): string[] {
+  if (request.kind === 'put') return [request.key];
+  if (request.kind === 'txn') return [...request.success, ...request.failure].flatMap(keysPut);
+  return [];
+}
+
+/** Whether the request could put `value` (any value, when undefined: a keys-only read saw it) at `key`. */
+function mayPut(request: EtcdRequest, key: string, value: string | undefined): boolean {
+  if (request.kind === 'put') return request.key === key && (value === undefined || request.value === value);
   if (request.kind === 'txn') return [...request.success, ...request.failure].some((inner) => mayPut(inner, key, value));
   return false;
 }
@@ -189,7 +198,11 @@ function mayWrite(request: EtcdRequest): boolean {
       return false;
     case 'put':
     case 'delete':
+    case 'compact':
+    case 'leaseRevoke':
       return true;
+    case 'leaseGrant':
+      return false;
     case 'txn':
       return request.success.some(mayWrite) || request.failure.some(mayWrite);
   }
@@ -197,18 +210,29 @@ function mayWrite(request: EtcdRequest): boolean {
 
 /** Whether the response says the request changed the store; undefined when it does not say. */
 function changedStore(request: EtcdRequest, response: EtcdResponse | undefined): boolean | undefined {
+  if (response?.error !== undefined) return false;
   switch (request.kind) {
     case 'range':
+    case 'leaseGrant':
       return false;
     case 'put':
+    case 'compact':
       return true;
+    case 'leaseRevoke':
+      // Its response does not say whether any key was attached.
+      return undefined;
     case 'delete':
       return response?.deleted === undefined ? undefined : response.deleted > 0;
     case 'txn': {
       if (response?.succeeded === undefined) return mayWrite(request) ? undefined : false;
       const branch = response.succeeded ? request.success : request.failure;
-      const changes = branch.map((inner, index) => changedStore(inner, response.responses?.[index]));
-      return changes.includes(true) ? true : changes.includes(undefined) ? undefined : false;
+      let unsure = false;
+      for (let index = 0; index < branch.length; index++) {
+        const changed = changedStore(branch[index]!, response.responses?.[index]);
+        if (changed === true) return true;
+        if (changed === undefined) unsure = true;
+      }
+      return unsure ? undefined : false;
     }
   }
 }

@@ -11,20 +11,34 @@ export function describeEtcdRequest(request: EtcdRequest, response: EtcdResponse
 
 function describeRequest(request: EtcdRequest): string {
   switch (request.kind) {
-    case 'range':
-      return `range(${describeKeys(request.key, request.rangeEnd)}${request.limit ? `, limit ${request.limit}` : ''})`;
+    case 'range': {
+      const options = [
+        request.limit ? `limit ${request.limit}` : '',
+        request.revision ? `at revision ${request.revision}` : '',
+        request.keysOnly === true ? 'keys only' : '',
+        request.countOnly === true ? 'count only' : '',
+        request.serializable === true ? 'serializable' : '',
+      ].filter(Boolean);
+      return `range(${describeKeys(request.key, request.rangeEnd)}${options.map((option) => `, ${option}`).join('')})`;
+    }
     case 'put':
-      return `put(${JSON.stringify(request.key)}, ${JSON.stringify(request.value)})`;
+      return `put(${JSON.stringify(request.key)}, ${JSON.stringify(request.value)}${request.lease ? `, lease ${request.lease}` : ''})`;
     case 'delete':
       return `delete(${describeKeys(request.key, request.rangeEnd)})`;
     case 'txn': {
       const branch = (requests: readonly EtcdRequest[]) => requests.map(describeRequest).join('; ') || 'nothing';
       return `txn(if ${request.compare.map(describeCompare).join(' and ') || 'true'} then ${branch(request.success)} else ${branch(request.failure)})`;
     }
+    case 'compact':
+      return `compact(${request.revision})`;
+    case 'leaseGrant':
+    case 'leaseRevoke':
+      return `${request.kind}(${request.lease})`;
   }
 }
 
 function describeResponse(request: EtcdRequest, response: EtcdResponse): string {
+  if (response.error !== undefined) return `error ${JSON.stringify(response.error.message)} (code ${response.error.code})`;
   const parts: string[] = [];
   if (request.kind === 'range' && response.kvs !== undefined) parts.push(`[${response.kvs.map(describeKeyValue).join(', ')}]`);
   if (response.count !== undefined && request.kind === 'range') parts.push(`count ${response.count}`);
@@ -41,30 +55,39 @@ function describeResponse(request: EtcdRequest, response: EtcdResponse): string 
 }
 
 function describeKeys(key: string, rangeEnd: string | undefined): string {
-  if (rangeEnd === undefined) return JSON.stringify(key);
+  if (rangeEnd === undefined || rangeEnd === '') return JSON.stringify(key);
   return `${JSON.stringify(key)}..${rangeEnd === rangeToEnd ? 'end' : JSON.stringify(rangeEnd)}`;
 }
 
 function describeCompare(compare: EtcdCompare): string {
-  return `${compare.target}(${JSON.stringify(compare.key)}) ${compare.result} ${JSON.stringify(compare.operand)}`;
+  return `${compare.target}(${describeKeys(compare.key, compare.rangeEnd)}) ${compare.result} ${JSON.stringify(compare.operand)}`;
 }
 
 function describeKeyValue(kv: EtcdKeyValue): string {
   const revisions = [kv.createRevision === undefined ? '' : `c${kv.createRevision}`, kv.modRevision === undefined ? '' : `m${kv.modRevision}`, kv.version === undefined ? '' : `v${kv.version}`].filter(Boolean);
-  return `${JSON.stringify(kv.key)}=${JSON.stringify(kv.value)}${revisions.length > 0 ? `@${revisions.join(',')}` : ''}`;
+  if (kv.lease !== undefined && kv.lease !== 0) revisions.push(`lease ${kv.lease}`);
+  return `${JSON.stringify(kv.key)}${kv.value === undefined ? '' : `=${JSON.stringify(kv.value)}`}${revisions.length > 0 ? `@${revisions.join(',')}` : ''}`;
 }
 
 /** The keys a request reads or writes in `state` (ranges expanded to the keys present). */
 export function keysTouched(request: EtcdRequest, state: EtcdState): string[] {
   const keys = new Set<string>();
   const visit = (inner: EtcdRequest) => {
-    if (inner.kind === 'txn') {
-      inner.compare.forEach((compare) => keys.add(compare.key));
-      [...inner.success, ...inner.failure].forEach(visit);
-    } else if (inner.kind === 'put' || inner.rangeEnd === undefined) {
-      keys.add(inner.key);
-    } else {
-      mapForRange(state.keys, inner.key, rangeHigh(inner.key, inner.rangeEnd), (key) => keys.add(key).size < 64);
+    switch (inner.kind) {
+      case 'txn':
+        inner.compare.forEach((compare) => keys.add(compare.key));
+        [...inner.success, ...inner.failure].forEach(visit);
+        return;
+      case 'put':
+        keys.add(inner.key);
+        return;
+      case 'range':
+      case 'delete':
+        if (inner.rangeEnd === undefined || inner.rangeEnd === '') keys.add(inner.key);
+        else mapForRange(state.keys, inner.key, rangeHigh(inner.key, inner.rangeEnd), (key) => keys.add(key).size < 64);
+        return;
+      default:
+        return;
     }
   };
   visit(request);

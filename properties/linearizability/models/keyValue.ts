@@ -9,6 +9,7 @@
  */
 import { finalize32, hashString32, mix32 } from '../../../core/base/hash.ts';
 import type { Model } from '../model.ts';
+import { analyzeKeyValue } from './keyValueAnalysis.ts';
 
 export type KeyValueInput =
   | { readonly kind: 'get'; readonly key: string }
@@ -20,17 +21,25 @@ export interface KeyValueOutput {
 }
 
 /**
- * Keys ascending, with their values and value hashes in parallel arrays. A key whose value is the
- * empty string is absent, so that equal maps have one representation.
+ * The keys with a non-empty value, ascending, as a list of entries that later states share: a
+ * step copies the entries before the key it changes and keeps the rest. A key whose value is the
+ * empty string is absent, so that equal maps have one representation. Per key state (a history
+ * split by key) this is one entry, so a step allocates two objects.
  */
 export interface KeyValueState {
-  readonly keys: readonly string[];
-  readonly values: readonly string[];
-  readonly valueHashes: readonly number[];
+  readonly first: KeyValueEntry | undefined;
   readonly hash: number;
 }
 
-const emptyState: KeyValueState = { keys: [], values: [], valueHashes: [], hash: 0 };
+interface KeyValueEntry {
+  readonly key: string;
+  readonly keyHash: number;
+  readonly value: string;
+  readonly valueHash: number;
+  readonly next: KeyValueEntry | undefined;
+}
+
+const emptyState: KeyValueState = { first: undefined, hash: 0 };
 /** The base of the polynomial value hash (odd, so powers never vanish modulo 2^32). */
 const base = 0x01000193;
 
@@ -38,79 +47,88 @@ export const keyValueModel: Model<KeyValueState, KeyValueInput, KeyValueOutput> 
   name: 'kv',
   init: () => emptyState,
   step(state, input, output) {
-    const index = state.keys.indexOf(input.key);
-    const current = index < 0 ? '' : state.values[index]!;
+    const entry = entryOf(state, input.key);
+    const current = entry === undefined ? '' : entry.value;
     switch (input.kind) {
       case 'get':
         return output === undefined || output.value === current ? state : undefined;
       case 'put':
-        return withValue(state, index, input.key, input.value, polynomialHash(input.value));
+        return current === input.value ? state : withValue(state, input.key, entry, input.value, polynomialHash(input.value));
       case 'append': {
         if (input.value === '') return state;
-        const currentHash = index < 0 ? 0 : state.valueHashes[index]!;
+        const currentHash = entry === undefined ? 0 : entry.valueHash;
         const appendedHash = Math.imul(currentHash, power(base, input.value.length)) + polynomialHash(input.value);
-        return withValue(state, index, input.key, current + input.value, appendedHash | 0);
+        return withValue(state, input.key, entry, current + input.value, appendedHash | 0);
       }
     }
+  },
+  stateBytes: (state, previous) => {
+    // One state object, and the entries up to the changed key, each about 80 bytes, and the value.
+    let bytes = 48;
+    for (let entry = state.first, old = previous.first; entry !== undefined && entry !== old; entry = entry.next, old = old?.next) bytes += 80 + 2 * entry.value.length;
+    return bytes;
   },
   hash: (state) => state.hash,
   equal(a, b) {
     if (a === b) return true;
-    if (a.hash !== b.hash || a.keys.length !== b.keys.length) return false;
-    for (let i = 0; i < a.keys.length; i++) {
-      if (a.valueHashes[i] !== b.valueHashes[i] || (a.keys !== b.keys && a.keys[i] !== b.keys[i]) || a.values[i] !== b.values[i]) return false;
+    if (a.hash !== b.hash) return false;
+    let left = a.first;
+    let right = b.first;
+    while (left !== undefined && right !== undefined) {
+      if (left === right) return true;
+      if (left.valueHash !== right.valueHash || left.key !== right.key || left.value !== right.value) return false;
+      left = left.next;
+      right = right.next;
     }
-    return true;
+    return left === right;
   },
   partition: (input) => input.key,
+  analyze: analyzeKeyValue,
   readOnly: (input) => input.kind === 'get' || (input.kind === 'append' && input.value === ''),
   describeOperation(input, output) {
     if (input.kind === 'get') return `get(${JSON.stringify(input.key)}) → ${output?.value === undefined ? '?' : JSON.stringify(output.value)}`;
     return `${input.kind}(${JSON.stringify(input.key)}, ${JSON.stringify(input.value)})`;
   },
   describeState(state, focus) {
-    const shown = focus === undefined ? state.keys : [focus.key];
+    const shown: string[] = [];
+    if (focus !== undefined) shown.push(focus.key);
+    else for (let entry = state.first; entry !== undefined; entry = entry.next) shown.push(entry.key);
     return `{${shown.map((key) => `${JSON.stringify(key)}: ${JSON.stringify(valueOf(state, key))}`).join(', ')}}`;
   },
 };
 
-function valueOf(state: KeyValueState, key: string): string {
-  const index = state.keys.indexOf(key);
-  return index < 0 ? '' : state.values[index]!;
+/** The value of `key` in `state` ("" when absent). */
+export function valueOf(state: KeyValueState, key: string): string {
+  return entryOf(state, key)?.value ?? '';
 }
 
-/** The state with `key` (at `index`, or absent when -1) set to `value`. */
-function withValue(state: KeyValueState, index: number, key: string, value: string, valueHash: number): KeyValueState {
-  const oldTerm = index < 0 ? 0 : keyTerm(key, state.valueHashes[index]!);
-  if (index >= 0 && state.values[index] === value) return state;
-  if (index < 0 && value === '') return state;
-  const values = state.values.slice();
-  const valueHashes = state.valueHashes.slice();
-  if (index >= 0 && value !== '') {
-    // The common case: a present key changes value; the key list is shared.
-    values[index] = value;
-    valueHashes[index] = valueHash;
-    return { keys: state.keys, values, valueHashes, hash: state.hash ^ oldTerm ^ keyTerm(key, valueHash) };
+function entryOf(state: KeyValueState, key: string): KeyValueEntry | undefined {
+  for (let entry = state.first; entry !== undefined; entry = entry.next) {
+    if (entry.key === key) return entry;
+    if (entry.key > key) return undefined;
   }
-  const keys = state.keys.slice();
-  let newTerm = 0;
-  if (value === '') {
-    keys.splice(index, 1);
-    values.splice(index, 1);
-    valueHashes.splice(index, 1);
-  } else {
-    let at = 0;
-    while (at < keys.length && keys[at]! < key) at++;
-    keys.splice(at, 0, key);
-    values.splice(at, 0, value);
-    valueHashes.splice(at, 0, valueHash);
-    newTerm = keyTerm(key, valueHash);
-  }
-  return { keys, values, valueHashes, hash: state.hash ^ oldTerm ^ newTerm };
+  return undefined;
 }
 
-function keyTerm(key: string, valueHash: number): number {
-  return finalize32(mix32(hashString32(key), valueHash)) | 0;
+/** The state with `key` (whose entry is `old`, if any) set to `value`. */
+function withValue(state: KeyValueState, key: string, old: KeyValueEntry | undefined, value: string, valueHash: number): KeyValueState {
+  const keyHash = old === undefined ? hashString32(key) : old.keyHash;
+  const oldTerm = old === undefined ? 0 : keyTerm(keyHash, old.valueHash);
+  const newTerm = value === '' ? 0 : keyTerm(keyHash, valueHash);
+  return { first: replaced(state.first, key, value === '' ? undefined : { key, keyHash, value, valueHash, next: undefined }), hash: state.hash ^ oldTerm ^ newTerm };
+}
+
+/** The list with `key`'s entry replaced by `entry` (or removed): the entries before it copied, the rest shared. */
+function replaced(list: KeyValueEntry | undefined, key: string, entry: KeyValueEntry | undefined): KeyValueEntry | undefined {
+  if (list === undefined || list.key >= key) {
+    const rest = list !== undefined && list.key === key ? list.next : list;
+    return entry === undefined ? rest : { key: entry.key, keyHash: entry.keyHash, value: entry.value, valueHash: entry.valueHash, next: rest };
+  }
+  return { key: list.key, keyHash: list.keyHash, value: list.value, valueHash: list.valueHash, next: replaced(list.next, key, entry) };
+}
+
+function keyTerm(keyHash: number, valueHash: number): number {
+  return finalize32(mix32(keyHash, valueHash)) | 0;
 }
 
 /** Σ code(i) · base^(n-1-i) modulo 2^32, so that hash(s + t) = hash(s) · base^|t| + hash(t). */
