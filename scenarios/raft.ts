@@ -12,7 +12,10 @@ import type { TimedFaultClass } from '../sim/nemesis.ts';
 import { defaultSimOptions, type SimOptions } from '../sim/options.ts';
 import { RandomStreams } from '../sim/rng.ts';
 import { drawSwarm, fullSwarmSpace, quietSwarmSpace, type SwarmSpace } from '../sim/swarm.ts';
-import { executeSimulation, type PreparedRun, type Scenario } from './scenario.ts';
+import { swarmCoverage } from './coverage.ts';
+import { raftCounts } from './raftCounts.ts';
+import { raftClientHistory } from './raftHistory.ts';
+import { executeSimulation, resolveKnobs, type PreparedRun, type RunSettings, type Scenario } from './scenario.ts';
 
 /**
  * The Raft scenario family: replicated-log nodes (core/replica) under every fault class of the
@@ -129,32 +132,58 @@ class AdminPlan {
   }
 }
 
-function prepareRaftRun(seed: number, shape: RaftScenarioShape): PreparedRun {
-  const members = Array.from({ length: shape.machines }, (_, i) => i + 1);
-  const initialVoters = members.slice(0, shape.initialVoters);
-  const base: SimOptions = { ...baseOptions, seed, nodeCount: shape.machines };
-  const draw = drawSwarm(new RandomStreams(seed).stream('swarm'), base, shape.space, { startUs: faultsStartUs, quietAtUs, meanGapUs: shape.meanGapUs ?? 2_000_000, faultUsMax: shape.faultUsMax ?? 4_000_000 }, members);
-  const options = draw.options;
-  const config: LogReplicaConfig = { ...defaultLogReplicaConfig, ...shape.replica, initialVoters };
+/** The knobs of a Raft scenario (`--set NAME=VALUE`): its clients and the replicas' Raft settings. */
+function raftKnobs(shape: RaftScenarioShape) {
+  const { electionTicks, heartbeatTicks, preVote, checkQuorum, maxSizePerMsg, maxInflightMsgs, snapshotEveryEntries, catchUpEntries } = { ...defaultLogReplicaConfig, ...shape.replica };
+  return { initialVoters: shape.initialVoters, clients: shape.clients ?? 5, electionTicks, heartbeatTicks, preVote, checkQuorum, maxSizePerMsg, maxInflightMsgs, snapshotEveryEntries, catchUpEntries };
+}
+
+function prepareRaftRun(name: string, seed: number, shape: RaftScenarioShape, settings?: RunSettings): PreparedRun {
+  const knobs = resolveKnobs(name, raftKnobs(shape), settings?.knobs);
+  let options: SimOptions;
+  let drawNote: string;
+  if (settings?.options === undefined) {
+    const members = Array.from({ length: shape.machines }, (_, i) => i + 1);
+    const base: SimOptions = { ...baseOptions, seed, nodeCount: shape.machines };
+    const draw = drawSwarm(new RandomStreams(seed).stream('swarm'), base, shape.space, { startUs: faultsStartUs, quietAtUs, meanGapUs: shape.meanGapUs ?? 2_000_000, faultUsMax: shape.faultUsMax ?? 4_000_000 }, members);
+    options = draw.options;
+    drawNote = `swarm: ${draw.classesOn.length === 0 ? 'no faults' : draw.classesOn.join(', ')}`;
+  } else {
+    options = settings.options;
+    drawNote = 'options: given (a case or --set), not drawn from the seed';
+  }
+  // The machines are the simulator's nodes; the first `initialVoters` of them vote from the start.
+  const machines = options.nodeCount;
+  const initialVoters = Array.from({ length: Math.min(knobs.initialVoters, machines) }, (_, i) => i + 1);
+  const { clients, ...raftSettings } = knobs;
+  const config: LogReplicaConfig = { ...defaultLogReplicaConfig, ...raftSettings, initialVoters };
   const protocol = logProtocol(config);
   const safetyOptions = defaultRaftSafetyOptions;
   return {
     options,
+    knobs,
     notes: [
-      `swarm: ${draw.classesOn.length === 0 ? 'no faults' : draw.classesOn.join(', ')}`,
-      `raft: ${shape.machines} machines, voters ${JSON.stringify(initialVoters)}, membership changes: ${shape.membership}, election ${config.electionTicks} ticks, pre-vote ${config.preVote}, check-quorum ${config.checkQuorum}`,
+      drawNote,
+      `raft: ${machines} machines, voters ${JSON.stringify(initialVoters)}, membership changes: ${shape.membership}, election ${config.electionTicks} ticks, pre-vote ${config.preVote}, check-quorum ${config.checkQuorum}`,
       describeRaftSafety(safetyOptions),
       `liveness: within ${livenessElectionTimeouts} election timeouts (${livenessBoundUs / 1000} ms) of the quiet fault`,
     ],
-    execute: (run) =>
-      executeSimulation<Message, LogRequest, LogReply, LogReplica>(options, {
-        protocol,
-        workload: logWorkload(shape.machines, shape.clients ?? 5, shape.membership === 'none' ? null : new AdminPlan(shape.membership, initialVoters)),
-        observers: [raftSafety(safetyOptions), logHistory()],
-        liveness: raftLiveness(livenessBoundUs, livenessElectionTimeouts),
-        leader: currentLeader,
-        keepTrail: run?.keepTrail ?? false,
-      }),
+    execute: (run) => {
+      const counter = raftCounts();
+      return executeSimulation<Message, LogRequest, LogReply, LogReplica>(
+        options,
+        {
+          protocol,
+          workload: logWorkload(machines, clients, shape.membership === 'none' ? null : new AdminPlan(shape.membership, initialVoters)),
+          observers: [raftSafety(safetyOptions), logHistory(), counter.observer],
+          liveness: raftLiveness(livenessBoundUs, livenessElectionTimeouts),
+          leader: currentLeader,
+          clientHistory: raftClientHistory,
+          counts: counter.counts,
+        },
+        run,
+      );
+    },
   };
 }
 
@@ -163,7 +192,8 @@ function only(classes: readonly TimedFaultClass[], extra: Partial<SwarmSpace> = 
 }
 
 export function raftScenario(name: string, summary: string, shape: RaftScenarioShape): Scenario {
-  return { name, family: 'raft', summary, expect: 'pass', prepare: (seed) => prepareRaftRun(seed, shape) };
+  const coverage = ['leaderChanges', ...swarmCoverage(shape.space), ...(shape.membership === 'none' ? [] : ['membershipChangesApplied'])];
+  return { name, family: 'raft', summary, expect: 'pass', coverage, prepare: (seed, settings) => prepareRaftRun(name, seed, shape, settings) };
 }
 
 const five = { machines: 5, initialVoters: 5, membership: 'none' } as const;

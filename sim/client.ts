@@ -35,6 +35,12 @@ export interface Workload<Request, Reply> {
   readonly timeoutUs: number;
   readonly thinkUsMin: number;
   readonly thinkUsMax: number;
+  /**
+   * The pause before `client`'s next operation. Without it, a uniform draw in
+   * [thinkUsMin, thinkUsMax] from the client's own stream. (A replayed workload gives the pauses
+   * it recorded.)
+   */
+  think?(client: ClientId, random: Random): number;
   /** The next operation of `client`, or null when it has nothing more to do. */
   next(client: ClientId, random: Random, nowUs: number): ClientOperation<Request> | null;
   /** Whether a reply says the operation took effect (ok) or surely did not (fail). */

@@ -130,7 +130,8 @@ export class ClientPool<Q, R> {
   }
 
   private think(client: SimClient): number {
-    const { thinkUsMin, thinkUsMax } = this.workload!;
-    return client.random.between(thinkUsMin, thinkUsMax);
+    const workload = this.workload!;
+    if (workload.think !== undefined) return workload.think(client.id, client.random);
+    return client.random.between(workload.thinkUsMin, workload.thinkUsMax);
   }
 }
