@@ -1,6 +1,7 @@
 import { EventDescriber, formatEventLine, formatSimTime } from '../sim/eventLog.ts';
 import { eventKindNames } from '../sim/eventKind.ts';
 import { Trace, type TraceEvent } from '../sim/trace.ts';
+import type { WorkloadScript } from '../sim/workloadScript.ts';
 import type { ExecutedRun, RunSettings, RunWatcher, Scenario } from './scenario.ts';
 
 export interface DeterminismVerdict {
@@ -45,8 +46,8 @@ export function compareRuns(first: ExecutedRun, second: ExecutedRun, namer?: Eve
  * as a difference; the trail finds the first event where the runs part, and each run is replayed
  * once more to name that event in full (a replay that no longer reaches the same event says so).
  */
-export function checkDeterminism(scenario: Scenario, seed: number, first?: ExecutedRun, settings?: RunSettings): DeterminismVerdict {
-  const run = (watchers: readonly RunWatcher[] = []): ExecutedRun => scenario.prepare(seed, settings).execute({ keepTrail: true, watchers });
+export function checkDeterminism(scenario: Scenario, seed: number, first?: ExecutedRun, settings?: RunSettings, workload?: WorkloadScript<unknown>): DeterminismVerdict {
+  const run = (watchers: readonly RunWatcher[] = []): ExecutedRun => scenario.prepare(seed, settings).execute({ keepTrail: true, watchers, ...(workload === undefined ? {} : { workload }) });
   const a = first !== undefined && first.trace.event(0) !== undefined ? first : run();
   const b = run();
   const runs = { first: a, second: b };

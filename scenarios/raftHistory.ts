@@ -9,6 +9,8 @@ type RaftSimulation = Simulation<Message, LogRequest, LogReply, LogReplica>;
 
 /** The one key the replicated log is written to, as the checker sees it. */
 export const logKey = 'log';
+/** Processes from here on stand for clients that lost track of an append (one each). */
+const lostTrackProcess = 1_000_000;
 
 /**
  * The Raft family's client history in the linearizability checker's terms, so that `check` can
@@ -18,19 +20,33 @@ export const logKey = 'log';
  * checker sort rather than search.
  *
  * Positions come from the replica that applied the most: an acknowledged append it does not hold
- * is written without a revision (its loss then shows as a history no order explains). Membership
- * changes and leadership transfers do not touch the log's values and are left out.
+ * is written without a revision (its loss then shows as a history no order explains). An append
+ * whose client gave up but which that log holds did take effect, before the run ended, at its
+ * position: it is written as done by the end of the run with that revision, under a process of
+ * its own (as Jepsen gives a process that lost track of its operation a new id). This is a fact
+ * of the run the client never learned; it spares the checker guessing where each unknown append
+ * went. Membership changes and leadership transfers do not touch the log's values and are left
+ * out.
  */
 export function raftClientHistory(sim: RaftSimulation): TypedHistory {
   const reference = referenceLog(sim);
   const positionOfIndex = new Map<number, number>();
   reference.valueIndexes.forEach((index, position) => positionOfIndex.set(index, position + 1));
+  const positionOfValue = new Map<number, number>();
+  reference.values.forEach((value, position) => positionOfValue.set(value, position + 1));
   const operations: Operation<EtcdRequest, EtcdResponse>[] = [];
   for (const entry of sim.history) {
     const { request, reply } = entry;
     if (request.kind !== 'append' && request.kind !== 'read') continue;
     const input: EtcdRequest = request.kind === 'append' ? { kind: 'put', key: logKey, value: String(request.value) } : { kind: 'range', key: logKey };
     const base = { process: entry.client, invokedAt: entry.invokeUs, input };
+    if (entry.outcome === 'unknown' && request.kind === 'append') {
+      const position = positionOfValue.get(request.value);
+      if (position !== undefined) {
+        operations.push({ ...base, process: lostTrackProcess + entry.id, completedAt: Math.max(sim.nowUs, entry.invokeUs), output: { revision: position + 1 }, outcome: 'ok' });
+        continue;
+      }
+    }
     if (entry.outcome !== 'ok' || reply === null || entry.completeUs === null) {
       operations.push({ ...base, completedAt: entry.outcome === 'fail' && entry.completeUs !== null ? entry.completeUs : Infinity, output: undefined, outcome: entry.outcome === 'ok' ? 'unknown' : entry.outcome });
       continue;

@@ -2,7 +2,7 @@ import type { HostedNode, NodeId, NodeProtocol, NodeStatus } from '../core/host/
 import type { ClientWake, ReplyEnvelope, RequestEnvelope } from './clientPool.ts';
 import { EventKind } from './eventKind.ts';
 import { describeFault, type FaultAction } from './faults.ts';
-import type { SimObserver } from './observer.ts';
+import type { RunResult, SimObserver } from './observer.ts';
 import type { DeliveredEvent, Simulation } from './simulation.ts';
 
 /**
@@ -19,7 +19,7 @@ import type { DeliveredEvent, Simulation } from './simulation.ts';
  */
 
 /** The kinds of line, as `--kind` names them. */
-export const eventLineKinds = ['message', 'request', 'reply', 'client', 'fault', 'process', 'state', 'sync', 'tick', 'probe'] as const;
+export const eventLineKinds = ['message', 'request', 'reply', 'client', 'fault', 'process', 'state', 'sync', 'tick', 'probe', 'violation'] as const;
 export type EventLineKind = (typeof eventLineKinds)[number];
 /** What `--events` shows unless asked: everything but the ticks and liveness probes. */
 export const defaultEventLineKinds: readonly EventLineKind[] = eventLineKinds.filter((kind) => kind !== 'tick' && kind !== 'probe');
@@ -72,6 +72,7 @@ export class EventDescriber<M, Q, R, N extends HostedNode<M, Q, R>> {
   private readonly protocol: NodeProtocol<M, Q, R, N>;
   private readonly statuses = new Map<NodeId, NodeStatus>();
   private historyLength = 0;
+  private invoked = false;
   /** Processes that went down or came back during the event being delivered. */
   private processChanges: { node: NodeId; what: string }[] = [];
 
@@ -90,16 +91,25 @@ export class EventDescriber<M, Q, R, N extends HostedNode<M, Q, R>> {
     this.historyLength = sim.history.length;
   }
 
-  /** The lines for the event just delivered: the event itself, then the state it changed. */
-  describe(sim: Simulation<M, Q, R, N>, event: DeliveredEvent): EventLine[] {
+  /**
+   * The lines for the event just delivered: the event itself, then the state it changed. `wanted`
+   * says which kinds of line are wanted at all: the others are not built (describing every
+   * message of a long run costs more than running it), though state is still followed.
+   */
+  describe(sim: Simulation<M, Q, R, N>, event: DeliveredEvent, wanted: (kind: EventLineKind) => boolean = () => true): EventLine[] {
     const lines: EventLine[] = [];
-    const main = this.describeEvent(sim, event);
-    if (main !== null) lines.push(main);
+    const kind = lineKindOf[event.kind] ?? 'probe';
+    if (kind === 'client') this.historySeen(sim);
+    if (wanted(kind)) {
+      const main = this.describeEvent(sim, event);
+      if (main !== null) lines.push(main);
+    }
     for (const { node, what } of this.processChanges) {
       if (what.startsWith('down')) this.statuses.delete(node);
-      lines.push({ index: event.index, timeUs: event.timeUs, who: `n${node}`, kind: 'process', text: what, nodes: [node] });
+      if (wanted('process')) lines.push({ index: event.index, timeUs: event.timeUs, who: `n${node}`, kind: 'process', text: what, nodes: [node] });
     }
     this.processChanges = [];
+    if (!wanted('state')) return lines;
     const node = sim.lastEventNode;
     if (node !== 0) {
       const state = this.stateLine(sim, node, event);
@@ -113,6 +123,12 @@ export class EventDescriber<M, Q, R, N extends HostedNode<M, Q, R>> {
       }
     }
     return lines;
+  }
+
+  /** Whether the client event just delivered invoked an operation (the history grew). */
+  private historySeen(sim: Simulation<M, Q, R, N>): void {
+    this.invoked = sim.history.length > this.historyLength;
+    this.historyLength = sim.history.length;
   }
 
   /**
@@ -175,14 +191,12 @@ export class EventDescriber<M, Q, R, N extends HostedNode<M, Q, R>> {
   private describeClientEvent(sim: Simulation<M, Q, R, N>, event: DeliveredEvent): EventLine {
     const wake = event.payload as ClientWake;
     const history = sim.history;
-    const grew = history.length > this.historyLength;
-    this.historyLength = history.length;
     const line = (text: string, nodes: readonly NodeId[]): EventLine => ({ index: event.index, timeUs: event.timeUs, who: `c${event.target}`, kind: 'client', text, nodes });
     if (wake.kind === 'timeout') {
       const entry = history[wake.entry]!;
       return line(`gives up on op ${entry.id} to n${entry.to}: outcome unknown`, [entry.to]);
     }
-    if (!grew) return line('done: no more operations', []);
+    if (!this.invoked) return line('done: no more operations', []);
     const entry = history[history.length - 1]!;
     return line(`invokes op ${entry.id} on n${entry.to}: ${this.describeRequest(entry.request)}`, [entry.to]);
   }
@@ -191,6 +205,9 @@ export class EventDescriber<M, Q, R, N extends HostedNode<M, Q, R>> {
     return this.protocol.describeRequest?.(request) ?? 'request';
   }
 }
+
+/** The line kind of each event kind (EventKind order). */
+const lineKindOf: readonly EventLineKind[] = ['tick', 'message', 'request', 'reply', 'sync', 'fault', 'client', 'probe'];
 
 /** The nodes a fault names (none for world-wide ones: heal, quiet, weather, leader faults). */
 function faultNodes(action: FaultAction): NodeId[] {
@@ -222,18 +239,38 @@ export function lineMatches(line: EventLine, filter: EventFilter): boolean {
 }
 
 /**
- * An observer that hands every matching line to `emit` as the run goes. Lines are described even
- * outside the filter's window, so that the first state line inside it says what changed since
- * the last event, not since the start.
+ * An observer that hands every matching line to `emit` as the run goes. Before the filter's
+ * window, state is still followed, so that the first state line inside it says what changed since
+ * the last event, not since the start. When the run ends in a violation, the event being
+ * delivered when a check rejected it (never recorded: the run stopped inside it) is described
+ * too, then the violation itself — whatever the filter.
  */
-export function eventLog<M, Q, R, N extends HostedNode<M, Q, R>>(protocol: NodeProtocol<M, Q, R, N>, filter: EventFilter, emit: (line: EventLine) => void): SimObserver<M, Q, R, N> {
+export function eventLog<M, Q, R, N extends HostedNode<M, Q, R>>(
+  protocol: NodeProtocol<M, Q, R, N>,
+  filter: EventFilter,
+  emit: (line: EventLine) => void,
+): SimObserver<M, Q, R, N> & { afterRun(sim: Simulation<M, Q, R, N>, result: RunResult): void } {
   const describer = new EventDescriber(protocol);
-  const pass = (line: EventLine): void => {
-    if (lineMatches(line, filter)) emit(line);
-  };
+  const kinds = new Set(filter.kinds ?? defaultEventLineKinds);
+  const beforeWindow = (kind: EventLineKind): boolean => kind === 'state' && kinds.has('state');
+  let lastSeen: DeliveredEvent | null = null;
   return {
     afterEvent(sim) {
-      for (const line of describer.describe(sim, sim.lastEvent)) pass(line);
+      const event = sim.lastEvent;
+      lastSeen = event;
+      if (filter.toUs !== undefined && event.timeUs > filter.toUs) return;
+      // Before the window only state is followed, so that the first state line in it is exact.
+      const inWindow = filter.fromUs === undefined || event.timeUs >= filter.fromUs;
+      const lines = describer.describe(sim, event, inWindow ? (kind) => kinds.has(kind) : beforeWindow);
+      if (inWindow) for (const line of lines) if (lineMatches(line, filter)) emit(line);
+    },
+    afterRun(sim, result) {
+      const violation = result.violation;
+      if (violation === null) return;
+      const event = sim.lastEvent;
+      const seen = lastSeen !== null && lastSeen.timeUs === event.timeUs && lastSeen.kind === event.kind && lastSeen.target === event.target && lastSeen.payload === event.payload;
+      if (!seen && event.kind >= 0) for (const line of describer.describe(sim, { ...event, index: violation.event })) emit(line);
+      emit({ index: violation.event, timeUs: violation.timeUs, who: '-', kind: 'violation', text: violation.message, nodes: [] });
     },
     onCrash(node) {
       describer.processChanged(node, 'down (crashed)');
