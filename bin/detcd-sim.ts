@@ -1,12 +1,15 @@
 import { processIo, type Command, type Io } from './cli/command.ts';
 import { exitInternal, exitUsage, UsageError } from './cli/usage.ts';
 import { checkCommand } from './commands/check.ts';
+import { gateCommand } from './commands/gate.ts';
+import { mergeCommand } from './commands/merge.ts';
 import { mutantsCommand } from './commands/mutants.ts';
 import { runCommand } from './commands/run.ts';
 import { scenariosCommand } from './commands/scenarios.ts';
+import { shrinkCommand } from './commands/shrink.ts';
 import { sweepCommand } from './commands/sweep.ts';
 
-const commands: readonly Command[] = [runCommand, sweepCommand, scenariosCommand, checkCommand, mutantsCommand];
+const commands: readonly Command[] = [runCommand, sweepCommand, shrinkCommand, mergeCommand, gateCommand, scenariosCommand, checkCommand, mutantsCommand];
 
 function topHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

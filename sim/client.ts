@@ -40,7 +40,9 @@ export interface Workload<Request, Reply> {
    * [thinkUsMin, thinkUsMax] from the client's own stream. (A replayed workload gives the pauses
    * it recorded.)
    */
-  think?(client: ClientId, random: Random): number;
+  think?(client: ClientId, random: Random, nowUs: number): number;
+  /** When `client` first wakes (default 0): a replayed client whose first operation was cut waits. */
+  startUs?(client: ClientId): number;
   /** The next operation of `client`, or null when it has nothing more to do. */
   next(client: ClientId, random: Random, nowUs: number): ClientOperation<Request> | null;
   /** Whether a reply says the operation took effect (ok) or surely did not (fail). */

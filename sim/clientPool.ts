@@ -79,7 +79,7 @@ export class ClientPool<Q, R> {
   }
 
   start(): void {
-    for (const client of this.clients) this.scheduleNext(client, 0);
+    for (const client of this.clients) this.scheduleNext(client, this.workload?.startUs?.(client.id) ?? 0);
   }
 
   /** A client event fired; returns its digest for the trace, or `skipped`. */
@@ -131,7 +131,7 @@ export class ClientPool<Q, R> {
 
   private think(client: SimClient): number {
     const workload = this.workload!;
-    if (workload.think !== undefined) return workload.think(client.id, client.random);
+    if (workload.think !== undefined) return workload.think(client.id, client.random, this.scheduler.nowUs);
     return client.random.between(workload.thinkUsMin, workload.thinkUsMax);
   }
 }

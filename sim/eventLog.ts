@@ -157,7 +157,9 @@ export class EventDescriber<M, Q, R, N extends HostedNode<M, Q, R>> {
         return at(`n${target}`, 'tick', 'tick', [target]);
       case EventKind.deliver: {
         const message = event.payload as M;
-        const text = this.protocol.describeMessage?.(message) ?? `message from ${source}`;
+        // Say who sent it, unless the protocol's description does (etcd-io/raft's "1->2 MsgApp").
+        const described = this.protocol.describeMessage?.(message) ?? 'message';
+        const text = described.startsWith(`${source}->`) ? described : `${source}->${target} ${described}`;
         return at(`n${target}`, 'message', sim.processState(target) === 'paused' ? `${text} (queued: paused)` : text, [source, target]);
       }
       case EventKind.request: {

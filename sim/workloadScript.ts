@@ -2,11 +2,11 @@ import type { ClientId, NodeId } from '../core/host/node.ts';
 import type { ClientOperation, Workload } from './client.ts';
 
 /**
- * A workload written out: what each client asked, of whom, and how long it paused after each
- * answer. Recording a run's workload and replaying the recording gives the same run (the same
- * trace hash): a replayed client issues the recorded operations and pauses, and draws nothing
- * from its stream. A script can be edited — operations removed, clients dropped — which is what
- * shrinking a failing case does.
+ * A workload written out: what each client asked, of whom, and when. Recording a run's workload
+ * and replaying the recording gives the same run (the same trace hash): a replayed client issues
+ * the recorded operations at their times, and draws nothing from its stream. A script can be
+ * edited — operations removed, clients dropped — and the operations left keep their times, which
+ * is what shrinking a failing case needs (a race survives the removal of unrelated operations).
  */
 export interface WorkloadScript<Request> {
   /** One list per client, in client order: the first belongs to client nodeCount + 1. */
@@ -16,9 +16,15 @@ export interface WorkloadScript<Request> {
 export interface ScriptedOperation<Request> {
   readonly to: NodeId;
   readonly request: Request;
-  /** When the recording run invoked it. Informative: a replay invokes when the script says. */
+  /**
+   * When to invoke it: a replay invokes it then, or as soon as the client's previous operation has
+   * ended when that is later. Without it, the operation follows the previous one's pause.
+   */
   readonly invokeUs?: number;
-  /** The pause after it ended; absent when the recording run ended before the client paused. */
+  /**
+   * The pause after it ended, before the next operation (used when that one has no `invokeUs`, and
+   * after the last one); absent when the recording run ended before the client paused.
+   */
   readonly thinkUs?: number;
 }
 
@@ -46,11 +52,12 @@ export function recordingWorkload<Q, R>(inner: Workload<Q, R>, firstClient: Clie
       if (operation !== null) clients[client - firstClient]!.push({ to: operation.to, request: operation.request, invokeUs: nowUs });
       return operation;
     },
-    think(client, random): number {
-      const pauseUs = inner.think !== undefined ? inner.think(client, random) : random.between(inner.thinkUsMin, inner.thinkUsMax);
+    think(client, random, nowUs): number {
+      const pauseUs = inner.think !== undefined ? inner.think(client, random, nowUs) : random.between(inner.thinkUsMin, inner.thinkUsMax);
       const operations = clients[client - firstClient]!;
       const last = operations[operations.length - 1];
-      if (last !== undefined) last.thinkUs = pauseUs;
+      // A replayed client that ran out of recorded pauses waits forever: nothing to write down.
+      if (last !== undefined && pauseUs !== pauseForeverUs) last.thinkUs = pauseUs;
       return pauseUs;
     },
   };
@@ -77,9 +84,17 @@ export function scriptedWorkload<Q, R>(inner: Workload<Q, R>, script: WorkloadSc
       cursors[index]!++;
       return { to: operation.to, request: operation.request };
     },
-    think(client): number {
+    think(client, _random, nowUs): number {
       const index = client - firstClient;
-      return script.clients[index]![cursors[index]! - 1]?.thinkUs ?? pauseForeverUs;
+      const operations = script.clients[index]!;
+      const next = operations[cursors[index]!];
+      // The next operation keeps its time (so that removing one does not move the others), or
+      // goes as soon as the client is free when this run is running late.
+      if (next?.invokeUs !== undefined) return Math.max(0, next.invokeUs - nowUs);
+      return operations[cursors[index]! - 1]?.thinkUs ?? pauseForeverUs;
+    },
+    startUs(client): number {
+      return script.clients[client - firstClient]![0]?.invokeUs ?? 0;
     },
   };
 }

@@ -2,6 +2,7 @@ import { mutations, type Mutation } from '../../scenarios/mutations/catalogue.ts
 import { makePatchedCopy, patchedScenarios, removePatchedCopy } from '../../scenarios/mutations/patchedCopy.ts';
 import { allScenarios, findScenario } from '../../scenarios/index.ts';
 import type { CodeVariant, Scenario } from '../../scenarios/scenario.ts';
+import { ensureTypeScriptLoader } from './typeScriptLoader.ts';
 import { UsageError } from './usage.ts';
 
 /**
@@ -38,6 +39,7 @@ export async function loadCode(variant: CodeVariant, existingCopy?: string): Pro
   if (variant.patch !== undefined) throw new UsageError('--patch is not supported yet: use --mutant NAME with a catalogued mutant');
   if (variant.mutant === undefined) return { variant, copy: null, find: resolveScenario, close: () => undefined };
   const mutation = findMutation(variant.mutant);
+  await ensureTypeScriptLoader();
   const copy = existingCopy ?? makePatchedCopy(mutation);
   try {
     const patched = await patchedScenarios(copy);
