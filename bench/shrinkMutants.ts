@@ -11,7 +11,7 @@ import { caseOfRun, caseSize, executeCase, type CaseSize } from '../scenarios/ca
 import { formatCase, parseCase } from '../scenarios/caseFile.ts';
 import { mutations } from '../scenarios/mutations/catalogue.ts';
 import { makePatchedCopy, patchedScenarios, removePatchedCopy } from '../scenarios/mutations/patchedCopy.ts';
-import { failureSignature, shrinkCase } from '../scenarios/shrink.ts';
+import { defaultShrinkBudget, failureSignature, shrinkCase } from '../scenarios/shrink.ts';
 
 const faultsGoal = 5;
 const operationsGoal = 20;
@@ -35,7 +35,7 @@ for (const mutation of mutations.filter((m) => filters.length === 0 || filters.i
       continue;
     }
     const original = caseOfRun(name, { mutant: mutation.name }, prepared, executed);
-    const result = shrinkCase(scenario, original, { runsMax: 3_000, wallMsMax: 5 * 60_000 });
+    const result = shrinkCase(scenario, original, defaultShrinkBudget);
     const file = join(out, `${mutation.name}.json`);
     writeFileSync(file, formatCase(result.shrunk));
     // Written out and read back, the case fails the same check.

@@ -44,6 +44,7 @@ export function formatCase(runCase: RunCase): string {
   const head: Record<string, unknown> = { case: caseFormat, version: caseVersion, scenario: runCase.scenario, seed: runCase.seed };
   if (runCase.variant.mutant !== undefined) head.mutant = runCase.variant.mutant;
   if (runCase.variant.patch !== undefined) head.patch = runCase.variant.patch;
+  if (runCase.variant.scenarios !== undefined) head.scenarios = runCase.variant.scenarios;
   const lines = ['{'];
   const field = (name: string, value: string, last = false): void => void lines.push(`  ${JSON.stringify(name)}: ${value}${last ? '' : ','}`);
   for (const [name, value] of Object.entries(head)) field(name, JSON.stringify(value));
@@ -89,7 +90,7 @@ export function parseCase(text: string): RunCase {
     throw new CaseError(`not JSON: ${(error as Error).message}`);
   }
   const file = record(json, 'the case');
-  allowOnly(file, 'the case', ['case', 'version', 'scenario', 'seed', 'mutant', 'patch', 'saved', 'knobs', 'options', 'faults', 'workload']);
+  allowOnly(file, 'the case', ['case', 'version', 'scenario', 'seed', 'mutant', 'patch', 'scenarios', 'saved', 'knobs', 'options', 'faults', 'workload']);
   if (file.case !== caseFormat) throw new CaseError(`"case" must be "${caseFormat}" (is this a case file?)`);
   if (file.version !== caseVersion) throw new CaseError(`version ${JSON.stringify(file.version)} is not supported (this reader knows version ${caseVersion})`);
   const scenario = text_(file.scenario, 'scenario');
@@ -100,7 +101,11 @@ export function parseCase(text: string): RunCase {
   return {
     scenario,
     seed,
-    variant: { ...(file.mutant === undefined ? {} : { mutant: text_(file.mutant, 'mutant') }), ...(file.patch === undefined ? {} : { patch: text_(file.patch, 'patch') }) },
+    variant: {
+      ...(file.mutant === undefined ? {} : { mutant: text_(file.mutant, 'mutant') }),
+      ...(file.patch === undefined ? {} : { patch: text_(file.patch, 'patch') }),
+      ...(file.scenarios === undefined ? {} : { scenarios: text_(file.scenarios, 'scenarios') }),
+    },
     knobs: decodeKnobs(file.knobs),
     options: { ...options, seed, faults },
     workload,

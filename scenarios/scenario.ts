@@ -95,10 +95,14 @@ export interface Scenario {
   prepare(seed: number, settings?: RunSettings): PreparedRun;
 }
 
-/** Where a run's code came from when it is not this checkout's: a catalogued or a user's mutant. */
+/**
+ * Where a run's code came from when it is not only this checkout's: a catalogued or a user's
+ * mutant, or a module of the user's own scenarios (`--scenarios FILE`).
+ */
 export interface CodeVariant {
   readonly mutant?: string;
   readonly patch?: string;
+  readonly scenarios?: string;
 }
 
 /** The one-line command that replays a run. */
@@ -108,7 +112,7 @@ export function replayCommand(scenario: string, seed: number, variant: CodeVaria
 
 /** The command-line flags that select a code variant (empty for this checkout's code). */
 export function variantFlags(variant: CodeVariant): string {
-  return `${variant.mutant === undefined ? '' : ` --mutant ${variant.mutant}`}${variant.patch === undefined ? '' : ` --patch ${variant.patch}`}`;
+  return `${variant.scenarios === undefined ? '' : ` --scenarios ${variant.scenarios}`}${variant.mutant === undefined ? '' : ` --mutant ${variant.mutant}`}${variant.patch === undefined ? '' : ` --patch ${variant.patch}`}`;
 }
 
 /** A scenario family's parts of a run beyond the simulator's. */

@@ -31,7 +31,7 @@ export interface ShrinkBudget {
   readonly wallMsMax: number;
 }
 
-export const defaultShrinkBudget: ShrinkBudget = { runsMax: 2_000, wallMsMax: 5 * 60_000 };
+export const defaultShrinkBudget: ShrinkBudget = { runsMax: 20_000, wallMsMax: 5 * 60_000 };
 
 export interface ShrinkProgress {
   readonly runs: number;

@@ -9,11 +9,11 @@ import { fitScriptToMembers } from './settings.ts';
  * The smaller cases one step away from a failing one, biggest cuts first, as a lazy sequence (a
  * shrinker tries them in order and restarts from the first that still fails):
  *
- * 1. no client operations at all; no faults at all;
- * 2. clients removed in chunks (halves ... single clients);
- * 3. operations removed in chunks (halves ... single ones, latest first) — the others keep their
+ * 1. the run cut just after its violation (later faults and operations never happen);
+ * 2. no client operations at all; no faults at all;
+ * 3. clients removed in chunks (halves ... single clients);
+ * 4. operations removed in chunks (halves ... single ones, latest first) — the others keep their
  *    times;
- * 4. the run cut just after its violation (later faults and operations never happen);
  * 5. a shorter run (half the time limit, then three quarters, ...: a check at the end of the run
  *    may fail on something that happened early);
  * 6. faults removed in chunks (halves, quarters, ... single faults), each with its recovery;
@@ -55,12 +55,18 @@ export interface ShrinkCandidate {
 type Stage = (runCase: RunCase, hints: ShrinkHints) => Iterable<RunCase | { readonly sideways: RunCase }>;
 
 /*
- * Clients and operations go first, while the run is still whole: removing one request changes
- * which messages the network delays or loses after it (its draws come in order), so a smaller
- * workload fails by another path to the same bug — likely while the run still has all its
- * faults and time, unlikely once it is cut to the one path that failed.
+ * The cut at the violation goes first: it changes nothing before the violation, so it always
+ * keeps the failure. Then clients and operations, while the run still has all its faults:
+ * removing one request changes which messages the network delays or loses after it (its draws
+ * come in order), so a smaller workload fails, if at all, by another path to the same bug — more
+ * likely with every fault still there to open one.
  */
 const stages: readonly Stage[] = [
+  function* cutAtViolation(runCase, { violationUs }) {
+    // A violation ends the run wherever the limit is: the slack lets it come a little later once
+    // other faults or operations are gone (removing a request moves a sync, which moves an election).
+    if (violationUs !== null && violationUs + cutSlackUs < runCase.options.timeLimitUs) yield cutAt(runCase, violationUs, violationUs + cutSlackUs);
+  },
   function* nothingAtAll(runCase) {
     if (runCase.workload.clients.some((operations) => operations.length > 0)) yield withScript(runCase, { clients: runCase.workload.clients.map(() => []) });
     const quiet = runCase.options.faults.filter((fault) => fault.action.kind === 'quiet');
@@ -68,11 +74,6 @@ const stages: readonly Stage[] = [
   },
   removeClients,
   removeOperations,
-  function* cutAtViolation(runCase, { violationUs }) {
-    // A violation ends the run wherever the limit is: the slack lets it come a little later once
-    // other faults or operations are gone (removing a request moves a sync, which moves an election).
-    if (violationUs !== null && violationUs + cutSlackUs < runCase.options.timeLimitUs) yield cutAt(runCase, violationUs, violationUs + cutSlackUs);
-  },
   shorterRuns,
   removeFaults,
   calmerOptions,

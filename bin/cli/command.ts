@@ -2,11 +2,14 @@
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** Where progress goes (a bar on a terminal, periodic lines otherwise); none when absent. */
+  readonly progress?: NodeJS.WriteStream;
 }
 
 export const processIo: Io = {
   out: (text) => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
   err: (text) => void process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+  progress: process.stderr,
 };
 
 export interface Command {

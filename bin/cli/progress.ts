@@ -11,8 +11,8 @@ export interface Progress {
   stop(): void;
 }
 
-export function makeProgress(label: string, stream: NodeJS.WriteStream, intervalMs = 5_000, enabled = true): Progress {
-  if (!enabled) return { update: () => undefined, stop: () => undefined };
+export function makeProgress(label: string, stream: NodeJS.WriteStream | undefined, intervalMs = 5_000): Progress {
+  if (stream === undefined) return { update: () => undefined, stop: () => undefined };
   if (stream.isTTY === true) return terminalProgress(label, stream);
   return logProgress(label, (line) => void stream.write(`${line}\n`), intervalMs);
 }

@@ -4,6 +4,8 @@ import { allScenarios, findScenario } from '../../scenarios/index.ts';
 import type { CodeVariant, Scenario } from '../../scenarios/scenario.ts';
 import { ensureTypeScriptLoader } from './typeScriptLoader.ts';
 import { UsageError } from './usage.ts';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /**
  * The code a command runs: this checkout's, or a mutant's — a catalogued bug (`--mutant NAME`)
@@ -14,6 +16,8 @@ export interface LoadedCode {
   readonly variant: CodeVariant;
   /** The copy's folder, for child processes that should use it too; null for this checkout. */
   readonly copy: string | null;
+  /** The user's own scenarios (`--scenarios FILE`), if any. */
+  readonly own: readonly Scenario[];
   find(name: string): Scenario;
   close(): void;
 }
@@ -25,10 +29,31 @@ export function findMutation(name: string): Mutation {
 }
 
 /** A scenario of this checkout by name; a UsageError naming the known ones otherwise. */
-export function resolveScenario(name: string): Scenario {
+export function resolveScenario(name: string, own: readonly Scenario[] = []): Scenario {
   const scenario = findScenario(name);
-  if (scenario === undefined) throw new UsageError(`unknown scenario "${name}" (see "detcd-sim scenarios"; known: ${allScenarios.map((s) => s.name).join(', ')})`);
+  if (scenario === undefined) throw new UsageError(`unknown scenario "${name}" (see "detcd-sim scenarios"; known: ${[...own, ...allScenarios].map((s) => s.name).join(', ')})`);
   return scenario;
+}
+
+/**
+ * The user's scenarios: a module (TypeScript or JavaScript, a path from the working directory)
+ * that exports `scenarios`, a list of Scenario (see scenarios/harness.ts).
+ */
+export async function loadUserScenarios(path: string): Promise<Scenario[]> {
+  await ensureTypeScriptLoader();
+  let module: { scenarios?: unknown };
+  try {
+    module = (await import(pathToFileURL(resolve(path)).href)) as { scenarios?: unknown };
+  } catch (error) {
+    throw new UsageError(`--scenarios ${path}: cannot load it: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+  }
+  const list = module.scenarios;
+  if (!Array.isArray(list) || list.some((s) => typeof s !== 'object' || s === null || typeof (s as Scenario).name !== 'string' || typeof (s as Scenario).prepare !== 'function')) {
+    throw new UsageError(`--scenarios ${path}: the module must export "scenarios", a list of scenarios (each with a name and prepare(seed))`);
+  }
+  const clash = (list as Scenario[]).find((s) => findScenario(s.name) !== undefined);
+  if (clash !== undefined) throw new UsageError(`--scenarios ${path}: scenario "${clash.name}" has the name of a built-in one`);
+  return list as Scenario[];
 }
 
 /**
@@ -37,7 +62,12 @@ export function resolveScenario(name: string): Scenario {
  */
 export async function loadCode(variant: CodeVariant, existingCopy?: string): Promise<LoadedCode> {
   if (variant.patch !== undefined) throw new UsageError('--patch is not supported yet: use --mutant NAME with a catalogued mutant');
-  if (variant.mutant === undefined) return { variant, copy: null, find: resolveScenario, close: () => undefined };
+  if (variant.scenarios !== undefined) {
+    if (variant.mutant !== undefined) throw new UsageError('--scenarios runs your own scenarios against this checkout: it does not go with --mutant');
+    const own = await loadUserScenarios(variant.scenarios);
+    return { variant, copy: null, own, find: (name) => own.find((s) => s.name === name) ?? resolveScenario(name, own), close: () => undefined };
+  }
+  if (variant.mutant === undefined) return { variant, copy: null, own: [], find: (name) => resolveScenario(name), close: () => undefined };
   const mutation = findMutation(variant.mutant);
   await ensureTypeScriptLoader();
   const copy = existingCopy ?? makePatchedCopy(mutation);
@@ -46,6 +76,7 @@ export async function loadCode(variant: CodeVariant, existingCopy?: string): Pro
     return {
       variant,
       copy,
+      own: [],
       find(name) {
         resolveScenario(name); // the same names as this checkout, with its message for a bad one
         return patched(name);
@@ -56,4 +87,13 @@ export async function loadCode(variant: CodeVariant, existingCopy?: string): Pro
     if (existingCopy === undefined) removePatchedCopy(copy);
     throw error;
   }
+}
+
+/** The code variant the flags (or a case, which wins when it names one) ask for; conflicts are bad input. */
+export function variantOf(flags: { readonly mutant?: string | undefined; readonly scenarios?: string | undefined }, fromCase?: CodeVariant): CodeVariant {
+  const asked: CodeVariant = { ...(flags.mutant === undefined ? {} : { mutant: flags.mutant }), ...(flags.scenarios === undefined ? {} : { scenarios: flags.scenarios }) };
+  if (fromCase === undefined) return asked;
+  if (asked.mutant !== undefined && asked.mutant !== fromCase.mutant) throw new UsageError(`the case is for ${fromCase.mutant === undefined ? 'this checkout' : `mutant ${fromCase.mutant}`}, not mutant ${asked.mutant}`);
+  // A case's scenarios module may have moved: the command line's path wins.
+  return { ...fromCase, ...(asked.scenarios === undefined ? {} : { scenarios: asked.scenarios }) };
 }

@@ -17,12 +17,12 @@ import type { WorkloadScript } from '../../sim/workloadScript.ts';
 import type { Command, Io } from '../cli/command.ts';
 import { writeOutputFile } from '../cli/files.ts';
 import { exitViolation, parseCommandLine, parseDuration, parseNat, UsageError } from '../cli/usage.ts';
-import { loadCode } from '../cli/variant.ts';
+import { loadCode, variantOf } from '../cli/variant.ts';
 
 export { resolveScenario } from '../cli/variant.ts';
 
 const help = `usage: detcd-sim run [--seed N] [--scenario NAME] [--case FILE] [--set NAME=VALUE]...
-                     [--mutant NAME] [--events [--node N] [--kind K] [--from T] [--to T]]
+                     [--mutant NAME] [--scenarios FILE] [--events [--node N] [--kind K] [--from T] [--to T]]
                      [--history FILE] [--report DIR] [--save-case FILE] [--json] [--check-determinism]
 
 Runs one simulation and prints a header (seed, scenario, every option), a summary and the trace
@@ -35,6 +35,7 @@ hash. Without --seed a seed is drawn and printed, so the run can be replayed.
   --set NAME=VALUE       change an option (as the header prints it: nodeCount=3, network.loss=1/10,
                          faults=none) or a scenario knob (clients=2, electionTicks=20); repeatable
   --mutant NAME          run against a catalogued mutant ("detcd-sim mutants --list")
+  --scenarios FILE       add your own scenarios: a module exporting "scenarios" (docs/your-protocol.md)
   --events               print the run's events as lines: time, node, what happened (messages with
                          type, term and index, requests, replies, faults, role/term/commit changes)
     --node N             only events about node N (repeatable, or N,M)
@@ -73,6 +74,7 @@ export const runCommand: Command = {
       case: { type: 'string' },
       set: { type: 'string', multiple: true },
       mutant: { type: 'string' },
+      scenarios: { type: 'string' },
       events: { type: 'boolean', default: false },
       node: { type: 'string', multiple: true },
       kind: { type: 'string', multiple: true },
@@ -88,10 +90,7 @@ export const runCommand: Command = {
     if (values.events && values.json) throw new UsageError('--events prints lines; it does not go with --json');
     const fromCase = values.case === undefined ? undefined : readCase(values.case);
     if (fromCase !== undefined && (values.seed !== undefined || values.scenario !== undefined)) throw new UsageError('--case gives the scenario and seed; leave out --seed and --scenario');
-    if (fromCase?.variant.mutant !== undefined && values.mutant !== undefined && values.mutant !== fromCase.variant.mutant) {
-      throw new UsageError(`the case is for mutant ${fromCase.variant.mutant}, not ${values.mutant}`);
-    }
-    const variant: CodeVariant = fromCase?.variant ?? (values.mutant === undefined ? {} : { mutant: values.mutant });
+    const variant = variantOf(values, fromCase?.variant);
     const code = await loadCode(variant);
     try {
       const source = fromCase === undefined ? undefined : { runCase: fromCase, path: values.case! };

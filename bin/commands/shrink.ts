@@ -8,10 +8,10 @@ import type { Command } from '../cli/command.ts';
 import { writeOutputFile } from '../cli/files.ts';
 import { makeProgress } from '../cli/progress.ts';
 import { exitViolation, parseCommandLine, parseDuration, parseNat, UsageError } from '../cli/usage.ts';
-import { loadCode } from '../cli/variant.ts';
+import { loadCode, variantOf } from '../cli/variant.ts';
 import { prepareRun, readCase } from './run.ts';
 
-const help = `usage: detcd-sim shrink (--scenario NAME --seed N | --case FILE) [--mutant NAME] [--set NAME=VALUE]...
+const help = `usage: detcd-sim shrink (--scenario NAME --seed N | --case FILE) [--mutant NAME] [--scenarios FILE] [--set NAME=VALUE]...
                         [--runs N] [--time-budget DURATION] [--out FILE] [--json]
 
 Makes a failing run small: the run becomes a case (its options, the fault plan and the workload its
@@ -23,6 +23,7 @@ written to a file that "detcd-sim run --case FILE" replays.
   --scenario NAME, --seed N   the failing run (as "detcd-sim run" takes them), or
   --case FILE                 a case file ("run --save-case")
   --mutant NAME               run against a catalogued mutant ("detcd-sim mutants --list")
+  --scenarios FILE            add your own scenarios (a module exporting "scenarios")
   --set NAME=VALUE            change an option or knob first (as "run --set"); repeatable
   --runs N                    stop after N runs (default ${defaultShrinkBudget.runsMax})
   --time-budget DURATION      stop after this long (default ${defaultShrinkBudget.wallMsMax / 60_000}m; 90s, 10m, 1h)
@@ -41,6 +42,7 @@ export const shrinkCommand: Command = {
       seed: { type: 'string' },
       case: { type: 'string' },
       mutant: { type: 'string' },
+      scenarios: { type: 'string' },
       set: { type: 'string', multiple: true },
       runs: { type: 'string' },
       'time-budget': { type: 'string' },
@@ -53,7 +55,7 @@ export const shrinkCommand: Command = {
     const runsMax = values.runs === undefined ? defaultShrinkBudget.runsMax : parseNat(values.runs, '--runs');
     if (runsMax === 0) throw new UsageError('--runs must be at least 1');
     const wallMsMax = values['time-budget'] === undefined ? defaultShrinkBudget.wallMsMax : parseDuration(values['time-budget'], '--time-budget') / 1000;
-    const variant = fromCase?.variant ?? (values.mutant === undefined ? {} : { mutant: values.mutant });
+    const variant = variantOf(values, fromCase?.variant);
     const code = await loadCode(variant);
     try {
       const scenario = code.find(fromCase?.scenario ?? values.scenario!);
@@ -68,7 +70,7 @@ export const shrinkCommand: Command = {
       }
       say(`shrink: ${request.replay} fails: ${executed.result.violation!.message}`);
       say(`  before: ${describeCaseSize(caseSize(original))}`);
-      const progress = makeProgress('shrink', process.stderr, 2_000, true);
+      const progress = makeProgress('shrink', io.progress, 2_000);
       const result = shrinkCase(scenario, original, { runsMax, wallMsMax }, (p) => progress.update(p.runs, runsMax, `${p.steps} steps down; now ${p.smallest.faults} faults, ${p.smallest.operations} ops, ${p.smallest.members} members`));
       progress.stop();
       const out = values.out ?? `${scenario.name}-seed-${original.seed}${variant.mutant === undefined ? '' : `-${variant.mutant}`}.shrunk.json`;

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { repositoryRoot } from '../../scenarios/mutations/patchedCopy.ts';
 import { allScenarios } from '../../scenarios/index.ts';
@@ -7,7 +8,7 @@ import type { Command, Io } from '../cli/command.ts';
 import { makeOutputFolder, writeOutputFile } from '../cli/files.ts';
 import { makeProgress } from '../cli/progress.ts';
 import { exitViolation, parseCommandLine, parseDuration, parseNat, UsageError } from '../cli/usage.ts';
-import { loadCode, resolveScenario } from '../cli/variant.ts';
+import { loadCode, variantOf, type LoadedCode } from '../cli/variant.ts';
 import { describePlan, parseShard, plannedRuns, planTasks, seedFrom, seedsMax, type SweepPlan, type SweepTask } from '../sweep/plan.ts';
 import { runTask, type SweepRecord, type TaskContext } from '../sweep/runTask.ts';
 import { formatJsonLines, formatOutcome, junitOf, summarizeRecords, sweepSummary, type ScenarioInfo } from '../sweep/summary.ts';
@@ -17,7 +18,7 @@ const defaultSeeds = 10;
 export const launcher = `${repositoryRoot}/bin/detcd-sim`;
 
 const help = `usage: detcd-sim sweep [--scenario NAME]... [--family NAME] [--seeds N] [--first-seed S | --seed-from random|TEXT]
-                       [--time-budget DURATION] [--shard I/N] [--jobs N] [--mutant NAME]
+                       [--time-budget DURATION] [--shard I/N] [--jobs N] [--mutant NAME] [--scenarios FILE]
                        [--json FILE] [--junit FILE] [--report DIR] [--require-coverage]
                        [--no-determinism-check | --determinism-every N]
 
@@ -40,6 +41,7 @@ order whatever --jobs, and carry the version and commit.
   --jobs N                 run in N worker processes (default 1; at most the machine's ${availableParallelism()} cores)
   --mutant NAME            run against a catalogued mutant: the sweep should fail, and its replay
                            lines reproduce the catching runs
+  --scenarios FILE         sweep your own scenarios: a module exporting "scenarios"
   --json FILE              write one JSON line per run (report order), then a summary line; - for stdout
   --junit FILE             write JUnit XML: a test case per scenario, each failing seed a failure
                            with its replay line
@@ -66,6 +68,7 @@ export const sweepCommand: Command = {
       shard: { type: 'string' },
       jobs: { type: 'string' },
       mutant: { type: 'string' },
+      scenarios: { type: 'string' },
       json: { type: 'string' },
       junit: { type: 'string' },
       report: { type: 'string' },
@@ -76,17 +79,21 @@ export const sweepCommand: Command = {
       worker: { type: 'boolean', default: false },
       'patched-copy': { type: 'string' },
     });
-    const variant: CodeVariant = values.mutant === undefined ? {} : { mutant: values.mutant };
+    const variant = variantOf(values);
     if (values.worker) return runWorker(variant, values['patched-copy'], values.report ?? null, io);
-    const scenarios = chooseScenarios(values.scenario, values.family);
-    const plan = makePlan(scenarios, values);
     const jobs = values.jobs === undefined ? 1 : parseNat(values.jobs, '--jobs', availableParallelism());
     if (jobs === 0) throw new UsageError('--jobs must be at least 1');
     if (values.report !== undefined) makeOutputFolder(values.report, '--report');
     const code = await loadCode(variant);
     try {
+      const scenarios = chooseScenarios(values.scenario, values.family, code);
+      const plan = makePlan(scenarios, values);
       const context: TaskContext = { find: (name) => code.find(name), variant, reportDir: values.report ?? null };
-      const workerFlags = [...(variant.mutant === undefined ? [] : ['--mutant', variant.mutant, '--patched-copy', code.copy!]), ...(values.report === undefined ? [] : ['--report', values.report])];
+      const workerFlags = [
+        ...(variant.mutant === undefined ? [] : ['--mutant', variant.mutant, '--patched-copy', code.copy!]),
+        ...(variant.scenarios === undefined ? [] : ['--scenarios', resolve(variant.scenarios)]),
+        ...(values.report === undefined ? [] : ['--report', values.report]),
+      ];
       const sweep = await runSweep(plan, jobs, context, workerFlags, io, values.json === '-');
       return finish(sweep, plan, values, io);
     } finally {
@@ -95,11 +102,13 @@ export const sweepCommand: Command = {
   },
 };
 
-export function chooseScenarios(names: readonly string[] | undefined, family: string | undefined): Scenario[] {
-  let scenarios: Scenario[] = names === undefined ? [...allScenarios] : names.map((name) => resolveScenario(name));
+/** The scenarios named, or of the family, or all; the user's own (`--scenarios`) when they gave some. */
+export function chooseScenarios(names: readonly string[] | undefined, family: string | undefined, code: LoadedCode): Scenario[] {
+  const known = code.own.length > 0 ? code.own : allScenarios;
+  let scenarios: Scenario[] = names === undefined ? [...known] : names.map((name) => code.find(name));
   if (family !== undefined) {
     scenarios = scenarios.filter((s) => s.family === family);
-    if (scenarios.length === 0) throw new UsageError(`no scenario of family "${family}" (families: ${[...new Set(allScenarios.map((s) => s.family))].join(', ')})`);
+    if (scenarios.length === 0) throw new UsageError(`no scenario of family "${family}" (families: ${[...new Set([...code.own, ...allScenarios].map((s) => s.family))].join(', ')})`);
   }
   return scenarios;
 }
@@ -145,7 +154,7 @@ export async function runSweep(plan: SweepPlan & { seedSource: string | null }, 
   const started = performance.now();
   const records: SweepRecord[] = [];
   const total = plannedRuns(plan);
-  const progress = makeProgress('sweep', process.stderr, 5_000);
+  const progress = makeProgress('sweep', io.progress, 5_000);
   (jsonToStdout ? io.err : io.out)(describePlan(plan, plan.seedSource));
   let failures = 0;
   let interrupted: NodeJS.Signals | null = null;
