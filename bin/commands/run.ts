@@ -88,8 +88,8 @@ export const runCommand: Command = {
     });
     const filter = parseEventFilter(values);
     if (values.events && values.json) throw new UsageError('--events prints lines; it does not go with --json');
+    if (values.case !== undefined && (values.seed !== undefined || values.scenario !== undefined)) throw new UsageError('--case gives the scenario and seed; leave out --seed and --scenario');
     const fromCase = values.case === undefined ? undefined : readCase(values.case);
-    if (fromCase !== undefined && (values.seed !== undefined || values.scenario !== undefined)) throw new UsageError('--case gives the scenario and seed; leave out --seed and --scenario');
     const variant = variantOf(values, fromCase?.variant);
     const code = await loadCode(variant);
     try {

@@ -49,9 +49,9 @@ export const shrinkCommand: Command = {
       out: { type: 'string' },
       json: { type: 'boolean', default: false },
     });
+    if (values.case === undefined && (values.scenario === undefined || values.seed === undefined)) throw new UsageError('give --scenario NAME and --seed N, or --case FILE');
+    if (values.case !== undefined && (values.scenario !== undefined || values.seed !== undefined)) throw new UsageError('--case gives the scenario and seed; leave out --seed and --scenario');
     const fromCase = values.case === undefined ? undefined : readCase(values.case);
-    if (fromCase === undefined && (values.scenario === undefined || values.seed === undefined)) throw new UsageError('give --scenario NAME and --seed N, or --case FILE');
-    if (fromCase !== undefined && (values.scenario !== undefined || values.seed !== undefined)) throw new UsageError('--case gives the scenario and seed; leave out --seed and --scenario');
     const runsMax = values.runs === undefined ? defaultShrinkBudget.runsMax : parseNat(values.runs, '--runs');
     if (runsMax === 0) throw new UsageError('--runs must be at least 1');
     const wallMsMax = values['time-budget'] === undefined ? defaultShrinkBudget.wallMsMax : parseDuration(values['time-budget'], '--time-budget') / 1000;
