@@ -1,3 +1,4 @@
+import type { DurableRecord, DurableWrite } from '../base/durable.ts';
 import type { Random } from '../base/random.ts';
 
 /** A cluster member's id. Raft reserves 0 for "none", so members are numbered from 1. */
@@ -5,18 +6,7 @@ export type NodeId = number;
 /** A client's id, distinct from every NodeId in a cluster. */
 export type ClientId = number;
 
-/**
- * A record that the durable store kept only in part: the process crashed while writing it.
- * Recovery code must recognise it (as a WAL's checksum would) and discard it and what follows.
- */
-export const tornRecord: unique symbol = Symbol('torn record');
-export type DurableRecord = unknown;
-
-/** One write to the durable store. Records are immutable once written. */
-export type DurableWrite =
-  | { readonly kind: 'append'; readonly file: string; readonly records: readonly DurableRecord[] }
-  /** Atomically replaces a whole file (write to a temporary file, sync, rename). */
-  | { readonly kind: 'replace'; readonly file: string; readonly records: readonly DurableRecord[] };
+export { tornRecord, type DurableRecord, type DurableWrite } from '../base/durable.ts';
 
 /** What a (re)starting process finds on its disk: every file with its records, in order. */
 export interface DurableState {

@@ -17,7 +17,8 @@ import {
   type Snapshot,
   type SoftState,
 } from '../raft/index.ts';
-import { compactedWal, readyWrites, recoverWal, walFile, type WalRecord } from './wal.ts';
+import type { RaftNodeView } from './raftNodeView.ts';
+import { compactedWal, persistToStorage, readyWrites, recoverWal, snapshotAndCompact, walFile, type WalRecord } from './wal.ts';
 
 /**
  * A replicated log: the smallest useful application of Raft, used by the Raft scenario family.
@@ -79,7 +80,7 @@ interface Waiting {
   readonly sinceTick: number;
 }
 
-export class LogReplica implements HostedNode<Message, LogRequest, LogReply> {
+export class LogReplica implements HostedNode<Message, LogRequest, LogReply>, RaftNodeView {
   readonly id: NodeId;
   readonly raft: RawNode;
   readonly storage: MemoryStorage;
@@ -247,12 +248,8 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply> {
 
   /** The Ready's snapshot, entries and hard state go into the in-memory storage Raft reads back. */
   private persistInMemory(ready: Ready): void {
-    if (ready.snapshot !== null) this.storage.applySnapshot(ready.snapshot);
-    if (ready.entries.length > 0) this.storage.append(ready.entries);
-    if (ready.hardState !== null) {
-      this.storage.setHardState(ready.hardState);
-      this.hardState = ready.hardState;
-    }
+    persistToStorage(this.storage, ready);
+    if (ready.hardState !== null) this.hardState = ready.hardState;
     if (ready.softState !== null) this.softState = ready.softState;
   }
 
@@ -342,11 +339,7 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply> {
   private maybeCompact(): DurableWrite | null {
     const snapshotIndex = this.storage.snapshot().metadata.index;
     if (this.appliedIndex - snapshotIndex < this.config.snapshotEveryEntries) return null;
-    const created = this.storage.createSnapshot(this.appliedIndex, this.confState, this.snapshotData());
-    if (created === 'snapshot-out-of-date') return null;
-    const compactIndex = this.appliedIndex - this.config.catchUpEntries;
-    if (compactIndex > this.storage.firstIndex()) this.storage.compact(compactIndex);
-    return compactedWal(this.storage, this.hardState);
+    return snapshotAndCompact(this.storage, this.hardState, this.appliedIndex, this.confState, this.snapshotData(), this.config.catchUpEntries);
   }
 
   private snapshotData(): LogSnapshotData {

@@ -1,5 +1,5 @@
 import { tornRecord, type DurableState, type DurableWrite } from '../host/node.ts';
-import { emptyHardState, isEmptySnapshot, MemoryStorage, type Entry, type HardState, type Ready, type Snapshot } from '../raft/index.ts';
+import { emptyHardState, isEmptySnapshot, MemoryStorage, type ConfState, type Entry, type HardState, type Ready, type Snapshot } from '../raft/index.ts';
 
 /** The file that holds a replica's write-ahead log. */
 export const walFile = 'wal';
@@ -84,4 +84,24 @@ export function replay(storage: MemoryStorage, record: WalRecord): void {
       storage.setHardState(record.hardState);
       break;
   }
+}
+
+/** A Ready's snapshot, entries and hard state, into the in-memory storage Raft reads back (after they were written to the WAL). */
+export function persistToStorage(storage: MemoryStorage, ready: Ready): void {
+  if (ready.snapshot !== null) storage.applySnapshot(ready.snapshot);
+  if (ready.entries.length > 0) storage.append(ready.entries);
+  if (ready.hardState !== null) storage.setHardState(ready.hardState);
+}
+
+/**
+ * Snapshots the applied state at `index` and compacts the log behind it, keeping `catchUpEntries`
+ * for followers a little behind; returns the WAL rewrite that makes it durable, or null when the
+ * storage already has a snapshot that recent.
+ */
+export function snapshotAndCompact(storage: MemoryStorage, hardState: HardState, index: number, confState: ConfState, data: unknown, catchUpEntries: number): DurableWrite | null {
+  const created = storage.createSnapshot(index, confState, data);
+  if (created === 'snapshot-out-of-date') return null;
+  const compactIndex = index - catchUpEntries;
+  if (compactIndex > storage.firstIndex()) storage.compact(compactIndex);
+  return compactedWal(storage, hardState);
 }

@@ -1,13 +1,11 @@
 import type { NodeId } from '../../core/host/node.ts';
 import type { Message } from '../../core/raft/index.ts';
-import type { LogReplica, LogReply, LogRequest } from '../../core/replica/logReplica.ts';
 import type { Simulation } from '../../sim/simulation.ts';
 import type { LivenessCheck } from '../../sim/observer.ts';
-
-type RaftSimulation = Simulation<Message, LogRequest, LogReply, LogReplica>;
+import type { RaftHost } from './raftSafety.ts';
 
 /** The running leader with the highest term, or null. */
-export function currentLeader(sim: RaftSimulation): NodeId | null {
+export function currentLeader<Q, R, N extends RaftHost<Q, R>>(sim: Simulation<Message, Q, R, N>): NodeId | null {
   let best: { id: NodeId; term: number } | null = null;
   for (const id of sim.members) {
     const replica = sim.node(id);
@@ -23,7 +21,7 @@ export function currentLeader(sim: RaftSimulation): NodeId | null {
  * term and everything any node had in its log when the faults stopped, every voter has applied
  * that far, and every client that kept working has had an operation succeed since.
  */
-export function raftLiveness(boundUs: number, electionTimeouts: number): LivenessCheck<Message, LogRequest, LogReply, LogReplica> {
+export function raftLiveness<Q, R, N extends RaftHost<Q, R>>(boundUs: number, electionTimeouts: number): LivenessCheck<Message, Q, R, N> {
   let target = -1;
   let quietAtUs = 0;
   return {

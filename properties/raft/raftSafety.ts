@@ -1,15 +1,17 @@
 import { AssertionError } from '../../core/base/assert.ts';
 import { finalize32, mix32 } from '../../core/base/hash.ts';
-import type { NodeId } from '../../core/host/node.ts';
+import type { HostedNode, NodeId } from '../../core/host/node.ts';
 import { digestEntry, isStorageError, type Entry, type Message } from '../../core/raft/index.ts';
 import type { LogReplica, LogReply, LogRequest } from '../../core/replica/logReplica.ts';
+import type { RaftNodeView } from '../../core/replica/raftNodeView.ts';
 import type { Simulation } from '../../sim/simulation.ts';
 import type { SimObserver } from '../../sim/observer.ts';
 import { DurableLog } from './durableLog.ts';
 import { quorumHolds } from './quorum.ts';
 
+/** A node the Raft checkers can watch: it hosts Raft, exchanges Raft's messages and shows its state. */
+export type RaftHost<Q, R> = HostedNode<Message, Q, R> & RaftNodeView;
 export type RaftSimulation = Simulation<Message, LogRequest, LogReply, LogReplica>;
-type RaftObserver = SimObserver<Message, LogRequest, LogReply, LogReplica>;
 
 export interface RaftSafetyOptions {
   /** The log-wide checks (log matching over whole logs, leader completeness) run every this many events. */
@@ -54,7 +56,8 @@ interface NodeWatch {
 }
 
 /**
- * Raft's safety properties (Raft §5.2–5.4, Figure 3) checked on a simulated cluster of LogReplicas:
+ * Raft's safety properties (Raft §5.2–5.4, Figure 3) checked on a simulated cluster of Raft hosts
+ * (LogReplicas, etcd members: anything that shows a RaftNodeView):
  *
  * - Election safety: at most one leader per term, seen both from node state and from who sends
  *   leader-only messages (MsgApp, MsgHeartbeat, MsgSnap) in each term.
@@ -71,7 +74,8 @@ interface NodeWatch {
  * - Promises are durable: a granted vote or an append acknowledgement leaves only after the vote
  *   or the acknowledged entries are synced.
  */
-export function raftSafety(options: RaftSafetyOptions = defaultRaftSafetyOptions): RaftObserver {
+export function raftSafety<Q, R, N extends RaftHost<Q, R>>(options: RaftSafetyOptions = defaultRaftSafetyOptions): SimObserver<Message, Q, R, N> {
+  type HostSimulation = Simulation<Message, Q, R, N>;
   const leaderOfTerm = new Map<number, NodeId>();
   /** (index, term) → fingerprint and the preceding entry's term, for log matching. */
   const entryAt = new Map<number, { fingerprint: number; previousTerm: number }>();
@@ -108,7 +112,7 @@ export function raftSafety(options: RaftSafetyOptions = defaultRaftSafetyOptions
     }
   };
 
-  const durableLog = (sim: RaftSimulation, id: NodeId): DurableLog => {
+  const durableLog = (sim: HostSimulation, id: NodeId): DurableLog => {
     let log = durableLogs.get(id);
     if (log === undefined) {
       log = new DurableLog(sim.disk(id));
@@ -118,7 +122,7 @@ export function raftSafety(options: RaftSafetyOptions = defaultRaftSafetyOptions
     return log;
   };
 
-  const watchOf = (sim: RaftSimulation, id: NodeId, replica: LogReplica): NodeWatch => {
+  const watchOf = (sim: HostSimulation, id: NodeId, replica: RaftNodeView): NodeWatch => {
     const incarnation = sim.incarnation(id);
     let watch = watches.get(id);
     if (watch === undefined) {
@@ -137,7 +141,7 @@ export function raftSafety(options: RaftSafetyOptions = defaultRaftSafetyOptions
     return watch;
   };
 
-  const checkNode = (sim: RaftSimulation, id: NodeId, replica: LogReplica): void => {
+  const checkNode = (sim: HostSimulation, id: NodeId, replica: RaftNodeView): void => {
     const watch = watchOf(sim, id, replica);
     const { term, commit } = replica.hardState;
     if (term < watch.term) fail(`node ${id}'s term went back from ${watch.term} to ${term}`);
@@ -185,7 +189,7 @@ export function raftSafety(options: RaftSafetyOptions = defaultRaftSafetyOptions
    * while the overwrite it allows may take many more faults to happen. Every state of a node's
    * log counts: what it has handed out, and what is durable.
    */
-  const checkCommitIsFinal = (sim: RaftSimulation, leader: NodeId, index: number, term: number, config: LogReplica['confState']): void => {
+  const checkCommitIsFinal = (sim: HostSimulation, leader: NodeId, index: number, term: number, config: RaftNodeView['confState']): void => {
     const voterLasts = new Map<NodeId, { index: number; term: number }>();
     for (const voter of [...config.voters, ...config.votersOutgoing]) voterLasts.set(voter, lastOf(durableLog(sim, voter).storage));
     for (const candidate of sim.members) {
@@ -203,8 +207,8 @@ export function raftSafety(options: RaftSafetyOptions = defaultRaftSafetyOptions
   };
 
   /** Log matching over the whole stored log, the committed prefix, and leader completeness. */
-  const checkWholeLogs = (sim: RaftSimulation): void => {
-    const leaders: { id: NodeId; replica: LogReplica }[] = [];
+  const checkWholeLogs = (sim: HostSimulation): void => {
+    const leaders: { id: NodeId; replica: RaftNodeView }[] = [];
     for (const id of sim.members) {
       const replica = sim.node(id);
       if (replica === null) continue;
@@ -259,7 +263,7 @@ export function raftSafety(options: RaftSafetyOptions = defaultRaftSafetyOptions
    * send): a granted vote promises the voter's term and vote, an append acknowledgement promises
    * the entries up to its index.
    */
-  const checkPromise = (sim: RaftSimulation, from: NodeId, message: Message): void => {
+  const checkPromise = (sim: HostSimulation, from: NodeId, message: Message): void => {
     if (message.reject) return;
     if (message.type === 'MsgVoteResp') {
       // Kept by a durable vote for this candidate in that term, or by a durable later term (in

@@ -1,0 +1,56 @@
+import { always, never, type Ratio } from '../../base/ratio.ts';
+import { SimDisk, calmDisk } from '../../../sim/disk.ts';
+import { SeededRandom } from '../../../sim/rng.ts';
+import { Backend, backendFile, defaultBackendOptions, type BackendOptions, type OpenedBackend } from '../backend.ts';
+import { KvStore, defaultKvStoreOptions, type KvStoreOptions } from '../kvStore.ts';
+
+/**
+ * A store on the simulated disk, as a member runs it: the backend's writes go to the disk's page
+ * cache (`persist`), `sync` makes them durable, `crash` loses what was not synced (perhaps tearing
+ * the first unsynced append), and `restart` opens the backend from what the disk kept.
+ */
+export class StoreOnDisk {
+  readonly disk: SimDisk;
+  store: KvStore;
+  lastOpen: OpenedBackend | null = null;
+  private readonly storeOptions: KvStoreOptions;
+  private readonly backendOptions: BackendOptions;
+
+  constructor(options: { store?: Partial<KvStoreOptions>; backend?: Partial<BackendOptions>; tornWrite?: Ratio | boolean; seed?: string } = {}) {
+    const tornWrite = options.tornWrite === true ? always : options.tornWrite === false || options.tornWrite === undefined ? never : options.tornWrite;
+    this.disk = new SimDisk({ ...calmDisk, tornWrite }, new SeededRandom(options.seed ?? 'store-on-disk'));
+    this.storeOptions = { ...defaultKvStoreOptions, ...options.store };
+    this.backendOptions = { ...defaultBackendOptions, ...options.backend };
+    this.store = KvStore.open(Backend.create(this.backendOptions), this.storeOptions);
+  }
+
+  /** Hands the backend's writes to the disk (not yet durable). */
+  persist(): void {
+    this.disk.write(this.store.backend.takeWrites());
+  }
+
+  /** Commits nothing; makes everything handed to the disk durable. */
+  sync(): void {
+    this.persist();
+    this.disk.completeSync(this.disk.beginSync().mark);
+  }
+
+  /** Commits the batch and syncs it. */
+  commitAndSync(): void {
+    this.store.backend.commit();
+    this.sync();
+  }
+
+  /** The process dies (unsynced writes lost; the backend's unpersisted writes die with it) and restarts. */
+  crashAndRestart(): OpenedBackend {
+    this.disk.crash();
+    return this.restart();
+  }
+
+  restart(): OpenedBackend {
+    const opened = Backend.open(this.disk.read().files.get(backendFile) ?? [], this.backendOptions);
+    this.lastOpen = opened;
+    this.store = KvStore.open(opened.backend, this.storeOptions);
+    return opened;
+  }
+}

@@ -1,0 +1,321 @@
+import type { KeyValue } from '../api/kv.ts';
+import { assert } from '../base/assert.ts';
+import { tornRecord, type DurableRecord, type DurableWrite } from '../base/durable.ts';
+import { bytesInPages, emptyKeyBucket, emptyMeta, entrySize, isBackendImage, type BackendImage, type BackendMeta, type KeyBucket } from './backendImage.ts';
+
+/** The backend's own file, beside the WAL. */
+export const backendFile = 'db';
+
+export interface BackendOptions {
+  /** A write transaction that leaves this many uncommitted changes commits at its end (etcd's batch limit). */
+  readonly batchLimit: number;
+}
+
+export const defaultBackendOptions: BackendOptions = { batchLimit: 10_000 };
+
+/** What `Backend.open` found on the disk. */
+export interface OpenedBackend {
+  readonly backend: Backend;
+  /** How many whole commits the file held. */
+  readonly commits: number;
+  /** The file ended in a torn record, which was cut off (a replace of the file is queued first). */
+  readonly torn: boolean;
+}
+
+/**
+ * etcd's backend (bbolt behind a batch transaction), modelled on the simulated disk. Reads and
+ * writes see one live database; writes also count toward the current batch, which `commit()`
+ * turns into one record appended to the backend's file: an image of the whole database that
+ * shares unchanged nodes with the previous ones (see BackendImage). A commit is durable once the
+ * host has synced it; a crash keeps the synced commits, and `open` restores the last whole one,
+ * cutting off a torn one. The host takes the writes with `takeWrites()`.
+ *
+ * Invariant: no commit happens inside a write transaction, so a commit never holds part of one.
+ */
+export class Backend {
+  private readonly options: BackendOptions;
+  private keys: KeyBucket;
+  private meta: BackendMeta;
+  /** Changes since the last commit (etcd's `pending`). */
+  private pending = 0;
+  private lastImage: BackendImage | null;
+  private writes: DurableWrite[] = [];
+  private liveBytes = 0;
+  private fileSize: number;
+  private inWriteTxn = false;
+  /** The array of the main revision the open write transaction is writing (owned, not yet in any image). */
+  private openMain = -1;
+  private openChanges: (KeyValue | undefined)[] | null = null;
+  /** Commits written since the last replace of the file. */
+  private commitsInFile = 0;
+  /** The highest main revision ever written here (compaction never removes the highest). */
+  private highestMain: number;
+
+  private constructor(options: BackendOptions, image: BackendImage | null) {
+    this.options = options;
+    this.lastImage = image;
+    this.keys = image === null ? emptyKeyBucket() : image.keys.clone();
+    this.meta = image === null ? emptyMeta : image.meta;
+    this.liveBytes = image === null ? 0 : image.sizeInUse - bytesInPages(0);
+    this.fileSize = image === null ? bytesInPages(0) : image.size;
+    this.highestMain = this.keys.maxKey() ?? 0;
+  }
+
+  /** A backend with nothing on disk yet. */
+  static create(options: BackendOptions = defaultBackendOptions): Backend {
+    return new Backend(options, null);
+  }
+
+  /**
+   * Opens the backend from its file's durable records: the last whole commit wins. A torn record
+   * ends the readable part (bbolt falls back to its other meta page); it is cut off by replacing
+   * the file with the last whole commit before anything else is written.
+   */
+  static open(records: readonly DurableRecord[], options: BackendOptions = defaultBackendOptions): OpenedBackend {
+    let image: BackendImage | null = null;
+    let commits = 0;
+    let torn = false;
+    for (const record of records) {
+      if (record === tornRecord) {
+        torn = true;
+        break;
+      }
+      assert(isBackendImage(record), 'the backend file holds a record that is not a backend image');
+      image = record;
+      commits++;
+    }
+    const backend = new Backend(options, image);
+    backend.commitsInFile = commits;
+    if (torn) backend.replaceFile(image === null ? [] : [image]);
+    return { backend, commits, torn };
+  }
+
+  /** A backend that continues from a snapshot (another member's image), replacing this member's file. */
+  static fromSnapshot(snapshot: BackendImage, options: BackendOptions = defaultBackendOptions): Backend {
+    const backend = new Backend(options, snapshot);
+    backend.replaceFile([snapshot]);
+    return backend;
+  }
+
+  // The meta bucket.
+
+  get consistentIndex(): number {
+    return this.meta.consistentIndex;
+  }
+
+  get term(): number {
+    return this.meta.term;
+  }
+
+  get scheduledCompactRevision(): number {
+    return this.meta.scheduledCompactRevision;
+  }
+
+  get finishedCompactRevision(): number {
+    return this.meta.finishedCompactRevision;
+  }
+
+  /**
+   * Records the Raft entry being applied, in the current batch. The server calls it for every
+   * entry BEFORE applying it, so every commit from then on — the periodic one, the one the batch
+   * limit forces at the end of a big write, a compaction's — holds the entry's index together
+   * with what its apply wrote (etcd 3.5's consistentApplyingIndex; not saving it with the batch
+   * is #13766). Never goes back.
+   */
+  setConsistentIndex(index: number, term: number): void {
+    assert(index >= this.meta.consistentIndex, () => `consistent index going back from ${this.meta.consistentIndex} to ${index}`);
+    this.meta = { ...this.meta, consistentIndex: index, term };
+    this.pending++;
+  }
+
+  setScheduledCompactRevision(revision: number): void {
+    this.meta = { ...this.meta, scheduledCompactRevision: revision };
+    this.pending++;
+  }
+
+  setFinishedCompactRevision(revision: number): void {
+    this.meta = { ...this.meta, finishedCompactRevision: revision };
+    this.pending++;
+  }
+
+  // The server's buckets (members, alarms, ...): opaque immutable values.
+
+  /** The value of the server bucket `name`, or undefined when it was never written. */
+  bucket(name: string): unknown {
+    return this.meta.buckets[name];
+  }
+
+  /** Replaces the server bucket `name` in the current batch. `value` must be immutable. */
+  setBucket(name: string, value: unknown): void {
+    this.meta = { ...this.meta, buckets: Object.freeze({ ...this.meta.buckets, [name]: value }) };
+    this.pending++;
+  }
+
+  // The key bucket.
+
+  /** The change at (main, sub), or undefined when there is none (never written, or compacted). */
+  get(main: number, sub: number): KeyValue | undefined {
+    const changes = main === this.openMain ? this.openChanges : this.keys.get(main);
+    return changes === null || changes === undefined ? undefined : changes[sub];
+  }
+
+  beginWriteTxn(): void {
+    assert(!this.inWriteTxn, 'a write transaction is already open');
+    this.inWriteTxn = true;
+  }
+
+  /** Writes the next change of the open write transaction at (main, sub); main only grows. */
+  append(main: number, sub: number, kv: KeyValue): void {
+    assert(this.inWriteTxn, 'a change written outside a write transaction');
+    if (main !== this.openMain) {
+      assert(main > this.highestMain, () => `change at main revision ${main}, not after ${this.highestMain}`);
+      this.highestMain = main;
+      assert(sub === 0, () => `the first change of main revision ${main} has sub ${sub}`);
+      this.openMain = main;
+      this.openChanges = [];
+      this.keys.set(main, this.openChanges);
+    }
+    assert(sub === this.openChanges!.length, () => `change ${main}.${sub} out of order`);
+    this.openChanges!.push(kv);
+    this.liveBytes += entrySize(kv);
+    this.pending++;
+  }
+
+  /** Ends the write transaction; commits when the batch has reached the limit (etcd's batchTx.Unlock). */
+  endWriteTxn(): void {
+    assert(this.inWriteTxn, 'no write transaction is open');
+    this.inWriteTxn = false;
+    this.openMain = -1;
+    this.openChanges = null;
+    if (this.pending >= this.options.batchLimit) this.commit();
+  }
+
+  /** Removes the change at (main, sub) (compaction). Arrays may be shared with images: copied, never written. */
+  remove(main: number, sub: number): void {
+    assert(!this.inWriteTxn, 'compaction inside a write transaction');
+    const changes = this.keys.get(main);
+    const kv = changes?.[sub];
+    assert(kv !== undefined, () => `removing ${main}.${sub}, which is not in the key bucket`);
+    this.liveBytes -= entrySize(kv);
+    this.pending++;
+    const remaining = changes!.slice();
+    remaining[sub] = undefined;
+    if (remaining.every((change) => change === undefined)) this.keys.delete(main);
+    else this.keys.set(main, remaining);
+  }
+
+  /**
+   * Calls `visit` for each change from (main, sub) on, in revision order, while its main is at most
+   * `maxMain` and `visit` returns true. Returns how many it visited.
+   */
+  scan(main: number, sub: number, maxMain: number, visit: (main: number, sub: number, kv: KeyValue) => boolean): number {
+    let visited = 0;
+    for (const [changeMain, changes] of this.keys.entries(main)) {
+      if (changeMain > maxMain) break;
+      for (let s = changeMain === main ? sub : 0; s < changes.length; s++) {
+        const kv = changes[s];
+        if (kv === undefined) continue;
+        visited++;
+        if (!visit(changeMain, s, kv)) return visited;
+      }
+    }
+    return visited;
+  }
+
+  /** The highest main revision in the key bucket, or 0 when it is empty. */
+  get lastMain(): number {
+    return this.keys.maxKey() ?? 0;
+  }
+
+  // Batches, commits and the file.
+
+  /** Changes since the last commit. */
+  get pendingChanges(): number {
+    return this.pending;
+  }
+
+  /**
+   * Commits the batch: one record appended to the file. A no-op when nothing changed (etcd's
+   * batchTx.commit with pending 0). Returns whether it wrote.
+   */
+  commit(): boolean {
+    assert(!this.inWriteTxn, 'a commit inside a write transaction would hold part of it');
+    if (this.pending === 0) return false;
+    const image = this.capture(Math.max(this.fileSize, bytesInPages(this.liveBytes)));
+    this.writes.push({ kind: 'append', file: backendFile, records: [image] });
+    this.commitsInFile++;
+    return true;
+  }
+
+  /**
+   * The database at its current consistent index, for a Raft snapshot: the batch is committed
+   * first (etcd commits before `Snapshot()`), then the image is shared, not copied.
+   */
+  snapshot(): BackendImage {
+    this.commit();
+    return this.lastImage ?? this.capture(this.fileSize);
+  }
+
+  /**
+   * Rewrites the file with only the live data (etcd's defrag): the batch is committed, then one
+   * atomic replace writes a single image whose size is what is in use. A crash before the replace
+   * is durable keeps the old file, which holds the same data.
+   */
+  defrag(): void {
+    this.commit();
+    const image = this.capture(bytesInPages(this.liveBytes));
+    this.replaceFile([image]);
+  }
+
+  /**
+   * Replaces the file with its last commit alone. Unlike `defrag` the modelled size stays: the
+   * file is as big as before, only the history of commits a crash could fall back to is gone
+   * (a bbolt file keeps one state; this model appends an image per commit, so a long run would
+   * otherwise grow the file without bound). The real runtime will write deltas, not images.
+   */
+  rewriteFile(): void {
+    if (this.lastImage === null || this.commitsInFile <= 1) return;
+    this.replaceFile([this.lastImage]);
+  }
+
+  /** The writes made since the last call, in order: the host persists them (append or replace of the backend file). */
+  takeWrites(): DurableWrite[] {
+    const writes = this.writes;
+    this.writes = [];
+    return writes;
+  }
+
+  get hasWrites(): boolean {
+    return this.writes.length > 0;
+  }
+
+  /** Commits in the file since it was last replaced (a defrag or snapshot install resets it). */
+  get commitsSinceReplace(): number {
+    return this.commitsInFile;
+  }
+
+  /** The modelled file size as of the last commit (etcd's dbSize: grows, shrinks only by defrag). */
+  get size(): number {
+    return this.fileSize;
+  }
+
+  /** The modelled bytes in use now (etcd's dbSizeInUse). */
+  get sizeInUse(): number {
+    return bytesInPages(this.liveBytes);
+  }
+
+  private capture(size: number): BackendImage {
+    const keys = this.keys.clone();
+    keys.freeze();
+    this.fileSize = size;
+    const image: BackendImage = { type: 'backend-image', keys, meta: this.meta, sizeInUse: bytesInPages(this.liveBytes), size };
+    this.lastImage = image;
+    this.pending = 0;
+    return image;
+  }
+
+  private replaceFile(records: readonly BackendImage[]): void {
+    this.writes.push({ kind: 'replace', file: backendFile, records });
+    this.commitsInFile = records.length;
+  }
+}

@@ -1,0 +1,79 @@
+import type { KeyValue } from '../api/kv.ts';
+import { BTree } from './btree.ts';
+import { keyValueSize, revisionKeyLength, varintSize } from './kvCodec.ts';
+
+/**
+ * The key bucket (etcd's bbolt bucket "key"): by main revision, the changes of that revision in
+ * sub-revision order. A change is the KeyValue a put wrote, or a tombstone (`isTombstone`). A sub
+ * removed by compaction leaves a hole. Arrays reachable from an image are never written again.
+ */
+export type KeyBucket = BTree<number, readonly (KeyValue | undefined)[]>;
+
+/** The meta bucket. Compaction marks are -1 when absent (a compaction at 0 is a real one). */
+export interface BackendMeta {
+  /** The index of the last Raft entry whose apply this state includes (the server writes it). */
+  readonly consistentIndex: number;
+  readonly term: number;
+  /** Written and committed before a compaction starts (etcd's scheduledCompactRev). */
+  readonly scheduledCompactRevision: number;
+  /** Written with the compaction's last batch (etcd's finishedCompactRev). */
+  readonly finishedCompactRevision: number;
+  /**
+   * The server's own buckets (etcd 3.5's `members`, `members_removed`, `alarm`, later `lease`):
+   * immutable values by bucket name, committed in the same batches as the keyspace and the
+   * consistent index, so a restart finds them exactly as of that index.
+   */
+  readonly buckets: Readonly<Record<string, unknown>>;
+}
+
+export const emptyMeta: BackendMeta = Object.freeze({ consistentIndex: 0, term: 0, scheduledCompactRevision: -1, finishedCompactRevision: -1, buckets: Object.freeze({}) });
+
+/**
+ * One committed state of the backend database: what a commit writes to the backend's file and
+ * what a snapshot carries. Like a bbolt commit (a copy-on-write B+ tree whose meta page points
+ * at the new root), it shares every unchanged node with the states before it, so a commit or a
+ * snapshot costs O(changed nodes), and it is immutable: `keys` is a frozen tree.
+ */
+export interface BackendImage {
+  readonly type: 'backend-image';
+  readonly keys: KeyBucket;
+  readonly meta: BackendMeta;
+  /** Bytes of live data (modelled: see `entrySize`), as etcd's dbSizeInUse. */
+  readonly sizeInUse: number;
+  /** The file's size (modelled), as etcd's dbSize: it grows and only a defrag shrinks it. */
+  readonly size: number;
+}
+
+export function isBackendImage(record: unknown): record is BackendImage {
+  return typeof record === 'object' && record !== null && (record as { type?: unknown }).type === 'backend-image';
+}
+
+/** etcd stores a tombstone as KeyValue{key} under a 't'-marked bucket key; a put always has version >= 1. */
+export function isTombstone(kv: KeyValue): boolean {
+  return kv.version === 0;
+}
+
+/** bbolt's page size. */
+export const pageSize = 4096;
+/** A fresh bbolt file: two meta pages, the freelist and the root (etcd's buckets live in it). */
+const emptyFilePages = 4;
+/** bbolt's leaf element header, paid by every key/value pair. */
+const leafElementSize = 16;
+
+/**
+ * The modelled bytes one change costs in the key bucket: bbolt's leaf header, etcd's bucket key
+ * (17 bytes, 18 with the tombstone mark) and the marshalled KeyValue (a tombstone holds only its key).
+ */
+export function entrySize(kv: KeyValue): number {
+  if (isTombstone(kv)) return leafElementSize + revisionKeyLength + 1 + (kv.key.length > 0 ? 1 + varintSize(kv.key.length) + kv.key.length : 0);
+  return leafElementSize + revisionKeyLength + keyValueSize(kv);
+}
+
+/** The file size that holds `liveBytes` in whole pages (the model of dbSizeInUse). */
+export function bytesInPages(liveBytes: number): number {
+  return (emptyFilePages + Math.ceil(liveBytes / pageSize)) * pageSize;
+}
+
+export function emptyKeyBucket(): KeyBucket {
+  return new BTree<number, readonly (KeyValue | undefined)[]>();
+}

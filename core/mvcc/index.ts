@@ -1,0 +1,10 @@
+/**
+ * core/mvcc: etcd's multi-version key-value store and its backend. See ARCHITECTURE.md, "The
+ * MVCC store and its backend", for the contract the server keeps.
+ */
+export { Backend, backendFile, defaultBackendOptions, type BackendOptions, type OpenedBackend } from './backend.ts';
+export { isBackendImage, isTombstone, pageSize, type BackendImage, type BackendMeta } from './backendImage.ts';
+export type { LeaseLookup } from './applyTxn.ts';
+export { hashBackendImage } from './hash.ts';
+export { KvStore, defaultKvStoreOptions, noLeases, type KvStoreOptions, type WriteResult } from './kvStore.ts';
+export type { Revision } from './revision.ts';

@@ -1,0 +1,73 @@
+import test from 'ava';
+import { KeyIndex } from './keyIndex.ts';
+import { RevisionSet, revision } from './revision.ts';
+
+/** etcd's key_index.go example: put(1), put(2), tombstone(3), put(4), tombstone(5) on "foo". */
+function example(): KeyIndex {
+  const keyIndex = new KeyIndex('foo');
+  keyIndex.put(revision(1, 0));
+  keyIndex.put(revision(2, 0));
+  keyIndex.tombstone(revision(3, 0));
+  keyIndex.put(revision(4, 0));
+  keyIndex.tombstone(revision(5, 0));
+  return keyIndex;
+}
+
+test('a tombstone ends the generation and opens an empty one', (t) => {
+  t.is(example().toString(), '{1.0, 2.0, 3.0} {4.0, 5.0} {}');
+});
+
+test('get answers what the key was at a revision, and nothing while it was deleted', (t) => {
+  const keyIndex = example();
+  const at = (rev: number) => {
+    const found = keyIndex.get(rev);
+    return found === null ? null : [found.modified.main, found.created.main, found.version];
+  };
+  t.deepEqual([at(0), at(1), at(2), at(3), at(4), at(5), at(6)], [null, [1, 1, 1], [2, 1, 2], null, [4, 4, 1], null, null]);
+});
+
+test("compaction keeps the last revision at or before it in each live generation (etcd's example, with #18089)", (t) => {
+  const keyIndex = example();
+  const kept = new RevisionSet();
+  keyIndex.compact(2, kept);
+  t.is(keyIndex.toString(), '{2.0, 3.0} {4.0, 5.0} {}');
+  keyIndex.compact(4, kept);
+  t.is(keyIndex.toString(), '{4.0, 5.0} {}');
+  keyIndex.compact(5, kept);
+  t.is(keyIndex.toString(), '{5.0} {}', 'the tombstone at the compaction revision stays');
+  t.true(kept.has(5, 0));
+  keyIndex.compact(6, new RevisionSet());
+  t.true(keyIndex.isEmpty(), 'then the key goes');
+});
+
+test('keep is what compaction would keep, minus a tombstone', (t) => {
+  const kept = new RevisionSet();
+  example().keep(5, kept);
+  t.is(kept.size, 0);
+  const atFour = new RevisionSet();
+  example().keep(4, atFour);
+  t.true(atFour.has(4, 0));
+});
+
+test('since lists revisions from a main revision on, the last change of each main revision', (t) => {
+  const keyIndex = new KeyIndex('k');
+  keyIndex.put(revision(2, 0));
+  keyIndex.put(revision(3, 0));
+  keyIndex.put(revision(3, 1));
+  keyIndex.tombstone(revision(4, 0));
+  t.deepEqual(keyIndex.since(3), [revision(3, 1), revision(4, 0)]);
+});
+
+test('a restored tombstone is a dead key that a later put revives', (t) => {
+  const keyIndex = new KeyIndex('k');
+  keyIndex.restoreTombstone(revision(7, 0));
+  t.is(keyIndex.get(7), null);
+  t.false(keyIndex.isEmpty());
+  keyIndex.put(revision(8, 0));
+  t.deepEqual(keyIndex.get(8)?.created, revision(8, 0));
+});
+
+test('a put at or before the last modification is a broken invariant', (t) => {
+  const keyIndex = example();
+  t.throws(() => keyIndex.put(revision(5, 0)), { message: /not after/ });
+});

@@ -1,0 +1,203 @@
+import type { Bytes } from '../api/bytes.ts';
+import { assert } from '../base/assert.ts';
+import { formatRevision, revisionGreater, zeroRevision, type Revision, type RevisionSet } from './revision.ts';
+
+/**
+ * One life of a key: from the put that created it to the delete (tombstone) that ended it.
+ * `version` counts the puts of this life (a tombstone counts too, as in etcd, but is never read).
+ */
+export class Generation {
+  version = 0;
+  /** The revision of the put that created this generation (zero while empty). */
+  created: Revision = zeroRevision;
+  /** Ascending; the last one is the tombstone when this is not the key's last generation. */
+  revisions: Revision[] = [];
+
+  isEmpty(): boolean {
+    return this.revisions.length === 0;
+  }
+
+  /** The index of the last revision whose main is at or before `atRev`, or -1. */
+  lastAtOrBefore(atRev: number): number {
+    const revisions = this.revisions;
+    for (let i = revisions.length - 1; i >= 0; i--) if (revisions[i]!.main <= atRev) return i;
+    return -1;
+  }
+}
+
+/** What a key was at a revision: the revision that wrote it, its creation, its version then. */
+export interface KeyAt {
+  readonly modified: Revision;
+  readonly created: Revision;
+  readonly version: number;
+}
+
+/**
+ * Every revision of one key, grouped in generations (etcd's mvcc/key_index.go): a tombstone ends
+ * the current generation and opens an empty one. For example put(2), put(3), delete(4), put(5),
+ * delete(6) gives {2, 3, 4(t)}, {5, 6(t)}, {} — and compaction at revision r keeps, per
+ * generation still alive at r, the last revision at or before r, dropping generations that ended
+ * before r. Invariant: only the last generation may be empty.
+ */
+export class KeyIndex {
+  readonly key: Bytes;
+  /** The last revision that modified the key (put or tombstone). */
+  modified: Revision = zeroRevision;
+  generations: Generation[] = [];
+
+  constructor(key: Bytes) {
+    this.key = key;
+  }
+
+  put(rev: Revision): void {
+    assert(revisionGreater(rev, this.modified), () => `put of ${this.key} at ${formatRevision(rev)}, not after ${formatRevision(this.modified)}`);
+    if (this.generations.length === 0) this.generations.push(new Generation());
+    const current = this.generations[this.generations.length - 1]!;
+    if (current.isEmpty()) current.created = rev;
+    current.revisions.push(rev);
+    current.version++;
+    this.modified = rev;
+  }
+
+  /** Rebuilds a key whose oldest surviving revision is a put (etcd's restore from the key bucket). */
+  restore(created: Revision, modified: Revision, version: number): void {
+    assert(this.generations.length === 0, () => `restore of ${this.key} into a key with generations`);
+    const generation = new Generation();
+    generation.created = created;
+    generation.version = version;
+    generation.revisions.push(modified);
+    this.generations.push(generation);
+    this.modified = modified;
+  }
+
+  /**
+   * Rebuilds a key whose oldest surviving revision is a tombstone: one kept at a compaction
+   * revision (etcd main's restoreTombstone, with #18089). Without it the tombstone would never
+   * be compacted away and members that restarted would hash differently.
+   */
+  restoreTombstone(rev: Revision): void {
+    this.restore(zeroRevision, rev, 1);
+    this.generations.push(new Generation());
+  }
+
+  /** Ends the current generation at `rev`. False when the key is not live (etcd's ErrRevisionNotFound). */
+  tombstone(rev: Revision): boolean {
+    assert(!this.isEmpty(), () => `tombstone of ${this.key}, an empty key index`);
+    if (this.generations[this.generations.length - 1]!.isEmpty()) return false;
+    this.put(rev);
+    this.generations.push(new Generation());
+    return true;
+  }
+
+  /** The key as of main revision `atRev`, or null when it did not exist then. */
+  get(atRev: number): KeyAt | null {
+    const generation = this.findGeneration(atRev);
+    if (generation === null) return null;
+    const n = generation.lastAtOrBefore(atRev);
+    if (n < 0) return null;
+    return { modified: generation.revisions[n]!, created: generation.created, version: generation.version - (generation.revisions.length - n - 1) };
+  }
+
+  /** The revision that wrote the key's value as of `atRev`, or null (get without the allocation). */
+  modifiedAt(atRev: number): Revision | null {
+    const generation = this.findGeneration(atRev);
+    if (generation === null) return null;
+    const n = generation.lastAtOrBefore(atRev);
+    return n < 0 ? null : generation.revisions[n]!;
+  }
+
+  /** The live generation (the key exists now), or null when it is deleted. */
+  liveGeneration(): Generation | null {
+    const last = this.generations[this.generations.length - 1];
+    return last === undefined || last.isEmpty() ? null : last;
+  }
+
+  /**
+   * The revisions from main revision `rev` on, keeping only the last change of each main revision
+   * (etcd's `since`, which watchers catching up use).
+   */
+  since(rev: number): Revision[] {
+    assert(!this.isEmpty(), () => `since on ${this.key}, an empty key index`);
+    let start = this.generations.length - 1;
+    for (; start > 0; start--) {
+      const generation = this.generations[start]!;
+      if (generation.isEmpty()) continue;
+      if (rev > generation.created.main) break;
+    }
+    const out: Revision[] = [];
+    let last = 0;
+    for (let g = start; g < this.generations.length; g++) {
+      for (const r of this.generations[g]!.revisions) {
+        if (r.main < rev) continue;
+        if (r.main === last) out[out.length - 1] = r;
+        else out.push(r);
+        last = r.main;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Drops what compaction at `atRev` makes unreachable, adding the revisions it keeps to
+   * `available` (etcd main's compact: the tombstone at exactly `atRev` is kept, #18089, so a
+   * watcher starting at the compaction revision still sees the delete).
+   */
+  compact(atRev: number, available: RevisionSet): void {
+    assert(!this.isEmpty(), () => `compact of ${this.key}, an empty key index`);
+    const [generationIndex, revisionIndex] = this.doCompact(atRev, available);
+    const generation = this.generations[generationIndex]!;
+    if (!generation.isEmpty() && revisionIndex !== -1) generation.revisions = generation.revisions.slice(revisionIndex);
+    if (generationIndex > 0) this.generations = this.generations.slice(generationIndex);
+  }
+
+  /**
+   * Adds to `available` what compaction at `atRev` would keep, except a tombstone (etcd's keep,
+   * used by HashKV: a tombstone at the compaction revision is kept on disk since #18089 but never
+   * hashed, so members on either side of that fix agree).
+   */
+  keep(atRev: number, available: RevisionSet): void {
+    if (this.isEmpty()) return;
+    const [generationIndex, revisionIndex] = this.doCompact(atRev, available);
+    const generation = this.generations[generationIndex]!;
+    if (!generation.isEmpty() && revisionIndex === generation.revisions.length - 1 && generationIndex !== this.generations.length - 1) {
+      available.delete(generation.revisions[revisionIndex]!);
+    }
+  }
+
+  private doCompact(atRev: number, available: RevisionSet): [generationIndex: number, revisionIndex: number] {
+    let generationIndex = 0;
+    // The first generation still alive at atRev (its tombstone at or after atRev), or the last.
+    while (generationIndex < this.generations.length - 1) {
+      const revisions = this.generations[generationIndex]!.revisions;
+      const tombstone = revisions[revisions.length - 1]!.main;
+      if (tombstone >= atRev) break; // `>` here is etcd before #18089: it drops a tombstone at atRev
+      generationIndex++;
+    }
+    const generation = this.generations[generationIndex]!;
+    const revisionIndex = generation.lastAtOrBefore(atRev);
+    if (revisionIndex !== -1) available.add(generation.revisions[revisionIndex]!);
+    return [generationIndex, revisionIndex];
+  }
+
+  isEmpty(): boolean {
+    return this.generations.length === 1 && this.generations[0]!.isEmpty();
+  }
+
+  /** The generation holding the key's value at `rev`, or null when it did not exist then. */
+  findGeneration(rev: number): Generation | null {
+    const last = this.generations.length - 1;
+    for (let g = last; g >= 0; g--) {
+      const generation = this.generations[g]!;
+      const revisions = generation.revisions;
+      if (revisions.length === 0) continue;
+      // A generation that ended (tombstone) at or before rev: the key did not exist at rev.
+      if (g !== last && revisions[revisions.length - 1]!.main <= rev) return null;
+      if (revisions[0]!.main <= rev) return generation;
+    }
+    return null;
+  }
+
+  toString(): string {
+    return this.generations.map((g) => `{${g.revisions.map(formatRevision).join(', ')}}`).join(' ');
+  }
+}

@@ -1,0 +1,75 @@
+import type { Bytes } from '../api/bytes.ts';
+import { ErrCompacted, ErrFutureRev, type EtcdError } from '../api/errors.ts';
+import type { KeyValue } from '../api/kv.ts';
+import { assert } from '../base/assert.ts';
+import type { Backend } from './backend.ts';
+import { formatRevision } from './revision.ts';
+import { TreeIndex, type IndexEnd } from './treeIndex.ts';
+
+/** The options of one read of the store (etcd's mvcc.RangeOptions). */
+export interface RangeOptions {
+  /** At most this many KeyValues (0: all). The count is of every key in range regardless. */
+  readonly limit: number;
+  /** The revision to read at; <= 0 reads at the view's revision. */
+  readonly revision: number;
+  /** Count only: no KeyValues are fetched. */
+  readonly count: boolean;
+}
+
+export const allKeys: RangeOptions = Object.freeze({ limit: 0, revision: 0, count: false });
+
+/** What a read found (etcd's mvcc.RangeResult). */
+export interface RangeResult {
+  readonly kvs: readonly KeyValue[];
+  /** Keys in the range at the revision, before any limit. */
+  readonly count: number;
+  /** The view's revision (not the revision read at: etcd answers a historical read with the current one). */
+  readonly revision: number;
+}
+
+/** What reads inside a request go through: the store itself, or a write transaction that sees its own changes. */
+export interface ReadView {
+  range(key: Bytes, end: IndexEnd, options: RangeOptions): RangeResult | EtcdError;
+}
+
+/**
+ * The store's state, shared by the parts that make etcd's store (reads, write transactions,
+ * compaction, restore, hash): the backend with the values, the index saying which revision of a
+ * key to read, and the two revisions. Invariant: `compactMainRevision <= currentRevision`
+ * except right after a restore that found only a compaction mark (then equal).
+ */
+export class MvccState {
+  readonly backend: Backend;
+  readonly index = new TreeIndex();
+  /** The revision of the last write transaction that changed something; 1 for an empty store. */
+  currentRevision = 1;
+  /** The revision of the last compaction, -1 before the first (etcd's compactMainRev). */
+  compactMainRevision = -1;
+
+  constructor(backend: Backend) {
+    this.backend = backend;
+  }
+
+  /**
+   * Reads [key, end) as of `options.revision` in a view at `viewRevision` (etcd's rangeKeys):
+   * above the view is ErrFutureRev, below the compaction revision ErrCompacted (the compaction
+   * revision itself is still readable).
+   */
+  rangeKeys(key: Bytes, end: IndexEnd, viewRevision: number, options: RangeOptions): RangeResult | EtcdError {
+    let atRevision = options.revision;
+    if (atRevision > viewRevision) return ErrFutureRev;
+    if (atRevision <= 0) atRevision = viewRevision;
+    if (atRevision < this.compactMainRevision) return ErrCompacted;
+    const revisions = this.index.revisions(key, end, atRevision);
+    if (revisions.length === 0 || options.count) return { kvs: [], count: revisions.length, revision: viewRevision };
+    const limit = options.limit <= 0 || options.limit > revisions.length ? revisions.length : options.limit;
+    const kvs = new Array<KeyValue>(limit);
+    for (let i = 0; i < limit; i++) {
+      const rev = revisions[i]!;
+      const kv = this.backend.get(rev.main, rev.sub);
+      assert(kv !== undefined, () => `the index points at ${formatRevision(rev)}, which the key bucket lacks`);
+      kvs[i] = kv;
+    }
+    return { kvs, count: revisions.length, revision: viewRevision };
+  }
+}

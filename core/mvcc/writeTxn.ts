@@ -1,0 +1,94 @@
+import type { Bytes } from '../api/bytes.ts';
+import type { EtcdError } from '../api/errors.ts';
+import type { Event, KeyValue } from '../api/kv.ts';
+import { assert } from '../base/assert.ts';
+import type { MvccState, RangeOptions, RangeResult, ReadView } from './mvccState.ts';
+import { revision } from './revision.ts';
+import type { IndexEnd } from './treeIndex.ts';
+
+/**
+ * One write transaction (etcd's storeTxnWrite): every change it makes gets main revision
+ * `beginRevision + 1` and the next sub revision, its reads see its own changes, and `end()` bumps
+ * the store's revision once — only if something changed (deleting a missing key changes nothing).
+ * The changes are recorded as events, in order, for the watchers.
+ */
+export class WriteTxn implements ReadView {
+  private readonly state: MvccState;
+  readonly beginRevision: number;
+  readonly events: Event[] = [];
+  /** False for a read-only txn's ops: they read like a write transaction but open no batch. */
+  private readonly writable: boolean;
+  private ended = false;
+
+  constructor(state: MvccState, writable = true) {
+    this.state = state;
+    this.writable = writable;
+    this.beginRevision = state.currentRevision;
+    if (writable) state.backend.beginWriteTxn();
+  }
+
+  /** The revision reads inside the transaction see: the next one once it changed something. */
+  get readRevision(): number {
+    return this.events.length > 0 ? this.beginRevision + 1 : this.beginRevision;
+  }
+
+  range(key: Bytes, end: IndexEnd, options: RangeOptions): RangeResult | EtcdError {
+    return this.state.rangeKeys(key, end, this.readRevision, options);
+  }
+
+  /** Writes key = value; returns the revision the put will have. */
+  put(key: Bytes, value: Bytes, lease: number): number {
+    assert(this.writable, 'a put in a read-only transaction');
+    const main = this.beginRevision + 1;
+    const { index, backend } = this.state;
+    const keyIndex = index.keyIndex(key);
+    const live = keyIndex?.liveGeneration() ?? null;
+    let createRevision = main;
+    let version = 1;
+    let prevKv: KeyValue | undefined;
+    if (live !== null) {
+      createRevision = live.created.main;
+      version = live.version + 1;
+      prevKv = backend.get(keyIndex!.modified.main, keyIndex!.modified.sub);
+    }
+    const sub = this.events.length;
+    const kv: KeyValue = { key, createRevision, modRevision: main, version, value, lease };
+    backend.append(main, sub, kv);
+    if (keyIndex === undefined) index.put(key, revision(main, sub));
+    else keyIndex.put(revision(main, sub));
+    this.events.push(prevKv === undefined ? { type: 'PUT', kv } : { type: 'PUT', kv, prevKv });
+    return main;
+  }
+
+  /** Deletes every key in the range; returns how many, and the revision the response carries. */
+  deleteRange(key: Bytes, end: IndexEnd): { readonly deleted: number; readonly revision: number } {
+    assert(this.writable, 'a delete in a read-only transaction');
+    const keys = this.state.index.keys(key, end, this.readRevision);
+    for (const each of keys) this.delete(each);
+    return { deleted: keys.length, revision: keys.length !== 0 || this.events.length > 0 ? this.beginRevision + 1 : this.beginRevision };
+  }
+
+  /**
+   * A tombstone: in the key bucket the KeyValue{key} etcd stores (version 0 marks it), carrying
+   * the deletion's revision as `modRevision`, which is also the DELETE event's kv.
+   */
+  private delete(key: Bytes): void {
+    const main = this.beginRevision + 1;
+    const sub = this.events.length;
+    const { index, backend } = this.state;
+    const keyIndex = index.keyIndex(key)!;
+    const prevKv = backend.get(keyIndex.modified.main, keyIndex.modified.sub);
+    const tombstone: KeyValue = { key, createRevision: 0, modRevision: main, version: 0, value: '', lease: 0 };
+    backend.append(main, sub, tombstone);
+    assert(keyIndex.tombstone(revision(main, sub)), () => `delete of ${key}, which is not live`);
+    this.events.push(prevKv === undefined ? { type: 'DELETE', kv: tombstone } : { type: 'DELETE', kv: tombstone, prevKv });
+  }
+
+  /** Ends the transaction: the store's revision moves by one if anything changed, never more. */
+  end(): void {
+    assert(!this.ended, 'a write transaction ended twice');
+    this.ended = true;
+    if (this.events.length > 0) this.state.currentRevision = this.beginRevision + 1;
+    if (this.writable) this.state.backend.endWriteTxn();
+  }
+}

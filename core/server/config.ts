@@ -1,0 +1,113 @@
+import type { NodeId } from '../host/node.ts';
+
+/**
+ * How a member starts and what its attributes are. etcd's flags, in ticks where etcd counts time
+ * (one tick is etcd's heartbeat interval, 100 ms by default).
+ */
+export interface EtcdServerConfig {
+  /** The members of the first configuration (etcd's --initial-cluster); a machine outside it waits to be added. */
+  readonly initialCluster: readonly NodeId[];
+  /** The cluster's id (etcd derives it from the member ids and --initial-cluster-token). */
+  readonly clusterId: number;
+  /** A member's name and URLs (what --name, --initial-advertise-peer-urls, --advertise-client-urls say). */
+  readonly attributesOf: (id: NodeId) => MemberAttributes;
+  /** The member id a MemberAdd's peer URLs stand for (etcd hashes them; the simulator numbers machines). */
+  readonly memberIdOf: (peerURLs: readonly string[]) => NodeId;
+
+  // Raft (etcd's raft config: server/etcdserver/raft.go).
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  readonly preVote: boolean;
+  readonly checkQuorum: boolean;
+  readonly maxSizePerMsg: number;
+  readonly maxInflightMsgs: number;
+
+  // Storage.
+  /** Applied entries between snapshots (etcd's --snapshot-count, 100,000; small in the simulator). */
+  readonly snapshotCount: number;
+  /** Entries kept behind a snapshot for slow followers (etcd's SnapshotCatchUpEntries, 5,000). */
+  readonly snapshotCatchUpEntries: number;
+  /** Ticks between backend batch commits (etcd's 100 ms batch interval). */
+  readonly backendBatchIntervalTicks: number;
+  /** Changes after which a write commits at once (etcd's 10,000 batch limit). */
+  readonly backendBatchLimit: number;
+  /** The backend file is rewritten to its last commit once it holds this many (see Backend.rewriteFile). */
+  readonly backendFileCommitsMax: number;
+  /** Revisions a compaction batch examines (etcd's --experimental-compaction-batch-limit). */
+  readonly compactionBatchLimit: number;
+  /** Compaction batches per tick (etcd runs one every 10 ms: 10 per 100 ms tick). */
+  readonly compactionBatchesPerTick: number;
+
+  // Limits.
+  /** The largest encoded request accepted (etcd's --max-request-bytes, 1.5 MiB). */
+  readonly maxRequestBytes: number;
+  /** Compares or ops per txn branch (etcd's --max-txn-ops). */
+  readonly maxTxnOps: number;
+  /** The backend size past which writes fail with NOSPACE (etcd's --quota-backend-bytes; 2 GiB). */
+  readonly quotaBackendBytes: number;
+  /** Committed but unapplied entries beyond which new proposals are refused (etcd's 5,000). */
+  readonly maxGapBetweenApplyAndCommit: number;
+  /** Requests waiting for a proposal, a read index or a leader, at most; more are refused. */
+  readonly pendingRequestsMax: number;
+  /** Ticks a proposal may take before ErrTimeout (etcd's ReqTimeout: 5 s + 2 election timeouts). */
+  readonly requestTimeoutTicks: number;
+  /** Ticks between ReadIndex retries (etcd's readIndexRetryTime, 500 ms). */
+  readonly readIndexRetryTicks: number;
+  /** Refuse membership changes that could lose quorum (etcd's --strict-reconfig-check). */
+  readonly strictReconfigCheck: boolean;
+  /** A peer heard from within this many ticks counts as active (etcd's HealthInterval, 5 s). */
+  readonly healthIntervalTicks: number;
+}
+
+/** What a member publishes about itself (etcd's membership.Attributes and RaftAttributes). */
+export interface MemberAttributes {
+  readonly name: string;
+  readonly peerURLs: readonly string[];
+  readonly clientURLs: readonly string[];
+}
+
+/** The simulator's naming: machine N is `mN`, its peer URL `http://mN:2380`, its client URL `http://mN:2379`. */
+export function simulatedAttributes(id: NodeId): MemberAttributes {
+  return { name: `m${id}`, peerURLs: [`http://m${id}:2380`], clientURLs: [`http://m${id}:2379`] };
+}
+
+/**
+ * The simulator's member ids: the machine number in a `http://mN:…` peer URL. Any other URL gets
+ * a 31-bit FNV-1a hash of the sorted URLs (etcd hashes them with SHA-1 and the cluster token).
+ */
+export function simulatedMemberId(peerURLs: readonly string[]): NodeId {
+  const match = /^https?:\/\/m(\d+):/.exec(peerURLs[0] ?? '');
+  if (match !== null && peerURLs.length === 1) return Number(match[1]);
+  let hash = 0x811c9dc5;
+  for (const url of [...peerURLs].sort()) for (let i = 0; i < url.length; i++) hash = Math.imul(hash ^ url.charCodeAt(i), 0x01000193);
+  return (hash >>> 1) | 0x4000_0000;
+}
+
+/** etcd's defaults (100 ms ticks), with the simulator's small snapshot count. */
+export const defaultEtcdServerConfig: Omit<EtcdServerConfig, 'initialCluster'> = Object.freeze({
+  clusterId: 0x1d_e7cd,
+  attributesOf: simulatedAttributes,
+  memberIdOf: simulatedMemberId,
+  electionTicks: 10,
+  heartbeatTicks: 1,
+  preVote: true,
+  checkQuorum: true,
+  maxSizePerMsg: 1024 * 1024,
+  maxInflightMsgs: 512,
+  snapshotCount: 100,
+  snapshotCatchUpEntries: 20,
+  backendBatchIntervalTicks: 1,
+  backendBatchLimit: 10_000,
+  backendFileCommitsMax: 64,
+  compactionBatchLimit: 1000,
+  compactionBatchesPerTick: 10,
+  maxRequestBytes: 1.5 * 1024 * 1024,
+  maxTxnOps: 128,
+  quotaBackendBytes: 2 * 1024 * 1024 * 1024,
+  maxGapBetweenApplyAndCommit: 5000,
+  pendingRequestsMax: 1024,
+  requestTimeoutTicks: 50 + 2 * 10,
+  readIndexRetryTicks: 5,
+  strictReconfigCheck: true,
+  healthIntervalTicks: 50,
+});

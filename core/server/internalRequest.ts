@@ -1,0 +1,101 @@
+import type { AlarmRequest, CompactionRequest, DeleteRangeRequest, Member, PutRequest, TxnRequest } from '../api/index.ts';
+import { assert } from '../base/assert.ts';
+import { decodeUtf8, encodeUtf8 } from '../base/utf8.ts';
+import type { NodeId } from '../host/node.ts';
+
+/**
+ * Who proposed a request, so that the member that proposed it (and only that one) answers its
+ * client once the entry is applied. etcd puts one 64-bit id there whose high bits are the member
+ * id; here they are two fields, so ids never need 64-bit arithmetic.
+ */
+export interface RequestHeader {
+  readonly member: NodeId;
+  /** Unique per member, across restarts (see RequestIds). */
+  readonly id: number;
+}
+
+/** What a write entry asks the state machine to do (etcd's InternalRaftRequest's oneof). */
+export type InternalOp =
+  | { readonly kind: 'put'; readonly request: PutRequest }
+  | { readonly kind: 'deleteRange'; readonly request: DeleteRangeRequest }
+  | { readonly kind: 'txn'; readonly request: TxnRequest }
+  | { readonly kind: 'compaction'; readonly request: CompactionRequest }
+  | { readonly kind: 'alarm'; readonly request: AlarmRequest }
+  /** A member's new peer URLs (etcd proposes a ConfChangeUpdateNode; Raft's configuration does not change). */
+  | { readonly kind: 'memberUpdate'; readonly id: NodeId; readonly peerURLs: readonly string[] }
+  /** A started member publishes its name and client URLs (etcd's ClusterMemberAttrSetRequest). */
+  | { readonly kind: 'memberAttributes'; readonly id: NodeId; readonly name: string; readonly clientURLs: readonly string[] };
+
+export type InternalOpKind = InternalOp['kind'];
+
+/** etcd's InternalRaftRequest: one op and the header that routes its result. */
+export interface InternalRaftRequest {
+  readonly header: RequestHeader;
+  readonly op: InternalOp;
+}
+
+/**
+ * What a conf change entry carries besides the Raft change (etcd's ConfigChangeContext, JSON in
+ * the entry): the members it adds (with their attributes) and whether it promotes a learner.
+ */
+export interface ConfChangeContext {
+  readonly header: RequestHeader;
+  readonly added: readonly Member[];
+  readonly promote: boolean;
+}
+
+/*
+ * Entries are bytes (they go to the WAL and over the wire): the request as JSON in UTF-8. In the
+ * simulator an entry's bytes are one object shared by every member and the disk, so decoding is
+ * memoized per byte array, and the proposer seeds the memo: a request is encoded once and, in the
+ * simulator, practically never decoded. Decoded requests are deeply immutable by contract: the
+ * store never changes a request it applies.
+ */
+const decoded = new WeakMap<Uint8Array, unknown>();
+
+export function encodeInternalRequest(request: InternalRaftRequest): Uint8Array {
+  return encodeMemoized(request);
+}
+
+export function decodeInternalRequest(data: Uint8Array): InternalRaftRequest {
+  const request = decodeMemoized(data) as InternalRaftRequest;
+  assert(typeof request === 'object' && request !== null && typeof request.header?.member === 'number' && typeof request.op?.kind === 'string', 'an entry that is not an internal request');
+  return request;
+}
+
+export function encodeConfChangeContext(context: ConfChangeContext): Uint8Array {
+  return encodeMemoized(context);
+}
+
+export function decodeConfChangeContext(data: Uint8Array): ConfChangeContext | null {
+  if (data.byteLength === 0) return null;
+  const context = decodeMemoized(data) as ConfChangeContext;
+  assert(typeof context === 'object' && context !== null && Array.isArray(context.added), 'a conf change context that is not one');
+  return context;
+}
+
+function encodeMemoized(value: unknown): Uint8Array {
+  const bytes = encodeUtf8(JSON.stringify(value));
+  decoded.set(bytes, value);
+  return bytes;
+}
+
+function decodeMemoized(data: Uint8Array): unknown {
+  let value = decoded.get(data);
+  if (value === undefined) {
+    value = JSON.parse(decodeUtf8(data)) as unknown;
+    decoded.set(data, value);
+  }
+  return value;
+}
+
+/** etcd's IsTxnReadonly: every op of both branches is a Range (a nested txn makes it a write). */
+export function isReadOnlyTxn(request: TxnRequest): boolean {
+  return (request.success ?? []).every((op) => op.requestRange !== undefined) && (request.failure ?? []).every((op) => op.requestRange !== undefined);
+}
+
+/** etcd's IsTxnSerializable: every op is a Range that asks to be serializable. */
+export function isSerializableTxn(request: TxnRequest): boolean {
+  const serializable = (op: NonNullable<TxnRequest['success']>[number]) => op.requestRange?.serializable === true;
+  return (request.success ?? []).every(serializable) && (request.failure ?? []).every(serializable);
+}

@@ -1,0 +1,104 @@
+import test from 'ava';
+import {
+  ErrDuplicateKey,
+  ErrEmptyKey,
+  ErrIntegerTooLarge,
+  ErrInvalidSortOption,
+  ErrLeaderChanged,
+  ErrRequestTooLarge,
+  ErrTooManyOps,
+  ErrTooManyRequests,
+  GrpcCode,
+  type EtcdError,
+  type RequestOp,
+  type SortOrder,
+} from '../api/index.ts';
+import { TestCluster } from './_test/testCluster.ts';
+import { isErrorReply, type ServerReply } from './serverRequest.ts';
+
+function errorOf(reply: ServerReply): EtcdError | null {
+  return isErrorReply(reply) ? reply.error : null;
+}
+
+const puts = (count: number): RequestOp[] => Array.from({ length: count }, (_, i) => ({ requestPut: { key: `k${i}`, value: 'v' } }));
+
+test("bad requests get etcd's error at the edge, are never proposed, and leave the revision alone", (t) => {
+  const cluster = new TestCluster({ machines: 3, config: { maxTxnOps: 8 } });
+  const leader = cluster.electLeader();
+  const applied = cluster.server(leader).appliedIndex;
+  const cases: [string, ServerReply, EtcdError][] = [
+    ['empty key in a range', cluster.request(leader, 'Range', { key: '' }), ErrEmptyKey],
+    ['empty key in a put', cluster.request(leader, 'Put', { key: '', value: 'v' }), ErrEmptyKey],
+    ['empty key in a delete', cluster.request(leader, 'DeleteRange', { key: '' }), ErrEmptyKey],
+    ['an unknown sort order', cluster.request(leader, 'Range', { key: 'a', sortOrder: 'SIDEWAYS' as SortOrder }), ErrInvalidSortOption],
+    ['a revision beyond 2^53', cluster.request(leader, 'Range', { key: 'a', revision: 2 ** 60 }), ErrIntegerTooLarge],
+    ['a compaction beyond 2^53', cluster.request(leader, 'Compact', { revision: 2 ** 60 }), ErrIntegerTooLarge],
+    ['more txn ops than --max-txn-ops', cluster.request(leader, 'Txn', { success: puts(9) }), ErrTooManyOps],
+    ['a key put twice in one txn', cluster.request(leader, 'Txn', { success: [{ requestPut: { key: 'a' } }, { requestPut: { key: 'a' } }] }), ErrDuplicateKey],
+  ];
+  for (const [what, reply, error] of cases) t.is(errorOf(reply), error, what);
+  t.is(cluster.server(leader).appliedIndex, applied, 'nothing was proposed');
+  t.is(cluster.ok(leader, 'Txn', { success: puts(8) }).header.revision, 2, 'at the limit is fine');
+});
+
+test('a request whose encoded entry is larger than --max-request-bytes is refused before it is proposed', (t) => {
+  const cluster = new TestCluster({ machines: 1, config: { maxRequestBytes: 1024 } });
+  const leader = cluster.electLeader();
+  t.is(errorOf(cluster.request(leader, 'Put', { key: 'big', value: 'x'.repeat(2000) })), ErrRequestTooLarge);
+  t.is(cluster.ok(leader, 'Put', { key: 'small', value: 'x'.repeat(500) }).header.revision, 2);
+  t.is(ErrRequestTooLarge.code, GrpcCode.InvalidArgument);
+});
+
+test('too many requests: beyond the bound on waiting calls, and when the apply lags the commit', (t) => {
+  const cluster = new TestCluster({ machines: 3, config: { pendingRequestsMax: 4 } });
+  const leader = cluster.electLeader();
+  const follower = [1, 2, 3].find((id) => id !== leader)!;
+  cluster.isolate(follower);
+  const ids = Array.from({ length: 6 }, (_, i) => cluster.submit(follower, { method: 'Put', request: { key: `k${i}`, value: 'v' } }));
+  const refused = ids.map((id) => cluster.replyTo(id)).filter((reply) => reply !== undefined && errorOf(reply) === ErrTooManyRequests);
+  t.is(refused.length, 2, 'the first four wait, the rest are refused at once');
+  const lagging = new TestCluster({ machines: 1, config: { maxGapBetweenApplyAndCommit: -1 } });
+  t.is(errorOf(lagging.request(lagging.electLeader(), 'Put', { key: 'a', value: 'v' })), ErrTooManyRequests, 'committed - applied above the gap (here any)');
+});
+
+test('a linearizable read whose read index has not come back when the leader changes fails with ErrLeaderChanged', (t) => {
+  const cluster = new TestCluster({ machines: 3 });
+  const leader = cluster.electLeader();
+  const follower = [1, 2, 3].find((id) => id !== leader)!;
+  // The leader never answers the read index; then it dies and another is elected.
+  cluster.cut.add(`${leader}->${follower}`);
+  const read = cluster.submit(follower, { method: 'Range', request: { key: 'a' } });
+  cluster.deliver();
+  cluster.crash(leader);
+  cluster.heal();
+  for (let i = 0; i < 100 && cluster.replyTo(read) === undefined; i++) cluster.settle(1);
+  t.is(errorOf(cluster.replyTo(read)!), ErrLeaderChanged);
+  t.not(cluster.electLeader(), leader);
+});
+
+test('an answer to an earlier read round never serves a later one (etcd #20418)', (t) => {
+  const cluster = new TestCluster({ machines: 3 });
+  const leader = cluster.electLeader();
+  const follower = [1, 2, 3].find((id) => id !== leader)!;
+  cluster.ok(leader, 'Put', { key: 'x', value: 'old' });
+  cluster.settle(2);
+  // The follower's first read round gets its answers late (a slow link, a paused process): the
+  // request, and its retry with a fresh context, are answered at the old commit index.
+  cluster.held.add(`${leader}->${follower}`);
+  const first = cluster.submit(follower, { method: 'Range', request: { key: 'x' } });
+  cluster.deliver();
+  cluster.tick();
+  cluster.deliver();
+  cluster.settle(cluster.config.readIndexRetryTicks);
+  // A write completes; then a second read arrives, while the first round still waits.
+  const other = [1, 2, 3].find((id) => id !== leader && id !== follower)!;
+  cluster.ok(other, 'Put', { key: 'x', value: 'new' });
+  const second = cluster.submit(follower, { method: 'Range', request: { key: 'x' } });
+  cluster.heal();
+  cluster.settle(10);
+  const late = cluster.replyTo(second)!;
+  t.false(isErrorReply(late));
+  if (!isErrorReply(late) && late.method === 'Range') t.is(late.response.kvs[0]?.value, 'new', 'the second read waited for a round of its own');
+  t.truthy(cluster.replyTo(first));
+  for (const read of cluster.server(follower).servedReads) t.true(read.readIndex <= read.appliedIndex);
+});

@@ -1,0 +1,58 @@
+import { finalize32, hashString32, mix32, mixNumber } from '../base/hash.ts';
+import type { NodeProtocol } from '../host/node.ts';
+import { defaultEtcdServerConfig, type EtcdServerConfig } from './config.ts';
+import { EtcdServer } from './etcdServer.ts';
+import { digestPeerMessage, type PeerMessage } from './peerMessage.ts';
+import { isErrorReply, type ServerMethod, type ServerReply, type ServerRequest } from './serverRequest.ts';
+
+const methodNumbers: Readonly<Record<ServerMethod, number>> = {
+  Range: 1,
+  Put: 2,
+  DeleteRange: 3,
+  Txn: 4,
+  Compact: 5,
+  MemberAdd: 6,
+  MemberRemove: 7,
+  MemberUpdate: 8,
+  MemberPromote: 9,
+  MemberList: 10,
+  MemberReconfigure: 11,
+  Status: 12,
+  HashKV: 13,
+  Alarm: 14,
+  MoveLeader: 15,
+  Defragment: 16,
+  Snapshot: 17,
+};
+
+/** A request's digest: its method and the key it names, if any. Cheap: no serialization. */
+export function digestServerRequest(request: ServerRequest): number {
+  let h = mix32(0xe7c0, methodNumbers[request.method]);
+  const key = (request.request as { readonly key?: string }).key;
+  if (typeof key === 'string') h = mix32(h, hashString32(key));
+  return finalize32(h);
+}
+
+/** A reply's digest: its method and either the error's message or the response header's revision. */
+export function digestServerReply(reply: ServerReply): number {
+  let h = mix32(0xe7c1, methodNumbers[reply.method]);
+  if (isErrorReply(reply)) h = mix32(h, hashString32(reply.error.message));
+  else h = mixNumber(h, (reply.response as { readonly header: { readonly revision: number } }).header.revision);
+  return finalize32(h);
+}
+
+/** The etcd member as a protocol for the simulator (and, later, the runtime). */
+export function etcdProtocol(config: EtcdServerConfig): NodeProtocol<PeerMessage, ServerRequest, ServerReply, EtcdServer> {
+  return {
+    name: 'etcd',
+    start: (start) => new EtcdServer(start, config),
+    digestMessage: digestPeerMessage,
+    digestRequest: digestServerRequest,
+    digestReply: digestServerReply,
+  };
+}
+
+/** etcd's defaults for a cluster whose first members are `initialCluster`. */
+export function etcdServerConfig(initialCluster: readonly number[], overrides: Partial<EtcdServerConfig> = {}): EtcdServerConfig {
+  return { ...defaultEtcdServerConfig, ...overrides, initialCluster };
+}

@@ -1,0 +1,27 @@
+import test from 'ava';
+import { isEtcdError } from '../api/index.ts';
+import { RandomEtcdCluster } from './_test/randomCluster.ts';
+
+// Random delivery order, drops, duplicates, crashes with lost and torn writes, partitions; the
+// members' own assertions on every step, and every member's keyspace checked against the others'
+// at every applied index it reaches. Then the faults stop and every member must converge.
+// Longer hunts: core/server/_test/randomCluster.ts with many seeds (see README).
+const runs = [
+  ...[1, 2, 3, 4, 5, 6].map((seed) => ({ seed, membership: false })),
+  ...[1, 2, 3, 4].map((seed) => ({ seed, membership: true })),
+];
+
+for (const { seed, membership } of runs) {
+  test(`random cluster seed ${seed}${membership ? ' with membership changes' : ''}: members agree at every applied index, and converge once healed`, (t) => {
+    const random = new RandomEtcdCluster(seed, 3, membership);
+    random.run(4000);
+    t.true(random.converge(400), 'converged');
+    const cluster = random.cluster;
+    const leader = cluster.server(cluster.leader()!);
+    t.true(leader.appliedIndex > 50, 'the run made progress');
+    const members = leader.state.membership.members.map((member) => member.ID);
+    const hashes = members.map((id) => cluster.server(id).state.kv.hashKV());
+    t.true(hashes.every((hash) => !isEtcdError(hash) && JSON.stringify(hash) === JSON.stringify(hashes[0])));
+    t.true(random.restarts > 0);
+  });
+}

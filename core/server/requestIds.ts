@@ -1,0 +1,63 @@
+import { assert } from '../base/assert.ts';
+import { tornRecord, type DurableRecord, type DurableState, type DurableWrite } from '../host/node.ts';
+
+/** The file that holds the request id reservation. */
+export const requestIdsFile = 'reqid';
+
+interface Reservation {
+  readonly type: 'request-ids';
+  /** Every id below this may have been used by an earlier incarnation. */
+  readonly reservedBelow: number;
+}
+
+/**
+ * Request ids unique per member across restarts (etcd's reqIDGen, which takes the wall clock
+ * into its ids; a deterministic node has none). Ids are handed out from blocks reserved on disk:
+ * each start reserves a fresh block above whatever the last incarnation reserved, and a block is
+ * extended before its last id is used. A reservation is written with the Ready that carries the
+ * first proposal using it and makes that Ready sync, so no id leaves the node before its
+ * reservation is durable, and no id is ever handed out twice: an entry proposed before a crash
+ * and applied after it can never answer a newer request.
+ */
+export class RequestIds {
+  private next: number;
+  private reservedBelow: number;
+  private readonly blockSize: number;
+  private pendingWrite: DurableWrite | null = null;
+
+  constructor(durable: DurableState, blockSize = 1 << 16) {
+    this.blockSize = blockSize;
+    let start = 1;
+    for (const record of durable.files.get(requestIdsFile) ?? []) {
+      if (record === tornRecord) break;
+      start = Math.max(start, (record as Reservation).reservedBelow);
+    }
+    this.next = start;
+    this.reservedBelow = start;
+    this.reserve();
+  }
+
+  /** The next id (ids start at 1). */
+  nextId(): number {
+    if (this.next >= this.reservedBelow) this.reserve();
+    return this.next++;
+  }
+
+  /** The reservation to persist, if one is due; the Ready that carries it must sync. */
+  takeWrite(): DurableWrite | null {
+    const write = this.pendingWrite;
+    this.pendingWrite = null;
+    return write;
+  }
+
+  get hasWrite(): boolean {
+    return this.pendingWrite !== null;
+  }
+
+  private reserve(): void {
+    this.reservedBelow += this.blockSize;
+    assert(Number.isSafeInteger(this.reservedBelow), 'request ids exhausted');
+    const record: Reservation = { type: 'request-ids', reservedBelow: this.reservedBelow };
+    this.pendingWrite = { kind: 'replace', file: requestIdsFile, records: [record satisfies DurableRecord] };
+  }
+}
