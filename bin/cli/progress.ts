@@ -40,18 +40,21 @@ export function logProgress(label: string, write: (line: string) => void, interv
   const started = now();
   let lastAt = started;
   let last: string | null = null;
-  let shown = false;
-  const line = (): string => `${label}: ${last} (${((now() - started) / 1000).toFixed(0)} s)`;
+  let printed: string | null = null;
+  const print = (): void => {
+    printed = last;
+    write(`${label}: ${last} (${((now() - started) / 1000).toFixed(0)} s)`);
+  };
   return {
     update(done, total, status) {
       last = `${done}${total === null ? '' : `/${total}`} ${status}`;
       if (now() - lastAt < intervalMs) return;
       lastAt = now();
-      shown = true;
-      write(line());
+      print();
     },
     stop() {
-      if (shown && last !== null) write(line());
+      // Only a command that showed progress ends with its last state (a short one shows nothing).
+      if (printed !== null && printed !== last) print();
     },
   };
 }
