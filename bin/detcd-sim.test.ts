@@ -3,8 +3,7 @@ import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { Io } from './cli/command.ts';
-import { main } from './detcd-sim.ts';
+import { cli } from './_test/cli.ts';
 
 const launcher = join(dirname(fileURLToPath(import.meta.url)), 'detcd-sim');
 const run = promisify(execFile);
@@ -20,13 +19,6 @@ function traceHashes(jsonLines: string): string[] {
     .sort();
 }
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = { out: (text) => void (out += `${text}\n`), err: (text) => void (err += `${text}\n`) };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
 
 test('run --json prints one object with the required fields', async (t) => {
   const { code, out } = await cli('run', '--seed', '3', '--scenario', 'heartbeat-calm', '--json');

@@ -4,8 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Io } from './cli/command.ts';
-import { main } from './detcd-sim.ts';
+import { cli } from './_test/cli.ts';
 
 /**
  * The harness as its users run it: reading a run (events, history, page), writing and replaying
@@ -14,13 +13,6 @@ import { main } from './detcd-sim.ts';
  */
 const launcher = join(dirname(fileURLToPath(import.meta.url)), 'detcd-sim');
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = { out: (text) => void (out += `${text}\n`), err: (text) => void (err += `${text}\n`) };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
 
 function folder(): { path: string; [Symbol.dispose](): void } {
   const path = mkdtempSync(join(tmpdir(), 'detcd-harness-'));
