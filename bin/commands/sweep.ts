@@ -176,8 +176,10 @@ export async function runSweep(plan: SweepPlan & { seedSource: string | null }, 
     interrupted = signal;
     pool?.kill();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  if (io.ownsSignals === true) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
   try {
     const tasks = planTasks(plan);
     if (pool !== null) await pool.run(tasks, stopStarting);
