@@ -1,5 +1,6 @@
 import type { DurableRecord, DurableWrite } from '../base/durable.ts';
 import type { Random } from '../base/random.ts';
+import type { NodeCodec } from './codec.ts';
 
 /** A cluster member's id. Raft reserves 0 for "none", so members are numbered from 1. */
 export type NodeId = number;
@@ -105,4 +106,6 @@ export interface NodeProtocol<Message, Request, Reply, Node extends HostedNode<M
   describeReply?(reply: Reply): string;
   /** The node's state as a reader should see it. */
   inspect?(node: Node): NodeStatus;
+  /** Messages and durable records as bytes, for real hosts (runtime/); the simulator never calls it. */
+  readonly codec?: NodeCodec<Message>;
 }

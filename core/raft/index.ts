@@ -4,6 +4,17 @@
  */
 export type { RaftConfig } from './config.ts';
 export {
+  decodeMessage,
+  encodeMessage,
+  readEntries,
+  readHardState,
+  readSnapshot,
+  type SnapshotDataCodec,
+  writeEntries,
+  writeHardState,
+  writeSnapshot,
+} from './codec.ts';
+export {
   type ConfChange,
   type ConfChangeEntry,
   type ConfChangeSingle,

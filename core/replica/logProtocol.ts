@@ -1,6 +1,7 @@
 import { finalize32, mix32, mixNumber } from '../base/hash.ts';
 import type { NodeProtocol, NodeStatus } from '../host/node.ts';
 import { describeConfChange, describeConfState, describeMessage, digestMessage, type Message } from '../raft/index.ts';
+import { logCodec } from './codec.ts';
 import { LogReplica, type LogReplicaConfig, type LogReply, type LogRequest } from './logReplica.ts';
 
 /** etcd's defaults in ticks (100 ms heartbeat, 1 s election) and a snapshot every 64 entries. */
@@ -86,7 +87,7 @@ export function inspectLogReplica(replica: LogReplica): NodeStatus {
   };
 }
 
-/** The replicated-log protocol for the simulator (and, later, the runtime). */
+/** The replicated-log protocol, for the simulator and the runtime (which uses its codec). */
 export function logProtocol(config: LogReplicaConfig): NodeProtocol<Message, LogRequest, LogReply, LogReplica> {
   return {
     name: 'raft-log',
@@ -98,5 +99,6 @@ export function logProtocol(config: LogReplicaConfig): NodeProtocol<Message, Log
     describeRequest: describeLogRequest,
     describeReply: describeLogReply,
     inspect: inspectLogReplica,
+    codec: logCodec,
   };
 }

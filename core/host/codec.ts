@@ -1,0 +1,24 @@
+import type { DurableRecord } from './node.ts';
+
+/** Bytes to values and back. `decode(encode(x))` equals x; `decode` throws a DecodeError on bytes it did not write. */
+export interface Codec<T> {
+  encode(value: T): Uint8Array;
+  decode(bytes: Uint8Array): T;
+}
+
+/**
+ * How a protocol's traffic looks on a real wire and a real disk. The simulator passes messages and
+ * records as JS objects; the runtime frames these bytes (length + CRC-32) into files and sockets.
+ * Pure functions: the codecs live with the node (core/), the framing with the host (runtime/).
+ */
+export interface NodeCodec<Message> {
+  /** Peer messages. */
+  readonly message: Codec<Message>;
+  /** The records of every durable file the node writes (never `tornRecord`: the host reports those). */
+  readonly record: Codec<DurableRecord>;
+  /**
+   * Whether a message carries a snapshot: the transport reports its fate back to the node (etcd's
+   * rafthttp calls ReportSnapshot when a MsgSnap is sent or lost).
+   */
+  carriesSnapshot(message: Message): boolean;
+}

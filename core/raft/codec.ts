@@ -1,0 +1,130 @@
+import { ByteReader, ByteWriter, DecodeError } from '../base/byteCodec.ts';
+import type { ConfChange, ConfChangeSingle, ConfChangeTransition, ConfChangeType, Entry } from './entry.ts';
+import { type Message, type MessageType, messageTypes } from './message.ts';
+import type { ConfState, HardState, Snapshot } from './state.ts';
+
+/**
+ * Raft's wire and WAL formats as bytes (the runtime's side of the simulator's JS objects). The
+ * layout is detcd's own, not etcd's raftpb: peers speak only to peers of the same build. Snapshot
+ * data is the application's, so its codec is a parameter.
+ *
+ * Each value is written field by field in declaration order; enums as their position in a fixed
+ * list (a new member goes at the end, so old bytes keep their meaning).
+ */
+export interface SnapshotDataCodec {
+  encode(data: unknown): Uint8Array;
+  decode(bytes: Uint8Array): unknown;
+}
+
+const entryTypes = ['normal', 'confChange'] as const;
+const transitions: readonly ConfChangeTransition[] = ['auto', 'implicit', 'explicit'];
+const changeTypes: readonly ConfChangeType[] = ['addNode', 'addLearner', 'removeNode'];
+
+function enumAt<T>(list: readonly T[], position: number, what: string): T {
+  const value = list[position];
+  if (value === undefined) throw new DecodeError(`unknown ${what} ${position}`);
+  return value;
+}
+
+export function writeHardState(writer: ByteWriter, hardState: HardState): void {
+  writer.uint53(hardState.term).uint53(hardState.vote).uint53(hardState.commit);
+}
+
+export function readHardState(reader: ByteReader): HardState {
+  return { term: reader.uint53(), vote: reader.uint53(), commit: reader.uint53() };
+}
+
+export function writeConfState(writer: ByteWriter, confState: ConfState): void {
+  writer.uint53List(confState.voters).uint53List(confState.learners).uint53List(confState.votersOutgoing).uint53List(confState.learnersNext);
+  writer.boolean(confState.autoLeave);
+}
+
+export function readConfState(reader: ByteReader): ConfState {
+  return { voters: reader.uint53List(), learners: reader.uint53List(), votersOutgoing: reader.uint53List(), learnersNext: reader.uint53List(), autoLeave: reader.boolean() };
+}
+
+function writeConfChange(writer: ByteWriter, change: ConfChange): void {
+  writer.uint8(transitions.indexOf(change.transition)).uint32(change.changes.length);
+  for (const single of change.changes) writer.uint8(changeTypes.indexOf(single.type)).uint53(single.nodeId);
+  writer.bytesField(change.context);
+}
+
+function readConfChange(reader: ByteReader): ConfChange {
+  const transition = enumAt(transitions, reader.uint8(), 'conf change transition');
+  const count = reader.uint32();
+  const changes: ConfChangeSingle[] = [];
+  for (let i = 0; i < count; i++) changes.push({ type: enumAt(changeTypes, reader.uint8(), 'conf change type'), nodeId: reader.uint53() });
+  return { transition, changes, context: reader.bytesField() };
+}
+
+export function writeEntry(writer: ByteWriter, entry: Entry): void {
+  writer.uint8(entryTypes.indexOf(entry.type)).uint53(entry.term).uint53(entry.index);
+  if (entry.type === 'normal') writer.bytesField(entry.data);
+  else writeConfChange(writer, entry.change);
+}
+
+export function readEntry(reader: ByteReader): Entry {
+  const type = enumAt(entryTypes, reader.uint8(), 'entry type');
+  const term = reader.uint53();
+  const index = reader.uint53();
+  if (type === 'normal') return { type, term, index, data: reader.bytesField() };
+  return { type, term, index, change: readConfChange(reader) };
+}
+
+export function writeEntries(writer: ByteWriter, entries: readonly Entry[]): void {
+  writer.uint32(entries.length);
+  for (const entry of entries) writeEntry(writer, entry);
+}
+
+export function readEntries(reader: ByteReader): Entry[] {
+  const count = reader.uint32();
+  const entries: Entry[] = [];
+  for (let i = 0; i < count; i++) entries.push(readEntry(reader));
+  return entries;
+}
+
+export function writeSnapshot(writer: ByteWriter, snapshot: Snapshot, data: SnapshotDataCodec): void {
+  writer.uint53(snapshot.metadata.index).uint53(snapshot.metadata.term);
+  writeConfState(writer, snapshot.metadata.confState);
+  writer.bytesField(data.encode(snapshot.data));
+}
+
+export function readSnapshot(reader: ByteReader, data: SnapshotDataCodec): Snapshot {
+  const index = reader.uint53();
+  const term = reader.uint53();
+  const confState = readConfState(reader);
+  return { metadata: { index, term, confState }, data: data.decode(reader.bytesField()) };
+}
+
+/** One message as bytes. */
+export function encodeMessage(message: Message, data: SnapshotDataCodec): Uint8Array {
+  const writer = new ByteWriter(64 + message.entries.length * 48);
+  writer.uint8(messageTypes.indexOf(message.type)).uint53(message.from).uint53(message.to);
+  writer.uint53(message.term).uint53(message.logTerm).uint53(message.index).uint53(message.commit);
+  writer.boolean(message.reject).uint53(message.rejectHint).string(message.context);
+  writeEntries(writer, message.entries);
+  writer.boolean(message.snapshot !== null);
+  if (message.snapshot !== null) writeSnapshot(writer, message.snapshot, data);
+  return writer.finish();
+}
+
+export function decodeMessage(bytes: Uint8Array, data: SnapshotDataCodec): Message {
+  const reader = new ByteReader(bytes);
+  const type: MessageType = enumAt(messageTypes, reader.uint8(), 'message type');
+  const message: Message = {
+    type,
+    from: reader.uint53(),
+    to: reader.uint53(),
+    term: reader.uint53(),
+    logTerm: reader.uint53(),
+    index: reader.uint53(),
+    commit: reader.uint53(),
+    reject: reader.boolean(),
+    rejectHint: reader.uint53(),
+    context: reader.string(),
+    entries: readEntries(reader),
+    snapshot: reader.boolean() ? readSnapshot(reader, data) : null,
+  };
+  reader.end();
+  return message;
+}

@@ -1,0 +1,96 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const detcd = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'detcd');
+
+/** Free loopback ports (bound once and released: a race with other processes is possible but rare). */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve) => {
+      const server = createServer();
+      server.listen(0, '127.0.0.1', () => resolve(server));
+    })),
+  );
+  const ports = servers.map((server) => (server.address() as { port: number }).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
+
+export interface MemberSpec {
+  readonly name: string;
+  readonly clientPort: number;
+  readonly peerPort: number;
+  readonly dataDir: string;
+}
+
+/** A detcd process and what it printed. */
+export interface Member {
+  readonly spec: MemberSpec;
+  readonly process: ChildProcess;
+  readonly output: string[];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function initialCluster(specs: readonly MemberSpec[]): string {
+  return specs.map((spec) => `${spec.name}=http://127.0.0.1:${spec.peerPort}`).join(',');
+}
+
+export function startMember(spec: MemberSpec, cluster: string, extra: readonly string[] = []): Member {
+  const args = [
+    '--name', spec.name,
+    '--data-dir', spec.dataDir,
+    '--listen-client-urls', `http://127.0.0.1:${spec.clientPort}`,
+    '--advertise-client-urls', `http://127.0.0.1:${spec.clientPort}`,
+    '--listen-peer-urls', `http://127.0.0.1:${spec.peerPort}`,
+    '--initial-advertise-peer-urls', `http://127.0.0.1:${spec.peerPort}`,
+    '--initial-cluster', cluster,
+    '--initial-cluster-token', 'detcd-test',
+    ...extra,
+  ];
+  const child = spawn(process.execPath, [detcd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return { spec, process: child, output, exited };
+}
+
+/**
+ * Polls `condition` until it holds. The default bound is generous: these tests start real
+ * processes, and on a machine shared with other test runs a start (tsx compiling the sources) or an
+ * election can take many seconds.
+ */
+export async function until(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export async function getJson(url: string, timeoutMs = 2_000): Promise<{ status: number; body: unknown } | null> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    return { status: response.status, body: await response.json() };
+  } catch {
+    return null;
+  }
+}
+
+/** The member's log through the test log API, or null when it does not answer (yet). */
+export async function readLog(spec: MemberSpec): Promise<number[] | null> {
+  const answer = await getJson(`http://127.0.0.1:${spec.clientPort}/detcd/log/read`, 3_000);
+  return answer?.status === 200 ? (answer.body as { values: number[] }).values : null;
+}
+
+/** Whether a member says it leads (etcd_server_is_leader). */
+export async function isLeader(spec: MemberSpec): Promise<boolean> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${spec.clientPort}/metrics`, { signal: AbortSignal.timeout(1_000) })).text();
+    return /^etcd_server_is_leader 1$/m.test(text);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,64 @@
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
+
+const protoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', 'proto');
+
+/**
+ * etcd's v3 API as loaded from runtime/proto: field names in camelCase as protobufjs renders them
+ * (core/api's types mirror these names), 64-bit integers as JS numbers (ids ≥ 2^53 are refused
+ * at the API edge: a documented deviation), enums as their names, bytes as Buffers.
+ */
+export function loadEtcdApi(): PackageDefinition {
+  return loadSync(['etcdserverpb/rpc.proto', 'grpc/health/v1/health.proto'], {
+    includeDirs: [protoRoot],
+    keepCase: false,
+    longs: Number,
+    enums: String,
+    bytes: Buffer,
+    defaults: true,
+    oneofs: true,
+  });
+}
+
+/** The services etcd registers on its client port (etcdserver/api/v3rpc/grpc.go), by full name. */
+export const etcdServices = ['etcdserverpb.KV', 'etcdserverpb.Watch', 'etcdserverpb.Lease', 'etcdserverpb.Cluster', 'etcdserverpb.Maintenance', 'etcdserverpb.Auth'] as const;
+
+export type Handlers = Partial<Record<string, grpc.UntypedHandleCall>>;
+
+function unimplemented(method: string): grpc.UntypedHandleCall {
+  const error = { code: grpc.status.UNIMPLEMENTED, details: `detcd: ${method} is not implemented yet (the etcd node is still the replicated-log stage)` };
+  return ((call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, callback?: grpc.sendUnaryData<unknown>) => {
+    if (typeof callback === 'function') callback(error);
+    else if ('emit' in call) {
+      (call as grpc.ServerWritableStream<unknown, unknown>).emit('error', error);
+    }
+  }) as grpc.UntypedHandleCall;
+}
+
+/**
+ * A gRPC server with every etcd service registered: the methods in `handlers` (keyed
+ * `Service.Method`, e.g. `Maintenance.Status`) answer, every other answers UNIMPLEMENTED — the
+ * shape the etcd node will fill in. grpc.health.v1.Health answers SERVING, as etcd 3.4 always does.
+ */
+export function etcdGrpcServer(handlers: Handlers, options: grpc.ServerOptions = {}): grpc.Server {
+  const definition = loadEtcdApi();
+  const server = new grpc.Server(options);
+  for (const serviceName of etcdServices) {
+    const service = definition[serviceName] as grpc.ServiceDefinition;
+    const implementation: grpc.UntypedServiceImplementation = {};
+    const shortName = serviceName.split('.')[1]!;
+    for (const [method, spec] of Object.entries(service)) {
+      const key = `${shortName}.${method}`;
+      implementation[spec.originalName ?? method] = handlers[key] ?? unimplemented(key);
+    }
+    server.addService(service, implementation);
+  }
+  const health = definition['grpc.health.v1.Health'] as grpc.ServiceDefinition;
+  server.addService(health, {
+    check: ((_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(null, { status: 'SERVING' })) as grpc.UntypedHandleCall,
+    watch: ((call: grpc.ServerWritableStream<unknown, unknown>) => call.write({ status: 'SERVING' })) as grpc.UntypedHandleCall,
+  });
+  return server;
+}

@@ -1,0 +1,82 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** What the host reads from its node after each pump (a protocol adapter provides it). */
+export interface NodeStatus {
+  readonly leader: number;
+  readonly term: number;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+}
+
+/**
+ * The server's Prometheus metrics under etcd's names (etcdserver/metrics.go, wal/metrics.go,
+ * mvcc/backend/metrics.go, rafthttp/metrics.go), so dashboards and alerts written for etcd work.
+ * Fed by the host: node status after each pump, proposal outcomes, fsync durations, peer bytes.
+ */
+export class ServerMetrics {
+  readonly registry = new Registry();
+  private readonly hasLeader: Gauge;
+  private readonly isLeader: Gauge;
+  private readonly leaderChanges: Counter;
+  private readonly proposalsCommitted: Gauge;
+  private readonly proposalsApplied: Gauge;
+  private readonly proposalsPending: Gauge;
+  private readonly proposalsFailed: Counter;
+  private readonly walFsync: Histogram;
+  private readonly backendCommit: Histogram;
+  private readonly peerSent: Counter;
+  private readonly peerReceived: Counter;
+  private readonly peerSendFailures: Counter;
+  private lastLeader = 0;
+
+  constructor(memberIdHex: string) {
+    const registers = [this.registry];
+    const exponential = (start: number, factor: number, count: number) => Array.from({ length: count }, (_, i) => start * factor ** i);
+    this.hasLeader = new Gauge({ name: 'etcd_server_has_leader', help: 'Whether or not a leader exists. 1 is existence, 0 is not.', registers });
+    this.isLeader = new Gauge({ name: 'etcd_server_is_leader', help: 'Whether or not this member is a leader. 1 if is, 0 otherwise.', registers });
+    this.leaderChanges = new Counter({ name: 'etcd_server_leader_changes_seen_total', help: 'The number of leader changes seen.', registers });
+    this.proposalsCommitted = new Gauge({ name: 'etcd_server_proposals_committed_total', help: 'The total number of consensus proposals committed.', registers });
+    this.proposalsApplied = new Gauge({ name: 'etcd_server_proposals_applied_total', help: 'The total number of consensus proposals applied.', registers });
+    this.proposalsPending = new Gauge({ name: 'etcd_server_proposals_pending', help: 'The current number of pending proposals to commit.', registers });
+    this.proposalsFailed = new Counter({ name: 'etcd_server_proposals_failed_total', help: 'The total number of failed proposals seen.', registers });
+    this.walFsync = new Histogram({ name: 'etcd_disk_wal_fsync_duration_seconds', help: 'The latency distributions of fsync called by WAL.', buckets: exponential(0.001, 2, 14), registers });
+    this.backendCommit = new Histogram({ name: 'etcd_disk_backend_commit_duration_seconds', help: 'The latency distributions of commit called by backend.', buckets: exponential(0.001, 2, 14), registers });
+    this.peerSent = new Counter({ name: 'etcd_network_peer_sent_bytes_total', help: 'The total number of bytes sent to peers.', labelNames: ['To'], registers });
+    this.peerReceived = new Counter({ name: 'etcd_network_peer_received_bytes_total', help: 'The total number of bytes received from peers.', labelNames: ['From'], registers });
+    this.peerSendFailures = new Counter({ name: 'etcd_network_peer_sent_failures_total', help: 'The total number of send failures from peers.', labelNames: ['To'], registers });
+    new Gauge({ name: 'etcd_server_id', help: 'Server or member ID in hexadecimal format. 1 for \'server_id\' label with current ID.', labelNames: ['server_id'], registers }).set({ server_id: memberIdHex }, 1);
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** After each pump: leader, commit and applied index (etcd counts a leader change when a new non-empty leader appears). */
+  observeNode(status: NodeStatus, selfId: number, pendingProposals: number): void {
+    if (status.leader !== 0 && status.leader !== this.lastLeader) this.leaderChanges.inc();
+    this.lastLeader = status.leader;
+    this.hasLeader.set(status.leader === 0 ? 0 : 1);
+    this.isLeader.set(status.leader === selfId ? 1 : 0);
+    this.proposalsCommitted.set(status.commitIndex);
+    this.proposalsApplied.set(status.appliedIndex);
+    this.proposalsPending.set(pendingProposals);
+  }
+
+  proposalFailed(): void {
+    this.proposalsFailed.inc();
+  }
+
+  /** An fsync of a durable file: etcd's backend is `db`, everything else is WAL. */
+  fsync(file: string, seconds: number): void {
+    (file === 'db' ? this.backendCommit : this.walFsync).observe(seconds);
+  }
+
+  peerBytesSent(to: string, bytes: number): void {
+    this.peerSent.inc({ To: to }, bytes);
+  }
+
+  peerBytesReceived(from: string, bytes: number): void {
+    this.peerReceived.inc({ From: from }, bytes);
+  }
+
+  peerSendFailed(to: string): void {
+    this.peerSendFailures.inc({ To: to });
+  }
+}

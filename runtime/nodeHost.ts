@@ -1,0 +1,147 @@
+import { HostLoop } from '../core/host/hostLoop.ts';
+import type { ClientId, HostedNode, NodeId, NodeProtocol, RequestId } from '../core/host/node.ts';
+import type { DurableStore, Timer, Transport } from '../core/host/ports.ts';
+import type { Random } from '../core/base/random.ts';
+
+export interface NodeHostOptions<M, Q, R, N extends HostedNode<M, Q, R>> {
+  readonly protocol: NodeProtocol<M, Q, R, N>;
+  readonly id: NodeId;
+  readonly members: readonly NodeId[];
+  readonly random: Random;
+  readonly store: DurableStore;
+  readonly transport: Transport<M>;
+  readonly timer: Timer;
+  /** The client id this process's requests carry: unique in the cluster and across restarts. */
+  readonly client: ClientId;
+  /** Requests waiting for their reply, at most; more are refused at once (a bounded table). */
+  readonly pendingRequestsMax: number;
+  /** Called after every pump: the node's state may have changed (metrics read it here). */
+  readonly afterPump?: (node: N) => void;
+  /** Called with every reply, before its caller sees it. */
+  readonly onReply?: (request: Q, reply: R) => void;
+  /** Called when a request got no reply in time (its outcome is unknown). */
+  readonly onTimeout?: (request: Q) => void;
+}
+
+export type SubmitOutcome<R> =
+  | { readonly outcome: 'ok'; readonly reply: R }
+  /** No reply in time: the request may still take effect (an unknown outcome, never a failure). */
+  | { readonly outcome: 'timeout' }
+  /** Refused before it reached the node: surely not done. */
+  | { readonly outcome: 'refused'; readonly reason: 'too-many-requests' | 'stopping' };
+
+interface Pending<Q, R> {
+  readonly request: Q;
+  readonly resolve: (outcome: SubmitOutcome<R>) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/**
+ * A node on a real host: the runtime's counterpart of the simulator's SimProcess. It starts the
+ * node from what the store recovered, drives it through the one HostLoop (persist → send →
+ * reply → advance), feeds it ticks from the timer and messages from the transport, and turns
+ * client calls into `submit`s whose replies resolve promises. Nothing here knows what the node
+ * computes.
+ */
+export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
+  readonly node: N;
+  readonly loop: HostLoop<M, Q, R>;
+  private readonly options: NodeHostOptions<M, Q, R, N>;
+  private readonly pending = new Map<RequestId, Pending<Q, R>>();
+  private nextRequest: RequestId;
+  private stopped = false;
+
+  constructor(options: NodeHostOptions<M, Q, R, N>) {
+    this.options = options;
+    // Request ids start at a random point so that a restarted process's ids do not meet the
+    // previous incarnation's, whose proposals may still commit.
+    this.nextRequest = 1 + options.random.below(0x4000_0000);
+    this.node = options.protocol.start({ id: options.id, members: options.members, random: options.random, durable: options.store.read() });
+    this.loop = new HostLoop(this.node, {
+      transport: options.transport,
+      store: options.store,
+      replies: { reply: (_client, id, reply) => this.answer(id, reply) },
+    });
+  }
+
+  /** Starts ticking and handles what the node has to do on boot. */
+  start(): void {
+    this.options.timer.start(() => {
+      if (this.stopped) return;
+      this.node.tick();
+      this.pump();
+    });
+    this.pump();
+  }
+
+  receive(from: NodeId, message: M): void {
+    if (this.stopped) return;
+    this.node.receive(from, message);
+    this.pump();
+  }
+
+  /** Runs `action` on the node (a transport report), then pumps. */
+  poke(action: (node: N) => void): void {
+    if (this.stopped) return;
+    action(this.node);
+    this.pump();
+  }
+
+  get pendingRequests(): number {
+    return this.pending.size;
+  }
+
+  /** How many waiting requests `predicate` picks (the metrics count proposals among them). */
+  countPending(predicate: (request: Q) => boolean): number {
+    let count = 0;
+    for (const pending of this.pending.values()) if (predicate(pending.request)) count++;
+    return count;
+  }
+
+  submit(request: Q, timeoutMs: number): Promise<SubmitOutcome<R>> {
+    if (this.stopped) return Promise.resolve({ outcome: 'refused', reason: 'stopping' });
+    if (this.pending.size >= this.options.pendingRequestsMax) return Promise.resolve({ outcome: 'refused', reason: 'too-many-requests' });
+    const id = this.nextRequest;
+    this.nextRequest = this.nextRequest >= 0xffff_fff0 ? 1 : this.nextRequest + 1;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        this.options.onTimeout?.(request);
+        resolve({ outcome: 'timeout' });
+      }, timeoutMs);
+      this.pending.set(id, { request, resolve, timer });
+      this.node.submit(this.options.client, id, request);
+      this.pump();
+    });
+  }
+
+  /**
+   * Stops taking input and ticks. What the node already handed to the store is flushed by the
+   * caller (the store's `close`); requests still waiting resolve as timeouts (their outcome is
+   * unknown: they may commit on the other members).
+   */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.options.timer.stop();
+    for (const [id, pending] of this.pending) {
+      clearTimeout(pending.timer);
+      this.pending.delete(id);
+      pending.resolve({ outcome: 'timeout' });
+    }
+  }
+
+  private pump(): void {
+    this.loop.pump();
+    this.options.afterPump?.(this.node);
+  }
+
+  private answer(id: RequestId, reply: R): void {
+    const pending = this.pending.get(id);
+    if (pending === undefined) return; // timed out meanwhile, or asked by an earlier incarnation
+    this.pending.delete(id);
+    clearTimeout(pending.timer);
+    this.options.onReply?.(pending.request, reply);
+    pending.resolve({ outcome: 'ok', reply });
+  }
+}

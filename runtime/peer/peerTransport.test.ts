@@ -1,0 +1,205 @@
+import test from 'ava';
+import { createServer } from 'node:net';
+import { readFileSync, rmSync } from 'node:fs';
+import type { Codec } from '../../core/host/codec.ts';
+import { makeCertificates } from '../_test/certificates.ts';
+import { PeerTransport } from './peerTransport.ts';
+
+interface Note {
+  readonly text: string;
+  readonly snapshot?: boolean;
+}
+
+const codec: Codec<Note> = {
+  encode: (note) => Buffer.from(JSON.stringify(note)),
+  decode: (bytes) => JSON.parse(Buffer.from(bytes).toString()) as Note,
+};
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Every transport a test started is stopped when it ends, pass or fail (the tests run one at a time). */
+const started: PeerTransport<Note>[] = [];
+test.afterEach.always(async () => {
+  await Promise.all(started.splice(0).map((transport) => transport.stop()));
+});
+
+function member(self: number, ports: Map<number, number>, clusterId = 'c1', tls?: { server: object; client: object }) {
+  const received: string[] = [];
+  const unreachable: number[] = [];
+  const snapshots: string[] = [];
+  const logs: string[] = [];
+  const scheme = tls === undefined ? 'http' : 'https';
+  const peers = new Map([...ports].map(([id, port]) => [id, [new URL(`${scheme}://127.0.0.1:${port}`)]] as const));
+  const transport = new PeerTransport<Note>({
+    self,
+    clusterId: () => clusterId,
+    advertisedPeerUrls: [`${scheme}://127.0.0.1:${ports.get(self)}`],
+    listenUrls: [new URL(`${scheme}://127.0.0.1:${ports.get(self)}`)],
+    ...(tls === undefined ? {} : { tls }),
+    peers,
+    codec,
+    carriesSnapshot: (note) => note.snapshot === true,
+    onMessage: (from, note) => received.push(`${from}:${note.text}`),
+    onUnreachable: (to) => unreachable.push(to),
+    onSnapshotStatus: (to, status) => snapshots.push(`${to}:${status}`),
+    log: (line) => logs.push(line),
+    backoffMsMin: 20,
+    backoffMsMax: 100,
+    queueMessagesMax: 64,
+  });
+  started.push(transport);
+  return { transport, received, unreachable, snapshots, logs };
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * Members dial each other as they start; one that starts first finds the other down and backs
+ * off, dropping what it sends meanwhile (Raft re-sends). Waits until `from` reaches `to`.
+ */
+async function linked(from: ReturnType<typeof member>, to: ReturnType<typeof member>, toId: number): Promise<void> {
+  await until(() => {
+    from.transport.send(toId, { text: 'ping' });
+    return to.received.some((line) => line.endsWith(':ping'));
+  }, 'the link');
+  await new Promise((resolve) => setTimeout(resolve, 100)); // pings still in flight
+  to.received.length = 0;
+  from.unreachable.length = 0;
+}
+
+test.serial('messages between two members arrive in order, and a sent snapshot is reported finished', async (t) => {
+  const ports = new Map([[1, await freePort()], [2, await freePort()]]);
+  const a = member(1, ports);
+  const b = member(2, ports);
+  await a.transport.start();
+  await b.transport.start();
+  await linked(a, b, 2);
+  await linked(b, a, 1);
+  for (let i = 0; i < 50; i++) a.transport.send(2, { text: `m${i}` });
+  a.transport.send(2, { text: 'snap', snapshot: true });
+  b.transport.send(1, { text: 'back' });
+  await until(() => b.received.length === 51 && a.received.length === 1, 'delivery');
+  t.deepEqual(b.received.slice(0, 3), ['1:m0', '1:m1', '1:m2']);
+  t.is(b.received[50], '1:snap');
+  t.deepEqual(a.received, ['2:back']);
+  await until(() => a.snapshots.length === 1, 'snapshot report');
+  t.deepEqual(a.snapshots, ['2:finished']);
+  t.deepEqual(a.unreachable, []);
+  await a.transport.stop();
+  await b.transport.stop();
+});
+
+test.serial('a peer that is down is reported unreachable (a lost snapshot failed); after it comes back the link re-dials', async (t) => {
+  const ports = new Map([[1, await freePort()], [2, await freePort()]]);
+  const a = member(1, ports);
+  await a.transport.start();
+  a.transport.send(2, { text: 'lost' });
+  a.transport.send(2, { text: 'lost snapshot', snapshot: true });
+  await until(() => a.unreachable.length >= 2, 'unreachable reports');
+  t.true(a.snapshots.includes('2:failed'));
+  t.regex(a.logs[0]!, /^peer 2: .*re-dialling in 20 ms$/);
+  const b = member(2, ports);
+  await b.transport.start();
+  // Raft keeps sending (heartbeats); once the backoff ends the link opens again.
+  await until(() => {
+    a.transport.send(2, { text: 'hello again' });
+    return b.received.includes('1:hello again');
+  }, 'reconnection');
+  t.pass();
+  await a.transport.stop();
+  await b.transport.stop();
+});
+
+test.serial('a full send queue drops the message and reports the peer unreachable (bounded memory)', async (t) => {
+  const ports = new Map([[1, await freePort()], [2, await freePort()]]);
+  const a = member(1, ports);
+  await a.transport.start();
+  // The peer is not listening: the first dial is in progress while 100 messages queue up.
+  for (let i = 0; i < 100; i++) a.transport.send(2, { text: `m${i}` });
+  t.true(a.unreachable.length >= 36, `${a.unreachable.length} reported`);
+  await a.transport.stop();
+});
+
+test.serial('a connection from another cluster is refused with etcd\'s words', async (t) => {
+  const ports = new Map([[1, await freePort()], [2, await freePort()]]);
+  const a = member(1, ports, 'cluster-a');
+  const b = member(2, ports, 'cluster-b');
+  await a.transport.start();
+  await b.transport.start();
+  a.transport.send(2, { text: 'x' });
+  await until(() => b.logs.some((line) => line.startsWith('request cluster ID mismatch')), 'refusal');
+  t.true(b.logs.includes('request cluster ID mismatch (got cluster-a want cluster-b) from peer 1'), b.logs.join('\n'));
+  t.deepEqual(b.received, []);
+  await a.transport.stop();
+  await b.transport.stop();
+});
+
+test.serial('a member learns the URLs of a peer it was not told about from that peer\'s hello', async (t) => {
+  const ports = new Map([[1, await freePort()], [2, await freePort()]]);
+  const a = member(1, new Map([[1, ports.get(1)!]]));
+  const b = member(2, ports);
+  await a.transport.start();
+  await b.transport.start();
+  b.transport.send(1, { text: 'I am new' });
+  await until(() => a.received.length === 1, 'hello');
+  t.deepEqual(a.transport.knownPeers().get(2)?.map(String), [`http://127.0.0.1:${ports.get(2)}/`]);
+  a.transport.send(2, { text: 'welcome' });
+  await until(() => b.received.length === 1, 'reply');
+  t.deepEqual(b.received, ['1:welcome']);
+  await a.transport.stop();
+  await b.transport.stop();
+});
+
+test.serial('peers speak over mutual TLS when the peer URLs are https; a peer without a certificate is refused', async (t) => {
+  const certificates = makeCertificates();
+  t.teardown(() => rmSync(certificates.dir, { recursive: true, force: true }));
+  const files = { cert: readFileSync(certificates.cert), key: readFileSync(certificates.key), ca: readFileSync(certificates.ca) };
+  const tls = { server: { ...files, requestCert: true, rejectUnauthorized: true }, client: { ...files } };
+  const ports = new Map([[1, await freePort()], [2, await freePort()], [3, await freePort()]]);
+  const a = member(1, ports, 'c1', tls);
+  const b = member(2, ports, 'c1', tls);
+  const stranger = member(3, ports, 'c1', { server: tls.server, client: { ca: files.ca } });
+  await a.transport.start();
+  await b.transport.start();
+  await linked(a, b, 2);
+  a.transport.send(2, { text: 'over tls' });
+  await until(() => b.received.length === 1, 'a message over TLS');
+  t.deepEqual(b.received, ['1:over tls']);
+  await until(() => {
+    stranger.transport.send(2, { text: 'let me in' });
+    return b.logs.some((line) => line.startsWith('peer TLS handshake refused'));
+  }, 'the refusal');
+  t.deepEqual(b.received, ['1:over tls']);
+  await a.transport.stop();
+  await b.transport.stop();
+  await stranger.transport.stop();
+});
+
+test.serial('a peer whose URL is not known yet is re-dialled once its hello brings one (regression: the sender stayed in backoff for good)', async (t) => {
+  const ports = new Map([[1, await freePort()], [2, await freePort()]]);
+  const a = member(1, new Map([[1, ports.get(1)!]]));
+  await a.transport.start();
+  a.transport.send(2, { text: 'early' });
+  await new Promise((resolve) => setTimeout(resolve, 150)); // several backoff rounds without a URL
+  const b = member(2, ports);
+  await b.transport.start(); // dials 1 at once: its hello carries its URL
+  await until(() => {
+    a.transport.send(2, { text: 'late' });
+    return b.received.includes('1:late');
+  }, 'the link to the newcomer');
+  t.pass();
+  await a.transport.stop();
+  await b.transport.stop();
+});

@@ -1,0 +1,209 @@
+import { createServer as createNetServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type ConnectionOptions, type TlsOptions } from 'node:tls';
+import type { Codec } from '../../core/host/codec.ts';
+import type { NodeId } from '../../core/host/node.ts';
+import type { Transport } from '../../core/host/ports.ts';
+import { listenOn } from '../listen.ts';
+import { FrameReader } from '../storage/frame.ts';
+import { PeerSender } from './peerSender.ts';
+
+export interface PeerTransportOptions<Message> {
+  readonly self: NodeId;
+  /**
+   * The cluster id (hex). Connections from another cluster are refused (etcd: "request cluster ID
+   * mismatch"). Null while joining an existing cluster: the first peer's id is adopted.
+   */
+  readonly clusterId: () => string | null;
+  readonly adoptClusterId?: (id: string) => void;
+  /** Sent in the hello, so that members learn the URLs of a member added after they started. */
+  readonly advertisedPeerUrls: readonly string[];
+  readonly listenUrls: readonly URL[];
+  readonly peers: ReadonlyMap<NodeId, readonly URL[]>;
+  readonly codec: Codec<Message>;
+  readonly carriesSnapshot: (message: Message) => boolean;
+  readonly onMessage: (from: NodeId, message: Message) => void;
+  readonly onUnreachable: (to: NodeId) => void;
+  readonly onSnapshotStatus: (to: NodeId, status: 'finished' | 'failed') => void;
+  readonly log: (line: string) => void;
+  readonly onSent?: (to: NodeId, bytes: number) => void;
+  readonly onReceived?: (from: NodeId, bytes: number) => void;
+  /** TLS for https peer URLs: the server side (certificate, and client certificates when required) and the dialling side. */
+  readonly tls?: { readonly server: TlsOptions; readonly client: ConnectionOptions };
+  readonly queueMessagesMax?: number;
+  readonly backoffMsMin?: number;
+  readonly backoffMsMax?: number;
+}
+
+interface Hello {
+  readonly detcd: 1;
+  readonly from: string;
+  readonly to: string;
+  readonly clusterId: string;
+  readonly peerUrls: readonly string[];
+}
+
+/**
+ * Peer messages over TCP between members: the runtime's counterpart of the simulated network.
+ * One connection per peer and direction: each member dials every peer for what it sends and
+ * reads what others dialled it with. A connection starts with a hello frame (sender, receiver,
+ * cluster id, the sender's peer URLs), then carries one framed message per frame. Nothing is
+ * retried at this level: Raft retries (a dropped message is reported unreachable).
+ */
+export class PeerTransport<Message> implements Transport<Message> {
+  private readonly options: PeerTransportOptions<Message>;
+  private readonly senders = new Map<NodeId, PeerSender>();
+  private readonly peerUrls = new Map<NodeId, readonly URL[]>();
+  private readonly servers: Server[] = [];
+  private readonly inbound = new Set<Socket>();
+  private stopped = false;
+
+  constructor(options: PeerTransportOptions<Message>) {
+    this.options = options;
+    for (const [id, urls] of options.peers) if (id !== options.self) this.peerUrls.set(id, urls);
+  }
+
+  /** Listens on every listen URL; resolves when all are bound (or rejects with the first error). */
+  async start(): Promise<void> {
+    for (const url of this.options.listenUrls) {
+      const onConnection = (socket: Socket): void => this.accept(socket);
+      const server =
+        url.protocol === 'https:'
+          ? createTlsServer({ ...(this.options.tls?.server ?? {}) }, onConnection)
+          : createNetServer(onConnection);
+      server.on('tlsClientError', (error: Error) => this.options.log(`peer TLS handshake refused: ${error.message}`));
+      await listenOn(server, url);
+      this.servers.push(server);
+    }
+    // Dial every known peer at once, as etcd opens its streams at start: the hello tells the
+    // others this member's URLs, which a member joining an existing cluster needs before anyone
+    // has a message for it.
+    for (const id of this.peerUrls.keys()) this.sender(id).connect();
+  }
+
+  send(to: NodeId, message: Message): void {
+    if (this.stopped) return;
+    this.sender(to).send(this.options.codec.encode(message), this.options.carriesSnapshot(message));
+  }
+
+  /** A member's peer URLs (learned from its hello or from a membership change). */
+  setPeerUrls(id: NodeId, urls: readonly URL[]): void {
+    if (id === this.options.self || urls.length === 0) return;
+    this.peerUrls.set(id, urls);
+    this.senders.get(id)?.setUrls(urls);
+  }
+
+  knownPeers(): ReadonlyMap<NodeId, readonly URL[]> {
+    return this.peerUrls;
+  }
+
+  /** Closes listeners and every connection; messages still queued are dropped. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const sender of this.senders.values()) sender.stop();
+    for (const socket of this.inbound) socket.destroy();
+    await Promise.all(this.servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  }
+
+  private sender(to: NodeId): PeerSender {
+    let sender = this.senders.get(to);
+    if (sender === undefined) {
+      sender = new PeerSender(
+        {
+          self: this.options.self,
+          to,
+          hello: () => Buffer.from(JSON.stringify({ detcd: 1, from: this.options.self.toString(16), to: to.toString(16), clusterId: this.options.clusterId() ?? '', peerUrls: this.options.advertisedPeerUrls } satisfies Hello)),
+          queueMessagesMax: this.options.queueMessagesMax ?? 4096,
+          backoffMsMin: this.options.backoffMsMin ?? 50,
+          backoffMsMax: this.options.backoffMsMax ?? 2_000,
+          tls: this.options.tls?.client ?? null,
+        },
+        this.peerUrls.get(to) ?? [],
+        {
+          unreachable: (id) => this.options.onUnreachable(id),
+          snapshotStatus: (id, status) => this.options.onSnapshotStatus(id, status),
+          sent: (id, bytes) => this.options.onSent?.(id, bytes),
+          log: this.options.log,
+        },
+      );
+      this.senders.set(to, sender);
+    }
+    return sender;
+  }
+
+  private accept(socket: Socket): void {
+    if (this.stopped) {
+      socket.destroy();
+      return;
+    }
+    this.inbound.add(socket);
+    socket.on('close', () => this.inbound.delete(socket));
+    socket.on('error', () => socket.destroy());
+    const reader = new FrameReader();
+    let from: NodeId | null = null;
+    socket.on('data', (chunk: Buffer) => {
+      const payloads = reader.push(chunk);
+      if (typeof payloads === 'string') {
+        this.refuse(socket, `peer connection from ${socket.remoteAddress}: ${payloads}`);
+        return;
+      }
+      for (const payload of payloads) {
+        if (from === null) {
+          from = this.greet(socket, payload);
+          if (from === null) return;
+          continue;
+        }
+        let message: Message;
+        try {
+          message = this.options.codec.decode(payload);
+        } catch (error) {
+          this.refuse(socket, `peer ${from.toString(16)} sent a message that does not decode: ${error instanceof Error ? error.message : String(error)}`);
+          return;
+        }
+        this.options.onReceived?.(from, payload.byteLength + 8);
+        this.options.onMessage(from, message);
+        if (this.stopped) return;
+      }
+    });
+  }
+
+  /** Checks a hello; returns the sender's id, or null after refusing the connection. */
+  private greet(socket: Socket, payload: Uint8Array): NodeId | null {
+    let hello: Hello;
+    try {
+      hello = JSON.parse(Buffer.from(payload).toString('utf8')) as Hello;
+    } catch {
+      this.refuse(socket, `peer connection from ${socket.remoteAddress}: not a detcd peer (bad hello)`);
+      return null;
+    }
+    if (hello.detcd !== 1 || typeof hello.from !== 'string' || typeof hello.to !== 'string') {
+      this.refuse(socket, `peer connection from ${socket.remoteAddress}: not a detcd peer (bad hello)`);
+      return null;
+    }
+    const clusterId = this.options.clusterId();
+    if (clusterId === null && hello.clusterId !== '') this.options.adoptClusterId?.(hello.clusterId);
+    // A member joining an existing cluster does not know the cluster's id until a member of it
+    // dials it: it says so with an empty id, and is let in (Raft ignores a stranger's messages).
+    else if (hello.clusterId !== clusterId && hello.clusterId !== '') {
+      this.refuse(socket, `request cluster ID mismatch (got ${hello.clusterId || 'none'} want ${clusterId ?? 'none'}) from peer ${hello.from}`);
+      return null;
+    }
+    const from = Number.parseInt(hello.from, 16);
+    if (Number.parseInt(hello.to, 16) !== this.options.self) {
+      this.refuse(socket, `peer ${hello.from} dialled member ${hello.to}, but this is member ${this.options.self.toString(16)}`);
+      return null;
+    }
+    if (!this.peerUrls.has(from) && Array.isArray(hello.peerUrls)) {
+      try {
+        this.setPeerUrls(from, hello.peerUrls.map((url) => new URL(url)));
+      } catch {
+        // A bad URL in a hello only means we cannot dial back yet.
+      }
+    }
+    return from;
+  }
+
+  private refuse(socket: Socket, reason: string): void {
+    this.options.log(reason);
+    socket.destroy();
+  }
+}

@@ -1,0 +1,130 @@
+import test from 'ava';
+import { mkdtempSync, readFileSync, truncateSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Codec } from '../../core/host/codec.ts';
+import { tornRecord, type DurableRecord } from '../../core/host/node.ts';
+import { FileStore } from './fileStore.ts';
+import { filePath } from './layout.ts';
+
+const jsonCodec: Codec<DurableRecord> = {
+  encode: (record) => new TextEncoder().encode(JSON.stringify(record)),
+  decode: (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as DurableRecord,
+};
+
+function openStore(dataDir = mkdtempSync(join(tmpdir(), 'detcd-store-'))) {
+  const lines: string[] = [];
+  const fsyncs: number[] = [];
+  const store = new FileStore({ dataDir, codec: jsonCodec, log: (line) => lines.push(line), onFsync: (_file, s) => fsyncs.push(s), onFatal: (error) => { throw error; } });
+  return { store, dataDir, lines, fsyncs };
+}
+
+function syncNow(store: FileStore): Promise<void> {
+  return new Promise((resolve) => store.sync(resolve));
+}
+
+test("records appended and synced are read back in order from etcd's member/wal layout", async (t) => {
+  const { store, dataDir } = openStore();
+  t.deepEqual([...store.read().files], []);
+  store.write([{ kind: 'append', file: 'wal', records: [{ a: 1 }, { b: 2 }] }]);
+  store.write([{ kind: 'append', file: 'wal', records: [{ c: 3 }] }]);
+  await syncNow(store);
+  await store.close();
+  t.true(existsSync(join(dataDir, 'member', 'wal', '0000000000000000-0000000000000000.wal')));
+  t.true(existsSync(join(dataDir, 'member', 'snap')));
+  const again = openStore(dataDir);
+  t.deepEqual(again.store.read().files.get('wal'), [{ a: 1 }, { b: 2 }, { c: 3 }]);
+});
+
+test('syncs that queue up behind a running fsync share the next one (group commit)', async (t) => {
+  const { store, fsyncs } = openStore();
+  const done: Promise<void>[] = [];
+  for (let i = 0; i < 50; i++) {
+    store.write([{ kind: 'append', file: 'wal', records: [{ i }] }]);
+    done.push(syncNow(store));
+  }
+  await Promise.all(done);
+  t.is(store.stats.syncRequests, 50);
+  t.true(store.stats.fsyncRounds <= 3, `${store.stats.fsyncRounds} fsync rounds for 50 syncs`);
+  t.is(fsyncs.length >= store.stats.fsyncRounds, true);
+  await store.close();
+  t.is(openStore((store as unknown as { options: { dataDir: string } }).options.dataDir).store.read().files.get('wal')!.length, 50);
+});
+
+test('a sync completes only after every write queued before it, in the order written', async (t) => {
+  const { store, dataDir } = openStore();
+  const order: string[] = [];
+  store.write([{ kind: 'append', file: 'wal', records: ['x'] }]);
+  store.sync(() => order.push(`first sync sees x: ${readFileSync(filePath(dataDir, 'wal')).includes('"x"')}`));
+  store.write([{ kind: 'append', file: 'wal', records: ['y'] }]);
+  await syncNow(store);
+  order.push('second');
+  t.deepEqual(order, ['first sync sees x: true', 'second']);
+  await store.close();
+});
+
+test('replace swaps the whole file atomically; a leftover temporary file is ignored and removed', async (t) => {
+  const { store, dataDir } = openStore();
+  store.write([{ kind: 'append', file: 'wal', records: [1, 2, 3] }]);
+  store.write([{ kind: 'replace', file: 'wal', records: ['snapshot', 3] }, { kind: 'append', file: 'wal', records: [4] }]);
+  await syncNow(store);
+  await store.close();
+  writeFileSync(`${filePath(dataDir, 'wal')}.tmp`, 'half a replace');
+  const again = openStore(dataDir);
+  t.deepEqual(again.store.read().files.get('wal'), ['snapshot', 3, 4]);
+  t.false(existsSync(`${filePath(dataDir, 'wal')}.tmp`));
+});
+
+test('a torn last record is reported and handed over as tornRecord; appending before cutting it is refused', async (t) => {
+  const { store, dataDir } = openStore();
+  store.write([{ kind: 'append', file: 'wal', records: ['one', 'two', 'three'] }]);
+  await syncNow(store);
+  await store.close();
+  const path = filePath(dataDir, 'wal');
+  truncateSync(path, statSync(path).size - 3);
+  const again = openStore(dataDir);
+  t.deepEqual(again.store.read().files.get('wal'), ['one', 'two', tornRecord]);
+  t.regex(again.lines[0]!, /^member\/wal\/0000000000000000-0000000000000000\.wal: torn payload at byte 26 \(12 bytes after it are not used\); recovering the 2 records before it$/);
+  t.throws(() => again.store.write([{ kind: 'append', file: 'wal', records: ['four'] }]), { message: /torn tail was not cut off/ });
+  again.store.write([{ kind: 'replace', file: 'wal', records: ['one', 'two'] }, { kind: 'append', file: 'wal', records: ['four'] }]);
+  await syncNow(again.store);
+  await again.store.close();
+  t.deepEqual(openStore(dataDir).store.read().files.get('wal'), ['one', 'two', 'four']);
+});
+
+test('a flipped bit ends the readable part at that record: nothing after it is applied', async (t) => {
+  const { store, dataDir } = openStore();
+  store.write([{ kind: 'append', file: 'wal', records: ['one', 'two', 'three'] }]);
+  await syncNow(store);
+  await store.close();
+  const path = filePath(dataDir, 'wal');
+  const bytes = readFileSync(path);
+  bytes[8 + 5 + 8 + 2]! ^= 0x10; // inside the payload of 'two'
+  writeFileSync(path, bytes);
+  const again = openStore(dataDir);
+  t.deepEqual(again.store.read().files.get('wal'), ['one', tornRecord]);
+  t.regex(again.lines[0]!, /checksum mismatch at byte 13/);
+});
+
+test('a record that passes its checksum but does not decode stops the start with the file named', async (t) => {
+  const { store, dataDir } = openStore();
+  store.write([{ kind: 'append', file: 'wal', records: ['ok'] }]);
+  await syncNow(store);
+  await store.close();
+  const strict: Codec<DurableRecord> = { encode: jsonCodec.encode, decode: () => { throw new Error('unknown record type 7'); } };
+  const reader = new FileStore({ dataDir, codec: strict, log: () => {}, onFatal: () => {} });
+  t.throws(() => reader.read(), { message: 'member/wal/0000000000000000-0000000000000000.wal: record 0 passed its checksum but does not decode (unknown record type 7)' });
+});
+
+test('after close the store takes nothing: a stopping process writes no more (as if it had died first)', async (t) => {
+  const { store, dataDir } = openStore();
+  store.write([{ kind: 'append', file: 'wal', records: ['kept'] }]);
+  await syncNow(store);
+  await store.close();
+  let synced = false;
+  store.write([{ kind: 'append', file: 'wal', records: ['late'] }]);
+  store.sync(() => (synced = true));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.false(synced);
+  t.deepEqual(openStore(dataDir).store.read().files.get('wal'), ['kept']);
+});

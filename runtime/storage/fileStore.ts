@@ -1,0 +1,240 @@
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { open, rename, type FileHandle } from 'node:fs/promises';
+import { dirname, relative } from 'node:path';
+import { assert } from '../../core/base/assert.ts';
+import type { Codec } from '../../core/host/codec.ts';
+import { tornRecord, type DurableRecord, type DurableState, type DurableWrite } from '../../core/host/node.ts';
+import type { DurableStore } from '../../core/host/ports.ts';
+import { frame, scanFrames } from './frame.ts';
+import { filePath, knownFiles, layoutDirectories } from './layout.ts';
+
+export interface FileStoreOptions {
+  readonly dataDir: string;
+  readonly codec: Codec<DurableRecord>;
+  /** Operational notes (a torn tail found and cut). */
+  readonly log: (line: string) => void;
+  /** Each file fsync's duration, by file name (the WAL's feed etcd_disk_wal_fsync_duration_seconds, the backend's etcd_disk_backend_commit_duration_seconds). */
+  readonly onFsync?: (file: string, seconds: number) => void;
+  /**
+   * A write or fsync failed. The process must stop: after a failed fsync the kernel may have
+   * dropped the dirty pages, so retrying could report durable what is not (etcd panics too).
+   */
+  readonly onFatal: (error: Error) => void;
+}
+
+type Operation =
+  | { readonly kind: 'append'; readonly file: string; readonly bytes: Buffer }
+  | { readonly kind: 'replace'; readonly file: string; readonly bytes: Buffer }
+  | { readonly kind: 'sync'; readonly done: () => void };
+
+export interface FileStoreStats {
+  /** `sync` calls by the host loop. */
+  syncRequests: number;
+  /** Rounds of fsyncs actually made: fewer than requests when syncs queued up and shared one. */
+  fsyncRounds: number;
+  bytesWritten: number;
+}
+
+/**
+ * The durable store on real files: the runtime's counterpart of the simulator's SimDisk.
+ *
+ * - `write` encodes and frames records at once (length + CRC-32) and queues them; one worker
+ *   performs the queue in order, so the files see writes in exactly the order the node made them.
+ * - `sync` queues a barrier; when the worker reaches it, it fdatasyncs every file written since
+ *   the last round (and the directories of new files), then calls `done`. Syncs that queued up
+ *   behind a slow fsync share the next round (group commit).
+ * - `replace` writes a temporary file, syncs it, renames it over the old one and syncs the
+ *   directory: a crash leaves the old file or the new one, never a mix.
+ * - `read` (at start) reads each file's frames until the first torn or corrupt one, reports it,
+ *   and hands the node `tornRecord` in its place, as the simulated disk does; the node must then
+ *   replace the file before appending to it (checked here).
+ */
+export class FileStore implements DurableStore {
+  readonly stats: FileStoreStats = { syncRequests: 0, fsyncRounds: 0, bytesWritten: 0 };
+  private readonly options: FileStoreOptions;
+  private queue: Operation[] = [];
+  private running = false;
+  private failed: Error | null = null;
+  private closed = false;
+  private readonly handles = new Map<string, FileHandle>();
+  private readonly dirtyFiles = new Set<string>();
+  private readonly dirtyDirectories = new Set<string>();
+  private readonly tornFiles = new Set<string>();
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(options: FileStoreOptions) {
+    this.options = options;
+    for (const dir of layoutDirectories(options.dataDir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // A temporary file is a replace that never reached its rename: the old file is the truth.
+    for (const dir of layoutDirectories(options.dataDir)) {
+      for (const entry of readdirSync(dir)) if (entry.endsWith('.tmp')) rmSync(`${dir}/${entry}`, { force: true });
+    }
+  }
+
+  read(): DurableState {
+    const files = new Map<string, readonly DurableRecord[]>();
+    const listDir = (dir: string): string[] => readdirSync(dir).sort();
+    for (const [name, path] of [...knownFiles(this.options.dataDir, listDir)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const scanned = scanFrames(readFileSync(path));
+      const records: DurableRecord[] = scanned.payloads.map((payload, index) => {
+        try {
+          return this.options.codec.decode(payload);
+        } catch (error) {
+          // The checksum matched, so these are the bytes that were written: a format this build
+          // does not read. Never guess: stop.
+          throw new Error(`${this.relative(path)}: record ${index} passed its checksum but does not decode (${error instanceof Error ? error.message : String(error)})`);
+        }
+      });
+      if (scanned.damage !== null) {
+        const { offset, reason, bytes } = scanned.damage;
+        this.options.log(`${this.relative(path)}: ${reason} at byte ${offset} (${bytes} bytes after it are not used); recovering the ${records.length} records before it`);
+        records.push(tornRecord);
+        this.tornFiles.add(name);
+      }
+      files.set(name, records);
+    }
+    return { files };
+  }
+
+  write(writes: readonly DurableWrite[]): void {
+    // After close the process is stopping: what arrives now is as if the process had died before
+    // writing it (nothing was sent or answered for it yet).
+    if (this.closed) return;
+    for (const write of writes) {
+      const bytes = Buffer.concat(write.records.map((record) => frame(this.options.codec.encode(record))));
+      if (write.kind === 'append') {
+        assert(!this.tornFiles.has(write.file), () => `an append to ${write.file}, whose torn tail was not cut off first`);
+      } else this.tornFiles.delete(write.file);
+      this.queue.push({ kind: write.kind, file: write.file, bytes });
+    }
+    this.kick();
+  }
+
+  sync(done: () => void): void {
+    if (this.closed) return;
+    this.stats.syncRequests++;
+    this.queue.push({ kind: 'sync', done });
+    this.kick();
+  }
+
+  /** Resolves when every queued write and sync is done (graceful stop). Rejects after a failure. */
+  flush(): Promise<void> {
+    if (this.failed !== null) return Promise.reject(this.failed);
+    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Flushes, then closes every file. The store takes no writes afterwards. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    for (const handle of this.handles.values()) await handle.close();
+    this.handles.clear();
+  }
+
+  private kick(): void {
+    if (this.running || this.failed !== null) return;
+    this.running = true;
+    this.drain().then(
+      () => {
+        this.running = false;
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const resolve of waiters) resolve();
+      },
+      (error: unknown) => {
+        this.running = false;
+        this.failed = error instanceof Error ? error : new Error(String(error));
+        this.options.onFatal(this.failed);
+      },
+    );
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue;
+      this.queue = [];
+      const synced: (() => void)[] = [];
+      for (let i = 0; i < batch.length; i++) {
+        const operation = batch[i]!;
+        if (operation.kind === 'sync') synced.push(operation.done);
+        else if (operation.kind === 'replace') await this.replace(operation.file, operation.bytes);
+        else {
+          // Consecutive appends to one file go down in one write.
+          const parts = [operation.bytes];
+          while (batch[i + 1]?.kind === 'append' && (batch[i + 1] as { file: string }).file === operation.file) parts.push((batch[++i] as { bytes: Buffer }).bytes);
+          await this.append(operation.file, parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+        }
+      }
+      if (synced.length > 0) {
+        await this.fsyncDirty();
+        for (const done of synced) done();
+      }
+    }
+  }
+
+  private async append(file: string, bytes: Buffer): Promise<void> {
+    let handle = this.handles.get(file);
+    if (handle === undefined) {
+      const path = filePath(this.options.dataDir, file);
+      handle = await open(path, 'a', 0o600);
+      this.handles.set(file, handle);
+      // A file the directory did not list before needs the directory synced too.
+      this.dirtyDirectories.add(dirname(path));
+    }
+    await handle.write(bytes);
+    this.stats.bytesWritten += bytes.byteLength;
+    this.dirtyFiles.add(file);
+  }
+
+  private async replace(file: string, bytes: Buffer): Promise<void> {
+    const path = filePath(this.options.dataDir, file);
+    const temporary = `${path}.tmp`;
+    const handle = await open(temporary, 'w', 0o600);
+    try {
+      await handle.write(bytes);
+      await this.timedSync(handle, file);
+    } finally {
+      await handle.close();
+    }
+    // The append handle points at the old inode: close it before the rename replaces the name.
+    const old = this.handles.get(file);
+    if (old !== undefined) {
+      this.handles.delete(file);
+      await old.close();
+    }
+    this.dirtyFiles.delete(file);
+    await rename(temporary, path);
+    await this.syncDirectory(dirname(path));
+    this.stats.bytesWritten += bytes.byteLength;
+  }
+
+  private async fsyncDirty(): Promise<void> {
+    this.stats.fsyncRounds++;
+    const files = [...this.dirtyFiles];
+    this.dirtyFiles.clear();
+    const directories = [...this.dirtyDirectories];
+    this.dirtyDirectories.clear();
+    await Promise.all(files.map((file) => this.timedSync(this.handles.get(file)!, file)));
+    for (const directory of directories) await this.syncDirectory(directory);
+  }
+
+  private async timedSync(handle: FileHandle, file: string): Promise<void> {
+    const started = process.hrtime.bigint();
+    await handle.datasync();
+    this.options.onFsync?.(file, Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  private async syncDirectory(directory: string): Promise<void> {
+    const handle = await open(directory, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private relative(path: string): string {
+    return relative(this.options.dataDir, path) || path;
+  }
+}

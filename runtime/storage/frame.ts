@@ -1,0 +1,103 @@
+import { crc32 } from 'node:zlib';
+
+/**
+ * Record framing for files and sockets: a 4-byte big-endian payload length, the payload's CRC-32
+ * (node:zlib's, the IEEE polynomial), then the payload. etcd's WAL frames each record the same
+ * way in spirit (a length, then a record holding a CRC); detcd's frames are its own format.
+ */
+export const frameHeaderBytes = 8;
+
+/** A frame larger than this is refused on write and counts as corrupt on read. */
+export const frameBytesMax = 256 * 1024 * 1024;
+
+export function frame(payload: Uint8Array): Buffer {
+  if (payload.byteLength > frameBytesMax) throw new RangeError(`a record of ${payload.byteLength} bytes is over the limit of ${frameBytesMax}`);
+  const out = Buffer.allocUnsafe(frameHeaderBytes + payload.byteLength);
+  out.writeUInt32BE(payload.byteLength, 0);
+  out.writeUInt32BE(crc32(payload), 4);
+  out.set(payload, frameHeaderBytes);
+  return out;
+}
+
+/** Why the readable part of a file ends before its last byte. */
+export interface DamagedTail {
+  /** Where the first unreadable frame starts: everything before it is good. */
+  readonly offset: number;
+  readonly reason: 'torn header' | 'torn payload' | 'checksum mismatch' | 'length over the limit';
+  /** Bytes from `offset` to the end of the file, which recovery cuts off. */
+  readonly bytes: number;
+}
+
+export interface ScannedFrames {
+  readonly payloads: Uint8Array[];
+  readonly damage: DamagedTail | null;
+}
+
+/**
+ * Reads frames until the end or the first torn or corrupt one. Nothing after a bad frame is
+ * trusted (a torn write may be followed by blocks of an older file): recovery stops there, as
+ * etcd's WAL reader stops at the first CRC mismatch or short read.
+ */
+export function scanFrames(bytes: Uint8Array): ScannedFrames {
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const payloads: Uint8Array[] = [];
+  let offset = 0;
+  const damage = (reason: DamagedTail['reason']): ScannedFrames => ({ payloads, damage: { offset, reason, bytes: bytes.byteLength - offset } });
+  while (offset < bytes.byteLength) {
+    if (offset + frameHeaderBytes > bytes.byteLength) return damage('torn header');
+    const length = view.readUInt32BE(offset);
+    const checksum = view.readUInt32BE(offset + 4);
+    if (length > frameBytesMax) return damage('length over the limit');
+    const end = offset + frameHeaderBytes + length;
+    if (end > bytes.byteLength) return damage('torn payload');
+    const payload = bytes.subarray(offset + frameHeaderBytes, end);
+    if (crc32(payload) !== checksum) return damage('checksum mismatch');
+    payloads.push(payload);
+    offset = end;
+  }
+  return { payloads, damage: null };
+}
+
+/**
+ * Splits a byte stream into frames as chunks arrive (the peer transport's reader). A frame whose
+ * length is over `frameBytesMax` or whose checksum does not match is a protocol error: the caller
+ * closes the connection.
+ */
+export class FrameReader {
+  private buffered: Buffer[] = [];
+  private bufferedBytes = 0;
+
+  constructor(private readonly maxBytes = frameBytesMax) {}
+
+  /** Feeds a chunk; returns the complete payloads, or a string saying what is wrong. */
+  push(chunk: Buffer): Uint8Array[] | string {
+    this.buffered.push(chunk);
+    this.bufferedBytes += chunk.byteLength;
+    const out: Uint8Array[] = [];
+    while (this.bufferedBytes >= frameHeaderBytes) {
+      const head = this.peek(frameHeaderBytes);
+      const length = head.readUInt32BE(0);
+      if (length > this.maxBytes) return `frame of ${length} bytes is over the limit of ${this.maxBytes}`;
+      if (this.bufferedBytes < frameHeaderBytes + length) break;
+      const whole = this.take(frameHeaderBytes + length);
+      const payload = whole.subarray(frameHeaderBytes);
+      if (crc32(payload) !== head.readUInt32BE(4)) return 'frame checksum mismatch';
+      out.push(payload);
+    }
+    return out;
+  }
+
+  private peek(count: number): Buffer {
+    if (this.buffered[0]!.byteLength < count) this.buffered = [Buffer.concat(this.buffered)];
+    return this.buffered[0]!.subarray(0, count);
+  }
+
+  private take(count: number): Buffer {
+    const all = this.buffered.length === 1 ? this.buffered[0]! : Buffer.concat(this.buffered);
+    const taken = all.subarray(0, count);
+    const rest = all.subarray(count);
+    this.buffered = rest.byteLength > 0 ? [rest] : [];
+    this.bufferedBytes = rest.byteLength;
+    return taken;
+  }
+}
