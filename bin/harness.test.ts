@@ -157,9 +157,11 @@ test.serial('sweep --shard splits the seeds; merge joins the shards into the tab
   t.regex(merged.err, /merge: 2 sweep\(s\), 10 distinct runs/);
 });
 
-test.serial('a catalogued mutant makes sweep fail and print its replay command, which reproduces the same trace hash', async (t) => {
-  const sweep = await cli('sweep', '--mutant', 'read-index-without-heartbeat', '--scenario', 'raft-no-prevote', '--seeds', '1', '--no-determinism-check', '--json', '-');
+test.serial('a catalogued mutant makes sweep fail and print its replay command, which reproduces the same trace hash; the failing run gets a page', async (t) => {
+  using dir = folder();
+  const sweep = await cli('sweep', '--mutant', 'read-index-without-heartbeat', '--scenario', 'raft-no-prevote', '--seeds', '1', '--no-determinism-check', '--json', '-', '--report', dir.path);
   t.is(sweep.code, 1);
+  t.regex(sweep.err, /page: .*raft-no-prevote-seed-0-read-index-without-heartbeat\.html/);
   const replay = /replay: (npx detcd-sim run .*)/.exec(sweep.err)![1]!;
   t.is(replay, 'npx detcd-sim run --seed 0 --scenario raft-no-prevote --mutant read-index-without-heartbeat');
   const record = JSON.parse(sweep.out.split('\n')[0]!);

@@ -15,11 +15,12 @@ import { formatJsonLines, formatOutcome, junitOf, summarizeRecords, sweepSummary
 import { WorkerPool } from '../sweep/workers.ts';
 
 const defaultSeeds = 10;
+const defaultReportDir = 'out/pages';
 export const launcher = `${repositoryRoot}/bin/detcd-sim`;
 
 const help = `usage: detcd-sim sweep [--scenario NAME]... [--family NAME] [--seeds N] [--first-seed S | --seed-from random|TEXT]
                        [--time-budget DURATION] [--shard I/N] [--jobs N] [--mutant NAME] [--scenarios FILE]
-                       [--json FILE] [--junit FILE] [--report DIR] [--require-coverage]
+                       [--json FILE] [--junit FILE] [--report DIR | --no-report] [--require-coverage]
                        [--no-determinism-check | --determinism-every N]
 
 Runs many seeds of each scenario and prints a summary table, the behaviour coverage, then a replay
@@ -45,7 +46,9 @@ order whatever --jobs, and carry the version and commit.
   --json FILE              write one JSON line per run (report order), then a summary line; - for stdout
   --junit FILE             write JUnit XML: a test case per scenario, each failing seed a failure
                            with its replay line
-  --report DIR             draw every failing run as a page in DIR (see "detcd-sim run --report")
+  --report DIR             where to draw every failing run as a page (see "detcd-sim run --report";
+                           default ${defaultReportDir})
+  --no-report              draw no pages
   --require-coverage       fail when a scenario leaves a behaviour count it needs at zero
   --no-determinism-check   run each seed once
   --determinism-every N    check determinism on every N-th seed only (default: every seed)
@@ -72,6 +75,7 @@ export const sweepCommand: Command = {
       json: { type: 'string' },
       junit: { type: 'string' },
       report: { type: 'string' },
+      'no-report': { type: 'boolean', default: false },
       'require-coverage': { type: 'boolean', default: false },
       'no-determinism-check': { type: 'boolean', default: false },
       'determinism-every': { type: 'string' },
@@ -81,6 +85,9 @@ export const sweepCommand: Command = {
     });
     const variant = variantOf(values);
     if (values.worker) return runWorker(variant, values['patched-copy'], values.report ?? null, io);
+    if (values.report !== undefined && values['no-report']) throw new UsageError('give --report DIR or --no-report, not both');
+    // Failing runs get a page without being asked for one: that is when it is needed.
+    const reportDir = values['no-report'] ? null : (values.report ?? defaultReportDir);
     const jobs = values.jobs === undefined ? 1 : parseNat(values.jobs, '--jobs', availableParallelism());
     if (jobs === 0) throw new UsageError('--jobs must be at least 1');
     if (values.report !== undefined) makeOutputFolder(values.report, '--report');
@@ -88,11 +95,11 @@ export const sweepCommand: Command = {
     try {
       const scenarios = chooseScenarios(values.scenario, values.family, code);
       const plan = makePlan(scenarios, values);
-      const context: TaskContext = { find: (name) => code.find(name), variant, reportDir: values.report ?? null };
+      const context: TaskContext = { find: (name) => code.find(name), variant, reportDir };
       const workerFlags = [
         ...(variant.mutant === undefined ? [] : ['--mutant', variant.mutant, '--patched-copy', code.copy!]),
         ...(variant.scenarios === undefined ? [] : ['--scenarios', resolve(variant.scenarios)]),
-        ...(values.report === undefined ? [] : ['--report', values.report]),
+        ...(reportDir === null ? [] : ['--report', reportDir]),
       ];
       const sweep = await runSweep(plan, jobs, context, workerFlags, io, values.json === '-');
       return finish(sweep, plan, values, io);
@@ -224,6 +231,7 @@ function finish(sweep: SweepRun, plan: SweepPlan & { seedSource: string | null }
   const table = formatOutcome(outcome, sweep.wallMs, requireCoverage);
   const say = values.json === '-' ? io.err : io.out;
   say(table);
+  for (const record of sweep.records) if (record.page !== undefined) say(`page: ${record.page}`);
   if (sweep.outOfTime) say(`time budget spent: ${sweep.records.length} runs made`);
   if (sweep.interrupted !== null) say(`interrupted by ${sweep.interrupted}: the table shows the ${sweep.records.length} runs that finished`);
   if (values.json !== undefined) {
