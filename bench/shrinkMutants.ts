@@ -23,6 +23,7 @@ const size = (s: CaseSize): string => `${s.faults} faults (${s.planEntries} entr
 const rows: string[][] = [['mutant', 'caught at', 'before', 'after', 'runs', 'wall s', 'replays', 'goal']];
 let missed = 0;
 for (const mutation of mutations.filter((m) => filters.length === 0 || filters.includes(m.name))) {
+  if (mutation.caughtAt === null) continue; // argued equivalent: no failing run to shrink
   const { scenario: name, seed } = mutation.caughtAt;
   const copy = makePatchedCopy(mutation);
   try {

@@ -54,8 +54,8 @@ if (chromiumPath === null && !required) {
     const mutation = mutations.find((m) => m.name === 'read-index-without-heartbeat')!;
     const copy = makePatchedCopy(mutation);
     try {
-      const scenario = (await patchedScenarios(copy))(mutation.caughtAt.scenario);
-      const page = writePage(folder, scenario, mutation.caughtAt.seed, mutation.name);
+      const scenario = (await patchedScenarios(copy))(mutation.caughtAt!.scenario);
+      const page = writePage(folder, scenario, mutation.caughtAt!.seed, mutation.name);
       await withBrowser(async (browser) => {
         const tab = await browser.newPage({ viewport: { width: 1400, height: 900 } });
         const errors: string[] = [];

@@ -234,10 +234,19 @@ function decodeAction(action: Json, where: string, nodeCount: number): FaultActi
       only('node', 'driftPpm');
       return { kind: 'clock-drift', node: node(), driftPpm: integer(action.driftPpm, `${where}.driftPpm`) };
     case 'network':
-      only('loss', 'duplicate');
-      return { kind: 'network', loss: decodeRatio(action.loss, `${where}.loss`), duplicate: decodeRatio(action.duplicate, `${where}.duplicate`) };
+      only('loss', 'duplicate', 'tail', 'tailUsMax');
+      return {
+        kind: 'network',
+        loss: decodeRatio(action.loss, `${where}.loss`),
+        duplicate: decodeRatio(action.duplicate, `${where}.duplicate`),
+        ...(action.tail === undefined ? {} : { tail: decodeRatio(action.tail, `${where}.tail`) }),
+        ...(action.tailUsMax === undefined ? {} : { tailUsMax: natural(action.tailUsMax, `${where}.tailUsMax`) }),
+      };
+    case 'stall':
+      only('node', 'durationUs');
+      return { kind: 'stall', node: node(), durationUs: natural(action.durationUs, `${where}.durationUs`) };
     default:
-      throw new CaseError(`${where}.kind must be one of crash, restart, pause, resume, crash-leader, partition, heal, quiet, clock-jump, clock-drift, network; not ${JSON.stringify(action.kind)}`);
+      throw new CaseError(`${where}.kind must be one of crash, restart, pause, resume, crash-leader, partition, heal, quiet, clock-jump, clock-drift, network, stall; not ${JSON.stringify(action.kind)}`);
   }
 }
 

@@ -24,7 +24,7 @@ test("a leader answering reads without its heartbeat round (mutant) gives a hist
   const mutation = mutations.find((m) => m.name === 'read-index-without-heartbeat')!;
   const copy = makePatchedCopy(mutation);
   try {
-    const executed = (await patchedScenarios(copy))(mutation.caughtAt.scenario).prepare(mutation.caughtAt.seed).execute();
+    const executed = (await patchedScenarios(copy))(mutation.caughtAt!.scenario).prepare(mutation.caughtAt!.seed).execute();
     t.is(checkTypedHistory(executed.clientHistory()!, { budget: { timeoutMs: 30_000 } }).result.verdict, 'not-linearizable');
   } finally {
     removePatchedCopy(copy);

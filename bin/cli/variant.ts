@@ -1,5 +1,6 @@
 import { mutations, type Mutation } from '../../scenarios/mutations/catalogue.ts';
-import { makePatchedCopy, patchedScenarios, removePatchedCopy } from '../../scenarios/mutations/patchedCopy.ts';
+import { MutationFileError, loadMutationFile } from '../../scenarios/mutations/mutationFile.ts';
+import { makePatchedCopy, patchedScenarios, removePatchedCopy, repositoryRoot } from '../../scenarios/mutations/patchedCopy.ts';
 import { allScenarios, findScenario } from '../../scenarios/index.ts';
 import type { CodeVariant, Scenario } from '../../scenarios/scenario.ts';
 import { ensureTypeScriptLoader } from './typeScriptLoader.ts';
@@ -61,14 +62,14 @@ export async function loadUserScenarios(path: string): Promise<Scenario[]> {
  * parent makes one for all its workers, and removes it).
  */
 export async function loadCode(variant: CodeVariant, existingCopy?: string): Promise<LoadedCode> {
-  if (variant.patch !== undefined) throw new UsageError('--patch is not supported yet: use --mutant NAME with a catalogued mutant');
   if (variant.scenarios !== undefined) {
-    if (variant.mutant !== undefined) throw new UsageError('--scenarios runs your own scenarios against this checkout: it does not go with --mutant');
+    if (variant.mutant !== undefined || variant.patch !== undefined) throw new UsageError('--scenarios runs your own scenarios against this checkout: it does not go with --mutant or --patch');
     const own = await loadUserScenarios(variant.scenarios);
     return { variant, copy: null, own, find: (name) => own.find((s) => s.name === name) ?? resolveScenario(name, own), close: () => undefined };
   }
-  if (variant.mutant === undefined) return { variant, copy: null, own: [], find: (name) => resolveScenario(name), close: () => undefined };
-  const mutation = findMutation(variant.mutant);
+  if (variant.mutant === undefined && variant.patch === undefined) return { variant, copy: null, own: [], find: (name) => resolveScenario(name), close: () => undefined };
+  if (variant.mutant !== undefined && variant.patch !== undefined) throw new UsageError('give --mutant NAME or --patch FILE, not both');
+  const mutation = variant.mutant !== undefined ? findMutation(variant.mutant) : loadPatch(variant.patch!);
   await ensureTypeScriptLoader();
   const copy = existingCopy ?? makePatchedCopy(mutation);
   try {
@@ -89,11 +90,25 @@ export async function loadCode(variant: CodeVariant, existingCopy?: string): Pro
   }
 }
 
+/** A user's own mutant (`--patch FILE`, the catalogue's find/replace JSON); a bad file is bad input. */
+function loadPatch(path: string): Mutation {
+  try {
+    return loadMutationFile(path, repositoryRoot, allScenarios.map((s) => s.name));
+  } catch (error) {
+    if (error instanceof MutationFileError) throw new UsageError(`--patch ${error.message}`);
+    throw error;
+  }
+}
+
 /** The code variant the flags (or a case, which wins when it names one) ask for; conflicts are bad input. */
-export function variantOf(flags: { readonly mutant?: string | undefined; readonly scenarios?: string | undefined }, fromCase?: CodeVariant): CodeVariant {
-  const asked: CodeVariant = { ...(flags.mutant === undefined ? {} : { mutant: flags.mutant }), ...(flags.scenarios === undefined ? {} : { scenarios: flags.scenarios }) };
+export function variantOf(flags: { readonly mutant?: string | undefined; readonly patch?: string | undefined; readonly scenarios?: string | undefined }, fromCase?: CodeVariant): CodeVariant {
+  const asked: CodeVariant = {
+    ...(flags.mutant === undefined ? {} : { mutant: flags.mutant }),
+    ...(flags.patch === undefined ? {} : { patch: flags.patch }),
+    ...(flags.scenarios === undefined ? {} : { scenarios: flags.scenarios }),
+  };
   if (fromCase === undefined) return asked;
   if (asked.mutant !== undefined && asked.mutant !== fromCase.mutant) throw new UsageError(`the case is for ${fromCase.mutant === undefined ? 'this checkout' : `mutant ${fromCase.mutant}`}, not mutant ${asked.mutant}`);
-  // A case's scenarios module may have moved: the command line's path wins.
-  return { ...fromCase, ...(asked.scenarios === undefined ? {} : { scenarios: asked.scenarios }) };
+  // A case's patch file or scenarios module may have moved: the command line's path wins.
+  return { ...fromCase, ...(asked.patch === undefined ? {} : { patch: asked.patch }), ...(asked.scenarios === undefined ? {} : { scenarios: asked.scenarios }) };
 }

@@ -76,7 +76,7 @@ export const gateCommand: Command = {
       const planInfo = { firstSeed: plan.firstSeed, seedFrom: seedSource, seeds: null, shard: '1/1', timeBudgetMs: sweepBudgetMs, outOfTime: sweep.outOfTime, determinismEvery: plan.determinismEvery };
       writeOutputFile(values.json, formatJsonLines(scenarios, sweep.records, sweepSummary(scenarios, outcome, sweep.records.length, sweep.wallMs, true, planInfo, sweep.interrupted)), '--json');
     }
-    io.out(`gate: ${failed === 0 ? 'PASSED' : `FAILED (${failed} of ${cases.length} checks)`}; ${sweep.records.length} sweep runs and ${mutantCases.length} mutants in ${(wallMs / 1000).toFixed(0)} s`);
+    io.out(`gate: ${failed === 0 ? 'PASSED' : `FAILED (${failed} of ${cases.length} checks)`}; ${sweep.records.length} sweep runs and ${mutantCases.filter((c) => c.skipped === undefined).length} pinned mutant catches in ${(wallMs / 1000).toFixed(0)} s`);
     if (sweep.interrupted !== null) return sweep.interrupted === 'SIGINT' ? 130 : 143;
     return failed === 0 ? 0 : exitViolation;
   },
@@ -86,11 +86,17 @@ export const gateCommand: Command = {
 async function checkPinnedCatches(io: Io): Promise<JunitCase[]> {
   const cases: JunitCase[] = [];
   for (const mutation of mutations) {
+    const caughtAt = mutation.caughtAt;
+    if (caughtAt === null) {
+      // Argued equivalent in the catalogue: nothing to catch, said so in the report.
+      cases.push({ classname: 'detcd-sim.mutants', name: `mutant ${mutation.name}`, timeMs: 0, skipped: 'no pinned catch: argued equivalent in the catalogue' });
+      continue;
+    }
     const started = performance.now();
-    const verdict = await pinnedCatch(mutation);
+    const verdict = await pinnedCatch(mutation, caughtAt);
     const timeMs = performance.now() - started;
-    const replay = replayCommand(mutation.caughtAt.scenario, mutation.caughtAt.seed, { mutant: mutation.name });
-    const name = `mutant ${mutation.name} is caught at ${mutation.caughtAt.scenario} seed ${mutation.caughtAt.seed}`;
+    const replay = replayCommand(caughtAt.scenario, caughtAt.seed, { mutant: mutation.name });
+    const name = `mutant ${mutation.name} is caught at ${caughtAt.scenario} seed ${caughtAt.seed}`;
     if (verdict === null) {
       io.out(`gate: caught   ${mutation.name} (${(timeMs / 1000).toFixed(1)} s): ${replay}`);
       cases.push({ classname: 'detcd-sim.mutants', name, timeMs });
@@ -103,10 +109,10 @@ async function checkPinnedCatches(io: Io): Promise<JunitCase[]> {
 }
 
 /** Null when the pinned run catches the mutant; otherwise what it did instead. */
-async function pinnedCatch(mutation: Mutation): Promise<string | null> {
+async function pinnedCatch(mutation: Mutation, caughtAt: NonNullable<Mutation['caughtAt']>): Promise<string | null> {
   const code = await loadCode({ mutant: mutation.name });
   try {
-    const { scenario, seed, violation } = mutation.caughtAt;
+    const { scenario, seed, violation } = caughtAt;
     const result = code.find(scenario).prepare(seed).execute().result;
     if (result.ok) return `the pinned run passed: the checks no longer catch "${mutation.bug}"`;
     if (!result.violation!.message.includes(violation)) return `caught, but by another check: ${result.violation!.message} (pinned: "${violation}")`;

@@ -22,7 +22,7 @@ import { loadCode, variantOf } from '../cli/variant.ts';
 export { resolveScenario } from '../cli/variant.ts';
 
 const help = `usage: detcd-sim run [--seed N] [--scenario NAME] [--case FILE] [--set NAME=VALUE]...
-                     [--mutant NAME] [--scenarios FILE] [--events [--node N] [--kind K] [--from T] [--to T]]
+                     [--mutant NAME | --patch FILE] [--scenarios FILE] [--events [--node N] [--kind K] [--from T] [--to T]]
                      [--history FILE] [--report DIR] [--save-case FILE] [--json] [--check-determinism]
 
 Runs one simulation and prints a header (seed, scenario, every option), a summary and the trace
@@ -35,6 +35,7 @@ hash. Without --seed a seed is drawn and printed, so the run can be replayed.
   --set NAME=VALUE       change an option (as the header prints it: nodeCount=3, network.loss=1/10,
                          faults=none) or a scenario knob (clients=2, electionTicks=20); repeatable
   --mutant NAME          run against a catalogued mutant ("detcd-sim mutants --list")
+  --patch FILE           run against your own mutant: a find/replace JSON file ("detcd-sim mutants --help")
   --scenarios FILE       add your own scenarios: a module exporting "scenarios" (docs/your-protocol.md)
   --events               print the run's events as lines: time, node, what happened (messages with
                          type, term and index, requests, replies, faults, role/term/commit changes)
@@ -74,6 +75,7 @@ export const runCommand: Command = {
       case: { type: 'string' },
       set: { type: 'string', multiple: true },
       mutant: { type: 'string' },
+      patch: { type: 'string' },
       scenarios: { type: 'string' },
       events: { type: 'boolean', default: false },
       node: { type: 'string', multiple: true },

@@ -11,7 +11,8 @@ import { exitViolation, parseCommandLine, parseDuration, parseNat, UsageError } 
 import { loadCode, variantOf } from '../cli/variant.ts';
 import { prepareRun, readCase } from './run.ts';
 
-const help = `usage: detcd-sim shrink (--scenario NAME --seed N | --case FILE) [--mutant NAME] [--scenarios FILE] [--set NAME=VALUE]...
+const help = `usage: detcd-sim shrink (--scenario NAME --seed N | --case FILE) [--mutant NAME | --patch FILE] [--scenarios FILE]
+                        [--set NAME=VALUE]...
                         [--runs N] [--time-budget DURATION] [--out FILE] [--json]
 
 Makes a failing run small: the run becomes a case (its options, the fault plan and the workload its
@@ -23,6 +24,7 @@ written to a file that "detcd-sim run --case FILE" replays.
   --scenario NAME, --seed N   the failing run (as "detcd-sim run" takes them), or
   --case FILE                 a case file ("run --save-case")
   --mutant NAME               run against a catalogued mutant ("detcd-sim mutants --list")
+  --patch FILE                run against your own mutant (a find/replace JSON file)
   --scenarios FILE            add your own scenarios (a module exporting "scenarios")
   --set NAME=VALUE            change an option or knob first (as "run --set"); repeatable
   --runs N                    stop after N runs (default ${defaultShrinkBudget.runsMax})
@@ -42,6 +44,7 @@ export const shrinkCommand: Command = {
       seed: { type: 'string' },
       case: { type: 'string' },
       mutant: { type: 'string' },
+      patch: { type: 'string' },
       scenarios: { type: 'string' },
       set: { type: 'string', multiple: true },
       runs: { type: 'string' },

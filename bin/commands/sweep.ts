@@ -19,7 +19,8 @@ const defaultReportDir = 'out/pages';
 export const launcher = `${repositoryRoot}/bin/detcd-sim`;
 
 const help = `usage: detcd-sim sweep [--scenario NAME]... [--family NAME] [--seeds N] [--first-seed S | --seed-from random|TEXT]
-                       [--time-budget DURATION] [--shard I/N] [--jobs N] [--mutant NAME] [--scenarios FILE]
+                       [--time-budget DURATION] [--shard I/N] [--jobs N] [--mutant NAME | --patch FILE]
+                       [--scenarios FILE]
                        [--json FILE] [--junit FILE] [--report DIR | --no-report] [--require-coverage]
                        [--no-determinism-check | --determinism-every N]
 
@@ -42,6 +43,7 @@ order whatever --jobs, and carry the version and commit.
   --jobs N                 run in N worker processes (default 1; at most the machine's ${availableParallelism()} cores)
   --mutant NAME            run against a catalogued mutant: the sweep should fail, and its replay
                            lines reproduce the catching runs
+  --patch FILE             run against your own mutant (a find/replace JSON file)
   --scenarios FILE         sweep your own scenarios: a module exporting "scenarios"
   --json FILE              write one JSON line per run (report order), then a summary line; - for stdout
   --junit FILE             write JUnit XML: a test case per scenario, each failing seed a failure
@@ -71,6 +73,7 @@ export const sweepCommand: Command = {
       shard: { type: 'string' },
       jobs: { type: 'string' },
       mutant: { type: 'string' },
+      patch: { type: 'string' },
       scenarios: { type: 'string' },
       json: { type: 'string' },
       junit: { type: 'string' },
@@ -97,7 +100,9 @@ export const sweepCommand: Command = {
       const plan = makePlan(scenarios, values);
       const context: TaskContext = { find: (name) => code.find(name), variant, reportDir };
       const workerFlags = [
-        ...(variant.mutant === undefined ? [] : ['--mutant', variant.mutant, '--patched-copy', code.copy!]),
+        ...(variant.mutant === undefined ? [] : ['--mutant', variant.mutant]),
+        ...(variant.patch === undefined ? [] : ['--patch', resolve(variant.patch)]),
+        ...(code.copy === null ? [] : ['--patched-copy', code.copy]),
         ...(variant.scenarios === undefined ? [] : ['--scenarios', resolve(variant.scenarios)]),
         ...(reportDir === null ? [] : ['--report', reportDir]),
       ];
