@@ -4,8 +4,7 @@ import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { Io } from './cli/command.ts';
-import { main } from './detcd-sim.ts';
+import { cli } from './_test/cli.ts';
 
 const launcher = join(dirname(fileURLToPath(import.meta.url)), 'detcd-sim');
 const run = promisify(execFile);
@@ -21,13 +20,6 @@ function traceHashes(jsonLines: string): string[] {
     .sort();
 }
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = { out: (text) => void (out += `${text}\n`), err: (text) => void (err += `${text}\n`) };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
 
 test('run --json prints one object with the required fields', async (t) => {
   const { code, out } = await cli('run', '--seed', '3', '--scenario', 'heartbeat-calm', '--json');
@@ -52,7 +44,7 @@ test('run prints a header with the seed, scenario and every option, a summary an
 test('a run that finds a violation exits 1 and prints the replay line', async (t) => {
   const { code, out } = await cli('run', '--seed', '0', '--scenario', 'bug-heartbeat-unsynced-send');
   t.is(code, 1);
-  t.regex(out, /result: VIOLATION at \d+us \(event \d+\): node \d+ sent counter/);
+  t.regex(out, /result: VIOLATION at \d+us \([\d.]+s, event \d+\): node \d+ sent counter/);
   t.true(out.includes('replay: npx detcd-sim run --seed 0 --scenario bug-heartbeat-unsynced-send'));
 });
 
@@ -91,7 +83,7 @@ for (const [argv, message] of [
 test('--help works for the tool and every command', async (t) => {
   const top = await cli('--help');
   t.is(top.code, 0);
-  for (const command of ['run', 'sweep', 'scenarios', 'check', 'mutants']) {
+  for (const command of ['run', 'sweep', 'shrink', 'merge', 'gate', 'scenarios', 'check', 'mutants']) {
     t.true(top.out.includes(command));
     const help = await cli(command, '--help');
     t.is(help.code, 0);
@@ -110,18 +102,21 @@ test('scenarios lists each scenario on one line', async (t) => {
 test('sweep prints a table and passes when bug scenarios are caught', async (t) => {
   const { code, out } = await cli('sweep', '--family', 'heartbeat', '--seeds', '3');
   t.is(code, 0, out);
-  t.regex(out, /^scenario +seeds +passed +failed/);
+  t.regex(out, /^scenario +seeds +passed +failed/m);
   t.regex(out, /bug-heartbeat-unsynced-send \(bug: passed = caught\) +3 +3 +0 +same/);
   t.regex(out, /\d+ runs, 0 failed/);
 });
 
 test('sweep --jobs 2 makes the same runs as one process', async (t) => {
-  const one = await cli('sweep', '--family', 'heartbeat', '--seeds', '3', '--no-determinism-check', '--json');
-  const two = await cli('sweep', '--family', 'heartbeat', '--seeds', '3', '--no-determinism-check', '--json', '--jobs', '2');
+  const one = await cli('sweep', '--family', 'heartbeat', '--seeds', '3', '--no-determinism-check', '--json', '-');
+  const two = await cli('sweep', '--family', 'heartbeat', '--seeds', '3', '--no-determinism-check', '--json', '-', '--jobs', '2');
   t.is(one.code, 0);
   t.is(two.code, 0);
   t.is(traceHashes(one.out).length, 24);
   t.deepEqual(traceHashes(two.out), traceHashes(one.out));
+  // The same order too, whatever order the workers finished in: the lines are not sorted here.
+  const order = (out: string): string[] => out.trim().split('\n').filter((line) => line.includes('traceHash')).map((line) => line.slice(0, 80));
+  t.deepEqual(order(two.out), order(one.out));
 });
 
 test('mutants --list names each planted bug', async (t) => {
@@ -133,7 +128,7 @@ test('mutants --list names each planted bug', async (t) => {
 });
 
 test('determinism across processes: 20 seeds give the same trace hashes in two processes, and 20 different ones', async (t) => {
-  const args = [launcher, 'sweep', '--scenario', 'heartbeat-swarm', '--seeds', '20', '--json', '--no-determinism-check'];
+  const args = [launcher, 'sweep', '--scenario', 'heartbeat-swarm', '--seeds', '20', '--json', '-', '--no-determinism-check'];
   const [first, second] = await Promise.all([run(process.execPath, args), run(process.execPath, args)]);
   const a = traceHashes(first.stdout);
   t.is(a.length, 20);

@@ -29,6 +29,8 @@ const allowedImports: Record<string, readonly string[]> = {
   runtime: ['core'],
   bin: ['core', 'sim', 'properties', 'scenarios', 'reports', 'runtime'],
   bench: ['core', 'sim', 'properties', 'scenarios', 'reports', 'runtime', 'bin'],
+  // The worked example of a user's own protocol uses the harness module (scenarios/harness.ts) only.
+  examples: ['scenarios'],
 };
 
 /** Ambient sources of nondeterminism, banned from core/ and sim/ outside tests. */

@@ -1,5 +1,6 @@
-import type { ExecutedRun, PreparedRun } from '../scenarios/scenario.ts';
+import type { CodeVariant, ExecutedRun, PreparedRun } from '../scenarios/scenario.ts';
 import { replayCommand } from '../scenarios/scenario.ts';
+import { buildInfo } from './buildInfo.ts';
 import { describeOptions } from '../sim/options.ts';
 import type { Violation } from '../sim/observer.ts';
 
@@ -7,6 +8,8 @@ import type { Violation } from '../sim/observer.ts';
 export interface RunReport {
   readonly seed: number;
   readonly scenario: string;
+  /** The catalogued mutant the run's code carried, if any. */
+  readonly mutant?: string;
   readonly ok: boolean;
   readonly traceHash: string;
   readonly events: number;
@@ -19,13 +22,18 @@ export interface RunReport {
   readonly notes: readonly string[];
   readonly options: readonly string[];
   readonly replay: string;
+  /** The package version and commit that made the report. */
+  readonly version: string;
+  readonly commit: string;
 }
 
-export function runReport(scenario: string, prepared: PreparedRun, executed: ExecutedRun, wallMs: number): RunReport {
+export function runReport(scenario: string, prepared: PreparedRun, executed: ExecutedRun, wallMs: number, variant: CodeVariant = {}, replay?: string): RunReport {
   const { result } = executed;
+  const { version, commit } = buildInfo();
   return {
     seed: prepared.options.seed,
     scenario,
+    ...(variant.mutant === undefined ? {} : { mutant: variant.mutant }),
     ok: result.ok,
     traceHash: result.traceHash,
     events: result.events,
@@ -37,13 +45,15 @@ export function runReport(scenario: string, prepared: PreparedRun, executed: Exe
     stats: executed.stats,
     notes: prepared.notes,
     options: describeOptions(prepared.options),
-    replay: replayCommand(scenario, prepared.options.seed),
+    replay: replay ?? replayCommand(scenario, prepared.options.seed, variant),
+    version,
+    commit,
   };
 }
 
 /** The human form: header (seed, scenario, every option), summary, verdict, trace hash. */
 export function formatRunReport(report: RunReport): string {
-  const lines = [`detcd-sim run: seed ${report.seed}, scenario ${report.scenario}`];
+  const lines = [`detcd-sim run: seed ${report.seed}, scenario ${report.scenario}${report.mutant === undefined ? '' : `, mutant ${report.mutant}`} (detcd ${report.version}, commit ${report.commit})`];
   for (const note of report.notes) lines.push(`  ${note}`);
   lines.push('options:');
   for (const option of report.options) lines.push(`  ${option}`);
@@ -54,7 +64,7 @@ export function formatRunReport(report: RunReport): string {
   for (let i = 0; i < stats.length; i += 6) lines.push(`  ${stats.slice(i, i + 6).join(' ')}`);
   if (report.violation === null) lines.push('result: ok');
   else {
-    lines.push(`result: VIOLATION at ${report.violation.timeUs}us (event ${report.violation.event}): ${report.violation.message}`);
+    lines.push(`result: VIOLATION at ${report.violation.timeUs}us (${(report.violation.timeUs / 1e6).toFixed(6)}s, event ${report.violation.event}): ${report.violation.message}`);
     lines.push(`replay: ${report.replay}`);
   }
   lines.push(`trace: ${report.traceHash}`);

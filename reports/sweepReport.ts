@@ -1,5 +1,8 @@
 import type { RunReport } from './runReport.ts';
 
+/** What a sweep's table needs of each run. */
+export type SweepRun = Pick<RunReport, 'seed' | 'violation' | 'replay' | 'events' | 'simulatedMs' | 'wallMs' | 'convergedAfterMs'>;
+
 export interface SweepFailure {
   readonly seed: number;
   readonly reason: string;
@@ -14,7 +17,8 @@ export interface SweepRow {
   readonly seeds: number;
   readonly passed: number;
   readonly failed: number;
-  readonly determinismChecked: boolean;
+  /** How many of its runs were checked for determinism (run twice, traces compared). */
+  readonly determinismChecked: number;
   readonly events: number;
   readonly simulatedMs: number;
   readonly wallMs: number;
@@ -23,7 +27,7 @@ export interface SweepRow {
   readonly failures: readonly SweepFailure[];
 }
 
-export function summarizeSweep(scenario: string, expect: 'pass' | 'violation', reports: readonly RunReport[], nondeterministic: readonly { seed: number; detail: string }[], determinismChecked: boolean): SweepRow {
+export function summarizeSweep(scenario: string, expect: 'pass' | 'violation', reports: readonly SweepRun[], nondeterministic: readonly { seed: number; detail: string }[], determinismChecked: number): SweepRow {
   const failures: SweepFailure[] = [];
   for (const report of reports) {
     if (expect === 'pass' && report.violation !== null) failures.push({ seed: report.seed, reason: report.violation.message, replay: report.replay });
@@ -58,7 +62,7 @@ export function formatSweepTable(rows: readonly SweepRow[], wallMs: number): str
     String(row.seeds),
     String(row.passed),
     String(row.failed),
-    row.determinismChecked ? (row.failures.some((f) => f.reason.startsWith('not deterministic')) ? 'BROKEN' : 'same') : '-',
+    row.determinismChecked === 0 ? '-' : row.failures.some((f) => f.reason.startsWith('not deterministic')) ? 'BROKEN' : row.determinismChecked === row.seeds ? 'same' : `same (${row.determinismChecked})`,
     String(row.events),
     (row.simulatedMs / 1000).toFixed(1),
     row.wallMs === 0 ? '-' : String(Math.round((row.events / row.wallMs) * 1000)),

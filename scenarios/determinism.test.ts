@@ -1,8 +1,8 @@
 import test from 'ava';
 import type { NodeStart } from '../core/host/node.ts';
 import { heartbeatProtocol, HeartbeatNode } from '../sim/testing/heartbeat.ts';
-import { executeSimulation } from './scenario.ts';
-import { compareRuns } from './determinism.ts';
+import { executeSimulation, type Scenario } from './scenario.ts';
+import { checkDeterminism, compareRuns } from './determinism.ts';
 import { defaultSimOptions } from '../sim/options.ts';
 
 /**
@@ -35,9 +35,9 @@ test('a nondeterministic node is caught, and the first divergent event is named'
   t.false(verdict.deterministic);
   t.not(verdict.traceHashes[0], verdict.traceHashes[1]);
   // The runs agree up to the 30th tick of node 2 or 3, at about 3 s: the trail names that event.
-  t.regex(verdict.firstDivergence!, /^first run event #\d+ at \d+us: \w+ → #\d+ \(hash [0-9a-f]{8}\); second run event #\d+ at \d+us/);
+  t.regex(verdict.firstDivergence!, /^first run event #\d+ at \d+\.\d{6}s: \w+ → #\d+ \(hash [0-9a-f]{8}\); second run event #\d+ at \d+\.\d{6}s/);
   const index = Number(/event #(\d+)/.exec(verdict.firstDivergence!)![1]);
-  const atUs = Number(/at (\d+)us/.exec(verdict.firstDivergence!)![1]);
+  const atUs = Math.round(Number(/at (\d+\.\d+)s/.exec(verdict.firstDivergence!)![1]) * 1e6);
   t.true(index > 100, 'the runs agreed for a long prefix');
   t.true(atUs >= 2_900_000 && atUs <= 3_200_000, `diverged at ${atUs}us`);
   for (let i = 0; i < index; i++) t.is(first.trace.event(i)!.hash, second.trace.event(i)!.hash);
@@ -49,4 +49,40 @@ test('the same scenario and seed agree event by event', (t) => {
   const verdict = compareRuns(executeSimulation(options, parts), executeSimulation(options, parts));
   t.true(verdict.deterministic);
   t.is(verdict.firstDivergence, null);
+});
+
+/** Misbehaves in every second run (3 nodes a run), so that a replay of either run repeats it. */
+class AlternatingNode extends HeartbeatNode {
+  private readonly evenRun: boolean;
+  constructor(config: NodeStart) {
+    super(config);
+    this.evenRun = Math.floor(nodesStarted++ / 3) % 2 === 1;
+  }
+  override tick(): void {
+    if (this.evenRun && this.id === 2 && this.ticks === 29) {
+      this.ticks++;
+      return;
+    }
+    super.tick();
+  }
+}
+
+test('the determinism report names the first divergent event as run --events does: node, kind, what', (t) => {
+  const options = { ...defaultSimOptions, seed: 7, timeLimitUs: 5_000_000 };
+  const protocol = { ...heartbeatProtocol, start: (config: NodeStart) => new AlternatingNode(config) };
+  const leaky: Scenario = {
+    name: 'leaky',
+    family: 'test',
+    summary: 'a node with module state that survives a run',
+    expect: 'pass',
+    prepare: () => ({ options, knobs: {}, notes: [], execute: (config) => executeSimulation(options, { protocol }, config) }),
+  };
+  nodesStarted = 0;
+  const verdict = checkDeterminism(leaky, 7);
+  t.false(verdict.deterministic);
+  // Each run's divergent event comes with its event line: time, node, kind and what it was.
+  t.regex(verdict.firstDivergence!, /^first run event #\d+ at [\d.]+s: \w+ → #\d+ \(hash [0-9a-f]{8}\)\n {2}\s*\d+\.\d{6}s {2}n\d +\w+ +\S/);
+  t.regex(verdict.firstDivergence!, /\nsecond run event #\d+ .*\n {2}\s*\d+\.\d{6}s {2}n\d +\w+ +\S/s);
+  t.false(verdict.firstDivergence!.includes('did not reach the same event'));
+  t.log(verdict.firstDivergence);
 });

@@ -1,6 +1,7 @@
 import { never, ratio } from '../core/base/ratio.ts';
 import { ErrNoSpace } from '../core/api/index.ts';
 import { etcdProtocol, etcdServerConfig, isErrorReply, type EtcdServer, type EtcdServerConfig, type PeerMessage, type ServerReply, type ServerRequest } from '../core/server/index.ts';
+import { etcdHistory } from '../properties/etcd/etcdHistory.ts';
 import { etcdInvariants, type EtcdInvariantStats } from '../properties/etcd/etcdInvariants.ts';
 import { defaultHistoryCheckOptions, linearizableHistory, type HistoryCheckStats } from '../properties/etcd/linearizableHistory.ts';
 import { currentLeader, raftLiveness } from '../properties/raft/raftLiveness.ts';
@@ -13,7 +14,7 @@ import { RandomStreams } from '../sim/rng.ts';
 import { drawSwarm, fullSwarmSpace, quietSwarmSpace, type SwarmDraw, type SwarmSpace } from '../sim/swarm.ts';
 import { everyFaultClass } from './etcd/everyFaultClass.ts';
 import { etcdScenarioWorkload, type ClientRole } from './etcd/workloads.ts';
-import { executeSimulation, type PreparedRun, type Scenario } from './scenario.ts';
+import { executeSimulation, resolveKnobs, type PreparedRun, type RunSettings, type Scenario } from './scenario.ts';
 
 /**
  * The etcd scenario family: etcd members (core/server: Raft, the MVCC store and its backend, the
@@ -124,24 +125,42 @@ function callCounts(counts: CallCounts): SimObserver<PeerMessage, ServerRequest,
   };
 }
 
-function prepareEtcdRun(seed: number, shape: EtcdScenarioShape): PreparedRun {
-  const machines = Array.from({ length: shape.machines }, (_, i) => i + 1);
-  const initialMembers = machines.slice(0, shape.initialMembers ?? shape.machines);
-  const base: SimOptions = { ...baseOptions, seed, nodeCount: shape.machines };
-  const window = { startUs: faultsStartUs, quietAtUs, meanGapUs: shape.meanGapUs ?? 2_000_000, faultUsMax: shape.faultUsMax ?? 4_000_000 };
-  const swarm = new RandomStreams(seed).stream('swarm');
-  // Faults strike every machine, members or not yet: a member added later is crashed and cut off too.
-  const draw: SwarmDraw = shape.everyClassOn === true ? everyFaultClass(swarm, base, shape.space, window, machines) : drawSwarm(swarm, base, shape.space, window, machines);
-  const options = draw.options;
-  const config = etcdServerConfig(initialMembers, { ...serverDefaults, electionTicks, ...shape.server });
+/** The knobs of an etcd scenario (`--set NAME=VALUE`): the members' Raft and snapshot settings, the clients' work. */
+function etcdKnobs(shape: EtcdScenarioShape) {
+  const { electionTicks: ticks, snapshotCount, snapshotCatchUpEntries } = { ...serverDefaults, electionTicks, ...shape.server } as EtcdServerConfig;
+  return { electionTicks: ticks, snapshotCount, snapshotCatchUpEntries, operationsPerClientMax: shape.operationsPerClientMax ?? 5_000 };
+}
+
+function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, settings?: RunSettings): PreparedRun {
+  const knobs = resolveKnobs(name, etcdKnobs(shape), settings?.knobs);
+  let options: SimOptions;
+  let drawNote: string;
+  if (settings?.options === undefined) {
+    const everyMachine = Array.from({ length: shape.machines }, (_, i) => i + 1);
+    const base: SimOptions = { ...baseOptions, seed, nodeCount: shape.machines };
+    const window = { startUs: faultsStartUs, quietAtUs, meanGapUs: shape.meanGapUs ?? 2_000_000, faultUsMax: shape.faultUsMax ?? 4_000_000 };
+    const swarm = new RandomStreams(seed).stream('swarm');
+    // Faults strike every machine, members or not yet: a member added later is crashed and cut off too.
+    const draw: SwarmDraw = shape.everyClassOn === true ? everyFaultClass(swarm, base, shape.space, window, everyMachine) : drawSwarm(swarm, base, shape.space, window, everyMachine);
+    options = draw.options;
+    drawNote = `swarm: ${draw.classesOn.length === 0 ? 'no faults' : draw.classesOn.join(', ')}`;
+  } else {
+    options = settings.options;
+    drawNote = 'options: given (a case or --set), not drawn from the seed';
+  }
+  const machineCount = options.nodeCount;
+  const initialMembers = Array.from({ length: Math.min(shape.initialMembers ?? shape.machines, machineCount) }, (_, i) => i + 1);
+  const { operationsPerClientMax, ...serverKnobs } = knobs;
+  const config = etcdServerConfig(initialMembers, { ...serverDefaults, ...shape.server, ...serverKnobs });
   const safetyOptions = defaultRaftSafetyOptions;
   const checks = shape.checks ?? { raft: true, members: true, history: true };
-  const workloadShape = { roles: shape.roles, initialMembers, machines: shape.machines, quietAtUs, timeoutUs: requestTimeoutUs, operationsPerClientMax: shape.operationsPerClientMax ?? 5_000, quotaValueBytes: shape.quotaValueBytes ?? 2048 };
+  const workloadShape = { roles: shape.roles, initialMembers, machines: machineCount, quietAtUs, timeoutUs: requestTimeoutUs, operationsPerClientMax, quotaValueBytes: shape.quotaValueBytes ?? 2048 };
   return {
     options,
+    knobs,
     notes: [
-      `swarm: ${draw.classesOn.length === 0 ? 'no faults' : draw.classesOn.join(', ')}`,
-      `etcd: ${shape.machines} machines, members ${JSON.stringify(initialMembers)}, election ${config.electionTicks} ticks, snapshot every ${config.snapshotCount} entries, quota ${config.quotaBackendBytes} bytes`,
+      drawNote,
+      `etcd: ${machineCount} machines, members ${JSON.stringify(initialMembers)}, election ${config.electionTicks} ticks, snapshot every ${config.snapshotCount} entries, quota ${config.quotaBackendBytes} bytes`,
       `clients: ${shape.roles.join(', ')} (${requestTimeoutUs / 1e6} s request timeout, clientv3's retry rules)`,
       `checks: the clients' history against etcd's model (linearizable, unknown outcomes handled, revisions used; serializable and historical reads left out), ` +
         'revision at each consistent index on every member, backend never ahead of the durable WAL, linearizable reads at or past the commit index at arrival, ' +
@@ -155,9 +174,11 @@ function prepareEtcdRun(seed: number, shape: EtcdScenarioShape): PreparedRun {
         invariants: { hashChecks: 0, hashesCompared: 0, snapshotsInstalled: 0, recoveriesChecked: 0 },
         calls: { memberChanges: 0, compactions: 0, defragmentations: 0, alarmsDisarmed: 0, noSpace: 0 },
       };
-      const executed = executeSimulation<PeerMessage, ServerRequest, ServerReply, EtcdServer>(options, {
+      const executed = executeSimulation<PeerMessage, ServerRequest, ServerReply, EtcdServer>(
+        options,
+        {
         protocol: etcdProtocol(config),
-        workload: etcdScenarioWorkload(workloadShape, shape.machines + 1),
+        workload: etcdScenarioWorkload(workloadShape, machineCount + 1),
         observers: [
           ...(checks.raft ? [raftSafety<ServerRequest, ServerReply, EtcdServer>(safetyOptions)] : []),
           ...(checks.members ? [etcdInvariants(undefined, counts.invariants)] : []),
@@ -167,8 +188,10 @@ function prepareEtcdRun(seed: number, shape: EtcdScenarioShape): PreparedRun {
         ],
         liveness: raftLiveness(livenessBoundUs, livenessElectionTimeouts),
         leader: currentLeader,
-        keepTrail: run?.keepTrail ?? false,
-      });
+        clientHistory: (sim) => etcdHistory(sim.history).history,
+        },
+        run,
+      );
       const { history, invariants, calls } = counts;
       return {
         ...executed,
@@ -192,7 +215,7 @@ function prepareEtcdRun(seed: number, shape: EtcdScenarioShape): PreparedRun {
 export function etcdScenario(name: string, summary: string, shape: EtcdScenarioShape): Scenario & { tune(tuning: EtcdTuning): Scenario } {
   const space = { ...shape.space, duplicateMax: never };
   // A default sweep (`npm start`) runs one seed of each: an etcd run costs several Raft runs.
-  const scenario = (tuned: EtcdScenarioShape): Scenario => ({ name, family: 'etcd', summary, expect: 'pass', sweepSeeds: 1, prepare: (seed) => prepareEtcdRun(seed, { ...tuned, space }) });
+  const scenario = (tuned: EtcdScenarioShape): Scenario => ({ name, family: 'etcd', summary, expect: 'pass', sweepSeeds: 1, prepare: (seed, settings) => prepareEtcdRun(name, seed, { ...tuned, space }, settings) });
   return { ...scenario(shape), tune: (tuning) => scenario({ ...shape, ...tuning }) };
 }
 

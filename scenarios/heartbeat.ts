@@ -16,7 +16,8 @@ import {
   type HeartbeatSimulation,
   HeartbeatNode,
 } from '../sim/testing/heartbeat.ts';
-import { executeSimulation, type PreparedRun, type Scenario } from './scenario.ts';
+import { swarmCoverage } from './coverage.ts';
+import { executeSimulation, resolveKnobs, type PreparedRun, type RunSettings, type Scenario } from './scenario.ts';
 
 /**
  * The heartbeat family proves the simulator kernel on the small test protocol: each scenario turns
@@ -73,21 +74,35 @@ function standInLeader(sim: HeartbeatSimulation): NodeId | null {
 
 type Protocol = typeof heartbeatProtocol;
 
-function prepare(options: SimOptions, notes: string[], protocol: Protocol = heartbeatProtocol): PreparedRun {
+/** The family's knobs: how many clients read counters. */
+const defaultKnobs = { clients: 2 };
+
+/**
+ * The run of `name` with `drawn` options (or the settings' own), its knobs and notes. Settings
+ * replace what the seed drew, so a case or `--set` runs exactly what it says.
+ */
+function prepare(name: string, drawn: () => { options: SimOptions; notes: string[] }, settings: RunSettings | undefined, protocol: Protocol = heartbeatProtocol): PreparedRun {
+  const knobs = resolveKnobs(name, defaultKnobs, settings?.knobs);
+  const { options, notes } = settings?.options === undefined ? drawn() : { options: settings.options, notes: ['options: given (a case or --set), not drawn from the seed'] };
   return {
     options,
+    knobs,
     notes: [...notes, 'checks: sent counters strictly increase per link (every send); reads never go back (end of run); liveness after quiet'],
     execute: (config) =>
-      executeSimulation(options, {
-        protocol,
-        workload: heartbeatWorkload(2, options.nodeCount),
-        observers: [heartbeatSafety(), readsNeverGoBack()],
-        liveness: heartbeatLiveness(livenessBoundUs),
-        leader: standInLeader,
-        keepTrail: config?.keepTrail ?? false,
-      }),
+      executeSimulation(
+        options,
+        {
+          protocol,
+          workload: heartbeatWorkload(knobs.clients, options.nodeCount),
+          observers: [heartbeatSafety(), readsNeverGoBack()],
+          liveness: heartbeatLiveness(livenessBoundUs),
+          leader: standInLeader,
+        },
+        config,
+      ),
   };
 }
+
 
 /** A scenario whose faults the swarm draws from `space` for each seed. */
 function swarmScenario(name: string, summary: string, space: SwarmSpace, bug?: { protocol: Protocol }): Scenario {
@@ -96,10 +111,14 @@ function swarmScenario(name: string, summary: string, space: SwarmSpace, bug?: {
     family: 'heartbeat',
     summary,
     expect: bug === undefined ? 'pass' : 'violation',
-    prepare(seed) {
-      const options: SimOptions = { ...base, seed };
-      const draw = drawSwarm(new RandomStreams(seed).stream('swarm'), options, space, { startUs: faultsStartUs, quietAtUs, meanGapUs: 1_000_000, faultUsMax: 3_000_000 }, Array.from({ length: options.nodeCount }, (_, i) => i + 1));
-      return prepare(draw.options, [`swarm: ${draw.classesOn.length === 0 ? 'no faults' : draw.classesOn.join(', ')}`], bug?.protocol);
+    coverage: swarmCoverage(space),
+    prepare(seed, settings) {
+      const drawn = (): { options: SimOptions; notes: string[] } => {
+        const options: SimOptions = { ...base, seed };
+        const draw = drawSwarm(new RandomStreams(seed).stream('swarm'), options, space, { startUs: faultsStartUs, quietAtUs, meanGapUs: 1_000_000, faultUsMax: 3_000_000 }, Array.from({ length: options.nodeCount }, (_, i) => i + 1));
+        return { options: draw.options, notes: [`swarm: ${draw.classesOn.length === 0 ? 'no faults' : draw.classesOn.join(', ')}`] };
+      };
+      return prepare(name, drawn, settings, bug?.protocol);
     },
   };
 }
@@ -122,7 +141,8 @@ export const heartbeatScenarios: readonly Scenario[] = [
     family: 'heartbeat',
     summary: 'heartbeat protocol, 5 nodes, no faults',
     expect: 'pass',
-    prepare: (seed) => prepare({ ...base, seed, faults: [{ atUs: quietAtUs, action: { kind: 'quiet' } }] }, ['no faults']),
+    coverage: [],
+    prepare: (seed, settings) => prepare('heartbeat-calm', () => ({ options: { ...base, seed, faults: [{ atUs: quietAtUs, action: { kind: 'quiet' } }] }, notes: ['no faults'] }), settings),
   },
   swarmScenario('heartbeat-swarm', 'heartbeat protocol, 5 nodes, each seed draws its own mix of every fault class', fullSwarmSpace),
   swarmScenario('heartbeat-crashes', 'heartbeat protocol, crashes and restarts with torn writes and slow syncs', {

@@ -14,7 +14,10 @@ import type { TimedFaultClass } from '../sim/nemesis.ts';
 import { defaultSimOptions, type SimOptions } from '../sim/options.ts';
 import { RandomStreams } from '../sim/rng.ts';
 import { drawSwarm, fullSwarmSpace, quietSwarmSpace, type SwarmSpace } from '../sim/swarm.ts';
-import { executeSimulation, type PreparedRun, type Scenario } from './scenario.ts';
+import { swarmCoverage } from './coverage.ts';
+import { raftCounts } from './raftCounts.ts';
+import { raftClientHistory } from './raftHistory.ts';
+import { executeSimulation, resolveKnobs, type PreparedRun, type RunSettings, type Scenario } from './scenario.ts';
 
 /**
  * The Raft scenario family: replicated-log nodes (core/replica) under every fault class of the
@@ -168,13 +171,31 @@ class AdminPlan {
   }
 }
 
-function prepareRaftRun(seed: number, shape: RaftScenarioShape, safetyOptions: RaftSafetyOptions = defaultRaftSafetyOptions): PreparedRun {
-  const members = Array.from({ length: shape.machines }, (_, i) => i + 1);
-  const initialVoters = members.slice(0, shape.initialVoters);
-  const base: SimOptions = { ...baseOptions, seed, nodeCount: shape.machines };
-  const draw = drawSwarm(new RandomStreams(seed).stream('swarm'), base, shape.space, { startUs: faultsStartUs, quietAtUs, meanGapUs: shape.meanGapUs ?? 2_000_000, faultUsMax: shape.faultUsMax ?? 4_000_000 }, members);
-  const options = draw.options;
-  const config: LogReplicaConfig = { ...defaultLogReplicaConfig, ...shape.replica, initialVoters };
+/** The knobs of a Raft scenario (`--set NAME=VALUE`): its clients and the replicas' Raft settings. */
+function raftKnobs(shape: RaftScenarioShape) {
+  const { electionTicks, heartbeatTicks, preVote, checkQuorum, maxSizePerMsg, maxInflightMsgs, snapshotEveryEntries, catchUpEntries } = { ...defaultLogReplicaConfig, ...shape.replica };
+  return { initialVoters: shape.initialVoters, clients: shape.clients ?? 5, electionTicks, heartbeatTicks, preVote, checkQuorum, maxSizePerMsg, maxInflightMsgs, snapshotEveryEntries, catchUpEntries };
+}
+
+function prepareRaftRun(name: string, seed: number, shape: RaftScenarioShape, settings?: RunSettings, safetyOptions: RaftSafetyOptions = defaultRaftSafetyOptions): PreparedRun {
+  const knobs = resolveKnobs(name, raftKnobs(shape), settings?.knobs);
+  let options: SimOptions;
+  let drawNote: string;
+  if (settings?.options === undefined) {
+    const members = Array.from({ length: shape.machines }, (_, i) => i + 1);
+    const base: SimOptions = { ...baseOptions, seed, nodeCount: shape.machines };
+    const draw = drawSwarm(new RandomStreams(seed).stream('swarm'), base, shape.space, { startUs: faultsStartUs, quietAtUs, meanGapUs: shape.meanGapUs ?? 2_000_000, faultUsMax: shape.faultUsMax ?? 4_000_000 }, members);
+    options = draw.options;
+    drawNote = `swarm: ${draw.classesOn.length === 0 ? 'no faults' : draw.classesOn.join(', ')}`;
+  } else {
+    options = settings.options;
+    drawNote = 'options: given (a case or --set), not drawn from the seed';
+  }
+  // The machines are the simulator's nodes; the first `initialVoters` of them vote from the start.
+  const machines = options.nodeCount;
+  const initialVoters = Array.from({ length: Math.min(knobs.initialVoters, machines) }, (_, i) => i + 1);
+  const { clients, ...raftSettings } = knobs;
+  const config: LogReplicaConfig = { ...defaultLogReplicaConfig, ...shape.replica, ...raftSettings, initialVoters };
   const protocol = logProtocol(config);
   const admins = shape.membership === 'none' ? [] : Array.from({ length: shape.admins ?? 1 }, () => new AdminPlan(shape.membership as 'single' | 'joint', initialVoters));
   // Membership changes and transfers make requests fail by design, and without pre-vote and
@@ -190,22 +211,30 @@ function prepareRaftRun(seed: number, shape: RaftScenarioShape, safetyOptions: R
   };
   return {
     options,
+    knobs,
     notes: [
-      `swarm: ${draw.classesOn.length === 0 ? 'no faults' : draw.classesOn.join(', ')}`,
-      `raft: ${shape.machines} machines, voters ${JSON.stringify(initialVoters)}, membership changes: ${shape.membership}, election ${config.electionTicks} ticks, pre-vote ${config.preVote}, check-quorum ${config.checkQuorum}`,
+      drawNote,
+      `raft: ${machines} machines, voters ${JSON.stringify(initialVoters)}, membership changes: ${shape.membership}, election ${config.electionTicks} ticks, pre-vote ${config.preVote}, check-quorum ${config.checkQuorum}`,
       describeRaftSafety(safetyOptions),
       describeStepChecks(availabilityOptions),
       `liveness: within ${livenessElectionTimeouts} election timeouts (${livenessBoundUs / 1000} ms) of the quiet fault`,
     ],
-    execute: (run) =>
-      executeSimulation<Message, LogRequest, LogReply, LogReplica>(options, {
-        protocol,
-        workload: logWorkload(shape.machines, shape.clients ?? 5, admins, shape.transfers === true ? new TransferPlan() : null, shape.requestTimeoutUs ?? requestTimeoutUs, shape.thinkUsMax ?? 50_000),
-        observers: [raftSafety(safetyOptions), ...stepChecks<LogRequest, LogReply, LogReplica>(availabilityOptions), logHistory()],
-        liveness: raftLiveness(livenessBoundUs, livenessElectionTimeouts),
-        leader: currentLeader,
-        keepTrail: run?.keepTrail ?? false,
-      }),
+    execute: (run) => {
+      const counter = raftCounts();
+      return executeSimulation<Message, LogRequest, LogReply, LogReplica>(
+        options,
+        {
+          protocol,
+          workload: logWorkload(machines, clients, admins, shape.transfers === true ? new TransferPlan() : null, shape.requestTimeoutUs ?? requestTimeoutUs, shape.thinkUsMax ?? 50_000),
+          observers: [raftSafety(safetyOptions), ...stepChecks<LogRequest, LogReply, LogReplica>(availabilityOptions), logHistory(), counter.observer],
+          liveness: raftLiveness(livenessBoundUs, livenessElectionTimeouts),
+          leader: currentLeader,
+          clientHistory: raftClientHistory,
+          counts: counter.counts,
+        },
+        run,
+      );
+    },
   };
 }
 
@@ -232,13 +261,15 @@ export interface RaftScenario extends Scenario {
 }
 
 export function raftScenario(name: string, summary: string, shape: RaftScenarioShape): RaftScenario {
+  const coverage = ['leaderChanges', ...swarmCoverage(shape.space), ...(shape.membership === 'none' ? [] : ['membershipChangesApplied'])];
   return {
     name,
     family: 'raft',
     summary,
     expect: 'pass',
-    prepare: (seed) => prepareRaftRun(seed, shape),
-    prepareAudit: (seed) => prepareRaftRun(seed, shape, { ...defaultRaftSafetyOptions, wholeLogEveryEvents: 1 }),
+    coverage,
+    prepare: (seed, settings) => prepareRaftRun(name, seed, shape, settings),
+    prepareAudit: (seed) => prepareRaftRun(name, seed, shape, undefined, { ...defaultRaftSafetyOptions, wholeLogEveryEvents: 1 }),
   };
 }
 
@@ -293,7 +324,9 @@ export const raftScenarios: readonly RaftScenario[] = [
     machines: 1,
     initialVoters: 1,
     membership: 'none',
-    space: only(['crash'], { tornWriteMax: ratio(1, 2), syncLatencyUsMax: fullSwarmSpace.syncLatencyUsMax }),
+    // The one member must be allowed down (by default a plan keeps all but one member up, which
+    // here meant no crash ever: behaviour coverage found it).
+    space: only(['crash'], { tornWriteMax: ratio(1, 2), syncLatencyUsMax: fullSwarmSpace.syncLatencyUsMax, unavailableMax: 1 }),
   }),
   raftScenario('raft-no-prevote', 'raft log without pre-vote and check-quorum, under every fault class', {
     ...five,

@@ -50,6 +50,8 @@ export interface Workload<Request, Reply> {
    * it recorded.)
    */
   think?(client: ClientId, random: Random, nowUs: number): number;
+  /** When `client` first wakes (default 0): a replayed client whose first operation was cut waits. */
+  startUs?(client: ClientId): number;
   /** The next operation of `client`, or null when it has nothing more to do. */
   next(client: ClientId, random: Random, nowUs: number): ClientOperation<Request> | null;
   /**

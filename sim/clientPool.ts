@@ -93,7 +93,7 @@ export class ClientPool<Q, R> {
   }
 
   start(): void {
-    for (const client of this.clients) this.scheduleNext(client, 0);
+    for (const client of this.clients) this.scheduleNext(client, this.workload?.startUs?.(client.id) ?? 0);
   }
 
   /** Whether clients hold connections: requests and replies are neither lost nor duplicated, a down machine refuses them. */

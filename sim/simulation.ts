@@ -2,7 +2,7 @@ import { AssertionError, assert, assertNever } from '../core/base/assert.ts';
 import { hashString32 } from '../core/base/hash.ts';
 import { never } from '../core/base/ratio.ts';
 import { HostLoop } from '../core/host/hostLoop.ts';
-import type { ClientId, HostedNode, NodeId } from '../core/host/node.ts';
+import { tornRecord, type ClientId, type DurableState, type HostedNode, type NodeId } from '../core/host/node.ts';
 import type { HostPorts } from '../core/host/ports.ts';
 import type { HistoryEntry } from './client.ts';
 import { ClientPool, type ClientWake, type ReplyEnvelope, type RequestEnvelope } from './clientPool.ts';
@@ -28,7 +28,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
   readonly members: readonly NodeId[];
   readonly network: Network;
   readonly trace: Trace;
-  readonly stats = { crashes: 0, restarts: 0, pauses: 0, resumes: 0, partitions: 0, clockJumps: 0, inboxDropped: 0, faults: 0 };
+  readonly stats = { crashes: 0, restarts: 0, pauses: 0, resumes: 0, partitions: 0, partitionsHealed: 0, clockJumps: 0, inboxDropped: 0, faults: 0, tornWritesRecovered: 0 };
   private readonly parts: SimParts<M, Q, R, N>;
   private readonly scheduler: Scheduler;
   private readonly streams: RandomStreams;
@@ -45,6 +45,8 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
   /** Clients talk over connections (see Workload.connections). */
   private readonly clientConnections: boolean;
   private quietAtUs: number | null = null;
+  /** Whether some partition has cut links since the last heal (for counting heals that healed). */
+  private partitioned = false;
   private convergedAtUs: number | null = null;
   private ran = false;
 
@@ -108,6 +110,20 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     const target = this.scheduler.target;
     const kind = this.scheduler.kind;
     return kind === EventKind.fault || kind === EventKind.probe || target >= this.firstClient ? 0 : target;
+  }
+
+  /**
+   * The event just delivered, for observers that describe or record it (never read on the hot
+   * path): its index in the trace, time, kind (EventKind), target, source and payload.
+   */
+  get lastEvent(): DeliveredEvent {
+    const scheduler = this.scheduler;
+    return { index: this.trace.events - 1, timeUs: scheduler.nowUs, kind: scheduler.kind, target: scheduler.target, source: scheduler.source, payload: scheduler.payload };
+  }
+
+  /** The first client's id: nodes are 1..nodeCount, clients follow, the world is 0. */
+  get firstClientId(): ClientId {
+    return this.firstClient;
   }
 
   /** The running node `id`, or null when its process is down. A paused node is returned. */
@@ -232,7 +248,9 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
   // --- processes ---------------------------------------------------------------------------
 
   private boot(process: SimProcess<M, Q, R, N>): void {
-    const node = this.parts.protocol.start({ id: process.id, members: this.members, random: process.random, durable: process.disk.read() });
+    const durable = process.disk.read();
+    if (hasTornRecord(durable)) this.stats.tornWritesRecovered++;
+    const node = this.parts.protocol.start({ id: process.id, members: this.members, random: process.random, durable });
     assert(node.id === process.id, 'a protocol started a node with the wrong id');
     process.node = node;
     process.loop = new HostLoop(node, this.portsFor(process));
@@ -472,7 +490,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
         this.partition(action.shape);
         return;
       case 'heal':
-        this.network.healAll();
+        this.heal();
         return;
       case 'clock-jump': {
         const process = this.process(action.node);
@@ -515,6 +533,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
 
   private partition(shape: PartitionShape): void {
     this.stats.partitions++;
+    this.partitioned = true;
     if (shape.kind === 'one-way') {
       this.network.setCut(shape.from, shape.to, true);
       return;
@@ -525,8 +544,14 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     }
   }
 
-  private goQuiet(): void {
+  private heal(): void {
+    if (this.partitioned) this.stats.partitionsHealed++;
+    this.partitioned = false;
     this.network.healAll();
+  }
+
+  private goQuiet(): void {
+    this.heal();
     this.network.setOptions({ ...this.network.currentOptions, loss: never, duplicate: never });
     for (const process of this.processes) {
       if (process.state === 'paused') this.applyFault({ kind: 'resume', node: process.id });
@@ -550,3 +575,19 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
   }
 }
 
+
+/** One delivered event, as `Simulation.lastEvent` shows it. */
+export interface DeliveredEvent {
+  readonly index: number;
+  readonly timeUs: number;
+  readonly kind: number;
+  readonly target: number;
+  readonly source: number;
+  readonly payload: unknown;
+}
+
+/** Whether a disk holds a torn record: the process crashed in the middle of a write. */
+function hasTornRecord(durable: DurableState): boolean {
+  for (const records of durable.files.values()) if (records.includes(tornRecord)) return true;
+  return false;
+}

@@ -6,12 +6,21 @@ export interface Io {
   err(text: string): void;
   /** All of standard input; absent where there is none to read. */
   readonly stdin?: () => Uint8Array;
+  /** Where progress goes (a bar on a terminal, periodic lines otherwise); none when absent. */
+  readonly progress?: NodeJS.WriteStream;
+  /**
+   * Whether a command may take over SIGINT and SIGTERM (to stop cleanly): only as the process's
+   * own CLI, never inside another program (a test runner must still be able to stop it).
+   */
+  readonly ownsSignals?: boolean;
 }
 
 export const processIo: Io = {
   out: (text) => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
   err: (text) => void process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
   stdin: () => readFileSync(0),
+  progress: process.stderr,
+  ownsSignals: true,
 };
 
 export interface Command {

@@ -40,3 +40,17 @@ export function parsePositiveNumber(text: string | undefined, flag: string): num
   if (!/^\d+(\.\d+)?$/.test(text) || Number(text) <= 0) throw new UsageError(`${flag} must be a positive number, got "${text}"`);
   return Number(text);
 }
+
+const durationUnitsUs: Record<string, number> = { us: 1, ms: 1_000, s: 1_000_000, m: 60_000_000, h: 3_600_000_000 };
+
+/**
+ * A duration such as `90s`, `1.5s`, `250ms`, `10m`, `1h30m` or `2500us`, in microseconds; a bare
+ * number is seconds.
+ */
+export function parseDuration(text: string | undefined, flag: string): number {
+  if (text === undefined) throw new UsageError(`${flag} needs a value`);
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1_000_000);
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(us|ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((part) => part[0]).join('') !== text) throw new UsageError(`${flag} must be a duration like 90s, 250ms, 10m or 1h30m, got "${text}"`);
+  return Math.round(parts.reduce((sum, part) => sum + Number(part[1]) * durationUnitsUs[part[2]!]!, 0));
+}

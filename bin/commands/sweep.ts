@@ -1,47 +1,63 @@
-import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import cliProgress from 'cli-progress';
-import { runReport, type RunReport } from '../../reports/runReport.ts';
-import { formatSweepTable, summarizeSweep, type SweepRow } from '../../reports/sweepReport.ts';
-import { checkDeterminism, compareRuns } from '../../scenarios/determinism.ts';
+import { repositoryRoot } from '../../scenarios/mutations/patchedCopy.ts';
 import { allScenarios } from '../../scenarios/index.ts';
-import type { Scenario } from '../../scenarios/scenario.ts';
+import type { CodeVariant, Scenario } from '../../scenarios/scenario.ts';
 import type { Command, Io } from '../cli/command.ts';
-import { exitViolation, parseCommandLine, parseNat, UsageError } from '../cli/usage.ts';
-import { resolveScenario } from './run.ts';
+import { makeOutputFolder, writeOutputFile } from '../cli/files.ts';
+import { makeProgress } from '../cli/progress.ts';
+import { exitViolation, parseCommandLine, parseDuration, parseNat, UsageError } from '../cli/usage.ts';
+import { loadCode, variantOf, type LoadedCode } from '../cli/variant.ts';
+import { describePlan, parseShard, plannedRuns, planTasks, seedFrom, seedsMax, type SweepPlan, type SweepTask } from '../sweep/plan.ts';
+import { runTask, type SweepRecord, type TaskContext } from '../sweep/runTask.ts';
+import { formatJsonLines, formatOutcome, junitOf, summarizeRecords, sweepSummary, type ScenarioInfo } from '../sweep/summary.ts';
+import { WorkerPool } from '../sweep/workers.ts';
 
 const defaultSeeds = 10;
-const seedsMax = 1_000_000;
-const launcher = join(dirname(fileURLToPath(import.meta.url)), '..', 'detcd-sim');
+const defaultReportDir = 'out/pages';
+export const launcher = `${repositoryRoot}/bin/detcd-sim`;
 
-const help = `usage: detcd-sim sweep [--scenario NAME]... [--family NAME] [--seeds N] [--first-seed S]
-                       [--jobs N] [--json] [--no-determinism-check]
+const help = `usage: detcd-sim sweep [--scenario NAME]... [--family NAME] [--seeds N] [--first-seed S | --seed-from random|TEXT]
+                       [--time-budget DURATION] [--shard I/N] [--jobs N] [--mutant NAME | --patch FILE]
+                       [--scenarios FILE]
+                       [--json FILE] [--junit FILE] [--report DIR | --no-report] [--require-coverage]
+                       [--no-determinism-check | --determinism-every N]
 
-Runs many seeds of each scenario and prints a summary table, then a replay line for every
-failing seed. By default every scenario runs ${defaultSeeds} seeds (0..${defaultSeeds - 1}), or fewer where the
-scenario says so (an etcd run costs several Raft runs: the etcd family runs 1 seed), and every run
-is executed twice to check that it is deterministic.
+Runs many seeds of each scenario and prints a summary table, the behaviour coverage, then a replay
+line for every failing seed. By default every scenario runs ${defaultSeeds} seeds (0..${defaultSeeds - 1}) and every run
+is executed twice to check that it is deterministic (a costly scenario runs fewer seeds unless
+--seeds is given: an etcd run costs several Raft runs, so the etcd family runs 1). Seeds go in order, every scenario per seed,
+so a sweep cut short by its time budget (or stopped by SIGINT/SIGTERM, which prints the table of
+what finished) has covered every scenario about equally. Reports come out in scenario and seed
+order whatever --jobs, and carry the version and commit.
 
   --scenario NAME          only this scenario (repeatable)
-  --family NAME            only scenarios of this family (heartbeat, raft, raft-bugs, ...)
-  --seeds N                seeds per scenario (default ${defaultSeeds}, or the scenario's own; at most ${seedsMax})
+  --family NAME            only scenarios of this family (heartbeat, raft, raft-bugs, etcd, ...)
+  --seeds N                seeds per scenario (default ${defaultSeeds}; with --time-budget, as many as fit)
   --first-seed S           the first seed (default 0)
-  --jobs N                 run in N processes, each a slice of the seeds (default 1; at most
-                           the machine's ${availableParallelism()} cores)
-  --json                   one JSON object per run, then one summary object
+  --seed-from random|TEXT  the first seed drawn at random, or hashed from TEXT (a commit id), so a
+                           gate explores new seeds every run; each failure still prints its seed
+  --time-budget DURATION   start no run after this long (90s, 10m, 1h30m)
+  --shard I/N              run the I-th of N slices (seed indexes k with k mod N = I-1): a CI
+                           matrix of N jobs runs one large sweep; "detcd-sim merge" joins them
+  --jobs N                 run in N worker processes (default 1; at most the machine's ${availableParallelism()} cores)
+  --mutant NAME            run against a catalogued mutant: the sweep should fail, and its replay
+                           lines reproduce the catching runs
+  --patch FILE             run against your own mutant (a find/replace JSON file)
+  --scenarios FILE         sweep your own scenarios: a module exporting "scenarios"
+  --json FILE              write one JSON line per run (report order), then a summary line; - for stdout
+  --junit FILE             write JUnit XML: a test case per scenario, each failing seed a failure
+                           with its replay line
+  --report DIR             where to draw every failing run as a page (see "detcd-sim run --report";
+                           default ${defaultReportDir})
+  --no-report              draw no pages
+  --require-coverage       fail when a scenario leaves a behaviour count it needs at zero
   --no-determinism-check   run each seed once
+  --determinism-every N    check determinism on every N-th seed only (default: every seed)
 
-Exit codes: 0 every run passed, 1 some run failed or was not deterministic, 2 bad input.`;
-
-/** One finished run, whichever process made it. */
-interface SweepRecord {
-  readonly report: RunReport;
-  /** The first divergent event, when the run did not replay to the same trace. */
-  readonly nondeterministic?: string;
-}
+Exit codes: 0 every run passed, 1 some run failed, was not deterministic or (with
+--require-coverage) lost coverage, 2 bad input, 130/143 stopped by SIGINT/SIGTERM.`;
 
 export const sweepCommand: Command = {
   name: 'sweep',
@@ -53,127 +69,198 @@ export const sweepCommand: Command = {
       family: { type: 'string' },
       seeds: { type: 'string' },
       'first-seed': { type: 'string' },
+      'seed-from': { type: 'string' },
+      'time-budget': { type: 'string' },
+      shard: { type: 'string' },
       jobs: { type: 'string' },
-      json: { type: 'boolean', default: false },
+      mutant: { type: 'string' },
+      patch: { type: 'string' },
+      scenarios: { type: 'string' },
+      json: { type: 'string' },
+      junit: { type: 'string' },
+      report: { type: 'string' },
+      'no-report': { type: 'boolean', default: false },
+      'require-coverage': { type: 'boolean', default: false },
       'no-determinism-check': { type: 'boolean', default: false },
+      'determinism-every': { type: 'string' },
+      // Internal: a worker of a parent sweep (tasks on stdin, records on stdout).
+      worker: { type: 'boolean', default: false },
+      'patched-copy': { type: 'string' },
     });
-    let scenarios: readonly Scenario[] = values.scenario === undefined ? allScenarios : values.scenario.map((name) => resolveScenario(name));
-    if (values.family !== undefined) {
-      const family = values.family;
-      scenarios = scenarios.filter((s) => s.family === family);
-      if (scenarios.length === 0) throw new UsageError(`no scenario of family "${family}" (families: ${[...new Set(allScenarios.map((s) => s.family))].join(', ')})`);
-    }
-    const explicitSeeds = values.seeds === undefined ? undefined : parseNat(values.seeds, '--seeds', seedsMax);
-    if (explicitSeeds === 0) throw new UsageError('--seeds must be at least 1');
-    const seedsOf = (scenario: Scenario): number => explicitSeeds ?? scenario.sweepSeeds ?? defaultSeeds;
-    const firstSeed = values['first-seed'] === undefined ? 0 : parseNat(values['first-seed'], '--first-seed');
+    const variant = variantOf(values);
+    if (values.worker) return runWorker(variant, values['patched-copy'], values.report ?? null, io);
+    if (values.report !== undefined && values['no-report']) throw new UsageError('give --report DIR or --no-report, not both');
+    // Failing runs get a page without being asked for one: that is when it is needed.
+    const reportDir = values['no-report'] ? null : (values.report ?? defaultReportDir);
     const jobs = values.jobs === undefined ? 1 : parseNat(values.jobs, '--jobs', availableParallelism());
     if (jobs === 0) throw new UsageError('--jobs must be at least 1');
-    const checkDeterminismToo = !values['no-determinism-check'];
-
-    const showProgress = !values.json && process.stderr.isTTY === true;
-    const bar = showProgress ? new cliProgress.SingleBar({ format: 'sweep [{bar}] {value}/{total} runs | {scenario} | {failures} failed', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
-    bar?.start(scenarios.reduce((sum, scenario) => sum + seedsOf(scenario), 0), 0, { scenario: '', failures: 0 });
-    const records = new Map<string, SweepRecord[]>(scenarios.map((s) => [s.name, []]));
-    let failures = 0;
-    const started = performance.now();
-    const onRecord = (record: SweepRecord): void => {
-      const scenario = scenarios.find((s) => s.name === record.report.scenario)!;
-      records.get(scenario.name)!.push(record);
-      const asExpected = scenario.expect === 'pass' ? record.report.ok : !record.report.ok;
-      if (!asExpected || record.nondeterministic !== undefined) failures++;
-      if (values.json) io.out(JSON.stringify(record.nondeterministic === undefined ? record.report : { ...record.report, nondeterministic: record.nondeterministic }));
-      bar?.increment(1, { scenario: scenario.name, failures });
-    };
-    // Scenarios are swept in groups of the same seed count, each group split across the processes.
-    for (const seeds of [...new Set(scenarios.map(seedsOf))]) {
-      const group = scenarios.filter((scenario) => seedsOf(scenario) === seeds);
-      if (jobs === 1) sweepHere(group, firstSeed, seeds, checkDeterminismToo, onRecord);
-      else await sweepInProcesses(argv, group, firstSeed, seeds, jobs, onRecord, io);
+    if (values.report !== undefined) makeOutputFolder(values.report, '--report');
+    const code = await loadCode(variant);
+    try {
+      const scenarios = chooseScenarios(values.scenario, values.family, code);
+      const plan = makePlan(scenarios, values);
+      const context: TaskContext = { find: (name) => code.find(name), variant, reportDir };
+      const workerFlags = [
+        ...(variant.mutant === undefined ? [] : ['--mutant', variant.mutant]),
+        ...(variant.patch === undefined ? [] : ['--patch', resolve(variant.patch)]),
+        ...(code.copy === null ? [] : ['--patched-copy', code.copy]),
+        ...(variant.scenarios === undefined ? [] : ['--scenarios', resolve(variant.scenarios)]),
+        ...(reportDir === null ? [] : ['--report', reportDir]),
+      ];
+      const sweep = await runSweep(plan, jobs, context, workerFlags, io, values.json === '-');
+      return finish(sweep, plan, values, io);
+    } finally {
+      code.close();
     }
-    bar?.stop();
-
-    const rows: SweepRow[] = scenarios.map((scenario) => {
-      const own = records.get(scenario.name)!.sort((a, b) => a.report.seed - b.report.seed);
-      const nondeterministic = own.filter((r) => r.nondeterministic !== undefined).map((r) => ({ seed: r.report.seed, detail: r.nondeterministic! }));
-      return summarizeSweep(scenario.name, scenario.expect, own.map((r) => r.report), nondeterministic, checkDeterminismToo);
-    });
-    const wallMs = performance.now() - started;
-    if (values.json) io.out(JSON.stringify({ summary: rows, failures, wallMs: Math.round(wallMs) }));
-    else io.out(formatSweepTable(rows, wallMs));
-    return failures === 0 ? 0 : exitViolation;
   },
 };
 
-function sweepHere(scenarios: readonly Scenario[], firstSeed: number, seeds: number, checkDeterminismToo: boolean, onRecord: (record: SweepRecord) => void): void {
-  for (const scenario of scenarios) {
-    for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
-      const runStarted = performance.now();
-      const prepared = scenario.prepare(seed);
-      const executed = prepared.execute();
-      const report = runReport(scenario.name, prepared, executed, performance.now() - runStarted);
-      let nondeterministic: string | undefined;
-      if (checkDeterminismToo) {
-        const verdict = compareRuns(executed, scenario.prepare(seed).execute());
-        // Hashes differ: replay both with trails to name the first divergent event.
-        if (!verdict.deterministic) nondeterministic = checkDeterminism(scenario, seed).firstDivergence ?? verdict.traceHashes.join(' vs ');
-      }
-      onRecord(nondeterministic === undefined ? { report } : { report, nondeterministic });
-    }
+/** The scenarios named, or of the family, or all; the user's own (`--scenarios`) when they gave some. */
+export function chooseScenarios(names: readonly string[] | undefined, family: string | undefined, code: LoadedCode): Scenario[] {
+  const known = code.own.length > 0 ? code.own : allScenarios;
+  let scenarios: Scenario[] = names === undefined ? [...known] : names.map((name) => code.find(name));
+  if (family !== undefined) {
+    scenarios = scenarios.filter((s) => s.family === family);
+    if (scenarios.length === 0) throw new UsageError(`no scenario of family "${family}" (families: ${[...new Set([...code.own, ...allScenarios].map((s) => s.family))].join(', ')})`);
   }
+  return scenarios;
+}
+
+interface PlanFlags {
+  readonly seeds?: string | undefined;
+  readonly 'first-seed'?: string | undefined;
+  readonly 'seed-from'?: string | undefined;
+  readonly 'time-budget'?: string | undefined;
+  readonly shard?: string | undefined;
+  readonly 'no-determinism-check': boolean;
+  readonly 'determinism-every'?: string | undefined;
+}
+
+function makePlan(scenarios: readonly Scenario[], values: PlanFlags): SweepPlan & { seedSource: string | null } {
+  const timeBudgetMs = values['time-budget'] === undefined ? null : parseDuration(values['time-budget'], '--time-budget') / 1000;
+  if (timeBudgetMs === 0) throw new UsageError('--time-budget must be more than zero');
+  const seeds = values.seeds === undefined ? (timeBudgetMs === null ? defaultSeeds : null) : parseNat(values.seeds, '--seeds', seedsMax);
+  if (seeds === 0) throw new UsageError('--seeds must be at least 1');
+  if (values['first-seed'] !== undefined && values['seed-from'] !== undefined) throw new UsageError('give --first-seed or --seed-from, not both');
+  const firstSeed = values['seed-from'] !== undefined ? seedFrom(values['seed-from']) : values['first-seed'] === undefined ? 0 : parseNat(values['first-seed'], '--first-seed');
+  if (values['no-determinism-check'] && values['determinism-every'] !== undefined) throw new UsageError('give --no-determinism-check or --determinism-every, not both');
+  const determinismEvery = values['no-determinism-check'] ? 0 : values['determinism-every'] === undefined ? 1 : parseNat(values['determinism-every'], '--determinism-every');
+  const shard = values.shard === undefined ? { index: 1, count: 1 } : parseShard(values.shard);
+  return { scenarios, firstSeed, seeds, seedsGiven: values.seeds !== undefined, shard, timeBudgetMs, determinismEvery, seedSource: values['seed-from'] ?? null };
+}
+
+export interface SweepRun {
+  readonly records: SweepRecord[];
+  readonly wallMs: number;
+  /** The signal that stopped it, or null. */
+  readonly interrupted: NodeJS.Signals | null;
+  /** Whether the time budget ended it before its seeds did. */
+  readonly outOfTime: boolean;
 }
 
 /**
- * Splits the seeds into `jobs` contiguous slices and sweeps each in its own `detcd-sim sweep
- * --json` process. Every run is still decided by its scenario and seed alone, so the records are
- * the ones a single process would make.
+ * Runs the plan, here or in worker processes, with progress on stderr (a bar on a terminal, a line
+ * every few seconds otherwise). SIGINT and SIGTERM stop it: workers are killed, and what finished
+ * is summarized.
  */
-async function sweepInProcesses(argv: readonly string[], scenarios: readonly Scenario[], firstSeed: number, seeds: number, jobs: number, onRecord: (record: SweepRecord) => void, io: Io): Promise<void> {
-  const passOn = withoutOptions(argv, ['--seeds', '--first-seed', '--jobs', '--json', '--scenario', '--family']);
-  const scenarioFlags = scenarios.flatMap((s) => ['--scenario', s.name]);
-  const slice = Math.ceil(seeds / jobs);
-  const children: Promise<void>[] = [];
-  for (let start = firstSeed; start < firstSeed + seeds; start += slice) {
-    const count = Math.min(slice, firstSeed + seeds - start);
-    const args = [launcher, 'sweep', ...scenarioFlags, ...passOn, '--first-seed', String(start), '--seeds', String(count), '--json'];
-    children.push(
-      new Promise((resolve, reject) => {
-        // The launcher loads the TypeScript itself; only the heap flag it also sets is passed on
-        // (a parent's own loader flags would make a child transform the sources twice).
-        const child = spawn(process.execPath, ['--max-semi-space-size=32', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-        let stderr = '';
-        child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
-        createInterface({ input: child.stdout }).on('line', (line) => {
-          const parsed = JSON.parse(line) as (RunReport & { nondeterministic?: string }) | { summary: unknown };
-          if ('summary' in parsed) return;
-          const { nondeterministic, ...report } = parsed;
-          onRecord(nondeterministic === undefined ? { report } : { report, nondeterministic });
-        });
-        child.on('error', reject);
-        child.on('close', (code) => {
-          if (code === 0 || code === exitViolation) resolve();
-          else {
-            io.err(stderr.trim());
-            reject(new Error(`a sweep process for seeds ${start}..${start + count - 1} exited with ${code}`));
-          }
-        });
-      }),
-    );
+export async function runSweep(plan: SweepPlan & { seedSource: string | null }, jobs: number, context: TaskContext, workerFlags: readonly string[], io: Io, jsonToStdout: boolean): Promise<SweepRun> {
+  const started = performance.now();
+  const records: SweepRecord[] = [];
+  const total = plannedRuns(plan);
+  const progress = makeProgress('sweep', io.progress, 5_000);
+  (jsonToStdout ? io.err : io.out)(describePlan(plan, plan.seedSource));
+  let failures = 0;
+  let interrupted: NodeJS.Signals | null = null;
+  let outOfTime = false;
+  const expectations = new Map(plan.scenarios.map((s) => [s.name, s.expect]));
+  const onRecord = (record: SweepRecord): void => {
+    records.push(record);
+    const asExpected = expectations.get(record.report.scenario) === 'pass' ? record.report.ok : !record.report.ok;
+    if (!asExpected || record.nondeterministic !== undefined) failures++;
+    progress.update(records.length, total, `${record.report.scenario} seed ${record.report.seed} | ${failures} failed`);
+  };
+  const stopStarting = (): boolean => {
+    if (interrupted !== null) return true;
+    if (plan.timeBudgetMs !== null && performance.now() - started >= plan.timeBudgetMs) outOfTime = true;
+    return outOfTime;
+  };
+  const pool = jobs > 1 ? new WorkerPool({ count: jobs, launcher, flags: workerFlags, onRecord, io }) : null;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interrupted = signal;
+    pool?.kill();
+  };
+  if (io.ownsSignals === true) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   }
-  await Promise.all(children);
+  try {
+    const tasks = planTasks(plan);
+    if (pool !== null) await pool.run(tasks, stopStarting);
+    else await sweepHere(tasks, context, onRecord, stopStarting);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    progress.stop();
+    await pool?.exited();
+  }
+  return { records, wallMs: performance.now() - started, interrupted, outOfTime };
 }
 
-/** `argv` without the named options and their values. */
-function withoutOptions(argv: readonly string[], names: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const name = arg.includes('=') ? arg.slice(0, arg.indexOf('=')) : arg;
-    if (names.includes(name)) {
-      if (!arg.includes('=') && name !== '--json') i++;
-      continue;
-    }
-    out.push(arg);
+/** Runs tasks in this process, giving signals a chance between runs. */
+async function sweepHere(tasks: Iterator<SweepTask>, context: TaskContext, onRecord: (record: SweepRecord) => void, stopStarting: () => boolean): Promise<void> {
+  for (let next = tasks.next(); next.done !== true && !stopStarting(); next = tasks.next()) {
+    onRecord(runTask(next.value, context));
+    await new Promise((resolve) => setImmediate(resolve));
   }
-  return out;
+}
+
+interface OutputFlags {
+  readonly json?: string | undefined;
+  readonly junit?: string | undefined;
+  readonly 'require-coverage': boolean;
+}
+
+function finish(sweep: SweepRun, plan: SweepPlan & { seedSource: string | null }, values: OutputFlags, io: Io): number {
+  const scenarios: ScenarioInfo[] = plan.scenarios.map(({ name, family, expect, coverage }) => ({ name, family, expect, ...(coverage === undefined ? {} : { coverage }) }));
+  const outcome = summarizeRecords(scenarios, sweep.records);
+  const requireCoverage = values['require-coverage'];
+  const planInfo = {
+    firstSeed: plan.firstSeed,
+    seeds: plan.seeds,
+    ...(plan.seedSource === null ? {} : { seedFrom: plan.seedSource }),
+    shard: `${plan.shard.index}/${plan.shard.count}`,
+    timeBudgetMs: plan.timeBudgetMs,
+    outOfTime: sweep.outOfTime,
+    determinismEvery: plan.determinismEvery,
+  };
+  const summary = sweepSummary(scenarios, outcome, sweep.records.length, sweep.wallMs, requireCoverage, planInfo, sweep.interrupted);
+  const table = formatOutcome(outcome, sweep.wallMs, requireCoverage);
+  const say = values.json === '-' ? io.err : io.out;
+  say(table);
+  for (const record of sweep.records) if (record.page !== undefined) say(`page: ${record.page}`);
+  if (sweep.outOfTime) say(`time budget spent: ${sweep.records.length} runs made`);
+  if (sweep.interrupted !== null) say(`interrupted by ${sweep.interrupted}: the table shows the ${sweep.records.length} runs that finished`);
+  if (values.json !== undefined) {
+    const text = formatJsonLines(scenarios, sweep.records, summary);
+    if (values.json === '-') io.out(text.trimEnd());
+    else writeOutputFile(values.json, text, '--json');
+  }
+  if (values.junit !== undefined) writeOutputFile(values.junit, junitOf(outcome, sweep.wallMs, requireCoverage, { seeds: JSON.stringify(planInfo), runs: String(sweep.records.length) }), '--junit');
+  if (sweep.interrupted !== null) return sweep.interrupted === 'SIGINT' ? 130 : 143;
+  return outcome.failures === 0 && (!requireCoverage || outcome.coverageLost === 0) ? 0 : exitViolation;
+}
+
+/** A worker: tasks on stdin, one JSON record per task on stdout, until stdin ends. */
+async function runWorker(variant: CodeVariant, copy: string | undefined, reportDir: string | null, io: Io): Promise<number> {
+  const code = await loadCode(variant, copy);
+  try {
+    const context: TaskContext = { find: (name) => code.find(name), variant, reportDir };
+    for await (const line of createInterface({ input: process.stdin })) {
+      if (line.trim() === '') continue;
+      io.out(JSON.stringify(runTask(JSON.parse(line) as SweepTask, context)));
+    }
+    return 0;
+  } finally {
+    code.close();
+  }
 }

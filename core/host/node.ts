@@ -73,8 +73,26 @@ export interface NodeStart {
 }
 
 /**
+ * What a reader of a run may see of a node's state: its role, term, commit and applied index, and
+ * its configuration, each optional (a protocol without terms leaves `term` out). Hosts and reports
+ * show how these change over a run; nothing may depend on them for its behaviour.
+ */
+export interface NodeStatus {
+  readonly role?: string;
+  readonly term?: number;
+  readonly commit?: number;
+  readonly applied?: number;
+  /** The membership as the node sees it, described (e.g. `voters 1 2 3, learners 4`). */
+  readonly config?: string;
+}
+
+/**
  * A protocol: how to start a node, and how to digest its traffic for the trace hash. A digest is a
  * 32-bit summary; two runs that differ in what they send should differ in their digests.
+ *
+ * The `describe…` functions and `inspect` are optional and only ever called for people (event
+ * lines, run reports, the determinism report), never on a run's hot path: a protocol without them
+ * still runs, its events are then named by kind alone.
  */
 export interface NodeProtocol<Message, Request, Reply, Node extends HostedNode<Message, Request, Reply> = HostedNode<Message, Request, Reply>> {
   readonly name: string;
@@ -82,6 +100,12 @@ export interface NodeProtocol<Message, Request, Reply, Node extends HostedNode<M
   digestMessage(message: Message): number;
   digestRequest(request: Request): number;
   digestReply(reply: Reply): number;
+  /** One line for a message, with the sender and receiver (e.g. `1->2 MsgApp Term:2 Log:2/5`). */
+  describeMessage?(message: Message): string;
+  describeRequest?(request: Request): string;
+  describeReply?(reply: Reply): string;
+  /** The node's state as a reader should see it. */
+  inspect?(node: Node): NodeStatus;
   /** Messages and durable records as bytes, for real hosts (runtime/); the simulator never calls it. */
   readonly codec?: NodeCodec<Message>;
 }

@@ -1,6 +1,6 @@
 import { finalize32, mix32, mixNumber } from '../base/hash.ts';
-import type { NodeProtocol } from '../host/node.ts';
-import { digestMessage, type Message } from '../raft/index.ts';
+import type { NodeProtocol, NodeStatus } from '../host/node.ts';
+import { describeConfChange, describeConfState, describeMessage, digestMessage, type Message } from '../raft/index.ts';
 import { logCodec } from './codec.ts';
 import { LogReplica, type LogReplicaConfig, type LogReply, type LogRequest } from './logReplica.ts';
 
@@ -37,6 +37,56 @@ export function digestLogReply(reply: LogReply): number {
   return finalize32(h);
 }
 
+/** Entries shown per message in an event line; the rest are counted. */
+const entriesShownMax = 3;
+
+/** etcd-io/raft's one-line message, with long entry lists cut to their first few. */
+export function describeLogMessage(message: Message): string {
+  if (message.entries.length <= entriesShownMax) return describeMessage(message);
+  const shown = describeMessage({ ...message, entries: message.entries.slice(0, entriesShownMax) });
+  const more = message.entries.length - entriesShownMax;
+  return shown.endsWith(']') ? `${shown.slice(0, -1)}, … ${more} more]` : `${shown} (+${more} entries)`;
+}
+
+export function describeLogRequest(request: LogRequest): string {
+  switch (request.kind) {
+    case 'append':
+      return `append ${request.value}`;
+    case 'read':
+      return 'read';
+    case 'conf-change':
+      return `conf-change ${describeConfChange(request.change)}`;
+    case 'transfer-leader':
+      return `transfer-leader to ${request.to}`;
+  }
+}
+
+export function describeLogReply(reply: LogReply): string {
+  switch (reply.kind) {
+    case 'appended':
+      return `appended at index ${reply.index}`;
+    case 'read':
+      return `read at index ${reply.index}: ${reply.length} values`;
+    case 'conf-changed':
+      return `conf-changed at index ${reply.index}: ${describeConfState(reply.confState)}`;
+    case 'transfer-started':
+      return 'transfer-started';
+    case 'error':
+      return `error ${reply.reason}`;
+  }
+}
+
+/** Role, term, commit and applied index, and the configuration, as the replica sees them. */
+export function inspectLogReplica(replica: LogReplica): NodeStatus {
+  return {
+    role: replica.softState.role,
+    term: replica.hardState.term,
+    commit: replica.hardState.commit,
+    applied: replica.appliedIndex,
+    config: describeConfState(replica.confState),
+  };
+}
+
 /** The replicated-log protocol, for the simulator and the runtime (which uses its codec). */
 export function logProtocol(config: LogReplicaConfig): NodeProtocol<Message, LogRequest, LogReply, LogReplica> {
   return {
@@ -45,6 +95,10 @@ export function logProtocol(config: LogReplicaConfig): NodeProtocol<Message, Log
     digestMessage,
     digestRequest: digestLogRequest,
     digestReply: digestLogReply,
+    describeMessage: describeLogMessage,
+    describeRequest: describeLogRequest,
+    describeReply: describeLogReply,
+    inspect: inspectLogReplica,
     codec: logCodec,
   };
 }

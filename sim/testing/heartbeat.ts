@@ -127,6 +127,9 @@ export const heartbeatProtocol: NodeProtocol<Heartbeat, HeartbeatRequest, Heartb
   digestMessage: (message) => message.counter,
   digestRequest: () => 0x5eed,
   digestReply: (reply) => reply.counter * 64 + reply.node,
+  describeMessage: (message) => `heartbeat counter ${message.counter}`,
+  describeRequest: () => 'read counter',
+  describeReply: (reply) => `counter ${reply.counter} of node ${reply.node}`,
 };
 
 export type HeartbeatSimulation = Simulation<Heartbeat, HeartbeatRequest, HeartbeatReply, HeartbeatNode>;

@@ -1,0 +1,53 @@
+/**
+ * Sweep throughput: seeds per minute of `detcd-sim sweep --jobs 2` against `--jobs 1` (the
+ * baseline, measured in the same run), each a fresh process as CI starts it — startup, worker
+ * processes and all. On an idle machine with two cores the ratio should be at least 1.8; the load
+ * average is printed, since a busy machine cannot show it, and so is the CPU each run took (with
+ * GNU time), which a busy machine skews far less: two workers cannot beat twice the runs per CPU
+ * second they keep. The sweep is long enough (400 runs) that each process's warm-up — a few
+ * seconds of CPU before V8 has compiled the hot code — is paid off, as it is in a CI sweep.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const launcher = join(import.meta.dirname, '..', 'bin', 'detcd-sim');
+const scenarios = ['raft-swarm', 'raft-crashes', 'raft-partitions', 'heartbeat-swarm'];
+const seeds = 100;
+
+/** GNU time, to count the CPU a sweep and its workers used (a figure a busy machine does not skew much). */
+const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+
+async function sweep(jobs: number): Promise<{ runs: number; wallMs: number; cpuS: number | null }> {
+  const args = [launcher, 'sweep', ...scenarios.flatMap((name) => ['--scenario', name]), '--seeds', String(seeds), '--no-determinism-check', '--jobs', String(jobs), '--json', '-'];
+  const node = [process.execPath, '--max-semi-space-size=32', ...args];
+  const started = performance.now();
+  const { stdout, stderr } = await run(gnuTime ?? node[0]!, gnuTime === null ? node.slice(1) : ['-f', 'cpu %U %S', ...node], { maxBuffer: 64 * 1024 * 1024 });
+  const wallMs = performance.now() - started;
+  const runs = stdout.split('\n').filter((line) => line.includes('"traceHash"')).length;
+  const cpu = /cpu ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
+  return { runs, wallMs, cpuS: cpu === null ? null : Number(cpu[1]) + Number(cpu[2]) };
+}
+
+export async function bench(out: (line: string) => void): Promise<void> {
+  if (availableParallelism() < 2) {
+    out('sweep --jobs 2: skipped, this machine has one core');
+    return;
+  }
+  await sweep(1); // builds the compiled CLI if it is stale, so neither side pays for that
+  const one = await sweep(1);
+  const two = await sweep(2);
+  const perMinute = (r: { runs: number; wallMs: number }): number => (r.runs / r.wallMs) * 60_000;
+  out(`sweep of ${scenarios.length} scenarios x ${seeds} seeds, each a fresh CLI process (load average before: ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores)`);
+  out(`baseline --jobs 1: ${one.runs} runs in ${(one.wallMs / 1000).toFixed(1)} s, ${perMinute(one).toFixed(0)} seeds/min`);
+  out(`--jobs 2: ${two.runs} runs in ${(two.wallMs / 1000).toFixed(1)} s, ${perMinute(two).toFixed(0)} seeds/min`);
+  out(`ratio --jobs 2 / --jobs 1: ${(perMinute(two) / perMinute(one)).toFixed(2)} (goal on an idle 2-core machine: >= 1.80)`);
+  if (one.cpuS !== null && two.cpuS !== null) {
+    // What two cores could give at most: twice the runs per CPU second that two workers keep.
+    const efficiency = one.cpuS / one.runs / (two.cpuS / two.runs);
+    out(`CPU per run: --jobs 1 ${((one.cpuS / one.runs) * 1000).toFixed(0)} ms, --jobs 2 ${((two.cpuS / two.runs) * 1000).toFixed(0)} ms (parent and workers); efficiency ${efficiency.toFixed(2)}, so at most ${(2 * efficiency).toFixed(2)}x on two idle cores`);
+  }
+}

@@ -1,0 +1,87 @@
+import type { FaultPlan } from '../sim/faults.ts';
+import type { SimOptions } from '../sim/options.ts';
+import { countFaults } from '../sim/planEdit.ts';
+import { scriptOperations, type WorkloadScript } from '../sim/workloadScript.ts';
+import type { CodeVariant, ExecutedRun, Knobs, PreparedRun, RunConfig, Scenario } from './scenario.ts';
+
+/**
+ * A case: one run written out in full — scenario, seed, knobs, options, and the explicit fault
+ * plan and workload the seed drew — so that it can be read, edited, shrunk and replayed to the
+ * same trace hash. `run --save-case FILE` writes one, `run --case FILE` replays it, `shrink` makes
+ * a failing one small. The file format is in `caseFile.ts` (and docs/harness.md).
+ */
+export interface RunCase {
+  readonly scenario: string;
+  readonly seed: number;
+  /** The code it runs against: this checkout's, or a mutant's. */
+  readonly variant: CodeVariant;
+  readonly knobs: Knobs;
+  /** Every option, the fault plan included (`options.faults`). */
+  readonly options: SimOptions;
+  readonly workload: WorkloadScript<unknown>;
+  /** What the run gave when the case was written: compared, never enforced, on replay. */
+  readonly saved?: CaseOutcome;
+}
+
+export interface CaseOutcome {
+  readonly traceHash: string;
+  /** The violation's message, or null for a run that passed. */
+  readonly violation: string | null;
+  readonly violationUs?: number;
+}
+
+/** The case a run was: its settings, and the workload it recorded (`recordWorkload: true`). */
+export function caseOfRun(scenario: string, variant: CodeVariant, prepared: PreparedRun, executed: ExecutedRun): RunCase {
+  if (executed.workload === undefined) throw new Error('a case needs the run to record its workload (RunConfig.recordWorkload)');
+  const { result } = executed;
+  return {
+    scenario,
+    seed: prepared.options.seed,
+    variant,
+    knobs: prepared.knobs,
+    options: prepared.options,
+    workload: executed.workload,
+    saved: { traceHash: result.traceHash, violation: result.violation?.message ?? null, ...(result.violation === null ? {} : { violationUs: result.violation.timeUs }) },
+  };
+}
+
+/** Prepares the case's run: its options and knobs as given, nothing drawn from the seed. */
+export function prepareCase(scenario: Scenario, runCase: RunCase): PreparedRun {
+  return scenario.prepare(runCase.seed, { options: runCase.options, knobs: runCase.knobs });
+}
+
+/** Runs a case: its settings, and its workload replayed. */
+export function executeCase(scenario: Scenario, runCase: RunCase, config: Omit<RunConfig, 'workload'> = {}): { prepared: PreparedRun; executed: ExecutedRun } {
+  const prepared = prepareCase(scenario, runCase);
+  return { prepared, executed: prepared.execute({ ...config, workload: runCase.workload }) };
+}
+
+/** How big a case is, in the terms a shrinker cuts. */
+export interface CaseSize {
+  readonly faults: number;
+  readonly planEntries: number;
+  readonly operations: number;
+  readonly clients: number;
+  readonly members: number;
+  readonly simulatedUs: number;
+}
+
+export function caseSize(runCase: RunCase): CaseSize {
+  return {
+    faults: countFaults(runCase.options.faults),
+    planEntries: runCase.options.faults.length,
+    operations: scriptOperations(runCase.workload),
+    clients: runCase.workload.clients.filter((operations) => operations.length > 0).length,
+    members: runCase.options.nodeCount,
+    simulatedUs: runCase.options.timeLimitUs,
+  };
+}
+
+export function describeCaseSize(size: CaseSize): string {
+  return `${size.faults} fault(s) (${size.planEntries} plan entries), ${size.operations} client operation(s) from ${size.clients} client(s), ${size.members} member(s), ${(size.simulatedUs / 1e6).toFixed(3)} s simulated at most`;
+}
+
+/** The case with another fault plan. */
+export function withFaults(runCase: RunCase, faults: FaultPlan): RunCase {
+  return { ...runCase, options: { ...runCase.options, faults } };
+}

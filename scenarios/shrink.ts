@@ -1,0 +1,235 @@
+import fc from 'fast-check';
+import { caseSize, executeCase, type CaseSize, type RunCase } from './case.ts';
+import type { ExecutedRun, Scenario } from './scenario.ts';
+import { shrinkCandidates, type ShrinkCandidate } from './shrinkCandidates.ts';
+
+/** Sideways moves (the same case, another seed) allowed in a row before a step down must come. */
+const sidewaysInARowMax = 4;
+
+/**
+ * Shrinking a failing case with fast-check. The case is a value of an arbitrary whose shrinker
+ * proposes the smaller cases of `shrinkCandidates`; fast-check's shrinking loop runs each, keeps
+ * the first that still fails the same check, and proposes again from there, until nothing smaller
+ * fails or the budget (runs, wall time) is spent. No tool in the field shrinks a fault schedule:
+ * FoundationDB, TigerBeetle's VOPR, Jepsen and etcd's robustness tests keep the seed or the whole
+ * history.
+ *
+ * "The same check" is the violation's message with its numbers taken out, up to the first colon
+ * or parenthesis: `stale read`, `state machine safety`, `node # sent counter # to # after already
+ * sending #` (so a shrunk case cannot drift into failing some other way).
+ */
+export function failureSignature(message: string): string {
+  const normalized = message.replace(/-?\d+(\.\d+)?/g, '#').replace(/#(,#)+/g, '#');
+  const cut = normalized.search(/[:(]/);
+  return (cut < 0 ? normalized : normalized.slice(0, cut)).trim();
+}
+
+export interface ShrinkBudget {
+  /** Runs at most (each candidate is one run). */
+  readonly runsMax: number;
+  /** Wall-clock milliseconds at most. */
+  readonly wallMsMax: number;
+}
+
+export const defaultShrinkBudget: ShrinkBudget = { runsMax: 20_000, wallMsMax: 5 * 60_000 };
+
+export interface ShrinkProgress {
+  readonly runs: number;
+  /** Candidates that still failed the same way (each a step down). */
+  readonly steps: number;
+  readonly smallest: CaseSize;
+  readonly elapsedMs: number;
+}
+
+export interface ShrinkResult {
+  readonly original: RunCase;
+  readonly shrunk: RunCase;
+  readonly signature: string;
+  /** The shrunk case's violation. */
+  readonly violation: string;
+  readonly runs: number;
+  readonly steps: number;
+  readonly wallMs: number;
+  /** Why it stopped: nothing smaller failed, or a budget ran out. */
+  readonly stoppedBy: 'smallest' | 'runs' | 'time';
+}
+
+/** A failing run: its case (the workload as it ran), its violation and the time of it. */
+interface Failure {
+  readonly runCase: RunCase;
+  readonly message: string;
+  readonly timeUs: number;
+}
+
+/**
+ * Runs cases and remembers how each failed; the candidates of a case come from what its own run
+ * did (its recorded workload, the time of its violation). Shared by `shrinkCase` and the
+ * property suites (caseProperty.ts).
+ */
+export class CaseRunner {
+  readonly scenario: Scenario;
+  runs = 0;
+  private readonly failures = new WeakMap<RunCase, Failure | null>();
+  private readonly signatures = new WeakMap<RunCase, string>();
+  /** Sideways moves (reseeds) still allowed in a row from a case. */
+  private readonly sidewaysLeft = new WeakMap<RunCase, number>();
+
+  constructor(scenario: Scenario) {
+    this.scenario = scenario;
+  }
+
+  /** Runs a case (once: the verdict is remembered); null when it passed. */
+  failure(runCase: RunCase): Failure | null {
+    const known = this.failures.get(runCase);
+    if (known !== undefined) return known;
+    this.runs++;
+    const { executed } = executeCase(this.scenario, runCase, { recordWorkload: true });
+    const failure = failureOf(runCase, executed);
+    this.failures.set(runCase, failure);
+    return failure;
+  }
+
+  /** Remembers the run a case came from (a seed run), so that it is not run again. */
+  remember(runCase: RunCase, executed: ExecutedRun): void {
+    this.failures.set(runCase, failureOf(runCase, executed));
+  }
+
+  /**
+   * Whether a candidate fails as its origin did: the same check, whatever the numbers. A case
+   * with no known origin (the first) may fail any way.
+   */
+  failsTheSameWay(runCase: RunCase): boolean {
+    const failure = this.failure(runCase);
+    if (failure === null) return false;
+    const wanted = this.signatures.get(runCase);
+    return wanted === undefined || wanted === failureSignature(failure.message);
+  }
+
+  /**
+   * The candidates one step smaller than a failing case, each bound to its failure's signature and
+   * to the stage of the shrinker that made it (where shrinking it goes on from).
+   */
+  *candidates(runCase: RunCase, stop: () => boolean, fromStage = 0): Generator<ShrinkCandidate> {
+    const failure = this.failure(runCase);
+    if (failure === null) return;
+    const signature = this.signatures.get(runCase) ?? failureSignature(failure.message);
+    const sidewaysLeft = this.sidewaysLeft.get(runCase) ?? sidewaysInARowMax;
+    // Start from what the failing run did: operations it never got to are gone from its recording.
+    for (const next of shrinkCandidates(failure.runCase, { violationUs: failure.timeUs, sidewaysLeft }, fromStage)) {
+      if (stop()) return;
+      this.signatures.set(next.candidate, signature);
+      this.sidewaysLeft.set(next.candidate, next.sideways ? sidewaysLeft - 1 : sidewaysInARowMax);
+      yield next;
+    }
+  }
+
+  /** The case as its failing run ran it. */
+  ranAs(runCase: RunCase): RunCase {
+    return this.failure(runCase)?.runCase ?? runCase;
+  }
+}
+
+function failureOf(runCase: RunCase, executed: ExecutedRun): Failure | null {
+  const violation = executed.result.violation;
+  if (violation === null) return null;
+  // The recording holds only what the run got to; the plan keeps only faults that could fire.
+  const workload = executed.workload ?? runCase.workload;
+  const faults = runCase.options.faults.filter((fault) => fault.atUs <= runCase.options.timeLimitUs);
+  return {
+    runCase: { ...runCase, options: { ...runCase.options, faults }, workload, saved: { traceHash: executed.result.traceHash, violation: violation.message, violationUs: violation.timeUs } },
+    message: violation.message,
+    timeUs: violation.timeUs,
+  };
+}
+
+/** A fast-check arbitrary whose one value is `initial` and whose shrinker is the runner's. */
+export class ShrinkableCase extends fc.Arbitrary<RunCase> {
+  private readonly initial: () => RunCase;
+  private readonly runner: CaseRunner;
+  private readonly stop: () => boolean;
+
+  constructor(initial: () => RunCase, runner: CaseRunner, stop: () => boolean) {
+    super();
+    this.initial = initial;
+    this.runner = runner;
+    this.stop = stop;
+  }
+
+  generate(): fc.Value<RunCase> {
+    return new fc.Value(this.initial(), 0);
+  }
+
+  canShrinkWithoutContext(_value: unknown): _value is RunCase {
+    return false;
+  }
+
+  /** The context of a value is the shrinker's stage that made it: shrinking it resumes there. */
+  shrink(value: RunCase, context: unknown): fc.Stream<fc.Value<RunCase>> {
+    const fromStage = typeof context === 'number' ? context : 0;
+    return new fc.Stream(this.runner.candidates(value, this.stop, fromStage)).map(({ stage, candidate }) => new fc.Value(candidate, stage));
+  }
+}
+
+/** Restarts from the original with another seed, when a descent ends before the budget does. */
+const restartSeedsMax = 8;
+
+/**
+ * Shrinks a failing case within a budget; `onProgress` hears of every run. One descent (fast-check's
+ * shrinking loop) ends in a case no single cut can shrink further; as long as the budget lasts,
+ * the original is tried with other seeds and each one that fails the same way is shrunk too (the
+ * failure of a chaotic run hangs on its exact draws: another seed is another landscape). The
+ * smallest case of all the descents is the result.
+ */
+export function shrinkCase(scenario: Scenario, original: RunCase, budget: ShrinkBudget = defaultShrinkBudget, onProgress?: (progress: ShrinkProgress) => void): ShrinkResult {
+  const runner = new CaseRunner(scenario);
+  const started = performance.now();
+  const first = runner.failure(original);
+  if (first === null) throw new Error('the case passes: there is no failure to shrink');
+  const signature = failureSignature(first.message);
+  let smallest = runner.ranAs(original);
+  let steps = 0;
+  let stoppedBy: ShrinkResult['stoppedBy'] = 'smallest';
+  const stop = (): boolean => {
+    if (runner.runs >= budget.runsMax) stoppedBy = 'runs';
+    else if (performance.now() - started >= budget.wallMsMax) stoppedBy = 'time';
+    else return false;
+    return true;
+  };
+  const descend = (start: RunCase): void => {
+    let current = runner.ranAs(start);
+    const property = fc.property(new ShrinkableCase(() => start, runner, stop), (candidate) => {
+      const fails = runner.failsTheSameWay(candidate);
+      if (fails && candidate !== start) {
+        steps++;
+        current = runner.ranAs(candidate);
+        if (smaller(caseSize(current), caseSize(smallest))) smallest = current;
+      }
+      onProgress?.({ runs: runner.runs, steps, smallest: caseSize(smallest), elapsedMs: performance.now() - started });
+      return !fails;
+    });
+    // One generated value (the start), then fast-check's shrinking loop over our candidates.
+    fc.check(property, { numRuns: 1, seed: 0 });
+  };
+  descend(original);
+  for (let restart = 1; restart <= restartSeedsMax && !stop() && !smallEnough(caseSize(smallest)); restart++) {
+    const seed = (original.seed + restart * 104_729) % 2 ** 31;
+    const start: RunCase = { ...original, seed, options: { ...original.options, seed } };
+    const failure = runner.failure(start);
+    if (failure !== null && failureSignature(failure.message) === signature) descend(start);
+  }
+  const last = runner.failure(smallest)!;
+  return { original, shrunk: smallest, signature, violation: last.message, runs: runner.runs, steps, wallMs: performance.now() - started, stoppedBy };
+}
+
+/** Sizes compared: faults and operations first (what a reader must follow), then members, then time. */
+export function smaller(a: CaseSize, b: CaseSize): boolean {
+  const key = (size: CaseSize): number[] => [size.faults + size.operations, size.members, size.planEntries, size.simulatedUs];
+  const [x, y] = [key(a), key(b)];
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i]! < y[i]!;
+  return false;
+}
+
+/** Small enough to stop restarting: a handful of faults and operations. */
+function smallEnough(size: CaseSize): boolean {
+  return size.faults <= 2 && size.operations <= 5;
+}

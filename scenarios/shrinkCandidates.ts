@@ -1,0 +1,236 @@
+import { never } from '../core/base/ratio.ts';
+import type { FaultPlan } from '../sim/faults.ts';
+import { fitPlanToMembers, recoveries } from '../sim/planEdit.ts';
+import type { ScriptedOperation, WorkloadScript } from '../sim/workloadScript.ts';
+import type { RunCase } from './case.ts';
+import { fitScriptToMembers } from './settings.ts';
+
+/**
+ * The smaller cases one step away from a failing one, biggest cuts first, as a lazy sequence (a
+ * shrinker tries them in order and restarts from the first that still fails):
+ *
+ * 1. the run cut just after its violation (later faults and operations never happen);
+ * 2. no client operations at all; no faults at all;
+ * 3. clients removed in chunks (halves ... single clients);
+ * 4. operations removed in chunks (halves ... single ones, latest first) — the others keep their
+ *    times;
+ * 5. a shorter run (half the time limit, then three quarters, ...: a check at the end of the run
+ *    may fail on something that happened early);
+ * 6. faults removed in chunks (halves, quarters, ... single faults), each with its recovery;
+ * 7. smaller knobs: loss, duplication, slow tails, torn writes, slow disks, clock skew off;
+ * 8. one member fewer (the plan and the operations fitted to the rest);
+ * 9. each fault shortened: its recovery moved halfway towards it;
+ * 10. single removals again, with other seeds (leaving a local minimum sideways).
+ *
+ * Every candidate is well-formed: plans keep their recoveries after their faults and name only
+ * members, operations go to members.
+ */
+export function* shrinkCandidates(runCase: RunCase, hints: ShrinkHints, fromStage = 0): Generator<ShrinkCandidate> {
+  // From the stage that gave this case, round to the stage before it: a step down does not make
+  // the cuts that already failed worth trying again first, but a last full pass tries them all.
+  for (let turn = 0; turn < stages.length; turn++) {
+    const stage = (fromStage + turn) % stages.length;
+    for (const candidate of stages[stage]!(runCase, hints)) {
+      // A sideways move starts the next round from the top: the new seed changes every outcome.
+      yield 'sideways' in candidate ? { stage: 0, candidate: candidate.sideways, sideways: true } : { stage, candidate, sideways: false };
+    }
+  }
+}
+
+export interface ShrinkHints {
+  /** When the case's run failed, if it failed during the run (null: at its end). */
+  readonly violationUs: number | null;
+  /** How many more sideways moves (same size, another seed) may be made in a row. */
+  readonly sidewaysLeft: number;
+}
+
+export interface ShrinkCandidate {
+  /** The stage that made it: shrinking it resumes there. */
+  readonly stage: number;
+  readonly candidate: RunCase;
+  /** Not smaller, only reseeded (see reseeded). */
+  readonly sideways: boolean;
+}
+
+type Stage = (runCase: RunCase, hints: ShrinkHints) => Iterable<RunCase | { readonly sideways: RunCase }>;
+
+/*
+ * The cut at the violation goes first: it changes nothing before the violation, so it always
+ * keeps the failure. Then clients and operations, while the run still has all its faults:
+ * removing one request changes which messages the network delays or loses after it (its draws
+ * come in order), so a smaller workload fails, if at all, by another path to the same bug — more
+ * likely with every fault still there to open one.
+ */
+const stages: readonly Stage[] = [
+  function* cutAtViolation(runCase, { violationUs }) {
+    // A violation ends the run wherever the limit is: the slack lets it come a little later once
+    // other faults or operations are gone (removing a request moves a sync, which moves an election).
+    if (violationUs !== null && violationUs + cutSlackUs < runCase.options.timeLimitUs) yield cutAt(runCase, violationUs, violationUs + cutSlackUs);
+  },
+  function* nothingAtAll(runCase) {
+    if (runCase.workload.clients.some((operations) => operations.length > 0)) yield withScript(runCase, { clients: runCase.workload.clients.map(() => []) });
+    const quiet = runCase.options.faults.filter((fault) => fault.action.kind === 'quiet');
+    if (quiet.length < runCase.options.faults.length) yield withPlan(runCase, quiet);
+  },
+  removeClients,
+  removeOperations,
+  shorterRuns,
+  removeFaults,
+  calmerOptions,
+  function* fewerMembers(runCase) {
+    if (runCase.options.nodeCount > 1) yield withMembers(runCase, runCase.options.nodeCount - 1);
+  },
+  shortenFaults,
+  reseeded,
+];
+
+/** How many other seeds are tried, once nothing smaller fails with this one. */
+const reseedTries = 3;
+
+/**
+ * When no single fault, client or operation can go without the failure going too, the failure
+ * hangs on this seed's exact network and disk draws. The case is tried with other seeds (the plan
+ * and workload stay explicit; the seed only drives delays, losses, clocks and elections): first
+ * each single removal, then the case as it is — a sideways move, of which only a few are allowed
+ * in a row, after which the removals are tried afresh. A local minimum left sideways, as a fuzzer
+ * would.
+ */
+function* reseeded(runCase: RunCase, { sidewaysLeft }: ShrinkHints): Generator<RunCase | { readonly sideways: RunCase }> {
+  const seeds = Array.from({ length: reseedTries }, (_, attempt) => (runCase.seed + (attempt + 1) * 7_919) % 2 ** 31);
+  const withSeed = (candidate: RunCase, seed: number): RunCase => ({ ...candidate, seed, options: { ...candidate.options, seed } });
+  for (const seed of seeds) for (const candidate of singleRemovals(runCase)) yield withSeed(candidate, seed);
+  if (sidewaysLeft > 0) for (const seed of seeds) yield { sideways: withSeed(runCase, seed) };
+}
+
+/** Every case with one fault (and its recovery), one client or one operation fewer. */
+function* singleRemovals(runCase: RunCase): Generator<RunCase> {
+  const plan = runCase.options.faults;
+  for (const unit of faultUnits(plan).reverse()) yield withPlan(runCase, plan.filter((_, index) => !unit.includes(index)));
+  const clients = runCase.workload.clients;
+  for (let client = clients.length - 1; client >= 0; client--) {
+    if (clients.length > 1) yield withScript(runCase, { clients: clients.filter((_, index) => index !== client) });
+    for (let index = clients[client]!.length - 1; index >= 0; index--) yield withScript(runCase, { clients: clients.map((operations, at) => (at === client ? without(operations, index, index + 1) : operations)) });
+  }
+}
+
+function withPlan(runCase: RunCase, faults: FaultPlan): RunCase {
+  return { ...runCase, options: { ...runCase.options, faults } };
+}
+
+function withScript(runCase: RunCase, workload: WorkloadScript<unknown>): RunCase {
+  return { ...runCase, workload };
+}
+
+/** How far past its violation a cut run may go. */
+const cutSlackUs = 2_000_000;
+
+
+/** Nothing happens after `atUs` (faults and operations later are dropped); the run stops at `limitUs`. */
+export function cutAt(runCase: RunCase, atUs: number, limitUs = atUs): RunCase {
+  const faults = runCase.options.faults.filter((fault) => fault.atUs <= atUs);
+  const clients = runCase.workload.clients.map((operations) => operations.filter((operation) => operation.invokeUs === undefined || operation.invokeUs <= atUs));
+  return { ...runCase, options: { ...runCase.options, timeLimitUs: limitUs, faults }, workload: { clients } };
+}
+
+/** A fault and its recovery (a crash and its restart), or a lone entry: what is removed together. */
+function faultUnits(plan: FaultPlan): number[][] {
+  const enders = recoveries(plan);
+  const taken = new Set(enders.filter((index) => index >= 0));
+  const units: number[][] = [];
+  plan.forEach((fault, index) => {
+    if (fault.action.kind === 'quiet' || taken.has(index)) return;
+    units.push(enders[index]! >= 0 ? [index, enders[index]!] : [index]);
+  });
+  return units;
+}
+
+function* removeFaults(runCase: RunCase): Generator<RunCase> {
+  const plan = runCase.options.faults;
+  const units = faultUnits(plan);
+  for (const chunk of chunkSizes(units.length)) {
+    // Later faults first: a failure usually needs the faults that came before it.
+    for (let end = units.length; end > 0; end -= chunk) {
+      const removed = new Set(units.slice(Math.max(0, end - chunk), end).flat());
+      yield withPlan(runCase, plan.filter((_, index) => !removed.has(index)));
+    }
+  }
+}
+
+function* removeClients(runCase: RunCase): Generator<RunCase> {
+  const clients = runCase.workload.clients;
+  if (clients.length <= 1) return;
+  for (const chunk of chunkSizes(clients.length)) {
+    for (let end = clients.length; end > 0; end -= chunk) {
+      const start = Math.max(0, end - chunk);
+      if (end - start < clients.length) yield withScript(runCase, { clients: [...clients.slice(0, start), ...clients.slice(end)] });
+    }
+  }
+}
+
+function* removeOperations(runCase: RunCase): Generator<RunCase> {
+  const clients = runCase.workload.clients;
+  const longest = Math.max(0, ...clients.map((operations) => operations.length));
+  for (const chunk of chunkSizes(longest)) {
+    // The same slice from every client at once, then from one client at a time.
+    for (let end = longest; end > 0; end -= chunk) {
+      const start = Math.max(0, end - chunk);
+      if (clients.filter((operations) => operations.length > start).length > 1) yield withScript(runCase, { clients: clients.map((operations) => without(operations, start, end)) });
+      for (let client = 0; client < clients.length; client++) {
+        if (clients[client]!.length <= start) continue;
+        yield withScript(runCase, { clients: clients.map((operations, index) => (index === client ? without(operations, start, end) : operations)) });
+      }
+    }
+  }
+}
+
+function without(operations: readonly ScriptedOperation<unknown>[], start: number, end: number): ScriptedOperation<unknown>[] {
+  return [...operations.slice(0, start), ...operations.slice(end)];
+}
+
+/** Halves, quarters, ... down to 1: the chunk sizes of a delta-debugging pass over `count` items. */
+function chunkSizes(count: number): number[] {
+  const sizes: number[] = [];
+  for (let size = Math.ceil(count / 2); size >= 1; size = size === 1 ? 0 : Math.ceil(size / 2)) if (!sizes.includes(size)) sizes.push(size);
+  return sizes;
+}
+
+export function withMembers(runCase: RunCase, nodeCount: number): RunCase {
+  const members = Array.from({ length: nodeCount }, (_, i) => i + 1);
+  return {
+    ...runCase,
+    options: { ...runCase.options, nodeCount, faults: fitPlanToMembers(runCase.options.faults, members) },
+    workload: fitScriptToMembers(runCase.workload, nodeCount),
+  };
+}
+
+function* shortenFaults(runCase: RunCase): Generator<RunCase> {
+  const plan = runCase.options.faults;
+  const enders = recoveries(plan);
+  for (let index = plan.length - 1; index >= 0; index--) {
+    const ender = enders[index]!;
+    if (ender < 0 || plan[ender]!.action.kind === 'quiet') continue;
+    const startUs = plan[index]!.atUs;
+    const endUs = plan[ender]!.atUs;
+    if (endUs - startUs < 2_000) continue; // a couple of milliseconds is short enough
+    const shortened = plan.map((fault, at) => (at === ender ? { atUs: startUs + Math.floor((endUs - startUs) / 2), action: fault.action } : fault));
+    // Keep the plan in time order, recoveries after what they recover.
+    yield withPlan(runCase, shortened.map((fault, at) => ({ fault, at })).sort((a, b) => a.fault.atUs - b.fault.atUs || a.at - b.at).map((entry) => entry.fault));
+  }
+}
+
+function* calmerOptions(runCase: RunCase): Generator<RunCase> {
+  const options = runCase.options;
+  const { network, disk, clock } = options;
+  const calmer = (change: Partial<RunCase['options']>): RunCase => ({ ...runCase, options: { ...options, ...change } });
+  if (network.loss.numerator > 0 || network.duplicate.numerator > 0) yield calmer({ network: { ...network, loss: never, duplicate: never } });
+  if (network.tail.numerator > 0) yield calmer({ network: { ...network, tail: never, tailUsMax: 0 } });
+  if (disk.tornWrite.numerator > 0) yield calmer({ disk: { ...disk, tornWrite: never } });
+  if (disk.syncLatencyUsMax > disk.syncLatencyUsMin) yield calmer({ disk: { ...disk, syncLatencyUsMax: disk.syncLatencyUsMin } });
+  if (clock.offsetUsMax > 0 || clock.driftPpmMax > 0) yield calmer({ clock: { ...clock, offsetUsMax: 0, driftPpmMax: 0 } });
+}
+
+function* shorterRuns(runCase: RunCase): Generator<RunCase> {
+  const limit = runCase.options.timeLimitUs;
+  // Binary search from below, as fast-check shrinks an integer: 1/2, 3/4, 7/8 of the limit.
+  for (let cut = Math.floor(limit / 2); limit - cut > 100_000; cut = Math.floor((cut + limit) / 2)) yield cutAt(runCase, cut);
+}

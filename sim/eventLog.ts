@@ -1,0 +1,284 @@
+import type { HostedNode, NodeId, NodeProtocol, NodeStatus } from '../core/host/node.ts';
+import type { ClientWake, ReplyEnvelope, RequestEnvelope } from './clientPool.ts';
+import { EventKind } from './eventKind.ts';
+import { describeFault, type FaultAction } from './faults.ts';
+import type { RunResult, SimObserver } from './observer.ts';
+import type { DeliveredEvent, Simulation } from './simulation.ts';
+
+/**
+ * A run's events as readable lines: time, who, what. Messages, requests and replies are named by
+ * the protocol's `describe…` functions (a protocol without them shows kinds only), and after each
+ * event the node it touched is inspected, so role changes, new terms, commits and applies get a
+ * `state` line of their own. Only ever attached when someone asked: the run's hot path does not
+ * know it exists.
+ *
+ *     2.104300s  n3  message  1->3 MsgApp Term:2 Log:2/15 Commit:14 Entries:[2/16 EntryNormal "…"]
+ *     2.104300s  n3  state    follower term 2, commit 14→16, applied 16
+ *     5.000000s  -   fault    partition isolate 2
+ *     5.000000s  c7  client   invokes op 12 on n2: append 57
+ */
+
+/** The kinds of line, as `--kind` names them. */
+export const eventLineKinds = ['message', 'request', 'reply', 'client', 'fault', 'process', 'state', 'sync', 'tick', 'probe', 'violation'] as const;
+export type EventLineKind = (typeof eventLineKinds)[number];
+/** What `--events` shows unless asked: everything but the ticks and liveness probes. */
+export const defaultEventLineKinds: readonly EventLineKind[] = eventLineKinds.filter((kind) => kind !== 'tick' && kind !== 'probe');
+
+export interface EventFilter {
+  /** Only lines about these nodes (a node's messages in and out, its requests, replies, state). */
+  readonly nodes?: readonly NodeId[];
+  readonly kinds?: readonly EventLineKind[];
+  readonly fromUs?: number;
+  readonly toUs?: number;
+}
+
+export interface EventLine {
+  readonly index: number;
+  readonly timeUs: number;
+  /** `n3` for a node, `c7` for a client, `-` for the world. */
+  readonly who: string;
+  readonly kind: EventLineKind;
+  readonly text: string;
+  /** The nodes the line is about, for filtering. */
+  readonly nodes: readonly NodeId[];
+}
+
+/** `12.345678s`: simulated time, to the microsecond. */
+export function formatSimTime(timeUs: number): string {
+  return `${(timeUs / 1e6).toFixed(6)}s`;
+}
+
+export function formatEventLine(line: EventLine): string {
+  return `${formatSimTime(line.timeUs).padStart(12)}  ${line.who.padEnd(4)} ${line.kind.padEnd(8)} ${line.text}`;
+}
+
+/** `follower term 2, commit 14→16`: what changed between two statuses, or null when nothing did. */
+export function describeStatusChange(before: NodeStatus | undefined, after: NodeStatus): string | null {
+  const parts: string[] = [];
+  const changed = (key: keyof NodeStatus): boolean => before === undefined || before[key] !== after[key];
+  if (after.role !== undefined && changed('role')) parts.push(before?.role === undefined ? `${after.role}` : `${before.role}→${after.role}`);
+  if (after.term !== undefined && changed('term')) parts.push(`term ${before?.term === undefined ? '' : `${before.term}→`}${after.term}`);
+  if (after.commit !== undefined && changed('commit')) parts.push(`commit ${before?.commit === undefined ? '' : `${before.commit}→`}${after.commit}`);
+  if (after.applied !== undefined && changed('applied')) parts.push(`applied ${after.applied}`);
+  if (after.config !== undefined && changed('config')) parts.push(`config ${after.config}`);
+  if (parts.length === 0) return null;
+  // Say who the node is when its role did not change, so every state line reads alone.
+  if (after.role !== undefined && !changed('role')) parts.unshift(after.role);
+  return parts.join(', ');
+}
+
+/** Names events as lines, keeping what it needs between them (each node's last status). */
+export class EventDescriber<M, Q, R, N extends HostedNode<M, Q, R>> {
+  private readonly protocol: NodeProtocol<M, Q, R, N>;
+  private readonly statuses = new Map<NodeId, NodeStatus>();
+  private historyLength = 0;
+  private invoked = false;
+  /** Processes that went down or came back during the event being delivered. */
+  private processChanges: { node: NodeId; what: string }[] = [];
+
+  constructor(protocol: NodeProtocol<M, Q, R, N>) {
+    this.protocol = protocol;
+  }
+
+  /** Remembers every running node's state now, so that the next event's state lines are exact. */
+  prime(sim: Simulation<M, Q, R, N>): void {
+    const inspect = this.protocol.inspect;
+    if (inspect === undefined) return;
+    for (const id of sim.members) {
+      const node = sim.node(id);
+      if (node !== null) this.statuses.set(id, inspect(node));
+    }
+    this.historyLength = sim.history.length;
+  }
+
+  /**
+   * The lines for the event just delivered: the event itself, then the state it changed. `wanted`
+   * says which kinds of line are wanted at all: the others are not built (describing every
+   * message of a long run costs more than running it), though state is still followed.
+   */
+  describe(sim: Simulation<M, Q, R, N>, event: DeliveredEvent, wanted: (kind: EventLineKind) => boolean = () => true): EventLine[] {
+    const lines: EventLine[] = [];
+    const kind = lineKindOf[event.kind] ?? 'probe';
+    if (kind === 'client') this.historySeen(sim);
+    if (wanted(kind)) {
+      const main = this.describeEvent(sim, event);
+      if (main !== null) lines.push(main);
+    }
+    for (const { node, what } of this.processChanges) {
+      if (what.startsWith('down')) this.statuses.delete(node);
+      if (wanted('process')) lines.push({ index: event.index, timeUs: event.timeUs, who: `n${node}`, kind: 'process', text: what, nodes: [node] });
+    }
+    this.processChanges = [];
+    if (!wanted('state')) return lines;
+    const node = sim.lastEventNode;
+    if (node !== 0) {
+      const state = this.stateLine(sim, node, event);
+      if (state !== null) lines.push(state);
+    }
+    if (event.kind === EventKind.fault) {
+      // A fault may change any node (a quiet restarts them all; a resume drains an inbox).
+      for (const id of sim.members) {
+        const state = this.stateLine(sim, id, event);
+        if (state !== null) lines.push(state);
+      }
+    }
+    return lines;
+  }
+
+  /** Whether the client event just delivered invoked an operation (the history grew). */
+  private historySeen(sim: Simulation<M, Q, R, N>): void {
+    this.invoked = sim.history.length > this.historyLength;
+    this.historyLength = sim.history.length;
+  }
+
+  /**
+   * A process went down or came back while an event was being delivered (the fault line says what
+   * was asked, this what happened: which node `crash-leader` hit); described after that event.
+   */
+  processChanged(node: NodeId, what: 'down (crashed)' | 'up (restarted)'): void {
+    this.processChanges.push({ node, what });
+  }
+
+  private stateLine(sim: Simulation<M, Q, R, N>, node: NodeId, event: DeliveredEvent): EventLine | null {
+    const inspect = this.protocol.inspect;
+    const replica = sim.node(node);
+    if (inspect === undefined || replica === null) return null;
+    const status = inspect(replica);
+    const text = describeStatusChange(this.statuses.get(node), status);
+    this.statuses.set(node, status);
+    return text === null ? null : { index: event.index, timeUs: event.timeUs, who: `n${node}`, kind: 'state', text, nodes: [node] };
+  }
+
+  private describeEvent(sim: Simulation<M, Q, R, N>, event: DeliveredEvent): EventLine | null {
+    const at = (who: string, kind: EventLineKind, text: string, nodes: readonly NodeId[]): EventLine => ({ index: event.index, timeUs: event.timeUs, who, kind, text, nodes });
+    const { target, source } = event;
+    switch (event.kind) {
+      case EventKind.tick:
+        return at(`n${target}`, 'tick', 'tick', [target]);
+      case EventKind.deliver: {
+        const message = event.payload as M;
+        // Say who sent it, unless the protocol's description does (etcd-io/raft's "1->2 MsgApp").
+        const described = this.protocol.describeMessage?.(message) ?? 'message';
+        const text = described.startsWith(`${source}->`) ? described : `${source}->${target} ${described}`;
+        return at(`n${target}`, 'message', sim.processState(target) === 'paused' ? `${text} (queued: paused)` : text, [source, target]);
+      }
+      case EventKind.request: {
+        const envelope = event.payload as RequestEnvelope<Q>;
+        return at(`n${target}`, 'request', `op ${envelope.id} from c${source}: ${this.describeRequest(envelope.request)}`, [target]);
+      }
+      case EventKind.reply:
+        return this.describeReplyEvent(sim, event);
+      case EventKind.sync:
+        return at(`n${target}`, 'sync', 'sync done: what was written is durable', [target]);
+      case EventKind.fault:
+        return at('-', 'fault', describeFault(event.payload as FaultAction), faultNodes(event.payload as FaultAction));
+      case EventKind.client:
+        return this.describeClientEvent(sim, event);
+      case EventKind.probe:
+        return at('-', 'probe', 'liveness probe', []);
+      default:
+        return at('-', 'probe', `event kind ${event.kind}`, []);
+    }
+  }
+
+  private describeReplyEvent(sim: Simulation<M, Q, R, N>, event: DeliveredEvent): EventLine {
+    const envelope = event.payload as ReplyEnvelope<R>;
+    const entry = sim.history[envelope.id];
+    const text = this.protocol.describeReply?.(envelope.reply) ?? 'reply';
+    const taken = entry !== undefined && entry.reply === envelope.reply && entry.completeUs === event.timeUs;
+    const verdict = taken ? entry.outcome : 'ignored: late or duplicate';
+    return { index: event.index, timeUs: event.timeUs, who: `c${event.target}`, kind: 'reply', text: `op ${envelope.id} from n${event.source}: ${text} (${verdict})`, nodes: [event.source] };
+  }
+
+  private describeClientEvent(sim: Simulation<M, Q, R, N>, event: DeliveredEvent): EventLine {
+    const wake = event.payload as ClientWake;
+    const history = sim.history;
+    const line = (text: string, nodes: readonly NodeId[]): EventLine => ({ index: event.index, timeUs: event.timeUs, who: `c${event.target}`, kind: 'client', text, nodes });
+    if (wake.kind === 'timeout') {
+      const entry = history[wake.entry]!;
+      return line(`gives up on op ${entry.id} to n${entry.to}: outcome unknown`, [entry.to]);
+    }
+    if (!this.invoked) return line('done: no more operations', []);
+    const entry = history[history.length - 1]!;
+    return line(`invokes op ${entry.id} on n${entry.to}: ${this.describeRequest(entry.request)}`, [entry.to]);
+  }
+
+  private describeRequest(request: Q): string {
+    return this.protocol.describeRequest?.(request) ?? 'request';
+  }
+}
+
+/** The line kind of each event kind (EventKind order). */
+const lineKindOf: readonly EventLineKind[] = ['tick', 'message', 'request', 'reply', 'sync', 'fault', 'client', 'probe'];
+
+/** The nodes a fault names (none for world-wide ones: heal, quiet, weather, leader faults). */
+function faultNodes(action: FaultAction): NodeId[] {
+  if ('node' in action) return [action.node];
+  if (action.kind !== 'partition') return [];
+  const shape = action.shape;
+  switch (shape.kind) {
+    case 'isolate':
+      return [shape.node];
+    case 'one-way':
+      return [shape.from, shape.to];
+    case 'split':
+      return [...shape.side];
+    case 'bridge':
+      return [shape.bridge, ...shape.side];
+    default:
+      return [];
+  }
+}
+
+/** Whether a line passes a filter. World lines (faults that name no node) pass any node filter. */
+export function lineMatches(line: EventLine, filter: EventFilter): boolean {
+  if (filter.fromUs !== undefined && line.timeUs < filter.fromUs) return false;
+  if (filter.toUs !== undefined && line.timeUs > filter.toUs) return false;
+  if (!(filter.kinds ?? defaultEventLineKinds).includes(line.kind)) return false;
+  if (filter.nodes === undefined || filter.nodes.length === 0) return true;
+  if (line.kind === 'fault' && line.nodes.length === 0) return true;
+  return line.nodes.some((node) => filter.nodes!.includes(node));
+}
+
+/**
+ * An observer that hands every matching line to `emit` as the run goes. Before the filter's
+ * window, state is still followed, so that the first state line inside it says what changed since
+ * the last event, not since the start. When the run ends in a violation, the event being
+ * delivered when a check rejected it (never recorded: the run stopped inside it) is described
+ * too, then the violation itself — whatever the filter.
+ */
+export function eventLog<M, Q, R, N extends HostedNode<M, Q, R>>(
+  protocol: NodeProtocol<M, Q, R, N>,
+  filter: EventFilter,
+  emit: (line: EventLine) => void,
+): SimObserver<M, Q, R, N> & { afterRun(sim: Simulation<M, Q, R, N>, result: RunResult): void } {
+  const describer = new EventDescriber(protocol);
+  const kinds = new Set(filter.kinds ?? defaultEventLineKinds);
+  const beforeWindow = (kind: EventLineKind): boolean => kind === 'state' && kinds.has('state');
+  let lastSeen: DeliveredEvent | null = null;
+  return {
+    afterEvent(sim) {
+      const event = sim.lastEvent;
+      lastSeen = event;
+      if (filter.toUs !== undefined && event.timeUs > filter.toUs) return;
+      // Before the window only state is followed, so that the first state line in it is exact.
+      const inWindow = filter.fromUs === undefined || event.timeUs >= filter.fromUs;
+      const lines = describer.describe(sim, event, inWindow ? (kind) => kinds.has(kind) : beforeWindow);
+      if (inWindow) for (const line of lines) if (lineMatches(line, filter)) emit(line);
+    },
+    afterRun(sim, result) {
+      const violation = result.violation;
+      if (violation === null) return;
+      const event = sim.lastEvent;
+      const seen = lastSeen !== null && lastSeen.timeUs === event.timeUs && lastSeen.kind === event.kind && lastSeen.target === event.target && lastSeen.payload === event.payload;
+      if (!seen && event.kind >= 0) for (const line of describer.describe(sim, { ...event, index: violation.event })) emit(line);
+      emit({ index: violation.event, timeUs: violation.timeUs, who: '-', kind: 'violation', text: violation.message, nodes: [] });
+    },
+    onCrash(node) {
+      describer.processChanged(node, 'down (crashed)');
+    },
+    onRestart(node) {
+      describer.processChanged(node, 'up (restarted)');
+    },
+  };
+}
