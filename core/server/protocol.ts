@@ -1,5 +1,6 @@
 import { finalize32, hashString32, mix32, mixNumber } from '../base/hash.ts';
 import type { NodeProtocol } from '../host/node.ts';
+import { etcdCodec } from './codec.ts';
 import { defaultEtcdServerConfig, type EtcdServerConfig } from './config.ts';
 import { EtcdServer } from './etcdServer.ts';
 import { digestPeerMessage, type PeerMessage } from './peerMessage.ts';
@@ -41,7 +42,7 @@ export function digestServerReply(reply: ServerReply): number {
   return finalize32(h);
 }
 
-/** The etcd member as a protocol for the simulator (and, later, the runtime). */
+/** The etcd member as a protocol, for the simulator and (with its codec) the runtime. */
 export function etcdProtocol(config: EtcdServerConfig): NodeProtocol<PeerMessage, ServerRequest, ServerReply, EtcdServer> {
   return {
     name: 'etcd',
@@ -49,6 +50,7 @@ export function etcdProtocol(config: EtcdServerConfig): NodeProtocol<PeerMessage
     digestMessage: digestPeerMessage,
     digestRequest: digestServerRequest,
     digestReply: digestServerReply,
+    codec: etcdCodec,
   };
 }
 
