@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Io } from './cli/command.ts';
 import { main } from './detcd-sim.ts';
+import { mutations } from '../scenarios/mutations/catalogue.ts';
 
 const launcher = join(dirname(fileURLToPath(import.meta.url)), 'detcd-sim');
 const run = promisify(execFile);
@@ -127,7 +128,7 @@ test('mutants --list names each planted bug', async (t) => {
   const { code, out } = await cli('mutants', '--list');
   t.is(code, 0);
   t.regex(out, /^commit-previous-term-by-counting +commits an earlier term's entry/m);
-  t.is(out.trim().split('\n').length, 6);
+  t.is(out.trim().split('\n').length, mutations.length);
 });
 
 test('determinism across processes: 20 seeds give the same trace hashes in two processes, and 20 different ones', async (t) => {

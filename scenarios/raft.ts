@@ -39,6 +39,8 @@ export interface RaftScenarioShape {
   readonly space: SwarmSpace;
   readonly membership: 'none' | 'single' | 'joint';
   readonly replica?: Partial<LogReplicaConfig>;
+  /** The host loop sends what promises nothing durable before the sync, as the runtime does. */
+  readonly pipelinedHost?: boolean;
 }
 
 const baseOptions: Omit<SimOptions, 'seed'> = {
@@ -134,7 +136,7 @@ function prepareRaftRun(seed: number, shape: RaftScenarioShape): PreparedRun {
   const initialVoters = members.slice(0, shape.initialVoters);
   const base: SimOptions = { ...baseOptions, seed, nodeCount: shape.machines };
   const draw = drawSwarm(new RandomStreams(seed).stream('swarm'), base, shape.space, { startUs: faultsStartUs, quietAtUs, meanGapUs: shape.meanGapUs ?? 2_000_000, faultUsMax: shape.faultUsMax ?? 4_000_000 }, members);
-  const options = draw.options;
+  const options: SimOptions = shape.pipelinedHost === true ? { ...draw.options, pipelinedHost: true } : draw.options;
   const config: LogReplicaConfig = { ...defaultLogReplicaConfig, ...shape.replica, initialVoters };
   const protocol = logProtocol(config);
   const safetyOptions = defaultRaftSafetyOptions;
@@ -142,6 +144,7 @@ function prepareRaftRun(seed: number, shape: RaftScenarioShape): PreparedRun {
     options,
     notes: [
       `swarm: ${draw.classesOn.length === 0 ? 'no faults' : draw.classesOn.join(', ')}`,
+      ...(shape.pipelinedHost === true ? ['host: pipelined (appends and heartbeats leave before the sync; acks and votes after it)'] : []),
       `raft: ${shape.machines} machines, voters ${JSON.stringify(initialVoters)}, membership changes: ${shape.membership}, election ${config.electionTicks} ticks, pre-vote ${config.preVote}, check-quorum ${config.checkQuorum}`,
       describeRaftSafety(safetyOptions),
       `liveness: within ${livenessElectionTimeouts} election timeouts (${livenessBoundUs / 1000} ms) of the quiet fault`,
@@ -167,6 +170,18 @@ export function raftScenario(name: string, summary: string, shape: RaftScenarioS
 }
 
 const five = { machines: 5, initialVoters: 5, membership: 'none' } as const;
+
+/** Three voters under leader churn, one entry per message: where commit rules are put to the test. */
+const churnOfThree: RaftScenarioShape = {
+  machines: 3,
+  initialVoters: 3,
+  membership: 'none',
+  clients: 20,
+  meanGapUs: 400_000,
+  faultUsMax: 2_000_000,
+  space: only(['leader'], { lossMax: ratio(30, 100) }),
+  replica: { maxSizePerMsg: 0, maxInflightMsgs: 4 },
+};
 
 export const raftScenarios: readonly Scenario[] = [
   raftScenario('raft-calm', 'raft log, 5 voters, no faults', { ...five, space: quietSwarmSpace }),
@@ -203,16 +218,7 @@ export const raftScenarios: readonly Scenario[] = [
     space: only(['leader'], { lossMax: ratio(10, 100) }),
     replica: { maxSizePerMsg: 0, maxInflightMsgs: 8 },
   }),
-  raftScenario('raft-leader-churn-3', 'raft log, 3 voters, 20 busy clients, leaders crashed or cut off every ~400 ms, lossy links, one entry per message (Figure 8 territory)', {
-    machines: 3,
-    initialVoters: 3,
-    membership: 'none',
-    clients: 20,
-    meanGapUs: 400_000,
-    faultUsMax: 2_000_000,
-    space: only(['leader'], { lossMax: ratio(30, 100) }),
-    replica: { maxSizePerMsg: 0, maxInflightMsgs: 4 },
-  }),
+  raftScenario('raft-leader-churn-3', 'raft log, 3 voters, 20 busy clients, leaders crashed or cut off every ~400 ms, lossy links, one entry per message (Figure 8 territory)', churnOfThree),
   raftScenario('raft-single', 'raft log, a one-member cluster that crashes with slow syncs (etcd #14370)', {
     machines: 1,
     initialVoters: 1,
@@ -223,5 +229,20 @@ export const raftScenarios: readonly Scenario[] = [
     ...five,
     space: fullSwarmSpace,
     replica: { preVote: false, checkQuorum: false },
+  }),
+  // The runtime's host loop: a leader's appends leave in parallel with its own fsync.
+  raftScenario('raft-pipelined', 'raft log on the pipelined host loop (as the runtime runs it), under every fault class', {
+    ...five,
+    space: fullSwarmSpace,
+    pipelinedHost: true,
+  }),
+  raftScenario('raft-pipelined-crashes', 'raft log on the pipelined host loop, crashes with torn writes and slow syncs (messages out, writes lost)', {
+    ...five,
+    space: only(['crash'], { tornWriteMax: ratio(1, 1), syncLatencyUsMax: fullSwarmSpace.syncLatencyUsMax }),
+    pipelinedHost: true,
+  }),
+  raftScenario('raft-pipelined-churn', 'raft log on the pipelined host loop, 3 voters, 20 busy clients, leaders crashed or cut off every ~400 ms, lossy links, one entry per message (Figure 8 territory)', {
+    ...churnOfThree,
+    pipelinedHost: true,
   }),
 ];

@@ -15,6 +15,7 @@ import {
   snapshotOnDemand,
   type Snapshot,
   type SoftState,
+  waitsForDurability,
 } from '../raft/index.ts';
 import type { RaftNodeView } from '../replica/raftNodeView.ts';
 import { persistToStorage, readyWrites, snapshotAndCompact } from '../replica/wal.ts';
@@ -194,7 +195,10 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
       const ready = this.raft.ready();
       this.raftReadyOut = true;
       this.handleRaftReady(ready, writes);
-      messages = ready.messages.map((message) => ({ to: message.to, message }));
+      // A request id reservation must be durable before any id it covers leaves the node (in a
+      // forwarded proposal or an append): then nothing leaves before the sync.
+      const early = reservation === null;
+      messages = ready.messages.map((message) => ({ to: message.to, message, beforeSync: early && !waitsForDurability(message.type) }));
       mustSync ||= ready.mustSync;
     }
     this.serveReads();
@@ -450,7 +454,7 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
   }
 
   reply(waiter: Waiter, reply: ServerReply): void {
-    this.replies.push({ client: waiter.client, id: waiter.id, reply });
+    this.replies.push({ client: waiter.client, id: waiter.id, reply, beforeSync: !answersLocalWrite(waiter.request) });
   }
 
   replyError(waiter: Waiter, error: EtcdError): void {
@@ -474,6 +478,15 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
   get consistentIndex(): number {
     return this.state.consistentIndex;
   }
+}
+
+/**
+ * Whether a call's answer promises something this member writes in the same Ready: a defragment
+ * (the rewritten file) and a physical compaction (its last commit). Every other answer rests on
+ * committed entries (durable on a quorum) or on nothing durable at all.
+ */
+function answersLocalWrite(request: ServerRequest): boolean {
+  return request.method === 'Defragment' || (request.method === 'Compact' && request.request.physical === true);
 }
 
 function replayMembershipOp(membership: Membership, op: InternalOp): Membership {

@@ -1,7 +1,8 @@
 /**
  * The mutation catalogue: deliberate bugs, each a one-place textual patch of the Raft core (or its
  * host), applied to a copy of the sources by `detcd-sim mutants` and by the mutation test — never
- * a flag on the production path. Each must be caught by the Raft scenario family; the runner
+ * a flag on the production path. Each must be caught by the Raft scenario family (those of the
+ * pipelined host loop by its pipelined scenarios); the runner
  * records how many seeds that took.
  */
 export interface Mutation {
@@ -21,6 +22,8 @@ export interface Mutation {
    */
   readonly caughtAt: { readonly scenario: string; readonly seed: number; readonly violation: string };
 }
+
+const pipelined = ['raft-pipelined-crashes', 'raft-pipelined-churn', 'raft-pipelined'];
 
 const family = ['raft-leader-churn-3', 'raft-leader-churn', 'raft-swarm', 'raft-crashes', 'raft-partitions', 'raft-no-prevote', 'raft-membership', 'raft-lossy', 'raft-pauses', 'raft-clocks', 'raft-joint', 'raft-single'];
 
@@ -81,5 +84,32 @@ export const mutations: readonly Mutation[] = [
     replace: 'if (conflict > this.lastIndex()) this.append(entries.slice(conflict - (prevIndex + 1)));',
     scenarios: family,
     caughtAt: { scenario: 'raft-leader-churn-3', seed: 0, violation: 'state machine safety' },
+  },
+  {
+    name: 'ack-before-durable',
+    bug: 'on the pipelined host loop, an append acknowledgement leaves before the entries it acknowledges are durable',
+    file: 'core/raft/message.ts',
+    find: "return type === 'MsgAppResp' || type === 'MsgVoteResp' || type === 'MsgPreVoteResp';",
+    replace: "return type === 'MsgVoteResp' || type === 'MsgPreVoteResp';",
+    scenarios: pipelined,
+    caughtAt: { scenario: 'raft-pipelined-crashes', seed: 0, violation: 'before it was durable' },
+  },
+  {
+    name: 'vote-before-durable',
+    bug: 'on the pipelined host loop, a vote leaves before the vote and its term are durable (§3.8)',
+    file: 'core/raft/message.ts',
+    find: "return type === 'MsgAppResp' || type === 'MsgVoteResp' || type === 'MsgPreVoteResp';",
+    replace: "return type === 'MsgAppResp';",
+    scenarios: pipelined,
+    caughtAt: { scenario: 'raft-pipelined-crashes', seed: 0, violation: 'before persisting it' },
+  },
+  {
+    name: 'host-sends-all-before-sync',
+    bug: 'the pipelined host loop sends every message of a Ready before its sync, not only those that promise nothing',
+    file: 'core/host/hostLoop.ts',
+    find: 'if (this.sendBeforeSync) this.deliver(ready, true);',
+    replace: 'if (this.sendBeforeSync) this.deliver(ready, null);',
+    scenarios: pipelined,
+    caughtAt: { scenario: 'raft-pipelined-crashes', seed: 0, violation: 'before persisting it' },
   },
 ];

@@ -84,11 +84,11 @@ export function hashesAgree(): SimObserver<PeerMessage, ServerRequest, ServerRep
   };
 }
 
-export function runSimulated(seed: number, overrides: Partial<EtcdServerConfig> = {}, machines = 5, clients = 6): SimulatedRun {
+export function runSimulated(seed: number, overrides: Partial<EtcdServerConfig> = {}, machines = 5, clients = 6, host: { readonly pipelinedHost?: boolean } = {}): SimulatedRun {
   const members = Array.from({ length: machines }, (_, i) => i + 1);
   const base: SimOptions = { ...defaultSimOptions, seed, nodeCount: machines, timeLimitUs: 20_000_000, eventLimit: 2_000_000, clock: { ...defaultSimOptions.clock, tickBurstMax: 3 } };
   const draw = drawSwarm(new RandomStreams(seed).stream('swarm'), base, { ...fullSwarmSpace, lossMax: ratio(10, 100) }, { startUs: 1_000_000, quietAtUs: 15_000_000, meanGapUs: 1_500_000, faultUsMax: 3_000_000 }, members);
   const config = etcdServerConfig(members, { snapshotCount: 50, snapshotCatchUpEntries: 10, ...overrides });
-  const sim = new Simulation(draw.options, { protocol: etcdProtocol(config), workload: kvWorkload(machines, clients), observers: process.env.NOCHECK ? [] : [raftSafety<ServerRequest, ServerReply, EtcdServer>(), hashesAgree()] });
+  const sim = new Simulation({ ...draw.options, ...host }, { protocol: etcdProtocol(config), workload: kvWorkload(machines, clients), observers: process.env.NOCHECK ? [] : [raftSafety<ServerRequest, ServerReply, EtcdServer>(), hashesAgree()] });
   return { result: sim.run(), sim };
 }
