@@ -1,11 +1,11 @@
 import test from 'ava';
+import { mutations } from '../scenarios/mutations/catalogue.ts';
 import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Io } from './cli/command.ts';
 import { main } from './detcd-sim.ts';
-import { mutations } from '../scenarios/mutations/catalogue.ts';
 
 const launcher = join(dirname(fileURLToPath(import.meta.url)), 'detcd-sim');
 const run = promisify(execFile);

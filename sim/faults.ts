@@ -31,8 +31,16 @@ export type FaultAction =
   | { readonly kind: 'heal' }
   | { readonly kind: 'clock-jump'; readonly node: NodeId; readonly deltaUs: number }
   | { readonly kind: 'clock-drift'; readonly node: NodeId; readonly driftPpm: number }
-  /** Network weather from now on: loss and duplication rates. */
-  | { readonly kind: 'network'; readonly loss: Ratio; readonly duplicate: Ratio }
+  /**
+   * Network weather from now on: loss and duplication rates, and (when given) a slow tail — whose
+   * delays may outlive an election timeout, so that old-term traffic reaches a new leader.
+   */
+  | { readonly kind: 'network'; readonly loss: Ratio; readonly duplicate: Ratio; readonly tail?: Ratio; readonly tailUsMax?: number }
+  /**
+   * Every link to and from `node` stalls for `durationUs`: what is sent meanwhile arrives only
+   * after it, all at once and late (a link that reconnects and delivers old traffic).
+   */
+  | { readonly kind: 'stall'; readonly node: NodeId; readonly durationUs: number }
   /**
    * Faults stop: partitions heal, paused processes resume, crashed ones restart, the network
    * calms. What follows is the liveness phase.
@@ -65,8 +73,12 @@ export function describeFault(action: FaultAction): string {
       return `clock-jump ${action.node} ${action.deltaUs >= 0 ? '+' : ''}${action.deltaUs}us`;
     case 'clock-drift':
       return `clock-drift ${action.node} ${action.driftPpm}ppm`;
-    case 'network':
-      return `network loss=${action.loss.numerator}/${action.loss.denominator} duplicate=${action.duplicate.numerator}/${action.duplicate.denominator}`;
+    case 'network': {
+      const tail = action.tail === undefined ? '' : ` tail=${action.tail.numerator}/${action.tail.denominator} up to ${action.tailUsMax ?? 0}us`;
+      return `network loss=${action.loss.numerator}/${action.loss.denominator} duplicate=${action.duplicate.numerator}/${action.duplicate.denominator}${tail}`;
+    }
+    case 'stall':
+      return `stall ${action.node} for ${action.durationUs}us`;
     default:
       return assertNever(action, 'fault');
   }

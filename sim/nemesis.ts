@@ -6,7 +6,12 @@ import type { FaultAction, FaultPlan, PartitionShape, TimedFault } from './fault
 
 /** The fault classes a plan can draw from. Loss, duplication and torn writes are rates, set in the options. */
 export const timedFaultClasses = ['crash', 'pause', 'partition', 'clock', 'weather', 'leader'] as const;
-export type TimedFaultClass = (typeof timedFaultClasses)[number];
+/**
+ * Classes added later. The swarm tosses their coins after every draw of the classes above, so that
+ * scenarios that do not use them draw exactly what they drew before.
+ */
+export const laterTimedFaultClasses = ['stall'] as const;
+export type TimedFaultClass = (typeof timedFaultClasses)[number] | (typeof laterTimedFaultClasses)[number];
 
 export interface NemesisConstraints {
   readonly members: readonly NodeId[];
@@ -28,7 +33,14 @@ export interface NemesisConstraints {
   /** The loss and duplication rates of bad weather; calm weather restores `calm`. */
   readonly weatherLossMax: Ratio;
   readonly weatherDuplicateMax: Ratio;
-  readonly calm: { readonly loss: Ratio; readonly duplicate: Ratio };
+  readonly calm: { readonly loss: Ratio; readonly duplicate: Ratio; readonly tail?: Ratio; readonly tailUsMax?: number };
+  /**
+   * Bad weather may also bring a slow tail, up to this rate and this delay (which may outlive an
+   * election timeout). Absent: weather is loss and duplication only, drawn as before.
+   */
+  readonly weatherTail?: { readonly max: Ratio; readonly usMax: number };
+  /** A stall holds a node's links for up to this long (the 'stall' class). */
+  readonly stallUsMax?: number;
 }
 
 /**
@@ -95,8 +107,23 @@ export function planFaults(random: Random, constraints: NemesisConstraints): Fau
       case 'weather': {
         if (weatherBusyUntil > atUs) break;
         weatherBusyUntil = endUs;
-        add(atUs, { kind: 'network', loss: drawRatio(random, constraints.weatherLossMax), duplicate: drawRatio(random, constraints.weatherDuplicateMax) });
-        add(endUs, { kind: 'network', loss: constraints.calm.loss, duplicate: constraints.calm.duplicate });
+        const loss = drawRatio(random, constraints.weatherLossMax);
+        const duplicate = drawRatio(random, constraints.weatherDuplicateMax);
+        const tail = constraints.weatherTail;
+        if (tail === undefined) {
+          add(atUs, { kind: 'network', loss, duplicate });
+          add(endUs, { kind: 'network', loss: constraints.calm.loss, duplicate: constraints.calm.duplicate });
+        } else {
+          add(atUs, { kind: 'network', loss, duplicate, tail: drawRatio(random, tail.max), tailUsMax: random.between(1, tail.usMax) });
+          const calm = constraints.calm;
+          add(endUs, { kind: 'network', loss: calm.loss, duplicate: calm.duplicate, tail: calm.tail ?? never, tailUsMax: calm.tailUsMax ?? 0 });
+        }
+        break;
+      }
+      case 'stall': {
+        // A node's links hold their traffic for a while, then deliver it all, late.
+        const node = members[random.below(members.length)]!;
+        add(atUs, { kind: 'stall', node, durationUs: random.between(1, constraints.stallUsMax ?? faultUsMax) });
         break;
       }
     }

@@ -99,3 +99,16 @@ test('partition shapes connect exactly the pairs they promise', (t) => {
     t.is(sees, 3, `node ${node} sees a majority`);
   }
 });
+
+test('a stalled link holds what is sent until the stall ends, then delivers it late; other links and later sends are untouched', (t) => {
+  const network = new Network(6, calmNetwork, new SeededRandom('stall'));
+  network.stall(1, 2, 3_000_000);
+  t.true(network.isStalled(1, 2, 1_000) && !network.isStalled(2, 1, 1_000));
+  const held = network.route(1, 2, 1_000);
+  t.true(held >= 3_000_000 + calmNetwork.latencyUsMin && held <= 3_000_000 + calmNetwork.latencyUsMax, `arrives at ${held}`);
+  t.true(network.route(2, 1, 1_000) <= 1_000 + calmNetwork.latencyUsMax, 'the other direction is not stalled');
+  t.true(network.route(1, 2, 3_000_000) <= 3_000_000 + calmNetwork.latencyUsMax, 'after the stall, sends go as usual');
+  network.stall(1, 2, 5_000_000);
+  network.healAll();
+  t.false(network.isStalled(1, 2, 4_000_000), 'healing ends a stall for what is sent from now on');
+});

@@ -57,6 +57,12 @@ export class Network {
   private readonly inFlight: Uint32Array;
   private readonly latencyMin: Float64Array;
   private readonly latencySpan: Float64Array;
+  /**
+   * Per directed link, the time until which it is stalled (0: never): what is sent meanwhile is
+   * held and arrives only after the stall ends — a link that reconnects and delivers old traffic,
+   * as a broken TCP connection's retransmits or a switch's deep buffer do.
+   */
+  private readonly stalledUntilUs: Float64Array;
   // The options the hot path reads, copied into fields of this one class: option objects built by
   // spreading come in many shapes, and reading through them made every send a megamorphic load.
   private loss: Ratio = never;
@@ -75,6 +81,7 @@ export class Network {
     this.inFlight = new Uint32Array(addressCount * addressCount);
     this.latencyMin = new Float64Array(addressCount * addressCount);
     this.latencySpan = new Float64Array(addressCount * addressCount);
+    this.stalledUntilUs = new Float64Array(addressCount * addressCount);
     this.setOptions(options);
   }
 
@@ -122,11 +129,13 @@ export class Network {
       return -1;
     }
     this.inFlight[index]!++;
-    const arrival = nowUs + this.delay(index);
+    // A stalled link holds the message until the stall ends; its own delay comes on top.
+    const sentUs = this.stalledUntilUs[index]! > nowUs ? this.stalledUntilUs[index]! : nowUs;
+    const arrival = sentUs + this.delay(index);
     if (this.duplicate.numerator !== 0 && this.random.chance(this.duplicate) && this.inFlight[index]! < this.inFlightPerLinkMax) {
       this.inFlight[index]!++;
       this.stats.duplicated++;
-      this.duplicateAtUs = nowUs + this.delay(index);
+      this.duplicateAtUs = sentUs + this.delay(index);
     }
     return arrival;
   }
@@ -160,8 +169,20 @@ export class Network {
     return links;
   }
 
+  /** Stalls the link until `untilUs` (see `stalledUntilUs`); a later stall may extend it. */
+  stall(from: number, to: number, untilUs: number): void {
+    const index = this.index(from, to);
+    if (untilUs > this.stalledUntilUs[index]!) this.stalledUntilUs[index] = untilUs;
+  }
+
+  isStalled(from: number, to: number, nowUs: number): boolean {
+    return this.stalledUntilUs[this.index(from, to)]! > nowUs;
+  }
+
+  /** Restores every link: cuts and stalls end for what is sent from now on (what a stall holds still arrives late). */
   healAll(): void {
     this.cut.fill(0);
+    this.stalledUntilUs.fill(0);
   }
 
   private delay(index: number): number {

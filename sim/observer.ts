@@ -1,5 +1,6 @@
 import type { HostedNode, NodeId, NodeProtocol } from '../core/host/node.ts';
 import type { Workload } from './client.ts';
+import type { FaultAction } from './faults.ts';
 import type { Simulation } from './simulation.ts';
 
 /** Checks that watch a run. Each may throw (an AssertionError) to end the run as a violation. */
@@ -10,6 +11,11 @@ export interface SimObserver<M, Q, R, N extends HostedNode<M, Q, R>> {
   onDeliver?(from: NodeId, to: NodeId, message: M, sim: Simulation<M, Q, R, N>): void;
   /** After every delivered event. Costly checks should sample and say at what rate. */
   afterEvent?(sim: Simulation<M, Q, R, N>): void;
+  /**
+   * A fault of the plan fired (after it took effect). Crashes and restarts also come through
+   * onCrash/onRestart, which name the node a crash-leader picked.
+   */
+  onFault?(action: FaultAction, sim: Simulation<M, Q, R, N>): void;
   onCrash?(node: NodeId, sim: Simulation<M, Q, R, N>): void;
   onRestart?(node: NodeId, sim: Simulation<M, Q, R, N>): void;
   /** When the run ends without another violation: whole-history checks. */

@@ -416,6 +416,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
   private onFault(action: FaultAction): number {
     this.stats.faults++;
     this.applyFault(action);
+    for (const observer of this.observers) observer.onFault?.(action, this);
     return hashString32(describeFault(action));
   }
 
@@ -468,8 +469,17 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
         this.rescheduleTick(process);
         return;
       }
-      case 'network':
-        this.network.setOptions({ ...this.network.currentOptions, loss: action.loss, duplicate: action.duplicate });
+      case 'network': {
+        const tail = action.tail === undefined ? {} : { tail: action.tail, tailUsMax: action.tailUsMax ?? 0 };
+        this.network.setOptions({ ...this.network.currentOptions, loss: action.loss, duplicate: action.duplicate, ...tail });
+        return;
+      }
+      case 'stall':
+        for (const other of this.members) {
+          if (other === action.node) continue;
+          this.network.stall(action.node, other, this.nowUs + action.durationUs);
+          this.network.stall(other, action.node, this.nowUs + action.durationUs);
+        }
         return;
       case 'quiet':
         this.goQuiet();

@@ -1,7 +1,7 @@
 import type { Random } from '../core/base/random.ts';
 import { isNever, never, ratio, type Ratio } from '../core/base/ratio.ts';
 import type { NodeId } from '../core/host/node.ts';
-import type { PartitionShape } from './faults.ts';
+import type { FaultPlan, PartitionShape, TimedFault } from './faults.ts';
 import { planFaults, timedFaultClasses, type TimedFaultClass } from './nemesis.ts';
 import type { SimOptions } from './options.ts';
 
@@ -22,6 +22,16 @@ export interface SwarmSpace {
   readonly unavailableMax?: number;
   /** Timed classes that are on in every draw (a bug-catalogue scenario needs its trigger). */
   readonly alwaysOn?: readonly TimedFaultClass[];
+  /** Weather may bring slow tails up to this rate and delay (see NemesisConstraints.weatherTail). */
+  readonly weatherTail?: { readonly max: Ratio; readonly usMax: number };
+  /** The longest a stall holds a node's links (the 'stall' class; default: the longest fault). */
+  readonly stallUsMax?: number;
+  /**
+   * The extreme-timings knob: when its coin comes up, timings widen to the ends an untimed model
+   * reaches — syncs that take no time, restarts right after crashes, and a slow tail of several
+   * election timeouts on every link — each end with its own coin.
+   */
+  readonly extremeTimings?: { readonly tailMax: Ratio; readonly tailUsMax: number; readonly restartUsMax: number };
 }
 
 export const allPartitionShapes: readonly PartitionShape['kind'][] = ['isolate', 'isolate-leader', 'split', 'ring', 'bridge', 'one-way'];
@@ -99,16 +109,87 @@ export function drawSwarm(random: Random, base: SimOptions, space: SwarmSpace, w
     clockDriftPpmMax: space.clockDriftPpmMax,
     weatherLossMax: space.lossMax,
     weatherDuplicateMax: space.duplicateMax,
-    calm: { loss, duplicate },
+    calm: { loss, duplicate, tail, tailUsMax: isNever(tail) ? 0 : space.tailUsMax },
+    ...(space.weatherTail === undefined ? {} : { weatherTail: space.weatherTail }),
   });
-  return {
-    classesOn,
-    options: {
-      ...base,
-      network: { ...base.network, loss, duplicate, tail, tailUsMax: isNever(tail) ? 0 : space.tailUsMax },
-      disk: { ...base.disk, tornWrite: torn, syncLatencyUsMax: slowDisk ? space.syncLatencyUsMax : base.disk.syncLatencyUsMax },
-      clock: skew ? { ...base.clock, offsetUsMax: space.clockOffsetUsMax, driftPpmMax: space.clockDriftPpmMax } : base.clock,
-      faults,
-    },
+  const options: SimOptions = {
+    ...base,
+    network: { ...base.network, loss, duplicate, tail, tailUsMax: isNever(tail) ? 0 : space.tailUsMax },
+    disk: { ...base.disk, tornWrite: torn, syncLatencyUsMax: slowDisk ? space.syncLatencyUsMax : base.disk.syncLatencyUsMax },
+    clock: skew ? { ...base.clock, offsetUsMax: space.clockOffsetUsMax, driftPpmMax: space.clockDriftPpmMax } : base.clock,
+    faults,
   };
+  return drawLaterKnobs(random, { classesOn, options }, space, window, members);
+}
+
+/**
+ * The coins added after the first swarm: tossed only when the space asks for them, and after
+ * every earlier draw, so that the scenarios that existed before still draw what they drew.
+ */
+function drawLaterKnobs(random: Random, draw: SwarmDraw, space: SwarmSpace, window: { startUs: number; quietAtUs: number; meanGapUs: number; faultUsMax: number }, members: readonly NodeId[]): SwarmDraw {
+  const classesOn = [...draw.classesOn];
+  let options = draw.options;
+  const coin = (): boolean => random.below(2) === 0;
+  if (space.timedClasses.includes('stall') && (coin() || (space.alwaysOn ?? []).includes('stall'))) {
+    classesOn.push('stall');
+    const stalls = planFaults(random, {
+      members,
+      classes: ['stall'],
+      startUs: window.startUs,
+      quietAtUs: window.quietAtUs,
+      meanGapUs: window.meanGapUs * 2,
+      faultUsMax: window.faultUsMax,
+      unavailableMax: 0,
+      partitionShapes: [],
+      clockJumpUsMax: 0,
+      clockDriftPpmMax: 0,
+      weatherLossMax: never,
+      weatherDuplicateMax: never,
+      calm: { loss: never, duplicate: never },
+      stallUsMax: space.stallUsMax ?? window.faultUsMax,
+    });
+    // Both plans end with the quiet action: keep one.
+    options = { ...options, faults: sortPlan([...options.faults.filter((f) => f.action.kind !== 'quiet'), ...stalls]) };
+  }
+  const extreme = space.extremeTimings;
+  if (extreme !== undefined && coin()) {
+    const ends: string[] = [];
+    if (coin()) {
+      ends.push('instant syncs');
+      options = { ...options, disk: { ...options.disk, syncLatencyUsMin: 0, syncLatencyUsMax: 0 } };
+    }
+    if (coin()) {
+      ends.push('instant restarts');
+      options = { ...options, faults: restartSooner(random, options.faults, extreme.restartUsMax) };
+    }
+    if (coin()) {
+      ends.push('long tails');
+      const tail = ratio(random.between(1, extreme.tailMax.numerator), extreme.tailMax.denominator);
+      options = { ...options, network: { ...options.network, tail, tailUsMax: extreme.tailUsMax } };
+    }
+    classesOn.push(`extreme timings (${ends.length === 0 ? 'none' : ends.join(', ')})`);
+  }
+  return { classesOn, options };
+}
+
+/** Each crash's restart moved to within `restartUsMax` of the crash. */
+function restartSooner(random: Random, plan: FaultPlan, restartUsMax: number): FaultPlan {
+  const moved = plan.map((fault) => {
+    if (fault.action.kind === 'crash-leader') return { ...fault, action: { ...fault.action, restartAfterUs: random.between(1, restartUsMax) } };
+    return fault;
+  });
+  for (let i = 0; i < moved.length; i++) {
+    const crash = moved[i]!;
+    if (crash.action.kind !== 'crash') continue;
+    const node = crash.action.node;
+    const restart = moved.findIndex((f, j) => j > i && f.action.kind === 'restart' && f.action.node === node);
+    if (restart < 0) continue;
+    moved[restart] = { ...moved[restart]!, atUs: Math.min(moved[restart]!.atUs, crash.atUs + random.between(0, restartUsMax)) };
+  }
+  return sortPlan(moved);
+}
+
+/** By time, stably: a restart drawn right after its crash stays after it. */
+function sortPlan(plan: readonly TimedFault[]): FaultPlan {
+  return plan.map((fault, index) => ({ fault, index })).sort((a, b) => a.fault.atUs - b.fault.atUs || a.index - b.index).map((x) => x.fault);
 }

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { TestRandom } from './_test/testRandom.ts';
-import { confChange } from './entry.ts';
+import { confChange, confChangeEntry } from './entry.ts';
 import { MemoryStorage } from './memoryStorage.ts';
 import { makeMessage, type Message } from './message.ts';
 import { RawNode } from './rawNode.ts';
@@ -189,4 +189,22 @@ test('with proposal forwarding disabled a follower drops proposals', (t) => {
   const { node } = newNode(2, [1, 2, 3], { disableProposalForwarding: true });
   node.step(makeMessage({ type: 'MsgHeartbeat', from: 1, to: 2, term: 1, commit: 0 }));
   t.is(node.propose(new Uint8Array([1])), 'proposal-dropped');
+});
+
+test('a node does not campaign while a committed conf change is not yet applied: it could change who votes', (t) => {
+  // Found by the mutation score (issue 7): emptying hasUnappliedConfChanges survived every test and
+  // every scenario, since the replica applies a conf change while it takes the Ready.
+  const storage = new MemoryStorage();
+  storage.append([confChangeEntry(confChange([{ type: 'addNode', nodeId: 4 }]), 1, 1)]);
+  storage.setHardState({ term: 1, vote: 0, commit: 1 });
+  const node = new RawNode({ id: 1, storage, voters: [1, 2, 3], random: new TestRandom(1), electionTicks: 10, heartbeatTicks: 1, maxSizePerMsg: 1024, maxInflightMsgs: 16, preVote: false, checkQuorum: false, applied: 0 });
+  node.campaign();
+  t.is(node.status().softState.role, 'follower', 'it waits for the conf change to be applied');
+  const ready = node.ready();
+  t.is(ready.committedEntries.length, 1);
+  t.false(ready.messages.some((m) => m.type === 'MsgVote'));
+  node.applyConfChange(confChange([{ type: 'addNode', nodeId: 4 }]));
+  node.advance();
+  node.campaign();
+  t.is(node.status().softState.role, 'candidate', 'applied, it campaigns');
 });

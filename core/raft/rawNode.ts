@@ -195,6 +195,32 @@ export class RawNode {
   status(): Status {
     return getStatus(this.raft);
   }
+
+  /** The index of the last entry in the log, unstable ones included. Cheap, for checkers. */
+  get lastIndex(): number {
+    return this.raft.log.lastIndex();
+  }
+
+  /** The term of the entry at `index` in the log (unstable ones included), or null when it is compacted or beyond the log. */
+  termAt(index: number): number | null {
+    const term = this.raft.log.term(index);
+    return typeof term === 'number' ? term : null;
+  }
+
+  /** The target of a leadership transfer in progress, or None. Cheap, for checkers that run on every event. */
+  get leadTransferee(): NodeId {
+    return this.raft.leadTransferee;
+  }
+
+  /**
+   * Visits every member's match index as this node records it (nothing unless it leads), in
+   * ascending id order. Cheap (no copies), for checkers that run on every event; `status()` is the
+   * full picture.
+   */
+  visitMatches(visit: (id: NodeId, match: number) => void): void {
+    if (this.raft.role !== 'leader') return;
+    this.raft.tracker.visit((id, progress) => visit(id, progress.match));
+  }
 }
 
 function softStatesEqual(a: SoftState, b: SoftState): boolean {

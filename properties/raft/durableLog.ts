@@ -54,3 +54,17 @@ export class DurableLog {
     return !isStorageError(stored) && stored === term;
   }
 }
+
+/** One DurableLog per disk, shared by every checker of a run (each replays the WAL once). */
+const logsByDisk = new WeakMap<SimDisk, DurableLog>();
+
+/** The durable log of `disk`, caught up with it. */
+export function durableLogOf(disk: SimDisk): DurableLog {
+  let log = logsByDisk.get(disk);
+  if (log === undefined) {
+    log = new DurableLog(disk);
+    logsByDisk.set(disk, log);
+  }
+  log.refresh();
+  return log;
+}

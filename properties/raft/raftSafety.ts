@@ -6,7 +6,7 @@ import type { LogReplica, LogReply, LogRequest } from '../../core/replica/logRep
 import type { RaftNodeView } from '../../core/replica/raftNodeView.ts';
 import type { Simulation } from '../../sim/simulation.ts';
 import type { SimObserver } from '../../sim/observer.ts';
-import { DurableLog } from './durableLog.ts';
+import { type DurableLog, durableLogOf } from './durableLog.ts';
 import { quorumHolds } from './quorum.ts';
 
 /** A node the Raft checkers can watch: it hosts Raft, exchanges Raft's messages and shows its state. */
@@ -89,7 +89,6 @@ export function raftSafety<Q, R, N extends RaftHost<Q, R>>(options: RaftSafetyOp
   /** index → the applied state digest every replica must reach there. */
   const appliedDigest = new Map<number, number>();
   const watches = new Map<NodeId, NodeWatch>();
-  const durableLogs = new Map<NodeId, DurableLog>();
   let events = 0;
 
   const fail = (message: string): never => {
@@ -112,15 +111,7 @@ export function raftSafety<Q, R, N extends RaftHost<Q, R>>(options: RaftSafetyOp
     }
   };
 
-  const durableLog = (sim: HostSimulation, id: NodeId): DurableLog => {
-    let log = durableLogs.get(id);
-    if (log === undefined) {
-      log = new DurableLog(sim.disk(id));
-      durableLogs.set(id, log);
-    }
-    log.refresh();
-    return log;
-  };
+  const durableLog = (sim: HostSimulation, id: NodeId): DurableLog => durableLogOf(sim.disk(id));
 
   const watchOf = (sim: HostSimulation, id: NodeId, replica: RaftNodeView): NodeWatch => {
     const incarnation = sim.incarnation(id);

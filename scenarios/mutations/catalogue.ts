@@ -20,12 +20,51 @@ export interface Mutation {
    * The run that caught it when the hunt last ran (`detcd-sim mutants`), and a piece of the
    * violation it reported; the mutation test replays exactly this run.
    */
-  readonly caughtAt: { readonly scenario: string; readonly seed: number; readonly violation: string };
+  readonly caughtAt: { readonly scenario: string; readonly seed: number; readonly violation: string } | null;
+  /**
+   * Realistic bugs nobody planted with a particular check in mind (issue 7): the kinds real Raft
+   * implementations have shipped. The hand-picked six above are not marked.
+   */
+  readonly realistic?: boolean;
+  /**
+   * How the hunt did on the code before issue 7's checks and scenarios (40 seeds of each of the
+   * 12 older Raft scenarios), for the record.
+   */
+  readonly beforeIssue7?: string;
+  /**
+   * Why the mutant cannot go wrong in this implementation, when it cannot (then `caughtAt` is
+   * null and the pinned test checks the reason is written down instead).
+   */
+  readonly equivalent?: string;
 }
 
-const pipelined = ['raft-pipelined-crashes', 'raft-pipelined-churn', 'raft-pipelined'];
+/** The Raft family, in the order a hunt sweeps it. */
+export const raftFamily: readonly string[] = [
+  'raft-leader-churn-3',
+  'raft-leader-churn',
+  'raft-swarm',
+  'raft-crashes',
+  'raft-partitions',
+  'raft-no-prevote',
+  'raft-membership',
+  'raft-lossy',
+  'raft-pauses',
+  'raft-clocks',
+  'raft-joint',
+  'raft-single',
+  // Issue 7's scenarios for the rare paths.
+  'raft-stale-traffic',
+  'raft-transfers',
+  'raft-election-crashes',
+  'raft-divergent-snapshot',
+  'raft-membership-admins',
+  'raft-joint-no-prevote',
+  'raft-idle-partitions',
+  'raft-extreme',
+];
 
-const family = ['raft-leader-churn-3', 'raft-leader-churn', 'raft-swarm', 'raft-crashes', 'raft-partitions', 'raft-no-prevote', 'raft-membership', 'raft-lossy', 'raft-pauses', 'raft-clocks', 'raft-joint', 'raft-single'];
+/** The scenarios of the pipelined host loop, which the runtime runs (its mutants are caught there). */
+const pipelined: readonly string[] = ['raft-pipelined-crashes', 'raft-pipelined-churn', 'raft-pipelined'];
 
 export const mutations: readonly Mutation[] = [
   {
@@ -34,7 +73,7 @@ export const mutations: readonly Mutation[] = [
     file: 'core/raft/election.ts',
     find: 'if (canVote && raft.log.isUpToDate(m.index, m.logTerm)) {',
     replace: 'if (canVote) {',
-    scenarios: family,
+    scenarios: raftFamily,
     caughtAt: { scenario: 'raft-leader-churn-3', seed: 0, violation: 'state machine safety' },
   },
   {
@@ -43,7 +82,7 @@ export const mutations: readonly Mutation[] = [
     file: 'core/raft/raftLog.ts',
     find: 'if (index > this.committed && term !== 0 && this.termOrZero(index) === term) {',
     replace: 'if (index > this.committed && term !== 0 && this.termOrZero(index) !== 0) {',
-    scenarios: family,
+    scenarios: raftFamily,
     caughtAt: { scenario: 'raft-leader-churn-3', seed: 153, violation: 'commit is not final' },
   },
   {
@@ -52,7 +91,7 @@ export const mutations: readonly Mutation[] = [
     file: 'core/raft/ready.ts',
     find: 'return entryCount !== 0 || hasSnapshot || state.vote !== previous.vote || state.term !== previous.term;',
     replace: 'return entryCount !== 0 || hasSnapshot;',
-    scenarios: family,
+    scenarios: raftFamily,
     caughtAt: { scenario: 'raft-leader-churn-3', seed: 0, violation: 'before persisting it' },
   },
   {
@@ -61,7 +100,7 @@ export const mutations: readonly Mutation[] = [
     file: 'core/raft/raft.ts',
     find: "this.send({ type: 'MsgAppResp', to: this.id, index: newLast });",
     replace: "this.step(makeMessage({ type: 'MsgAppResp', from: this.id, to: this.id, term: this.term, index: newLast }));",
-    scenarios: ['raft-single', ...family],
+    scenarios: ['raft-single', ...raftFamily],
     caughtAt: { scenario: 'raft-single', seed: 0, violation: 'it is not durable on a quorum' },
   },
   {
@@ -73,7 +112,7 @@ export const mutations: readonly Mutation[] = [
       raft.readOnly.recvAck(raft.id, m.context);
       bcastHeartbeat(raft, m.context);`,
     replace: '      raft.respondToReadIndex(m, raft.log.committed);',
-    scenarios: family,
+    scenarios: raftFamily,
     caughtAt: { scenario: 'raft-no-prevote', seed: 0, violation: 'stale read' },
   },
   {
@@ -82,8 +121,136 @@ export const mutations: readonly Mutation[] = [
     file: 'core/raft/raftLog.ts',
     find: 'this.append(entries.slice(conflict - (prevIndex + 1)));',
     replace: 'if (conflict > this.lastIndex()) this.append(entries.slice(conflict - (prevIndex + 1)));',
-    scenarios: family,
-    caughtAt: { scenario: 'raft-leader-churn-3', seed: 0, violation: 'state machine safety' },
+    scenarios: raftFamily,
+    // Re-pinned in issue 7: the leader bookkeeping check now catches it at its first wrong step
+    // (an acknowledged match the follower's disk does not hold), before state machine safety.
+    caughtAt: { scenario: 'raft-leader-churn-3', seed: 0, violation: 'leader bookkeeping' },
+  },
+  // Realistic bugs (issue 7): the kinds real Raft implementations have shipped.
+  {
+    name: 'vote-forgotten-on-restart',
+    bug: 'recovery restores the term but not the vote, so a restarted node may vote twice in one term (§5.2)',
+    file: 'core/raft/raft.ts',
+    find: '    this.vote = state.vote;\n',
+    replace: '    this.vote = None;\n',
+    scenarios: raftFamily,
+    caughtAt: { scenario: 'raft-leader-churn-3', seed: 0, violation: 'recovery fidelity' },
+    realistic: true,
+    beforeIssue7: 'missed in 40 seeds × 12 scenarios',
+  },
+  {
+    name: 'joint-quorum-one-half',
+    bug: 'in a joint configuration votes are counted in the incoming half only (§4.3: both majorities must agree)',
+    file: 'core/raft/jointConfig.ts',
+    find: 'const outgoing = this.outgoing.voteResult(votes);',
+    replace: 'const outgoing = incoming;',
+    scenarios: raftFamily,
+    caughtAt: { scenario: 'raft-joint-no-prevote', seed: 1, violation: 'election quorum' },
+    realistic: true,
+    beforeIssue7: 'missed in 40 seeds × 12 scenarios',
+  },
+  {
+    name: 'second-conf-change-in-flight',
+    bug: 'a new leader forgets that its uncommitted tail may hold a conf change, and accepts a second one (§4.1)',
+    file: 'core/raft/raft.ts',
+    find: '    this.pendingConfIndex = this.log.lastIndex();\n',
+    replace: '',
+    scenarios: raftFamily,
+    caughtAt: { scenario: 'raft-joint', seed: 9, violation: 'leader bookkeeping' },
+    realistic: true,
+    beforeIssue7: 'missed in 40 seeds × 12 scenarios',
+  },
+  {
+    name: 'stale-append-response-counted',
+    bug: 'an append acknowledgement from an earlier term is counted: the match may name entries since overwritten (§5.1)',
+    file: 'core/raft/election.ts',
+    find: '  if (m.term < raft.term) {\n    stepLowerTerm(raft, m);',
+    replace: "  if (m.term < raft.term && m.type !== 'MsgAppResp') {\n    stepLowerTerm(raft, m);",
+    scenarios: raftFamily,
+    caughtAt: { scenario: 'raft-stale-traffic', seed: 9, violation: 'leader bookkeeping' },
+    realistic: true,
+    beforeIssue7: 'missed in 40 seeds × 12 scenarios',
+  },
+  {
+    name: 'prevote-granted-in-lease',
+    bug: 'the check-quorum lease guards votes but not pre-votes: a follower that hears a healthy leader grants pre-votes to a disruptive node (thesis §4.2.3, §9.6)',
+    file: 'core/raft/election.ts',
+    find: "    if (m.type === 'MsgVote' || m.type === 'MsgPreVote') {\n      const force",
+    replace: "    if (m.type === 'MsgVote') {\n      const force",
+    scenarios: raftFamily,
+    caughtAt: { scenario: 'raft-idle-partitions', seed: 0, violation: 'availability' },
+    realistic: true,
+    beforeIssue7: 'missed in 40 seeds × 12 scenarios',
+  },
+  {
+    name: 'ack-past-last-new',
+    bug: 'a follower acknowledges its whole log instead of the last entry the append matched, so a stale tail counts as replicated (§5.3)',
+    file: 'core/raft/stepFollower.ts',
+    find: "    raft.send({ type: 'MsgAppResp', to: m.from, index: lastNew });",
+    replace: "    raft.send({ type: 'MsgAppResp', to: m.from, index: log.lastIndex() });",
+    scenarios: raftFamily,
+    caughtAt: null,
+    realistic: true,
+    equivalent:
+      "equivalent here: a follower's log past the last entry an append matched holds either that leader's own entries (acknowledging them is true) or an older term's tail, which this Raft never leaves in place while an append of the new leader matches before it: a new leader's first append carries its no-op at its last index + 1, which conflicts with any older-term entry there, and the term hint lands backtracking on the divergence point, never below it (terms never decrease along a log). 40 + 20 seeds of every scenario never met it.",
+    beforeIssue7: 'missed in 40 seeds × 12 scenarios',
+  },
+  {
+    name: 'snapshot-inside-divergent-log',
+    bug: "a follower whose log reaches past a snapshot's index takes it as covered without comparing terms, and commits its own divergent entries (§7)",
+    file: 'core/raft/membership.ts',
+    find: '  if (raft.log.matchTerm(index, term)) {',
+    replace: '  if (raft.log.lastIndex() >= index) {',
+    scenarios: raftFamily,
+    caughtAt: { scenario: 'raft-divergent-snapshot', seed: 0, violation: 'state machine safety' },
+    realistic: true,
+    beforeIssue7: 'missed in 40 seeds × 12 scenarios',
+  },
+  {
+    name: 'heartbeat-commit-past-match',
+    bug: "heartbeats carry the leader's whole commit index, past what the follower is known to match",
+    file: 'core/raft/replication.ts',
+    find: 'const commit = Math.min(progress.match, raft.log.committed);',
+    replace: 'const commit = raft.log.committed;',
+    scenarios: raftFamily,
+    caughtAt: { scenario: 'raft-leader-churn-3', seed: 0, violation: 'is out of range' },
+    realistic: true,
+    beforeIssue7: 'caught at raft-leader-churn-3 seed 0',
+  },
+  {
+    name: 'follower-commit-past-last-new',
+    bug: "a follower commits up to the leader's commit index over its own unverified tail, not just to the last new entry (§5.3, Figure 2)",
+    file: 'core/raft/raftLog.ts',
+    find: 'this.commitTo(Math.min(commit, lastNew));',
+    replace: 'this.commitTo(Math.min(commit, this.lastIndex()));',
+    scenarios: raftFamily,
+    caughtAt: null,
+    realistic: true,
+    equivalent:
+      "equivalent here, for the reason given for ack-past-last-new: no append of a leader matches while an older term's tail lies beyond it, so the entries past the last new one that the follower would commit are the leader's own (and committed by it). 20 seeds of every scenario never met it.",
+    beforeIssue7: 'missed in 40 seeds × 12 scenarios',
+  },
+  {
+    name: 'match-kept-across-terms',
+    bug: "a node keeps its followers' match indexes across terms, so a returning leader trusts acknowledgements from its earlier reign (§5.3: reinitialized after election)",
+    file: 'core/raft/raft.ts',
+    find: 'match: id === this.id ? lastIndex : 0,',
+    replace: 'match: id === this.id ? lastIndex : Math.min(old.match, lastIndex),',
+    scenarios: raftFamily,
+    caughtAt: { scenario: 'raft-partitions', seed: 0, violation: 'leader bookkeeping' },
+    realistic: true,
+    beforeIssue7: 'missed in 40 seeds × 12 scenarios',
+  },
+  {
+    name: 'torn-tail-not-repaired',
+    bug: 'recovery stops at a torn WAL record but does not cut it off, so later appends land behind it and vanish on the next restart',
+    file: 'core/replica/logReplica.ts',
+    find: '    if (recovered.torn) this.writes.push(compactedWal(recovered.storage, recovered.hardState));\n',
+    replace: '',
+    scenarios: raftFamily,
+    caughtAt: { scenario: 'raft-swarm', seed: 0, violation: 'before persisting it' },
+    realistic: true,
+    beforeIssue7: 'caught at raft-swarm seed 0',
   },
   {
     name: 'ack-before-durable',

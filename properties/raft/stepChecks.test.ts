@@ -1,0 +1,151 @@
+import test from 'ava';
+import { confChange } from '../../core/raft/index.ts';
+import { makeMessage } from '../../core/raft/message.ts';
+import { availability } from './availability.ts';
+import { electionQuorum } from './electionQuorum.ts';
+import { leaderBookkeeping } from './leaderBookkeeping.ts';
+import { recoveryFidelity } from './recoveryFidelity.ts';
+import { stepChecks } from './stepChecks.ts';
+import { voteLedger } from './voteLedger.ts';
+import { leaderOf, onceAfter, raftOf, runCluster, type RaftObserver } from './_test/sabotage.ts';
+
+/*
+ * Each check at the first wrong step (issue 7) fires on a bad step made by hand inside an
+ * otherwise clean run, and stays quiet on the same run left alone. (The Raft family's sweeps run
+ * them on every scenario; `npm run sweep:raft` on 2,000 seeds of each.)
+ */
+
+const availabilityOptions = { electionTimeoutUs: 1_000_000, lease: true, successPercentMin: 80, requestTimeoutUs: 1_000_000 } as const;
+const crashAndRestart = [
+  { atUs: 3_000_000, action: { kind: 'crash', node: 3 } },
+  { atUs: 4_000_000, action: { kind: 'restart', node: 3 } },
+] as const;
+
+test('clean runs, crashes and restarts included, trip none of the step checks', (t) => {
+  for (let seed = 0; seed < 4; seed++) {
+    const { result } = runCluster({ seed, faults: [...crashAndRestart], observers: stepChecks(availabilityOptions) });
+    t.true(result.ok, `seed ${seed}: ${result.violation?.message}`);
+  }
+});
+
+test('vote ledger: a node that grants a second candidate its vote in a term it already voted in is caught at that grant', (t) => {
+  const ledger = voteLedger();
+  let first: { voter: number; candidate: number; term: number } | null = null;
+  const spy: RaftObserver = {
+    onSend(from, to, message) {
+      if (first === null && message.type === 'MsgVoteResp' && !message.reject) first = { voter: from, candidate: to, term: message.term };
+    },
+  };
+  const forge = onceAfter(3_000_000, (sim) => {
+    if (first === null) return false;
+    const other = first.candidate === 5 ? 4 : 5;
+    ledger.onSend!(first.voter, other, makeMessage({ type: 'MsgVoteResp', to: other }, first.voter, first.term), sim);
+    return true;
+  });
+  const bad = runCluster({ seed: 1, observers: [spy, forge, ledger] });
+  t.false(bad.result.ok);
+  t.regex(bad.result.violation!.message, /^vote ledger: node \d voted for \d in term \d+, and now for \d/);
+  t.true(runCluster({ seed: 1, observers: [voteLedger()] }).result.ok);
+});
+
+test('election quorum: a node that makes itself leader on its own vote is caught when it leads', (t) => {
+  const usurp = onceAfter(3_000_000, (sim) => {
+    const leader = leaderOf(sim);
+    const follower = sim.members.find((id) => id !== leader?.id && sim.node(id) !== null)!;
+    const raft = raftOf(sim.node(follower)!);
+    raft.becomeCandidate();
+    raft.becomeLeader();
+    return true;
+  });
+  const bad = runCluster({ seed: 2, observers: [usurp, electionQuorum()] });
+  t.false(bad.result.ok);
+  t.regex(bad.result.violation!.message, /^election quorum: node \d leads term \d+ with votes from \[\d\] only, not a quorum of voters \[1,2,3,4,5\]/);
+  t.true(runCluster({ seed: 2, observers: [electionQuorum()] }).result.ok);
+});
+
+test('recovery fidelity: a restarted node whose vote differs from its disk is caught at the restart', (t) => {
+  const forget: RaftObserver = {
+    onRestart(node, sim) {
+      const raft = raftOf(sim.node(node)!);
+      raft.vote = raft.vote === 1 ? 2 : 1;
+    },
+  };
+  const bad = runCluster({ seed: 3, faults: [...crashAndRestart], observers: [forget, recoveryFidelity()] });
+  t.false(bad.result.ok);
+  t.regex(bad.result.violation!.message, /^recovery fidelity: node 3 restarted with vote \d where its disk holds \d/);
+  t.true(runCluster({ seed: 3, faults: [...crashAndRestart], observers: [recoveryFidelity()] }).result.ok);
+});
+
+test('leader bookkeeping: a match past what the follower acknowledged in this term is caught at the leader\'s next event', (t) => {
+  const overstate = onceAfter(3_500_000, (sim) => {
+    const leader = leaderOf(sim);
+    if (leader === null || leader.id === 3) return false;
+    raftOf(leader.replica).tracker.get(3)!.match = leader.replica.storage.lastIndex();
+    return true;
+  });
+  const bad = runCluster({ seed: 4, faults: [...crashAndRestart], observers: [overstate, leaderBookkeeping()] });
+  t.false(bad.result.ok);
+  t.regex(bad.result.violation!.message, /^leader bookkeeping: leader \d of term \d+ records match \d+ for node 3, which acknowledged (nothing|up to \d+) in term \d+/);
+  t.true(runCluster({ seed: 4, faults: [...crashAndRestart], observers: [leaderBookkeeping()] }).result.ok);
+});
+
+test("leader bookkeeping: an acknowledged match that a crashed follower's disk does not hold is caught", (t) => {
+  const check = leaderBookkeeping();
+  const lie = onceAfter(3_500_000, (sim) => {
+    const leader = leaderOf(sim);
+    if (leader === null || leader.id === 3) return false;
+    const term = leader.replica.hardState.term;
+    const index = leader.replica.storage.lastIndex();
+    // The down follower "acknowledges" what it never received, and the leader believes it.
+    check.onDeliver!(3, leader.id, makeMessage({ type: 'MsgAppResp', to: leader.id, index }, 3, term), sim);
+    raftOf(leader.replica).tracker.get(3)!.match = index;
+    return true;
+  });
+  const bad = runCluster({ seed: 4, faults: [...crashAndRestart], observers: [lie, check] });
+  t.false(bad.result.ok);
+  t.regex(bad.result.violation!.message, /^leader bookkeeping: leader \d of term \d+ records match \d+ for node 3, whose disk holds (no entry|term \d+) there/);
+});
+
+test('leader bookkeeping: a second conf change appended while the first is unapplied is caught', (t) => {
+  const twoChanges = onceAfter(3_000_000, (sim) => {
+    const leader = leaderOf(sim);
+    if (leader === null) return false;
+    leader.replica.raft.proposeConfChange(confChange([{ type: 'addLearner', nodeId: 4 }]));
+    raftOf(leader.replica).pendingConfIndex = 0; // the one-pending-change guard forgets
+    leader.replica.raft.proposeConfChange(confChange([{ type: 'addLearner', nodeId: 5 }]));
+    return true;
+  });
+  const bad = runCluster({ seed: 5, voters: 3, observers: [twoChanges, leaderBookkeeping()] });
+  t.false(bad.result.ok);
+  t.regex(bad.result.violation!.message, /^leader bookkeeping: leader \d of term \d+ appended a conf change at index \d+ while the one at index \d+ was not applied/);
+  t.true(runCluster({ seed: 5, voters: 3, observers: [leaderBookkeeping()] }).result.ok);
+});
+
+test('availability: a follower that grants a pre-vote past the term of a leader left alone and connected is caught', (t) => {
+  const check = availability(availabilityOptions);
+  const grant = onceAfter(6_000_000, (sim) => {
+    const leader = leaderOf(sim);
+    if (leader === null) return false;
+    const follower = sim.members.find((id) => id !== leader.id)!;
+    const term = leader.replica.hardState.term + 1;
+    const candidate = sim.members.find((id) => id !== leader.id && id !== follower)!;
+    check.onSend!(follower, candidate, makeMessage({ type: 'MsgPreVoteResp', to: candidate }, follower, term), sim);
+    return true;
+  });
+  const bad = runCluster({ seed: 6, observers: [grant, check] });
+  t.false(bad.result.ok);
+  t.regex(bad.result.violation!.message, /^availability: node \d granted a pre-vote for term \d+ to \d while leader \d of term \d+ was up, left alone and connected to it/);
+  t.true(runCluster({ seed: 6, observers: [availability(availabilityOptions)] }).result.ok);
+});
+
+test('availability: a cluster that serves too few requests while nothing is wrong is caught at the end', (t) => {
+  const drop: RaftObserver = {
+    finish(sim) {
+      for (const [i, entry] of sim.history.entries()) if (i % 2 === 0) entry.outcome = 'fail';
+    },
+  };
+  const bad = runCluster({ seed: 7, observers: [drop, availability(availabilityOptions)] });
+  t.false(bad.result.ok);
+  t.regex(bad.result.violation!.message, /^availability: only \d+ of \d+ client requests sent in fault-free windows succeeded \(at least 80% must\)/);
+  t.true(runCluster({ seed: 7, observers: [availability(availabilityOptions)] }).result.ok);
+});
