@@ -32,6 +32,8 @@ export interface ServerIo {
   readonly log: (line: string) => void;
   /** The storage failed: the process must end (after the log line). */
   readonly fatal: (error: Error) => void;
+  /** This member applied its own removal from the cluster: it serves no more and should stop (etcd exits). */
+  readonly removed?: () => void;
 }
 
 type EtcdHost = NodeHost<PeerMessage, ServerRequest, ServerReply, EtcdServer>;
@@ -116,6 +118,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     ...(peerTls === undefined ? {} : { tls: peerTls }),
   });
   const peers = new PeerDirectory(transport, self);
+  let removalReported = false;
   const timeoutMs = hostTimeoutMs(config);
   host = new NodeHost({
     protocol: adapter.protocol,
@@ -136,6 +139,11 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     afterPump: (node) => {
       metrics.observeNode(adapter.status(node), self, host?.countPending(adapter.isProposal) ?? 0);
       peers.follow(node.state.membership.members);
+      if (node.stopped && !removalReported) {
+        removalReported = true;
+        io.log('the member has been permanently removed from the cluster');
+        io.removed?.();
+      }
     },
     // etcd counts a proposal failed when it errs or times out (v3_server.go).
     onReply: (request, reply) => {
@@ -246,8 +254,17 @@ async function serveHttp(request: IncomingMessage, response: ServerResponse, par
     response.writeHead(200, { 'content-type': parts.metrics.registry.contentType });
     response.end(await parts.metrics.registry.metrics());
   } else {
-    response.writeHead(404, { 'content-type': 'text/plain' });
-    response.end('404 page not found\n');
+    // As etcd answers any other path (Go's http.NotFound behind its CORS handler), v2 keys included.
+    const body = '404 page not found\n';
+    response.writeHead(404, {
+      'Access-Control-Allow-Headers': 'accept, content-type, authorization',
+      'Access-Control-Allow-Methods': 'POST, GET, OPTIONS, PUT, DELETE',
+      'Access-Control-Allow-Origin': '*',
+      'Content-Type': 'text/plain; charset=utf-8',
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Length': Buffer.byteLength(body),
+    });
+    response.end(body);
   }
 }
 

@@ -62,6 +62,30 @@ export function startMember(spec: MemberSpec, cluster: string, extra: readonly s
 }
 
 /**
+ * Starts a member as etcd's documentation does after `etcdctl member add`: the ETCD_* lines that
+ * command printed become the environment (name, initial cluster and state), the URLs to listen on
+ * and the data dir are flags. detcd derives member ids from the cluster token as etcd does; a
+ * joining etcd member learns its id from the cluster instead, so detcd needs the token given.
+ */
+export function startFromMemberAdd(spec: MemberSpec, printed: string, token = 'detcd-test'): Member {
+  const variables = Object.fromEntries([...printed.matchAll(/^(ETCD_[A-Z_]+)="(.*)"$/gm)].map((match) => [match[1]!, match[2]!]));
+  const args = [
+    '--data-dir', spec.dataDir,
+    '--listen-client-urls', `http://127.0.0.1:${spec.clientPort}`,
+    '--advertise-client-urls', `http://127.0.0.1:${spec.clientPort}`,
+    '--listen-peer-urls', `http://127.0.0.1:${spec.peerPort}`,
+    '--initial-cluster-token', token,
+    '--pre-vote',
+  ];
+  const child = spawn(process.execPath, [detcd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...variables } });
+  const output: string[] = [];
+  child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return { spec, process: child, output, exited };
+}
+
+/**
  * Polls `condition` until it holds. The default bound is generous: these tests start real
  * processes, and on a machine shared with other test runs a start (tsx compiling the sources) or an
  * election can take many seconds.

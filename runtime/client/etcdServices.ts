@@ -63,7 +63,9 @@ function unary(member: MemberCalls, method: ServerMethod, toRequest: (wire: Wire
         if (isErrorReply(reply)) return callback(grpcError(reply.error));
         const response = toWire(reply.response as never);
         const header = response.header as Wire | undefined;
-        callback(null, header === undefined ? response : { ...response, header: { ...header, clusterId: member.clusterId() } });
+        // etcd's Cluster service answers with a header without a revision (v3rpc's cluster server).
+        const revision = method.startsWith('Member') ? 0 : header?.revision;
+        callback(null, header === undefined ? response : { ...response, header: { ...header, clusterId: member.clusterId(), revision } });
       },
       (error: Error) => callback({ code: grpc.status.INTERNAL, details: error.message }),
     );
