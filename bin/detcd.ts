@@ -33,6 +33,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     process.exit(2);
   }
   let server: RunningServer;
+  let stop = (_signal: string): void => {};
   try {
     server = await startServer(config, {
       log,
@@ -40,6 +41,8 @@ export async function main(argv: readonly string[]): Promise<void> {
         log(`fatal: storage failed: ${error.message}`);
         process.exit(1);
       },
+      // etcd exits once it has applied its own removal; so does detcd, gracefully.
+      removed: () => setImmediate(() => stop('removal')),
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -49,10 +52,10 @@ export async function main(argv: readonly string[]): Promise<void> {
     process.exit(1);
   }
   let stopping = false;
-  const stop = (signal: string): void => {
+  stop = (reason: string): void => {
     if (stopping) return;
     stopping = true;
-    log(`received ${signal}; stopping`);
+    log(reason === 'removal' ? 'stopping' : `received ${reason}; stopping`);
     server.stop().then(
       () => {
         log('stopped');

@@ -1,27 +1,37 @@
 import test from 'ava';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkLinearizability } from '../properties/linearizability/checker.ts';
-import type { Operation } from '../properties/linearizability/history.ts';
-import { keyValueModel, type KeyValueInput, type KeyValueOutput } from '../properties/linearizability/models/keyValue.ts';
-import { freePorts, initialCluster, isLeader, type Member, type MemberSpec, readLog, startMember, until } from './_test/members.ts';
+import { parseJsonLines } from '../properties/linearizability/formats/jsonLines.ts';
+import { checkTypedHistory } from '../properties/linearizability/formats/typedHistory.ts';
+import type { EtcdKeyValue, EtcdRequest, EtcdResponse } from '../properties/linearizability/models/etcdTypes.ts';
+import { EtcdClient, type Message } from './_test/etcdClient.ts';
+import { endpoint, freePorts, initialCluster, isHealthy, isLeader, type Member, type MemberSpec, startMember, until } from './_test/members.ts';
 
 /**
- * The replicated log on three real detcd processes: clients append and read through the test log
- * API while the leader is killed with SIGKILL and restarted. The history the clients saw is
- * checked for linearizability (the log as Porcupine's key/value model: appends to one key, reads
- * of the whole value), and every acknowledged append must be in every member's log at the end.
+ * The etcd member on three real detcd processes: clients put, read, delete and run txns over etcd's
+ * gRPC API while the leader is killed with SIGKILL and restarted. Every operation is recorded in
+ * the project's history format (JSON lines, etcd model), read back and checked for
+ * linearizability; every acknowledged put must still be readable at its revision at the end.
  */
 
 const clients = 4;
 const loadMs = 7_000;
+const keys = ['k0', 'k1', 'k2', 'k3', 'k4'];
 
-type LogOperation = Operation<KeyValueInput, KeyValueOutput>;
+interface Recorded {
+  readonly process: number;
+  readonly invoke: number;
+  readonly complete: number;
+  readonly outcome: 'ok' | 'fail' | 'unknown';
+  readonly input: EtcdRequest;
+  readonly output?: EtcdResponse;
+}
 
 interface Recorder {
-  readonly history: LogOperation[];
-  readonly acknowledged: Map<number, number>;
+  readonly operations: Recorded[];
+  /** Acknowledged puts: key, value and the revision they created. */
+  readonly acknowledged: { key: string; value: string; revision: number }[];
   readonly started: number;
 }
 
@@ -29,49 +39,91 @@ function now(recorder: Recorder): number {
   return performance.now() - recorder.started;
 }
 
-async function clientLoop(process: number, specs: readonly MemberSpec[], recorder: Recorder, stopAt: number): Promise<void> {
+function keyValue(kv: Message): EtcdKeyValue {
+  return { key: (kv.key as Buffer).toString(), value: (kv.value as Buffer).toString(), createRevision: kv.createRevision as number, modRevision: kv.modRevision as number, version: kv.version as number };
+}
+
+function revisionOf(response: Message): number {
+  return (response.header as { revision: number }).revision;
+}
+
+/** One random operation: the model's request and the gRPC call that performs it, with its response as the model sees it. */
+function drawOperation(process: number, sequence: number): { input: EtcdRequest; run: (client: EtcdClient) => Promise<EtcdResponse> } {
+  const key = keys[Math.floor(Math.random() * keys.length)]!;
+  const value = `${process}-${sequence}`;
+  const roll = Math.random();
+  if (roll < 0.4) {
+    return { input: { kind: 'put', key, value }, run: async (client) => ({ revision: revisionOf(await client.put({ key: Buffer.from(key), value: Buffer.from(value) })) }) };
+  }
+  if (roll < 0.65) {
+    return {
+      input: { kind: 'range', key },
+      run: async (client) => {
+        const response = await client.range({ key: Buffer.from(key) });
+        return { revision: revisionOf(response), kvs: (response.kvs as Message[]).map(keyValue), count: response.count as number };
+      },
+    };
+  }
+  if (roll < 0.75) {
+    return {
+      input: { kind: 'range', key: 'k', rangeEnd: 'l' },
+      run: async (client) => {
+        const response = await client.range({ key: Buffer.from('k'), rangeEnd: Buffer.from('l') });
+        return { revision: revisionOf(response), kvs: (response.kvs as Message[]).map(keyValue), count: response.count as number };
+      },
+    };
+  }
+  if (roll < 0.85) {
+    return {
+      input: { kind: 'delete', key },
+      run: async (client) => {
+        const response = await client.deleteRange({ key: Buffer.from(key) });
+        return { revision: revisionOf(response), deleted: response.deleted as number };
+      },
+    };
+  }
+  // A compare-and-set on the key's version, as Kubernetes updates objects.
+  const version = Math.floor(Math.random() * 3);
+  return {
+    input: { kind: 'txn', compare: [{ key, target: 'version', result: '=', operand: version }], success: [{ kind: 'put', key, value }], failure: [{ kind: 'range', key }] },
+    run: async (client) => {
+      const response = await client.txn({
+        compare: [{ key: Buffer.from(key), target: 'VERSION', result: 'EQUAL', version }],
+        success: [{ requestPut: { key: Buffer.from(key), value: Buffer.from(value) } }],
+        failure: [{ requestRange: { key: Buffer.from(key) } }],
+      });
+      const responses = (response.responses as Message[]).map((op): EtcdResponse => {
+        const range = op.responseRange as Message | undefined;
+        return range === undefined ? {} : { kvs: (range.kvs as Message[]).map(keyValue), count: range.count as number };
+      });
+      return { revision: revisionOf(response), succeeded: response.succeeded === true, responses };
+    },
+  };
+}
+
+async function clientLoop(process: number, connections: readonly EtcdClient[], recorder: Recorder, stopAt: number): Promise<void> {
   let sequence = 0;
   while (now(recorder) < stopAt) {
-    const spec = specs[Math.floor(Math.random() * specs.length)]!;
-    const base = `http://127.0.0.1:${spec.clientPort}/detcd/log`;
-    const append = Math.random() < 0.7;
-    const value = process * 1_000_000 + sequence++;
-    const input: KeyValueInput = append ? { kind: 'append', key: 'log', value: `${value},` } : { kind: 'get', key: 'log' };
-    const invokedAt = now(recorder);
-    let status = 0;
-    let body: { index?: number; values?: number[] } = {};
+    const client = connections[Math.floor(Math.random() * connections.length)]!;
+    const { input, run } = drawOperation(process, sequence++);
+    const invoke = now(recorder);
     try {
-      const response = await fetch(append ? `${base}/append` : `${base}/read`, {
-        method: append ? 'POST' : 'GET',
-        ...(append ? { body: JSON.stringify({ value }) } : {}),
-        signal: AbortSignal.timeout(3_000),
-      });
-      status = response.status;
-      body = (await response.json()) as typeof body;
-    } catch (error) {
-      // A refused connection never reached a server: surely not done. A reset or a timeout may
-      // have been applied: unknown.
-      status = (error as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED' ? 503 : 0;
+      const output = await run(client);
+      recorder.operations.push({ process, invoke, complete: now(recorder), outcome: 'ok', input, output });
+      if (input.kind === 'put') recorder.acknowledged.push({ key: input.key, value: input.value, revision: output.revision! });
+    } catch {
+      // A read that failed changed nothing; a write that failed may have been applied (a
+      // timeout, a connection cut by the kill): its outcome is unknown.
+      const outcome = input.kind === 'range' ? 'fail' : 'unknown';
+      recorder.operations.push({ process, invoke, complete: now(recorder), outcome, input });
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    const completedAt = now(recorder);
     // A little think time: the history needs concurrency, not the machine's last cycle.
     await new Promise((resolve) => setTimeout(resolve, Math.random() * 10));
-    if (status === 200) {
-      if (append) recorder.acknowledged.set(value, body.index!);
-      const output: KeyValueOutput = append ? {} : { value: body.values!.map((v) => `${v},`).join('') };
-      recorder.history.push({ process, invokedAt, completedAt, input, output, outcome: 'ok' });
-    } else if (status === 503) {
-      // Refused before it was proposed (no leader, too many requests): surely not done.
-      recorder.history.push({ process, invokedAt, completedAt, input, output: undefined, outcome: 'fail' });
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    } else {
-      recorder.history.push({ process, invokedAt, completedAt, input, output: undefined, outcome: 'unknown' });
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
   }
 }
 
-test('three detcd processes: the leader is killed with SIGKILL under load and restarted; the history is linearizable and no acknowledged append is lost', async (t) => {
+test('three detcd processes: the leader is killed with SIGKILL under load and restarted; the recorded history is linearizable and no acknowledged write is lost', async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'detcd-cluster-'));
   const ports = await freePorts(6);
   const specs: MemberSpec[] = ['m1', 'm2', 'm3'].map((name, i) => ({ name, clientPort: ports[2 * i]!, peerPort: ports[2 * i + 1]!, dataDir: join(root, name) }));
@@ -79,16 +131,18 @@ test('three detcd processes: the leader is killed with SIGKILL under load and re
   // etcd's timeouts (100 ms heartbeat, 1 s election) with pre-vote, which a starved process on a
   // busy machine does not turn into election churn; frequent snapshots, so WAL compaction and
   // snapshot catch-up happen within the run.
-  const flags = ['--pre-vote', '--snapshot-count', '200', '--experimental-log-api'];
+  const flags = ['--pre-vote', '--snapshot-count', '200'];
   const members: Member[] = specs.map((spec) => startMember(spec, cluster, flags));
+  const connections = specs.map((spec) => new EtcdClient(endpoint(spec), 3_000));
   t.teardown(() => {
+    for (const connection of connections) connection.close();
     for (const member of members) member.process.kill('SIGKILL');
     rmSync(root, { recursive: true, force: true });
   });
   try {
-    await until(async () => (await Promise.all(specs.map(readLog))).every((log) => log !== null), 'every member to serve a read');
-    const recorder: Recorder = { history: [], acknowledged: new Map(), started: performance.now() };
-    const load = Array.from({ length: clients }, (_, i) => clientLoop(i + 1, specs, recorder, loadMs));
+    await until(async () => (await Promise.all(specs.map(isHealthy))).every(Boolean), 'every member to be healthy');
+    const recorder: Recorder = { operations: [], acknowledged: [], started: performance.now() };
+    const load = Array.from({ length: clients }, (_, i) => clientLoop(i + 1, connections, recorder, loadMs));
 
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     let victim = -1;
@@ -103,44 +157,51 @@ test('three detcd processes: the leader is killed with SIGKILL under load and re
     members[victim] = startMember(specs[victim]!, cluster, flags);
     await Promise.all(load);
 
-    // Everyone converges on one log that holds every acknowledged append.
-    let logs: (number[] | null)[] = [];
-    await until(async () => {
-      logs = await Promise.all(specs.map(readLog));
-      return logs.every((log) => log !== null && log.length === logs[0]!.length);
-    }, 'the members to agree');
-    for (const log of logs) t.deepEqual(log, logs[0]);
-    const finalLog = new Set(logs[0]!);
-    const lost = [...recorder.acknowledged.keys()].filter((value) => !finalLog.has(value));
-    t.deepEqual(lost, [], 'acknowledged appends missing from the log');
-    t.is(finalLog.size, logs[0]!.length, 'no value appended twice');
-
-    const outcomes = { ok: 0, fail: 0, unknown: 0 };
-    for (const operation of recorder.history) outcomes[operation.outcome]++;
-    t.log(`${recorder.history.length} operations (${JSON.stringify(outcomes)}), ${recorder.acknowledged.size} acknowledged appends; member ${specs[victim]!.name} (the leader) killed and restarted`);
-    // The machine may be busy (figures vary tenfold), so the bar is low: work before and after the kill.
-    const acknowledged = recorder.history.filter((operation) => operation.outcome === 'ok' && operation.input.kind === 'append');
-    t.true(acknowledged.filter((operation) => operation.completedAt < killedAt).length >= 10, 'appends acknowledged before the kill');
-    t.true(acknowledged.filter((operation) => operation.invokedAt > killedAt).length >= 10, 'appends acknowledged after the kill');
-    // The converged log, read after the load, is the history's last operation. An unknown append
-    // missing from it had not taken effect by then and may be taken never to: it is dropped, which
-    // spares the checker from placing it anywhere (Porcupine's search grows with unknowns).
-    const finalRead: LogOperation = { process: 0, invokedAt: now(recorder), completedAt: now(recorder) + 1, input: { kind: 'get', key: 'log' }, output: { value: logs[0]!.map((v) => `${v},`).join('') }, outcome: 'ok' };
-    const history = recorder.history.map((operation): LogOperation => {
-      if (operation.outcome !== 'unknown' || operation.input.kind !== 'append') return operation;
-      return finalLog.has(Number.parseInt(operation.input.value, 10)) ? operation : { ...operation, outcome: 'fail' };
+    // The final state, read linearizably once every member is back: the history's last operation.
+    await until(async () => (await Promise.all(specs.map(isHealthy))).every(Boolean), 'every member to be healthy again');
+    const finalInvoke = now(recorder);
+    const final = await connections[0]!.range({ key: Buffer.from('k'), rangeEnd: Buffer.from('l') });
+    recorder.operations.push({
+      process: 0,
+      invoke: finalInvoke,
+      complete: now(recorder),
+      outcome: 'ok',
+      input: { kind: 'range', key: 'k', rangeEnd: 'l' },
+      output: { revision: revisionOf(final), kvs: (final.kvs as Message[]).map(keyValue), count: final.count as number },
     });
-    const result = checkLinearizability(keyValueModel, [...history, finalRead], { budget: { timeoutMs: 120_000 } });
+
+    // The history in the project's format, as a file, read back and checked as `detcd-sim check` would.
+    const file = join(root, 'history.jsonl');
+    const header = { history: 'detcd', version: 1, model: 'etcd', initialRevision: 1 };
+    writeFileSync(file, [header, ...recorder.operations].map((line) => JSON.stringify(line)).join('\n') + '\n');
+    const history = parseJsonLines(readFileSync(file, 'utf8'));
+    const { result } = checkTypedHistory(history, { budget: { timeoutMs: 120_000 } });
+    const outcomes = { ok: 0, fail: 0, unknown: 0 };
+    for (const operation of recorder.operations) outcomes[operation.outcome]++;
+    t.log(`${recorder.operations.length} operations (${JSON.stringify(outcomes)}), ${recorder.acknowledged.length} acknowledged puts; member ${specs[victim]!.name} (the leader) killed and restarted; final revision ${revisionOf(final)}`);
     t.is(result.verdict, 'linearizable');
+
+    // No acknowledged put is lost: each is still there at the revision it created.
+    const lost: string[] = [];
+    for (const { key, value, revision } of recorder.acknowledged) {
+      const at = await connections[0]!.range({ key: Buffer.from(key), revision });
+      const kv = (at.kvs as Message[])[0];
+      if (kv === undefined || (kv.value as Buffer).toString() !== value || kv.modRevision !== revision) lost.push(`${key}=${value}@${revision}`);
+    }
+    t.deepEqual(lost, [], 'acknowledged puts missing at their revision');
+    // The machine may be busy (figures vary tenfold), so the bar is low: work before and after the kill.
+    const acknowledged = recorder.operations.filter((operation) => operation.outcome === 'ok' && operation.input.kind === 'put');
+    t.true(acknowledged.filter((operation) => operation.complete < killedAt).length >= 10, 'puts acknowledged before the kill');
+    t.true(acknowledged.filter((operation) => operation.invoke > killedAt).length >= 10, 'puts acknowledged after the kill');
 
     // SIGTERM stops every member gracefully (exit 0) ...
     for (const member of members) member.process.kill('SIGTERM');
     for (const member of members) t.deepEqual(await member.exited, { code: 0, signal: null }, member.output.join(''));
-    // ... and a restarted cluster recovers the same log from its files.
+    // ... and a restarted cluster recovers the same state from its files.
     for (let i = 0; i < specs.length; i++) members[i] = startMember(specs[i]!, cluster, flags);
-    let recovered: number[] | null = null;
-    await until(async () => (recovered = await readLog(specs[0]!)) !== null && recovered.length >= logs[0]!.length, 'the restarted cluster to serve its log');
-    t.deepEqual(recovered!.slice(0, logs[0]!.length), logs[0]);
+    await until(() => isHealthy(specs[0]!), 'the restarted cluster to serve');
+    const recovered = await connections[0]!.range({ key: Buffer.from('k'), rangeEnd: Buffer.from('l') });
+    t.deepEqual((recovered.kvs as Message[]).map(keyValue), (final.kvs as Message[]).map(keyValue));
   } catch (error) {
     for (const member of members) t.log(`--- ${member.spec.name}\n${member.output.join('').slice(-3_000)}`);
     throw error;

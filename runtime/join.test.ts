@@ -2,42 +2,63 @@ import test from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePorts, initialCluster, type Member, type MemberSpec, readLog, startMember, until } from './_test/members.ts';
+import { EtcdCallError, EtcdClient, type Message } from './_test/etcdClient.ts';
+import { endpoint, freePorts, initialCluster, isHealthy, type Member, type MemberSpec, startMember, until } from './_test/members.ts';
 
-async function post(url: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(url, { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(5_000) });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+const key = (i: number) => `k${String(i).padStart(3, '0')}`;
+
+/** The keys a member holds now (serializable: its own state). */
+async function keysOn(client: EtcdClient): Promise<string[] | null> {
+  try {
+    const response = await client.range({ key: Buffer.from('k'), rangeEnd: Buffer.from('l'), serializable: true });
+    return (response.kvs as { key: Buffer }[]).map((kv) => kv.key.toString());
+  } catch {
+    return null;
+  }
 }
 
-test('a fourth member is added and started with --initial-cluster-state existing: it learns the cluster id and the log, and serves reads', async (t) => {
+test('a fourth member added with MemberAdd and started with --initial-cluster-state existing learns the cluster id and the data, and serves', async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'detcd-join-'));
   const ports = await freePorts(8);
   const specs: MemberSpec[] = ['m1', 'm2', 'm3', 'm4'].map((name, i) => ({ name, clientPort: ports[2 * i]!, peerPort: ports[2 * i + 1]!, dataDir: join(root, name) }));
   // A small snapshot count: the newcomer catches up from a snapshot, not only from entries.
-  const flags = ['--pre-vote', '--snapshot-count', '20', '--experimental-log-api'];
+  const flags = ['--pre-vote', '--snapshot-count', '20'];
   const members: Member[] = specs.slice(0, 3).map((spec) => startMember(spec, initialCluster(specs.slice(0, 3)), flags));
+  const first = new EtcdClient(endpoint(specs[0]!));
+  const newcomer = new EtcdClient(endpoint(specs[3]!));
   t.teardown(() => {
+    first.close();
+    newcomer.close();
     for (const member of members) member.process.kill('SIGKILL');
     rmSync(root, { recursive: true, force: true });
   });
   try {
-    const first = specs[0]!;
-    await until(async () => (await readLog(first)) !== null, 'the cluster to serve');
-    for (let value = 1; value <= 60; value++) t.is((await post(`http://127.0.0.1:${first.clientPort}/detcd/log/append`, { value })).status, 200);
-    const added = await post(`http://127.0.0.1:${first.clientPort}/detcd/log/members`, { peerUrls: [`http://127.0.0.1:${specs[3]!.peerPort}`] });
-    t.is(added.status, 200, JSON.stringify(added.body));
-    t.is((added.body.voters as string[]).length, 4);
+    await until(() => isHealthy(specs[0]!), 'the cluster to serve');
+    for (let i = 1; i <= 60; i++) await first.put({ key: Buffer.from(key(i)), value: Buffer.from(`v${i}`) });
+    // etcd refuses to add a voter until the leader has been connected to every voter for 5 s
+    // (--strict-reconfig-check: "unhealthy cluster"); a follower passes the call on to the leader.
+    let added: Message | null = null;
+    await until(async () => {
+      added = await first.memberAdd({ peerURLs: [`http://127.0.0.1:${specs[3]!.peerPort}`] }).catch((error: EtcdCallError) => {
+        if (error.details !== 'etcdserver: unhealthy cluster') throw error;
+        return null;
+      });
+      return added !== null;
+    }, 'the cluster to take a new member');
+    t.is((added!.members as unknown[]).length, 4);
     members.push(startMember(specs[3]!, initialCluster(specs), [...flags, '--initial-cluster-state', 'existing']));
-    let log: number[] | null = null;
-    await until(async () => (log = await readLog(specs[3]!)) !== null && log.length === 60, 'the new member to catch up');
-    t.deepEqual(log, Array.from({ length: 60 }, (_, i) => i + 1));
+    let keys: string[] | null = null;
+    await until(async () => (keys = await keysOn(newcomer)) !== null && keys.length === 60, 'the new member to catch up');
+    t.deepEqual(keys, Array.from({ length: 60 }, (_, i) => key(i + 1)));
     t.regex(members[3]!.output.join(''), /joined cluster [0-9a-f]+/);
-    // It takes appends like any member, and keeps its cluster id across a restart.
-    t.is((await post(`http://127.0.0.1:${specs[3]!.clientPort}/detcd/log/append`, { value: 61 })).status, 200);
+    // It takes writes like any member (its own client URLs published), and keeps its cluster id across a restart.
+    await until(async () => ((await first.memberList()).members as { name: string }[]).some((member) => member.name === 'm4'), 'the new member to publish its name');
+    await newcomer.put({ key: Buffer.from(key(61)), value: Buffer.from('v61') });
     members[3]!.process.kill('SIGTERM');
     t.deepEqual(await members[3]!.exited, { code: 0, signal: null });
     members[3] = startMember(specs[3]!, initialCluster(specs), [...flags, '--initial-cluster-state', 'existing']);
-    await until(async () => (log = await readLog(specs[3]!)) !== null && log.length === 61, 'the restarted member to serve');
+    await until(async () => (keys = await keysOn(newcomer)) !== null && keys.length === 61, 'the restarted member to serve');
+    t.false(members[3]!.output.join('').includes('joined cluster'), 'the restarted member already knew its cluster');
   } catch (error) {
     for (const member of members) t.log(`--- ${member.spec.name}\n${member.output.join('').slice(-3_000)}`);
     throw error;

@@ -19,6 +19,11 @@ function parts() {
   return { store, timer, written, syncs, tick: () => onTick?.(), flush: () => { while (syncs.length > 0) syncs.shift()!(); } };
 }
 
+/** The host pumps once the inputs of this turn of the event loop are in (setImmediate). */
+function turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 function singleMember(pendingRequestsMax = 16) {
   const world = parts();
   const host = new NodeHost({
@@ -36,23 +41,24 @@ function singleMember(pendingRequestsMax = 16) {
   return { host, ...world };
 }
 
-function elect(world: ReturnType<typeof singleMember>): void {
+async function elect(world: ReturnType<typeof singleMember>): Promise<void> {
   for (let i = 0; i < 10 && world.host.node.softState.role !== 'leader'; i++) {
     world.tick();
+    await turn();
     world.flush();
   }
 }
 
 test('a request resolves with its reply only after the write that promises it is synced', async (t) => {
   const world = singleMember();
-  elect(world);
+  await elect(world);
   t.is(world.host.node.softState.role, 'leader');
   let settled = false;
   const outcome = world.host.submit({ kind: 'append', value: 42 }, 5_000).then((result) => {
     settled = true;
     return result;
   });
-  await Promise.resolve();
+  await turn();
   t.false(settled, 'not before the fsync');
   world.flush();
   t.like(await outcome, { outcome: 'ok', reply: { kind: 'appended' } });
@@ -61,8 +67,9 @@ test('a request resolves with its reply only after the write that promises it is
 
 test('no reply in time is an unknown outcome (timeout), never a failure; a full table refuses at once', async (t) => {
   const world = singleMember(1);
-  elect(world);
+  await elect(world);
   const first = world.host.submit({ kind: 'append', value: 1 }, 20); // its sync never completes
+  await turn();
   t.deepEqual(await world.host.submit({ kind: 'append', value: 2 }, 20), { outcome: 'refused', reason: 'too-many-requests' });
   t.deepEqual(await first, { outcome: 'timeout' });
   t.is(world.host.pendingRequests, 0);
@@ -70,7 +77,7 @@ test('no reply in time is an unknown outcome (timeout), never a failure; a full 
 
 test('stop ends ticking, resolves waiting requests as timeouts and refuses new ones', async (t) => {
   const world = singleMember();
-  elect(world);
+  await elect(world);
   const waiting = world.host.submit({ kind: 'append', value: 1 }, 5_000);
   world.host.stop();
   t.deepEqual(await waiting, { outcome: 'timeout' });
@@ -78,4 +85,17 @@ test('stop ends ticking, resolves waiting requests as timeouts and refuses new o
   const term = world.host.node.hardState.term;
   world.tick();
   t.is(world.host.node.hardState.term, term);
+});
+
+test('what arrives in one turn of the event loop goes into one Ready: one write and one sync for three appends', async (t) => {
+  const world = singleMember();
+  await elect(world);
+  world.written.length = 0;
+  const outcomes = [1, 2, 3].map((value) => world.host.submit({ kind: 'append', value }, 5_000));
+  await turn();
+  t.is(world.syncs.length, 1);
+  const appended = world.written.flatMap((write) => write.records).flatMap((record) => ((record as { type: string }).type === 'entries' ? (record as { entries: unknown[] }).entries : []));
+  t.is(appended.length, 3);
+  world.flush();
+  for (const outcome of await Promise.all(outcomes)) t.like(outcome, { outcome: 'ok', reply: { kind: 'appended' } });
 });

@@ -21,6 +21,8 @@ export interface NodeHostOptions<M, Q, R, N extends HostedNode<M, Q, R>> {
   readonly onReply?: (request: Q, reply: R) => void;
   /** Called when a request got no reply in time (its outcome is unknown). */
   readonly onTimeout?: (request: Q) => void;
+  /** Send what a Ready marks `beforeSync` while its writes are synced (HostLoopOptions). */
+  readonly sendBeforeSync?: boolean;
 }
 
 export type SubmitOutcome<R> =
@@ -50,6 +52,7 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
   private readonly pending = new Map<RequestId, Pending<Q, R>>();
   private nextRequest: RequestId;
   private stopped = false;
+  private pumpScheduled = false;
 
   constructor(options: NodeHostOptions<M, Q, R, N>) {
     this.options = options;
@@ -61,7 +64,7 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
       transport: options.transport,
       store: options.store,
       replies: { reply: (_client, id, reply) => this.answer(id, reply) },
-    });
+    }, { sendBeforeSync: options.sendBeforeSync ?? false });
   }
 
   /** Starts ticking and handles what the node has to do on boot. */
@@ -69,7 +72,7 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
     this.options.timer.start(() => {
       if (this.stopped) return;
       this.node.tick();
-      this.pump();
+      this.schedulePump();
     });
     this.pump();
   }
@@ -77,14 +80,14 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
   receive(from: NodeId, message: M): void {
     if (this.stopped) return;
     this.node.receive(from, message);
-    this.pump();
+    this.schedulePump();
   }
 
   /** Runs `action` on the node (a transport report), then pumps. */
   poke(action: (node: N) => void): void {
     if (this.stopped) return;
     action(this.node);
-    this.pump();
+    this.schedulePump();
   }
 
   get pendingRequests(): number {
@@ -111,7 +114,7 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
       }, timeoutMs);
       this.pending.set(id, { request, resolve, timer });
       this.node.submit(this.options.client, id, request);
-      this.pump();
+      this.schedulePump();
     });
   }
 
@@ -129,6 +132,21 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
       this.pending.delete(id);
       pending.resolve({ outcome: 'timeout' });
     }
+  }
+
+  /**
+   * Pumps once the inputs that arrived together have all been taken: every message and call read
+   * in one turn of the event loop goes into one Ready (one WAL write and fsync, one append per
+   * follower, the answers in one write per connection), as etcd's raft loop batches what queued
+   * up while it was busy.
+   */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      if (!this.stopped) this.pump();
+    });
   }
 
   private pump(): void {

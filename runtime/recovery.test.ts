@@ -2,45 +2,76 @@ import test from 'ava';
 import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePorts, type Member, readLog, startMember, until } from './_test/members.ts';
+import { EtcdClient } from './_test/etcdClient.ts';
+import { endpoint, freePorts, isHealthy, type Member, startMember, until } from './_test/members.ts';
 
-test('a member whose WAL ends in a torn record reports it, cuts it off and serves the log before it', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'detcd-recovery-'));
+/** The keys k01..kNN a member holds, by a serializable range (its own state, no leader needed). */
+async function keys(client: EtcdClient): Promise<string[]> {
+  const response = await client.range({ key: Buffer.from('k'), rangeEnd: Buffer.from('l'), serializable: true });
+  return (response.kvs as { key: Buffer }[]).map((kv) => kv.key.toString());
+}
+
+const key = (i: number) => `k${String(i).padStart(2, '0')}`;
+
+/** A one-member cluster in a fresh data dir, a client for it, and a teardown that removes both. */
+async function solo(t: { teardown(fn: () => void): void }, prefix: string) {
+  const dataDir = mkdtempSync(join(tmpdir(), prefix));
   const [clientPort, peerPort] = await freePorts(2);
   const spec = { name: 'solo', clientPort: clientPort!, peerPort: peerPort!, dataDir };
   const cluster = `solo=http://127.0.0.1:${peerPort}`;
-  const flags = ['--pre-vote', '--experimental-log-api'];
-  let member: Member = startMember(spec, cluster, flags);
+  const world = { spec, dataDir, client: new EtcdClient(endpoint(spec)), member: startMember(spec, cluster, ['--pre-vote']), restart: (): Member => (world.member = startMember(spec, cluster, ['--pre-vote'])) };
   t.teardown(() => {
-    member.process.kill('SIGKILL');
+    world.client.close();
+    world.member.process.kill('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
   });
-  await until(async () => (await readLog(spec)) !== null, 'the member to serve');
-  for (let value = 1; value <= 10; value++) {
-    const response = await fetch(`http://127.0.0.1:${clientPort}/detcd/log/append`, { method: 'POST', body: JSON.stringify({ value }) });
-    t.is(response.status, 200);
-  }
-  member.process.kill('SIGINT');
-  t.deepEqual(await member.exited, { code: 0, signal: null }, 'SIGINT stops gracefully too');
+  await until(() => isHealthy(spec), 'the member to serve');
+  return world;
+}
+
+test('a member whose WAL ends in a torn record reports it, cuts it off and serves the writes before it', async (t) => {
+  const world = await solo(t, 'detcd-recovery-');
+  const { client, spec } = world;
+  for (let i = 1; i <= 10; i++) await client.put({ key: Buffer.from(key(i)), value: Buffer.from(`v${i}`) });
+  world.member.process.kill('SIGINT');
+  t.deepEqual(await world.member.exited, { code: 0, signal: null }, 'SIGINT stops gracefully too');
   // Tear the last record: a crash in the middle of a write.
-  const wal = join(dataDir, 'member', 'wal', '0000000000000000-0000000000000000.wal');
-  const size = statSync(wal).size;
-  truncateSync(wal, size - 5);
-  member = startMember(spec, cluster, flags);
-  let log: number[] | null = null;
-  await until(async () => (log = await readLog(spec)) !== null, 'the member to serve again');
-  // The torn record was the last Ready's: at most the last append's record, or only a hard state.
-  t.true(log!.length >= 9, `recovered ${JSON.stringify(log)}`);
-  t.deepEqual(log, Array.from({ length: log!.length }, (_, i) => i + 1));
+  const wal = join(world.dataDir, 'member', 'wal', '0000000000000000-0000000000000000.wal');
+  truncateSync(wal, statSync(wal).size - 5);
+  let member = world.restart();
+  await until(() => isHealthy(spec), 'the member to serve again');
+  // The torn record was the last Ready's: at most the last put's entry, or only a hard state.
+  const recovered = await keys(client);
+  t.true(recovered.length >= 9, `recovered ${JSON.stringify(recovered)}`);
+  t.deepEqual(recovered, Array.from({ length: recovered.length }, (_, i) => key(i + 1)));
   t.regex(member.output.join(''), /member\/wal\/0000000000000000-0000000000000000\.wal: torn payload at byte \d+ \(\d+ bytes after it are not used\); recovering the \d+ records before it/);
   // The tail was cut: the file holds only whole records again, and appends follow them.
-  const response = await fetch(`http://127.0.0.1:${clientPort}/detcd/log/append`, { method: 'POST', body: JSON.stringify({ value: 11 }) });
-  t.is(response.status, 200);
+  await client.put({ key: Buffer.from(key(11)), value: Buffer.from('v11') });
   member.process.kill('SIGTERM');
   t.deepEqual(await member.exited, { code: 0, signal: null });
-  member = startMember(spec, cluster, flags);
-  await until(async () => (log = await readLog(spec)) !== null, 'a clean restart');
-  t.is(log!.at(-1), 11);
+  member = world.restart();
+  await until(() => isHealthy(spec), 'a clean restart');
+  t.is((await keys(client)).at(-1), key(11));
   t.false(member.output.join('').includes('torn'), 'no torn record the second time');
   t.true(readFileSync(wal).byteLength > 0);
+});
+
+test('the backend file grows by what each commit changed; a torn last commit is cut off and the WAL replays what it held', async (t) => {
+  const world = await solo(t, 'detcd-recovery-db-');
+  const { client, spec } = world;
+  // 40 values of 4 KiB, one commit (100 ms) apart: whole images would take 40 × 80 KiB on average.
+  for (let i = 1; i <= 40; i++) {
+    await client.put({ key: Buffer.from(key(i)), value: Buffer.alloc(4096, i) });
+    await new Promise((resolve) => setTimeout(resolve, 110));
+  }
+  world.member.process.kill('SIGTERM');
+  t.deepEqual(await world.member.exited, { code: 0, signal: null });
+  const db = join(world.dataDir, 'member', 'snap', 'db');
+  const size = statSync(db).size;
+  t.true(size < 3 * 40 * 4096, `the backend file holds ${size} bytes for 160 KiB of values`);
+  truncateSync(db, size - 3);
+  const member = world.restart();
+  await until(() => isHealthy(spec), 'the member to serve again');
+  t.deepEqual(await keys(client), Array.from({ length: 40 }, (_, i) => key(i + 1)));
+  t.regex(member.output.join(''), /member\/snap\/db: torn payload at byte \d+/);
 });

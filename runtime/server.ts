@@ -4,19 +4,19 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
 import type { SecureContextOptions } from 'node:tls';
-import * as grpc from '@grpc/grpc-js';
-import type { Message } from '../core/raft/index.ts';
-import type { LogReplica, LogReply, LogRequest } from '../core/replica/logReplica.ts';
+import type { Member } from '../core/api/index.ts';
+import { isErrorReply, type EtcdServer, type PeerMessage, type ServerReply, type ServerRequest } from '../core/server/index.ts';
 import { ClientServer, type HttpHandler } from './client/clientServer.ts';
+import { etcdHandlers } from './client/etcdServices.ts';
 import { etcdGrpcServer } from './client/grpcServices.ts';
+import { LeaderForwarding } from './client/leaderForwarding.ts';
 import { ServerMetrics } from './client/metrics.ts';
-import { hexId, memberId } from './config/memberIds.ts';
+import { hexId } from './config/memberIds.ts';
 import type { ServerConfig, TlsFiles } from './config/serverConfig.ts';
 import { listenOn } from './listen.ts';
 import { NodeHost } from './nodeHost.ts';
 import { PeerTransport } from './peer/peerTransport.ts';
-import { logApiHandler } from './protocols/logApi.ts';
-import { replicatedLogNode } from './protocols/replicatedLog.ts';
+import { etcdNode, hostTimeoutMs } from './protocols/etcd.ts';
 import { FileStore } from './storage/fileStore.ts';
 import { systemRandom } from './systemRandom.ts';
 import { SystemTicker } from './ticker.ts';
@@ -32,7 +32,11 @@ export interface ServerIo {
   readonly log: (line: string) => void;
   /** The storage failed: the process must end (after the log line). */
   readonly fatal: (error: Error) => void;
+  /** This member applied its own removal from the cluster: it serves no more and should stop (etcd exits). */
+  readonly removed?: () => void;
 }
+
+type EtcdHost = NodeHost<PeerMessage, ServerRequest, ServerReply, EtcdServer>;
 
 function tlsOptions(files: TlsFiles): SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean } {
   return {
@@ -68,24 +72,24 @@ function storeClusterId(dataDir: string, id: string): void {
 }
 
 /**
- * Starts a detcd member: its durable store, its node on the one host loop, the peer transport,
- * the client port (gRPC + HTTP on one listener) and the metrics listeners.
+ * Starts a detcd member: its durable store, the etcd member (core/server) on the one host loop,
+ * the peer transport, the client port (gRPC + HTTP on one listener) and the metrics listeners.
  */
 export async function startServer(config: ServerConfig, io: ServerIo): Promise<RunningServer> {
   const self = config.memberId;
   const metrics = new ServerMetrics(hexId(self));
-  const adapter = replicatedLogNode(config);
+  const adapter = etcdNode(config);
   const codec = adapter.protocol.codec!;
   const store = new FileStore({ dataDir: config.dataDir, codec: codec.record, log: io.log, onFsync: (file, seconds) => metrics.fsync(file, seconds), onFatal: io.fatal });
   let clusterId = storedClusterId(config);
   if (clusterId !== null) storeClusterId(config.dataDir, clusterId);
-  let host: NodeHost<Message, LogRequest, LogReply, LogReplica> | null = null;
+  let host: EtcdHost | null = null;
   const strayLogged = new LogLimiter(10_000);
   const peerTls = config.peerTls === null ? undefined : (() => {
     const options = tlsOptions(config.peerTls);
     return { server: options, client: { ...options, rejectUnauthorized: config.peerTls.trustedCaFile !== '' } };
   })();
-  const transport = new PeerTransport<Message>({
+  const transport = new PeerTransport<PeerMessage>({
     self,
     clusterId: () => clusterId,
     adoptClusterId: (id) => {
@@ -113,6 +117,9 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     log: io.log,
     ...(peerTls === undefined ? {} : { tls: peerTls }),
   });
+  const peers = new PeerDirectory(transport, self);
+  let removalReported = false;
+  const timeoutMs = hostTimeoutMs(config);
   host = new NodeHost({
     protocol: adapter.protocol,
     id: self,
@@ -124,8 +131,20 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     // Unique among the members (with overwhelming probability) and across restarts: a client id
     // names whose proposal an applied entry answers.
     client: 1 + systemRandom.below(0xf_ffff),
-    pendingRequestsMax: 4_096,
-    afterPump: (node) => metrics.observeNode(adapter.status(node), self, host?.countPending(adapter.isProposal) ?? 0),
+    pendingRequestsMax: 16_384,
+    // A leader's appends leave in parallel with its own fsync, and answers to applied entries
+    // while the next entries are synced, as etcd's raftNode does (proved under the simulator:
+    // the raft-pipelined scenarios and the etcd runs with pipelinedHost).
+    sendBeforeSync: true,
+    afterPump: (node) => {
+      metrics.observeNode(adapter.status(node), self, host?.countPending(adapter.isProposal) ?? 0);
+      peers.follow(node.state.membership.members);
+      if (node.stopped && !removalReported) {
+        removalReported = true;
+        io.log('the member has been permanently removed from the cluster');
+        io.removed?.();
+      }
+    },
     // etcd counts a proposal failed when it errs or times out (v3_server.go).
     onReply: (request, reply) => {
       if (adapter.isProposal(request) && adapter.isFailure(reply)) metrics.proposalFailed();
@@ -136,33 +155,26 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   });
   const running = host;
 
-  const logApi = config.logApi ? logApiHandler(() => host, (peerUrls) => memberId(peerUrls.map((url) => url.replace(/\/$/, '')), config.clusterToken)) : null;
   const httpHandler: HttpHandler = (request, response) => {
-    if (logApi?.(request, response)) return;
-    void serveHttp(request, response, { metrics, health: () => health(running, adapter.status(running.node).leader) });
+    void serveHttp(request, response, { metrics, health: () => health(running, adapter.probe, timeoutMs) });
   };
+  const clientTls = config.clientTls === null ? null : tlsOptions(config.clientTls);
+  const forwarding = new LeaderForwarding(clientTls === null ? null : { ...(clientTls.ca === undefined ? {} : { ca: clientTls.ca as Buffer }), key: clientTls.key as Buffer, cert: clientTls.cert as Buffer });
   const grpcServer = etcdGrpcServer(
-    {
-      'Maintenance.Status': ((_call: unknown, callback: grpc.sendUnaryData<unknown>) => {
-        const status = adapter.status(running.node);
-        callback(null, {
-          header: { clusterId: Number.parseInt(clusterId ?? '0', 16), memberId: self, revision: 0, raftTerm: status.term },
-          version: etcdVersion,
-          dbSize: 0,
-          leader: status.leader,
-          raftIndex: status.commitIndex,
-          raftTerm: status.term,
-          raftAppliedIndex: status.appliedIndex,
-          errors: [],
-          dbSizeInUse: 0,
-          isLearner: false,
-        });
-      }) as grpc.UntypedHandleCall,
-    },
+    etcdHandlers({
+      submit: (request) => running.submit(request, timeoutMs),
+      clusterId: () => (clusterId === null ? 0 : Number.parseInt(clusterId, 16)),
+      version: etcdVersion,
+      leaderClientUrl: () => {
+        const lead = running.node.softState.lead;
+        return lead === 0 || lead === self ? null : (running.node.state.membership.member(lead)?.clientURLs[0] ?? null);
+      },
+      forwarding,
+      timeoutMs,
+    }),
     { 'grpc.max_receive_message_length': config.maxRequestBytes + 512 * 1024 },
   );
   const clientServer = new ClientServer(grpcServer, httpHandler);
-  const clientTls = config.clientTls === null ? null : tlsOptions(config.clientTls);
   const metricsServers: HttpServer[] = [];
   try {
     await transport.start();
@@ -179,10 +191,10 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     throw error;
   }
   io.log(`member ${hexId(self)} (${config.name}) of cluster ${clusterId ?? '(joining)'} serving clients on ${config.listenClientUrls.map(String).join(', ')}, peers on ${config.listenPeerUrls.map(String).join(', ')}`);
-  io.log(`running the replicated log (detcd's Raft test application): etcd's KV, Watch, Lease and Auth calls answer Unimplemented until the etcd node is plugged in${config.logApi ? '; the log API is on /detcd/log/' : ''}`);
   return {
     config,
     async stop() {
+      forwarding.close();
       await clientServer.close();
       for (const server of metricsServers) server.closeAllConnections();
       await Promise.all(metricsServers.map((server) => new Promise((resolve) => server.close(resolve))));
@@ -194,11 +206,39 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   };
 }
 
-/** etcd's /health: healthy when there is a leader and a linearizable read goes through (a quorum GET in etcd). */
-async function health(host: NodeHost<Message, LogRequest, LogReply, LogReplica>, leader: number): Promise<boolean> {
-  if (leader === 0) return false;
-  const outcome = await host.submit({ kind: 'read' }, 1_000);
-  return outcome.outcome === 'ok' && outcome.reply.kind === 'read';
+/**
+ * Keeps the transport's peer URLs in step with the membership the member applied: a member added
+ * later, or whose URLs were updated, is dialled at the URLs the cluster agreed on.
+ */
+class PeerDirectory {
+  private seen: readonly Member[] | null = null;
+
+  constructor(
+    private readonly transport: PeerTransport<PeerMessage>,
+    private readonly self: number,
+  ) {}
+
+  follow(members: readonly Member[]): void {
+    if (members === this.seen) return;
+    this.seen = members;
+    for (const member of members) {
+      if (member.ID === this.self || member.peerURLs.length === 0) continue;
+      const known = this.transport.knownPeers().get(member.ID)?.map((url) => url.toString().replace(/\/$/, ''));
+      if (known !== undefined && known.join() === member.peerURLs.join()) continue;
+      try {
+        this.transport.setPeerUrls(member.ID, member.peerURLs.map((url) => new URL(url)));
+      } catch {
+        // A URL the cluster accepted but this host cannot parse: the member stays unreachable from here.
+      }
+    }
+  }
+}
+
+/** etcd's /health: healthy when there is a leader and a linearizable read goes through (a quorum read in etcd). */
+async function health(host: EtcdHost, probe: ServerRequest, timeoutMs: number): Promise<boolean> {
+  if (host.node.softState.lead === 0) return false;
+  const outcome = await host.submit(probe, Math.min(timeoutMs, 5_000));
+  return outcome.outcome === 'ok' && !isErrorReply(outcome.reply);
 }
 
 async function serveHttp(request: IncomingMessage, response: ServerResponse, parts: { metrics: ServerMetrics; health: () => Promise<boolean> }): Promise<void> {
@@ -214,8 +254,17 @@ async function serveHttp(request: IncomingMessage, response: ServerResponse, par
     response.writeHead(200, { 'content-type': parts.metrics.registry.contentType });
     response.end(await parts.metrics.registry.metrics());
   } else {
-    response.writeHead(404, { 'content-type': 'text/plain' });
-    response.end('404 page not found\n');
+    // As etcd answers any other path (Go's http.NotFound behind its CORS handler), v2 keys included.
+    const body = '404 page not found\n';
+    response.writeHead(404, {
+      'Access-Control-Allow-Headers': 'accept, content-type, authorization',
+      'Access-Control-Allow-Methods': 'POST, GET, OPTIONS, PUT, DELETE',
+      'Access-Control-Allow-Origin': '*',
+      'Content-Type': 'text/plain; charset=utf-8',
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Length': Buffer.byteLength(body),
+    });
+    response.end(body);
   }
 }
 

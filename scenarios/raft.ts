@@ -56,6 +56,8 @@ export interface RaftScenarioShape {
   readonly requestTimeoutUs?: number;
   /** The share of requests that must succeed in fault-free windows (default 80%); null: not judged. */
   readonly successPercentMin?: number | null;
+  /** The host loop sends what promises nothing durable before the sync, as the runtime does. */
+  readonly pipelinedHost?: boolean;
 }
 
 const baseOptions: Omit<SimOptions, 'seed'> = {
@@ -195,6 +197,7 @@ function prepareRaftRun(name: string, seed: number, shape: RaftScenarioShape, se
   const machines = options.nodeCount;
   const initialVoters = Array.from({ length: Math.min(knobs.initialVoters, machines) }, (_, i) => i + 1);
   const { clients, ...raftSettings } = knobs;
+  if (shape.pipelinedHost === true) options = { ...options, pipelinedHost: true };
   const config: LogReplicaConfig = { ...defaultLogReplicaConfig, ...shape.replica, ...raftSettings, initialVoters };
   const protocol = logProtocol(config);
   const admins = shape.membership === 'none' ? [] : Array.from({ length: shape.admins ?? 1 }, () => new AdminPlan(shape.membership as 'single' | 'joint', initialVoters));
@@ -214,6 +217,7 @@ function prepareRaftRun(name: string, seed: number, shape: RaftScenarioShape, se
     knobs,
     notes: [
       drawNote,
+      ...(shape.pipelinedHost === true ? ['host: pipelined (appends and heartbeats leave before the sync; acks and votes after it)'] : []),
       `raft: ${machines} machines, voters ${JSON.stringify(initialVoters)}, membership changes: ${shape.membership}, election ${config.electionTicks} ticks, pre-vote ${config.preVote}, check-quorum ${config.checkQuorum}`,
       describeRaftSafety(safetyOptions),
       describeStepChecks(availabilityOptions),
@@ -275,6 +279,18 @@ export function raftScenario(name: string, summary: string, shape: RaftScenarioS
 
 const five = { machines: 5, initialVoters: 5, membership: 'none' } as const;
 
+/** Three voters under leader churn, one entry per message: where commit rules are put to the test. */
+const churnOfThree: RaftScenarioShape = {
+  machines: 3,
+  initialVoters: 3,
+  membership: 'none',
+  clients: 20,
+  meanGapUs: 400_000,
+  faultUsMax: 2_000_000,
+  space: only(['leader'], { lossMax: ratio(30, 100) }),
+  replica: { maxSizePerMsg: 0, maxInflightMsgs: 4 },
+};
+
 export const raftScenarios: readonly RaftScenario[] = [
   raftScenario('raft-calm', 'raft log, 5 voters, no faults', { ...five, space: quietSwarmSpace }),
   raftScenario('raft-swarm', 'raft log, 5 voters, each seed draws its own mix of every fault class', { ...five, space: fullSwarmSpace }),
@@ -310,16 +326,7 @@ export const raftScenarios: readonly RaftScenario[] = [
     space: only(['leader'], { lossMax: ratio(10, 100) }),
     replica: { maxSizePerMsg: 0, maxInflightMsgs: 8 },
   }),
-  raftScenario('raft-leader-churn-3', 'raft log, 3 voters, 20 busy clients, leaders crashed or cut off every ~400 ms, lossy links, one entry per message (Figure 8 territory)', {
-    machines: 3,
-    initialVoters: 3,
-    membership: 'none',
-    clients: 20,
-    meanGapUs: 400_000,
-    faultUsMax: 2_000_000,
-    space: only(['leader'], { lossMax: ratio(30, 100) }),
-    replica: { maxSizePerMsg: 0, maxInflightMsgs: 4 },
-  }),
+  raftScenario('raft-leader-churn-3', 'raft log, 3 voters, 20 busy clients, leaders crashed or cut off every ~400 ms, lossy links, one entry per message (Figure 8 territory)', churnOfThree),
   raftScenario('raft-single', 'raft log, a one-member cluster that crashes with slow syncs (etcd #14370)', {
     machines: 1,
     initialVoters: 1,
@@ -396,5 +403,20 @@ export const raftScenarios: readonly RaftScenario[] = [
   raftScenario('raft-extreme', 'raft log, 5 voters, every fault class with the extreme-timings knob: instant syncs and restarts, tails of several election timeouts', {
     ...five,
     space: wideSwarmSpace,
+  }),
+  // The runtime's host loop: a leader's appends leave in parallel with its own fsync.
+  raftScenario('raft-pipelined', 'raft log on the pipelined host loop (as the runtime runs it), under every fault class', {
+    ...five,
+    space: fullSwarmSpace,
+    pipelinedHost: true,
+  }),
+  raftScenario('raft-pipelined-crashes', 'raft log on the pipelined host loop, crashes with torn writes and slow syncs (messages out, writes lost)', {
+    ...five,
+    space: only(['crash'], { tornWriteMax: ratio(1, 1), syncLatencyUsMax: fullSwarmSpace.syncLatencyUsMax }),
+    pipelinedHost: true,
+  }),
+  raftScenario('raft-pipelined-churn', 'raft log on the pipelined host loop, 3 voters, 20 busy clients, leaders crashed or cut off every ~400 ms, lossy links, one entry per message (Figure 8 territory)', {
+    ...churnOfThree,
+    pipelinedHost: true,
   }),
 ];

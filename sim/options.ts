@@ -36,6 +36,11 @@ export interface SimOptions {
   readonly disk: DiskOptions;
   readonly clock: ClockOptions;
   readonly faults: FaultPlan;
+  /**
+   * The host loop sends what a Ready marks `beforeSync` while its writes are being synced, as the
+   * runtime does (HostLoopOptions.sendBeforeSync). Absent: off, every message waits for the sync.
+   */
+  readonly pipelinedHost?: boolean;
 }
 
 export const defaultSimOptions: Omit<SimOptions, 'seed'> = {

@@ -253,7 +253,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     const node = this.parts.protocol.start({ id: process.id, members: this.members, random: process.random, durable });
     assert(node.id === process.id, 'a protocol started a node with the wrong id');
     process.node = node;
-    process.loop = new HostLoop(node, this.portsFor(process));
+    process.loop = new HostLoop(node, this.portsFor(process), { sendBeforeSync: this.options.pipelinedHost === true });
     process.state = 'up';
     this.scheduleTick(process);
     // A node may have work on boot (a restarted Raft node re-sends nothing, but some protocols do).

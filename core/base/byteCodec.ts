@@ -70,6 +70,21 @@ export class ByteWriter {
     return this;
   }
 
+  /** A byte string (one byte per character, as core/api's keys and values), length-prefixed. */
+  byteString(value: string): this {
+    this.uint32(value.length);
+    this.reserve(value.length);
+    const bytes = this.bytes;
+    let at = this.length;
+    for (let i = 0; i < value.length; i++) {
+      const code = value.charCodeAt(i);
+      assert(code <= 0xff, 'a byte string holds a character above 0xff');
+      bytes[at++] = code;
+    }
+    this.length = at;
+    return this;
+  }
+
   uint53List(values: readonly number[]): this {
     this.uint32(values.length);
     for (const value of values) this.uint53(value);
@@ -154,6 +169,19 @@ export class ByteReader {
     let value = '';
     for (let i = 0; i < length; i++) value += String.fromCharCode(this.view.getUint16(this.offset + i * 2));
     this.offset += length * 2;
+    return value;
+  }
+
+  byteString(): string {
+    const length = this.uint32();
+    this.need(length);
+    let value = '';
+    // In slices: fromCharCode takes its arguments on the stack.
+    for (let start = 0; start < length; start += 8192) {
+      const end = Math.min(length, start + 8192);
+      value += String.fromCharCode.apply(null, this.bytes.subarray(this.offset + start, this.offset + end) as unknown as number[]);
+    }
+    this.offset += length;
     return value;
   }
 

@@ -33,7 +33,7 @@ function makeReady(label: string, mustSync: boolean, withWrite = true): NodeRead
   return { writes, mustSync, messages, replies };
 }
 
-function harness(syncMode: 'deferred' | 'immediate') {
+function harness(syncMode: 'deferred' | 'immediate', sendBeforeSync = false) {
   const log: string[] = [];
   const pendingSyncs: (() => void)[] = [];
   const node = new ScriptedNode(log);
@@ -50,7 +50,7 @@ function harness(syncMode: 'deferred' | 'immediate') {
       read: () => ({ files: new Map() }),
     },
   };
-  return { log, node, loop: new HostLoop(node, ports), pendingSyncs };
+  return { log, node, loop: new HostLoop(node, ports, { sendBeforeSync }), pendingSyncs };
 }
 
 test('persist, then (after the sync completes) send, then reply, then advance', (t) => {
@@ -96,4 +96,32 @@ test('a Ready that asks for a sync without writes is a programmer error', (t) =>
   const { node, loop } = harness('deferred');
   node.queued.push(makeReady('a', true, false));
   t.throws(() => loop.pump(), { message: /sync without writes/ });
+});
+
+/** A Ready whose first message and reply promise nothing about its writes, and whose others do. */
+function mixedReady(): NodeReady<string, string> {
+  return {
+    writes: [{ kind: 'append', file: 'log', records: ['x'] }],
+    mustSync: true,
+    messages: [{ to: 2, message: 'append', beforeSync: true }, { to: 3, message: 'ack' }],
+    replies: [{ client: 9, id: 1, reply: 'applied', beforeSync: true }, { client: 9, id: 2, reply: 'defragmented' }],
+  };
+}
+
+test('pipelined: what promises nothing leaves while the writes are synced, the rest after the sync', (t) => {
+  const { log, node, loop, pendingSyncs } = harness('deferred', true);
+  node.queued.push(mixedReady());
+  loop.pump();
+  t.deepEqual(log, ['ready', 'write x', 'send 2 append', 'reply 9/1 applied', 'sync']);
+  pendingSyncs.shift()!();
+  t.deepEqual(log.slice(5), ['send 3 ack', 'reply 9/2 defragmented', 'advance']);
+});
+
+test('not pipelined: the marks are ignored and everything waits for the sync, in the order the node gave', (t) => {
+  const { log, node, loop, pendingSyncs } = harness('deferred', false);
+  node.queued.push(mixedReady());
+  loop.pump();
+  t.deepEqual(log, ['ready', 'write x', 'sync']);
+  pendingSyncs.shift()!();
+  t.deepEqual(log.slice(3), ['send 2 append', 'send 3 ack', 'reply 9/1 applied', 'reply 9/2 defragmented', 'advance']);
 });

@@ -2,6 +2,16 @@ import { assert } from '../base/assert.ts';
 import type { HostedNode, NodeReady } from './node.ts';
 import type { HostPorts } from './ports.ts';
 
+export interface HostLoopOptions {
+  /**
+   * Send the messages and replies a Ready marks `beforeSync` as soon as its writes are handed to
+   * the store, in parallel with the sync (etcd's raftNode: a leader sends its appends before its
+   * own WAL write is durable; the apply loop answers clients while the WAL is written). Off, every
+   * message and reply waits for the sync.
+   */
+  readonly sendBeforeSync?: boolean;
+}
+
 /**
  * The one host loop: persist → send → reply → advance, for as long as the node has a Ready.
  * Both hosts (simulator and runtime) drive nodes only through this class, so the order that
@@ -13,13 +23,15 @@ import type { HostPorts } from './ports.ts';
 export class HostLoop<Message, Request, Reply> {
   readonly node: HostedNode<Message, Request, Reply>;
   private readonly ports: HostPorts<Message, Reply>;
+  private readonly sendBeforeSync: boolean;
   private syncing: NodeReady<Message, Reply> | null = null;
   private readonly onSynced = (): void => this.synced();
   private pumping = false;
 
-  constructor(node: HostedNode<Message, Request, Reply>, ports: HostPorts<Message, Reply>) {
+  constructor(node: HostedNode<Message, Request, Reply>, ports: HostPorts<Message, Reply>, options: HostLoopOptions = {}) {
     this.node = node;
     this.ports = ports;
+    this.sendBeforeSync = options.sendBeforeSync ?? false;
   }
 
   /** True while a Ready waits for its sync: the process is inside fsync. */
@@ -38,11 +50,13 @@ export class HostLoop<Message, Request, Reply> {
         if (ready.mustSync) {
           assert(ready.writes.length > 0, 'a Ready asked for a sync without writes');
           this.syncing = ready;
+          if (this.sendBeforeSync) this.deliver(ready, true);
           this.ports.store.sync(this.onSynced);
           // A synchronous sync has already finished the Ready and cleared `syncing`.
           continue;
         }
-        this.finish(ready);
+        this.deliver(ready, null);
+        this.node.advance();
       }
     } finally {
       this.pumping = false;
@@ -53,16 +67,26 @@ export class HostLoop<Message, Request, Reply> {
     const ready = this.syncing;
     assert(ready !== null, 'a sync completed that nobody waited for');
     this.syncing = null;
-    this.finish(ready);
+    this.deliver(ready, this.sendBeforeSync ? false : null);
+    this.node.advance();
     this.pump();
   }
 
-  private finish(ready: NodeReady<Message, Reply>): void {
+  /**
+   * Sends the messages, then delivers the replies, whose `beforeSync` mark is `early` (null: all
+   * of them). Messages go first: a reply may be an answer the messages' receivers also wait for.
+   */
+  private deliver(ready: NodeReady<Message, Reply>, early: boolean | null): void {
     // Indexed loops: the arrays come in more than one shape (a node may hand out shared frozen
     // empty ones), and for-of over them fell back to the generic iterator on this hot path.
     const { messages, replies } = ready;
-    for (let i = 0; i < messages.length; i++) this.ports.transport.send(messages[i]!.to, messages[i]!.message);
-    for (let i = 0; i < replies.length; i++) this.ports.replies.reply(replies[i]!.client, replies[i]!.id, replies[i]!.reply);
-    this.node.advance();
+    for (let i = 0; i < messages.length; i++) {
+      const outbound = messages[i]!;
+      if (early === null || (outbound.beforeSync === true) === early) this.ports.transport.send(outbound.to, outbound.message);
+    }
+    for (let i = 0; i < replies.length; i++) {
+      const reply = replies[i]!;
+      if (early === null || (reply.beforeSync === true) === early) this.ports.replies.reply(reply.client, reply.id, reply.reply);
+    }
   }
 }

@@ -17,6 +17,13 @@ export interface DurableState {
 export interface Outbound<Message> {
   readonly to: NodeId;
   readonly message: Message;
+  /**
+   * True when the message promises nothing about this Ready's writes, so a host may send it as
+   * soon as they are handed to the store, before they are durable (a leader's appends and
+   * heartbeats go out in parallel with its own fsync: Raft thesis §10.2.1, etcd's raftNode).
+   * Otherwise (votes and append acknowledgements promise durability) it waits for the sync.
+   */
+  readonly beforeSync?: boolean;
 }
 
 /** A client's request id: unique per client; the reply carries it back. */
@@ -26,11 +33,18 @@ export interface ClientReply<Reply> {
   readonly client: ClientId;
   readonly id: RequestId;
   readonly reply: Reply;
+  /**
+   * True when the reply depends on nothing this Ready writes (an applied entry's answer: the entry
+   * was committed, so durable on a quorum, before it was applied), so a host may deliver it before
+   * the sync, as etcd answers from its apply loop while the WAL is being written.
+   */
+  readonly beforeSync?: boolean;
 }
 
 /**
  * What the host must do now, in this order: persist `writes` (and sync them when `mustSync`),
- * then send `messages`, then deliver `replies`, then call `advance()`.
+ * then send `messages`, then deliver `replies`, then call `advance()`. A host that pipelines
+ * may send the messages and replies marked `beforeSync` once the writes are handed to the store.
  */
 export interface NodeReady<Message, Reply> {
   /** Persist BEFORE any message is sent or any reply delivered: they may promise these writes. */

@@ -1,6 +1,7 @@
 import type { KeyValue } from '../api/kv.ts';
 import { assert } from '../base/assert.ts';
 import { tornRecord, type DurableRecord, type DurableWrite } from '../base/durable.ts';
+import { applyDeltaRecord, deltaBetween, isBackendDeltaRecord, wholeImage } from './backendDelta.ts';
 import { bytesInPages, emptyKeyBucket, emptyMeta, entrySize, isBackendImage, type BackendImage, type BackendMeta, type KeyBucket } from './backendImage.ts';
 
 /** The backend's own file, beside the WAL. */
@@ -57,6 +58,8 @@ export class Backend {
   preCommit: (() => void) | null = null;
   /** The highest main revision ever written here (compaction never removes the highest). */
   private highestMain: number;
+  /** Main revisions written or removed since the last commit: the next commit's delta. */
+  private readonly touchedMains = new Set<number>();
 
   private constructor(options: BackendOptions, image: BackendImage | null) {
     this.options = options;
@@ -76,7 +79,8 @@ export class Backend {
   /**
    * Opens the backend from its file's durable records: the last whole commit wins. A torn record
    * ends the readable part (bbolt falls back to its other meta page); it is cut off by replacing
-   * the file with the last whole commit before anything else is written.
+   * the file with the last whole commit before anything else is written. A file read from a real
+   * disk holds delta records after its first image: each is replayed onto the image before it.
    */
   static open(records: readonly DurableRecord[], options: BackendOptions = defaultBackendOptions): OpenedBackend {
     let image: BackendImage | null = null;
@@ -87,8 +91,11 @@ export class Backend {
         torn = true;
         break;
       }
-      assert(isBackendImage(record), 'the backend file holds a record that is not a backend image');
-      image = record;
+      if (isBackendDeltaRecord(record)) image = applyDeltaRecord(image, record);
+      else {
+        assert(isBackendImage(record), 'the backend file holds a record that is not a backend image');
+        image = record;
+      }
       commits++;
     }
     const backend = new Backend(options, image);
@@ -182,6 +189,7 @@ export class Backend {
       this.openMain = main;
       this.openChanges = [];
       this.keys.set(main, this.openChanges);
+      this.touchedMains.add(main);
     }
     assert(sub === this.openChanges!.length, () => `change ${main}.${sub} out of order`);
     this.openChanges!.push(kv);
@@ -206,6 +214,7 @@ export class Backend {
     assert(kv !== undefined, () => `removing ${main}.${sub}, which is not in the key bucket`);
     this.liveBytes -= entrySize(kv);
     this.pending++;
+    this.touchedMains.add(main);
     const remaining = changes!.slice();
     remaining[sub] = undefined;
     if (remaining.every((change) => change === undefined)) this.keys.delete(main);
@@ -250,7 +259,8 @@ export class Backend {
     assert(!this.inWriteTxn, 'a commit inside a write transaction would hold part of it');
     if (this.pending === 0) return false;
     this.preCommit?.();
-    const image = this.capture(Math.max(this.fileSize, bytesInPages(this.liveBytes)));
+    const previous = this.lastImage;
+    const image = this.capture(Math.max(this.fileSize, bytesInPages(this.liveBytes)), previous);
     this.writes.push({ kind: 'append', file: backendFile, records: [image] });
     this.commitsInFile++;
     return true;
@@ -313,18 +323,25 @@ export class Backend {
     return bytesInPages(this.liveBytes);
   }
 
-  private capture(size: number): BackendImage {
+  /** An image of the database now; given the record before it in the file (`previous`), one that carries its delta. */
+  private capture(size: number, previous?: BackendImage | null): BackendImage {
     const keys = this.keys.clone();
     keys.freeze();
     this.fileSize = size;
-    const image: BackendImage = { type: 'backend-image', keys, meta: Object.freeze({ ...this.meta }), sizeInUse: bytesInPages(this.liveBytes), size };
+    const sizeInUse = bytesInPages(this.liveBytes);
+    const meta = Object.freeze({ ...this.meta });
+    const image: BackendImage =
+      previous === undefined
+        ? { type: 'backend-image', keys, meta, sizeInUse, size }
+        : { type: 'backend-image', keys, meta, sizeInUse, size, delta: deltaBetween(previous?.meta ?? null, meta, this.touchedMains) };
+    this.touchedMains.clear();
     this.lastImage = image;
     this.pending = 0;
     return image;
   }
 
   private replaceFile(records: readonly BackendImage[]): void {
-    this.writes.push({ kind: 'replace', file: backendFile, records });
+    this.writes.push({ kind: 'replace', file: backendFile, records: records.map(wholeImage) });
     this.commitsInFile = records.length;
   }
 }

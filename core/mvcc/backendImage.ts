@@ -1,4 +1,5 @@
 import type { KeyValue } from '../api/kv.ts';
+import type { BackendDelta } from './backendDelta.ts';
 import { BTree } from './btree.ts';
 import { keyValueSize, revisionKeyLength, varintSize } from './kvCodec.ts';
 
@@ -42,6 +43,11 @@ export interface BackendImage {
   readonly sizeInUse: number;
   /** The file's size (modelled), as etcd's dbSize: it grows and only a defrag shrinks it. */
   readonly size: number;
+  /**
+   * On an image appended by a commit: what changed since the record before it in the file (a real
+   * disk stores only that; see backendDelta.ts). Absent on the images a replace writes.
+   */
+  readonly delta?: BackendDelta;
 }
 
 export function isBackendImage(record: unknown): record is BackendImage {

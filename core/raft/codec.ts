@@ -71,6 +71,13 @@ export function readEntry(reader: ByteReader): Entry {
   return { type, term, index, change: readConfChange(reader) };
 }
 
+/** About how many bytes `writeEntries` takes: a writer sized by it rarely grows (and copies). */
+export function entriesByteSize(entries: readonly Entry[]): number {
+  let size = 4;
+  for (const entry of entries) size += 32 + (entry.type === 'normal' ? entry.data.byteLength : 64 + entry.change.context.byteLength);
+  return size;
+}
+
 export function writeEntries(writer: ByteWriter, entries: readonly Entry[]): void {
   writer.uint32(entries.length);
   for (const entry of entries) writeEntry(writer, entry);
@@ -98,7 +105,7 @@ export function readSnapshot(reader: ByteReader, data: SnapshotDataCodec): Snaps
 
 /** One message as bytes. */
 export function encodeMessage(message: Message, data: SnapshotDataCodec): Uint8Array {
-  const writer = new ByteWriter(64 + message.entries.length * 48);
+  const writer = new ByteWriter(96 + message.context.length * 2 + entriesByteSize(message.entries));
   writer.uint8(messageTypes.indexOf(message.type)).uint53(message.from).uint53(message.to);
   writer.uint53(message.term).uint53(message.logTerm).uint53(message.index).uint53(message.commit);
   writer.boolean(message.reject).uint53(message.rejectHint).string(message.context);

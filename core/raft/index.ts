@@ -6,6 +6,7 @@ export type { RaftConfig } from './config.ts';
 export {
   decodeMessage,
   encodeMessage,
+  entriesByteSize,
   readEntries,
   readHardState,
   readSnapshot,
@@ -44,7 +45,7 @@ export { digestEntry, digestMessage } from './digest.ts';
 export type { RaftLogger } from './logger.ts';
 export { MemoryStorage } from './memoryStorage.ts';
 export { type AppliedState, snapshotOnDemand } from './snapshotOnDemand.ts';
-export { type Message, type MessageType, messageTypes } from './message.ts';
+export { type Message, type MessageType, messageTypes, waitsForDurability } from './message.ts';
 export type { StepResult } from './raft.ts';
 export { RawNode } from './rawNode.ts';
 export type { Ready } from './ready.ts';

@@ -101,6 +101,18 @@ export function makeMessage(init: MessageInit, from: NodeId = init.from ?? None,
 }
 
 /** Answers: a node only accepts them from peers it tracks (etcd's ErrStepPeerNotFound). */
+/**
+ * Whether a message promises that what its sender persists with it is durable, so it may leave
+ * only after the sync: an append acknowledgement (the entries are on its disk) and a vote (the
+ * vote and term are). Every other message may leave while the sender's writes are in flight —
+ * the rule etcd-io/raft follows with asynchronous storage writes (its msgsAfterAppend). A node's
+ * messages to itself (the leader's self-ack, the candidate's own vote) are stepped only after
+ * the sync too (see Raft's `advance`), so a leader never counts its own unsynced log.
+ */
+export function waitsForDurability(type: MessageType): boolean {
+  return type === 'MsgAppResp' || type === 'MsgVoteResp' || type === 'MsgPreVoteResp';
+}
+
 export function isResponseMessage(type: MessageType): boolean {
   return type === 'MsgAppResp' || type === 'MsgVoteResp' || type === 'MsgHeartbeatResp' || type === 'MsgPreVoteResp';
 }

@@ -4,6 +4,7 @@ import type { DurableRecord } from '../host/node.ts';
 import {
   decodeMessage,
   encodeMessage,
+  entriesByteSize,
   readEntries,
   readHardState,
   readSnapshot,
@@ -50,7 +51,7 @@ export function walRecordCodec(data: SnapshotDataCodec): NodeCodec<Message>['rec
   return {
     encode(value: DurableRecord) {
       const record = value as WalRecord;
-      const writer = new ByteWriter(64);
+      const writer = new ByteWriter(record.type === 'entries' ? 8 + entriesByteSize(record.entries) : 64);
       writer.uint8(walRecordTypes.indexOf(record.type));
       switch (record.type) {
         case 'snapshot':

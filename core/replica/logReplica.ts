@@ -16,6 +16,7 @@ import {
   type Ready,
   type Snapshot,
   type SoftState,
+  waitsForDurability,
 } from '../raft/index.ts';
 import type { RaftNodeView } from './raftNodeView.ts';
 import { compactedWal, persistToStorage, readyWrites, recoverWal, snapshotAndCompact, walFile, type WalRecord } from './wal.ts';
@@ -228,7 +229,7 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply>, Ra
       this.apply(ready);
       const compaction = this.maybeCompact();
       if (compaction !== null) writes.push(compaction);
-      messages = ready.messages.map((message) => ({ to: message.to, message }));
+      messages = ready.messages.map((message) => ({ to: message.to, message, beforeSync: !waitsForDurability(message.type) }));
       mustSync = ready.mustSync;
     }
     // Taken last: applying the Ready above answers requests.
@@ -347,7 +348,8 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply>, Ra
   }
 
   private reply(waiting: Waiting, reply: LogReply): void {
-    this.replies.push({ client: waiting.client, id: waiting.id, reply });
+    // Answers rest on applied (so committed) entries or on read indexes: nothing this Ready writes.
+    this.replies.push({ client: waiting.client, id: waiting.id, reply, beforeSync: true });
   }
 
   private forgetOldRequests(): void {

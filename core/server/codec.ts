@@ -1,58 +1,74 @@
 import { ByteReader, ByteWriter, DecodeError } from '../base/byteCodec.ts';
 import type { NodeCodec } from '../host/codec.ts';
 import type { DurableRecord } from '../host/node.ts';
-import { decodeBackendImage, encodeBackendImage, isBackendImage, type BackendImage } from '../mvcc/index.ts';
+import { decodeBackendImage, decodeBackendRecord, encodeBackendImage, encodeBackendRecord } from '../mvcc/backendCodec.ts';
+import { isBackendDeltaRecord } from '../mvcc/backendDelta.ts';
+import { isBackendImage, type BackendImage } from '../mvcc/index.ts';
 import { decodeMessage, encodeMessage, type SnapshotDataCodec } from '../raft/index.ts';
 import { walRecordCodec } from '../replica/codec.ts';
 import type { PeerMessage } from './peerMessage.ts';
+import { isReservation, type Reservation } from './requestIds.ts';
 
-/** A Raft snapshot's data: the backend image it carries. */
-export const backendSnapshotCodec: SnapshotDataCodec = {
+/**
+ * The etcd member's traffic as bytes (for the runtime; the simulator keeps the objects): Raft
+ * messages whose snapshots carry a whole backend image, and the records of its three files — the
+ * WAL (core/replica's records, the snapshot's data a backend image), the backend `db` (a whole
+ * image after a replace, then one delta per commit: see core/mvcc/backendDelta.ts) and the
+ * request id reservations. Each file record starts with a byte naming its family. Pure functions.
+ */
+
+/** A Raft snapshot's data is the backend image at the snapshot's index, always whole. */
+export const backendSnapshotDataCodec: SnapshotDataCodec = {
   encode: (data) => encodeBackendImage(data as BackendImage),
   decode: (bytes) => decodeBackendImage(bytes),
 };
 
-const walRecords = walRecordCodec(backendSnapshotCodec);
+const walRecords = walRecordCodec(backendSnapshotDataCodec);
 
-/** The member's durable files' records, by kind: the WAL's, the backend's commits, request id reservations. */
-const recordKinds = ['wal', 'backend', 'request-ids'] as const;
+const walFamily = 0x57; // 'W'
+const backendFamily = 0x42; // 'B'
+const reservationFamily = 0x52; // 'R'
 
-function kindOf(record: DurableRecord): (typeof recordKinds)[number] {
-  if (isBackendImage(record)) return 'backend';
-  if ((record as { readonly type?: unknown }).type === 'request-ids') return 'request-ids';
-  return 'wal';
+function tagged(family: number, payload: Uint8Array): Uint8Array {
+  const bytes = new Uint8Array(payload.byteLength + 1);
+  bytes[0] = family;
+  bytes.set(payload, 1);
+  return bytes;
 }
 
-/**
- * The etcd member's messages and records as bytes, for the runtime (the simulator passes objects):
- * Raft's messages with backend images as snapshot data, and one record codec for every file the
- * member writes — each record tagged with its kind.
- */
+function encodeRecord(record: DurableRecord): Uint8Array {
+  if (isBackendImage(record)) return tagged(backendFamily, encodeBackendRecord(record));
+  if (isReservation(record)) return tagged(reservationFamily, new ByteWriter(16).uint53(record.reservedBelow).finish());
+  return tagged(walFamily, walRecords.encode(record));
+}
+
+function decodeRecord(bytes: Uint8Array): DurableRecord {
+  if (bytes.byteLength === 0) throw new DecodeError('an empty record');
+  const payload = bytes.subarray(1);
+  switch (bytes[0]) {
+    case walFamily:
+      return walRecords.decode(payload);
+    case backendFamily: {
+      const record = decodeBackendRecord(payload);
+      if (!isBackendImage(record) && !isBackendDeltaRecord(record)) throw new DecodeError('not a backend record');
+      return record;
+    }
+    case reservationFamily: {
+      const reader = new ByteReader(payload);
+      const reservation: Reservation = { type: 'request-ids', reservedBelow: reader.uint53() };
+      reader.end();
+      return reservation;
+    }
+    default:
+      throw new DecodeError(`unknown record family ${bytes[0]}`);
+  }
+}
+
 export const etcdCodec: NodeCodec<PeerMessage> = {
   message: {
-    encode: (message) => encodeMessage(message, backendSnapshotCodec),
-    decode: (bytes) => decodeMessage(bytes, backendSnapshotCodec),
+    encode: (message) => encodeMessage(message, backendSnapshotDataCodec),
+    decode: (bytes) => decodeMessage(bytes, backendSnapshotDataCodec),
   },
-  record: {
-    encode(record) {
-      const kind = kindOf(record);
-      const writer = new ByteWriter(64).uint8(recordKinds.indexOf(kind));
-      if (kind === 'backend') writer.bytesField(encodeBackendImage(record as BackendImage));
-      else if (kind === 'request-ids') writer.uint53((record as { readonly reservedBelow: number }).reservedBelow);
-      else writer.bytesField(walRecords.encode(record));
-      return writer.finish();
-    },
-    decode(bytes) {
-      const reader = new ByteReader(bytes);
-      const kind = recordKinds[reader.uint8()];
-      let record: DurableRecord;
-      if (kind === 'backend') record = decodeBackendImage(reader.bytesField());
-      else if (kind === 'request-ids') record = { type: 'request-ids', reservedBelow: reader.uint53() };
-      else if (kind === 'wal') record = walRecords.decode(reader.bytesField());
-      else throw new DecodeError(`unknown record kind ${bytes[0]}`);
-      reader.end();
-      return record;
-    },
-  },
+  record: { encode: encodeRecord, decode: decodeRecord },
   carriesSnapshot: (message) => message.snapshot !== null,
 };

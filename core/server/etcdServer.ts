@@ -8,9 +8,11 @@ import {
   type HardState,
   type MemoryStorage,
   RawNode,
+  type Message,
   type Ready,
   snapshotOnDemand,
   type SoftState,
+  waitsForDurability,
 } from '../raft/index.ts';
 import type { RaftNodeView } from '../replica/raftNodeView.ts';
 import { persistToStorage, readyWrites, snapshotAndCompact } from '../replica/wal.ts';
@@ -180,12 +182,12 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
     this.writes = [];
     let mustSync = this.syncNext;
     this.syncNext = false;
-    let messages = noMessages;
+    let raftMessages: readonly Message[] = [];
     if (this.raft.hasReady()) {
       const ready = this.raft.ready();
       this.raftReadyOut = true;
       this.handleRaftReady(ready, writes);
-      messages = ready.messages.map((message) => ({ to: message.to, message }));
+      raftMessages = ready.messages;
       mustSync ||= ready.mustSync;
     }
     this.serveReads();
@@ -195,6 +197,10 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
     // durable may leave with this Ready (a proposal, a read index), so the Ready syncs it first.
     const reservation = this.requestIds.takeWrite();
     if (reservation !== null) writes.push(reservation);
+    // A request id reservation must be durable before any id it covers leaves the node (in a
+    // forwarded proposal or an append): then nothing leaves before the sync.
+    const early = reservation === null;
+    const messages = raftMessages.length === 0 ? noMessages : raftMessages.map((message) => ({ to: message.to, message, beforeSync: early && !waitsForDurability(message.type) }));
     if (this.requestIds.mustSync) mustSync = true;
     this.requestIds.readyTaken(mustSync);
     const replies = this.replies;
@@ -364,7 +370,7 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
   }
 
   reply(waiter: Waiter, reply: ServerReply): void {
-    this.replies.push({ client: waiter.client, id: waiter.id, reply });
+    this.replies.push({ client: waiter.client, id: waiter.id, reply, beforeSync: !answersLocalWrite(waiter.request) });
   }
 
   replyError(waiter: Waiter, error: EtcdError): void {
@@ -396,4 +402,13 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
 /** Whether Raft's configuration still holds `id`, in either half of a joint one. */
 function inConfiguration(confState: ConfState, id: NodeId): boolean {
   return confState.voters.includes(id) || confState.votersOutgoing.includes(id) || confState.learners.includes(id) || confState.learnersNext.includes(id);
+}
+
+/**
+ * Whether a call's answer promises something this member writes in the same Ready: a defragment
+ * (the rewritten file) and a physical compaction (its last commit). Every other answer rests on
+ * committed entries (durable on a quorum) or on nothing durable at all.
+ */
+function answersLocalWrite(request: ServerRequest): boolean {
+  return request.method === 'Defragment' || (request.method === 'Compact' && request.request.physical === true);
 }

@@ -42,7 +42,7 @@ export function digestServerReply(reply: ServerReply): number {
   return finalize32(h);
 }
 
-/** The etcd member as a protocol for the simulator (and, later, the runtime). */
+/** The etcd member as a protocol, for the simulator and (with its codec) the runtime. */
 export function etcdProtocol(config: EtcdServerConfig): NodeProtocol<PeerMessage, ServerRequest, ServerReply, EtcdServer> {
   return {
     name: 'etcd',

@@ -4,10 +4,15 @@ import { tornRecord, type DurableRecord, type DurableState, type DurableWrite } 
 /** The file that holds the request id reservation. */
 export const requestIdsFile = 'reqid';
 
-interface Reservation {
+/** The record of the request ids file. */
+export interface Reservation {
   readonly type: 'request-ids';
   /** Every id below this may have been used by an earlier incarnation. */
   readonly reservedBelow: number;
+}
+
+export function isReservation(record: unknown): record is Reservation {
+  return typeof record === 'object' && record !== null && (record as { type?: unknown }).type === 'request-ids';
 }
 
 /**

@@ -37,7 +37,11 @@ export function initialCluster(specs: readonly MemberSpec[]): string {
   return specs.map((spec) => `${spec.name}=http://127.0.0.1:${spec.peerPort}`).join(',');
 }
 
-export function startMember(spec: MemberSpec, cluster: string, extra: readonly string[] = []): Member {
+/**
+ * Starts a member with etcd's flags: detcd by default, or another program that takes them (real
+ * etcd, for benchmarks side by side).
+ */
+export function startMember(spec: MemberSpec, cluster: string, extra: readonly string[] = [], program: readonly string[] = [process.execPath, detcd]): Member {
   const args = [
     '--name', spec.name,
     '--data-dir', spec.dataDir,
@@ -49,7 +53,31 @@ export function startMember(spec: MemberSpec, cluster: string, extra: readonly s
     '--initial-cluster-token', 'detcd-test',
     ...extra,
   ];
-  const child = spawn(process.execPath, [detcd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(program[0]!, [...program.slice(1), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return { spec, process: child, output, exited };
+}
+
+/**
+ * Starts a member as etcd's documentation does after `etcdctl member add`: the ETCD_* lines that
+ * command printed become the environment (name, initial cluster and state), the URLs to listen on
+ * and the data dir are flags. detcd derives member ids from the cluster token as etcd does; a
+ * joining etcd member learns its id from the cluster instead, so detcd needs the token given.
+ */
+export function startFromMemberAdd(spec: MemberSpec, printed: string, token = 'detcd-test'): Member {
+  const variables = Object.fromEntries([...printed.matchAll(/^(ETCD_[A-Z_]+)="(.*)"$/gm)].map((match) => [match[1]!, match[2]!]));
+  const args = [
+    '--data-dir', spec.dataDir,
+    '--listen-client-urls', `http://127.0.0.1:${spec.clientPort}`,
+    '--advertise-client-urls', `http://127.0.0.1:${spec.clientPort}`,
+    '--listen-peer-urls', `http://127.0.0.1:${spec.peerPort}`,
+    '--initial-cluster-token', token,
+    '--pre-vote',
+  ];
+  const child = spawn(process.execPath, [detcd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...variables } });
   const output: string[] = [];
   child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
@@ -79,10 +107,14 @@ export async function getJson(url: string, timeoutMs = 2_000): Promise<{ status:
   }
 }
 
-/** The member's log through the test log API, or null when it does not answer (yet). */
-export async function readLog(spec: MemberSpec): Promise<number[] | null> {
-  const answer = await getJson(`http://127.0.0.1:${spec.clientPort}/detcd/log/read`, 3_000);
-  return answer?.status === 200 ? (answer.body as { values: number[] }).values : null;
+/** Whether a member answers /health with 200: it has a leader and a linearizable read went through. */
+export async function isHealthy(spec: MemberSpec): Promise<boolean> {
+  return (await getJson(`http://127.0.0.1:${spec.clientPort}/health`, 3_000))?.status === 200;
+}
+
+/** A member's gRPC endpoint (host:port), as etcd's clients take it. */
+export function endpoint(spec: MemberSpec): string {
+  return `127.0.0.1:${spec.clientPort}`;
 }
 
 /** Whether a member says it leads (etcd_server_is_leader). */

@@ -47,6 +47,9 @@ export class ClientServer {
 
   private sniff(socket: Socket): void {
     this.sockets.add(socket);
+    // Small replies must leave at once: with Nagle's algorithm on, a reply waits for the client's
+    // delayed ACK (40 ms on Linux). grpc-js sets this on sockets it accepts itself; these it does not.
+    socket.setNoDelay(true);
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     let head = Buffer.alloc(0);
@@ -71,6 +74,8 @@ export class ClientServer {
 
 /** A socket's stream with the bytes already read from it put back in front. */
 class ReplayedSocket extends Duplex {
+  private corked = false;
+
   constructor(
     private readonly socket: Socket,
     head: Buffer,
@@ -88,8 +93,23 @@ class ReplayedSocket extends Duplex {
     this.socket.resume();
   }
 
+  /**
+   * Writes go to the socket corked until the current task is done: HTTP/2 writes each response as
+   * several frames, and a Ready answers many calls at once, so they reach the kernel in one
+   * writev rather than a system call per frame. Back-pressure is the socket's: a full buffer holds
+   * the next write until it drains.
+   */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.socket.write(chunk, callback);
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    if (this.socket.write(chunk)) callback();
+    else this.socket.once('drain', () => callback());
   }
 
   override _final(callback: (error?: Error | null) => void): void {

@@ -28,7 +28,7 @@ export const etcdServices = ['etcdserverpb.KV', 'etcdserverpb.Watch', 'etcdserve
 export type Handlers = Partial<Record<string, grpc.UntypedHandleCall>>;
 
 function unimplemented(method: string): grpc.UntypedHandleCall {
-  const error = { code: grpc.status.UNIMPLEMENTED, details: `detcd: ${method} is not implemented yet (the etcd node is still the replicated-log stage)` };
+  const error = { code: grpc.status.UNIMPLEMENTED, details: `detcd: ${method} is not implemented yet` };
   return ((call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>, callback?: grpc.sendUnaryData<unknown>) => {
     if (typeof callback === 'function') callback(error);
     else if ('emit' in call) {
@@ -40,7 +40,7 @@ function unimplemented(method: string): grpc.UntypedHandleCall {
 /**
  * A gRPC server with every etcd service registered: the methods in `handlers` (keyed
  * `Service.Method`, e.g. `Maintenance.Status`) answer, every other answers UNIMPLEMENTED — the
- * shape the etcd node will fill in. grpc.health.v1.Health answers SERVING, as etcd 3.4 always does.
+ * calls the node does not serve (yet). grpc.health.v1.Health answers SERVING, as etcd 3.4 always does.
  */
 export function etcdGrpcServer(handlers: Handlers, options: grpc.ServerOptions = {}): grpc.Server {
   const definition = loadEtcdApi();

@@ -51,8 +51,6 @@ export const flagTable: readonly FlagSpec[] = [
   { name: 'peer-key-file', kind: 'string', defaultValue: '', help: 'Path to the peer server TLS key file.', yamlPath: peerTls('key-file') },
   { name: 'peer-client-cert-auth', kind: 'bool', defaultValue: 'false', help: 'Enable peer client cert authentication.', yamlPath: peerTls('client-cert-auth') },
   { name: 'peer-trusted-ca-file', kind: 'string', defaultValue: '', help: 'Path to the peer server TLS trusted CA file.', yamlPath: peerTls('trusted-ca-file') },
-  // detcd
-  { name: 'experimental-log-api', kind: 'bool', defaultValue: 'false', help: "detcd only, for tests: serve the replicated log's JSON endpoints (/detcd/log/...) on the client URLs." },
 ];
 
 /** etcd's FlagToEnv: ETCD_ + the name in upper case with dashes as underscores. */

@@ -42,7 +42,6 @@ export interface ServerConfig {
   readonly strictReconfigCheck: boolean;
   readonly clientTls: TlsFiles | null;
   readonly peerTls: TlsFiles | null;
-  readonly logApi: boolean;
 }
 
 /** etcd's limit on --election-timeout (embed.maxElectionMs). */
@@ -182,6 +181,5 @@ export function serverConfig(settings: Settings): ServerConfig {
     strictReconfigCheck: truthy(get('strict-reconfig-check')),
     clientTls,
     peerTls,
-    logApi: truthy(get('experimental-log-api')),
   };
 }

@@ -47,6 +47,7 @@ export class PeerSender {
   private writable = true;
   private backoffMs: number;
   private retry: NodeJS.Timeout | null = null;
+  private flushScheduled = false;
   /** Messages dropped (queue full or peer down), for metrics and tests. */
   dropped = 0;
 
@@ -76,7 +77,20 @@ export class PeerSender {
     }
     this.queue.push({ bytes: frame(payload), snapshot });
     if (this.state === 'idle') this.dial();
-    else if (this.state === 'open') this.flush();
+    else if (this.state === 'open') this.scheduleFlush();
+  }
+
+  /**
+   * Flushes once the current task is done: a Ready's messages to this peer (appends, heartbeats,
+   * a commit index) are sent one after another, and go to the kernel in one write.
+   */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
   }
 
   stop(): void {
@@ -131,7 +145,9 @@ export class PeerSender {
 
   private flush(): void {
     const socket = this.socket;
-    while (this.state === 'open' && socket !== null && this.writable && this.queue.length > 0) {
+    if (this.state !== 'open' || socket === null) return;
+    socket.cork();
+    while (this.state === 'open' && this.writable && this.queue.length > 0) {
       const next = this.queue.shift()!;
       const to = this.options.to;
       this.writable = socket.write(next.bytes, (error) => {
@@ -139,6 +155,7 @@ export class PeerSender {
       });
       this.events.sent(to, next.bytes.byteLength);
     }
+    socket.uncork();
   }
 
   private failed(reason: string): void {

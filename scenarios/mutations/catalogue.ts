@@ -3,7 +3,8 @@ import { etcdMutations } from './etcdCatalogue.ts';
 /**
  * The mutation catalogue: deliberate bugs, each a one-place textual patch of the Raft core (or its
  * host), applied to a copy of the sources by `detcd-sim mutants` and by the mutation test — never
- * a flag on the production path. Each must be caught by the Raft scenario family; the runner
+ * a flag on the production path. Each must be caught by the Raft scenario family (those of the
+ * pipelined host loop by its pipelined scenarios); the runner
  * records how many seeds that took.
  */
 export interface Mutation {
@@ -63,6 +64,9 @@ export const raftFamily: readonly string[] = [
   'raft-idle-partitions',
   'raft-extreme',
 ];
+
+/** The scenarios of the pipelined host loop, which the runtime runs (its mutants are caught there). */
+const pipelined: readonly string[] = ['raft-pipelined-crashes', 'raft-pipelined-churn', 'raft-pipelined'];
 
 const raftMutations: readonly Mutation[] = [
   {
@@ -249,6 +253,33 @@ const raftMutations: readonly Mutation[] = [
     caughtAt: { scenario: 'raft-swarm', seed: 0, violation: 'before persisting it' },
     realistic: true,
     beforeIssue7: 'caught at raft-swarm seed 0',
+  },
+  {
+    name: 'ack-before-durable',
+    bug: 'on the pipelined host loop, an append acknowledgement leaves before the entries it acknowledges are durable',
+    file: 'core/raft/message.ts',
+    find: "return type === 'MsgAppResp' || type === 'MsgVoteResp' || type === 'MsgPreVoteResp';",
+    replace: "return type === 'MsgVoteResp' || type === 'MsgPreVoteResp';",
+    scenarios: pipelined,
+    caughtAt: { scenario: 'raft-pipelined-crashes', seed: 0, violation: 'before it was durable' },
+  },
+  {
+    name: 'vote-before-durable',
+    bug: 'on the pipelined host loop, a vote leaves before the vote and its term are durable (§3.8)',
+    file: 'core/raft/message.ts',
+    find: "return type === 'MsgAppResp' || type === 'MsgVoteResp' || type === 'MsgPreVoteResp';",
+    replace: "return type === 'MsgAppResp';",
+    scenarios: pipelined,
+    caughtAt: { scenario: 'raft-pipelined-crashes', seed: 0, violation: 'before persisting it' },
+  },
+  {
+    name: 'host-sends-all-before-sync',
+    bug: 'the pipelined host loop sends every message of a Ready before its sync, not only those that promise nothing',
+    file: 'core/host/hostLoop.ts',
+    find: 'if (this.sendBeforeSync) this.deliver(ready, true);',
+    replace: 'if (this.sendBeforeSync) this.deliver(ready, null);',
+    scenarios: pipelined,
+    caughtAt: { scenario: 'raft-pipelined-crashes', seed: 0, violation: 'before persisting it' },
   },
 ];
 

@@ -15,7 +15,7 @@ export class Real {
   private lastWritten: { revision: number; compactRevision: number } | null = null;
 
   constructor(seed: number) {
-    this.member = new StoreOnDisk({ store: { compactionBatchLimit: 3, leases: { exists: (lease) => leases.includes(lease) } }, backend: { batchLimit: 4 }, tornWrite: { numerator: 1, denominator: 2 }, seed: `model/${seed}` });
+    this.member = new StoreOnDisk({ store: { compactionBatchLimit: 3, leases: { exists: (lease) => leases.includes(lease) } }, backend: { batchLimit: 4 }, tornWrite: { numerator: 1, denominator: 2 }, seed: `model/${seed}`, throughBytes: true });
   }
 
   get store(): KvStore {

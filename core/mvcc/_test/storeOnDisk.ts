@@ -1,7 +1,11 @@
+import { deepStrictEqual } from 'node:assert/strict';
+import { tornRecord, type DurableRecord } from '../../base/durable.ts';
 import { always, never, type Ratio } from '../../base/ratio.ts';
 import { SimDisk, calmDisk } from '../../../sim/disk.ts';
 import { SeededRandom } from '../../../sim/rng.ts';
 import { Backend, backendFile, defaultBackendOptions, type BackendOptions, type OpenedBackend } from '../backend.ts';
+import { decodeBackendRecord, encodeBackendRecord } from '../backendCodec.ts';
+import type { BackendImage } from '../backendImage.ts';
 import { KvStore, defaultKvStoreOptions, type KvStoreOptions } from '../kvStore.ts';
 
 /**
@@ -16,7 +20,11 @@ export class StoreOnDisk {
   private readonly storeOptions: KvStoreOptions;
   private readonly backendOptions: BackendOptions;
 
-  constructor(options: { store?: Partial<KvStoreOptions>; backend?: Partial<BackendOptions>; tornWrite?: Ratio | boolean; seed?: string } = {}) {
+  /** Every restart also reads the file as a real disk holds it (records to bytes and back) and checks it finds the same database. */
+  private readonly throughBytes: boolean;
+
+  constructor(options: { store?: Partial<KvStoreOptions>; backend?: Partial<BackendOptions>; tornWrite?: Ratio | boolean; seed?: string; throughBytes?: boolean } = {}) {
+    this.throughBytes = options.throughBytes ?? false;
     const tornWrite = options.tornWrite === true ? always : options.tornWrite === false || options.tornWrite === undefined ? never : options.tornWrite;
     this.disk = new SimDisk({ ...calmDisk, tornWrite }, new SeededRandom(options.seed ?? 'store-on-disk'));
     this.storeOptions = { ...defaultKvStoreOptions, ...options.store };
@@ -48,9 +56,22 @@ export class StoreOnDisk {
   }
 
   restart(): OpenedBackend {
-    const opened = Backend.open(this.disk.read().files.get(backendFile) ?? [], this.backendOptions);
+    const records = this.disk.read().files.get(backendFile) ?? [];
+    const opened = Backend.open(records, this.backendOptions);
+    if (this.throughBytes) checkSameDatabase(Backend.open(records.map(throughBytes), this.backendOptions), opened);
     this.lastOpen = opened;
     this.store = KvStore.open(opened.backend, this.storeOptions);
     return opened;
   }
+}
+
+function throughBytes(record: DurableRecord): DurableRecord {
+  return record === tornRecord ? record : decodeBackendRecord(encodeBackendRecord(record as BackendImage));
+}
+
+/** The database a backend opened from bytes holds equals the one opened from the simulator's objects. */
+function checkSameDatabase(fromBytes: OpenedBackend, fromObjects: OpenedBackend): void {
+  deepStrictEqual([fromBytes.commits, fromBytes.torn], [fromObjects.commits, fromObjects.torn], 'commits and torn tail');
+  const view = (image: BackendImage) => ({ keys: [...image.keys.entries()], meta: image.meta, sizeInUse: image.sizeInUse, size: image.size });
+  deepStrictEqual(view(fromBytes.backend.snapshot()), view(fromObjects.backend.snapshot()), 'the database read from bytes');
 }

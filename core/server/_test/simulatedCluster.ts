@@ -145,6 +145,8 @@ export interface SimulatedRunOptions {
   /** 3 of the machines as members and an admin changing the membership (default off). */
   readonly membership?: boolean;
   readonly observers?: readonly SimObserver<PeerMessage, ServerRequest, ServerReply, EtcdServer>[];
+  /** The runtime's pipelined host loop (messages that promise nothing durable leave before the sync). */
+  readonly pipelinedHost?: boolean;
 }
 
 export function runSimulated(seed: number, options: SimulatedRunOptions = {}): SimulatedRun {
@@ -158,6 +160,6 @@ export function runSimulated(seed: number, options: SimulatedRunOptions = {}): S
   const checks = checked
     ? [raftSafety<ServerRequest, ServerReply, EtcdServer>(), ...stepChecks<ServerRequest, ServerReply, EtcdServer>(stepOptions), hashesAgree(), historyLinearizable()]
     : [];
-  const sim = new Simulation(draw.options, { protocol: etcdProtocol(config), workload, observers: [...checks, ...(options.observers ?? [])] });
+  const sim = new Simulation(options.pipelinedHost === true ? { ...draw.options, pipelinedHost: true } : draw.options, { protocol: etcdProtocol(config), workload, observers: [...checks, ...(options.observers ?? [])] });
   return { result: sim.run(), sim };
 }

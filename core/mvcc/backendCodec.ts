@@ -1,0 +1,131 @@
+import type { KeyValue } from '../api/kv.ts';
+import { ByteReader, ByteWriter, DecodeError } from '../base/byteCodec.ts';
+import { decodeUtf8, encodeUtf8 } from '../base/utf8.ts';
+import { deltaRecordOf, type BackendDeltaRecord } from './backendDelta.ts';
+import { emptyKeyBucket, type BackendImage, type BackendMeta } from './backendImage.ts';
+
+/*
+ * The backend's records as bytes, for real disks and for snapshots sent over the wire (the
+ * simulator keeps the objects). detcd's own layout, not bbolt's: a whole image is its meta, its
+ * server buckets (JSON: they are small immutable plain values), its modelled sizes and every key
+ * bucket entry in revision order; a delta record lists only the main revisions and buckets a
+ * commit changed (see backendDelta.ts). Keys and values are byte strings, one byte per character.
+ */
+
+const wholeTag = 1;
+const deltaTag = 2;
+
+/** A backend file record (or a snapshot's image) as bytes: an image that carries a delta is written as the delta. */
+export function encodeBackendRecord(image: BackendImage): Uint8Array {
+  return image.delta === undefined ? encodeBackendImage(image) : encodeDelta(deltaRecordOf(image));
+}
+
+/** A whole image as bytes, whatever it carries (a snapshot is always whole). */
+export function encodeBackendImage(image: BackendImage): Uint8Array {
+  const writer = new ByteWriter(256 + image.keys.size * 64);
+  writer.uint8(wholeTag);
+  writeMeta(writer, image.meta, Object.entries(image.meta.buckets));
+  writer.uint53(image.sizeInUse).uint53(image.size);
+  writer.uint32(image.keys.size);
+  for (const [main, changes] of image.keys.entries()) writeChanges(writer.uint53(main), changes);
+  return writer.finish();
+}
+
+/** Reads what `encodeBackendRecord` wrote: a whole image, or a delta record for `Backend.open` to replay. */
+export function decodeBackendRecord(bytes: Uint8Array): BackendImage | BackendDeltaRecord {
+  const reader = new ByteReader(bytes);
+  const tag = reader.uint8();
+  if (tag !== wholeTag && tag !== deltaTag) throw new DecodeError(`unknown backend record tag ${tag}`);
+  const meta = readMeta(reader);
+  const sizeInUse = reader.uint53();
+  const size = reader.uint53();
+  const count = reader.uint32();
+  if (tag === wholeTag) {
+    const keys = emptyKeyBucket();
+    for (let i = 0; i < count; i++) keys.set(reader.uint53(), readChanges(reader));
+    keys.freeze();
+    reader.end();
+    const { buckets, ...fields } = meta;
+    const image: BackendImage = { type: 'backend-image', keys, meta: Object.freeze({ ...fields, buckets: Object.freeze(Object.fromEntries(buckets)) }), sizeInUse, size };
+    return image;
+  }
+  const mains: [number, readonly (KeyValue | undefined)[] | null][] = [];
+  for (let i = 0; i < count; i++) {
+    const main = reader.uint53();
+    mains.push([main, reader.boolean() ? readChanges(reader) : null]);
+  }
+  reader.end();
+  return { type: 'backend-delta', mains, ...meta, sizeInUse, size };
+}
+
+/** A whole image from bytes (a snapshot's data); a delta here means the bytes are not a snapshot. */
+export function decodeBackendImage(bytes: Uint8Array): BackendImage {
+  const record = decodeBackendRecord(bytes);
+  if (record.type !== 'backend-image') throw new DecodeError('a backend delta where a whole image was expected');
+  return record;
+}
+
+function encodeDelta(record: BackendDeltaRecord): Uint8Array {
+  const writer = new ByteWriter(128 + record.mains.length * 96);
+  writer.uint8(deltaTag);
+  writeMeta(writer, record, record.buckets);
+  writer.uint53(record.sizeInUse).uint53(record.size);
+  writer.uint32(record.mains.length);
+  for (const [main, changes] of record.mains) {
+    writer.uint53(main).boolean(changes !== null);
+    if (changes !== null) writeChanges(writer, changes);
+  }
+  return writer.finish();
+}
+
+type MetaFields = Omit<BackendMeta, 'buckets'>;
+
+function writeMeta(writer: ByteWriter, meta: MetaFields, buckets: readonly (readonly [string, unknown])[]): void {
+  // Compaction marks are -1 when absent: stored shifted by one.
+  writer.uint53(meta.consistentIndex).uint53(meta.term).uint53(meta.scheduledCompactRevision + 1).uint53(meta.finishedCompactRevision + 1);
+  writer.uint32(buckets.length);
+  for (const [name, value] of buckets) writer.string(name).bytesField(encodeUtf8(JSON.stringify(value)));
+}
+
+function readMeta(reader: ByteReader): MetaFields & { buckets: [string, unknown][] } {
+  const consistentIndex = reader.uint53();
+  const term = reader.uint53();
+  const scheduledCompactRevision = reader.uint53() - 1;
+  const finishedCompactRevision = reader.uint53() - 1;
+  const count = reader.uint32();
+  const buckets: [string, unknown][] = [];
+  for (let i = 0; i < count; i++) buckets.push([reader.string(), deepFreeze(JSON.parse(decodeUtf8(reader.bytesField())) as unknown)]);
+  return { consistentIndex, term, scheduledCompactRevision, finishedCompactRevision, buckets };
+}
+
+function writeChanges(writer: ByteWriter, changes: readonly (KeyValue | undefined)[]): void {
+  writer.uint32(changes.length);
+  for (const kv of changes) {
+    writer.boolean(kv !== undefined);
+    if (kv === undefined) continue;
+    writer.byteString(kv.key).uint53(kv.createRevision).uint53(kv.modRevision).uint53(kv.version).byteString(kv.value).float64(kv.lease);
+  }
+}
+
+function readChanges(reader: ByteReader): readonly (KeyValue | undefined)[] {
+  const count = reader.uint32();
+  const changes: (KeyValue | undefined)[] = [];
+  for (let i = 0; i < count; i++) {
+    if (!reader.boolean()) {
+      changes.push(undefined);
+      continue;
+    }
+    const kv: KeyValue = { key: reader.byteString(), createRevision: reader.uint53(), modRevision: reader.uint53(), version: reader.uint53(), value: reader.byteString(), lease: reader.float64() };
+    if (!Number.isSafeInteger(kv.lease)) throw new DecodeError(`lease ${kv.lease} is not a safe integer`);
+    changes.push(kv);
+  }
+  return changes;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,154 @@
+import { createHash } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import { ErrIntegerTooLarge, ErrNotLeader, ErrStopped, ErrTimeout, ErrTooManyRequests, type EtcdError } from '../../core/api/index.ts';
+import { encodeBackendImage } from '../../core/mvcc/backendCodec.ts';
+import { pageSize, type BackendImage } from '../../core/mvcc/index.ts';
+import { call, isErrorReply, type ServerMethod, type ServerReply, type ServerRequest } from '../../core/server/index.ts';
+import type { SubmitOutcome } from '../nodeHost.ts';
+import { frame } from '../storage/frame.ts';
+import type { Handlers } from './grpcServices.ts';
+import type { LeaderForwarding } from './leaderForwarding.ts';
+import { compactionRequest, deleteRangeRequest, deleteRangeResponse, putRequest, putResponse, rangeRequest, rangeResponse, txnRequest, txnResponse, type Wire } from './kvWire.ts';
+
+/** How the gRPC services reach the member. */
+export interface MemberCalls {
+  submit(request: ServerRequest): Promise<SubmitOutcome<ServerReply>>;
+  /** The cluster id now (a joining member learns it from its first peer). */
+  clusterId(): number;
+  /** The version Status reports (etcd's release detcd follows). */
+  readonly version: string;
+  /** The leader's client URL when another member leads, else null. */
+  leaderClientUrl(): string | null;
+  /** Passes a membership call on to the leader (see LeaderForwarding). */
+  readonly forwarding: LeaderForwarding;
+  /** How long a forwarded call may take. */
+  readonly timeoutMs: number;
+}
+
+/** etcd streams a snapshot in 32 KiB blobs (v3rpc/maintenance.go's snapshotSendBufferSize). */
+const snapshotBlobBytes = 32 * 1024;
+
+function grpcError(error: EtcdError): Partial<grpc.StatusObject> {
+  return { code: error.code as number as grpc.status, details: error.message };
+}
+
+/** The first number in a request that a JS number cannot hold exactly (int64 at or beyond 2^53 arrives rounded). */
+function hasUnsafeInteger(value: unknown): boolean {
+  if (typeof value === 'number') return !Number.isSafeInteger(value);
+  if (Buffer.isBuffer(value) || typeof value !== 'object' || value === null) return false;
+  return Object.values(value).some(hasUnsafeInteger);
+}
+
+/** What a submit came to, as etcd would answer it: a reply, or the error for a refusal or an unknown outcome. */
+function replyOf(outcome: SubmitOutcome<ServerReply>): ServerReply | EtcdError {
+  if (outcome.outcome === 'ok') return outcome.reply;
+  // No reply within the member's own request timeout: etcd answers "request timed out" too.
+  if (outcome.outcome === 'timeout') return ErrTimeout;
+  return outcome.reason === 'stopping' ? ErrStopped : ErrTooManyRequests;
+}
+
+/**
+ * A unary call: the wire request becomes a member call, its reply the wire response (the header's
+ * cluster id is the cluster's current one), an etcd error a gRPC status with etcd's code and
+ * message (clientv3 matches errors by message).
+ */
+function unary(member: MemberCalls, method: ServerMethod, toRequest: (wire: Wire) => unknown, toWire: (response: never) => Wire = (response) => response): grpc.UntypedHandleCall {
+  return ((serverCall: grpc.ServerUnaryCall<Wire, Wire>, callback: grpc.sendUnaryData<Wire>) => {
+    if (hasUnsafeInteger(serverCall.request)) return callback(grpcError(ErrIntegerTooLarge));
+    member.submit(call(method, toRequest(serverCall.request) as never)).then(
+      (outcome) => {
+        const reply = replyOf(outcome);
+        if ('code' in reply) return callback(grpcError(reply));
+        if (isErrorReply(reply) && reply.error === ErrNotLeader && leaderDecides.has(method)) return forward(member, method, serverCall.request, reply.error, callback);
+        if (isErrorReply(reply)) return callback(grpcError(reply.error));
+        const response = toWire(reply.response as never);
+        const header = response.header as Wire | undefined;
+        // etcd's Cluster service answers with a header without a revision (v3rpc's cluster server).
+        const revision = method.startsWith('Member') ? 0 : header?.revision;
+        callback(null, header === undefined ? response : { ...response, header: { ...header, clusterId: member.clusterId(), revision } });
+      },
+      (error: Error) => callback({ code: grpc.status.INTERNAL, details: error.message }),
+    );
+  }) as grpc.UntypedHandleCall;
+}
+
+const asIs = (wire: Wire): unknown => wire;
+
+/** The membership calls a follower passes on to the leader (LeaderForwarding). */
+const leaderDecides: ReadonlySet<ServerMethod> = new Set(['MemberAdd', 'MemberRemove', 'MemberUpdate', 'MemberPromote']);
+
+function forward(member: MemberCalls, method: ServerMethod, request: Wire, refusal: EtcdError, callback: grpc.sendUnaryData<Wire>): void {
+  const url = member.leaderClientUrl();
+  if (url === null) return callback(grpcError(refusal));
+  member.forwarding.forward(url, method, request, member.timeoutMs).then(
+    (response) => callback(null, response),
+    (error: grpc.ServiceError) => callback({ code: error.code, details: error.details }),
+  );
+}
+
+/**
+ * A snapshot file's contents before etcd's SHA-256 trailer: the image as one CRC-framed record,
+ * zero-padded to whole 4 KiB pages — a bbolt file is whole pages, and etcdctl (3.4's `snapshot
+ * save`) recognises the trailer by the size: a multiple of 512 plus 32.
+ */
+export function snapshotFileBytes(image: BackendImage): Buffer {
+  const framed = frame(encodeBackendImage(image));
+  const padded = Buffer.alloc(Math.ceil(framed.byteLength / pageSize) * pageSize);
+  framed.copy(padded);
+  return padded;
+}
+
+/**
+ * etcd's Snapshot: the backend image at this member's applied index, streamed in 32 KiB blobs with
+ * the bytes still to come, then etcd's trailer — the SHA-256 of everything before it — as the last
+ * blob. The bytes are detcd's own image format (`snapshotFileBytes`), not a bbolt file: etcdctl
+ * saves it, but its `snapshot status` and `restore` read bbolt files only (a known deviation).
+ */
+function snapshotStream(member: MemberCalls): grpc.UntypedHandleCall {
+  return ((stream: grpc.ServerWritableStream<Wire, Wire>) => {
+    member.submit(call('Snapshot', {})).then((outcome) => {
+      const reply = replyOf(outcome);
+      const error = 'code' in reply ? reply : isErrorReply(reply) ? reply.error : null;
+      if (error !== null) {
+        stream.emit('error', grpcError(error));
+        return;
+      }
+      const image = (reply as { response: { blob: unknown } }).response.blob as BackendImage;
+      const bytes = snapshotFileBytes(image);
+      const whole = Buffer.concat([bytes, createHash('sha256').update(bytes).digest()]);
+      for (let sent = 0; sent < whole.byteLength; sent += snapshotBlobBytes) {
+        const blob = whole.subarray(sent, sent + snapshotBlobBytes);
+        stream.write({ remainingBytes: whole.byteLength - sent - blob.byteLength, blob });
+      }
+      stream.end();
+    }, (error: Error) => stream.emit('error', { code: grpc.status.INTERNAL, details: error.message }));
+  }) as grpc.UntypedHandleCall;
+}
+
+/**
+ * The etcd member's KV, Cluster and Maintenance services (etcd's v3rpc servers), keyed
+ * `Service.Method` for `etcdGrpcServer`. Watch, Lease and Auth stay Unimplemented until the node
+ * serves them.
+ */
+export function etcdHandlers(member: MemberCalls): Handlers {
+  return {
+    'KV.Range': unary(member, 'Range', rangeRequest, rangeResponse),
+    'KV.Put': unary(member, 'Put', putRequest, putResponse),
+    'KV.DeleteRange': unary(member, 'DeleteRange', deleteRangeRequest, deleteRangeResponse),
+    'KV.Txn': unary(member, 'Txn', txnRequest, txnResponse),
+    'KV.Compact': unary(member, 'Compact', compactionRequest),
+    'Cluster.MemberAdd': unary(member, 'MemberAdd', (wire) => ({ peerURLs: wire.peerURLs, isLearner: wire.isLearner === true })),
+    'Cluster.MemberRemove': unary(member, 'MemberRemove', asIs),
+    'Cluster.MemberUpdate': unary(member, 'MemberUpdate', asIs),
+    'Cluster.MemberPromote': unary(member, 'MemberPromote', asIs),
+    'Cluster.MemberList': unary(member, 'MemberList', asIs),
+    'Maintenance.Status': unary(member, 'Status', () => ({}), (response: Wire) => ({ ...response, version: member.version })),
+    'Maintenance.HashKV': unary(member, 'HashKV', asIs),
+    // etcd's Hash is the whole backend's (testing only): the image a snapshot would send, hashed.
+    'Maintenance.Hash': unary(member, 'Snapshot', () => ({}), (response: Wire) => ({ header: response.header, hash: response.hash })),
+    'Maintenance.Alarm': unary(member, 'Alarm', asIs),
+    'Maintenance.Defragment': unary(member, 'Defragment', () => ({})),
+    'Maintenance.MoveLeader': unary(member, 'MoveLeader', asIs),
+    'Maintenance.Snapshot': snapshotStream(member),
+  };
+}

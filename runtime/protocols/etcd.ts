@@ -1,0 +1,104 @@
+import type { NodeId } from '../../core/host/node.ts';
+import { defaultEtcdServerConfig, etcdProtocol, isErrorReply, type EtcdServer, type EtcdServerConfig, type MemberAttributes, type PeerMessage, type ServerReply, type ServerRequest } from '../../core/server/index.ts';
+import { isReadOnlyTxn } from '../../core/server/internalRequest.ts';
+import { memberId } from '../config/memberIds.ts';
+import type { ServerConfig } from '../config/serverConfig.ts';
+import type { RuntimeNode } from './runtimeNode.ts';
+
+/** etcd's default space quota (--quota-backend-bytes 0), 2 GiB. */
+const defaultQuotaBytes = 2 * 1024 * 1024 * 1024;
+/** etcd's DefaultSnapshotCatchUpEntries. */
+const snapshotCatchUpEntries = 5_000;
+
+function urlText(url: URL): string {
+  return url.toString().replace(/\/$/, '');
+}
+
+/** Milliseconds as whole ticks of one heartbeat interval, at least one. */
+function ticks(ms: number, heartbeatMs: number): number {
+  return Math.max(1, Math.round(ms / heartbeatMs));
+}
+
+/**
+ * The etcd member's configuration from the server's flags. Time is counted in ticks of one
+ * heartbeat interval (etcd's raft tick): the election timeout is --election-timeout / --heartbeat-
+ * interval ticks, the backend commits every 100 ms, a request times out after 5 s plus two
+ * election timeouts (etcd's ReqTimeout), a ReadIndex is retried after 500 ms, compaction runs a
+ * batch every 10 ms. A member of a new cluster bootstraps with --initial-cluster; one joining an
+ * existing cluster starts empty and learns everything from the leader's snapshot.
+ */
+export function etcdMemberConfig(config: ServerConfig): EtcdServerConfig {
+  const heartbeatMs = config.heartbeatMs;
+  const self: MemberAttributes = {
+    name: config.name,
+    peerURLs: config.initialAdvertisePeerUrls.map(urlText),
+    clientURLs: config.advertiseClientUrls.map(urlText),
+  };
+  const initial = new Map(config.initialCluster.map((member) => [member.id, { name: member.name, peerURLs: member.peerUrls.map(urlText), clientURLs: [] }] as const));
+  return {
+    ...defaultEtcdServerConfig,
+    initialCluster: config.clusterState === 'new' ? config.initialCluster.map((member) => member.id).sort((a, b) => a - b) : [],
+    clusterId: config.clusterId,
+    attributesOf: (id: NodeId) => (id === config.memberId ? self : (initial.get(id) ?? { name: '', peerURLs: [], clientURLs: [] })),
+    memberIdOf: (peerURLs) => memberId(peerURLs.map((url) => url.replace(/\/$/, '')), config.clusterToken),
+    electionTicks: config.electionTicks,
+    heartbeatTicks: 1,
+    preVote: config.preVote,
+    checkQuorum: true,
+    snapshotCount: Math.max(1, config.snapshotCount),
+    snapshotCatchUpEntries: Math.min(snapshotCatchUpEntries, Math.max(1, config.snapshotCount)),
+    backendBatchIntervalTicks: ticks(100, heartbeatMs),
+    // The file is a whole image and one delta per commit after it: rewritten whole every 1,000
+    // commits (about 100 s of writes), so a restart replays at most that many deltas.
+    backendFileCommitsMax: 1_000,
+    compactionBatchesPerTick: Math.max(1, Math.round(heartbeatMs / 10)),
+    maxRequestBytes: config.maxRequestBytes,
+    maxTxnOps: config.maxTxnOps,
+    quotaBackendBytes: config.quotaBackendBytes === 0 ? defaultQuotaBytes : config.quotaBackendBytes,
+    pendingRequestsMax: 4_096,
+    requestTimeoutTicks: ticks(5_000 + 2 * config.electionMs, heartbeatMs),
+    readIndexRetryTicks: ticks(500, heartbeatMs),
+    strictReconfigCheck: config.strictReconfigCheck,
+    healthIntervalTicks: ticks(5_000, heartbeatMs),
+  };
+}
+
+/** How long the host waits for a reply: the member's own request timeout answers first. */
+export function hostTimeoutMs(config: ServerConfig): number {
+  return 5_000 + 2 * config.electionMs + 2_000;
+}
+
+/** Whether a call goes through Raft (etcd's proposal metrics count those). */
+function isProposal(request: ServerRequest): boolean {
+  switch (request.method) {
+    case 'Put':
+    case 'DeleteRange':
+    case 'Compact':
+    case 'MemberAdd':
+    case 'MemberRemove':
+    case 'MemberUpdate':
+    case 'MemberPromote':
+    case 'MemberReconfigure':
+      return true;
+    case 'Alarm': // every alarm call, GET too, is a Raft request in etcd
+      return true;
+    case 'Txn':
+      return !isReadOnlyTxn(request.request);
+    default:
+      return false;
+  }
+}
+
+/** The etcd member (core/server) on the runtime. */
+export function etcdNode(config: ServerConfig): RuntimeNode<PeerMessage, ServerRequest, ServerReply, EtcdServer> {
+  return {
+    protocol: etcdProtocol(etcdMemberConfig(config)),
+    status: (node) => ({ leader: node.softState.lead, term: node.hardState.term, commitIndex: node.hardState.commit, appliedIndex: node.appliedIndex }),
+    reportUnreachable: (node, to) => node.raft.reportUnreachable(to),
+    reportSnapshot: (node, to, status) => node.raft.reportSnapshot(to, status),
+    refuse: (message, from, self) => (message.to !== self ? `addressed to ${message.to.toString(16)}` : message.from !== from ? `claims to come from ${message.from.toString(16)}` : null),
+    probe: { method: 'Range', request: { key: 'health', keysOnly: true, limit: 1 } },
+    isProposal,
+    isFailure: (reply) => isErrorReply(reply),
+  };
+}
