@@ -1,10 +1,11 @@
 import { never, ratio } from '../core/base/ratio.ts';
 import { ErrNoSpace } from '../core/api/index.ts';
-import { etcdProtocol, etcdServerConfig, isErrorReply, type EtcdServer, type EtcdServerConfig, type PeerMessage, type ServerReply, type ServerRequest } from '../core/server/index.ts';
+import { etcdProtocol, etcdServerConfig, isErrorReply, isRaftMessage, type EtcdServer, type EtcdServerConfig, type PeerMessage, type ServerReply, type ServerRequest } from '../core/server/index.ts';
 import { etcdHistory } from '../properties/etcd/etcdHistory.ts';
 import { etcdInvariants, type EtcdInvariantStats } from '../properties/etcd/etcdInvariants.ts';
 import { defaultHistoryCheckOptions, linearizableHistory, type HistoryCheckStats } from '../properties/etcd/linearizableHistory.ts';
 import { currentLeader, raftLiveness } from '../properties/raft/raftLiveness.ts';
+import { raftTrafficOnly } from '../properties/raft/raftHost.ts';
 import { defaultRaftSafetyOptions, describeRaftSafety, raftSafety } from '../properties/raft/raftSafety.ts';
 import type { TimedFaultClass } from '../sim/nemesis.ts';
 import type { HistoryEntry } from '../sim/client.ts';
@@ -180,7 +181,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
         protocol: etcdProtocol(config),
         workload: etcdScenarioWorkload(workloadShape, machineCount + 1),
         observers: [
-          ...(checks.raft ? [raftSafety<ServerRequest, ServerReply, EtcdServer>(safetyOptions)] : []),
+          ...(checks.raft ? [raftTrafficOnly<PeerMessage, ServerRequest, ServerReply, EtcdServer>(raftSafety(safetyOptions), isRaftMessage)] : []),
           ...(checks.members ? [etcdInvariants(undefined, counts.invariants)] : []),
           ...(checks.history ? [linearizableHistory(defaultHistoryCheckOptions, counts.history)] : []),
           callCounts(counts.calls),
