@@ -4,6 +4,8 @@ import type { Workload } from '../../sim/client.ts';
 import { etcdWorkload, type EtcdClientSpec } from '../../sim/etcdClient.ts';
 import { deleteMix, KeyValueTraffic, mixedMix, readMix, registerMix, txnMix } from './keyValueTraffic.ts';
 import { CompactorTraffic, HeadCompactor, KubernetesTraffic } from './kubernetesTraffic.ts';
+import { LeaseTraffic } from './leaseTraffic.ts';
+import { LockTraffic } from './lockTraffic.ts';
 import { Defragmenter, MembershipAdmin, QuotaFiller } from './operatorTraffic.ts';
 
 /**
@@ -25,7 +27,10 @@ export type ClientRole =
   | 'defragmenter'
   | 'admin-single'
   | 'admin-joint'
-  | 'quota-filler';
+  | 'quota-filler'
+  | 'lease'
+  | 'lock'
+  | 'lock-fenced';
 
 export interface WorkloadShape {
   readonly roles: readonly ClientRole[];
@@ -39,6 +44,8 @@ export interface WorkloadShape {
   readonly operationsPerClientMax: number;
   /** The quota filler's value size. */
   readonly quotaValueBytes?: number;
+  /** The lock clients' session TTL (seconds) and how often their process pauses in the critical section (percent). */
+  readonly lock?: { readonly ttlSeconds: number; readonly pausePercent: number };
 }
 
 export function etcdScenarioWorkload(shape: WorkloadShape, firstClient: number): Workload<ServerRequest, ServerReply> {
@@ -96,5 +103,12 @@ function clientSpecOf(role: ClientRole, index: number, shape: WorkloadShape): Et
       };
     case 'quota-filler':
       return { traffic: new QuotaFiller({ tag, endpoints: all, valueBytes: shape.quotaValueBytes ?? 2048 }), endpoints: all };
+    case 'lease':
+      return { traffic: new LeaseTraffic({ tag }), endpoints: pinned };
+    case 'lock':
+    case 'lock-fenced': {
+      const lock = shape.lock ?? { ttlSeconds: 2, pausePercent: 0 };
+      return { traffic: new LockTraffic({ ...lock, fenced: role === 'lock-fenced' }), endpoints: pinned };
+    }
   }
 }
