@@ -60,7 +60,8 @@ export class StateMachine {
     this.requests = AppliedRequests.fromBackend(backend, options.appliedRequestsWindow);
     backend.preCommit = () => {
       this.requests.save(backend);
-      this.lessor.save(backend);
+      // Absent while the store opens (resuming a compaction commits): nothing of it changed yet.
+      (this.lessor as Lessor | undefined)?.save(backend);
     };
     this.kv = KvStore.open(backend, { compactionBatchLimit: options.compactionBatchLimit, leases: { exists: (id) => this.lessor.exists(id) } });
     this.lessor = Lessor.open(backend, () => this.kv.leasedKeys(), options.lessor);

@@ -33,7 +33,9 @@ export interface LeaseCheckStats {
  *   member's clock) since the last keep-alive (or the grant) the client was told succeeded. The
  *   renewal happened after the call reached the first member it was sent to, so the deadline is
  *   that arrival plus the TTL the answer gave. The check fires when the leader proposes the
- *   expiry: that is the first wrong step, whether or not the revoke then commits.
+ *   expiry — the first wrong step, whether or not the revoke then commits — and again when the
+ *   revoke first applies (a keep-alive acknowledged while the expiry was on its way through Raft
+ *   promised a TTL the lease did not get).
  *
  * etcd's lessor keeps the second only while its assumptions hold: the leader's clock runs at
  * true speed (drift and forward jumps shorten leases), and a deposed leader stops answering
@@ -50,6 +52,14 @@ export function leaseChecks(options: LeaseCheckOptions, stats?: LeaseCheckStats)
   /** Per member, the server object last read and the last log entry judged. */
   const cursors = new Map<NodeId, { server: EtcdServer; seq: number }>();
 
+  /** Leases whose revoke some member applied (the first apply is the one judged). */
+  const revoked = new Set<number>();
+  const judgeExpiry = (lease: number, nowUs: number, what: string): void => {
+    const deadline = deadlines.get(lease);
+    if (deadline === undefined || nowUs >= deadline.us) return;
+    throw new AssertionError(`lease ${lease} expired early: ${what}, ${deadline.us - nowUs}us before its TTL had passed in true time since ${deadline.why}`);
+  };
+
   const judge = (sim: EtcdSimulation, id: NodeId): void => {
     const server = sim.node(id);
     if (server === null) return;
@@ -63,16 +73,15 @@ export function leaseChecks(options: LeaseCheckOptions, stats?: LeaseCheckStats)
       cursor.seq = entry.seq;
       if (entry.kind === 'expiring') {
         counts.expiriesJudged++;
-        const deadline = deadlines.get(entry.ID);
-        if (options.timing && deadline !== undefined && sim.nowUs < deadline.us) {
-          throw new AssertionError(
-            `lease ${entry.ID} expired early: member ${id} proposed its expiry at ${sim.nowUs}us (its tick ${entry.tick}), ${deadline.us - sim.nowUs}us before its TTL had passed in true time since ${deadline.why}`,
-          );
-        }
+        if (options.timing) judgeExpiry(entry.ID, sim.nowUs, `member ${id} proposed its expiry at ${sim.nowUs}us (its tick ${entry.tick})`);
       } else {
         counts.revokesChecked++;
         counts.keysRevoked += entry.keys;
         checkKeysWentWithLease(server, entry.ID, entry.revision);
+        // The keys vanish when the revoke applies: a keep-alive acknowledged after the expiry was
+        // proposed (and before it applied) must not have been promised a TTL either.
+        if (options.timing && entry.expired && !revoked.has(entry.ID)) judgeExpiry(entry.ID, sim.nowUs, `member ${id} applied its expiry (revision ${entry.revision}) at ${sim.nowUs}us`);
+        revoked.add(entry.ID);
       }
     }
   };

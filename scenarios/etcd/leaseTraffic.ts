@@ -11,6 +11,8 @@ interface HeldLease {
   readonly ttlSeconds: number;
   /** When the next keep-alive is due (clientv3 sends one every TTL/3). */
   nextKeepAliveUs: number;
+  /** When the last keep-alive (or the grant) was acknowledged. */
+  lastAckUs: number;
   keys: number;
 }
 
@@ -22,7 +24,10 @@ const keysPerLeaseMax = 3;
  * putWithLease and leaseRevoke): grants leases of a few seconds, keeps most of them alive at a
  * third of their TTL (clientv3's keep-alive loop), attaches keys to them by put, asks their time
  * to live with their keys, lists leases, revokes some, and stops keeping others alive so that the
- * leader expires them. Keys live under `lease/<tag>/`; values are unique.
+ * leader expires them — and for half of those one late keep-alive arrives within 300 ms of the
+ * expiry, racing it (a keep-alive loop that stalled): the leader must either renew the lease or
+ * say it is gone, never acknowledge a renewal it then revokes. Keys live under
+ * `lease/<tag>/<lease id>/`; values are unique.
  */
 export class LeaseTraffic implements EtcdTraffic {
   readonly name: string;
@@ -30,6 +35,9 @@ export class LeaseTraffic implements EtcdTraffic {
   private readonly values: UniqueValues;
   private readonly ttlSeconds: readonly number[];
   private readonly held: HeldLease[] = [];
+  /** Leases let go whose keep-alive loop wakes up once more around their expiry (a late keep-alive racing it). */
+  private readonly lapsing: { readonly lease: HeldLease; readonly atUs: number }[] = [];
+  private lateInFlight: HeldLease | null = null;
 
   constructor(options: { readonly tag: string; readonly ttlSeconds?: readonly number[] }) {
     this.prefix = `${leaseKeyPrefix}${options.tag}/`;
@@ -41,6 +49,12 @@ export class LeaseTraffic implements EtcdTraffic {
   next(random: Random, nowUs: number): EtcdCall {
     const due = this.held.find((lease) => nowUs >= lease.nextKeepAliveUs);
     if (due !== undefined) return { request: { method: 'LeaseKeepAlive', request: { ID: due.ID } } };
+    const late = this.lapsing.findIndex(({ atUs }) => nowUs >= atUs);
+    if (late >= 0) {
+      const lease = this.lapsing.splice(late, 1)[0]!.lease;
+      this.lateInFlight = lease;
+      return { request: { method: 'LeaseKeepAlive', request: { ID: lease.ID } } };
+    }
     const roll = random.below(100);
     if (this.held.length === 0 || (roll < 20 && this.held.length < leasesMax)) return { request: { method: 'LeaseGrant', request: { TTL: pick(random, this.ttlSeconds) } } };
     const lease = pick(random, this.held);
@@ -55,24 +69,33 @@ export class LeaseTraffic implements EtcdTraffic {
       this.drop(lease.ID);
       return { request: { method: 'LeaseRevoke', request: { ID: lease.ID } } };
     }
-    // Stop keeping it alive: the leader expires it; the client forgets it (its keys go with it).
+    // Stop keeping it alive: the leader expires it; the client forgets it (its keys go with it),
+    // or wakes up once more around the expiry.
     this.drop(lease.ID);
+    if (random.below(2) === 0) this.lapsing.push({ lease, atUs: lease.lastAckUs + lease.ttlSeconds * 1_000_000 + random.between(-300_000, 300_000) });
     return { request: { method: 'LeaseTimeToLive', request: { ID: lease.ID } } };
   }
 
   onComplete(request: ServerRequest, reply: ServerReply | null, nowUs: number): void {
     const response = responseOf(reply);
+    const late = this.lateInFlight;
+    this.lateInFlight = null;
     if (response === null) return;
+    // A late keep-alive that renewed its lease: the client keeps it alive again.
+    if (late !== null && request.method === 'LeaseKeepAlive' && (response as LeaseKeepAliveResponse).TTL > 0 && this.held.length < leasesMax) this.held.push(late);
     if (request.method === 'LeaseGrant') {
       const { ID, TTL } = response as LeaseGrantResponse;
-      this.held.push({ ID, ttlSeconds: TTL, nextKeepAliveUs: nowUs + (TTL * 1_000_000) / 3, keys: 0 });
+      this.held.push({ ID, ttlSeconds: TTL, nextKeepAliveUs: nowUs + (TTL * 1_000_000) / 3, lastAckUs: nowUs, keys: 0 });
     } else if (request.method === 'LeaseKeepAlive') {
       const { ID, TTL } = response as LeaseKeepAliveResponse;
       const lease = this.held.find((held) => held.ID === ID);
       if (lease === undefined) return;
       // TTL 0: the lease is gone (expired or revoked): clientv3 closes its keep-alive channel.
       if (TTL === 0) this.drop(ID);
-      else lease.nextKeepAliveUs = nowUs + (TTL * 1_000_000) / 3;
+      else {
+        lease.nextKeepAliveUs = nowUs + (TTL * 1_000_000) / 3;
+        lease.lastAckUs = nowUs;
+      }
     }
   }
 

@@ -105,7 +105,7 @@ export class LockTraffic implements EtcdTraffic {
         this.counter = Number((response as RangeResponse).kvs[0]?.value ?? '0');
         this.step = 'write';
         // The client's process may pause here, holding (it believes) the lock, keep-alives stopped.
-        if (this.pauseComing(nowUs)) this.pauseUs = this.options.ttlSeconds * 1_000_000 * (1 + ((nowUs >>> 4) % 100) / 100);
+        if (this.pauseComing(nowUs)) this.pauseUs = Math.round(this.options.ttlSeconds * 1_000_000 * (1 + ((nowUs >>> 4) % 100) / 100));
         return;
       case 'write':
         this.step = 'release';
