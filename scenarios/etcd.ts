@@ -385,6 +385,20 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
     lock: pausedLock,
     leases: { timing: false },
   }),
+  /**
+   * etcd #17780 needs the compacted revision to be the store's last: a delete, then a compaction at
+   * it, with nothing written since. Here the only writers are two head compactors; members crash
+   * every second or so, with torn writes and slow syncs, often between a compaction's last batch and
+   * the commit that carries its finished mark.
+   */
+  etcdScenario('etcd-compaction-head', 'etcd, compactions at the head revision right after a delete (nothing written since), members crashing mid-compaction with torn writes (etcd #17780, #18089)', {
+    machines: 3,
+    roles: ['fast-head-compactor', 'fast-head-compactor'],
+    space: { ...crashSpace, unavailableMax: 1 },
+    meanGapUs: 1_000_000,
+    faultUsMax: 600_000,
+    server: { compactionBatchLimit: 10, compactionBatchesPerTick: 1 },
+  }),
   etcdScenario('etcd-quota', 'etcd, a writer fills a small space quota: the NOSPACE alarm, then compaction, defragmentation and disarm, under crashes and partitions', {
     machines: 3,
     roles: ['quota-filler', 'mixed', 'deletes', 'register'],

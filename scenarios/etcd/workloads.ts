@@ -24,6 +24,7 @@ export type ClientRole =
   | 'compactor'
   | 'fast-compactor'
   | 'head-compactor'
+  | 'fast-head-compactor'
   | 'defragmenter'
   | 'admin-single'
   | 'admin-joint'
@@ -93,6 +94,8 @@ function clientSpecOf(role: ClientRole, index: number, shape: WorkloadShape): Et
       return { traffic: new CompactorTraffic({ key: 'compact_rev_key', intervalUs: 600_000, physical: index % 2 === 0 }), endpoints: all };
     case 'head-compactor':
       return { traffic: new HeadCompactor({ key: 'h/head', intervalUs: 800_000 }), endpoints: all };
+    case 'fast-head-compactor':
+      return { traffic: new HeadCompactor({ key: `h/${tag}`, intervalUs: 250_000 }), endpoints: all };
     case 'defragmenter':
       return { traffic: new Defragmenter(3_000_000), endpoints: all };
     case 'admin-single':

@@ -110,7 +110,7 @@ export const etcdMutations: readonly Mutation[] = [
     find: '  if (current < scheduled) current = scheduled;',
     replace: '',
     also: [{ file: 'core/mvcc/keyIndex.ts', find: '      if (tombstone >= atRev) break;', replace: '      if (tombstone > atRev) break;' }],
-    scenarios: ['etcd-compaction', 'etcd-crashes'],
+    scenarios: ['etcd-compaction-head', 'etcd-compaction', 'etcd-crashes'],
     caughtAt: null,
   },
   {
