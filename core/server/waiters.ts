@@ -84,6 +84,8 @@ export class LeaderWaiters {
   }
 }
 
+const nothingWaits = Object.freeze({ retrying: Object.freeze([]) as readonly Waiter[], expired: Object.freeze([]) as readonly Waiter[] });
+
 /**
  * Lease calls only the primary lessor can answer (etcd's LeaseRenew / LeaseTimeToLive forwarding
  * loop): those forwarded to the leader, by forward id, and those waiting to try again (no leader
@@ -115,7 +117,8 @@ export class LeaseCallWaiters {
   }
 
   /** The calls to try again now, and those whose time ran out (forwarded or waiting). */
-  tick(nowTick: number, timeoutTicks: number): { retrying: Waiter[]; expired: Waiter[] } {
+  tick(nowTick: number, timeoutTicks: number): { readonly retrying: readonly Waiter[]; readonly expired: readonly Waiter[] } {
+    if (this.forwarded.size === 0 && this.waiting.length === 0) return nothingWaits;
     const expired: Waiter[] = [];
     for (const [forwardId, waiter] of this.forwarded) {
       if (nowTick - waiter.sinceTick < timeoutTicks) break;

@@ -2,7 +2,7 @@ import type { NodeId } from '../../core/host/node.ts';
 import type { ServerReply, ServerRequest } from '../../core/server/index.ts';
 import type { Workload } from '../../sim/client.ts';
 import { etcdWorkload, type EtcdClientSpec } from '../../sim/etcdClient.ts';
-import { deleteMix, KeyValueTraffic, mixedMix, readMix, registerMix, txnMix } from './keyValueTraffic.ts';
+import { deleteMix, KeyValueTraffic, mixedMix, readMix, readOnlyMix, registerMix, txnMix } from './keyValueTraffic.ts';
 import { CompactorTraffic, HeadCompactor, KubernetesTraffic } from './kubernetesTraffic.ts';
 import { LeaseTraffic } from './leaseTraffic.ts';
 import { LockTraffic } from './lockTraffic.ts';
@@ -25,6 +25,7 @@ export type ClientRole =
   | 'fast-compactor'
   | 'head-compactor'
   | 'fast-head-compactor'
+  | 'head-reader'
   | 'defragmenter'
   | 'admin-single'
   | 'admin-joint'
@@ -94,6 +95,8 @@ function clientSpecOf(role: ClientRole, index: number, shape: WorkloadShape): Et
       return { traffic: new CompactorTraffic({ key: 'compact_rev_key', intervalUs: 600_000, physical: index % 2 === 0 }), endpoints: all };
     case 'head-compactor':
       return { traffic: new HeadCompactor({ key: 'h/head', intervalUs: 800_000 }), endpoints: all };
+    case 'head-reader':
+      return { traffic: new KeyValueTraffic({ tag, mix: readOnlyMix, prefix: 'h/', keyCount: 4 }), endpoints: pinned };
     case 'fast-head-compactor':
       return { traffic: new HeadCompactor({ key: `h/${tag}`, intervalUs: 250_000 }), endpoints: all };
     case 'defragmenter':
