@@ -143,3 +143,12 @@ test('bytes the codec did not write are refused with a DecodeError', (t) => {
   }
   t.throws(() => etcdCodec.message.decode(new Uint8Array([200])), { instanceOf: DecodeError });
 });
+
+test("the server's own peer messages (lease calls forwarded to the leader, and their answers) come out of the codec unchanged; garbage is a DecodeError", (t) => {
+  const forward: PeerMessage = { type: 'LeaseForward', from: 2, to: 1, forwardId: 7, request: { method: 'LeaseKeepAlive', request: { ID: 2 ** 52 - 1 } } };
+  const reply: PeerMessage = { type: 'LeaseForwardReply', from: 1, to: 2, forwardId: 7, reply: { method: 'LeaseKeepAlive', response: { header: { clusterId: 1, memberId: 1, revision: 9, raftTerm: 2 }, ID: 5, TTL: 10 } } };
+  const notPrimary: PeerMessage = { type: 'LeaseForwardReply', from: 1, to: 2, forwardId: 8, reply: 'not-primary' };
+  for (const message of [forward, reply, notPrimary]) t.deepEqual(etcdCodec.message.decode(etcdCodec.message.encode(message)), message);
+  t.throws(() => etcdCodec.message.decode(Uint8Array.of(0xf0, 0x7b)), { instanceOf: DecodeError });
+  t.throws(() => etcdCodec.message.decode(Uint8Array.of(0xf0, ...new TextEncoder().encode('{"type":"Other"}'))), { instanceOf: DecodeError });
+});

@@ -1,10 +1,7 @@
-import type { NodeId } from '../../core/host/node.ts';
 import type { EtcdServer, PeerMessage, ServerReply, ServerRequest } from '../../core/server/index.ts';
 import type { SimObserver } from '../../sim/observer.ts';
-import type { Simulation } from '../../sim/simulation.ts';
+import { LeaseLogCursors } from '../lease/leaseLogCursors.ts';
 import type { LeaseExpiry } from './etcdHistory.ts';
-
-type EtcdSimulation = Simulation<PeerMessage, ServerRequest, ServerReply, EtcdServer>;
 
 /**
  * The revokes of expired leases, as the members' lease logs show them while the run goes: when a
@@ -15,7 +12,7 @@ type EtcdSimulation = Simulation<PeerMessage, ServerRequest, ServerReply, EtcdSe
 export class LeaseExpiryRecorder {
   private readonly proposedUs = new Map<number, number>();
   private readonly applied = new Map<number, LeaseExpiry>();
-  private readonly cursors = new Map<NodeId, { server: EtcdServer; seq: number }>();
+  private readonly cursors = new LeaseLogCursors();
 
   get expiries(): readonly LeaseExpiry[] {
     return [...this.applied.values()];
@@ -23,30 +20,14 @@ export class LeaseExpiryRecorder {
 
   observer(): SimObserver<PeerMessage, ServerRequest, ServerReply, EtcdServer> {
     return {
-      afterEvent: (sim) => {
-        const id = sim.lastEventNode;
-        if (id === 0) for (const member of sim.members) this.read(sim, member);
-        else this.read(sim, id);
-      },
+      afterEvent: (sim) =>
+        this.cursors.afterEvent(sim, (_id, _server, entry) => {
+          if (entry.kind === 'expiring') {
+            if (!this.proposedUs.has(entry.ID)) this.proposedUs.set(entry.ID, sim.nowUs);
+          } else if (entry.expired && !this.applied.has(entry.ID)) {
+            this.applied.set(entry.ID, { lease: entry.ID, proposedUs: this.proposedUs.get(entry.ID) ?? sim.nowUs, appliedUs: sim.nowUs, revision: entry.revision });
+          }
+        }),
     };
-  }
-
-  private read(sim: EtcdSimulation, id: NodeId): void {
-    const server = sim.node(id);
-    if (server === null) return;
-    let cursor = this.cursors.get(id);
-    if (cursor === undefined || cursor.server !== server) {
-      cursor = { server, seq: 0 };
-      this.cursors.set(id, cursor);
-    }
-    if (server.leaseLog.lastSeq === cursor.seq) return;
-    for (const entry of server.leaseLog.since(cursor.seq)) {
-      cursor.seq = entry.seq;
-      if (entry.kind === 'expiring') {
-        if (!this.proposedUs.has(entry.ID)) this.proposedUs.set(entry.ID, sim.nowUs);
-      } else if (entry.expired && !this.applied.has(entry.ID)) {
-        this.applied.set(entry.ID, { lease: entry.ID, proposedUs: this.proposedUs.get(entry.ID) ?? sim.nowUs, appliedUs: sim.nowUs, revision: entry.revision });
-      }
-    }
   }
 }

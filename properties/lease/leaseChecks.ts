@@ -3,6 +3,8 @@ import type { ClientId, NodeId } from '../../core/host/node.ts';
 import { isErrorReply, type EtcdServer, type PeerMessage, type ServerReply, type ServerRequest } from '../../core/server/index.ts';
 import type { SimObserver } from '../../sim/observer.ts';
 import type { Simulation } from '../../sim/simulation.ts';
+import type { LeaseLogEntry } from '../../core/server/leaseLog.ts';
+import { LeaseLogCursors } from './leaseLogCursors.ts';
 
 type EtcdSimulation = Simulation<PeerMessage, ServerRequest, ServerReply, EtcdServer>;
 
@@ -49,9 +51,7 @@ export function leaseChecks(options: LeaseCheckOptions, stats?: LeaseCheckStats)
   const arrivals = new Map<string, number>();
   /** By lease: the true time before which it must not expire, and what set it. */
   const deadlines = new Map<number, { readonly us: number; readonly why: string }>();
-  /** Per member, the server object last read and the last log entry judged. */
-  const cursors = new Map<NodeId, { server: EtcdServer; seq: number }>();
-
+  const cursors = new LeaseLogCursors();
   /** Leases whose revoke some member applied (the first apply is the one judged). */
   const revoked = new Set<number>();
   const judgeExpiry = (lease: number, nowUs: number, what: string): void => {
@@ -60,30 +60,19 @@ export function leaseChecks(options: LeaseCheckOptions, stats?: LeaseCheckStats)
     throw new AssertionError(`lease ${lease} expired early: ${what}, ${deadline.us - nowUs}us before its TTL had passed in true time since ${deadline.why}`);
   };
 
-  const judge = (sim: EtcdSimulation, id: NodeId): void => {
-    const server = sim.node(id);
-    if (server === null) return;
-    let cursor = cursors.get(id);
-    if (cursor === undefined || cursor.server !== server) {
-      cursor = { server, seq: 0 };
-      cursors.set(id, cursor);
+  const judge = (sim: EtcdSimulation, id: NodeId, server: EtcdServer, entry: LeaseLogEntry): void => {
+    if (entry.kind === 'expiring') {
+      counts.expiriesJudged++;
+      if (options.timing) judgeExpiry(entry.ID, sim.nowUs, `member ${id} proposed its expiry at ${sim.nowUs}us (its tick ${entry.tick})`);
+      return;
     }
-    if (server.leaseLog.lastSeq === cursor.seq) return;
-    for (const entry of server.leaseLog.since(cursor.seq)) {
-      cursor.seq = entry.seq;
-      if (entry.kind === 'expiring') {
-        counts.expiriesJudged++;
-        if (options.timing) judgeExpiry(entry.ID, sim.nowUs, `member ${id} proposed its expiry at ${sim.nowUs}us (its tick ${entry.tick})`);
-      } else {
-        counts.revokesChecked++;
-        counts.keysRevoked += entry.keys;
-        checkKeysWentWithLease(server, entry.ID, entry.revision);
-        // The keys vanish when the revoke applies: a keep-alive acknowledged after the expiry was
-        // proposed (and before it applied) must not have been promised a TTL either.
-        if (options.timing && entry.expired && !revoked.has(entry.ID)) judgeExpiry(entry.ID, sim.nowUs, `member ${id} applied its expiry (revision ${entry.revision}) at ${sim.nowUs}us`);
-        revoked.add(entry.ID);
-      }
-    }
+    counts.revokesChecked++;
+    counts.keysRevoked += entry.keys;
+    checkKeysWentWithLease(server, entry.ID, entry.revision);
+    // The keys vanish when the revoke applies: a keep-alive acknowledged after the expiry was
+    // proposed (and before it applied) must not have been promised a TTL either.
+    if (options.timing && entry.expired && !revoked.has(entry.ID)) judgeExpiry(entry.ID, sim.nowUs, `member ${id} applied its expiry (revision ${entry.revision}) at ${sim.nowUs}us`);
+    revoked.add(entry.ID);
   };
 
   return {
@@ -105,9 +94,7 @@ export function leaseChecks(options: LeaseCheckOptions, stats?: LeaseCheckStats)
       if (previous === undefined || us > previous.us) deadlines.set(ID, { us, why: `the ${reply.method} of client ${client} reached a member at ${arrivedUs}us (answered by member ${member}, TTL ${TTL} s)` });
     },
     afterEvent(sim) {
-      const id = sim.lastEventNode;
-      if (id === 0) for (const member of sim.members) judge(sim, member);
-      else judge(sim, id);
+      cursors.afterEvent(sim, (id, server, entry) => judge(sim, id, server, entry));
     },
   };
 }

@@ -68,6 +68,28 @@ class RevisionTracker {
   }
 }
 
+/** Lease ids the reference's `lease grant` printed, and the ones detcd granted in the same block: commands name ours. */
+class LeaseIds {
+  private readonly ours = new Map<string, string>();
+
+  note(command: string, referenceOutput: string, ourOutput: string): void {
+    if (!/\blease grant\b/.test(command)) return;
+    const granted = (text: string) => {
+      const hex = /^lease ([0-9a-f]+) granted/m.exec(text)?.[1];
+      if (hex !== undefined) return hex;
+      const decimal = /"ID":(\d+)/.exec(text)?.[1];
+      return decimal === undefined ? undefined : BigInt(decimal).toString(16).padStart(16, '0');
+    };
+    const theirs = granted(referenceOutput);
+    const mine = granted(ourOutput);
+    if (theirs !== undefined && mine !== undefined) this.ours.set(theirs, mine);
+  }
+
+  inCommand(command: string): string {
+    return command.replace(/\b[0-9a-f]{16}\b/g, (id) => this.ours.get(id) ?? id);
+  }
+}
+
 interface Cluster {
   readonly specs: MemberSpec[];
   readonly members: Member[];
@@ -174,6 +196,7 @@ etcdctlTest('etcdctl 3.4 prints for detcd what it prints for etcd 3.4.23, block 
     }
 
     const revisions = new RevisionTracker();
+    const leases = new LeaseIds();
     const mismatches: string[] = [];
     const skipped: string[] = [];
     let compared = 0;
@@ -184,9 +207,10 @@ etcdctlTest('etcdctl 3.4 prints for detcd what it prints for etcd 3.4.23, block 
         continue;
       }
       // Revisions in commands (compaction) follow each store: shift them by the difference.
-      const command = toOurs(block.command).replace(/\b(compaction (?:--physical )?)(\d+)\b/, (_, verb: string, revision: string) => `${verb}${Number(revision) + revisions.ours - revisions.reference}`);
+      const command = leases.inCommand(toOurs(block.command)).replace(/\b(compaction (?:--physical )?)(\d+)\b/, (_, verb: string, revision: string) => `${verb}${Number(revision) + revisions.ours - revisions.reference}`);
       const { output, exitCode } = await shell(command, env);
       revisions.note(block.output, output);
+      leases.note(block.command, block.output, output);
       const options = optionsFor(block);
       const expected = normalize(block.output, options);
       const actual = normalize(toReference(output), options);
