@@ -240,7 +240,17 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
 export function etcdScenario(name: string, summary: string, shape: EtcdScenarioShape): Scenario & { tune(tuning: EtcdTuning): Scenario } {
   const space = { ...shape.space, duplicateMax: never };
   // A default sweep (`npm start`) runs one seed of each: an etcd run costs several Raft runs.
-  const scenario = (tuned: EtcdScenarioShape): Scenario => ({ name, family: 'etcd', summary, expect: shape.expect ?? 'pass', sweepSeeds: 1, prepare: (seed, settings) => prepareEtcdRun(name, seed, { ...tuned, space }, settings) });
+  // Lease scenarios must see leases expire and take keys with them (and locks taken), or they lost coverage.
+  const coverage = [...(shape.leases === undefined ? [] : ['leaseExpiries', 'leaseKeysRevoked']), ...(shape.lock === undefined ? [] : ['lockIncrements'])];
+  const scenario = (tuned: EtcdScenarioShape): Scenario => ({
+    name,
+    family: 'etcd',
+    summary,
+    expect: shape.expect ?? 'pass',
+    sweepSeeds: 1,
+    ...(coverage.length === 0 ? {} : { coverage }),
+    prepare: (seed, settings) => prepareEtcdRun(name, seed, { ...tuned, space }, settings),
+  });
   return { ...scenario(shape), tune: (tuning) => scenario({ ...shape, ...tuning }) };
 }
 

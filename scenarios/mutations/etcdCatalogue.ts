@@ -93,7 +93,9 @@ export const etcdMutations: readonly Mutation[] = [
     scenarios: etcdFamily,
     caughtAt: { scenario: 'etcd-swarm', seed: 0, violation: 'a future revision is ErrFutureRev' }, // caught on 9 of seeds 0-9 of etcd-swarm
   },
-  // Issue 9: a lease bug of etcd's history, and two of the catalogue's.
+  // Issue 9: a lease bug of etcd's history, and two of the bug table's (etcd-reference.md §7.2).
+  // Each needed its conditions made likely: late keep-alives that race expiries (lease clients),
+  // compactions at the head with nothing written since (etcd-compaction-head).
   {
     name: 'etcd-lease-renewed-while-expiring',
     bug: "the primary renews a lease it already saw expire, whose revoke is on its way through Raft: the client is told the lease lives another TTL, then its keys vanish (etcd #20616 / PR #20813, 'etcd may return success for leaseRenew request even when the lease is revoked')",
