@@ -370,7 +370,6 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
     machines: 5,
     roles: leaseRoles,
     space: leaseBreakingSpace,
-    everyClassOn: true,
     leases: { timing: true },
     expect: 'violation',
   }),

@@ -35,9 +35,10 @@ export interface LeaseCheckStats {
  *   member's clock) since the last keep-alive (or the grant) the client was told succeeded. The
  *   renewal happened after the call reached the first member it was sent to, so the deadline is
  *   that arrival plus the TTL the answer gave. The check fires when the leader proposes the
- *   expiry — the first wrong step, whether or not the revoke then commits — and again when the
- *   revoke first applies (a keep-alive acknowledged while the expiry was on its way through Raft
- *   promised a TTL the lease did not get).
+ *   expiry — the first wrong step, whether or not the revoke then commits — unless a later term
+ *   is known somewhere (a deposed leader's proposal cannot commit), and again when the revoke
+ *   first applies (a keep-alive acknowledged while the expiry was on its way through Raft promised
+ *   a TTL the lease did not get).
  *
  * etcd's lessor keeps the second only while its assumptions hold: the leader's clock runs at
  * true speed (drift and forward jumps shorten leases), and a deposed leader stops answering
@@ -63,7 +64,10 @@ export function leaseChecks(options: LeaseCheckOptions, stats?: LeaseCheckStats)
   const judge = (sim: EtcdSimulation, id: NodeId, server: EtcdServer, entry: LeaseLogEntry): void => {
     if (entry.kind === 'expiring') {
       counts.expiriesJudged++;
-      if (options.timing) judgeExpiry(entry.ID, sim.nowUs, `member ${id} proposed its expiry at ${sim.nowUs}us (its tick ${entry.tick})`);
+      // A deposed leader that has not heard of its successor (cut off, it still leads in its own
+      // eyes) proposes expiries its successor's renewals make wrong; etcd does the same. They
+      // cannot commit: a later term's leader holds a quorum. Judged when they would apply instead.
+      if (options.timing && !superseded(sim, server)) judgeExpiry(entry.ID, sim.nowUs, `member ${id} proposed its expiry at ${sim.nowUs}us (its tick ${entry.tick})`);
       return;
     }
     counts.revokesChecked++;
@@ -97,6 +101,13 @@ export function leaseChecks(options: LeaseCheckOptions, stats?: LeaseCheckStats)
       cursors.afterEvent(sim, (id, server, entry) => judge(sim, id, server, entry));
     },
   };
+}
+
+/** Whether some member already knows a later term than `server`'s: its proposals then come from a deposed leader. */
+function superseded(sim: EtcdSimulation, server: EtcdServer): boolean {
+  const term = server.hardState.term;
+  for (const member of sim.members) if ((sim.node(member)?.hardState.term ?? 0) > term) return true;
+  return false;
 }
 
 function callKey(client: ClientId, requestId: number): string {
