@@ -41,6 +41,18 @@ test.serial('run --events --node and --kind narrow the lines; a violation ends t
   t.regex(lines[lines.length - 1]!, / {2}- +violation +node 3 sent counter \d+ to \d+ after already sending \d+$/);
 });
 
+test.serial('run --events on the etcd family: Raft messages, member state, calls and answers by name, and the client library’s retries told apart from late answers', async (t) => {
+  const { code, out } = await cli('run', '--seed', '7', '--scenario', 'etcd-standard', '--events', '--from', '0.8s', '--to', '2.4s');
+  t.is(code, 0);
+  t.regex(out, /n\d +message +\d->\d MsgVote Term:2 Log:\d+\/\d+/);
+  t.regex(out, /n\d +state +pre-candidate→candidate, term 1→2/);
+  t.regex(out, /c8 +reply +op 2 from n3: Put error: etcdserver: no leader \(the client retries\)/);
+  t.regex(out, /c8 +client +retries op 2 on n4 \(attempt 2\): Put "r\/a" = "c2\.1"/);
+  t.regex(out, /n4 +request +op 2 \(attempt 2\) from c8: Put "r\/a" = "c2\.1"/);
+  t.regex(out, /c7 +reply +op 1 \(attempt 2\) from n2: Put ok rev 5 \(ignored: the client gave up\)/);
+  t.notRegex(out, / request +op \d{10,}/, 'no raw retry request ids');
+});
+
 test.serial('run --save-case writes a case that --case replays to the same trace hash, also through --set', async (t) => {
   using dir = folder();
   const file = join(dir.path, 'case.json');
