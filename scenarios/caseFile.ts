@@ -7,7 +7,7 @@ import type { Knobs } from './scenario.ts';
 
 /**
  * The case file: JSON, one fault and one client operation per line so that it reads and edits
- * well. docs/harness.md ("Cases") is its specification:
+ * well. README.md ("Cases", under "The harness") is its specification:
  *
  *     {
  *       "case": "detcd-sim", "version": 1,
