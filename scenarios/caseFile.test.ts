@@ -58,3 +58,13 @@ test('an etcd case replays to the trace it was saved with: retries go where the 
   const read = parseCase(formatCase(caseOfRun(scenario.name, {}, prepared, executed)));
   t.is(executeCase(scenario, read).executed.result.traceHash, executed.result.traceHash);
 });
+
+test('a case of the pipelined host loop keeps it: written, read back and replayed to its trace (raft-pipelined-crashes, seed 0)', (t) => {
+  // The case reader once refused the option the pipelined scenarios set ("unknown field pipelinedHost").
+  const scenario = findScenario('raft-pipelined-crashes')!;
+  const prepared = scenario.prepare(0);
+  const executed = prepared.execute({ recordWorkload: true });
+  const read = parseCase(formatCase(caseOfRun(scenario.name, {}, prepared, executed)));
+  t.is(read.options.pipelinedHost, true);
+  t.is(executeCase(scenario, read).executed.result.traceHash, executed.result.traceHash);
+});
