@@ -72,9 +72,10 @@ test.serial('run --save-case writes a case that --case replays to the same trace
 });
 
 test.serial('run --set changes an option or a knob and the header shows it; a bad one is one line and exit 2', async (t) => {
-  const { code, out } = await cli('run', '--seed', '2', '--scenario', 'raft-calm', '--set', 'nodeCount=3', '--set', 'electionTicks=20', '--set', 'faults=none');
+  const { code, out } = await cli('run', '--seed', '2', '--scenario', 'raft-calm', '--set', 'nodeCount=3', '--set', 'electionTicks=20', '--set', 'faults=none', '--set', 'pipelinedHost=true');
   t.is(code, 0, out);
   t.regex(out, /nodeCount: 3/);
+  t.regex(out, /pipelinedHost: true/);
   t.regex(out, /election 20 ticks/);
   t.regex(out, /faults: none/);
   t.regex(out, /replay: |result: ok/);
