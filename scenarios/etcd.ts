@@ -1,6 +1,6 @@
 import { never, ratio } from '../core/base/ratio.ts';
 import { ErrNoSpace } from '../core/api/index.ts';
-import { etcdProtocol, etcdServerConfig, isErrorReply, type EtcdServer, type EtcdServerConfig, type PeerMessage, type ServerReply, type ServerRequest } from '../core/server/index.ts';
+import { defaultWatchConfig, etcdProtocol, etcdServerConfig, isErrorReply, type EtcdServer, type EtcdServerConfig, type PeerMessage, type ServerReply, type ServerRequest } from '../core/server/index.ts';
 import { etcdHistory } from '../properties/etcd/etcdHistory.ts';
 import { etcdInvariants, type EtcdInvariantStats } from '../properties/etcd/etcdInvariants.ts';
 import { defaultHistoryCheckOptions, linearizableHistory, type HistoryCheckStats } from '../properties/etcd/linearizableHistory.ts';
@@ -14,6 +14,7 @@ import { RandomStreams } from '../sim/rng.ts';
 import { drawSwarm, fullSwarmSpace, quietSwarmSpace, type SwarmDraw, type SwarmSpace } from '../sim/swarm.ts';
 import { everyFaultClass } from './etcd/everyFaultClass.ts';
 import { etcdScenarioWorkload, type ClientRole } from './etcd/workloads.ts';
+import { watchParts, type WatchShape } from './etcd/watchers.ts';
 import { executeSimulation, resolveKnobs, type PreparedRun, type RunSettings, type Scenario } from './scenario.ts';
 
 /**
@@ -56,6 +57,8 @@ export interface EtcdScenarioShape {
   readonly operationsPerClientMax?: number;
   readonly checks?: EtcdTuning['checks'];
   readonly onHistory?: EtcdTuning['onHistory'];
+  /** Watch clients and their checks (scenarios/etcd/watchers.ts); none without it. */
+  readonly watch?: WatchShape;
 }
 
 /** What a property test or a benchmark may vary in a scenario beyond its seed: how much work, how many faults, which checks. */
@@ -174,11 +177,13 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
         invariants: { hashChecks: 0, hashesCompared: 0, snapshotsInstalled: 0, recoveriesChecked: 0 },
         calls: { memberChanges: 0, compactions: 0, defragmentations: 0, alarmsDisarmed: 0, noSpace: 0 },
       };
+      const workload = etcdScenarioWorkload(workloadShape, machineCount + 1);
+      const watch = shape.watch === undefined ? null : watchParts(shape.watch, { initialMembers, firstClient: machineCount + 1 + workload.clientCount, stopAtUs: quietAtUs + livenessBoundUs / 2 });
       const executed = executeSimulation<PeerMessage, ServerRequest, ServerReply, EtcdServer>(
         options,
         {
-        protocol: etcdProtocol(config),
-        workload: etcdScenarioWorkload(workloadShape, machineCount + 1),
+        protocol: watch === null ? etcdProtocol(config) : watch.ledger.watching(etcdProtocol(config)),
+        workload: watch === null ? workload : { ...workload, streams: watch.streams },
         observers: [
           ...(checks.raft ? [raftSafety<ServerRequest, ServerReply, EtcdServer>(safetyOptions)] : []),
           ...(checks.members ? [etcdInvariants(undefined, counts.invariants)] : []),
@@ -197,6 +202,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
         ...executed,
         stats: {
           ...executed.stats,
+          ...(watch === null ? {} : watch.stats()),
           historyOperations: history.operations,
           historySteps: history.steps,
           leftOutSerializable: history.leftOut.serializable,
@@ -232,6 +238,18 @@ const five = { machines: 5, roles: kvRoles } as const;
  */
 const membershipServer: Partial<EtcdServerConfig> = { healthIntervalTicks: 10 };
 const crashSpace = only(['crash'], { tornWriteMax: ratio(1, 1), syncLatencyUsMax: fullSwarmSpace.syncLatencyUsMax });
+
+/**
+ * The members' Watch service made tight, so that its slow paths run: a stream buffers 8 responses
+ * and sends 4 a tick (victims), unsynced watchers catch up 5 revisions a tick, progress every
+ * half second.
+ */
+const watchServer: Partial<EtcdServerConfig> = {
+  snapshotCount: 20,
+  snapshotCatchUpEntries: 5,
+  watch: { ...defaultWatchConfig, streamBufferResponses: 8, streamSendsPerTick: 4, syncBatchRevisions: 5, progressNotifyTicks: 5 },
+};
+const watchRoles: readonly ClientRole[] = ['mixed', 'mixed', 'deletes', 'kubernetes', 'txn', 'register', 'fast-compactor', 'head-compactor'];
 
 export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
   etcdScenario('etcd-calm', 'etcd, 5 members, every kind of client traffic, no faults', { ...five, space: quietSwarmSpace }),
@@ -295,6 +313,22 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
     roles: ['mixed', 'deletes', 'kubernetes', 'kubernetes', 'txn', 'fast-compactor', 'head-compactor'],
     space: { ...crashSpace, timedClasses: ['crash', 'partition'], alwaysOn: ['crash'] },
     server: { compactionBatchLimit: 10, compactionBatchesPerTick: 1 },
+  }),
+  etcdScenario('etcd-watch', 'etcd, 3 members, watchers (keys, prefixes, prev_kv, filters, progress) resuming across members under every fault class, compaction every half second, snapshots every 20 entries', {
+    machines: 3,
+    roles: watchRoles,
+    space: fullSwarmSpace,
+    server: watchServer,
+    watch: { clients: 3 },
+  }),
+  etcdScenario('etcd-watch-catchup', 'etcd, 3 members, watchers on a member cut off or down while the others write past snapshots and compactions, then caught up by snapshot (etcd #15271, #20221)', {
+    machines: 3,
+    roles: watchRoles,
+    space: only(['crash', 'partition'], { partitionShapes: ['isolate'], unavailableMax: 1 }),
+    meanGapUs: 3_000_000,
+    faultUsMax: 6_000_000,
+    server: watchServer,
+    watch: { clients: 4 },
   }),
   etcdScenario('etcd-quota', 'etcd, a writer fills a small space quota: the NOSPACE alarm, then compaction, defragmentation and disarm, under crashes and partitions', {
     machines: 3,

@@ -9,3 +9,4 @@ export * from './kv.ts';
 export * from './maintenance.ts';
 export * from './rpc.ts';
 export * from './validate.ts';
+export * from './watch.ts';

@@ -59,7 +59,35 @@ export interface EtcdServerConfig {
   readonly strictReconfigCheck: boolean;
   /** A peer heard from within this many ticks counts as active (etcd's HealthInterval, 5 s). */
   readonly healthIntervalTicks: number;
+
+  // Watches (etcd's watchable store and Watch service).
+  readonly watch: WatchConfig;
 }
+
+/** The Watch service's limits and periods, in ticks. */
+export interface WatchConfig {
+  /** Responses a stream buffers before its watchers become victims (etcd's chanBufLen, 128). */
+  readonly streamBufferResponses: number;
+  /** Responses a stream sends per tick at most: how fast its client takes them (etcd: the gRPC flow-control window). */
+  readonly streamSendsPerTick: number;
+  /** Watches one stream may hold; more creates are refused. */
+  readonly watchesPerStreamMax: number;
+  /** Open streams per member at most; a further one is refused. */
+  readonly streamsMax: number;
+  /** Ticks between progress notifications to watches that asked for them (etcd's --experimental-watch-progress-notify-interval, 10 min). */
+  readonly progressNotifyTicks: number;
+  /** Revisions an unsynced watcher catches up per tick (etcd's watchBatchMaxRevs). */
+  readonly syncBatchRevisions: number;
+}
+
+export const defaultWatchConfig: WatchConfig = Object.freeze({
+  streamBufferResponses: 128,
+  streamSendsPerTick: 1024,
+  watchesPerStreamMax: 1024,
+  streamsMax: 4096,
+  progressNotifyTicks: 6000,
+  syncBatchRevisions: 1000,
+});
 
 /** What a member publishes about itself (etcd's membership.Attributes and RaftAttributes). */
 export interface MemberAttributes {
@@ -113,4 +141,5 @@ export const defaultEtcdServerConfig: Omit<EtcdServerConfig, 'initialCluster'> =
   readIndexRetryTicks: 5,
   strictReconfigCheck: true,
   healthIntervalTicks: 50,
+  watch: defaultWatchConfig,
 });

@@ -24,6 +24,7 @@ const methodNumbers: Readonly<Record<ServerMethod, number>> = {
   MoveLeader: 15,
   Defragment: 16,
   Snapshot: 17,
+  Watch: 18,
 };
 
 /** A request's digest: its method and the key it names, if any. Cheap: no serialization. */

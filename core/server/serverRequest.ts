@@ -34,6 +34,8 @@ import type {
   StatusResponse,
   TxnRequest,
   TxnResponse,
+  WatchRequest,
+  WatchResponse,
 } from '../api/index.ts';
 
 /**
@@ -61,6 +63,8 @@ export interface ServerMethods {
   MoveLeader: [MoveLeaderRequest, MoveLeaderResponse];
   Defragment: [DefragmentRequest, DefragmentResponse];
   Snapshot: [SnapshotRequest, SnapshotResponse];
+  // Watch: a bidirectional stream; each request is one message on it, each response one reply on it.
+  Watch: [WatchRequest, WatchResponse];
 }
 
 export type ServerMethod = keyof ServerMethods;
