@@ -4,6 +4,7 @@ import { defaultWatchConfig, etcdProtocol, etcdServerConfig, isErrorReply, type 
 import { etcdHistory } from '../properties/etcd/etcdHistory.ts';
 import { etcdInvariants, type EtcdInvariantStats } from '../properties/etcd/etcdInvariants.ts';
 import { defaultHistoryCheckOptions, linearizableHistory, type HistoryCheckStats } from '../properties/etcd/linearizableHistory.ts';
+import type { ObservedWrites } from '../properties/etcd/watchGuidedHistory.ts';
 import { currentLeader, raftLiveness } from '../properties/raft/raftLiveness.ts';
 import { defaultRaftSafetyOptions, describeRaftSafety, raftSafety } from '../properties/raft/raftSafety.ts';
 import type { TimedFaultClass } from '../sim/nemesis.ts';
@@ -59,6 +60,8 @@ export interface EtcdScenarioShape {
   readonly onHistory?: EtcdTuning['onHistory'];
   /** Watch clients and their checks (scenarios/etcd/watchers.ts); none without it. */
   readonly watch?: WatchShape;
+  /** With watches: settle unknown puts from what they showed before checking the history (default on). */
+  readonly watchGuided?: boolean;
 }
 
 /** What a property test or a benchmark may vary in a scenario beyond its seed: how much work, how many faults, which checks. */
@@ -69,7 +72,7 @@ export interface EtcdTuning {
   /** Which checks run (all by default); a benchmark turns some off to see what each costs. */
   readonly checks?: { readonly raft: boolean; readonly members: boolean; readonly history: boolean };
   /** Handed the clients' calls when a run ends without a violation (a benchmark times the history check on them). */
-  readonly onHistory?: (calls: readonly HistoryEntry<ServerRequest, ServerReply>[]) => void;
+  readonly onHistory?: (calls: readonly HistoryEntry<ServerRequest, ServerReply>[], watches?: ObservedWrites) => void;
 }
 
 const baseOptions: Omit<SimOptions, 'seed'> = {
@@ -187,9 +190,9 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
         observers: [
           ...(checks.raft ? [raftSafety<ServerRequest, ServerReply, EtcdServer>(safetyOptions)] : []),
           ...(checks.members ? [etcdInvariants(undefined, counts.invariants)] : []),
-          ...(checks.history ? [linearizableHistory(defaultHistoryCheckOptions, counts.history)] : []),
+          ...(checks.history ? [linearizableHistory(watch === null || shape.watchGuided === false ? defaultHistoryCheckOptions : { ...defaultHistoryCheckOptions, watches: watch.observed }, counts.history)] : []),
           callCounts(counts.calls),
-          ...(shape.onHistory === undefined ? [] : [{ finish: (sim: { readonly history: readonly HistoryEntry<ServerRequest, ServerReply>[] }) => shape.onHistory!(sim.history) }]),
+          ...(shape.onHistory === undefined ? [] : [{ finish: (sim: { readonly history: readonly HistoryEntry<ServerRequest, ServerReply>[] }) => shape.onHistory!(sim.history, watch?.observed) }]),
         ],
         liveness: raftLiveness(livenessBoundUs, livenessElectionTimeouts),
         leader: currentLeader,
@@ -202,7 +205,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
         ...executed,
         stats: {
           ...executed.stats,
-          ...(watch === null ? {} : watch.stats()),
+          ...(watch === null ? {} : { ...watch.stats(), watchSettledTookEffect: history.watchGuidance?.tookEffect ?? 0, watchSettledNever: history.watchGuidance?.neverTookEffect ?? 0 }),
           historyOperations: history.operations,
           historySteps: history.steps,
           leftOutSerializable: history.leftOut.serializable,

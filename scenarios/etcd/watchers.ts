@@ -1,5 +1,6 @@
 import { prefixEnd } from '../../core/api/index.ts';
 import type { NodeId } from '../../core/host/node.ts';
+import { ObservedWrites } from '../../properties/etcd/watchGuidedHistory.ts';
 import { EventLedger } from '../../properties/watch/eventLedger.ts';
 import { WatchChecks } from '../../properties/watch/watchChecks.ts';
 import { etcdWatchers } from '../../sim/etcdWatchClient.ts';
@@ -32,11 +33,20 @@ function watchOf(key: string, options: { prefix?: boolean; rangeEnd?: string; pr
 export function watchParts(
   shape: WatchShape,
   run: { readonly initialMembers: readonly NodeId[]; readonly firstClient: number; readonly stopAtUs: number },
-): { readonly ledger: EventLedger; readonly streams: StreamWorkload<ServerRequest, ServerReply>; readonly checks: WatchChecks; readonly log: WatchLog; stats(): Record<string, number> } {
+): {
+  readonly ledger: EventLedger;
+  readonly streams: StreamWorkload<ServerRequest, ServerReply>;
+  readonly checks: WatchChecks;
+  readonly log: WatchLog;
+  readonly observed: ObservedWrites;
+  stats(): Record<string, number>;
+} {
   const ledger = new EventLedger();
   const log = new WatchLog();
   const checks = new WatchChecks(ledger);
+  const observed = new ObservedWrites();
   log.listen(checks);
+  log.listen(observed);
   const watchers = Array.from({ length: shape.clients }, (_, i) => ({ endpoints: run.initialMembers, watches: watchSets[i % watchSets.length]!, fragment: i % 2 === 1 }));
   const streams = etcdWatchers({ watchers, log, stopAtUs: run.stopAtUs, actionEveryUsMin: 100_000, actionEveryUsMax: 900_000 }, run.firstClient);
   return {
@@ -44,6 +54,7 @@ export function watchParts(
     streams,
     checks,
     log,
+    observed,
     stats: () => ({
       watchSegments: log.counts.segments,
       watchResponses: log.counts.responses,
