@@ -22,7 +22,7 @@ for (const scenario of etcdScenarios) {
   });
 }
 
-for (const name of ['etcd-standard', 'etcd-crashes', 'etcd-membership']) {
+for (const name of ['etcd-standard', 'etcd-crashes', 'etcd-membership', 'etcd-watch']) {
   test(`${name}: a run replays to the same trace`, (t) => {
     t.true(compareRuns(run(name), etcdScenarios.find((s) => s.name === name)!.prepare(0).execute()).deterministic);
   });
@@ -53,4 +53,14 @@ test('regression: with slow disks the periodic operators are still served after 
   const { result } = etcdScenarios.find((s) => s.name === 'etcd-standard')!.prepare(6).execute();
   t.true(result.ok, result.violation?.message);
   t.is(result.stopReason, 'live');
+});
+
+test('the watchers are served and reach the slow paths: events checked, progress, compaction cancels, resumes across members, snapshots installed under watches', (t) => {
+  const watch = run('etcd-watch').stats;
+  const catchup = run('etcd-watch-catchup').stats;
+  t.true(watch.watchEvents! > 50 && catchup.watchEvents! > 50, 'events were delivered and checked');
+  t.true(watch.watchProgress! > 20, 'progress notifications (periodic and requested)');
+  t.true(watch.watchSegments! > 20, 'watches resumed on other members and streams');
+  t.true(watch.watchCompacted! + catchup.watchCompacted! > 0, 'a watch was cancelled as compacted and watched again');
+  t.true(catchup.snapshotsInstalled! > 0, 'a member serving watches installed a snapshot');
 });

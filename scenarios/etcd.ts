@@ -4,7 +4,6 @@ import { defaultWatchConfig, etcdProtocol, etcdServerConfig, isErrorReply, type 
 import { etcdHistory } from '../properties/etcd/etcdHistory.ts';
 import { etcdInvariants, type EtcdInvariantStats } from '../properties/etcd/etcdInvariants.ts';
 import { defaultHistoryCheckOptions, linearizableHistory, type HistoryCheckStats } from '../properties/etcd/linearizableHistory.ts';
-import type { ObservedWrites } from '../properties/etcd/watchGuidedHistory.ts';
 import { currentLeader, raftLiveness } from '../properties/raft/raftLiveness.ts';
 import { defaultRaftSafetyOptions, describeRaftSafety, raftSafety } from '../properties/raft/raftSafety.ts';
 import type { TimedFaultClass } from '../sim/nemesis.ts';
@@ -15,7 +14,7 @@ import { RandomStreams } from '../sim/rng.ts';
 import { drawSwarm, fullSwarmSpace, quietSwarmSpace, type SwarmDraw, type SwarmSpace } from '../sim/swarm.ts';
 import { everyFaultClass } from './etcd/everyFaultClass.ts';
 import { etcdScenarioWorkload, type ClientRole } from './etcd/workloads.ts';
-import { watchParts, type WatchShape } from './etcd/watchers.ts';
+import { watchParts, type WatchRun, type WatchShape } from './etcd/watchers.ts';
 import { executeSimulation, resolveKnobs, type PreparedRun, type RunSettings, type Scenario } from './scenario.ts';
 
 /**
@@ -72,7 +71,7 @@ export interface EtcdTuning {
   /** Which checks run (all by default); a benchmark turns some off to see what each costs. */
   readonly checks?: { readonly raft: boolean; readonly members: boolean; readonly history: boolean };
   /** Handed the clients' calls when a run ends without a violation (a benchmark times the history check on them). */
-  readonly onHistory?: (calls: readonly HistoryEntry<ServerRequest, ServerReply>[], watches?: ObservedWrites) => void;
+  readonly onHistory?: (calls: readonly HistoryEntry<ServerRequest, ServerReply>[], watches?: WatchRun) => void;
 }
 
 const baseOptions: Omit<SimOptions, 'seed'> = {
@@ -192,7 +191,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
           ...(checks.members ? [etcdInvariants(undefined, counts.invariants)] : []),
           ...(checks.history ? [linearizableHistory(watch === null || shape.watchGuided === false ? defaultHistoryCheckOptions : { ...defaultHistoryCheckOptions, watches: watch.observed }, counts.history)] : []),
           callCounts(counts.calls),
-          ...(shape.onHistory === undefined ? [] : [{ finish: (sim: { readonly history: readonly HistoryEntry<ServerRequest, ServerReply>[] }) => shape.onHistory!(sim.history, watch?.observed) }]),
+          ...(shape.onHistory === undefined ? [] : [{ finish: (sim: { readonly history: readonly HistoryEntry<ServerRequest, ServerReply>[] }) => shape.onHistory!(sim.history, watch ?? undefined) }]),
         ],
         liveness: raftLiveness(livenessBoundUs, livenessElectionTimeouts),
         leader: currentLeader,

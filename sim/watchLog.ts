@@ -44,9 +44,13 @@ export interface WatchLogListener {
   record(record: WatchRecord, nowUs: number): void;
 }
 
-/** The watch clients' shared log: counts, and the listeners (checkers) told of every record. */
+/** Records a log keeps at most (for benchmarks and reports; the checks judge them as they come). */
+const recordsKept = 200_000;
+
+/** The watch clients' shared log: counts, the records with their times, and the listeners (checkers) told of every record. */
 export class WatchLog {
   private readonly listeners: WatchLogListener[] = [];
+  readonly records: { readonly record: WatchRecord; readonly atUs: number }[] = [];
   readonly counts = { segments: 0, responses: 0, events: 0, progress: 0, compacted: 0, resumes: 0 };
 
   listen(listener: WatchLogListener): void {
@@ -61,6 +65,7 @@ export class WatchLog {
       counts.events += record.events.length;
     } else if (record.kind === 'progress') counts.progress++;
     else if (record.kind === 'compacted') counts.compacted++;
+    if (this.records.length < recordsKept) this.records.push({ record, atUs: nowUs });
     for (const listener of this.listeners) listener.record(record, nowUs);
   }
 }

@@ -29,18 +29,17 @@ function watchOf(key: string, options: { prefix?: boolean; rangeEnd?: string; pr
   return { key, ...(rangeEnd === undefined ? {} : { rangeEnd }), prevKv: options.prevKv ?? false, filters: options.filters ?? [], progressNotify: options.progressNotify ?? false };
 }
 
-/** A run's watch parts: the ledger the members' applies feed, the clients, the checks, and their counts. */
-export function watchParts(
-  shape: WatchShape,
-  run: { readonly initialMembers: readonly NodeId[]; readonly firstClient: number; readonly stopAtUs: number },
-): {
+/** A run's watch parts: the ledger the members' applies feed, the clients, their log, the checks, and their counts. */
+export interface WatchRun {
   readonly ledger: EventLedger;
   readonly streams: StreamWorkload<ServerRequest, ServerReply>;
   readonly checks: WatchChecks;
   readonly log: WatchLog;
   readonly observed: ObservedWrites;
   stats(): Record<string, number>;
-} {
+}
+
+export function watchParts(shape: WatchShape, run: { readonly initialMembers: readonly NodeId[]; readonly firstClient: number; readonly stopAtUs: number }): WatchRun {
   const ledger = new EventLedger();
   const log = new WatchLog();
   const checks = new WatchChecks(ledger);
