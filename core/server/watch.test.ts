@@ -76,7 +76,7 @@ test('a revision larger than max-request-bytes is sent in fragments to a watch t
   t.deepEqual(lines(cluster.framesOf(whole)), ['created 0@4', '0@5 DELETE k/a, DELETE k/b, DELETE k/c']);
 });
 
-test('a stream that cannot send fast enough makes its watchers victims; every event still arrives, in order, and a progress request waits for them', (t) => {
+test('a stream that cannot send fast enough makes its watchers victims; every event still arrives, in order (what waited caught up in one response), and a progress request waits for them', (t) => {
   const cluster = new TestCluster({ machines: 1, config: { watch: { ...defaultWatchConfig, streamBufferResponses: 2, streamSendsPerTick: 1 } } });
   cluster.electLeader();
   const stream = cluster.submit(1, { method: 'Watch', request: { createRequest: { key: 'a' } } });
@@ -84,5 +84,5 @@ test('a stream that cannot send fast enough makes its watchers victims; every ev
   cluster.sendOnStream(1, stream, { method: 'Watch', request: { progressRequest: {} } });
   for (let i = 0; i < 20; i++) cluster.tick(1);
   cluster.settle();
-  t.deepEqual(lines(cluster.framesOf(stream)), ['created 0@1', '0@2 PUT a=1', '0@3 PUT a=2', '0@4 PUT a=3', '0@5 PUT a=4', '0@6 PUT a=5', '0@7 PUT a=6', 'progress -1@7']);
+  t.deepEqual(lines(cluster.framesOf(stream)), ['created 0@1', '0@2 PUT a=1', '0@3 PUT a=2', '0@4 PUT a=3', '0@7 PUT a=4, PUT a=5, PUT a=6', 'progress -1@7']);
 });

@@ -16,13 +16,18 @@ class TestSink implements WatchSink {
     this.taken.push(notice);
     return true;
   }
-  /** What was sent, as `revision:TYPE key=value` (and `progress@R`, `compacted@C`). */
+  /** What was sent, one line per event as `revision:TYPE key=value` (and `progress@R`, `compacted@C`). */
   lines(): string[] {
-    return this.taken.map((notice) => {
-      if (notice.kind === 'progress') return `progress@${notice.revision}`;
-      if (notice.kind === 'compacted') return `compacted@${notice.compactRevision}`;
-      return `${notice.revision}:${notice.events.map((event) => `${event.type} ${event.kv.key}${event.type === 'PUT' ? `=${event.kv.value}` : ''}${event.prevKv === undefined ? '' : ` (was ${event.prevKv.value})`}`).join(',')}`;
+    return this.taken.flatMap((notice) => {
+      if (notice.kind === 'progress') return [`progress@${notice.revision}`];
+      if (notice.kind === 'compacted') return [`compacted@${notice.compactRevision}`];
+      return notice.events.map((event) => `${event.kv.modRevision}:${event.type} ${event.kv.key}${event.type === 'PUT' ? `=${event.kv.value}` : ''}${event.prevKv === undefined ? '' : ` (was ${event.prevKv.value})`}`);
     });
+  }
+
+  /** Each notice's header revision and how many events it held. */
+  notices(): string[] {
+    return this.taken.map((notice) => `${notice.kind}@${notice.revision}${notice.kind === 'events' ? ` ×${notice.events.length}` : ''}`);
   }
 }
 
@@ -64,7 +69,7 @@ test('a watch from now is sent each later change of its key as it is applied, on
   t.deepEqual(sink.lines(), ['3:PUT a=2', '5:DELETE a']);
 });
 
-test('a watch from a past revision catches up from the store in batches, then follows new writes without repeating any', (t) => {
+test('a watch from a past revision catches up from the store in batches (one notice each, at the current revision), then follows new writes without repeating any', (t) => {
   const w = watched({ syncBatchRevisions: 2, watchersPerSync: 512 });
   for (let i = 1; i <= 5; i++) w.put('k/a', `${i}`);
   const sink = new TestSink();
@@ -79,6 +84,7 @@ test('a watch from a past revision catches up from the store in batches, then fo
   t.is(watcher.state, 'synced');
   w.put('k/a', '6');
   t.deepEqual(sink.lines(), ['3:PUT k/a=2', '4:PUT k/a=3', '5:PUT k/a=4', '6:PUT k/a=5', '7:PUT k/b=new', '8:PUT k/a=6']);
+  t.deepEqual(sink.notices(), ['events@7 ×2', 'events@7 ×2', 'events@7 ×1', 'events@8 ×1']);
 });
 
 test('a starved stream makes its watcher a victim: nothing is lost, the order kept, and it catches up once the stream drains', (t) => {

@@ -125,7 +125,9 @@ export class WatchableStore {
       const from = watcher.minRev;
       const batches = from > last ? [] : readRevisions(store, watcher, from, last);
       watcher.minRev = last + 1;
-      for (const batch of batches) this.send(watcher, { kind: 'events', watcher, revision: batch.revision, events: batch.events });
+      // One response for the whole batch, at the current revision, as etcd's syncWatchers sends it
+      // (each revision still whole: the batch ends at a revision boundary).
+      if (batches.length > 0) this.send(watcher, { kind: 'events', watcher, revision: current, events: batches.flatMap((batch) => batch.events) });
       if (watcher.state === 'unsynced' && last === current) this.moveTo(watcher, 'synced');
     }
   }

@@ -13,9 +13,10 @@ export interface WatchSpec {
 }
 
 /**
- * Something the watchable store has for a watcher's stream: events (grouped by revision, all of a
- * revision in one notice), a progress notification at `revision`, or the cancel of a watch whose
- * next revision was compacted (with the compaction's revision).
+ * Something the watchable store has for a watcher's stream: events (in revision order, all of a
+ * revision in one notice; `revision` is the store's revision when they were taken, the response
+ * header's), a progress notification at `revision`, or the cancel of a watch whose next revision
+ * was compacted (with the compaction's revision).
  */
 export type WatchNotice =
   | { readonly kind: 'events'; readonly watcher: Watcher; readonly revision: number; readonly events: readonly Event[] }
