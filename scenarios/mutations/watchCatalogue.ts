@@ -34,7 +34,7 @@ export const watchMutations: readonly Mutation[] = [
     find: '      if (watcher.pending.length > 0) continue;\n',
     replace: '      if (watcher.pending.length > 0) watcher.pending = [];\n',
     scenarios: watchFamily,
-    caughtAt: { scenario: 'etcd-watch', seed: 0, violation: 'never sent revision' },
+    caughtAt: { scenario: 'etcd-watch-catchup', seed: 0, violation: 'never sent revision' },
   },
   {
     name: 'watch-compaction-drops-delete-tombstone',
