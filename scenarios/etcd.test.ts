@@ -64,3 +64,11 @@ test('the watchers are served and reach the slow paths: events checked, progress
   t.true(watch.watchCompacted! + catchup.watchCompacted! > 0, 'a watch was cancelled as compacted and watched again');
   t.true(catchup.snapshotsInstalled! > 0, 'a member serving watches installed a snapshot');
 });
+
+test('regression: an operator writes the same value twice; a watch that saw one of them settles neither (etcd-watch, seed 4)', (t) => {
+  // The head compactor puts "head.1" again and again: a watch event with that value does not say
+  // which put it was, and patching the first unknown one as "took effect there" made the history
+  // unlinearizable. Only a value no other call writes names its put.
+  const { result } = etcdScenarios.find((s) => s.name === 'etcd-watch')!.prepare(4).execute();
+  t.true(result.ok, result.violation?.message);
+});

@@ -3,8 +3,9 @@ import type { Mutation } from './catalogue.ts';
 /**
  * etcd's watch bugs (issue 9, etcd-reference.md §7.2), each re-created as the class of the bug in
  * this code's terms: a one-place patch of core/watch, core/server's Watch streams or core/mvcc.
- * `caughtAt` is the first run `detcd-sim mutants` found (seed 0: one seed to catch); the comment
- * after it says how many of seeds 0-49 of that scenario catch it (measured when written).
+ * `caughtAt` is the first run `detcd-sim mutants --seeds 50` found: every one of them is caught by
+ * seed 0 of the scenario named (one seed to catch), by the watch checks at the first wrong
+ * response (measured when written, and again after the catch-up became one response per batch).
  */
 export const watchFamily: readonly string[] = ['etcd-watch', 'etcd-watch-catchup'];
 
