@@ -72,3 +72,18 @@ test('regression: an operator writes the same value twice; a watch that saw one 
   const { result } = etcdScenarios.find((s) => s.name === 'etcd-watch')!.prepare(4).execute();
   t.true(result.ok, result.violation?.message);
 });
+
+test('regression: a watch on a lagging member waiting for a future revision survives the member restoring a snapshot (etcd-watch, seed 188)', (t) => {
+  // The restore moved it to the unsynced watchers, whose catch-up set its next revision to the
+  // member's current + 1, below the watch's start: a progress notification went below it.
+  const { result } = etcdScenarios.find((s) => s.name === 'etcd-watch')!.prepare(188).execute();
+  t.true(result.ok, result.violation?.message);
+});
+
+test('regression: a history with many unknown outcomes is checkable once the watches settle its puts and guarded txns (etcd-watch, seed 410)', (t) => {
+  // Before txns were settled from the watches too, and unseen puts judged against what any client
+  // had been shown before they were invoked, this history exhausted the checker's memory budget.
+  const { result, stats } = etcdScenarios.find((s) => s.name === 'etcd-watch')!.prepare(410).execute();
+  t.true(result.ok, result.violation?.message);
+  t.true(stats.watchSettledTookEffect! + stats.watchSettledNever! > 10, 'the watches settled the unknown writes');
+});

@@ -159,3 +159,23 @@ test('filters drop their event type; prev_kv is kept only when asked, and a catc
   t.deepEqual(noPut.lines(), ['4:DELETE a']);
   t.deepEqual(withPrevious.lines(), ['2:PUT a=1', '3:PUT a=2 (was 1)', '4:DELETE a (was 2)']);
 });
+
+test('regression: a watch waiting for a future revision when its member restores a snapshot keeps waiting for it (etcd-watch seed 188)', (t) => {
+  // The restore moved it to the unsynced group, and catching up from "no revisions to read" set
+  // its next revision to current + 1: below its start, so the next progress notification (and
+  // events) went below the revision the client asked for.
+  const w = watched();
+  w.put('a', '1'); // 2
+  const sink = new TestSink();
+  const watcher = w.watchable.watch(oneKey('a', { progressNotify: true }), 5, sink);
+  const same = newStore();
+  ok(same.put({ key: 'a', value: '1' }));
+  w.replaceStore(KvStore.open(Backend.fromSnapshot(same.backend.snapshot())));
+  w.watchable.sync();
+  t.is(watcher.minRev, 5);
+  w.watchable.notifyProgress();
+  w.put('a', '2'); // 3
+  w.put('a', '3'); // 4
+  w.put('a', '4'); // 5
+  t.deepEqual(sink.lines(), ['5:PUT a=4']);
+});

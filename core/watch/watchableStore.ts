@@ -121,9 +121,15 @@ export class WatchableStore {
         if (watcher.sink.offer({ kind: 'compacted', watcher, revision: current, compactRevision })) this.moveTo(watcher, 'done');
         continue;
       }
+      if (watcher.minRev > current) {
+        // Waiting for a revision this member has not reached (moved here by a snapshot restore):
+        // nothing to read, and its minRev must not move back to current + 1 (etcd-watch seed 188).
+        this.moveTo(watcher, 'synced');
+        continue;
+      }
       const last = Math.min(current, watcher.minRev + this.options.syncBatchRevisions - 1);
       const from = watcher.minRev;
-      const batches = from > last ? [] : readRevisions(store, watcher, from, last);
+      const batches = readRevisions(store, watcher, from, last);
       watcher.minRev = last + 1;
       // One response for the whole batch, at the current revision, as etcd's syncWatchers sends it
       // (each revision still whole: the batch ends at a revision boundary).
