@@ -15,8 +15,6 @@ export interface StreamStep<Q> {
   readonly wakeAfterUs?: number;
 }
 
-const nothing: StreamStep<never> = Object.freeze({});
-
 /**
  * Clients that hold streams (etcd's Watch: a bidirectional gRPC stream) rather than making one
  * call at a time. Each has at most one open stream; it learns every reply on it in order, and that
@@ -197,5 +195,3 @@ export class StreamClients<Q, R> {
     return this.clients[clientId - this.firstClient]!;
   }
 }
-
-export { nothing as noStreamStep };

@@ -152,20 +152,9 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
   /** The watchable store, fed every apply's events and told of snapshot installs; its streams answer through this member's Readies. */
   private startWatches(): WatchStreams {
     const store = new WatchableStore(() => this.state.kv, { syncBatchRevisions: this.config.watch.syncBatchRevisions, watchersPerSync: 512 });
-    const sequences = new Map<string, number>();
     const streams = new WatchStreams(
       store,
-      {
-        revision: () => this.state.kv.revision,
-        header: (revision) => this.header(revision),
-        send: (client, stream, reply, end) => {
-          const name = `${client}/${stream}`;
-          const sequence = sequences.get(name) ?? 0;
-          if (end) sequences.delete(name);
-          else sequences.set(name, sequence + 1);
-          this.streamReply(client, stream, reply, { sequence, end });
-        },
-      },
+      { revision: () => this.state.kv.revision, header: (revision) => this.header(revision), send: (client, stream, reply, frame) => this.streamReply(client, stream, reply, frame) },
       this.config.watch,
       this.config.maxRequestBytes,
     );

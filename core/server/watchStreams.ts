@@ -1,5 +1,5 @@
 import { ErrCompacted, GrpcCode, EtcdError, progressWatchId, type WatchCreateRequest, type WatchFilter, type WatchRequest, type WatchResponse } from '../api/index.ts';
-import type { ClientId, RequestId } from '../host/node.ts';
+import type { ClientId, RequestId, StreamFrame } from '../host/node.ts';
 import { WatchableStore, type Watcher, type WatchNotice, type WatchSink } from '../watch/index.ts';
 import type { WatchConfig } from './config.ts';
 import type { ServerReply } from './serverRequest.ts';
@@ -21,7 +21,7 @@ export interface WatchStreamHost {
   revision(): number;
   header(revision: number): WatchResponse['header'];
   /** Hands a reply on stream `stream` of `client` to the next Ready. */
-  send(client: ClientId, stream: RequestId, reply: ServerReply, end: boolean): void;
+  send(client: ClientId, stream: RequestId, reply: ServerReply, frame: StreamFrame): void;
 }
 
 /**
@@ -43,6 +43,8 @@ class WatchStream implements WatchSink {
   sendBudget: number;
   progressRequested = false;
   nextWatchId = 0;
+  /** The sequence number of the next reply on the stream. */
+  nextSequence = 0;
   private readonly capacity: number;
 
   constructor(client: ClientId, id: RequestId, capacity: number, sendBudget: number) {
@@ -104,8 +106,8 @@ export class WatchStreams {
     const streamId = stream ?? id;
     let open = this.streams.get(key(client, streamId));
     if (open === undefined) {
-      if (stream !== undefined) return this.host.send(client, streamId, { method: 'Watch', error: ErrWatchStreamUnknown }, true);
-      if (this.streams.size >= this.config.streamsMax) return this.host.send(client, streamId, { method: 'Watch', error: ErrTooManyWatchStreams }, true);
+      if (stream !== undefined) return this.host.send(client, streamId, { method: 'Watch', error: ErrWatchStreamUnknown }, { sequence: 0, end: true });
+      if (this.streams.size >= this.config.streamsMax) return this.host.send(client, streamId, { method: 'Watch', error: ErrTooManyWatchStreams }, { sequence: 0, end: true });
       open = new WatchStream(client, streamId, this.config.streamBufferResponses, this.config.streamSendsPerTick);
       this.streams.set(key(client, streamId), open);
     }
@@ -149,7 +151,7 @@ export class WatchStreams {
         const item = open.queue.shift()!;
         if (item.kind !== 'control') open.buffered--;
         open.sendBudget--;
-        for (const response of this.responses(open, item)) this.host.send(open.client, open.id, { method: 'Watch', response }, false);
+        for (const response of this.responses(open, item)) this.host.send(open.client, open.id, { method: 'Watch', response }, { sequence: open.nextSequence++, end: false });
       }
     }
   }
