@@ -15,6 +15,7 @@ import { drawSwarm, fullSwarmSpace, quietSwarmSpace, type SwarmDraw, type SwarmS
 import { everyFaultClass } from './etcd/everyFaultClass.ts';
 import { etcdScenarioWorkload, type ClientRole } from './etcd/workloads.ts';
 import { watchParts, type WatchRun, type WatchShape } from './etcd/watchers.ts';
+import { watchRepliesApplied } from '../properties/watch/watchReplies.ts';
 import { executeSimulation, resolveKnobs, type PreparedRun, type RunSettings, type Scenario } from './scenario.ts';
 
 /**
@@ -172,6 +173,13 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
         'writes answered only once applied, the store equal to its backend file after every restart, HashKV agreement every 2 s and after restarts',
       describeRaftSafety(safetyOptions),
       `liveness: within ${livenessElectionTimeouts} election timeouts (${livenessBoundUs / 1000} ms) of the quiet fault`,
+      ...(shape.watch === undefined
+        ? []
+        : [
+            `watches: ${shape.watch.clients} watch clients resuming across members; every response judged as received against the revisions the members applied (ordered, unique, no gap, ` +
+              'whole revisions, prev_kv, filters, bookmarks, never below the start), sent only once applied on its member; unknown puts and guarded txns settled from what the watches showed' +
+              (shape.watchGuided === false ? ' (off)' : ''),
+          ]),
     ],
     execute: (run) => {
       const counts: EtcdRunCounts = {
@@ -190,6 +198,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
           ...(checks.raft ? [raftSafety<ServerRequest, ServerReply, EtcdServer>(safetyOptions)] : []),
           ...(checks.members ? [etcdInvariants(undefined, counts.invariants)] : []),
           ...(checks.history ? [linearizableHistory(watch === null || shape.watchGuided === false ? defaultHistoryCheckOptions : { ...defaultHistoryCheckOptions, watches: watch.observed }, counts.history)] : []),
+          ...(watch === null || !checks.members ? [] : [watchRepliesApplied()]),
           callCounts(counts.calls),
           ...(shape.onHistory === undefined ? [] : [{ finish: (sim: { readonly history: readonly HistoryEntry<ServerRequest, ServerReply>[] }) => shape.onHistory!(sim.history, watch ?? undefined) }]),
         ],
