@@ -52,6 +52,7 @@ export function etcdProtocol(config: EtcdServerConfig): NodeProtocol<PeerMessage
     digestMessage: digestPeerMessage,
     digestRequest: digestServerRequest,
     digestReply: digestServerReply,
+    // For people only (event lines, run pages, the determinism report), never on a run's hot path.
     describeMessage: describePeerMessage,
     describeRequest: describeServerRequest,
     describeReply: describeServerReply,
