@@ -1,5 +1,5 @@
 import { HostLoop } from '../core/host/hostLoop.ts';
-import type { ClientId, HostedNode, NodeId, NodeProtocol, RequestId } from '../core/host/node.ts';
+import type { ClientId, HostedNode, NodeId, NodeProtocol, RequestId, StreamFrame } from '../core/host/node.ts';
 import type { DurableStore, Timer, Transport } from '../core/host/ports.ts';
 import type { Random } from '../core/base/random.ts';
 
@@ -32,6 +32,16 @@ export type SubmitOutcome<R> =
   /** Refused before it reached the node: surely not done. */
   | { readonly outcome: 'refused'; readonly reason: 'too-many-requests' | 'stopping' };
 
+/**
+ * A stream open on the node (etcd's Watch): `send` passes the client's next message, `close` says
+ * the client is gone. The node's replies reach `onReply` in order; `end` is the last (the node
+ * closed it; `reply` null: the host stopped).
+ */
+export interface HostStream<Q> {
+  send(request: Q): void;
+  close(): void;
+}
+
 interface Pending<Q, R> {
   readonly request: Q;
   readonly resolve: (outcome: SubmitOutcome<R>) => void;
@@ -50,6 +60,7 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
   readonly loop: HostLoop<M, Q, R>;
   private readonly options: NodeHostOptions<M, Q, R, N>;
   private readonly pending = new Map<RequestId, Pending<Q, R>>();
+  private readonly streams = new Map<RequestId, (reply: R | null, end: boolean) => void>();
   private nextRequest: RequestId;
   private stopped = false;
   private pumpScheduled = false;
@@ -63,7 +74,7 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
     this.loop = new HostLoop(this.node, {
       transport: options.transport,
       store: options.store,
-      replies: { reply: (_client, id, reply) => this.answer(id, reply) },
+      replies: { reply: (_client, id, reply, stream) => (stream === undefined ? this.answer(id, reply) : this.streamReply(id, reply, stream)) },
     }, { sendBeforeSync: options.sendBeforeSync ?? false });
   }
 
@@ -104,8 +115,7 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
   submit(request: Q, timeoutMs: number): Promise<SubmitOutcome<R>> {
     if (this.stopped) return Promise.resolve({ outcome: 'refused', reason: 'stopping' });
     if (this.pending.size >= this.options.pendingRequestsMax) return Promise.resolve({ outcome: 'refused', reason: 'too-many-requests' });
-    const id = this.nextRequest;
-    this.nextRequest = this.nextRequest >= 0xffff_fff0 ? 1 : this.nextRequest + 1;
+    const id = this.takeRequestId();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
@@ -116,6 +126,43 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
       this.node.submit(this.options.client, id, request);
       this.schedulePump();
     });
+  }
+
+  /**
+   * Opens a stream with its first message (etcd's Watch); the node's replies on it reach
+   * `onReply`. Null when the host is stopping or holds too many requests and streams.
+   */
+  openStream(request: Q, onReply: (reply: R | null, end: boolean) => void): HostStream<Q> | null {
+    if (this.stopped || this.pending.size + this.streams.size >= this.options.pendingRequestsMax) return null;
+    const stream = this.takeRequestId();
+    this.streams.set(stream, onReply);
+    this.node.submit(this.options.client, stream, request);
+    this.schedulePump();
+    return {
+      send: (next) => {
+        if (this.stopped || !this.streams.has(stream)) return;
+        this.node.submit(this.options.client, this.takeRequestId(), next, stream);
+        this.schedulePump();
+      },
+      close: () => {
+        if (!this.streams.delete(stream) || this.stopped) return;
+        this.node.closeStream?.(this.options.client, stream);
+        this.schedulePump();
+      },
+    };
+  }
+
+  private takeRequestId(): RequestId {
+    const id = this.nextRequest;
+    this.nextRequest = this.nextRequest >= 0xffff_fff0 ? 1 : this.nextRequest + 1;
+    return id;
+  }
+
+  private streamReply(stream: RequestId, reply: R, frame: StreamFrame): void {
+    const onReply = this.streams.get(stream);
+    if (onReply === undefined) return; // closed by its client meanwhile
+    if (frame.end) this.streams.delete(stream);
+    onReply(reply, frame.end);
   }
 
   /**
@@ -131,6 +178,10 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
       clearTimeout(pending.timer);
       this.pending.delete(id);
       pending.resolve({ outcome: 'timeout' });
+    }
+    for (const [stream, onReply] of this.streams) {
+      this.streams.delete(stream);
+      onReply(null, true);
     }
   }
 

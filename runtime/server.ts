@@ -163,6 +163,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   const grpcServer = etcdGrpcServer(
     etcdHandlers({
       submit: (request) => running.submit(request, timeoutMs),
+      openStream: (request, onReply) => running.openStream(request, onReply),
       clusterId: () => (clusterId === null ? 0 : Number.parseInt(clusterId, 16)),
       version: etcdVersion,
       leaderClientUrl: () => {

@@ -1,6 +1,6 @@
 import { never, ratio } from '../core/base/ratio.ts';
 import { ErrNoSpace } from '../core/api/index.ts';
-import { etcdProtocol, etcdServerConfig, isErrorReply, isRaftMessage, type EtcdServer, type EtcdServerConfig, type PeerMessage, type ServerReply, type ServerRequest } from '../core/server/index.ts';
+import { defaultWatchConfig, etcdProtocol, etcdServerConfig, isErrorReply, isRaftMessage, type EtcdServer, type EtcdServerConfig, type PeerMessage, type ServerReply, type ServerRequest } from '../core/server/index.ts';
 import { etcdHistory } from '../properties/etcd/etcdHistory.ts';
 import { LeaseExpiryRecorder } from '../properties/etcd/leaseExpiries.ts';
 import { etcdInvariants, type EtcdInvariantStats } from '../properties/etcd/etcdInvariants.ts';
@@ -19,6 +19,8 @@ import { lockCounterKey } from './etcd/lockTraffic.ts';
 import { etcdScenarioWorkload, type ClientRole } from './etcd/workloads.ts';
 import { leaseChecks, type LeaseCheckStats } from '../properties/lease/leaseChecks.ts';
 import { mutualExclusion, type MutualExclusionStats } from '../properties/lease/mutualExclusion.ts';
+import { watchParts, type WatchRun, type WatchShape } from './etcd/watchers.ts';
+import { watchRepliesApplied } from '../properties/watch/watchReplies.ts';
 import { executeSimulation, resolveKnobs, type PreparedRun, type RunSettings, type Scenario } from './scenario.ts';
 
 /**
@@ -67,6 +69,10 @@ export interface EtcdScenarioShape {
   readonly lock?: { readonly ttlSeconds: number; readonly pausePercent: number };
   /** What a run should find: a scenario that shows where etcd's own guarantees end expects a violation. */
   readonly expect?: 'pass' | 'violation';
+  /** Watch clients and their checks (scenarios/etcd/watchers.ts); none without it. */
+  readonly watch?: WatchShape;
+  /** With watches: settle unknown puts from what they showed before checking the history (default on). */
+  readonly watchGuided?: boolean;
 }
 
 /** What a property test or a benchmark may vary in a scenario beyond its seed: how much work, how many faults, which checks. */
@@ -77,7 +83,7 @@ export interface EtcdTuning {
   /** Which checks run (all by default); a benchmark turns some off to see what each costs. */
   readonly checks?: { readonly raft: boolean; readonly members: boolean; readonly history: boolean };
   /** Handed the clients' calls when a run ends without a violation (a benchmark times the history check on them). */
-  readonly onHistory?: (calls: readonly HistoryEntry<ServerRequest, ServerReply>[]) => void;
+  readonly onHistory?: (calls: readonly HistoryEntry<ServerRequest, ServerReply>[], watches?: WatchRun) => void;
 }
 
 const baseOptions: Omit<SimOptions, 'seed'> = {
@@ -185,6 +191,13 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
             `leases: a revoke takes every key of its lease in one revision, no key outlives its lease; ${shape.leases.timing ? 'no lease expires before its TTL has passed in true time since its last acknowledged keep-alive' : 'expiries NOT judged against true time (these faults break etcd\'s own timing assumptions)'}`,
           ]),
       ...(shape.lock === undefined ? [] : [`lock: session TTL ${shape.lock.ttlSeconds} s, the client's process pauses in ${shape.lock.pausePercent}% of critical sections; mutual exclusion checked on the counter it protects`]),
+      ...(shape.watch === undefined
+        ? []
+        : [
+            `watches: ${shape.watch.clients} watch clients resuming across members; every response judged as received against the revisions the members applied (ordered, unique, no gap, ` +
+              'whole revisions, prev_kv, filters, bookmarks, never below the start), sent only once applied on its member; unknown puts and guarded txns settled from what the watches showed' +
+              (shape.watchGuided === false ? ' (off)' : ''),
+          ]),
     ],
     execute: (run) => {
       const counts: EtcdRunCounts = {
@@ -195,19 +208,22 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
       };
       // Lease traffic: the leaders' revokes of expired leases join the clients' history.
       const expiries = shape.leases === undefined ? undefined : new LeaseExpiryRecorder();
+      const workload = etcdScenarioWorkload(workloadShape, machineCount + 1);
+      const watch = shape.watch === undefined ? null : watchParts(shape.watch, { initialMembers, firstClient: machineCount + 1 + workload.clientCount, stopAtUs: quietAtUs + livenessBoundUs / 2 });
       const executed = executeSimulation<PeerMessage, ServerRequest, ServerReply, EtcdServer>(
         options,
         {
-        protocol: etcdProtocol(config),
-        workload: etcdScenarioWorkload(workloadShape, machineCount + 1),
+        protocol: watch === null ? etcdProtocol(config) : watch.ledger.watching(etcdProtocol(config)),
+        workload: watch === null ? workload : { ...workload, streams: watch.streams },
         observers: [
           ...(checks.raft ? [raftTrafficOnly<PeerMessage, ServerRequest, ServerReply, EtcdServer>(raftSafety(safetyOptions), isRaftMessage)] : []),
           ...(checks.members ? [etcdInvariants(undefined, counts.invariants)] : []),
-          ...(checks.history ? [linearizableHistory(defaultHistoryCheckOptions, counts.history, expiries)] : []),
+          ...(checks.history ? [linearizableHistory(watch === null || shape.watchGuided === false ? defaultHistoryCheckOptions : { ...defaultHistoryCheckOptions, watches: watch.observed }, counts.history, expiries)] : []),
           ...(expiries === undefined ? [] : [expiries.observer(), leaseChecks(shape.leases!, counts.leases)]),
           ...(shape.lock === undefined ? [] : [mutualExclusion(lockCounterKey, counts.leases)]),
+          ...(watch === null || !checks.members ? [] : [watchRepliesApplied()]),
           callCounts(counts.calls),
-          ...(shape.onHistory === undefined ? [] : [{ finish: (sim: { readonly history: readonly HistoryEntry<ServerRequest, ServerReply>[] }) => shape.onHistory!(sim.history) }]),
+          ...(shape.onHistory === undefined ? [] : [{ finish: (sim: { readonly history: readonly HistoryEntry<ServerRequest, ServerReply>[] }) => shape.onHistory!(sim.history, watch ?? undefined) }]),
         ],
         liveness: raftLiveness(livenessBoundUs, livenessElectionTimeouts),
         leader: currentLeader,
@@ -220,6 +236,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
         ...executed,
         stats: {
           ...executed.stats,
+          ...(watch === null ? {} : { ...watch.stats(), watchSettledTookEffect: history.watchGuidance?.tookEffect ?? 0, watchSettledNever: history.watchGuidance?.neverTookEffect ?? 0 }),
           historyOperations: history.operations,
           historySteps: history.steps,
           leftOutSerializable: history.leftOut.serializable,
@@ -280,6 +297,17 @@ const leaseBreakingSpace = only(['pause', 'clock'], { clockOffsetUsMax: fullSwar
 /** A lock held by 2-second sessions whose clients' processes pause in a quarter of their critical sections. */
 const pausedLock = { ttlSeconds: 2, pausePercent: 25 } as const;
 const lockRoles = (role: ClientRole): readonly ClientRole[] => [role, role, role, role, 'mixed', 'register'];
+/**
+ * The members' Watch service made tight, so that its slow paths run: a stream buffers 8 responses
+ * and sends 4 a tick (victims), unsynced watchers catch up 5 revisions a tick, progress every
+ * half second.
+ */
+const watchServer: Partial<EtcdServerConfig> = {
+  snapshotCount: 20,
+  snapshotCatchUpEntries: 5,
+  watch: { ...defaultWatchConfig, streamBufferResponses: 8, streamSendsPerTick: 4, syncBatchRevisions: 5, progressNotifyTicks: 5 },
+};
+const watchRoles: readonly ClientRole[] = ['mixed', 'mixed', 'deletes', 'kubernetes', 'txn', 'register', 'fast-compactor', 'head-compactor'];
 
 export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
   etcdScenario('etcd-calm', 'etcd, 5 members, every kind of client traffic, no faults', { ...five, space: quietSwarmSpace }),
@@ -410,6 +438,22 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
     // finished mark in a later one) and a 1 s backend batch interval (etcd's --backend-batch-
     // interval): the finished mark waits long after the removal it completes.
     server: { compactionBatchLimit: 1, compactionBatchesPerTick: 1, backendBatchIntervalTicks: 10 },
+  }),
+  etcdScenario('etcd-watch', 'etcd, 3 members, watchers (keys, prefixes, prev_kv, filters, progress) resuming across members under every fault class, compaction every half second, snapshots every 20 entries', {
+    machines: 3,
+    roles: watchRoles,
+    space: fullSwarmSpace,
+    server: watchServer,
+    watch: { clients: 3 },
+  }),
+  etcdScenario('etcd-watch-catchup', 'etcd, 3 members, watchers on a member cut off or down while the others write past snapshots and compactions, then caught up by snapshot (etcd #15271, #20221)', {
+    machines: 3,
+    roles: watchRoles,
+    space: only(['crash', 'partition'], { partitionShapes: ['isolate'], unavailableMax: 1 }),
+    meanGapUs: 3_000_000,
+    faultUsMax: 6_000_000,
+    server: watchServer,
+    watch: { clients: 4 },
   }),
   etcdScenario('etcd-quota', 'etcd, a writer fills a small space quota: the NOSPACE alarm, then compaction, defragmentation and disarm, under crashes and partitions', {
     machines: 3,

@@ -1,5 +1,6 @@
 import type { Random } from '../core/base/random.ts';
 import type { ClientId, NodeId } from '../core/host/node.ts';
+import type { StreamWorkload } from './streamClients.ts';
 
 export type Outcome = 'ok' | 'fail' | 'unknown';
 
@@ -75,4 +76,6 @@ export interface Workload<Request, Reply> {
   retry?(client: ClientId, request: Request, reply: Reply | null, attempt: number, nowUs: number): ClientRetry | null;
   /** Told when an operation ends: with its reply, or with null when the client gave up on it. */
   onComplete?(client: ClientId, request: Request, reply: Reply | null, nowUs: number): void;
+  /** Clients that hold streams (etcd's watchers), numbered after the `clientCount` one-call-at-a-time clients. */
+  readonly streams?: StreamWorkload<Request, Reply>;
 }

@@ -1,5 +1,5 @@
 import type { Random } from '../core/base/random.ts';
-import type { ClientId, NodeId } from '../core/host/node.ts';
+import type { ClientId, NodeId, StreamFrame } from '../core/host/node.ts';
 import type { HistoryEntry, Workload } from './client.ts';
 import { EventKind, skipped } from './eventKind.ts';
 import type { RandomStreams } from './rng.ts';
@@ -20,6 +20,8 @@ export interface ReplyEnvelope<R> {
   readonly id: number;
   readonly reply: R;
   readonly refused?: true;
+  /** One reply of several on the stream `id` opened (see StreamClients). */
+  readonly stream?: StreamFrame;
 }
 
 /** A client event: time for the next operation, the timeout of operation `entry`, or its next attempt. */

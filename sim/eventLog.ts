@@ -1,5 +1,6 @@
 import type { HostedNode, NodeId, NodeProtocol, NodeStatus } from '../core/host/node.ts';
 import { retryIdsFrom, type ClientWake, type ReplyEnvelope, type RequestEnvelope } from './clientPool.ts';
+import { streamIdsFrom, type StreamEnvelope, type StreamWake } from './streamClients.ts';
 import { EventKind } from './eventKind.ts';
 import { describeFault, type FaultAction } from './faults.ts';
 import type { RunResult, SimObserver } from './observer.ts';
@@ -169,7 +170,12 @@ export class EventDescriber<M, Q, R, N extends HostedNode<M, Q, R>> {
         return at(`n${target}`, 'message', sim.processState(target) === 'paused' ? `${text} (queued: paused)` : text, [source, target]);
       }
       case EventKind.request: {
-        const envelope = event.payload as RequestEnvelope<Q>;
+        const envelope = event.payload as RequestEnvelope<Q> & StreamEnvelope<Q>;
+        if (envelope.close === true) return at(`n${target}`, 'request', `c${source} leaves stream ${envelope.stream}`, [target]);
+        if (envelope.stream !== undefined || envelope.id >= streamIdsFrom) {
+          const on = envelope.stream === undefined ? ' (opens a stream)' : ` on stream ${envelope.stream}`;
+          return at(`n${target}`, 'request', `op ${envelope.id} from c${source}${on}: ${this.describeRequest(envelope.request)}`, [target]);
+        }
         return at(`n${target}`, 'request', `${this.attempts.describeId(envelope.id)} from c${source}: ${this.describeRequest(envelope.request)}`, [target]);
       }
       case EventKind.reply:
@@ -189,6 +195,11 @@ export class EventDescriber<M, Q, R, N extends HostedNode<M, Q, R>> {
 
   private describeReplyEvent(sim: Simulation<M, Q, R, N>, event: DeliveredEvent): EventLine {
     const envelope = event.payload as ReplyEnvelope<R>;
+    if (envelope.stream !== undefined || envelope.id >= streamIdsFrom) {
+      const text = envelope.refused === true ? 'refused: the member is down' : (this.protocol.describeReply?.(envelope.reply) ?? 'reply');
+      const frame = envelope.stream === undefined ? '' : ` #${envelope.stream.sequence}${envelope.stream.end ? ' (ends it)' : ''}`;
+      return { index: event.index, timeUs: event.timeUs, who: `c${event.target}`, kind: 'reply', text: `stream ${envelope.id}${frame} from n${event.source}: ${text}`, nodes: [event.source] };
+    }
     const entryIndex = this.attempts.entryOf(envelope.id);
     const entry = entryIndex === undefined ? undefined : sim.history[entryIndex];
     const text = envelope.refused === true ? 'connection refused (the process is down)' : (this.protocol.describeReply?.(envelope.reply) ?? 'reply');
@@ -202,9 +213,11 @@ export class EventDescriber<M, Q, R, N extends HostedNode<M, Q, R>> {
   }
 
   private describeClientEvent(sim: Simulation<M, Q, R, N>, event: DeliveredEvent): EventLine {
-    const wake = event.payload as ClientWake;
+    const wake = event.payload as ClientWake | StreamWake;
     const history = sim.history;
     const line = (text: string, nodes: readonly NodeId[]): EventLine => ({ index: event.index, timeUs: event.timeUs, who: `c${event.target}`, kind: 'client', text, nodes });
+    if (wake.kind === 'stream-wake') return line('stream client wakes (its timer)', []);
+    if (wake.kind === 'stream-broken') return line(`stream ${wake.token} broke: the client opens another`, []);
     if (wake.kind === 'timeout') {
       const entry = history[wake.entry]!;
       return line(`gives up on op ${entry.id} to n${entry.lastTo}: outcome ${entry.outcome}`, [entry.lastTo]);

@@ -2,7 +2,7 @@ import { AssertionError, assert, assertNever } from '../core/base/assert.ts';
 import { hashString32 } from '../core/base/hash.ts';
 import { never } from '../core/base/ratio.ts';
 import { HostLoop } from '../core/host/hostLoop.ts';
-import { tornRecord, type ClientId, type DurableState, type HostedNode, type NodeId } from '../core/host/node.ts';
+import { tornRecord, type ClientId, type DurableState, type HostedNode, type NodeId, type StreamFrame } from '../core/host/node.ts';
 import type { HostPorts } from '../core/host/ports.ts';
 import type { HistoryEntry } from './client.ts';
 import { ClientPool, type ClientWake, type ReplyEnvelope, type RequestEnvelope } from './clientPool.ts';
@@ -14,6 +14,7 @@ import { Network } from './network.ts';
 import type { RunResult, SimObserver, SimParts, StopReason, Violation } from './observer.ts';
 import type { SimOptions } from './options.ts';
 import { SimProcess, type ProcessState, type SyncPayload } from './process.ts';
+import { StreamClients, type StreamEnvelope, type StreamWake } from './streamClients.ts';
 import { RandomStreams } from './rng.ts';
 import { Scheduler } from './scheduler.ts';
 import { Trace } from './trace.ts';
@@ -34,6 +35,9 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
   private readonly streams: RandomStreams;
   private readonly processes: SimProcess<M, Q, R, N>[] = [];
   private readonly clients: ClientPool<Q, R>;
+  private readonly streamClients: StreamClients<Q, R>;
+  /** Per link, when the last stream frame or message arrives: a stream's traffic keeps its order. */
+  private readonly streamArrivals = new Map<number, number>();
   private readonly observers: readonly SimObserver<M, Q, R, N>[];
   private readonly afterEventObservers: readonly SimObserver<M, Q, R, N>[];
   private readonly sendObservers: readonly SimObserver<M, Q, R, N>[];
@@ -64,7 +68,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     this.requestObservers = this.observers.filter((o) => o.onRequest !== undefined);
     this.replyObservers = this.observers.filter((o) => o.onReply !== undefined);
     this.members = Array.from({ length: options.nodeCount }, (_, i) => i + 1);
-    const clientCount = parts.workload?.clientCount ?? 0;
+    const clientCount = (parts.workload?.clientCount ?? 0) + (parts.workload?.streams?.clientCount ?? 0);
     this.firstClient = options.nodeCount + 1;
     this.digestMessage = parts.protocol.digestMessage;
     this.clientConnections = parts.workload?.connections === true;
@@ -87,10 +91,22 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
       firstClient: this.firstClient,
       streams: this.streams,
       scheduler: this.scheduler,
-      route: (from, to, kind, payload) => this.route(from, to, kind, payload),
+      route: (from, to, kind, payload) => void this.route(from, to, kind, payload),
       digestRequest: parts.protocol.digestRequest,
       digestReply: parts.protocol.digestReply,
     });
+    this.streamClients = new StreamClients({
+      workload: parts.workload?.streams,
+      firstClient: this.firstClient + (parts.workload?.clientCount ?? 0),
+      streams: this.streams,
+      scheduler: this.scheduler,
+      route: (from, to, kind, payload) => this.route(from, to, kind, payload),
+    });
+  }
+
+  /** Frames delivered to stream clients and streams broken, for a run's summary. */
+  get streamStats(): { readonly framesDelivered: number; readonly streamsBroken: number } {
+    return { framesDelivered: this.streamClients.framesDelivered, streamsBroken: this.streamClients.streamsBroken };
   }
 
   get nowUs(): number {
@@ -190,6 +206,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
       this.scheduler.schedule(fault.atUs, EventKind.fault, 0, 0, fault.action);
     }
     this.clients.start();
+    this.streamClients.start();
   }
 
   private loop(): StopReason {
@@ -237,7 +254,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
       case EventKind.fault:
         return this.onFault(payload as FaultAction);
       case EventKind.client:
-        return this.clients.wake(target, payload as ClientWake);
+        return this.streamClients.owns(target) ? this.streamClients.wake(target, payload as StreamWake) : this.clients.wake(target, payload as ClientWake);
       case EventKind.probe:
         return this.onProbe();
       default:
@@ -264,7 +281,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     const incarnation = process.incarnation;
     return {
       transport: { send: (to, message) => this.send(process.id, to, message) },
-      replies: { reply: (client, id, reply) => this.sendReply(process.id, client, id, reply) },
+      replies: { reply: (client, id, reply, stream) => this.sendReply(process.id, client, id, reply, stream) },
       store: {
         write: (writes) => process.disk.write(writes),
         sync: (done) => {
@@ -315,11 +332,15 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     return digest;
   }
 
-  private onRequest(process: SimProcess<M, Q, R, N>, client: ClientId, envelope: RequestEnvelope<Q>): number {
-    if (!this.network.arrive(client, process.id)) return skipped;
+  private onRequest(process: SimProcess<M, Q, R, N>, client: ClientId, envelope: RequestEnvelope<Q> & StreamEnvelope<Q>): number {
+    if (!this.network.arrive(client, process.id)) {
+      if (envelope.stream !== undefined || this.streamClients.owns(client)) this.streamClients.lost(client, envelope.stream ?? envelope.id);
+      return skipped;
+    }
+    if (envelope.close === true) return this.onStreamClose(process, client, envelope.stream!);
     if (process.state === 'down') {
       this.network.stats.droppedDown++;
-      if (!this.clients.connections) return skipped;
+      if (!this.clients.connections && !this.streamClients.owns(client)) return skipped;
       // The machine is up but no process listens: the connection is refused (a TCP reset).
       this.route(process.id, client, EventKind.reply, { id: envelope.id, reply: undefined as R, refused: true } satisfies ReplyEnvelope<R>);
       return (envelope.id * 0x01000193) ^ 6;
@@ -334,11 +355,27 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     return digest;
   }
 
+  /** The client left a stream: a running node forgets it (a down one has already). */
+  private onStreamClose(process: SimProcess<M, Q, R, N>, client: ClientId, stream: number): number {
+    if (process.state === 'down') return skipped;
+    if (process.state === 'paused') {
+      this.enqueue(process, EventKind.request, client, { id: stream, request: undefined as Q, stream, close: true } satisfies StreamEnvelope<Q>);
+      return (stream * 0x01000193) ^ 11;
+    }
+    process.node!.closeStream?.(client, stream);
+    process.loop!.pump();
+    return (stream * 0x01000193) ^ 10;
+  }
+
   /** Hands a client's request to a running node (observers see it first). */
-  private submit(process: SimProcess<M, Q, R, N>, client: ClientId, envelope: RequestEnvelope<Q>): void {
+  private submit(process: SimProcess<M, Q, R, N>, client: ClientId, envelope: RequestEnvelope<Q> & StreamEnvelope<Q>): void {
+    if (envelope.close === true) {
+      process.node!.closeStream?.(client, envelope.stream!);
+      return;
+    }
     const observers = this.requestObservers;
     for (let i = 0; i < observers.length; i++) observers[i]!.onRequest!(client, process.id, envelope.id, envelope.request, this);
-    process.node!.submit(client, envelope.id, envelope.request);
+    process.node!.submit(client, envelope.id, envelope.request, envelope.stream);
   }
 
   private onSync(process: SimProcess<M, Q, R, N>, sync: SyncPayload): number {
@@ -357,6 +394,10 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     if (kind === EventKind.deliver || kind === EventKind.request) {
       if (process.inbox.length >= this.options.inboxMax) {
         this.stats.inboxDropped++;
+        if (kind === EventKind.request && this.streamClients.owns(source)) {
+          const envelope = payload as StreamEnvelope<Q>;
+          this.streamClients.lost(source, envelope.stream ?? envelope.id);
+        }
         return;
       }
     }
@@ -378,7 +419,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
           process.node!.receive(input.source, input.payload as M);
           break;
         case EventKind.request:
-          this.submit(process, input.source, input.payload as RequestEnvelope<Q>);
+          this.submit(process, input.source, input.payload as RequestEnvelope<Q> & StreamEnvelope<Q>);
           break;
         case EventKind.sync:
           (input.payload as SyncPayload).done();
@@ -401,6 +442,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     process.tickQueued = false;
     process.disk.crash();
     this.stats.crashes++;
+    this.streamClients.nodeCrashed(process.id);
     for (const observer of this.observers) observer.onCrash?.(process.id, this);
   }
 
@@ -426,24 +468,40 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     this.route(from, to, EventKind.deliver, message);
   }
 
-  private sendReply(from: NodeId, client: ClientId, id: number, reply: R): void {
+  private sendReply(from: NodeId, client: ClientId, id: number, reply: R, stream: StreamFrame | undefined): void {
     const observers = this.replyObservers;
     for (let i = 0; i < observers.length; i++) observers[i]!.onReply!(from, client, id, reply, this);
-    this.route(from, client, EventKind.reply, { id, reply } satisfies ReplyEnvelope<R>);
+    if (stream === undefined) {
+      this.route(from, client, EventKind.reply, { id, reply } satisfies ReplyEnvelope<R>);
+      return;
+    }
+    if (!this.route(from, client, EventKind.reply, { id, reply, stream } satisfies ReplyEnvelope<R>)) this.streamClients.lost(client, id);
   }
 
-  private route(from: number, to: number, kind: number, payload: unknown): void {
+  /** Sends over the network; false when the network dropped it. Stream traffic (clients' streams) keeps its order per link. */
+  private route(from: number, to: number, kind: number, payload: unknown): boolean {
     const network = this.network;
-    const onConnection = kind !== EventKind.deliver && this.clientConnections;
-    const arrival = onConnection ? network.routeOnConnection(from, to, this.nowUs) : network.route(from, to, this.nowUs);
-    if (arrival < 0) return;
+    const isStream = kind !== EventKind.deliver && (this.streamClients.owns(from) || this.streamClients.owns(to));
+    const onConnection = kind !== EventKind.deliver && (this.clientConnections || isStream);
+    let arrival = onConnection ? network.routeOnConnection(from, to, this.nowUs) : network.route(from, to, this.nowUs);
+    if (arrival < 0) return false;
+    if (isStream) {
+      const link = from * 65_536 + to;
+      arrival = Math.max(arrival, this.streamArrivals.get(link) ?? 0);
+      this.streamArrivals.set(link, arrival);
+    }
     const duplicateAt = network.duplicateAtUs;
     this.scheduler.schedule(arrival, kind, to, from, payload);
     if (duplicateAt >= 0) this.scheduler.schedule(duplicateAt, kind, to, from, payload);
+    return true;
   }
 
   private onReply(client: ClientId, node: NodeId, envelope: ReplyEnvelope<R>): number {
-    if (!this.network.arrive(node, client)) return skipped;
+    if (!this.network.arrive(node, client)) {
+      if (envelope.stream !== undefined) this.streamClients.lost(client, envelope.id);
+      return skipped;
+    }
+    if (this.streamClients.owns(client)) return this.streamClients.reply(client, node, envelope);
     return this.clients.reply(client, node, envelope);
   }
 

@@ -10,3 +10,4 @@ export * from './lease.ts';
 export * from './maintenance.ts';
 export * from './rpc.ts';
 export * from './validate.ts';
+export * from './watch.ts';

@@ -39,7 +39,7 @@ function harness(syncMode: 'deferred' | 'immediate', sendBeforeSync = false) {
   const node = new ScriptedNode(log);
   const ports: HostPorts<string, string> = {
     transport: { send: (to, message) => void log.push(`send ${to} ${message}`) },
-    replies: { reply: (client, id, reply) => void log.push(`reply ${client}/${id} ${reply}`) },
+    replies: { reply: (client, id, reply, stream) => void log.push(`reply ${client}/${id} ${reply}${stream === undefined ? '' : ` #${stream.sequence}${stream.end ? ' end' : ''}`}`) },
     store: {
       write: (writes) => void log.push(`write ${writes.map((w) => w.records.join()).join()}`),
       sync: (done) => {
@@ -124,4 +124,22 @@ test('not pipelined: the marks are ignored and everything waits for the sync, in
   t.deepEqual(log, ['ready', 'write x', 'sync']);
   pendingSyncs.shift()!();
   t.deepEqual(log.slice(3), ['send 2 append', 'send 3 ack', 'reply 9/1 applied', 'reply 9/2 defragmented', 'advance']);
+});
+
+test('replies on a stream keep their frames (sequence, end) and their order after the sync, like any reply', (t) => {
+  const { log, node, loop, pendingSyncs } = harness('deferred');
+  node.queued.push({
+    writes: [{ kind: 'append', file: 'log', records: ['a'] }],
+    mustSync: true,
+    messages: [],
+    replies: [
+      { client: 9, id: 4, reply: 'created', stream: { sequence: 0, end: false } },
+      { client: 9, id: 5, reply: 'unary' },
+      { client: 9, id: 4, reply: 'events', stream: { sequence: 1, end: false } },
+      { client: 9, id: 4, reply: 'closed', stream: { sequence: 2, end: true } },
+    ],
+  });
+  loop.pump();
+  pendingSyncs.shift()!();
+  t.deepEqual(log.slice(3), ['reply 9/4 created #0', 'reply 9/5 unary', 'reply 9/4 events #1', 'reply 9/4 closed #2 end', 'advance']);
 });

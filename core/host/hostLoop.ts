@@ -86,7 +86,7 @@ export class HostLoop<Message, Request, Reply> {
     }
     for (let i = 0; i < replies.length; i++) {
       const reply = replies[i]!;
-      if (early === null || (reply.beforeSync === true) === early) this.ports.replies.reply(reply.client, reply.id, reply.reply);
+      if (early === null || (reply.beforeSync === true) === early) this.ports.replies.reply(reply.client, reply.id, reply.reply, reply.stream);
     }
   }
 }

@@ -29,10 +29,23 @@ export interface Outbound<Message> {
 /** A client's request id: unique per client; the reply carries it back. */
 export type RequestId = number;
 
+/**
+ * A reply on a stream (a server-streaming or bidirectional call, e.g. etcd's Watch): `id` is the
+ * request id that opened the stream, `sequence` numbers its replies from 0 (a transport delivers
+ * them in that order, as gRPC over one HTTP/2 stream does), and `end` closes it from the node's
+ * side (nothing follows; the client must open a new stream).
+ */
+export interface StreamFrame {
+  readonly sequence: number;
+  readonly end: boolean;
+}
+
 export interface ClientReply<Reply> {
   readonly client: ClientId;
   readonly id: RequestId;
   readonly reply: Reply;
+  /** Set when the reply is one of several on the stream `id` opened; absent for a unary call's one reply. */
+  readonly stream?: StreamFrame;
   /**
    * True when the reply depends on nothing this Ready writes (an applied entry's answer: the entry
    * was committed, so durable on a quorum, before it was applied), so a host may deliver it before
@@ -70,7 +83,19 @@ export interface HostedNode<Message, Request, Reply> {
   readonly id: NodeId;
   tick(): void;
   receive(from: NodeId, message: Message): void;
-  submit(client: ClientId, id: RequestId, request: Request): void;
+  /**
+   * A client's request. Without `stream`, a call with id `id`: a unary one (answered by one reply)
+   * or, when the node says the request opens a stream (etcd's Watch), the stream's first message
+   * (the stream is named by `id`, its replies carry a `StreamFrame`). With `stream`, a further
+   * message on the open stream of that id; its answers, if any, are replies on the stream.
+   */
+  submit(client: ClientId, id: RequestId, request: Request, stream?: RequestId): void;
+  /**
+   * The client is gone from stream `stream` (it cancelled the call, or its connection broke): the
+   * node forgets it and sends nothing more on it. A host calls it for every stream it knew was
+   * open when the connection ends; a node without streams may omit it.
+   */
+  closeStream?(client: ClientId, stream: RequestId): void;
   hasReady(): boolean;
   ready(): NodeReady<Message, Reply>;
   advance(): void;

@@ -1,4 +1,4 @@
-import type { ClientId, DurableState, DurableWrite, NodeId, RequestId } from './node.ts';
+import type { ClientId, DurableState, DurableWrite, NodeId, RequestId, StreamFrame } from './node.ts';
 
 /**
  * The ports a host gives the host loop. The simulator implements them over its virtual network,
@@ -11,7 +11,8 @@ export interface Transport<Message> {
 }
 
 export interface ReplyPort<Reply> {
-  reply(client: ClientId, id: RequestId, reply: Reply): void;
+  /** A reply to call `id`; with `stream`, one of the replies on the stream `id` opened, in sequence order. */
+  reply(client: ClientId, id: RequestId, reply: Reply, stream?: StreamFrame): void;
 }
 
 export interface DurableStore {

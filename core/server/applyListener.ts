@@ -6,7 +6,8 @@ import type { EtcdServer } from './etcdServer.ts';
  * every apply's changes, progress notifications follow the applied index, and a snapshot install
  * (which replaces the store object) makes watchers catch up from the new store. Listeners run
  * inside the apply, so what they queue (watch responses) leaves with the Ready that applied it,
- * after its writes are durable. None are registered yet.
+ * after its writes are durable. The member registers its watchable store first; checkers may add
+ * read-only listeners (properties/watch's EventLedger).
  */
 export interface ApplyListener {
   /** A write applied at `revision` made these changes, in order (puts with prevKv, deletes). */

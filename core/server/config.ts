@@ -74,12 +74,40 @@ export interface EtcdServerConfig {
   readonly leaseRevokeRetryTicks: number;
   /** Leases revoked per second at most (etcd's leaseRevokeRate, 1000): expiries are spread to fit it on promotion. */
   readonly leaseRevokesPerSecond: number;
+
+  // Watches (etcd's watchable store and Watch service).
+  readonly watch: WatchConfig;
 }
 
 /** etcd's minimum lease TTL in seconds: 1.5 election timeouts, rounded up (etcd's minTTL). */
 export function minLeaseTTL(config: Pick<EtcdServerConfig, 'electionTicks' | 'tickMs'>): number {
   return Math.ceil((Math.floor((3 * config.electionTicks) / 2) * config.tickMs) / 1000);
 }
+
+/** The Watch service's limits and periods, in ticks. */
+export interface WatchConfig {
+  /** Responses a stream buffers before its watchers become victims (etcd's chanBufLen, 128). */
+  readonly streamBufferResponses: number;
+  /** Responses a stream sends per tick at most: how fast its client takes them (etcd: the gRPC flow-control window). */
+  readonly streamSendsPerTick: number;
+  /** Watches one stream may hold; more creates are refused. */
+  readonly watchesPerStreamMax: number;
+  /** Open streams per member at most; a further one is refused. */
+  readonly streamsMax: number;
+  /** Ticks between progress notifications to watches that asked for them (etcd's --experimental-watch-progress-notify-interval, 10 min). */
+  readonly progressNotifyTicks: number;
+  /** Revisions an unsynced watcher catches up per tick (etcd's watchBatchMaxRevs). */
+  readonly syncBatchRevisions: number;
+}
+
+export const defaultWatchConfig: WatchConfig = Object.freeze({
+  streamBufferResponses: 128,
+  streamSendsPerTick: 1024,
+  watchesPerStreamMax: 1024,
+  streamsMax: 4096,
+  progressNotifyTicks: 6000,
+  syncBatchRevisions: 1000,
+});
 
 /** What a member publishes about itself (etcd's membership.Attributes and RaftAttributes). */
 export interface MemberAttributes {
@@ -137,4 +165,5 @@ export const defaultEtcdServerConfig: Omit<EtcdServerConfig, 'initialCluster'> =
   leaseCheckpointIntervalTicks: 5 * 60 * 10,
   leaseRevokeRetryTicks: 30,
   leaseRevokesPerSecond: 1000,
+  watch: defaultWatchConfig,
 });

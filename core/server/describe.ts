@@ -77,6 +77,14 @@ export function describeServerRequest(call: ServerRequest): string {
       return `Alarm ${call.request.action} ${call.request.alarm ?? 'NONE'} member ${call.request.memberID ?? 0}`;
     case 'MoveLeader':
       return `MoveLeader to ${call.request.targetID}`;
+    case 'Watch': {
+      const { createRequest: create, cancelRequest: cancel } = call.request;
+      if (create !== undefined) {
+        const options = [create.prevKv === true ? 'prev_kv' : '', ...(create.filters ?? []), create.progressNotify === true ? 'progress_notify' : ''].filter((option) => option !== '');
+        return `Watch create ${describeRange(create.key, create.rangeEnd)} from rev ${create.startRevision ?? 0}${options.length > 0 ? ` (${options.join(', ')})` : ''}`;
+      }
+      return cancel !== undefined ? `Watch cancel ${cancel.watchId}` : 'Watch progress request';
+    }
     default:
       return call.method;
   }
@@ -108,6 +116,11 @@ export function describeServerReply(reply: ServerReply): string {
     case 'MemberList':
     case 'MemberReconfigure':
       return `${reply.method} ok: members ${reply.response.members.map((member) => `${member.ID}${member.isLearner ? '(learner)' : ''}`).join(' ')}`;
+    case 'Watch': {
+      const response = reply.response;
+      const what = response.created === true ? 'created' : response.compactRevision !== undefined ? `cancelled: compacted at ${response.compactRevision}` : response.canceled === true ? 'cancelled' : response.events.length === 0 ? 'progress' : `${response.events.length} events ${response.events.slice(0, kvsShownMax).map((event) => `${event.type} ${quote(event.kv.key)}@${event.kv.modRevision}`).join(', ')}${response.fragment === true ? ' (fragment)' : ''}`;
+      return `Watch ${response.watchId} ${revision}: ${what}`;
+    }
     default:
       return `${reply.method} ok ${revision}`;
   }

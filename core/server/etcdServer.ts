@@ -1,6 +1,6 @@
 import { ErrLeaderChanged, ErrStopped, ErrTimeout, ErrTimeoutDueToLeaderFail, type EtcdError } from '../api/index.ts';
 import { assert } from '../base/assert.ts';
-import type { ClientId, ClientReply, DurableWrite, HostedNode, NodeId, NodeReady, NodeStart, Outbound, RequestId } from '../host/node.ts';
+import type { ClientId, ClientReply, DurableWrite, HostedNode, NodeId, NodeReady, NodeStart, Outbound, RequestId, StreamFrame } from '../host/node.ts';
 import { isBackendImage, type BackendImage } from '../mvcc/index.ts';
 import {
   emptyConfState,
@@ -33,6 +33,8 @@ import type { ServerReply, ServerRequest } from './serverRequest.ts';
 import { recoverMember } from './serverStorage.ts';
 import type { StateMachine, StateMachineOptions } from './stateMachine.ts';
 import { ServerWaiters, type Waiter } from './waiters.ts';
+import { WatchStreams } from './watchStreams.ts';
+import { WatchableStore } from '../watch/index.ts';
 
 /** A linearizable read as served, for checkers: the read index it waited for and the applied index it saw. */
 export interface ServedRead {
@@ -87,10 +89,12 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
   ticks = 0;
 
   readonly waiters = new ServerWaiters();
-  /** Hooks for the watch layer. */
+  /** Hooks for the lease and watch layers (the watchable store first); checkers may add read-only ones. */
   readonly applyListeners: ApplyListener[] = [];
   /** What this member did with leases (expiries proposed, revokes applied), for checkers. */
   readonly leaseLog = new LeaseLog();
+  /** The Watch service: every open stream, on the watchable store the apply loop feeds. */
+  readonly watches: WatchStreams;
   readonly requestIds: RequestIds;
   readonly peers: PeerActivity;
   private readonly recentCalls = new RecentCalls();
@@ -156,6 +160,24 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
       applied: snapshotIndex,
     });
     this.confState = this.raft.status().config;
+    this.watches = this.startWatches();
+  }
+
+  /** The watchable store, fed every apply's events and told of snapshot installs; its streams answer through this member's Readies. */
+  private startWatches(): WatchStreams {
+    const store = new WatchableStore(() => this.state.kv, { syncBatchRevisions: this.config.watch.syncBatchRevisions, watchersPerSync: 512 });
+    const streams = new WatchStreams(
+      store,
+      { revision: () => this.state.kv.revision, header: (revision) => this.header(revision), send: (client, stream, reply, frame) => this.streamReply(client, stream, reply, frame) },
+      this.config.watch,
+      this.config.maxRequestBytes,
+    );
+    this.applyListeners.push({
+      onEvents: (_server, events, revision) => store.notify(events, revision),
+      onApplied: () => {},
+      onRestored: () => store.restore(() => this.state.kv),
+    });
+    return streams;
   }
 
   // --- the node as its host drives it ------------------------------------------------------
@@ -167,6 +189,7 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
     this.stepCompaction();
     this.expireWaiters();
     tickLeases(this);
+    this.watches.tick();
     if (this.ticks % this.config.electionTicks === 0) this.maybePublish();
   }
 
@@ -180,15 +203,24 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
     else receiveLeasePeerMessage(this, from, message);
   }
 
-  submit(client: ClientId, id: RequestId, request: ServerRequest): void {
+  submit(client: ClientId, id: RequestId, request: ServerRequest, stream?: RequestId): void {
     if (this.recentCalls.seen(client, id)) return; // delivered twice: handled once
+    if (request.method === 'Watch') {
+      if (this.stopped) this.streamReply(client, stream ?? id, { method: 'Watch', error: ErrStopped }, { sequence: 0, end: true });
+      else this.watches.submit(client, id, request.request, stream);
+      return;
+    }
     const waiter: Waiter = { client, id, request, sinceTick: this.ticks };
     if (this.stopped) this.replyError(waiter, ErrStopped);
     else dispatch(this, waiter);
   }
 
+  closeStream(client: ClientId, stream: RequestId): void {
+    this.watches.close(client, stream);
+  }
+
   hasReady(): boolean {
-    return !this.readyOut && (this.writes.length > 0 || this.replies.length > 0 || this.peerMessages.length > 0 || this.requestIds.hasWrite || this.state.backend.hasWrites || this.raft.hasReady());
+    return !this.readyOut && (this.writes.length > 0 || this.replies.length > 0 || this.peerMessages.length > 0 || this.watches.hasOutput || this.requestIds.hasWrite || this.state.backend.hasWrites || this.raft.hasReady());
   }
 
   ready(): NodeReady<PeerMessage, ServerReply> {
@@ -223,6 +255,8 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
     }
     if (this.requestIds.mustSync) mustSync = true;
     this.requestIds.readyTaken(mustSync);
+    // Watch responses carry only applied revisions: they leave with (or after) the Ready that applied them.
+    this.watches.drain();
     const replies = this.replies;
     this.replies = [];
     return { writes, mustSync, messages, replies };
@@ -398,6 +432,11 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
   /** Sends one of the server's own peer messages (not Raft's) with the next Ready; it promises nothing durable. */
   sendPeer(message: PeerMessage & { readonly to: NodeId }): void {
     this.peerMessages.push({ to: message.to, message, beforeSync: true });
+  }
+
+  /** A reply on an open stream (the Watch service's); it rests on applied entries only, like an applied write's answer. */
+  private streamReply(client: ClientId, stream: RequestId, reply: ServerReply, frame: StreamFrame): void {
+    this.replies.push({ client, id: stream, reply, stream: frame, beforeSync: true });
   }
 
   replyError(waiter: Waiter, error: EtcdError): void {

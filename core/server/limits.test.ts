@@ -142,7 +142,7 @@ test('an entry appended twice (a proposal the network duplicated) applies once, 
 test('a call to a method the server does not have gets ErrUnknownMethod, not a crash', (t) => {
   const cluster = new TestCluster({ machines: 1 });
   const leader = cluster.electLeader();
-  const id = cluster.submit(leader, { method: 'Watch', request: {} } as unknown as ServerRequest);
+  const id = cluster.submit(leader, { method: 'NoSuchMethod', request: {} } as unknown as ServerRequest);
   cluster.settle(1);
   t.is(errorOf(cluster.replyTo(id)!), ErrUnknownMethod);
 });

@@ -30,6 +30,7 @@ const methodNumbers: Readonly<Record<ServerMethod, number>> = {
   LeaseKeepAlive: 20,
   LeaseTimeToLive: 21,
   LeaseLeases: 22,
+  Watch: 23,
 };
 
 /** A request's digest: its method and the key it names, if any. Cheap: no serialization. */

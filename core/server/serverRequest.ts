@@ -44,6 +44,8 @@ import type {
   StatusResponse,
   TxnRequest,
   TxnResponse,
+  WatchRequest,
+  WatchResponse,
 } from '../api/index.ts';
 
 /**
@@ -77,6 +79,8 @@ export interface ServerMethods {
   LeaseKeepAlive: [LeaseKeepAliveRequest, LeaseKeepAliveResponse];
   LeaseTimeToLive: [LeaseTimeToLiveRequest, LeaseTimeToLiveResponse];
   LeaseLeases: [LeaseLeasesRequest, LeaseLeasesResponse];
+  // Watch: a bidirectional stream; each request is one message on it, each response one reply on it.
+  Watch: [WatchRequest, WatchResponse];
 }
 
 export type ServerMethod = keyof ServerMethods;

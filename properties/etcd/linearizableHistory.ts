@@ -4,10 +4,13 @@ import { checkTypedHistory } from '../linearizability/formats/typedHistory.ts';
 import { describeViolation } from '../linearizability/witness.ts';
 import { etcdHistory, type LeftOutReason } from './etcdHistory.ts';
 import type { LeaseExpiryRecorder } from './leaseExpiries.ts';
+import type { ObservedWrites, WatchGuidance } from './watchGuidedHistory.ts';
 
 export interface HistoryCheckOptions {
   /** Model steps the check may take before it gives up (a run then fails as unchecked: never a silent pass). */
   readonly maxSteps: number;
+  /** What watches showed of the writes: unknown puts they settle are settled before the check (see ObservedWrites). */
+  readonly watches?: ObservedWrites;
 }
 
 export const defaultHistoryCheckOptions: HistoryCheckOptions = { maxSteps: 5_000_000 };
@@ -17,6 +20,8 @@ export interface HistoryCheckStats {
   operations: number;
   steps: number;
   leftOut: Readonly<Record<LeftOutReason, number>>;
+  /** Unknown puts the watches settled (zero without watches). */
+  watchGuidance?: WatchGuidance;
 }
 
 /**
@@ -29,12 +34,15 @@ export interface HistoryCheckStats {
 export function linearizableHistory(options: HistoryCheckOptions = defaultHistoryCheckOptions, stats?: HistoryCheckStats, expiries?: LeaseExpiryRecorder): SimObserver<PeerMessage, ServerRequest, ServerReply, EtcdServer> {
   return {
     finish(sim) {
-      const { history, callOf, leftOut } = etcdHistory(sim.history, expiries?.expiries);
+      const guidance: WatchGuidance = { tookEffect: 0, neverTookEffect: 0 };
+      const calls = options.watches === undefined ? sim.history : options.watches.patch(sim.history, guidance);
+      const { history, callOf, leftOut } = etcdHistory(calls, expiries?.expiries);
       const { model, result } = checkTypedHistory(history, { budget: { maxSteps: options.maxSteps } });
       if (stats !== undefined) {
         stats.operations = history.operations.length;
         stats.steps = result.steps;
         stats.leftOut = leftOut;
+        stats.watchGuidance = guidance;
       }
       if (result.verdict === 'unknown') sim.fail(`the clients' history (${history.operations.length} operations) could not be checked within ${options.maxSteps} model steps`);
       if (result.verdict === 'not-linearizable') {

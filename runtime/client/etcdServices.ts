@@ -1,18 +1,21 @@
 import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { ErrIntegerTooLarge, ErrNotLeader, ErrStopped, ErrTimeout, ErrTooManyRequests, type EtcdError } from '../../core/api/index.ts';
+import { ErrIntegerTooLarge, ErrNotLeader, ErrStopped, ErrTimeout, ErrTooManyRequests, type EtcdError, type WatchResponse } from '../../core/api/index.ts';
 import { encodeBackendImage } from '../../core/mvcc/backendCodec.ts';
 import { pageSize, type BackendImage } from '../../core/mvcc/index.ts';
 import { call, isErrorReply, type ServerMethod, type ServerReply, type ServerRequest } from '../../core/server/index.ts';
-import type { SubmitOutcome } from '../nodeHost.ts';
+import type { HostStream, SubmitOutcome } from '../nodeHost.ts';
 import { frame } from '../storage/frame.ts';
 import type { Handlers } from './grpcServices.ts';
 import type { LeaderForwarding } from './leaderForwarding.ts';
+import { watchRequest, watchResponse } from './watchWire.ts';
 import { compactionRequest, deleteRangeRequest, deleteRangeResponse, putRequest, putResponse, rangeRequest, rangeResponse, txnRequest, txnResponse, type Wire } from './kvWire.ts';
 
 /** How the gRPC services reach the member. */
 export interface MemberCalls {
   submit(request: ServerRequest): Promise<SubmitOutcome<ServerReply>>;
+  /** Opens a stream on the member with its first message (Watch); null when it takes no more. */
+  openStream(request: ServerRequest, onReply: (reply: ServerReply | null, end: boolean) => void): HostStream<ServerRequest> | null;
   /** The cluster id now (a joining member learns it from its first peer). */
   clusterId(): number;
   /** The version Status reports (etcd's release detcd follows). */
@@ -164,9 +167,54 @@ function keepAliveStream(member: MemberCalls): grpc.UntypedHandleCall {
 }
 
 /**
- * The etcd member's KV, Lease, Cluster and Maintenance services (etcd's v3rpc servers), keyed
- * `Service.Method` for `etcdGrpcServer`. Watch and Auth stay Unimplemented until the node serves
- * them.
+ * etcd's Watch: one bidirectional stream per call, opened on the member by its first request, each
+ * later request a message on it; every member reply is one WatchResponse. The member closing the
+ * stream (it restarted, it is stopping) ends the call with its error; the client ending or
+ * cancelling the call closes the member's stream (its watches are cancelled).
+ */
+function watchStream(member: MemberCalls): grpc.UntypedHandleCall {
+  return ((call: grpc.ServerDuplexStream<Wire, Wire>) => {
+    let stream: HostStream<ServerRequest> | null = null;
+    let ended = false;
+    const end = (error: EtcdError | null): void => {
+      if (ended) return;
+      ended = true;
+      stream?.close();
+      if (error === null) call.end();
+      else call.emit('error', grpcError(error));
+    };
+    const onReply = (reply: ServerReply | null, last: boolean): void => {
+      if (ended) return;
+      if (reply === null) return end(ErrStopped);
+      if (isErrorReply(reply)) return end(reply.error);
+      const response = watchResponse(reply.response as WatchResponse);
+      call.write({ ...response, header: { ...(response.header as Wire), clusterId: member.clusterId() } });
+      if (last) end(null);
+    };
+    call.on('data', (wire: Wire) => {
+      if (ended) return;
+      if (hasUnsafeInteger(wire)) return end(ErrIntegerTooLarge);
+      const request = watchRequest(wire);
+      if (request === null) return;
+      if (stream !== null) return stream.send({ method: 'Watch', request });
+      stream = member.openStream({ method: 'Watch', request }, onReply);
+      if (stream === null) end(ErrTooManyRequests);
+    });
+    call.on('end', () => end(null));
+    call.on('cancelled', () => {
+      ended = true;
+      stream?.close();
+    });
+    call.on('error', () => {
+      ended = true;
+      stream?.close();
+    });
+  }) as grpc.UntypedHandleCall;
+}
+
+/**
+ * The etcd member's KV, Lease, Cluster, Maintenance and Watch services (etcd's v3rpc servers),
+ * keyed `Service.Method` for `etcdGrpcServer`. Auth stays Unimplemented.
  */
 export function etcdHandlers(member: MemberCalls): Handlers {
   return {
@@ -198,5 +246,6 @@ export function etcdHandlers(member: MemberCalls): Handlers {
     'Maintenance.Defragment': unary(member, 'Defragment', () => ({})),
     'Maintenance.MoveLeader': unary(member, 'MoveLeader', asIs),
     'Maintenance.Snapshot': snapshotStream(member),
+    'Watch.Watch': watchStream(member),
   };
 }

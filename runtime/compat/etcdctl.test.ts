@@ -26,7 +26,6 @@ const referencePorts = { single: { client: 2379, peer: 2380 }, infra1: { client:
 
 /** Blocks that need what detcd does not serve, by section or command, and why. */
 const notServed: readonly { readonly section?: RegExp; readonly command?: RegExp; readonly why: string }[] = [
-  { section: /^watch/, command: /\bwatch\b/, why: 'Watch answers Unimplemented until core/watch is on main' },
   { command: /^etcdctl snapshot (status|restore)|^rm -rf <dir>\/restored|^ls -R/, why: "a detcd snapshot is detcd's backend image, not a bbolt file: etcdctl's offline snapshot commands read bbolt files" },
   { command: /127\.0\.0\.1:4379/, why: 'the v2 API (--enable-v2) is not served by detcd' },
   { command: /\/v3\/kv\/range/, why: "etcd's JSON gateway (grpc-gateway) is not served by detcd" },

@@ -1,4 +1,5 @@
 import { etcdMutations } from './etcdCatalogue.ts';
+import { watchMutations } from './watchCatalogue.ts';
 
 /**
  * The mutation catalogue: deliberate bugs, each a one-place textual patch of the Raft core (or its
@@ -289,4 +290,4 @@ const raftMutations: readonly Mutation[] = [
 ];
 
 /** Every catalogued mutant: the Raft core's, then the etcd server's and store's. */
-export const mutations: readonly Mutation[] = [...raftMutations, ...etcdMutations];
+export const mutations: readonly Mutation[] = [...raftMutations, ...etcdMutations, ...watchMutations];

@@ -1,7 +1,7 @@
 import { assert } from '../../base/assert.ts';
 import { never, type Ratio } from '../../base/ratio.ts';
 import { HostLoop } from '../../host/hostLoop.ts';
-import type { ClientId, NodeId } from '../../host/node.ts';
+import type { ClientId, NodeId, StreamFrame } from '../../host/node.ts';
 import type { HostPorts } from '../../host/ports.ts';
 import { TestRandom } from '../../raft/_test/testRandom.ts';
 import { SimDisk } from '../../../sim/disk.ts';
@@ -50,6 +50,8 @@ export class TestCluster {
   network: InFlight[] = [];
   /** Replies by client and request id. */
   readonly replies = new Map<string, ServerReply>();
+  /** Replies on streams, by client and stream id, in the order they left. */
+  readonly streams = new Map<string, { readonly reply: ServerReply; readonly frame: StreamFrame }[]>();
   /** Links cut: `from->to`; what is sent over them is lost. */
   readonly cut = new Set<string>();
   /** Links held: `from->to`; what is sent over them waits until the link is released (a slow link, a paused receiver). */
@@ -201,6 +203,19 @@ export class TestCluster {
     return id;
   }
 
+  /** Sends a message on the open stream `stream` of member `to` (a stream is opened by `submit`). */
+  sendOnStream(to: NodeId, stream: number, request: ServerRequest, client: ClientId = 1000): void {
+    const machine = this.machine(to);
+    assert(machine.server !== null, `machine ${to} is down`);
+    machine.server.submit(client, this.nextRequestId++, request, stream);
+    machine.loop!.pump();
+  }
+
+  /** The replies sent so far on stream `stream`. */
+  framesOf(stream: number, client: ClientId = 1000): readonly { readonly reply: ServerReply; readonly frame: StreamFrame }[] {
+    return this.streams.get(`${client}/${stream}`) ?? [];
+  }
+
   replyTo(id: number, client: ClientId = 1000): ServerReply | undefined {
     return this.replies.get(`${client}/${id}`);
   }
@@ -240,7 +255,15 @@ export class TestCluster {
     const incarnation = machine.incarnation;
     return {
       transport: { send: (to, message) => void this.network.push({ from: machine.id, to, message }) },
-      replies: { reply: (client, id, reply) => void this.replies.set(`${client}/${id}`, reply) },
+      replies: {
+        reply: (client, id, reply, frame) => {
+          if (frame === undefined) return void this.replies.set(`${client}/${id}`, reply);
+          const key = `${client}/${id}`;
+          const frames = this.streams.get(key) ?? [];
+          frames.push({ reply, frame });
+          this.streams.set(key, frames);
+        },
+      },
       store: {
         write: (writes) => machine.disk.write(writes),
         sync: (done) => {
