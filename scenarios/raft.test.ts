@@ -106,3 +106,22 @@ test('regression: a voter removed by leaving a joint configuration cannot hold t
   t.true(run.result.ok, run.result.violation?.message);
   t.is(run.result.stopReason, 'live');
 });
+
+test('regression: a node granting, as it resumes, a pre-vote that queued while it was paused is not judged to be in a lease (raft-pauses, seed 71)', (t) => {
+  // Node 5 was paused for 3 s as a pre-candidate; on resume it granted node 2's queued pre-vote.
+  // The simulator drains a resumed node's inbox before telling the observers, and the availability
+  // check judged the grant by the time of the pause (more than 2 s before): a false alarm, found by
+  // the audit's sweep. A paused or crashed node now stays disturbed until it is back.
+  const run = raftScenarios.find((s) => s.name === 'raft-pauses')!.prepare(71).execute();
+  t.true(run.result.ok, run.result.violation?.message);
+});
+
+test('regression: a leader that removed itself confirms a read with the one voter left instead of answering alone (raft-membership-admins, seed 102)', (t) => {
+  // Three admins' removals left one voter, node 1; leader 2, removed, handed leadership to it and
+  // kept leading term 3 until it heard of term 4. Its configuration was a single voter, so the
+  // single-voter shortcut of ReadIndex answered a read at its own commit index, 211, while node 1
+  // had already led term 4 and committed 213: a stale read. The shortcut now needs the one voter
+  // to be the leader itself.
+  const run = raftScenarios.find((s) => s.name === 'raft-membership-admins')!.prepare(102).execute();
+  t.true(run.result.ok, run.result.violation?.message);
+});

@@ -419,4 +419,13 @@ export const raftScenarios: readonly RaftScenario[] = [
     ...churnOfThree,
     pipelinedHost: true,
   }),
+  // Followers behind on purpose, and nothing else wrong: a read's index often runs ahead of what
+  // its follower applied, so the read waits for an apply across ticks (readLatency.ts judges it).
+  // The tails stay under half an election timeout, which the checks count as calm weather.
+  raftScenario('raft-slow-followers', 'raft log, 5 voters, no faults but slow tails (up to 40% of messages, 400 ms) and slow syncs: reads wait on followers that lag, and must still be answered', {
+    ...five,
+    clients: 10,
+    space: { ...quietSwarmSpace, tailMax: ratio(10, 100), tailUsMax: 300_000, duplicateMax: ratio(10, 100) },
+    replica: { maxSizePerMsg: 0, maxInflightMsgs: 2 },
+  }),
 ];

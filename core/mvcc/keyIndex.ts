@@ -173,6 +173,17 @@ export class KeyIndex {
       if (tombstone >= atRev) break; // `>` here is etcd before #18089: it drops a tombstone at atRev
       generationIndex++;
     }
+    // A generation that ended at atRev itself, followed by one that began in that same main
+    // revision (a txn that deleted the key and put it again: a delete range ending in "\0" passes
+    // etcd's duplicate-key check): the key's value at atRev is the later put, so compaction keeps
+    // that one. Stopping at the tombstone (as etcd main does) kept it alone, and the backend lost
+    // the put the index still pointed at (found by the mvcc model test, audit of issue 8).
+    while (generationIndex < this.generations.length - 1) {
+      const revisions = this.generations[generationIndex]!.revisions;
+      const next = this.generations[generationIndex + 1]!.revisions;
+      if (revisions[revisions.length - 1]!.main !== atRev || next.length === 0 || next[0]!.main > atRev) break;
+      generationIndex++;
+    }
     const generation = this.generations[generationIndex]!;
     const revisionIndex = generation.lastAtOrBefore(atRev);
     if (revisionIndex !== -1) available.add(generation.revisions[revisionIndex]!);

@@ -163,7 +163,10 @@ function checkConfChangeProposal(raft: Raft, entry: Entry, position: number): En
  * could lag what earlier leaders committed; until then requests wait.
  */
 function readIndex(raft: Raft, m: Message): void {
-  if (raft.tracker.isSingleton()) {
+  // Alone only if the one voter is this leader: a leader that removed itself and is handing
+  // leadership to the one voter left must confirm with it like any other, or it answers at its own
+  // commit after that voter has led and committed more (a stale read: raft-membership-admins seed 102).
+  if (raft.tracker.isSingleton() && !isOutsideConfig(raft)) {
     raft.respondToReadIndex(m, raft.log.committed);
     return;
   }

@@ -92,6 +92,16 @@ export function availability<Q, R, N extends RaftHost<Q, R>>(options: Availabili
     disturbedAtUs.set(node, sim.nowUs);
     leading.delete(node);
   };
+  /**
+   * A paused or crashed node stays disturbed until it is back: the simulator hands a resumed node
+   * what queued up while it was paused (old pre-votes included) before it tells the observers of
+   * the resume, so what the node sends then must not be judged by the time of its pause.
+   * (raft-pauses seed 71: a node paused for 3 s granted a queued pre-vote as it resumed.)
+   */
+  const takeAway = (node: NodeId): void => {
+    disturbedAtUs.set(node, Number.POSITIVE_INFINITY);
+    leading.delete(node);
+  };
 
   const settled = (sim: RaftSimulation, node: NodeId, since: number): boolean =>
     sim.processState(node) === 'up' && (disturbedAtUs.get(node) ?? 0) <= since && sim.nowUs >= settleUs;
@@ -129,6 +139,8 @@ export function availability<Q, R, N extends RaftHost<Q, R>>(options: Availabili
           disturb(sim, action.node);
           break;
         case 'pause':
+          takeAway(action.node);
+          break;
         case 'resume':
         case 'clock-drift':
           disturb(sim, action.node);
@@ -142,7 +154,7 @@ export function availability<Q, R, N extends RaftHost<Q, R>>(options: Availabili
       updateWorld(sim);
     },
     onCrash(node, sim: RaftSimulation) {
-      disturb(sim, node);
+      takeAway(node);
       updateWorld(sim);
     },
     onRestart(node, sim: RaftSimulation) {

@@ -5,6 +5,7 @@ import type { LogReplica, LogReply, LogRequest } from '../../core/replica/logRep
 import { availability } from './availability.ts';
 import { electionQuorum } from './electionQuorum.ts';
 import { leaderBookkeeping } from './leaderBookkeeping.ts';
+import { readLatency } from './readLatency.ts';
 import { recoveryFidelity } from './recoveryFidelity.ts';
 import { stepChecks } from './stepChecks.ts';
 import { voteLedger } from './voteLedger.ts';
@@ -149,4 +150,32 @@ test('availability: a cluster that serves too few requests while nothing is wron
   t.false(bad.result.ok);
   t.regex(bad.result.violation!.message, /^availability: only \d+ of \d+ client requests sent in fault-free windows succeeded \(at least 80% must\)/);
   t.true(runCluster({ seed: 7, observers: [availability(availabilityOptions)] }).result.ok);
+});
+
+test('read latency: a follower that forgets the reads it accepted, while a stable leader and the whole cluster are fine, is caught once a read has waited the bound', (t) => {
+  const readOptions = { boundUs: 2_000_000, electionTimeoutUs: 1_000_000 } as const;
+  // A bad step by hand: from 3 s on, one follower loses every read it holds (waiting for its read
+  // index or for its apply), as a replica that forgets them at each tick would (Stryker's S5).
+  const forget: RaftObserver = {
+    afterEvent(sim) {
+      if (sim.nowUs < 3_000_000) return;
+      const leader = leaderOf(sim);
+      const follower = sim.members.find((id) => id !== leader?.id);
+      const replica = follower === undefined ? null : sim.node(follower);
+      if (leader === null || replica === null) return;
+      const held = replica as unknown as { reads: Map<string, unknown>; readsAwaitingApply: unknown[] };
+      held.reads.clear();
+      held.readsAwaitingApply = [];
+    },
+  };
+  const bad = runCluster({ seed: 8, observers: [forget, readLatency(readOptions)] });
+  t.false(bad.result.ok);
+  t.regex(bad.result.violation!.message, /^read latency: a linearizable read sent to node \d at [\d.]+ ms was not answered within 2000 ms, while leader \d of term \d+ kept leading/);
+  t.true(runCluster({ seed: 8, observers: [readLatency(readOptions)] }).result.ok);
+});
+
+test('read latency: a read that a fault touches is no longer judged (a crash of the node that holds it)', (t) => {
+  const readOptions = { boundUs: 500_000, electionTimeoutUs: 1_000_000 } as const;
+  const { result } = runCluster({ seed: 8, faults: [...crashAndRestart], observers: [readLatency(readOptions)] });
+  t.true(result.ok, result.violation?.message);
 });

@@ -69,6 +69,8 @@ export const raftFamily: readonly string[] = [
   'raft-joint-no-prevote',
   'raft-idle-partitions',
   'raft-extreme',
+  // The audit of issues 7 and 8: reads that wait on lagging followers.
+  'raft-slow-followers',
 ];
 
 /** The scenarios of the pipelined host loop, which the runtime runs (its mutants are caught there). */
@@ -286,6 +288,19 @@ const raftMutations: readonly Mutation[] = [
     replace: 'if (this.sendBeforeSync) this.deliver(ready, null);',
     scenarios: pipelined,
     caughtAt: { scenario: 'raft-pipelined-crashes', seed: 0, violation: 'before persisting it' },
+  },
+  {
+    // Stryker's survivor S5 of issue 7 (stryker-triage.md), made a catalogued mutant once a
+    // property and a scenario could see it: reads waiting for their apply are dropped at every
+    // tick, so a read on a follower that lags its leader's commit is never answered.
+    name: 'read-awaiting-apply-forgotten',
+    bug: 'reads that wait for their apply are forgotten at the next tick: a read on a lagging follower is never answered (thesis §6.4)',
+    file: 'core/replica/logReplica.ts',
+    find: 'this.readsAwaitingApply = this.readsAwaitingApply.filter((read) => read.waiting.sinceTick >= oldest);',
+    replace: 'this.readsAwaitingApply = this.readsAwaitingApply.filter((read) => false);',
+    scenarios: ['raft-slow-followers', ...raftFamily],
+    caughtAt: { scenario: 'raft-slow-followers', seed: 0, violation: 'read latency' },
+    realistic: true,
   },
 ];
 

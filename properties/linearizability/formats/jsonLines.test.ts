@@ -31,6 +31,22 @@ test('an unknown outcome may omit its completion; only puts with revisions mean 
   t.is(unknown.operations[0]!.completedAt, Infinity);
 });
 
+test('a client that gave up and went on is written under a new process id, so the file reads back (etcd-standard seed 2 could not be re-checked)', (t) => {
+  // `detcd-sim run --history` wrote a timed-out delete (no completion) and the same client's next
+  // call under one process, and `detcd-sim check` refused the file: two operations at once.
+  const history: TypedHistory = {
+    model: 'register',
+    operations: [
+      { process: 6, invokedAt: 10, completedAt: Infinity, input: { kind: 'write', value: 1 }, output: undefined, outcome: 'unknown' },
+      { process: 2, invokedAt: 12, completedAt: 14, input: { kind: 'read' }, output: { value: 0 }, outcome: 'ok' },
+      { process: 6, invokedAt: 30, completedAt: 31, input: { kind: 'read' }, output: { value: 1 }, outcome: 'ok' },
+    ],
+  } as unknown as TypedHistory;
+  const read = parseJsonLines(formatJsonLines(history));
+  t.deepEqual(read.operations.map((operation) => operation.process), [6, 2, 7]);
+  t.deepEqual(read.operations.map((operation) => operation.invokedAt), [10, 12, 30]);
+});
+
 test('bad lines name the line and the field', (t) => {
   const refuse = (text: string, line: number, message: RegExp) => {
     t.is(t.throws(() => parseJsonLines(text), { instanceOf: HistoryParseError, message })?.line, line);

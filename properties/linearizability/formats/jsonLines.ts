@@ -151,14 +151,20 @@ function atLine<T>(line: number, read: () => T): T {
   }
 }
 
-/** Writes a history in this format, header first. */
+/**
+ * Writes a history in this format, header first, so that `parseJsonLines` reads it back. A client
+ * that gave up on an operation (unknown, no `complete`) and went on goes on under a new process
+ * id in the file, as Jepsen's clients do: otherwise the reader refuses the two operations at once.
+ */
 export function formatJsonLines(history: TypedHistory): string {
   const header = { history: 'detcd', version: 1, model: history.model, ...(history.model === 'etcd' ? { initialRevision: history.initialRevision } : {}) };
   const lines = [JSON.stringify(header)];
-  for (const operation of history.operations as readonly Operation<unknown, unknown>[]) {
+  const operations = history.operations as readonly Operation<unknown, unknown>[];
+  const processes = processesAfterUnknowns(operations);
+  for (const [index, operation] of operations.entries()) {
     lines.push(
       JSON.stringify({
-        process: operation.process,
+        process: processes[index],
         invoke: operation.invokedAt,
         ...(Number.isFinite(operation.completedAt) ? { complete: operation.completedAt } : {}),
         outcome: operation.outcome,
@@ -168,4 +174,19 @@ export function formatJsonLines(history: TypedHistory): string {
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Each operation's process id, a fresh one for whatever a process did after an open-ended unknown outcome. */
+function processesAfterUnknowns(operations: readonly Operation<unknown, unknown>[]): number[] {
+  const processes = operations.map((operation) => operation.process);
+  let fresh = processes.reduce((highest, process) => Math.max(highest, process), -1) + 1;
+  const order = operations.map((_, index) => index);
+  order.sort((a, b) => operations[a]!.process - operations[b]!.process || operations[a]!.invokedAt - operations[b]!.invokedAt || a - b);
+  const alias = new Map<number, number>();
+  for (const index of order) {
+    const operation = operations[index]!;
+    processes[index] = alias.get(operation.process) ?? operation.process;
+    if (operation.completedAt === Infinity) alias.set(operation.process, fresh++);
+  }
+  return processes;
 }
