@@ -65,7 +65,10 @@ export function raftClientHistory(sim: RaftSimulation): TypedHistory {
       continue;
     }
     if (entry.outcome !== 'ok' || reply === null || entry.completeUs === null) {
-      operations.push({ ...base, completedAt: entry.outcome === 'fail' && entry.completeUs !== null ? entry.completeUs : Infinity, output: undefined, outcome: entry.outcome === 'ok' ? 'unknown' : entry.outcome });
+      if (entry.outcome === 'fail' && entry.completeUs !== null) operations.push({ ...base, completedAt: entry.completeUs, output: undefined, outcome: 'fail' });
+      // A read with no answer: open for good, so under a process of its own (as Jepsen does),
+      // since its client went on with other operations.
+      else operations.push({ ...base, process: lostTrackProcess + entry.id, completedAt: Infinity, output: undefined, outcome: 'unknown' });
       continue;
     }
     operations.push({ ...base, completedAt: entry.completeUs, output: outputOf(reply, positionOfIndex, reference.values), outcome: 'ok' });

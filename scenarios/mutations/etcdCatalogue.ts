@@ -40,16 +40,16 @@ export const etcdMutations: readonly Mutation[] = [
     name: 'etcd-put-acknowledged-before-applied',
     bug: 'a put is answered as soon as it is proposed, with the revision it expects, before its entry is committed and applied',
     file: 'core/server/requestHandling.ts',
-    find: '  server.proposals.register(header.id, waiter);\n}',
-    replace: "  if (waiter.request.method === 'Put') answer(server, waiter, { header: bareHeader(server.state.kv.revision + 1) });\n  else server.proposals.register(header.id, waiter);\n}",
+    find: '  server.waiters.proposals.register(header.id, waiter);\n}',
+    replace: "  if (waiter.request.method === 'Put') answer(server, waiter, { header: bareHeader(server.state.kv.revision + 1) });\n  else server.waiters.proposals.register(header.id, waiter);\n}",
     scenarios: etcdFamily,
     caughtAt: { scenario: 'etcd-swarm', seed: 0, violation: 'answered before it was applied' }, // caught on 10 of seeds 0-9 of etcd-swarm
   },
   {
     name: 'etcd-consistent-index-not-saved',
     bug: 'the consistent index is not saved with the batch that holds the apply (etcd #13766): a restart applies entries again',
-    file: 'core/server/etcdServer.ts',
-    find: '    else this.state.backend.setConsistentIndex(entry.index, entry.term);\n',
+    file: 'core/server/applyEntries.ts',
+    find: '  else server.state.backend.setConsistentIndex(entry.index, entry.term);\n',
     replace: '',
     scenarios: ['etcd-crashes', ...etcdFamily],
     caughtAt: { scenario: 'etcd-crashes', seed: 0, violation: 'not recorded with its consistent index' }, // caught on 10 of seeds 0-9 of etcd-crashes
@@ -75,9 +75,9 @@ export const etcdMutations: readonly Mutation[] = [
   {
     name: 'etcd-txn-ops-reordered-on-some-members',
     bug: "members with an even id apply a txn's success ops in reverse order: same revisions, different sub-revisions (a HashKV divergence)",
-    file: 'core/server/etcdServer.ts',
-    find: '    const outcome = this.state.apply(op);',
-    replace: "    const outcome = this.state.apply(this.id % 2 === 0 && op.kind === 'txn' ? { ...op, request: { ...op.request, success: [...(op.request.success ?? [])].reverse() } } : op);",
+    file: 'core/server/applyEntries.ts',
+    find: '  const outcome = server.state.apply(op);',
+    replace: "  const outcome = server.state.apply(server.id % 2 === 0 && op.kind === 'txn' ? { ...op, request: { ...op.request, success: [...(op.request.success ?? [])].reverse() } } : op);",
     scenarios: ['etcd-kubernetes', ...etcdFamily],
     caughtAt: { scenario: 'etcd-kubernetes', seed: 0, violation: 'disagree on HashKV' }, // caught on 7 of seeds 0-9 of etcd-kubernetes
   },
