@@ -8,7 +8,7 @@ import type { CodeVariant, ExecutedRun, Knobs, PreparedRun, RunConfig, Scenario 
  * A case: one run written out in full — scenario, seed, knobs, options, and the explicit fault
  * plan and workload the seed drew — so that it can be read, edited, shrunk and replayed to the
  * same trace hash. `run --save-case FILE` writes one, `run --case FILE` replays it, `shrink` makes
- * a failing one small. The file format is in `caseFile.ts` (and docs/harness.md).
+ * a failing one small. The file format is in `caseFile.ts` (and README.md, "Cases").
  */
 export interface RunCase {
   readonly scenario: string;

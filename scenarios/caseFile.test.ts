@@ -48,3 +48,23 @@ test('byte arrays in requests survive a case file', (t) => {
   const read = parseCase(formatCase(runCase));
   t.deepEqual((read.workload.clients[0]![0]!.request as { data: Uint8Array }).data, new Uint8Array([0, 255, 7]));
 });
+
+test('an etcd case replays to the trace it was saved with: retries go where the balancer sent them (etcd-standard, seed 7)', (t) => {
+  // The replayed clients once skipped their workload's own next(), so the round-robin cursor a
+  // retry takes its endpoint from stood still, and the first retry went to another member.
+  const scenario = findScenario('etcd-standard')!;
+  const prepared = scenario.prepare(7);
+  const executed = prepared.execute({ recordWorkload: true });
+  const read = parseCase(formatCase(caseOfRun(scenario.name, {}, prepared, executed)));
+  t.is(executeCase(scenario, read).executed.result.traceHash, executed.result.traceHash);
+});
+
+test('a case of the pipelined host loop keeps it: written, read back and replayed to its trace (raft-pipelined-crashes, seed 0)', (t) => {
+  // The case reader once refused the option the pipelined scenarios set ("unknown field pipelinedHost").
+  const scenario = findScenario('raft-pipelined-crashes')!;
+  const prepared = scenario.prepare(0);
+  const executed = prepared.execute({ recordWorkload: true });
+  const read = parseCase(formatCase(caseOfRun(scenario.name, {}, prepared, executed)));
+  t.is(read.options.pipelinedHost, true);
+  t.is(executeCase(scenario, read).executed.result.traceHash, executed.result.traceHash);
+});

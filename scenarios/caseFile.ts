@@ -7,7 +7,7 @@ import type { Knobs } from './scenario.ts';
 
 /**
  * The case file: JSON, one fault and one client operation per line so that it reads and edits
- * well. docs/harness.md ("Cases") is its specification:
+ * well. README.md ("Cases", under "The harness") is its specification:
  *
  *     {
  *       "case": "detcd-sim", "version": 1,
@@ -170,7 +170,8 @@ function decodeOptions(json: Json): Omit<SimOptions, 'seed' | 'faults'> {
   return decodeLike(json, template, 'options') as Omit<SimOptions, 'seed' | 'faults'>;
 }
 
-const optionalOptionFields = new Set(['options.network.links']);
+/** Fields a case may leave out: per-link latency overrides, and the pipelined host loop (absent: off). */
+const optionalOptionFields = new Set(['options.network.links', 'options.pipelinedHost']);
 
 function decodeLike(value: unknown, template: unknown, where: string): unknown {
   if (typeof template === 'number') return natural(value, where);
@@ -187,6 +188,7 @@ function decodeLike(value: unknown, template: unknown, where: string): unknown {
     if (!(key in object)) throw new CaseError(`${where}.${key} is missing`);
     decoded[key] = decodeLike(object[key], templateObject[key], `${where}.${key}`);
   }
+  if (where === 'options' && object.pipelinedHost !== undefined) decoded.pipelinedHost = decodeLike(object.pipelinedHost, false, 'options.pipelinedHost');
   if (where === 'options.network' && object.links !== undefined) decoded.links = list(object.links, 'options.network.links').map((link, index) => decodeLink(link, `options.network.links[${index}]`));
   return decoded;
 }

@@ -1,7 +1,7 @@
 /**
  * The simulator as a library: everything a user needs to put their own distributed protocol under
- * detcd's deterministic simulator, in one module. The whole API is three things (docs/your-protocol.md
- * walks through an example, examples/counter/):
+ * detcd's deterministic simulator, in one module. The whole API is three things (README.md's "Testing your own
+ * protocol" walks through an example, scenarios/examples/counter/):
  *
  * 1. The host contract — your node is a synchronous state machine: `tick()`, `receive()`,
  *    `submit()`, then `ready()` hands the host what to persist, send and reply, and `advance()`.

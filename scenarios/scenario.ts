@@ -5,6 +5,7 @@ import type { SimOptions } from '../sim/options.ts';
 import { Simulation } from '../sim/simulation.ts';
 import type { RunResult, SimObserver, SimParts } from '../sim/observer.ts';
 import type { Trace } from '../sim/trace.ts';
+import { continueUnderNewProcesses } from '../properties/linearizability/history.ts';
 import { recordingWorkload, scriptedWorkload, type WorkloadScript } from '../sim/workloadScript.ts';
 
 /** A scenario's own setting beyond the simulator's options: a client count, Raft's election ticks. */
@@ -151,7 +152,10 @@ export function executeSimulation<M, Q, R, N extends HostedNode<M, Q, R>>(option
     stats: { ...simulationStats(sim), ...parts.counts?.(sim) },
     ...(script === undefined ? {} : { workload: script }),
     history: sim.history,
-    clientHistory: () => parts.clientHistory?.(sim) ?? null,
+    clientHistory: () => {
+      const history = parts.clientHistory?.(sim);
+      return history === undefined ? null : ({ ...history, operations: continueUnderNewProcesses<unknown, unknown>(history.operations) } as TypedHistory);
+    },
   };
 }
 

@@ -58,6 +58,8 @@ function parseNatural(name: string, text: string): number {
 
 function setOption(options: SimOptions, path: string, text: string, knobNames: readonly string[]): SimOptions {
   if (path === 'seed') throw new SetError('the seed is set with --seed, not --set');
+  // Optional (absent: off), so not found by walking the options.
+  if (path === 'pipelinedHost') return { ...options, pipelinedHost: parseKnob(path, text, false) as boolean };
   const keys = path.split('.');
   const replace = (value: unknown, depth: number): unknown => {
     const key = keys[depth]!;
@@ -99,6 +101,6 @@ function unknownName(path: string, options: SimOptions, knobNames: readonly stri
     else for (const key of Object.keys(value)) visit(prefix === '' ? key : `${prefix}.${key}`, (value as Record<string, unknown>)[key]);
   };
   visit('', { ...options, seed: undefined });
-  const known = [...optionNames.filter((name) => name !== 'seed' && !name.startsWith('network.links')), ...knobNames];
+  const known = [...optionNames.filter((name) => name !== 'seed' && name !== 'pipelinedHost' && !name.startsWith('network.links')), 'pipelinedHost', ...knobNames];
   return new SetError(`unknown setting "${path}" (options and knobs: ${known.join(', ')})`);
 }

@@ -1,5 +1,5 @@
 import type { HostedNode, NodeId, NodeProtocol, NodeStatus } from '../core/host/node.ts';
-import type { ClientWake, ReplyEnvelope, RequestEnvelope } from './clientPool.ts';
+import { retryIdsFrom, type ClientWake, type ReplyEnvelope, type RequestEnvelope } from './clientPool.ts';
 import { EventKind } from './eventKind.ts';
 import { describeFault, type FaultAction } from './faults.ts';
 import type { RunResult, SimObserver } from './observer.ts';
@@ -73,6 +73,8 @@ export class EventDescriber<M, Q, R, N extends HostedNode<M, Q, R>> {
   private readonly statuses = new Map<NodeId, NodeStatus>();
   private historyLength = 0;
   private invoked = false;
+  /** Client attempts, mirrored from the client events (see `attemptsSeen`). */
+  private readonly attempts = new ClientAttempts();
   /** Processes that went down or came back during the event being delivered. */
   private processChanges: { node: NodeId; what: string }[] = [];
 
@@ -99,7 +101,7 @@ export class EventDescriber<M, Q, R, N extends HostedNode<M, Q, R>> {
   describe(sim: Simulation<M, Q, R, N>, event: DeliveredEvent, wanted: (kind: EventLineKind) => boolean = () => true): EventLine[] {
     const lines: EventLine[] = [];
     const kind = lineKindOf[event.kind] ?? 'probe';
-    if (kind === 'client') this.historySeen(sim);
+    if (kind === 'client') this.historySeen(sim, event);
     if (wanted(kind)) {
       const main = this.describeEvent(sim, event);
       if (main !== null) lines.push(main);
@@ -125,10 +127,14 @@ export class EventDescriber<M, Q, R, N extends HostedNode<M, Q, R>> {
     return lines;
   }
 
-  /** Whether the client event just delivered invoked an operation (the history grew). */
-  private historySeen(sim: Simulation<M, Q, R, N>): void {
+  /** Whether the client event just delivered invoked an operation (the history grew), and which attempt it sent. */
+  private historySeen(sim: Simulation<M, Q, R, N>, event: DeliveredEvent): void {
     this.invoked = sim.history.length > this.historyLength;
     this.historyLength = sim.history.length;
+    const wake = event.payload as ClientWake;
+    if (this.invoked) this.attempts.invoked(sim.history.length - 1);
+    else if (wake.kind === 'retry') this.attempts.retried(wake.entry, sim.history[wake.entry]!.attempts);
+    else if (wake.kind === 'timeout') this.attempts.gaveUp(wake.entry);
   }
 
   /**
@@ -164,7 +170,7 @@ export class EventDescriber<M, Q, R, N extends HostedNode<M, Q, R>> {
       }
       case EventKind.request: {
         const envelope = event.payload as RequestEnvelope<Q>;
-        return at(`n${target}`, 'request', `op ${envelope.id} from c${source}: ${this.describeRequest(envelope.request)}`, [target]);
+        return at(`n${target}`, 'request', `${this.attempts.describeId(envelope.id)} from c${source}: ${this.describeRequest(envelope.request)}`, [target]);
       }
       case EventKind.reply:
         return this.describeReplyEvent(sim, event);
@@ -183,11 +189,16 @@ export class EventDescriber<M, Q, R, N extends HostedNode<M, Q, R>> {
 
   private describeReplyEvent(sim: Simulation<M, Q, R, N>, event: DeliveredEvent): EventLine {
     const envelope = event.payload as ReplyEnvelope<R>;
-    const entry = sim.history[envelope.id];
-    const text = this.protocol.describeReply?.(envelope.reply) ?? 'reply';
-    const taken = entry !== undefined && entry.reply === envelope.reply && entry.completeUs === event.timeUs;
-    const verdict = taken ? entry.outcome : 'ignored: late or duplicate';
-    return { index: event.index, timeUs: event.timeUs, who: `c${event.target}`, kind: 'reply', text: `op ${envelope.id} from n${event.source}: ${text} (${verdict})`, nodes: [event.source] };
+    const entryIndex = this.attempts.entryOf(envelope.id);
+    const entry = entryIndex === undefined ? undefined : sim.history[entryIndex];
+    const text = envelope.refused === true ? 'connection refused (the process is down)' : (this.protocol.describeReply?.(envelope.reply) ?? 'reply');
+    const taken = entry !== undefined && entry.completeUs === event.timeUs && (entry.reply === envelope.reply || (envelope.refused === true && entry.reply === null));
+    let verdict: string;
+    if (taken) verdict = entry.outcome;
+    else if (entry !== undefined && entry.completeUs === null && this.attempts.answered(envelope.id)) verdict = 'the client retries';
+    else if (entry === undefined && envelope.id >= retryIdsFrom) verdict = 'an answer to a retry';
+    else verdict = entryIndex !== undefined && this.attempts.hasGivenUp(entryIndex) ? 'ignored: the client gave up' : 'ignored: late or duplicate';
+    return { index: event.index, timeUs: event.timeUs, who: `c${event.target}`, kind: 'reply', text: `${this.attempts.describeId(envelope.id)} from n${event.source}: ${text} (${verdict})`, nodes: [event.source] };
   }
 
   private describeClientEvent(sim: Simulation<M, Q, R, N>, event: DeliveredEvent): EventLine {
@@ -196,7 +207,11 @@ export class EventDescriber<M, Q, R, N extends HostedNode<M, Q, R>> {
     const line = (text: string, nodes: readonly NodeId[]): EventLine => ({ index: event.index, timeUs: event.timeUs, who: `c${event.target}`, kind: 'client', text, nodes });
     if (wake.kind === 'timeout') {
       const entry = history[wake.entry]!;
-      return line(`gives up on op ${entry.id} to n${entry.to}: outcome unknown`, [entry.to]);
+      return line(`gives up on op ${entry.id} to n${entry.lastTo}: outcome ${entry.outcome}`, [entry.lastTo]);
+    }
+    if (wake.kind === 'retry') {
+      const entry = history[wake.entry]!;
+      return line(`retries op ${entry.id} on n${wake.to} (attempt ${entry.attempts}): ${this.describeRequest(entry.request)}`, [wake.to!]);
     }
     if (!this.invoked) return line('done: no more operations', []);
     const entry = history[history.length - 1]!;
@@ -205,6 +220,66 @@ export class EventDescriber<M, Q, R, N extends HostedNode<M, Q, R>> {
 
   private describeRequest(request: Q): string {
     return this.protocol.describeRequest?.(request) ?? 'request';
+  }
+}
+
+/**
+ * Which operation each request id belongs to. The client pool gives a first attempt its history
+ * index as request id and each retry the next id from `retryIdsFrom` on, in the order the retries
+ * are sent; the describer sees every client event, so it numbers them the same way and can say of
+ * an answer to a retry which operation it answers. (A describer that saw only some events, as the
+ * determinism report's, does not know a retry's operation and says so.)
+ */
+class ClientAttempts {
+  private nextRetryId = retryIdsFrom;
+  private readonly entryOfRetry = new Map<number, number>();
+  private readonly attemptNumberOfRetry = new Map<number, number>();
+  private readonly attemptsSent = new Map<number, number>();
+  private readonly latest = new Map<number, number>();
+  private readonly answeredIds = new Set<number>();
+  private readonly givenUp = new Set<number>();
+
+  invoked(entry: number): void {
+    this.attemptsSent.set(entry, 1);
+    this.latest.set(entry, entry);
+  }
+
+  /** A retry wake of `entry` fired; `attempts` is the entry's count after it (unchanged when the pool dropped it). */
+  retried(entry: number, attempts: number): void {
+    if (attempts <= (this.attemptsSent.get(entry) ?? 1)) return;
+    const id = this.nextRetryId++;
+    this.attemptsSent.set(entry, attempts);
+    this.entryOfRetry.set(id, entry);
+    this.attemptNumberOfRetry.set(id, attempts);
+    this.latest.set(entry, id);
+  }
+
+  /** The client gave up on `entry`: later answers are ignored. */
+  gaveUp(entry: number): void {
+    this.givenUp.add(entry);
+  }
+
+  hasGivenUp(entry: number): boolean {
+    return this.givenUp.has(entry);
+  }
+
+  entryOf(id: number): number | undefined {
+    return id < retryIdsFrom ? id : this.entryOfRetry.get(id);
+  }
+
+  /** `op 12` for a first attempt, `op 12 (attempt 2)` for a retry, `request 1099511627776 (a retry)` for one not seen sent. */
+  describeId(id: number): string {
+    if (id < retryIdsFrom) return `op ${id}`;
+    const entry = this.entryOfRetry.get(id);
+    return entry === undefined ? `request ${id} (a retry)` : `op ${entry} (attempt ${this.attemptNumberOfRetry.get(id)})`;
+  }
+
+  /** Whether an answer with request id `id` is the first to the operation's latest attempt (then the pool took it). */
+  answered(id: number): boolean {
+    const entry = this.entryOf(id);
+    if (entry === undefined || this.givenUp.has(entry) || this.latest.get(entry) !== id || this.answeredIds.has(id)) return false;
+    this.answeredIds.add(id);
+    return true;
   }
 }
 

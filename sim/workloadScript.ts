@@ -66,8 +66,15 @@ export function recordingWorkload<Q, R>(inner: Workload<Q, R>, firstClient: Clie
 
 /**
  * A workload that replays `script`: each client issues its operations in order and pauses as
- * recorded; a client whose script is used up is done. Outcomes and completion callbacks are the
- * inner workload's, so the checks see the same history.
+ * recorded; a client whose script is used up is done. Outcomes, retries and completion callbacks
+ * are the inner workload's, so the checks see the same history.
+ *
+ * The inner workload is still asked for each operation and pause, and its answer dropped: a
+ * client library keeps state between calls (etcd's round-robin balancer picks a retry's endpoint
+ * from the cursor its calls advanced, its auto-sync decides when to list the members), and that
+ * state must move as it did in the recording, or a replayed retry goes elsewhere. Asking it
+ * draws what the recording drew from the client's stream, so an unedited script replays to the
+ * same trace hash; an edited one (shrunk) is a run of its own, as deterministic.
  */
 export function scriptedWorkload<Q, R>(inner: Workload<Q, R>, script: WorkloadScript<Q>, firstClient: ClientId): Workload<Q, R> {
   const cursors = new Array<number>(script.clients.length).fill(0);
@@ -77,14 +84,17 @@ export function scriptedWorkload<Q, R>(inner: Workload<Q, R>, script: WorkloadSc
     name: `${inner.name} (scripted)`,
     clientCount: script.clients.length,
     operationsPerClientMax: Math.max(longest, 1),
-    next(client): ClientOperation<Q> | null {
+    next(client, random, nowUs): ClientOperation<Q> | null {
       const index = client - firstClient;
       const operation = script.clients[index]![cursors[index]!];
       if (operation === undefined) return null;
+      inner.next(client, random, nowUs);
       cursors[index]!++;
       return { to: operation.to, request: operation.request };
     },
-    think(client, _random, nowUs): number {
+    think(client, random, nowUs): number {
+      if (inner.think !== undefined) inner.think(client, random, nowUs);
+      else random.between(inner.thinkUsMin, inner.thinkUsMax);
       const index = client - firstClient;
       const operations = script.clients[index]!;
       const next = operations[cursors[index]!];

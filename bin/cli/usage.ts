@@ -20,8 +20,11 @@ export function parseCommandLine<O extends Options>(argv: readonly string[], opt
   try {
     return parseArgs({ args: [...argv], options, strict: true, allowPositionals });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new UsageError(message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, ''));
+    const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+    // `--seed -1`: parseArgs will not take a value that looks like a flag, and says "ambiguous".
+    const ambiguous = /^Option '(-[^']+)' argument is ambiguous/.exec(message);
+    if (ambiguous !== null) throw new UsageError(`${ambiguous[1]} needs a value (one that starts with "-" is written ${ambiguous[1]}=VALUE)`);
+    throw new UsageError(message.replace(/\. To specify a positional argument.*$/, ''));
   }
 }
 

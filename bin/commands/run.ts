@@ -36,7 +36,7 @@ hash. Without --seed a seed is drawn and printed, so the run can be replayed.
                          faults=none) or a scenario knob (clients=2, electionTicks=20); repeatable
   --mutant NAME          run against a catalogued mutant ("detcd-sim mutants --list")
   --patch FILE           run against your own mutant: a find/replace JSON file ("detcd-sim mutants --help")
-  --scenarios FILE       add your own scenarios: a module exporting "scenarios" (docs/your-protocol.md)
+  --scenarios FILE       add your own scenarios: a module exporting "scenarios" (README: Testing your own protocol)
   --events               print the run's events as lines: time, node, what happened (messages with
                          type, term and index, requests, replies, faults, role/term/commit changes)
     --node N             only events about node N (repeatable, or N,M)

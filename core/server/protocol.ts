@@ -1,6 +1,7 @@
 import { finalize32, hashString32, mix32, mixNumber } from '../base/hash.ts';
 import type { NodeProtocol } from '../host/node.ts';
 import { etcdCodec } from './codec.ts';
+import { describePeerMessage, describeServerReply, describeServerRequest, inspectEtcdServer } from './describe.ts';
 import { defaultEtcdServerConfig, type EtcdServerConfig } from './config.ts';
 import { EtcdServer } from './etcdServer.ts';
 import { digestPeerMessage, type PeerMessage } from './peerMessage.ts';
@@ -50,6 +51,11 @@ export function etcdProtocol(config: EtcdServerConfig): NodeProtocol<PeerMessage
     digestMessage: digestPeerMessage,
     digestRequest: digestServerRequest,
     digestReply: digestServerReply,
+    // For people only (event lines, run pages, the determinism report), never on a run's hot path.
+    describeMessage: describePeerMessage,
+    describeRequest: describeServerRequest,
+    describeReply: describeServerReply,
+    inspect: inspectEtcdServer,
     codec: etcdCodec,
   };
 }

@@ -56,3 +56,29 @@ export function historyProblems(operations: readonly Operation<unknown, unknown>
   });
   return problems;
 }
+
+/**
+ * The history with each client that lost track of an operation going on under a new process, as
+ * Jepsen's clients do: an unknown outcome without a completion time keeps its process busy for
+ * good, so the same client's later operations would overlap it, and a history reader refuses a
+ * process with two operations at once. The new ids come after every id in use; the operations
+ * keep their order, and nothing else about them changes (the checker ignores processes).
+ */
+export function continueUnderNewProcesses<Input, Output>(operations: readonly Operation<Input, Output>[]): Operation<Input, Output>[] {
+  let nextProcess = operations.reduce((most, operation) => Math.max(most, operation.process + 1), 0);
+  const byProcess = new Map<number, number[]>();
+  operations.forEach((operation, index) => byProcess.set(operation.process, [...(byProcess.get(operation.process) ?? []), index]));
+  const renumbered = [...operations];
+  for (const indexes of byProcess.values()) {
+    indexes.sort((a, b) => operations[a]!.invokedAt - operations[b]!.invokedAt || a - b);
+    let process = operations[indexes[0]!]!.process;
+    let busyUntil = -Infinity;
+    for (const index of indexes) {
+      const operation = operations[index]!;
+      if (busyUntil > operation.invokedAt) process = nextProcess++;
+      busyUntil = operation.completedAt;
+      if (process !== operation.process) renumbered[index] = { ...operation, process };
+    }
+  }
+  return renumbered;
+}

@@ -1,4 +1,14 @@
-import { parse } from '@babel/parser';
+import { createRequire } from 'node:module';
+
+/**
+ * @babel/parser, loaded when a probe is first placed: it costs every command line about 150 ms of
+ * start-up otherwise, and only `mutants` (and a run against a mutant) needs it.
+ */
+let babelParse: typeof import('@babel/parser').parse | undefined;
+function parse(...args: Parameters<typeof import('@babel/parser').parse>): ReturnType<typeof import('@babel/parser').parse> {
+  babelParse ??= (createRequire(import.meta.url)('@babel/parser') as typeof import('@babel/parser')).parse;
+  return babelParse(...args);
+}
 
 /** The global the probe counts in: how often the patched code ran in this process. */
 export const probeCounter = '__detcdMutantHits';

@@ -40,15 +40,15 @@ export class VisitedCache<State> {
   readonly #equal: (a: State, b: State) => boolean;
   readonly #reserve: Reserve;
   /** Per bucket: 1 + index of the first entry, or 0. */
-  #buckets = new Int32Array(initialCapacity);
+  #buckets: Int32Array;
   /** Per entry: 1 + index of the next entry in the bucket, or 0. */
-  #next = new Int32Array(initialCapacity);
-  #combinedHash = new Int32Array(initialCapacity);
-  #stateHash = new Int32Array(initialCapacity);
-  #frontier = new Int32Array(initialCapacity);
-  #poolStart = new Int32Array(initialCapacity);
-  #aheadCount = new Int32Array(initialCapacity);
-  #unknownCount = new Int32Array(initialCapacity);
+  #next: Int32Array;
+  #combinedHash: Int32Array;
+  #stateHash: Int32Array;
+  #frontier: Int32Array;
+  #poolStart: Int32Array;
+  #aheadCount: Int32Array;
+  #unknownCount: Int32Array;
   /** The ahead ids of every entry. */
   #pool = new Int32Array(initialCapacity);
   #poolUsed = 0;
@@ -65,18 +65,17 @@ export class VisitedCache<State> {
   constructor(equal: (a: State, b: State) => boolean, reserve: Reserve, expected = 0) {
     this.#equal = equal;
     this.#reserve = reserve;
-    if (expected > initialCapacity) {
-      let capacity = initialCapacity;
-      while (capacity < expected && capacity < 1 << 20) capacity *= 2;
-      this.#buckets = new Int32Array(capacity);
-      this.#next = new Int32Array(capacity);
-      this.#combinedHash = new Int32Array(capacity);
-      this.#stateHash = new Int32Array(capacity);
-      this.#frontier = new Int32Array(capacity);
-      this.#poolStart = new Int32Array(capacity);
-      this.#aheadCount = new Int32Array(capacity);
-      this.#unknownCount = new Int32Array(capacity);
-    }
+    // The arrays are made once, at their first size (not at a default size, then again).
+    let capacity = initialCapacity;
+    while (capacity < expected && capacity < 1 << 20) capacity *= 2;
+    this.#buckets = new Int32Array(capacity);
+    this.#next = new Int32Array(capacity);
+    this.#combinedHash = new Int32Array(capacity);
+    this.#stateHash = new Int32Array(capacity);
+    this.#frontier = new Int32Array(capacity);
+    this.#poolStart = new Int32Array(capacity);
+    this.#aheadCount = new Int32Array(capacity);
+    this.#unknownCount = new Int32Array(capacity);
     this.usable = reserve(this.bytes);
   }
 

@@ -23,6 +23,13 @@ test('reads Jepsen key/value maps: get, put, append; nil reads as the empty stri
   ]);
 });
 
+test('a history inside one vector (Knossos’ data, a history printed whole) reads as the same maps line by line', (t) => {
+  const maps = ['{:process 0, :type :invoke, :f :write, :value [:x 1]}', '{:process 0, :type :ok, :f :write, :value [:x 1]}', '{:process 1, :type :invoke, :f :read, :value [:x nil]}', '{:process 1, :type :ok, :f :read, :value [:x 1]}'];
+  const wrapped = parseJepsenEdn(`[${maps[0]}\n ${maps.slice(1, 3).join('\n ')}\n ${maps[3]}]\n`);
+  t.deepEqual(wrapped, parseJepsenEdn(maps.join('\n')));
+  t.is(t.throws(() => parseJepsenEdn(`[${maps.join('\n')}\n`), { instanceOf: HistoryParseError, message: /the vector opened on line 1 is not closed/ })?.line, 4);
+});
+
 test('malformed maps name the line', (t) => {
   const refuse = (text: string, line: number, message: RegExp) => {
     t.is(t.throws(() => parseJepsenEdn(text), { instanceOf: HistoryParseError, message })?.line, line);

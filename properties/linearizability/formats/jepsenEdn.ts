@@ -1,5 +1,6 @@
 /**
- * Jepsen's histories as EDN, one map per line (`history.edn`, and Porcupine's kv test data). The
+ * Jepsen's histories as EDN, one map per line (`history.edn`, and Porcupine's kv test data), or
+ * the same inside one vector (Knossos' test data, a history printed whole). The
  * line number is the time: Jepsen writes events in the order they happened. `:fail` means the
  * operation did not happen; `:info`, or no completion at all, an unknown outcome (after which
  * Jepsen goes on with a new process id). Lines from the `:nemesis` process are not client
@@ -51,7 +52,7 @@ export function parseJepsenEdn(text: string): TypedHistory {
 
 function clientEvents(text: string): Event[] {
   const events: Event[] = [];
-  linesOf(text).forEach((content, index) => {
+  withoutEnclosingVector(linesOf(text)).forEach((content, index) => {
     const line = index + 1;
     if (content.trim() === '') return;
     let entries: Map<string, EdnValue>;
@@ -74,6 +75,24 @@ function clientEvents(text: string): Event[] {
     events.push({ line, process: process.value, type, f: keyword(line, field('f'), ':f'), entries });
   });
   return events;
+}
+
+/**
+ * The lines with a vector around the whole history taken off: Knossos' test data and a history
+ * printed whole (`(pr history)`) are one EDN vector of maps, one map per line, `[` before the
+ * first and `]` after the last. Line numbers stay as they are.
+ */
+function withoutEnclosingVector(lines: readonly string[]): string[] {
+  const first = lines.findIndex((line) => line.trim() !== '');
+  if (first < 0 || !lines[first]!.trimStart().startsWith('[')) return [...lines];
+  let last = lines.length - 1;
+  while (lines[last]!.trim() === '') last--;
+  if (!lines[last]!.trimEnd().endsWith(']')) throw new HistoryParseError(last + 1, `the vector opened on line ${first + 1} is not closed with "]"`);
+  const unwrapped = [...lines];
+  unwrapped[first] = unwrapped[first]!.replace('[', ' ');
+  const closing = unwrapped[last]!.lastIndexOf(']');
+  unwrapped[last] = `${unwrapped[last]!.slice(0, closing)} ${unwrapped[last]!.slice(closing + 1)}`;
+  return unwrapped;
 }
 
 function workloadOf(events: readonly Event[]): Workload {

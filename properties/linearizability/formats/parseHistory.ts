@@ -65,7 +65,7 @@ function parseFormat(format: FormatName, text: string, model: ModelName | undefi
 function detectFormat(line: string, lineNumber: number): FormatName {
   const content = line.trim();
   if (isJepsenLogLine(content)) return 'jepsen-log';
-  if (content.startsWith('{:')) return 'jepsen-edn';
+  if (/^\[?\s*\{:/.test(content)) return 'jepsen-edn';
   // etcd's robustness reports: Porcupine operations, each an indented JSON object.
   if (content === '{' || /^\{\s*"ClientI[dD]"/.test(content)) return 'etcd-robustness';
   if (/^\{\s*("|\})/.test(content)) return 'jsonl';

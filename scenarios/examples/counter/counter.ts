@@ -1,5 +1,5 @@
 /**
- * A worked example of putting your own protocol under the simulator (docs/your-protocol.md), using
+ * A worked example of putting your own protocol under the simulator (README.md, "Testing your own protocol"), using
  * only the harness module. The protocol is small on purpose: each node keeps a durable counter;
  * a client's `add` increments the counter of the node it asks, and the reply carries the new
  * value. The promise: a value is answered only once it is durable, so a node never answers a value
@@ -32,7 +32,7 @@ import {
   type SimObserver,
   type SimOptions,
   type Workload,
-} from '../../scenarios/harness.ts';
+} from '../../harness.ts';
 
 // --- 1. The node: a synchronous state machine behind the host contract ------------------------
 
@@ -202,7 +202,7 @@ function prepare(name: string, seed: number, settings: RunSettings | undefined, 
 
 const counterSpace = { ...fullSwarmSpace, timedClasses: ['crash', 'partition', 'pause'] as const, alwaysOn: ['crash'] as const };
 
-/** The scenarios, as `detcd-sim run --scenarios examples/counter/counter.ts` loads them. */
+/** The scenarios, as `detcd-sim run --scenarios scenarios/examples/counter/counter.ts` loads them. */
 export const scenarios: readonly Scenario[] = [
   {
     name: 'counter-swarm',

@@ -1,11 +1,11 @@
 import test from 'ava';
 import fc from 'fast-check';
-import type { Io } from '../../bin/cli/command.ts';
-import { main } from '../../bin/detcd-sim.ts';
-import { caseOfRun, caseProperty, caseSize, checkDeterminism, shrinkCase } from '../../scenarios/harness.ts';
+import type { Io } from '../../../bin/cli/command.ts';
+import { main } from '../../../bin/detcd-sim.ts';
+import { caseOfRun, caseProperty, caseSize, checkDeterminism, shrinkCase } from '../../harness.ts';
 import { scenarios } from './counter.ts';
 
-/** The worked example of docs/your-protocol.md runs as the page says. */
+/** The worked example of README's "Testing your own protocol" runs as the section says. */
 const [swarm, buggy] = scenarios as [NonNullable<(typeof scenarios)[0]>, NonNullable<(typeof scenarios)[1]>];
 
 test('the example protocol passes its checks under crashes, partitions and pauses, deterministically', (t) => {
@@ -29,9 +29,9 @@ test('a property over its cases passes', (t) => {
   t.false(fc.check(caseProperty(swarm), { numRuns: 4, seed: 3 }).failed);
 });
 
-test('the command line runs it: detcd-sim run --scenarios examples/counter/counter.ts', async (t) => {
+test('the command line runs it: detcd-sim run --scenarios scenarios/examples/counter/counter.ts', async (t) => {
   let out = '';
   const io: Io = { out: (text) => void (out += `${text}\n`), err: (text) => void (out += `${text}\n`) };
-  t.is(await main(['run', '--scenarios', 'examples/counter/counter.ts', '--scenario', 'counter-unsynced-reply', '--seed', '1'], io), 1);
-  t.regex(out, /replay: npx detcd-sim run --seed 1 --scenario counter-unsynced-reply --scenarios examples\/counter\/counter.ts/);
+  t.is(await main(['run', '--scenarios', 'scenarios/examples/counter/counter.ts', '--scenario', 'counter-unsynced-reply', '--seed', '1'], io), 1);
+  t.regex(out, /replay: npx detcd-sim run --seed 1 --scenario counter-unsynced-reply --scenarios scenarios\/examples\/counter\/counter.ts/);
 });
