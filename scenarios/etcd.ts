@@ -1,10 +1,12 @@
 import { never, ratio } from '../core/base/ratio.ts';
 import { ErrNoSpace } from '../core/api/index.ts';
-import { etcdProtocol, etcdServerConfig, isErrorReply, type EtcdServer, type EtcdServerConfig, type PeerMessage, type ServerReply, type ServerRequest } from '../core/server/index.ts';
+import { etcdProtocol, etcdServerConfig, isErrorReply, isRaftMessage, type EtcdServer, type EtcdServerConfig, type PeerMessage, type ServerReply, type ServerRequest } from '../core/server/index.ts';
 import { etcdHistory } from '../properties/etcd/etcdHistory.ts';
+import { LeaseExpiryRecorder } from '../properties/etcd/leaseExpiries.ts';
 import { etcdInvariants, type EtcdInvariantStats } from '../properties/etcd/etcdInvariants.ts';
 import { defaultHistoryCheckOptions, linearizableHistory, type HistoryCheckStats } from '../properties/etcd/linearizableHistory.ts';
 import { currentLeader, raftLiveness } from '../properties/raft/raftLiveness.ts';
+import { raftTrafficOnly } from '../properties/raft/raftHost.ts';
 import { defaultRaftSafetyOptions, describeRaftSafety, raftSafety } from '../properties/raft/raftSafety.ts';
 import type { TimedFaultClass } from '../sim/nemesis.ts';
 import type { HistoryEntry } from '../sim/client.ts';
@@ -13,7 +15,10 @@ import { defaultSimOptions, type SimOptions } from '../sim/options.ts';
 import { RandomStreams } from '../sim/rng.ts';
 import { drawSwarm, fullSwarmSpace, quietSwarmSpace, type SwarmDraw, type SwarmSpace } from '../sim/swarm.ts';
 import { everyFaultClass } from './etcd/everyFaultClass.ts';
+import { lockCounterKey } from './etcd/lockTraffic.ts';
 import { etcdScenarioWorkload, type ClientRole } from './etcd/workloads.ts';
+import { leaseChecks, type LeaseCheckStats } from '../properties/lease/leaseChecks.ts';
+import { mutualExclusion, type MutualExclusionStats } from '../properties/lease/mutualExclusion.ts';
 import { executeSimulation, resolveKnobs, type PreparedRun, type RunSettings, type Scenario } from './scenario.ts';
 
 /**
@@ -56,6 +61,12 @@ export interface EtcdScenarioShape {
   readonly operationsPerClientMax?: number;
   readonly checks?: EtcdTuning['checks'];
   readonly onHistory?: EtcdTuning['onHistory'];
+  /** Lease clients run: check etcd's lease guarantees (`timing`: expiries against true time, see leaseChecks). */
+  readonly leases?: { readonly timing: boolean };
+  /** Lock clients run: their session TTL and process pauses, and mutual exclusion is checked. */
+  readonly lock?: { readonly ttlSeconds: number; readonly pausePercent: number };
+  /** What a run should find: a scenario that shows where etcd's own guarantees end expects a violation. */
+  readonly expect?: 'pass' | 'violation';
 }
 
 /** What a property test or a benchmark may vary in a scenario beyond its seed: how much work, how many faults, which checks. */
@@ -94,6 +105,7 @@ export interface EtcdRunCounts {
   readonly history: HistoryCheckStats;
   readonly invariants: EtcdInvariantStats;
   readonly calls: CallCounts;
+  readonly leases: LeaseCheckStats & MutualExclusionStats;
 }
 
 /** What the operators got done: calls answered ok by kind, and NOSPACE answers. */
@@ -154,7 +166,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
   const config = etcdServerConfig(initialMembers, { ...serverDefaults, ...shape.server, ...serverKnobs });
   const safetyOptions = defaultRaftSafetyOptions;
   const checks = shape.checks ?? { raft: true, members: true, history: true };
-  const workloadShape = { roles: shape.roles, initialMembers, machines: machineCount, quietAtUs, timeoutUs: requestTimeoutUs, operationsPerClientMax, quotaValueBytes: shape.quotaValueBytes ?? 2048 };
+  const workloadShape = { roles: shape.roles, initialMembers, machines: machineCount, quietAtUs, timeoutUs: requestTimeoutUs, operationsPerClientMax, quotaValueBytes: shape.quotaValueBytes ?? 2048, ...(shape.lock === undefined ? {} : { lock: shape.lock }) };
   return {
     options,
     knobs,
@@ -167,32 +179,43 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
         'writes answered only once applied, the store equal to its backend file after every restart, HashKV agreement every 2 s and after restarts',
       describeRaftSafety(safetyOptions),
       `liveness: within ${livenessElectionTimeouts} election timeouts (${livenessBoundUs / 1000} ms) of the quiet fault`,
+      ...(shape.leases === undefined
+        ? []
+        : [
+            `leases: a revoke takes every key of its lease in one revision, no key outlives its lease; ${shape.leases.timing ? 'no lease expires before its TTL has passed in true time since its last acknowledged keep-alive' : 'expiries NOT judged against true time (these faults break etcd\'s own timing assumptions)'}`,
+          ]),
+      ...(shape.lock === undefined ? [] : [`lock: session TTL ${shape.lock.ttlSeconds} s, the client's process pauses in ${shape.lock.pausePercent}% of critical sections; mutual exclusion checked on the counter it protects`]),
     ],
     execute: (run) => {
       const counts: EtcdRunCounts = {
-        history: { operations: 0, steps: 0, leftOut: { serializable: 0, historical: 0, rangeOptions: 0, compaction: 0, cluster: 0 } },
+        history: { operations: 0, steps: 0, leftOut: { serializable: 0, historical: 0, rangeOptions: 0, compaction: 0, cluster: 0, lease: 0 } },
         invariants: { hashChecks: 0, hashesCompared: 0, snapshotsInstalled: 0, recoveriesChecked: 0 },
         calls: { memberChanges: 0, compactions: 0, defragmentations: 0, alarmsDisarmed: 0, noSpace: 0 },
+        leases: { expiriesJudged: 0, revokesChecked: 0, keysRevoked: 0, increments: 0 },
       };
+      // Lease traffic: the leaders' revokes of expired leases join the clients' history.
+      const expiries = shape.leases === undefined ? undefined : new LeaseExpiryRecorder();
       const executed = executeSimulation<PeerMessage, ServerRequest, ServerReply, EtcdServer>(
         options,
         {
         protocol: etcdProtocol(config),
         workload: etcdScenarioWorkload(workloadShape, machineCount + 1),
         observers: [
-          ...(checks.raft ? [raftSafety<ServerRequest, ServerReply, EtcdServer>(safetyOptions)] : []),
+          ...(checks.raft ? [raftTrafficOnly<PeerMessage, ServerRequest, ServerReply, EtcdServer>(raftSafety(safetyOptions), isRaftMessage)] : []),
           ...(checks.members ? [etcdInvariants(undefined, counts.invariants)] : []),
-          ...(checks.history ? [linearizableHistory(defaultHistoryCheckOptions, counts.history)] : []),
+          ...(checks.history ? [linearizableHistory(defaultHistoryCheckOptions, counts.history, expiries)] : []),
+          ...(expiries === undefined ? [] : [expiries.observer(), leaseChecks(shape.leases!, counts.leases)]),
+          ...(shape.lock === undefined ? [] : [mutualExclusion(lockCounterKey, counts.leases)]),
           callCounts(counts.calls),
           ...(shape.onHistory === undefined ? [] : [{ finish: (sim: { readonly history: readonly HistoryEntry<ServerRequest, ServerReply>[] }) => shape.onHistory!(sim.history) }]),
         ],
         liveness: raftLiveness(livenessBoundUs, livenessElectionTimeouts),
         leader: currentLeader,
-        clientHistory: (sim) => etcdHistory(sim.history).history,
+        clientHistory: (sim) => etcdHistory(sim.history, expiries?.expiries).history,
         },
         run,
       );
-      const { history, invariants, calls } = counts;
+      const { history, invariants, calls, leases } = counts;
       return {
         ...executed,
         stats: {
@@ -205,6 +228,8 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
           snapshotsInstalled: invariants.snapshotsInstalled,
           recoveriesChecked: invariants.recoveriesChecked,
           ...calls,
+          ...(shape.leases === undefined ? {} : { leaseExpiries: leases.expiriesJudged, leaseRevokes: leases.revokesChecked, leaseKeysRevoked: leases.keysRevoked }),
+          ...(shape.lock === undefined ? {} : { lockIncrements: leases.increments }),
         },
       };
     },
@@ -215,7 +240,17 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
 export function etcdScenario(name: string, summary: string, shape: EtcdScenarioShape): Scenario & { tune(tuning: EtcdTuning): Scenario } {
   const space = { ...shape.space, duplicateMax: never };
   // A default sweep (`npm start`) runs one seed of each: an etcd run costs several Raft runs.
-  const scenario = (tuned: EtcdScenarioShape): Scenario => ({ name, family: 'etcd', summary, expect: 'pass', sweepSeeds: 1, prepare: (seed, settings) => prepareEtcdRun(name, seed, { ...tuned, space }, settings) });
+  // Lease scenarios must see leases expire and take keys with them (and locks taken), or they lost coverage.
+  const coverage = [...(shape.leases === undefined ? [] : ['leaseExpiries', 'leaseKeysRevoked']), ...(shape.lock === undefined ? [] : ['lockIncrements'])];
+  const scenario = (tuned: EtcdScenarioShape): Scenario => ({
+    name,
+    family: 'etcd',
+    summary,
+    expect: shape.expect ?? 'pass',
+    sweepSeeds: 1,
+    ...(coverage.length === 0 ? {} : { coverage }),
+    prepare: (seed, settings) => prepareEtcdRun(name, seed, { ...tuned, space }, settings),
+  });
   return { ...scenario(shape), tune: (tuning) => scenario({ ...shape, ...tuning }) };
 }
 
@@ -232,6 +267,19 @@ const five = { machines: 5, roles: kvRoles } as const;
  */
 const membershipServer: Partial<EtcdServerConfig> = { healthIntervalTicks: 10 };
 const crashSpace = only(['crash'], { tornWriteMax: ratio(1, 1), syncLatencyUsMax: fullSwarmSpace.syncLatencyUsMax });
+
+const leaseRoles: readonly ClientRole[] = ['lease', 'lease', 'lease', 'lease', 'mixed', 'register', 'kubernetes', 'compactor'];
+/**
+ * Every fault class but the two that break etcd's lease timing by design: a paused process (a
+ * deposed leader wakes up and renews leases its successor already runs on its own clock) and a
+ * clock that runs fast or jumps (the leader's ticks are its lease clock).
+ */
+const leaseSafeSpace: SwarmSpace = { ...fullSwarmSpace, timedClasses: ['crash', 'partition', 'weather', 'leader'], clockDriftPpmMax: 0, clockJumpUsMax: 0 };
+/** Pauses and clocks: what etcd's lessor assumes away. */
+const leaseBreakingSpace = only(['pause', 'clock'], { clockOffsetUsMax: fullSwarmSpace.clockOffsetUsMax, clockDriftPpmMax: fullSwarmSpace.clockDriftPpmMax, clockJumpUsMax: fullSwarmSpace.clockJumpUsMax });
+/** A lock held by 2-second sessions whose clients' processes pause in a quarter of their critical sections. */
+const pausedLock = { ttlSeconds: 2, pausePercent: 25 } as const;
+const lockRoles = (role: ClientRole): readonly ClientRole[] => [role, role, role, role, 'mixed', 'register'];
 
 export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
   etcdScenario('etcd-calm', 'etcd, 5 members, every kind of client traffic, no faults', { ...five, space: quietSwarmSpace }),
@@ -295,6 +343,73 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
     roles: ['mixed', 'deletes', 'kubernetes', 'kubernetes', 'txn', 'fast-compactor', 'head-compactor'],
     space: { ...crashSpace, timedClasses: ['crash', 'partition'], alwaysOn: ['crash'] },
     server: { compactionBatchLimit: 10, compactionBatchesPerTick: 1 },
+  }),
+  etcdScenario('etcd-lease', 'etcd, lease clients (grant, keep-alive, keys attached, revokes, leases left to expire) beside key-value traffic, under crashes, partitions, lossy links and leader faults', {
+    machines: 5,
+    roles: leaseRoles,
+    space: leaseSafeSpace,
+    leases: { timing: true },
+  }),
+  etcdScenario('etcd-lease-swarm', "etcd, lease clients under every fault class; a lease's keys go with it in one revision (expiry timing not judged: pauses and clocks break it in etcd too)", {
+    machines: 5,
+    roles: leaseRoles,
+    space: fullSwarmSpace,
+    leases: { timing: false },
+  }),
+  /**
+   * Where etcd's own lease guarantee ends (expected violation, documented like the bug catalogue):
+   * etcd's lessor measures a lease on the leader's clock and trusts that a deposed leader stops
+   * renewing within the election timeout by which its successor extends every lease (Promote).
+   * A leader paused past that — a VM stall, a long GC — wakes up, still believes it leads, and
+   * acknowledges keep-alives its successor never hears of; a leader whose clock runs fast (drift)
+   * or jumps ahead counts a TTL down early. Either way a lease expires before its TTL has passed in
+   * true time since its last acknowledged keep-alive. Jepsen's etcd 3.4.3 analysis shows the
+   * consequence for locks (etcd #11457; see etcd-lock below).
+   */
+  etcdScenario('etcd-lease-pauses', "etcd's lease timing broken by design: leaders paused past an election timeout, clocks drifting and jumping (expected violation: a lease expires before its TTL in true time)", {
+    machines: 5,
+    roles: leaseRoles,
+    space: leaseBreakingSpace,
+    leases: { timing: true },
+    expect: 'violation',
+  }),
+  /**
+   * etcd's lock recipe without fencing (expected violation; Jepsen etcd 3.4.3, etcd #11457 and its
+   * docs fix #11490): a holder whose process pauses past its session's TTL — or whose keep-alives
+   * stall on a paused member — loses its lease and its lock key, the next client takes the lock, and
+   * the first one wakes up and writes anyway. The protected counter gets the same increment twice.
+   */
+  etcdScenario('etcd-lock', "etcd's lock recipe (a key under a session lease, first create revision holds it) without fencing, client processes pausing in the critical section, members paused and clocks jumping: mutual exclusion broken (expected violation)", {
+    machines: 5,
+    roles: lockRoles('lock'),
+    space: leaseBreakingSpace,
+    lock: pausedLock,
+    leases: { timing: false },
+    expect: 'violation',
+  }),
+  etcdScenario('etcd-lock-fenced', "etcd's lock recipe with revision fencing (the holder's write requires its lock key's create revision) under the same pauses and clock faults as etcd-lock: mutual exclusion holds", {
+    machines: 5,
+    roles: lockRoles('lock-fenced'),
+    space: leaseBreakingSpace,
+    lock: pausedLock,
+    leases: { timing: false },
+  }),
+  /**
+   * etcd #17780 needs the compacted revision to be the store's last: a delete, then a compaction at
+   * it, with nothing written since, and a crash after the batch that removed the head's tombstone
+   * is durable but before the finished mark is. Here the only writers are two head compactors (a third client only reads), and
+   * one member at a time crashes every second or so, with torn writes and slow syncs.
+   */
+  etcdScenario('etcd-compaction-head', 'etcd, compactions at the head revision right after a delete (nothing written since), members crashing mid-compaction with torn writes (etcd #17780, #18089)', {
+    machines: 3,
+    roles: ['fast-head-compactor', 'fast-head-compactor', 'head-reader'],
+    space: { ...crashSpace, unavailableMax: 1 },
+    meanGapUs: 1_000_000,
+    faultUsMax: 600_000,
+    // One revision per compaction batch (the head's tombstone goes in a batch of its own, the
+    // finished mark in a later one) and a 1 s backend batch interval (etcd's --backend-batch-
+    // interval): the finished mark waits long after the removal it completes.
+    server: { compactionBatchLimit: 1, compactionBatchesPerTick: 1, backendBatchIntervalTicks: 10 },
   }),
   etcdScenario('etcd-quota', 'etcd, a writer fills a small space quota: the NOSPACE alarm, then compaction, defragmentation and disarm, under crashes and partitions', {
     machines: 3,

@@ -52,6 +52,11 @@ export function isMutation(request: ServerRequest): boolean {
     case 'Status':
     case 'HashKV':
     case 'Snapshot':
+    // A keep-alive renews on the primary only and moves nothing through Raft (clientv3's
+    // keep-alive loop resends it freely); time-to-live and the lease list read.
+    case 'LeaseKeepAlive':
+    case 'LeaseTimeToLive':
+    case 'LeaseLeases':
       return false;
     case 'Txn':
       return !isReadOnlyTxn(request.request);

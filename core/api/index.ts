@@ -6,6 +6,7 @@ export * from './bytes.ts';
 export * from './cluster.ts';
 export * from './errors.ts';
 export * from './kv.ts';
+export * from './lease.ts';
 export * from './maintenance.ts';
 export * from './rpc.ts';
 export * from './validate.ts';

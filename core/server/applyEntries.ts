@@ -25,6 +25,9 @@ export function applyEntry(server: EtcdServer, entry: Entry): void {
   else server.state.backend.setConsistentIndex(entry.index, entry.term);
   if (entry.type === 'normal') {
     if (entry.data.byteLength > 0) applyRequest(server, decodeInternalRequest(entry.data), replayed);
+    // etcd promotes its lessor when the leader applies the empty entry of its term: every lease
+    // granted, revoked or checkpointed before is known, and each is extended by an election timeout.
+    else if (server.softState.role === 'leader' && entry.term === server.hardState.term) server.state.lessor.promote(server.ticks, server.config.electionTicks);
   } else {
     server.confState = applyConfChangeEntry(server, entry, replayed);
   }
@@ -45,6 +48,7 @@ function applyRequest(server: EtcdServer, request: InternalRaftRequest, replayed
   // A duplicated entry (a proposal the network delivered twice) applies once; the copy is a no-op.
   if (!server.state.requests.admit(header)) return;
   const outcome = server.state.apply(op);
+  if (op.kind === 'leaseRevoke' && outcome.error === null) server.leaseLog.revoked(op.ID, server.state.kv.revision, outcome.events.length, op.expired === true);
   for (const listener of server.applyListeners) if (outcome.events.length > 0) listener.onEvents(server, outcome.events, server.state.kv.revision);
   if (outcome.overQuota && !server.state.alarms.has('NOSPACE')) server.raiseNoSpace();
   if (header.member !== server.id || server.waiters.takeInternal(header.id)) return;

@@ -1,4 +1,5 @@
 import { ByteReader, ByteWriter, DecodeError } from '../base/byteCodec.ts';
+import { decodeUtf8, encodeUtf8 } from '../base/utf8.ts';
 import type { NodeCodec } from '../host/codec.ts';
 import type { DurableRecord } from '../host/node.ts';
 import { decodeBackendImage, decodeBackendRecord, encodeBackendImage, encodeBackendRecord } from '../mvcc/backendCodec.ts';
@@ -6,7 +7,7 @@ import { isBackendDeltaRecord } from '../mvcc/backendDelta.ts';
 import { isBackendImage, type BackendImage } from '../mvcc/index.ts';
 import { decodeMessage, encodeMessage, type SnapshotDataCodec } from '../raft/index.ts';
 import { walRecordCodec } from '../replica/codec.ts';
-import type { PeerMessage } from './peerMessage.ts';
+import { isRaftMessage, type PeerMessage, type ServerPeerMessage } from './peerMessage.ts';
 import { isReservation, type Reservation } from './requestIds.ts';
 
 /**
@@ -64,11 +65,32 @@ function decodeRecord(bytes: Uint8Array): DurableRecord {
   }
 }
 
+/**
+ * The server's own peer messages (lease calls forwarded to the leader) are JSON after a byte no
+ * Raft message starts with (Raft's first byte is its message type's number).
+ */
+const serverMessageTag = 0xf0;
+
+function encodePeerMessage(message: PeerMessage): Uint8Array {
+  if (isRaftMessage(message)) return encodeMessage(message, backendSnapshotDataCodec);
+  const json = encodeUtf8(JSON.stringify(message));
+  return tagged(serverMessageTag, json);
+}
+
+function decodePeerMessage(bytes: Uint8Array): PeerMessage {
+  if (bytes[0] !== serverMessageTag) return decodeMessage(bytes, backendSnapshotDataCodec);
+  let message: ServerPeerMessage;
+  try {
+    message = JSON.parse(decodeUtf8(bytes.subarray(1))) as ServerPeerMessage;
+  } catch {
+    throw new DecodeError('a server peer message that is not JSON');
+  }
+  if (message.type !== 'LeaseForward' && message.type !== 'LeaseForwardReply') throw new DecodeError('an unknown server peer message');
+  return message;
+}
+
 export const etcdCodec: NodeCodec<PeerMessage> = {
-  message: {
-    encode: (message) => encodeMessage(message, backendSnapshotDataCodec),
-    decode: (bytes) => decodeMessage(bytes, backendSnapshotDataCodec),
-  },
+  message: { encode: encodePeerMessage, decode: decodePeerMessage },
   record: { encode: encodeRecord, decode: decodeRecord },
-  carriesSnapshot: (message) => message.snapshot !== null,
+  carriesSnapshot: (message) => isRaftMessage(message) && message.snapshot !== null,
 };

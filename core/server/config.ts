@@ -59,6 +59,26 @@ export interface EtcdServerConfig {
   readonly strictReconfigCheck: boolean;
   /** A peer heard from within this many ticks counts as active (etcd's HealthInterval, 5 s). */
   readonly healthIntervalTicks: number;
+
+  // Leases (etcd's lessor; TTLs are seconds, the lessor counts ticks).
+  /** Milliseconds per tick (etcd's --heartbeat-interval, 100): how lease seconds become ticks. */
+  readonly tickMs: number;
+  /**
+   * Ticks between a lease's checkpoints of its remaining TTL (etcd's 5 min), or null for none.
+   * On by default here (etcd 3.4's --experimental-enable-lease-checkpoint is off by default): without
+   * them every leader change restarts every lease's TTL (etcd #9924). Checkpoints are persisted in
+   * the lease bucket (etcd 3.5's --experimental-enable-lease-checkpoint-persist, 3.6's default).
+   */
+  readonly leaseCheckpointIntervalTicks: number | null;
+  /** Ticks before the leader proposes the revoke of an expired lease again (etcd's 3 s). */
+  readonly leaseRevokeRetryTicks: number;
+  /** Leases revoked per second at most (etcd's leaseRevokeRate, 1000): expiries are spread to fit it on promotion. */
+  readonly leaseRevokesPerSecond: number;
+}
+
+/** etcd's minimum lease TTL in seconds: 1.5 election timeouts, rounded up (etcd's minTTL). */
+export function minLeaseTTL(config: Pick<EtcdServerConfig, 'electionTicks' | 'tickMs'>): number {
+  return Math.ceil((Math.floor((3 * config.electionTicks) / 2) * config.tickMs) / 1000);
 }
 
 /** What a member publishes about itself (etcd's membership.Attributes and RaftAttributes). */
@@ -113,4 +133,8 @@ export const defaultEtcdServerConfig: Omit<EtcdServerConfig, 'initialCluster'> =
   readIndexRetryTicks: 5,
   strictReconfigCheck: true,
   healthIntervalTicks: 50,
+  tickMs: 100,
+  leaseCheckpointIntervalTicks: 5 * 60 * 10,
+  leaseRevokeRetryTicks: 30,
+  leaseRevokesPerSecond: 1000,
 });

@@ -1,7 +1,7 @@
 import { fromKey, type KeyValue, type RangeRequest, type RequestOp } from '../api/index.ts';
 import { describeConfState, describeMessage } from '../raft/index.ts';
 import type { EtcdServer } from './etcdServer.ts';
-import type { PeerMessage } from './peerMessage.ts';
+import { isRaftMessage, type PeerMessage } from './peerMessage.ts';
 import { isErrorReply, type ServerReply, type ServerRequest } from './serverRequest.ts';
 
 /*
@@ -114,6 +114,10 @@ export function describeServerReply(reply: ServerReply): string {
 }
 
 export function describePeerMessage(message: PeerMessage): string {
+  if (!isRaftMessage(message)) {
+    const what = message.type === 'LeaseForward' ? message.request.method : typeof message.reply === 'string' ? message.reply : 'error' in message.reply ? message.reply.error.message : 'ok';
+    return `${message.type} #${message.forwardId} ${message.from}→${message.to}: ${what}`;
+  }
   return describeMessage(message);
 }
 

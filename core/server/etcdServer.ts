@@ -19,11 +19,13 @@ import { persistToStorage, readyWrites, snapshotAndCompact } from '../replica/wa
 import { AppliedDigests } from './appliedDigests.ts';
 import { applyEntry, installSnapshot } from './applyEntries.ts';
 import type { ApplyListener } from './applyListener.ts';
-import type { EtcdServerConfig } from './config.ts';
+import { minLeaseTTL, type EtcdServerConfig } from './config.ts';
+import { receiveLeasePeerMessage, tickLeases } from './leaseApi.ts';
+import { LeaseLog } from './leaseLog.ts';
 import { encodeInternalRequest, type InternalOp } from './internalRequest.ts';
 import type { Membership } from './membership.ts';
 import { PeerActivity } from './peerActivity.ts';
-import type { PeerMessage } from './peerMessage.ts';
+import { isRaftMessage, type PeerMessage } from './peerMessage.ts';
 import { RecentCalls } from './recentCalls.ts';
 import { RequestIds } from './requestIds.ts';
 import { answerApplied, dispatch, serveRead } from './requestHandling.ts';
@@ -85,8 +87,10 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
   ticks = 0;
 
   readonly waiters = new ServerWaiters();
-  /** Hooks for the lease and watch layers; none yet. */
+  /** Hooks for the watch layer. */
   readonly applyListeners: ApplyListener[] = [];
+  /** What this member did with leases (expiries proposed, revokes applied), for checkers. */
+  readonly leaseLog = new LeaseLog();
   readonly requestIds: RequestIds;
   readonly peers: PeerActivity;
   private readonly recentCalls = new RecentCalls();
@@ -98,6 +102,8 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
   private writes: DurableWrite[];
   private syncNext: boolean;
   private replies: ClientReply<ServerReply>[] = [];
+  /** The server's own peer messages (lease calls forwarded to the leader, and answers) for the next Ready. */
+  private peerMessages: Outbound<PeerMessage>[] = [];
   /** The highest log index the WAL writes handed out so far hold (entries or a snapshot). */
   private walWrittenIndex: number;
   private revision: number;
@@ -112,6 +118,14 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
       appliedRequestsWindow: config.appliedRequestsWindow,
       compactionBatchLimit: config.compactionBatchLimit,
       quotaBackendBytes: config.quotaBackendBytes,
+      lessor: {
+        minTTL: minLeaseTTL(config),
+        ticksPerSecond: 1000 / config.tickMs,
+        checkpointIntervalTicks: config.leaseCheckpointIntervalTicks,
+        revokeRetryTicks: config.leaseRevokeRetryTicks,
+        revokesPerSecond: config.leaseRevokesPerSecond,
+      },
+      now: () => this.ticks,
     };
     const recovered = recoverMember(start, config, this.stateOptions);
     this.storage = recovered.storage;
@@ -152,6 +166,7 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
     this.commitBackendPeriodically();
     this.stepCompaction();
     this.expireWaiters();
+    tickLeases(this);
     if (this.ticks % this.config.electionTicks === 0) this.maybePublish();
   }
 
@@ -161,7 +176,8 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
     // outgoing half until the joint configuration is left.
     if (this.state.membership.isRemoved(from) && !inConfiguration(this.confState, from)) return;
     this.peers.heard(from, this.ticks);
-    this.raft.step(message);
+    if (isRaftMessage(message)) this.raft.step(message);
+    else receiveLeasePeerMessage(this, from, message);
   }
 
   submit(client: ClientId, id: RequestId, request: ServerRequest): void {
@@ -172,7 +188,7 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
   }
 
   hasReady(): boolean {
-    return !this.readyOut && (this.writes.length > 0 || this.replies.length > 0 || this.requestIds.hasWrite || this.state.backend.hasWrites || this.raft.hasReady());
+    return !this.readyOut && (this.writes.length > 0 || this.replies.length > 0 || this.peerMessages.length > 0 || this.requestIds.hasWrite || this.state.backend.hasWrites || this.raft.hasReady());
   }
 
   ready(): NodeReady<PeerMessage, ServerReply> {
@@ -200,7 +216,11 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
     // A request id reservation must be durable before any id it covers leaves the node (in a
     // forwarded proposal or an append): then nothing leaves before the sync.
     const early = reservation === null;
-    const messages = raftMessages.length === 0 ? noMessages : raftMessages.map((message) => ({ to: message.to, message, beforeSync: early && !waitsForDurability(message.type) }));
+    let messages = raftMessages.length === 0 ? noMessages : raftMessages.map((message): Outbound<PeerMessage> => ({ to: message.to, message, beforeSync: early && !waitsForDurability(message.type) }));
+    if (this.peerMessages.length > 0) {
+      messages = [...messages, ...this.peerMessages];
+      this.peerMessages = [];
+    }
     if (this.requestIds.mustSync) mustSync = true;
     this.requestIds.readyTaken(mustSync);
     const replies = this.replies;
@@ -238,6 +258,8 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
   private onSoftState(softState: SoftState): void {
     const previous = this.softState.lead;
     this.softState = softState;
+    // etcd's Demote: a member that no longer leads holds every lease forever.
+    if (softState.role !== 'leader' && this.state.lessor.primary) this.state.lessor.demote();
     if (softState.lead === previous) return;
     if (softState.lead !== 0) this.leaderElectedAtTick = this.ticks;
     const waiters = this.waiters;
@@ -359,7 +381,7 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
   }
 
   /** Proposes an op of the member's own, which no client waits for (dropped without a leader: whoever needs it asks again). */
-  private proposeInternal(op: InternalOp): void {
+  proposeInternal(op: InternalOp): void {
     const id = this.requestIds.nextId();
     this.waiters.addInternal(id, this.ticks);
     this.raft.propose(encodeInternalRequest({ header: { member: this.id, id }, op }));
@@ -371,6 +393,11 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
 
   reply(waiter: Waiter, reply: ServerReply): void {
     this.replies.push({ client: waiter.client, id: waiter.id, reply, beforeSync: !answersLocalWrite(waiter.request) });
+  }
+
+  /** Sends one of the server's own peer messages (not Raft's) with the next Ready; it promises nothing durable. */
+  sendPeer(message: PeerMessage & { readonly to: NodeId }): void {
+    this.peerMessages.push({ to: message.to, message, beforeSync: true });
   }
 
   replyError(waiter: Waiter, error: EtcdError): void {

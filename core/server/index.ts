@@ -5,7 +5,7 @@
 export { defaultEtcdServerConfig, simulatedAttributes, simulatedMemberId, type EtcdServerConfig, type MemberAttributes } from './config.ts';
 export { describePeerMessage, describeServerReply, describeServerRequest, inspectEtcdServer } from './describe.ts';
 export { EtcdServer, type ServedRead } from './etcdServer.ts';
-export type { PeerMessage } from './peerMessage.ts';
+export { isRaftMessage, type LeaseForward, type LeaseForwardReply, type PeerMessage } from './peerMessage.ts';
 export { digestServerReply, digestServerRequest, etcdProtocol, etcdServerConfig } from './protocol.ts';
 export { call, isErrorReply, type RequestOf, type ResponseOf, type ServerMethod, type ServerMethods, type ServerReply, type ServerRequest } from './serverRequest.ts';
 export { requestIdsFile } from './requestIds.ts';

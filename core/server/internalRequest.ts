@@ -1,3 +1,4 @@
+import type { LeaseCheckpoint } from '../lease/index.ts';
 import type { AlarmRequest, CompactionRequest, DeleteRangeRequest, Member, PutRequest, TxnRequest } from '../api/index.ts';
 import { assert } from '../base/assert.ts';
 import { decodeUtf8, encodeUtf8 } from '../base/utf8.ts';
@@ -21,6 +22,12 @@ export type InternalOp =
   | { readonly kind: 'txn'; readonly request: TxnRequest }
   | { readonly kind: 'compaction'; readonly request: CompactionRequest }
   | { readonly kind: 'alarm'; readonly request: AlarmRequest }
+  /** etcd's LeaseGrant, its id chosen by the proposing member when the client left it 0. */
+  | { readonly kind: 'leaseGrant'; readonly ID: number; readonly TTL: number }
+  /** etcd's LeaseRevoke; `expired` marks the primary's revoke of a lease it saw expire (etcd proposes the same request; the mark is for checkers). */
+  | { readonly kind: 'leaseRevoke'; readonly ID: number; readonly expired?: boolean }
+  /** etcd's LeaseCheckpoint: remaining TTLs, so that a new primary does not restart them. */
+  | { readonly kind: 'leaseCheckpoint'; readonly checkpoints: readonly LeaseCheckpoint[] }
   /** A member's new peer URLs (etcd proposes a ConfChangeUpdateNode; Raft's configuration does not change). */
   | { readonly kind: 'memberUpdate'; readonly id: NodeId; readonly peerURLs: readonly string[] }
   /** A started member publishes its name and client URLs (etcd's ClusterMemberAttrSetRequest). */

@@ -14,7 +14,7 @@ import {
   type RequestOp,
   type SortOrder,
 } from '../api/index.ts';
-import type { Entry } from '../raft/index.ts';
+import type { Entry, Message } from '../raft/index.ts';
 import { TestCluster } from './_test/testCluster.ts';
 import { isErrorReply, type ServerReply, type ServerRequest } from './serverRequest.ts';
 
@@ -127,7 +127,7 @@ test('an entry appended twice (a proposal the network duplicated) applies once, 
   cluster.settle(5);
   const leaderLog = cluster.server(leader).storage;
   const entries = leaderLog.entries(leaderLog.firstIndex(), leaderLog.lastIndex() + 1, Number.MAX_SAFE_INTEGER);
-  const proposed = proposal.message.entries[0]!;
+  const proposed = (proposal.message as Message).entries[0]!;
   t.true(Array.isArray(entries) && proposed.type === 'normal');
   const copies = (entries as readonly Entry[]).filter((entry) => entry.type === 'normal' && proposed.type === 'normal' && entry.data === proposed.data);
   t.is(copies.length, 3, 'the leader appended it three times');

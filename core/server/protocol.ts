@@ -25,6 +25,11 @@ const methodNumbers: Readonly<Record<ServerMethod, number>> = {
   MoveLeader: 15,
   Defragment: 16,
   Snapshot: 17,
+  LeaseGrant: 18,
+  LeaseRevoke: 19,
+  LeaseKeepAlive: 20,
+  LeaseTimeToLive: 21,
+  LeaseLeases: 22,
 };
 
 /** A request's digest: its method and the key it names, if any. Cheap: no serialization. */

@@ -19,6 +19,7 @@ import { costPut, costTxn } from './alarms.ts';
 import { handleClusterCall } from './clusterApi.ts';
 import type { EtcdServer } from './etcdServer.ts';
 import { encodeInternalRequest, isReadOnlyTxn, isSerializableTxn, requestWireBytes, type InternalOp } from './internalRequest.ts';
+import { handleLeaseCall } from './leaseApi.ts';
 import { handleMaintenanceCall } from './maintenanceApi.ts';
 import type { ServerMethod, ServerReply, ServerRequest } from './serverRequest.ts';
 import type { Waiter } from './waiters.ts';
@@ -68,6 +69,12 @@ export function dispatch(server: EtcdServer, waiter: Waiter): void {
     case 'MemberList':
     case 'MemberReconfigure':
       return handleClusterCall(server, waiter);
+    case 'LeaseGrant':
+    case 'LeaseRevoke':
+    case 'LeaseKeepAlive':
+    case 'LeaseTimeToLive':
+    case 'LeaseLeases':
+      return handleLeaseCall(server, waiter);
     case 'Status':
     case 'HashKV':
     case 'MoveLeader':

@@ -9,6 +9,16 @@ import type {
   DeleteRangeResponse,
   EtcdError,
   HashKVRequest,
+  LeaseGrantRequest,
+  LeaseGrantResponse,
+  LeaseKeepAliveRequest,
+  LeaseKeepAliveResponse,
+  LeaseLeasesRequest,
+  LeaseLeasesResponse,
+  LeaseRevokeRequest,
+  LeaseRevokeResponse,
+  LeaseTimeToLiveRequest,
+  LeaseTimeToLiveResponse,
   HashKVResponse,
   MemberAddRequest,
   MemberAddResponse,
@@ -38,7 +48,7 @@ import type {
 
 /**
  * Every call a client can make of a member, by etcd's gRPC method name (service KV, Cluster,
- * Maintenance), with its request and response message. `MemberReconfigure` is detcd's own.
+ * Maintenance, Lease), with its request and response message. `MemberReconfigure` is detcd's own.
  */
 export interface ServerMethods {
   // KV
@@ -61,6 +71,12 @@ export interface ServerMethods {
   MoveLeader: [MoveLeaderRequest, MoveLeaderResponse];
   Defragment: [DefragmentRequest, DefragmentResponse];
   Snapshot: [SnapshotRequest, SnapshotResponse];
+  // Lease (LeaseKeepAlive is a stream in etcd; here one keep-alive per call, the client repeats it)
+  LeaseGrant: [LeaseGrantRequest, LeaseGrantResponse];
+  LeaseRevoke: [LeaseRevokeRequest, LeaseRevokeResponse];
+  LeaseKeepAlive: [LeaseKeepAliveRequest, LeaseKeepAliveResponse];
+  LeaseTimeToLive: [LeaseTimeToLiveRequest, LeaseTimeToLiveResponse];
+  LeaseLeases: [LeaseLeasesRequest, LeaseLeasesResponse];
 }
 
 export type ServerMethod = keyof ServerMethods;

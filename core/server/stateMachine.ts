@@ -1,7 +1,8 @@
-import { ErrMemberNotFound, ErrNoSpace, isEtcdError, type AlarmRequest, type AlarmResponse, type EtcdError, type Event, revisionHeader } from '../api/index.ts';
+import { ErrLeaseNotFound, ErrMemberNotFound, ErrNoSpace, isEtcdError, type AlarmRequest, type AlarmResponse, type EtcdError, type Event, revisionHeader } from '../api/index.ts';
 import { AssertionError, assert } from '../base/assert.ts';
 import type { NodeId } from '../host/node.ts';
-import { Backend, KvStore, noLeases, type BackendImage, type BackendOptions } from '../mvcc/index.ts';
+import { Lessor, type LessorOptions } from '../lease/index.ts';
+import { Backend, KvStore, type BackendImage, type BackendOptions } from '../mvcc/index.ts';
 import { Alarms, costPut, costTxn, quotaAvailable } from './alarms.ts';
 import { AppliedRequests } from './appliedRequests.ts';
 import type { InternalOp } from './internalRequest.ts';
@@ -25,6 +26,9 @@ export interface StateMachineOptions {
   readonly appliedRequestsWindow: number;
   readonly compactionBatchLimit: number;
   readonly quotaBackendBytes: number;
+  readonly lessor: LessorOptions;
+  /** The member's tick count: the lessor's clock. */
+  readonly now: () => number;
 }
 
 const noEvents: readonly Event[] = Object.freeze([]);
@@ -47,14 +51,20 @@ export class StateMachine {
   readonly requests: AppliedRequests;
   membership: Membership;
   alarms: Alarms;
+  readonly lessor: Lessor;
   private readonly options: StateMachineOptions;
 
   private constructor(backend: Backend, options: StateMachineOptions) {
     this.backend = backend;
     this.options = options;
     this.requests = AppliedRequests.fromBackend(backend, options.appliedRequestsWindow);
-    backend.preCommit = () => this.requests.save(backend);
-    this.kv = KvStore.open(backend, { compactionBatchLimit: options.compactionBatchLimit, leases: noLeases });
+    backend.preCommit = () => {
+      this.requests.save(backend);
+      // Absent while the store opens (resuming a compaction commits): nothing of it changed yet.
+      (this.lessor as Lessor | undefined)?.save(backend);
+    };
+    this.kv = KvStore.open(backend, { compactionBatchLimit: options.compactionBatchLimit, leases: { exists: (id) => this.lessor.exists(id) } });
+    this.lessor = Lessor.open(backend, () => this.kv.leasedKeys(), options.lessor);
     this.membership = Membership.fromBackend(backend);
     this.alarms = Alarms.fromBackend(backend);
   }
@@ -85,6 +95,7 @@ export class StateMachine {
     for (const event of outcome.events) {
       if (event.kv.modRevision !== after) throw new AssertionError(`applying ${op.kind} at revision ${after} made a change at revision ${event.kv.modRevision}`);
     }
+    if (outcome.events.length > 0) this.lessor.track(outcome.events);
     return outcome;
   }
 
@@ -108,6 +119,16 @@ export class StateMachine {
       }
       case 'alarm':
         return answered(this.applyAlarm(op.request));
+      case 'leaseGrant': {
+        const granted = this.lessor.grant(op.ID, op.TTL, this.options.now());
+        if (isEtcdError(granted)) return refused(granted);
+        return answered({ header: revisionHeader(this.kv.revision), ID: granted.id, TTL: granted.ttl, error: '' });
+      }
+      case 'leaseRevoke':
+        return this.revokeLease(op.ID);
+      case 'leaseCheckpoint':
+        this.lessor.checkpoint(op.checkpoints, this.options.now());
+        return answered({ header: revisionHeader(this.kv.revision) });
       case 'memberUpdate':
       case 'memberAttributes': {
         const changed = membershipAfter(this.membership, op);
@@ -116,6 +137,26 @@ export class StateMachine {
         return answered({ header: revisionHeader(this.kv.revision), members: this.membership.members });
       }
     }
+  }
+
+  /**
+   * etcd's lessor.Revoke: every key attached to the lease deleted in one write transaction (one
+   * revision, keys in sorted order so that every member writes the same), the lease removed from
+   * the bucket in the same batch.
+   */
+  private revokeLease(id: number): ApplyOutcome {
+    const keys = this.lessor.keysOf(id);
+    if (keys === null) return refused(ErrLeaseNotFound);
+    let events: readonly Event[] = noEvents;
+    if (keys.length > 0) {
+      const deleted = this.kv.txn({ success: keys.map((key) => ({ requestDeleteRange: { key } })) });
+      assert(!isEtcdError(deleted), () => `revoking lease ${id}: deleting its keys failed`);
+      events = deleted.events;
+      assert(events.length === keys.length, () => `revoking lease ${id} deleted ${events.length} of its ${keys.length} keys`);
+      this.lessor.track(events);
+    }
+    this.lessor.forget(id);
+    return { response: { header: revisionHeader(this.kv.revision) }, error: null, events, overQuota: false };
   }
 
   /** etcd's applierV3backend.Alarm: GET lists, ACTIVATE and DEACTIVATE change the alarm bucket. */

@@ -84,6 +84,61 @@ export class LeaderWaiters {
   }
 }
 
+const nothingWaits = Object.freeze({ retrying: Object.freeze([]) as readonly Waiter[], expired: Object.freeze([]) as readonly Waiter[] });
+
+/**
+ * Lease calls only the primary lessor can answer (etcd's LeaseRenew / LeaseTimeToLive forwarding
+ * loop): those forwarded to the leader, by forward id, and those waiting to try again (no leader
+ * known, or the leader is not the primary yet), every one until the request timeout.
+ */
+export class LeaseCallWaiters {
+  private readonly forwarded = new Map<number, Waiter>();
+  private waiting: Waiter[] = [];
+  private nextForwardId = 1;
+
+  get size(): number {
+    return this.forwarded.size + this.waiting.length;
+  }
+
+  forward(waiter: Waiter): number {
+    const forwardId = this.nextForwardId++;
+    this.forwarded.set(forwardId, waiter);
+    return forwardId;
+  }
+
+  takeForwarded(forwardId: number): Waiter | undefined {
+    const waiter = this.forwarded.get(forwardId);
+    this.forwarded.delete(forwardId);
+    return waiter;
+  }
+
+  retry(waiter: Waiter): void {
+    this.waiting.push(waiter);
+  }
+
+  /** The calls to try again now, and those whose time ran out (forwarded or waiting). */
+  tick(nowTick: number, timeoutTicks: number): { readonly retrying: readonly Waiter[]; readonly expired: readonly Waiter[] } {
+    if (this.forwarded.size === 0 && this.waiting.length === 0) return nothingWaits;
+    const expired: Waiter[] = [];
+    for (const [forwardId, waiter] of this.forwarded) {
+      if (nowTick - waiter.sinceTick < timeoutTicks) break;
+      expired.push(waiter);
+      this.forwarded.delete(forwardId);
+    }
+    const retrying: Waiter[] = [];
+    for (const waiter of this.waiting) (nowTick - waiter.sinceTick >= timeoutTicks ? expired : retrying).push(waiter);
+    this.waiting = [];
+    return { retrying, expired };
+  }
+
+  drain(): Waiter[] {
+    const all = [...this.forwarded.values(), ...this.waiting];
+    this.forwarded.clear();
+    this.waiting = [];
+    return all;
+  }
+}
+
 /**
  * Everything a member waits on for its clients, and for itself, each kind with its bound and its
  * timeout: proposals until applied (ErrTimeout), read rounds (ErrTimeout), calls waiting for a
@@ -95,6 +150,7 @@ export class ServerWaiters {
   readonly proposals = new ProposalWaiters();
   readonly reads = new LinearizableReads<Waiter>();
   readonly leader = new LeaderWaiters();
+  readonly leases = new LeaseCallWaiters();
   /** Physical compactions waiting for the compaction to finish, with their responses. */
   compactions: { readonly waiter: Waiter; readonly response: unknown }[] = [];
   /** MoveLeader calls waiting for the transferee to lead. */
@@ -104,7 +160,7 @@ export class ServerWaiters {
 
   /** Client calls waiting, of every kind (the bound that ErrTooManyRequests enforces). */
   get size(): number {
-    return this.proposals.size + this.reads.size + this.leader.size + this.compactions.length + this.transfers.length;
+    return this.proposals.size + this.reads.size + this.leader.size + this.leases.size + this.compactions.length + this.transfers.length;
   }
 
   addInternal(requestId: number, nowTick: number): void {
@@ -136,7 +192,7 @@ export class ServerWaiters {
 
   /** Every client call waiting, handed back (the member stopped). */
   drain(): Waiter[] {
-    const all = [...this.proposals.drain(), ...this.reads.drain(), ...this.leader.takeAll(), ...this.compactions.map(({ waiter }) => waiter), ...this.transfers.map(({ waiter }) => waiter)];
+    const all = [...this.proposals.drain(), ...this.reads.drain(), ...this.leader.takeAll(), ...this.leases.drain(), ...this.compactions.map(({ waiter }) => waiter), ...this.transfers.map(({ waiter }) => waiter)];
     this.compactions = [];
     this.transfers = [];
     return all;

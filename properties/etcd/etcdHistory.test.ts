@@ -32,7 +32,7 @@ test('every key-value call becomes an operation of the etcd model with the respo
       [{ kind: 'put', key: 'a', value: '2' }, { revision: 3 }],
       [
         { kind: 'txn', compare: [{ key: 'a', target: 'mod', result: '=', operand: 3 }], success: [{ kind: 'delete', key: 'a' }], failure: [{ kind: 'range', key: 'a' }] },
-        { revision: 4, succeeded: true, responses: [{ deleted: 1, prevKvs: [{ key: 'a', value: '2', createRevision: 2, modRevision: 3, version: 2 }] }] },
+        { revision: 4, succeeded: true, responses: [{ deleted: 1, prevKvs: [{ key: 'a', value: '2', createRevision: 2, modRevision: 3, version: 2, lease: 0 }] }] },
       ],
       [{ kind: 'range', key: 'a', rangeEnd: '\u0000', limit: 1 }, { revision: 4, kvs: [], count: 0, more: false }],
     ],
@@ -49,11 +49,28 @@ test('what the model cannot express yet is left out and counted: serializable an
   ];
   const { history, leftOut } = etcdHistory(calls);
   t.is(history.operations.length, 0);
-  t.deepEqual(leftOut, { serializable: 1, historical: 1, rangeOptions: 0, compaction: 1, cluster: 1 });
+  t.deepEqual(leftOut, { serializable: 1, historical: 1, rangeOptions: 0, compaction: 1, cluster: 1, lease: 0 });
 });
 
 test('a write the model cannot express is a workload bug, not something to leave out', (t) => {
-  t.throws(() => etcdHistory([call(1, 0, 1, { method: 'Put', request: { key: 'a', value: '1', lease: 7 } }, null, 'unknown')]), { message: /cannot express/ });
+  t.throws(() => etcdHistory([call(1, 0, 1, { method: 'Put', request: { key: 'a', value: '1', ignoreLease: true } }, null, 'unknown')]), { message: /cannot express/ });
+});
+
+test("leases in the history: a put with a lease and a revoke are modelled (the revoke deletes the lease's keys), grants and keep-alives left out, and a leader's expiry revoke joins as an operation of its own", (t) => {
+  const calls = [
+    call(1, 0, 1, { method: 'LeaseGrant', request: { TTL: 5 } }, { method: 'LeaseGrant', response: { header: header(1), ID: 7, TTL: 5, error: '' } }),
+    call(1, 2, 3, { method: 'Put', request: { key: 'a', value: '1', lease: 7 } }, { method: 'Put', response: { header: header(2) } }),
+    call(1, 4, 5, { method: 'Put', request: { key: 'b', value: '2', lease: 8 } }, { method: 'Put', response: { header: header(3) } }),
+    call(1, 6, 7, { method: 'LeaseKeepAlive', request: { ID: 7 } }, { method: 'LeaseKeepAlive', response: { header: header(3), ID: 7, TTL: 5 } }),
+    call(1, 8, 9, { method: 'LeaseRevoke', request: { ID: 7 } }, { method: 'LeaseRevoke', response: { header: header(4) } }),
+    call(1, 30, 31, { method: 'Range', request: { key: 'a', rangeEnd: 'c' } }, { method: 'Range', response: { header: header(5), kvs: [], more: false, count: 0 } }),
+  ];
+  const { history, leftOut, callOf } = etcdHistory(calls, [{ lease: 8, proposedUs: 10, appliedUs: 20, revision: 5 }]);
+  t.is(leftOut.lease, 2);
+  t.deepEqual(callOf, [calls[1]!.id, calls[2]!.id, calls[4]!.id, calls[5]!.id, -1]);
+  t.is(checkTypedHistory(history).result.verdict, 'linearizable');
+  const withoutExpiry = etcdHistory(calls).history;
+  t.is(checkTypedHistory(withoutExpiry).result.verdict, 'not-linearizable', 'key b cannot vanish without its expiry');
 });
 
 test('unknown and failed outcomes keep no output; the history survives JSON lines and `check` judges it the same', (t) => {

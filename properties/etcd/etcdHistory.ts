@@ -19,8 +19,15 @@ import { rangeToEnd, type EtcdCompare, type EtcdKeyValue, type EtcdRequest, type
  * - serializable reads (they may be stale by design), ranges at a past revision (list pages after
  *   the first), ranges with sort options, keys-only results or revision filters;
  * - compactions (they change no key; what they remove is history, which the model does not keep);
- * - membership, maintenance and alarm calls (not key-value state).
- * A write the model cannot express (a lease, a range compare) is a bug in a workload: it throws.
+ * - membership, maintenance and alarm calls (not key-value state);
+ * - lease grants, keep-alives, time-to-live and lease lists: they change no key (the lease checks,
+ *   properties/lease, judge them).
+ * Puts with a lease and revokes are in the history (the model deletes a revoked lease's keys in
+ * one revision), and so are the revokes the leader proposed for expired leases, which no client
+ * asked for: each becomes an operation of its own process (`expiryProcessBase` on), invoked when a
+ * leader first proposed it and completed, at the revision it made, when a member first applied it.
+ * A write the model cannot express (ignore_value / ignore_lease, a range compare) is a bug in a
+ * workload: it throws.
  */
 export interface EtcdHistory {
   readonly history: TypedHistory & { readonly model: 'etcd' };
@@ -30,12 +37,26 @@ export interface EtcdHistory {
   readonly leftOut: Readonly<Record<LeftOutReason, number>>;
 }
 
-export type LeftOutReason = 'serializable' | 'historical' | 'rangeOptions' | 'compaction' | 'cluster';
+export type LeftOutReason = 'serializable' | 'historical' | 'rangeOptions' | 'compaction' | 'cluster' | 'lease';
 
-export function etcdHistory(calls: readonly HistoryEntry<ServerRequest, ServerReply>[]): EtcdHistory {
+/** The keyspace of the lease workloads (a convention of the workloads: nothing else writes there). */
+export const leaseKeyPrefix = 'lease/';
+
+/** A lease the leader revoked because it expired: when first proposed, and when and at which revision first applied. */
+export interface LeaseExpiry {
+  readonly lease: number;
+  readonly proposedUs: number;
+  readonly appliedUs: number;
+  readonly revision: number;
+}
+
+/** The processes of expiry revokes (one each: a process has one operation at a time); `callOf` says -1. */
+export const expiryProcessBase = 1_000_000_000;
+
+export function etcdHistory(calls: readonly HistoryEntry<ServerRequest, ServerReply>[], expiries: readonly LeaseExpiry[] = []): EtcdHistory {
   const operations: Operation<EtcdRequest, EtcdResponse>[] = [];
   const callOf: number[] = [];
-  const leftOut: Record<LeftOutReason, number> = { serializable: 0, historical: 0, rangeOptions: 0, compaction: 0, cluster: 0 };
+  const leftOut: Record<LeftOutReason, number> = { serializable: 0, historical: 0, rangeOptions: 0, compaction: 0, cluster: 0, lease: 0 };
   for (const call of calls) {
     const input = modelRequest(call.request);
     if (typeof input === 'string') {
@@ -52,12 +73,24 @@ export function etcdHistory(calls: readonly HistoryEntry<ServerRequest, ServerRe
       operations.push({ ...base, completedAt: Infinity, output: undefined, outcome: 'unknown' });
     }
   }
+  expiries.forEach((expiry, index) => {
+    callOf.push(-1);
+    const input: EtcdRequest = { kind: 'leaseRevoke', lease: expiry.lease };
+    operations.push({ process: expiryProcessBase + index, invokedAt: expiry.proposedUs, completedAt: expiry.appliedUs, input, output: { revision: expiry.revision }, outcome: 'ok' });
+  });
   return { history: { model: 'etcd', operations, initialRevision: 1 }, callOf, leftOut };
 }
 
 /** The model's request, or why the call is left out. */
 function modelRequest(request: ServerRequest): EtcdRequest | LeftOutReason {
   switch (request.method) {
+    case 'LeaseRevoke':
+      return { kind: 'leaseRevoke', lease: request.request.ID };
+    case 'LeaseGrant':
+    case 'LeaseKeepAlive':
+    case 'LeaseTimeToLive':
+    case 'LeaseLeases':
+      return 'lease';
     case 'Range': {
       const why = whyRangeLeftOut(request.request);
       return why ?? rangeInput(request.request);
@@ -103,8 +136,9 @@ function rangeInput(range: RangeRequest): EtcdRequest {
 function writeInput(request: Extract<ServerRequest, { method: 'Put' | 'DeleteRange' | 'Txn' }>): EtcdRequest {
   if (request.method === 'Put') {
     const put = request.request;
-    if ((put.lease ?? 0) !== 0 || put.ignoreValue === true || put.ignoreLease === true) throw new AssertionError(`a put the checker's model cannot express: ${JSON.stringify(put)}`);
-    return { kind: 'put', key: put.key, value: put.value ?? '' };
+    if (put.ignoreValue === true || put.ignoreLease === true) throw new AssertionError(`a put the checker's model cannot express: ${JSON.stringify(put)}`);
+    const lease = put.lease ?? 0;
+    return { kind: 'put', key: put.key, value: put.value ?? '', ...(lease === 0 ? {} : { lease }) };
   }
   if (request.method === 'DeleteRange') {
     const rangeEnd = request.request.rangeEnd ?? '';
@@ -165,6 +199,8 @@ function modelResponse(request: ServerRequest, response: unknown, top: boolean):
       const branch = (txn.succeeded ? request.request.success : request.request.failure) ?? [];
       return { ...revision, succeeded: txn.succeeded, responses: txn.responses.map((op, index) => opResponse(branch[index]!, op)) };
     }
+    case 'LeaseRevoke':
+      return revision;
     default:
       throw new AssertionError(`${request.method} has no key-value response`);
   }
@@ -178,5 +214,5 @@ function opResponse(op: RequestOp, response: ResponseOp): EtcdResponse {
 }
 
 function keyValue(kv: KeyValue): EtcdKeyValue {
-  return { key: kv.key, value: kv.value, createRevision: kv.createRevision, modRevision: kv.modRevision, version: kv.version };
+  return { key: kv.key, value: kv.value, createRevision: kv.createRevision, modRevision: kv.modRevision, version: kv.version, lease: kv.lease };
 }

@@ -11,3 +11,33 @@ import type { Simulation } from '../../sim/simulation.ts';
 export type RaftHost<Q, R> = HostedNode<Message, Q, R> & RaftNodeView;
 export type HostSimulation<Q, R, N extends RaftHost<Q, R>> = Simulation<Message, Q, R, N>;
 export type RaftHostObserver<Q, R, N extends RaftHost<Q, R>> = SimObserver<Message, Q, R, N>;
+
+const hooks = ['onSend', 'onDeliver', 'onRequest', 'onReply', 'afterEvent', 'onFault', 'onCrash', 'onRestart', 'finish'] as const;
+
+/**
+ * A Raft checker for nodes whose peers also exchange messages of their own (the etcd member
+ * forwards lease calls to its leader): it is shown Raft's messages only, and the nodes as the
+ * RaftNodeView it reads.
+ */
+export function raftTrafficOnly<M, Q, R, N extends HostedNode<M, Q, R> & RaftNodeView>(
+  observer: RaftHostObserver<Q, R, RaftHost<Q, R>>,
+  isRaft: (message: M) => message is M & Message,
+): SimObserver<M, Q, R, N> {
+  const inner = observer as unknown as Record<string, ((...args: unknown[]) => void) | undefined>;
+  const wrapped: Record<string, (...args: unknown[]) => void> = {};
+  for (const hook of hooks) {
+    const method = inner[hook];
+    if (method === undefined) continue;
+    const carriesMessage = hook === 'onSend' || hook === 'onDeliver';
+    wrapped[hook] = carriesMessage ? (...args) => (isRaft(args[2] as M) ? method.apply(inner, args) : undefined) : (...args) => method.apply(inner, args);
+  }
+  return wrapped as SimObserver<M, Q, R, N>;
+}
+
+/** The same for a list of checkers. */
+export function raftTrafficOnlyAll<M, Q, R, N extends HostedNode<M, Q, R> & RaftNodeView>(
+  observers: readonly RaftHostObserver<Q, R, RaftHost<Q, R>>[],
+  isRaft: (message: M) => message is M & Message,
+): SimObserver<M, Q, R, N>[] {
+  return observers.map((observer) => raftTrafficOnly<M, Q, R, N>(observer, isRaft));
+}

@@ -1,11 +1,10 @@
-import type { NodeId } from '../../core/host/node.ts';
-import type { Message } from '../../core/raft/index.ts';
+import type { HostedNode, NodeId } from '../../core/host/node.ts';
+import type { RaftNodeView } from '../../core/replica/raftNodeView.ts';
 import type { Simulation } from '../../sim/simulation.ts';
 import type { LivenessCheck } from '../../sim/observer.ts';
-import type { RaftHost } from './raftSafety.ts';
 
 /** The running leader with the highest term, or null. */
-export function currentLeader<Q, R, N extends RaftHost<Q, R>>(sim: Simulation<Message, Q, R, N>): NodeId | null {
+export function currentLeader<M, Q, R, N extends HostedNode<M, Q, R> & RaftNodeView>(sim: Simulation<M, Q, R, N>): NodeId | null {
   let best: { id: NodeId; term: number } | null = null;
   for (const id of sim.members) {
     const replica = sim.node(id);
@@ -21,7 +20,7 @@ export function currentLeader<Q, R, N extends RaftHost<Q, R>>(sim: Simulation<Me
  * term and everything any node had in its log when the faults stopped, every voter has applied
  * that far, and every client that kept working has had an operation succeed since.
  */
-export function raftLiveness<Q, R, N extends RaftHost<Q, R>>(boundUs: number, electionTimeouts: number): LivenessCheck<Message, Q, R, N> {
+export function raftLiveness<M, Q, R, N extends HostedNode<M, Q, R> & RaftNodeView>(boundUs: number, electionTimeouts: number): LivenessCheck<M, Q, R, N> {
   let target = -1;
   let quietAtUs = 0;
   return {

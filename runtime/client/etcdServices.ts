@@ -125,10 +125,48 @@ function snapshotStream(member: MemberCalls): grpc.UntypedHandleCall {
   }) as grpc.UntypedHandleCall;
 }
 
+/** A lease id or TTL off the wire (int64 as a JS number; a number beyond 2^53 was refused before). */
+function leaseNumber(value: unknown): number {
+  return typeof value === 'number' ? value : Number(value ?? 0);
+}
+
 /**
- * The etcd member's KV, Cluster and Maintenance services (etcd's v3rpc servers), keyed
- * `Service.Method` for `etcdGrpcServer`. Watch, Lease and Auth stay Unimplemented until the node
- * serves them.
+ * etcd's LeaseKeepAlive: a bidirectional stream on which each request renews one lease and is
+ * answered in turn (v3rpc/lease.go leaseKeepAlive). Each renewal is one member call; a lease that
+ * is gone is answered with TTL 0 and the stream stays open, as etcd does; any other error ends it.
+ */
+function keepAliveStream(member: MemberCalls): grpc.UntypedHandleCall {
+  return ((stream: grpc.ServerDuplexStream<Wire, Wire>) => {
+    let pending = Promise.resolve();
+    let failed = false;
+    stream.on('data', (wire: Wire) => {
+      if (hasUnsafeInteger(wire)) {
+        stream.emit('error', grpcError(ErrIntegerTooLarge));
+        return;
+      }
+      const ID = leaseNumber(wire.ID);
+      // Answers leave in request order (clientv3 matches them by id, but order costs nothing here).
+      pending = pending.then(async () => {
+        if (failed) return;
+        const reply = replyOf(await member.submit(call('LeaseKeepAlive', { ID })));
+        const error = 'code' in reply ? reply : isErrorReply(reply) ? reply.error : null;
+        if (error !== null) {
+          failed = true;
+          stream.emit('error', grpcError(error));
+          return;
+        }
+        const response = (reply as unknown as { response: Wire }).response;
+        stream.write({ ...response, header: { ...(response.header as Wire), clusterId: member.clusterId() } });
+      });
+    });
+    stream.on('end', () => void pending.then(() => (failed ? undefined : stream.end())));
+  }) as grpc.UntypedHandleCall;
+}
+
+/**
+ * The etcd member's KV, Lease, Cluster and Maintenance services (etcd's v3rpc servers), keyed
+ * `Service.Method` for `etcdGrpcServer`. Watch and Auth stay Unimplemented until the node serves
+ * them.
  */
 export function etcdHandlers(member: MemberCalls): Handlers {
   return {
@@ -137,6 +175,16 @@ export function etcdHandlers(member: MemberCalls): Handlers {
     'KV.DeleteRange': unary(member, 'DeleteRange', deleteRangeRequest, deleteRangeResponse),
     'KV.Txn': unary(member, 'Txn', txnRequest, txnResponse),
     'KV.Compact': unary(member, 'Compact', compactionRequest),
+    'Lease.LeaseGrant': unary(member, 'LeaseGrant', (wire) => ({ TTL: leaseNumber(wire.TTL), ID: leaseNumber(wire.ID) })),
+    'Lease.LeaseRevoke': unary(member, 'LeaseRevoke', (wire) => ({ ID: leaseNumber(wire.ID) })),
+    'Lease.LeaseKeepAlive': keepAliveStream(member),
+    'Lease.LeaseTimeToLive': unary(
+      member,
+      'LeaseTimeToLive',
+      (wire) => ({ ID: leaseNumber(wire.ID), keys: wire.keys === true }),
+      (response: Wire) => ({ ...response, keys: (response.keys as string[]).map((key) => Buffer.from(key, 'latin1')) }),
+    ),
+    'Lease.LeaseLeases': unary(member, 'LeaseLeases', () => ({})),
     'Cluster.MemberAdd': unary(member, 'MemberAdd', (wire) => ({ peerURLs: wire.peerURLs, isLearner: wire.isLearner === true })),
     'Cluster.MemberRemove': unary(member, 'MemberRemove', asIs),
     'Cluster.MemberUpdate': unary(member, 'MemberUpdate', asIs),

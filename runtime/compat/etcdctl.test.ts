@@ -27,7 +27,6 @@ const referencePorts = { single: { client: 2379, peer: 2380 }, infra1: { client:
 /** Blocks that need what detcd does not serve, by section or command, and why. */
 const notServed: readonly { readonly section?: RegExp; readonly command?: RegExp; readonly why: string }[] = [
   { section: /^watch/, command: /\bwatch\b/, why: 'Watch answers Unimplemented until core/watch is on main' },
-  { section: /^lease/, why: 'Lease answers Unimplemented until core/lease is on main' },
   { command: /^etcdctl snapshot (status|restore)|^rm -rf <dir>\/restored|^ls -R/, why: "a detcd snapshot is detcd's backend image, not a bbolt file: etcdctl's offline snapshot commands read bbolt files" },
   { command: /127\.0\.0\.1:4379/, why: 'the v2 API (--enable-v2) is not served by detcd' },
   { command: /\/v3\/kv\/range/, why: "etcd's JSON gateway (grpc-gateway) is not served by detcd" },
@@ -66,6 +65,28 @@ class RevisionTracker {
       this.reference = Number(theirs);
       this.ours = Number(mine);
     }
+  }
+}
+
+/** Lease ids the reference's `lease grant` printed, and the ones detcd granted in the same block: commands name ours. */
+class LeaseIds {
+  private readonly ours = new Map<string, string>();
+
+  note(command: string, referenceOutput: string, ourOutput: string): void {
+    if (!/\blease grant\b/.test(command)) return;
+    const granted = (text: string) => {
+      const hex = /^lease ([0-9a-f]+) granted/m.exec(text)?.[1];
+      if (hex !== undefined) return hex;
+      const decimal = /"ID":(\d+)/.exec(text)?.[1];
+      return decimal === undefined ? undefined : BigInt(decimal).toString(16).padStart(16, '0');
+    };
+    const theirs = granted(referenceOutput);
+    const mine = granted(ourOutput);
+    if (theirs !== undefined && mine !== undefined) this.ours.set(theirs, mine);
+  }
+
+  inCommand(command: string): string {
+    return command.replace(/\b[0-9a-f]{16}\b/g, (id) => this.ours.get(id) ?? id);
   }
 }
 
@@ -177,6 +198,7 @@ etcdctlTest('etcdctl 3.4 prints for detcd what it prints for etcd 3.4.23, block 
     }
 
     const revisions = new RevisionTracker();
+    const leases = new LeaseIds();
     const mismatches: string[] = [];
     const skipped: string[] = [];
     let compared = 0;
@@ -187,9 +209,10 @@ etcdctlTest('etcdctl 3.4 prints for detcd what it prints for etcd 3.4.23, block 
         continue;
       }
       // Revisions in commands (compaction) follow each store: shift them by the difference.
-      const command = toOurs(block.command).replace(/\b(compaction (?:--physical )?)(\d+)\b/, (_, verb: string, revision: string) => `${verb}${Number(revision) + revisions.ours - revisions.reference}`);
+      const command = leases.inCommand(toOurs(block.command)).replace(/\b(compaction (?:--physical )?)(\d+)\b/, (_, verb: string, revision: string) => `${verb}${Number(revision) + revisions.ours - revisions.reference}`);
       const { output, exitCode } = await shell(command, env);
       revisions.note(block.output, output);
+      leases.note(block.command, block.output, output);
       const options = optionsFor(block);
       const expected = normalize(block.output, options);
       const actual = normalize(toReference(output), options);

@@ -38,7 +38,9 @@ const rules: readonly (readonly [RegExp, string])[] = [
   [/\b\d+(\.\d+)? (kB|MB|GB|B)\b/g, '<SIZE>'],
   [/"(dbSize|dbSizeInUse|totalSize|size)":\d+/g, '"$1":<SIZE>'],
   // Member, cluster and lease ids: etcd's are 16 hex digits, detcd's 53-bit ones fewer.
-  [/"(cluster_id|member_id|leader|ID|id|memberID)":\d+/g, '"$1":<ID>'],
+  [/"(cluster_id|member_id|leader|ID|id|memberID|lease)":\d+/g, '"$1":<ID>'],
+  // A lease's remaining seconds (as the text form's remaining(56s) is a duration); -1 (expired) stays.
+  [/"ttl":\d+/g, '"ttl":<TTL>'],
   [/"(ClusterID|MemberID)" : \d+/g, '"$1" : <ID>'],
   [/\b[0-9a-f]{11,16}\b/g, '<ID>'],
   // Revisions, terms and indexes.

@@ -60,6 +60,9 @@ export function etcdMemberConfig(config: ServerConfig): EtcdServerConfig {
     readIndexRetryTicks: ticks(500, heartbeatMs),
     strictReconfigCheck: config.strictReconfigCheck,
     healthIntervalTicks: ticks(5_000, heartbeatMs),
+    tickMs: heartbeatMs,
+    leaseCheckpointIntervalTicks: ticks(5 * 60_000, heartbeatMs),
+    leaseRevokeRetryTicks: ticks(3_000, heartbeatMs),
   };
 }
 

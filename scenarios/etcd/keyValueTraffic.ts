@@ -43,6 +43,8 @@ export const mixedMix: KeyValueMix = { put: 25, get: 15, staleGet: 10, revisionG
 export const txnMix: KeyValueMix = { put: 10, get: 10, staleGet: 5, list: 10, compareAndSet: 10, multiTxn: 55, delete: 0, deleteRange: 0 };
 /** Deletes and ranges of deletes against puts. */
 export const deleteMix: KeyValueMix = { put: 35, get: 15, staleGet: 5, list: 15, compareAndSet: 0, multiTxn: 5, delete: 15, deleteRange: 10 };
+/** Reads only: a client that watches others' keys without moving the revision. */
+export const readOnlyMix: KeyValueMix = { put: 0, get: 50, staleGet: 10, list: 40, compareAndSet: 0, multiTxn: 0, delete: 0, deleteRange: 0 };
 /** Reads mostly, linearizable and serializable mixed. */
 export const readMix: KeyValueMix = { put: 20, get: 25, staleGet: 25, revisionGet: 10, list: 15, compareAndSet: 5, multiTxn: 0, delete: 0, deleteRange: 0 };
 

@@ -2,8 +2,10 @@ import type { NodeId } from '../../core/host/node.ts';
 import type { ServerReply, ServerRequest } from '../../core/server/index.ts';
 import type { Workload } from '../../sim/client.ts';
 import { etcdWorkload, type EtcdClientSpec } from '../../sim/etcdClient.ts';
-import { deleteMix, KeyValueTraffic, mixedMix, readMix, registerMix, txnMix } from './keyValueTraffic.ts';
+import { deleteMix, KeyValueTraffic, mixedMix, readMix, readOnlyMix, registerMix, txnMix } from './keyValueTraffic.ts';
 import { CompactorTraffic, HeadCompactor, KubernetesTraffic } from './kubernetesTraffic.ts';
+import { LeaseTraffic } from './leaseTraffic.ts';
+import { LockTraffic } from './lockTraffic.ts';
 import { Defragmenter, MembershipAdmin, QuotaFiller } from './operatorTraffic.ts';
 
 /**
@@ -22,10 +24,15 @@ export type ClientRole =
   | 'compactor'
   | 'fast-compactor'
   | 'head-compactor'
+  | 'fast-head-compactor'
+  | 'head-reader'
   | 'defragmenter'
   | 'admin-single'
   | 'admin-joint'
-  | 'quota-filler';
+  | 'quota-filler'
+  | 'lease'
+  | 'lock'
+  | 'lock-fenced';
 
 export interface WorkloadShape {
   readonly roles: readonly ClientRole[];
@@ -39,6 +46,8 @@ export interface WorkloadShape {
   readonly operationsPerClientMax: number;
   /** The quota filler's value size. */
   readonly quotaValueBytes?: number;
+  /** The lock clients' session TTL (seconds) and how often their process pauses in the critical section (percent). */
+  readonly lock?: { readonly ttlSeconds: number; readonly pausePercent: number };
 }
 
 export function etcdScenarioWorkload(shape: WorkloadShape, firstClient: number): Workload<ServerRequest, ServerReply> {
@@ -86,6 +95,10 @@ function clientSpecOf(role: ClientRole, index: number, shape: WorkloadShape): Et
       return { traffic: new CompactorTraffic({ key: 'compact_rev_key', intervalUs: 600_000, physical: index % 2 === 0 }), endpoints: all };
     case 'head-compactor':
       return { traffic: new HeadCompactor({ key: 'h/head', intervalUs: 800_000 }), endpoints: all };
+    case 'head-reader':
+      return { traffic: new KeyValueTraffic({ tag, mix: readOnlyMix, prefix: 'h/', keyCount: 4 }), endpoints: pinned };
+    case 'fast-head-compactor':
+      return { traffic: new HeadCompactor({ key: `h/${tag}`, intervalUs: 250_000 }), endpoints: all };
     case 'defragmenter':
       return { traffic: new Defragmenter(3_000_000), endpoints: all };
     case 'admin-single':
@@ -96,5 +109,12 @@ function clientSpecOf(role: ClientRole, index: number, shape: WorkloadShape): Et
       };
     case 'quota-filler':
       return { traffic: new QuotaFiller({ tag, endpoints: all, valueBytes: shape.quotaValueBytes ?? 2048 }), endpoints: all };
+    case 'lease':
+      return { traffic: new LeaseTraffic({ tag }), endpoints: pinned };
+    case 'lock':
+    case 'lock-fenced': {
+      const lock = shape.lock ?? { ttlSeconds: 2, pausePercent: 0 };
+      return { traffic: new LockTraffic({ ...lock, fenced: role === 'lock-fenced' }), endpoints: pinned };
+    }
   }
 }

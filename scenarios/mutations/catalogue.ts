@@ -16,6 +16,11 @@ export interface Mutation {
   /** Text that occurs exactly once in the file, and what replaces it. */
   readonly find: string;
   readonly replace: string;
+  /**
+   * Further one-place patches, for a bug that needs more than one line reverted (etcd #17780 is
+   * two fixes undone in two files); the probe goes before the first patch only.
+   */
+  readonly also?: readonly { readonly file: string; readonly find: string; readonly replace: string }[];
   /** Scenarios swept, seed by seed, in this order, until one catches the bug. */
   readonly scenarios: readonly string[];
   /**

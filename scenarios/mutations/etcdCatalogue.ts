@@ -26,6 +26,9 @@ export const etcdFamily: readonly string[] = [
   'etcd-calm',
 ];
 
+/** The lease scenarios (issue 9) that must pass. */
+export const leaseFamily: readonly string[] = ['etcd-lease', 'etcd-lease-swarm', 'etcd-lock-fenced'];
+
 export const etcdMutations: readonly Mutation[] = [
   {
     name: 'etcd-read-from-local-state',
@@ -89,5 +92,36 @@ export const etcdMutations: readonly Mutation[] = [
     replace: '    if (atRevision > viewRevision) atRevision = viewRevision;',
     scenarios: etcdFamily,
     caughtAt: { scenario: 'etcd-swarm', seed: 0, violation: 'a future revision is ErrFutureRev' }, // caught on 9 of seeds 0-9 of etcd-swarm
+  },
+  // Issue 9: a lease bug of etcd's history, and two of the bug table's (etcd-reference.md §7.2).
+  // Each needed its conditions made likely: late keep-alives that race expiries (lease clients),
+  // compactions at the head with nothing written since (etcd-compaction-head).
+  {
+    name: 'etcd-lease-renewed-while-expiring',
+    bug: "the primary renews a lease it already saw expire, whose revoke is on its way through Raft: the client is told the lease lives another TTL, then its keys vanish (etcd #20616 / PR #20813, 'etcd may return success for leaseRenew request even when the lease is revoked')",
+    file: 'core/lease/lessor.ts',
+    find: '    if (lease === undefined || lease.expired(now)) return null;',
+    replace: '    if (lease === undefined) return null;',
+    scenarios: leaseFamily,
+    caughtAt: { scenario: 'etcd-lease', seed: 4, violation: 'expired early' }, // the 5th seed of etcd-lease (17 runs of the lease family): a late keep-alive must land in the Raft round trip of an expiry
+  },
+  {
+    name: 'etcd-17780-revision-back-after-compaction-crash',
+    bug: "etcd #17780: compaction removes the tombstone at the compaction revision (etcd before #18089) and a restart takes its revision from the key bucket alone, not the scheduled compaction mark: after a crash mid-compaction of a head delete the store's revision goes back",
+    file: 'core/mvcc/restore.ts',
+    find: '  if (current < scheduled) current = scheduled;',
+    replace: '',
+    also: [{ file: 'core/mvcc/keyIndex.ts', find: '      if (tombstone >= atRev) break;', replace: '      if (tombstone > atRev) break;' }],
+    scenarios: ['etcd-compaction-head', 'etcd-compaction', 'etcd-crashes'],
+    caughtAt: { scenario: 'etcd-compaction-head', seed: 0, violation: 'applied the same entries to different effect' }, // caught on 4 of seeds 0-4 of etcd-compaction-head; 0 of 50 seeds of etcd-compaction and etcd-crashes (other writers keep the head past the compaction)
+  },
+  {
+    name: 'etcd-20418-read-index-answer-reused',
+    bug: "etcd #20418 (fixed by #21375/#21399): the read loop takes any read index Raft answers, not only its own round's: an answer to an earlier request, delayed by a pause or a leader change, serves a later round a stale index",
+    file: 'core/server/linearizableReads.ts',
+    find: '    if (round === null || round.confirmedIndex >= 0 || !round.contexts.includes(state.requestContext)) return;',
+    replace: '    if (round === null || round.confirmedIndex >= 0) return;',
+    scenarios: ['etcd-pauses', 'etcd-leader-churn', 'etcd-standard'],
+    caughtAt: { scenario: 'etcd-standard', seed: 10, violation: 'a stale read' }, // after 11 seeds (33 runs) of these three scenarios
   },
 ];

@@ -35,14 +35,25 @@ export function makePatchedCopy(mutation: Mutation, root = repositoryRoot, optio
   for (const folder of copiedFolders) {
     cpSync(join(root, folder), join(copy, folder), { recursive: true, filter: (source) => !source.endsWith('.test.ts') });
   }
-  const target = join(copy, mutation.file);
-  const text = readFileSync(target, 'utf8');
-  const occurrences = text.split(mutation.find).length - 1;
-  if (occurrences !== 1) throw new Error(`mutation ${mutation.name}: the text to replace occurs ${occurrences} times in ${mutation.file}, not once`);
-  const at = text.indexOf(mutation.find);
-  const patched = text.slice(0, at) + mutation.replace + text.slice(at + mutation.find.length);
-  writeFileSync(target, options.probe === true ? insertProbe(patched, at, at + mutation.replace.length) : patched);
+  try {
+    for (const more of mutation.also ?? []) patchOnce(mutation.name, copy, more, false);
+    patchOnce(mutation.name, copy, mutation, options.probe === true);
+  } catch (error) {
+    removePatchedCopy(copy);
+    throw error;
+  }
   return copy;
+}
+
+/** Replaces the one occurrence of `find` in the copy's `file` (with the probe before it, if asked). */
+function patchOnce(name: string, copy: string, patch: { readonly file: string; readonly find: string; readonly replace: string }, probe: boolean): void {
+  const target = join(copy, patch.file);
+  const text = readFileSync(target, 'utf8');
+  const occurrences = text.split(patch.find).length - 1;
+  if (occurrences !== 1) throw new Error(`mutation ${name}: the text to replace occurs ${occurrences} times in ${patch.file}, not once`);
+  const at = text.indexOf(patch.find);
+  const patched = text.slice(0, at) + patch.replace + text.slice(at + patch.find.length);
+  writeFileSync(target, probe ? insertProbe(patched, at, at + patch.replace.length) : patched);
 }
 
 export function removePatchedCopy(copy: string): void {

@@ -9,12 +9,13 @@ import { Simulation } from '../../../sim/simulation.ts';
 import type { RunResult, SimObserver } from '../../../sim/observer.ts';
 import { isEtcdError, type Member } from '../../api/index.ts';
 import type { EtcdServer } from '../etcdServer.ts';
-import type { PeerMessage } from '../peerMessage.ts';
+import { isRaftMessage, type PeerMessage } from '../peerMessage.ts';
 import { etcdProtocol, etcdServerConfig } from '../protocol.ts';
 import { isErrorReply, type ServerReply, type ServerRequest } from '../serverRequest.ts';
 import type { EtcdServerConfig } from '../config.ts';
 import { raftSafety } from '../../../properties/raft/raftSafety.ts';
 import { stepChecks } from '../../../properties/raft/stepChecks.ts';
+import { raftTrafficOnlyAll, type RaftHost } from '../../../properties/raft/raftHost.ts';
 import { checkHistory } from './historyCheck.ts';
 
 /**
@@ -158,7 +159,7 @@ export function runSimulated(seed: number, options: SimulatedRunOptions = {}): S
   const workload = membership ? withAdmin(kvWorkload(machines, clients), machines, 15_000_000) : kvWorkload(machines, clients);
   const stepOptions = { electionTimeoutUs: config.electionTicks * base.tickIntervalUs, lease: config.checkQuorum && config.preVote, successPercentMin: null, requestTimeoutUs: 1_000_000 };
   const checks = checked
-    ? [raftSafety<ServerRequest, ServerReply, EtcdServer>(), ...stepChecks<ServerRequest, ServerReply, EtcdServer>(stepOptions), hashesAgree(), historyLinearizable()]
+    ? [...raftTrafficOnlyAll<PeerMessage, ServerRequest, ServerReply, EtcdServer>([raftSafety<ServerRequest, ServerReply, RaftHost<ServerRequest, ServerReply>>(), ...stepChecks<ServerRequest, ServerReply, RaftHost<ServerRequest, ServerReply>>(stepOptions)], isRaftMessage), hashesAgree(), historyLinearizable()]
     : [];
   const sim = new Simulation(options.pipelinedHost === true ? { ...draw.options, pipelinedHost: true } : draw.options, { protocol: etcdProtocol(config), workload, observers: [...checks, ...(options.observers ?? [])] });
   return { result: sim.run(), sim };

@@ -1,0 +1,112 @@
+import test from 'ava';
+import { ErrLeaseExist, ErrLeaseNotFound, ErrLeaseTTLTooLarge } from '../api/index.ts';
+import { TestCluster } from './_test/testCluster.ts';
+import { isErrorReply } from './serverRequest.ts';
+
+/** 10 ticks per second, an election timeout of 10 ticks: etcd's minimum TTL is 2 s. */
+function cluster(config = {}): TestCluster {
+  return new TestCluster({ machines: 3, config: { leaseCheckpointIntervalTicks: 20, ...config } });
+}
+
+function settleTicks(c: TestCluster, ticks: number): void {
+  c.settle(ticks);
+}
+
+test('grant: the server picks an id, a short TTL is raised to 1.5 election timeouts, an id in use is ErrLeaseExist, a huge TTL ErrLeaseTTLTooLarge', (t) => {
+  const c = cluster();
+  const leader = c.electLeader();
+  const follower = (leader % 3) + 1;
+  const granted = c.ok(follower, 'LeaseGrant', { TTL: 1 });
+  t.true(granted.ID > 0 && Number.isSafeInteger(granted.ID));
+  t.is(granted.TTL, 2, "etcd's minimum: ceil(1.5 × 1 s)");
+  t.is(c.ok(leader, 'LeaseGrant', { TTL: 30, ID: 77 }).ID, 77);
+  const again = c.request(leader, 'LeaseGrant', { TTL: 30, ID: 77 });
+  t.true(isErrorReply(again) && again.error === ErrLeaseExist);
+  const huge = c.request(leader, 'LeaseGrant', { TTL: 9_000_000_001 });
+  t.true(isErrorReply(huge) && huge.error === ErrLeaseTTLTooLarge);
+  c.settle(3);
+  for (const id of [1, 2, 3]) t.deepEqual(c.ok(id, 'LeaseLeases', {}).leases.map((lease) => lease.ID).sort(), [granted.ID, 77].sort(), `member ${id} lists both`);
+});
+
+test('revoke deletes every attached key in one revision; a put with a revoked or unknown lease is ErrLeaseNotFound', (t) => {
+  const c = cluster();
+  const leader = c.electLeader();
+  const { ID } = c.ok(leader, 'LeaseGrant', { TTL: 60 });
+  for (const key of ['a', 'b', 'c']) c.ok(leader, 'Put', { key, value: 'v', lease: ID });
+  c.ok(leader, 'Put', { key: 'b', value: 'detached' }); // a put without the lease detaches the key
+  c.ok(leader, 'Put', { key: 'plain', value: 'v' });
+  const ttl = c.ok(leader, 'LeaseTimeToLive', { ID, keys: true });
+  t.deepEqual(ttl.keys, ['a', 'c']);
+  const before = c.server(leader).state.kv.revision;
+  const revoked = c.ok((leader % 3) + 1, 'LeaseRevoke', { ID });
+  t.is(revoked.header.revision, before + 1, 'one revision for both deletes');
+  c.settle(3);
+  for (const id of [1, 2, 3]) {
+    const keys = c.ok(id, 'Range', { key: '\0', rangeEnd: '\0', serializable: true }).kvs.map((kv) => kv.key);
+    t.deepEqual(keys, ['b', 'plain'], `member ${id}`);
+  }
+  const put = c.request(leader, 'Put', { key: 'x', value: 'v', lease: ID });
+  t.true(isErrorReply(put) && put.error === ErrLeaseNotFound);
+  const revokeAgain = c.request(leader, 'LeaseRevoke', { ID });
+  t.true(isErrorReply(revokeAgain) && revokeAgain.error === ErrLeaseNotFound);
+  t.is(c.ok(leader, 'LeaseTimeToLive', { ID }).TTL, -1, 'a lease that is gone has TTL -1');
+  t.is(c.ok(leader, 'LeaseKeepAlive', { ID }).TTL, 0, 'and a keep-alive says 0');
+});
+
+test('the leader expires a lease not kept alive, through Raft, no earlier than its TTL; keep-alives on a follower reach the leader', (t) => {
+  const c = cluster();
+  const leader = c.electLeader();
+  const follower = (leader % 3) + 1;
+  const kept = c.ok(follower, 'LeaseGrant', { TTL: 3 });
+  const dropped = c.ok(follower, 'LeaseGrant', { TTL: 3 });
+  c.ok(follower, 'Put', { key: 'kept', value: 'v', lease: kept.ID });
+  c.ok(follower, 'Put', { key: 'dropped', value: 'v', lease: dropped.ID });
+  for (let second = 0; second < 6; second++) {
+    t.is(c.ok(follower, 'LeaseKeepAlive', { ID: kept.ID }).TTL, 3, 'forwarded to the leader and renewed');
+    settleTicks(c, 10);
+    if (second === 1) t.true(c.server(follower).state.lessor.exists(dropped.ID), 'not expired before its TTL');
+  }
+  for (const id of [1, 2, 3]) {
+    const server = c.server(id);
+    t.false(server.state.lessor.exists(dropped.ID), `member ${id} revoked the expired lease`);
+    t.true(server.state.lessor.exists(kept.ID));
+    t.deepEqual(server.state.kv.range({ key: '\0', rangeEnd: '\0' }), c.server(leader).state.kv.range({ key: '\0', rangeEnd: '\0' }));
+  }
+  t.true(c.server(leader).leaseLog.since(0).some((entry) => entry.kind === 'expiring' && entry.ID === dropped.ID), 'the leader proposed the expiry');
+});
+
+test('leases and their keys survive restarts (the lease bucket) and a new leader extends them by an election timeout', (t) => {
+  const c = cluster();
+  const leader = c.electLeader();
+  const { ID } = c.ok(leader, 'LeaseGrant', { TTL: 5 });
+  c.ok(leader, 'Put', { key: 'k', value: 'v', lease: ID });
+  c.settle(3);
+  for (const id of [1, 2, 3]) {
+    c.crash(id);
+    c.restart(id);
+  }
+  const next = c.electLeader();
+  t.true(c.server(next).state.lessor.exists(ID));
+  const ttl = c.ok(next, 'LeaseTimeToLive', { ID, keys: true });
+  t.deepEqual(ttl.keys, ['k'], 'the keys are attached again from the store');
+  t.true(ttl.TTL >= 5 && ttl.TTL <= 6, `the full TTL plus an election timeout (${ttl.TTL})`);
+  const revoked = c.ok(next, 'LeaseRevoke', { ID });
+  t.is(c.ok(next, 'Range', { key: 'k' }).kvs.length, 0);
+  t.true(revoked.header.revision > 2);
+});
+
+test('checkpoints: a new leader starts a lease from its checkpointed remaining TTL, not its full TTL', (t) => {
+  const c = cluster();
+  const leader = c.electLeader();
+  const { ID } = c.ok(leader, 'LeaseGrant', { TTL: 10 });
+  settleTicks(c, 45); // checkpoints every 2 s: the remaining TTL (about 6 s) is checkpointed
+  const remaining = c.server(leader).state.lessor.lookup(ID)!.remainingTTL;
+  t.true(remaining > 0 && remaining < 10, `checkpointed ${remaining}`);
+  c.crash(leader);
+  const next = c.electLeader();
+  const ttl = c.ok(next, 'LeaseTimeToLive', { ID });
+  t.true(ttl.TTL <= remaining + 1, `TTL ${ttl.TTL} after a leader change, from the checkpoint ${remaining} plus an election timeout`);
+  t.is(c.ok(next, 'LeaseKeepAlive', { ID }).TTL, 10, 'a keep-alive renews the full TTL');
+  c.settle(5);
+  t.is(c.server(next).state.lessor.lookup(ID)!.remainingTTL, 0, 'and clears the checkpoint through Raft');
+});

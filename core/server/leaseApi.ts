@@ -1,0 +1,131 @@
+import { ErrIntegerTooLarge, ErrLeaseTTLTooLarge, ErrTimeout, maxLeaseTTL, type LeaseTimeToLiveResponse } from '../api/index.ts';
+import { finalize32, mix32, mixNumber } from '../base/hash.ts';
+import type { NodeId } from '../host/node.ts';
+import type { EtcdServer } from './etcdServer.ts';
+import type { LeaseForward, LeaseForwardReply, ServerPeerMessage } from './peerMessage.ts';
+import { answer, bareHeader, propose } from './requestHandling.ts';
+import type { ServerReply, ServerRequest } from './serverRequest.ts';
+import type { Waiter } from './waiters.ts';
+
+/*
+ * etcd's Lease service (v3rpc/lease.go, v3_server.go LeaseGrant … LeaseLeases, leasehttp): grants
+ * and revokes go through Raft; keep-alives and time-to-live are answered by the primary lessor
+ * (the leader, once it applied an entry of its term) and forwarded to it by everyone else; the
+ * leader's clock expires leases and proposes their revokes, and checkpoints remaining TTLs.
+ */
+
+type LeaseCall = Extract<ServerRequest, { method: 'LeaseKeepAlive' | 'LeaseTimeToLive' }>;
+
+/** Revokes and checkpoints proposed per tick at most (etcd: half its 1000/s rates per 500 ms round). */
+const revokesPerTick = 100;
+const checkpointsPerTick = 100;
+
+/** Routes a Lease call. */
+export function handleLeaseCall(server: EtcdServer, waiter: Waiter): void {
+  const request = waiter.request;
+  switch (request.method) {
+    case 'LeaseGrant': {
+      const { TTL, ID = 0 } = request.request;
+      if (!Number.isSafeInteger(ID) || !Number.isSafeInteger(TTL)) return server.replyError(waiter, ErrIntegerTooLarge);
+      if (TTL > maxLeaseTTL) return server.replyError(waiter, ErrLeaseTTLTooLarge);
+      return propose(server, waiter, { kind: 'leaseGrant', ID: ID !== 0 ? ID : chooseLeaseId(server), TTL });
+    }
+    case 'LeaseRevoke':
+      if (!Number.isSafeInteger(request.request.ID)) return server.replyError(waiter, ErrIntegerTooLarge);
+      return propose(server, waiter, { kind: 'leaseRevoke', ID: request.request.ID });
+    case 'LeaseKeepAlive':
+    case 'LeaseTimeToLive':
+      return answerOnPrimary(server, waiter, request);
+    case 'LeaseLeases':
+      // etcd lists the member's own lessor: every member holds every lease.
+      return answer(server, waiter, { header: bareHeader(server.state.kv.revision), leases: server.state.lessor.list().map((lease) => ({ ID: lease.id })) });
+    default:
+      throw new Error(`${request.method} is not a Lease call`);
+  }
+}
+
+/**
+ * etcd's server-chosen lease id (its reqIDGen, a member-unique 64-bit id): here a 52-bit hash of
+ * the member and one of its request ids, so that members never pick the same one by construction
+ * of their inputs; a collision with a live lease is ErrLeaseExist, as in etcd.
+ */
+function chooseLeaseId(server: EtcdServer): number {
+  const requestId = server.requestIds.nextId();
+  const high = finalize32(mixNumber(mix32(0x1ea5e, server.id), requestId)) & 0xfffff;
+  const low = finalize32(mixNumber(mix32(0x1ea5f, requestId), server.id));
+  return high * 0x1_0000_0000 + low || 1;
+}
+
+/** The primary answers; any other member forwards to the leader (or waits for one). */
+function answerOnPrimary(server: EtcdServer, waiter: Waiter, request: LeaseCall): void {
+  const reply = server.softState.role === 'leader' ? answerAsPrimary(server, request) : 'not-primary';
+  if (reply !== 'not-primary') return server.reply(waiter, completed(server, reply));
+  const leader = server.softState.lead;
+  if (leader === 0 || leader === server.id) return server.waiters.leases.retry(waiter);
+  const forwardId = server.waiters.leases.forward(waiter);
+  server.sendPeer({ type: 'LeaseForward', from: server.id, to: leader, forwardId, request });
+}
+
+/** A keep-alive or time-to-live answered by this member's lessor, or 'not-primary'. Header revision only. */
+function answerAsPrimary(server: EtcdServer, request: LeaseCall): ServerReply | 'not-primary' {
+  const lessor = server.state.lessor;
+  const header = bareHeader(server.state.kv.revision);
+  if (!lessor.primary) return 'not-primary';
+  const ID = request.request.ID;
+  if (request.method === 'LeaseKeepAlive') {
+    const renewed = lessor.renew(ID, server.ticks);
+    if (renewed === 'not-primary') return 'not-primary';
+    // etcd's keep-alive stream answers TTL 0 for a lease that is gone (or expired, its revoke under way).
+    if (renewed === null) return { method: 'LeaseKeepAlive', response: { header, ID, TTL: 0 } };
+    if (renewed.checkpointCleared) server.proposeInternal({ kind: 'leaseCheckpoint', checkpoints: [{ ID, remainingTTL: 0 }] });
+    return { method: 'LeaseKeepAlive', response: { header, ID, TTL: renewed.ttl } };
+  }
+  const lease = lessor.lookup(ID);
+  // etcd's v3rpc turns ErrLeaseNotFound into a response with TTL -1.
+  const response: LeaseTimeToLiveResponse =
+    lease === undefined
+      ? { header, ID, TTL: -1, grantedTTL: 0, keys: [] }
+      : { header, ID, TTL: lessor.remainingSeconds(lease, server.ticks), grantedTTL: lease.ttl, keys: request.request.keys === true ? [...lease.keys].sort() : [] };
+  return { method: 'LeaseTimeToLive', response };
+}
+
+/** A reply with its header completed by this member (a forwarded one keeps the leader's revision). */
+function completed(server: EtcdServer, reply: ServerReply): ServerReply {
+  if ('error' in reply) return reply;
+  const response = reply.response as { readonly header: { readonly revision: number } };
+  return { method: reply.method, response: { ...response, header: server.header(response.header.revision) } } as ServerReply;
+}
+
+/** A server peer message arrived (Raft's go to Raft). */
+export function receiveLeasePeerMessage(server: EtcdServer, from: NodeId, message: ServerPeerMessage): void {
+  if (message.type === 'LeaseForward') return answerForwarded(server, from, message);
+  const waiter = server.waiters.leases.takeForwarded(message.forwardId);
+  if (waiter === undefined) return; // timed out meanwhile, or a reply to an earlier incarnation
+  // etcd's follower retries until its request times out when the leader is not (yet) the primary.
+  if (message.reply === 'not-primary') return server.waiters.leases.retry(waiter);
+  server.reply(waiter, completed(server, message.reply));
+}
+
+function answerForwarded(server: EtcdServer, from: NodeId, message: LeaseForward): void {
+  const reply = server.stopped || server.softState.role !== 'leader' ? 'not-primary' : answerAsPrimary(server, message.request);
+  const answer: LeaseForwardReply = { type: 'LeaseForwardReply', from: server.id, to: from, forwardId: message.forwardId, reply };
+  server.sendPeer(answer);
+}
+
+/**
+ * The lessor's duties on every tick: calls waiting for a primary try again (or time out), and the
+ * primary proposes the revokes of the leases its clock says expired and the checkpoints due.
+ */
+export function tickLeases(server: EtcdServer): void {
+  const { retrying, expired } = server.waiters.leases.tick(server.ticks, server.config.requestTimeoutTicks);
+  for (const waiter of expired) server.replyError(waiter, ErrTimeout);
+  for (const waiter of retrying) handleLeaseCall(server, waiter);
+  const lessor = server.state.lessor;
+  if (!lessor.primary || server.softState.role !== 'leader') return;
+  for (const ID of lessor.expired(server.ticks, revokesPerTick)) {
+    server.leaseLog.expiring(ID, server.ticks);
+    server.proposeInternal({ kind: 'leaseRevoke', ID, expired: true });
+  }
+  const checkpoints = lessor.dueCheckpoints(server.ticks, checkpointsPerTick);
+  if (checkpoints.length > 0) server.proposeInternal({ kind: 'leaseCheckpoint', checkpoints });
+}

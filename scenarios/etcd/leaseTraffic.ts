@@ -1,0 +1,111 @@
+import type { LeaseGrantResponse, LeaseKeepAliveResponse } from '../../core/api/index.ts';
+import type { Random } from '../../core/base/random.ts';
+import type { ServerReply, ServerRequest } from '../../core/server/index.ts';
+import type { EtcdCall, EtcdTraffic } from '../../sim/etcdClient.ts';
+import { leaseKeyPrefix } from '../../properties/etcd/etcdHistory.ts';
+import { get, pick, responseOf, UniqueValues } from './requests.ts';
+
+/** A lease this client holds, as clientv3's lease client tracks it. */
+interface HeldLease {
+  readonly ID: number;
+  readonly ttlSeconds: number;
+  /** When the next keep-alive is due (clientv3 sends one every TTL/3). */
+  nextKeepAliveUs: number;
+  /** When the last keep-alive (or the grant) was acknowledged. */
+  lastAckUs: number;
+  keys: number;
+}
+
+const leasesMax = 3;
+const keysPerLeaseMax = 3;
+
+/**
+ * A client using leases as Kubernetes and etcd's own clients do (etcd's robustness traffic has
+ * putWithLease and leaseRevoke): grants leases of a few seconds, keeps most of them alive at a
+ * third of their TTL (clientv3's keep-alive loop), attaches keys to them by put, asks their time
+ * to live with their keys, lists leases, revokes some, and stops keeping others alive so that the
+ * leader expires them — and for half of those one late keep-alive arrives within 300 ms of the
+ * expiry, racing it (a keep-alive loop that stalled): the leader must either renew the lease or
+ * say it is gone, never acknowledge a renewal it then revokes. Keys live under
+ * `lease/<tag>/<lease id>/`; values are unique.
+ */
+export class LeaseTraffic implements EtcdTraffic {
+  readonly name: string;
+  private readonly prefix: string;
+  private readonly values: UniqueValues;
+  private readonly ttlSeconds: readonly number[];
+  private readonly held: HeldLease[] = [];
+  /** Leases let go whose keep-alive loop wakes up once more around their expiry (a late keep-alive racing it). */
+  private readonly lapsing: { readonly lease: HeldLease; readonly atUs: number }[] = [];
+  private lateInFlight: HeldLease | null = null;
+
+  constructor(options: { readonly tag: string; readonly ttlSeconds?: readonly number[] }) {
+    this.prefix = `${leaseKeyPrefix}${options.tag}/`;
+    this.name = `leases(${this.prefix}*)`;
+    this.values = new UniqueValues(options.tag);
+    this.ttlSeconds = options.ttlSeconds ?? [2, 3, 5, 8];
+  }
+
+  next(random: Random, nowUs: number): EtcdCall {
+    const due = this.held.find((lease) => nowUs >= lease.nextKeepAliveUs);
+    if (due !== undefined) return { request: { method: 'LeaseKeepAlive', request: { ID: due.ID } } };
+    const late = this.lapsing.findIndex(({ atUs }) => nowUs >= atUs);
+    if (late >= 0) {
+      const lease = this.lapsing.splice(late, 1)[0]!.lease;
+      this.lateInFlight = lease;
+      return { request: { method: 'LeaseKeepAlive', request: { ID: lease.ID } } };
+    }
+    const roll = random.below(100);
+    if (this.held.length === 0 || (roll < 20 && this.held.length < leasesMax)) return { request: { method: 'LeaseGrant', request: { TTL: pick(random, this.ttlSeconds) } } };
+    const lease = pick(random, this.held);
+    if (roll < 55 && lease.keys < keysPerLeaseMax) {
+      lease.keys++;
+      return { request: { method: 'Put', request: { key: `${this.prefix}${lease.ID.toString(16)}/${random.below(keysPerLeaseMax)}`, value: this.values.next(), lease: lease.ID } } };
+    }
+    if (roll < 70) return { request: { method: 'LeaseTimeToLive', request: { ID: lease.ID, keys: true } } };
+    if (roll < 78) return get(this.prefix, { rangeEnd: `${this.prefix}\xff` });
+    if (roll < 82) return { request: { method: 'LeaseLeases', request: {} } };
+    if (roll < 90) {
+      this.drop(lease.ID);
+      return { request: { method: 'LeaseRevoke', request: { ID: lease.ID } } };
+    }
+    // Stop keeping it alive: the leader expires it; the client forgets it (its keys go with it),
+    // or wakes up once more around the expiry.
+    this.drop(lease.ID);
+    if (random.below(2) === 0) this.lapsing.push({ lease, atUs: lease.lastAckUs + lease.ttlSeconds * 1_000_000 + random.between(-300_000, 300_000) });
+    return { request: { method: 'LeaseTimeToLive', request: { ID: lease.ID } } };
+  }
+
+  onComplete(request: ServerRequest, reply: ServerReply | null, nowUs: number): void {
+    const response = responseOf(reply);
+    const late = this.lateInFlight;
+    this.lateInFlight = null;
+    if (response === null) return;
+    // A late keep-alive that renewed its lease: the client keeps it alive again.
+    if (late !== null && request.method === 'LeaseKeepAlive' && (response as LeaseKeepAliveResponse).TTL > 0 && this.held.length < leasesMax) this.held.push(late);
+    if (request.method === 'LeaseGrant') {
+      const { ID, TTL } = response as LeaseGrantResponse;
+      this.held.push({ ID, ttlSeconds: TTL, nextKeepAliveUs: nowUs + (TTL * 1_000_000) / 3, lastAckUs: nowUs, keys: 0 });
+    } else if (request.method === 'LeaseKeepAlive') {
+      const { ID, TTL } = response as LeaseKeepAliveResponse;
+      const lease = this.held.find((held) => held.ID === ID);
+      if (lease === undefined) return;
+      // TTL 0: the lease is gone (expired or revoked): clientv3 closes its keep-alive channel.
+      if (TTL === 0) this.drop(ID);
+      else {
+        lease.nextKeepAliveUs = nowUs + (TTL * 1_000_000) / 3;
+        lease.lastAckUs = nowUs;
+      }
+    }
+  }
+
+  /** Short pauses between calls: keep-alives must not wait behind a long think. */
+  think(random: Random): number {
+    return random.between(0, 80_000);
+  }
+
+  private drop(ID: number): void {
+    const at = this.held.findIndex((lease) => lease.ID === ID);
+    if (at >= 0) this.held.splice(at, 1);
+  }
+}
