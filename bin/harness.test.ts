@@ -192,7 +192,11 @@ test.serial('SIGTERM stops sweep --jobs 2: its workers go, and the table of what
   const child = spawn(process.execPath, [launcher, 'sweep', '--family', 'raft', '--seeds', '200', '--jobs', '2', '--no-determinism-check'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => void (out += chunk.toString()));
-  await new Promise((resolve) => setTimeout(resolve, 4_000));
+  // The plan line is printed in the turn that installs the signal handlers: before it (tsx still
+  // loading on a busy machine) SIGTERM would kill the process outright (regression: a fixed 4 s
+  // wait was sometimes too short in a full npm test).
+  for (const deadline = Date.now() + 60_000; !out.includes('sweep: ') && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 50));
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
   child.kill('SIGTERM');
   const code = await new Promise<number | null>((resolve) => child.on('close', (exit) => resolve(exit)));
   t.is(code, 143);

@@ -6,6 +6,8 @@ test('an internal request round-trips through its bytes, byte-string keys and Un
     { header: { member: 3, id: 2 ** 40 }, op: { kind: 'put', request: { key: 'k\u0000\u00ff', value: 'v'.repeat(20_000), lease: 0 } } },
     { header: { member: 1, id: 7 }, op: { kind: 'memberAttributes', id: 1, name: 'nœud-一', clientURLs: ['http://m1:2379'] } },
     { header: { member: 2, id: 8 }, op: { kind: 'txn', request: { compare: [{ key: 'a', target: 'VALUE', result: 'EQUAL', value: '\u0080' }], success: [{ requestRange: { key: 'a', rangeEnd: '\u0000' } }] } } },
+    // Every Latin-1 character, across several of the decoder's 8 KiB chunks and a ragged last one.
+    { header: { member: 4, id: 9 }, op: { kind: 'put', request: { key: String.fromCharCode(...Array.from({ length: 256 }, (_, code) => code)), value: Array.from({ length: 3 * 8192 + 17 }, (_, i) => String.fromCharCode((i * 7) % 256)).join(''), lease: 0 } } },
   ];
   for (const request of requests) {
     const bytes = encodeInternalRequest(request);

@@ -99,6 +99,34 @@ function decodeMemoized(data: Uint8Array): unknown {
   return value;
 }
 
+/**
+ * About what etcd's InternalRaftRequest marshals to (protobuf): the size etcd compares with
+ * --max-request-bytes. A string is its bytes plus a tag and a length, a number a tag and a
+ * varint (at most 10 bytes), a nested message its fields plus a tag and a length. The entry's own
+ * bytes will not do: they are JSON, where a control character takes six bytes, so a 1 MB value of
+ * zero bytes (which etcd takes) would count as 6 MB and be refused.
+ */
+export function requestWireBytes(value: unknown): number {
+  if (typeof value === 'string') return 1 + varintBytes(value.length) + value.length;
+  if (typeof value === 'number') return 11;
+  if (typeof value === 'boolean') return 2;
+  if (Array.isArray(value)) {
+    let sum = 0;
+    for (const item of value) sum += requestWireBytes(item);
+    return sum;
+  }
+  if (typeof value !== 'object' || value === null) return 0;
+  let fields = 0;
+  for (const field of Object.values(value)) fields += requestWireBytes(field);
+  return 1 + varintBytes(fields) + fields;
+}
+
+function varintBytes(n: number): number {
+  let bytes = 1;
+  for (let rest = n; rest >= 0x80; rest = Math.floor(rest / 0x80)) bytes++;
+  return bytes;
+}
+
 const latin1Format = 0;
 const utf8Format = 1;
 
@@ -123,8 +151,27 @@ function decodeText(data: Uint8Array): string {
   assert(data.length > 0 && (data[0] === latin1Format || data[0] === utf8Format), 'an entry in an unknown format');
   const body = data.subarray(1);
   if (data[0] === utf8Format) return decodeUtf8(body);
+  return decodeLatin1(body);
+}
+
+const latin1Chunk = 8192;
+const chunkCodes: number[] = [];
+
+/**
+ * One character per byte, a chunk at a time through one reused plain array: fromCharCode.apply
+ * on a plain array is about ten times faster than spreading a typed array into it, which cost
+ * 1.2 ms per 7.7 kB entry (etcdctl check perf's 256-byte keys and 1 kB values, escaped in JSON)
+ * and held a leader's event loop busy for most of each second under 1,000 puts/s.
+ */
+function decodeLatin1(body: Uint8Array): string {
   let text = '';
-  for (let at = 0; at < body.length; at += 8192) text += String.fromCharCode(...body.subarray(at, at + 8192));
+  for (let at = 0; at < body.length; at += latin1Chunk) {
+    const end = Math.min(at + latin1Chunk, body.length);
+    // Resized only for a ragged chunk: the array stays packed and is reused, not regrown.
+    if (chunkCodes.length !== end - at) chunkCodes.length = end - at;
+    for (let i = at; i < end; i++) chunkCodes[i - at] = body[i]!;
+    text += String.fromCharCode.apply(null, chunkCodes);
+  }
   return text;
 }
 

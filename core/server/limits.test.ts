@@ -43,11 +43,13 @@ test("bad requests get etcd's error at the edge, are never proposed, and leave t
   t.is(cluster.ok(leader, 'Txn', { success: puts(8) }).header.revision, 2, 'at the limit is fine');
 });
 
-test('a request whose encoded entry is larger than --max-request-bytes is refused before it is proposed', (t) => {
+test('a request larger than --max-request-bytes (as etcd counts it: its protobuf size) is refused before it is proposed', (t) => {
   const cluster = new TestCluster({ machines: 1, config: { maxRequestBytes: 1024 } });
   const leader = cluster.electLeader();
   t.is(errorOf(cluster.request(leader, 'Put', { key: 'big', value: 'x'.repeat(2000) })), ErrRequestTooLarge);
   t.is(cluster.ok(leader, 'Put', { key: 'small', value: 'x'.repeat(500) }).header.revision, 2);
+  // Zero bytes take six characters each in the entry's JSON; etcd counts one (regression: a 1 MB value of zeros was refused).
+  t.is(cluster.ok(leader, 'Put', { key: 'zeros', value: '\u0000'.repeat(900) }).header.revision, 3);
   t.is(ErrRequestTooLarge.code, GrpcCode.InvalidArgument);
 });
 

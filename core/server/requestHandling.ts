@@ -18,7 +18,7 @@ import {
 import { costPut, costTxn } from './alarms.ts';
 import { handleClusterCall } from './clusterApi.ts';
 import type { EtcdServer } from './etcdServer.ts';
-import { encodeInternalRequest, isReadOnlyTxn, isSerializableTxn, type InternalOp } from './internalRequest.ts';
+import { encodeInternalRequest, isReadOnlyTxn, isSerializableTxn, requestWireBytes, type InternalOp } from './internalRequest.ts';
 import { handleLeaseCall } from './leaseApi.ts';
 import { handleMaintenanceCall } from './maintenanceApi.ts';
 import type { ServerMethod, ServerReply, ServerRequest } from './serverRequest.ts';
@@ -138,8 +138,9 @@ export function propose(server: EtcdServer, waiter: Waiter, op: InternalOp): voi
   if (refused !== null) return server.replyError(waiter, refused);
   if (server.softState.lead === 0) return server.waiters.leader.add(waiter);
   const header = { member: server.id, id: server.requestIds.nextId() };
-  const data = encodeInternalRequest({ header, op });
-  if (data.byteLength > server.config.maxRequestBytes) return server.replyError(waiter, ErrRequestTooLarge);
+  const request = { header, op };
+  if (requestWireBytes(request) > server.config.maxRequestBytes) return server.replyError(waiter, ErrRequestTooLarge);
+  const data = encodeInternalRequest(request);
   if (server.raft.propose(data) === 'proposal-dropped') return server.replyError(waiter, ErrProposalDropped);
   server.waiters.proposals.register(header.id, waiter);
 }

@@ -89,11 +89,14 @@ function checkBindUrls(urls: readonly URL[]): void {
   }
 }
 
+const truthy = (value: string | undefined): boolean => value !== undefined && /^(1|t|T|true|TRUE|True)$/.test(value);
+
 function tlsFiles(values: ReadonlyMap<string, string>, prefix: '' | 'peer-'): TlsFiles | null {
   const certFile = values.get(`${prefix}cert-file`)!;
   const keyFile = values.get(`${prefix}key-file`)!;
   const trustedCaFile = values.get(`${prefix}trusted-ca-file`)!;
-  const clientCertAuth = values.get(`${prefix}client-cert-auth`) === 'true';
+  // Go's strconv.ParseBool: 1, t, T, TRUE, true and True all enable it (as ETCD_CLIENT_CERT_AUTH=1 must).
+  const clientCertAuth = truthy(values.get(`${prefix}client-cert-auth`));
   if (certFile === '' && keyFile === '') {
     if (clientCertAuth || trustedCaFile !== '') throw new ConfigError(`--${prefix}client-cert-auth and --${prefix}trusted-ca-file need --${prefix}cert-file and --${prefix}key-file`);
     return null;
@@ -102,8 +105,6 @@ function tlsFiles(values: ReadonlyMap<string, string>, prefix: '' | 'peer-'): Tl
   if (clientCertAuth && trustedCaFile === '') throw new ConfigError(`--${prefix}client-cert-auth needs --${prefix}trusted-ca-file`);
   return { certFile, keyFile, trustedCaFile, clientCertAuth };
 }
-
-const truthy = (value: string | undefined): boolean => value !== undefined && /^(1|t|T|true|TRUE|True)$/.test(value);
 
 /** Validates settings into a server configuration, with etcd 3.4's checks and words. */
 export function serverConfig(settings: Settings): ServerConfig {

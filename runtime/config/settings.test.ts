@@ -74,6 +74,16 @@ test('ETCD_* variables set what the command line does not; a variable a flag sha
   t.deepEqual(readSettings([], { ETCD_FOO: '1' }).warnings, ['unrecognized environment variable ETCD_FOO=1']);
 });
 
+test('client-cert-auth takes every boolean Go accepts: ETCD_CLIENT_CERT_AUTH=1 and --peer-client-cert-auth=True turn mutual TLS on', (t) => {
+  const tls = ['--cert-file', 'c.crt', '--key-file', 'c.key', '--trusted-ca-file', 'ca.crt', '--peer-cert-file', 'p.crt', '--peer-key-file', 'p.key', '--peer-trusted-ca-file', 'ca.crt'];
+  for (const yes of ['1', 't', 'T', 'true', 'TRUE', 'True']) {
+    const config = configOf([...tls, `--peer-client-cert-auth=${yes}`], { ETCD_CLIENT_CERT_AUTH: yes });
+    t.true(config.clientTls?.clientCertAuth, `ETCD_CLIENT_CERT_AUTH=${yes}`);
+    t.true(config.peerTls?.clientCertAuth, `--peer-client-cert-auth=${yes}`);
+  }
+  for (const no of ['0', 'f', 'false', 'FALSE']) t.false(configOf(tls, { ETCD_CLIENT_CERT_AUTH: no }).clientTls?.clientCertAuth, `ETCD_CLIENT_CERT_AUTH=${no}`);
+});
+
 test("unknown and malformed flags are refused with Go's flag package words", (t) => {
   t.is(refusal(['--no-such-flag']), 'flag provided but not defined: -no-such-flag');
   t.is(refusal(['--snapshot-count', 'x']), 'invalid value "x" for flag -snapshot-count: parse error');
