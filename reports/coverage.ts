@@ -32,8 +32,10 @@ export interface CoverageRow {
 
 export function coverageOf(scenario: { name: string; family: string; coverage?: readonly string[] }, runs: readonly Pick<RunReport, 'stats'>[]): CoverageRow {
   const counts: Record<string, number> = {};
+  // The common counts, and whatever this scenario requires beyond them (a family's own: lease expiries).
+  const names = [...new Set([...coverageCounts, ...(scenario.coverage ?? [])])];
   for (const run of runs) {
-    for (const name of coverageCounts) {
+    for (const name of names) {
       const value = run.stats[name];
       if (value !== undefined) counts[name] = (counts[name] ?? 0) + value;
     }
@@ -50,7 +52,8 @@ export function formatCoverage(rows: readonly CoverageRow[]): string {
   for (const family of [...new Set(rows.map((row) => row.family))]) {
     const totals: Record<string, number> = {};
     for (const row of rows.filter((r) => r.family === family)) for (const [name, value] of Object.entries(row.counts)) totals[name] = (totals[name] ?? 0) + value;
-    lines.push(`  ${family}: ${coverageCounts.filter((name) => name in totals).map((name) => `${name}=${totals[name]}`).join(' ')}`);
+    const names = [...coverageCounts.filter((name) => name in totals), ...Object.keys(totals).filter((name) => !(coverageCounts as readonly string[]).includes(name)).sort()];
+    lines.push(`  ${family}: ${names.map((name) => `${name}=${totals[name]}`).join(' ')}`);
   }
   for (const row of rows) if (row.lost.length > 0) lines.push(`  LOST ${row.scenario}: ${row.lost.map((name) => `${name}=0`).join(' ')} over ${row.runs} run(s)`);
   const undecided = rows.filter((row) => row.undecided.length > 0);
