@@ -7,6 +7,10 @@ import { etcdScenarios } from '../../etcd.ts';
  * first run that finds a violation (exit 1) — a mutant is killed as soon as any check sees it.
  * S is the first argument (default 1).
  *
+ * Only the scenarios that expect to pass take part: the two that show where etcd's own guarantees
+ * end (etcd-lease-pauses, etcd-lock) find their violation on unmutated code, so with them every
+ * mutant would count as killed (the first measurement attempt did exactly that).
+ *
  * A mutant that makes the runs crawl is killed by a budget of CPU time, as Stryker counts a
  * timeout as a kill: CPU time, not wall time, so a busy machine does not kill a slow but correct
  * run.
@@ -17,9 +21,10 @@ if (!Number.isSafeInteger(seeds) || seeds < 1) {
   console.error(`etcdQuickCheck: the seed count must be a positive integer, got "${process.argv[2]}"`);
   process.exit(2);
 }
+const judged = etcdScenarios.filter((scenario) => scenario.expect === 'pass');
 let runs = 0;
 for (let seed = 0; seed < seeds; seed++) {
-  for (const scenario of etcdScenarios) {
+  for (const scenario of judged) {
     let result;
     try {
       result = scenario.prepare(seed).execute().result;

@@ -20,6 +20,10 @@ interface ReportMutant {
 }
 
 const path = process.argv[2] ?? 'out/mutation/mutation.json';
+// The etcd report (`npm run mutation-score:etcd`) is named after the code it mutates.
+const etcd = path.includes('etcd');
+const mutated = etcd ? 'core/mvcc + core/server' : 'core/raft + core/replica';
+const triageFile = etcd ? 'scenarios/mutations/stryker-triage-etcd.md' : 'scenarios/mutations/stryker-triage.md';
 let report: { files: Record<string, { source: string; mutants: ReportMutant[] }> };
 try {
   report = JSON.parse(readFileSync(path, 'utf8')) as typeof report;
@@ -54,8 +58,8 @@ if (sampled === 0) {
 }
 const { low, high } = wilsonInterval(detected, sampled, 1.96);
 const percent = (x: number): string => `${(100 * x).toFixed(1)}%`;
-console.log(`mutation score of core/raft + core/replica (sampled): ${percent(detected / sampled)} — ${detected} of ${sampled} sampled mutants detected`);
+console.log(`mutation score of ${mutated} (sampled): ${percent(detected / sampled)} — ${detected} of ${sampled} sampled mutants detected`);
 console.log(`95% Wilson score interval for the score of all ${population} mutants: [${percent(low)}, ${percent(high)}]`);
 if (invalid > 0) console.log(`(${invalid} sampled mutants did not load or run and are left out)`);
-console.log(`survivors (${survivors.length}), to triage in scenarios/mutations/stryker-triage.md:`);
+console.log(`survivors (${survivors.length}), to triage in ${triageFile}:`);
 for (const survivor of survivors) console.log(`  ${survivor}`);
