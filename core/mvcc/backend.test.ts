@@ -5,7 +5,7 @@ import { tornRecord } from '../base/durable.ts';
 import { Backend, backendFile } from './backend.ts';
 import { KvStore } from './kvStore.ts';
 import { ok, putAll, read } from './_test/stores.ts';
-import { StoreOnDisk } from './_test/storeOnDisk.ts';
+import { StoreOnDisk } from '../../properties/mvcc/storeOnDisk.ts';
 
 function hash(store: KvStore): number {
   return ok(store.hashKV()).hash;

@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { mvccModelProperty } from './_test/modelCommands.ts';
+import { mvccModelProperty } from '../../properties/mvcc/modelCommands.ts';
 
 /*
  * The model-based test of core/mvcc: random sequences of puts, deletes, txns, ranges at any

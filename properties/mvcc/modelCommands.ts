@@ -1,11 +1,11 @@
 import { deepStrictEqual, strictEqual } from 'node:assert/strict';
 import fc from 'fast-check';
-import { isEtcdError, ErrKeyNotFound, ErrLeaseNotFound, type EtcdError } from '../../api/errors.ts';
-import type { KeyValue } from '../../api/kv.ts';
-import type { Compare, RangeRequest, RequestOp, TxnRequest } from '../../api/rpc.ts';
-import { validateTxn } from '../../api/validate.ts';
-import { Backend } from '../backend.ts';
-import { KvStore } from '../kvStore.ts';
+import { isEtcdError, ErrKeyNotFound, ErrLeaseNotFound, type EtcdError } from '../../core/api/errors.ts';
+import type { KeyValue } from '../../core/api/kv.ts';
+import type { Compare, RangeRequest, RequestOp, TxnRequest } from '../../core/api/rpc.ts';
+import { validateTxn } from '../../core/api/validate.ts';
+import { Backend } from '../../core/mvcc/backend.ts';
+import { KvStore } from '../../core/mvcc/kvStore.ts';
 import { ReferenceModel } from './referenceModel.ts';
 import { StoreOnDisk } from './storeOnDisk.ts';
 

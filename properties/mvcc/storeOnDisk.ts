@@ -1,12 +1,12 @@
 import { deepStrictEqual } from 'node:assert/strict';
-import { tornRecord, type DurableRecord } from '../../base/durable.ts';
-import { always, never, type Ratio } from '../../base/ratio.ts';
-import { SimDisk, calmDisk } from '../../../sim/disk.ts';
-import { SeededRandom } from '../../../sim/rng.ts';
-import { Backend, backendFile, defaultBackendOptions, type BackendOptions, type OpenedBackend } from '../backend.ts';
-import { decodeBackendRecord, encodeBackendRecord } from '../backendCodec.ts';
-import type { BackendImage } from '../backendImage.ts';
-import { KvStore, defaultKvStoreOptions, type KvStoreOptions } from '../kvStore.ts';
+import { tornRecord, type DurableRecord } from '../../core/base/durable.ts';
+import { always, never, type Ratio } from '../../core/base/ratio.ts';
+import { SimDisk, calmDisk } from '../../sim/disk.ts';
+import { SeededRandom } from '../../sim/rng.ts';
+import { Backend, backendFile, defaultBackendOptions, type BackendOptions, type OpenedBackend } from '../../core/mvcc/backend.ts';
+import { decodeBackendRecord, encodeBackendRecord } from '../../core/mvcc/backendCodec.ts';
+import type { BackendImage } from '../../core/mvcc/backendImage.ts';
+import { KvStore, defaultKvStoreOptions, type KvStoreOptions } from '../../core/mvcc/kvStore.ts';
 
 /**
  * A store on the simulated disk, as a member runs it: the backend's writes go to the disk's page

@@ -1,8 +1,8 @@
-import type { Bytes } from '../../api/bytes.ts';
-import { ErrCompacted, ErrFutureRev, type EtcdError } from '../../api/errors.ts';
-import type { KeyValue } from '../../api/kv.ts';
-import type { RangeRequest, SortTarget } from '../../api/rpc.ts';
-import { ByteWriter, crc32cOfBytes, crc32cUpdate, writeBucketEntry } from '../kvCodec.ts';
+import type { Bytes } from '../../core/api/bytes.ts';
+import { ErrCompacted, ErrFutureRev, type EtcdError } from '../../core/api/errors.ts';
+import type { KeyValue } from '../../core/api/kv.ts';
+import type { RangeRequest, SortTarget } from '../../core/api/rpc.ts';
+import { ByteWriter, crc32cOfBytes, crc32cUpdate, writeBucketEntry } from '../../core/mvcc/kvCodec.ts';
 
 /** One change, as the reference remembers it: never compacted away. */
 interface Change {

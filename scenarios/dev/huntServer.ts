@@ -4,8 +4,8 @@
  * simulated swarm runs of core/server's own tests, over many seeds. Prints each failing seed with
  * its message and the line that replays it; exits 1 when one failed, 2 on bad input.
  */
-import { RandomEtcdCluster } from './randomCluster.ts';
-import { runSimulated } from './simulatedCluster.ts';
+import { RandomEtcdCluster } from '../../core/server/_test/randomCluster.ts';
+import { runSimulated } from '../../core/server/_test/simulatedCluster.ts';
 
 const kinds = ['random', 'random-membership', 'simulated', 'simulated-membership'] as const;
 type Kind = (typeof kinds)[number];

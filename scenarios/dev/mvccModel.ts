@@ -3,7 +3,7 @@
  * longer than `npm test` runs it. A failure prints fast-check's seed and path; `--seed` replays.
  */
 import fc from 'fast-check';
-import { mvccModelProperty } from './modelCommands.ts';
+import { mvccModelProperty } from '../../properties/mvcc/modelCommands.ts';
 
 function flag(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
