@@ -15,6 +15,14 @@ import { formatJsonLines, formatOutcome, junitOf, summarizeRecords, sweepSummary
 import { WorkerPool } from '../sweep/workers.ts';
 
 const defaultSeeds = 10;
+/**
+ * Determinism is checked on every 5th seed index by default (0, 5, 10, ...): seed index 0 of
+ * every scenario, so each scenario's code path is replayed at least once, at a fifth of the cost
+ * of checking every run (a checked run is made twice). `--determinism-every 1` checks them all.
+ */
+const defaultDeterminismEvery = 5;
+/** Below this many planned runs a sweep stays in one process: starting a worker costs about a second. */
+const smallSweepRuns = 100;
 const defaultReportDir = 'out/pages';
 export const launcher = `${repositoryRoot}/bin/detcd-sim`;
 
@@ -25,9 +33,11 @@ const help = `usage: detcd-sim sweep [--scenario NAME]... [--family NAME] [--see
                        [--no-determinism-check | --determinism-every N]
 
 Runs many seeds of each scenario and prints a summary table, the behaviour coverage, then a replay
-line for every failing seed. By default every scenario runs ${defaultSeeds} seeds (0..${defaultSeeds - 1}) and every run
-is executed twice to check that it is deterministic (a costly scenario runs fewer seeds unless
---seeds is given: an etcd run costs several Raft runs, so the etcd family runs 1). Seeds go in order, every scenario per seed,
+line for every failing seed. By default every scenario runs ${defaultSeeds} seeds (0..${defaultSeeds - 1}), in as many
+worker processes as the machine has cores, and every ${defaultDeterminismEvery}th seed index (0, ${defaultDeterminismEvery}, ...) is executed
+twice to check that it is deterministic. A costly scenario runs fewer seeds unless --seeds or
+--time-budget is given (an etcd run costs several Raft runs, so the etcd family runs 1, the
+costliest Raft scenarios 4). Seeds go in order, every scenario per seed,
 so a sweep cut short by its time budget (or stopped by SIGINT/SIGTERM, which prints the table of
 what finished) has covered every scenario about equally. Reports come out in scenario and seed
 order whatever --jobs, and carry the version and commit.
@@ -41,7 +51,8 @@ order whatever --jobs, and carry the version and commit.
   --time-budget DURATION   start no run after this long (90s, 10m, 1h30m)
   --shard I/N              run the I-th of N slices (seed indexes k with k mod N = I-1): a CI
                            matrix of N jobs runs one large sweep; "detcd-sim merge" joins them
-  --jobs N                 run in N worker processes (default 1; at most the machine's ${availableParallelism()} cores)
+  --jobs N                 run in N worker processes (default: the machine's ${availableParallelism()} cores, or 1 for
+                           fewer than ${smallSweepRuns} planned runs; at most the cores)
   --mutant NAME            run against a catalogued mutant: the sweep should fail, and its replay
                            lines reproduce the catching runs
   --patch FILE             run against your own mutant (a find/replace JSON file)
@@ -54,7 +65,7 @@ order whatever --jobs, and carry the version and commit.
   --no-report              draw no pages
   --require-coverage       fail when a scenario leaves a behaviour count it needs at zero
   --no-determinism-check   run each seed once
-  --determinism-every N    check determinism on every N-th seed only (default: every seed)
+  --determinism-every N    check determinism on every N-th seed index (default ${defaultDeterminismEvery}; 1: every run)
 
 Exit codes: 0 every run passed, 1 some run failed, was not deterministic or (with
 --require-coverage) lost coverage, 2 bad input, 130/143 stopped by SIGINT/SIGTERM.`;
@@ -92,13 +103,14 @@ export const sweepCommand: Command = {
     if (values.report !== undefined && values['no-report']) throw new UsageError('give --report DIR or --no-report, not both');
     // Failing runs get a page without being asked for one: that is when it is needed.
     const reportDir = values['no-report'] ? null : (values.report ?? defaultReportDir);
-    const jobs = values.jobs === undefined ? 1 : parseNat(values.jobs, '--jobs', availableParallelism());
-    if (jobs === 0) throw new UsageError('--jobs must be at least 1');
+    const jobsAsked = values.jobs === undefined ? null : parseNat(values.jobs, '--jobs', availableParallelism());
+    if (jobsAsked === 0) throw new UsageError('--jobs must be at least 1');
     if (values.report !== undefined) makeOutputFolder(values.report, '--report');
     const code = await loadCode(variant);
     try {
       const scenarios = chooseScenarios(values.scenario, values.family, code);
       const plan = makePlan(scenarios, values);
+      const jobs = jobsAsked ?? defaultJobs(plannedRuns(plan));
       const context: TaskContext = { find: (name) => code.find(name), variant, reportDir };
       const workerFlags = [
         ...(variant.mutant === undefined ? [] : ['--mutant', variant.mutant]),
@@ -114,6 +126,11 @@ export const sweepCommand: Command = {
     }
   },
 };
+
+/** The machine's cores, but one process for a small sweep (a time-budgeted one, null runs, is not small). */
+export function defaultJobs(plannedRuns: number | null): number {
+  return plannedRuns !== null && plannedRuns < smallSweepRuns ? 1 : availableParallelism();
+}
 
 /** The scenarios named, or of the family, or all; the user's own (`--scenarios`) when they gave some. */
 export function chooseScenarios(names: readonly string[] | undefined, family: string | undefined, code: LoadedCode): Scenario[] {
@@ -144,7 +161,7 @@ function makePlan(scenarios: readonly Scenario[], values: PlanFlags): SweepPlan 
   if (values['first-seed'] !== undefined && values['seed-from'] !== undefined) throw new UsageError('give --first-seed or --seed-from, not both');
   const firstSeed = values['seed-from'] !== undefined ? seedFrom(values['seed-from']) : values['first-seed'] === undefined ? 0 : parseNat(values['first-seed'], '--first-seed');
   if (values['no-determinism-check'] && values['determinism-every'] !== undefined) throw new UsageError('give --no-determinism-check or --determinism-every, not both');
-  const determinismEvery = values['no-determinism-check'] ? 0 : values['determinism-every'] === undefined ? 1 : parseNat(values['determinism-every'], '--determinism-every');
+  const determinismEvery = values['no-determinism-check'] ? 0 : values['determinism-every'] === undefined ? defaultDeterminismEvery : parseNat(values['determinism-every'], '--determinism-every');
   const shard = values.shard === undefined ? { index: 1, count: 1 } : parseShard(values.shard);
   return { scenarios, firstSeed, seeds, seedsGiven: values.seeds !== undefined, shard, timeBudgetMs, determinismEvery, seedSource: values['seed-from'] ?? null };
 }

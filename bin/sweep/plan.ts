@@ -15,8 +15,10 @@ export interface SweepPlan {
   /** Seed indexes to run (before sharding); null: as many as the time budget allows. */
   readonly seeds: number | null;
   /**
-   * Whether `seeds` was asked for. When it was not, a scenario that names its own `sweepSeeds`
-   * (a costly one: an etcd run costs several Raft runs) runs only that many seed indexes.
+   * Whether `seeds` was asked for. When it was not and no time budget bounds the sweep (the
+   * default sweep, `npm start`), a scenario that names its own `sweepSeeds` (a costly one: an
+   * etcd run costs several Raft runs) runs only that many seed indexes. A time-budgeted sweep (the
+   * gate) runs every scenario seed by seed as long as the budget lasts.
    */
   readonly seedsGiven: boolean;
   readonly shard: Shard;
@@ -72,7 +74,7 @@ export function* planTasks(plan: SweepPlan): Generator<SweepTask> {
 /** How many seed indexes a scenario takes in a plan. */
 function seedLimit(plan: SweepPlan, scenario: Scenario): number {
   const seeds = plan.seeds ?? seedsMax;
-  return plan.seedsGiven || scenario.sweepSeeds === undefined ? seeds : Math.min(seeds, scenario.sweepSeeds);
+  return plan.seedsGiven || plan.seeds === null || scenario.sweepSeeds === undefined ? seeds : Math.min(seeds, scenario.sweepSeeds);
 }
 
 /** How many runs a plan makes in its shard, or null when only the time budget bounds it. */

@@ -122,6 +122,18 @@ test('a crash at any point of a compaction recovers: the compaction resumes, the
   }
 });
 
+// Stryker's survivor S1 (scenarios/mutations/stryker-triage-etcd.md): a restore that forgot the
+// finished mark re-ran the finished compaction at every restart (same keyspace, a full scan more).
+test('a restart after a finished compaction resumes nothing: no compaction pending, nothing written (etcd restore resumes only a scheduled mark above the finished one)', (t) => {
+  const { member, compactAt } = compactingMember();
+  member.store.finishCompaction();
+  member.commitAndSync();
+  member.crashAndRestart();
+  t.is(member.store.compactRevision, compactAt);
+  t.false(member.store.compacting, 'no compaction resumed');
+  t.deepEqual(member.store.backend.takeWrites(), [], 'nothing written by the restart');
+});
+
 test('a crash before the scheduled mark is synced forgets the compaction; a compaction at revision 0 survives a restart', (t) => {
   const { member } = compactingMember();
   member.crashAndRestart();
