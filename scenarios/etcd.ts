@@ -256,7 +256,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
 /** An etcd scenario; `tune` gives the same scenario with less or more work and faults (for property tests). */
 export function etcdScenario(name: string, summary: string, shape: EtcdScenarioShape): Scenario & { tune(tuning: EtcdTuning): Scenario } {
   const space = { ...shape.space, duplicateMax: never };
-  // A default sweep (`npm start`) runs one seed of each: an etcd run costs several Raft runs.
+  // A default sweep (`npm start`) runs two seeds of each: an etcd run costs several Raft runs.
   // Lease scenarios must see leases expire and take keys with them (and locks taken), or they lost coverage.
   const coverage = [...(shape.leases === undefined ? [] : ['leaseExpiries', 'leaseKeysRevoked']), ...(shape.lock === undefined ? [] : ['lockIncrements'])];
   const scenario = (tuned: EtcdScenarioShape): Scenario => ({
@@ -264,7 +264,7 @@ export function etcdScenario(name: string, summary: string, shape: EtcdScenarioS
     family: 'etcd',
     summary,
     expect: shape.expect ?? 'pass',
-    sweepSeeds: 1,
+    sweepSeeds: 2,
     ...(coverage.length === 0 ? {} : { coverage }),
     prepare: (seed, settings) => prepareEtcdRun(name, seed, { ...tuned, space }, settings),
   });

@@ -36,7 +36,7 @@ Runs many seeds of each scenario and prints a summary table, the behaviour cover
 line for every failing seed. By default every scenario runs ${defaultSeeds} seeds (0..${defaultSeeds - 1}), in as many
 worker processes as the machine has cores, and every ${defaultDeterminismEvery}th seed index (0, ${defaultDeterminismEvery}, ...) is executed
 twice to check that it is deterministic. A costly scenario runs fewer seeds unless --seeds or
---time-budget is given (an etcd run costs several Raft runs, so the etcd family runs 1, the
+--time-budget is given (an etcd run costs several Raft runs, so the etcd family runs 2, the
 costliest Raft scenarios 4). Seeds go in order, every scenario per seed,
 so a sweep cut short by its time budget (or stopped by SIGINT/SIGTERM, which prints the table of
 what finished) has covered every scenario about equally. Reports come out in scenario and seed
