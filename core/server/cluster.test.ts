@@ -16,6 +16,7 @@ import {
 } from '../api/index.ts';
 import type { NodeId } from '../host/node.ts';
 import { TestCluster } from './_test/testCluster.ts';
+import { simulatedMemberId } from './config.ts';
 import { isErrorReply, type ServerReply } from './serverRequest.ts';
 
 const peer = (id: NodeId) => [`http://m${id}:2380`];
@@ -214,4 +215,15 @@ test('a leader that a joint change removes keeps leading the outgoing half until
   const next = cluster.electLeader();
   t.deepEqual(cluster.server(next).confState.voters, [1, 2, 3, 4].filter((id) => id !== leader));
   t.is(cluster.ok(next, 'Put', { key: 'after', value: 'joint' }).header.memberId, next);
+});
+
+// Stryker's survivor S2 (scenarios/mutations/stryker-triage-etcd.md): a hash that skipped every
+// character gave every member outside the simulator's naming the same id; no scenario adds one.
+test("a member outside the simulator's naming gets an id from its peer URLs: the same for the same URLs in any order, another for other URLs, never a machine number", (t) => {
+  t.is(simulatedMemberId(['http://m3:2380']), 3);
+  const a = simulatedMemberId(['http://10.0.0.1:2380', 'http://10.0.0.1:2381']);
+  t.is(simulatedMemberId(['http://10.0.0.1:2381', 'http://10.0.0.1:2380']), a);
+  const others = ['http://10.0.0.2:2380', 'http://10.0.0.1:2390', 'https://m4.example:2380'].map((url) => simulatedMemberId([url]));
+  t.is(new Set([a, ...others]).size, 4);
+  for (const id of [a, ...others]) t.true(id >= 0x4000_0000 && id < 2 ** 31, `${id}`);
 });
