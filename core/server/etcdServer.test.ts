@@ -210,3 +210,20 @@ test('a member that fell behind the compacted log catches up from a snapshot car
   cluster.settle(5);
   t.deepEqual(cluster.server(lagging).state.kv.hashKV(), cluster.server(leader).state.kv.hashKV());
 });
+
+// Stryker's survivor S3 (scenarios/mutations/stryker-triage-etcd.md): a txn whose failure branch
+// writes was taken for a read-only one when its success branch only reads (no workload sends that
+// shape). etcd's IsTxnReadonly looks at both branches: such a txn goes through Raft.
+test('a txn that only reads on success but writes on failure goes through Raft: its failure branch is applied on every member', (t) => {
+  const cluster = new TestCluster({ machines: 3 });
+  const leader = cluster.electLeader();
+  const txn = cluster.ok(leader, 'Txn', {
+    compare: [{ key: 'missing', target: 'VERSION', result: 'GREATER', version: 0 }],
+    success: [{ requestRange: { key: 'missing' } }],
+    failure: [{ requestPut: { key: 'created', value: 'by-failure' } }],
+  });
+  t.false(txn.succeeded);
+  t.is(txn.header.revision, 2);
+  cluster.settle();
+  for (const member of [1, 2, 3]) t.is(cluster.ok(member, 'Range', { key: 'created', serializable: true }).kvs[0]?.value, 'by-failure', `member ${member}`);
+});

@@ -2,6 +2,7 @@ import test from 'ava';
 import { ErrLeaseExist, ErrLeaseNotFound, ErrLeaseTTLTooLarge } from '../api/index.ts';
 import { TestCluster } from './_test/testCluster.ts';
 import { isErrorReply } from './serverRequest.ts';
+import { LeaseCallWaiters, type Waiter } from './waiters.ts';
 
 /** 10 ticks per second, an election timeout of 10 ticks: etcd's minimum TTL is 2 s. */
 function cluster(config = {}): TestCluster {
@@ -109,4 +110,22 @@ test('checkpoints: a new leader starts a lease from its checkpointed remaining T
   t.is(c.ok(next, 'LeaseKeepAlive', { ID }).TTL, 10, 'a keep-alive renews the full TTL');
   c.settle(5);
   t.is(c.server(next).state.lessor.lookup(ID)!.remainingTTL, 0, 'and clears the checkpoint through Raft');
+});
+
+// Stryker's survivor S4 (scenarios/mutations/stryker-triage-etcd.md): lease calls waiting to try
+// again (no leader, or the leader not yet primary) were timed from the member's tick plus their
+// arrival, so once a member had run a request timeout's worth of ticks they failed at the next
+// tick instead of retrying (etcd's LeaseRenew forwarding loop retries until the deadline).
+test('a lease call waiting to try again is retried until a request timeout has passed since it arrived, however long the member has run', (t) => {
+  const waiters = new LeaseCallWaiters();
+  const call: Waiter = { client: 1000, id: 1, request: { method: 'LeaseKeepAlive', request: { ID: 7 } }, sinceTick: 5_000 };
+  waiters.retry(call);
+  const soon = waiters.tick(5_001, 50);
+  t.deepEqual([soon.retrying, soon.expired], [[call], []]);
+  waiters.retry(call);
+  const almost = waiters.tick(5_049, 50);
+  t.deepEqual([almost.retrying, almost.expired], [[call], []]);
+  waiters.retry(call);
+  const late = waiters.tick(5_050, 50);
+  t.deepEqual([late.retrying, late.expired], [[], [call]]);
 });
