@@ -86,3 +86,17 @@ test('a stream that cannot send fast enough makes its watchers victims; every ev
   cluster.settle();
   t.deepEqual(lines(cluster.framesOf(stream)), ['created 0@1', '0@2 PUT a=1', '0@3 PUT a=2', '0@4 PUT a=3', '0@7 PUT a=4, PUT a=5, PUT a=6', 'progress -1@7']);
 });
+
+// Stryker's survivors S5 and S6 (scenarios/mutations/stryker-triage-etcd.md): no workload mixes its
+// own watch ids with automatic ones, and none looked at how a refused create is answered.
+test("a stream mixes a client's own watch ids with automatic ones (these skip ids in use, upwards, as etcd's nextID does); a refused create is answered created and canceled, with its reason", (t) => {
+  const cluster = new TestCluster({ machines: 3 });
+  const leader = cluster.electLeader();
+  cluster.settle(2);
+  const stream = cluster.submit(leader, { method: 'Watch', request: { createRequest: { key: 'a', watchId: 1 } } });
+  for (const createRequest of [{ key: 'b' }, { key: 'c' }, { key: 'd', watchId: 2 }]) cluster.sendOnStream(leader, stream, { method: 'Watch', request: { createRequest } });
+  cluster.settle();
+  const created = lines(cluster.framesOf(stream));
+  t.deepEqual(created.slice(0, 3), ['created 1@1', 'created 0@1', 'created 2@1']);
+  t.regex(created[3]!, /^created 2@1 canceled: .*duplicate/i);
+});
