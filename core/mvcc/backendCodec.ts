@@ -66,7 +66,7 @@ export function decodeBackendImage(bytes: Uint8Array): BackendImage {
 }
 
 function encodeDelta(record: BackendDeltaRecord): Uint8Array {
-  const writer = new ByteWriter(128 + record.mains.length * 96);
+  const writer = new ByteWriter(deltaByteSize(record));
   writer.uint8(deltaTag);
   writeMeta(writer, record, record.buckets);
   writer.uint53(record.sizeInUse).uint53(record.size);
@@ -96,6 +96,16 @@ function readMeta(reader: ByteReader): MetaFields & { buckets: [string, unknown]
   const buckets: [string, unknown][] = [];
   for (let i = 0; i < count; i++) buckets.push([reader.string(), deepFreeze(JSON.parse(decodeUtf8(reader.bytesField())) as unknown)]);
   return { consistentIndex, term, scheduledCompactRevision, finishedCompactRevision, buckets };
+}
+
+/** About what encodeDelta writes: the writer then rarely grows (each growth copies what it holds). */
+function deltaByteSize(record: BackendDeltaRecord): number {
+  let size = 256;
+  for (const [, changes] of record.mains) {
+    size += 16;
+    if (changes !== null) for (const kv of changes) size += 48 + (kv === undefined ? 0 : kv.key.length + kv.value.length);
+  }
+  return size;
 }
 
 function writeChanges(writer: ByteWriter, changes: readonly (KeyValue | undefined)[]): void {
