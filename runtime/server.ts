@@ -11,6 +11,7 @@ import { etcdHandlers } from './client/etcdServices.ts';
 import { etcdGrpcServer } from './client/grpcServices.ts';
 import { LeaderForwarding } from './client/leaderForwarding.ts';
 import { ServerMetrics } from './client/metrics.ts';
+import { useNativeByteStrings } from './nativeByteStrings.ts';
 import { filePath } from './storage/layout.ts';
 import { hexId } from './config/memberIds.ts';
 import type { ServerConfig, TlsFiles } from './config/serverConfig.ts';
@@ -77,6 +78,7 @@ function storeClusterId(dataDir: string, id: string): void {
  * the peer transport, the client port (gRPC + HTTP on one listener) and the metrics listeners.
  */
 export async function startServer(config: ServerConfig, io: ServerIo): Promise<RunningServer> {
+  useNativeByteStrings();
   const self = config.memberId;
   const metrics = new ServerMetrics(hexId(self), filePath(config.dataDir, 'db'));
   const adapter = etcdNode(config);

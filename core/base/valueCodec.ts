@@ -1,4 +1,4 @@
-import { ByteReader, ByteWriter, DecodeError } from './byteCodec.ts';
+import { ByteReader, ByteWriter, DecodeError, isByteString } from './byteCodec.ts';
 import { decodeUtf8, encodeUtf8 } from './utf8.ts';
 
 /**
@@ -79,15 +79,10 @@ function writeValue(writer: ByteWriter, value: unknown, depth: number): void {
 }
 
 function writeString(writer: ByteWriter, value: string): void {
-  if (fitsBytes(value)) writer.uint8(Tag.ByteString).varByteString(value);
+  if (isByteString(value)) writer.uint8(Tag.ByteString).varByteString(value);
   else writer.uint8(Tag.Utf8String).varBytes(encodeUtf8(value));
 }
 
-function fitsBytes(value: string): boolean {
-  let seen = 0;
-  for (let i = 0; i < value.length; i++) seen |= value.charCodeAt(i);
-  return seen <= 0xff;
-}
 
 function writeNumber(writer: ByteWriter, value: number): void {
   if (!Number.isFinite(value)) writer.uint8(Tag.Null);

@@ -22,7 +22,8 @@ export function encodeBackendRecord(image: BackendImage): Uint8Array {
 
 /** A whole image as bytes, whatever it carries (a snapshot is always whole). */
 export function encodeBackendImage(image: BackendImage): Uint8Array {
-  const writer = new ByteWriter(256 + image.keys.size * 64);
+  // Sized by the live data too: a writer that grows copies what it holds (20 MB images, 5 times).
+  const writer = new ByteWriter(256 + image.keys.size * 64 + image.sizeInUse);
   writer.uint8(wholeTag);
   writeMeta(writer, image.meta, Object.entries(image.meta.buckets));
   writer.uint53(image.sizeInUse).uint53(image.size);
