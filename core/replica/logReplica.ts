@@ -63,7 +63,7 @@ export type LogReply =
   | { readonly kind: 'conf-changed'; readonly index: number; readonly confState: ConfState; readonly removed: readonly NodeId[] }
   | { readonly kind: 'transfer-started' }
   /** Surely not done: the proposal never entered any log, or the request was refused. */
-  | { readonly kind: 'error'; readonly reason: 'proposal-dropped' | 'too-many-requests' | 'conf-change-refused' };
+  | { readonly kind: 'error'; readonly reason: 'proposal-dropped' | 'too-many-requests' | 'conf-change-refused' | 'stopped' };
 
 /**
  * The application state in a snapshot: the first `count` values, the index of each, and the state
@@ -115,6 +115,12 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply>, Ra
   hardState: HardState;
   softState: SoftState = { lead: 0, role: 'follower' };
   private ticks = 0;
+  /**
+   * This member applied its own removal and serves no more requests: each is refused at once, so
+   * its clients go elsewhere as they would from a stopped etcd. Its Raft keeps running, as the
+   * etcd member's does here (core/server's stopIfRemoved): see ARCHITECTURE, removed members.
+   */
+  stopped = false;
   private readonly proposals = new Map<number, Waiting>();
   private readonly reads = new Map<string, Waiting>();
   /** Read points answered by Raft, waiting for the applied index to reach them. */
@@ -180,14 +186,32 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply>, Ra
   }
 
   receive(from: NodeId, message: Message): void {
-    // etcd's transport refuses a removed member's messages: one that never learned of its removal
-    // would otherwise depose every leader with ever higher terms (raft-joint-no-prevote seed 42).
-    if (refusesPeer(this.removed, this.confState, from)) return;
+    if (this.refuses(from)) return; // a host that did not ask first
     this.raft.step(message);
+  }
+
+  /**
+   * etcd's transport refuses a removed member's messages: one that never learned of its removal
+   * would otherwise depose every leader with ever higher terms (raft-joint-no-prevote seed 42).
+   */
+  refuses(from: NodeId): boolean {
+    return refusesPeer(this.removed, this.confState, from);
+  }
+
+  /**
+   * A peer refused our message: we were removed without applying it (cut off while it committed).
+   * etcd's member stops on errMemberRemoved; this one stops serving, so its clients go elsewhere.
+   */
+  removedBy(_by: NodeId): void {
+    this.stop();
   }
 
   submit(client: ClientId, id: RequestId, request: LogRequest): void {
     const waiting: Waiting = { client, id, sinceTick: this.ticks };
+    if (this.stopped) {
+      this.reply(waiting, { kind: 'error', reason: 'stopped' });
+      return;
+    }
     if (request.kind === 'transfer-leader') {
       this.raft.transferLeadership(request.to);
       this.reply(waiting, { kind: 'transfer-started' });
@@ -304,6 +328,7 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply>, Ra
         const before = this.confState;
         this.confState = this.raft.applyConfChange(entry.change);
         this.removed = withRemoved(this.removed, leftConfiguration(before, this.confState));
+        this.stopIfRemoved();
       }
       digest = mix32(digest, refusal === null ? 1 : 2);
       if (entry.change.context.byteLength > 0) {
@@ -358,6 +383,24 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply>, Ra
     this.stateDigests.set(snapshot.metadata.index, data.digest);
     this.confState = snapshot.metadata.confState;
     this.removed = data.removed;
+    this.stopIfRemoved();
+  }
+
+  /**
+   * Stops serving once this member applied its own removal (a voter removed by a joint change only
+   * once it is left). What waits is forgotten, not failed: a proposal already forwarded may still
+   * commit, so its client must see no answer (an unknown outcome), not a refusal.
+   */
+  private stopIfRemoved(): void {
+    if (refusesPeer(this.removed, this.confState, this.id)) this.stop();
+  }
+
+  private stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.proposals.clear();
+    this.reads.clear();
+    this.readsAwaitingApply = [];
   }
 
   /** Every `snapshotEveryEntries` applied entries: snapshot the state, compact the log and the WAL. */

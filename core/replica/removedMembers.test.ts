@@ -88,6 +88,7 @@ test('a voter removed while cut off, healed without learning it, campaigns with 
   t.deepEqual(leader.confState.voters, [1, 2]);
   t.deepEqual(leader.removed, [3]);
   t.true(inConfiguration(removedNode.confState, 3), 'node 3 never learned of its removal');
+  t.true(removedNode.stopped, 'a peer that refused it told it so, and it stopped serving');
   t.true(removedNode.hardState.term > leader.hardState.term + 3, `node 3 campaigned on (term ${removedNode.hardState.term}) and the leader never heard of it (term ${leader.hardState.term})`);
   t.true(readdReplies.length > 0 && readdReplies.every((reply) => reply.kind === 'error' && reply.reason === 'conf-change-refused'), 'a removed id is never added again');
 });
