@@ -58,6 +58,8 @@ export interface RaftScenarioShape {
   readonly successPercentMin?: number | null;
   /** The host loop sends what promises nothing durable before the sync, as the runtime does. */
   readonly pipelinedHost?: boolean;
+  /** The liveness bound in election timeouts (default 10). */
+  readonly livenessElectionTimeouts?: number;
 }
 
 const baseOptions: Omit<SimOptions, 'seed'> = {
@@ -202,6 +204,9 @@ function prepareRaftRun(name: string, seed: number, shape: RaftScenarioShape, se
   const initialVoters = Array.from({ length: Math.min(knobs.initialVoters, machines) }, (_, i) => i + 1);
   const { clients, ...raftSettings } = knobs;
   if (shape.pipelinedHost === true) options = { ...options, pipelinedHost: true };
+  const livenessTimeouts = shape.livenessElectionTimeouts ?? livenessElectionTimeouts;
+  const livenessUs = livenessTimeouts * electionTimeoutUs;
+  if (shape.livenessElectionTimeouts !== undefined && settings?.options === undefined) options = { ...options, timeLimitUs: quietAtUs + livenessUs + 1_000_000 };
   const config: LogReplicaConfig = { ...defaultLogReplicaConfig, ...shape.replica, ...raftSettings, initialVoters };
   const protocol = logProtocol(config);
   const admins = shape.membership === 'none' ? [] : Array.from({ length: shape.admins ?? 1 }, () => new AdminPlan(shape.membership as 'single' | 'joint', initialVoters));
@@ -225,7 +230,7 @@ function prepareRaftRun(name: string, seed: number, shape: RaftScenarioShape, se
       `raft: ${machines} machines, voters ${JSON.stringify(initialVoters)}, membership changes: ${shape.membership}, election ${config.electionTicks} ticks, pre-vote ${config.preVote}, check-quorum ${config.checkQuorum}`,
       describeRaftSafety(safetyOptions),
       describeStepChecks(availabilityOptions),
-      `liveness: within ${livenessElectionTimeouts} election timeouts (${livenessBoundUs / 1000} ms) of the quiet fault`,
+      `liveness: within ${livenessTimeouts} election timeouts (${livenessUs / 1000} ms) of the quiet fault`,
     ],
     execute: (run) => {
       const counter = raftCounts();
@@ -235,7 +240,7 @@ function prepareRaftRun(name: string, seed: number, shape: RaftScenarioShape, se
           protocol,
           workload: logWorkload(machines, clients, admins, shape.transfers === true ? new TransferPlan() : null, shape.requestTimeoutUs ?? requestTimeoutUs, shape.thinkUsMax ?? 50_000),
           observers: [raftSafety(safetyOptions), ...stepChecks<LogRequest, LogReply, LogReplica>(availabilityOptions), logHistory(), counter.observer],
-          liveness: raftLiveness(livenessBoundUs, livenessElectionTimeouts),
+          liveness: raftLiveness(livenessUs, livenessTimeouts),
           leader: currentLeader,
           clientHistory: raftClientHistory,
           counts: counter.counts,
@@ -395,6 +400,13 @@ export const raftScenarios: readonly RaftScenario[] = [
     admins: 2,
     space: wideSwarmSpace,
     replica: { preVote: false },
+    // Without pre-vote, a voter whose log is behind campaigns first and resets the timer of the
+    // one that could win, round after round; in a two-voter configuration (admins with stale views
+    // remove down to two) each round is a coin toss the better log loses about half the time, so
+    // 10 election timeouts were missed by about 1 run in 150 (seeds 199, 264, 326, 589, 671 of the
+    // 2,000-seed sweep in task raft7, all a leader elected after 9+ s of such rounds). Pre-vote is
+    // the cure (thesis §9.6); this scenario exists to run without it, so it waits longer instead.
+    livenessElectionTimeouts: 30,
   }),
   // A node cut off from the leader alone campaigns with a log as good as anyone's only when the
   // cluster is idle: busy clients leave it behind at once, and the log check refuses it anyway.
