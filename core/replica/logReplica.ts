@@ -121,6 +121,8 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply>, Ra
    * etcd member's does here (core/server's stopIfRemoved): see ARCHITECTURE, removed members.
    */
   stopped = false;
+  /** A peer refused us as removed (we never applied our removal): our election clock stops. */
+  private told = false;
   private readonly proposals = new Map<number, Waiting>();
   private readonly reads = new Map<string, Waiting>();
   /** Read points answered by Raft, waiting for the applied index to reach them. */
@@ -181,6 +183,11 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply>, Ra
 
   tick(): void {
     this.ticks++;
+    // Told that it was removed, etcd's member halts. This one stops its election clock once it no
+    // longer leads (a leader keeps ticking until check-quorum deposes it): it never campaigns
+    // again, yet still answers peers that count it (raft-joint-no-prevote seed 1541: a told member
+    // kept campaigning and spent the vote of a new, empty voter that had not heard of its removal).
+    if (this.told && this.softState.role !== 'leader') return;
     this.raft.tick();
     this.forgetOldRequests();
   }
@@ -200,9 +207,11 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply>, Ra
 
   /**
    * A peer refused our message: we were removed without applying it (cut off while it committed).
-   * etcd's member stops on errMemberRemoved; this one stops serving, so its clients go elsewhere.
+   * etcd's member stops on errMemberRemoved; this one stops serving, so its clients go elsewhere,
+   * and stops campaigning (see `tick`).
    */
   removedBy(_by: NodeId): void {
+    this.told = true;
     this.stop();
   }
 
