@@ -183,11 +183,13 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply>, Ra
 
   tick(): void {
     this.ticks++;
-    // Told that it was removed, etcd's member halts. This one stops its election clock once it no
-    // longer leads (a leader keeps ticking until check-quorum deposes it): it never campaigns
-    // again, yet still answers peers that count it (raft-joint-no-prevote seed 1541: a told member
-    // kept campaigning and spent the vote of a new, empty voter that had not heard of its removal).
-    if (this.told && this.softState.role !== 'leader') return;
+    // Told that it was removed, etcd's member halts. This one stops its election clock once it
+    // neither leads nor follows a leader (a leader keeps ticking until check-quorum deposes it; a
+    // follower's lease must run out, or it would refuse pre-votes forever: raft-membership seed
+    // 135): it never campaigns again, yet still answers peers that count it (raft-joint-no-prevote
+    // seed 1541: a told member kept campaigning and spent the vote of a new, empty voter that had
+    // not heard of its removal).
+    if (this.told && this.softState.role !== 'leader' && this.softState.lead === 0) return;
     this.raft.tick();
     this.forgetOldRequests();
   }
