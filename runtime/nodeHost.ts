@@ -90,6 +90,8 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
 
   receive(from: NodeId, message: M): void {
     if (this.stopped) return;
+    // A removed member's message is dropped (the node's rule; answering the sender is not modelled here).
+    if (this.node.refuses?.(from) === true) return;
     this.node.receive(from, message);
     this.schedulePump();
   }

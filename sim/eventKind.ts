@@ -8,8 +8,10 @@ export const EventKind = {
   fault: 5,
   client: 6,
   probe: 7,
+  /** A peer's answer that it refused a message because the sender was removed (etcd's rafthttp 403/410). */
+  refusal: 8,
 } as const;
-export const eventKindNames = ['tick', 'deliver', 'request', 'reply', 'sync', 'fault', 'client', 'probe'] as const;
+export const eventKindNames = ['tick', 'deliver', 'request', 'reply', 'sync', 'fault', 'client', 'probe', 'refusal'] as const;
 
 /** A digest no event produces: marks an event that was cancelled and is not part of the trace. */
 export const skipped = 0.5;

@@ -188,6 +188,8 @@ export class EventDescriber<M, Q, R, N extends HostedNode<M, Q, R>> {
         return this.describeClientEvent(sim, event);
       case EventKind.probe:
         return at('-', 'probe', 'liveness probe', []);
+      case EventKind.refusal:
+        return at(`n${target}`, 'message', `${source}->${target} refused: ${target} was removed from the cluster`, [source, target]);
       default:
         return at('-', 'probe', `event kind ${event.kind}`, []);
     }
@@ -297,7 +299,7 @@ class ClientAttempts {
 }
 
 /** The line kind of each event kind (EventKind order). */
-const lineKindOf: readonly EventLineKind[] = ['tick', 'message', 'request', 'reply', 'sync', 'fault', 'client', 'probe'];
+const lineKindOf: readonly EventLineKind[] = ['tick', 'message', 'request', 'reply', 'sync', 'fault', 'client', 'probe', 'message'];
 
 /** The nodes a fault names (none for world-wide ones: heal, quiet, weather, leader faults). */
 function faultNodes(action: FaultAction): NodeId[] {

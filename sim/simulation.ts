@@ -257,6 +257,8 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
         return this.streamClients.owns(target) ? this.streamClients.wake(target, payload as StreamWake) : this.clients.wake(target, payload as ClientWake);
       case EventKind.probe:
         return this.onProbe();
+      case EventKind.refusal:
+        return this.onRefusal(this.process(target), source);
       default:
         throw new AssertionError(`unknown event kind ${kind}`);
     }
@@ -327,7 +329,32 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
       this.enqueue(process, EventKind.deliver, from, message);
       return digest ^ 1;
     }
+    if (this.refused(process, from)) return digest ^ 2;
     process.node!.receive(from, message);
+    process.loop!.pump();
+    return digest;
+  }
+
+  /**
+   * The transport's check before a message reaches the node (etcd's EtcdServer.Process): a node
+   * that refuses the sender (removed from the cluster) does not see the message, and the sender's
+   * host hears so — etcd's rafthttp answers 403/410 on the same connection — over the network.
+   */
+  private refused(process: SimProcess<M, Q, R, N>, from: NodeId): boolean {
+    if (process.node!.refuses?.(from) !== true) return false;
+    this.route(process.id, from, EventKind.refusal, undefined);
+    return true;
+  }
+
+  /** A peer refused this node's message because it was removed: the node is told (etcd: errMemberRemoved). */
+  private onRefusal(process: SimProcess<M, Q, R, N>, by: NodeId): number {
+    if (!this.network.arrive(by, process.id) || process.state === 'down') return skipped;
+    const digest = (by * 0x01000193) ^ 0x7e5;
+    if (process.state === 'paused') {
+      this.enqueue(process, EventKind.refusal, by, undefined);
+      return digest ^ 1;
+    }
+    process.node!.removedBy?.(by);
     process.loop!.pump();
     return digest;
   }
@@ -416,7 +443,10 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
           process.node!.tick();
           break;
         case EventKind.deliver:
-          process.node!.receive(input.source, input.payload as M);
+          if (!this.refused(process, input.source)) process.node!.receive(input.source, input.payload as M);
+          break;
+        case EventKind.refusal:
+          process.node!.removedBy?.(input.source);
           break;
         case EventKind.request:
           this.submit(process, input.source, input.payload as RequestEnvelope<Q> & StreamEnvelope<Q>);

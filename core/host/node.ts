@@ -84,6 +84,15 @@ export interface HostedNode<Message, Request, Reply> {
   tick(): void;
   receive(from: NodeId, message: Message): void;
   /**
+   * Whether this node refuses every message from `from` — a member removed from the cluster, as
+   * etcd's transport refuses one (EtcdServer.Process answers 403, rafthttp's stream 410 Gone). A
+   * host asks before `receive`, drops a refused message, and tells the sender's host, which calls
+   * `removedBy` there. A node without membership may omit both.
+   */
+  refuses?(from: NodeId): boolean;
+  /** Peer `by` refused this node's message: this node was removed (etcd: errMemberRemoved, and the member stops). */
+  removedBy?(by: NodeId): void;
+  /**
    * A client's request. Without `stream`, a call with id `id`: a unary one (answered by one reply)
    * or, when the node says the request opens a stream (etcd's Watch), the stream's first message
    * (the stream is named by `id`, its replies carry a `StreamFrame`). With `stream`, a further

@@ -16,7 +16,7 @@ import type { WalRecord } from './wal.ts';
 function normalizeSnapshot(snapshot: Snapshot | null): unknown {
   if (snapshot === null) return null;
   const data = snapshot.data as LogSnapshotData;
-  return { metadata: snapshot.metadata, data: { values: data.values.slice(0, data.count), valueIndexes: data.valueIndexes.slice(0, data.count), count: data.count, digest: data.digest } };
+  return { metadata: snapshot.metadata, data: { values: data.values.slice(0, data.count), valueIndexes: data.valueIndexes.slice(0, data.count), count: data.count, digest: data.digest, removed: [...data.removed] } };
 }
 
 function normalizeMessage(message: Message): unknown {

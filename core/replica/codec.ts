@@ -27,6 +27,7 @@ export const logSnapshotDataCodec: SnapshotDataCodec = {
     const writer = new ByteWriter(16 + snapshot.count * 16);
     writer.uint32(snapshot.count).float64(snapshot.digest);
     for (let i = 0; i < snapshot.count; i++) writer.float64(snapshot.values[i]!).uint53(snapshot.valueIndexes[i]!);
+    writer.uint53List(snapshot.removed);
     return writer.finish();
   },
   decode(bytes) {
@@ -39,8 +40,9 @@ export const logSnapshotDataCodec: SnapshotDataCodec = {
       values.push(reader.float64());
       valueIndexes.push(reader.uint53());
     }
+    const removed = Object.freeze(reader.uint53List());
     reader.end();
-    return Object.freeze({ values, valueIndexes, count, digest } satisfies LogSnapshotData);
+    return Object.freeze({ values, valueIndexes, count, digest, removed } satisfies LogSnapshotData);
   },
 };
 

@@ -19,6 +19,7 @@ import {
   waitsForDurability,
 } from '../raft/index.ts';
 import type { RaftNodeView } from './raftNodeView.ts';
+import { leftConfiguration, readdsRemoved, refusesPeer, withRemoved } from './removedMembers.ts';
 import { compactedWal, persistToStorage, readyWrites, recoverWal, snapshotAndCompact, walFile, type WalRecord } from './wal.ts';
 
 /**
@@ -58,10 +59,11 @@ export type LogReply =
   | { readonly kind: 'appended'; readonly index: number }
   /** The log as of a linearizable read point: its applied index, how many values, their digest. */
   | { readonly kind: 'read'; readonly index: number; readonly length: number; readonly digest: number }
-  | { readonly kind: 'conf-changed'; readonly index: number; readonly confState: ConfState }
+  /** The configuration after the change, and every id removed so far (an admin must not add them again). */
+  | { readonly kind: 'conf-changed'; readonly index: number; readonly confState: ConfState; readonly removed: readonly NodeId[] }
   | { readonly kind: 'transfer-started' }
   /** Surely not done: the proposal never entered any log, or the request was refused. */
-  | { readonly kind: 'error'; readonly reason: 'proposal-dropped' | 'too-many-requests' | 'conf-change-refused' };
+  | { readonly kind: 'error'; readonly reason: 'proposal-dropped' | 'too-many-requests' | 'conf-change-refused' | 'stopped' };
 
 /**
  * The application state in a snapshot: the first `count` values, the index of each, and the state
@@ -73,6 +75,8 @@ export interface LogSnapshotData {
   readonly valueIndexes: readonly number[];
   readonly count: number;
   readonly digest: number;
+  /** The ids removed from the configuration so far (never to be added again, as in etcd). */
+  readonly removed: readonly NodeId[];
 }
 
 interface Waiting {
@@ -98,6 +102,11 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply>, Ra
   stateDigest = 0;
   confState: ConfState = emptyConfState;
   /**
+   * Every id an applied conf change took out of the configuration, ascending: etcd's removed
+   * members. Their messages are refused and they are never added again (removedMembers.ts).
+   */
+  removed: readonly NodeId[] = [];
+  /**
    * The configuration in force when the commit index last moved (as the Ready that carried it was
    * taken, before its entries were applied): the one that commit index was counted in.
    */
@@ -106,6 +115,14 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply>, Ra
   hardState: HardState;
   softState: SoftState = { lead: 0, role: 'follower' };
   private ticks = 0;
+  /**
+   * This member applied its own removal and serves no more requests: each is refused at once, so
+   * its clients go elsewhere as they would from a stopped etcd. Its Raft keeps running, as the
+   * etcd member's does here (core/server's stopIfRemoved): see ARCHITECTURE, removed members.
+   */
+  stopped = false;
+  /** A peer refused us as removed (we never applied our removal): our election clock stops. */
+  private told = false;
   private readonly proposals = new Map<number, Waiting>();
   private readonly reads = new Map<string, Waiting>();
   /** Read points answered by Raft, waiting for the applied index to reach them. */
@@ -149,7 +166,7 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply>, Ra
    */
   private bootstrap(voters: readonly NodeId[]): void {
     const confState: ConfState = { ...emptyConfState, voters: [...voters].sort((a, b) => a - b) };
-    const snapshot: Snapshot = { metadata: { index: 1, term: 1, confState }, data: Object.freeze({ values: [], valueIndexes: [], count: 0, digest: 0 } satisfies LogSnapshotData) };
+    const snapshot: Snapshot = { metadata: { index: 1, term: 1, confState }, data: Object.freeze({ values: [], valueIndexes: [], count: 0, digest: 0, removed: [] } satisfies LogSnapshotData) };
     const hardState: HardState = { term: 1, vote: 0, commit: 1 };
     this.storage.applySnapshot(snapshot);
     this.storage.setHardState(hardState);
@@ -166,16 +183,46 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply>, Ra
 
   tick(): void {
     this.ticks++;
+    // Told that it was removed, etcd's member halts. This one stops its election clock once it
+    // neither leads nor follows a leader (a leader keeps ticking until check-quorum deposes it; a
+    // follower's lease must run out, or it would refuse pre-votes forever: raft-membership seed
+    // 135): it never campaigns again, yet still answers peers that count it (raft-joint-no-prevote
+    // seed 1541: a told member kept campaigning and spent the vote of a new, empty voter that had
+    // not heard of its removal).
+    if (this.told && this.softState.role !== 'leader' && this.softState.lead === 0) return;
     this.raft.tick();
     this.forgetOldRequests();
   }
 
-  receive(_from: NodeId, message: Message): void {
+  receive(from: NodeId, message: Message): void {
+    if (this.refuses(from)) return; // a host that did not ask first
     this.raft.step(message);
+  }
+
+  /**
+   * etcd's transport refuses a removed member's messages: one that never learned of its removal
+   * would otherwise depose every leader with ever higher terms (raft-joint-no-prevote seed 42).
+   */
+  refuses(from: NodeId): boolean {
+    return refusesPeer(this.removed, this.confState, from);
+  }
+
+  /**
+   * A peer refused our message: we were removed without applying it (cut off while it committed).
+   * etcd's member stops on errMemberRemoved; this one stops serving, so its clients go elsewhere,
+   * and stops campaigning (see `tick`).
+   */
+  removedBy(_by: NodeId): void {
+    this.told = true;
+    this.stop();
   }
 
   submit(client: ClientId, id: RequestId, request: LogRequest): void {
     const waiting: Waiting = { client, id, sinceTick: this.ticks };
+    if (this.stopped) {
+      this.reply(waiting, { kind: 'error', reason: 'stopped' });
+      return;
+    }
     if (request.kind === 'transfer-leader') {
       this.raft.transferLeadership(request.to);
       this.reply(waiting, { kind: 'transfer-started' });
@@ -194,6 +241,11 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply>, Ra
         return;
       }
       case 'conf-change': {
+        // etcd's ErrIDRemoved: a removed id is never added again (checked again when applied).
+        if (readdsRemoved(this.removed, request.change) !== null) {
+          this.reply(waiting, { kind: 'error', reason: 'conf-change-refused' });
+          return;
+        }
         const result = this.raft.proposeConfChange({ ...request.change, context: encodeNumbers([client, id]) });
         if (result === 'proposal-dropped') this.reply(waiting, { kind: 'error', reason: 'proposal-dropped' });
         else this.proposals.set(key, waiting);
@@ -285,13 +337,20 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply>, Ra
       }
     } else {
       // A change committed after others it did not know of may no longer fit (the admin removed
-      // voters from a stale view until none would be left): skip it, as etcd's server does.
-      const refusal = this.raft.checkConfChange(entry.change);
-      if (refusal === null) this.confState = this.raft.applyConfChange(entry.change);
+      // voters from a stale view until none would be left, or re-added a removed id): skip it, as
+      // etcd's server does.
+      const readded = readdsRemoved(this.removed, entry.change);
+      const refusal = readded !== null ? `node ${readded} was removed` : this.raft.checkConfChange(entry.change);
+      if (refusal === null) {
+        const before = this.confState;
+        this.confState = this.raft.applyConfChange(entry.change);
+        this.removed = withRemoved(this.removed, leftConfiguration(before, this.confState));
+        this.stopIfRemoved();
+      }
       digest = mix32(digest, refusal === null ? 1 : 2);
       if (entry.change.context.byteLength > 0) {
         const [client, id] = decodeNumbers(entry.change.context) as [number, number];
-        const reply: LogReply = refusal === null ? { kind: 'conf-changed', index: entry.index, confState: this.confState } : { kind: 'error', reason: 'conf-change-refused' };
+        const reply: LogReply = refusal === null ? { kind: 'conf-changed', index: entry.index, confState: this.confState, removed: this.removed } : { kind: 'error', reason: 'conf-change-refused' };
         this.answer(requestKey(client, id), reply);
       }
     }
@@ -340,6 +399,25 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply>, Ra
     this.stateDigest = data.digest;
     this.stateDigests.set(snapshot.metadata.index, data.digest);
     this.confState = snapshot.metadata.confState;
+    this.removed = data.removed;
+    this.stopIfRemoved();
+  }
+
+  /**
+   * Stops serving once this member applied its own removal (a voter removed by a joint change only
+   * once it is left). What waits is forgotten, not failed: a proposal already forwarded may still
+   * commit, so its client must see no answer (an unknown outcome), not a refusal.
+   */
+  private stopIfRemoved(): void {
+    if (refusesPeer(this.removed, this.confState, this.id)) this.stop();
+  }
+
+  private stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.proposals.clear();
+    this.reads.clear();
+    this.readsAwaitingApply = [];
   }
 
   /** Every `snapshotEveryEntries` applied entries: snapshot the state, compact the log and the WAL. */
@@ -350,7 +428,7 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply>, Ra
   }
 
   private snapshotData(): LogSnapshotData {
-    return Object.freeze({ values: this.values, valueIndexes: this.valueIndexes, count: this.values.length, digest: this.stateDigest });
+    return Object.freeze({ values: this.values, valueIndexes: this.valueIndexes, count: this.values.length, digest: this.stateDigest, removed: this.removed });
   }
 
   private reply(waiting: Waiting, reply: LogReply): void {

@@ -15,6 +15,7 @@ import {
   waitsForDurability,
 } from '../raft/index.ts';
 import type { RaftNodeView } from '../replica/raftNodeView.ts';
+import { inConfiguration, refusesPeer } from '../replica/removedMembers.ts';
 import { persistToStorage, readyWrites, snapshotAndCompact } from '../replica/wal.ts';
 import { AppliedDigests } from './appliedDigests.ts';
 import { applyEntry, installSnapshot } from './applyEntries.ts';
@@ -197,7 +198,7 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
     // etcd's transport refuses a removed member's messages (it is told it was removed) — once Raft
     // is done with it: a member removed by a joint change still votes, and may lead, in the
     // outgoing half until the joint configuration is left.
-    if (this.state.membership.isRemoved(from) && !inConfiguration(this.confState, from)) return;
+    if (refusesPeer(this.state.membership.removed, this.confState, from)) return;
     this.peers.heard(from, this.ticks);
     if (isRaftMessage(message)) this.raft.step(message);
     else receiveLeasePeerMessage(this, from, message);
@@ -469,11 +470,6 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
   get consistentIndex(): number {
     return this.state.consistentIndex;
   }
-}
-
-/** Whether Raft's configuration still holds `id`, in either half of a joint one. */
-function inConfiguration(confState: ConfState, id: NodeId): boolean {
-  return confState.voters.includes(id) || confState.votersOutgoing.includes(id) || confState.learners.includes(id) || confState.learnersNext.includes(id);
 }
 
 /**

@@ -188,6 +188,11 @@ export function availability<Q, R, N extends RaftHost<Q, R>>(options: Availabili
       const campaigns = type === 'MsgPreVote' || type === 'MsgVote';
       const grants = (type === 'MsgPreVoteResp' || type === 'MsgVoteResp') && !message.reject;
       if ((!campaigns && !grants) || !options.lease) return;
+      // A stall ends by itself, with no fault to tell the observers: look at the links now, or a
+      // link stalled until a moment ago would count as clear since before the stall began
+      // (raft-membership-admins seed 77: the leader's links stalled 1.2 s, a follower's lease ran
+      // out, and its vote 5 ms after the stall ended was judged against a lease it never had).
+      updateWorld(sim);
       const leader = bindingLeader(sim, from);
       if (leader === null || message.term <= leader.term) return;
       const what = campaigns ? `campaigned (${type} for term ${message.term} to ${to})` : `granted a ${type === 'MsgVoteResp' ? 'vote' : 'pre-vote'} for term ${message.term} to ${to}`;
