@@ -100,13 +100,7 @@ export const sweepCommand: Command = {
       const scenarios = chooseScenarios(values.scenario, values.family, code);
       const plan = makePlan(scenarios, values);
       const context: TaskContext = { find: (name) => code.find(name), variant, reportDir };
-      const workerFlags = [
-        ...(variant.mutant === undefined ? [] : ['--mutant', variant.mutant]),
-        ...(variant.patch === undefined ? [] : ['--patch', resolve(variant.patch)]),
-        ...(code.copy === null ? [] : ['--patched-copy', code.copy]),
-        ...(variant.scenarios === undefined ? [] : ['--scenarios', resolve(variant.scenarios)]),
-        ...(reportDir === null ? [] : ['--report', reportDir]),
-      ];
+      const workerFlags = workerFlagsOf(code, reportDir);
       const sweep = await runSweep(plan, jobs, context, workerFlags, io, values.json === '-');
       return finish(sweep, plan, values, io);
     } finally {
@@ -114,6 +108,18 @@ export const sweepCommand: Command = {
     }
   },
 };
+
+/** The flags a sweep worker needs to run the same code as its parent (the parent's patched copy) and draw pages where it does. */
+export function workerFlagsOf(code: LoadedCode, reportDir: string | null): string[] {
+  const { variant } = code;
+  return [
+    ...(variant.mutant === undefined ? [] : ['--mutant', variant.mutant]),
+    ...(variant.patch === undefined ? [] : ['--patch', resolve(variant.patch)]),
+    ...(code.copy === null ? [] : ['--patched-copy', code.copy]),
+    ...(variant.scenarios === undefined ? [] : ['--scenarios', resolve(variant.scenarios)]),
+    ...(reportDir === null ? [] : ['--report', reportDir]),
+  ];
+}
 
 /** The scenarios named, or of the family, or all; the user's own (`--scenarios`) when they gave some. */
 export function chooseScenarios(names: readonly string[] | undefined, family: string | undefined, code: LoadedCode): Scenario[] {
