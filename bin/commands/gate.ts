@@ -99,7 +99,7 @@ export const gateCommand: Command = {
       if (values.junit !== undefined) writeOutputFile(values.junit, formatJunit({ name: 'detcd-sim gate', version, commit, wallMs, properties }, cases), '--junit');
       if (values.json !== undefined) {
         const planInfo = { firstSeed: plan.firstSeed, seedFrom: seedSource, seeds, shard: '1/1', timeBudgetMs: sweepBudgetMs, outOfTime: sweep.outOfTime, determinismEvery: plan.determinismEvery };
-        writeOutputFile(values.json, formatJsonLines(scenarios, sweep.records, sweepSummary(scenarios, outcome, sweep.records.length, sweep.wallMs, true, planInfo, sweep.interrupted)), '--json');
+        writeOutputFile(values.json, formatJsonLines(scenarios, sweep.records, sweepSummary(scenarios, outcome, sweep.records.length, sweep.wallMs, true, planInfo, sweep.interrupted, sweep.cost)), '--json');
       }
       io.out(`gate: ${failed === 0 ? 'PASSED' : `FAILED (${failed} of ${cases.length} checks)`}; ${sweep.records.length} sweep runs and ${mutantCases.filter((c) => c.skipped === undefined).length} pinned mutant catches in ${(wallMs / 1000).toFixed(0)} s`);
       if (sweep.interrupted !== null) return sweep.interrupted === 'SIGINT' ? 130 : 143;

@@ -12,6 +12,7 @@ import { loadCode, variantOf, type LoadedCode } from '../cli/variant.ts';
 import { describePlan, parseShard, plannedRuns, planTasks, seedFrom, seedsMax, type SweepPlan, type SweepTask } from '../sweep/plan.ts';
 import { runTask, type SweepRecord, type TaskContext } from '../sweep/runTask.ts';
 import { formatJsonLines, formatOutcome, junitOf, summarizeRecords, sweepSummary, type ScenarioInfo } from '../sweep/summary.ts';
+import { CostMeter, type SweepCost } from '../sweep/cost.ts';
 import { WorkerPool } from '../sweep/workers.ts';
 
 const defaultSeeds = 10;
@@ -162,6 +163,8 @@ export interface SweepRun {
   readonly interrupted: NodeJS.Signals | null;
   /** Whether the time budget ended it before its seeds did. */
   readonly outOfTime: boolean;
+  /** Where the time went, per process. */
+  readonly cost: SweepCost;
 }
 
 /**
@@ -171,6 +174,7 @@ export interface SweepRun {
  */
 export async function runSweep(plan: SweepPlan & { seedSource: string | null }, jobs: number, context: TaskContext, workerFlags: readonly string[], io: Io, jsonToStdout: boolean): Promise<SweepRun> {
   const started = performance.now();
+  const meter = new CostMeter();
   const records: SweepRecord[] = [];
   const total = plannedRuns(plan);
   const progress = makeProgress('sweep', io.progress, 5_000);
@@ -202,20 +206,21 @@ export async function runSweep(plan: SweepPlan & { seedSource: string | null }, 
   try {
     const tasks = planTasks(plan);
     if (pool !== null) await pool.run(tasks, stopStarting);
-    else await sweepHere(tasks, context, onRecord, stopStarting);
+    else await sweepHere(tasks, context, onRecord, stopStarting, meter);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     progress.stop();
     await pool?.exited();
   }
-  return { records, wallMs: performance.now() - started, interrupted, outOfTime };
+  return { records, wallMs: performance.now() - started, interrupted, outOfTime, cost: { parent: meter.cost(), workers: pool?.costs() ?? [] } };
 }
 
 /** Runs tasks in this process, giving signals a chance between runs. */
-async function sweepHere(tasks: Iterator<SweepTask>, context: TaskContext, onRecord: (record: SweepRecord) => void, stopStarting: () => boolean): Promise<void> {
+async function sweepHere(tasks: Iterator<SweepTask>, context: TaskContext, onRecord: (record: SweepRecord) => void, stopStarting: () => boolean, meter: CostMeter): Promise<void> {
   for (let next = tasks.next(); next.done !== true && !stopStarting(); next = tasks.next()) {
-    onRecord(runTask(next.value, context));
+    const task = next.value;
+    onRecord(meter.measure(() => runTask(task, context)));
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
@@ -239,7 +244,7 @@ function finish(sweep: SweepRun, plan: SweepPlan & { seedSource: string | null }
     outOfTime: sweep.outOfTime,
     determinismEvery: plan.determinismEvery,
   };
-  const summary = sweepSummary(scenarios, outcome, sweep.records.length, sweep.wallMs, requireCoverage, planInfo, sweep.interrupted);
+  const summary = sweepSummary(scenarios, outcome, sweep.records.length, sweep.wallMs, requireCoverage, planInfo, sweep.interrupted, sweep.cost);
   const table = formatOutcome(outcome, sweep.wallMs, requireCoverage);
   const say = values.json === '-' ? io.err : io.out;
   say(table);
@@ -261,10 +266,14 @@ async function runWorker(variant: CodeVariant, copy: string | undefined, reportD
   const code = await loadCode(variant, copy);
   try {
     const context: TaskContext = { find: (name) => code.find(name), variant, reportDir };
+    const meter = new CostMeter();
     for await (const line of createInterface({ input: process.stdin })) {
       if (line.trim() === '') continue;
-      io.out(JSON.stringify(runTask(JSON.parse(line) as SweepTask, context)));
+      const task = JSON.parse(line) as SweepTask;
+      io.out(JSON.stringify(meter.measure(() => runTask(task, context))));
     }
+    // The last line: where this worker's time went (see cost.ts).
+    io.out(JSON.stringify({ workerCost: meter.cost() }));
     return 0;
   } finally {
     code.close();
