@@ -15,7 +15,10 @@ import { defaultShrinkBudget, failureSignature, shrinkCase } from '../scenarios/
 
 const faultsGoal = 5;
 const operationsGoal = 20;
-const filters = process.argv.slice(2);
+// `--time-budget=SECONDS` stretches the budget on a busy machine (the default is the shrinker's own).
+const budgetFlag = process.argv.slice(2).find((arg) => arg.startsWith('--time-budget='));
+const budget = budgetFlag === undefined ? defaultShrinkBudget : { ...defaultShrinkBudget, wallMsMax: Number(budgetFlag.split('=')[1]) * 1000 };
+const filters = process.argv.slice(2).filter((arg) => arg !== budgetFlag);
 const out = join('out', 'shrunk-mutants');
 mkdirSync(out, { recursive: true });
 
@@ -36,7 +39,7 @@ for (const mutation of mutations.filter((m) => filters.length === 0 || filters.i
       continue;
     }
     const original = caseOfRun(name, { mutant: mutation.name }, prepared, executed);
-    const result = shrinkCase(scenario, original, defaultShrinkBudget);
+    const result = shrinkCase(scenario, original, budget);
     const file = join(out, `${mutation.name}.json`);
     writeFileSync(file, formatCase(result.shrunk));
     // Written out and read back, the case fails the same check.

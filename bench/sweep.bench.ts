@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { ProcessCost, SweepCost } from '../bin/sweep/cost.ts';
 
 const run = promisify(execFile);
 const launcher = join(import.meta.dirname, '..', 'bin', 'detcd-sim');
@@ -21,15 +22,45 @@ const seeds = 100;
 /** GNU time, to count the CPU a sweep and its workers used (a figure a busy machine does not skew much). */
 const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 
-async function sweep(jobs: number): Promise<{ runs: number; wallMs: number; cpuS: number | null }> {
+interface Measured {
+  readonly runs: number;
+  readonly wallMs: number;
+  /** The whole process tree's CPU (GNU time), when it is installed. */
+  readonly cpuS: number | null;
+  /** The sweep's own account, per process (its JSON summary). */
+  readonly cost: SweepCost;
+}
+
+async function sweep(jobs: number): Promise<Measured> {
   const args = [launcher, 'sweep', ...scenarios.flatMap((name) => ['--scenario', name]), '--seeds', String(seeds), '--no-determinism-check', '--jobs', String(jobs), '--json', '-'];
   const node = [process.execPath, '--max-semi-space-size=32', ...args];
   const started = performance.now();
   const { stdout, stderr } = await run(gnuTime ?? node[0]!, gnuTime === null ? node.slice(1) : ['-f', 'cpu %U %S', ...node], { maxBuffer: 64 * 1024 * 1024 });
   const wallMs = performance.now() - started;
-  const runs = stdout.split('\n').filter((line) => line.includes('"traceHash"')).length;
+  const lines = stdout.trim().split('\n');
+  const runs = lines.filter((line) => line.includes('"traceHash"')).length;
   const cpu = /cpu ([\d.]+) ([\d.]+)\s*$/.exec(stderr);
-  return { runs, wallMs, cpuS: cpu === null ? null : Number(cpu[1]) + Number(cpu[2]) };
+  const { cost } = JSON.parse(lines.at(-1)!) as { cost: SweepCost };
+  return { runs, wallMs, cpuS: cpu === null ? null : Number(cpu[1]) + Number(cpu[2]), cost };
+}
+
+/**
+ * Where the time of a sweep went (see bin/sweep/cost.ts): per process its start-up, the CPU of its
+ * runs per run, and its idle time; the parent's CPU beyond its runs.
+ */
+function breakdown(label: string, measured: Measured, out: (line: string) => void): void {
+  const { parent, workers } = measured.cost;
+  const line = (name: string, cost: ProcessCost): string =>
+    `  ${name}: ${cost.runs} runs; start-up ${(cost.startupMs / 1000).toFixed(2)} s wall / ${(cost.startupCpuMs / 1000).toFixed(2)} s CPU; runs ${(cost.busyMs / 1000).toFixed(1)} s wall, ${cost.runs === 0 ? '-' : (cost.runCpuMs / cost.runs).toFixed(1)} ms CPU per run; idle ${(cost.idleMs / 1000).toFixed(2)} s; CPU besides runs ${((cost.cpuMs - cost.runCpuMs) / 1000).toFixed(2)} s`;
+  out(`${label}, ${(measured.wallMs / 1000).toFixed(1)} s wall:`);
+  out(line('parent', parent));
+  workers.forEach((worker, index) => out(line(`worker ${index + 1}`, worker)));
+}
+
+/** CPU per run inside the runs themselves, whichever processes made them. */
+function runCpuPerRun(cost: SweepCost): number {
+  const all = [cost.parent, ...cost.workers];
+  return all.reduce((sum, c) => sum + c.runCpuMs, 0) / Math.max(1, all.reduce((sum, c) => sum + c.runs, 0));
 }
 
 export async function bench(out: (line: string) => void): Promise<void> {
@@ -50,4 +81,8 @@ export async function bench(out: (line: string) => void): Promise<void> {
     const efficiency = one.cpuS / one.runs / (two.cpuS / two.runs);
     out(`CPU per run: --jobs 1 ${((one.cpuS / one.runs) * 1000).toFixed(0)} ms, --jobs 2 ${((two.cpuS / two.runs) * 1000).toFixed(0)} ms (parent and workers); efficiency ${efficiency.toFixed(2)}, so at most ${(2 * efficiency).toFixed(2)}x on two idle cores`);
   }
+  breakdown('--jobs 1', one, out);
+  breakdown('--jobs 2', two, out);
+  const [inOne, inTwo] = [runCpuPerRun(one.cost), runCpuPerRun(two.cost)];
+  out(`CPU inside the runs: --jobs 1 ${inOne.toFixed(1)} ms per run, --jobs 2 ${inTwo.toFixed(1)} ms per run (ratio ${(inTwo / inOne).toFixed(2)}: the same runs, slower when two processes share the machine)`);
 }

@@ -5,6 +5,7 @@ import { caseOfRun, caseSize, describeCaseSize, type RunCase } from './case.ts';
 import { formatCase } from './caseFile.ts';
 import type { CodeVariant, Scenario } from './scenario.ts';
 import { CaseRunner, defaultShrinkBudget, type ShrinkBudget } from './shrink.ts';
+import { resumeOf } from './shrinkCandidates.ts';
 
 /**
  * Property suites over cases. fast-check draws seeds; each seed's run becomes a case (its options,
@@ -62,7 +63,7 @@ export class CaseArbitrary extends fc.Arbitrary<RunCase> {
     this.shrinkStarted ??= { runs: this.runner.runs, atMs: performance.now() };
     const started = this.shrinkStarted;
     const stop = (): boolean => this.runner.runs - started.runs >= this.budget.runsMax || performance.now() - started.atMs >= this.budget.wallMsMax;
-    return new fc.Stream(this.runner.candidates(value, stop, typeof context === 'number' ? context : 0)).map(({ stage, candidate }) => new fc.Value(described(candidate), stage));
+    return new fc.Stream(this.runner.candidates(value, stop, resumeOf(context))).map(({ resume, candidate }) => new fc.Value(described(candidate), resume));
   }
 }
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { caseSize, executeCase, type CaseSize, type RunCase } from './case.ts';
-import type { ExecutedRun, Scenario } from './scenario.ts';
-import { shrinkCandidates, type ShrinkCandidate } from './shrinkCandidates.ts';
+import { caseOfRun, caseSize, executeCase, type CaseSize, type RunCase } from './case.ts';
+import type { ExecutedRun, Knobs, Scenario } from './scenario.ts';
+import { resumeOf, shrinkCandidates, type ShrinkCandidate, type ShrinkResume } from './shrinkCandidates.ts';
 
 /** Sideways moves (the same case, another seed) allowed in a row before a step down must come. */
 const sidewaysInARowMax = 4;
@@ -109,18 +109,31 @@ export class CaseRunner {
    * The candidates one step smaller than a failing case, each bound to its failure's signature and
    * to the stage of the shrinker that made it (where shrinking it goes on from).
    */
-  *candidates(runCase: RunCase, stop: () => boolean, fromStage = 0): Generator<ShrinkCandidate> {
+  *candidates(runCase: RunCase, stop: () => boolean, from?: ShrinkResume): Generator<ShrinkCandidate> {
     const failure = this.failure(runCase);
     if (failure === null) return;
     const signature = this.signatures.get(runCase) ?? failureSignature(failure.message);
     const sidewaysLeft = this.sidewaysLeft.get(runCase) ?? sidewaysInARowMax;
     // Start from what the failing run did: operations it never got to are gone from its recording.
-    for (const next of shrinkCandidates(failure.runCase, { violationUs: failure.timeUs, sidewaysLeft }, fromStage)) {
+    for (const next of shrinkCandidates(failure.runCase, { violationUs: failure.timeUs, sidewaysLeft }, from)) {
       if (stop()) return;
       this.signatures.set(next.candidate, signature);
       this.sidewaysLeft.set(next.candidate, next.sideways ? sidewaysLeft - 1 : sidewaysInARowMax);
       yield next;
     }
+  }
+
+  /**
+   * The scenario's own run of another seed (its plan, knobs and workload drawn afresh), as a case
+   * whose verdict is remembered; one run of the budget.
+   */
+  freshRun(like: RunCase, seed: number, knobs?: Knobs): RunCase {
+    this.runs++;
+    const prepared = this.scenario.prepare(seed, knobs === undefined ? undefined : { knobs });
+    const executed = prepared.execute({ recordWorkload: true });
+    const runCase = caseOfRun(like.scenario, like.variant, prepared, executed);
+    this.remember(runCase, executed);
+    return runCase;
   }
 
   /** The case as its failing run ran it. */
@@ -163,22 +176,43 @@ export class ShrinkableCase extends fc.Arbitrary<RunCase> {
     return false;
   }
 
-  /** The context of a value is the shrinker's stage that made it: shrinking it resumes there. */
+  /** The context of a value is where the shrinker made it (stage, chunk size): shrinking it resumes there. */
   shrink(value: RunCase, context: unknown): fc.Stream<fc.Value<RunCase>> {
-    const fromStage = typeof context === 'number' ? context : 0;
-    return new fc.Stream(this.runner.candidates(value, this.stop, fromStage)).map(({ stage, candidate }) => new fc.Value(candidate, stage));
+    return new fc.Stream(this.runner.candidates(value, this.stop, resumeOf(context))).map(({ resume, candidate }) => new fc.Value(candidate, resume));
   }
 }
 
 /** Restarts from the original with another seed, when a descent ends before the budget does. */
 const restartSeedsMax = 8;
 
+/** Fresh seeds of the scenario tried at most, looking for other runs that fail the same way. */
+const freshSeedsMax = 5_000;
+
+/**
+ * Fresh seeds in a row that pass before the search for other failing runs gives up: a bug caught
+ * once in hundreds of seeds (Figure 8's commit by counting: none of 400 seeds after its pinned one)
+ * is better served by descending further from the failure it has.
+ */
+const freshDryMax = 150;
+
 /**
  * Shrinks a failing case within a budget; `onProgress` hears of every run. One descent (fast-check's
- * shrinking loop) ends in a case no single cut can shrink further; as long as the budget lasts,
- * the original is tried with other seeds and each one that fails the same way is shrunk too (the
- * failure of a chaotic run hangs on its exact draws: another seed is another landscape). The
- * smallest case of all the descents is the result.
+ * shrinking loop) ends in a case no single cut can shrink further. As long as the budget lasts:
+ *
+ * 1. the original is tried with other seeds and each one that fails the same way is shrunk too
+ *    (the failure of a chaotic run hangs on its exact draws: another seed is another landscape);
+ * 2. while the smallest case is still more than a reader can follow (`readable`), other seeds of the
+ *    scenario itself are run — plan, knobs and workload drawn afresh — and each run that fails the
+ *    same way is shrunk too (every other one with few clients, when the scenario has that knob). A rare bug (Figure 8's commit by counting, one seed in ~150) leaves
+ *    every descent from its first failing run at a local minimum where no single cut, under any
+ *    seed tried, fails again (not one of 200 reseeds of such a minimum did); another failing run
+ *    is another path to the same bug, often a much shorter one. Only for the scenario's own runs:
+ *    a case with options or knobs of its own (`--set`, an edited file) keeps to its own plan.
+ *
+ * Each descent gets at most half of the budget left while other runs may be looked for; the search
+ * gives up after `freshDryMax` passing seeds in a row, and the rest of the budget descends from the
+ * smallest case found. The smallest case of all the descents is the result (its seed says which run
+ * it came from).
  */
 export function shrinkCase(scenario: Scenario, original: RunCase, budget: ShrinkBudget = defaultShrinkBudget, onProgress?: (progress: ShrinkProgress) => void): ShrinkResult {
   const runner = new CaseRunner(scenario);
@@ -195,16 +229,32 @@ export function shrinkCase(scenario: Scenario, original: RunCase, budget: Shrink
     else return false;
     return true;
   };
+  const report = (): void => onProgress?.({ runs: runner.runs, steps, smallest: caseSize(smallest), elapsedMs: performance.now() - started });
+  const failsTheSameWay = (runCase: RunCase): boolean => {
+    const failure = runner.failure(runCase);
+    return failure !== null && failureSignature(failure.message) === signature;
+  };
+  // While other failing runs may be looked for, one descent gets at most half of what is left: a
+  // descent from a long run of a rare bug steps down one operation at a time (each cut of more
+  // changes every later draw), and would spend the whole budget before another path is tried.
+  let mayLookElsewhere = isOwnRun(scenario, original);
   const descend = (start: RunCase): void => {
-    let current = runner.ranAs(start);
-    const property = fc.property(new ShrinkableCase(() => start, runner, stop), (candidate) => {
+    const [descentStarted, runsAtStart] = [performance.now(), runner.runs];
+    const [wallShare, runsShare] = [(budget.wallMsMax - (descentStarted - started)) / 2, (budget.runsMax - runsAtStart) / 2];
+    const stopDescent = (): boolean => stop() || (mayLookElsewhere && !readable(caseSize(smallest)) && (performance.now() - descentStarted >= wallShare || runner.runs - runsAtStart >= runsShare));
+    // A start that is already smaller (a fresh run's first failure may be) counts as a step down.
+    if (start !== original && smaller(caseSize(runner.ranAs(start)), caseSize(smallest))) {
+      steps++;
+      smallest = runner.ranAs(start);
+    }
+    const property = fc.property(new ShrinkableCase(() => start, runner, stopDescent), (candidate) => {
       const fails = runner.failsTheSameWay(candidate);
       if (fails && candidate !== start) {
         steps++;
-        current = runner.ranAs(candidate);
+        const current = runner.ranAs(candidate);
         if (smaller(caseSize(current), caseSize(smallest))) smallest = current;
       }
-      onProgress?.({ runs: runner.runs, steps, smallest: caseSize(smallest), elapsedMs: performance.now() - started });
+      report();
       return !fails;
     });
     // One generated value (the start), then fast-check's shrinking loop over our candidates.
@@ -214,11 +264,40 @@ export function shrinkCase(scenario: Scenario, original: RunCase, budget: Shrink
   for (let restart = 1; restart <= restartSeedsMax && !stop() && !smallEnough(caseSize(smallest)); restart++) {
     const seed = (original.seed + restart * 104_729) % 2 ** 31;
     const start: RunCase = { ...original, seed, options: { ...original.options, seed } };
-    const failure = runner.failure(start);
-    if (failure !== null && failureSignature(failure.message) === signature) descend(start);
+    if (failsTheSameWay(start)) descend(start);
+  }
+  if (mayLookElsewhere) {
+    let dry = 0;
+    const fewerClients = fewerClientsKnobs(original);
+    for (let offset = 1; offset <= freshSeedsMax && dry < freshDryMax && !stop() && !readable(caseSize(smallest)); offset++) {
+      // Every other fresh run with few clients: fewer operations from the start, and (seen on
+      // raft-stale-traffic) no rarer a failure — a crowd of clients is seldom what a bug needs.
+      const fresh = runner.freshRun(original, (original.seed + offset) % 2 ** 31, offset % 2 === 0 ? fewerClients : undefined);
+      report();
+      dry = failsTheSameWay(fresh) ? 0 : dry + 1;
+      if (dry === 0) descend(fresh);
+    }
+    // The rest of the budget goes to the smallest case found, now with nowhere else to look.
+    mayLookElsewhere = false;
+    if (!stop() && !smallEnough(caseSize(smallest))) descend(smallest);
   }
   const last = runner.failure(smallest)!;
   return { original, shrunk: smallest, signature, violation: last.message, runs: runner.runs, steps, wallMs: performance.now() - started, stoppedBy };
+}
+
+/** Clients a fresh run may have at most, when the scenario has a `clients` knob. */
+const freshClientsMax = 2;
+
+/** The knobs of a fresh run with few clients, or none when the scenario has no such knob or few already. */
+function fewerClientsKnobs(runCase: RunCase): Knobs | undefined {
+  const clients = runCase.knobs['clients'];
+  return typeof clients === 'number' && clients > freshClientsMax ? { clients: freshClientsMax } : undefined;
+}
+
+/** Whether a case is its scenario's own run of its seed: nothing set or edited by hand. */
+function isOwnRun(scenario: Scenario, runCase: RunCase): boolean {
+  const drawn = scenario.prepare(runCase.seed);
+  return JSON.stringify(drawn.options) === JSON.stringify(runCase.options) && JSON.stringify(drawn.knobs) === JSON.stringify(runCase.knobs);
 }
 
 /** Sizes compared: faults and operations first (what a reader must follow), then members, then time. */
@@ -232,4 +311,12 @@ export function smaller(a: CaseSize, b: CaseSize): boolean {
 /** Small enough to stop restarting: a handful of faults and operations. */
 function smallEnough(size: CaseSize): boolean {
   return size.faults <= 2 && size.operations <= 5;
+}
+
+/**
+ * What a reader can follow in one sitting (issue 11's bar for a shrunk case): at most 5 faults and
+ * 20 client operations. Larger, the shrinker looks for other failing runs of the scenario.
+ */
+export function readable(size: CaseSize): boolean {
+  return size.faults <= 5 && size.operations <= 20;
 }

@@ -25,16 +25,33 @@ import { fitScriptToMembers } from './settings.ts';
  * Every candidate is well-formed: plans keep their recoveries after their faults and name only
  * members, operations go to members.
  */
-export function* shrinkCandidates(runCase: RunCase, hints: ShrinkHints, fromStage = 0): Generator<ShrinkCandidate> {
+export function* shrinkCandidates(runCase: RunCase, hints: ShrinkHints, from: ShrinkResume = { stage: 0, chunk: Infinity }): Generator<ShrinkCandidate> {
   // From the stage that gave this case, round to the stage before it: a step down does not make
   // the cuts that already failed worth trying again first, but a last full pass tries them all.
+  // On the first turn a chunked stage resumes at the chunk size that gave the case (delta
+  // debugging keeps its granularity): in a chaotic run, once only small cuts still fail, the big
+  // ones fail again after every step, and trying them all again cost most of a descent's runs.
   for (let turn = 0; turn < stages.length; turn++) {
-    const stage = (fromStage + turn) % stages.length;
-    for (const candidate of stages[stage]!(runCase, hints)) {
+    const stage = (from.stage + turn) % stages.length;
+    const chunkMax = turn === 0 ? from.chunk : Infinity;
+    for (const candidate of stages[stage]!(runCase, hints, chunkMax)) {
       // A sideways move starts the next round from the top: the new seed changes every outcome.
-      yield 'sideways' in candidate ? { stage: 0, candidate: candidate.sideways, sideways: true } : { stage, candidate, sideways: false };
+      if ('sideways' in candidate) yield { resume: { stage: 0, chunk: Infinity }, candidate: candidate.sideways, sideways: true };
+      else if ('chunked' in candidate) yield { resume: { stage, chunk: candidate.chunk }, candidate: candidate.chunked, sideways: false };
+      else yield { resume: { stage, chunk: Infinity }, candidate, sideways: false };
     }
   }
+}
+
+/** Where shrinking a candidate goes on from: the stage that made it, and its chunk size there. */
+export interface ShrinkResume {
+  readonly stage: number;
+  readonly chunk: number;
+}
+
+/** A fast-check shrink context as a resume point (none for a generated value). */
+export function resumeOf(context: unknown): ShrinkResume | undefined {
+  return typeof context === 'object' && context !== null && 'stage' in context && 'chunk' in context ? (context as ShrinkResume) : undefined;
 }
 
 export interface ShrinkHints {
@@ -45,14 +62,21 @@ export interface ShrinkHints {
 }
 
 export interface ShrinkCandidate {
-  /** The stage that made it: shrinking it resumes there. */
-  readonly stage: number;
+  /** The stage (and chunk size) that made it: shrinking it resumes there. */
+  readonly resume: ShrinkResume;
   readonly candidate: RunCase;
   /** Not smaller, only reseeded (see reseeded). */
   readonly sideways: boolean;
 }
 
-type Stage = (runCase: RunCase, hints: ShrinkHints) => Iterable<RunCase | { readonly sideways: RunCase }>;
+/** A chunked stage's candidate, with the chunk size it removed. */
+interface Chunked {
+  readonly chunked: RunCase;
+  readonly chunk: number;
+}
+
+/** A stage: its candidates for a case; chunked stages start at chunks of at most `chunkMax`. */
+type Stage = (runCase: RunCase, hints: ShrinkHints, chunkMax: number) => Iterable<RunCase | Chunked | { readonly sideways: RunCase }>;
 
 /*
  * The cut at the violation goes first: it changes nothing before the violation, so it always
@@ -144,40 +168,40 @@ function faultUnits(plan: FaultPlan): number[][] {
   return units;
 }
 
-function* removeFaults(runCase: RunCase): Generator<RunCase> {
+function* removeFaults(runCase: RunCase, _hints: ShrinkHints, chunkMax: number): Generator<Chunked> {
   const plan = runCase.options.faults;
   const units = faultUnits(plan);
-  for (const chunk of chunkSizes(units.length)) {
+  for (const chunk of chunkSizes(units.length, chunkMax)) {
     // Later faults first: a failure usually needs the faults that came before it.
     for (let end = units.length; end > 0; end -= chunk) {
       const removed = new Set(units.slice(Math.max(0, end - chunk), end).flat());
-      yield withPlan(runCase, plan.filter((_, index) => !removed.has(index)));
+      yield { chunked: withPlan(runCase, plan.filter((_, index) => !removed.has(index))), chunk };
     }
   }
 }
 
-function* removeClients(runCase: RunCase): Generator<RunCase> {
+function* removeClients(runCase: RunCase, _hints: ShrinkHints, chunkMax: number): Generator<Chunked> {
   const clients = runCase.workload.clients;
   if (clients.length <= 1) return;
-  for (const chunk of chunkSizes(clients.length)) {
+  for (const chunk of chunkSizes(clients.length, chunkMax)) {
     for (let end = clients.length; end > 0; end -= chunk) {
       const start = Math.max(0, end - chunk);
-      if (end - start < clients.length) yield withScript(runCase, { clients: [...clients.slice(0, start), ...clients.slice(end)] });
+      if (end - start < clients.length) yield { chunked: withScript(runCase, { clients: [...clients.slice(0, start), ...clients.slice(end)] }), chunk };
     }
   }
 }
 
-function* removeOperations(runCase: RunCase): Generator<RunCase> {
+function* removeOperations(runCase: RunCase, _hints: ShrinkHints, chunkMax: number): Generator<Chunked> {
   const clients = runCase.workload.clients;
   const longest = Math.max(0, ...clients.map((operations) => operations.length));
-  for (const chunk of chunkSizes(longest)) {
+  for (const chunk of chunkSizes(longest, chunkMax)) {
     // The same slice from every client at once, then from one client at a time.
     for (let end = longest; end > 0; end -= chunk) {
       const start = Math.max(0, end - chunk);
-      if (clients.filter((operations) => operations.length > start).length > 1) yield withScript(runCase, { clients: clients.map((operations) => without(operations, start, end)) });
+      if (clients.filter((operations) => operations.length > start).length > 1) yield { chunked: withScript(runCase, { clients: clients.map((operations) => without(operations, start, end)) }), chunk };
       for (let client = 0; client < clients.length; client++) {
         if (clients[client]!.length <= start) continue;
-        yield withScript(runCase, { clients: clients.map((operations, index) => (index === client ? without(operations, start, end) : operations)) });
+        yield { chunked: withScript(runCase, { clients: clients.map((operations, index) => (index === client ? without(operations, start, end) : operations)) }), chunk };
       }
     }
   }
@@ -187,10 +211,13 @@ function without(operations: readonly ScriptedOperation<unknown>[], start: numbe
   return [...operations.slice(0, start), ...operations.slice(end)];
 }
 
-/** Halves, quarters, ... down to 1: the chunk sizes of a delta-debugging pass over `count` items. */
-function chunkSizes(count: number): number[] {
+/**
+ * Halves, quarters, ... down to 1: the chunk sizes of a delta-debugging pass over `count` items,
+ * those of at most `chunkMax` (a pass resumed at its granularity).
+ */
+function chunkSizes(count: number, chunkMax = Infinity): number[] {
   const sizes: number[] = [];
-  for (let size = Math.ceil(count / 2); size >= 1; size = size === 1 ? 0 : Math.ceil(size / 2)) if (!sizes.includes(size)) sizes.push(size);
+  for (let size = Math.ceil(count / 2); size >= 1; size = size === 1 ? 0 : Math.ceil(size / 2)) if (!sizes.includes(size) && size <= chunkMax) sizes.push(size);
   return sizes;
 }
 

@@ -12,6 +12,7 @@ import { loadCode, variantOf, type LoadedCode } from '../cli/variant.ts';
 import { describePlan, parseShard, plannedRuns, planTasks, seedFrom, seedsMax, type SweepPlan, type SweepTask } from '../sweep/plan.ts';
 import { runTask, type SweepRecord, type TaskContext } from '../sweep/runTask.ts';
 import { formatJsonLines, formatOutcome, junitOf, summarizeRecords, sweepSummary, type ScenarioInfo } from '../sweep/summary.ts';
+import { CostMeter, type SweepCost } from '../sweep/cost.ts';
 import { WorkerPool } from '../sweep/workers.ts';
 
 const defaultSeeds = 10;
@@ -112,13 +113,7 @@ export const sweepCommand: Command = {
       const plan = makePlan(scenarios, values);
       const jobs = jobsAsked ?? defaultJobs(plannedRuns(plan));
       const context: TaskContext = { find: (name) => code.find(name), variant, reportDir };
-      const workerFlags = [
-        ...(variant.mutant === undefined ? [] : ['--mutant', variant.mutant]),
-        ...(variant.patch === undefined ? [] : ['--patch', resolve(variant.patch)]),
-        ...(code.copy === null ? [] : ['--patched-copy', code.copy]),
-        ...(variant.scenarios === undefined ? [] : ['--scenarios', resolve(variant.scenarios)]),
-        ...(reportDir === null ? [] : ['--report', reportDir]),
-      ];
+      const workerFlags = workerFlagsOf(code, reportDir);
       const sweep = await runSweep(plan, jobs, context, workerFlags, io, values.json === '-');
       return finish(sweep, plan, values, io);
     } finally {
@@ -130,6 +125,18 @@ export const sweepCommand: Command = {
 /** The machine's cores, but one process for a small sweep (a time-budgeted one, null runs, is not small). */
 export function defaultJobs(plannedRuns: number | null): number {
   return plannedRuns !== null && plannedRuns < smallSweepRuns ? 1 : availableParallelism();
+}
+
+/** The flags a sweep worker needs to run the same code as its parent (the parent's patched copy) and draw pages where it does. */
+export function workerFlagsOf(code: LoadedCode, reportDir: string | null): string[] {
+  const { variant } = code;
+  return [
+    ...(variant.mutant === undefined ? [] : ['--mutant', variant.mutant]),
+    ...(variant.patch === undefined ? [] : ['--patch', resolve(variant.patch)]),
+    ...(code.copy === null ? [] : ['--patched-copy', code.copy]),
+    ...(variant.scenarios === undefined ? [] : ['--scenarios', resolve(variant.scenarios)]),
+    ...(reportDir === null ? [] : ['--report', reportDir]),
+  ];
 }
 
 /** The scenarios named, or of the family, or all; the user's own (`--scenarios`) when they gave some. */
@@ -173,6 +180,8 @@ export interface SweepRun {
   readonly interrupted: NodeJS.Signals | null;
   /** Whether the time budget ended it before its seeds did. */
   readonly outOfTime: boolean;
+  /** Where the time went, per process. */
+  readonly cost: SweepCost;
 }
 
 /**
@@ -182,6 +191,7 @@ export interface SweepRun {
  */
 export async function runSweep(plan: SweepPlan & { seedSource: string | null }, jobs: number, context: TaskContext, workerFlags: readonly string[], io: Io, jsonToStdout: boolean): Promise<SweepRun> {
   const started = performance.now();
+  const meter = new CostMeter();
   const records: SweepRecord[] = [];
   const total = plannedRuns(plan);
   const progress = makeProgress('sweep', io.progress, 5_000);
@@ -213,20 +223,21 @@ export async function runSweep(plan: SweepPlan & { seedSource: string | null }, 
   try {
     const tasks = planTasks(plan);
     if (pool !== null) await pool.run(tasks, stopStarting);
-    else await sweepHere(tasks, context, onRecord, stopStarting);
+    else await sweepHere(tasks, context, onRecord, stopStarting, meter);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     progress.stop();
     await pool?.exited();
   }
-  return { records, wallMs: performance.now() - started, interrupted, outOfTime };
+  return { records, wallMs: performance.now() - started, interrupted, outOfTime, cost: { parent: meter.cost(), workers: pool?.costs() ?? [] } };
 }
 
 /** Runs tasks in this process, giving signals a chance between runs. */
-async function sweepHere(tasks: Iterator<SweepTask>, context: TaskContext, onRecord: (record: SweepRecord) => void, stopStarting: () => boolean): Promise<void> {
+async function sweepHere(tasks: Iterator<SweepTask>, context: TaskContext, onRecord: (record: SweepRecord) => void, stopStarting: () => boolean, meter: CostMeter): Promise<void> {
   for (let next = tasks.next(); next.done !== true && !stopStarting(); next = tasks.next()) {
-    onRecord(runTask(next.value, context));
+    const task = next.value;
+    onRecord(meter.measure(() => runTask(task, context)));
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
@@ -250,7 +261,7 @@ function finish(sweep: SweepRun, plan: SweepPlan & { seedSource: string | null }
     outOfTime: sweep.outOfTime,
     determinismEvery: plan.determinismEvery,
   };
-  const summary = sweepSummary(scenarios, outcome, sweep.records.length, sweep.wallMs, requireCoverage, planInfo, sweep.interrupted);
+  const summary = sweepSummary(scenarios, outcome, sweep.records.length, sweep.wallMs, requireCoverage, planInfo, sweep.interrupted, sweep.cost);
   const table = formatOutcome(outcome, sweep.wallMs, requireCoverage);
   const say = values.json === '-' ? io.err : io.out;
   say(table);
@@ -272,10 +283,14 @@ async function runWorker(variant: CodeVariant, copy: string | undefined, reportD
   const code = await loadCode(variant, copy);
   try {
     const context: TaskContext = { find: (name) => code.find(name), variant, reportDir };
+    const meter = new CostMeter();
     for await (const line of createInterface({ input: process.stdin })) {
       if (line.trim() === '') continue;
-      io.out(JSON.stringify(runTask(JSON.parse(line) as SweepTask, context)));
+      const task = JSON.parse(line) as SweepTask;
+      io.out(JSON.stringify(meter.measure(() => runTask(task, context))));
     }
+    // The last line: where this worker's time went (see cost.ts).
+    io.out(JSON.stringify({ workerCost: meter.cost() }));
     return 0;
   } finally {
     code.close();

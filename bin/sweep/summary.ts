@@ -2,6 +2,7 @@ import { buildInfo } from '../../reports/buildInfo.ts';
 import { coverageOf, formatCoverage, type CoverageRow } from '../../reports/coverage.ts';
 import { formatJunit, sweepJunitCases } from '../../reports/junit.ts';
 import { formatSweepTable, summarizeSweep, type SweepRow } from '../../reports/sweepReport.ts';
+import type { SweepCost } from './cost.ts';
 import type { SweepRecord } from './runTask.ts';
 
 /** What a sweep's summary says of each scenario it ran (so `merge` needs nothing else). */
@@ -28,6 +29,8 @@ export interface SweepSummary {
   readonly plan: Readonly<Record<string, unknown>>;
   /** The signal that stopped the sweep early, or null. */
   readonly interrupted: string | null;
+  /** Where the time went, per process (absent from a merge). */
+  readonly cost?: SweepCost;
 }
 
 export interface SweepOutcome {
@@ -71,7 +74,7 @@ export function formatOutcome(outcome: SweepOutcome, wallMs: number, requireCove
   return lines.join('\n');
 }
 
-export function sweepSummary(scenarios: readonly ScenarioInfo[], outcome: SweepOutcome, runs: number, wallMs: number, requireCoverage: boolean, plan: Readonly<Record<string, unknown>>, interrupted: string | null): SweepSummary {
+export function sweepSummary(scenarios: readonly ScenarioInfo[], outcome: SweepOutcome, runs: number, wallMs: number, requireCoverage: boolean, plan: Readonly<Record<string, unknown>>, interrupted: string | null, cost?: SweepCost): SweepSummary {
   const { version, commit } = buildInfo();
   return {
     summary: outcome.rows,
@@ -86,6 +89,7 @@ export function sweepSummary(scenarios: readonly ScenarioInfo[], outcome: SweepO
     commit,
     plan,
     interrupted,
+    ...(cost === undefined ? {} : { cost }),
   };
 }
 

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Io } from '../cli/command.ts';
+import type { ProcessCost } from './cost.ts';
 import type { SweepTask } from './plan.ts';
 import type { SweepRecord } from './runTask.ts';
 
@@ -25,7 +26,7 @@ const tasksPerWorkerMax = 2;
 
 export class WorkerPool {
   private readonly options: WorkerOptions;
-  private readonly workers: { child: ChildProcessWithoutNullStreams; outstanding: number; stderr: string }[] = [];
+  private readonly workers: { child: ChildProcessWithoutNullStreams; outstanding: number; stderr: string; cost: ProcessCost | null }[] = [];
   private stopped = false;
   private settleRun: (() => void) | null = null;
 
@@ -69,13 +70,16 @@ export class WorkerPool {
         // The launcher loads the code itself; only the heap flag it also sets is passed on (a
         // parent's own loader flags would make a child transform the sources twice).
         const child = spawn(process.execPath, ['--max-semi-space-size=32', this.options.launcher, 'sweep', '--worker', ...this.options.flags], { stdio: ['pipe', 'pipe', 'pipe'] });
-        const worker = { child, outstanding: 0, stderr: '' };
+        const worker: (typeof this.workers)[number] = { child, outstanding: 0, stderr: '', cost: null };
         this.workers.push(worker);
         child.stderr.on('data', (chunk: Buffer) => void (worker.stderr = (worker.stderr + chunk.toString()).slice(-20_000)));
         child.stdin.on('error', () => undefined); // a worker that died is reported by its exit
         createInterface({ input: child.stdout }).on('line', (line) => {
+          const value = JSON.parse(line) as SweepRecord | { workerCost: ProcessCost };
+          // A worker's last line, once its stdin has ended: where its time went.
+          if ('workerCost' in value) return void (worker.cost = value.workerCost);
           worker.outstanding--;
-          this.options.onRecord(JSON.parse(line) as SweepRecord);
+          this.options.onRecord(value);
           feed(worker);
         });
         child.on('error', (error) => settle(error));
@@ -96,6 +100,11 @@ export class WorkerPool {
     this.stopped = true;
     for (const worker of this.workers) if (worker.child.exitCode === null) worker.child.kill('SIGTERM');
     this.settleRun?.();
+  }
+
+  /** Each worker's cost, as it reported it on exit (after `exited()`; a killed worker reports none). */
+  costs(): ProcessCost[] {
+    return this.workers.flatMap((worker) => (worker.cost === null ? [] : [worker.cost]));
   }
 
   /** Whether the workers have all exited. */
