@@ -123,7 +123,7 @@ test('a gap in the revisions is filled only by an unknown write that fits what r
   ];
   const candidates = etcdModel.sequence!.unknownCandidates!([[{ kind: 'range', key: 'a' }, { revision: 2, kvs: [{ key: 'a', value: '1', modRevision: 2 }] }]], unknown);
   t.deepEqual(candidates(etcdModel.init()), [0, 2, 3], 'the puts of a=1, and a compaction, which fills no revision');
-  t.deepEqual(candidates(etcdModel.step(etcdModel.init(), { kind: 'put', key: 'b', value: '1' }, undefined)!), [0, 1, 2, 3], 'nothing was seen at revision 3: every write may have made it');
+  t.is(candidates(etcdModel.step(etcdModel.init(), { kind: 'put', key: 'b', value: '1' }, undefined)!), undefined, 'nothing was seen at revision 3');
   const seen = read({ revision: 2, kvs: [{ key: 'a', value: '1', modRevision: 2 }] });
   t.is(checkLinearizability(etcdModel, [put(0, 0, 'a', '2'), put(1, 1, 'a', '1'), seen]).verdict, 'linearizable');
   t.is(checkLinearizability(etcdModel, [put(0, 0, 'a', '2'), put(1, 1, 'b', '1'), seen]).verdict, 'not-linearizable');

@@ -15,9 +15,12 @@
 import { rangeHigh, type EtcdCompare, type EtcdKeyValue, type EtcdRangeRequest, type EtcdRequest, type EtcdResponse } from './etcdTypes.ts';
 
 export interface KeyspaceObserver {
-  /** `kv` (only the fields it has) was in the keyspace at `revision`; `withValue` false when its value is not shown. */
-  shown(kv: EtcdKeyValue, revision: number, withValue: boolean): void;
-  absent(key: string, revision: number): void;
+  /**
+   * `kv` (only the fields it has) was in the keyspace at `revision`; `withValue` false when its
+   * value is not shown. `placedAt`: the revision the response itself sits at (its header's).
+   */
+  shown(kv: EtcdKeyValue, revision: number, withValue: boolean, placedAt: number): void;
+  absent(key: string, revision: number, placedAt: number): void;
 }
 
 /**
@@ -25,13 +28,13 @@ export interface KeyspaceObserver {
  * reported absent only among `keysOfInterest` (ascending): the others are never asked about.
  */
 export function observeKeyspaces(completed: readonly (readonly [EtcdRequest, EtcdResponse])[], keysOfInterest: readonly string[], observer: KeyspaceObserver): void {
-  const listing = (request: EtcdRangeRequest, response: EtcdResponse, current: number) => {
+  const listing = (request: EtcdRangeRequest, response: EtcdResponse, current: number, placedAt: number) => {
     const at = (request.revision ?? 0) > 0 ? request.revision! : current;
     const kvs = response.kvs;
-    if (kvs !== undefined) for (const kv of kvs) observer.shown(kv, at, request.keysOnly !== true);
+    if (kvs !== undefined) for (const kv of kvs) observer.shown(kv, at, request.keysOnly !== true, placedAt);
     if (kvs === undefined || request.countOnly === true) return;
     if (request.rangeEnd === undefined || request.rangeEnd === '') {
-      if (kvs.length === 0) observer.absent(request.key, at);
+      if (kvs.length === 0) observer.absent(request.key, at, placedAt);
       return;
     }
     // Keys of the range that a complete listing does not show were absent.
@@ -40,57 +43,57 @@ export function observeKeyspaces(completed: readonly (readonly [EtcdRequest, Etc
     const high = rangeHigh(request.key, request.rangeEnd);
     const listed = new Set(kvs.map((kv) => kv.key));
     for (let index = lowerBound(keysOfInterest, request.key); index < keysOfInterest.length && (high === undefined || keysOfInterest[index]! < high); index++) {
-      if (!listed.has(keysOfInterest[index]!)) observer.absent(keysOfInterest[index]!, at);
+      if (!listed.has(keysOfInterest[index]!)) observer.absent(keysOfInterest[index]!, at, placedAt);
     }
   };
   for (const [request, response] of completed) {
     const revision = response.revision;
     if (revision === undefined || response.error !== undefined) continue;
     if (request.kind === 'range') {
-      if (request.serializable !== true) listing(request, response, revision);
+      if (request.serializable !== true) listing(request, response, revision, revision);
       continue;
     }
     const changed = changedStore(request, response);
     if (changed === undefined) continue;
     const before = changed ? revision - 1 : revision;
-    if (request.kind === 'txn' && response.succeeded === true) for (const compare of request.compare) compareHeld(compare, before, observer);
+    if (request.kind === 'txn' && response.succeeded === true) for (const compare of request.compare) compareHeld(compare, before, revision, observer);
     const ops = request.kind === 'txn' ? (response.succeeded === undefined ? [] : response.succeeded ? request.success : request.failure) : [request];
     const responses = request.kind === 'txn' ? (response.responses ?? []) : [response];
     for (let index = 0; index < ops.length && index < responses.length; index++) {
       const op = ops[index]!;
       const answer = responses[index]!;
       if (op.kind === 'range') {
-        listing(op, answer, before);
+        listing(op, answer, before, revision);
         continue;
       }
       // The first write saw the keyspace before the request; what follows sees its writes.
       if (op.kind === 'put' && answer.prevKv !== undefined) {
-        if (answer.prevKv === null) observer.absent(op.key, before);
-        else observer.shown(answer.prevKv, before, true);
+        if (answer.prevKv === null) observer.absent(op.key, before, revision);
+        else observer.shown(answer.prevKv, before, true, revision);
       }
-      if (op.kind === 'delete') answer.prevKvs?.forEach((kv) => observer.shown(kv, before, true));
+      if (op.kind === 'delete') answer.prevKvs?.forEach((kv) => observer.shown(kv, before, true, revision));
       break;
     }
   }
 }
 
 /** A compare on one key that held (etcd's applyCompare: a missing key compares as zeros, and no value). */
-function compareHeld(compare: EtcdCompare, revision: number, observer: KeyspaceObserver): void {
+function compareHeld(compare: EtcdCompare, revision: number, placedAt: number, observer: KeyspaceObserver): void {
   if (compare.rangeEnd !== undefined && compare.rangeEnd !== '') return;
   if (compare.result !== '=') return;
   const key = compare.key;
   if (compare.target === 'value') {
-    if (typeof compare.operand === 'string') observer.shown({ key, value: compare.operand }, revision, true);
+    if (typeof compare.operand === 'string') observer.shown({ key, value: compare.operand }, revision, true, placedAt);
     return;
   }
   if (typeof compare.operand !== 'number') return;
   if (compare.operand === 0) {
     // Version and create revision are 0 only for a missing key; a lease or mod compare of 0 says less.
-    if (compare.target === 'version' || compare.target === 'create') observer.absent(key, revision);
+    if (compare.target === 'version' || compare.target === 'create') observer.absent(key, revision, placedAt);
     return;
   }
   const field = { version: 'version', create: 'createRevision', mod: 'modRevision', lease: 'lease' } as const;
-  observer.shown({ key, [field[compare.target]]: compare.operand }, revision, false);
+  observer.shown({ key, [field[compare.target]]: compare.operand }, revision, false, placedAt);
 }
 
 /** Intervals (start, end] of revisions, e.g. those in which a key is known unmodified. */
