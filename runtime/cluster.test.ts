@@ -166,7 +166,8 @@ test('three detcd processes: the leader is killed with SIGKILL under load and re
     // The final state, read linearizably once every member is back: the history's last operation.
     await until(async () => (await Promise.all(specs.map(isHealthy))).every(Boolean), 'every member to be healthy again');
     const finalInvoke = now(recorder);
-    // Over a fresh connection: the victim's old channel may still be in its reconnect backoff.
+    // Over a fresh connection (EtcdClient keeps its own subchannel pool): the victim's old channel
+    // may still be in its reconnect backoff.
     const reader = new EtcdClient(endpoint(specs[0]!), 3_000);
     t.teardown(() => reader.close());
     const final = await reader.range({ key: Buffer.from('k'), rangeEnd: Buffer.from('l') });

@@ -11,6 +11,8 @@ import { etcdHandlers } from './client/etcdServices.ts';
 import { etcdGrpcServer } from './client/grpcServices.ts';
 import { LeaderForwarding } from './client/leaderForwarding.ts';
 import { ServerMetrics } from './client/metrics.ts';
+import { useNativeByteStrings } from './nativeByteStrings.ts';
+import { filePath } from './storage/layout.ts';
 import { hexId } from './config/memberIds.ts';
 import type { ServerConfig, TlsFiles } from './config/serverConfig.ts';
 import { listenOn } from './listen.ts';
@@ -76,8 +78,9 @@ function storeClusterId(dataDir: string, id: string): void {
  * the peer transport, the client port (gRPC + HTTP on one listener) and the metrics listeners.
  */
 export async function startServer(config: ServerConfig, io: ServerIo): Promise<RunningServer> {
+  useNativeByteStrings();
   const self = config.memberId;
-  const metrics = new ServerMetrics(hexId(self));
+  const metrics = new ServerMetrics(hexId(self), filePath(config.dataDir, 'db'));
   const adapter = etcdNode(config);
   const codec = adapter.protocol.codec!;
   const store = new FileStore({ dataDir: config.dataDir, codec: codec.record, log: io.log, onFsync: (file, seconds) => metrics.fsync(file, seconds), onFatal: io.fatal });
@@ -174,6 +177,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
       timeoutMs,
     }),
     { 'grpc.max_receive_message_length': config.maxRequestBytes + 512 * 1024 },
+    metrics,
   );
   const clientServer = new ClientServer(grpcServer, httpHandler);
   const metricsServers: HttpServer[] = [];

@@ -217,7 +217,7 @@ function prepareRaftRun(name: string, seed: number, shape: RaftScenarioShape, se
     knobs,
     notes: [
       drawNote,
-      ...(shape.pipelinedHost === true ? ['host: pipelined (appends and heartbeats leave before the sync; acks and votes after it)'] : []),
+      ...(shape.pipelinedHost === true ? ['host: pipelined (appends and heartbeats leave before the sync, heartbeats and their answers during it; acks and votes after it)'] : []),
       `raft: ${machines} machines, voters ${JSON.stringify(initialVoters)}, membership changes: ${shape.membership}, election ${config.electionTicks} ticks, pre-vote ${config.preVote}, check-quorum ${config.checkQuorum}`,
       describeRaftSafety(safetyOptions),
       describeStepChecks(availabilityOptions),

@@ -24,6 +24,11 @@ class ScriptedNode implements HostedNode<string, string, string> {
     this.outstanding = false;
     this.log.push('advance');
   }
+  /** Heartbeat-like messages raised while a Ready is out. */
+  readonly urgent: Outbound<string>[] = [];
+  takeUrgentMessages(): readonly Outbound<string>[] {
+    return this.urgent.splice(0);
+  }
 }
 
 function makeReady(label: string, mustSync: boolean, withWrite = true): NodeReady<string, string> {
@@ -142,4 +147,18 @@ test('replies on a stream keep their frames (sequence, end) and their order afte
   loop.pump();
   pendingSyncs.shift()!();
   t.deepEqual(log.slice(3), ['reply 9/4 created #0', 'reply 9/5 unary', 'reply 9/4 events #1', 'reply 9/4 closed #2 end', 'advance']);
+});
+
+test('a pipelining loop sends the node\'s urgent messages (heartbeats) while a sync is in flight; without pipelining they wait', (t) => {
+  for (const sendBeforeSync of [true, false]) {
+    const { log, node, loop, pendingSyncs } = harness('deferred', sendBeforeSync);
+    node.queued.push(makeReady('a', true));
+    loop.pump();
+    node.urgent.push({ to: 3, message: 'heartbeat' });
+    loop.pump();
+    t.is(log.includes('send 3 heartbeat'), sendBeforeSync);
+    t.false(log.includes('advance'), 'the Ready in flight still waits for its sync');
+    pendingSyncs.shift()!();
+    t.true(log.includes('advance'));
+  }
 });

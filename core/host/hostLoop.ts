@@ -6,8 +6,9 @@ export interface HostLoopOptions {
   /**
    * Send the messages and replies a Ready marks `beforeSync` as soon as its writes are handed to
    * the store, in parallel with the sync (etcd's raftNode: a leader sends its appends before its
-   * own WAL write is durable; the apply loop answers clients while the WAL is written). Off, every
-   * message and reply waits for the sync.
+   * own WAL write is durable; the apply loop answers clients while the WAL is written), and while
+   * a sync is in flight, the node's urgent messages (`takeUrgentMessages`: heartbeats and their
+   * answers) as they arise. Off, every message and reply waits for the sync.
    */
   readonly sendBeforeSync?: boolean;
 }
@@ -44,6 +45,7 @@ export class HostLoop<Message, Request, Reply> {
     if (this.pumping) return;
     this.pumping = true;
     try {
+      if (this.syncing !== null && this.sendBeforeSync) this.sendUrgent();
       while (this.syncing === null && this.node.hasReady()) {
         const ready = this.node.ready();
         if (ready.writes.length > 0) this.ports.store.write(ready.writes);
@@ -61,6 +63,17 @@ export class HostLoop<Message, Request, Reply> {
     } finally {
       this.pumping = false;
     }
+  }
+
+  /**
+   * A slow fsync must not hold back what keeps the cluster's leases alive: with it a follower's
+   * heartbeat answers (and a leader's heartbeats) waited for the disk, and under etcdctl check
+   * perf a shared disk's stall past the election timeout cost a leader.
+   */
+  private sendUrgent(): void {
+    const urgent = this.node.takeUrgentMessages?.();
+    if (urgent === undefined) return;
+    for (let i = 0; i < urgent.length; i++) this.ports.transport.send(urgent[i]!.to, urgent[i]!.message);
   }
 
   private synced(): void {

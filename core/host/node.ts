@@ -99,6 +99,12 @@ export interface HostedNode<Message, Request, Reply> {
   hasReady(): boolean;
   ready(): NodeReady<Message, Reply>;
   advance(): void;
+  /**
+   * While a Ready waits for its sync: messages raised since that need nothing durable and would
+   * do harm waiting (Raft's heartbeats and their answers). A pipelining host sends them at once;
+   * they are no longer part of any Ready. A node without such messages may omit it.
+   */
+  takeUrgentMessages?(): readonly Outbound<Message>[];
 }
 
 export interface NodeStart {

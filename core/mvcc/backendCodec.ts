@@ -22,7 +22,8 @@ export function encodeBackendRecord(image: BackendImage): Uint8Array {
 
 /** A whole image as bytes, whatever it carries (a snapshot is always whole). */
 export function encodeBackendImage(image: BackendImage): Uint8Array {
-  const writer = new ByteWriter(256 + image.keys.size * 64);
+  // Sized by the live data too: a writer that grows copies what it holds (20 MB images, 5 times).
+  const writer = new ByteWriter(256 + image.keys.size * 64 + image.sizeInUse);
   writer.uint8(wholeTag);
   writeMeta(writer, image.meta, Object.entries(image.meta.buckets));
   writer.uint53(image.sizeInUse).uint53(image.size);
@@ -66,7 +67,7 @@ export function decodeBackendImage(bytes: Uint8Array): BackendImage {
 }
 
 function encodeDelta(record: BackendDeltaRecord): Uint8Array {
-  const writer = new ByteWriter(128 + record.mains.length * 96);
+  const writer = new ByteWriter(deltaByteSize(record));
   writer.uint8(deltaTag);
   writeMeta(writer, record, record.buckets);
   writer.uint53(record.sizeInUse).uint53(record.size);
@@ -96,6 +97,16 @@ function readMeta(reader: ByteReader): MetaFields & { buckets: [string, unknown]
   const buckets: [string, unknown][] = [];
   for (let i = 0; i < count; i++) buckets.push([reader.string(), deepFreeze(JSON.parse(decodeUtf8(reader.bytesField())) as unknown)]);
   return { consistentIndex, term, scheduledCompactRevision, finishedCompactRevision, buckets };
+}
+
+/** About what encodeDelta writes: the writer then rarely grows (each growth copies what it holds). */
+function deltaByteSize(record: BackendDeltaRecord): number {
+  let size = 256;
+  for (const [, changes] of record.mains) {
+    size += 16;
+    if (changes !== null) for (const kv of changes) size += 48 + (kv === undefined ? 0 : kv.key.length + kv.value.length);
+  }
+  return size;
 }
 
 function writeChanges(writer: ByteWriter, changes: readonly (KeyValue | undefined)[]): void {

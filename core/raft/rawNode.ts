@@ -109,6 +109,23 @@ export class RawNode {
     reportSnapshot(this.raft, id, status === 'failed');
   }
 
+  /**
+   * Takes the heartbeats and heartbeat answers not yet in a Ready (a host calls it while one is
+   * being handled, before its sync completes), which may leave at once. They promise nothing about the log (etcd-io/raft sends them in `msgs`, not
+   * `msgsAfterAppend`, with asynchronous storage writes), and holding them behind a slow fsync
+   * lets a follower's election timer or a leader's check-quorum run out while everyone is alive.
+   * A heartbeat with a context (a ReadIndex round) stays: its context is a request id, which may
+   * leave only with the Ready that makes its reservation durable.
+   */
+  takeHeartbeats(): Message[] {
+    const raft = this.raft;
+    const urgent = (message: Message) => message.type === 'MsgHeartbeatResp' || (message.type === 'MsgHeartbeat' && message.context === '');
+    if (!raft.messages.some(urgent)) return [];
+    const taken = raft.messages.filter(urgent);
+    raft.messages = raft.messages.filter((message) => !urgent(message));
+    return taken;
+  }
+
   /** Whether `ready()` has anything. False while a Ready is being handled (until `advance()`). */
   hasReady(): boolean {
     if (this.stepsOnAdvance !== null) return false;

@@ -238,6 +238,12 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply>, Ra
     return { writes, mustSync, messages, replies };
   }
 
+  /** Heartbeats and their answers raised while a Ready waits for its sync (see RawNode.takeHeartbeats). */
+  takeUrgentMessages(): readonly Outbound<Message>[] {
+    if (!this.readyOut) return [];
+    return this.raft.takeHeartbeats().map((message) => ({ to: message.to, message, beforeSync: true }));
+  }
+
   advance(): void {
     assert(this.readyOut, 'advance() without ready()');
     this.readyOut = false;

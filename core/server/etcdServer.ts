@@ -262,6 +262,12 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
     return { writes, mustSync, messages, replies };
   }
 
+  takeUrgentMessages(): readonly Outbound<PeerMessage>[] {
+    if (!this.readyOut) return noMessages;
+    const heartbeats = this.raft.takeHeartbeats();
+    return heartbeats.length === 0 ? noMessages : heartbeats.map((message) => ({ to: message.to, message, beforeSync: true }));
+  }
+
   advance(): void {
     assert(this.readyOut, 'advance() without ready()');
     this.readyOut = false;

@@ -1,7 +1,9 @@
 import type { LeaseCheckpoint } from '../lease/index.ts';
 import type { AlarmRequest, CompactionRequest, DeleteRangeRequest, Member, PutRequest, TxnRequest } from '../api/index.ts';
 import { assert } from '../base/assert.ts';
-import { decodeUtf8, encodeUtf8 } from '../base/utf8.ts';
+import { ByteWriter, latin1Text } from '../base/byteCodec.ts';
+import { decodeUtf8 } from '../base/utf8.ts';
+import { decodeValue, writeJsonValue } from '../base/valueCodec.ts';
 import type { NodeId } from '../host/node.ts';
 
 /**
@@ -53,13 +55,14 @@ export interface ConfChangeContext {
 }
 
 /*
- * Entries are bytes (they go to the WAL and over the wire): the request as JSON, after a format
- * byte — 0: one byte per character (every character below 256, as keys and values always are),
- * 1: UTF-8 (a member name or URL beyond Latin-1). In the
- * simulator an entry's bytes are one object shared by every member and the disk, so decoding is
- * memoized per byte array, and the proposer seeds the memo: a request is encoded once and, in the
- * simulator, practically never decoded. Decoded requests are deeply immutable by contract: the
- * store never changes a request it applies.
+ * Entries are bytes (they go to the WAL and over the wire): the request after a format byte.
+ * 2 (written now): core/base/valueCodec's tagged binary, keys and values as their raw bytes.
+ * 0 and 1 (read, for data dirs and peers from before): JSON, one byte per character or UTF-8 — a
+ * control character in a key or value took six bytes there. In the simulator an entry's bytes are
+ * one object shared by every member and the disk, so decoding is memoized per byte array, and the
+ * proposer seeds the memo: a request is encoded once and, in the simulator, practically never
+ * decoded. Decoded requests are deeply immutable by contract: the store never changes a request
+ * it applies.
  */
 const decoded = new WeakMap<Uint8Array, unknown>();
 
@@ -85,7 +88,9 @@ export function decodeConfChangeContext(data: Uint8Array): ConfChangeContext | n
 }
 
 function encodeMemoized(value: unknown): Uint8Array {
-  const bytes = encodeText(JSON.stringify(value));
+  const writer = new ByteWriter(64).uint8(binaryFormat);
+  writeJsonValue(writer, value);
+  const bytes = writer.finish();
   decoded.set(bytes, value);
   return bytes;
 }
@@ -93,7 +98,7 @@ function encodeMemoized(value: unknown): Uint8Array {
 function decodeMemoized(data: Uint8Array): unknown {
   let value = decoded.get(data);
   if (value === undefined) {
-    value = JSON.parse(decodeText(data)) as unknown;
+    value = decodeEntry(data);
     decoded.set(data, value);
   }
   return value;
@@ -127,52 +132,15 @@ function varintBytes(n: number): number {
   return bytes;
 }
 
-const latin1Format = 0;
-const utf8Format = 1;
+/** Before format 2: JSON, one byte per character (format 0) or UTF-8 (format 1). */
+const utf8JsonFormat = 1;
+const binaryFormat = 2;
 
-function encodeText(text: string): Uint8Array {
-  const bytes = new Uint8Array(text.length + 1);
-  bytes[0] = latin1Format;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code > 0xff) {
-      const utf8 = encodeUtf8(text);
-      const tagged = new Uint8Array(utf8.length + 1);
-      tagged[0] = utf8Format;
-      tagged.set(utf8, 1);
-      return tagged;
-    }
-    bytes[i + 1] = code;
-  }
-  return bytes;
-}
-
-function decodeText(data: Uint8Array): string {
-  assert(data.length > 0 && (data[0] === latin1Format || data[0] === utf8Format), 'an entry in an unknown format');
+function decodeEntry(data: Uint8Array): unknown {
+  assert(data.length > 0 && data[0]! <= binaryFormat, () => `an entry in an unknown format (${data[0]})`);
   const body = data.subarray(1);
-  if (data[0] === utf8Format) return decodeUtf8(body);
-  return decodeLatin1(body);
-}
-
-const latin1Chunk = 8192;
-const chunkCodes: number[] = [];
-
-/**
- * One character per byte, a chunk at a time through one reused plain array: fromCharCode.apply
- * on a plain array is about ten times faster than spreading a typed array into it, which cost
- * 1.2 ms per 7.7 kB entry (etcdctl check perf's 256-byte keys and 1 kB values, escaped in JSON)
- * and held a leader's event loop busy for most of each second under 1,000 puts/s.
- */
-function decodeLatin1(body: Uint8Array): string {
-  let text = '';
-  for (let at = 0; at < body.length; at += latin1Chunk) {
-    const end = Math.min(at + latin1Chunk, body.length);
-    // Resized only for a ragged chunk: the array stays packed and is reused, not regrown.
-    if (chunkCodes.length !== end - at) chunkCodes.length = end - at;
-    for (let i = at; i < end; i++) chunkCodes[i - at] = body[i]!;
-    text += String.fromCharCode.apply(null, chunkCodes);
-  }
-  return text;
+  if (data[0] === binaryFormat) return decodeValue(body);
+  return JSON.parse(data[0] === utf8JsonFormat ? decodeUtf8(body) : latin1Text(body, 0, body.length)) as unknown;
 }
 
 /** etcd's IsTxnReadonly: every op of both branches is a Range (a nested txn makes it a write). */

@@ -93,3 +93,28 @@ test('a defragment answer waits for the sync of the rewrite it promises', (t) =>
   t.false(answer.beforeSync === true);
   t.true(members.readies.some(({ ready }) => ready.replies.includes(answer) && ready.mustSync && ready.writes.some((write) => write.file === 'db' && write.kind === 'replace')));
 });
+
+test('while a Ready waits for its sync, heartbeats and their answers may leave at once; appends and acknowledgements wait for the next Ready', (t) => {
+  const members = new Members([1, 2, 3]);
+  members.run(30);
+  const leader = members.leader();
+  const follower = [...members.servers.values()].find((server) => server !== leader)!;
+  // The follower takes a Ready with an append and holds it, as a host inside a slow fsync does.
+  leader.submit(100, 1, call('Put', { key: 'k', value: 'v' }));
+  const appends = leader.ready();
+  leader.advance();
+  for (const outbound of appends.messages) if (outbound.to === follower.id) follower.receive(leader.id, outbound.message);
+  const held = follower.ready();
+  t.true(held.mustSync && held.messages.some((outbound) => outbound.message.type === 'MsgAppResp'));
+  // Heartbeats arrive meanwhile: their answers leave before the sync, nothing else does.
+  for (let i = 0; i < 3; i++) leader.tick();
+  const heartbeats = leader.ready();
+  leader.advance();
+  for (const outbound of heartbeats.messages) if (outbound.to === follower.id && outbound.message.type === 'MsgHeartbeat') follower.receive(leader.id, outbound.message);
+  const urgent = follower.takeUrgentMessages();
+  t.true(urgent.length > 0);
+  t.deepEqual([...new Set(urgent.map((outbound) => outbound.message.type))], ['MsgHeartbeatResp']);
+  t.false(follower.hasReady(), 'the next Ready still waits for advance()');
+  follower.advance();
+  t.deepEqual(follower.takeUrgentMessages(), [], 'with no Ready in flight nothing is urgent: everything goes in Readies');
+});

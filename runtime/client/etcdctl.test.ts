@@ -82,6 +82,15 @@ test('HTTP on the client port (mTLS) and on the metrics URL: /health, /version, 
   const answer = await new Promise<unknown>((resolve, reject) => check({ service: '' }, (error, response) => (error ? reject(error) : resolve(response))));
   client.close();
   t.deepEqual(answer, { status: 'SERVING' });
+  // go-grpc-prometheus's counters and the backend's size, as etcd exports them.
+  const { KV } = (grpc.loadPackageDefinition(loadEtcdApi()) as unknown as { etcdserverpb: { KV: grpc.ServiceClientConstructor } }).etcdserverpb;
+  const kv = new KV(`127.0.0.1:${clientPort}`, credentials, { 'grpc.ssl_target_name_override': 'localhost' }) as unknown as { range(request: object, callback: (error: Error | null) => void): void; close(): void };
+  await new Promise<void>((resolve, reject) => kv.range({ key: Buffer.from('k') }, (error) => (error ? reject(error) : resolve())));
+  kv.close();
+  const after = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  t.regex(after, /^grpc_server_started_total\{grpc_type="unary",grpc_service="etcdserverpb\.KV",grpc_method="Range"\} 1$/m);
+  t.regex(after, /^grpc_server_handled_total\{grpc_type="unary",grpc_service="etcdserverpb\.KV",grpc_method="Range",grpc_code="OK"\} 1$/m);
+  t.regex(after, /^etcd_mvcc_db_total_size_in_bytes [1-9][0-9]*$/m);
   const https = await import('node:https');
   const version = await new Promise<string>((resolve, reject) => {
     https.get(`https://127.0.0.1:${clientPort}/version`, { servername: 'localhost', ca: readFileSync(certificates.ca), cert: readFileSync(certificates.cert), key: readFileSync(certificates.key) }, (response) => {

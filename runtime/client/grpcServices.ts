@@ -42,7 +42,49 @@ function unimplemented(method: string): grpc.UntypedHandleCall {
  * `Service.Method`, e.g. `Maintenance.Status`) answer, every other answers UNIMPLEMENTED — the
  * calls the node does not serve (yet). grpc.health.v1.Health answers SERVING, as etcd 3.4 always does.
  */
-export function etcdGrpcServer(handlers: Handlers, options: grpc.ServerOptions = {}): grpc.Server {
+/** go-grpc-prometheus's type label of a method. */
+export type GrpcType = 'unary' | 'server_stream' | 'client_stream' | 'bidi_stream';
+
+/** Told of every call as it starts and as it ends with a status code (grpc_server_started_total, grpc_server_handled_total). */
+export interface CallObserver {
+  started(type: GrpcType, service: string, method: string): void;
+  handled(type: GrpcType, service: string, method: string, code: grpc.status): void;
+}
+
+function grpcType(spec: { requestStream: boolean; responseStream: boolean }): GrpcType {
+  if (spec.requestStream) return spec.responseStream ? 'bidi_stream' : 'client_stream';
+  return spec.responseStream ? 'server_stream' : 'unary';
+}
+
+type AnyCall = grpc.ServerUnaryCall<unknown, unknown> & grpc.ServerDuplexStream<unknown, unknown>;
+
+/** The handler, telling `observer` when a call starts and with which code it ends (once). */
+function observed(handler: grpc.UntypedHandleCall, observer: CallObserver, type: GrpcType, service: string, method: string): grpc.UntypedHandleCall {
+  return ((call: AnyCall, callback?: grpc.sendUnaryData<unknown>) => {
+    observer.started(type, service, method);
+    let done = false;
+    const handled = (code: grpc.status): void => {
+      if (done) return;
+      done = true;
+      observer.handled(type, service, method, code);
+    };
+    if (typeof callback === 'function') {
+      const answer: grpc.sendUnaryData<unknown> = (error, value, trailer, flags) => {
+        handled(error === null || error === undefined ? grpc.status.OK : (error.code ?? grpc.status.UNKNOWN));
+        callback(error, value, trailer, flags);
+      };
+      (handler as (call: AnyCall, callback: grpc.sendUnaryData<unknown>) => void)(call, answer);
+      return;
+    }
+    // A stream ends with end() (OK), an emitted error (its code) or the client's cancellation.
+    call.on('error', (error: grpc.ServiceError) => handled(error.code ?? grpc.status.UNKNOWN));
+    call.on('cancelled', () => handled(grpc.status.CANCELLED));
+    call.on('finish', () => handled(grpc.status.OK));
+    (handler as (call: AnyCall) => void)(call);
+  }) as grpc.UntypedHandleCall;
+}
+
+export function etcdGrpcServer(handlers: Handlers, options: grpc.ServerOptions = {}, observer?: CallObserver): grpc.Server {
   const definition = loadEtcdApi();
   const server = new grpc.Server(options);
   for (const serviceName of etcdServices) {
@@ -51,7 +93,10 @@ export function etcdGrpcServer(handlers: Handlers, options: grpc.ServerOptions =
     const shortName = serviceName.split('.')[1]!;
     for (const [method, spec] of Object.entries(service)) {
       const key = `${shortName}.${method}`;
-      implementation[spec.originalName ?? method] = handlers[key] ?? unimplemented(key);
+      const handler = handlers[key] ?? unimplemented(key);
+      // etcd's labels: the full service name and the method as the .proto spells it.
+      const protoMethod = spec.path.split('/').pop()!;
+      implementation[spec.originalName ?? method] = observer === undefined ? handler : observed(handler, observer, grpcType(spec), serviceName, protoMethod);
     }
     server.addService(service, implementation);
   }

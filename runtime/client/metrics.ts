@@ -1,4 +1,7 @@
+import { statSync } from 'node:fs';
+import type { status } from '@grpc/grpc-js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CallObserver, GrpcType } from './grpcServices.ts';
 
 /** What the host reads from its node after each pump (a protocol adapter provides it). */
 export interface NodeStatus {
@@ -13,7 +16,7 @@ export interface NodeStatus {
  * mvcc/backend/metrics.go, rafthttp/metrics.go), so dashboards and alerts written for etcd work.
  * Fed by the host: node status after each pump, proposal outcomes, fsync durations, peer bytes.
  */
-export class ServerMetrics {
+export class ServerMetrics implements CallObserver {
   readonly registry = new Registry();
   private readonly hasLeader: Gauge;
   private readonly isLeader: Gauge;
@@ -27,9 +30,12 @@ export class ServerMetrics {
   private readonly peerSent: Counter;
   private readonly peerReceived: Counter;
   private readonly peerSendFailures: Counter;
+  private readonly grpcStarted: Counter;
+  private readonly grpcHandled: Counter;
   private lastLeader = 0;
 
-  constructor(memberIdHex: string) {
+  /** `dbFile`: the backend's file, whose size is etcd_mvcc_db_total_size_in_bytes (read at each scrape). */
+  constructor(memberIdHex: string, dbFile?: string) {
     const registers = [this.registry];
     const exponential = (start: number, factor: number, count: number) => Array.from({ length: count }, (_, i) => start * factor ** i);
     this.hasLeader = new Gauge({ name: 'etcd_server_has_leader', help: 'Whether or not a leader exists. 1 is existence, 0 is not.', registers });
@@ -45,6 +51,20 @@ export class ServerMetrics {
     this.peerReceived = new Counter({ name: 'etcd_network_peer_received_bytes_total', help: 'The total number of bytes received from peers.', labelNames: ['From'], registers });
     this.peerSendFailures = new Counter({ name: 'etcd_network_peer_sent_failures_total', help: 'The total number of send failures from peers.', labelNames: ['To'], registers });
     new Gauge({ name: 'etcd_server_id', help: 'Server or member ID in hexadecimal format. 1 for \'server_id\' label with current ID.', labelNames: ['server_id'], registers }).set({ server_id: memberIdHex }, 1);
+    // go-grpc-prometheus's server metrics, which etcd registers on its client port.
+    const grpcLabels = ['grpc_type', 'grpc_service', 'grpc_method'];
+    this.grpcStarted = new Counter({ name: 'grpc_server_started_total', help: 'Total number of RPCs started on the server.', labelNames: grpcLabels, registers });
+    this.grpcHandled = new Counter({ name: 'grpc_server_handled_total', help: 'Total number of RPCs completed on the server, regardless of success or failure.', labelNames: [...grpcLabels, 'grpc_code'], registers });
+    if (dbFile !== undefined) {
+      new Gauge({
+        name: 'etcd_mvcc_db_total_size_in_bytes',
+        help: 'Total size of the underlying database physically allocated in bytes.',
+        registers,
+        collect() {
+          this.set(fileSize(dbFile));
+        },
+      });
+    }
     collectDefaultMetrics({ register: this.registry });
   }
 
@@ -78,5 +98,24 @@ export class ServerMetrics {
 
   peerSendFailed(to: string): void {
     this.peerSendFailures.inc({ To: to });
+  }
+
+  started(type: GrpcType, service: string, method: string): void {
+    this.grpcStarted.inc({ grpc_type: type, grpc_service: service, grpc_method: method });
+  }
+
+  handled(type: GrpcType, service: string, method: string, code: status): void {
+    this.grpcHandled.inc({ grpc_type: type, grpc_service: service, grpc_method: method, grpc_code: grpcCodeNames[code] ?? String(code) });
+  }
+}
+
+/** Go's codes.Code String() names, as go-grpc-prometheus labels them. */
+const grpcCodeNames = ['OK', 'Canceled', 'Unknown', 'InvalidArgument', 'DeadlineExceeded', 'NotFound', 'AlreadyExists', 'PermissionDenied', 'ResourceExhausted', 'FailedPrecondition', 'Aborted', 'OutOfRange', 'Unimplemented', 'Internal', 'Unavailable', 'DataLoss', 'Unauthenticated'];
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0; // not written yet
   }
 }

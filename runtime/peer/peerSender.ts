@@ -2,7 +2,7 @@ import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { NodeId } from '../../core/host/node.ts';
 import { hostOf } from '../listen.ts';
-import { frame } from '../storage/frame.ts';
+import { frame, frameParts } from '../storage/frame.ts';
 
 /** What a sender tells its transport. */
 export interface SenderEvents {
@@ -26,7 +26,8 @@ export interface SenderOptions {
 }
 
 interface Queued {
-  readonly bytes: Buffer;
+  /** The frame's header and payload (not copied together: a snapshot is the whole backend). */
+  readonly parts: readonly [Buffer, Buffer];
   readonly snapshot: boolean;
 }
 
@@ -75,7 +76,7 @@ export class PeerSender {
       this.drop(snapshot);
       return;
     }
-    this.queue.push({ bytes: frame(payload), snapshot });
+    this.queue.push({ parts: frameParts(payload), snapshot });
     if (this.state === 'idle') this.dial();
     else if (this.state === 'open') this.scheduleFlush();
   }
@@ -150,10 +151,11 @@ export class PeerSender {
     while (this.state === 'open' && this.writable && this.queue.length > 0) {
       const next = this.queue.shift()!;
       const to = this.options.to;
-      this.writable = socket.write(next.bytes, (error) => {
+      socket.write(next.parts[0]);
+      this.writable = socket.write(next.parts[1], (error) => {
         if (next.snapshot) this.events.snapshotStatus(to, error ? 'failed' : 'finished');
       });
-      this.events.sent(to, next.bytes.byteLength);
+      this.events.sent(to, next.parts[0].byteLength + next.parts[1].byteLength);
     }
     socket.uncork();
   }

@@ -1,8 +1,9 @@
 import test from 'ava';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { readFileSync, rmSync } from 'node:fs';
 import type { Codec } from '../../core/host/codec.ts';
 import { makeCertificates } from '../_test/certificates.ts';
+import { frame } from '../storage/frame.ts';
 import { PeerTransport } from './peerTransport.ts';
 
 interface Note {
@@ -144,6 +145,19 @@ test.serial('a connection from another cluster is refused with etcd\'s words', a
   t.deepEqual(b.received, []);
   await a.transport.stop();
   await b.transport.stop();
+});
+
+test.serial('a member of an older peer protocol (JSON entries) is refused with one line, not fed entries it cannot read', async (t) => {
+  const ports = new Map([[1, await freePort()], [2, await freePort()]]);
+  const a = member(1, ports);
+  await a.transport.start();
+  const socket = connect(ports.get(1)!, '127.0.0.1');
+  socket.on('error', () => {});
+  socket.write(frame(Buffer.from(JSON.stringify({ detcd: 1, from: '2', to: '1', clusterId: 'c1', peerUrls: [] }))));
+  await until(() => a.logs.some((line) => line.includes('peer protocol')), 'refusal');
+  t.regex(a.logs.find((line) => line.includes('peer protocol'))!, /it speaks detcd peer protocol 1, this member 2 \(upgrade every member together\)$/);
+  socket.destroy();
+  await a.transport.stop();
 });
 
 test.serial('a member learns the URLs of a peer it was not told about from that peer\'s hello', async (t) => {

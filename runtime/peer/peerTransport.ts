@@ -34,8 +34,15 @@ export interface PeerTransportOptions<Message> {
   readonly backoffMsMax?: number;
 }
 
+/**
+ * The peer protocol's version, in every hello. 2: entries are binary (core/server/internalRequest's
+ * format 2), which a member of version 1 cannot read; members of different versions refuse each
+ * other with one line rather than fail on a message (upgrade every member together).
+ */
+const peerProtocolVersion = 2;
+
 interface Hello {
-  readonly detcd: 1;
+  readonly detcd: number;
   readonly from: string;
   readonly to: string;
   readonly clusterId: string;
@@ -111,7 +118,7 @@ export class PeerTransport<Message> implements Transport<Message> {
         {
           self: this.options.self,
           to,
-          hello: () => Buffer.from(JSON.stringify({ detcd: 1, from: this.options.self.toString(16), to: to.toString(16), clusterId: this.options.clusterId() ?? '', peerUrls: this.options.advertisedPeerUrls } satisfies Hello)),
+          hello: () => Buffer.from(JSON.stringify({ detcd: peerProtocolVersion, from: this.options.self.toString(16), to: to.toString(16), clusterId: this.options.clusterId() ?? '', peerUrls: this.options.advertisedPeerUrls } satisfies Hello)),
           queueMessagesMax: this.options.queueMessagesMax ?? 4096,
           backoffMsMin: this.options.backoffMsMin ?? 50,
           backoffMsMax: this.options.backoffMsMax ?? 2_000,
@@ -175,7 +182,11 @@ export class PeerTransport<Message> implements Transport<Message> {
       this.refuse(socket, `peer connection from ${socket.remoteAddress}: not a detcd peer (bad hello)`);
       return null;
     }
-    if (hello.detcd !== 1 || typeof hello.from !== 'string' || typeof hello.to !== 'string') {
+    if (typeof hello.detcd === 'number' && hello.detcd !== peerProtocolVersion) {
+      this.refuse(socket, `peer connection from ${socket.remoteAddress}: it speaks detcd peer protocol ${hello.detcd}, this member ${peerProtocolVersion} (upgrade every member together)`);
+      return null;
+    }
+    if (typeof hello.detcd !== 'number' || typeof hello.from !== 'string' || typeof hello.to !== 'string') {
       this.refuse(socket, `peer connection from ${socket.remoteAddress}: not a detcd peer (bad hello)`);
       return null;
     }

@@ -5,7 +5,7 @@ import { assert } from '../../core/base/assert.ts';
 import type { Codec } from '../../core/host/codec.ts';
 import { tornRecord, type DurableRecord, type DurableState, type DurableWrite } from '../../core/host/node.ts';
 import type { DurableStore } from '../../core/host/ports.ts';
-import { frame, scanFrames } from './frame.ts';
+import { frameParts, scanFrames } from './frame.ts';
 import { filePath, knownFiles, layoutDirectories } from './layout.ts';
 
 export interface FileStoreOptions {
@@ -23,8 +23,8 @@ export interface FileStoreOptions {
 }
 
 type Operation =
-  | { readonly kind: 'append'; readonly file: string; readonly bytes: Buffer }
-  | { readonly kind: 'replace'; readonly file: string; readonly bytes: Buffer }
+  | { readonly kind: 'append'; readonly file: string; readonly parts: readonly Buffer[] }
+  | { readonly kind: 'replace'; readonly file: string; readonly parts: readonly Buffer[] }
   | { readonly kind: 'sync'; readonly done: () => void };
 
 export interface FileStoreStats {
@@ -101,11 +101,12 @@ export class FileStore implements DurableStore {
     // writing it (nothing was sent or answered for it yet).
     if (this.closed) return;
     for (const write of writes) {
-      const bytes = Buffer.concat(write.records.map((record) => frame(this.options.codec.encode(record))));
+      // Frames as header and payload, written with one gathering write: never copied here.
+      const parts = write.records.flatMap((record) => frameParts(this.options.codec.encode(record)));
       if (write.kind === 'append') {
         assert(!this.tornFiles.has(write.file), () => `an append to ${write.file}, whose torn tail was not cut off first`);
       } else this.tornFiles.delete(write.file);
-      this.queue.push({ kind: write.kind, file: write.file, bytes });
+      this.queue.push({ kind: write.kind, file: write.file, parts });
     }
     this.kick();
   }
@@ -158,12 +159,12 @@ export class FileStore implements DurableStore {
       for (let i = 0; i < batch.length; i++) {
         const operation = batch[i]!;
         if (operation.kind === 'sync') synced.push(operation.done);
-        else if (operation.kind === 'replace') await this.replace(operation.file, operation.bytes);
+        else if (operation.kind === 'replace') await this.replace(operation.file, operation.parts);
         else {
           // Consecutive appends to one file go down in one write.
-          const parts = [operation.bytes];
-          while (batch[i + 1]?.kind === 'append' && (batch[i + 1] as { file: string }).file === operation.file) parts.push((batch[++i] as { bytes: Buffer }).bytes);
-          await this.append(operation.file, parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+          const parts = [...operation.parts];
+          while (batch[i + 1]?.kind === 'append' && (batch[i + 1] as { file: string }).file === operation.file) parts.push(...(batch[++i] as { parts: readonly Buffer[] }).parts);
+          await this.append(operation.file, parts);
         }
       }
       if (synced.length > 0) {
@@ -173,7 +174,7 @@ export class FileStore implements DurableStore {
     }
   }
 
-  private async append(file: string, bytes: Buffer): Promise<void> {
+  private async append(file: string, parts: readonly Buffer[]): Promise<void> {
     let handle = this.handles.get(file);
     if (handle === undefined) {
       const path = filePath(this.options.dataDir, file);
@@ -182,17 +183,16 @@ export class FileStore implements DurableStore {
       // A file the directory did not list before needs the directory synced too.
       this.dirtyDirectories.add(dirname(path));
     }
-    await handle.write(bytes);
-    this.stats.bytesWritten += bytes.byteLength;
+    this.stats.bytesWritten += await writeAll(handle, parts);
     this.dirtyFiles.add(file);
   }
 
-  private async replace(file: string, bytes: Buffer): Promise<void> {
+  private async replace(file: string, parts: readonly Buffer[]): Promise<void> {
     const path = filePath(this.options.dataDir, file);
     const temporary = `${path}.tmp`;
     const handle = await open(temporary, 'w', 0o600);
     try {
-      await handle.write(bytes);
+      this.stats.bytesWritten += await writeAll(handle, parts);
       await this.timedSync(handle, file);
     } finally {
       await handle.close();
@@ -206,7 +206,6 @@ export class FileStore implements DurableStore {
     this.dirtyFiles.delete(file);
     await rename(temporary, path);
     await this.syncDirectory(dirname(path));
-    this.stats.bytesWritten += bytes.byteLength;
   }
 
   private async fsyncDirty(): Promise<void> {
@@ -237,4 +236,19 @@ export class FileStore implements DurableStore {
   private relative(path: string): string {
     return relative(this.options.dataDir, path) || path;
   }
+}
+
+/** Writes every part, in order, with gathering writes (a short write continues where it stopped); the bytes written. */
+async function writeAll(handle: FileHandle, parts: readonly Buffer[]): Promise<number> {
+  let total = 0;
+  for (const part of parts) total += part.byteLength;
+  let pending = parts.filter((part) => part.byteLength > 0);
+  while (pending.length > 0) {
+    let { bytesWritten } = await handle.writev(pending);
+    let done = 0;
+    while (done < pending.length && bytesWritten >= pending[done]!.byteLength) bytesWritten -= pending[done++]!.byteLength;
+    pending = pending.slice(done);
+    if (bytesWritten > 0) pending[0] = pending[0]!.subarray(bytesWritten);
+  }
+  return total;
 }

@@ -11,12 +11,20 @@ export const frameHeaderBytes = 8;
 export const frameBytesMax = 256 * 1024 * 1024;
 
 export function frame(payload: Uint8Array): Buffer {
+  const [header, body] = frameParts(payload);
+  return Buffer.concat([header, body]);
+}
+
+/**
+ * A frame as its header and its payload, uncopied, for a gathering write (writev): a WAL snapshot
+ * of a 20 MB backend was copied twice more on its way to the file, on the event loop.
+ */
+export function frameParts(payload: Uint8Array): [header: Buffer, payload: Buffer] {
   if (payload.byteLength > frameBytesMax) throw new RangeError(`a record of ${payload.byteLength} bytes is over the limit of ${frameBytesMax}`);
-  const out = Buffer.allocUnsafe(frameHeaderBytes + payload.byteLength);
-  out.writeUInt32BE(payload.byteLength, 0);
-  out.writeUInt32BE(crc32(payload), 4);
-  out.set(payload, frameHeaderBytes);
-  return out;
+  const header = Buffer.allocUnsafe(frameHeaderBytes);
+  header.writeUInt32BE(payload.byteLength, 0);
+  header.writeUInt32BE(crc32(payload), 4);
+  return [header, Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)];
 }
 
 /** Why the readable part of a file ends before its last byte. */
