@@ -30,9 +30,11 @@ import { wingGongLinearizable } from '../properties/linearizability/_test/wingGo
 import { formatJsonLines } from '../properties/linearizability/formats/jsonLines.ts';
 import { generateKeyValueHistory, type KeyValueHistoryOptions } from '../properties/linearizability/generator/keyValueHistory.ts';
 import { plantAnomaly, type AnomalyKind } from '../properties/linearizability/generator/plantAnomaly.ts';
+import { canTimeCold, coldRun, type ColdRun } from './coldRun.ts';
 import { porcupine, type PorcupineResult } from './porcupine.ts';
 
 const histories = join(import.meta.dirname, '../properties/linearizability/histories/porcupine-jepsen');
+const launcher = join(import.meta.dirname, '../bin/detcd-sim');
 
 function milliseconds(run: () => void): number {
   const started = performance.now();
@@ -117,16 +119,21 @@ export function bench(out: (line: string) => void): void {
   });
   const unknown = etcd.filter((operation) => operation.outcome === 'unknown').length;
   let verdict = '';
+  const etcdCpu: number[] = [];
   const etcdRounds = [0, 1, 2].map(() =>
     milliseconds(() => {
+      const cpu = process.cpuUsage();
       const result = checkLinearizability(etcdModel, etcd as Operation<never, never>[]);
+      const used = process.cpuUsage(cpu);
+      etcdCpu.push((used.user + used.system) / 1000);
       verdict = result.verdict;
       steps = result.steps;
     }),
   );
+  // CPU beside wall: on a shared machine the wall clock also counts the other processes' turns.
   out(
     `etcd model, ${etcd.length} ops from 20 clients with revisions (${unknown} unknown outcomes, generated in ${format(generated)}): ` +
-      `${verdict}, median of 3 ${format(median(etcdRounds))} = ${inUnits(median(etcdRounds))}, ${steps} model steps. Target < 1000 ms.`,
+      `${verdict}, median of 3 ${format(median(etcdRounds))} = ${inUnits(median(etcdRounds))} (CPU ${format(median(etcdCpu))}), ${steps} model steps. Target < 1000 ms.`,
   );
 }
 
@@ -165,6 +172,10 @@ function limitSeconds(fallback: number): number {
   return Number.isFinite(given) && given > 0 ? given : fallback;
 }
 
+function coldCell(run: ColdRun | undefined): string {
+  return run === undefined ? '—' : `${Math.round(run.cpuMs)} / ${Math.round(run.wallMs)}`;
+}
+
 function fixed(ms: number | undefined): string {
   if (ms === undefined) return '—';
   return ms >= 100 ? `${Math.round(ms)}` : ms.toFixed(1);
@@ -177,15 +188,21 @@ function benchClasses(out: (line: string) => void): void {
   const porcupineLimit = limitSeconds(30);
   const plainLimit = Math.min(10, porcupineLimit);
   const directory = mkdtempSync(join(tmpdir(), 'detcd-bench-histories-'));
+  // Cold runs: each checker as a user runs it, a process per history (bash's time: CPU of the
+  // process and all its threads, and wall). The CLI's bundle is built first, outside the timing.
+  const cold = canTimeCold();
+  if (cold) coldRun([launcher, 'check', '--help'], 1, 120);
+  else out('cold runs: skipped, bash is not here to time them');
   // The JIT compiles the checker's hot paths on first use; Porcupine's side is compiled ahead of
   // time. Warm it up once, on a history of its own, so that the rounds compare the algorithms.
   const warmUp = generateKeyValueHistory(new SeededRandom('bench-warm-up'), { ...tenThousand, unknownPerTenThousand: 200 });
   for (let round = 0; round < 3; round++) checkLinearizability(keyValueModel, warmUp);
   out('');
   out('detcd warmed up on another history first; best of 5 rounds (3 above 20k operations) on each side; plain W&G: one round.');
-  out(`| class | ops | unknown | Porcupine ms | detcd ms | plain W&G ms | verdicts (Porcupine / detcd / plain; expected) |`);
-  out('|---|---|---|---|---|---|---|');
-  const summary = { decidedByPorcupine: 0, agreed: 0, slower: [] as string[], wrong: [] as string[] };
+  out('Cold: `detcd-sim check --json FILE` and Porcupine\'s driver each as a process of its own, CPU ms (process and threads) / wall ms, the least CPU of 3 runs (1 above 20k operations).');
+  out(`| class | ops | unknown | Porcupine ms | detcd ms | plain W&G ms | verdicts (Porcupine / detcd / plain; expected) | Porcupine cold CPU / wall | detcd CLI cold CPU / wall |`);
+  out('|---|---|---|---|---|---|---|---|---|');
+  const summary = { decidedByPorcupine: 0, agreed: 0, slower: [] as string[], wrong: [] as string[], coldCompared: 0, coldSlower: [] as string[] };
   try {
     historyClasses.forEach((entry, index) => {
       let history = generateKeyValueHistory(new SeededRandom(`bench-class-${index}`), entry.options);
@@ -217,9 +234,19 @@ function benchClasses(out: (line: string) => void): void {
       const porcupineMs = porcupineResult === undefined ? undefined : porcupineResult.result === 'unknown' ? undefined : porcupineResult.bestMs;
       const porcupineCell = porcupineResult === undefined ? 'skipped' : porcupineMs === undefined ? `> ${porcupineLimit * 1000}` : fixed(porcupineMs);
       const plainCell = plain === undefined ? `> ${plainLimit * 1000}` : fixed(plainMs);
+      // The CLI partitions kv histories by key: the one-partition classes are the library's only.
+      const coldRounds = history.length > 20_000 ? 1 : 3;
+      const cliCold = cold && entry.unpartitioned !== true ? coldRun([launcher, 'check', '--json', '--timeout', String(porcupineLimit), file], coldRounds, porcupineLimit + 60) : undefined;
+      const porcupineCold =
+        cold && 'command' in engine && porcupineMs !== undefined ? coldRun(engine.command([file], { unpartitioned: entry.unpartitioned === true, repeat: 1, timeoutSeconds: porcupineLimit }), coldRounds, porcupineLimit + 10) : undefined;
+      const cliVerdict = cliCold === undefined ? undefined : (JSON.parse(cliCold.stdout.trim().split('\n').at(-1) ?? '{}') as { result?: string }).result;
       out(
-        `| ${entry.name} | ${history.length} | ${((100 * unknown) / history.length).toFixed(1)}% | ${porcupineCell} | ${fixed(detcdMs)}${porcupineMs === undefined ? '' : ` (${(porcupineMs / detcdMs).toFixed(1)}x)`} | ${plainCell} | ${porcupineResult?.result ?? '—'} / ${verdict} / ${plainVerdict}; ${expected} |`,
+        `| ${entry.name} | ${history.length} | ${((100 * unknown) / history.length).toFixed(1)}% | ${porcupineCell} | ${fixed(detcdMs)}${porcupineMs === undefined ? '' : ` (${(porcupineMs / detcdMs).toFixed(1)}x)`} | ${plainCell} | ${porcupineResult?.result ?? '—'} / ${verdict} / ${plainVerdict}; ${expected} | ${coldCell(porcupineCold)} | ${coldCell(cliCold)}${cliVerdict !== undefined && cliVerdict !== verdict ? ` (${cliVerdict})` : ''} |`,
       );
+      if (cliCold !== undefined && porcupineCold !== undefined) {
+        summary.coldCompared++;
+        if (cliCold.cpuMs > porcupineCold.cpuMs) summary.coldSlower.push(`${entry.name} ${(cliCold.cpuMs / porcupineCold.cpuMs).toFixed(1)}x`);
+      }
       if (verdict !== expected) summary.wrong.push(entry.name);
       if (porcupineResult !== undefined && porcupineResult.result !== 'unknown') {
         summary.decidedByPorcupine++;
@@ -236,4 +263,10 @@ function benchClasses(out: (line: string) => void): void {
       `more slowly in ${summary.slower.length}${summary.slower.length > 0 ? ` (${summary.slower.join('; ')})` : ''}; ` +
       `detcd's verdict differed from the expected one in ${summary.wrong.length}${summary.wrong.length > 0 ? ` (${summary.wrong.join('; ')})` : ''}.`,
   );
+  if (summary.coldCompared > 0) {
+    out(
+      `Cold, as a user runs them: of ${summary.coldCompared} classes both decided, detcd's CLI used more CPU than Porcupine's driver in ${summary.coldSlower.length}` +
+        `${summary.coldSlower.length > 0 ? ` (${summary.coldSlower.join('; ')})` : ''}. Node's own start (\`node -e ""\`): ${coldCell(coldRun([process.execPath, '-e', ''], 3, 60))}.`,
+    );
+  }
 }

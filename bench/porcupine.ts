@@ -30,7 +30,19 @@ export interface PorcupineResult {
   readonly bestMs: number;
 }
 
-export type Porcupine = { readonly skipped: string } | { readonly check: (files: readonly string[], options: { unpartitioned: boolean; repeat: number; timeoutSeconds: number }) => PorcupineResult[] };
+export interface PorcupineOptions {
+  readonly unpartitioned: boolean;
+  readonly repeat: number;
+  readonly timeoutSeconds: number;
+}
+
+export type Porcupine =
+  | { readonly skipped: string }
+  | {
+      readonly check: (files: readonly string[], options: PorcupineOptions) => PorcupineResult[];
+      /** The driver's command line, to run it as a user would: a process of its own (`bench/coldRun.ts`). */
+      readonly command: (files: readonly string[], options: PorcupineOptions) => string[];
+    };
 
 const mirror = '/work/.mirror/anishathalye+porcupine/repo';
 
@@ -50,9 +62,11 @@ export function porcupine(): Porcupine {
       return { skipped: `Porcupine: skipped, the driver did not build: ${String((error as Error).message).split('\n')[0]}` };
     }
   }
+  const command = (files: readonly string[], options: PorcupineOptions) => [binary, `-repeat=${options.repeat}`, `-timeout=${options.timeoutSeconds}`, ...(options.unpartitioned ? ['-unpartitioned'] : []), ...files];
   return {
+    command,
     check(files, options) {
-      const args = [`-repeat=${options.repeat}`, `-timeout=${options.timeoutSeconds}`, ...(options.unpartitioned ? ['-unpartitioned'] : []), ...files];
+      const [, ...args] = command(files, options);
       const output = execFileSync(binary, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
       return output
         .trim()

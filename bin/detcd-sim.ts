@@ -1,6 +1,6 @@
 import { buildInfo } from '../reports/buildInfo.ts';
-import { processIo, type Command, type Io } from './cli/command.ts';
-import { exitInternal, exitUsage, UsageError } from './cli/usage.ts';
+import { executeCommand, processIo, type Command, type Io } from './cli/command.ts';
+import { exitUsage } from './cli/usage.ts';
 import { checkCommand } from './commands/check.ts';
 import { gateCommand } from './commands/gate.ts';
 import { mergeCommand } from './commands/merge.ts';
@@ -44,18 +44,5 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     io.err(`detcd-sim: unknown command "${name}" (commands: ${commands.map((c) => c.name).join(', ')})`);
     return exitUsage;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    io.out(command.help);
-    return 0;
-  }
-  try {
-    return await command.run(rest, io);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      io.err(`detcd-sim ${command.name}: ${error.message}`);
-      return exitUsage;
-    }
-    io.err(`detcd-sim ${command.name}: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    return exitInternal;
-  }
+  return executeCommand(command, rest, io);
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { exitInternal, exitUsage, UsageError } from './usage.ts';
 
 /** Where a command writes (and reads "-" from). Tests pass collectors; the launcher the process streams. */
 export interface Io {
@@ -30,4 +31,22 @@ export interface Command {
   /** The full `--help` text. */
   readonly help: string;
   run(argv: readonly string[], io: Io): number | Promise<number>;
+}
+
+/** Runs one command (its `--help` when asked) and returns its exit code. Bad input never shows a stack trace. */
+export async function executeCommand(command: Command, argv: readonly string[], io: Io): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.out(command.help);
+    return 0;
+  }
+  try {
+    return await command.run(argv, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`detcd-sim ${command.name}: ${error.message}`);
+      return exitUsage;
+    }
+    io.err(`detcd-sim ${command.name}: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return exitInternal;
+  }
 }

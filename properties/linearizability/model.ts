@@ -112,6 +112,7 @@ export type UnknownFate = { readonly kind: 'unobserved' } | { readonly kind: 'to
  *    from any state reachable from `s`).
  * 3. Every step that changes the state raises the floor by at least 1 — except the steps of
  *    operations for which `changesWithoutRevision` holds (etcd's compaction).
+ * 4. An operation whose `earliestFloor` is e cannot be stepped from a state whose floor is below e.
  * The checker then offers only the lowest-keyed pending operations, drops any step whose new
  * floor passes the lowest pending key, and tries unknown-outcome operations only where the
  * sequence has a gap they could fill (or that change the state without raising the floor).
@@ -130,6 +131,12 @@ export interface SequenceOrder<State, Input, Output> {
   unknownCandidates?(completed: readonly (readonly [Input, Output])[], unknown: readonly Input[]): (state: State) => readonly number[] | undefined;
   /** Operations that may change the state without raising the floor (rule 3's exception). */
   changesWithoutRevision?(input: Input): boolean;
+  /**
+   * Optional (rule 4): the lowest floor from which the completed operation can be stepped, or
+   * undefined when any may do. For operations without a key, which the search would otherwise try
+   * at every step until the floor reaches them (etcd: a serializable read served at revision r).
+   */
+  earliestFloor?(input: Input, output: Output): number | undefined;
 }
 
 /** A model whose type parameters have been forgotten, for code that only passes it along. */

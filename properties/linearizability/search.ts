@@ -16,7 +16,8 @@
  *   `SearchSpace`).
  * - With a sequence order (etcd revisions) only the lowest-keyed pending operations are offered,
  *   and unknown operations only where the sequence has a gap they could fill, and only those
- *   that fit what the responses say about the gap (`SequenceOrder.unknownCandidates`).
+ *   that fit what the responses say about the gap (`SequenceOrder.unknownCandidates`); an
+ *   operation without a key is not offered before the floor it waits for (`earliestFloor`).
  * - Candidates are offered earliest deadline first (see `SearchSpace`).
  * - A model's lookahead (`HistoryAnalysis.lookahead`) may abandon a configuration in which some
  *   pending operation can no longer take effect.
@@ -119,6 +120,14 @@ function* search<State, Input, Output extends {} | null>(
   const sentinel = sequence === undefined ? -1 : space.sentinel;
   const readOnly = new Uint8Array(completedCount);
   for (let id = 0; id < completedCount; id++) readOnly[id] = model.readOnly?.(inputs[id]!, outputs[id]) === true ? 1 : 0;
+  // Per completed id, the floor it waits for (SequenceOrder rule 4): not even tried below it.
+  const earliestFloor = new Float64Array(completedCount).fill(-Infinity);
+  if (sequence?.earliestFloor !== undefined) {
+    for (let id = 0; id < completedCount; id++) {
+      const output = outputs[id];
+      earliestFloor[id] = (output === undefined ? undefined : sequence.earliestFloor(inputs[id]!, output)) ?? -Infinity;
+    }
+  }
   const pendingUnknown = new PendingBits(space.size - completedCount);
   const candidatesAt = sequence?.unknownCandidates?.(completedPairs(inputs, outputs, completedCount), inputs.slice(completedCount));
   // Unknown operations that change the state without raising the floor need no gap (rule 3).
@@ -158,30 +167,42 @@ function* search<State, Input, Output extends {} | null>(
   const longest = new Int32Array(space.size);
   let longestDepth = -1;
   let agreeDepth = 0;
-  let stuck: number[] = [];
-  let outOfOrder: { late: number[]; before: number } | undefined;
+  // What was pending right after it is worked out once, on failure (`witness`): at every new
+  // dead end it cost a walk over every pending operation.
+  let longestFrontier = 0;
+  let longestLowestGroup = 0;
   const recordIfLongest = () => {
     if (depth <= longestDepth) return;
     longest.set(takenAt.subarray(agreeDepth, depth), agreeDepth);
     longestDepth = depth;
     agreeDepth = depth;
-    const frontierTime = completedAt[set.frontier]!;
-    stuck = pendingCompleted(space, frontierTime);
+    longestFrontier = set.frontier;
+    longestLowestGroup = lowestGroup;
+  };
+  const witness = (): { stuck: number[]; outOfOrder?: { late: number[]; before: number } } => {
+    const taken = new Uint8Array(space.size);
+    for (let index = 0; index < longestDepth; index++) taken[longest[index]!] = 1;
+    const frontierTime = completedAt[longestFrontier]!;
     // When the sequence says the lowest pending group goes next but real time says its members
     // were invoked only after the frontier operation completed, they are the ones out of place
     // (a read that returned an older revision than a write it followed): blame them, not the
     // innocent operations that wait behind them.
-    const late = lowestGroup < groupCount ? space.groupMembers(lowestGroup).filter((id) => nextCompleted[previousCompleted[id]!] === id && invokedAt[id]! > frontierTime) : [];
-    outOfOrder = late.length > 0 ? { late, before: set.frontier } : undefined;
-    if (outOfOrder !== undefined) stuck = late;
+    const late = longestLowestGroup < groupCount ? space.groupMembers(longestLowestGroup).filter((id) => taken[id] === 0 && invokedAt[id]! > frontierTime) : [];
+    if (late.length > 0) return { stuck: late, outOfOrder: { late, before: longestFrontier } };
+    const pending: number[] = [];
+    for (let id = 0; id < completedCount; id++) if (taken[id] === 0 && invokedAt[id]! <= frontierTime) pending.push(id);
+    return { stuck: pending.sort((a, b) => invokedAt[a]! - invokedAt[b]! || a - b) };
   };
-  const failure = (kind: 'not-linearizable' | 'unknown', exhaustion?: Exhaustion): SearchResult => ({
-    kind,
-    longestPrefix: original(longest.subarray(0, longestDepth)),
-    stuck: original(stuck),
-    ...(outOfOrder === undefined ? {} : { outOfOrder: { late: original(outOfOrder.late), before: originalIndex[outOfOrder.before]! } }),
-    ...(kind === 'unknown' ? { exhaustion: exhaustion ?? meter.exhaustion ?? 'steps' } : {}),
-  });
+  const failure = (kind: 'not-linearizable' | 'unknown', exhaustion?: Exhaustion): SearchResult => {
+    const { stuck, outOfOrder } = witness();
+    return {
+      kind,
+      longestPrefix: original(longest.subarray(0, longestDepth)),
+      stuck: original(stuck),
+      ...(outOfOrder === undefined ? {} : { outOfOrder: { late: original(outOfOrder.late), before: originalIndex[outOfOrder.before]! } }),
+      ...(kind === 'unknown' ? { exhaustion: exhaustion ?? meter.exhaustion ?? 'steps' } : {}),
+    };
+  };
 
   // Where the scan for the next candidate at this depth resumes.
   let pass = readOnlyPass;
@@ -189,6 +210,7 @@ function* search<State, Input, Output extends {} | null>(
   let untilYield = stepsPerSlice;
   for (;;) {
     const frontierTime = completedAt[set.frontier]!;
+    const floor = sequence === undefined ? Infinity : sequence.floor(state);
     let candidate = endOfList;
     while (pass <= changingPass) {
       const wantReadOnly = pass === readOnlyPass ? 1 : 0;
@@ -208,7 +230,7 @@ function* search<State, Input, Output extends {} | null>(
           cursor = endOfList;
           break;
         }
-        if (invokedAt[cursor]! <= frontierTime && readOnly[cursor] === wantReadOnly) break;
+        if (invokedAt[cursor]! <= frontierTime && readOnly[cursor] === wantReadOnly && earliestFloor[cursor]! <= floor) break;
         cursor = nextCompleted[cursor]!;
       }
       if (cursor !== endOfList) {
@@ -364,13 +386,4 @@ function lastInvokedBy(invokedAt: Float64Array, from: number, to: number, time: 
     else high = middle;
   }
   return low - 1;
-}
-
-/** Completed operations not yet taken that were invoked by `frontierTime`, in invocation order (for witnesses). */
-function pendingCompleted<Input, Output>(space: SearchSpace<Input, Output>, frontierTime: number): number[] {
-  const pending: number[] = [];
-  for (let id = space.nextCompleted[space.completedCount]!; id !== endOfList; id = space.nextCompleted[id]!) {
-    if (id !== space.sentinel && space.invokedAt[id]! <= frontierTime) pending.push(id);
-  }
-  return pending.sort((a, b) => space.invokedAt[a]! - space.invokedAt[b]! || a - b);
 }

@@ -34,6 +34,8 @@ export interface SearchOperation<Input, Output> {
   readonly output: Output | undefined;
 }
 
+import { sortIds } from './sortIds.ts';
+
 /** Marks the end of a candidate list. */
 export const endOfList = -1;
 /** `sequenceGroup` of an operation without a sequence key. */
@@ -90,8 +92,9 @@ export class SearchSpace<Input, Output> {
     for (let index = 0, completed = 0, unknown = completedCount; index < count; index++) {
       order[ends[index] === Infinity ? unknown++ : completed++] = index;
     }
-    order.subarray(0, completedCount).sort((a, b) => ends[a]! - ends[b]! || starts[a]! - starts[b]! || a - b);
-    order.subarray(completedCount).sort((a, b) => starts[a]! - starts[b]! || a - b);
+    // Ids ascend within each part, so the stable sorts break the last ties by index.
+    sortIds(order.subarray(0, completedCount), ends, starts);
+    sortIds(order.subarray(completedCount), starts);
 
     this.completedCount = completedCount;
     this.size = count;
@@ -109,9 +112,9 @@ export class SearchSpace<Input, Output> {
     }
     this.previousTwin = this.#twins();
     this.sequenceGroup = new Int32Array(completedCount).fill(noGroup);
-    const { groups, grouped } = keyOf === undefined ? { groups: [], grouped: new Int32Array(0) } : this.#groupBySequenceKey(keyOf);
-    this.groupKey = Float64Array.from(groups, (group) => group.key);
-    this.groupSize = Int32Array.from(groups, (group) => group.size);
+    const { groupKey, groupSize, grouped } = keyOf === undefined ? { groupKey: new Float64Array(0), groupSize: new Int32Array(0), grouped: new Int32Array(0) } : this.#groupBySequenceKey(keyOf);
+    this.groupKey = groupKey;
+    this.groupSize = groupSize;
 
     // The candidate list. Without a sequence: every completed id in completion order. With one:
     // the ids without a sequence key in completion order, then the sentinel, then the grouped
@@ -158,25 +161,28 @@ export class SearchSpace<Input, Output> {
   }
 
   /** Groups completed operations with equal sequence keys, ascending by key; `grouped`: their ids by key, then id. */
-  #groupBySequenceKey(keyOf: (input: Input, output: Output) => number | undefined): { groups: { key: number; size: number }[]; grouped: Int32Array } {
+  #groupBySequenceKey(keyOf: (input: Input, output: Output) => number | undefined): { groupKey: Float64Array; groupSize: Int32Array; grouped: Int32Array } {
     const keys = new Float64Array(this.completedCount);
-    const keyed: number[] = [];
+    const keyed = new Int32Array(this.completedCount);
+    let keyedCount = 0;
     for (let id = 0; id < this.completedCount; id++) {
       const output = this.outputs[id];
       const key = output === undefined ? undefined : keyOf(this.inputs[id]!, output);
       if (key === undefined) continue;
       keys[id] = key;
-      keyed.push(id);
+      keyed[keyedCount++] = id;
     }
-    const order = Int32Array.from(keyed).sort((a, b) => keys[a]! - keys[b]! || a - b);
-    const groups: { key: number; size: number }[] = [];
+    const order = keyed.slice(0, keyedCount);
+    sortIds(order, keys);
+    const groupKey = new Float64Array(keyedCount);
+    const groupSize = new Int32Array(keyedCount);
+    let groups = 0;
     for (const id of order) {
-      const last = groups[groups.length - 1];
-      if (last !== undefined && last.key === keys[id]) last.size++;
-      else groups.push({ key: keys[id]!, size: 1 });
-      this.sequenceGroup[id] = groups.length - 1;
+      if (groups === 0 || groupKey[groups - 1] !== keys[id]) groupKey[groups++] = keys[id]!;
+      groupSize[groups - 1]!++;
+      this.sequenceGroup[id] = groups - 1;
     }
-    return { groups, grouped: order };
+    return { groupKey: groupKey.slice(0, groups), groupSize: groupSize.slice(0, groups), grouped: order };
   }
 }
 

@@ -72,7 +72,9 @@ const futureRevision = { code: 11, message: 'etcdserver: mvcc: required revision
  * its errors; serializable reads answered from a random earlier revision, as a lagging member
  * would.
  */
-export function atomicEtcd(keys = 8): AtomicObject<EtcdRequest, EtcdResponse> {
+/** `leases`: lease requests and puts with leases (default true); `values`: draw values from this many (default: every value unique). */
+export function atomicEtcd(keys = 8, options: { readonly leases?: boolean; readonly values?: number } = {}): AtomicObject<EtcdRequest, EtcdResponse> {
+  const leases = options.leases ?? true;
   let store = new Map<string, Stored>();
   const snapshots = new Map<number, Map<string, Stored>>([[1, new Map()]]);
   let revision = 1;
@@ -173,9 +175,10 @@ export function atomicEtcd(keys = 8): AtomicObject<EtcdRequest, EtcdResponse> {
       }
     },
     randomInput(random) {
+      const value = (from: Random) => (options.values === undefined ? `v${serial++}` : `v${from.below(options.values)}`);
       const key = `/k/${random.below(keys)}`;
       const choice = random.below(30);
-      if (choice < 8) return { kind: 'put', key, value: `v${serial++}`, ...(random.below(4) === 0 ? { lease: 1 + random.below(2) } : {}) };
+      if (choice < 8) return { kind: 'put', key, value: value(random), ...(leases && random.below(4) === 0 ? { lease: 1 + random.below(2) } : {}) };
       if (choice < 13) return { kind: 'range', key };
       if (choice < 14) return { kind: 'range', key: '/k/', rangeEnd: '/k0', ...(random.below(2) === 0 ? { limit: 1 + random.below(2) } : {}) };
       if (choice < 15) return { kind: 'range', key: '', rangeEnd: '\u0000', ...(random.below(2) === 0 ? { keysOnly: true } : { countOnly: true }) };
@@ -184,7 +187,7 @@ export function atomicEtcd(keys = 8): AtomicObject<EtcdRequest, EtcdResponse> {
       if (choice < 20) return { kind: 'delete', key };
       if (choice < 21) return { kind: 'delete', key: '/k/', rangeEnd: '/k0' };
       if (choice < 23) return { kind: 'compact', revision: random.below(revision + 2) };
-      if (choice < 24) return { kind: random.below(2) === 0 ? 'leaseGrant' : 'leaseRevoke', lease: 1 + random.below(2) };
+      if (choice < 24) return leases ? { kind: random.below(2) === 0 ? 'leaseGrant' : 'leaseRevoke', lease: 1 + random.below(2) } : { kind: 'delete', key };
       const operand = random.below(4);
       const targets = ['version', 'mod', 'create', 'lease'] as const;
       const compare: EtcdCompare = random.below(3) === 0
@@ -193,8 +196,8 @@ export function atomicEtcd(keys = 8): AtomicObject<EtcdRequest, EtcdResponse> {
       return {
         kind: 'txn',
         compare: [compare],
-        success: [{ kind: 'put', key, value: `v${serial++}` }],
-        failure: [{ kind: 'range', key }, ...(random.below(3) === 0 ? [{ kind: 'put' as const, key: `/k/${random.below(keys)}`, value: `v${serial++}` }] : [])],
+        success: [{ kind: 'put', key, value: value(random) }],
+        failure: [{ kind: 'range', key }, ...(random.below(3) === 0 ? [{ kind: 'put' as const, key: `/k/${random.below(keys)}`, value: value(random) }] : [])],
       };
     },
   };

@@ -61,6 +61,16 @@ function canonical(token: string): string {
 }
 
 /**
+ * Whether `checkJsonText` can find anything in this text: a number that is a decimal, has an
+ * exponent or 16 digits or more (every integer of up to 15 digits is exact, and no two integers
+ * share a float), or a string escape `\u` (an unpaired surrogate). Most histories hold none, and a
+ * scan of every character of every line was a third of reading one.
+ */
+export function needsExactScan(text: string): boolean {
+  return /\d[.eE]|\d{16}|\\u/.test(text);
+}
+
+/**
  * Scans one JSON text (already known to be valid JSON) for number tokens outside strings and
  * records them; refuses strings holding an unpaired surrogate escape (`"\ud800"`), which is no
  * text that UTF-8 can carry.

@@ -5,6 +5,8 @@ import { simulateHistory } from '../_test/simulateHistory.ts';
 import { formatJsonLines, parseJsonLines } from './jsonLines.ts';
 import { HistoryParseError } from './parseError.ts';
 import type { TypedHistory } from './typedHistory.ts';
+import fc from 'fast-check';
+import { checkJsonText, ExactNumbers, needsExactScan } from './exactNumbers.ts';
 
 const options = { clients: 3, operations: 40, failPercent: 10, unknownPercent: 10, latencyMax: 5, thinkMax: 2 };
 
@@ -66,4 +68,17 @@ test('bad lines name the line and the field', (t) => {
 
 test('the command-line model must agree with the header', (t) => {
   t.throws(() => parseJsonLines('{"history":"detcd","version":1,"model":"kv"}', 'etcd'), { message: /header says model "kv"/ });
+});
+
+test('a text without decimals, long digit runs or \\u escapes has nothing the exact-number scan could refuse', (t) => {
+  fc.assert(
+    fc.property(fc.json(), (text) => {
+      if (needsExactScan(text)) return true;
+      checkJsonText(text, 1, new ExactNumbers());
+      return true;
+    }),
+    { numRuns: 2000 },
+  );
+  for (const text of ['{"a":1.5}', '{"a":1e5}', '{"a":1234567890123456}', '{"a":"\\ud800"}']) t.true(needsExactScan(text), text);
+  t.false(needsExactScan('{"process":3,"invoke":1200,"input":{"kind":"put","key":"a","value":"v 1"}}'));
 });

@@ -13,7 +13,7 @@ import type { Operation, Outcome } from '../history.ts';
 import { etcdCodec, keyValueCodec, registerCodec, registersCodec, type JsonCodec } from './jsonCodecs.ts';
 import { finiteAt, naturalAt, objectAt, oneOf, ShapeError, type JsonObject } from './jsonShape.ts';
 import { refuseUnorderableText } from './codePointOrder.ts';
-import { ExactNumbers, checkJsonText } from './exactNumbers.ts';
+import { ExactNumbers, checkJsonText, needsExactScan } from './exactNumbers.ts';
 import { HistoryParseError, linesOf, shortened } from './parseError.ts';
 import { modelNames, type ModelName, type TypedHistory } from './typedHistory.ts';
 
@@ -30,6 +30,7 @@ interface Header {
 export function parseJsonLines(text: string, model?: ModelName): TypedHistory {
   const records: { line: number; record: JsonObject }[] = [];
   const numbers = new ExactNumbers();
+  const exact = needsExactScan(text);
   let header: Header | undefined;
   linesOf(text).forEach((content, index) => {
     const line = index + 1;
@@ -40,7 +41,7 @@ export function parseJsonLines(text: string, model?: ModelName): TypedHistory {
     } catch (error) {
       throw new HistoryParseError(line, `not JSON: ${(error as Error).message}`);
     }
-    checkJsonText(content, line, numbers);
+    if (exact) checkJsonText(content, line, numbers);
     const record = atLine(line, () => objectAt(value, '', [], ['history', ...operationFields, ...optionalOperationFields, 'version', 'model', 'initialRevision']));
     if ('history' in record) {
       if (header !== undefined || records.length > 0) throw new HistoryParseError(line, 'the header must be the first line');

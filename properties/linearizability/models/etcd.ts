@@ -16,16 +16,25 @@
 import type { Model } from '../model.ts';
 import { applying, compactionError, errorFits, execute, rangeMatches } from './etcdApply.ts';
 import { describeEtcdRequest, keysTouched } from './etcdDescribe.ts';
+import { gapCandidates } from './etcdGapCandidates.ts';
+import { analyzeEtcd } from './etcdLookahead.ts';
+import { changedStore, mayWrite } from './etcdObservations.ts';
 import { afterCompaction, afterWrite, describeEtcdState, initialEtcdState, keysAt, sameEtcdState, type EtcdState } from './etcdState.ts';
-import { modelledError, type EtcdCompactRequest, type EtcdKeyValue, type EtcdRangeRequest, type EtcdRequest, type EtcdResponse } from './etcdTypes.ts';
+import { modelledError, type EtcdCompactRequest, type EtcdRangeRequest, type EtcdRequest, type EtcdResponse } from './etcdTypes.ts';
 
 export interface EtcdModelOptions {
   /** The revision of the store before the history: 1 for a new etcd cluster. */
   readonly initialRevision?: number;
+  /**
+   * How many times the search backtracks before the model reads every response for its
+   * lookahead (`etcdLookahead.ts`); 0: at once. Default: `activationBacktracks`.
+   */
+  readonly lookaheadAfterBacktracks?: number;
 }
 
 export function createEtcdModel(options: EtcdModelOptions = {}): Model<EtcdState, EtcdRequest, EtcdResponse> {
-  const initial = initialEtcdState(options.initialRevision ?? 1);
+  const initialRevision = options.initialRevision ?? 1;
+  const initial = initialEtcdState(initialRevision);
   return {
     name: 'etcd',
     init: () => initial,
@@ -44,6 +53,7 @@ export function createEtcdModel(options: EtcdModelOptions = {}): Model<EtcdState
       if (response?.revision !== undefined && response.revision !== revision) return undefined;
       return into.changed ? afterWrite(state, into.keys) : state;
     },
+    analyze: (operations) => analyzeEtcd(operations, initialRevision, options.lookaheadAfterBacktracks),
     stateBytes: (state, previous) => (state.keys === previous.keys ? 96 : 96 + 120 * (treeHeight(state) + 1)),
     hash: (state) => state.hash,
     equal: sameEtcdState,
@@ -62,6 +72,13 @@ export function createEtcdModel(options: EtcdModelOptions = {}): Model<EtcdState
       floor: (state) => state.revision,
       unknownCandidates: gapCandidates,
       changesWithoutRevision: (request) => request.kind === 'compact',
+      // A response's revision R is the state's after the step (R - 1 before, for a write); a
+      // serializable read's is one the cluster had reached; a compaction's, the one it ran at.
+      earliestFloor(request, response) {
+        if (response.revision === undefined || response.error !== undefined) return undefined;
+        if (request.kind === 'compact' || (request.kind === 'range' && request.serializable === true)) return response.revision;
+        return response.revision - 1;
+      },
     },
     describeOperation: describeEtcdRequest,
     describeState: (state, focus) => describeEtcdState(state, focus === undefined ? undefined : keysTouched(focus, state)),
@@ -112,127 +129,4 @@ function stepSerializable(state: EtcdState, request: EtcdRangeRequest, response:
 
 function treeHeight(state: EtcdState): number {
   return state.keys?.height ?? 0;
-}
-
-/**
- * Every kv a response shows with a mod revision says what the write that made that revision
- * wrote: that key, that value (etcd keeps one value per key and revision). In a gap of the
- * revision sequence, which only an unknown-outcome write can fill, only a request that puts
- * all of them can be the one — found through an index of the unknown writes by key, once per
- * revision. (A compaction fills no gap and is never ruled out.)
- */
-function gapCandidates(completed: readonly (readonly [EtcdRequest, EtcdResponse])[], unknown: readonly EtcdRequest[]): (state: EtcdState) => readonly number[] | undefined {
-  const written = new Map<number, Map<string, string | undefined>>();
-  const observe = (kv: EtcdKeyValue | null | undefined, withValue = true) => {
-    if (kv?.modRevision === undefined) return;
-    let keys = written.get(kv.modRevision);
-    if (keys === undefined) written.set(kv.modRevision, (keys = new Map()));
-    const value = withValue ? kv.value : undefined;
-    if (value !== undefined || !keys.has(kv.key)) keys.set(kv.key, value);
-  };
-  // Only revisions that no completed write is known to have made can be gaps: evidence about the
-  // others is not needed (and keeping it for every revision of a long history would cost more
-  // than the search).
-  const made = new Set<number>();
-  for (const [request, response] of completed) if (response.revision !== undefined && response.error === undefined && request.kind !== 'compact' && changedStore(request, response) === true) made.add(response.revision);
-  const gapEvidence = (kv: EtcdKeyValue | null | undefined, withValue?: boolean) => {
-    if (kv?.modRevision !== undefined && !made.has(kv.modRevision)) observe(kv, withValue);
-  };
-  const visit = (request: EtcdRequest, response: EtcdResponse) => {
-    // A keys-only range shows empty values: only the keys and revisions are evidence.
-    const values = request.kind !== 'range' || request.keysOnly !== true;
-    response.kvs?.forEach((kv) => gapEvidence(kv, values));
-    response.prevKvs?.forEach((kv) => gapEvidence(kv));
-    gapEvidence(response.prevKv);
-    if (request.kind === 'txn' && response.responses !== undefined && response.succeeded !== undefined) {
-      const branch = response.succeeded ? request.success : request.failure;
-      response.responses.forEach((inner, index) => visit(branch[index]!, inner));
-    }
-  };
-  for (const [request, response] of completed) visit(request, response);
-  if (written.size === 0) return () => undefined;
-  // The unknown writes by a key they may put; compactions are candidates everywhere.
-  const byKey = new Map<string, number[]>();
-  const compactions: number[] = [];
-  unknown.forEach((request, index) => {
-    if (request.kind === 'compact') compactions.push(index);
-    for (const key of new Set(keysPut(request))) {
-      const indexes = byKey.get(key);
-      if (indexes === undefined) byKey.set(key, [index]);
-      else indexes.push(index);
-    }
-  });
-  const memo = new Map<number, readonly number[] | undefined>();
-  return (state) => {
-    const revision = state.revision + 1;
-    if (memo.has(revision)) return memo.get(revision);
-    const keys = written.get(revision);
-    let candidates: readonly number[] | undefined;
-    if (keys !== undefined) {
-      const [firstKey] = keys.keys();
-      const fitting = (byKey.get(firstKey!) ?? []).filter((index) => [...keys].every(([key, value]) => mayPut(unknown[index]!, key, value)));
-      candidates = [...fitting, ...compactions].sort((a, b) => a - b);
-    }
-    memo.set(revision, candidates);
-    return candidates;
-  };
-}
-
-function keysPut(request: EtcdRequest): string[] {
-  if (request.kind === 'put') return [request.key];
-  if (request.kind === 'txn') return [...request.success, ...request.failure].flatMap(keysPut);
-  return [];
-}
-
-/** Whether the request could put `value` (any value, when undefined: a keys-only read saw it) at `key`. */
-function mayPut(request: EtcdRequest, key: string, value: string | undefined): boolean {
-  if (request.kind === 'put') return request.key === key && (value === undefined || request.value === value);
-  if (request.kind === 'txn') return [...request.success, ...request.failure].some((inner) => mayPut(inner, key, value));
-  return false;
-}
-
-/** Whether the request could change the store in some state. */
-function mayWrite(request: EtcdRequest): boolean {
-  switch (request.kind) {
-    case 'range':
-      return false;
-    case 'put':
-    case 'delete':
-    case 'compact':
-    case 'leaseRevoke':
-      return true;
-    case 'leaseGrant':
-      return false;
-    case 'txn':
-      return request.success.some(mayWrite) || request.failure.some(mayWrite);
-  }
-}
-
-/** Whether the response says the request changed the store; undefined when it does not say. */
-function changedStore(request: EtcdRequest, response: EtcdResponse | undefined): boolean | undefined {
-  if (response?.error !== undefined) return false;
-  switch (request.kind) {
-    case 'range':
-    case 'leaseGrant':
-      return false;
-    case 'put':
-    case 'compact':
-      return true;
-    case 'leaseRevoke':
-      // Its response does not say whether any key was attached.
-      return undefined;
-    case 'delete':
-      return response?.deleted === undefined ? undefined : response.deleted > 0;
-    case 'txn': {
-      if (response?.succeeded === undefined) return mayWrite(request) ? undefined : false;
-      const branch = response.succeeded ? request.success : request.failure;
-      let unsure = false;
-      for (let index = 0; index < branch.length; index++) {
-        const changed = changedStore(branch[index]!, response.responses?.[index]);
-        if (changed === true) return true;
-        if (changed === undefined) unsure = true;
-      }
-      return unsure ? undefined : false;
-    }
-  }
 }

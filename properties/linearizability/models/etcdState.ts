@@ -37,7 +37,7 @@ export interface EtcdState {
 }
 
 /** The keyspace at one earlier revision. */
-interface PastRevision {
+export interface PastRevision {
   readonly revision: number;
   readonly keys: SortedMap<StoredKey>;
   readonly previous: PastRevision | undefined;

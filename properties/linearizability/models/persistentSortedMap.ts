@@ -92,6 +92,41 @@ export function mapEntries<V extends Hashed>(map: SortedMap<V>): [string, V][] {
   return entries;
 }
 
+/**
+ * Calls `visit` for each key bound differently in `after` than in `before` (to undefined when
+ * removed), until it returns false. Subtrees the two versions share are skipped, so after an
+ * update this costs the path it copied (and the subtrees a rotation reshaped).
+ */
+export function mapChangedKeys<V extends Hashed>(before: SortedMap<V>, after: SortedMap<V>, visit: (key: string, value: V | undefined) => boolean): boolean {
+  if (before === after) return true;
+  if (before !== undefined && after !== undefined && before.key === after.key) {
+    if (!mapChangedKeys(before.left, after.left, visit)) return false;
+    if (before.value !== after.value && !visit(after.key, after.value)) return false;
+    return mapChangedKeys(before.right, after.right, visit);
+  }
+  // Different shapes here: compare the two subtrees' entries in key order.
+  const left = mapEntries(before);
+  const right = mapEntries(after);
+  let i = 0;
+  let j = 0;
+  while (i < left.length || j < right.length) {
+    const a = left[i];
+    const b = right[j];
+    if (b === undefined || (a !== undefined && a[0] < b[0])) {
+      if (!visit(a![0], undefined)) return false;
+      i++;
+    } else if (a === undefined || b[0] < a[0]) {
+      if (!visit(b[0], b[1])) return false;
+      j++;
+    } else {
+      if (a[1] !== b[1] && !visit(b[0], b[1])) return false;
+      i++;
+      j++;
+    }
+  }
+  return true;
+}
+
 /** Equal keys bound to equal values (`sameValue`), whatever the tree shapes. */
 export function mapEqual<V extends Hashed>(a: SortedMap<V>, b: SortedMap<V>, sameValue: (x: V, y: V) => boolean): boolean {
   if (a === b) return true;

@@ -1,0 +1,253 @@
+/**
+ * The etcd model's lookahead (`Model.analyze`): what the completed responses say about the
+ * keyspace at each revision, checked as soon as the search makes that revision, instead of where
+ * the read that saw it is finally placed. Each rule is a necessary condition, so verdicts stay
+ * exact (property-tested against the plain search):
+ *
+ * - A kv shown in the keyspace at revision R with create revision c and mod revision m fixes the
+ *   key in between: absent at c - 1, present in one generation (no delete, no re-creation)
+ *   throughout (c, R], and exactly as shown throughout [m, R], so not modified in (m, R]. A
+ *   historical read's view of an older revision is checked at that revision.
+ * - A key seen absent at R cannot be put at r ≤ R unless something may delete it in between: a
+ *   delete that covers it, or a lease revoke when it may hold a lease.
+ * - A value that only one request of the history may put at a key, shown there with mod revision
+ *   m, was put at m and at no other revision.
+ *
+ * The revision of a keyspace never changes once the search has passed it, so a state that
+ * contradicts one of these has no completion. Without them, a wrong guess about which
+ * unknown-outcome write filled a gap in the revisions (etcd-compaction seed 242: a put of d/c at
+ * revision 3, where a read at 23 shows d/c created at 4) was found only after every way of
+ * filling the 18 gaps between had been tried: more than 5,000,000 steps for 100 operations.
+ *
+ * Reading every response costs a pass over the history, which a search that needs no guessing
+ * (most: revisions place almost every operation) would spend for nothing: the 100,000-operation
+ * benchmark's search backtracks 3,445 times and finishes in fewer steps than the pass costs. So
+ * the facts are gathered only once the search has backtracked more than `activationBacktracks`
+ * times; until then every configuration is viable, which is always allowed.
+ */
+import type { Operation } from '../history.ts';
+import type { HistoryAnalysis } from '../model.ts';
+import { keysPutBy, observeKeyspaces, Spans } from './etcdObservations.ts';
+import { keysAt, type EtcdState, type PastRevision, type StoredKey } from './etcdState.ts';
+import { rangeHigh, type EtcdKeyValue, type EtcdRequest, type EtcdResponse } from './etcdTypes.ts';
+import { mapChangedKeys, mapGet, type SortedMap } from './persistentSortedMap.ts';
+
+/** The key at one revision, as a response showed it (only the fields shown), or absent. */
+interface Fact {
+  readonly key: string;
+  /** null: absent. */
+  readonly shown: EtcdKeyValue | null;
+  /** Whether `shown.value` is the value (not a keys-only read's empty one). */
+  readonly withValue: boolean;
+}
+
+/** What the responses say about one key that a step modifying it must respect. */
+interface KeyFacts {
+  /** Spans (m, R] in which it was not modified at all. */
+  readonly unmodified: Spans;
+  /** Spans (c, R] in which it stayed present in one generation. */
+  readonly alive: Spans;
+  /** The latest revision it was seen absent at. */
+  absentUntil: number;
+  /** Per value shown: the mod revision it was shown with (NaN when several). */
+  readonly shownWith: Map<string, number>;
+  /** Per value shown: how many requests of the history may put it at this key. */
+  readonly putters: Map<string, number>;
+  /** Whether some request of the history may delete it. */
+  deletable: boolean;
+}
+
+/** What the search checks a new revision against. */
+interface KeyspaceFacts {
+  /** Facts about the keyspace at exactly this revision. */
+  readonly at: Map<number, Fact[]>;
+  readonly keys: Map<string, KeyFacts>;
+}
+
+/** Backtracks before the lookahead reads the responses: some, and more for a longer history. */
+export function activationBacktracks(operationCount: number): number {
+  return Math.max(1000, operationCount >> 3);
+}
+
+/** `activateAfter`: backtracks before the facts are gathered (default `activationBacktracks`). */
+export function analyzeEtcd(operations: readonly Operation<EtcdRequest, EtcdResponse>[], initialRevision: number, activateAfter?: number): HistoryAnalysis<EtcdState> {
+  // Without unknown-outcome writes every revision is made by a completed request that the
+  // sequence order places: there is nothing to guess, so nothing to look ahead for.
+  if (!operations.some((operation) => operation.outcome === 'unknown')) return {};
+  return {
+    lookahead: () => {
+      const threshold = activateAfter ?? activationBacktracks(operations.length);
+      let backtracks = 0;
+      let facts = threshold === 0 ? gatherFacts(operations, initialRevision) : undefined;
+      // Gathered late, the facts must also judge the revisions already made on the search's stack:
+      // the first of them that contradicts one dooms every state built on it.
+      let stackChecked = threshold === 0;
+      let doomed: { readonly revision: number; readonly keys: SortedMap<StoredKey> } | undefined;
+      return {
+        track(_, taken) {
+          if (!taken && facts === undefined && ++backtracks > threshold) facts = gatherFacts(operations, initialRevision);
+        },
+        viable(state) {
+          if (facts === undefined) return true;
+          if (!stackChecked) {
+            stackChecked = true;
+            doomed = firstContradiction(facts, state.past);
+          }
+          if (doomed !== undefined) {
+            if (state.revision >= doomed.revision && keysAt(state, doomed.revision) === doomed.keys) return false;
+            // The search has backtracked below it, for good.
+            doomed = undefined;
+          }
+          return revisionHolds(facts, state.revision, state.keys, state.past?.revision === state.revision - 1 ? state.past.keys : 'unknown');
+        },
+      };
+    },
+  };
+}
+
+function keyFacts(): KeyFacts {
+  return { unmodified: new Spans(), alive: new Spans(), absentUntil: -Infinity, shownWith: new Map(), putters: new Map(), deletable: false };
+}
+
+/** One pass over the responses (and the requests, for who may put or delete what). */
+function gatherFacts(operations: readonly Operation<EtcdRequest, EtcdResponse>[], initialRevision: number): KeyspaceFacts {
+  const facts: KeyspaceFacts = { at: new Map(), keys: new Map() };
+  const fact = (revision: number, key: string, shown: EtcdKeyValue | null, withValue: boolean) => {
+    // The model knows nothing of the keyspace before the history began.
+    if (revision <= initialRevision) return;
+    const list = facts.at.get(revision);
+    if (list === undefined) facts.at.set(revision, [{ key, shown, withValue }]);
+    else list.push({ key, shown, withValue });
+  };
+  const requests = operations.map((operation) => operation.input);
+  const keyed = keysPutBy(requests);
+  for (const key of keyed) facts.keys.set(key, keyFacts());
+  // Many reads show the same version of a key: per key and mod (or create) revision, the kv and
+  // the latest revision it was seen at are all the facts need.
+  const versions = new Map<string, Map<number, { kv: EtcdKeyValue; withValue: boolean; until: number }>>();
+  const generations = new Map<string, Map<number, number>>();
+  observeKeyspaces(
+    operations.flatMap((operation) => (operation.outcome === 'ok' && operation.output !== undefined ? [[operation.input, operation.output] as const] : [])),
+    keyed,
+    {
+      shown(kv, revision, withValue, placedAt) {
+        // What a read sees where it is placed is checked there by the read itself; a historical
+        // read's view of an older revision is worth checking when the search makes that revision.
+        if (revision < placedAt - 1) fact(revision, kv.key, kv, withValue);
+        const modified = kv.modRevision;
+        if (modified !== undefined && modified <= revision) {
+          let byRevision = versions.get(kv.key);
+          if (byRevision === undefined) versions.set(kv.key, (byRevision = new Map()));
+          const known = byRevision.get(modified);
+          if (known === undefined) byRevision.set(modified, { kv, withValue, until: revision });
+          else {
+            if (revision > known.until) known.until = revision;
+            if (withValue && !known.withValue) Object.assign(known, { kv, withValue });
+          }
+          const found = facts.keys.get(kv.key);
+          if (found !== undefined && withValue && kv.value !== undefined) {
+            const before = found.shownWith.get(kv.value);
+            if (before === undefined) found.shownWith.set(kv.value, modified);
+            else if (before !== modified) found.shownWith.set(kv.value, NaN);
+          }
+        }
+        const created = kv.createRevision;
+        if (created !== undefined && created > 0 && created <= revision) {
+          let byRevision = generations.get(kv.key);
+          if (byRevision === undefined) generations.set(kv.key, (byRevision = new Map()));
+          if ((byRevision.get(created) ?? -Infinity) < revision) byRevision.set(created, revision);
+        }
+      },
+      absent(key, revision, placedAt) {
+        if (revision < placedAt - 1) fact(revision, key, null, false);
+        const found = facts.keys.get(key);
+        if (found !== undefined && revision > found.absentUntil) found.absentUntil = revision;
+      },
+    },
+  );
+  for (const [key, byRevision] of versions) {
+    for (const [modified, { kv, withValue, until }] of byRevision) {
+      fact(modified, key, kv, withValue);
+      facts.keys.get(key)?.unmodified.add(modified, until);
+    }
+  }
+  for (const [key, byRevision] of generations) {
+    for (const [created, until] of byRevision) {
+      fact(created - 1, key, null, false);
+      fact(created, key, { key, createRevision: created }, false);
+      facts.keys.get(key)?.alive.add(created, until);
+    }
+  }
+  countWriters(requests, facts.keys);
+  return facts;
+}
+
+/** Who may put each value shown, and whether anything may delete each key. */
+function countWriters(requests: readonly EtcdRequest[], keys: Map<string, KeyFacts>): void {
+  let leaseRevokes = false;
+  const leased = new Set<string>();
+  const deleteRanges = new Map<string, [string, string | undefined]>();
+  const visit = (request: EtcdRequest) => {
+    if (request.kind === 'put') {
+      const found = keys.get(request.key);
+      if (found?.shownWith.has(request.value) === true) found.putters.set(request.value, (found.putters.get(request.value) ?? 0) + 1);
+      if ((request.lease ?? 0) !== 0) leased.add(request.key);
+    } else if (request.kind === 'delete') {
+      const high = rangeHigh(request.key, request.rangeEnd);
+      deleteRanges.set(`${request.key}\u0000${high ?? ''}`, [request.key, high]);
+    } else if (request.kind === 'leaseRevoke') {
+      leaseRevokes = true;
+    } else if (request.kind === 'txn') {
+      // A value put twice by one request counts twice: more putters only rule out less.
+      request.success.forEach(visit);
+      request.failure.forEach(visit);
+    }
+  };
+  requests.forEach(visit);
+  const ranges = [...deleteRanges.values()];
+  for (const [key, found] of keys) found.deletable = (leaseRevokes && leased.has(key)) || ranges.some(([low, high]) => key >= low && (high === undefined || key < high));
+}
+
+/** Whether the keyspace `keys` at `revision` (made from `previous`, the one at revision - 1, when known) fits the facts. */
+function revisionHolds(facts: KeyspaceFacts, revision: number, keys: SortedMap<StoredKey>, previous: SortedMap<StoredKey> | 'unknown'): boolean {
+  const here = facts.at.get(revision);
+  if (here !== undefined && !here.every((fact) => holds(fact, mapGet(keys, fact.key)))) return false;
+  if (previous === 'unknown') return true;
+  // The keys this revision modified, against what is known of them across it.
+  return mapChangedKeys(previous, keys, (key, stored) => {
+    const found = facts.keys.get(key);
+    if (found === undefined) return true;
+    if (found.unmodified.covers(revision)) return false;
+    if ((stored === undefined || stored.createRevision === revision) && found.alive.covers(revision)) return false;
+    if (stored === undefined) return true;
+    if (found.absentUntil >= revision && !found.deletable) return false;
+    const shownWith = found.shownWith.get(stored.value);
+    return shownWith === undefined || Number.isNaN(shownWith) || shownWith === revision || found.putters.get(stored.value) !== 1;
+  });
+}
+
+/** The earliest revision of a state's past that contradicts the facts, if any. */
+function firstContradiction(facts: KeyspaceFacts, past: PastRevision | undefined): { revision: number; keys: SortedMap<StoredKey> } | undefined {
+  const chain: PastRevision[] = [];
+  for (let node = past; node !== undefined; node = node.previous) chain.push(node);
+  chain.reverse();
+  for (let index = 0; index < chain.length; index++) {
+    const node = chain[index]!;
+    const before = chain[index - 1];
+    if (!revisionHolds(facts, node.revision, node.keys, before !== undefined && before.revision === node.revision - 1 ? before.keys : 'unknown')) return node;
+  }
+  return undefined;
+}
+
+function holds(fact: Fact, stored: StoredKey | undefined): boolean {
+  const shown = fact.shown;
+  if (shown === null) return stored === undefined;
+  if (stored === undefined) return false;
+  return (
+    (shown.createRevision === undefined || shown.createRevision === stored.createRevision) &&
+    (shown.modRevision === undefined || shown.modRevision === stored.modRevision) &&
+    (!fact.withValue || shown.value === undefined || shown.value === stored.value) &&
+    (shown.version === undefined || shown.version === stored.version) &&
+    (shown.lease === undefined || shown.lease === stored.lease)
+  );
+}
