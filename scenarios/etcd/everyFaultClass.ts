@@ -12,9 +12,10 @@ import type { SwarmDraw, SwarmSpace } from '../../sim/swarm.ts';
  * seed; the standard scenario wants them all together, as a user's worst day.)
  */
 export function everyFaultClass(random: Random, base: SimOptions, space: SwarmSpace, window: { startUs: number; quietAtUs: number; meanGapUs: number; faultUsMax: number }, members: readonly NodeId[]): SwarmDraw {
-  const rate = (max: Ratio): Ratio => ratio(random.between(Math.max(1, Math.ceil(max.numerator / 4)), max.numerator), max.denominator);
+  // A class the space leaves at zero stays off (a pause-and-clock space has no loss, torn writes or tails).
+  const rate = (max: Ratio): Ratio => (max.numerator === 0 ? max : ratio(random.between(Math.max(1, Math.ceil(max.numerator / 4)), max.numerator), max.denominator));
   const loss = rate(space.lossMax);
-  const duplicate = space.duplicateMax.numerator === 0 ? space.duplicateMax : rate(space.duplicateMax);
+  const duplicate = rate(space.duplicateMax);
   const torn = rate(space.tornWriteMax);
   const tail = rate(space.tailMax);
   const classes = timedFaultClasses.filter((kind) => space.timedClasses.includes(kind));
@@ -34,7 +35,7 @@ export function everyFaultClass(random: Random, base: SimOptions, space: SwarmSp
     calm: { loss, duplicate },
   });
   return {
-    classesOn: [...classes, 'loss', ...(duplicate.numerator === 0 ? [] : ['duplicate']), 'torn', 'tail', 'skew', 'slow-disk'],
+    classesOn: [...classes, ...rated({ loss, duplicate, torn, tail }), 'skew', 'slow-disk'],
     options: {
       ...base,
       network: { ...base.network, loss, duplicate, tail, tailUsMax: space.tailUsMax },
@@ -43,4 +44,9 @@ export function everyFaultClass(random: Random, base: SimOptions, space: SwarmSp
       faults,
     },
   };
+}
+
+/** The rate classes that are on, in the order the swarm names them. */
+function rated(rates: Readonly<Record<'loss' | 'duplicate' | 'torn' | 'tail', Ratio>>): string[] {
+  return (['loss', 'duplicate', 'torn', 'tail'] as const).filter((kind) => rates[kind].numerator !== 0);
 }
