@@ -20,6 +20,7 @@ import { NodeHost } from './nodeHost.ts';
 import { PeerTransport } from './peer/peerTransport.ts';
 import { etcdNode, hostTimeoutMs } from './protocols/etcd.ts';
 import { FileStore } from './storage/fileStore.ts';
+import { arrangeWalSnapshotWrites } from './storage/walSnapshotWrites.ts';
 import { systemRandom } from './systemRandom.ts';
 import { SystemTicker } from './ticker.ts';
 import { etcdClusterVersion, etcdVersion } from './version.ts';
@@ -83,7 +84,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   const metrics = new ServerMetrics(hexId(self), filePath(config.dataDir, 'db'));
   const adapter = etcdNode(config);
   const codec = adapter.protocol.codec!;
-  const store = new FileStore({ dataDir: config.dataDir, codec: codec.record, log: io.log, onFsync: (file, seconds) => metrics.fsync(file, seconds), onFatal: io.fatal });
+  const store = new FileStore({ dataDir: config.dataDir, codec: codec.record, log: io.log, onFsync: (file, seconds) => metrics.fsync(file, seconds), onFatal: io.fatal, arrange: arrangeWalSnapshotWrites });
   let clusterId = storedClusterId(config);
   if (clusterId !== null) storeClusterId(config.dataDir, clusterId);
   let host: EtcdHost | null = null;

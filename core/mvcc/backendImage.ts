@@ -48,6 +48,19 @@ export interface BackendImage {
    * disk stores only that; see backendDelta.ts). Absent on the images a replace writes.
    */
   readonly delta?: BackendDelta;
+  /**
+   * Set on the image a runtime WAL snapshot record carries: the meta bucket (consistent index,
+   * membership) without the keyspace, which stays in the db file. etcd's WAL snapshot is
+   * metadata too and its db file is the state. Such an image is never installed and never sent.
+   */
+  readonly metadataOnly?: true;
+}
+
+/** The image without its keyspace, for a WAL snapshot record whose db file holds the rest (see `metadataOnly`). */
+export function metadataOnlyImage(image: BackendImage): BackendImage {
+  const keys: KeyBucket = new BTree();
+  keys.freeze();
+  return { type: 'backend-image', keys, meta: image.meta, sizeInUse: image.sizeInUse, size: image.size, metadataOnly: true };
 }
 
 export function isBackendImage(record: unknown): record is BackendImage {

@@ -1,3 +1,4 @@
+import { assert } from '../base/assert.ts';
 import { ByteReader, ByteWriter, DecodeError } from '../base/byteCodec.ts';
 import { decodeUtf8, encodeUtf8 } from '../base/utf8.ts';
 import type { NodeCodec } from '../host/codec.ts';
@@ -20,11 +21,34 @@ import { isReservation, type Reservation } from './requestIds.ts';
 
 /** A Raft snapshot's data is the backend image at the snapshot's index, always whole. */
 export const backendSnapshotDataCodec: SnapshotDataCodec = {
-  encode: (data) => encodeBackendImage(data as BackendImage),
+  encode: (data) => {
+    // A follower would install an empty keyspace: the image must be whole.
+    assert((data as BackendImage).metadataOnly !== true, 'a Raft message carries a metadata-only snapshot image');
+    return encodeBackendImage(data as BackendImage);
+  },
   decode: (bytes) => decodeBackendImage(bytes),
 };
 
-const walRecords = walRecordCodec(backendSnapshotDataCodec);
+/**
+ * A WAL snapshot record's data: a whole image, or (after a byte no image starts with) one whose
+ * keyspace is in the db file (`metadataOnly`). Old WALs hold whole images and still read.
+ */
+const metadataOnlyTag = 0x4d; // 'M'; a whole image starts with 1
+const walSnapshotDataCodec: SnapshotDataCodec = {
+  encode: (data) => {
+    const image = data as BackendImage;
+    if (image.metadataOnly !== true) return encodeBackendImage(image);
+    return tagged(metadataOnlyTag, encodeBackendImage(image));
+  },
+  decode: (bytes) => {
+    if (bytes[0] !== metadataOnlyTag) return decodeBackendImage(bytes);
+    const image = decodeBackendImage(bytes.subarray(1));
+    if (image.keys.size !== 0) throw new DecodeError('a metadata-only snapshot image that holds keys');
+    return { ...image, metadataOnly: true } satisfies BackendImage;
+  },
+};
+
+const walRecords = walRecordCodec(walSnapshotDataCodec);
 
 const walFamily = 0x57; // 'W'
 const backendFamily = 0x42; // 'B'

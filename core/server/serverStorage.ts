@@ -2,7 +2,7 @@ import type { Member } from '../api/index.ts';
 import { assert } from '../base/assert.ts';
 import type { DurableWrite, NodeId, NodeStart } from '../host/node.ts';
 import { Backend, backendFile, type BackendImage } from '../mvcc/index.ts';
-import { emptyConfState, isEmptySnapshot, type ConfState, type HardState, type MemoryStorage, type Snapshot } from '../raft/index.ts';
+import { emptyConfState, isEmptySnapshot, MemoryStorage, type ConfState, type HardState, type Snapshot } from '../raft/index.ts';
 import { compactedWal, recoverWal, walFile, type WalRecord } from '../replica/wal.ts';
 import type { EtcdServerConfig } from './config.ts';
 import { Membership } from './membership.ts';
@@ -39,12 +39,39 @@ export function recoverMember(start: NodeStart, config: EtcdServerConfig, option
   const opened = Backend.open(start.durable.files.get(backendFile) ?? [], options.backend);
   const snapshot = wal.storage.snapshot();
   const snapshotIndex = snapshot.metadata.index;
-  const state = snapshotIndex > opened.backend.consistentIndex ? StateMachine.fromSnapshot(snapshotImage(snapshot), options) : StateMachine.open(opened.backend, options);
+  const behind = snapshotIndex > opened.backend.consistentIndex;
+  // A metadata-only WAL snapshot was written only after the db held its index (runtime/storage/walSnapshotWrites.ts).
+  assert(!behind || !isMetadataOnly(snapshot), () => `node ${start.id}'s WAL snapshot at index ${snapshotIndex} leaves the state to the db file, which holds only index ${opened.backend.consistentIndex}`);
+  const state = behind ? StateMachine.fromSnapshot(snapshotImage(snapshot), options) : StateMachine.open(opened.backend, options);
   // The backend never runs ahead of the durable WAL: every entry it holds is in the log (or under its snapshot).
   const walLast = Math.max(wal.storage.lastIndex(), snapshotIndex);
   assert(state.consistentIndex <= walLast, () => `node ${start.id}'s backend holds index ${state.consistentIndex}, beyond its WAL (last index ${walLast})`);
   const snapshotMembership = isEmptySnapshot(snapshot) ? Membership.empty : Membership.fromImage(snapshotImage(snapshot));
-  return { storage: wal.storage, hardState: wal.hardState, state, snapshotMembership, writes, mustSync: false };
+  const storage = isMetadataOnly(snapshot) && state.consistentIndex === snapshotIndex ? withWholeSnapshot(wal.storage, state.backend.snapshot()) : wal.storage;
+  return { storage, hardState: wal.hardState, state, snapshotMembership, writes, mustSync: false };
+}
+
+function isMetadataOnly(snapshot: Snapshot): boolean {
+  return !isEmptySnapshot(snapshot) && (snapshot.data as BackendImage).metadataOnly === true;
+}
+
+/**
+ * The recovered log with its snapshot's data made whole from the db, which stands exactly at the
+ * snapshot's index: Raft may hand this snapshot to a follower before this member applies past it.
+ * (Past it, snapshots are made afresh from the applied state; etcd sends its current db file.)
+ */
+function withWholeSnapshot(recovered: MemoryStorage, image: BackendImage): MemoryStorage {
+  const snapshot = recovered.snapshot();
+  assert(image.meta.consistentIndex === snapshot.metadata.index, 'a whole snapshot image from a db at another index');
+  const storage = new MemoryStorage();
+  storage.applySnapshot({ metadata: snapshot.metadata, data: image });
+  const first = recovered.firstIndex();
+  const last = recovered.lastIndex();
+  const entries = last >= first ? recovered.entries(first, last + 1, Number.MAX_SAFE_INTEGER) : [];
+  assert(Array.isArray(entries), 'the recovered log lost entries it just listed');
+  if (entries.length > 0) storage.append(entries);
+  storage.setHardState(recovered.initialState().hardState);
+  return storage;
 }
 
 /**
@@ -83,6 +110,7 @@ function initialMember(config: EtcdServerConfig, id: NodeId): Member {
 export function snapshotImage(snapshot: Snapshot): BackendImage {
   const image = snapshot.data as BackendImage;
   assert(image !== null && image.type === 'backend-image', 'a snapshot without a backend image');
+  assert(image.metadataOnly !== true || image.keys.size === 0, 'a metadata-only image that holds keys');
   assert(image.meta.consistentIndex === snapshot.metadata.index, () => `a snapshot at index ${snapshot.metadata.index} carries a backend at ${image.meta.consistentIndex}`);
   return image;
 }

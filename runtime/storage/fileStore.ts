@@ -7,6 +7,7 @@ import { tornRecord, type DurableRecord, type DurableState, type DurableWrite } 
 import type { DurableStore } from '../../core/host/ports.ts';
 import { frameParts, scanFrames } from './frame.ts';
 import { filePath, knownFiles, layoutDirectories } from './layout.ts';
+import { durableBarrier, type ArrangedWrite } from './walSnapshotWrites.ts';
 
 export interface FileStoreOptions {
   readonly dataDir: string;
@@ -20,12 +21,18 @@ export interface FileStoreOptions {
    * dropped the dirty pages, so retrying could report durable what is not (etcd panics too).
    */
   readonly onFatal: (error: Error) => void;
+  /**
+   * Rearranges one Ready's writes before they are queued (barriers included), e.g. the etcd
+   * member's metadata-only WAL snapshot (walSnapshotWrites.ts). Default: as given.
+   */
+  readonly arrange?: (writes: readonly DurableWrite[]) => readonly ArrangedWrite[];
 }
 
 type Operation =
   | { readonly kind: 'append'; readonly file: string; readonly parts: readonly Buffer[] }
   | { readonly kind: 'replace'; readonly file: string; readonly parts: readonly Buffer[] }
-  | { readonly kind: 'sync'; readonly done: () => void };
+  | { readonly kind: 'sync'; readonly done: () => void }
+  | { readonly kind: 'barrier' };
 
 export interface FileStoreStats {
   /** `sync` calls by the host loop. */
@@ -100,7 +107,11 @@ export class FileStore implements DurableStore {
     // After close the process is stopping: what arrives now is as if the process had died before
     // writing it (nothing was sent or answered for it yet).
     if (this.closed) return;
-    for (const write of writes) {
+    for (const write of this.options.arrange?.(writes) ?? writes) {
+      if (write === durableBarrier) {
+        this.queue.push({ kind: 'barrier' });
+        continue;
+      }
       // Frames as header and payload, written with one gathering write: never copied here.
       const parts = write.records.flatMap((record) => frameParts(this.options.codec.encode(record)));
       if (write.kind === 'append') {
@@ -159,6 +170,7 @@ export class FileStore implements DurableStore {
       for (let i = 0; i < batch.length; i++) {
         const operation = batch[i]!;
         if (operation.kind === 'sync') synced.push(operation.done);
+        else if (operation.kind === 'barrier') await this.fsyncDirty();
         else if (operation.kind === 'replace') await this.replace(operation.file, operation.parts);
         else {
           // Consecutive appends to one file go down in one write.

@@ -1,0 +1,63 @@
+import test from 'ava';
+import type { DurableWrite } from '../../core/host/node.ts';
+import { Backend } from '../../core/mvcc/index.ts';
+import type { BackendImage } from '../../core/mvcc/index.ts';
+import { etcdCodec } from '../../core/server/codec.ts';
+import { emptyConfState, type Snapshot } from '../../core/raft/index.ts';
+import type { WalRecord } from '../../core/replica/wal.ts';
+import { arrangeWalSnapshotWrites, durableBarrier } from './walSnapshotWrites.ts';
+
+/** A backend image at `index` holding one key, as a commit at that index writes it. */
+function imageAt(index: number): BackendImage {
+  const { backend } = Backend.open([]);
+  backend.setConsistentIndex(index, 1);
+  backend.beginWriteTxn();
+  backend.append(2, 0, { key: 'key', createRevision: 2, modRevision: 2, version: 1, value: 'value'.repeat(100), lease: 0 });
+  backend.endWriteTxn();
+  return backend.snapshot();
+}
+
+function rewrite(index: number, image: BackendImage): DurableWrite {
+  const snapshot: Snapshot = { metadata: { index, term: 1, confState: { ...emptyConfState, voters: [1] } }, data: image };
+  const records: WalRecord[] = [{ type: 'snapshot', snapshot }, { type: 'hardState', hardState: { term: 1, vote: 1, commit: index } }];
+  return { kind: 'replace', file: 'wal', records };
+}
+
+test('a local snapshot: the db commit at its index goes first, between barriers, and the WAL record keeps only the meta bucket', (t) => {
+  const image = imageAt(7);
+  const entries: DurableWrite = { kind: 'append', file: 'wal', records: [{ type: 'hardState', hardState: { term: 1, vote: 1, commit: 7 } }] };
+  const db: DurableWrite = { kind: 'append', file: 'db', records: [image] };
+  const reservation: DurableWrite = { kind: 'append', file: 'request-ids', records: [{ type: 'request-ids', reservedBelow: 10 }] };
+  const arranged = arrangeWalSnapshotWrites([entries, rewrite(7, image), db, reservation]);
+  t.deepEqual(arranged.map((write) => (write === durableBarrier ? 'barrier' : `${write.kind} ${write.file}`)), ['append wal', 'barrier', 'append db', 'barrier', 'replace wal', 'append request-ids']);
+  const lightened = arranged[4] as DurableWrite;
+  const record = lightened.records[0] as Extract<WalRecord, { type: 'snapshot' }>;
+  const data = record.snapshot.data as BackendImage;
+  t.true(data.metadataOnly);
+  t.is(data.keys.size, 0);
+  t.is(data.meta, image.meta, 'membership and consistent index stay');
+  // On disk: a few bytes instead of the keyspace, and it reads back as metadata only.
+  const whole = etcdCodec.record.encode(rewrite(7, image).records[0]!).byteLength;
+  const encoded = etcdCodec.record.encode(record);
+  t.true(encoded.byteLength < whole - 400, `${encoded.byteLength} bytes, whole ${whole}`);
+  const decoded = etcdCodec.record.decode(encoded) as Extract<WalRecord, { type: 'snapshot' }>;
+  t.true((decoded.snapshot.data as BackendImage).metadataOnly);
+});
+
+test('a snapshot whose index no db write in its batch reaches, or one installed from the leader, keeps the whole image', (t) => {
+  const image = imageAt(7);
+  const behind: readonly DurableWrite[] = [rewrite(7, image), { kind: 'append', file: 'db', records: [imageAt(6)] }];
+  t.is(arrangeWalSnapshotWrites(behind), behind);
+  const noDb: readonly DurableWrite[] = [rewrite(7, image)];
+  t.is(arrangeWalSnapshotWrites(noDb), noDb);
+  const installed: readonly DurableWrite[] = [{ ...rewrite(7, image), kind: 'append' }, { kind: 'replace', file: 'db', records: [image] }];
+  t.is(arrangeWalSnapshotWrites(installed), installed);
+});
+
+test('a Raft message never carries a metadata-only image (a follower would install an empty keyspace)', (t) => {
+  const image = imageAt(7);
+  const lightened = arrangeWalSnapshotWrites([rewrite(7, image), { kind: 'append', file: 'db', records: [image] }]);
+  const record = (lightened[3] as DurableWrite).records[0] as Extract<WalRecord, { type: 'snapshot' }>;
+  const message = { type: 'MsgSnap', to: 2, from: 1, term: 1, logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0, context: '', snapshot: record.snapshot };
+  t.throws(() => etcdCodec.message.encode(message as never), { message: /metadata-only/ });
+});

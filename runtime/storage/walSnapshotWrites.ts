@@ -1,0 +1,52 @@
+import type { DurableWrite } from '../../core/host/node.ts';
+import { backendFile, isBackendImage, metadataOnlyImage, type BackendImage } from '../../core/mvcc/index.ts';
+import type { Snapshot } from '../../core/raft/index.ts';
+import { walFile, type WalRecord } from '../../core/replica/wal.ts';
+
+/** In an arranged batch: make every file written so far durable before going on. */
+export const durableBarrier = Symbol('durable barrier');
+export type ArrangedWrite = DurableWrite | typeof durableBarrier;
+
+/**
+ * The WAL snapshot as etcd has it: metadata, with the db file as the state. When a member
+ * snapshots its applied state, its Ready holds the WAL rewrite (snapshot at index N, the entries
+ * kept, the hard state) and, after it, the backend commit at N (`Backend.snapshot()` commits
+ * first). Written in that order the WAL record would have to embed the whole backend image
+ * (check perf: ~20 MB, encoded and fsynced on every member at the same index). Instead, as etcd
+ * commits its bbolt transaction (an fsync) before it saves the snapshot:
+ *
+ *   writes before the rewrite → barrier → the db writes → barrier → the rewrite, its snapshot
+ *   carrying the image's meta bucket only (membership, consistent index) → the rest.
+ *
+ * The first barrier makes the entries up to N durable before a db at N can be; the second makes
+ * the db durable at N before a WAL that no longer holds those entries can be. A crash anywhere
+ * leaves either the old WAL (its entries replay over the db, skipped up to its consistent index)
+ * or the new one with a db at or beyond N. Recovery asserts the latter (core/server/serverStorage.ts).
+ *
+ * Anything else keeps the whole image: a snapshot installed from the leader (a WAL append; the
+ * local log may not hold its entries, so the db must not get ahead: etcd keeps that db aside as
+ * `<index>.snap.db` until the WAL has the snapshot), a first boot's, or a rewrite whose batch has
+ * no db commit at N.
+ */
+export function arrangeWalSnapshotWrites(writes: readonly DurableWrite[]): readonly ArrangedWrite[] {
+  const at = writes.findIndex((write) => write.kind === 'replace' && write.file === walFile && snapshotOf(write) !== null);
+  if (at < 0) return writes;
+  const rewrite = writes[at]!;
+  const snapshot = snapshotOf(rewrite)!;
+  const later = writes.slice(at + 1);
+  const dbWrites = later.filter((write) => write.file === backendFile);
+  const dbIndex = Math.max(-1, ...dbWrites.flatMap((write) => write.records.filter(isBackendImage).map((image: BackendImage) => image.meta.consistentIndex)));
+  if (dbIndex < snapshot.metadata.index) return writes;
+  const lightened: DurableWrite = { ...rewrite, records: rewrite.records.map((record) => lighten(record as WalRecord)) };
+  return [...writes.slice(0, at), durableBarrier, ...dbWrites, durableBarrier, lightened, ...later.filter((write) => write.file !== backendFile)];
+}
+
+function snapshotOf(write: DurableWrite): Snapshot | null {
+  for (const record of write.records) if ((record as WalRecord).type === 'snapshot') return (record as Extract<WalRecord, { type: 'snapshot' }>).snapshot;
+  return null;
+}
+
+function lighten(record: WalRecord): WalRecord {
+  if (record.type !== 'snapshot') return record;
+  return { type: 'snapshot', snapshot: { metadata: record.snapshot.metadata, data: metadataOnlyImage(record.snapshot.data as BackendImage) } };
+}
