@@ -13,7 +13,6 @@ import type { Operation, Outcome } from '../history.ts';
 import { etcdCodec, keyValueCodec, registerCodec, registersCodec, type JsonCodec } from './jsonCodecs.ts';
 import { finiteAt, naturalAt, objectAt, oneOf, ShapeError, type JsonObject } from './jsonShape.ts';
 import { refuseUnorderableText } from './codePointOrder.ts';
-import { sortIds } from '../_internals/sortIds.ts';
 import { ExactNumbers, checkJsonText, needsExactScan } from './exactNumbers.ts';
 import { HistoryParseError, linesOf, shortened } from './parseError.ts';
 import { modelNames, type ModelName, type TypedHistory } from './typedHistory.ts';
@@ -146,16 +145,33 @@ function decodeAll<Input, Output>(records: readonly { line: number; record: Json
  * without `complete` keeps its process busy forever (Jepsen's clients go on under a new process).
  */
 function refuseOverlaps(operations: readonly Operation<unknown, unknown>[], records: readonly { line: number }[]): void {
-  // By process, then invocation, then line (a stable sort of the line order).
-  const order = Int32Array.from(operations, (_, index) => index);
-  sortIds(order, Float64Array.from(operations, (operation) => operation.process), Float64Array.from(operations, (operation) => operation.invokedAt));
-  for (let at = 1; at < order.length; at++) {
-    const earlier = operations[order[at - 1]!]!;
-    const later = operations[order[at]!]!;
-    if (earlier.process !== later.process || earlier.completedAt <= later.invokedAt) continue;
-    const [first, second] = [records[order[at - 1]!]!.line, records[order[at]!]!.line].sort((a, b) => a - b);
-    const forever = earlier.completedAt === Infinity ? ' (an unknown outcome without "complete" keeps its process busy for good: give "complete", or go on under a new process id)' : '';
-    throw new HistoryParseError(second!, `process ${later.process} has two operations at once: lines ${first} and ${second} overlap${forever}`);
+  // Each process's operations in line order, which is their invocation order in any file the
+  // simulator or a client log writes: then the check is one pass, and only a process whose lines
+  // are not in that order is sorted (by invocation, then line).
+  const byProcess = new Map<number, number[]>();
+  for (let index = 0; index < operations.length; index++) {
+    const process = operations[index]!.process;
+    const indexes = byProcess.get(process);
+    if (indexes === undefined) byProcess.set(process, [index]);
+    else indexes.push(index);
+  }
+  // Processes in ascending order: the overlap named is the one of the lowest process.
+  for (const process of [...byProcess.keys()].sort((a, b) => a - b)) {
+    const order = byProcess.get(process)!;
+    for (let at = 1; at < order.length; at++) {
+      if (operations[order[at]!]!.invokedAt < operations[order[at - 1]!]!.invokedAt) {
+        order.sort((a, b) => operations[a]!.invokedAt - operations[b]!.invokedAt || a - b);
+        break;
+      }
+    }
+    for (let at = 1; at < order.length; at++) {
+      const earlier = operations[order[at - 1]!]!;
+      const later = operations[order[at]!]!;
+      if (earlier.completedAt <= later.invokedAt) continue;
+      const [first, second] = [records[order[at - 1]!]!.line, records[order[at]!]!.line].sort((a, b) => a - b);
+      const forever = earlier.completedAt === Infinity ? ' (an unknown outcome without "complete" keeps its process busy for good: give "complete", or go on under a new process id)' : '';
+      throw new HistoryParseError(second!, `process ${later.process} has two operations at once: lines ${first} and ${second} overlap${forever}`);
+    }
   }
 }
 
