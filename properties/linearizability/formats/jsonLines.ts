@@ -42,7 +42,8 @@ export function parseJsonLines(text: string, model?: ModelName): TypedHistory {
   const exact = needsExactScan(text);
   let header: Header | undefined;
   // A plain loop without a closure per line: a one-shot check runs this before the JIT has
-  // compiled it, and each call and allocation per line shows (10,000 lines: see README, "Speed").
+  // compiled it, and each call and allocation per line shows (see ARCHITECTURE, "the checker from
+  // a cold start").
   const lines = linesOf(text);
   for (let index = 0; index < lines.length; index++) {
     const content = lines[index]!;
