@@ -287,7 +287,15 @@ async function runWorker(variant: CodeVariant, copy: string | undefined, reportD
     for await (const line of createInterface({ input: process.stdin })) {
       if (line.trim() === '') continue;
       const task = JSON.parse(line) as SweepTask;
-      io.out(JSON.stringify(meter.measure(() => runTask(task, context))));
+      try {
+        io.out(JSON.stringify(meter.measure(() => runTask(task, context))));
+      } catch (error) {
+        // A run that throws outside the simulation's own checks (a scenario's prepare, say) ends
+        // this worker, and it must really end: the parent's pipe kept stdin open and the worker
+        // alive, and the sweep waited for its record forever.
+        process.stdin.destroy();
+        throw new Error(`${task.scenario} seed ${task.seed}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      }
     }
     // The last line: where this worker's time went (see cost.ts).
     io.out(JSON.stringify({ workerCost: meter.cost() }));
