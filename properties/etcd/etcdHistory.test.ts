@@ -1,5 +1,5 @@
 import test from 'ava';
-import type { KeyValue } from '../../core/api/index.ts';
+import { ErrCompacted, ErrFutureRev, type KeyValue } from '../../core/api/index.ts';
 import type { ServerReply, ServerRequest } from '../../core/server/index.ts';
 import type { HistoryEntry, Outcome } from '../../sim/client.ts';
 import { formatJsonLines, parseJsonLines } from '../linearizability/formats/jsonLines.ts';
@@ -40,16 +40,41 @@ test('every key-value call becomes an operation of the etcd model with the respo
   t.is(checkTypedHistory(history).result.verdict, 'linearizable');
 });
 
-test('what the model cannot express yet is left out and counted: serializable and historical reads, compactions, cluster calls', (t) => {
+test('what the model cannot express yet is left out and counted: sorted ranges, compactions and the ErrCompacted they cause, cluster calls', (t) => {
   const calls = [
-    call(1, 0, 1, { method: 'Range', request: { key: 'a', serializable: true } }, { method: 'Range', response: { header: header(1), kvs: [], more: false, count: 0 } }),
-    call(1, 2, 3, { method: 'Range', request: { key: 'a', revision: 1 } }, { method: 'Range', response: { header: header(1), kvs: [], more: false, count: 0 } }),
+    call(1, 0, 1, { method: 'Range', request: { key: 'a', sortOrder: 'DESCEND' } }, { method: 'Range', response: { header: header(1), kvs: [], more: false, count: 0 } }),
+    call(1, 2, 3, { method: 'Range', request: { key: 'a', revision: 1 } }, { method: 'Range', error: ErrCompacted }, 'fail'),
     call(1, 4, 5, { method: 'Compact', request: { revision: 1 } }, { method: 'Compact', response: { header: header(1) } }),
     call(1, 6, 7, { method: 'MemberList', request: {} }, { method: 'MemberList', response: { header: header(1), members: [] } }),
   ];
   const { history, leftOut } = etcdHistory(calls);
-  t.is(history.operations.length, 0);
-  t.deepEqual(leftOut, { serializable: 1, historical: 1, rangeOptions: 0, compaction: 1, cluster: 1, lease: 0 });
+  t.deepEqual(history.operations.map((operation) => operation.outcome), ['fail'], 'a range refused with ErrCompacted says nothing the model can check');
+  t.deepEqual(leftOut, { rangeOptions: 1, compaction: 1, cluster: 1, lease: 0 });
+});
+
+test('serializable reads, reads at a past revision, keys-only and count-only ranges and ErrFutureRev refusals are checked', (t) => {
+  const serializable = call(16, 32, 34, { method: 'Range', request: { key: 'a', serializable: true } }, { method: 'Range', response: { header: header(2), kvs: [kv('a', '1', 2, 2, 1)], more: false, count: 1 } });
+  const past = call(17, 40, 45, { method: 'Range', request: { key: 'a', revision: 2, keysOnly: true } }, { method: 'Range', response: { header: header(3), kvs: [{ ...kv('a', '', 2, 2, 1) }], more: false, count: 1 } });
+  const counted = call(18, 40, 45, { method: 'Range', request: { key: 'a', countOnly: true } }, { method: 'Range', response: { header: header(3), kvs: [], more: false, count: 1 } });
+  const ahead = call(19, 40, 45, { method: 'Range', request: { key: 'a', revision: 9 } }, { method: 'Range', error: ErrFutureRev }, 'fail');
+  const { history, leftOut } = etcdHistory([putA1, putA2, serializable, past, counted, ahead]);
+  t.deepEqual(history.operations.slice(2).map((operation) => operation.input), [
+    { kind: 'range', key: 'a', serializable: true },
+    { kind: 'range', key: 'a', revision: 2, keysOnly: true },
+    { kind: 'range', key: 'a', countOnly: true },
+    { kind: 'range', key: 'a', revision: 9 },
+  ]);
+  t.deepEqual(history.operations[5]!.output, { error: { code: ErrFutureRev.code, message: ErrFutureRev.message } });
+  t.deepEqual(leftOut, { rangeOptions: 0, compaction: 0, cluster: 0, lease: 0 });
+  t.is(checkTypedHistory(history).result.verdict, 'linearizable');
+  t.is(checkTypedHistory(parseJsonLines(formatJsonLines(history))).result.verdict, 'linearizable', 'and `check` judges the JSON lines the same');
+});
+
+test('a read at a past revision that shows a value written later, and an ErrFutureRev for a revision the cluster had reached, are not linearizable', (t) => {
+  const wrongPast = call(17, 40, 45, { method: 'Range', request: { key: 'a', revision: 2 } }, { method: 'Range', response: { header: header(3), kvs: [kv('a', '2', 2, 3, 2)], more: false, count: 1 } });
+  t.is(checkTypedHistory(etcdHistory([putA1, putA2, wrongPast]).history).result.verdict, 'not-linearizable');
+  const wrongFuture = call(19, 40, 45, { method: 'Range', request: { key: 'a', revision: 3 } }, { method: 'Range', error: ErrFutureRev }, 'fail');
+  t.is(checkTypedHistory(etcdHistory([putA1, putA2, wrongFuture]).history).result.verdict, 'not-linearizable');
 });
 
 test('a write the model cannot express is a workload bug, not something to leave out', (t) => {

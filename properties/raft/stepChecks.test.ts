@@ -65,6 +65,36 @@ test('election quorum: a node that makes itself leader on its own vote is caught
   t.true(runCluster({ seed: 2, observers: [electionQuorum()] }).result.ok);
 });
 
+test('election quorum: a node that leads a joint configuration with a majority of the incoming voters only is caught when it leads', (t) => {
+  const check = electionQuorum<LogRequest, LogReply, LogReplica>();
+  let proposed = false;
+  const usurp = onceAfter(3_000_000, (sim) => {
+    const leader = leaderOf(sim);
+    if (leader === null) return false;
+    if (!proposed) {
+      // Voters 1..3 become 1..5 through a joint configuration that stays joint until left explicitly.
+      leader.replica.raft.proposeConfChange(confChange([{ type: 'addNode', nodeId: 4 }, { type: 'addNode', nodeId: 5 }], 'explicit'));
+      proposed = true;
+      return false;
+    }
+    const usurper = [4, 5].find((id) => id !== leader.id && sim.node(id)?.raft.status().config.votersOutgoing.length === 3);
+    if (usurper === undefined) return false;
+    const raft = raftOf(sim.node(usurper)!);
+    raft.becomeCandidate();
+    // Granted votes from the other new voter and one old voter: 3 of the 5 incoming, 1 of the 3 outgoing.
+    const other = usurper === 4 ? 5 : 4;
+    const oldVoter = [1, 2, 3].find((id) => id !== leader.id)!;
+    for (const voter of [other, oldVoter]) check.onDeliver!(voter, usurper, makeMessage({ type: 'MsgVoteResp', to: usurper }, voter, raft.term), sim);
+    raft.becomeLeader();
+    return true;
+  });
+  const bad = runCluster({ seed: 9, voters: 3, observers: [usurp, check] });
+  t.true(usurp.done(), 'the joint configuration reached a new voter');
+  t.false(bad.result.ok);
+  t.regex(bad.result.violation!.message, /^election quorum: node [45] leads term \d+ with votes from \[\d,\d,\d\] only, not a quorum of voters \[1,2,3,4,5\] and \[1,2,3\]/);
+  t.true(runCluster({ seed: 9, voters: 3, observers: [electionQuorum()] }).result.ok);
+});
+
 test('recovery fidelity: a restarted node whose vote differs from its disk is caught at the restart', (t) => {
   const forget: RaftObserver = {
     onRestart(node, sim) {
@@ -76,6 +106,23 @@ test('recovery fidelity: a restarted node whose vote differs from its disk is ca
   t.false(bad.result.ok);
   t.regex(bad.result.violation!.message, /^recovery fidelity: node 3 restarted with vote \d where its disk holds \d/);
   t.true(runCluster({ seed: 3, faults: [...crashAndRestart], observers: [recoveryFidelity()] }).result.ok);
+});
+
+test('recovery fidelity: a restarted node whose term or commit index differs from its disk is caught at the restart', (t) => {
+  const aheadOfDisk: RaftObserver = {
+    onRestart(node, sim) {
+      raftOf(sim.node(node)!).term += 1;
+    },
+  };
+  const term = runCluster({ seed: 3, faults: [...crashAndRestart], observers: [aheadOfDisk, recoveryFidelity()] });
+  t.regex(term.result.violation?.message ?? '', /^recovery fidelity: node 3 restarted with term (\d+) where its disk holds (?!\1)\d+/);
+  const commitLost: RaftObserver = {
+    onRestart(node, sim) {
+      raftOf(sim.node(node)!).log.committed -= 1;
+    },
+  };
+  const commit = runCluster({ seed: 3, faults: [...crashAndRestart], observers: [commitLost, recoveryFidelity()] });
+  t.regex(commit.result.violation?.message ?? '', /^recovery fidelity: node 3 restarted with commit \d+ where its disk holds \d+/);
 });
 
 test('leader bookkeeping: a match past what the follower acknowledged in this term is caught at the leader\'s next event', (t) => {
@@ -138,6 +185,21 @@ test('availability: a follower that grants a pre-vote past the term of a leader 
   t.false(bad.result.ok);
   t.regex(bad.result.violation!.message, /^availability: node \d granted a pre-vote for term \d+ to \d while leader \d of term \d+ was up, left alone and connected to it/);
   t.true(runCluster({ seed: 6, observers: [availability(availabilityOptions)] }).result.ok);
+});
+
+test('availability: a follower that campaigns past the term of a leader left alone and connected is caught', (t) => {
+  const check = availability<LogRequest, LogReply, LogReplica>(availabilityOptions);
+  const campaign = onceAfter(6_000_000, (sim) => {
+    const leader = leaderOf(sim);
+    if (leader === null) return false;
+    const follower = sim.members.find((id) => id !== leader.id)!;
+    const term = leader.replica.hardState.term + 1;
+    check.onSend!(follower, leader.id, makeMessage({ type: 'MsgPreVote', to: leader.id }, follower, term), sim);
+    return true;
+  });
+  const bad = runCluster({ seed: 6, observers: [campaign, check] });
+  t.false(bad.result.ok);
+  t.regex(bad.result.violation!.message, /^availability: node \d campaigned \(MsgPreVote for term \d+ to \d\) while leader \d of term \d+ was up, left alone and connected to it/);
 });
 
 test('availability: a cluster that serves too few requests while nothing is wrong is caught at the end', (t) => {
