@@ -80,6 +80,11 @@ export async function bench(out: (line: string) => void): Promise<void> {
     // What two cores could give at most: twice the runs per CPU second that two workers keep.
     const efficiency = one.cpuS / one.runs / (two.cpuS / two.runs);
     out(`CPU per run: --jobs 1 ${((one.cpuS / one.runs) * 1000).toFixed(0)} ms, --jobs 2 ${((two.cpuS / two.runs) * 1000).toFixed(0)} ms (parent and workers); efficiency ${efficiency.toFixed(2)}, so at most ${(2 * efficiency).toFixed(2)}x on two idle cores`);
+    // The ratio is exactly efficiency x (cores kept busy by --jobs 2 / by --jobs 1). One process
+    // keeps more than one core busy on an idle machine (V8 compiles and collects garbage on helper
+    // threads); on a loaded one each side gets what the others leave, so read these on an idle one.
+    const [coresOne, coresTwo] = [one.cpuS / (one.wallMs / 1000), two.cpuS / (two.wallMs / 1000)];
+    out(`cores kept busy: --jobs 1 ${coresOne.toFixed(2)}, --jobs 2 ${coresTwo.toFixed(2)}; ratio = efficiency ${efficiency.toFixed(2)} x cores ${(coresTwo / coresOne).toFixed(2)} = ${(efficiency * (coresTwo / coresOne)).toFixed(2)}`);
   }
   breakdown('--jobs 1', one, out);
   breakdown('--jobs 2', two, out);

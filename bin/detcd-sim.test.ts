@@ -120,6 +120,14 @@ test('sweep --jobs 2 makes the same runs as one process', async (t) => {
   t.deepEqual(order(two.out), order(one.out));
 });
 
+test('a run that throws in a sweep worker ends the sweep with an internal error naming it (the sweep used to wait forever)', async (t) => {
+  const started = performance.now();
+  const { code, err } = await cli('sweep', '--scenarios', 'bin/_test/throwingScenarios.ts', '--seeds', '3', '--jobs', '2', '--no-report');
+  t.is(code, 70, err);
+  t.regex(err, /counter-throws seed 1: Error: a scenario that cannot prepare seed 1/);
+  t.true(performance.now() - started < 120_000, 'and it ends');
+});
+
 test('mutants --list names each planted bug', async (t) => {
   const { code, out } = await cli('mutants', '--list');
   t.is(code, 0);

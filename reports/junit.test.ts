@@ -4,7 +4,7 @@ import { summarizeSweep } from './sweepReport.ts';
 
 test('JUnit: one test case per scenario; a failing seed is a failure with its replay line; XML-escaped; no timestamps', (t) => {
   const run = (seed: number, violation: string | null) => ({ seed, violation: violation === null ? null : { message: violation, timeUs: 1, event: 1 }, replay: `npx detcd-sim run --seed ${seed} --scenario raft-swarm`, events: 10, simulatedMs: 1, wallMs: 1, convergedAfterMs: null });
-  const rows = [summarizeSweep('raft-swarm', 'pass', [run(1, null), run(2, 'stale read: "a" < b & c')], [], 2), summarizeSweep('raft-calm', 'pass', [], [], 0)];
+  const rows = [summarizeSweep('raft-swarm', { expect: 'pass' }, [run(1, null), run(2, 'stale read: "a" < b & c')], [], 2), summarizeSweep('raft-calm', { expect: 'pass' }, [], [], 0)];
   const coverage = [{ scenario: 'raft-swarm', family: 'raft', runs: 2, counts: { leaderChanges: 0 }, required: ['leaderChanges'], lost: ['leaderChanges'], undecided: [] }];
   const xml = formatJunit({ name: 'detcd-sim sweep', version: '0.1.0', commit: 'abc', properties: {}, wallMs: 1500 }, sweepJunitCases(rows, coverage, true));
   t.regex(xml, /<testsuites name="detcd-sim sweep" tests="3" failures="2" skipped="1" time="1.500">/);

@@ -1,3 +1,4 @@
+import { describePromise } from './catchRate.ts';
 import type { CoverageRow } from './coverage.ts';
 import type { SweepRow } from './sweepReport.ts';
 
@@ -23,15 +24,20 @@ export interface JunitCase {
   /** A failure's one-line message and its text; absent for a pass. */
   readonly failure?: { readonly message: string; readonly text: string };
   readonly skipped?: string;
+  /** What a passing case still has to say (an expected violation's catch rate and misses), as its system-out. */
+  readonly output?: string;
 }
 
 export function sweepJunitCases(rows: readonly SweepRow[], coverage: readonly CoverageRow[], requireCoverage: boolean): JunitCase[] {
   const cases: JunitCase[] = rows.map((row) => {
-    const base = { classname: `detcd-sim.sweep`, name: row.expect === 'violation' ? `${row.scenario} (bug catalogue: each seed must catch it)` : row.scenario, timeMs: row.wallMs };
+    const base = { classname: `detcd-sim.sweep`, name: caseName(row), timeMs: row.wallMs };
     if (row.seeds === 0) return { ...base, skipped: 'no run of this scenario (time budget or shard)' };
-    if (row.failed === 0) return base;
+    const rate = row.catchRate !== null && row.catchRate.promised < 1 ? row.catchRate : null;
+    const missed = row.missed.map((miss) => `seed ${miss.seed}: missed (listed, not failed)\n  replay: ${miss.replay}`);
+    if (row.failed === 0) return rate === null ? base : { ...base, output: [`expected violation ${rate.text}`, ...missed].join('\n') };
     const text = row.failures.map((failure) => `seed ${failure.seed}: ${failure.reason}\n  replay: ${failure.replay}`).join('\n');
-    return { ...base, failure: { message: `${row.failed} of ${row.seeds} seeds failed; first: seed ${row.failures[0]!.seed}: ${row.failures[0]!.reason}`, text } };
+    const first = `first: seed ${row.failures[0]!.seed}: ${row.failures[0]!.reason}`;
+    return { ...base, failure: { message: rate !== null && !rate.holds ? `expected violation ${rate.text}` : `${row.failed} of ${row.seeds} seeds failed; ${first}`, text } };
   });
   if (!requireCoverage) return cases;
   for (const row of coverage) {
@@ -40,6 +46,13 @@ export function sweepJunitCases(rows: readonly SweepRow[], coverage: readonly Co
     cases.push(row.lost.length === 0 ? base : { ...base, failure: { message: `lost coverage: ${row.lost.map((name) => `${name} = 0`).join(', ')} over ${row.runs} runs`, text: JSON.stringify(row.counts) } });
   }
   return cases;
+}
+
+/** A scenario's test case name; an expected violation's says what it promises. */
+function caseName(row: SweepRow): string {
+  if (row.expect === 'pass') return row.scenario;
+  const promised = row.catchRate?.promised ?? 1;
+  return promised >= 1 ? `${row.scenario} (bug catalogue: each seed must catch it)` : `${row.scenario} (expected violation: ${describePromise(promised)})`;
 }
 
 export function formatJunit(info: JunitInfo, cases: readonly JunitCase[]): string {
@@ -59,6 +72,7 @@ export function formatJunit(info: JunitInfo, cases: readonly JunitCase[]): strin
     const open = `    <testcase classname="${xml(testCase.classname)}" name="${xml(testCase.name)}" time="${seconds(testCase.timeMs)}"`;
     if (testCase.failure !== undefined) lines.push(`${open}>`, `      <failure message="${xml(testCase.failure.message)}" type="failure">${xml(testCase.failure.text)}</failure>`, '    </testcase>');
     else if (testCase.skipped !== undefined) lines.push(`${open}>`, `      <skipped message="${xml(testCase.skipped)}"/>`, '    </testcase>');
+    else if (testCase.output !== undefined) lines.push(`${open}>`, `      <system-out>${xml(testCase.output)}</system-out>`, '    </testcase>');
     else lines.push(`${open}/>`);
   }
   lines.push('  </testsuite>', '</testsuites>');

@@ -1,3 +1,4 @@
+import { describePromise, judgeCatchRate, type CatchRateVerdict } from './catchRate.ts';
 import type { RunReport } from './runReport.ts';
 
 /** What a sweep's table needs of each run. */
@@ -25,14 +26,27 @@ export interface SweepRow {
   /** Median time from quiet to liveness, over the runs that had a liveness phase. */
   readonly convergedMedianMs: number | null;
   readonly failures: readonly SweepFailure[];
+  /** An expected-violation scenario's catch rate over the seeds run, judged against its promise (null for the others). */
+  readonly catchRate: CatchRateVerdict | null;
+  /** Seeds that missed the expected violation while the promised rate held: listed, not failed. */
+  readonly missed: readonly SweepFailure[];
 }
 
-export function summarizeSweep(scenario: string, expect: 'pass' | 'violation', reports: readonly SweepRun[], nondeterministic: readonly { seed: number; detail: string }[], determinismChecked: number): SweepRow {
+/** What a sweep must know of a scenario to judge its runs. */
+export interface Expectation {
+  readonly expect: 'pass' | 'violation';
+  /** For an expected violation: the share of seeds that promise to catch it (default 1, every seed; reports/catchRate.ts). */
+  readonly promisedCatchRate?: number;
+}
+
+export function summarizeSweep(scenario: string, expectation: Expectation, reports: readonly SweepRun[], nondeterministic: readonly { seed: number; detail: string }[], determinismChecked: number): SweepRow {
+  const { expect } = expectation;
   const failures: SweepFailure[] = [];
-  for (const report of reports) {
-    if (expect === 'pass' && report.violation !== null) failures.push({ seed: report.seed, reason: report.violation.message, replay: report.replay });
-    if (expect === 'violation' && report.violation === null) failures.push({ seed: report.seed, reason: 'the re-created bug was not caught', replay: report.replay });
-  }
+  if (expect === 'pass') for (const report of reports) if (report.violation !== null) failures.push({ seed: report.seed, reason: report.violation.message, replay: report.replay });
+  const misses = expect === 'violation' ? reports.filter((report) => report.violation === null).map((report) => ({ seed: report.seed, reason: 'the re-created bug was not caught', replay: report.replay })) : [];
+  const catchRate = expect === 'violation' ? judgeCatchRate(reports.length - misses.length, reports.length, expectation.promisedCatchRate ?? 1) : null;
+  // While the promised rate holds a miss is listed, not failed; once it breaks, every miss fails.
+  if (catchRate !== null && !catchRate.holds) failures.push(...misses.map((miss) => ({ ...miss, reason: `${miss.reason} (${catchRate.text})` })));
   for (const { seed, detail } of nondeterministic) {
     const replay = reports.find((r) => r.seed === seed)?.replay ?? '';
     failures.push({ seed, reason: `not deterministic: ${detail}`, replay: `${replay} --check-determinism` });
@@ -51,6 +65,8 @@ export function summarizeSweep(scenario: string, expect: 'pass' | 'violation', r
     wallMs: reports.reduce((sum, r) => sum + r.wallMs, 0),
     convergedMedianMs: converged.length === 0 ? null : converged[Math.floor(converged.length / 2)]!,
     failures: failures.sort((a, b) => a.seed - b.seed),
+    catchRate,
+    missed: catchRate !== null && catchRate.holds ? misses : [],
   };
 }
 
@@ -58,7 +74,7 @@ export function summarizeSweep(scenario: string, expect: 'pass' | 'violation', r
 export function formatSweepTable(rows: readonly SweepRow[], wallMs: number): string {
   const header = ['scenario', 'seeds', 'passed', 'failed', 'determinism', 'events', 'sim s', 'events/wall s', 'liveness p50'];
   const body = rows.map((row) => [
-    row.expect === 'violation' ? `${row.scenario} (bug: passed = caught)` : row.scenario,
+    rowName(row),
     String(row.seeds),
     String(row.passed),
     String(row.failed),
@@ -74,8 +90,25 @@ export function formatSweepTable(rows: readonly SweepRow[], wallMs: number): str
   const total = rows.reduce((sum, row) => sum + row.seeds, 0);
   const failed = rows.reduce((sum, row) => sum + row.failed, 0);
   out.push('', `${total} runs, ${failed} failed, ${(wallMs / 1000).toFixed(1)} s wall`);
+  for (const row of rows) if (row.catchRate !== null && row.catchRate.promised < 1 && row.seeds > 0) out.push(`${row.catchRate.holds ? 'rate' : 'FAIL'} ${row.scenario} (expected violation): ${row.catchRate.text}`);
+  for (const row of rows) {
+    if (row.missed.length > 0) out.push(`miss ${row.scenario}: not caught in seed${row.missed.length === 1 ? '' : 's'} ${listSeeds(row.missed)} (listed, not failed: the promised rate holds)`, `  replay: ${row.missed[0]!.replay}`);
+  }
   for (const row of rows) {
     for (const failure of row.failures) out.push(`FAIL ${row.scenario} seed ${failure.seed}: ${failure.reason}`, `  replay: ${failure.replay}`);
   }
   return out.join('\n');
+}
+
+/** A scenario's name in the table; an expected violation says what its "passed" column counts. */
+function rowName(row: SweepRow): string {
+  if (row.expect === 'pass') return row.scenario;
+  const promised = row.catchRate?.promised ?? 1;
+  return promised >= 1 ? `${row.scenario} (bug: passed = caught)` : `${row.scenario} (bug: ${describePromise(promised)})`;
+}
+
+/** Seeds as a short list: the first 20, then how many more. */
+function listSeeds(runs: readonly { readonly seed: number }[]): string {
+  const shown = runs.slice(0, 20).map((run) => String(run.seed)).join(', ');
+  return runs.length > 20 ? `${shown} and ${runs.length - 20} more` : shown;
 }

@@ -68,3 +68,15 @@ test('a case of the pipelined host loop keeps it: written, read back and replaye
   t.is(read.options.pipelinedHost, true);
   t.is(executeCase(scenario, read).executed.result.traceHash, executed.result.traceHash);
 });
+
+test('faults aimed at the leader survive a case file and replay to the same trace: a pause and a forward clock jump of whoever leads (etcd-lease-pauses, seed 1)', (t) => {
+  const scenario = findScenario('etcd-lease-pauses')!;
+  const prepared = scenario.prepare(1);
+  const kinds = prepared.options.faults.map((fault) => fault.action.kind);
+  t.true(kinds.includes('pause-leader') && kinds.includes('clock-jump-leader'), kinds.join(', '));
+  const executed = prepared.execute({ recordWorkload: true });
+  t.regex(executed.result.violation?.message ?? '', /expired early/);
+  const written = formatCase(caseOfRun(scenario.name, {}, prepared, executed));
+  t.regex(written, /"kind": ?"clock-jump-leader", ?"deltaUs": ?\d+/);
+  t.is(executeCase(scenario, parseCase(written)).executed.result.traceHash, executed.result.traceHash);
+});

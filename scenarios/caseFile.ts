@@ -222,6 +222,9 @@ function decodeAction(action: Json, where: string, nodeCount: number): FaultActi
     case 'crash-leader':
       only('restartAfterUs');
       return { kind: 'crash-leader', restartAfterUs: natural(action.restartAfterUs, `${where}.restartAfterUs`) };
+    case 'pause-leader':
+      only('resumeAfterUs');
+      return { kind: 'pause-leader', resumeAfterUs: natural(action.resumeAfterUs, `${where}.resumeAfterUs`) };
     case 'partition':
       only('shape');
       return { kind: 'partition', shape: decodeShape(record(action.shape, `${where}.shape`), `${where}.shape`, nodeCount) };
@@ -232,6 +235,9 @@ function decodeAction(action: Json, where: string, nodeCount: number): FaultActi
     case 'clock-jump':
       only('node', 'deltaUs');
       return { kind: 'clock-jump', node: node(), deltaUs: integer(action.deltaUs, `${where}.deltaUs`) };
+    case 'clock-jump-leader':
+      only('deltaUs');
+      return { kind: 'clock-jump-leader', deltaUs: integer(action.deltaUs, `${where}.deltaUs`) };
     case 'clock-drift':
       only('node', 'driftPpm');
       return { kind: 'clock-drift', node: node(), driftPpm: integer(action.driftPpm, `${where}.driftPpm`) };
@@ -248,7 +254,7 @@ function decodeAction(action: Json, where: string, nodeCount: number): FaultActi
       only('node', 'durationUs');
       return { kind: 'stall', node: node(), durationUs: natural(action.durationUs, `${where}.durationUs`) };
     default:
-      throw new CaseError(`${where}.kind must be one of crash, restart, pause, resume, crash-leader, partition, heal, quiet, clock-jump, clock-drift, network, stall; not ${JSON.stringify(action.kind)}`);
+      throw new CaseError(`${where}.kind must be one of crash, restart, pause, resume, crash-leader, pause-leader, partition, heal, quiet, clock-jump, clock-jump-leader, clock-drift, network, stall; not ${JSON.stringify(action.kind)}`);
   }
 }
 

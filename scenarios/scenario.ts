@@ -88,6 +88,12 @@ export interface Scenario {
    * a sweep counts them as passing when they are caught, and reports the seeds that missed.
    */
   readonly expect: 'pass' | 'violation';
+  /**
+   * An expected violation's contract: the share of seeds, in (0, 1], in which it promises to catch
+   * its violation (default 1: every seed). A sweep judges it on its catch rate over the seeds it
+   * ran, and lists a miss without failing it while the rate holds (reports/catchRate.ts).
+   */
+  readonly promisedCatchRate?: number;
   /** Seeds a sweep runs when not told how many (its default otherwise): costly scenarios run fewer. */
   readonly sweepSeeds?: number;
   /**

@@ -25,11 +25,19 @@ export type FaultAction =
   /** Crash whoever leads when the fault fires (needs a leader probe), and restart it after a while. */
   | { readonly kind: 'crash-leader'; readonly restartAfterUs: number }
   | { readonly kind: 'restart'; readonly node: NodeId }
+  /**
+   * Pause whoever leads when the fault fires (needs a leader probe), and resume it after a while: a
+   * leader stalled past an election timeout (a VM stall, a long GC) that wakes up believing it
+   * still leads — what etcd's lease timing assumes away.
+   */
+  | { readonly kind: 'pause-leader'; readonly resumeAfterUs: number }
   | { readonly kind: 'pause'; readonly node: NodeId }
   | { readonly kind: 'resume'; readonly node: NodeId }
   | { readonly kind: 'partition'; readonly shape: PartitionShape }
   | { readonly kind: 'heal' }
   | { readonly kind: 'clock-jump'; readonly node: NodeId; readonly deltaUs: number }
+  /** Whoever leads when the fault fires has its clock jump (needs a leader probe): its lessor counts TTLs down early. */
+  | { readonly kind: 'clock-jump-leader'; readonly deltaUs: number }
   | { readonly kind: 'clock-drift'; readonly node: NodeId; readonly driftPpm: number }
   /**
    * Network weather from now on: loss and duplication rates, and (when given) a slow tail — whose
@@ -64,6 +72,8 @@ export function describeFault(action: FaultAction): string {
       return `${action.kind} ${action.node}`;
     case 'crash-leader':
       return `crash-leader (restart after ${action.restartAfterUs}us)`;
+    case 'pause-leader':
+      return `pause-leader (resume after ${action.resumeAfterUs}us)`;
     case 'partition':
       return `partition ${describeShape(action.shape)}`;
     case 'heal':
@@ -71,6 +81,8 @@ export function describeFault(action: FaultAction): string {
       return action.kind;
     case 'clock-jump':
       return `clock-jump ${action.node} ${action.deltaUs >= 0 ? '+' : ''}${action.deltaUs}us`;
+    case 'clock-jump-leader':
+      return `clock-jump-leader ${action.deltaUs >= 0 ? '+' : ''}${action.deltaUs}us`;
     case 'clock-drift':
       return `clock-drift ${action.node} ${action.driftPpm}ppm`;
     case 'network': {

@@ -559,6 +559,13 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
         this.scheduler.schedule(this.nowUs + action.restartAfterUs, EventKind.fault, 0, 0, { kind: 'restart', node: leader } satisfies FaultAction);
         return;
       }
+      case 'pause-leader': {
+        const leader = this.parts.leader?.(this) ?? null;
+        if (leader === null || this.process(leader).state !== 'up') return;
+        this.applyFault({ kind: 'pause', node: leader });
+        this.scheduler.schedule(this.nowUs + action.resumeAfterUs, EventKind.fault, 0, 0, { kind: 'resume', node: leader } satisfies FaultAction);
+        return;
+      }
       case 'pause': {
         const process = this.process(action.node);
         if (process.state !== 'up') return;
@@ -585,6 +592,11 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
         process.clock.jump(this.nowUs, action.deltaUs);
         this.rescheduleTick(process);
         this.stats.clockJumps++;
+        return;
+      }
+      case 'clock-jump-leader': {
+        const leader = this.parts.leader?.(this) ?? null;
+        if (leader !== null) this.applyFault({ kind: 'clock-jump', node: leader, deltaUs: action.deltaUs });
         return;
       }
       case 'clock-drift': {

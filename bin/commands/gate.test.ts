@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -48,6 +48,16 @@ test.serial('on a clean tree the gate passes (exit 0): its pinned catch holds, i
   t.truthy(summary.version);
   t.truthy(summary.commit);
   t.deepEqual(readdirSync(out.pages), [], 'no failing run, no page');
+});
+
+test.serial('on a clean tree the gate passes over the expected-violation scenarios too: each judged on its promised catch rate, said in the JUnit', async (t) => {
+  using out = outputs();
+  const { code, out: text } = await cli('gate', '--scenario', 'etcd-lease-pauses', '--scenario', 'etcd-lock', '--seeds', '3', '--seed-from', 'a commit id', '--pinned', 'none', '--jobs', '1', ...out.flags);
+  t.is(code, 0, text);
+  t.regex(text, /^rate etcd-lease-pauses \(expected violation\): caught in 3\/3 seeds \(100%\), promised ≥ 95%: holds$/m);
+  const junit = readFileSync(out.junit, 'utf8');
+  t.regex(junit, /<testcase classname="detcd-sim.sweep" name="etcd-lock \(expected violation: caught in ≥ 95% of seeds\)" time="[\d.]+">\n {6}<system-out>expected violation caught in 3\/3 seeds/);
+  t.false(existsSync(out.pages) && readdirSync(out.pages).length > 0, 'no pages: nothing failed');
 });
 
 test.serial("on a catalogued mutant the gate fails (exit 1): every failing seed is a JUnit failure with its replay line, in the JSON, and drawn as a page; the replay reproduces the run's trace hash", async (t) => {

@@ -8,7 +8,7 @@ import { makeOutputFolder, writeOutputFile } from '../cli/files.ts';
 import { exitViolation, parseCommandLine, parseDuration, parseNat, UsageError } from '../cli/usage.ts';
 import { findMutation, loadCode, variantOf } from '../cli/variant.ts';
 import { seedFrom, seedsMax, type SweepPlan } from '../sweep/plan.ts';
-import { formatJsonLines, formatOutcome, summarizeRecords, sweepSummary, type ScenarioInfo } from '../sweep/summary.ts';
+import { formatJsonLines, formatOutcome, scenarioInfo, summarizeRecords, sweepSummary, type ScenarioInfo } from '../sweep/summary.ts';
 import { chooseScenarios, runSweep, workerFlagsOf } from './sweep.ts';
 
 const defaultBudget = '10m';
@@ -88,7 +88,7 @@ export const gateCommand: Command = {
       const plan: SweepPlan & { seedSource: string | null } = { scenarios: scenarioList, firstSeed: seedFrom(seedSource), seeds, seedsGiven: seeds !== null, shard: { index: 1, count: 1 }, timeBudgetMs: sweepBudgetMs, determinismEvery: 10, seedSource };
       const context = { find: (name: string) => code.find(name), variant, reportDir: values.report ?? null };
       const sweep = await runSweep(plan, jobs, context, workerFlagsOf(code, values.report ?? null), io, false);
-      const scenarios: ScenarioInfo[] = scenarioList.map(({ name, family, expect, coverage }) => ({ name, family, expect, ...(coverage === undefined ? {} : { coverage }) }));
+      const scenarios: ScenarioInfo[] = scenarioList.map(scenarioInfo);
       const outcome = summarizeRecords(scenarios, sweep.records);
       io.out(formatOutcome(outcome, sweep.wallMs, true));
       for (const record of sweep.records) if (record.page !== undefined) io.out(`page: ${record.page}`);

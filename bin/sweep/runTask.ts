@@ -5,6 +5,11 @@ import type { CodeVariant, Scenario } from '../../scenarios/scenario.ts';
 import { writeRunPage } from '../commands/run.ts';
 import type { SweepTask } from './plan.ts';
 
+/** Whether a scenario is an expected violation judged by its catch rate (not every seed). */
+export function promisesRate(scenario: Pick<Scenario, 'expect' | 'promisedCatchRate'>): boolean {
+  return scenario.expect === 'violation' && (scenario.promisedCatchRate ?? 1) < 1;
+}
+
 /** One finished run of a sweep, whichever process made it: its report without the long header. */
 export interface SweepRecord {
   readonly report: SweepRunReport;
@@ -41,7 +46,8 @@ export function runTask(task: SweepTask, context: TaskContext): SweepRecord {
   }
   const asExpected = scenario.expect === 'pass' ? executed.result.ok : !executed.result.ok;
   let page: string | undefined;
-  if (context.reportDir !== null && (!asExpected || nondeterministic !== undefined)) {
+  // A miss of a scenario that promises a catch rate is no failure by itself: no page for it.
+  if (context.reportDir !== null && ((!asExpected && !promisesRate(scenario)) || nondeterministic !== undefined)) {
     // Drawn from a replay with a recorder: the sweep's own run carried nothing extra.
     const recorder = runRecorder();
     const replayed = scenario.prepare(task.seed).execute({ watchers: [recorder.watcher] });

@@ -1,16 +1,22 @@
 import { buildInfo } from '../../reports/buildInfo.ts';
 import { coverageOf, formatCoverage, type CoverageRow } from '../../reports/coverage.ts';
 import { formatJunit, sweepJunitCases } from '../../reports/junit.ts';
-import { formatSweepTable, summarizeSweep, type SweepRow } from '../../reports/sweepReport.ts';
+import { formatSweepTable, summarizeSweep, type Expectation, type SweepRow } from '../../reports/sweepReport.ts';
+import type { Scenario } from '../../scenarios/scenario.ts';
 import type { SweepCost } from './cost.ts';
 import type { SweepRecord } from './runTask.ts';
 
 /** What a sweep's summary says of each scenario it ran (so `merge` needs nothing else). */
-export interface ScenarioInfo {
+export interface ScenarioInfo extends Expectation {
   readonly name: string;
   readonly family: string;
-  readonly expect: 'pass' | 'violation';
   readonly coverage?: readonly string[];
+}
+
+/** What a summary keeps of a scenario. */
+export function scenarioInfo(scenario: Scenario): ScenarioInfo {
+  const { name, family, expect, promisedCatchRate, coverage } = scenario;
+  return { name, family, expect, ...(promisedCatchRate === undefined ? {} : { promisedCatchRate }), ...(coverage === undefined ? {} : { coverage }) };
 }
 
 /** The last line of `sweep --json FILE`: the table's rows and everything needed to merge shards. */
@@ -54,7 +60,7 @@ export function summarizeRecords(scenarios: readonly ScenarioInfo[], records: re
     const own = byScenario.get(scenario.name)!;
     const nondeterministic = own.filter((r) => r.nondeterministic !== undefined).map((r) => ({ seed: r.report.seed, detail: r.nondeterministic! }));
     const checked = own.filter((r) => r.checkedDeterminism === true).length;
-    return summarizeSweep(scenario.name, scenario.expect, own.map((r) => r.report), nondeterministic, checked);
+    return summarizeSweep(scenario.name, scenario, own.map((r) => r.report), nondeterministic, checked);
   });
   const coverage = scenarios.map((scenario) => coverageOf(scenario, byScenario.get(scenario.name)!.map((r) => r.report)));
   return {

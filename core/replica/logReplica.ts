@@ -20,6 +20,7 @@ import {
 } from '../raft/index.ts';
 import type { RaftNodeView } from './raftNodeView.ts';
 import { leftConfiguration, readdsRemoved, refusesPeer, withRemoved } from './removedMembers.ts';
+import { takeUrgentHeartbeats } from './urgentMessages.ts';
 import { compactedWal, persistToStorage, readyWrites, recoverWal, snapshotAndCompact, walFile, type WalRecord } from './wal.ts';
 
 /**
@@ -290,10 +291,9 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply>, Ra
     return { writes, mustSync, messages, replies };
   }
 
-  /** Heartbeats and their answers raised while a Ready waits for its sync (see RawNode.takeHeartbeats). */
+  /** Heartbeats and their answers raised while a Ready waits for its sync (urgentMessages.ts). */
   takeUrgentMessages(): readonly Outbound<Message>[] {
-    if (!this.readyOut) return [];
-    return this.raft.takeHeartbeats().map((message) => ({ to: message.to, message, beforeSync: true }));
+    return takeUrgentHeartbeats(this.raft, this.readyOut);
   }
 
   advance(): void {

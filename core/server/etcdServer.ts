@@ -16,6 +16,7 @@ import {
 } from '../raft/index.ts';
 import type { RaftNodeView } from '../replica/raftNodeView.ts';
 import { inConfiguration, refusesPeer } from '../replica/removedMembers.ts';
+import { takeUrgentHeartbeats } from '../replica/urgentMessages.ts';
 import { persistToStorage, readyWrites, snapshotAndCompact } from '../replica/wal.ts';
 import { AppliedDigests } from './appliedDigests.ts';
 import { applyEntry, installSnapshot } from './applyEntries.ts';
@@ -263,10 +264,9 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
     return { writes, mustSync, messages, replies };
   }
 
+  /** Heartbeats and their answers raised while a Ready waits for its sync (core/replica/urgentMessages.ts). */
   takeUrgentMessages(): readonly Outbound<PeerMessage>[] {
-    if (!this.readyOut) return noMessages;
-    const heartbeats = this.raft.takeHeartbeats();
-    return heartbeats.length === 0 ? noMessages : heartbeats.map((message) => ({ to: message.to, message, beforeSync: true }));
+    return takeUrgentHeartbeats(this.raft, this.readyOut);
   }
 
   advance(): void {

@@ -34,12 +34,16 @@ export function everyFaultClass(random: Random, base: SimOptions, space: SwarmSp
     weatherDuplicateMax: space.duplicateMax,
     calm: { loss, duplicate },
   });
+  // Skew and slow disks stay off where the space leaves them at the base's (a pause-and-clock space
+  // has the quiet disk: its 0 µs bound under the base's 100 µs floor tripped "bad sync latency range").
+  const skew = space.clockOffsetUsMax > 0 || space.clockDriftPpmMax > 0;
+  const slowDisk = space.syncLatencyUsMax > base.disk.syncLatencyUsMax;
   return {
-    classesOn: [...classes, ...rated({ loss, duplicate, torn, tail }), 'skew', 'slow-disk'],
+    classesOn: [...classes, ...rated({ loss, duplicate, torn, tail }), ...(skew ? ['skew'] : []), ...(slowDisk ? ['slow-disk'] : [])],
     options: {
       ...base,
       network: { ...base.network, loss, duplicate, tail, tailUsMax: space.tailUsMax },
-      disk: { ...base.disk, tornWrite: torn, syncLatencyUsMax: space.syncLatencyUsMax },
+      disk: { ...base.disk, tornWrite: torn, syncLatencyUsMax: slowDisk ? space.syncLatencyUsMax : base.disk.syncLatencyUsMax },
       clock: { ...base.clock, offsetUsMax: space.clockOffsetUsMax, driftPpmMax: space.clockDriftPpmMax },
       faults,
     },
