@@ -105,7 +105,7 @@ export function checkLinearizability<State, Input, Output extends {} | null>(
 }
 
 /** The first violation the model's analysis found, if any, as a partition result. */
-function analyzedViolation<State>(analyses: readonly { partition: string; candidates: readonly number[]; analysis: HistoryAnalysis<State> | undefined }[]): PartitionResult | undefined {
+function analyzedViolation<State, Input>(analyses: readonly { partition: string; candidates: readonly number[]; analysis: HistoryAnalysis<State, Input> | undefined }[]): PartitionResult | undefined {
   for (const { partition, candidates, analysis } of analyses) {
     const found = analysis?.violation;
     if (found === undefined) continue;
@@ -153,12 +153,13 @@ function partitionHistory<State, Input, Output extends {} | null>(
 /**
  * The partition's operations as the search sees them, after the model's analysis: unobserved
  * unknown-outcome operations join `dropped`; those that must have taken effect get their
- * deadline as completion time (their output stays unknown).
+ * deadline as completion time (their output stays unknown); an operation with a stand-in is
+ * searched as it (reports still name the operation itself).
  */
 function settlePartition<State, Input, Output extends {} | null>(
   history: readonly Operation<Input, Output>[],
   candidates: readonly number[],
-  analysis: HistoryAnalysis<State> | undefined,
+  analysis: HistoryAnalysis<State, Input> | undefined,
   dropped: number[],
 ): { members: number[]; operations: SearchOperation<Input, Output>[]; kept: number[] } {
   const fates = analysis?.fates ?? [];
@@ -178,7 +179,7 @@ function settlePartition<State, Input, Output extends {} | null>(
     operations.push({
       invokedAt: operation.invokedAt,
       completedAt: fate?.kind === 'took-effect' ? fate.by : unknown ? Infinity : operation.completedAt,
-      input: operation.input,
+      input: analysis?.standIns?.[position] ?? operation.input,
       output: unknown ? undefined : operation.output,
     });
   });

@@ -153,6 +153,7 @@ export function mayWrite(request: EtcdRequest): boolean {
     case 'delete':
     case 'compact':
     case 'leaseRevoke':
+    case 'unobservedWrite':
       return true;
     case 'txn':
       return request.success.some(mayWrite) || request.failure.some(mayWrite);
@@ -168,6 +169,7 @@ export function changedStore(request: EtcdRequest, response: EtcdResponse | unde
       return false;
     case 'put':
     case 'compact':
+    case 'unobservedWrite':
       return true;
     case 'leaseRevoke':
       // Its response does not say whether any key was attached.
