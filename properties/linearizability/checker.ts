@@ -74,7 +74,7 @@ export function checkLinearizability<State, Input, Output extends {} | null>(
   let violation = analyzed;
   const searches = analyses.map(({ partition, candidates, analysis }) => {
     if (analyzed !== undefined) return { partition, members: candidates, search: undefined, result: partition === analyzed.partition ? analyzed : undefined };
-    const { members, operations, kept } = settlePartition(history, candidates, analysis, dropped);
+    const { members, operations, kept } = settlePartition(model, history, candidates, analysis, dropped);
     const search = searchLinearization(model, operations, meter, analysis?.lookahead?.(kept));
     return { partition, members, search, result: undefined as PartitionResult | undefined };
   });
@@ -157,6 +157,7 @@ function partitionHistory<State, Input, Output extends {} | null>(
  * searched as it (reports still name the operation itself).
  */
 function settlePartition<State, Input, Output extends {} | null>(
+  model: Model<State, Input, Output>,
   history: readonly Operation<Input, Output>[],
   candidates: readonly number[],
   analysis: HistoryAnalysis<State, Input> | undefined,
@@ -169,7 +170,9 @@ function settlePartition<State, Input, Output extends {} | null>(
   candidates.forEach((index, position) => {
     const operation = history[index]!;
     const fate = operation.outcome === 'unknown' ? fates[position] : undefined;
-    if (fate?.kind === 'unobserved') {
+    const standIn = analysis?.standIns?.[position];
+    // An unknown-outcome operation whose stand-in can change nothing constrains nothing either.
+    if (fate?.kind === 'unobserved' || (operation.outcome === 'unknown' && standIn !== undefined && model.readOnly?.(standIn, undefined) === true)) {
       dropped.push(index);
       return;
     }
@@ -179,7 +182,7 @@ function settlePartition<State, Input, Output extends {} | null>(
     operations.push({
       invokedAt: operation.invokedAt,
       completedAt: fate?.kind === 'took-effect' ? fate.by : unknown ? Infinity : operation.completedAt,
-      input: analysis?.standIns?.[position] ?? operation.input,
+      input: standIn ?? operation.input,
       output: unknown ? undefined : operation.output,
     });
   });

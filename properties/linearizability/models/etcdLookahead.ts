@@ -8,8 +8,8 @@
  *   key in between: absent at c - 1, present in one generation (no delete, no re-creation)
  *   throughout (c, R], and exactly as shown throughout [m, R], so not modified in (m, R]. A
  *   historical read's view of an older revision is checked at that revision.
- * - A key seen absent at R cannot be put at r ≤ R unless something may delete it in between: a
- *   delete that covers it, or a lease revoke when it may hold a lease.
+ * - A key seen absent at R (or created at R + 1) cannot be put at r ≤ R unless something may
+ *   delete it in between: a delete that covers it, or a lease revoke when it may hold a lease.
  * - A value that only one request of the history may put at a key, shown there with mod revision
  *   m, was put at m and at no other revision.
  *
@@ -172,10 +172,13 @@ function gatherFacts(operations: readonly Operation<EtcdRequest, EtcdResponse>[]
     }
   }
   for (const [key, byRevision] of generations) {
+    const found = facts.keys.get(key);
     for (const [created, until] of byRevision) {
       fact(created - 1, key, null, false);
       fact(created, key, { key, createRevision: created }, false);
-      facts.keys.get(key)?.alive.add(created, until);
+      found?.alive.add(created, until);
+      // Absent at created - 1, so (unless something may delete it) never put before.
+      if (found !== undefined && created - 1 > found.absentUntil) found.absentUntil = created - 1;
     }
   }
   countWriters(requests, facts.keys);

@@ -37,8 +37,15 @@ import type { Operation } from '../history.ts';
 import { keysPutBy } from './etcdObservations.ts';
 import { rangeHigh, type EtcdRequest, type EtcdResponse } from './etcdTypes.ts';
 
-/** How much of a key the history observes: all of it, or only whether it exists (only deletes look). */
-type Observation = 'full' | 'existence';
+/**
+ * When the history last observes a key: the latest completion of an operation that shows all of
+ * it (`full`), or only whether it exists (`existence`: only deletes look); Infinity when an
+ * unknown-outcome operation looks, as it may take effect at any time.
+ */
+export interface Observed {
+  full: number;
+  existence: number;
+}
 
 const unobservedWrite: EtcdRequest = { kind: 'unobservedWrite' };
 
@@ -50,9 +57,9 @@ export function unobservedWriteStandIns(operations: readonly Operation<EtcdReque
   const standIns = operations.map((operation) => {
     const input = operation.input;
     let standIn = input;
-    if (operation.outcome === 'unknown') standIn = withoutUnobserved(input, observed);
+    if (operation.outcome === 'unknown') standIn = withoutUnobserved(input, observed, operation.invokedAt);
     // A completed put whose response shows nothing of the key before it, as its own stand-in.
-    else if (input.kind === 'put' && operation.output?.prevKv === undefined && input.prevKv !== true) standIn = withoutUnobserved(input, observed);
+    else if (input.kind === 'put' && operation.output?.prevKv === undefined && input.prevKv !== true) standIn = withoutUnobserved(input, observed, operation.invokedAt);
     if (standIn === input) return undefined;
     any = true;
     return standIn;
@@ -60,14 +67,17 @@ export function unobservedWriteStandIns(operations: readonly Operation<EtcdReque
   return any ? standIns : undefined;
 }
 
-/** The keys some operation may put that something in the history observes, and how much of each. */
-export function observedKeys(operations: readonly Operation<EtcdRequest, EtcdResponse>[]): Map<string, Observation> {
+/** The keys some operation may put that something in the history observes, how much and until when. */
+export function observedKeys(operations: readonly Operation<EtcdRequest, EtcdResponse>[]): Map<string, Observed> {
   const written = keysPutBy(operations.map((operation) => operation.input));
-  const observed = new Map<string, Observation>();
-  const observe = (key: string, how: Observation) => {
-    if (how === 'full' || !observed.has(key)) observed.set(key, how);
+  const observed = new Map<string, Observed>();
+  let until = 0;
+  const observe = (key: string, how: keyof Observed) => {
+    let found = observed.get(key);
+    if (found === undefined) observed.set(key, (found = { full: -Infinity, existence: -Infinity }));
+    if (until > found[how]) found[how] = until;
   };
-  const observeRange = (key: string, rangeEnd: string | undefined, how: Observation) => {
+  const observeRange = (key: string, rangeEnd: string | undefined, how: keyof Observed) => {
     if (rangeEnd === undefined || rangeEnd === '') {
       observe(key, how);
       return;
@@ -89,6 +99,11 @@ export function observedKeys(operations: readonly Operation<EtcdRequest, EtcdRes
         observeRange(request.key, request.rangeEnd, completed && (request.prevKv === true || response === undefined || response.prevKvs !== undefined) ? 'full' : 'existence');
         return;
       case 'txn': {
+        // A txn that can only fail reads nothing with its compares.
+        if (neverSucceeds(request)) {
+          request.failure.forEach((inner, index) => visit(inner, completed, response?.responses?.[index]));
+          return;
+        }
         for (const compare of request.compare) observeRange(compare.key, compare.rangeEnd, 'full');
         const succeeded = completed ? response?.succeeded : undefined;
         const visitBranch = (branch: readonly EtcdRequest[], ran: boolean) =>
@@ -104,22 +119,43 @@ export function observedKeys(operations: readonly Operation<EtcdRequest, EtcdRes
   for (const operation of operations) {
     if (operation.outcome === 'fail') continue;
     const completed = operation.outcome === 'ok';
+    until = completed ? operation.completedAt : Infinity;
     visit(operation.input, completed, completed ? operation.output : undefined);
   }
   return observed;
 }
 
-/** The request with its puts to keys not fully observed reduced to `unobservedWrite`; itself when nothing changes. */
-function withoutUnobserved(request: EtcdRequest, observed: ReadonlyMap<string, Observation>): EtcdRequest {
+/**
+ * Whether some compare of the txn can hold in no state: a number below 0 (versions, revisions and
+ * leases are never negative) or a value below "" (etcd's applyCompare: such a txn runs its
+ * failure branch).
+ */
+function neverSucceeds(request: Extract<EtcdRequest, { kind: 'txn' }>): boolean {
+  return request.compare.some((compare) => compare.result === '<' && (compare.target === 'value' ? compare.operand === '' : typeof compare.operand === 'number' && compare.operand <= 0));
+}
+
+/**
+ * The request invoked at `invokedAt` with its puts to keys nothing observes from then on reduced
+ * to `unobservedWrite` (keeping the key when only its existence is observed); itself when nothing
+ * changes. An observer that completed before the write was invoked precedes it in every
+ * linearization, so it cannot see the write.
+ */
+function withoutUnobserved(request: EtcdRequest, observed: ReadonlyMap<string, Observed>, invokedAt: number): EtcdRequest {
   switch (request.kind) {
     case 'put': {
       if ((request.lease ?? 0) !== 0) return request;
-      const how = observed.get(request.key);
-      return how === undefined ? unobservedWrite : how === 'existence' ? { kind: 'unobservedWrite', key: request.key } : request;
+      const found = observed.get(request.key);
+      if (found === undefined || (found.full < invokedAt && found.existence < invokedAt)) return unobservedWrite;
+      return found.full < invokedAt ? { kind: 'unobservedWrite', key: request.key } : request;
     }
     case 'txn': {
-      const success = branchWithoutUnobserved(request.success, observed);
-      const failure = branchWithoutUnobserved(request.failure, observed);
+      if (neverSucceeds(request)) {
+        // The failure branch alone, as a txn without compares runs its success branch.
+        const only = branchWithoutUnobserved(request.failure, observed, invokedAt);
+        return { kind: 'txn', compare: [], success: only, failure: [] };
+      }
+      const success = branchWithoutUnobserved(request.success, observed, invokedAt);
+      const failure = branchWithoutUnobserved(request.failure, observed, invokedAt);
       return success === request.success && failure === request.failure ? request : { kind: 'txn', compare: request.compare, success, failure };
     }
     default:
@@ -127,13 +163,13 @@ function withoutUnobserved(request: EtcdRequest, observed: ReadonlyMap<string, O
   }
 }
 
-function branchWithoutUnobserved(branch: readonly EtcdRequest[], observed: ReadonlyMap<string, Observation>): readonly EtcdRequest[] {
+function branchWithoutUnobserved(branch: readonly EtcdRequest[], observed: ReadonlyMap<string, Observed>, invokedAt: number): readonly EtcdRequest[] {
   const reduced: EtcdRequest[] = [];
   let changed = false;
   for (const inner of branch) {
     // An unknown txn's range answers nobody; at a revision it may still fail the txn.
     const unanswered = inner.kind === 'range' && (inner.revision ?? 0) === 0;
-    const standIn = unanswered ? undefined : withoutUnobserved(inner, observed);
+    const standIn = unanswered ? undefined : withoutUnobserved(inner, observed, invokedAt);
     if (standIn !== inner) changed = true;
     if (standIn === undefined || (standIn === unobservedWrite && reduced.includes(unobservedWrite))) continue;
     reduced.push(standIn);
