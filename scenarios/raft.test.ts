@@ -137,3 +137,14 @@ test('regression: a leader that removed itself confirms a read with the one vote
   const run = raftScenarios.find((s) => s.name === 'raft-membership-admins')!.prepare(102).execute();
   t.true(run.result.ok, run.result.violation?.message);
 });
+
+test('regression: a link stall that ends unseen is no lease breach — the availability check looks at the links before judging a vote (raft-transfers seeds 608, 737, 1202; raft-extreme seeds 1041, 1211)', (t) => {
+  // Found by the 2,000-seed sweep at 28b277f: each was judged "campaigned / granted a vote while
+  // the leader was up, left alone and connected"; the stall that cut the leader off had ended
+  // without an event, so the check believed the link was still up. Fixed by 045baba.
+  const pinned = [['raft-transfers', 608], ['raft-transfers', 737], ['raft-transfers', 1202], ['raft-extreme', 1041], ['raft-extreme', 1211]] as const;
+  for (const [name, seed] of pinned) {
+    const run = raftScenarios.find((s) => s.name === name)!.prepare(seed).execute();
+    t.true(run.result.ok, `${name} seed ${seed}: ${run.result.violation?.message}`);
+  }
+});
