@@ -22,7 +22,7 @@ import { modelledError, rangeHigh, type EtcdCompactRequest, type EtcdCompare, ty
 import { mapDelete, mapForRange, mapGet, mapSet, type SortedMap } from './persistentSortedMap.ts';
 
 /** What `unobservedWrite` leaves at a key only deletes look at: one value, so that states merge. */
-const existing = storedKey('', 0, 0, 0, 0);
+export const existingStandIn = storedKey('', 0, 0, 0, 0);
 
 /** A request being applied: the keyspace so far and whether anything changed. */
 export interface Applying {
@@ -73,7 +73,7 @@ export function execute(request: EtcdRequest, expected: EtcdResponse | undefined
       // A compaction is not allowed inside a txn (it is not a RequestOp); the codec refuses it.
       return 'differs';
     case 'unobservedWrite':
-      if (request.key !== undefined && mapGet(into.keys, request.key) !== existing) into.keys = mapSet(into.keys, request.key, existing);
+      if (request.key !== undefined && mapGet(into.keys, request.key) !== existingStandIn) into.keys = mapSet(into.keys, request.key, existingStandIn);
       into.changed = true;
       return 'matches';
   }

@@ -27,6 +27,7 @@
  */
 import type { Operation } from '../history.ts';
 import type { HistoryAnalysis } from '../model.ts';
+import { existingStandIn } from './etcdApply.ts';
 import { keysPutBy, observeKeyspaces, Spans } from './etcdObservations.ts';
 import { keysAt, type EtcdState, type PastRevision, type StoredKey } from './etcdState.ts';
 import { rangeHigh, type EtcdKeyValue, type EtcdRequest, type EtcdResponse } from './etcdTypes.ts';
@@ -219,7 +220,8 @@ function revisionHolds(facts: KeyspaceFacts, revision: number, keys: SortedMap<S
   // The keys this revision modified, against what is known of them across it.
   return mapChangedKeys(previous, keys, (key, stored) => {
     const found = facts.keys.get(key);
-    if (found === undefined) return true;
+    // A stand-in's key (`etcdUnobservedWrites.ts`): nothing observes it from here on.
+    if (found === undefined || stored === existingStandIn) return true;
     if (found.unmodified.covers(revision)) return false;
     if ((stored === undefined || stored.createRevision === revision) && found.alive.covers(revision)) return false;
     if (stored === undefined) return true;

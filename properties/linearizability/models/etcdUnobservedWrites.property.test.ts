@@ -46,7 +46,7 @@ test('with many unknown writes to keys hardly anything reads, the verdict is the
   t.true(substituted > 60, `only ${substituted} of 150 histories had a write nothing observes`);
 });
 
-test('a key only deletes look at is observed for its existence; one a range, a compare or a previous kv shows, fully; until the last observer completed (for ever when its outcome is unknown)', (t) => {
+test('a key only deletes look at is observed for its existence; one a range, a compare or a previous kv shows, fully; until the last observer completed (for ever when its outcome is unknown, or the key had a lease)', (t) => {
   const operation = (input: EtcdRequest, output?: EtcdResponse): Operation<EtcdRequest, EtcdResponse> =>
     output === undefined ? { process: 0, invokedAt: 0, completedAt: Infinity, input, output: undefined, outcome: 'unknown' } : { process: 0, invokedAt: 0, completedAt: 5, input, output, outcome: 'ok' };
   const observed = observedKeys([
@@ -59,12 +59,15 @@ test('a key only deletes look at is observed for its existence; one a range, a c
     operation({ kind: 'txn', compare: [{ key: 'compared', target: 'version', result: '=', operand: 0 }], success: [{ kind: 'put', key: 'in-txn', value: '2' }], failure: [] }),
     operation({ kind: 'txn', compare: [{ key: 'never', target: 'version', result: '<', operand: 0 }], success: [{ kind: 'put', key: 'never', value: '2' }], failure: [] }),
     operation({ kind: 'put', key: 'previous', value: '1' }, { revision: 2, prevKv: null }),
+    operation({ kind: 'put', key: 'leased', value: '1', lease: 5 }, { revision: 3 }),
   ]);
   t.deepEqual(Object.fromEntries(observed), {
     gone: { full: -Infinity, existence: Infinity },
     listed: { full: 5, existence: -Infinity },
     compared: { full: Infinity, existence: -Infinity },
     previous: { full: 5, existence: -Infinity },
+    // A later put without a lease detaches the key, which a revoke at any time may tell.
+    leased: { full: Infinity, existence: -Infinity },
   });
 });
 

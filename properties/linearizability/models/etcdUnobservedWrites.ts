@@ -20,7 +20,7 @@
  *   in enough detail to tell);
  * - the keys in any operation's compares and deletes, completed or not: they decide which branch
  *   runs and whether the request creates a revision at all (a delete of nothing creates none);
- * - the keys put with a lease, which a revoke deletes (and its revision depends on them).
+ * - the keys ever put with a lease, which a revoke deletes (and its revision depends on them).
  * A put to any other key by an unknown-outcome operation becomes `unobservedWrite` (several in one
  * branch become one), and a range without a revision inside an unknown txn is dropped: its answer
  * is unknown and it changes nothing (a range at a revision stays: it can make the txn fail).
@@ -72,10 +72,10 @@ export function observedKeys(operations: readonly Operation<EtcdRequest, EtcdRes
   const written = keysPutBy(operations.map((operation) => operation.input));
   const observed = new Map<string, Observed>();
   let until = 0;
-  const observe = (key: string, how: keyof Observed) => {
+  const observe = (key: string, how: keyof Observed, forEver = false) => {
     let found = observed.get(key);
     if (found === undefined) observed.set(key, (found = { full: -Infinity, existence: -Infinity }));
-    if (until > found[how]) found[how] = until;
+    found[how] = Math.max(found[how], forEver ? Infinity : until);
   };
   const observeRange = (key: string, rangeEnd: string | undefined, how: keyof Observed) => {
     if (rangeEnd === undefined || rangeEnd === '') {
@@ -92,7 +92,10 @@ export function observedKeys(operations: readonly Operation<EtcdRequest, EtcdRes
         if (completed) observeRange(request.key, request.rangeEnd, 'full');
         return;
       case 'put':
-        if ((request.lease ?? 0) !== 0 || (completed && (request.prevKv === true || response === undefined || response.prevKv !== undefined))) observe(request.key, 'full');
+        // A key once put with a lease is a revoke's business at any later time, even after a put
+        // without one (which detaches it).
+        if ((request.lease ?? 0) !== 0) observe(request.key, 'full', true);
+        else if (completed && (request.prevKv === true || response === undefined || response.prevKv !== undefined)) observe(request.key, 'full');
         return;
       case 'delete':
         // Whether it deletes anything decides its revision; its previous kvs show the keys.
