@@ -132,7 +132,8 @@ export class Spans {
   }
 }
 
-function lowerBound(sorted: readonly string[], key: string): number {
+/** The index of the first of the ascending `sorted` at or above `key`. */
+export function lowerBound(sorted: readonly string[], key: string): number {
   let low = 0;
   let high = sorted.length;
   while (low < high) {

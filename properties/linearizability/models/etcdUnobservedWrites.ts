@@ -34,7 +34,7 @@
  * revisions place them, and so they never multiply the search.
  */
 import type { Operation } from '../history.ts';
-import { keysPutBy } from './etcdObservations.ts';
+import { keysPutBy, lowerBound } from './etcdObservations.ts';
 import { rangeHigh, type EtcdRequest, type EtcdResponse } from './etcdTypes.ts';
 
 /**
@@ -83,7 +83,7 @@ export function observedKeys(operations: readonly Operation<EtcdRequest, EtcdRes
       return;
     }
     const high = rangeHigh(key, rangeEnd);
-    for (const candidate of written) if (candidate >= key && (high === undefined || candidate < high)) observe(candidate, how);
+    for (let index = lowerBound(written, key); index < written.length && (high === undefined || written[index]! < high); index++) observe(written[index]!, how);
   };
   // `completed`: the request's response is checked; `response`: that response, when known.
   const visit = (request: EtcdRequest, completed: boolean, response: EtcdResponse | undefined) => {
