@@ -12,8 +12,9 @@
  * with the same semantics: get/put/append on string values, a missing key reads "", per-key
  * partitions or one partition; failed operations left out; an unknown outcome returns at
  * infinity with an output that any state accepts (Porcupine's treatment). It prints one JSON line
- * per file with the median and the best of its rounds, timing only `CheckOperationsTimeout`, as
- * detcd's side times only the check.
+ * per file with the median, the best and the first of its rounds, timing only
+ * `CheckOperationsTimeout`, as detcd's side times only the check, and the time it took to read
+ * and parse the file (for the "check itself" comparison: parse + first check in a fresh process).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -28,6 +29,9 @@ export interface PorcupineResult {
   /** The median and the best of its rounds. */
   readonly ms: number;
   readonly bestMs: number;
+  /** The first round (in a fresh process: the check from a cold start), and reading the file. */
+  readonly firstMs: number;
+  readonly parseMs: number;
 }
 
 export interface PorcupineOptions {
@@ -289,7 +293,9 @@ func main() {
 	}
 	verdicts := map[porcupine.CheckResult]string{porcupine.Ok: "linearizable", porcupine.Illegal: "not-linearizable", porcupine.Unknown: "unknown"}
 	for _, path := range flag.Args() {
+		reading := time.Now()
 		operations, err := readHistory(path)
+		parseMs := float64(time.Since(reading).Microseconds()) / 1000
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "%s: %v\n", path, err)
 			os.Exit(2)
@@ -304,8 +310,9 @@ func main() {
 				break
 			}
 		}
+		firstMs := times[0]
 		sort.Float64s(times)
-		fmt.Printf("{\"file\":%q,\"result\":%q,\"ops\":%d,\"ms\":%.3f,\"bestMs\":%.3f}\n", path, verdicts[result], len(operations), times[len(times)/2], times[0])
+		fmt.Printf("{\"file\":%q,\"result\":%q,\"ops\":%d,\"ms\":%.3f,\"bestMs\":%.3f,\"firstMs\":%.3f,\"parseMs\":%.3f}\n", path, verdicts[result], len(operations), times[len(times)/2], times[0], firstMs, parseMs)
 	}
 }
 `;

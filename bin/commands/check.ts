@@ -41,7 +41,8 @@ input; a folder is an etcd robustness report (its client-<id>/operations.json, c
   --timeout S     give up on a file after S seconds (result "unknown"). Default: no limit.
   --memory MB     the most memory one check may hold; past it the result is "unknown".
                   Default: ${defaultMemoryMb}.
-  --json          one JSON object per file per line: {"file", "result", "ops", "ms"}, with
+  --json          one JSON object per file per line: {"file", "result", "ops", "ms",
+                  "parseMs"} (ms: the check; parseMs: reading and parsing the file), with
                   "reason" when unknown and "witness" when not linearizable.
   --html DIR      also write DIR/<file>.html, a page showing each history and its linearization.
 
@@ -115,9 +116,11 @@ function makeDirectory(directory: string): void {
 }
 
 function checkFile(file: string, options: FileOptions, io: Io, pages: Set<string>): CheckResult['verdict'] | 'bad-input' {
+  const reading = performance.now();
   const history = readHistory(file, options, io);
   if (history === undefined) return 'bad-input';
   const started = performance.now();
+  const parseMs = Math.round((started - reading) * 10) / 10;
   const budget = { memoryBytes: options.memoryBytes, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) };
   const { model, result } = checkTypedHistory(history, { budget });
   const ms = Math.round((performance.now() - started) * 10) / 10;
@@ -125,7 +128,7 @@ function checkFile(file: string, options: FileOptions, io: Io, pages: Set<string
   const reason = result.exhaustion === undefined ? undefined : reasonText(result, options);
   if (options.json) {
     const witness = violationWitness(model, operations, result);
-    io.out(JSON.stringify({ file, result: result.verdict, ops: operations.length, ms, ...(reason === undefined ? {} : { reason: result.exhaustion, detail: reason }), ...(witness === undefined ? {} : { witness }) }));
+    io.out(JSON.stringify({ file, result: result.verdict, ops: operations.length, ms, parseMs, ...(reason === undefined ? {} : { reason: result.exhaustion, detail: reason }), ...(witness === undefined ? {} : { witness }) }));
   } else {
     const detail = reason === undefined ? '' : `, ${reason}`;
     io.out(`${file}: ${result.verdict.replace('-', ' ')} (${operations.length} operations, ${ms} ms${detail})`);

@@ -51,9 +51,17 @@ function registerValue(value: unknown, path: string): RegisterValue {
 
 export const keyValueCodec: JsonCodec<KeyValueInput, KeyValueOutput> = {
   decodeInput(value, path) {
-    const kind = oneOf(objectAt(value, path, ['kind'], ['key', 'value']).kind, `${path}.kind`, ['get', 'put', 'append']);
-    if (kind === 'get') return { kind, key: stringAt(objectAt(value, path, ['kind', 'key']).key, `${path}.key`) };
-    const object = objectAt(value, path, ['kind', 'key', 'value']);
+    const object = objectAt(value, path, ['kind'], ['key', 'value']);
+    const kind = oneOf(object.kind, `${path}.kind`, ['get', 'put', 'append']);
+    // Each kind's own fields, checked as objectAt would (an unknown field first, then a missing
+    // one) without a second pass over the object: a one-shot check decodes this per line cold.
+    if (kind === 'get') {
+      if ('value' in object) throw new ShapeError(`${path} has an unknown field "value"`);
+      if (!('key' in object)) throw new ShapeError(`${path}.key is missing`);
+      return { kind, key: stringAt(object.key, `${path}.key`) };
+    }
+    if (!('key' in object)) throw new ShapeError(`${path}.key is missing`);
+    if (!('value' in object)) throw new ShapeError(`${path}.value is missing`);
     return { kind, key: stringAt(object.key, `${path}.key`), value: stringAt(object.value, `${path}.value`) };
   },
   decodeOutput(value, path, input) {

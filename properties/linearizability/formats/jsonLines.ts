@@ -20,6 +20,15 @@ import { modelNames, type ModelName, type TypedHistory } from './typedHistory.ts
 const operationFields = ['process', 'invoke', 'outcome', 'input'];
 const optionalOperationFields = ['complete', 'output', 'meta'];
 
+/** Whether a line holds only white space (as `trim` sees it), without making a trimmed copy. */
+function blank(content: string): boolean {
+  if (content.length === 0) return true;
+  const first = content.charCodeAt(0);
+  // JSON text starts with a character that is no white space; only other lines need the scan.
+  if (first === 0x7b || first === 0x5b || first === 0x22) return false;
+  return content.trim() === '';
+}
+
 interface Header {
   readonly line: number;
   readonly model: ModelName | undefined;
@@ -32,9 +41,14 @@ export function parseJsonLines(text: string, model?: ModelName): TypedHistory {
   const numbers = new ExactNumbers();
   const exact = needsExactScan(text);
   let header: Header | undefined;
-  linesOf(text).forEach((content, index) => {
+  // A plain loop without a closure per line: a one-shot check runs this before the JIT has
+  // compiled it, and each call and allocation per line shows (see ARCHITECTURE, "the checker from
+  // a cold start").
+  const lines = linesOf(text);
+  for (let index = 0; index < lines.length; index++) {
+    const content = lines[index]!;
     const line = index + 1;
-    if (content.trim() === '') return;
+    if (blank(content)) continue;
     let value: unknown;
     try {
       value = JSON.parse(content);
@@ -42,14 +56,19 @@ export function parseJsonLines(text: string, model?: ModelName): TypedHistory {
       throw new HistoryParseError(line, `not JSON: ${(error as Error).message}`);
     }
     if (exact) checkJsonText(content, line, numbers);
-    const record = atLine(line, () => objectAt(value, '', [], ['history', ...operationFields, ...optionalOperationFields, 'version', 'model', 'initialRevision']));
-    if ('history' in record) {
-      if (header !== undefined || records.length > 0) throw new HistoryParseError(line, 'the header must be the first line');
-      header = atLine(line, () => parseHeader(line, record));
-    } else {
-      records.push({ line, record });
+    try {
+      if (typeof value === 'object' && value !== null && 'history' in value) {
+        if (header !== undefined || records.length > 0) throw new HistoryParseError(line, 'the header must be the first line');
+        header = parseHeader(line, value as JsonObject);
+      } else {
+        // Checked here, once (decodeOperation relies on it): the first wrong line is the one named.
+        records.push({ line, record: objectAt(value, '', operationFields, optionalOperationFields) });
+      }
+    } catch (error) {
+      if (error instanceof ShapeError) throw new HistoryParseError(line, error.message);
+      throw error;
     }
-  });
+  }
   if (model !== undefined && header?.model !== undefined && model !== header.model) {
     throw new HistoryParseError(header.line, `the header says model "${header.model}", not "${model}"`);
   }
@@ -107,7 +126,16 @@ function inferModel(records: readonly { line: number; record: JsonObject }[]): M
 }
 
 function decodeAll<Input, Output>(records: readonly { line: number; record: JsonObject }[], codec: JsonCodec<Input, Output>): Operation<Input, Output>[] {
-  const operations = records.map(({ line, record }) => atLine(line, () => decodeOperation(record, codec)));
+  const operations = new Array<Operation<Input, Output>>(records.length);
+  for (let index = 0; index < records.length; index++) {
+    const { line, record } = records[index]!;
+    try {
+      operations[index] = decodeOperation(record, codec);
+    } catch (error) {
+      if (error instanceof ShapeError) throw new HistoryParseError(line, error.message);
+      throw error;
+    }
+  }
   refuseOverlaps(operations, records);
   return operations;
 }
@@ -118,20 +146,38 @@ function decodeAll<Input, Output>(records: readonly { line: number; record: Json
  * without `complete` keeps its process busy forever (Jepsen's clients go on under a new process).
  */
 function refuseOverlaps(operations: readonly Operation<unknown, unknown>[], records: readonly { line: number }[]): void {
-  const order = operations.map((_, index) => index);
-  order.sort((a, b) => operations[a]!.process - operations[b]!.process || operations[a]!.invokedAt - operations[b]!.invokedAt || a - b);
-  for (let at = 1; at < order.length; at++) {
-    const earlier = operations[order[at - 1]!]!;
-    const later = operations[order[at]!]!;
-    if (earlier.process !== later.process || earlier.completedAt <= later.invokedAt) continue;
-    const [first, second] = [records[order[at - 1]!]!.line, records[order[at]!]!.line].sort((a, b) => a - b);
-    const forever = earlier.completedAt === Infinity ? ' (an unknown outcome without "complete" keeps its process busy for good: give "complete", or go on under a new process id)' : '';
-    throw new HistoryParseError(second!, `process ${later.process} has two operations at once: lines ${first} and ${second} overlap${forever}`);
+  // Each process's operations in line order, which is their invocation order in any file the
+  // simulator or a client log writes: then the check is one pass, and only a process whose lines
+  // are not in that order is sorted (by invocation, then line).
+  const byProcess = new Map<number, number[]>();
+  for (let index = 0; index < operations.length; index++) {
+    const process = operations[index]!.process;
+    const indexes = byProcess.get(process);
+    if (indexes === undefined) byProcess.set(process, [index]);
+    else indexes.push(index);
+  }
+  // Processes in ascending order: the overlap named is the one of the lowest process.
+  for (const process of [...byProcess.keys()].sort((a, b) => a - b)) {
+    const order = byProcess.get(process)!;
+    for (let at = 1; at < order.length; at++) {
+      if (operations[order[at]!]!.invokedAt < operations[order[at - 1]!]!.invokedAt) {
+        order.sort((a, b) => operations[a]!.invokedAt - operations[b]!.invokedAt || a - b);
+        break;
+      }
+    }
+    for (let at = 1; at < order.length; at++) {
+      const earlier = operations[order[at - 1]!]!;
+      const later = operations[order[at]!]!;
+      if (earlier.completedAt <= later.invokedAt) continue;
+      const [first, second] = [records[order[at - 1]!]!.line, records[order[at]!]!.line].sort((a, b) => a - b);
+      const forever = earlier.completedAt === Infinity ? ' (an unknown outcome without "complete" keeps its process busy for good: give "complete", or go on under a new process id)' : '';
+      throw new HistoryParseError(second!, `process ${later.process} has two operations at once: lines ${first} and ${second} overlap${forever}`);
+    }
   }
 }
 
-function decodeOperation<Input, Output>(record: JsonObject, codec: JsonCodec<Input, Output>): Operation<Input, Output> {
-  const object = objectAt(record, '', operationFields, optionalOperationFields);
+/** `object`: a line already checked to hold only operation fields, the required ones among them. */
+function decodeOperation<Input, Output>(object: JsonObject, codec: JsonCodec<Input, Output>): Operation<Input, Output> {
   const outcome: Outcome = oneOf(object.outcome, 'outcome', ['ok', 'fail', 'unknown']);
   const invokedAt = finiteAt(object.invoke, 'invoke');
   if (outcome !== 'unknown' && !('complete' in object)) throw new ShapeError(`complete is required for an ${outcome} outcome`);
@@ -141,15 +187,6 @@ function decodeOperation<Input, Output>(record: JsonObject, codec: JsonCodec<Inp
   const input = codec.decodeInput(object.input, 'input');
   const output = outcome === 'ok' ? codec.decodeOutput(object.output, 'output', input) : undefined;
   return { process: naturalAt(object.process, 'process'), invokedAt, completedAt, input, output, outcome };
-}
-
-function atLine<T>(line: number, read: () => T): T {
-  try {
-    return read();
-  } catch (error) {
-    if (error instanceof ShapeError) throw new HistoryParseError(line, error.message);
-    throw error;
-  }
 }
 
 /**

@@ -7,7 +7,7 @@ import { parseJepsenEdn } from './jepsenEdn.ts';
 import { isJepsenLogLine, parseJepsenLog } from './jepsenLog.ts';
 import { parseEtcdRobustness } from './etcdRobustness.ts';
 import { parseJsonLines } from './jsonLines.ts';
-import { HistoryParseError, linesOf } from './parseError.ts';
+import { firstContentLine, HistoryParseError } from './parseError.ts';
 import type { ModelName, TypedHistory } from './typedHistory.ts';
 
 export const formatNames = ['jepsen-log', 'jepsen-edn', 'jsonl', 'etcd-robustness'] as const;
@@ -30,14 +30,13 @@ export interface ParsedHistory {
 export function parseHistory(input: string, options: ParseOptions = {}): ParsedHistory {
   // A UTF-8 byte-order mark is not part of the first line (`historyText` drops it from bytes).
   const text = input.startsWith('\uFEFF') ? input.slice(1) : input;
-  const lines = linesOf(text);
-  const firstIndex = lines.findIndex((line) => line.trim() !== '');
-  if (firstIndex < 0) {
+  const first = firstContentLine(text);
+  if (first === undefined) {
     const model = options.model ?? (options.format === undefined ? undefined : modelsOfFormat[options.format]?.[0]) ?? 'register';
     return { format: options.format, history: emptyHistory(model) };
   }
-  const firstLine = firstIndex + 1;
-  const format = options.format ?? detectFormat(lines[firstIndex]!, firstLine);
+  const firstLine = first.line;
+  const format = options.format ?? detectFormat(first.content, firstLine);
   const formatModels = modelsOfFormat[format];
   if (options.model !== undefined && formatModels !== undefined && !formatModels.includes(options.model)) {
     throw new HistoryParseError(firstLine, `a ${format} history is checked with the ${formatModels.join(' or ')} model, not ${options.model}`);
