@@ -79,7 +79,7 @@ export function bench(out: (line: string) => void): void {
         `${Math.round(eventsPerSecond)} events/wall s (${Math.round(m.events / m.simulatedS)} events per simulated s); ratio to the kernel: ${(eventsPerSecond / baseline).toFixed(3)}`,
     );
   }
-  for (const name of ['etcd-swarm', 'etcd-calm']) {
+  for (const name of ['etcd-swarm', 'etcd-calm', 'etcd-compaction', 'etcd-kubernetes']) {
     const histories: (readonly HistoryEntry<ServerRequest, ServerReply>[])[] = [];
     const scenario = etcdScenarios.find((s) => s.name === name)!.tune({ checks: { raft: false, members: false, history: false }, onHistory: (calls) => void histories.push(calls) });
     for (const seed of seeds) scenario.prepare(seed).execute();

@@ -15,15 +15,13 @@ import { modelledError, rangeToEnd, type EtcdCompare, type EtcdKeyValue, type Et
  *
  * Serializable reads (checked as etcd guarantees them: the keyspace at a revision the cluster had
  * reached), ranges at a past revision (Kubernetes' list pages after the first), keys-only and
- * count-only ranges are in the history, and so is a range refused with ErrFutureRev (a checked
- * error response). What the model cannot express is left out and counted, and all of it is
- * read-only or changes no key, so leaving it out never hides a write:
+ * count-only ranges are in the history, and so are compactions and the refusals the model checks:
+ * a range or a compaction refused with ErrCompacted or ErrFutureRev. (A compaction's header
+ * revision is the store's at reply time, `resp.Header.Revision = s.kv.Rev()` in v3_server.go,
+ * after waiting for a physical compaction: the model takes it as an upper bound of the revision
+ * the compaction took effect at.) What the model cannot express is left out and counted, and all
+ * of it is read-only or changes no key, so leaving it out never hides a write:
  * - ranges with sort options or revision filters;
- * - compactions, and the ranges they refuse with ErrCompacted. The model places a compaction at
- *   its header revision, but etcd's Compact answers with the store's revision at reply time
- *   (`resp.Header.Revision = s.kv.Rev()` in v3_server.go, after waiting for a physical
- *   compaction), so a physical compaction's header lies past the revision it took effect at:
- *   fed in, etcd-compaction seeds 1 and 2 came out not linearizable (audit of issues 7 and 8);
  * - membership, maintenance and alarm calls (not key-value state);
  * - lease grants, keep-alives, time-to-live and lease lists: they change no key (the lease checks,
  *   properties/lease, judge them).
@@ -42,7 +40,7 @@ export interface EtcdHistory {
   readonly leftOut: Readonly<Record<LeftOutReason, number>>;
 }
 
-export type LeftOutReason = 'rangeOptions' | 'compaction' | 'cluster' | 'lease';
+export type LeftOutReason = 'rangeOptions' | 'cluster' | 'lease';
 
 /** The keyspace of the lease workloads (a convention of the workloads: nothing else writes there). */
 export const leaseKeyPrefix = 'lease/';
@@ -61,7 +59,7 @@ export const expiryProcessBase = 1_000_000_000;
 export function etcdHistory(calls: readonly HistoryEntry<ServerRequest, ServerReply>[], expiries: readonly LeaseExpiry[] = []): EtcdHistory {
   const operations: Operation<EtcdRequest, EtcdResponse>[] = [];
   const callOf: number[] = [];
-  const leftOut: Record<LeftOutReason, number> = { rangeOptions: 0, compaction: 0, cluster: 0, lease: 0 };
+  const leftOut: Record<LeftOutReason, number> = { rangeOptions: 0, cluster: 0, lease: 0 };
   for (const call of calls) {
     const input = modelRequest(call.request);
     if (typeof input === 'string') {
@@ -72,7 +70,7 @@ export function etcdHistory(calls: readonly HistoryEntry<ServerRequest, ServerRe
     callOf.push(call.id);
     if (call.outcome === 'ok' && call.reply !== null && call.completeUs !== null && !isErrorReply(call.reply)) {
       operations.push({ ...base, completedAt: call.completeUs, output: modelResponse(call.request, call.reply.response, true), outcome: 'ok' });
-    } else if (call.reply !== null && call.completeUs !== null && isErrorReply(call.reply) && isFutureRevision(call.request, call.reply.error)) {
+    } else if (call.reply !== null && call.completeUs !== null && isErrorReply(call.reply) && isRevisionRefusal(call.request, call.reply.error)) {
       operations.push({ ...base, completedAt: call.completeUs, output: { error: { code: call.reply.error.code, message: call.reply.error.message } }, outcome: 'ok' });
     } else if (call.outcome === 'fail') {
       operations.push({ ...base, completedAt: call.completeUs ?? call.invokeUs, output: undefined, outcome: 'fail' });
@@ -111,7 +109,7 @@ function modelRequest(request: ServerRequest): EtcdRequest | LeftOutReason {
       return why;
     }
     case 'Compact':
-      return 'compaction';
+      return { kind: 'compact', revision: request.request.revision, ...(request.request.physical === true ? { physical: true } : {}) };
     default:
       return 'cluster';
   }
@@ -128,9 +126,9 @@ function whyTxnRangeLeftOut(range: RangeRequest): LeftOutReason | null {
   return (range.revision ?? 0) > 0 ? 'rangeOptions' : whyRangeLeftOut(range);
 }
 
-/** A range refused with ErrFutureRev: a response the model checks (ErrCompacted needs the compactions, which are left out). */
-function isFutureRevision(request: ServerRequest, error: { readonly code: number; readonly message: string }): boolean {
-  return request.method === 'Range' && modelledError(error) === 'future';
+/** A range or a compaction refused with ErrCompacted or ErrFutureRev: a response the model checks. */
+function isRevisionRefusal(request: ServerRequest, error: { readonly code: number; readonly message: string }): boolean {
+  return (request.method === 'Range' || request.method === 'Compact') && modelledError(error) !== undefined;
 }
 
 function whyTxnLeftOut(txn: TxnRequest): LeftOutReason | null {
@@ -225,6 +223,7 @@ function modelResponse(request: ServerRequest, response: unknown, top: boolean):
       return { ...revision, succeeded: txn.succeeded, responses: txn.responses.map((op, index) => opResponse(branch[index]!, op)) };
     }
     case 'LeaseRevoke':
+    case 'Compact':
       return revision;
     default:
       throw new AssertionError(`${request.method} has no key-value response`);

@@ -74,7 +74,7 @@ export function checkLinearizability<State, Input, Output extends {} | null>(
   let violation = analyzed;
   const searches = analyses.map(({ partition, candidates, analysis }) => {
     if (analyzed !== undefined) return { partition, members: candidates, search: undefined, result: partition === analyzed.partition ? analyzed : undefined };
-    const { members, operations, kept } = settlePartition(history, candidates, analysis, dropped);
+    const { members, operations, kept } = settlePartition(model, history, candidates, analysis, dropped);
     const search = searchLinearization(model, operations, meter, analysis?.lookahead?.(kept));
     return { partition, members, search, result: undefined as PartitionResult | undefined };
   });
@@ -105,7 +105,7 @@ export function checkLinearizability<State, Input, Output extends {} | null>(
 }
 
 /** The first violation the model's analysis found, if any, as a partition result. */
-function analyzedViolation<State>(analyses: readonly { partition: string; candidates: readonly number[]; analysis: HistoryAnalysis<State> | undefined }[]): PartitionResult | undefined {
+function analyzedViolation<State, Input>(analyses: readonly { partition: string; candidates: readonly number[]; analysis: HistoryAnalysis<State, Input> | undefined }[]): PartitionResult | undefined {
   for (const { partition, candidates, analysis } of analyses) {
     const found = analysis?.violation;
     if (found === undefined) continue;
@@ -153,12 +153,14 @@ function partitionHistory<State, Input, Output extends {} | null>(
 /**
  * The partition's operations as the search sees them, after the model's analysis: unobserved
  * unknown-outcome operations join `dropped`; those that must have taken effect get their
- * deadline as completion time (their output stays unknown).
+ * deadline as completion time (their output stays unknown); an operation with a stand-in is
+ * searched as it (reports still name the operation itself).
  */
 function settlePartition<State, Input, Output extends {} | null>(
+  model: Model<State, Input, Output>,
   history: readonly Operation<Input, Output>[],
   candidates: readonly number[],
-  analysis: HistoryAnalysis<State> | undefined,
+  analysis: HistoryAnalysis<State, Input> | undefined,
   dropped: number[],
 ): { members: number[]; operations: SearchOperation<Input, Output>[]; kept: number[] } {
   const fates = analysis?.fates ?? [];
@@ -168,7 +170,9 @@ function settlePartition<State, Input, Output extends {} | null>(
   candidates.forEach((index, position) => {
     const operation = history[index]!;
     const fate = operation.outcome === 'unknown' ? fates[position] : undefined;
-    if (fate?.kind === 'unobserved') {
+    const standIn = analysis?.standIns?.[position];
+    // An unknown-outcome operation whose stand-in can change nothing constrains nothing either.
+    if (fate?.kind === 'unobserved' || (operation.outcome === 'unknown' && standIn !== undefined && model.readOnly?.(standIn, undefined) === true)) {
       dropped.push(index);
       return;
     }
@@ -178,7 +182,7 @@ function settlePartition<State, Input, Output extends {} | null>(
     operations.push({
       invokedAt: operation.invokedAt,
       completedAt: fate?.kind === 'took-effect' ? fate.by : unknown ? Infinity : operation.completedAt,
-      input: operation.input,
+      input: standIn ?? operation.input,
       output: unknown ? undefined : operation.output,
     });
   });

@@ -46,7 +46,7 @@ export interface Model<State, Input, Output extends {} | null> {
    * history order. Everything it says must be exact: each model's rules are property-tested
    * against the plain search.
    */
-  analyze?(operations: readonly Operation<Input, Output>[]): HistoryAnalysis<State>;
+  analyze?(operations: readonly Operation<Input, Output>[]): HistoryAnalysis<State, Input>;
   /** Revisions or other sequence numbers that order operations; see `SequenceOrder`. */
   readonly sequence?: SequenceOrder<State, Input, Output>;
   /** One line: `put("a", "1") → rev 7`. `output` is undefined when unknown. */
@@ -59,9 +59,18 @@ export interface Model<State, Input, Output extends {} | null> {
  * What a model reads from a partition's operations before the search (`Model.analyze`).
  * Indexes are positions in the operations it was given.
  */
-export interface HistoryAnalysis<State> {
+export interface HistoryAnalysis<State, Input = never> {
   /** Per operation: for an unknown-outcome one, what it must have done (undefined: no telling). */
   readonly fates?: readonly (UnknownFate | undefined)[];
+  /**
+   * Per operation: an input the search uses in its place (undefined: its own), which, with the
+   * operation's output (if known), has the same effect on everything the history can observe in
+   * every state and is legal in the same states.
+   * Operations that differ only in what nothing observes then get identical stand-ins, and the
+   * search tries only the earliest of identical pending operations (etcd: writes to keys no
+   * response shows only create a revision, `etcdUnobservedWrites.ts`).
+   */
+  readonly standIns?: readonly (Input | undefined)[];
   /** A violation that needs no search, when one is certain. */
   readonly violation?: AnalyzedViolation;
   /**

@@ -72,8 +72,12 @@ const futureRevision = { code: 11, message: 'etcdserver: mvcc: required revision
  * its errors; serializable reads answered from a random earlier revision, as a lagging member
  * would.
  */
-/** `leases`: lease requests and puts with leases (default true); `values`: draw values from this many (default: every value unique). */
-export function atomicEtcd(keys = 8, options: { readonly leases?: boolean; readonly values?: number } = {}): AtomicObject<EtcdRequest, EtcdResponse> {
+/**
+ * `leases`: lease requests and puts with leases (default true); `values`: draw values from this
+ * many (default: every value unique); `unreadKeys`: a quarter of the requests also write (or
+ * delete) keys /u/0… that only the rare whole-keyspace range reads.
+ */
+export function atomicEtcd(keys = 8, options: { readonly leases?: boolean; readonly values?: number; readonly unreadKeys?: number } = {}): AtomicObject<EtcdRequest, EtcdResponse> {
   const leases = options.leases ?? true;
   let store = new Map<string, Stored>();
   const snapshots = new Map<number, Map<string, Stored>>([[1, new Map()]]);
@@ -153,6 +157,8 @@ export function atomicEtcd(keys = 8, options: { readonly leases?: boolean; reado
         if (request.revision > revision) throw new Failed({ error: futureRevision });
         compactRevision = request.revision;
         return {};
+      case 'unobservedWrite':
+        throw new Error("a client never sends the checker's stand-in");
     }
   };
   return {
@@ -177,6 +183,14 @@ export function atomicEtcd(keys = 8, options: { readonly leases?: boolean; reado
     randomInput(random) {
       const value = (from: Random) => (options.values === undefined ? `v${serial++}` : `v${from.below(options.values)}`);
       const key = `/k/${random.below(keys)}`;
+      const unread = options.unreadKeys;
+      if (unread !== undefined && random.below(4) === 0) {
+        const hidden = `/u/${random.below(unread)}`;
+        const kind = random.below(4);
+        if (kind === 0) return { kind: 'delete', key: hidden };
+        if (kind === 1) return { kind: 'txn', compare: [{ key, target: 'version', result: '>', operand: random.below(3) }], success: [{ kind: 'put', key: hidden, value: value(random) }], failure: [{ kind: 'range', key }] };
+        return { kind: 'put', key: hidden, value: value(random) };
+      }
       const choice = random.below(30);
       if (choice < 8) return { kind: 'put', key, value: value(random), ...(leases && random.below(4) === 0 ? { lease: 1 + random.below(2) } : {}) };
       if (choice < 13) return { kind: 'range', key };

@@ -182,6 +182,9 @@ function etcdResponse(value: unknown, path: string, request: EtcdRequest, topLev
     case 'leaseGrant':
     case 'leaseRevoke':
       return optionalFields(objectAt(value, path, [], revision), path, revision, naturalAt);
+    case 'unobservedWrite':
+      // The decoder never makes one (`etcdRequest` refuses the kind).
+      throw new ShapeError(`${path}: no response to the checker's own stand-in`);
   }
 }
 

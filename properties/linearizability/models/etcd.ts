@@ -19,6 +19,7 @@ import { describeEtcdRequest, keysTouched } from './etcdDescribe.ts';
 import { gapCandidates } from './etcdGapCandidates.ts';
 import { analyzeEtcd } from './etcdLookahead.ts';
 import { changedStore, mayWrite } from './etcdObservations.ts';
+import { unobservedWriteStandIns } from './etcdUnobservedWrites.ts';
 import { afterCompaction, afterWrite, describeEtcdState, initialEtcdState, keysAt, sameEtcdState, type EtcdState } from './etcdState.ts';
 import { modelledError, type EtcdCompactRequest, type EtcdRangeRequest, type EtcdRequest, type EtcdResponse } from './etcdTypes.ts';
 
@@ -53,7 +54,11 @@ export function createEtcdModel(options: EtcdModelOptions = {}): Model<EtcdState
       if (response?.revision !== undefined && response.revision !== revision) return undefined;
       return into.changed ? afterWrite(state, into.keys) : state;
     },
-    analyze: (operations) => analyzeEtcd(operations, initialRevision, options.lookaheadAfterBacktracks),
+    analyze(operations) {
+      const standIns = unobservedWriteStandIns(operations);
+      const analysis = analyzeEtcd(operations, initialRevision, options.lookaheadAfterBacktracks);
+      return standIns === undefined ? analysis : { ...analysis, standIns };
+    },
     stateBytes: (state, previous) => (state.keys === previous.keys ? 96 : 96 + 120 * (treeHeight(state) + 1)),
     hash: (state) => state.hash,
     equal: sameEtcdState,
@@ -62,8 +67,8 @@ export function createEtcdModel(options: EtcdModelOptions = {}): Model<EtcdState
       keyOf(request, response) {
         if (response.revision === undefined || response.error !== undefined) return undefined;
         if (request.kind === 'range' && request.serializable === true) return undefined;
-        // A compaction happens at a revision without creating one, as a read does.
-        if (request.kind === 'compact') return response.revision;
+        // A compaction's header is only an upper bound of the revision it took effect at.
+        if (request.kind === 'compact') return undefined;
         const wrote = changedStore(request, response);
         if (wrote === undefined) return undefined;
         // A write that created r sits between the reads at r - 1 and the reads at r.
@@ -73,10 +78,10 @@ export function createEtcdModel(options: EtcdModelOptions = {}): Model<EtcdState
       unknownCandidates: gapCandidates,
       changesWithoutRevision: (request) => request.kind === 'compact',
       // A response's revision R is the state's after the step (R - 1 before, for a write); a
-      // serializable read's is one the cluster had reached; a compaction's, the one it ran at.
+      // serializable read's is one the cluster had reached; a compaction's says only how late.
       earliestFloor(request, response) {
-        if (response.revision === undefined || response.error !== undefined) return undefined;
-        if (request.kind === 'compact' || (request.kind === 'range' && request.serializable === true)) return response.revision;
+        if (response.revision === undefined || response.error !== undefined || request.kind === 'compact') return undefined;
+        if (request.kind === 'range' && request.serializable === true) return response.revision;
         return response.revision - 1;
       },
     },
@@ -94,8 +99,10 @@ function stepCompaction(state: EtcdState, request: EtcdCompactRequest, response:
     return modelled === undefined || modelled === met ? state : undefined;
   }
   if (met !== undefined) return response === undefined ? state : undefined;
-  // The header of a compaction carries the revision it was applied at.
-  if (response?.revision !== undefined && response.revision !== state.revision) return undefined;
+  // etcd answers a compaction with the store's revision at reply time (v3_server.go's Compact:
+  // `resp.Header.Revision = s.kv.Rev()`, after waiting for the physical compaction when asked),
+  // so writes applied meanwhile put it past the revision the compaction took effect at.
+  if (response?.revision !== undefined && state.revision > response.revision) return undefined;
   return afterCompaction(state, request.revision);
 }
 

@@ -21,6 +21,9 @@ import { keysAt, storedKey, showsStoredKey, type EtcdState, type StoredKey } fro
 import { modelledError, rangeHigh, type EtcdCompactRequest, type EtcdCompare, type EtcdKeyValue, type EtcdRangeRequest, type EtcdRequest, type EtcdResponse } from './etcdTypes.ts';
 import { mapDelete, mapForRange, mapGet, mapSet, type SortedMap } from './persistentSortedMap.ts';
 
+/** What `unobservedWrite` leaves at a key only deletes look at: one value, so that states merge. */
+export const existingStandIn = storedKey('', 0, 0, 0, 0);
+
 /** A request being applied: the keyspace so far and whether anything changed. */
 export interface Applying {
   readonly state: EtcdState;
@@ -69,6 +72,10 @@ export function execute(request: EtcdRequest, expected: EtcdResponse | undefined
     case 'compact':
       // A compaction is not allowed inside a txn (it is not a RequestOp); the codec refuses it.
       return 'differs';
+    case 'unobservedWrite':
+      if (request.key !== undefined && mapGet(into.keys, request.key) !== existingStandIn) into.keys = mapSet(into.keys, request.key, existingStandIn);
+      into.changed = true;
+      return 'matches';
   }
 }
 

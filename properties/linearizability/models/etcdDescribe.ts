@@ -31,6 +31,8 @@ function describeRequest(request: EtcdRequest): string {
     }
     case 'compact':
       return `compact(${request.revision})`;
+    case 'unobservedWrite':
+      return 'a write nothing observes';
     case 'leaseGrant':
     case 'leaseRevoke':
       return `${request.kind}(${request.lease})`;

@@ -8,8 +8,8 @@
  *   key in between: absent at c - 1, present in one generation (no delete, no re-creation)
  *   throughout (c, R], and exactly as shown throughout [m, R], so not modified in (m, R]. A
  *   historical read's view of an older revision is checked at that revision.
- * - A key seen absent at R cannot be put at r ≤ R unless something may delete it in between: a
- *   delete that covers it, or a lease revoke when it may hold a lease.
+ * - A key seen absent at R (or created at R + 1) cannot be put at r ≤ R unless something may
+ *   delete it in between: a delete that covers it, or a lease revoke when it may hold a lease.
  * - A value that only one request of the history may put at a key, shown there with mod revision
  *   m, was put at m and at no other revision.
  *
@@ -27,6 +27,7 @@
  */
 import type { Operation } from '../history.ts';
 import type { HistoryAnalysis } from '../model.ts';
+import { existingStandIn } from './etcdApply.ts';
 import { keysPutBy, observeKeyspaces, Spans } from './etcdObservations.ts';
 import { keysAt, type EtcdState, type PastRevision, type StoredKey } from './etcdState.ts';
 import { rangeHigh, type EtcdKeyValue, type EtcdRequest, type EtcdResponse } from './etcdTypes.ts';
@@ -172,10 +173,13 @@ function gatherFacts(operations: readonly Operation<EtcdRequest, EtcdResponse>[]
     }
   }
   for (const [key, byRevision] of generations) {
+    const found = facts.keys.get(key);
     for (const [created, until] of byRevision) {
       fact(created - 1, key, null, false);
       fact(created, key, { key, createRevision: created }, false);
-      facts.keys.get(key)?.alive.add(created, until);
+      found?.alive.add(created, until);
+      // Absent at created - 1, so (unless something may delete it) never put before.
+      if (found !== undefined && created - 1 > found.absentUntil) found.absentUntil = created - 1;
     }
   }
   countWriters(requests, facts.keys);
@@ -216,7 +220,8 @@ function revisionHolds(facts: KeyspaceFacts, revision: number, keys: SortedMap<S
   // The keys this revision modified, against what is known of them across it.
   return mapChangedKeys(previous, keys, (key, stored) => {
     const found = facts.keys.get(key);
-    if (found === undefined) return true;
+    // A stand-in's key (`etcdUnobservedWrites.ts`): nothing observes it from here on.
+    if (found === undefined || stored === existingStandIn) return true;
     if (found.unmodified.covers(revision)) return false;
     if ((stored === undefined || stored.createRevision === revision) && found.alive.covers(revision)) return false;
     if (stored === undefined) return true;

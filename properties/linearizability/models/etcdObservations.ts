@@ -132,7 +132,8 @@ export class Spans {
   }
 }
 
-function lowerBound(sorted: readonly string[], key: string): number {
+/** The index of the first of the ascending `sorted` at or above `key`. */
+export function lowerBound(sorted: readonly string[], key: string): number {
   let low = 0;
   let high = sorted.length;
   while (low < high) {
@@ -153,6 +154,7 @@ export function mayWrite(request: EtcdRequest): boolean {
     case 'delete':
     case 'compact':
     case 'leaseRevoke':
+    case 'unobservedWrite':
       return true;
     case 'txn':
       return request.success.some(mayWrite) || request.failure.some(mayWrite);
@@ -168,6 +170,7 @@ export function changedStore(request: EtcdRequest, response: EtcdResponse | unde
       return false;
     case 'put':
     case 'compact':
+    case 'unobservedWrite':
       return true;
     case 'leaseRevoke':
       // Its response does not say whether any key was attached.

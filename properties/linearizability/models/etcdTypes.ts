@@ -9,7 +9,7 @@
  * numbers carried into the keys they are attached to (leases themselves are not modelled yet).
  */
 
-export type EtcdRequest = EtcdRangeRequest | EtcdPutRequest | EtcdDeleteRequest | EtcdTxnRequest | EtcdCompactRequest | EtcdLeaseRequest;
+export type EtcdRequest = EtcdRangeRequest | EtcdPutRequest | EtcdDeleteRequest | EtcdTxnRequest | EtcdCompactRequest | EtcdLeaseRequest | EtcdUnobservedWrite;
 
 /**
  * `rangeEnd` absent or "": the single key. "\u0000": every key from `key` on (so key "" with
@@ -89,6 +89,20 @@ export interface EtcdCompactRequest {
 export interface EtcdLeaseRequest {
   readonly kind: 'leaseGrant' | 'leaseRevoke';
   readonly lease: number;
+}
+
+/**
+ * Not a request of etcd's but the checker's own, never in a history (the codecs refuse it): what
+ * is left of a put to a key that nothing in the history observes (`etcdUnobservedWrites.ts`).
+ * It creates a revision, as the put did, and changes no key anyone can see (beyond making `key` exist).
+ */
+export interface EtcdUnobservedWrite {
+  readonly kind: 'unobservedWrite';
+  /**
+   * A key whose existence, and nothing else, the history observes (only deletes look at it): it
+   * exists afterwards, with a fixed stand-in value and revisions.
+   */
+  readonly key?: string;
 }
 
 /** A key as a response shows it. Fields that a response leaves out are not checked. */
