@@ -109,14 +109,7 @@ export class Spans {
   /** Whether `revision` is in some (start, end]. */
   covers(revision: number): boolean {
     if (this.#starts === undefined) this.#index();
-    const starts = this.#starts!;
-    let low = 0;
-    let high = starts.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (starts[middle]! < revision) low = middle + 1;
-      else high = middle;
-    }
+    const low = lowerBound(this.#starts!, revision);
     return low > 0 && this.#reach![low - 1]! >= revision;
   }
 
@@ -133,7 +126,7 @@ export class Spans {
 }
 
 /** The index of the first of the ascending `sorted` at or above `key`. */
-export function lowerBound(sorted: readonly string[], key: string): number {
+export function lowerBound<T extends string | number>(sorted: ArrayLike<T>, key: T): number {
   let low = 0;
   let high = sorted.length;
   while (low < high) {
