@@ -122,9 +122,12 @@ export type UnknownFate = { readonly kind: 'unobserved' } | { readonly kind: 'to
  * 3. Every step that changes the state raises the floor by at least 1 — except the steps of
  *    operations for which `changesWithoutRevision` holds (etcd's compaction).
  * 4. An operation whose `earliestFloor` is e cannot be stepped from a state whose floor is below e.
+ * 5. An operation whose `settledFrom` is f and that cannot be stepped from a state whose floor is
+ *    at least f cannot be stepped from any state reachable from that one either.
  * The checker then offers only the lowest-keyed pending operations, drops any step whose new
- * floor passes the lowest pending key, and tries unknown-outcome operations only where the
- * sequence has a gap they could fill (or that change the state without raising the floor).
+ * floor passes the lowest pending key, tries unknown-outcome operations only where the sequence
+ * has a gap they could fill (or that change the state without raising the floor), and abandons a
+ * configuration as soon as a completed operation there is refused for good (rule 5).
  */
 export interface SequenceOrder<State, Input, Output> {
   /** The operation's place in the sequence, or undefined when its response does not say. */
@@ -146,6 +149,13 @@ export interface SequenceOrder<State, Input, Output> {
    * at every step until the floor reaches them (etcd: a serializable read served at revision r).
    */
   earliestFloor?(input: Input, output: Output): number | undefined;
+  /**
+   * Optional (rule 5): the floor from which the completed operation's legality is settled, or
+   * undefined when it never is. For operations without a key, whose place the sequence does not
+   * fix (etcd: a serializable read, which shows a revision the store has passed): refused there,
+   * it is refused for ever, and the search need not go on placing others around it.
+   */
+  settledFrom?(input: Input, output: Output): number | undefined;
 }
 
 /** A model whose type parameters have been forgotten, for code that only passes it along. */

@@ -17,7 +17,10 @@
  * - With a sequence order (etcd revisions) only the lowest-keyed pending operations are offered,
  *   and unknown operations only where the sequence has a gap they could fill, and only those
  *   that fit what the responses say about the gap (`SequenceOrder.unknownCandidates`); an
- *   operation without a key is not offered before the floor it waits for (`earliestFloor`).
+ *   operation without a key is not offered before the floor it waits for (`earliestFloor`), and
+ *   once the floor has reached the one from which its legality is settled (`settledFrom`), its
+ *   refusal abandons the configuration: the search does not go on placing others around an
+ *   operation that can no longer be placed.
  * - Candidates are offered earliest deadline first (see `SearchSpace`).
  * - A model's lookahead (`HistoryAnalysis.lookahead`) may abandon a configuration in which some
  *   pending operation can no longer take effect.
@@ -121,13 +124,9 @@ function* search<State, Input, Output extends {} | null>(
   const readOnly = new Uint8Array(completedCount);
   for (let id = 0; id < completedCount; id++) readOnly[id] = model.readOnly?.(inputs[id]!, outputs[id]) === true ? 1 : 0;
   // Per completed id, the floor it waits for (SequenceOrder rule 4): not even tried below it.
-  const earliestFloor = new Float64Array(completedCount).fill(-Infinity);
-  if (sequence?.earliestFloor !== undefined) {
-    for (let id = 0; id < completedCount; id++) {
-      const output = outputs[id];
-      earliestFloor[id] = (output === undefined ? undefined : sequence.earliestFloor(inputs[id]!, output)) ?? -Infinity;
-    }
-  }
+  const earliestFloor = perCompleted(inputs, outputs, completedCount, sequence?.earliestFloor?.bind(sequence), -Infinity);
+  // Per completed id, the floor from which a refusal is final (rule 5; none without a sequence).
+  const settledFrom = perCompleted(inputs, outputs, completedCount, sequence?.settledFrom?.bind(sequence), Infinity);
   const pendingUnknown = new PendingBits(space.size - completedCount);
   const candidatesAt = sequence?.unknownCandidates?.(completedPairs(inputs, outputs, completedCount), inputs.slice(completedCount));
   // Unknown operations that change the state without raising the floor need no gap (rule 3).
@@ -301,7 +300,11 @@ function* search<State, Input, Output extends {} | null>(
       return failure('unknown');
     }
     const next = model.step(state, inputs[candidate]!, outputs[candidate]);
-    if (next === undefined) continue;
+    if (next === undefined) {
+      // Refused for good: no completion of this configuration can take it (SequenceOrder rule 5).
+      if (candidate < completedCount && settledFrom[candidate]! <= floor && sequence !== undefined) pass = levelDone;
+      continue;
+    }
     // An unknown operation that changes nothing here is the same as one that never happens.
     if (candidate >= completedCount && (next === state || model.equal(next, state))) continue;
     if (sequence !== undefined) {
@@ -353,6 +356,23 @@ function* search<State, Input, Output extends {} | null>(
     // A read-only operation stands for its whole level, which is therefore done.
     if (forced) pass = levelDone;
   }
+}
+
+/** Per completed id, what `perOperation` says of it (`otherwise` when it says nothing or is not given). */
+function perCompleted<Input, Output>(
+  inputs: readonly Input[],
+  outputs: readonly (Output | undefined)[],
+  completedCount: number,
+  perOperation: ((input: Input, output: Output) => number | undefined) | undefined,
+  otherwise: number,
+): Float64Array {
+  const values = new Float64Array(completedCount).fill(otherwise);
+  if (perOperation === undefined) return values;
+  for (let id = 0; id < completedCount; id++) {
+    const output = outputs[id];
+    values[id] = (output === undefined ? undefined : perOperation(inputs[id]!, output)) ?? otherwise;
+  }
+  return values;
 }
 
 function completedPairs<Input, Output>(inputs: readonly Input[], outputs: readonly (Output | undefined)[], completedCount: number): (readonly [Input, Output])[] {

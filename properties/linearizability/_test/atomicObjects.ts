@@ -75,9 +75,13 @@ const futureRevision = { code: 11, message: 'etcdserver: mvcc: required revision
 /**
  * `leases`: lease requests and puts with leases (default true); `values`: draw values from this
  * many (default: every value unique); `unreadKeys`: a quarter of the requests also write (or
- * delete) keys /u/0… that only the rare whole-keyspace range reads.
+ * delete) keys /u/0… that only the rare whole-keyspace range reads; `serializableReads`: most
+ * single-key ranges are serializable, a third of them at an earlier revision.
  */
-export function atomicEtcd(keys = 8, options: { readonly leases?: boolean; readonly values?: number; readonly unreadKeys?: number } = {}): AtomicObject<EtcdRequest, EtcdResponse> {
+export function atomicEtcd(
+  keys = 8,
+  options: { readonly leases?: boolean; readonly values?: number; readonly unreadKeys?: number; readonly serializableReads?: boolean } = {},
+): AtomicObject<EtcdRequest, EtcdResponse> {
   const leases = options.leases ?? true;
   let store = new Map<string, Stored>();
   const snapshots = new Map<number, Map<string, Stored>>([[1, new Map()]]);
@@ -166,7 +170,10 @@ export function atomicEtcd(keys = 8, options: { readonly leases?: boolean; reado
       if (request.kind === 'range' && request.serializable === true) {
         // A member that lags a few revisions behind answers from its own (older) state.
         const served = Math.max(1, revision - (stale++ % 3));
-        return { ...range(request, snapshots.get(served)!), revision: served };
+        const at = request.revision ?? 0;
+        if (at > served) return { error: futureRevision };
+        if (at > 0 && at < compactRevision) return { error: compacted };
+        return { ...range(request, snapshots.get(at > 0 ? at : served)!), revision: served };
       }
       const before = new Map(store);
       const changed = { value: false };
@@ -193,7 +200,10 @@ export function atomicEtcd(keys = 8, options: { readonly leases?: boolean; reado
       }
       const choice = random.below(30);
       if (choice < 8) return { kind: 'put', key, value: value(random), ...(leases && random.below(4) === 0 ? { lease: 1 + random.below(2) } : {}) };
-      if (choice < 13) return { kind: 'range', key };
+      if (choice < 13) {
+        if (options.serializableReads !== true || random.below(4) === 0) return { kind: 'range', key };
+        return { kind: 'range', key, serializable: true, ...(random.below(3) === 0 ? { revision: 1 + random.below(revision) } : {}) };
+      }
       if (choice < 14) return { kind: 'range', key: '/k/', rangeEnd: '/k0', ...(random.below(2) === 0 ? { limit: 1 + random.below(2) } : {}) };
       if (choice < 15) return { kind: 'range', key: '', rangeEnd: '\u0000', ...(random.below(2) === 0 ? { keysOnly: true } : { countOnly: true }) };
       if (choice < 17) return { kind: 'range', key: '/k/', rangeEnd: '\u0000', revision: 1 + random.below(revision + 1) };

@@ -84,6 +84,13 @@ export function createEtcdModel(options: EtcdModelOptions = {}): Model<EtcdState
         if (request.kind === 'range' && request.serializable === true) return response.revision;
         return response.revision - 1;
       },
+      // A serializable read judges the keyspace at a revision the store has reached, which never
+      // changes again once the store is there (nor does the refusal of a revision past its
+      // header). An error answer depends on the compaction revision, which still moves.
+      settledFrom(request, response) {
+        if (request.kind !== 'range' || request.serializable !== true || response.revision === undefined || response.error !== undefined) return undefined;
+        return response.revision;
+      },
     },
     describeOperation: describeEtcdRequest,
     describeState: (state, focus) => describeEtcdState(state, focus === undefined ? undefined : keysTouched(focus, state)),
@@ -130,7 +137,7 @@ function stepSerializable(state: EtcdState, request: EtcdRangeRequest, response:
   const revision = (request.revision ?? 0) > 0 ? request.revision! : served;
   if (revision > served) return undefined;
   const keys = keysAt(state, revision);
-  if (keys === undefined && revision < state.revision) return state;
+  if (keys === null) return state;
   return rangeMatches(request, response, keys) ? state : undefined;
 }
 

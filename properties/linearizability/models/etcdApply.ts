@@ -97,7 +97,7 @@ function executeRange(request: EtcdRangeRequest, expected: EtcdResponse | undefi
     if (revision < current) {
       const past = keysAt(into.state, revision);
       // Before the history began the keyspace is not known: the response is taken as it is.
-      if (past === undefined && revision < into.state.revision) return 'matches';
+      if (past === null) return 'matches';
       keys = past;
     }
   }

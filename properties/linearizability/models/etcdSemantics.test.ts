@@ -119,6 +119,23 @@ test('a serializable read shows the keyspace at its header revision, which may b
   t.is(checkLinearizability(etcdModel, linearizable).verdict, 'not-linearizable');
 });
 
+test('an empty keyspace at an earlier revision is known, not taken for one before the history: reads there see nothing', (t) => {
+  t.false(legal([...setup, range({ key: 'a', revision: 1 }, { revision: 5, kvs: [{ key: 'a', value: '1' }] })]), 'a historical read');
+  t.false(legal([...setup, range({ key: 'a', serializable: true }, { revision: 1, kvs: [{ key: 'a', value: '1' }] })]), 'a serializable read');
+  t.true(legal([...setup, range({ key: 'a', serializable: true }, { revision: 1, kvs: [] })]));
+  // The history that showed it (found by the settled-reads property test): the put of /k/1 is a
+  // write nothing observes, so the checker searches a stand-in that creates revision 2 and no key;
+  // the keyspace at 2 was then empty, and the read that claims /k/0 there passed once the store
+  // had moved on, while the plain search (with /k/1 at 2) refused it.
+  const history: Operation<EtcdRequest, EtcdResponse>[] = [
+    { process: 0, invokedAt: 0, completedAt: Infinity, input: { kind: 'put', key: '/k/1', value: 'v0' }, output: undefined, outcome: 'unknown' },
+    { process: 2, invokedAt: 1, completedAt: 6, input: { kind: 'put', key: '/k/0', value: 'v1' }, output: { revision: 3, prevKv: null }, outcome: 'ok' },
+    { process: 3, invokedAt: 2, completedAt: 6, input: { kind: 'range', key: '/k/0', serializable: true }, output: { revision: 2, kvs: [{ key: '/k/0', value: 'm' }], count: 1 }, outcome: 'ok' },
+    { process: 5, invokedAt: 10, completedAt: 11, input: { kind: 'put', key: '/k/0', value: 'v3' }, output: { revision: 4 }, outcome: 'ok' },
+  ];
+  t.is(checkLinearizability(etcdModel, history).verdict, 'not-linearizable');
+});
+
 test('the witness blames a stale read, not the write it should have seen (issue 8)', (t) => {
   const history: Operation<EtcdRequest, EtcdResponse>[] = [
     { process: 0, invokedAt: 0, completedAt: 1, input: { kind: 'put', key: 'a', value: '1' }, output: { revision: 2 }, outcome: 'ok' },

@@ -64,16 +64,16 @@ export function afterCompaction(state: EtcdState, compactRevision: number): Etcd
 }
 
 /**
- * The keyspace at `revision`, or undefined when that is before the history began (the model does
- * not know it). `revision` must not be above the state's.
+ * The keyspace at `revision` (undefined when it was empty), or null when that is before the
+ * history began (the model does not know it). `revision` must not be above the state's.
  */
-export function keysAt(state: EtcdState, revision: number): SortedMap<StoredKey> | undefined {
+export function keysAt(state: EtcdState, revision: number): SortedMap<StoredKey> | null {
   if (revision >= state.revision) return state.keys;
   let node = state.past;
   while (node !== undefined && node.revision > revision) {
     node = node.skip !== undefined && node.skip.revision >= revision ? node.skip : node.previous;
   }
-  return node?.revision === revision ? node.keys : undefined;
+  return node?.revision === revision ? node.keys : null;
 }
 
 function pastNode(state: EtcdState): PastRevision {
