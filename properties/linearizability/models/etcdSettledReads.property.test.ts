@@ -81,7 +81,7 @@ test('etcd-quota seed 1503: a serializable read at the last revision, which only
   // equality). Revisions 2-416 are all made by acknowledged writes; a serializable read shows k/f
   // absent at 417. The search tried the newest unknown write first, a put of k/f, at 417: the read
   // was refused there, and the search went on placing the other 40 unknown writes after it in
-  // every order (5,000,000 steps, out of memory after 14,670,000). Now the refusal ends it: 848.
+  // every order (5,000,000 steps, out of memory after 14,670,000). Now the refusal ends it: 762.
   const { history } = parseHistory(readFileSync(join(samples, 'etcd-quota-seed-1503.jsonl'), 'utf8'));
   const operations = history.operations as Operation<EtcdRequest, EtcdResponse>[];
   const result = checkLinearizability(etcdModel, operations, { budget: { maxSteps: 50_000 } });
