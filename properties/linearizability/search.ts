@@ -113,7 +113,15 @@ function* search<State, Input, Output extends {} | null>(
   reserveState: (bytes: number) => boolean,
 ): Generator<void, SearchResult, void> {
   const sequence = model.sequence;
-  const space = new SearchSpace(operations, sequence === undefined ? undefined : (input, output) => sequence.keyOf(input, output));
+  // Per completed id: whether it is read-only, and the floor it waits for (SequenceOrder rule 4:
+  // not even tried below it), worked out in the layout's pass over the operations.
+  const readOnly = new Uint8Array(operations.length);
+  const earliestFloor = new Float64Array(operations.length).fill(-Infinity);
+  const floorOf = sequence?.earliestFloor;
+  const space = new SearchSpace(operations, sequence === undefined ? undefined : (input, output) => sequence.keyOf(input, output), (id, input, output) => {
+    readOnly[id] = model.readOnly?.(input, output) === true ? 1 : 0;
+    if (floorOf !== undefined && output !== undefined) earliestFloor[id] = floorOf.call(sequence, input, output) ?? -Infinity;
+  });
   const completedCount = space.completedCount;
   const original = (ids: ArrayLike<number>) => Array.from(ids, (id) => space.originalIndex[id]!);
   if (completedCount === 0) return { kind: 'linearizable', order: [] };
@@ -121,14 +129,14 @@ function* search<State, Input, Output extends {} | null>(
   const { invokedAt, completedAt, minInvokedFrom, inputs, outputs, sequenceGroup, groupKey, nextCompleted, previousCompleted, previousTwin } = space;
   // Without a sequence there is no sentinel in the list.
   const sentinel = sequence === undefined ? -1 : space.sentinel;
-  const readOnly = new Uint8Array(completedCount);
-  for (let id = 0; id < completedCount; id++) readOnly[id] = model.readOnly?.(inputs[id]!, outputs[id]) === true ? 1 : 0;
-  // Per completed id, the floor it waits for (SequenceOrder rule 4): not even tried below it.
-  const earliestFloor = perCompleted(inputs, outputs, completedCount, sequence?.earliestFloor?.bind(sequence), -Infinity);
-  // Per completed id, the floor from which a refusal is final (rule 5; none without a sequence).
-  const settledFrom = perCompleted(inputs, outputs, completedCount, sequence?.settledFrom?.bind(sequence), Infinity);
+  // Whether a refusal of completed id at `floor` is final (rule 5), asked only on a refusal.
+  const refusedForGood = (id: number, floor: number): boolean => {
+    const output = outputs[id];
+    const settled = output === undefined ? undefined : sequence?.settledFrom?.(inputs[id]!, output);
+    return settled !== undefined && settled <= floor;
+  };
   const pendingUnknown = new PendingBits(space.size - completedCount);
-  const candidatesAt = sequence?.unknownCandidates?.(completedPairs(inputs, outputs, completedCount), inputs.slice(completedCount));
+  const candidatesAt = sequence?.unknownCandidates?.(completedPairs(inputs, outputs, completedCount), inputs.slice(completedCount), groupKey);
   // Unknown operations that change the state without raising the floor need no gap (rule 3).
   const withoutRevision: number[] = [];
   for (let slot = 0; slot < space.size - completedCount; slot++) if (sequence?.changesWithoutRevision?.(inputs[completedCount + slot]!) === true) withoutRevision.push(slot);
@@ -302,7 +310,7 @@ function* search<State, Input, Output extends {} | null>(
     const next = model.step(state, inputs[candidate]!, outputs[candidate]);
     if (next === undefined) {
       // Refused for good: no completion of this configuration can take it (SequenceOrder rule 5).
-      if (candidate < completedCount && settledFrom[candidate]! <= floor && sequence !== undefined) pass = levelDone;
+      if (candidate < completedCount && refusedForGood(candidate, floor)) pass = levelDone;
       continue;
     }
     // An unknown operation that changes nothing here is the same as one that never happens.
@@ -356,23 +364,6 @@ function* search<State, Input, Output extends {} | null>(
     // A read-only operation stands for its whole level, which is therefore done.
     if (forced) pass = levelDone;
   }
-}
-
-/** Per completed id, what `perOperation` says of it (`otherwise` when it says nothing or is not given). */
-function perCompleted<Input, Output>(
-  inputs: readonly Input[],
-  outputs: readonly (Output | undefined)[],
-  completedCount: number,
-  perOperation: ((input: Input, output: Output) => number | undefined) | undefined,
-  otherwise: number,
-): Float64Array {
-  const values = new Float64Array(completedCount).fill(otherwise);
-  if (perOperation === undefined) return values;
-  for (let id = 0; id < completedCount; id++) {
-    const output = outputs[id];
-    values[id] = (output === undefined ? undefined : perOperation(inputs[id]!, output)) ?? otherwise;
-  }
-  return values;
 }
 
 function completedPairs<Input, Output>(inputs: readonly Input[], outputs: readonly (Output | undefined)[], completedCount: number): (readonly [Input, Output])[] {

@@ -121,7 +121,7 @@ test('a gap in the revisions is filled only by an unknown write that fits what r
     { kind: 'txn', compare: [], success: [], failure: [{ kind: 'put', key: 'a', value: '1' }] },
     { kind: 'compact', revision: 1 },
   ];
-  const candidates = etcdModel.sequence!.unknownCandidates!([[{ kind: 'range', key: 'a' }, { revision: 2, kvs: [{ key: 'a', value: '1', modRevision: 2 }] }]], unknown);
+  const candidates = etcdModel.sequence!.unknownCandidates!([[{ kind: 'range', key: 'a' }, { revision: 2, kvs: [{ key: 'a', value: '1', modRevision: 2 }] }]], unknown, new Float64Array(0));
   t.deepEqual(candidates(etcdModel.init()), [0, 2, 3], 'the puts of a=1, and a compaction, which fills no revision');
   t.is(candidates(etcdModel.step(etcdModel.init(), { kind: 'put', key: 'b', value: '1' }, undefined)!), undefined, 'nothing was seen at revision 3');
   const seen = read({ revision: 2, kvs: [{ key: 'a', value: '1', modRevision: 2 }] });

@@ -51,25 +51,39 @@ const unobservedWrite: EtcdRequest = { kind: 'unobservedWrite' };
 
 /** Per operation, its stand-in when it has one (else undefined). */
 export function unobservedWriteStandIns(operations: readonly Operation<EtcdRequest, EtcdResponse>[]): (EtcdRequest | undefined)[] | undefined {
-  if (!operations.some((operation) => operation.outcome === 'unknown')) return undefined;
-  const observed = observedKeys(operations);
-  let any = false;
-  const standIns = operations.map((operation) => {
-    const input = operation.input;
-    let standIn = input;
-    if (operation.outcome === 'unknown') standIn = withoutUnobserved(input, observed, operation.invokedAt);
+  // The operations that may get a stand-in: only the keys they put need their observers found.
+  const mayStandIn: number[] = [];
+  let unknown = false;
+  for (let index = 0; index < operations.length; index++) {
+    const operation = operations[index]!;
+    if (operation.outcome === 'unknown') unknown = true;
     // A completed put whose response shows nothing of the key before it, as its own stand-in.
-    else if (input.kind === 'put' && operation.output?.prevKv === undefined && input.prevKv !== true) standIn = withoutUnobserved(input, observed, operation.invokedAt);
-    if (standIn === input) return undefined;
-    any = true;
-    return standIn;
-  });
-  return any ? standIns : undefined;
+    if (operation.outcome === 'unknown' || isBarePut(operation)) mayStandIn.push(index);
+  }
+  if (!unknown) return undefined;
+  const observed = observedKeys(operations, keysPutBy(mayStandIn.map((index) => operations[index]!.input)));
+  let standIns: (EtcdRequest | undefined)[] | undefined;
+  for (const index of mayStandIn) {
+    const { input, invokedAt } = operations[index]!;
+    const standIn = withoutUnobserved(input, observed, invokedAt);
+    if (standIn === input) continue;
+    standIns ??= new Array<EtcdRequest | undefined>(operations.length).fill(undefined);
+    standIns[index] = standIn;
+  }
+  return standIns;
 }
 
-/** The keys some operation may put that something in the history observes, how much and until when. */
-export function observedKeys(operations: readonly Operation<EtcdRequest, EtcdResponse>[]): Map<string, Observed> {
-  const written = keysPutBy(operations.map((operation) => operation.input));
+/** A completed put whose response shows nothing of the key before it: it may be its own stand-in. */
+function isBarePut(operation: Operation<EtcdRequest, EtcdResponse>): boolean {
+  const input = operation.input;
+  return operation.outcome !== 'unknown' && input.kind === 'put' && operation.output?.prevKv === undefined && input.prevKv !== true;
+}
+
+/**
+ * The keys some operation may put (or those of `keysOfInterest`, ascending: ranges are looked at
+ * only for them) that something in the history observes, how much and until when.
+ */
+export function observedKeys(operations: readonly Operation<EtcdRequest, EtcdResponse>[], keysOfInterest = keysPutBy(operations.map((operation) => operation.input))): Map<string, Observed> {
   const observed = new Map<string, Observed>();
   let until = 0;
   const observe = (key: string, how: keyof Observed, forEver = false) => {
@@ -77,13 +91,32 @@ export function observedKeys(operations: readonly Operation<EtcdRequest, EtcdRes
     if (found === undefined) observed.set(key, (found = { full: -Infinity, existence: -Infinity }));
     found[how] = Math.max(found[how], forEver ? Infinity : until);
   };
+  // Ranges (most histories read a few prefixes over and over) are gathered first, and each is
+  // spread over the keys it holds once, at the end.
+  const ranges = new Map<string, Map<string, Observed>>();
   const observeRange = (key: string, rangeEnd: string | undefined, how: keyof Observed) => {
     if (rangeEnd === undefined || rangeEnd === '') {
       observe(key, how);
       return;
     }
-    const high = rangeHigh(key, rangeEnd);
-    for (let index = lowerBound(written, key); index < written.length && (high === undefined || written[index]! < high); index++) observe(written[index]!, how);
+    let byEnd = ranges.get(key);
+    if (byEnd === undefined) ranges.set(key, (byEnd = new Map()));
+    let found = byEnd.get(rangeEnd);
+    if (found === undefined) byEnd.set(rangeEnd, (found = { full: -Infinity, existence: -Infinity }));
+    found[how] = Math.max(found[how], until);
+  };
+  const spreadRanges = () => {
+    for (const [key, byEnd] of ranges) {
+      for (const [rangeEnd, found] of byEnd) {
+        const high = rangeHigh(key, rangeEnd);
+        for (let index = lowerBound(keysOfInterest, key); index < keysOfInterest.length && (high === undefined || keysOfInterest[index]! < high); index++) {
+          for (const how of ['full', 'existence'] as const) {
+            until = found[how];
+            if (until > -Infinity) observe(keysOfInterest[index]!, how);
+          }
+        }
+      }
+    }
   };
   // `completed`: the request's response is checked; `response`: that response, when known.
   const visit = (request: EtcdRequest, completed: boolean, response: EtcdResponse | undefined) => {
@@ -125,6 +158,7 @@ export function observedKeys(operations: readonly Operation<EtcdRequest, EtcdRes
     until = completed ? operation.completedAt : Infinity;
     visit(operation.input, completed, completed ? operation.output : undefined);
   }
+  spreadRanges();
   return observed;
 }
 
