@@ -11,8 +11,17 @@ import { HistoryParseError } from './parseError.ts';
 const astral = /[\uD800-\uDFFF]/;
 const highPlane = /[\uE000-\uFFFF]/;
 
-/** Throws, naming the line of the first operation that completes the mix, when strings would order unlike etcd. */
-export function refuseUnorderableText(operations: readonly Operation<unknown, unknown>[], lineOf: (index: number) => number): void {
+/** The same kinds of character in a history's JSON text, written as themselves or escaped. */
+const astralInJson = /[\uD800-\uDFFF]|\\u[dD][89a-fA-F]/;
+const highPlaneInJson = /[\uE000-\uFFFF]|\\u[eEfF]/;
+
+/**
+ * Throws, naming the line of the first operation that completes the mix, when strings would order
+ * unlike etcd. `text`, the history's JSON text when there is one: a text that cannot hold both
+ * kinds needs no look at each operation (on 100,000 operations that cost a sixth of the parse).
+ */
+export function refuseUnorderableText(operations: readonly Operation<unknown, unknown>[], lineOf: (index: number) => number, text?: string): void {
+  if (text !== undefined && !(astralInJson.test(text) && highPlaneInJson.test(text))) return;
   let astralLine: number | undefined;
   let highLine: number | undefined;
   operations.forEach((operation, index) => {

@@ -82,3 +82,14 @@ test('a text without decimals, long digit runs or \\u escapes has nothing the ex
   for (const text of ['{"a":1.5}', '{"a":1e5}', '{"a":1234567890123456}', '{"a":"\\ud800"}']) t.true(needsExactScan(text), text);
   t.false(needsExactScan('{"process":3,"invoke":1200,"input":{"kind":"put","key":"a","value":"v 1"}}'));
 });
+
+test('etcd strings that mix characters above U+FFFF with U+E000–U+FFFF are refused, written as themselves or escaped; one kind alone is read', (t) => {
+  const put = (process: number, value: string) => `{"process":${process},"invoke":${process},"complete":${process + 1},"outcome":"ok","input":{"kind":"put","key":"k","value":${value}},"output":{"revision":${process + 2}}}`;
+  const history = (...values: string[]) => values.map((value, index) => put(index, value)).join('\n');
+  const refused = (text: string) => t.throws(() => parseJsonLines(text), { instanceOf: HistoryParseError, message: /^the history mixes characters above U\+FFFF \(line 1\) with U\+E000–U\+FFFF \(line 2\)/ });
+  refused(history('"\u{1F600}"', '"\uE000"'));
+  refused(history('"\\ud83d\\ude00"', '"\\uf8ff"'));
+  refused(history('"\u{1F600}"', '"\\uFFFD"'));
+  t.is(parseJsonLines(history('"\u{1F600}"', '"\\ud83d\\ude00"', '"a"')).operations.length, 3);
+  t.is(parseJsonLines(history('"\uE000"', '"\\uFFFD"')).operations.length, 2);
+});

@@ -82,7 +82,7 @@ export function parseJsonLines(text: string, model?: ModelName): TypedHistory {
       return { model: chosen, operations: decodeAll(records, keyValueCodec) };
     case 'etcd': {
       const operations = decodeAll(records, etcdCodec);
-      refuseUnorderableText(operations, (index) => records[index]!.line);
+      refuseUnorderableText(operations, (index) => records[index]!.line, text);
       return { model: chosen, operations, initialRevision: header?.initialRevision ?? 1 };
     }
   }
