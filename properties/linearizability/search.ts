@@ -130,6 +130,7 @@ function* search<State, Input, Output extends {} | null>(
   // Without a sequence there is no sentinel in the list.
   const sentinel = sequence === undefined ? -1 : space.sentinel;
   // Whether a refusal of completed id at `floor` is final (rule 5), asked only on a refusal.
+  const settles = sequence?.settledFrom !== undefined;
   const refusedForGood = (id: number, floor: number): boolean => {
     const output = outputs[id];
     const settled = output === undefined ? undefined : sequence?.settledFrom?.(inputs[id]!, output);
@@ -310,7 +311,7 @@ function* search<State, Input, Output extends {} | null>(
     const next = model.step(state, inputs[candidate]!, outputs[candidate]);
     if (next === undefined) {
       // Refused for good: no completion of this configuration can take it (SequenceOrder rule 5).
-      if (candidate < completedCount && refusedForGood(candidate, floor)) pass = levelDone;
+      if (settles && candidate < completedCount && refusedForGood(candidate, floor)) pass = levelDone;
       continue;
     }
     // An unknown operation that changes nothing here is the same as one that never happens.
