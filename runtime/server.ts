@@ -17,6 +17,8 @@ import { hexId } from './config/memberIds.ts';
 import type { ServerConfig, TlsFiles } from './config/serverConfig.ts';
 import { listenOn } from './listen.ts';
 import { NodeHost } from './nodeHost.ts';
+import { trace } from './latencyTrace.ts';
+import type { DurableStore, Transport } from '../core/host/ports.ts';
 import { PeerTransport } from './peer/peerTransport.ts';
 import { etcdNode, hostTimeoutMs } from './protocols/etcd.ts';
 import { FileStore } from './storage/fileStore.ts';
@@ -107,6 +109,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     codec: codec.message,
     carriesSnapshot: codec.carriesSnapshot,
     onMessage: (from, message) => {
+      if (trace.enabled) trace.mark(`recv ${message.type} ${hexId(from)}`);
       const refusal = adapter.refuse(message, from, self);
       if (refusal === null) host?.receive(from, message);
       else if (strayLogged.ready(from)) io.log(`dropped a message from peer ${hexId(from)}: ${refusal}`);
@@ -129,8 +132,8 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     id: self,
     members: config.initialCluster.map((member) => member.id).sort((a, b) => a - b),
     random: systemRandom,
-    store,
-    transport,
+    store: trace.enabled ? tracedStore(store) : store,
+    transport: trace.enabled ? tracedTransport(transport) : transport,
     timer: new SystemTicker(config.heartbeatMs),
     // Unique among the members (with overwhelming probability) and across restarts: a client id
     // names whose proposal an applied entry answers.
@@ -208,6 +211,34 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
       host = null;
       await transport.stop();
       await store.close();
+      trace.save();
+    },
+  };
+}
+
+/** The store, marking each Ready's writes and its sync on the latency trace (DETCD_LATENCY_TRACE). */
+function tracedStore(store: DurableStore): DurableStore {
+  return {
+    write: (writes) => {
+      trace.mark(`store.write ${writes.map((write) => write.file).join('+')}`);
+      store.write(writes);
+    },
+    sync: (done) => {
+      trace.mark('store.sync');
+      store.sync(() => {
+        trace.mark('store.synced');
+        done();
+      });
+    },
+    read: () => store.read(),
+  };
+}
+
+function tracedTransport(transport: Transport<PeerMessage>): Transport<PeerMessage> {
+  return {
+    send: (to, message) => {
+      trace.mark(`send ${message.type} ${hexId(to)}`);
+      transport.send(to, message);
     },
   };
 }
