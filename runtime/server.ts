@@ -20,6 +20,7 @@ import { NodeHost } from './nodeHost.ts';
 import { trace } from './latencyTrace.ts';
 import type { DurableStore, Transport } from '../core/host/ports.ts';
 import { PeerTransport } from './peer/peerTransport.ts';
+import { PeerRoundTrips } from './peer/roundTrips.ts';
 import { etcdNode, hostTimeoutMs } from './protocols/etcd.ts';
 import { FileStore } from './storage/fileStore.ts';
 import { arrangeWalSnapshotWrites } from './storage/walSnapshotWrites.ts';
@@ -90,6 +91,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   let clusterId = storedClusterId(config);
   if (clusterId !== null) storeClusterId(config.dataDir, clusterId);
   let host: EtcdHost | null = null;
+  const roundTrips = new PeerRoundTrips((peer, seconds) => metrics.peerRoundTripTime(hexId(peer), seconds));
   const strayLogged = new LogLimiter(10_000);
   const peerTls = config.peerTls === null ? undefined : (() => {
     const options = tlsOptions(config.peerTls);
@@ -110,6 +112,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     carriesSnapshot: codec.carriesSnapshot,
     onMessage: (from, message) => {
       if (trace.enabled) trace.mark(`recv ${message.type} ${hexId(from)}`);
+      roundTrips.received(from, message.type);
       const refusal = adapter.refuse(message, from, self);
       if (refusal === null) host?.receive(from, message);
       else if (strayLogged.ready(from)) io.log(`dropped a message from peer ${hexId(from)}: ${refusal}`);
@@ -125,6 +128,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     ...(peerTls === undefined ? {} : { tls: peerTls }),
   });
   const peers = new PeerDirectory(transport, self);
+  const sending = observedTransport(transport, roundTrips);
   let removalReported = false;
   const timeoutMs = hostTimeoutMs(config);
   host = new NodeHost({
@@ -133,7 +137,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     members: config.initialCluster.map((member) => member.id).sort((a, b) => a - b),
     random: systemRandom,
     store: trace.enabled ? tracedStore(store) : store,
-    transport: trace.enabled ? tracedTransport(transport) : transport,
+    transport: sending,
     timer: new SystemTicker(config.heartbeatMs),
     // Unique among the members (with overwhelming probability) and across restarts: a client id
     // names whose proposal an applied entry answers.
@@ -234,10 +238,12 @@ function tracedStore(store: DurableStore): DurableStore {
   };
 }
 
-function tracedTransport(transport: Transport<PeerMessage>): Transport<PeerMessage> {
+/** The transport, timing heartbeats for the peer round-trip metric (and marking sends on the latency trace). */
+function observedTransport(transport: Transport<PeerMessage>, roundTrips: PeerRoundTrips): Transport<PeerMessage> {
   return {
     send: (to, message) => {
-      trace.mark(`send ${message.type} ${hexId(to)}`);
+      if (trace.enabled) trace.mark(`send ${message.type} ${hexId(to)}`);
+      roundTrips.sent(to, message.type);
       transport.send(to, message);
     },
   };
