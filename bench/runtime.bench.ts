@@ -136,6 +136,8 @@ interface Figures {
   /** CPU ms of the three members per put and per range in the throughput phases. */
   putCpuMs: number;
   readCpuMs: number;
+  /** The leader's mean peer round trip over the whole run, ms. */
+  peerRttMs: number;
   checkPerf: string;
 }
 
@@ -144,6 +146,17 @@ async function walFsyncs(spec: MemberSpec): Promise<{ count: number; seconds: nu
   const text = await (await fetch(`http://${endpoint(spec)}/metrics`, { signal: AbortSignal.timeout(5_000) })).text().catch(() => '');
   const figure = (name: string) => Number(new RegExp(`^etcd_disk_wal_fsync_duration_seconds_${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
   return { count: figure('count'), seconds: figure('sum') };
+}
+
+/**
+ * The mean peer round trip (ms) the leader measured so far (etcd_network_peer_round_trip_time_seconds,
+ * both peers): detcd times every heartbeat, etcd probes every 5 s. NaN when nothing was measured.
+ */
+async function peerRoundTripMs(server: Server): Promise<number> {
+  const spec = server.specs[server.clients.indexOf(server.leader)]!;
+  const text = await (await fetch(`http://${endpoint(spec)}/metrics`, { signal: AbortSignal.timeout(5_000) })).text().catch(() => '');
+  const total = (name: string) => [...text.matchAll(new RegExp(`^etcd_network_peer_round_trip_time_seconds_${name}\\{[^}]*\\} ([0-9.e+-]+)$`, 'gm'))].reduce((sum, match) => sum + Number(match[1]), 0);
+  return (total('sum') * 1000) / total('count');
 }
 
 /** WAL fsyncs (count, seconds) made on the leader and on the followers, summed over rounds. */
@@ -205,7 +218,7 @@ export async function bench(out: (line: string) => void): Promise<void> {
     if (withEtcd) servers.push(await startCluster('etcd', root, ['etcd']));
     if (baseline !== undefined) servers.push(await startCluster('base', root, [process.execPath, join(baseline, 'bin', 'detcd')]));
     const fsync = await fsyncBaseline(root, 200);
-    const figures = new Map<string, Figures>(servers.map((server) => [server.name, { p50: 0, p99: 0, fsyncLeader: 0, fsyncFollowers: 0, puts: 0, reads: 0, putCpuMs: 0, readCpuMs: 0, checkPerf: 'not run (DETCD_BENCH_CHECK_PERF=1 runs it)' }]));
+    const figures = new Map<string, Figures>(servers.map((server) => [server.name, { p50: 0, p99: 0, fsyncLeader: 0, fsyncFollowers: 0, puts: 0, reads: 0, putCpuMs: 0, readCpuMs: 0, peerRttMs: 0, checkPerf: 'not run (DETCD_BENCH_CHECK_PERF=1 runs it)' }]));
     // Every phase in rounds that take turns between the servers: on a machine whose load swings
     // within seconds, a server measured in one block could meet a quiet or a busy stretch alone.
     for (const server of servers) for (let i = 0; i < 50; i++) await server.leader.put({ key: Buffer.from(`warm${i % 8}`), value });
@@ -232,6 +245,7 @@ export async function bench(out: (line: string) => void): Promise<void> {
         readCpuMs: reads.get(server.name)!.cpuMs / reads.get(server.name)!.done,
       });
     }
+    for (const server of servers) figures.get(server.name)!.peerRttMs = await peerRoundTripMs(server);
     if (withCheckPerf) for (const server of servers) figures.get(server.name)!.checkPerf = await checkPerf(server);
 
     const fsyncP50 = percentile(fsync, 50);
@@ -240,7 +254,7 @@ export async function bench(out: (line: string) => void): Promise<void> {
     const ratio = (mine: number, theirs: number | undefined) => (theirs === undefined ? '' : ` ${(mine / theirs).toFixed(2)}`);
     for (const [name, f] of figures) {
       out(`${name.padEnd(5)} sequential put (leader)        p50 ${f.p50.toFixed(2)} ms  p99 ${f.p99.toFixed(2)} ms  (p50 = ${(f.p50 / fsyncP50).toFixed(1)} × fsync p50)`);
-      out(`${name.padEnd(5)}   its WAL fsync mean             leader ${f.fsyncLeader.toFixed(2)} ms  followers ${f.fsyncFollowers.toFixed(2)} ms`);
+      out(`${name.padEnd(5)}   its WAL fsync mean             leader ${f.fsyncLeader.toFixed(2)} ms  followers ${f.fsyncFollowers.toFixed(2)} ms;  peer round trip mean ${f.peerRttMs.toFixed(2)} ms (leader's metric)`);
       out(`${name.padEnd(5)} puts, ${inFlight} in flight              ${f.puts.toFixed(0)}/s  (members' CPU ${f.putCpuMs.toFixed(3)} ms per put)`);
       out(`${name.padEnd(5)} linearizable ranges, ${inFlight} in flight ${f.reads.toFixed(0)}/s  (members' CPU ${f.readCpuMs.toFixed(3)} ms per range)`);
       out(`${name.padEnd(5)} etcdctl check perf --load=m    ${f.checkPerf}`);
