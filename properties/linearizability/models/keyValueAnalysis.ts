@@ -27,6 +27,7 @@ import type { AnalyzedViolation, HistoryAnalysis, UnknownFate } from '../model.t
 import type { KeyValueInput, KeyValueOutput, KeyValueState } from './keyValue.ts';
 import { keyValueLookahead } from './keyValueLookahead.ts';
 import { ValueParser, type ValueParts } from './keyValueParts.ts';
+import { sortIds } from '../_internals/sortIds.ts';
 
 type KeyValueOperation = Operation<KeyValueInput, KeyValueOutput>;
 
@@ -40,6 +41,9 @@ export interface PartitionFacts {
   readonly readers: readonly (number[] | undefined)[];
   /** Per write: when it certainly had taken effect (Infinity: not known to take effect). */
   readonly firstSeen: Float64Array;
+  /** Per position: its invocation and completion times (for sorting without a comparator). */
+  readonly invokedAt: Float64Array;
+  readonly completedAt: Float64Array;
 }
 
 export function analyzeKeyValue(operations: readonly KeyValueOperation[]): HistoryAnalysis<KeyValueState> {
@@ -53,23 +57,36 @@ export function analyzeKeyValue(operations: readonly KeyValueOperation[]): Histo
 }
 
 function partitionFacts(operations: readonly KeyValueOperation[]): PartitionFacts {
+  // Plain loops, and sorts over typed arrays rather than with a comparator: a one-shot check runs
+  // this once, before the JIT has compiled it, where every call per operation shows.
+  const count = operations.length;
   const keyIndex = new Map<string, number>();
   const keys: { writes: number[]; gets: number[] }[] = [];
-  operations.forEach((operation, position) => {
-    let index = keyIndex.get(operation.input.key);
+  const inputs = new Array<KeyValueInput>(count);
+  const invokedAt = new Float64Array(count);
+  const completedAt = new Float64Array(count);
+  for (let position = 0; position < count; position++) {
+    const operation = operations[position]!;
+    const input = operation.input;
+    inputs[position] = input;
+    invokedAt[position] = operation.invokedAt;
+    completedAt[position] = operation.completedAt;
+    let index = keyIndex.get(input.key);
     if (index === undefined) {
       index = keys.push({ writes: [], gets: [] }) - 1;
-      keyIndex.set(operation.input.key, index);
+      keyIndex.set(input.key, index);
     }
-    if (operation.input.kind !== 'get') keys[index]!.writes.push(position);
+    if (input.kind !== 'get') keys[index]!.writes.push(position);
     else if (operation.outcome === 'ok') keys[index]!.gets.push(position);
-  });
-  const inputs = operations.map((operation) => operation.input);
-  const parts: (ValueParts | undefined)[] = new Array<ValueParts | undefined>(operations.length);
-  const readers: (number[] | undefined)[] = new Array<number[] | undefined>(operations.length);
-  const firstSeen = new Float64Array(operations.length).fill(Infinity);
-  for (const { writes, gets } of keys) {
-    gets.sort((a, b) => operations[a]!.completedAt - operations[b]!.completedAt || a - b);
+  }
+  const parts: (ValueParts | undefined)[] = new Array<ValueParts | undefined>(count);
+  const readers: (number[] | undefined)[] = new Array<number[] | undefined>(count);
+  const firstSeen = new Float64Array(count).fill(Infinity);
+  for (const key of keys) {
+    const writes = key.writes;
+    // By completion, ties by position (the positions were added ascending and the sort is stable).
+    const gets = sortedBy(key.gets, completedAt);
+    key.gets = gets;
     const parser = new ValueParser(inputs, writes);
     for (const write of writes) if (operations[write]!.outcome === 'ok') firstSeen[write] = operations[write]!.completedAt;
     for (const get of gets) {
@@ -85,7 +102,14 @@ function partitionFacts(operations: readonly KeyValueOperation[]): PartitionFact
       }
     }
   }
-  return { keys, parts, readers, firstSeen };
+  return { keys, parts, readers, firstSeen, invokedAt, completedAt };
+}
+
+/** `ids` stably sorted by `primary[id]`, as a new array. */
+function sortedBy(ids: readonly number[], primary: Float64Array): number[] {
+  const sorted = Int32Array.from(ids);
+  sortIds(sorted, primary);
+  return Array.from(sorted);
 }
 
 function settleUnknowns(operations: readonly KeyValueOperation[], facts: PartitionFacts, gets: readonly number[], writes: readonly number[], fates: (UnknownFate | undefined)[]): void {
@@ -183,11 +207,13 @@ class StaleWrites {
   constructor(operations: readonly KeyValueOperation[], facts: PartitionFacts, writes: readonly number[]) {
     this.#operations = operations;
     const firstSeen = (this.#firstSeen = facts.firstSeen);
-    const certain = writes.filter((write) => firstSeen[write]! < Infinity);
-    this.#byInvocation = [...certain].sort((a, b) => operations[a]!.invokedAt - operations[b]!.invokedAt || a - b);
+    // `writes` ascend by position, and the sorts are stable: ties stay by position.
+    const certain: number[] = [];
+    for (const write of writes) if (firstSeen[write]! < Infinity) certain.push(write);
+    this.#byInvocation = sortedBy(certain, facts.invokedAt);
     this.#rank = new Int32Array(operations.length).fill(-1);
-    this.#byInvocation.forEach((write, rank) => (this.#rank[write] = rank));
-    this.#bySeen = certain.sort((a, b) => firstSeen[a]! - firstSeen[b]! || a - b);
+    for (let rank = 0; rank < this.#byInvocation.length; rank++) this.#rank[this.#byInvocation[rank]!] = rank;
+    this.#bySeen = sortedBy(certain, firstSeen);
     this.#tree = new Int32Array(certain.length + 1);
   }
 
