@@ -88,17 +88,24 @@ function partitionFacts(operations: readonly KeyValueOperation[]): PartitionFact
     const gets = sortedBy(key.gets, completedAt);
     key.gets = gets;
     const parser = new ValueParser(inputs, writes);
-    for (const write of writes) if (operations[write]!.outcome === 'ok') firstSeen[write] = operations[write]!.completedAt;
-    for (const get of gets) {
+    // Indexed loops, not for-of: before the JIT compiles them, each for-of step is an iterator call.
+    for (let at = 0; at < writes.length; at++) {
+      const write = writes[at]!;
+      if (operations[write]!.outcome === 'ok') firstSeen[write] = completedAt[write]!;
+    }
+    for (let at = 0; at < gets.length; at++) {
+      const get = gets[at]!;
       const found = parser.parse(operations[get]!.output!.value!);
       parts[get] = found;
       if (found.kind !== 'unique') continue;
-      const completedAt = operations[get]!.completedAt;
-      for (const write of found.writes) {
+      const readAt = completedAt[get]!;
+      const partWrites = found.writes;
+      for (let part = 0; part < partWrites.length; part++) {
+        const write = partWrites[part]!;
         const list = readers[write];
         if (list === undefined) readers[write] = [get];
         else list.push(get);
-        if (completedAt < firstSeen[write]!) firstSeen[write] = completedAt;
+        if (readAt < firstSeen[write]!) firstSeen[write] = readAt;
       }
     }
   }
@@ -131,7 +138,8 @@ function settleUnknowns(operations: readonly KeyValueOperation[], facts: Partiti
 /** The first certain violation among the key's gets, in completion order. */
 function findViolation(operations: readonly KeyValueOperation[], facts: PartitionFacts, gets: readonly number[], writes: readonly number[]): AnalyzedViolation | undefined {
   const stale = new StaleWrites(operations, facts, writes);
-  for (const get of gets) {
+  for (let at = 0; at < gets.length; at++) {
+    const get = gets[at]!;
     const parts = facts.parts[get]!;
     const read = operations[get]!;
     if (parts.kind === 'impossible') {
@@ -140,7 +148,7 @@ function findViolation(operations: readonly KeyValueOperation[], facts: Partitio
       return violation([get], (at) => `#${at(get)} returned ${shown}, which no combination of the key's written values makes`);
     }
     if (parts.kind !== 'unique') continue;
-    const early = parts.writes.find((write) => operations[write]!.invokedAt > read.completedAt);
+    const early = invokedAfter(parts.writes, facts.invokedAt, read.completedAt);
     if (early !== undefined) return violation([get, early], (at) => `#${at(get)} returned the value of write #${at(early)}, which was invoked after #${at(get)} completed`);
     const reordered = misordered(operations, facts, parts.writes);
     if (reordered !== undefined) {
@@ -157,6 +165,12 @@ function findViolation(operations: readonly KeyValueOperation[], facts: Partitio
       return violation([get, write, after], (at) => `#${at(get)} returned ${shown}, a stale value: write #${at(write)} took effect after #${at(after)}, whose value it shows, and before #${at(get)} was invoked, yet is missing from it`);
     }
   }
+  return undefined;
+}
+
+/** The first of `writes` invoked after `time` (a loop, not `find` with a closure per get). */
+function invokedAfter(writes: readonly number[], invokedAt: Float64Array, time: number): number | undefined {
+  for (let index = 0; index < writes.length; index++) if (invokedAt[writes[index]!]! > time) return writes[index];
   return undefined;
 }
 
@@ -196,6 +210,7 @@ function misordered(operations: readonly KeyValueOperation[], facts: PartitionFa
 class StaleWrites {
   readonly #operations: readonly KeyValueOperation[];
   readonly #firstSeen: Float64Array;
+  readonly #invokedAt: Float64Array;
   /** The key's writes that certainly take effect, by invocation, and by firstSeen. */
   readonly #byInvocation: number[];
   readonly #bySeen: number[];
@@ -206,6 +221,7 @@ class StaleWrites {
 
   constructor(operations: readonly KeyValueOperation[], facts: PartitionFacts, writes: readonly number[]) {
     this.#operations = operations;
+    this.#invokedAt = facts.invokedAt;
     const firstSeen = (this.#firstSeen = facts.firstSeen);
     // `writes` ascend by position, and the sorts are stable: ties stay by position.
     const certain: number[] = [];
@@ -233,7 +249,8 @@ class StaleWrites {
     let afterPart: number | undefined;
     if (parts.length > 0 && operations[parts[0]!]!.input.kind === 'put') {
       after = Infinity;
-      for (const part of parts) {
+      for (let at = 0; at < parts.length; at++) {
+        const part = parts[at]!;
         if (firstSeen[part]! < after) {
           after = firstSeen[part]!;
           afterPart = part;
@@ -241,8 +258,9 @@ class StaleWrites {
       }
     }
     const from = this.#firstInvokedAfter(after);
+    const rank = this.#rank;
     let own = 0;
-    for (const part of parts) if (this.#rank[part]! >= from && firstSeen[part]! < invokedAt) own++;
+    for (let at = 0; at < parts.length; at++) if (rank[parts[at]!]! >= from && firstSeen[parts[at]!]! < invokedAt) own++;
     if (this.#countFrom(from) <= own) return undefined;
     for (let rank = from; rank < this.#byInvocation.length; rank++) {
       const write = this.#byInvocation[rank]!;
@@ -253,11 +271,13 @@ class StaleWrites {
 
   /** The rank of the first write (by invocation) invoked strictly after `time`. */
   #firstInvokedAfter(time: number): number {
+    const byInvocation = this.#byInvocation;
+    const invokedAt = this.#invokedAt;
     let low = 0;
-    let high = this.#byInvocation.length;
+    let high = byInvocation.length;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      if (this.#operations[this.#byInvocation[middle]!]!.invokedAt <= time) low = middle + 1;
+      if (invokedAt[byInvocation[middle]!]! <= time) low = middle + 1;
       else high = middle;
     }
     return low;

@@ -31,8 +31,11 @@ interface GetNeeds {
 export function keyValueLookahead(operations: readonly KeyValueOperation[], facts: PartitionFacts, kept: readonly number[]): Lookahead<KeyValueState> {
   const count = kept.length;
   const indexOf = new Int32Array(operations.length).fill(-1);
-  kept.forEach((position, index) => (indexOf[position] = index));
-  const keyOf = kept.map((position) => operations[position]!.input.key);
+  const keyOf = new Array<string>(count);
+  for (let index = 0; index < count; index++) {
+    indexOf[kept[index]!] = index;
+    keyOf[index] = operations[kept[index]!]!.input.key;
+  }
   const taken = new Uint8Array(count);
   const needs: (GetNeeds | undefined)[] = new Array<GetNeeds | undefined>(count);
   // Per get: restarters still pending; -1 for operations that are not gets.
@@ -41,7 +44,9 @@ export function keyValueLookahead(operations: readonly KeyValueOperation[], fact
   const readers = new Lists(count);
 
   for (const key of facts.keys) {
-    for (const get of key.gets) {
+    const gets = key.gets;
+    for (let at = 0; at < gets.length; at++) {
+      const get = gets[at]!;
       const index = indexOf[get]!;
       if (index < 0) continue;
       const value = operations[get]!.output!.value!;
@@ -54,7 +59,7 @@ export function keyValueLookahead(operations: readonly KeyValueOperation[], fact
         const restarter = first !== undefined && operations[kept[first]!]!.input.kind === 'put';
         pendingRestarters[index] = restarter ? 1 : 0;
         if (restarter) restarted.add(first!, index);
-        for (const part of unique) readers.add(part, index);
+        for (let part = 0; part < unique.length; part++) readers.add(unique[part]!, index);
       }
       // A get with several cuts is left out: any put whose value begins what it returned could
       // restart it, and tracking them all would cost more than it prunes (with repeated values,

@@ -70,7 +70,8 @@ export class ValueParser {
     this.#inputs = inputs;
     const lengths = new Set<number>();
     let emptyPuts = 0;
-    for (const position of writes) {
+    for (let at = 0; at < writes.length; at++) {
+      const position = writes[at]!;
       const input = inputs[position]!;
       if (input.kind === 'get') continue;
       if (input.value === '') {
@@ -94,7 +95,8 @@ export class ValueParser {
   #matching(candidates: readonly number[] | undefined, value: string, start: number, size: number): number[] | undefined {
     if (candidates === undefined) return undefined;
     let matches: number[] | undefined;
-    for (const candidate of candidates) {
+    for (let at = 0; at < candidates.length; at++) {
+      const candidate = candidates[at]!;
       const written = (this.#inputs[candidate] as { value: string }).value;
       if (written.length === size && value.startsWith(written, start)) (matches ??= []).push(candidate);
     }
@@ -180,6 +182,13 @@ export class ValueParser {
   /** A write that occurs twice in the cut, if any. */
   #repeated(writes: readonly number[]): number | undefined {
     if (writes.length < 2) return undefined;
+    // A short cut (most are) is searched in place: a Set per parsed value cost more.
+    if (writes.length <= 32) {
+      for (let at = 1; at < writes.length; at++) {
+        for (let before = 0; before < at; before++) if (writes[before] === writes[at]) return writes[at];
+      }
+      return undefined;
+    }
     const seen = new Set<number>();
     for (const write of writes) {
       if (seen.has(write)) return write;
