@@ -120,8 +120,10 @@ function sortedBy(ids: readonly number[], primary: Float64Array): number[] {
 }
 
 function settleUnknowns(operations: readonly KeyValueOperation[], facts: PartitionFacts, gets: readonly number[], writes: readonly number[], fates: (UnknownFate | undefined)[]): void {
-  const ambiguous = gets.filter((get) => facts.parts[get]!.kind === 'ambiguous');
-  for (const write of writes) {
+  const ambiguous: number[] = [];
+  for (let at = 0; at < gets.length; at++) if (facts.parts[gets[at]!]!.kind === 'ambiguous') ambiguous.push(gets[at]!);
+  for (let at = 0; at < writes.length; at++) {
+    const write = writes[at]!;
     const operation = operations[write]!;
     if (operation.outcome !== 'unknown' || operation.input.kind === 'get' || operation.input.value === '') continue;
     const firstReader = facts.readers[write]?.[0];

@@ -66,7 +66,8 @@ export function keyValueLookahead(operations: readonly KeyValueOperation[], fact
       // puts of one value begin most gets).
     }
   }
-  const returned = needs.map((need) => need?.value ?? '');
+  const returned = new Array<string>(count);
+  for (let index = 0; index < count; index++) returned[index] = needs[index]?.value ?? '';
   // Per index, its key's exposed gets: looked up once here, not by key at every step.
   const exposedByKey = new Map<string, ExposedGets>();
   const exposedAt = new Array<ExposedGets>(count);
