@@ -208,8 +208,8 @@ function benchClasses(out: (line: string) => void): void {
   out('detcd warmed up first on histories of its own (unique and repeated values, 8 rounds each); best of 5 rounds (3 above 20k operations) on each side; plain W&G: one round.');
   out('Cold, two measures, each side measured the same way in this run (the least CPU of 3 runs; 1 above 20k operations):');
   out('- whole process: `detcd-sim check --json FILE` and Porcupine\'s driver each as a process of its own, CPU ms (process and threads) / wall ms: what a user waits for, Node\'s own start included;');
-  out('- check itself: parse + first check in that fresh process, wall ms as each reports it (detcd: parseMs + ms; Porcupine: reading + its first CheckOperations).');
-  out(`| class | ops | unknown | Porcupine ms | detcd ms | plain W&G ms | verdicts (Porcupine / detcd / plain; expected) | Porcupine cold CPU / wall | detcd CLI cold CPU / wall | check itself, cold: Porcupine / detcd ms |`);
+  out('- check itself: parse + first check in that fresh process, CPU ms as each reports it (process and threads; detcd: cpuMs; Porcupine: reading + its first CheckOperations) / wall ms (detcd: parseMs + ms).');
+  out(`| class | ops | unknown | Porcupine ms | detcd ms | plain W&G ms | verdicts (Porcupine / detcd / plain; expected) | Porcupine cold CPU / wall | detcd CLI cold CPU / wall | check itself, cold, CPU (wall): Porcupine / detcd ms |`);
   out('|---|---|---|---|---|---|---|---|---|---|');
   const coldSplit: string[] = [];
   const summary = { decidedByPorcupine: 0, agreed: 0, slower: [] as string[], wrong: [] as string[], coldCompared: 0, coldSlower: [] as string[], itselfSlower: [] as string[] };
@@ -249,20 +249,23 @@ function benchClasses(out: (line: string) => void): void {
       const cliCold = cold && entry.unpartitioned !== true ? coldRun([launcher, 'check', '--json', '--timeout', String(porcupineLimit), file], coldRounds, porcupineLimit + 60) : undefined;
       const porcupineCold =
         cold && 'command' in engine && porcupineMs !== undefined ? coldRun(engine.command([file], { unpartitioned: entry.unpartitioned === true, repeat: 1, timeoutSeconds: porcupineLimit }), coldRounds, porcupineLimit + 10) : undefined;
-      const cliLine = cliCold === undefined ? undefined : (JSON.parse(cliCold.stdout.trim().split('\n').at(-1) ?? '{}') as { result?: string; ms?: number; parseMs?: number });
+      const cliLine = cliCold === undefined ? undefined : (JSON.parse(cliCold.stdout.trim().split('\n').at(-1) ?? '{}') as { result?: string; ms?: number; parseMs?: number; cpuMs?: number });
       const cliVerdict = cliLine?.result;
-      const cliItself = cliLine?.ms === undefined || cliLine.parseMs === undefined ? undefined : cliLine.ms + cliLine.parseMs;
+      // CPU, compared; wall beside it: on a shared machine the wall clock also counts other processes' turns.
+      const cliItself = cliLine?.cpuMs;
+      const cliItselfWall = cliLine?.ms === undefined || cliLine.parseMs === undefined ? undefined : cliLine.ms + cliLine.parseMs;
       const porcupineLine = porcupineCold === undefined ? undefined : (JSON.parse(porcupineCold.stdout.trim().split('\n').at(-1) ?? '{}') as Partial<PorcupineResult>);
-      const porcupineItself = porcupineLine?.firstMs === undefined || porcupineLine.parseMs === undefined ? undefined : porcupineLine.firstMs + porcupineLine.parseMs;
+      const porcupineItself = porcupineLine?.firstCpuMs === undefined || porcupineLine.parseCpuMs === undefined ? undefined : porcupineLine.firstCpuMs + porcupineLine.parseCpuMs;
+      const porcupineItselfWall = porcupineLine?.firstMs === undefined || porcupineLine.parseMs === undefined ? undefined : porcupineLine.firstMs + porcupineLine.parseMs;
       out(
-        `| ${entry.name} | ${history.length} | ${((100 * unknown) / history.length).toFixed(1)}% | ${porcupineCell} | ${fixed(detcdMs)}${porcupineMs === undefined ? '' : ` (${(porcupineMs / detcdMs).toFixed(1)}x)`} | ${plainCell} | ${porcupineResult?.result ?? '—'} / ${verdict} / ${plainVerdict}; ${expected} | ${coldCell(porcupineCold)} | ${coldCell(cliCold)}${cliVerdict !== undefined && cliVerdict !== verdict ? ` (${cliVerdict})` : ''} | ${fixed(porcupineItself)} / ${fixed(cliItself)} |`,
+        `| ${entry.name} | ${history.length} | ${((100 * unknown) / history.length).toFixed(1)}% | ${porcupineCell} | ${fixed(detcdMs)}${porcupineMs === undefined ? '' : ` (${(porcupineMs / detcdMs).toFixed(1)}x)`} | ${plainCell} | ${porcupineResult?.result ?? '—'} / ${verdict} / ${plainVerdict}; ${expected} | ${coldCell(porcupineCold)} | ${coldCell(cliCold)}${cliVerdict !== undefined && cliVerdict !== verdict ? ` (${cliVerdict})` : ''} | ${fixed(porcupineItself)} (${fixed(porcupineItselfWall)}) / ${fixed(cliItself)} (${fixed(cliItselfWall)}) |`,
       );
       if (cliCold !== undefined && porcupineCold !== undefined) {
         summary.coldCompared++;
         if (cliCold.cpuMs > porcupineCold.cpuMs) summary.coldSlower.push(`${entry.name} ${(cliCold.cpuMs / porcupineCold.cpuMs).toFixed(1)}x`);
         if (cliItself !== undefined && porcupineItself !== undefined && cliItself > porcupineItself) summary.itselfSlower.push(`${entry.name} ${(cliItself / porcupineItself).toFixed(1)}x`);
       }
-      if (index === 0 && cliCold !== undefined) coldSplit.push(`${entry.name}: whole process ${Math.round(cliCold.cpuMs)} ms CPU; of it parse ${fixed(cliLine?.parseMs)} ms and check ${fixed(cliLine?.ms)} ms (wall, in the process)`);
+      if (index === 0 && cliCold !== undefined) coldSplit.push(`${entry.name}: whole process ${Math.round(cliCold.cpuMs)} ms CPU; of it parse + check ${fixed(cliLine?.cpuMs)} ms CPU (wall in the process: parse ${fixed(cliLine?.parseMs)} ms, check ${fixed(cliLine?.ms)} ms)`);
       if (verdict !== expected) summary.wrong.push(entry.name);
       if (porcupineResult !== undefined && porcupineResult.result !== 'unknown') {
         summary.decidedByPorcupine++;
@@ -285,7 +288,7 @@ function benchClasses(out: (line: string) => void): void {
         `${summary.coldSlower.length > 0 ? ` (${summary.coldSlower.join('; ')})` : ''}.`,
     );
     out(
-      `Cold, the check itself (parse + first check in a fresh process): detcd took longer than Porcupine in ${summary.itselfSlower.length} of ${summary.coldCompared}` +
+      `Cold, the check itself (parse + first check in a fresh process, CPU): detcd took longer than Porcupine in ${summary.itselfSlower.length} of ${summary.coldCompared}` +
         `${summary.itselfSlower.length > 0 ? ` (${summary.itselfSlower.join('; ')})` : ''}.`,
     );
     // Where a cold check's CPU goes, in steps that each add one thing to the one before.

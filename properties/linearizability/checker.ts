@@ -69,7 +69,7 @@ export function checkLinearizability<State, Input, Output extends {} | null>(
   // Partitions take turns, a slice of steps each, as Porcupine runs them in parallel: one that
   // refutes quickly ends the check even when another would take the whole budget. A violation
   // the model's analysis found needs no search at all.
-  const analyses = [...partitions].map(([partition, candidates]) => ({ partition, candidates, analysis: model.analyze?.(candidates.map((index) => history[index]!)) }));
+  const analyses = [...partitions].map(([partition, candidates]) => ({ partition, candidates, analysis: model.analyze?.(membersOf(history, candidates)) }));
   const analyzed = analyzedViolation(analyses);
   let violation = analyzed;
   const searches = analyses.map(({ partition, candidates, analysis }) => {
@@ -136,18 +136,27 @@ function partitionHistory<State, Input, Output extends {} | null>(
 ): { partitions: Map<string, number[]>; dropped: number[] } {
   const partitions = new Map<string, number[]>();
   const dropped: number[] = [];
-  history.forEach((operation, index) => {
+  // A loop, not forEach with a closure: a one-shot check runs this before the JIT compiles it.
+  for (let index = 0; index < history.length; index++) {
+    const operation = history[index]!;
     const irrelevant = operation.outcome === 'fail' || (operation.outcome === 'unknown' && model.readOnly?.(operation.input, undefined) === true);
     if (irrelevant) {
       dropped.push(index);
-      return;
+      continue;
     }
     const partition = model.partition?.(operation.input) ?? '';
     const members = partitions.get(partition);
     if (members === undefined) partitions.set(partition, [index]);
     else members.push(index);
-  });
+  }
   return { partitions, dropped };
+}
+
+/** The operations at `indexes` of the history. */
+function membersOf<Input, Output>(history: readonly Operation<Input, Output>[], indexes: readonly number[]): Operation<Input, Output>[] {
+  const members = new Array<Operation<Input, Output>>(indexes.length);
+  for (let at = 0; at < indexes.length; at++) members[at] = history[indexes[at]!]!;
+  return members;
 }
 
 /**
@@ -167,14 +176,15 @@ function settlePartition<State, Input, Output extends {} | null>(
   const members: number[] = [];
   const kept: number[] = [];
   const operations: SearchOperation<Input, Output>[] = [];
-  candidates.forEach((index, position) => {
+  for (let position = 0; position < candidates.length; position++) {
+    const index = candidates[position]!;
     const operation = history[index]!;
     const fate = operation.outcome === 'unknown' ? fates[position] : undefined;
     const standIn = analysis?.standIns?.[position];
     // An unknown-outcome operation whose stand-in can change nothing constrains nothing either.
     if (fate?.kind === 'unobserved' || (operation.outcome === 'unknown' && standIn !== undefined && model.readOnly?.(standIn, undefined) === true)) {
       dropped.push(index);
-      return;
+      continue;
     }
     const unknown = operation.outcome === 'unknown';
     members.push(index);
@@ -185,6 +195,6 @@ function settlePartition<State, Input, Output extends {} | null>(
       input: standIn ?? operation.input,
       output: unknown ? undefined : operation.output,
     });
-  });
+  }
   return { members, operations, kept };
 }

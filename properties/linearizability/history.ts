@@ -43,7 +43,9 @@ export function precedes(a: Operation<unknown, unknown>, b: Operation<unknown, u
  */
 export function historyProblems(operations: readonly Operation<unknown, unknown>[]): string[] {
   const problems: string[] = [];
-  operations.forEach((operation, index) => {
+  // A loop, not forEach with a closure: a one-shot check runs this before the JIT compiles it.
+  for (let index = 0; index < operations.length; index++) {
+    const operation = operations[index]!;
     if (!Number.isFinite(operation.invokedAt)) problems.push(`operation ${index}: invokedAt must be a finite number`);
     if (Number.isNaN(operation.completedAt)) problems.push(`operation ${index}: completedAt is NaN`);
     if (operation.completedAt < operation.invokedAt) problems.push(`operation ${index}: completes before it is invoked`);
@@ -53,7 +55,7 @@ export function historyProblems(operations: readonly Operation<unknown, unknown>
     if ((operation.outcome === 'ok') !== (operation.output !== undefined)) {
       problems.push(`operation ${index}: output must be given exactly when the outcome is ok`);
     }
-  });
+  }
   return problems;
 }
 

@@ -215,6 +215,10 @@ function* search<State, Input, Output extends {} | null>(
   // Where the scan for the next candidate at this depth resumes.
   let pass = readOnlyPass;
   let cursor = nextCompleted[completedCount]!;
+  // The first candidate the read-only pass passed over because it changes the state: where the
+  // changing pass starts, instead of scanning the same window again from the head (the same
+  // candidates in the same order; a cold check spent a good part of its search in these scans).
+  let firstChanging = endOfList;
   let untilYield = stepsPerSlice;
   for (;;) {
     const frontierTime = completedAt[set.frontier]!;
@@ -238,7 +242,10 @@ function* search<State, Input, Output extends {} | null>(
           cursor = endOfList;
           break;
         }
-        if (invokedAt[cursor]! <= frontierTime && readOnly[cursor] === wantReadOnly && earliestFloor[cursor]! <= floor) break;
+        if (invokedAt[cursor]! <= frontierTime && earliestFloor[cursor]! <= floor) {
+          if (readOnly[cursor] === wantReadOnly) break;
+          if (wantReadOnly === 1 && firstChanging === endOfList) firstChanging = cursor;
+        }
         cursor = nextCompleted[cursor]!;
       }
       if (cursor !== endOfList) {
@@ -247,7 +254,9 @@ function* search<State, Input, Output extends {} | null>(
         break;
       }
       pass++;
-      cursor = nextCompleted[completedCount]!;
+      // The read-only pass scanned the whole window (it ends only there), and nothing was taken
+      // since it began: a level ends when a read-only operation taken at it is undone.
+      cursor = pass === changingPass ? firstChanging : nextCompleted[completedCount]!;
       if (pass === unknownPass) {
         // An unknown operation that changes the state raises the floor past the lowest pending
         // key unless the sequence has a gap here, so it is not even tried (SequenceOrder rule 3).
@@ -352,6 +361,7 @@ function* search<State, Input, Output extends {} | null>(
       }
       pass = readOnlyPass;
       cursor = nextCompleted[completedCount]!;
+      firstChanging = endOfList;
       continue;
     }
     lookahead?.track(originalIndex[candidate]!, false);

@@ -207,7 +207,8 @@ function linkedList(items: readonly number[], head: number, size: number): [Int3
   const next = new Int32Array(size).fill(endOfList);
   const previous = new Int32Array(size).fill(endOfList);
   let last = head;
-  for (const item of items) {
+  for (let at = 0; at < items.length; at++) {
+    const item = items[at]!;
     next[last] = item;
     previous[item] = last;
     last = item;

@@ -49,25 +49,44 @@ function registerValue(value: unknown, path: string): RegisterValue {
   throw new ShapeError(`${path} must be a number, a string or null`);
 }
 
+/** The fields of key/value inputs and get outputs, made once (not an array literal per line). */
+const keyValueKinds = ['get', 'put', 'append'] as const;
+const kindField = ['kind'];
+const keyValueInputFields = ['key', 'value'];
+const valueField = ['value'];
+const noFields: string[] = [];
+
 export const keyValueCodec: JsonCodec<KeyValueInput, KeyValueOutput> = {
   decodeInput(value, path) {
-    const object = objectAt(value, path, ['kind'], ['key', 'value']);
-    const kind = oneOf(object.kind, `${path}.kind`, ['get', 'put', 'append']);
+    // A one-shot check decodes this per line before the JIT compiles it: no array literal and no
+    // field path (`${path}.key`) is made unless there is an error to report.
+    const object = objectAt(value, path, kindField, keyValueInputFields);
+    const kind = object.kind;
+    if (kind !== 'get' && kind !== 'put' && kind !== 'append') oneOf(kind, `${path}.kind`, keyValueKinds);
     // Each kind's own fields, checked as objectAt would (an unknown field first, then a missing
-    // one) without a second pass over the object: a one-shot check decodes this per line cold.
+    // one) without a second pass over the object.
+    const key = object.key;
     if (kind === 'get') {
       if ('value' in object) throw new ShapeError(`${path} has an unknown field "value"`);
-      if (!('key' in object)) throw new ShapeError(`${path}.key is missing`);
-      return { kind, key: stringAt(object.key, `${path}.key`) };
+      if (key === undefined) throw new ShapeError(`${path}.key is missing`);
+      if (typeof key !== 'string') stringAt(key, `${path}.key`);
+      return { kind, key } as KeyValueInput;
     }
-    if (!('key' in object)) throw new ShapeError(`${path}.key is missing`);
-    if (!('value' in object)) throw new ShapeError(`${path}.value is missing`);
-    return { kind, key: stringAt(object.key, `${path}.key`), value: stringAt(object.value, `${path}.value`) };
+    const written = object.value;
+    if (key === undefined) throw new ShapeError(`${path}.key is missing`);
+    if (written === undefined) throw new ShapeError(`${path}.value is missing`);
+    if (typeof key !== 'string') stringAt(key, `${path}.key`);
+    if (typeof written !== 'string') stringAt(written, `${path}.value`);
+    return { kind, key, value: written } as KeyValueInput;
   },
   decodeOutput(value, path, input) {
-    if (input.kind === 'get') return { value: stringAt(objectAt(value, path, ['value']).value, `${path}.value`) };
-    objectAt(value, path, []);
-    return {};
+    if (input.kind !== 'get') {
+      objectAt(value, path, noFields);
+      return {};
+    }
+    const returned = objectAt(value, path, valueField).value;
+    if (typeof returned !== 'string') stringAt(returned, `${path}.value`);
+    return { value: returned as string };
   },
 };
 

@@ -19,6 +19,7 @@ import { modelNames, type ModelName, type TypedHistory } from './typedHistory.ts
 
 const operationFields = ['process', 'invoke', 'outcome', 'input'];
 const optionalOperationFields = ['complete', 'output', 'meta'];
+const outcomes: readonly Outcome[] = ['ok', 'fail', 'unknown'];
 
 /** Whether a line holds only white space (as `trim` sees it), without making a trimmed copy. */
 function blank(content: string): boolean {
@@ -29,6 +30,11 @@ function blank(content: string): boolean {
   return content.trim() === '';
 }
 
+interface Records {
+  readonly objects: JsonObject[];
+  readonly lines: number[];
+}
+
 interface Header {
   readonly line: number;
   readonly model: ModelName | undefined;
@@ -37,7 +43,8 @@ interface Header {
 
 /** Parses the format; `model` (from the command line) overrides detection but not the header. */
 export function parseJsonLines(text: string, model?: ModelName): TypedHistory {
-  const records: { line: number; record: JsonObject }[] = [];
+  // The operation lines' objects and their line numbers, side by side (no object per line).
+  const records: Records = { objects: [], lines: [] };
   const numbers = new ExactNumbers();
   const exact = needsExactScan(text);
   let header: Header | undefined;
@@ -58,11 +65,12 @@ export function parseJsonLines(text: string, model?: ModelName): TypedHistory {
     if (exact) checkJsonText(content, line, numbers);
     try {
       if (typeof value === 'object' && value !== null && 'history' in value) {
-        if (header !== undefined || records.length > 0) throw new HistoryParseError(line, 'the header must be the first line');
+        if (header !== undefined || records.objects.length > 0) throw new HistoryParseError(line, 'the header must be the first line');
         header = parseHeader(line, value as JsonObject);
       } else {
         // Checked here, once (decodeOperation relies on it): the first wrong line is the one named.
-        records.push({ line, record: objectAt(value, '', operationFields, optionalOperationFields) });
+        records.objects.push(objectAt(value, '', operationFields, optionalOperationFields));
+        records.lines.push(line);
       }
     } catch (error) {
       if (error instanceof ShapeError) throw new HistoryParseError(line, error.message);
@@ -82,7 +90,7 @@ export function parseJsonLines(text: string, model?: ModelName): TypedHistory {
       return { model: chosen, operations: decodeAll(records, keyValueCodec) };
     case 'etcd': {
       const operations = decodeAll(records, etcdCodec);
-      refuseUnorderableText(operations, (index) => records[index]!.line, text);
+      refuseUnorderableText(operations, (index) => records.lines[index]!, text);
       return { model: chosen, operations, initialRevision: header?.initialRevision ?? 1 };
     }
   }
@@ -100,11 +108,13 @@ function parseHeader(line: number, record: JsonObject): Header {
 }
 
 /** The model whose operation kinds the history uses; an error when that is ambiguous. */
-function inferModel(records: readonly { line: number; record: JsonObject }[]): ModelName {
+function inferModel(records: Records): ModelName {
   const kindsOf: Record<ModelName, string[]> = { register: ['read', 'write', 'cas'], registers: [], kv: ['get', 'append'], etcd: ['range', 'delete', 'txn', 'compact'] };
   const seen = new Map<ModelName, number>();
   let revisions = false;
-  for (const { line, record } of records) {
+  for (let index = 0; index < records.objects.length; index++) {
+    const record = records.objects[index]!;
+    const line = records.lines[index]!;
     const input = record.input as { kind?: unknown; key?: unknown } | undefined;
     const kind = input?.kind;
     for (const name of modelNames) {
@@ -120,15 +130,17 @@ function inferModel(records: readonly { line: number; record: JsonObject }[]): M
   }
   const only = [...seen.keys()][0];
   if (only !== undefined) return only;
-  if (records.length === 0) return 'register';
+  if (records.objects.length === 0) return 'register';
   // Only puts: etcd responses carry revisions, key/value ones do not.
   return revisions ? 'etcd' : 'kv';
 }
 
-function decodeAll<Input, Output>(records: readonly { line: number; record: JsonObject }[], codec: JsonCodec<Input, Output>): Operation<Input, Output>[] {
-  const operations = new Array<Operation<Input, Output>>(records.length);
-  for (let index = 0; index < records.length; index++) {
-    const { line, record } = records[index]!;
+function decodeAll<Input, Output>(records: Records, codec: JsonCodec<Input, Output>): Operation<Input, Output>[] {
+  const { objects, lines } = records;
+  const operations = new Array<Operation<Input, Output>>(objects.length);
+  for (let index = 0; index < objects.length; index++) {
+    const record = objects[index]!;
+    const line = lines[index]!;
     try {
       operations[index] = decodeOperation(record, codec);
     } catch (error) {
@@ -136,7 +148,7 @@ function decodeAll<Input, Output>(records: readonly { line: number; record: Json
       throw error;
     }
   }
-  refuseOverlaps(operations, records);
+  refuseOverlaps(operations, lines);
   return operations;
 }
 
@@ -145,7 +157,7 @@ function decodeAll<Input, Output>(records: readonly { line: number; record: Json
  * clients, and checking it would judge operations no client could have issued. An unknown outcome
  * without `complete` keeps its process busy forever (Jepsen's clients go on under a new process).
  */
-function refuseOverlaps(operations: readonly Operation<unknown, unknown>[], records: readonly { line: number }[]): void {
+function refuseOverlaps(operations: readonly Operation<unknown, unknown>[], lines: readonly number[]): void {
   // Each process's operations in line order, which is their invocation order in any file the
   // simulator or a client log writes: then the check is one pass, and only a process whose lines
   // are not in that order is sorted (by invocation, then line).
@@ -169,7 +181,7 @@ function refuseOverlaps(operations: readonly Operation<unknown, unknown>[], reco
       const earlier = operations[order[at - 1]!]!;
       const later = operations[order[at]!]!;
       if (earlier.completedAt <= later.invokedAt) continue;
-      const [first, second] = [records[order[at - 1]!]!.line, records[order[at]!]!.line].sort((a, b) => a - b);
+      const [first, second] = [lines[order[at - 1]!]!, lines[order[at]!]!].sort((a, b) => a - b);
       const forever = earlier.completedAt === Infinity ? ' (an unknown outcome without "complete" keeps its process busy for good: give "complete", or go on under a new process id)' : '';
       throw new HistoryParseError(second!, `process ${later.process} has two operations at once: lines ${first} and ${second} overlap${forever}`);
     }
@@ -178,7 +190,8 @@ function refuseOverlaps(operations: readonly Operation<unknown, unknown>[], reco
 
 /** `object`: a line already checked to hold only operation fields, the required ones among them. */
 function decodeOperation<Input, Output>(object: JsonObject, codec: JsonCodec<Input, Output>): Operation<Input, Output> {
-  const outcome: Outcome = oneOf(object.outcome, 'outcome', ['ok', 'fail', 'unknown']);
+  const outcome = object.outcome as Outcome;
+  if (outcome !== 'ok' && outcome !== 'fail' && outcome !== 'unknown') oneOf(outcome, 'outcome', outcomes);
   const invokedAt = finiteAt(object.invoke, 'invoke');
   if (outcome !== 'unknown' && !('complete' in object)) throw new ShapeError(`complete is required for an ${outcome} outcome`);
   const completedAt = 'complete' in object ? finiteAt(object.complete, 'complete') : Infinity;

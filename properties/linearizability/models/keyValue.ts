@@ -115,16 +115,19 @@ function withValue(state: KeyValueState, key: string, old: KeyValueEntry | undef
   const keyHash = old === undefined ? hashString32(key) : old.keyHash;
   const oldTerm = old === undefined ? 0 : keyTerm(keyHash, old.valueHash);
   const newTerm = value === '' ? 0 : keyTerm(keyHash, valueHash);
-  return { first: replaced(state.first, key, value === '' ? undefined : { key, keyHash, value, valueHash, next: undefined }), hash: state.hash ^ oldTerm ^ newTerm };
+  return { first: replaced(state.first, key, keyHash, value, valueHash), hash: state.hash ^ oldTerm ^ newTerm };
 }
 
-/** The list with `key`'s entry replaced by `entry` (or removed): the entries before it copied, the rest shared. */
-function replaced(list: KeyValueEntry | undefined, key: string, entry: KeyValueEntry | undefined): KeyValueEntry | undefined {
+/**
+ * The list with `key`'s entry set to `value` (removed when it is ""): the entries before it
+ * copied, the rest shared. The new entry is made in place, not made and then copied.
+ */
+function replaced(list: KeyValueEntry | undefined, key: string, keyHash: number, value: string, valueHash: number): KeyValueEntry | undefined {
   if (list === undefined || list.key >= key) {
     const rest = list !== undefined && list.key === key ? list.next : list;
-    return entry === undefined ? rest : { key: entry.key, keyHash: entry.keyHash, value: entry.value, valueHash: entry.valueHash, next: rest };
+    return value === '' ? rest : { key, keyHash, value, valueHash, next: rest };
   }
-  return { key: list.key, keyHash: list.keyHash, value: list.value, valueHash: list.valueHash, next: replaced(list.next, key, entry) };
+  return { key: list.key, keyHash: list.keyHash, value: list.value, valueHash: list.valueHash, next: replaced(list.next, key, keyHash, value, valueHash) };
 }
 
 function keyTerm(keyHash: number, valueHash: number): number {

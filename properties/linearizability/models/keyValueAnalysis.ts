@@ -27,6 +27,7 @@ import type { AnalyzedViolation, HistoryAnalysis, UnknownFate } from '../model.t
 import type { KeyValueInput, KeyValueOutput, KeyValueState } from './keyValue.ts';
 import { keyValueLookahead } from './keyValueLookahead.ts';
 import { ValueParser, type ValueParts } from './keyValueParts.ts';
+import { sortIds } from '../_internals/sortIds.ts';
 
 type KeyValueOperation = Operation<KeyValueInput, KeyValueOutput>;
 
@@ -40,6 +41,9 @@ export interface PartitionFacts {
   readonly readers: readonly (number[] | undefined)[];
   /** Per write: when it certainly had taken effect (Infinity: not known to take effect). */
   readonly firstSeen: Float64Array;
+  /** Per position: its invocation and completion times (for sorting without a comparator). */
+  readonly invokedAt: Float64Array;
+  readonly completedAt: Float64Array;
 }
 
 export function analyzeKeyValue(operations: readonly KeyValueOperation[]): HistoryAnalysis<KeyValueState> {
@@ -53,44 +57,73 @@ export function analyzeKeyValue(operations: readonly KeyValueOperation[]): Histo
 }
 
 function partitionFacts(operations: readonly KeyValueOperation[]): PartitionFacts {
+  // Plain loops, and sorts over typed arrays rather than with a comparator: a one-shot check runs
+  // this once, before the JIT has compiled it, where every call per operation shows.
+  const count = operations.length;
   const keyIndex = new Map<string, number>();
   const keys: { writes: number[]; gets: number[] }[] = [];
-  operations.forEach((operation, position) => {
-    let index = keyIndex.get(operation.input.key);
+  const inputs = new Array<KeyValueInput>(count);
+  const invokedAt = new Float64Array(count);
+  const completedAt = new Float64Array(count);
+  for (let position = 0; position < count; position++) {
+    const operation = operations[position]!;
+    const input = operation.input;
+    inputs[position] = input;
+    invokedAt[position] = operation.invokedAt;
+    completedAt[position] = operation.completedAt;
+    let index = keyIndex.get(input.key);
     if (index === undefined) {
       index = keys.push({ writes: [], gets: [] }) - 1;
-      keyIndex.set(operation.input.key, index);
+      keyIndex.set(input.key, index);
     }
-    if (operation.input.kind !== 'get') keys[index]!.writes.push(position);
+    if (input.kind !== 'get') keys[index]!.writes.push(position);
     else if (operation.outcome === 'ok') keys[index]!.gets.push(position);
-  });
-  const inputs = operations.map((operation) => operation.input);
-  const parts: (ValueParts | undefined)[] = new Array<ValueParts | undefined>(operations.length);
-  const readers: (number[] | undefined)[] = new Array<number[] | undefined>(operations.length);
-  const firstSeen = new Float64Array(operations.length).fill(Infinity);
-  for (const { writes, gets } of keys) {
-    gets.sort((a, b) => operations[a]!.completedAt - operations[b]!.completedAt || a - b);
+  }
+  const parts: (ValueParts | undefined)[] = new Array<ValueParts | undefined>(count);
+  const readers: (number[] | undefined)[] = new Array<number[] | undefined>(count);
+  const firstSeen = new Float64Array(count).fill(Infinity);
+  for (const key of keys) {
+    const writes = key.writes;
+    // By completion, ties by position (the positions were added ascending and the sort is stable).
+    const gets = sortedBy(key.gets, completedAt);
+    key.gets = gets;
     const parser = new ValueParser(inputs, writes);
-    for (const write of writes) if (operations[write]!.outcome === 'ok') firstSeen[write] = operations[write]!.completedAt;
-    for (const get of gets) {
+    // Indexed loops, not for-of: before the JIT compiles them, each for-of step is an iterator call.
+    for (let at = 0; at < writes.length; at++) {
+      const write = writes[at]!;
+      if (operations[write]!.outcome === 'ok') firstSeen[write] = completedAt[write]!;
+    }
+    for (let at = 0; at < gets.length; at++) {
+      const get = gets[at]!;
       const found = parser.parse(operations[get]!.output!.value!);
       parts[get] = found;
       if (found.kind !== 'unique') continue;
-      const completedAt = operations[get]!.completedAt;
-      for (const write of found.writes) {
+      const readAt = completedAt[get]!;
+      const partWrites = found.writes;
+      for (let part = 0; part < partWrites.length; part++) {
+        const write = partWrites[part]!;
         const list = readers[write];
         if (list === undefined) readers[write] = [get];
         else list.push(get);
-        if (completedAt < firstSeen[write]!) firstSeen[write] = completedAt;
+        if (readAt < firstSeen[write]!) firstSeen[write] = readAt;
       }
     }
   }
-  return { keys, parts, readers, firstSeen };
+  return { keys, parts, readers, firstSeen, invokedAt, completedAt };
+}
+
+/** `ids` stably sorted by `primary[id]`, as a new array. */
+function sortedBy(ids: readonly number[], primary: Float64Array): number[] {
+  const sorted = Int32Array.from(ids);
+  sortIds(sorted, primary);
+  return Array.from(sorted);
 }
 
 function settleUnknowns(operations: readonly KeyValueOperation[], facts: PartitionFacts, gets: readonly number[], writes: readonly number[], fates: (UnknownFate | undefined)[]): void {
-  const ambiguous = gets.filter((get) => facts.parts[get]!.kind === 'ambiguous');
-  for (const write of writes) {
+  const ambiguous: number[] = [];
+  for (let at = 0; at < gets.length; at++) if (facts.parts[gets[at]!]!.kind === 'ambiguous') ambiguous.push(gets[at]!);
+  for (let at = 0; at < writes.length; at++) {
+    const write = writes[at]!;
     const operation = operations[write]!;
     if (operation.outcome !== 'unknown' || operation.input.kind === 'get' || operation.input.value === '') continue;
     const firstReader = facts.readers[write]?.[0];
@@ -107,7 +140,8 @@ function settleUnknowns(operations: readonly KeyValueOperation[], facts: Partiti
 /** The first certain violation among the key's gets, in completion order. */
 function findViolation(operations: readonly KeyValueOperation[], facts: PartitionFacts, gets: readonly number[], writes: readonly number[]): AnalyzedViolation | undefined {
   const stale = new StaleWrites(operations, facts, writes);
-  for (const get of gets) {
+  for (let at = 0; at < gets.length; at++) {
+    const get = gets[at]!;
     const parts = facts.parts[get]!;
     const read = operations[get]!;
     if (parts.kind === 'impossible') {
@@ -116,7 +150,7 @@ function findViolation(operations: readonly KeyValueOperation[], facts: Partitio
       return violation([get], (at) => `#${at(get)} returned ${shown}, which no combination of the key's written values makes`);
     }
     if (parts.kind !== 'unique') continue;
-    const early = parts.writes.find((write) => operations[write]!.invokedAt > read.completedAt);
+    const early = invokedAfter(parts.writes, facts.invokedAt, read.completedAt);
     if (early !== undefined) return violation([get, early], (at) => `#${at(get)} returned the value of write #${at(early)}, which was invoked after #${at(get)} completed`);
     const reordered = misordered(operations, facts, parts.writes);
     if (reordered !== undefined) {
@@ -133,6 +167,12 @@ function findViolation(operations: readonly KeyValueOperation[], facts: Partitio
       return violation([get, write, after], (at) => `#${at(get)} returned ${shown}, a stale value: write #${at(write)} took effect after #${at(after)}, whose value it shows, and before #${at(get)} was invoked, yet is missing from it`);
     }
   }
+  return undefined;
+}
+
+/** The first of `writes` invoked after `time` (a loop, not `find` with a closure per get). */
+function invokedAfter(writes: readonly number[], invokedAt: Float64Array, time: number): number | undefined {
+  for (let index = 0; index < writes.length; index++) if (invokedAt[writes[index]!]! > time) return writes[index];
   return undefined;
 }
 
@@ -172,6 +212,7 @@ function misordered(operations: readonly KeyValueOperation[], facts: PartitionFa
 class StaleWrites {
   readonly #operations: readonly KeyValueOperation[];
   readonly #firstSeen: Float64Array;
+  readonly #invokedAt: Float64Array;
   /** The key's writes that certainly take effect, by invocation, and by firstSeen. */
   readonly #byInvocation: number[];
   readonly #bySeen: number[];
@@ -182,12 +223,15 @@ class StaleWrites {
 
   constructor(operations: readonly KeyValueOperation[], facts: PartitionFacts, writes: readonly number[]) {
     this.#operations = operations;
+    this.#invokedAt = facts.invokedAt;
     const firstSeen = (this.#firstSeen = facts.firstSeen);
-    const certain = writes.filter((write) => firstSeen[write]! < Infinity);
-    this.#byInvocation = [...certain].sort((a, b) => operations[a]!.invokedAt - operations[b]!.invokedAt || a - b);
+    // `writes` ascend by position, and the sorts are stable: ties stay by position.
+    const certain: number[] = [];
+    for (const write of writes) if (firstSeen[write]! < Infinity) certain.push(write);
+    this.#byInvocation = sortedBy(certain, facts.invokedAt);
     this.#rank = new Int32Array(operations.length).fill(-1);
-    this.#byInvocation.forEach((write, rank) => (this.#rank[write] = rank));
-    this.#bySeen = certain.sort((a, b) => firstSeen[a]! - firstSeen[b]! || a - b);
+    for (let rank = 0; rank < this.#byInvocation.length; rank++) this.#rank[this.#byInvocation[rank]!] = rank;
+    this.#bySeen = sortedBy(certain, firstSeen);
     this.#tree = new Int32Array(certain.length + 1);
   }
 
@@ -207,7 +251,8 @@ class StaleWrites {
     let afterPart: number | undefined;
     if (parts.length > 0 && operations[parts[0]!]!.input.kind === 'put') {
       after = Infinity;
-      for (const part of parts) {
+      for (let at = 0; at < parts.length; at++) {
+        const part = parts[at]!;
         if (firstSeen[part]! < after) {
           after = firstSeen[part]!;
           afterPart = part;
@@ -215,8 +260,9 @@ class StaleWrites {
       }
     }
     const from = this.#firstInvokedAfter(after);
+    const rank = this.#rank;
     let own = 0;
-    for (const part of parts) if (this.#rank[part]! >= from && firstSeen[part]! < invokedAt) own++;
+    for (let at = 0; at < parts.length; at++) if (rank[parts[at]!]! >= from && firstSeen[parts[at]!]! < invokedAt) own++;
     if (this.#countFrom(from) <= own) return undefined;
     for (let rank = from; rank < this.#byInvocation.length; rank++) {
       const write = this.#byInvocation[rank]!;
@@ -227,11 +273,13 @@ class StaleWrites {
 
   /** The rank of the first write (by invocation) invoked strictly after `time`. */
   #firstInvokedAfter(time: number): number {
+    const byInvocation = this.#byInvocation;
+    const invokedAt = this.#invokedAt;
     let low = 0;
-    let high = this.#byInvocation.length;
+    let high = byInvocation.length;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      if (this.#operations[this.#byInvocation[middle]!]!.invokedAt <= time) low = middle + 1;
+      if (invokedAt[byInvocation[middle]!]! <= time) low = middle + 1;
       else high = middle;
     }
     return low;

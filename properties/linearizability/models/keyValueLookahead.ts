@@ -31,8 +31,11 @@ interface GetNeeds {
 export function keyValueLookahead(operations: readonly KeyValueOperation[], facts: PartitionFacts, kept: readonly number[]): Lookahead<KeyValueState> {
   const count = kept.length;
   const indexOf = new Int32Array(operations.length).fill(-1);
-  kept.forEach((position, index) => (indexOf[position] = index));
-  const keyOf = kept.map((position) => operations[position]!.input.key);
+  const keyOf = new Array<string>(count);
+  for (let index = 0; index < count; index++) {
+    indexOf[kept[index]!] = index;
+    keyOf[index] = operations[kept[index]!]!.input.key;
+  }
   const taken = new Uint8Array(count);
   const needs: (GetNeeds | undefined)[] = new Array<GetNeeds | undefined>(count);
   // Per get: restarters still pending; -1 for operations that are not gets.
@@ -41,7 +44,9 @@ export function keyValueLookahead(operations: readonly KeyValueOperation[], fact
   const readers = new Lists(count);
 
   for (const key of facts.keys) {
-    for (const get of key.gets) {
+    const gets = key.gets;
+    for (let at = 0; at < gets.length; at++) {
+      const get = gets[at]!;
       const index = indexOf[get]!;
       if (index < 0) continue;
       const value = operations[get]!.output!.value!;
@@ -54,21 +59,25 @@ export function keyValueLookahead(operations: readonly KeyValueOperation[], fact
         const restarter = first !== undefined && operations[kept[first]!]!.input.kind === 'put';
         pendingRestarters[index] = restarter ? 1 : 0;
         if (restarter) restarted.add(first!, index);
-        for (const part of unique) readers.add(part, index);
+        for (let part = 0; part < unique.length; part++) readers.add(unique[part]!, index);
       }
       // A get with several cuts is left out: any put whose value begins what it returned could
       // restart it, and tracking them all would cost more than it prunes (with repeated values,
       // puts of one value begin most gets).
     }
   }
-  const returned = needs.map((need) => need?.value ?? '');
-  const exposed = new Map<string, ExposedGets>();
-  const exposedOf = (key: string) => {
-    let gets = exposed.get(key);
-    if (gets === undefined) exposed.set(key, (gets = new ExposedGets(returned)));
-    return gets;
-  };
-  for (let index = 0; index < count; index++) if (pendingRestarters[index] === 0) exposedOf(keyOf[index]!).add(index);
+  const returned = new Array<string>(count);
+  for (let index = 0; index < count; index++) returned[index] = needs[index]?.value ?? '';
+  // Per index, its key's exposed gets: looked up once here, not by key at every step.
+  const exposedByKey = new Map<string, ExposedGets>();
+  const exposedAt = new Array<ExposedGets>(count);
+  for (let index = 0; index < count; index++) {
+    const key = keyOf[index]!;
+    let gets = exposedByKey.get(key);
+    if (gets === undefined) exposedByKey.set(key, (gets = new ExposedGets(returned)));
+    exposedAt[index] = gets;
+  }
+  for (let index = 0; index < count; index++) if (pendingRestarters[index] === 0) exposedAt[index]!.add(index);
 
   const canStillRead = (get: number, current: string): boolean => {
     const need = needs[get]!;
@@ -107,24 +116,23 @@ export function keyValueLookahead(operations: readonly KeyValueOperation[], fact
   return {
     track(index, isTaken) {
       taken[index] = isTaken ? 1 : 0;
-      const key = keyOf[index]!;
+      const exposed = exposedAt[index]!;
       if (pendingRestarters[index]! >= 0) {
-        if (pendingRestarters[index] === 0) isTaken ? exposedOf(key).remove(index) : exposedOf(key).add(index);
+        if (pendingRestarters[index] === 0) isTaken ? exposed.remove(index) : exposed.add(index);
         return;
       }
       for (let at = restarted.start(index), end = restarted.end(index); at < end; at++) {
         const get = restarted.item(at);
         pendingRestarters[get]! += isTaken ? -1 : 1;
         if (taken[get] === 1) continue;
-        if (isTaken && pendingRestarters[get] === 0) exposedOf(key).add(get);
-        if (!isTaken && pendingRestarters[get] === 1) exposedOf(key).remove(get);
+        if (isTaken && pendingRestarters[get] === 0) exposed.add(get);
+        if (!isTaken && pendingRestarters[get] === 1) exposed.remove(get);
       }
     },
     viable(state, index) {
-      const key = keyOf[index]!;
-      const current = valueOf(state, key);
-      const gets = exposed.get(key);
-      if (gets !== undefined && gets.size > 0 && (!canStillRead(gets.first, current) || !canStillRead(gets.last, current))) return false;
+      const current = valueOf(state, keyOf[index]!);
+      const gets = exposedAt[index]!;
+      if (gets.size > 0 && (!canStillRead(gets.first, current) || !canStillRead(gets.last, current))) return false;
       // A get holding this write must still see it: its first part (the put that began its run
       // of appends) must be taken already, or that put would erase the write before the get.
       // Gets whose first part is taken are exposed, and were checked just now.
@@ -235,14 +243,24 @@ class ExposedGets {
     return this.#members[this.#members.length - 1]!;
   }
 
+  // Shifted by hand, not with `splice`, which makes an array of the removed elements per call
+  // (the search adds and removes a get at every step that takes or backtracks over one).
   add(index: number): void {
+    const members = this.#members;
     const at = this.#position(index);
-    if (this.#members[at] !== index) this.#members.splice(at, 0, index);
+    if (members[at] === index) return;
+    let to = members.length;
+    members.push(index);
+    for (; to > at; to--) members[to] = members[to - 1]!;
+    members[at] = index;
   }
 
   remove(index: number): void {
+    const members = this.#members;
     const at = this.#position(index);
-    if (this.#members[at] === index) this.#members.splice(at, 1);
+    if (members[at] !== index) return;
+    for (let from = at + 1; from < members.length; from++) members[from - 1] = members[from]!;
+    members.pop();
   }
 
   /** Where `index` is, or would be inserted. */

@@ -19,6 +19,9 @@ export type ValueParts =
   | { readonly kind: 'ambiguous' }
   | { readonly kind: 'impossible'; readonly repeated?: number };
 
+/** The size of the filter of written values' slots, less one (a power of two). */
+const presentMask = (1 << 14) - 1;
+
 /** More than one way: the count saturates here. */
 const many = 2;
 
@@ -39,6 +42,8 @@ export class ValueParser {
   /** Puts of the empty value: a state without a put value may follow one of these, or the start. */
   readonly #emptyPuts: number;
   readonly #memo = new Map<string, ValueParts>();
+  /** Per slot modulo the table's size: 1 when some written value may have it (a filter before the maps). */
+  readonly #present = new Uint8Array(presentMask + 1);
   /** The value whose table the scratch arrays hold. */
   #previous = '';
   // Scratch arrays for the dynamic programming, one position per character, reused.
@@ -65,7 +70,8 @@ export class ValueParser {
     this.#inputs = inputs;
     const lengths = new Set<number>();
     let emptyPuts = 0;
-    for (const position of writes) {
+    for (let at = 0; at < writes.length; at++) {
+      const position = writes[at]!;
       const input = inputs[position]!;
       if (input.kind === 'get') continue;
       if (input.value === '') {
@@ -74,6 +80,7 @@ export class ValueParser {
       }
       const byValue = input.kind === 'put' ? this.#puts : this.#appends;
       const slot = slotOf(textHash(input.value), input.value.length);
+      this.#present[slot & presentMask] = 1;
       const positions = byValue.get(slot);
       if (positions === undefined) byValue.set(slot, [position]);
       else positions.push(position);
@@ -88,7 +95,8 @@ export class ValueParser {
   #matching(candidates: readonly number[] | undefined, value: string, start: number, size: number): number[] | undefined {
     if (candidates === undefined) return undefined;
     let matches: number[] | undefined;
-    for (const candidate of candidates) {
+    for (let at = 0; at < candidates.length; at++) {
+      const candidate = candidates[at]!;
       const written = (this.#inputs[candidate] as { value: string }).value;
       if (written.length === size && value.startsWith(written, start)) (matches ??= []).push(candidate);
     }
@@ -139,21 +147,29 @@ export class ValueParser {
   /** Adds the cuts that continue at `start` with one written value ending at or after `minimumEnd`. */
   #extend(value: string, start: number, minimumEnd: number): void {
     const ways = this.#ways;
-    if (ways[start] === 0) return;
+    const waysHere = ways[start]!;
+    if (waysHere === 0) return;
     const prefix = this.#prefix;
+    const lengths = this.#lengths;
+    const powers = this.#powers;
+    const present = this.#present;
+    const startHash = prefix[start]!;
     const length = value.length;
-    for (let which = 0; which < this.#lengths.length; which++) {
-      const size = this.#lengths[which]!;
+    for (let which = 0; which < lengths.length; which++) {
+      const size = lengths[which]!;
       const end = start + size;
       if (end > length) break;
       if (end < minimumEnd) continue;
-      // The hash of value[start, end) from the prefix hashes, without slicing.
-      const slot = slotOf((prefix[end]! - Math.imul(prefix[start]!, this.#powers[which]!)) | 0, size);
+      // The hash of value[start, end) from the prefix hashes, without slicing; most pieces are
+      // no written value, and the filter says so without a map lookup (a one-shot check runs
+      // this before the JIT compiles it).
+      const slot = slotOf((prefix[end]! - Math.imul(startHash, powers[which]!)) | 0, size);
+      if (present[slot & presentMask] === 0) continue;
       const appends = this.#matching(this.#appends.get(slot), value, start, size);
       const puts = start === 0 ? this.#matching(this.#puts.get(slot), value, start, size) : undefined;
       // A run of appends may start from the initial value or from any put of "".
       const appendWays = (appends?.length ?? 0) * (start === 0 ? 1 + this.#emptyPuts : 1);
-      const count = Math.min(many, ways[start]! * (appendWays + (puts?.length ?? 0)));
+      const count = Math.min(many, waysHere * (appendWays + (puts?.length ?? 0)));
       if (count === 0) continue;
       ways[end] = Math.min(many, ways[end]! + count);
       if (ways[end] === 1) {
@@ -166,6 +182,13 @@ export class ValueParser {
   /** A write that occurs twice in the cut, if any. */
   #repeated(writes: readonly number[]): number | undefined {
     if (writes.length < 2) return undefined;
+    // A short cut (most are) is searched in place: a Set per parsed value cost more.
+    if (writes.length <= 32) {
+      for (let at = 1; at < writes.length; at++) {
+        for (let before = 0; before < at; before++) if (writes[before] === writes[at]) return writes[at];
+      }
+      return undefined;
+    }
     const seen = new Set<number>();
     for (const write of writes) {
       if (seen.has(write)) return write;
