@@ -60,6 +60,7 @@ function setOption(options: SimOptions, path: string, text: string, knobNames: r
   if (path === 'seed') throw new SetError('the seed is set with --seed, not --set');
   // Optional (absent: off), so not found by walking the options.
   if (path === 'pipelinedHost') return { ...options, pipelinedHost: parseKnob(path, text, false) as boolean };
+  if (path === 'network.keyedDraws') return { ...options, network: { ...options.network, keyedDraws: parseKnob(path, text, false) as boolean } };
   const keys = path.split('.');
   const replace = (value: unknown, depth: number): unknown => {
     const key = keys[depth]!;
@@ -101,6 +102,7 @@ function unknownName(path: string, options: SimOptions, knobNames: readonly stri
     else for (const key of Object.keys(value)) visit(prefix === '' ? key : `${prefix}.${key}`, (value as Record<string, unknown>)[key]);
   };
   visit('', { ...options, seed: undefined });
-  const known = [...optionNames.filter((name) => name !== 'seed' && name !== 'pipelinedHost' && !name.startsWith('network.links')), 'pipelinedHost', ...knobNames];
+  const optional = ['pipelinedHost', 'network.keyedDraws'];
+  const known = [...optionNames.filter((name) => name !== 'seed' && !optional.includes(name) && !name.startsWith('network.links')), ...optional, ...knobNames];
   return new SetError(`unknown setting "${path}" (options and knobs: ${known.join(', ')})`);
 }

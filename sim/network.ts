@@ -1,6 +1,7 @@
 import { AssertionError, assert } from '../core/base/assert.ts';
 import type { Random } from '../core/base/random.ts';
 import { never, ratio, type Ratio } from '../core/base/ratio.ts';
+import { KeyedDraws } from './rng.ts';
 
 /** One-way delay of a link: uniform in [min, max], and now and then a slow tail on top. */
 export interface LatencyDistribution {
@@ -19,6 +20,16 @@ export interface NetworkOptions extends LatencyDistribution {
   readonly inFlightPerLinkMax: number;
   /** Per-link overrides of the delay distribution, e.g. a far-away node. */
   readonly links?: readonly ({ readonly from: number; readonly to: number } & LatencyDistribution)[];
+  /**
+   * Keyed draws (absent: off). Off, every message's fate — loss, delay, duplication — is drawn
+   * from the network's one stream in send order, so one message more or less early in a run moves
+   * every later fate. On, a message's fate is drawn from a key of what it is: its link, the
+   * protocol's key of the message (`NodeProtocol.keyMessage`, e.g. Raft's type and term) and how
+   * many messages of that key the link carried before. A change to the run (an operation removed
+   * by the shrinker) then changes only the fates of the messages it changes. Set for a run, not
+   * changed by the weather.
+   */
+  readonly keyedDraws?: boolean;
 }
 
 export const calmNetwork: NetworkOptions = {
@@ -72,10 +83,21 @@ export class Network {
   private inFlightPerLinkMax = 0;
   /** The delivery time of the duplicate of the last routed message, or -1. */
   duplicateAtUs = -1;
+  /** In keyed mode (NetworkOptions.keyedDraws), the draws of each message; null otherwise. */
+  private readonly keyed: KeyedDraws | null;
+  /** In keyed mode, per link and message key, the messages sent so far. */
+  private readonly keySends = new Map<number, number>();
 
-  constructor(addressCount: number, options: NetworkOptions, random: Random) {
+  /**
+   * `random` is the stream of the default mode; `keyMaterial` seeds the keyed mode's draws, and is
+   * asked for only when the options turn it on (so the default mode issues no stream it does not use).
+   */
+  constructor(addressCount: number, options: NetworkOptions, random: Random, keyMaterial?: () => Random) {
     this.addressCount = addressCount;
     this.random = random;
+    this.keyed = options.keyedDraws === true ? new KeyedDraws(keyMaterial?.() ?? random) : null;
+    // A key slot is the link's index times 2^32 plus the key: it must stay an exact integer.
+    assert(this.keyed === null || addressCount * addressCount * 0x1_0000_0000 <= Number.MAX_SAFE_INTEGER, 'too many addresses for keyed draws');
     this.options = options;
     this.cut = new Uint8Array(addressCount * addressCount);
     this.inFlight = new Uint32Array(addressCount * addressCount);
@@ -108,19 +130,26 @@ export class Network {
     }
   }
 
+  /** Whether fates are drawn by message key (NetworkOptions.keyedDraws). */
+  get keyedDraws(): boolean {
+    return this.keyed !== null;
+  }
+
   /**
    * Routes one message sent at `nowUs`: returns the delivery time of the first copy, or -1 when it
-   * is dropped. Sets `duplicateAtUs` to the second copy's time, or -1.
+   * is dropped. Sets `duplicateAtUs` to the second copy's time, or -1. `key` says what the message
+   * is, for keyed draws (ignored otherwise).
    */
-  route(from: number, to: number, nowUs: number): number {
+  route(from: number, to: number, nowUs: number, key = 0): number {
     const index = this.index(from, to);
+    const random = this.keyed === null ? this.random : this.drawsFor(index, key);
     this.stats.sent++;
     this.duplicateAtUs = -1;
     if (this.cut[index] === 1) {
       this.stats.droppedPartition++;
       return -1;
     }
-    if (this.loss.numerator !== 0 && this.random.chance(this.loss)) {
+    if (this.loss.numerator !== 0 && random.chance(this.loss)) {
       this.stats.droppedLoss++;
       return -1;
     }
@@ -131,11 +160,11 @@ export class Network {
     this.inFlight[index]!++;
     // A stalled link holds the message until the stall ends; its own delay comes on top.
     const sentUs = this.stalledUntilUs[index]! > nowUs ? this.stalledUntilUs[index]! : nowUs;
-    const arrival = sentUs + this.delay(index);
-    if (this.duplicate.numerator !== 0 && this.random.chance(this.duplicate) && this.inFlight[index]! < this.inFlightPerLinkMax) {
+    const arrival = sentUs + this.delay(index, random);
+    if (this.duplicate.numerator !== 0 && random.chance(this.duplicate) && this.inFlight[index]! < this.inFlightPerLinkMax) {
       this.inFlight[index]!++;
       this.stats.duplicated++;
-      this.duplicateAtUs = sentUs + this.delay(index);
+      this.duplicateAtUs = sentUs + this.delay(index, random);
     }
     return arrival;
   }
@@ -145,8 +174,9 @@ export class Network {
    * by the weather, only delayed, and dropped only by a cut or a full link. Returns the delivery
    * time, or -1. Draws only the delay, so it shifts no other draw when the weather changes.
    */
-  routeOnConnection(from: number, to: number, nowUs: number): number {
+  routeOnConnection(from: number, to: number, nowUs: number, key = 0): number {
     const index = this.index(from, to);
+    const random = this.keyed === null ? this.random : this.drawsFor(index, key);
     this.stats.sent++;
     this.duplicateAtUs = -1;
     if (this.cut[index] === 1) {
@@ -158,7 +188,7 @@ export class Network {
       return -1;
     }
     this.inFlight[index]!++;
-    return nowUs + this.delay(index);
+    return nowUs + this.delay(index, random);
   }
 
   /** A copy reached the end of its link: true when it may be handed over (the link is not cut). */
@@ -206,8 +236,21 @@ export class Network {
     this.stalledUntilUs.fill(0);
   }
 
-  private delay(index: number): number {
-    const random = this.random;
+  /**
+   * The keyed draws of the next message of `key` on the link: the link, the key and how many
+   * messages of that key the link carried before (every send counts, dropped or not: a message is
+   * what it is whatever its fate). A retransmission is another message of the same key, so it
+   * gets a fate of its own.
+   */
+  private drawsFor(index: number, key: number): Random {
+    const slot = index * 0x1_0000_0000 + (key >>> 0);
+    const sent = this.keySends.get(slot) ?? 0;
+    this.keySends.set(slot, sent + 1);
+    this.keyed!.reset(index, key, sent);
+    return this.keyed!;
+  }
+
+  private delay(index: number, random: Random): number {
     const span = this.latencySpan[index]!;
     let delay = this.latencyMin[index]! + (span > 0 ? random.below(span + 1) : 0);
     if (this.tail.numerator !== 0 && this.tailUsMax > 0 && random.chance(this.tail)) delay += random.below(this.tailUsMax + 1);

@@ -22,6 +22,16 @@ export function digestEntry(entry: Entry, state = 0): number {
 }
 
 /**
+ * What a message is for the simulator's keyed network draws (NodeProtocol.keyMessage): its type
+ * and term. Its log position, commit and entries are left out: one client write more or less moves
+ * them in every later message of the term, and the point of keyed draws is that it should not
+ * move their fates.
+ */
+export function keyMessage(m: Message): number {
+  return finalize32(mixNumber(mix32(0x6be7, typeNumbers.get(m.type)!), m.term));
+}
+
+/**
  * A cheap 32-bit summary of a message for the simulator's trace hash: type, endpoints, term, log
  * position, commit, reject and hint, entry places, snapshot position and context. Two runs that
  * send different messages almost surely digest differently.
