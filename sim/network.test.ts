@@ -126,7 +126,7 @@ function fatesOnLink(network: Network, key: number, count: number, between: () =
   return fates;
 }
 
-const lossy = { ...calmNetwork, loss: ratio(1, 4), duplicate: ratio(1, 4), tail: ratio(1, 10), tailUsMax: 50_000, keyedDraws: true };
+const lossy = { ...calmNetwork, loss: ratio(1, 4), duplicate: ratio(1, 4), tail: ratio(1, 10), tailUsMax: 50_000, inFlightPerLinkMax: 1_000_000, keyedDraws: true };
 
 test('keyed draws: a message’s fate depends on its link, its key and how many of that key the link carried, not on other traffic', (t) => {
   const quiet = new Network(4, lossy, new SeededRandom('stream'), () => new SeededRandom('keys'));
@@ -159,4 +159,35 @@ test('keyed draws keep the weather’s ratios: loss and duplication about as oft
   }
   t.true(Math.abs(lost - 5_000) < 300, `lost ${lost}`);
   t.true(Math.abs(duplicated - 3_750) < 300, `duplicated ${duplicated} of about 15,000 delivered`);
+});
+
+test('pinned fates hold whatever the weather: a pinned loss is lost in calm weather, a pinned delivery arrives through loss; the rest draw', (t) => {
+  const fates = [
+    { from: 1, to: 2, key: 5, occurrence: 0, delayUs: -1, duplicateUs: -1 },
+    { from: 1, to: 2, key: 5, occurrence: 1, delayUs: 777, duplicateUs: 900 },
+    { from: 9, to: 2, key: 5, occurrence: 0, delayUs: 1, duplicateUs: -1 }, // no such link here: ignored
+  ];
+  const calm = new Network(3, { ...calmNetwork, keyedDraws: true, fates }, new SeededRandom('s'), () => new SeededRandom('k'));
+  t.is(calm.route(1, 2, 100, 5), -1, 'pinned loss');
+  t.is(calm.route(1, 2, 100, 5), 877, 'pinned delay');
+  t.is(calm.duplicateAtUs, 1_000, 'pinned duplicate');
+  const drawn = calm.route(1, 2, 100, 5);
+  t.true(drawn >= 100 + calmNetwork.latencyUsMin && drawn <= 100 + calmNetwork.latencyUsMax, 'the third draws');
+  const stormy = new Network(3, { ...calmNetwork, loss: ratio(1, 1), keyedDraws: true, fates }, new SeededRandom('s'), () => new SeededRandom('k'));
+  stormy.route(1, 2, 0, 5);
+  t.is(stormy.route(1, 2, 0, 5), 777, 'delivered through total loss');
+  t.is(stormy.route(1, 2, 0, 5), -1);
+});
+
+test('recording fates changes no draw of the default mode, and the recording pinned replays the same fates', (t) => {
+  const streamMode = { ...lossy, keyedDraws: false };
+  const plain = new Network(4, streamMode, new SeededRandom('stream'));
+  const recording = new Network(4, streamMode, new SeededRandom('stream'));
+  recording.recordFates();
+  const traffic = (network: Network): string[] =>
+    Array.from({ length: 500 }, (_, i) => `${network.route(1 + (i % 3), 1 + ((i + 1) % 3), i * 10, i % 4)}/${network.duplicateAtUs}`);
+  const fates = traffic(plain);
+  t.deepEqual(traffic(recording), fates);
+  const pinned = new Network(4, { ...lossy, fates: recording.recordedFates }, new SeededRandom('other'), () => new SeededRandom('other keys'));
+  t.deepEqual(traffic(pinned), fates);
 });

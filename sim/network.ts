@@ -30,6 +30,27 @@ export interface NetworkOptions extends LatencyDistribution {
    * changed by the weather.
    */
   readonly keyedDraws?: boolean;
+  /**
+   * In keyed mode, fates given instead of drawn (absent: none): a message whose key and occurrence
+   * on its link are here gets this fate, whatever the weather; the others draw theirs. A run's own
+   * fates, recorded (`Network.recordFates`) and pinned, replay it exactly; the shrinker pins a
+   * failing run's so that removing something moves only the fates of the messages it changes.
+   */
+  readonly fates?: readonly PinnedFate[];
+}
+
+/** One message's fate, as a run drew it: the message by its link, key and occurrence on the link. */
+export interface PinnedFate {
+  readonly from: number;
+  readonly to: number;
+  /** The protocol's key of the message (NodeProtocol.keyMessage), unsigned. */
+  readonly key: number;
+  /** How many messages of that key the link carried before it. */
+  readonly occurrence: number;
+  /** The first copy's delay, or -1: lost. */
+  readonly delayUs: number;
+  /** The duplicate's delay, or -1: none. */
+  readonly duplicateUs: number;
 }
 
 export const calmNetwork: NetworkOptions = {
@@ -85,8 +106,17 @@ export class Network {
   duplicateAtUs = -1;
   /** In keyed mode (NetworkOptions.keyedDraws), the draws of each message; null otherwise. */
   private readonly keyed: KeyedDraws | null;
-  /** In keyed mode, per link and message key, the messages sent so far. */
+  /** Per link and message key, the messages sent so far (in keyed mode, or while recording fates). */
   private readonly keySends = new Map<number, number>();
+  /** Pinned fates (NetworkOptions.fates) by link, key and occurrence; null when none. */
+  private readonly pinned: Map<string, PinnedFate> | null;
+  /** The pinned fate of the message being routed, or undefined. */
+  private pin: PinnedFate | undefined = undefined;
+  /** The fates routed messages got, when recording (`recordFates`). */
+  private recorded: PinnedFate[] | null = null;
+  /** The key and occurrence of the message being routed (for recording). */
+  private routedKey = 0;
+  private routedOccurrence = 0;
 
   /**
    * `random` is the stream of the default mode; `keyMaterial` seeds the keyed mode's draws, and is
@@ -96,6 +126,10 @@ export class Network {
     this.addressCount = addressCount;
     this.random = random;
     this.keyed = options.keyedDraws === true ? new KeyedDraws(keyMaterial?.() ?? random) : null;
+    assert(this.keyed !== null || options.fates === undefined, 'pinned fates need keyed draws');
+    // A pin for a link this run does not have (a client or member removed since) names nothing.
+    const hasLink = (fate: PinnedFate): boolean => fate.from > 0 && fate.to > 0 && fate.from < addressCount && fate.to < addressCount;
+    this.pinned = options.fates === undefined ? null : new Map(options.fates.filter(hasLink).map((fate) => [pinKey(this.index(fate.from, fate.to), fate.key, fate.occurrence), fate]));
     // A key slot is the link's index times 2^32 plus the key: it must stay an exact integer.
     assert(this.keyed === null || addressCount * addressCount * 0x1_0000_0000 <= Number.MAX_SAFE_INTEGER, 'too many addresses for keyed draws');
     this.options = options;
@@ -135,6 +169,21 @@ export class Network {
     return this.keyed !== null;
   }
 
+  /** Whether routed messages need their keys: keyed draws, or fates being recorded. */
+  get wantsKeys(): boolean {
+    return this.keyed !== null || this.recorded !== null;
+  }
+
+  /** Records every routed message's fate from now on (`recordedFates`), in either mode. */
+  recordFates(): void {
+    this.recorded ??= [];
+  }
+
+  /** The fates recorded so far, in send order: pinned (NetworkOptions.fates), they replay the run. */
+  get recordedFates(): readonly PinnedFate[] {
+    return this.recorded ?? [];
+  }
+
   /**
    * Routes one message sent at `nowUs`: returns the delivery time of the first copy, or -1 when it
    * is dropped. Sets `duplicateAtUs` to the second copy's time, or -1. `key` says what the message
@@ -142,15 +191,17 @@ export class Network {
    */
   route(from: number, to: number, nowUs: number, key = 0): number {
     const index = this.index(from, to);
-    const random = this.keyed === null ? this.random : this.drawsFor(index, key);
+    const random = this.keyed === null && this.recorded === null ? this.random : this.drawsFor(index, key);
+    const pin = this.pin;
     this.stats.sent++;
     this.duplicateAtUs = -1;
     if (this.cut[index] === 1) {
       this.stats.droppedPartition++;
       return -1;
     }
-    if (this.loss.numerator !== 0 && random.chance(this.loss)) {
+    if (pin !== undefined ? pin.delayUs < 0 : this.loss.numerator !== 0 && random.chance(this.loss)) {
       this.stats.droppedLoss++;
+      this.record(from, to, -1, -1);
       return -1;
     }
     if (this.inFlight[index]! >= this.inFlightPerLinkMax) {
@@ -160,13 +211,16 @@ export class Network {
     this.inFlight[index]!++;
     // A stalled link holds the message until the stall ends; its own delay comes on top.
     const sentUs = this.stalledUntilUs[index]! > nowUs ? this.stalledUntilUs[index]! : nowUs;
-    const arrival = sentUs + this.delay(index, random);
-    if (this.duplicate.numerator !== 0 && random.chance(this.duplicate) && this.inFlight[index]! < this.inFlightPerLinkMax) {
+    const delay = pin !== undefined ? pin.delayUs : this.delay(index, random);
+    let duplicateDelay = -1;
+    if ((pin !== undefined ? pin.duplicateUs >= 0 : this.duplicate.numerator !== 0 && random.chance(this.duplicate)) && this.inFlight[index]! < this.inFlightPerLinkMax) {
       this.inFlight[index]!++;
       this.stats.duplicated++;
-      this.duplicateAtUs = sentUs + this.delay(index, random);
+      duplicateDelay = pin !== undefined ? pin.duplicateUs : this.delay(index, random);
+      this.duplicateAtUs = sentUs + duplicateDelay;
     }
-    return arrival;
+    this.record(from, to, delay, duplicateDelay);
+    return sentUs + delay;
   }
 
   /**
@@ -176,7 +230,8 @@ export class Network {
    */
   routeOnConnection(from: number, to: number, nowUs: number, key = 0): number {
     const index = this.index(from, to);
-    const random = this.keyed === null ? this.random : this.drawsFor(index, key);
+    const random = this.keyed === null && this.recorded === null ? this.random : this.drawsFor(index, key);
+    const pin = this.pin;
     this.stats.sent++;
     this.duplicateAtUs = -1;
     if (this.cut[index] === 1) {
@@ -188,7 +243,9 @@ export class Network {
       return -1;
     }
     this.inFlight[index]!++;
-    return nowUs + this.delay(index, random);
+    const delay = pin !== undefined ? pin.delayUs : this.delay(index, random);
+    this.record(from, to, delay, -1);
+    return nowUs + delay;
   }
 
   /** A copy reached the end of its link: true when it may be handed over (the link is not cut). */
@@ -246,8 +303,17 @@ export class Network {
     const slot = index * 0x1_0000_0000 + (key >>> 0);
     const sent = this.keySends.get(slot) ?? 0;
     this.keySends.set(slot, sent + 1);
-    this.keyed!.reset(index, key, sent);
-    return this.keyed!;
+    this.routedKey = key >>> 0;
+    this.routedOccurrence = sent;
+    this.pin = this.pinned?.get(pinKey(index, key >>> 0, sent));
+    // Recording a run of the default mode: its draws stay the stream's, in send order.
+    if (this.keyed === null) return this.random;
+    this.keyed.reset(index, key, sent);
+    return this.keyed;
+  }
+
+  private record(from: number, to: number, delayUs: number, duplicateUs: number): void {
+    this.recorded?.push({ from, to, key: this.routedKey, occurrence: this.routedOccurrence, delayUs, duplicateUs });
   }
 
   private delay(index: number, random: Random): number {
@@ -261,4 +327,8 @@ export class Network {
     if (!(from > 0 && from < this.addressCount && to > 0 && to < this.addressCount)) throw new AssertionError(`no link ${from} → ${to}`);
     return from * this.addressCount + to;
   }
+}
+
+function pinKey(index: number, key: number, occurrence: number): string {
+  return `${index}/${key}/${occurrence}`;
 }

@@ -46,6 +46,8 @@ export interface SimParts<M, Q, R, N extends HostedNode<M, Q, R>> {
   readonly leader?: (sim: Simulation<M, Q, R, N>) => NodeId | null;
   /** Keep the per-event trail (for comparing runs event by event). */
   readonly keepTrail?: boolean;
+  /** Record every message's fate (`Network.recordedFates`), to pin them (NetworkOptions.fates). */
+  readonly recordFates?: boolean;
 }
 
 export type StopReason = 'time-limit' | 'event-limit' | 'idle' | 'live' | 'violation';

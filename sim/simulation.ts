@@ -76,6 +76,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     this.keyMessage = parts.protocol.keyMessage ?? (() => 0);
     this.clientConnections = parts.workload?.connections === true;
     this.network = new Network(options.nodeCount + clientCount + 1, options.network, this.streams.stream('network'), () => this.streams.stream('network/keyed'));
+    if (parts.recordFates === true) this.network.recordFates();
     for (const id of this.members) {
       const clockRandom = this.streams.stream(`clock/${id}`);
       const clock = new SimClock({
@@ -517,7 +518,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     const isStream = kind !== EventKind.deliver && (this.streamClients.owns(from) || this.streamClients.owns(to));
     const onConnection = kind !== EventKind.deliver && (this.clientConnections || isStream);
     // Keyed draws: a node's message by what it is, other traffic by its kind and place on the link.
-    const key = !network.keyedDraws ? 0 : kind === EventKind.deliver ? this.keyMessage(payload as M) : kind;
+    const key = !network.wantsKeys ? 0 : kind === EventKind.deliver ? this.keyMessage(payload as M) : kind;
     let arrival = onConnection ? network.routeOnConnection(from, to, this.nowUs, key) : network.route(from, to, this.nowUs, key);
     if (arrival < 0) return false;
     if (isStream) {

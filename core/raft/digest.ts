@@ -23,12 +23,15 @@ export function digestEntry(entry: Entry, state = 0): number {
 
 /**
  * What a message is for the simulator's keyed network draws (NodeProtocol.keyMessage): its type
- * and term. Its log position, commit and entries are left out: one client write more or less moves
- * them in every later message of the term, and the point of keyed draws is that it should not
- * move their fates.
+ * and term, and whether it carries entries or a read-index context. Its log position, commit and
+ * payload are left out: one client write more or less moves them in every later message of the
+ * term, and the point of keyed draws is that it should not move their fates. Entries and contexts
+ * split a type's traffic in two: what the timers send (heartbeats, empty appends) keeps its own
+ * count on the link, so a client operation removed does not move those fates either.
  */
 export function keyMessage(m: Message): number {
-  return finalize32(mixNumber(mix32(0x6be7, typeNumbers.get(m.type)!), m.term));
+  const h = mixNumber(mix32(0x6be7, typeNumbers.get(m.type)!), m.term);
+  return finalize32(mix32(h, (m.entries.length > 0 ? 1 : 0) | (m.context.length > 0 ? 2 : 0)));
 }
 
 /**
