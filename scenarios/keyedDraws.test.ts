@@ -65,3 +65,13 @@ test('a case keeps its pinned fates, one a line, and replays with them; a bad on
   t.throws(() => parseCase(written.replace(/"fates": \[\n {4}\[[^\]]*\]/, '"fates": [\n    [1,2,3]')), { message: /fates\[0\] must be \[from, to, key, occurrence, delayUs, duplicateUs\]/ });
   t.throws(() => parseCase(written.replace('"keyedDraws":true', '"keyedDraws":false')), { message: /fates are pinned in keyed mode only/ });
 });
+
+test('--set network.keyedDraws=false on a case with pinned fates drops them with the mode (pins are keyed)', (t) => {
+  const prepared = findScenario('raft-swarm')!.prepare(0);
+  const fates = [{ from: 1, to: 2, key: 1, occurrence: 0, delayUs: -1, duplicateUs: -1 }];
+  const options = { ...prepared.options, network: { ...prepared.options.network, keyedDraws: true, fates } };
+  t.deepEqual(applySets({ options, knobs: prepared.knobs }, ['network.keyedDraws=true']).options.network.fates, fates);
+  const off = applySets({ options, knobs: prepared.knobs }, ['network.keyedDraws=false']).options.network;
+  t.is(off.keyedDraws, false);
+  t.is(off.fates, undefined);
+});

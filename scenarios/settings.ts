@@ -60,7 +60,12 @@ function setOption(options: SimOptions, path: string, text: string, knobNames: r
   if (path === 'seed') throw new SetError('the seed is set with --seed, not --set');
   // Optional (absent: off), so not found by walking the options.
   if (path === 'pipelinedHost') return { ...options, pipelinedHost: parseKnob(path, text, false) as boolean };
-  if (path === 'network.keyedDraws') return { ...options, network: { ...options.network, keyedDraws: parseKnob(path, text, false) as boolean } };
+  if (path === 'network.keyedDraws') {
+    // Pinned fates are keyed: turned off, the case's pins go with the mode.
+    const { fates, ...network } = options.network;
+    const keyedDraws = parseKnob(path, text, false) as boolean;
+    return { ...options, network: keyedDraws && fates !== undefined ? { ...network, keyedDraws, fates } : { ...network, keyedDraws } };
+  }
   const keys = path.split('.');
   const replace = (value: unknown, depth: number): unknown => {
     const key = keys[depth]!;
