@@ -10,12 +10,16 @@
  *   no request over 500 ms and a small spread), with DETCD_BENCH_CHECK_PERF=1;
  * - the baseline measured in the same run on the same file system: a 100-byte append + fdatasync.
  *
- * Both clusters run at once and every phase runs on one, then the other, so that a machine whose
+ * Both clusters run at once and every phase takes turns between them (five rounds), so that a machine whose
  * load drifts treats them alike; figures are printed with the ratio detcd / etcd. Real etcd is
  * Debian's `etcd-server` (`apt-get install -y etcd-server`); without it detcd runs alone.
+ *
+ * `DETCD_BENCH_BASELINE=<dir>` adds a third cluster, `base`: the detcd of another checkout (its
+ * `bin/detcd`, e.g. main's tree with this one's node_modules), measured in the same phases, so a
+ * change's before and after come from one run on one machine load.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +29,8 @@ import { endpoint, freePorts, initialCluster, type Member, type MemberSpec, star
 
 const sequentialPuts = 400;
 const phaseMs = 5_000;
+/** Each phase is split into this many turns per server. */
+const rounds = 5;
 const inFlight = 16;
 const value = Buffer.alloc(256, 'v');
 
@@ -45,8 +51,8 @@ async function fsyncBaseline(dir: string, count: number): Promise<number[]> {
   return times.sort((a, b) => a - b);
 }
 
-/** Runs `operation` with `workers` at once for `durationMs`; returns completions per second. */
-async function throughput(workers: number, durationMs: number, operation: (worker: number, i: number) => Promise<unknown>): Promise<number> {
+/** Runs `operation` with `workers` at once for `durationMs`; returns completions per second and how many completed. */
+async function throughput(workers: number, durationMs: number, operation: (worker: number, i: number) => Promise<unknown>): Promise<{ rate: number; done: number }> {
   let done = 0;
   const started = performance.now();
   await Promise.all(
@@ -54,7 +60,35 @@ async function throughput(workers: number, durationMs: number, operation: (worke
       while (performance.now() - started < durationMs) await operation(worker, done++);
     }),
   );
-  return (done * 1000) / (performance.now() - started);
+  return { rate: (done * 1000) / (performance.now() - started), done };
+}
+
+/**
+ * CPU time (user + system, ms) the server's member processes have used so far, from
+ * /proc/<pid>/stat. On a machine shared with other work, wall-clock rates swing with the load;
+ * CPU per operation does not, and under contention it is what decides the rate.
+ */
+function cpuMs(server: Server): number {
+  let ticks = 0;
+  for (const member of server.members) {
+    try {
+      const stat = readFileSync(`/proc/${member.process.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+    } catch {
+      return Number.NaN; // not Linux, or the member is gone
+    }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
+/** Runs a throughput turn on `server`, adding its rate (averaged over rounds) and its CPU per operation to `into`. */
+async function measuredTurn(server: Server, into: { rate: number; cpuMs: number; done: number }, operation: (worker: number, i: number) => Promise<unknown>): Promise<void> {
+  const cpuBefore = cpuMs(server);
+  const turn = await throughput(inFlight, phaseMs / rounds, operation);
+  into.cpuMs += cpuMs(server) - cpuBefore;
+  into.done += turn.done;
+  into.rate += turn.rate / rounds;
 }
 
 interface Server {
@@ -94,20 +128,65 @@ function stopCluster(server: Server): void {
 interface Figures {
   p50: number;
   p99: number;
+  /** The WAL fsync's mean duration on the leader and on the followers during the sequential puts (etcd_disk_wal_fsync_duration_seconds), ms. */
+  fsyncLeader: number;
+  fsyncFollowers: number;
   puts: number;
   reads: number;
+  /** CPU ms of the three members per put and per range in the throughput phases. */
+  putCpuMs: number;
+  readCpuMs: number;
+  /** The leader's mean peer round trip over the whole run, ms. */
+  peerRttMs: number;
   checkPerf: string;
 }
 
-async function sequential(server: Server): Promise<number[]> {
-  for (let i = 0; i < 50; i++) await server.leader.put({ key: Buffer.from(`warm${i % 8}`), value });
-  const times: number[] = [];
-  for (let i = 0; i < sequentialPuts; i++) {
-    const started = performance.now();
-    await server.leader.put({ key: Buffer.from(`seq${i % 64}`), value });
-    times.push(performance.now() - started);
+/** A member's WAL fsyncs so far: count and total seconds, from its /metrics. */
+async function walFsyncs(spec: MemberSpec): Promise<{ count: number; seconds: number }> {
+  const text = await (await fetch(`http://${endpoint(spec)}/metrics`, { signal: AbortSignal.timeout(5_000) })).text().catch(() => '');
+  const figure = (name: string) => Number(new RegExp(`^etcd_disk_wal_fsync_duration_seconds_${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return { count: figure('count'), seconds: figure('sum') };
+}
+
+/**
+ * The mean peer round trip (ms) the leader measured so far (etcd_network_peer_round_trip_time_seconds,
+ * both peers): detcd times every heartbeat, etcd probes every 5 s. NaN when nothing was measured.
+ */
+async function peerRoundTripMs(server: Server): Promise<number> {
+  const spec = server.specs[server.clients.indexOf(server.leader)]!;
+  const text = await (await fetch(`http://${endpoint(spec)}/metrics`, { signal: AbortSignal.timeout(5_000) })).text().catch(() => '');
+  const total = (name: string) => [...text.matchAll(new RegExp(`^etcd_network_peer_round_trip_time_seconds_${name}\\{[^}]*\\} ([0-9.e+-]+)$`, 'gm'))].reduce((sum, match) => sum + Number(match[1]), 0);
+  return (total('sum') * 1000) / total('count');
+}
+
+/** WAL fsyncs (count, seconds) made on the leader and on the followers, summed over rounds. */
+interface FsyncTally {
+  leader: { count: number; seconds: number };
+  followers: { count: number; seconds: number };
+}
+
+/** Adds the WAL fsyncs the members made during `during` to `tally`. */
+async function tallyFsyncs(server: Server, tally: FsyncTally, during: () => Promise<void>): Promise<void> {
+  const before = await Promise.all(server.specs.map(walFsyncs));
+  await during();
+  const after = await Promise.all(server.specs.map(walFsyncs));
+  const leader = server.clients.indexOf(server.leader);
+  for (let i = 0; i < server.specs.length; i++) {
+    const into = i === leader ? tally.leader : tally.followers;
+    into.count += after[i]!.count - before[i]!.count;
+    into.seconds += after[i]!.seconds - before[i]!.seconds;
   }
-  return times.sort((a, b) => a - b);
+}
+
+/** `puts` sequential puts to the leader; their latencies (ms) are added to `times`. */
+async function sequential(server: Server, puts: number, times: number[], tally: FsyncTally): Promise<void> {
+  await tallyFsyncs(server, tally, async () => {
+    for (let i = 0; i < puts; i++) {
+      const started = performance.now();
+      await server.leader.put({ key: Buffer.from(`seq${i % 64}`), value });
+      times.push(performance.now() - started);
+    }
+  });
 }
 
 const execFileAsync = promisify(execFile);
@@ -129,35 +208,62 @@ async function checkPerf(server: Server): Promise<string> {
 export async function bench(out: (line: string) => void): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'detcd-bench-'));
   const withEtcd = spawnSync('etcd', ['--version'], { encoding: 'utf8' }).status === 0;
+  const baseline = process.env.DETCD_BENCH_BASELINE || undefined;
+  if (baseline !== undefined && !existsSync(join(baseline, 'bin', 'detcd'))) throw new Error(`DETCD_BENCH_BASELINE=${baseline}: no bin/detcd there`);
   const withCheckPerf = process.env.DETCD_BENCH_CHECK_PERF === '1' && spawnSync('etcdctl', ['version'], { encoding: 'utf8' }).status === 0;
   if (!withEtcd) out('etcd is not installed (apt-get install -y etcd-server): detcd alone');
   const servers: Server[] = [];
   try {
     servers.push(await startCluster('detcd', root));
     if (withEtcd) servers.push(await startCluster('etcd', root, ['etcd']));
+    if (baseline !== undefined) servers.push(await startCluster('base', root, [process.execPath, join(baseline, 'bin', 'detcd')]));
     const fsync = await fsyncBaseline(root, 200);
-    const figures = new Map<string, Figures>(servers.map((server) => [server.name, { p50: 0, p99: 0, puts: 0, reads: 0, checkPerf: 'not run (DETCD_BENCH_CHECK_PERF=1 runs it)' }]));
-    for (const server of servers) {
-      const times = await sequential(server);
-      Object.assign(figures.get(server.name)!, { p50: percentile(times, 50), p99: percentile(times, 99) });
+    const figures = new Map<string, Figures>(servers.map((server) => [server.name, { p50: 0, p99: 0, fsyncLeader: 0, fsyncFollowers: 0, puts: 0, reads: 0, putCpuMs: 0, readCpuMs: 0, peerRttMs: 0, checkPerf: 'not run (DETCD_BENCH_CHECK_PERF=1 runs it)' }]));
+    // Every phase in rounds that take turns between the servers: on a machine whose load swings
+    // within seconds, a server measured in one block could meet a quiet or a busy stretch alone.
+    for (const server of servers) for (let i = 0; i < 50; i++) await server.leader.put({ key: Buffer.from(`warm${i % 8}`), value });
+    const times = new Map(servers.map((server) => [server.name, [] as number[]]));
+    const tallies = new Map(servers.map((server) => [server.name, { leader: { count: 0, seconds: 0 }, followers: { count: 0, seconds: 0 } } as FsyncTally]));
+    const puts = new Map(servers.map((server) => [server.name, { rate: 0, cpuMs: 0, done: 0 }]));
+    const reads = new Map(servers.map((server) => [server.name, { rate: 0, cpuMs: 0, done: 0 }]));
+    for (let round = 0; round < rounds; round++) {
+      for (const server of servers) await sequential(server, sequentialPuts / rounds, times.get(server.name)!, tallies.get(server.name)!);
+      for (const server of servers) await measuredTurn(server, puts.get(server.name)!, (worker, i) => server.leader.put({ key: Buffer.from(`w${worker}-${i % 100}`), value }));
+      for (const server of servers) await measuredTurn(server, reads.get(server.name)!, (worker) => server.clients[worker % 3]!.range({ key: Buffer.from(`w${worker}-1`) }));
     }
-    for (const server of servers) figures.get(server.name)!.puts = await throughput(inFlight, phaseMs, (worker, i) => server.leader.put({ key: Buffer.from(`w${worker}-${i % 100}`), value }));
-    for (const server of servers) figures.get(server.name)!.reads = await throughput(inFlight, phaseMs, (worker) => server.clients[worker % 3]!.range({ key: Buffer.from(`w${worker}-1`) }));
+    for (const server of servers) {
+      const sorted = times.get(server.name)!.sort((a, b) => a - b);
+      const tally = tallies.get(server.name)!;
+      Object.assign(figures.get(server.name)!, {
+        p50: percentile(sorted, 50),
+        p99: percentile(sorted, 99),
+        fsyncLeader: (tally.leader.seconds * 1000) / tally.leader.count,
+        fsyncFollowers: (tally.followers.seconds * 1000) / tally.followers.count,
+        puts: puts.get(server.name)!.rate,
+        reads: reads.get(server.name)!.rate,
+        putCpuMs: puts.get(server.name)!.cpuMs / puts.get(server.name)!.done,
+        readCpuMs: reads.get(server.name)!.cpuMs / reads.get(server.name)!.done,
+      });
+    }
+    for (const server of servers) figures.get(server.name)!.peerRttMs = await peerRoundTripMs(server);
     if (withCheckPerf) for (const server of servers) figures.get(server.name)!.checkPerf = await checkPerf(server);
 
     const fsyncP50 = percentile(fsync, 50);
     out(`baseline: 100-byte append + fdatasync      p50 ${fsyncP50.toFixed(2)} ms  p99 ${percentile(fsync, 99).toFixed(2)} ms`);
-    const detcd = figures.get('detcd')!;
     const etcd = figures.get('etcd');
-    const ratio = (mine: number, theirs: number | undefined) => (theirs === undefined ? '' : `  (detcd/etcd ${(mine / theirs).toFixed(2)})`);
+    const ratio = (mine: number, theirs: number | undefined) => (theirs === undefined ? '' : ` ${(mine / theirs).toFixed(2)}`);
     for (const [name, f] of figures) {
       out(`${name.padEnd(5)} sequential put (leader)        p50 ${f.p50.toFixed(2)} ms  p99 ${f.p99.toFixed(2)} ms  (p50 = ${(f.p50 / fsyncP50).toFixed(1)} × fsync p50)`);
-      out(`${name.padEnd(5)} puts, ${inFlight} in flight              ${f.puts.toFixed(0)}/s`);
-      out(`${name.padEnd(5)} linearizable ranges, ${inFlight} in flight ${f.reads.toFixed(0)}/s`);
+      out(`${name.padEnd(5)}   its WAL fsync mean             leader ${f.fsyncLeader.toFixed(2)} ms  followers ${f.fsyncFollowers.toFixed(2)} ms;  peer round trip mean ${f.peerRttMs.toFixed(2)} ms (leader's metric)`);
+      out(`${name.padEnd(5)} puts, ${inFlight} in flight              ${f.puts.toFixed(0)}/s  (members' CPU ${f.putCpuMs.toFixed(3)} ms per put)`);
+      out(`${name.padEnd(5)} linearizable ranges, ${inFlight} in flight ${f.reads.toFixed(0)}/s  (members' CPU ${f.readCpuMs.toFixed(3)} ms per range)`);
       out(`${name.padEnd(5)} etcdctl check perf --load=m    ${f.checkPerf}`);
     }
     if (etcd !== undefined) {
-      out(`detcd / etcd: sequential p50${ratio(detcd.p50, etcd.p50)}, p99${ratio(detcd.p99, etcd.p99)}, puts${ratio(detcd.puts, etcd.puts)}, linearizable ranges${ratio(detcd.reads, etcd.reads)}`);
+      for (const [name, f] of figures) {
+        if (name === 'etcd') continue;
+        out(`${name.padEnd(5)} / etcd: sequential p50${ratio(f.p50, etcd.p50)}, p99${ratio(f.p99, etcd.p99)}, puts${ratio(f.puts, etcd.puts)}, linearizable ranges${ratio(f.reads, etcd.reads)}, CPU per put${ratio(f.putCpuMs, etcd.putCpuMs)}, per range${ratio(f.readCpuMs, etcd.readCpuMs)}`);
+      }
     }
   } finally {
     for (const server of servers) stopCluster(server);

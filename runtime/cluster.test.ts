@@ -154,6 +154,9 @@ test('three detcd processes: the leader is killed with SIGKILL under load and re
       for (let i = 0; i < specs.length; i++) if (await isLeader(specs[i]!)) victim = i;
       return victim >= 0;
     }, 'a leader');
+    // The leader times its heartbeats' round trips to both followers (etcd_network_peer_round_trip_time_seconds).
+    const leaderMetrics = await (await fetch(`http://${endpoint(specs[victim]!)}/metrics`)).text();
+    t.is(leaderMetrics.match(/^etcd_network_peer_round_trip_time_seconds_count\{To="[0-9a-f]+"\} [1-9]/gm)?.length, 2, 'round trips to both followers');
     const killedAt = now(recorder);
     members[victim]!.process.kill('SIGKILL');
     t.deepEqual(await members[victim]!.exited, { code: null, signal: 'SIGKILL' });

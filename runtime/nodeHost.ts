@@ -2,6 +2,7 @@ import { HostLoop } from '../core/host/hostLoop.ts';
 import type { ClientId, HostedNode, NodeId, NodeProtocol, RequestId, StreamFrame } from '../core/host/node.ts';
 import type { DurableStore, Timer, Transport } from '../core/host/ports.ts';
 import type { Random } from '../core/base/random.ts';
+import { trace } from './latencyTrace.ts';
 
 export interface NodeHostOptions<M, Q, R, N extends HostedNode<M, Q, R>> {
   readonly protocol: NodeProtocol<M, Q, R, N>;
@@ -71,7 +72,7 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
     // previous incarnation's, whose proposals may still commit.
     this.nextRequest = 1 + options.random.below(0x4000_0000);
     this.node = options.protocol.start({ id: options.id, members: options.members, random: options.random, durable: options.store.read() });
-    this.loop = new HostLoop(this.node, {
+    this.loop = new HostLoop(trace.enabled ? tracedNode(this.node) : this.node, {
       transport: options.transport,
       store: options.store,
       replies: { reply: (_client, id, reply, stream) => (stream === undefined ? this.answer(id, reply) : this.streamReply(id, reply, stream)) },
@@ -82,6 +83,7 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
   start(): void {
     this.options.timer.start(() => {
       if (this.stopped) return;
+      if (trace.enabled) trace.mark('tick');
       this.node.tick();
       this.schedulePump();
     });
@@ -125,6 +127,7 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
         resolve({ outcome: 'timeout' });
       }, timeoutMs);
       this.pending.set(id, { request, resolve, timer });
+      if (trace.enabled) trace.mark('submit');
       this.node.submit(this.options.client, id, request);
       this.schedulePump();
     });
@@ -203,8 +206,10 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
   }
 
   private pump(): void {
+    if (trace.enabled) trace.mark('pump');
     this.loop.pump();
     this.options.afterPump?.(this.node);
+    if (trace.enabled) trace.mark('pump.end');
   }
 
   private answer(id: RequestId, reply: R): void {
@@ -212,7 +217,25 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
     if (pending === undefined) return; // timed out meanwhile, or asked by an earlier incarnation
     this.pending.delete(id);
     clearTimeout(pending.timer);
+    if (trace.enabled) trace.mark('reply');
     this.options.onReply?.(pending.request, reply);
     pending.resolve({ outcome: 'ok', reply });
   }
+}
+
+/** The node as the loop sees it, marking each Ready and advance on the latency trace (DETCD_LATENCY_TRACE). */
+function tracedNode<M, Q, R>(node: HostedNode<M, Q, R>): HostedNode<M, Q, R> {
+  const traced = Object.create(node) as HostedNode<M, Q, R>;
+  traced.ready = () => {
+    trace.mark('ready');
+    const ready = node.ready();
+    trace.mark(`ready.taken w${ready.writes.length} m${ready.messages.length} r${ready.replies.length}${ready.mustSync ? ' sync' : ''}`);
+    return ready;
+  };
+  traced.advance = () => {
+    trace.mark('advance');
+    node.advance();
+    trace.mark('advance.end');
+  };
+  return traced;
 }

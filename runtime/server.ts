@@ -17,7 +17,10 @@ import { hexId } from './config/memberIds.ts';
 import type { ServerConfig, TlsFiles } from './config/serverConfig.ts';
 import { listenOn } from './listen.ts';
 import { NodeHost } from './nodeHost.ts';
+import { trace } from './latencyTrace.ts';
+import type { DurableStore, Transport } from '../core/host/ports.ts';
 import { PeerTransport } from './peer/peerTransport.ts';
+import { PeerRoundTrips } from './peer/roundTrips.ts';
 import { etcdNode, hostTimeoutMs } from './protocols/etcd.ts';
 import { FileStore } from './storage/fileStore.ts';
 import { arrangeWalSnapshotWrites } from './storage/walSnapshotWrites.ts';
@@ -88,6 +91,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   let clusterId = storedClusterId(config);
   if (clusterId !== null) storeClusterId(config.dataDir, clusterId);
   let host: EtcdHost | null = null;
+  const roundTrips = new PeerRoundTrips((peer, seconds) => metrics.peerRoundTripTime(hexId(peer), seconds));
   const strayLogged = new LogLimiter(10_000);
   const peerTls = config.peerTls === null ? undefined : (() => {
     const options = tlsOptions(config.peerTls);
@@ -107,6 +111,8 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     codec: codec.message,
     carriesSnapshot: codec.carriesSnapshot,
     onMessage: (from, message) => {
+      if (trace.enabled) trace.mark(`recv ${message.type} ${hexId(from)}`);
+      roundTrips.received(from, message.type);
       const refusal = adapter.refuse(message, from, self);
       if (refusal === null) host?.receive(from, message);
       else if (strayLogged.ready(from)) io.log(`dropped a message from peer ${hexId(from)}: ${refusal}`);
@@ -122,6 +128,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     ...(peerTls === undefined ? {} : { tls: peerTls }),
   });
   const peers = new PeerDirectory(transport, self);
+  const sending = observedTransport(transport, roundTrips);
   let removalReported = false;
   const timeoutMs = hostTimeoutMs(config);
   host = new NodeHost({
@@ -129,8 +136,8 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     id: self,
     members: config.initialCluster.map((member) => member.id).sort((a, b) => a - b),
     random: systemRandom,
-    store,
-    transport,
+    store: trace.enabled ? tracedStore(store) : store,
+    transport: sending,
     timer: new SystemTicker(config.heartbeatMs),
     // Unique among the members (with overwhelming probability) and across restarts: a client id
     // names whose proposal an applied entry answers.
@@ -208,6 +215,36 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
       host = null;
       await transport.stop();
       await store.close();
+      trace.save();
+    },
+  };
+}
+
+/** The store, marking each Ready's writes and its sync on the latency trace (DETCD_LATENCY_TRACE). */
+function tracedStore(store: DurableStore): DurableStore {
+  return {
+    write: (writes) => {
+      trace.mark(`store.write ${writes.map((write) => write.file).join('+')}`);
+      store.write(writes);
+    },
+    sync: (done) => {
+      trace.mark('store.sync');
+      store.sync(() => {
+        trace.mark('store.synced');
+        done();
+      });
+    },
+    read: () => store.read(),
+  };
+}
+
+/** The transport, timing heartbeats for the peer round-trip metric (and marking sends on the latency trace). */
+function observedTransport(transport: Transport<PeerMessage>, roundTrips: PeerRoundTrips): Transport<PeerMessage> {
+  return {
+    send: (to, message) => {
+      if (trace.enabled) trace.mark(`send ${message.type} ${hexId(to)}`);
+      roundTrips.sent(to, message.type);
+      transport.send(to, message);
     },
   };
 }

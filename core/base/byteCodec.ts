@@ -12,7 +12,8 @@ export class ByteWriter {
   private length = 0;
 
   constructor(capacity = 256) {
-    this.bytes = new Uint8Array(capacity);
+    // A size estimate from a malformed value (NaN, 0) must not leave a buffer that never grows.
+    this.bytes = new Uint8Array(Number.isSafeInteger(capacity) && capacity > 0 ? capacity : 256);
     this.view = new DataView(this.bytes.buffer);
   }
 
@@ -67,6 +68,7 @@ export class ByteWriter {
   }
 
   string(value: string): this {
+    assert(typeof value === 'string', () => `not a string: ${String(value)} (${typeof value})`);
     this.uint32(value.length);
     this.reserve(value.length * 2);
     for (let i = 0; i < value.length; i++) this.view.setUint16(this.length + i * 2, value.charCodeAt(i));
@@ -146,7 +148,7 @@ export class ByteWriter {
 
   private reserve(extra: number): void {
     if (this.length + extra <= this.bytes.byteLength) return;
-    let capacity = this.bytes.byteLength * 2;
+    let capacity = Math.max(64, this.bytes.byteLength * 2);
     while (capacity < this.length + extra) capacity *= 2;
     const grown = new Uint8Array(capacity);
     grown.set(this.bytes.subarray(0, this.length));

@@ -1,3 +1,4 @@
+import { assert } from '../base/assert.ts';
 import { ByteReader, ByteWriter, DecodeError } from '../base/byteCodec.ts';
 import type { ConfChange, ConfChangeSingle, ConfChangeTransition, ConfChangeType, Entry } from './entry.ts';
 import { type Message, type MessageType, messageTypes } from './message.ts';
@@ -105,6 +106,9 @@ export function readSnapshot(reader: ByteReader, data: SnapshotDataCodec): Snaps
 
 /** One message as bytes. */
 export function encodeMessage(message: Message, data: SnapshotDataCodec): Uint8Array {
+  // A message built from untyped input (JSON, a test) once carried a number here, and the
+  // writer, sized by `context.length * 2` = NaN, grew from zero bytes forever.
+  assert(typeof message.context === 'string', () => `a ${message.type}'s context must be a string, got ${typeof message.context} ${String(message.context)}`);
   const writer = new ByteWriter(96 + message.context.length * 2 + entriesByteSize(message.entries));
   writer.uint8(messageTypes.indexOf(message.type)).uint53(message.from).uint53(message.to);
   writer.uint53(message.term).uint53(message.logTerm).uint53(message.index).uint53(message.commit);

@@ -41,7 +41,7 @@ export function initialCluster(specs: readonly MemberSpec[]): string {
  * Starts a member with etcd's flags: detcd by default, or another program that takes them (real
  * etcd, for benchmarks side by side).
  */
-export function startMember(spec: MemberSpec, cluster: string, extra: readonly string[] = [], program: readonly string[] = [process.execPath, detcd]): Member {
+export function startMember(spec: MemberSpec, cluster: string, extra: readonly string[] = [], program: readonly string[] = [process.execPath, detcd], env?: NodeJS.ProcessEnv): Member {
   const args = [
     '--name', spec.name,
     '--data-dir', spec.dataDir,
@@ -53,7 +53,7 @@ export function startMember(spec: MemberSpec, cluster: string, extra: readonly s
     '--initial-cluster-token', 'detcd-test',
     ...extra,
   ];
-  const child = spawn(program[0]!, [...program.slice(1), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(program[0]!, [...program.slice(1), ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...(env === undefined ? {} : { env: { ...process.env, ...env } }) });
   const output: string[] = [];
   child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));

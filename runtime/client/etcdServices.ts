@@ -10,6 +10,7 @@ import type { Handlers } from './grpcServices.ts';
 import type { LeaderForwarding } from './leaderForwarding.ts';
 import { watchRequest, watchResponse } from './watchWire.ts';
 import { compactionRequest, deleteRangeRequest, deleteRangeResponse, putRequest, putResponse, rangeRequest, rangeResponse, txnRequest, txnResponse, type Wire } from './kvWire.ts';
+import { trace } from '../latencyTrace.ts';
 
 /** How the gRPC services reach the member. */
 export interface MemberCalls {
@@ -57,9 +58,11 @@ function replyOf(outcome: SubmitOutcome<ServerReply>): ServerReply | EtcdError {
  */
 function unary(member: MemberCalls, method: ServerMethod, toRequest: (wire: Wire) => unknown, toWire: (response: never) => Wire = (response) => response): grpc.UntypedHandleCall {
   return ((serverCall: grpc.ServerUnaryCall<Wire, Wire>, callback: grpc.sendUnaryData<Wire>) => {
+    if (trace.enabled) trace.mark(`grpc.in ${method}`);
     if (hasUnsafeInteger(serverCall.request)) return callback(grpcError(ErrIntegerTooLarge));
     member.submit(call(method, toRequest(serverCall.request) as never)).then(
       (outcome) => {
+        if (trace.enabled) trace.mark(`grpc.out ${method}`);
         const reply = replyOf(outcome);
         if ('code' in reply) return callback(grpcError(reply));
         if (isErrorReply(reply) && reply.error === ErrNotLeader && leaderDecides.has(method)) return forward(member, method, serverCall.request, reply.error, callback);

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
+import { trace } from '../latencyTrace.ts';
 
 const protoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', 'proto');
 
@@ -84,9 +85,36 @@ function observed(handler: grpc.UntypedHandleCall, observer: CallObserver, type:
   }) as grpc.UntypedHandleCall;
 }
 
+/** Marks a call's steps inside grpc-js on the latency trace (DETCD_LATENCY_TRACE); installed only then. */
+const tracingInterceptor: grpc.ServerInterceptor = (method, call) => {
+  const name = method.path.split('/').pop()!;
+  const listener = new grpc.ServerListenerBuilder()
+    .withOnReceiveMetadata((metadata, next) => {
+      trace.mark(`grpc.headers ${name}`);
+      next(metadata);
+    })
+    .withOnReceiveMessage((message, next) => {
+      trace.mark(`grpc.message ${name}`);
+      next(message);
+    })
+    .build();
+  const responder = new grpc.ResponderBuilder()
+    .withStart((next) => next(listener))
+    .withSendMessage((message, next) => {
+      trace.mark(`grpc.sendMessage ${name}`);
+      next(message);
+    })
+    .withSendStatus((status, next) => {
+      trace.mark(`grpc.sendStatus ${name}`);
+      next(status);
+    })
+    .build();
+  return new grpc.ServerInterceptingCall(call, responder);
+};
+
 export function etcdGrpcServer(handlers: Handlers, options: grpc.ServerOptions = {}, observer?: CallObserver): grpc.Server {
   const definition = loadEtcdApi();
-  const server = new grpc.Server(options);
+  const server = new grpc.Server(trace.enabled ? { ...options, interceptors: [tracingInterceptor] } : options);
   for (const serviceName of etcdServices) {
     const service = definition[serviceName] as grpc.ServiceDefinition;
     const implementation: grpc.UntypedServiceImplementation = {};

@@ -30,6 +30,7 @@ export class ServerMetrics implements CallObserver {
   private readonly peerSent: Counter;
   private readonly peerReceived: Counter;
   private readonly peerSendFailures: Counter;
+  private readonly peerRoundTrip: Histogram;
   private readonly grpcStarted: Counter;
   private readonly grpcHandled: Counter;
   private lastLeader = 0;
@@ -49,6 +50,8 @@ export class ServerMetrics implements CallObserver {
     this.backendCommit = new Histogram({ name: 'etcd_disk_backend_commit_duration_seconds', help: 'The latency distributions of commit called by backend.', buckets: exponential(0.001, 2, 14), registers });
     this.peerSent = new Counter({ name: 'etcd_network_peer_sent_bytes_total', help: 'The total number of bytes sent to peers.', labelNames: ['To'], registers });
     this.peerReceived = new Counter({ name: 'etcd_network_peer_received_bytes_total', help: 'The total number of bytes received from peers.', labelNames: ['From'], registers });
+    // rafthttp's metric: buckets 0.1 ms × 2^n, n < 16 (up to 3.3 s).
+    this.peerRoundTrip = new Histogram({ name: 'etcd_network_peer_round_trip_time_seconds', help: 'Round-Trip-Time histogram between peers', labelNames: ['To'], buckets: exponential(0.0001, 2, 16), registers });
     this.peerSendFailures = new Counter({ name: 'etcd_network_peer_sent_failures_total', help: 'The total number of send failures from peers.', labelNames: ['To'], registers });
     new Gauge({ name: 'etcd_server_id', help: 'Server or member ID in hexadecimal format. 1 for \'server_id\' label with current ID.', labelNames: ['server_id'], registers }).set({ server_id: memberIdHex }, 1);
     // go-grpc-prometheus's server metrics, which etcd registers on its client port.
@@ -94,6 +97,11 @@ export class ServerMetrics implements CallObserver {
 
   peerBytesReceived(from: string, bytes: number): void {
     this.peerReceived.inc({ From: from }, bytes);
+  }
+
+  /** A round trip to a peer (a heartbeat and its answer, runtime/peer/roundTrips.ts). */
+  peerRoundTripTime(to: string, seconds: number): void {
+    this.peerRoundTrip.observe({ To: to }, seconds);
   }
 
   peerSendFailed(to: string): void {

@@ -3,6 +3,7 @@ import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { NodeId } from '../../core/host/node.ts';
 import { hostOf } from '../listen.ts';
 import { frame, frameParts } from '../storage/frame.ts';
+import { trace } from '../latencyTrace.ts';
 
 /** What a sender tells its transport. */
 export interface SenderEvents {
@@ -147,6 +148,7 @@ export class PeerSender {
   private flush(): void {
     const socket = this.socket;
     if (this.state !== 'open' || socket === null) return;
+    if (trace.enabled) trace.mark(`peer.flush ${this.options.to.toString(16)} ${this.queue.length}`);
     socket.cork();
     while (this.state === 'open' && this.writable && this.queue.length > 0) {
       const next = this.queue.shift()!;

@@ -6,6 +6,7 @@ import type { Transport } from '../../core/host/ports.ts';
 import { listenOn } from '../listen.ts';
 import { FrameReader } from '../storage/frame.ts';
 import { PeerSender } from './peerSender.ts';
+import { trace } from '../latencyTrace.ts';
 
 export interface PeerTransportOptions<Message> {
   readonly self: NodeId;
@@ -148,6 +149,7 @@ export class PeerTransport<Message> implements Transport<Message> {
     const reader = new FrameReader();
     let from: NodeId | null = null;
     socket.on('data', (chunk: Buffer) => {
+      if (trace.enabled) trace.mark('peer.data');
       const payloads = reader.push(chunk);
       if (typeof payloads === 'string') {
         this.refuse(socket, `peer connection from ${socket.remoteAddress}: ${payloads}`);

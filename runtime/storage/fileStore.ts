@@ -8,6 +8,7 @@ import type { DurableStore } from '../../core/host/ports.ts';
 import { frameParts, scanFrames } from './frame.ts';
 import { filePath, knownFiles, layoutDirectories } from './layout.ts';
 import { durableBarrier, type ArrangedWrite } from './walSnapshotWrites.ts';
+import { trace } from '../latencyTrace.ts';
 
 export interface FileStoreOptions {
   readonly dataDir: string;
@@ -195,8 +196,10 @@ export class FileStore implements DurableStore {
       // A file the directory did not list before needs the directory synced too.
       this.dirtyDirectories.add(dirname(path));
     }
+    if (trace.enabled) trace.mark(`append.start ${file}`);
     this.stats.bytesWritten += await writeAll(handle, parts);
     this.dirtyFiles.add(file);
+    if (trace.enabled) trace.mark('append.end');
   }
 
   private async replace(file: string, parts: readonly Buffer[]): Promise<void> {
@@ -226,8 +229,10 @@ export class FileStore implements DurableStore {
     this.dirtyFiles.clear();
     const directories = [...this.dirtyDirectories];
     this.dirtyDirectories.clear();
+    if (trace.enabled) trace.mark(`fsync.start ${files.join('+')}`);
     await Promise.all(files.map((file) => this.timedSync(this.handles.get(file)!, file)));
     for (const directory of directories) await this.syncDirectory(directory);
+    if (trace.enabled) trace.mark('fsync.end');
   }
 
   private async timedSync(handle: FileHandle, file: string): Promise<void> {

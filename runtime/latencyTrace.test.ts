@@ -1,0 +1,33 @@
+import test from 'ava';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { latencyTrace } from './latencyTrace.ts';
+
+test('without a file the trace is off: marks cost nothing and nothing is written', (t) => {
+  const trace = latencyTrace(undefined);
+  t.false(trace.enabled);
+  trace.mark('grpc.in Put');
+  t.notThrows(() => trace.save());
+  t.false(latencyTrace('').enabled);
+});
+
+test('with a file, a graceful stop writes each mark as "<µs since the epoch> <label>", in order', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'detcd-trace-'));
+  try {
+    const file = join(dir, 'm1.trace');
+    const trace = latencyTrace(file);
+    const before = Date.now() * 1000;
+    trace.mark('grpc.in Put');
+    trace.mark('send MsgApp 2b');
+    trace.save();
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    t.deepEqual(lines.map((line) => line.slice(line.indexOf(' ') + 1)), ['grpc.in Put', 'send MsgApp 2b']);
+    const times = lines.map((line) => Number(line.slice(0, line.indexOf(' '))));
+    // The members of one machine share this clock: within a second of Date.now, never backwards.
+    t.true(Math.abs(times[0]! - before) < 1_000_000);
+    t.true(times[1]! >= times[0]!);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
