@@ -39,7 +39,13 @@ for (const mutation of mutations.filter((m) => filters.length === 0 || filters.i
       continue;
     }
     const original = caseOfRun(name, { mutant: mutation.name }, prepared, executed);
-    const result = shrinkCase(scenario, original, budget);
+    // A line every 30 s on stderr: a long shrink is not silent.
+    let lastSaid = performance.now();
+    const result = shrinkCase(scenario, original, budget, (progress) => {
+      if (performance.now() - lastSaid < 30_000) return;
+      lastSaid = performance.now();
+      console.error(`${mutation.name}: ${progress.runs} runs, ${(progress.elapsedMs / 1000).toFixed(0)} s; smallest so far ${size(progress.smallest)}`);
+    });
     const file = join(out, `${mutation.name}.json`);
     writeFileSync(file, formatCase(result.shrunk));
     // Written out and read back, the case fails the same check.

@@ -41,6 +41,17 @@ test.serial('run --events --node and --kind narrow the lines; a violation ends t
   t.regex(lines[lines.length - 1]!, / {2}- +violation +node 3 sent counter \d+ to \d+ after already sending \d+$/);
 });
 
+test.serial('run --events names the node a leader fault hit (pause-leader, clock-jump-leader), and says when there was none; the trace is the same as without --events', async (t) => {
+  const { code, out } = await cli('run', '--seed', '2', '--scenario', 'etcd-lease-pauses', '--events', '--kind', 'fault,process', '--to', '9s');
+  t.is(code, 1);
+  t.regex(out, / {2}- +fault +pause-leader \(resume after 1403102us\)\n +7\.587358s {2}n3 +process +paused\n/);
+  t.regex(out, / {2}n3 +process +resumed/);
+  t.regex(out, / {2}- +fault +clock-jump 5 \+1230452us\n +3\.580707s {2}n5 +process +clock jumped \+1230452us\n/);
+  t.regex(out, / {2}- +fault +clock-jump-leader \+2881678us \(no leader to hit: nothing happened\)\n/);
+  // The hash pinned before leader faults were named (main 3b72312): describing a run does not change it.
+  t.is(traceOf(out), 'bd436035078471b1');
+});
+
 test.serial('run --events on the etcd family: Raft messages, member state, calls and answers by name, and the client library’s retries told apart from late answers', async (t) => {
   const { code, out } = await cli('run', '--seed', '7', '--scenario', 'etcd-standard', '--events', '--from', '0.8s', '--to', '2.4s');
   t.is(code, 0);

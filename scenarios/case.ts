@@ -64,10 +64,13 @@ export interface CaseSize {
   readonly clients: number;
   readonly members: number;
   readonly simulatedUs: number;
+  /** Message fates pinned (NetworkOptions.fates): data a reader may skip, not a size to shrink. */
+  readonly pinnedFates: number;
 }
 
 export function caseSize(runCase: RunCase): CaseSize {
   return {
+    pinnedFates: runCase.options.network.fates?.length ?? 0,
     faults: countFaults(runCase.options.faults),
     planEntries: runCase.options.faults.length,
     operations: scriptOperations(runCase.workload),
@@ -78,10 +81,15 @@ export function caseSize(runCase: RunCase): CaseSize {
 }
 
 export function describeCaseSize(size: CaseSize): string {
-  return `${size.faults} fault(s) (${size.planEntries} plan entries), ${size.operations} client operation(s) from ${size.clients} client(s), ${size.members} member(s), ${(size.simulatedUs / 1e6).toFixed(3)} s simulated at most`;
+  return `${size.faults} fault(s) (${size.planEntries} plan entries), ${size.operations} client operation(s) from ${size.clients} client(s), ${size.members} member(s), ${(size.simulatedUs / 1e6).toFixed(3)} s simulated at most${size.pinnedFates === 0 ? '' : `, ${size.pinnedFates} message fates pinned`}`;
 }
 
 /** The case with another fault plan. */
 export function withFaults(runCase: RunCase, faults: FaultPlan): RunCase {
   return { ...runCase, options: { ...runCase.options, faults } };
+}
+
+/** The case with other options (its fault plan among them). */
+export function withOptions(runCase: RunCase, options: SimOptions): RunCase {
+  return { ...runCase, options };
 }

@@ -1,5 +1,6 @@
 import { formatRatio, type Ratio } from '../core/base/ratio.ts';
 import type { FaultAction, PartitionShape, TimedFault } from '../sim/faults.ts';
+import type { PinnedFate } from '../sim/network.ts';
 import { defaultSimOptions, type SimOptions } from '../sim/options.ts';
 import type { ScriptedOperation, WorkloadScript } from '../sim/workloadScript.ts';
 import type { CaseOutcome, RunCase } from './case.ts';
@@ -40,7 +41,8 @@ export class CaseError extends Error {
 // --- writing -------------------------------------------------------------------------------
 
 export function formatCase(runCase: RunCase): string {
-  const { faults, seed: _seed, ...options } = runCase.options;
+  const { faults, seed: _seed, network: { fates, ...network }, ...rest } = runCase.options;
+  const options = { ...rest, network };
   const head: Record<string, unknown> = { case: caseFormat, version: caseVersion, scenario: runCase.scenario, seed: runCase.seed };
   if (runCase.variant.mutant !== undefined) head.mutant = runCase.variant.mutant;
   if (runCase.variant.patch !== undefined) head.patch = runCase.variant.patch;
@@ -52,6 +54,8 @@ export function formatCase(runCase: RunCase): string {
   field('knobs', JSON.stringify(runCase.knobs));
   field('options', JSON.stringify(encodeValue(options)));
   field('faults', listOf(faults.map((fault) => JSON.stringify(encodeValue(fault))), '    '));
+  // Pinned fates, one message a line: [from, to, key, occurrence, delayUs, duplicateUs].
+  if (fates !== undefined) field('fates', listOf(fates.map((fate) => JSON.stringify([fate.from, fate.to, fate.key, fate.occurrence, fate.delayUs, fate.duplicateUs])), '    '));
   const clients = runCase.workload.clients.map((operations) => listOf(operations.map((operation) => JSON.stringify(encodeValue(operation))), '      '));
   field('workload', listOf(clients, '    '), true);
   lines.push('}');
@@ -90,7 +94,7 @@ export function parseCase(text: string): RunCase {
     throw new CaseError(`not JSON: ${(error as Error).message}`);
   }
   const file = record(json, 'the case');
-  allowOnly(file, 'the case', ['case', 'version', 'scenario', 'seed', 'mutant', 'patch', 'scenarios', 'saved', 'knobs', 'options', 'faults', 'workload']);
+  allowOnly(file, 'the case', ['case', 'version', 'scenario', 'seed', 'mutant', 'patch', 'scenarios', 'saved', 'knobs', 'options', 'faults', 'fates', 'workload']);
   if (file.case !== caseFormat) throw new CaseError(`"case" must be "${caseFormat}" (is this a case file?)`);
   if (file.version !== caseVersion) throw new CaseError(`version ${JSON.stringify(file.version)} is not supported (this reader knows version ${caseVersion})`);
   const scenario = text_(file.scenario, 'scenario');
@@ -98,6 +102,8 @@ export function parseCase(text: string): RunCase {
   const options = decodeOptions(record(file.options, 'options'));
   const faults = decodeFaults(file.faults, options.nodeCount);
   const workload = decodeWorkload(file.workload, options.nodeCount);
+  if (file.fates !== undefined && options.network.keyedDraws !== true) throw new CaseError('fates are pinned in keyed mode only: options.network.keyedDraws must be true');
+  const network = file.fates === undefined ? options.network : { ...options.network, fates: decodeFates(file.fates, options.nodeCount) };
   return {
     scenario,
     seed,
@@ -107,7 +113,7 @@ export function parseCase(text: string): RunCase {
       ...(file.scenarios === undefined ? {} : { scenarios: text_(file.scenarios, 'scenarios') }),
     },
     knobs: decodeKnobs(file.knobs),
-    options: { ...options, seed, faults },
+    options: { ...options, network, seed, faults },
     workload,
     ...(file.saved === undefined ? {} : { saved: decodeSaved(file.saved) }),
   };
@@ -170,8 +176,8 @@ function decodeOptions(json: Json): Omit<SimOptions, 'seed' | 'faults'> {
   return decodeLike(json, template, 'options') as Omit<SimOptions, 'seed' | 'faults'>;
 }
 
-/** Fields a case may leave out: per-link latency overrides, and the pipelined host loop (absent: off). */
-const optionalOptionFields = new Set(['options.network.links', 'options.pipelinedHost']);
+/** Fields a case may leave out: per-link latency overrides, the pipelined host loop and keyed network draws (absent: off). */
+const optionalOptionFields = new Set(['options.network.links', 'options.network.keyedDraws', 'options.pipelinedHost']);
 
 function decodeLike(value: unknown, template: unknown, where: string): unknown {
   if (typeof template === 'number') return natural(value, where);
@@ -189,6 +195,7 @@ function decodeLike(value: unknown, template: unknown, where: string): unknown {
     decoded[key] = decodeLike(object[key], templateObject[key], `${where}.${key}`);
   }
   if (where === 'options' && object.pipelinedHost !== undefined) decoded.pipelinedHost = decodeLike(object.pipelinedHost, false, 'options.pipelinedHost');
+  if (where === 'options.network' && object.keyedDraws !== undefined) decoded.keyedDraws = decodeLike(object.keyedDraws, false, 'options.network.keyedDraws');
   if (where === 'options.network' && object.links !== undefined) decoded.links = list(object.links, 'options.network.links').map((link, index) => decodeLink(link, `options.network.links[${index}]`));
   return decoded;
 }
@@ -286,6 +293,20 @@ function decodeShape(shape: Json, where: string, nodeCount: number): PartitionSh
     default:
       throw new CaseError(`${where}.kind must be one of isolate, isolate-leader, split, ring, bridge, one-way; not ${JSON.stringify(shape.kind)}`);
   }
+}
+
+/** Pinned fates: [from, to, key, occurrence, delayUs, duplicateUs] each, from and to addresses of the run. */
+function decodeFates(value: unknown, nodeCount: number): PinnedFate[] {
+  return list(value, 'fates').map((fate, index) => {
+    const where = `fates[${index}]`;
+    const parts = list(fate, where);
+    if (parts.length !== 6) throw new CaseError(`${where} must be [from, to, key, occurrence, delayUs, duplicateUs]`);
+    const [from, to, key, occurrence] = parts.slice(0, 4).map((part, i) => natural(part, `${where}[${i}]`)) as [number, number, number, number];
+    const [delayUs, duplicateUs] = parts.slice(4).map((part, i) => integer(part, `${where}[${i + 4}]`)) as [number, number];
+    if (from < 1 || to < 1 || from === to) throw new CaseError(`${where} names no link (${from} → ${to}; nodes are 1..${nodeCount}, clients follow)`);
+    if (key > 0xffff_ffff || delayUs < -1 || duplicateUs < -1) throw new CaseError(`${where}: key is 32 bits, delays are -1 or more`);
+    return { from, to, key, occurrence, delayUs, duplicateUs };
+  });
 }
 
 /** One list per client of {to, request, invokeUs?, thinkUs?}; requests are the protocol's own JSON. */

@@ -1,4 +1,4 @@
-import { EventDescriber, formatEventLine, formatSimTime } from '../sim/eventLog.ts';
+import { clockJumped, EventDescriber, formatEventLine, formatSimTime } from '../sim/eventLog.ts';
 import { eventKindNames } from '../sim/eventKind.ts';
 import { Trace, type TraceEvent } from '../sim/trace.ts';
 import type { WorkloadScript } from '../sim/workloadScript.ts';
@@ -74,6 +74,9 @@ export function captureEvent(index: number): { watcher: RunWatcher; lines(): str
       // A crash or restart belongs to the event being delivered, which is not yet in the trace.
       onCrash: (node, sim) => void (sim.trace.events === index && describer.processChanged(node, 'down (crashed)')),
       onRestart: (node, sim) => void (sim.trace.events === index && describer.processChanged(node, 'up (restarted)')),
+      onPause: (node, sim) => void (sim.trace.events === index && describer.processChanged(node, 'paused')),
+      onResume: (node, sim) => void (sim.trace.events === index && describer.processChanged(node, 'resumed')),
+      onClockJump: (node, deltaUs, sim) => void (sim.trace.events === index && describer.processChanged(node, clockJumped(deltaUs))),
     };
   };
   return { watcher, lines: () => lines };

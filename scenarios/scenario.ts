@@ -1,6 +1,7 @@
 import type { HostedNode, NodeProtocol } from '../core/host/node.ts';
 import type { TypedHistory } from '../properties/linearizability/formats/typedHistory.ts';
 import type { HistoryEntry } from '../sim/client.ts';
+import type { PinnedFate } from '../sim/network.ts';
 import type { SimOptions } from '../sim/options.ts';
 import { Simulation } from '../sim/simulation.ts';
 import type { RunResult, SimObserver, SimParts } from '../sim/observer.ts';
@@ -57,6 +58,8 @@ export interface RunConfig {
   readonly recordWorkload?: boolean;
   /** Replay this workload instead of drawing one (`run --case`). */
   readonly workload?: WorkloadScript<unknown>;
+  /** Record every message's fate (`ExecutedRun.fates`), to pin them in keyed mode. */
+  readonly recordFates?: boolean;
 }
 
 export interface ExecutedRun {
@@ -66,6 +69,8 @@ export interface ExecutedRun {
   readonly stats: Readonly<Record<string, number>>;
   /** What the clients did, when recorded or replayed. */
   readonly workload?: WorkloadScript<unknown>;
+  /** Every message's fate, in send order, when recorded (RunConfig.recordFates). */
+  readonly fates?: readonly PinnedFate[];
   /** Every client operation, in invocation order. */
   readonly history: readonly HistoryEntry<unknown, unknown>[];
   /**
@@ -148,6 +153,7 @@ export function executeSimulation<M, Q, R, N extends HostedNode<M, Q, R>>(option
     ...(workload === undefined ? {} : { workload }),
     observers: [...watchers, ...(parts.observers ?? [])],
     keepTrail: config.keepTrail ?? parts.keepTrail ?? false,
+    ...(config.recordFates === true ? { recordFates: true } : {}),
   });
   const result = sim.run();
   for (const watcher of watchers) watcher.afterRun?.(sim, result);
@@ -157,6 +163,7 @@ export function executeSimulation<M, Q, R, N extends HostedNode<M, Q, R>>(option
     trace: sim.trace,
     stats: { ...simulationStats(sim), ...parts.counts?.(sim) },
     ...(script === undefined ? {} : { workload: script }),
+    ...(config.recordFates === true ? { fates: sim.network.recordedFates } : {}),
     history: sim.history,
     clientHistory: () => {
       const history = parts.clientHistory?.(sim);

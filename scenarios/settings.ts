@@ -60,6 +60,12 @@ function setOption(options: SimOptions, path: string, text: string, knobNames: r
   if (path === 'seed') throw new SetError('the seed is set with --seed, not --set');
   // Optional (absent: off), so not found by walking the options.
   if (path === 'pipelinedHost') return { ...options, pipelinedHost: parseKnob(path, text, false) as boolean };
+  if (path === 'network.keyedDraws') {
+    // Pinned fates are keyed: turned off, the case's pins go with the mode.
+    const { fates, ...network } = options.network;
+    const keyedDraws = parseKnob(path, text, false) as boolean;
+    return { ...options, network: keyedDraws && fates !== undefined ? { ...network, keyedDraws, fates } : { ...network, keyedDraws } };
+  }
   const keys = path.split('.');
   const replace = (value: unknown, depth: number): unknown => {
     const key = keys[depth]!;
@@ -101,6 +107,7 @@ function unknownName(path: string, options: SimOptions, knobNames: readonly stri
     else for (const key of Object.keys(value)) visit(prefix === '' ? key : `${prefix}.${key}`, (value as Record<string, unknown>)[key]);
   };
   visit('', { ...options, seed: undefined });
-  const known = [...optionNames.filter((name) => name !== 'seed' && name !== 'pipelinedHost' && !name.startsWith('network.links')), 'pipelinedHost', ...knobNames];
+  const optional = ['pipelinedHost', 'network.keyedDraws'];
+  const known = [...optionNames.filter((name) => name !== 'seed' && !optional.includes(name) && !name.startsWith('network.links')), ...optional, ...knobNames];
   return new SetError(`unknown setting "${path}" (options and knobs: ${known.join(', ')})`);
 }

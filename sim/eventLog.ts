@@ -44,6 +44,16 @@ export interface EventLine {
   readonly nodes: readonly NodeId[];
 }
 
+/**
+ * What a fault did to one process, as a `process` line names it after the fault's own line: which
+ * node a leader fault (crash-leader, pause-leader, clock-jump-leader) hit, and what became of it.
+ */
+export type ProcessChange = 'down (crashed)' | 'up (restarted)' | 'paused' | 'resumed' | `clock jumped ${string}`;
+
+export function clockJumped(deltaUs: number): ProcessChange {
+  return `clock jumped ${deltaUs >= 0 ? '+' : ''}${deltaUs}us`;
+}
+
 /** `12.345678s`: simulated time, to the microsecond. */
 export function formatSimTime(timeUs: number): string {
   return `${(timeUs / 1e6).toFixed(6)}s`;
@@ -142,7 +152,7 @@ export class EventDescriber<M, Q, R, N extends HostedNode<M, Q, R>> {
    * A process went down or came back while an event was being delivered (the fault line says what
    * was asked, this what happened: which node `crash-leader` hit); described after that event.
    */
-  processChanged(node: NodeId, what: 'down (crashed)' | 'up (restarted)'): void {
+  processChanged(node: NodeId, what: ProcessChange): void {
     this.processChanges.push({ node, what });
   }
 
@@ -182,8 +192,12 @@ export class EventDescriber<M, Q, R, N extends HostedNode<M, Q, R>> {
         return this.describeReplyEvent(sim, event);
       case EventKind.sync:
         return at(`n${target}`, 'sync', 'sync done: what was written is durable', [target]);
-      case EventKind.fault:
-        return at('-', 'fault', describeFault(event.payload as FaultAction), faultNodes(event.payload as FaultAction));
+      case EventKind.fault: {
+        const action = event.payload as FaultAction;
+        // A leader fault names its target in the process line that follows; with none, say so.
+        const missed = leaderFaults.has(action.kind) && this.processChanges.length === 0 ? ' (no leader to hit: nothing happened)' : '';
+        return at('-', 'fault', `${describeFault(action)}${missed}`, faultNodes(action));
+      }
       case EventKind.client:
         return this.describeClientEvent(sim, event);
       case EventKind.probe:
@@ -301,6 +315,9 @@ class ClientAttempts {
 /** The line kind of each event kind (EventKind order). */
 const lineKindOf: readonly EventLineKind[] = ['tick', 'message', 'request', 'reply', 'sync', 'fault', 'client', 'probe', 'message'];
 
+/** Faults aimed at whoever leads: the process lines after them name the node they hit. */
+const leaderFaults = new Set<FaultAction['kind']>(['crash-leader', 'pause-leader', 'clock-jump-leader']);
+
 /** The nodes a fault names (none for world-wide ones: heal, quiet, weather, leader faults). */
 function faultNodes(action: FaultAction): NodeId[] {
   if ('node' in action) return [action.node];
@@ -369,6 +386,15 @@ export function eventLog<M, Q, R, N extends HostedNode<M, Q, R>>(
     },
     onRestart(node) {
       describer.processChanged(node, 'up (restarted)');
+    },
+    onPause(node) {
+      describer.processChanged(node, 'paused');
+    },
+    onResume(node) {
+      describer.processChanged(node, 'resumed');
+    },
+    onClockJump(node, deltaUs) {
+      describer.processChanged(node, clockJumped(deltaUs));
     },
   };
 }

@@ -112,3 +112,82 @@ test('a stalled link holds what is sent until the stall ends, then delivers it l
   network.healAll();
   t.false(network.isStalled(1, 2, 4_000_000), 'healing ends a stall for what is sent from now on');
 });
+
+/** Fates (first copy's arrival, duplicate's) of `count` messages of one key on link 1 → 2. */
+function fatesOnLink(network: Network, key: number, count: number, between: () => void): string[] {
+  const fates: string[] = [];
+  for (let i = 0; i < count; i++) {
+    between();
+    const at = network.route(1, 2, 0, key);
+    fates.push(`${at}/${network.duplicateAtUs}`);
+    if (at >= 0) network.arrive(1, 2);
+    if (network.duplicateAtUs >= 0) network.arrive(1, 2);
+  }
+  return fates;
+}
+
+const lossy = { ...calmNetwork, loss: ratio(1, 4), duplicate: ratio(1, 4), tail: ratio(1, 10), tailUsMax: 50_000, inFlightPerLinkMax: 1_000_000, keyedDraws: true };
+
+test('keyed draws: a message’s fate depends on its link, its key and how many of that key the link carried, not on other traffic', (t) => {
+  const quiet = new Network(4, lossy, new SeededRandom('stream'), () => new SeededRandom('keys'));
+  const busy = new Network(4, lossy, new SeededRandom('stream'), () => new SeededRandom('keys'));
+  let other = 0;
+  const alone = fatesOnLink(quiet, 7, 200, () => undefined);
+  // Other links and other keys of the same link in between: the fates of key 7 on 1 → 2 stay.
+  const crowded = fatesOnLink(busy, 7, 200, () => {
+    for (const [from, to, key] of [[1, 3, 7], [2, 1, 7], [1, 2, 8 + (other++ % 5)]] as const) if (busy.route(from, to, 0, key) >= 0) busy.arrive(from, to);
+  });
+  t.deepEqual(crowded, alone);
+  t.true(new Set(alone).size > 150, 'the messages of one key get fates of their own');
+  // The default mode draws in send order: the same traffic in between moves every later fate.
+  const stream = { ...lossy, keyedDraws: false };
+  const [a, b] = [new Network(4, stream, new SeededRandom('stream')), new Network(4, stream, new SeededRandom('stream'))];
+  t.notDeepEqual(fatesOnLink(b, 7, 200, () => void b.route(1, 3, 0)), fatesOnLink(a, 7, 200, () => undefined));
+});
+
+test('keyed draws keep the weather’s ratios: loss and duplication about as often as asked', (t) => {
+  const network = new Network(3, lossy, new SeededRandom('stream'), () => new SeededRandom('ratios'));
+  let [lost, duplicated] = [0, 0];
+  for (let i = 0; i < 20_000; i++) {
+    const at = network.route(1, 2, 0, i % 13);
+    if (at < 0) lost++;
+    else network.arrive(1, 2);
+    if (network.duplicateAtUs >= 0) {
+      duplicated++;
+      network.arrive(1, 2);
+    }
+  }
+  t.true(Math.abs(lost - 5_000) < 300, `lost ${lost}`);
+  t.true(Math.abs(duplicated - 3_750) < 300, `duplicated ${duplicated} of about 15,000 delivered`);
+});
+
+test('pinned fates hold whatever the weather: a pinned loss is lost in calm weather, a pinned delivery arrives through loss; the rest draw', (t) => {
+  const fates = [
+    { from: 1, to: 2, key: 5, occurrence: 0, delayUs: -1, duplicateUs: -1 },
+    { from: 1, to: 2, key: 5, occurrence: 1, delayUs: 777, duplicateUs: 900 },
+    { from: 9, to: 2, key: 5, occurrence: 0, delayUs: 1, duplicateUs: -1 }, // no such link here: ignored
+  ];
+  const calm = new Network(3, { ...calmNetwork, keyedDraws: true, fates }, new SeededRandom('s'), () => new SeededRandom('k'));
+  t.is(calm.route(1, 2, 100, 5), -1, 'pinned loss');
+  t.is(calm.route(1, 2, 100, 5), 877, 'pinned delay');
+  t.is(calm.duplicateAtUs, 1_000, 'pinned duplicate');
+  const drawn = calm.route(1, 2, 100, 5);
+  t.true(drawn >= 100 + calmNetwork.latencyUsMin && drawn <= 100 + calmNetwork.latencyUsMax, 'the third draws');
+  const stormy = new Network(3, { ...calmNetwork, loss: ratio(1, 1), keyedDraws: true, fates }, new SeededRandom('s'), () => new SeededRandom('k'));
+  stormy.route(1, 2, 0, 5);
+  t.is(stormy.route(1, 2, 0, 5), 777, 'delivered through total loss');
+  t.is(stormy.route(1, 2, 0, 5), -1);
+});
+
+test('recording fates changes no draw of the default mode, and the recording pinned replays the same fates', (t) => {
+  const streamMode = { ...lossy, keyedDraws: false };
+  const plain = new Network(4, streamMode, new SeededRandom('stream'));
+  const recording = new Network(4, streamMode, new SeededRandom('stream'));
+  recording.recordFates();
+  const traffic = (network: Network): string[] =>
+    Array.from({ length: 500 }, (_, i) => `${network.route(1 + (i % 3), 1 + ((i + 1) % 3), i * 10, i % 4)}/${network.duplicateAtUs}`);
+  const fates = traffic(plain);
+  t.deepEqual(traffic(recording), fates);
+  const pinned = new Network(4, { ...lossy, fates: recording.recordedFates }, new SeededRandom('other'), () => new SeededRandom('other keys'));
+  t.deepEqual(traffic(pinned), fates);
+});

@@ -16,12 +16,16 @@ export interface SimObserver<M, Q, R, N extends HostedNode<M, Q, R>> {
   /** After every delivered event. Costly checks should sample and say at what rate. */
   afterEvent?(sim: Simulation<M, Q, R, N>): void;
   /**
-   * A fault of the plan fired (after it took effect). Crashes and restarts also come through
-   * onCrash/onRestart, which name the node a crash-leader picked.
+   * A fault of the plan fired (after it took effect). Crashes, restarts, pauses, resumes and clock
+   * jumps also come through onCrash/onRestart/onPause/onResume/onClockJump, which name the node a
+   * leader fault (crash-leader, pause-leader, clock-jump-leader) picked.
    */
   onFault?(action: FaultAction, sim: Simulation<M, Q, R, N>): void;
   onCrash?(node: NodeId, sim: Simulation<M, Q, R, N>): void;
   onRestart?(node: NodeId, sim: Simulation<M, Q, R, N>): void;
+  onPause?(node: NodeId, sim: Simulation<M, Q, R, N>): void;
+  onResume?(node: NodeId, sim: Simulation<M, Q, R, N>): void;
+  onClockJump?(node: NodeId, deltaUs: number, sim: Simulation<M, Q, R, N>): void;
   /** When the run ends without another violation: whole-history checks. */
   finish?(sim: Simulation<M, Q, R, N>): void;
 }
@@ -42,6 +46,8 @@ export interface SimParts<M, Q, R, N extends HostedNode<M, Q, R>> {
   readonly leader?: (sim: Simulation<M, Q, R, N>) => NodeId | null;
   /** Keep the per-event trail (for comparing runs event by event). */
   readonly keepTrail?: boolean;
+  /** Record every message's fate (`Network.recordedFates`), to pin them (NetworkOptions.fates). */
+  readonly recordFates?: boolean;
 }
 
 export type StopReason = 'time-limit' | 'event-limit' | 'idle' | 'live' | 'violation';

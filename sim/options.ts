@@ -63,7 +63,8 @@ export function describeOptions(options: SimOptions): string[] {
   const visit = (prefix: string, value: unknown): void => {
     if (isRatio(value)) lines.push(`${prefix}: ${formatRatio(value)}`);
     else if (Array.isArray(value)) {
-      if (prefix === 'faults') {
+      if (prefix === 'network.fates') lines.push(`network.fates: ${value.length} pinned`);
+      else if (prefix === 'faults') {
         lines.push(`faults: ${value.length === 0 ? 'none' : ''}`);
         for (const fault of value as FaultPlan) lines.push(`  at ${fault.atUs}us: ${describeFault(fault.action)}`);
       } else lines.push(`${prefix}: ${JSON.stringify(value)}`);

@@ -1,8 +1,8 @@
 import test from 'ava';
 import { ratio } from '../core/base/ratio.ts';
-import { RandomStreams, SeededRandom } from './rng.ts';
+import { KeyedDraws, RandomStreams, SeededRandom } from './rng.ts';
 
-const draws = (random: SeededRandom, n: number): number[] => Array.from({ length: n }, () => random.uint32());
+const draws = (random: { uint32(): number }, n: number): number[] => Array.from({ length: n }, () => random.uint32());
 
 test('a stream depends only on the run seed and its name', (t) => {
   const a = new RandomStreams(42);
@@ -55,4 +55,29 @@ test('seeds must be non-negative safe integers', (t) => {
   t.throws(() => new RandomStreams(-1));
   t.throws(() => new RandomStreams(1.5));
   t.notThrows(() => new RandomStreams(Number.MAX_SAFE_INTEGER));
+});
+
+test('keyed draws depend only on the key material and the key, and are roughly uniform', (t) => {
+  const a = new KeyedDraws(new SeededRandom('material'));
+  const b = new KeyedDraws(new SeededRandom('material'));
+  a.reset(1, 2, 3);
+  const first = draws(a, 8);
+  a.reset(4, 5, 6);
+  draws(a, 100); // draws of another key in between do not matter
+  a.reset(1, 2, 3);
+  t.deepEqual(draws(a, 8), first);
+  b.reset(1, 2, 3);
+  t.deepEqual(draws(b, 8), first);
+  b.reset(1, 2, 4);
+  t.notDeepEqual(draws(b, 8), first);
+  const other = new KeyedDraws(new SeededRandom('other material'));
+  other.reset(1, 2, 3);
+  t.notDeepEqual(draws(other, 8), first);
+  const counts = new Array<number>(10).fill(0);
+  for (let key = 0; key < 20_000; key++) {
+    a.reset(key, 0, key % 7);
+    counts[a.below(10)]!++;
+    counts[a.below(10)]!++;
+  }
+  for (const count of counts) t.true(Math.abs(count - 4_000) < 300, `bucket count ${count}`);
 });

@@ -1,6 +1,6 @@
 import seedrandom from 'seedrandom';
 import { AssertionError, assert, assertNat } from '../core/base/assert.ts';
-import { hashString32, hex32 } from '../core/base/hash.ts';
+import { finalize32, hashString32, hex32, mix32 } from '../core/base/hash.ts';
 import type { Random } from '../core/base/random.ts';
 import type { Ratio } from '../core/base/ratio.ts';
 
@@ -10,21 +10,11 @@ const twoToMinus32 = 1 / 0x1_0000_0000;
 
 
 /**
- * A `Random` over seedrandom's xor4096 generator (Brent's xorgens, period 2^4096 - 1), seeded
- * from a string. Only the 32-bit integer output is used; floats never reach a decision.
+ * What every generator here derives from its 32-bit output: bounded integers without modulo bias,
+ * ranges and chances. Floats never reach a decision.
  */
-export class SeededRandom implements Random {
-  private readonly next: () => number;
-  readonly seedText: string;
-
-  constructor(seedText: string) {
-    this.seedText = seedText;
-    this.next = seedrandom.xor4096(seedText).int32;
-  }
-
-  uint32(): number {
-    return this.next() >>> 0;
-  }
+abstract class Uint32Random implements Random {
+  abstract uint32(): number;
 
   below(bound: number): number {
     if (!(bound >= 1 && bound <= 0x1_0000_0000 && Number.isInteger(bound))) throw new AssertionError(`bound ${bound} out of range`);
@@ -55,6 +45,58 @@ export class SeededRandom implements Random {
     if (r.numerator === 0) return false;
     if (r.numerator === r.denominator) return true;
     return this.below(r.denominator) < r.numerator;
+  }
+}
+
+/**
+ * A `Random` over seedrandom's xor4096 generator (Brent's xorgens, period 2^4096 - 1), seeded
+ * from a string. Only the 32-bit integer output is used.
+ */
+export class SeededRandom extends Uint32Random {
+  private readonly next: () => number;
+  readonly seedText: string;
+
+  constructor(seedText: string) {
+    super();
+    this.seedText = seedText;
+    this.next = seedrandom.xor4096(seedText).int32;
+  }
+
+  uint32(): number {
+    return this.next() >>> 0;
+  }
+}
+
+/**
+ * Draws keyed by what they are for: `reset(a, b, c)` starts the draws of one key (the network's
+ * keyed mode: a message's link, what the message is, and how many such messages the link carried
+ * before), and they depend only on the run's key material and that key — not on how many draws
+ * came before, as a stream's do. A counter-based generator (the murmur3 finalizer over the key and
+ * a counter, as SplitMix does over a Weyl sequence): seeding an xor4096 per message would cost
+ * more than the message. Good enough to decide a message's fate; not for anything else.
+ */
+export class KeyedDraws extends Uint32Random {
+  private readonly keyLow: number;
+  private readonly keyHigh: number;
+  private state = 0;
+  private counter = 0;
+
+  /** The key material comes from a seeded stream of the run (two 32-bit draws). */
+  constructor(material: Random) {
+    super();
+    this.keyLow = material.uint32() | 0;
+    this.keyHigh = material.uint32() | 0;
+  }
+
+  /** Starts the draws for the key (a, b, c): the same key gives the same draws. */
+  reset(a: number, b: number, c: number): void {
+    this.state = mix32(mix32(mix32(mix32(this.keyLow, a), b), c), this.keyHigh);
+    this.counter = 0;
+  }
+
+  uint32(): number {
+    this.counter++;
+    return finalize32(mix32(this.state, this.counter));
   }
 }
 

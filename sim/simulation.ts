@@ -46,6 +46,8 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
   private readonly replyObservers: readonly SimObserver<M, Q, R, N>[];
   private readonly firstClient: number;
   private readonly digestMessage: (message: M) => number;
+  /** What a message is, for keyed network draws (0 when the protocol does not say). */
+  private readonly keyMessage: (message: M) => number;
   /** Clients talk over connections (see Workload.connections). */
   private readonly clientConnections: boolean;
   private quietAtUs: number | null = null;
@@ -71,8 +73,10 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     const clientCount = (parts.workload?.clientCount ?? 0) + (parts.workload?.streams?.clientCount ?? 0);
     this.firstClient = options.nodeCount + 1;
     this.digestMessage = parts.protocol.digestMessage;
+    this.keyMessage = parts.protocol.keyMessage ?? (() => 0);
     this.clientConnections = parts.workload?.connections === true;
-    this.network = new Network(options.nodeCount + clientCount + 1, options.network, this.streams.stream('network'));
+    this.network = new Network(options.nodeCount + clientCount + 1, options.network, this.streams.stream('network'), () => this.streams.stream('network/keyed'));
+    if (parts.recordFates === true) this.network.recordFates();
     for (const id of this.members) {
       const clockRandom = this.streams.stream(`clock/${id}`);
       const clock = new SimClock({
@@ -513,7 +517,9 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     const network = this.network;
     const isStream = kind !== EventKind.deliver && (this.streamClients.owns(from) || this.streamClients.owns(to));
     const onConnection = kind !== EventKind.deliver && (this.clientConnections || isStream);
-    let arrival = onConnection ? network.routeOnConnection(from, to, this.nowUs) : network.route(from, to, this.nowUs);
+    // Keyed draws: a node's message by what it is, other traffic by its kind and place on the link.
+    const key = !network.wantsKeys ? 0 : kind === EventKind.deliver ? this.keyMessage(payload as M) : kind;
+    let arrival = onConnection ? network.routeOnConnection(from, to, this.nowUs, key) : network.route(from, to, this.nowUs, key);
     if (arrival < 0) return false;
     if (isStream) {
       const link = from * 65_536 + to;
@@ -571,6 +577,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
         if (process.state !== 'up') return;
         process.state = 'paused';
         this.stats.pauses++;
+        for (const observer of this.observers) observer.onPause?.(process.id, this);
         return;
       }
       case 'resume': {
@@ -578,6 +585,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
         if (process.state !== 'paused') return;
         process.state = 'up';
         this.stats.resumes++;
+        for (const observer of this.observers) observer.onResume?.(process.id, this);
         this.drainInbox(process);
         return;
       }
@@ -592,6 +600,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
         process.clock.jump(this.nowUs, action.deltaUs);
         this.rescheduleTick(process);
         this.stats.clockJumps++;
+        for (const observer of this.observers) observer.onClockJump?.(process.id, action.deltaUs, this);
         return;
       }
       case 'clock-jump-leader': {

@@ -121,6 +121,7 @@ export function formatShrink(result: ShrinkResult, out: string): string {
     `  case: ${out}`,
     `  replay: npx detcd-sim run --case ${out}   (add --events to watch it happen, --report DIR to draw it)`,
     `  knobs: ${JSON.stringify(shrunk.knobs)}${variantFlags(shrunk.variant) === '' ? '' : `; code:${variantFlags(shrunk.variant)}`}`,
+    ...(shrunk.options.network.keyedDraws === true ? ['  network: keyed draws (network.keyedDraws: a message\'s fate keyed by what it is; README, "Cases")'] : []),
     '  fault plan:',
     ...(shrunk.options.faults.length === 0 ? ['    (none)'] : shrunk.options.faults.map((fault) => `    at ${formatSimTime(fault.atUs)}: ${describeFault(fault.action)}`)),
     '  workload:',

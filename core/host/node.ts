@@ -152,6 +152,13 @@ export interface NodeProtocol<Message, Request, Reply, Node extends HostedNode<M
   readonly name: string;
   start(config: NodeStart): Node;
   digestMessage(message: Message): number;
+  /**
+   * What a message is, in 32 bits, for the simulator's keyed network draws
+   * (NetworkOptions.keyedDraws): what stays the same when unrelated traffic changes — Raft's
+   * message type and term, not its log position or commit, which every earlier write moves.
+   * Absent: 0, so that a message's fate is keyed by its link and its place in the link's traffic.
+   */
+  keyMessage?(message: Message): number;
   digestRequest(request: Request): number;
   digestReply(reply: Reply): number;
   /** One line for a message, with the sender and receiver (e.g. `1->2 MsgApp Term:2 Log:2/5`). */

@@ -22,6 +22,19 @@ export function digestEntry(entry: Entry, state = 0): number {
 }
 
 /**
+ * What a message is for the simulator's keyed network draws (NodeProtocol.keyMessage): its type
+ * and term, and whether it carries entries or a read-index context. Its log position, commit and
+ * payload are left out: one client write more or less moves them in every later message of the
+ * term, and the point of keyed draws is that it should not move their fates. Entries and contexts
+ * split a type's traffic in two: what the timers send (heartbeats, empty appends) keeps its own
+ * count on the link, so a client operation removed does not move those fates either.
+ */
+export function keyMessage(m: Message): number {
+  const h = mixNumber(mix32(0x6be7, typeNumbers.get(m.type)!), m.term);
+  return finalize32(mix32(h, (m.entries.length > 0 ? 1 : 0) | (m.context.length > 0 ? 2 : 0)));
+}
+
+/**
  * A cheap 32-bit summary of a message for the simulator's trace hash: type, endpoints, term, log
  * position, commit, reject and hint, entry places, snapshot position and context. Two runs that
  * send different messages almost surely digest differently.

@@ -41,7 +41,7 @@ export {
   describeSnapshot,
   describeSoftState,
 } from './describe.ts';
-export { digestEntry, digestMessage } from './digest.ts';
+export { digestEntry, digestMessage, keyMessage } from './digest.ts';
 export type { RaftLogger } from './logger.ts';
 export { MemoryStorage } from './memoryStorage.ts';
 export { type AppliedState, snapshotOnDemand } from './snapshotOnDemand.ts';

@@ -1,6 +1,6 @@
 import { finalize32, mix32, mixNumber } from '../base/hash.ts';
 import type { NodeProtocol, NodeStatus } from '../host/node.ts';
-import { describeConfChange, describeConfState, describeMessage, digestMessage, type Message } from '../raft/index.ts';
+import { describeConfChange, describeConfState, describeMessage, digestMessage, keyMessage, type Message } from '../raft/index.ts';
 import { logCodec } from './codec.ts';
 import { LogReplica, type LogReplicaConfig, type LogReply, type LogRequest } from './logReplica.ts';
 
@@ -93,6 +93,7 @@ export function logProtocol(config: LogReplicaConfig): NodeProtocol<Message, Log
     name: 'raft-log',
     start: (start) => new LogReplica(start, config),
     digestMessage,
+    keyMessage,
     digestRequest: digestLogRequest,
     digestReply: digestLogReply,
     describeMessage: describeLogMessage,

@@ -1,6 +1,6 @@
 import { finalize32, mix32, mixNumber } from '../base/hash.ts';
 import type { NodeId } from '../host/node.ts';
-import { digestMessage, type Message } from '../raft/index.ts';
+import { digestMessage, keyMessage, type Message } from '../raft/index.ts';
 import type { ServerReply, ServerRequest } from './serverRequest.ts';
 
 /**
@@ -32,6 +32,12 @@ export type ServerPeerMessage = LeaseForward | LeaseForwardReply;
 
 export function isRaftMessage(message: PeerMessage): message is Message {
   return message.type !== 'LeaseForward' && message.type !== 'LeaseForwardReply';
+}
+
+/** What a peer message is, for keyed network draws: Raft's type and term, or the lease forward's kind. */
+export function keyPeerMessage(message: PeerMessage): number {
+  if (isRaftMessage(message)) return keyMessage(message);
+  return message.type === 'LeaseForward' ? 0x1ea51 : 0x1ea52;
 }
 
 export function digestPeerMessage(message: PeerMessage): number {

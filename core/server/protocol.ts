@@ -4,7 +4,7 @@ import { etcdCodec } from './codec.ts';
 import { describePeerMessage, describeServerReply, describeServerRequest, inspectEtcdServer } from './describe.ts';
 import { defaultEtcdServerConfig, type EtcdServerConfig } from './config.ts';
 import { EtcdServer } from './etcdServer.ts';
-import { digestPeerMessage, type PeerMessage } from './peerMessage.ts';
+import { digestPeerMessage, keyPeerMessage, type PeerMessage } from './peerMessage.ts';
 import { isErrorReply, type ServerMethod, type ServerReply, type ServerRequest } from './serverRequest.ts';
 
 const methodNumbers: Readonly<Record<ServerMethod, number>> = {
@@ -55,6 +55,7 @@ export function etcdProtocol(config: EtcdServerConfig): NodeProtocol<PeerMessage
     name: 'etcd',
     start: (start) => new EtcdServer(start, config),
     digestMessage: digestPeerMessage,
+    keyMessage: keyPeerMessage,
     digestRequest: digestServerRequest,
     digestReply: digestServerReply,
     // For people only (event lines, run pages, the determinism report), never on a run's hot path.

@@ -12,7 +12,7 @@ export type RaftHost<Q, R> = HostedNode<Message, Q, R> & RaftNodeView;
 export type HostSimulation<Q, R, N extends RaftHost<Q, R>> = Simulation<Message, Q, R, N>;
 export type RaftHostObserver<Q, R, N extends RaftHost<Q, R>> = SimObserver<Message, Q, R, N>;
 
-const hooks = ['onSend', 'onDeliver', 'onRequest', 'onReply', 'afterEvent', 'onFault', 'onCrash', 'onRestart', 'finish'] as const;
+const hooks = ['onSend', 'onDeliver', 'onRequest', 'onReply', 'afterEvent', 'onFault', 'onCrash', 'onRestart', 'onPause', 'onResume', 'onClockJump', 'finish'] as const;
 
 /**
  * A Raft checker for nodes whose peers also exchange messages of their own (the etcd member

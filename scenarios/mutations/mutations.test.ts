@@ -1,4 +1,7 @@
 import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { executeCase } from '../case.ts';
+import { parseCase } from '../caseFile.ts';
 import { findScenario } from '../index.ts';
 import { mutations } from './catalogue.ts';
 import { makePatchedCopy, patchedScenarios, removePatchedCopy } from './patchedCopy.ts';
@@ -36,4 +39,19 @@ test('every patch applies to exactly one place (a catalogue that drifted from th
     removePatchedCopy(copy);
   }
   t.pass();
+});
+
+test('Figure 8 in a case one can read: commit-previous-term-by-counting’s pinned catch, shrunk (3 faults, 9 operations, the network keyed and 201 message fates pinned), fails at its saved trace; the unpatched code passes it', async (t) => {
+  // Shrunk by `npm run shrink:mutants` (README, "Shrinking": the run pinned in keyed mode).
+  const runCase = parseCase(readFileSync(new URL('./cases/commit-previous-term-by-counting.json', import.meta.url), 'utf8'));
+  const mutation = mutations.find((m) => m.name === runCase.variant.mutant)!;
+  const copy = makePatchedCopy(mutation);
+  try {
+    const patched = executeCase((await patchedScenarios(copy))(runCase.scenario), runCase).executed.result;
+    t.is(patched.traceHash, runCase.saved!.traceHash);
+    t.regex(patched.violation?.message ?? 'passed', /^commit is not final: node \d committed index \d+ \(term 2\)/);
+  } finally {
+    removePatchedCopy(copy);
+  }
+  t.true(executeCase(findScenario(runCase.scenario)!, runCase).executed.result.ok);
 });
