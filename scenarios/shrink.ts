@@ -3,7 +3,7 @@ import type { PinnedFate } from '../sim/network.ts';
 import type { SimOptions } from '../sim/options.ts';
 import { caseOfRun, caseSize, executeCase, withOptions, type CaseSize, type RunCase } from './case.ts';
 import type { ExecutedRun, Knobs, Scenario } from './scenario.ts';
-import { resumeOf, shrinkCandidates, type ShrinkCandidate, type ShrinkResume } from './shrinkCandidates.ts';
+import { cutAt, resumeOf, shrinkCandidates, type ShrinkCandidate, type ShrinkResume } from './shrinkCandidates.ts';
 
 /** Sideways moves (the same case, another seed) allowed in a row before a step down must come. */
 const sidewaysInARowMax = 4;
@@ -61,6 +61,8 @@ interface Failure {
   readonly runCase: RunCase;
   readonly message: string;
   readonly timeUs: number;
+  /** When its cause happened, when the check saw it only later (Violation.causeUs). */
+  readonly causeUs: number | undefined;
 }
 
 /**
@@ -117,7 +119,7 @@ export class CaseRunner {
     const signature = this.signatures.get(runCase) ?? failureSignature(failure.message);
     const sidewaysLeft = this.sidewaysLeft.get(runCase) ?? sidewaysInARowMax;
     // Start from what the failing run did: operations it never got to are gone from its recording.
-    for (const next of shrinkCandidates(failure.runCase, { violationUs: failure.timeUs, sidewaysLeft }, from)) {
+    for (const next of shrinkCandidates(failure.runCase, { violationUs: failure.timeUs, causeUs: failure.causeUs ?? null, sidewaysLeft }, from)) {
       if (stop()) return;
       this.signatures.set(next.candidate, signature);
       this.sidewaysLeft.set(next.candidate, next.sideways ? sidewaysLeft - 1 : sidewaysInARowMax);
@@ -191,6 +193,7 @@ function failureOf(runCase: RunCase, executed: ExecutedRun): Failure | null {
     runCase: { ...runCase, options: { ...runCase.options, faults }, workload, saved: { traceHash: executed.result.traceHash, violation: violation.message, violationUs: violation.timeUs } },
     message: violation.message,
     timeUs: violation.timeUs,
+    causeUs: violation.causeUs,
   };
 }
 
@@ -249,7 +252,12 @@ const keyedDryMax = 2_000;
  *
  * 1. the original is tried with other seeds and each one that fails the same way is shrunk too
  *    (the failure of a chaotic run hangs on its exact draws: another seed is another landscape);
- * 2. while the smallest case is still more than a reader can follow (`readable`), other seeds of the
+ *    when more than a reader can follow happens before the original's failure, these reseeds are
+ *    run first and the earliest failure among them is descended first (less before it to remove);
+ * 2. after the first descent, while the smallest case is still more than a reader can follow
+ *    (`readable`), it is pinned (keyed network draws, each message's fate as its run drew it)
+ *    and shrunk there (again after the search below);
+ * 3. while it is still more than a reader can follow, other seeds of the
  *    scenario itself are run — plan, knobs and workload drawn afresh — and each run that fails the
  *    same way is shrunk too (every other one with few clients, when the scenario has that knob). A rare bug (Figure 8's commit by counting, one seed in ~150) leaves
  *    every descent from its first failing run at a local minimum where no single cut, under any
@@ -308,10 +316,29 @@ export function shrinkCase(scenario: Scenario, original: RunCase, budget: Shrink
     // One generated value (the start), then fast-check's shrinking loop over our candidates.
     fc.check(property, { numRuns: 1, seed: 0 });
   };
-  descend(original);
-  for (let restart = 1; restart <= restartSeedsMax && !stop() && !smallEnough(caseSize(smallest)); restart++) {
-    const seed = (original.seed + restart * 104_729) % 2 ** 31;
-    const start: RunCase = { ...original, seed, options: { ...original.options, seed } };
+  const reseeds = Array.from({ length: restartSeedsMax }, (_, index) => reseededCase(original, index + 1));
+  // A failure that comes late in its run has much before it that the descent must take out one
+  // piece at a time, each piece moving the network's later draws (a read lost at 22.8 s of
+  // raft-slow-followers: 71 operations left after two minutes). The same case with other seeds
+  // fails at other times: the earliest failure among them is descended first.
+  const failingFirst = hasMuchBeforeItsFailure(runner, original) ? [original, ...reseeds.filter((start) => !stop() && failsTheSameWay(start))].sort((a, b) => failureAtUs(runner, a) - failureAtUs(runner, b)) : [original];
+  descend(failingFirst[0]!);
+  // Still too big: every descent stopped where removing anything moves the network's later draws
+  // (one stream in send order), and the failure with them. Pinned, the smallest case's run is the
+  // same run, but each message finds its fate by what it is: a removal moves only the fates of the
+  // messages it changes (Figure 8's commit by counting went from 6 faults and 209 operations to 3
+  // and 9 this way, in 28 s). Pinning is one run, and its descent is short next to other descents
+  // and to the search for fresh runs below, each of which is a whole run of the scenario
+  // (read-awaiting-apply-forgotten: 27 operations to 19 in 450 runs pinned, while the descents of
+  // the other seeds spent the rest of five minutes at 27).
+  const descendPinned = (): void => {
+    if (stop() || readable(caseSize(smallest)) || smallest.options.network.keyedDraws === true) return;
+    const pinned = runner.pinned(smallest);
+    if (failsTheSameWay(pinned)) descend(pinned);
+  };
+  descendPinned();
+  for (const start of [...failingFirst.slice(1), ...reseeds.filter((reseed) => !failingFirst.includes(reseed))]) {
+    if (stop() || smallEnough(caseSize(smallest))) break;
     if (failsTheSameWay(start)) descend(start);
   }
   const fewerClients = fewerClientsKnobs(original);
@@ -328,15 +355,8 @@ export function shrinkCase(scenario: Scenario, original: RunCase, budget: Shrink
     }
   };
   if (mayLookElsewhere) lookElsewhere(false, freshDryMax);
-  // Still too big: every descent stopped where removing anything moves the network's later draws
-  // (one stream in send order), and the failure with them. Pinned, the smallest case's run is the
-  // same run, but each message finds its fate by what it is: a removal moves only the fates of the
-  // messages it changes (Figure 8's commit by counting went from 6 faults and 209 operations to 3
-  // and 9 this way, in 28 s).
-  if (!stop() && !readable(caseSize(smallest)) && smallest.options.network.keyedDraws !== true) {
-    const pinned = runner.pinned(smallest);
-    if (failsTheSameWay(pinned)) descend(pinned);
-  }
+  // A fresh run's descent may have found a smaller case, not yet pinned.
+  descendPinned();
   if (mayLookElsewhere) {
     // Still too big: fresh runs in keyed mode, shrunk there.
     if (!readable(caseSize(smallest)) && original.options.network.keyedDraws !== true) lookElsewhere(true, keyedDryMax);
@@ -347,6 +367,23 @@ export function shrinkCase(scenario: Scenario, original: RunCase, budget: Shrink
   smallest = runner.prunedFates(smallest);
   const last = runner.failure(smallest)!;
   return { original, shrunk: smallest, signature, violation: last.message, runs: runner.runs, steps, wallMs: performance.now() - started, stoppedBy };
+}
+
+/** The case with another seed (a restart: the same plan and workload, other draws). */
+function reseededCase(original: RunCase, restart: number): RunCase {
+  const seed = (original.seed + restart * 104_729) % 2 ** 31;
+  return { ...original, seed, options: { ...original.options, seed } };
+}
+
+/** When a failing case's failure happened: its cause when the check saw it later (Violation.causeUs). */
+function failureAtUs(runner: CaseRunner, runCase: RunCase): number {
+  const failure = runner.failure(runCase)!;
+  return failure.causeUs ?? failure.timeUs;
+}
+
+/** Whether more than a reader can follow happens before a failing case's failure. */
+function hasMuchBeforeItsFailure(runner: CaseRunner, runCase: RunCase): boolean {
+  return !readable(caseSize(cutAt(runner.ranAs(runCase), failureAtUs(runner, runCase))));
 }
 
 /** The options with keyed network draws (NetworkOptions.keyedDraws). */

@@ -10,7 +10,7 @@ function aCase(): RunCase {
   return caseOfRun(scenario.name, {}, prepared, prepared.execute({ recordWorkload: true }));
 }
 
-const hints = { violationUs: null, sidewaysLeft: 0 };
+const hints = { violationUs: null, causeUs: null, sidewaysLeft: 0 };
 const removeOperationsStage = 3;
 const operationsRemoved = (original: RunCase, candidate: ShrinkCandidate): number => caseSize(original).operations - caseSize(candidate.candidate).operations;
 
@@ -40,4 +40,20 @@ test("fast-check's shrink context reads back as the resume point; anything else 
   t.deepEqual(resumeOf({ stage: 5, chunk: 2 }), { stage: 5, chunk: 2 });
   t.is(resumeOf(undefined), undefined);
   t.is(resumeOf(3), undefined);
+});
+
+test('a violation seen a bound after its cause (a read never answered) is cut at the cause: nothing invoked later, the run still long enough for the check to fire', (t) => {
+  const original = aCase();
+  const invokes = original.workload.clients.flat().map((operation) => operation.invokeUs ?? 0).sort((a, b) => a - b);
+  const causeUs = invokes[Math.floor(invokes.length / 2)]!;
+  const violationUs = causeUs + 1_000_000;
+  const firstStage = (causeHint: number | null): RunCase[] => [...shrinkCandidates(original, { ...hints, violationUs, causeUs: causeHint })].filter((c) => c.resume.stage === 0).map((c) => c.candidate);
+  const invokedBy = (runCase: RunCase, atUs: number): boolean => runCase.workload.clients.flat().every((operation) => (operation.invokeUs ?? 0) <= atUs);
+  const atCause = firstStage(causeUs).find((candidate) => invokedBy(candidate, causeUs));
+  t.truthy(atCause);
+  t.true(caseSize(atCause!).operations < caseSize(original).operations);
+  t.true(atCause!.options.faults.every((fault) => fault.atUs <= causeUs));
+  t.is(atCause!.options.timeLimitUs, Math.min(original.options.timeLimitUs, violationUs + 2_000_000), 'the run goes on past the time the check fired');
+  // Without a cause, the first stage has only the cut at the violation.
+  t.false(firstStage(null).some((candidate) => invokedBy(candidate, causeUs)));
 });

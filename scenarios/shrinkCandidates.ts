@@ -1,7 +1,7 @@
 import { never } from '../core/base/ratio.ts';
 import type { FaultPlan } from '../sim/faults.ts';
 import { fitPlanToMembers, recoveries } from '../sim/planEdit.ts';
-import type { ScriptedOperation, WorkloadScript } from '../sim/workloadScript.ts';
+import { scriptOperations, type ScriptedOperation, type WorkloadScript } from '../sim/workloadScript.ts';
 import type { RunCase } from './case.ts';
 import { fitScriptToMembers } from './settings.ts';
 
@@ -9,7 +9,9 @@ import { fitScriptToMembers } from './settings.ts';
  * The smaller cases one step away from a failing one, biggest cuts first, as a lazy sequence (a
  * shrinker tries them in order and restarts from the first that still fails):
  *
- * 1. the run cut just after its violation (later faults and operations never happen);
+ * 1. the run cut just after its violation (later faults and operations never happen); for a
+ *    violation seen only a bound after its cause (a read not answered within 5 s), the run cut at
+ *    the cause, still running until the check can fire;
  * 2. no client operations at all; no faults at all;
  * 3. clients removed in chunks (halves ... single clients);
  * 4. operations removed in chunks (halves ... single ones, latest first) — the others keep their
@@ -57,6 +59,8 @@ export function resumeOf(context: unknown): ShrinkResume | undefined {
 export interface ShrinkHints {
   /** When the case's run failed, if it failed during the run (null: at its end). */
   readonly violationUs: number | null;
+  /** When the violation's cause happened, when the check saw it only later (Violation.causeUs). */
+  readonly causeUs: number | null;
   /** How many more sideways moves (same size, another seed) may be made in a row. */
   readonly sidewaysLeft: number;
 }
@@ -86,10 +90,18 @@ type Stage = (runCase: RunCase, hints: ShrinkHints, chunkMax: number) => Iterabl
  * likely with every fault still there to open one.
  */
 const stages: readonly Stage[] = [
-  function* cutAtViolation(runCase, { violationUs }) {
+  function* cutAtViolation(runCase, { violationUs, causeUs }) {
     // A violation ends the run wherever the limit is: the slack lets it come a little later once
     // other faults or operations are gone (removing a request moves a sync, which moves an election).
     if (violationUs !== null && violationUs + cutSlackUs < runCase.options.timeLimitUs) yield cutAt(runCase, violationUs, violationUs + cutSlackUs);
+    // A check with a bound fires long after what it is about: a read lost at once is seen 5 s
+    // later, and a run cut only there keeps every operation of those 5 s, each of which moves the
+    // network's later draws when the shrinker takes it out alone. Nothing invoked after the cause
+    // caused it: cut there, and still run until the check can fire.
+    if (violationUs !== null && causeUs !== null && causeUs < violationUs) {
+      const cut = cutAt(runCase, causeUs, Math.min(runCase.options.timeLimitUs, violationUs + cutSlackUs));
+      if (caseChanged(runCase, cut)) yield cut;
+    }
   },
   function* nothingAtAll(runCase) {
     if (runCase.workload.clients.some((operations) => operations.length > 0)) yield withScript(runCase, { clients: runCase.workload.clients.map(() => []) });
@@ -154,6 +166,11 @@ export function cutAt(runCase: RunCase, atUs: number, limitUs = atUs): RunCase {
   const faults = runCase.options.faults.filter((fault) => fault.atUs <= atUs);
   const clients = runCase.workload.clients.map((operations) => operations.filter((operation) => operation.invokeUs === undefined || operation.invokeUs <= atUs));
   return { ...runCase, options: { ...runCase.options, timeLimitUs: limitUs, faults }, workload: { clients } };
+}
+
+/** Whether a cut leaves out a fault or an operation (else it is the same case, bar its limit). */
+function caseChanged(runCase: RunCase, cut: RunCase): boolean {
+  return cut.options.faults.length < runCase.options.faults.length || scriptOperations(cut.workload) < scriptOperations(runCase.workload);
 }
 
 /** A fault and its recovery (a crash and its restart), or a lone entry: what is removed together. */

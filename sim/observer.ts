@@ -57,6 +57,11 @@ export interface Violation {
   readonly timeUs: number;
   readonly event: number;
   readonly stack?: string;
+  /**
+   * When what it is about began, when the check could only see it later (AssertionError.causeUs):
+   * a read that was never answered fails its bound at `timeUs`, but was lost at `causeUs`.
+   */
+  readonly causeUs?: number;
 }
 
 export interface RunResult {

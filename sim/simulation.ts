@@ -185,7 +185,8 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     } catch (error) {
       stopReason = 'violation';
       const message = error instanceof Error ? `${error instanceof AssertionError ? '' : `${error.name}: `}${error.message}` : String(error);
-      violation = { message, timeUs: this.nowUs, event: this.trace.events, ...(error instanceof Error && error.stack !== undefined ? { stack: error.stack } : {}) };
+      const causeUs = error instanceof AssertionError ? error.causeUs : undefined;
+      violation = { message, timeUs: this.nowUs, event: this.trace.events, ...(error instanceof Error && error.stack !== undefined ? { stack: error.stack } : {}), ...(causeUs === undefined ? {} : { causeUs }) };
     }
     return {
       ok: violation === null,

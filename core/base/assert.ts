@@ -4,6 +4,17 @@
  */
 export class AssertionError extends Error {
   override readonly name = 'AssertionError';
+  /**
+   * For a check that can only see a failure some time after its cause (a read not answered
+   * within a bound): when the cause happened, in simulated µs. A shrinker cuts the run there
+   * (everything invoked later cannot have caused it) and keeps running it until the check fires.
+   */
+  readonly causeUs: number | undefined;
+
+  constructor(message: string, options: { readonly causeUs?: number } = {}) {
+    super(message);
+    this.causeUs = options.causeUs;
+  }
 }
 
 export function assert(condition: unknown, message: string | (() => string)): asserts condition {

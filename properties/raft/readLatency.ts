@@ -93,6 +93,8 @@ export function readLatency<Q, R, N extends RaftHost<Q, R>>(options: ReadLatency
         if (sim.nowUs - read.invokeUs > options.boundUs) {
           throw new AssertionError(
             `read latency: a linearizable read sent to node ${read.member} at ${read.invokeUs / 1000} ms was not answered within ${options.boundUs / 1000} ms, while leader ${read.leader} of term ${read.term} kept leading and the whole cluster stayed up, connected and calm (ReadIndex, thesis §6.4)`,
+            // The read was lost when it was sent (or soon after): the bound only shows it now.
+            { causeUs: read.invokeUs },
           );
         }
       }

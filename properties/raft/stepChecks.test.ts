@@ -233,6 +233,10 @@ test('read latency: a follower that forgets the reads it accepted, while a stabl
   const bad = runCluster({ seed: 8, observers: [forget, readLatency(readOptions)] });
   t.false(bad.result.ok);
   t.regex(bad.result.violation!.message, /^read latency: a linearizable read sent to node \d at [\d.]+ ms was not answered within 2000 ms, while leader \d of term \d+ kept leading/);
+  // The violation names its cause's time, the read's invocation, for the shrinker to cut at.
+  const sentMs = Number(/at ([\d.]+) ms/.exec(bad.result.violation!.message)![1]);
+  t.is(bad.result.violation!.causeUs, Math.round(sentMs * 1000));
+  t.true(bad.result.violation!.timeUs - bad.result.violation!.causeUs! > readOptions.boundUs);
   t.true(runCluster({ seed: 8, observers: [readLatency(readOptions)] }).result.ok);
 });
 
