@@ -5,7 +5,7 @@
  * none is not, 2 bad input (which wins: a file that could not be read was not checked). Every
  * file gets its line, whatever happened to the others.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { defaultMemoryBytes } from '../../properties/linearizability/budget.ts';
@@ -20,6 +20,7 @@ import { buildTimeline } from '../../properties/linearizability/timeline.ts';
 import { describeViolation, violationWitness } from '../../properties/linearizability/witness.ts';
 import { renderHistoryPage } from '../../reports/historyPage.ts';
 import type { Command, Io } from '../cli/command.ts';
+import { makeOutputFolder } from '../cli/files.ts';
 import { exitOk, exitUnknown, exitUsage, exitViolation, parseCommandLine, parseNat, parsePositiveNumber, UsageError } from '../cli/usage.ts';
 
 const defaultMemoryMb = defaultMemoryBytes / 2 ** 20;
@@ -78,7 +79,7 @@ export const checkCommand: Command = {
       json: values.json,
       htmlDirectory: values.html,
     };
-    if (options.htmlDirectory !== undefined) makeDirectory(options.htmlDirectory);
+    if (options.htmlDirectory !== undefined) makeOutputFolder(options.htmlDirectory, '--html');
     const pages = new Set<string>();
     const outcomes = positionals.map((file) => checkFile(file, options, io, pages));
     if (outcomes.includes('bad-input')) return exitUsage;
@@ -106,14 +107,6 @@ function memoryBytes(text: string | undefined): number {
   const heapMb = Math.floor(getHeapStatistics().heap_size_limit / 2 ** 20);
   if (megabytes > heapMb) throw new UsageError(`--memory ${megabytes} is more than this process may use (${heapMb} MB of heap); raise that with NODE_OPTIONS=--max-old-space-size=<MB>`);
   return megabytes * 2 ** 20;
-}
-
-function makeDirectory(directory: string): void {
-  try {
-    mkdirSync(directory, { recursive: true });
-  } catch (error) {
-    throw new UsageError(`--html ${directory}: cannot create the folder: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
 }
 
 function checkFile(file: string, options: FileOptions, io: Io, pages: Set<string>): CheckResult['verdict'] | 'bad-input' {
