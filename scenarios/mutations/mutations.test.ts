@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { readFileSync } from 'node:fs';
 import { executeCase } from '../case.ts';
 import { parseCase } from '../caseFile.ts';
@@ -41,17 +41,30 @@ test('every patch applies to exactly one place (a catalogue that drifted from th
   t.pass();
 });
 
-test('Figure 8 in a case one can read: commit-previous-term-by-counting’s pinned catch, shrunk (3 faults, 9 operations, the network keyed and 201 message fates pinned), fails at its saved trace; the unpatched code passes it', async (t) => {
-  // Shrunk by `npm run shrink:mutants` (README, "Shrinking": the run pinned in keyed mode).
-  const runCase = parseCase(readFileSync(new URL('./cases/commit-previous-term-by-counting.json', import.meta.url), 'utf8'));
+/**
+ * A shrunk case of the catalogue (cases/NAME.json, written by `npm run shrink:mutants`): patched,
+ * it fails at its saved trace with the expected violation; the unpatched code passes it.
+ */
+async function shrunkCaseFails(t: ExecutionContext, file: string, violation: RegExp): Promise<void> {
+  const runCase = parseCase(readFileSync(new URL(`./cases/${file}`, import.meta.url), 'utf8'));
   const mutation = mutations.find((m) => m.name === runCase.variant.mutant)!;
   const copy = makePatchedCopy(mutation);
   try {
     const patched = executeCase((await patchedScenarios(copy))(runCase.scenario), runCase).executed.result;
     t.is(patched.traceHash, runCase.saved!.traceHash);
-    t.regex(patched.violation?.message ?? 'passed', /^commit is not final: node \d committed index \d+ \(term 2\)/);
+    t.regex(patched.violation?.message ?? 'passed', violation);
   } finally {
     removePatchedCopy(copy);
   }
   t.true(executeCase(findScenario(runCase.scenario)!, runCase).executed.result.ok);
+}
+
+test('Figure 8 in a case one can read: commit-previous-term-by-counting’s pinned catch, shrunk (3 faults, 9 operations, the network keyed and 201 message fates pinned), fails at its saved trace; the unpatched code passes it', async (t) => {
+  // Shrunk by `npm run shrink:mutants` (README, "Shrinking": the run pinned in keyed mode).
+  await shrunkCaseFails(t, 'commit-previous-term-by-counting.json', /^commit is not final: node \d committed index \d+ \(term 2\)/);
+});
+
+test('a read lost on a lagging follower in a case one can read: read-awaiting-apply-forgotten’s pinned catch, shrunk (no faults, at most 20 operations), fails at its saved trace; the unpatched code answers the read', async (t) => {
+  // Shrunk by `npm run shrink:mutants`: the run cut at the read (the violation's cause), then pinned.
+  await shrunkCaseFails(t, 'read-awaiting-apply-forgotten.json', /^read latency: a linearizable read sent to node \d at [\d.]+ ms was not answered within 5000 ms/);
 });
