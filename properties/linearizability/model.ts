@@ -153,8 +153,10 @@ export interface SequenceOrder<State, Input, Output> {
   /**
    * Optional (rule 5): the floor from which the completed operation's legality is settled, or
    * undefined when it never is. For operations without a key, whose place the sequence does not
-   * fix (etcd: a serializable read, which shows a revision the store has passed): refused there,
-   * it is refused for ever, and the search need not go on placing others around it.
+   * fix (etcd: a serializable read, which shows a revision the store has passed; a compaction
+   * to c once the store has reached c, which only a later compaction or the store passing its
+   * header can refuse): refused there, it is refused for ever, and the search need not go on
+   * placing others around it.
    */
   settledFrom?(input: Input, output: Output): number | undefined;
 }
