@@ -10,6 +10,7 @@
 import { finalize32, hashString32, mix32 } from '../../../core/base/hash.ts';
 import type { Model } from '../model.ts';
 import { analyzeKeyValue } from './keyValueAnalysis.ts';
+import { linearizeKeyValue } from './keyValueLinearization.ts';
 
 export type KeyValueInput =
   | { readonly kind: 'get'; readonly key: string }
@@ -84,6 +85,7 @@ export const keyValueModel: Model<KeyValueState, KeyValueInput, KeyValueOutput> 
   },
   partition: (input) => input.key,
   analyze: analyzeKeyValue,
+  linearize: linearizeKeyValue,
   readOnly: (input) => input.kind === 'get' || (input.kind === 'append' && input.value === ''),
   describeOperation(input, output) {
     if (input.kind === 'get') return `get(${JSON.stringify(input.key)}) → ${output?.value === undefined ? '?' : JSON.stringify(output.value)}`;
