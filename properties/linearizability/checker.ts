@@ -70,11 +70,16 @@ export function checkLinearizability<State, Input, Output extends {} | null>(
   // A partition whose model reads a linearization straight off it (`Model.linearize`), verified,
   // needs neither analysis nor search. Partitions take turns, a slice of steps each, as Porcupine
   // runs them in parallel: one that refutes quickly ends the check even when another would take
-  // the whole budget. A violation the model's analysis found needs no search at all.
+  // the whole budget. A violation the model's analysis found needs no search at all, and the
+  // partitions after it are not even read (they stay unchecked).
+  let refuted = false;
   const analyses = [...partitions].map(([partition, candidates]) => {
+    if (refuted) return { partition, candidates, decided: undefined, analysis: undefined };
     const members = membersOf(history, candidates);
     const decided = linearizedAtOnce(model, partition, candidates, members, meter, dropped);
-    return { partition, candidates, decided, analysis: decided === undefined ? model.analyze?.(members) : undefined };
+    const analysis = decided === undefined ? model.analyze?.(members) : undefined;
+    refuted = analysis?.violation !== undefined;
+    return { partition, candidates, decided, analysis };
   });
   const analyzed = analyzedViolation(analyses);
   let violation = analyzed;
