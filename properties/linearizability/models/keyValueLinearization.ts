@@ -111,6 +111,9 @@ class Links {
   readonly #firstGet: Int32Array;
   readonly #lastGet: Int32Array;
   readonly #nextGet: Int32Array;
+  /** Per write: the earliest completion and the latest invocation among the gets of the state after it. */
+  readonly #getsCompleted: Float64Array;
+  readonly #getsInvoked: Float64Array;
   /** The result of the last `linearizeKey`: positions and the point each took. */
   readonly order: Int32Array;
   readonly points: Float64Array;
@@ -123,6 +126,8 @@ class Links {
   #initialFirstGet = none;
   #initialLastGet = none;
   #cut = new Int32Array(16);
+  /** Value lookups left to the whole partition: a few per operation (unique values need one or two per part). */
+  #lookupsLeft: number;
 
   constructor(operations: readonly KeyValueOperation[]) {
     const count = operations.length;
@@ -140,8 +145,11 @@ class Links {
     this.#firstGet = new Int32Array(count).fill(none);
     this.#lastGet = new Int32Array(count).fill(none);
     this.#nextGet = new Int32Array(count).fill(none);
+    this.#getsCompleted = new Float64Array(count).fill(Infinity);
+    this.#getsInvoked = new Float64Array(count).fill(-Infinity);
     this.order = new Int32Array(count);
     this.points = new Float64Array(count);
+    this.#lookupsLeft = 16 * count + 4096;
   }
 
   /** Orders the operations at `positions` (one key's); false when it cannot tell. */
@@ -152,18 +160,31 @@ class Links {
     this.#initialLastGet = none;
     if (!this.#indexValues(positions)) return false;
     const gets = this.#getsByCompletion(positions);
+    // Gets by completion mostly read a state read before, the next one, or one a little older:
+    // a value seen before is looked up, and only what is new in a value is cut (`#cut` holds the
+    // cut of `previous`, the value cut last).
+    const seen = new Map<string, number>();
     let previous = '';
     let previousParts = 0;
     for (let at = 0; at < gets.length; at++) {
       const get = gets[at]!;
       const value = this.#operations[get]!.output!.value!;
-      // Consecutive gets mostly read one state, or the next one: parse only what is new.
-      const kept = value.length >= previous.length && value.startsWith(previous) ? previousParts : 0;
-      const parts = this.#cutOf(value, kept === 0 ? 0 : previous.length, kept);
-      if (parts < 0 || !this.#link(parts)) return false;
-      this.#hang(get, parts === 0 ? initial : this.#cut[parts - 1]!);
-      previous = value;
-      previousParts = parts;
+      let state = seen.get(value);
+      if (state === undefined) {
+        const older = value.length < previous.length && previous.startsWith(value) ? this.#partsUpTo(value.length, previousParts) : -1;
+        if (older >= 0) {
+          state = older === 0 ? initial : this.#cut[older - 1]!;
+        } else {
+          const kept = value.length > previous.length && value.startsWith(previous) ? previousParts : 0;
+          const parts = this.#cutOf(value, kept === 0 ? 0 : previous.length, kept);
+          if (parts < 0 || !this.#link(parts)) return false;
+          state = parts === 0 ? initial : this.#cut[parts - 1]!;
+          previous = value;
+          previousParts = parts;
+        }
+        seen.set(value, state);
+      }
+      this.#hang(get, state);
     }
     return this.#schedule(this.#jobs(positions));
   }
@@ -195,10 +216,20 @@ class Links {
     return gets;
   }
 
+  /** How many of the first `parts` parts of `#cut` make exactly `length` characters, or -1. */
+  #partsUpTo(length: number, parts: number): number {
+    let end = 0;
+    let count = 0;
+    while (count < parts && end < length) end += (this.#operations[this.#cut[count++]!]!.input as { value: string }).value.length;
+    return end === length ? count : -1;
+  }
+
   /**
    * Cuts `value` from `start` into written values, after `kept` parts already in `#cut`: the
    * shortest written value at each place (a put only first). The count of parts, or -1. Greedy
-   * is enough: a wrong cut only makes the proposal fail (and the search decide).
+   * is enough: a wrong cut only makes the proposal fail (and the search decide). The lookups are
+   * bounded (`#lookupsLeft`): values of many lengths, or long values cut anew again and again, make
+   * a proposal give up rather than cost more than the search it would spare.
    */
   #cutOf(value: string, start: number, kept: number): number {
     let parts = kept;
@@ -208,6 +239,7 @@ class Links {
       for (let which = 0; which < lengths.length && found === none; which++) {
         const end = at + lengths[which]!;
         if (end > value.length) break;
+        if (--this.#lookupsLeft < 0) return -1;
         const write = this.#values.get(value.slice(at, end));
         if (write !== undefined && (at === 0 || this.#operations[write]!.input.kind === 'append')) found = write;
       }
@@ -254,15 +286,20 @@ class Links {
 
   /** Adds `get` to the gets of the state right after `write` (`initial`: the initial empty value). */
   #hang(get: number, write: number): void {
-    const last = write === initial ? this.#initialLastGet : this.#lastGet[write]!;
-    if (last === none) {
-      if (write === initial) this.#initialFirstGet = get;
-      else this.#firstGet[write] = get;
-    } else {
-      this.#nextGet[last] = get;
+    if (write === initial) {
+      if (this.#initialLastGet === none) this.#initialFirstGet = get;
+      else this.#nextGet[this.#initialLastGet] = get;
+      this.#initialLastGet = get;
+      return;
     }
-    if (write === initial) this.#initialLastGet = get;
-    else this.#lastGet[write] = get;
+    const last = this.#lastGet[write]!;
+    if (last === none) this.#firstGet[write] = get;
+    else this.#nextGet[last] = get;
+    this.#lastGet[write] = get;
+    const completedAt = this.#completedAt[get]!;
+    const invokedAt = this.#invokedAt[get]!;
+    if (completedAt < this.#getsCompleted[write]!) this.#getsCompleted[write] = completedAt;
+    if (invokedAt > this.#getsInvoked[write]!) this.#getsInvoked[write] = invokedAt;
   }
 
   /** The jobs: the initial epoch (when anything reads it), every put that took effect, every unobserved ok append. */
@@ -281,18 +318,14 @@ class Links {
   /** Orders the jobs by zone, then gives each operation its point; false when one is late. */
   #schedule(jobs: Int32Array): boolean {
     const low = new Float64Array(jobs.length);
-    for (let at = 0; at < jobs.length; at++) {
-      const zone = this.#walk(jobs[at]!, false, -Infinity);
-      if (zone === undefined) return false;
-      // The initial epoch comes first, whatever its zone.
-      low[at] = jobs[at] === initial ? -Infinity : zone;
-    }
+    // The initial epoch comes first, whatever its zone.
+    for (let at = 0; at < jobs.length; at++) low[at] = jobs[at] === initial ? -Infinity : this.#zoneLow(jobs[at]!);
     const ids = new Int32Array(jobs.length);
     for (let at = 0; at < jobs.length; at++) ids[at] = at;
     sortIds(ids, low);
     let point = -Infinity;
     for (let at = 0; at < ids.length; at++) {
-      const reached = this.#walk(jobs[ids[at]!]!, true, point);
+      const reached = this.#walk(jobs[ids[at]!]!, point);
       if (reached === undefined) return false;
       point = reached;
     }
@@ -300,16 +333,27 @@ class Links {
   }
 
   /**
-   * Walks one job's operations in order: its write (none for the initial epoch), the gets of the
-   * state after it, the next write of its epoch, and so on. Measuring (`emit` false): the job's
-   * zone low end, min(S, M), or undefined when the job cannot run in that order at all. Emitting:
-   * appends each operation to `order` at the earliest point after `from`, and returns the last
-   * point, or undefined when an operation's point would pass its completion.
+   * A job's zone's low end, min(S, M): S the earliest completion in it, M the latest invocation,
+   * from its writes and the gets of the states after them (kept per write by `#hang`).
    */
-  #walk(job: number, emit: boolean, from: number): number | undefined {
+  #zoneLow(job: number): number {
+    let earliest = Infinity;
+    let latest = -Infinity;
+    for (let write = job, steps = 0; write !== none && steps <= this.#operations.length; write = this.#successor[write]!, steps++) {
+      earliest = Math.min(earliest, this.#completedAt[write]!, this.#getsCompleted[write]!);
+      latest = Math.max(latest, this.#invokedAt[write]!, this.#getsInvoked[write]!);
+    }
+    return Math.min(earliest, latest);
+  }
+
+  /**
+   * Walks one job's operations in order — its write (none for the initial epoch), the gets of the
+   * state after it, the next write of its epoch, and so on — appending each to `order` at the
+   * earliest point after `from`. The last point, or undefined when an operation's point would
+   * pass its completion.
+   */
+  #walk(job: number, from: number): number | undefined {
     this.#point = from;
-    this.#earliestCompletion = Infinity;
-    this.#emit = emit;
     let write = job;
     if (job === initial) {
       for (let get = this.#initialFirstGet; get !== none; get = this.#nextGet[get]!) if (!this.#visit(get)) return undefined;
@@ -320,12 +364,10 @@ class Links {
       if (++steps > this.#operations.length || !this.#visit(write)) return undefined;
       for (let get = this.#firstGet[write]!; get !== none; get = this.#nextGet[get]!) if (!this.#visit(get)) return undefined;
     }
-    return emit ? this.#point : Math.min(this.#earliestCompletion, this.#point);
+    return this.#point;
   }
 
   #point = -Infinity;
-  #earliestCompletion = Infinity;
-  #emit = false;
 
   /** The next operation of a walk: false when its point would pass its completion. */
   #visit(position: number): boolean {
@@ -333,11 +375,8 @@ class Links {
     const completedAt = this.#completedAt[position]!;
     if (invokedAt > this.#point) this.#point = invokedAt;
     if (this.#point > completedAt) return false;
-    if (completedAt < this.#earliestCompletion) this.#earliestCompletion = completedAt;
-    if (this.#emit) {
-      this.order[this.length] = position;
-      this.points[this.length++] = this.#point;
-    }
+    this.order[this.length] = position;
+    this.points[this.length++] = this.#point;
     return true;
   }
 }
