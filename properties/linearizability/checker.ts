@@ -11,6 +11,9 @@ import type { HistoryAnalysis, Model } from './model.ts';
 import { certifiesLinearization } from './_internals/certificate.ts';
 import { searchLinearization, type SearchOperation, type SearchResult } from './search.ts';
 
+/** A rough size of what a model's fast path (`Model.linearize`) holds per operation, for the memory budget. */
+const linearizeBytesPerOperation = 96;
+
 export type Verdict = 'linearizable' | 'not-linearizable' | 'unknown';
 
 export interface CheckOptions {
@@ -128,7 +131,17 @@ function linearizedAtOnce<State, Input, Output extends {} | null>(
   meter: BudgetMeter,
   dropped: number[],
 ): PartitionResult | undefined {
-  const order = model.linearize?.(members);
+  if (model.linearize === undefined) return undefined;
+  // What a fast path holds (the kv one: about a dozen numbers per operation) comes out of the
+  // memory budget like the search's; refused, the search is asked and refused in turn.
+  const bytes = members.length * linearizeBytesPerOperation;
+  if (!meter.reserve(bytes)) return undefined;
+  let order: Int32Array | undefined;
+  try {
+    order = model.linearize(members);
+  } finally {
+    meter.reserve(-bytes);
+  }
   if (order === undefined || !certifiesLinearization(model, members, order, meter)) return undefined;
   const taken = new Uint8Array(members.length);
   const linearization = new Array<number>(order.length);
