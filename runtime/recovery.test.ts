@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BackendImage } from '../core/mvcc/index.ts';
@@ -40,12 +40,12 @@ test('a member whose WAL ends in a torn record reports it, cuts it off and serve
   world.member.process.kill('SIGINT');
   t.deepEqual(await world.member.exited, { code: 0, signal: null }, 'SIGINT stops gracefully too');
   // Tear the last record: a crash in the middle of a write into the preallocated segment leaves
-  // its last bytes as the zeros they were.
+  // its last sector as the zeros it was (a record ending in zero bytes would not notice 5).
   const wal = join(world.dataDir, 'member', 'wal', '0000000000000000-0000000000000000.wal');
   const bytes = readFileSync(wal);
-  const end = scanFrames(bytes, { zeroTail: true }).end;
+  const { end, payloads } = scanFrames(bytes, { zeroTail: true });
   t.true(end < bytes.byteLength, 'the segment ends in zeros');
-  writeFileSync(wal, bytes.fill(0, end - 5, end));
+  writeFileSync(wal, bytes.fill(0, Math.max(end - payloads.at(-1)!.byteLength, end - 512), end));
   let member = world.restart();
   await until(() => isHealthy(spec), 'the member to serve again');
   // The torn record was the last Ready's: at most the last put's entry, or only a hard state.
@@ -74,22 +74,29 @@ test('the backend file grows by what each commit changed; a torn last commit is 
   }
   world.member.process.kill('SIGTERM');
   t.deepEqual(await world.member.exited, { code: 0, signal: null });
-  const db = join(world.dataDir, 'member', 'snap', 'db');
-  const size = statSync(db).size;
-  t.true(size < 3 * 40 * 4096, `the backend file holds ${size} bytes for 160 KiB of values`);
-  truncateSync(db, size - 3);
+  const snap = join(world.dataDir, 'member', 'snap');
+  const segments = liveSegments(snap, '.db');
+  const scans = segments.map((segment) => scanFrames(readFileSync(join(snap, segment)), { zeroTail: true }));
+  const size = scans.reduce((sum, scan) => sum + scan.end, 0);
+  t.true(size < 3 * 40 * 4096, `the backend's segments hold ${size} bytes for 160 KiB of values`);
+  // Tear the last commit: its last sector (512 bytes) never reached the preallocated segment.
+  const last = join(snap, segments.at(-1)!);
+  const { end, payloads } = scans.at(-1)!;
+  writeFileSync(last, readFileSync(last).fill(0, Math.max(end - payloads.at(-1)!.byteLength, end - 512), end));
   const member = world.restart();
   await until(() => isHealthy(spec), 'the member to serve again');
   t.deepEqual(await keys(client), Array.from({ length: 40 }, (_, i) => key(i + 1)));
-  t.regex(member.output.join(''), /member\/snap\/db: torn payload at byte \d+/);
+  t.regex(member.output.join(''), /member\/snap\/[0-9a-f]{16}-[0-9a-f]{16}\.db: checksum mismatch at byte \d+/);
 });
 
-/** The WAL's segment files of the live log, in order: from the newest one's base (`<sequence>-<base>.wal`) on. */
-function walSegments(dataDir: string): string[] {
-  const segments = readdirSync(join(dataDir, 'member', 'wal')).filter((entry) => entry.endsWith('.wal')).sort();
+/** A segmented file's live segments in a directory, in order: from the newest one's base (`<sequence>-<base><extension>`) on. */
+function liveSegments(directory: string, extension: string): string[] {
+  const segments = readdirSync(directory).filter((entry) => /^[0-9a-f]{16}-[0-9a-f]{16}\./.test(entry) && entry.endsWith(extension)).sort();
   const base = segments.at(-1)?.slice(17, 33) ?? '';
   return segments.filter((segment) => segment.slice(0, 16) >= base);
 }
+
+const walSegments = (dataDir: string) => liveSegments(join(dataDir, 'member', 'wal'), '.wal');
 
 /** The WAL's snapshot records as its segments hold them. */
 function walSnapshots(dataDir: string): Extract<WalRecord, { type: 'snapshot' }>[] {

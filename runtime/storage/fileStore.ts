@@ -6,7 +6,7 @@ import type { Codec } from '../../core/host/codec.ts';
 import { tornRecord, type DurableRecord, type DurableState, type DurableWrite } from '../../core/host/node.ts';
 import type { DurableStore } from '../../core/host/ports.ts';
 import { frameParts, scanFrames, type DamagedTail } from './frame.ts';
-import { filePath, knownFiles, layoutDirectories, walSegments } from './layout.ts';
+import { filePath, knownFiles, layoutDirectories, segmentedFiles } from './layout.ts';
 import { SegmentedLog, writeAll } from './segmentedLog.ts';
 import { defaultSegmentSizes, type SegmentSizes } from './segmentPipeline.ts';
 import { durableBarrier, type ArrangedWrite } from './walSnapshotWrites.ts';
@@ -29,8 +29,8 @@ export interface FileStoreOptions {
    * member's metadata-only WAL snapshot (walSnapshotWrites.ts). Default: as given.
    */
   readonly arrange?: (writes: readonly DurableWrite[]) => readonly ArrangedWrite[];
-  /** The WAL's segment sizes (default: 4 MiB doubling to etcd's 64 MiB); tests make them small to cross boundaries. */
-  readonly walSegmentSizes?: SegmentSizes;
+  /** Segment sizes of the WAL and the backend (default: 4 MiB doubling to etcd's 64 MiB); tests make them small to cross boundaries. */
+  readonly segmentSizes?: SegmentSizes;
 }
 
 type Operation =
@@ -60,8 +60,8 @@ export interface FileStoreStats {
  * - `read` (at start) reads each file's frames until the first torn or corrupt one, reports it,
  *   and hands the node `tornRecord` in its place, as the simulated disk does; the node must then
  *   replace the file before appending to it (checked here).
- * - The WAL is a `SegmentedLog`: preallocated segments, so its fsync flushes data only, as etcd's.
- *   Every other file is one file, appended to or replaced.
+ * - The WAL and the backend (`db`) are `SegmentedLog`s: preallocated segments, so an fsync flushes
+ *   data only, as etcd's. Every other file is one file, replaced whole (or appended to).
  */
 export class FileStore implements DurableStore {
   readonly stats: FileStoreStats = { syncRequests: 0, fsyncRounds: 0, bytesWritten: 0 };
@@ -85,8 +85,11 @@ export class FileStore implements DurableStore {
     for (const dir of layoutDirectories(options.dataDir)) {
       for (const entry of readdirSync(dir)) if (entry.endsWith('.tmp')) rmSync(`${dir}/${entry}`, { force: true });
     }
-    const io = { timedSync: (handle: FileHandle) => this.timedSync(handle, 'wal'), syncDirectory: (directory: string) => this.syncDirectory(directory), log: options.log };
-    this.segmented = new Map([['wal', new SegmentedLog(walSegments(options.dataDir), options.walSegmentSizes ?? defaultSegmentSizes, io)]]);
+    const logs = [...segmentedFiles(options.dataDir)].map(([name, naming]) => {
+      const io = { timedSync: (handle: FileHandle) => this.timedSync(handle, name), syncDirectory: (directory: string) => this.syncDirectory(directory), log: options.log };
+      return [name, new SegmentedLog(naming, options.segmentSizes ?? defaultSegmentSizes, io)] as const;
+    });
+    this.segmented = new Map(logs);
   }
 
   read(): DurableState {
@@ -100,7 +103,7 @@ export class FileStore implements DurableStore {
     for (const [name, log] of this.segmented) {
       const scanned = log.read();
       if (!log.exists) continue;
-      const directory = this.relative(walSegments(this.options.dataDir).directory);
+      const directory = this.relative(log.directory);
       const damage = scanned.damage === null ? null : { ...scanned.damage, where: `${directory}/${scanned.damage.segment}` };
       const segmentOf = (index: number) => `${directory}/${[...scanned.sources].reverse().find((source) => source.firstPayload <= index)!.segment}`;
       found.set(name, this.recover(name, scanned.payloads, segmentOf, damage));
@@ -156,6 +159,11 @@ export class FileStore implements DurableStore {
     this.stats.syncRequests++;
     this.queue.push({ kind: 'sync', done });
     this.kick();
+  }
+
+  /** The bytes a segmented file's live segments take on disk (zero tails included, as bbolt's file size counts its free pages): etcd_mvcc_db_total_size_in_bytes. */
+  segmentedBytes(file: string): number {
+    return this.segmented.get(file)?.bytes ?? 0;
   }
 
   /** Resolves when every queued write and sync is done (graceful stop). Rejects after a failure. */

@@ -2,13 +2,13 @@ import { join } from 'node:path';
 
 /**
  * Where a node's named durable files live in a data dir, following etcd's `member/` layout:
- * the WAL under `member/wal/` as segments (`walSegments`), snapshots and the backend under
- * `member/snap/` (etcd's `<term>-<index>.snap` files and `db`). A name the layout does not know
- * goes under `member/`.
+ * the WAL under `member/wal/` and the backend under `member/snap/`, both as segments
+ * (`segmentedFiles`), snapshots under `member/snap/` (etcd's `<term>-<index>.snap` files). A name
+ * the layout does not know goes under `member/`.
  */
 export function filePath(dataDir: string, name: string): string {
-  if (name === 'wal') throw new RangeError('the WAL is a series of segments: see walSegments');
-  if (name === 'db' || name.startsWith('snap')) return join(dataDir, 'member', 'snap', name === 'db' ? 'db' : `${name}.snap`);
+  if (segmentedFiles(dataDir).has(name)) throw new RangeError(`${name} is a series of segments: see segmentedFiles`);
+  if (name.startsWith('snap')) return join(dataDir, 'member', 'snap', `${name}.snap`);
   if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new RangeError(`a durable file name must be lower-case letters, digits and dashes: "${name}"`);
   return join(dataDir, 'member', name);
 }
@@ -18,13 +18,12 @@ export function layoutDirectories(dataDir: string): string[] {
   return [dataDir, join(dataDir, 'member'), join(dataDir, 'member', 'wal'), join(dataDir, 'member', 'snap')];
 }
 
-/** Every file a node may have written, by name, found by walking the layout (the WAL's segments apart: walSegments). */
+/** Every file a node may have written, by name, found by walking the layout (segmented files apart: segmentedFiles). */
 export function knownFiles(dataDir: string, listDir: (dir: string) => string[]): Map<string, string> {
   const found = new Map<string, string>();
   const member = join(dataDir, 'member');
   for (const entry of listDir(join(member, 'snap'))) {
-    if (entry === 'db') found.set('db', join(member, 'snap', entry));
-    else if (entry.endsWith('.snap')) found.set(entry.slice(0, -'.snap'.length), join(member, 'snap', entry));
+    if (entry.endsWith('.snap')) found.set(entry.slice(0, -'.snap'.length), join(member, 'snap', entry));
   }
   for (const entry of listDir(member)) if (/^[a-z][a-z0-9-]*$/.test(entry) && entry !== 'wal' && entry !== 'snap') found.set(entry, join(member, entry));
   return found;
@@ -51,13 +50,37 @@ const hex16 = (value: number) => value.toString(16).padStart(16, '0');
  * detcd, one grown file `0000000000000000-0000000000000000.wal`, reads as segment 0 of base 0.
  */
 export function walSegments(dataDir: string): SegmentNaming {
+  return hexSegments(join(dataDir, 'member', 'wal'), 'segment', 'wal', null);
+}
+
+/**
+ * The backend's segments: `member/snap/<sequence>-<base>.db`. The backend is appended to (what
+ * each commit changed) and rewritten whole now and then, like the WAL, so it is kept the same
+ * way. etcd's is one bbolt file, `member/snap/db`, which bbolt also grows ahead in large steps
+ * (its mmap size), so a commit's fdatasync rarely carries a new size either. A data dir of an
+ * earlier detcd, one grown file `db`, reads as segment 0 of base 0.
+ */
+export function dbSegments(dataDir: string): SegmentNaming {
+  return hexSegments(join(dataDir, 'member', 'snap'), 'db', 'db', 'db');
+}
+
+/** Every logical file kept as segments, by the node's file name. */
+export function segmentedFiles(dataDir: string): ReadonlyMap<string, SegmentNaming> {
+  return new Map([
+    ['wal', walSegments(dataDir)],
+    ['db', dbSegments(dataDir)],
+  ]);
+}
+
+function hexSegments(directory: string, preparedPrefix: string, extension: string, legacyName: string | null): SegmentNaming {
   return {
-    directory: join(dataDir, 'member', 'wal'),
-    preparedPrefix: 'segment',
-    name: (sequence, base) => `${hex16(sequence)}-${hex16(base)}.wal`,
+    directory,
+    preparedPrefix,
+    name: (sequence, base) => `${hex16(sequence)}-${hex16(base)}.${extension}`,
     parse: (entry) => {
-      const match = /^([0-9a-f]{16})-([0-9a-f]{16})\.wal$/.exec(entry);
-      if (match === null) return null;
+      if (entry === legacyName) return { sequence: 0, base: 0 };
+      const match = /^([0-9a-f]{16})-([0-9a-f]{16})\.([a-z]+)$/.exec(entry);
+      if (match === null || match[3] !== extension) return null;
       const sequence = Number.parseInt(match[1]!, 16);
       const base = Number.parseInt(match[2]!, 16);
       return Number.isSafeInteger(sequence) && Number.isSafeInteger(base) && base <= sequence ? { sequence, base } : null;

@@ -45,6 +45,8 @@ export class SegmentPipeline {
   private nextBytes: number;
   private count = 0;
   private pending: Promise<PreparedSegment> | null = null;
+  /** Set by close: a preparation under way stops at its next chunk (a graceful stop need not wait for 64 MiB of zeros). */
+  private closing = false;
 
   constructor(directory: string, prefix: string, sizes: SegmentSizes) {
     if (!(sizes.firstBytes > 0 && sizes.maxBytes >= sizes.firstBytes)) throw new RangeError(`segment sizes must be 0 < first <= max (${sizes.firstBytes}, ${sizes.maxBytes})`);
@@ -59,7 +61,7 @@ export class SegmentPipeline {
     if (this.pending !== null) return;
     // Alternating names: the segment taken last may not be renamed yet when the next one starts.
     const path = join(this.directory, `${this.prefix}.${this.count++ % 2}.tmp`);
-    this.pending = prepare(path, this.nextBytes);
+    this.pending = prepare(path, this.nextBytes, () => this.closing);
     // A failure is reported to whoever takes it; until then it must not count as unhandled.
     this.pending.catch(() => {});
   }
@@ -77,6 +79,7 @@ export class SegmentPipeline {
 
   /** Waits for a preparation under way and removes what it made. */
   async close(): Promise<void> {
+    this.closing = true;
     const pending = this.pending;
     this.pending = null;
     if (pending === null) return;
@@ -87,11 +90,11 @@ export class SegmentPipeline {
   }
 }
 
-async function prepare(path: string, capacity: number): Promise<PreparedSegment> {
+async function prepare(path: string, capacity: number, closing: () => boolean): Promise<PreparedSegment> {
   const handle = await open(path, 'w+', 0o600);
   try {
     let unsynced = 0;
-    for (let at = 0; at < capacity; ) {
+    for (let at = 0; at < capacity && !closing(); ) {
       const { bytesWritten } = await handle.write(zeros, 0, Math.min(zeros.byteLength, capacity - at), at);
       at += bytesWritten;
       unsynced += bytesWritten;

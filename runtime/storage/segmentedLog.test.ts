@@ -19,7 +19,7 @@ test.after.always(() => Promise.allSettled(opened.map((store) => store.close()))
 
 function openStore(dataDir = mkdtempSync(join(tmpdir(), 'detcd-segments-'))) {
   const lines: string[] = [];
-  const store = new FileStore({ dataDir, codec: jsonCodec, log: (line) => lines.push(line), onFatal: (error) => { throw error; }, walSegmentSizes: sizes });
+  const store = new FileStore({ dataDir, codec: jsonCodec, log: (line) => lines.push(line), onFatal: (error) => { throw error; }, segmentSizes: sizes });
   opened.push(store);
   return { store, dataDir, lines };
 }
@@ -153,4 +153,22 @@ test("an earlier detcd's WAL, one grown file without a zero tail, is read whole 
   await store.close();
   t.deepEqual(segmentNames(dataDir), [segmentName(0, 0), segmentName(1, 0)]);
   t.deepEqual(openStore(dataDir).store.read().files.get('wal'), records(1, 4));
+});
+
+test("the backend (db) is kept as segments too, beside the snapshots; an earlier detcd's member/snap/db is read as its first segment", async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'detcd-segments-db-'));
+  const snap = join(dataDir, 'member', 'snap');
+  mkdirSync(snap, { recursive: true });
+  writeFileSync(join(snap, 'db'), frame(new TextEncoder().encode(JSON.stringify('image 1'))));
+  const { store } = openStore(dataDir);
+  t.deepEqual(store.read().files.get('db'), ['image 1']);
+  store.write([{ kind: 'append', file: 'db', records: ['delta 2'] }]);
+  await new Promise<void>((resolve) => store.sync(resolve));
+  t.deepEqual(readdirSync(snap).filter((entry) => !entry.endsWith('.tmp')).sort(), ['0000000000000001-0000000000000000.db', 'db']);
+  t.is(store.segmentedBytes('db'), statSync(join(snap, 'db')).size + 256, 'the sealed file and the new segment, preallocated');
+  store.write([{ kind: 'replace', file: 'db', records: ['image 3'] }]);
+  await new Promise<void>((resolve) => store.sync(resolve));
+  await store.close();
+  t.deepEqual(readdirSync(snap).sort(), ['0000000000000002-0000000000000002.db']);
+  t.deepEqual(openStore(dataDir).store.read().files.get('db'), ['image 3']);
 });

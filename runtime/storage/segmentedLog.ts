@@ -47,8 +47,8 @@ export class SegmentedLog {
   private readonly naming: SegmentNaming;
   private readonly pipeline: SegmentPipeline;
   private readonly io: SegmentedLogIo;
-  /** Segment paths of the log by sequence, the current one last. */
-  private segments: { readonly sequence: number; readonly path: string }[] = [];
+  /** Segment paths of the log by sequence, the current one last, with their sizes (a sealed one's as truncated). */
+  private segments: { readonly sequence: number; readonly path: string; bytes: number }[] = [];
   private current: CurrentSegment | null = null;
   private lastSequence = -1;
 
@@ -61,6 +61,17 @@ export class SegmentedLog {
   /** The handle the next fsync round must sync, if any segment was written. */
   get handle(): FileHandle | null {
     return this.current?.handle ?? null;
+  }
+
+  get directory(): string {
+    return this.naming.directory;
+  }
+
+  /** The bytes the live segments take (the current one's whole capacity). */
+  get bytes(): number {
+    let total = 0;
+    for (const segment of this.segments) total += segment.bytes;
+    return total;
   }
 
   /** Whether any segment exists (the logical file exists). */
@@ -91,11 +102,12 @@ export class SegmentedLog {
         throw new Error(`${this.naming.directory}: segment ${this.naming.name(newest.base + index, newest.base)} is missing or misnamed (found ${segment.entry}); the log cannot be read in order`);
       }
     });
-    this.segments = live.map(({ sequence, path }) => ({ sequence, path }));
+    this.segments = live.map(({ sequence, path }) => ({ sequence, path, bytes: 0 }));
     const payloads: Uint8Array[] = [];
     const sources: { segment: string; firstPayload: number }[] = [];
     for (const [index, segment] of live.entries()) {
       const bytes = readFileSync(segment.path);
+      this.segments[index]!.bytes = bytes.byteLength;
       const scanned = scanFrames(bytes, { zeroTail: true });
       sources.push({ segment: segment.entry, firstPayload: payloads.length });
       payloads.push(...scanned.payloads);
@@ -114,6 +126,7 @@ export class SegmentedLog {
     await writeAll(current.handle, parts, current.offset);
     current.offset += bytes;
     current.capacity = Math.max(current.capacity, current.offset);
+    this.segments.at(-1)!.bytes = current.capacity;
     return bytes;
   }
 
@@ -130,7 +143,7 @@ export class SegmentedLog {
     // Durable: the older segments are no longer part of the log.
     await this.current?.handle?.close();
     for (const old of this.segments) await unlink(old.path);
-    this.segments = [{ sequence, path }];
+    this.segments = [{ sequence, path, bytes: Math.max(prepared.capacity, bytes) }];
     this.current = { sequence, base: sequence, path, handle: prepared.handle, offset: bytes, capacity: Math.max(prepared.capacity, bytes) };
     return bytes;
   }
@@ -153,6 +166,7 @@ export class SegmentedLog {
     if (sealed !== null) {
       if (sealed.handle === null) sealed.handle = await open(sealed.path, 'r+');
       await sealed.handle.truncate(sealed.offset);
+      this.segments.at(-1)!.bytes = sealed.offset;
       await this.io.timedSync(sealed.handle);
       await sealed.handle.close();
     }
@@ -161,7 +175,7 @@ export class SegmentedLog {
     const path = join(this.naming.directory, this.naming.name(sequence, base));
     await rename(prepared.path, path);
     await this.io.syncDirectory(this.naming.directory);
-    this.segments.push({ sequence, path });
+    this.segments.push({ sequence, path, bytes: prepared.capacity });
     this.current = { sequence, base, path, handle: prepared.handle, offset: 0, capacity: prepared.capacity };
   }
 }
