@@ -16,7 +16,7 @@ export interface SegmentSizes {
   readonly maxBytes: number;
 }
 
-/** etcd 3.4 cuts its WAL at 64 MiB (wal.SegmentSizeBytes). detcd starts at 4 MiB and doubles (see SegmentPipeline). */
+/** etcd 3.4 cuts its WAL at 64 MiB (wal.SegmentSizeBytes). detcd starts at 4 MiB and doubles at each cut (see SegmentPipeline). */
 export const defaultSegmentSizes: SegmentSizes = { firstBytes: 4 * 1024 * 1024, maxBytes: 64 * 1024 * 1024 };
 
 const zeros = Buffer.alloc(1024 * 1024);
@@ -35,8 +35,8 @@ const syncEveryBytes = 8 * 1024 * 1024;
  * Node does not offer; fallocate also leaves "unwritten" extents whose conversion on first write
  * is itself metadata. Writing zeros and syncing them allocates for real.
  *
- * Sizes double from `firstBytes` to `maxBytes`: a member that writes little (every test cluster)
- * writes a few MiB of zeros, not 128, while a busy one soon cuts at etcd's 64 MiB.
+ * Sizes double from `firstBytes` to `maxBytes` at each cut: a member that writes little (every
+ * test cluster) writes a few MiB of zeros, not 128, while a busy one soon cuts at etcd's 64 MiB.
  */
 export class SegmentPipeline {
   private readonly directory: string;
@@ -66,13 +66,18 @@ export class SegmentPipeline {
     this.pending.catch(() => {});
   }
 
-  /** The prepared segment (waiting for it if it is not ready yet); the next one is started at once. */
-  async take(): Promise<PreparedSegment> {
+  /**
+   * The prepared segment (waiting for it if it is not ready yet); the next one is started at once,
+   * twice as large if `grown` (the log outgrew a segment), else as large: a compaction's rewrite
+   * says nothing about the write rate, and a small `--snapshot-count` must not make every
+   * snapshot write 64 MiB of zeros.
+   */
+  async take(grown: boolean): Promise<PreparedSegment> {
     this.start();
     const pending = this.pending!;
     this.pending = null;
     const prepared = await pending;
-    this.nextBytes = Math.min(this.sizes.maxBytes, this.nextBytes * 2);
+    if (grown) this.nextBytes = Math.min(this.sizes.maxBytes, this.nextBytes * 2);
     this.start();
     return prepared;
   }

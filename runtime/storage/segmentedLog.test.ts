@@ -172,3 +172,15 @@ test("the backend (db) is kept as segments too, beside the snapshots; an earlier
   t.deepEqual(readdirSync(snap).sort(), ['0000000000000002-0000000000000002.db']);
   t.deepEqual(openStore(dataDir).store.read().files.get('db'), ['image 3']);
 });
+
+test('segments double only when the log outgrows one: compactions (a small --snapshot-count) keep taking segments of the same size', async (t) => {
+  const { store, dataDir } = openStore();
+  store.read();
+  for (let snapshot = 1; snapshot <= 4; snapshot++) {
+    store.write([{ kind: 'replace', file: 'wal', records: [`snapshot ${snapshot}`] }, { kind: 'append', file: 'wal', records: [record(snapshot)] }]);
+    await new Promise<void>((resolve) => store.sync(resolve));
+  }
+  await store.close();
+  t.deepEqual(segmentNames(dataDir), [segmentName(3, 3)]);
+  t.is(statSync(join(walDir(dataDir), segmentName(3, 3))).size, 256);
+});

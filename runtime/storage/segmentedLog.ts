@@ -133,7 +133,7 @@ export class SegmentedLog {
   /** Starts the log over with these frames, in a new segment (temporary until renamed), then releases the older segments. */
   async replace(parts: readonly Buffer[]): Promise<number> {
     const bytes = byteLength(parts);
-    const prepared = await this.pipeline.take();
+    const prepared = await this.pipeline.take(false);
     await writeAll(prepared.handle, parts, 0);
     await this.io.timedSync(prepared.handle);
     const sequence = ++this.lastSequence;
@@ -161,7 +161,8 @@ export class SegmentedLog {
    * frames while losing an earlier one's (a hole in the log).
    */
   private async cut(): Promise<void> {
-    const prepared = await this.pipeline.take();
+    // The first segment of a new file is not a sign of growth.
+    const prepared = await this.pipeline.take(this.current !== null);
     const sealed = this.current;
     if (sealed !== null) {
       if (sealed.handle === null) sealed.handle = await open(sealed.path, 'r+');
