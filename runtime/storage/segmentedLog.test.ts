@@ -184,3 +184,11 @@ test('segments double only when the log outgrows one: compactions (a small --sna
   t.deepEqual(segmentNames(dataDir), [segmentName(3, 3)]);
   t.is(statSync(join(walDir(dataDir), segmentName(3, 3))).size, 256);
 });
+
+test('a segment of 200,000 small records reads back (regression: spreading them into one push overflowed the call)', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'detcd-segments-many-'));
+  mkdirSync(walDir(dataDir), { recursive: true });
+  const one = frame(new TextEncoder().encode('1'));
+  writeFileSync(join(walDir(dataDir), segmentName(0, 0)), Buffer.concat(Array.from({ length: 200_000 }, () => one)));
+  t.is(openStore(dataDir).store.read().files.get('wal')!.length, 200_000);
+});

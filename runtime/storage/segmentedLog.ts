@@ -110,7 +110,8 @@ export class SegmentedLog {
       this.segments[index]!.bytes = bytes.byteLength;
       const scanned = scanFrames(bytes, { zeroTail: true });
       sources.push({ segment: segment.entry, firstPayload: payloads.length });
-      payloads.push(...scanned.payloads);
+      // Not push(...payloads): a 64 MiB segment of small records is more arguments than a call takes.
+      for (const payload of scanned.payloads) payloads.push(payload);
       if (scanned.damage !== null) return { payloads, sources, damage: { segment: segment.entry, tail: scanned.damage, segmentsUnused: live.length - 1 - index } };
       if (index === live.length - 1) this.current = { sequence: segment.sequence, base: segment.base, path: segment.path, handle: null, offset: scanned.end, capacity: bytes.byteLength };
     }
