@@ -7,7 +7,8 @@
  * - puts with 16 in flight to the leader, and linearizable ranges with 16 in flight spread over
  *   the members: completions per second;
  * - `etcdctl check perf --load=m` (200 clients, 1,000 puts/s for 60 s; PASS needs 90% of that,
- *   no request over 500 ms and a small spread), with DETCD_BENCH_CHECK_PERF=1;
+ *   no request over 500 ms and a small spread), with DETCD_BENCH_CHECK_PERF=<runs>: that many runs
+ *   on each server, taking turns (detcd, etcd, detcd, …);
  * - the baseline measured in the same run on the same file system: a 100-byte append + fdatasync.
  *
  * Both clusters run at once and every phase takes turns between them (five rounds), so that a machine whose
@@ -210,7 +211,7 @@ export async function bench(out: (line: string) => void): Promise<void> {
   const withEtcd = spawnSync('etcd', ['--version'], { encoding: 'utf8' }).status === 0;
   const baseline = process.env.DETCD_BENCH_BASELINE || undefined;
   if (baseline !== undefined && !existsSync(join(baseline, 'bin', 'detcd'))) throw new Error(`DETCD_BENCH_BASELINE=${baseline}: no bin/detcd there`);
-  const withCheckPerf = process.env.DETCD_BENCH_CHECK_PERF === '1' && spawnSync('etcdctl', ['version'], { encoding: 'utf8' }).status === 0;
+  const checkPerfRuns = /^[0-9]+$/.test(process.env.DETCD_BENCH_CHECK_PERF ?? '') && spawnSync('etcdctl', ['version'], { encoding: 'utf8' }).status === 0 ? Number(process.env.DETCD_BENCH_CHECK_PERF) : 0;
   if (!withEtcd) out('etcd is not installed (apt-get install -y etcd-server): detcd alone');
   const servers: Server[] = [];
   try {
@@ -218,7 +219,7 @@ export async function bench(out: (line: string) => void): Promise<void> {
     if (withEtcd) servers.push(await startCluster('etcd', root, ['etcd']));
     if (baseline !== undefined) servers.push(await startCluster('base', root, [process.execPath, join(baseline, 'bin', 'detcd')]));
     const fsync = await fsyncBaseline(root, 200);
-    const figures = new Map<string, Figures>(servers.map((server) => [server.name, { p50: 0, p99: 0, fsyncLeader: 0, fsyncFollowers: 0, puts: 0, reads: 0, putCpuMs: 0, readCpuMs: 0, peerRttMs: 0, checkPerf: 'not run (DETCD_BENCH_CHECK_PERF=1 runs it)' }]));
+    const figures = new Map<string, Figures>(servers.map((server) => [server.name, { p50: 0, p99: 0, fsyncLeader: 0, fsyncFollowers: 0, puts: 0, reads: 0, putCpuMs: 0, readCpuMs: 0, peerRttMs: 0, checkPerf: 'not run (DETCD_BENCH_CHECK_PERF=<runs> runs it)' }]));
     // Every phase in rounds that take turns between the servers: on a machine whose load swings
     // within seconds, a server measured in one block could meet a quiet or a busy stretch alone.
     for (const server of servers) for (let i = 0; i < 50; i++) await server.leader.put({ key: Buffer.from(`warm${i % 8}`), value });
@@ -246,7 +247,9 @@ export async function bench(out: (line: string) => void): Promise<void> {
       });
     }
     for (const server of servers) figures.get(server.name)!.peerRttMs = await peerRoundTripMs(server);
-    if (withCheckPerf) for (const server of servers) figures.get(server.name)!.checkPerf = await checkPerf(server);
+    const checkPerfResults = new Map(servers.map((server) => [server.name, [] as string[]]));
+    for (let run = 0; run < checkPerfRuns; run++) for (const server of servers) checkPerfResults.get(server.name)!.push(await checkPerf(server));
+    if (checkPerfRuns > 0) for (const server of servers) figures.get(server.name)!.checkPerf = checkPerfResults.get(server.name)!.map((result, run) => `run ${run + 1}: ${result}`).join(' | ');
 
     const fsyncP50 = percentile(fsync, 50);
     out(`baseline: 100-byte append + fdatasync      p50 ${fsyncP50.toFixed(2)} ms  p99 ${percentile(fsync, 99).toFixed(2)} ms`);

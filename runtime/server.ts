@@ -12,7 +12,6 @@ import { etcdGrpcServer } from './client/grpcServices.ts';
 import { LeaderForwarding } from './client/leaderForwarding.ts';
 import { ServerMetrics } from './client/metrics.ts';
 import { useNativeByteStrings } from './nativeByteStrings.ts';
-import { filePath } from './storage/layout.ts';
 import { hexId } from './config/memberIds.ts';
 import type { ServerConfig, TlsFiles } from './config/serverConfig.ts';
 import { listenOn } from './listen.ts';
@@ -84,7 +83,7 @@ function storeClusterId(dataDir: string, id: string): void {
 export async function startServer(config: ServerConfig, io: ServerIo): Promise<RunningServer> {
   useNativeByteStrings();
   const self = config.memberId;
-  const metrics = new ServerMetrics(hexId(self), filePath(config.dataDir, 'db'));
+  const metrics = new ServerMetrics(hexId(self), () => store.segmentedBytes('db'));
   const adapter = etcdNode(config);
   const codec = adapter.protocol.codec!;
   const store = new FileStore({ dataDir: config.dataDir, codec: codec.record, log: io.log, onFsync: (file, seconds) => metrics.fsync(file, seconds), onFatal: io.fatal, arrange: arrangeWalSnapshotWrites });

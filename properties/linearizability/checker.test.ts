@@ -1,5 +1,7 @@
 import test from 'ava';
+import { SeededRandom } from '../../sim/rng.ts';
 import { checkLinearizability } from './checker.ts';
+import { generateKeyValueHistory } from './generator/keyValueHistory.ts';
 import type { Operation } from './history.ts';
 import { withoutInference } from './model.ts';
 import { keyValueModel, type KeyValueInput, type KeyValueOutput } from './models/keyValue.ts';
@@ -170,4 +172,15 @@ test('a violation the model finds without searching is explained and names the o
 test('malformed histories are programmer errors', (t) => {
   t.throws(() => checkLinearizability(registerModel, [write(0, 5, 1, 1)]), { message: /completes before it is invoked/ });
   t.throws(() => checkLinearizability(registerModel, [{ ...write(0, 0, 1, 1), output: undefined }]), { message: /output must be given/ });
+});
+
+test('the kv fast path decides from what the history says, within the memory budget: with too little memory the answer is unknown (memory)', (t) => {
+  const history = generateKeyValueHistory(new SeededRandom('checker-fast-path-budget'), { clients: 5, operations: 1000, keys: 2, unknownPerTenThousand: 200 });
+  const decided = checkLinearizability(keyValueModel, history);
+  t.is(decided.verdict, 'linearizable');
+  // Decided without a search: its steps are the certificate's, one per operation taken.
+  t.true(decided.steps <= history.length, `${decided.steps} steps`);
+  const starved = checkLinearizability(keyValueModel, history, { budget: { memoryBytes: 4096 } });
+  t.is(starved.verdict, 'unknown');
+  t.is(starved.exhaustion, 'memory');
 });

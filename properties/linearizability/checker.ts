@@ -8,7 +8,11 @@ import { assert } from '../../core/base/assert.ts';
 import { BudgetMeter, type Budget, type Exhaustion } from './budget.ts';
 import { historyProblems, type Operation } from './history.ts';
 import type { HistoryAnalysis, Model } from './model.ts';
+import { certifiesLinearization } from './_internals/certificate.ts';
 import { searchLinearization, type SearchOperation, type SearchResult } from './search.ts';
+
+/** A rough size of what a model's fast path (`Model.linearize`) holds per operation, for the memory budget. */
+const linearizeBytesPerOperation = 96;
 
 export type Verdict = 'linearizable' | 'not-linearizable' | 'unknown';
 
@@ -66,19 +70,30 @@ export function checkLinearizability<State, Input, Output extends {} | null>(
   const meter = new BudgetMeter(options.budget);
   const { partitions, dropped } = partitionHistory(model, history);
 
-  // Partitions take turns, a slice of steps each, as Porcupine runs them in parallel: one that
-  // refutes quickly ends the check even when another would take the whole budget. A violation
-  // the model's analysis found needs no search at all.
-  const analyses = [...partitions].map(([partition, candidates]) => ({ partition, candidates, analysis: model.analyze?.(membersOf(history, candidates)) }));
+  // A partition whose model reads a linearization straight off it (`Model.linearize`), verified,
+  // needs neither analysis nor search. Partitions take turns, a slice of steps each, as Porcupine
+  // runs them in parallel: one that refutes quickly ends the check even when another would take
+  // the whole budget. A violation the model's analysis found needs no search at all, and the
+  // partitions after it are not even read (they stay unchecked).
+  let refuted = false;
+  const analyses = [...partitions].map(([partition, candidates]) => {
+    if (refuted) return { partition, candidates, decided: undefined, analysis: undefined };
+    const members = membersOf(history, candidates);
+    const decided = linearizedAtOnce(model, partition, candidates, members, meter, dropped);
+    const analysis = decided === undefined ? model.analyze?.(members) : undefined;
+    refuted = analysis?.violation !== undefined;
+    return { partition, candidates, decided, analysis };
+  });
   const analyzed = analyzedViolation(analyses);
   let violation = analyzed;
-  const searches = analyses.map(({ partition, candidates, analysis }) => {
+  const searches = analyses.map(({ partition, candidates, decided, analysis }) => {
+    if (decided !== undefined) return { partition, members: candidates, search: undefined, result: decided as PartitionResult | undefined };
     if (analyzed !== undefined) return { partition, members: candidates, search: undefined, result: partition === analyzed.partition ? analyzed : undefined };
     const { members, operations, kept } = settlePartition(model, history, candidates, analysis, dropped);
     const search = searchLinearization(model, operations, meter, analysis?.lookahead?.(kept));
     return { partition, members, search, result: undefined as PartitionResult | undefined };
   });
-  let running = violation === undefined ? searches.length : 0;
+  let running = violation === undefined ? searches.filter((entry) => entry.search !== undefined).length : 0;
   while (running > 0 && violation === undefined) {
     for (const entry of searches) {
       if (entry.result !== undefined || entry.search === undefined) continue;
@@ -102,6 +117,41 @@ export function checkLinearizability<State, Input, Output extends {} | null>(
   dropped.sort((a, b) => a - b);
   const exhaustion = verdict === 'unknown' ? (meter.exhaustion ?? 'steps') : undefined;
   return { verdict, partitions: results, violation, dropped, steps: meter.steps, exhaustion, peakBytes: meter.peakBytes };
+}
+
+/**
+ * The partition as linearizable, when the model's fast path proposes a linearization and it holds
+ * (`certificate.ts`); its unknown-outcome operations left out join `dropped` (nothing saw them).
+ */
+function linearizedAtOnce<State, Input, Output extends {} | null>(
+  model: Model<State, Input, Output>,
+  partition: string,
+  candidates: readonly number[],
+  members: readonly Operation<Input, Output>[],
+  meter: BudgetMeter,
+  dropped: number[],
+): PartitionResult | undefined {
+  if (model.linearize === undefined) return undefined;
+  // What a fast path holds (the kv one: about a dozen numbers per operation) comes out of the
+  // memory budget like the search's; refused, the search is asked and refused in turn.
+  const bytes = members.length * linearizeBytesPerOperation;
+  if (!meter.reserve(bytes)) return undefined;
+  let order: Int32Array | undefined;
+  try {
+    order = model.linearize(members);
+  } finally {
+    meter.reserve(-bytes);
+  }
+  if (order === undefined || !certifiesLinearization(model, members, order, meter)) return undefined;
+  const taken = new Uint8Array(members.length);
+  const linearization = new Array<number>(order.length);
+  for (let at = 0; at < order.length; at++) {
+    taken[order[at]!] = 1;
+    linearization[at] = candidates[order[at]!]!;
+  }
+  const kept: number[] = [];
+  for (let position = 0; position < members.length; position++) (taken[position] === 1 ? kept : dropped).push(candidates[position]!);
+  return { partition, operations: kept, verdict: 'linearizable', linearization, stuck: [] };
 }
 
 /** The first violation the model's analysis found, if any, as a partition result. */

@@ -86,7 +86,8 @@ test('kv: generated histories with unique values are linearizable, and a planted
       const { history: planted, planted: index } = plantAnomaly(random, operations, kind);
       if (index < 0) return true;
       const result = checkLinearizability(keyValueModel, planted);
-      return result.verdict === 'not-linearizable' && result.steps === 0 && result.violation!.stuck[0] === index;
+      // Without a search: the analysis explains it; the steps are the fast path's, verifying the other keys.
+      return result.verdict === 'not-linearizable' && result.violation!.explanation !== undefined && result.steps <= planted.length && result.violation!.stuck[0] === index;
     }),
     { numRuns: 60 },
   );

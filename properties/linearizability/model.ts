@@ -47,6 +47,15 @@ export interface Model<State, Input, Output extends {} | null> {
    * against the plain search.
    */
   analyze?(operations: readonly Operation<Input, Output>[]): HistoryAnalysis<State, Input>;
+  /**
+   * Optional fast path, tried on each partition before `analyze` and the search: a linearization
+   * read straight off the operations (kv with unique written values: each get names its writes),
+   * as positions in `operations` in the order they take effect; unknown-outcome operations left
+   * out never took effect. Undefined when it cannot tell. The checker verifies the proposal (model
+   * steps and real time, `_internals/certificate.ts`) and searches as usual when it fails, so a
+   * fast path may decide a partition, never change a verdict.
+   */
+  linearize?(operations: readonly Operation<Input, Output>[]): Int32Array | undefined;
   /** Revisions or other sequence numbers that order operations; see `SequenceOrder`. */
   readonly sequence?: SequenceOrder<State, Input, Output>;
   /** One line: `put("a", "1") → rev 7`. `output` is undefined when unknown. */
@@ -153,8 +162,10 @@ export interface SequenceOrder<State, Input, Output> {
   /**
    * Optional (rule 5): the floor from which the completed operation's legality is settled, or
    * undefined when it never is. For operations without a key, whose place the sequence does not
-   * fix (etcd: a serializable read, which shows a revision the store has passed): refused there,
-   * it is refused for ever, and the search need not go on placing others around it.
+   * fix (etcd: a serializable read, which shows a revision the store has passed; a compaction
+   * to c once the store has reached c, which only a later compaction or the store passing its
+   * header can refuse): refused there, it is refused for ever, and the search need not go on
+   * placing others around it.
    */
   settledFrom?(input: Input, output: Output): number | undefined;
 }
@@ -169,7 +180,7 @@ export type AnyModel = Model<any, any, any>;
  * the model's inferences with.
  */
 export function withoutInference<State, Input, Output extends {} | null>(model: Model<State, Input, Output>): Model<State, Input, Output> {
-  const { analyze, sequence, ...plain } = model;
+  const { analyze, sequence, linearize, ...plain } = model;
   return { ...plain, name: `${model.name} (no inference)` };
 }
 

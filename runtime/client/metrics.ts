@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 import type { status } from '@grpc/grpc-js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CallObserver, GrpcType } from './grpcServices.ts';
@@ -35,8 +34,8 @@ export class ServerMetrics implements CallObserver {
   private readonly grpcHandled: Counter;
   private lastLeader = 0;
 
-  /** `dbFile`: the backend's file, whose size is etcd_mvcc_db_total_size_in_bytes (read at each scrape). */
-  constructor(memberIdHex: string, dbFile?: string) {
+  /** `dbBytes`: the size of the backend's files, etcd_mvcc_db_total_size_in_bytes (read at each scrape). */
+  constructor(memberIdHex: string, dbBytes?: () => number) {
     const registers = [this.registry];
     const exponential = (start: number, factor: number, count: number) => Array.from({ length: count }, (_, i) => start * factor ** i);
     this.hasLeader = new Gauge({ name: 'etcd_server_has_leader', help: 'Whether or not a leader exists. 1 is existence, 0 is not.', registers });
@@ -58,13 +57,13 @@ export class ServerMetrics implements CallObserver {
     const grpcLabels = ['grpc_type', 'grpc_service', 'grpc_method'];
     this.grpcStarted = new Counter({ name: 'grpc_server_started_total', help: 'Total number of RPCs started on the server.', labelNames: grpcLabels, registers });
     this.grpcHandled = new Counter({ name: 'grpc_server_handled_total', help: 'Total number of RPCs completed on the server, regardless of success or failure.', labelNames: [...grpcLabels, 'grpc_code'], registers });
-    if (dbFile !== undefined) {
+    if (dbBytes !== undefined) {
       new Gauge({
         name: 'etcd_mvcc_db_total_size_in_bytes',
         help: 'Total size of the underlying database physically allocated in bytes.',
         registers,
         collect() {
-          this.set(fileSize(dbFile));
+          this.set(dbBytes());
         },
       });
     }
@@ -119,11 +118,3 @@ export class ServerMetrics implements CallObserver {
 
 /** Go's codes.Code String() names, as go-grpc-prometheus labels them. */
 const grpcCodeNames = ['OK', 'Canceled', 'Unknown', 'InvalidArgument', 'DeadlineExceeded', 'NotFound', 'AlreadyExists', 'PermissionDenied', 'ResourceExhausted', 'FailedPrecondition', 'Aborted', 'OutOfRange', 'Unimplemented', 'Internal', 'Unavailable', 'DataLoss', 'Unauthenticated'];
-
-function fileSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0; // not written yet
-  }
-}

@@ -5,8 +5,10 @@ import { assert } from '../../core/base/assert.ts';
 import type { Codec } from '../../core/host/codec.ts';
 import { tornRecord, type DurableRecord, type DurableState, type DurableWrite } from '../../core/host/node.ts';
 import type { DurableStore } from '../../core/host/ports.ts';
-import { frameParts, scanFrames } from './frame.ts';
-import { filePath, knownFiles, layoutDirectories } from './layout.ts';
+import { frameParts, scanFrames, type DamagedTail } from './frame.ts';
+import { filePath, knownFiles, layoutDirectories, segmentedFiles } from './layout.ts';
+import { SegmentedLog, writeAll } from './segmentedLog.ts';
+import { defaultSegmentSizes, type SegmentSizes } from './segmentPipeline.ts';
 import { durableBarrier, type ArrangedWrite } from './walSnapshotWrites.ts';
 import { trace } from '../latencyTrace.ts';
 
@@ -27,6 +29,8 @@ export interface FileStoreOptions {
    * member's metadata-only WAL snapshot (walSnapshotWrites.ts). Default: as given.
    */
   readonly arrange?: (writes: readonly DurableWrite[]) => readonly ArrangedWrite[];
+  /** Segment sizes of the WAL and the backend (default: 4 MiB doubling to etcd's 64 MiB); tests make them small to cross boundaries. */
+  readonly segmentSizes?: SegmentSizes;
 }
 
 type Operation =
@@ -56,6 +60,8 @@ export interface FileStoreStats {
  * - `read` (at start) reads each file's frames until the first torn or corrupt one, reports it,
  *   and hands the node `tornRecord` in its place, as the simulated disk does; the node must then
  *   replace the file before appending to it (checked here).
+ * - The WAL and the backend (`db`) are `SegmentedLog`s: preallocated segments, so an fsync flushes
+ *   data only, as etcd's. Every other file is one file, replaced whole (or appended to).
  */
 export class FileStore implements DurableStore {
   readonly stats: FileStoreStats = { syncRequests: 0, fsyncRounds: 0, bytesWritten: 0 };
@@ -69,6 +75,8 @@ export class FileStore implements DurableStore {
   private readonly dirtyDirectories = new Set<string>();
   private readonly tornFiles = new Set<string>();
   private idleWaiters: (() => void)[] = [];
+  /** Logical files kept as segments, by name. */
+  private readonly segmented: ReadonlyMap<string, SegmentedLog>;
 
   constructor(options: FileStoreOptions) {
     this.options = options;
@@ -77,31 +85,52 @@ export class FileStore implements DurableStore {
     for (const dir of layoutDirectories(options.dataDir)) {
       for (const entry of readdirSync(dir)) if (entry.endsWith('.tmp')) rmSync(`${dir}/${entry}`, { force: true });
     }
+    const logs = [...segmentedFiles(options.dataDir)].map(([name, naming]) => {
+      const io = { timedSync: (handle: FileHandle) => this.timedSync(handle, name), syncDirectory: (directory: string) => this.syncDirectory(directory), log: options.log };
+      return [name, new SegmentedLog(naming, options.segmentSizes ?? defaultSegmentSizes, io)] as const;
+    });
+    this.segmented = new Map(logs);
   }
 
   read(): DurableState {
-    const files = new Map<string, readonly DurableRecord[]>();
+    const found = new Map<string, readonly DurableRecord[]>();
     const listDir = (dir: string): string[] => readdirSync(dir).sort();
-    for (const [name, path] of [...knownFiles(this.options.dataDir, listDir)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    for (const [name, path] of knownFiles(this.options.dataDir, listDir)) {
       const scanned = scanFrames(readFileSync(path));
-      const records: DurableRecord[] = scanned.payloads.map((payload, index) => {
-        try {
-          return this.options.codec.decode(payload);
-        } catch (error) {
-          // The checksum matched, so these are the bytes that were written: a format this build
-          // does not read. Never guess: stop.
-          throw new Error(`${this.relative(path)}: record ${index} passed its checksum but does not decode (${error instanceof Error ? error.message : String(error)})`);
-        }
-      });
-      if (scanned.damage !== null) {
-        const { offset, reason, bytes } = scanned.damage;
-        this.options.log(`${this.relative(path)}: ${reason} at byte ${offset} (${bytes} bytes after it are not used); recovering the ${records.length} records before it`);
-        records.push(tornRecord);
-        this.tornFiles.add(name);
-      }
-      files.set(name, records);
+      const damage = scanned.damage === null ? null : { where: this.relative(path), tail: scanned.damage, segmentsUnused: 0 };
+      found.set(name, this.recover(name, scanned.payloads, () => this.relative(path), damage));
     }
+    for (const [name, log] of this.segmented) {
+      const scanned = log.read();
+      if (!log.exists) continue;
+      const directory = this.relative(log.directory);
+      const damage = scanned.damage === null ? null : { ...scanned.damage, where: `${directory}/${scanned.damage.segment}` };
+      const segmentOf = (index: number) => `${directory}/${[...scanned.sources].reverse().find((source) => source.firstPayload <= index)!.segment}`;
+      found.set(name, this.recover(name, scanned.payloads, segmentOf, damage));
+    }
+    const files = new Map([...found].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     return { files };
+  }
+
+  /** Decodes a file's good frames; after damage, reports it and hands the node `tornRecord`. */
+  private recover(name: string, payloads: readonly Uint8Array[], fileOf: (index: number) => string, damage: { where: string; tail: DamagedTail; segmentsUnused: number } | null): DurableRecord[] {
+    const records: DurableRecord[] = payloads.map((payload, index) => {
+      try {
+        return this.options.codec.decode(payload);
+      } catch (error) {
+        // The checksum matched, so these are the bytes that were written: a format this build
+        // does not read. Never guess: stop.
+        throw new Error(`${fileOf(index)}: record ${index} passed its checksum but does not decode (${error instanceof Error ? error.message : String(error)})`);
+      }
+    });
+    if (damage !== null) {
+      const { offset, reason, bytes } = damage.tail;
+      const later = damage.segmentsUnused > 0 ? `, nor the ${damage.segmentsUnused} later segments` : '';
+      this.options.log(`${damage.where}: ${reason} at byte ${offset} (${bytes} bytes after it are not used${later}); recovering the ${records.length} records before it`);
+      records.push(tornRecord);
+      this.tornFiles.add(name);
+    }
+    return records;
   }
 
   write(writes: readonly DurableWrite[]): void {
@@ -115,6 +144,8 @@ export class FileStore implements DurableStore {
       }
       // Frames as header and payload, written with one gathering write: never copied here.
       const parts = write.records.flatMap((record) => frameParts(this.options.codec.encode(record)));
+      // An empty payload's frame is eight zero bytes: in a preallocated segment, the end of the log.
+      if (this.segmented.has(write.file)) assert(parts.every((part) => part.byteLength > 0), () => `an empty record for ${write.file}`);
       if (write.kind === 'append') {
         assert(!this.tornFiles.has(write.file), () => `an append to ${write.file}, whose torn tail was not cut off first`);
       } else this.tornFiles.delete(write.file);
@@ -130,6 +161,11 @@ export class FileStore implements DurableStore {
     this.kick();
   }
 
+  /** The bytes a segmented file's live segments take on disk (zero tails included, as bbolt's file size counts its free pages): etcd_mvcc_db_total_size_in_bytes. */
+  segmentedBytes(file: string): number {
+    return this.segmented.get(file)?.bytes ?? 0;
+  }
+
   /** Resolves when every queued write and sync is done (graceful stop). Rejects after a failure. */
   flush(): Promise<void> {
     if (this.failed !== null) return Promise.reject(this.failed);
@@ -143,6 +179,7 @@ export class FileStore implements DurableStore {
     this.closed = true;
     for (const handle of this.handles.values()) await handle.close();
     this.handles.clear();
+    for (const log of this.segmented.values()) await log.close();
   }
 
   private kick(): void {
@@ -151,6 +188,9 @@ export class FileStore implements DurableStore {
     this.drain().then(
       () => {
         this.running = false;
+        // Work queued by a microtask after the worker's last look (a sync's `done` resolving a
+        // promise whose continuation writes again) found it still running: start it again.
+        if (this.queue.length > 0) return this.kick();
         const waiters = this.idleWaiters;
         this.idleWaiters = [];
         for (const resolve of waiters) resolve();
@@ -188,6 +228,14 @@ export class FileStore implements DurableStore {
   }
 
   private async append(file: string, parts: readonly Buffer[]): Promise<void> {
+    const log = this.segmented.get(file);
+    if (log !== undefined) {
+      if (trace.enabled) trace.mark(`append.start ${file}`);
+      this.stats.bytesWritten += await log.append(parts);
+      this.dirtyFiles.add(file);
+      if (trace.enabled) trace.mark('append.end');
+      return;
+    }
     let handle = this.handles.get(file);
     if (handle === undefined) {
       const path = filePath(this.options.dataDir, file);
@@ -197,17 +245,25 @@ export class FileStore implements DurableStore {
       this.dirtyDirectories.add(dirname(path));
     }
     if (trace.enabled) trace.mark(`append.start ${file}`);
-    this.stats.bytesWritten += await writeAll(handle, parts);
+    await writeAll(handle, parts, null);
+    this.stats.bytesWritten += byteLength(parts);
     this.dirtyFiles.add(file);
     if (trace.enabled) trace.mark('append.end');
   }
 
   private async replace(file: string, parts: readonly Buffer[]): Promise<void> {
+    const log = this.segmented.get(file);
+    if (log !== undefined) {
+      this.stats.bytesWritten += await log.replace(parts);
+      this.dirtyFiles.delete(file);
+      return;
+    }
     const path = filePath(this.options.dataDir, file);
     const temporary = `${path}.tmp`;
     const handle = await open(temporary, 'w', 0o600);
     try {
-      this.stats.bytesWritten += await writeAll(handle, parts);
+      await writeAll(handle, parts, null);
+      this.stats.bytesWritten += byteLength(parts);
       await this.timedSync(handle, file);
     } finally {
       await handle.close();
@@ -230,7 +286,7 @@ export class FileStore implements DurableStore {
     const directories = [...this.dirtyDirectories];
     this.dirtyDirectories.clear();
     if (trace.enabled) trace.mark(`fsync.start ${files.join('+')}`);
-    await Promise.all(files.map((file) => this.timedSync(this.handles.get(file)!, file)));
+    await Promise.all(files.map((file) => this.timedSync(this.segmented.get(file)?.handle ?? this.handles.get(file)!, file)));
     for (const directory of directories) await this.syncDirectory(directory);
     if (trace.enabled) trace.mark('fsync.end');
   }
@@ -255,17 +311,8 @@ export class FileStore implements DurableStore {
   }
 }
 
-/** Writes every part, in order, with gathering writes (a short write continues where it stopped); the bytes written. */
-async function writeAll(handle: FileHandle, parts: readonly Buffer[]): Promise<number> {
+function byteLength(parts: readonly Buffer[]): number {
   let total = 0;
   for (const part of parts) total += part.byteLength;
-  let pending = parts.filter((part) => part.byteLength > 0);
-  while (pending.length > 0) {
-    let { bytesWritten } = await handle.writev(pending);
-    let done = 0;
-    while (done < pending.length && bytesWritten >= pending[done]!.byteLength) bytesWritten -= pending[done++]!.byteLength;
-    pending = pending.slice(done);
-    if (bytesWritten > 0) pending[0] = pending[0]!.subarray(bytesWritten);
-  }
   return total;
 }

@@ -31,7 +31,7 @@ export function frameParts(payload: Uint8Array): [header: Buffer, payload: Buffe
 export interface DamagedTail {
   /** Where the first unreadable frame starts: everything before it is good. */
   readonly offset: number;
-  readonly reason: 'torn header' | 'torn payload' | 'checksum mismatch' | 'length over the limit';
+  readonly reason: 'torn header' | 'torn payload' | 'checksum mismatch' | 'length over the limit' | 'bytes after the zero tail';
   /** Bytes from `offset` to the end of the file, which recovery cuts off. */
   readonly bytes: number;
 }
@@ -39,6 +39,17 @@ export interface DamagedTail {
 export interface ScannedFrames {
   readonly payloads: Uint8Array[];
   readonly damage: DamagedTail | null;
+  /** Where the last good frame ends: the next frame's offset (with `zeroTail`, the start of the zeros). */
+  readonly end: number;
+}
+
+export interface ScanOptions {
+  /**
+   * The file was preallocated with zeros (a WAL segment): a zero length word ends the frames, as
+   * in etcd's WAL decoder ("hit end of file or preallocated space"). Every byte after it must be
+   * zero too: anything else is the rest of a write that never completed, and counts as damage.
+   */
+  readonly zeroTail?: boolean;
 }
 
 /**
@@ -46,12 +57,15 @@ export interface ScannedFrames {
  * trusted (a torn write may be followed by blocks of an older file): recovery stops there, as
  * etcd's WAL reader stops at the first CRC mismatch or short read.
  */
-export function scanFrames(bytes: Uint8Array): ScannedFrames {
+export function scanFrames(bytes: Uint8Array, options: ScanOptions = {}): ScannedFrames {
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const payloads: Uint8Array[] = [];
   let offset = 0;
-  const damage = (reason: DamagedTail['reason']): ScannedFrames => ({ payloads, damage: { offset, reason, bytes: bytes.byteLength - offset } });
+  const damage = (reason: DamagedTail['reason']): ScannedFrames => ({ payloads, damage: { offset, reason, bytes: bytes.byteLength - offset }, end: offset });
   while (offset < bytes.byteLength) {
+    if (options.zeroTail === true && isZero(view, offset, Math.min(offset + 4, bytes.byteLength))) {
+      return isZero(view, offset, bytes.byteLength) ? { payloads, damage: null, end: offset } : damage('bytes after the zero tail');
+    }
     if (offset + frameHeaderBytes > bytes.byteLength) return damage('torn header');
     const length = view.readUInt32BE(offset);
     const checksum = view.readUInt32BE(offset + 4);
@@ -63,7 +77,18 @@ export function scanFrames(bytes: Uint8Array): ScannedFrames {
     payloads.push(payload);
     offset = end;
   }
-  return { payloads, damage: null };
+  return { payloads, damage: null, end: offset };
+}
+
+const zeroChunk = Buffer.alloc(64 * 1024);
+
+/** Whether bytes [from, to) are all zero (compared a chunk at a time: a 64 MB tail takes milliseconds). */
+function isZero(view: Buffer, from: number, to: number): boolean {
+  for (let at = from; at < to; at += zeroChunk.byteLength) {
+    const length = Math.min(zeroChunk.byteLength, to - at);
+    if (view.compare(zeroChunk, 0, length, at, at + length) !== 0) return false;
+  }
+  return true;
 }
 
 /**

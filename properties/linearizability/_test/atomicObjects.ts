@@ -76,11 +76,12 @@ const futureRevision = { code: 11, message: 'etcdserver: mvcc: required revision
  * `leases`: lease requests and puts with leases (default true); `values`: draw values from this
  * many (default: every value unique); `unreadKeys`: a quarter of the requests also write (or
  * delete) keys /u/0… that only the rare whole-keyspace range reads; `serializableReads`: most
- * single-key ranges are serializable, a third of them at an earlier revision.
+ * single-key ranges are serializable, a third of them at an earlier revision; `compactions`: a
+ * quarter of the requests compact, to revisions spread over the whole history (see below).
  */
 export function atomicEtcd(
   keys = 8,
-  options: { readonly leases?: boolean; readonly values?: number; readonly unreadKeys?: number; readonly serializableReads?: boolean } = {},
+  options: { readonly leases?: boolean; readonly values?: number; readonly unreadKeys?: number; readonly serializableReads?: boolean; readonly compactions?: boolean } = {},
 ): AtomicObject<EtcdRequest, EtcdResponse> {
   const leases = options.leases ?? true;
   let store = new Map<string, Stored>();
@@ -89,6 +90,9 @@ export function atomicEtcd(
   let compactRevision = -1;
   let serial = 0;
   let stale = 0;
+  // Requests drawn so far. `simulateHistory` draws every request before applying any, so
+  // `revision` is still 1 while it draws: revisions meant to follow the history come from this.
+  let drawn = 0;
   const shown = (key: string, stored: Stored, keysOnly = false): EtcdKeyValue => ({ key, ...stored, ...(keysOnly ? { value: '' } : {}) });
   const inRange = (key: string, start: string, end: string | undefined) =>
     end === undefined || end === '' ? key === start : key >= start && (end === '\u0000' || key < end);
@@ -190,6 +194,12 @@ export function atomicEtcd(
     randomInput(random) {
       const value = (from: Random) => (options.values === undefined ? `v${serial++}` : `v${from.below(options.values)}`);
       const key = `/k/${random.below(keys)}`;
+      drawn++;
+      if (options.compactions === true && random.below(4) === 0) {
+        // About half the requests write, so the store will be near drawn / 2: anywhere up to a
+        // little past that, some compactions past the store, many at or below the last one.
+        return { kind: 'compact', revision: 1 + random.below(Math.ceil(drawn / 2) + 2) };
+      }
       const unread = options.unreadKeys;
       if (unread !== undefined && random.below(4) === 0) {
         const hidden = `/u/${random.below(unread)}`;

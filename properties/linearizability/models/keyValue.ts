@@ -10,6 +10,7 @@
 import { finalize32, hashString32, mix32 } from '../../../core/base/hash.ts';
 import type { Model } from '../model.ts';
 import { analyzeKeyValue } from './keyValueAnalysis.ts';
+import { linearizeKeyValue } from './keyValueLinearization.ts';
 
 export type KeyValueInput =
   | { readonly kind: 'get'; readonly key: string }
@@ -25,21 +26,39 @@ export interface KeyValueOutput {
  * step copies the entries before the key it changes and keeps the rest. A key whose value is the
  * empty string is absent, so that equal maps have one representation. Per key state (a history
  * split by key) this is one entry, so a step allocates two objects.
+ *
+ * Hashes are worked out when first asked for, not at each step: the search hashes every state it
+ * reaches (then a state's hash is its predecessor's updated for the one key that changed, and an
+ * appended value's hash extends the old one), but a proposed linearization's certificate steps
+ * through thousands of states and never hashes one (a cold check of 10,000 operations spent about
+ * a third of the certificate hashing).
  */
 export interface KeyValueState {
   readonly first: KeyValueEntry | undefined;
-  readonly hash: number;
+}
+
+interface State extends KeyValueState {
+  /** The hash, once worked out. */
+  hash: number | undefined;
+  /** Until then: the state stepped from, when its hash was known (else the hash is summed anew), and the entries that differ. */
+  base: State | undefined;
+  removed: KeyValueEntry | undefined;
+  added: KeyValueEntry | undefined;
 }
 
 interface KeyValueEntry {
   readonly key: string;
-  readonly keyHash: number;
   readonly value: string;
-  readonly valueHash: number;
   readonly next: KeyValueEntry | undefined;
+  /** The key's and the value's hashes, once worked out (the key's NaN before). */
+  keyHash: number;
+  valueHash: number | undefined;
+  /** Until the value's hash is known: the entry this one appended `appended` to, if any. */
+  appendedTo: KeyValueEntry | undefined;
+  appended: string;
 }
 
-const emptyState: KeyValueState = { first: undefined, hash: 0 };
+const emptyState: State = { first: undefined, hash: 0, base: undefined, removed: undefined, added: undefined };
 /** The base of the polynomial value hash (odd, so powers never vanish modulo 2^32). */
 const base = 0x01000193;
 
@@ -53,13 +72,9 @@ export const keyValueModel: Model<KeyValueState, KeyValueInput, KeyValueOutput> 
       case 'get':
         return output === undefined || output.value === current ? state : undefined;
       case 'put':
-        return current === input.value ? state : withValue(state, input.key, entry, input.value, polynomialHash(input.value));
-      case 'append': {
-        if (input.value === '') return state;
-        const currentHash = entry === undefined ? 0 : entry.valueHash;
-        const appendedHash = Math.imul(currentHash, power(base, input.value.length)) + polynomialHash(input.value);
-        return withValue(state, input.key, entry, current + input.value, appendedHash | 0);
-      }
+        return current === input.value ? state : withValue(state as State, input.key, entry, input.value, undefined, '');
+      case 'append':
+        return input.value === '' ? state : withValue(state as State, input.key, entry, current + input.value, entry, input.value);
     }
   },
   stateBytes: (state, previous) => {
@@ -68,15 +83,15 @@ export const keyValueModel: Model<KeyValueState, KeyValueInput, KeyValueOutput> 
     for (let entry = state.first, old = previous.first; entry !== undefined && entry !== old; entry = entry.next, old = old?.next) bytes += 80 + 2 * entry.value.length;
     return bytes;
   },
-  hash: (state) => state.hash,
+  hash: (state) => stateHash(state as State),
   equal(a, b) {
     if (a === b) return true;
-    if (a.hash !== b.hash) return false;
+    if (stateHash(a as State) !== stateHash(b as State)) return false;
     let left = a.first;
     let right = b.first;
     while (left !== undefined && right !== undefined) {
       if (left === right) return true;
-      if (left.valueHash !== right.valueHash || left.key !== right.key || left.value !== right.value) return false;
+      if (valueHash(left) !== valueHash(right) || left.key !== right.key || left.value !== right.value) return false;
       left = left.next;
       right = right.next;
     }
@@ -84,6 +99,7 @@ export const keyValueModel: Model<KeyValueState, KeyValueInput, KeyValueOutput> 
   },
   partition: (input) => input.key,
   analyze: analyzeKeyValue,
+  linearize: linearizeKeyValue,
   readOnly: (input) => input.kind === 'get' || (input.kind === 'append' && input.value === ''),
   describeOperation(input, output) {
     if (input.kind === 'get') return `get(${JSON.stringify(input.key)}) → ${output?.value === undefined ? '?' : JSON.stringify(output.value)}`;
@@ -110,24 +126,78 @@ function entryOf(state: KeyValueState, key: string): KeyValueEntry | undefined {
   return undefined;
 }
 
-/** The state with `key` (whose entry is `old`, if any) set to `value`. */
-function withValue(state: KeyValueState, key: string, old: KeyValueEntry | undefined, value: string, valueHash: number): KeyValueState {
-  const keyHash = old === undefined ? hashString32(key) : old.keyHash;
-  const oldTerm = old === undefined ? 0 : keyTerm(keyHash, old.valueHash);
-  const newTerm = value === '' ? 0 : keyTerm(keyHash, valueHash);
-  return { first: replaced(state.first, key, keyHash, value, valueHash), hash: state.hash ^ oldTerm ^ newTerm };
+/**
+ * The state with `key` (whose entry is `old`, if any) set to `value`: `appended` to `appendedTo`'s
+ * value, or a value of its own (`appendedTo` undefined).
+ */
+function withValue(state: State, key: string, old: KeyValueEntry | undefined, value: string, appendedTo: KeyValueEntry | undefined, appended: string): State {
+  made = undefined;
+  const first = replaced(state.first, key, old === undefined ? NaN : old.keyHash, value, appendedTo, appended);
+  const added = made;
+  // A base only when its hash is known: an unhashed chain of states (a certificate's) is not kept alive.
+  const known = state.hash !== undefined;
+  return { first, hash: undefined, base: known ? state : undefined, removed: known ? old : undefined, added: known ? added : undefined };
 }
+
+/** The entry `replaced` made last (a variable, not a second walk to find it). */
+let made: KeyValueEntry | undefined;
 
 /**
  * The list with `key`'s entry set to `value` (removed when it is ""): the entries before it
  * copied, the rest shared. The new entry is made in place, not made and then copied.
  */
-function replaced(list: KeyValueEntry | undefined, key: string, keyHash: number, value: string, valueHash: number): KeyValueEntry | undefined {
+function replaced(list: KeyValueEntry | undefined, key: string, keyHash: number, value: string, appendedTo: KeyValueEntry | undefined, appended: string): KeyValueEntry | undefined {
   if (list === undefined || list.key >= key) {
     const rest = list !== undefined && list.key === key ? list.next : list;
-    return value === '' ? rest : { key, keyHash, value, valueHash, next: rest };
+    if (value === '') return rest;
+    made = { key, value, next: rest, keyHash, valueHash: undefined, appendedTo, appended };
+    return made;
   }
-  return { key: list.key, keyHash: list.keyHash, value: list.value, valueHash: list.valueHash, next: replaced(list.next, key, keyHash, value, valueHash) };
+  const { key: listKey, value: listValue, keyHash: listKeyHash, valueHash: listValueHash, appendedTo: listAppendedTo, appended: listAppended } = list;
+  return { key: listKey, value: listValue, next: replaced(list.next, key, keyHash, value, appendedTo, appended), keyHash: listKeyHash, valueHash: listValueHash, appendedTo: listAppendedTo, appended: listAppended };
+}
+
+/** The XOR of the keys' terms: its predecessor's, updated for the key that changed, when that is known. */
+function stateHash(state: State): number {
+  if (state.hash !== undefined) return state.hash;
+  let hash = 0;
+  if (state.base !== undefined) {
+    hash = stateHash(state.base) ^ entryTerm(state.removed) ^ entryTerm(state.added);
+  } else {
+    for (let entry = state.first; entry !== undefined; entry = entry.next) hash ^= entryTerm(entry);
+  }
+  state.hash = hash;
+  state.base = state.removed = state.added = undefined;
+  return hash;
+}
+
+function entryTerm(entry: KeyValueEntry | undefined): number {
+  if (entry === undefined) return 0;
+  if (Number.isNaN(entry.keyHash)) entry.keyHash = hashString32(entry.key);
+  return keyTerm(entry.keyHash, valueHash(entry));
+}
+
+/**
+ * The polynomial hash of the entry's value: from the entry it appended to, whose hash extends in
+ * time proportional to the appended text (the chain back to a known hash walked once, not
+ * recursively: a certificate may leave thousands of appends unhashed).
+ */
+function valueHash(entry: KeyValueEntry): number {
+  if (entry.valueHash !== undefined) return entry.valueHash;
+  const chain: KeyValueEntry[] = [];
+  let from: KeyValueEntry | undefined = entry;
+  while (from !== undefined && from.valueHash === undefined) {
+    chain.push(from);
+    from = from.appendedTo;
+  }
+  let hash = from === undefined ? 0 : from.valueHash!;
+  for (let at = chain.length - 1; at >= 0; at--) {
+    const link = chain[at]!;
+    hash = link.appendedTo === undefined ? polynomialHash(link.value) : (Math.imul(hash, power(base, link.appended.length)) + polynomialHash(link.appended)) | 0;
+    link.valueHash = hash;
+    link.appendedTo = undefined;
+  }
+  return hash;
 }
 
 function keyTerm(keyHash: number, valueHash: number): number {

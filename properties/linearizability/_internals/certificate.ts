@@ -1,0 +1,53 @@
+/**
+ * Checks a proposed linearization (`Model.linearize`) the way a reviewer checks a witness: every
+ * ok operation exactly once, unknown-outcome ones at most once (failed ones never), each operation after all
+ * that completed before it was invoked (real time), and each a legal step of the model from its
+ * initial state with the output it returned. When it holds, the history is linearizable whatever
+ * reasoning proposed the order; when it does not, the checker searches as if nothing had been
+ * proposed. So a model's fast path can cost time, never a verdict.
+ *
+ * Real time is checked with points: an order respects it iff each operation can be given a point
+ * inside its interval, the points non-decreasing along the order; the earliest such point is the
+ * latest invocation so far (equal times count as overlap, as in `precedes`).
+ */
+import type { BudgetMeter } from '../budget.ts';
+import type { Operation } from '../history.ts';
+import type { Model } from '../model.ts';
+
+/** About the bytes per operation this check holds (a byte of marks, the states it steps through). */
+const bytesPerOperation = 8;
+
+/** Whether `order` (positions in `operations`) is a linearization of them under `model`. */
+export function certifiesLinearization<State, Input, Output extends {} | null>(
+  model: Model<State, Input, Output>,
+  operations: readonly Operation<Input, Output>[],
+  order: Int32Array,
+  meter: BudgetMeter,
+): boolean {
+  const count = operations.length;
+  const bytes = count * bytesPerOperation;
+  if (!meter.reserve(bytes)) return false;
+  try {
+    const taken = new Uint8Array(count);
+    let state = model.init();
+    let point = -Infinity;
+    for (let at = 0; at < order.length; at++) {
+      const position = order[at]!;
+      if (!(position >= 0 && position < count) || taken[position] === 1) return false;
+      taken[position] = 1;
+      const operation = operations[position]!;
+      if (operation.outcome === 'fail') return false;
+      const unknown = operation.outcome === 'unknown';
+      if (operation.invokedAt > point) point = operation.invokedAt;
+      if (!unknown && point > operation.completedAt) return false;
+      if (!meter.spend()) return false;
+      const next = model.step(state, operation.input, unknown ? undefined : operation.output);
+      if (next === undefined) return false;
+      state = next;
+    }
+    for (let position = 0; position < count; position++) if (taken[position] === 0 && operations[position]!.outcome === 'ok') return false;
+    return true;
+  } finally {
+    meter.reserve(-bytes);
+  }
+}

@@ -1,0 +1,203 @@
+import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { scanFrames, type DamagedTail } from './frame.ts';
+import type { SegmentNaming } from './layout.ts';
+import { SegmentPipeline, type SegmentSizes } from './segmentPipeline.ts';
+
+/** The segment written now: appends go at `offset`, which stays within `capacity` unless one batch is larger than a whole segment. */
+interface CurrentSegment {
+  readonly sequence: number;
+  readonly base: number;
+  readonly path: string;
+  /** Opened when first written after a start. */
+  handle: FileHandle | null;
+  offset: number;
+  capacity: number;
+}
+
+export interface SegmentedRead {
+  readonly payloads: Uint8Array[];
+  /** Which segment each payload came from: the segment's file name and its first payload's index. */
+  readonly sources: readonly { readonly segment: string; readonly firstPayload: number }[];
+  /** The first torn or corrupt frame, in the segment named; nothing after it (in any segment) is used. */
+  readonly damage: { readonly segment: string; readonly tail: DamagedTail; readonly segmentsUnused: number } | null;
+}
+
+export interface SegmentedLogIo {
+  /** An fdatasync timed for the metrics (`FileStore.timedSync`). */
+  readonly timedSync: (handle: FileHandle) => Promise<void>;
+  readonly syncDirectory: (directory: string) => Promise<void>;
+  readonly log: (line: string) => void;
+}
+
+/**
+ * One logical append-only file (the WAL) kept as preallocated segments, as etcd's WAL is
+ * (server/wal/wal.go): appends overwrite a segment's zeros, so an fdatasync flushes data only;
+ * when a batch does not fit, `cut` seals the segment (truncated after its last frame and synced,
+ * etcd's `cut()`) and renames the next, already prepared one into the log. `replace` (the node's
+ * compaction, a WAL rewrite) writes a new segment that is its own base, and removes the older
+ * ones once the rename is durable: etcd's `ReleaseLockTo` and purge.
+ *
+ * On disk the log is the newest segment's base and every segment from it up to the newest, in
+ * sequence; each is read up to its zero tail (or its end). A crash in a rename or a removal
+ * leaves either the old log or the new one, and older segments are removed at the next start.
+ */
+export class SegmentedLog {
+  private readonly naming: SegmentNaming;
+  private readonly pipeline: SegmentPipeline;
+  private readonly io: SegmentedLogIo;
+  /** Segment paths of the log by sequence, the current one last, with their sizes (a sealed one's as truncated). */
+  private segments: { readonly sequence: number; readonly path: string; bytes: number }[] = [];
+  private current: CurrentSegment | null = null;
+  private lastSequence = -1;
+
+  constructor(naming: SegmentNaming, sizes: SegmentSizes, io: SegmentedLogIo) {
+    this.naming = naming;
+    this.pipeline = new SegmentPipeline(naming.directory, naming.preparedPrefix, sizes);
+    this.io = io;
+  }
+
+  /** The handle the next fsync round must sync, if any segment was written. */
+  get handle(): FileHandle | null {
+    return this.current?.handle ?? null;
+  }
+
+  get directory(): string {
+    return this.naming.directory;
+  }
+
+  /** The bytes the live segments take (the current one's whole capacity). */
+  get bytes(): number {
+    let total = 0;
+    for (const segment of this.segments) total += segment.bytes;
+    return total;
+  }
+
+  /** Whether any segment exists (the logical file exists). */
+  get exists(): boolean {
+    return this.segments.length > 0;
+  }
+
+  /** Reads the log at start (synchronously, as FileStore.read) and starts preparing the next segment. */
+  read(): SegmentedRead {
+    const found = readdirSync(this.naming.directory)
+      .flatMap((entry) => {
+        const parsed = this.naming.parse(entry);
+        return parsed === null ? [] : [{ ...parsed, path: join(this.naming.directory, entry), entry }];
+      })
+      .sort((a, b) => a.sequence - b.sequence);
+    this.pipeline.start();
+    const newest = found.at(-1);
+    if (newest === undefined) return { payloads: [], sources: [], damage: null };
+    this.lastSequence = newest.sequence;
+    for (const stale of found.filter((segment) => segment.sequence < newest.base)) {
+      // A compaction's new segment was renamed in and the process died before removing these.
+      this.io.log(`${stale.entry}: a segment from before the last compaction; removed`);
+      unlinkSync(stale.path);
+    }
+    const live = found.filter((segment) => segment.sequence >= newest.base);
+    live.forEach((segment, index) => {
+      if (segment.sequence !== newest.base + index || segment.base !== newest.base) {
+        throw new Error(`${this.naming.directory}: segment ${this.naming.name(newest.base + index, newest.base)} is missing or misnamed (found ${segment.entry}); the log cannot be read in order`);
+      }
+    });
+    this.segments = live.map(({ sequence, path }) => ({ sequence, path, bytes: 0 }));
+    const payloads: Uint8Array[] = [];
+    const sources: { segment: string; firstPayload: number }[] = [];
+    for (const [index, segment] of live.entries()) {
+      const bytes = readFileSync(segment.path);
+      this.segments[index]!.bytes = bytes.byteLength;
+      const scanned = scanFrames(bytes, { zeroTail: true });
+      sources.push({ segment: segment.entry, firstPayload: payloads.length });
+      // Not push(...payloads): a 64 MiB segment of small records is more arguments than a call takes.
+      for (const payload of scanned.payloads) payloads.push(payload);
+      if (scanned.damage !== null) return { payloads, sources, damage: { segment: segment.entry, tail: scanned.damage, segmentsUnused: live.length - 1 - index } };
+      if (index === live.length - 1) this.current = { sequence: segment.sequence, base: segment.base, path: segment.path, handle: null, offset: scanned.end, capacity: bytes.byteLength };
+    }
+    return { payloads, sources, damage: null };
+  }
+
+  /** Writes frames at the end of the log, cutting to the next segment first if they do not fit. Returns the bytes written. */
+  async append(parts: readonly Buffer[]): Promise<number> {
+    const bytes = byteLength(parts);
+    if (this.current === null || this.current.offset + bytes > this.current.capacity) await this.cut();
+    const current = this.current!;
+    if (current.handle === null) current.handle = await open(current.path, 'r+');
+    await writeAll(current.handle, parts, current.offset);
+    current.offset += bytes;
+    current.capacity = Math.max(current.capacity, current.offset);
+    this.segments.at(-1)!.bytes = current.capacity;
+    return bytes;
+  }
+
+  /** Starts the log over with these frames, in a new segment (temporary until renamed), then releases the older segments. */
+  async replace(parts: readonly Buffer[]): Promise<number> {
+    const bytes = byteLength(parts);
+    const prepared = await this.pipeline.take(false);
+    await writeAll(prepared.handle, parts, 0);
+    await this.io.timedSync(prepared.handle);
+    const sequence = ++this.lastSequence;
+    const path = join(this.naming.directory, this.naming.name(sequence, sequence));
+    await rename(prepared.path, path);
+    await this.io.syncDirectory(this.naming.directory);
+    // Durable: the older segments are no longer part of the log.
+    await this.current?.handle?.close();
+    for (const old of this.segments) await unlink(old.path);
+    this.segments = [{ sequence, path, bytes: Math.max(prepared.capacity, bytes) }];
+    this.current = { sequence, base: sequence, path, handle: prepared.handle, offset: bytes, capacity: Math.max(prepared.capacity, bytes) };
+    return bytes;
+  }
+
+  /** Closes the current segment and the pipeline (removing a segment prepared but not taken). */
+  async close(): Promise<void> {
+    await this.pipeline.close();
+    await this.current?.handle?.close();
+    if (this.current !== null) this.current.handle = null;
+  }
+
+  /**
+   * Seals the current segment and continues in the next: etcd's `cut()`. The seal's sync comes
+   * before anything is written to the next segment, so a crash can never keep a later segment's
+   * frames while losing an earlier one's (a hole in the log).
+   */
+  private async cut(): Promise<void> {
+    // The first segment of a new file is not a sign of growth.
+    const prepared = await this.pipeline.take(this.current !== null);
+    const sealed = this.current;
+    if (sealed !== null) {
+      if (sealed.handle === null) sealed.handle = await open(sealed.path, 'r+');
+      await sealed.handle.truncate(sealed.offset);
+      this.segments.at(-1)!.bytes = sealed.offset;
+      await this.io.timedSync(sealed.handle);
+      await sealed.handle.close();
+    }
+    const sequence = ++this.lastSequence;
+    const base = sealed?.base ?? sequence;
+    const path = join(this.naming.directory, this.naming.name(sequence, base));
+    await rename(prepared.path, path);
+    await this.io.syncDirectory(this.naming.directory);
+    this.segments.push({ sequence, path, bytes: prepared.capacity });
+    this.current = { sequence, base, path, handle: prepared.handle, offset: 0, capacity: prepared.capacity };
+  }
+}
+
+function byteLength(parts: readonly Buffer[]): number {
+  let total = 0;
+  for (const part of parts) total += part.byteLength;
+  return total;
+}
+
+/** Writes every part, in order, from `position` on (or at the end with null), with gathering writes; a short write continues where it stopped. */
+export async function writeAll(handle: FileHandle, parts: readonly Buffer[], position: number | null): Promise<void> {
+  let pending = parts.filter((part) => part.byteLength > 0);
+  let at = position;
+  while (pending.length > 0) {
+    let { bytesWritten } = await handle.writev(pending, at ?? undefined);
+    if (at !== null) at += bytesWritten;
+    let done = 0;
+    while (done < pending.length && bytesWritten >= pending[done]!.byteLength) bytesWritten -= pending[done++]!.byteLength;
+    pending = pending.slice(done);
+    if (bytesWritten > 0) pending[0] = pending[0]!.subarray(bytesWritten);
+  }
+}
