@@ -33,9 +33,15 @@ const tasksPerWorkerMax = 2;
  * loaded 12-15 (no idle one to be had), 200-run sweeps alternated: with two workers 113 and 122 ms
  * of CPU per run without, 107 and 101 ms with; one process pinned to one core, 166 and 143 ms
  * without, 141 and 144 ms with. Never worse, often ~10% less. A sweep in one process (`--jobs 1`)
- * keeps the helpers: there they use a core that would idle.
+ * keeps the helpers: there they use a core that would idle. The young generation starts at 16 MB,
+ * as the launcher's own line has it (a worker is started with these flags, not that line): V8
+ * grows it from 1 MB only while much survives, and a run's garbage dies young, so without the
+ * flag it stayed near 8 MB and scavenged about three times a run, each scavenge copying the
+ * same long-lived survivors. Measured in task harness7 (40-run sweeps of the bench's scenarios
+ * in one single-threaded-GC process, alternated, load 8-12): 133 and 154 ms of CPU per run
+ * without, 119 and 129 ms with; 32 MB was no better than 16.
  */
-export const workerV8Flags: readonly string[] = ['--max-semi-space-size=32', '--single-threaded-gc'];
+export const workerV8Flags: readonly string[] = ['--max-semi-space-size=32', '--min-semi-space-size=16', '--single-threaded-gc'];
 
 export class WorkerPool {
   private readonly options: WorkerOptions;

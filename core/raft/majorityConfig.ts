@@ -17,10 +17,16 @@ export class MajorityConfig {
   /** Ascending, duplicate-free. */
   readonly ids: readonly NodeId[];
   private readonly members: ReadonlySet<NodeId>;
+  /**
+   * Where `committedIndex` sorts: a leader asks after every acknowledgement, and a fresh array
+   * and comparator each time were a few per cent of a simulated run's garbage.
+   */
+  private readonly sorted: Float64Array;
 
   constructor(ids: Iterable<NodeId> = []) {
     this.members = new Set(ids);
     this.ids = Object.freeze([...this.members].sort((a, b) => a - b));
+    this.sorted = new Float64Array(this.ids.length);
   }
 
   get size(): number {
@@ -38,9 +44,16 @@ export class MajorityConfig {
   committedIndex(acked: AckedIndexer): number {
     const n = this.ids.length;
     if (n === 0) return unboundedIndex;
-    const indexes = this.ids.map((id) => acked(id) ?? 0).sort((a, b) => a - b);
+    // Insertion sort, ascending: a handful of voters.
+    const sorted = this.sorted;
+    for (let i = 0; i < n; i++) {
+      const index = acked(this.ids[i]!) ?? 0;
+      let j = i;
+      for (; j > 0 && sorted[j - 1]! > index; j--) sorted[j] = sorted[j - 1]!;
+      sorted[j] = index;
+    }
     // With n voters a majority is n/2+1 of them; the (n/2+1)-th largest sits at n-(n/2+1).
-    return indexes[n - (Math.floor(n / 2) + 1)]!;
+    return sorted[n - (Math.floor(n / 2) + 1)]!;
   }
 
   /**
