@@ -1,4 +1,4 @@
-import { assert } from './assert.ts';
+import { assert, AssertionError } from './assert.ts';
 
 /**
  * Fixed-width integers in byte arrays, big-endian, for entry payloads. Safe integers are stored as
@@ -17,8 +17,21 @@ export function encodeNumbers(values: readonly number[]): Uint8Array {
 
 export function decodeNumbers(bytes: Uint8Array): number[] {
   assert(bytes.byteLength % 8 === 0, () => `a number list of ${bytes.byteLength} bytes`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const values: number[] = [];
-  for (let offset = 0; offset < bytes.byteLength; offset += 8) values.push(view.getUint32(offset) * 0x1_0000_0000 + view.getUint32(offset + 4));
+  for (let position = 0; position < bytes.byteLength / 8; position++) values.push(numberAt(bytes, position));
   return values;
+}
+
+/**
+ * The `position`-th number of an `encodeNumbers` list, read in place: a replica decodes every
+ * entry it applies, and a view and an array for each were a few per cent of a run's garbage.
+ */
+export function numberAt(bytes: Uint8Array, position: number): number {
+  const offset = position * 8;
+  if (offset + 8 > bytes.byteLength) throw new AssertionError(`number ${position} of a list of ${bytes.byteLength} bytes`);
+  return uint32At(bytes, offset) * 0x1_0000_0000 + uint32At(bytes, offset + 4);
+}
+
+function uint32At(bytes: Uint8Array, offset: number): number {
+  return ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>> 0;
 }

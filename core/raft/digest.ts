@@ -50,7 +50,10 @@ export function digestMessage(m: Message): number {
   h = mix32(h, m.reject ? 1 : 0);
   h = mixNumber(h, m.rejectHint);
   h = mix32(h, m.entries.length);
-  for (const entry of m.entries) h = digestEntry(entry, h);
+  // Indexed: a message's entries are either the shared frozen empty array or a plain one, and an
+  // iterator over the two shapes was not optimized away (one allocated per digested message).
+  const entries = m.entries;
+  for (let i = 0; i < entries.length; i++) h = digestEntry(entries[i]!, h);
   if (m.snapshot !== null) {
     h = mixNumber(h, m.snapshot.metadata.index);
     h = mixNumber(h, m.snapshot.metadata.term);

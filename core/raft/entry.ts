@@ -43,6 +43,13 @@ export function confChange(
 }
 
 /** The change that leaves a joint configuration. */
+/**
+ * The empty entry list, shared: a Ready without entries hands this out rather than a new array.
+ * Not frozen: a frozen array has other elements kinds than the plain ones beside it, and loops
+ * over both were measured to allocate iterators again. The type keeps it empty.
+ */
+export const noEntries: readonly Entry[] = [];
+
 export const leaveJointChange: ConfChange = Object.freeze({ transition: 'auto', changes: Object.freeze([]), context: emptyBytes });
 
 export function isLeaveJoint(change: ConfChange): boolean {

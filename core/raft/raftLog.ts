@@ -1,5 +1,5 @@
 import { assert } from '../base/assert.ts';
-import { type Entry, limitSize } from './entry.ts';
+import { type Entry, limitSize, noEntries } from './entry.ts';
 import type { RaftLogger } from './logger.ts';
 import type { Snapshot } from './state.ts';
 import { isStorageError, type Storage, type StorageError } from './storage.ts';
@@ -189,7 +189,7 @@ export class RaftLog {
    * host persists a Ready's entries before applying its committed entries.
    */
   nextCommittedEntries(): readonly Entry[] {
-    if (!this.hasNextCommittedEntries()) return [];
+    if (!this.hasNextCommittedEntries()) return noEntries;
     const maxSize = this.maxApplyingSize - this.applyingSize;
     assert(maxSize > 0, () => `applying entry size (${this.maxApplyingSize}-${this.applyingSize}) not positive`);
     const entries = this.slice(this.applying + 1, this.committed + 1, maxSize);

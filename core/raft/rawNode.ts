@@ -1,4 +1,4 @@
-import { assert } from '../base/assert.ts';
+import { assert, AssertionError } from '../base/assert.ts';
 import { type RaftConfig, validateConfig } from './config.ts';
 import { hup } from './election.ts';
 import { type ConfChange, confChangeEntry, type Entry, normalEntry, payloadsSize } from './entry.ts';
@@ -6,16 +6,22 @@ import { applyConfChange, checkConfChange } from './membership.ts';
 import { isResponseMessage, makeMessage, type Message } from './message.ts';
 import { Raft, type StepResult } from './raft.ts';
 import { mustSync, type Ready } from './ready.ts';
-import type { ConfState, HardState, NodeId, SoftState, Snapshot } from './state.ts';
+import type { ConfState, HardState, NodeId, ReadState, SoftState, Snapshot } from './state.ts';
 import { None } from './state.ts';
 import { getStatus, type Status } from './status.ts';
 import { reportSnapshot, reportUnreachable } from './stepLeader.ts';
+
+// Shared empty lists for Readies that hand out nothing of a kind (not frozen: see `noEntries`).
+const noReadStates: readonly ReadState[] = [];
+const noMessages: readonly Message[] = [];
 
 /** What `advance()` feeds back into the state machine, decided when the Ready was taken. */
 type AdvanceStep =
   | { readonly kind: 'message'; readonly message: Message }
   | { readonly kind: 'persisted'; readonly term: number; readonly index: number; readonly logTerm: number; readonly snapshot: Snapshot | null }
   | { readonly kind: 'applied'; readonly entries: readonly Entry[] };
+
+const noSteps: readonly AdvanceStep[] = [];
 
 /**
  * A Raft node driven by its host (etcd-io/raft's RawNode): inputs are `tick`, `step` and the
@@ -28,7 +34,7 @@ export class RawNode {
   private previousSoftState: SoftState;
   private previousHardState: HardState;
   /** Set between `ready()` and `advance()`. */
-  private stepsOnAdvance: AdvanceStep[] | null = null;
+  private stepsOnAdvance: readonly AdvanceStep[] | null = null;
 
   constructor(config: RaftConfig) {
     this.raft = new Raft(validateConfig(config));
@@ -80,7 +86,8 @@ export class RawNode {
 
   /** Steps a message received from a peer. */
   step(message: Message): StepResult {
-    assert(message.to === this.raft.id, () => `message for ${message.to} stepped on node ${this.raft.id}`);
+    // Every delivered message passes here: no message closure built per call.
+    if (message.to !== this.raft.id) throw new AssertionError(`message for ${message.to} stepped on node ${this.raft.id}`);
     if (isResponseMessage(message.type) && this.raft.tracker.get(message.from) === undefined) return 'peer-not-found';
     return this.raft.step(message);
   }
@@ -152,42 +159,43 @@ export class RawNode {
     const entries = log.unstable.nextEntries();
     const snapshot = log.unstable.nextSnapshot();
     const committedEntries = log.nextCommittedEntries();
-    // Raft's queue is replaced below, so the Ready may own it rather than a copy.
+    // Raft's queues are replaced below when they hold anything, so the Ready may own them rather
+    // than copies; empty ones stay and the Ready gets the shared empty list.
     const messages = raft.messages;
-    const steps: AdvanceStep[] = [];
+    let steps: AdvanceStep[] | null = null;
     for (const message of raft.messagesAfterAppend) {
-      if (message.to === raft.id) steps.push({ kind: 'message', message });
+      if (message.to === raft.id) (steps ??= []).push({ kind: 'message', message });
       else messages.push(message);
     }
     const ready: Ready = {
       softState: softChanged ? softState : null,
       hardState: hardChanged ? hardState : null,
-      readStates: raft.readStates,
+      readStates: raft.readStates.length === 0 ? noReadStates : raft.readStates,
       entries,
       snapshot,
       committedEntries,
-      messages,
+      messages: messages.length === 0 ? noMessages : messages,
       mustSync: mustSync(hardState, this.previousHardState, entries.length, snapshot !== null),
     };
 
     // Accept the Ready: what it hands out is now in the host's hands.
     this.previousSoftState = softState;
     this.previousHardState = hardState;
-    raft.readStates = [];
+    if (raft.readStates.length > 0) raft.readStates = [];
     // Once persisted, the unstable log up to its current end is stable. With nothing unstable,
     // index 0 says "no entries" (a snapshot alone may be pending).
     if (log.unstable.entries.length > 0 || snapshot !== null) {
       const index = log.unstable.entries.length > 0 ? log.lastIndex() : 0;
-      steps.push({ kind: 'persisted', term: raft.term, index, logTerm: index === 0 ? 0 : log.lastTerm(), snapshot });
+      (steps ??= []).push({ kind: 'persisted', term: raft.term, index, logTerm: index === 0 ? 0 : log.lastTerm(), snapshot });
     }
-    if (committedEntries.length > 0) steps.push({ kind: 'applied', entries: committedEntries });
-    raft.messages = [];
-    raft.messagesAfterAppend = [];
+    if (committedEntries.length > 0) (steps ??= []).push({ kind: 'applied', entries: committedEntries });
+    if (raft.messages.length > 0) raft.messages = [];
+    if (raft.messagesAfterAppend.length > 0) raft.messagesAfterAppend = [];
     log.unstable.acceptInProgress();
     if (committedEntries.length > 0) {
       log.acceptApplying(committedEntries[committedEntries.length - 1]!.index, payloadsSize(committedEntries));
     }
-    this.stepsOnAdvance = steps;
+    this.stepsOnAdvance = steps ?? noSteps;
     return ready;
   }
 
@@ -255,7 +263,10 @@ export class RawNode {
 
   visitMatches(visit: (id: NodeId, match: number) => void): void {
     if (this.raft.role !== 'leader') return;
-    this.raft.tracker.visit((id, progress) => visit(id, progress.match));
+    // A checker asks after every event at a leader: no adapter closure per call.
+    const tracker = this.raft.tracker;
+    const ids = tracker.ids();
+    for (let i = 0; i < ids.length; i++) visit(ids[i]!, tracker.get(ids[i]!)!.match);
   }
 }
 

@@ -1,5 +1,5 @@
 import { assert } from '../base/assert.ts';
-import type { Entry } from './entry.ts';
+import { type Entry, noEntries } from './entry.ts';
 import type { Snapshot } from './state.ts';
 
 /**
@@ -47,9 +47,9 @@ export class Unstable {
   }
 
   /** Entries not yet handed to the host. A fresh array. */
-  nextEntries(): Entry[] {
+  nextEntries(): readonly Entry[] {
     const inProgress = this.offsetInProgress - this.offset;
-    if (this.entries.length === inProgress) return [];
+    if (this.entries.length === inProgress) return noEntries;
     return this.entries.slice(inProgress);
   }
 

@@ -1,5 +1,5 @@
 import { assert } from '../base/assert.ts';
-import { decodeNumbers, encodeNumbers } from '../base/bytes.ts';
+import { decodeNumbers, encodeNumbers, numberAt } from '../base/bytes.ts';
 import { finalize32, mix32, mixNumber } from '../base/hash.ts';
 import type { ClientId, ClientReply, DurableWrite, HostedNode, NodeId, NodeReady, NodeStart, Outbound, RequestId } from '../host/node.ts';
 import {
@@ -329,7 +329,9 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply>, Ra
     let digest = digestEntry(entry, this.stateDigest);
     if (entry.type === 'normal') {
       if (entry.data.byteLength > 0) {
-        const [client, id, value] = decodeNumbers(entry.data) as [number, number, number];
+        const client = numberAt(entry.data, 0);
+        const id = numberAt(entry.data, 1);
+        const value = numberAt(entry.data, 2);
         this.values.push(value);
         this.valueIndexes.push(entry.index);
         digest = mixNumber(digest, value);

@@ -34,30 +34,46 @@ export function leaderBookkeeping<Q, R, N extends RaftHost<Q, R>>(): RaftHostObs
   const acknowledged = new Map<number, number>();
   const ackKey = (term: number, leader: NodeId, follower: NodeId): number => (term * 64 + leader) * 64 + follower;
 
+  /**
+   * The leader `checkMatch` looks at, set by `checkMatches` before it visits: the visitor is made
+   * once, not as a closure per event at a leader.
+   */
+  let visitedSim: RaftSimulation | null = null;
+  let visitedLeaderId: NodeId = 0;
+  let visitedLeader: RaftNodeView | null = null;
+  let visitedTerm = 0;
   const checkMatches = (sim: RaftSimulation, leaderId: NodeId, leader: RaftNodeView): void => {
-    const term = leader.hardState.term;
-    leader.raft.visitMatches((id, match) => {
-      if (id === leaderId || match === 0) return;
-      const acked = acknowledged.get(ackKey(term, leaderId, id)) ?? 0;
-      if (match > acked) {
-        throw new AssertionError(`leader bookkeeping: leader ${leaderId} of term ${term} records match ${match} for node ${id}, which acknowledged ${acked === 0 ? 'nothing' : `up to ${acked}`} in term ${term}`);
-      }
-      const follower = durableLogOf(sim.disk(id));
-      // A follower already in a later term may have had its log rewritten by a later leader:
-      // this leader's knowledge of it is stale, and it can commit nothing on it any more.
-      if (follower.hardState.term > term) return;
-      if (match > leader.raft.lastIndex) {
-        throw new AssertionError(`leader bookkeeping: leader ${leaderId} of term ${term} records match ${match} for node ${id}, past its own last index ${leader.raft.lastIndex}`);
-      }
-      const leaderTerm = leader.raft.termAt(match);
-      if (leaderTerm === null) return; // compacted: committed, and shared by every later log
-      if (!follower.holds(match, leaderTerm)) {
-        const stored = follower.storage.term(match);
-        throw new AssertionError(
-          `leader bookkeeping: leader ${leaderId} of term ${term} records match ${match} for node ${id}, whose disk holds ${isStorageError(stored) ? 'no entry' : `term ${stored}`} there (the leader's entry is of term ${leaderTerm})`,
-        );
-      }
-    });
+    visitedSim = sim;
+    visitedLeaderId = leaderId;
+    visitedLeader = leader;
+    visitedTerm = leader.hardState.term;
+    leader.raft.visitMatches(checkMatch);
+  };
+  const checkMatch = (id: NodeId, match: number): void => {
+    const sim = visitedSim!;
+    const leaderId = visitedLeaderId;
+    const leader = visitedLeader!;
+    const term = visitedTerm;
+    if (id === leaderId || match === 0) return;
+    const acked = acknowledged.get(ackKey(term, leaderId, id)) ?? 0;
+    if (match > acked) {
+      throw new AssertionError(`leader bookkeeping: leader ${leaderId} of term ${term} records match ${match} for node ${id}, which acknowledged ${acked === 0 ? 'nothing' : `up to ${acked}`} in term ${term}`);
+    }
+    const follower = durableLogOf(sim.disk(id));
+    // A follower already in a later term may have had its log rewritten by a later leader:
+    // this leader's knowledge of it is stale, and it can commit nothing on it any more.
+    if (follower.hardState.term > term) return;
+    if (match > leader.raft.lastIndex) {
+      throw new AssertionError(`leader bookkeeping: leader ${leaderId} of term ${term} records match ${match} for node ${id}, past its own last index ${leader.raft.lastIndex}`);
+    }
+    const leaderTerm = leader.raft.termAt(match);
+    if (leaderTerm === null) return; // compacted: committed, and shared by every later log
+    if (!follower.holds(match, leaderTerm)) {
+      const stored = follower.storage.term(match);
+      throw new AssertionError(
+        `leader bookkeeping: leader ${leaderId} of term ${term} records match ${match} for node ${id}, whose disk holds ${isStorageError(stored) ? 'no entry' : `term ${stored}`} there (the leader's entry is of term ${leaderTerm})`,
+      );
+    }
   };
 
   const checkConfChangesInFlight = (leaderId: NodeId, leader: RaftNodeView): void => {

@@ -152,16 +152,7 @@ export function raftSafety<Q, R, N extends RaftHost<Q, R>>(options: RaftSafetyOp
 
     // Committed means durable on a quorum of the configuration the leader counted in. (A follower
     // learns the commit index from the leader and may still be in an older configuration.)
-    if (commit > watch.commit && replica.softState.role === 'leader') {
-      const commitTerm = replica.storage.term(commit);
-      if (!isStorageError(commitTerm)) {
-        const config = replica.commitCountedIn;
-        if (!quorumHolds(config, (voter) => durableLog(sim, voter).holds(commit, commitTerm))) {
-          fail(`node ${id} reports index ${commit} (term ${commitTerm}) committed, but it is not durable on a quorum of ${JSON.stringify(config.voters)}`);
-        }
-        checkCommitIsFinal(sim, id, commit, commitTerm, config);
-      }
-    }
+    if (commit > watch.commit && replica.softState.role === 'leader') checkLeaderCommit(sim, id, replica, commit);
     watch.commit = commit;
 
     // Durable term and commit never go back.
@@ -170,6 +161,21 @@ export function raftSafety<Q, R, N extends RaftHost<Q, R>>(options: RaftSafetyOp
     if (log.hardState.commit < watch.durableCommit) fail(`node ${id}'s durable commit went back from ${watch.durableCommit} to ${log.hardState.commit}`);
     watch.durableTerm = log.hardState.term;
     watch.durableCommit = log.hardState.commit;
+  };
+
+  /**
+   * A leader's new commit index is durable on a quorum and final. Apart from `checkNode`, which
+   * runs after every event: a closure over its variables would make V8 allocate their context on
+   * every call, not only when a leader commits.
+   */
+  const checkLeaderCommit = (sim: HostSimulation, id: NodeId, replica: RaftNodeView, commit: number): void => {
+    const commitTerm = replica.storage.term(commit);
+    if (isStorageError(commitTerm)) return;
+    const config = replica.commitCountedIn;
+    if (!quorumHolds(config, (voter) => durableLog(sim, voter).holds(commit, commitTerm))) {
+      fail(`node ${id} reports index ${commit} (term ${commitTerm}) committed, but it is not durable on a quorum of ${JSON.stringify(config.voters)}`);
+    }
+    checkCommitIsFinal(sim, id, commit, commitTerm, config);
   };
 
   /**
@@ -182,18 +188,21 @@ export function raftSafety<Q, R, N extends RaftHost<Q, R>>(options: RaftSafetyOp
    */
   const checkCommitIsFinal = (sim: HostSimulation, leader: NodeId, index: number, term: number, config: RaftNodeView['confState']): void => {
     const voterLasts = new Map<NodeId, { index: number; term: number }>();
-    for (const voter of [...config.voters, ...config.votersOutgoing]) voterLasts.set(voter, lastOf(durableLog(sim, voter).storage));
+    for (const voter of config.voters) voterLasts.set(voter, lastOf(durableLog(sim, voter).storage));
+    for (const voter of config.votersOutgoing) voterLasts.set(voter, lastOf(durableLog(sim, voter).storage));
     for (const candidate of sim.members) {
-      const views = [durableLog(sim, candidate).storage];
+      checkCannotWin(durableLog(sim, candidate).storage, candidate, leader, index, term, config, voterLasts);
       const running = sim.node(candidate);
-      if (running !== null) views.push(running.storage);
-      for (const view of views) {
-        if (!lacks(view, index, term)) continue;
-        const last = lastOf(view);
-        if (quorumHolds(config, (voter) => isUpToDate(last, voterLasts.get(voter)!))) {
-          fail(`commit is not final: node ${leader} committed index ${index} (term ${term}), but node ${candidate}, whose log lacks it (last entry ${last.index}/${last.term}), is as up to date as a quorum of ${JSON.stringify(config.voters)} and could be elected`);
-        }
-      }
+      if (running !== null) checkCannotWin(running.storage, candidate, leader, index, term, config, voterLasts);
+    }
+  };
+
+  /** One state of a candidate's log (durable, or handed out) lacking a committed entry must not be electable. */
+  const checkCannotWin = (view: LogView, candidate: NodeId, leader: NodeId, index: number, term: number, config: RaftNodeView['confState'], voterLasts: ReadonlyMap<NodeId, { index: number; term: number }>): void => {
+    if (!lacks(view, index, term)) return;
+    const last = lastOf(view);
+    if (quorumHolds(config, (voter) => isUpToDate(last, voterLasts.get(voter)!))) {
+      fail(`commit is not final: node ${leader} committed index ${index} (term ${term}), but node ${candidate}, whose log lacks it (last entry ${last.index}/${last.term}), is as up to date as a quorum of ${JSON.stringify(config.voters)} and could be elected`);
     }
   };
 
