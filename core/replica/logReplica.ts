@@ -23,6 +23,16 @@ import { leftConfiguration, readdsRemoved, refusesPeer, withRemoved } from './re
 import { takeUrgentHeartbeats } from './urgentMessages.ts';
 import { compactedWal, persistToStorage, readyWrites, recoverWal, snapshotAndCompact, walFile, type WalRecord } from './wal.ts';
 
+// Shared empty lists for a Ready that hands out nothing of a kind (the types keep them empty).
+const noWrites: readonly DurableWrite[] = [];
+const noOutbound: readonly Outbound<Message>[] = [];
+const noReplies: readonly ClientReply<LogReply>[] = [];
+
+/** A Raft message as the host sends it: heartbeats and appends may leave before the sync (node.ts). */
+function outbound(message: Message): Outbound<Message> {
+  return { to: message.to, message, beforeSync: !waitsForDurability(message.type) };
+}
+
 /**
  * A replicated log: the smallest useful application of Raft, used by the Raft scenario family.
  * Clients append numbers and read the log's length and digest; an admin changes the membership.
@@ -269,9 +279,10 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply>, Ra
   ready(): NodeReady<Message, LogReply> {
     assert(!this.readyOut, 'ready() twice without advance()');
     this.readyOut = true;
+    // The Ready takes this node's lists when they hold something and the shared empty ones
+    // otherwise: the simulator asks for hundreds of thousands of Readies per run.
     const writes = this.writes;
-    this.writes = [];
-    let messages: Outbound<Message>[] = [];
+    let messages: readonly Outbound<Message>[] = noOutbound;
     let mustSync = false;
     if (this.raft.hasReady()) {
       const ready = this.raft.ready();
@@ -282,13 +293,14 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply>, Ra
       this.apply(ready);
       const compaction = this.maybeCompact();
       if (compaction !== null) writes.push(compaction);
-      messages = ready.messages.map((message) => ({ to: message.to, message, beforeSync: !waitsForDurability(message.type) }));
+      if (ready.messages.length > 0) messages = ready.messages.map(outbound);
       mustSync = ready.mustSync;
     }
+    if (writes.length > 0) this.writes = [];
     // Taken last: applying the Ready above answers requests.
     const replies = this.replies;
-    this.replies = [];
-    return { writes, mustSync, messages, replies };
+    if (replies.length > 0) this.replies = [];
+    return { writes: writes.length > 0 ? writes : noWrites, mustSync, messages, replies: replies.length > 0 ? replies : noReplies };
   }
 
   /** Heartbeats and their answers raised while a Ready waits for its sync (urgentMessages.ts). */

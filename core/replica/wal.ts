@@ -14,13 +14,18 @@ export type WalRecord =
   | { readonly type: 'entries'; readonly entries: readonly Entry[] }
   | { readonly type: 'hardState'; readonly hardState: HardState };
 
+/** The writes of a Ready that persists nothing (the type keeps it empty). */
+const noWrites: readonly DurableWrite[] = [];
+
 /** The WAL appends that persist a Ready: snapshot, then entries, then hard state (the order recovery replays). */
-export function readyWrites(ready: Ready): DurableWrite[] {
+export function readyWrites(ready: Ready): readonly DurableWrite[] {
+  // Most Readies persist nothing: they get the shared empty list, no arrays built.
+  if (ready.snapshot === null && ready.entries.length === 0 && ready.hardState === null) return noWrites;
   const records: WalRecord[] = [];
   if (ready.snapshot !== null) records.push({ type: 'snapshot', snapshot: ready.snapshot });
   if (ready.entries.length > 0) records.push({ type: 'entries', entries: ready.entries });
   if (ready.hardState !== null) records.push({ type: 'hardState', hardState: ready.hardState });
-  return records.length === 0 ? [] : [{ kind: 'append', file: walFile, records }];
+  return [{ kind: 'append', file: walFile, records }];
 }
 
 /**
