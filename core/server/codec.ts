@@ -6,7 +6,7 @@ import type { DurableRecord } from '../host/node.ts';
 import { decodeBackendImage, decodeBackendRecord, encodeBackendImage, encodeBackendRecord } from '../mvcc/backendCodec.ts';
 import { isBackendDeltaRecord } from '../mvcc/backendDelta.ts';
 import { isBackendImage, type BackendImage } from '../mvcc/index.ts';
-import { decodeMessage, encodeMessage, type SnapshotDataCodec } from '../raft/index.ts';
+import { decodeMessage, differsOnlyInRecipient, encodeMessage, type Message, readdressed, type SnapshotDataCodec } from '../raft/index.ts';
 import { walRecordCodec } from '../replica/codec.ts';
 import { isRaftMessage, type PeerMessage, type ServerPeerMessage } from './peerMessage.ts';
 import { isReservation, type Reservation } from './requestIds.ts';
@@ -95,8 +95,17 @@ function decodeRecord(bytes: Uint8Array): DurableRecord {
  */
 const serverMessageTag = 0xf0;
 
+/** The last Raft message encoded and its bytes: the same append to the next follower is a copy. */
+let lastEncoded: { readonly message: Message; readonly bytes: Uint8Array } | null = null;
+
 function encodePeerMessage(message: PeerMessage): Uint8Array {
-  if (isRaftMessage(message)) return encodeMessage(message, backendSnapshotDataCodec);
+  if (isRaftMessage(message)) {
+    if (lastEncoded !== null && differsOnlyInRecipient(message, lastEncoded.message)) return readdressed(lastEncoded.bytes, message.to);
+    const bytes = encodeMessage(message, backendSnapshotDataCodec);
+    // Only messages with entries are worth a copy (and worth holding on to).
+    lastEncoded = message.entries.length > 0 && message.snapshot === null ? { message, bytes } : null;
+    return bytes;
+  }
   const json = encodeUtf8(JSON.stringify(message));
   return tagged(serverMessageTag, json);
 }
