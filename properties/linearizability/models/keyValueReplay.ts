@@ -117,7 +117,10 @@ export class KeyValueReplay {
       for (let next = nextGet + 1, end = Math.min(gets.length, nextGet + scanLimit); next < end; next++) {
         const get = gets[next]!;
         if (this.#taken[get] === 1) continue;
-        if (!this.#operations[get]!.output!.value!.startsWith(this.#operations[target]!.output!.value!)) break;
+        // A later get of the same value may read another epoch's: only one that overlaps the first counts.
+        const got = this.#operations[get]!.output!.value!;
+        const before = this.#operations[target]!.output!.value!;
+        if (got === before ? this.#invokedAt[get]! > this.#completedAt[first]! : !got.startsWith(before)) break;
         target = get;
         if (this.#invokedAt[get]! > latest) latest = this.#invokedAt[get]!;
       }
@@ -126,6 +129,7 @@ export class KeyValueReplay {
       // A put the run's value begins with restarts it, even where the value is already there:
       // the writes that must come before the run then go before this put.
       const input = this.#operations[position]!.input as { kind: 'put' | 'append'; value: string };
+      if (this.#harmless(position, input, value, horizon, deadlines, at, latest)) return this.#followAlone(position, deadline);
       const restart = input.kind === 'put' && value.startsWith(input.value);
       if ((restart && this.#makePlan(value, horizon, position, true)) || this.#makePlan(value, horizon, position)) {
         const plan = this.#plan;
@@ -148,9 +152,47 @@ export class KeyValueReplay {
         }
       }
     }
+    return this.#followAlone(position, deadline);
+  }
+
+  #followAlone(write: number, deadline: number): boolean {
     this.#plan.length = 0;
-    this.#plan.push(position);
+    this.#plan.push(write);
     return this.#follow(1, deadline);
+  }
+
+  /**
+   * Whether taking `write` now, alone, leaves the run's value reachable: a plan without it leads
+   * there from the value it makes, and the writes that must precede the run's last get (they
+   * complete before `latest`) are in that plan or before its put, which overwrites them.
+   */
+  #harmless(write: number, input: { kind: 'put' | 'append'; value: string }, value: string, horizon: number, deadlines: Int32Array, at: number, latest: number): boolean {
+    const current = this.#value;
+    this.#value = input.kind === 'put' ? input.value : current + input.value;
+    this.#reserved[write] = 1;
+    let harmless = false;
+    for (let restart = 0; restart < 2 && !harmless; restart++) {
+      harmless = this.#makePlan(value, horizon, -1, restart === 1) && this.#covers(deadlines, at, latest);
+    }
+    this.#reserved[write] = 0;
+    this.#value = current;
+    return harmless;
+  }
+
+  /** Whether every pending ok write completing before `latest` (from `at` on) is in `#plan`, or `#plan` begins with a put. */
+  #covers(deadlines: Int32Array, at: number, latest: number): boolean {
+    const plan = this.#plan;
+    if (plan.length > 0 && this.#operations[plan[0]!]!.input.kind === 'put') return true;
+    const reserved = this.#reserved;
+    for (let index = 0; index < plan.length; index++) reserved[plan[index]!] = 1;
+    let covered = true;
+    for (let next = at, end = Math.min(deadlines.length, at + scanLimit); next < end && covered; next++) {
+      const write = deadlines[next]!;
+      if (this.#completedAt[write]! >= latest) break;
+      if (this.#taken[write] === 0 && reserved[write] === 0 && this.#operations[write]!.input.kind !== 'get') covered = false;
+    }
+    for (let index = 0; index < plan.length; index++) reserved[plan[index]!] = 0;
+    return covered;
   }
 
   /** Whether a plan that begins with a put, without `write`, leads to `value`. */
