@@ -60,6 +60,9 @@ export class KeyValueReplay {
   #value = '';
   #point = -Infinity;
   #plan: number[] = [];
+  /** The values a plan leads through, and by when each must be reached. */
+  #runValues: string[] = [];
+  #runHorizons: number[] = [];
   /** Lookups left to the whole partition: a replay that costs more than a search would is dropped. */
   #lookupsLeft: number;
 
@@ -91,7 +94,8 @@ export class KeyValueReplay {
       const input = this.#operations[position]!.input;
       if (input.kind === 'get') {
         const value = this.#operations[position]!.output!.value!;
-        if (value !== this.#value && !(this.#makePlan(value, deadline, -1) && this.#follow(this.#plan.length, deadline))) return false;
+        this.#runOf(position);
+        if (value !== this.#value && !(this.#makePlan(-1) && this.#follow(this.#plan.length, deadline))) return false;
         this.#takeGets(deadline);
         if (this.#taken[position] === 0) return false;
         continue;
@@ -110,35 +114,22 @@ export class KeyValueReplay {
    */
   #writeDue(position: number, deadline: number, deadlines: Int32Array, at: number, gets: Int32Array, nextGet: number): boolean {
     if (nextGet < gets.length) {
-      // The run of next gets whose values extend one another: one epoch's states, in order.
       const first = gets[nextGet]!;
-      let target = first;
-      let latest = this.#invokedAt[first]!;
-      for (let next = nextGet + 1, end = Math.min(gets.length, nextGet + scanLimit); next < end; next++) {
-        const get = gets[next]!;
-        if (this.#taken[get] === 1) continue;
-        // A later get of the same value may read another epoch's: only one that overlaps the first counts.
-        const got = this.#operations[get]!.output!.value!;
-        const before = this.#operations[target]!.output!.value!;
-        if (got === before ? this.#invokedAt[get]! > this.#completedAt[first]! : !got.startsWith(before)) break;
-        target = get;
-        if (this.#invokedAt[get]! > latest) latest = this.#invokedAt[get]!;
-      }
-      const value = this.#operations[target]!.output!.value!;
-      const horizon = this.#completedAt[target]!;
+      const latest = this.#collectRun(gets, nextGet);
+      const value = this.#runValues[this.#runValues.length - 1]!;
+      const input = this.#operations[position]!.input as { kind: 'put' | 'append'; value: string };
+      if (this.#harmless(position, input, deadlines, at, latest)) return this.#followAlone(position, deadline);
       // A put the run's value begins with restarts it, even where the value is already there:
       // the writes that must come before the run then go before this put.
-      const input = this.#operations[position]!.input as { kind: 'put' | 'append'; value: string };
-      if (this.#harmless(position, input, value, horizon, deadlines, at, latest)) return this.#followAlone(position, deadline);
       const restart = input.kind === 'put' && value.startsWith(input.value);
-      if ((restart && this.#makePlan(value, horizon, position, true)) || this.#makePlan(value, horizon, position)) {
+      if ((restart && this.#makePlan(position, true)) || this.#makePlan(position)) {
         const plan = this.#plan;
         let through = plan.indexOf(position);
         if (through >= 0 && this.#invokedBy(through + 1, deadline)) {
           const early = this.#mustPrecede(deadlines, at, latest, deadline);
           if (early > 0 && !this.#follow(early, deadline)) return false;
           if (this.#taken[position] === 1) return true;
-          if (early > 0 && !this.#makePlan(value, horizon, position)) plan.length = 0;
+          if (early > 0 && !this.#makePlan(position)) plan.length = 0;
           through = plan.indexOf(position);
           if (through >= 0 && this.#invokedBy(through + 1, deadline)) return this.#follow(through + 1, deadline);
         }
@@ -146,13 +137,49 @@ export class KeyValueReplay {
         // plan restarts the value with a put (and this write is overwritten), the first get goes
         // first when it can.
         const restarts = plan.length > 0 && this.#operations[plan[0]!]!.input.kind === 'put';
-        if (through < 0 && !restarts && !this.#restartable(value, horizon, position) && this.#invokedAt[first]! <= deadline && this.#makePlan(this.#operations[first]!.output!.value!, deadline, -1)) {
-          if (!this.#follow(this.#plan.length, deadline)) return false;
-          this.#takeGets(deadline);
+        if (through < 0 && !restarts && !this.#restartable(position) && this.#invokedAt[first]! <= deadline) {
+          this.#runOf(first, deadline);
+          if (this.#makePlan(-1)) {
+            if (!this.#follow(this.#plan.length, deadline)) return false;
+            this.#takeGets(deadline);
+          }
         }
       }
     }
     return this.#followAlone(position, deadline);
+  }
+
+  /**
+   * The run of next gets whose values extend one another (one epoch's states, in order) into
+   * `#runValues` and `#runHorizons`; the latest invocation among them.
+   */
+  #collectRun(gets: Int32Array, nextGet: number): number {
+    const first = gets[nextGet]!;
+    this.#runOf(first);
+    let latest = this.#invokedAt[first]!;
+    const values = this.#runValues;
+    const horizons = this.#runHorizons;
+    for (let next = nextGet + 1, end = Math.min(gets.length, nextGet + scanLimit); next < end; next++) {
+      const get = gets[next]!;
+      if (this.#taken[get] === 1) continue;
+      const got = this.#operations[get]!.output!.value!;
+      const before = values[values.length - 1]!;
+      if (!got.startsWith(before)) break;
+      if (got !== before) {
+        values.push(got);
+        horizons.push(this.#completedAt[get]!);
+      }
+      if (this.#invokedAt[get]! > latest) latest = this.#invokedAt[get]!;
+    }
+    return latest;
+  }
+
+  /** A run of one get (by `horizon`: its completion unless given). */
+  #runOf(get: number, horizon = this.#completedAt[get]!): void {
+    this.#runValues.length = 0;
+    this.#runHorizons.length = 0;
+    this.#runValues.push(this.#operations[get]!.output!.value!);
+    this.#runHorizons.push(horizon);
   }
 
   #followAlone(write: number, deadline: number): boolean {
@@ -162,18 +189,16 @@ export class KeyValueReplay {
   }
 
   /**
-   * Whether taking `write` now, alone, leaves the run's value reachable: a plan without it leads
-   * there from the value it makes, and the writes that must precede the run's last get (they
-   * complete before `latest`) are in that plan or before its put, which overwrites them.
+   * Whether taking `write` now, alone, leaves the run reachable: a plan without it leads there
+   * from the value it makes, and the writes that must precede the run's last get (they complete
+   * before `latest`) are in that plan or before its put, which overwrites them.
    */
-  #harmless(write: number, input: { kind: 'put' | 'append'; value: string }, value: string, horizon: number, deadlines: Int32Array, at: number, latest: number): boolean {
+  #harmless(write: number, input: { kind: 'put' | 'append'; value: string }, deadlines: Int32Array, at: number, latest: number): boolean {
     const current = this.#value;
     this.#value = input.kind === 'put' ? input.value : current + input.value;
     this.#reserved[write] = 1;
     let harmless = false;
-    for (let restart = 0; restart < 2 && !harmless; restart++) {
-      harmless = this.#makePlan(value, horizon, -1, restart === 1) && this.#covers(deadlines, at, latest);
-    }
+    for (let restart = 0; restart < 2 && !harmless; restart++) harmless = this.#makePlan(-1, restart === 1) && this.#covers(deadlines, at, latest);
     this.#reserved[write] = 0;
     this.#value = current;
     return harmless;
@@ -195,10 +220,10 @@ export class KeyValueReplay {
     return covered;
   }
 
-  /** Whether a plan that begins with a put, without `write`, leads to `value`. */
-  #restartable(value: string, horizon: number, write: number): boolean {
+  /** Whether a plan that begins with a put, without `write`, leads to the run. */
+  #restartable(write: number): boolean {
     this.#reserved[write] = 1;
-    const found = this.#makePlan(value, horizon, -1, true);
+    const found = this.#makePlan(-1, true);
     this.#reserved[write] = 0;
     return found;
   }
@@ -289,37 +314,42 @@ export class KeyValueReplay {
   }
 
   /**
-   * Fills `#plan` with pending writes, invoked by `horizon`, that lead from the current value to
-   * `value` (`write` must be the one used where its value fits first); false when none is found.
+   * Fills `#plan` with pending writes that lead from the current value through the run's values
+   * (`#runValues`), each write invoked by the completion of the first get that needs it
+   * (`#runHorizons`); `write`, when not -1, is used where its value fits first. With `restart`,
+   * only plans that begin with a put. False when none is found.
    */
-  #makePlan(value: string, horizon: number, write: number, restart = false): boolean {
+  #makePlan(write: number, restart = false): boolean {
     const plan = this.#plan;
     plan.length = 0;
+    const values = this.#runValues;
+    const horizons = this.#runHorizons;
+    const first = values[0]!;
     const current = this.#value;
-    if (!restart && value.startsWith(current) && this.#spell(value, current.length, horizon, write)) return true;
-    for (let which = 0; which < this.#putLengths.length; which++) {
+    let found = !restart && first.startsWith(current) && this.#spell(first, current.length, horizons[0]!, write);
+    for (let which = 0; which < this.#putLengths.length && !found; which++) {
       const length = this.#putLengths[which]!;
-      if (length > value.length) break;
-      const put = this.#writer(this.#puts, value.slice(0, length), horizon, write);
+      if (length > first.length) break;
+      const put = this.#writer(this.#puts, first.slice(0, length), horizons[0]!, write);
       if (put < 0) continue;
       this.#reserved[put] = 1;
       plan.push(put);
-      if (this.#spell(value, length, horizon, write)) {
-        this.#reserved[put] = 0;
-        return true;
-      }
+      found = this.#spell(first, length, horizons[0]!, write);
+      if (found) break;
       plan.pop();
       this.#reserved[put] = 0;
     }
-    return false;
+    for (let index = 1; index < values.length && found; index++) found = this.#spell(values[index]!, values[index - 1]!.length, horizons[index]!, write);
+    for (let index = 0; index < plan.length; index++) this.#reserved[plan[index]!] = 0;
+    return found;
   }
 
-  /** Appends to `#plan` pending appends that spell `value` from `at` on (a bounded depth-first search over the cuts). */
+  /**
+   * Appends to `#plan` pending appends that spell `value` from `at` on (a bounded depth-first
+   * search over the cuts), reserving them; on failure it leaves `#plan` as it found it.
+   */
   #spell(value: string, at: number, horizon: number, write: number): boolean {
-    if (at === value.length) {
-      for (let index = 0; index < this.#plan.length; index++) this.#reserved[this.#plan[index]!] = 0;
-      return true;
-    }
+    if (at === value.length) return true;
     const lengths = this.#appendLengths;
     for (let which = 0; which < lengths.length; which++) {
       const end = at + lengths[which]!;
