@@ -30,6 +30,8 @@ type KeyValueOperation = Operation<KeyValueInput, KeyValueOutput>;
 
 /** How far a lookup scans a value's writes past ones it cannot use. */
 const scanLimit = 64;
+/** How many of the next gets a run holds. */
+const runLimit = 8;
 
 /** One written value's writes of one kind: ok ones by deadline, unknown ones by invocation. */
 interface Writers {
@@ -159,7 +161,7 @@ export class KeyValueReplay {
     let latest = this.#invokedAt[first]!;
     const values = this.#runValues;
     const horizons = this.#runHorizons;
-    for (let next = nextGet + 1, end = Math.min(gets.length, nextGet + scanLimit); next < end; next++) {
+    for (let next = nextGet + 1, end = Math.min(gets.length, nextGet + runLimit); next < end; next++) {
       const get = gets[next]!;
       if (this.#taken[get] === 1) continue;
       const got = this.#operations[get]!.output!.value!;
