@@ -62,9 +62,14 @@ export class KeyValueReplay {
   #value = '';
   #point = -Infinity;
   #plan: number[] = [];
+  /** While judging whether a write is harmless: plans of ok writes only (an unknown one may never have taken effect). */
+  #okOnly = false;
   /** The values a plan leads through, and by when each must be reached. */
   #runValues: string[] = [];
   #runHorizons: number[] = [];
+  /** The first get after the run, or -1; whether the last write judged is needed by it (not by the run). */
+  #afterRun = -1;
+  #neededAfterRun = false;
   /** Lookups left to the whole partition: a replay that costs more than a search would is dropped. */
   #lookupsLeft: number;
 
@@ -135,11 +140,11 @@ export class KeyValueReplay {
           through = plan.indexOf(position);
           if (through >= 0 && this.#invokedBy(through + 1, deadline)) return this.#follow(through + 1, deadline);
         }
-        // A plan that builds on the current value would be spoiled by this write: unless another
-        // plan restarts the value with a put (and this write is overwritten), the first get goes
-        // first when it can.
+        // The get after the run needs this write, or a plan that builds on the current value
+        // would be spoiled by it (unless another plan restarts the value with a put, and this
+        // write is overwritten): the first get goes first when it can.
         const restarts = plan.length > 0 && this.#operations[plan[0]!]!.input.kind === 'put';
-        if (through < 0 && !restarts && !this.#restartable(position) && this.#invokedAt[first]! <= deadline) {
+        if (through < 0 && (this.#neededAfterRun || (!restarts && !this.#restartable(position))) && this.#invokedAt[first]! <= deadline) {
           this.#runOf(first, deadline);
           if (this.#makePlan(-1)) {
             if (!this.#follow(this.#plan.length, deadline)) return false;
@@ -158,6 +163,7 @@ export class KeyValueReplay {
   #collectRun(gets: Int32Array, nextGet: number): number {
     const first = gets[nextGet]!;
     this.#runOf(first);
+    this.#afterRun = -1;
     let latest = this.#invokedAt[first]!;
     const values = this.#runValues;
     const horizons = this.#runHorizons;
@@ -166,7 +172,10 @@ export class KeyValueReplay {
       if (this.#taken[get] === 1) continue;
       const got = this.#operations[get]!.output!.value!;
       const before = values[values.length - 1]!;
-      if (!got.startsWith(before)) break;
+      if (!got.startsWith(before)) {
+        this.#afterRun = get;
+        break;
+      }
       if (got !== before) {
         values.push(got);
         horizons.push(this.#completedAt[get]!);
@@ -200,7 +209,14 @@ export class KeyValueReplay {
     this.#value = input.kind === 'put' ? input.value : current + input.value;
     this.#reserved[write] = 1;
     let harmless = false;
+    this.#okOnly = true;
     for (let restart = 0; restart < 2 && !harmless; restart++) harmless = this.#makePlan(-1, restart === 1) && this.#covers(deadlines, at, latest);
+    this.#neededAfterRun = false;
+    if (harmless && this.#afterRun >= 0) {
+      harmless = this.#reachesAfterRun();
+      this.#neededAfterRun = !harmless;
+    }
+    this.#okOnly = false;
     this.#reserved[write] = 0;
     this.#value = current;
     return harmless;
@@ -220,6 +236,30 @@ export class KeyValueReplay {
     }
     for (let index = 0; index < plan.length; index++) reserved[plan[index]!] = 0;
     return covered;
+  }
+
+  /**
+   * Whether, after the plan for the run, a plan of other writes leads on to the value of the get
+   * after the run (a write that the run does not need may still be the one that get needs).
+   */
+  #reachesAfterRun(): boolean {
+    const plan = this.#plan;
+    const reserved = this.#reserved;
+    const held = plan.slice();
+    for (let index = 0; index < held.length; index++) reserved[held[index]!] = 1;
+    const current = this.#value;
+    const values = this.#runValues.slice();
+    const horizons = this.#runHorizons.slice();
+    this.#value = values[values.length - 1]!;
+    this.#runOf(this.#afterRun);
+    const reached = this.#value === this.#runValues[0] || this.#makePlan(-1);
+    this.#value = current;
+    this.#runValues = values;
+    this.#runHorizons = horizons;
+    for (let index = 0; index < held.length; index++) reserved[held[index]!] = 0;
+    plan.length = 0;
+    plan.push(...held);
+    return reached;
   }
 
   /** Whether a plan that begins with a put, without `write`, leads to the run. */
@@ -386,6 +426,7 @@ export class KeyValueReplay {
       if (taken[candidate] === 0 && reserved[candidate] === 0 && invokedAt[candidate]! <= horizon) return candidate;
     }
     const unknown = writers.unknown;
+    if (this.#okOnly) return -1;
     let low = 0;
     let high = unknown.length;
     while (low < high) {
