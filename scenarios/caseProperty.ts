@@ -1,8 +1,9 @@
 import fc from 'fast-check';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { caseOfRun, caseSize, describeCaseSize, type RunCase } from './case.ts';
 import { formatCase } from './caseFile.ts';
+import { makeFolders } from './folders.ts';
 import type { CodeVariant, Scenario } from './scenario.ts';
 import { CaseRunner, defaultShrinkBudget, type ShrinkBudget } from './shrink.ts';
 import { resumeOf } from './shrinkCandidates.ts';
@@ -93,7 +94,7 @@ export function caseProperty(scenario: Scenario, options: CasePropertyOptions = 
     if (!runner.failsTheSameWay(runCase)) return;
     const failure = runner.failure(runCase)!;
     const file = join(directory, `${runCase.scenario}-seed-${runCase.seed}.json`);
-    mkdirSync(directory, { recursive: true });
+    makeFolders(directory);
     writeFileSync(file, formatCase(failure.runCase));
     caseFiles.set(runCase, file);
     throw new Error(`${failure.message}\nreplay: npx detcd-sim run --case ${file}`);

@@ -2,7 +2,8 @@ import test from 'ava';
 import { mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeFolders, makeOutputFolder } from './files.ts';
+import { makeFolders } from '../../scenarios/folders.ts';
+import { makeOutputFolder } from './files.ts';
 
 test('folders are made level by level, and a folder that exists is fine', (t) => {
   const root = mkdtempSync(join(tmpdir(), 'detcd-files-'));

@@ -93,6 +93,10 @@ export function atomicEtcd(
   // Requests drawn so far. `simulateHistory` draws every request before applying any, so
   // `revision` is still 1 while it draws: revisions meant to follow the history come from this.
   let drawn = 0;
+  // The revision the store has about reached by the request being drawn: about half the requests
+  // write. Reads at a revision and compactions draw below it (and a little past it), so they ask
+  // the whole history's revisions, not only the first two.
+  const reached = () => Math.max(revision, Math.ceil(drawn / 2) + 1);
   const shown = (key: string, stored: Stored, keysOnly = false): EtcdKeyValue => ({ key, ...stored, ...(keysOnly ? { value: '' } : {}) });
   const inRange = (key: string, start: string, end: string | undefined) =>
     end === undefined || end === '' ? key === start : key >= start && (end === '\u0000' || key < end);
@@ -212,15 +216,15 @@ export function atomicEtcd(
       if (choice < 8) return { kind: 'put', key, value: value(random), ...(leases && random.below(4) === 0 ? { lease: 1 + random.below(2) } : {}) };
       if (choice < 13) {
         if (options.serializableReads !== true || random.below(4) === 0) return { kind: 'range', key };
-        return { kind: 'range', key, serializable: true, ...(random.below(3) === 0 ? { revision: 1 + random.below(revision) } : {}) };
+        return { kind: 'range', key, serializable: true, ...(random.below(3) === 0 ? { revision: 1 + random.below(reached()) } : {}) };
       }
       if (choice < 14) return { kind: 'range', key: '/k/', rangeEnd: '/k0', ...(random.below(2) === 0 ? { limit: 1 + random.below(2) } : {}) };
       if (choice < 15) return { kind: 'range', key: '', rangeEnd: '\u0000', ...(random.below(2) === 0 ? { keysOnly: true } : { countOnly: true }) };
-      if (choice < 17) return { kind: 'range', key: '/k/', rangeEnd: '\u0000', revision: 1 + random.below(revision + 1) };
+      if (choice < 17) return { kind: 'range', key: '/k/', rangeEnd: '\u0000', revision: 1 + random.below(reached() + 1) };
       if (choice < 19) return { kind: 'range', key, serializable: true };
       if (choice < 20) return { kind: 'delete', key };
       if (choice < 21) return { kind: 'delete', key: '/k/', rangeEnd: '/k0' };
-      if (choice < 23) return { kind: 'compact', revision: random.below(revision + 2) };
+      if (choice < 23) return { kind: 'compact', revision: random.below(reached() + 2) };
       if (choice < 24) return leases ? { kind: random.below(2) === 0 ? 'leaseGrant' : 'leaseRevoke', lease: 1 + random.below(2) } : { kind: 'delete', key };
       const operand = random.below(4);
       const targets = ['version', 'mod', 'create', 'lease'] as const;

@@ -19,6 +19,7 @@ import { describeEtcdRequest, keysTouched } from './etcdDescribe.ts';
 import { gapCandidates } from './etcdGapCandidates.ts';
 import { analyzeEtcd } from './etcdLookahead.ts';
 import { changedStore, mayWrite } from './etcdObservations.ts';
+import { unobservedCompactionFates } from './etcdUnobservedCompactions.ts';
 import { unobservedWriteStandIns } from './etcdUnobservedWrites.ts';
 import { afterCompaction, afterWrite, describeEtcdState, initialEtcdState, keysAt, sameEtcdState, type EtcdState } from './etcdState.ts';
 import { modelledError, type EtcdCompactRequest, type EtcdRangeRequest, type EtcdRequest, type EtcdResponse } from './etcdTypes.ts';
@@ -56,8 +57,9 @@ export function createEtcdModel(options: EtcdModelOptions = {}): Model<EtcdState
     },
     analyze(operations) {
       const standIns = unobservedWriteStandIns(operations);
+      const fates = unobservedCompactionFates(operations);
       const analysis = analyzeEtcd(operations, initialRevision, options.lookaheadAfterBacktracks);
-      return standIns === undefined ? analysis : { ...analysis, standIns };
+      return { ...analysis, ...(standIns === undefined ? {} : { standIns }), ...(fates === undefined ? {} : { fates }) };
     },
     stateBytes: (state, previous) => (state.keys === previous.keys ? 96 : 96 + 120 * (treeHeight(state) + 1)),
     hash: (state) => state.hash,
