@@ -166,6 +166,12 @@ export const historyClasses: readonly HistoryClass[] = [
   { name: '2k, one partition, a planted stale read', options: { ...tenThousand, operations: 2000, unknownPerTenThousand: 200 }, unpartitioned: true, plant: 'stale-read' },
   { name: '2k, 3 repeated values per key, 2% unknown', options: { ...tenThousand, operations: 2000, unknownPerTenThousand: 200, valuesPerKey: 3 } },
   { name: '10k, 1 client at a time per key (low concurrency)', options: { clients: 5, operations: 10_000, keys: 5, unknownPerTenThousand: 200, thinkMax: 20 } },
+  // Repeated written values (task checker9): the values no longer name their writes.
+  { name: '10k, 3 repeated values per key, 2% unknown', options: { ...tenThousand, unknownPerTenThousand: 200, valuesPerKey: 3 } },
+  { name: '10k, registers: put/get only, 3 values per key, 2% unknown', options: { ...tenThousand, unknownPerTenThousand: 200, valuesPerKey: 3, mix: { get: 1, put: 1, append: 0 } } },
+  { name: '2k, registers: put/get only, 2 values, 20 clients on 2 keys (high concurrency)', options: { clients: 20, operations: 2000, keys: 2, unknownPerTenThousand: 200, valuesPerKey: 2, mix: { get: 1, put: 1, append: 0 } } },
+  { name: '10k, registers: put/get only, 3 values, low concurrency', options: { clients: 5, operations: 10_000, keys: 5, unknownPerTenThousand: 200, thinkMax: 20, valuesPerKey: 3, mix: { get: 1, put: 1, append: 0 } } },
+  { name: '2k, 3 repeated values, 20 clients on 2 keys (high concurrency)', options: { clients: 20, operations: 2000, keys: 2, unknownPerTenThousand: 200, valuesPerKey: 3 } },
 ];
 
 function limitSeconds(fallback: number): number {

@@ -199,10 +199,19 @@ async function checkPerf(server: Server): Promise<string> {
     (done) => done.stdout + done.stderr,
     (error: { stdout?: string; stderr?: string }) => `${error.stdout ?? ''}${error.stderr ?? ''}`,
   );
-  return result
+  return checkPerfVerdict(result);
+}
+
+/**
+ * etcdctl's verdict lines, progress bar removed. etcdctl 3.4 prints two of its failures without a
+ * "FAIL:" prefix ("Slowest request took too long: 1.2s", "Stddev too high: 0.13s", check.go), so
+ * a filter on PASS/FAIL alone hid which check failed.
+ */
+export function checkPerfVerdict(output: string): string {
+  return output
     .split(/\r|\n/)
-    .map((line) => line.replace(/^.*(PASS|FAIL)/, '$1').trim())
-    .filter((line) => /^(PASS|FAIL)/.test(line))
+    .map((line) => line.replace(/^.*?(PASS|FAIL|Slowest request|Stddev)/, '$1').trim())
+    .filter((line) => /^(PASS|FAIL|Slowest request|Stddev)/.test(line))
     .join('; ');
 }
 

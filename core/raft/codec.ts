@@ -119,6 +119,36 @@ export function encodeMessage(message: Message, data: SnapshotDataCodec): Uint8A
   return writer.finish();
 }
 
+/**
+ * Whether `message` encodes to `previous`'s bytes except for its recipient: a leader's Ready
+ * sends the same append (entries, commit, index) to every caught-up follower, and each copy was
+ * encoded entry by entry again. Entries compare by identity (the log hands out its own objects).
+ */
+export function differsOnlyInRecipient(message: Message, previous: Message): boolean {
+  if (
+    message.type !== previous.type || message.from !== previous.from || message.term !== previous.term || message.logTerm !== previous.logTerm ||
+    message.index !== previous.index || message.commit !== previous.commit || message.reject !== previous.reject ||
+    message.rejectHint !== previous.rejectHint || message.context !== previous.context ||
+    message.snapshot !== null || previous.snapshot !== null || message.entries.length !== previous.entries.length
+  ) return false;
+  for (let i = 0; i < message.entries.length; i++) if (message.entries[i] !== previous.entries[i]) return false;
+  return true;
+}
+
+/** Where encodeMessage puts `to`: after the type byte and `from`. */
+const recipientOffset = 1 + 8;
+
+/** `encoded` (a message's bytes) copied, addressed to `to` instead (see differsOnlyInRecipient). */
+export function readdressed(encoded: Uint8Array, to: number): Uint8Array {
+  assert(Number.isSafeInteger(to) && to >= 0, () => `not a node id: ${to}`);
+  const bytes = new ByteWriter(encoded.byteLength).raw(encoded).finish();
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // As ByteWriter.uint53 writes it: two big-endian 32-bit halves.
+  view.setUint32(recipientOffset, Math.floor(to / 0x1_0000_0000));
+  view.setUint32(recipientOffset + 4, to >>> 0);
+  return bytes;
+}
+
 export function decodeMessage(bytes: Uint8Array, data: SnapshotDataCodec): Message {
   const reader = new ByteReader(bytes);
   const type: MessageType = enumAt(messageTypes, reader.uint8(), 'message type');

@@ -5,9 +5,11 @@
 export type { RaftConfig } from './config.ts';
 export {
   decodeMessage,
+  differsOnlyInRecipient,
   encodeMessage,
   entriesByteSize,
   readEntries,
+  readdressed,
   readHardState,
   readSnapshot,
   type SnapshotDataCodec,

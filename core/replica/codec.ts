@@ -48,24 +48,34 @@ export const logSnapshotDataCodec: SnapshotDataCodec = {
 
 const walRecordTypes = ['snapshot', 'entries', 'hardState'] as const;
 
+/** About how many bytes `writeWalRecord` writes (a writer sized by it rarely grows). */
+export function walRecordByteSize(record: WalRecord): number {
+  return record.type === 'entries' ? 8 + entriesByteSize(record.entries) : 64;
+}
+
+/** A WAL record appended to what `writer` holds: its type, then the record. */
+export function writeWalRecord(writer: ByteWriter, record: WalRecord, data: SnapshotDataCodec): void {
+  writer.uint8(walRecordTypes.indexOf(record.type));
+  switch (record.type) {
+    case 'snapshot':
+      writeSnapshot(writer, record.snapshot, data);
+      break;
+    case 'entries':
+      writeEntries(writer, record.entries);
+      break;
+    case 'hardState':
+      writeHardState(writer, record.hardState);
+      break;
+  }
+}
+
 /** One WAL record as bytes: its type, then the record (etcd's WAL holds the same three kinds). */
 export function walRecordCodec(data: SnapshotDataCodec): NodeCodec<Message>['record'] {
   return {
     encode(value: DurableRecord) {
       const record = value as WalRecord;
-      const writer = new ByteWriter(record.type === 'entries' ? 8 + entriesByteSize(record.entries) : 64);
-      writer.uint8(walRecordTypes.indexOf(record.type));
-      switch (record.type) {
-        case 'snapshot':
-          writeSnapshot(writer, record.snapshot, data);
-          break;
-        case 'entries':
-          writeEntries(writer, record.entries);
-          break;
-        case 'hardState':
-          writeHardState(writer, record.hardState);
-          break;
-      }
+      const writer = new ByteWriter(walRecordByteSize(record));
+      writeWalRecord(writer, record, data);
       return writer.finish();
     },
     decode(bytes: Uint8Array): DurableRecord {

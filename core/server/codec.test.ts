@@ -4,6 +4,7 @@ import { DecodeError } from '../base/byteCodec.ts';
 import { tornRecord, type DurableRecord, type DurableState, type NodeId } from '../host/node.ts';
 import { Backend, backendFile, isBackendImage, type BackendImage } from '../mvcc/index.ts';
 import type { Message, Snapshot } from '../raft/index.ts';
+import { walRecordCodec } from '../replica/codec.ts';
 import { walFile, type WalRecord } from '../replica/wal.ts';
 import { Simulation } from '../../sim/simulation.ts';
 import { defaultSimOptions } from '../../sim/options.ts';
@@ -151,4 +152,13 @@ test("the server's own peer messages (lease calls forwarded to the leader, and t
   for (const message of [forward, reply, notPrimary]) t.deepEqual(etcdCodec.message.decode(etcdCodec.message.encode(message)), message);
   t.throws(() => etcdCodec.message.decode(Uint8Array.of(0xf0, 0x7b)), { instanceOf: DecodeError });
   t.throws(() => etcdCodec.message.decode(Uint8Array.of(0xf0, ...new TextEncoder().encode('{"type":"Other"}'))), { instanceOf: DecodeError });
+});
+
+test('a WAL record is its family byte and then the WAL codec\'s bytes, written in one go as before in two', (t) => {
+  const records: WalRecord[] = [
+    { type: 'entries', entries: [{ type: 'normal', term: 2, index: 7, data: new Uint8Array(3000).fill(9) }, { type: 'normal', term: 2, index: 8, data: new Uint8Array(0) }] },
+    { type: 'hardState', hardState: { term: 2, vote: 1, commit: 8 } },
+  ];
+  const plain = walRecordCodec({ encode: () => new Uint8Array(0), decode: () => null });
+  for (const record of records) t.deepEqual(etcdCodec.record.encode(record), Uint8Array.of(0x57, ...plain.encode(record)));
 });

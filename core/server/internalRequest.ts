@@ -87,10 +87,16 @@ export function decodeConfChangeContext(data: Uint8Array): ConfChangeContext | n
   return context;
 }
 
+/** Requests are encoded here and copied out: one exactly sized allocation per proposal. */
+let scratch = new ByteWriter(4096);
+/** A scratch writer grown past this (a request near --max-request-bytes) is not kept. */
+const scratchKeptMax = 64 * 1024;
+
 function encodeMemoized(value: unknown): Uint8Array {
-  const writer = new ByteWriter(64).uint8(binaryFormat);
-  writeJsonValue(writer, value);
-  const bytes = writer.finish();
+  scratch.reset().uint8(binaryFormat);
+  writeJsonValue(scratch, value);
+  const bytes = scratch.copy();
+  if (scratch.capacity > scratchKeptMax) scratch = new ByteWriter(4096);
   decoded.set(bytes, value);
   return bytes;
 }

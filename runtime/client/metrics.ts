@@ -1,6 +1,7 @@
 import type { status } from '@grpc/grpc-js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CallObserver, GrpcType } from './grpcServices.ts';
+import { ScrapedTally } from './scrapedTally.ts';
 
 /** What the host reads from its node after each pump (a protocol adapter provides it). */
 export interface NodeStatus {
@@ -26,12 +27,13 @@ export class ServerMetrics implements CallObserver {
   private readonly proposalsFailed: Counter;
   private readonly walFsync: Histogram;
   private readonly backendCommit: Histogram;
-  private readonly peerSent: Counter;
-  private readonly peerReceived: Counter;
   private readonly peerSendFailures: Counter;
   private readonly peerRoundTrip: Histogram;
-  private readonly grpcStarted: Counter;
-  private readonly grpcHandled: Counter;
+  // Per message and per call: summed here and handed to the counters at each scrape.
+  private readonly peerSentTally = new ScrapedTally<'To'>();
+  private readonly peerReceivedTally = new ScrapedTally<'From'>();
+  private readonly grpcStartedTally = new ScrapedTally<'grpc_type' | 'grpc_service' | 'grpc_method'>();
+  private readonly grpcHandledTally = new ScrapedTally<'grpc_type' | 'grpc_service' | 'grpc_method' | 'grpc_code'>();
   private lastLeader = 0;
 
   /** `dbBytes`: the size of the backend's files, etcd_mvcc_db_total_size_in_bytes (read at each scrape). */
@@ -47,16 +49,17 @@ export class ServerMetrics implements CallObserver {
     this.proposalsFailed = new Counter({ name: 'etcd_server_proposals_failed_total', help: 'The total number of failed proposals seen.', registers });
     this.walFsync = new Histogram({ name: 'etcd_disk_wal_fsync_duration_seconds', help: 'The latency distributions of fsync called by WAL.', buckets: exponential(0.001, 2, 14), registers });
     this.backendCommit = new Histogram({ name: 'etcd_disk_backend_commit_duration_seconds', help: 'The latency distributions of commit called by backend.', buckets: exponential(0.001, 2, 14), registers });
-    this.peerSent = new Counter({ name: 'etcd_network_peer_sent_bytes_total', help: 'The total number of bytes sent to peers.', labelNames: ['To'], registers });
-    this.peerReceived = new Counter({ name: 'etcd_network_peer_received_bytes_total', help: 'The total number of bytes received from peers.', labelNames: ['From'], registers });
+    const tallies = this;
+    new Counter({ name: 'etcd_network_peer_sent_bytes_total', help: 'The total number of bytes sent to peers.', labelNames: ['To'], registers, collect() { tallies.peerSentTally.flushInto(this); } });
+    new Counter({ name: 'etcd_network_peer_received_bytes_total', help: 'The total number of bytes received from peers.', labelNames: ['From'], registers, collect() { tallies.peerReceivedTally.flushInto(this); } });
     // rafthttp's metric: buckets 0.1 ms × 2^n, n < 16 (up to 3.3 s).
     this.peerRoundTrip = new Histogram({ name: 'etcd_network_peer_round_trip_time_seconds', help: 'Round-Trip-Time histogram between peers', labelNames: ['To'], buckets: exponential(0.0001, 2, 16), registers });
     this.peerSendFailures = new Counter({ name: 'etcd_network_peer_sent_failures_total', help: 'The total number of send failures from peers.', labelNames: ['To'], registers });
     new Gauge({ name: 'etcd_server_id', help: 'Server or member ID in hexadecimal format. 1 for \'server_id\' label with current ID.', labelNames: ['server_id'], registers }).set({ server_id: memberIdHex }, 1);
     // go-grpc-prometheus's server metrics, which etcd registers on its client port.
     const grpcLabels = ['grpc_type', 'grpc_service', 'grpc_method'];
-    this.grpcStarted = new Counter({ name: 'grpc_server_started_total', help: 'Total number of RPCs started on the server.', labelNames: grpcLabels, registers });
-    this.grpcHandled = new Counter({ name: 'grpc_server_handled_total', help: 'Total number of RPCs completed on the server, regardless of success or failure.', labelNames: [...grpcLabels, 'grpc_code'], registers });
+    new Counter({ name: 'grpc_server_started_total', help: 'Total number of RPCs started on the server.', labelNames: grpcLabels, registers, collect() { tallies.grpcStartedTally.flushInto(this); } });
+    new Counter({ name: 'grpc_server_handled_total', help: 'Total number of RPCs completed on the server, regardless of success or failure.', labelNames: [...grpcLabels, 'grpc_code'], registers, collect() { tallies.grpcHandledTally.flushInto(this); } });
     if (dbBytes !== undefined) {
       new Gauge({
         name: 'etcd_mvcc_db_total_size_in_bytes',
@@ -91,11 +94,11 @@ export class ServerMetrics implements CallObserver {
   }
 
   peerBytesSent(to: string, bytes: number): void {
-    this.peerSent.inc({ To: to }, bytes);
+    this.peerSentTally.add(to, () => ({ To: to }), bytes);
   }
 
   peerBytesReceived(from: string, bytes: number): void {
-    this.peerReceived.inc({ From: from }, bytes);
+    this.peerReceivedTally.add(from, () => ({ From: from }), bytes);
   }
 
   /** A round trip to a peer (a heartbeat and its answer, runtime/peer/roundTrips.ts). */
@@ -108,11 +111,11 @@ export class ServerMetrics implements CallObserver {
   }
 
   started(type: GrpcType, service: string, method: string): void {
-    this.grpcStarted.inc({ grpc_type: type, grpc_service: service, grpc_method: method });
+    this.grpcStartedTally.add(`${type} ${service} ${method}`, () => ({ grpc_type: type, grpc_service: service, grpc_method: method }));
   }
 
   handled(type: GrpcType, service: string, method: string, code: status): void {
-    this.grpcHandled.inc({ grpc_type: type, grpc_service: service, grpc_method: method, grpc_code: grpcCodeNames[code] ?? String(code) });
+    this.grpcHandledTally.add(`${type} ${service} ${method} ${code}`, () => ({ grpc_type: type, grpc_service: service, grpc_method: method, grpc_code: grpcCodeNames[code] ?? String(code) }));
   }
 }
 

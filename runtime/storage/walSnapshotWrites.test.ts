@@ -61,3 +61,22 @@ test('a Raft message never carries a metadata-only image (a follower would insta
   const message = { type: 'MsgSnap', to: 2, from: 1, term: 1, logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0, context: '', snapshot: record.snapshot };
   t.throws(() => etcdCodec.message.encode(message as never), { message: /metadata-only/ });
 });
+
+test('a local snapshot\'s WAL rewrite keeps only the entries after its index: the db holds the rest, and recovery replays from the snapshot on', (t) => {
+  const image = imageAt(7);
+  const entry = (index: number) => ({ type: 'normal' as const, term: 1, index, data: new Uint8Array(1000) });
+  const withEntries = (indexes: number[]): DurableWrite => {
+    const records = [...rewrite(7, image).records];
+    records.splice(1, 0, { type: 'entries', entries: indexes.map(entry) });
+    return { kind: 'replace', file: 'wal', records };
+  };
+  const db: DurableWrite = { kind: 'append', file: 'db', records: [image] };
+  const kept = (arrangeWalSnapshotWrites([withEntries([4, 5, 6, 7, 8, 9]), db])[3] as DurableWrite).records as WalRecord[];
+  t.deepEqual(kept.map((record) => record.type), ['snapshot', 'entries', 'hardState']);
+  t.deepEqual((kept[1] as Extract<WalRecord, { type: 'entries' }>).entries.map((e) => e.index), [8, 9]);
+  const none = (arrangeWalSnapshotWrites([withEntries([3, 4, 5, 6, 7]), db])[3] as DurableWrite).records as WalRecord[];
+  t.deepEqual(none.map((record) => record.type), ['snapshot', 'hardState'], 'no empty entries record');
+  // Whole-image rewrites (no db commit at the index in the batch) are left as the node made them.
+  const alone: readonly DurableWrite[] = [withEntries([4, 5, 6, 7, 8])];
+  t.is(arrangeWalSnapshotWrites(alone), alone);
+});

@@ -30,6 +30,7 @@
 import type { Operation } from '../history.ts';
 import type { KeyValueInput, KeyValueOutput } from './keyValue.ts';
 import { sortIds } from '../_internals/sortIds.ts';
+import { KeyValueReplay } from './keyValueReplay.ts';
 
 type KeyValueOperation = Operation<KeyValueInput, KeyValueOutput>;
 
@@ -48,9 +49,31 @@ export function linearizeKeyValue(operations: readonly KeyValueOperation[]): Int
   if (oneKey) {
     const all = new Int32Array(count);
     for (let position = 0; position < count; position++) all[position] = position;
-    return links.linearizeKey(all) ? links.order.slice(0, links.length) : undefined;
+    const ordered = orderKey(operations, links, all);
+    return ordered === undefined ? undefined : ordered.order.slice(0, ordered.length);
   }
   return linearizeKeys(operations, links);
+}
+
+/** The result of ordering one key: positions and the point each took, the first `length` of each. */
+interface KeyOrder {
+  readonly order: Int32Array;
+  readonly points: Float64Array;
+  readonly length: number;
+}
+
+/**
+ * One key's order: read off its values when they name their writes; replayed just in time
+ * (`keyValueReplay.ts`) when they cannot, because values repeat or a value has no cut. A key
+ * whose values were read but whose jobs found no order (a stale read, most likely) is not
+ * replayed: the search decides it.
+ */
+function orderKey(operations: readonly KeyValueOperation[], links: Links, positions: Int32Array): KeyOrder | undefined {
+  const read = links.linearizeKey(positions);
+  if (read === 'ordered') return links;
+  if (read === 'unordered') return undefined;
+  const replay = (links.replay ??= new KeyValueReplay(operations, links.invokedAt, links.completedAt));
+  return replay.linearizeKey(positions) ? replay : undefined;
 }
 
 /** Each key alone, then merged by the points their operations took. */
@@ -79,10 +102,11 @@ function linearizeKeys(operations: readonly KeyValueOperation[], links: Links): 
   const points = new Float64Array(count);
   let length = 0;
   for (let index = 0; index < sizes.length; index++) {
-    if (!links.linearizeKey(byKey.subarray(starts[index]!, starts[index + 1]!))) return undefined;
-    order.set(links.order.subarray(0, links.length), length);
-    points.set(links.points.subarray(0, links.length), length);
-    length += links.length;
+    const ordered = orderKey(operations, links, byKey.subarray(starts[index]!, starts[index + 1]!));
+    if (ordered === undefined) return undefined;
+    order.set(ordered.order.subarray(0, ordered.length), length);
+    points.set(ordered.points.subarray(0, ordered.length), length);
+    length += ordered.length;
   }
   // Stable: a key's operations that share a point keep their order.
   const ids = new Int32Array(length);
@@ -99,9 +123,11 @@ function linearizeKeys(operations: readonly KeyValueOperation[], links: Links): 
  */
 class Links {
   readonly #operations: readonly KeyValueOperation[];
-  readonly #invokedAt: Float64Array;
+  readonly invokedAt: Float64Array;
   /** Infinity for an unknown outcome: it may take effect at any time after its invocation. */
-  readonly #completedAt: Float64Array;
+  readonly completedAt: Float64Array;
+  /** The replay for keys whose values do not name their writes, made when first needed. */
+  replay: KeyValueReplay | undefined;
   /** Per write: the next and the previous write of its epoch, as the cuts say. */
   readonly #successor: Int32Array;
   readonly #predecessor: Int32Array;
@@ -132,12 +158,12 @@ class Links {
   constructor(operations: readonly KeyValueOperation[]) {
     const count = operations.length;
     this.#operations = operations;
-    this.#invokedAt = new Float64Array(count);
-    this.#completedAt = new Float64Array(count);
+    this.invokedAt = new Float64Array(count);
+    this.completedAt = new Float64Array(count);
     for (let position = 0; position < count; position++) {
       const operation = operations[position]!;
-      this.#invokedAt[position] = operation.invokedAt;
-      this.#completedAt[position] = operation.outcome === 'unknown' ? Infinity : operation.completedAt;
+      this.invokedAt[position] = operation.invokedAt;
+      this.completedAt[position] = operation.outcome === 'unknown' ? Infinity : operation.completedAt;
     }
     this.#successor = new Int32Array(count).fill(none);
     this.#predecessor = new Int32Array(count).fill(none);
@@ -152,13 +178,17 @@ class Links {
     this.#lookupsLeft = 16 * count + 4096;
   }
 
-  /** Orders the operations at `positions` (one key's); false when it cannot tell. */
-  linearizeKey(positions: Int32Array): boolean {
+  /**
+   * Orders the operations at `positions` (one key's): `unreadable` when the values do not name
+   * their writes (repeated or empty values, a value no cut makes, cuts that disagree),
+   * `unordered` when they do but the jobs found no order.
+   */
+  linearizeKey(positions: Int32Array): 'ordered' | 'unreadable' | 'unordered' {
     this.length = 0;
     this.#initialHead = none;
     this.#initialFirstGet = none;
     this.#initialLastGet = none;
-    if (!this.#indexValues(positions)) return false;
+    if (!this.#indexValues(positions)) return 'unreadable';
     const gets = this.#getsByCompletion(positions);
     // Gets by completion mostly read a state read before, the next one, or one a little older:
     // a value seen before is looked up, and only what is new in a value is cut (`#cut` holds the
@@ -177,7 +207,7 @@ class Links {
         } else {
           const kept = value.length > previous.length && value.startsWith(previous) ? previousParts : 0;
           const parts = this.#cutOf(value, kept === 0 ? 0 : previous.length, kept);
-          if (parts < 0 || !this.#link(parts)) return false;
+          if (parts < 0 || !this.#link(parts)) return 'unreadable';
           state = parts === 0 ? initial : this.#cut[parts - 1]!;
           previous = value;
           previousParts = parts;
@@ -186,7 +216,7 @@ class Links {
       }
       this.#hang(get, state);
     }
-    return this.#schedule(this.#jobs(positions));
+    return this.#schedule(this.#jobs(positions)) ? 'ordered' : 'unordered';
   }
 
   /** The key's written values by text, and their lengths; false when one is empty or repeated. */
@@ -212,7 +242,7 @@ class Links {
     const gets = new Int32Array(count);
     count = 0;
     for (let at = 0; at < positions.length; at++) if (this.#operations[positions[at]!]!.input.kind === 'get') gets[count++] = positions[at]!;
-    sortIds(gets, this.#completedAt);
+    sortIds(gets, this.completedAt);
     return gets;
   }
 
@@ -296,8 +326,8 @@ class Links {
     if (last === none) this.#firstGet[write] = get;
     else this.#nextGet[last] = get;
     this.#lastGet[write] = get;
-    const completedAt = this.#completedAt[get]!;
-    const invokedAt = this.#invokedAt[get]!;
+    const completedAt = this.completedAt[get]!;
+    const invokedAt = this.invokedAt[get]!;
     if (completedAt < this.#getsCompleted[write]!) this.#getsCompleted[write] = completedAt;
     if (invokedAt > this.#getsInvoked[write]!) this.#getsInvoked[write] = invokedAt;
   }
@@ -340,8 +370,8 @@ class Links {
     let earliest = Infinity;
     let latest = -Infinity;
     for (let write = job, steps = 0; write !== none && steps <= this.#operations.length; write = this.#successor[write]!, steps++) {
-      earliest = Math.min(earliest, this.#completedAt[write]!, this.#getsCompleted[write]!);
-      latest = Math.max(latest, this.#invokedAt[write]!, this.#getsInvoked[write]!);
+      earliest = Math.min(earliest, this.completedAt[write]!, this.#getsCompleted[write]!);
+      latest = Math.max(latest, this.invokedAt[write]!, this.#getsInvoked[write]!);
     }
     return Math.min(earliest, latest);
   }
@@ -371,8 +401,8 @@ class Links {
 
   /** The next operation of a walk: false when its point would pass its completion. */
   #visit(position: number): boolean {
-    const invokedAt = this.#invokedAt[position]!;
-    const completedAt = this.#completedAt[position]!;
+    const invokedAt = this.invokedAt[position]!;
+    const completedAt = this.completedAt[position]!;
     if (invokedAt > this.#point) this.#point = invokedAt;
     if (this.#point > completedAt) return false;
     this.order[this.length] = position;
