@@ -254,7 +254,7 @@ export class RawNode {
     return raft.lead === previous.lead && raft.role === previous.role;
   }
 
-  /** Whether Raft's hard state is the one last handed out (`hardStatesEqual`, field by field). */
+  /** Whether Raft's hard state is the one last handed out: term, vote and commit, field by field. */
   private hardStateUnchanged(): boolean {
     const raft = this.raft;
     const previous = this.previousHardState;

@@ -21,10 +21,6 @@ export function isEmptyHardState(state: HardState): boolean {
   return state.term === 0 && state.vote === None && state.commit === 0;
 }
 
-export function hardStatesEqual(a: HardState, b: HardState): boolean {
-  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
-}
-
 export type StateRole = 'follower' | 'pre-candidate' | 'candidate' | 'leader';
 
 /** Volatile state the application may want to observe (who leads, what this node is). */
