@@ -4,8 +4,12 @@
  * processes and all. On an idle machine with two cores the ratio should be at least 1.8; the load
  * average is printed, since a busy machine cannot show it, and so is the CPU each run took (with
  * GNU time), which a busy machine skews far less: two workers cannot beat twice the runs per CPU
- * second they keep. The sweep is long enough (400 runs) that each process's warm-up — a few
- * seconds of CPU before V8 has compiled the hot code — is paid off, as it is in a CI sweep.
+ * second they keep. The sweep is long enough (1,200 runs, about a minute with `--jobs 1`) that
+ * each process's warm-up is mostly paid off, as it is in a CI gate's sweep of minutes: V8 compiles
+ * the hot code for ~2 s of CPU per process (measured session 8: `--no-concurrent-recompilation`
+ * made a 400-run `--jobs 1` sweep 21.1 -> 23.0 s), which one process does on the idle second core
+ * and two workers each do again on cores the other needs. With 400 runs (20 s) that warm-up was a
+ * tenth of the sweep and held the ratio near 1.63 on an idle machine (pairs 1.60-1.73).
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -17,12 +21,13 @@ import type { ProcessCost, SweepCost } from '../bin/sweep/cost.ts';
 const run = promisify(execFile);
 const launcher = join(import.meta.dirname, '..', 'bin', 'detcd-sim');
 const scenarios = ['raft-swarm', 'raft-crashes', 'raft-partitions', 'heartbeat-swarm'];
-const seeds = 100;
+const seeds = 300;
 /**
- * Sweeps of each kind, alternated; their medians are compared. Three pairs moved by ±0.5 from one
- * bench to the next on a shared VM (issue 11's closing note); five keep the bench near 5 minutes.
+ * Sweeps of each kind, alternated; their medians are compared. Three pairs of 400 runs moved by
+ * ±0.5 from one bench to the next on a shared VM (issue 11's closing note); three of 1,200 runs
+ * keep the bench near 5 minutes.
  */
-const pairs = 5;
+const pairs = 3;
 /** The launcher's own V8 flags (its first line), which a user running `detcd-sim` gets. */
 const launcherV8Flags = ['--max-semi-space-size=32', '--min-semi-space-size=16'];
 
