@@ -247,6 +247,14 @@ export class RawNode {
    * ascending id order. Cheap (no copies), for checkers that run on every event; `status()` is the
    * full picture.
    */
+  visitMatches(visit: (id: NodeId, match: number) => void): void {
+    if (this.raft.role !== 'leader') return;
+    // A checker asks after every event at a leader: no adapter closure per call.
+    const tracker = this.raft.tracker;
+    const ids = tracker.ids();
+    for (let i = 0; i < ids.length; i++) visit(ids[i]!, tracker.get(ids[i]!)!.match);
+  }
+
   /** Whether Raft's soft state is the one last handed out (etcd-io/raft's SoftState comparison). */
   private softStateUnchanged(): boolean {
     const raft = this.raft;
@@ -260,14 +268,4 @@ export class RawNode {
     const previous = this.previousHardState;
     return raft.term === previous.term && raft.vote === previous.vote && raft.log.committed === previous.commit;
   }
-
-  visitMatches(visit: (id: NodeId, match: number) => void): void {
-    if (this.raft.role !== 'leader') return;
-    // A checker asks after every event at a leader: no adapter closure per call.
-    const tracker = this.raft.tracker;
-    const ids = tracker.ids();
-    for (let i = 0; i < ids.length; i++) visit(ids[i]!, tracker.get(ids[i]!)!.match);
-  }
 }
-
-

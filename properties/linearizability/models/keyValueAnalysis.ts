@@ -27,6 +27,7 @@ import type { AnalyzedViolation, HistoryAnalysis, UnknownFate } from '../model.t
 import type { KeyValueInput, KeyValueOutput, KeyValueState } from './keyValue.ts';
 import { keyValueLookahead } from './keyValueLookahead.ts';
 import { ValueParser, type ValueParts } from './keyValueParts.ts';
+import { countAtOrBelow } from '../_internals/idArrays.ts';
 import { sortIds } from '../_internals/sortIds.ts';
 
 type KeyValueOperation = Operation<KeyValueInput, KeyValueOutput>;
@@ -273,16 +274,7 @@ class StaleWrites {
 
   /** The rank of the first write (by invocation) invoked strictly after `time`. */
   #firstInvokedAfter(time: number): number {
-    const byInvocation = this.#byInvocation;
-    const invokedAt = this.#invokedAt;
-    let low = 0;
-    let high = byInvocation.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (invokedAt[byInvocation[middle]!]! <= time) low = middle + 1;
-      else high = middle;
-    }
-    return low;
+    return countAtOrBelow(this.#byInvocation, this.#invokedAt, time);
   }
 
   #add(rank: number): void {

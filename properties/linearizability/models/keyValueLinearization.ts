@@ -29,6 +29,7 @@
  */
 import type { Operation } from '../history.ts';
 import type { KeyValueInput, KeyValueOutput } from './keyValue.ts';
+import { selectIds } from '../_internals/idArrays.ts';
 import { sortIds } from '../_internals/sortIds.ts';
 import { KeyValueReplay } from './keyValueReplay.ts';
 
@@ -237,11 +238,7 @@ class Links {
 
   /** The key's ok gets, by completion (ties by position). */
   #getsByCompletion(positions: Int32Array): Int32Array {
-    let count = 0;
-    for (let at = 0; at < positions.length; at++) if (this.#operations[positions[at]!]!.input.kind === 'get') count++;
-    const gets = new Int32Array(count);
-    count = 0;
-    for (let at = 0; at < positions.length; at++) if (this.#operations[positions[at]!]!.input.kind === 'get') gets[count++] = positions[at]!;
+    const gets = selectIds(positions, (id) => this.#operations[id]!.input.kind === 'get');
     sortIds(gets, this.completedAt);
     return gets;
   }

@@ -24,6 +24,7 @@
  */
 import type { Operation } from '../history.ts';
 import type { KeyValueInput, KeyValueOutput } from './keyValue.ts';
+import { countAtOrBelow, selectIds } from '../_internals/idArrays.ts';
 import { sortIds } from '../_internals/sortIds.ts';
 
 type KeyValueOperation = Operation<KeyValueInput, KeyValueOutput>;
@@ -337,22 +338,13 @@ export class KeyValueReplay {
   }
 
   #okByCompletion(positions: Int32Array): Int32Array {
-    let count = 0;
-    for (let at = 0; at < positions.length; at++) if (this.#operations[positions[at]!]!.outcome === 'ok') count++;
-    const ok = new Int32Array(count);
-    count = 0;
-    for (let at = 0; at < positions.length; at++) if (this.#operations[positions[at]!]!.outcome === 'ok') ok[count++] = positions[at]!;
+    const ok = selectIds(positions, (id) => this.#operations[id]!.outcome === 'ok');
     sortIds(ok, this.#completedAt);
     return ok;
   }
 
   #getsByCompletion(deadlines: Int32Array): Int32Array {
-    let count = 0;
-    for (let at = 0; at < deadlines.length; at++) if (this.#operations[deadlines[at]!]!.input.kind === 'get') count++;
-    const gets = new Int32Array(count);
-    count = 0;
-    for (let at = 0; at < deadlines.length; at++) if (this.#operations[deadlines[at]!]!.input.kind === 'get') gets[count++] = deadlines[at]!;
-    return gets;
+    return selectIds(deadlines, (id) => this.#operations[id]!.input.kind === 'get');
   }
 
   /**
@@ -427,13 +419,7 @@ export class KeyValueReplay {
     }
     const unknown = writers.unknown;
     if (this.#okOnly) return -1;
-    let low = 0;
-    let high = unknown.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (invokedAt[unknown[middle]!]! <= horizon) low = middle + 1;
-      else high = middle;
-    }
+    const low = countAtOrBelow(unknown, invokedAt, horizon);
     for (let at = low - 1, end = Math.max(0, low - scanLimit); at >= end; at--) {
       const candidate = unknown[at]!;
       if (taken[candidate] === 0 && reserved[candidate] === 0) return candidate;
