@@ -17,6 +17,12 @@ export class AssertionError extends Error {
   }
 }
 
+/**
+ * Throws an AssertionError when `condition` is false. In code that runs on every event or message,
+ * write `if (!condition) throw new AssertionError(...)` instead of passing a message closure: V8
+ * allocates the closure, and the context of every variable it captures, on each call, and whether
+ * escape analysis removes them depends on inlining decisions that differ from process to process.
+ */
 export function assert(condition: unknown, message: string | (() => string)): asserts condition {
   if (!condition) {
     throw new AssertionError(typeof message === 'string' ? message : message());

@@ -1,4 +1,4 @@
-import { assert } from '../base/assert.ts';
+import { assert, AssertionError } from '../base/assert.ts';
 
 /**
  * The sliding window of MsgApp messages sent to one follower and not yet acknowledged, each
@@ -37,7 +37,7 @@ export class Inflights {
   add(index: number, bytes: number): void {
     assert(!this.full(), 'cannot add into a full inflights window');
     const newest = this.length > 0 ? this.indexes[(this.start + this.length - 1) % this.capacity]! : -1;
-    assert(index > newest, () => `inflight index ${index} does not ascend past ${newest}`);
+    if (index <= newest) throw new AssertionError(`inflight index ${index} does not ascend past ${newest}`);
     const slot = (this.start + this.length) % this.capacity;
     this.indexes[slot] = index;
     this.sizes[slot] = bytes;

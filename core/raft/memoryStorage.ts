@@ -1,5 +1,5 @@
-import { assert } from '../base/assert.ts';
-import { type Entry, limitSize } from './entry.ts';
+import { assert, AssertionError } from '../base/assert.ts';
+import { type Entry, payloadSize } from './entry.ts';
 import {
   type ConfState,
   emptyHardState,
@@ -39,12 +39,30 @@ export class MemoryStorage implements Storage {
   entries(lo: number, hi: number, maxSize: number): readonly Entry[] | StorageError {
     const offset = this.log[0]!.index;
     if (lo <= offset) return 'compacted';
-    assert(hi <= this.lastIndex() + 1, () => `entries' hi(${hi}) is out of bound lastindex(${this.lastIndex()})`);
+    if (hi > this.lastIndex() + 1) throw new AssertionError(`entries' hi(${hi}) is out of bound lastindex(${this.lastIndex()})`);
     // Only the dummy entry: nothing stored.
     if (this.log.length === 1) return 'unavailable';
+    // Cut to `maxSize` while copying (etcd's limitSize: at least one entry): a follower far
+    // behind asks for the whole rest of the log, and copying it all to keep a few was most of
+    // the garbage this method made.
+    const log = this.log;
+    const end = hi - offset;
     const entries: Entry[] = [];
-    for (let i = lo - offset; i < hi - offset; i++) entries.push(this.log[i]!.entry!);
-    return limitSize(entries, maxSize);
+    let size = 0;
+    for (let i = lo - offset; i < end; i++) {
+      const entry = log[i]!.entry!;
+      size += payloadSize(entry);
+      if (size > maxSize && entries.length > 0) break;
+      entries.push(entry);
+    }
+    return entries;
+  }
+
+  /** The entry at `index`, or null when it is compacted or beyond the log: for checkers, no copy. */
+  entryAt(index: number): Entry | null {
+    const position = index - this.log[0]!.index;
+    if (position < 1 || position >= this.log.length) return null;
+    return this.log[position]!.entry;
   }
 
   term(index: number): number | StorageError {

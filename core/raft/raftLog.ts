@@ -1,4 +1,4 @@
-import { assert } from '../base/assert.ts';
+import { assert, AssertionError } from '../base/assert.ts';
 import { type Entry, limitSize, noEntries } from './entry.ts';
 import type { RaftLogger } from './logger.ts';
 import type { Snapshot } from './state.ts';
@@ -52,7 +52,7 @@ export class RaftLog {
 
   lastTerm(): number {
     const term = this.term(this.lastIndex());
-    assert(!isStorageError(term), () => `unexpected error getting the last term: ${String(term)}`);
+    if (isStorageError(term)) throw new AssertionError(`unexpected error getting the last term: ${String(term)}`);
     return term;
   }
 
@@ -91,7 +91,7 @@ export class RaftLog {
     const lastNew = prevIndex + entries.length;
     const conflict = this.findConflict(entries);
     if (conflict !== 0) {
-      assert(conflict > this.committed, () => `entry ${conflict} conflicts with committed entry [committed(${this.committed})]`);
+      if (conflict <= this.committed) throw new AssertionError(`entry ${conflict} conflicts with committed entry [committed(${this.committed})]`);
       this.append(entries.slice(conflict - (prevIndex + 1)));
     }
     this.commitTo(Math.min(commit, lastNew));
@@ -102,7 +102,7 @@ export class RaftLog {
   append(entries: readonly Entry[]): number {
     if (entries.length === 0) return this.lastIndex();
     const after = entries[0]!.index - 1;
-    assert(after >= this.committed, () => `after(${after}) is out of range [committed(${this.committed})]`);
+    if (after < this.committed) throw new AssertionError(`after(${after}) is out of range [committed(${this.committed})]`);
     this.unstable.truncateAndAppend(entries);
     return this.lastIndex();
   }
@@ -171,7 +171,7 @@ export class RaftLog {
 
   /** The entries up to `index` were handed to the application in a Ready. */
   acceptApplying(index: number, size: number): void {
-    assert(index <= this.committed, () => `applying(${index}) is out of range [committed(${this.committed})]`);
+    if (index > this.committed) throw new AssertionError(`applying(${index}) is out of range [committed(${this.committed})]`);
     this.applying = index;
     this.applyingSize += size;
     // Pause when the budget is spent, or when the last batch was cut short by it.
@@ -191,9 +191,9 @@ export class RaftLog {
   nextCommittedEntries(): readonly Entry[] {
     if (!this.hasNextCommittedEntries()) return noEntries;
     const maxSize = this.maxApplyingSize - this.applyingSize;
-    assert(maxSize > 0, () => `applying entry size (${this.maxApplyingSize}-${this.applyingSize}) not positive`);
+    if (maxSize <= 0) throw new AssertionError(`applying entry size (${this.maxApplyingSize}-${this.applyingSize}) not positive`);
     const entries = this.slice(this.applying + 1, this.committed + 1, maxSize);
-    assert(!isStorageError(entries), () => `unexpected error getting unapplied entries: ${String(entries)}`);
+    if (isStorageError(entries)) throw new AssertionError(`unexpected error getting unapplied entries: ${String(entries)}`);
     return entries;
   }
 
@@ -218,7 +218,7 @@ export class RaftLog {
     if (lo < offset) {
       const stored = this.storage.entries(lo, Math.min(hi, offset), maxSize);
       if (isStorageError(stored)) {
-        assert(stored !== 'unavailable', () => `entries[${lo}:${Math.min(hi, offset)}) is unavailable from storage`);
+        if (stored === 'unavailable') throw new AssertionError(`entries[${lo}:${Math.min(hi, offset)}) is unavailable from storage`);
         return stored;
       }
       // Storage cut the range short for size: the unstable part cannot follow.
@@ -233,18 +233,18 @@ export class RaftLog {
   }
 
   private checkBounds(lo: number, hi: number): StorageError | null {
-    assert(lo <= hi, () => `invalid slice ${lo} > ${hi}`);
+    if (lo > hi) throw new AssertionError(`invalid slice ${lo} > ${hi}`);
     const first = this.firstIndex();
     if (lo < first) return 'compacted';
     const length = this.lastIndex() + 1 - first;
-    assert(hi <= first + length, () => `slice[${lo},${hi}) out of bound [${first},${this.lastIndex()}]`);
+    if (hi > first + length) throw new AssertionError(`slice[${lo},${hi}) out of bound [${first},${this.lastIndex()}]`);
     return null;
   }
 
   /** Every entry still in the log (tests and status output). */
   allEntries(): readonly Entry[] {
     const entries = this.entries(this.firstIndex(), noLimit);
-    assert(!isStorageError(entries), () => `unexpected error reading the log: ${String(entries)}`);
+    if (isStorageError(entries)) throw new AssertionError(`unexpected error reading the log: ${String(entries)}`);
     return entries;
   }
 

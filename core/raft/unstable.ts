@@ -1,4 +1,4 @@
-import { assert } from '../base/assert.ts';
+import { AssertionError } from '../base/assert.ts';
 import { type Entry, noEntries } from './entry.ts';
 import type { Snapshot } from './state.ts';
 
@@ -117,7 +117,7 @@ export class Unstable {
   /** Entries in [lo, hi). A fresh array. */
   slice(lo: number, hi: number): Entry[] {
     const upper = this.offset + this.entries.length;
-    assert(this.offset <= lo && lo <= hi && hi <= upper, () => `unstable.slice[${lo},${hi}) out of bound [${this.offset},${upper}]`);
+    if (!(this.offset <= lo && lo <= hi && hi <= upper)) throw new AssertionError(`unstable.slice[${lo},${hi}) out of bound [${this.offset},${upper}]`);
     return this.entries.slice(lo - this.offset, hi - this.offset);
   }
 }

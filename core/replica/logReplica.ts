@@ -1,4 +1,4 @@
-import { assert } from '../base/assert.ts';
+import { assert, AssertionError } from '../base/assert.ts';
 import { decodeNumbers, encodeNumbers, numberAt } from '../base/bytes.ts';
 import { finalize32, mix32, mixNumber } from '../base/hash.ts';
 import type { ClientId, ClientReply, DurableWrite, HostedNode, NodeId, NodeReady, NodeStart, Outbound, RequestId } from '../host/node.ts';
@@ -337,7 +337,7 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply>, Ra
   }
 
   private applyEntry(entry: Entry): void {
-    assert(entry.index === this.appliedIndex + 1, () => `node ${this.id} applies index ${entry.index} after ${this.appliedIndex}`);
+    if (entry.index !== this.appliedIndex + 1) throw new AssertionError(`node ${this.id} applies index ${entry.index} after ${this.appliedIndex}`);
     let digest = digestEntry(entry, this.stateDigest);
     if (entry.type === 'normal') {
       if (entry.data.byteLength > 0) {

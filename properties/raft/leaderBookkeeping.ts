@@ -90,10 +90,10 @@ export function leaderBookkeeping<Q, R, N extends RaftHost<Q, R>>(): RaftHostObs
     scan.appliedThen = leader.appliedIndex;
     const from = Math.max(leader.appliedIndex + 1, storage.firstIndex());
     if (from > last) return;
-    const entries = storage.entries(from, last + 1, Number.MAX_SAFE_INTEGER);
-    if (isStorageError(entries)) return;
+    // Read in place, not copied: this runs after events at a leader whose log grew.
     let earlier = 0;
-    for (const entry of entries) {
+    for (let index = from; index <= last; index++) {
+      const entry = storage.entryAt(index)!;
       if (entry.type !== 'confChange') continue;
       if (entry.term === term && earlier !== 0) {
         throw new AssertionError(

@@ -43,6 +43,19 @@ export function entryFingerprint(entry: Entry): number {
   return fingerprint;
 }
 
+/**
+ * An entry seen at one index: its term, fingerprint and preceding term, and the entry of another
+ * term seen there before (a diverged log's; rarely more than a few). Keyed by index alone: a key
+ * made of index and term outgrows V8's small integers and was boxed on every lookup, on every
+ * entry of every MsgApp sent.
+ */
+interface SeenEntry {
+  readonly term: number;
+  readonly fingerprint: number;
+  readonly previousTerm: number;
+  readonly otherTerm: SeenEntry | undefined;
+}
+
 interface NodeWatch {
   incarnation: number;
   /** The last entry whose place in this node's log was checked; the log before it is unchanged while it is still there. */
@@ -77,8 +90,8 @@ interface NodeWatch {
 export function raftSafety<Q, R, N extends RaftHost<Q, R>>(options: RaftSafetyOptions = defaultRaftSafetyOptions): SimObserver<Message, Q, R, N> {
   type HostSimulation = Simulation<Message, Q, R, N>;
   const leaderOfTerm = new Map<number, NodeId>();
-  /** (index, term) → fingerprint and the preceding entry's term, for log matching. */
-  const entryAt = new Map<number, { fingerprint: number; previousTerm: number }>();
+  /** index → the entries seen there (one per term), for log matching. */
+  const entryAt = new Map<number, SeenEntry>();
   /**
    * index → the term of the entry committed there, and the term of the node that first reported
    * it committed. That node's term is at least the term in which the entry was committed (it took
@@ -94,7 +107,6 @@ export function raftSafety<Q, R, N extends RaftHost<Q, R>>(options: RaftSafetyOp
   const fail = (message: string): never => {
     throw new AssertionError(message);
   };
-  const key = (index: number, term: number): number => index * 0x100_0000 + term;
 
   const claimLeadership = (term: number, node: NodeId, how: string): void => {
     const leader = leaderOfTerm.get(term);
@@ -102,12 +114,19 @@ export function raftSafety<Q, R, N extends RaftHost<Q, R>>(options: RaftSafetyOp
     else if (leader !== node) fail(`election safety: nodes ${leader} and ${node} both lead term ${term} (${how})`);
   };
 
-  const recordEntry = (entry: Entry, previousTerm: number, where: string): void => {
+  /**
+   * Log matching for one entry, seen in `node`'s log (`inTerm` 0) or in a MsgApp it sent in
+   * `inTerm`. The place is named only when the check fails: a text built per entry of every
+   * MsgApp was most of this checker's garbage.
+   */
+  const recordEntry = (entry: Entry, previousTerm: number, node: NodeId, inTerm: number): void => {
     const fingerprint = entryFingerprint(entry);
-    const known = entryAt.get(key(entry.index, entry.term));
-    if (known === undefined) entryAt.set(key(entry.index, entry.term), { fingerprint, previousTerm });
+    const atIndex = entryAt.get(entry.index);
+    let known = atIndex;
+    while (known !== undefined && known.term !== entry.term) known = known.otherTerm;
+    if (known === undefined) entryAt.set(entry.index, { term: entry.term, fingerprint, previousTerm, otherTerm: atIndex });
     else if (known.fingerprint !== fingerprint || (previousTerm >= 0 && known.previousTerm >= 0 && known.previousTerm !== previousTerm)) {
-      fail(`log matching: two different entries at index ${entry.index} term ${entry.term} (${where})`);
+      fail(`log matching: two different entries at index ${entry.index} term ${entry.term} (${inTerm === 0 ? `node ${node}'s log` : `MsgApp from ${node} in term ${inTerm}`})`);
     }
   };
 
@@ -217,22 +236,19 @@ export function raftSafety<Q, R, N extends RaftHost<Q, R>>(options: RaftSafetyOp
       const last = storage.lastIndex();
       // Entries are replaced only by truncation, which replaces the verified one too: while it is
       // still in place, only what follows it is new.
-      let from = storage.firstIndex();
-      if (watch.verified !== null && watch.verified.index >= from && watch.verified.index <= last) {
-        const stored = storage.entries(watch.verified.index, watch.verified.index + 1, Number.MAX_SAFE_INTEGER);
-        if (!isStorageError(stored) && stored[0] === watch.verified) from = watch.verified.index + 1;
-      }
+      // Read in place (`entryAt`), not copied: this runs every few dozen events on every node.
       const first = storage.firstIndex();
+      let from = first;
+      if (watch.verified !== null && storage.entryAt(watch.verified.index) === watch.verified) from = watch.verified.index + 1;
       if (last >= from) {
-        const entries = storage.entries(from, last + 1, Number.MAX_SAFE_INTEGER);
-        if (!isStorageError(entries)) {
-          let previousTerm = storage.term(from - 1);
-          for (const entry of entries) {
-            recordEntry(entry, isStorageError(previousTerm) ? -1 : previousTerm, `node ${id}'s log`);
-            previousTerm = entry.term;
-          }
-          watch.verified = entries[entries.length - 1] ?? watch.verified;
+        const before = storage.term(from - 1);
+        let previousTerm = isStorageError(before) ? -1 : before;
+        for (let index = from; index <= last; index++) {
+          const entry = storage.entryAt(index)!;
+          recordEntry(entry, previousTerm, id, 0);
+          previousTerm = entry.term;
         }
+        watch.verified = storage.entryAt(last);
       }
       for (let index = Math.max(watch.checkedCommit + 1, first); index <= Math.min(replica.hardState.commit, last); index++) {
         const term = storage.term(index) as number;
@@ -288,7 +304,7 @@ export function raftSafety<Q, R, N extends RaftHost<Q, R>>(options: RaftSafetyOp
       if (message.type === 'MsgApp') {
         let previousTerm = message.logTerm;
         for (const entry of message.entries) {
-          recordEntry(entry, previousTerm, `MsgApp from ${from} in term ${message.term}`);
+          recordEntry(entry, previousTerm, from, message.term);
           previousTerm = entry.term;
         }
       }

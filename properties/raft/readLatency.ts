@@ -14,6 +14,8 @@ export interface ReadLatencyOptions {
 const logRead = (request: unknown): boolean => (request as { readonly kind?: string }).kind === 'read';
 
 interface PendingRead {
+  readonly client: ClientId;
+  readonly requestId: number;
   readonly member: NodeId;
   readonly leader: NodeId;
   readonly term: number;
@@ -37,9 +39,16 @@ interface PendingRead {
 export function readLatency<Q, R, N extends RaftHost<Q, R>>(options: ReadLatencyOptions): RaftHostObserver<Q, R, N> {
   type RaftSimulation = HostSimulation<Q, R, N>;
   const isRead = options.isRead ?? logRead;
-  /** Reads being judged, by `client*2^32 + request id`, in invocation order. */
-  const pending = new Map<number, PendingRead>();
-  const key = (client: ClientId, requestId: number): number => client * 0x1_0000_0000 + requestId;
+  /**
+   * Reads being judged, in invocation order. A short list searched by client and request id: a
+   * map keyed by `client * 2^32 + request id` boxed a heap number per lookup, and iterating it
+   * after every event made an entry pair per read.
+   */
+  const pending: PendingRead[] = [];
+  const indexOf = (client: ClientId, requestId: number): number => {
+    for (let i = 0; i < pending.length; i++) if (pending[i]!.client === client && pending[i]!.requestId === requestId) return i;
+    return -1;
+  };
 
   const clusterFine = (sim: RaftSimulation): boolean => {
     const network = sim.network.currentOptions;
@@ -61,7 +70,7 @@ export function readLatency<Q, R, N extends RaftHost<Q, R>>(options: ReadLatency
     return read.member === read.leader || config.voters.includes(read.member) || config.learners.includes(read.member) || config.votersOutgoing.includes(read.member);
   };
 
-  const voidAll = (): void => pending.clear();
+  const voidAll = (): void => void (pending.length = 0);
 
   return {
     onRequest(client, node, requestId, request, sim: RaftSimulation) {
@@ -70,26 +79,32 @@ export function readLatency<Q, R, N extends RaftHost<Q, R>>(options: ReadLatency
       if (member === null) return;
       const leaderId = member.softState.role === 'leader' ? node : member.softState.lead;
       if (leaderId === 0) return;
-      const read: PendingRead = { member: node, leader: leaderId, term: member.hardState.term, invokeUs: sim.nowUs };
-      if (stillStable(sim, read)) pending.set(key(client, requestId), read);
+      const read: PendingRead = { client, requestId, member: node, leader: leaderId, term: member.hardState.term, invokeUs: sim.nowUs };
+      if (!stillStable(sim, read)) return;
+      // A request id asked again replaces the read judged under it (as the map's set did), in place.
+      const at = indexOf(client, requestId);
+      if (at === -1) pending.push(read);
+      else pending[at] = read;
     },
     onReply(_node, client, requestId) {
-      pending.delete(key(client, requestId));
+      const at = indexOf(client, requestId);
+      if (at !== -1) pending.splice(at, 1);
     },
     onFault: voidAll,
     onCrash: voidAll,
     onRestart: voidAll,
     afterEvent(sim: RaftSimulation) {
-      if (pending.size === 0) return;
+      if (pending.length === 0) return;
       if (!clusterFine(sim)) {
         voidAll();
         return;
       }
-      for (const [id, read] of pending) {
-        if (!stillStable(sim, read)) {
-          pending.delete(id);
-          continue;
-        }
+      // Reads no longer judged are dropped in place, keeping the others in order.
+      let kept = 0;
+      for (let i = 0; i < pending.length; i++) {
+        const read = pending[i]!;
+        if (!stillStable(sim, read)) continue;
+        pending[kept++] = read;
         if (sim.nowUs - read.invokeUs > options.boundUs) {
           throw new AssertionError(
             `read latency: a linearizable read sent to node ${read.member} at ${read.invokeUs / 1000} ms was not answered within ${options.boundUs / 1000} ms, while leader ${read.leader} of term ${read.term} kept leading and the whole cluster stayed up, connected and calm (ReadIndex, thesis §6.4)`,
@@ -98,6 +113,7 @@ export function readLatency<Q, R, N extends RaftHost<Q, R>>(options: ReadLatency
           );
         }
       }
+      pending.length = kept;
     },
   };
 }

@@ -13,12 +13,16 @@ import type { HostSimulation, RaftHost, RaftHostObserver } from './raftHost.ts';
  */
 export function voteLedger<Q, R, N extends RaftHost<Q, R>>(): RaftHostObserver<Q, R, N> {
   type RaftSimulation = HostSimulation<Q, R, N>;
-  /** voter * 2^32 + term → candidate. */
-  const ledger = new Map<number, NodeId>();
+  /**
+   * voter → term → candidate. Two small-integer keys: one key `voter * 2^32 + term` was a heap
+   * number boxed on every lookup, and this runs after every event.
+   */
+  const ledger = new Map<NodeId, Map<number, NodeId>>();
   const record = (voter: NodeId, term: number, candidate: NodeId, how: string): void => {
-    const key = voter * 0x1_0000_0000 + term;
-    const known = ledger.get(key);
-    if (known === undefined) ledger.set(key, candidate);
+    let votes = ledger.get(voter);
+    if (votes === undefined) ledger.set(voter, (votes = new Map()));
+    const known = votes.get(term);
+    if (known === undefined) votes.set(term, candidate);
     else if (known !== candidate) throw new AssertionError(`vote ledger: node ${voter} voted for ${known} in term ${term}, and now for ${candidate} (${how})`);
   };
   return {
