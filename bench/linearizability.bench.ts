@@ -80,6 +80,7 @@ export function bench(out: (line: string) => void): void {
   // The classes first, in a heap not yet filled by the other figures' histories (a major
   // collection marks everything alive; Porcupine's side starts a fresh process per class).
   benchClasses(out);
+  if (selectedClasses() !== undefined) return;
   const unit = calibrate();
   const inUnits = (ms: number) => `${(ms / unit).toFixed(1)} units`;
   out(`calibration: 4,000,000 hash rounds in ${format(unit)} (= 1 unit)`);
@@ -174,6 +175,13 @@ export const historyClasses: readonly HistoryClass[] = [
   { name: '2k, 3 repeated values, 20 clients on 2 keys (high concurrency)', options: { clients: 20, operations: 2000, keys: 2, unknownPerTenThousand: 200, valuesPerKey: 3 } },
 ];
 
+/** DETCD_BENCH_CLASSES=15,17: only those classes (by index), to iterate on a few; unset: all. */
+function selectedClasses(): ReadonlySet<number> | undefined {
+  const given = process.env.DETCD_BENCH_CLASSES;
+  if (given === undefined || given.trim() === '') return undefined;
+  return new Set(given.split(',').map((part) => Number(part.trim())));
+}
+
 function limitSeconds(fallback: number): number {
   const given = Number(process.env.DETCD_BENCH_LIMIT_S);
   return Number.isFinite(given) && given > 0 ? given : fallback;
@@ -220,7 +228,9 @@ function benchClasses(out: (line: string) => void): void {
   const coldSplit: string[] = [];
   const summary = { decidedByPorcupine: 0, agreed: 0, slower: [] as string[], wrong: [] as string[], coldCompared: 0, coldSlower: [] as string[], itselfSlower: [] as string[] };
   try {
+    const selected = selectedClasses();
     historyClasses.forEach((entry, index) => {
+      if (selected !== undefined && !selected.has(index)) return;
       let history = generateKeyValueHistory(new SeededRandom(`bench-class-${index}`), entry.options);
       let expected = 'linearizable';
       if (entry.plant !== undefined) {

@@ -31,6 +31,7 @@ import type { Operation } from '../history.ts';
 import type { KeyValueInput, KeyValueOutput } from './keyValue.ts';
 import { selectIds } from '../_internals/idArrays.ts';
 import { sortIds } from '../_internals/sortIds.ts';
+import { KeyValuePlainSearch } from './keyValuePlainSearch.ts';
 import { KeyValueReplay } from './keyValueReplay.ts';
 
 type KeyValueOperation = Operation<KeyValueInput, KeyValueOutput>;
@@ -41,9 +42,9 @@ const none = -1;
 const initial = -2;
 
 /** Positions in `operations` in the order they take effect, or undefined when it cannot tell. */
-export function linearizeKeyValue(operations: readonly KeyValueOperation[]): Int32Array | undefined {
+export function linearizeKeyValue(operations: readonly KeyValueOperation[], reserve: (bytes: number) => boolean = () => true): Int32Array | undefined {
   const count = operations.length;
-  const links = new Links(operations);
+  const links = new Links(operations, reserve);
   const firstKey = count === 0 ? '' : operations[0]!.input.key;
   let oneKey = true;
   for (let position = 1; position < count && oneKey; position++) oneKey = operations[position]!.input.key === firstKey;
@@ -64,17 +65,37 @@ interface KeyOrder {
 }
 
 /**
- * One key's order: read off its values when they name their writes; replayed just in time
- * (`keyValueReplay.ts`) when they cannot, because values repeat or a value has no cut. A key
- * whose values were read but whose jobs found no order (a stale read, most likely) is not
- * replayed: the search decides it.
+ * One key's order: read off its values when they name their writes. When they cannot (values
+ * repeat, or a value has no cut): a key of puts and gets is replayed just in time
+ * (`keyValueReplay.ts`), which decides most of them at a fraction of a search; a key with
+ * appends, where the replay guesses which epoch a get read and decides few, and a key the replay
+ * gave up on, get a bounded plain search (`keyValuePlainSearch.ts`). A key whose values were read
+ * but whose jobs found no order (a stale read, most likely) is left to the search.
  */
 function orderKey(operations: readonly KeyValueOperation[], links: Links, positions: Int32Array): KeyOrder | undefined {
   const read = links.linearizeKey(positions);
   if (read === 'ordered') return links;
   if (read === 'unordered') return undefined;
-  const replay = (links.replay ??= new KeyValueReplay(operations, links.invokedAt, links.completedAt));
-  return replay.linearizeKey(positions) ? replay : undefined;
+  if (!hasAppends(operations, positions)) {
+    const replay = (links.replay ??= new KeyValueReplay(operations, links.invokedAt, links.completedAt));
+    if (replay.linearizeKey(positions)) return replay;
+  }
+  const plain = (links.plain ??= new KeyValuePlainSearch(operations, links.invokedAt, links.completedAt));
+  return plain.linearizeKey(positions, plainStepLimit(positions.length), links.reserve) ? plain : undefined;
+}
+
+/**
+ * The plain search's steps on one key before the checker's own search takes over: on the
+ * benchmark's repeated-value keys it needs about one step per operation; a bound a few times that
+ * keeps a history it cannot order quickly (a violation, a hard interleaving) from paying twice.
+ */
+function plainStepLimit(count: number): number {
+  return 8 * count + 4096;
+}
+
+function hasAppends(operations: readonly KeyValueOperation[], positions: Int32Array): boolean {
+  for (let at = 0; at < positions.length; at++) if (operations[positions[at]!]!.input.kind === 'append') return true;
+  return false;
 }
 
 /** Each key alone, then merged by the points their operations took. */
@@ -127,8 +148,11 @@ class Links {
   readonly invokedAt: Float64Array;
   /** Infinity for an unknown outcome: it may take effect at any time after its invocation. */
   readonly completedAt: Float64Array;
-  /** The replay for keys whose values do not name their writes, made when first needed. */
+  /** The replay and the plain search for keys whose values do not name their writes, made when first needed. */
   replay: KeyValueReplay | undefined;
+  plain: KeyValuePlainSearch | undefined;
+  /** Where the plain search takes the memory for its cache from. */
+  readonly reserve: (bytes: number) => boolean;
   /** Per write: the next and the previous write of its epoch, as the cuts say. */
   readonly #successor: Int32Array;
   readonly #predecessor: Int32Array;
@@ -156,9 +180,10 @@ class Links {
   /** Value lookups left to the whole partition: a few per operation (unique values need one or two per part). */
   #lookupsLeft: number;
 
-  constructor(operations: readonly KeyValueOperation[]) {
+  constructor(operations: readonly KeyValueOperation[], reserve: (bytes: number) => boolean) {
     const count = operations.length;
     this.#operations = operations;
+    this.reserve = reserve;
     this.invokedAt = new Float64Array(count);
     this.completedAt = new Float64Array(count);
     for (let position = 0; position < count; position++) {

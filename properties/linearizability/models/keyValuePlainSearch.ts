@@ -1,0 +1,281 @@
+/**
+ * The kv fast path's proposal for a key whose values name nothing and whose replay guesses wrong
+ * (appends of repeated values: which epoch a get read is a guess): Wing & Gong's search with
+ * Lowe's cache in Porcupine's order (`checker.go`'s `checkSingle`), bounded, for that one key.
+ * The history is one list of call and return entries in time order, unknown outcomes returning
+ * at infinity; at each step the first call in the list that the state accepts, into a
+ * configuration (linearized set, value) not seen before, is lifted out with its return, and
+ * reaching a return means backtracking. It stops when every ok operation is placed: the unknown
+ * ones left never took effect.
+ *
+ * Why this order here, when the checker's own search goes earliest deadline first: on such keys
+ * the search offers unknown-outcome appends only after every ok candidate has failed, so a get
+ * that needs one (its value shows the append) is found out only after a deep excursion; in
+ * invocation order the unknown append is tried as soon as it was invoked. Measured on the
+ * benchmark's 10,000-operation class with 3 values per key and appends: ~2,000 steps a key against
+ * the search's 5,000–24,000 (and no analysis, lookahead or layout to set up).
+ *
+ * Like every fast path it only proposes: the certificate admits the order or the checker's
+ * analysis and search decide (`certificate.ts`), so a bound reached or a wrong order costs time,
+ * never a verdict. The per-key state is the value itself (a string and its polynomial hash,
+ * which an append extends in O(1)); the linearized set hashes as the XOR of per-operation terms.
+ */
+import { finalize32, mix32 } from '../../../core/base/hash.ts';
+import type { Operation } from '../history.ts';
+import type { KeyValueInput, KeyValueOutput } from './keyValue.ts';
+import { sortIds } from '../_internals/sortIds.ts';
+
+type KeyValueOperation = Operation<KeyValueInput, KeyValueOutput>;
+
+/** The end of the entry list. */
+const end = -1;
+/** The base of the polynomial value hash (as the kv model's). */
+const base = 0x01000193;
+/** What a cache entry holds besides its copy of the linearized set: the value, a map slot, a chain link. */
+const entryBytes = 48;
+
+export class KeyValuePlainSearch {
+  readonly #operations: readonly KeyValueOperation[];
+  readonly #invokedAt: Float64Array;
+  readonly #completedAt: Float64Array;
+  /** The result of the last `linearizeKey`: positions and the point each took. */
+  readonly order: Int32Array;
+  readonly points: Float64Array;
+  length = 0;
+  /** Model steps tried by the last `linearizeKey` (for tests and the benchmark). */
+  steps = 0;
+
+  constructor(operations: readonly KeyValueOperation[], invokedAt: Float64Array, completedAt: Float64Array) {
+    this.#operations = operations;
+    this.#invokedAt = invokedAt;
+    this.#completedAt = completedAt;
+    this.order = new Int32Array(operations.length);
+    this.points = new Float64Array(operations.length);
+  }
+
+  /**
+   * Orders the operations at `positions` (one key's) within `stepLimit` model steps, holding no
+   * more than `reserve` grants; false when it found no order in that.
+   */
+  linearizeKey(positions: Int32Array, stepLimit: number, reserve: (bytes: number) => boolean): boolean {
+    const count = positions.length;
+    const words = (count + 31) >>> 5;
+    const perEntry = entryBytes + 4 * words;
+    let reserved = 0;
+    try {
+      const list = this.#entries(positions);
+      const { next, previous } = list;
+      const head = 2 * count;
+      const local = this.#localOperations(positions);
+      const linearized = new Uint32Array(words);
+      let setHash = 0;
+      let value = '';
+      let valueHash = 0;
+      const cache = new Map<number, number>();
+      // Cache entries: a copy of the set per entry (one pool), the value, and the next entry of the same hash.
+      let pool = new Uint32Array(words * 64);
+      const values: string[] = [];
+      const chain: number[] = [];
+      // The stack of lifted calls, and the value before each.
+      const stackCall = new Int32Array(count);
+      const stackValue: string[] = [];
+      const stackHash = new Int32Array(count);
+      let depth = 0;
+      let okLeft = local.okCount;
+      let entry = next[head]!;
+      this.steps = 0;
+      while (okLeft > 0) {
+        if ((entry & 1) === 0) {
+          const operation = entry >>> 1;
+          const kind = local.kind[operation]!;
+          const written = local.value[operation]!;
+          let stepped: string | undefined;
+          let steppedHash = valueHash;
+          if (++this.steps > stepLimit) return false;
+          if (kind === get) {
+            if (written === value) stepped = value;
+          } else if (kind === anyRead) {
+            stepped = value;
+          } else if (kind === put) {
+            stepped = written;
+            steppedHash = local.valueHash[operation]!;
+          } else {
+            stepped = value + written;
+            steppedHash = (Math.imul(valueHash, local.power[operation]!) + local.valueHash[operation]!) | 0;
+          }
+          if (stepped !== undefined) {
+            const bitHash = setHash ^ local.term[operation]!;
+            linearized[operation >>> 5]! ^= 1 << (operation & 31);
+            const key = finalize32(mix32(bitHash, steppedHash));
+            if (!seen(cache, key, linearized, pool, words, values, chain, stepped)) {
+              if (reserved < (values.length + 1) * perEntry) {
+                if (!reserve(64 * perEntry)) return false;
+                reserved += 64 * perEntry;
+              }
+              const slot = values.length;
+              if ((slot + 1) * words > pool.length) {
+                const grown = new Uint32Array(pool.length * 2);
+                grown.set(pool);
+                pool = grown;
+              }
+              pool.set(linearized, slot * words);
+              values.push(stepped);
+              chain.push(cache.get(key) ?? end);
+              cache.set(key, slot);
+              stackCall[depth] = entry;
+              stackValue[depth] = value;
+              stackHash[depth] = valueHash;
+              depth++;
+              value = stepped;
+              valueHash = steppedHash;
+              setHash = bitHash;
+              lift(next, previous, entry);
+              if (local.ok[operation] === 1) okLeft--;
+              entry = next[head]!;
+              continue;
+            }
+            linearized[operation >>> 5]! ^= 1 << (operation & 31);
+          }
+          entry = next[entry]!;
+          continue;
+        }
+        // A return: its call should have been lifted by now. Backtrack.
+        if (depth === 0) return false;
+        depth--;
+        const call = stackCall[depth]!;
+        const operation = call >>> 1;
+        value = stackValue[depth]!;
+        valueHash = stackHash[depth]!;
+        setHash ^= local.term[operation]!;
+        linearized[operation >>> 5]! ^= 1 << (operation & 31);
+        unlift(next, previous, call);
+        if (local.ok[operation] === 1) okLeft++;
+        entry = next[call]!;
+      }
+      this.#result(positions, stackCall, depth);
+      return true;
+    } finally {
+      if (reserved > 0) reserve(-reserved);
+    }
+  }
+
+  /** The order found, as positions, each at the earliest point real time allows after the one before. */
+  #result(positions: Int32Array, stackCall: Int32Array, depth: number): void {
+    let point = -Infinity;
+    for (let at = 0; at < depth; at++) {
+      const position = positions[stackCall[at]! >>> 1]!;
+      const invokedAt = this.#invokedAt[position]!;
+      if (invokedAt > point) point = invokedAt;
+      this.order[at] = position;
+      this.points[at] = point;
+    }
+    this.length = depth;
+  }
+
+  /**
+   * The call (2i) and return (2i + 1) entries of the key's operations in time order, calls before
+   * returns at equal times (intervals are closed), linked after a head (2 · count).
+   */
+  #entries(positions: Int32Array): { next: Int32Array; previous: Int32Array } {
+    const count = positions.length;
+    const calls = new Int32Array(count);
+    const returns = new Int32Array(count);
+    const invoked = new Float64Array(count);
+    const completed = new Float64Array(count);
+    for (let at = 0; at < count; at++) {
+      calls[at] = returns[at] = at;
+      invoked[at] = this.#invokedAt[positions[at]!]!;
+      completed[at] = this.#completedAt[positions[at]!]!;
+    }
+    sortIds(calls, invoked);
+    sortIds(returns, completed);
+    const next = new Int32Array(2 * count + 1);
+    const previous = new Int32Array(2 * count + 1);
+    let last = 2 * count;
+    for (let call = 0, ret = 0; call < count || ret < count; ) {
+      const takeCall = call < count && (ret === count || invoked[calls[call]!]! <= completed[returns[ret]!]!);
+      const entry = takeCall ? 2 * calls[call++]! : 2 * returns[ret++]! + 1;
+      next[last] = entry;
+      previous[entry] = last;
+      last = entry;
+    }
+    next[last] = end;
+    return { next, previous };
+  }
+
+  /** Per local operation: its kind, value, the value's hash and base^length, ok or not, its set term. */
+  #localOperations(positions: Int32Array) {
+    const count = positions.length;
+    const kind = new Uint8Array(count);
+    const value: string[] = new Array<string>(count);
+    const valueHash = new Int32Array(count);
+    const power = new Int32Array(count);
+    const ok = new Uint8Array(count);
+    const term = new Int32Array(count);
+    let okCount = 0;
+    for (let at = 0; at < count; at++) {
+      const operation = this.#operations[positions[at]!]!;
+      const input = operation.input;
+      ok[at] = operation.outcome === 'ok' ? 1 : 0;
+      okCount += ok[at]!;
+      term[at] = finalize32(mix32(0x5bd1e995, at + 1));
+      if (input.kind === 'get') {
+        kind[at] = get;
+        // An unknown-outcome get reads anything: the checker drops those before, but be safe.
+        value[at] = operation.output?.value ?? '';
+        if (operation.output?.value === undefined) kind[at] = anyRead;
+        continue;
+      }
+      kind[at] = input.kind === 'put' ? put : append;
+      value[at] = input.value;
+      let hash = 0;
+      let factor = 1;
+      for (let i = 0; i < input.value.length; i++) {
+        hash = (Math.imul(hash, base) + input.value.charCodeAt(i)) | 0;
+        factor = Math.imul(factor, base);
+      }
+      valueHash[at] = hash;
+      power[at] = factor;
+    }
+    return { kind, value, valueHash, power, ok, term, okCount };
+  }
+}
+
+const get = 0;
+const put = 1;
+const append = 2;
+/** A get whose output is unknown. */
+const anyRead = 3;
+
+/** Whether the configuration (the set in `linearized`, `value`) is in the cache under `key`. */
+function seen(cache: Map<number, number>, key: number, linearized: Uint32Array, pool: Uint32Array, words: number, values: readonly string[], chain: readonly number[], value: string): boolean {
+  for (let slot = cache.get(key) ?? end; slot !== end; slot = chain[slot]!) {
+    if (values[slot] !== value) continue;
+    let same = true;
+    for (let word = 0, offset = slot * words; word < words && same; word++) same = pool[offset + word] === linearized[word];
+    if (same) return true;
+  }
+  return false;
+}
+
+function lift(next: Int32Array, previous: Int32Array, call: number): void {
+  unlink(next, previous, call);
+  unlink(next, previous, call + 1);
+}
+
+function unlift(next: Int32Array, previous: Int32Array, call: number): void {
+  relink(next, previous, call + 1);
+  relink(next, previous, call);
+}
+
+function unlink(next: Int32Array, previous: Int32Array, entry: number): void {
+  const after = next[entry]!;
+  next[previous[entry]!] = after;
+  if (after !== end) previous[after] = previous[entry]!;
+}
+
+function relink(next: Int32Array, previous: Int32Array, entry: number): void {
+  const after = next[entry]!;
+  next[previous[entry]!] = entry;
+  if (after !== end) previous[after] = entry;
+}
