@@ -12,8 +12,11 @@
  * the search offers unknown-outcome appends only after every ok candidate has failed, so a get
  * that needs one (its value shows the append) is found out only after a deep excursion; in
  * invocation order the unknown append is tried as soon as it was invoked. Measured on the
- * benchmark's 10,000-operation class with 3 values per key and appends: ~2,000 steps a key against
- * the search's 5,000–24,000 (and no analysis, lookahead or layout to set up).
+ * benchmark's 10,000-operation class with 3 values per key and appends (5 keys of ~2,000
+ * operations): 4,000–5,600 steps a key against the search's 5,200–24,000, and no analysis,
+ * lookahead or layout to set up. Its cost grows fast with the overlap, though (20 clients on a
+ * key: 25 steps per operation and more), which is why it is bounded and routed
+ * (`keyValueLinearization.ts`'s `orderKey`).
  *
  * Like every fast path it only proposes: the certificate admits the order or the checker's
  * analysis and search decide (`certificate.ts`), so a bound reached or a wrong order costs time,
