@@ -33,17 +33,22 @@ const line = new RegExp(
 export function keyValueLine(content: string): Operation<KeyValueInput, KeyValueOutput> | undefined {
   const match = line.exec(content);
   if (match === null) return undefined;
-  const [, process, invoke, complete, outcome, kind, key, value, output, returned] = match;
-  const invokedAt = Number(invoke);
+  // Indexed, not destructured: before the JIT compiles this, destructuring walks an iterator.
+  const complete = match[3];
+  const outcome = match[4]!;
+  const kind = match[5]!;
+  const value = match[7];
+  const returned = match[9];
+  const invokedAt = Number(match[2]);
   const completedAt = complete === undefined ? Infinity : Number(complete);
   if (completedAt < invokedAt) return undefined;
   if (complete === undefined && outcome !== 'unknown') return undefined;
-  if ((outcome === 'ok') !== (output !== undefined)) return undefined;
-  const input = kindInput(kind!, key!, value);
+  if ((outcome === 'ok') !== (match[8] !== undefined)) return undefined;
+  const input = kindInput(kind, match[6]!, value);
   if (input === undefined) return undefined;
-  if (outcome !== 'ok') return { process: Number(process), invokedAt, completedAt, input, output: undefined, outcome: outcome as Outcome };
+  if (outcome !== 'ok') return { process: Number(match[1]), invokedAt, completedAt, input, output: undefined, outcome: outcome as Outcome };
   if ((kind === 'get') !== (returned !== undefined)) return undefined;
-  return { process: Number(process), invokedAt, completedAt, input, output: returned === undefined ? {} : { value: returned }, outcome: 'ok' };
+  return { process: Number(match[1]), invokedAt, completedAt, input, output: returned === undefined ? {} : { value: returned }, outcome: 'ok' };
 }
 
 function kindInput(kind: string, key: string, value: string | undefined): KeyValueInput | undefined {

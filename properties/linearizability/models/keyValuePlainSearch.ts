@@ -65,11 +65,13 @@ export class KeyValuePlainSearch {
     const words = (count + 31) >>> 5;
     const perEntry = entryBytes + 4 * words;
     let reserved = 0;
+    let steps = 0;
     try {
       const list = this.#entries(positions);
       const { next, previous } = list;
       const head = 2 * count;
-      const local = this.#localOperations(positions);
+      // The per-operation arrays as locals: before the JIT compiles the loop, each property load costs.
+      const { kind: kinds, value: written, valueHash: writtenHash, power, ok, term, okCount } = this.#localOperations(positions);
       const linearized = new Uint32Array(words);
       let setHash = 0;
       let value = '';
@@ -84,33 +86,34 @@ export class KeyValuePlainSearch {
       const stackValue: string[] = [];
       const stackHash = new Int32Array(count);
       let depth = 0;
-      let okLeft = local.okCount;
+      let okLeft = okCount;
       let entry = next[head]!;
-      this.steps = 0;
       while (okLeft > 0) {
         if ((entry & 1) === 0) {
           const operation = entry >>> 1;
-          const kind = local.kind[operation]!;
-          const written = local.value[operation]!;
+          const kind = kinds[operation]!;
+          const text = written[operation]!;
           let stepped: string | undefined;
           let steppedHash = valueHash;
-          if (++this.steps > stepLimit) return false;
+          if (++steps > stepLimit) return false;
           if (kind === get) {
-            if (written === value) stepped = value;
+            if (text === value) stepped = value;
           } else if (kind === anyRead) {
             stepped = value;
           } else if (kind === put) {
-            stepped = written;
-            steppedHash = local.valueHash[operation]!;
+            stepped = text;
+            steppedHash = writtenHash[operation]!;
           } else {
-            stepped = value + written;
-            steppedHash = (Math.imul(valueHash, local.power[operation]!) + local.valueHash[operation]!) | 0;
+            stepped = value + text;
+            steppedHash = (Math.imul(valueHash, power[operation]!) + writtenHash[operation]!) | 0;
           }
           if (stepped !== undefined) {
-            const bitHash = setHash ^ local.term[operation]!;
+            const bitHash = setHash ^ term[operation]!;
             linearized[operation >>> 5]! ^= 1 << (operation & 31);
-            const key = finalize32(mix32(bitHash, steppedHash));
-            if (!seen(cache, key, linearized, pool, words, values, chain, stepped)) {
+            // Within a small integer's range: a Map keyed by larger numbers boxes each key.
+            const key = (bitHash ^ Math.imul(steppedHash, 0x9e3779b1)) & 0x3fffffff;
+            const first = cache.get(key);
+            if (first === undefined || !seen(first, linearized, pool, words, values, chain, stepped)) {
               if (reserved < (values.length + 1) * perEntry) {
                 if (!reserve(64 * perEntry)) return false;
                 reserved += 64 * perEntry;
@@ -123,7 +126,7 @@ export class KeyValuePlainSearch {
               }
               pool.set(linearized, slot * words);
               values.push(stepped);
-              chain.push(cache.get(key) ?? end);
+              chain.push(first ?? end);
               cache.set(key, slot);
               stackCall[depth] = entry;
               stackValue[depth] = value;
@@ -133,7 +136,7 @@ export class KeyValuePlainSearch {
               valueHash = steppedHash;
               setHash = bitHash;
               lift(next, previous, entry);
-              if (local.ok[operation] === 1) okLeft--;
+              if (ok[operation] === 1) okLeft--;
               entry = next[head]!;
               continue;
             }
@@ -149,15 +152,16 @@ export class KeyValuePlainSearch {
         const operation = call >>> 1;
         value = stackValue[depth]!;
         valueHash = stackHash[depth]!;
-        setHash ^= local.term[operation]!;
+        setHash ^= term[operation]!;
         linearized[operation >>> 5]! ^= 1 << (operation & 31);
         unlift(next, previous, call);
-        if (local.ok[operation] === 1) okLeft++;
+        if (ok[operation] === 1) okLeft++;
         entry = next[call]!;
       }
       this.#result(positions, stackCall, depth);
       return true;
     } finally {
+      this.steps = steps;
       if (reserved > 0) reserve(-reserved);
     }
   }
@@ -190,7 +194,11 @@ export class KeyValuePlainSearch {
       invoked[at] = this.#invokedAt[positions[at]!]!;
       completed[at] = this.#completedAt[positions[at]!]!;
     }
-    sortIds(calls, invoked);
+    // Positions come in invocation order from any history sorted so (the generator's, the
+    // simulator's): the calls then need no sort.
+    let sorted = true;
+    for (let at = 1; at < count && sorted; at++) sorted = invoked[at - 1]! <= invoked[at]!;
+    if (!sorted) sortIds(calls, invoked);
     sortIds(returns, completed);
     const next = new Int32Array(2 * count + 1);
     const previous = new Int32Array(2 * count + 1);
@@ -250,9 +258,9 @@ const append = 2;
 /** A get whose output is unknown. */
 const anyRead = 3;
 
-/** Whether the configuration (the set in `linearized`, `value`) is in the cache under `key`. */
-function seen(cache: Map<number, number>, key: number, linearized: Uint32Array, pool: Uint32Array, words: number, values: readonly string[], chain: readonly number[], value: string): boolean {
-  for (let slot = cache.get(key) ?? end; slot !== end; slot = chain[slot]!) {
+/** Whether the configuration (the set in `linearized`, `value`) is in the cache's chain from `first`. */
+function seen(first: number, linearized: Uint32Array, pool: Uint32Array, words: number, values: readonly string[], chain: readonly number[], value: string): boolean {
+  for (let slot = first; slot !== end; slot = chain[slot]!) {
     if (values[slot] !== value) continue;
     let same = true;
     for (let word = 0, offset = slot * words; word < words && same; word++) same = pool[offset + word] === linearized[word];
