@@ -67,9 +67,9 @@ interface KeyOrder {
 /**
  * One key's order: read off its values when they name their writes. When they cannot (values
  * repeat, or a value has no cut), two proposers, neither of which backtracks far:
- * - a bounded plain search (`keyValuePlainSearch.ts`): about 1–2 steps per operation where few
- *   operations overlap, but it grows quickly with the overlap (20 clients on a key: 25 steps per
- *   operation, past its bound);
+ * - a bounded plain search (`keyValuePlainSearch.ts`): about 1–2.7 steps per operation where few
+ *   operations overlap, but it grows quickly with the overlap (10 clients on one key with appends:
+ *   ~300 steps per operation, past its bound);
  * - the just-in-time replay (`keyValueReplay.ts`), for keys of puts and gets only: it decides
  *   nearly all of those at any overlap, but with appends it guesses which epoch a get read and
  *   decides few.

@@ -6,7 +6,9 @@
  * at infinity; at each step the first call in the list that the state accepts, into a
  * configuration (linearized set, value) not seen before, is lifted out with its return, and
  * reaching a return means backtracking. It stops when every ok operation is placed: the unknown
- * ones left never took effect.
+ * ones left never took effect. One pruning, the search's read-only rule (`search.ts`): a get that
+ * may go now is taken and stands for its whole level, so when what follows it fails, the level
+ * fails (20 clients on 2 keys: 7 and 25 steps per operation without it, 2 and 3 with it).
  *
  * Why this order here, when the checker's own search goes earliest deadline first: on such keys
  * the search offers unknown-outcome appends only after every ok candidate has failed, so a get
@@ -14,8 +16,8 @@
  * invocation order the unknown append is tried as soon as it was invoked. Measured on the
  * benchmark's 10,000-operation class with 3 values per key and appends (5 keys of ~2,000
  * operations): 4,000–5,600 steps a key against the search's 5,200–24,000, and no analysis,
- * lookahead or layout to set up. Its cost grows fast with the overlap, though (20 clients on a
- * key: 25 steps per operation and more), which is why it is bounded and routed
+ * lookahead or layout to set up. Its cost grows fast with the overlap, though (10 clients on one
+ * key with appends: ~300 steps per operation), which is why it is bounded and routed
  * (`keyValueLinearization.ts`'s `orderKey`).
  *
  * Like every fast path it only proposes: the certificate admits the order or the checker's
@@ -32,6 +34,8 @@ type KeyValueOperation = Operation<KeyValueInput, KeyValueOutput>;
 
 /** The end of the entry list. */
 const end = -1;
+/** In place of an entry: backtrack once more (a read's level failed). */
+const retreat = -3;
 /** The base of the polynomial value hash (as the kv model's). */
 const base = 0x01000193;
 /** What a cache entry holds besides its copy of the linearized set: the value, a map slot, a chain link. */
@@ -85,11 +89,13 @@ export class KeyValuePlainSearch {
       const stackCall = new Int32Array(count);
       const stackValue: string[] = [];
       const stackHash = new Int32Array(count);
+      // Whether the call at each depth was a read that could go (its level ends with it).
+      const stackForced = new Uint8Array(count);
       let depth = 0;
       let okLeft = okCount;
       let entry = next[head]!;
       while (okLeft > 0) {
-        if ((entry & 1) === 0) {
+        if (entry !== retreat && (entry & 1) === 0) {
           const operation = entry >>> 1;
           const kind = kinds[operation]!;
           const text = written[operation]!;
@@ -113,6 +119,7 @@ export class KeyValuePlainSearch {
             // Within a small integer's range: a Map keyed by larger numbers boxes each key.
             const key = (bitHash ^ Math.imul(steppedHash, 0x9e3779b1)) & 0x3fffffff;
             const first = cache.get(key);
+            const reads = stepped === value && kind !== put;
             if (first === undefined || !seen(first, linearized, pool, words, values, chain, stepped)) {
               if (reserved < (values.length + 1) * perEntry) {
                 if (!reserve(64 * perEntry)) return false;
@@ -131,6 +138,7 @@ export class KeyValuePlainSearch {
               stackCall[depth] = entry;
               stackValue[depth] = value;
               stackHash[depth] = valueHash;
+              stackForced[depth] = reads ? 1 : 0;
               depth++;
               value = stepped;
               valueHash = steppedHash;
@@ -141,11 +149,17 @@ export class KeyValuePlainSearch {
               continue;
             }
             linearized[operation >>> 5]! ^= 1 << (operation & 31);
+            // A read that may go now stands for its whole level (the search's read-only rule,
+            // `search.ts`): the configuration it leads to was explored, so the level fails.
+            if (reads) {
+              entry = retreat;
+              continue;
+            }
           }
           entry = next[entry]!;
           continue;
         }
-        // A return: its call should have been lifted by now. Backtrack.
+        // A return (its call should have been lifted by now), or a read's level that failed: backtrack.
         if (depth === 0) return false;
         depth--;
         const call = stackCall[depth]!;
@@ -156,7 +170,7 @@ export class KeyValuePlainSearch {
         linearized[operation >>> 5]! ^= 1 << (operation & 31);
         unlift(next, previous, call);
         if (ok[operation] === 1) okLeft++;
-        entry = next[call]!;
+        entry = stackForced[depth] === 1 ? retreat : next[call]!;
       }
       this.#result(positions, stackCall, depth);
       return true;
