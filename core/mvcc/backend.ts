@@ -187,12 +187,15 @@ export class Backend {
       this.highestMain = main;
       assert(sub === 0, () => `the first change of main revision ${main} has sub ${sub}`);
       this.openMain = main;
-      this.openChanges = [];
+      // Most revisions hold one change: an exact-size array, not one grown from empty by push
+      // (V8 gives that room for 17, kept for the revision's life; see keyIndex.ts).
+      this.openChanges = [kv];
       this.keys.set(main, this.openChanges);
       this.touchedMains.add(main);
+    } else {
+      assert(sub === this.openChanges!.length, () => `change ${main}.${sub} out of order`);
+      this.openChanges!.push(kv);
     }
-    assert(sub === this.openChanges!.length, () => `change ${main}.${sub} out of order`);
-    this.openChanges!.push(kv);
     this.liveBytes += entrySize(kv);
     this.pending++;
   }

@@ -1,0 +1,210 @@
+/**
+ * `npm run bench checkPerfGc`: what the members' garbage collector does under
+ * `etcdctl check perf --load=m` (issue 10's latency tail), for one or more sets of member V8
+ * flags (or checkouts) measured in the same run, taking turns.
+ *
+ * Each variant is a three-member detcd cluster whose members run with `--trace-gc-nvp`; the
+ * variants take turns at check perf (DETCD_BENCH_CHECK_PERF runs each, default 3), so the keyspace
+ * grows alike (check perf deletes its keys after a run without compacting: the store keeps every
+ * revision, as etcd's does). Per run and variant it prints etcdctl's verdict, the members' CPU per
+ * put (from /proc, load-independent within a run's noise), and the GC pauses the members logged
+ * during the run: count, total, longest and the number over 50 / 100 ms, for full
+ * (mark-compact) and young (scavenge) collections, plus the largest heap seen after a full GC.
+ *
+ * DETCD_BENCH_GC_VARIANTS: variants separated by `;`, each `name=words`, the words separated by
+ * spaces: node options, `NAME=value` environment variables for the members, and `@<dir>` for
+ * another checkout's bin/detcd (e.g. `main=@/work/main;here=;heap=DETCD_OFF_HEAP_STRINGS=0`). Default: `here=` (this checkout, the flags bin/detcd sets).
+ * DETCD_BENCH_GC_LOG=<dir> keeps each variant's raw member output there (`<name>.log`).
+ */
+import { execFile } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { EtcdClient } from '../runtime/_test/etcdClient.ts';
+import { endpoint, freePorts, initialCluster, type Member, type MemberSpec, startMember, until } from '../runtime/_test/members.ts';
+import { checkPerfVerdict } from './runtime.bench.ts';
+
+const execFileAsync = promisify(execFile);
+const here = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+interface Variant {
+  readonly name: string;
+  readonly program: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+}
+
+interface Cluster {
+  readonly variant: Variant;
+  readonly specs: readonly MemberSpec[];
+  readonly members: readonly Member[];
+  readonly clients: readonly EtcdClient[];
+}
+
+/** GC pauses parsed from `--trace-gc-nvp` lines. */
+export interface PauseFigures {
+  count: number;
+  totalMs: number;
+  maxMs: number;
+  over50: number;
+  over100: number;
+}
+
+export interface GcFigures {
+  full: PauseFigures;
+  young: PauseFigures;
+  /** What the scavenges copied (survivors kept in the young generation plus those promoted), MB: the work behind their pauses, whatever the load. */
+  youngCopiedMb: number;
+  /** The largest heap (MB) left after a full collection. */
+  heapAfterFullMb: number;
+  /** The longest full collection's top-level phases (ms), largest first. */
+  longestFullPhases: string;
+}
+
+function emptyPauses(): PauseFigures {
+  return { count: 0, totalMs: 0, maxMs: 0, over50: 0, over100: 0 };
+}
+
+/**
+ * Each process's main isolate (`[pid:isolate]` on every line): the one that logged most. A
+ * member's other isolates (a worker's) pause only their own thread.
+ */
+function mainIsolates(text: string): Set<string> {
+  const lines = new Map<string, number>();
+  for (const match of text.matchAll(/^\[([0-9]+):(0x[0-9a-f]+)\]/gm)) lines.set(`${match[1]}:${match[2]}`, (lines.get(`${match[1]}:${match[2]}`) ?? 0) + 1);
+  const best = new Map<string, [string, number]>();
+  for (const [isolate, count] of lines) {
+    const pid = isolate.split(':')[0]!;
+    if ((best.get(pid)?.[1] ?? -1) < count) best.set(pid, [isolate, count]);
+  }
+  return new Set([...best.values()].map(([isolate]) => isolate));
+}
+
+/**
+ * Sums the pauses in `--trace-gc-nvp` output: `gc=mc` (`ms` in older V8s) is a full mark-compact (its `pause=` is the
+ * atomic pause on the main thread), `gc=s` a scavenge, `gc=mmc` a minor mark-compact.
+ */
+export function gcFigures(text: string): GcFigures {
+  const figures: GcFigures = { full: emptyPauses(), young: emptyPauses(), youngCopiedMb: 0, heapAfterFullMb: 0, longestFullPhases: '' };
+  const main = mainIsolates(text);
+  for (const line of text.split('\n')) {
+    if (!main.has(/^\[([0-9]+:0x[0-9a-f]+)\]/.exec(line)?.[1] ?? '')) continue;
+    const kind = / gc=(\w+) /.exec(line)?.[1];
+    const pause = Number(/^\s*pause=([0-9.]+)/.exec(line)?.[1] ?? /\bpause=([0-9.]+)/.exec(line)?.[1]);
+    if (kind === undefined || !Number.isFinite(pause)) continue;
+    const full = kind === 'mc' || kind === 'ms';
+    const into = full ? figures.full : figures.young;
+    into.count++;
+    into.totalMs += pause;
+    if (full && pause > into.maxMs) figures.longestFullPhases = topPhases(line);
+    into.maxMs = Math.max(into.maxMs, pause);
+    if (pause > 50) into.over50++;
+    if (pause > 100) into.over100++;
+    if (!full) figures.youngCopiedMb += (Number(/ promoted=([0-9]+)/.exec(line)?.[1] ?? 0) + Number(/ new_space_survived=([0-9]+)/.exec(line)?.[1] ?? 0)) / 2 ** 20;
+    if (full) {
+      const after = Number(/total_size_after=([0-9]+)/.exec(line)?.[1] ?? 0);
+      figures.heapAfterFullMb = Math.max(figures.heapAfterFullMb, after / 2 ** 20);
+    }
+  }
+  return figures;
+}
+
+/** The atomic pause's phases on the main thread (mark, evacuate, clear, …), largest first, with their largest parts. */
+const pausePhases = ['mark', 'evacuate', 'clear', 'sweep', 'finish', 'prologue', 'epilogue'];
+
+function topPhases(line: string): string {
+  const phases = [...line.matchAll(/ ([a-z_.]+)=([0-9.]+)/g)]
+    .filter((match) => pausePhases.includes(match[1]!.split('.')[0]!) && match[1]!.split('.').length <= 2)
+    .map((match) => [match[1]!, Number(match[2])] as const)
+    .filter(([, ms]) => ms >= 1)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8);
+  return phases.map(([name, ms]) => `${name} ${ms.toFixed(1)}`).join(', ');
+}
+
+function parseVariants(spec: string): Variant[] {
+  return spec.split(';').filter((part) => part.trim() !== '').map((part) => {
+    const name = part.split('=', 1)[0]!.trim();
+    const words = part.slice(part.indexOf('=') + 1).trim().split(/\s+/).filter((word) => word !== '');
+    const env = Object.fromEntries(words.filter((word) => /^[A-Z][A-Z0-9_]*=/.test(word)).map((word) => [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)]));
+    const flags = words.filter((word) => !/^[A-Z][A-Z0-9_]*=/.test(word) && !word.startsWith('@'));
+    const checkout = words.find((word) => word.startsWith('@'))?.slice(1) ?? here;
+    return { name, program: [process.execPath, '--trace-gc-nvp', ...flags, join(checkout, 'bin', 'detcd')], env };
+  });
+}
+
+function cpuMs(cluster: Cluster): number {
+  let ticks = 0;
+  for (const member of cluster.members) {
+    const stat = readFileSync(`/proc/${member.process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks * 10;
+}
+
+async function startCluster(variant: Variant, root: string, index: number): Promise<Cluster> {
+  const ports = await freePorts(6);
+  const specs: MemberSpec[] = [1, 2, 3].map((n, i) => ({ name: `${variant.name}${n}`, clientPort: ports[2 * i]!, peerPort: ports[2 * i + 1]!, dataDir: join(root, `v${index}-${n}`) }));
+  const members = specs.map((spec) => startMember(spec, initialCluster(specs), ['--snapshot-count', '10000'], variant.program, variant.env));
+  const clients = specs.map((spec) => new EtcdClient(endpoint(spec), 10_000));
+  const cluster = { variant, specs, members, clients };
+  try {
+    await until(async () => (await Promise.all(clients.map((client) => client.range({ key: Buffer.from('warm') }).then(() => true, () => false)))).every(Boolean), `${variant.name} to serve`, 60_000);
+  } catch (error) {
+    stopCluster(cluster);
+    const said = members.map((member) => `${member.spec.name}: ${member.output.join('').split('\n').filter((line) => !line.includes(' gc=')).slice(-5).join(' / ')}`);
+    throw new Error(`${(error as Error).message}\n${said.join('\n')}`);
+  }
+  return cluster;
+}
+
+function stopCluster(cluster: Cluster): void {
+  for (const client of cluster.clients) client.close();
+  for (const member of cluster.members) member.process.kill('SIGKILL');
+}
+
+/** One check perf run: verdict, members' CPU per put, and the GC lines the members printed meanwhile. */
+async function checkPerfRun(cluster: Cluster): Promise<{ verdict: string; cpuPerPutMs: number; gc: GcFigures }> {
+  const marks = cluster.members.map((member) => member.output.length);
+  const cpuBefore = cpuMs(cluster);
+  const endpoints = cluster.specs.map(endpoint).join(',');
+  const output = await execFileAsync('etcdctl', ['--endpoints', endpoints, 'check', 'perf', '--load=m'], { env: { ...process.env, ETCDCTL_API: '3' }, maxBuffer: 64 * 1024 * 1024, timeout: 180_000 }).then(
+    (done) => done.stdout + done.stderr,
+    (error: { stdout?: string; stderr?: string }) => `${error.stdout ?? ''}${error.stderr ?? ''}`,
+  );
+  const cpu = cpuMs(cluster) - cpuBefore;
+  // check perf --load=m: 1,000 puts/s for 60 s (fewer when it falls behind; the CPU is per attempted put).
+  const log = cluster.members.map((member, i) => member.output.slice(marks[i]).join('')).join('\n');
+  const gc = gcFigures(log);
+  if (process.env.DETCD_BENCH_GC_LOG) appendFileSync(join(process.env.DETCD_BENCH_GC_LOG, `${cluster.variant.name}.log`), log);
+  return { verdict: checkPerfVerdict(output), cpuPerPutMs: cpu / 60_000, gc };
+}
+
+function describe(p: PauseFigures): string {
+  return `${p.count} pauses, total ${p.totalMs.toFixed(0)} ms, max ${p.maxMs.toFixed(1)} ms, >50 ms ${p.over50}, >100 ms ${p.over100}`;
+}
+
+export async function bench(out: (line: string) => void): Promise<void> {
+  const variants = parseVariants(process.env.DETCD_BENCH_GC_VARIANTS ?? 'here=');
+  const runs = Number(process.env.DETCD_BENCH_CHECK_PERF ?? 3);
+  const root = mkdtempSync(join(tmpdir(), 'detcd-gc-'));
+  const clusters: Cluster[] = [];
+  try {
+    for (const [index, variant] of variants.entries()) clusters.push(await startCluster(variant, root, index));
+    for (let run = 1; run <= runs; run++) {
+      for (const cluster of clusters) {
+        const result = await checkPerfRun(cluster);
+        out(`${cluster.variant.name.padEnd(8)} run ${run}: ${result.verdict}`);
+        out(`${cluster.variant.name.padEnd(8)}   members' CPU ${result.cpuPerPutMs.toFixed(3)} ms per put; heap after full GC up to ${result.gc.heapAfterFullMb.toFixed(0)} MB`);
+        out(`${cluster.variant.name.padEnd(8)}   full GC:  ${describe(result.gc.full)}`);
+        out(`${cluster.variant.name.padEnd(8)}   young GC: ${describe(result.gc.young)}; copied ${result.gc.youngCopiedMb.toFixed(0)} MB`);
+        if (result.gc.longestFullPhases !== '') out(`${cluster.variant.name.padEnd(8)}   longest full GC's phases (ms): ${result.gc.longestFullPhases}`);
+      }
+    }
+  } finally {
+    for (const cluster of clusters) stopCluster(cluster);
+    rmSync(root, { recursive: true, force: true });
+  }
+}

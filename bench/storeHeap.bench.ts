@@ -1,0 +1,73 @@
+/**
+ * `npm run bench storeHeap`: the V8 heap that core/mvcc keeps per key of `etcdctl check perf`'s
+ * keyspace (276-byte keys put once, then deleted by prefix, nothing compacted: what a member holds
+ * after a check perf run, values aside). Heap bytes after a full collection do not depend on the
+ * machine's load, and a full collection's pause grows with them (issue 10's latency tail).
+ *
+ * The baseline measured in the same run is the bare keys (the strings alone); with
+ * DETCD_BENCH_BASELINE=<dir> another checkout's core/mvcc is measured too.
+ */
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const keyCount = 52_000;
+const prefix = '/etcdctl-check-perf/';
+const value = '\0'.repeat(1024);
+
+interface MvccModule {
+  Backend: { create(): unknown };
+  KvStore: { open(backend: unknown): { put(request: { key: string; value: string }): unknown; deleteRange(request: { key: string; rangeEnd: string }): unknown; backend: { commit(): void } } };
+}
+
+function fullGc(): () => void {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  setFlagsFromString('--no-expose-gc');
+  return gc;
+}
+
+/** A flat key string, as a member decodes one from bytes (a concatenation would be a rope). */
+function keyOf(i: number): string {
+  return Buffer.from(prefix + i.toString(16).padStart(12, '0') + '\0'.repeat(244), 'latin1').toString('latin1');
+}
+
+/** Heap bytes that `build` leaves reachable (its result is kept until after the reading). */
+function heapBytes(gc: () => void, build: () => unknown): number {
+  gc();
+  gc();
+  const before = getHeapStatistics().used_heap_size;
+  const kept = build();
+  gc();
+  gc();
+  const used = getHeapStatistics().used_heap_size - before;
+  if (kept === undefined) throw new Error('nothing built');
+  return used;
+}
+
+function storeBytes(gc: () => void, mvcc: MvccModule): number {
+  return heapBytes(gc, () => {
+    const store = mvcc.KvStore.open(mvcc.Backend.create());
+    for (let i = 0; i < keyCount; i++) {
+      store.put({ key: keyOf(i), value });
+      if (i % 100 === 99) store.backend.commit(); // the runtime commits every 100 ms, ~100 puts
+    }
+    store.deleteRange({ key: prefix, rangeEnd: '/etcdctl-check-perf0' });
+    store.backend.commit();
+    return store;
+  });
+}
+
+export async function bench(out: (line: string) => void): Promise<void> {
+  const gc = fullGc();
+  const keysOnly = heapBytes(gc, () => Array.from({ length: keyCount }, (_, i) => keyOf(i)));
+  const checkouts = [['here', resolve(import.meta.dirname, '..')]];
+  if (process.env.DETCD_BENCH_BASELINE) checkouts.push(['base', resolve(process.env.DETCD_BENCH_BASELINE)]);
+  out(`baseline: ${keyCount} keys of 276 bytes alone        ${(keysOnly / keyCount).toFixed(0)} bytes per key`);
+  for (const [name, root] of checkouts) {
+    const mvcc = (await import(pathToFileURL(join(root!, 'core', 'mvcc', 'index.ts')).href)) as MvccModule;
+    const bytes = storeBytes(gc, mvcc);
+    out(`${name!.padEnd(5)} core/mvcc, put then deleted: ${(bytes / keyCount).toFixed(0)} bytes per key (${(bytes / keysOnly).toFixed(2)}x the keys alone; ${(bytes / 2 ** 20).toFixed(1)} MB)`);
+  }
+}
