@@ -80,6 +80,7 @@ export function bench(out: (line: string) => void): void {
   // The classes first, in a heap not yet filled by the other figures' histories (a major
   // collection marks everything alive; Porcupine's side starts a fresh process per class).
   benchClasses(out);
+  if (selectedClasses() !== undefined) return;
   const unit = calibrate();
   const inUnits = (ms: number) => `${(ms / unit).toFixed(1)} units`;
   out(`calibration: 4,000,000 hash rounds in ${format(unit)} (= 1 unit)`);
@@ -174,6 +175,13 @@ export const historyClasses: readonly HistoryClass[] = [
   { name: '2k, 3 repeated values, 20 clients on 2 keys (high concurrency)', options: { clients: 20, operations: 2000, keys: 2, unknownPerTenThousand: 200, valuesPerKey: 3 } },
 ];
 
+/** DETCD_BENCH_CLASSES=15,17: only those classes (by index), to iterate on a few; unset: all. */
+function selectedClasses(): ReadonlySet<number> | undefined {
+  const given = process.env.DETCD_BENCH_CLASSES;
+  if (given === undefined || given.trim() === '') return undefined;
+  return new Set(given.split(',').map((part) => Number(part.trim())));
+}
+
 function limitSeconds(fallback: number): number {
   const given = Number(process.env.DETCD_BENCH_LIMIT_S);
   return Number.isFinite(given) && given > 0 ? given : fallback;
@@ -204,14 +212,17 @@ function benchClasses(out: (line: string) => void): void {
   // time. Warm it up first, on histories of its own, so that the rounds compare the algorithms:
   // one with unique values and one with repeated values (their inference takes other paths,
   // which three rounds of the first left cold: the repeated-values class was 5-10x slower in its
-  // first rounds than by its tenth). The cold columns show the JIT's cost.
+  // first rounds than by its tenth). The cold columns show the JIT's cost. Repeated values take
+  // two routes (task checker10): the plain search (appends, and puts and gets with few operations
+  // in flight) and the replay (crowded puts and gets), so both are warmed.
   const warmUps = [
     generateKeyValueHistory(new SeededRandom('bench-warm-up'), { ...tenThousand, unknownPerTenThousand: 200 }),
     generateKeyValueHistory(new SeededRandom('bench-warm-up-repeated'), { ...tenThousand, operations: 2000, unknownPerTenThousand: 200, valuesPerKey: 3 }),
+    generateKeyValueHistory(new SeededRandom('bench-warm-up-crowded'), { clients: 20, operations: 2000, keys: 2, unknownPerTenThousand: 200, valuesPerKey: 2, mix: { get: 1, put: 1, append: 0 } }),
   ];
   for (let round = 0; round < 8; round++) for (const warmUp of warmUps) checkLinearizability(keyValueModel, warmUp);
   out('');
-  out('detcd warmed up first on histories of its own (unique and repeated values, 8 rounds each); best of 5 rounds (3 above 20k operations) on each side; plain W&G: one round.');
+  out('detcd warmed up first on histories of its own (unique values, repeated values, crowded registers; 8 rounds each); best of 5 rounds (3 above 20k operations) on each side; plain W&G: one round.');
   out('Cold, two measures, each side measured the same way in this run (the least CPU of 3 runs; 1 above 20k operations):');
   out('- whole process: `detcd-sim check --json FILE` and Porcupine\'s driver each as a process of its own, CPU ms (process and threads) / wall ms: what a user waits for, Node\'s own start included;');
   out('- check itself: parse + first check in that fresh process, CPU ms as each reports it (process and threads; detcd: cpuMs; Porcupine: reading + its first CheckOperations) / wall ms (detcd: parseMs + ms).');
@@ -220,7 +231,9 @@ function benchClasses(out: (line: string) => void): void {
   const coldSplit: string[] = [];
   const summary = { decidedByPorcupine: 0, agreed: 0, slower: [] as string[], wrong: [] as string[], coldCompared: 0, coldSlower: [] as string[], itselfSlower: [] as string[] };
   try {
+    const selected = selectedClasses();
     historyClasses.forEach((entry, index) => {
+      if (selected !== undefined && !selected.has(index)) return;
       let history = generateKeyValueHistory(new SeededRandom(`bench-class-${index}`), entry.options);
       let expected = 'linearizable';
       if (entry.plant !== undefined) {

@@ -138,7 +138,7 @@ function linearizedAtOnce<State, Input, Output extends {} | null>(
   if (!meter.reserve(bytes)) return undefined;
   let order: Int32Array | undefined;
   try {
-    order = model.linearize(members);
+    order = model.linearize(members, (more) => meter.reserve(more));
   } finally {
     meter.reserve(-bytes);
   }

@@ -53,9 +53,11 @@ export interface Model<State, Input, Output extends {} | null> {
    * as positions in `operations` in the order they take effect; unknown-outcome operations left
    * out never took effect. Undefined when it cannot tell. The checker verifies the proposal (model
    * steps and real time, `_internals/certificate.ts`) and searches as usual when it fails, so a
-   * fast path may decide a partition, never change a verdict.
+   * fast path may decide a partition, never change a verdict. What it holds beyond a few numbers
+   * per operation (a bounded search's cache) it takes from `reserve` and gives back (negative
+   * bytes) before it returns; refused, it gives up.
    */
-  linearize?(operations: readonly Operation<Input, Output>[]): Int32Array | undefined;
+  linearize?(operations: readonly Operation<Input, Output>[], reserve?: (bytes: number) => boolean): Int32Array | undefined;
   /** Revisions or other sequence numbers that order operations; see `SequenceOrder`. */
   readonly sequence?: SequenceOrder<State, Input, Output>;
   /** One line: `put("a", "1") → rev 7`. `output` is undefined when unknown. */

@@ -15,6 +15,8 @@ import { finiteAt, naturalAt, objectAt, oneOf, ShapeError, type JsonObject } fro
 import { refuseUnorderableText } from './codePointOrder.ts';
 import { ExactNumbers, checkJsonText, needsExactScan } from './exactNumbers.ts';
 import { HistoryParseError, linesOf, shortened } from './parseError.ts';
+import { keyValueLine } from './keyValueLine.ts';
+import type { KeyValueInput, KeyValueOutput } from '../models/keyValue.ts';
 import { modelNames, type ModelName, type TypedHistory } from './typedHistory.ts';
 
 const operationFields = ['process', 'invoke', 'outcome', 'input'];
@@ -31,7 +33,9 @@ function blank(content: string): boolean {
 }
 
 interface Records {
-  readonly objects: JsonObject[];
+  /** Per operation line: its object, or undefined where `keyValueLine` read it (then `decoded` holds it). */
+  readonly objects: (JsonObject | undefined)[];
+  readonly decoded: (Operation<KeyValueInput, KeyValueOutput> | undefined)[];
   readonly lines: number[];
 }
 
@@ -44,10 +48,13 @@ interface Header {
 /** Parses the format; `model` (from the command line) overrides detection but not the header. */
 export function parseJsonLines(text: string, model?: ModelName): TypedHistory {
   // The operation lines' objects and their line numbers, side by side (no object per line).
-  const records: Records = { objects: [], lines: [] };
+  const records: Records = { objects: [], decoded: [], lines: [] };
   const numbers = new ExactNumbers();
   const exact = needsExactScan(text);
   let header: Header | undefined;
+  // A kv file (by its header) whose numbers are all exact as written: lines in the simulator's
+  // own shape are read by one regular expression (`keyValueLine.ts`), the others as below.
+  let plainKeyValue = false;
   // A plain loop without a closure per line: a one-shot check runs this before the JIT has
   // compiled it, and each call and allocation per line shows (see ARCHITECTURE, "the checker from
   // a cold start").
@@ -56,6 +63,15 @@ export function parseJsonLines(text: string, model?: ModelName): TypedHistory {
     const content = lines[index]!;
     const line = index + 1;
     if (blank(content)) continue;
+    if (plainKeyValue) {
+      const operation = keyValueLine(content);
+      if (operation !== undefined) {
+        records.objects.push(undefined);
+        records.decoded.push(operation);
+        records.lines.push(line);
+        continue;
+      }
+    }
     let value: unknown;
     try {
       value = JSON.parse(content);
@@ -67,9 +83,11 @@ export function parseJsonLines(text: string, model?: ModelName): TypedHistory {
       if (typeof value === 'object' && value !== null && 'history' in value) {
         if (header !== undefined || records.objects.length > 0) throw new HistoryParseError(line, 'the header must be the first line');
         header = parseHeader(line, value as JsonObject);
+        plainKeyValue = !exact && header.model === 'kv' && (model === undefined || model === 'kv');
       } else {
         // Checked here, once (decodeOperation relies on it): the first wrong line is the one named.
         records.objects.push(objectAt(value, '', operationFields, optionalOperationFields));
+        records.decoded.push(undefined);
         records.lines.push(line);
       }
     } catch (error) {
@@ -87,7 +105,7 @@ export function parseJsonLines(text: string, model?: ModelName): TypedHistory {
     case 'registers':
       return { model: chosen, operations: decodeAll(records, registersCodec) };
     case 'kv':
-      return { model: chosen, operations: decodeAll(records, keyValueCodec) };
+      return { model: chosen, operations: decodeAll(records, keyValueCodec, records.decoded) };
     case 'etcd': {
       const operations = decodeAll(records, etcdCodec);
       refuseUnorderableText(operations, (index) => records.lines[index]!, text);
@@ -135,14 +153,15 @@ function inferModel(records: Records): ModelName {
   return revisions ? 'etcd' : 'kv';
 }
 
-function decodeAll<Input, Output>(records: Records, codec: JsonCodec<Input, Output>): Operation<Input, Output>[] {
+/** Each operation line decoded (or taken from `decoded`, where the kv shape read it already). */
+function decodeAll<Input, Output>(records: Records, codec: JsonCodec<Input, Output>, decoded?: readonly (Operation<Input, Output> | undefined)[]): Operation<Input, Output>[] {
   const { objects, lines } = records;
   const operations = new Array<Operation<Input, Output>>(objects.length);
   for (let index = 0; index < objects.length; index++) {
-    const record = objects[index]!;
+    const record = objects[index];
     const line = lines[index]!;
     try {
-      operations[index] = decodeOperation(record, codec);
+      operations[index] = record === undefined ? decoded![index]! : decodeOperation(record, codec);
     } catch (error) {
       if (error instanceof ShapeError) throw new HistoryParseError(line, error.message);
       throw error;

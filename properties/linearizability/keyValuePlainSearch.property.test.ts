@@ -1,0 +1,119 @@
+/**
+ * The kv fast path's bounded plain search (`models/keyValuePlainSearch.ts`), for keys whose
+ * written values repeat:
+ * - given room, it is exact: it orders a key exactly when the reference search (Wing & Gong with
+ *   Lowe's cache, `referenceLinearizable`) finds the key linearizable, and every order it finds
+ *   is admitted by the certificate (real time and model steps);
+ * - through the checker, with its bound and the search behind it, verdicts are the reference's,
+ *   linearizable as generated and after mutations;
+ * - on the benchmark's shape (appends of three values per key, 10 clients) it orders keys within
+ *   its bound, so the checker's search is not needed there.
+ */
+import test from 'ava';
+import fc from 'fast-check';
+import { SeededRandom } from '../../sim/rng.ts';
+import { BudgetMeter } from './budget.ts';
+import { checkLinearizability } from './checker.ts';
+import { generateKeyValueHistory } from './generator/keyValueHistory.ts';
+import type { Operation } from './history.ts';
+import { keyValueModel, type KeyValueInput, type KeyValueOutput } from './models/keyValue.ts';
+import { linearizeKeyValue } from './models/keyValueLinearization.ts';
+import { KeyValuePlainSearch } from './models/keyValuePlainSearch.ts';
+import { certifiesLinearization } from './_internals/certificate.ts';
+import { mutateHistory, mutateKeyValueOutput } from './_test/mutateHistory.ts';
+import { referenceLinearizable } from './_test/referenceChecker.ts';
+
+type KeyValueOperation = Operation<KeyValueInput, KeyValueOutput>;
+
+const seed = fc.integer({ min: 0, max: 0x7fffffff });
+
+/** A crowded history with repeated values, appends included, mutated two times in three. */
+function crowded(label: string, value: number): KeyValueOperation[] {
+  const random = new SeededRandom(`${label}-${value}`);
+  const history = generateKeyValueHistory(random, {
+    clients: 2 + random.below(8),
+    operations: 1 + random.below(40),
+    keys: 1,
+    unknownPerTenThousand: random.below(4) * 1000,
+    latencyMax: 1 + random.below(12),
+    thinkMax: random.below(3),
+    valuesPerKey: 1 + random.below(3),
+  });
+  return random.below(3) !== 0 ? mutateHistory(random, history, mutateKeyValueOutput) : history;
+}
+
+/** What the checker hands a model: failed operations and unknown gets left out. */
+function relevant(operations: readonly KeyValueOperation[]): KeyValueOperation[] {
+  return operations.filter((operation) => operation.outcome === 'ok' || (operation.outcome === 'unknown' && operation.input.kind !== 'get'));
+}
+
+function plainSearch(operations: readonly KeyValueOperation[], stepLimit: number): KeyValuePlainSearch & { found: boolean } {
+  const invokedAt = Float64Array.from(operations, (operation) => operation.invokedAt);
+  const completedAt = Float64Array.from(operations, (operation) => (operation.outcome === 'unknown' ? Infinity : operation.completedAt));
+  const search = new KeyValuePlainSearch(operations, invokedAt, completedAt);
+  const found = search.linearizeKey(Int32Array.from(operations, (_, position) => position), stepLimit, () => true);
+  return Object.assign(search, { found });
+}
+
+test('plain search on one key, given room: orders it exactly when the reference search finds it linearizable, and the certificate admits every order', (t) => {
+  const seen = { ordered: 0, refused: 0 };
+  fc.assert(
+    fc.property(seed, (value) => {
+      const operations = relevant(crowded('kv-plain', value));
+      const reference = referenceLinearizable(keyValueModel, operations, 1_000_000);
+      if (reference === undefined) return true;
+      const search = plainSearch(operations, 10_000_000);
+      if (search.found !== reference) return false;
+      if (!search.found) {
+        seen.refused++;
+        return true;
+      }
+      seen.ordered++;
+      return certifiesLinearization(keyValueModel, operations, search.order.slice(0, search.length), new BudgetMeter());
+    }),
+    { numRuns: 400 },
+  );
+  t.true(seen.ordered > 100 && seen.refused >= 10, JSON.stringify(seen));
+});
+
+test('the checker with the bounded plain search in its fast path gives the reference verdict on crowded histories with repeated values', (t) => {
+  fc.assert(
+    fc.property(seed, (value) => {
+      const history = crowded('kv-plain-checker', value);
+      const reference = referenceLinearizable(keyValueModel, history, 1_000_000);
+      if (reference === undefined) return true;
+      const verdict = checkLinearizability(keyValueModel, history).verdict;
+      return verdict === (reference ? 'linearizable' : 'not-linearizable');
+    }),
+    { numRuns: 300 },
+  );
+  t.pass();
+});
+
+test('appends of three values per key from 10 clients (the benchmark shape): every key is ordered within the bound', (t) => {
+  const history = generateKeyValueHistory(new SeededRandom('kv-plain-bench-shape'), { clients: 10, operations: 3000, keys: 3, unknownPerTenThousand: 200, valuesPerKey: 3 });
+  const order = linearizeKeyValue(relevant(history).filter((operation) => operation.input.key === 'k0'));
+  t.not(order, undefined);
+  const result = checkLinearizability(keyValueModel, history);
+  t.is(result.verdict, 'linearizable');
+  // Only the certificate's steps: one per operation kept, no search.
+  t.true(result.steps <= history.length, `${result.steps} steps`);
+});
+
+test('the memory the plain search reserves is given back, and a refusal makes it give up', (t) => {
+  const history = relevant(generateKeyValueHistory(new SeededRandom('kv-plain-memory'), { clients: 10, operations: 1000, keys: 5, unknownPerTenThousand: 200, valuesPerKey: 3 }));
+  let held = 0;
+  let most = 0;
+  const order = linearizeKeyValue(history, (bytes) => {
+    held += bytes;
+    most = Math.max(most, held);
+    return true;
+  });
+  t.not(order, undefined);
+  t.is(held, 0);
+  t.true(most > 0);
+  t.is(
+    linearizeKeyValue(history, (bytes) => bytes <= 0),
+    undefined,
+  );
+});

@@ -1,0 +1,306 @@
+/**
+ * The kv fast path's proposal for a key whose values name nothing and whose replay guesses wrong
+ * (appends of repeated values: which epoch a get read is a guess): Wing & Gong's search with
+ * Lowe's cache in Porcupine's order (`checker.go`'s `checkSingle`), bounded, for that one key.
+ * The history is one list of call and return entries in time order, unknown outcomes returning
+ * at infinity; at each step the first call in the list that the state accepts, into a
+ * configuration (linearized set, value) not seen before, is lifted out with its return, and
+ * reaching a return means backtracking. It stops when every ok operation is placed: the unknown
+ * ones left never took effect. One pruning, the search's read-only rule (`search.ts`): a get that
+ * may go now is taken and stands for its whole level, so when what follows it fails, the level
+ * fails (20 clients on 2 keys: 7 and 25 steps per operation without it, 2 and 3 with it).
+ *
+ * Why this order here, when the checker's own search goes earliest deadline first: on such keys
+ * the search offers unknown-outcome appends only after every ok candidate has failed, so a get
+ * that needs one (its value shows the append) is found out only after a deep excursion; in
+ * invocation order the unknown append is tried as soon as it was invoked. Measured on the
+ * benchmark's 10,000-operation class with 3 values per key and appends (5 keys of ~2,000
+ * operations): 4,000–5,600 steps a key against the search's 5,200–24,000, and no analysis,
+ * lookahead or layout to set up. Its cost grows fast with the overlap, though (10 clients on one
+ * key with appends: ~300 steps per operation), which is why it is bounded and routed
+ * (`keyValueLinearization.ts`'s `orderKey`).
+ *
+ * Like every fast path it only proposes: the certificate admits the order or the checker's
+ * analysis and search decide (`certificate.ts`), so a bound reached or a wrong order costs time,
+ * never a verdict. The per-key state is the value itself (a string and its polynomial hash,
+ * which an append extends in O(1)); the linearized set hashes as the XOR of per-operation terms.
+ */
+import { finalize32, mix32 } from '../../../core/base/hash.ts';
+import type { Operation } from '../history.ts';
+import type { KeyValueInput, KeyValueOutput } from './keyValue.ts';
+import { sortIds } from '../_internals/sortIds.ts';
+
+type KeyValueOperation = Operation<KeyValueInput, KeyValueOutput>;
+
+/** The end of the entry list. */
+const end = -1;
+/** In place of an entry: backtrack once more (a read's level failed). */
+const retreat = -3;
+/** The base of the polynomial value hash (as the kv model's). */
+const base = 0x01000193;
+/** What a cache entry holds besides its copy of the linearized set: the value, a map slot, a chain link. */
+const entryBytes = 48;
+
+export class KeyValuePlainSearch {
+  readonly #operations: readonly KeyValueOperation[];
+  readonly #invokedAt: Float64Array;
+  readonly #completedAt: Float64Array;
+  /** The result of the last `linearizeKey`: positions and the point each took. */
+  readonly order: Int32Array;
+  readonly points: Float64Array;
+  length = 0;
+  /** Model steps tried by the last `linearizeKey` (for tests and the benchmark). */
+  steps = 0;
+
+  constructor(operations: readonly KeyValueOperation[], invokedAt: Float64Array, completedAt: Float64Array) {
+    this.#operations = operations;
+    this.#invokedAt = invokedAt;
+    this.#completedAt = completedAt;
+    this.order = new Int32Array(operations.length);
+    this.points = new Float64Array(operations.length);
+  }
+
+  /**
+   * Orders the operations at `positions` (one key's) within `stepLimit` model steps, holding no
+   * more than `reserve` grants; false when it found no order in that.
+   */
+  linearizeKey(positions: Int32Array, stepLimit: number, reserve: (bytes: number) => boolean): boolean {
+    const count = positions.length;
+    const words = (count + 31) >>> 5;
+    const perEntry = entryBytes + 4 * words;
+    let reserved = 0;
+    let steps = 0;
+    try {
+      const list = this.#entries(positions);
+      const { next, previous } = list;
+      const head = 2 * count;
+      // The per-operation arrays as locals: before the JIT compiles the loop, each property load costs.
+      const { kind: kinds, value: written, valueHash: writtenHash, power, ok, term, okCount } = this.#localOperations(positions);
+      const linearized = new Uint32Array(words);
+      let setHash = 0;
+      let value = '';
+      let valueHash = 0;
+      const cache = new Map<number, number>();
+      // Cache entries: a copy of the set per entry (one pool), the value, and the next entry of the same hash.
+      let pool = new Uint32Array(words * 64);
+      const values: string[] = [];
+      const chain: number[] = [];
+      // The stack of lifted calls, and the value before each.
+      const stackCall = new Int32Array(count);
+      const stackValue: string[] = [];
+      const stackHash = new Int32Array(count);
+      // Whether the call at each depth was a read that could go (its level ends with it).
+      const stackForced = new Uint8Array(count);
+      let depth = 0;
+      let okLeft = okCount;
+      let entry = next[head]!;
+      while (okLeft > 0) {
+        if (entry !== retreat && (entry & 1) === 0) {
+          const operation = entry >>> 1;
+          const kind = kinds[operation]!;
+          const text = written[operation]!;
+          let stepped: string | undefined;
+          let steppedHash = valueHash;
+          if (++steps > stepLimit) return false;
+          if (kind === get) {
+            if (text === value) stepped = value;
+          } else if (kind === anyRead) {
+            stepped = value;
+          } else if (kind === put) {
+            stepped = text;
+            steppedHash = writtenHash[operation]!;
+          } else {
+            stepped = value + text;
+            steppedHash = (Math.imul(valueHash, power[operation]!) + writtenHash[operation]!) | 0;
+          }
+          if (stepped !== undefined) {
+            const bitHash = setHash ^ term[operation]!;
+            linearized[operation >>> 5]! ^= 1 << (operation & 31);
+            // Within a small integer's range: a Map keyed by larger numbers boxes each key.
+            const key = (bitHash ^ Math.imul(steppedHash, 0x9e3779b1)) & 0x3fffffff;
+            const first = cache.get(key);
+            const reads = stepped === value && kind !== put;
+            if (first === undefined || !seen(first, linearized, pool, words, values, chain, stepped)) {
+              if (reserved < (values.length + 1) * perEntry) {
+                if (!reserve(64 * perEntry)) return false;
+                reserved += 64 * perEntry;
+              }
+              const slot = values.length;
+              if ((slot + 1) * words > pool.length) {
+                const grown = new Uint32Array(pool.length * 2);
+                grown.set(pool);
+                pool = grown;
+              }
+              pool.set(linearized, slot * words);
+              values.push(stepped);
+              chain.push(first ?? end);
+              cache.set(key, slot);
+              stackCall[depth] = entry;
+              stackValue[depth] = value;
+              stackHash[depth] = valueHash;
+              stackForced[depth] = reads ? 1 : 0;
+              depth++;
+              value = stepped;
+              valueHash = steppedHash;
+              setHash = bitHash;
+              lift(next, previous, entry);
+              if (ok[operation] === 1) okLeft--;
+              entry = next[head]!;
+              continue;
+            }
+            linearized[operation >>> 5]! ^= 1 << (operation & 31);
+            // A read that may go now stands for its whole level (the search's read-only rule,
+            // `search.ts`): the configuration it leads to was explored, so the level fails.
+            if (reads) {
+              entry = retreat;
+              continue;
+            }
+          }
+          entry = next[entry]!;
+          continue;
+        }
+        // A return (its call should have been lifted by now), or a read's level that failed: backtrack.
+        if (depth === 0) return false;
+        depth--;
+        const call = stackCall[depth]!;
+        const operation = call >>> 1;
+        value = stackValue[depth]!;
+        valueHash = stackHash[depth]!;
+        setHash ^= term[operation]!;
+        linearized[operation >>> 5]! ^= 1 << (operation & 31);
+        unlift(next, previous, call);
+        if (ok[operation] === 1) okLeft++;
+        entry = stackForced[depth] === 1 ? retreat : next[call]!;
+      }
+      this.#result(positions, stackCall, depth);
+      return true;
+    } finally {
+      this.steps = steps;
+      if (reserved > 0) reserve(-reserved);
+    }
+  }
+
+  /** The order found, as positions, each at the earliest point real time allows after the one before. */
+  #result(positions: Int32Array, stackCall: Int32Array, depth: number): void {
+    let point = -Infinity;
+    for (let at = 0; at < depth; at++) {
+      const position = positions[stackCall[at]! >>> 1]!;
+      const invokedAt = this.#invokedAt[position]!;
+      if (invokedAt > point) point = invokedAt;
+      this.order[at] = position;
+      this.points[at] = point;
+    }
+    this.length = depth;
+  }
+
+  /**
+   * The call (2i) and return (2i + 1) entries of the key's operations in time order, calls before
+   * returns at equal times (intervals are closed), linked after a head (2 · count).
+   */
+  #entries(positions: Int32Array): { next: Int32Array; previous: Int32Array } {
+    const count = positions.length;
+    const calls = new Int32Array(count);
+    const returns = new Int32Array(count);
+    const invoked = new Float64Array(count);
+    const completed = new Float64Array(count);
+    for (let at = 0; at < count; at++) {
+      calls[at] = returns[at] = at;
+      invoked[at] = this.#invokedAt[positions[at]!]!;
+      completed[at] = this.#completedAt[positions[at]!]!;
+    }
+    // Positions come in invocation order from any history sorted so (the generator's, the
+    // simulator's): the calls then need no sort.
+    let sorted = true;
+    for (let at = 1; at < count && sorted; at++) sorted = invoked[at - 1]! <= invoked[at]!;
+    if (!sorted) sortIds(calls, invoked);
+    sortIds(returns, completed);
+    const next = new Int32Array(2 * count + 1);
+    const previous = new Int32Array(2 * count + 1);
+    let last = 2 * count;
+    for (let call = 0, ret = 0; call < count || ret < count; ) {
+      const takeCall = call < count && (ret === count || invoked[calls[call]!]! <= completed[returns[ret]!]!);
+      const entry = takeCall ? 2 * calls[call++]! : 2 * returns[ret++]! + 1;
+      next[last] = entry;
+      previous[entry] = last;
+      last = entry;
+    }
+    next[last] = end;
+    return { next, previous };
+  }
+
+  /** Per local operation: its kind, value, the value's hash and base^length, ok or not, its set term. */
+  #localOperations(positions: Int32Array) {
+    const count = positions.length;
+    const kind = new Uint8Array(count);
+    const value: string[] = new Array<string>(count);
+    const valueHash = new Int32Array(count);
+    const power = new Int32Array(count);
+    const ok = new Uint8Array(count);
+    const term = new Int32Array(count);
+    let okCount = 0;
+    for (let at = 0; at < count; at++) {
+      const operation = this.#operations[positions[at]!]!;
+      const input = operation.input;
+      ok[at] = operation.outcome === 'ok' ? 1 : 0;
+      okCount += ok[at]!;
+      term[at] = finalize32(mix32(0x5bd1e995, at + 1));
+      if (input.kind === 'get') {
+        kind[at] = get;
+        // An unknown-outcome get reads anything: the checker drops those before, but be safe.
+        value[at] = operation.output?.value ?? '';
+        if (operation.output?.value === undefined) kind[at] = anyRead;
+        continue;
+      }
+      kind[at] = input.kind === 'put' ? put : append;
+      value[at] = input.value;
+      let hash = 0;
+      let factor = 1;
+      for (let i = 0; i < input.value.length; i++) {
+        hash = (Math.imul(hash, base) + input.value.charCodeAt(i)) | 0;
+        factor = Math.imul(factor, base);
+      }
+      valueHash[at] = hash;
+      power[at] = factor;
+    }
+    return { kind, value, valueHash, power, ok, term, okCount };
+  }
+}
+
+const get = 0;
+const put = 1;
+const append = 2;
+/** A get whose output is unknown. */
+const anyRead = 3;
+
+/** Whether the configuration (the set in `linearized`, `value`) is in the cache's chain from `first`. */
+function seen(first: number, linearized: Uint32Array, pool: Uint32Array, words: number, values: readonly string[], chain: readonly number[], value: string): boolean {
+  for (let slot = first; slot !== end; slot = chain[slot]!) {
+    if (values[slot] !== value) continue;
+    let same = true;
+    for (let word = 0, offset = slot * words; word < words && same; word++) same = pool[offset + word] === linearized[word];
+    if (same) return true;
+  }
+  return false;
+}
+
+function lift(next: Int32Array, previous: Int32Array, call: number): void {
+  unlink(next, previous, call);
+  unlink(next, previous, call + 1);
+}
+
+function unlift(next: Int32Array, previous: Int32Array, call: number): void {
+  relink(next, previous, call + 1);
+  relink(next, previous, call);
+}
+
+function unlink(next: Int32Array, previous: Int32Array, entry: number): void {
+  const after = next[entry]!;
+  next[previous[entry]!] = after;
+  if (after !== end) previous[after] = previous[entry]!;
+}
+
+function relink(next: Int32Array, previous: Int32Array, entry: number): void {
+  const after = next[entry]!;
+  next[previous[entry]!] = entry;
+  if (after !== end) previous[after] = entry;
+}
