@@ -13,7 +13,7 @@
  *
  * DETCD_BENCH_GC_VARIANTS: variants separated by `;`, each `name=words`, the words separated by
  * spaces: node options, `NAME=value` environment variables for the members, and `@<dir>` for
- * another checkout's bin/detcd (e.g. `main=@/work/main;here=;heap=DETCD_OFF_HEAP_STRINGS=0`). Default: `here=` (this checkout, the flags bin/detcd sets).
+ * another checkout's bin/detcd (e.g. `main=@../main;here=;stgc=--single-threaded-gc`). Default: `here=` (this checkout, the flags bin/detcd sets).
  * DETCD_BENCH_GC_LOG=<dir> keeps each variant's raw member output there (`<name>.log`).
  */
 import { execFile } from 'node:child_process';
