@@ -16,17 +16,14 @@
  * another checkout's bin/detcd (e.g. `main=@../main;here=;stgc=--single-threaded-gc`). Default: `here=` (this checkout, the flags bin/detcd sets).
  * DETCD_BENCH_GC_LOG=<dir> keeps each variant's raw member output there (`<name>.log`).
  */
-import { execFile } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { EtcdClient } from '../runtime/_test/etcdClient.ts';
 import { endpoint, freePorts, initialCluster, type Member, type MemberSpec, startMember, until } from '../runtime/_test/members.ts';
-import { checkPerfVerdict } from './runtime.bench.ts';
+import { checkPerfOutput, checkPerfVerdict, membersCpuMs, stopCluster } from './runtime.bench.ts';
 
-const execFileAsync = promisify(execFile);
 const here = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 interface Variant {
@@ -134,16 +131,6 @@ function parseVariants(spec: string): Variant[] {
   });
 }
 
-function cpuMs(cluster: Cluster): number {
-  let ticks = 0;
-  for (const member of cluster.members) {
-    const stat = readFileSync(`/proc/${member.process.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
-  }
-  return ticks * 10;
-}
-
 async function startCluster(variant: Variant, root: string, index: number): Promise<Cluster> {
   const ports = await freePorts(6);
   const specs: MemberSpec[] = [1, 2, 3].map((n, i) => ({ name: `${variant.name}${n}`, clientPort: ports[2 * i]!, peerPort: ports[2 * i + 1]!, dataDir: join(root, `v${index}-${n}`) }));
@@ -160,21 +147,12 @@ async function startCluster(variant: Variant, root: string, index: number): Prom
   return cluster;
 }
 
-function stopCluster(cluster: Cluster): void {
-  for (const client of cluster.clients) client.close();
-  for (const member of cluster.members) member.process.kill('SIGKILL');
-}
-
 /** One check perf run: verdict, members' CPU per put, and the GC lines the members printed meanwhile. */
 async function checkPerfRun(cluster: Cluster): Promise<{ verdict: string; cpuPerPutMs: number; gc: GcFigures }> {
   const marks = cluster.members.map((member) => member.output.length);
-  const cpuBefore = cpuMs(cluster);
-  const endpoints = cluster.specs.map(endpoint).join(',');
-  const output = await execFileAsync('etcdctl', ['--endpoints', endpoints, 'check', 'perf', '--load=m'], { env: { ...process.env, ETCDCTL_API: '3' }, maxBuffer: 64 * 1024 * 1024, timeout: 180_000 }).then(
-    (done) => done.stdout + done.stderr,
-    (error: { stdout?: string; stderr?: string }) => `${error.stdout ?? ''}${error.stderr ?? ''}`,
-  );
-  const cpu = cpuMs(cluster) - cpuBefore;
+  const cpuBefore = membersCpuMs(cluster.members);
+  const output = await checkPerfOutput(cluster.specs);
+  const cpu = membersCpuMs(cluster.members) - cpuBefore;
   // check perf --load=m: 1,000 puts/s for 60 s (fewer when it falls behind; the CPU is per attempted put).
   const log = cluster.members.map((member, i) => member.output.slice(marks[i]).join('')).join('\n');
   const gc = gcFigures(log);

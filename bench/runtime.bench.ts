@@ -69,9 +69,9 @@ async function throughput(workers: number, durationMs: number, operation: (worke
  * /proc/<pid>/stat. On a machine shared with other work, wall-clock rates swing with the load;
  * CPU per operation does not, and under contention it is what decides the rate.
  */
-function cpuMs(server: Server): number {
+export function membersCpuMs(members: readonly Member[]): number {
   let ticks = 0;
-  for (const member of server.members) {
+  for (const member of members) {
     try {
       const stat = readFileSync(`/proc/${member.process.pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -85,9 +85,9 @@ function cpuMs(server: Server): number {
 
 /** Runs a throughput turn on `server`, adding its rate (averaged over rounds) and its CPU per operation to `into`. */
 async function measuredTurn(server: Server, into: { rate: number; cpuMs: number; done: number }, operation: (worker: number, i: number) => Promise<unknown>): Promise<void> {
-  const cpuBefore = cpuMs(server);
+  const cpuBefore = membersCpuMs(server.members);
   const turn = await throughput(inFlight, phaseMs / rounds, operation);
-  into.cpuMs += cpuMs(server) - cpuBefore;
+  into.cpuMs += membersCpuMs(server.members) - cpuBefore;
   into.done += turn.done;
   into.rate += turn.rate / rounds;
 }
@@ -121,7 +121,7 @@ async function startCluster(name: string, root: string, program?: readonly strin
   return server;
 }
 
-function stopCluster(server: Server): void {
+export function stopCluster(server: { readonly clients: readonly EtcdClient[]; readonly members: readonly Member[] }): void {
   for (const client of server.clients) client.close();
   for (const member of server.members) member.process.kill('SIGKILL');
 }
@@ -194,12 +194,16 @@ const execFileAsync = promisify(execFile);
 
 /** etcdctl's own load test; its verdict lines, or why it did not run. */
 async function checkPerf(server: Server): Promise<string> {
-  const endpoints = server.specs.map(endpoint).join(',');
-  const result = await execFileAsync('etcdctl', ['--endpoints', endpoints, 'check', 'perf', '--load=m'], { env: { ...process.env, ETCDCTL_API: '3' }, maxBuffer: 64 * 1024 * 1024, timeout: 180_000 }).then(
+  return checkPerfVerdict(await checkPerfOutput(server.specs));
+}
+
+/** What `etcdctl check perf --load=m` printed against the members at `specs`, failing or not. */
+export async function checkPerfOutput(specs: readonly MemberSpec[]): Promise<string> {
+  const endpoints = specs.map(endpoint).join(',');
+  return execFileAsync('etcdctl', ['--endpoints', endpoints, 'check', 'perf', '--load=m'], { env: { ...process.env, ETCDCTL_API: '3' }, maxBuffer: 64 * 1024 * 1024, timeout: 180_000 }).then(
     (done) => done.stdout + done.stderr,
     (error: { stdout?: string; stderr?: string }) => `${error.stdout ?? ''}${error.stderr ?? ''}`,
   );
-  return checkPerfVerdict(result);
 }
 
 /**

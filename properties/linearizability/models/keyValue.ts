@@ -8,6 +8,7 @@
  * is checked as one partition (Porcupine's `kvNoPartitionModel`): every step hashes a state.
  */
 import { finalize32, hashString32, mix32 } from '../../../core/base/hash.ts';
+import { polynomialHash, polynomialPower } from '../_internals/polynomialHash.ts';
 import type { Model } from '../model.ts';
 import { analyzeKeyValue } from './keyValueAnalysis.ts';
 import { linearizeKeyValue } from './keyValueLinearization.ts';
@@ -59,8 +60,6 @@ interface KeyValueEntry {
 }
 
 const emptyState: State = { first: undefined, hash: 0, base: undefined, removed: undefined, added: undefined };
-/** The base of the polynomial value hash (odd, so powers never vanish modulo 2^32). */
-const base = 0x01000193;
 
 export const keyValueModel: Model<KeyValueState, KeyValueInput, KeyValueOutput> = {
   name: 'kv',
@@ -193,7 +192,7 @@ function valueHash(entry: KeyValueEntry): number {
   let hash = from === undefined ? 0 : from.valueHash!;
   for (let at = chain.length - 1; at >= 0; at--) {
     const link = chain[at]!;
-    hash = link.appendedTo === undefined ? polynomialHash(link.value) : (Math.imul(hash, power(base, link.appended.length)) + polynomialHash(link.appended)) | 0;
+    hash = link.appendedTo === undefined ? polynomialHash(link.value) : (Math.imul(hash, polynomialPower(link.appended.length)) + polynomialHash(link.appended)) | 0;
     link.valueHash = hash;
     link.appendedTo = undefined;
   }
@@ -202,21 +201,4 @@ function valueHash(entry: KeyValueEntry): number {
 
 function keyTerm(keyHash: number, valueHash: number): number {
   return finalize32(mix32(keyHash, valueHash)) | 0;
-}
-
-/** Σ code(i) · base^(n-1-i) modulo 2^32, so that hash(s + t) = hash(s) · base^|t| + hash(t). */
-function polynomialHash(text: string): number {
-  let hash = 0;
-  for (let i = 0; i < text.length; i++) hash = (Math.imul(hash, base) + text.charCodeAt(i)) | 0;
-  return hash;
-}
-
-function power(value: number, exponent: number): number {
-  let result = 1;
-  let factor = value;
-  for (let e = exponent; e > 0; e >>>= 1) {
-    if (e & 1) result = Math.imul(result, factor);
-    factor = Math.imul(factor, factor);
-  }
-  return result;
 }

@@ -13,6 +13,7 @@
  * state) are parsed once.
  */
 import type { KeyValueInput } from './keyValue.ts';
+import { polynomialBase, polynomialHash, polynomialPower } from '../_internals/polynomialHash.ts';
 
 export type ValueParts =
   | { readonly kind: 'unique'; readonly writes: readonly number[] }
@@ -24,9 +25,6 @@ const presentMask = (1 << 14) - 1;
 
 /** More than one way: the count saturates here. */
 const many = 2;
-
-/** The base of the polynomial hash that finds written values in a returned one without slicing it. */
-const base = 0x01000193;
 
 export class ValueParser {
   /**
@@ -79,7 +77,7 @@ export class ValueParser {
         continue;
       }
       const byValue = input.kind === 'put' ? this.#puts : this.#appends;
-      const slot = slotOf(textHash(input.value), input.value.length);
+      const slot = slotOf(polynomialHash(input.value), input.value.length);
       this.#present[slot & presentMask] = 1;
       const positions = byValue.get(slot);
       if (positions === undefined) byValue.set(slot, [position]);
@@ -87,7 +85,7 @@ export class ValueParser {
       lengths.add(input.value.length);
     }
     this.#lengths = [...lengths].sort((a, b) => a - b);
-    this.#powers = this.#lengths.map((length) => power(length));
+    this.#powers = this.#lengths.map((length) => polynomialPower(length));
     this.#emptyPuts = emptyPuts;
   }
 
@@ -128,7 +126,7 @@ export class ValueParser {
       ways[0] = 1;
       prefix[0] = 0;
     }
-    for (let at = resume; at < length; at++) prefix[at + 1] = (Math.imul(prefix[at]!, base) + value.charCodeAt(at)) | 0;
+    for (let at = resume; at < length; at++) prefix[at + 1] = (Math.imul(prefix[at]!, polynomialBase) + value.charCodeAt(at)) | 0;
     // Pieces that began in the kept part and end past it, then everything after it.
     const longest = this.#lengths[this.#lengths.length - 1] ?? 0;
     for (let start = Math.max(0, resume - longest + 1); start < resume; start++) this.#extend(value, start, resume + 1);
@@ -196,19 +194,6 @@ export class ValueParser {
     }
     return undefined;
   }
-}
-
-/** Σ code(i) · base^(n-1-i) modulo 2^32: the hash the prefix hashes extend. */
-function textHash(text: string): number {
-  let hash = 0;
-  for (let at = 0; at < text.length; at++) hash = (Math.imul(hash, base) + text.charCodeAt(at)) | 0;
-  return hash;
-}
-
-function power(exponent: number): number {
-  let result = 1;
-  for (let i = 0; i < exponent; i++) result = Math.imul(result, base);
-  return result;
 }
 
 /** A map slot for a hash and a length. */

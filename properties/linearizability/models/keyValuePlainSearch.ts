@@ -26,6 +26,7 @@
  * which an append extends in O(1)); the linearized set hashes as the XOR of per-operation terms.
  */
 import { finalize32, mix32 } from '../../../core/base/hash.ts';
+import { polynomialHash, polynomialPower } from '../_internals/polynomialHash.ts';
 import type { Operation } from '../history.ts';
 import type { KeyValueInput, KeyValueOutput } from './keyValue.ts';
 import { sortIds } from '../_internals/sortIds.ts';
@@ -36,8 +37,6 @@ type KeyValueOperation = Operation<KeyValueInput, KeyValueOutput>;
 const end = -1;
 /** In place of an entry: backtrack once more (a read's level failed). */
 const retreat = -3;
-/** The base of the polynomial value hash (as the kv model's). */
-const base = 0x01000193;
 /** What a cache entry holds besides its copy of the linearized set: the value, a map slot, a chain link. */
 const entryBytes = 48;
 
@@ -253,14 +252,8 @@ export class KeyValuePlainSearch {
       }
       kind[at] = input.kind === 'put' ? put : append;
       value[at] = input.value;
-      let hash = 0;
-      let factor = 1;
-      for (let i = 0; i < input.value.length; i++) {
-        hash = (Math.imul(hash, base) + input.value.charCodeAt(i)) | 0;
-        factor = Math.imul(factor, base);
-      }
-      valueHash[at] = hash;
-      power[at] = factor;
+      valueHash[at] = polynomialHash(input.value);
+      power[at] = polynomialPower(input.value.length);
     }
     return { kind, value, valueHash, power, ok, term, okCount };
   }
