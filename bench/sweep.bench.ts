@@ -74,6 +74,30 @@ function breakdown(label: string, measured: Measured, out: (line: string) => voi
   workers.forEach((worker, index) => out(line(`worker ${index + 1}`, worker)));
 }
 
+/** A loop of integer arithmetic that allocates nothing: ~1 s of CPU. It prints its CPU in ms. */
+const spin = 'const t=process.cpuUsage();let x=0;for(let i=0;i<2e8;i++)x=(x+i*7)|0;const u=process.cpuUsage(t);console.log((u.user+u.system)/1000,x)';
+
+async function spinCpuMs(): Promise<number> {
+  const { stdout } = await run(process.execPath, ['-e', spin]);
+  return Number(stdout.split(' ')[0]);
+}
+
+/**
+ * The CPU of two spin loops run at once over that of one run alone, the median of three tries:
+ * above 1 when the host's two vCPUs slow each other (siblings of one physical core, a lower clock
+ * with both busy, a neighbour), which no change to the sweep can win back. Measured session 10 on
+ * an idle machine: 1.02-1.17.
+ */
+async function hostEfficiency(): Promise<number> {
+  const ratios: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const alone = await spinCpuMs();
+    const both = await Promise.all([spinCpuMs(), spinCpuMs()]);
+    ratios.push((both[0]! + both[1]!) / 2 / alone);
+  }
+  return ratios.sort((a, b) => a - b)[1]!;
+}
+
 /** CPU per run inside the runs themselves, whichever processes made them. */
 function runCpuPerRun(cost: SweepCost): number {
   const all = [cost.parent, ...cost.workers];
@@ -92,14 +116,17 @@ export async function bench(out: (line: string) => void): Promise<void> {
   // 26.7 s back to back), so the two sides alternate, `pairs` times, and the medians are compared.
   const ones: Measured[] = [];
   const twos: Measured[] = [];
+  // In the order 1 2, 2 1, 1 2: the second of two back-to-back sweeps was the slower on this VM
+  // more often than not, and a drift that favours one position cancels.
+  const hostBefore = await hostEfficiency();
   for (let pair = 0; pair < pairs; pair++) {
-    ones.push(await sweep(1));
-    twos.push(await sweep(2));
+    for (const jobs of pair % 2 === 0 ? [1, 2] : [2, 1]) (jobs === 1 ? ones : twos).push(await sweep(jobs));
   }
+  const hostAfter = await hostEfficiency();
   const one = median(ones);
   const two = median(twos);
   const perMinute = (r: { runs: number; wallMs: number }): number => (r.runs / r.wallMs) * 60_000;
-  out(`sweep of ${scenarios.length} scenarios x ${seeds} seeds, each a fresh CLI process, ${pairs} pairs alternated (load average before: ${loadBefore.toFixed(2)}, after: ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores)`);
+  out(`sweep of ${scenarios.length} scenarios x ${seeds} seeds, each a fresh CLI process, ${pairs} pairs alternated, 1 2 / 2 1 / 1 2 (load average before: ${loadBefore.toFixed(2)}, after: ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores)`);
   out(`walls: --jobs 1 ${ones.map((m) => (m.wallMs / 1000).toFixed(1)).join(', ')} s; --jobs 2 ${twos.map((m) => (m.wallMs / 1000).toFixed(1)).join(', ')} s; ratio of each pair ${ones.map((m, i) => (m.wallMs / twos[i]!.wallMs).toFixed(2)).join(', ')}`);
   out(`baseline --jobs 1 (median): ${one.runs} runs in ${(one.wallMs / 1000).toFixed(1)} s, ${perMinute(one).toFixed(0)} seeds/min`);
   out(`--jobs 2 (median): ${two.runs} runs in ${(two.wallMs / 1000).toFixed(1)} s, ${perMinute(two).toFixed(0)} seeds/min`);
@@ -115,6 +142,7 @@ export async function bench(out: (line: string) => void): Promise<void> {
     const [coresOne, coresTwo] = [one.cpuS / (one.wallMs / 1000), two.cpuS / (two.wallMs / 1000)];
     out(`cores kept busy: --jobs 1 ${coresOne.toFixed(2)}, --jobs 2 ${coresTwo.toFixed(2)}; ratio = efficiency ${efficiency.toFixed(2)} x cores ${(coresTwo / coresOne).toFixed(2)} = ${(efficiency * (coresTwo / coresOne)).toFixed(2)}`);
   }
+  out(`the host alone: a loop that touches no memory took ${hostBefore.toFixed(2)}x (before the sweeps) and ${hostAfter.toFixed(2)}x (after) the CPU per loop when two ran at once as when one ran alone; the sweep's efficiency cannot beat the host's`);
   breakdown('--jobs 1', one, out);
   breakdown('--jobs 2', two, out);
   const [inOne, inTwo] = [runCpuPerRun(one.cost), runCpuPerRun(two.cost)];
