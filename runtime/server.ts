@@ -26,7 +26,7 @@ import { arrangeWalSnapshotWrites, walSnapshotIndex } from './storage/walSnapsho
 import { LoopStallWatch, loopStallWatchMs } from './log/loopStallWatch.ts';
 import { RaftEventLog } from './log/raftEvents.ts';
 import { ServerLog } from './log/serverLog.ts';
-import { SlowWork, slowRequestMs } from './log/slowWork.ts';
+import { SlowWork, slowApplyMs, slowRequestMs } from './log/slowWork.ts';
 import { systemRandom } from './systemRandom.ts';
 import { SystemTicker } from './ticker.ts';
 import { etcdClusterVersion, etcdVersion } from './version.ts';
@@ -156,13 +156,21 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   const sending = observedTransport(transport, roundTrips, slowWork);
   let removalReported = false;
   let lastApplied = 0;
+  // One turn of the host loop took `ms`: a pump, or the work that a sync's completion let go on.
+  const loopTurn = (ms: number, where: string): void => {
+    const applied = host === null ? lastApplied : adapter.status(host.node).appliedIndex;
+    const what = [where, snapshotInPump === null ? '' : `saved a snapshot at index ${snapshotInPump}`].filter((part) => part !== '').join('; ');
+    slowWork.pumped(ms, applied - lastApplied, what);
+    lastApplied = applied;
+    snapshotInPump = null;
+  };
   const timeoutMs = hostTimeoutMs(config);
   host = new NodeHost({
     protocol: adapter.protocol,
     id: self,
     members: config.initialCluster.map((member) => member.id).sort((a, b) => a - b),
     random: systemRandom,
-    store: trace.enabled ? tracedStore(store) : store,
+    store: watchedStore(trace.enabled ? tracedStore(store) : store, slowWork, (ms) => loopTurn(ms, 'after a sync')),
     transport: sending,
     timer: new SystemTicker(config.heartbeatMs, undefined, undefined, (lateMs) => slowWork.tickLate(lateMs)),
     // Unique among the members (with overwhelming probability) and across restarts: a client id
@@ -177,9 +185,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
       const status = adapter.status(node);
       metrics.observeNode(status, self, host?.countPending(adapter.isProposal) ?? 0);
       raftEvents.observe({ role: status.role, lead: status.leader, term: status.term });
-      slowWork.pumped(pumpMs, status.appliedIndex - lastApplied, snapshotInPump === null ? '' : `saved a snapshot at index ${snapshotInPump}`);
-      lastApplied = status.appliedIndex;
-      snapshotInPump = null;
+      loopTurn(pumpMs, '');
       peers.follow(node.state.membership.members);
       if (node.stopped && !removalReported) {
         removalReported = true;
@@ -273,6 +279,30 @@ function tracedStore(store: DurableStore): DurableStore {
       store.sync(() => {
         trace.mark('store.synced');
         done();
+      });
+    },
+    read: () => store.read(),
+  };
+}
+
+/**
+ * The store, timed: a Ready's writes that take long to hand over (encoding, CRC, write calls on the
+ * loop), and the loop's work that a completed sync lets go on (the next Readies: apply, persist,
+ * send), which happens outside the host's own pump.
+ */
+function watchedStore(store: DurableStore, slowWork: SlowWork, afterSync: (ms: number) => void): DurableStore {
+  return {
+    write: (writes) => {
+      const startedMs = performance.now();
+      store.write(writes);
+      const ms = performance.now() - startedMs;
+      if (ms > slowApplyMs) slowWork.wrote(ms, writes.map((write) => `${write.kind} ${write.file} (${write.records.length} records)`).join(', '));
+    },
+    sync: (done) => {
+      store.sync(() => {
+        const startedMs = performance.now();
+        done();
+        afterSync(performance.now() - startedMs);
       });
     },
     read: () => store.read(),

@@ -25,8 +25,9 @@ export class LoopStallWatch {
       this.lastMs = now;
       if (gapMs - this.intervalMs > this.reportMs) {
         const began = new Date(Date.now() - gapMs).toISOString();
-        // Every one, not rate-limited: this is the diagnostic's whole output.
-        this.log.warnEvery('detcd', `event loop stalled ${Math.round(gapMs)} ms (from ${began})`);
+        // Every one, not rate-limited: this is the diagnostic's whole output. The process time
+        // (performance.now()) lines the stall up with --trace-gc-nvp's "<ms> ms:" (isolate time).
+        this.log.warnEvery('detcd', `event loop stalled ${Math.round(gapMs)} ms (from ${began}, process time ${Math.round(now - gapMs)} ms)`);
       }
     }, this.intervalMs);
     this.timer.unref();

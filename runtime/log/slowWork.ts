@@ -100,6 +100,12 @@ export class SlowWork {
     this.log.warn('slow-apply', 'etcdserver', `apply entries took too long [${goDuration(ms)} for ${applied} entries${what === '' ? '' : `; ${what}`}]`);
   }
 
+  /** The store took `ms` to take one Ready's writes (encoding, CRC and the write calls run on the loop): `what` says which. */
+  wrote(ms: number, what: string): void {
+    if (ms <= slowApplyMs) return;
+    this.log.warn('slow-write', 'etcdserver', `writing a Ready took too long [${goDuration(ms)}: ${what}]`);
+  }
+
   /** The event loop came back to a tick `lateMs` after it was due: nothing ran on this member meanwhile. */
   tickLate(lateMs: number): void {
     if (lateMs <= this.heartbeatMs) return;
