@@ -25,7 +25,7 @@ import { FileStore } from './storage/fileStore.ts';
 import { arrangeWalSnapshotWrites, walSnapshotIndex } from './storage/walSnapshotWrites.ts';
 import { LoopStallWatch, loopStallWatchMs } from './log/loopStallWatch.ts';
 import { RaftEventLog } from './log/raftEvents.ts';
-import { ServerLog } from './log/serverLog.ts';
+import { goDuration, ServerLog } from './log/serverLog.ts';
 import { SlowWork, slowApplyMs, slowRequestMs } from './log/slowWork.ts';
 import { systemRandom } from './systemRandom.ts';
 import { SystemTicker } from './ticker.ts';
@@ -104,6 +104,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
       slowWork.synced(file, seconds * 1_000);
     },
     onFatal: io.fatal,
+    onDeferredReplace: ({ file, bytes, turns, encodeMs, writeMs }) => log.info('backend', `rewrote the ${file} file whole: ${(bytes / 1_048_576).toFixed(1)} MiB encoded in ${turns} turns of the event loop over ${goDuration(encodeMs)}, written and synced in ${goDuration(writeMs)}`),
     arrange: (writes) => {
       const index = walSnapshotIndex(writes);
       if (index !== null) {

@@ -30,13 +30,15 @@ export interface FileStoreOptions {
    * member's metadata-only WAL snapshot (walSnapshotWrites.ts). Default: as given.
    */
   readonly arrange?: (writes: readonly DurableWrite[]) => readonly ArrangedWrite[];
+  /** A deferred replace (a backend rewrite) is on disk: its bytes, the turns and time its encoding took, and the time from queued to durable. */
+  readonly onDeferredReplace?: (report: { readonly file: string; readonly bytes: number; readonly turns: number; readonly encodeMs: number; readonly writeMs: number }) => void;
   /** Segment sizes of the WAL and the backend (default: 4 MiB doubling to etcd's 64 MiB); tests make them small to cross boundaries. */
   readonly segmentSizes?: SegmentSizes;
 }
 
 type Operation =
   | { readonly kind: 'append'; readonly file: string; readonly parts: readonly Buffer[] }
-  | { readonly kind: 'replace'; readonly file: string; readonly parts: readonly Buffer[] }
+  | { readonly kind: 'replace'; readonly file: string; readonly parts: readonly Buffer[]; readonly done?: () => void }
   | { readonly kind: 'sync'; readonly done: () => void }
   | { readonly kind: 'barrier' };
 
@@ -208,11 +210,15 @@ export class FileStore implements DurableStore {
   private deferReplace(file: string, slices: Iterable<Uint8Array>): void {
     const deferred: DeferredReplace = { file, held: [], holdAll: false };
     this.deferred = deferred;
+    const startedMs = performance.now();
     this.encodeInTurns(slices).then(
-      (parts) => {
+      ({ parts, turns }) => {
         this.deferred = null;
         if (this.failed !== null) return;
-        this.queue.push({ kind: 'replace', file, parts }, ...deferred.held);
+        const queuedMs = performance.now();
+        const report = this.options.onDeferredReplace;
+        const done = report === undefined ? undefined : () => report({ file, bytes: byteLength(parts), turns, encodeMs: queuedMs - startedMs, writeMs: performance.now() - queuedMs });
+        this.queue.push({ kind: 'replace', file, parts, ...(done === undefined ? {} : { done }) }, ...deferred.held);
         this.kick();
       },
       (error: unknown) => {
@@ -224,10 +230,11 @@ export class FileStore implements DurableStore {
   }
 
   /** A frame's parts from a payload's slices: its header (length and CRC of them all), then the slices, uncopied. */
-  private async encodeInTurns(slices: Iterable<Uint8Array>): Promise<Buffer[]> {
+  private async encodeInTurns(slices: Iterable<Uint8Array>): Promise<{ parts: Buffer[]; turns: number }> {
     const parts: Buffer[] = [];
     let length = 0;
     let checksum = 0;
+    let turns = 1;
     let turnStartedMs = performance.now();
     for (const slice of slices) {
       if (slice.byteLength === 0) continue;
@@ -236,9 +243,10 @@ export class FileStore implements DurableStore {
       checksum = crc32(slice, checksum);
       if (performance.now() - turnStartedMs < encodeTurnMs) continue;
       await new Promise((resolve) => setImmediate(resolve));
+      turns++;
       turnStartedMs = performance.now();
     }
-    return [frameHeader(length, checksum), ...parts];
+    return { parts: [frameHeader(length, checksum), ...parts], turns };
   }
 
   /** The bytes a segmented file's live segments take on disk (zero tails included, as bbolt's file size counts its free pages): etcd_mvcc_db_total_size_in_bytes. */
@@ -294,7 +302,10 @@ export class FileStore implements DurableStore {
         const operation = batch[i]!;
         if (operation.kind === 'sync') synced.push(operation.done);
         else if (operation.kind === 'barrier') await this.fsyncDirty();
-        else if (operation.kind === 'replace') await this.replace(operation.file, operation.parts);
+        else if (operation.kind === 'replace') {
+          await this.replace(operation.file, operation.parts);
+          operation.done?.();
+        }
         else {
           // Consecutive appends to one file go down in one write.
           const parts = [...operation.parts];
