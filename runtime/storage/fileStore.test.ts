@@ -185,12 +185,17 @@ test("a backend rewrite is encoded a slice per turn of the event loop; the WAL's
   t.true(progress.sliced < 2_000, 'the WAL was synced while the rewrite was still being encoded');
   const slicedAtSync = progress.sliced;
   release = true;
+  // Encoded now: the rewrite is being written in the background; the backend's next append and
+  // the WAL's go to the queue, the former after it.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  store.write([{ kind: 'append', file: 'db', records: [{ d: 3 }] }, { kind: 'append', file: 'wal', records: [{ w: 2 }] }]);
+  await syncNow(store);
   await store.close();
   t.true(slicedAtSync > 0, 'the encoding had begun, on later turns of the loop');
   const files = openStore(dataDir).store.read().files;
-  t.deepEqual(files.get('wal'), [{ w: 1 }]);
+  t.deepEqual(files.get('wal'), [{ w: 1 }, { w: 2 }]);
   const db = files.get('db') as { sliced?: boolean; pad?: string; d?: number }[];
-  t.deepEqual([db.length, db[0]!.sliced, db[1]], [2, true, { d: 2 }], 'the rewrite, then the append made after it');
+  t.deepEqual([db.length, db[0]!.sliced, db[1], db[2]], [3, true, { d: 2 }, { d: 3 }], 'the rewrite, then the appends made after it, in order');
 });
 
 test('a barrier written while a backend rewrite is being encoded holds every later write and sync until the rewrite is queued', async (t) => {
