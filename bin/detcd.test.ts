@@ -37,6 +37,10 @@ test('bad input is one line on stderr and exit code 2, never a stack trace', (t)
   const shadowed = run(['--name', 'a'], { ETCD_NAME: 'b' });
   t.is(shadowed.code, 2);
   t.is(shadowed.stderr.split('\n').length, 2);
+  const level = run(['--log-level', 'loud']);
+  t.deepEqual([level.code, level.stderr], [2, 'invalid value "loud" for flag -log-level: valid values are debug, info, warn, error, panic, fatal\n']);
+  const logger = run(['--logger', 'syslog']);
+  t.deepEqual([logger.code, logger.stderr], [2, 'invalid value "syslog" for flag -logger: valid values are capnslog, zap\n']);
 });
 
 test('a client port already in use ends the start with one line and exit code 1', async (t) => {

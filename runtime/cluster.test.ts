@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -168,6 +168,7 @@ test('three detcd processes: the leader is killed with SIGKILL under load and re
 
     // The final state, read linearizably once every member is back: the history's last operation.
     await until(async () => (await Promise.all(specs.map(isHealthy))).every(Boolean), 'every member to be healthy again');
+    assertLeaderChangeLogged(t, members, victim);
     const finalInvoke = now(recorder);
     // Over a fresh connection (EtcdClient keeps its own subchannel pool): the victim's old channel
     // may still be in its reconnect backoff.
@@ -223,3 +224,24 @@ test('three detcd processes: the leader is killed with SIGKILL under load and re
     throw error;
   }
 });
+
+/**
+ * The operator's view of the leader change in the members' logs (runtime/log/raftEvents.ts):
+ * timestamped lines with etcd-io/raft's words. Every survivor logged the first election; a
+ * survivor lost the killed leader (check-quorum and pre-vote make each follower give it up before
+ * anyone is elected); some member became leader at a later term; the restarted member was told
+ * of the leader it found.
+ */
+function assertLeaderChangeLogged(t: ExecutionContext, members: readonly Member[], victim: number): void {
+  const logOf = (member: Member) => member.output.join('');
+  const stamp = '\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z detcd: I \\| ';
+  const termsOf = (pattern: string) => members.flatMap((member) => [...logOf(member).matchAll(new RegExp(`${stamp}${pattern}`, 'g'))].map((match) => Number(match[1])));
+  const survivors = members.filter((_, i) => i !== victim);
+  const victimId = /member ([0-9a-f]+) \(/.exec(logOf(members[victim]!))?.[1];
+  t.truthy(victimId, 'the restarted member logged its id');
+  for (const member of survivors) t.regex(logOf(member), new RegExp(`${stamp}raft\\.node: [0-9a-f]+ elected leader [0-9a-f]+ at term \\d+`), 'a survivor logged the first election');
+  t.true(survivors.some((member) => new RegExp(`${stamp}raft\\.node: [0-9a-f]+ lost leader ${victimId} at term \\d+`).test(logOf(member))), 'a survivor logged that it lost the killed leader');
+  const firstTerm = Math.min(...termsOf('raft\\.node: [0-9a-f]+ elected leader [0-9a-f]+ at term (\\d+)'));
+  t.true(termsOf('raft: [0-9a-f]+ became leader at term (\\d+)').some((term) => term > firstTerm), 'a member became leader at a later term than the first election');
+  t.regex(logOf(members[victim]!), new RegExp(`${stamp}raft\\.node: ${victimId} elected leader [0-9a-f]+ at term \\d+`), 'the restarted member logged the leader it found');
+}

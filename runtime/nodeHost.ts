@@ -16,10 +16,10 @@ export interface NodeHostOptions<M, Q, R, N extends HostedNode<M, Q, R>> {
   readonly client: ClientId;
   /** Requests waiting for their reply, at most; more are refused at once (a bounded table). */
   readonly pendingRequestsMax: number;
-  /** Called after every pump: the node's state may have changed (metrics read it here). */
-  readonly afterPump?: (node: N) => void;
-  /** Called with every reply, before its caller sees it. */
-  readonly onReply?: (request: Q, reply: R) => void;
+  /** Called after every pump: the node's state may have changed (metrics read it here); `pumpMs`: how long the pump took. */
+  readonly afterPump?: (node: N, pumpMs: number) => void;
+  /** Called with every reply, before its caller sees it; `elapsedMs` since it was submitted. */
+  readonly onReply?: (request: Q, reply: R, elapsedMs: number) => void;
   /** Called when a request got no reply in time (its outcome is unknown). */
   readonly onTimeout?: (request: Q) => void;
   /** Send what a Ready marks `beforeSync` while its writes are synced (HostLoopOptions). */
@@ -47,6 +47,7 @@ interface Pending<Q, R> {
   readonly request: Q;
   readonly resolve: (outcome: SubmitOutcome<R>) => void;
   readonly timer: NodeJS.Timeout;
+  readonly submittedMs: number;
 }
 
 /**
@@ -126,7 +127,7 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
         this.options.onTimeout?.(request);
         resolve({ outcome: 'timeout' });
       }, timeoutMs);
-      this.pending.set(id, { request, resolve, timer });
+      this.pending.set(id, { request, resolve, timer, submittedMs: performance.now() });
       if (trace.enabled) trace.mark('submit');
       this.node.submit(this.options.client, id, request);
       this.schedulePump();
@@ -207,8 +208,9 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
 
   private pump(): void {
     if (trace.enabled) trace.mark('pump');
+    const startedMs = performance.now();
     this.loop.pump();
-    this.options.afterPump?.(this.node);
+    this.options.afterPump?.(this.node, performance.now() - startedMs);
     if (trace.enabled) trace.mark('pump.end');
   }
 
@@ -218,7 +220,7 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
     this.pending.delete(id);
     clearTimeout(pending.timer);
     if (trace.enabled) trace.mark('reply');
-    this.options.onReply?.(pending.request, reply);
+    this.options.onReply?.(pending.request, reply, performance.now() - pending.submittedMs);
     pending.resolve({ outcome: 'ok', reply });
   }
 }

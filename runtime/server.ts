@@ -22,7 +22,11 @@ import { PeerTransport } from './peer/peerTransport.ts';
 import { PeerRoundTrips } from './peer/roundTrips.ts';
 import { etcdNode, hostTimeoutMs } from './protocols/etcd.ts';
 import { FileStore } from './storage/fileStore.ts';
-import { arrangeWalSnapshotWrites } from './storage/walSnapshotWrites.ts';
+import { arrangeWalSnapshotWrites, walSnapshotIndex } from './storage/walSnapshotWrites.ts';
+import { LoopStallWatch, loopStallWatchMs } from './log/loopStallWatch.ts';
+import { RaftEventLog } from './log/raftEvents.ts';
+import { goDuration, ServerLog } from './log/serverLog.ts';
+import { SlowWork, slowApplyMs, slowRequestMs } from './log/slowWork.ts';
 import { systemRandom } from './systemRandom.ts';
 import { SystemTicker } from './ticker.ts';
 import { etcdClusterVersion, etcdVersion } from './version.ts';
@@ -86,7 +90,30 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   const metrics = new ServerMetrics(hexId(self), () => store.segmentedBytes('db'));
   const adapter = etcdNode(config);
   const codec = adapter.protocol.codec!;
-  const store = new FileStore({ dataDir: config.dataDir, codec: codec.record, log: io.log, onFsync: (file, seconds) => metrics.fsync(file, seconds), onFatal: io.fatal, arrange: arrangeWalSnapshotWrites });
+  const log = new ServerLog({ sink: io.log, level: config.logLevel });
+  const slowWork = new SlowWork(log, metrics, config.heartbeatMs);
+  const raftEvents = new RaftEventLog(self, log, () => slowWork.leadershipChanged());
+  // What the current pump persisted beyond entries (a slow pump's warning says it).
+  let snapshotInPump: number | null = null;
+  const store = new FileStore({
+    dataDir: config.dataDir,
+    codec: codec.record,
+    log: io.log,
+    onFsync: (file, seconds) => {
+      metrics.fsync(file, seconds);
+      slowWork.synced(file, seconds * 1_000);
+    },
+    onFatal: io.fatal,
+    onDeferredReplace: ({ file, bytes, turns, encodeMs, writeMs }) => log.info('backend', `rewrote the ${file} file whole: ${(bytes / 1_048_576).toFixed(1)} MiB encoded in ${turns} turns of the event loop over ${goDuration(encodeMs)}, written and synced in ${goDuration(writeMs)}`),
+    arrange: (writes) => {
+      const index = walSnapshotIndex(writes);
+      if (index !== null) {
+        snapshotInPump = index;
+        log.info('etcdserver', `saved snapshot at index ${index}`);
+      }
+      return arrangeWalSnapshotWrites(writes);
+    },
+  });
   let clusterId = storedClusterId(config);
   if (clusterId !== null) storeClusterId(config.dataDir, clusterId);
   let host: EtcdHost | null = null;
@@ -127,17 +154,26 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     ...(peerTls === undefined ? {} : { tls: peerTls }),
   });
   const peers = new PeerDirectory(transport, self);
-  const sending = observedTransport(transport, roundTrips);
+  const sending = observedTransport(transport, roundTrips, slowWork);
   let removalReported = false;
+  let lastApplied = 0;
+  // One turn of the host loop took `ms`: a pump, or the work that a sync's completion let go on.
+  const loopTurn = (ms: number, where: string): void => {
+    const applied = host === null ? lastApplied : adapter.status(host.node).appliedIndex;
+    const what = [where, snapshotInPump === null ? '' : `saved a snapshot at index ${snapshotInPump}`].filter((part) => part !== '').join('; ');
+    slowWork.pumped(ms, applied - lastApplied, what);
+    lastApplied = applied;
+    snapshotInPump = null;
+  };
   const timeoutMs = hostTimeoutMs(config);
   host = new NodeHost({
     protocol: adapter.protocol,
     id: self,
     members: config.initialCluster.map((member) => member.id).sort((a, b) => a - b),
     random: systemRandom,
-    store: trace.enabled ? tracedStore(store) : store,
+    store: watchedStore(trace.enabled ? tracedStore(store) : store, slowWork, (ms) => loopTurn(ms, 'after a sync')),
     transport: sending,
-    timer: new SystemTicker(config.heartbeatMs),
+    timer: new SystemTicker(config.heartbeatMs, undefined, undefined, (lateMs) => slowWork.tickLate(lateMs)),
     // Unique among the members (with overwhelming probability) and across restarts: a client id
     // names whose proposal an applied entry answers.
     client: 1 + systemRandom.below(0xf_ffff),
@@ -146,8 +182,11 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     // while the next entries are synced, as etcd's raftNode does (proved under the simulator:
     // the raft-pipelined scenarios and the etcd runs with pipelinedHost).
     sendBeforeSync: true,
-    afterPump: (node) => {
-      metrics.observeNode(adapter.status(node), self, host?.countPending(adapter.isProposal) ?? 0);
+    afterPump: (node, pumpMs) => {
+      const status = adapter.status(node);
+      metrics.observeNode(status, self, host?.countPending(adapter.isProposal) ?? 0);
+      raftEvents.observe({ role: status.role, lead: status.leader, term: status.term });
+      loopTurn(pumpMs, '');
       peers.follow(node.state.membership.members);
       if (node.stopped && !removalReported) {
         removalReported = true;
@@ -156,8 +195,9 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
       }
     },
     // etcd counts a proposal failed when it errs or times out (v3_server.go).
-    onReply: (request, reply) => {
+    onReply: (request, reply, elapsedMs) => {
       if (adapter.isProposal(request) && adapter.isFailure(reply)) metrics.proposalFailed();
+      if (elapsedMs > slowRequestMs) slowWork.answered(adapter.summarize(request), adapter.result(reply), elapsedMs);
     },
     onTimeout: (request) => {
       if (adapter.isProposal(request)) metrics.proposalFailed();
@@ -192,7 +232,10 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   );
   const clientServer = new ClientServer(grpcServer, httpHandler);
   const metricsServers: HttpServer[] = [];
+  const stallWatchMs = loopStallWatchMs(process.env);
+  const stallWatch = stallWatchMs === null ? null : new LoopStallWatch(log, stallWatchMs);
   try {
+    stallWatch?.start();
     await transport.start();
     running.start();
     for (const url of config.listenClientUrls) await clientServer.listen(url, clientTls);
@@ -203,6 +246,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     }
   } catch (error) {
     running.stop();
+    stallWatch?.stop();
     await Promise.allSettled([transport.stop(), clientServer.close(), store.close()]);
     throw error;
   }
@@ -215,6 +259,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
       for (const server of metricsServers) server.closeAllConnections();
       await Promise.all(metricsServers.map((server) => new Promise((resolve) => server.close(resolve))));
       running.stop();
+      stallWatch?.stop();
       host = null;
       await transport.stop();
       await store.close();
@@ -241,11 +286,36 @@ function tracedStore(store: DurableStore): DurableStore {
   };
 }
 
-/** The transport, timing heartbeats for the peer round-trip metric (and marking sends on the latency trace). */
-function observedTransport(transport: Transport<PeerMessage>, roundTrips: PeerRoundTrips): Transport<PeerMessage> {
+/**
+ * The store, timed: a Ready's writes that take long to hand over (encoding, CRC, write calls on the
+ * loop), and the loop's work that a completed sync lets go on (the next Readies: apply, persist,
+ * send), which happens outside the host's own pump.
+ */
+function watchedStore(store: DurableStore, slowWork: SlowWork, afterSync: (ms: number) => void): DurableStore {
+  return {
+    write: (writes) => {
+      const startedMs = performance.now();
+      store.write(writes);
+      const ms = performance.now() - startedMs;
+      if (ms > slowApplyMs) slowWork.wrote(ms, writes.map((write) => `${write.kind} ${write.file} (${write.records.length} records)`).join(', '));
+    },
+    sync: (done) => {
+      store.sync(() => {
+        const startedMs = performance.now();
+        done();
+        afterSync(performance.now() - startedMs);
+      });
+    },
+    read: () => store.read(),
+  };
+}
+
+/** The transport, timing heartbeats for the peer round-trip metric and the late-heartbeat warning (and marking sends on the latency trace). */
+function observedTransport(transport: Transport<PeerMessage>, roundTrips: PeerRoundTrips, slowWork: SlowWork): Transport<PeerMessage> {
   return {
     send: (to, message) => {
       if (trace.enabled) trace.mark(`send ${message.type} ${hexId(to)}`);
+      if (message.type === 'MsgHeartbeat') slowWork.heartbeatSent(to, performance.now());
       roundTrips.sent(to, message.type);
       transport.send(to, message);
     },

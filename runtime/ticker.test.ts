@@ -53,3 +53,23 @@ test('a stopped ticker never fires again, and a bad interval is refused', async 
   t.is(ticks, 0);
   t.throws(() => new SystemTicker(0), { message: /positive/ });
 });
+
+test('a tick that comes more than one interval after it was due reports how late it was: the event loop was blocked', (t) => {
+  let nowMs = 0;
+  const late: number[] = [];
+  const realSetTimeout = globalThis.setTimeout;
+  globalThis.setTimeout = (() => ({}) as NodeJS.Timeout) as unknown as typeof setTimeout;
+  try {
+    const ticker = new SystemTicker(100, 2, () => nowMs, (lateMs) => late.push(lateMs));
+    ticker.start(() => {});
+    const fire = () => (ticker as unknown as { fire(): void }).fire();
+    nowMs = 150; // tick 1 due at 100: 50 ms late, within an interval
+    fire();
+    nowMs = 540; // tick 2 due at 200: 340 ms late
+    fire();
+    ticker.stop();
+    t.deepEqual(late, [340]);
+  } finally {
+    globalThis.setTimeout = realSetTimeout;
+  }
+});

@@ -22,6 +22,8 @@ export class SystemTicker implements Timer {
     private readonly intervalMs: number,
     private readonly burstMax = 2,
     private readonly now: () => number = () => performance.now(),
+    /** Told how late (ms) a tick came when it came later than one interval after it was due: the event loop was blocked. */
+    private readonly onLate: (lateMs: number) => void = () => {},
   ) {
     if (!(intervalMs > 0)) throw new RangeError(`tick interval must be positive, got ${intervalMs}`);
   }
@@ -48,7 +50,10 @@ export class SystemTicker implements Timer {
   private fire(): void {
     const onTick = this.onTick;
     if (onTick === null) return;
-    const owed = Math.floor((this.now() - this.startedAtMs) / this.intervalMs) - this.ticks;
+    const now = this.now();
+    const lateMs = now - (this.startedAtMs + (this.ticks + 1) * this.intervalMs);
+    if (lateMs > this.intervalMs) this.onLate(lateMs);
+    const owed = Math.floor((now - this.startedAtMs) / this.intervalMs) - this.ticks;
     const firing = Math.max(1, Math.min(owed, this.burstMax));
     if (owed > this.burstMax) {
       // Too late to catch up honestly: restart the schedule from now.

@@ -4,6 +4,12 @@ import type { DurableRecord } from './node.ts';
 export interface Codec<T> {
   encode(value: T): Uint8Array;
   decode(bytes: Uint8Array): T;
+  /**
+   * For a value too large to encode in one go without stalling the host (a whole backend image):
+   * its encoding as slices whose concatenation is `encode(value)`, produced lazily; null when the
+   * value is small enough for `encode`.
+   */
+  encodeInSlices?(value: T): Iterable<Uint8Array> | null;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { KeyValue } from '../api/kv.ts';
+import { assert } from '../base/assert.ts';
 import { ByteReader, ByteWriter, DecodeError } from '../base/byteCodec.ts';
 import { decodeUtf8, encodeUtf8 } from '../base/utf8.ts';
 import { deltaRecordOf, type BackendDeltaRecord } from './backendDelta.ts';
@@ -30,6 +31,33 @@ export function encodeBackendImage(image: BackendImage): Uint8Array {
   writer.uint32(image.keys.size);
   for (const [main, changes] of image.keys.entries()) writeChanges(writer.uint53(main), changes);
   return writer.finish();
+}
+
+/**
+ * A whole image's bytes (what `encodeBackendImage` returns) as consecutive slices of at most
+ * `revisionsPerSlice` main revisions each, produced one at a time: the runtime encodes the
+ * backend file's periodic rewrite (the whole keyspace, 100+ MB under check perf) a slice per turn
+ * of its event loop, so the member keeps answering heartbeats meanwhile. The image is frozen, so
+ * slices taken later read the same data.
+ */
+export function* encodeBackendImageSlices(image: BackendImage, revisionsPerSlice: number): Generator<Uint8Array> {
+  assert(Number.isSafeInteger(revisionsPerSlice) && revisionsPerSlice > 0, () => `revisions per slice must be a positive integer, got ${revisionsPerSlice}`);
+  const head = new ByteWriter(256);
+  head.uint8(wholeTag);
+  writeMeta(head, image.meta, Object.entries(image.meta.buckets));
+  head.uint53(image.sizeInUse).uint53(image.size);
+  head.uint32(image.keys.size);
+  yield head.finish();
+  let writer = new ByteWriter(64 * 1024);
+  let revisions = 0;
+  for (const [main, changes] of image.keys.entries()) {
+    writeChanges(writer.uint53(main), changes);
+    if (++revisions < revisionsPerSlice) continue;
+    yield writer.finish();
+    writer = new ByteWriter(64 * 1024);
+    revisions = 0;
+  }
+  if (revisions > 0) yield writer.finish();
 }
 
 /** Reads what `encodeBackendRecord` wrote: a whole image, or a delta record for `Backend.open` to replay. */

@@ -162,3 +162,26 @@ test('a WAL record is its family byte and then the WAL codec\'s bytes, written i
   const plain = walRecordCodec({ encode: () => new Uint8Array(0), decode: () => null });
   for (const record of records) t.deepEqual(etcdCodec.record.encode(record), Uint8Array.of(0x57, ...plain.encode(record)));
 });
+
+test('a whole backend image of many revisions is also encoded in slices whose concatenation is its encoding; small images and deltas are not sliced', (t) => {
+  const backend = Backend.create();
+  for (let revision = 2; revision < 2_502; revision++) {
+    backend.setConsistentIndex(revision, 1);
+    backend.beginWriteTxn();
+    backend.append(revision, 0, { key: `k${revision % 300}`, createRevision: revision, modRevision: revision, version: 1, value: 'v'.repeat(revision % 50), lease: 0 });
+    backend.endWriteTxn();
+    if (revision % 100 === 0) backend.commit();
+  }
+  backend.defrag();
+  const writes = backend.takeWrites();
+  const whole = writes.at(-1)!.records[0]!;
+  const slices = [...etcdCodec.record.encodeInSlices!(whole)!];
+  t.true(slices.length > 4, `${slices.length} slices`);
+  t.deepEqual(Buffer.concat(slices), Buffer.from(etcdCodec.record.encode(whole)));
+  t.is(etcdCodec.record.encodeInSlices!(writes[0]!.records[0]!), null, 'a delta');
+  const small = Backend.create();
+  small.setConsistentIndex(1, 1);
+  small.defrag();
+  t.is(etcdCodec.record.encodeInSlices!(small.takeWrites().at(-1)!.records[0]!), null, 'a small image');
+  t.is(etcdCodec.record.encodeInSlices!({ type: 'hardState', state: { term: 1, vote: 0, commit: 0 } } as unknown as DurableRecord), null, 'a WAL record');
+});

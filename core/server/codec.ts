@@ -3,7 +3,7 @@ import { ByteReader, ByteWriter, DecodeError } from '../base/byteCodec.ts';
 import { decodeUtf8, encodeUtf8 } from '../base/utf8.ts';
 import type { NodeCodec } from '../host/codec.ts';
 import type { DurableRecord } from '../host/node.ts';
-import { decodeBackendImage, decodeBackendRecord, encodeBackendImage, encodeBackendRecord } from '../mvcc/backendCodec.ts';
+import { decodeBackendImage, decodeBackendRecord, encodeBackendImage, encodeBackendImageSlices, encodeBackendRecord } from '../mvcc/backendCodec.ts';
 import { isBackendDeltaRecord } from '../mvcc/backendDelta.ts';
 import { isBackendImage, type BackendImage } from '../mvcc/index.ts';
 import { decodeMessage, differsOnlyInRecipient, encodeMessage, type Message, readdressed, type SnapshotDataCodec } from '../raft/index.ts';
@@ -70,6 +70,22 @@ function encodeRecord(record: DurableRecord): Uint8Array {
   return writer.finish();
 }
 
+/** Main revisions per slice of a whole image: ~0.3 MB of check perf's revisions, a few ms to encode. */
+const imageRevisionsPerSlice = 256;
+/** A whole image with fewer revisions is encoded in one go. */
+const imageRevisionsSlicedMin = 4 * imageRevisionsPerSlice;
+
+/** A whole backend image of many revisions (a backend file rewrite) in slices; anything else is encoded at once. */
+function encodeRecordInSlices(record: DurableRecord): Iterable<Uint8Array> | null {
+  if (!isBackendImage(record) || record.delta !== undefined || record.keys.size < imageRevisionsSlicedMin) return null;
+  return familySliced(backendFamily, encodeBackendImageSlices(record, imageRevisionsPerSlice));
+}
+
+function* familySliced(family: number, slices: Iterable<Uint8Array>): Generator<Uint8Array> {
+  yield Uint8Array.of(family);
+  yield* slices;
+}
+
 function decodeRecord(bytes: Uint8Array): DurableRecord {
   if (bytes.byteLength === 0) throw new DecodeError('an empty record');
   const payload = bytes.subarray(1);
@@ -127,6 +143,6 @@ function decodePeerMessage(bytes: Uint8Array): PeerMessage {
 
 export const etcdCodec: NodeCodec<PeerMessage> = {
   message: { encode: encodePeerMessage, decode: decodePeerMessage },
-  record: { encode: encodeRecord, decode: decodeRecord },
+  record: { encode: encodeRecord, decode: decodeRecord, encodeInSlices: encodeRecordInSlices },
   carriesSnapshot: (message) => isRaftMessage(message) && message.snapshot !== null,
 };

@@ -9,6 +9,7 @@ export interface NodeStatus {
   readonly term: number;
   readonly commitIndex: number;
   readonly appliedIndex: number;
+  readonly role: 'follower' | 'pre-candidate' | 'candidate' | 'leader';
 }
 
 /**
@@ -28,6 +29,8 @@ export class ServerMetrics implements CallObserver {
   private readonly walFsync: Histogram;
   private readonly backendCommit: Histogram;
   private readonly peerSendFailures: Counter;
+  private readonly heartbeatSendFailures: Counter;
+  private readonly slowApplies: Counter;
   private readonly peerRoundTrip: Histogram;
   // Per message and per call: summed here and handed to the counters at each scrape.
   private readonly peerSentTally = new ScrapedTally<'To'>();
@@ -46,6 +49,8 @@ export class ServerMetrics implements CallObserver {
     this.proposalsCommitted = new Gauge({ name: 'etcd_server_proposals_committed_total', help: 'The total number of consensus proposals committed.', registers });
     this.proposalsApplied = new Gauge({ name: 'etcd_server_proposals_applied_total', help: 'The total number of consensus proposals applied.', registers });
     this.proposalsPending = new Gauge({ name: 'etcd_server_proposals_pending', help: 'The current number of pending proposals to commit.', registers });
+    this.heartbeatSendFailures = new Counter({ name: 'etcd_server_heartbeat_send_failures_total', help: 'The total number of leader heartbeat send failures (likely overloaded from slow disk).', registers });
+    this.slowApplies = new Counter({ name: 'etcd_server_slow_apply_total', help: 'The total number of slow apply requests (likely overloaded from slow disk).', registers });
     this.proposalsFailed = new Counter({ name: 'etcd_server_proposals_failed_total', help: 'The total number of failed proposals seen.', registers });
     this.walFsync = new Histogram({ name: 'etcd_disk_wal_fsync_duration_seconds', help: 'The latency distributions of fsync called by WAL.', buckets: exponential(0.001, 2, 14), registers });
     this.backendCommit = new Histogram({ name: 'etcd_disk_backend_commit_duration_seconds', help: 'The latency distributions of commit called by backend.', buckets: exponential(0.001, 2, 14), registers });
@@ -82,6 +87,16 @@ export class ServerMetrics implements CallObserver {
     this.proposalsCommitted.set(status.commitIndex);
     this.proposalsApplied.set(status.appliedIndex);
     this.proposalsPending.set(pendingProposals);
+  }
+
+  /** A leader's heartbeat left later than two heartbeat intervals after the last (runtime/log/slowWork.ts). */
+  heartbeatSendFailure(): void {
+    this.heartbeatSendFailures.inc();
+  }
+
+  /** A turn of the host loop (apply, persist, send) took over 100 ms. */
+  slowApply(): void {
+    this.slowApplies.inc();
   }
 
   proposalFailed(): void {

@@ -35,6 +35,9 @@ export const flagTable: readonly FlagSpec[] = [
   { name: 'max-txn-ops', kind: 'uint', defaultValue: '128', help: 'Maximum number of operations permitted in a transaction.' },
   { name: 'max-request-bytes', kind: 'uint', defaultValue: '1572864', help: 'Maximum client request size in bytes the server will accept.' },
   { name: 'pre-vote', kind: 'bool', defaultValue: 'false', help: 'Enable to run an additional Raft election phase.' },
+  // logging
+  { name: 'logger', kind: 'string', defaultValue: 'capnslog', help: "Specify 'zap' for structured logging or 'capnslog'. (detcd prints capnslog's layout for both.)" },
+  { name: 'log-level', kind: 'string', defaultValue: 'info', help: 'Configures log level. Only supports debug, info, warn, error, panic, or fatal. Default \'info\'.' },
   // clustering
   { name: 'initial-advertise-peer-urls', kind: 'urls', defaultValue: 'http://localhost:2380', help: "List of this member's peer URLs to advertise to the rest of the cluster." },
   { name: 'initial-cluster', kind: 'string', defaultValue: 'default=http://localhost:2380', help: 'Initial cluster configuration for bootstrapping.' },

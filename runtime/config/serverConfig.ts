@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { hostOf } from '../listen.ts';
 import { ConfigError, type Settings } from './settings.ts';
 import { clusterId, memberId } from './memberIds.ts';
+import { type LogLevel, logLevels, loggers } from '../log/serverLog.ts';
 
 export interface TlsFiles {
   readonly certFile: string;
@@ -42,6 +43,8 @@ export interface ServerConfig {
   readonly strictReconfigCheck: boolean;
   readonly clientTls: TlsFiles | null;
   readonly peerTls: TlsFiles | null;
+  /** --log-level: the least severe log lines printed. */
+  readonly logLevel: LogLevel;
 }
 
 /** etcd's limit on --election-timeout (embed.maxElectionMs). */
@@ -157,6 +160,10 @@ export function serverConfig(settings: Settings): ServerConfig {
   for (const url of listenPeerUrls) {
     if (url.protocol === 'https:' && peerTls === null) throw new ConfigError(`TLS key/cert (--peer-cert-file, --peer-key-file) must be provided for peer url ${urlStrings([url])[0]} with HTTPS scheme`);
   }
+  const logLevel = get('log-level');
+  if (!(logLevels as readonly string[]).includes(logLevel)) throw new ConfigError(`invalid value "${logLevel}" for flag -log-level: valid values are ${logLevels.join(', ')}`);
+  const logger = get('logger');
+  if (!(loggers as readonly string[]).includes(logger)) throw new ConfigError(`invalid value "${logger}" for flag -logger: valid values are ${loggers.join(', ')}`);
   const dataDir = get('data-dir') === '${name}.etcd' ? `${name}.etcd` : get('data-dir');
   return {
     name,
@@ -182,5 +189,6 @@ export function serverConfig(settings: Settings): ServerConfig {
     strictReconfigCheck: truthy(get('strict-reconfig-check')),
     clientTls,
     peerTls,
+    logLevel: logLevel as LogLevel,
   };
 }

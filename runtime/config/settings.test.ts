@@ -40,6 +40,8 @@ test("etcd's defaults: one member named default on localhost, data in default.et
   t.deepEqual(config.initialCluster.map((member) => member.name), ['default']);
   t.false(config.preVote);
   t.true(config.strictReconfigCheck);
+  t.is(config.logLevel, 'info');
+  t.is(configOf(['--log-level', 'warn', '--logger', 'zap']).logLevel, 'warn');
 });
 
 test('flags in Go style: one or two dashes, =value or the next argument, booleans bare', (t) => {
@@ -98,6 +100,8 @@ test("contradictory settings are refused with etcd 3.4's words", (t) => {
   t.is(refusal(['--name', 'infra9', ...threeMembers.slice(2)]), 'couldn\'t find local name "infra9" in the initial cluster configuration');
   t.is(refusal(['--listen-client-urls', 'http://127.0.0.1:2379']), '--advertise-client-urls is required when --listen-client-urls is set explicitly');
   t.is(refusal(['--initial-cluster-state', 'maybe']), 'invalid value "maybe" for flag -initial-cluster-state: valid values are new, existing');
+  t.is(refusal(['--log-level', 'verbose']), 'invalid value "verbose" for flag -log-level: valid values are debug, info, warn, error, panic, fatal');
+  t.is(refusal(['--logger', 'syslog']), 'invalid value "syslog" for flag -logger: valid values are capnslog, zap');
   t.is(refusal(['--listen-peer-urls', 'ftp://127.0.0.1:2380']), 'invalid value "ftp://127.0.0.1:2380" for flag -listen-peer-urls: URL scheme must be http or https: ftp://127.0.0.1:2380');
   t.is(refusal(['--listen-peer-urls', 'http://example.com:2380']), 'expected IP in URL for binding (http://example.com:2380)');
   t.is(refusal(['--initial-advertise-peer-urls', 'http://10.0.0.1:2380', '--initial-cluster', 'default=http://localhost:2380']), '--initial-cluster has default=http://localhost:2380 but missing from --initial-advertise-peer-urls=http://10.0.0.1:2380');

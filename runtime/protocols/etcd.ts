@@ -3,6 +3,7 @@ import { defaultEtcdServerConfig, etcdProtocol, isErrorReply, type EtcdServer, t
 import { isReadOnlyTxn } from '../../core/server/internalRequest.ts';
 import { memberId } from '../config/memberIds.ts';
 import type { ServerConfig } from '../config/serverConfig.ts';
+import { printableKey } from '../log/slowWork.ts';
 import type { RuntimeNode } from './runtimeNode.ts';
 
 /** etcd's default space quota (--quota-backend-bytes 0), 2 GiB. */
@@ -96,12 +97,17 @@ function isProposal(request: ServerRequest): boolean {
 export function etcdNode(config: ServerConfig): RuntimeNode<PeerMessage, ServerRequest, ServerReply, EtcdServer> {
   return {
     protocol: etcdProtocol(etcdMemberConfig(config)),
-    status: (node) => ({ leader: node.softState.lead, term: node.hardState.term, commitIndex: node.hardState.commit, appliedIndex: node.appliedIndex }),
+    status: (node) => ({ leader: node.softState.lead, role: node.softState.role, term: node.hardState.term, commitIndex: node.hardState.commit, appliedIndex: node.appliedIndex }),
     reportUnreachable: (node, to) => node.raft.reportUnreachable(to),
     reportSnapshot: (node, to, status) => node.raft.reportSnapshot(to, status),
     refuse: (message, from, self) => (message.to !== self ? `addressed to ${message.to.toString(16)}` : message.from !== from ? `claims to come from ${message.from.toString(16)}` : null),
     probe: { method: 'Range', request: { key: 'health', keysOnly: true, limit: 1 } },
     isProposal,
     isFailure: (reply) => isErrorReply(reply),
+    summarize: (request) => {
+      const key = (request.request as { readonly key?: unknown }).key;
+      return { readOnly: request.method === 'Range', text: typeof key === 'string' ? `${request.method} key:"${printableKey(key)}"` : request.method };
+    },
+    result: (reply) => (isErrorReply(reply) ? reply.error.message : 'ok'),
   };
 }

@@ -1,5 +1,6 @@
 import type { HostedNode, NodeId, NodeProtocol } from '../../core/host/node.ts';
 import type { NodeStatus } from '../client/metrics.ts';
+import type { RequestSummary } from '../log/slowWork.ts';
 
 /**
  * What the runtime needs to know about a node beyond the host contract: its status (for metrics,
@@ -22,4 +23,8 @@ export interface RuntimeNode<M, Q, R, N extends HostedNode<M, Q, R>> {
   /** Whether a request goes through Raft as a proposal (etcd's proposal metrics count only those). */
   isProposal(request: Q): boolean;
   isFailure(reply: R): boolean;
+  /** A request in a few words, for a slow-request warning. */
+  summarize(request: Q): RequestSummary;
+  /** A reply in a few words (its error, or ok), for the same warning. */
+  result(reply: R): string;
 }

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Codec } from '../../core/host/codec.ts';
 import { tornRecord, type DurableRecord } from '../../core/host/node.ts';
-import { FileStore } from './fileStore.ts';
+import { FileStore, type FileStoreOptions } from './fileStore.ts';
+import { durableBarrier } from './walSnapshotWrites.ts';
 
 /** The WAL's first segment (sequence 0 of base 0): the name an earlier detcd gave its one WAL file. */
 const firstSegment = (dataDir: string) => join(dataDir, 'member', 'wal', '0000000000000000-0000000000000000.wal');
@@ -141,4 +142,77 @@ test('after close the store takes nothing: a stopping process writes no more (as
   await new Promise((resolve) => setTimeout(resolve, 20));
   t.false(synced);
   t.deepEqual(openStore(dataDir).store.read().files.get('wal'), ['kept']);
+});
+
+/**
+ * A codec that encodes records marked `sliced` in slices (as the etcd codec does a whole backend
+ * image) while `keepSlicing()` holds, each slice taking ~6 ms of the event loop: the store must
+ * spread them over turns of the loop. `sliced` counts the slices taken.
+ */
+function slicingStore(keepSlicing: () => boolean, arrange?: FileStoreOptions['arrange']) {
+  const progress = { sliced: 0 };
+  const codec: Codec<DurableRecord> = {
+    ...jsonCodec,
+    encodeInSlices(record) {
+      if ((record as { sliced?: boolean }).sliced !== true) return null;
+      return (function* () {
+        yield new TextEncoder().encode('{"sliced":true,"pad":"');
+        // Bounded: a store that waited for the whole encoding before syncing would make the test fail, not hang.
+        for (let i = 0; i < 2_000 && keepSlicing(); i++) {
+          const until = performance.now() + 6;
+          while (performance.now() < until);
+          progress.sliced++;
+          yield new TextEncoder().encode('x');
+        }
+        yield new TextEncoder().encode('"}');
+      })();
+    },
+  };
+  const dataDir = mkdtempSync(join(tmpdir(), 'detcd-store-'));
+  const store = new FileStore({ dataDir, codec, log: () => {}, onFatal: (error) => { throw error; }, ...(arrange === undefined ? {} : { arrange }) });
+  opened.push(store);
+  return { store, dataDir, progress };
+}
+
+test("a backend rewrite is encoded a slice per turn of the event loop; the WAL's syncs do not wait for it, the backend's later writes follow it in order", async (t) => {
+  let release = false;
+  const { store, dataDir, progress } = slicingStore(() => !release);
+  store.read();
+  store.write([{ kind: 'append', file: 'db', records: [{ d: 1 }] }]);
+  store.write([{ kind: 'replace', file: 'db', records: [{ sliced: true }] }]);
+  store.write([{ kind: 'append', file: 'db', records: [{ d: 2 }] }, { kind: 'append', file: 'wal', records: [{ w: 1 }] }]);
+  await syncNow(store);
+  t.true(progress.sliced < 2_000, 'the WAL was synced while the rewrite was still being encoded');
+  const slicedAtSync = progress.sliced;
+  release = true;
+  // Encoded now: the rewrite is being written in the background; the backend's next append and
+  // the WAL's go to the queue, the former after it.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  store.write([{ kind: 'append', file: 'db', records: [{ d: 3 }] }, { kind: 'append', file: 'wal', records: [{ w: 2 }] }]);
+  await syncNow(store);
+  await store.close();
+  t.true(slicedAtSync > 0, 'the encoding had begun, on later turns of the loop');
+  const files = openStore(dataDir).store.read().files;
+  t.deepEqual(files.get('wal'), [{ w: 1 }, { w: 2 }]);
+  const db = files.get('db') as { sliced?: boolean; pad?: string; d?: number }[];
+  t.deepEqual([db.length, db[0]!.sliced, db[1], db[2]], [3, true, { d: 2 }, { d: 3 }], 'the rewrite, then the appends made after it, in order');
+});
+
+test('a barrier written while a backend rewrite is being encoded holds every later write and sync until the rewrite is queued', async (t) => {
+  let release = false;
+  const barrierFirst: FileStoreOptions['arrange'] = (writes) => (writes.some((write) => write.file === 'wal' && write.kind === 'replace') ? [durableBarrier, ...writes] : writes);
+  const { store, dataDir, progress } = slicingStore(() => !release, barrierFirst);
+  store.read();
+  store.write([{ kind: 'replace', file: 'db', records: [{ sliced: true }] }]);
+  store.write([{ kind: 'replace', file: 'wal', records: [{ w: 'after the barrier' }] }]);
+  let synced = false;
+  const sync = syncNow(store).then(() => (synced = true));
+  while (progress.sliced < 20) await new Promise((resolve) => setTimeout(resolve, 5));
+  t.false(synced, 'the sync waits behind the barrier');
+  release = true;
+  await sync;
+  await store.close();
+  const files = openStore(dataDir).store.read().files;
+  t.deepEqual(files.get('wal'), [{ w: 'after the barrier' }]);
+  t.is((files.get('db') as { sliced?: boolean }[])[0]!.sliced, true);
 });

@@ -20,11 +20,21 @@ export function frame(payload: Uint8Array): Buffer {
  * of a 20 MB backend was copied twice more on its way to the file, on the event loop.
  */
 export function frameParts(payload: Uint8Array): [header: Buffer, payload: Buffer] {
-  if (payload.byteLength > frameBytesMax) throw new RangeError(`a record of ${payload.byteLength} bytes is over the limit of ${frameBytesMax}`);
+  return [frameHeader(payload.byteLength, crc32(payload)), asBuffer(payload)];
+}
+
+/** A frame's header for a payload of `length` bytes whose CRC-32 is `checksum` (a payload written in pieces: zlib's crc32 continues from a previous value). */
+export function frameHeader(length: number, checksum: number): Buffer {
+  if (length > frameBytesMax) throw new RangeError(`a record of ${length} bytes is over the limit of ${frameBytesMax}`);
   const header = Buffer.allocUnsafe(frameHeaderBytes);
-  header.writeUInt32BE(payload.byteLength, 0);
-  header.writeUInt32BE(crc32(payload), 4);
-  return [header, Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)];
+  header.writeUInt32BE(length, 0);
+  header.writeUInt32BE(checksum, 4);
+  return header;
+}
+
+/** The same bytes as a Buffer, uncopied. */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Why the readable part of a file ends before its last byte. */

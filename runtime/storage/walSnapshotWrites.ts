@@ -42,6 +42,16 @@ export function arrangeWalSnapshotWrites(writes: readonly DurableWrite[]): reado
   return [...writes.slice(0, at), durableBarrier, ...dbWrites, durableBarrier, lightened, ...later.filter((write) => write.file !== backendFile)];
 }
 
+/** The index of the local snapshot a Ready's writes save (its WAL rewrite), or null. */
+export function walSnapshotIndex(writes: readonly DurableWrite[]): number | null {
+  for (const write of writes) {
+    if (write.kind !== 'replace' || write.file !== walFile) continue;
+    const snapshot = snapshotOf(write);
+    if (snapshot !== null) return snapshot.metadata.index;
+  }
+  return null;
+}
+
 function snapshotOf(write: DurableWrite): Snapshot | null {
   for (const record of write.records) if ((record as WalRecord).type === 'snapshot') return (record as Extract<WalRecord, { type: 'snapshot' }>).snapshot;
   return null;
