@@ -39,6 +39,8 @@ const end = -1;
 const retreat = -3;
 /** What a cache entry holds besides its copy of the linearized set: the value, a map slot, a chain link. */
 const entryBytes = 48;
+/** What the search holds per operation besides its cache: the entry list, the stack, the operations' fields. */
+const operationBytes = 64;
 
 export class KeyValuePlainSearch {
   readonly #operations: readonly KeyValueOperation[];
@@ -70,6 +72,8 @@ export class KeyValuePlainSearch {
     let reserved = 0;
     let steps = 0;
     try {
+      if (!reserve(count * operationBytes)) return false;
+      reserved = count * operationBytes;
       const list = this.#entries(positions);
       const { next, previous } = list;
       const head = 2 * count;
@@ -79,6 +83,10 @@ export class KeyValuePlainSearch {
       let setHash = 0;
       let value = '';
       let valueHash = 0;
+      // The configurations explored without success. Kept when the search backtracks out of one,
+      // not when it reaches one: whenever a step is tried from depth d, every configuration
+      // reached at depth d + 1 before has been backtracked out of, so the two prune the same
+      // steps — but the path that succeeds (most steps, on the keys this is for) keeps nothing.
       const cache = new Map<number, number>();
       // Cache entries: a copy of the set per entry (one pool), the value, and the next entry of the same hash.
       let pool = new Uint32Array(words * 64);
@@ -92,18 +100,22 @@ export class KeyValuePlainSearch {
       const stackForced = new Uint8Array(count);
       let depth = 0;
       let okLeft = okCount;
-      let entry = next[head]!;
+      // The level's read that may go, if any (`levelStart`): every other get of the level is refused.
+      let levelRead = levelStart(next, head, kinds, written, value);
+      let entry = levelRead === noRead ? next[head]! : levelRead;
       while (okLeft > 0) {
         if (entry !== retreat && (entry & 1) === 0) {
           const operation = entry >>> 1;
           const kind = kinds[operation]!;
+          if ((kind === get || kind === anyRead) && entry !== levelRead) {
+            entry = next[entry]!;
+            continue;
+          }
           const text = written[operation]!;
-          let stepped: string | undefined;
+          let stepped: string;
           let steppedHash = valueHash;
           if (++steps > stepLimit) return false;
-          if (kind === get) {
-            if (text === value) stepped = value;
-          } else if (kind === anyRead) {
+          if (kind === get || kind === anyRead) {
             stepped = value;
           } else if (kind === put) {
             stepped = text;
@@ -112,54 +124,53 @@ export class KeyValuePlainSearch {
             stepped = value + text;
             steppedHash = (Math.imul(valueHash, power[operation]!) + writtenHash[operation]!) | 0;
           }
-          if (stepped !== undefined) {
-            const bitHash = setHash ^ term[operation]!;
-            linearized[operation >>> 5]! ^= 1 << (operation & 31);
-            // Within a small integer's range: a Map keyed by larger numbers boxes each key.
-            const key = (bitHash ^ Math.imul(steppedHash, 0x9e3779b1)) & 0x3fffffff;
-            const first = cache.get(key);
-            const reads = stepped === value && kind !== put;
-            if (first === undefined || !seen(first, linearized, pool, words, values, chain, stepped)) {
-              if (reserved < (values.length + 1) * perEntry) {
-                if (!reserve(64 * perEntry)) return false;
-                reserved += 64 * perEntry;
-              }
-              const slot = values.length;
-              if ((slot + 1) * words > pool.length) {
-                const grown = new Uint32Array(pool.length * 2);
-                grown.set(pool);
-                pool = grown;
-              }
-              pool.set(linearized, slot * words);
-              values.push(stepped);
-              chain.push(first ?? end);
-              cache.set(key, slot);
-              stackCall[depth] = entry;
-              stackValue[depth] = value;
-              stackHash[depth] = valueHash;
-              stackForced[depth] = reads ? 1 : 0;
-              depth++;
-              value = stepped;
-              valueHash = steppedHash;
-              setHash = bitHash;
-              lift(next, previous, entry);
-              if (ok[operation] === 1) okLeft--;
-              entry = next[head]!;
-              continue;
-            }
-            linearized[operation >>> 5]! ^= 1 << (operation & 31);
-            // A read that may go now stands for its whole level (the search's read-only rule,
-            // `search.ts`): the configuration it leads to was explored, so the level fails.
-            if (reads) {
-              entry = retreat;
-              continue;
-            }
+          const bitHash = setHash ^ term[operation]!;
+          linearized[operation >>> 5]! ^= 1 << (operation & 31);
+          const first = values.length === 0 ? undefined : cache.get(configurationKey(bitHash, steppedHash));
+          const reads = stepped === value && kind !== put;
+          if (first === undefined || !seen(first, linearized, pool, words, values, chain, stepped)) {
+            stackCall[depth] = entry;
+            stackValue[depth] = value;
+            stackHash[depth] = valueHash;
+            stackForced[depth] = reads ? 1 : 0;
+            depth++;
+            value = stepped;
+            valueHash = steppedHash;
+            setHash = bitHash;
+            lift(next, previous, entry);
+            if (ok[operation] === 1) okLeft--;
+            levelRead = levelStart(next, head, kinds, written, value);
+            entry = levelRead === noRead ? next[head]! : levelRead;
+            continue;
+          }
+          linearized[operation >>> 5]! ^= 1 << (operation & 31);
+          // A read that may go now stands for its whole level (the search's read-only rule,
+          // `search.ts`): the configuration it leads to was explored, so the level fails.
+          if (reads) {
+            entry = retreat;
+            continue;
           }
           entry = next[entry]!;
           continue;
         }
-        // A return (its call should have been lifted by now), or a read's level that failed: backtrack.
+        // A return (its call should have been lifted by now), or a read's level that failed: the
+        // configuration failed; keep it, and backtrack.
         if (depth === 0) return false;
+        if (reserved < count * operationBytes + (values.length + 1) * perEntry) {
+          if (!reserve(64 * perEntry)) return false;
+          reserved += 64 * perEntry;
+        }
+        const slot = values.length;
+        if ((slot + 1) * words > pool.length) {
+          const grown = new Uint32Array(pool.length * 2);
+          grown.set(pool);
+          pool = grown;
+        }
+        pool.set(linearized, slot * words);
+        values.push(value);
+        const key = configurationKey(setHash, valueHash);
+        chain.push(cache.get(key) ?? end);
+        cache.set(key, slot);
         depth--;
         const call = stackCall[depth]!;
         const operation = call >>> 1;
@@ -169,6 +180,8 @@ export class KeyValuePlainSearch {
         linearized[operation >>> 5]! ^= 1 << (operation & 31);
         unlift(next, previous, call);
         if (ok[operation] === 1) okLeft++;
+        // Back at a level whose read, if it had one, was this call: its writes are left to try.
+        levelRead = noRead;
         entry = stackForced[depth] === 1 ? retreat : next[call]!;
       }
       this.#result(positions, stackCall, depth);
@@ -264,6 +277,31 @@ const put = 1;
 const append = 2;
 /** A get whose output is unknown. */
 const anyRead = 3;
+
+/**
+ * The get of a level that may go now (it reads the current value), if any: it is tried first and
+ * stands for the whole level (a read changes nothing, so whatever order exists from here exists
+ * with it first), and every other get of the level is refused without a step. The
+ * candidates are the calls before the first return in the list. Taking the read first spares
+ * the search placing a write invoked before it, finding the read refused after it, and
+ * backtracking: on appends of repeated values, most of its backtracking.
+ */
+function levelStart(next: Int32Array, head: number, kinds: Uint8Array, written: readonly string[], value: string): number {
+  for (let entry = next[head]!; entry !== end && (entry & 1) === 0; entry = next[entry]!) {
+    const operation = entry >>> 1;
+    const kind = kinds[operation]!;
+    if (kind === anyRead || (kind === get && written[operation] === value)) return entry;
+  }
+  return noRead;
+}
+
+/** `levelStart`'s answer when no get of the level may go. */
+const noRead = -2;
+
+/** The cache's key of a configuration: within a small integer's range (a Map keyed by larger numbers boxes each key). */
+function configurationKey(setHash: number, valueHash: number): number {
+  return (setHash ^ Math.imul(valueHash, 0x9e3779b1)) & 0x3fffffff;
+}
 
 /** Whether the configuration (the set in `linearized`, `value`) is in the cache's chain from `first`. */
 function seen(first: number, linearized: Uint32Array, pool: Uint32Array, words: number, values: readonly string[], chain: readonly number[], value: string): boolean {
