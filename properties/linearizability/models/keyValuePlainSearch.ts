@@ -248,14 +248,15 @@ export class KeyValuePlainSearch {
     const valueHash = new Int32Array(count);
     const power = new Int32Array(count);
     const ok = new Uint8Array(count);
-    const term = new Int32Array(count);
+    const term = setTerms(count);
+    // The values this is for repeat (a few per key): each distinct one is hashed once.
+    const hashed = new Map<string, number>();
     let okCount = 0;
     for (let at = 0; at < count; at++) {
       const operation = this.#operations[positions[at]!]!;
       const input = operation.input;
       ok[at] = operation.outcome === 'ok' ? 1 : 0;
       okCount += ok[at]!;
-      term[at] = finalize32(mix32(0x5bd1e995, at + 1));
       if (input.kind === 'get') {
         kind[at] = get;
         // An unknown-outcome get reads anything: the checker drops those before, but be safe.
@@ -265,11 +266,29 @@ export class KeyValuePlainSearch {
       }
       kind[at] = input.kind === 'put' ? put : append;
       value[at] = input.value;
+      const same = hashed.get(input.value);
+      if (same !== undefined) {
+        valueHash[at] = valueHash[same]!;
+        power[at] = power[same]!;
+        continue;
+      }
+      hashed.set(input.value, at);
       valueHash[at] = polynomialHash(input.value);
       power[at] = polynomialPower(input.value.length);
     }
     return { kind, value, valueHash, power, ok, term, okCount };
   }
+}
+
+/** Each local operation's term in the linearized set's hash (the XOR of its members'), made once for all keys. */
+let terms = new Int32Array(0);
+
+function setTerms(count: number): Int32Array {
+  if (terms.length < count) {
+    terms = new Int32Array(Math.max(count, 2 * terms.length));
+    for (let at = 0; at < terms.length; at++) terms[at] = finalize32(mix32(0x5bd1e995, at + 1));
+  }
+  return terms;
 }
 
 const get = 0;
