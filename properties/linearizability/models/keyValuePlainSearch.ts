@@ -137,7 +137,12 @@ export class KeyValuePlainSearch {
             value = stepped;
             valueHash = steppedHash;
             setHash = bitHash;
-            lift(next, previous, entry);
+            // Lifted out of the list with its return (by hand: before the JIT, each call costs).
+            for (let lifted = entry; lifted <= entry + 1; lifted++) {
+              const after = next[lifted]!;
+              next[previous[lifted]!] = after;
+              if (after !== end) previous[after] = previous[lifted]!;
+            }
             if (ok[operation] === 1) okLeft--;
             levelRead = levelStart(next, head, kinds, written, value);
             entry = levelRead === noRead ? next[head]! : levelRead;
@@ -178,7 +183,12 @@ export class KeyValuePlainSearch {
         valueHash = stackHash[depth]!;
         setHash ^= term[operation]!;
         linearized[operation >>> 5]! ^= 1 << (operation & 31);
-        unlift(next, previous, call);
+        // Put back, its return first (the reverse of lifting).
+        for (let lifted = call + 1; lifted >= call; lifted--) {
+          const after = next[lifted]!;
+          next[previous[lifted]!] = lifted;
+          if (after !== end) previous[after] = lifted;
+        }
         if (ok[operation] === 1) okLeft++;
         // Back at a level whose read, if it had one, was this call: its writes are left to try.
         levelRead = noRead;
@@ -331,26 +341,4 @@ function seen(first: number, linearized: Uint32Array, pool: Uint32Array, words: 
     if (same) return true;
   }
   return false;
-}
-
-function lift(next: Int32Array, previous: Int32Array, call: number): void {
-  unlink(next, previous, call);
-  unlink(next, previous, call + 1);
-}
-
-function unlift(next: Int32Array, previous: Int32Array, call: number): void {
-  relink(next, previous, call + 1);
-  relink(next, previous, call);
-}
-
-function unlink(next: Int32Array, previous: Int32Array, entry: number): void {
-  const after = next[entry]!;
-  next[previous[entry]!] = after;
-  if (after !== end) previous[after] = previous[entry]!;
-}
-
-function relink(next: Int32Array, previous: Int32Array, entry: number): void {
-  const after = next[entry]!;
-  next[previous[entry]!] = entry;
-  if (after !== end) previous[after] = entry;
 }
