@@ -9,7 +9,7 @@
  * ones left never took effect. One pruning, the search's read-only rule (`search.ts`): a get that
  * may go now is taken and stands for its whole level, so when what follows it fails, the level
  * fails (20 clients on 2 keys: 7 and 25 steps per operation without it, 2 and 3 with it). Such a
- * get is looked for first, before any write of the level (`levelReadOf`), and the level's other
+ * get is looked for first, before any write of the level (`levelStart`), and the level's other
  * gets are refused without a step (the value they would read is the level's, which they do not
  * show): task checker11, 10,000 operations with appends of 3 values, 21,889 steps → 14,446.
  *
