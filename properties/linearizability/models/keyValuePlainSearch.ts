@@ -11,7 +11,7 @@
  * fails (20 clients on 2 keys: 7 and 25 steps per operation without it, 2 and 3 with it). Such a
  * get is looked for first, before any write of the level (`levelStart`), and the level's other
  * gets are refused without a step (the value they would read is the level's, which they do not
- * show): task checker11, 10,000 operations with appends of 3 values, 21,889 steps → 14,446.
+ * show): task checker11, 10,000 operations with appends of 3 values, 22,089 steps → 14,446.
  *
  * Why this order here, when the checker's own search goes earliest deadline first: on such keys
  * the search offers unknown-outcome appends only after every ok candidate has failed, so a get
