@@ -93,3 +93,36 @@ test('etcd strings that mix characters above U+FFFF with U+E000–U+FFFF are ref
   t.is(parseJsonLines(history('"\u{1F600}"', '"\\ud83d\\ude00"', '"a"')).operations.length, 3);
   t.is(parseJsonLines(history('"\uE000"', '"\\uFFFD"')).operations.length, 2);
 });
+
+test('overlaps: the one pass over lines in order and the sort for lines out of order accept and refuse the same files, naming the same lines', (t) => {
+  // A file's operations, shuffled or not, some touching or overlapping: the reader's answer must
+  // be the one a full sort by process and invocation gives (the lowest process's first overlap).
+  fc.assert(
+    fc.property(fc.array(fc.record({ process: fc.integer({ min: 0, max: 3 }), invoke: fc.integer({ min: 0, max: 30 }), length: fc.integer({ min: 0, max: 4 }) }), { maxLength: 12 }), (operations) => {
+      const text = operations
+        .map(({ process, invoke, length }) => `{"process":${process},"invoke":${invoke},"complete":${invoke + length},"outcome":"ok","input":{"kind":"read"},"output":{"value":1}}`)
+        .join('\n');
+      let expected: string | undefined;
+      for (const process of [0, 1, 2, 3]) {
+        const lines = operations
+          .map((operation, index) => ({ ...operation, line: index + 1 }))
+          .filter((operation) => operation.process === process)
+          .sort((a, b) => a.invoke - b.invoke || a.line - b.line);
+        for (let at = 1; at < lines.length && expected === undefined; at++) {
+          if (lines[at - 1]!.invoke + lines[at - 1]!.length <= lines[at]!.invoke) continue;
+          const [first, second] = [lines[at - 1]!.line, lines[at]!.line].sort((a, b) => a - b);
+          expected = `${second}: process ${process} has two operations at once: lines ${first} and ${second} overlap`;
+        }
+        if (expected !== undefined) break;
+      }
+      try {
+        parseJsonLines(text);
+        return expected === undefined;
+      } catch (error) {
+        return error instanceof HistoryParseError && `${error.line}: ${error.message}` === expected;
+      }
+    }),
+    { numRuns: 500 },
+  );
+  t.pass();
+});

@@ -67,61 +67,39 @@ interface KeyOrder {
 /**
  * One key's order: read off its values when they name their writes. When they cannot (values
  * repeat, or a value has no cut), two proposers, neither of which backtracks far:
- * - a bounded plain search (`keyValuePlainSearch.ts`): about 1–2.7 steps per operation where few
- *   operations overlap, but it grows quickly with the overlap (10 clients on one key with appends:
- *   ~300 steps per operation, past its bound);
+ * - a bounded plain search (`keyValuePlainSearch.ts`): about 1–1.5 steps per operation on the
+ *   benchmark's keys of puts and gets, at any overlap it meets there (20 clients on 2 keys
+ *   included), and 1.4–1.7 with appends; it grows with the overlap of appends, though (10 clients
+ *   on one key with appends: hundreds of steps per operation, past its bound);
  * - the just-in-time replay (`keyValueReplay.ts`), for keys of puts and gets only: it decides
- *   nearly all of those at any overlap, but with appends it guesses which epoch a get read and
- *   decides few.
- * So a key with appends gets the plain search; a key of puts and gets the plain search first when
- * few operations overlap (it decides them in less work than the replay: 10,000 operations,
- * 3 values, 10 clients on 5 keys: 9 ms warm against 11, every key against 4 of 5, and ~10 % fewer
- * instructions for the whole cold check), the replay first when many do. A key whose values were
+ *   nearly all of those, but with appends it guesses which epoch a get read and decides few.
+ * So every such key gets the plain search first, and a key of puts and gets the replay when the
+ * plain search's bound ran out. Until task checker11 crowded keys of puts and gets (more than 4
+ * operations in flight on average) went to the replay first: the plain search tried the writes
+ * invoked before a get the current value allowed before that get, and needed 2–3 steps per
+ * operation there; with the get tried first it needs ~1, less than the replay's work (2,000
+ * operations from 20 clients on 2 keys: a cold check 21 → 11 ms of CPU). A key whose values were
  * read but whose jobs found no order (a stale read, most likely) is left to the search.
  */
 function orderKey(operations: readonly KeyValueOperation[], links: Links, positions: Int32Array): KeyOrder | undefined {
   const read = links.linearizeKey(positions);
   if (read === 'ordered') return links;
   if (read === 'unordered') return undefined;
-  const appends = hasAppends(operations, positions);
-  const crowded = !appends && overlap(operations, positions) > crowdedOverlap;
-  if (crowded && replayed(operations, links, positions)) return links.replay;
   const plain = (links.plain ??= new KeyValuePlainSearch(operations, links.invokedAt, links.completedAt));
   if (plain.linearizeKey(positions, plainStepLimit(positions.length), links.reserve)) return plain;
-  return !appends && !crowded && replayed(operations, links, positions) ? links.replay : undefined;
-}
-
-function replayed(operations: readonly KeyValueOperation[], links: Links, positions: Int32Array): boolean {
+  if (hasAppends(operations, positions)) return undefined;
   const replay = (links.replay ??= new KeyValueReplay(operations, links.invokedAt, links.completedAt));
-  return replay.linearizeKey(positions);
+  return replay.linearizeKey(positions) ? replay : undefined;
 }
 
 /**
  * The plain search's steps on one key before the checker's own search takes over: on the
- * benchmark's repeated-value keys it needs about 1–2.5 steps per operation; a bound a few times
+ * benchmark's repeated-value keys it needs about 1–1.7 steps per operation; a bound a few times
  * that keeps a key it cannot order quickly (a violation, a crowded interleaving) from paying
  * twice.
  */
 function plainStepLimit(count: number): number {
   return 8 * count + 4096;
-}
-
-/** Above this many ok operations in flight on average, a key of puts and gets is replayed first. */
-const crowdedOverlap = 4;
-
-/** How many of the key's ok operations are in flight on average: their summed durations over the span they cover. */
-function overlap(operations: readonly KeyValueOperation[], positions: Int32Array): number {
-  let busy = 0;
-  let first = Infinity;
-  let last = -Infinity;
-  for (let at = 0; at < positions.length; at++) {
-    const operation = operations[positions[at]!]!;
-    if (operation.outcome !== 'ok') continue;
-    busy += operation.completedAt - operation.invokedAt;
-    if (operation.invokedAt < first) first = operation.invokedAt;
-    if (operation.completedAt > last) last = operation.completedAt;
-  }
-  return last > first ? busy / (last - first) : 0;
 }
 
 function hasAppends(operations: readonly KeyValueOperation[], positions: Int32Array): boolean {
