@@ -56,8 +56,11 @@ export class RandomEtcdCluster {
       this.check();
       const leader = this.cluster.leader();
       if (leader === null) continue;
-      const target = this.cluster.server(leader).hardState.commit;
       const members = this.cluster.server(leader).state.membership.members.map((member) => member.ID);
+      // A new leader's commit index may still lag what a member applied under the old one (it
+      // learns the commit point once an entry of its own term commits): wait for that too.
+      let target = this.cluster.server(leader).hardState.commit;
+      for (const id of members) target = Math.max(target, this.cluster.server(id).appliedIndex);
       if (members.every((id) => this.cluster.server(id).appliedIndex >= target) && i > 5) return true;
     }
     return false;
