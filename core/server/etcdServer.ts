@@ -159,10 +159,7 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
       maxInflightMsgs: config.maxInflightMsgs,
       preVote: config.preVote,
       checkQuorum: config.checkQuorum,
-      // The proposals taken between two Readies leave as one append per follower (etcd's
-      // rafthttp writes its many MsgApps in one flush; here each message costs a codec pass and
-      // an answer on both ends).
-      coalesceAppends: true,
+      coalesceAppends: config.coalesceAppends,
       applied: snapshotIndex,
     });
     this.confState = this.raft.status().config;

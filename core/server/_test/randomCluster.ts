@@ -29,8 +29,11 @@ export class RandomEtcdCluster {
 
   private readonly membership: boolean;
 
-  /** `membership`: 5 machines, 3 initial members, and random membership changes among the calls. */
-  constructor(seed: number, machines = 3, membership = false) {
+  /**
+   * `membership`: 5 machines, 3 initial members, and random membership changes among the calls.
+   * `coalesceAppends`: the runtime's Raft setting (one MsgApp per follower per Ready).
+   */
+  constructor(seed: number, machines = 3, membership = false, coalesceAppends = false) {
     this.random = new TestRandom(seed);
     this.membership = membership;
     this.cluster = new TestCluster({
@@ -39,7 +42,7 @@ export class RandomEtcdCluster {
       syncs: 'manual',
       tornWrite: ratio(1, 2),
       seed,
-      config: { snapshotCount: 8, snapshotCatchUpEntries: 3, compactionBatchLimit: 3, compactionBatchesPerTick: 1, strictReconfigCheck: false },
+      config: { snapshotCount: 8, snapshotCatchUpEntries: 3, compactionBatchLimit: 3, compactionBatchesPerTick: 1, strictReconfigCheck: false, coalesceAppends },
     });
   }
 
