@@ -62,6 +62,13 @@ export interface RaftConfig {
    * (etcd-io/raft defaults to false and plans to make it unconditional).
    */
   readonly stepDownOnRemoval?: boolean;
+  /**
+   * A MsgApp that continues the one already queued for the same follower (same term, anchored at
+   * its last entry, together within `maxSizePerMsg`) is folded into it: the proposals stepped
+   * between two Readies leave as one append per follower, answered once, instead of one each.
+   * Default false (etcd-io/raft sends one per `bcastAppend`; its interaction tests expect that).
+   */
+  readonly coalesceAppends?: boolean;
   readonly logger?: RaftLogger;
 }
 
@@ -105,6 +112,7 @@ export function validateConfig(config: RaftConfig): ValidConfig {
     disableProposalForwarding: config.disableProposalForwarding ?? false,
     disableConfChangeValidation: config.disableConfChangeValidation ?? false,
     stepDownOnRemoval: config.stepDownOnRemoval ?? true,
+    coalesceAppends: config.coalesceAppends ?? false,
     logger: config.logger ?? null,
   };
 }

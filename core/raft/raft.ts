@@ -89,6 +89,9 @@ export class Raft {
   readonly disableProposalForwarding: boolean;
   readonly disableConfChangeValidation: boolean;
   readonly stepDownOnRemoval: boolean;
+  readonly coalesceAppends: boolean;
+  /** The payload bytes of the queued MsgApps that `coalesceAppends` extended (not recounted at each fold). */
+  private readonly queuedAppendBytes = new WeakMap<Message, number>();
   /** ReadIndex requests that arrived before this leader committed an entry of its term. */
   pendingReadIndexMessages: Message[] = [];
   readonly logger: RaftLogger | null;
@@ -108,6 +111,7 @@ export class Raft {
     this.preVote = config.preVote;
     this.readOnly = new ReadOnly(config.readOnlyOption);
     this.disableProposalForwarding = config.disableProposalForwarding;
+    this.coalesceAppends = config.coalesceAppends;
     this.disableConfChangeValidation = config.disableConfChangeValidation;
     this.stepDownOnRemoval = config.stepDownOnRemoval;
 
@@ -157,12 +161,45 @@ export class Raft {
       term = type === 'MsgProp' || type === 'MsgReadIndex' ? 0 : this.term;
     }
     const message = makeMessage(init, init.from === undefined || init.from === None ? this.id : init.from, term);
+    if (type === 'MsgApp' && this.coalesceAppends && this.foldIntoQueuedAppend(message)) return;
     if (type === 'MsgAppResp' || type === 'MsgVoteResp' || type === 'MsgPreVoteResp') {
       this.messagesAfterAppend.push(message);
     } else {
       if (message.to === this.id) throw new AssertionError(`message should not be self-addressed when sending ${type}`);
       this.messages.push(message);
     }
+  }
+
+  /**
+   * Folds `append` into the MsgApp queued last for the same follower when it continues it: the
+   * same term, anchored at that message's last entry, and both payloads within `maxMsgSize`. The
+   * follower then gets one message with both runs of entries and the newer commit index, which
+   * it handles as the two in order (each extends the log the other ends), and answers once: the
+   * ack of the last index frees both inflight slots. Only the last message to that follower is
+   * looked at, so its messages keep their order. False: nothing to fold into (send it).
+   */
+  private foldIntoQueuedAppend(append: Message): boolean {
+    const messages = this.messages;
+    for (let i = messages.length - 1; i >= 0; i--) {
+      const queued = messages[i]!;
+      if (queued.to !== append.to) continue;
+      if (queued.type !== 'MsgApp' || queued.term !== append.term) return false;
+      const count = queued.entries.length;
+      const lastTerm = count === 0 ? queued.logTerm : queued.entries[count - 1]!.term;
+      if (append.index !== queued.index + count || append.logTerm !== lastTerm) return false;
+      let bytes = this.queuedAppendBytes.get(queued) ?? payloadsSize(queued.entries);
+      if (append.entries.length > 0) {
+        const added = payloadsSize(append.entries);
+        if (count > 0 && bytes + added > this.maxMsgSize) return false;
+        bytes += added;
+      }
+      const entries = append.entries.length === 0 ? queued.entries : count === 0 ? append.entries : queued.entries.concat(append.entries);
+      const folded: Message = { ...queued, entries, commit: Math.max(queued.commit, append.commit) };
+      this.queuedAppendBytes.set(folded, bytes);
+      messages[i] = folded;
+      return true;
+    }
+    return false;
   }
 
   // ---------------------------------------------------------------------------------------------

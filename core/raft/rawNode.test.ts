@@ -208,3 +208,64 @@ test('a node does not campaign while a committed conf change is not yet applied:
   node.campaign();
   t.is(node.status().softState.role, 'candidate', 'applied, it campaigns');
 });
+
+/** Node 1 leading 2 and 3, both replicating (they acknowledged the leader's first entry). */
+function leaderOfThree(overrides: Partial<ConstructorParameters<typeof RawNode>[0]> = {}): { node: RawNode; storage: MemoryStorage } {
+  const leader = newNode(1, [1, 2, 3], overrides);
+  leader.node.campaign();
+  while (leader.node.hasReady()) handle(leader.node, leader.storage);
+  leader.node.step(makeMessage({ type: 'MsgVoteResp', from: 2, to: 1, term: 1 }));
+  while (leader.node.hasReady()) handle(leader.node, leader.storage);
+  const last = leader.storage.lastIndex();
+  for (const from of [2, 3]) leader.node.step(makeMessage({ type: 'MsgAppResp', from, to: 1, term: 1, index: last }));
+  while (leader.node.hasReady()) handle(leader.node, leader.storage);
+  return leader;
+}
+
+function appendsTo(ready: Ready, to: number): Message[] {
+  return ready.messages.filter((m) => m.type === 'MsgApp' && m.to === to);
+}
+
+test('coalesceAppends: proposals taken between two Readies reach each follower as one MsgApp, answered once', (t) => {
+  const { node, storage } = leaderOfThree({ coalesceAppends: true });
+  const first = storage.lastIndex();
+  for (let i = 0; i < 3; i++) t.is(node.propose(new Uint8Array([i])), 'ok');
+  const ready = handle(node, storage);
+  for (const to of [2, 3]) {
+    const appends = appendsTo(ready, to);
+    t.is(appends.length, 1, `one append to ${to}`);
+    t.is(appends[0]!.index, first, 'anchored where the first of them was');
+    t.deepEqual(appends[0]!.entries.map((e) => e.index), [first + 1, first + 2, first + 3]);
+  }
+  // One answer acknowledges all three: with the leader's own, they commit. The commit index the
+  // followers learn then rides with the next proposal's entry in one append, not beside it.
+  node.step(makeMessage({ type: 'MsgAppResp', from: 2, to: 1, term: 1, index: first + 3 }));
+  t.is(node.status().progress.get(2)!.match, first + 3);
+  t.is(node.propose(new Uint8Array([9])), 'ok');
+  const next = handle(node, storage);
+  t.deepEqual(next.committedEntries.map((e) => e.index), [first + 1, first + 2, first + 3]);
+  for (const to of [2, 3]) {
+    const appends = appendsTo(next, to);
+    t.is(appends.length, 1, `one append to ${to}`);
+    t.is(appends[0]!.commit, first + 3);
+    t.deepEqual(appends[0]!.entries.map((e) => e.index), [first + 4]);
+  }
+});
+
+test('without coalesceAppends each proposal is its own MsgApp per follower (etcd-io/raft)', (t) => {
+  const { node, storage } = leaderOfThree();
+  for (let i = 0; i < 3; i++) t.is(node.propose(new Uint8Array([i])), 'ok');
+  const ready = handle(node, storage);
+  t.is(appendsTo(ready, 2).length, 3);
+  t.is(appendsTo(ready, 3).length, 3);
+});
+
+test('coalesceAppends keeps each MsgApp within maxSizePerMsg', (t) => {
+  const { node, storage } = leaderOfThree({ coalesceAppends: true, maxSizePerMsg: 6 });
+  for (let i = 0; i < 3; i++) t.is(node.propose(new Uint8Array(4)), 'ok');
+  const ready = handle(node, storage);
+  t.deepEqual(appendsTo(ready, 2).map((m) => m.entries.length), [1, 1, 1], 'two 4-byte payloads do not fit 6 bytes');
+  const { node: roomy, storage: roomyStorage } = leaderOfThree({ coalesceAppends: true, maxSizePerMsg: 8 });
+  for (let i = 0; i < 3; i++) t.is(roomy.propose(new Uint8Array(4)), 'ok');
+  t.deepEqual(appendsTo(handle(roomy, roomyStorage), 2).map((m) => m.entries.length), [2, 1]);
+});

@@ -159,6 +159,7 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
       maxInflightMsgs: config.maxInflightMsgs,
       preVote: config.preVote,
       checkQuorum: config.checkQuorum,
+      coalesceAppends: config.coalesceAppends,
       applied: snapshotIndex,
     });
     this.confState = this.raft.status().config;

@@ -19,6 +19,8 @@ export interface ClusterOptions {
   readonly size: number;
   readonly preVote: boolean;
   readonly checkQuorum: boolean;
+  /** RaftConfig.coalesceAppends (default false). */
+  readonly coalesceAppends?: boolean;
 }
 
 interface Member {
@@ -78,6 +80,7 @@ export class RandomCluster {
       maxInflightMsgs: 4,
       preVote: this.options.preVote,
       checkQuorum: this.options.checkQuorum,
+      coalesceAppends: this.options.coalesceAppends ?? false,
       applied,
     });
   }

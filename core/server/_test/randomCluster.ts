@@ -29,8 +29,11 @@ export class RandomEtcdCluster {
 
   private readonly membership: boolean;
 
-  /** `membership`: 5 machines, 3 initial members, and random membership changes among the calls. */
-  constructor(seed: number, machines = 3, membership = false) {
+  /**
+   * `membership`: 5 machines, 3 initial members, and random membership changes among the calls.
+   * `coalesceAppends`: the runtime's Raft setting (one MsgApp per follower per Ready).
+   */
+  constructor(seed: number, machines = 3, membership = false, coalesceAppends = false) {
     this.random = new TestRandom(seed);
     this.membership = membership;
     this.cluster = new TestCluster({
@@ -39,7 +42,7 @@ export class RandomEtcdCluster {
       syncs: 'manual',
       tornWrite: ratio(1, 2),
       seed,
-      config: { snapshotCount: 8, snapshotCatchUpEntries: 3, compactionBatchLimit: 3, compactionBatchesPerTick: 1, strictReconfigCheck: false },
+      config: { snapshotCount: 8, snapshotCatchUpEntries: 3, compactionBatchLimit: 3, compactionBatchesPerTick: 1, strictReconfigCheck: false, coalesceAppends },
     });
   }
 
@@ -56,8 +59,11 @@ export class RandomEtcdCluster {
       this.check();
       const leader = this.cluster.leader();
       if (leader === null) continue;
-      const target = this.cluster.server(leader).hardState.commit;
       const members = this.cluster.server(leader).state.membership.members.map((member) => member.ID);
+      // A new leader's commit index may still lag what a member applied under the old one (it
+      // learns the commit point once an entry of its own term commits): wait for that too.
+      let target = this.cluster.server(leader).hardState.commit;
+      for (const id of members) target = Math.max(target, this.cluster.server(id).appliedIndex);
       if (members.every((id) => this.cluster.server(id).appliedIndex >= target) && i > 5) return true;
     }
     return false;
