@@ -83,19 +83,20 @@ async function spinCpuMs(): Promise<number> {
 }
 
 /**
- * The CPU of two spin loops run at once over that of one run alone, the median of three tries:
- * above 1 when the host's two vCPUs slow each other (siblings of one physical core, a lower clock
- * with both busy, a neighbour), which no change to the sweep can win back. Measured session 10 on
- * an idle machine: 1.02-1.17.
+ * The CPU of a spin loop run beside another over that of one run alone, from five alternated tries
+ * (median of each): above 1 when the host's two vCPUs slow each other (siblings of one physical
+ * core, a lower clock with both busy, a neighbour), which no change to the sweep can win back.
+ * Session 10, idle machine: 1.02-1.17 on ~12 s loops; one try of ~1 s swung 0.85-1.05.
  */
-async function hostEfficiency(): Promise<number> {
-  const ratios: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const alone = await spinCpuMs();
-    const both = await Promise.all([spinCpuMs(), spinCpuMs()]);
-    ratios.push((both[0]! + both[1]!) / 2 / alone);
+async function hostSlowdown(): Promise<number> {
+  const alone: number[] = [];
+  const beside: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    alone.push(await spinCpuMs());
+    beside.push(...(await Promise.all([spinCpuMs(), spinCpuMs()])));
   }
-  return ratios.sort((a, b) => a - b)[1]!;
+  const middle = (values: number[]): number => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  return middle(beside) / middle(alone);
 }
 
 /** CPU per run inside the runs themselves, whichever processes made them. */
@@ -118,11 +119,11 @@ export async function bench(out: (line: string) => void): Promise<void> {
   const twos: Measured[] = [];
   // In the order 1 2, 2 1, 1 2: the second of two back-to-back sweeps was the slower on this VM
   // more often than not, and a drift that favours one position cancels.
-  const hostBefore = await hostEfficiency();
+  const hostBefore = await hostSlowdown();
   for (let pair = 0; pair < pairs; pair++) {
     for (const jobs of pair % 2 === 0 ? [1, 2] : [2, 1]) (jobs === 1 ? ones : twos).push(await sweep(jobs));
   }
-  const hostAfter = await hostEfficiency();
+  const hostAfter = await hostSlowdown();
   const one = median(ones);
   const two = median(twos);
   const perMinute = (r: { runs: number; wallMs: number }): number => (r.runs / r.wallMs) * 60_000;

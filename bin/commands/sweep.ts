@@ -52,7 +52,7 @@ order whatever --jobs, and carry the version and commit.
   --time-budget DURATION   start no run after this long (90s, 10m, 1h30m)
   --shard I/N              run the I-th of N slices (seed indexes k with k mod N = I-1): a CI
                            matrix of N jobs runs one large sweep; "detcd-sim merge" joins them
-  --jobs N                 run in N processes, this one and N-1 workers (default: the machine's ${availableParallelism()} cores, or 1 for
+  --jobs N                 run in N worker processes (default: the machine's ${availableParallelism()} cores, or 1 for
                            fewer than ${smallSweepRuns} planned runs; at most the cores)
   --mutant NAME            run against a catalogued mutant: the sweep should fail, and its replay
                            lines reproduce the catching runs
@@ -217,9 +217,7 @@ export async function runSweep(plan: SweepPlan & { seedSource: string | null }, 
     if (plan.timeBudgetMs !== null && performance.now() - started >= plan.timeBudgetMs) outOfTime = true;
     return outOfTime;
   };
-  // With --jobs N this process makes runs beside N-1 workers: a worker more would load and warm
-  // a third process while this one idles (measured in the sweep bench: ~1 s of CPU per worker).
-  const pool = jobs > 1 ? new WorkerPool({ count: jobs - 1, launcher, flags: workerFlags, onRecord, io, holdsWhileParentRuns: true }) : null;
+  const pool = jobs > 1 ? new WorkerPool({ count: jobs, launcher, flags: workerFlags, onRecord, io }) : null;
   const onSignal = (signal: NodeJS.Signals): void => {
     interrupted = signal;
     pool?.kill();
@@ -230,21 +228,8 @@ export async function runSweep(plan: SweepPlan & { seedSource: string | null }, 
   }
   try {
     const tasks = planTasks(plan);
-    if (pool === null) await sweepHere(tasks, context, onRecord, stopStarting, meter);
-    else {
-      // Both draw from one task list. A worker that dies stops the runs here too, and this
-      // process waits for both before it reports.
-      let failed = false;
-      const [workers, here] = await Promise.allSettled([
-        pool.run(tasks, stopStarting).catch((error: unknown) => {
-          failed = true;
-          throw error;
-        }),
-        sweepHere(tasks, context, onRecord, () => failed || stopStarting(), meter),
-      ]);
-      if (workers.status === 'rejected') throw workers.reason;
-      if (here.status === 'rejected') throw here.reason;
-    }
+    if (pool !== null) await pool.run(tasks, stopStarting);
+    else await sweepHere(tasks, context, onRecord, stopStarting, meter);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -19,11 +19,6 @@ export interface WorkerOptions {
   readonly flags: readonly string[];
   readonly onRecord: (record: SweepRecord) => void;
   readonly io: Io;
-  /**
-   * Whether the parent makes runs too: it then reads a worker's answers only between its own runs,
-   * so each worker holds one task more to stay busy meanwhile.
-   */
-  readonly holdsWhileParentRuns?: boolean;
 }
 
 /** Tasks a worker may hold at once: one running, one waiting in its pipe, so it never idles. */
@@ -66,7 +61,6 @@ export class WorkerPool {
     return new Promise((resolve, reject) => {
       let exhausted = false;
       let settled = false;
-      const held = tasksPerWorkerMax + (this.options.holdsWhileParentRuns === true ? 1 : 0);
       const settle = (error?: Error): void => {
         if (settled) return;
         settled = true;
@@ -76,7 +70,7 @@ export class WorkerPool {
         else reject(error);
       };
       const feed = (worker: (typeof this.workers)[number]): void => {
-        while (!exhausted && !this.stopped && worker.outstanding < held) {
+        while (!exhausted && !this.stopped && worker.outstanding < tasksPerWorkerMax) {
           if (stopStarting()) {
             exhausted = true;
             break;
