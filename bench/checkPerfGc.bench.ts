@@ -16,7 +16,7 @@
  * another checkout's bin/detcd (e.g. `main=@../main;here=;stgc=--single-threaded-gc`). Default: `here=` (this checkout, the flags bin/detcd sets).
  * DETCD_BENCH_GC_LOG=<dir> keeps each variant's raw member output there (`<name>.log`).
  */
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -156,7 +156,10 @@ async function checkPerfRun(cluster: Cluster): Promise<{ verdict: string; cpuPer
   // check perf --load=m: 1,000 puts/s for 60 s (fewer when it falls behind; the CPU is per attempted put).
   const log = cluster.members.map((member, i) => member.output.slice(marks[i]).join('')).join('\n');
   const gc = gcFigures(log);
-  if (process.env.DETCD_BENCH_GC_LOG) appendFileSync(join(process.env.DETCD_BENCH_GC_LOG, `${cluster.variant.name}.log`), log);
+  if (process.env.DETCD_BENCH_GC_LOG) {
+    mkdirSync(process.env.DETCD_BENCH_GC_LOG, { recursive: true });
+    appendFileSync(join(process.env.DETCD_BENCH_GC_LOG, `${cluster.variant.name}.log`), log);
+  }
   return { verdict: checkPerfVerdict(output), cpuPerPutMs: cpu / 60_000, gc };
 }
 
