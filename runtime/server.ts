@@ -158,10 +158,9 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   let removalReported = false;
   let lastApplied = 0;
   // One turn of the host loop took `ms`: a pump, or the work that a sync's completion let go on.
-  const loopTurn = (ms: number, where: string): void => {
-    const applied = host === null ? lastApplied : adapter.status(host.node).appliedIndex;
-    const what = [where, snapshotInPump === null ? '' : `saved a snapshot at index ${snapshotInPump}`].filter((part) => part !== '').join('; ');
-    slowWork.pumped(ms, applied - lastApplied, what);
+  // Runs at every pump: the warning's words are put together only for a slow turn.
+  const loopTurn = (ms: number, where: string, applied: number): void => {
+    if (ms > slowApplyMs) slowWork.pumped(ms, applied - lastApplied, [where, snapshotInPump === null ? '' : `saved a snapshot at index ${snapshotInPump}`].filter((part) => part !== '').join('; '));
     lastApplied = applied;
     snapshotInPump = null;
   };
@@ -171,7 +170,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     id: self,
     members: config.initialCluster.map((member) => member.id).sort((a, b) => a - b),
     random: systemRandom,
-    store: watchedStore(trace.enabled ? tracedStore(store) : store, slowWork, (ms) => loopTurn(ms, 'after a sync')),
+    store: watchedStore(trace.enabled ? tracedStore(store) : store, slowWork, (ms) => loopTurn(ms, 'after a sync', host === null ? lastApplied : adapter.status(host.node).appliedIndex)),
     transport: sending,
     timer: new SystemTicker(config.heartbeatMs, undefined, undefined, (lateMs) => slowWork.tickLate(lateMs)),
     // Unique among the members (with overwhelming probability) and across restarts: a client id
@@ -186,7 +185,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
       const status = adapter.status(node);
       metrics.observeNode(status, self, host?.countPending(adapter.isProposal) ?? 0);
       raftEvents.observe({ role: status.role, lead: status.leader, term: status.term });
-      loopTurn(pumpMs, '');
+      loopTurn(pumpMs, '', status.appliedIndex);
       peers.follow(node.state.membership.members);
       if (node.stopped && !removalReported) {
         removalReported = true;
