@@ -20,7 +20,7 @@ import { trace } from './latencyTrace.ts';
 import type { DurableStore, Transport } from '../core/host/ports.ts';
 import { PeerTransport } from './peer/peerTransport.ts';
 import { PeerRoundTrips } from './peer/roundTrips.ts';
-import { etcdNode, hostTimeoutMs } from './protocols/etcd.ts';
+import { etcdNode, hostTimeoutMs, storageQuotaMaxBytes } from './protocols/etcd.ts';
 import { FileStore } from './storage/fileStore.ts';
 import { arrangeWalSnapshotWrites, walSnapshotIndex } from './storage/walSnapshotWrites.ts';
 import { LoopStallWatch, loopStallWatchMs } from './log/loopStallWatch.ts';
@@ -91,6 +91,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   const adapter = etcdNode(config);
   const codec = adapter.protocol.codec!;
   const log = new ServerLog({ sink: io.log, level: config.logLevel });
+  if (config.quotaBackendBytes > storageQuotaMaxBytes) log.warn('quota', 'etcdserver', `--quota-backend-bytes ${config.quotaBackendBytes} is over what this member's storage holds: the quota is ${storageQuotaMaxBytes} bytes (${storageQuotaMaxBytes / 1_048_576} MiB)`);
   const slowWork = new SlowWork(log, metrics, config.heartbeatMs);
   const raftEvents = new RaftEventLog(self, log, () => slowWork.leadershipChanged());
   // What the current pump persisted beyond entries (a slow pump's warning says it).

@@ -3,11 +3,28 @@ import { defaultEtcdServerConfig, etcdProtocol, isErrorReply, type EtcdServer, t
 import { isReadOnlyTxn } from '../../core/server/internalRequest.ts';
 import { memberId } from '../config/memberIds.ts';
 import type { ServerConfig } from '../config/serverConfig.ts';
+import { frameBytesMax } from '../storage/frame.ts';
 import { printableKey } from '../log/slowWork.ts';
 import type { RuntimeNode } from './runtimeNode.ts';
 
 /** etcd's default space quota (--quota-backend-bytes 0), 2 GiB. */
 const defaultQuotaBytes = 2 * 1024 * 1024 * 1024;
+
+/**
+ * The most space quota this member's storage honours: 160 MiB. The backend file, and a snapshot
+ * sent to a follower, hold the whole keyspace as one record, and a record is at most
+ * `frameBytesMax` (256 MiB); the record measured 1.00-1.18x the modelled db size the quota is
+ * checked against (1 kB values down to empty ones; quota.test.ts holds it under 1.5x). A keyspace
+ * past a record would stop every member at its next rewrite, all at the same index; held at 5/8
+ * of a record, the quota raises etcd's NOSPACE alarm first and the cluster keeps serving reads and
+ * deletes. A larger quota needs the image split across records.
+ */
+export const storageQuotaMaxBytes = Math.floor((frameBytesMax * 5) / 8);
+
+/** The quota a member applies: etcd's (the flag, or 2 GiB for 0), held at what its storage honours. */
+export function effectiveQuotaBytes(configured: number): number {
+  return Math.min(configured === 0 ? defaultQuotaBytes : configured, storageQuotaMaxBytes);
+}
 /** etcd's DefaultSnapshotCatchUpEntries. */
 const snapshotCatchUpEntries = 5_000;
 
@@ -58,7 +75,7 @@ export function etcdMemberConfig(config: ServerConfig): EtcdServerConfig {
     compactionBatchesPerTick: Math.max(1, Math.round(heartbeatMs / 10)),
     maxRequestBytes: config.maxRequestBytes,
     maxTxnOps: config.maxTxnOps,
-    quotaBackendBytes: config.quotaBackendBytes === 0 ? defaultQuotaBytes : config.quotaBackendBytes,
+    quotaBackendBytes: effectiveQuotaBytes(config.quotaBackendBytes),
     pendingRequestsMax: 4_096,
     requestTimeoutTicks: ticks(5_000 + 2 * config.electionMs, heartbeatMs),
     readIndexRetryTicks: ticks(500, heartbeatMs),
