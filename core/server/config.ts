@@ -25,7 +25,8 @@ export interface EtcdServerConfig {
    * Raft's coalesceAppends: the appends queued for one follower between two Readies leave as one
    * MsgApp, answered once (etcd-io/raft sends one per proposal). On by default: the runtime's
    * etcd member runs it (each message costs a codec pass and an answer on both ends), so the
-   * simulator's etcd scenarios run it too. The plain Raft family keeps etcd-io/raft's behaviour.
+   * simulator's etcd scenarios run it too (the plain Raft family's replicas keep core/raft's
+   * default, etcd-io/raft's one message per proposal).
    */
   readonly coalesceAppends: boolean;
 
