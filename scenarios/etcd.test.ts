@@ -3,17 +3,25 @@ import { compareRuns } from './determinism.ts';
 import { etcdScenarios } from './etcd.ts';
 import type { ExecutedRun } from './scenario.ts';
 
-/** Seed 0 of each scenario, run once and shared by the tests below. */
+/**
+ * The seed a scenario's tests run: 0, but etcd-compaction-head's seed 0 is one of its quietest runs
+ * (its clients are two head compactors and a reader, and over seeds 0-49 they were served 38-471
+ * calls, 228 on average; seed 0 served 58 with one MsgApp per proposal and 45 with coalesced
+ * appends, the second fewest), so it runs seed 1 (326 calls either way).
+ */
+const seedOf = (name: string): number => (name === 'etcd-compaction-head' ? 1 : 0);
+
+/** One seed of each scenario (seedOf), run once and shared by the tests below. */
 const runs = new Map<string, ExecutedRun>();
 function run(name: string): ExecutedRun {
   let executed = runs.get(name);
-  if (executed === undefined) runs.set(name, (executed = etcdScenarios.find((s) => s.name === name)!.prepare(0).execute()));
+  if (executed === undefined) runs.set(name, (executed = etcdScenarios.find((s) => s.name === name)!.prepare(seedOf(name)).execute()));
   return executed;
 }
 
 // Those that expect a violation (where etcd's own guarantees end) are in lease.test.ts.
 for (const scenario of etcdScenarios.filter((s) => s.expect === 'pass')) {
-  test(`${scenario.name}: seed 0 passes every check (Raft, the members' cross-node checks, the clients' history) and is live after the faults`, (t) => {
+  test(`${scenario.name}: seed ${seedOf(scenario.name)} passes every check (Raft, the members' cross-node checks, the clients' history) and is live after the faults`, (t) => {
     const { result, stats } = run(scenario.name);
     t.true(result.ok, result.violation?.message);
     t.is(result.stopReason, 'live');
@@ -25,7 +33,7 @@ for (const scenario of etcdScenarios.filter((s) => s.expect === 'pass')) {
 
 for (const name of ['etcd-standard', 'etcd-crashes', 'etcd-membership', 'etcd-watch']) {
   test(`${name}: a run replays to the same trace`, (t) => {
-    t.true(compareRuns(run(name), etcdScenarios.find((s) => s.name === name)!.prepare(0).execute()).deterministic);
+    t.true(compareRuns(run(name), etcdScenarios.find((s) => s.name === name)!.prepare(seedOf(name)).execute()).deterministic);
   });
 }
 
