@@ -74,8 +74,12 @@ function breakdown(label: string, measured: Measured, out: (line: string) => voi
   workers.forEach((worker, index) => out(line(`worker ${index + 1}`, worker)));
 }
 
-/** A loop of integer arithmetic that allocates nothing: ~1 s of CPU. It prints its CPU in ms. */
-const spin = 'const t=process.cpuUsage();let x=0;for(let i=0;i<2e8;i++)x=(x+i*7)|0;const u=process.cpuUsage(t);console.log((u.user+u.system)/1000,x)';
+/**
+ * Integer arithmetic that allocates nothing, in a function warmed first so that V8 has optimized
+ * it before the timing starts (a loop at a script's top level ran in ~340 or ~1,450 ms from one
+ * start to the next, as on-stack replacement came early or late). It prints its CPU in ms.
+ */
+const spin = 'function spin(n){let x=0;for(let i=0;i<n;i++)x=(x+i*7)|0;return x}let r=0;for(let k=0;k<50;k++)r+=spin(1e5);const t=process.cpuUsage();for(let k=0;k<100;k++)r+=spin(1e7);const u=process.cpuUsage(t);console.log((u.user+u.system)/1000,r)';
 
 async function spinCpuMs(): Promise<number> {
   const { stdout } = await run(process.execPath, ['-e', spin]);
@@ -83,20 +87,24 @@ async function spinCpuMs(): Promise<number> {
 }
 
 /**
- * The CPU of a spin loop run beside another over that of one run alone, from five alternated tries
- * (median of each): above 1 when the host's two vCPUs slow each other (siblings of one physical
- * core, a lower clock with both busy, a neighbour), which no change to the sweep can win back.
- * Session 10, idle machine: 1.02-1.17 on ~12 s loops; one try of ~1 s swung 0.85-1.05.
+ * The host's own spread: the CPU of the same loop run alone and run beside another, five
+ * alternated tries each. Two vCPUs that slow each other (siblings of one core, a lower clock with
+ * both busy, a neighbour) make "beside" the slower, which no change to the sweep wins back; a wide
+ * spread within "alone" says the host's speed itself moved during the bench. Session 10, idle
+ * machine: one process alone took 2.29-3.65 s for the same work, six starts in a row.
  */
-async function hostSlowdown(): Promise<number> {
+async function hostSpread(): Promise<string> {
   const alone: number[] = [];
   const beside: number[] = [];
   for (let i = 0; i < 5; i++) {
     alone.push(await spinCpuMs());
     beside.push(...(await Promise.all([spinCpuMs(), spinCpuMs()])));
   }
-  const middle = (values: number[]): number => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-  return middle(beside) / middle(alone);
+  const range = (values: number[]): string => {
+    const sorted = [...values].sort((x, y) => x - y);
+    return `${sorted[0]!.toFixed(0)}-${sorted.at(-1)!.toFixed(0)} ms (median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)})`;
+  };
+  return `alone ${range(alone)}, two at once ${range(beside)}`;
 }
 
 /** CPU per run inside the runs themselves, whichever processes made them. */
@@ -119,11 +127,11 @@ export async function bench(out: (line: string) => void): Promise<void> {
   const twos: Measured[] = [];
   // In the order 1 2, 2 1, 1 2: the second of two back-to-back sweeps was the slower on this VM
   // more often than not, and a drift that favours one position cancels.
-  const hostBefore = await hostSlowdown();
+  const hostBefore = await hostSpread();
   for (let pair = 0; pair < pairs; pair++) {
     for (const jobs of pair % 2 === 0 ? [1, 2] : [2, 1]) (jobs === 1 ? ones : twos).push(await sweep(jobs));
   }
-  const hostAfter = await hostSlowdown();
+  const hostAfter = await hostSpread();
   const one = median(ones);
   const two = median(twos);
   const perMinute = (r: { runs: number; wallMs: number }): number => (r.runs / r.wallMs) * 60_000;
@@ -143,7 +151,7 @@ export async function bench(out: (line: string) => void): Promise<void> {
     const [coresOne, coresTwo] = [one.cpuS / (one.wallMs / 1000), two.cpuS / (two.wallMs / 1000)];
     out(`cores kept busy: --jobs 1 ${coresOne.toFixed(2)}, --jobs 2 ${coresTwo.toFixed(2)}; ratio = efficiency ${efficiency.toFixed(2)} x cores ${(coresTwo / coresOne).toFixed(2)} = ${(efficiency * (coresTwo / coresOne)).toFixed(2)}`);
   }
-  out(`the host alone: a loop that touches no memory took ${hostBefore.toFixed(2)}x (before the sweeps) and ${hostAfter.toFixed(2)}x (after) the CPU per loop when two ran at once as when one ran alone; the sweep's efficiency cannot beat the host's`);
+  out(`the host's own speed, the same arithmetic loop (CPU per loop): before the sweeps ${hostBefore}; after ${hostAfter}`);
   breakdown('--jobs 1', one, out);
   breakdown('--jobs 2', two, out);
   const [inOne, inTwo] = [runCpuPerRun(one.cost), runCpuPerRun(two.cost)];
