@@ -125,9 +125,9 @@ export async function bench(out: (line: string) => void): Promise<void> {
   // 26.7 s back to back), so the two sides alternate, `pairs` times, and the medians are compared.
   const ones: Measured[] = [];
   const twos: Measured[] = [];
+  const hostBefore = await hostSpread();
   // In the order 1 2, 2 1, 1 2: the second of two back-to-back sweeps was the slower on this VM
   // more often than not, and a drift that favours one position cancels.
-  const hostBefore = await hostSpread();
   for (let pair = 0; pair < pairs; pair++) {
     for (const jobs of pair % 2 === 0 ? [1, 2] : [2, 1]) (jobs === 1 ? ones : twos).push(await sweep(jobs));
   }

@@ -116,8 +116,13 @@ export function serverConfig(settings: Settings): ServerConfig {
   const number = (name: string): number => Number(get(name));
   const name = get('name');
   if (get('wal-dir') !== '') throw new ConfigError('--wal-dir is not supported by detcd yet (the WAL lives in <data-dir>/member/wal)');
-  const state = get('initial-cluster-state');
-  if (state !== 'new' && state !== 'existing') throw new ConfigError(`invalid value "${state}" for flag -initial-cluster-state: valid values are new, existing`);
+  // A flag with a fixed set of values: one of them, or etcd's refusal naming them all.
+  const oneOf = <T extends string>(flag: string, allowed: readonly T[]): T => {
+    const value = get(flag);
+    if (!(allowed as readonly string[]).includes(value)) throw new ConfigError(`invalid value "${value}" for flag -${flag}: valid values are ${allowed.join(', ')}`);
+    return value as T;
+  };
+  const state = oneOf('initial-cluster-state', ['new', 'existing'] as const);
   const listenPeerUrls = parseUrls(get('listen-peer-urls'), 'listen-peer-urls');
   const listenClientUrls = parseUrls(get('listen-client-urls'), 'listen-client-urls');
   const listenMetricsUrls = parseUrls(get('listen-metrics-urls'), 'listen-metrics-urls');
@@ -160,10 +165,8 @@ export function serverConfig(settings: Settings): ServerConfig {
   for (const url of listenPeerUrls) {
     if (url.protocol === 'https:' && peerTls === null) throw new ConfigError(`TLS key/cert (--peer-cert-file, --peer-key-file) must be provided for peer url ${urlStrings([url])[0]} with HTTPS scheme`);
   }
-  const logLevel = get('log-level');
-  if (!(logLevels as readonly string[]).includes(logLevel)) throw new ConfigError(`invalid value "${logLevel}" for flag -log-level: valid values are ${logLevels.join(', ')}`);
-  const logger = get('logger');
-  if (!(loggers as readonly string[]).includes(logger)) throw new ConfigError(`invalid value "${logger}" for flag -logger: valid values are ${loggers.join(', ')}`);
+  const logLevel = oneOf('log-level', logLevels);
+  oneOf('logger', loggers);
   const dataDir = get('data-dir') === '${name}.etcd' ? `${name}.etcd` : get('data-dir');
   return {
     name,
@@ -189,6 +192,6 @@ export function serverConfig(settings: Settings): ServerConfig {
     strictReconfigCheck: truthy(get('strict-reconfig-check')),
     clientTls,
     peerTls,
-    logLevel: logLevel as LogLevel,
+    logLevel,
   };
 }

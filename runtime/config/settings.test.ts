@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clusterId, hexId, memberId } from './memberIds.ts';
+import { etcdMemberConfig } from '../protocols/etcd.ts';
 import { serverConfig } from './serverConfig.ts';
 import { ConfigError, readSettings } from './settings.ts';
 
@@ -41,6 +42,7 @@ test("etcd's defaults: one member named default on localhost, data in default.et
   t.false(config.preVote);
   t.true(config.strictReconfigCheck);
   t.is(config.logLevel, 'info');
+  t.true(etcdMemberConfig(config).coalesceAppends, "the member runs the simulator's default Raft setting");
   t.is(configOf(['--log-level', 'warn', '--logger', 'zap']).logLevel, 'warn');
 });
 
