@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isLeader } from '../runtime/_test/members.ts';
+import { isLeader, until } from '../runtime/_test/members.ts';
 import { startCluster } from './checkPerfGc.bench.ts';
 
 const here = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -41,8 +41,10 @@ export async function bench(out: (line: string) => void): Promise<void> {
     const value = Buffer.alloc(256, 'v');
     for (let round = 1; round <= rounds; round++) {
       let leaderIndex = -1;
-      for (const [i, spec] of specs.entries()) if (await isLeader(spec)) leaderIndex = i;
-      if (leaderIndex < 0) throw new Error('no member leads');
+      await until(async () => {
+        for (const [i, spec] of specs.entries()) if (await isLeader(spec)) leaderIndex = i;
+        return leaderIndex >= 0;
+      }, 'a leader', 30_000);
       const leader = clients[leaderIndex]!;
       let next = 0;
       const putStarted = performance.now();
