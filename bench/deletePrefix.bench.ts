@@ -48,8 +48,10 @@ export async function bench(out: (line: string) => void): Promise<void> {
       const leader = clients[leaderIndex]!;
       let next = 0;
       const putStarted = performance.now();
+      // A put that fails (a leader lost under a loaded machine's stalls) is sent again, up to twice.
+      const put = async (key: Buffer, attempt = 0): Promise<unknown> => leader.put({ key, value }).catch((error: unknown) => (attempt < 2 ? put(key, attempt + 1) : Promise.reject(error)));
       await Promise.all(Array.from({ length: inFlight }, async () => {
-        for (let i = next++; i < keyCount; i = next++) await leader.put({ key: Buffer.from(`${prefix}${round}-${String(i).padStart(8, '0')}`), value });
+        for (let i = next++; i < keyCount; i = next++) await put(Buffer.from(`${prefix}${round}-${String(i).padStart(8, '0')}`));
       }));
       const putMs = performance.now() - putStarted;
       out(`deletePrefix round ${round}: put ${keyCount} keys in ${(putMs / 1000).toFixed(1)} s (${Math.round(keyCount / (putMs / 1000))}/s, ${inFlight} in flight)`);
