@@ -26,13 +26,13 @@ import { checkPerfOutput, checkPerfVerdict, membersCpuMs, stopCluster } from './
 
 const here = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-interface Variant {
+export interface Variant {
   readonly name: string;
   readonly program: readonly string[];
   readonly env: Readonly<Record<string, string>>;
 }
 
-interface Cluster {
+export interface Cluster {
   readonly variant: Variant;
   readonly specs: readonly MemberSpec[];
   readonly members: readonly Member[];
@@ -131,7 +131,8 @@ function parseVariants(spec: string): Variant[] {
   });
 }
 
-async function startCluster(variant: Variant, root: string, index: number): Promise<Cluster> {
+/** A three-member cluster of `variant`'s program, serving once this resolves. */
+export async function startCluster(variant: Variant, root: string, index: number): Promise<Cluster> {
   const ports = await freePorts(6);
   const specs: MemberSpec[] = [1, 2, 3].map((n, i) => ({ name: `${variant.name}${n}`, clientPort: ports[2 * i]!, peerPort: ports[2 * i + 1]!, dataDir: join(root, `v${index}-${n}`) }));
   const members = specs.map((spec) => startMember(spec, initialCluster(specs), ['--snapshot-count', '10000'], variant.program, variant.env));

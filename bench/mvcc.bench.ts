@@ -5,6 +5,8 @@
  * revision, an ordered index and a batch; the ratio says what that costs.
  */
 import { isEtcdError } from '../core/api/errors.ts';
+import { encodeBackendRecord } from '../core/mvcc/backendCodec.ts';
+import type { BackendImage } from '../core/mvcc/backendImage.ts';
 import { Backend, KvStore } from '../core/mvcc/index.ts';
 
 const keys = Array.from({ length: 10_000 }, (_, i) => `/registry/pods/ns${i % 10}/pod-${String(i).padStart(5, '0')}`);
@@ -98,4 +100,63 @@ export function bench(out: (line: string) => void): void {
   line('range, prefix with limit 10', store.scan, baseline.scan, 'sorted scan');
   line('txn (compare mod revision, put)', store.txn, baseline.put, 'set');
   line(`compact (${store.removed} revisions removed, in batches of 1,000)`, store.compact, baseline.put, 'set');
+  benchDelete(out);
+}
+
+/**
+ * `etcdctl check perf`'s cleanup: one DeleteRange of a prefix holding `deleteKeys` keys, as the
+ * apply loop runs it (the delete, then its batch's delta record as bytes, which the runtime
+ * writes to the backend file), per key deleted; the baseline is putting the same keys, one put
+ * each, measured in the same round. Each round a fresh store; least and median of the rounds.
+ */
+const deleteKeys = 50_000;
+const deleteRounds = 5;
+const checkPerfValue = 'v'.repeat(256);
+
+interface DeleteRound {
+  readonly put: number;
+  readonly deleteRange: number;
+  readonly encode: number;
+}
+
+/** One round, in microseconds per key. */
+function deleteRound(): DeleteRound {
+  const store = KvStore.open(Backend.create());
+  const prefix = '/etcdctl-check-perf/';
+  const put = timed(() => {
+    for (let i = 0; i < deleteKeys; i++) {
+      store.put({ key: `${prefix}${String((i * 7919) % deleteKeys).padStart(8, '0')}`, value: checkPerfValue });
+      if (i % 1000 === 999) store.backend.commit();
+    }
+  });
+  store.backend.commit();
+  store.backend.takeWrites();
+  let deleted = 0;
+  const deleteRange = timed(() => {
+    deleted = store.deleteRange({ key: prefix, rangeEnd: '/etcdctl-check-perf0' }).response.deleted;
+  });
+  if (deleted !== deleteKeys) throw new Error(`deleted ${deleted} of ${deleteKeys} keys`);
+  store.backend.commit();
+  let bytes = 0;
+  const encode = timed(() => {
+    for (const write of store.backend.takeWrites()) for (const record of write.records) bytes += encodeBackendRecord(record as BackendImage).length;
+  });
+  if (bytes === 0) throw new Error('the delete wrote nothing');
+  const perKey = (ms: number) => (ms * 1000) / deleteKeys;
+  return { put: perKey(put), deleteRange: perKey(deleteRange), encode: perKey(encode) };
+}
+
+function benchDelete(out: (line: string) => void): void {
+  deleteRound(); // warm up
+  const rounds = Array.from({ length: deleteRounds }, deleteRound);
+  const least = (field: keyof DeleteRound) => Math.min(...rounds.map((round) => round[field]));
+  const median = (field: keyof DeleteRound) => rounds.map((round) => round[field]).sort((a, b) => a - b)[Math.floor(deleteRounds / 2)]!;
+  // A ratio above 1: deleting a key costs less than putting it did.
+  const line = (what: string, field: keyof DeleteRound) =>
+    out(
+      `mvcc ${what}: ${least(field).toFixed(2)} us/key least, ${median(field).toFixed(2)} median of ${deleteRounds} ` +
+        `(ratio to putting them at ${least('put').toFixed(2)} / ${median('put').toFixed(2)} us/key: ${(least('put') / least(field)).toFixed(3)} least, ${(median('put') / median(field)).toFixed(3)} median)`,
+    );
+  line(`delete range (${deleteKeys.toLocaleString('en')} keys, one txn)`, 'deleteRange');
+  line("its delta record's bytes", 'encode');
 }

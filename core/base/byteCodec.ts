@@ -1,4 +1,4 @@
-import { assert } from './assert.ts';
+import { assert, AssertionError } from './assert.ts';
 
 /**
  * A growable byte buffer for binary codecs (the runtime's WAL records and peer messages). Pure:
@@ -25,7 +25,8 @@ export class ByteWriter {
   }
 
   uint32(value: number): this {
-    assert(Number.isInteger(value) && value >= 0 && value <= 0xffff_ffff, () => `not a uint32: ${value}`);
+    // Not assert(…, closure): these run per field of every record (see assert's note).
+    if (!(Number.isInteger(value) && value >= 0 && value <= 0xffff_ffff)) throw new AssertionError(`not a uint32: ${value}`);
     this.reserve(4);
     this.view.setUint32(this.length, value);
     this.length += 4;
@@ -34,7 +35,7 @@ export class ByteWriter {
 
   /** A non-negative safe integer (an index, a term, a node id). */
   uint53(value: number): this {
-    assert(Number.isSafeInteger(value) && value >= 0, () => `not a non-negative safe integer: ${value}`);
+    if (!(Number.isSafeInteger(value) && value >= 0)) throw new AssertionError(`not a non-negative safe integer: ${value}`);
     this.reserve(8);
     this.view.setUint32(this.length, Math.floor(value / 0x1_0000_0000));
     this.view.setUint32(this.length + 4, value >>> 0);

@@ -1,5 +1,5 @@
 import type { KeyValue } from '../api/kv.ts';
-import { assert } from '../base/assert.ts';
+import { assert, AssertionError } from '../base/assert.ts';
 import { tornRecord, type DurableRecord, type DurableWrite } from '../base/durable.ts';
 import { applyDeltaRecord, deltaBetween, isBackendDeltaRecord, wholeImage } from './backendDelta.ts';
 import { bytesInPages, emptyKeyBucket, emptyMeta, entrySize, isBackendImage, type BackendImage, type BackendMeta, type KeyBucket } from './backendImage.ts';
@@ -193,7 +193,8 @@ export class Backend {
       this.keys.set(main, this.openChanges);
       this.touchedMains.add(main);
     } else {
-      assert(sub === this.openChanges!.length, () => `change ${main}.${sub} out of order`);
+      // Not assert(…, closure): this runs per change written (see assert's note).
+      if (sub !== this.openChanges!.length) throw new AssertionError(`change ${main}.${sub} out of order`);
       this.openChanges!.push(kv);
     }
     this.liveBytes += entrySize(kv);

@@ -16,15 +16,20 @@ import { emptyKeyBucket, type BackendImage, type BackendMeta } from './backendIm
 const wholeTag = 1;
 const deltaTag = 2;
 
-/** A backend file record (or a snapshot's image) as bytes: an image that carries a delta is written as the delta. */
-export function encodeBackendRecord(image: BackendImage): Uint8Array {
-  return image.delta === undefined ? encodeBackendImage(image) : encodeDelta(deltaRecordOf(image));
+/**
+ * A backend file record (or a snapshot's image) as bytes: an image that carries a delta is written
+ * as the delta. `leading`: a byte written before the record in the same buffer (the server's file
+ * family byte: prepending it afterwards copied a 60k-key delete's 4 MB delta once more).
+ */
+export function encodeBackendRecord(image: BackendImage, leading?: number): Uint8Array {
+  return image.delta === undefined ? encodeBackendImage(image, leading) : encodeDelta(deltaRecordOf(image), leading);
 }
 
-/** A whole image as bytes, whatever it carries (a snapshot is always whole). */
-export function encodeBackendImage(image: BackendImage): Uint8Array {
+/** A whole image as bytes, whatever it carries (a snapshot is always whole); `leading` as for encodeBackendRecord. */
+export function encodeBackendImage(image: BackendImage, leading?: number): Uint8Array {
   // Sized by the live data too: a writer that grows copies what it holds (20 MB images, 5 times).
-  const writer = new ByteWriter(256 + image.keys.size * 64 + image.sizeInUse);
+  const writer = new ByteWriter(257 + image.keys.size * 64 + image.sizeInUse);
+  if (leading !== undefined) writer.uint8(leading);
   writer.uint8(wholeTag);
   writeMeta(writer, image.meta, Object.entries(image.meta.buckets));
   writer.uint53(image.sizeInUse).uint53(image.size);
@@ -94,8 +99,9 @@ export function decodeBackendImage(bytes: Uint8Array): BackendImage {
   return record;
 }
 
-function encodeDelta(record: BackendDeltaRecord): Uint8Array {
-  const writer = new ByteWriter(deltaByteSize(record));
+function encodeDelta(record: BackendDeltaRecord, leading: number | undefined): Uint8Array {
+  const writer = new ByteWriter(1 + deltaByteSize(record));
+  if (leading !== undefined) writer.uint8(leading);
   writer.uint8(deltaTag);
   writeMeta(writer, record, record.buckets);
   writer.uint53(record.sizeInUse).uint53(record.size);

@@ -71,3 +71,17 @@ test('a put at or before the last modification is a broken invariant', (t) => {
   const keyIndex = example();
   t.throws(() => keyIndex.put(revision(5, 0)), { message: /not after/ });
 });
+
+test('a key that lives through more generations and revisions than the literal fast paths keeps them all, in order', (t) => {
+  const keyIndex = new KeyIndex('grow');
+  let main = 1;
+  // Lists of 1 to 20 items: through the array literals (up to 3), concat (to 16) and push.
+  for (let puts = 1; puts <= 20; puts++) {
+    for (let i = 0; i < puts; i++) keyIndex.put(revision(main++, 0));
+    t.true(keyIndex.tombstone(revision(main++, 0)));
+  }
+  t.is(keyIndex.generations.length, 21);
+  t.deepEqual(keyIndex.generations.map((generation) => generation.revisions.length), [...Array.from({ length: 20 }, (_, i) => i + 2), 0]);
+  const all = keyIndex.generations.flatMap((generation) => generation.revisions.map((rev) => rev.main));
+  t.deepEqual(all, Array.from({ length: main - 1 }, (_, i) => i + 1));
+});

@@ -89,11 +89,11 @@ export class TreeIndex {
     return out;
   }
 
-  /** The keys in the range that exist at `atRev`, in key order. */
-  keys(key: Bytes, end: IndexEnd, atRev: number): Bytes[] {
-    const out: Bytes[] = [];
+  /** The index of each key in the range that exists at `atRev`, in key order. */
+  liveAt(key: Bytes, end: IndexEnd, atRev: number): KeyIndex[] {
+    const out: KeyIndex[] = [];
     this.visit(key, end, (keyIndex) => {
-      if (keyIndex.modifiedAt(atRev) !== null) out.push(keyIndex.key);
+      if (keyIndex.modifiedAt(atRev) !== null) out.push(keyIndex);
     });
     return out;
   }

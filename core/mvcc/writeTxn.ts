@@ -1,9 +1,10 @@
 import type { Bytes } from '../api/bytes.ts';
 import type { EtcdError } from '../api/errors.ts';
 import type { Event, KeyValue } from '../api/kv.ts';
-import { assert } from '../base/assert.ts';
+import { assert, AssertionError } from '../base/assert.ts';
 import type { MvccState, RangeOptions, RangeResult, ReadView } from './mvccState.ts';
 import { revision } from './revision.ts';
+import type { KeyIndex } from './keyIndex.ts';
 import type { IndexEnd } from './treeIndex.ts';
 
 /**
@@ -63,24 +64,26 @@ export class WriteTxn implements ReadView {
   /** Deletes every key in the range; returns how many, and the revision the response carries. */
   deleteRange(key: Bytes, end: IndexEnd): { readonly deleted: number; readonly revision: number } {
     assert(this.writable, 'a delete in a read-only transaction');
-    const keys = this.state.index.keys(key, end, this.readRevision);
-    for (const each of keys) this.delete(each);
-    return { deleted: keys.length, revision: keys.length !== 0 || this.events.length > 0 ? this.beginRevision + 1 : this.beginRevision };
+    // The key indexes themselves, not their keys: looking each key up again in the tree was a
+    // quarter of deleting a 60k-key prefix (issue 10).
+    const live = this.state.index.liveAt(key, end, this.readRevision);
+    for (const keyIndex of live) this.delete(keyIndex);
+    return { deleted: live.length, revision: live.length !== 0 || this.events.length > 0 ? this.beginRevision + 1 : this.beginRevision };
   }
 
   /**
    * A tombstone: in the key bucket the KeyValue{key} etcd stores (version 0 marks it), carrying
    * the deletion's revision as `modRevision`, which is also the DELETE event's kv.
    */
-  private delete(key: Bytes): void {
+  private delete(keyIndex: KeyIndex): void {
     const main = this.beginRevision + 1;
     const sub = this.events.length;
-    const { index, backend } = this.state;
-    const keyIndex = index.keyIndex(key)!;
+    const { backend } = this.state;
+    const key = keyIndex.key;
     const prevKv = backend.get(keyIndex.modified.main, keyIndex.modified.sub);
     const tombstone: KeyValue = { key, createRevision: 0, modRevision: main, version: 0, value: '', lease: 0 };
     backend.append(main, sub, tombstone);
-    assert(keyIndex.tombstone(revision(main, sub)), () => `delete of ${key}, which is not live`);
+    if (!keyIndex.tombstone(revision(main, sub))) throw new AssertionError(`delete of ${key}, which is not live`);
     this.events.push(prevKv === undefined ? { type: 'DELETE', kv: tombstone } : { type: 'DELETE', kv: tombstone, prevKv });
   }
 

@@ -39,7 +39,7 @@ const walSnapshotDataCodec: SnapshotDataCodec = {
   encode: (data) => {
     const image = data as BackendImage;
     if (image.metadataOnly !== true) return encodeBackendImage(image);
-    return tagged(metadataOnlyTag, encodeBackendImage(image));
+    return encodeBackendImage(image, metadataOnlyTag);
   },
   decode: (bytes) => {
     if (bytes[0] !== metadataOnlyTag) return decodeBackendImage(bytes);
@@ -60,7 +60,7 @@ function tagged(family: number, payload: Uint8Array): Uint8Array {
 }
 
 function encodeRecord(record: DurableRecord): Uint8Array {
-  if (isBackendImage(record)) return tagged(backendFamily, encodeBackendRecord(record));
+  if (isBackendImage(record)) return encodeBackendRecord(record, backendFamily);
   if (isReservation(record)) return new ByteWriter(17).uint8(reservationFamily).uint53(record.reservedBelow).finish();
   // The family byte and the record in one writer: a snapshot's WAL rewrite (the 5,000 catch-up
   // entries, ~7 MB under check perf, on every member at once) was copied once more for one byte.

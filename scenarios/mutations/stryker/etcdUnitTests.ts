@@ -1,7 +1,7 @@
 /**
  * The unit-test half of the etcd mutation-score test command (`npm run mutation-score:etcd`):
  * every test file of core/mvcc and core/server, imported into this one module so that ava runs
- * them in one worker process. Run one by one, the 22 files cost about 60 s of CPU, two thirds of
+ * them in one worker process. Run one by one, the 23 files cost about 60 s of CPU, two thirds of
  * it ava's and tsx's start-up per file; bundled, about 14 s for the same 156 tests — and Stryker
  * pays it once per mutant. `ava.etcd-units.config.mjs` points ava here; `npm test` does not see
  * this file (it is no *.test.ts). `etcdUnitTests.test.ts` keeps the list complete.
@@ -11,6 +11,7 @@ import '../../../core/mvcc/hash.test.ts';
 import '../../../core/mvcc/keyIndex.test.ts';
 import '../../../core/mvcc/kvStore.test.ts';
 import '../../../core/mvcc/model.test.ts';
+import '../../../core/mvcc/treeIndex.test.ts';
 import '../../../core/mvcc/txn.test.ts';
 import '../../../core/server/appliedRequests.test.ts';
 import '../../../core/server/cluster.test.ts';

@@ -1,0 +1,82 @@
+/**
+ * `npm run bench deletePrefix`: `etcdctl check perf`'s cleanup on a real three-member cluster
+ * (issue 10). It puts DETCD_BENCH_DEL_KEYS keys (default 60,000; 256-byte values, check perf's)
+ * under one prefix, then deletes the prefix in one DeleteRange, and prints how long that request
+ * took, the longest event-loop gap each member logged meanwhile (the members run with
+ * DETCD_LOOP_STALL_WATCH_MS=5, which names every gap over 100 ms), and whether the leader and
+ * its term survived (a member whose loop stops longer than the election timeout loses it).
+ *
+ * DETCD_BENCH_DEL_NODE: node options for the members, separated by spaces (e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof`: the members then stop with SIGTERM, which writes it).
+ * DETCD_BENCH_DEL_ROUNDS: rounds of put-then-delete on the same cluster (default 1): check perf's
+ * keys are new each run, so the index keeps every deleted key until a compaction.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isLeader, until } from '../runtime/_test/members.ts';
+import { startCluster } from './checkPerfGc.bench.ts';
+
+const here = join(dirname(fileURLToPath(import.meta.url)), '..');
+const prefix = '/etcdctl-check-perf/';
+const inFlight = 200;
+
+/** The gaps (ms) a member's LoopStallWatch reported in `text`. */
+export function loopGapsMs(text: string): number[] {
+  return [...text.matchAll(/event loop stalled ([0-9]+) ms/g)].map((match) => Number(match[1]));
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function bench(out: (line: string) => void): Promise<void> {
+  const keyCount = Number(process.env.DETCD_BENCH_DEL_KEYS ?? 60_000);
+  const rounds = Number(process.env.DETCD_BENCH_DEL_ROUNDS ?? 1);
+  const nodeOptions = (process.env.DETCD_BENCH_DEL_NODE ?? '').split(/\s+/).filter((word) => word !== '');
+  const root = mkdtempSync(join(tmpdir(), 'detcd-del-'));
+  const program = [process.execPath, ...nodeOptions, join(here, 'bin', 'detcd')];
+  const cluster = await startCluster({ name: 'del', program, env: { DETCD_LOOP_STALL_WATCH_MS: '5' } }, root, 0);
+  const { specs, members, clients } = cluster;
+  try {
+    const value = Buffer.alloc(256, 'v');
+    for (let round = 1; round <= rounds; round++) {
+      let leaderIndex = -1;
+      await until(async () => {
+        for (const [i, spec] of specs.entries()) if (await isLeader(spec)) leaderIndex = i;
+        return leaderIndex >= 0;
+      }, 'a leader', 30_000);
+      const leader = clients[leaderIndex]!;
+      let next = 0;
+      const putStarted = performance.now();
+      // A put that fails (a leader lost under a loaded machine's stalls) is sent again, up to twice.
+      const put = async (key: Buffer, attempt = 0): Promise<unknown> => leader.put({ key, value }).catch((error: unknown) => (attempt < 2 ? put(key, attempt + 1) : Promise.reject(error)));
+      await Promise.all(Array.from({ length: inFlight }, async () => {
+        for (let i = next++; i < keyCount; i = next++) await put(Buffer.from(`${prefix}${round}-${String(i).padStart(8, '0')}`));
+      }));
+      const putMs = performance.now() - putStarted;
+      out(`deletePrefix round ${round}: put ${keyCount} keys in ${(putMs / 1000).toFixed(1)} s (${Math.round(keyCount / (putMs / 1000))}/s, ${inFlight} in flight)`);
+      const termBefore = Number((await leader.status()).raftTerm);
+      await pause(2_000);
+      const marks = members.map((member) => member.output.length);
+      const started = performance.now();
+      const response = await leader.deleteRange({ key: Buffer.from(prefix), rangeEnd: Buffer.from('/etcdctl-check-perf0') });
+      const deleteMs = performance.now() - started;
+      await pause(3_000);
+      const gaps = members.map((member, i) => loopGapsMs(member.output.slice(marks[i]).join('')));
+      const termAfter = Number((await leader.status()).raftTerm);
+      const stillLeads = await isLeader(specs[leaderIndex]!);
+      out(`deletePrefix round ${round}: DeleteRange of ${String(response.deleted)} keys answered in ${deleteMs.toFixed(0)} ms`);
+      for (const [i, spec] of specs.entries()) {
+        const mine = gaps[i]!;
+        out(`deletePrefix   ${spec.name}${i === leaderIndex ? ' (leader)' : ''}: longest loop gap ${mine.length === 0 ? 'under 100' : Math.max(...mine)} ms; gaps over 100 ms: ${mine.length === 0 ? 'none' : mine.join(', ')}`);
+      }
+      out(`deletePrefix round ${round}: the leader ${stillLeads && termAfter === termBefore ? 'survived' : `was lost (term ${termBefore} -> ${termAfter})`}`);
+    }
+  } finally {
+    for (const client of clients) client.close();
+    const graceful = nodeOptions.some((option) => option.startsWith('--cpu-prof'));
+    for (const member of members) member.process.kill(graceful ? 'SIGTERM' : 'SIGKILL');
+    if (graceful) await Promise.all(members.map((member) => member.exited));
+    rmSync(root, { recursive: true, force: true });
+  }
+}
