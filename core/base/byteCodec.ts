@@ -169,6 +169,11 @@ export class ByteWriter {
     return exact;
   }
 
+  /** The bytes written so far. */
+  get byteLength(): number {
+    return this.length;
+  }
+
   /** The capacity it has grown to (a scratch writer that grew past its bound is dropped). */
   get capacity(): number {
     return this.bytes.byteLength;

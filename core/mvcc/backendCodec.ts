@@ -28,7 +28,11 @@ export function encodeBackendRecord(image: BackendImage, leading?: number): Uint
 /** A whole image as bytes, whatever it carries (a snapshot is always whole); `leading` as for encodeBackendRecord. */
 export function encodeBackendImage(image: BackendImage, leading?: number): Uint8Array {
   // Sized by the live data too: a writer that grows copies what it holds (20 MB images, 5 times).
-  const writer = new ByteWriter(257 + image.keys.size * 64 + image.sizeInUse);
+  // Only when the image holds that data: a metadata-only image (a WAL snapshot's, no keys) keeps
+  // the keyspace's modelled size, and a writer of that size (tens of MB under check perf) for a
+  // 5 kB record made V8 scavenge twice for "external memory pressure" on every member at every
+  // snapshot, 15-400 ms on the event loop.
+  const writer = new ByteWriter(257 + image.keys.size * 64 + (image.keys.size === 0 ? 0 : image.sizeInUse));
   if (leading !== undefined) writer.uint8(leading);
   writer.uint8(wholeTag);
   writeMeta(writer, image.meta, Object.entries(image.meta.buckets));
@@ -39,30 +43,35 @@ export function encodeBackendImage(image: BackendImage, leading?: number): Uint8
 }
 
 /**
- * A whole image's bytes (what `encodeBackendImage` returns) as consecutive slices of at most
- * `revisionsPerSlice` main revisions each, produced one at a time: the runtime encodes the
+ * A whole image's bytes (what `encodeBackendImage` returns) as consecutive slices of about
+ * `sliceBytes` each (one change more at most), produced one at a time: the runtime encodes the
  * backend file's periodic rewrite (the whole keyspace, 100+ MB under check perf) a slice per turn
- * of its event loop, so the member keeps answering heartbeats meanwhile. The image is frozen, so
- * slices taken later read the same data.
+ * of its event loop, so the member keeps answering heartbeats meanwhile. A slice may end inside a
+ * revision: one revision can hold a whole keyspace's changes (check perf's cleanup DeleteRange
+ * tombstones 50k keys at one revision, ~15 MB), and slices of whole revisions made that one a
+ * single turn of ~1 s. The image is frozen, so slices taken later read the same data.
  */
-export function* encodeBackendImageSlices(image: BackendImage, revisionsPerSlice: number): Generator<Uint8Array> {
-  assert(Number.isSafeInteger(revisionsPerSlice) && revisionsPerSlice > 0, () => `revisions per slice must be a positive integer, got ${revisionsPerSlice}`);
+export function* encodeBackendImageSlices(image: BackendImage, sliceBytes: number): Generator<Uint8Array> {
+  assert(Number.isSafeInteger(sliceBytes) && sliceBytes > 0, () => `slice bytes must be a positive integer, got ${sliceBytes}`);
   const head = new ByteWriter(256);
   head.uint8(wholeTag);
   writeMeta(head, image.meta, Object.entries(image.meta.buckets));
   head.uint53(image.sizeInUse).uint53(image.size);
   head.uint32(image.keys.size);
   yield head.finish();
-  let writer = new ByteWriter(64 * 1024);
-  let revisions = 0;
+  // A quarter more than a slice: a full one is handed out as a view (ByteWriter.finish), not copied.
+  const capacity = sliceBytes + Math.ceil(sliceBytes / 4);
+  let writer = new ByteWriter(capacity);
   for (const [main, changes] of image.keys.entries()) {
-    writeChanges(writer.uint53(main), changes);
-    if (++revisions < revisionsPerSlice) continue;
-    yield writer.finish();
-    writer = new ByteWriter(64 * 1024);
-    revisions = 0;
+    writer.uint53(main).uint32(changes.length);
+    for (const kv of changes) {
+      writeChange(writer, kv);
+      if (writer.byteLength < sliceBytes) continue;
+      yield writer.finish();
+      writer = new ByteWriter(capacity);
+    }
   }
-  if (revisions > 0) yield writer.finish();
+  if (writer.byteLength > 0) yield writer.finish();
 }
 
 /** Reads what `encodeBackendRecord` wrote: a whole image, or a delta record for `Backend.open` to replay. */
@@ -145,11 +154,13 @@ function deltaByteSize(record: BackendDeltaRecord): number {
 
 function writeChanges(writer: ByteWriter, changes: readonly (KeyValue | undefined)[]): void {
   writer.uint32(changes.length);
-  for (const kv of changes) {
-    writer.boolean(kv !== undefined);
-    if (kv === undefined) continue;
-    writer.byteString(kv.key).uint53(kv.createRevision).uint53(kv.modRevision).uint53(kv.version).byteString(kv.value).float64(kv.lease);
-  }
+  for (const kv of changes) writeChange(writer, kv);
+}
+
+function writeChange(writer: ByteWriter, kv: KeyValue | undefined): void {
+  writer.boolean(kv !== undefined);
+  if (kv === undefined) return;
+  writer.byteString(kv.key).uint53(kv.createRevision).uint53(kv.modRevision).uint53(kv.version).byteString(kv.value).float64(kv.lease);
 }
 
 function readChanges(reader: ByteReader): readonly (KeyValue | undefined)[] {

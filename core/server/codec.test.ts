@@ -168,7 +168,7 @@ test('a whole backend image of many revisions is also encoded in slices whose co
   for (let revision = 2; revision < 2_502; revision++) {
     backend.setConsistentIndex(revision, 1);
     backend.beginWriteTxn();
-    backend.append(revision, 0, { key: `k${revision % 300}`, createRevision: revision, modRevision: revision, version: 1, value: 'v'.repeat(revision % 50), lease: 0 });
+    backend.append(revision, 0, { key: `k${revision % 300}`, createRevision: revision, modRevision: revision, version: 1, value: 'v'.repeat(500 + (revision % 50)), lease: 0 });
     backend.endWriteTxn();
     if (revision % 100 === 0) backend.commit();
   }
@@ -184,4 +184,26 @@ test('a whole backend image of many revisions is also encoded in slices whose co
   small.defrag();
   t.is(etcdCodec.record.encodeInSlices!(small.takeWrites().at(-1)!.records[0]!), null, 'a small image');
   t.is(etcdCodec.record.encodeInSlices!({ type: 'hardState', state: { term: 1, vote: 0, commit: 0 } } as unknown as DurableRecord), null, 'a WAL record');
+});
+
+test('a slice of a whole image may end inside a revision: one that holds a whole keyspace of changes is cut up too', (t) => {
+  const backend = Backend.create();
+  for (let revision = 2; revision < 1_100; revision++) {
+    backend.setConsistentIndex(revision, 1);
+    backend.beginWriteTxn();
+    backend.append(revision, 0, { key: `k${revision}`, createRevision: revision, modRevision: revision, version: 1, value: 'v', lease: 0 });
+    backend.endWriteTxn();
+  }
+  // One revision of 3,000 changes of ~1 kB (a DeleteRange of a large prefix writes one like it).
+  backend.setConsistentIndex(1_100, 1);
+  backend.beginWriteTxn();
+  for (let sub = 0; sub < 3_000; sub++) backend.append(1_100, sub, { key: `big${sub}`.padEnd(1_000, 'k'), createRevision: 1_100, modRevision: 1_100, version: 1, value: 'v', lease: 0 });
+  backend.endWriteTxn();
+  backend.defrag();
+  const whole = backend.takeWrites().at(-1)!.records[0]!;
+  const slices = [...etcdCodec.record.encodeInSlices!(whole)!];
+  t.deepEqual(Buffer.concat(slices), Buffer.from(etcdCodec.record.encode(whole)));
+  const largest = Math.max(...slices.map((slice) => slice.byteLength));
+  t.true(largest < 300 * 1024, `largest slice ${largest} bytes of ${Buffer.concat(slices).byteLength}`);
+  t.true(slices.length >= 10, `${slices.length} slices`);
 });

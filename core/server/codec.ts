@@ -70,15 +70,15 @@ function encodeRecord(record: DurableRecord): Uint8Array {
   return writer.finish();
 }
 
-/** Main revisions per slice of a whole image: ~0.3 MB of check perf's revisions, a few ms to encode. */
-const imageRevisionsPerSlice = 256;
+/** Bytes per slice of a whole image: ~200 of check perf's revisions, a few ms to encode. */
+const imageSliceBytes = 256 * 1024;
 /** A whole image with fewer revisions is encoded in one go. */
-const imageRevisionsSlicedMin = 4 * imageRevisionsPerSlice;
+const imageRevisionsSlicedMin = 1024;
 
 /** A whole backend image of many revisions (a backend file rewrite) in slices; anything else is encoded at once. */
 function encodeRecordInSlices(record: DurableRecord): Iterable<Uint8Array> | null {
   if (!isBackendImage(record) || record.delta !== undefined || record.keys.size < imageRevisionsSlicedMin) return null;
-  return familySliced(backendFamily, encodeBackendImageSlices(record, imageRevisionsPerSlice));
+  return familySliced(backendFamily, encodeBackendImageSlices(record, imageSliceBytes));
 }
 
 function* familySliced(family: number, slices: Iterable<Uint8Array>): Generator<Uint8Array> {
