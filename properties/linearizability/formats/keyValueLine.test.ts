@@ -18,13 +18,17 @@ const seed = fc.integer({ min: 0, max: 0x7fffffff });
 /** The result of parsing, as something to compare: the operations, or the error's text. */
 function outcomeOf(text: string, model?: 'kv'): unknown {
   try {
-    return parseHistory(text, model === undefined ? {} : { model }).history.operations;
+    return parseHistory(text, model === undefined ? {} : { format: 'jsonl', model }).history.operations;
   } catch (error) {
     return `error: ${(error as Error).message}`;
   }
 }
 
-/** The same file read both ways: with its kv header (the expression) and without (the general path, told the model). */
+/**
+ * The same file read both ways: with its kv header (the expression) and without (the general path,
+ * told the format and the model: a headerless file whose first line an edit cut to `{` is, by
+ * detection, one of etcd's robustness reports, which failed this test about once in 3,000 draws).
+ */
 function bothWays(body: string): { fast: unknown; general: unknown } {
   return { fast: outcomeOf(`{"history":"detcd","version":1,"model":"kv"}\n${body}`), general: outcomeOf(`\n${body}`, 'kv') };
 }
