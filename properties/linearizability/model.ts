@@ -152,7 +152,7 @@ export interface SequenceOrder<State, Input, Output> {
    * necessary condition), and it is asked once per floor. etcd: a read that shows a key last
    * modified at revision r says what the write that made r wrote.
    */
-  unknownCandidates?(completed: readonly (readonly [Input, Output])[], unknown: readonly Input[], keys: Float64Array): UnknownCandidates<State>;
+  unknownCandidates?(completed: readonly (readonly [Input, Output])[], unknown: readonly Input[], keys: Float64Array): (state: State) => readonly number[] | undefined;
   /** Operations that may change the state without raising the floor (rule 3's exception). */
   changesWithoutRevision?(input: Input): boolean;
   /**
@@ -171,14 +171,6 @@ export interface SequenceOrder<State, Input, Output> {
    */
   settledFrom?(input: Input, output: Output): number | undefined;
 }
-
-/**
- * `SequenceOrder.unknownCandidates`' answer: per state, the unknown operations that may fill its
- * gap (undefined: any); and, optionally, whether the evidence names an unknown operation for some
- * gap at all (a fast path filling a gap without evidence leaves those for their own gap:
- * `_internals/sequenceLinearization.ts`).
- */
-export type UnknownCandidates<State> = ((state: State) => readonly number[] | undefined) & { readonly claimed?: (index: number) => boolean };
 
 /** A model whose type parameters have been forgotten, for code that only passes it along. */
 export type AnyModel = Model<any, any, any>;

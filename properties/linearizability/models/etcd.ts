@@ -14,7 +14,6 @@
  * guarantees them (see `stepSerializable`).
  */
 import type { Model } from '../model.ts';
-import { linearizeBySequence } from '../_internals/sequenceLinearization.ts';
 import { applying, compactionError, errorFits, execute, rangeMatches } from './etcdApply.ts';
 import { describeEtcdRequest, keysTouched } from './etcdDescribe.ts';
 import { gapCandidates } from './etcdGapCandidates.ts';
@@ -38,7 +37,7 @@ export interface EtcdModelOptions {
 export function createEtcdModel(options: EtcdModelOptions = {}): Model<EtcdState, EtcdRequest, EtcdResponse> {
   const initialRevision = options.initialRevision ?? 1;
   const initial = initialEtcdState(initialRevision);
-  const model: Model<EtcdState, EtcdRequest, EtcdResponse> = {
+  return {
     name: 'etcd',
     init: () => initial,
     step(state, request, response) {
@@ -97,12 +96,9 @@ export function createEtcdModel(options: EtcdModelOptions = {}): Model<EtcdState
         return response.revision;
       },
     },
-    // The revisions order the history: the fast path walks them (`sequenceLinearization.ts`).
-    linearize: (operations) => linearizeBySequence(model, operations),
     describeOperation: describeEtcdRequest,
     describeState: (state, focus) => describeEtcdState(state, focus === undefined ? undefined : keysTouched(focus, state)),
   };
-  return model;
 }
 
 export const etcdModel = createEtcdModel();

@@ -10,7 +10,6 @@
  * history was a tenth of the whole check when written with closures and spread iterators.
  */
 import { lowerBound } from './etcdObservations.ts';
-import type { UnknownCandidates } from '../model.ts';
 import type { EtcdState } from './etcdState.ts';
 import type { EtcdKeyValue, EtcdRequest, EtcdResponse } from './etcdTypes.ts';
 
@@ -21,22 +20,15 @@ export function gapCandidates(
   completed: readonly (readonly [EtcdRequest, EtcdResponse])[],
   unknown: readonly EtcdRequest[],
   keys: Float64Array = new Float64Array(0),
-): UnknownCandidates<EtcdState> {
+): (state: EtcdState) => readonly number[] | undefined {
   if (unknown.length === 0) return () => undefined;
   // Read the responses only when the search first meets a gap: many searches never do.
-  let found: Evidence | undefined;
-  const candidates = (state: EtcdState) => (found ??= evidence(completed, unknown, keys)).candidatesAt(state);
-  return Object.assign(candidates, { claimed: (index: number) => (found ??= evidence(completed, unknown, keys)).claimed(index) });
-}
-
-interface Evidence {
-  readonly candidatesAt: (state: EtcdState) => readonly number[] | undefined;
-  /** Whether some gap's evidence names unknown write `index` (it may be the one that made that gap's revision). */
-  readonly claimed: (index: number) => boolean;
+  let candidatesAt: ((state: EtcdState) => readonly number[] | undefined) | undefined;
+  return (state) => (candidatesAt ??= evidence(completed, unknown, keys))(state);
 }
 
 /** `keys`: the completed operations' sequence keys, ascending (a write that made r has r - 0.5). */
-function evidence(completed: readonly (readonly [EtcdRequest, EtcdResponse])[], unknown: readonly EtcdRequest[], keys: Float64Array): Evidence {
+function evidence(completed: readonly (readonly [EtcdRequest, EtcdResponse])[], unknown: readonly EtcdRequest[], keys: Float64Array): (state: EtcdState) => readonly number[] | undefined {
   // Only revisions that no completed write is known to have made can be gaps: evidence about the
   // others is not needed (and keeping it for every revision of a long history would cost more
   // than the search). The sequence keys say which those are: reading every response again to
@@ -54,7 +46,7 @@ function evidence(completed: readonly (readonly [EtcdRequest, EtcdResponse])[], 
     const pair = completed[index]!;
     collect(pair[0], pair[1], shown);
   }
-  if (written.size === 0) return { candidatesAt: () => undefined, claimed: () => false };
+  if (written.size === 0) return () => undefined;
   // The unknown writes by a key they may put; compactions are candidates everywhere.
   const byKey = new Map<string, number[]>();
   const compactions: number[] = [];
@@ -66,28 +58,19 @@ function evidence(completed: readonly (readonly [EtcdRequest, EtcdResponse])[], 
       else indexes.push(index);
     }
   });
-  const fittingAt = (keys: Map<string, string | undefined>) => {
-    const entries = [...keys];
-    return (byKey.get(entries[0]![0]) ?? []).filter((index) => entries.every(([key, value]) => mayPut(unknown[index]!, key, value)));
-  };
   const memo = new Map<number, readonly number[] | undefined>();
-  let claimed: Uint8Array | undefined;
-  return {
-    candidatesAt(state) {
-      const revision = state.revision + 1;
-      if (memo.has(revision)) return memo.get(revision);
-      const keys = written.get(revision);
-      const candidates = keys === undefined ? undefined : mergeAscending(fittingAt(keys), compactions);
-      memo.set(revision, candidates);
-      return candidates;
-    },
-    claimed(index) {
-      if (claimed === undefined) {
-        claimed = new Uint8Array(unknown.length);
-        for (const keys of written.values()) for (const fitting of fittingAt(keys)) claimed[fitting] = 1;
-      }
-      return claimed[index] === 1;
-    },
+  return (state) => {
+    const revision = state.revision + 1;
+    if (memo.has(revision)) return memo.get(revision);
+    const keys = written.get(revision);
+    let candidates: readonly number[] | undefined;
+    if (keys !== undefined) {
+      const entries = [...keys];
+      const fitting = (byKey.get(entries[0]![0]) ?? []).filter((index) => entries.every(([key, value]) => mayPut(unknown[index]!, key, value)));
+      candidates = mergeAscending(fitting, compactions);
+    }
+    memo.set(revision, candidates);
+    return candidates;
   };
 }
 
