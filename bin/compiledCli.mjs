@@ -1,4 +1,5 @@
-// Loads the CLI fast: the TypeScript sources compiled into one ES module by esbuild, cached under
+// Loads the CLI fast: the TypeScript sources compiled into one module by esbuild (an ES module; for
+// `check`, a CommonJS script run with V8's code cache), cached under
 // node_modules/.cache/detcd-sim and rebuilt whenever a source it was built from changes (the cache
 // key is a hash of every input file's content, the Node and esbuild versions and the checkout's
 // path). Transpiling ~150 files through tsx's loader on every start cost 0.4-1 s (more on a busy
