@@ -1,4 +1,5 @@
-// Loads the CLI fast: the TypeScript sources compiled into one ES module by esbuild, cached under
+// Loads the CLI fast: the TypeScript sources compiled into one module by esbuild (an ES module; for
+// `check`, a CommonJS script run with V8's code cache), cached under
 // node_modules/.cache/detcd-sim and rebuilt whenever a source it was built from changes (the cache
 // key is a hash of every input file's content, the Node and esbuild versions and the checkout's
 // path). Transpiling ~150 files through tsx's loader on every start cost 0.4-1 s (more on a busy
@@ -7,21 +8,24 @@
 //
 // Plain JavaScript: it runs before any TypeScript loader. DETCD_SIM_FROM_SOURCE=1 skips the cache
 // and loads the sources through tsx; DETCD_SIM_DEBUG=1 says why a build was not used.
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Script } from 'node:vm';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cacheDir = join(root, 'node_modules', '.cache', 'detcd-sim');
 
 /**
  * The entries compiled, each into a bundle of its own: the whole CLI, and `check` alone (a user's
- * one-shot check should not load the simulator: bin/detcd-sim-check.ts).
+ * one-shot check should not load the simulator: bin/detcd-sim-check.ts). `check` is a CommonJS
+ * bundle run through `vm.Script`, so that V8's code cache can keep its compiled functions between
+ * processes (`loadWithCodeCache`); Node 20 has no code cache for ES modules.
  */
 const entries = {
-  'detcd-sim': { source: join(root, 'bin', 'detcd-sim.ts'), bundle: join(cacheDir, 'detcd-sim.mjs'), manifest: join(cacheDir, 'manifest.json') },
-  check: { source: join(root, 'bin', 'detcd-sim-check.ts'), bundle: join(cacheDir, 'detcd-sim-check.mjs'), manifest: join(cacheDir, 'check-manifest.json') },
+  'detcd-sim': { source: join(root, 'bin', 'detcd-sim.ts'), bundle: join(cacheDir, 'detcd-sim.mjs'), manifest: join(cacheDir, 'manifest.json'), format: 'esm' },
+  check: { source: join(root, 'bin', 'detcd-sim-check.ts'), bundle: join(cacheDir, 'detcd-sim-check.cjs'), manifest: join(cacheDir, 'check-cjs-manifest.json'), format: 'cjs', codeCache: 'detcd-sim-check' },
 };
 
 /** Registers tsx's loader: for the sources themselves, or for patched copies a command imports. */
@@ -32,19 +36,72 @@ export async function registerTypeScript() {
 
 /**
  * The CLI module (`name`: "detcd-sim", or "check" for that command alone): from the cache when it
- * is fresh, else built now; from the sources if building fails.
+ * is fresh, else built now; from the sources if building fails. Its `main`, and `keepCompiledCode`
+ * to call once the work is done (a no-op but for `check`: see `loadWithCodeCache`).
  */
 export async function importCli(name = 'detcd-sim') {
   const entry = entries[name];
-  if (process.env.DETCD_SIM_FROM_SOURCE === '1') return importFromSource(entry);
-  let bundle;
+  if (process.env.DETCD_SIM_FROM_SOURCE === '1') return withoutCodeCache(await importFromSource(entry));
+  let fresh;
   try {
-    bundle = await freshBundle(entry);
+    fresh = await freshBundle(entry);
   } catch (error) {
     if (process.env.DETCD_SIM_DEBUG === '1') process.stderr.write(`detcd-sim: no compiled build (${error instanceof Error ? error.message : error}); loading the sources\n`);
-    return importFromSource(entry);
+    return withoutCodeCache(await importFromSource(entry));
   }
-  return import(pathToFileURL(bundle).href);
+  if (entry.format === 'cjs') return loadWithCodeCache(fresh.bundle, codeCacheFile(entry, fresh.key));
+  return withoutCodeCache(await import(pathToFileURL(fresh.bundle).href));
+}
+
+function withoutCodeCache(module) {
+  return { main: module.main, keepCompiledCode() {} };
+}
+
+/**
+ * A CommonJS bundle run with V8's code cache: the bytecode of every function compiled in an earlier
+ * process, read instead of compiled again. A cold `check` compiles dozens of functions on their
+ * first call, which cost a third of the check of 2,000 operations (ARCHITECTURE.md, task
+ * checker12). V8 makes the cache from what has run so far (`createCachedData` after the work holds
+ * the lazily compiled functions too), so `keepCompiledCode`, called once the work is done, writes it
+ * when none was used or when this run compiled noticeably more than the cache held (a `--help`
+ * run's cache is replaced by the first check's). A stale cache is harmless: the file is named by
+ * the bundle's cache key (every input's content, Node's version, esbuild's), V8 itself refuses data
+ * made by another V8 or under other flags (then the code is compiled as without it and the cache
+ * rewritten), and a failure to read or write it only costs the compiling. The name matters: V8
+ * checks only the source's length, and runs the cached bytecode of another source of that length.
+ */
+export function loadWithCodeCache(bundle, cacheFile) {
+  let cachedData;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    // None yet: compiled as usual, written after the run.
+  }
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(bundle, 'utf8')}\n})`, { filename: bundle, ...(cachedData === undefined ? {} : { cachedData }) });
+  const used = cachedData !== undefined && !script.cachedDataRejected;
+  if (process.env.DETCD_SIM_DEBUG === '1' && cachedData !== undefined && !used) process.stderr.write(`detcd-sim: code cache ${cacheFile} refused by V8; compiling\n`);
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, dirname(bundle));
+  return {
+    main: module.exports.main,
+    usedCodeCache: used,
+    keepCompiledCode() {
+      try {
+        const data = script.createCachedData();
+        // 1 %: the same work's cache differs by a few dozen bytes from one process to the next.
+        if (used && data.length <= cachedData.length * 1.01) return;
+        writeFileSync(`${cacheFile}.${process.pid}`, data);
+        renameSync(`${cacheFile}.${process.pid}`, cacheFile);
+      } catch (error) {
+        if (process.env.DETCD_SIM_DEBUG === '1') process.stderr.write(`detcd-sim: code cache not written (${error instanceof Error ? error.message : error})\n`);
+      }
+    },
+  };
+}
+
+/** The code cache's file: named by the bundle's cache key, so that a rebuilt bundle never reads another's. */
+function codeCacheFile(entry, key) {
+  return join(cacheDir, `${entry.codeCache}.${key.slice(0, 16)}.v8cache`);
 }
 
 async function importFromSource(entry) {
@@ -71,16 +128,16 @@ function statsOf(inputs) {
 }
 
 /**
- * The bundle's path, rebuilt first when any of its inputs changed: an input whose size or
+ * The bundle's path and cache key, rebuilt first when any of its inputs changed: an input whose size or
  * modification time differs from the build's is hashed, and only a different content rebuilds.
  */
 async function freshBundle(entry) {
   try {
     const manifest = JSON.parse(readFileSync(entry.manifest, 'utf8'));
-    if (manifest.node === process.version && manifest.root === root && JSON.stringify(statsOf(manifest.inputs)) === JSON.stringify(manifest.stats)) return entry.bundle;
+    if (manifest.node === process.version && manifest.root === root && JSON.stringify(statsOf(manifest.inputs)) === JSON.stringify(manifest.stats)) return { bundle: entry.bundle, key: manifest.key };
     if (manifest.key === (await cacheKey(manifest.inputs, manifest.esbuild))) {
       writeManifest(entry, { ...manifest, node: process.version, root, stats: statsOf(manifest.inputs) });
-      return entry.bundle;
+      return { bundle: entry.bundle, key: manifest.key };
     }
   } catch {
     // No cache yet, or an input is gone: build.
@@ -104,7 +161,7 @@ async function build(entry) {
     entryPoints: [entry.source],
     bundle: true,
     platform: 'node',
-    format: 'esm',
+    format: entry.format,
     target: 'node20',
     packages: 'external',
     outfile: join(temporary, basename(entry.bundle)),
@@ -119,9 +176,21 @@ async function build(entry) {
   const inputs = Object.keys(result.metafile.inputs).filter((input) => !input.includes('node_modules/')).map((input) => relative(root, join(process.cwd(), input))).sort();
   renameSync(join(temporary, `${basename(entry.bundle)}.map`), `${entry.bundle}.map`);
   renameSync(join(temporary, basename(entry.bundle)), entry.bundle);
-  writeManifest(entry, { key: await cacheKey(inputs, esbuild.version), esbuild: esbuild.version, inputs, node: process.version, root, stats: statsOf(inputs) });
+  const key = await cacheKey(inputs, esbuild.version);
+  writeManifest(entry, { key, esbuild: esbuild.version, inputs, node: process.version, root, stats: statsOf(inputs) });
   rmSync(temporary, { recursive: true, force: true });
-  return entry.bundle;
+  if (entry.codeCache !== undefined) removeCodeCaches(entry);
+  return { bundle: entry.bundle, key };
+}
+
+/**
+ * Every code cache of the entry, after a build: those of earlier builds are never read again, and
+ * one of this key (a build forced by removing the manifest) may hold an older build's code.
+ */
+function removeCodeCaches(entry) {
+  for (const name of readdirSync(cacheDir)) {
+    if (name.startsWith(`${entry.codeCache}.`) && name.endsWith('.v8cache')) rmSync(join(cacheDir, name), { force: true });
+  }
 }
 
 /**

@@ -11,9 +11,7 @@
  * - Before the value changes, every pending get of the current value invoked by c is taken (a
  *   read taken early costs nothing; the search's read-only rule).
  * - A get of value v: a *plan* leads from the current value s to v with pending writes invoked by
- *   c — appends that spell what v adds to s, or a put that begins v and appends after it — and
- *   then the get. Of writes with equal values, the one with the earliest deadline is used (the
- *   others can wait longer), an unknown-outcome one only where no ok one fits.
+ *   c (`keyValuePlans.ts`), and then the get.
  * - A write: when the next get's plan uses it, that plan's writes up to it go first (a put the
  *   next get's value begins with comes before an append it shows), otherwise it goes alone.
  * Unknown-outcome writes that no plan used never took effect. Each operation takes the earliest
@@ -24,66 +22,51 @@
  */
 import type { Operation } from '../history.ts';
 import type { KeyValueInput, KeyValueOutput } from './keyValue.ts';
-import { countAtOrBelow, selectIds } from '../_internals/idArrays.ts';
+import { byTime, KeyValuePlans, scanLimit } from './keyValuePlans.ts';
+import { selectIds } from '../_internals/idArrays.ts';
 import { sortIds } from '../_internals/sortIds.ts';
 
 type KeyValueOperation = Operation<KeyValueInput, KeyValueOutput>;
 
-/** How far a lookup scans a value's writes past ones it cannot use. */
-const scanLimit = 64;
 /** How many of the next gets a run holds. */
 const runLimit = 8;
-
-/** One written value's writes of one kind: ok ones by deadline, unknown ones by invocation. */
-interface Writers {
-  readonly ok: number[];
-  /** Ok ones before it are all taken. */
-  okHead: number;
-  readonly unknown: number[];
-}
 
 export class KeyValueReplay {
   readonly #operations: readonly KeyValueOperation[];
   readonly #invokedAt: Float64Array;
   readonly #completedAt: Float64Array;
+  /** The key's writes by value, the plans made of them, and the taken and reserved marks. */
+  readonly #plans: KeyValuePlans;
   readonly #taken: Uint8Array;
-  /** Writes held by the plan being made. */
   readonly #reserved: Uint8Array;
   /** The result of the last `linearizeKey`: positions and the point each took. */
   readonly order: Int32Array;
   readonly points: Float64Array;
   length = 0;
   // The key being replayed.
-  #puts = new Map<string, Writers>();
-  #appends = new Map<string, Writers>();
-  #putLengths: number[] = [];
-  #appendLengths: number[] = [];
   /** Pending gets by the value they returned, by invocation, with the head before which all are taken. */
   #getsOf = new Map<string, { readonly gets: number[]; head: number }>();
   #value = '';
   #point = -Infinity;
-  #plan: number[] = [];
-  /** While judging whether a write is harmless: plans of ok writes only (an unknown one may never have taken effect). */
-  #okOnly = false;
+  readonly #plan: number[];
   /** The values a plan leads through, and by when each must be reached. */
   #runValues: string[] = [];
   #runHorizons: number[] = [];
   /** The first get after the run, or -1; whether the last write judged is needed by it (not by the run). */
   #afterRun = -1;
   #neededAfterRun = false;
-  /** Lookups left to the whole partition: a replay that costs more than a search would is dropped. */
-  #lookupsLeft: number;
 
   constructor(operations: readonly KeyValueOperation[], invokedAt: Float64Array, completedAt: Float64Array) {
     const count = operations.length;
     this.#operations = operations;
     this.#invokedAt = invokedAt;
     this.#completedAt = completedAt;
-    this.#taken = new Uint8Array(count);
-    this.#reserved = new Uint8Array(count);
+    this.#plans = new KeyValuePlans(operations, invokedAt, completedAt);
+    this.#taken = this.#plans.taken;
+    this.#reserved = this.#plans.reserved;
+    this.#plan = this.#plans.plan;
     this.order = new Int32Array(count);
     this.points = new Float64Array(count);
-    this.#lookupsLeft = 64 * count + 4096;
   }
 
   /** Orders the operations at `positions` (one key's, ascending); false when it cannot tell. */
@@ -210,14 +193,14 @@ export class KeyValueReplay {
     this.#value = input.kind === 'put' ? input.value : current + input.value;
     this.#reserved[write] = 1;
     let harmless = false;
-    this.#okOnly = true;
+    this.#plans.okOnly = true;
     for (let restart = 0; restart < 2 && !harmless; restart++) harmless = this.#makePlan(-1, restart === 1) && this.#covers(deadlines, at, latest);
     this.#neededAfterRun = false;
     if (harmless && this.#afterRun >= 0) {
       harmless = this.#reachesAfterRun();
       this.#neededAfterRun = !harmless;
     }
-    this.#okOnly = false;
+    this.#plans.okOnly = false;
     this.#reserved[write] = 0;
     this.#value = current;
     return harmless;
@@ -291,50 +274,28 @@ export class KeyValueReplay {
     return early.length;
   }
 
-  /** The key's writes by value, and its ok gets by value. */
+  /** The key's writes by value (its plans'), and its ok gets by value. */
   #index(positions: Int32Array): void {
-    this.#puts = new Map();
-    this.#appends = new Map();
+    const plans = this.#plans;
+    plans.beginKey();
     this.#getsOf = new Map();
-    const putLengths = new Set<number>();
-    const appendLengths = new Set<number>();
     for (let at = 0; at < positions.length; at++) {
       const position = positions[at]!;
       const operation = this.#operations[position]!;
-      this.#taken[position] = 0;
-      this.#reserved[position] = 0;
+      plans.taken[position] = 0;
+      plans.reserved[position] = 0;
       const input = operation.input;
-      if (input.kind === 'get') {
-        const value = operation.output!.value!;
-        const entry = this.#getsOf.get(value);
-        if (entry === undefined) this.#getsOf.set(value, { gets: [position], head: 0 });
-        else entry.gets.push(position);
+      if (input.kind !== 'get') {
+        plans.addWrite(position, input, operation.outcome);
         continue;
       }
-      const byValue = input.kind === 'put' ? this.#puts : this.#appends;
-      (input.kind === 'put' ? putLengths : appendLengths).add(input.value.length);
-      let writers = byValue.get(input.value);
-      if (writers === undefined) byValue.set(input.value, (writers = { ok: [], okHead: 0, unknown: [] }));
-      (operation.outcome === 'unknown' ? writers.unknown : writers.ok).push(position);
+      const value = operation.output!.value!;
+      const entry = this.#getsOf.get(value);
+      if (entry === undefined) this.#getsOf.set(value, { gets: [position], head: 0 });
+      else entry.gets.push(position);
     }
-    // Positions ascend by invocation (a history is sorted so); ok writes go by deadline.
-    for (const writers of this.#puts.values()) this.#byDeadline(writers.ok);
-    for (const writers of this.#appends.values()) this.#byDeadline(writers.ok);
-    for (const entry of this.#getsOf.values()) this.#byInvocation(entry.gets);
-    this.#putLengths = [...putLengths].sort((a, b) => a - b);
-    this.#appendLengths = [...appendLengths].filter((length) => length > 0).sort((a, b) => a - b);
-  }
-
-  #byDeadline(list: number[]): void {
-    const ids = Int32Array.from(list);
-    sortIds(ids, this.#completedAt);
-    for (let at = 0; at < ids.length; at++) list[at] = ids[at]!;
-  }
-
-  #byInvocation(list: number[]): void {
-    const ids = Int32Array.from(list);
-    sortIds(ids, this.#invokedAt);
-    for (let at = 0; at < ids.length; at++) list[at] = ids[at]!;
+    plans.indexed();
+    for (const entry of this.#getsOf.values()) byTime(entry.gets, this.#invokedAt);
   }
 
   #okByCompletion(positions: Int32Array): Int32Array {
@@ -347,84 +308,9 @@ export class KeyValueReplay {
     return selectIds(deadlines, (id) => this.#operations[id]!.input.kind === 'get');
   }
 
-  /**
-   * Fills `#plan` with pending writes that lead from the current value through the run's values
-   * (`#runValues`), each write invoked by the completion of the first get that needs it
-   * (`#runHorizons`); `write`, when not -1, is used where its value fits first. With `restart`,
-   * only plans that begin with a put. False when none is found.
-   */
+  /** A plan through the run's values from the current value (`KeyValuePlans.make`). */
   #makePlan(write: number, restart = false): boolean {
-    const plan = this.#plan;
-    plan.length = 0;
-    const values = this.#runValues;
-    const horizons = this.#runHorizons;
-    const first = values[0]!;
-    const current = this.#value;
-    let found = !restart && first.startsWith(current) && this.#spell(first, current.length, horizons[0]!, write);
-    for (let which = 0; which < this.#putLengths.length && !found; which++) {
-      const length = this.#putLengths[which]!;
-      if (length > first.length) break;
-      const put = this.#writer(this.#puts, first.slice(0, length), horizons[0]!, write);
-      if (put < 0) continue;
-      this.#reserved[put] = 1;
-      plan.push(put);
-      found = this.#spell(first, length, horizons[0]!, write);
-      if (found) break;
-      plan.pop();
-      this.#reserved[put] = 0;
-    }
-    for (let index = 1; index < values.length && found; index++) found = this.#spell(values[index]!, values[index - 1]!.length, horizons[index]!, write);
-    for (let index = 0; index < plan.length; index++) this.#reserved[plan[index]!] = 0;
-    return found;
-  }
-
-  /**
-   * Appends to `#plan` pending appends that spell `value` from `at` on (a bounded depth-first
-   * search over the cuts), reserving them; on failure it leaves `#plan` as it found it.
-   */
-  #spell(value: string, at: number, horizon: number, write: number): boolean {
-    if (at === value.length) return true;
-    const lengths = this.#appendLengths;
-    for (let which = 0; which < lengths.length; which++) {
-      const end = at + lengths[which]!;
-      if (end > value.length) break;
-      if (--this.#lookupsLeft < 0) return false;
-      const append = this.#writer(this.#appends, value.slice(at, end), horizon, write);
-      if (append < 0) continue;
-      this.#reserved[append] = 1;
-      this.#plan.push(append);
-      if (this.#spell(value, end, horizon, write)) return true;
-      this.#plan.pop();
-      this.#reserved[append] = 0;
-    }
-    return false;
-  }
-
-  /**
-   * A pending, unreserved write of `value` invoked by `horizon`: `write` when it is one, else the
-   * ok one with the earliest deadline, else the latest-invoked unknown one; -1 when none.
-   */
-  #writer(byValue: Map<string, Writers>, value: string, horizon: number, write: number): number {
-    const writers = byValue.get(value);
-    if (writers === undefined) return -1;
-    const taken = this.#taken;
-    const reserved = this.#reserved;
-    const invokedAt = this.#invokedAt;
-    if (write >= 0 && reserved[write] === 0 && taken[write] === 0 && (this.#operations[write]!.input as { value: string }).value === value && byValue === (this.#operations[write]!.input.kind === 'put' ? this.#puts : this.#appends)) return write;
-    const ok = writers.ok;
-    while (writers.okHead < ok.length && taken[ok[writers.okHead]!] === 1) writers.okHead++;
-    for (let at = writers.okHead, end = Math.min(ok.length, writers.okHead + scanLimit); at < end; at++) {
-      const candidate = ok[at]!;
-      if (taken[candidate] === 0 && reserved[candidate] === 0 && invokedAt[candidate]! <= horizon) return candidate;
-    }
-    const unknown = writers.unknown;
-    if (this.#okOnly) return -1;
-    const low = countAtOrBelow(unknown, invokedAt, horizon);
-    for (let at = low - 1, end = Math.max(0, low - scanLimit); at >= end; at--) {
-      const candidate = unknown[at]!;
-      if (taken[candidate] === 0 && reserved[candidate] === 0) return candidate;
-    }
-    return -1;
+    return this.#plans.make(this.#value, this.#runValues, this.#runHorizons, write, restart);
   }
 
   /** Whether the first `count` writes of `#plan` were invoked by `deadline`. */
