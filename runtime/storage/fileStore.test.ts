@@ -1,10 +1,11 @@
 import test from 'ava';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Codec } from '../../core/host/codec.ts';
 import { tornRecord, type DurableRecord } from '../../core/host/node.ts';
 import { FileStore, type FileStoreOptions } from './fileStore.ts';
+import { frame, frameHeaderBytes } from './frame.ts';
 import { durableBarrier } from './walSnapshotWrites.ts';
 
 /** The WAL's first segment (sequence 0 of base 0): the name an earlier detcd gave its one WAL file. */
@@ -215,4 +216,35 @@ test('a barrier written while a backend rewrite is being encoded holds every lat
   const files = openStore(dataDir).store.read().files;
   t.deepEqual(files.get('wal'), [{ w: 'after the barrier' }]);
   t.is((files.get('db') as { sliced?: boolean }[])[0]!.sliced, true);
+});
+
+test("a backend rewrite is streamed into a segment not yet in the log: a crash while it is encoded leaves the old log; once renamed in, its bytes are the frame written whole", async (t) => {
+  let release = false;
+  const { store, dataDir, progress } = slicingStore(() => !release);
+  store.read();
+  store.write([{ kind: 'append', file: 'db', records: [{ d: 1 }] }]);
+  await syncNow(store);
+  store.write([{ kind: 'replace', file: 'db', records: [{ sliced: true }] }]);
+  while (progress.sliced < 20) await new Promise((resolve) => setTimeout(resolve, 5));
+  const snap = join(dataDir, 'member', 'snap');
+  const streaming = readdirSync(snap)
+    .filter((entry) => entry.endsWith('.tmp'))
+    .map((entry) => readFileSync(join(snap, entry)))
+    .find((bytes) => bytes.subarray(frameHeaderBytes, frameHeaderBytes + 10).toString() === '{"sliced":');
+  t.truthy(streaming, 'the slices made so far are on disk, after the reserved header');
+  t.true(streaming!.subarray(0, frameHeaderBytes).every((byte) => byte === 0), 'the header is written last');
+  // A crash now: what the disk holds (the page cache) is copied and started from.
+  const crashed = mkdtempSync(join(tmpdir(), 'detcd-store-'));
+  cpSync(dataDir, crashed, { recursive: true });
+  t.deepEqual(openStore(crashed).store.read().files.get('db'), [{ d: 1 }], 'the old log: the segment was never renamed in');
+  release = true;
+  await syncNow(store);
+  await store.close();
+  t.is((openStore(dataDir).store.read().files.get('db') as { sliced?: boolean }[])[0]!.sliced, true);
+  const segments = readdirSync(snap).filter((entry) => entry.endsWith('.db'));
+  t.is(segments.length, 1, 'the rewrite is the whole log');
+  const whole = frame(new TextEncoder().encode(`{"sliced":true,"pad":"${'x'.repeat(progress.sliced)}"}`));
+  const onDisk = readFileSync(join(snap, segments[0]!));
+  t.true(onDisk.subarray(0, whole.byteLength).equals(whole), 'the same bytes as the frame written whole');
+  t.true(onDisk.subarray(whole.byteLength).every((byte) => byte === 0), 'then the zero tail');
 });

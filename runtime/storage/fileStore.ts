@@ -6,10 +6,10 @@ import type { Codec } from '../../core/host/codec.ts';
 import { tornRecord, type DurableRecord, type DurableState, type DurableWrite } from '../../core/host/node.ts';
 import type { DurableStore } from '../../core/host/ports.ts';
 import { crc32 } from 'node:zlib';
-import { asBuffer, frameHeader, frameParts, scanFrames, type DamagedTail } from './frame.ts';
+import { asBuffer, frameHeader, frameHeaderBytes, frameParts, scanFrames, type DamagedTail } from './frame.ts';
 import { filePath, knownFiles, layoutDirectories, segmentedFiles } from './layout.ts';
 import { SegmentedLog, writeAll } from './segmentedLog.ts';
-import { defaultSegmentSizes, type SegmentSizes } from './segmentPipeline.ts';
+import { defaultSegmentSizes, type PreparedSegment, type SegmentSizes } from './segmentPipeline.ts';
 import { durableBarrier, type ArrangedWrite } from './walSnapshotWrites.ts';
 import { trace } from '../latencyTrace.ts';
 
@@ -38,8 +38,9 @@ export interface FileStoreOptions {
 
 type Operation =
   | { readonly kind: 'append'; readonly file: string; readonly parts: readonly Buffer[] }
-  /** `background`: a deferred replace, written while later operations on other files go on (see `drain`). */
-  | { readonly kind: 'replace'; readonly file: string; readonly parts: readonly Buffer[]; readonly background?: true; readonly done?: () => void }
+  | { readonly kind: 'replace'; readonly file: string; readonly parts: readonly Buffer[] }
+  /** A deferred replace, its frame already written into a prepared segment: synced and renamed into the log while later operations on other files go on (see `drain`). */
+  | { readonly kind: 'streamedReplace'; readonly file: string; readonly streamed: StreamedFrame; readonly done?: () => void }
   | { readonly kind: 'sync'; readonly done: () => void }
   | { readonly kind: 'barrier' };
 
@@ -52,6 +53,14 @@ interface DeferredReplace {
   readonly file: string;
   readonly held: Operation[];
   holdAll: boolean;
+}
+
+/** A deferred replace's frame, written whole into a segment not yet part of its log. */
+interface StreamedFrame {
+  readonly prepared: PreparedSegment;
+  /** The frame's bytes, header included. */
+  readonly bytes: number;
+  readonly turns: number;
 }
 
 /** How long one turn of the event loop may spend encoding a deferred replace. */
@@ -79,9 +88,9 @@ export interface FileStoreStats {
  *   and hands the node `tornRecord` in its place, as the simulated disk does; the node must then
  *   replace the file before appending to it (checked here).
  * - A replace the codec encodes in slices (`Codec.encodeInSlices`: the backend's periodic rewrite,
- *   the whole keyspace) is encoded a slice per turn of the event loop and then written in the
- *   background; its file's later writes, and a barrier, wait for it; other files' writes and
- *   syncs do not (`sync`, `drain`).
+ *   the whole keyspace) is encoded a slice per turn of the event loop and written as it goes into
+ *   a prepared segment, then synced and renamed into the log in the background; its file's later
+ *   writes, and a barrier, wait for it; other files' writes and syncs do not (`sync`, `drain`).
  * - The WAL and the backend (`db`) are `SegmentedLog`s: preallocated segments, so an fsync flushes
  *   data only, as etcd's. Every other file is one file, replaced whole (or appended to).
  */
@@ -210,22 +219,23 @@ export class FileStore implements DurableStore {
   }
 
   /**
-   * Encodes a large replace (`Codec.encodeInSlices`) a slice per turn of the event loop, then
-   * queues it and what waited for it. Encoding the backend's rewrite at once held a member's loop
+   * Encodes a large replace (`Codec.encodeInSlices`) a slice per turn of the event loop, writing
+   * it as it goes into a segment not yet part of the log (`encodeInTurns`), then queues its sync
+   * and rename, and what waited for it. Encoding the backend's rewrite at once held a member's loop
    * for 1-1.8 s at 80-90k revisions under check perf: heartbeats stopped and the leader was lost.
    */
   private deferReplace(file: string, slices: Iterable<Uint8Array>): void {
     const deferred: DeferredReplace = { file, held: [], holdAll: false };
     this.deferred = deferred;
     const startedMs = performance.now();
-    this.encodeInTurns(slices).then(
-      ({ parts, turns }) => {
+    this.encodeInTurns(slices, this.segmented.get(file)!).then(
+      (streamed) => {
         this.deferred = null;
         if (this.failed !== null) return;
         const queuedMs = performance.now();
         const report = this.options.onDeferredReplace;
-        const done = report === undefined ? undefined : () => report({ file, bytes: byteLength(parts), turns, encodeMs: queuedMs - startedMs, writeMs: performance.now() - queuedMs });
-        this.queue.push({ kind: 'replace', file, parts, background: true, ...(done === undefined ? {} : { done }) }, ...deferred.held);
+        const done = report === undefined ? undefined : () => report({ file, bytes: streamed.bytes, turns: streamed.turns, encodeMs: queuedMs - startedMs, writeMs: performance.now() - queuedMs });
+        this.queue.push({ kind: 'streamedReplace', file, streamed, ...(done === undefined ? {} : { done }) }, ...deferred.held);
         this.kick();
       },
       (error: unknown) => {
@@ -236,24 +246,39 @@ export class FileStore implements DurableStore {
     );
   }
 
-  /** A frame's parts from a payload's slices: its header (length and CRC of them all), then the slices, uncopied. */
-  private async encodeInTurns(slices: Iterable<Uint8Array>): Promise<{ parts: Buffer[]; turns: number }> {
-    const parts: Buffer[] = [];
+  /**
+   * Writes a payload's slices as one frame into a segment prepared for `log`'s replace: each
+   * turn's slices at their offsets after a reserved header as soon as they are made, the header
+   * (length and CRC of them all) at offset 0 last. The same bytes as the frame written whole, but
+   * only one turn's slices are alive at a time: holding the whole 136 MiB rewrite until the end
+   * made V8 mark-compact every second or so under its external-memory pressure, stalling the loop.
+   */
+  private async encodeInTurns(slices: Iterable<Uint8Array>, log: SegmentedLog): Promise<StreamedFrame> {
+    const prepared = await log.prepareReplace();
+    let batch: Buffer[] = [];
     let length = 0;
     let checksum = 0;
     let turns = 1;
     let turnStartedMs = performance.now();
+    // The wait for each turn's write is the turn's yield to the event loop.
+    const writeBatch = async () => {
+      const written = batch;
+      batch = [];
+      await writeAll(prepared.handle, written, frameHeaderBytes + length - byteLength(written));
+    };
     for (const slice of slices) {
       if (slice.byteLength === 0) continue;
-      parts.push(asBuffer(slice));
+      batch.push(asBuffer(slice));
       length += slice.byteLength;
       checksum = crc32(slice, checksum);
       if (performance.now() - turnStartedMs < encodeTurnMs) continue;
-      await new Promise((resolve) => setImmediate(resolve));
+      await writeBatch();
       turns++;
       turnStartedMs = performance.now();
     }
-    return { parts: [frameHeader(length, checksum), ...parts], turns };
+    await writeBatch();
+    await writeAll(prepared.handle, [frameHeader(length, checksum)], 0);
+    return { prepared, bytes: frameHeaderBytes + length, turns };
   }
 
   /** The bytes a segmented file's live segments take on disk (zero tails included, as bbolt's file size counts its free pages): etcd_mvcc_db_total_size_in_bytes. */
@@ -324,8 +349,10 @@ export class FileStore implements DurableStore {
           await this.fsyncDirty();
         } else if (operation.kind === 'replace') {
           await this.backgroundWritten(operation.file);
-          if (operation.background === true) this.writeInBackground(operation.file, operation.parts, operation.done);
-          else await this.replace(operation.file, operation.parts);
+          await this.replace(operation.file, operation.parts);
+        } else if (operation.kind === 'streamedReplace') {
+          await this.backgroundWritten(operation.file);
+          this.commitInBackground(operation.file, operation.streamed, operation.done);
         } else {
           await this.backgroundWritten(operation.file);
           // Consecutive appends to one file go down in one write.
@@ -341,10 +368,11 @@ export class FileStore implements DurableStore {
     }
   }
 
-  /** Starts writing a replace without waiting for it. Its file's earlier writes need no sync of their own: the replace supersedes them. */
-  private writeInBackground(file: string, parts: readonly Buffer[], done: (() => void) | undefined): void {
+  /** Starts syncing and renaming a streamed replace into its log without waiting for it. Its file's earlier writes need no sync of their own: the replace supersedes them. */
+  private commitInBackground(file: string, streamed: StreamedFrame, done: (() => void) | undefined): void {
     this.dirtyFiles.delete(file);
-    const written = this.replace(file, parts).then(() => {
+    const written = this.segmented.get(file)!.commitReplace(streamed.prepared, streamed.bytes).then((bytes) => {
+      this.stats.bytesWritten += bytes;
       this.background = null;
       done?.();
     });

@@ -59,8 +59,10 @@ export class SegmentPipeline {
   /** Starts preparing the next segment if none is under way or waiting. */
   start(): void {
     if (this.pending !== null) return;
-    // Alternating names: the segment taken last may not be renamed yet when the next one starts.
-    const path = join(this.directory, `${this.prefix}.${this.count++ % 2}.tmp`);
+    // A name of its own: a segment taken may stay unrenamed for seconds (a backend rewrite streamed
+    // into it, FileStore.deferReplace) while later ones are taken and prepared. Leftovers of
+    // earlier processes are removed at start (FileStore's constructor).
+    const path = join(this.directory, `${this.prefix}.${this.count++}.tmp`);
     this.pending = prepare(path, this.nextBytes, () => this.closing);
     // A failure is reported to whoever takes it; until then it must not count as unhandled.
     this.pending.catch(() => {});

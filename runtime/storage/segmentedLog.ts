@@ -3,7 +3,7 @@ import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { scanFrames, type DamagedTail } from './frame.ts';
 import type { SegmentNaming } from './layout.ts';
-import { SegmentPipeline, type SegmentSizes } from './segmentPipeline.ts';
+import { SegmentPipeline, type PreparedSegment, type SegmentSizes } from './segmentPipeline.ts';
 
 /** The segment written now: appends go at `offset`, which stays within `capacity` unless one batch is larger than a whole segment. */
 interface CurrentSegment {
@@ -133,9 +133,22 @@ export class SegmentedLog {
 
   /** Starts the log over with these frames, in a new segment (temporary until renamed), then releases the older segments. */
   async replace(parts: readonly Buffer[]): Promise<number> {
-    const bytes = byteLength(parts);
-    const prepared = await this.pipeline.take(false);
+    const prepared = await this.prepareReplace();
     await writeAll(prepared.handle, parts, 0);
+    return this.commitReplace(prepared, byteLength(parts));
+  }
+
+  /**
+   * The segment a replace is written into, from offset 0 (a prepared one, under its temporary
+   * name): `commitReplace` makes it the log. Until then the log is as it was, and a crash leaves
+   * it so (the temporary file is removed at the next start).
+   */
+  prepareReplace(): Promise<PreparedSegment> {
+    return this.pipeline.take(false);
+  }
+
+  /** Syncs a segment from `prepareReplace` holding `bytes` of frames, renames it into the log as its new base, then releases the older segments. Returns the bytes. */
+  async commitReplace(prepared: PreparedSegment, bytes: number): Promise<number> {
     await this.io.timedSync(prepared.handle);
     const sequence = ++this.lastSequence;
     const path = join(this.naming.directory, this.naming.name(sequence, sequence));
