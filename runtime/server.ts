@@ -105,7 +105,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
       slowWork.synced(file, seconds * 1_000);
     },
     onFatal: io.fatal,
-    onDeferredReplace: ({ file, bytes, turns, encodeMs, writeMs }) => log.info('backend', `rewrote the ${file} file whole: ${(bytes / 1_048_576).toFixed(1)} MiB encoded in ${turns} turns of the event loop over ${goDuration(encodeMs)}, written and synced in ${goDuration(writeMs)}`),
+    onDeferredReplace: ({ file, bytes, turns, encodeMs, writeMs }) => log.info('backend', `rewrote the ${file} file whole: ${(bytes / 1_048_576).toFixed(1)} MiB encoded and written in ${turns} turns of the event loop over ${goDuration(encodeMs)}, synced and renamed in ${goDuration(writeMs)}`),
     arrange: (writes) => {
       const index = walSnapshotIndex(writes);
       if (index !== null) {

@@ -30,7 +30,7 @@ export interface FileStoreOptions {
    * member's metadata-only WAL snapshot (walSnapshotWrites.ts). Default: as given.
    */
   readonly arrange?: (writes: readonly DurableWrite[]) => readonly ArrangedWrite[];
-  /** A deferred replace (a backend rewrite) is on disk: its bytes, the turns and time its encoding took, and the time from queued to durable. */
+  /** A deferred replace (a backend rewrite) is on disk: its bytes, the turns and time its encoding and writing took, and the time from queued (written, not yet synced) to durable. */
   readonly onDeferredReplace?: (report: { readonly file: string; readonly bytes: number; readonly turns: number; readonly encodeMs: number; readonly writeMs: number }) => void;
   /** Segment sizes of the WAL and the backend (default: 4 MiB doubling to etcd's 64 MiB); tests make them small to cross boundaries. */
   readonly segmentSizes?: SegmentSizes;
@@ -107,7 +107,7 @@ export class FileStore implements DurableStore {
   private readonly tornFiles = new Set<string>();
   private idleWaiters: (() => void)[] = [];
   private deferred: DeferredReplace | null = null;
-  /** A deferred replace being written and synced while the queue goes on with other files. */
+  /** A deferred replace being synced and renamed in while the queue goes on with other files. */
   private background: { readonly file: string; readonly written: Promise<void> } | null = null;
   /** Logical files kept as segments, by name. */
   private readonly segmented: ReadonlyMap<string, SegmentedLog>;
