@@ -16,7 +16,7 @@
  * scavenges, the full (mark-compact) GCs and their pauses, the
  * longest loop stall (a 1 ms timer's lateness) and the stalls over 50 ms, and the time to durable.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,11 +25,10 @@ import { crc32 } from 'node:zlib';
 import type { Codec } from '../core/host/codec.ts';
 import type { DurableRecord } from '../core/host/node.ts';
 import { FileStore } from '../runtime/storage/fileStore.ts';
-import { frameHeader } from '../runtime/storage/frame.ts';
+import { asBuffer, frameHeader } from '../runtime/storage/frame.ts';
 import { dbSegments, layoutDirectories } from '../runtime/storage/layout.ts';
 import { SegmentedLog } from '../runtime/storage/segmentedLog.ts';
 import { defaultSegmentSizes } from '../runtime/storage/segmentPipeline.ts';
-import { mkdirSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
@@ -124,7 +123,7 @@ async function held(dataDir: string): Promise<void> {
   let checksum = 0;
   let turnStartedMs = performance.now();
   for (const slice of slices()) {
-    parts.push(Buffer.from(slice.buffer, slice.byteOffset, slice.byteLength));
+    parts.push(asBuffer(slice));
     length += slice.byteLength;
     checksum = crc32(slice, checksum);
     if (performance.now() - turnStartedMs < 5) continue;
