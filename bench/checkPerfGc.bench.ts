@@ -15,6 +15,7 @@
  * spaces: node options, `NAME=value` environment variables for the members, and `@<dir>` for
  * another checkout's bin/detcd (e.g. `main=@../main;here=;stgc=--single-threaded-gc`). Default: `here=` (this checkout, the flags bin/detcd sets).
  * DETCD_BENCH_GC_LOG=<dir> keeps each variant's raw member output there (`<name>.log`).
+ * Members are stopped with SIGTERM (SIGKILL after 30 s), so a variant's `--cpu-prof --cpu-prof-dir=<dir>` writes their profiles.
  */
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -186,7 +187,21 @@ export async function bench(out: (line: string) => void): Promise<void> {
       }
     }
   } finally {
-    for (const cluster of clusters) stopCluster(cluster);
+    await Promise.all(clusters.map(stopGracefully));
     rmSync(root, { recursive: true, force: true });
   }
+}
+
+/**
+ * SIGTERM first, so members that run with `--cpu-prof` (a variant's node options) exit normally
+ * and write their profiles; SIGKILL for any still running after 30 s.
+ */
+async function stopGracefully(cluster: Cluster): Promise<void> {
+  for (const client of cluster.clients) client.close();
+  for (const member of cluster.members) member.process.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, 30_000)));
+  await Promise.race([Promise.all(cluster.members.map((member) => member.exited)), late]);
+  clearTimeout(timer);
+  stopCluster(cluster);
 }
