@@ -150,8 +150,10 @@ test('after close the store takes nothing: a stopping process writes no more (as
  * image) while `keepSlicing()` holds, each slice taking ~6 ms of the event loop: the store must
  * spread them over turns of the loop. `sliced` counts the slices taken.
  */
-function slicingStore(keepSlicing: () => boolean, arrange?: FileStoreOptions['arrange']) {
+/** `failAfter`: the encoding throws after that many slices, and the store's failure is kept in `failed`. */
+function slicingStore(keepSlicing: () => boolean, arrange?: FileStoreOptions['arrange'], failAfter?: number) {
   const progress = { sliced: 0 };
+  const failed: Error[] = [];
   const codec: Codec<DurableRecord> = {
     ...jsonCodec,
     encodeInSlices(record) {
@@ -160,6 +162,7 @@ function slicingStore(keepSlicing: () => boolean, arrange?: FileStoreOptions['ar
         yield new TextEncoder().encode('{"sliced":true,"pad":"');
         // Bounded: a store that waited for the whole encoding before syncing would make the test fail, not hang.
         for (let i = 0; i < 2_000 && keepSlicing(); i++) {
+          if (i === failAfter) throw new Error('the encoding failed');
           const until = performance.now() + 6;
           while (performance.now() < until);
           progress.sliced++;
@@ -170,9 +173,13 @@ function slicingStore(keepSlicing: () => boolean, arrange?: FileStoreOptions['ar
     },
   };
   const dataDir = mkdtempSync(join(tmpdir(), 'detcd-store-'));
-  const store = new FileStore({ dataDir, codec, log: () => {}, onFatal: (error) => { throw error; }, ...(arrange === undefined ? {} : { arrange }) });
+  const onFatal = (error: Error) => {
+    if (failAfter === undefined) throw error;
+    failed.push(error);
+  };
+  const store = new FileStore({ dataDir, codec, log: () => {}, onFatal, ...(arrange === undefined ? {} : { arrange }) });
   opened.push(store);
-  return { store, dataDir, progress };
+  return { store, dataDir, progress, failed };
 }
 
 test("a backend rewrite is encoded a slice per turn of the event loop; the WAL's syncs do not wait for it, the backend's later writes follow it in order", async (t) => {
@@ -219,24 +226,7 @@ test('a barrier written while a backend rewrite is being encoded holds every lat
 });
 
 test('a streamed rewrite that fails partway closes the segment it was written into', async (t) => {
-  const failed: Error[] = [];
-  const codec: Codec<DurableRecord> = {
-    ...jsonCodec,
-    encodeInSlices(record) {
-      if ((record as { sliced?: boolean }).sliced !== true) return null;
-      return (function* () {
-        yield new TextEncoder().encode('{"sliced":true,"pad":"');
-        for (let i = 0; i < 3; i++) {
-          const until = performance.now() + 6;
-          while (performance.now() < until);
-          yield new TextEncoder().encode('x');
-        }
-        throw new Error('the encoding failed');
-      })();
-    },
-  };
-  const dataDir = mkdtempSync(join(tmpdir(), 'detcd-store-'));
-  const store = new FileStore({ dataDir, codec, log: () => {}, onFatal: (error) => failed.push(error) });
+  const { store, dataDir, failed } = slicingStore(() => true, undefined, 3);
   store.read();
   store.write([{ kind: 'replace', file: 'db', records: [{ sliced: true }] }]);
   while (failed.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
