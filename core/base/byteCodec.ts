@@ -162,6 +162,11 @@ export class ByteWriter {
     return this;
   }
 
+  /** The bytes written so far, in place: valid until the writer is written again or reset. */
+  written(): Uint8Array {
+    return this.bytes.subarray(0, this.length);
+  }
+
   /** An exactly sized copy of the bytes written so far; the writer stays the caller's to reset. */
   copy(): Uint8Array {
     const exact = allocate(this.length);

@@ -7,9 +7,12 @@ export interface Codec<T> {
   /**
    * For a value too large to encode in one go without stalling the host (a whole backend image):
    * its encoding as slices whose concatenation is `encode(value)`, produced lazily; null when the
-   * value is small enough for `encode`.
+   * value is small enough for `encode`. With `reuse`, the codec may write each slice into the bytes
+   * of the one before: a slice is the caller's only until it takes the next (copy or write it
+   * first). A 130 MiB backend rewrite in fresh 256 KiB buffers was 130 MiB of new ArrayBuffers in
+   * 1-2.5 s, which V8 counts towards a full collection (task perfrun2).
    */
-  encodeInSlices?(value: T): Iterable<Uint8Array> | null;
+  encodeInSlices?(value: T, reuse?: boolean): Iterable<Uint8Array> | null;
 }
 
 /**

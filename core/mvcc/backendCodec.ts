@@ -50,8 +50,10 @@ export function encodeBackendImage(image: BackendImage, leading?: number): Uint8
  * revision: one revision can hold a whole keyspace's changes (check perf's cleanup DeleteRange
  * tombstones 50k keys at one revision, ~15 MB), and slices of whole revisions made that one a
  * single turn of ~1 s. The image is frozen, so slices taken later read the same data.
+ * `reuse`: every slice after the head is written into one writer's bytes, each valid only until
+ * the next is taken (see `Codec.encodeInSlices`), instead of a new 320 KiB buffer per slice.
  */
-export function* encodeBackendImageSlices(image: BackendImage, sliceBytes: number): Generator<Uint8Array> {
+export function* encodeBackendImageSlices(image: BackendImage, sliceBytes: number, reuse = false): Generator<Uint8Array> {
   assert(Number.isSafeInteger(sliceBytes) && sliceBytes > 0, () => `slice bytes must be a positive integer, got ${sliceBytes}`);
   const head = new ByteWriter(256);
   head.uint8(wholeTag);
@@ -67,11 +69,16 @@ export function* encodeBackendImageSlices(image: BackendImage, sliceBytes: numbe
     for (const kv of changes) {
       writeChange(writer, kv);
       if (writer.byteLength < sliceBytes) continue;
-      yield writer.finish();
-      writer = new ByteWriter(capacity);
+      if (reuse) {
+        yield writer.written();
+        writer.reset();
+      } else {
+        yield writer.finish();
+        writer = new ByteWriter(capacity);
+      }
     }
   }
-  if (writer.byteLength > 0) yield writer.finish();
+  if (writer.byteLength > 0) yield reuse ? writer.written() : writer.finish();
 }
 
 /** Reads what `encodeBackendRecord` wrote: a whole image, or a delta record for `Backend.open` to replay. */

@@ -206,4 +206,13 @@ test('a slice of a whole image may end inside a revision: one that holds a whole
   const largest = Math.max(...slices.map((slice) => slice.byteLength));
   t.true(largest < 300 * 1024, `largest slice ${largest} bytes of ${Buffer.concat(slices).byteLength}`);
   t.true(slices.length >= 10, `${slices.length} slices`);
+  // Reused: each slice copied as it is taken gives the same bytes, and the slices after the head share one buffer.
+  const copies: Uint8Array[] = [];
+  const buffers = new Set<ArrayBufferLike>();
+  for (const slice of etcdCodec.record.encodeInSlices!(whole, true)!) {
+    copies.push(slice.slice());
+    buffers.add(slice.buffer);
+  }
+  t.deepEqual(Buffer.concat(copies), Buffer.concat(slices));
+  t.true(buffers.size <= 3, `${buffers.size} buffers for ${copies.length} slices (the family byte, the head, one for the rest)`);
 });

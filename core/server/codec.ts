@@ -76,9 +76,9 @@ const imageSliceBytes = 256 * 1024;
 const imageRevisionsSlicedMin = 1024;
 
 /** A whole backend image of many revisions (a backend file rewrite) in slices; anything else is encoded at once. */
-function encodeRecordInSlices(record: DurableRecord): Iterable<Uint8Array> | null {
+function encodeRecordInSlices(record: DurableRecord, reuse = false): Iterable<Uint8Array> | null {
   if (!isBackendImage(record) || record.delta !== undefined || record.keys.size < imageRevisionsSlicedMin) return null;
-  return familySliced(backendFamily, encodeBackendImageSlices(record, imageSliceBytes));
+  return familySliced(backendFamily, encodeBackendImageSlices(record, imageSliceBytes, reuse));
 }
 
 function* familySliced(family: number, slices: Iterable<Uint8Array>): Generator<Uint8Array> {

@@ -225,6 +225,37 @@ test('a barrier written while a backend rewrite is being encoded holds every lat
   t.is((files.get('db') as { sliced?: boolean }[])[0]!.sliced, true);
 });
 
+test('a streamed rewrite copies the slices of a turn into one buffer it reuses; a slice larger than that buffer is written as it is', async (t) => {
+  const pad = 'x'.repeat(3 * 1024 * 1024);
+  const reused = new Uint8Array(64 * 1024);
+  const codec: Codec<DurableRecord> = {
+    ...jsonCodec,
+    encodeInSlices(record, reuse) {
+      if ((record as { big?: boolean }).big !== true) return null;
+      t.true(reuse, 'the store lets the codec reuse its slices');
+      return (function* () {
+        yield new TextEncoder().encode('{"big":true,"pad":"');
+        yield new TextEncoder().encode(pad);
+        // Small slices in one reused array, each overwritten as soon as the next is taken.
+        for (let i = 0; i < 100; i++) {
+          reused.fill(0x79, 0, 1_000);
+          yield reused.subarray(0, 1_000);
+          reused.fill(0, 0, 1_000);
+        }
+        yield new TextEncoder().encode('"}');
+      })();
+    },
+  };
+  const dataDir = mkdtempSync(join(tmpdir(), 'detcd-store-'));
+  const store = new FileStore({ dataDir, codec, log: () => {}, onFatal: (error) => { throw error; } });
+  opened.push(store);
+  store.read();
+  store.write([{ kind: 'replace', file: 'db', records: [{ big: true }] }]);
+  await syncNow(store);
+  await store.close();
+  t.deepEqual(openStore(dataDir).store.read().files.get('db'), [{ big: true, pad: pad + 'y'.repeat(100_000) }]);
+});
+
 test('a streamed rewrite that fails partway closes the segment it was written into', async (t) => {
   const { store, dataDir, failed } = slicingStore(() => true, undefined, 3);
   store.read();

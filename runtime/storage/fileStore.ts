@@ -72,6 +72,8 @@ const encodeTurnMs = 5;
  * turn's slices in between), and requests queued behind them: 160-330 ms loop stalls.
  */
 const encodePauseMs = 5;
+/** A deferred replace's slices are copied into one buffer of this size per turn (the codec reuses its own: `encodeInSlices(value, true)`). */
+const turnBufferBytes = 2 * 1024 * 1024;
 
 export interface FileStoreStats {
   /** `sync` calls by the host loop. */
@@ -183,7 +185,7 @@ export class FileStore implements DurableStore {
         this.enqueue({ kind: 'barrier' });
         continue;
       }
-      const slices = write.kind === 'replace' && this.deferred === null && this.segmented.has(write.file) && write.records.length === 1 ? (this.options.codec.encodeInSlices?.(write.records[0]!) ?? null) : null;
+      const slices = write.kind === 'replace' && this.deferred === null && this.segmented.has(write.file) && write.records.length === 1 ? (this.options.codec.encodeInSlices?.(write.records[0]!, true) ?? null) : null;
       if (slices !== null) {
         this.tornFiles.delete(write.file);
         this.deferReplace(write.file, slices);
@@ -262,7 +264,10 @@ export class FileStore implements DurableStore {
    */
   private async encodeInTurns(slices: Iterable<Uint8Array>, log: SegmentedLog, urgent: () => boolean): Promise<StreamedFrame> {
     const prepared = await log.prepareReplace();
-    let batch: Buffer[] = [];
+    // The codec writes each slice over the one before: a turn's slices are copied into one buffer,
+    // written, and the buffer reused; nothing of the rewrite's size is allocated (see Codec).
+    const turnBytes = Buffer.allocUnsafe(turnBufferBytes);
+    let used = 0;
     let length = 0;
     let checksum = 0;
     let turns = 1;
@@ -270,16 +275,25 @@ export class FileStore implements DurableStore {
     // The wait for each turn's write is the turn's yield to the event loop; a pause after it
     // leaves the loop to the member's own work (see encodePauseMs).
     const writeBatch = async () => {
-      const written = batch;
-      batch = [];
-      await writeAll(prepared.handle, written, frameHeaderBytes + length - byteLength(written));
+      if (used === 0) return;
+      const bytes = used;
+      await writeAll(prepared.handle, [turnBytes.subarray(0, bytes)], frameHeaderBytes + length - bytes);
+      used = 0;
     };
     try {
       for (const slice of slices) {
         if (slice.byteLength === 0) continue;
-        batch.push(asBuffer(slice));
-        length += slice.byteLength;
         checksum = crc32(slice, checksum);
+        if (slice.byteLength > turnBytes.byteLength - used) await writeBatch();
+        if (slice.byteLength > turnBytes.byteLength) {
+          // Larger than the buffer (one change of megabytes): written as it is before the next is taken.
+          length += slice.byteLength;
+          await writeAll(prepared.handle, [asBuffer(slice)], frameHeaderBytes + length - slice.byteLength);
+          continue;
+        }
+        turnBytes.set(slice, used);
+        used += slice.byteLength;
+        length += slice.byteLength;
         if (performance.now() - turnStartedMs < encodeTurnMs) continue;
         await writeBatch();
         turns++;
