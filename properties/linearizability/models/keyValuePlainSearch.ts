@@ -228,10 +228,13 @@ export class KeyValuePlainSearch {
     const returns = new Int32Array(count);
     const invoked = new Float64Array(count);
     const completed = new Float64Array(count);
+    const invokedAt = this.#invokedAt;
+    const completedAt = this.#completedAt;
     for (let at = 0; at < count; at++) {
+      const position = positions[at]!;
       calls[at] = returns[at] = at;
-      invoked[at] = this.#invokedAt[positions[at]!]!;
-      completed[at] = this.#completedAt[positions[at]!]!;
+      invoked[at] = invokedAt[position]!;
+      completed[at] = completedAt[position]!;
     }
     // Positions come in invocation order from any history sorted so (the generator's, the
     // simulator's): the calls then need no sort.
@@ -242,9 +245,17 @@ export class KeyValuePlainSearch {
     const next = new Int32Array(2 * count + 1);
     const previous = new Int32Array(2 * count + 1);
     let last = 2 * count;
-    for (let call = 0, ret = 0; call < count || ret < count; ) {
-      const takeCall = call < count && (ret === count || invoked[calls[call]!]! <= completed[returns[ret]!]!);
-      const entry = takeCall ? 2 * calls[call++]! : 2 * returns[ret++]! + 1;
+    // Merged; once the calls run out, the rest are returns.
+    let call = 0;
+    let ret = 0;
+    while (call < count) {
+      const entry = ret === count || invoked[calls[call]!]! <= completed[returns[ret]!]! ? 2 * calls[call++]! : 2 * returns[ret++]! + 1;
+      next[last] = entry;
+      previous[entry] = last;
+      last = entry;
+    }
+    while (ret < count) {
+      const entry = 2 * returns[ret++]! + 1;
       next[last] = entry;
       previous[entry] = last;
       last = entry;
