@@ -33,7 +33,10 @@ function blank(content: string): boolean {
 }
 
 interface Records {
-  /** Per operation line: its object, or undefined where `keyValueLine` read it (then `decoded` holds it). */
+  /**
+   * Per operation line: its object, or undefined where `keyValueLine` read it (then `decoded` holds
+   * it); empty when every line was read so (`readRecords`, plainOnly).
+   */
   readonly objects: (JsonObject | undefined)[];
   readonly decoded: (Operation<KeyValueInput, KeyValueOutput> | undefined)[];
   readonly lines: number[];
@@ -96,7 +99,8 @@ function readRecords(text: string, model: ModelName | undefined, plainOnly: bool
     if (plainKeyValue) {
       const operation = keyValueLine(content);
       if (operation !== undefined) {
-        records.objects.push(undefined);
+        // Read plainly throughout, the file needs no objects (`decodeAll`).
+        if (!plainOnly) records.objects.push(undefined);
         records.decoded.push(operation);
         records.lines.push(line);
         continue;
@@ -176,6 +180,12 @@ function inferModel(records: Records): ModelName {
 /** Each operation line decoded (or taken from `decoded`, where the kv shape read it already). */
 function decodeAll<Input, Output>(records: Records, codec: JsonCodec<Input, Output>, decoded?: readonly (Operation<Input, Output> | undefined)[]): Operation<Input, Output>[] {
   const { objects, lines } = records;
+  if (decoded !== undefined && objects.length === 0 && decoded.length === lines.length) {
+    // Every line read in the plain shape (`readRecords`, plainOnly): decoded already.
+    const operations = decoded as Operation<Input, Output>[];
+    refuseOverlaps(operations, lines);
+    return operations;
+  }
   const operations = new Array<Operation<Input, Output>>(objects.length);
   for (let index = 0; index < objects.length; index++) {
     const record = objects[index];
@@ -234,15 +244,28 @@ function refuseOverlaps(operations: readonly Operation<unknown, unknown>[], line
  * client log writes; when it does not, `refuseOverlaps` sorts and names the overlap.
  */
 function inOrderWithoutOverlaps(operations: readonly Operation<unknown, unknown>[]): boolean {
-  const last = new Map<number, Operation<unknown, unknown>>();
+  // Each process's last completion: by index in an array where process ids are small (a Map's
+  // get and set per line cost more, cold), in a Map past that.
+  const busyUntil: number[] = [];
+  const large = new Map<number, number>();
   for (let index = 0; index < operations.length; index++) {
     const operation = operations[index]!;
-    const before = last.get(operation.process);
-    if (before !== undefined && before.completedAt > operation.invokedAt) return false;
-    last.set(operation.process, operation);
+    const process = operation.process;
+    if (process < smallProcesses) {
+      const until = busyUntil[process];
+      if (until !== undefined && until > operation.invokedAt) return false;
+      busyUntil[process] = operation.completedAt;
+      continue;
+    }
+    const until = large.get(process);
+    if (until !== undefined && until > operation.invokedAt) return false;
+    large.set(process, operation.completedAt);
   }
   return true;
 }
+
+/** Process ids below this are kept by index in `inOrderWithoutOverlaps`. */
+const smallProcesses = 4096;
 
 /** `object`: a line already checked to hold only operation fields, the required ones among them. */
 function decodeOperation<Input, Output>(object: JsonObject, codec: JsonCodec<Input, Output>): Operation<Input, Output> {

@@ -276,16 +276,19 @@ export class KeyValuePlainSearch {
     // The values this is for repeat (a few per key): each distinct one is hashed once.
     const hashed = new Map<string, number>();
     let okCount = 0;
+    const operations = this.#operations;
     for (let at = 0; at < count; at++) {
-      const operation = this.#operations[positions[at]!]!;
+      const operation = operations[positions[at]!]!;
       const input = operation.input;
-      ok[at] = operation.outcome === 'ok' ? 1 : 0;
-      okCount += ok[at]!;
+      if (operation.outcome === 'ok') {
+        ok[at] = 1;
+        okCount++;
+      }
       if (input.kind === 'get') {
-        kind[at] = get;
         // An unknown-outcome get reads anything: the checker drops those before, but be safe.
-        value[at] = operation.output?.value ?? '';
-        if (operation.output?.value === undefined) kind[at] = anyRead;
+        const read = operation.output?.value;
+        kind[at] = read === undefined ? anyRead : get;
+        value[at] = read ?? '';
         continue;
       }
       kind[at] = input.kind === 'put' ? put : append;
