@@ -61,7 +61,21 @@ export function sortIds(ids: Int32Array, primary: Float64Array, secondary?: Floa
       to.set(from.subarray(start, left), start);
       let right = middle;
       let at = left;
-      while (left < middle && right < rightEnd) to[at++] = before(from[right]!, from[left]!) ? from[right++]! : from[left++]!;
+      while (left < middle && right < rightEnd) {
+        // `before(from[right], from[left])`, written out as in the insertion sort above.
+        const rightId = from[right]!;
+        const leftId = from[left]!;
+        const rightTime = primary[rightId]!;
+        const leftTime = primary[leftId]!;
+        const rightFirst = rightTime !== leftTime ? rightTime < leftTime : secondary !== undefined && secondary[rightId]! < secondary[leftId]!;
+        if (rightFirst) {
+          to[at++] = rightId;
+          right++;
+        } else {
+          to[at++] = leftId;
+          left++;
+        }
+      }
       to.set(from.subarray(left, middle), at);
       at += middle - left;
       to.set(from.subarray(right, end), at);
