@@ -9,7 +9,7 @@
  * ones left never took effect. One pruning, the search's read-only rule (`search.ts`): a get that
  * may go now is taken and stands for its whole level, so when what follows it fails, the level
  * fails (20 clients on 2 keys: 7 and 25 steps per operation without it, 2 and 3 with it). Such a
- * get is looked for first, before any write of the level (`levelStart`), and the level's other
+ * get is looked for first, before any write of the level (`scanLevel`), and the level's other
  * gets are refused without a step (the value they would read is the level's, which they do not
  * show): task checker11, 10,000 operations with appends of 3 values, 22,089 steps → 14,446.
  *
@@ -103,10 +103,29 @@ export class KeyValuePlainSearch {
       const stackForced = new Uint8Array(count);
       let depth = 0;
       let okLeft = okCount;
-      // The level's read that may go, if any (`levelStart`): every other get of the level is refused.
-      let levelRead = levelStart(next, head, kinds, written, value);
-      let entry = levelRead === noRead ? next[head]! : levelRead;
+      // The level's read that may go, if any: every other get of the level is refused.
+      let levelRead = noRead;
+      let entry = scanLevel;
       while (okLeft > 0) {
+        if (entry === scanLevel) {
+          // A new level: its read first, if it has one. The get of the level that may go now (it
+          // reads the current value) is tried first and stands for the whole level (a read changes
+          // nothing, so whatever order exists from here exists with it first), and every other
+          // get of the level is refused without a step. The candidates are the calls before the
+          // first return in the list. Taking the read first spares the search placing a write
+          // invoked before it, finding the read refused after it, and backtracking: on appends of
+          // repeated values, most of its backtracking. (Here, not in a function: a call per step
+          // costs, cold.)
+          levelRead = noRead;
+          for (let candidate = next[head]!; candidate !== end && (candidate & 1) === 0; candidate = next[candidate]!) {
+            const candidateKind = kinds[candidate >>> 1]!;
+            if (candidateKind === anyRead || (candidateKind === get && written[candidate >>> 1] === value)) {
+              levelRead = candidate;
+              break;
+            }
+          }
+          entry = levelRead === noRead ? next[head]! : levelRead;
+        }
         if (entry !== retreat && (entry & 1) === 0) {
           const operation = entry >>> 1;
           const kind = kinds[operation]!;
@@ -147,8 +166,7 @@ export class KeyValuePlainSearch {
               if (after !== end) previous[after] = previous[lifted]!;
             }
             if (ok[operation] === 1) okLeft--;
-            levelRead = levelStart(next, head, kinds, written, value);
-            entry = levelRead === noRead ? next[head]! : levelRead;
+            entry = scanLevel;
             continue;
           }
           linearized[operation >>> 5]! ^= 1 << (operation & 31);
@@ -324,25 +342,10 @@ const append = 2;
 /** A get whose output is unknown. */
 const anyRead = 3;
 
-/**
- * The get of a level that may go now (it reads the current value), if any: it is tried first and
- * stands for the whole level (a read changes nothing, so whatever order exists from here exists
- * with it first), and every other get of the level is refused without a step. The
- * candidates are the calls before the first return in the list. Taking the read first spares
- * the search placing a write invoked before it, finding the read refused after it, and
- * backtracking: on appends of repeated values, most of its backtracking.
- */
-function levelStart(next: Int32Array, head: number, kinds: Uint8Array, written: readonly string[], value: string): number {
-  for (let entry = next[head]!; entry !== end && (entry & 1) === 0; entry = next[entry]!) {
-    const operation = entry >>> 1;
-    const kind = kinds[operation]!;
-    if (kind === anyRead || (kind === get && written[operation] === value)) return entry;
-  }
-  return noRead;
-}
-
-/** `levelStart`'s answer when no get of the level may go. */
+/** No get of the level may go. */
 const noRead = -2;
+/** In place of an entry: a new level begins, look for its read first. */
+const scanLevel = -4;
 
 /** The cache's key of a configuration: within a small integer's range (a Map keyed by larger numbers boxes each key). */
 function configurationKey(setHash: number, valueHash: number): number {
