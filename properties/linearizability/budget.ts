@@ -65,6 +65,22 @@ export class BudgetMeter {
   }
 
   /**
+   * `count` steps at once, as `count` calls of `spend` would count them (the clock read at most
+   * once): for a pass that steps the model without searching (the certificate), where a call per
+   * step costs more than the step before the JIT compiles it.
+   */
+  spendSteps(count: number): boolean {
+    this.#steps += count;
+    if (this.#steps > this.#maxSteps) this.#exhaust('steps');
+    this.#untilClockRead -= count;
+    if (this.#untilClockRead <= 0) {
+      this.#untilClockRead = stepsPerClockRead;
+      if (this.#deadline !== Infinity && this.#clock() >= this.#deadline) this.#exhaust('time');
+    }
+    return this.#exhaustion === undefined;
+  }
+
+  /**
    * Reserves `bytes` (true), or refuses when that would pass the limit (false: the search asking
    * must stop). A negative count releases what was reserved.
    */

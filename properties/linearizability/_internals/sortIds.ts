@@ -27,10 +27,15 @@ export function sortIds(ids: Int32Array, primary: Float64Array, secondary?: Floa
     const end = Math.min(start + blockSize, length);
     for (let at = start + 1; at < end; at++) {
       const id = ids[at]!;
+      const time = primary[id]!;
       let to = at;
-      // Strictly before: an id never passes an equal one (stable).
-      while (to > start && before(id, ids[to - 1]!)) {
-        ids[to] = ids[to - 1]!;
+      // Strictly before: an id never passes an equal one (stable). `before`, written out: a cold
+      // check runs this in the interpreter, where a call per comparison was most of its cost.
+      while (to > start) {
+        const other = ids[to - 1]!;
+        const otherTime = primary[other]!;
+        if (time !== otherTime ? !(time < otherTime) : secondary === undefined || !(secondary[id]! < secondary[other]!)) break;
+        ids[to] = other;
         to--;
       }
       ids[to] = id;
@@ -56,7 +61,21 @@ export function sortIds(ids: Int32Array, primary: Float64Array, secondary?: Floa
       to.set(from.subarray(start, left), start);
       let right = middle;
       let at = left;
-      while (left < middle && right < rightEnd) to[at++] = before(from[right]!, from[left]!) ? from[right++]! : from[left++]!;
+      while (left < middle && right < rightEnd) {
+        // `before(from[right], from[left])`, written out as in the insertion sort above.
+        const rightId = from[right]!;
+        const leftId = from[left]!;
+        const rightTime = primary[rightId]!;
+        const leftTime = primary[leftId]!;
+        const rightFirst = rightTime !== leftTime ? rightTime < leftTime : secondary !== undefined && secondary[rightId]! < secondary[leftId]!;
+        if (rightFirst) {
+          to[at++] = rightId;
+          right++;
+        } else {
+          to[at++] = leftId;
+          left++;
+        }
+      }
       to.set(from.subarray(left, middle), at);
       at += middle - left;
       to.set(from.subarray(right, end), at);

@@ -126,3 +126,22 @@ test('overlaps: the one pass over lines in order and the sort for lines out of o
   );
   t.pass();
 });
+
+test('a kv file of plain lines is read without the exact scan, and one other line sends the whole file the exact way', (t) => {
+  const header = '{"history":"detcd","version":1,"model":"kv"}';
+  const put = (invoke: number, value: string) => `{"process":1,"invoke":${invoke},"complete":${invoke + 1},"outcome":"ok","input":{"kind":"put","key":"k","value":"${value}"},"output":{}}`;
+  // Text the scan would stop at, inside strings only: read as it says.
+  const plain = parseJsonLines([header, put(1, '1.5e3'), put(3, '12345678901234567')].join('\n'));
+  t.deepEqual(
+    plain.operations.map((operation) => (operation.input as { value: string }).value),
+    ['1.5e3', '12345678901234567'],
+  );
+  // A plain line's integer 1 and another line's decimal that is the same float: refused, as
+  // the exact way refuses it, the plain line read first or not.
+  const other = '{"process":2,"invoke":1.00000000000000001,"complete":4,"outcome":"ok","input":{"kind":"get","key":"k"},"output":{"value":"x"}}';
+  for (const text of [[header, put(1, 'x'), other], [header, other, put(1, 'x')]]) {
+    t.throws(() => parseJsonLines(text.join('\n')), { instanceOf: HistoryParseError, message: /are the same 64-bit float/ });
+  }
+  // A header whose own number needs the exact way takes the whole file there.
+  t.throws(() => parseJsonLines(['{"history":"detcd","version":1.00000000000000001,"model":"kv"}', put(1, 'x')].join('\n')), { instanceOf: HistoryParseError });
+});

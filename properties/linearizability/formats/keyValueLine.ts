@@ -15,8 +15,9 @@
  * of at most 15 digits without a sign or leading zero (exact doubles), strings without escapes or
  * control characters (their text is their value), and the outcome's rules (`complete` for ok and
  * fail, `output` exactly for ok, `complete` not before `invoke`, a get's output a value, a
- * write's an empty object). The caller uses it only for a file whose header says kv and that needs
- * no exact-number scan (`needsExactScan`): every number here is then exact as written.
+ * write's an empty object). The caller uses it only in a file whose header says kv. Nothing in
+ * such a line is what the exact-number scan (`needsExactScan`) looks for outside strings (integers
+ * of at most 15 digits are exact, and no escapes), so a file of only such lines needs no scan.
  */
 import type { Operation, Outcome } from '../history.ts';
 import type { KeyValueInput, KeyValueOutput } from '../models/keyValue.ts';
@@ -44,15 +45,16 @@ export function keyValueLine(content: string): Operation<KeyValueInput, KeyValue
   if (completedAt < invokedAt) return undefined;
   if (complete === undefined && outcome !== 'unknown') return undefined;
   if ((outcome === 'ok') !== (match[8] !== undefined)) return undefined;
-  const input = kindInput(kind, match[6]!, value);
-  if (input === undefined) return undefined;
+  // The input, written out (a call per line costs before the JIT): a get has no value, a write one.
+  let input: KeyValueInput;
+  if (kind === 'get') {
+    if (value !== undefined) return undefined;
+    input = { kind, key: match[6]! };
+  } else {
+    if (value === undefined) return undefined;
+    input = { kind: kind as 'put' | 'append', key: match[6]!, value };
+  }
   if (outcome !== 'ok') return { process: Number(match[1]), invokedAt, completedAt, input, output: undefined, outcome: outcome as Outcome };
   if ((kind === 'get') !== (returned !== undefined)) return undefined;
   return { process: Number(match[1]), invokedAt, completedAt, input, output: returned === undefined ? {} : { value: returned }, outcome: 'ok' };
-}
-
-function kindInput(kind: string, key: string, value: string | undefined): KeyValueInput | undefined {
-  if (kind === 'get') return value === undefined ? { kind, key } : undefined;
-  if (value === undefined) return undefined;
-  return { kind: kind as 'put' | 'append', key, value };
 }

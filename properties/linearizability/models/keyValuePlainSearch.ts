@@ -9,7 +9,7 @@
  * ones left never took effect. One pruning, the search's read-only rule (`search.ts`): a get that
  * may go now is taken and stands for its whole level, so when what follows it fails, the level
  * fails (20 clients on 2 keys: 7 and 25 steps per operation without it, 2 and 3 with it). Such a
- * get is looked for first, before any write of the level (`levelStart`), and the level's other
+ * get is looked for first, before any write of the level (`scanLevel`), and the level's other
  * gets are refused without a step (the value they would read is the level's, which they do not
  * show): task checker11, 10,000 operations with appends of 3 values, 22,089 steps → 14,446.
  *
@@ -103,10 +103,29 @@ export class KeyValuePlainSearch {
       const stackForced = new Uint8Array(count);
       let depth = 0;
       let okLeft = okCount;
-      // The level's read that may go, if any (`levelStart`): every other get of the level is refused.
-      let levelRead = levelStart(next, head, kinds, written, value);
-      let entry = levelRead === noRead ? next[head]! : levelRead;
+      // The level's read that may go, if any: every other get of the level is refused.
+      let levelRead = noRead;
+      let entry = scanLevel;
       while (okLeft > 0) {
+        if (entry === scanLevel) {
+          // A new level: its read first, if it has one. The get of the level that may go now (it
+          // reads the current value) is tried first and stands for the whole level (a read changes
+          // nothing, so whatever order exists from here exists with it first), and every other
+          // get of the level is refused without a step. The candidates are the calls before the
+          // first return in the list. Taking the read first spares the search placing a write
+          // invoked before it, finding the read refused after it, and backtracking: on appends of
+          // repeated values, most of its backtracking. (Here, not in a function: a call per step
+          // costs, cold.)
+          levelRead = noRead;
+          for (let candidate = next[head]!; candidate !== end && (candidate & 1) === 0; candidate = next[candidate]!) {
+            const candidateKind = kinds[candidate >>> 1]!;
+            if (candidateKind === anyRead || (candidateKind === get && written[candidate >>> 1] === value)) {
+              levelRead = candidate;
+              break;
+            }
+          }
+          entry = levelRead === noRead ? next[head]! : levelRead;
+        }
         if (entry !== retreat && (entry & 1) === 0) {
           const operation = entry >>> 1;
           const kind = kinds[operation]!;
@@ -147,8 +166,7 @@ export class KeyValuePlainSearch {
               if (after !== end) previous[after] = previous[lifted]!;
             }
             if (ok[operation] === 1) okLeft--;
-            levelRead = levelStart(next, head, kinds, written, value);
-            entry = levelRead === noRead ? next[head]! : levelRead;
+            entry = scanLevel;
             continue;
           }
           linearized[operation >>> 5]! ^= 1 << (operation & 31);
@@ -228,10 +246,13 @@ export class KeyValuePlainSearch {
     const returns = new Int32Array(count);
     const invoked = new Float64Array(count);
     const completed = new Float64Array(count);
+    const invokedAt = this.#invokedAt;
+    const completedAt = this.#completedAt;
     for (let at = 0; at < count; at++) {
+      const position = positions[at]!;
       calls[at] = returns[at] = at;
-      invoked[at] = this.#invokedAt[positions[at]!]!;
-      completed[at] = this.#completedAt[positions[at]!]!;
+      invoked[at] = invokedAt[position]!;
+      completed[at] = completedAt[position]!;
     }
     // Positions come in invocation order from any history sorted so (the generator's, the
     // simulator's): the calls then need no sort.
@@ -242,9 +263,17 @@ export class KeyValuePlainSearch {
     const next = new Int32Array(2 * count + 1);
     const previous = new Int32Array(2 * count + 1);
     let last = 2 * count;
-    for (let call = 0, ret = 0; call < count || ret < count; ) {
-      const takeCall = call < count && (ret === count || invoked[calls[call]!]! <= completed[returns[ret]!]!);
-      const entry = takeCall ? 2 * calls[call++]! : 2 * returns[ret++]! + 1;
+    // Merged; once the calls run out, the rest are returns.
+    let call = 0;
+    let ret = 0;
+    while (call < count) {
+      const entry = ret === count || invoked[calls[call]!]! <= completed[returns[ret]!]! ? 2 * calls[call++]! : 2 * returns[ret++]! + 1;
+      next[last] = entry;
+      previous[entry] = last;
+      last = entry;
+    }
+    while (ret < count) {
+      const entry = 2 * returns[ret++]! + 1;
       next[last] = entry;
       previous[entry] = last;
       last = entry;
@@ -265,16 +294,19 @@ export class KeyValuePlainSearch {
     // The values this is for repeat (a few per key): each distinct one is hashed once.
     const hashed = new Map<string, number>();
     let okCount = 0;
+    const operations = this.#operations;
     for (let at = 0; at < count; at++) {
-      const operation = this.#operations[positions[at]!]!;
+      const operation = operations[positions[at]!]!;
       const input = operation.input;
-      ok[at] = operation.outcome === 'ok' ? 1 : 0;
-      okCount += ok[at]!;
+      if (operation.outcome === 'ok') {
+        ok[at] = 1;
+        okCount++;
+      }
       if (input.kind === 'get') {
-        kind[at] = get;
         // An unknown-outcome get reads anything: the checker drops those before, but be safe.
-        value[at] = operation.output?.value ?? '';
-        if (operation.output?.value === undefined) kind[at] = anyRead;
+        const read = operation.output?.value;
+        kind[at] = read === undefined ? anyRead : get;
+        value[at] = read ?? '';
         continue;
       }
       kind[at] = input.kind === 'put' ? put : append;
@@ -310,25 +342,10 @@ const append = 2;
 /** A get whose output is unknown. */
 const anyRead = 3;
 
-/**
- * The get of a level that may go now (it reads the current value), if any: it is tried first and
- * stands for the whole level (a read changes nothing, so whatever order exists from here exists
- * with it first), and every other get of the level is refused without a step. The
- * candidates are the calls before the first return in the list. Taking the read first spares
- * the search placing a write invoked before it, finding the read refused after it, and
- * backtracking: on appends of repeated values, most of its backtracking.
- */
-function levelStart(next: Int32Array, head: number, kinds: Uint8Array, written: readonly string[], value: string): number {
-  for (let entry = next[head]!; entry !== end && (entry & 1) === 0; entry = next[entry]!) {
-    const operation = entry >>> 1;
-    const kind = kinds[operation]!;
-    if (kind === anyRead || (kind === get && written[operation] === value)) return entry;
-  }
-  return noRead;
-}
-
-/** `levelStart`'s answer when no get of the level may go. */
+/** No get of the level may go. */
 const noRead = -2;
+/** In place of an entry: a new level begins, look for its read first. */
+const scanLevel = -4;
 
 /** The cache's key of a configuration: within a small integer's range (a Map keyed by larger numbers boxes each key). */
 function configurationKey(setHash: number, valueHash: number): number {
