@@ -18,6 +18,13 @@
  * `DETCD_BENCH_BASELINE=<dir>` adds a third cluster, `base`: the detcd of another checkout (its
  * `bin/detcd`, e.g. main's tree with this one's node_modules), measured in the same phases, so a
  * change's before and after come from one run on one machine load.
+ *
+ * `DETCD_BENCH_WARM_MS=<ms>` first runs that long of puts and of ranges with 16 in flight on each
+ * server, in turns, unmeasured. Without it the rounds measure fresh processes: a detcd member's
+ * JavaScript is still being optimized through them (V8's compiler threads took a third of the
+ * members' CPU in the first seconds of load, and CPU per put fell ~4x over the first 15 s of
+ * 16 puts in flight), while etcd's Go is compiled ahead; with it they measure members that have
+ * served a while, as a long-running member has.
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -236,6 +243,12 @@ export async function bench(out: (line: string) => void): Promise<void> {
     // Every phase in rounds that take turns between the servers: on a machine whose load swings
     // within seconds, a server measured in one block could meet a quiet or a busy stretch alone.
     for (const server of servers) for (let i = 0; i < 50; i++) await server.leader.put({ key: Buffer.from(`warm${i % 8}`), value });
+    const warmMs = /^[0-9]+$/.test(process.env.DETCD_BENCH_WARM_MS ?? '') ? Number(process.env.DETCD_BENCH_WARM_MS) : 0;
+    if (warmMs > 0) out(`warming up: ${warmMs} ms of puts and of ranges with ${inFlight} in flight on each server, unmeasured`);
+    for (let round = 0; warmMs > 0 && round < rounds; round++) {
+      for (const server of servers) await throughput(inFlight, warmMs / rounds / 2, (worker, i) => server.leader.put({ key: Buffer.from(`w${worker}-${i % 100}`), value }));
+      for (const server of servers) await throughput(inFlight, warmMs / rounds / 2, (worker) => server.clients[worker % 3]!.range({ key: Buffer.from(`w${worker}-1`) }));
+    }
     const times = new Map(servers.map((server) => [server.name, [] as number[]]));
     const tallies = new Map(servers.map((server) => [server.name, { leader: { count: 0, seconds: 0 }, followers: { count: 0, seconds: 0 } } as FsyncTally]));
     const puts = new Map(servers.map((server) => [server.name, { rate: 0, cpuMs: 0, done: 0 }]));

@@ -45,6 +45,15 @@ export type CampaignType = 'pre-election' | 'election' | 'transfer';
  *
  * The fields are public for those files and for tests; applications use RawNode.
  */
+/** What `coalesceAppends` keeps of the MsgApp it folded last for one follower (see `Raft.appendFolds`). */
+interface AppendFold {
+  message: Message;
+  entries: Entry[];
+  bytes: number;
+  /** Whether `entries` is this record's own array (made by a fold), which a later fold may extend. */
+  owned: boolean;
+}
+
 export class Raft {
   readonly id: NodeId;
   term = 0;
@@ -90,8 +99,14 @@ export class Raft {
   readonly disableConfChangeValidation: boolean;
   readonly stepDownOnRemoval: boolean;
   readonly coalesceAppends: boolean;
-  /** The payload bytes of the queued MsgApps that `coalesceAppends` extended (not recounted at each fold). */
-  private readonly queuedAppendBytes = new WeakMap<Message, number>();
+  /**
+   * Per follower, the MsgApp that `coalesceAppends` folded last, while it is still queued: its
+   * entries (an array of its own, extended in place at the next fold instead of copied) and their
+   * payload bytes (not recounted at each fold). A record whose message has left the queue (taken
+   * by a Ready) is found stale by identity and ignored. Was a WeakMap keyed by message: each fold
+   * put a young key in an ephemeron table and copied the whole run of entries.
+   */
+  private readonly appendFolds = new Map<NodeId, AppendFold>();
   /** ReadIndex requests that arrived before this leader committed an entry of its term. */
   pendingReadIndexMessages: Message[] = [];
   readonly logger: RaftLogger | null;
@@ -187,15 +202,30 @@ export class Raft {
       const count = queued.entries.length;
       const lastTerm = count === 0 ? queued.logTerm : queued.entries[count - 1]!.term;
       if (append.index !== queued.index + count || append.logTerm !== lastTerm) return false;
-      let bytes = this.queuedAppendBytes.get(queued) ?? payloadsSize(queued.entries);
+      const previous = this.appendFolds.get(append.to);
+      const fold = previous !== undefined && previous.message === queued ? previous : undefined;
+      let bytes = fold?.bytes ?? payloadsSize(queued.entries);
+      let entries = queued.entries;
+      let owned = fold?.owned ?? false;
       if (append.entries.length > 0) {
         const added = payloadsSize(append.entries);
         if (count > 0 && bytes + added > this.maxMsgSize) return false;
         bytes += added;
+        // The queued message is not out of this node yet, so the array it got from an earlier
+        // fold is extended in place; any other (a slice of the log's) is copied first.
+        const extended = fold !== undefined && fold.owned ? fold.entries : queued.entries.slice();
+        for (let e = 0; e < append.entries.length; e++) extended.push(append.entries[e]!);
+        entries = extended;
+        owned = true;
       }
-      const entries = append.entries.length === 0 ? queued.entries : count === 0 ? append.entries : queued.entries.concat(append.entries);
       const folded: Message = { ...queued, entries, commit: Math.max(queued.commit, append.commit) };
-      this.queuedAppendBytes.set(folded, bytes);
+      if (fold === undefined) this.appendFolds.set(append.to, { message: folded, entries: entries as Entry[], bytes, owned });
+      else {
+        fold.message = folded;
+        fold.entries = entries as Entry[];
+        fold.bytes = bytes;
+        fold.owned = owned;
+      }
       messages[i] = folded;
       return true;
     }
