@@ -252,6 +252,22 @@ test('coalesceAppends: proposals taken between two Readies reach each follower a
   }
 });
 
+test('coalesceAppends never changes a MsgApp a Ready handed out: later folds extend a message of their own', (t) => {
+  const { node, storage } = leaderOfThree({ coalesceAppends: true });
+  const first = storage.lastIndex();
+  // Three proposals fold twice: the handed-out MsgApp's entries are an array the fold made.
+  for (let i = 0; i < 3; i++) t.is(node.propose(new Uint8Array([i])), 'ok');
+  const handedOut = appendsTo(handle(node, storage), 2)[0]!;
+  const entries = handedOut.entries;
+  t.deepEqual(entries.map((e) => e.index), [first + 1, first + 2, first + 3]);
+  for (let i = 0; i < 3; i++) t.is(node.propose(new Uint8Array([i])), 'ok');
+  const next = appendsTo(handle(node, storage), 2);
+  t.is(handedOut.entries, entries, 'the message it handed out keeps its array');
+  t.deepEqual(entries.map((e) => e.index), [first + 1, first + 2, first + 3], 'and the array its entries');
+  t.deepEqual(next.flatMap((m) => m.entries.map((e) => e.index)), [first + 4, first + 5, first + 6]);
+  t.is(next.length, 1, 'the later proposals fold into one message of their own');
+});
+
 test('without coalesceAppends each proposal is its own MsgApp per follower (etcd-io/raft)', (t) => {
   const { node, storage } = leaderOfThree();
   for (let i = 0; i < 3; i++) t.is(node.propose(new Uint8Array([i])), 'ok');
