@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { open, rename, type FileHandle } from 'node:fs/promises';
 import { dirname, relative } from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import { assert } from '../../core/base/assert.ts';
 import type { Codec } from '../../core/host/codec.ts';
 import { tornRecord, type DurableRecord, type DurableState, type DurableWrite } from '../../core/host/node.ts';
@@ -297,7 +298,7 @@ export class FileStore implements DurableStore {
         if (performance.now() - turnStartedMs < encodeTurnMs) continue;
         await writeBatch();
         turns++;
-        if (!urgent()) await pause(encodePauseMs);
+        if (!urgent()) await setTimeout(encodePauseMs);
         turnStartedMs = performance.now();
       }
       await writeBatch();
@@ -505,8 +506,4 @@ function byteLength(parts: readonly Buffer[]): number {
   let total = 0;
   for (const part of parts) total += part.byteLength;
   return total;
-}
-
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
