@@ -111,6 +111,14 @@ export interface Lookahead<State> {
    * configuration has no completion. It must be a necessary condition (true when unsure).
    */
   viable(state: State, id: number): boolean;
+  /**
+   * Called after operation `id` stepped `previous` to `next` (a change), before the search looks
+   * the configuration up: a state to search in its place, whose configuration has a completion
+   * exactly when `next`'s has (the same set of operations taken), so that the cache merges states
+   * that differ in nothing the rest of the history can tell. Returning `previous` makes the step
+   * a change of nothing (an unknown-outcome operation is then not taken).
+   */
+  canonical?(previous: State, next: State, id: number): State;
 }
 
 /**

@@ -23,7 +23,9 @@
  *   operation that can no longer be placed.
  * - Candidates are offered earliest deadline first (see `SearchSpace`).
  * - A model's lookahead (`HistoryAnalysis.lookahead`) may abandon a configuration in which some
- *   pending operation can no longer take effect.
+ *   pending operation can no longer take effect, and may search a state as a stand-in that
+ *   nothing pending can tell from it (`Lookahead.canonical`: for kv, every value no get can read
+ *   before the next put is one value), so that the cache merges those configurations.
  * - The search stops as soon as every completed operation is placed: the unknown ones left over
  *   are the ones that never took effect.
  *
@@ -161,6 +163,7 @@ function* search<State, Input, Output extends {} | null>(
   const gapOpen = (current: State): boolean => sequence === undefined || (lowestGroup < groupCount ? groupKey[lowestGroup]! : Infinity) >= sequence.floor(current) + 1;
   const bytesOf = model.stateBytes ?? (() => defaultStateBytes);
   const originalIndex = space.originalIndex;
+  const canonical = lookahead?.canonical?.bind(lookahead);
 
   // Entry d of the stacks: the operation taken at depth d, how far it moved the frontier, and
   // whether it was forced; the state after d operations.
@@ -325,12 +328,14 @@ function* search<State, Input, Output extends {} | null>(
       recordIfLongest();
       return failure('unknown');
     }
-    const next = model.step(state, inputs[candidate]!, outputs[candidate]);
+    let next = model.step(state, inputs[candidate]!, outputs[candidate]);
     if (next === undefined) {
       // Refused for good: no completion of this configuration can take it (SequenceOrder rule 5).
       if (settles && candidate < completedCount && refusedForGood(candidate, floor)) pass = levelDone;
       continue;
     }
+    // A state nothing pending can tell from another searched as that one (`Lookahead.canonical`).
+    if (canonical !== undefined && next !== state) next = canonical(state, next, originalIndex[candidate]!);
     // An unknown operation that changes nothing here is the same as one that never happens.
     if (candidate >= completedCount && (next === state || model.equal(next, state))) continue;
     if (sequence !== undefined) {

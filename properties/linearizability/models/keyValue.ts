@@ -117,6 +117,12 @@ export function valueOf(state: KeyValueState, key: string): string {
   return entryOf(state, key)?.value ?? '';
 }
 
+/** `state` with `key` set to `value` (for the search's stand-in states, `keyValueDeadValues.ts`). */
+export function withKeyValue(state: KeyValueState, key: string, value: string): KeyValueState {
+  const entry = entryOf(state, key);
+  return (entry === undefined ? '' : entry.value) === value ? state : withValue(state as State, key, entry, value, undefined, '');
+}
+
 function entryOf(state: KeyValueState, key: string): KeyValueEntry | undefined {
   for (let entry = state.first; entry !== undefined; entry = entry.next) {
     if (entry.key === key) return entry;

@@ -17,6 +17,7 @@ import type { Operation } from '../history.ts';
 import type { Lookahead } from '../model.ts';
 import { valueOf, type KeyValueInput, type KeyValueOutput, type KeyValueState } from './keyValue.ts';
 import type { PartitionFacts } from './keyValueAnalysis.ts';
+import { DeadValues } from './keyValueDeadValues.ts';
 
 type KeyValueOperation = Operation<KeyValueInput, KeyValueOutput>;
 
@@ -113,8 +114,10 @@ export function keyValueLookahead(operations: readonly KeyValueOperation[], fact
     return false;
   };
 
+  const deadValues = new DeadValues(operations, kept);
   return {
     track(index, isTaken) {
+      deadValues.track(index, isTaken);
       taken[index] = isTaken ? 1 : 0;
       const exposed = exposedAt[index]!;
       if (pendingRestarters[index]! >= 0) {
@@ -146,6 +149,7 @@ export function keyValueLookahead(operations: readonly KeyValueOperation[], fact
       }
       return true;
     },
+    canonical: (previous, next, index) => deadValues.canonical(previous, next, index),
   };
 }
 

@@ -23,6 +23,12 @@
  * key with appends: ~300 steps per operation), which is why it is bounded and routed
  * (`keyValueLinearization.ts`'s `orderKey`).
  *
+ * Values no pending get can read before the next put are searched as one stand-in, as in the
+ * checker's search (`keyValueDeadValues.ts`, which argues why): here the pending gets that count
+ * are the calls in the list before the first return of an ok put (task class21: 20 clients
+ * appending 3 values to 2 keys, 125,226 and 705,933 steps → 39,351 and 62,591). An unknown-outcome
+ * write that changes nothing is not taken (dropping it from any completion leaves one).
+ *
  * Like every fast path it only proposes: the certificate admits the order or the checker's
  * analysis and search decide (`certificate.ts`), so a bound reached or a wrong order costs time,
  * never a verdict. The per-key state is the value itself (a string and its polynomial hash,
@@ -81,7 +87,10 @@ export class KeyValuePlainSearch {
       const { next, previous } = list;
       const head = 2 * count;
       // The per-operation arrays as locals: before the JIT compiles the loop, each property load costs.
-      const { kind: kinds, value: written, valueHash: writtenHash, power, ok, term, okCount } = this.#localOperations(positions);
+      const { kind: kinds, value: written, valueHash: writtenHash, power, ok, term, okCount, longestRead } = this.#localOperations(positions);
+      // The stand-in for every value no pending get can read before the next put: longer than any.
+      const dead = '\u0000'.repeat(longestRead + 1);
+      const deadHash = polynomialHash(dead);
       const linearized = new Uint32Array(words);
       let setHash = 0;
       let value = '';
@@ -142,14 +151,32 @@ export class KeyValuePlainSearch {
           } else if (kind === put) {
             stepped = text;
             steppedHash = writtenHash[operation]!;
+          } else if (value === dead) {
+            stepped = value;
           } else {
             stepped = value + text;
             steppedHash = (Math.imul(valueHash, power[operation]!) + writtenHash[operation]!) | 0;
           }
+          if (kind === put || kind === append) {
+            // A dead value is searched as the stand-in (`keyValueDeadValues.ts`): no pending get
+            // invoked by the earliest return of a pending ok put (the first in the list; this one's
+            // own left out) starts with it.
+            if (stepped !== dead && !readable(stepped, next[head]!, operation, next, kinds, written, ok)) {
+              stepped = dead;
+              steppedHash = deadHash;
+            }
+            // An unknown-outcome write that changes nothing is the same as none.
+            if (ok[operation] === 0 && stepped === value) {
+              steps--;
+              entry = next[entry]!;
+              continue;
+            }
+          }
           const bitHash = setHash ^ term[operation]!;
           linearized[operation >>> 5]! ^= 1 << (operation & 31);
           const first = values.length === 0 ? undefined : cache.get(configurationKey(bitHash, steppedHash));
-          const reads = stepped === value && kind !== put;
+          // (Not a write that changed nothing here: one to the stand-in may change a later state.)
+          const reads = kind === get || kind === anyRead || (kind === append && text === '');
           if (first === undefined || !seen(first, linearized, pool, words, values, chain, stepped)) {
             stackCall[depth] = entry;
             stackValue[depth] = value;
@@ -294,6 +321,7 @@ export class KeyValuePlainSearch {
     // The values this is for repeat (a few per key): each distinct one is hashed once.
     const hashed = new Map<string, number>();
     let okCount = 0;
+    let longestRead = 0;
     const operations = this.#operations;
     for (let at = 0; at < count; at++) {
       const operation = operations[positions[at]!]!;
@@ -307,6 +335,7 @@ export class KeyValuePlainSearch {
         const read = operation.output?.value;
         kind[at] = read === undefined ? anyRead : get;
         value[at] = read ?? '';
+        if (read !== undefined && read.length > longestRead) longestRead = read.length;
         continue;
       }
       kind[at] = input.kind === 'put' ? put : append;
@@ -321,7 +350,7 @@ export class KeyValuePlainSearch {
       valueHash[at] = polynomialHash(input.value);
       power[at] = polynomialPower(input.value.length);
     }
-    return { kind, value, valueHash, power, ok, term, okCount };
+    return { kind, value, valueHash, power, ok, term, okCount, longestRead };
   }
 }
 
@@ -350,6 +379,23 @@ const scanLevel = -4;
 /** The cache's key of a configuration: within a small integer's range (a Map keyed by larger numbers boxes each key). */
 function configurationKey(setHash: number, valueHash: number): number {
   return (setHash ^ Math.imul(valueHash, 0x9e3779b1)) & 0x3fffffff;
+}
+
+/**
+ * Whether a pending get invoked by the earliest return of a pending ok put (other than
+ * `operation`'s) returned a value that starts with `value`: the list from `from` holds the pending
+ * calls and returns in time order, calls first at equal times.
+ */
+function readable(value: string, from: number, operation: number, next: Int32Array, kinds: Uint8Array, written: readonly string[], ok: Uint8Array): boolean {
+  for (let entry = from; entry !== end; entry = next[entry]!) {
+    const at = entry >>> 1;
+    if ((entry & 1) === 1) {
+      if (kinds[at] === put && ok[at] === 1 && at !== operation) return false;
+    } else if (kinds[at] === get && written[at]!.startsWith(value)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /** Whether the configuration (the set in `linearized`, `value`) is in the cache's chain from `first`. */
