@@ -108,6 +108,8 @@ export function bench(out: (line: string) => void): void {
  * apply loop runs it (the delete, then its batch's delta record as bytes, which the runtime
  * writes to the backend file), per key deleted; the baseline is putting the same keys, one put
  * each, measured in the same round. Each round a fresh store; least and median of the rounds.
+ * Each round deletes twice, on two fresh stores: with the events' prevKv (what a member with a
+ * prev_kv watcher applies) and without it (any other member's apply).
  */
 const deleteKeys = 50_000;
 const deleteRounds = 5;
@@ -117,11 +119,20 @@ interface DeleteRound {
   readonly put: number;
   readonly deleteRange: number;
   readonly encode: number;
+  /** The same delete on a second store whose events carry no prevKv (a member no prev_kv watcher reads). */
+  readonly deleteRangeNoPrevKv: number;
 }
 
-/** One round, in microseconds per key. */
+/** One round, in microseconds per key: the delete with events' prevKv, then one without. */
 function deleteRound(): DeleteRound {
+  const withPrevKv = deleteOnce(true);
+  const withoutPrevKv = deleteOnce(false);
+  return { ...withPrevKv, deleteRangeNoPrevKv: withoutPrevKv.deleteRange };
+}
+
+function deleteOnce(eventsCarryPrevKv: boolean): Omit<DeleteRound, 'deleteRangeNoPrevKv'> {
   const store = KvStore.open(Backend.create());
+  store.eventsCarryPrevKv = eventsCarryPrevKv;
   const prefix = '/etcdctl-check-perf/';
   const put = timed(() => {
     for (let i = 0; i < deleteKeys; i++) {
@@ -158,5 +169,6 @@ function benchDelete(out: (line: string) => void): void {
         `(ratio to putting them at ${least('put').toFixed(2)} / ${median('put').toFixed(2)} us/key: ${(least('put') / least(field)).toFixed(3)} least, ${(median('put') / median(field)).toFixed(3)} median)`,
     );
   line(`delete range (${deleteKeys.toLocaleString('en')} keys, one txn)`, 'deleteRange');
+  line('delete range, events without prevKv (no prev_kv watcher)', 'deleteRangeNoPrevKv');
   line("its delta record's bytes", 'encode');
 }

@@ -85,3 +85,20 @@ test('a key that lives through more generations and revisions than the literal f
   const all = keyIndex.generations.flatMap((generation) => generation.revisions.map((rev) => rev.main));
   t.deepEqual(all, Array.from({ length: main - 1 }, (_, i) => i + 1));
 });
+
+test('deleted keys share one frozen empty generation; the put that revives a key gives it its own (issue 10)', (t) => {
+  const a = new KeyIndex('a');
+  const b = new KeyIndex('b');
+  a.put(revision(2, 0));
+  b.put(revision(2, 1));
+  t.true(a.tombstone(revision(3, 0)));
+  t.true(b.tombstone(revision(3, 1)));
+  t.is(a.generations[1], b.generations[1], 'one object for every deleted key');
+  t.true(Object.isFrozen(a.generations[1]) && Object.isFrozen(a.generations[1]!.revisions));
+  a.put(revision(4, 0));
+  t.not(a.generations[1], b.generations[1]);
+  t.is(a.toString(), '{2.0, 3.0} {4.0}');
+  t.is(b.toString(), '{2.1, 3.1} {}', 'the other deleted key is untouched');
+  t.deepEqual([a.get(4)?.created.main, a.get(4)?.version, b.get(4), b.liveGeneration()], [4, 1, null, null]);
+  t.false(b.tombstone(revision(5, 0)), 'a deleted key is not deleted again');
+});

@@ -52,6 +52,14 @@ export class Generation {
   }
 }
 
+/**
+ * The empty generation a tombstone opens, one for every deleted key: deleting 50k keys made 50k
+ * generations and 50k empty lists, all kept until a compaction and marked by every collection
+ * (issue 10: check perf's cleanup delete). Frozen, so nothing can write to it: the put that
+ * starts the key's next life puts a generation of its own in its place.
+ */
+const deletedGeneration: Generation = Object.freeze(Object.assign(new Generation(), { revisions: Object.freeze([]) as unknown as Revision[] }));
+
 /** What a key was at a revision: the revision that wrote it, its creation, its version then. */
 export interface KeyAt {
   readonly modified: Revision;
@@ -80,7 +88,11 @@ export class KeyIndex {
     // Not assert(…, closure): this runs per key written (see assert's note).
     if (!revisionGreater(rev, this.modified)) throw new AssertionError(`put of ${this.key} at ${formatRevision(rev)}, not after ${formatRevision(this.modified)}`);
     if (this.generations.length === 0) this.generations = appended(this.generations, new Generation());
-    const current = this.generations[this.generations.length - 1]!;
+    let current = this.generations[this.generations.length - 1]!;
+    if (current === deletedGeneration) {
+      current = new Generation();
+      this.generations[this.generations.length - 1] = current;
+    }
     if (current.isEmpty()) current.created = rev;
     current.revisions = appended(current.revisions, rev);
     current.version++;
@@ -105,7 +117,7 @@ export class KeyIndex {
    */
   restoreTombstone(rev: Revision): void {
     this.restore(zeroRevision, rev, 1);
-    this.generations = appended(this.generations, new Generation());
+    this.generations = appended(this.generations, deletedGeneration);
   }
 
   /** Ends the current generation at `rev`. False when the key is not live (etcd's ErrRevisionNotFound). */
@@ -113,7 +125,7 @@ export class KeyIndex {
     if (this.isEmpty()) throw new AssertionError(`tombstone of ${this.key}, an empty key index`);
     if (this.generations[this.generations.length - 1]!.isEmpty()) return false;
     this.put(rev);
-    this.generations = appended(this.generations, new Generation());
+    this.generations = appended(this.generations, deletedGeneration);
     return true;
   }
 

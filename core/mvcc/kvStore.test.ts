@@ -204,6 +204,21 @@ test('delete range returns the count, prevKvs and DELETE events whose kv carries
   t.deepEqual(read(store, 'foo', fromKey), ['foo2=bar2']);
 });
 
+test('with eventsCarryPrevKv off events have no prevKv, and the responses still carry what was asked', (t) => {
+  const store = newStore();
+  putAll(store, ['a', '1'], ['b', '2']);
+  store.eventsCarryPrevKv = false;
+  const put = ok(store.put({ key: 'a', value: '3', prevKv: true }));
+  t.is(put.response.prevKv?.value, '1');
+  t.deepEqual(put.events, [{ type: 'PUT', kv: ok(store.range({ key: 'a' })).kvs[0]! }]);
+  const deleted = store.deleteRange({ key: 'a', rangeEnd: 'c', prevKv: true });
+  t.deepEqual(deleted.response.prevKvs.map((kv) => kv.value), ['3', '2']);
+  t.deepEqual(deleted.events.map((event) => [event.type, event.kv.key, 'prevKv' in event]), [['DELETE', 'a', false], ['DELETE', 'b', false]]);
+  store.eventsCarryPrevKv = true;
+  putAll(store, ['a', '4']);
+  t.deepEqual(ok(store.put({ key: 'a', value: '5' })).events[0]!.prevKv?.value, '4');
+});
+
 test('delete range counts (etcd kv_test TestKVDeleteRange)', (t) => {
   const cases: [string, string | undefined, number, number][] = [
     ['foo', undefined, 5, 1],

@@ -93,6 +93,15 @@ export class KvStore {
     return this.state.compactMainRevision;
   }
 
+  /** Whether the events of writes carry prevKv (see MvccState.eventsCarryPrevKv); true unless set. */
+  get eventsCarryPrevKv(): boolean {
+    return this.state.eventsCarryPrevKv;
+  }
+
+  set eventsCarryPrevKv(carry: boolean) {
+    this.state.eventsCarryPrevKv = carry;
+  }
+
   /** Keys in the store now. */
   get keyCount(): number {
     let live = 0;

@@ -45,6 +45,13 @@ export class MvccState {
   currentRevision = 1;
   /** The revision of the last compaction, -1 before the first (etcd's compactMainRev). */
   compactMainRevision = -1;
+  /**
+   * Whether write events carry `prevKv` (a backend read per changed key). etcd reads it only on
+   * demand (a watcher with prev_kv); the member turns it off before an apply nobody will read it
+   * in (issue 10: 50k prevKv reads, ~50 ms, in check perf's cleanup delete). Responses' prevKv
+   * (Put, DeleteRange) is read by the request itself, whatever this says.
+   */
+  eventsCarryPrevKv = true;
 
   constructor(backend: Backend) {
     this.backend = backend;

@@ -11,7 +11,8 @@ import type { IndexEnd } from './treeIndex.ts';
  * One write transaction (etcd's storeTxnWrite): every change it makes gets main revision
  * `beginRevision + 1` and the next sub revision, its reads see its own changes, and `end()` bumps
  * the store's revision once — only if something changed (deleting a missing key changes nothing).
- * The changes are recorded as events, in order, for the watchers.
+ * The changes are recorded as events, in order, for the watchers; with prevKv only while the
+ * state's `eventsCarryPrevKv` says someone reads it.
  */
 export class WriteTxn implements ReadView {
   private readonly state: MvccState;
@@ -50,7 +51,7 @@ export class WriteTxn implements ReadView {
     if (live !== null) {
       createRevision = live.created.main;
       version = live.version + 1;
-      prevKv = backend.get(keyIndex!.modified.main, keyIndex!.modified.sub);
+      if (this.state.eventsCarryPrevKv) prevKv = backend.get(keyIndex!.modified.main, keyIndex!.modified.sub);
     }
     const sub = this.events.length;
     const kv: KeyValue = { key, createRevision, modRevision: main, version, value, lease };
@@ -80,7 +81,7 @@ export class WriteTxn implements ReadView {
     const sub = this.events.length;
     const { backend } = this.state;
     const key = keyIndex.key;
-    const prevKv = backend.get(keyIndex.modified.main, keyIndex.modified.sub);
+    const prevKv = this.state.eventsCarryPrevKv ? backend.get(keyIndex.modified.main, keyIndex.modified.sub) : undefined;
     const tombstone: KeyValue = { key, createRevision: 0, modRevision: main, version: 0, value: '', lease: 0 };
     backend.append(main, sub, tombstone);
     if (!keyIndex.tombstone(revision(main, sub))) throw new AssertionError(`delete of ${key}, which is not live`);

@@ -47,6 +47,7 @@ function applyRequest(server: EtcdServer, request: InternalRaftRequest, replayed
   }
   // A duplicated entry (a proposal the network delivered twice) applies once; the copy is a no-op.
   if (!server.state.requests.admit(header)) return;
+  server.state.kv.eventsCarryPrevKv = listenersWantPrevKv(server);
   const outcome = server.state.apply(op);
   if (op.kind === 'leaseRevoke' && outcome.error === null) server.leaseLog.revoked(op.ID, server.state.kv.revision, outcome.events.length, op.expired === true);
   for (const listener of server.applyListeners) if (outcome.events.length > 0) listener.onEvents(server, outcome.events, server.state.kv.revision);
@@ -56,6 +57,12 @@ function applyRequest(server: EtcdServer, request: InternalRaftRequest, replayed
   if (waiter === undefined) return; // expired, or proposed by an earlier incarnation
   if (outcome.error !== null) server.replyError(waiter, outcome.error);
   else answerApplied(server, waiter, outcome.response);
+}
+
+/** Whether the apply's events must carry prevKv: a listener reads it (etcd reads prevKv only for a watcher with prev_kv). */
+function listenersWantPrevKv(server: EtcdServer): boolean {
+  for (const listener of server.applyListeners) if (listener.wantsPrevKv?.() ?? true) return true;
+  return false;
 }
 
 /** A snapshot from the leader: the backend is replaced by its image, and the state rebuilt from it. */

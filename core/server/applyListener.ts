@@ -10,7 +10,15 @@ import type { EtcdServer } from './etcdServer.ts';
  * read-only listeners (properties/watch's EventLedger).
  */
 export interface ApplyListener {
-  /** A write applied at `revision` made these changes, in order (puts with prevKv, deletes). */
+  /**
+   * Whether this listener reads events' prevKv: asked before each write's apply, which reads
+   * each changed key's previous value only when some listener says yes (absent: yes).
+   */
+  wantsPrevKv?(): boolean;
+  /**
+   * A write applied at `revision` made these changes, in order (puts, deletes), carrying prevKv
+   * when some listener wanted it.
+   */
   onEvents(server: EtcdServer, events: readonly Event[], revision: number): void;
   /** The entry at `index` is applied (every entry, replayed ones included). */
   onApplied(server: EtcdServer, index: number): void;

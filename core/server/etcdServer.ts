@@ -176,6 +176,7 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
       this.config.maxRequestBytes,
     );
     this.applyListeners.push({
+      wantsPrevKv: () => store.wantsPrevKv,
       onEvents: (_server, events, revision) => store.notify(events, revision),
       onApplied: () => {},
       onRestored: () => store.restore(() => this.state.kv),

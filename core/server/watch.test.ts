@@ -100,3 +100,26 @@ test("a stream mixes a client's own watch ids with automatic ones (these skip id
   t.deepEqual(created.slice(0, 3), ['created 1@1', 'created 0@1', 'created 2@1']);
   t.regex(created[3]!, /^created 2@1 canceled: .*duplicate/i);
 });
+
+test("a member reads events' prevKv only while a synced watch asked for prev_kv; its watches see the same events either way (issue 10)", (t) => {
+  const cluster = new TestCluster({ machines: 1 });
+  cluster.electLeader();
+  const withPrevious = (frames: ReturnType<typeof cluster.framesOf>) =>
+    frames.flatMap(({ reply }) => (isErrorReply(reply) ? [] : (reply.response as WatchResponse).events.map((event) => `${event.type} ${event.kv.key} was ${event.prevKv?.value ?? '-'}`)));
+  const plain = cluster.submit(1, { method: 'Watch', request: { createRequest: { key: 'a' } } });
+  cluster.ok(1, 'Put', { key: 'a', value: '1' });
+  cluster.ok(1, 'Put', { key: 'a', value: '2' });
+  t.false(cluster.server(1).state.kv.eventsCarryPrevKv, 'no watch asked for prev_kv');
+  const previous = cluster.submit(1, { method: 'Watch', request: { createRequest: { key: 'a', prevKv: true } } });
+  cluster.settle();
+  cluster.ok(1, 'Put', { key: 'a', value: '3' });
+  t.true(cluster.server(1).state.kv.eventsCarryPrevKv);
+  cluster.ok(1, 'DeleteRange', { key: 'a' });
+  cluster.sendOnStream(1, previous, { method: 'Watch', request: { cancelRequest: { watchId: 0 } } });
+  cluster.settle();
+  cluster.ok(1, 'Put', { key: 'a', value: '4' });
+  t.false(cluster.server(1).state.kv.eventsCarryPrevKv, 'the prev_kv watch was cancelled');
+  cluster.settle();
+  t.deepEqual(withPrevious(cluster.framesOf(plain)), ['PUT a was -', 'PUT a was -', 'PUT a was -', 'DELETE a was -', 'PUT a was -']);
+  t.deepEqual(withPrevious(cluster.framesOf(previous)), ['PUT a was 2', 'DELETE a was 3']);
+});

@@ -43,11 +43,14 @@ function watched(options = { syncBatchRevisions: 1000, watchersPerSync: 512 }) {
     get store() {
       return store;
     },
+    // As the member's apply: events carry prevKv only when a synced watcher asked for it.
     put(key: string, value: string) {
+      store.eventsCarryPrevKv = watchable.wantsPrevKv;
       const { events } = ok(store.put({ key, value, prevKv: true }));
       watchable.notify(events, store.revision);
     },
     remove(key: string) {
+      store.eventsCarryPrevKv = watchable.wantsPrevKv;
       const { events } = store.deleteRange({ key, prevKv: true });
       watchable.notify(events, store.revision);
     },
@@ -158,6 +161,34 @@ test('filters drop their event type; prev_kv is kept only when asked, and a catc
   w.watchable.sync();
   t.deepEqual(noPut.lines(), ['4:DELETE a']);
   t.deepEqual(withPrevious.lines(), ['2:PUT a=1', '3:PUT a=2 (was 1)', '4:DELETE a (was 2)']);
+});
+
+test('events need prevKv only while a synced watcher asked for prev_kv: one catching up reads it from history', (t) => {
+  const w = watched();
+  w.put('a', '1'); // 2
+  t.false(w.watchable.wantsPrevKv);
+  const plain = w.watchable.watch(oneKey('a'), 0, new TestSink());
+  t.false(w.watchable.wantsPrevKv, 'a watcher without prev_kv');
+  const catchingUp = new TestSink();
+  const behind = w.watchable.watch(oneKey('a', { prevKv: true }), 2, catchingUp);
+  t.false(w.watchable.wantsPrevKv, 'unsynced: it reads history');
+  w.put('a', '2'); // 3, written without prevKv
+  w.watchable.sync();
+  t.true(w.watchable.wantsPrevKv, 'synced now');
+  w.put('a', '3'); // 4, with prevKv
+  t.deepEqual(catchingUp.lines(), ['2:PUT a=1', '3:PUT a=2 (was 1)', '4:PUT a=3 (was 2)']);
+  const full = new TestSink(0);
+  w.watchable.watch(oneKey('a', { prevKv: true }), 0, full);
+  w.put('a', '4'); // 5: the full one becomes a victim
+  w.watchable.cancel(behind);
+  t.false(w.watchable.wantsPrevKv, 'a victim gets no event from notify');
+  full.capacity = Infinity;
+  w.watchable.sync();
+  t.true(w.watchable.wantsPrevKv);
+  w.put('a', '5'); // 6
+  t.deepEqual(full.lines(), ['5:PUT a=4 (was 3)', '6:PUT a=5 (was 4)']);
+  w.watchable.cancel(plain);
+  t.true(w.watchable.wantsPrevKv);
 });
 
 test('regression: a watch waiting for a future revision when its member restores a snapshot keeps waiting for it (etcd-watch seed 188)', (t) => {

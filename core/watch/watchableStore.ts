@@ -31,6 +31,8 @@ export class WatchableStore {
   private readonly synced = new Set<Watcher>();
   private readonly unsynced = new Set<Watcher>();
   private readonly victims = new Set<Watcher>();
+  /** Synced watchers with prev_kv: the only ones `notify` gives an event's prevKv (the others read history). */
+  private syncedWithPrevKv = 0;
 
   constructor(store: () => KvStore, options: WatchableStoreOptions = defaultWatchableStoreOptions) {
     this.store = store;
@@ -60,6 +62,11 @@ export class WatchableStore {
   cancel(watcher: Watcher): void {
     this.moveTo(watcher, 'done');
     watcher.pending = [];
+  }
+
+  /** Whether the next write's events must carry prevKv: a synced watcher asked for prev_kv. */
+  get wantsPrevKv(): boolean {
+    return this.syncedWithPrevKv > 0;
   }
 
   /** Whether every watcher of `watchers` is synced (a progress request may be answered). */
@@ -154,9 +161,11 @@ export class WatchableStore {
   }
 
   private moveTo(watcher: Watcher, state: Watcher['state']): void {
+    if (watcher.spec.prevKv && watcher.state === 'synced') this.syncedWithPrevKv--;
     this.groupOf(watcher.state)?.delete(watcher);
     watcher.state = state;
     this.groupOf(state)?.add(watcher);
+    if (watcher.spec.prevKv && state === 'synced') this.syncedWithPrevKv++;
   }
 
   private groupOf(state: Watcher['state']): Set<Watcher> | null {

@@ -35,6 +35,8 @@ export class EventLedger {
 
   private listener(): ApplyListener {
     return {
+      // Members are compared on prevKv too, and watch checks take the expected prev_kv from here.
+      wantsPrevKv: () => true,
       onEvents: (server, events, revision) => this.applied(server.id, revision, events),
       onApplied: (server) => {
         if (server.state.kv.compactRevision > this.compactRevision) this.compactRevision = server.state.kv.compactRevision;
