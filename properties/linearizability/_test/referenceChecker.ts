@@ -6,6 +6,7 @@
  * as the benchmark's algorithmic baseline.
  */
 import type { Operation } from '../history.ts';
+import { checkLinearizability } from '../checker.ts';
 import type { Model } from '../model.ts';
 
 export function referenceLinearizable<State, Input, Output extends {} | null>(model: Model<State, Input, Output>, history: readonly Operation<Input, Output>[]): boolean;
@@ -55,3 +56,25 @@ export function referenceLinearizable<State, Input, Output extends {} | null>(mo
 }
 
 class OutOfSteps extends Error {}
+
+/** What the reference search said across a property's draws: both verdicts must be well represented. */
+export interface ReferenceTally {
+  linearizable: number;
+  not: number;
+  undecided: number;
+}
+
+/**
+ * Whether `checkLinearizability(checked, history)` gives the reference search's verdict (with
+ * `reference`, within `maxSteps`); a history the reference cannot decide within them agrees. The
+ * reference's answer is counted in `tally`.
+ */
+export function agreesWithReference<State, Input, Output extends {} | null>(checked: Model<State, Input, Output>, reference: Model<State, Input, Output>, history: readonly Operation<Input, Output>[], tally: ReferenceTally, maxSteps = 300_000): boolean {
+  const expected = referenceLinearizable(reference, history, maxSteps);
+  if (expected === undefined) {
+    tally.undecided++;
+    return true;
+  }
+  expected ? tally.linearizable++ : tally.not++;
+  return checkLinearizability(checked, history).verdict === (expected ? 'linearizable' : 'not-linearizable');
+}
