@@ -22,7 +22,7 @@ import { PeerTransport } from './peer/peerTransport.ts';
 import { PeerRoundTrips } from './peer/roundTrips.ts';
 import { etcdNode, hostTimeoutMs, storageQuotaMaxBytes } from './protocols/etcd.ts';
 import { FileStore } from './storage/fileStore.ts';
-import { arrangeWalSnapshotWrites, walSnapshotIndex } from './storage/walSnapshotWrites.ts';
+import { arrangeWalSnapshotWrites, postponeWalCompaction, walSnapshotIndex } from './storage/walSnapshotWrites.ts';
 import { LoopStallWatch, loopStallWatchMs } from './log/loopStallWatch.ts';
 import { RaftEventLog } from './log/raftEvents.ts';
 import { goDuration, ServerLog } from './log/serverLog.ts';
@@ -96,6 +96,8 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   const raftEvents = new RaftEventLog(self, log, () => slowWork.leadershipChanged());
   // What the current pump persisted beyond entries (a slow pump's warning says it).
   let snapshotInPump: number | null = null;
+  // The last local snapshot left the WAL uncompacted (postponeWalCompaction).
+  let walCompactionPostponed = false;
   const store = new FileStore({
     dataDir: config.dataDir,
     codec: codec.record,
@@ -106,13 +108,13 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     },
     onFatal: io.fatal,
     onDeferredReplace: ({ file, bytes, turns, encodeMs, writeMs }) => log.info('backend', `rewrote the ${file} file whole: ${(bytes / 1_048_576).toFixed(1)} MiB encoded and written in ${turns} turns of the event loop over ${goDuration(encodeMs)}, synced and renamed in ${goDuration(writeMs)}`),
-    arrange: (writes) => {
+    arrange: (writes, { rewriting }) => {
       const index = walSnapshotIndex(writes);
-      if (index !== null) {
-        snapshotInPump = index;
-        log.info('etcdserver', `saved snapshot at index ${index}`);
-      }
-      return arrangeWalSnapshotWrites(writes);
+      if (index === null) return arrangeWalSnapshotWrites(writes);
+      snapshotInPump = index;
+      walCompactionPostponed = postponeWalCompaction(rewriting, walCompactionPostponed);
+      log.info('etcdserver', `saved snapshot at index ${index}${walCompactionPostponed ? ' (the WAL is compacted at the next one: the db file is being rewritten)' : ''}`);
+      return arrangeWalSnapshotWrites(writes, { postponeCompaction: walCompactionPostponed });
     },
   });
   let clusterId = storedClusterId(config);

@@ -225,6 +225,40 @@ test('a barrier written while a backend rewrite is being encoded holds every lat
   t.is((files.get('db') as { sliced?: boolean }[])[0]!.sliced, true);
 });
 
+test("a WAL append and sync queued while a backend rewrite is synced and renamed in do not wait for it; the backend's next write does", async (t) => {
+  const { store, dataDir } = slicingStore(() => false);
+  // The rewrite's fsync (of its prepared segment) held until released: check perf's 130 MiB took 0.2-0.4 s.
+  let releaseDbSync!: () => void;
+  const dbSyncHeld = new Promise<void>((resolve) => (releaseDbSync = resolve));
+  let dbSyncStarted!: () => void;
+  const dbSyncing = new Promise<void>((resolve) => (dbSyncStarted = resolve));
+  const internals = store as unknown as { timedSync: (handle: unknown, file: string) => Promise<void> };
+  const timedSync = internals.timedSync.bind(store);
+  internals.timedSync = async (handle, file) => {
+    if (file === 'db') {
+      dbSyncStarted();
+      await dbSyncHeld;
+    }
+    return timedSync(handle, file);
+  };
+  store.read();
+  store.write([{ kind: 'replace', file: 'db', records: [{ sliced: true }] }]);
+  await dbSyncing;
+  store.write([{ kind: 'append', file: 'db', records: [{ d: 1 }] }, { kind: 'append', file: 'wal', records: [{ w: 1 }] }]);
+  // A sync queued after them: the WAL's append is durable while the rewrite's fsync is still held.
+  const walSynced = await Promise.race([syncNow(store).then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2_000))]);
+  t.true(walSynced, "the WAL's sync waited for the rewrite's");
+  store.write([{ kind: 'append', file: 'wal', records: [{ w: 2 }] }]);
+  t.true(await Promise.race([syncNow(store).then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2_000))]), 'so did the next one');
+  releaseDbSync();
+  await syncNow(store);
+  await store.close();
+  const files = openStore(dataDir).store.read().files;
+  t.deepEqual(files.get('wal'), [{ w: 1 }, { w: 2 }]);
+  const db = files.get('db') as { sliced?: boolean; d?: number }[];
+  t.deepEqual([db.length, db[0]!.sliced, db[1]], [2, true, { d: 1 }], 'the rewrite, then the append made while it was synced');
+});
+
 test('a streamed rewrite copies the slices of a turn into one buffer it reuses; a slice larger than that buffer is written as it is', async (t) => {
   const pad = 'x'.repeat(3 * 1024 * 1024);
   const reused = new Uint8Array(64 * 1024);

@@ -1,12 +1,12 @@
 import test from 'ava';
 import type { DurableWrite } from '../../core/host/node.ts';
 import { installByteAllocator } from '../../core/base/byteCodec.ts';
-import { Backend } from '../../core/mvcc/index.ts';
+import { Backend, metadataOnlyImage } from '../../core/mvcc/index.ts';
 import type { BackendImage } from '../../core/mvcc/index.ts';
 import { etcdCodec } from '../../core/server/codec.ts';
 import { emptyConfState, type Snapshot } from '../../core/raft/index.ts';
-import type { WalRecord } from '../../core/replica/wal.ts';
-import { arrangeWalSnapshotWrites, durableBarrier } from './walSnapshotWrites.ts';
+import { recoverWal, type WalRecord } from '../../core/replica/wal.ts';
+import { arrangeWalSnapshotWrites, durableBarrier, postponeWalCompaction } from './walSnapshotWrites.ts';
 
 /** A backend image at `index` holding one key, as a commit at that index writes it. */
 function imageAt(index: number): BackendImage {
@@ -105,4 +105,25 @@ test("a lightened snapshot record is encoded in buffers of its own size, not the
   // scavenge for external memory pressure on every member at every snapshot.
   t.true(image.sizeInUse > 2_000_000);
   t.true(largest < 16 * 1024, `largest allocation ${largest} bytes`);
+});
+
+test('while the db file is being rewritten a local snapshot leaves the WAL uncompacted: no rewrite, no barrier, the db commit as made; at most once in a row', (t) => {
+  const image = imageAt(7);
+  const entries: DurableWrite = { kind: 'append', file: 'wal', records: [{ type: 'entries', entries: [{ type: 'normal', term: 1, index: 7, data: new Uint8Array(10) }] }, { type: 'hardState', hardState: { term: 1, vote: 1, commit: 7 } }] };
+  const db: DurableWrite = { kind: 'append', file: 'db', records: [image] };
+  const reservation: DurableWrite = { kind: 'append', file: 'request-ids', records: [{ type: 'request-ids', reservedBelow: 10 }] };
+  const arranged = arrangeWalSnapshotWrites([entries, rewrite(7, image), db, reservation], { postponeCompaction: true });
+  t.deepEqual(arranged, [entries, db, reservation]);
+  t.deepEqual([false, true].map((last) => postponeWalCompaction(true, last)), [true, false], 'the next snapshot compacts, rewriting or not');
+  t.false(postponeWalCompaction(false, false));
+  // What the WAL then holds reads back to the log the compacted one would: the same entries from
+  // the compacted one's first on, the same hard state; only older entries (and snapshot) besides.
+  const older: WalRecord[] = [{ type: 'snapshot', snapshot: { metadata: { index: 3, term: 1, confState: { ...emptyConfState, voters: [1] } }, data: metadataOnlyImage(imageAt(3)) } }, ...[4, 5, 6, 7].map((index): WalRecord => ({ type: 'entries', entries: [{ type: 'normal', term: 1, index, data: new Uint8Array(10) }] })), { type: 'hardState', hardState: { term: 1, vote: 1, commit: 7 } }];
+  const compacted = arrangeWalSnapshotWrites([rewrite(7, image), db])[3] as DurableWrite;
+  const asIs = recoverWal({ files: new Map([['wal', older]]) } as never);
+  const rewritten = recoverWal({ files: new Map([['wal', compacted.records]]) } as never);
+  t.deepEqual(asIs.hardState, rewritten.hardState);
+  t.is(asIs.storage.lastIndex(), 7);
+  t.is(asIs.storage.firstIndex(), 4);
+  t.is(rewritten.storage.snapshot().metadata.index, 7);
 });
