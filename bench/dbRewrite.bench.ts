@@ -40,9 +40,14 @@ const sliceMs = 1.7;
 const churnPerMs = 700;
 const churn: unknown[] = new Array(300_000).fill(null);
 
+/** How many slices a rewrite of DETCD_BENCH_REWRITE_MB has. */
+export function rewriteSliceCount(): number {
+  return Math.ceil((rewriteMb * 2 ** 20) / sliceBytes);
+}
+
 /** The rewrite's slices, each a fresh buffer (as the codec makes them) taking `sliceMs` to make: a member encoded 136 MiB in ~187 turns of 5 ms. */
-function* slices(): Generator<Uint8Array> {
-  const count = Math.ceil((rewriteMb * 2 ** 20) / sliceBytes);
+export function* rewriteSlices(): Generator<Uint8Array> {
+  const count = rewriteSliceCount();
   for (let i = 0; i < count; i++) {
     const until = performance.now() + sliceMs;
     while (performance.now() < until);
@@ -122,7 +127,7 @@ async function held(dataDir: string): Promise<void> {
   let length = 0;
   let checksum = 0;
   let turnStartedMs = performance.now();
-  for (const slice of slices()) {
+  for (const slice of rewriteSlices()) {
     parts.push(asBuffer(slice));
     length += slice.byteLength;
     checksum = crc32(slice, checksum);
@@ -138,7 +143,7 @@ async function streamed(dataDir: string): Promise<void> {
   const codec: Codec<DurableRecord> = {
     encode: () => new Uint8Array(1),
     decode: () => ({}) as DurableRecord,
-    encodeInSlices: () => slices(),
+    encodeInSlices: () => rewriteSlices(),
   };
   let durable!: () => void;
   const done = new Promise<void>((resolve) => (durable = resolve));
