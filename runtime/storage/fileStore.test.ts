@@ -182,6 +182,24 @@ function slicingStore(keepSlicing: () => boolean, arrange?: FileStoreOptions['ar
   return { store, dataDir, progress, failed };
 }
 
+/** Holds the backend's fsyncs (a streamed rewrite's, of its prepared segment: check perf's 130 MiB took 0.2-0.4 s) until `release`; `started` resolves at the first. */
+function holdBackendSyncs(store: FileStore): { readonly started: Promise<void>; readonly release: () => void } {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let begin!: () => void;
+  const started = new Promise<void>((resolve) => (begin = resolve));
+  const internals = store as unknown as { timedSync: (handle: unknown, file: string) => Promise<void> };
+  const timedSync = internals.timedSync.bind(store);
+  internals.timedSync = async (handle, file) => {
+    if (file === 'db') {
+      begin();
+      await held;
+    }
+    return timedSync(handle, file);
+  };
+  return { started, release };
+}
+
 test("a backend rewrite is encoded a slice per turn of the event loop; the WAL's syncs do not wait for it, the backend's later writes follow it in order", async (t) => {
   let release = false;
   const { store, dataDir, progress } = slicingStore(() => !release);
@@ -227,36 +245,47 @@ test('a barrier written while a backend rewrite is being encoded holds every lat
 
 test("a WAL append and sync queued while a backend rewrite is synced and renamed in do not wait for it; the backend's next write does", async (t) => {
   const { store, dataDir } = slicingStore(() => false);
-  // The rewrite's fsync (of its prepared segment) held until released: check perf's 130 MiB took 0.2-0.4 s.
-  let releaseDbSync!: () => void;
-  const dbSyncHeld = new Promise<void>((resolve) => (releaseDbSync = resolve));
-  let dbSyncStarted!: () => void;
-  const dbSyncing = new Promise<void>((resolve) => (dbSyncStarted = resolve));
-  const internals = store as unknown as { timedSync: (handle: unknown, file: string) => Promise<void> };
-  const timedSync = internals.timedSync.bind(store);
-  internals.timedSync = async (handle, file) => {
-    if (file === 'db') {
-      dbSyncStarted();
-      await dbSyncHeld;
-    }
-    return timedSync(handle, file);
-  };
+  const dbSync = holdBackendSyncs(store);
   store.read();
   store.write([{ kind: 'replace', file: 'db', records: [{ sliced: true }] }]);
-  await dbSyncing;
+  await dbSync.started;
   store.write([{ kind: 'append', file: 'db', records: [{ d: 1 }] }, { kind: 'append', file: 'wal', records: [{ w: 1 }] }]);
   // A sync queued after them: the WAL's append is durable while the rewrite's fsync is still held.
   const walSynced = await Promise.race([syncNow(store).then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2_000))]);
   t.true(walSynced, "the WAL's sync waited for the rewrite's");
   store.write([{ kind: 'append', file: 'wal', records: [{ w: 2 }] }]);
   t.true(await Promise.race([syncNow(store).then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2_000))]), 'so did the next one');
-  releaseDbSync();
+  dbSync.release();
   await syncNow(store);
   await store.close();
   const files = openStore(dataDir).store.read().files;
   t.deepEqual(files.get('wal'), [{ w: 1 }, { w: 2 }]);
   const db = files.get('db') as { sliced?: boolean; d?: number }[];
   t.deepEqual([db.length, db[0]!.sliced, db[1]], [2, true, { d: 1 }], 'the rewrite, then the append made while it was synced');
+});
+
+test('arrange is told whether a backend rewrite is in flight: while it is encoded and while it is synced and renamed in, not before or after', async (t) => {
+  let release = false;
+  const told: boolean[] = [];
+  const { store } = slicingStore(() => !release, (writes, { rewriting }) => {
+    told.push(rewriting);
+    return writes;
+  });
+  const dbSync = holdBackendSyncs(store);
+  store.read();
+  const wal = (w: number) => [{ kind: 'append' as const, file: 'wal', records: [{ w }] }];
+  store.write(wal(1));
+  store.write([{ kind: 'replace', file: 'db', records: [{ sliced: true }] }]);
+  store.write(wal(2));
+  release = true;
+  await dbSync.started;
+  store.write(wal(3));
+  dbSync.release();
+  await store.flush();
+  store.write(wal(4));
+  await store.close();
+  // The rewrite's own write is told it is not (yet) in flight: it is what starts it.
+  t.deepEqual(told, [false, false, true, true, false]);
 });
 
 test('a streamed rewrite copies the slices of a turn into one buffer it reuses; a slice larger than that buffer is written as it is', async (t) => {
