@@ -385,14 +385,15 @@ export interface EntryList {
 }
 
 /**
- * `KeyValuePlainSearch`'s entry list for the usual key: calls in invocation order, times whole numbers from 0 to
- * `packedLimit`, fewer than `packedIds` operations. Each return is then one exact number,
- * completion · packedIds + operation (an unknown outcome's completion `packedLimit`, after every
- * other), so one native sort orders the returns by completion, ties by operation, as `sortIds`
- * does; and a call comes before a return exactly when invocation · packedIds is not above the
- * return's number. A cold check sorted ~400 returns a key in the interpreter (`sortIds`: ~0.2
- * ms each, a tenth of the check of 2,000 operations with repeated values): now in the fill's
- * pass and the merge's, with no pass of its own. Undefined for any other key.
+ * `KeyValuePlainSearch`'s entry list for the usual key: calls in invocation order, times whole
+ * numbers from 0 below `packedLimit`, fewer than `packedIds` operations. Each return is then one
+ * exact number, completion · packedIds + operation (an unknown outcome's completion `packedLimit`,
+ * after every other), so one native sort orders the returns by completion, ties by operation, as
+ * `sortIds` does; and a call comes before a return exactly when invocation · packedIds is not above
+ * the return's number. A cold check sorted ~400 returns a key in the interpreter (`sortIds`, about
+ * a tenth of the check of 2,000 operations with repeated values); now the numbers are made in the
+ * fill's pass and read in the merge's, with no pass of their own (task class15). Undefined for any
+ * other key (`sortedEntries` makes its list).
  */
 export function packedEntries(positions: Int32Array, invokedAt: Float64Array, completedAt: Float64Array): EntryList | undefined {
   const count = positions.length;
@@ -414,16 +415,9 @@ export function packedEntries(positions: Int32Array, invokedAt: Float64Array, co
   const next = new Int32Array(2 * count + 1);
   const previous = new Int32Array(2 * count + 1);
   let last = 2 * count;
-  let call = 0;
-  let ret = 0;
-  while (call < count) {
-    const entry = ret === count || calls[call]! <= returns[ret]! ? 2 * call++ : 2 * (returns[ret++]! % packedIds) + 1;
-    next[last] = entry;
-    previous[entry] = last;
-    last = entry;
-  }
-  while (ret < count) {
-    const entry = 2 * (returns[ret++]! % packedIds) + 1;
+  // Merged in one loop: once the calls run out, the rest are returns.
+  for (let call = 0, ret = 0; ret < count; ) {
+    const entry = call < count && calls[call]! <= returns[ret]! ? 2 * call++ : 2 * (returns[ret++]! % packedIds) + 1;
     next[last] = entry;
     previous[entry] = last;
     last = entry;
