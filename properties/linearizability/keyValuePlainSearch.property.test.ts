@@ -7,7 +7,9 @@
  * - through the checker, with its bound and the search behind it, verdicts are the reference's,
  *   linearizable as generated and after mutations;
  * - on the benchmark's shape (appends of three values per key, 10 clients) it orders keys within
- *   its bound, so the checker's search is not needed there.
+ *   its bound, so the checker's search is not needed there;
+ * - its list of calls and returns made by one native sort of exact numbers (`packedEntries`) is
+ *   the one `sortIds` makes, and it declines every key it cannot make exactly.
  */
 import test from 'ava';
 import fc from 'fast-check';
@@ -18,7 +20,7 @@ import { generateKeyValueHistory } from './generator/keyValueHistory.ts';
 import type { Operation } from './history.ts';
 import { keyValueModel, type KeyValueInput, type KeyValueOutput } from './models/keyValue.ts';
 import { linearizeKeyValue } from './models/keyValueLinearization.ts';
-import { KeyValuePlainSearch } from './models/keyValuePlainSearch.ts';
+import { KeyValuePlainSearch, packedEntries, sortedEntries } from './models/keyValuePlainSearch.ts';
 import { certifiesLinearization } from './_internals/certificate.ts';
 import { mutateHistory, mutateKeyValueOutput } from './_test/mutateHistory.ts';
 import { referenceLinearizable } from './_test/referenceChecker.ts';
@@ -132,4 +134,42 @@ test('the memory the plain search reserves is given back, and a refusal makes it
     linearizeKeyValue(history, (bytes) => bytes <= 0),
     undefined,
   );
+});
+
+test('the entry list by one native sort (packedEntries) is the sorted one wherever it is made, and it declines what it cannot make exactly', (t) => {
+  const seen = { packed: 0, declined: 0 };
+  const time = fc.oneof(
+    { weight: 8, arbitrary: fc.integer({ min: 0, max: 60 }) },
+    fc.constantFrom(-1, 0.5, 2 ** 36 - 1, 2 ** 36, 2 ** 40, Number.MAX_SAFE_INTEGER, Infinity, NaN, -0),
+  );
+  const operation = fc.record({ invoked: time, length: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 0, max: 12 }) }, fc.constantFrom(0.25, Infinity, 2 ** 36)) });
+  fc.assert(
+    fc.property(fc.array(operation, { maxLength: 60 }), fc.boolean(), fc.integer({ min: 0, max: 0x7fffffff }), (drawn, inOrder, shuffle) => {
+      // Positions into arrays with a few other operations between (as a key's in its partition).
+      const calls = inOrder ? [...drawn].sort((a, b) => (Number.isNaN(a.invoked) || Number.isNaN(b.invoked) ? 0 : a.invoked - b.invoked)) : drawn;
+      const invokedAt = new Float64Array(2 * calls.length);
+      const completedAt = new Float64Array(2 * calls.length);
+      const positions = new Int32Array(calls.length);
+      calls.forEach(({ invoked, length }, at) => {
+        const position = 2 * at + ((shuffle >>> at % 31) & 1);
+        positions[at] = position;
+        invokedAt[position] = invoked;
+        completedAt[position] = invoked + length;
+      });
+      const packed = packedEntries(positions, invokedAt, completedAt);
+      if (packed === undefined) {
+        seen.declined++;
+        // Declined only for a reason: calls out of order, or a time not whole, negative or too large.
+        const exact = (value: number) => value === Infinity || (Number.isInteger(value) && value >= 0 && value < 2 ** 36);
+        let ordered = true;
+        for (let at = 1; at < positions.length; at++) ordered &&= invokedAt[positions[at - 1]!]! <= invokedAt[positions[at]!]!;
+        return !ordered || !Array.from(positions).every((position) => exact(invokedAt[position]!) && invokedAt[position] !== Infinity && exact(completedAt[position]!));
+      }
+      seen.packed++;
+      const sorted = sortedEntries(positions, invokedAt, completedAt);
+      return packed.next.join() === sorted.next.join() && packed.previous.join() === sorted.previous.join();
+    }),
+    { numRuns: 600 },
+  );
+  t.true(seen.packed > 200 && seen.declined > 50, JSON.stringify(seen));
 });

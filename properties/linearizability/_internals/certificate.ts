@@ -19,20 +19,24 @@ const bytesPerOperation = 8;
 /** Model steps paid to the budget at once. */
 const certificateBatch = 64;
 
-/** Whether `order` (positions in `operations`) is a linearization of them under `model`. */
+/**
+ * Whether `order` (positions in `operations`) is a linearization of them under `model`. `taken`,
+ * when given (zeros, one per operation), is left marking the operations the order holds, so the
+ * caller need not mark them again.
+ */
 export function certifiesLinearization<State, Input, Output extends {} | null>(
   model: Model<State, Input, Output>,
   operations: readonly Operation<Input, Output>[],
   order: Int32Array,
   meter: BudgetMeter,
+  taken: Uint8Array = new Uint8Array(operations.length),
 ): boolean {
   const count = operations.length;
   const bytes = count * bytesPerOperation;
-  if (!meter.reserve(bytes)) return false;
+  if (taken.length !== count || !meter.reserve(bytes)) return false;
   let stepped = 0;
   let paid = 0;
   try {
-    const taken = new Uint8Array(count);
     let state = model.init();
     let point = -Infinity;
     for (let at = 0; at < order.length; at++) {

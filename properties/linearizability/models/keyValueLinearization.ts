@@ -38,24 +38,17 @@ type KeyValueOperation = Operation<KeyValueInput, KeyValueOutput>;
 
 /** No link, no get, no job. */
 const none = -1;
+/** Arrays not made yet (`Links`). */
+const empty32 = new Int32Array(0);
+const empty64 = new Float64Array(0);
 /** `predecessor` of the first append of the initial epoch; the initial epoch's job. */
 const initial = -2;
 
 /** Positions in `operations` in the order they take effect, or undefined when it cannot tell. */
 export function linearizeKeyValue(operations: readonly KeyValueOperation[], reserve: (bytes: number) => boolean = () => true): Int32Array | undefined {
-  const count = operations.length;
   const links = new Links(operations, reserve);
-  const firstKey = count === 0 ? '' : operations[0]!.input.key;
-  // Every position, while finding out whether they share one key (the checker's partitions by key
-  // do): one pass, not two (each costs, cold).
-  const all = new Int32Array(count);
-  let oneKey = true;
-  for (let position = 1; position < count && oneKey; position++) {
-    all[position] = position;
-    oneKey = operations[position]!.input.key === firstKey;
-  }
-  if (oneKey) {
-    const ordered = orderKey(operations, links, all);
+  if (links.oneKey) {
+    const ordered = orderKey(operations, links, links.everyPosition);
     return ordered === undefined ? undefined : ordered.order.slice(0, ordered.length);
   }
   return linearizeKeys(operations, links);
@@ -167,21 +160,24 @@ class Links {
   plain: KeyValuePlainSearch | undefined;
   /** Where the plain search takes the memory for its cache from. */
   readonly reserve: (bytes: number) => boolean;
+  // The arrays below are made when a key's values first name their writes (`#allocate`): a
+  // partition of repeated values never reads them, and making and filling ten arrays per
+  // partition was a tenth of a cold check of 2,000 such operations (task class15).
   /** Per write: the next and the previous write of its epoch, as the cuts say. */
-  readonly #successor: Int32Array;
-  readonly #predecessor: Int32Array;
+  #successor = empty32;
+  #predecessor = empty32;
   /** Per write: whether some cut holds it. */
-  readonly #observed: Uint8Array;
+  #observed = new Uint8Array(0);
   /** Per write: the first and last get that read the state right after it; per get, the next. */
-  readonly #firstGet: Int32Array;
-  readonly #lastGet: Int32Array;
-  readonly #nextGet: Int32Array;
+  #firstGet = empty32;
+  #lastGet = empty32;
+  #nextGet = empty32;
   /** Per write: the earliest completion and the latest invocation among the gets of the state after it. */
-  readonly #getsCompleted: Float64Array;
-  readonly #getsInvoked: Float64Array;
+  #getsCompleted = empty64;
+  #getsInvoked = empty64;
   /** The result of the last `linearizeKey`: positions and the point each took. */
-  readonly order: Int32Array;
-  readonly points: Float64Array;
+  order = empty32;
+  points = empty64;
   length = 0;
   // The key being linearized: its written values, the first append of its initial epoch, the
   // gets of its initial empty value.
@@ -193,18 +189,35 @@ class Links {
   #cut = new Int32Array(16);
   /** Value lookups left to the whole partition: a few per operation (unique values need one or two per part). */
   #lookupsLeft: number;
+  /** Whether every operation has one key (the checker's partitions by key do), and every position, ascending. */
+  readonly oneKey: boolean;
+  readonly everyPosition: Int32Array;
 
   constructor(operations: readonly KeyValueOperation[], reserve: (bytes: number) => boolean) {
     const count = operations.length;
     this.#operations = operations;
     this.reserve = reserve;
-    this.invokedAt = new Float64Array(count);
-    this.completedAt = new Float64Array(count);
+    const invokedAt = (this.invokedAt = new Float64Array(count));
+    const completedAt = (this.completedAt = new Float64Array(count));
+    const everyPosition = (this.everyPosition = new Int32Array(count));
+    // One pass for all of it (a cold check pays per pass over the operations).
+    const firstKey = count === 0 ? '' : operations[0]!.input.key;
+    let oneKey = true;
     for (let position = 0; position < count; position++) {
       const operation = operations[position]!;
-      this.invokedAt[position] = operation.invokedAt;
-      this.completedAt[position] = operation.outcome === 'unknown' ? Infinity : operation.completedAt;
+      invokedAt[position] = operation.invokedAt;
+      completedAt[position] = operation.outcome === 'unknown' ? Infinity : operation.completedAt;
+      everyPosition[position] = position;
+      if (oneKey && operation.input.key !== firstKey) oneKey = false;
     }
+    this.oneKey = oneKey;
+    this.#lookupsLeft = 16 * count + 4096;
+  }
+
+  /** The per-write arrays, for the whole partition (each position has one key), made once. */
+  #allocate(): void {
+    if (this.order.length > 0) return;
+    const count = this.#operations.length;
     this.#successor = new Int32Array(count).fill(none);
     this.#predecessor = new Int32Array(count).fill(none);
     this.#observed = new Uint8Array(count);
@@ -215,7 +228,6 @@ class Links {
     this.#getsInvoked = new Float64Array(count).fill(-Infinity);
     this.order = new Int32Array(count);
     this.points = new Float64Array(count);
-    this.#lookupsLeft = 16 * count + 4096;
   }
 
   /**
@@ -229,6 +241,7 @@ class Links {
     this.#initialFirstGet = none;
     this.#initialLastGet = none;
     if (!this.#indexValues(positions)) return 'unreadable';
+    this.#allocate();
     const gets = this.#getsByCompletion(positions);
     // Gets by completion mostly read a state read before, the next one, or one a little older:
     // a value seen before is looked up, and only what is new in a value is cut (`#cut` holds the

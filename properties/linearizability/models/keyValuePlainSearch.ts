@@ -44,6 +44,12 @@ type KeyValueOperation = Operation<KeyValueInput, KeyValueOutput>;
 
 /** The end of the entry list. */
 const end = -1;
+/**
+ * `#packedEntries`: operations per key below `packedIds`, times below `packedLimit`; the largest
+ * number made, packedLimit · packedIds + packedIds - 1, is below 2^53, so every one is exact.
+ */
+const packedIds = 2 ** 16;
+const packedLimit = 2 ** 36;
 /** In place of an entry: backtrack once more (a read's level failed). */
 const retreat = -3;
 /** What a cache entry holds besides its copy of the linearized set: the value, a map slot, a chain link. */
@@ -174,7 +180,8 @@ export class KeyValuePlainSearch {
           }
           const bitHash = setHash ^ term[operation]!;
           linearized[operation >>> 5]! ^= 1 << (operation & 31);
-          const first = values.length === 0 ? undefined : cache.get(configurationKey(bitHash, steppedHash));
+          // `configurationKey(bitHash, steppedHash)`, written out (a call per step costs, cold).
+          const first = values.length === 0 ? undefined : cache.get((bitHash ^ Math.imul(steppedHash, 0x9e3779b1)) & 0x3fffffff);
           // (Not a write that changed nothing here: one to the stand-in may change a later state.)
           const reads = kind === get || kind === anyRead || (kind === append && text === '');
           if (first === undefined || !seen(first, linearized, pool, words, values, chain, stepped)) {
@@ -267,46 +274,8 @@ export class KeyValuePlainSearch {
    * The call (2i) and return (2i + 1) entries of the key's operations in time order, calls before
    * returns at equal times (intervals are closed), linked after a head (2 · count).
    */
-  #entries(positions: Int32Array): { next: Int32Array; previous: Int32Array } {
-    const count = positions.length;
-    const calls = new Int32Array(count);
-    const returns = new Int32Array(count);
-    const invoked = new Float64Array(count);
-    const completed = new Float64Array(count);
-    const invokedAt = this.#invokedAt;
-    const completedAt = this.#completedAt;
-    for (let at = 0; at < count; at++) {
-      const position = positions[at]!;
-      calls[at] = returns[at] = at;
-      invoked[at] = invokedAt[position]!;
-      completed[at] = completedAt[position]!;
-    }
-    // Positions come in invocation order from any history sorted so (the generator's, the
-    // simulator's): the calls then need no sort.
-    let sorted = true;
-    for (let at = 1; at < count && sorted; at++) sorted = invoked[at - 1]! <= invoked[at]!;
-    if (!sorted) sortIds(calls, invoked);
-    sortIds(returns, completed);
-    const next = new Int32Array(2 * count + 1);
-    const previous = new Int32Array(2 * count + 1);
-    let last = 2 * count;
-    // Merged; once the calls run out, the rest are returns.
-    let call = 0;
-    let ret = 0;
-    while (call < count) {
-      const entry = ret === count || invoked[calls[call]!]! <= completed[returns[ret]!]! ? 2 * calls[call++]! : 2 * returns[ret++]! + 1;
-      next[last] = entry;
-      previous[entry] = last;
-      last = entry;
-    }
-    while (ret < count) {
-      const entry = 2 * returns[ret++]! + 1;
-      next[last] = entry;
-      previous[entry] = last;
-      last = entry;
-    }
-    next[last] = end;
-    return { next, previous };
+  #entries(positions: Int32Array): EntryList {
+    return packedEntries(positions, this.#invokedAt, this.#completedAt) ?? sortedEntries(positions, this.#invokedAt, this.#completedAt);
   }
 
   /** Per local operation: its kind, value, the value's hash and base^length, ok or not, its set term. */
@@ -407,4 +376,93 @@ function seen(first: number, linearized: Uint32Array, pool: Uint32Array, words: 
     if (same) return true;
   }
   return false;
+}
+
+/** The call (2i) and return (2i + 1) entries of a key's operations in time order, linked after a head (2 · count). */
+export interface EntryList {
+  readonly next: Int32Array;
+  readonly previous: Int32Array;
+}
+
+/**
+ * `KeyValuePlainSearch`'s entry list for the usual key: calls in invocation order, times whole
+ * numbers from 0 below `packedLimit`, fewer than `packedIds` operations. Each return is then one
+ * exact number, completion · packedIds + operation (an unknown outcome's completion `packedLimit`,
+ * after every other), so one native sort orders the returns by completion, ties by operation, as
+ * `sortIds` does; and a call comes before a return exactly when invocation · packedIds is not above
+ * the return's number. A cold check sorted ~400 returns a key in the interpreter (`sortIds`, about
+ * a tenth of the check of 2,000 operations with repeated values); now the numbers are made in the
+ * fill's pass and read in the merge's, with no pass of their own (task class15). Undefined for any
+ * other key (`sortedEntries` makes its list).
+ */
+export function packedEntries(positions: Int32Array, invokedAt: Float64Array, completedAt: Float64Array): EntryList | undefined {
+  const count = positions.length;
+  if (count >= packedIds) return undefined;
+  const calls = new Float64Array(count);
+  const returns = new Float64Array(count);
+  let latest = 0;
+  for (let at = 0; at < count; at++) {
+    const position = positions[at]!;
+    const invoked = invokedAt[position]!;
+    const completed = completedAt[position]!;
+    // In order, whole and in range (NaN fails every test).
+    if (!(invoked >= latest && invoked % 1 === 0 && (completed === Infinity || (completed >= invoked && completed < packedLimit && completed % 1 === 0)))) return undefined;
+    latest = invoked;
+    calls[at] = invoked * packedIds;
+    returns[at] = (completed === Infinity ? packedLimit : completed) * packedIds + at;
+  }
+  returns.sort();
+  const next = new Int32Array(2 * count + 1);
+  const previous = new Int32Array(2 * count + 1);
+  let last = 2 * count;
+  // Merged in one loop: once the calls run out, the rest are returns.
+  for (let call = 0, ret = 0; ret < count; ) {
+    const entry = call < count && calls[call]! <= returns[ret]! ? 2 * call++ : 2 * (returns[ret++]! % packedIds) + 1;
+    next[last] = entry;
+    previous[entry] = last;
+    last = entry;
+  }
+  next[last] = end;
+  return { next, previous };
+}
+
+/** The entry list for any key: the calls and returns sorted by `sortIds` (exported for the test that holds `packedEntries` to it). */
+export function sortedEntries(positions: Int32Array, invokedAt: Float64Array, completedAt: Float64Array): EntryList {
+  const count = positions.length;
+  const calls = new Int32Array(count);
+  const returns = new Int32Array(count);
+  const invoked = new Float64Array(count);
+  const completed = new Float64Array(count);
+  for (let at = 0; at < count; at++) {
+    const position = positions[at]!;
+    calls[at] = returns[at] = at;
+    invoked[at] = invokedAt[position]!;
+    completed[at] = completedAt[position]!;
+  }
+  // Positions come in invocation order from any history sorted so (the generator's, the
+  // simulator's): the calls then need no sort.
+  let sorted = true;
+  for (let at = 1; at < count && sorted; at++) sorted = invoked[at - 1]! <= invoked[at]!;
+  if (!sorted) sortIds(calls, invoked);
+  sortIds(returns, completed);
+  const next = new Int32Array(2 * count + 1);
+  const previous = new Int32Array(2 * count + 1);
+  let last = 2 * count;
+  // Merged; once the calls run out, the rest are returns.
+  let call = 0;
+  let ret = 0;
+  while (call < count) {
+    const entry = ret === count || invoked[calls[call]!]! <= completed[returns[ret]!]! ? 2 * calls[call++]! : 2 * returns[ret++]! + 1;
+    next[last] = entry;
+    previous[entry] = last;
+    last = entry;
+  }
+  while (ret < count) {
+    const entry = 2 * returns[ret++]! + 1;
+    next[last] = entry;
+    previous[entry] = last;
+    last = entry;
+  }
+  next[last] = end;
+  return { next, previous };
 }
