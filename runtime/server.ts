@@ -196,6 +196,8 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     },
     // etcd counts a proposal failed when it errs or times out (v3_server.go).
     onReply: (request, reply, elapsedMs) => {
+      // The answer leaves before this turn's peer writes (PeerTransport.afterClientWrites).
+      transport.afterClientWrites();
       if (adapter.isProposal(request) && adapter.isFailure(reply)) metrics.proposalFailed();
       if (elapsedMs > slowRequestMs) slowWork.answered(adapter.summarize(request), adapter.result(reply), elapsedMs);
     },

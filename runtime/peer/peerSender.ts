@@ -24,6 +24,8 @@ export interface SenderOptions {
   readonly backoffMsMax: number;
   /** TLS options when the peer URLs are https. */
   readonly tls: ConnectionOptions | null;
+  /** True while the transport holds writes back (`PeerTransport.afterClientWrites`): a flush waits for `release`. */
+  readonly held?: () => boolean;
 }
 
 interface Queued {
@@ -91,8 +93,13 @@ export class PeerSender {
     this.flushScheduled = true;
     queueMicrotask(() => {
       this.flushScheduled = false;
-      this.flush();
+      if (this.options.held?.() !== true) this.flush();
     });
+  }
+
+  /** The transport stopped holding writes back: what queued meanwhile goes now. */
+  release(): void {
+    if (this.queue.length > 0) this.flush();
   }
 
   stop(): void {

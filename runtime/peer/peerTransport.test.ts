@@ -35,6 +35,7 @@ function member(self: number, ports: Map<number, number>, clusterId = 'c1', tls?
   const unreachable: number[] = [];
   const snapshots: string[] = [];
   const logs: string[] = [];
+  const sent: number[] = [];
   const scheme = tls === undefined ? 'http' : 'https';
   const peers = new Map([...ports].map(([id, port]) => [id, [new URL(`${scheme}://127.0.0.1:${port}`)]] as const));
   const transport = new PeerTransport<Note>({
@@ -49,13 +50,14 @@ function member(self: number, ports: Map<number, number>, clusterId = 'c1', tls?
     onMessage: (from, note) => received.push(`${from}:${note.text}`),
     onUnreachable: (to) => unreachable.push(to),
     onSnapshotStatus: (to, status) => snapshots.push(`${to}:${status}`),
+    onSent: (to) => sent.push(to),
     log: (line) => logs.push(line),
     backoffMsMin: 20,
     backoffMsMax: 100,
     queueMessagesMax: 64,
   });
   started.push(transport);
-  return { transport, received, unreachable, snapshots, logs };
+  return { transport, received, unreachable, snapshots, logs, sent };
 }
 
 async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
@@ -216,4 +218,35 @@ test.serial('a peer whose URL is not known yet is re-dialled once its hello brin
   t.pass();
   await a.transport.stop();
   await b.transport.stop();
+});
+
+test.serial("messages sent in a turn that answered a client wait for that turn's client writes: they leave two check phases on, not in a microtask", async (t) => {
+  const ports = new Map([[1, await freePort()], [2, await freePort()]]);
+  const a = member(1, ports);
+  const b = member(2, ports);
+  await a.transport.start();
+  await b.transport.start();
+  await linked(a, b, 2);
+  const microtasks = async () => {
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+  };
+  a.sent.length = 0;
+  a.transport.send(2, { text: 'now' });
+  await microtasks();
+  t.deepEqual(a.sent, [2], 'written once the sending task is done');
+  a.transport.afterClientWrites();
+  a.transport.send(2, { text: 'held' });
+  a.transport.send(2, { text: 'held too' });
+  await microtasks();
+  t.deepEqual(a.sent, [2], 'held past the microtasks');
+  await new Promise((resolve) => setImmediate(resolve));
+  t.deepEqual(a.sent, [2], 'held past the next check phase (the answer: HEADERS and DATA)');
+  await new Promise((resolve) => setImmediate(resolve));
+  t.deepEqual(a.sent, [2, 2, 2], 'written in the one after (the answer: its trailers)');
+  // Not held any more: the next send goes in a microtask again.
+  a.transport.send(2, { text: 'after' });
+  await microtasks();
+  t.is(a.sent.length, 4);
+  await until(() => b.received.length === 4, 'delivery');
+  t.deepEqual(b.received, ['1:now', '1:held', '1:held too', '1:after']);
 });
