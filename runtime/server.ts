@@ -5,7 +5,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
 import type { SecureContextOptions } from 'node:tls';
 import type { Member } from '../core/api/index.ts';
-import { isErrorReply, type EtcdServer, type PeerMessage, type ServerReply, type ServerRequest } from '../core/server/index.ts';
+import { isErrorReply, isRaftMessage, type EtcdServer, type PeerMessage, type ServerReply, type ServerRequest } from '../core/server/index.ts';
 import { ClientServer, type HttpHandler } from './client/clientServer.ts';
 import { etcdHandlers } from './client/etcdServices.ts';
 import { etcdGrpcServer } from './client/grpcServices.ts';
@@ -137,6 +137,8 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     peers: new Map(config.initialCluster.map((member) => [member.id, member.peerUrls] as const)),
     codec: codec.message,
     carriesSnapshot: codec.carriesSnapshot,
+    // An append without entries carries only the leader's commit index: it may follow the answers.
+    mayWait: (message) => isRaftMessage(message) && message.type === 'MsgApp' && message.entries.length === 0 && message.snapshot === null,
     onMessage: (from, message) => {
       if (trace.enabled) trace.mark(`recv ${message.type} ${hexId(from)}`);
       roundTrips.received(from, message.type);
