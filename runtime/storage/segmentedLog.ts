@@ -236,13 +236,19 @@ export function writeAllSync(fd: number, parts: readonly Buffer[], position: num
   let pending = parts.filter((part) => part.byteLength > 0);
   let at = position;
   while (pending.length > 0) {
-    let bytesWritten = writevSync(fd, pending, at);
+    const bytesWritten = writevSync(fd, pending, at);
     at += bytesWritten;
-    let done = 0;
-    while (done < pending.length && bytesWritten >= pending[done]!.byteLength) bytesWritten -= pending[done++]!.byteLength;
-    pending = pending.slice(done);
-    if (bytesWritten > 0) pending[0] = pending[0]!.subarray(bytesWritten);
+    pending = unwritten(pending, bytesWritten);
   }
+}
+
+/** What is left of `parts` after a gathering write took the first `written` bytes. */
+function unwritten(parts: readonly Buffer[], written: number): Buffer[] {
+  let done = 0;
+  while (done < parts.length && written >= parts[done]!.byteLength) written -= parts[done++]!.byteLength;
+  const rest = parts.slice(done);
+  if (written > 0) rest[0] = rest[0]!.subarray(written);
+  return rest;
 }
 
 /** Writes every part, in order, from `position` on (or at the end with null), with gathering writes; a short write continues where it stopped. */
@@ -250,11 +256,8 @@ export async function writeAll(handle: FileHandle, parts: readonly Buffer[], pos
   let pending = parts.filter((part) => part.byteLength > 0);
   let at = position;
   while (pending.length > 0) {
-    let { bytesWritten } = await handle.writev(pending, at ?? undefined);
+    const { bytesWritten } = await handle.writev(pending, at ?? undefined);
     if (at !== null) at += bytesWritten;
-    let done = 0;
-    while (done < pending.length && bytesWritten >= pending[done]!.byteLength) bytesWritten -= pending[done++]!.byteLength;
-    pending = pending.slice(done);
-    if (bytesWritten > 0) pending[0] = pending[0]!.subarray(bytesWritten);
+    pending = unwritten(pending, bytesWritten);
   }
 }
