@@ -233,24 +233,21 @@ test.serial("while writes are held back for a turn's client answers, what may wa
     for (let i = 0; i < 5; i++) await Promise.resolve();
   };
   const checkPhase = () => new Promise((resolve) => setImmediate(resolve));
+  /** Sends `texts` in one task, holding writes back first when `held`; how many frames were written once its microtasks ran. */
+  const turn = async (held: boolean, ...texts: string[]) => {
+    if (held) a.transport.afterClientWrites();
+    for (const text of texts) a.transport.send(2, { text });
+    await microtasks();
+    return a.sent.length;
+  };
   a.sent.length = 0;
-  a.transport.send(2, { text: 'held but not held back' });
-  await microtasks();
-  t.is(a.sent.length, 1, 'written once the sending task is done');
-  a.transport.afterClientWrites();
-  a.transport.send(2, { text: 'held 1' });
-  a.transport.send(2, { text: 'held 2' });
-  await microtasks();
-  t.is(a.sent.length, 1, 'held past the microtasks');
+  t.is(await turn(false, 'held but not held back'), 1, 'written once the sending task is done');
+  t.is(await turn(true, 'held 1', 'held 2'), 1, 'held past the microtasks');
   await checkPhase();
   t.is(a.sent.length, 1, 'held past the next check phase (the answer: HEADERS and DATA)');
   await checkPhase();
   t.is(a.sent.length, 3, 'written in the one after (the answer: its trailers)');
-  a.transport.afterClientWrites();
-  a.transport.send(2, { text: 'held 3' });
-  a.transport.send(2, { text: 'urgent' });
-  await microtasks();
-  t.is(a.sent.length, 5, 'a message that may not wait takes the held one before it along');
+  t.is(await turn(true, 'held 3', 'urgent'), 5, 'a message that may not wait takes the held one before it along');
   await until(() => b.received.length === 5, 'delivery');
   t.deepEqual(b.received, ['1:held but not held back', '1:held 1', '1:held 2', '1:held 3', '1:urgent']);
 });
