@@ -311,31 +311,3 @@ test("a backend rewrite is streamed into a segment not yet in the log: a crash w
   t.true(onDisk.subarray(0, whole.byteLength).equals(whole), 'the same bytes as the frame written whole');
   t.true(onDisk.subarray(whole.byteLength).every((byte) => byte === 0), 'then the zero tail');
 });
-
-test('with the worker idle a small append is written on the event loop at once, its sync started in the same turn; behind queued work it waits its turn, in order', async (t) => {
-  const { store, dataDir } = openStore();
-  const segmentHolds = (text: string) => readFileSync(firstSegment(dataDir)).includes(text);
-  // The first append opens the segment (through the queue); from then on the file is open.
-  store.write([{ kind: 'append', file: 'wal', records: ['opening'] }]);
-  await syncNow(store);
-  await store.flush();
-  store.write([{ kind: 'append', file: 'wal', records: ['now'] }]);
-  t.true(segmentHolds('"now"'), 'written before write() returned');
-  const rounds = store.stats.fsyncRounds;
-  const synced = syncNow(store);
-  t.is(store.stats.fsyncRounds, rounds + 1, 'the fsync round began before sync() returned');
-  // While that fsync runs the worker is busy: the next append is queued, not written yet.
-  store.write([{ kind: 'append', file: 'wal', records: ['queued'] }]);
-  t.false(segmentHolds('"queued"'));
-  await synced;
-  await syncNow(store);
-  t.true(segmentHolds('"queued"'));
-  await store.flush();
-  // A batch larger than an append on the loop may take goes through the queue too.
-  store.write([{ kind: 'append', file: 'wal', records: ['z'.repeat(70 * 1024)] }]);
-  t.false(segmentHolds('"zzzz'));
-  store.write([{ kind: 'append', file: 'wal', records: ['after'] }]);
-  await syncNow(store);
-  await store.close();
-  t.deepEqual(openStore(dataDir).store.read().files.get('wal'), ['opening', 'now', 'queued', 'z'.repeat(70 * 1024), 'after']);
-});

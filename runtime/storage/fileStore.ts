@@ -198,40 +198,10 @@ export class FileStore implements DurableStore {
       if (this.segmented.has(write.file)) assert(parts.every((part) => part.byteLength > 0), () => `an empty record for ${write.file}`);
       if (write.kind === 'append') {
         assert(!this.tornFiles.has(write.file), () => `an append to ${write.file}, whose torn tail was not cut off first`);
-        if (this.appendNow(write.file, parts)) continue;
       } else this.tornFiles.delete(write.file);
       this.enqueue({ kind: write.kind, file: write.file, parts });
     }
     this.kick();
-  }
-
-  /**
-   * Appends to a segmented file at once, on the event loop, when nothing is queued or being
-   * written before it (so the files still see the node's order) and the log can take it there
-   * (`SegmentedLog.appendNow`: small, no cut). A sequential put's Ready is then written in the
-   * pump that made it, and its sync (`sync`, with the worker idle) hands the fdatasync to the pool
-   * in the same turn: no pool write and no loop turn between the Ready and its fsync, on the
-   * leader and on each follower. False: queue it.
-   */
-  private appendNow(file: string, parts: readonly Buffer[]): boolean {
-    if (this.running || this.queue.length > 0 || this.deferred !== null || this.failed !== null || this.background?.file === file) return false;
-    const log = this.segmented.get(file);
-    if (log === undefined) return false;
-    if (trace.enabled) trace.mark(`append.start ${file}`);
-    let bytes: number | null;
-    try {
-      bytes = log.appendNow(parts);
-    } catch (error) {
-      // As a failed queued write: the store is done (onFatal), nothing more is written.
-      this.failed = error instanceof Error ? error : new Error(String(error));
-      this.options.onFatal(this.failed);
-      return true;
-    }
-    if (bytes === null) return false;
-    this.stats.bytesWritten += bytes;
-    this.dirtyFiles.add(file);
-    if (trace.enabled) trace.mark('append.end');
-    return true;
   }
 
   /**
@@ -363,9 +333,7 @@ export class FileStore implements DurableStore {
   }
 
   private kick(): void {
-    // Nothing queued (appends written at once, `appendNow`): the worker stays idle, so the sync
-    // that follows starts its fsync in the same turn.
-    if (this.running || this.failed !== null || this.queue.length === 0) return;
+    if (this.running || this.failed !== null) return;
     this.running = true;
     this.drain().then(
       () => {

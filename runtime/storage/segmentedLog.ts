@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, unlinkSync, writevSync } from 'node:fs';
+import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { scanFrames, type DamagedTail } from './frame.ts';
@@ -124,31 +124,11 @@ export class SegmentedLog {
     if (this.current === null || this.current.offset + bytes > this.current.capacity) await this.cut();
     const current = this.current!;
     if (current.handle === null) current.handle = await open(current.path, 'r+');
-    if (bytes <= syncAppendBytesMax) writeAllSync(current.handle.fd, parts, current.offset);
-    else await writeAll(current.handle, parts, current.offset);
-    this.appended(current, bytes);
-    return bytes;
-  }
-
-  /**
-   * `append` on the event loop, when it can be done there at once: small frames (see
-   * `syncAppendBytesMax`) that fit in the current segment, whose file is open. Returns the bytes
-   * written, or null when it cannot (then `append`, queued in order, must).
-   */
-  appendNow(parts: readonly Buffer[]): number | null {
-    const current = this.current;
-    if (current === null || current.handle === null) return null;
-    const bytes = byteLength(parts);
-    if (bytes > syncAppendBytesMax || current.offset + bytes > current.capacity) return null;
-    writeAllSync(current.handle.fd, parts, current.offset);
-    this.appended(current, bytes);
-    return bytes;
-  }
-
-  private appended(current: CurrentSegment, bytes: number): void {
+    await writeAll(current.handle, parts, current.offset);
     current.offset += bytes;
     current.capacity = Math.max(current.capacity, current.offset);
     this.segments.at(-1)!.bytes = current.capacity;
+    return bytes;
   }
 
   /** Starts the log over with these frames, in a new segment (temporary until renamed), then releases the older segments. */
@@ -221,43 +201,16 @@ function byteLength(parts: readonly Buffer[]): number {
   return total;
 }
 
-/**
- * An append this small is written on the event loop (a `pwritev` into the page cache, tens of
- * microseconds) rather than through libuv's pool: a pool write is a thread hand-off and then a
- * wait for the event loop to come round to its completion, which on a busy 2-core machine cost
- * 0.1-0.9 ms of every put (a sequential put's WAL append on each member), while the fdatasync
- * that follows must go to the pool anyway. Larger writes (a snapshot, a burst of big values)
- * stay off the loop.
- */
-export const syncAppendBytesMax = 64 * 1024;
-
-/** `writeAll` on the event loop: every part at `position`, gathering, short writes continued. */
-export function writeAllSync(fd: number, parts: readonly Buffer[], position: number): void {
-  let pending = parts.filter((part) => part.byteLength > 0);
-  let at = position;
-  while (pending.length > 0) {
-    const bytesWritten = writevSync(fd, pending, at);
-    at += bytesWritten;
-    pending = unwritten(pending, bytesWritten);
-  }
-}
-
-/** What is left of `parts` after a gathering write took the first `written` bytes. */
-function unwritten(parts: readonly Buffer[], written: number): Buffer[] {
-  let done = 0;
-  while (done < parts.length && written >= parts[done]!.byteLength) written -= parts[done++]!.byteLength;
-  const rest = parts.slice(done);
-  if (written > 0) rest[0] = rest[0]!.subarray(written);
-  return rest;
-}
-
 /** Writes every part, in order, from `position` on (or at the end with null), with gathering writes; a short write continues where it stopped. */
 export async function writeAll(handle: FileHandle, parts: readonly Buffer[], position: number | null): Promise<void> {
   let pending = parts.filter((part) => part.byteLength > 0);
   let at = position;
   while (pending.length > 0) {
-    const { bytesWritten } = await handle.writev(pending, at ?? undefined);
+    let { bytesWritten } = await handle.writev(pending, at ?? undefined);
     if (at !== null) at += bytesWritten;
-    pending = unwritten(pending, bytesWritten);
+    let done = 0;
+    while (done < pending.length && bytesWritten >= pending[done]!.byteLength) bytesWritten -= pending[done++]!.byteLength;
+    pending = pending.slice(done);
+    if (bytesWritten > 0) pending[0] = pending[0]!.subarray(bytesWritten);
   }
 }
