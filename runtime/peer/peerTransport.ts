@@ -103,7 +103,7 @@ export class PeerTransport<Message> implements Transport<Message> {
    * the next check phase, its trailers (the gRPC status, which ends the call) one loop iteration
    * later, in a write of their own (strace of a bare node:http2 server). Peer writes went out in a
    * microtask, before both — and on a busy 2-core machine each woke a follower that took the
-   * leader's core before the answer was written (0.5-1 ms of a sequential put at load 6-10). What
+   * leader's core before the answer was written (0.7-1.1 ms of a sequential put at load 9-22). What
    * may wait now leaves from an immediate two check phases on, right after the trailers; a
    * message that may not (an append with entries, an acknowledgement, a vote) takes everything
    * queued for its peer with it at once, as before.
