@@ -99,7 +99,7 @@ async function measuredTurn(server: Server, into: { rate: number; cpuMs: number;
   into.rate += turn.rate / rounds;
 }
 
-interface Server {
+export interface Server {
   readonly name: string;
   readonly specs: readonly MemberSpec[];
   readonly members: Member[];
@@ -107,7 +107,7 @@ interface Server {
   leader: EtcdClient;
 }
 
-async function startCluster(name: string, root: string, program?: readonly string[]): Promise<Server> {
+export async function startCluster(name: string, root: string, program?: readonly string[]): Promise<Server> {
   const ports = await freePorts(6);
   const specs: MemberSpec[] = [1, 2, 3].map((n, i) => ({ name: `${name}${n}`, clientPort: ports[2 * i]!, peerPort: ports[2 * i + 1]!, dataDir: join(root, `${name}${n}`) }));
   const members = specs.map((spec) => startMember(spec, initialCluster(specs), ['--snapshot-count', '10000'], program));

@@ -5,7 +5,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
 import type { SecureContextOptions } from 'node:tls';
 import type { Member } from '../core/api/index.ts';
-import { isErrorReply, type EtcdServer, type PeerMessage, type ServerReply, type ServerRequest } from '../core/server/index.ts';
+import { isErrorReply, isRaftMessage, type EtcdServer, type PeerMessage, type ServerReply, type ServerRequest } from '../core/server/index.ts';
 import { ClientServer, type HttpHandler } from './client/clientServer.ts';
 import { etcdHandlers } from './client/etcdServices.ts';
 import { etcdGrpcServer } from './client/grpcServices.ts';
@@ -139,6 +139,8 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     peers: new Map(config.initialCluster.map((member) => [member.id, member.peerUrls] as const)),
     codec: codec.message,
     carriesSnapshot: codec.carriesSnapshot,
+    // An append without entries carries only the leader's commit index: it may follow the answers.
+    mayWait: (message) => isRaftMessage(message) && message.type === 'MsgApp' && message.entries.length === 0 && message.snapshot === null,
     onMessage: (from, message) => {
       if (trace.enabled) trace.mark(`recv ${message.type} ${hexId(from)}`);
       roundTrips.received(from, message.type);
@@ -198,6 +200,8 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     },
     // etcd counts a proposal failed when it errs or times out (v3_server.go).
     onReply: (request, reply, elapsedMs) => {
+      // The answer leaves before this turn's peer writes (PeerTransport.afterClientWrites).
+      transport.afterClientWrites();
       if (adapter.isProposal(request) && adapter.isFailure(reply)) metrics.proposalFailed();
       if (elapsedMs > slowRequestMs) slowWork.answered(adapter.summarize(request), adapter.result(reply), elapsedMs);
     },

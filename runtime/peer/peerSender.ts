@@ -24,12 +24,16 @@ export interface SenderOptions {
   readonly backoffMsMax: number;
   /** TLS options when the peer URLs are https. */
   readonly tls: ConnectionOptions | null;
+  /** True while the transport holds back what may wait (`PeerTransport.afterClientWrites`): a flush of only such messages waits for `release`. */
+  readonly held?: () => boolean;
 }
 
 interface Queued {
   /** The frame's header and payload (not copied together: a snapshot is the whole backend). */
   readonly parts: readonly [Buffer, Buffer];
   readonly snapshot: boolean;
+  /** It may wait while the transport holds writes back. */
+  readonly mayWait: boolean;
 }
 
 /**
@@ -71,13 +75,13 @@ export class PeerSender {
     if (this.state === 'idle') this.dial();
   }
 
-  send(payload: Uint8Array, snapshot: boolean): void {
+  send(payload: Uint8Array, snapshot: boolean, mayWait = false): void {
     if (this.state === 'stopped') return;
     if (this.state === 'backoff' || this.queue.length >= this.options.queueMessagesMax) {
       this.drop(snapshot);
       return;
     }
-    this.queue.push({ parts: frameParts(payload), snapshot });
+    this.queue.push({ parts: frameParts(payload), snapshot, mayWait });
     if (this.state === 'idle') this.dial();
     else if (this.state === 'open') this.scheduleFlush();
   }
@@ -91,8 +95,13 @@ export class PeerSender {
     this.flushScheduled = true;
     queueMicrotask(() => {
       this.flushScheduled = false;
-      this.flush();
+      if (this.options.held?.() !== true || this.queue.some((queued) => !queued.mayWait)) this.flush();
     });
+  }
+
+  /** The transport stopped holding writes back: what queued meanwhile goes now. */
+  release(): void {
+    if (this.queue.length > 0) this.flush();
   }
 
   stop(): void {

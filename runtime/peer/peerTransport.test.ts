@@ -35,6 +35,7 @@ function member(self: number, ports: Map<number, number>, clusterId = 'c1', tls?
   const unreachable: number[] = [];
   const snapshots: string[] = [];
   const logs: string[] = [];
+  const sent: number[] = [];
   const scheme = tls === undefined ? 'http' : 'https';
   const peers = new Map([...ports].map(([id, port]) => [id, [new URL(`${scheme}://127.0.0.1:${port}`)]] as const));
   const transport = new PeerTransport<Note>({
@@ -46,16 +47,18 @@ function member(self: number, ports: Map<number, number>, clusterId = 'c1', tls?
     peers,
     codec,
     carriesSnapshot: (note) => note.snapshot === true,
+    mayWait: (note) => note.text.startsWith('held'),
     onMessage: (from, note) => received.push(`${from}:${note.text}`),
     onUnreachable: (to) => unreachable.push(to),
     onSnapshotStatus: (to, status) => snapshots.push(`${to}:${status}`),
+    onSent: (to) => sent.push(to),
     log: (line) => logs.push(line),
     backoffMsMin: 20,
     backoffMsMax: 100,
     queueMessagesMax: 64,
   });
   started.push(transport);
-  return { transport, received, unreachable, snapshots, logs };
+  return { transport, received, unreachable, snapshots, logs, sent };
 }
 
 async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
@@ -80,13 +83,19 @@ async function linked(from: ReturnType<typeof member>, to: ReturnType<typeof mem
   from.unreachable.length = 0;
 }
 
-test.serial('messages between two members arrive in order, and a sent snapshot is reported finished', async (t) => {
+/** Members 1 and 2 started, 1 linked to 2. */
+async function twoMembers() {
   const ports = new Map([[1, await freePort()], [2, await freePort()]]);
   const a = member(1, ports);
   const b = member(2, ports);
   await a.transport.start();
   await b.transport.start();
   await linked(a, b, 2);
+  return { a, b };
+}
+
+test.serial('messages between two members arrive in order, and a sent snapshot is reported finished', async (t) => {
+  const { a, b } = await twoMembers();
   await linked(b, a, 1);
   for (let i = 0; i < 50; i++) a.transport.send(2, { text: `m${i}` });
   a.transport.send(2, { text: 'snap', snapshot: true });
@@ -216,4 +225,29 @@ test.serial('a peer whose URL is not known yet is re-dialled once its hello brin
   t.pass();
   await a.transport.stop();
   await b.transport.stop();
+});
+
+test.serial("while writes are held back for a turn's client answers, what may wait leaves two check phases on; what may not takes its peer's queue at once", async (t) => {
+  const { a, b } = await twoMembers();
+  const microtasks = async () => {
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+  };
+  const checkPhase = () => new Promise((resolve) => setImmediate(resolve));
+  /** Sends `texts` in one task, holding writes back first when `held`; how many frames were written once its microtasks ran. */
+  const turn = async (held: boolean, ...texts: string[]) => {
+    if (held) a.transport.afterClientWrites();
+    for (const text of texts) a.transport.send(2, { text });
+    await microtasks();
+    return a.sent.length;
+  };
+  a.sent.length = 0;
+  t.is(await turn(false, 'held but not held back'), 1, 'written once the sending task is done');
+  t.is(await turn(true, 'held 1', 'held 2'), 1, 'held past the microtasks');
+  await checkPhase();
+  t.is(a.sent.length, 1, 'held past the next check phase (the answer: HEADERS and DATA)');
+  await checkPhase();
+  t.is(a.sent.length, 3, 'written in the one after (the answer: its trailers)');
+  t.is(await turn(true, 'held 3', 'urgent'), 5, 'a message that may not wait takes the held one before it along');
+  await until(() => b.received.length === 5, 'delivery');
+  t.deepEqual(b.received, ['1:held but not held back', '1:held 1', '1:held 2', '1:held 3', '1:urgent']);
 });
