@@ -24,8 +24,9 @@ const cacheDir = join(root, 'node_modules', '.cache', 'detcd-sim');
  * processes (`loadWithCodeCache`); Node 20 has no code cache for ES modules.
  */
 const entries = {
-  'detcd-sim': { source: join(root, 'bin', 'detcd-sim.ts'), bundle: join(cacheDir, 'detcd-sim.mjs'), manifest: join(cacheDir, 'manifest.json'), format: 'esm' },
-  check: { source: join(root, 'bin', 'detcd-sim-check.ts'), bundle: join(cacheDir, 'detcd-sim-check.cjs'), manifest: join(cacheDir, 'check-cjs-manifest.json'), format: 'cjs', codeCache: 'detcd-sim-check' },
+  'detcd-sim': { source: join(root, 'bin', 'detcd-sim.ts'), bundle: join(cacheDir, 'detcd-sim.mjs'), manifest: join(cacheDir, 'manifest.json'), format: 'esm', env: 'DETCD_SIM' },
+  check: { source: join(root, 'bin', 'detcd-sim-check.ts'), bundle: join(cacheDir, 'detcd-sim-check.cjs'), manifest: join(cacheDir, 'check-cjs-manifest.json'), format: 'cjs', codeCache: 'detcd-sim-check', env: 'DETCD_SIM' },
+  detcd: { source: join(root, 'bin', 'detcd.ts'), bundle: join(cacheDir, 'detcd.cjs'), manifest: join(cacheDir, 'detcd-manifest.json'), format: 'cjs', codeCache: 'detcd', env: 'DETCD', withPackages: true },
 };
 
 /** Registers tsx's loader: for the sources themselves, or for patched copies a command imports. */
@@ -41,15 +42,15 @@ export async function registerTypeScript() {
  */
 export async function importCli(name = 'detcd-sim') {
   const entry = entries[name];
-  if (process.env.DETCD_SIM_FROM_SOURCE === '1') return withoutCodeCache(await importFromSource(entry));
+  if (process.env[`${entry.env}_FROM_SOURCE`] === '1') return withoutCodeCache(await importFromSource(entry));
   let fresh;
   try {
     fresh = await freshBundle(entry);
   } catch (error) {
-    if (process.env.DETCD_SIM_DEBUG === '1') process.stderr.write(`detcd-sim: no compiled build (${error instanceof Error ? error.message : error}); loading the sources\n`);
+    if (process.env[`${entry.env}_DEBUG`] === '1') process.stderr.write(`${basename(entry.source, '.ts')}: no compiled build (${error instanceof Error ? error.message : error}); loading the sources\n`);
     return withoutCodeCache(await importFromSource(entry));
   }
-  if (entry.format === 'cjs') return loadWithCodeCache(fresh.bundle, codeCacheFile(entry, fresh.key));
+  if (entry.format === 'cjs') return loadWithCodeCache(fresh.bundle, codeCacheFile(entry, fresh.key), process.env[`${entry.env}_DEBUG`] === '1');
   return withoutCodeCache(await import(pathToFileURL(fresh.bundle).href));
 }
 
@@ -70,7 +71,7 @@ function withoutCodeCache(module) {
  * rewritten), and a failure to read or write it only costs the compiling. The name matters: V8
  * checks only the source's length, and runs the cached bytecode of another source of that length.
  */
-export function loadWithCodeCache(bundle, cacheFile) {
+export function loadWithCodeCache(bundle, cacheFile, debug = process.env.DETCD_SIM_DEBUG === '1') {
   let cachedData;
   try {
     cachedData = readFileSync(cacheFile);
@@ -79,7 +80,7 @@ export function loadWithCodeCache(bundle, cacheFile) {
   }
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(bundle, 'utf8')}\n})`, { filename: bundle, ...(cachedData === undefined ? {} : { cachedData }) });
   const used = cachedData !== undefined && !script.cachedDataRejected;
-  if (process.env.DETCD_SIM_DEBUG === '1' && cachedData !== undefined && !used) process.stderr.write(`detcd-sim: code cache ${cacheFile} refused by V8; compiling\n`);
+  if (debug && cachedData !== undefined && !used) process.stderr.write(`${basename(bundle)}: code cache ${cacheFile} refused by V8; compiling\n`);
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, dirname(bundle));
   return {
@@ -93,7 +94,7 @@ export function loadWithCodeCache(bundle, cacheFile) {
         writeFileSync(`${cacheFile}.${process.pid}`, data);
         renameSync(`${cacheFile}.${process.pid}`, cacheFile);
       } catch (error) {
-        if (process.env.DETCD_SIM_DEBUG === '1') process.stderr.write(`detcd-sim: code cache not written (${error instanceof Error ? error.message : error})\n`);
+        if (debug) process.stderr.write(`${basename(bundle)}: code cache not written (${error instanceof Error ? error.message : error})\n`);
       }
     },
   };
@@ -163,7 +164,7 @@ async function build(entry) {
     platform: 'node',
     format: entry.format,
     target: 'node20',
-    packages: 'external',
+    ...(entry.withPackages ? {} : { packages: 'external' }),
     outfile: join(temporary, basename(entry.bundle)),
     sourcemap: 'linked',
     metafile: true,
@@ -173,7 +174,7 @@ async function build(entry) {
     // Lets the code know it runs compiled (bin/cli/typeScriptLoader.ts: patched copies need tsx).
     define: { DETCD_SIM_COMPILED: 'true' },
   });
-  const inputs = Object.keys(result.metafile.inputs).filter((input) => !input.includes('node_modules/')).map((input) => relative(root, join(process.cwd(), input))).sort();
+  const inputs = Object.keys(result.metafile.inputs).filter((input) => entry.withPackages || !input.includes('node_modules/')).map((input) => relative(root, join(process.cwd(), input))).sort();
   renameSync(join(temporary, `${basename(entry.bundle)}.map`), `${entry.bundle}.map`);
   renameSync(join(temporary, basename(entry.bundle)), entry.bundle);
   const key = await cacheKey(inputs, esbuild.version);
