@@ -1,13 +1,15 @@
-// Loads the CLI fast: the TypeScript sources compiled into one module by esbuild (an ES module; for
-// `check`, a CommonJS script run with V8's code cache), cached under
-// node_modules/.cache/detcd-sim and rebuilt whenever a source it was built from changes (the cache
-// key is a hash of every input file's content, the Node and esbuild versions and the checkout's
-// path). Transpiling ~150 files through tsx's loader on every start cost 0.4-1 s (more on a busy
-// machine, and again in every sweep worker); a cache hit costs a stat of each input (their
-// contents are hashed only when a size or modification time changed).
+// Loads the CLIs fast: the TypeScript sources compiled into one module by esbuild (an ES module for
+// detcd-sim; for `check` and the `detcd` server, a CommonJS script run with V8's code cache),
+// cached under node_modules/.cache/detcd-sim/<checkout> and rebuilt whenever a source it was built
+// from changes (the cache key is a hash of every input file's content, the Node and esbuild
+// versions and the checkout's path). Transpiling ~150 files through tsx's loader on every start
+// cost 0.4-1 s (more on a busy machine, and again in every sweep worker and cluster member); a
+// cache hit costs a stat of each input (their contents are hashed only when a size or modification
+// time changed).
 //
-// Plain JavaScript: it runs before any TypeScript loader. DETCD_SIM_FROM_SOURCE=1 skips the cache
-// and loads the sources through tsx; DETCD_SIM_DEBUG=1 says why a build was not used.
+// Plain JavaScript: it runs before any TypeScript loader. DETCD_SIM_FROM_SOURCE=1 (the server:
+// DETCD_FROM_SOURCE=1) skips the cache and loads the sources through tsx; DETCD_SIM_DEBUG=1
+// (DETCD_DEBUG=1) says why a build was not used.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative } from 'node:path';
@@ -15,13 +17,30 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cacheDir = join(root, 'node_modules', '.cache', 'detcd-sim');
+/**
+ * A folder of the checkout's own: two checkouts may share one node_modules (a tree of main with
+ * this one's node_modules, as a bench's baseline), and members of both may start at once.
+ */
+const cacheDir = join(root, 'node_modules', '.cache', 'detcd-sim', `${basename(root)}-${fnv1a(root)}`);
+
+/** FNV-1a, 32 bits, in hex: names the checkout's folder (node:crypto costs a start some 25 modules). */
+function fnv1a(text) {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return hash.toString(16).padStart(8, '0');
+}
 
 /**
- * The entries compiled, each into a bundle of its own: the whole CLI, and `check` alone (a user's
- * one-shot check should not load the simulator: bin/detcd-sim-check.ts). `check` is a CommonJS
- * bundle run through `vm.Script`, so that V8's code cache can keep its compiled functions between
- * processes (`loadWithCodeCache`); Node 20 has no code cache for ES modules.
+ * The entries compiled, each into a bundle of its own: the whole CLI, `check` alone (a user's
+ * one-shot check should not load the simulator: bin/detcd-sim-check.ts), and the server
+ * (bin/detcd.ts). `check` and the server are CommonJS bundles run through `vm.Script`, so that V8's
+ * code cache can keep their compiled functions between processes (`loadWithCodeCache`); Node 20
+ * has no code cache for ES modules. The server's bundle holds its packages too (grpc-js,
+ * protobufjs, prom-client, yaml: their inputs are hashed like the sources'), so that they come
+ * from the code cache as well, with none of Node's module resolution: a member's start to serving
+ * took 0.73-0.82 s of CPU as an ES module with its packages outside, 0.53-0.62 s as CommonJS with
+ * them outside, 0.33-0.37 s as CommonJS with them in (tsx: 1.5-1.9 s; ARCHITECTURE.md, task
+ * serverbundle).
  */
 const entries = {
   'detcd-sim': { source: join(root, 'bin', 'detcd-sim.ts'), bundle: join(cacheDir, 'detcd-sim.mjs'), manifest: join(cacheDir, 'manifest.json'), format: 'esm', env: 'DETCD_SIM' },
