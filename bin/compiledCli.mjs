@@ -175,8 +175,9 @@ async function build(entry) {
   const esbuild = createRequire(import.meta.url)('esbuild');
   mkdirSync(cacheDir, { recursive: true });
   // Written under a name of its own and renamed: processes starting together (sweep workers) may
-  // build at once, and none may read a half-written file.
-  const temporary = join(cacheDir, `build-${process.pid}`);
+  // build at once, and none may read a half-written file. The folder is a sibling of the cache's,
+  // at its depth: the source map's paths are relative to where esbuild writes it.
+  const temporary = join(dirname(cacheDir), `build-${process.pid}`);
   const result = await esbuild.build({
     entryPoints: [entry.source],
     bundle: true,
@@ -193,7 +194,8 @@ async function build(entry) {
     // Lets the code know it runs compiled (bin/cli/typeScriptLoader.ts: patched copies need tsx).
     define: { DETCD_SIM_COMPILED: 'true' },
   });
-  const inputs = Object.keys(result.metafile.inputs).filter((input) => entry.withPackages || !input.includes('node_modules/')).map((input) => relative(root, join(process.cwd(), input))).sort();
+  // This file is an input too: how a bundle is built is part of what it is.
+  const inputs = [...Object.keys(result.metafile.inputs).filter((input) => entry.withPackages || !input.includes('node_modules/')).map((input) => relative(root, join(process.cwd(), input))), relative(root, fileURLToPath(import.meta.url))].sort();
   renameSync(join(temporary, `${basename(entry.bundle)}.map`), `${entry.bundle}.map`);
   renameSync(join(temporary, basename(entry.bundle)), entry.bundle);
   const key = await cacheKey(inputs, esbuild.version);

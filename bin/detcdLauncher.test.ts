@@ -2,7 +2,7 @@ import test from 'ava';
 import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -53,6 +53,13 @@ test('the launcher runs the compiled build while it is fresh, rebuilds it when a
   t.regex(first.stdout, /^etcd Version: 3\.4\.23\nGit SHA: detcd\n/);
   const { folder, files } = buildFolder(directory);
   t.deepEqual(files, ['detcd-manifest.json', 'detcd.cjs', 'detcd.cjs.map']);
+  // The build's inputs: the sources, the packages, and how it is built.
+  const { inputs } = JSON.parse(readFileSync(join(folder, 'detcd-manifest.json'), 'utf8')) as { inputs: string[] };
+  t.true(['bin/compiledCli.mjs', 'bin/detcd.ts', 'runtime/version.ts'].every((input) => inputs.includes(input)));
+  t.true(inputs.some((input) => input.includes('node_modules/@grpc/grpc-js/')));
+  // The source map names the checkout's files (paths relative to where the map lies).
+  const { sources } = JSON.parse(readFileSync(join(folder, 'detcd.cjs.map'), 'utf8')) as { sources: string[] };
+  t.true(sources.map((source) => resolve(folder, source)).includes(join(directory, 'runtime', 'version.ts')));
   // Marked, the build shows that it is what runs (the sources are unchanged: no rebuild).
   const bundle = join(folder, 'detcd.cjs');
   writeFileSync(bundle, readFileSync(bundle, 'utf8').replace('"Git SHA: detcd"', '"Git SHA: detcd (the build)"'));
