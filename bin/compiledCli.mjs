@@ -1,13 +1,15 @@
-// Loads the CLI fast: the TypeScript sources compiled into one module by esbuild (an ES module; for
-// `check`, a CommonJS script run with V8's code cache), cached under
-// node_modules/.cache/detcd-sim and rebuilt whenever a source it was built from changes (the cache
-// key is a hash of every input file's content, the Node and esbuild versions and the checkout's
-// path). Transpiling ~150 files through tsx's loader on every start cost 0.4-1 s (more on a busy
-// machine, and again in every sweep worker); a cache hit costs a stat of each input (their
-// contents are hashed only when a size or modification time changed).
+// Loads the CLIs fast: the TypeScript sources compiled into one module by esbuild (an ES module for
+// detcd-sim; for `check` and the `detcd` server, a CommonJS script run with V8's code cache),
+// cached under node_modules/.cache/detcd-sim/<checkout> and rebuilt whenever a source it was built
+// from changes (the cache key is a hash of every input file's content, the Node and esbuild
+// versions and the checkout's path). Transpiling ~150 files through tsx's loader on every start
+// cost 0.4-1 s (more on a busy machine, and again in every sweep worker and cluster member); a
+// cache hit costs a stat of each input (their contents are hashed only when a size or modification
+// time changed).
 //
-// Plain JavaScript: it runs before any TypeScript loader. DETCD_SIM_FROM_SOURCE=1 skips the cache
-// and loads the sources through tsx; DETCD_SIM_DEBUG=1 says why a build was not used.
+// Plain JavaScript: it runs before any TypeScript loader. DETCD_SIM_FROM_SOURCE=1 (the server:
+// DETCD_FROM_SOURCE=1) skips the cache and loads the sources through tsx; DETCD_SIM_DEBUG=1
+// (DETCD_DEBUG=1) says why a build was not used.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative } from 'node:path';
@@ -15,17 +17,35 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cacheDir = join(root, 'node_modules', '.cache', 'detcd-sim');
+/**
+ * A folder of the checkout's own: two checkouts may share one node_modules (a tree of main with
+ * this one's node_modules, as a bench's baseline), and members of both may start at once.
+ */
+const cacheDir = join(root, 'node_modules', '.cache', 'detcd-sim', `${basename(root)}-${fnv1a(root)}`);
+
+/** FNV-1a, 32 bits, in hex: names the checkout's folder (node:crypto costs a start some 25 modules). */
+function fnv1a(text) {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return hash.toString(16).padStart(8, '0');
+}
 
 /**
- * The entries compiled, each into a bundle of its own: the whole CLI, and `check` alone (a user's
- * one-shot check should not load the simulator: bin/detcd-sim-check.ts). `check` is a CommonJS
- * bundle run through `vm.Script`, so that V8's code cache can keep its compiled functions between
- * processes (`loadWithCodeCache`); Node 20 has no code cache for ES modules.
+ * The entries compiled, each into a bundle of its own: the whole CLI, `check` alone (a user's
+ * one-shot check should not load the simulator: bin/detcd-sim-check.ts), and the server
+ * (bin/detcd.ts). `check` and the server are CommonJS bundles run through `vm.Script`, so that V8's
+ * code cache can keep their compiled functions between processes (`loadWithCodeCache`); Node 20
+ * has no code cache for ES modules. The server's bundle holds its packages too (grpc-js,
+ * protobufjs, prom-client, yaml: their inputs are hashed like the sources'), so that they come
+ * from the code cache as well, with none of Node's module resolution: a member's start to serving
+ * took 0.73-0.82 s of CPU as an ES module with its packages outside, 0.53-0.62 s as CommonJS with
+ * them outside, 0.33-0.37 s as CommonJS with them in (tsx: 1.5-1.9 s; ARCHITECTURE.md, task
+ * serverbundle).
  */
 const entries = {
-  'detcd-sim': { source: join(root, 'bin', 'detcd-sim.ts'), bundle: join(cacheDir, 'detcd-sim.mjs'), manifest: join(cacheDir, 'manifest.json'), format: 'esm' },
-  check: { source: join(root, 'bin', 'detcd-sim-check.ts'), bundle: join(cacheDir, 'detcd-sim-check.cjs'), manifest: join(cacheDir, 'check-cjs-manifest.json'), format: 'cjs', codeCache: 'detcd-sim-check' },
+  'detcd-sim': { source: join(root, 'bin', 'detcd-sim.ts'), bundle: join(cacheDir, 'detcd-sim.mjs'), manifest: join(cacheDir, 'manifest.json'), format: 'esm', env: 'DETCD_SIM' },
+  check: { source: join(root, 'bin', 'detcd-sim-check.ts'), bundle: join(cacheDir, 'detcd-sim-check.cjs'), manifest: join(cacheDir, 'check-cjs-manifest.json'), format: 'cjs', codeCache: 'detcd-sim-check', env: 'DETCD_SIM' },
+  detcd: { source: join(root, 'bin', 'detcd.ts'), bundle: join(cacheDir, 'detcd.cjs'), manifest: join(cacheDir, 'detcd-manifest.json'), format: 'cjs', codeCache: 'detcd', env: 'DETCD', withPackages: true },
 };
 
 /** Registers tsx's loader: for the sources themselves, or for patched copies a command imports. */
@@ -41,15 +61,15 @@ export async function registerTypeScript() {
  */
 export async function importCli(name = 'detcd-sim') {
   const entry = entries[name];
-  if (process.env.DETCD_SIM_FROM_SOURCE === '1') return withoutCodeCache(await importFromSource(entry));
+  if (process.env[`${entry.env}_FROM_SOURCE`] === '1') return withoutCodeCache(await importFromSource(entry));
   let fresh;
   try {
     fresh = await freshBundle(entry);
   } catch (error) {
-    if (process.env.DETCD_SIM_DEBUG === '1') process.stderr.write(`detcd-sim: no compiled build (${error instanceof Error ? error.message : error}); loading the sources\n`);
+    if (process.env[`${entry.env}_DEBUG`] === '1') process.stderr.write(`${basename(entry.source, '.ts')}: no compiled build (${error instanceof Error ? error.message : error}); loading the sources\n`);
     return withoutCodeCache(await importFromSource(entry));
   }
-  if (entry.format === 'cjs') return loadWithCodeCache(fresh.bundle, codeCacheFile(entry, fresh.key));
+  if (entry.format === 'cjs') return loadWithCodeCache(fresh.bundle, codeCacheFile(entry, fresh.key), process.env[`${entry.env}_DEBUG`] === '1');
   return withoutCodeCache(await import(pathToFileURL(fresh.bundle).href));
 }
 
@@ -70,7 +90,7 @@ function withoutCodeCache(module) {
  * rewritten), and a failure to read or write it only costs the compiling. The name matters: V8
  * checks only the source's length, and runs the cached bytecode of another source of that length.
  */
-export function loadWithCodeCache(bundle, cacheFile) {
+export function loadWithCodeCache(bundle, cacheFile, debug = process.env.DETCD_SIM_DEBUG === '1') {
   let cachedData;
   try {
     cachedData = readFileSync(cacheFile);
@@ -79,7 +99,7 @@ export function loadWithCodeCache(bundle, cacheFile) {
   }
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(bundle, 'utf8')}\n})`, { filename: bundle, ...(cachedData === undefined ? {} : { cachedData }) });
   const used = cachedData !== undefined && !script.cachedDataRejected;
-  if (process.env.DETCD_SIM_DEBUG === '1' && cachedData !== undefined && !used) process.stderr.write(`detcd-sim: code cache ${cacheFile} refused by V8; compiling\n`);
+  if (debug && cachedData !== undefined && !used) process.stderr.write(`${basename(bundle)}: code cache ${cacheFile} refused by V8; compiling\n`);
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, dirname(bundle));
   return {
@@ -93,7 +113,7 @@ export function loadWithCodeCache(bundle, cacheFile) {
         writeFileSync(`${cacheFile}.${process.pid}`, data);
         renameSync(`${cacheFile}.${process.pid}`, cacheFile);
       } catch (error) {
-        if (process.env.DETCD_SIM_DEBUG === '1') process.stderr.write(`detcd-sim: code cache not written (${error instanceof Error ? error.message : error})\n`);
+        if (debug) process.stderr.write(`${basename(bundle)}: code cache not written (${error instanceof Error ? error.message : error})\n`);
       }
     },
   };
@@ -155,15 +175,16 @@ async function build(entry) {
   const esbuild = createRequire(import.meta.url)('esbuild');
   mkdirSync(cacheDir, { recursive: true });
   // Written under a name of its own and renamed: processes starting together (sweep workers) may
-  // build at once, and none may read a half-written file.
-  const temporary = join(cacheDir, `build-${process.pid}`);
+  // build at once, and none may read a half-written file. The folder is a sibling of the cache's,
+  // at its depth: the source map's paths are relative to where esbuild writes it.
+  const temporary = join(dirname(cacheDir), `build-${process.pid}`);
   const result = await esbuild.build({
     entryPoints: [entry.source],
     bundle: true,
     platform: 'node',
     format: entry.format,
     target: 'node20',
-    packages: 'external',
+    ...(entry.withPackages ? {} : { packages: 'external' }),
     outfile: join(temporary, basename(entry.bundle)),
     sourcemap: 'linked',
     metafile: true,
@@ -173,7 +194,8 @@ async function build(entry) {
     // Lets the code know it runs compiled (bin/cli/typeScriptLoader.ts: patched copies need tsx).
     define: { DETCD_SIM_COMPILED: 'true' },
   });
-  const inputs = Object.keys(result.metafile.inputs).filter((input) => !input.includes('node_modules/')).map((input) => relative(root, join(process.cwd(), input))).sort();
+  // This file is an input too: how a bundle is built is part of what it is.
+  const inputs = [...Object.keys(result.metafile.inputs).filter((input) => entry.withPackages || !input.includes('node_modules/')).map((input) => relative(root, join(process.cwd(), input))), relative(root, fileURLToPath(import.meta.url))].sort();
   renameSync(join(temporary, `${basename(entry.bundle)}.map`), `${entry.bundle}.map`);
   renameSync(join(temporary, basename(entry.bundle)), entry.bundle);
   const key = await cacheKey(inputs, esbuild.version);
