@@ -1,12 +1,11 @@
 import test from 'ava';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WalRecord } from '../core/replica/wal.ts';
 import { etcdCodec } from '../core/server/codec.ts';
-import { EtcdClient, type Message } from './_test/etcdClient.ts';
+import type { EtcdClient, Message } from './_test/etcdClient.ts';
 import { scanFrames } from './storage/frame.ts';
-import { endpoint, freePorts, isHealthy, type Member, startMember, until } from './_test/members.ts';
+import { isHealthy, type Member, soloMember, until } from './_test/members.ts';
 
 /**
  * End to end, run2's postponed WAL compaction (runtime/storage/walSnapshotWrites.ts): a member
@@ -37,33 +36,6 @@ function walSnapshotIndexes(dataDir: string): number[] {
   const live = segments.filter((segment) => segment.slice(0, 16) >= base);
   const records = live.flatMap((segment) => scanFrames(readFileSync(join(directory, segment)), { zeroTail: true }).payloads).map((payload) => etcdCodec.record.decode(payload) as WalRecord);
   return records.flatMap((record) => (record.type === 'snapshot' ? [record.snapshot.metadata.index] : []));
-}
-
-async function rewritingMember(t: { teardown(fn: () => void): void }) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'detcd-rewrite-'));
-  const [clientPort, peerPort] = await freePorts(2);
-  const spec = { name: 'solo', clientPort: clientPort!, peerPort: peerPort!, dataDir };
-  const cluster = `solo=http://127.0.0.1:${peerPort}`;
-  const start = () => startMember(spec, cluster, ['--pre-vote', '--snapshot-count', '20'], undefined, { DETCD_BACKEND_FILE_COMMITS_MAX: '4' });
-  const world = {
-    spec,
-    dataDir,
-    client: new EtcdClient(endpoint(spec)),
-    member: start(),
-    // A fresh client too: the old one's channel may still be in its reconnect backoff.
-    restart: (): Member => {
-      world.client.close();
-      world.client = new EtcdClient(endpoint(spec));
-      return (world.member = start());
-    },
-  };
-  t.teardown(() => {
-    world.client.close();
-    world.member.process.kill('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  await until(() => isHealthy(spec), 'the member to serve');
-  return world;
 }
 
 /** Acknowledged puts: key → the revision the put created. */
@@ -105,7 +77,7 @@ async function lostPuts(client: EtcdClient, acknowledged: Acknowledged): Promise
 }
 
 test('a snapshot taken while the backend file is rewritten leaves the WAL uncompacted; killed then, the member recovers every acknowledged put and compacts later', async (t) => {
-  const world = await rewritingMember(t);
+  const world = await soloMember(t, 'detcd-rewrite-', ['--snapshot-count', '20'], { DETCD_BACKEND_FILE_COMMITS_MAX: '4' });
   const { spec } = world;
   const acknowledged: Acknowledged = new Map();
   const next = { n: 0 };
