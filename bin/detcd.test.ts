@@ -41,6 +41,8 @@ test('bad input is one line on stderr and exit code 2, never a stack trace', (t)
   t.deepEqual([level.code, level.stderr], [2, 'invalid value "loud" for flag -log-level: valid values are debug, info, warn, error, panic, fatal\n']);
   const logger = run(['--logger', 'syslog']);
   t.deepEqual([logger.code, logger.stderr], [2, 'invalid value "syslog" for flag -logger: valid values are capnslog, zap\n']);
+  const rewrite = run([], { DETCD_BACKEND_FILE_COMMITS_MAX: '0' });
+  t.deepEqual([rewrite.code, rewrite.stderr], [2, "detcd: error verifying flags, DETCD_BACKEND_FILE_COMMITS_MAX=0 is not a whole number from 1 to 1000000. See 'detcd --help'.\n"]);
 });
 
 test('a client port already in use ends the start with one line and exit code 1', async (t) => {

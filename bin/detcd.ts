@@ -1,5 +1,5 @@
 import { ConfigError, readSettings, usage } from '../runtime/config/settings.ts';
-import { serverConfig } from '../runtime/config/serverConfig.ts';
+import { backendFileCommitsMax, serverConfig } from '../runtime/config/serverConfig.ts';
 import { startServer, type RunningServer } from '../runtime/server.ts';
 import { versionText } from '../runtime/version.ts';
 
@@ -25,7 +25,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exit(0);
     }
     for (const warning of settings.warnings) log(warning);
-    config = serverConfig(settings);
+    const rewriteEvery = backendFileCommitsMax(process.env);
+    config = { ...serverConfig(settings), ...(rewriteEvery === undefined ? {} : { backendFileCommitsMax: rewriteEvery }) };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const parseError = /^(flag provided but not defined|flag needs an argument|invalid value|'.*' is not a valid flag)/.test(error.message);

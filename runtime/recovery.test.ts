@@ -1,13 +1,12 @@
 import test from 'ava';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendImage } from '../core/mvcc/index.ts';
 import type { WalRecord } from '../core/replica/wal.ts';
 import { etcdCodec } from '../core/server/codec.ts';
-import { EtcdClient } from './_test/etcdClient.ts';
+import type { EtcdClient } from './_test/etcdClient.ts';
 import { scanFrames } from './storage/frame.ts';
-import { endpoint, freePorts, isHealthy, type Member, startMember, until } from './_test/members.ts';
+import { isHealthy, soloMember, until } from './_test/members.ts';
 
 /** The keys k01..kNN a member holds, by a serializable range (its own state, no leader needed). */
 async function keys(client: EtcdClient): Promise<string[]> {
@@ -17,26 +16,10 @@ async function keys(client: EtcdClient): Promise<string[]> {
 
 const key = (i: number) => `k${String(i).padStart(2, '0')}`;
 
-/** A one-member cluster in a fresh data dir, a client for it, and a teardown that removes both. */
-async function solo(t: { teardown(fn: () => void): void }, prefix: string, flags: readonly string[] = []) {
-  const dataDir = mkdtempSync(join(tmpdir(), prefix));
-  const [clientPort, peerPort] = await freePorts(2);
-  const spec = { name: 'solo', clientPort: clientPort!, peerPort: peerPort!, dataDir };
-  const cluster = `solo=http://127.0.0.1:${peerPort}`;
-  const world = { spec, dataDir, client: new EtcdClient(endpoint(spec)), member: startMember(spec, cluster, ['--pre-vote', ...flags]), restart: (): Member => (world.member = startMember(spec, cluster, ['--pre-vote', ...flags])) };
-  t.teardown(() => {
-    world.client.close();
-    world.member.process.kill('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  await until(() => isHealthy(spec), 'the member to serve');
-  return world;
-}
-
 test('a member whose WAL ends in a torn record reports it, cuts it off and serves the writes before it', async (t) => {
-  const world = await solo(t, 'detcd-recovery-');
-  const { client, spec } = world;
-  for (let i = 1; i <= 10; i++) await client.put({ key: Buffer.from(key(i)), value: Buffer.from(`v${i}`) });
+  const world = await soloMember(t, 'detcd-recovery-');
+  const { spec } = world;
+  for (let i = 1; i <= 10; i++) await world.client.put({ key: Buffer.from(key(i)), value: Buffer.from(`v${i}`) });
   world.member.process.kill('SIGINT');
   t.deepEqual(await world.member.exited, { code: 0, signal: null }, 'SIGINT stops gracefully too');
   // Tear the last record: a crash in the middle of a write into the preallocated segment leaves
@@ -49,27 +32,27 @@ test('a member whose WAL ends in a torn record reports it, cuts it off and serve
   let member = world.restart();
   await until(() => isHealthy(spec), 'the member to serve again');
   // The torn record was the last Ready's: at most the last put's entry, or only a hard state.
-  const recovered = await keys(client);
+  const recovered = await keys(world.client);
   t.true(recovered.length >= 9, `recovered ${JSON.stringify(recovered)}`);
   t.deepEqual(recovered, Array.from({ length: recovered.length }, (_, i) => key(i + 1)));
   t.regex(member.output.join(''), /member\/wal\/0000000000000000-0000000000000000\.wal: checksum mismatch at byte \d+ \(\d+ bytes after it are not used\); recovering the \d+ records before it/);
   // The tail was cut: the file holds only whole records again, and appends follow them.
-  await client.put({ key: Buffer.from(key(11)), value: Buffer.from('v11') });
+  await world.client.put({ key: Buffer.from(key(11)), value: Buffer.from('v11') });
   member.process.kill('SIGTERM');
   t.deepEqual(await member.exited, { code: 0, signal: null });
   member = world.restart();
   await until(() => isHealthy(spec), 'a clean restart');
-  t.is((await keys(client)).at(-1), key(11));
+  t.is((await keys(world.client)).at(-1), key(11));
   t.false(/checksum|torn/.test(member.output.join('')), 'no torn record the second time');
   t.deepEqual(walSegments(world.dataDir), ['0000000000000001-0000000000000001.wal'], 'the rewritten log starts a new segment; the damaged one is released');
 });
 
 test('the backend file grows by what each commit changed; a torn last commit is cut off and the WAL replays what it held', async (t) => {
-  const world = await solo(t, 'detcd-recovery-db-');
-  const { client, spec } = world;
+  const world = await soloMember(t, 'detcd-recovery-db-');
+  const { spec } = world;
   // 40 values of 4 KiB, one commit (100 ms) apart: whole images would take 40 × 80 KiB on average.
   for (let i = 1; i <= 40; i++) {
-    await client.put({ key: Buffer.from(key(i)), value: Buffer.alloc(4096, i) });
+    await world.client.put({ key: Buffer.from(key(i)), value: Buffer.alloc(4096, i) });
     await new Promise((resolve) => setTimeout(resolve, 110));
   }
   world.member.process.kill('SIGTERM');
@@ -85,7 +68,7 @@ test('the backend file grows by what each commit changed; a torn last commit is 
   writeFileSync(last, readFileSync(last).fill(0, Math.max(end - payloads.at(-1)!.byteLength, end - 512), end));
   const member = world.restart();
   await until(() => isHealthy(spec), 'the member to serve again');
-  t.deepEqual(await keys(client), Array.from({ length: 40 }, (_, i) => key(i + 1)));
+  t.deepEqual(await keys(world.client), Array.from({ length: 40 }, (_, i) => key(i + 1)));
   t.regex(member.output.join(''), /member\/snap\/[0-9a-f]{16}-[0-9a-f]{16}\.db: checksum mismatch at byte \d+/);
 });
 
@@ -106,9 +89,9 @@ function walSnapshots(dataDir: string): Extract<WalRecord, { type: 'snapshot' }>
 }
 
 test("the WAL's snapshot holds metadata and the db file is the state (etcd's layout); killed with SIGKILL after snapshots, the member recovers every write", async (t) => {
-  const world = await solo(t, 'detcd-recovery-snap-', ['--snapshot-count', '10']);
-  const { client, spec } = world;
-  for (let i = 1; i <= 35; i++) await client.put({ key: Buffer.from(key(i)), value: Buffer.alloc(2048, i) });
+  const world = await soloMember(t, 'detcd-recovery-snap-', ['--snapshot-count', '10']);
+  const { spec } = world;
+  for (let i = 1; i <= 35; i++) await world.client.put({ key: Buffer.from(key(i)), value: Buffer.alloc(2048, i) });
   world.member.process.kill('SIGKILL');
   await world.member.exited;
   const snapshots = walSnapshots(world.dataDir);
@@ -119,12 +102,12 @@ test("the WAL's snapshot holds metadata and the db file is the state (etcd's lay
   t.is(data.meta.consistentIndex, snapshots[0]!.snapshot.metadata.index);
   world.restart();
   await until(() => isHealthy(spec), 'the member to serve again');
-  t.deepEqual(await keys(client), Array.from({ length: 35 }, (_, i) => key(i + 1)));
+  t.deepEqual(await keys(world.client), Array.from({ length: 35 }, (_, i) => key(i + 1)));
   // And again after more snapshots made by the restarted member.
-  for (let i = 36; i <= 60; i++) await client.put({ key: Buffer.from(key(i)), value: Buffer.alloc(2048, i) });
+  for (let i = 36; i <= 60; i++) await world.client.put({ key: Buffer.from(key(i)), value: Buffer.alloc(2048, i) });
   world.member.process.kill('SIGKILL');
   await world.member.exited;
   world.restart();
   await until(() => isHealthy(spec), 'the member to serve a third time');
-  t.deepEqual(await keys(client), Array.from({ length: 60 }, (_, i) => key(i + 1)));
+  t.deepEqual(await keys(world.client), Array.from({ length: 60 }, (_, i) => key(i + 1)));
 });

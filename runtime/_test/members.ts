@@ -1,7 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EtcdClient } from './etcdClient.ts';
 
 const detcd = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'detcd');
 
@@ -125,4 +128,35 @@ export async function isLeader(spec: MemberSpec): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * A one-member cluster in a fresh data dir (`prefix`), a client for it, a restart (same flags and
+ * environment, and a fresh client: the old one's channel may still be in its reconnect backoff)
+ * and a teardown that kills the member and removes the data dir.
+ */
+export async function soloMember(t: { teardown(fn: () => void): void }, prefix: string, flags: readonly string[] = [], env?: NodeJS.ProcessEnv) {
+  const dataDir = mkdtempSync(join(tmpdir(), prefix));
+  const [clientPort, peerPort] = await freePorts(2);
+  const spec = { name: 'solo', clientPort: clientPort!, peerPort: peerPort!, dataDir };
+  const cluster = `solo=http://127.0.0.1:${peerPort}`;
+  const start = () => startMember(spec, cluster, ['--pre-vote', ...flags], undefined, env);
+  const world = {
+    spec,
+    dataDir,
+    client: new EtcdClient(endpoint(spec)),
+    member: start(),
+    restart: (): Member => {
+      world.client.close();
+      world.client = new EtcdClient(endpoint(spec));
+      return (world.member = start());
+    },
+  };
+  t.teardown(() => {
+    world.client.close();
+    world.member.process.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  await until(() => isHealthy(spec), 'the member to serve');
+  return world;
 }

@@ -45,6 +45,29 @@ export interface ServerConfig {
   readonly peerTls: TlsFiles | null;
   /** --log-level: the least severe log lines printed. */
   readonly logLevel: LogLevel;
+  /**
+   * Commits between the backend's whole-file rewrites; absent: the member's default (1,000). Not
+   * an etcd flag: tests set it through DETCD_BACKEND_FILE_COMMITS_MAX (backendFileCommitsMax).
+   */
+  readonly backendFileCommitsMax?: number;
+}
+
+/** The most commits DETCD_BACKEND_FILE_COMMITS_MAX may ask for between two rewrites. */
+const backendFileCommitsLimit = 1_000_000;
+
+/**
+ * The rewrite interval DETCD_BACKEND_FILE_COMMITS_MAX asks for (a test knob, so end-to-end tests
+ * reach the rewrite in a few dozen commits), or undefined when unset. A value that is not a whole
+ * number from 1 to 1,000,000 is refused.
+ */
+export function backendFileCommitsMax(env: NodeJS.ProcessEnv): number | undefined {
+  const text = env['DETCD_BACKEND_FILE_COMMITS_MAX'];
+  if (text === undefined || text === '') return undefined;
+  const value = Number(text);
+  if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(value) || value < 1 || value > backendFileCommitsLimit) {
+    throw new ConfigError(`DETCD_BACKEND_FILE_COMMITS_MAX=${text} is not a whole number from 1 to ${backendFileCommitsLimit}`);
+  }
+  return value;
 }
 
 /** etcd's limit on --election-timeout (embed.maxElectionMs). */

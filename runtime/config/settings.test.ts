@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clusterId, hexId, memberId } from './memberIds.ts';
 import { etcdMemberConfig } from '../protocols/etcd.ts';
-import { serverConfig } from './serverConfig.ts';
+import { backendFileCommitsMax, serverConfig } from './serverConfig.ts';
 import { ConfigError, readSettings } from './settings.ts';
 
 const threeMembers = [
@@ -149,4 +149,16 @@ test("a YAML config file in etcd's format decides alone: flags and variables are
   writeFileSync(path, 'name: [unclosed\n');
   t.regex(refusal(['--config-file', path]), new RegExp(`^${path}: `));
   t.is(refusal(['--config-file', join(dir, 'missing.yml')]), `open ${join(dir, 'missing.yml')}: no such file or directory`);
+});
+
+test('DETCD_BACKEND_FILE_COMMITS_MAX (a test knob, not an etcd flag) sets the backend rewrite interval; unset, the default 1,000', (t) => {
+  const config = serverConfig(readSettings([], {}));
+  t.is(etcdMemberConfig(config).backendFileCommitsMax, 1_000);
+  t.is(backendFileCommitsMax({}), undefined);
+  t.is(backendFileCommitsMax({ DETCD_BACKEND_FILE_COMMITS_MAX: '' }), undefined);
+  t.is(backendFileCommitsMax({ DETCD_BACKEND_FILE_COMMITS_MAX: '4' }), 4);
+  t.is(etcdMemberConfig({ ...config, backendFileCommitsMax: 4 }).backendFileCommitsMax, 4);
+  for (const bad of ['0', '-1', '2.5', '1e3', 'x', '1000001']) {
+    t.throws(() => backendFileCommitsMax({ DETCD_BACKEND_FILE_COMMITS_MAX: bad }), { instanceOf: ConfigError, message: `DETCD_BACKEND_FILE_COMMITS_MAX=${bad} is not a whole number from 1 to 1000000` });
+  }
 });

@@ -67,8 +67,9 @@ export function etcdMemberConfig(config: ServerConfig): EtcdServerConfig {
     snapshotCatchUpEntries: Math.min(snapshotCatchUpEntries, Math.max(1, config.snapshotCount)),
     backendBatchIntervalTicks: ticks(100, heartbeatMs),
     // The file is a whole image and one delta per commit after it: rewritten whole every 1,000
-    // commits (about 100 s of writes), so a restart replays at most that many deltas.
-    backendFileCommitsMax: 1_000,
+    // commits (about 100 s of writes), so a restart replays at most that many deltas. Tests ask
+    // for fewer (DETCD_BACKEND_FILE_COMMITS_MAX) to reach the rewrite in seconds.
+    backendFileCommitsMax: config.backendFileCommitsMax ?? 1_000,
     compactionBatchesPerTick: Math.max(1, Math.round(heartbeatMs / 10)),
     maxRequestBytes: config.maxRequestBytes,
     maxTxnOps: config.maxTxnOps,
