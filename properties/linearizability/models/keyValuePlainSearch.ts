@@ -406,7 +406,8 @@ export function packedEntries(positions: Int32Array, invokedAt: Float64Array, co
     const invoked = invokedAt[position]!;
     const completed = completedAt[position]!;
     // In order, whole and in range (NaN fails every test).
-    if (!(invoked >= latest && invoked % 1 === 0 && (completed === Infinity || (completed >= invoked && completed < packedLimit && completed % 1 === 0)))) return undefined;
+    // An unknown outcome's call is bounded too: its return is packed at `packedLimit`, after it.
+    if (!(invoked >= latest && invoked < packedLimit && invoked % 1 === 0 && (completed === Infinity || (completed >= invoked && completed < packedLimit && completed % 1 === 0)))) return undefined;
     latest = invoked;
     calls[at] = invoked * packedIds;
     returns[at] = (completed === Infinity ? packedLimit : completed) * packedIds + at;
