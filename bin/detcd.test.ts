@@ -1,15 +1,14 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scratchFolder } from '../runtime/_test/scratch.ts';
 
 const detcd = join(dirname(fileURLToPath(import.meta.url)), 'detcd');
 
 function run(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
-  const result = spawnSync(process.execPath, [detcd, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env }, timeout: 30_000, cwd: mkdtempSync(join(tmpdir(), 'detcd-bin-')) });
+  const result = spawnSync(process.execPath, [detcd, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env }, timeout: 30_000, cwd: scratchFolder('detcd-bin-') });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

@@ -1,18 +1,18 @@
 import test from 'ava';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SeededRandom } from '../../sim/rng.ts';
 import { formatJsonLines } from '../../properties/linearizability/formats/jsonLines.ts';
 import { atomicEtcd } from '../../properties/linearizability/_test/atomicObjects.ts';
 import { simulateHistory } from '../../properties/linearizability/_test/simulateHistory.ts';
 import { main } from '../detcd-sim.ts';
+import { scratchFolder } from '../../runtime/_test/scratch.ts';
 
 const histories = join(import.meta.dirname, '../../properties/linearizability/histories/porcupine-jepsen');
 const linearizable = join(histories, 'jepsen/etcd_002.log');
 const violation = join(histories, 'jepsen/etcd_000.log');
 const kvViolation = join(histories, 'kv/c01-bad.txt');
-const scratch = mkdtempSync(join(tmpdir(), 'detcd-check-'));
+const scratch = scratchFolder('detcd-check-');
 
 async function check(...argv: string[]) {
   const out: string[] = [];

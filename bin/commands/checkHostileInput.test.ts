@@ -4,15 +4,15 @@
  * every file on the command line gets its line.
  */
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkLinearizability } from '../../properties/linearizability/checker.ts';
 import type { Operation } from '../../properties/linearizability/history.ts';
 import { registerModel, type RegisterInput, type RegisterOutput } from '../../properties/linearizability/models/register.ts';
 import { main } from '../detcd-sim.ts';
+import { scratchFolder } from '../../runtime/_test/scratch.ts';
 
-const scratch = mkdtempSync(join(tmpdir(), 'detcd-check-hostile-'));
+const scratch = scratchFolder('detcd-check-hostile-');
 
 function file(name: string, content: string | Uint8Array): string {
   const path = join(scratch, name);

@@ -5,15 +5,15 @@
  * "-" reads standard input; --json carries the witness; --html on a bad folder is one line.
  */
 import test from 'ava';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readEdnMap } from '../../properties/linearizability/formats/ednMap.ts';
 import { parseHistory } from '../../properties/linearizability/formats/parseHistory.ts';
 import { main } from '../detcd-sim.ts';
+import { scratchFolder } from '../../runtime/_test/scratch.ts';
 
 const samples = join(import.meta.dirname, '../../properties/linearizability/histories/samples');
-const scratch = mkdtempSync(join(tmpdir(), 'detcd-check-tools-'));
+const scratch = scratchFolder('detcd-check-tools-');
 
 async function check(argv: string[], stdin?: string) {
   const out: string[] = [];

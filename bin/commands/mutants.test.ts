@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
+import { scratchFolder } from '../../runtime/_test/scratch.ts';
 
 const launcher = join(dirname(fileURLToPath(import.meta.url)), '..', 'detcd-sim');
-const folder = mkdtempSync(join(tmpdir(), 'detcd-mutants-'));
+const folder = scratchFolder('detcd-mutants-');
 
 function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve, reject) => {

@@ -1,11 +1,11 @@
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clusterId, hexId, memberId } from './memberIds.ts';
 import { etcdMemberConfig } from '../protocols/etcd.ts';
 import { backendFileCommitsMax, serverConfig } from './serverConfig.ts';
 import { ConfigError, readSettings } from './settings.ts';
+import { scratchFolder } from '../_test/scratch.ts';
 
 const threeMembers = [
   '--name', 'infra1',
@@ -115,7 +115,7 @@ test("contradictory settings are refused with etcd 3.4's words", (t) => {
 });
 
 test("a YAML config file in etcd's format decides alone: flags and variables are ignored", (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'detcd-config-'));
+  const dir = scratchFolder('detcd-config-');
   const path = join(dir, 'etcd.conf.yml');
   writeFileSync(
     path,

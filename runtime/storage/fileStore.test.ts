@@ -1,12 +1,12 @@
 import test from 'ava';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Codec } from '../../core/host/codec.ts';
 import { tornRecord, type DurableRecord } from '../../core/host/node.ts';
 import { FileStore, type FileStoreOptions } from './fileStore.ts';
 import { frame, frameHeaderBytes } from './frame.ts';
 import { durableBarrier } from './walSnapshotWrites.ts';
+import { scratchFolder } from '../_test/scratch.ts';
 
 /** The WAL's first segment (sequence 0 of base 0): the name an earlier detcd gave its one WAL file. */
 const firstSegment = (dataDir: string) => join(dataDir, 'member', 'wal', '0000000000000000-0000000000000000.wal');
@@ -20,7 +20,7 @@ const opened: FileStore[] = [];
 // Stores opened only to read them back still prepare their next WAL segment: close them all.
 test.after.always(() => Promise.allSettled(opened.map((store) => store.close())));
 
-function openStore(dataDir = mkdtempSync(join(tmpdir(), 'detcd-store-'))) {
+function openStore(dataDir = scratchFolder('detcd-store-')) {
   const lines: string[] = [];
   const fsyncs: number[] = [];
   const store = new FileStore({ dataDir, codec: jsonCodec, log: (line) => lines.push(line), onFsync: (_file, s) => fsyncs.push(s), onFatal: (error) => { throw error; } });
@@ -172,7 +172,7 @@ function slicingStore(keepSlicing: () => boolean, arrange?: FileStoreOptions['ar
       })();
     },
   };
-  const dataDir = mkdtempSync(join(tmpdir(), 'detcd-store-'));
+  const dataDir = scratchFolder('detcd-store-');
   const onFatal = (error: Error) => {
     if (failAfter === undefined) throw error;
     failed.push(error);
@@ -309,7 +309,7 @@ test('a streamed rewrite copies the slices of a turn into one buffer it reuses; 
       })();
     },
   };
-  const dataDir = mkdtempSync(join(tmpdir(), 'detcd-store-'));
+  const dataDir = scratchFolder('detcd-store-');
   const store = new FileStore({ dataDir, codec, log: () => {}, onFatal: (error) => { throw error; } });
   opened.push(store);
   store.read();
@@ -360,7 +360,7 @@ test("a backend rewrite is streamed into a segment not yet in the log: a crash w
   t.truthy(streaming, 'the slices made so far are on disk, after the reserved header');
   t.true(streaming!.subarray(0, frameHeaderBytes).every((byte) => byte === 0), 'the header is written last');
   // A crash now: what the disk holds (the page cache) is copied and started from.
-  const crashed = mkdtempSync(join(tmpdir(), 'detcd-store-'));
+  const crashed = scratchFolder('detcd-store-');
   cpSync(dataDir, crashed, { recursive: true });
   t.deepEqual(openStore(crashed).store.read().files.get('db'), [{ d: 1 }], 'the old log: the segment was never renamed in');
   release = true;

@@ -1,11 +1,11 @@
 import test from 'ava';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Codec } from '../../core/host/codec.ts';
 import { tornRecord, type DurableRecord } from '../../core/host/node.ts';
 import { FileStore } from './fileStore.ts';
 import { frame, scanFrames } from './frame.ts';
+import { scratchFolder } from '../_test/scratch.ts';
 
 const jsonCodec: Codec<DurableRecord> = {
   encode: (record) => new TextEncoder().encode(JSON.stringify(record)),
@@ -17,7 +17,7 @@ const sizes = { firstBytes: 256, maxBytes: 1024 };
 const opened: FileStore[] = [];
 test.after.always(() => Promise.allSettled(opened.map((store) => store.close())));
 
-function openStore(dataDir = mkdtempSync(join(tmpdir(), 'detcd-segments-'))) {
+function openStore(dataDir = scratchFolder('detcd-segments-')) {
   const lines: string[] = [];
   const store = new FileStore({ dataDir, codec: jsonCodec, log: (line) => lines.push(line), onFatal: (error) => { throw error; }, segmentSizes: sizes });
   opened.push(store);
@@ -144,7 +144,7 @@ test('a segment missing from the middle of the log stops the start with one clea
 });
 
 test("an earlier detcd's WAL, one grown file without a zero tail, is read whole and continued in a new segment", async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'detcd-segments-legacy-'));
+  const dataDir = scratchFolder('detcd-segments-legacy-');
   mkdirSync(walDir(dataDir), { recursive: true });
   writeFileSync(join(walDir(dataDir), segmentName(0, 0)), Buffer.concat(records(1, 3).map((value) => frame(new TextEncoder().encode(JSON.stringify(value))))));
   const { store } = openStore(dataDir);
@@ -156,7 +156,7 @@ test("an earlier detcd's WAL, one grown file without a zero tail, is read whole 
 });
 
 test("the backend (db) is kept as segments too, beside the snapshots; an earlier detcd's member/snap/db is read as its first segment", async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'detcd-segments-db-'));
+  const dataDir = scratchFolder('detcd-segments-db-');
   const snap = join(dataDir, 'member', 'snap');
   mkdirSync(snap, { recursive: true });
   writeFileSync(join(snap, 'db'), frame(new TextEncoder().encode(JSON.stringify('image 1'))));
@@ -186,7 +186,7 @@ test('segments double only when the log outgrows one: compactions (a small --sna
 });
 
 test('a segment of 200,000 small records reads back (regression: spreading them into one push overflowed the call)', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'detcd-segments-many-'));
+  const dataDir = scratchFolder('detcd-segments-many-');
   mkdirSync(walDir(dataDir), { recursive: true });
   const one = frame(new TextEncoder().encode('1'));
   writeFileSync(join(walDir(dataDir), segmentName(0, 0)), Buffer.concat(Array.from({ length: 200_000 }, () => one)));
