@@ -22,7 +22,7 @@ import { PeerTransport } from './peer/peerTransport.ts';
 import { PeerRoundTrips } from './peer/roundTrips.ts';
 import { etcdNode, hostTimeoutMs, storageQuotaMaxBytes } from './protocols/etcd.ts';
 import { FileStore } from './storage/fileStore.ts';
-import { arrangeWalSnapshotWrites, postponeWalCompaction, walSnapshotIndex } from './storage/walSnapshotWrites.ts';
+import { arrangeLocalSnapshot, arrangeWalSnapshotWrites, walSnapshotIndex } from './storage/walSnapshotWrites.ts';
 import { LoopStallWatch, loopStallWatchMs } from './log/loopStallWatch.ts';
 import { RaftEventLog } from './log/raftEvents.ts';
 import { goDuration, ServerLog } from './log/serverLog.ts';
@@ -112,9 +112,10 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
       const index = walSnapshotIndex(writes);
       if (index === null) return arrangeWalSnapshotWrites(writes);
       snapshotInPump = index;
-      walCompactionPostponed = postponeWalCompaction(rewriting, walCompactionPostponed);
-      log.info('etcdserver', `saved snapshot at index ${index}${walCompactionPostponed ? ' (the WAL is compacted at the next one: the db file is being rewritten)' : ''}`);
-      return arrangeWalSnapshotWrites(writes, { postponeCompaction: walCompactionPostponed });
+      const { arranged, postponed } = arrangeLocalSnapshot(writes, rewriting, walCompactionPostponed);
+      walCompactionPostponed = postponed;
+      log.info('etcdserver', `saved snapshot at index ${index}${postponed ? ' (the WAL is compacted at the next one: the db file is being rewritten)' : ''}`);
+      return arranged;
     },
   });
   let clusterId = storedClusterId(config);

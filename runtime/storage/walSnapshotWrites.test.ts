@@ -6,7 +6,7 @@ import type { BackendImage } from '../../core/mvcc/index.ts';
 import { etcdCodec } from '../../core/server/codec.ts';
 import { emptyConfState, type Snapshot } from '../../core/raft/index.ts';
 import { recoverWal, type WalRecord } from '../../core/replica/wal.ts';
-import { arrangeWalSnapshotWrites, durableBarrier, postponeWalCompaction } from './walSnapshotWrites.ts';
+import { arrangeLocalSnapshot, arrangeWalSnapshotWrites, durableBarrier, postponeWalCompaction } from './walSnapshotWrites.ts';
 
 /** A backend image at `index` holding one key, as a commit at that index writes it. */
 function imageAt(index: number): BackendImage {
@@ -116,6 +116,12 @@ test('while the db file is being rewritten a local snapshot leaves the WAL uncom
   t.deepEqual(arranged, [entries, db, reservation]);
   t.deepEqual([false, true].map((last) => postponeWalCompaction(true, last)), [true, false], 'the next snapshot compacts, rewriting or not');
   t.false(postponeWalCompaction(false, false));
+  // What the member logs and counts: postponed only where the compaction would have waited on the
+  // db commit; a batch with no db commit at the index compacts as made, rewriting or not.
+  t.deepEqual(arrangeLocalSnapshot([entries, rewrite(7, image), db, reservation], true, false), { arranged: [entries, db, reservation], postponed: true });
+  const withoutDb = [entries, rewrite(7, image), reservation];
+  t.deepEqual(arrangeLocalSnapshot(withoutDb, true, false), { arranged: withoutDb, postponed: false });
+  t.false(arrangeLocalSnapshot([entries, rewrite(7, image), db, reservation], false, false).postponed);
   // What the WAL then holds reads back to the log the compacted one would: the same entries from
   // the compacted one's first on, the same hard state; only older entries (and snapshot) besides.
   const older: WalRecord[] = [{ type: 'snapshot', snapshot: { metadata: { index: 3, term: 1, confState: { ...emptyConfState, voters: [1] } }, data: metadataOnlyImage(imageAt(3)) } }, ...[4, 5, 6, 7].map((index): WalRecord => ({ type: 'entries', entries: [{ type: 'normal', term: 1, index, data: new Uint8Array(10) }] })), { type: 'hardState', hardState: { term: 1, vote: 1, commit: 7 } }];

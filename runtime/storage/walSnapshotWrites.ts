@@ -58,6 +58,18 @@ export function postponeWalCompaction(rewriting: boolean, postponedLast: boolean
   return rewriting && !postponedLast;
 }
 
+/**
+ * A local snapshot's writes arranged (`arrangeWalSnapshotWrites`), its WAL compaction postponed
+ * when `postponeWalCompaction` says so, and whether it was: only a compaction that would have
+ * waited on the db commit's barriers is postponed (a batch with no db commit at the snapshot's
+ * index compacts as made), and then the arrangement is the only one shorter than the writes (the
+ * WAL rewrite left out, no barrier added).
+ */
+export function arrangeLocalSnapshot(writes: readonly DurableWrite[], rewriting: boolean, postponedLast: boolean): { readonly arranged: readonly ArrangedWrite[]; readonly postponed: boolean } {
+  const arranged = arrangeWalSnapshotWrites(writes, { postponeCompaction: postponeWalCompaction(rewriting, postponedLast) });
+  return { arranged, postponed: arranged.length < writes.length };
+}
+
 /** The index of the local snapshot a Ready's writes save (its WAL rewrite), or null. */
 export function walSnapshotIndex(writes: readonly DurableWrite[]): number | null {
   for (const write of writes) {
