@@ -91,7 +91,8 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   const adapter = etcdNode(config);
   const codec = adapter.protocol.codec!;
   const log = new ServerLog({ sink: io.log, level: config.logLevel });
-  if (config.quotaBackendBytes > storageQuotaMaxBytes) log.warn('quota', 'etcdserver', `--quota-backend-bytes ${config.quotaBackendBytes} is over what this member's storage holds: the quota is ${storageQuotaMaxBytes} bytes (${storageQuotaMaxBytes / 1_048_576} MiB)`);
+  const quotaCeiling = storageQuotaMaxBytes();
+  if (config.quotaBackendBytes > quotaCeiling) log.warn('quota', 'etcdserver', `--quota-backend-bytes ${config.quotaBackendBytes} is over what this member's heap holds: the quota is ${quotaCeiling} bytes (${quotaCeiling / 1_048_576} MiB, a quarter of V8's heap limit)`);
   const slowWork = new SlowWork(log, metrics, config.heartbeatMs);
   const raftEvents = new RaftEventLog(self, log, () => slowWork.leadershipChanged());
   // What the current pump persisted beyond entries (a slow pump's warning says it).

@@ -24,13 +24,15 @@ export interface SenderOptions {
   readonly backoffMsMax: number;
   /** TLS options when the peer URLs are https. */
   readonly tls: ConnectionOptions | null;
+  /** A message larger than this goes as several frames of at most this many bytes (frame.ts's framePartBytes). */
+  readonly framePartBytes?: number;
   /** True while the transport holds back what may wait (`PeerTransport.afterClientWrites`): a flush of only such messages waits for `release`. */
   readonly held?: () => boolean;
 }
 
 interface Queued {
-  /** The frame's header and payload (not copied together: a snapshot is the whole backend). */
-  readonly parts: readonly [Buffer, Buffer];
+  /** The message's frames as headers and payload pieces (not copied together: a snapshot is the whole backend, framed as parts). */
+  readonly parts: readonly Buffer[];
   readonly snapshot: boolean;
   /** It may wait while the transport holds writes back. */
   readonly mayWait: boolean;
@@ -81,7 +83,7 @@ export class PeerSender {
       this.drop(snapshot);
       return;
     }
-    this.queue.push({ parts: frameParts(payload), snapshot, mayWait });
+    this.queue.push({ parts: frameParts(payload, this.options.framePartBytes), snapshot, mayWait });
     if (this.state === 'idle') this.dial();
     else if (this.state === 'open') this.scheduleFlush();
   }
@@ -162,11 +164,17 @@ export class PeerSender {
     while (this.state === 'open' && this.writable && this.queue.length > 0) {
       const next = this.queue.shift()!;
       const to = this.options.to;
-      socket.write(next.parts[0]);
-      this.writable = socket.write(next.parts[1], (error) => {
-        if (next.snapshot) this.events.snapshotStatus(to, error ? 'failed' : 'finished');
-      });
-      this.events.sent(to, next.parts[0].byteLength + next.parts[1].byteLength);
+      let bytes = 0;
+      for (const [index, part] of next.parts.entries()) {
+        bytes += part.byteLength;
+        if (index < next.parts.length - 1) socket.write(part);
+        else {
+          this.writable = socket.write(part, (error) => {
+            if (next.snapshot) this.events.snapshotStatus(to, error ? 'failed' : 'finished');
+          });
+        }
+      }
+      this.events.sent(to, bytes);
     }
     socket.uncork();
   }

@@ -4,7 +4,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import type { Codec } from '../../core/host/codec.ts';
 import { makeCertificates } from '../_test/certificates.ts';
 import { frame } from '../storage/frame.ts';
-import { PeerTransport } from './peerTransport.ts';
+import { PeerTransport, type PeerTransportOptions } from './peerTransport.ts';
 
 interface Note {
   readonly text: string;
@@ -30,7 +30,7 @@ test.afterEach.always(async () => {
   await Promise.all(started.splice(0).map((transport) => transport.stop()));
 });
 
-function member(self: number, ports: Map<number, number>, clusterId = 'c1', tls?: { server: object; client: object }) {
+function member(self: number, ports: Map<number, number>, clusterId = 'c1', tls?: { server: object; client: object }, frameLimits?: PeerTransportOptions<Note>['frameLimits']) {
   const received: string[] = [];
   const unreachable: number[] = [];
   const snapshots: string[] = [];
@@ -44,6 +44,7 @@ function member(self: number, ports: Map<number, number>, clusterId = 'c1', tls?
     advertisedPeerUrls: [`${scheme}://127.0.0.1:${ports.get(self)}`],
     listenUrls: [new URL(`${scheme}://127.0.0.1:${ports.get(self)}`)],
     ...(tls === undefined ? {} : { tls }),
+    ...(frameLimits === undefined ? {} : { frameLimits }),
     peers,
     codec,
     carriesSnapshot: (note) => note.snapshot === true,
@@ -84,10 +85,10 @@ async function linked(from: ReturnType<typeof member>, to: ReturnType<typeof mem
 }
 
 /** Members 1 and 2 started, 1 linked to 2. */
-async function twoMembers() {
+async function twoMembers(frameLimits?: PeerTransportOptions<Note>['frameLimits']) {
   const ports = new Map([[1, await freePort()], [2, await freePort()]]);
-  const a = member(1, ports);
-  const b = member(2, ports);
+  const a = member(1, ports, 'c1', undefined, frameLimits);
+  const b = member(2, ports, 'c1', undefined, frameLimits);
   await a.transport.start();
   await b.transport.start();
   await linked(a, b, 2);
@@ -250,4 +251,22 @@ test.serial("while writes are held back for a turn's client answers, what may wa
   t.is(await turn(true, 'held 3', 'urgent'), 5, 'a message that may not wait takes the held one before it along');
   await until(() => b.received.length === 5, 'delivery');
   t.deepEqual(b.received, ['1:held but not held back', '1:held 1', '1:held 2', '1:held 3', '1:urgent']);
+});
+
+test.serial('a snapshot larger than a frame goes as parts no frame of which is over the limit, and arrives whole; one over the record limit closes the connection', async (t) => {
+  // Limits lowered from frame.ts's (16 MiB parts, 256 MiB frames, 2 GiB records) to cross them in a test.
+  const { a, b } = await twoMembers({ partBytes: 4 * 1024, frameBytesMax: 4 * 1024, recordBytesMax: 256 * 1024 });
+  const image = 'i'.repeat(200 * 1024);
+  a.transport.send(2, { text: 'before' });
+  a.transport.send(2, { text: image, snapshot: true });
+  a.transport.send(2, { text: 'after' });
+  await until(() => b.received.length === 3, 'the snapshot');
+  t.deepEqual(b.received.map((line) => (line.length > 20 ? `${line.slice(0, 4)}… ${line.length}` : line)), ['1:before', `1:ii… ${image.length + 2}`, '1:after']);
+  await until(() => a.snapshots.length === 1, 'snapshot report');
+  t.deepEqual(a.snapshots, ['2:finished']);
+  t.deepEqual(b.logs, []);
+  a.transport.send(2, { text: 'j'.repeat(300 * 1024), snapshot: true });
+  await until(() => b.logs.length > 0, 'the refusal');
+  t.regex(b.logs[0]!, /^peer connection from .*: a record of more than 262144 bytes/);
+  t.false(b.received.some((line) => line.startsWith('1:jj')), 'no part of it was handed on');
 });

@@ -33,6 +33,12 @@ export interface PeerTransportOptions<Message> {
   /** TLS for https peer URLs: the server side (certificate, and client certificates when required) and the dialling side. */
   readonly tls?: { readonly server: TlsOptions; readonly client: ConnectionOptions };
   readonly queueMessagesMax?: number;
+  /**
+   * How messages are framed (default frame.ts's): a message over `partBytes` (a snapshot) is sent
+   * as parts of at most that size; a frame received over `frameBytesMax`, or a message over
+   * `recordBytesMax` once its parts are joined, closes the connection. Tests make them small.
+   */
+  readonly frameLimits?: { readonly partBytes: number; readonly frameBytesMax: number; readonly recordBytesMax: number };
   readonly backoffMsMin?: number;
   readonly backoffMsMax?: number;
 }
@@ -151,6 +157,7 @@ export class PeerTransport<Message> implements Transport<Message> {
           backoffMsMax: this.options.backoffMsMax ?? 2_000,
           tls: this.options.tls?.client ?? null,
           held: () => this.holding,
+          ...(this.options.frameLimits === undefined ? {} : { framePartBytes: this.options.frameLimits.partBytes }),
         },
         this.peerUrls.get(to) ?? [],
         {
@@ -173,7 +180,7 @@ export class PeerTransport<Message> implements Transport<Message> {
     this.inbound.add(socket);
     socket.on('close', () => this.inbound.delete(socket));
     socket.on('error', () => socket.destroy());
-    const reader = new FrameReader();
+    const reader = new FrameReader(this.options.frameLimits?.frameBytesMax, this.options.frameLimits?.recordBytesMax);
     let from: NodeId | null = null;
     socket.on('data', (chunk: Buffer) => {
       if (trace.enabled) trace.mark('peer.data');

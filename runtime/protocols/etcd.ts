@@ -3,7 +3,8 @@ import { defaultEtcdServerConfig, etcdProtocol, isErrorReply, type EtcdServer, t
 import { isReadOnlyTxn } from '../../core/server/internalRequest.ts';
 import { memberId } from '../config/memberIds.ts';
 import type { ServerConfig } from '../config/serverConfig.ts';
-import { frameBytesMax } from '../storage/frame.ts';
+import { getHeapStatistics } from 'node:v8';
+import { recordBytesMax } from '../storage/frame.ts';
 import { printableKey } from '../log/slowWork.ts';
 import type { RuntimeNode } from './runtimeNode.ts';
 
@@ -11,19 +12,26 @@ import type { RuntimeNode } from './runtimeNode.ts';
 const defaultQuotaBytes = 2 * 1024 * 1024 * 1024;
 
 /**
- * The most space quota this member's storage honours: 160 MiB. The backend file, and a snapshot
- * sent to a follower, hold the whole keyspace as one record, and a record is at most
- * `frameBytesMax` (256 MiB); the record measured 1.00-1.18x the modelled db size the quota is
- * checked against (1 kB values down to empty ones; quota.test.ts holds it under 1.5x). A keyspace
- * past a record would stop every member at its next rewrite, all at the same index; held at 5/8
- * of a record, the quota raises etcd's NOSPACE alarm first and the cluster keeps serving reads and
- * deletes. A larger quota needs the image split across records.
+ * The most space quota this member honours, for a V8 heap limit of `heapLimitBytes` (this
+ * process's by default): a quarter of it, at most 1.25 GiB. The keyspace lives in the heap: `npm
+ * run bench quotaHeap` measured it at 1.1-1.35x the modelled db size the quota is checked against
+ * (1 kB values), and a follower installing a leader's snapshot holds its old keyspace and the new
+ * one until the install is done: 2.1 GiB of heap at a 1 GiB db (a member adds its Raft log and
+ * the rest: check perf's held 1.7x at 130 MiB). A quarter of the limit leaves that room: 1 GiB
+ * under the default limit of a machine of 16 GiB or more (4 GiB), 512 MiB at 8 GiB; etcd's
+ * default 2 GiB would not fit. The backend file and a snapshot sent to a follower are framed in
+ * parts (runtime/storage/frame.ts), so no single record bounds the quota any more; a peer joins
+ * a snapshot of at most `recordBytesMax` (2 GiB), and an image is at most 1.5x the modelled size
+ * (quota.test.ts), hence the 1.25 GiB (5/8 of it).
  */
-export const storageQuotaMaxBytes = Math.floor((frameBytesMax * 5) / 8);
+export function storageQuotaMaxBytes(heapLimitBytes = getHeapStatistics().heap_size_limit): number {
+  const mib = 1024 * 1024;
+  return Math.min(Math.floor((recordBytesMax * 5) / 8), Math.floor(heapLimitBytes / 4 / mib) * mib);
+}
 
-/** The quota a member applies: etcd's (the flag, or 2 GiB for 0), held at what its storage honours. */
-export function effectiveQuotaBytes(configured: number): number {
-  return Math.min(configured === 0 ? defaultQuotaBytes : configured, storageQuotaMaxBytes);
+/** The quota a member applies: etcd's (the flag, or 2 GiB for 0), held at what its heap holds. */
+export function effectiveQuotaBytes(configured: number, ceiling = storageQuotaMaxBytes()): number {
+  return Math.min(configured === 0 ? defaultQuotaBytes : configured, ceiling);
 }
 /** etcd's DefaultSnapshotCatchUpEntries. */
 const snapshotCatchUpEntries = 5_000;

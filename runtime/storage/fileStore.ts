@@ -7,7 +7,7 @@ import type { Codec } from '../../core/host/codec.ts';
 import { tornRecord, type DurableRecord, type DurableState, type DurableWrite } from '../../core/host/node.ts';
 import type { DurableStore } from '../../core/host/ports.ts';
 import { crc32 } from 'node:zlib';
-import { asBuffer, frameHeader, frameHeaderBytes, frameParts, scanFrames, type DamagedTail } from './frame.ts';
+import { asBuffer, frameHeader, frameHeaderBytes, frameParts, framePartBytes, partChecksum, scanFrames, type DamagedTail } from './frame.ts';
 import { filePath, knownFiles, layoutDirectories, segmentedFiles } from './layout.ts';
 import { SegmentedLog, writeAll } from './segmentedLog.ts';
 import { defaultSegmentSizes, type PreparedSegment, type SegmentSizes } from './segmentPipeline.ts';
@@ -35,6 +35,12 @@ export interface FileStoreOptions {
   readonly arrange?: (writes: readonly DurableWrite[], store: { readonly rewriting: boolean }) => readonly ArrangedWrite[];
   /** A deferred replace (a backend rewrite) is on disk: its bytes, the turns and time its encoding and writing took, and the time from queued (written, not yet synced) to durable. */
   readonly onDeferredReplace?: (report: { readonly file: string; readonly bytes: number; readonly turns: number; readonly encodeMs: number; readonly writeMs: number }) => void;
+  /**
+   * A record larger than this is written as several frames of at most this many bytes each
+   * (default frame.ts's `framePartBytes`): the backend's rewrite, a snapshot's image in the WAL.
+   * Tests make it small to cross part boundaries.
+   */
+  readonly framePartBytes?: number;
   /** Segment sizes of the WAL and the backend (default: 4 MiB doubling to etcd's 64 MiB); tests make them small to cross boundaries. */
   readonly segmentSizes?: SegmentSizes;
 }
@@ -59,10 +65,10 @@ interface DeferredReplace {
   holdAll: boolean;
 }
 
-/** A deferred replace's frame, written whole into a segment not yet part of its log. */
+/** A deferred replace's record, framed as its parts, written whole into a segment not yet part of its log. */
 interface StreamedFrame {
   readonly prepared: PreparedSegment;
-  /** The frame's bytes, header included. */
+  /** The frames' bytes, headers included. */
   readonly bytes: number;
   readonly turns: number;
 }
@@ -198,7 +204,7 @@ export class FileStore implements DurableStore {
         continue;
       }
       // Frames as header and payload, written with one gathering write: never copied here.
-      const parts = write.records.flatMap((record) => frameParts(this.options.codec.encode(record)));
+      const parts = write.records.flatMap((record) => frameParts(this.options.codec.encode(record), this.options.framePartBytes));
       // An empty payload's frame is eight zero bytes: in a preallocated segment, the end of the log.
       if (this.segmented.has(write.file)) assert(parts.every((part) => part.byteLength > 0), () => `an empty record for ${write.file}`);
       if (write.kind === 'append') {
@@ -262,20 +268,26 @@ export class FileStore implements DurableStore {
   }
 
   /**
-   * Writes a payload's slices as one frame into a segment prepared for `log`'s replace: each
-   * turn's slices at their offsets after a reserved header as soon as they are made, the header
-   * (length and CRC of them all) at offset 0 last. The same bytes as the frame written whole, but
-   * only one turn's slices are alive at a time: holding the whole 136 MiB rewrite until the end
-   * made V8 mark-compact every second or so under its external-memory pressure, stalling the loop.
+   * Writes a payload's slices as one record into a segment prepared for `log`'s replace: each
+   * turn's slices at their offsets after a reserved header as soon as they are made, a part's
+   * header (length and CRC of its slices) once the part is full or the record ends. The same bytes
+   * as the record framed whole (`frameParts`), but only one turn's slices are alive at a time:
+   * holding the whole 136 MiB rewrite until the end made V8 mark-compact every second or so under
+   * its external-memory pressure, stalling the loop. Parts of at most `framePartBytes`: a keyspace
+   * larger than one frame (256 MiB) is written, and read back, as one image.
    */
   private async encodeInTurns(slices: Iterable<Uint8Array>, log: SegmentedLog, urgent: () => boolean): Promise<StreamedFrame> {
+    const partBytes = this.options.framePartBytes ?? framePartBytes;
     const prepared = await log.prepareReplace();
     // The codec writes each slice over the one before: a turn's slices are copied into one buffer,
     // written, and the buffer reused; nothing of the rewrite's size is allocated (see Codec).
     const turnBytes = Buffer.allocUnsafe(turnBufferBytes);
     let used = 0;
-    let length = 0;
-    let checksum = 0;
+    // Where the next payload byte goes in the segment (the turn buffer's bytes are the `used` before it).
+    let position = frameHeaderBytes;
+    let partStart = 0;
+    let partLength = 0;
+    let partCrc = 0;
     let turns = 1;
     let turnStartedMs = performance.now();
     // The wait for each turn's write is the turn's yield to the event loop; a pause after it
@@ -283,37 +295,54 @@ export class FileStore implements DurableStore {
     const writeBatch = async () => {
       if (used === 0) return;
       const bytes = used;
-      await writeAll(prepared.handle, [turnBytes.subarray(0, bytes)], frameHeaderBytes + length - bytes);
+      await writeAll(prepared.handle, [turnBytes.subarray(0, bytes)], position - bytes);
       used = 0;
+    };
+    // The part's payload is written (its buffered bytes first), then its header before it.
+    const endPart = async (continued: boolean) => {
+      await writeBatch();
+      await writeAll(prepared.handle, [frameHeader(partLength, partChecksum(partCrc, continued), continued)], partStart);
+    };
+    const add = async (piece: Uint8Array) => {
+      partCrc = crc32(piece, partCrc);
+      partLength += piece.byteLength;
+      if (piece.byteLength > turnBytes.byteLength - used) await writeBatch();
+      position += piece.byteLength;
+      if (piece.byteLength > turnBytes.byteLength) {
+        // Larger than the buffer (one change of megabytes): written as it is before the next is taken.
+        await writeAll(prepared.handle, [asBuffer(piece)], position - piece.byteLength);
+        return;
+      }
+      turnBytes.set(piece, used);
+      used += piece.byteLength;
     };
     try {
       for (const slice of slices) {
-        if (slice.byteLength === 0) continue;
-        checksum = crc32(slice, checksum);
-        if (slice.byteLength > turnBytes.byteLength - used) await writeBatch();
-        if (slice.byteLength > turnBytes.byteLength) {
-          // Larger than the buffer (one change of megabytes): written as it is before the next is taken.
-          length += slice.byteLength;
-          await writeAll(prepared.handle, [asBuffer(slice)], frameHeaderBytes + length - slice.byteLength);
-          continue;
+        for (let rest = slice; rest.byteLength > 0; ) {
+          if (partLength === partBytes) {
+            await endPart(true);
+            partStart = position;
+            position += frameHeaderBytes;
+            partLength = 0;
+            partCrc = 0;
+          }
+          const piece = rest.subarray(0, partBytes - partLength);
+          rest = rest.subarray(piece.byteLength);
+          await add(piece);
         }
-        turnBytes.set(slice, used);
-        used += slice.byteLength;
-        length += slice.byteLength;
         if (performance.now() - turnStartedMs < encodeTurnMs) continue;
         await writeBatch();
         turns++;
         if (!urgent()) await setTimeout(encodePauseMs);
         turnStartedMs = performance.now();
       }
-      await writeBatch();
-      await writeAll(prepared.handle, [frameHeader(length, checksum)], 0);
+      await endPart(false);
     } catch (error) {
       // The store has failed (onFatal): the segment is never renamed in; close its handle.
       await prepared.handle.close().catch(() => {});
       throw error;
     }
-    return { prepared, bytes: frameHeaderBytes + length, turns };
+    return { prepared, bytes: position, turns };
   }
 
   /** The bytes a segmented file's live segments take on disk (zero tails included, as bbolt's file size counts its free pages): etcd_mvcc_db_total_size_in_bytes. */

@@ -4,32 +4,71 @@ import { crc32 } from 'node:zlib';
  * Record framing for files and sockets: a 4-byte big-endian payload length, the payload's CRC-32
  * (node:zlib's, the IEEE polynomial), then the payload. etcd's WAL frames each record the same
  * way in spirit (a length, then a record holding a CRC); detcd's frames are its own format.
+ *
+ * A record larger than a part (`framePartBytes`; a whole backend image, a snapshot sent to a
+ * follower) is framed as consecutive parts: every frame but the last has the length word's top
+ * bit set ("continued"), and its checksum is the CRC-32 continued over one more byte (`continued`
+ * mark), so a flipped flag is a checksum mismatch too. A reader joins a record's parts, and a torn
+ * or corrupt part anywhere makes the whole record (from its first part) damage: a partial record
+ * is never handed on. A record of one part is framed as before (old files read unchanged).
  */
 export const frameHeaderBytes = 8;
 
 /** A frame larger than this is refused on write and counts as corrupt on read. */
 export const frameBytesMax = 256 * 1024 * 1024;
 
-export function frame(payload: Uint8Array): Buffer {
-  const [header, body] = frameParts(payload);
-  return Buffer.concat([header, body]);
+/** A record larger than this is framed as several parts of at most this many bytes each (writers may pass less: tests). */
+export const framePartBytes = 16 * 1024 * 1024;
+
+/**
+ * The largest record a reader of a stream joins from parts (`FrameReader`): a peer's snapshot is
+ * held whole before it is decoded. 2 GiB: the largest backend image the space quota's ceiling
+ * allows is well under it (runtime/protocols/etcd.ts).
+ */
+export const recordBytesMax = 2 * 1024 * 1024 * 1024;
+
+/** The length word's top bit: the record continues in the next frame. */
+const continuedBit = 0x8000_0000;
+const continuedMark = Buffer.of(0x2b);
+
+/** The checksum a part's header holds: its payload's CRC-32, continued over the mark when the record goes on. */
+export function partChecksum(payloadCrc: number, continued: boolean): number {
+  return continued ? crc32(continuedMark, payloadCrc) : payloadCrc;
+}
+
+export function frame(payload: Uint8Array, partBytes = framePartBytes): Buffer {
+  return Buffer.concat(frameParts(payload, partBytes));
 }
 
 /**
- * A frame as its header and its payload, uncopied, for a gathering write (writev): a WAL snapshot
- * of a 20 MB backend was copied twice more on its way to the file, on the event loop.
+ * A record's frames as headers and payload pieces, uncopied, for a gathering write (writev): a WAL
+ * snapshot of a 20 MB backend was copied twice more on its way to the file, on the event loop.
+ * One header and the payload when it fits in `partBytes`; else a header before each part.
  */
-export function frameParts(payload: Uint8Array): [header: Buffer, payload: Buffer] {
-  return [frameHeader(payload.byteLength, crc32(payload)), asBuffer(payload)];
+export function frameParts(payload: Uint8Array, partBytes = framePartBytes): Buffer[] {
+  if (!(Number.isSafeInteger(partBytes) && partBytes > 0 && partBytes <= frameBytesMax)) throw new RangeError(`a frame part must be 1 to ${frameBytesMax} bytes, got ${partBytes}`);
+  if (payload.byteLength <= partBytes) return [frameHeader(payload.byteLength, crc32(payload)), asBuffer(payload)];
+  const parts: Buffer[] = [];
+  for (let at = 0; at < payload.byteLength; at += partBytes) {
+    const part = asBuffer(payload.subarray(at, at + partBytes));
+    const continued = at + partBytes < payload.byteLength;
+    parts.push(frameHeader(part.byteLength, partChecksum(crc32(part), continued), continued), part);
+  }
+  return parts;
 }
 
-/** A frame's header for a payload of `length` bytes whose CRC-32 is `checksum` (a payload written in pieces: zlib's crc32 continues from a previous value). */
-export function frameHeader(length: number, checksum: number): Buffer {
+/** A frame's header for a payload of `length` bytes whose CRC-32 is `checksum` (a payload written in pieces: zlib's crc32 continues from a previous value); `continued`: a part followed by more of its record (pass `partChecksum`'s). */
+export function frameHeader(length: number, checksum: number, continued = false): Buffer {
   if (length > frameBytesMax) throw new RangeError(`a record of ${length} bytes is over the limit of ${frameBytesMax}`);
   const header = Buffer.allocUnsafe(frameHeaderBytes);
-  header.writeUInt32BE(length, 0);
+  header.writeUInt32BE(continued ? (length | continuedBit) >>> 0 : length, 0);
   header.writeUInt32BE(checksum, 4);
   return header;
+}
+
+/** A header's length word as the part's length and whether its record continues. */
+function lengthWord(word: number): { readonly length: number; readonly continued: boolean } {
+  return { length: (word & ~continuedBit) >>> 0, continued: (word & continuedBit) !== 0 };
 }
 
 /** The same bytes as a Buffer, uncopied. */
@@ -39,17 +78,19 @@ export function asBuffer(bytes: Uint8Array): Buffer {
 
 /** Why the readable part of a file ends before its last byte. */
 export interface DamagedTail {
-  /** Where the first unreadable frame starts: everything before it is good. */
+  /** Where the first unreadable record starts (its first part's frame): everything before it is good. */
   readonly offset: number;
-  readonly reason: 'torn header' | 'torn payload' | 'checksum mismatch' | 'length over the limit' | 'bytes after the zero tail';
+  /** What is wrong with the record's first bad frame; 'unfinished record': a part says more follows, and the file (or its zero tail) ends there. */
+  readonly reason: 'torn header' | 'torn payload' | 'checksum mismatch' | 'length over the limit' | 'bytes after the zero tail' | 'unfinished record';
   /** Bytes from `offset` to the end of the file, which recovery cuts off. */
   readonly bytes: number;
 }
 
 export interface ScannedFrames {
+  /** Each record's payload (a record of several parts joined: see scanFrames). */
   readonly payloads: Uint8Array[];
   readonly damage: DamagedTail | null;
-  /** Where the last good frame ends: the next frame's offset (with `zeroTail`, the start of the zeros). */
+  /** Where the last good record ends: the next frame's offset (with `zeroTail`, the start of the zeros). */
   readonly end: number;
 }
 
@@ -63,9 +104,15 @@ export interface ScanOptions {
 }
 
 /**
- * Reads frames until the end or the first torn or corrupt one. Nothing after a bad frame is
+ * Reads records until the end or the first torn or corrupt frame. Nothing after a bad frame is
  * trusted (a torn write may be followed by blocks of an older file): recovery stops there, as
- * etcd's WAL reader stops at the first CRC mismatch or short read.
+ * etcd's WAL reader stops at the first CRC mismatch or short read; a bad part of a record of
+ * several makes the whole record damage, from its first part on.
+ *
+ * A record of several parts is joined in place, in `bytes` (each part moved down over the headers
+ * before it, once every part has passed its checksum): its payload is a view of `bytes`, as a
+ * one-part record's is, and a 1 GiB backend image is not copied into a second buffer at start.
+ * The caller's bytes past the records' ends are then no longer the file's.
  */
 export function scanFrames(bytes: Uint8Array, options: ScanOptions = {}): ScannedFrames {
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -76,18 +123,37 @@ export function scanFrames(bytes: Uint8Array, options: ScanOptions = {}): Scanne
     if (options.zeroTail === true && isZero(view, offset, Math.min(offset + 4, bytes.byteLength))) {
       return isZero(view, offset, bytes.byteLength) ? { payloads, damage: null, end: offset } : damage('bytes after the zero tail');
     }
-    if (offset + frameHeaderBytes > bytes.byteLength) return damage('torn header');
-    const length = view.readUInt32BE(offset);
-    const checksum = view.readUInt32BE(offset + 4);
-    if (length > frameBytesMax) return damage('length over the limit');
-    const end = offset + frameHeaderBytes + length;
-    if (end > bytes.byteLength) return damage('torn payload');
-    const payload = bytes.subarray(offset + frameHeaderBytes, end);
-    if (crc32(payload) !== checksum) return damage('checksum mismatch');
-    payloads.push(payload);
-    offset = end;
+    // The record's parts: [payload start, payload end) in `bytes`.
+    const parts: [number, number][] = [];
+    let at = offset;
+    for (;;) {
+      if (parts.length > 0 && (at >= bytes.byteLength || (options.zeroTail === true && isZero(view, at, Math.min(at + 4, bytes.byteLength))))) return damage('unfinished record');
+      if (at + frameHeaderBytes > bytes.byteLength) return damage('torn header');
+      const { length, continued } = lengthWord(view.readUInt32BE(at));
+      const checksum = view.readUInt32BE(at + 4);
+      if (length > frameBytesMax) return damage('length over the limit');
+      const end = at + frameHeaderBytes + length;
+      if (end > bytes.byteLength) return damage('torn payload');
+      if (partChecksum(crc32(bytes.subarray(at + frameHeaderBytes, end)), continued) !== checksum) return damage('checksum mismatch');
+      parts.push([at + frameHeaderBytes, end]);
+      at = end;
+      if (!continued) break;
+    }
+    payloads.push(joinInPlace(view, parts));
+    offset = at;
   }
   return { payloads, damage: null, end: offset };
+}
+
+/** A record's parts moved together after its first (see scanFrames); one part is its own view. */
+function joinInPlace(view: Buffer, parts: readonly [number, number][]): Uint8Array {
+  const start = parts[0]![0];
+  let joined = start;
+  for (const [from, to] of parts) {
+    if (from !== joined) view.copyWithin(joined, from, to);
+    joined += to - from;
+  }
+  return view.subarray(start, joined);
 }
 
 const zeroChunk = Buffer.alloc(64 * 1024);
@@ -102,15 +168,23 @@ function isZero(view: Buffer, from: number, to: number): boolean {
 }
 
 /**
- * Splits a byte stream into frames as chunks arrive (the peer transport's reader). A frame whose
- * length is over `frameBytesMax` or whose checksum does not match is a protocol error: the caller
- * closes the connection.
+ * Splits a byte stream into records as chunks arrive (the peer transport's reader), joining a
+ * record's parts. A frame whose length is over `maxFrameBytes`, a record of more than
+ * `maxRecordBytes` or a checksum that does not match is a protocol error: the caller closes the
+ * connection. A record's parts are held until its last arrives (at most `maxRecordBytes`), then
+ * copied into one payload.
  */
 export class FrameReader {
   private buffered: Buffer[] = [];
   private bufferedBytes = 0;
+  /** The parts of a record whose last part has not arrived yet. */
+  private parts: Buffer[] = [];
+  private partsBytes = 0;
 
-  constructor(private readonly maxBytes = frameBytesMax) {}
+  constructor(
+    private readonly maxFrameBytes = frameBytesMax,
+    private readonly maxRecordBytes = recordBytesMax,
+  ) {}
 
   /** Feeds a chunk; returns the complete payloads, or a string saying what is wrong. */
   push(chunk: Buffer): Uint8Array[] | string {
@@ -119,13 +193,26 @@ export class FrameReader {
     const out: Uint8Array[] = [];
     while (this.bufferedBytes >= frameHeaderBytes) {
       const head = this.peek(frameHeaderBytes);
-      const length = head.readUInt32BE(0);
-      if (length > this.maxBytes) return `frame of ${length} bytes is over the limit of ${this.maxBytes}`;
+      const { length, continued } = lengthWord(head.readUInt32BE(0));
+      const checksum = head.readUInt32BE(4);
+      if (length > this.maxFrameBytes) return `frame of ${length} bytes is over the limit of ${this.maxFrameBytes}`;
+      if (this.partsBytes + length > this.maxRecordBytes) return `a record of more than ${this.maxRecordBytes} bytes (its parts so far ${this.partsBytes + length})`;
       if (this.bufferedBytes < frameHeaderBytes + length) break;
-      const whole = this.take(frameHeaderBytes + length);
-      const payload = whole.subarray(frameHeaderBytes);
-      if (crc32(payload) !== head.readUInt32BE(4)) return 'frame checksum mismatch';
-      out.push(payload);
+      const payload = this.take(frameHeaderBytes + length).subarray(frameHeaderBytes);
+      if (partChecksum(crc32(payload), continued) !== checksum) return 'frame checksum mismatch';
+      if (continued) {
+        this.parts.push(payload);
+        this.partsBytes += payload.byteLength;
+        continue;
+      }
+      if (this.parts.length === 0) {
+        out.push(payload);
+        continue;
+      }
+      this.parts.push(payload);
+      out.push(Buffer.concat(this.parts, this.partsBytes + payload.byteLength));
+      this.parts = [];
+      this.partsBytes = 0;
     }
     return out;
   }
