@@ -12,25 +12,11 @@
  *   keyspace is replaced by a leader's snapshot holds both until the install is done).
  * The heap limit (`heap_size_limit`) is printed: the default depends on the machine's memory.
  */
-import { getHeapStatistics, setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { getHeapStatistics } from 'node:v8';
 import { Backend } from '../core/mvcc/backend.ts';
 import { KvStore } from '../core/mvcc/kvStore.ts';
 import { etcdCodec } from '../core/server/codec.ts';
-
-const prefix = '/etcdctl-check-perf/';
-
-function fullGc(): () => void {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  setFlagsFromString('--no-expose-gc');
-  return gc;
-}
-
-/** A flat key string, as a member decodes one from bytes (a concatenation would be a rope). */
-function keyOf(i: number): string {
-  return Buffer.from(prefix + i.toString(16).padStart(12, '0') + '\0'.repeat(244), 'latin1').toString('latin1');
-}
+import { fullGc, keyOf } from './storeHeap.bench.ts';
 
 function usedHeap(gc: () => void): number {
   gc();

@@ -21,7 +21,8 @@ interface MvccModule {
   KvStore: { open(backend: unknown): { put(request: { key: string; value: string }): unknown; deleteRange(request: { key: string; rangeEnd: string }): unknown; backend: { commit(): void } } };
 }
 
-function fullGc(): () => void {
+/** V8's `gc()`, taken for a moment from the flags (no --expose-gc on the command line). */
+export function fullGc(): () => void {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   setFlagsFromString('--no-expose-gc');
@@ -29,7 +30,7 @@ function fullGc(): () => void {
 }
 
 /** A flat key string, as a member decodes one from bytes (a concatenation would be a rope). */
-function keyOf(i: number): string {
+export function keyOf(i: number): string {
   return Buffer.from(prefix + i.toString(16).padStart(12, '0') + '\0'.repeat(244), 'latin1').toString('latin1');
 }
 

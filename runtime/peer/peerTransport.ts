@@ -45,10 +45,12 @@ export interface PeerTransportOptions<Message> {
 
 /**
  * The peer protocol's version, in every hello. 2: entries are binary (core/server/internalRequest's
- * format 2), which a member of version 1 cannot read; members of different versions refuse each
- * other with one line rather than fail on a message (upgrade every member together).
+ * format 2), which a member of version 1 cannot read. 3: a message over 16 MiB (a snapshot) comes
+ * as parts (frame.ts), which a member of version 2 takes for a frame over its limit. Members of
+ * different versions refuse each other with one line rather than fail on a message (upgrade every
+ * member together).
  */
-const peerProtocolVersion = 2;
+const peerProtocolVersion = 3;
 
 interface Hello {
   readonly detcd: number;
