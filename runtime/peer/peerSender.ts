@@ -164,16 +164,16 @@ export class PeerSender {
     while (this.state === 'open' && this.writable && this.queue.length > 0) {
       const next = this.queue.shift()!;
       const to = this.options.to;
-      let bytes = 0;
-      for (const [index, part] of next.parts.entries()) {
-        bytes += part.byteLength;
-        if (index < next.parts.length - 1) socket.write(part);
-        else {
-          this.writable = socket.write(part, (error) => {
-            if (next.snapshot) this.events.snapshotStatus(to, error ? 'failed' : 'finished');
-          });
-        }
+      // A header and its payload, or (a snapshot over a part) a header before each part.
+      const last = next.parts.length - 1;
+      let bytes = next.parts[last]!.byteLength;
+      for (let i = 0; i < last; i++) {
+        socket.write(next.parts[i]!);
+        bytes += next.parts[i]!.byteLength;
       }
+      this.writable = socket.write(next.parts[last]!, (error) => {
+        if (next.snapshot) this.events.snapshotStatus(to, error ? 'failed' : 'finished');
+      });
       this.events.sent(to, bytes);
     }
     socket.uncork();

@@ -4,7 +4,7 @@ import type { Codec } from '../../core/host/codec.ts';
 import type { NodeId } from '../../core/host/node.ts';
 import type { Transport } from '../../core/host/ports.ts';
 import { listenOn } from '../listen.ts';
-import { FrameReader } from '../storage/frame.ts';
+import { FrameReader, frameHeaderBytes, framePartBytes } from '../storage/frame.ts';
 import { PeerSender } from './peerSender.ts';
 import { trace } from '../latencyTrace.ts';
 
@@ -183,6 +183,7 @@ export class PeerTransport<Message> implements Transport<Message> {
     socket.on('close', () => this.inbound.delete(socket));
     socket.on('error', () => socket.destroy());
     const reader = new FrameReader(this.options.frameLimits?.frameBytesMax, this.options.frameLimits?.recordBytesMax);
+    const partBytes = this.options.frameLimits?.partBytes ?? framePartBytes;
     let from: NodeId | null = null;
     socket.on('data', (chunk: Buffer) => {
       if (trace.enabled) trace.mark('peer.data');
@@ -204,7 +205,8 @@ export class PeerTransport<Message> implements Transport<Message> {
           this.refuse(socket, `peer ${from.toString(16)} sent a message that does not decode: ${error instanceof Error ? error.message : String(error)}`);
           return;
         }
-        this.options.onReceived?.(from, payload.byteLength + 8);
+        // A header per part (a message over a part came as several frames).
+        this.options.onReceived?.(from, payload.byteLength + frameHeaderBytes * Math.max(1, Math.ceil(payload.byteLength / partBytes)));
         this.options.onMessage(from, message);
         if (this.stopped) return;
       }

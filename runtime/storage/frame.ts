@@ -59,7 +59,7 @@ export function frameParts(payload: Uint8Array, partBytes = framePartBytes): Buf
 
 /** A frame's header for a payload of `length` bytes whose CRC-32 is `checksum` (a payload written in pieces: zlib's crc32 continues from a previous value); `continued`: a part followed by more of its record (pass `partChecksum`'s). */
 export function frameHeader(length: number, checksum: number, continued = false): Buffer {
-  if (length > frameBytesMax) throw new RangeError(`a record of ${length} bytes is over the limit of ${frameBytesMax}`);
+  if (length > frameBytesMax) throw new RangeError(`a frame of ${length} bytes is over the limit of ${frameBytesMax}`);
   const header = Buffer.allocUnsafe(frameHeaderBytes);
   header.writeUInt32BE(continued ? (length | continuedBit) >>> 0 : length, 0);
   header.writeUInt32BE(checksum, 4);
@@ -112,7 +112,7 @@ export interface ScanOptions {
  * A record of several parts is joined in place, in `bytes` (each part moved down over the headers
  * before it, once every part has passed its checksum): its payload is a view of `bytes`, as a
  * one-part record's is, and a 1 GiB backend image is not copied into a second buffer at start.
- * The caller's bytes past the records' ends are then no longer the file's.
+ * The caller's bytes inside such a record's frames then no longer match the file (headers overwritten).
  */
 export function scanFrames(bytes: Uint8Array, options: ScanOptions = {}): ScannedFrames {
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
