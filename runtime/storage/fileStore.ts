@@ -214,8 +214,21 @@ export class FileStore implements DurableStore {
       } else this.tornFiles.delete(write.file);
       this.enqueue({ kind: write.kind, file: write.file, parts });
     }
-    this.kick();
+    // Started once the caller's turn is done, or by its `sync` in that turn: a Ready's writes and
+    // its sync then reach the worker in one batch, and its WAL append can be the flush as well
+    // (`lastWriteBeforeSync`); started here, the worker took the append alone and the sync after
+    // it, one more trip through libuv's pool and one more wake of the loop.
+    if (!this.kickQueued) {
+      this.kickQueued = true;
+      queueMicrotask(this.queuedKick);
+    }
   }
+
+  private kickQueued = false;
+  private readonly queuedKick = () => {
+    this.kickQueued = false;
+    this.kick();
+  };
 
   /**
    * A sync covers what was queued before it, except writes held behind a deferred replace of
@@ -405,7 +418,9 @@ export class FileStore implements DurableStore {
           await this.backgroundWritten(operation.file);
           this.commitInBackground(operation.file, operation.streamed, operation.done);
         } else {
-          await this.backgroundWritten(operation.file);
+          // Not an await when there is nothing to wait for: the append's write is then issued in
+          // the turn that queued it (the host's sync), ahead of that turn's peer flushes.
+          if (this.background?.file === operation.file) await this.backgroundWritten(operation.file);
           // Consecutive appends to one file go down in one write.
           const parts = [...operation.parts];
           while (batch[i + 1]?.kind === 'append' && (batch[i + 1] as { file: string }).file === operation.file) parts.push(...(batch[++i] as { parts: readonly Buffer[] }).parts);
