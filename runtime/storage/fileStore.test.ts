@@ -434,3 +434,56 @@ test('a WAL record larger than a frame part (a snapshot installed from the leade
   await store.close();
   t.deepEqual(partedStore([], 100, dataDir).store.read().files.get('wal'), ['one', large, 'two']);
 });
+
+/** Counts the store's own fdatasync calls by file (a durable append's O_DSYNC write is not one). */
+function countTimedSyncs(store: FileStore): Map<string, number> {
+  const counts = new Map<string, number>();
+  const internals = store as unknown as { timedSync: (handle: unknown, file: string) => Promise<void> };
+  const timedSync = internals.timedSync.bind(store);
+  internals.timedSync = (handle, file) => {
+    counts.set(file, (counts.get(file) ?? 0) + 1);
+    return timedSync(handle, file);
+  };
+  return counts;
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+test('a WAL append with only a sync after it is made durable by its own O_DSYNC write, the appends since the last round written again in front of it: no fdatasync of its own', async (t) => {
+  const { store, dataDir, fsyncs } = openStore();
+  store.read();
+  const syncs = countTimedSyncs(store);
+  // Unsynced (a follower's commit-index record), then an append and its sync in a batch of their own.
+  store.write([{ kind: 'append', file: 'wal', records: [{ commit: 1 }] }]);
+  await settle();
+  store.write([{ kind: 'append', file: 'wal', records: [{ entry: 2 }] }]);
+  await syncNow(store);
+  t.is(syncs.get('wal'), undefined, 'no fdatasync: the append was the flush');
+  t.is(fsyncs.length, 1, 'reported as the fsync it replaces');
+  t.is(store.stats.fsyncRounds, 1);
+  store.write([{ kind: 'append', file: 'wal', records: [{ entry: 3 }] }]);
+  await syncNow(store);
+  await store.close();
+  t.deepEqual(openStore(dataDir).store.read().files.get('wal'), [{ commit: 1 }, { entry: 2 }, { entry: 3 }]);
+});
+
+test('a WAL append is synced by the round as before when another file waits for the round, or the appends since the last round outgrew what is kept to rewrite', async (t) => {
+  const { store, dataDir } = openStore();
+  store.read();
+  const syncs = countTimedSyncs(store);
+  store.write([{ kind: 'append', file: 'requests', records: ['r'] }, { kind: 'append', file: 'wal', records: [{ entry: 1 }] }]);
+  await syncNow(store);
+  t.is(syncs.get('wal'), 1, 'the round syncs the WAL beside the other file');
+  // 300 KiB unsynced: not kept, so the next durable append cannot cover it by its own write.
+  store.write([{ kind: 'append', file: 'wal', records: [{ big: 'x'.repeat(300 * 1024) }] }]);
+  await settle();
+  store.write([{ kind: 'append', file: 'wal', records: [{ entry: 2 }] }]);
+  await syncNow(store);
+  t.is(syncs.get('wal'), 2, 'fdatasync after a plain append');
+  store.write([{ kind: 'append', file: 'wal', records: [{ entry: 3 }] }]);
+  await syncNow(store);
+  t.is(syncs.get('wal'), 2, 'and durable appends again after that round');
+  await store.close();
+  const wal = openStore(dataDir).store.read().files.get('wal') as { entry?: number }[];
+  t.deepEqual(wal.map((record) => record.entry ?? 'big'), [1, 'big', 2, 3]);
+});

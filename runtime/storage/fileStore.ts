@@ -9,7 +9,7 @@ import type { DurableStore } from '../../core/host/ports.ts';
 import { crc32 } from 'node:zlib';
 import { asBuffer, frameHeader, frameHeaderBytes, frameParts, framePartBytes, partChecksum, scanFrames, type DamagedTail } from './frame.ts';
 import { filePath, knownFiles, layoutDirectories, segmentedFiles } from './layout.ts';
-import { SegmentedLog, writeAll } from './segmentedLog.ts';
+import { fdatasyncFd, SegmentedLog, writeAll } from './segmentedLog.ts';
 import { defaultSegmentSizes, type PreparedSegment, type SegmentSizes } from './segmentPipeline.ts';
 import { durableBarrier, type ArrangedWrite } from './walSnapshotWrites.ts';
 import { trace } from '../latencyTrace.ts';
@@ -141,7 +141,15 @@ export class FileStore implements DurableStore {
       for (const entry of readdirSync(dir)) if (entry.endsWith('.tmp')) rmSync(`${dir}/${entry}`, { force: true });
     }
     const logs = [...segmentedFiles(options.dataDir)].map(([name, naming]) => {
-      const io = { timedSync: (handle: FileHandle) => this.timedSync(handle, name), syncDirectory: (directory: string) => this.syncDirectory(directory), log: options.log };
+      const io = {
+        timedSync: (handle: FileHandle) => this.timedSync(handle, name),
+        durableWrite: (seconds: number) => {
+          this.stats.fsyncRounds++;
+          this.options.onFsync?.(name, seconds);
+        },
+        syncDirectory: (directory: string) => this.syncDirectory(directory),
+        log: options.log,
+      };
       return [name, new SegmentedLog(naming, options.segmentSizes ?? defaultSegmentSizes, io)] as const;
     });
     this.segmented = new Map(logs);
@@ -212,8 +220,21 @@ export class FileStore implements DurableStore {
       } else this.tornFiles.delete(write.file);
       this.enqueue({ kind: write.kind, file: write.file, parts });
     }
-    this.kick();
+    // Started once the caller's turn is done, or by its `sync` in that turn: a Ready's writes and
+    // its sync then reach the worker in one batch, and its WAL append can be the flush as well
+    // (`lastWriteBeforeSync`); started here, the worker took the append alone and the sync after
+    // it, one more trip through libuv's pool and one more wake of the loop.
+    if (!this.kickQueued) {
+      this.kickQueued = true;
+      queueMicrotask(this.queuedKick);
+    }
   }
+
+  private kickQueued = false;
+  private readonly queuedKick = () => {
+    this.kickQueued = false;
+    this.kick();
+  };
 
   /**
    * A sync covers what was queued before it, except writes held behind a deferred replace of
@@ -426,11 +447,13 @@ export class FileStore implements DurableStore {
           await this.backgroundWritten(operation.file);
           this.commitInBackground(operation.file, operation.streamed, operation.done);
         } else {
-          await this.backgroundWritten(operation.file);
+          // Not an await when there is nothing to wait for: the append's write is then issued in
+          // the turn that queued it (the host's sync), ahead of that turn's peer flushes.
+          if (this.background?.file === operation.file) await this.backgroundWritten(operation.file);
           // Consecutive appends to one file go down in one write.
           const parts = [...operation.parts];
           while (batch[i + 1]?.kind === 'append' && (batch[i + 1] as { file: string }).file === operation.file) parts.push(...(batch[++i] as { parts: readonly Buffer[] }).parts);
-          await this.append(operation.file, parts);
+          await this.append(operation.file, parts, synced.length > 0 || batch[i + 1]?.kind === 'sync' ? this.lastWriteBeforeSync(batch, i, operation.file) : false);
         }
       }
       if (synced.length > 0) {
@@ -438,6 +461,19 @@ export class FileStore implements DurableStore {
         for (const done of synced) done();
       }
     }
+  }
+
+  /**
+   * Whether the append ending at `batch[i]` may be made durable by its own write (a segmented
+   * log's O_DSYNC append): the batch ends in a sync (the round `drain` makes at its end) with
+   * nothing but syncs after it, and no other file or directory waits for that round. Then the
+   * round has nothing left to flush: a put's WAL append and fdatasync are one call, not two.
+   */
+  private lastWriteBeforeSync(batch: readonly Operation[], i: number, file: string): boolean {
+    if (!this.segmented.has(file) || this.dirtyDirectories.size > 0) return false;
+    for (const dirty of this.dirtyFiles) if (dirty !== file) return false;
+    for (let k = i + 1; k < batch.length; k++) if (batch[k]!.kind !== 'sync') return false;
+    return true;
   }
 
   /**
@@ -470,12 +506,14 @@ export class FileStore implements DurableStore {
     await background.written;
   }
 
-  private async append(file: string, parts: readonly Buffer[]): Promise<void> {
+  private async append(file: string, parts: readonly Buffer[], durable: boolean): Promise<void> {
     const log = this.segmented.get(file);
     if (log !== undefined) {
-      if (trace.enabled) trace.mark(`append.start ${file}`);
-      this.stats.bytesWritten += await log.append(parts);
-      this.dirtyFiles.add(file);
+      if (trace.enabled) trace.mark(`append.start ${file}${durable ? ' dsync' : ''}`);
+      const appended = await log.append(parts, durable);
+      this.stats.bytesWritten += appended.bytes;
+      if (appended.durable) this.dirtyFiles.delete(file);
+      else this.dirtyFiles.add(file);
       if (trace.enabled) trace.mark('append.end');
       return;
     }
@@ -523,20 +561,22 @@ export class FileStore implements DurableStore {
   }
 
   private async fsyncDirty(): Promise<void> {
+    // Nothing written since the last round, or made durable by its own write (`lastWriteBeforeSync`).
+    if (this.dirtyFiles.size === 0 && this.dirtyDirectories.size === 0) return;
     this.stats.fsyncRounds++;
     const files = [...this.dirtyFiles];
     this.dirtyFiles.clear();
     const directories = [...this.dirtyDirectories];
     this.dirtyDirectories.clear();
     if (trace.enabled) trace.mark(`fsync.start ${files.join('+')}`);
-    await Promise.all(files.map((file) => this.timedSync(this.segmented.get(file)?.handle ?? this.handles.get(file)!, file)));
+    await Promise.all(files.map((file) => this.segmented.get(file)?.sync() ?? this.timedSync(this.handles.get(file)!, file)));
     for (const directory of directories) await this.syncDirectory(directory);
     if (trace.enabled) trace.mark('fsync.end');
   }
 
   private async timedSync(handle: FileHandle, file: string): Promise<void> {
     const started = process.hrtime.bigint();
-    await handle.datasync();
+    await fdatasyncFd(handle.fd);
     this.options.onFsync?.(file, Number(process.hrtime.bigint() - started) / 1e9);
   }
 
