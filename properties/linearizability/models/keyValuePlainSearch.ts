@@ -34,7 +34,6 @@
  * never a verdict. The per-key state is the value itself (a string and its polynomial hash,
  * which an append extends in O(1)); the linearized set hashes as the XOR of per-operation terms.
  */
-import { finalize32, mix32 } from '../../../core/base/hash.ts';
 import { polynomialHash, polynomialPower } from '../_internals/polynomialHash.ts';
 import type { Operation } from '../history.ts';
 import type { KeyValueInput, KeyValueOutput } from './keyValue.ts';
@@ -144,26 +143,28 @@ export class KeyValuePlainSearch {
         if (entry !== retreat && (entry & 1) === 0) {
           const operation = entry >>> 1;
           const kind = kinds[operation]!;
-          if ((kind === get || kind === anyRead) && entry !== levelRead) {
+          const isRead = kind < put;
+          if (isRead && entry !== levelRead) {
             entry = next[entry]!;
             continue;
           }
           const text = written[operation]!;
+          const okHere = ok[operation]!;
           let stepped: string;
           let steppedHash = valueHash;
           if (++steps > stepLimit) return false;
-          if (kind === get || kind === anyRead) {
-            stepped = value;
-          } else if (kind === put) {
-            stepped = text;
-            steppedHash = writtenHash[operation]!;
-          } else if (value === dead) {
+          if (isRead) {
             stepped = value;
           } else {
-            stepped = value + text;
-            steppedHash = (Math.imul(valueHash, power[operation]!) + writtenHash[operation]!) | 0;
-          }
-          if (kind === put || kind === append) {
+            if (kind === put) {
+              stepped = text;
+              steppedHash = writtenHash[operation]!;
+            } else if (value === dead) {
+              stepped = value;
+            } else {
+              stepped = value + text;
+              steppedHash = (Math.imul(valueHash, power[operation]!) + writtenHash[operation]!) | 0;
+            }
             // A dead value is searched as the stand-in (`keyValueDeadValues.ts`): no pending get
             // invoked by the earliest return of a pending ok put (the first in the list; this one's
             // own left out) starts with it.
@@ -172,7 +173,7 @@ export class KeyValuePlainSearch {
               steppedHash = deadHash;
             }
             // An unknown-outcome write that changes nothing is the same as none.
-            if (ok[operation] === 0 && stepped === value) {
+            if (okHere === 0 && stepped === value) {
               steps--;
               entry = next[entry]!;
               continue;
@@ -183,7 +184,7 @@ export class KeyValuePlainSearch {
           // `configurationKey(bitHash, steppedHash)`, written out (a call per step costs, cold).
           const first = values.length === 0 ? undefined : cache.get((bitHash ^ Math.imul(steppedHash, 0x9e3779b1)) & 0x3fffffff);
           // (Not a write that changed nothing here: one to the stand-in may change a later state.)
-          const reads = kind === get || kind === anyRead || (kind === append && text === '');
+          const reads = isRead || (kind === append && text === '');
           if (first === undefined || !seen(first, linearized, pool, words, values, chain, stepped)) {
             stackCall[depth] = entry;
             stackValue[depth] = value;
@@ -196,10 +197,11 @@ export class KeyValuePlainSearch {
             // Lifted out of the list with its return (by hand: before the JIT, each call costs).
             for (let lifted = entry; lifted <= entry + 1; lifted++) {
               const after = next[lifted]!;
-              next[previous[lifted]!] = after;
-              if (after !== end) previous[after] = previous[lifted]!;
+              const before = previous[lifted]!;
+              next[before] = after;
+              if (after !== end) previous[after] = before;
             }
-            if (ok[operation] === 1) okLeft--;
+            okLeft -= okHere;
             entry = scanLevel;
             continue;
           }
@@ -244,7 +246,7 @@ export class KeyValuePlainSearch {
           next[previous[lifted]!] = lifted;
           if (after !== end) previous[after] = lifted;
         }
-        if (ok[operation] === 1) okLeft++;
+        okLeft += ok[operation]!;
         // Back at a level whose read, if it had one, was this call: its writes are left to try.
         levelRead = noRead;
         entry = stackForced[depth] === 1 ? retreat : next[call]!;
@@ -295,29 +297,36 @@ export class KeyValuePlainSearch {
     for (let at = 0; at < count; at++) {
       const operation = operations[positions[at]!]!;
       const input = operation.input;
+      const inputKind = input.kind;
       if (operation.outcome === 'ok') {
         ok[at] = 1;
         okCount++;
       }
-      if (input.kind === 'get') {
+      if (inputKind === 'get') {
         // An unknown-outcome get reads anything: the checker drops those before, but be safe.
         const read = operation.output?.value;
-        kind[at] = read === undefined ? anyRead : get;
-        value[at] = read ?? '';
-        if (read !== undefined && read.length > longestRead) longestRead = read.length;
+        if (read === undefined) {
+          kind[at] = anyRead;
+          value[at] = '';
+          continue;
+        }
+        // (`get` is 0, the array's own.)
+        value[at] = read;
+        if (read.length > longestRead) longestRead = read.length;
         continue;
       }
-      kind[at] = input.kind === 'put' ? put : append;
-      value[at] = input.value;
-      const same = hashed.get(input.value);
+      const text = input.value;
+      kind[at] = inputKind === 'put' ? put : append;
+      value[at] = text;
+      const same = hashed.get(text);
       if (same !== undefined) {
         valueHash[at] = valueHash[same]!;
         power[at] = power[same]!;
         continue;
       }
-      hashed.set(input.value, at);
-      valueHash[at] = polynomialHash(input.value);
-      power[at] = polynomialPower(input.value.length);
+      hashed.set(text, at);
+      valueHash[at] = polynomialHash(text);
+      power[at] = polynomialPower(text.length);
     }
     return { kind, value, valueHash, power, ok, term, okCount, longestRead };
   }
@@ -329,16 +338,26 @@ let terms = new Int32Array(0);
 function setTerms(count: number): Int32Array {
   if (terms.length < count) {
     terms = new Int32Array(Math.max(count, 2 * terms.length));
-    for (let at = 0; at < terms.length; at++) terms[at] = finalize32(mix32(0x5bd1e995, at + 1));
+    // Well mixed (murmur3's finalizer of a multiplicative hash), written out (a call per term costs,
+    // cold), and within a small integer's range: the set's hash stays one without a boxed number.
+    for (let at = 0; at < terms.length; at++) {
+      let h = Math.imul(at + 1, 0x9e3779b1);
+      h ^= h >>> 16;
+      h = Math.imul(h, 0x85ebca6b);
+      h ^= h >>> 13;
+      h = Math.imul(h, 0xc2b2ae35);
+      terms[at] = (h ^ (h >>> 16)) & 0x3fffffff;
+    }
   }
   return terms;
 }
 
+// The reads first (`kind < put`: one comparison per step where there were two).
 const get = 0;
-const put = 1;
-const append = 2;
 /** A get whose output is unknown. */
-const anyRead = 3;
+const anyRead = 1;
+const put = 2;
+const append = 3;
 
 /** No get of the level may go. */
 const noRead = -2;
@@ -397,6 +416,8 @@ export interface EntryList {
  */
 export function packedEntries(positions: Int32Array, invokedAt: Float64Array, completedAt: Float64Array): EntryList | undefined {
   const count = positions.length;
+  const small = smallPackedEntries(positions, invokedAt, completedAt);
+  if (small !== undefined) return small;
   if (count >= packedIds) return undefined;
   const calls = new Float64Array(count);
   const returns = new Float64Array(count);
@@ -424,6 +445,61 @@ export function packedEntries(positions: Int32Array, invokedAt: Float64Array, co
     last = entry;
   }
   next[last] = end;
+  return { next, previous };
+}
+
+/**
+ * `packedEntries` where every number fits a small integer (below 2^30: times below
+ * 2^30 / scale - 1, scale the power of two at or above the key's operation count): an
+ * `Int32Array` and integer arithmetic throughout, where the doubles of the general packing are each
+ * a boxed number before the JIT; and the merge holds the next call and return in locals (one array
+ * read per entry, not two or three). The generated histories' keys (a few hundred operations, times
+ * in the thousands) all fit; 2,000 operations with repeated values: a sixth of the list's cost
+ * (task class15 of session 14). Undefined when one does not fit.
+ */
+function smallPackedEntries(positions: Int32Array, invokedAt: Float64Array, completedAt: Float64Array): EntryList | undefined {
+  const count = positions.length;
+  let scale = 1;
+  while (scale < count) scale *= 2;
+  if (scale > 1 << 20) return undefined;
+  // An unknown outcome's return, after every other.
+  const last = (1 << 30) / scale - 1;
+  const calls = new Int32Array(count);
+  const returns = new Int32Array(count);
+  let latest = 0;
+  for (let at = 0; at < count; at++) {
+    const position = positions[at]!;
+    const invoked = invokedAt[position]!;
+    const completed = completedAt[position]!;
+    // In order, whole and in range (NaN fails every test).
+    if (!(invoked >= latest && invoked < last && invoked % 1 === 0 && (completed === Infinity || (completed >= invoked && completed < last && completed % 1 === 0)))) return undefined;
+    latest = invoked;
+    calls[at] = invoked * scale;
+    returns[at] = (completed === Infinity ? last : completed) * scale + at;
+  }
+  returns.sort();
+  const next = new Int32Array(2 * count + 1);
+  const previous = new Int32Array(2 * count + 1);
+  let tail = 2 * count;
+  let call = 0;
+  let ret = 0;
+  let nextCall = count === 0 ? 0 : calls[0]!;
+  let nextReturn = count === 0 ? 0 : returns[0]!;
+  // Merged in one loop: once the calls run out, the rest are returns.
+  while (ret < count) {
+    let entry: number;
+    if (call < count && nextCall <= nextReturn) {
+      entry = 2 * call++;
+      if (call < count) nextCall = calls[call]!;
+    } else {
+      entry = 2 * (nextReturn % scale) + 1;
+      if (++ret < count) nextReturn = returns[ret]!;
+    }
+    next[tail] = entry;
+    previous[entry] = tail;
+    tail = entry;
+  }
+  next[tail] = end;
   return { next, previous };
 }
 
