@@ -60,9 +60,9 @@ export class KeyValuePlainSearch {
   readonly #operations: readonly KeyValueOperation[];
   readonly #invokedAt: Float64Array;
   readonly #completedAt: Float64Array;
-  /** The result of the last `linearizeKey`: positions and the point each took. */
+  /** The result of the last `linearizeKey`: positions (and the point each took: `points`). */
   readonly order: Int32Array;
-  readonly points: Float64Array;
+  #points: Float64Array | undefined;
   length = 0;
   /** Model steps tried by the last `linearizeKey` (for tests and the benchmark). */
   steps = 0;
@@ -72,7 +72,22 @@ export class KeyValuePlainSearch {
     this.#invokedAt = invokedAt;
     this.#completedAt = completedAt;
     this.order = new Int32Array(operations.length);
-    this.points = new Float64Array(operations.length);
+  }
+
+  /**
+   * Each of the order's operations at the earliest point real time allows after the one before,
+   * made when asked: only keys merged into one partition's order need them (a partition by key,
+   * the checker's, never asks).
+   */
+  get points(): Float64Array {
+    const points = (this.#points ??= new Float64Array(this.order.length));
+    let point = -Infinity;
+    for (let at = 0; at < this.length; at++) {
+      const invokedAt = this.#invokedAt[this.order[at]!]!;
+      if (invokedAt > point) point = invokedAt;
+      points[at] = point;
+    }
+    return points;
   }
 
   /**
@@ -259,16 +274,10 @@ export class KeyValuePlainSearch {
     }
   }
 
-  /** The order found, as positions, each at the earliest point real time allows after the one before. */
+  /** The order found, as positions. */
   #result(positions: Int32Array, stackCall: Int32Array, depth: number): void {
-    let point = -Infinity;
-    for (let at = 0; at < depth; at++) {
-      const position = positions[stackCall[at]! >>> 1]!;
-      const invokedAt = this.#invokedAt[position]!;
-      if (invokedAt > point) point = invokedAt;
-      this.order[at] = position;
-      this.points[at] = point;
-    }
+    const order = this.order;
+    for (let at = 0; at < depth; at++) order[at] = positions[stackCall[at]! >>> 1]!;
     this.length = depth;
   }
 
