@@ -44,8 +44,8 @@ type KeyValueOperation = Operation<KeyValueInput, KeyValueOutput>;
 /** The end of the entry list. */
 const end = -1;
 /**
- * `#packedEntries`: operations per key below `packedIds`, times below `packedLimit`; the largest
- * number made, packedLimit · packedIds + packedIds - 1, is below 2^53, so every one is exact.
+ * `packedEntries` in doubles: operations per key below `packedIds`, times below `packedLimit`; the
+ * largest number made, packedLimit · packedIds + packedIds - 1, is below 2^53, so every one is exact.
  */
 const packedIds = 2 ** 16;
 const packedLimit = 2 ** 36;
@@ -414,73 +414,47 @@ export interface EntryList {
 
 /**
  * `KeyValuePlainSearch`'s entry list for the usual key: calls in invocation order, times whole
- * numbers from 0 below `packedLimit`, fewer than `packedIds` operations. Each return is then one
- * exact number, completion · packedIds + operation (an unknown outcome's completion `packedLimit`,
- * after every other), so one native sort orders the returns by completion, ties by operation, as
- * `sortIds` does; and a call comes before a return exactly when invocation · packedIds is not above
- * the return's number. A cold check sorted ~400 returns a key in the interpreter (`sortIds`, about
- * a tenth of the check of 2,000 operations with repeated values); now the numbers are made in the
- * fill's pass and read in the merge's, with no pass of their own (task class15). Undefined for any
- * other key (`sortedEntries` makes its list).
+ * numbers from 0 below a limit, fewer than `packedIds` operations. Each return is then one exact
+ * number, completion · scale + operation (scale a power of two above the operation numbers; an
+ * unknown outcome's completion the limit, after every other), so one native sort orders the
+ * returns by completion, ties by operation, as `sortIds` does; and a call comes before a return
+ * exactly when invocation · scale is not above the return's number. A cold check sorted ~400
+ * returns a key in the interpreter (`sortIds`, about a tenth of the check of 2,000 operations with
+ * repeated values); now the numbers are made in the fill's pass and read in the merge's, with no
+ * pass of their own (task class15). Where every number fits a small integer (below 2^30: the
+ * generated histories' keys, a few hundred operations with times in the thousands) they are an
+ * `Int32Array`, whose reads make no boxed number before the JIT (a sixth of the list's cost at
+ * 2,000 operations, task class15 of session 14); otherwise doubles, exact below 2^53 (times
+ * below `packedLimit`). Undefined for any other key (`sortedEntries` makes its list).
  */
 export function packedEntries(positions: Int32Array, invokedAt: Float64Array, completedAt: Float64Array): EntryList | undefined {
   const count = positions.length;
-  const small = smallPackedEntries(positions, invokedAt, completedAt);
-  if (small !== undefined) return small;
-  if (count >= packedIds) return undefined;
-  const calls = new Float64Array(count);
-  const returns = new Float64Array(count);
-  let latest = 0;
-  for (let at = 0; at < count; at++) {
-    const position = positions[at]!;
-    const invoked = invokedAt[position]!;
-    const completed = completedAt[position]!;
-    // In order, whole and in range (NaN fails every test).
-    // An unknown outcome's call is bounded too: its return is packed at `packedLimit`, after it.
-    if (!(invoked >= latest && invoked < packedLimit && invoked % 1 === 0 && (completed === Infinity || (completed >= invoked && completed < packedLimit && completed % 1 === 0)))) return undefined;
-    latest = invoked;
-    calls[at] = invoked * packedIds;
-    returns[at] = (completed === Infinity ? packedLimit : completed) * packedIds + at;
-  }
-  returns.sort();
-  const next = new Int32Array(2 * count + 1);
-  const previous = new Int32Array(2 * count + 1);
-  let last = 2 * count;
-  // Merged in one loop: once the calls run out, the rest are returns.
-  for (let call = 0, ret = 0; ret < count; ) {
-    const entry = call < count && calls[call]! <= returns[ret]! ? 2 * call++ : 2 * (returns[ret++]! % packedIds) + 1;
-    next[last] = entry;
-    previous[entry] = last;
-    last = entry;
-  }
-  next[last] = end;
-  return { next, previous };
-}
-
-/**
- * `packedEntries` where every number fits a small integer (below 2^30: times below
- * 2^30 / scale - 1, scale the power of two at or above the key's operation count): an
- * `Int32Array` and integer arithmetic throughout, where the doubles of the general packing are each
- * a boxed number before the JIT; and the merge holds the next call and return in locals (one array
- * read per entry, not two or three). The generated histories' keys (a few hundred operations, times
- * in the thousands) all fit; 2,000 operations with repeated values: a sixth of the list's cost
- * (task class15 of session 14). Undefined when one does not fit.
- */
-function smallPackedEntries(positions: Int32Array, invokedAt: Float64Array, completedAt: Float64Array): EntryList | undefined {
-  const count = positions.length;
   let scale = 1;
   while (scale < count) scale *= 2;
-  if (scale > 1 << 20) return undefined;
-  // An unknown outcome's return, after every other.
-  const last = (1 << 30) / scale - 1;
-  const calls = new Int32Array(count);
-  const returns = new Int32Array(count);
+  const small = scale <= 1 << 20 ? packedWith(positions, invokedAt, completedAt, scale, (1 << 30) / scale - 1, Int32Array) : undefined;
+  if (small !== undefined || count >= packedIds) return small;
+  return packedWith(positions, invokedAt, completedAt, packedIds, packedLimit, Float64Array);
+}
+
+/** `packedEntries` with numbers time · scale + operation, times below `last` (an unknown outcome's completion), in an array of `Numbers`. */
+function packedWith(
+  positions: Int32Array,
+  invokedAt: Float64Array,
+  completedAt: Float64Array,
+  scale: number,
+  last: number,
+  Numbers: Int32ArrayConstructor | Float64ArrayConstructor,
+): EntryList | undefined {
+  const count = positions.length;
+  const calls = new Numbers(count);
+  const returns = new Numbers(count);
   let latest = 0;
   for (let at = 0; at < count; at++) {
     const position = positions[at]!;
     const invoked = invokedAt[position]!;
     const completed = completedAt[position]!;
     // In order, whole and in range (NaN fails every test).
+    // An unknown outcome's call is bounded too: its return is packed at `last`, after it.
     if (!(invoked >= latest && invoked < last && invoked % 1 === 0 && (completed === Infinity || (completed >= invoked && completed < last && completed % 1 === 0)))) return undefined;
     latest = invoked;
     calls[at] = invoked * scale;
@@ -492,6 +466,7 @@ function smallPackedEntries(positions: Int32Array, invokedAt: Float64Array, comp
   let tail = 2 * count;
   let call = 0;
   let ret = 0;
+  // The next call's and return's numbers held in locals: one array read per entry.
   let nextCall = count === 0 ? 0 : calls[0]!;
   let nextReturn = count === 0 ? 0 : returns[0]!;
   // Merged in one loop: once the calls run out, the rest are returns.
