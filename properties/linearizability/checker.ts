@@ -181,6 +181,9 @@ function partitionHistory<State, Input, Output extends {} | null>(
 ): { partitions: Map<string, number[]>; dropped: number[] } {
   const partitions = new Map<string, number[]>();
   const dropped: number[] = [];
+  // The model's functions read once (a cold check pays for each property load per operation).
+  const partitionOf = model.partition;
+  const readOnly = model.readOnly;
   // A loop, not forEach with a closure: a one-shot check runs this before the JIT compiles it.
   for (let index = 0; index < history.length; index++) {
     const operation = history[index]!;
@@ -193,12 +196,12 @@ function partitionHistory<State, Input, Output extends {} | null>(
       const problems = historyProblems(history);
       assert(problems.length === 0, () => `malformed history: ${problems.slice(0, 3).join('; ')}`);
     }
-    const irrelevant = operation.outcome === 'fail' || (operation.outcome === 'unknown' && model.readOnly?.(operation.input, undefined) === true);
+    const irrelevant = outcome === 'fail' || (outcome === 'unknown' && readOnly !== undefined && readOnly(operation.input, undefined));
     if (irrelevant) {
       dropped.push(index);
       continue;
     }
-    const partition = model.partition?.(operation.input) ?? '';
+    const partition = partitionOf === undefined ? '' : partitionOf(operation.input);
     const members = partitions.get(partition);
     if (members === undefined) partitions.set(partition, [index]);
     else members.push(index);

@@ -58,6 +58,14 @@ export interface Model<State, Input, Output extends {} | null> {
    * bytes) before it returns; refused, it gives up.
    */
   linearize?(operations: readonly Operation<Input, Output>[], reserve?: (bytes: number) => boolean): Int32Array | undefined;
+  /**
+   * Optional, for the certificate of a proposed linearization (`_internals/certificate.ts`):
+   * whether stepping the operations at `order` (positions in `operations`, none failed, none
+   * twice) one after another from `init()` is legal, each with its output (any output for an
+   * unknown outcome). It must answer exactly what `step` answers, without making the persistent
+   * states `step` makes for the search (which the certificate never keeps).
+   */
+  legalInOrder?(operations: readonly Operation<Input, Output>[], order: Int32Array): boolean;
   /** Revisions or other sequence numbers that order operations; see `SequenceOrder`. */
   readonly sequence?: SequenceOrder<State, Input, Output>;
   /** One line: `put("a", "1") → rev 7`. `output` is undefined when unknown. */
@@ -190,7 +198,7 @@ export type AnyModel = Model<any, any, any>;
  * the model's inferences with.
  */
 export function withoutInference<State, Input, Output extends {} | null>(model: Model<State, Input, Output>): Model<State, Input, Output> {
-  const { analyze, sequence, linearize, ...plain } = model;
+  const { analyze, sequence, linearize, legalInOrder, ...plain } = model;
   return { ...plain, name: `${model.name} (no inference)` };
 }
 

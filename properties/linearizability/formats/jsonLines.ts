@@ -82,6 +82,8 @@ export function parseJsonLines(text: string, model?: ModelName): TypedHistory {
 function readRecords(text: string, model: ModelName | undefined, plainOnly: boolean): { records: Records; header: Header | undefined } | undefined {
   // The operation lines' objects and their line numbers, side by side (no object per line).
   const records: Records = { objects: [], decoded: [], lines: [] };
+  // Its arrays as locals: a property load per line costs, cold.
+  const { objects, decoded, lines: lineNumbers } = records;
   const numbers = new ExactNumbers();
   const exact = !plainOnly && needsExactScan(text);
   let header: Header | undefined;
@@ -100,9 +102,9 @@ function readRecords(text: string, model: ModelName | undefined, plainOnly: bool
       const operation = keyValueLine(content);
       if (operation !== undefined) {
         // Read plainly throughout, the file needs no objects (`decodeAll`).
-        if (!plainOnly) records.objects.push(undefined);
-        records.decoded.push(operation);
-        records.lines.push(line);
+        if (!plainOnly) objects.push(undefined);
+        decoded.push(operation);
+        lineNumbers.push(line);
         continue;
       }
     }
@@ -118,15 +120,15 @@ function readRecords(text: string, model: ModelName | undefined, plainOnly: bool
     if (exact) checkJsonText(content, line, numbers);
     try {
       if (typeof value === 'object' && value !== null && 'history' in value) {
-        if (header !== undefined || records.objects.length > 0) throw new HistoryParseError(line, 'the header must be the first line');
+        if (header !== undefined || objects.length > 0) throw new HistoryParseError(line, 'the header must be the first line');
         header = parseHeader(line, value as JsonObject);
         plainKeyValue = !exact && header.model === 'kv' && (model === undefined || model === 'kv');
       } else {
         if (plainOnly) return undefined;
         // Checked here, once (decodeOperation relies on it): the first wrong line is the one named.
-        records.objects.push(objectAt(value, '', operationFields, optionalOperationFields));
-        records.decoded.push(undefined);
-        records.lines.push(line);
+        objects.push(objectAt(value, '', operationFields, optionalOperationFields));
+        decoded.push(undefined);
+        lineNumbers.push(line);
       }
     } catch (error) {
       if (plainOnly) return undefined;

@@ -9,6 +9,7 @@
  */
 import { finalize32, hashString32, mix32 } from '../../../core/base/hash.ts';
 import { polynomialHash, polynomialPower } from '../_internals/polynomialHash.ts';
+import type { Operation } from '../history.ts';
 import type { Model } from '../model.ts';
 import { analyzeKeyValue } from './keyValueAnalysis.ts';
 import { linearizeKeyValue } from './keyValueLinearization.ts';
@@ -99,6 +100,7 @@ export const keyValueModel: Model<KeyValueState, KeyValueInput, KeyValueOutput> 
   partition: (input) => input.key,
   analyze: analyzeKeyValue,
   linearize: linearizeKeyValue,
+  legalInOrder: keyValueLegalInOrder,
   readOnly: (input) => input.kind === 'get' || (input.kind === 'append' && input.value === ''),
   describeOperation(input, output) {
     if (input.kind === 'get') return `get(${JSON.stringify(input.key)}) → ${output?.value === undefined ? '?' : JSON.stringify(output.value)}`;
@@ -111,6 +113,35 @@ export const keyValueModel: Model<KeyValueState, KeyValueInput, KeyValueOutput> 
     return `{${shown.map((key) => `${JSON.stringify(key)}: ${JSON.stringify(valueOf(state, key))}`).join(', ')}}`;
   },
 };
+
+/**
+ * `keyValueModel.legalInOrder`: the steps on plain strings, the current key's value in a local
+ * (a partition by key has one key) and the other keys' in a map, made when a second key comes.
+ */
+function keyValueLegalInOrder(operations: readonly Operation<KeyValueInput, KeyValueOutput>[], order: Int32Array): boolean {
+  let key: string | undefined;
+  let value = '';
+  let others: Map<string, string> | undefined;
+  for (let at = 0; at < order.length; at++) {
+    const operation = operations[order[at]!]!;
+    const input = operation.input;
+    if (input.key !== key) {
+      if (key !== undefined) (others ??= new Map()).set(key, value);
+      key = input.key;
+      value = others?.get(key) ?? '';
+    }
+    if (input.kind === 'get') {
+      // As `step` is given it: the output, unless the outcome is unknown (then any output goes).
+      const output = operation.outcome === 'unknown' ? undefined : operation.output;
+      if (output !== undefined && output.value !== value) return false;
+    } else if (input.kind === 'put') {
+      value = input.value;
+    } else {
+      value += input.value;
+    }
+  }
+  return true;
+}
 
 /** The value of `key` in `state` ("" when absent). */
 export function valueOf(state: KeyValueState, key: string): string {

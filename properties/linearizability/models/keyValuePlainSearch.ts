@@ -34,7 +34,6 @@
  * never a verdict. The per-key state is the value itself (a string and its polynomial hash,
  * which an append extends in O(1)); the linearized set hashes as the XOR of per-operation terms.
  */
-import { finalize32, mix32 } from '../../../core/base/hash.ts';
 import { polynomialHash, polynomialPower } from '../_internals/polynomialHash.ts';
 import type { Operation } from '../history.ts';
 import type { KeyValueInput, KeyValueOutput } from './keyValue.ts';
@@ -45,8 +44,8 @@ type KeyValueOperation = Operation<KeyValueInput, KeyValueOutput>;
 /** The end of the entry list. */
 const end = -1;
 /**
- * `#packedEntries`: operations per key below `packedIds`, times below `packedLimit`; the largest
- * number made, packedLimit · packedIds + packedIds - 1, is below 2^53, so every one is exact.
+ * `packedEntries` in doubles: operations per key below `packedIds`, times below `packedLimit`; the
+ * largest number made, packedLimit · packedIds + packedIds - 1, is below 2^53, so every one is exact.
  */
 const packedIds = 2 ** 16;
 const packedLimit = 2 ** 36;
@@ -61,9 +60,9 @@ export class KeyValuePlainSearch {
   readonly #operations: readonly KeyValueOperation[];
   readonly #invokedAt: Float64Array;
   readonly #completedAt: Float64Array;
-  /** The result of the last `linearizeKey`: positions and the point each took. */
+  /** The result of the last `linearizeKey`: positions (and the point each took: `points`). */
   readonly order: Int32Array;
-  readonly points: Float64Array;
+  #points: Float64Array | undefined;
   length = 0;
   /** Model steps tried by the last `linearizeKey` (for tests and the benchmark). */
   steps = 0;
@@ -73,7 +72,22 @@ export class KeyValuePlainSearch {
     this.#invokedAt = invokedAt;
     this.#completedAt = completedAt;
     this.order = new Int32Array(operations.length);
-    this.points = new Float64Array(operations.length);
+  }
+
+  /**
+   * Each of the order's operations at the earliest point real time allows after the one before,
+   * made when asked: only keys merged into one partition's order need them (a partition by key,
+   * the checker's, never asks).
+   */
+  get points(): Float64Array {
+    const points = (this.#points ??= new Float64Array(this.order.length));
+    let point = -Infinity;
+    for (let at = 0; at < this.length; at++) {
+      const invokedAt = this.#invokedAt[this.order[at]!]!;
+      if (invokedAt > point) point = invokedAt;
+      points[at] = point;
+    }
+    return points;
   }
 
   /**
@@ -144,26 +158,28 @@ export class KeyValuePlainSearch {
         if (entry !== retreat && (entry & 1) === 0) {
           const operation = entry >>> 1;
           const kind = kinds[operation]!;
-          if ((kind === get || kind === anyRead) && entry !== levelRead) {
+          const isRead = kind < put;
+          if (isRead && entry !== levelRead) {
             entry = next[entry]!;
             continue;
           }
           const text = written[operation]!;
+          const okHere = ok[operation]!;
           let stepped: string;
           let steppedHash = valueHash;
           if (++steps > stepLimit) return false;
-          if (kind === get || kind === anyRead) {
-            stepped = value;
-          } else if (kind === put) {
-            stepped = text;
-            steppedHash = writtenHash[operation]!;
-          } else if (value === dead) {
+          if (isRead) {
             stepped = value;
           } else {
-            stepped = value + text;
-            steppedHash = (Math.imul(valueHash, power[operation]!) + writtenHash[operation]!) | 0;
-          }
-          if (kind === put || kind === append) {
+            if (kind === put) {
+              stepped = text;
+              steppedHash = writtenHash[operation]!;
+            } else if (value === dead) {
+              stepped = value;
+            } else {
+              stepped = value + text;
+              steppedHash = (Math.imul(valueHash, power[operation]!) + writtenHash[operation]!) | 0;
+            }
             // A dead value is searched as the stand-in (`keyValueDeadValues.ts`): no pending get
             // invoked by the earliest return of a pending ok put (the first in the list; this one's
             // own left out) starts with it.
@@ -172,7 +188,7 @@ export class KeyValuePlainSearch {
               steppedHash = deadHash;
             }
             // An unknown-outcome write that changes nothing is the same as none.
-            if (ok[operation] === 0 && stepped === value) {
+            if (okHere === 0 && stepped === value) {
               steps--;
               entry = next[entry]!;
               continue;
@@ -183,7 +199,7 @@ export class KeyValuePlainSearch {
           // `configurationKey(bitHash, steppedHash)`, written out (a call per step costs, cold).
           const first = values.length === 0 ? undefined : cache.get((bitHash ^ Math.imul(steppedHash, 0x9e3779b1)) & 0x3fffffff);
           // (Not a write that changed nothing here: one to the stand-in may change a later state.)
-          const reads = kind === get || kind === anyRead || (kind === append && text === '');
+          const reads = isRead || (kind === append && text === '');
           if (first === undefined || !seen(first, linearized, pool, words, values, chain, stepped)) {
             stackCall[depth] = entry;
             stackValue[depth] = value;
@@ -196,10 +212,11 @@ export class KeyValuePlainSearch {
             // Lifted out of the list with its return (by hand: before the JIT, each call costs).
             for (let lifted = entry; lifted <= entry + 1; lifted++) {
               const after = next[lifted]!;
-              next[previous[lifted]!] = after;
-              if (after !== end) previous[after] = previous[lifted]!;
+              const before = previous[lifted]!;
+              next[before] = after;
+              if (after !== end) previous[after] = before;
             }
-            if (ok[operation] === 1) okLeft--;
+            okLeft -= okHere;
             entry = scanLevel;
             continue;
           }
@@ -244,7 +261,7 @@ export class KeyValuePlainSearch {
           next[previous[lifted]!] = lifted;
           if (after !== end) previous[after] = lifted;
         }
-        if (ok[operation] === 1) okLeft++;
+        okLeft += ok[operation]!;
         // Back at a level whose read, if it had one, was this call: its writes are left to try.
         levelRead = noRead;
         entry = stackForced[depth] === 1 ? retreat : next[call]!;
@@ -257,16 +274,10 @@ export class KeyValuePlainSearch {
     }
   }
 
-  /** The order found, as positions, each at the earliest point real time allows after the one before. */
+  /** The order found, as positions. */
   #result(positions: Int32Array, stackCall: Int32Array, depth: number): void {
-    let point = -Infinity;
-    for (let at = 0; at < depth; at++) {
-      const position = positions[stackCall[at]! >>> 1]!;
-      const invokedAt = this.#invokedAt[position]!;
-      if (invokedAt > point) point = invokedAt;
-      this.order[at] = position;
-      this.points[at] = point;
-    }
+    const order = this.order;
+    for (let at = 0; at < depth; at++) order[at] = positions[stackCall[at]! >>> 1]!;
     this.length = depth;
   }
 
@@ -295,29 +306,36 @@ export class KeyValuePlainSearch {
     for (let at = 0; at < count; at++) {
       const operation = operations[positions[at]!]!;
       const input = operation.input;
+      const inputKind = input.kind;
       if (operation.outcome === 'ok') {
         ok[at] = 1;
         okCount++;
       }
-      if (input.kind === 'get') {
+      if (inputKind === 'get') {
         // An unknown-outcome get reads anything: the checker drops those before, but be safe.
         const read = operation.output?.value;
-        kind[at] = read === undefined ? anyRead : get;
-        value[at] = read ?? '';
-        if (read !== undefined && read.length > longestRead) longestRead = read.length;
+        if (read === undefined) {
+          kind[at] = anyRead;
+          value[at] = '';
+          continue;
+        }
+        // (`get` is 0, the array's own.)
+        value[at] = read;
+        if (read.length > longestRead) longestRead = read.length;
         continue;
       }
-      kind[at] = input.kind === 'put' ? put : append;
-      value[at] = input.value;
-      const same = hashed.get(input.value);
+      const text = input.value;
+      kind[at] = inputKind === 'put' ? put : append;
+      value[at] = text;
+      const same = hashed.get(text);
       if (same !== undefined) {
         valueHash[at] = valueHash[same]!;
         power[at] = power[same]!;
         continue;
       }
-      hashed.set(input.value, at);
-      valueHash[at] = polynomialHash(input.value);
-      power[at] = polynomialPower(input.value.length);
+      hashed.set(text, at);
+      valueHash[at] = polynomialHash(text);
+      power[at] = polynomialPower(text.length);
     }
     return { kind, value, valueHash, power, ok, term, okCount, longestRead };
   }
@@ -329,16 +347,26 @@ let terms = new Int32Array(0);
 function setTerms(count: number): Int32Array {
   if (terms.length < count) {
     terms = new Int32Array(Math.max(count, 2 * terms.length));
-    for (let at = 0; at < terms.length; at++) terms[at] = finalize32(mix32(0x5bd1e995, at + 1));
+    // Well mixed (murmur3's finalizer of a multiplicative hash), written out (a call per term costs,
+    // cold), and within a small integer's range: the set's hash stays one without a boxed number.
+    for (let at = 0; at < terms.length; at++) {
+      let h = Math.imul(at + 1, 0x9e3779b1);
+      h ^= h >>> 16;
+      h = Math.imul(h, 0x85ebca6b);
+      h ^= h >>> 13;
+      h = Math.imul(h, 0xc2b2ae35);
+      terms[at] = (h ^ (h >>> 16)) & 0x3fffffff;
+    }
   }
   return terms;
 }
 
+// The reads first (`kind < put`: one comparison per step where there were two).
 const get = 0;
-const put = 1;
-const append = 2;
 /** A get whose output is unknown. */
-const anyRead = 3;
+const anyRead = 1;
+const put = 2;
+const append = 3;
 
 /** No get of the level may go. */
 const noRead = -2;
@@ -386,44 +414,76 @@ export interface EntryList {
 
 /**
  * `KeyValuePlainSearch`'s entry list for the usual key: calls in invocation order, times whole
- * numbers from 0 below `packedLimit`, fewer than `packedIds` operations. Each return is then one
- * exact number, completion · packedIds + operation (an unknown outcome's completion `packedLimit`,
- * after every other), so one native sort orders the returns by completion, ties by operation, as
- * `sortIds` does; and a call comes before a return exactly when invocation · packedIds is not above
- * the return's number. A cold check sorted ~400 returns a key in the interpreter (`sortIds`, about
- * a tenth of the check of 2,000 operations with repeated values); now the numbers are made in the
- * fill's pass and read in the merge's, with no pass of their own (task class15). Undefined for any
- * other key (`sortedEntries` makes its list).
+ * numbers from 0 below a limit, fewer than `packedIds` operations. Each return is then one exact
+ * number, completion · scale + operation (scale a power of two above the operation numbers; an
+ * unknown outcome's completion the limit, after every other), so one native sort orders the
+ * returns by completion, ties by operation, as `sortIds` does; and a call comes before a return
+ * exactly when invocation · scale is not above the return's number. A cold check sorted ~400
+ * returns a key in the interpreter (`sortIds`, about a tenth of the check of 2,000 operations with
+ * repeated values); now the numbers are made in the fill's pass and read in the merge's, with no
+ * pass of their own (task class15). Where every number fits a small integer (below 2^30: the
+ * generated histories' keys, a few hundred operations with times in the thousands) they are an
+ * `Int32Array`, whose reads make no boxed number before the JIT (a sixth of the list's cost at
+ * 2,000 operations, task class15 of session 14); otherwise doubles, exact below 2^53 (times
+ * below `packedLimit`). Undefined for any other key (`sortedEntries` makes its list).
  */
 export function packedEntries(positions: Int32Array, invokedAt: Float64Array, completedAt: Float64Array): EntryList | undefined {
   const count = positions.length;
-  if (count >= packedIds) return undefined;
-  const calls = new Float64Array(count);
-  const returns = new Float64Array(count);
+  let scale = 1;
+  while (scale < count) scale *= 2;
+  const small = scale <= 1 << 20 ? packedWith(positions, invokedAt, completedAt, scale, (1 << 30) / scale - 1, Int32Array) : undefined;
+  if (small !== undefined || count >= packedIds) return small;
+  return packedWith(positions, invokedAt, completedAt, packedIds, packedLimit, Float64Array);
+}
+
+/** `packedEntries` with numbers time · scale + operation, times below `last` (an unknown outcome's completion), in an array of `Numbers`. */
+function packedWith(
+  positions: Int32Array,
+  invokedAt: Float64Array,
+  completedAt: Float64Array,
+  scale: number,
+  last: number,
+  Numbers: Int32ArrayConstructor | Float64ArrayConstructor,
+): EntryList | undefined {
+  const count = positions.length;
+  const calls = new Numbers(count);
+  const returns = new Numbers(count);
   let latest = 0;
   for (let at = 0; at < count; at++) {
     const position = positions[at]!;
     const invoked = invokedAt[position]!;
     const completed = completedAt[position]!;
     // In order, whole and in range (NaN fails every test).
-    // An unknown outcome's call is bounded too: its return is packed at `packedLimit`, after it.
-    if (!(invoked >= latest && invoked < packedLimit && invoked % 1 === 0 && (completed === Infinity || (completed >= invoked && completed < packedLimit && completed % 1 === 0)))) return undefined;
+    // An unknown outcome's call is bounded too: its return is packed at `last`, after it.
+    if (!(invoked >= latest && invoked < last && invoked % 1 === 0 && (completed === Infinity || (completed >= invoked && completed < last && completed % 1 === 0)))) return undefined;
     latest = invoked;
-    calls[at] = invoked * packedIds;
-    returns[at] = (completed === Infinity ? packedLimit : completed) * packedIds + at;
+    calls[at] = invoked * scale;
+    returns[at] = (completed === Infinity ? last : completed) * scale + at;
   }
   returns.sort();
   const next = new Int32Array(2 * count + 1);
   const previous = new Int32Array(2 * count + 1);
-  let last = 2 * count;
+  let tail = 2 * count;
+  let call = 0;
+  let ret = 0;
+  // The next call's and return's numbers held in locals: one array read per entry.
+  let nextCall = count === 0 ? 0 : calls[0]!;
+  let nextReturn = count === 0 ? 0 : returns[0]!;
   // Merged in one loop: once the calls run out, the rest are returns.
-  for (let call = 0, ret = 0; ret < count; ) {
-    const entry = call < count && calls[call]! <= returns[ret]! ? 2 * call++ : 2 * (returns[ret++]! % packedIds) + 1;
-    next[last] = entry;
-    previous[entry] = last;
-    last = entry;
+  while (ret < count) {
+    let entry: number;
+    if (call < count && nextCall <= nextReturn) {
+      entry = 2 * call++;
+      if (call < count) nextCall = calls[call]!;
+    } else {
+      entry = 2 * (nextReturn % scale) + 1;
+      if (++ret < count) nextReturn = returns[ret]!;
+    }
+    next[tail] = entry;
+    previous[entry] = tail;
+    tail = entry;
   }
-  next[last] = end;
+  next[tail] = end;
   return { next, previous };
 }
 
