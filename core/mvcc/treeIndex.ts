@@ -160,15 +160,29 @@ export class TreeIndex {
     if (!this.tree.set(keyIndex.key, keyIndex, false)) throw new AssertionError(`a restored key index for ${keyIndex.key}, which the index holds`);
   }
 
-  /** Builds the live keys' index (and the highest revision) anew from every key index: the end of a restore. */
+  /**
+   * Builds the live keys' index (and the highest revision) anew from every key index: the end of
+   * a restore. A tree insert is a descent of ~17 comparisons of keys (~100 ns each for check perf's
+   * 276-byte keys): 110k live keys took ~0.5 s. So when most keys are live, the live index starts
+   * as a copy-on-write clone of the whole tree (O(1), nodes copied as either side writes them)
+   * less the dead keys; otherwise as the live keys inserted.
+   */
   indexLiveKeys(): void {
-    const live = new BTree<Bytes, KeyIndex>(undefined, compareKeys);
+    const live: KeyIndex[] = [];
+    const dead: Bytes[] = [];
     let highest = 0;
     this.tree.forEach((keyIndex) => {
       if (keyIndex.modified.main > highest) highest = keyIndex.modified.main;
-      if (keyIndex.liveGeneration() !== null) live.set(keyIndex.key, keyIndex);
+      if (keyIndex.liveGeneration() !== null) live.push(keyIndex);
+      else dead.push(keyIndex.key);
     });
-    this.live = live;
+    if (live.length > dead.length) {
+      this.live = this.tree.clone();
+      for (const key of dead) this.live.delete(key);
+    } else {
+      this.live = new BTree<Bytes, KeyIndex>(undefined, compareKeys);
+      for (const keyIndex of live) this.live.set(keyIndex.key, keyIndex);
+    }
     this.highestMain = highest;
   }
 
