@@ -53,9 +53,12 @@ function fullGc(): () => void {
   return gc;
 }
 
-/** Check perf's key: the prefix and 256 bytes (a varint of a random number, then zeros), as a flat string. */
+/**
+ * A key of check perf's shape, as a flat string: the prefix and 256 bytes (check perf's are a
+ * varint of a random number, then zeros; here the run, a hash of the index and the index, then
+ * zeros). The hash spreads the puts over the key order, as random keys do.
+ */
 function keyOf(run: number, i: number): string {
-  // A multiplicative hash spreads the puts over the key order, as check perf's random keys do.
   const spread = (Math.imul(i + 1, 0x9e3779b1) >>> 0).toString(16).padStart(8, '0');
   return Buffer.from(`${prefix}${run}${spread}${String(i).padStart(6, '0')}`.padEnd(prefix.length + 256, '\0'), 'latin1').toString('latin1');
 }
