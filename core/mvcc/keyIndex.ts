@@ -122,10 +122,18 @@ export class KeyIndex {
 
   /** Ends the current generation at `rev`. False when the key is not live (etcd's ErrRevisionNotFound). */
   tombstone(rev: Revision): boolean {
-    if (this.isEmpty()) throw new AssertionError(`tombstone of ${this.key}, an empty key index`);
-    if (this.generations[this.generations.length - 1]!.isEmpty()) return false;
-    this.put(rev);
-    this.generations = appended(this.generations, deletedGeneration);
+    const generations = this.generations;
+    const current = generations[generations.length - 1];
+    if (current === undefined || current.isEmpty()) {
+      if (this.isEmpty() || current === undefined) throw new AssertionError(`tombstone of ${this.key}, an empty key index`);
+      return false;
+    }
+    // `put` on a live generation, inlined: this runs per key of a range delete (issue 10).
+    if (!revisionGreater(rev, this.modified)) throw new AssertionError(`tombstone of ${this.key} at ${formatRevision(rev)}, not after ${formatRevision(this.modified)}`);
+    current.revisions = appended(current.revisions, rev);
+    current.version++;
+    this.modified = rev;
+    this.generations = appended(generations, deletedGeneration);
     return true;
   }
 

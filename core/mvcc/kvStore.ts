@@ -104,11 +104,7 @@ export class KvStore {
 
   /** Keys in the store now. */
   get keyCount(): number {
-    let live = 0;
-    this.state.index.forEach((keyIndex) => {
-      if (keyIndex.liveGeneration() !== null) live++;
-    });
-    return live;
+    return this.state.index.liveCount;
   }
 
   /** etcd's Range: every option, served at the current revision (`revision` reads history). */
@@ -175,8 +171,7 @@ export class KvStore {
   /** Every live key with a lease, and its lease: what the lessor re-attaches after a restore (etcd's keyToLease). */
   leasedKeys(): Map<Bytes, number> {
     const leased = new Map<Bytes, number>();
-    this.state.index.forEach((keyIndex) => {
-      if (keyIndex.liveGeneration() === null) return;
+    this.state.index.forEachLive((keyIndex) => {
       const kv = this.backend.get(keyIndex.modified.main, keyIndex.modified.sub);
       assert(kv !== undefined, () => `the live key ${keyIndex.key} has no value`);
       if (kv.lease !== 0) leased.set(keyIndex.key, kv.lease);

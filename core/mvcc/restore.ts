@@ -32,6 +32,7 @@ export function restoreState(state: MvccState): number {
     index.insert(restored);
     return true;
   });
+  index.indexLiveKeys();
 
   // Compaction may have removed every change up to its revision: the revision is at least that.
   if (current < state.compactMainRevision) current = state.compactMainRevision;

@@ -58,6 +58,7 @@ const rangeEnd = fc.option(fc.constantFrom('\0', 'b', 'c', 'zz', '\xff\xff', 'a\
 function checkSame(model: ReferenceModel, real: Real): void {
   strictEqual(real.store.revision, model.revision, 'revision');
   strictEqual(real.store.compactRevision, model.compactRevision, 'compaction revision');
+  strictEqual(real.store.keyCount, model.latest.size, 'live keys (the live keys index)');
   for (let revision = Math.max(1, model.compactRevision); revision <= model.revision; revision++) {
     const all = real.store.range({ key: '\0', rangeEnd: '\0', revision });
     if (isEtcdError(all)) throw new Error(`reading everything at ${revision}: ${all.message}`);
