@@ -171,7 +171,8 @@ test('the entry list by one native sort (packedEntries) is the sorted one wherev
     }),
     { numRuns: 600 },
   );
-  t.true(seen.packed > 200 && seen.declined > 50, JSON.stringify(seen));
+  // Both ways are drawn often (a sanity bound, not a distribution: 600 runs packed 193-300).
+  t.true(seen.packed > 100 && seen.declined > 50, JSON.stringify(seen));
   // Found by this property (seed -1110822896): an unknown outcome's call past the bound was packed
   // after its own return. Pinned, since 600 runs draw it only now and then.
   t.is(packedEntries(Int32Array.of(0), Float64Array.of(Number.MAX_SAFE_INTEGER), Float64Array.of(Infinity)), undefined);
