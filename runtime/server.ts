@@ -141,6 +141,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     peers: new Map(config.initialCluster.map((member) => [member.id, member.peerUrls] as const)),
     codec: codec.message,
     carriesSnapshot: codec.carriesSnapshot,
+    ...(codec.encodeMessageInSlices === undefined ? {} : { encodeInSlices: codec.encodeMessageInSlices }),
     // An append without entries carries only the leader's commit index: it may follow the answers.
     mayWait: (message) => isRaftMessage(message) && message.type === 'MsgApp' && message.entries.length === 0 && message.snapshot === null,
     onMessage: (from, message) => {

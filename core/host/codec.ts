@@ -16,6 +16,18 @@ export interface Codec<T> {
 }
 
 /**
+ * A message too large to encode in one go without stalling the host (a snapshot carrying a whole
+ * backend image), as a short head and a long body: `head(n)` followed by `body`'s slices (n bytes
+ * in all) are `encode(message)`'s bytes. The body is produced lazily, a slice at a time, and each
+ * slice is the caller's only until it takes the next (the codec may write each over the one
+ * before: copy it first); the head, which holds the body's length, is made once that is known.
+ */
+export interface SlicedMessage {
+  readonly body: Iterable<Uint8Array>;
+  head(bodyBytes: number): Uint8Array;
+}
+
+/**
  * How a protocol's traffic looks on a real wire and a real disk. The simulator passes messages and
  * records as JS objects; the runtime frames these bytes (length + CRC-32) into files and sockets.
  * Pure functions: the codecs live with the node (core/), the framing with the host (runtime/).
@@ -30,4 +42,6 @@ export interface NodeCodec<Message> {
    * rafthttp calls ReportSnapshot when a MsgSnap is sent or lost).
    */
   carriesSnapshot(message: Message): boolean;
+  /** A message too large for `message.encode` in one go (see SlicedMessage); null for any other. */
+  readonly encodeMessageInSlices?: (message: Message) => SlicedMessage | null;
 }

@@ -92,9 +92,13 @@ export function readEntries(reader: ByteReader): Entry[] {
 }
 
 export function writeSnapshot(writer: ByteWriter, snapshot: Snapshot, data: SnapshotDataCodec): void {
+  writeSnapshotMetadata(writer, snapshot);
+  writer.bytesField(data.encode(snapshot.data));
+}
+
+function writeSnapshotMetadata(writer: ByteWriter, snapshot: Snapshot): void {
   writer.uint53(snapshot.metadata.index).uint53(snapshot.metadata.term);
   writeConfState(writer, snapshot.metadata.confState);
-  writer.bytesField(data.encode(snapshot.data));
 }
 
 export function readSnapshot(reader: ByteReader, data: SnapshotDataCodec): Snapshot {
@@ -106,6 +110,27 @@ export function readSnapshot(reader: ByteReader, data: SnapshotDataCodec): Snaps
 
 /** One message as bytes. */
 export function encodeMessage(message: Message, data: SnapshotDataCodec): Uint8Array {
+  const writer = messageWriter(message);
+  if (message.snapshot !== null) writeSnapshot(writer, message.snapshot, data);
+  return writer.finish();
+}
+
+/**
+ * What `encodeMessage` writes before a snapshot's data, ending with the data's length prefix:
+ * followed by the data's `dataBytes` bytes (its codec's encoding), the message's bytes. For a
+ * host that encodes a large snapshot's data in slices over several turns and learns its length
+ * only at the end (the runtime's peer transport).
+ */
+export function encodeMessageHead(message: Message, dataBytes: number): Uint8Array {
+  assert(message.snapshot !== null, () => `a ${message.type} without a snapshot has no head of its own`);
+  const writer = messageWriter(message);
+  writeSnapshotMetadata(writer, message.snapshot);
+  writer.uint32(dataBytes);
+  return writer.finish();
+}
+
+/** A writer holding a message's fields up to its snapshot (and whether it has one). */
+function messageWriter(message: Message): ByteWriter {
   // A message built from untyped input (JSON, a test) once carried a number here, and the
   // writer, sized by `context.length * 2` = NaN, grew from zero bytes forever.
   assert(typeof message.context === 'string', () => `a ${message.type}'s context must be a string, got ${typeof message.context} ${String(message.context)}`);
@@ -115,8 +140,7 @@ export function encodeMessage(message: Message, data: SnapshotDataCodec): Uint8A
   writer.boolean(message.reject).uint53(message.rejectHint).string(message.context);
   writeEntries(writer, message.entries);
   writer.boolean(message.snapshot !== null);
-  if (message.snapshot !== null) writeSnapshot(writer, message.snapshot, data);
-  return writer.finish();
+  return writer;
 }
 
 /**

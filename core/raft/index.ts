@@ -7,6 +7,7 @@ export {
   decodeMessage,
   differsOnlyInRecipient,
   encodeMessage,
+  encodeMessageHead,
   entriesByteSize,
   readEntries,
   readdressed,

@@ -4,6 +4,7 @@ import { DecodeError } from '../base/byteCodec.ts';
 import { tornRecord, type DurableRecord, type DurableState, type NodeId } from '../host/node.ts';
 import { Backend, backendFile, isBackendImage, type BackendImage } from '../mvcc/index.ts';
 import type { Message, Snapshot } from '../raft/index.ts';
+import { makeMessage } from '../raft/message.ts';
 import { walRecordCodec } from '../replica/codec.ts';
 import { walFile, type WalRecord } from '../replica/wal.ts';
 import { Simulation } from '../../sim/simulation.ts';
@@ -215,4 +216,34 @@ test('a slice of a whole image may end inside a revision: one that holds a whole
   }
   t.deepEqual(Buffer.concat(copies), Buffer.concat(slices));
   t.true(buffers.size <= 3, `${buffers.size} buffers for ${copies.length} slices (the family byte, the head, one for the rest)`);
+});
+
+test('a Raft message carrying a snapshot of many revisions is also a head and its image in slices, together its encoding; other messages are not sliced', (t) => {
+  const backend = Backend.create();
+  for (let revision = 2; revision < 2_502; revision++) {
+    backend.setConsistentIndex(revision, 1);
+    backend.beginWriteTxn();
+    backend.append(revision, 0, { key: `k${revision % 300}`, createRevision: revision, modRevision: revision, version: 1, value: 'v'.repeat(500 + (revision % 50)), lease: 0 });
+    backend.endWriteTxn();
+  }
+  backend.defrag();
+  const image = backend.takeWrites().at(-1)!.records[0] as BackendImage;
+  const snapshot: Snapshot = { metadata: { index: 2_501, term: 3, confState: { voters: [1, 2, 3], learners: [4], votersOutgoing: [], learnersNext: [], autoLeave: false } }, data: image };
+  const message = makeMessage({ type: 'MsgSnap', to: 2, snapshot, context: 'ctx' }, 1, 3);
+  const sliced = etcdCodec.encodeMessageInSlices!(message)!;
+  // Each slice copied as it is taken (they are written over each other).
+  const copies: Uint8Array[] = [];
+  for (const slice of sliced.body) copies.push(slice.slice());
+  const body = Buffer.concat(copies);
+  t.true(copies.length > 4, `${copies.length} slices`);
+  const bytes = Buffer.concat([sliced.head(body.byteLength), body]);
+  t.deepEqual(bytes, Buffer.from(etcdCodec.message.encode(message)));
+  t.deepEqual(messageView(etcdCodec.message.decode(bytes) as Message), messageView(message));
+  t.is(etcdCodec.encodeMessageInSlices!(makeMessage({ type: 'MsgApp', to: 2 }, 1, 3)), null, 'no snapshot');
+  const small = Backend.create();
+  small.setConsistentIndex(1, 1);
+  small.defrag();
+  const smallImage = small.takeWrites().at(-1)!.records[0] as BackendImage;
+  t.is(etcdCodec.encodeMessageInSlices!(makeMessage({ type: 'MsgSnap', to: 2, snapshot: { ...snapshot, data: smallImage } }, 1, 3)), null, 'a small image');
+  t.is(etcdCodec.encodeMessageInSlices!({ type: 'LeaseForward' } as unknown as PeerMessage), null, 'a server message');
 });

@@ -78,12 +78,21 @@ export class PeerSender {
   }
 
   send(payload: Uint8Array, snapshot: boolean, mayWait = false): void {
+    this.enqueue(() => frameParts(payload, this.options.framePartBytes), snapshot, mayWait);
+  }
+
+  /** Sends a message already framed (headers and payload pieces in order: a snapshot encoded in turns, see slicedFrames.ts). */
+  sendFrames(frames: readonly Buffer[], snapshot: boolean): void {
+    this.enqueue(() => frames, snapshot, false);
+  }
+
+  private enqueue(parts: () => readonly Buffer[], snapshot: boolean, mayWait: boolean): void {
     if (this.state === 'stopped') return;
     if (this.state === 'backoff' || this.queue.length >= this.options.queueMessagesMax) {
       this.drop(snapshot);
       return;
     }
-    this.queue.push({ parts: frameParts(payload, this.options.framePartBytes), snapshot, mayWait });
+    this.queue.push({ parts: parts(), snapshot, mayWait });
     if (this.state === 'idle') this.dial();
     else if (this.state === 'open') this.scheduleFlush();
   }

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { connect, createServer } from 'node:net';
 import { readFileSync, rmSync } from 'node:fs';
-import type { Codec } from '../../core/host/codec.ts';
+import type { Codec, SlicedMessage } from '../../core/host/codec.ts';
 import { makeCertificates } from '../_test/certificates.ts';
 import { frame } from '../storage/frame.ts';
 import { PeerTransport, type PeerTransportOptions } from './peerTransport.ts';
@@ -30,8 +30,20 @@ test.afterEach.always(async () => {
   await Promise.all(started.splice(0).map((transport) => transport.stop()));
 });
 
-function member(self: number, ports: Map<number, number>, clusterId = 'c1', tls?: { server: object; client: object }, frameLimits?: PeerTransportOptions<Note>['frameLimits']) {
+/** A note whose text starts with "sliced" is encoded in slices of 1,000 characters (each written over the one before), after a head that says how many bytes follow. */
+function encodeInSlices(note: Note): SlicedMessage | null {
+  if (!note.text.startsWith('sliced')) return null;
+  function* body(): Generator<Uint8Array> {
+    const reused = Buffer.alloc(1_000);
+    for (let at = 0; at < note.text.length; at += 1_000) yield reused.subarray(0, reused.write(note.text.slice(at, at + 1_000), 'latin1'));
+    yield Buffer.from('"}');
+  }
+  return { body: body(), head: (bodyBytes) => Buffer.from(`{"snapshot":${note.snapshot === true},"bodyBytes":${bodyBytes},"text":"`) };
+}
+
+function member(self: number, ports: Map<number, number>, clusterId = 'c1', tls?: { server: object; client: object }, frameLimits?: PeerTransportOptions<Note>['frameLimits'], sliced = false) {
   const received: string[] = [];
+  const notes: Note[] = [];
   const unreachable: number[] = [];
   const snapshots: string[] = [];
   const logs: string[] = [];
@@ -45,11 +57,15 @@ function member(self: number, ports: Map<number, number>, clusterId = 'c1', tls?
     listenUrls: [new URL(`${scheme}://127.0.0.1:${ports.get(self)}`)],
     ...(tls === undefined ? {} : { tls }),
     ...(frameLimits === undefined ? {} : { frameLimits }),
+    ...(sliced ? { encodeInSlices } : {}),
     peers,
     codec,
     carriesSnapshot: (note) => note.snapshot === true,
     mayWait: (note) => note.text.startsWith('held'),
-    onMessage: (from, note) => received.push(`${from}:${note.text}`),
+    onMessage: (from, note) => {
+      received.push(`${from}:${note.text}`);
+      notes.push(note);
+    },
     onUnreachable: (to) => unreachable.push(to),
     onSnapshotStatus: (to, status) => snapshots.push(`${to}:${status}`),
     onSent: (to) => sent.push(to),
@@ -59,7 +75,7 @@ function member(self: number, ports: Map<number, number>, clusterId = 'c1', tls?
     queueMessagesMax: 64,
   });
   started.push(transport);
-  return { transport, received, unreachable, snapshots, logs, sent };
+  return { transport, received, notes, unreachable, snapshots, logs, sent };
 }
 
 async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
@@ -85,9 +101,9 @@ async function linked(from: ReturnType<typeof member>, to: ReturnType<typeof mem
 }
 
 /** Members 1 and 2 started, 1 linked to 2. */
-async function twoMembers(frameLimits?: PeerTransportOptions<Note>['frameLimits']) {
+async function twoMembers(frameLimits?: PeerTransportOptions<Note>['frameLimits'], sliced = false) {
   const ports = new Map([[1, await freePort()], [2, await freePort()]]);
-  const a = member(1, ports, 'c1', undefined, frameLimits);
+  const a = member(1, ports, 'c1', undefined, frameLimits, sliced);
   const b = member(2, ports, 'c1', undefined, frameLimits);
   await a.transport.start();
   await b.transport.start();
@@ -269,4 +285,30 @@ test.serial('a snapshot larger than a frame goes as parts no frame of which is o
   await until(() => b.logs.length > 0, 'the refusal');
   t.regex(b.logs[0]!, /^peer connection from .*: a record of more than 262144 bytes/);
   t.false(b.received.some((line) => line.startsWith('1:jj')), 'no part of it was handed on');
+});
+
+test.serial('a snapshot the codec slices is encoded in turns and sent as parts once framed; messages sent meanwhile go ahead of it, whole', async (t) => {
+  const { a, b } = await twoMembers({ partBytes: 4 * 1024, frameBytesMax: 4 * 1024, recordBytesMax: 1024 * 1024 }, true);
+  const image = `sliced${'s'.repeat(600 * 1024)}`;
+  a.transport.send(2, { text: 'before' });
+  a.transport.send(2, { text: image, snapshot: true });
+  for (let i = 0; i < 3; i++) a.transport.send(2, { text: `meanwhile ${i}` });
+  await until(() => b.received.length === 5, 'the snapshot');
+  t.deepEqual(b.received.map((line) => (line.length > 20 ? `${line.slice(0, 10)}… ${line.length}` : line)), ['1:before', '1:meanwhile 0', '1:meanwhile 1', '1:meanwhile 2', `1:slicedss… ${image.length + 2}`]);
+  const snapshot = b.notes.at(-1) as Note & { readonly bodyBytes: number };
+  t.is(snapshot.bodyBytes, image.length + 2, 'the head holds the length of what follows it');
+  t.is(snapshot.text, image);
+  await until(() => a.snapshots.length === 1, 'snapshot report');
+  t.deepEqual(a.snapshots, ['2:finished']);
+  t.regex(a.logs.join('\n'), /peer 2: encoded a 0\.6 MiB snapshot message over \d+ turns in \d+ ms; sending it/);
+  t.deepEqual(b.logs, []);
+});
+
+test.serial('a snapshot being encoded in turns when the transport stops is never sent', async (t) => {
+  const { a, b } = await twoMembers(undefined, true);
+  a.transport.send(2, { text: `sliced${'s'.repeat(4 * 1024 * 1024)}`, snapshot: true });
+  await a.transport.stop();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  t.deepEqual(b.received.filter((line) => line.startsWith('1:sliced')), []);
+  t.deepEqual(a.snapshots, []);
 });
