@@ -8,7 +8,8 @@
  * back from parts). Values of DETCD_BENCH_QUOTA_VALUE_KB (default 16: over 1,024 revisions, so
  * the rewrite is streamed in turns); DETCD_BENCH_QUOTA_LOG=<dir> keeps the members' output. Printed: the puts' rate and db size, each member's largest rewrite and its
  * time (from its log), the catch-up's and the restart's time, and the members' largest heap after
- * a full collection (`--trace-gc`). The baseline in the same run is the first 100 MiB of puts'
+ * a full collection (`--trace-gc`); for each member during the catch-up, its longest logged loop
+ * stall and the elections it won (task snapturns: a leader encoding the snapshot whole stalled). The baseline in the same run is the first 100 MiB of puts'
  * rate. With DETCD_BENCH_BASELINE=<dir> that checkout runs the same (main: NOSPACE at 160 MiB).
  */
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -32,6 +33,22 @@ function rewrites(member: Member): string {
   if (lines.length === 0) return 'no rewrite';
   const largest = lines.reduce((a, b) => (Number(b[1]) > Number(a[1]) ? b : a));
   return `${lines.length} rewrites, largest ${largest[1]} MiB encoded and written over ${largest[2]}, synced in ${largest[3]}`;
+}
+
+/** A Go duration as the members log it (`goDuration`: 180.726ms, 3.6s, 1m2.5s) in ms. */
+function durationMs(text: string): number {
+  let ms = 0;
+  for (const [, amount, unit] of text.matchAll(/([\d.]+)(h|m(?!s)|s|ms|µs|us|ns)/g)) ms += Number(amount) * ({ h: 3_600_000, m: 60_000, s: 1_000, ms: 1, µs: 1e-3, us: 1e-3, ns: 1e-6 } as Record<string, number>)[unit!]!;
+  return ms;
+}
+
+/** What a member's log says from `from` (an index into its output) on: its longest loop stall, its leader elections won, and its snapshot messages encoded in turns. */
+function catchUpView(member: Member, from: number): string {
+  const text = member.output.slice(from).join('');
+  const stalls = [...text.matchAll(/the event loop was blocked for (\S+)/g)].map((match) => durationMs(match[1]!));
+  const leaders = [...text.matchAll(/became leader at term/g)].length;
+  const encoded = [...text.matchAll(/encoded a ([\d.]+ MiB) snapshot message over (\d+) turns in (\d+) ms/g)].map((match) => `${match[1]} in ${match[2]} turns, ${match[3]} ms`);
+  return `longest loop stall ${stalls.length === 0 ? 'none logged' : `${Math.max(...stalls).toFixed(0)} ms`} (${stalls.length} logged), became leader ${leaders}x${encoded.length === 0 ? '' : `, snapshot messages encoded in turns: ${encoded.join('; ')}`}`;
 }
 
 async function run(name: string, root: string, checkout: string, out: (line: string) => void): Promise<void> {
@@ -78,6 +95,7 @@ async function run(name: string, root: string, checkout: string, out: (line: str
     // The stopped member catches up from the leader's snapshot.
     const revision = Number(((await clients[0]!.status()).header as { revision: string }).revision);
     let caughtUpMs = performance.now();
+    const outputAtCatchUp = members.map((member) => member.output.length);
     members[2] = start(specs[2]!);
     const third = new EtcdClient(endpoint(specs[2]!));
     clients.push(third);
@@ -91,6 +109,8 @@ async function run(name: string, root: string, checkout: string, out: (line: str
     caughtUpMs = performance.now() - caughtUpMs;
     const snapshotLines = members[2]!.output.join('').split('\n').filter((line) => /snapshot/i.test(line));
     out(`${name}: the stopped member caught up to revision ${revision} in ${(caughtUpMs / 1000).toFixed(1)} s; it said: ${snapshotLines.at(-1)?.trim().slice(0, 160) ?? '(nothing on snapshots)'}`);
+    // Each member during the catch-up (the one that caught up: from its start); a leader that encodes the snapshot whole stalls here.
+    for (const [index, member] of members.entries()) out(`${name}: during the catch-up, ${member.spec.name}: ${catchUpView(member, index === 2 ? 0 : outputAtCatchUp[index]!)}`);
     // A running member restarts from its files.
     members[1]!.process.kill('SIGTERM');
     await members[1]!.exited;
