@@ -164,7 +164,8 @@ test('a WAL record is its family byte and then the WAL codec\'s bytes, written i
   for (const record of records) t.deepEqual(etcdCodec.record.encode(record), Uint8Array.of(0x57, ...plain.encode(record)));
 });
 
-test('a whole backend image of many revisions is also encoded in slices whose concatenation is its encoding; small images and deltas are not sliced', (t) => {
+/** A backend of 2,500 revisions (commits every 100), defragmented: its last write is a whole image of them. */
+function backendOfManyRevisions(): Backend {
   const backend = Backend.create();
   for (let revision = 2; revision < 2_502; revision++) {
     backend.setConsistentIndex(revision, 1);
@@ -174,6 +175,11 @@ test('a whole backend image of many revisions is also encoded in slices whose co
     if (revision % 100 === 0) backend.commit();
   }
   backend.defrag();
+  return backend;
+}
+
+test('a whole backend image of many revisions is also encoded in slices whose concatenation is its encoding; small images and deltas are not sliced', (t) => {
+  const backend = backendOfManyRevisions();
   const writes = backend.takeWrites();
   const whole = writes.at(-1)!.records[0]!;
   const slices = [...etcdCodec.record.encodeInSlices!(whole)!];
@@ -219,14 +225,7 @@ test('a slice of a whole image may end inside a revision: one that holds a whole
 });
 
 test('a Raft message carrying a snapshot of many revisions is also a head and its image in slices, together its encoding; other messages are not sliced', (t) => {
-  const backend = Backend.create();
-  for (let revision = 2; revision < 2_502; revision++) {
-    backend.setConsistentIndex(revision, 1);
-    backend.beginWriteTxn();
-    backend.append(revision, 0, { key: `k${revision % 300}`, createRevision: revision, modRevision: revision, version: 1, value: 'v'.repeat(500 + (revision % 50)), lease: 0 });
-    backend.endWriteTxn();
-  }
-  backend.defrag();
+  const backend = backendOfManyRevisions();
   const image = backend.takeWrites().at(-1)!.records[0] as BackendImage;
   const snapshot: Snapshot = { metadata: { index: 2_501, term: 3, confState: { voters: [1, 2, 3], learners: [4], votersOutgoing: [], learnersNext: [], autoLeave: false } }, data: image };
   const message = makeMessage({ type: 'MsgSnap', to: 2, snapshot, context: 'ctx' }, 1, 3);
