@@ -47,7 +47,7 @@ function catchUpView(member: Member, from: number): string {
   const text = member.output.slice(from).join('');
   const stalls = [...text.matchAll(/the event loop was blocked for (\S+)/g)].map((match) => durationMs(match[1]!));
   const leaders = [...text.matchAll(/became leader at term/g)].length;
-  const encoded = [...text.matchAll(/encoded a ([\d.]+ MiB) snapshot message over (\d+) turns in (\d+) ms/g)].map((match) => `${match[1]} in ${match[2]} turns, ${match[3]} ms`);
+  const encoded = [...text.matchAll(/encoded a ([\d.]+ MiB) snapshot message over (\d+) turns \(the longest ([\d.]+) ms\) in (\d+) ms/g)].map((match) => `${match[1]} in ${match[2]} turns (longest ${match[3]} ms), ${match[4]} ms`);
   return `longest loop stall ${stalls.length === 0 ? 'none logged' : `${Math.max(...stalls).toFixed(0)} ms`} (${stalls.length} logged), became leader ${leaders}x${encoded.length === 0 ? '' : `, snapshot messages encoded in turns: ${encoded.join('; ')}`}`;
 }
 

@@ -300,15 +300,18 @@ test.serial('a snapshot the codec slices is encoded in turns and sent as parts o
   t.is(snapshot.text, image);
   await until(() => a.snapshots.length === 1, 'snapshot report');
   t.deepEqual(a.snapshots, ['2:finished']);
-  t.regex(a.logs.join('\n'), /peer 2: encoded a 0\.6 MiB snapshot message over \d+ turns in \d+ ms; sending it/);
+  t.regex(a.logs.join('\n'), /peer 2: encoded a 0\.6 MiB snapshot message over \d+ turns \(the longest [\d.]+ ms\) in \d+ ms; sending it/);
   t.deepEqual(b.logs, []);
 });
 
 test.serial('a snapshot being encoded in turns when the transport stops is never sent', async (t) => {
   const { a, b } = await twoMembers(undefined, true);
-  a.transport.send(2, { text: `sliced${'s'.repeat(4 * 1024 * 1024)}`, snapshot: true });
+  a.transport.send(2, { text: `sliced${'s'.repeat(32 * 1024 * 1024)}`, snapshot: true });
+  // Its first turn has run.
+  await new Promise((resolve) => setImmediate(resolve));
   await a.transport.stop();
   await new Promise((resolve) => setTimeout(resolve, 100));
   t.deepEqual(b.received.filter((line) => line.startsWith('1:sliced')), []);
   t.deepEqual(a.snapshots, []);
+  t.false(a.logs.some((line) => line.includes('encoded a')), a.logs.join('\n'));
 });

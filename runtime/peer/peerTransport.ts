@@ -172,7 +172,7 @@ export class PeerTransport<Message> implements Transport<Message> {
         if (framed === null || this.stopped) return;
         const doneMs = performance.now();
         this.options.log(
-          `peer ${to.toString(16)}: encoded a ${(framed.bytes / 2 ** 20).toFixed(1)} MiB snapshot message over ${framed.turns} turns in ${Math.round(doneMs - startedMs)} ms` +
+          `peer ${to.toString(16)}: encoded a ${(framed.bytes / 2 ** 20).toFixed(1)} MiB snapshot message over ${framed.turns} turns (the longest ${framed.longestTurnMs.toFixed(1)} ms) in ${Math.round(doneMs - startedMs)} ms` +
             `${startedMs - queuedMs >= 1 ? ` (after ${Math.round(startedMs - queuedMs)} ms waiting for another)` : ''}; sending it`,
         );
         this.sender(to).sendFrames(framed.frames, snapshot);

@@ -15,6 +15,8 @@ export interface SlicedFrames {
   readonly bytes: number;
   /** Turns of the event loop its body took. */
   readonly turns: number;
+  /** The longest of them, in ms (the event loop's longest wait on this message). */
+  readonly longestTurnMs: number;
 }
 
 /**
@@ -40,6 +42,7 @@ export async function frameInTurns(message: SlicedMessage, options: { readonly p
   let bodyBytes = 0;
   let turns = 1;
   let turnStartedMs = performance.now();
+  let longestTurnMs = 0;
   for (const slice of message.body) {
     bodyBytes += slice.byteLength;
     for (let rest = slice; rest.byteLength > 0; ) {
@@ -56,7 +59,9 @@ export async function frameInTurns(message: SlicedMessage, options: { readonly p
       used += piece.byteLength;
       crc = crc32(piece, crc);
     }
-    if (performance.now() - turnStartedMs < turnMs) continue;
+    const turnTookMs = performance.now() - turnStartedMs;
+    if (turnTookMs < turnMs) continue;
+    longestTurnMs = Math.max(longestTurnMs, turnTookMs);
     await nextTurn();
     if (options.abandoned?.() === true) return null;
     turns++;
@@ -69,5 +74,5 @@ export async function frameInTurns(message: SlicedMessage, options: { readonly p
     const continued = i < parts.length - 1;
     frames.push(frameHeader(payload.byteLength, partChecksum(payloadCrc, continued), continued), payload);
   }
-  return { frames, bytes: head.byteLength + bodyBytes, turns };
+  return { frames, bytes: head.byteLength + bodyBytes, turns, longestTurnMs: Math.max(longestTurnMs, performance.now() - turnStartedMs) };
 }
