@@ -149,16 +149,6 @@ test('what the writer wrote reads back field by field', (t) => {
   );
 });
 
-test('ensure grows once to what a record needs, and fields written after it land as before', (t) => {
-  const writer = new ByteWriter(8).uint8(7);
-  writer.ensure(1000);
-  t.true(writer.capacity >= 1001);
-  const capacity = writer.capacity;
-  writer.uint53(2 ** 40 + 3).byteString('k'.repeat(500)).float64(1.5);
-  t.is(writer.capacity, capacity, 'no growth after the bulk reserve');
-  t.deepEqual(writer.finish(), reference([{ kind: 'uint8', value: 7 }, { kind: 'uint53', value: 2 ** 40 + 3 }, { kind: 'byteString', value: 'k'.repeat(500) }, { kind: 'float64', value: 1.5 }]));
-});
-
 test('out-of-range integers and characters above a byte are refused, not written truncated', (t) => {
   t.throws(() => new ByteWriter().uint32(2 ** 32), { message: /not a uint32/ });
   t.throws(() => new ByteWriter().uint32(-1), { message: /not a uint32/ });

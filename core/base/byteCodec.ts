@@ -2,7 +2,8 @@ import { assert, AssertionError } from './assert.ts';
 
 /**
  * A growable byte buffer for binary codecs (the runtime's WAL records and peer messages). Pure:
- * DataView over an ArrayBuffer, no Node APIs. Integers are big-endian; safe integers take 8 bytes
+ * byte stores into a Uint8Array, no Node APIs (a DataView call per field, and a DataView made per
+ * writer, cost more: every put's backend commit and WAL record runs these). Integers are big-endian; safe integers take 8 bytes
  * as two 32-bit halves, so ids and indexes up to 2^53 round-trip exactly. Strings are written as
  * UTF-16 code units (exact for any JS string, no text encoder needed).
  */
@@ -55,15 +56,6 @@ export class ByteWriter {
 
   boolean(value: boolean): this {
     return this.uint8(value ? 1 : 0);
-  }
-
-  /**
-   * Room for `extra` more bytes at once: a codec that sizes a record first (exactly or from
-   * above) grows the buffer once, if at all, instead of a check per field finding it full.
-   */
-  ensure(extra: number): this {
-    if (this.length + extra > this.bytes.length) this.reserve(extra);
-    return this;
   }
 
   /** Length-prefixed bytes. */
