@@ -157,6 +157,8 @@ export class ByteWriter {
    * once more just to drop its slack.
    */
   finish(): Uint8Array {
+    // Exactly full (a record sized first): the buffer itself, not one more view of it.
+    if (this.length === this.bytes.byteLength) return this.bytes;
     if (this.length * 4 >= this.bytes.byteLength * 3) return this.bytes.subarray(0, this.length);
     return this.copy();
   }
