@@ -2,33 +2,31 @@ import { assert, AssertionError } from './assert.ts';
 
 /**
  * A growable byte buffer for binary codecs (the runtime's WAL records and peer messages). Pure:
- * DataView over an ArrayBuffer, no Node APIs. Integers are big-endian; safe integers take 8 bytes
+ * byte stores into a Uint8Array, no Node APIs (a DataView call per field, and a DataView made per
+ * writer, cost more: every put's backend commit and WAL record runs these). Integers are big-endian; safe integers take 8 bytes
  * as two 32-bit halves, so ids and indexes up to 2^53 round-trip exactly. Strings are written as
  * UTF-16 code units (exact for any JS string, no text encoder needed).
  */
 export class ByteWriter {
   private bytes: Uint8Array;
-  private view: DataView;
   private length = 0;
 
   constructor(capacity = 256) {
     // A size estimate from a malformed value (NaN, 0) must not leave a buffer that never grows.
     this.bytes = allocate(Number.isSafeInteger(capacity) && capacity > 0 ? capacity : 256);
-    this.view = viewOf(this.bytes);
   }
 
   uint8(value: number): this {
-    this.reserve(1);
-    this.view.setUint8(this.length, value);
-    this.length += 1;
+    if (this.length + 1 > this.bytes.length) this.reserve(1);
+    this.bytes[this.length++] = value;
     return this;
   }
 
   uint32(value: number): this {
     // Not assert(…, closure): these run per field of every record (see assert's note).
     if (!(Number.isInteger(value) && value >= 0 && value <= 0xffff_ffff)) throw new AssertionError(`not a uint32: ${value}`);
-    this.reserve(4);
-    this.view.setUint32(this.length, value);
+    if (this.length + 4 > this.bytes.length) this.reserve(4);
+    putUint32(this.bytes, this.length, value);
     this.length += 4;
     return this;
   }
@@ -36,18 +34,23 @@ export class ByteWriter {
   /** A non-negative safe integer (an index, a term, a node id). */
   uint53(value: number): this {
     if (!(Number.isSafeInteger(value) && value >= 0)) throw new AssertionError(`not a non-negative safe integer: ${value}`);
-    this.reserve(8);
-    this.view.setUint32(this.length, Math.floor(value / 0x1_0000_0000));
-    this.view.setUint32(this.length + 4, value >>> 0);
-    this.length += 8;
+    if (this.length + 8 > this.bytes.length) this.reserve(8);
+    const bytes = this.bytes;
+    const at = this.length;
+    putUint32(bytes, at, Math.floor(value / 0x1_0000_0000));
+    putUint32(bytes, at + 4, value >>> 0);
+    this.length = at + 8;
     return this;
   }
 
   /** Any float64, bit for bit (the log's values are arbitrary JS numbers). */
   float64(value: number): this {
-    this.reserve(8);
-    this.view.setFloat64(this.length, value);
-    this.length += 8;
+    if (this.length + 8 > this.bytes.length) this.reserve(8);
+    float64Scratch.setFloat64(0, value);
+    const bytes = this.bytes;
+    const at = this.length;
+    for (let i = 0; i < 8; i++) bytes[at + i] = float64ScratchBytes[i]!;
+    this.length = at + 8;
     return this;
   }
 
@@ -67,7 +70,7 @@ export class ByteWriter {
   }
 
   private bytesBody(value: Uint8Array): this {
-    this.reserve(value.byteLength);
+    if (this.length + value.byteLength > this.bytes.length) this.reserve(value.byteLength);
     this.bytes.set(value, this.length);
     this.length += value.byteLength;
     return this;
@@ -76,9 +79,15 @@ export class ByteWriter {
   string(value: string): this {
     assert(typeof value === 'string', () => `not a string: ${String(value)} (${typeof value})`);
     this.uint32(value.length);
-    this.reserve(value.length * 2);
-    for (let i = 0; i < value.length; i++) this.view.setUint16(this.length + i * 2, value.charCodeAt(i));
-    this.length += value.length * 2;
+    if (this.length + value.length * 2 > this.bytes.length) this.reserve(value.length * 2);
+    const bytes = this.bytes;
+    let at = this.length;
+    for (let i = 0; i < value.length; i++) {
+      const code = value.charCodeAt(i);
+      bytes[at++] = code >>> 8;
+      bytes[at++] = code;
+    }
+    this.length = at;
     return this;
   }
 
@@ -89,7 +98,7 @@ export class ByteWriter {
   }
 
   private byteStringBody(value: string): this {
-    this.reserve(value.length);
+    if (this.length + value.length > this.bytes.length) this.reserve(value.length);
     if (nativeByteStrings !== null && value.length >= nativeByteStringMin) {
       assert(isByteString(value), 'a byte string holds a character above 0xff');
       nativeByteStrings.write(value, this.bytes, this.length);
@@ -113,7 +122,7 @@ export class ByteWriter {
   /** A non-negative safe integer in 7-bit groups, low group first (protobuf's varint): 1 byte below 128. */
   varint(value: number): this {
     assert(Number.isSafeInteger(value) && value >= 0, () => `not a non-negative safe integer: ${value}`);
-    this.reserve(8);
+    if (this.length + 8 > this.bytes.length) this.reserve(8);
     const bytes = this.bytes;
     let rest = value;
     while (rest >= 0x80) {
@@ -148,6 +157,8 @@ export class ByteWriter {
    * once more just to drop its slack.
    */
   finish(): Uint8Array {
+    // Exactly full (a record sized first): the buffer itself, not one more view of it.
+    if (this.length === this.bytes.byteLength) return this.bytes;
     if (this.length * 4 >= this.bytes.byteLength * 3) return this.bytes.subarray(0, this.length);
     return this.copy();
   }
@@ -184,6 +195,7 @@ export class ByteWriter {
     return this.bytes.byteLength;
   }
 
+  /** Grows the buffer to hold `extra` more bytes (the callers check first: this is the rare path). */
   private reserve(extra: number): void {
     if (this.length + extra <= this.bytes.byteLength) return;
     let capacity = Math.max(64, this.bytes.byteLength * 2);
@@ -191,7 +203,6 @@ export class ByteWriter {
     const grown = allocate(capacity);
     grown.set(this.bytes.subarray(0, this.length));
     this.bytes = grown;
-    this.view = viewOf(grown);
   }
 }
 
@@ -348,10 +359,18 @@ function allocate(size: number): Uint8Array {
   return allocateBytes === null ? new Uint8Array(size) : allocateBytes(size);
 }
 
-/** A view of exactly `bytes` (an allocator may hand out a slice of a shared pool). */
-function viewOf(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** A float64's bytes, big-endian, for ByteWriter to copy: no DataView per writer (a record of one put made one). */
+const float64Scratch = new DataView(new ArrayBuffer(8));
+const float64ScratchBytes = new Uint8Array(float64Scratch.buffer);
+
+/** `value` (a uint32) big-endian at `at`: what DataView.setUint32 writes, as four byte stores (a Uint8Array keeps each value's low byte). */
+function putUint32(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value >>> 24;
+  bytes[at + 1] = value >>> 16;
+  bytes[at + 2] = value >>> 8;
+  bytes[at + 3] = value;
 }
+
 /** Below this a call costs more than the loop. */
 const nativeByteStringMin = 64;
 const aboveByte = /[^\u0000-\u00ff]/;

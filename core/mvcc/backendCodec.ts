@@ -2,7 +2,7 @@ import type { KeyValue } from '../api/kv.ts';
 import { assert } from '../base/assert.ts';
 import { ByteReader, ByteWriter, DecodeError } from '../base/byteCodec.ts';
 import { decodeUtf8, encodeUtf8 } from '../base/utf8.ts';
-import { deltaRecordOf, type BackendDeltaRecord } from './backendDelta.ts';
+import type { BackendDeltaRecord } from './backendDelta.ts';
 import { emptyKeyBucket, type BackendImage, type BackendMeta } from './backendImage.ts';
 
 /*
@@ -22,7 +22,7 @@ const deltaTag = 2;
  * family byte: prepending it afterwards copied a 60k-key delete's 4 MB delta once more).
  */
 export function encodeBackendRecord(image: BackendImage, leading?: number): Uint8Array {
-  return image.delta === undefined ? encodeBackendImage(image, leading) : encodeDelta(deltaRecordOf(image), leading);
+  return image.delta === undefined ? encodeBackendImage(image, leading) : encodeDelta(image, leading);
 }
 
 /** A whole image as bytes, whatever it carries (a snapshot is always whole); `leading` as for encodeBackendRecord. */
@@ -115,25 +115,52 @@ export function decodeBackendImage(bytes: Uint8Array): BackendImage {
   return record;
 }
 
-function encodeDelta(record: BackendDeltaRecord, leading: number | undefined): Uint8Array {
-  const writer = new ByteWriter(1 + deltaByteSize(record));
+/**
+ * An image's delta as the record `deltaRecordOf(image)` is (the same bytes), written straight from
+ * the image: its size counted first, exactly, so the buffer is allocated once and handed out
+ * without a copy (check perf's cleanup: one record of 55k tombstones, ~17 MB).
+ */
+function encodeDelta(image: BackendImage, leading: number | undefined): Uint8Array {
+  const delta = image.delta!;
+  const mains = delta.mains;
+  const changesOf: (readonly (KeyValue | undefined)[] | null)[] = [];
+  let size = (leading === undefined ? 0 : 1) + 1 + metaBytes + 4 + 16 + 4 + mains.length * 9;
+  for (const main of mains) {
+    const changes = image.keys.get(main) ?? null;
+    changesOf.push(changes);
+    if (changes !== null) size += changesByteSize(changes);
+  }
+  const buckets = delta.buckets.map((name) => [name, encodeUtf8(JSON.stringify(image.meta.buckets[name]))] as const);
+  for (const [name, json] of buckets) size += 4 + name.length * 2 + 4 + json.byteLength;
+  const writer = new ByteWriter(size);
   if (leading !== undefined) writer.uint8(leading);
   writer.uint8(deltaTag);
-  writeMeta(writer, record, record.buckets);
-  writer.uint53(record.sizeInUse).uint53(record.size);
-  writer.uint32(record.mains.length);
-  for (const [main, changes] of record.mains) {
-    writer.uint53(main).boolean(changes !== null);
+  writeMetaFields(writer, image.meta);
+  writer.uint32(buckets.length);
+  for (const [name, json] of buckets) writer.string(name).bytesField(json);
+  writer.uint53(image.sizeInUse).uint53(image.size);
+  writer.uint32(mains.length);
+  for (let i = 0; i < mains.length; i++) {
+    const changes = changesOf[i]!;
+    writer.uint53(mains[i]!).boolean(changes !== null);
     if (changes !== null) writeChanges(writer, changes);
   }
+  assert(writer.byteLength === size, () => `a delta record of ${writer.byteLength} bytes was sized ${size}`);
   return writer.finish();
 }
 
 type MetaFields = Omit<BackendMeta, 'buckets'>;
 
-function writeMeta(writer: ByteWriter, meta: MetaFields, buckets: readonly (readonly [string, unknown])[]): void {
+/** The meta's fixed fields (four uint53s), before its buckets. */
+const metaBytes = 32;
+
+function writeMetaFields(writer: ByteWriter, meta: MetaFields): void {
   // Compaction marks are -1 when absent: stored shifted by one.
   writer.uint53(meta.consistentIndex).uint53(meta.term).uint53(meta.scheduledCompactRevision + 1).uint53(meta.finishedCompactRevision + 1);
+}
+
+function writeMeta(writer: ByteWriter, meta: MetaFields, buckets: readonly (readonly [string, unknown])[]): void {
+  writeMetaFields(writer, meta);
   writer.uint32(buckets.length);
   for (const [name, value] of buckets) writer.string(name).bytesField(encodeUtf8(JSON.stringify(value)));
 }
@@ -149,13 +176,12 @@ function readMeta(reader: ByteReader): MetaFields & { buckets: [string, unknown]
   return { consistentIndex, term, scheduledCompactRevision, finishedCompactRevision, buckets };
 }
 
-/** About what encodeDelta writes: the writer then rarely grows (each growth copies what it holds). */
-function deltaByteSize(record: BackendDeltaRecord): number {
-  let size = 256;
-  for (const [, changes] of record.mains) {
-    size += 16;
-    if (changes !== null) for (const kv of changes) size += 48 + (kv === undefined ? 0 : kv.key.length + kv.value.length);
-  }
+/** What `writeChanges` writes, exactly. */
+function changesByteSize(changes: readonly (KeyValue | undefined)[]): number {
+  // The count; per change its presence byte, and for a change its key and value with their
+  // lengths, three revisions and the lease.
+  let size = 4 + changes.length;
+  for (const kv of changes) if (kv !== undefined) size += 4 + kv.key.length + 24 + 4 + kv.value.length + 8;
   return size;
 }
 

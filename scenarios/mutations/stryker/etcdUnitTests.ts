@@ -7,6 +7,7 @@
  * this file (it is no *.test.ts). `etcdUnitTests.test.ts` keeps the list complete.
  */
 import '../../../core/mvcc/backend.test.ts';
+import '../../../core/mvcc/backendCodec.test.ts';
 import '../../../core/mvcc/hash.test.ts';
 import '../../../core/mvcc/keyIndex.test.ts';
 import '../../../core/mvcc/kvStore.test.ts';
