@@ -51,6 +51,9 @@ function catchUpView(member: Member, from: number): string {
   return `longest loop stall ${stalls.length === 0 ? 'none logged' : `${Math.max(...stalls).toFixed(0)} ms`} (${stalls.length} logged), became leader ${leaders}x${encoded.length === 0 ? '' : `, snapshot messages encoded in turns: ${encoded.join('; ')}`}`;
 }
 
+/** Tries of one put before the run stops on it (see the put loop). */
+const putAttempts = 3;
+
 async function run(name: string, root: string, checkout: string, out: (line: string) => void): Promise<void> {
   const ports = await freePorts(6);
   const specs: MemberSpec[] = [0, 1, 2].map((i) => ({ name: `m${i}`, clientPort: ports[2 * i]!, peerPort: ports[2 * i + 1]!, dataDir: join(root, name, `m${i}`) }));
@@ -78,11 +81,18 @@ async function run(name: string, root: string, checkout: string, out: (line: str
       [0, 1, 2, 3].map(async (worker) => {
         while (failure === '' && dbBytes < targetMb * 2 ** 20) {
           const i = puts++;
-          try {
-            await clients[worker % 2]!.put({ key: `/quota/${String(i).padStart(8, '0')}`, value });
-          } catch (error) {
-            failure = error instanceof Error ? error.message : String(error);
-            return;
+          // A put can meet an election (the stopped member may have been the leader: a put forwarded
+          // to it is lost, as etcd loses a proposal forwarded to a dead leader, and times out): it is
+          // tried again, a few times, before the run stops. A put of the same key twice is harmless here.
+          for (let attempt = 1; ; attempt++) {
+            try {
+              await clients[worker % 2]!.put({ key: `/quota/${String(i).padStart(8, '0')}`, value });
+              break;
+            } catch (error) {
+              if (attempt < putAttempts) continue;
+              failure = `${error instanceof Error ? error.message : String(error)} (after ${putAttempts} attempts)`;
+              return;
+            }
           }
           if (i % putsPerStatus === 0) dbBytes = Number((await clients[0]!.status()).dbSize);
           if (firstRate === 0 && dbBytes >= 100 * 2 ** 20) firstRate = i / ((performance.now() - startedMs) / 1000);
@@ -90,7 +100,7 @@ async function run(name: string, root: string, checkout: string, out: (line: str
       }),
     );
     const putSeconds = (performance.now() - startedMs) / 1000;
-    out(`${name}: ${puts} puts of ${valueBytes / 1024} KiB in ${putSeconds.toFixed(1)} s (${(puts / putSeconds).toFixed(1)}/s; baseline, the first 100 MiB: ${firstRate.toFixed(1)}/s, ratio ${(puts / putSeconds / firstRate).toFixed(2)}), db ${(dbBytes / 2 ** 20).toFixed(0)} MiB${failure === '' ? '' : `; stopped by: ${failure}`}`);
+    out(`${name}: ${puts} puts of ${valueBytes / 1024} KiB in ${putSeconds.toFixed(1)} s (${(puts / putSeconds).toFixed(1)}/s; ${firstRate === 0 ? 'under 100 MiB: no baseline' : `baseline, the first 100 MiB: ${firstRate.toFixed(1)}/s, ratio ${(puts / putSeconds / firstRate).toFixed(2)}`}), db ${(dbBytes / 2 ** 20).toFixed(0)} MiB${failure === '' ? '' : `; stopped by: ${failure}`}`);
     if (failure !== '') return;
     // The stopped member catches up from the leader's snapshot.
     const revision = Number(((await clients[0]!.status()).header as { revision: string }).revision);
