@@ -453,7 +453,7 @@ export class FileStore implements DurableStore {
           // Consecutive appends to one file go down in one write.
           const parts = [...operation.parts];
           while (batch[i + 1]?.kind === 'append' && (batch[i + 1] as { file: string }).file === operation.file) parts.push(...(batch[++i] as { parts: readonly Buffer[] }).parts);
-          await this.append(operation.file, parts, synced.length > 0 || batch[i + 1]?.kind === 'sync' ? this.lastWriteBeforeSync(batch, i, operation.file) : false);
+          await this.append(operation.file, parts, this.lastWriteBeforeSync(batch, i, operation.file, synced.length > 0));
         }
       }
       if (synced.length > 0) {
@@ -465,11 +465,13 @@ export class FileStore implements DurableStore {
 
   /**
    * Whether the append ending at `batch[i]` may be made durable by its own write (a segmented
-   * log's O_DSYNC append): the batch ends in a sync (the round `drain` makes at its end) with
-   * nothing but syncs after it, and no other file or directory waits for that round. Then the
-   * round has nothing left to flush: a put's WAL append and fdatasync are one call, not two.
+   * log's O_DSYNC append): a round follows at the batch's end (a sync came before it in the batch,
+   * `syncedBefore`, or one comes after), nothing but syncs come after it, and no other file or
+   * directory waits for that round. Then the round has nothing left to flush: a put's WAL append
+   * and fdatasync are one call, not two.
    */
-  private lastWriteBeforeSync(batch: readonly Operation[], i: number, file: string): boolean {
+  private lastWriteBeforeSync(batch: readonly Operation[], i: number, file: string, syncedBefore: boolean): boolean {
+    if (!syncedBefore && i + 1 === batch.length) return false;
     if (!this.segmented.has(file) || this.dirtyDirectories.size > 0) return false;
     for (const dirty of this.dirtyFiles) if (dirty !== file) return false;
     for (let k = i + 1; k < batch.length; k++) if (batch[k]!.kind !== 'sync') return false;
