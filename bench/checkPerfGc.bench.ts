@@ -14,7 +14,8 @@
  * DETCD_BENCH_GC_VARIANTS: variants separated by `;`, each `name=words`, the words separated by
  * spaces: node options, `NAME=value` environment variables for the members, and `@<dir>` for
  * another checkout's bin/detcd (e.g. `main=@../main;here=;stgc=--single-threaded-gc`). Default: `here=` (this checkout, the flags bin/detcd sets).
- * DETCD_BENCH_GC_LOG=<dir> keeps each variant's raw member output there (`<name>.log`).
+ * DETCD_BENCH_GC_LOG=<dir> keeps each variant's raw member output there (`<name>.log`, a `### <member>` line before each member's part of a run).
+ * A variant whose members run with DETCD_LOOP_STALL_WATCH_MS=5 logs their event-loop stalls over 100 ms; the bench counts them per run and prints the longest, each with what its member said filled it.
  * Members are stopped with SIGTERM (SIGKILL after 30 s), so a variant's `--cpu-prof --cpu-prof-dir=<dir>` writes their profiles.
  */
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -149,21 +150,40 @@ export async function startCluster(variant: Variant, root: string, index: number
   return cluster;
 }
 
-/** One check perf run: verdict, members' CPU per put, and the GC lines the members printed meanwhile. */
-async function checkPerfRun(cluster: Cluster): Promise<{ verdict: string; cpuPerPutMs: number; gc: GcFigures }> {
+/** A member's event-loop stall as its stall watch logged it (DETCD_LOOP_STALL_WATCH_MS): how long, when, and what filled it. */
+export interface Stall {
+  readonly member: string;
+  readonly ms: number;
+  readonly line: string;
+}
+
+/** The stalls logged in `text` (one member's output), longest first. */
+export function stalls(member: string, text: string): Stall[] {
+  const found: Stall[] = [];
+  for (const match of text.matchAll(/event loop stalled ([0-9]+) ms \(from [0-9T:-]+(\.[0-9]+)?Z?[^\n]*/g)) found.push({ member, ms: Number(match[1]), line: match[0] });
+  return found.sort((a, b) => b.ms - a.ms);
+}
+
+/** One check perf run: verdict, members' CPU per put, the GC lines the members printed meanwhile, and their loop stalls. */
+async function checkPerfRun(cluster: Cluster): Promise<{ verdict: string; cpuPerPutMs: number; gc: GcFigures; stalls: Stall[] }> {
   const marks = cluster.members.map((member) => member.output.length);
   const cpuBefore = membersCpuMs(cluster.members);
   const output = await checkPerfOutput(cluster.specs);
   const cpu = membersCpuMs(cluster.members) - cpuBefore;
   // check perf --load=m: 1,000 puts/s for 60 s (fewer when it falls behind; the CPU is per attempted put).
-  const log = cluster.members.map((member, i) => member.output.slice(marks[i]).join('')).join('\n');
+  const outputs = cluster.members.map((member, i) => member.output.slice(marks[i]).join(''));
+  const log = outputs.map((text, i) => `### ${cluster.members[i]!.spec.name}\n${text}`).join('\n');
   const gc = gcFigures(log);
+  const found = outputs.flatMap((text, i) => stalls(cluster.members[i]!.spec.name, text)).sort((a, b) => b.ms - a.ms);
   if (process.env.DETCD_BENCH_GC_LOG) {
     mkdirSync(process.env.DETCD_BENCH_GC_LOG, { recursive: true });
     appendFileSync(join(process.env.DETCD_BENCH_GC_LOG, `${cluster.variant.name}.log`), log);
   }
-  return { verdict: checkPerfVerdict(output), cpuPerPutMs: cpu / 60_000, gc };
+  return { verdict: checkPerfVerdict(output), cpuPerPutMs: cpu / 60_000, gc, stalls: found };
 }
+
+/** The longest stalls printed per run and variant (all are in DETCD_BENCH_GC_LOG's files). */
+const stallsShown = 6;
 
 function describe(p: PauseFigures): string {
   return `${p.count} pauses, total ${p.totalMs.toFixed(0)} ms, max ${p.maxMs.toFixed(1)} ms, >50 ms ${p.over50}, >100 ms ${p.over100}`;
@@ -184,6 +204,10 @@ export async function bench(out: (line: string) => void): Promise<void> {
         out(`${cluster.variant.name.padEnd(8)}   full GC:  ${describe(result.gc.full)}`);
         out(`${cluster.variant.name.padEnd(8)}   young GC: ${describe(result.gc.young)}; copied ${result.gc.youngCopiedMb.toFixed(0)} MB`);
         if (result.gc.longestFullPhases !== '') out(`${cluster.variant.name.padEnd(8)}   longest full GC's phases (ms): ${result.gc.longestFullPhases}`);
+        if (result.stalls.length > 0) {
+          out(`${cluster.variant.name.padEnd(8)}   loop stalls over 100 ms: ${result.stalls.length}, ${result.stalls.filter((stall) => stall.ms > 200).length} over 200 ms; the longest:`);
+          for (const stall of result.stalls.slice(0, stallsShown)) out(`${cluster.variant.name.padEnd(8)}     ${stall.member}: ${stall.line}`);
+        }
       }
     }
   } finally {

@@ -23,6 +23,8 @@ import { PeerRoundTrips } from './peer/roundTrips.ts';
 import { etcdNode, hostTimeoutMs, storageQuotaMaxBytes } from './protocols/etcd.ts';
 import { FileStore } from './storage/fileStore.ts';
 import { arrangeLocalSnapshot, arrangeWalSnapshotWrites, walSnapshotIndex } from './storage/walSnapshotWrites.ts';
+import { GcPauses, gcLogMs } from './log/gcPauses.ts';
+import type { LoopActivity } from './log/loopActivity.ts';
 import { LoopStallWatch, loopStallWatchMs } from './log/loopStallWatch.ts';
 import { RaftEventLog } from './log/raftEvents.ts';
 import { goDuration, ServerLog } from './log/serverLog.ts';
@@ -94,6 +96,12 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   const quotaCeiling = storageQuotaMaxBytes();
   if (config.quotaBackendBytes > quotaCeiling) log.warn('quota', 'etcdserver', `--quota-backend-bytes ${config.quotaBackendBytes} is over what this member's heap holds: the quota is ${quotaCeiling} bytes (${quotaCeiling / 1_048_576} MiB, a quarter of V8's heap limit)`);
   const slowWork = new SlowWork(log, metrics, config.heartbeatMs);
+  // Diagnostics, off unless asked for: event-loop stalls with what filled them, GC pauses.
+  const stallWatchMs = loopStallWatchMs(process.env);
+  const stallWatch = stallWatchMs === null ? null : new LoopStallWatch(log, stallWatchMs);
+  const activity = stallWatch?.activity ?? null;
+  const gcThresholdMs = gcLogMs(process.env, stallWatch !== null);
+  const gcPauses = gcThresholdMs === null ? null : new GcPauses(log, gcThresholdMs, activity);
   const raftEvents = new RaftEventLog(self, log, () => slowWork.leadershipChanged());
   // What the current pump persisted beyond entries (a slow pump's warning says it).
   let snapshotInPump: number | null = null;
@@ -168,6 +176,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   // One turn of the host loop took `ms`: a pump, or the work that a sync's completion let go on.
   // Runs at every pump: the warning's words are put together only for a slow turn.
   const loopTurn = (ms: number, where: string, applied: number): void => {
+    activity?.note(where === '' ? 'pump' : 'after-sync', performance.now() - ms, ms, applied - lastApplied, snapshotInPump === null ? undefined : `a snapshot at index ${snapshotInPump}`);
     if (ms > slowApplyMs) slowWork.pumped(ms, applied - lastApplied, [where, snapshotInPump === null ? '' : `saved a snapshot at index ${snapshotInPump}`].filter((part) => part !== '').join('; '));
     lastApplied = applied;
     snapshotInPump = null;
@@ -178,7 +187,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     id: self,
     members: config.initialCluster.map((member) => member.id).sort((a, b) => a - b),
     random: systemRandom,
-    store: watchedStore(trace.enabled ? tracedStore(store) : store, slowWork, (ms) => loopTurn(ms, 'after a sync', host === null ? lastApplied : adapter.status(host.node).appliedIndex)),
+    store: watchedStore(trace.enabled ? tracedStore(store) : store, slowWork, activity, (ms) => loopTurn(ms, 'after a sync', host === null ? lastApplied : adapter.status(host.node).appliedIndex)),
     transport: sending,
     timer: new SystemTicker(config.heartbeatMs, undefined, undefined, (lateMs) => slowWork.tickLate(lateMs)),
     // Unique among the members (with overwhelming probability) and across restarts: a client id
@@ -241,10 +250,9 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   );
   const clientServer = new ClientServer(grpcServer, httpHandler);
   const metricsServers: HttpServer[] = [];
-  const stallWatchMs = loopStallWatchMs(process.env);
-  const stallWatch = stallWatchMs === null ? null : new LoopStallWatch(log, stallWatchMs);
   try {
     stallWatch?.start();
+    gcPauses?.start();
     await transport.start();
     running.start();
     for (const url of config.listenClientUrls) await clientServer.listen(url, clientTls);
@@ -256,6 +264,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   } catch (error) {
     running.stop();
     stallWatch?.stop();
+    gcPauses?.stop();
     await Promise.allSettled([transport.stop(), clientServer.close(), store.close()]);
     throw error;
   }
@@ -269,6 +278,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
       await Promise.all(metricsServers.map((server) => new Promise((resolve) => server.close(resolve))));
       running.stop();
       stallWatch?.stop();
+      gcPauses?.stop();
       host = null;
       await transport.stop();
       await store.close();
@@ -300,12 +310,13 @@ function tracedStore(store: DurableStore): DurableStore {
  * loop), and the loop's work that a completed sync lets go on (the next Readies: apply, persist,
  * send), which happens outside the host's own pump.
  */
-function watchedStore(store: DurableStore, slowWork: SlowWork, afterSync: (ms: number) => void): DurableStore {
+function watchedStore(store: DurableStore, slowWork: SlowWork, activity: LoopActivity | null, afterSync: (ms: number) => void): DurableStore {
   return {
     write: (writes) => {
       const startedMs = performance.now();
       store.write(writes);
       const ms = performance.now() - startedMs;
+      activity?.note('store-write', startedMs, ms, 0, ms > 1 ? writes.map((write) => `${write.kind} ${write.file}`).join(', ') : undefined);
       if (ms > slowApplyMs) slowWork.wrote(ms, writes.map((write) => `${write.kind} ${write.file} (${write.records.length} records)`).join(', '));
     },
     sync: (done) => {
