@@ -1,6 +1,7 @@
 /**
  * What the event loop did, kept only while the stall watch is on (DETCD_LOOP_STALL_WATCH_MS): the
- * host's pumps, the store's writes, the turns a completed sync let go on, and the GC pauses, each
+ * host's pumps, the store's writes, the turns a completed sync let go on, the backend rewrite's
+ * encoding turns, and the GC pauses, each
  * a span of process time (`performance.now()`). A stall report says which of them fell inside the
  * stall (LoopStallWatch), so a gap is named — a GC, a slow pump and what it held, or nothing of
  * ours (the process waited for a CPU, or JavaScript outside the host's work ran: gRPC, peer reads).
@@ -10,7 +11,7 @@
  */
 
 /** The kinds of span. A store write runs inside a pump or a sync's turn; a GC inside anything. */
-export const spanKinds = ['pump', 'after-sync', 'store-write', 'gc-major', 'gc-minor', 'gc-incremental', 'gc-weak'] as const;
+export const spanKinds = ['pump', 'after-sync', 'store-write', 'rewrite-turn', 'gc-major', 'gc-minor', 'gc-incremental', 'gc-weak'] as const;
 export type SpanKind = (typeof spanKinds)[number];
 
 /** Spans kept at most. */
@@ -90,8 +91,8 @@ export function describeActivity(summaries: ReadonlyMap<SpanKind, KindSummary>):
     const total = gc.reduce((sum, [, summary]) => sum + summary.ms, 0);
     parts.push(`GC ${Math.round(total)} ms (${gc.map(([kind, summary]) => `${summary.count} ${kind.slice(3)} ${Math.round(summary.ms)} ms, longest ${Math.round(summary.longestMs)} at +${Math.round(summary.longestAtMs)}`).join('; ')})`);
   }
-  const labels: Readonly<Record<string, string>> = { pump: 'pumps', 'after-sync': "sync completions' turns", 'store-write': 'store writes (inside those)' };
-  for (const kind of ['pump', 'after-sync', 'store-write'] as const) {
+  const labels: Readonly<Record<string, string>> = { pump: 'pumps', 'after-sync': "sync completions' turns", 'store-write': 'store writes (inside those)', 'rewrite-turn': "the db rewrite's encoding turns" };
+  for (const kind of ['pump', 'after-sync', 'store-write', 'rewrite-turn'] as const) {
     const summary = summaries.get(kind);
     if (summary === undefined) continue;
     const longest = summary.longestDetail === '' ? '' : `: ${summary.longestDetail}`;

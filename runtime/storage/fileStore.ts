@@ -35,6 +35,8 @@ export interface FileStoreOptions {
   readonly arrange?: (writes: readonly DurableWrite[], store: { readonly rewriting: boolean }) => readonly ArrangedWrite[];
   /** A deferred replace (a backend rewrite) is on disk: its bytes, the turns and time its encoding and writing took, and the time from queued (written, not yet synced) to durable. */
   readonly onDeferredReplace?: (report: { readonly file: string; readonly bytes: number; readonly turns: number; readonly encodeMs: number; readonly writeMs: number }) => void;
+  /** A turn of a deferred replace's encoding ran on the loop from `startedMs` (process time) for `ms` (the stall watch's activity). */
+  readonly onEncodeTurn?: (startedMs: number, ms: number) => void;
   /**
    * A record larger than this is written as several frames of at most this many bytes each
    * (default frame.ts's `framePartBytes`): the backend's rewrite, a snapshot's image in the WAL.
@@ -351,7 +353,9 @@ export class FileStore implements DurableStore {
           rest = rest.subarray(piece.byteLength);
           await add(piece);
         }
-        if (performance.now() - turnStartedMs < encodeTurnMs) continue;
+        const turnMs = performance.now() - turnStartedMs;
+        if (turnMs < encodeTurnMs) continue;
+        this.options.onEncodeTurn?.(turnStartedMs, turnMs);
         await writeBatch();
         turns++;
         if (!urgent()) await setTimeout(encodePauseMs);
