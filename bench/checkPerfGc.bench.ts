@@ -18,7 +18,7 @@
  * A variant whose members run with DETCD_LOOP_STALL_WATCH_MS=5 logs their event-loop stalls over 100 ms; the bench counts them per run and prints the longest, each with what its member said filled it.
  * Members are stopped with SIGTERM (SIGKILL after 30 s), so a variant's `--cpu-prof --cpu-prof-dir=<dir>` writes their profiles.
  */
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -164,12 +164,51 @@ export function stalls(member: string, text: string): Stall[] {
   return found.sort((a, b) => b.ms - a.ms);
 }
 
-/** One check perf run: verdict, members' CPU per put, the GC lines the members printed meanwhile, and their loop stalls. */
-async function checkPerfRun(cluster: Cluster): Promise<{ verdict: string; cpuPerPutMs: number; gc: GcFigures; stalls: Stall[] }> {
+/** Time a process's threads spent on a CPU and runnable waiting for one (ms), summed over its threads now alive (Linux's schedstat); zeros where there is none. */
+export interface ThreadTimes {
+  runMs: number;
+  waitMs: number;
+}
+
+export function threadTimes(pid: number): ThreadTimes {
+  const times = { runMs: 0, waitMs: 0 };
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const [run, wait] = readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ');
+      times.runMs += Number(run) / 1e6;
+      times.waitMs += Number(wait) / 1e6;
+    }
+  } catch {
+    // gone, or not Linux: what was read so far
+  }
+  return times;
+}
+
+function sumTimes(all: readonly ThreadTimes[]): ThreadTimes {
+  return all.reduce((sum, times) => ({ runMs: sum.runMs + times.runMs, waitMs: sum.waitMs + times.waitMs }), { runMs: 0, waitMs: 0 });
+}
+
+/** How often etcdctl's threads are read while it runs (its last reading stands for its end). */
+const clientSampleMs = 500;
+
+/** One check perf run: verdict, members' CPU per put, the GC lines the members printed meanwhile, their loop stalls, and the scheduler's figures for members and etcdctl. */
+async function checkPerfRun(cluster: Cluster): Promise<{ verdict: string; startedAt: string; cpuPerPutMs: number; gc: GcFigures; stalls: Stall[]; members: ThreadTimes; client: ThreadTimes }> {
+  const startedAt = new Date().toISOString();
   const marks = cluster.members.map((member) => member.output.length);
   const cpuBefore = membersCpuMs(cluster.members);
-  const output = await checkPerfOutput(cluster.specs);
+  const schedBefore = sumTimes(cluster.members.map((member) => threadTimes(member.process.pid!)));
+  let client: ThreadTimes = { runMs: 0, waitMs: 0 };
+  let sampler: NodeJS.Timeout | undefined;
+  const output = await checkPerfOutput(cluster.specs, (pid) => {
+    sampler = setInterval(() => {
+      const now = threadTimes(pid);
+      if (now.runMs > 0) client = now;
+    }, clientSampleMs);
+  });
+  clearInterval(sampler);
   const cpu = membersCpuMs(cluster.members) - cpuBefore;
+  const schedAfter = sumTimes(cluster.members.map((member) => threadTimes(member.process.pid!)));
+  const members = { runMs: schedAfter.runMs - schedBefore.runMs, waitMs: schedAfter.waitMs - schedBefore.waitMs };
   // check perf --load=m: 1,000 puts/s for 60 s (fewer when it falls behind; the CPU is per attempted put).
   const outputs = cluster.members.map((member, i) => member.output.slice(marks[i]).join(''));
   const log = outputs.map((text, i) => `### ${cluster.members[i]!.spec.name}\n${text}`).join('\n');
@@ -179,7 +218,7 @@ async function checkPerfRun(cluster: Cluster): Promise<{ verdict: string; cpuPer
     mkdirSync(process.env.DETCD_BENCH_GC_LOG, { recursive: true });
     appendFileSync(join(process.env.DETCD_BENCH_GC_LOG, `${cluster.variant.name}.log`), log);
   }
-  return { verdict: checkPerfVerdict(output), cpuPerPutMs: cpu / 60_000, gc, stalls: found };
+  return { verdict: checkPerfVerdict(output), startedAt, cpuPerPutMs: cpu / 60_000, gc, stalls: found, members, client };
 }
 
 /** The longest stalls printed per run and variant (all are in DETCD_BENCH_GC_LOG's files). */
@@ -200,7 +239,9 @@ export async function bench(out: (line: string) => void): Promise<void> {
       for (const cluster of clusters) {
         const result = await checkPerfRun(cluster);
         out(`${cluster.variant.name.padEnd(8)} run ${run}: ${result.verdict}`);
+        out(`${cluster.variant.name.padEnd(8)}   etcdctl started at ${result.startedAt}`);
         out(`${cluster.variant.name.padEnd(8)}   members' CPU ${result.cpuPerPutMs.toFixed(3)} ms per put; heap after full GC up to ${result.gc.heapAfterFullMb.toFixed(0)} MB`);
+        out(`${cluster.variant.name.padEnd(8)}   threads per put (ms): members on a CPU ${(result.members.runMs / 60_000).toFixed(3)}, waiting for one ${(result.members.waitMs / 60_000).toFixed(3)}; etcdctl on a CPU ${(result.client.runMs / 60_000).toFixed(3)}, waiting ${(result.client.waitMs / 60_000).toFixed(3)}`);
         out(`${cluster.variant.name.padEnd(8)}   full GC:  ${describe(result.gc.full)}`);
         out(`${cluster.variant.name.padEnd(8)}   young GC: ${describe(result.gc.young)}; copied ${result.gc.youngCopiedMb.toFixed(0)} MB`);
         if (result.gc.longestFullPhases !== '') out(`${cluster.variant.name.padEnd(8)}   longest full GC's phases (ms): ${result.gc.longestFullPhases}`);

@@ -205,9 +205,11 @@ async function checkPerf(server: Server): Promise<string> {
 }
 
 /** What `etcdctl check perf --load=m` printed against the members at `specs`, failing or not. */
-export async function checkPerfOutput(specs: readonly MemberSpec[]): Promise<string> {
+export async function checkPerfOutput(specs: readonly MemberSpec[], started?: (pid: number) => void): Promise<string> {
   const endpoints = specs.map(endpoint).join(',');
-  return execFileAsync('etcdctl', ['--endpoints', endpoints, 'check', 'perf', '--load=m'], { env: { ...process.env, ETCDCTL_API: '3' }, maxBuffer: 64 * 1024 * 1024, timeout: 180_000 }).then(
+  const running = execFileAsync('etcdctl', ['--endpoints', endpoints, 'check', 'perf', '--load=m'], { env: { ...process.env, ETCDCTL_API: '3' }, maxBuffer: 64 * 1024 * 1024, timeout: 180_000 });
+  if (running.child.pid !== undefined) started?.(running.child.pid);
+  return running.then(
     (done) => done.stdout + done.stderr,
     (error: { stdout?: string; stderr?: string }) => `${error.stdout ?? ''}${error.stderr ?? ''}`,
   );
