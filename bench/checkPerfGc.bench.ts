@@ -172,14 +172,20 @@ export interface ThreadTimes {
 
 export function threadTimes(pid: number): ThreadTimes {
   const times = { runMs: 0, waitMs: 0 };
+  let tasks: string[];
   try {
-    for (const task of readdirSync(`/proc/${pid}/task`)) {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return times; // gone, or not Linux
+  }
+  for (const task of tasks) {
+    try {
       const [run, wait] = readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ');
       times.runMs += Number(run) / 1e6;
       times.waitMs += Number(wait) / 1e6;
+    } catch {
+      // a thread that ended meanwhile
     }
-  } catch {
-    // gone, or not Linux: what was read so far
   }
   return times;
 }
@@ -201,8 +207,9 @@ async function checkPerfRun(cluster: Cluster): Promise<{ verdict: string; starte
   let sampler: NodeJS.Timeout | undefined;
   const output = await checkPerfOutput(cluster.specs, (pid) => {
     sampler = setInterval(() => {
+      // The process's end is not seen: the last reading that grew stands for it.
       const now = threadTimes(pid);
-      if (now.runMs > 0) client = now;
+      if (now.runMs > client.runMs) client = now;
     }, clientSampleMs);
   });
   clearInterval(sampler);
