@@ -157,6 +157,30 @@ export interface Stall {
   readonly line: string;
 }
 
+/**
+ * What the stalls' time was, summed (only stalls logged with the main thread's times: this
+ * checkout's stall watch): on a CPU, waiting for one (runnable: the machine's doing), neither (off
+ * the CPU: a GC pause waiting for its helper threads, a page fault, a blocking call), and the GC
+ * pauses and pumps inside them.
+ */
+export function stallTimes(all: readonly Stall[]): string {
+  let timed = 0;
+  const sums = { gapMs: 0, runMs: 0, waitMs: 0, gcMs: 0, pumpMs: 0 };
+  for (const stall of all) {
+    const threads = /main thread on a CPU ([0-9]+) ms, waiting for one ([0-9]+) ms/.exec(stall.line);
+    if (threads === null) continue;
+    timed++;
+    sums.gapMs += stall.ms;
+    sums.runMs += Number(threads[1]);
+    sums.waitMs += Number(threads[2]);
+    sums.gcMs += Number(/: GC ([0-9]+) ms/.exec(stall.line)?.[1] ?? 0);
+    sums.pumpMs += Number(/pumps ([0-9]+) ms/.exec(stall.line)?.[1] ?? 0) + Number(/sync completions' turns ([0-9]+) ms/.exec(stall.line)?.[1] ?? 0);
+  }
+  if (timed === 0) return '';
+  const share = (ms: number) => `${Math.round(ms)} ms (${Math.round((100 * ms) / sums.gapMs)} %)`;
+  return `${timed} stalls, ${Math.round(sums.gapMs)} ms: main thread on a CPU ${share(sums.runMs)}, waiting for one ${share(sums.waitMs)}, off it ${share(Math.max(0, sums.gapMs - sums.runMs - sums.waitMs))}; inside them GC ${share(sums.gcMs)}, pumps ${share(sums.pumpMs)}`;
+}
+
 /** The stalls logged in `text` (one member's output), longest first. */
 export function stalls(member: string, text: string): Stall[] {
   const found: Stall[] = [];
@@ -254,6 +278,8 @@ export async function bench(out: (line: string) => void): Promise<void> {
         if (result.gc.longestFullPhases !== '') out(`${cluster.variant.name.padEnd(8)}   longest full GC's phases (ms): ${result.gc.longestFullPhases}`);
         if (result.stalls.length > 0) {
           out(`${cluster.variant.name.padEnd(8)}   loop stalls over 100 ms: ${result.stalls.length}, ${result.stalls.filter((stall) => stall.ms > 200).length} over 200 ms; the longest:`);
+          const times = stallTimes(result.stalls);
+          if (times !== '') out(`${cluster.variant.name.padEnd(8)}   their time: ${times}`);
           for (const stall of result.stalls.slice(0, stallsShown)) out(`${cluster.variant.name.padEnd(8)}     ${stall.member}: ${stall.line}`);
         }
       }
