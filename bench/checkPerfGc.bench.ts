@@ -20,6 +20,7 @@
  */
 import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EtcdClient } from '../runtime/_test/etcdClient.ts';
@@ -252,6 +253,25 @@ async function checkPerfRun(cluster: Cluster): Promise<{ verdict: string; starte
   return { verdict: checkPerfVerdict(output), startedAt, cpuPerPutMs: cpu / 60_000, gc, stalls: found, members, client };
 }
 
+/**
+ * Waits (up to `settleMsMax`) until no cluster's members use more than `idleCpuMs` of CPU in a
+ * second. etcdctl returns once the leader answered its cleanup DeleteRange; the followers apply it
+ * after (0.4-0.7 s of loop each at 55k keys, under load), and so did the next variant's run start
+ * with them: stalls of 0.6-1.2 s in its first second that were the other cluster's.
+ */
+async function settle(clusters: readonly Cluster[]): Promise<void> {
+  const startedMs = performance.now();
+  while (performance.now() - startedMs < settleMsMax) {
+    const before = clusters.map((cluster) => membersCpuMs(cluster.members));
+    await sleep(1_000);
+    if (clusters.every((cluster, i) => !(membersCpuMs(cluster.members) - before[i]! > idleCpuMs))) return;
+  }
+}
+
+/** A cluster's members at rest (heartbeats, ticks, the stall watch) use less CPU than this a second. */
+const idleCpuMs = 150;
+const settleMsMax = 15_000;
+
 /** The longest stalls printed per run and variant (all are in DETCD_BENCH_GC_LOG's files). */
 const stallsShown = 6;
 
@@ -268,6 +288,7 @@ export async function bench(out: (line: string) => void): Promise<void> {
     for (const [index, variant] of variants.entries()) clusters.push(await startCluster(variant, root, index));
     for (let run = 1; run <= runs; run++) {
       for (const cluster of clusters) {
+        await settle(clusters);
         const result = await checkPerfRun(cluster);
         out(`${cluster.variant.name.padEnd(8)} run ${run}: ${result.verdict}`);
         out(`${cluster.variant.name.padEnd(8)}   etcdctl started at ${result.startedAt}`);
