@@ -7,6 +7,8 @@ import { listenOn } from '../listen.ts';
 import { FrameReader, frameHeaderBytes, framePartBytes } from '../storage/frame.ts';
 import { PeerSender } from './peerSender.ts';
 import { frameInTurns } from './slicedFrames.ts';
+import { runInTurns, type RunInTurns } from './stepsInTurns.ts';
+import type { Steps } from '../../core/base/steps.ts';
 import { trace } from '../latencyTrace.ts';
 
 export interface PeerTransportOptions<Message> {
@@ -28,6 +30,12 @@ export interface PeerTransportOptions<Message> {
    * or null: such a message is encoded a turn of the event loop at a time and sent once framed.
    */
   readonly encodeInSlices?: (message: Message) => SlicedMessage | null;
+  /**
+   * Bytes too large to decode in one go (a snapshot: core's NodeCodec.decodeMessageInSteps), as
+   * steps, or null: such a message is decoded a turn of the event loop at a time before it is
+   * handed on; its connection's later messages wait for it.
+   */
+  readonly decodeInSteps?: (bytes: Uint8Array) => Steps<Message> | null;
   /** Whether a message may wait while writes are held back (`afterClientWrites`): it carries nothing a peer waits on (a commit index alone). Default: none. */
   readonly mayWait?: (message: Message) => boolean;
   readonly onMessage: (from: NodeId, message: Message) => void;
@@ -240,6 +248,55 @@ export class PeerTransport<Message> implements Transport<Message> {
     const reader = new FrameReader(this.options.frameLimits?.frameBytesMax, this.options.frameLimits?.recordBytesMax);
     const partBytes = this.options.frameLimits?.partBytes ?? framePartBytes;
     let from: NodeId | null = null;
+    // Payloads read but not handed on yet: they wait while a large one is decoded in turns.
+    const inbox: Uint8Array[] = [];
+    let decoding = false;
+    const refuseUndecodable = (peer: NodeId, error: unknown) =>
+      this.refuse(socket, `peer ${peer.toString(16)} sent a message that does not decode: ${error instanceof Error ? error.message : String(error)}`);
+    const deliver = (peer: NodeId, payload: Uint8Array, message: Message) => {
+      // A header per part (a message over a part came as several frames).
+      this.options.onReceived?.(peer, payload.byteLength + frameHeaderBytes * Math.max(1, Math.ceil(payload.byteLength / partBytes)));
+      this.options.onMessage(peer, message);
+    };
+    const drain = (): void => {
+      while (inbox.length > 0 && !this.stopped && !socket.destroyed) {
+        const payload = inbox.shift()!;
+        if (from === null) {
+          from = this.greet(socket, payload);
+          if (from === null) return;
+          continue;
+        }
+        const peer = from;
+        let steps: Steps<Message> | null;
+        try {
+          steps = this.options.decodeInSteps?.(payload) ?? null;
+        } catch (error) {
+          refuseUndecodable(peer, error);
+          return;
+        }
+        if (steps !== null) {
+          // A failure to decode refuses the connection (inside); anything else thrown (the node's
+          // assertion, in `onMessage`) rejects unhandled and stops the member, as it would have in
+          // the 'data' handler.
+          void this.decodeInTurns(socket, peer, payload, steps, deliver, refuseUndecodable).then(() => {
+            decoding = false;
+            if (!socket.destroyed) socket.resume();
+            drain();
+          });
+          decoding = true;
+          socket.pause();
+          return;
+        }
+        let message: Message;
+        try {
+          message = this.options.codec.decode(payload);
+        } catch (error) {
+          refuseUndecodable(peer, error);
+          return;
+        }
+        deliver(peer, payload, message);
+      }
+    };
     socket.on('data', (chunk: Buffer) => {
       if (trace.enabled) trace.mark('peer.data');
       const payloads = reader.push(chunk);
@@ -247,25 +304,29 @@ export class PeerTransport<Message> implements Transport<Message> {
         this.refuse(socket, `peer connection from ${socket.remoteAddress}: ${payloads}`);
         return;
       }
-      for (const payload of payloads) {
-        if (from === null) {
-          from = this.greet(socket, payload);
-          if (from === null) return;
-          continue;
-        }
-        let message: Message;
-        try {
-          message = this.options.codec.decode(payload);
-        } catch (error) {
-          this.refuse(socket, `peer ${from.toString(16)} sent a message that does not decode: ${error instanceof Error ? error.message : String(error)}`);
-          return;
-        }
-        // A header per part (a message over a part came as several frames).
-        this.options.onReceived?.(from, payload.byteLength + frameHeaderBytes * Math.max(1, Math.ceil(payload.byteLength / partBytes)));
-        this.options.onMessage(from, message);
-        if (this.stopped) return;
-      }
+      for (const payload of payloads) inbox.push(payload);
+      if (!decoding) drain();
     });
+  }
+
+  /**
+   * Decodes a large message (a snapshot carrying the whole backend) a turn of the event loop at a
+   * time (`runInTurns`), then hands it on: decoded in one go, a 200 MiB snapshot held the
+   * follower's loop about half a second (1 GiB: over ten), past the election timeout. The
+   * connection is paused meanwhile and its later messages wait, so they arrive in order.
+   */
+  private async decodeInTurns(socket: Socket, from: NodeId, payload: Uint8Array, steps: Steps<Message>, deliver: (from: NodeId, payload: Uint8Array, message: Message) => void, refuse: (from: NodeId, error: unknown) => void): Promise<void> {
+    const startedMs = performance.now();
+    let decoded: RunInTurns<Message> | null;
+    try {
+      decoded = await runInTurns(steps, { abandoned: () => this.stopped || socket.destroyed });
+    } catch (error) {
+      refuse(from, error);
+      return;
+    }
+    if (decoded === null) return;
+    this.options.log(`peer ${from.toString(16)}: decoded a ${(payload.byteLength / 2 ** 20).toFixed(1)} MiB message over ${decoded.turns} turns (the longest ${decoded.longestTurnMs.toFixed(1)} ms) in ${Math.round(performance.now() - startedMs)} ms`);
+    deliver(from, payload, decoded.value);
   }
 
   /** Checks a hello; returns the sender's id, or null after refusing the connection. */

@@ -35,7 +35,7 @@ export interface FileStoreOptions {
    */
   readonly arrange?: (writes: readonly DurableWrite[], store: { readonly rewriting: boolean }) => readonly ArrangedWrite[];
   /** A deferred replace (a backend rewrite) is on disk: its bytes, the turns and time its encoding and writing took, and the time from queued (written, not yet synced) to durable. */
-  readonly onDeferredReplace?: (report: { readonly file: string; readonly bytes: number; readonly turns: number; readonly encodeMs: number; readonly writeMs: number }) => void;
+  readonly onDeferredReplace?: (report: { readonly file: string; readonly bytes: number; readonly turns: number; readonly encodeMs: number; readonly writeMs: number; readonly received?: number }) => void;
   /**
    * A record larger than this is written as several frames of at most this many bytes each
    * (default frame.ts's `framePartBytes`): the backend's rewrite, a snapshot's image in the WAL.
@@ -315,7 +315,7 @@ export class FileStore implements DurableStore {
         if (this.failed !== null) return;
         const queuedMs = performance.now();
         const report = this.options.onDeferredReplace;
-        const done = report === undefined ? undefined : () => report({ file, bytes: streamed.bytes, turns: streamed.turns, encodeMs: queuedMs - startedMs, writeMs: performance.now() - queuedMs });
+        const done = report === undefined ? undefined : () => report({ file, bytes: streamed.bytes, turns: streamed.turns, encodeMs: queuedMs - startedMs, writeMs: performance.now() - queuedMs, ...(aside === null ? {} : { received: aside }) });
         // What waits for it stays held until it is synced and renamed in (`commitInBackground`).
         if (aside === null) this.queue.push({ kind: 'streamedReplace', file, streamed, ...(done === undefined ? {} : { done }) });
         else this.queue.push({ kind: 'streamedAside', file, index: aside, streamed, ...(done === undefined ? {} : { done }) });
