@@ -102,13 +102,14 @@ export function decodeBackendRecord(bytes: Uint8Array): BackendImage | BackendDe
 }
 
 /**
- * `decodeBackendImage` in steps: a generator that reads `revisionsPerStep` revisions at each
- * `next()` and returns the image at the end, the same one the whole decode makes. A follower
- * receiving a leader's snapshot decodes it a few milliseconds per turn of its event loop (200 MiB
- * decoded in one go held it ~0.5 s, 1 GiB ~12 s). `bytes` must stay unchanged until the end.
+ * `decodeBackendImage` in steps: a generator that reads whole revisions at each `next()` until
+ * `bytesPerStep` bytes are read (or the image ends) and returns the image at the end, the same one
+ * the whole decode makes. A follower receiving a leader's snapshot decodes it a few milliseconds
+ * per turn of its event loop (200 MiB decoded in one go held it ~0.5 s, 1 GiB ~12 s). A step may
+ * read more: one revision is never cut. `bytes` must stay unchanged until the end.
  */
-export function* decodeBackendImageInSteps(bytes: Uint8Array, revisionsPerStep: number): Steps<BackendImage> {
-  assert(Number.isSafeInteger(revisionsPerStep) && revisionsPerStep > 0, () => `revisions per step must be a positive integer, got ${revisionsPerStep}`);
+export function* decodeBackendImageInSteps(bytes: Uint8Array, bytesPerStep: number): Steps<BackendImage> {
+  assert(Number.isSafeInteger(bytesPerStep) && bytesPerStep > 0, () => `bytes per step must be a positive integer, got ${bytesPerStep}`);
   const reader = new ByteReader(bytes);
   const tag = reader.uint8();
   if (tag === deltaTag) throw new DecodeError('a backend delta where a whole image was expected');
@@ -117,15 +118,18 @@ export function* decodeBackendImageInSteps(bytes: Uint8Array, revisionsPerStep: 
   const sizeInUse = reader.uint53();
   const size = reader.uint53();
   const count = reader.uint32();
-  return yield* readWholeImage(reader, meta, sizeInUse, size, count, revisionsPerStep);
+  return yield* readWholeImage(reader, meta, sizeInUse, size, count, bytesPerStep);
 }
 
-/** A whole image's revisions, after its head, into an image; a step ends every `revisionsPerStep` revisions. */
-function* readWholeImage(reader: ByteReader, meta: MetaFields & { buckets: [string, unknown][] }, sizeInUse: number, size: number, count: number, revisionsPerStep: number): Steps<BackendImage> {
+/** A whole image's revisions, after its head, into an image; a step ends after the revision that reaches `bytesPerStep` bytes since the last. */
+function* readWholeImage(reader: ByteReader, meta: MetaFields & { buckets: [string, unknown][] }, sizeInUse: number, size: number, count: number, bytesPerStep: number): Steps<BackendImage> {
   const keys = emptyKeyBucket();
+  let stepEnd = reader.position + bytesPerStep;
   for (let i = 0; i < count; i++) {
     keys.set(reader.uint53(), readChanges(reader));
-    if ((i + 1) % revisionsPerStep === 0) yield;
+    if (reader.position < stepEnd) continue;
+    yield;
+    stepEnd = reader.position + bytesPerStep;
   }
   keys.freeze();
   reader.end();

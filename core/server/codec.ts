@@ -159,8 +159,8 @@ function decodePeerMessage(bytes: Uint8Array): PeerMessage {
 
 /** A Raft message of at least this many bytes (a snapshot carrying many revisions) is decoded in steps. */
 const messageBytesInStepsMin = 1024 * 1024;
-/** Revisions of a snapshot's image decoded per step: ~1 ms of check perf's or 16 KiB values' (a few 100 KiB of bytes). */
-const imageRevisionsPerStep = 256;
+/** Bytes of a snapshot's image decoded per step (whole revisions): about 1 ms, 256 KiB as for its encoding's slices. */
+const imageBytesPerStep = imageSliceBytes;
 
 /**
  * A large Raft message (a snapshot's whole backend image) decoded in steps, its image a slice of
@@ -170,7 +170,7 @@ const imageRevisionsPerStep = 256;
  */
 function decodePeerMessageInSteps(bytes: Uint8Array): Steps<PeerMessage> | null {
   if (bytes.byteLength < messageBytesInStepsMin || bytes[0] === serverMessageTag) return null;
-  return decodeMessageInSteps(bytes, (data) => decodeBackendImageInSteps(data, imageRevisionsPerStep));
+  return decodeMessageInSteps(bytes, (data) => decodeBackendImageInSteps(data, imageBytesPerStep));
 }
 
 export const etcdCodec: NodeCodec<PeerMessage> = {
