@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EtcdCallError, EtcdClient, type Message } from './_test/etcdClient.ts';
@@ -58,6 +58,8 @@ test('a fourth member added with MemberAdd and started with --initial-cluster-st
     await newcomer.put({ key: Buffer.from(key(61)), value: Buffer.from('v61') });
     members[3]!.process.kill('SIGTERM');
     t.deepEqual(await members[3]!.exited, { code: 0, signal: null });
+    // The snapshot it installed was set aside as <index>.snap.db and then renamed in as its db (etcd's layout).
+    t.deepEqual(readdirSync(join(specs[3]!.dataDir, 'member', 'snap')).filter((entry) => entry.endsWith('.snap.db')), [], 'no received image left aside');
     members[3] = startMember(specs[3]!, initialCluster(specs), [...flags, '--initial-cluster-state', 'existing']);
     await until(async () => (keys = await keysOn(newcomer)) !== null && keys.length === 61, 'the restarted member to serve');
     t.false(members[3]!.output.join('').includes('joined cluster'), 'the restarted member already knew its cluster');

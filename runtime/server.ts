@@ -117,7 +117,11 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     },
     onFatal: io.fatal,
     ...(activity === null ? {} : { onEncodeTurn: (startedMs: number, ms: number) => activity.note('rewrite-turn', startedMs, ms) }),
-    onDeferredReplace: ({ file, bytes, turns, encodeMs, writeMs }) => log.info('backend', `rewrote the ${file} file whole: ${(bytes / 1_048_576).toFixed(1)} MiB encoded and written in ${turns} turns of the event loop over ${goDuration(encodeMs)}, synced and renamed in ${goDuration(writeMs)}`),
+    onDeferredReplace: ({ file, bytes, turns, encodeMs, writeMs, received }) => {
+      const written = `${(bytes / 1_048_576).toFixed(1)} MiB encoded and written in ${turns} turns of the event loop over ${goDuration(encodeMs)}, synced and renamed in ${goDuration(writeMs)}`;
+      if (received === undefined) log.info('backend', `rewrote the ${file} file whole: ${written}`);
+      else log.info('backend', `saved the received snapshot's ${file} at index ${received} aside (${received.toString(16).padStart(16, '0')}.snap.db): ${written}`);
+    },
     arrange: (writes, { rewriting }) => {
       const index = walSnapshotIndex(writes);
       if (index === null) return arrangeWalSnapshotWrites(writes);
@@ -151,6 +155,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     codec: codec.message,
     carriesSnapshot: codec.carriesSnapshot,
     ...(codec.encodeMessageInSlices === undefined ? {} : { encodeInSlices: codec.encodeMessageInSlices }),
+    ...(codec.decodeMessageInSteps === undefined ? {} : { decodeInSteps: codec.decodeMessageInSteps }),
     // An append without entries carries only the leader's commit index: it may follow the answers.
     mayWait: (message) => isRaftMessage(message) && message.type === 'MsgApp' && message.entries.length === 0 && message.snapshot === null,
     onMessage: (from, message) => {

@@ -318,6 +318,11 @@ export class ByteReader {
   }
 
   /** Every byte must have been read: trailing bytes mean the formats disagree. */
+  /** Bytes read so far. */
+  get position(): number {
+    return this.offset;
+  }
+
   end(): void {
     if (this.offset !== this.bytes.byteLength) throw new DecodeError(`${this.bytes.byteLength - this.offset} trailing bytes`);
   }

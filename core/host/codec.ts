@@ -1,3 +1,4 @@
+import type { Steps } from '../base/steps.ts';
 import type { DurableRecord } from './node.ts';
 
 /** Bytes to values and back. `decode(encode(x))` equals x; `decode` throws a DecodeError on bytes it did not write. */
@@ -44,4 +45,10 @@ export interface NodeCodec<Message> {
   carriesSnapshot(message: Message): boolean;
   /** A message too large for `message.encode` in one go (see SlicedMessage); null for any other. */
   readonly encodeMessageInSlices?: (message: Message) => SlicedMessage | null;
+  /**
+   * Bytes too large for `message.decode` in one go (a snapshot), decoded in steps a host may
+   * spread over turns of its loop: the message `message.decode` returns (or its DecodeError,
+   * thrown by a step); null for any other. The bytes must stay unchanged until the last step.
+   */
+  readonly decodeMessageInSteps?: (bytes: Uint8Array) => Steps<Message> | null;
 }

@@ -7,6 +7,14 @@ import { bytesInPages, emptyKeyBucket, emptyMeta, entrySize, isBackendImage, typ
 /** The backend's own file, beside the WAL. */
 export const backendFile = 'db';
 
+/**
+ * A backend image received from the leader (an installed snapshot) that a real disk holds aside
+ * until the WAL records the snapshot (etcd's `<index>.snap.db`; runtime/storage/walSnapshotWrites.ts).
+ * Its records are whole images; at start the one at the WAL snapshot's index stands in for a db
+ * file that is behind it. The simulator's disk never writes it.
+ */
+export const receivedBackendFile = 'snap.db';
+
 export interface BackendOptions {
   /** A write transaction that leaves this many uncommitted changes commits at its end (etcd's batch limit). */
   readonly batchLimit: number;

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import type { KeyValue } from '../api/kv.ts';
 import { encodeUtf8 } from '../base/utf8.ts';
 import { Backend } from './backend.ts';
-import { decodeBackendRecord, encodeBackendRecord } from './backendCodec.ts';
+import { decodeBackendImage, decodeBackendImageInSteps, decodeBackendRecord, encodeBackendImage, encodeBackendRecord } from './backendCodec.ts';
 import { deltaRecordOf, type BackendDeltaRecord } from './backendDelta.ts';
 import type { BackendImage } from './backendImage.ts';
 
@@ -148,3 +148,36 @@ test('a delta record of one put is these bytes (fixed: what the encoder wrote be
 const hex = (bytes: Uint8Array) => Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
 const golden =
   '050200000000000000090000000000000002000000000000000000000000000000000000000100000007006d0065006d0062006500720073000000077b2261223a317d00000000000050000000000000005000000000010000000000000002010000000101000000026bff000000000000000100000000000000020000000000000002000000020078401c000000000000';
+
+test('a whole image decoded in steps of any number of revisions is the image the whole decode makes, byte for byte when encoded again; a delta is refused', (t) => {
+  const backend = Backend.create();
+  for (let revision = 2; revision < 300; revision++) {
+    backend.setConsistentIndex(revision, 1);
+    backend.beginWriteTxn();
+    for (let sub = 0; sub <= revision % 3; sub++) backend.append(revision, sub, { key: `k${revision % 40}.${sub}`, createRevision: revision, modRevision: revision, version: 1, value: 'v'.repeat(revision % 17), lease: revision % 5 });
+    backend.endWriteTxn();
+    if (revision % 50 === 0) backend.remove(revision - 20, 0);
+  }
+  backend.setBucket('members', { one: [1, 2] });
+  backend.defrag();
+  const image = backend.takeWrites().at(-1)!.records[0] as BackendImage;
+  const bytes = encodeBackendImage(image);
+  const whole = decodeBackendImage(bytes);
+  for (const perStep of [1, 70, 1_000, 10_000, bytes.byteLength]) {
+    const steps = decodeBackendImageInSteps(bytes, perStep);
+    let count = 0;
+    let step = steps.next();
+    for (; step.done !== true; step = steps.next()) count++;
+    // A step ends after the revision that reaches its bytes: none for a step of the whole image, one per revision for one byte.
+    if (perStep === 1) t.is(count, image.keys.size, 'one step per revision');
+    else if (perStep === bytes.byteLength) t.is(count, 0, 'one step');
+    else t.true(count >= 1 && count <= Math.min(image.keys.size, bytes.byteLength / perStep), `${count} steps of ${perStep} bytes in ${bytes.byteLength}`);
+    // A frozen tree's methods are functions of its own: compared by what it holds.
+    const view = (decoded: BackendImage) => ({ ...decoded, keys: [...decoded.keys.entries()] });
+    t.deepEqual(view(step.value), view(whole));
+    t.deepEqual(Buffer.from(encodeBackendImage(step.value)), Buffer.from(bytes));
+  }
+  const delta = encodeBackendRecord({ ...image, delta: { mains: [2], buckets: [] } } as BackendImage);
+  t.throws(() => [...decodeBackendImageInSteps(delta, 10)], { message: /a backend delta where a whole image was expected/ });
+  t.throws(() => decodeBackendImageInSteps(bytes, 0).next(), { message: /bytes per step must be a positive integer/ });
+});

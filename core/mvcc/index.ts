@@ -2,7 +2,7 @@
  * core/mvcc: etcd's multi-version key-value store and its backend. See ARCHITECTURE.md, "The
  * MVCC store and its backend", for the contract the server keeps.
  */
-export { Backend, backendFile, defaultBackendOptions, type BackendOptions, type OpenedBackend } from './backend.ts';
+export { Backend, backendFile, defaultBackendOptions, receivedBackendFile, type BackendOptions, type OpenedBackend } from './backend.ts';
 export { isBackendImage, isTombstone, metadataOnlyImage, pageSize, type BackendImage, type BackendMeta } from './backendImage.ts';
 export type { LeaseLookup } from './applyTxn.ts';
 export { decodeBackendImage, encodeBackendImage, readBackendImage, writeBackendImage } from './backendImageCodec.ts';

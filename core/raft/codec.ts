@@ -1,5 +1,6 @@
 import { assert } from '../base/assert.ts';
 import { ByteReader, ByteWriter, DecodeError } from '../base/byteCodec.ts';
+import { runToEnd, type Steps } from '../base/steps.ts';
 import type { ConfChange, ConfChangeSingle, ConfChangeTransition, ConfChangeType, Entry } from './entry.ts';
 import { type Message, type MessageType, messageTypes } from './message.ts';
 import type { ConfState, HardState, Snapshot } from './state.ts';
@@ -102,10 +103,7 @@ function writeSnapshotMetadata(writer: ByteWriter, snapshot: Snapshot): void {
 }
 
 export function readSnapshot(reader: ByteReader, data: SnapshotDataCodec): Snapshot {
-  const index = reader.uint53();
-  const term = reader.uint53();
-  const confState = readConfState(reader);
-  return { metadata: { index, term, confState }, data: data.decode(reader.bytesField()) };
+  return runToEnd(readSnapshotInSteps(reader, wholeDecode(data)));
 }
 
 /** One message as bytes. */
@@ -174,6 +172,22 @@ export function readdressed(encoded: Uint8Array, to: number): Uint8Array {
 }
 
 export function decodeMessage(bytes: Uint8Array, data: SnapshotDataCodec): Message {
+  return runToEnd(decodeMessageInSteps(bytes, wholeDecode(data)));
+}
+
+/** A snapshot data codec's decode as steps: one. */
+function wholeDecode(data: SnapshotDataCodec): (bytes: Uint8Array) => Steps<unknown> {
+  return function* (bytes) {
+    return data.decode(bytes);
+  };
+}
+
+/**
+ * `decodeMessage` in steps: a snapshot's data is decoded by `data`, a generator that may stop any
+ * number of times (a large backend image, a slice of revisions at a time); the message is the
+ * one `decodeMessage` returns. For a host that decodes a large snapshot over several turns.
+ */
+export function* decodeMessageInSteps(bytes: Uint8Array, data: (bytes: Uint8Array) => Steps<unknown>): Steps<Message> {
   const reader = new ByteReader(bytes);
   const type: MessageType = enumAt(messageTypes, reader.uint8(), 'message type');
   const message: Message = {
@@ -188,8 +202,15 @@ export function decodeMessage(bytes: Uint8Array, data: SnapshotDataCodec): Messa
     rejectHint: reader.uint53(),
     context: reader.string(),
     entries: readEntries(reader),
-    snapshot: reader.boolean() ? readSnapshot(reader, data) : null,
+    snapshot: reader.boolean() ? yield* readSnapshotInSteps(reader, data) : null,
   };
   reader.end();
   return message;
+}
+
+function* readSnapshotInSteps(reader: ByteReader, data: (bytes: Uint8Array) => Steps<unknown>): Steps<Snapshot> {
+  const index = reader.uint53();
+  const term = reader.uint53();
+  const confState = readConfState(reader);
+  return { metadata: { index, term, confState }, data: yield* data(reader.bytesField()) };
 }

@@ -5,6 +5,7 @@
 export type { RaftConfig } from './config.ts';
 export {
   decodeMessage,
+  decodeMessageInSteps,
   differsOnlyInRecipient,
   encodeMessage,
   encodeMessageHead,

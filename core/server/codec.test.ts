@@ -246,3 +246,32 @@ test('a Raft message carrying a snapshot of many revisions is also a head and it
   t.is(etcdCodec.encodeMessageInSlices!(makeMessage({ type: 'MsgSnap', to: 2, snapshot: { ...snapshot, data: smallImage } }, 1, 3)), null, 'a small image');
   t.is(etcdCodec.encodeMessageInSlices!({ type: 'LeaseForward' } as unknown as PeerMessage), null, 'a server message');
 });
+
+test('a Raft message of a snapshot of many revisions is also decoded in steps, 256 KiB of revisions each, into the message the whole decode makes; other messages are not; bad bytes are a DecodeError', (t) => {
+  const backend = backendOfManyRevisions();
+  const image = backend.takeWrites().at(-1)!.records[0] as BackendImage;
+  const snapshot: Snapshot = { metadata: { index: 2_501, term: 3, confState: { voters: [1, 2, 3], learners: [4], votersOutgoing: [], learnersNext: [], autoLeave: false } }, data: image };
+  const message = makeMessage({ type: 'MsgSnap', to: 2, snapshot, context: 'ctx' }, 1, 3);
+  const bytes = etcdCodec.message.encode(message);
+  t.true(bytes.byteLength >= 1024 * 1024, `${bytes.byteLength} bytes`);
+  const steps = etcdCodec.decodeMessageInSteps!(bytes)!;
+  let count = 0;
+  let step = steps.next();
+  for (; step.done !== true; step = steps.next()) count++;
+  // 256 KiB of whole revisions a step.
+  t.is(count, Math.floor(bytes.byteLength / (256 * 1024)), `${count} steps for ${bytes.byteLength} bytes`);
+  const stepped = step.value as Message;
+  t.deepEqual(messageView(stepped), messageView(etcdCodec.message.decode(bytes) as Message));
+  t.deepEqual(Buffer.from(etcdCodec.message.encode(stepped)), Buffer.from(bytes), 'byte for byte the message sent');
+  t.is(etcdCodec.decodeMessageInSteps!(etcdCodec.message.encode(makeMessage({ type: 'MsgApp', to: 2 }, 1, 3))), null, 'a small message');
+  const lease = etcdCodec.message.encode({ type: 'LeaseForward', from: 1, to: 2, id: 7, request: { method: 'LeaseGrant', request: { TTL: 5, ID: 0 } } } as unknown as PeerMessage);
+  const padded = new Uint8Array(2 * 1024 * 1024);
+  padded.set(lease);
+  t.is(etcdCodec.decodeMessageInSteps!(padded), null, "the server's own messages are decoded whole");
+  const damaged = bytes.subarray(0, bytes.byteLength - 100);
+  const run = () => {
+    for (const _ of etcdCodec.decodeMessageInSteps!(damaged)!);
+  };
+  t.throws(run, { instanceOf: DecodeError });
+  t.throws(() => etcdCodec.message.decode(damaged), { instanceOf: DecodeError }, 'as the whole decode');
+});

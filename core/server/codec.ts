@@ -1,12 +1,13 @@
 import { assert } from '../base/assert.ts';
 import { ByteReader, ByteWriter, DecodeError } from '../base/byteCodec.ts';
 import { decodeUtf8, encodeUtf8 } from '../base/utf8.ts';
+import type { Steps } from '../base/steps.ts';
 import type { NodeCodec, SlicedMessage } from '../host/codec.ts';
 import type { DurableRecord } from '../host/node.ts';
-import { decodeBackendImage, decodeBackendRecord, encodeBackendImage, encodeBackendImageSlices, encodeBackendRecord } from '../mvcc/backendCodec.ts';
+import { decodeBackendImage, decodeBackendImageInSteps, decodeBackendRecord, encodeBackendImage, encodeBackendImageSlices, encodeBackendRecord } from '../mvcc/backendCodec.ts';
 import { isBackendDeltaRecord } from '../mvcc/backendDelta.ts';
 import { isBackendImage, type BackendImage } from '../mvcc/index.ts';
-import { decodeMessage, differsOnlyInRecipient, encodeMessage, encodeMessageHead, type Message, readdressed, type SnapshotDataCodec } from '../raft/index.ts';
+import { decodeMessage, decodeMessageInSteps, differsOnlyInRecipient, encodeMessage, encodeMessageHead, type Message, readdressed, type SnapshotDataCodec } from '../raft/index.ts';
 import { walRecordByteSize, walRecordCodec, writeWalRecord } from '../replica/codec.ts';
 import type { WalRecord } from '../replica/wal.ts';
 import { isRaftMessage, type PeerMessage, type ServerPeerMessage } from './peerMessage.ts';
@@ -156,9 +157,26 @@ function decodePeerMessage(bytes: Uint8Array): PeerMessage {
   return message;
 }
 
+/** A Raft message of at least this many bytes (a snapshot carrying many revisions) is decoded in steps. */
+const messageBytesInStepsMin = 1024 * 1024;
+/** Bytes of a snapshot's image decoded per step (whole revisions): about 1 ms, 256 KiB as for its encoding's slices. */
+const imageBytesPerStep = imageSliceBytes;
+
+/**
+ * A large Raft message (a snapshot's whole backend image) decoded in steps, its image a slice of
+ * revisions at a time (`decodeBackendImageInSteps`): the message `decodePeerMessage` returns. The
+ * runtime's follower decodes it over turns of its loop: decoded in one go, a 200 MiB snapshot's
+ * bytes held the loop for about half a second, 1 GiB for over ten. Smaller ones: null.
+ */
+function decodePeerMessageInSteps(bytes: Uint8Array): Steps<PeerMessage> | null {
+  if (bytes.byteLength < messageBytesInStepsMin || bytes[0] === serverMessageTag) return null;
+  return decodeMessageInSteps(bytes, (data) => decodeBackendImageInSteps(data, imageBytesPerStep));
+}
+
 export const etcdCodec: NodeCodec<PeerMessage> = {
   message: { encode: encodePeerMessage, decode: decodePeerMessage },
   record: { encode: encodeRecord, decode: decodeRecord, encodeInSlices: encodeRecordInSlices },
   carriesSnapshot: (message) => isRaftMessage(message) && message.snapshot !== null,
   encodeMessageInSlices: encodePeerMessageInSlices,
+  decodeMessageInSteps: decodePeerMessageInSteps,
 };

@@ -1,7 +1,7 @@
 import type { Member } from '../api/index.ts';
 import { assert } from '../base/assert.ts';
 import type { DurableWrite, NodeId, NodeStart } from '../host/node.ts';
-import { Backend, backendFile, type BackendImage } from '../mvcc/index.ts';
+import { Backend, backendFile, isBackendImage, receivedBackendFile, type BackendImage } from '../mvcc/index.ts';
 import { emptyConfState, isEmptySnapshot, MemoryStorage, type ConfState, type HardState, type Snapshot } from '../raft/index.ts';
 import { compactedWal, recoverWal, walFile, type WalRecord } from '../replica/wal.ts';
 import type { EtcdServerConfig } from './config.ts';
@@ -40,15 +40,27 @@ export function recoverMember(start: NodeStart, config: EtcdServerConfig, option
   const snapshot = wal.storage.snapshot();
   const snapshotIndex = snapshot.metadata.index;
   const behind = snapshotIndex > opened.backend.consistentIndex;
-  // A metadata-only WAL snapshot was written only after the db held its index (runtime/storage/walSnapshotWrites.ts).
-  assert(!behind || !isMetadataOnly(snapshot), () => `node ${start.id}'s WAL snapshot at index ${snapshotIndex} leaves the state to the db file, which holds only index ${opened.backend.consistentIndex}`);
-  const state = behind ? StateMachine.fromSnapshot(snapshotImage(snapshot), options) : StateMachine.open(opened.backend, options);
+  // A metadata-only WAL snapshot was written only after the db held its index, or (a snapshot
+  // installed from the leader) after its image was set aside, durable, to become the db
+  // (runtime/storage/walSnapshotWrites.ts): a crash before that rename leaves the db behind.
+  const received = behind && isMetadataOnly(snapshot) ? receivedImage(start, snapshotIndex) : null;
+  assert(!behind || !isMetadataOnly(snapshot) || received !== null, () => `node ${start.id}'s WAL snapshot at index ${snapshotIndex} leaves the state to the db file, which holds only index ${opened.backend.consistentIndex}, and no received image at that index was set aside`);
+  // From an image, the backend's file is replaced with it (the first Ready's writes).
+  const state = behind ? StateMachine.fromSnapshot(received ?? snapshotImage(snapshot), options) : StateMachine.open(opened.backend, options);
   // The backend never runs ahead of the durable WAL: every entry it holds is in the log (or under its snapshot).
   const walLast = Math.max(wal.storage.lastIndex(), snapshotIndex);
   assert(state.consistentIndex <= walLast, () => `node ${start.id}'s backend holds index ${state.consistentIndex}, beyond its WAL (last index ${walLast})`);
   const snapshotMembership = isEmptySnapshot(snapshot) ? Membership.empty : Membership.fromImage(snapshotImage(snapshot));
   const storage = isMetadataOnly(snapshot) && state.consistentIndex === snapshotIndex ? withWholeSnapshot(wal.storage, state.backend.snapshot()) : wal.storage;
   return { storage, hardState: wal.hardState, state, snapshotMembership, writes, mustSync: false };
+}
+
+/** The received image set aside at the snapshot's index (`receivedBackendFile`), if the disk holds it. */
+function receivedImage(start: NodeStart, index: number): BackendImage | null {
+  for (const record of start.durable.files.get(receivedBackendFile) ?? []) {
+    if (isBackendImage(record) && record.metadataOnly !== true && record.meta.consistentIndex === index) return record;
+  }
+  return null;
 }
 
 function isMetadataOnly(snapshot: Snapshot): boolean {

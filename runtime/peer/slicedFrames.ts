@@ -1,7 +1,8 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
 import type { SlicedMessage } from '../../core/host/codec.ts';
 import { asBuffer, frameHeader, framePartBytes, partChecksum } from '../storage/frame.ts';
+import type { Steps } from '../../core/base/steps.ts';
+import { runInTurns } from './stepsInTurns.ts';
 
 /** How long one turn of the event loop may spend encoding a sliced message's body. */
 export const encodeTurnMs = 5;
@@ -40,33 +41,29 @@ export async function frameInTurns(message: SlicedMessage, options: { readonly p
   let used = 0;
   let crc = 0;
   let bodyBytes = 0;
-  let turns = 1;
-  let turnStartedMs = performance.now();
-  let longestTurnMs = 0;
-  for (const slice of message.body) {
-    bodyBytes += slice.byteLength;
-    for (let rest = slice; rest.byteLength > 0; ) {
-      if (used === part.byteLength) {
-        parts.push({ payload: part, crc });
-        part = Buffer.allocUnsafe(Math.min(part.byteLength * 2, partBytes));
-        used = 0;
-        crc = 0;
+  // A step per slice: the loop turns once a turn has taken `turnMs`.
+  function* copySlices(): Steps<void> {
+    for (const slice of message.body) {
+      bodyBytes += slice.byteLength;
+      for (let rest = slice; rest.byteLength > 0; ) {
+        if (used === part.byteLength) {
+          parts.push({ payload: part, crc });
+          part = Buffer.allocUnsafe(Math.min(part.byteLength * 2, partBytes));
+          used = 0;
+          crc = 0;
+        }
+        const piece = rest.subarray(0, part.byteLength - used);
+        rest = rest.subarray(piece.byteLength);
+        // Copied before the next slice is taken: the codec writes each over the one before.
+        part.set(piece, used);
+        used += piece.byteLength;
+        crc = crc32(piece, crc);
       }
-      const piece = rest.subarray(0, part.byteLength - used);
-      rest = rest.subarray(piece.byteLength);
-      // Copied before the next slice is taken: the codec writes each over the one before.
-      part.set(piece, used);
-      used += piece.byteLength;
-      crc = crc32(piece, crc);
+      yield;
     }
-    const turnTookMs = performance.now() - turnStartedMs;
-    if (turnTookMs < turnMs) continue;
-    longestTurnMs = Math.max(longestTurnMs, turnTookMs);
-    await nextTurn();
-    if (options.abandoned?.() === true) return null;
-    turns++;
-    turnStartedMs = performance.now();
   }
+  const copied = await runInTurns(copySlices(), { turnMs, ...(options.abandoned === undefined ? {} : { abandoned: options.abandoned }) });
+  if (copied === null) return null;
   if (used > 0) parts.push({ payload: part.subarray(0, used), crc });
   const head = asBuffer(message.head(bodyBytes));
   const frames: Buffer[] = [frameHeader(head.byteLength, partChecksum(crc32(head), parts.length > 0), parts.length > 0), head];
@@ -74,5 +71,5 @@ export async function frameInTurns(message: SlicedMessage, options: { readonly p
     const continued = i < parts.length - 1;
     frames.push(frameHeader(payload.byteLength, partChecksum(payloadCrc, continued), continued), payload);
   }
-  return { frames, bytes: head.byteLength + bodyBytes, turns, longestTurnMs: Math.max(longestTurnMs, performance.now() - turnStartedMs) };
+  return { frames, bytes: head.byteLength + bodyBytes, turns: copied.turns, longestTurnMs: copied.longestTurnMs };
 }

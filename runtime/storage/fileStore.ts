@@ -8,7 +8,8 @@ import { tornRecord, type DurableRecord, type DurableState, type DurableWrite } 
 import type { DurableStore } from '../../core/host/ports.ts';
 import { crc32 } from 'node:zlib';
 import { asBuffer, frameHeader, frameHeaderBytes, frameParts, framePartBytes, partChecksum, scanFrames, type DamagedTail } from './frame.ts';
-import { filePath, knownFiles, layoutDirectories, segmentedFiles } from './layout.ts';
+import { filePath, knownFiles, layoutDirectories, receivedDbFiles, receivedDbPath, segmentedFiles } from './layout.ts';
+import { backendFile, receivedBackendFile } from '../../core/mvcc/backend.ts';
 import { fdatasyncFd, SegmentedLog, writeAll } from './segmentedLog.ts';
 import { defaultSegmentSizes, type PreparedSegment, type SegmentSizes } from './segmentPipeline.ts';
 import { durableBarrier, type ArrangedWrite } from './walSnapshotWrites.ts';
@@ -34,7 +35,7 @@ export interface FileStoreOptions {
    */
   readonly arrange?: (writes: readonly DurableWrite[], store: { readonly rewriting: boolean }) => readonly ArrangedWrite[];
   /** A deferred replace (a backend rewrite) is on disk: its bytes, the turns and time its encoding and writing took, and the time from queued (written, not yet synced) to durable. */
-  readonly onDeferredReplace?: (report: { readonly file: string; readonly bytes: number; readonly turns: number; readonly encodeMs: number; readonly writeMs: number }) => void;
+  readonly onDeferredReplace?: (report: { readonly file: string; readonly bytes: number; readonly turns: number; readonly encodeMs: number; readonly writeMs: number; readonly received?: number }) => void;
   /** A turn of a deferred replace's encoding ran on the loop from `startedMs` (process time) for `ms` (the stall watch's activity). */
   readonly onEncodeTurn?: (startedMs: number, ms: number) => void;
   /**
@@ -52,6 +53,12 @@ type Operation =
   | { readonly kind: 'replace'; readonly file: string; readonly parts: readonly Buffer[] }
   /** A deferred replace, its frame already written into a prepared segment: synced and renamed into the log while later operations on other files go on (see `drain`). */
   | { readonly kind: 'streamedReplace'; readonly file: string; readonly streamed: StreamedFrame; readonly done?: () => void }
+  /** A received snapshot's image (walSnapshotWrites.ts `SetAside`) framed whole, to be written into a prepared segment and set aside under its own name. */
+  | { readonly kind: 'setAside'; readonly file: string; readonly index: number; readonly parts: readonly Buffer[] }
+  /** The same, its frame already written into a prepared segment in turns (as a deferred replace's): synced and set aside in the background. */
+  | { readonly kind: 'streamedAside'; readonly file: string; readonly index: number; readonly streamed: StreamedFrame; readonly done?: () => void }
+  /** The image set aside for `index` becomes the file's log (a rename). */
+  | { readonly kind: 'adoptAside'; readonly file: string; readonly index: number }
   | { readonly kind: 'sync'; readonly done: () => void }
   | { readonly kind: 'barrier' };
 
@@ -63,6 +70,8 @@ type Operation =
  */
 interface DeferredReplace {
   readonly file: string;
+  /** Set aside for this snapshot index (walSnapshotWrites.ts `SetAside`) rather than renamed into the log. */
+  readonly aside: number | null;
   readonly held: Operation[];
   holdAll: boolean;
 }
@@ -173,8 +182,28 @@ export class FileStore implements DurableStore {
       const segmentOf = (index: number) => `${directory}/${[...scanned.sources].reverse().find((source) => source.firstPayload <= index)!.segment}`;
       found.set(name, this.recover(name, scanned.payloads, segmentOf, damage));
     }
+    const received = this.readReceived(listDir);
+    if (received.length > 0) found.set(receivedBackendFile, received);
     const files = new Map([...found].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     return { files };
+  }
+
+  /**
+   * The received snapshot images set aside (`receivedDbPath`), lowest index first: the node uses
+   * the one its WAL's snapshot needs, if any. One with damage was never renamed to its name before
+   * it was synced, so it cannot be the one needed: it is reported and left out.
+   */
+  private readReceived(listDir: (dir: string) => string[]): DurableRecord[] {
+    const records: DurableRecord[] = [];
+    for (const { path } of receivedDbFiles(this.options.dataDir, listDir)) {
+      const scanned = scanFrames(readFileSync(path), { zeroTail: true });
+      if (scanned.damage !== null || scanned.payloads.length !== 1) {
+        this.options.log(`${this.relative(path)}: ${scanned.damage?.reason ?? `${scanned.payloads.length} records`}; not used`);
+        continue;
+      }
+      records.push(...this.recover(receivedBackendFile, scanned.payloads, () => this.relative(path), null));
+    }
+    return records;
   }
 
   /** Decodes a file's good frames; after damage, reports it and hands the node `tornRecord`. */
@@ -205,6 +234,17 @@ export class FileStore implements DurableStore {
     for (const write of this.options.arrange?.(writes, { rewriting: this.deferred !== null || this.background !== null }) ?? writes) {
       if (write === durableBarrier) {
         this.enqueue({ kind: 'barrier' });
+        continue;
+      }
+      if (write.kind === 'adoptAside') {
+        this.enqueue({ kind: 'adoptAside', file: write.file, index: write.index });
+        continue;
+      }
+      if (write.kind === 'setAside') {
+        assert(this.segmented.has(write.file), () => `a record set aside for ${write.file}, which is not a segmented log`);
+        const aside = this.deferred === null ? (this.options.codec.encodeInSlices?.(write.record, true) ?? null) : null;
+        if (aside !== null) this.deferReplace(write.file, aside, write.index);
+        else this.enqueue({ kind: 'setAside', file: write.file, index: write.index, parts: frameParts(this.options.codec.encode(write.record), this.options.framePartBytes) });
         continue;
       }
       const slices = write.kind === 'replace' && this.deferred === null && this.segmented.has(write.file) && write.records.length === 1 ? (this.options.codec.encodeInSlices?.(write.records[0]!, true) ?? null) : null;
@@ -253,7 +293,7 @@ export class FileStore implements DurableStore {
 
   private enqueue(operation: Operation): void {
     const deferred = this.deferred;
-    const held = deferred !== null && (deferred.holdAll || operation.kind === 'barrier' || ((operation.kind === 'append' || operation.kind === 'replace') && operation.file === deferred.file));
+    const held = deferred !== null && (deferred.holdAll || operation.kind === 'barrier' || ((operation.kind === 'append' || operation.kind === 'replace' || operation.kind === 'setAside' || operation.kind === 'adoptAside') && operation.file === deferred.file));
     if (!held) {
       this.queue.push(operation);
       return;
@@ -268,8 +308,8 @@ export class FileStore implements DurableStore {
    * and rename, and what waited for it. Encoding the backend's rewrite at once held a member's loop
    * for 1-1.8 s at 80-90k revisions under check perf: heartbeats stopped and the leader was lost.
    */
-  private deferReplace(file: string, slices: Iterable<Uint8Array>): void {
-    const deferred: DeferredReplace = { file, held: [], holdAll: false };
+  private deferReplace(file: string, slices: Iterable<Uint8Array>, aside: number | null = null): void {
+    const deferred: DeferredReplace = { file, aside, held: [], holdAll: false };
     this.deferred = deferred;
     const startedMs = performance.now();
     this.encodeInTurns(slices, this.segmented.get(file)!, () => deferred.holdAll).then(
@@ -277,9 +317,10 @@ export class FileStore implements DurableStore {
         if (this.failed !== null) return;
         const queuedMs = performance.now();
         const report = this.options.onDeferredReplace;
-        const done = report === undefined ? undefined : () => report({ file, bytes: streamed.bytes, turns: streamed.turns, encodeMs: queuedMs - startedMs, writeMs: performance.now() - queuedMs });
+        const done = report === undefined ? undefined : () => report({ file, bytes: streamed.bytes, turns: streamed.turns, encodeMs: queuedMs - startedMs, writeMs: performance.now() - queuedMs, ...(aside === null ? {} : { received: aside }) });
         // What waits for it stays held until it is synced and renamed in (`commitInBackground`).
-        this.queue.push({ kind: 'streamedReplace', file, streamed, ...(done === undefined ? {} : { done }) });
+        if (aside === null) this.queue.push({ kind: 'streamedReplace', file, streamed, ...(done === undefined ? {} : { done }) });
+        else this.queue.push({ kind: 'streamedAside', file, index: aside, streamed, ...(done === undefined ? {} : { done }) });
         this.kick();
       },
       (error: unknown) => {
@@ -450,6 +491,22 @@ export class FileStore implements DurableStore {
         } else if (operation.kind === 'streamedReplace') {
           await this.backgroundWritten(operation.file);
           this.commitInBackground(operation.file, operation.streamed, operation.done);
+        } else if (operation.kind === 'streamedAside') {
+          await this.backgroundWritten(operation.file);
+          this.commitInBackground(operation.file, operation.streamed, operation.done, operation.index);
+        } else if (operation.kind === 'setAside') {
+          await this.backgroundWritten(operation.file);
+          const log = this.segmented.get(operation.file)!;
+          const prepared = await log.prepareReplace();
+          await writeAll(prepared.handle, operation.parts, 0);
+          this.removeReceived();
+          this.stats.bytesWritten += await log.setAside(prepared, byteLength(operation.parts), receivedDbPath(this.options.dataDir, operation.index));
+        } else if (operation.kind === 'adoptAside') {
+          await this.backgroundWritten(operation.file);
+          await this.segmented.get(operation.file)!.adoptAside(receivedDbPath(this.options.dataDir, operation.index));
+          // The log is the adopted segment, synced: earlier appends to it are superseded.
+          this.dirtyFiles.delete(operation.file);
+          this.removeReceived();
         } else {
           // Not an await when there is nothing to wait for: the append's write is then issued in
           // the turn that queued it (the host's sync), ahead of that turn's peer flushes.
@@ -489,9 +546,21 @@ export class FileStore implements DurableStore {
    * a backend commit in the queue would have stopped the worker there, and every WAL append and
    * sync queued after it with it, for the whole sync and rename (0.2-0.4 s at 130 MiB).
    */
-  private commitInBackground(file: string, streamed: StreamedFrame, done: (() => void) | undefined): void {
-    this.dirtyFiles.delete(file);
-    const written = this.segmented.get(file)!.commitReplace(streamed.prepared, streamed.bytes).then((bytes) => {
+  private commitInBackground(file: string, streamed: StreamedFrame, done: (() => void) | undefined, aside: number | null = null): void {
+    const log = this.segmented.get(file)!;
+    let commit: Promise<number>;
+    if (aside === null) {
+      this.dirtyFiles.delete(file);
+      commit = log.commitReplace(streamed.prepared, streamed.bytes).then((bytes) => {
+        if (file === backendFile) this.removeReceived();
+        return bytes;
+      });
+    } else {
+      // Set aside, not renamed in: the log's own writes before it are not superseded yet (`adoptAside` does that).
+      this.removeReceived();
+      commit = log.setAside(streamed.prepared, streamed.bytes, receivedDbPath(this.options.dataDir, aside));
+    }
+    const written = commit.then((bytes) => {
       this.stats.bytesWritten += bytes;
       this.background = null;
       const deferred = this.deferred;
@@ -543,6 +612,7 @@ export class FileStore implements DurableStore {
     if (log !== undefined) {
       this.stats.bytesWritten += await log.replace(parts);
       this.dirtyFiles.delete(file);
+      if (file === backendFile) this.removeReceived();
       return;
     }
     const path = filePath(this.options.dataDir, file);
@@ -564,6 +634,17 @@ export class FileStore implements DurableStore {
     this.dirtyFiles.delete(file);
     await rename(temporary, path);
     await this.syncDirectory(dirname(path));
+  }
+
+  /**
+   * Removes the received snapshot images set aside (`receivedDbPath`) but never adopted: once the
+   * db log has been replaced (its rewrite, a recovery's replace with the image, an adoption), none
+   * can be the one a restart needs, and before a new one is set aside an older one never became
+   * the WAL's snapshot (its adoption follows its WAL append in the queue). A crash before the
+   * removal is durable leaves one that the next start lists and the node ignores.
+   */
+  private removeReceived(): void {
+    for (const { path } of receivedDbFiles(this.options.dataDir, (dir) => readdirSync(dir))) rmSync(path, { force: true });
   }
 
   private async fsyncDirty(): Promise<void> {

@@ -1,7 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { crc32 } from 'node:zlib';
-import { frame, frameHeaderBytes, frameParts, FrameReader, scanFrames } from './frame.ts';
+import { frame, frameHeaderBytes, frameParts, FrameReader, PartedRecord, scanFrames } from './frame.ts';
 
 /** Payloads of distinct bytes, so a join in the wrong order or with a header left in shows. */
 function payload(length: number, seed: number): Buffer {
@@ -118,6 +118,18 @@ test('a stream of records of parts, cut into chunks anywhere, is read back whole
     }),
   );
   t.pass();
+});
+
+test("pushRecords hands a record of several parts over as its parts, not copied; joined, they are push's payload", (t) => {
+  const records = [payload(40, 1), payload(170, 2), payload(50, 3)];
+  const stream = Buffer.concat(records.map((record) => frame(record, 50)));
+  const read = new FrameReader(50, 1_000).pushRecords(stream);
+  if (typeof read === 'string') return t.fail(read);
+  t.deepEqual(read.map((record) => (record instanceof PartedRecord ? `parts ${record.parts.length}, ${record.byteLength} bytes` : `one ${record.byteLength}`)), ['one 40', 'parts 4, 170 bytes', 'one 50']);
+  const parted = read[1] as PartedRecord;
+  t.true(parted.parts.every((part) => part.buffer === stream.buffer), 'views of the bytes read');
+  t.true(parted.join().equals(records[1]!));
+  t.deepEqual(new FrameReader(50, 1_000).push(stream), records.map((record) => Buffer.from(record)));
 });
 
 test('a FrameReader refuses a frame over its frame limit, a record whose parts pass its record limit, and a corrupt part', (t) => {

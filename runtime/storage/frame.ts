@@ -167,12 +167,26 @@ function isZero(view: Buffer, from: number, to: number): boolean {
   return true;
 }
 
+/** A record of several parts as a stream brought them, not yet copied into one payload (`FrameReader.pushRecords`). */
+export class PartedRecord {
+  constructor(
+    readonly parts: readonly Buffer[],
+    readonly byteLength: number,
+  ) {}
+
+  /** The payload: the parts copied into one buffer. */
+  join(): Buffer {
+    return Buffer.concat(this.parts as Buffer[], this.byteLength);
+  }
+}
+
 /**
  * Splits a byte stream into records as chunks arrive (the peer transport's reader), joining a
  * record's parts. A frame whose length is over `maxFrameBytes`, a record of more than
  * `maxRecordBytes` or a checksum that does not match is a protocol error: the caller closes the
  * connection. A record's parts are held until its last arrives (at most `maxRecordBytes`), then
- * copied into one payload.
+ * copied into one payload (`push`), or handed over as they are for the caller to join
+ * (`pushRecords`: copying a 200 MiB snapshot in one go held a follower's loop ~0.2-0.4 s).
  */
 export class FrameReader {
   private buffered: Buffer[] = [];
@@ -188,9 +202,15 @@ export class FrameReader {
 
   /** Feeds a chunk; returns the complete payloads, or a string saying what is wrong. */
   push(chunk: Buffer): Uint8Array[] | string {
+    const records = this.pushRecords(chunk);
+    return typeof records === 'string' ? records : records.map((record) => (record instanceof PartedRecord ? record.join() : record));
+  }
+
+  /** Feeds a chunk; returns the complete records (one of several parts not joined), or a string saying what is wrong. */
+  pushRecords(chunk: Buffer): (Uint8Array | PartedRecord)[] | string {
     this.buffered.push(chunk);
     this.bufferedBytes += chunk.byteLength;
-    const out: Uint8Array[] = [];
+    const out: (Uint8Array | PartedRecord)[] = [];
     while (this.bufferedBytes >= frameHeaderBytes) {
       const head = this.peek(frameHeaderBytes);
       const { length, continued } = lengthWord(head.readUInt32BE(0));
@@ -210,7 +230,7 @@ export class FrameReader {
         continue;
       }
       this.parts.push(payload);
-      out.push(Buffer.concat(this.parts, this.partsBytes + payload.byteLength));
+      out.push(new PartedRecord(this.parts, this.partsBytes + payload.byteLength));
       this.parts = [];
       this.partsBytes = 0;
     }

@@ -87,3 +87,25 @@ function hexSegments(directory: string, preparedPrefix: string, extension: strin
     },
   };
 }
+
+/**
+ * A backend image received from the leader (an installed snapshot), written aside before the WAL
+ * records the snapshot, then renamed into the backend's log: etcd's `member/snap/<index>.snap.db`
+ * (SaveDBFrom; `openSnapshotBackend` renames it to `db`). `index`: the snapshot's.
+ */
+export function receivedDbPath(dataDir: string, index: number): string {
+  if (!(Number.isSafeInteger(index) && index >= 0)) throw new RangeError(`a snapshot index must be a non-negative integer, got ${index}`);
+  return join(dataDir, 'member', 'snap', `${hex16(index)}.snap.db`);
+}
+
+/** The received backend images a data dir holds (`receivedDbPath`), by index, lowest first. */
+export function receivedDbFiles(dataDir: string, listDir: (dir: string) => string[]): { readonly index: number; readonly path: string }[] {
+  const directory = join(dataDir, 'member', 'snap');
+  return listDir(directory)
+    .flatMap((entry) => {
+      const match = /^([0-9a-f]{16})\.snap\.db$/.exec(entry);
+      const index = match === null ? Number.NaN : Number.parseInt(match[1]!, 16);
+      return Number.isSafeInteger(index) ? [{ index, path: join(directory, entry) }] : [];
+    })
+    .sort((a, b) => a.index - b.index);
+}

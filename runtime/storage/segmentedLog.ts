@@ -65,6 +65,8 @@ export class SegmentedLog {
   private segments: { readonly sequence: number; readonly path: string; bytes: number }[] = [];
   private current: CurrentSegment | null = null;
   private lastSequence = -1;
+  /** Segments set aside (`setAside`), by path, until adopted: still open, holding `bytes` of frames. */
+  private readonly asides = new Map<string, PreparedSegment & { readonly bytes: number }>();
 
   constructor(naming: SegmentNaming, sizes: SegmentSizes, io: SegmentedLogIo) {
     this.naming = naming;
@@ -195,6 +197,34 @@ export class SegmentedLog {
   /** Syncs a segment from `prepareReplace` holding `bytes` of frames, renames it into the log as its new base, then releases the older segments. Returns the bytes. */
   async commitReplace(prepared: PreparedSegment, bytes: number): Promise<number> {
     await this.io.timedSync(prepared.handle);
+    return this.adopt(prepared, bytes);
+  }
+
+  /**
+   * Syncs a segment from `prepareReplace` holding `bytes` of frames and renames it to `asidePath`
+   * (a name of its own in the log's directory, which survives a restart: etcd's
+   * `<index>.snap.db`), without making it part of the log: `adoptAside` does that later. A crash
+   * before the rename leaves a temporary file (removed at start), after it a durable file the
+   * caller can find by its name.
+   */
+  async setAside(prepared: PreparedSegment, bytes: number, asidePath: string): Promise<number> {
+    await this.io.timedSync(prepared.handle);
+    await rename(prepared.path, asidePath);
+    await this.io.syncDirectory(this.naming.directory);
+    this.asides.set(asidePath, { handle: prepared.handle, path: asidePath, capacity: prepared.capacity, bytes });
+    return bytes;
+  }
+
+  /** Makes the segment set aside at `asidePath` (`setAside`) the log's new base, as `commitReplace` would have; the older segments are released. */
+  async adoptAside(asidePath: string): Promise<number> {
+    const aside = this.asides.get(asidePath);
+    if (aside === undefined) throw new Error(`${asidePath}: no segment was set aside under this name`);
+    this.asides.delete(asidePath);
+    return this.adopt(aside, aside.bytes);
+  }
+
+  /** Renames a synced segment holding `bytes` of frames into the log as its new base, then releases the older segments. */
+  private async adopt(prepared: PreparedSegment, bytes: number): Promise<number> {
     const sequence = ++this.lastSequence;
     const path = join(this.naming.directory, this.naming.name(sequence, sequence));
     await rename(prepared.path, path);
@@ -211,6 +241,8 @@ export class SegmentedLog {
   /** Closes the current segment and the pipeline (removing a segment prepared but not taken). */
   async close(): Promise<void> {
     await this.pipeline.close();
+    for (const aside of this.asides.values()) await aside.handle.close();
+    this.asides.clear();
     await this.current?.handle?.close();
     await closeDsync(this.current);
     if (this.current !== null) this.current.handle = null;

@@ -6,7 +6,7 @@ import type { BackendImage } from '../../core/mvcc/index.ts';
 import { etcdCodec } from '../../core/server/codec.ts';
 import { emptyConfState, type Snapshot } from '../../core/raft/index.ts';
 import { recoverWal, type WalRecord } from '../../core/replica/wal.ts';
-import { arrangeLocalSnapshot, arrangeWalSnapshotWrites, durableBarrier, postponeWalCompaction } from './walSnapshotWrites.ts';
+import { arrangeLocalSnapshot, arrangeWalSnapshotWrites, durableBarrier, postponeWalCompaction, type AdoptAside, type SetAside } from './walSnapshotWrites.ts';
 
 /** A backend image at `index` holding one key, as a commit at that index writes it. */
 function imageAt(index: number): BackendImage {
@@ -45,14 +45,36 @@ test('a local snapshot: the db commit at its index goes first, between barriers,
   t.true((decoded.snapshot.data as BackendImage).metadataOnly);
 });
 
-test('a snapshot whose index no db write in its batch reaches, or one installed from the leader, keeps the whole image', (t) => {
+test('a snapshot whose index no db write in its batch reaches keeps the whole image', (t) => {
   const image = imageAt(7);
   const behind: readonly DurableWrite[] = [rewrite(7, image), { kind: 'append', file: 'db', records: [imageAt(6)] }];
   t.is(arrangeWalSnapshotWrites(behind), behind);
   const noDb: readonly DurableWrite[] = [rewrite(7, image)];
   t.is(arrangeWalSnapshotWrites(noDb), noDb);
-  const installed: readonly DurableWrite[] = [{ ...rewrite(7, image), kind: 'append' }, { kind: 'replace', file: 'db', records: [image] }];
-  t.is(arrangeWalSnapshotWrites(installed), installed);
+  const installedWithoutDb: readonly DurableWrite[] = [{ ...rewrite(7, image), kind: 'append' }, { kind: 'replace', file: 'db', records: [imageAt(6)] }];
+  t.is(arrangeWalSnapshotWrites(installedWithoutDb), installedWithoutDb, 'an install whose db replace is at another index: as made');
+});
+
+test("a snapshot installed from the leader: its image is set aside first, the WAL append keeps only the meta bucket, then the image becomes the db (etcd's <index>.snap.db)", (t) => {
+  const image = imageAt(7);
+  const oldCommit: DurableWrite = { kind: 'append', file: 'db', records: [imageAt(5)] };
+  const reservation: DurableWrite = { kind: 'append', file: 'request-ids', records: [{ type: 'request-ids', reservedBelow: 10 }] };
+  const installed: readonly DurableWrite[] = [{ ...rewrite(7, image), kind: 'append' }, oldCommit, reservation, { kind: 'replace', file: 'db', records: [image] }, { kind: 'append', file: 'db', records: [imageAt(8)] }];
+  const arranged = arrangeWalSnapshotWrites(installed);
+  t.deepEqual(
+    arranged.map((write) => (write === durableBarrier ? 'barrier' : `${write.kind} ${write.file}`)),
+    ['append db', 'setAside db', 'barrier', 'append wal', 'barrier', 'adoptAside db', 'append request-ids', 'append db'],
+    "the old backend's commit before, the rest in order after the adoption",
+  );
+  const setAside = arranged[1] as SetAside;
+  t.is(setAside.record, image);
+  t.is(setAside.index, 7);
+  t.is((arranged[5] as AdoptAside).index, 7);
+  const records = (arranged[3] as DurableWrite).records as WalRecord[];
+  t.deepEqual(records.map((record) => record.type), ['snapshot', 'hardState']);
+  const data = (records[0] as Extract<WalRecord, { type: 'snapshot' }>).snapshot.data as BackendImage;
+  t.true(data.metadataOnly === true && data.keys.size === 0);
+  t.is(data.meta, image.meta);
 });
 
 test('a Raft message never carries a metadata-only image (a follower would install an empty keyspace)', (t) => {

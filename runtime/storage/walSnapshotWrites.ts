@@ -1,11 +1,31 @@
-import type { DurableWrite } from '../../core/host/node.ts';
+import type { DurableRecord, DurableWrite } from '../../core/host/node.ts';
 import { backendFile, isBackendImage, metadataOnlyImage, type BackendImage } from '../../core/mvcc/index.ts';
 import type { Snapshot } from '../../core/raft/index.ts';
 import { walFile, type WalRecord } from '../../core/replica/wal.ts';
 
 /** In an arranged batch: make every file written so far durable before going on. */
 export const durableBarrier = Symbol('durable barrier');
-export type ArrangedWrite = DurableWrite | typeof durableBarrier;
+
+/**
+ * In an arranged batch: `record` (a whole backend image received from the leader, at snapshot
+ * index `index`) written beside `file`'s log, not into it, and made durable there under a name
+ * of its own (etcd's `<index>.snap.db`); `adoptAside` later makes it the log.
+ */
+export interface SetAside {
+  readonly kind: 'setAside';
+  readonly file: string;
+  readonly index: number;
+  readonly record: DurableRecord;
+}
+
+/** In an arranged batch: the record set aside for `index` (`SetAside`) becomes `file`'s log, as a replace would (etcd's `openSnapshotBackend`: rename to `db`). */
+export interface AdoptAside {
+  readonly kind: 'adoptAside';
+  readonly file: string;
+  readonly index: number;
+}
+
+export type ArrangedWrite = DurableWrite | typeof durableBarrier | SetAside | AdoptAside;
 
 /**
  * The WAL snapshot as etcd has it: metadata, with the db file as the state. When a member
@@ -24,14 +44,12 @@ export type ArrangedWrite = DurableWrite | typeof durableBarrier;
  * leaves either the old WAL (its entries replay over the db, skipped up to its consistent index)
  * or the new one with a db at or beyond N. Recovery asserts the latter (core/server/serverStorage.ts).
  *
- * Anything else keeps the whole image: a snapshot installed from the leader (a WAL append; the
- * local log may not hold its entries, so the db must not get ahead: etcd keeps that db aside as
- * `<index>.snap.db` until the WAL has the snapshot), a first boot's, or a rewrite whose batch has
- * no db commit at N.
+ * A snapshot installed from the leader is arranged by `arrangeInstalledSnapshot`. Anything else
+ * keeps the whole image: a first boot's, or a rewrite whose batch has no db commit at N.
  */
 export function arrangeWalSnapshotWrites(writes: readonly DurableWrite[], options: { readonly postponeCompaction?: boolean } = {}): readonly ArrangedWrite[] {
   const at = writes.findIndex((write) => write.kind === 'replace' && write.file === walFile && snapshotOf(write) !== null);
-  if (at < 0) return writes;
+  if (at < 0) return arrangeInstalledSnapshot(writes);
   const rewrite = writes[at]!;
   const snapshot = snapshotOf(rewrite)!;
   const later = writes.slice(at + 1);
@@ -95,9 +113,49 @@ function snapshotOf(write: DurableWrite): Snapshot | null {
  * far behind gets a snapshot. (The simulator's disk keeps them: its traces are not this file's.)
  */
 function lighten(record: WalRecord, snapshotIndex: number): WalRecord[] {
-  if (record.type === 'snapshot') return [{ type: 'snapshot', snapshot: { metadata: record.snapshot.metadata, data: metadataOnlyImage(record.snapshot.data as BackendImage) } }];
+  if (record.type === 'snapshot') return [lightenSnapshot(record)];
   if (record.type !== 'entries') return [record];
   const after = record.entries.findIndex((entry) => entry.index > snapshotIndex);
   if (after < 0) return [];
   return after === 0 ? [record] : [{ type: 'entries', entries: record.entries.slice(after) }];
+}
+
+/**
+ * A snapshot installed from the leader, as etcd saves it: its Ready holds a WAL append whose
+ * snapshot carries the whole received image, and the backend's replace with that image
+ * (`Backend.fromSnapshot`). The WAL record embedded the image (200 MiB: encoded on the
+ * follower's loop in one go, 686 ms, then fsynced), and the db file cannot simply go first: the
+ * local log may not hold the snapshot's entries, so a db at N beside a WAL without the snapshot
+ * is a state no recovery reads. Instead, as etcd writes `<index>.snap.db` before its WAL saves
+ * the snapshot and renames it to `db` after:
+ *
+ *   writes before → the image set aside (written in turns, fsynced, renamed to its own name) →
+ *   barrier → the WAL append, its snapshot metadata only → barrier → the aside file adopted as
+ *   the db log (a rename) → the rest.
+ *
+ * A crash before the WAL append is durable leaves the old WAL and db (the aside file, if any, is
+ * not used: the WAL never had that snapshot); after it and before the rename, a WAL snapshot at
+ * N over a db behind it, and the aside file at N, which recovery loads and writes as the db
+ * (core/server/serverStorage.ts); after the rename, the db at N.
+ */
+export function arrangeInstalledSnapshot(writes: readonly DurableWrite[]): readonly ArrangedWrite[] {
+  const at = writes.findIndex((write) => write.kind === 'append' && write.file === walFile && snapshotOf(write) !== null);
+  if (at < 0) return writes;
+  const append = writes[at]!;
+  const snapshot = snapshotOf(append)!;
+  const image = snapshot.data as BackendImage;
+  if (!isBackendImage(image) || image.metadataOnly === true) return writes;
+  const index = snapshot.metadata.index;
+  const replaceAt = writes.findIndex((write, i) => i > at && write.kind === 'replace' && write.file === backendFile && write.records.length === 1 && isBackendImage(write.records[0]) && (write.records[0] as BackendImage).meta.consistentIndex === index);
+  if (replaceAt < 0) return writes;
+  const lightened: DurableWrite = { ...append, records: append.records.map((record) => ((record as WalRecord).type === 'snapshot' ? lightenSnapshot(record as Extract<WalRecord, { type: 'snapshot' }>) : record)) };
+  // The old backend's writes made before the replace (superseded by it) stay before it; the rest keeps its order after.
+  const between = writes.slice(at + 1, replaceAt);
+  const before = [...writes.slice(0, at), ...between.filter((write) => write.file === backendFile)];
+  const after = [...between.filter((write) => write.file !== backendFile), ...writes.slice(replaceAt + 1)];
+  return [...before, { kind: 'setAside', file: backendFile, index, record: writes[replaceAt]!.records[0]! }, durableBarrier, lightened, durableBarrier, { kind: 'adoptAside', file: backendFile, index }, ...after];
+}
+
+function lightenSnapshot(record: Extract<WalRecord, { type: 'snapshot' }>): WalRecord {
+  return { type: 'snapshot', snapshot: { metadata: record.snapshot.metadata, data: metadataOnlyImage(record.snapshot.data as BackendImage) } };
 }
