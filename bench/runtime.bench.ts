@@ -25,9 +25,15 @@
  * members' CPU in the first seconds of load, and CPU per put fell ~4x over the first 15 s of
  * 16 puts in flight), while etcd's Go is compiled ahead; with it they measure members that have
  * served a while, as a long-running member has.
+ *
+ * Each detcd server's CPU per operation is also printed split: the leader's and the followers',
+ * each as the main thread (the event loop: our JavaScript, gRPC, the sockets) and the other
+ * threads (V8's TurboFan compiles and GC helpers, libuv's pool writing the WAL). At load 9-14
+ * after a 15 s warm-up the other threads were a quarter of the members' CPU, most of it TurboFan
+ * still compiling (perf: 30 % of the members' samples).
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,13 +96,73 @@ export function membersCpuMs(members: readonly Member[]): number {
   return ticks * 10; // USER_HZ is 100 on Linux
 }
 
+/**
+ * A member process's CPU time (user + system, ms) so far, its main thread apart from the rest:
+ * in a detcd member the rest is V8's helper threads (TurboFan compiling, the GC's parallel and
+ * concurrent work) and libuv's pool (the WAL's writes); for etcd (Go) the split means nothing.
+ * Zeros where /proc is not there.
+ */
+export function threadsCpuMs(pid: number | undefined): { main: number; other: number } {
+  let main = 0;
+  let other = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const ms = (Number(fields[11]) + Number(fields[12])) * 10;
+        if (Number(tid) === pid) main += ms;
+        else other += ms;
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  } catch {
+    // not Linux, or the member is gone
+  }
+  return { main, other };
+}
+
+/** Members' CPU (ms) in a phase: the leader's and the followers', each as main thread and other threads (see threadsCpuMs). */
+export interface CpuSplit {
+  leaderMain: number;
+  leaderOther: number;
+  followersMain: number;
+  followersOther: number;
+}
+
+function cpuSplit(server: Server): CpuSplit {
+  const split: CpuSplit = { leaderMain: 0, leaderOther: 0, followersMain: 0, followersOther: 0 };
+  const leader = server.clients.indexOf(server.leader);
+  server.members.forEach((member, i) => {
+    const { main, other } = threadsCpuMs(member.process.pid);
+    if (i === leader) {
+      split.leaderMain += main;
+      split.leaderOther += other;
+    } else {
+      split.followersMain += main;
+      split.followersOther += other;
+    }
+  });
+  return split;
+}
+
 /** Runs a throughput turn on `server`, adding its rate (averaged over rounds) and its CPU per operation to `into`. */
-async function measuredTurn(server: Server, into: { rate: number; cpuMs: number; done: number }, operation: (worker: number, i: number) => Promise<unknown>): Promise<void> {
+async function measuredTurn(server: Server, into: { rate: number; cpuMs: number; done: number; split: CpuSplit }, operation: (worker: number, i: number) => Promise<unknown>): Promise<void> {
   const cpuBefore = membersCpuMs(server.members);
+  const splitBefore = cpuSplit(server);
   const turn = await throughput(inFlight, phaseMs / rounds, operation);
   into.cpuMs += membersCpuMs(server.members) - cpuBefore;
+  const splitAfter = cpuSplit(server);
+  for (const key of Object.keys(splitAfter) as (keyof CpuSplit)[]) into.split[key] += splitAfter[key] - splitBefore[key];
   into.done += turn.done;
   into.rate += turn.rate / rounds;
+}
+
+/** A split per operation, as printed: "leader main 0.261 + other 0.082, followers main 0.208 + other 0.101 ms". */
+function describeSplit(split: CpuSplit, operations: number): string {
+  const per = (ms: number) => (ms / operations).toFixed(3);
+  return `leader main ${per(split.leaderMain)} + other threads ${per(split.leaderOther)}, followers main ${per(split.followersMain)} + other threads ${per(split.followersOther)} ms`;
 }
 
 export interface Server {
@@ -144,6 +210,9 @@ interface Figures {
   /** CPU ms of the three members per put and per range in the throughput phases. */
   putCpuMs: number;
   readCpuMs: number;
+  /** The same, split (leader / followers, main thread / other threads), as text. */
+  putSplit: string;
+  readSplit: string;
   /** The leader's mean peer round trip over the whole run, ms. */
   peerRttMs: number;
   checkPerf: string;
@@ -241,7 +310,7 @@ export async function bench(out: (line: string) => void): Promise<void> {
     if (withEtcd) servers.push(await startCluster('etcd', root, ['etcd']));
     if (baseline !== undefined) servers.push(await startCluster('base', root, [process.execPath, join(baseline, 'bin', 'detcd')]));
     const fsync = await fsyncBaseline(root, 200);
-    const figures = new Map<string, Figures>(servers.map((server) => [server.name, { p50: 0, p99: 0, fsyncLeader: 0, fsyncFollowers: 0, puts: 0, reads: 0, putCpuMs: 0, readCpuMs: 0, peerRttMs: 0, checkPerf: 'not run (DETCD_BENCH_CHECK_PERF=<runs> runs it)' }]));
+    const figures = new Map<string, Figures>(servers.map((server) => [server.name, { p50: 0, p99: 0, fsyncLeader: 0, fsyncFollowers: 0, puts: 0, reads: 0, putCpuMs: 0, readCpuMs: 0, putSplit: '', readSplit: '', peerRttMs: 0, checkPerf: 'not run (DETCD_BENCH_CHECK_PERF=<runs> runs it)' }]));
     // Every phase in rounds that take turns between the servers: on a machine whose load swings
     // within seconds, a server measured in one block could meet a quiet or a busy stretch alone.
     for (const server of servers) for (let i = 0; i < 50; i++) await server.leader.put({ key: Buffer.from(`warm${i % 8}`), value });
@@ -253,8 +322,9 @@ export async function bench(out: (line: string) => void): Promise<void> {
     }
     const times = new Map(servers.map((server) => [server.name, [] as number[]]));
     const tallies = new Map(servers.map((server) => [server.name, { leader: { count: 0, seconds: 0 }, followers: { count: 0, seconds: 0 } } as FsyncTally]));
-    const puts = new Map(servers.map((server) => [server.name, { rate: 0, cpuMs: 0, done: 0 }]));
-    const reads = new Map(servers.map((server) => [server.name, { rate: 0, cpuMs: 0, done: 0 }]));
+    const noSplit = (): CpuSplit => ({ leaderMain: 0, leaderOther: 0, followersMain: 0, followersOther: 0 });
+    const puts = new Map(servers.map((server) => [server.name, { rate: 0, cpuMs: 0, done: 0, split: noSplit() }]));
+    const reads = new Map(servers.map((server) => [server.name, { rate: 0, cpuMs: 0, done: 0, split: noSplit() }]));
     for (let round = 0; round < rounds; round++) {
       for (const server of servers) await sequential(server, sequentialPuts / rounds, times.get(server.name)!, tallies.get(server.name)!);
       for (const server of servers) await measuredTurn(server, puts.get(server.name)!, (worker, i) => server.leader.put({ key: Buffer.from(`w${worker}-${i % 100}`), value }));
@@ -272,6 +342,8 @@ export async function bench(out: (line: string) => void): Promise<void> {
         reads: reads.get(server.name)!.rate,
         putCpuMs: puts.get(server.name)!.cpuMs / puts.get(server.name)!.done,
         readCpuMs: reads.get(server.name)!.cpuMs / reads.get(server.name)!.done,
+        putSplit: describeSplit(puts.get(server.name)!.split, puts.get(server.name)!.done),
+        readSplit: describeSplit(reads.get(server.name)!.split, reads.get(server.name)!.done),
       });
     }
     for (const server of servers) figures.get(server.name)!.peerRttMs = await peerRoundTripMs(server);
@@ -287,7 +359,9 @@ export async function bench(out: (line: string) => void): Promise<void> {
       out(`${name.padEnd(5)} sequential put (leader)        p50 ${f.p50.toFixed(2)} ms  p99 ${f.p99.toFixed(2)} ms  (p50 = ${(f.p50 / fsyncP50).toFixed(1)} × fsync p50)`);
       out(`${name.padEnd(5)}   its WAL fsync mean             leader ${f.fsyncLeader.toFixed(2)} ms  followers ${f.fsyncFollowers.toFixed(2)} ms;  peer round trip mean ${f.peerRttMs.toFixed(2)} ms (leader's metric)`);
       out(`${name.padEnd(5)} puts, ${inFlight} in flight              ${f.puts.toFixed(0)}/s  (members' CPU ${f.putCpuMs.toFixed(3)} ms per put)`);
+      if (name !== 'etcd') out(`${name.padEnd(5)}   per put:   ${f.putSplit}`);
       out(`${name.padEnd(5)} linearizable ranges, ${inFlight} in flight ${f.reads.toFixed(0)}/s  (members' CPU ${f.readCpuMs.toFixed(3)} ms per range)`);
+      if (name !== 'etcd') out(`${name.padEnd(5)}   per range: ${f.readSplit}`);
       out(`${name.padEnd(5)} etcdctl check perf --load=m    ${f.checkPerf}`);
     }
     if (etcd !== undefined) {

@@ -1,6 +1,6 @@
 import type { status } from '@grpc/grpc-js';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CallObserver, GrpcType } from './grpcServices.ts';
+import type { CallObserver, GrpcType, MethodObserver } from './grpcServices.ts';
 import { ScrapedTally } from './scrapedTally.ts';
 
 /** What the host reads from its node after each pump (a protocol adapter provides it). */
@@ -131,6 +131,27 @@ export class ServerMetrics implements CallObserver {
 
   handled(type: GrpcType, service: string, method: string, code: status): void {
     this.grpcHandledTally.add(`${type} ${service} ${method} ${code}`, () => ({ grpc_type: type, grpc_service: service, grpc_method: method, grpc_code: grpcCodeNames[code] ?? String(code) }));
+  }
+
+  /** The two counters of one method, their keys and labels made once (the same series as `started` and `handled`). */
+  method(type: GrpcType, service: string, method: string): MethodObserver {
+    const key = `${type} ${service} ${method}`;
+    const labels = { grpc_type: type, grpc_service: service, grpc_method: method };
+    const startedLabels = () => labels;
+    /** Each code's key and labels, made when the method first ends with it (seventeen codes at most). */
+    const handledKeys = new Map<status, { readonly key: string; readonly labels: () => Record<'grpc_type' | 'grpc_service' | 'grpc_method' | 'grpc_code', string> }>();
+    return {
+      started: () => this.grpcStartedTally.add(key, startedLabels),
+      handled: (code) => {
+        let handled = handledKeys.get(code);
+        if (handled === undefined) {
+          const codeLabels = { ...labels, grpc_code: grpcCodeNames[code] ?? String(code) };
+          handled = { key: `${key} ${code}`, labels: () => codeLabels };
+          if (handledKeys.size < 64) handledKeys.set(code, handled);
+        }
+        this.grpcHandledTally.add(handled.key, handled.labels);
+      },
+    };
   }
 }
 

@@ -2,7 +2,8 @@ import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { NodeId } from '../../core/host/node.ts';
 import { hostOf } from '../listen.ts';
-import { frame, frameParts } from '../storage/frame.ts';
+import { crc32 } from 'node:zlib';
+import { frame, frameHeaderBytes, frameParts, framePartBytes } from '../storage/frame.ts';
 import { trace } from '../latencyTrace.ts';
 
 /** What a sender tells its transport. */
@@ -31,12 +32,29 @@ export interface SenderOptions {
 }
 
 interface Queued {
+  /**
+   * An ordinary message (at most `inlineBytes`, not a snapshot): its payload, framed when flushed,
+   * into the flush's one buffer. Null for the others, which come as `parts`.
+   */
+  readonly payload: Uint8Array | null;
   /** The message's frames as headers and payload pieces (not copied together: a snapshot is the whole backend, framed as parts). */
-  readonly parts: readonly Buffer[];
+  readonly parts: readonly Buffer[] | null;
   readonly snapshot: boolean;
   /** It may wait while the transport holds writes back. */
   readonly mayWait: boolean;
 }
+
+/**
+ * A message of at most this many bytes, not a snapshot, is framed at flush straight into one
+ * buffer with the rest of the flush's such messages (a copy of a few kilobytes), so a Ready's
+ * messages to a peer are one chunk of one write: before, each was a header buffer and a payload
+ * view, two chunks of the socket's writev, each with its Writable entry and its callback. Larger
+ * ones (a snapshot's parts) are written as their pieces, uncopied.
+ */
+const inlineBytes = 64 * 1024;
+
+/** A run framed into one buffer stops before this many bytes (a backlog after a stall goes as several writes, each checked for back-pressure). */
+const runBytesMax = 1024 * 1024;
 
 /**
  * The outgoing half of one peer link: one TCP (or TLS) connection to the peer, opened on demand,
@@ -78,21 +96,22 @@ export class PeerSender {
   }
 
   send(payload: Uint8Array, snapshot: boolean, mayWait = false): void {
-    this.enqueue(() => frameParts(payload, this.options.framePartBytes), snapshot, mayWait);
+    if (!snapshot && payload.byteLength <= Math.min(inlineBytes, this.options.framePartBytes ?? framePartBytes)) this.enqueue(payload, null, false, mayWait);
+    else this.enqueue(null, () => frameParts(payload, this.options.framePartBytes), snapshot, mayWait);
   }
 
   /** Sends a message already framed (headers and payload pieces in order: a snapshot encoded in turns, see slicedFrames.ts). */
   sendFrames(frames: readonly Buffer[], snapshot: boolean): void {
-    this.enqueue(() => frames, snapshot, false);
+    this.enqueue(null, () => frames, snapshot, false);
   }
 
-  private enqueue(parts: () => readonly Buffer[], snapshot: boolean, mayWait: boolean): void {
+  private enqueue(payload: Uint8Array | null, parts: (() => readonly Buffer[]) | null, snapshot: boolean, mayWait: boolean): void {
     if (this.state === 'stopped') return;
     if (this.state === 'backoff' || this.queue.length >= this.options.queueMessagesMax) {
       this.drop(snapshot);
       return;
     }
-    this.queue.push({ parts: parts(), snapshot, mayWait });
+    this.queue.push({ payload, parts: parts === null ? null : parts(), snapshot, mayWait });
     if (this.state === 'idle') this.dial();
     else if (this.state === 'open') this.scheduleFlush();
   }
@@ -170,22 +189,49 @@ export class PeerSender {
     if (this.state !== 'open' || socket === null) return;
     if (trace.enabled) trace.mark(`peer.flush ${this.options.to.toString(16)} ${this.queue.length}`);
     socket.cork();
+    const to = this.options.to;
     while (this.state === 'open' && this.writable && this.queue.length > 0) {
-      const next = this.queue.shift()!;
-      const to = this.options.to;
-      // A header and its payload, or (a snapshot over a part) a header before each part.
-      const last = next.parts.length - 1;
-      let bytes = next.parts[last]!.byteLength;
-      for (let i = 0; i < last; i++) {
-        socket.write(next.parts[i]!);
-        bytes += next.parts[i]!.byteLength;
+      if (this.queue[0]!.payload !== null) {
+        // The run of ordinary messages at the head of the queue: framed into one buffer, one write.
+        this.writable = socket.write(this.frameRun());
+        continue;
       }
-      this.writable = socket.write(next.parts[last]!, (error) => {
-        if (next.snapshot) this.events.snapshotStatus(to, error ? 'failed' : 'finished');
-      });
+      const next = this.queue.shift()!;
+      const parts = next.parts!;
+      // A header and its payload, or (a snapshot over a part) a header before each part.
+      const last = parts.length - 1;
+      let bytes = parts[last]!.byteLength;
+      for (let i = 0; i < last; i++) {
+        socket.write(parts[i]!);
+        bytes += parts[i]!.byteLength;
+      }
+      this.writable = socket.write(parts[last]!, next.snapshot ? (error) => this.events.snapshotStatus(to, error ? 'failed' : 'finished') : undefined);
       this.events.sent(to, bytes);
     }
     socket.uncork();
+  }
+
+  /** Takes the ordinary messages at the head of the queue (up to `runBytesMax`) and frames them into one buffer (frame.ts's format, one frame each). */
+  private frameRun(): Buffer {
+    let count = 0;
+    let total = 0;
+    for (const queued of this.queue) {
+      if (queued.payload === null || (count > 0 && total + frameHeaderBytes + queued.payload.byteLength > runBytesMax)) break;
+      count++;
+      total += frameHeaderBytes + queued.payload.byteLength;
+    }
+    const framed = Buffer.allocUnsafe(total);
+    let at = 0;
+    for (let i = 0; i < count; i++) {
+      const payload = this.queue[i]!.payload!;
+      framed.writeUInt32BE(payload.byteLength, at);
+      framed.writeUInt32BE(crc32(payload), at + 4);
+      framed.set(payload, at + frameHeaderBytes);
+      at += frameHeaderBytes + payload.byteLength;
+      this.events.sent(this.options.to, frameHeaderBytes + payload.byteLength);
+    }
+    this.queue.splice(0, count);
+    return framed;
   }
 
   private failed(reason: string): void {

@@ -242,6 +242,20 @@ test.serial('peers speak over mutual TLS when the peer URLs are https; a peer wi
   await stranger.transport.stop();
 });
 
+test.serial("a turn's messages to a peer go framed in one buffer, a large one or a snapshot between them as its own pieces; all arrive in order and whole", async (t) => {
+  const { a, b } = await twoMembers();
+  const large = 'L'.repeat(100 * 1024); // over the 64 KiB a message may have to be framed with the others
+  const texts = ['s1', 's2', large, 's3', 'snap', 's4'];
+  a.sent.length = 0;
+  for (const text of texts) a.transport.send(2, { text, ...(text === 'snap' ? { snapshot: true } : {}) });
+  await until(() => b.received.length === texts.length, 'delivery');
+  const short = (line: string) => (line.length > 20 ? `${line.slice(0, 3)}…${line.length}` : line);
+  t.deepEqual(b.received.map(short), texts.map((text) => short(`1:${text}`)));
+  t.is(a.sent.length, texts.length, 'each message counted as sent once');
+  await until(() => a.snapshots.length === 1, 'snapshot report');
+  t.deepEqual(a.snapshots, ['2:finished']);
+});
+
 test.serial('a peer whose URL is not known yet is re-dialled once its hello brings one (regression: the sender stayed in backoff for good)', async (t) => {
   const ports = new Map([[1, await freePort()], [2, await freePort()]]);
   const a = member(1, new Map([[1, ports.get(1)!]]));
