@@ -25,11 +25,10 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { crc32 } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { fullGc, keyOf } from './cleanup.bench.ts';
 
 const prefix = '/etcdctl-check-perf/';
 const rangeEnd = '/etcdctl-check-perf0';
@@ -79,19 +78,6 @@ async function load(name: string, root: string): Promise<Checkout> {
     watchable: (state) => new watch.WatchableStore(() => state.kv),
     encode: (record) => codec.encodeBackendRecord(record, 0x42),
   };
-}
-
-function fullGc(): () => void {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  setFlagsFromString('--no-expose-gc');
-  return gc;
-}
-
-/** A key of check perf's shape (see bench/cleanup.bench.ts): the prefix and 256 bytes, spread over the key order. */
-function keyOf(run: number, i: number): string {
-  const spread = (Math.imul(i + 1, 0x9e3779b1) >>> 0).toString(16).padStart(8, '0');
-  return Buffer.from(`${prefix}${run}${spread}${String(i).padStart(6, '0')}`.padEnd(prefix.length + 256, '\0'), 'latin1').toString('latin1');
 }
 
 let entryIndex = 0;
