@@ -77,7 +77,7 @@ export async function bench(out: (line: string) => void): Promise<void> {
       out(`deletePrefix round ${round}: DeleteRange of ${String(response.deleted)} keys answered in ${deleteMs.toFixed(0)} ms`);
       for (const [i, spec] of specs.entries()) {
         const mine = gaps[i]!;
-        out(`deletePrefix   ${spec.name}${i === leaderIndex ? ' (leader)' : ''}: longest loop gap ${mine.length === 0 ? 'under 100' : Math.max(...mine)} ms; gaps over 100 ms: ${mine.length === 0 ? 'none' : mine.join(', ')}; turns logged as "apply entries took too long": ${applies[i]!.length === 0 ? 'none' : applies[i]!.map((ms) => ms.toFixed(0)).join(', ')} ms`);
+        out(`deletePrefix   ${spec.name}${i === leaderIndex ? ' (leader)' : ''}: longest loop gap ${mine.length === 0 ? 'under 100' : Math.max(...mine)} ms; gaps over 100 ms: ${mine.length === 0 ? 'none' : mine.join(', ')}; turns logged as "apply entries took too long": ${applies[i]!.length === 0 ? 'none' : `${applies[i]!.map((ms) => ms.toFixed(0)).join(', ')} ms`}`);
       }
       out(`deletePrefix round ${round}: the leader ${stillLeads && termAfter === termBefore ? 'survived' : `was lost (term ${termBefore} -> ${termAfter})`}`);
     }
