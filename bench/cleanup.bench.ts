@@ -46,7 +46,8 @@ async function load(name: string, root: string): Promise<Checkout> {
   return { name, open: () => mvcc.KvStore.open(mvcc.Backend.create()), encode: (record) => codec.encodeBackendRecord(record) };
 }
 
-function fullGc(): () => void {
+/** V8's full collection as a function (for benches that time from a clean heap). */
+export function fullGc(): () => void {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   setFlagsFromString('--no-expose-gc');
@@ -58,7 +59,7 @@ function fullGc(): () => void {
  * varint of a random number, then zeros; here the run, a hash of the index and the index, then
  * zeros). The hash spreads the puts over the key order, as random keys do.
  */
-function keyOf(run: number, i: number): string {
+export function keyOf(run: number, i: number): string {
   const spread = (Math.imul(i + 1, 0x9e3779b1) >>> 0).toString(16).padStart(8, '0');
   return Buffer.from(`${prefix}${run}${spread}${String(i).padStart(6, '0')}`.padEnd(prefix.length + 256, '\0'), 'latin1').toString('latin1');
 }

@@ -10,6 +10,7 @@
  * `--cpu-prof --cpu-prof-dir=/tmp/prof`: the members then stop with SIGTERM, which writes it).
  * DETCD_BENCH_DEL_ROUNDS: rounds of put-then-delete on the same cluster (default 1): check perf's
  * keys are new each run, so the index keeps every deleted key until a compaction.
+ * DETCD_BENCH_DEL_CHECKOUT: run that checkout's members (e.g. /work/wt-base) instead of this one's.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,11 @@ import { startCluster } from './checkPerfGc.bench.ts';
 const here = join(dirname(fileURLToPath(import.meta.url)), '..');
 const prefix = '/etcdctl-check-perf/';
 const inFlight = 200;
+
+/** The loop turns (ms) a member logged as "apply entries took too long" (over 100 ms) in `text`. */
+export function slowAppliesMs(text: string): number[] {
+  return [...text.matchAll(/apply entries took too long \[([0-9.]+)(ms|s) /g)].map((match) => Number(match[1]) * (match[2] === 's' ? 1000 : 1));
+}
 
 /** The gaps (ms) a member's LoopStallWatch reported in `text`. */
 export function loopGapsMs(text: string): number[] {
@@ -34,7 +40,9 @@ export async function bench(out: (line: string) => void): Promise<void> {
   const rounds = Number(process.env.DETCD_BENCH_DEL_ROUNDS ?? 1);
   const nodeOptions = (process.env.DETCD_BENCH_DEL_NODE ?? '').split(/\s+/).filter((word) => word !== '');
   const root = mkdtempSync(join(tmpdir(), 'detcd-del-'));
-  const program = [process.execPath, ...nodeOptions, join(here, 'bin', 'detcd')];
+  const checkout = process.env.DETCD_BENCH_DEL_CHECKOUT || here;
+  const program = [process.execPath, ...nodeOptions, join(checkout, 'bin', 'detcd')];
+  out(`deletePrefix: members of ${checkout}`);
   const cluster = await startCluster({ name: 'del', program, env: { DETCD_LOOP_STALL_WATCH_MS: '5' } }, root, 0);
   const { specs, members, clients } = cluster;
   try {
@@ -63,12 +71,13 @@ export async function bench(out: (line: string) => void): Promise<void> {
       const deleteMs = performance.now() - started;
       await pause(3_000);
       const gaps = members.map((member, i) => loopGapsMs(member.output.slice(marks[i]).join('')));
+      const applies = members.map((member, i) => slowAppliesMs(member.output.slice(marks[i]).join('')));
       const termAfter = Number((await leader.status()).raftTerm);
       const stillLeads = await isLeader(specs[leaderIndex]!);
       out(`deletePrefix round ${round}: DeleteRange of ${String(response.deleted)} keys answered in ${deleteMs.toFixed(0)} ms`);
       for (const [i, spec] of specs.entries()) {
         const mine = gaps[i]!;
-        out(`deletePrefix   ${spec.name}${i === leaderIndex ? ' (leader)' : ''}: longest loop gap ${mine.length === 0 ? 'under 100' : Math.max(...mine)} ms; gaps over 100 ms: ${mine.length === 0 ? 'none' : mine.join(', ')}`);
+        out(`deletePrefix   ${spec.name}${i === leaderIndex ? ' (leader)' : ''}: longest loop gap ${mine.length === 0 ? 'under 100' : Math.max(...mine)} ms; gaps over 100 ms: ${mine.length === 0 ? 'none' : mine.join(', ')}; turns logged as "apply entries took too long": ${applies[i]!.length === 0 ? 'none' : `${applies[i]!.map((ms) => ms.toFixed(0)).join(', ')} ms`}`);
       }
       out(`deletePrefix round ${round}: the leader ${stillLeads && termAfter === termBefore ? 'survived' : `was lost (term ${termBefore} -> ${termAfter})`}`);
     }

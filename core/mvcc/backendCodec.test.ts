@@ -10,9 +10,10 @@ import type { BackendImage } from './backendImage.ts';
 /**
  * A delta record's bytes as the format defines them, written the plain way (the layout
  * backendCodec wrote before it sized records first and wrote straight from the image): the
- * oracle the encoder is held to.
+ * oracle the encoder is held to. A store's tombstone is a tombstone change (kind 2: key and
+ * revision); `legacy`: as records before that kind held it, a whole KeyValue (kind 1).
  */
-function referenceDelta(record: BackendDeltaRecord, leading?: number): Uint8Array {
+function referenceDelta(record: BackendDeltaRecord, leading?: number, legacy = false): Uint8Array {
   const bytes: number[] = [];
   const uint32 = (value: number) => bytes.push(value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff);
   const uint53 = (value: number) => {
@@ -46,8 +47,17 @@ function referenceDelta(record: BackendDeltaRecord, leading?: number): Uint8Arra
     if (changes === null) continue;
     uint32(changes.length);
     for (const kv of changes) {
-      bytes.push(kv === undefined ? 0 : 1);
-      if (kv === undefined) continue;
+      if (kv === undefined) {
+        bytes.push(0);
+        continue;
+      }
+      if (!legacy && kv.createRevision === 0 && kv.version === 0 && kv.value === '' && kv.lease === 0) {
+        bytes.push(2);
+        byteString(kv.key);
+        uint53(kv.modRevision);
+        continue;
+      }
+      bytes.push(1);
       byteString(kv.key);
       uint53(kv.createRevision);
       uint53(kv.modRevision);
@@ -63,6 +73,7 @@ function referenceDelta(record: BackendDeltaRecord, leading?: number): Uint8Arra
 
 type Op =
   | { kind: 'put'; key: string; value: string; lease: number; changes: number }
+  | { kind: 'delete'; key: string; changes: number }
   | { kind: 'remove'; pick: number }
   | { kind: 'bucket'; name: string; value: unknown }
   | { kind: 'index' }
@@ -71,6 +82,7 @@ type Op =
 const byteString = (maxLength: number) => fc.string({ unit: fc.integer({ min: 0, max: 0xff }).map((code) => String.fromCharCode(code)), maxLength });
 const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('put' as const), key: byteString(300), value: byteString(300), lease: fc.oneof(fc.constant(0), fc.maxSafeNat()), changes: fc.integer({ min: 1, max: 3 }) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('delete' as const), key: byteString(300), changes: fc.integer({ min: 1, max: 3 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('remove' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('bucket' as const), name: fc.constantFrom('members', 'alarms', 'auth', 'ünïcode'), value: fc.jsonValue({ maxDepth: 2 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('index' as const)}) },
@@ -94,6 +106,18 @@ function recordsOf(commits: readonly (readonly Op[])[]): BackendImage[] {
           live.push([main, sub]);
         }
         backend.endWriteTxn();
+      } else if (o.kind === 'delete') {
+        // Tombstones as the store writes them (version 0), one of each other kind of change beside them.
+        main++;
+        backend.beginWriteTxn();
+        for (let sub = 0; sub < o.changes; sub++) {
+          const kv: KeyValue = { key: o.key + String(sub), createRevision: 0, modRevision: main, version: 0, value: '', lease: 0 };
+          backend.append(main, sub, kv);
+          live.push([main, sub]);
+        }
+        backend.append(main, o.changes, { key: o.key, createRevision: 0, modRevision: main, version: 0, value: 'not bare', lease: 0 });
+        live.push([main, o.changes]);
+        backend.endWriteTxn();
       } else if (o.kind === 'remove' && live.length > 0) {
         const [gone] = live.splice(o.pick % live.length, 1);
         backend.remove(gone![0], gone![1]);
@@ -111,6 +135,7 @@ function recordsOf(commits: readonly (readonly Op[])[]): BackendImage[] {
 
 test('a delta record is exactly the bytes of the plain encoding, with and without a leading byte, and reads back as its record', (t) => {
   let deltas = 0;
+  let tombstoned = 0;
   fc.assert(
     fc.property(fc.array(fc.array(op, { minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 6 }), fc.option(fc.integer({ min: 0, max: 0xff }), { nil: undefined }), (commits, leading) => {
       for (const image of recordsOf(commits)) {
@@ -121,11 +146,35 @@ test('a delta record is exactly the bytes of the plain encoding, with and withou
         t.deepEqual(bytes, referenceDelta(record, leading));
         const decoded = decodeBackendRecord(leading === undefined ? bytes : bytes.subarray(1));
         t.deepEqual(JSON.parse(JSON.stringify(decoded)), JSON.parse(JSON.stringify(record)));
+        // A record written before tombstone changes existed reads back the same.
+        const legacy = referenceDelta(record, undefined, true);
+        t.deepEqual(JSON.parse(JSON.stringify(decodeBackendRecord(legacy))), JSON.parse(JSON.stringify(record)));
+        if (record.mains.some(([, changes]) => changes?.some((kv) => kv?.version === 0 && kv.value === '') === true)) tombstoned++;
       }
     }),
     { numRuns: 100 },
   );
   t.true(deltas > 100, `only ${deltas} delta records were generated`);
+  t.true(tombstoned > 20, `only ${tombstoned} delta records held tombstones`);
+});
+
+test('a tombstone change is its key and revision: 13 bytes and the key, where a whole KeyValue took 41', (t) => {
+  const backend = Backend.create();
+  backend.beginWriteTxn();
+  backend.append(1, 0, { key: 'k0', createRevision: 1, modRevision: 1, version: 1, value: 'v0', lease: 0 });
+  backend.endWriteTxn();
+  backend.commit();
+  backend.beginWriteTxn();
+  backend.append(2, 0, { key: 'k0', createRevision: 0, modRevision: 2, version: 0, value: '', lease: 0 });
+  backend.endWriteTxn();
+  backend.commit();
+  const [, image] = backend.takeWrites().flatMap((write) => write.records as BackendImage[]);
+  const bytes = encodeBackendRecord(image!);
+  const record = deltaRecordOf(image!);
+  t.is(bytes.byteLength, referenceDelta(record, undefined, true).byteLength - 28);
+  const decoded = decodeBackendRecord(bytes) as BackendDeltaRecord;
+  t.deepEqual(decoded.mains, [[2, [{ key: 'k0', createRevision: 0, modRevision: 2, version: 0, value: '', lease: 0 }]]]);
+  t.throws(() => decodeBackendRecord(Uint8Array.from(bytes, (byte, i) => (i === bytes.byteLength - 15 ? 3 : byte))), { message: /unknown change kind 3/ });
 });
 
 test('a delta record of one put is these bytes (fixed: what the encoder wrote before it was made cheaper)', (t) => {

@@ -1,9 +1,9 @@
 import type { Bytes } from '../api/bytes.ts';
 import type { EtcdError } from '../api/errors.ts';
 import type { Event, KeyValue } from '../api/kv.ts';
-import { assert } from '../base/assert.ts';
+import { assert, AssertionError } from '../base/assert.ts';
 import type { MvccState, RangeOptions, RangeResult, ReadView } from './mvccState.ts';
-import { revision, type Revision } from './revision.ts';
+import { formatRevision, revision, type Revision } from './revision.ts';
 import type { KeyIndex } from './keyIndex.ts';
 import type { IndexEnd, TombstoneWriter } from './treeIndex.ts';
 
@@ -21,6 +21,8 @@ export class WriteTxn implements ReadView, TombstoneWriter {
   /** False for a read-only txn's ops: they read like a write transaction but open no batch. */
   private readonly writable: boolean;
   private ended = false;
+  /** While `deleteRange` runs: where its deleted keys' previous values go (a request with prev_kv), or null. */
+  private prevKvs: KeyValue[] | null = null;
 
   constructor(state: MvccState, writable = true) {
     this.state = state;
@@ -62,12 +64,18 @@ export class WriteTxn implements ReadView, TombstoneWriter {
     return main;
   }
 
-  /** Deletes every key in the range; returns how many, and the revision the response carries. */
-  deleteRange(key: Bytes, end: IndexEnd): { readonly deleted: number; readonly revision: number } {
+  /**
+   * Deletes every key in the range; returns how many, and the revision the response carries.
+   * `prevKvs`: each deleted key's value before the delete is pushed there, in key order (what a
+   * range of it just before would read).
+   */
+  deleteRange(key: Bytes, end: IndexEnd, prevKvs: KeyValue[] | null = null): { readonly deleted: number; readonly revision: number } {
     assert(this.writable, 'a delete in a read-only transaction');
     // The live keys' index hands over the key indexes themselves (looking each key up again in
     // the tree was a quarter of deleting a 60k-key prefix), and visits no key deleted earlier.
+    this.prevKvs = prevKvs;
     const deleted = this.state.index.tombstoneLive(key, end, this.readRevision, this);
+    this.prevKvs = null;
     return { deleted, revision: deleted !== 0 || this.events.length > 0 ? this.beginRevision + 1 : this.beginRevision };
   }
 
@@ -82,10 +90,17 @@ export class WriteTxn implements ReadView, TombstoneWriter {
     const sub = this.events.length;
     const { backend } = this.state;
     const key = keyIndex.key;
-    const prevKv = this.state.eventsCarryPrevKv ? backend.get(keyIndex.modified.main, keyIndex.modified.sub) : undefined;
+    const prevKvs = this.prevKvs;
+    const eventsCarryPrevKv = this.state.eventsCarryPrevKv;
+    const prevKv = eventsCarryPrevKv || prevKvs !== null ? backend.get(keyIndex.modified.main, keyIndex.modified.sub) : undefined;
+    if (prevKvs !== null) {
+      // Not assert(…, closure): this runs per key deleted (see assert's note).
+      if (prevKv === undefined) throw new AssertionError(`the index points at ${formatRevision(keyIndex.modified)}, which the key bucket lacks`);
+      prevKvs.push(prevKv);
+    }
     const tombstone: KeyValue = { key, createRevision: 0, modRevision: main, version: 0, value: '', lease: 0 };
     backend.append(main, sub, tombstone);
-    this.events.push(prevKv === undefined ? { type: 'DELETE', kv: tombstone } : { type: 'DELETE', kv: tombstone, prevKv });
+    this.events.push(prevKv === undefined || !eventsCarryPrevKv ? { type: 'DELETE', kv: tombstone } : { type: 'DELETE', kv: tombstone, prevKv });
     return revision(main, sub);
   }
 

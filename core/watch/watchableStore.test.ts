@@ -1,8 +1,10 @@
 import test from 'ava';
+import fc from 'fast-check';
+import type { Event } from '../api/index.ts';
 import { Backend, KvStore } from '../mvcc/index.ts';
 import { newStore, ok } from '../mvcc/_test/stores.ts';
-import { WatchableStore } from './watchableStore.ts';
-import type { WatchNotice, WatchSink, WatchSpec } from './watcher.ts';
+import { KeyOrderedEvents, WatchableStore } from './watchableStore.ts';
+import { Watcher, type WatchNotice, type WatchSink, type WatchSpec } from './watcher.ts';
 
 /** A stream that takes `capacity` notices and then refuses (a full buffer) until drained. */
 class TestSink implements WatchSink {
@@ -209,4 +211,64 @@ test('regression: a watch waiting for a future revision when its member restores
   w.put('a', '3'); // 4
   w.put('a', '4'); // 5
   t.deepEqual(sink.lines(), ['5:PUT a=4']);
+});
+
+test('a watcher takes the same events from a key-ordered revision by binary search as by looking at each', (t) => {
+  // Few distinct bytes, so keys repeat, prefix each other and fall on range ends.
+  const key = fc.string({ unit: fc.constantFrom('a', 'b', '\u0000', '\u00ff'), maxLength: 3 });
+  const event = fc.record({ key, type: fc.constantFrom('PUT' as const, 'DELETE' as const), prevKv: fc.boolean() });
+  const spec = fc.record({
+    key,
+    end: fc.oneof(fc.constant(null), fc.constant(''), key),
+    filters: fc.subarray(['NOPUT' as const, 'NODELETE' as const]),
+    prevKv: fc.boolean(),
+    progressNotify: fc.constant(false),
+  });
+  let ordered = 0;
+  fc.assert(
+    fc.property(fc.array(event, { maxLength: 12 }), fc.array(spec, { minLength: 1, maxLength: 6 }), fc.boolean(), (drawn, specs, sort) => {
+      const keys = drawn.map((e) => e.key);
+      if (sort) keys.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const events: Event[] = drawn.map((e, sub) => {
+        const kv = { key: keys[sub]!, createRevision: 2, modRevision: 9, version: e.type === 'PUT' ? 1 : 0, value: e.type === 'PUT' ? `v${sub}` : '', lease: 0 };
+        return e.prevKv ? { type: e.type, kv, prevKv: { ...kv, modRevision: 2, value: 'old' } } : { type: e.type, kv };
+      });
+      const byKey = KeyOrderedEvents.of(events);
+      if (!sort) return;
+      t.not(byKey, null, 'sorted keys are key ordered');
+      ordered++;
+      for (const watched of specs) {
+        const watcher = new Watcher(1, watched, { offer: () => true }, 0, 1);
+        t.deepEqual(watcher.selectIn(events, byKey!.from(watched.key), byKey!.to(watched)), watcher.select(events), JSON.stringify(watched));
+      }
+    }),
+    { numRuns: 500 },
+  );
+  t.true(ordered > 100);
+  t.is(KeyOrderedEvents.of([{ type: 'PUT', kv: { key: 'b', createRevision: 2, modRevision: 2, version: 1, value: '', lease: 0 } }, { type: 'PUT', kv: { key: 'a', createRevision: 2, modRevision: 2, version: 1, value: '', lease: 0 } }]), null);
+});
+
+test('a large range delete is sent to the watchers of its keys alone, whole, in key order', (t) => {
+  const w = watched();
+  const sinks = ['k0100', 'k0250', 'x'].map((key) => {
+    const sink = new TestSink();
+    w.watchable.watch(oneKey(key), 0, sink);
+    return sink;
+  });
+  const range = new TestSink();
+  w.watchable.watch(prefix('k0200', 'k0300', { filters: ['NOPUT'] }), 0, range);
+  const all = new TestSink();
+  w.watchable.watch(prefix('', ''), 0, all);
+  // 1,000 events for 5 watchers: past the pairs from which notify finds each watcher's part by binary search.
+  for (let i = 0; i < 1000; i++) w.put(`k${String(i).padStart(4, '0')}`, `${i}`);
+  for (const sink of [...sinks, range, all]) sink.taken.length = 0;
+  w.store.eventsCarryPrevKv = w.watchable.wantsPrevKv;
+  const { events } = w.store.deleteRange({ key: 'k', rangeEnd: 'l' });
+  t.is(events.length, 1000);
+  w.watchable.notify(events, w.store.revision);
+  t.deepEqual(sinks.map((sink) => sink.lines()), [['1002:DELETE k0100'], ['1002:DELETE k0250'], []]);
+  t.deepEqual(range.notices(), ['events@1002 ×100']);
+  t.is(range.lines()[0], '1002:DELETE k0200');
+  t.is(range.lines()[99], '1002:DELETE k0299');
+  t.deepEqual(all.notices(), ['events@1002 ×1000'], 'a watch of every key takes all of them');
 });

@@ -78,9 +78,17 @@ export class Watcher {
 
   /** The events of one revision that this watcher is sent, in sub-revision order. */
   select(events: readonly Event[]): Event[] {
+    return this.selectIn(events, 0, events.length);
+  }
+
+  /**
+   * `select` of `events[from, to)`: the store's notify passes the part of a revision's events in
+   * key order that this watcher's range covers (see `KeyOrderedEvents`), not all of them.
+   */
+  selectIn(events: readonly Event[], from: number, to: number): Event[] {
     const selected: Event[] = [];
-    for (const event of events) {
-      const viewed = this.view(event);
+    for (let i = from; i < to; i++) {
+      const viewed = this.view(events[i]!);
       if (viewed !== null) selected.push(viewed);
     }
     return selected;
