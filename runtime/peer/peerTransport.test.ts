@@ -196,7 +196,7 @@ test.serial('a member of an older peer protocol (JSON entries) is refused with o
   socket.on('error', () => {});
   socket.write(frame(Buffer.from(JSON.stringify({ detcd: 1, from: '2', to: '1', clusterId: 'c1', peerUrls: [] }))));
   await until(() => a.logs.some((line) => line.includes('peer protocol')), 'refusal');
-  t.regex(a.logs.find((line) => line.includes('peer protocol'))!, /it speaks detcd peer protocol 1, this member 3 \(upgrade every member together\)$/);
+  t.regex(a.logs.find((line) => line.includes('peer protocol'))!, /it speaks detcd peer protocol 1, this member 4 \(upgrade every member together\)$/);
   socket.destroy();
   await a.transport.stop();
 });

@@ -60,11 +60,12 @@ export interface PeerTransportOptions<Message> {
 /**
  * The peer protocol's version, in every hello. 2: entries are binary (core/server/internalRequest's
  * format 2), which a member of version 1 cannot read. 3: a message over 16 MiB (a snapshot) comes
- * as parts (frame.ts), which a member of version 2 takes for a frame over its limit. Members of
- * different versions refuse each other with one line rather than fail on a message (upgrade every
+ * as parts (frame.ts), which a member of version 2 takes for a frame over its limit. 4: a
+ * snapshot's backend image writes a tombstone as its key and revision (change kind 2,
+ * core/mvcc/backendCodec.ts), which a member of version 3 cannot decode. Members of different versions refuse each other with one line rather than fail on a message (upgrade every
  * member together).
  */
-const peerProtocolVersion = 3;
+const peerProtocolVersion = 4;
 
 /** Messages encoded in turns (snapshots) waiting or under way at once; one more is dropped (reported unreachable and failed). */
 const encodingsMax = 8;
