@@ -317,12 +317,12 @@ export class ByteReader {
     return values;
   }
 
-  /** Every byte must have been read: trailing bytes mean the formats disagree. */
   /** Bytes read so far. */
   get position(): number {
     return this.offset;
   }
 
+  /** Every byte must have been read: trailing bytes mean the formats disagree. */
   end(): void {
     if (this.offset !== this.bytes.byteLength) throw new DecodeError(`${this.bytes.byteLength - this.offset} trailing bytes`);
   }

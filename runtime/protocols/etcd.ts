@@ -95,7 +95,8 @@ export function etcdMemberConfig(config: ServerConfig): EtcdServerConfig {
     snapshotCatchUpEntries: Math.min(snapshotCatchUpEntries, Math.max(1, config.snapshotCount)),
     backendBatchIntervalTicks: ticks(100, heartbeatMs),
     // The file is a whole image and one delta per commit after it: rewritten whole every 1,000
-    // to 1,250 commits (about 100 s of writes), so a restart replays at most that many deltas.
+    // to 1,875 commits (staggered by member: 1,000-1,250 in a three-member cluster; about 100 s of
+    // writes), so a restart replays at most that many deltas.
     // Tests ask for fewer (DETCD_BACKEND_FILE_COMMITS_MAX) to reach the rewrite in seconds.
     backendFileCommitsMax: config.backendFileCommitsMax ?? staggeredRewriteCommits(config.memberId, config.initialCluster.map((member) => member.id)),
     compactionBatchesPerTick: Math.max(1, Math.round(heartbeatMs / 10)),
