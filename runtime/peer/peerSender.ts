@@ -68,7 +68,8 @@ const runBytesMax = 1024 * 1024;
  * the connection opens or the socket's buffer is full (back-pressure); when the queue is full, or
  * the peer is known to be down, a message is dropped and reported unreachable, as etcd's rafthttp
  * does (`peer.send`: "dropped internal raft message since sending buffer is full"). A dropped
- * snapshot is reported failed; a written one finished.
+ * snapshot is reported failed; a written one finished (on an `acknowledged` connection: once
+ * answered, or failed with the connection).
  */
 export class PeerSender {
   private urls: readonly URL[];

@@ -87,9 +87,11 @@ interface Hello {
 /**
  * Peer messages over TCP between members: the runtime's counterpart of the simulated network.
  * One connection per peer and direction: each member dials every peer for what it sends and
- * reads what others dialled it with. A connection starts with a hello frame (sender, receiver,
- * cluster id, the sender's peer URLs), then carries one framed message per frame. Nothing is
- * retried at this level: Raft retries (a dropped message is reported unreachable).
+ * reads what others dialled it with; plus, once a large snapshot goes to a peer, a second one for
+ * those (`encodeInTurns`), whose receiver answers each message. A connection starts with a hello
+ * frame (sender, receiver, cluster id, the sender's peer URLs), then carries one framed message
+ * per frame. Nothing is retried at this level: Raft retries (a dropped message is reported
+ * unreachable).
  */
 export class PeerTransport<Message> implements Transport<Message> {
   private readonly options: PeerTransportOptions<Message>;

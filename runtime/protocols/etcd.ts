@@ -92,8 +92,9 @@ export function etcdMemberConfig(config: ServerConfig, raftLogger?: RaftLogger):
     heartbeatTicks: 1,
     preVote: config.preVote,
     checkQuorum: true,
-    // The peer transport reports every snapshot finished (written) or failed (dropped, or its
-    // connection lost), as etcd's rafthttp: the leader waits for that, not for a timeout.
+    // The peer transport reports every snapshot finished (a large one once the peer handed it to
+    // its node, a small one once written) or failed (dropped, or its connection lost), as etcd's
+    // rafthttp: the leader waits for that, not for a timeout.
     snapshotStatusReported: true,
     ...(raftLogger === undefined ? {} : { raftLogger }),
     snapshotCount: Math.max(1, config.snapshotCount),
