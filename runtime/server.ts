@@ -26,7 +26,7 @@ import { arrangeLocalSnapshot, arrangeWalSnapshotWrites, walSnapshotIndex } from
 import { GcPauses, gcLogMs } from './log/gcPauses.ts';
 import type { LoopActivity } from './log/loopActivity.ts';
 import { LoopStallWatch, loopStallWatchMs } from './log/loopStallWatch.ts';
-import { RaftEventLog } from './log/raftEvents.ts';
+import { RaftEventLog, raftDebugLogger } from './log/raftEvents.ts';
 import { goDuration, ServerLog } from './log/serverLog.ts';
 import { SlowWork, slowApplyMs, slowRequestMs } from './log/slowWork.ts';
 import { systemRandom } from './systemRandom.ts';
@@ -90,9 +90,9 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   useNativeByteStrings();
   const self = config.memberId;
   const metrics = new ServerMetrics(hexId(self), () => store.segmentedBytes('db'));
-  const adapter = etcdNode(config);
-  const codec = adapter.protocol.codec!;
   const log = new ServerLog({ sink: io.log, level: config.logLevel });
+  const adapter = etcdNode(config, raftDebugLogger(process.env, log));
+  const codec = adapter.protocol.codec!;
   const quotaCeiling = storageQuotaMaxBytes();
   if (config.quotaBackendBytes > quotaCeiling) log.warn('quota', 'etcdserver', `--quota-backend-bytes ${config.quotaBackendBytes} is over what this member's heap holds: the quota is ${quotaCeiling} bytes (${quotaCeiling / 1_048_576} MiB, a quarter of V8's heap limit)`);
   const slowWork = new SlowWork(log, metrics, config.heartbeatMs);

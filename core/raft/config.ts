@@ -69,6 +69,15 @@ export interface RaftConfig {
    * Default false (etcd-io/raft sends one per `bcastAppend`; its interaction tests expect that).
    */
   readonly coalesceAppends?: boolean;
+  /**
+   * The host reports every snapshot's fate (`reportSnapshot`, finished or failed), as etcd's
+   * rafthttp does: a follower in StateSnapshot then waits for that report or its answer, however
+   * long the snapshot takes, as in etcd-io/raft. Default false: a snapshot unanswered for one to two
+   * election timeouts is presumed lost and the follower probed again (`retryStaleSnapshots`),
+   * for a network that reports nothing (the simulator's). A host that sets this but drops a
+   * snapshot unreported leaves that follower waiting for a snapshot forever.
+   */
+  readonly snapshotStatusReported?: boolean;
   readonly logger?: RaftLogger;
 }
 
@@ -113,6 +122,7 @@ export function validateConfig(config: RaftConfig): ValidConfig {
     disableConfChangeValidation: config.disableConfChangeValidation ?? false,
     stepDownOnRemoval: config.stepDownOnRemoval ?? true,
     coalesceAppends: config.coalesceAppends ?? false,
+    snapshotStatusReported: config.snapshotStatusReported ?? false,
     logger: config.logger ?? null,
   };
 }

@@ -99,6 +99,7 @@ export class Raft {
   readonly disableConfChangeValidation: boolean;
   readonly stepDownOnRemoval: boolean;
   readonly coalesceAppends: boolean;
+  readonly snapshotStatusReported: boolean;
   /**
    * Per follower, the MsgApp that `coalesceAppends` folded last, while it is still queued: its
    * entries (an array of its own, extended in place at the next fold instead of copied) and their
@@ -127,6 +128,7 @@ export class Raft {
     this.readOnly = new ReadOnly(config.readOnlyOption);
     this.disableProposalForwarding = config.disableProposalForwarding;
     this.coalesceAppends = config.coalesceAppends;
+    this.snapshotStatusReported = config.snapshotStatusReported;
     this.disableConfChangeValidation = config.disableConfChangeValidation;
     this.stepDownOnRemoval = config.stepDownOnRemoval;
 

@@ -13,7 +13,7 @@ export function tickHeartbeat(raft: Raft): void {
   raft.electionElapsed++;
   if (raft.electionElapsed >= raft.electionTimeout) {
     raft.electionElapsed = 0;
-    retryStaleSnapshots(raft);
+    if (!raft.snapshotStatusReported) retryStaleSnapshots(raft);
     if (raft.checkQuorum) checkQuorum(raft);
     // A transfer that has not completed within an election timeout is given up (thesis §3.10);
     // a leader outside its own configuration then tries again, to whoever is best placed now.
@@ -32,7 +32,10 @@ export function tickHeartbeat(raft: Raft): void {
 /**
  * A snapshot still unanswered after a full election timeout is presumed lost, and the follower is
  * probed again (which sends a new one if it still needs it). etcd-io/raft leaves this to the
- * application's ReportSnapshot; the simulated network, like any lossy one, reports nothing.
+ * application's ReportSnapshot; the simulated network, like any lossy one, reports nothing. Not
+ * when the host reports every snapshot (`snapshotStatusReported`, the runtime): a large snapshot
+ * takes longer than that to encode, send, decode and install (200 MiB: 2-40 s), and each retry
+ * was another whole snapshot for the follower (the leader sent one 2-4 times per catch-up).
  */
 function retryStaleSnapshots(raft: Raft): void {
   raft.tracker.visit((id, progress) => {

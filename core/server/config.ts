@@ -1,4 +1,5 @@
 import type { NodeId } from '../host/node.ts';
+import type { RaftLogger } from '../raft/index.ts';
 
 /**
  * How a member starts and what its attributes are. etcd's flags, in ticks where etcd counts time
@@ -29,6 +30,14 @@ export interface EtcdServerConfig {
    * default, etcd-io/raft's one message per proposal).
    */
   readonly coalesceAppends: boolean;
+  /**
+   * Raft's snapshotStatusReported: the host reports every snapshot sent (finished or failed), so
+   * the leader waits for that rather than resend after an election timeout. The runtime's peer
+   * transport does (a 200 MiB snapshot outlasts any timeout); the simulated network does not.
+   */
+  readonly snapshotStatusReported: boolean;
+  /** Where Raft explains itself (debug lines included): off unless a host asks (the runtime's DETCD_RAFT_DEBUG). */
+  readonly raftLogger?: RaftLogger;
 
   // Storage.
   /** Applied entries between snapshots (etcd's --snapshot-count, 100,000; small in the simulator). */
@@ -153,6 +162,7 @@ export const defaultEtcdServerConfig: Omit<EtcdServerConfig, 'initialCluster'> =
   maxSizePerMsg: 1024 * 1024,
   maxInflightMsgs: 512,
   coalesceAppends: true,
+  snapshotStatusReported: false,
   snapshotCount: 100,
   snapshotCatchUpEntries: 20,
   backendBatchIntervalTicks: 1,

@@ -160,6 +160,8 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
       preVote: config.preVote,
       checkQuorum: config.checkQuorum,
       coalesceAppends: config.coalesceAppends,
+      snapshotStatusReported: config.snapshotStatusReported,
+      ...(config.raftLogger === undefined ? {} : { logger: config.raftLogger }),
       applied: snapshotIndex,
     });
     this.confState = this.raft.status().config;

@@ -1,5 +1,20 @@
 import { hexId } from '../config/memberIds.ts';
+import type { RaftLogger } from '../../core/raft/index.ts';
 import type { ServerLog } from './serverLog.ts';
+
+/**
+ * Raft's own lines, debug ones included (a leader's progress per follower: rejections, snapshots
+ * sent, reported and covered, probes), with DETCD_RAFT_DEBUG=1; otherwise none (core builds no
+ * strings without a logger). A diagnosis aid: a busy leader logs a line per rejected append.
+ */
+export function raftDebugLogger(env: NodeJS.ProcessEnv, log: ServerLog): RaftLogger | undefined {
+  if (env.DETCD_RAFT_DEBUG !== '1') return undefined;
+  return {
+    debug: (text) => log.info('raft', `debug: ${text}`),
+    info: (text) => log.info('raft', text),
+    warn: (text) => log.info('raft', `warning: ${text}`),
+  };
+}
 
 /** What the host reads of the node's Raft state after each pump (its soft state and term). */
 export interface RaftView {

@@ -29,6 +29,12 @@ export interface SenderOptions {
   readonly framePartBytes?: number;
   /** True while the transport holds back what may wait (`PeerTransport.afterClientWrites`): a flush of only such messages waits for `release`. */
   readonly held?: () => boolean;
+  /**
+   * The peer answers each message on this connection with one byte once it handed it on (a
+   * connection of snapshots, `PeerTransport`'s second one per peer): a snapshot is reported
+   * finished then, not once written, and failed if the connection fails before its answer.
+   */
+  readonly acknowledged?: boolean;
 }
 
 interface Queued {
@@ -62,7 +68,8 @@ const runBytesMax = 1024 * 1024;
  * the connection opens or the socket's buffer is full (back-pressure); when the queue is full, or
  * the peer is known to be down, a message is dropped and reported unreachable, as etcd's rafthttp
  * does (`peer.send`: "dropped internal raft message since sending buffer is full"). A dropped
- * snapshot is reported failed; a written one finished.
+ * snapshot is reported failed; a written one finished (on an `acknowledged` connection: once
+ * answered, or failed with the connection).
  */
 export class PeerSender {
   private urls: readonly URL[];
@@ -74,6 +81,8 @@ export class PeerSender {
   private backoffMs: number;
   private retry: NodeJS.Timeout | null = null;
   private flushScheduled = false;
+  /** On an acknowledged connection: whether each message written and not yet answered is a snapshot, oldest first. */
+  private unanswered: boolean[] = [];
   /** Messages dropped (queue full or peer down), for metrics and tests. */
   dropped = 0;
 
@@ -96,7 +105,8 @@ export class PeerSender {
   }
 
   send(payload: Uint8Array, snapshot: boolean, mayWait = false): void {
-    if (!snapshot && payload.byteLength <= Math.min(inlineBytes, this.options.framePartBytes ?? framePartBytes)) this.enqueue(payload, null, false, mayWait);
+    // An acknowledged connection counts its messages one by one in `flush`: none goes in a run.
+    if (!snapshot && this.options.acknowledged !== true && payload.byteLength <= Math.min(inlineBytes, this.options.framePartBytes ?? framePartBytes)) this.enqueue(payload, null, false, mayWait);
     else this.enqueue(null, () => frameParts(payload, this.options.framePartBytes), snapshot, mayWait);
   }
 
@@ -140,6 +150,7 @@ export class PeerSender {
     this.socket?.destroy();
     this.socket = null;
     this.queue = [];
+    this.unanswered = [];
   }
 
   private drop(snapshot: boolean): void {
@@ -170,8 +181,8 @@ export class PeerSender {
     });
     socket.on('error', (error) => this.failed(error.message));
     socket.on('close', () => this.failed('connection closed'));
-    // The peer never writes on this connection: anything read is ignored.
-    socket.on('data', () => {});
+    // The peer writes on this connection only if it is acknowledged: a byte per message handed on.
+    socket.on('data', (chunk: Buffer) => this.answered(chunk.byteLength));
     this.socket = socket;
   }
 
@@ -205,7 +216,13 @@ export class PeerSender {
         socket.write(parts[i]!);
         bytes += parts[i]!.byteLength;
       }
-      this.writable = socket.write(parts[last]!, next.snapshot ? (error) => this.events.snapshotStatus(to, error ? 'failed' : 'finished') : undefined);
+      if (this.options.acknowledged === true) {
+        // Reported when answered, or failed with the connection (`failed`).
+        this.unanswered.push(next.snapshot);
+        this.writable = socket.write(parts[last]!);
+      } else {
+        this.writable = socket.write(parts[last]!, next.snapshot ? (error) => this.events.snapshotStatus(to, error ? 'failed' : 'finished') : undefined);
+      }
       this.events.sent(to, bytes);
     }
     socket.uncork();
@@ -234,6 +251,14 @@ export class PeerSender {
     return framed;
   }
 
+  /** The peer handed on `count` more of the messages written on this (acknowledged) connection. */
+  private answered(count: number): void {
+    if (this.options.acknowledged !== true) return;
+    for (let i = 0; i < count && this.unanswered.length > 0; i++) {
+      if (this.unanswered.shift()!) this.events.snapshotStatus(this.options.to, 'finished');
+    }
+  }
+
   private failed(reason: string): void {
     if (this.state === 'stopped' || this.state === 'backoff') return;
     const wasOpen = this.state === 'open';
@@ -242,6 +267,11 @@ export class PeerSender {
     this.state = 'backoff';
     const lost = this.queue;
     this.queue = [];
+    // Written but not answered: perhaps not received whole (a snapshot's status is failed, as a
+    // failed POST's in etcd's rafthttp; Raft probes again).
+    const unanswered = this.unanswered;
+    this.unanswered = [];
+    for (const snapshot of unanswered) if (snapshot) this.events.snapshotStatus(this.options.to, 'failed');
     for (const message of lost) this.drop(message.snapshot);
     if (wasOpen || this.backoffMs === this.options.backoffMsMin) this.events.log(`peer ${this.options.to.toString(16)}: ${reason}; re-dialling in ${this.backoffMs} ms`);
     this.retry = setTimeout(() => {

@@ -364,3 +364,32 @@ test.serial('a snapshot being encoded in turns when the transport stops is never
   t.deepEqual(a.snapshots, []);
   t.false(a.logs.some((line) => line.includes('encoded a')), a.logs.join('\n'));
 });
+
+test.serial('a snapshot the codec slices goes on a connection of its own: what is sent after it does not wait behind it, and it is reported finished once the peer handed it on', async (t) => {
+  const { a, b } = await twoMembers({ partBytes: 4 * 1024, frameBytesMax: 4 * 1024, recordBytesMax: 1024 * 1024 }, true);
+  const image = `sliced${'s'.repeat(600 * 1024)}`;
+  let handedOnWhenReported: boolean | null = null;
+  a.snapshots.push = (...items: string[]) => {
+    handedOnWhenReported ??= b.received.some((line) => line.startsWith('1:sliced'));
+    return Array.prototype.push.apply(a.snapshots, items);
+  };
+  a.transport.send(2, { text: image, snapshot: true });
+  await until(() => a.logs.some((line) => line.includes('sending it')), 'the snapshot encoded');
+  // Sent after its frames went to its connection: they arrive while it is joined and decoded in turns.
+  for (let i = 0; i < 3; i++) a.transport.send(2, { text: `after ${i}` });
+  await until(() => b.received.length === 4, 'every message');
+  t.deepEqual(b.received.map((line) => (line.length > 20 ? `${line.slice(0, 10)}… ${line.length}` : line)), ['1:after 0', '1:after 1', '1:after 2', `1:slicedss… ${image.length + 2}`]);
+  await until(() => a.snapshots.length === 1, 'snapshot report');
+  t.deepEqual([...a.snapshots], ['2:finished']);
+  t.true(handedOnWhenReported, 'reported only once the peer handed it on');
+  t.deepEqual(a.unreachable, []);
+});
+
+test.serial('a snapshot on its own connection that fails before the peer answers is reported failed', async (t) => {
+  const { a, b } = await twoMembers({ partBytes: 4 * 1024, frameBytesMax: 4 * 1024, recordBytesMax: 1024 * 1024 }, true);
+  // The peer goes away while the snapshot is encoded: written or not, it is never answered.
+  a.transport.send(2, { text: `sliced${'s'.repeat(2 * 1024 * 1024)}`, snapshot: true });
+  await b.transport.stop();
+  await until(() => a.snapshots.length === 1, 'snapshot report');
+  t.deepEqual(a.snapshots, ['2:failed']);
+});

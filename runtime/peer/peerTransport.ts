@@ -62,10 +62,16 @@ export interface PeerTransportOptions<Message> {
  * format 2), which a member of version 1 cannot read. 3: a message over 16 MiB (a snapshot) comes
  * as parts (frame.ts), which a member of version 2 takes for a frame over its limit. 4: a
  * snapshot's backend image writes a tombstone as its key and revision (change kind 2,
- * core/mvcc/backendCodec.ts), which a member of version 3 cannot decode. Members of different versions refuse each other with one line rather than fail on a message (upgrade every
- * member together).
+ * core/mvcc/backendCodec.ts), which a member of version 3 cannot decode; and a large snapshot
+ * comes on a connection of its own (its hello says `snapshots`), whose every message the receiver
+ * answers with a byte once handed on: a member of version 3 would never answer, and its peer would
+ * wait for good. Members of different versions refuse each other with one line rather than fail on
+ * a message (upgrade every member together).
  */
 const peerProtocolVersion = 4;
+
+/** A receiver's answer, on a connection of snapshots, to each message it handed on. */
+const handedOn = Buffer.from([0x06]);
 
 /** Messages encoded in turns (snapshots) waiting or under way at once; one more is dropped (reported unreachable and failed). */
 const encodingsMax = 8;
@@ -76,18 +82,26 @@ interface Hello {
   readonly to: string;
   readonly clusterId: string;
   readonly peerUrls: readonly string[];
+  /** A connection of snapshots: answer each message once handed on (`handedOn`). */
+  readonly snapshots?: boolean;
 }
 
 /**
  * Peer messages over TCP between members: the runtime's counterpart of the simulated network.
  * One connection per peer and direction: each member dials every peer for what it sends and
- * reads what others dialled it with. A connection starts with a hello frame (sender, receiver,
- * cluster id, the sender's peer URLs), then carries one framed message per frame. Nothing is
- * retried at this level: Raft retries (a dropped message is reported unreachable).
+ * reads what others dialled it with; plus, once a large snapshot goes to a peer, a second one for
+ * those (`encodeInTurns`), whose receiver answers each message. A connection starts with a hello
+ * frame (sender, receiver, cluster id, the sender's peer URLs), then carries one framed message
+ * per frame. Nothing is retried at this level: Raft retries (a dropped message is reported
+ * unreachable).
  */
 export class PeerTransport<Message> implements Transport<Message> {
   private readonly options: PeerTransportOptions<Message>;
   private readonly senders = new Map<NodeId, PeerSender>();
+  /** Per peer, the connection of large snapshots (`encodeInTurns`), dialled when the first is sent. */
+  private readonly snapshotSenders = new Map<NodeId, PeerSender>();
+  /** Inbound connections of snapshots: each message handed on is answered. */
+  private readonly answering = new WeakSet<Socket>();
   private readonly peerUrls = new Map<NodeId, readonly URL[]>();
   private readonly servers: Server[] = [];
   private readonly inbound = new Set<Socket>();
@@ -155,12 +169,16 @@ export class PeerTransport<Message> implements Transport<Message> {
 
   /**
    * Encodes a large message (a snapshot carrying the whole backend) a turn of the event loop at a
-   * time (slicedFrames.ts), then hands its frames to the peer's sender; the loop serves heartbeats,
-   * appends and clients meanwhile, and messages to the same peer sent meanwhile go ahead of it (a
-   * whole record each: frames never interleave). Encoded whole at send, a 400 MiB snapshot held
-   * the leader's loop 3.6-5.1 s and cost the cluster three elections. One at a time, in order:
-   * two images encoded side by side would only hold twice the bytes for longer. Its fate is
-   * reported as any message's: failed if the sender drops it, finished once written.
+   * time (slicedFrames.ts), then hands its frames to the peer's connection of snapshots; the loop
+   * serves heartbeats, appends and clients meanwhile. Encoded whole at send, a 400 MiB snapshot
+   * held the leader's loop 3.6-5.1 s and cost the cluster three elections. One at a time, in
+   * order: two images encoded side by side would only hold twice the bytes for longer.
+   * On a connection of its own (as etcd's rafthttp POSTs a snapshot), so the heartbeats and
+   * appends sent after it do not wait behind its 200 MiB (the follower lost its leader meanwhile)
+   * nor behind its decoding; the peer answers once it handed the snapshot to its node, and only
+   * then is it reported finished (failed if dropped or its connection fails first), as etcd's
+   * snapshotSender reports when its POST is answered: Raft's next probe, on the other connection,
+   * must find the snapshot there, or it is refused and a new snapshot sent.
    */
   private encodeInTurns(to: NodeId, sliced: SlicedMessage, snapshot: boolean): void {
     if (this.encodings >= encodingsMax) {
@@ -184,7 +202,7 @@ export class PeerTransport<Message> implements Transport<Message> {
           `peer ${to.toString(16)}: encoded a ${(framed.bytes / 2 ** 20).toFixed(1)} MiB snapshot message over ${framed.turns} turns (the longest ${framed.longestTurnMs.toFixed(1)} ms) in ${Math.round(doneMs - startedMs)} ms` +
             `${startedMs - queuedMs >= 1 ? ` (after ${Math.round(startedMs - queuedMs)} ms waiting for another)` : ''}; sending it`,
         );
-        this.sender(to).sendFrames(framed.frames, snapshot);
+        this.sender(to, true).sendFrames(framed.frames, snapshot);
       } finally {
         this.encodings--;
       }
@@ -196,6 +214,7 @@ export class PeerTransport<Message> implements Transport<Message> {
     if (id === this.options.self || urls.length === 0) return;
     this.peerUrls.set(id, urls);
     this.senders.get(id)?.setUrls(urls);
+    this.snapshotSenders.get(id)?.setUrls(urls);
   }
 
   knownPeers(): ReadonlyMap<NodeId, readonly URL[]> {
@@ -206,23 +225,26 @@ export class PeerTransport<Message> implements Transport<Message> {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const sender of this.senders.values()) sender.stop();
+    for (const sender of this.snapshotSenders.values()) sender.stop();
     for (const socket of this.inbound) socket.destroy();
     await Promise.all(this.servers.map((server) => new Promise((resolve) => server.close(resolve))));
   }
 
-  private sender(to: NodeId): PeerSender {
-    let sender = this.senders.get(to);
+  /** The peer's connection: of ordinary messages, or (`snapshots`) of large snapshots, answered. */
+  private sender(to: NodeId, snapshots = false): PeerSender {
+    const senders = snapshots ? this.snapshotSenders : this.senders;
+    let sender = senders.get(to);
     if (sender === undefined) {
       sender = new PeerSender(
         {
           self: this.options.self,
           to,
-          hello: () => Buffer.from(JSON.stringify({ detcd: peerProtocolVersion, from: this.options.self.toString(16), to: to.toString(16), clusterId: this.options.clusterId() ?? '', peerUrls: this.options.advertisedPeerUrls } satisfies Hello)),
-          queueMessagesMax: this.options.queueMessagesMax ?? 4096,
+          hello: () => Buffer.from(JSON.stringify({ detcd: peerProtocolVersion, from: this.options.self.toString(16), to: to.toString(16), clusterId: this.options.clusterId() ?? '', peerUrls: this.options.advertisedPeerUrls, ...(snapshots ? { snapshots } : {}) } satisfies Hello)),
+          queueMessagesMax: snapshots ? encodingsMax : (this.options.queueMessagesMax ?? 4096),
           backoffMsMin: this.options.backoffMsMin ?? 50,
           backoffMsMax: this.options.backoffMsMax ?? 2_000,
           tls: this.options.tls?.client ?? null,
-          held: () => this.holding,
+          ...(snapshots ? { acknowledged: true } : { held: () => this.holding }),
           ...(this.options.frameLimits === undefined ? {} : { framePartBytes: this.options.frameLimits.partBytes }),
         },
         this.peerUrls.get(to) ?? [],
@@ -233,7 +255,7 @@ export class PeerTransport<Message> implements Transport<Message> {
           log: this.options.log,
         },
       );
-      this.senders.set(to, sender);
+      senders.set(to, sender);
     }
     return sender;
   }
@@ -258,6 +280,7 @@ export class PeerTransport<Message> implements Transport<Message> {
       // A header per part (a message over a part came as several frames).
       this.options.onReceived?.(peer, bytes + frameHeaderBytes * Math.max(1, Math.ceil(bytes / partBytes)));
       this.options.onMessage(peer, message);
+      if (this.answering.has(socket) && !socket.destroyed) socket.write(handedOn);
     };
     const drain = (): void => {
       while (inbox.length > 0 && !this.stopped && !socket.destroyed) {
@@ -376,6 +399,7 @@ export class PeerTransport<Message> implements Transport<Message> {
       this.refuse(socket, `peer ${hello.from} dialled member ${hello.to}, but this is member ${this.options.self.toString(16)}`);
       return null;
     }
+    if (hello.snapshots === true) this.answering.add(socket);
     if (!this.peerUrls.has(from) && Array.isArray(hello.peerUrls)) {
       try {
         this.setPeerUrls(from, hello.peerUrls.map((url) => new URL(url)));

@@ -1,6 +1,7 @@
 import type { NodeId } from '../../core/host/node.ts';
 import { defaultEtcdServerConfig, etcdProtocol, isErrorReply, type EtcdServer, type EtcdServerConfig, type MemberAttributes, type PeerMessage, type ServerReply, type ServerRequest } from '../../core/server/index.ts';
 import { isReadOnlyTxn } from '../../core/server/internalRequest.ts';
+import type { RaftLogger } from '../../core/raft/index.ts';
 import { memberId } from '../config/memberIds.ts';
 import type { ServerConfig } from '../config/serverConfig.ts';
 import { getHeapStatistics } from 'node:v8';
@@ -73,7 +74,7 @@ function ticks(ms: number, heartbeatMs: number): number {
  * batch every 10 ms. A member of a new cluster bootstraps with --initial-cluster; one joining an
  * existing cluster starts empty and learns everything from the leader's snapshot.
  */
-export function etcdMemberConfig(config: ServerConfig): EtcdServerConfig {
+export function etcdMemberConfig(config: ServerConfig, raftLogger?: RaftLogger): EtcdServerConfig {
   const heartbeatMs = config.heartbeatMs;
   const self: MemberAttributes = {
     name: config.name,
@@ -91,6 +92,11 @@ export function etcdMemberConfig(config: ServerConfig): EtcdServerConfig {
     heartbeatTicks: 1,
     preVote: config.preVote,
     checkQuorum: true,
+    // The peer transport reports every snapshot finished (a large one once the peer handed it to
+    // its node, a small one once written) or failed (dropped, or its connection lost), as etcd's
+    // rafthttp: the leader waits for that, not for a timeout.
+    snapshotStatusReported: true,
+    ...(raftLogger === undefined ? {} : { raftLogger }),
     snapshotCount: Math.max(1, config.snapshotCount),
     snapshotCatchUpEntries: Math.min(snapshotCatchUpEntries, Math.max(1, config.snapshotCount)),
     backendBatchIntervalTicks: ticks(100, heartbeatMs),
@@ -141,9 +147,9 @@ function isProposal(request: ServerRequest): boolean {
 }
 
 /** The etcd member (core/server) on the runtime. */
-export function etcdNode(config: ServerConfig): RuntimeNode<PeerMessage, ServerRequest, ServerReply, EtcdServer> {
+export function etcdNode(config: ServerConfig, raftLogger?: RaftLogger): RuntimeNode<PeerMessage, ServerRequest, ServerReply, EtcdServer> {
   return {
-    protocol: etcdProtocol(etcdMemberConfig(config)),
+    protocol: etcdProtocol(etcdMemberConfig(config, raftLogger)),
     status: (node) => ({ leader: node.softState.lead, role: node.softState.role, term: node.hardState.term, commitIndex: node.hardState.commit, appliedIndex: node.appliedIndex }),
     reportUnreachable: (node, to) => node.raft.reportUnreachable(to),
     reportSnapshot: (node, to, status) => node.raft.reportSnapshot(to, status),

@@ -182,6 +182,7 @@ export class InteractionEnv {
         preVote: flag('prevote', false),
         checkQuorum: flag('checkquorum', false),
         stepDownOnRemoval: flag('step-down-on-removal', true),
+        snapshotStatusReported: flag('snapshot-status-reported', false),
         electionTicks: number('election') ?? 3,
         heartbeatTicks: number('heartbeat') ?? 1,
         maxSizePerMsg: number('max-size-per-msg') ?? Number.MAX_SAFE_INTEGER,
