@@ -2,8 +2,7 @@ import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { NodeId } from '../../core/host/node.ts';
 import { hostOf } from '../listen.ts';
-import { crc32 } from 'node:zlib';
-import { frame, frameHeaderBytes, frameParts, framePartBytes } from '../storage/frame.ts';
+import { frame, frameHeaderBytes, frameInto, frameParts, framePartBytes } from '../storage/frame.ts';
 import { trace } from '../latencyTrace.ts';
 
 /** What a sender tells its transport. */
@@ -240,12 +239,9 @@ export class PeerSender {
     const framed = Buffer.allocUnsafe(total);
     let at = 0;
     for (let i = 0; i < count; i++) {
-      const payload = this.queue[i]!.payload!;
-      framed.writeUInt32BE(payload.byteLength, at);
-      framed.writeUInt32BE(crc32(payload), at + 4);
-      framed.set(payload, at + frameHeaderBytes);
-      at += frameHeaderBytes + payload.byteLength;
-      this.events.sent(this.options.to, frameHeaderBytes + payload.byteLength);
+      const start = at;
+      at = frameInto(framed, at, this.queue[i]!.payload!);
+      this.events.sent(this.options.to, at - start);
     }
     this.queue.splice(0, count);
     return framed;

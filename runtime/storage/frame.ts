@@ -66,6 +66,19 @@ export function frameHeader(length: number, checksum: number, continued = false)
   return header;
 }
 
+/**
+ * A payload of at most one part framed into `target` at `offset` (its header, then the payload, as
+ * `frameParts` makes them): the peer sender gathers a flush's small messages into one buffer.
+ * Returns the offset after it.
+ */
+export function frameInto(target: Buffer, offset: number, payload: Uint8Array): number {
+  if (payload.byteLength > framePartBytes) throw new RangeError(`a frame of ${payload.byteLength} bytes is over a part of ${framePartBytes}`);
+  target.writeUInt32BE(payload.byteLength, offset);
+  target.writeUInt32BE(crc32(payload), offset + 4);
+  target.set(payload, offset + frameHeaderBytes);
+  return offset + frameHeaderBytes + payload.byteLength;
+}
+
 /** A header's length word as the part's length and whether its record continues. */
 function lengthWord(word: number): { readonly length: number; readonly continued: boolean } {
   return { length: (word & ~continuedBit) >>> 0, continued: (word & continuedBit) !== 0 };
