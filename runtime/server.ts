@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { SecureContextOptions } from 'node:tls';
 import type { Member } from '../core/api/index.ts';
 import { isErrorReply, isRaftMessage, type EtcdServer, type PeerMessage, type ServerReply, type ServerRequest } from '../core/server/index.ts';
@@ -22,6 +22,7 @@ import { PeerTransport } from './peer/peerTransport.ts';
 import { PeerRoundTrips } from './peer/roundTrips.ts';
 import { etcdNode, hostTimeoutMs, storageQuotaMaxBytes } from './protocols/etcd.ts';
 import { FileStore } from './storage/fileStore.ts';
+import { receivedDbPath } from './storage/layout.ts';
 import { arrangeLocalSnapshot, arrangeWalSnapshotWrites, walSnapshotIndex } from './storage/walSnapshotWrites.ts';
 import { GcPauses, gcLogMs } from './log/gcPauses.ts';
 import type { LoopActivity } from './log/loopActivity.ts';
@@ -120,7 +121,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     onDeferredReplace: ({ file, bytes, turns, encodeMs, writeMs, received }) => {
       const written = `${(bytes / 1_048_576).toFixed(1)} MiB encoded and written in ${turns} turns of the event loop over ${goDuration(encodeMs)}, synced and renamed in ${goDuration(writeMs)}`;
       if (received === undefined) log.info('backend', `rewrote the ${file} file whole: ${written}`);
-      else log.info('backend', `saved the received snapshot's ${file} at index ${received} aside (${received.toString(16).padStart(16, '0')}.snap.db): ${written}`);
+      else log.info('backend', `saved the received snapshot's ${file} at index ${received} aside (${basename(receivedDbPath(config.dataDir, received))}): ${written}`);
     },
     arrange: (writes, { rewriting }) => {
       const index = walSnapshotIndex(writes);

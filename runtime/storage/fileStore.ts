@@ -51,12 +51,14 @@ export interface FileStoreOptions {
 type Operation =
   | { readonly kind: 'append'; readonly file: string; readonly parts: readonly Buffer[] }
   | { readonly kind: 'replace'; readonly file: string; readonly parts: readonly Buffer[] }
-  /** A deferred replace, its frame already written into a prepared segment: synced and renamed into the log while later operations on other files go on (see `drain`). */
-  | { readonly kind: 'streamedReplace'; readonly file: string; readonly streamed: StreamedFrame; readonly done?: () => void }
+  /**
+   * A deferred replace, its frame already written into a prepared segment: synced and renamed into
+   * the log while later operations on other files go on (see `drain`); or, with `aside` (a
+   * received snapshot's index), synced and set aside under its own name instead.
+   */
+  | { readonly kind: 'streamedReplace'; readonly file: string; readonly streamed: StreamedFrame; readonly aside: number | null; readonly done?: () => void }
   /** A received snapshot's image (walSnapshotWrites.ts `SetAside`) framed whole, to be written into a prepared segment and set aside under its own name. */
   | { readonly kind: 'setAside'; readonly file: string; readonly index: number; readonly parts: readonly Buffer[] }
-  /** The same, its frame already written into a prepared segment in turns (as a deferred replace's): synced and set aside in the background. */
-  | { readonly kind: 'streamedAside'; readonly file: string; readonly index: number; readonly streamed: StreamedFrame; readonly done?: () => void }
   /** The image set aside for `index` becomes the file's log (a rename). */
   | { readonly kind: 'adoptAside'; readonly file: string; readonly index: number }
   | { readonly kind: 'sync'; readonly done: () => void }
@@ -293,7 +295,8 @@ export class FileStore implements DurableStore {
 
   private enqueue(operation: Operation): void {
     const deferred = this.deferred;
-    const held = deferred !== null && (deferred.holdAll || operation.kind === 'barrier' || ((operation.kind === 'append' || operation.kind === 'replace' || operation.kind === 'setAside' || operation.kind === 'adoptAside') && operation.file === deferred.file));
+    // Every operation queued here that names a file (streamed replaces are queued by `deferReplace` itself).
+    const held = deferred !== null && (deferred.holdAll || operation.kind === 'barrier' || ('file' in operation && operation.file === deferred.file));
     if (!held) {
       this.queue.push(operation);
       return;
@@ -319,8 +322,7 @@ export class FileStore implements DurableStore {
         const report = this.options.onDeferredReplace;
         const done = report === undefined ? undefined : () => report({ file, bytes: streamed.bytes, turns: streamed.turns, encodeMs: queuedMs - startedMs, writeMs: performance.now() - queuedMs, ...(aside === null ? {} : { received: aside }) });
         // What waits for it stays held until it is synced and renamed in (`commitInBackground`).
-        if (aside === null) this.queue.push({ kind: 'streamedReplace', file, streamed, ...(done === undefined ? {} : { done }) });
-        else this.queue.push({ kind: 'streamedAside', file, index: aside, streamed, ...(done === undefined ? {} : { done }) });
+        this.queue.push({ kind: 'streamedReplace', file, streamed, aside, ...(done === undefined ? {} : { done }) });
         this.kick();
       },
       (error: unknown) => {
@@ -490,10 +492,7 @@ export class FileStore implements DurableStore {
           await this.replace(operation.file, operation.parts);
         } else if (operation.kind === 'streamedReplace') {
           await this.backgroundWritten(operation.file);
-          this.commitInBackground(operation.file, operation.streamed, operation.done);
-        } else if (operation.kind === 'streamedAside') {
-          await this.backgroundWritten(operation.file);
-          this.commitInBackground(operation.file, operation.streamed, operation.done, operation.index);
+          this.commitInBackground(operation.file, operation.streamed, operation.done, operation.aside);
         } else if (operation.kind === 'setAside') {
           await this.backgroundWritten(operation.file);
           const log = this.segmented.get(operation.file)!;
@@ -546,7 +545,7 @@ export class FileStore implements DurableStore {
    * a backend commit in the queue would have stopped the worker there, and every WAL append and
    * sync queued after it with it, for the whole sync and rename (0.2-0.4 s at 130 MiB).
    */
-  private commitInBackground(file: string, streamed: StreamedFrame, done: (() => void) | undefined, aside: number | null = null): void {
+  private commitInBackground(file: string, streamed: StreamedFrame, done: (() => void) | undefined, aside: number | null): void {
     const log = this.segmented.get(file)!;
     let commit: Promise<number>;
     if (aside === null) {
