@@ -44,8 +44,10 @@ test('the standard scenario has every fault class on, 5 members and 10 clients',
   t.regex(prepared.notes[2]!, /^clients: (\w[\w-]*, ){9}\w[\w-]* /);
 });
 
-test('the operators get their work done: snapshots catch up a lagging member, members change, the quota fills and is disarmed, compactions and defragmentations run', (t) => {
+test('the operators get their work done: snapshots catch up a lagging member (and, lost in flight, are reported failed), members change, the quota fills and is disarmed, compactions and defragmentations run', (t) => {
   t.true(run('etcd-snapshot-catchup').stats.snapshotsInstalled! > 0, 'a member installed a snapshot');
+  const loss = run('etcd-snapshot-loss').stats;
+  t.true(loss.snapshotsReportedFailed! > 0 && loss.snapshotsReportedFinished! > 0 && loss.snapshotsInstalled! > 0, 'snapshots were lost in flight, reported failed, and others installed');
   t.true(run('etcd-membership').stats.memberChanges! > 0, 'single-step membership changes');
   t.true(run('etcd-joint').stats.memberChanges! > 0, 'joint membership changes');
   const quota = run('etcd-quota').stats;

@@ -193,6 +193,8 @@ function simulationStats<M, Q, R, N extends HostedNode<M, Q, R>>(sim: Simulation
     droppedFull: network.droppedFull,
     droppedDown: network.droppedDown,
     inboxDropped: sim.stats.inboxDropped,
+    snapshotsReportedFinished: sim.stats.snapshotsReportedFinished,
+    snapshotsReportedFailed: sim.stats.snapshotsReportedFailed,
     faults: sim.stats.faults,
     crashes: sim.stats.crashes,
     restarts: sim.stats.restarts,

@@ -4,7 +4,7 @@ import { streamIdsFrom, type StreamEnvelope, type StreamWake } from './streamCli
 import { EventKind } from './eventKind.ts';
 import { describeFault, type FaultAction } from './faults.ts';
 import type { RunResult, SimObserver } from './observer.ts';
-import type { DeliveredEvent, Simulation } from './simulation.ts';
+import type { DeliveredEvent, Simulation, SnapshotReport } from './simulation.ts';
 
 /**
  * A run's events as readable lines: time, who, what. Messages, requests and replies are named by
@@ -204,6 +204,11 @@ export class EventDescriber<M, Q, R, N extends HostedNode<M, Q, R>> {
         return at('-', 'probe', 'liveness probe', []);
       case EventKind.refusal:
         return at(`n${target}`, 'message', `${source}->${target} refused: ${target} was removed from the cluster`, [source, target]);
+      case EventKind.snapshotReport: {
+        const { status } = event.payload as SnapshotReport;
+        const paused = sim.processState(target) === 'paused' ? ' (queued: paused)' : '';
+        return at(`n${target}`, 'message', `snapshot ${target}->${source} reported ${status === 'finished' ? 'finished (handed on)' : 'failed (unreachable)'}${paused}`, [source, target]);
+      }
       default:
         return at('-', 'probe', `event kind ${event.kind}`, []);
     }
@@ -313,7 +318,7 @@ class ClientAttempts {
 }
 
 /** The line kind of each event kind (EventKind order). */
-const lineKindOf: readonly EventLineKind[] = ['tick', 'message', 'request', 'reply', 'sync', 'fault', 'client', 'probe', 'message'];
+const lineKindOf: readonly EventLineKind[] = ['tick', 'message', 'request', 'reply', 'sync', 'fault', 'client', 'probe', 'message', 'message'];
 
 /** Faults aimed at whoever leads: the process lines after them name the node they hit. */
 const leaderFaults = new Set<FaultAction['kind']>(['crash-leader', 'pause-leader', 'clock-jump-leader']);

@@ -48,7 +48,36 @@ export interface SimParts<M, Q, R, N extends HostedNode<M, Q, R>> {
   readonly keepTrail?: boolean;
   /** Record every message's fate (`Network.recordedFates`), to pin them (NetworkOptions.fates). */
   readonly recordFates?: boolean;
+  /**
+   * The network reports each snapshot's fate to its sender, as the runtime's peer transport does
+   * (absent: it reports nothing, and the node must not wait for a report).
+   */
+  readonly snapshotReports?: SnapshotReports<M, N>;
 }
+
+/**
+ * How the simulated network reports snapshots, as the runtime's peer transport does
+ * (runtime/peer/peerTransport.ts, etcd's rafthttp snapshotSender): a snapshot handed on to the
+ * receiving node is reported finished to the sender; one the network lost (cut at send or on the
+ * way, lost, a full link), or the receiver did not take (down, crashed or refusing, its paused
+ * inbox full) is reported unreachable, then failed, as a broken connection is. A report goes to
+ * the sender's own host, not over the network; a sender that crashed meanwhile never hears it.
+ */
+export interface SnapshotReports<M, N> {
+  /** Whether the message carries a snapshot, whose fate is reported. */
+  carriesSnapshot(message: M): boolean;
+  /**
+   * How long a snapshot is on the wire beyond its link's delay (absent: nothing): a snapshot is
+   * a whole store, and in the runtime it is seconds between its send and its report (a 200 MiB
+   * one: encoded, sent and decoded in 2-40 s), a window in which a partition, a crash or a pause
+   * loses it. Without it a snapshot lives for a link's delay and a fault almost never meets one.
+   */
+  readonly transferUs?: number;
+  reportSnapshot(node: N, to: NodeId, status: SnapshotStatus): void;
+  reportUnreachable(node: N, to: NodeId): void;
+}
+
+export type SnapshotStatus = 'finished' | 'failed';
 
 export type StopReason = 'time-limit' | 'event-limit' | 'idle' | 'live' | 'violation';
 

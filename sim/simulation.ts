@@ -11,7 +11,7 @@ import { SimDisk } from './disk.ts';
 import { EventKind, skipped } from './eventKind.ts';
 import { connected, describeFault, type FaultAction, type PartitionShape } from './faults.ts';
 import { Network } from './network.ts';
-import type { RunResult, SimObserver, SimParts, StopReason, Violation } from './observer.ts';
+import type { RunResult, SimObserver, SimParts, SnapshotReports, SnapshotStatus, StopReason, Violation } from './observer.ts';
 import type { SimOptions } from './options.ts';
 import { SimProcess, type ProcessState, type SyncPayload } from './process.ts';
 import { StreamClients, type StreamEnvelope, type StreamWake } from './streamClients.ts';
@@ -29,7 +29,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
   readonly members: readonly NodeId[];
   readonly network: Network;
   readonly trace: Trace;
-  readonly stats = { crashes: 0, restarts: 0, pauses: 0, resumes: 0, partitions: 0, partitionsHealed: 0, clockJumps: 0, inboxDropped: 0, faults: 0, tornWritesRecovered: 0 };
+  readonly stats = { crashes: 0, restarts: 0, pauses: 0, resumes: 0, partitions: 0, partitionsHealed: 0, clockJumps: 0, inboxDropped: 0, faults: 0, tornWritesRecovered: 0, snapshotsReportedFinished: 0, snapshotsReportedFailed: 0 };
   private readonly parts: SimParts<M, Q, R, N>;
   private readonly scheduler: Scheduler;
   private readonly streams: RandomStreams;
@@ -50,6 +50,14 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
   private readonly keyMessage: (message: M) => number;
   /** Clients talk over connections (see Workload.connections). */
   private readonly clientConnections: boolean;
+  /** How snapshots' fates are reported to their senders (SimParts.snapshotReports), or null: never. */
+  private readonly snapshotReports: SnapshotReports<M, N> | null;
+  /**
+   * Snapshots sent and not yet reported, by message and receiver (a host may send one message
+   * object to several peers), each with its sender's incarnation: a snapshot's fate is reported
+   * once, for the first copy whose fate is known (the etcd family duplicates nothing).
+   */
+  private readonly snapshotsInFlight = new Map<M, Map<NodeId, number>>();
   private quietAtUs: number | null = null;
   /** Whether some partition has cut links since the last heal (for counting heals that healed). */
   private partitioned = false;
@@ -75,6 +83,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     this.digestMessage = parts.protocol.digestMessage;
     this.keyMessage = parts.protocol.keyMessage ?? (() => 0);
     this.clientConnections = parts.workload?.connections === true;
+    this.snapshotReports = parts.snapshotReports ?? null;
     this.network = new Network(options.nodeCount + clientCount + 1, options.network, this.streams.stream('network'), () => this.streams.stream('network/keyed'));
     if (parts.recordFates === true) this.network.recordFates();
     for (const id of this.members) {
@@ -264,6 +273,8 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
         return this.onProbe();
       case EventKind.refusal:
         return this.onRefusal(this.process(target), source);
+      case EventKind.snapshotReport:
+        return this.onSnapshotReport(this.process(target), source, payload as SnapshotReport);
       default:
         throw new AssertionError(`unknown event kind ${kind}`);
     }
@@ -323,21 +334,67 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
   }
 
   private onDeliver(process: SimProcess<M, Q, R, N>, from: NodeId, message: M): number {
-    if (!this.network.arrive(from, process.id)) return skipped;
+    if (!this.network.arrive(from, process.id)) {
+      this.snapshotFate(message, from, process.id, 'failed');
+      return skipped;
+    }
     if (process.state === 'down') {
       this.network.stats.droppedDown++;
+      this.snapshotFate(message, from, process.id, 'failed');
       return skipped;
     }
     const digest = (from * 0x01000193) ^ this.digestMessage(message);
     for (let i = 0; i < this.deliverObservers.length; i++) this.deliverObservers[i]!.onDeliver!(from, process.id, message, this);
     if (process.state === 'paused') {
-      this.enqueue(process, EventKind.deliver, from, message);
+      if (!this.enqueue(process, EventKind.deliver, from, message)) this.snapshotFate(message, from, process.id, 'failed');
       return digest ^ 1;
     }
-    if (this.refused(process, from)) return digest ^ 2;
+    if (this.refused(process, from)) {
+      this.snapshotFate(message, from, process.id, 'failed');
+      return digest ^ 2;
+    }
     process.node!.receive(from, message);
+    this.snapshotFate(message, from, process.id, 'finished');
     process.loop!.pump();
     return digest;
+  }
+
+  /**
+   * A message's fate is known: if it is a snapshot not reported yet, its sender's transport reports
+   * it (SimParts.snapshotReports), as the runtime's does — finished once handed to the receiving
+   * node (its answer's way back is not modelled), failed when lost — at once, to the incarnation
+   * that sent it.
+   */
+  private snapshotFate(message: M, from: NodeId, to: NodeId, status: SnapshotStatus): void {
+    if (this.snapshotReports === null) return;
+    const receivers = this.snapshotsInFlight.get(message);
+    const incarnation = receivers?.get(to);
+    if (incarnation === undefined) return;
+    receivers!.delete(to);
+    if (receivers!.size === 0) this.snapshotsInFlight.delete(message);
+    this.scheduler.schedule(this.nowUs, EventKind.snapshotReport, from, to, { incarnation, status } satisfies SnapshotReport);
+  }
+
+  /** A snapshot's fate reaches its sender's node (skipped when that incarnation crashed; waits while it is paused). */
+  private onSnapshotReport(process: SimProcess<M, Q, R, N>, to: NodeId, report: SnapshotReport): number {
+    if (report.incarnation !== process.incarnation || process.state === 'down') return skipped;
+    const digest = (to * 0x01000193) ^ (report.status === 'finished' ? 0x5a9 : 0x5af);
+    if (process.state === 'paused') {
+      this.enqueue(process, EventKind.snapshotReport, to, report);
+      return digest ^ 1;
+    }
+    this.reportSnapshot(process, to, report.status);
+    process.loop!.pump();
+    return digest;
+  }
+
+  /** As etcd's snapshotSender: a failed snapshot is reported unreachable, then failed. */
+  private reportSnapshot(process: SimProcess<M, Q, R, N>, to: NodeId, status: SnapshotStatus): void {
+    const node = process.node!;
+    if (status === 'finished') this.stats.snapshotsReportedFinished++;
+    else this.stats.snapshotsReportedFailed++;
+    if (status === 'failed') this.snapshotReports!.reportUnreachable(node, to);
+    this.snapshotReports!.reportSnapshot(node, to, status);
   }
 
   /**
@@ -422,7 +479,8 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     return 0;
   }
 
-  private enqueue(process: SimProcess<M, Q, R, N>, kind: number, source: number, payload: unknown): void {
+  /** Holds an input for a paused process; false when its full inbox dropped it. */
+  private enqueue(process: SimProcess<M, Q, R, N>, kind: number, source: number, payload: unknown): boolean {
     if (kind === EventKind.deliver || kind === EventKind.request) {
       if (process.inbox.length >= this.options.inboxMax) {
         this.stats.inboxDropped++;
@@ -430,10 +488,11 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
           const envelope = payload as StreamEnvelope<Q>;
           this.streamClients.lost(source, envelope.stream ?? envelope.id);
         }
-        return;
+        return false;
       }
     }
     process.inbox.push({ kind, source, payload });
+    return true;
   }
 
   /** Hands a resumed process what arrived while it was paused, in arrival order. */
@@ -448,10 +507,17 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
           process.node!.tick();
           break;
         case EventKind.deliver:
-          if (!this.refused(process, input.source)) process.node!.receive(input.source, input.payload as M);
+          if (this.refused(process, input.source)) this.snapshotFate(input.payload as M, input.source, process.id, 'failed');
+          else {
+            process.node!.receive(input.source, input.payload as M);
+            this.snapshotFate(input.payload as M, input.source, process.id, 'finished');
+          }
           break;
         case EventKind.refusal:
           process.node!.removedBy?.(input.source);
+          break;
+        case EventKind.snapshotReport:
+          this.reportSnapshot(process, input.source, (input.payload as SnapshotReport).status);
           break;
         case EventKind.request:
           this.submit(process, input.source, input.payload as RequestEnvelope<Q> & StreamEnvelope<Q>);
@@ -473,6 +539,8 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     process.tickGeneration++;
     process.node = null;
     process.loop = null;
+    // What waited in its inbox is lost with it: a snapshot among it fails (its connection broke).
+    for (const input of process.inbox) if (input.kind === EventKind.deliver) this.snapshotFate(input.payload as M, input.source, process.id, 'failed');
     process.inbox = [];
     process.tickQueued = false;
     process.disk.crash();
@@ -500,7 +568,15 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
   private send(from: NodeId, to: NodeId, message: M): void {
     if (to === from) throw new AssertionError(`node ${from} sent a message to itself`);
     for (let i = 0; i < this.sendObservers.length; i++) this.sendObservers[i]!.onSend!(from, to, message, this);
-    this.route(from, to, EventKind.deliver, message);
+    if (this.snapshotReports === null || !this.snapshotReports.carriesSnapshot(message)) {
+      this.route(from, to, EventKind.deliver, message);
+      return;
+    }
+    let receivers = this.snapshotsInFlight.get(message);
+    if (receivers === undefined) this.snapshotsInFlight.set(message, (receivers = new Map()));
+    assert(!receivers.has(to), `node ${from} sent node ${to} a snapshot message still in flight`);
+    receivers.set(to, this.process(from).incarnation);
+    if (!this.route(from, to, EventKind.deliver, message, this.snapshotReports.transferUs ?? 0)) this.snapshotFate(message, from, to, 'failed');
   }
 
   private sendReply(from: NodeId, client: ClientId, id: number, reply: R, stream: StreamFrame | undefined): void {
@@ -513,8 +589,11 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     if (!this.route(from, client, EventKind.reply, { id, reply, stream } satisfies ReplyEnvelope<R>)) this.streamClients.lost(client, id);
   }
 
-  /** Sends over the network; false when the network dropped it. Stream traffic (clients' streams) keeps its order per link. */
-  private route(from: number, to: number, kind: number, payload: unknown): boolean {
+  /**
+   * Sends over the network, `extraUs` on top of the link's delay (a snapshot's transfer); false when
+   * the network dropped it. Stream traffic (clients' streams) keeps its order per link.
+   */
+  private route(from: number, to: number, kind: number, payload: unknown, extraUs = 0): boolean {
     const network = this.network;
     const isStream = kind !== EventKind.deliver && (this.streamClients.owns(from) || this.streamClients.owns(to));
     const onConnection = kind !== EventKind.deliver && (this.clientConnections || isStream);
@@ -522,12 +601,13 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     const key = !network.wantsKeys ? 0 : kind === EventKind.deliver ? this.keyMessage(payload as M) : kind;
     let arrival = onConnection ? network.routeOnConnection(from, to, this.nowUs, key) : network.route(from, to, this.nowUs, key);
     if (arrival < 0) return false;
+    arrival += extraUs;
     if (isStream) {
       const link = from * 65_536 + to;
       arrival = Math.max(arrival, this.streamArrivals.get(link) ?? 0);
       this.streamArrivals.set(link, arrival);
     }
-    const duplicateAt = network.duplicateAtUs;
+    const duplicateAt = network.duplicateAtUs < 0 ? -1 : network.duplicateAtUs + extraUs;
     this.scheduler.schedule(arrival, kind, to, from, payload);
     if (duplicateAt >= 0) this.scheduler.schedule(duplicateAt, kind, to, from, payload);
     return true;
@@ -685,6 +765,12 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
   }
 }
 
+
+/** A snapshot's fate, for the incarnation of its sender that sent it (SimParts.snapshotReports). */
+export interface SnapshotReport {
+  readonly incarnation: number;
+  readonly status: SnapshotStatus;
+}
 
 /** One delivered event, as `Simulation.lastEvent` shows it. */
 export interface DeliveredEvent {

@@ -74,7 +74,8 @@ export interface RaftConfig {
    * rafthttp does: a follower in StateSnapshot then waits for that report or its answer, however
    * long the snapshot takes, as in etcd-io/raft. Default false: a snapshot unanswered for one to two
    * election timeouts is presumed lost and the follower probed again (`retryStaleSnapshots`),
-   * for a network that reports nothing (the simulator's). A host that sets this but drops a
+   * for a network that reports nothing (the simulator's Raft family; its etcd family's network
+   * reports, `SimParts.snapshotReports`). A host that sets this but drops a
    * snapshot unreported leaves that follower waiting for a snapshot forever.
    */
   readonly snapshotStatusReported?: boolean;

@@ -32,7 +32,8 @@ export function tickHeartbeat(raft: Raft): void {
 /**
  * A snapshot still unanswered after a full election timeout is presumed lost, and the follower is
  * probed again (which sends a new one if it still needs it). etcd-io/raft leaves this to the
- * application's ReportSnapshot; the simulated network, like any lossy one, reports nothing. Not
+ * application's ReportSnapshot; a network that reports nothing needs this (the simulator's Raft
+ * family: its etcd family's network reports, as the runtime's transport does). Not
  * when the host reports every snapshot (`snapshotStatusReported`, the runtime): a large snapshot
  * takes longer than that to encode, send, decode and install (200 MiB: 2-40 s), and each retry
  * was another whole snapshot for the follower (the leader sent one 2-4 times per catch-up).

@@ -33,7 +33,9 @@ export interface EtcdServerConfig {
   /**
    * Raft's snapshotStatusReported: the host reports every snapshot sent (finished or failed), so
    * the leader waits for that rather than resend after an election timeout. The runtime's peer
-   * transport does (a 200 MiB snapshot outlasts any timeout); the simulated network does not.
+   * transport does (a 200 MiB snapshot outlasts any timeout), and so does the simulated network in
+   * the etcd scenarios (`SimParts.snapshotReports`, on with this setting). Default false, for hosts
+   * whose network reports nothing (core/server's own test clusters).
    */
   readonly snapshotStatusReported: boolean;
   /** Where Raft explains itself (debug lines included): off unless a host asks (the runtime's DETCD_RAFT_DEBUG). */
