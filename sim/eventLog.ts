@@ -1,7 +1,7 @@
 import type { HostedNode, NodeId, NodeProtocol, NodeStatus } from '../core/host/node.ts';
 import { retryIdsFrom, type ClientWake, type ReplyEnvelope, type RequestEnvelope } from './clientPool.ts';
 import { streamIdsFrom, type StreamEnvelope, type StreamWake } from './streamClients.ts';
-import { EventKind } from './eventKind.ts';
+import { EventKind, eventKindNames } from './eventKind.ts';
 import { describeFault, type FaultAction } from './faults.ts';
 import type { RunResult, SimObserver } from './observer.ts';
 import type { DeliveredEvent, Simulation, SnapshotReport } from './simulation.ts';
@@ -317,8 +317,21 @@ class ClientAttempts {
   }
 }
 
-/** The line kind of each event kind (EventKind order). */
-const lineKindOf: readonly EventLineKind[] = ['tick', 'message', 'request', 'reply', 'sync', 'fault', 'client', 'probe', 'message', 'message'];
+/** The line kind of each event kind, by name: a new event kind does not compile until it has one. */
+const lineKindByName: Readonly<Record<(typeof eventKindNames)[number], EventLineKind>> = {
+  tick: 'tick',
+  deliver: 'message',
+  request: 'request',
+  reply: 'reply',
+  sync: 'sync',
+  fault: 'fault',
+  client: 'client',
+  probe: 'probe',
+  refusal: 'message',
+  'snapshot-report': 'message',
+};
+/** The same in EventKind order, for the per-event lookup. */
+const lineKindOf: readonly EventLineKind[] = eventKindNames.map((name) => lineKindByName[name]);
 
 /** Faults aimed at whoever leads: the process lines after them name the node they hit. */
 const leaderFaults = new Set<FaultAction['kind']>(['crash-leader', 'pause-leader', 'clock-jump-leader']);
