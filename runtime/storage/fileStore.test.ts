@@ -72,6 +72,46 @@ test('a sync completes only after every write queued before it, in the order wri
   await store.close();
 });
 
+const turns = async (count: number) => {
+  for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+test('a WAL append no sync follows (a commit index) is held: written in front of the next append, before a sync, after a while, or at close', async (t) => {
+  const { store, dataDir } = openStore();
+  const walHas = (text: string) => readFileSync(firstSegment(dataDir)).includes(text);
+  store.write([{ kind: 'append', file: 'wal', records: ['first'] }]);
+  await syncNow(store);
+  store.write([{ kind: 'append', file: 'wal', records: ['commit1'] }]);
+  await turns(5);
+  t.false(walHas('"commit1"'), 'held, not written');
+  const bytes = store.stats.bytesWritten;
+  // The next append takes it along, in front of itself, in one write.
+  store.write([{ kind: 'append', file: 'wal', records: ['entries2'] }]);
+  await syncNow(store);
+  t.true(walHas('"commit1"') && walHas('"entries2"'));
+  t.true(readFileSync(firstSegment(dataDir)).indexOf('"commit1"') < readFileSync(firstSegment(dataDir)).indexOf('"entries2"'));
+  t.true(store.stats.bytesWritten > bytes);
+  // Another file's write (the backend's) goes after it: the page cache holds a prefix of what was issued.
+  store.write([{ kind: 'append', file: 'wal', records: ['commit2'] }]);
+  await turns(5);
+  t.false(walHas('"commit2"'));
+  store.write([{ kind: 'append', file: 'db', records: ['delta'] }]);
+  await turns(5);
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  t.true(walHas('"commit2"'), 'written before the other file');
+  // Nothing else comes: written after a while.
+  store.write([{ kind: 'append', file: 'wal', records: ['commit3'] }]);
+  await turns(5);
+  t.false(walHas('"commit3"'));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  t.true(walHas('"commit3"'), 'written by its timer');
+  // At close.
+  store.write([{ kind: 'append', file: 'wal', records: ['commit4'] }]);
+  await turns(5);
+  await store.close();
+  t.deepEqual(openStore(dataDir).store.read().files.get('wal'), ['first', 'commit1', 'entries2', 'commit2', 'commit3', 'commit4']);
+});
+
 test('replace swaps the whole file atomically; a leftover temporary file is ignored and removed', async (t) => {
   const { store, dataDir } = openStore();
   store.write([{ kind: 'append', file: 'wal', records: [1, 2, 3] }, { kind: 'append', file: 'requests', records: ['a'] }]);
