@@ -48,6 +48,8 @@ export interface FileStoreOptions {
   readonly framePartBytes?: number;
   /** Segment sizes of the WAL and the backend (default: 4 MiB doubling to etcd's 64 MiB); tests make them small to cross boundaries. */
   readonly segmentSizes?: SegmentSizes;
+  /** How long a WAL append no sync followed is held before it is written if nothing else comes (`holds`); default `heldAppendMs`. */
+  readonly heldAppendMs?: number;
 }
 
 type Operation =
@@ -562,7 +564,8 @@ export class FileStore implements DurableStore {
    * loses a suffix of unsynced writes, as one that died a moment earlier would have.
    */
   private holds(batch: readonly Operation[], i: number, file: string, parts: Buffer[], syncedBefore: boolean): boolean {
-    if (file !== walFile || syncedBefore || i + 1 !== batch.length || !this.segmented.has(file)) return false;
+    // Not while a flush waits (a graceful stop): it would find the store idle with the append unwritten.
+    if (file !== walFile || syncedBefore || i + 1 !== batch.length || !this.segmented.has(file) || this.idleWaiters.length > 0) return false;
     const bytes = byteLength(parts);
     if (bytes > heldBytesMax) return false;
     this.held = { parts, bytes };
@@ -571,7 +574,7 @@ export class FileStore implements DurableStore {
         this.heldTimer = null;
         this.heldDue = true;
         this.kick();
-      }, heldAppendMs);
+      }, this.options.heldAppendMs ?? heldAppendMs);
       this.heldTimer.unref();
     }
     return true;
