@@ -18,17 +18,18 @@
  * Per turn and variant: the rate reached, latency p50 / p99 / max (from the client's send), the
  * members' CPU per put split (leader / followers, main thread / other threads), the Raft rounds
  * (the leader's WAL syncs: one per Ready that carried entries) and puts and CPU per round, and the
- * members' threads' time waiting for a CPU per put (schedstat). The summary is over the turns
+ * members' threads' time waiting for a CPU per put (schedstat), and their write system calls per
+ * round (files and sockets, /proc/<pid>/io). The summary is over the turns
  * after the first two.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EtcdClient } from '../runtime/_test/etcdClient.ts';
 import { endpoint, type MemberSpec } from '../runtime/_test/members.ts';
 import { type Cluster, parseVariants, startCluster, stopGracefully, threadTimes } from './checkPerfGc.bench.ts';
-import { threadsCpuMs } from './runtime.bench.ts';
+import { type CpuSplit, membersCpuSplit } from './runtime.bench.ts';
 
 function setting(name: string, fallback: number): number {
   const text = process.env[name];
@@ -57,6 +58,17 @@ interface Turn {
   rounds: number;
   /** This process's CPU (the clients), ms. */
   clientMs: number;
+  /** The members' write system calls (files and sockets, /proc/<pid>/io syscw). */
+  writeCalls: number;
+}
+
+/** A process's write system calls so far (/proc/<pid>/io), NaN where there is none. */
+function writeCalls(pid: number): number {
+  try {
+    return Number(/^syscw: ([0-9]+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? Number.NaN);
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** The member's WAL syncs so far (etcd_disk_wal_fsync_duration_seconds_count). */
@@ -84,9 +96,10 @@ function nextKey(): Buffer {
 async function pacedTurn(cluster: Cluster, clients: readonly EtcdClient[], rate: number, turnMs: number): Promise<Turn> {
   const leader = await leaderIndex(cluster);
   const roundsBefore = await walSyncs(cluster.specs[leader]!);
-  const cpuBefore = cluster.members.map((member) => threadsCpuMs(member.process.pid));
+  const cpuBefore = membersCpuSplit(cluster.members, leader);
   const waitBefore = cluster.members.reduce((sum, member) => sum + threadTimes(member.process.pid!).waitMs, 0);
-  const turn: Turn = { puts: 0, errors: 0, starved: 0, ms: 0, latencies: [], leaderMain: 0, leaderOther: 0, followersMain: 0, followersOther: 0, waitMs: 0, rounds: 0, clientMs: 0 };
+  const turn: Turn = { puts: 0, errors: 0, starved: 0, ms: 0, latencies: [], leaderMain: 0, leaderOther: 0, followersMain: 0, followersOther: 0, waitMs: 0, rounds: 0, clientMs: 0, writeCalls: 0 };
+  const writesBefore = cluster.members.reduce((sum, member) => sum + writeCalls(member.process.pid!), 0);
   const clientBefore = process.cpuUsage();
   const idle = [...clients];
   const running = new Set<Promise<void>>();
@@ -124,27 +137,18 @@ async function pacedTurn(cluster: Cluster, clients: readonly EtcdClient[], rate:
   turn.ms = performance.now() - started;
   const clientCpu = process.cpuUsage(clientBefore);
   turn.clientMs = (clientCpu.user + clientCpu.system) / 1000;
-  cluster.members.forEach((member, i) => {
-    const now = threadsCpuMs(member.process.pid);
-    const main = now.main - cpuBefore[i]!.main;
-    const other = now.other - cpuBefore[i]!.other;
-    if (i === leader) {
-      turn.leaderMain += main;
-      turn.leaderOther += other;
-    } else {
-      turn.followersMain += main;
-      turn.followersOther += other;
-    }
-  });
+  const cpuAfter = membersCpuSplit(cluster.members, leader);
+  for (const key of Object.keys(cpuAfter) as (keyof CpuSplit)[]) turn[key] = cpuAfter[key] - cpuBefore[key];
   turn.waitMs = cluster.members.reduce((sum, member) => sum + threadTimes(member.process.pid!).waitMs, 0) - waitBefore;
+  turn.writeCalls = cluster.members.reduce((sum, member) => sum + writeCalls(member.process.pid!), 0) - writesBefore;
   turn.rounds = (await walSyncs(cluster.specs[leader]!)) - roundsBefore;
   return turn;
 }
 
 function merge(turns: readonly Turn[]): Turn {
-  const sum: Turn = { puts: 0, errors: 0, starved: 0, ms: 0, latencies: [], leaderMain: 0, leaderOther: 0, followersMain: 0, followersOther: 0, waitMs: 0, rounds: 0, clientMs: 0 };
+  const sum: Turn = { puts: 0, errors: 0, starved: 0, ms: 0, latencies: [], leaderMain: 0, leaderOther: 0, followersMain: 0, followersOther: 0, waitMs: 0, rounds: 0, clientMs: 0, writeCalls: 0 };
   for (const turn of turns) {
-    for (const key of ['puts', 'errors', 'starved', 'ms', 'leaderMain', 'leaderOther', 'followersMain', 'followersOther', 'waitMs', 'rounds', 'clientMs'] as const) sum[key] += turn[key];
+    for (const key of ['puts', 'errors', 'starved', 'ms', 'leaderMain', 'leaderOther', 'followersMain', 'followersOther', 'waitMs', 'rounds', 'clientMs', 'writeCalls'] as const) sum[key] += turn[key];
     sum.latencies.push(...turn.latencies);
   }
   return sum;
@@ -158,7 +162,7 @@ function describe(turn: Turn): string {
   return (
     `${((turn.puts * 1000) / turn.ms).toFixed(0)}/s (starved ${turn.starved}, errors ${turn.errors}); ms p50 ${at(50).toFixed(2)} p99 ${at(99).toFixed(2)} max ${(sorted.at(-1) ?? Number.NaN).toFixed(0)}; ` +
     `CPU per put ${per(cpu)} (leader ${per(turn.leaderMain)} + ${per(turn.leaderOther)}, followers ${per(turn.followersMain)} + ${per(turn.followersOther)}), waiting for a CPU ${per(turn.waitMs)}, the clients ${per(turn.clientMs)}; ` +
-    `${(turn.puts / turn.rounds).toFixed(2)} puts per round, CPU per round ${(cpu / turn.rounds).toFixed(3)} ms`
+    `${(turn.puts / turn.rounds).toFixed(2)} puts per round, CPU per round ${(cpu / turn.rounds).toFixed(3)} ms, write calls per round ${(turn.writeCalls / turn.rounds).toFixed(1)}`
   );
 }
 
