@@ -123,14 +123,15 @@ function topPhases(line: string): string {
   return phases.map(([name, ms]) => `${name} ${ms.toFixed(1)}`).join(', ');
 }
 
-function parseVariants(spec: string): Variant[] {
+/** Variants as DETCD_BENCH_GC_VARIANTS writes them; every member runs with `nodeFlags` first (here `--trace-gc-nvp`). */
+export function parseVariants(spec: string, nodeFlags: readonly string[] = ['--trace-gc-nvp']): Variant[] {
   return spec.split(';').filter((part) => part.trim() !== '').map((part) => {
     const name = part.split('=', 1)[0]!.trim();
     const words = part.slice(part.indexOf('=') + 1).trim().split(/\s+/).filter((word) => word !== '');
     const env = Object.fromEntries(words.filter((word) => /^[A-Z][A-Z0-9_]*=/.test(word)).map((word) => [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)]));
     const flags = words.filter((word) => !/^[A-Z][A-Z0-9_]*=/.test(word) && !word.startsWith('@'));
     const checkout = words.find((word) => word.startsWith('@'))?.slice(1) ?? here;
-    return { name, program: [process.execPath, '--trace-gc-nvp', ...flags, join(checkout, 'bin', 'detcd')], env };
+    return { name, program: [process.execPath, ...nodeFlags, ...flags, join(checkout, 'bin', 'detcd')], env };
   });
 }
 
@@ -315,7 +316,7 @@ export async function bench(out: (line: string) => void): Promise<void> {
  * SIGTERM first, so members that run with `--cpu-prof` (a variant's node options) exit normally
  * and write their profiles; SIGKILL for any still running after 30 s.
  */
-async function stopGracefully(cluster: Cluster): Promise<void> {
+export async function stopGracefully(cluster: Cluster): Promise<void> {
   for (const client of cluster.clients) client.close();
   for (const member of cluster.members) member.process.kill('SIGTERM');
   let timer: NodeJS.Timeout | undefined;

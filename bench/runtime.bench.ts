@@ -132,9 +132,13 @@ export interface CpuSplit {
 }
 
 function cpuSplit(server: Server): CpuSplit {
+  return membersCpuSplit(server.members, server.clients.indexOf(server.leader));
+}
+
+/** The members' CPU so far (ms), split as CpuSplit; `leader`: the leader's index in `members`. */
+export function membersCpuSplit(members: readonly Member[], leader: number): CpuSplit {
   const split: CpuSplit = { leaderMain: 0, leaderOther: 0, followersMain: 0, followersOther: 0 };
-  const leader = server.clients.indexOf(server.leader);
-  server.members.forEach((member, i) => {
+  members.forEach((member, i) => {
     const { main, other } = threadsCpuMs(member.process.pid);
     if (i === leader) {
       split.leaderMain += main;

@@ -20,10 +20,10 @@ const opened: FileStore[] = [];
 // Stores opened only to read them back still prepare their next WAL segment: close them all.
 test.after.always(() => Promise.allSettled(opened.map((store) => store.close())));
 
-function openStore(dataDir = scratchFolder('detcd-store-')) {
+function openStore(dataDir = scratchFolder('detcd-store-'), heldAppendMs?: number) {
   const lines: string[] = [];
   const fsyncs: number[] = [];
-  const store = new FileStore({ dataDir, codec: jsonCodec, log: (line) => lines.push(line), onFsync: (_file, s) => fsyncs.push(s), onFatal: (error) => { throw error; } });
+  const store = new FileStore({ dataDir, codec: jsonCodec, log: (line) => lines.push(line), onFsync: (_file, s) => fsyncs.push(s), onFatal: (error) => { throw error; }, ...(heldAppendMs === undefined ? {} : { heldAppendMs }) });
   opened.push(store);
   return { store, dataDir, lines, fsyncs };
 }
@@ -70,6 +70,51 @@ test('a sync completes only after every write queued before it, in the order wri
   order.push('second');
   t.deepEqual(order, ['first sync sees x: true', 'second']);
   await store.close();
+});
+
+const turns = async (count: number) => {
+  for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+/** Polls `condition` every 5 ms for up to `ms` (a write through libuv's pool on a loaded machine). */
+async function eventually(condition: () => boolean, ms = 5_000): Promise<boolean> {
+  const started = performance.now();
+  while (!condition() && performance.now() - started < ms) await new Promise((resolve) => setTimeout(resolve, 5));
+  return condition();
+}
+
+test('a WAL append no sync follows (a commit index) is held: written in front of the next append, before a sync, after a while, or at close', async (t) => {
+  // Held for a minute: what is written early here is written by the next operation, not the timer.
+  const { store, dataDir } = openStore(undefined, 60_000);
+  const walHas = (text: string) => readFileSync(firstSegment(dataDir)).includes(text);
+  store.write([{ kind: 'append', file: 'wal', records: ['first'] }]);
+  await syncNow(store);
+  store.write([{ kind: 'append', file: 'wal', records: ['commit1'] }]);
+  await turns(5);
+  t.false(walHas('"commit1"'), 'held, not written');
+  const bytes = store.stats.bytesWritten;
+  // The next append takes it along, in front of itself, in one write.
+  store.write([{ kind: 'append', file: 'wal', records: ['entries2'] }]);
+  await syncNow(store);
+  t.true(walHas('"commit1"') && walHas('"entries2"'));
+  t.true(readFileSync(firstSegment(dataDir)).indexOf('"commit1"') < readFileSync(firstSegment(dataDir)).indexOf('"entries2"'));
+  t.true(store.stats.bytesWritten > bytes);
+  // Another file's write (the backend's) goes after it: the page cache holds a prefix of what was issued.
+  store.write([{ kind: 'append', file: 'wal', records: ['commit2'] }]);
+  await turns(5);
+  t.false(walHas('"commit2"'));
+  store.write([{ kind: 'append', file: 'db', records: ['delta'] }]);
+  t.true(await eventually(() => walHas('"commit2"')), 'written before the other file');
+  // At close.
+  store.write([{ kind: 'append', file: 'wal', records: ['commit3'] }]);
+  await turns(5);
+  t.false(walHas('"commit3"'));
+  await store.close();
+  t.deepEqual(openStore(dataDir).store.read().files.get('wal'), ['first', 'commit1', 'entries2', 'commit2', 'commit3']);
+  // Nothing else comes: written after a while (the default, 20 ms).
+  const quiet = openStore();
+  quiet.store.write([{ kind: 'append', file: 'wal', records: ['alone'] }]);
+  t.true(await eventually(() => existsSync(firstSegment(quiet.dataDir)) && readFileSync(firstSegment(quiet.dataDir)).includes('"alone"')), 'written by its timer');
 });
 
 test('replace swaps the whole file atomically; a leftover temporary file is ignored and removed', async (t) => {

@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { open, rename, type FileHandle } from 'node:fs/promises';
 import { dirname, relative } from 'node:path';
+import { setTimeout as timer } from 'node:timers';
 import { setTimeout } from 'node:timers/promises';
 import { assert } from '../../core/base/assert.ts';
 import type { Codec } from '../../core/host/codec.ts';
@@ -10,6 +11,7 @@ import { crc32 } from 'node:zlib';
 import { asBuffer, frameHeader, frameHeaderBytes, frameParts, framePartBytes, partChecksum, scanFrames, type DamagedTail } from './frame.ts';
 import { filePath, knownFiles, layoutDirectories, receivedDbFiles, receivedDbPath, segmentedFiles } from './layout.ts';
 import { backendFile, receivedBackendFile } from '../../core/mvcc/backend.ts';
+import { walFile } from '../../core/replica/wal.ts';
 import { fdatasyncFd, SegmentedLog, writeAll } from './segmentedLog.ts';
 import { defaultSegmentSizes, type PreparedSegment, type SegmentSizes } from './segmentPipeline.ts';
 import { durableBarrier, type ArrangedWrite } from './walSnapshotWrites.ts';
@@ -46,6 +48,8 @@ export interface FileStoreOptions {
   readonly framePartBytes?: number;
   /** Segment sizes of the WAL and the backend (default: 4 MiB doubling to etcd's 64 MiB); tests make them small to cross boundaries. */
   readonly segmentSizes?: SegmentSizes;
+  /** How long a WAL append no sync followed is held before it is written if nothing else comes (`holds`); default `heldAppendMs`. */
+  readonly heldAppendMs?: number;
 }
 
 type Operation =
@@ -88,6 +92,10 @@ interface StreamedFrame {
 
 /** How long one turn of the event loop may spend encoding a deferred replace. */
 const encodeTurnMs = 5;
+/** A held WAL append (`FileStore.holds`) is written after this long if nothing else came. */
+const heldAppendMs = 20;
+/** A WAL append larger than this is written at once, not held (a commit index is a few dozen bytes). */
+const heldBytesMax = 64 * 1024;
 /**
  * How long a deferred replace waits after each turn (unless writes are held behind it that the
  * WAL's order needs: then it runs flat out). Back to back, its turns took 60-80% of a serving
@@ -145,6 +153,14 @@ export class FileStore implements DurableStore {
   private wakeWorker: (() => void) | null = null;
   /** Logical files kept as segments, by name. */
   private readonly segmented: ReadonlyMap<string, SegmentedLog>;
+  /**
+   * A WAL append that no sync followed (a commit index alone), not written yet: it goes down with
+   * the next append to the WAL (in front of it, in the same write), before any other operation,
+   * or after `heldAppendMs`, whichever comes first. See `holds`.
+   */
+  private held: { readonly parts: Buffer[]; bytes: number } | null = null;
+  private heldDue = false;
+  private heldTimer: NodeJS.Timeout | null = null;
 
   constructor(options: FileStoreOptions) {
     this.options = options;
@@ -421,6 +437,10 @@ export class FileStore implements DurableStore {
   /** Resolves when every queued write and sync is done (graceful stop). Rejects after a failure. */
   flush(): Promise<void> {
     if (this.failed !== null) return Promise.reject(this.failed);
+    if (this.held !== null) {
+      this.heldDue = true;
+      this.kick();
+    }
     if (!this.running && this.queue.length === 0 && this.deferred === null) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
@@ -469,7 +489,11 @@ export class FileStore implements DurableStore {
    * not cover it (see `sync`).
    */
   private async drain(): Promise<void> {
-    while (this.queue.length > 0 || this.background !== null) {
+    while (this.queue.length > 0 || this.background !== null || (this.held !== null && this.heldDue)) {
+      if (this.queue.length === 0 && this.held !== null && this.heldDue) {
+        await this.writeHeld();
+        continue;
+      }
       if (this.queue.length === 0) {
         // Until the background replace is in, or something is queued: waiting for the replace
         // alone left every WAL append and sync queued meanwhile behind its sync and rename
@@ -483,6 +507,8 @@ export class FileStore implements DurableStore {
       const synced: (() => void)[] = [];
       for (let i = 0; i < batch.length; i++) {
         const operation = batch[i]!;
+        // What was held goes down before anything else, or in front of the WAL's next append.
+        if (this.held !== null && !(operation.kind === 'append' && operation.file === walFile)) await this.writeHeld();
         if (operation.kind === 'sync') synced.push(operation.done);
         else if (operation.kind === 'barrier') {
           await this.backgroundWritten();
@@ -513,6 +539,9 @@ export class FileStore implements DurableStore {
           // Consecutive appends to one file go down in one write.
           const parts = [...operation.parts];
           while (batch[i + 1]?.kind === 'append' && (batch[i + 1] as { file: string }).file === operation.file) parts.push(...(batch[++i] as { parts: readonly Buffer[] }).parts);
+          const held = operation.file === walFile ? this.takeHeld() : null;
+          if (held !== null) parts.unshift(...held);
+          if (this.holds(batch, i, operation.file, parts, synced.length > 0)) continue;
           await this.append(operation.file, parts, this.lastWriteBeforeSync(batch, i, operation.file, synced.length > 0));
         }
       }
@@ -521,6 +550,49 @@ export class FileStore implements DurableStore {
         for (const done of synced) done();
       }
     }
+  }
+
+  /**
+   * Holds a small WAL append that nothing in its batch syncs, instead of writing it: a Ready that
+   * only moved the commit index (every round's second Ready on every member at check perf's pace,
+   * one put per round). Written at once, it cost a trip through libuv's pool and a wake of the
+   * loop per round on each member, and the next durable append wrote its bytes again anyway
+   * (SegmentedLog's `unsynced`). Held, it is written in front of the next WAL append, before any
+   * other operation (so the files' page cache still holds a prefix of what was issued), or after
+   * `heldAppendMs`. etcd's WAL does the same: a Save that need not sync stays in its page writer's
+   * buffer until the next sync. Nothing waits on such a record: a process that dies meanwhile
+   * loses a suffix of unsynced writes, as one that died a moment earlier would have.
+   */
+  private holds(batch: readonly Operation[], i: number, file: string, parts: Buffer[], syncedBefore: boolean): boolean {
+    // Not while a flush waits (a graceful stop): it would find the store idle with the append unwritten.
+    if (file !== walFile || syncedBefore || i + 1 !== batch.length || !this.segmented.has(file) || this.idleWaiters.length > 0) return false;
+    const bytes = byteLength(parts);
+    if (bytes > heldBytesMax) return false;
+    this.held = { parts, bytes };
+    if (this.heldTimer === null) {
+      this.heldTimer = timer(() => {
+        this.heldTimer = null;
+        this.heldDue = true;
+        this.kick();
+      }, this.options.heldAppendMs ?? heldAppendMs);
+      this.heldTimer.unref();
+    }
+    return true;
+  }
+
+  private takeHeld(): Buffer[] | null {
+    const held = this.held;
+    if (held === null) return null;
+    this.held = null;
+    this.heldDue = false;
+    if (this.heldTimer !== null) clearTimeout(this.heldTimer);
+    this.heldTimer = null;
+    return held.parts;
+  }
+
+  private async writeHeld(): Promise<void> {
+    const parts = this.takeHeld();
+    if (parts !== null) await this.append(walFile, parts, false);
   }
 
   /**

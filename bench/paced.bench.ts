@@ -1,0 +1,208 @@
+/**
+ * `npm run bench paced`: members' cost per put at `etcdctl check perf`'s pace, without etcdctl.
+ *
+ * check perf --load=m feeds 200 clients from one limiter at 1,000 puts/s (pass: 900/s and no
+ * request over 0.5 s); at that pace a Raft round carries about one put, so a round's fixed cost is
+ * every put's, unlike `bench runtime`'s 16 in flight (ARCHITECTURE.md, checkperf). Here clients
+ * (DETCD_BENCH_PACED_CLIENTS, default 60, each one put in flight, spread over the three members
+ * as etcdctl's balancer spreads them) take puts from one schedule at DETCD_BENCH_PACED_RATE
+ * (default 900/s); a put due while every client is busy is counted as starved and dropped (etcdctl's
+ * limiter drops it too; DETCD_BENCH_PACED_LEADER=1 sends every put to the leader). Keys and values as check perf's (a 276-byte key, 1 KiB of zeros).
+ *
+ * Variants take turns, each round starting with the next one (DETCD_BENCH_PACED_TURNS turns of DETCD_BENCH_PACED_TURN_MS each, default 6
+ * of 4,000 ms), so a drifting machine load treats them alike; variants as checkPerfGc's
+ * (DETCD_BENCH_PACED_VARIANTS, `name=words;…`: node options, NAME=value for the members'
+ * environment, `@<dir>` for another checkout), default `here=` plus `base=@$DETCD_BENCH_BASELINE`
+ * when that is set. Members start fresh, as check perf's do: the first turns show V8's warm-up.
+ *
+ * Per turn and variant: the rate reached, latency p50 / p99 / max (from the client's send), the
+ * members' CPU per put split (leader / followers, main thread / other threads), the Raft rounds
+ * (the leader's WAL syncs: one per Ready that carried entries) and puts and CPU per round, and the
+ * members' threads' time waiting for a CPU per put (schedstat), and their write system calls per
+ * round (files and sockets, /proc/<pid>/io). The summary is over the turns
+ * after the first two.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EtcdClient } from '../runtime/_test/etcdClient.ts';
+import { endpoint, type MemberSpec } from '../runtime/_test/members.ts';
+import { type Cluster, parseVariants, startCluster, stopGracefully, threadTimes } from './checkPerfGc.bench.ts';
+import { type CpuSplit, membersCpuSplit } from './runtime.bench.ts';
+
+function setting(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  if (!/^[0-9]+$/.test(text) || Number(text) === 0) throw new Error(`${name}=${text}: a positive whole number`);
+  return Number(text);
+}
+
+const value = Buffer.alloc(1024);
+/** Turns measured before the summary starts (fresh members compiling). */
+const coldTurns = 2;
+
+interface Turn {
+  puts: number;
+  errors: number;
+  starved: number;
+  ms: number;
+  latencies: number[];
+  leaderMain: number;
+  leaderOther: number;
+  followersMain: number;
+  followersOther: number;
+  /** Members' threads waiting runnable for a CPU, ms. */
+  waitMs: number;
+  /** The leader's WAL syncs (Raft rounds that carried entries). */
+  rounds: number;
+  /** This process's CPU (the clients), ms. */
+  clientMs: number;
+  /** The members' write system calls (files and sockets, /proc/<pid>/io syscw). */
+  writeCalls: number;
+}
+
+/** A process's write system calls so far (/proc/<pid>/io), NaN where there is none. */
+function writeCalls(pid: number): number {
+  try {
+    return Number(/^syscw: ([0-9]+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? Number.NaN);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** The member's WAL syncs so far (etcd_disk_wal_fsync_duration_seconds_count). */
+async function walSyncs(spec: MemberSpec): Promise<number> {
+  const text = await (await fetch(`http://${endpoint(spec)}/metrics`, { signal: AbortSignal.timeout(5_000) })).text().catch(() => '');
+  return Number(/^etcd_disk_wal_fsync_duration_seconds_count ([0-9.e+-]+)$/m.exec(text)?.[1] ?? Number.NaN);
+}
+
+async function leaderIndex(cluster: Cluster): Promise<number> {
+  for (const [i, client] of cluster.clients.entries()) {
+    const status = await client.status().catch(() => null);
+    const header = status?.header as { memberId?: unknown } | undefined;
+    if (status !== null && status.leader !== 0 && String(status.leader) === String(header?.memberId)) return i;
+  }
+  return 0;
+}
+
+let keyCounter = 0;
+
+function nextKey(): Buffer {
+  return Buffer.from(`/paced/${String(keyCounter++).padStart(269, '0')}`);
+}
+
+/** One paced turn against `cluster` through `clients` (each one put at a time). */
+async function pacedTurn(cluster: Cluster, clients: readonly EtcdClient[], rate: number, turnMs: number): Promise<Turn> {
+  const leader = await leaderIndex(cluster);
+  const roundsBefore = await walSyncs(cluster.specs[leader]!);
+  const cpuBefore = membersCpuSplit(cluster.members, leader);
+  const waitBefore = cluster.members.reduce((sum, member) => sum + threadTimes(member.process.pid!).waitMs, 0);
+  const turn: Turn = { puts: 0, errors: 0, starved: 0, ms: 0, latencies: [], leaderMain: 0, leaderOther: 0, followersMain: 0, followersOther: 0, waitMs: 0, rounds: 0, clientMs: 0, writeCalls: 0 };
+  const writesBefore = cluster.members.reduce((sum, member) => sum + writeCalls(member.process.pid!), 0);
+  const clientBefore = process.cpuUsage();
+  const idle = [...clients];
+  const running = new Set<Promise<void>>();
+  const started = performance.now();
+  let issued = 0;
+  for (;;) {
+    const elapsed = performance.now() - started;
+    if (elapsed >= turnMs) break;
+    const due = Math.floor((elapsed * rate) / 1000);
+    while (issued < due) {
+      issued++;
+      const client = idle.pop();
+      if (client === undefined) {
+        turn.starved++;
+        continue;
+      }
+      const sent = performance.now();
+      const call: Promise<void> = client.put({ key: nextKey(), value }).then(
+        () => {
+          turn.puts++;
+          turn.latencies.push(performance.now() - sent);
+        },
+        () => {
+          turn.errors++;
+        },
+      ).finally(() => {
+        idle.push(client);
+        running.delete(call);
+      });
+      running.add(call);
+    }
+    await sleep(1);
+  }
+  await Promise.all(running);
+  turn.ms = performance.now() - started;
+  const clientCpu = process.cpuUsage(clientBefore);
+  turn.clientMs = (clientCpu.user + clientCpu.system) / 1000;
+  const cpuAfter = membersCpuSplit(cluster.members, leader);
+  for (const key of Object.keys(cpuAfter) as (keyof CpuSplit)[]) turn[key] = cpuAfter[key] - cpuBefore[key];
+  turn.waitMs = cluster.members.reduce((sum, member) => sum + threadTimes(member.process.pid!).waitMs, 0) - waitBefore;
+  turn.writeCalls = cluster.members.reduce((sum, member) => sum + writeCalls(member.process.pid!), 0) - writesBefore;
+  turn.rounds = (await walSyncs(cluster.specs[leader]!)) - roundsBefore;
+  return turn;
+}
+
+function merge(turns: readonly Turn[]): Turn {
+  const sum: Turn = { puts: 0, errors: 0, starved: 0, ms: 0, latencies: [], leaderMain: 0, leaderOther: 0, followersMain: 0, followersOther: 0, waitMs: 0, rounds: 0, clientMs: 0, writeCalls: 0 };
+  for (const turn of turns) {
+    for (const key of ['puts', 'errors', 'starved', 'ms', 'leaderMain', 'leaderOther', 'followersMain', 'followersOther', 'waitMs', 'rounds', 'clientMs', 'writeCalls'] as const) sum[key] += turn[key];
+    sum.latencies.push(...turn.latencies);
+  }
+  return sum;
+}
+
+function describe(turn: Turn): string {
+  const sorted = [...turn.latencies].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
+  const per = (ms: number) => (ms / turn.puts).toFixed(3);
+  const cpu = turn.leaderMain + turn.leaderOther + turn.followersMain + turn.followersOther;
+  return (
+    `${((turn.puts * 1000) / turn.ms).toFixed(0)}/s (starved ${turn.starved}, errors ${turn.errors}); ms p50 ${at(50).toFixed(2)} p99 ${at(99).toFixed(2)} max ${(sorted.at(-1) ?? Number.NaN).toFixed(0)}; ` +
+    `CPU per put ${per(cpu)} (leader ${per(turn.leaderMain)} + ${per(turn.leaderOther)}, followers ${per(turn.followersMain)} + ${per(turn.followersOther)}), waiting for a CPU ${per(turn.waitMs)}, the clients ${per(turn.clientMs)}; ` +
+    `${(turn.puts / turn.rounds).toFixed(2)} puts per round, CPU per round ${(cpu / turn.rounds).toFixed(3)} ms, write calls per round ${(turn.writeCalls / turn.rounds).toFixed(1)}`
+  );
+}
+
+export async function bench(out: (line: string) => void): Promise<void> {
+  const rate = setting('DETCD_BENCH_PACED_RATE', 900);
+  const clientCount = setting('DETCD_BENCH_PACED_CLIENTS', 60);
+  const turns = setting('DETCD_BENCH_PACED_TURNS', 6);
+  const turnMs = setting('DETCD_BENCH_PACED_TURN_MS', 4_000);
+  const baseline = process.env.DETCD_BENCH_BASELINE;
+  const variants = parseVariants(process.env.DETCD_BENCH_PACED_VARIANTS ?? `here=${baseline ? `;base=@${baseline}` : ''}`, []);
+  const root = mkdtempSync(join(tmpdir(), 'detcd-paced-'));
+  const clusters: Cluster[] = [];
+  const pools: EtcdClient[][] = [];
+  try {
+    for (const [index, variant] of variants.entries()) clusters.push(await startCluster(variant, root, index));
+    const leaderOnly = process.env.DETCD_BENCH_PACED_LEADER === '1';
+    for (const cluster of clusters) {
+      const leader = await leaderIndex(cluster);
+      pools.push(Array.from({ length: clientCount }, (_, i) => new EtcdClient(endpoint(cluster.specs[leaderOnly ? leader : i % cluster.specs.length]!), 10_000)));
+    }
+    // Every client's connection made before the clock starts (check perf's connect storm is checkPerfGc's).
+    for (const pool of pools) await Promise.all(pool.map((client) => client.range({ key: Buffer.from('paced') })));
+    out(`${rate} puts/s scheduled, ${clientCount} clients ${leaderOnly ? 'to the leader' : 'over the three members'}, ${turns} turns of ${turnMs} ms per variant, alternated; load ${loadavg()[0]!.toFixed(1)}`);
+    const results = clusters.map(() => [] as Turn[]);
+    for (let t = 0; t < turns; t++) {
+      // Each turn starts with the next variant: the one measured first in a round paid for its position before (serverbundle).
+      for (let k = 0; k < clusters.length; k++) {
+        const i = (t + k) % clusters.length;
+        const cluster = clusters[i]!;
+        const turn = await pacedTurn(cluster, pools[i]!, rate, turnMs);
+        results[i]!.push(turn);
+        out(`${cluster.variant.name.padEnd(8)} turn ${t + 1}: ${describe(turn)}`);
+      }
+    }
+    out(`load ${loadavg()[0]!.toFixed(1)}; all turns, then turns ${coldTurns + 1}-${turns}:`);
+    for (const [i, cluster] of clusters.entries()) out(`${cluster.variant.name.padEnd(8)} all turns: ${describe(merge(results[i]!))}`);
+    for (const [i, cluster] of clusters.entries()) if (turns > coldTurns) out(`${cluster.variant.name.padEnd(8)} ${describe(merge(results[i]!.slice(coldTurns)))}`);
+  } finally {
+    for (const pool of pools) for (const client of pool) client.close();
+    await Promise.all(clusters.map(stopGracefully));
+    rmSync(root, { recursive: true, force: true });
+  }
+}
