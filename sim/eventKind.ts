@@ -10,8 +10,10 @@ export const EventKind = {
   probe: 7,
   /** A peer's answer that it refused a message because the sender was removed (etcd's rafthttp 403/410). */
   refusal: 8,
+  /** A node's deferred work goes on (HostedNode.hasDeferredWork): a later turn of its loop. */
+  work: 9,
 } as const;
-export const eventKindNames = ['tick', 'deliver', 'request', 'reply', 'sync', 'fault', 'client', 'probe', 'refusal'] as const;
+export const eventKindNames = ['tick', 'deliver', 'request', 'reply', 'sync', 'fault', 'client', 'probe', 'refusal', 'work'] as const;
 
 /** A digest no event produces: marks an event that was cancelled and is not part of the trace. */
 export const skipped = 0.5;

@@ -202,6 +202,8 @@ export class EventDescriber<M, Q, R, N extends HostedNode<M, Q, R>> {
         return this.describeClientEvent(sim, event);
       case EventKind.probe:
         return at('-', 'probe', 'liveness probe', []);
+      case EventKind.work:
+        return at(`n${target}`, 'tick', 'deferred work: its next slice', [target]);
       case EventKind.refusal:
         return at(`n${target}`, 'message', `${source}->${target} refused: ${target} was removed from the cluster`, [source, target]);
       default:
@@ -313,7 +315,7 @@ class ClientAttempts {
 }
 
 /** The line kind of each event kind (EventKind order). */
-const lineKindOf: readonly EventLineKind[] = ['tick', 'message', 'request', 'reply', 'sync', 'fault', 'client', 'probe', 'message'];
+const lineKindOf: readonly EventLineKind[] = ['tick', 'message', 'request', 'reply', 'sync', 'fault', 'client', 'probe', 'message', 'tick'];
 
 /** Faults aimed at whoever leads: the process lines after them name the node they hit. */
 const leaderFaults = new Set<FaultAction['kind']>(['crash-leader', 'pause-leader', 'clock-jump-leader']);

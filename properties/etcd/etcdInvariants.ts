@@ -27,6 +27,8 @@ export interface EtcdInvariantStats {
   snapshotsInstalled: number;
   /** Restarts whose store was compared with an independent reopening of the backend file. */
   recoveriesChecked: number;
+  /** Range deletes seen applied across turns (a member between two slices when observed). */
+  slicedApplies?: number;
 }
 
 /**
@@ -52,6 +54,8 @@ export function etcdInvariants(options: EtcdInvariantOptions = defaultEtcdInvari
   const counts = stats ?? { hashChecks: 0, hashesCompared: 0, snapshotsInstalled: 0, recoveriesChecked: 0 };
   /** Each member's state object when last observed: installing a snapshot replaces it (taking one does not). */
   const stateBefore = new Map<NodeId, { incarnation: number; state: object }>();
+  /** Each member's sliced apply when last observed (a new one is counted). */
+  const slicedBefore = new Map<NodeId, object | null>();
 
   const observe = (sim: EtcdSimulation, id: NodeId): void => {
     durable.check(id, sim.disk(id));
@@ -59,6 +63,10 @@ export function etcdInvariants(options: EtcdInvariantOptions = defaultEtcdInvari
     if (server === null) return;
     const incarnation = sim.incarnation(id);
     ledger.observe(id, incarnation, { appliedIndex: server.appliedIndex, consistentIndex: server.consistentIndex, revision: server.state.kv.revision });
+    if (server.slicedApply !== (slicedBefore.get(id) ?? null)) {
+      if (server.slicedApply !== null) counts.slicedApplies = (counts.slicedApplies ?? 0) + 1;
+      slicedBefore.set(id, server.slicedApply);
+    }
     const before = stateBefore.get(id);
     if (before === undefined || before.state !== server.state) {
       if (before !== undefined && before.incarnation === incarnation) counts.snapshotsInstalled++;
