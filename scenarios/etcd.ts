@@ -78,6 +78,8 @@ export interface EtcdScenarioShape {
   readonly watch?: WatchShape;
   /** With watches: settle unknown puts from what they showed before checking the history (default on). */
   readonly watchGuided?: boolean;
+  /** How long a member's slice of deferred work takes (SimOptions.deferredWorkUs; a range delete applied in slices). */
+  readonly deferredWorkUs?: number;
 }
 
 /** What a property test or a benchmark may vary in a scenario beyond its seed: how much work, how many faults, which checks. */
@@ -160,7 +162,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
   let drawNote: string;
   if (settings?.options === undefined) {
     const everyMachine = Array.from({ length: shape.machines }, (_, i) => i + 1);
-    const base: SimOptions = { ...baseOptions, seed, nodeCount: shape.machines };
+    const base: SimOptions = { ...baseOptions, seed, nodeCount: shape.machines, ...(shape.deferredWorkUs === undefined ? {} : { deferredWorkUs: shape.deferredWorkUs }) };
     const window = { startUs: faultsStartUs, quietAtUs, meanGapUs: shape.meanGapUs ?? 2_000_000, faultUsMax: shape.faultUsMax ?? 4_000_000 };
     const swarm = new RandomStreams(seed).stream('swarm');
     // Faults strike every machine, members or not yet: a member added later is crashed and cut off too.
@@ -490,6 +492,9 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
     roles: ['deletes', 'deletes', 'mixed', 'kubernetes', 'txn', 'register', 'fast-compactor', 'defragmenter'],
     space: fullSwarmSpace,
     server: { ...watchServer, applySliceKeys: 1 },
+    // A slice takes as long as the runtime's (10-20 ms of CPU for its 4,096 keys): reads, watch
+    // creations and faults land between slices.
+    deferredWorkUs: 15_000,
     watch: { clients: 3 },
   }),
   etcdScenario('etcd-quota', 'etcd, a writer fills a small space quota: the NOSPACE alarm, then compaction, defragmentation and disarm, under crashes and partitions', {
