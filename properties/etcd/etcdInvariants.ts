@@ -1,3 +1,5 @@
+import { isEtcdError } from '../../core/api/index.ts';
+import { AssertionError } from '../../core/base/assert.ts';
 import type { NodeId } from '../../core/host/node.ts';
 import type { EtcdServer, PeerMessage, ServerReply, ServerRequest } from '../../core/server/index.ts';
 import type { SimObserver } from '../../sim/observer.ts';
@@ -44,7 +46,9 @@ export interface EtcdInvariantStats {
  * - at every restart, the store equals an independent reopening of the member's backend file
  *   (recoveryCheck);
  * - every couple of seconds, a second after every restart and at the end, all running members'
- *   HashKV agree at equal revisions.
+ *   HashKV agree at equal revisions;
+ * - a member between two slices of a range delete reads the delete's range at its current
+ *   revision as that revision holds it (checkBetweenSlices).
  */
 export function etcdInvariants(options: EtcdInvariantOptions = defaultEtcdInvariantOptions, stats?: EtcdInvariantStats): SimObserver<PeerMessage, ServerRequest, ServerReply, EtcdServer> {
   const ledger = new RevisionLedger();
@@ -67,6 +71,7 @@ export function etcdInvariants(options: EtcdInvariantOptions = defaultEtcdInvari
       if (server.slicedApply !== null) counts.slicedApplies = (counts.slicedApplies ?? 0) + 1;
       slicedBefore.set(id, server.slicedApply);
     }
+    if (server.slicedApply !== null) checkBetweenSlices(server);
     const before = stateBefore.get(id);
     if (before === undefined || before.state !== server.state) {
       if (before !== undefined && before.incarnation === incarnation) counts.snapshotsInstalled++;
@@ -104,6 +109,24 @@ export function etcdInvariants(options: EtcdInvariantOptions = defaultEtcdInvari
       compareHashes(sim, 'at the end of the run');
     },
   };
+}
+
+/**
+ * A member between two slices of a range delete: a read of the delete's range at the current
+ * revision (what serializable reads and read-only txns are served from) must be the read at that
+ * revision named, the store before the delete — not a half-applied delete.
+ */
+function checkBetweenSlices(server: EtcdServer): void {
+  const sliced = server.slicedApply!;
+  if (sliced.op.kind !== 'deleteRange') return;
+  const { key, rangeEnd } = sliced.op.request;
+  const kv = server.state.kv;
+  const now = kv.range({ key, ...(rangeEnd === undefined ? {} : { rangeEnd }) });
+  const named = kv.range({ key, ...(rangeEnd === undefined ? {} : { rangeEnd }), revision: kv.revision });
+  const keys = (result: typeof now): string => (isEtcdError(result) ? result.message : result.kvs.map((each) => `${each.key}@${each.modRevision}`).join(','));
+  if (keys(now) !== keys(named)) {
+    throw new AssertionError(`member ${server.id}, between slices of the delete at index ${sliced.entry.index}, reads [${keys(now)}] at its current revision ${kv.revision} where that revision holds [${keys(named)}]: a read sees a half-applied delete`);
+  }
 }
 
 /** The highest commit index any running member knows: every entry up to it is committed. */
