@@ -272,6 +272,7 @@ export async function bench(out: (line: string) => void): Promise<void> {
       sums.push(slices.reduce((sum, ms) => sum + ms, 0));
       count = slices.length;
     }
+    if (process.env.DETCD_BENCH_TURN_DEBUG) out(`deleteTurn slices of the last round: ${slicedRound(checkouts[0]!, gc, keyCount, sliceKeys).map((ms) => ms.toFixed(1)).join(', ')}`);
     out(`deleteTurn here in slices of ${sliceKeys} keys (${count} slices, prevKv read): longest slice ${least(longest).toFixed(1)} / ${median(longest).toFixed(1)} ms, all slices ${least(sums).toFixed(0)} / ${median(sums).toFixed(0)} ms (least / median of ${rounds}); longest per round ${longest.map((ms) => ms.toFixed(1)).join(', ')}`);
   }
   const figure = (name: string, field: keyof Round) => results.get(name)!.map((result) => result[field]);
