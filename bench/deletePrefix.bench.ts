@@ -11,11 +11,18 @@
  * DETCD_BENCH_DEL_ROUNDS: rounds of put-then-delete on the same cluster (default 1): check perf's
  * keys are new each run, so the index keeps every deleted key until a compaction.
  * DETCD_BENCH_DEL_CHECKOUT: run that checkout's members (e.g. /work/wt-base) instead of this one's.
+ *
+ * While the delete runs, a probe asks each member for one key (serializable: from its own state)
+ * every 10 ms, one call at a time, and prints the slowest answer (a member's longest stretch
+ * without serving: its longest loop turn, about) and when the member's revision reached the
+ * delete's (it finished applying it). The members' own environment passes through (e.g.
+ * DETCD_APPLY_SLICE_KEYS=0 applies the delete in one turn).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { EtcdClient } from '../runtime/_test/etcdClient.ts';
 import { isLeader, until } from '../runtime/_test/members.ts';
 import { startCluster } from './checkPerfGc.bench.ts';
 
@@ -34,6 +41,39 @@ export function loopGapsMs(text: string): number[] {
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What the probe saw of one member: its slowest serializable read, and when its revision first reached `revision`. */
+interface ProbeResult {
+  slowestMs: number;
+  reachedMs: number | null;
+  calls: number;
+}
+
+/** Serializable single-key reads of one member, one at a time, every `everyMs`, until `stop()`; times from `startedMs`. */
+function probe(client: EtcdClient, startedMs: number, everyMs: number, target: number) {
+  const result: ProbeResult = { slowestMs: 0, reachedMs: null, calls: 0 };
+  let stopped = false;
+  const done = (async () => {
+    while (!stopped) {
+      const sent = performance.now();
+      const reply = await client.range({ key: Buffer.from('probe'), serializable: true }).catch(() => null);
+      const now = performance.now();
+      result.calls++;
+      result.slowestMs = Math.max(result.slowestMs, now - sent);
+      const revision = Number((reply?.header as { revision?: unknown } | undefined)?.revision ?? 0);
+      if (result.reachedMs === null && revision >= target) result.reachedMs = now - startedMs;
+      await pause(everyMs);
+    }
+  })();
+  return {
+    result,
+    async stop(): Promise<ProbeResult> {
+      stopped = true;
+      await done;
+      return result;
+    },
+  };
+}
 
 export async function bench(out: (line: string) => void): Promise<void> {
   const keyCount = Number(process.env.DETCD_BENCH_DEL_KEYS ?? 60_000);
@@ -63,13 +103,18 @@ export async function bench(out: (line: string) => void): Promise<void> {
       }));
       const putMs = performance.now() - putStarted;
       out(`deletePrefix round ${round}: put ${keyCount} keys in ${(putMs / 1000).toFixed(1)} s (${Math.round(keyCount / (putMs / 1000))}/s, ${inFlight} in flight)`);
-      const termBefore = Number((await leader.status()).raftTerm);
+      const statusBefore = await leader.status();
+      const termBefore = Number(statusBefore.raftTerm);
+      // Nothing else writes: the delete's revision is the next one.
+      const deleteRevision = Number((statusBefore.header as { revision?: unknown } | undefined)?.revision) + 1;
       await pause(2_000);
       const marks = members.map((member) => member.output.length);
       const started = performance.now();
+      const probes = clients.map((client) => probe(client, started, 10, deleteRevision));
       const response = await leader.deleteRange({ key: Buffer.from(prefix), rangeEnd: Buffer.from('/etcdctl-check-perf0') });
       const deleteMs = performance.now() - started;
       await pause(3_000);
+      const probed = await Promise.all(probes.map((each) => each.stop()));
       const gaps = members.map((member, i) => loopGapsMs(member.output.slice(marks[i]).join('')));
       const applies = members.map((member, i) => slowAppliesMs(member.output.slice(marks[i]).join('')));
       const termAfter = Number((await leader.status()).raftTerm);
@@ -77,6 +122,8 @@ export async function bench(out: (line: string) => void): Promise<void> {
       out(`deletePrefix round ${round}: DeleteRange of ${String(response.deleted)} keys answered in ${deleteMs.toFixed(0)} ms`);
       for (const [i, spec] of specs.entries()) {
         const mine = gaps[i]!;
+        const seen = probed[i]!;
+        out(`deletePrefix   ${spec.name}${i === leaderIndex ? ' (leader)' : ''}: probe's slowest read ${seen.slowestMs.toFixed(0)} ms (${seen.calls} reads), revision reached the delete's after ${seen.reachedMs === null ? 'never (3 s)' : `${seen.reachedMs.toFixed(0)} ms`}`);
         out(`deletePrefix   ${spec.name}${i === leaderIndex ? ' (leader)' : ''}: longest loop gap ${mine.length === 0 ? 'under 100' : Math.max(...mine)} ms; gaps over 100 ms: ${mine.length === 0 ? 'none' : mine.join(', ')}; turns logged as "apply entries took too long": ${applies[i]!.length === 0 ? 'none' : `${applies[i]!.map((ms) => ms.toFixed(0)).join(', ')} ms`}`);
       }
       out(`deletePrefix round ${round}: the leader ${stillLeads && termAfter === termBefore ? 'survived' : `was lost (term ${termBefore} -> ${termAfter})`}`);

@@ -19,6 +19,10 @@
  * The baseline measured in the same run is another checkout's core (DETCD_BENCH_BASELINE=<dir>,
  * e.g. /work/wt-base), alternated round by round, each on a fresh store built the same way.
  * DETCD_BENCH_TURN_ROUNDS (default 5), DETCD_BENCH_TURN_KEYS (default 55,000).
+ * DETCD_BENCH_TURN_SLICE=<keys>: this checkout also applies the delete in slices of that many
+ * keys (StateMachine.beginDeleteRange: what a member with applySliceKeys does, one slice per loop
+ * turn) on a fresh store per round, and prints the longest slice (the last one ends the write
+ * transaction, notifies and encodes the commit's record) and the sum of the slices.
  * DETCD_BENCH_TURN_PROFILE=<file>: a CPU profile of this checkout's turns alone (the inspector's
  * profiler started at each turn and stopped at its end; the last round's profile is written).
  */
@@ -38,7 +42,12 @@ interface KvLike {
   readonly revision: number;
   range(request: { key: string; rangeEnd: string; countOnly: boolean }): { count: number };
 }
+interface JobLike {
+  step(limit: number): boolean;
+}
 interface StateLike {
+  beginDeleteRange?(op: unknown): { job: JobLike; before: number };
+  finishDeleteRange?(job: JobLike, before: number): { response: { deleted?: number }; events: readonly unknown[] };
   readonly backend: { commit(): boolean; takeWrites(): { records: readonly unknown[] }[]; setConsistentIndex(index: number, term: number): void };
   readonly kv: KvLike & { eventsCarryPrevKv: boolean };
   apply(op: unknown): { response: { deleted?: number }; events: readonly unknown[] };
@@ -185,6 +194,30 @@ function round(checkout: Checkout, gc: () => void, keyCount: number, watchers: n
   return { walk, apply: applied - turnStarted, notify: notified - applied, record: ended - notified, turnStarted, ended, bytes };
 }
 
+/** One sliced apply of the cleanup (DETCD_BENCH_TURN_SLICE): each slice's ms, the last one with the end of the turn. */
+function slicedRound(checkout: Checkout, gc: () => void, keyCount: number, sliceKeys: number): number[] {
+  const state = secondRunState(checkout, keyCount);
+  const store = checkout.watchable(state);
+  gc();
+  gc();
+  const slices: number[] = [];
+  let started = performance.now();
+  state.backend.setConsistentIndex(++entryIndex, 2);
+  state.kv.eventsCarryPrevKv = true;
+  const { job, before } = state.beginDeleteRange!(deleteOp);
+  while (!job.step(sliceKeys)) {
+    const now = performance.now();
+    slices.push(now - started);
+    started = now;
+  }
+  const outcome = state.finishDeleteRange!(job, before);
+  if (outcome.response.deleted !== keyCount) throw new Error(`${checkout.name}: the sliced cleanup deleted ${outcome.response.deleted} of ${keyCount} keys`);
+  store.notify(outcome.events, state.kv.revision);
+  for (const write of state.backend.takeWrites()) for (const record of write.records) crc32(checkout.encode(record));
+  slices.push(performance.now() - started);
+  return slices;
+}
+
 const least = (values: readonly number[]) => Math.min(...values);
 const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
@@ -228,6 +261,20 @@ export async function bench(out: (line: string) => void): Promise<void> {
     }
   }
   observer.disconnect();
+  const sliceKeys = Number(process.env.DETCD_BENCH_TURN_SLICE ?? 0);
+  if (sliceKeys > 0) {
+    const longest: number[] = [];
+    const sums: number[] = [];
+    let count = 0;
+    for (let r = 0; r < rounds; r++) {
+      const slices = slicedRound(checkouts[0]!, gc, keyCount, sliceKeys);
+      longest.push(Math.max(...slices));
+      sums.push(slices.reduce((sum, ms) => sum + ms, 0));
+      count = slices.length;
+    }
+    if (process.env.DETCD_BENCH_TURN_DEBUG) out(`deleteTurn slices of the last round: ${slicedRound(checkouts[0]!, gc, keyCount, sliceKeys).map((ms) => ms.toFixed(1)).join(', ')}`);
+    out(`deleteTurn here in slices of ${sliceKeys} keys (${count} slices, prevKv read): longest slice ${least(longest).toFixed(1)} / ${median(longest).toFixed(1)} ms, all slices ${least(sums).toFixed(0)} / ${median(sums).toFixed(0)} ms (least / median of ${rounds}); longest per round ${longest.map((ms) => ms.toFixed(1)).join(', ')}`);
+  }
   const figure = (name: string, field: keyof Round) => results.get(name)!.map((result) => result[field]);
   out(`deleteTurn: DeleteRange of ${keyCount.toLocaleString('en')} live keys (as many tombstoned beside them), ${watchers} synced watcher(s) elsewhere; ms, least / median of ${rounds}`);
   for (const checkout of checkouts) {

@@ -1,5 +1,5 @@
 import { ConfigError, readSettings, usage } from '../runtime/config/settings.ts';
-import { backendFileCommitsMax, serverConfig } from '../runtime/config/serverConfig.ts';
+import { applySliceKeys, backendFileCommitsMax, serverConfig } from '../runtime/config/serverConfig.ts';
 import { startServer, type RunningServer } from '../runtime/server.ts';
 import { versionText } from '../runtime/version.ts';
 
@@ -26,7 +26,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
     for (const warning of settings.warnings) log(warning);
     const rewriteEvery = backendFileCommitsMax(process.env);
-    config = { ...serverConfig(settings), ...(rewriteEvery === undefined ? {} : { backendFileCommitsMax: rewriteEvery }) };
+    const sliceKeys = applySliceKeys(process.env);
+    config = { ...serverConfig(settings), ...(rewriteEvery === undefined ? {} : { backendFileCommitsMax: rewriteEvery }), ...(sliceKeys === undefined ? {} : { applySliceKeys: sliceKeys }) };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const parseError = /^(flag provided but not defined|flag needs an argument|invalid value|'.*' is not a valid flag)/.test(error.message);

@@ -77,6 +77,13 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
       transport: options.transport,
       store: options.store,
       replies: { reply: (_client, id, reply, stream) => (stream === undefined ? this.answer(id, reply) : this.streamReply(id, reply, stream)) },
+      // The node's deferred work (a huge range delete's slices) goes on in a later turn of the
+      // event loop, after the I/O that came meanwhile (heartbeats): one slice per turn.
+      later: (run) => {
+        setImmediate(() => {
+          if (!this.stopped) this.timed(run);
+        });
+      },
     }, { sendBeforeSync: options.sendBeforeSync ?? false });
   }
 
@@ -207,9 +214,16 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
   }
 
   private pump(): void {
+    this.timed(this.pumpLoop);
+  }
+
+  private readonly pumpLoop = (): void => this.loop.pump();
+
+  /** Runs a turn's work on the node (a pump, or a slice of deferred work and its pump), timed for `afterPump`. */
+  private timed(run: () => void): void {
     if (trace.enabled) trace.mark('pump');
     const startedMs = performance.now();
-    this.loop.pump();
+    run();
     this.options.afterPump?.(this.node, performance.now() - startedMs);
     if (trace.enabled) trace.mark('pump.end');
   }

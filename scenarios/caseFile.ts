@@ -176,8 +176,8 @@ function decodeOptions(json: Json): Omit<SimOptions, 'seed' | 'faults'> {
   return decodeLike(json, template, 'options') as Omit<SimOptions, 'seed' | 'faults'>;
 }
 
-/** Fields a case may leave out: per-link latency overrides, the pipelined host loop and keyed network draws (absent: off). */
-const optionalOptionFields = new Set(['options.network.links', 'options.network.keyedDraws', 'options.pipelinedHost']);
+/** Fields a case may leave out: per-link latency overrides, the pipelined host loop and keyed network draws (absent: off), a slice of deferred work's time (absent: 1 ms). */
+const optionalOptionFields = new Set(['options.network.links', 'options.network.keyedDraws', 'options.pipelinedHost', 'options.deferredWorkUs']);
 
 function decodeLike(value: unknown, template: unknown, where: string): unknown {
   if (typeof template === 'number') return natural(value, where);
@@ -195,6 +195,7 @@ function decodeLike(value: unknown, template: unknown, where: string): unknown {
     decoded[key] = decodeLike(object[key], templateObject[key], `${where}.${key}`);
   }
   if (where === 'options' && object.pipelinedHost !== undefined) decoded.pipelinedHost = decodeLike(object.pipelinedHost, false, 'options.pipelinedHost');
+  if (where === 'options' && object.deferredWorkUs !== undefined) decoded.deferredWorkUs = decodeLike(object.deferredWorkUs, 0, 'options.deferredWorkUs');
   if (where === 'options.network' && object.keyedDraws !== undefined) decoded.keyedDraws = decodeLike(object.keyedDraws, false, 'options.network.keyedDraws');
   if (where === 'options.network' && object.links !== undefined) decoded.links = list(object.links, 'options.network.links').map((link, index) => decodeLink(link, `options.network.links[${index}]`));
   return decoded;

@@ -80,6 +80,8 @@ export interface EtcdScenarioShape {
   readonly watch?: WatchShape;
   /** With watches: settle unknown puts from what they showed before checking the history (default on). */
   readonly watchGuided?: boolean;
+  /** How long a member's slice of deferred work takes (SimOptions.deferredWorkUs; a range delete applied in slices). */
+  readonly deferredWorkUs?: number;
 }
 
 /** What a property test or a benchmark may vary in a scenario beyond its seed: how much work, how many faults, which checks. */
@@ -193,7 +195,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
   let drawNote: string;
   if (settings?.options === undefined) {
     const everyMachine = Array.from({ length: shape.machines }, (_, i) => i + 1);
-    const base: SimOptions = { ...baseOptions, seed, nodeCount: shape.machines };
+    const base: SimOptions = { ...baseOptions, seed, nodeCount: shape.machines, ...(shape.deferredWorkUs === undefined ? {} : { deferredWorkUs: shape.deferredWorkUs }) };
     const window = { startUs: faultsStartUs, quietAtUs, meanGapUs: shape.meanGapUs ?? 2_000_000, faultUsMax: shape.faultUsMax ?? 4_000_000 };
     const swarm = new RandomStreams(seed).stream('swarm');
     // Faults strike every machine, members or not yet: a member added later is crashed and cut off too.
@@ -291,6 +293,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
           hashChecks: invariants.hashChecks,
           snapshotsInstalled: invariants.snapshotsInstalled,
           recoveriesChecked: invariants.recoveriesChecked,
+          ...((shape.server?.applySliceKeys ?? 0) > 0 ? { slicedApplies: invariants.slicedApplies ?? 0 } : {}),
           ...calls,
           ...(shape.leases === undefined ? {} : { leaseExpiries: leases.expiriesJudged, leaseRevokes: leases.revokesChecked, leaseKeysRevoked: leases.keysRevoked }),
           ...(shape.lock === undefined ? {} : { lockIncrements: leases.increments }),
@@ -527,6 +530,23 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
     faultUsMax: 6_000_000,
     server: watchServer,
     watch: { clients: 4 },
+  }),
+  /**
+   * A range delete applied across turns of the member's loop (issue 10; runtime: 4,096 keys a
+   * turn): here one key a turn, so every DeleteRange of its clients (one key, or ranges of up to
+   * three; deletes inside txns apply whole) spans two to four turns, with heartbeats, reads, watch creations,
+   * snapshots (every 20 entries), defragments and crashes landing in between. The checks must
+   * see nothing of it: one revision for the delete, exactly as applied in one turn.
+   */
+  etcdScenario('etcd-delete-turns', 'etcd, 3 members, range deletes applied one key per loop turn (later entries queued behind them) under every fault class, watchers, snapshots every 20 entries, compaction and defragmentation', {
+    machines: 3,
+    roles: ['deletes', 'deletes', 'mixed', 'kubernetes', 'txn', 'register', 'fast-compactor', 'defragmenter'],
+    space: fullSwarmSpace,
+    server: { ...watchServer, applySliceKeys: 1 },
+    // A slice takes as long as the runtime's (10-20 ms of CPU for its 4,096 keys): reads, watch
+    // creations and faults land between slices.
+    deferredWorkUs: 15_000,
+    watch: { clients: 3 },
   }),
   etcdScenario('etcd-quota', 'etcd, a writer fills a small space quota: the NOSPACE alarm, then compaction, defragmentation and disarm, under crashes and partitions', {
     machines: 3,

@@ -12,8 +12,10 @@ export const EventKind = {
   refusal: 8,
   /** The sender's transport reports a snapshot's fate to its node (SimParts.snapshotReports). */
   snapshotReport: 9,
+  /** A node's deferred work goes on (HostedNode.hasDeferredWork): a later turn of its loop. */
+  work: 10,
 } as const;
-export const eventKindNames = ['tick', 'deliver', 'request', 'reply', 'sync', 'fault', 'client', 'probe', 'refusal', 'snapshot-report'] as const;
+export const eventKindNames = ['tick', 'deliver', 'request', 'reply', 'sync', 'fault', 'client', 'probe', 'refusal', 'snapshot-report', 'work'] as const;
 
 /** A digest no event produces: marks an event that was cancelled and is not part of the trace. */
 export const skipped = 0.5;

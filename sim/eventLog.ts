@@ -202,6 +202,8 @@ export class EventDescriber<M, Q, R, N extends HostedNode<M, Q, R>> {
         return this.describeClientEvent(sim, event);
       case EventKind.probe:
         return at('-', 'probe', 'liveness probe', []);
+      case EventKind.work:
+        return at(`n${target}`, 'tick', 'deferred work: its next slice', [target]);
       case EventKind.refusal:
         return at(`n${target}`, 'message', `${source}->${target} refused: ${target} was removed from the cluster`, [source, target]);
       case EventKind.snapshotReport: {
@@ -329,6 +331,7 @@ const lineKindByName: Readonly<Record<(typeof eventKindNames)[number], EventLine
   probe: 'probe',
   refusal: 'message',
   'snapshot-report': 'message',
+  work: 'tick',
 };
 /** The same in EventKind order, for the per-event lookup. */
 const lineKindOf: readonly EventLineKind[] = eventKindNames.map((name) => lineKindByName[name]);

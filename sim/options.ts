@@ -41,6 +41,8 @@ export interface SimOptions {
    * runtime does (HostLoopOptions.sendBeforeSync). Absent: off, every message waits for the sync.
    */
   readonly pipelinedHost?: boolean;
+  /** How long after a node asks for a later turn (HostPorts.later: deferred work) it comes. Absent: 1 ms. */
+  readonly deferredWorkUs?: number;
 }
 
 export const defaultSimOptions: Omit<SimOptions, 'seed'> = {

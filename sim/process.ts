@@ -7,6 +7,12 @@ import type { SimDisk } from './disk.ts';
 export type ProcessState = 'up' | 'paused' | 'down';
 
 /** A sync the host loop waits for; dropped if its incarnation died meanwhile. */
+/** A later turn asked for a node's deferred work (HostPorts.later), for the incarnation that asked. */
+export interface WorkPayload {
+  readonly incarnation: number;
+  readonly run: () => void;
+}
+
 export interface SyncPayload {
   readonly incarnation: number;
   readonly mark: number;

@@ -13,7 +13,7 @@ import { connected, describeFault, type FaultAction, type PartitionShape } from 
 import { Network } from './network.ts';
 import type { RunResult, SimObserver, SimParts, SnapshotReports, SnapshotStatus, StopReason, Violation } from './observer.ts';
 import type { SimOptions } from './options.ts';
-import { SimProcess, type ProcessState, type SyncPayload } from './process.ts';
+import { SimProcess, type ProcessState, type SyncPayload, type WorkPayload } from './process.ts';
 import { StreamClients, type StreamEnvelope, type StreamWake } from './streamClients.ts';
 import { RandomStreams } from './rng.ts';
 import { Scheduler } from './scheduler.ts';
@@ -275,6 +275,8 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
         return this.onRefusal(this.process(target), source);
       case EventKind.snapshotReport:
         return this.onSnapshotReport(this.process(target), source, payload as SnapshotReport);
+      case EventKind.work:
+        return this.onWork(this.process(target), payload as WorkPayload);
       default:
         throw new AssertionError(`unknown event kind ${kind}`);
     }
@@ -308,6 +310,11 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
           this.scheduler.schedule(this.nowUs + latencyUs, EventKind.sync, process.id, 0, payload);
         },
         read: () => process.disk.read(),
+      },
+      // A node's deferred work goes on after what is due meanwhile (its slice takes CPU time).
+      later: (run) => {
+        const payload: WorkPayload = { incarnation, run };
+        this.scheduler.schedule(this.nowUs + (this.options.deferredWorkUs ?? 1_000), EventKind.work, process.id, 0, payload);
       },
     };
   }
@@ -479,6 +486,16 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     return 0;
   }
 
+  private onWork(process: SimProcess<M, Q, R, N>, work: WorkPayload): number {
+    if (work.incarnation !== process.incarnation) return skipped;
+    if (process.state === 'paused') {
+      this.enqueue(process, EventKind.work, 0, work);
+      return 1;
+    }
+    work.run();
+    return 0;
+  }
+
   /** Holds an input for a paused process; false when its full inbox dropped it. */
   private enqueue(process: SimProcess<M, Q, R, N>, kind: number, source: number, payload: unknown): boolean {
     if (kind === EventKind.deliver || kind === EventKind.request) {
@@ -524,6 +541,9 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
           break;
         case EventKind.sync:
           (input.payload as SyncPayload).done();
+          break;
+        case EventKind.work:
+          (input.payload as WorkPayload).run();
           break;
         default:
           throw new AssertionError(`unexpected queued input ${input.kind}`);

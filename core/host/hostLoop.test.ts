@@ -162,3 +162,61 @@ test('a pipelining loop sends the node\'s urgent messages (heartbeats) while a s
     t.true(log.includes('advance'));
   }
 });
+
+/** A node with `slices` slices of deferred work, each done by the Ready after `continueWork()`. */
+class SlicingNode extends ScriptedNode {
+  slices: number;
+  private due = false;
+  constructor(log: string[], slices: number) {
+    super(log);
+    this.slices = slices;
+  }
+  override hasReady(): boolean {
+    return super.hasReady() || (!this.outstanding && this.due);
+  }
+  override ready(): NodeReady<string, string> {
+    if (this.due) {
+      this.due = false;
+      this.slices--;
+      if (this.queued.length === 0) this.queued.push(makeReady(`slice${this.slices}`, false, false));
+    }
+    return super.ready();
+  }
+  hasDeferredWork(): boolean {
+    return this.slices > 0 && !this.due;
+  }
+  continueWork(): void {
+    this.due = true;
+  }
+}
+
+test('deferred work: one slice per later turn the host gives, other input in between; without `later`, all at once', (t) => {
+  const log: string[] = [];
+  const turns: (() => void)[] = [];
+  const node = new SlicingNode(log, 2);
+  const ports: HostPorts<string, string> = {
+    transport: { send: (to, message) => void log.push(`send ${to} ${message}`) },
+    replies: { reply: () => {} },
+    store: { write: () => {}, sync: (done) => done(), read: () => ({ files: new Map() }) },
+    later: (run) => void turns.push(run),
+  };
+  const loop = new HostLoop(node, ports);
+  loop.pump();
+  t.is(turns.length, 1, 'a later turn asked for');
+  loop.pump();
+  t.is(turns.length, 1, 'once');
+  t.deepEqual(log, []);
+  turns.shift()!();
+  t.deepEqual(log, ['ready', 'send 2 msg-slice1', 'advance']);
+  t.is(turns.length, 1, 'the next slice asked for');
+  turns.shift()!();
+  t.is(node.slices, 0);
+  t.is(turns.length, 0, 'no more');
+
+  const atOnce: string[] = [];
+  const plain = new SlicingNode(atOnce, 3);
+  const { later: _later, ...noLater } = ports;
+  new HostLoop(plain, noLater).pump();
+  t.is(plain.slices, 0);
+  t.is(atOnce.filter((line) => line === 'ready').length, 3);
+});

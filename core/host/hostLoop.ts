@@ -28,6 +28,13 @@ export class HostLoop<Message, Request, Reply> {
   private syncing: NodeReady<Message, Reply> | null = null;
   private readonly onSynced = (): void => this.synced();
   private pumping = false;
+  /** A later turn is asked for the node's deferred work. */
+  private continuing = false;
+  private readonly onLater = (): void => {
+    this.continuing = false;
+    this.node.continueWork!();
+    this.pump();
+  };
 
   constructor(node: HostedNode<Message, Request, Reply>, ports: HostPorts<Message, Reply>, options: HostLoopOptions = {}) {
     this.node = node;
@@ -46,19 +53,30 @@ export class HostLoop<Message, Request, Reply> {
     this.pumping = true;
     try {
       if (this.syncing !== null && this.sendBeforeSync) this.sendUrgent();
-      while (this.syncing === null && this.node.hasReady()) {
-        const ready = this.node.ready();
-        if (ready.writes.length > 0) this.ports.store.write(ready.writes);
-        if (ready.mustSync) {
-          assert(ready.writes.length > 0, 'a Ready asked for a sync without writes');
-          this.syncing = ready;
-          if (this.sendBeforeSync) this.deliver(ready, true);
-          this.ports.store.sync(this.onSynced);
-          // A synchronous sync has already finished the Ready and cleared `syncing`.
-          continue;
+      for (;;) {
+        while (this.syncing === null && this.node.hasReady()) {
+          const ready = this.node.ready();
+          if (ready.writes.length > 0) this.ports.store.write(ready.writes);
+          if (ready.mustSync) {
+            assert(ready.writes.length > 0, 'a Ready asked for a sync without writes');
+            this.syncing = ready;
+            if (this.sendBeforeSync) this.deliver(ready, true);
+            this.ports.store.sync(this.onSynced);
+            // A synchronous sync has already finished the Ready and cleared `syncing`.
+            continue;
+          }
+          this.deliver(ready, null);
+          this.node.advance();
         }
-        this.deliver(ready, null);
-        this.node.advance();
+        // Deferred work goes on in a later turn of the host, or here at once when it has none.
+        if (this.continuing || this.node.hasDeferredWork?.() !== true) break;
+        if (this.ports.later !== undefined) {
+          this.continuing = true;
+          this.ports.later(this.onLater);
+          break;
+        }
+        this.node.continueWork!();
+        if (this.syncing !== null) break;
       }
     } finally {
       this.pumping = false;

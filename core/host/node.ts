@@ -114,6 +114,15 @@ export interface HostedNode<Message, Request, Reply> {
    * they are no longer part of any Ready. A node without such messages may omit it.
    */
   takeUrgentMessages?(): readonly Outbound<Message>[];
+  /**
+   * Work the node does in slices, one per turn of its host's loop (an etcd member's apply of a
+   * huge range delete): true while it holds such work and no slice is due. The host then calls
+   * `continueWork()` in a later turn, after the input that arrived meanwhile (messages, ticks),
+   * and pumps; the slice's effects come out of the Readies as usual. A node without it may omit both.
+   */
+  hasDeferredWork?(): boolean;
+  /** Makes the next slice of the deferred work due (done by the next Ready). */
+  continueWork?(): void;
 }
 
 export interface NodeStart {

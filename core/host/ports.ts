@@ -34,4 +34,9 @@ export interface HostPorts<Message, Reply> {
   readonly transport: Transport<Message>;
   readonly replies: ReplyPort<Reply>;
   readonly store: DurableStore;
+  /**
+   * Runs `run` in a later turn of the host's loop, after the input already waiting (a node's
+   * deferred work, see HostedNode.hasDeferredWork). Absent: the loop does the work at once.
+   */
+  readonly later?: (run: () => void) => void;
 }

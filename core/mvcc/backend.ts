@@ -316,6 +316,11 @@ export class Backend {
     return writes;
   }
 
+  /** Whether a write transaction is open (a range delete applied in slices keeps one open across turns): no commit until it ends. */
+  get writeTxnOpen(): boolean {
+    return this.inWriteTxn;
+  }
+
   get hasWrites(): boolean {
     return this.writes.length > 0;
   }

@@ -7,5 +7,6 @@ export { isBackendImage, isTombstone, metadataOnlyImage, pageSize, type BackendI
 export type { LeaseLookup } from './applyTxn.ts';
 export { decodeBackendImage, encodeBackendImage, readBackendImage, writeBackendImage } from './backendImageCodec.ts';
 export { hashBackendImage } from './hash.ts';
+export { DeleteRangeJob } from './applyWrite.ts';
 export { KvStore, defaultKvStoreOptions, noLeases, type KvStoreOptions, type WriteResult } from './kvStore.ts';
 export type { Revision } from './revision.ts';

@@ -19,7 +19,7 @@ import {
 import { assert } from '../base/assert.ts';
 import { applyRange } from './applyRange.ts';
 import { applyTxn, type LeaseLookup } from './applyTxn.ts';
-import { applyDeleteRange, applyPut } from './applyWrite.ts';
+import { applyDeleteRange, applyPut, DeleteRangeJob } from './applyWrite.ts';
 import type { Backend } from './backend.ts';
 import { Compactor } from './compaction.ts';
 import { hashByRevision } from './hash.ts';
@@ -128,6 +128,14 @@ export class KvStore {
     const response = applyDeleteRange(txn, request);
     txn.end();
     return { response, events: txn.events };
+  }
+
+  /**
+   * etcd's DeleteRange in slices (see DeleteRangeJob): the write transaction opens now and stays
+   * open until the job's `finish()`; nothing else may write the store, nor the backend commit, before.
+   */
+  beginDeleteRange(request: DeleteRangeRequest): DeleteRangeJob {
+    return new DeleteRangeJob(new WriteTxn(this.state), request);
   }
 
   /** etcd's Txn (see applyTxn): fails whole before writing, or runs at one revision. */

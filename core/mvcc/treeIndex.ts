@@ -13,6 +13,9 @@ export type IndexEnd = Bytes | null;
 /** Above every byte string: chars of Bytes are at most 0xff. */
 const aboveAllKeys = '\u0100';
 
+/** What a `forRange` callback returns to stop the walk. */
+const stopWalk = Object.freeze({ break: true });
+
 const compareKeys = (a: Bytes, b: Bytes): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The request's `rangeEnd` in the index's form: '' (absent) is one key, "\0" is everything from the key on. */
@@ -111,9 +114,12 @@ export class TreeIndex {
    * index drops the range's keys at the end, all at once (a `delete` per key, a descent of the
    * tree each, cost as much as the rest of the delete: issue 10).
    */
-  tombstoneLive(key: Bytes, end: IndexEnd, atRev: number, writer: TombstoneWriter): number {
+  tombstoneLive(key: Bytes, end: IndexEnd, atRev: number, writer: TombstoneWriter, limit = Infinity): number {
     if (atRev < this.highestMain) throw new AssertionError(`a delete range at revision ${atRev}, below the index's ${this.highestMain}`);
-    const live = this.liveAt(key, end, atRev);
+    const live = limit === Infinity || end === null ? this.liveAt(key, end, atRev) : this.firstLive(key, end, limit);
+    // A slice (`limit` keys found, more may follow): the live index drops [key, the slice's last
+    // key] alone, and the next slice starts from `key` again (nothing before it is live any more).
+    if (end !== null && live.length === limit) end = live[live.length - 1]!.key + '\0';
     for (const keyIndex of live) {
       const rev = writer.writeTombstone(keyIndex);
       if (!keyIndex.tombstone(rev)) throw new AssertionError(`delete of ${keyIndex.key}, which is not live`);
@@ -235,6 +241,18 @@ export class TreeIndex {
         if (keyIndex.modifiedAt(atRev) !== null) out.push(keyIndex);
       });
     }
+    return out;
+  }
+
+  /** The first `limit` live keys' indexes of a range (`end` not null), in key order. */
+  private firstLive(key: Bytes, end: Bytes, limit: number): KeyIndex[] {
+    const out: KeyIndex[] = [];
+    const high = end.length === 0 ? aboveAllKeys : end;
+    if (!(key < high) || limit <= 0) return out;
+    this.live.forRange(key, high, false, (_key, keyIndex) => {
+      out.push(keyIndex);
+      return out.length >= limit ? stopWalk : undefined;
+    });
     return out;
   }
 

@@ -70,13 +70,23 @@ export class WriteTxn implements ReadView, TombstoneWriter {
    * range of it just before would read).
    */
   deleteRange(key: Bytes, end: IndexEnd, prevKvs: KeyValue[] | null = null): { readonly deleted: number; readonly revision: number } {
+    const deleted = this.deleteSlice(key, end, prevKvs, Infinity);
+    return { deleted, revision: this.readRevision };
+  }
+
+  /**
+   * Deletes the first `limit` live keys of the range (all of them with Infinity); returns how
+   * many. A range delete applied in slices calls it until it deletes fewer than `limit`: each
+   * slice starts from `key` again, the keys before it being deleted already.
+   */
+  deleteSlice(key: Bytes, end: IndexEnd, prevKvs: KeyValue[] | null, limit: number): number {
     assert(this.writable, 'a delete in a read-only transaction');
     // The live keys' index hands over the key indexes themselves (looking each key up again in
     // the tree was a quarter of deleting a 60k-key prefix), and visits no key deleted earlier.
     this.prevKvs = prevKvs;
-    const deleted = this.state.index.tombstoneLive(key, end, this.readRevision, this);
+    const deleted = this.state.index.tombstoneLive(key, end, this.readRevision, this, limit);
     this.prevKvs = null;
-    return { deleted, revision: deleted !== 0 || this.events.length > 0 ? this.beginRevision + 1 : this.beginRevision };
+    return deleted;
   }
 
   /**

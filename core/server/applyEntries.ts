@@ -6,15 +6,41 @@ import { decodeInternalRequest, type InternalOp, type InternalRaftRequest } from
 import type { Membership } from './membership.ts';
 import { answerApplied } from './requestHandling.ts';
 import { snapshotImage } from './serverStorage.ts';
-import { membershipAfter, StateMachine } from './stateMachine.ts';
+import { membershipAfter, StateMachine, type ApplyOutcome } from './stateMachine.ts';
+import type { DeleteRangeJob } from '../mvcc/index.ts';
 
 /*
  * etcd's apply loop (server.go applyAll: applySnapshot, applyEntries, apply, applyEntryNormal),
  * one committed entry at a time, on the member's state.
  */
 
-/** Applies one committed entry, exactly once, in order. */
-export function applyEntry(server: EtcdServer, entry: Entry): void {
+/**
+ * A DeleteRange applied in slices (config.applySliceKeys), one per turn of the member's loop:
+ * its entry is applied (answered, the applied index moved, its events handed to the watchers as
+ * one revision) only after the last slice, and the committed entries after it wait in `queued`.
+ * Raft's own applied index runs ahead meanwhile, as etcd's does past its apply goroutine.
+ */
+export interface SlicedApply {
+  readonly entry: Entry;
+  readonly header: InternalRaftRequest['header'];
+  readonly op: InternalOp;
+  readonly job: DeleteRangeJob;
+  /** The revision before the delete (StateMachine's check at the end). */
+  readonly before: number;
+  readonly queued: Entry[];
+}
+
+/** Applies a committed entry now, or queues it behind a range delete still being applied in slices. */
+export function applyCommitted(server: EtcdServer, entry: Entry): void {
+  if (server.slicedApply === null) applyEntry(server, entry);
+  else {
+    server.slicedApply.queued.push(entry);
+    server.slicing.queuedEntries++;
+  }
+}
+
+/** Applies one committed entry, exactly once, in order (a range delete of many keys may end in a later turn: see SlicedApply). */
+function applyEntry(server: EtcdServer, entry: Entry): void {
   assert(entry.index === server.appliedIndex + 1, () => `node ${server.id} applies index ${entry.index} after ${server.appliedIndex}`);
   // An entry the backend already holds (replayed after a restart) changes nothing there: etcd's
   // idempotent replay. Its conf change still reconfigures Raft, which restarted from the WAL's
@@ -24,13 +50,17 @@ export function applyEntry(server: EtcdServer, entry: Entry): void {
   if (replayed) server.replayedEntries++;
   else server.state.backend.setConsistentIndex(entry.index, entry.term);
   if (entry.type === 'normal') {
-    if (entry.data.byteLength > 0) applyRequest(server, decodeInternalRequest(entry.data), replayed);
+    if (entry.data.byteLength > 0 && applyRequest(server, entry, decodeInternalRequest(entry.data), replayed)) return;
     // etcd promotes its lessor when the leader applies the empty entry of its term: every lease
     // granted, revoked or checkpointed before is known, and each is extended by an election timeout.
-    else if (server.softState.role === 'leader' && entry.term === server.hardState.term) server.state.lessor.promote(server.ticks, server.config.electionTicks);
+    if (entry.data.byteLength === 0 && server.softState.role === 'leader' && entry.term === server.hardState.term) server.state.lessor.promote(server.ticks, server.config.electionTicks);
   } else {
     server.confState = applyConfChangeEntry(server, entry, replayed);
   }
+  entryApplied(server, entry);
+}
+
+function entryApplied(server: EtcdServer, entry: Entry): void {
   server.appliedIndex = entry.index;
   server.stateDigests.record(entry);
   if (server.replayMembership !== null && server.appliedIndex === server.state.consistentIndex) endReplay(server);
@@ -38,17 +68,51 @@ export function applyEntry(server: EtcdServer, entry: Entry): void {
   for (const listener of server.applyListeners) listener.onApplied(server, entry.index);
 }
 
-function applyRequest(server: EtcdServer, request: InternalRaftRequest, replayed: boolean): void {
+/**
+ * The next slice of the range delete being applied; after its last, the entry is applied and
+ * the entries queued behind it follow (one of them may start another sliced delete).
+ */
+export function continueSlicedApply(server: EtcdServer): void {
+  const sliced = server.slicedApply;
+  assert(sliced !== null, () => `node ${server.id} continues a sliced apply it does not have`);
+  server.slicing.laterSlices++;
+  if (!sliced.job.step(server.config.applySliceKeys)) return;
+  server.slicedApply = null;
+  applied(server, sliced.header, sliced.op, server.state.finishDeleteRange(sliced.job, sliced.before));
+  entryApplied(server, sliced.entry);
+  for (const entry of sliced.queued) applyCommitted(server, entry);
+}
+
+/** Applies a request's op; true when it is a range delete that goes on in later turns (see SlicedApply). */
+function applyRequest(server: EtcdServer, entry: Entry, request: InternalRaftRequest, replayed: boolean): boolean {
   const { header, op } = request;
   if (replayed) {
     // Membership ops still move the replayed membership, so later conf changes are decided as before.
     if (server.replayMembership !== null) server.replayMembership = replayMembershipOp(server.replayMembership, op);
-    return;
+    return false;
   }
   // A duplicated entry (a proposal the network delivered twice) applies once; the copy is a no-op.
-  if (!server.state.requests.admit(header)) return;
+  if (!server.state.requests.admit(header)) return false;
+  const sliceKeys = server.config.applySliceKeys;
+  if (op.kind === 'deleteRange' && sliceKeys > 0) {
+    // Events carry prevKv: a watcher asking for it may come while the slices go on.
+    server.state.kv.eventsCarryPrevKv = true;
+    const { job, before } = server.state.beginDeleteRange(op);
+    if (!job.step(sliceKeys)) {
+      server.slicedApply = { entry, header, op, job, before, queued: [] };
+      server.slicing.applies++;
+      return true;
+    }
+    applied(server, header, op, server.state.finishDeleteRange(job, before));
+    return false;
+  }
   server.state.kv.eventsCarryPrevKv = listenersWantPrevKv(server);
-  const outcome = server.state.apply(op);
+  applied(server, header, op, server.state.apply(op));
+  return false;
+}
+
+/** What follows an op's apply: the lease log, the watchers, the quota alarm, the proposer's answer. */
+function applied(server: EtcdServer, header: InternalRaftRequest['header'], op: InternalOp, outcome: ApplyOutcome): void {
   if (op.kind === 'leaseRevoke' && outcome.error === null) server.leaseLog.revoked(op.ID, server.state.kv.revision, outcome.events.length, op.expired === true);
   for (const listener of server.applyListeners) if (outcome.events.length > 0) listener.onEvents(server, outcome.events, server.state.kv.revision);
   if (outcome.overQuota && !server.state.alarms.has('NOSPACE')) server.raiseNoSpace();
@@ -69,6 +133,15 @@ function listenersWantPrevKv(server: EtcdServer): boolean {
 export function installSnapshot(server: EtcdServer, snapshot: Snapshot): void {
   const image = snapshotImage(snapshot);
   assert(snapshot.metadata.index > server.appliedIndex, () => `node ${server.id} installs a snapshot at ${snapshot.metadata.index}, not after its applied index ${server.appliedIndex}`);
+  // A range delete still being applied is dropped with its write transaction (the snapshot holds
+  // its outcome), and so are the entries queued behind it: Raft sends a snapshot past its commit.
+  const sliced = server.slicedApply;
+  if (sliced !== null) {
+    const last = sliced.queued.length > 0 ? sliced.queued[sliced.queued.length - 1]!.index : sliced.entry.index;
+    assert(last <= snapshot.metadata.index, () => `node ${server.id} installs a snapshot at ${snapshot.metadata.index} under queued entries up to ${last}`);
+    server.slicedApply = null;
+    server.slicing.dropped++;
+  }
   server.state = StateMachine.fromSnapshot(image, server.stateOptions);
   server.appliedIndex = snapshot.metadata.index;
   server.confState = snapshot.metadata.confState;

@@ -56,6 +56,13 @@ export interface EtcdServerConfig {
   readonly compactionBatchLimit: number;
   /** Compaction batches per tick (etcd runs one every 10 ms: 10 per 100 ms tick). */
   readonly compactionBatchesPerTick: number;
+  /**
+   * Keys a DeleteRange deletes per turn of the member's loop, or 0: the whole range in the turn
+   * that applies its entry. etcd applies on a goroutine beside its raft loop, so a huge apply
+   * never stops its heartbeats; the member here is one loop, so a range delete of more keys
+   * than this is applied in slices, one per turn, later entries queued behind it (issue 10).
+   */
+  readonly applySliceKeys: number;
   /** Request ids remembered per proposing member so that a duplicated entry applies once (detcd's). */
   readonly appliedRequestsWindow: number;
 
@@ -172,6 +179,7 @@ export const defaultEtcdServerConfig: Omit<EtcdServerConfig, 'initialCluster'> =
   backendFileCommitsMax: 64,
   compactionBatchLimit: 1000,
   compactionBatchesPerTick: 10,
+  applySliceKeys: 0,
   appliedRequestsWindow: 256,
   maxRequestBytes: 1.5 * 1024 * 1024,
   maxTxnOps: 128,

@@ -19,7 +19,7 @@ import { inConfiguration, refusesPeer } from '../replica/removedMembers.ts';
 import { takeUrgentHeartbeats } from '../replica/urgentMessages.ts';
 import { persistToStorage, readyWrites, snapshotAndCompact } from '../replica/wal.ts';
 import { AppliedDigests } from './appliedDigests.ts';
-import { applyEntry, installSnapshot } from './applyEntries.ts';
+import { applyCommitted, continueSlicedApply, installSnapshot, type SlicedApply } from './applyEntries.ts';
 import type { ApplyListener } from './applyListener.ts';
 import { minLeaseTTL, type EtcdServerConfig } from './config.ts';
 import { receiveLeasePeerMessage, tickLeases } from './leaseApi.ts';
@@ -104,6 +104,18 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
   replayMembership: Membership | null;
   /** The tick at which this member last saw a leader elected (for ErrTimeoutDueToLeaderFail). */
   leaderElectedAtTick = -1;
+  /**
+   * A range delete being applied in slices, one per turn of the host's loop, and the entries
+   * queued behind it (see SlicedApply). Meanwhile the backend's write transaction is open: no
+   * commit (periodic, snapshot, defragment), no compaction step.
+   */
+  slicedApply: SlicedApply | null = null;
+  /** Range deletes applied in more than one slice, slices after the first, entries that queued behind them (for checkers and benches). */
+  readonly slicing = { applies: 0, laterSlices: 0, queuedEntries: 0, dropped: 0 };
+  /** The host asked for the next slice (continueWork): the next Ready does it. */
+  private sliceDue = false;
+  /** Calls that commit the backend (Defragment, Snapshot), waiting for a sliced apply to end. */
+  private afterSlicedApply: Waiter[] = [];
 
   private writes: DurableWrite[];
   private syncNext: boolean;
@@ -226,12 +238,21 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
   }
 
   hasReady(): boolean {
-    return !this.readyOut && (this.writes.length > 0 || this.replies.length > 0 || this.peerMessages.length > 0 || this.watches.hasOutput || this.requestIds.hasWrite || this.state.backend.hasWrites || this.raft.hasReady());
+    if (this.readyOut) return false;
+    // A slice the host made due, or the calls that waited for the last one.
+    if (this.slicedApply !== null ? this.sliceDue : this.afterSlicedApply.length > 0) return true;
+    return this.writes.length > 0 || this.replies.length > 0 || this.peerMessages.length > 0 || this.watches.hasOutput || this.requestIds.hasWrite || this.state.backend.hasWrites || this.raft.hasReady();
   }
 
   ready(): NodeReady<PeerMessage, ServerReply> {
     assert(!this.readyOut, 'ready() twice without advance()');
     this.readyOut = true;
+    if (this.sliceDue) {
+      this.sliceDue = false;
+      if (this.slicedApply !== null) this.continueSlicedApply();
+    }
+    // Before the sync is decided: a Defragment's answer promises its rewrite durable.
+    if (this.slicedApply === null && this.afterSlicedApply.length > 0) this.dispatchAfterSlicedApply();
     const writes = this.writes;
     this.writes = [];
     let mustSync = this.syncNext;
@@ -268,6 +289,36 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
     return { writes, mustSync, messages, replies };
   }
 
+  hasDeferredWork(): boolean {
+    return this.slicedApply !== null && !this.sliceDue;
+  }
+
+  continueWork(): void {
+    this.sliceDue = true;
+  }
+
+  /** The next slice of a sliced apply; once it ends, the entries queued behind it (and a snapshot, when due). */
+  private continueSlicedApply(): void {
+    continueSlicedApply(this);
+    if (this.slicedApply !== null) return;
+    const compaction = this.maybeSnapshot();
+    if (compaction !== null) this.writes.push(compaction);
+  }
+
+  /** The calls that waited for a sliced apply to end (or to be dropped by a snapshot install). */
+  private dispatchAfterSlicedApply(): void {
+    const waiting = this.afterSlicedApply;
+    this.afterSlicedApply = [];
+    for (const waiter of waiting) dispatch(this, waiter);
+  }
+
+  /** A call that commits the backend waits while a sliced apply holds its write transaction open; true when it must. */
+  waitForSlicedApply(waiter: Waiter): boolean {
+    if (this.slicedApply === null) return false;
+    this.afterSlicedApply.push(waiter);
+    return true;
+  }
+
   /** Heartbeats and their answers raised while a Ready waits for its sync (core/replica/urgentMessages.ts). */
   takeUrgentMessages(): readonly Outbound<PeerMessage>[] {
     return takeUrgentHeartbeats(this.raft, this.readyOut);
@@ -294,7 +345,7 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
     if (ready.hardState !== null) this.hardState = ready.hardState;
     if (ready.softState !== null) this.onSoftState(ready.softState);
     if (ready.snapshot !== null) installSnapshot(this, ready.snapshot);
-    for (const entry of ready.committedEntries) applyEntry(this, entry);
+    for (const entry of ready.committedEntries) applyCommitted(this, entry);
     for (const state of ready.readStates) this.waiters.reads.onReadState(state);
     const compaction = this.maybeSnapshot();
     if (compaction !== null) writes.push(compaction);
@@ -335,13 +386,13 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
   /** etcd's triggerSnapshot: every snapshotCount applied entries, snapshot and compact the log and the WAL. */
   private maybeSnapshot(): DurableWrite | null {
     const snapshotIndex = this.storage.snapshot().metadata.index;
-    if (this.appliedIndex - snapshotIndex <= this.config.snapshotCount || this.replayMembership !== null) return null;
+    if (this.appliedIndex - snapshotIndex <= this.config.snapshotCount || this.replayMembership !== null || this.slicedApply !== null) return null;
     return snapshotAndCompact(this.storage, this.hardState, this.appliedIndex, this.confState, this.state.backend.snapshot(), this.config.snapshotCatchUpEntries);
   }
 
   /** The applied state for a snapshot Raft asks for; while replaying, the stored one (the backend is ahead). */
   private appliedState(): { index: number; confState: ConfState; data: () => BackendImage } {
-    const consistent = this.replayMembership === null && this.appliedIndex === this.state.consistentIndex;
+    const consistent = this.replayMembership === null && this.slicedApply === null && this.appliedIndex === this.state.consistentIndex;
     return { index: consistent ? this.appliedIndex : 0, confState: this.confState, data: () => this.state.backend.snapshot() };
   }
 
@@ -379,13 +430,14 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
   }
 
   private commitBackendPeriodically(): void {
-    if (this.ticks % this.config.backendBatchIntervalTicks !== 0) return;
+    if (this.ticks % this.config.backendBatchIntervalTicks !== 0 || this.slicedApply !== null) return;
     const backend = this.state.backend;
     backend.commit();
     if (backend.commitsSinceReplace >= this.config.backendFileCommitsMax) backend.rewriteFile();
   }
 
   private stepCompaction(): void {
+    if (this.slicedApply !== null) return; // its batches commit
     const kv = this.state.kv;
     for (let i = 0; i < this.config.compactionBatchesPerTick && kv.compacting; i++) kv.stepCompaction();
     if (kv.compacting || this.waiters.compactions.length === 0) return;
@@ -468,11 +520,17 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
     if (this.stopped || !this.state.membership.isRemoved(this.id) || inConfiguration(this.confState, this.id)) return;
     this.stopped = true;
     for (const waiter of this.waiters.drain()) this.replyError(waiter, ErrStopped);
+    for (const waiter of this.afterSlicedApply) this.replyError(waiter, ErrStopped);
+    this.afterSlicedApply = [];
   }
 
-  /** The backend's consistent index: the last entry whose apply the backend holds (for checkers). */
+  /**
+   * The backend's consistent index: the last entry whose apply the backend holds (for checkers).
+   * While a range delete is applied in slices, the entry before it: the backend's index is already
+   * set for the delete (so that any commit would hold it), but none may happen before its end.
+   */
   get consistentIndex(): number {
-    return this.state.consistentIndex;
+    return this.slicedApply === null ? this.state.consistentIndex : this.slicedApply.entry.index - 1;
   }
 }
 

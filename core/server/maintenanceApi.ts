@@ -20,12 +20,14 @@ export function handleMaintenanceCall(server: EtcdServer, waiter: Waiter): void 
     case 'HashKV':
       return answer(server, waiter, state.kv.hashKV(request.request));
     case 'Defragment':
+      if (server.waitForSlicedApply(waiter)) return;
       // A rewrite of the backend file: one atomic replace, synced before the reply leaves. A crash
       // before it is durable leaves the old file, which holds the same data.
       state.backend.defrag();
       server.syncNextReady();
       return answer(server, waiter, { header: bareHeader(state.kv.revision) });
     case 'Snapshot': {
+      if (server.waitForSlicedApply(waiter)) return;
       const image = state.backend.snapshot();
       return answer(server, waiter, {
         header: bareHeader(state.kv.revision),

@@ -2,7 +2,7 @@ import { ErrLeaseNotFound, ErrMemberNotFound, ErrNoSpace, isEtcdError, type Alar
 import { AssertionError, assert } from '../base/assert.ts';
 import type { NodeId } from '../host/node.ts';
 import { Lessor, type LessorOptions } from '../lease/index.ts';
-import { Backend, KvStore, type BackendImage, type BackendOptions } from '../mvcc/index.ts';
+import { Backend, KvStore, type BackendImage, type BackendOptions, type DeleteRangeJob } from '../mvcc/index.ts';
 import { Alarms, costPut, costTxn, quotaAvailable } from './alarms.ts';
 import { AppliedRequests } from './appliedRequests.ts';
 import type { InternalOp } from './internalRequest.ts';
@@ -86,14 +86,29 @@ export class StateMachine {
   /** Applies a write entry's op (the consistent index is already set for its entry). */
   apply(op: InternalOp): ApplyOutcome {
     const before = this.kv.revision;
-    const outcome = this.applyOp(op);
+    return this.checked(op.kind, before, this.applyOp(op));
+  }
+
+  /**
+   * Starts applying a DeleteRange in slices (see DeleteRangeJob): the caller steps the job, writes
+   * nothing else meanwhile, and ends it with `finishDeleteRange`, which checks what `apply` checks.
+   */
+  beginDeleteRange(op: Extract<InternalOp, { kind: 'deleteRange' }>): { readonly job: DeleteRangeJob; readonly before: number } {
+    return { job: this.kv.beginDeleteRange(op.request), before: this.kv.revision };
+  }
+
+  finishDeleteRange(job: DeleteRangeJob, before: number): ApplyOutcome {
+    return this.checked('deleteRange', before, written(job.finish(), true));
+  }
+
+  private checked(kind: InternalOp['kind'], before: number, outcome: ApplyOutcome): ApplyOutcome {
     const after = this.kv.revision;
     const expected = outcome.events.length > 0 ? 1 : 0;
     if (after - before !== expected) {
-      throw new AssertionError(`applying ${op.kind} moved the revision from ${before} to ${after}, but it made ${outcome.events.length} changes`);
+      throw new AssertionError(`applying ${kind} moved the revision from ${before} to ${after}, but it made ${outcome.events.length} changes`);
     }
     for (const event of outcome.events) {
-      if (event.kv.modRevision !== after) throw new AssertionError(`applying ${op.kind} at revision ${after} made a change at revision ${event.kv.modRevision}`);
+      if (event.kv.modRevision !== after) throw new AssertionError(`applying ${kind} at revision ${after} made a change at revision ${event.kv.modRevision}`);
     }
     if (outcome.events.length > 0) this.lessor.track(outcome.events);
     return outcome;

@@ -1,3 +1,5 @@
+import { isEtcdError } from '../../core/api/index.ts';
+import { AssertionError } from '../../core/base/assert.ts';
 import type { NodeId } from '../../core/host/node.ts';
 import type { EtcdServer, PeerMessage, ServerReply, ServerRequest } from '../../core/server/index.ts';
 import type { SimObserver } from '../../sim/observer.ts';
@@ -27,6 +29,8 @@ export interface EtcdInvariantStats {
   snapshotsInstalled: number;
   /** Restarts whose store was compared with an independent reopening of the backend file. */
   recoveriesChecked: number;
+  /** Range deletes seen applied across turns (a member between two slices when observed). */
+  slicedApplies?: number;
 }
 
 /**
@@ -42,7 +46,9 @@ export interface EtcdInvariantStats {
  * - at every restart, the store equals an independent reopening of the member's backend file
  *   (recoveryCheck);
  * - every couple of seconds, a second after every restart and at the end, all running members'
- *   HashKV agree at equal revisions.
+ *   HashKV agree at equal revisions;
+ * - a member between two slices of a range delete reads the delete's range at its current
+ *   revision as that revision holds it (checkBetweenSlices).
  */
 export function etcdInvariants(options: EtcdInvariantOptions = defaultEtcdInvariantOptions, stats?: EtcdInvariantStats): SimObserver<PeerMessage, ServerRequest, ServerReply, EtcdServer> {
   const ledger = new RevisionLedger();
@@ -52,6 +58,8 @@ export function etcdInvariants(options: EtcdInvariantOptions = defaultEtcdInvari
   const counts = stats ?? { hashChecks: 0, hashesCompared: 0, snapshotsInstalled: 0, recoveriesChecked: 0 };
   /** Each member's state object when last observed: installing a snapshot replaces it (taking one does not). */
   const stateBefore = new Map<NodeId, { incarnation: number; state: object }>();
+  /** Each member's sliced apply when last observed (a new one is counted). */
+  const slicedBefore = new Map<NodeId, object | null>();
 
   const observe = (sim: EtcdSimulation, id: NodeId): void => {
     durable.check(id, sim.disk(id));
@@ -59,6 +67,11 @@ export function etcdInvariants(options: EtcdInvariantOptions = defaultEtcdInvari
     if (server === null) return;
     const incarnation = sim.incarnation(id);
     ledger.observe(id, incarnation, { appliedIndex: server.appliedIndex, consistentIndex: server.consistentIndex, revision: server.state.kv.revision });
+    if (server.slicedApply !== (slicedBefore.get(id) ?? null)) {
+      if (server.slicedApply !== null) counts.slicedApplies = (counts.slicedApplies ?? 0) + 1;
+      slicedBefore.set(id, server.slicedApply);
+    }
+    if (server.slicedApply !== null) checkBetweenSlices(server);
     const before = stateBefore.get(id);
     if (before === undefined || before.state !== server.state) {
       if (before !== undefined && before.incarnation === incarnation) counts.snapshotsInstalled++;
@@ -96,6 +109,24 @@ export function etcdInvariants(options: EtcdInvariantOptions = defaultEtcdInvari
       compareHashes(sim, 'at the end of the run');
     },
   };
+}
+
+/**
+ * A member between two slices of a range delete: a read of the delete's range at the current
+ * revision (what serializable reads and read-only txns are served from) must be the read at that
+ * revision named, the store before the delete — not a half-applied delete.
+ */
+function checkBetweenSlices(server: EtcdServer): void {
+  const sliced = server.slicedApply!;
+  if (sliced.op.kind !== 'deleteRange') return;
+  const { key, rangeEnd } = sliced.op.request;
+  const kv = server.state.kv;
+  const now = kv.range({ key, ...(rangeEnd === undefined ? {} : { rangeEnd }) });
+  const named = kv.range({ key, ...(rangeEnd === undefined ? {} : { rangeEnd }), revision: kv.revision });
+  const keys = (result: typeof now): string => (isEtcdError(result) ? result.message : result.kvs.map((each) => `${each.key}@${each.modRevision}`).join(','));
+  if (keys(now) !== keys(named)) {
+    throw new AssertionError(`member ${server.id}, between slices of the delete at index ${sliced.entry.index}, reads [${keys(now)}] at its current revision ${kv.revision} where that revision holds [${keys(named)}]: a read sees a half-applied delete`);
+  }
 }
 
 /** The highest commit index any running member knows: every entry up to it is committed. */

@@ -50,6 +50,11 @@ export interface ServerConfig {
    * an etcd flag: tests set it through DETCD_BACKEND_FILE_COMMITS_MAX (backendFileCommitsMax).
    */
   readonly backendFileCommitsMax?: number;
+  /**
+   * Keys a DeleteRange deletes per turn of the member's loop (0: all in one turn); absent: the
+   * member's default (see runtime/protocols/etcd.ts). Not an etcd flag: DETCD_APPLY_SLICE_KEYS.
+   */
+  readonly applySliceKeys?: number;
 }
 
 /** The most commits DETCD_BACKEND_FILE_COMMITS_MAX may ask for between two rewrites. */
@@ -61,11 +66,23 @@ const backendFileCommitsLimit = 1_000_000;
  * number from 1 to 1,000,000 is refused.
  */
 export function backendFileCommitsMax(env: NodeJS.ProcessEnv): number | undefined {
-  const text = env['DETCD_BACKEND_FILE_COMMITS_MAX'];
+  return wholeNumberSetting(env, 'DETCD_BACKEND_FILE_COMMITS_MAX', 1, backendFileCommitsLimit);
+}
+
+/**
+ * The keys per apply slice DETCD_APPLY_SLICE_KEYS asks for (a bench knob: 0 applies a range delete
+ * in one turn, as before), or undefined when unset; whole numbers from 0 to 1,000,000.
+ */
+export function applySliceKeys(env: NodeJS.ProcessEnv): number | undefined {
+  return wholeNumberSetting(env, 'DETCD_APPLY_SLICE_KEYS', 0, 1_000_000);
+}
+
+function wholeNumberSetting(env: NodeJS.ProcessEnv, name: string, least: number, most: number): number | undefined {
+  const text = env[name];
   if (text === undefined || text === '') return undefined;
   const value = Number(text);
-  if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(value) || value < 1 || value > backendFileCommitsLimit) {
-    throw new ConfigError(`DETCD_BACKEND_FILE_COMMITS_MAX=${text} is not a whole number from 1 to ${backendFileCommitsLimit}`);
+  if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(value) || value < least || value > most) {
+    throw new ConfigError(`${name}=${text} is not a whole number from ${least} to ${most}`);
   }
   return value;
 }

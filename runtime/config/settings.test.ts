@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clusterId, hexId, memberId } from './memberIds.ts';
 import { etcdMemberConfig } from '../protocols/etcd.ts';
-import { backendFileCommitsMax, serverConfig } from './serverConfig.ts';
+import { applySliceKeys, backendFileCommitsMax, serverConfig } from './serverConfig.ts';
 import { ConfigError, readSettings } from './settings.ts';
 import { scratchFolder } from '../_test/scratch.ts';
 
@@ -160,5 +160,16 @@ test('DETCD_BACKEND_FILE_COMMITS_MAX (a test knob, not an etcd flag) sets the ba
   t.is(etcdMemberConfig({ ...config, backendFileCommitsMax: 4 }).backendFileCommitsMax, 4);
   for (const bad of ['0', '-1', '2.5', '1e3', 'x', '1000001']) {
     t.throws(() => backendFileCommitsMax({ DETCD_BACKEND_FILE_COMMITS_MAX: bad }), { instanceOf: ConfigError, message: `DETCD_BACKEND_FILE_COMMITS_MAX=${bad} is not a whole number from 1 to 1000000` });
+  }
+});
+
+test('DETCD_APPLY_SLICE_KEYS (a bench knob, not an etcd flag) sets the keys a DeleteRange deletes per loop turn; 0 applies it whole; unset, 4,096', (t) => {
+  const config = serverConfig(readSettings([], {}));
+  t.is(etcdMemberConfig(config).applySliceKeys, 4_096);
+  t.is(applySliceKeys({}), undefined);
+  t.is(applySliceKeys({ DETCD_APPLY_SLICE_KEYS: '0' }), 0);
+  t.is(etcdMemberConfig({ ...config, applySliceKeys: 0 }).applySliceKeys, 0);
+  for (const bad of ['-1', '2.5', 'x', '1000001']) {
+    t.throws(() => applySliceKeys({ DETCD_APPLY_SLICE_KEYS: bad }), { instanceOf: ConfigError, message: `DETCD_APPLY_SLICE_KEYS=${bad} is not a whole number from 0 to 1000000` });
   }
 });

@@ -27,6 +27,11 @@ export interface TestClusterOptions {
   readonly syncs?: 'immediate' | 'manual';
   readonly tornWrite?: Ratio;
   readonly seed?: number;
+  /**
+   * A member's deferred work (a range delete applied in slices) goes on only when `runLater` says
+   * (the host port `later`); absent, the host loop does it at once.
+   */
+  readonly laterTurns?: 'manual';
 }
 
 interface Machine {
@@ -36,6 +41,8 @@ interface Machine {
   loop: HostLoop<PeerMessage, ServerRequest, ServerReply> | null;
   incarnation: number;
   pendingSyncs: (() => void)[];
+  /** Later turns asked for (laterTurns: 'manual'). */
+  laterTurns: (() => void)[];
 }
 
 export interface InFlight {
@@ -61,15 +68,17 @@ export class TestCluster {
   /** While driving a request to its reply, manual syncs complete whenever the network is empty. */
   private autoSync = false;
   private readonly seed: number;
+  private readonly laterTurns: 'manual' | undefined;
 
   constructor(options: TestClusterOptions) {
     const initial = Array.from({ length: options.initial ?? options.machines }, (_, i) => i + 1);
     this.config = etcdServerConfig(initial, { ...options.config });
     this.syncs = options.syncs ?? 'immediate';
     this.seed = options.seed ?? 1;
+    this.laterTurns = options.laterTurns;
     for (let id = 1; id <= options.machines; id++) {
       const disk = new SimDisk({ syncLatencyUsMin: 0, syncLatencyUsMax: 0, tornWrite: options.tornWrite ?? never, recordsPerFileMax: 100_000 }, new TestRandom(this.seed * 977 + id));
-      const machine: Machine = { id, disk, server: null, loop: null, incarnation: 0, pendingSyncs: [] };
+      const machine: Machine = { id, disk, server: null, loop: null, incarnation: 0, pendingSyncs: [], laterTurns: [] };
       this.machines.push(machine);
       this.boot(machine);
     }
@@ -98,6 +107,7 @@ export class TestCluster {
     machine.server = null;
     machine.loop = null;
     machine.pendingSyncs = [];
+    machine.laterTurns = [];
     machine.incarnation++;
     machine.disk.crash();
     this.network = this.network.filter((inFlight) => inFlight.to !== id);
@@ -117,6 +127,21 @@ export class TestCluster {
   heal(): void {
     this.cut.clear();
     this.held.clear();
+  }
+
+  /** Gives each member (or `id`) the later turn it asked for, if any (laterTurns: 'manual'); returns how many ran. */
+  runLater(id?: NodeId): number {
+    let ran = 0;
+    for (const machine of this.machines) {
+      if (id !== undefined && machine.id !== id) continue;
+      const turns = machine.laterTurns;
+      machine.laterTurns = [];
+      for (const turn of turns) {
+        turn();
+        ran++;
+      }
+    }
+    return ran;
   }
 
   /** Completes every sync in flight (manual syncs). */
@@ -253,7 +278,13 @@ export class TestCluster {
 
   private portsFor(machine: Machine): HostPorts<PeerMessage, ServerReply> {
     const incarnation = machine.incarnation;
+    const later = (run: () => void): void => {
+      machine.laterTurns.push(() => {
+        if (machine.incarnation === incarnation) run();
+      });
+    };
     return {
+      ...(this.laterTurns === 'manual' ? { later } : {}),
       transport: { send: (to, message) => void this.network.push({ from: machine.id, to, message }) },
       replies: {
         reply: (client, id, reply, frame) => {

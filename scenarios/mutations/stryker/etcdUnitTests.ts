@@ -8,6 +8,7 @@
  */
 import '../../../core/mvcc/backend.test.ts';
 import '../../../core/mvcc/backendCodec.test.ts';
+import '../../../core/mvcc/deleteRangeJob.test.ts';
 import '../../../core/mvcc/hash.test.ts';
 import '../../../core/mvcc/keyIndex.test.ts';
 import '../../../core/mvcc/kvStore.test.ts';
@@ -29,4 +30,5 @@ import '../../../core/server/randomCluster.test.ts';
 import '../../../core/server/requestIds.test.ts';
 import '../../../core/server/restart.test.ts';
 import '../../../core/server/simulated.test.ts';
+import '../../../core/server/slicedApply.test.ts';
 import '../../../core/server/watch.test.ts';
