@@ -8,4 +8,5 @@ export type { LeaseLookup } from './applyTxn.ts';
 export { decodeBackendImage, encodeBackendImage, readBackendImage, writeBackendImage } from './backendImageCodec.ts';
 export { hashBackendImage } from './hash.ts';
 export { KvStore, defaultKvStoreOptions, noLeases, type KvStoreOptions, type WriteResult } from './kvStore.ts';
+export { PreparedIndex, type RestoredIndex } from './restore.ts';
 export type { Revision } from './revision.ts';
