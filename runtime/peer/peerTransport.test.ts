@@ -414,6 +414,24 @@ test.serial('a snapshot the codec slices goes on a connection of its own: what i
   t.deepEqual(a.unreachable, []);
 });
 
+test.serial('the connection of snapshots is closed once every snapshot on it was answered, as etcd ends its POST; the next snapshot dials it again', async (t) => {
+  const { a, b } = await twoMembers({ partBytes: 4 * 1024, frameBytesMax: 4 * 1024, recordBytesMax: 1024 * 1024 }, true);
+  const inbound = (b.transport as unknown as { readonly inbound: Set<unknown> }).inbound;
+  const ordinary = inbound.size;
+  const logsBefore = a.logs.length;
+  for (const round of [1, 2]) {
+    a.transport.send(2, { text: `sliced${'s'.repeat(300 * 1024)}`, snapshot: true });
+    await until(() => a.snapshots.length === round, `snapshot ${round} reported`);
+    await until(() => inbound.size === ordinary, `the connection of snapshot ${round} closed`);
+  }
+  t.deepEqual(a.snapshots, ['2:finished', '2:finished']);
+  t.is(b.received.filter((line) => line.startsWith('1:sliced')).length, 2);
+  t.deepEqual(a.unreachable, []);
+  t.false(a.logs.slice(logsBefore).some((line) => line.includes('re-dialling')), `a connection closed after use is no failure: ${a.logs.slice(logsBefore).join('; ')}`);
+  a.transport.send(2, { text: 'still linked' });
+  await until(() => b.received.includes('1:still linked'), 'an ordinary message');
+});
+
 test.serial('a snapshot on its own connection that fails before the peer answers is reported failed', async (t) => {
   const { a, b } = await twoMembers({ partBytes: 4 * 1024, frameBytesMax: 4 * 1024, recordBytesMax: 1024 * 1024 }, true);
   // The peer goes away while the snapshot is encoded: written or not, it is never answered.

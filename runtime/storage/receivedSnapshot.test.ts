@@ -56,6 +56,21 @@ function recover(dataDir: string): { readonly server: EtcdServer; readonly durab
   return { server: etcdProtocol(config).start({ id: 1, members: [1], random: new TestRandom(2), durable }), durable, store };
 }
 
+/** A member's data dir at index 1 (its bootstrap: `old` in the WAL's snapshot and the db), opened again with `codec`, and its db log (for a test's hooks). */
+async function bootstrapped(dataDir: string, old: BackendImage, codec: Codec<DurableRecord>): Promise<{ readonly store: FileStore; readonly db: SegmentedLog }> {
+  const first = openStore(dataDir);
+  first.read();
+  first.write([
+    { kind: 'replace', file: 'wal', records: [snapshotRecord(1, 1, old), { type: 'hardState', hardState: { term: 1, vote: 0, commit: 1 } }] },
+    { kind: 'replace', file: 'db', records: [old] },
+  ]);
+  await syncNow(first);
+  await first.close();
+  const store = openStore(dataDir, codec);
+  store.read();
+  return { store, db: (store as unknown as { segmented: Map<string, SegmentedLog> }).segmented.get('db')! };
+}
+
 const receivedFiles = (dataDir: string) => readdirSync(join(dataDir, 'member', 'snap')).filter((entry) => entry.endsWith('.snap.db'));
 
 function walSnapshotData(durable: DurableState): BackendImage[] {
@@ -86,19 +101,7 @@ test("a snapshot installed from the leader: its image is written in turns into <
       })();
     },
   };
-  const first = openStore(dataDir);
-  first.read();
-  first.write([
-    { kind: 'replace', file: 'wal', records: [snapshotRecord(1, 1, old), { type: 'hardState', hardState: { term: 1, vote: 0, commit: 1 } }] },
-    { kind: 'replace', file: 'db', records: [old] },
-  ]);
-  await syncNow(first);
-  await first.close();
-
-  const store = new FileStore({ dataDir, codec, log: () => {}, onFatal: (error) => { throw error; }, arrange: (writes) => arrangeWalSnapshotWrites(writes) });
-  opened.push(store);
-  store.read();
-  const db = (store as unknown as { segmented: Map<string, SegmentedLog> }).segmented.get('db')!;
+  const { store, db } = await bootstrapped(dataDir, old, codec);
   const setAside = db.setAside.bind(db);
   db.setAside = async (...args) => {
     const bytes = await setAside(...args);
@@ -212,18 +215,7 @@ test("a snapshot installed while the backend's own rewrite is in flight waits fo
       })();
     },
   };
-  const first = openStore(dataDir);
-  first.read();
-  first.write([
-    { kind: 'replace', file: 'wal', records: [snapshotRecord(1, 1, old), { type: 'hardState', hardState: { term: 1, vote: 0, commit: 1 } }] },
-    { kind: 'replace', file: 'db', records: [old] },
-  ]);
-  await syncNow(first);
-  await first.close();
-
-  const store = openStore(dataDir, codec);
-  store.read();
-  const db = (store as unknown as { segmented: Map<string, SegmentedLog> }).segmented.get('db')!;
+  const { store, db } = await bootstrapped(dataDir, old, codec);
   const commitReplace = db.commitReplace.bind(db);
   db.commitReplace = async (...args) => {
     const bytes = await commitReplace(...args);
