@@ -260,11 +260,6 @@ export class TreeIndex {
     return out;
   }
 
-  /** Calls `visit` for each live key's index, in key order. */
-  forEachLive(visit: (keyIndex: KeyIndex) => void): void {
-    this.live.forEach(visit);
-  }
-
   /** The live keys' indexes in key order, lazily (the index must not change while they are taken). */
   liveKeys(): IterableIterator<KeyIndex> {
     return this.live.values();
