@@ -9,7 +9,9 @@
  * the rewrite is streamed in turns); DETCD_BENCH_QUOTA_LOG=<dir> keeps the members' output. Printed: the puts' rate and db size, each member's largest rewrite and its
  * time (from its log), the catch-up's and the restart's time, and the members' largest heap after
  * a full collection (`--trace-gc`); for each member during the catch-up, its longest logged loop
- * stall and the elections it won (task snapturns: a leader encoding the snapshot whole stalled). The baseline in the same run is the first 100 MiB of puts'
+ * stall, its longest slow pump and the elections it won (task snapturns: a leader encoding the
+ * snapshot whole stalled), and a snapshot received: decoded, then its install prepared, in turns
+ * (task install). The baseline in the same run is the first 100 MiB of puts'
  * rate. With DETCD_BENCH_BASELINE=<dir> that checkout runs the same (main: NOSPACE at 160 MiB).
  */
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -48,7 +50,13 @@ function catchUpView(member: Member, from: number): string {
   const stalls = [...text.matchAll(/the event loop was blocked for (\S+)/g)].map((match) => durationMs(match[1]!));
   const leaders = [...text.matchAll(/became leader at term/g)].length;
   const encoded = [...text.matchAll(/encoded a ([\d.]+ MiB) snapshot message over (\d+) turns \(the longest ([\d.]+) ms\) in (\d+) ms/g)].map((match) => `${match[1]} in ${match[2]} turns (longest ${match[3]} ms), ${match[4]} ms`);
-  return `longest loop stall ${stalls.length === 0 ? 'none logged' : `${Math.max(...stalls).toFixed(0)} ms`} (${stalls.length} logged), became leader ${leaders}x${encoded.length === 0 ? '' : `, snapshot messages encoded in turns: ${encoded.join('; ')}`}`;
+  const pumps = [...text.matchAll(/apply entries took too long \[(\S+) for/g)].map((match) => durationMs(match[1]!));
+  // The follower's side (task install): the snapshot decoded, then its install prepared, in turns.
+  const received = [...text.matchAll(/(decoded a [\d.]+ MiB message|prepared its install) over (\d+) turns \(the longest ([\d.]+) ms\) in (\d+) ms/g)].map((match) => `${match[1]} in ${match[2]} turns (longest ${match[3]} ms), ${match[4]} ms`);
+  return (
+    `longest loop stall ${stalls.length === 0 ? 'none logged' : `${Math.max(...stalls).toFixed(0)} ms`} (${stalls.length} logged), longest slow pump ${pumps.length === 0 ? 'none logged' : `${Math.max(...pumps).toFixed(0)} ms`}, became leader ${leaders}x` +
+    `${encoded.length === 0 ? '' : `, snapshot messages encoded in turns: ${encoded.join('; ')}`}${received.length === 0 ? '' : `, received: ${received.join('; ')}`}`
+  );
 }
 
 /** Tries of one put before the run stops on it (see the put loop). */

@@ -8,8 +8,13 @@
  * - steps: `etcdCodec.decodeMessageInSteps` run to the end, its total and its longest step (the
  *   peer transport runs steps for 5 ms a turn, so a turn is at most about 5 ms plus one step);
  * - install: `StateMachine.fromSnapshot` on the decoded image (core's install: the key index
- *   built from every revision, the lessor, membership), one step of core's, still on the loop.
+ *   built from every revision, the lessor, membership), one step of core's: the baseline of
+ * - prepare: `etcdCodec.prepareMessageInSteps` run to the end (the key index and the leased keys
+ *   built from the frozen image, as the peer transport runs it in turns before handing the message
+ *   on), its total and its longest step, then the install adopting that index: what is left of the
+ *   install's one step (task install).
  */
+import type { Steps } from '../core/base/steps.ts';
 import { KvStore } from '../core/mvcc/kvStore.ts';
 import { Backend } from '../core/mvcc/backend.ts';
 import type { BackendImage } from '../core/mvcc/index.ts';
@@ -43,38 +48,51 @@ export async function bench(out: (line: string) => void): Promise<void> {
     const { delta: _delta, ...image } = store.backend.snapshot();
     const message: Message = makeMessage({ type: 'MsgSnap', to: 2, snapshot: { metadata: { index: revisions + 1, term: 2, confState: { voters: [1, 2, 3], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false } }, data: image } }, 1, 2);
     const bytes = etcdCodec.message.encode(message);
-    const rows: { whole: number; steps: number; stepsCount: number; longestStep: number; install: number }[] = [];
+    const rows: { whole: number; steps: number; stepsCount: number; longestStep: number; install: number; prepare: StepsRun; adopted: number }[] = [];
     for (let round = 0; round < 3; round++) {
       let started = performance.now();
       etcdCodec.message.decode(bytes);
       const whole = performance.now() - started;
-      started = performance.now();
-      const steps = etcdCodec.decodeMessageInSteps!(bytes)!;
-      let longestStep = 0;
-      let stepsCount = 0;
-      let decoded: Message;
-      for (;;) {
-        const stepStarted = performance.now();
-        const step = steps.next();
-        longestStep = Math.max(longestStep, performance.now() - stepStarted);
-        if (step.done === true) {
-          decoded = step.value as Message;
-          break;
-        }
-        stepsCount++;
-      }
-      const stepsMs = performance.now() - started;
+      const decode = timedSteps(etcdCodec.decodeMessageInSteps!(bytes)!);
+      const decoded = decode.value as Message;
       started = performance.now();
       StateMachine.fromSnapshot(decoded.snapshot!.data as BackendImage, options);
       const install = performance.now() - started;
-      rows.push({ whole, steps: stepsMs, stepsCount, longestStep, install });
+      const prepare = timedSteps(etcdCodec.prepareMessageInSteps!(decoded)!);
+      const prepared = prepare.value as Message;
+      started = performance.now();
+      StateMachine.fromSnapshot(prepared.snapshot!.data as BackendImage, options);
+      const adopted = performance.now() - started;
+      rows.push({ whole, steps: decode.ms, stepsCount: decode.steps, longestStep: decode.longestStepMs, install, prepare, adopted });
     }
     out(`db ${mb(store.backend.size)} MiB, ${revisions} revisions of ${valueBytes / 1024} KiB values, message ${mb(bytes.byteLength)} MiB:`);
     for (const [round, row] of rows.entries()) {
       out(
         `  round ${round + 1}: whole decode ${row.whole.toFixed(0)} ms (baseline); in ${row.stepsCount} steps ${row.steps.toFixed(0)} ms (${(row.steps / row.whole).toFixed(2)}x), longest step ${row.longestStep.toFixed(1)} ms; ` +
-          `install (StateMachine.fromSnapshot, one step) ${row.install.toFixed(0)} ms (${(row.install / row.whole).toFixed(2)}x the whole decode)`,
+          `install (StateMachine.fromSnapshot, one step) ${row.install.toFixed(0)} ms (${(row.install / row.whole).toFixed(2)}x the whole decode); ` +
+          `index prepared in ${row.prepare.steps} steps ${row.prepare.ms.toFixed(0)} ms, longest step ${row.prepare.longestStepMs.toFixed(1)} ms, then the install adopting it ${row.adopted.toFixed(1)} ms (${(row.adopted / row.install).toFixed(3)}x the one-step install)`,
       );
     }
+  }
+}
+
+interface StepsRun {
+  readonly value: unknown;
+  readonly steps: number;
+  readonly ms: number;
+  readonly longestStepMs: number;
+}
+
+/** Runs steps to their end, timing each. */
+function timedSteps(steps: Steps<unknown>): StepsRun {
+  const started = performance.now();
+  let longestStepMs = 0;
+  let count = 0;
+  for (;;) {
+    const stepStarted = performance.now();
+    const step = steps.next();
+    longestStepMs = Math.max(longestStepMs, performance.now() - stepStarted);
+    if (step.done === true) return { value: step.value, steps: count, ms: performance.now() - started, longestStepMs };
+    count++;
   }
 }

@@ -157,6 +157,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     carriesSnapshot: codec.carriesSnapshot,
     ...(codec.encodeMessageInSlices === undefined ? {} : { encodeInSlices: codec.encodeMessageInSlices }),
     ...(codec.decodeMessageInSteps === undefined ? {} : { decodeInSteps: codec.decodeMessageInSteps }),
+    ...(codec.prepareMessageInSteps === undefined ? {} : { prepareInSteps: codec.prepareMessageInSteps }),
     // An append without entries carries only the leader's commit index: it may follow the answers.
     mayWait: (message) => isRaftMessage(message) && message.type === 'MsgApp' && message.entries.length === 0 && message.snapshot === null,
     onMessage: (from, message) => {

@@ -51,4 +51,11 @@ export interface NodeCodec<Message> {
    * thrown by a step); null for any other. The bytes must stay unchanged until the last step.
    */
   readonly decodeMessageInSteps?: (bytes: Uint8Array) => Steps<Message> | null;
+  /**
+   * Work a received message (one decoded in steps) needs before it is stepped that a host may
+   * spread over turns of its loop, as its decode (a snapshot's key index, which the install then
+   * adopts): steps that give the message to step, carrying that work; null when there is none.
+   * A message stepped without it comes to the same state: the node does that work in its step.
+   */
+  readonly prepareMessageInSteps?: (message: Message) => Steps<Message> | null;
 }

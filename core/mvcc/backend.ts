@@ -251,6 +251,11 @@ export class Backend {
     return visited;
   }
 
+  /** The key bucket's changes, main revision by main revision in order (holes where compaction removed some), lazily: no write may come while they are taken. */
+  revisions(): IterableIterator<[number, readonly (KeyValue | undefined)[]]> {
+    return this.keys.entries();
+  }
+
   /** The highest main revision in the key bucket, or 0 when it is empty. */
   get lastMain(): number {
     return this.keys.maxKey() ?? 0;

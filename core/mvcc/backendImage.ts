@@ -2,6 +2,7 @@ import type { KeyValue } from '../api/kv.ts';
 import type { BackendDelta } from './backendDelta.ts';
 import { BTree } from './btree.ts';
 import { keyValueSize, revisionKeyLength, varintSize } from './kvCodec.ts';
+import type { PreparedIndex } from './restore.ts';
 
 /**
  * The key bucket (etcd's bbolt bucket "key"): by main revision, the changes of that revision in
@@ -54,6 +55,12 @@ export interface BackendImage {
    * metadata too and its db file is the state. Such an image is never installed and never sent.
    */
   readonly metadataOnly?: true;
+  /**
+   * Set by a host on a snapshot's image it received: the key index built from `keys` in turns of
+   * its loop before stepping the message (core/server's `prepareSnapshotInSteps`). The install
+   * adopts it (`PreparedIndex.take`) instead of building the index in its one step. Never encoded.
+   */
+  readonly prepared?: PreparedIndex;
 }
 
 /** The image without its keyspace, for a WAL snapshot record whose db file holds the rest (see `metadataOnly`). */

@@ -9,4 +9,5 @@ export { decodeBackendImage, encodeBackendImage, readBackendImage, writeBackendI
 export { hashBackendImage } from './hash.ts';
 export { DeleteRangeJob } from './applyWrite.ts';
 export { KvStore, defaultKvStoreOptions, noLeases, type KvStoreOptions, type WriteResult } from './kvStore.ts';
+export { PreparedIndex, type RestoredIndex } from './restore.ts';
 export type { Revision } from './revision.ts';

@@ -16,7 +16,7 @@ import {
   type TxnRequest,
   type TxnResponse,
 } from '../api/rpc.ts';
-import { assert } from '../base/assert.ts';
+import { runToEnd } from '../base/steps.ts';
 import { applyRange } from './applyRange.ts';
 import { applyTxn, type LeaseLookup } from './applyTxn.ts';
 import { applyDeleteRange, applyPut, DeleteRangeJob } from './applyWrite.ts';
@@ -24,7 +24,7 @@ import type { Backend } from './backend.ts';
 import { Compactor } from './compaction.ts';
 import { hashByRevision } from './hash.ts';
 import { MvccState, type ReadView } from './mvccState.ts';
-import { restoreState } from './restore.ts';
+import { leasedKeysInSteps, restoreState, type RestoredIndex } from './restore.ts';
 import { WriteTxn } from './writeTxn.ts';
 
 export interface KvStoreOptions {
@@ -61,6 +61,8 @@ export class KvStore {
   private readonly state: MvccState;
   private readonly compactor: Compactor;
   private readonly leases: LeaseLookup;
+  /** The leased keys a prepared index gathered, for `leasedKeys` right after the restore. */
+  private restoredLeasedKeys: { readonly keys: ReadonlyMap<Bytes, number>; readonly atRevision: number } | null = null;
   /** Reads outside a write: at the current revision. */
   private readonly readView: ReadView = { range: (key, end, options) => this.state.rangeKeys(key, end, this.state.currentRevision, options) };
 
@@ -74,11 +76,13 @@ export class KvStore {
   /**
    * The store over a backend (a new one, one opened from disk, or one from a snapshot), with its
    * memory rebuilt from it and an interrupted compaction resumed (etcd's NewStore + restore()).
-   * Resuming writes the scheduled mark again and commits it.
+   * Resuming writes the scheduled mark again and commits it. `restored`: the index already built
+   * from this backend's key bucket (a snapshot's `PreparedIndex`), adopted instead of a rebuild.
    */
-  static open(backend: Backend, options: KvStoreOptions = defaultKvStoreOptions): KvStore {
+  static open(backend: Backend, options: KvStoreOptions = defaultKvStoreOptions, restored: RestoredIndex | null = null): KvStore {
     const store = new KvStore(backend, options);
-    const resume = restoreState(store.state);
+    const resume = restoreState(store.state, restored);
+    if (restored !== null && restored.leasedKeys !== null) store.restoredLeasedKeys = { keys: restored.leasedKeys, atRevision: store.state.currentRevision };
     if (resume >= 0) store.compactor.resume(resume);
     return store;
   }
@@ -176,14 +180,15 @@ export class KvStore {
     return { header: revisionHeader(this.state.currentRevision), hash: hashed.hash, compactRevision: hashed.compactRevision, hashRevision: hashed.revision };
   }
 
-  /** Every live key with a lease, and its lease: what the lessor re-attaches after a restore (etcd's keyToLease). */
-  leasedKeys(): Map<Bytes, number> {
-    const leased = new Map<Bytes, number>();
-    this.state.index.forEachLive((keyIndex) => {
-      const kv = this.backend.get(keyIndex.modified.main, keyIndex.modified.sub);
-      assert(kv !== undefined, () => `the live key ${keyIndex.key} has no value`);
-      if (kv.lease !== 0) leased.set(keyIndex.key, kv.lease);
-    });
-    return leased;
+  /**
+   * Every live key with a lease, and its lease, in key order: what the lessor re-attaches after a
+   * restore (etcd's keyToLease). Gathered with a prepared index, they are handed over once, while
+   * no write has moved the revision since the restore.
+   */
+  leasedKeys(): ReadonlyMap<Bytes, number> {
+    const restored = this.restoredLeasedKeys;
+    this.restoredLeasedKeys = null;
+    if (restored !== null && restored.atRevision === this.state.currentRevision) return restored.keys;
+    return runToEnd(leasedKeysInSteps(this.state.index, (main, sub) => this.backend.get(main, sub), Number.POSITIVE_INFINITY));
   }
 }

@@ -40,7 +40,8 @@ export interface ReadView {
  */
 export class MvccState {
   readonly backend: Backend;
-  readonly index = new TreeIndex();
+  /** Replaced only by a restore (`restoreState`), before the store serves anything. */
+  index = new TreeIndex();
   /** The revision of the last write transaction that changed something; 1 for an empty store. */
   currentRevision = 1;
   /** The revision of the last compaction, -1 before the first (etcd's compactMainRev). */

@@ -1,6 +1,7 @@
 import { BTree } from './btree.ts';
 import type { Bytes } from '../api/bytes.ts';
 import { assert, AssertionError } from '../base/assert.ts';
+import { runToEnd, type Steps } from '../base/steps.ts';
 import { KeyIndex, type KeyAt } from './keyIndex.ts';
 import { RevisionSet, type Revision } from './revision.ts';
 
@@ -174,21 +175,42 @@ export class TreeIndex {
    * less the dead keys; otherwise as the live keys inserted.
    */
   indexLiveKeys(): void {
+    runToEnd(this.indexLiveKeysInSteps(Number.POSITIVE_INFINITY));
+  }
+
+  /** `indexLiveKeys`, a step after every `perStep` keys visited, inserted or removed (a snapshot's index prepared in turns). */
+  *indexLiveKeysInSteps(perStep: number): Steps<void> {
     const live: KeyIndex[] = [];
     const dead: Bytes[] = [];
     let highest = 0;
-    this.tree.forEach((keyIndex) => {
+    let inStep = 0;
+    for (const keyIndex of this.tree.values()) {
       if (keyIndex.modified.main > highest) highest = keyIndex.modified.main;
       if (keyIndex.liveGeneration() !== null) live.push(keyIndex);
       else dead.push(keyIndex.key);
-    });
-    if (live.length > dead.length) {
-      this.live = this.tree.clone();
-      for (const key of dead) this.live.delete(key);
-    } else {
-      this.live = new BTree<Bytes, KeyIndex>(undefined, compareKeys);
-      for (const keyIndex of live) this.live.set(keyIndex.key, keyIndex);
+      if (++inStep < perStep) continue;
+      inStep = 0;
+      yield;
     }
+    let building: BTree<Bytes, KeyIndex>;
+    if (live.length > dead.length) {
+      building = this.tree.clone();
+      for (const key of dead) {
+        building.delete(key);
+        if (++inStep < perStep) continue;
+        inStep = 0;
+        yield;
+      }
+    } else {
+      building = new BTree<Bytes, KeyIndex>(undefined, compareKeys);
+      for (const keyIndex of live) {
+        building.set(keyIndex.key, keyIndex);
+        if (++inStep < perStep) continue;
+        inStep = 0;
+        yield;
+      }
+    }
+    this.live = building;
     this.highestMain = highest;
   }
 
@@ -256,9 +278,9 @@ export class TreeIndex {
     return out;
   }
 
-  /** Calls `visit` for each live key's index, in key order. */
-  forEachLive(visit: (keyIndex: KeyIndex) => void): void {
-    this.live.forEach(visit);
+  /** The live keys' indexes in key order, lazily (the index must not change while they are taken). */
+  liveKeys(): IterableIterator<KeyIndex> {
+    return this.live.values();
   }
 
   /**

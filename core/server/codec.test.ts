@@ -2,7 +2,9 @@ import test from 'ava';
 import { isDeepStrictEqual } from 'node:util';
 import { DecodeError } from '../base/byteCodec.ts';
 import { tornRecord, type DurableRecord, type DurableState, type NodeId } from '../host/node.ts';
-import { Backend, backendFile, isBackendImage, type BackendImage } from '../mvcc/index.ts';
+import { runToEnd } from '../base/steps.ts';
+import { Backend, backendFile, isBackendImage, PreparedIndex, type BackendImage } from '../mvcc/index.ts';
+import { TestRandom } from '../raft/_test/testRandom.ts';
 import type { Message, Snapshot } from '../raft/index.ts';
 import { makeMessage } from '../raft/message.ts';
 import { walRecordCodec } from '../replica/codec.ts';
@@ -17,6 +19,7 @@ import { hashesAgree, kvWorkload } from './_test/simulatedCluster.ts';
 import { etcdCodec } from './codec.ts';
 import { EtcdServer } from './etcdServer.ts';
 import { etcdProtocol, etcdServerConfig } from './protocol.ts';
+import { StateMachine } from './stateMachine.ts';
 import type { ServerReply, ServerRequest } from './serverRequest.ts';
 
 /** An image as its contents (its tree is a class the deep comparison would not look into). */
@@ -274,4 +277,48 @@ test('a Raft message of a snapshot of many revisions is also decoded in steps, 2
   };
   t.throws(run, { instanceOf: DecodeError });
   t.throws(() => etcdCodec.message.decode(damaged), { instanceOf: DecodeError }, 'as the whole decode');
+});
+
+test('a snapshot of many revisions decoded in steps gets its key index prepared in steps, which its install adopts; other messages are not prepared, and a foreign index is not adopted', (t) => {
+  const backend = backendOfManyRevisions();
+  const image = backend.takeWrites().at(-1)!.records[0] as BackendImage;
+  const snapshot: Snapshot = { metadata: { index: 2_501, term: 3, confState: { voters: [1, 2, 3], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false } }, data: image };
+  const bytes = etcdCodec.message.encode(makeMessage({ type: 'MsgSnap', to: 2, snapshot }, 1, 3));
+  const decoded = runToEnd(etcdCodec.decodeMessageInSteps!(bytes)!) as Message;
+  const decodedImage = decoded.snapshot!.data as BackendImage;
+  const steps = etcdCodec.prepareMessageInSteps!(decoded)!;
+  let count = 0;
+  let step = steps.next();
+  for (; step.done !== true; step = steps.next()) count++;
+  t.true(count >= 2_500 / 256, `${count} steps for 2,500 revisions`);
+  const prepared = step.value as Message;
+  t.deepEqual(messageView(prepared), messageView(decoded), 'the same message');
+  t.deepEqual(Buffer.from(etcdCodec.message.encode(prepared)), Buffer.from(bytes), 'the prepared index is never encoded');
+  const preparedImage = prepared.snapshot!.data as BackendImage;
+  t.is(preparedImage.keys, decodedImage.keys);
+  t.true(preparedImage.prepared instanceof PreparedIndex);
+
+  const stateOptions = etcdProtocol(etcdServerConfig([1])).start({ id: 1, members: [1], random: new TestRandom(1), durable: { files: new Map() } }).stateOptions;
+  const stateView = (state: StateMachine) => ({ revision: state.kv.revision, hash: state.kv.hashKV(), keys: state.kv.range({ key: '\0', rangeEnd: '\0' }), leased: [...state.kv.leasedKeys()] });
+  const installed = StateMachine.fromSnapshot(preparedImage, stateOptions);
+  t.is(preparedImage.prepared!.take(preparedImage.keys), null, 'adopted by the install');
+  t.deepEqual(stateView(installed), stateView(StateMachine.fromSnapshot(decodedImage, stateOptions)), 'the state the one-step install builds');
+
+  const foreignIndex = runToEnd(PreparedIndex.inSteps(decodedImage.keys));
+  const other = backendOfManyRevisions();
+  other.beginWriteTxn();
+  other.append(2_502, 0, { key: 'other', createRevision: 2_502, modRevision: 2_502, version: 1, value: 'x', lease: 0 });
+  other.endWriteTxn();
+  const otherImage = other.snapshot();
+  const withForeign = StateMachine.fromSnapshot({ ...otherImage, prepared: foreignIndex }, stateOptions);
+  t.not(foreignIndex.take(decodedImage.keys), null, 'not adopted: built from another bucket');
+  t.deepEqual(stateView(withForeign), stateView(StateMachine.fromSnapshot(otherImage, stateOptions)));
+  t.like(withForeign.kv.range({ key: 'other' }), { count: 1 });
+
+  t.is(etcdCodec.prepareMessageInSteps!(makeMessage({ type: 'MsgApp', to: 2 }, 1, 3)), null, 'no snapshot');
+  const small = Backend.create();
+  small.setConsistentIndex(1, 1);
+  const smallImage = small.snapshot();
+  t.is(etcdCodec.prepareMessageInSteps!(makeMessage({ type: 'MsgSnap', to: 2, snapshot: { ...snapshot, data: smallImage } }, 1, 3)), null, 'a small image: the install builds its index');
+  t.is(etcdCodec.prepareMessageInSteps!({ type: 'LeaseForward' } as unknown as PeerMessage), null, 'a server message');
 });

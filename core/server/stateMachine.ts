@@ -2,7 +2,7 @@ import { ErrLeaseNotFound, ErrMemberNotFound, ErrNoSpace, isEtcdError, type Alar
 import { AssertionError, assert } from '../base/assert.ts';
 import type { NodeId } from '../host/node.ts';
 import { Lessor, type LessorOptions } from '../lease/index.ts';
-import { Backend, KvStore, type BackendImage, type BackendOptions, type DeleteRangeJob } from '../mvcc/index.ts';
+import { Backend, KvStore, type BackendImage, type BackendOptions, type DeleteRangeJob, type RestoredIndex } from '../mvcc/index.ts';
 import { Alarms, costPut, costTxn, quotaAvailable } from './alarms.ts';
 import { AppliedRequests } from './appliedRequests.ts';
 import type { InternalOp } from './internalRequest.ts';
@@ -54,7 +54,7 @@ export class StateMachine {
   readonly lessor: Lessor;
   private readonly options: StateMachineOptions;
 
-  private constructor(backend: Backend, options: StateMachineOptions) {
+  private constructor(backend: Backend, options: StateMachineOptions, restored: RestoredIndex | null = null) {
     this.backend = backend;
     this.options = options;
     this.requests = AppliedRequests.fromBackend(backend, options.appliedRequestsWindow);
@@ -63,7 +63,7 @@ export class StateMachine {
       // Absent while the store opens (resuming a compaction commits): nothing of it changed yet.
       (this.lessor as Lessor | undefined)?.save(backend);
     };
-    this.kv = KvStore.open(backend, { compactionBatchLimit: options.compactionBatchLimit, leases: { exists: (id) => this.lessor.exists(id) } });
+    this.kv = KvStore.open(backend, { compactionBatchLimit: options.compactionBatchLimit, leases: { exists: (id) => this.lessor.exists(id) } }, restored);
     this.lessor = Lessor.open(backend, () => this.kv.leasedKeys(), options.lessor);
     this.membership = Membership.fromBackend(backend);
     this.alarms = Alarms.fromBackend(backend);
@@ -74,9 +74,14 @@ export class StateMachine {
     return new StateMachine(backend, options);
   }
 
-  /** The state of a snapshot's backend image; the member's backend file is replaced by it. */
+  /**
+   * The state of a snapshot's backend image; the member's backend file is replaced by it. The key
+   * index a host prepared from this very image (`image.prepared`, built in turns of its loop) is
+   * adopted; without one (the simulator's images, a small snapshot) it is built here, in one go.
+   */
   static fromSnapshot(image: BackendImage, options: StateMachineOptions): StateMachine {
-    return new StateMachine(Backend.fromSnapshot(image, options.backend), options);
+    const restored = image.prepared?.take(image.keys) ?? null;
+    return new StateMachine(Backend.fromSnapshot(image, options.backend), options, restored);
   }
 
   get consistentIndex(): number {

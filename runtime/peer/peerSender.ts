@@ -174,14 +174,16 @@ export class PeerSender {
         ? tlsConnect({ ...(this.options.tls ?? {}), host, port, ...(isIP(host) === 0 ? { servername: host } : {}) }, () => this.opened())
         : netConnect({ host, port }, () => this.opened());
     socket.setNoDelay(true);
+    // Only the current connection's events count: one closed after use (`answered`) is done with.
     socket.on('drain', () => {
+      if (this.socket !== socket) return;
       this.writable = true;
       this.flush();
     });
-    socket.on('error', (error) => this.failed(error.message));
-    socket.on('close', () => this.failed('connection closed'));
+    socket.on('error', (error) => this.socket === socket && this.failed(error.message));
+    socket.on('close', () => this.socket === socket && this.failed('connection closed'));
     // The peer writes on this connection only if it is acknowledged: a byte per message handed on.
-    socket.on('data', (chunk: Buffer) => this.answered(chunk.byteLength));
+    socket.on('data', (chunk: Buffer) => this.socket === socket && this.answered(chunk.byteLength));
     this.socket = socket;
   }
 
@@ -247,12 +249,22 @@ export class PeerSender {
     return framed;
   }
 
-  /** The peer handed on `count` more of the messages written on this (acknowledged) connection. */
+  /**
+   * The peer handed on `count` more of the messages written on this (acknowledged) connection.
+   * Once all are and nothing waits, the connection is closed, as etcd's snapshotSender's POST
+   * ends with its answer: the next snapshot dials again. Left open, the receiver's socket and the
+   * sender's sat idle between snapshots (minutes or never).
+   */
   private answered(count: number): void {
     if (this.options.acknowledged !== true) return;
     for (let i = 0; i < count && this.unanswered.length > 0; i++) {
       if (this.unanswered.shift()!) this.events.snapshotStatus(this.options.to, 'finished');
     }
+    if (this.unanswered.length > 0 || this.queue.length > 0 || this.state !== 'open') return;
+    const socket = this.socket;
+    this.socket = null;
+    this.state = 'idle';
+    socket?.end();
   }
 
   private failed(reason: string): void {

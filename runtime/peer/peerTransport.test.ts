@@ -10,6 +10,7 @@ import { PeerTransport, type PeerTransportOptions } from './peerTransport.ts';
 interface Note {
   readonly text: string;
   readonly snapshot?: boolean;
+  readonly prepared?: boolean;
 }
 
 const codec: Codec<Note> = {
@@ -55,6 +56,19 @@ function decodeInSteps(bytes: Uint8Array): Steps<Note> | null {
   })();
 }
 
+/** A note decoded in steps whose text starts with "prepare" is prepared in 3 steps of ~3 ms each before it is handed on (a snapshot's key index). */
+function prepareInSteps(note: Note): Steps<Note> | null {
+  if (!note.text.startsWith('prepare')) return null;
+  return (function* () {
+    for (let step = 0; step < 3; step++) {
+      const until = performance.now() + 3;
+      while (performance.now() < until);
+      yield;
+    }
+    return { ...note, prepared: true };
+  })();
+}
+
 function member(self: number, ports: Map<number, number>, clusterId = 'c1', tls?: { server: object; client: object }, frameLimits?: PeerTransportOptions<Note>['frameLimits'], sliced = false, steps = false) {
   const received: string[] = [];
   const notes: Note[] = [];
@@ -72,7 +86,7 @@ function member(self: number, ports: Map<number, number>, clusterId = 'c1', tls?
     ...(tls === undefined ? {} : { tls }),
     ...(frameLimits === undefined ? {} : { frameLimits }),
     ...(sliced ? { encodeInSlices } : {}),
-    ...(steps ? { decodeInSteps } : {}),
+    ...(steps ? { decodeInSteps, prepareInSteps } : {}),
     peers,
     codec,
     carriesSnapshot: (note) => note.snapshot === true,
@@ -353,6 +367,21 @@ test.serial('a message the codec decodes in steps is decoded in turns of the loo
   t.true(ticks > 0);
 });
 
+test.serial('a message decoded in steps that the codec prepares in steps is prepared in turns of the loop before it is handed on; the messages after it wait', async (t) => {
+  const { a, b } = await twoMembers(undefined, true);
+  const large = `prepare${'x'.repeat(300 * 1024)}`;
+  a.transport.send(2, { text: large, snapshot: true });
+  a.transport.send(2, { text: 'after' });
+  let ticks = 0;
+  const ticker = setInterval(() => ticks++, 1);
+  await until(() => b.received.length === 2, 'every message');
+  clearInterval(ticker);
+  t.deepEqual(b.received.map((line) => (line.length > 20 ? `${line.slice(0, 9)}… ${line.length}` : line)), [`1:prepare… ${large.length + 2}`, '1:after']);
+  t.deepEqual(b.notes.slice(-2).map((note) => note.prepared === true), [true, false]);
+  t.regex(b.logs.join('\n'), /peer 1: decoded a 0\.3 MiB message over [3-6] turns[^\n]*\npeer 1: prepared its install over [2-4] turns \(the longest [\d.]+ ms\) in \d+ ms/);
+  t.true(ticks > 0);
+});
+
 test.serial('a snapshot being encoded in turns when the transport stops is never sent', async (t) => {
   const { a, b } = await twoMembers(undefined, true);
   a.transport.send(2, { text: `sliced${'s'.repeat(32 * 1024 * 1024)}`, snapshot: true });
@@ -383,6 +412,24 @@ test.serial('a snapshot the codec slices goes on a connection of its own: what i
   t.deepEqual([...a.snapshots], ['2:finished']);
   t.true(handedOnWhenReported, 'reported only once the peer handed it on');
   t.deepEqual(a.unreachable, []);
+});
+
+test.serial('the connection of snapshots is closed once every snapshot on it was answered, as etcd ends its POST; the next snapshot dials it again', async (t) => {
+  const { a, b } = await twoMembers({ partBytes: 4 * 1024, frameBytesMax: 4 * 1024, recordBytesMax: 1024 * 1024 }, true);
+  const inbound = (b.transport as unknown as { readonly inbound: Set<unknown> }).inbound;
+  const ordinary = inbound.size;
+  const logsBefore = a.logs.length;
+  for (const round of [1, 2]) {
+    a.transport.send(2, { text: `sliced${'s'.repeat(300 * 1024)}`, snapshot: true });
+    await until(() => a.snapshots.length === round, `snapshot ${round} reported`);
+    await until(() => inbound.size === ordinary, `the connection of snapshot ${round} closed`);
+  }
+  t.deepEqual(a.snapshots, ['2:finished', '2:finished']);
+  t.is(b.received.filter((line) => line.startsWith('1:sliced')).length, 2);
+  t.deepEqual(a.unreachable, []);
+  t.false(a.logs.slice(logsBefore).some((line) => line.includes('re-dialling')), `a connection closed after use is no failure: ${a.logs.slice(logsBefore).join('; ')}`);
+  a.transport.send(2, { text: 'still linked' });
+  await until(() => b.received.includes('1:still linked'), 'an ordinary message');
 });
 
 test.serial('a snapshot on its own connection that fails before the peer answers is reported failed', async (t) => {

@@ -36,6 +36,12 @@ export interface PeerTransportOptions<Message> {
    * handed on; its connection's later messages wait for it.
    */
   readonly decodeInSteps?: (bytes: Uint8Array) => Steps<Message> | null;
+  /**
+   * What a message decoded in steps needs before it is handed on, as steps (a snapshot's key
+   * index: core's NodeCodec.prepareMessageInSteps), or null: run in turns after the decode, the
+   * connection still paused.
+   */
+  readonly prepareInSteps?: (message: Message) => Steps<Message> | null;
   /** Whether a message may wait while writes are held back (`afterClientWrites`): it carries nothing a peer waits on (a commit index alone). Default: none. */
   readonly mayWait?: (message: Message) => boolean;
   readonly onMessage: (from: NodeId, message: Message) => void;
@@ -349,7 +355,18 @@ export class PeerTransport<Message> implements Transport<Message> {
     }
     if (decoded === null) return;
     this.options.log(`peer ${from.toString(16)}: decoded a ${(payload.byteLength / 2 ** 20).toFixed(1)} MiB message over ${decoded.turns} turns (the longest ${decoded.longestTurnMs.toFixed(1)} ms) in ${Math.round(performance.now() - startedMs)} ms`);
-    deliver(from, payload.byteLength, decoded.value);
+    let message = decoded.value;
+    const preparing = this.options.prepareInSteps?.(message) ?? null;
+    if (preparing !== null) {
+      // Not a decode failure: what throws here (the node's assertion) would have thrown in its
+      // step, so it rejects unhandled and stops the member, as there.
+      const preparedStartedMs = performance.now();
+      const prepared = await runInTurns(preparing, { abandoned: () => this.stopped || socket.destroyed });
+      if (prepared === null) return;
+      this.options.log(`peer ${from.toString(16)}: prepared its install over ${prepared.turns} turns (the longest ${prepared.longestTurnMs.toFixed(1)} ms) in ${Math.round(performance.now() - preparedStartedMs)} ms`);
+      message = prepared.value;
+    }
+    deliver(from, payload.byteLength, message);
   }
 
   /**

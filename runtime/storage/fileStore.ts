@@ -3,7 +3,7 @@ import { open, rename, type FileHandle } from 'node:fs/promises';
 import { dirname, relative } from 'node:path';
 import { setTimeout as timer } from 'node:timers';
 import { setTimeout } from 'node:timers/promises';
-import { assert } from '../../core/base/assert.ts';
+import { assert, AssertionError } from '../../core/base/assert.ts';
 import type { Codec } from '../../core/host/codec.ts';
 import { tornRecord, type DurableRecord, type DurableState, type DurableWrite } from '../../core/host/node.ts';
 import type { DurableStore } from '../../core/host/ports.ts';
@@ -63,6 +63,8 @@ type Operation =
   | { readonly kind: 'streamedReplace'; readonly file: string; readonly streamed: StreamedFrame; readonly aside: number | null; readonly done?: () => void }
   /** A received snapshot's image (walSnapshotWrites.ts `SetAside`) framed whole, to be written into a prepared segment and set aside under its own name. */
   | { readonly kind: 'setAside'; readonly file: string; readonly index: number; readonly parts: readonly Buffer[] }
+  /** A received snapshot's image to set aside, held behind a deferred replace of its file until that is in (`release`): never queued. */
+  | { readonly kind: 'setAsideLater'; readonly file: string; readonly index: number; readonly record: DurableRecord }
   /** The image set aside for `index` becomes the file's log (a rename). */
   | { readonly kind: 'adoptAside'; readonly file: string; readonly index: number }
   | { readonly kind: 'sync'; readonly done: () => void }
@@ -260,9 +262,11 @@ export class FileStore implements DurableStore {
       }
       if (write.kind === 'setAside') {
         assert(this.segmented.has(write.file), () => `a record set aside for ${write.file}, which is not a segmented log`);
-        const aside = this.deferred === null ? (this.options.codec.encodeInSlices?.(write.record, true) ?? null) : null;
-        if (aside !== null) this.deferReplace(write.file, aside, write.index);
-        else this.enqueue({ kind: 'setAside', file: write.file, index: write.index, parts: frameParts(this.options.codec.encode(write.record), this.options.framePartBytes) });
+        // Behind a deferred replace of its file (the backend's own rewrite): held as it is, and set
+        // aside once that is in (`release`), in turns as here. Encoded whole meanwhile, a 200 MiB
+        // image held the loop as the rewrite would have.
+        if (this.deferred?.file === write.file) this.enqueue({ kind: 'setAsideLater', file: write.file, index: write.index, record: write.record });
+        else this.setAside(write.file, write.index, write.record);
         continue;
       }
       const slices = write.kind === 'replace' && this.deferred === null && this.segmented.has(write.file) && write.records.length === 1 ? (this.options.codec.encodeInSlices?.(write.records[0]!, true) ?? null) : null;
@@ -287,6 +291,24 @@ export class FileStore implements DurableStore {
     if (!this.kickQueued) {
       this.kickQueued = true;
       queueMicrotask(this.queuedKick);
+    }
+  }
+
+  /** A received image set aside (walSnapshotWrites.ts `SetAside`): encoded in turns as a deferred replace when the codec slices it, else framed whole. */
+  private setAside(file: string, index: number, record: DurableRecord): void {
+    const aside = this.deferred === null ? (this.options.codec.encodeInSlices?.(record, true) ?? null) : null;
+    if (aside !== null) this.deferReplace(file, aside, index);
+    else this.enqueue({ kind: 'setAside', file, index, parts: frameParts(this.options.codec.encode(record), this.options.framePartBytes) });
+  }
+
+  /**
+   * Queues what was held behind a deferred replace now in, in order, as if written now: an image
+   * to set aside starts a deferred replace of its own, and what follows it is held behind that.
+   */
+  private release(held: readonly Operation[]): void {
+    for (const operation of held) {
+      if (operation.kind === 'setAsideLater') this.setAside(operation.file, operation.index, operation.record);
+      else this.enqueue(operation);
     }
   }
 
@@ -526,6 +548,8 @@ export class FileStore implements DurableStore {
           await writeAll(prepared.handle, operation.parts, 0);
           this.removeReceived();
           this.stats.bytesWritten += await log.setAside(prepared, byteLength(operation.parts), receivedDbPath(this.options.dataDir, operation.index));
+        } else if (operation.kind === 'setAsideLater') {
+          throw new AssertionError(`an image to set aside for ${operation.file} reached the queue: it is only ever held behind a deferred replace`);
         } else if (operation.kind === 'adoptAside') {
           await this.backgroundWritten(operation.file);
           await this.segmented.get(operation.file)!.adoptAside(receivedDbPath(this.options.dataDir, operation.index));
@@ -636,7 +660,7 @@ export class FileStore implements DurableStore {
       this.background = null;
       const deferred = this.deferred;
       this.deferred = null;
-      if (deferred !== null) this.queue.push(...deferred.held);
+      if (deferred !== null) this.release(deferred.held);
       done?.();
       this.kick();
     });

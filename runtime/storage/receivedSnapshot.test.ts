@@ -56,6 +56,21 @@ function recover(dataDir: string): { readonly server: EtcdServer; readonly durab
   return { server: etcdProtocol(config).start({ id: 1, members: [1], random: new TestRandom(2), durable }), durable, store };
 }
 
+/** A member's data dir at index 1 (its bootstrap: `old` in the WAL's snapshot and the db), opened again with `codec`, and its db log (for a test's hooks). */
+async function bootstrapped(dataDir: string, old: BackendImage, codec: Codec<DurableRecord>): Promise<{ readonly store: FileStore; readonly db: SegmentedLog }> {
+  const first = openStore(dataDir);
+  first.read();
+  first.write([
+    { kind: 'replace', file: 'wal', records: [snapshotRecord(1, 1, old), { type: 'hardState', hardState: { term: 1, vote: 0, commit: 1 } }] },
+    { kind: 'replace', file: 'db', records: [old] },
+  ]);
+  await syncNow(first);
+  await first.close();
+  const store = openStore(dataDir, codec);
+  store.read();
+  return { store, db: (store as unknown as { segmented: Map<string, SegmentedLog> }).segmented.get('db')! };
+}
+
 const receivedFiles = (dataDir: string) => readdirSync(join(dataDir, 'member', 'snap')).filter((entry) => entry.endsWith('.snap.db'));
 
 function walSnapshotData(durable: DurableState): BackendImage[] {
@@ -86,19 +101,7 @@ test("a snapshot installed from the leader: its image is written in turns into <
       })();
     },
   };
-  const first = openStore(dataDir);
-  first.read();
-  first.write([
-    { kind: 'replace', file: 'wal', records: [snapshotRecord(1, 1, old), { type: 'hardState', hardState: { term: 1, vote: 0, commit: 1 } }] },
-    { kind: 'replace', file: 'db', records: [old] },
-  ]);
-  await syncNow(first);
-  await first.close();
-
-  const store = new FileStore({ dataDir, codec, log: () => {}, onFatal: (error) => { throw error; }, arrange: (writes) => arrangeWalSnapshotWrites(writes) });
-  opened.push(store);
-  store.read();
-  const db = (store as unknown as { segmented: Map<string, SegmentedLog> }).segmented.get('db')!;
+  const { store, db } = await bootstrapped(dataDir, old, codec);
   const setAside = db.setAside.bind(db);
   db.setAside = async (...args) => {
     const bytes = await setAside(...args);
@@ -187,4 +190,51 @@ test('a WAL snapshot of metadata over a db behind it and no image set aside at i
   await syncNow(copy);
   await copy.close();
   t.throws(() => recover(damaged), { message: /WAL snapshot at index 1101 leaves the state to the db file, which holds only index 1, and no received image at that index was set aside/ });
+});
+
+test("a snapshot installed while the backend's own rewrite is in flight waits for it, then is set aside in turns as any other, never encoded whole", async (t) => {
+  const { old, installed } = images();
+  // The member's rewrite of its own db: the same keyspace, another record (told apart by identity).
+  const rewrite: BackendImage = { ...installed };
+  const dataDir = scratchFolder('detcd-received-');
+  const events: string[] = [];
+  const codec: Codec<DurableRecord> = {
+    ...etcdCodec.record,
+    encode(record) {
+      if (record === installed || record === rewrite) events.push(`${record === installed ? 'installed' : 'rewrite'} encoded whole`);
+      return etcdCodec.record.encode(record);
+    },
+    encodeInSlices(record, reuse) {
+      const inner = etcdCodec.record.encodeInSlices!(record, reuse);
+      if (inner === null) return null;
+      const name = record === installed ? 'installed' : 'rewrite';
+      return (function* () {
+        events.push(`${name} slices begin`);
+        yield* inner;
+        events.push(`${name} slices end`);
+      })();
+    },
+  };
+  const { store, db } = await bootstrapped(dataDir, old, codec);
+  const commitReplace = db.commitReplace.bind(db);
+  db.commitReplace = async (...args) => {
+    const bytes = await commitReplace(...args);
+    events.push('rewrite in');
+    return bytes;
+  };
+  store.write([{ kind: 'replace', file: 'db', records: [rewrite] }]);
+  store.write([
+    { kind: 'append', file: 'wal', records: [snapshotRecord(installedIndex, 2, installed), { type: 'hardState', hardState: { term: 2, vote: 0, commit: installedIndex } }] },
+    { kind: 'replace', file: 'db', records: [installed] },
+  ]);
+  t.deepEqual(events, [], 'nothing of either is encoded in the turn that writes them');
+  await syncNow(store);
+  await store.close();
+  t.deepEqual(events, ['rewrite slices begin', 'rewrite slices end', 'rewrite in', 'installed slices begin', 'installed slices end']);
+
+  const done = recover(dataDir);
+  t.is(done.server.state.consistentIndex, installedIndex);
+  t.is(done.server.state.kv.revision, 1 + keys);
+  t.true(walSnapshotData(done.durable).at(-1)!.metadataOnly === true, 'the WAL snapshot holds no keyspace');
+  t.deepEqual(receivedFiles(dataDir), []);
 });

@@ -13,6 +13,7 @@ import '../../../core/mvcc/hash.test.ts';
 import '../../../core/mvcc/keyIndex.test.ts';
 import '../../../core/mvcc/kvStore.test.ts';
 import '../../../core/mvcc/model.test.ts';
+import '../../../core/mvcc/restore.test.ts';
 import '../../../core/mvcc/treeIndex.test.ts';
 import '../../../core/mvcc/txn.test.ts';
 import '../../../core/server/appliedRequests.test.ts';
