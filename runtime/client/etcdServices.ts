@@ -36,11 +36,23 @@ function grpcError(error: EtcdError): Partial<grpc.StatusObject> {
   return { code: error.code as number as grpc.status, details: error.message };
 }
 
-/** The first number in a request that a JS number cannot hold exactly (int64 at or beyond 2^53 arrives rounded). */
-function hasUnsafeInteger(value: unknown): boolean {
+/**
+ * Whether a request holds a number that a JS number cannot hold exactly (int64 at or beyond 2^53
+ * arrives rounded). Every call passes here: it walks the fields in place (`Object.values` made an
+ * array for every object of every request, and `.some` a call per field).
+ */
+export function hasUnsafeInteger(value: unknown): boolean {
   if (typeof value === 'number') return !Number.isSafeInteger(value);
-  if (Buffer.isBuffer(value) || typeof value !== 'object' || value === null) return false;
-  return Object.values(value).some(hasUnsafeInteger);
+  if (typeof value !== 'object' || value === null || Buffer.isBuffer(value)) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (hasUnsafeInteger(value[i])) return true;
+    return false;
+  }
+  for (const key in value) {
+    const field = (value as Record<string, unknown>)[key];
+    if (typeof field === 'number' ? !Number.isSafeInteger(field) : typeof field === 'object' && field !== null && hasUnsafeInteger(field)) return true;
+  }
+  return false;
 }
 
 /** What a submit came to, as etcd would answer it: a reply, or the error for a refusal or an unknown outcome. */
@@ -51,12 +63,15 @@ function replyOf(outcome: SubmitOutcome<ServerReply>): ServerReply | EtcdError {
   return outcome.reason === 'stopping' ? ErrStopped : ErrTooManyRequests;
 }
 
+const asIs = (wire: Wire): Wire => wire;
+
 /**
  * A unary call: the wire request becomes a member call, its reply the wire response (the header's
  * cluster id is the cluster's current one), an etcd error a gRPC status with etcd's code and
  * message (clientv3 matches errors by message).
  */
-function unary(member: MemberCalls, method: ServerMethod, toRequest: (wire: Wire) => unknown, toWire: (response: never) => Wire = (response) => response): grpc.UntypedHandleCall {
+function unary(member: MemberCalls, method: ServerMethod, toRequest: (wire: Wire) => unknown, toWire: (response: never) => Wire = asIs): grpc.UntypedHandleCall {
+  const clusterMethod = method.startsWith('Member');
   return ((serverCall: grpc.ServerUnaryCall<Wire, Wire>, callback: grpc.sendUnaryData<Wire>) => {
     if (trace.enabled) trace.mark(`grpc.in ${method}`);
     if (hasUnsafeInteger(serverCall.request)) return callback(grpcError(ErrIntegerTooLarge));
@@ -69,16 +84,20 @@ function unary(member: MemberCalls, method: ServerMethod, toRequest: (wire: Wire
         if (isErrorReply(reply)) return callback(grpcError(reply.error));
         const response = toWire(reply.response as never);
         const header = response.header as Wire | undefined;
+        if (header === undefined) return callback(null, response);
         // etcd's Cluster service answers with a header without a revision (v3rpc's cluster server).
-        const revision = method.startsWith('Member') ? 0 : header?.revision;
-        callback(null, header === undefined ? response : { ...response, header: { ...header, clusterId: member.clusterId(), revision } });
+        const revision = clusterMethod ? 0 : header.revision;
+        // The KV methods' toWire made this object: it takes the header in place; another (the
+        // member's own reply, passed as it is) is copied first.
+        const wire = toWire === asIs ? { ...response } : response;
+        wire.header = { clusterId: member.clusterId(), memberId: header.memberId, revision, raftTerm: header.raftTerm };
+        callback(null, wire);
       },
       (error: Error) => callback({ code: grpc.status.INTERNAL, details: error.message }),
     );
   }) as grpc.UntypedHandleCall;
 }
 
-const asIs = (wire: Wire): unknown => wire;
 
 /** The membership calls a follower passes on to the leader (LeaderForwarding). */
 const leaderDecides: ReadonlySet<ServerMethod> = new Set(['MemberAdd', 'MemberRemove', 'MemberUpdate', 'MemberPromote']);
