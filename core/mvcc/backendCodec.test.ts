@@ -3,8 +3,8 @@ import fc from 'fast-check';
 import type { KeyValue } from '../api/kv.ts';
 import { encodeUtf8 } from '../base/utf8.ts';
 import { Backend } from './backend.ts';
-import { decodeBackendImage, decodeBackendImageInSteps, decodeBackendRecord, encodeBackendImage, encodeBackendRecord } from './backendCodec.ts';
-import { deltaRecordOf, type BackendDeltaRecord } from './backendDelta.ts';
+import { decodeBackendImage, decodeBackendImageInSteps, decodeBackendRecord, deltaChangeCount, encodeBackendDeltaSlices, encodeBackendImage, encodeBackendRecord } from './backendCodec.ts';
+import { deltaRecordOf, wholeImage, type BackendDeltaRecord } from './backendDelta.ts';
 import type { BackendImage } from './backendImage.ts';
 
 /**
@@ -156,6 +156,32 @@ test('a delta record is exactly the bytes of the plain encoding, with and withou
   );
   t.true(deltas > 100, `only ${deltas} delta records were generated`);
   t.true(tombstoned > 20, `only ${tombstoned} delta records held tombstones`);
+});
+
+test('a delta record in slices of any size (taken fresh or written over each other) is, concatenated, exactly its whole encoding', (t) => {
+  let deltas = 0;
+  fc.assert(
+    fc.property(fc.array(fc.array(op, { minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 400 }), (commits, sliceBytes) => {
+      for (const image of recordsOf(commits)) {
+        if (image.delta === undefined) continue;
+        deltas++;
+        const whole = encodeBackendRecord(image);
+        const fresh = [...encodeBackendDeltaSlices(image, sliceBytes)];
+        t.deepEqual(Buffer.concat(fresh), Buffer.from(whole));
+        // Reused: each slice is the caller's only until it takes the next, so copy each as taken.
+        const copies: Uint8Array[] = [];
+        for (const slice of encodeBackendDeltaSlices(image, sliceBytes, true)) copies.push(slice.slice());
+        t.deepEqual(Buffer.concat(copies), Buffer.from(whole));
+        let changes = 0;
+        for (const [, kvs] of deltaRecordOf(image).mains) changes += kvs?.length ?? 0;
+        t.is(deltaChangeCount(image), changes);
+      }
+    }),
+    { numRuns: 100 },
+  );
+  t.true(deltas > 100, `only ${deltas} delta records were generated`);
+  const withDelta = recordsOf([[{ kind: 'put', key: 'k', value: 'v', lease: 0, changes: 1 }], [{ kind: 'put', key: 'j', value: 'v', lease: 0, changes: 1 }]]).find((image) => image.delta !== undefined)!;
+  t.throws(() => [...encodeBackendDeltaSlices(wholeImage(withDelta), 10)], { message: /without a delta/ });
 });
 
 test('a tombstone change is its key and revision: 13 bytes and the key, where a whole KeyValue took 41', (t) => {

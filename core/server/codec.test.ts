@@ -196,6 +196,28 @@ test('a whole backend image of many revisions is also encoded in slices whose co
   t.is(etcdCodec.record.encodeInSlices!({ type: 'hardState', state: { term: 1, vote: 0, commit: 0 } } as unknown as DurableRecord), null, 'a WAL record');
 });
 
+test("a backend commit's delta of many changes (a huge DeleteRange's) is encoded in slices whose concatenation is its encoding; a delta of fewer is not", (t) => {
+  const backend = Backend.create();
+  backend.setConsistentIndex(2, 1);
+  backend.beginWriteTxn();
+  for (let sub = 0; sub < 100; sub++) backend.append(2, sub, { key: `k${sub}`, createRevision: 2, modRevision: 2, version: 1, value: 'v', lease: 0 });
+  backend.endWriteTxn();
+  backend.commit();
+  // 5,000 tombstones of 276-byte keys at one revision, as check perf's cleanup writes 55k.
+  backend.setConsistentIndex(3, 1);
+  backend.beginWriteTxn();
+  for (let sub = 0; sub < 5_000; sub++) backend.append(3, sub, { key: `k${sub}`.padEnd(276, 'x'), createRevision: 0, modRevision: 3, version: 0, value: '', lease: 0 });
+  backend.endWriteTxn();
+  backend.commit();
+  const [small, large] = backend.takeWrites().filter((write) => write.kind === 'append').map((write) => write.records[0]!);
+  t.is(etcdCodec.record.encodeInSlices!(small!), null, 'a delta of 100 changes');
+  const copies: Uint8Array[] = [];
+  for (const slice of etcdCodec.record.encodeInSlices!(large!, true)!) copies.push(slice.slice());
+  t.true(copies.length > 4, `${copies.length} slices`);
+  t.true(Math.max(...copies.map((slice) => slice.byteLength)) < 300 * 1024);
+  t.deepEqual(Buffer.concat(copies), Buffer.from(etcdCodec.record.encode(large!)));
+});
+
 test('a slice of a whole image may end inside a revision: one that holds a whole keyspace of changes is cut up too', (t) => {
   const backend = Backend.create();
   for (let revision = 2; revision < 1_100; revision++) {

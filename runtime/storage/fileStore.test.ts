@@ -471,6 +471,70 @@ test("a backend rewrite larger than a frame part is streamed as parts, the same 
   }
 });
 
+test("a large backend append (a huge DeleteRange's commit) is framed in turns into the same bytes as the record framed whole, parts and all; a torn or corrupt tail of it is cut as before", async (t) => {
+  const sliceLengths = [1, 999, 1_000, 2_500, 7, 3 * 1024 * 1024, 40];
+  const partBytes = 1_000;
+  const { store, dataDir } = partedStore(sliceLengths, partBytes);
+  store.read();
+  store.write([{ kind: 'append', file: 'db', records: [{ d: 1 }] }]);
+  store.write([{ kind: 'append', file: 'db', records: [{ sliced: true }] }]);
+  store.write([{ kind: 'append', file: 'db', records: [{ d: 2 }] }]);
+  await syncNow(store);
+  await store.close();
+  const image = { sliced: true, pad: 'x'.repeat(sliceLengths.reduce((a, b) => a + b, 0)) };
+  t.deepEqual(partedStore(sliceLengths, partBytes, dataDir).store.read().files.get('db'), [{ d: 1 }, image, { d: 2 }]);
+  const snap = join(dataDir, 'member', 'snap');
+  const segment = join(snap, readdirSync(snap).find((entry) => entry.endsWith('.db'))!);
+  const onDisk = readFileSync(segment);
+  const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+  const whole = Buffer.concat([frame(encode({ d: 1 }), partBytes), frame(encode(image), partBytes), frame(encode({ d: 2 }), partBytes)]);
+  t.true(onDisk.subarray(0, whole.byteLength).equals(whole), 'the same bytes as frameParts makes of each record');
+  const first = frame(encode({ d: 1 }), partBytes).byteLength;
+  const large = frame(encode(image), partBytes).byteLength;
+  // Torn inside the large record (its first part, a middle one, its last), or a bit flipped in it: the records before it survive.
+  for (const at of [first + 3, first + Math.floor(large / 2), first + large - 5]) {
+    const torn = scratchFolder('detcd-store-');
+    cpSync(dataDir, torn, { recursive: true });
+    const path = join(torn, 'member', 'snap', segment.slice(snap.length + 1));
+    const bytes = readFileSync(path);
+    bytes[at]! ^= 0x04;
+    writeFileSync(path, bytes);
+    t.deepEqual(partedStore(sliceLengths, partBytes, torn).store.read().files.get('db'), [{ d: 1 }, tornRecord], `a bit flipped at byte ${at}`);
+    bytes[at]! ^= 0x04;
+    bytes.fill(0, at);
+    writeFileSync(path, bytes);
+    t.deepEqual(partedStore(sliceLengths, partBytes, torn).store.read().files.get('db'), [{ d: 1 }, tornRecord], `torn at byte ${at}`);
+  }
+});
+
+test("a large backend append is encoded a slice per turn of the loop; the backend's later writes, and a sync or barrier after it with everything behind them, wait for it and follow it in order", async (t) => {
+  let release = false;
+  const { store, dataDir, progress } = slicingStore(() => !release);
+  store.read();
+  store.write([{ kind: 'append', file: 'wal', records: [{ w: 1 }] }]);
+  store.write([{ kind: 'append', file: 'db', records: [{ d: 1 }] }, { kind: 'append', file: 'db', records: [{ sliced: true }] }]);
+  store.write([{ kind: 'append', file: 'db', records: [{ d: 2 }] }]);
+  let synced = false;
+  const sync = syncNow(store).then(() => (synced = true));
+  // Written after the sync: held behind it (a sync covers every append before it, the large one too).
+  store.write([{ kind: 'append', file: 'wal', records: [{ w: 2 }] }]);
+  let ticks = 0;
+  const ticker = setInterval(() => ticks++, 1);
+  while (progress.sliced < 20) await new Promise((resolve) => setTimeout(resolve, 5));
+  clearInterval(ticker);
+  t.true(ticks > 0, 'the loop turned between slices');
+  t.false(synced, 'the sync waits for the large append');
+  release = true;
+  await sync;
+  store.write([{ kind: 'append', file: 'db', records: [{ d: 3 }] }]);
+  await syncNow(store);
+  await store.close();
+  const files = openStore(dataDir).store.read().files;
+  t.deepEqual(files.get('wal'), [{ w: 1 }, { w: 2 }]);
+  const db = files.get('db') as { sliced?: boolean; d?: number }[];
+  t.deepEqual([db.length, db[0], db[1]!.sliced, db[2], db[3]], [4, { d: 1 }, true, { d: 2 }, { d: 3 }], 'in the order written');
+});
+
 test('a WAL record larger than a frame part (a snapshot installed from the leader) is written as parts and read back whole', async (t) => {
   const { store, dataDir } = partedStore([], 100);
   const large = { snapshot: 'y'.repeat(1_000) };
