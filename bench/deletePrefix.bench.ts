@@ -11,6 +11,8 @@
  * DETCD_BENCH_DEL_ROUNDS: rounds of put-then-delete on the same cluster (default 1): check perf's
  * keys are new each run, so the index keeps every deleted key until a compaction.
  * DETCD_BENCH_DEL_CHECKOUT: run that checkout's members (e.g. /work/wt-base) instead of this one's.
+ * DETCD_BENCH_DEL_LINES=1: also print each member's slow-turn lines in the delete's window ("apply
+ * entries took too long", "writing a Ready took too long": what held the turn).
  *
  * While the delete runs, a probe asks each member for one key (serializable: from its own state)
  * every 10 ms, one call at a time, and prints the slowest answer (a member's longest stretch
@@ -125,6 +127,14 @@ export async function bench(out: (line: string) => void): Promise<void> {
         const seen = probed[i]!;
         out(`deletePrefix   ${spec.name}${i === leaderIndex ? ' (leader)' : ''}: probe's slowest read ${seen.slowestMs.toFixed(0)} ms (${seen.calls} reads), revision reached the delete's after ${seen.reachedMs === null ? 'never (3 s)' : `${seen.reachedMs.toFixed(0)} ms`}`);
         out(`deletePrefix   ${spec.name}${i === leaderIndex ? ' (leader)' : ''}: longest loop gap ${mine.length === 0 ? 'under 100' : Math.max(...mine)} ms; gaps over 100 ms: ${mine.length === 0 ? 'none' : mine.join(', ')}; turns logged as "apply entries took too long": ${applies[i]!.length === 0 ? 'none' : `${applies[i]!.map((ms) => ms.toFixed(0)).join(', ')} ms`}`);
+      }
+      if (process.env.DETCD_BENCH_DEL_LINES === '1') {
+        for (const [i, member] of members.entries()) {
+          for (const line of member.output.slice(marks[i]).join('').split('\n')) {
+            const slow = /(apply entries|writing a Ready) took too long \[[^\]]*\]/.exec(line);
+            if (slow !== null) out(`deletePrefix   ${specs[i]!.name}: ${slow[0]}`);
+          }
+        }
       }
       out(`deletePrefix round ${round}: the leader ${stillLeads && termAfter === termBefore ? 'survived' : `was lost (term ${termBefore} -> ${termAfter})`}`);
     }

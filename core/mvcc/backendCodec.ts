@@ -62,24 +62,41 @@ export function* encodeBackendImageSlices(image: BackendImage, sliceBytes: numbe
   head.uint53(image.sizeInUse).uint53(image.size);
   head.uint32(image.keys.size);
   yield head.finish();
-  // A quarter more than a slice: a full one is handed out as a view (ByteWriter.finish), not copied.
-  const capacity = sliceBytes + Math.ceil(sliceBytes / 4);
-  let writer = new ByteWriter(capacity);
+  const slicer = new Slicer(sliceBytes, reuse);
   for (const [main, changes] of image.keys.entries()) {
-    writer.uint53(main).uint32(changes.length);
+    slicer.writer.uint53(main).uint32(changes.length);
     for (const kv of changes) {
-      writeChange(writer, kv);
-      if (writer.byteLength < sliceBytes) continue;
-      if (reuse) {
-        yield writer.written();
-        writer.reset();
-      } else {
-        yield writer.finish();
-        writer = new ByteWriter(capacity);
-      }
+      writeChange(slicer.writer, kv);
+      if (slicer.writer.byteLength >= sliceBytes) yield* slicer.take();
     }
   }
-  if (writer.byteLength > 0) yield reuse ? writer.written() : writer.finish();
+  if (slicer.writer.byteLength > 0) yield* slicer.take();
+}
+
+/** The writer of a record's slices after its head, and how a slice is taken from it (see `encodeBackendImageSlices`). */
+class Slicer {
+  writer: ByteWriter;
+  private readonly capacity: number;
+
+  constructor(
+    sliceBytes: number,
+    private readonly reuse: boolean,
+  ) {
+    // A quarter more than a slice: a full one is handed out as a view (ByteWriter.finish), not copied.
+    this.capacity = sliceBytes + Math.ceil(sliceBytes / 4);
+    this.writer = new ByteWriter(this.capacity);
+  }
+
+  /** Yields the slice written so far: in place, then reset (`reuse`), or handed out and a fresh writer begun. */
+  *take(): Generator<Uint8Array> {
+    if (this.reuse) {
+      yield this.writer.written();
+      this.writer.reset();
+    } else {
+      yield this.writer.finish();
+      this.writer = new ByteWriter(this.capacity);
+    }
+  }
 }
 
 /** Reads what `encodeBackendRecord` wrote: a whole image, or a delta record for `Backend.open` to replay. */
@@ -199,28 +216,18 @@ export function* encodeBackendDeltaSlices(image: BackendImage, sliceBytes: numbe
   head.uint53(image.sizeInUse).uint53(image.size);
   head.uint32(delta.mains.length);
   yield head.finish();
-  const capacity = sliceBytes + Math.ceil(sliceBytes / 4);
-  let writer = new ByteWriter(capacity);
-  const take = function* (): Generator<Uint8Array> {
-    if (reuse) {
-      yield writer.written();
-      writer.reset();
-    } else {
-      yield writer.finish();
-      writer = new ByteWriter(capacity);
-    }
-  };
+  const slicer = new Slicer(sliceBytes, reuse);
   for (const main of delta.mains) {
     const changes = image.keys.get(main) ?? null;
-    writer.uint53(main).boolean(changes !== null);
+    slicer.writer.uint53(main).boolean(changes !== null);
     if (changes === null) continue;
-    writer.uint32(changes.length);
+    slicer.writer.uint32(changes.length);
     for (const kv of changes) {
-      writeChange(writer, kv);
-      if (writer.byteLength >= sliceBytes) yield* take();
+      writeChange(slicer.writer, kv);
+      if (slicer.writer.byteLength >= sliceBytes) yield* slicer.take();
     }
   }
-  if (writer.byteLength > 0) yield* take();
+  if (slicer.writer.byteLength > 0) yield* slicer.take();
 }
 
 /** How many changes an image's delta record carries (its revisions' changes, counted without encoding them): what decides whether it is encoded in slices. */

@@ -435,6 +435,20 @@ function partedStore(sliceLengths: readonly number[], framePartBytes: number, da
   return { store, dataDir, lines };
 }
 
+/** Two copies of `dataDir` whose backend segment `name` has a bit flipped at byte `at`, or zeros from `at` to `end` (a write torn there). */
+function damagedCopies(dataDir: string, name: string, at: number, end?: number): { readonly flipped: string; readonly torn: string } {
+  const copy = (damage: (bytes: Buffer) => void) => {
+    const dir = scratchFolder('detcd-store-');
+    cpSync(dataDir, dir, { recursive: true });
+    const path = join(dir, 'member', 'snap', name);
+    const bytes = readFileSync(path);
+    damage(bytes);
+    writeFileSync(path, bytes);
+    return dir;
+  };
+  return { flipped: copy((bytes) => void (bytes[at]! ^= 0x04)), torn: copy((bytes) => void bytes.fill(0, at, end)) };
+}
+
 test("a backend rewrite larger than a frame part is streamed as parts, the same bytes as the record framed whole, and read back as one image; a corrupt or torn part anywhere is never applied", async (t) => {
   const sliceLengths = [1, 999, 1_000, 2_500, 7, 3 * 1024 * 1024, 40];
   const partBytes = 1_000;
@@ -455,19 +469,11 @@ test("a backend rewrite larger than a frame part is streamed as parts, the same 
   t.true(parts > 3_000, `${parts} parts`);
   // A flipped bit in the first, a middle and the last part, and a write torn inside each.
   for (const at of [3, frameHeaderBytes + 500, Math.floor(whole.byteLength / 2), whole.byteLength - 5]) {
-    const flipped = scratchFolder('detcd-store-');
-    cpSync(dataDir, flipped, { recursive: true });
-    const path = join(flipped, 'member', 'snap', segment.slice(snap.length + 1));
-    const bytes = readFileSync(path);
-    bytes[at]! ^= 0x04;
-    writeFileSync(path, bytes);
+    const { flipped, torn } = damagedCopies(dataDir, segment.slice(snap.length + 1), at, whole.byteLength);
     const again = partedStore(sliceLengths, partBytes, flipped);
     t.deepEqual(again.store.read().files.get('db'), [tornRecord], `a bit flipped at byte ${at}`);
     t.regex(again.lines[0]!, /at byte 0 \(/);
-    bytes[at]! ^= 0x04;
-    bytes.fill(0, at, whole.byteLength);
-    writeFileSync(path, bytes);
-    t.deepEqual(partedStore(sliceLengths, partBytes, flipped).store.read().files.get('db'), [tornRecord], `torn at byte ${at}`);
+    t.deepEqual(partedStore(sliceLengths, partBytes, torn).store.read().files.get('db'), [tornRecord], `torn at byte ${at}`);
   }
 });
 
@@ -493,16 +499,8 @@ test("a large backend append (a huge DeleteRange's commit) is framed in turns in
   const large = frame(encode(image), partBytes).byteLength;
   // Torn inside the large record (its first part, a middle one, its last), or a bit flipped in it: the records before it survive.
   for (const at of [first + 3, first + Math.floor(large / 2), first + large - 5]) {
-    const torn = scratchFolder('detcd-store-');
-    cpSync(dataDir, torn, { recursive: true });
-    const path = join(torn, 'member', 'snap', segment.slice(snap.length + 1));
-    const bytes = readFileSync(path);
-    bytes[at]! ^= 0x04;
-    writeFileSync(path, bytes);
-    t.deepEqual(partedStore(sliceLengths, partBytes, torn).store.read().files.get('db'), [{ d: 1 }, tornRecord], `a bit flipped at byte ${at}`);
-    bytes[at]! ^= 0x04;
-    bytes.fill(0, at);
-    writeFileSync(path, bytes);
+    const { flipped, torn } = damagedCopies(dataDir, segment.slice(snap.length + 1), at);
+    t.deepEqual(partedStore(sliceLengths, partBytes, flipped).store.read().files.get('db'), [{ d: 1 }, tornRecord], `a bit flipped at byte ${at}`);
     t.deepEqual(partedStore(sliceLengths, partBytes, torn).store.read().files.get('db'), [{ d: 1 }, tornRecord], `torn at byte ${at}`);
   }
 });
