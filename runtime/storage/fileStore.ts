@@ -378,8 +378,7 @@ export class FileStore implements DurableStore {
       },
       (error: unknown) => {
         this.deferred = null;
-        this.failed = error instanceof Error ? error : new Error(String(error));
-        this.options.onFatal(this.failed);
+        this.fail(error);
       },
     );
   }
@@ -406,10 +405,15 @@ export class FileStore implements DurableStore {
       },
       (error: unknown) => {
         this.deferred = null;
-        this.failed = error instanceof Error ? error : new Error(String(error));
-        this.options.onFatal(this.failed);
+        this.fail(error);
       },
     );
+  }
+
+  /** The store stops for good: every later call rejects with this error, and the host is told. */
+  private fail(error: unknown): void {
+    this.failed = error instanceof Error ? error : new Error(String(error));
+    this.options.onFatal(this.failed);
   }
 
   /**
@@ -598,8 +602,7 @@ export class FileStore implements DurableStore {
       },
       (error: unknown) => {
         this.running = false;
-        this.failed = error instanceof Error ? error : new Error(String(error));
-        this.options.onFatal(this.failed);
+        this.fail(error);
       },
     );
   }
