@@ -1,5 +1,6 @@
 import test from 'ava';
 import { isDeepStrictEqual } from 'node:util';
+import type { KeyValue } from '../api/kv.ts';
 import { DecodeError } from '../base/byteCodec.ts';
 import { tornRecord, type DurableRecord, type DurableState, type NodeId } from '../host/node.ts';
 import { runToEnd } from '../base/steps.ts';
@@ -196,18 +197,20 @@ test('a whole backend image of many revisions is also encoded in slices whose co
   t.is(etcdCodec.record.encodeInSlices!({ type: 'hardState', state: { term: 1, vote: 0, commit: 0 } } as unknown as DurableRecord), null, 'a WAL record');
 });
 
+/** Revision `revision`'s `count` changes as one write transaction, at the same consistent index (term 1). */
+function writeRevision(backend: Backend, revision: number, count: number, change: (sub: number) => KeyValue): void {
+  backend.setConsistentIndex(revision, 1);
+  backend.beginWriteTxn();
+  for (let sub = 0; sub < count; sub++) backend.append(revision, sub, change(sub));
+  backend.endWriteTxn();
+}
+
 test("a backend commit's delta of many changes (a huge DeleteRange's) is encoded in slices whose concatenation is its encoding; a delta of fewer is not", (t) => {
   const backend = Backend.create();
-  backend.setConsistentIndex(2, 1);
-  backend.beginWriteTxn();
-  for (let sub = 0; sub < 100; sub++) backend.append(2, sub, { key: `k${sub}`, createRevision: 2, modRevision: 2, version: 1, value: 'v', lease: 0 });
-  backend.endWriteTxn();
+  writeRevision(backend, 2, 100, (sub) => ({ key: `k${sub}`, createRevision: 2, modRevision: 2, version: 1, value: 'v', lease: 0 }));
   backend.commit();
   // 5,000 tombstones of 276-byte keys at one revision, as check perf's cleanup writes 55k.
-  backend.setConsistentIndex(3, 1);
-  backend.beginWriteTxn();
-  for (let sub = 0; sub < 5_000; sub++) backend.append(3, sub, { key: `k${sub}`.padEnd(276, 'x'), createRevision: 0, modRevision: 3, version: 0, value: '', lease: 0 });
-  backend.endWriteTxn();
+  writeRevision(backend, 3, 5_000, (sub) => ({ key: `k${sub}`.padEnd(276, 'x'), createRevision: 0, modRevision: 3, version: 0, value: '', lease: 0 }));
   backend.commit();
   const [small, large] = backend.takeWrites().filter((write) => write.kind === 'append').map((write) => write.records[0]!);
   t.is(etcdCodec.record.encodeInSlices!(small!), null, 'a delta of 100 changes');
@@ -220,17 +223,9 @@ test("a backend commit's delta of many changes (a huge DeleteRange's) is encoded
 
 test('a slice of a whole image may end inside a revision: one that holds a whole keyspace of changes is cut up too', (t) => {
   const backend = Backend.create();
-  for (let revision = 2; revision < 1_100; revision++) {
-    backend.setConsistentIndex(revision, 1);
-    backend.beginWriteTxn();
-    backend.append(revision, 0, { key: `k${revision}`, createRevision: revision, modRevision: revision, version: 1, value: 'v', lease: 0 });
-    backend.endWriteTxn();
-  }
+  for (let revision = 2; revision < 1_100; revision++) writeRevision(backend, revision, 1, () => ({ key: `k${revision}`, createRevision: revision, modRevision: revision, version: 1, value: 'v', lease: 0 }));
   // One revision of 3,000 changes of ~1 kB (a DeleteRange of a large prefix writes one like it).
-  backend.setConsistentIndex(1_100, 1);
-  backend.beginWriteTxn();
-  for (let sub = 0; sub < 3_000; sub++) backend.append(1_100, sub, { key: `big${sub}`.padEnd(1_000, 'k'), createRevision: 1_100, modRevision: 1_100, version: 1, value: 'v', lease: 0 });
-  backend.endWriteTxn();
+  writeRevision(backend, 1_100, 3_000, (sub) => ({ key: `big${sub}`.padEnd(1_000, 'k'), createRevision: 1_100, modRevision: 1_100, version: 1, value: 'v', lease: 0 }));
   backend.defrag();
   const whole = backend.takeWrites().at(-1)!.records[0]!;
   const slices = [...etcdCodec.record.encodeInSlices!(whole)!];
