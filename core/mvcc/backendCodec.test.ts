@@ -184,16 +184,18 @@ test('a delta record in slices of any size (taken fresh or written over each oth
   t.throws(() => [...encodeBackendDeltaSlices(wholeImage(withDelta), 10)], { message: /without a delta/ });
 });
 
+/** One write transaction of one change (`main`'s first), committed. */
+function commitChange(backend: Backend, main: number, kv: KeyValue): void {
+  backend.beginWriteTxn();
+  backend.append(main, 0, kv);
+  backend.endWriteTxn();
+  backend.commit();
+}
+
 test('a tombstone change is its key and revision: 13 bytes and the key, where a whole KeyValue took 41', (t) => {
   const backend = Backend.create();
-  backend.beginWriteTxn();
-  backend.append(1, 0, { key: 'k0', createRevision: 1, modRevision: 1, version: 1, value: 'v0', lease: 0 });
-  backend.endWriteTxn();
-  backend.commit();
-  backend.beginWriteTxn();
-  backend.append(2, 0, { key: 'k0', createRevision: 0, modRevision: 2, version: 0, value: '', lease: 0 });
-  backend.endWriteTxn();
-  backend.commit();
+  commitChange(backend, 1, { key: 'k0', createRevision: 1, modRevision: 1, version: 1, value: 'v0', lease: 0 });
+  commitChange(backend, 2, { key: 'k0', createRevision: 0, modRevision: 2, version: 0, value: '', lease: 0 });
   const [, image] = backend.takeWrites().flatMap((write) => write.records as BackendImage[]);
   const bytes = encodeBackendRecord(image!);
   const record = deltaRecordOf(image!);
@@ -205,16 +207,10 @@ test('a tombstone change is its key and revision: 13 bytes and the key, where a 
 
 test('a delta record of one put is these bytes (fixed: what the encoder wrote before it was made cheaper)', (t) => {
   const backend = Backend.create();
-  backend.beginWriteTxn();
-  backend.append(1, 0, { key: 'k0', createRevision: 1, modRevision: 1, version: 1, value: 'v0', lease: 0 });
-  backend.endWriteTxn();
-  backend.commit();
+  commitChange(backend, 1, { key: 'k0', createRevision: 1, modRevision: 1, version: 1, value: 'v0', lease: 0 });
   backend.setConsistentIndex(9, 2);
   backend.setBucket('members', Object.freeze({ a: 1 }));
-  backend.beginWriteTxn();
-  backend.append(2, 0, { key: 'k\u00ff', createRevision: 1, modRevision: 2, version: 2, value: '\u0000x', lease: 7 });
-  backend.endWriteTxn();
-  backend.commit();
+  commitChange(backend, 2, { key: 'k\u00ff', createRevision: 1, modRevision: 2, version: 2, value: '\u0000x', lease: 7 });
   const [, image] = backend.takeWrites().flatMap((write) => write.records as BackendImage[]);
   t.not(image!.delta, undefined);
   t.is(hex(encodeBackendRecord(image!, 5)), golden);
