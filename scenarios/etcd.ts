@@ -9,10 +9,11 @@ import { defaultHistoryCheckOptions, linearizableHistory, type HistoryCheckStats
 import { currentLeader, raftLiveness } from '../properties/raft/raftLiveness.ts';
 import { raftTrafficOnly } from '../properties/raft/raftHost.ts';
 import { snapshotWaitBounded } from '../properties/raft/snapshotWait.ts';
+import { unreachableProbed } from '../properties/raft/unreachableProbed.ts';
 import { defaultRaftSafetyOptions, describeRaftSafety, raftSafety } from '../properties/raft/raftSafety.ts';
 import type { TimedFaultClass } from '../sim/nemesis.ts';
 import type { HistoryEntry } from '../sim/client.ts';
-import type { SimObserver, SnapshotReports } from '../sim/observer.ts';
+import type { SimObserver, SnapshotReports, UnreachableReports } from '../sim/observer.ts';
 import { defaultSimOptions, type SimOptions } from '../sim/options.ts';
 import { RandomStreams } from '../sim/rng.ts';
 import { drawSwarm, fullSwarmSpace, quietSwarmSpace, type SwarmDraw, type SwarmSpace } from '../sim/swarm.ts';
@@ -136,6 +137,14 @@ const snapshotReports: SnapshotReports<PeerMessage, EtcdServer> = {
   reportSnapshot: (node, to, status) => node.raft.reportSnapshot(to, status),
   reportUnreachable: (node, to) => node.raft.reportUnreachable(to),
 };
+
+/**
+ * The simulated network reports ordinary messages it could not hand on (the link cut, the
+ * receiver down or its paused inbox full, the link full) to their senders' Raft, as the runtime's
+ * peer transport does whatever the snapshot setting (runtime/server.ts's onUnreachable): the
+ * leader moves that follower from StateReplicate to StateProbe (see SimParts.unreachableReports).
+ */
+const unreachableReports: UnreachableReports<EtcdServer> = { reportUnreachable: snapshotReports.reportUnreachable };
 
 /*
  * No message is duplicated in this family. etcd's peers talk over TCP streams (rafthttp): a
@@ -266,6 +275,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
         observers: [
           ...(checks.raft ? [raftTrafficOnly<PeerMessage, ServerRequest, ServerReply, EtcdServer>(raftSafety(safetyOptions), isRaftMessage)] : []),
           ...(checks.raft && config.snapshotStatusReported ? [raftTrafficOnly<PeerMessage, ServerRequest, ServerReply, EtcdServer>(snapshotWaitBounded(snapshotWaitBoundUs, tickIntervalUs), isRaftMessage)] : []),
+          ...(checks.raft ? [raftTrafficOnly<PeerMessage, ServerRequest, ServerReply, EtcdServer>(unreachableProbed(tickIntervalUs), isRaftMessage)] : []),
           ...(checks.members ? [etcdInvariants(undefined, counts.invariants)] : []),
           ...(checks.history ? [linearizableHistory(watch === null || shape.watchGuided === false ? defaultHistoryCheckOptions : { ...defaultHistoryCheckOptions, watches: watch.observed }, counts.history, expiries)] : []),
           ...(expiries === undefined ? [] : [expiries.observer(), leaseChecks(shape.leases!, counts.leases)]),
@@ -278,6 +288,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
         leader: currentLeader,
         // Reported whenever the members wait for reports (a scenario may turn that off: then nothing is reported).
         ...(config.snapshotStatusReported ? { snapshotReports } : {}),
+        unreachableReports,
         clientHistory: (sim) => etcdHistory(sim.history, expiries?.expiries).history,
         },
         run,

@@ -195,6 +195,7 @@ function simulationStats<M, Q, R, N extends HostedNode<M, Q, R>>(sim: Simulation
     inboxDropped: sim.stats.inboxDropped,
     snapshotsReportedFinished: sim.stats.snapshotsReportedFinished,
     snapshotsReportedFailed: sim.stats.snapshotsReportedFailed,
+    unreachableReported: sim.stats.unreachableReported,
     faults: sim.stats.faults,
     crashes: sim.stats.crashes,
     restarts: sim.stats.restarts,

@@ -14,8 +14,10 @@ export const EventKind = {
   snapshotReport: 9,
   /** A node's deferred work goes on (HostedNode.hasDeferredWork): a later turn of its loop. */
   work: 10,
+  /** The sender's transport could not hand a message on and reports its peer unreachable (SimParts.unreachableReports). */
+  unreachableReport: 11,
 } as const;
-export const eventKindNames = ['tick', 'deliver', 'request', 'reply', 'sync', 'fault', 'client', 'probe', 'refusal', 'snapshot-report', 'work'] as const;
+export const eventKindNames = ['tick', 'deliver', 'request', 'reply', 'sync', 'fault', 'client', 'probe', 'refusal', 'snapshot-report', 'work', 'unreachable-report'] as const;
 
 /** A digest no event produces: marks an event that was cancelled and is not part of the trace. */
 export const skipped = 0.5;

@@ -211,6 +211,10 @@ export class EventDescriber<M, Q, R, N extends HostedNode<M, Q, R>> {
         const paused = sim.processState(target) === 'paused' ? ' (queued: paused)' : '';
         return at(`n${target}`, 'message', `snapshot ${target}->${source} reported ${status === 'finished' ? 'finished (handed on)' : 'failed (unreachable)'}${paused}`, [source, target]);
       }
+      case EventKind.unreachableReport: {
+        const paused = sim.processState(target) === 'paused' ? ' (queued: paused)' : '';
+        return at(`n${target}`, 'message', `${target}->${source} reported unreachable (not handed to the connection)${paused}`, [source, target]);
+      }
       default:
         return at('-', 'probe', `event kind ${event.kind}`, []);
     }
@@ -332,6 +336,7 @@ const lineKindByName: Readonly<Record<(typeof eventKindNames)[number], EventLine
   refusal: 'message',
   'snapshot-report': 'message',
   work: 'tick',
+  'unreachable-report': 'message',
 };
 /** The same in EventKind order, for the per-event lookup. */
 const lineKindOf: readonly EventLineKind[] = eventKindNames.map((name) => lineKindByName[name]);

@@ -53,6 +53,28 @@ export interface SimParts<M, Q, R, N extends HostedNode<M, Q, R>> {
    * (absent: it reports nothing, and the node must not wait for a report).
    */
   readonly snapshotReports?: SnapshotReports<M, N>;
+  /**
+   * The network reports a peer unreachable to a sender whose message it could not hand on, as
+   * the runtime's peer transport does (absent: it reports nothing). See UnreachableReports.
+   */
+  readonly unreachableReports?: UnreachableReports<N>;
+}
+
+/**
+ * How the simulated network reports ordinary messages it could not hand on, as the runtime's
+ * peer transport does (runtime/peer/peerSender.ts: a message dropped because the connection
+ * failed, is re-dialling or its queue is full is reported unreachable; one written to a working
+ * connection is not, whatever becomes of it) and etcd's rafthttp (peer.send's full buffer, a
+ * failed pipeline POST or stream write). Decided when the message is sent: the link is cut (the
+ * connection broke and cannot be re-dialled), the receiver is down (refused), the receiver is
+ * paused with a full inbox (its buffers full, the sender's queue overflows) or the link is full.
+ * Not reported: a message lost on a working link (the weather's loss), or one cut, dropped by a
+ * crash or a full inbox on its way (written to the connection before it broke). The report
+ * goes to the sending incarnation at the moment of the send, after the event that sent it;
+ * snapshots are reported by SnapshotReports instead (unreachable, then failed).
+ */
+export interface UnreachableReports<N> {
+  reportUnreachable(node: N, to: NodeId): void;
 }
 
 /**

@@ -11,7 +11,7 @@ import { SimDisk } from './disk.ts';
 import { EventKind, skipped } from './eventKind.ts';
 import { connected, describeFault, type FaultAction, type PartitionShape } from './faults.ts';
 import { Network } from './network.ts';
-import type { RunResult, SimObserver, SimParts, SnapshotReports, SnapshotStatus, StopReason, Violation } from './observer.ts';
+import type { RunResult, SimObserver, SimParts, SnapshotReports, SnapshotStatus, StopReason, UnreachableReports, Violation } from './observer.ts';
 import type { SimOptions } from './options.ts';
 import { SimProcess, type ProcessState, type SyncPayload, type WorkPayload } from './process.ts';
 import { StreamClients, type StreamEnvelope, type StreamWake } from './streamClients.ts';
@@ -29,7 +29,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
   readonly members: readonly NodeId[];
   readonly network: Network;
   readonly trace: Trace;
-  readonly stats = { crashes: 0, restarts: 0, pauses: 0, resumes: 0, partitions: 0, partitionsHealed: 0, clockJumps: 0, inboxDropped: 0, faults: 0, tornWritesRecovered: 0, snapshotsReportedFinished: 0, snapshotsReportedFailed: 0 };
+  readonly stats = { crashes: 0, restarts: 0, pauses: 0, resumes: 0, partitions: 0, partitionsHealed: 0, clockJumps: 0, inboxDropped: 0, faults: 0, tornWritesRecovered: 0, snapshotsReportedFinished: 0, snapshotsReportedFailed: 0, unreachableReported: 0 };
   private readonly parts: SimParts<M, Q, R, N>;
   private readonly scheduler: Scheduler;
   private readonly streams: RandomStreams;
@@ -52,6 +52,8 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
   private readonly clientConnections: boolean;
   /** How snapshots' fates are reported to their senders (SimParts.snapshotReports), or null: never. */
   private readonly snapshotReports: SnapshotReports<M, N> | null;
+  /** How messages the network could not hand on are reported to their senders (SimParts.unreachableReports), or null: never. */
+  private readonly unreachableReports: UnreachableReports<N> | null;
   /**
    * Snapshots sent and not yet reported, by message and receiver (a host may send one message
    * object to several peers), each with its sender's incarnation: a snapshot's fate is reported
@@ -84,6 +86,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     this.keyMessage = parts.protocol.keyMessage ?? (() => 0);
     this.clientConnections = parts.workload?.connections === true;
     this.snapshotReports = parts.snapshotReports ?? null;
+    this.unreachableReports = parts.unreachableReports ?? null;
     this.network = new Network(options.nodeCount + clientCount + 1, options.network, this.streams.stream('network'), () => this.streams.stream('network/keyed'));
     if (parts.recordFates === true) this.network.recordFates();
     for (const id of this.members) {
@@ -275,6 +278,8 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
         return this.onRefusal(this.process(target), source);
       case EventKind.snapshotReport:
         return this.onSnapshotReport(this.process(target), source, payload as SnapshotReport);
+      case EventKind.unreachableReport:
+        return this.onUnreachableReport(this.process(target), source, payload as number);
       case EventKind.work:
         return this.onWork(this.process(target), payload as WorkPayload);
       default:
@@ -381,6 +386,34 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     receivers!.delete(to);
     if (receivers!.size === 0) this.snapshotsInFlight.delete(message);
     this.scheduler.schedule(this.nowUs, EventKind.snapshotReport, from, to, { incarnation, status } satisfies SnapshotReport);
+  }
+
+  /**
+   * Whether a process takes no message now, so that its peers' transports cannot hand one to
+   * its connection: it is down (the connection is refused), or paused with its inbox full (its
+   * socket's buffers are full, and the sender's queue overflows).
+   */
+  private takesNothing(process: SimProcess<M, Q, R, N>): boolean {
+    return process.state === 'down' || (process.state === 'paused' && process.inbox.length >= this.options.inboxMax);
+  }
+
+  /** The sender's transport reports `to` unreachable to the incarnation that sent, once the sending event is done. */
+  private reportUnreachable(from: NodeId, to: NodeId): void {
+    this.scheduler.schedule(this.nowUs, EventKind.unreachableReport, from, to, this.process(from).incarnation);
+  }
+
+  /** An unreachable report reaches its sender's node (skipped when that incarnation crashed; waits while it is paused). */
+  private onUnreachableReport(process: SimProcess<M, Q, R, N>, to: NodeId, incarnation: number): number {
+    if (incarnation !== process.incarnation || process.state === 'down') return skipped;
+    this.stats.unreachableReported++;
+    const digest = (to * 0x01000193) ^ 0xae1;
+    if (process.state === 'paused') {
+      this.enqueue(process, EventKind.unreachableReport, to, incarnation);
+      return digest ^ 1;
+    }
+    this.unreachableReports!.reportUnreachable(process.node!, to);
+    process.loop!.pump();
+    return digest;
   }
 
   /** A snapshot's fate reaches its sender's node (skipped when that incarnation crashed; waits while it is paused). */
@@ -537,6 +570,9 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
         case EventKind.snapshotReport:
           this.reportSnapshot(process, input.source, (input.payload as SnapshotReport).status);
           break;
+        case EventKind.unreachableReport:
+          this.unreachableReports!.reportUnreachable(process.node!, input.source);
+          break;
         case EventKind.request:
           this.submit(process, input.source, input.payload as RequestEnvelope<Q> & StreamEnvelope<Q>);
           break;
@@ -590,7 +626,16 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     if (to === from) throw new AssertionError(`node ${from} sent a message to itself`);
     for (let i = 0; i < this.sendObservers.length; i++) this.sendObservers[i]!.onSend!(from, to, message, this);
     if (this.snapshotReports === null || !this.snapshotReports.carriesSnapshot(message)) {
+      if (this.unreachableReports === null) {
+        this.route(from, to, EventKind.deliver, message);
+        return;
+      }
+      // Whether the sender's transport could hand it on is known now (UnreachableReports); the
+      // message is routed as ever, so what it draws and where it goes stay the same.
+      const refused = this.network.isCut(from, to) || this.takesNothing(this.process(to));
+      const full = this.network.stats.droppedFull;
       this.route(from, to, EventKind.deliver, message);
+      if (refused || this.network.stats.droppedFull !== full) this.reportUnreachable(from, to);
       return;
     }
     let receivers = this.snapshotsInFlight.get(message);

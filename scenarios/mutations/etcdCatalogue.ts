@@ -21,6 +21,8 @@ export const etcdFamily: readonly string[] = [
   'etcd-leader-churn',
   'etcd-clocks',
   'etcd-snapshot-catchup',
+  // Issue 10 (simsnap/simnet): faults every 0.8 s meet snapshots in flight (lost, reported failed, sent again).
+  'etcd-snapshot-loss',
   'etcd-membership',
   'etcd-joint',
   'etcd-quota',
@@ -145,5 +147,26 @@ export const etcdMutations: readonly Mutation[] = [
     // stuck leader that still leads when the faults stop); 0 of 105 runs of seven older etcd scenarios
     // (seeds 0-14) before etcd-snapshot-loss, whose faults come every 0.8 s and meet snapshots in flight
     caughtAt: { scenario: 'etcd-snapshot-loss', seed: 1, violation: 'snapshot wait' },
+  },
+  // Issue 10 (simnet): the simulated network reports ordinary messages it could not hand on
+  // unreachable, as the runtime's transport does, and Raft moves that follower to StateProbe.
+  // Before, nothing was reported and both mutants survived: nothing ever exercised the path.
+  {
+    name: 'sim-unreachable-never-reported',
+    bug: 'the simulated transport never reports an ordinary message it could not hand on (link cut, receiver down or its inbox full, link full): the leader streams appends to a follower it cannot reach',
+    file: 'sim/simulation.ts',
+    find: '      if (refused || this.network.stats.droppedFull !== full) this.reportUnreachable(from, to);',
+    replace: '      if (refused || this.network.stats.droppedFull !== full) return;',
+    scenarios: ['etcd-partitions', ...etcdFamily],
+    caughtAt: { scenario: 'etcd-partitions', seed: 0, violation: 'unreachable not probed' },
+  },
+  {
+    name: 'raft-unreachable-ignored',
+    bug: "Raft ignores ReportUnreachable (etcd-io/raft's MsgUnreachable): a follower in StateReplicate stays there, its appends streamed optimistically into a cut link",
+    file: 'core/raft/stepLeader.ts',
+    find: "  if (progress.state === 'replicate') progress.becomeProbe();\n  raft.logger?.debug(`${raft.id} failed to send message to ${id} because it is unreachable",
+    replace: '  raft.logger?.debug(`${raft.id} failed to send message to ${id} because it is unreachable',
+    scenarios: ['etcd-partitions', ...etcdFamily],
+    caughtAt: { scenario: 'etcd-partitions', seed: 0, violation: 'unreachable not probed' },
   },
 ];
