@@ -1,4 +1,4 @@
-import type { HostedNode } from '../../core/host/node.ts';
+import type { HostedNode, NodeId } from '../../core/host/node.ts';
 import type { Message } from '../../core/raft/index.ts';
 import type { RaftNodeView } from '../../core/replica/raftNodeView.ts';
 import type { SimObserver } from '../../sim/observer.ts';
@@ -40,4 +40,28 @@ export function raftTrafficOnlyAll<M, Q, R, N extends HostedNode<M, Q, R> & Raft
   isRaft: (message: M) => message is M & Message,
 ): SimObserver<M, Q, R, N>[] {
   return observers.map((observer) => raftTrafficOnly<M, Q, R, N>(observer, isRaft));
+}
+
+/**
+ * For checks that look at a leader's own state once every `sampleUs` (its progress, say): a node
+ * is sampled when it leads and was not sampled in the last `sampleUs`.
+ */
+export class LeaderSampler {
+  private readonly sampledAt = new Map<NodeId, number>();
+  /** When the node `sample` last returned was sampled before, or undefined: never. */
+  previousUs: number | undefined = undefined;
+
+  constructor(private readonly sampleUs: number) {}
+
+  /** Node `id` if it leads and is due a sample (then it is sampled now), or null. */
+  sample<Q, R, N extends RaftHost<Q, R>>(sim: HostSimulation<Q, R, N>, id: NodeId): N | null {
+    const node = sim.node(id);
+    if (node === null || node.softState.role !== 'leader') return null;
+    const now = sim.nowUs;
+    const last = this.sampledAt.get(id);
+    if (last !== undefined && now - last < this.sampleUs) return null;
+    this.sampledAt.set(id, now);
+    this.previousUs = last;
+    return node;
+  }
 }

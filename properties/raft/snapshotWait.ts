@@ -1,6 +1,6 @@
 import { AssertionError } from '../../core/base/assert.ts';
 import type { NodeId } from '../../core/host/node.ts';
-import type { HostSimulation, RaftHost, RaftHostObserver } from './raftHost.ts';
+import { LeaderSampler, type HostSimulation, type RaftHost, type RaftHostObserver } from './raftHost.ts';
 
 /** One leader's term, and since when (in time both ends were up) each follower has waited in StateSnapshot. */
 interface LeaderWaits {
@@ -20,18 +20,15 @@ interface LeaderWaits {
  */
 export function snapshotWaitBounded<Q, R, N extends RaftHost<Q, R>>(boundUs: number, sampleUs: number): RaftHostObserver<Q, R, N> {
   const leaders = new Map<NodeId, LeaderWaits>();
-  /** Per leader, when it was last sampled. */
-  const sampledAt = new Map<NodeId, number>();
+  const sampler = new LeaderSampler(sampleUs);
   return {
     afterEvent(sim: HostSimulation<Q, R, N>) {
       const id = sim.lastEventNode;
       if (id === 0) return;
-      const node = sim.node(id);
-      if (node === null || node.softState.role !== 'leader') return;
+      const node = sampler.sample(sim, id);
+      if (node === null) return;
       const now = sim.nowUs;
-      const last = sampledAt.get(id);
-      if (last !== undefined && now - last < sampleUs) return;
-      sampledAt.set(id, now);
+      const last = sampler.previousUs;
       const term = node.hardState.term;
       let waits = leaders.get(id);
       if (waits === undefined || waits.term !== term) {

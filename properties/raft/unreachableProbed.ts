@@ -1,6 +1,6 @@
 import { AssertionError } from '../../core/base/assert.ts';
 import type { NodeId } from '../../core/host/node.ts';
-import type { HostSimulation, RaftHost, RaftHostObserver } from './raftHost.ts';
+import { LeaderSampler, type HostSimulation, type RaftHost, type RaftHostObserver } from './raftHost.ts';
 
 /** A directed link's key: sender times this plus receiver (node ids are small). */
 const linkBase = 65_536;
@@ -20,8 +20,7 @@ const linkBase = 65_536;
 export function unreachableProbed<Q, R, N extends RaftHost<Q, R>>(sampleUs: number): RaftHostObserver<Q, R, N> {
   /** Per link, when the first of its sender's messages refused since the sender last heard from the receiver was sent. */
   const refusedSince = new Map<number, number>();
-  /** Per leader, when it was last sampled. */
-  const sampledAt = new Map<NodeId, number>();
+  const sampler = new LeaderSampler(sampleUs);
   return {
     onSend(from: NodeId, to: NodeId, _message: unknown, sim: HostSimulation<Q, R, N>) {
       if (!sim.network.isCut(from, to) && sim.processState(to) !== 'down') return;
@@ -40,12 +39,9 @@ export function unreachableProbed<Q, R, N extends RaftHost<Q, R>>(sampleUs: numb
       if (refusedSince.size === 0) return;
       const id = sim.lastEventNode;
       if (id === 0 || sim.processState(id) !== 'up') return;
-      const node = sim.node(id);
-      if (node === null || node.softState.role !== 'leader') return;
+      const node = sampler.sample(sim, id);
+      if (node === null) return;
       const now = sim.nowUs;
-      const last = sampledAt.get(id);
-      if (last !== undefined && now - last < sampleUs) return;
-      sampledAt.set(id, now);
       for (const [follower, progress] of node.raft.status().progress) {
         if (progress.state !== 'replicate') continue;
         const since = refusedSince.get(id * linkBase + follower);
