@@ -21,8 +21,14 @@
  * members' threads' time waiting for a CPU per put (schedstat), and their write system calls per
  * round (files and sockets, /proc/<pid>/io). The summary is over the turns
  * after the first two.
+ *
+ * A variant whose members run with `--trace-opt --trace-deopt` (node options) gets, per member,
+ * TurboFan's compiles and deopts per turn and the functions optimized most often after the first
+ * two turns: a long warm-up and a deopt -> reopt loop look different there (ARCHITECTURE.md, v8).
+ * DETCD_BENCH_PACED_OUTPUT=<dir> writes what each member printed to <dir>/<member>.log, with a
+ * line `=== turn N` where each of its turns began (`=== end` where they ended).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -93,7 +99,8 @@ function nextKey(): Buffer {
 }
 
 /** One paced turn against `cluster` through `clients` (each one put at a time). */
-async function pacedTurn(cluster: Cluster, clients: readonly EtcdClient[], rate: number, turnMs: number): Promise<Turn> {
+async function pacedTurn(cluster: Cluster, clients: readonly EtcdClient[], rate: number, turnMs: number, index: number): Promise<Turn> {
+  for (const member of cluster.members) member.output.push(`\n=== turn ${index}\n`);
   const leader = await leaderIndex(cluster);
   const roundsBefore = await walSyncs(cluster.specs[leader]!);
   const cpuBefore = membersCpuSplit(cluster.members, leader);
@@ -154,6 +161,34 @@ function merge(turns: readonly Turn[]): Turn {
   return sum;
 }
 
+/**
+ * TurboFan's work in a member's output under `--trace-opt --trace-deopt`, by the `=== turn N`
+ * lines this bench writes into it: compiles and deopts per turn (index 0: before the first turn;
+ * after the last, shutting down, not counted), and the functions (name and shared-function address,
+ * so two functions of one name stay apart) compiled more than once after the first `coldTurns`.
+ */
+function tierUps(text: string, turns: number): { compiles: number[]; deopts: number[]; recompiled: [string, number][] } {
+  const compiles = new Array<number>(turns + 1).fill(0);
+  const deopts = new Array<number>(turns + 1).fill(0);
+  const late = new Map<string, number>();
+  let turn = 0;
+  for (const line of text.split('\n')) {
+    const marker = /^=== (?:turn ([0-9]+)|end)$/.exec(line);
+    if (marker !== null) {
+      turn = marker[1] === undefined ? -1 : Number(marker[1]);
+      continue;
+    }
+    if (turn < 0) continue;
+    const compiled = /^\[completed optimizing (?:0x[0-9a-f]+ )?<JSFunction (.*?) ?\(sfi = 0x[0-9a-f]*?([0-9a-f]{1,6})\)>/.exec(line);
+    if (compiled !== null) {
+      compiles[turn]!++;
+      const name = `${compiled[1] || '(anonymous)'}@${compiled[2]}`;
+      if (turn > coldTurns) late.set(name, (late.get(name) ?? 0) + 1);
+    } else if (line.startsWith('[bailout (kind: ')) deopts[turn]!++;
+  }
+  return { compiles, deopts, recompiled: [...late].filter(([, n]) => n > 1).sort((a, b) => b[1] - a[1]) };
+}
+
 function describe(turn: Turn): string {
   const sorted = [...turn.latencies].sort((a, b) => a - b);
   const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
@@ -192,7 +227,7 @@ export async function bench(out: (line: string) => void): Promise<void> {
       for (let k = 0; k < clusters.length; k++) {
         const i = (t + k) % clusters.length;
         const cluster = clusters[i]!;
-        const turn = await pacedTurn(cluster, pools[i]!, rate, turnMs);
+        const turn = await pacedTurn(cluster, pools[i]!, rate, turnMs, t + 1);
         results[i]!.push(turn);
         out(`${cluster.variant.name.padEnd(8)} turn ${t + 1}: ${describe(turn)}`);
       }
@@ -200,9 +235,24 @@ export async function bench(out: (line: string) => void): Promise<void> {
     out(`load ${loadavg()[0]!.toFixed(1)}; all turns, then turns ${coldTurns + 1}-${turns}:`);
     for (const [i, cluster] of clusters.entries()) out(`${cluster.variant.name.padEnd(8)} all turns: ${describe(merge(results[i]!))}`);
     for (const [i, cluster] of clusters.entries()) if (turns > coldTurns) out(`${cluster.variant.name.padEnd(8)} ${describe(merge(results[i]!.slice(coldTurns)))}`);
+    for (const cluster of clusters) {
+      for (const member of cluster.members) {
+        member.output.push('\n=== end\n');
+        const text = member.output.join('');
+        if (!text.includes('[completed optimizing')) continue;
+        const { compiles, deopts, recompiled } = tierUps(text, turns);
+        const most = recompiled.slice(0, 8).map(([name, n]) => `${name} ×${n}`).join(', ');
+        out(`${member.spec.name.padEnd(8)} TurboFan compiles before / per turn ${compiles[0]} / ${compiles.slice(1).join(' ')}; deopts ${deopts[0]} / ${deopts.slice(1).join(' ')}; compiled twice or more from turn ${coldTurns + 1} on: ${recompiled.length}${most === '' ? '' : ` (${most})`}`);
+      }
+    }
   } finally {
     for (const pool of pools) for (const client of pool) client.close();
     await Promise.all(clusters.map(stopGracefully));
     rmSync(root, { recursive: true, force: true });
+    const keep = process.env.DETCD_BENCH_PACED_OUTPUT;
+    if (keep !== undefined && keep !== '') {
+      mkdirSync(keep, { recursive: true });
+      for (const cluster of clusters) for (const member of cluster.members) writeFileSync(join(keep, `${member.spec.name}.log`), member.output.join(''));
+    }
   }
 }
