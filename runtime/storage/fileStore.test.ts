@@ -533,6 +533,66 @@ test("a large backend append is encoded a slice per turn of the loop; the backen
   t.deepEqual([db.length, db[0], db[1]!.sliced, db[2], db[3]], [4, { d: 1 }, true, { d: 2 }, { d: 3 }], 'in the order written');
 });
 
+test('a large backend append written while a rewrite is being encoded is framed in turns once the rewrite is in: never encoded whole, a slice a turn, the same bytes as the records framed whole', async (t) => {
+  const partBytes = 1_000;
+  const encodedWhole: unknown[] = [];
+  // The loop's turns, counted by a chain of immediates; the turn each of a record's slices was taken in.
+  let turn = 0;
+  const slicesByTurn = new Map<number, number[]>();
+  const codec: Codec<DurableRecord> = {
+    encode(record) {
+      if ((record as { sliced?: boolean }).sliced === true) encodedWhole.push(record);
+      return jsonCodec.encode(record);
+    },
+    decode: jsonCodec.decode,
+    encodeInSlices(record) {
+      const { sliced, n } = record as { sliced?: boolean; n?: number };
+      if (sliced !== true) return null;
+      return (function* () {
+        yield new TextEncoder().encode(`{"sliced":true,"n":${n},"pad":"`);
+        for (let i = 0; i < 12; i++) {
+          // Longer than a turn's budget: a store that takes two in one turn holds the loop twice as long.
+          const until = performance.now() + 6;
+          while (performance.now() < until);
+          slicesByTurn.set(n!, [...(slicesByTurn.get(n!) ?? []), turn]);
+          yield new TextEncoder().encode('x'.repeat(700));
+        }
+        yield new TextEncoder().encode('"}');
+      })();
+    },
+  };
+  const dataDir = scratchFolder('detcd-store-');
+  const store = new FileStore({ dataDir, codec, framePartBytes: partBytes, log: () => {}, onFatal: (error) => { throw error; } });
+  opened.push(store);
+  let counting = true;
+  const count = () => {
+    turn++;
+    if (counting) setImmediate(count);
+  };
+  count();
+  store.read();
+  store.write([{ kind: 'replace', file: 'db', records: [{ sliced: true, n: 1 }] }]);
+  store.write([{ kind: 'append', file: 'db', records: [{ sliced: true, n: 2 }] }]);
+  t.is(slicesByTurn.get(2), undefined, 'nothing of the append is encoded in the turn that wrote it');
+  store.write([{ kind: 'append', file: 'db', records: [{ d: 3 }] }]);
+  await store.flush();
+  counting = false;
+  await store.close();
+  t.deepEqual(encodedWhole, [], 'neither record was encoded whole');
+  const appendTurns = slicesByTurn.get(2)!;
+  t.is(appendTurns.length, 12);
+  t.true(Math.min(...appendTurns) > Math.max(...slicesByTurn.get(1)!), "the append's slices come after the rewrite's");
+  t.is(new Set(appendTurns).size, appendTurns.length, `one slice a turn (turns ${appendTurns.join(', ')})`);
+  const pad = 'x'.repeat(12 * 700);
+  const records = [{ sliced: true, n: 1, pad }, { sliced: true, n: 2, pad }, { d: 3 }];
+  t.deepEqual(openStore(dataDir).store.read().files.get('db'), records);
+  const snap = join(dataDir, 'member', 'snap');
+  const segments = readdirSync(snap).filter((entry) => entry.endsWith('.db'));
+  t.is(segments.length, 1);
+  const whole = Buffer.concat(records.map((record) => frame(new TextEncoder().encode(JSON.stringify(record)), partBytes)));
+  t.true(readFileSync(join(snap, segments[0]!)).subarray(0, whole.byteLength).equals(whole), 'the same bytes as frameParts makes of each record');
+});
+
 test('a WAL record larger than a frame part (a snapshot installed from the leader) is written as parts and read back whole', async (t) => {
   const { store, dataDir } = partedStore([], 100);
   const large = { snapshot: 'y'.repeat(1_000) };
