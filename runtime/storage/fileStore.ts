@@ -40,6 +40,8 @@ export interface FileStoreOptions {
   readonly onDeferredReplace?: (report: { readonly file: string; readonly bytes: number; readonly turns: number; readonly encodeMs: number; readonly writeMs: number; readonly received?: number }) => void;
   /** A turn of a deferred replace's encoding ran on the loop from `startedMs` (process time) for `ms` (the stall watch's activity). */
   readonly onEncodeTurn?: (startedMs: number, ms: number) => void;
+  /** A large append (`deferAppend`: a huge DeleteRange's commit) is framed and queued: its bytes (headers included), the turns and time its encoding took, and whether a barrier waited for it meanwhile. */
+  readonly onDeferredAppend?: (report: { readonly file: string; readonly bytes: number; readonly turns: number; readonly encodeMs: number; readonly waited: boolean }) => void;
   /**
    * A record larger than this is written as several frames of at most this many bytes each
    * (default frame.ts's `framePartBytes`): the backend's rewrite, a snapshot's image in the WAL.
@@ -80,11 +82,7 @@ type Operation =
  */
 interface DeferredReplace {
   readonly file: string;
-  /**
-   * An append (a backend commit's large delta record, `deferAppend`), not a replace: it is
-   * framed in memory and queued as an ordinary append once encoded, and a sync held behind it
-   * holds every later write too (a sync covers every append before it).
-   */
+  /** An append (a backend commit's large delta record, `deferAppend`), not a replace: framed in memory and queued as an ordinary append once encoded. */
   readonly append?: true;
   /** Set aside for this snapshot index (walSnapshotWrites.ts `SetAside`) rather than renamed into the log. */
   readonly aside: number | null;
@@ -141,6 +139,8 @@ export interface FileStoreStats {
  *   the whole keyspace) is encoded a slice per turn of the event loop and written as it goes into
  *   a prepared segment, then synced and renamed into the log in the background; its file's later
  *   writes, and a barrier, wait for it; other files' writes and syncs do not (`sync`, `drain`).
+ *   A large append the codec slices (a huge delete's commit) is framed a turn at a time the same
+ *   way (`deferAppend`, the parts built by `PartBuilder` as the rewrite's and the peer's are).
  * - The WAL and the backend (`db`) are `SegmentedLog`s: preallocated segments, so an fsync flushes
  *   data only, as etcd's. Every other file is one file, replaced whole (or appended to).
  */
@@ -350,10 +350,13 @@ export class FileStore implements DurableStore {
   };
 
   /**
-   * A sync covers what was queued before it, except writes held behind a deferred replace of
-   * the backend when no barrier was held with them: the backend may lag the WAL (etcd's bbolt
-   * commits on its own schedule too; recovery replays the WAL from the db's consistent index),
-   * and wherever the files' order matters the node's writes carry a barrier, which waits.
+   * A sync covers what was queued before it, except writes held behind a deferred replace or
+   * append of the backend when no barrier was held with them: the backend may lag the WAL
+   * (etcd's bbolt commits on its own schedule too, every 100 ms or 10k changes, unsynced with its
+   * WAL; recovery replays the WAL from the db's consistent index), and wherever the files' order
+   * matters the node's writes carry a barrier, which waits. (A sync that waited for a huge
+   * delete's commit record held every Ready syncing meanwhile: 56-644 ms in process for 8-40 MiB
+   * against 7-252 ms; storeturns.)
    */
   sync(done: () => void): void {
     if (this.closed) return;
@@ -372,7 +375,7 @@ export class FileStore implements DurableStore {
   private enqueue(operation: Operation): void {
     const deferred = this.deferred;
     // Every operation queued here that names a file (streamed replaces are queued by `deferReplace` itself).
-    const holdsAll = operation.kind === 'barrier' || (operation.kind === 'sync' && deferred?.append === true);
+    const holdsAll = operation.kind === 'barrier';
     const held = deferred !== null && (deferred.holdAll || holdsAll || ('file' in operation && operation.file === deferred.file));
     if (!held) {
       this.queue.push(operation);
@@ -414,17 +417,19 @@ export class FileStore implements DurableStore {
    * DeleteRange, ~15.9 MB for check perf's 55k-key cleanup, which took 200+ ms in one turn of the
    * loop) a slice per turn, framed in memory (`frameInTurns`), then queues it as the append it is,
    * and what was held behind it after it, in order. Meanwhile its file's later writes wait, and a
-   * sync or barrier holds everything after it: the append is in the queue before them when they
-   * reach the worker, so they cover it as they would have. Encoding runs flat out once a sync or
-   * barrier waits (as a rewrite does for a barrier).
+   * barrier holds everything after it (the append is in the queue before it when it reaches the
+   * worker), and the encoding then runs flat out; a sync does not wait for it, as for a rewrite
+   * (see `sync`): the db lags the WAL until it is written.
    */
   private deferAppend(file: string, slices: Iterable<Uint8Array>): void {
     const deferred: DeferredReplace = { file, aside: null, held: [], holdAll: false, append: true };
     this.deferred = deferred;
+    const startedMs = performance.now();
     this.frameInTurns(slices, () => deferred.holdAll).then(
-      (parts) => {
+      ({ parts, turns }) => {
         if (this.failed !== null) return;
         this.deferred = null;
+        this.options.onDeferredAppend?.({ file, bytes: byteLength(parts), turns, encodeMs: performance.now() - startedMs, waited: deferred.holdAll });
         this.queue.push({ kind: 'append', file, parts });
         this.release(deferred.held);
         this.kick();
@@ -448,9 +453,10 @@ export class FileStore implements DurableStore {
    * each part's CRC carried across turns), the payload copied into chunks of `turnBufferBytes`
    * (the codec reuses its slice).
    */
-  private async frameInTurns(slices: Iterable<Uint8Array>, urgent: () => boolean): Promise<Buffer[]> {
+  private async frameInTurns(slices: Iterable<Uint8Array>, urgent: () => boolean): Promise<{ readonly parts: Buffer[]; readonly turns: number }> {
     const partBytes = this.options.framePartBytes ?? framePartBytes;
     const parts = new PartsInMemory(() => partBytes, () => turnBufferBytes);
+    let turns = 1;
     let turnStartedMs = performance.now();
     for (const slice of slices) {
       parts.add(slice);
@@ -458,9 +464,10 @@ export class FileStore implements DurableStore {
       if (turnMs < encodeTurnMs) continue;
       this.options.onEncodeTurn?.(turnStartedMs, turnMs);
       await (urgent() ? setImmediate() : setTimeout(encodePauseMs));
+      turns++;
       turnStartedMs = performance.now();
     }
-    return parts.end();
+    return { parts: parts.end(), turns };
   }
 
   /**
@@ -585,7 +592,7 @@ export class FileStore implements DurableStore {
    * written and synced took 0.4-0.7 s under check perf, while every WAL append and sync queued
    * behind it waited): it is written in the background, and only what must follow it waits for
    * it — its own file's later writes, and a barrier (which makes every file durable). A sync does
-   * not cover it (see `sync`).
+   * not cover it (see `sync`), nor a large append still being framed.
    */
   private async drain(): Promise<void> {
     while (this.queue.length > 0 || this.background !== null || (this.held !== null && this.heldDue)) {
