@@ -11,6 +11,9 @@
  * DETCD_BENCH_DEL_ROUNDS: rounds of put-then-delete on the same cluster (default 1): check perf's
  * keys are new each run, so the index keeps every deleted key until a compaction.
  * DETCD_BENCH_DEL_CHECKOUT: run that checkout's members (e.g. /work/wt-base) instead of this one's.
+ * DETCD_BENCH_DEL_PUTS=1: also put one small key at a time on the leader, every 10 ms, from right after
+ * the delete is sent until the end, and print the slowest put (before and after the delete's
+ * answer: a put's sync may wait for the delete's commit record, which is framed in turns).
  * DETCD_BENCH_DEL_LINES=1: also print each member's slow-turn lines in the delete's window ("apply
  * entries took too long", "writing a Ready took too long": what held the turn).
  *
@@ -77,6 +80,30 @@ function probe(client: EtcdClient, startedMs: number, everyMs: number, target: n
   };
 }
 
+/** Puts of one small key, one at a time, every `everyMs`, until `stop(answeredMs)`; the slowest sent before and after `answeredMs` (from `startedMs`). */
+function putProbe(client: EtcdClient, startedMs: number, everyMs: number) {
+  const sent: { atMs: number; tookMs: number }[] = [];
+  let failed = 0;
+  let stopped = false;
+  const done = (async () => {
+    for (let i = 0; !stopped; i++) {
+      const atMs = performance.now();
+      const ok = await client.put({ key: Buffer.from('put-probe'), value: Buffer.from(String(i)) }).then(() => true, () => false);
+      if (!ok) failed++;
+      sent.push({ atMs: atMs - startedMs, tookMs: performance.now() - atMs });
+      await pause(everyMs);
+    }
+  })();
+  return {
+    async stop(answeredMs: number) {
+      stopped = true;
+      await done;
+      const slowest = (list: typeof sent) => Math.max(0, ...list.map((put) => put.tookMs));
+      return { calls: sent.length, failed, over100: sent.filter((put) => put.tookMs > 100).length, slowestBeforeMs: slowest(sent.filter((put) => put.atMs < answeredMs)), slowestAfterMs: slowest(sent.filter((put) => put.atMs >= answeredMs)) };
+    },
+  };
+}
+
 export async function bench(out: (line: string) => void): Promise<void> {
   const keyCount = Number(process.env.DETCD_BENCH_DEL_KEYS ?? 60_000);
   const rounds = Number(process.env.DETCD_BENCH_DEL_ROUNDS ?? 1);
@@ -113,15 +140,20 @@ export async function bench(out: (line: string) => void): Promise<void> {
       const marks = members.map((member) => member.output.length);
       const started = performance.now();
       const probes = clients.map((client) => probe(client, started, 10, deleteRevision));
-      const response = await leader.deleteRange({ key: Buffer.from(prefix), rangeEnd: Buffer.from('/etcdctl-check-perf0') });
+      const deleting = leader.deleteRange({ key: Buffer.from(prefix), rangeEnd: Buffer.from('/etcdctl-check-perf0') });
+      // Sent after the delete on the same connection: proposed after it (its revision stays the next one).
+      const puts = process.env.DETCD_BENCH_DEL_PUTS === '1' ? putProbe(leader, started, 10) : null;
+      const response = await deleting;
       const deleteMs = performance.now() - started;
       await pause(3_000);
       const probed = await Promise.all(probes.map((each) => each.stop()));
+      const putsSeen = await puts?.stop(deleteMs);
       const gaps = members.map((member, i) => loopGapsMs(member.output.slice(marks[i]).join('')));
       const applies = members.map((member, i) => slowAppliesMs(member.output.slice(marks[i]).join('')));
       const termAfter = Number((await leader.status()).raftTerm);
       const stillLeads = await isLeader(specs[leaderIndex]!);
       out(`deletePrefix round ${round}: DeleteRange of ${String(response.deleted)} keys answered in ${deleteMs.toFixed(0)} ms`);
+      if (putsSeen !== undefined) out(`deletePrefix   put probe (leader): ${putsSeen.calls} puts; slowest sent before the answer ${putsSeen.slowestBeforeMs.toFixed(0)} ms, after it ${putsSeen.slowestAfterMs.toFixed(0)} ms; over 100 ms: ${putsSeen.over100} (${putsSeen.failed} failed)`);
       for (const [i, spec] of specs.entries()) {
         const mine = gaps[i]!;
         const seen = probed[i]!;
@@ -131,7 +163,7 @@ export async function bench(out: (line: string) => void): Promise<void> {
       if (process.env.DETCD_BENCH_DEL_LINES === '1') {
         for (const [i, member] of members.entries()) {
           for (const line of member.output.slice(marks[i]).join('').split('\n')) {
-            const slow = /(apply entries|writing a Ready) took too long \[[^\]]*\]/.exec(line);
+            const slow = /(apply entries|writing a Ready|syncing a Ready) took too long \[[^\]]*\]|appended a large commit[^"]*|applied an entry in turns[^"]*|request "DeleteRange.*? took too long \([^)]*\)/.exec(line);
             if (slow !== null) out(`deletePrefix   ${specs[i]!.name}: ${slow[0]}`);
           }
         }

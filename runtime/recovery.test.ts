@@ -111,3 +111,38 @@ test("the WAL's snapshot holds metadata and the db file is the state (etcd's lay
   await until(() => isHealthy(spec), 'the member to serve a third time');
   t.deepEqual(await keys(world.client), Array.from({ length: 60 }, (_, i) => key(i + 1)));
 });
+
+test('a huge DeleteRange (applied in slices, its commit framed in turns) killed with SIGKILL once answered: the member recovers with the range deleted at its revision, and again after a graceful stop', async (t) => {
+  // 4,608 keys: a delta of 4,096 changes or more is framed in turns (core/server codec), and 512 a slice applies it in nine.
+  const world = await soloMember(t, 'detcd-recovery-delete-', ['--max-txn-ops', '512'], { ...process.env, DETCD_APPLY_SLICE_KEYS: '512' });
+  const { spec } = world;
+  const count = 4_608;
+  const bigKey = (i: number) => Buffer.from(`big/${String(i).padStart(5, '0')}`);
+  for (let from = 0; from < count; from += 512) {
+    await world.client.txn({ success: Array.from({ length: 512 }, (_, i) => ({ requestPut: { key: bigKey(from + i), value: Buffer.alloc(64, i) } })) });
+  }
+  await world.client.put({ key: Buffer.from('kept'), value: Buffer.from('v') });
+  const deleted = await world.client.deleteRange({ key: Buffer.from('big/'), rangeEnd: Buffer.from('big0') });
+  const first = world.member;
+  first.process.kill('SIGKILL');
+  await first.exited;
+  t.is(Number(deleted.deleted), count);
+  const revision = Number((deleted.header as { revision?: unknown }).revision);
+  const member = world.restart();
+  await until(() => isHealthy(spec), 'the member to serve again');
+  const left = await world.client.range({ key: Buffer.from('big/'), rangeEnd: Buffer.from('big0'), serializable: true, countOnly: true });
+  t.is(Number(left.count), 0, 'the range stays deleted');
+  const kept = await world.client.range({ key: Buffer.from('kept'), serializable: true });
+  t.is(Number((kept.header as { revision?: unknown }).revision), revision, "the store's revision is the delete's");
+  t.is((kept.kvs as unknown[]).length, 1);
+  // Framed in turns by the first incarnation before it was killed, or by the second when it replayed the delete.
+  t.regex([...first.output, ...member.output].join(''), /appended a large commit to the db file/);
+  // Stopped gracefully after the replay (its commit written to the db file), it starts with the same state.
+  member.process.kill('SIGTERM');
+  t.deepEqual(await member.exited, { code: 0, signal: null });
+  world.restart();
+  await until(() => isHealthy(spec), 'a third start');
+  const again = await world.client.range({ key: Buffer.from('big/'), rangeEnd: Buffer.from('big0'), serializable: true, countOnly: true });
+  t.is(Number(again.count), 0);
+  t.is(Number((again.header as { revision?: unknown }).revision), revision);
+});

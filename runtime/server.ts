@@ -123,6 +123,9 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
       if (received === undefined) log.info('backend', `rewrote the ${file} file whole: ${written}`);
       else log.info('backend', `saved the received snapshot's ${file} at index ${received} aside (${basename(receivedDbPath(config.dataDir, received))}): ${written}`);
     },
+    onDeferredAppend: ({ file, bytes, turns, encodeMs, waited }) => {
+      log.info('backend', `appended a large commit to the ${file} file: ${(bytes / 1_048_576).toFixed(1)} MiB encoded in ${turns} turns of the event loop over ${goDuration(encodeMs)}${waited ? ' (a barrier waited for it)' : ''}`);
+    },
     arrange: (writes, { rewriting }) => {
       const index = walSnapshotIndex(writes);
       if (index === null) return arrangeWalSnapshotWrites(writes);
@@ -189,6 +192,19 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     lastApplied = applied;
     snapshotInPump = null;
   };
+  // Work the node does in slices, one per turn (a huge range delete's apply): from the pump that
+  // began it to the one that ended it, the pumps meanwhile (its slices and whatever came between).
+  let inTurns: { readonly startedMs: number; pumps: number; pumpsMs: number; longestMs: number } | null = null;
+  const workInTurns = (deferred: boolean, pumpMs: number): void => {
+    if (!deferred && inTurns === null) return;
+    inTurns ??= { startedMs: performance.now() - pumpMs, pumps: 0, pumpsMs: 0, longestMs: 0 };
+    inTurns.pumps++;
+    inTurns.pumpsMs += pumpMs;
+    inTurns.longestMs = Math.max(inTurns.longestMs, pumpMs);
+    if (deferred) return;
+    log.info('etcdserver', `applied an entry in turns over ${goDuration(performance.now() - inTurns.startedMs)}: ${inTurns.pumps} pumps took ${goDuration(inTurns.pumpsMs)} (the longest ${goDuration(inTurns.longestMs)}, the last ${goDuration(pumpMs)})`);
+    inTurns = null;
+  };
   const timeoutMs = hostTimeoutMs(config);
   host = new NodeHost({
     protocol: adapter.protocol,
@@ -211,6 +227,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
       metrics.observeNode(status, self, host?.countPending(adapter.isProposal) ?? 0);
       raftEvents.observe({ role: status.role, lead: status.leader, term: status.term });
       loopTurn(pumpMs, '', status.appliedIndex);
+      workInTurns(node.hasDeferredWork?.() === true, pumpMs);
       peers.follow(node.state.membership.members);
       if (node.stopped && !removalReported) {
         removalReported = true;
@@ -328,7 +345,9 @@ function watchedStore(store: DurableStore, slowWork: SlowWork, activity: LoopAct
       if (ms > slowApplyMs) slowWork.wrote(ms, writes.map((write) => `${write.kind} ${write.file} (${write.records.length} records)`).join(', '));
     },
     sync: (done) => {
+      const requestedMs = performance.now();
       store.sync(() => {
+        slowWork.readySynced(performance.now() - requestedMs);
         const startedMs = performance.now();
         done();
         afterSync(performance.now() - startedMs);

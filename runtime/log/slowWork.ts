@@ -106,6 +106,12 @@ export class SlowWork {
     this.log.warn('slow-write', 'etcdserver', `writing a Ready took too long [${goDuration(ms)}: ${what}]`);
   }
 
+  /** A Ready's sync was done `ms` after the host asked for it (its replies and messages wait for it): a slow fsync, or writes it covers still being encoded. */
+  readySynced(ms: number): void {
+    if (ms <= slowApplyMs) return;
+    this.log.warn('slow-sync', 'etcdserver', `syncing a Ready took too long [${goDuration(ms)}]`);
+  }
+
   /** The event loop came back to a tick `lateMs` after it was due: nothing ran on this member meanwhile. */
   tickLate(lateMs: number): void {
     if (lateMs <= this.heartbeatMs) return;

@@ -3,6 +3,7 @@ import type { SlicedMessage } from '../../core/host/codec.ts';
 import { asBuffer, frameHeader, framePartBytes, partChecksum } from '../storage/frame.ts';
 import type { Steps } from '../../core/base/steps.ts';
 import { runInTurns } from './stepsInTurns.ts';
+import { PartsInMemory } from '../storage/partBuilder.ts';
 
 /** How long one turn of the event loop may spend encoding a sliced message's body. */
 export const encodeTurnMs = 5;
@@ -34,42 +35,22 @@ export interface SlicedFrames {
 export async function frameInTurns(message: SlicedMessage, options: { readonly partBytes?: number; readonly turnMs?: number; readonly abandoned?: () => boolean } = {}): Promise<SlicedFrames | null> {
   const partBytes = options.partBytes ?? framePartBytes;
   const turnMs = options.turnMs ?? encodeTurnMs;
-  if (!(Number.isSafeInteger(partBytes) && partBytes > 0)) throw new RangeError(`a frame part must be a positive number of bytes, got ${partBytes}`);
-  // Full parts' payloads and their CRCs; the part being filled.
-  const parts: { readonly payload: Buffer; readonly crc: number }[] = [];
-  let part = Buffer.allocUnsafe(Math.min(firstPartBytes, partBytes));
-  let used = 0;
-  let crc = 0;
-  let bodyBytes = 0;
+  // The body's parts: the n-th of at most firstPartBytes * 2^n, up to the part size, each one buffer.
+  const body = new PartsInMemory((part) => Math.min(firstPartBytes * 2 ** part, partBytes), (partCapacity) => partCapacity);
   // A step per slice: the loop turns once a turn has taken `turnMs`.
   function* copySlices(): Steps<void> {
     for (const slice of message.body) {
-      bodyBytes += slice.byteLength;
-      for (let rest = slice; rest.byteLength > 0; ) {
-        if (used === part.byteLength) {
-          parts.push({ payload: part, crc });
-          part = Buffer.allocUnsafe(Math.min(part.byteLength * 2, partBytes));
-          used = 0;
-          crc = 0;
-        }
-        const piece = rest.subarray(0, part.byteLength - used);
-        rest = rest.subarray(piece.byteLength);
-        // Copied before the next slice is taken: the codec writes each over the one before.
-        part.set(piece, used);
-        used += piece.byteLength;
-        crc = crc32(piece, crc);
-      }
+      // Copied before the next slice is taken: the codec writes each over the one before.
+      body.add(slice);
       yield;
     }
   }
   const copied = await runInTurns(copySlices(), { turnMs, ...(options.abandoned === undefined ? {} : { abandoned: options.abandoned }) });
   if (copied === null) return null;
-  if (used > 0) parts.push({ payload: part.subarray(0, used), crc });
+  const bodyBytes = body.payloadBytes;
   const head = asBuffer(message.head(bodyBytes));
-  const frames: Buffer[] = [frameHeader(head.byteLength, partChecksum(crc32(head), parts.length > 0), parts.length > 0), head];
-  for (const [i, { payload, crc: payloadCrc }] of parts.entries()) {
-    const continued = i < parts.length - 1;
-    frames.push(frameHeader(payload.byteLength, partChecksum(payloadCrc, continued), continued), payload);
-  }
+  // The head holds the body's length, so it is made last and goes first, as a part of its own.
+  const frames: Buffer[] = [frameHeader(head.byteLength, partChecksum(crc32(head), bodyBytes > 0), bodyBytes > 0), head];
+  if (bodyBytes > 0) frames.push(...body.end());
   return { frames, bytes: head.byteLength + bodyBytes, turns: copied.turns, longestTurnMs: copied.longestTurnMs };
 }

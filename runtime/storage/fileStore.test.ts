@@ -505,32 +505,99 @@ test("a large backend append (a huge DeleteRange's commit) is framed in turns in
   }
 });
 
-test("a large backend append is encoded a slice per turn of the loop; the backend's later writes, and a sync or barrier after it with everything behind them, wait for it and follow it in order", async (t) => {
+test("a large backend append is encoded a slice per turn of the loop; a sync meanwhile does not wait for it (the db lags the WAL, as behind a rewrite); the backend's later writes, and a barrier with everything behind it, wait for it and follow it in order", async (t) => {
   let release = false;
-  const { store, dataDir, progress } = slicingStore(() => !release);
+  const barrierFirst: FileStoreOptions['arrange'] = (writes) => (writes.some((write) => write.file === 'wal' && write.kind === 'replace') ? [durableBarrier, ...writes] : writes);
+  const { store, dataDir, progress } = slicingStore(() => !release, barrierFirst);
   store.read();
   store.write([{ kind: 'append', file: 'wal', records: [{ w: 1 }] }]);
   store.write([{ kind: 'append', file: 'db', records: [{ d: 1 }] }, { kind: 'append', file: 'db', records: [{ sliced: true }] }]);
   store.write([{ kind: 'append', file: 'db', records: [{ d: 2 }] }]);
-  let synced = false;
-  const sync = syncNow(store).then(() => (synced = true));
-  // Written after the sync: held behind it (a sync covers every append before it, the large one too).
   store.write([{ kind: 'append', file: 'wal', records: [{ w: 2 }] }]);
   let ticks = 0;
   const ticker = setInterval(() => ticks++, 1);
-  while (progress.sliced < 20) await new Promise((resolve) => setTimeout(resolve, 5));
+  // Done while the large append is still being encoded: what was queued before it, and the WAL's append after it, are durable.
+  await syncNow(store);
+  const slicedAtSync = progress.sliced;
+  t.false(release);
+  const copy = scratchFolder('detcd-store-');
+  cpSync(dataDir, copy, { recursive: true });
+  const files = openStore(copy).store.read().files;
+  t.deepEqual([files.get('wal'), files.get('db')], [[{ w: 1 }, { w: 2 }], [{ d: 1 }]], 'a crash now: the WAL as written, the db before the large append (the WAL replays it)');
+  // A barrier (a local snapshot's WAL rewrite) holds every later write and sync until the large append is written.
+  store.write([{ kind: 'replace', file: 'wal', records: [{ w: 'after the barrier' }] }]);
+  let synced = false;
+  const sync = syncNow(store).then(() => (synced = true));
+  while (progress.sliced < slicedAtSync + 20) await new Promise((resolve) => setTimeout(resolve, 5));
   clearInterval(ticker);
   t.true(ticks > 0, 'the loop turned between slices');
-  t.false(synced, 'the sync waits for the large append');
+  t.false(synced, 'the sync after the barrier waits for the large append');
   release = true;
   await sync;
   store.write([{ kind: 'append', file: 'db', records: [{ d: 3 }] }]);
   await syncNow(store);
   await store.close();
-  const files = openStore(dataDir).store.read().files;
-  t.deepEqual(files.get('wal'), [{ w: 1 }, { w: 2 }]);
-  const db = files.get('db') as { sliced?: boolean; d?: number }[];
+  const after = openStore(dataDir).store.read().files;
+  t.deepEqual(after.get('wal'), [{ w: 'after the barrier' }]);
+  const db = after.get('db') as { sliced?: boolean; d?: number }[];
   t.deepEqual([db.length, db[0], db[1]!.sliced, db[2], db[3]], [4, { d: 1 }, true, { d: 2 }, { d: 3 }], 'in the order written');
+});
+
+test('a large backend append written while a rewrite is being encoded is framed in turns once the rewrite is in: never encoded whole, a slice a turn, the same bytes as the records framed whole', async (t) => {
+  const partBytes = 1_000;
+  const encodedWhole: unknown[] = [];
+  // Per record, each slice: whether it was taken in the same synchronous run as the slice before
+  // it (no microtask checkpoint between them: the loop did not turn).
+  let sameRun = false;
+  const slicesOf = new Map<number, boolean[]>();
+  const order: number[] = [];
+  const codec: Codec<DurableRecord> = {
+    encode(record) {
+      if ((record as { sliced?: boolean }).sliced === true) encodedWhole.push(record);
+      return jsonCodec.encode(record);
+    },
+    decode: jsonCodec.decode,
+    encodeInSlices(record) {
+      const { sliced, n } = record as { sliced?: boolean; n?: number };
+      if (sliced !== true) return null;
+      return (function* () {
+        yield new TextEncoder().encode(`{"sliced":true,"n":${n},"pad":"`);
+        for (let i = 0; i < 12; i++) {
+          // Longer than a turn's budget: a store that takes two in one turn holds the loop twice as long.
+          const until = performance.now() + 6;
+          while (performance.now() < until);
+          slicesOf.set(n!, [...(slicesOf.get(n!) ?? []), sameRun]);
+          order.push(n!);
+          sameRun = true;
+          queueMicrotask(() => (sameRun = false));
+          yield new TextEncoder().encode('x'.repeat(700));
+        }
+        yield new TextEncoder().encode('"}');
+      })();
+    },
+  };
+  const dataDir = scratchFolder('detcd-store-');
+  const store = new FileStore({ dataDir, codec, framePartBytes: partBytes, log: () => {}, onFatal: (error) => { throw error; } });
+  opened.push(store);
+  store.read();
+  store.write([{ kind: 'replace', file: 'db', records: [{ sliced: true, n: 1 }] }]);
+  store.write([{ kind: 'append', file: 'db', records: [{ sliced: true, n: 2 }] }]);
+  t.is(slicesOf.get(2), undefined, 'nothing of the append is encoded in the turn that wrote it');
+  store.write([{ kind: 'append', file: 'db', records: [{ d: 3 }] }]);
+  await store.flush();
+  await store.close();
+  t.deepEqual(encodedWhole, [], 'neither record was encoded whole');
+  t.deepEqual(order, [...Array.from({ length: 12 }, () => 1), ...Array.from({ length: 12 }, () => 2)], "the append's slices after the rewrite's");
+  // A slice of ~6 ms each and turns of 5 ms: the loop turns between any two (the longest synchronous run is one slice).
+  t.deepEqual(slicesOf.get(2), Array.from({ length: 12 }, () => false), 'one slice a turn');
+  const pad = 'x'.repeat(12 * 700);
+  const records = [{ sliced: true, n: 1, pad }, { sliced: true, n: 2, pad }, { d: 3 }];
+  t.deepEqual(openStore(dataDir).store.read().files.get('db'), records);
+  const snap = join(dataDir, 'member', 'snap');
+  const segments = readdirSync(snap).filter((entry) => entry.endsWith('.db'));
+  t.is(segments.length, 1);
+  const whole = Buffer.concat(records.map((record) => frame(new TextEncoder().encode(JSON.stringify(record)), partBytes)));
+  t.true(readFileSync(join(snap, segments[0]!)).subarray(0, whole.byteLength).equals(whole), 'the same bytes as frameParts makes of each record');
 });
 
 test('a WAL record larger than a frame part (a snapshot installed from the leader) is written as parts and read back whole', async (t) => {

@@ -7,8 +7,8 @@ import { assert, AssertionError } from '../../core/base/assert.ts';
 import type { Codec } from '../../core/host/codec.ts';
 import { tornRecord, type DurableRecord, type DurableState, type DurableWrite } from '../../core/host/node.ts';
 import type { DurableStore } from '../../core/host/ports.ts';
-import { crc32 } from 'node:zlib';
-import { asBuffer, frameHeader, frameHeaderBytes, frameParts, framePartBytes, partChecksum, scanFrames, type DamagedTail } from './frame.ts';
+import { asBuffer, frameParts, framePartBytes, scanFrames, type DamagedTail } from './frame.ts';
+import { PartBuilder, PartsInMemory, type FramedPiece } from './partBuilder.ts';
 import { filePath, knownFiles, layoutDirectories, receivedDbFiles, receivedDbPath, segmentedFiles } from './layout.ts';
 import { backendFile, receivedBackendFile } from '../../core/mvcc/backend.ts';
 import { walFile } from '../../core/replica/wal.ts';
@@ -40,6 +40,8 @@ export interface FileStoreOptions {
   readonly onDeferredReplace?: (report: { readonly file: string; readonly bytes: number; readonly turns: number; readonly encodeMs: number; readonly writeMs: number; readonly received?: number }) => void;
   /** A turn of a deferred replace's encoding ran on the loop from `startedMs` (process time) for `ms` (the stall watch's activity). */
   readonly onEncodeTurn?: (startedMs: number, ms: number) => void;
+  /** A large append (`deferAppend`: a huge DeleteRange's commit) is framed and queued: its bytes (headers included), the turns and time its encoding took, and whether a barrier waited for it meanwhile. */
+  readonly onDeferredAppend?: (report: { readonly file: string; readonly bytes: number; readonly turns: number; readonly encodeMs: number; readonly waited: boolean }) => void;
   /**
    * A record larger than this is written as several frames of at most this many bytes each
    * (default frame.ts's `framePartBytes`): the backend's rewrite, a snapshot's image in the WAL.
@@ -65,6 +67,8 @@ type Operation =
   | { readonly kind: 'setAside'; readonly file: string; readonly index: number; readonly parts: readonly Buffer[] }
   /** A received snapshot's image to set aside, held behind a deferred replace of its file until that is in (`release`): never queued. */
   | { readonly kind: 'setAsideLater'; readonly file: string; readonly index: number; readonly record: DurableRecord }
+  /** A large append to frame in turns (`appendInTurns`), held behind a deferred replace or append until that is in (`release`): never queued. */
+  | { readonly kind: 'appendLater'; readonly file: string; readonly record: DurableRecord }
   /** The image set aside for `index` becomes the file's log (a rename). */
   | { readonly kind: 'adoptAside'; readonly file: string; readonly index: number }
   | { readonly kind: 'sync'; readonly done: () => void }
@@ -78,11 +82,7 @@ type Operation =
  */
 interface DeferredReplace {
   readonly file: string;
-  /**
-   * An append (a backend commit's large delta record, `deferAppend`), not a replace: it is
-   * framed in memory and queued as an ordinary append once encoded, and a sync held behind it
-   * holds every later write too (a sync covers every append before it).
-   */
+  /** An append (a backend commit's large delta record, `deferAppend`), not a replace: framed in memory and queued as an ordinary append once encoded. */
   readonly append?: true;
   /** Set aside for this snapshot index (walSnapshotWrites.ts `SetAside`) rather than renamed into the log. */
   readonly aside: number | null;
@@ -139,6 +139,8 @@ export interface FileStoreStats {
  *   the whole keyspace) is encoded a slice per turn of the event loop and written as it goes into
  *   a prepared segment, then synced and renamed into the log in the background; its file's later
  *   writes, and a barrier, wait for it; other files' writes and syncs do not (`sync`, `drain`).
+ *   A large append the codec slices (a huge delete's commit) is framed a turn at a time the same
+ *   way (`deferAppend`, the parts built by `PartBuilder` as the rewrite's and the peer's are).
  * - The WAL and the backend (`db`) are `SegmentedLog`s: preallocated segments, so an fsync flushes
  *   data only, as etcd's. Every other file is one file, replaced whole (or appended to).
  */
@@ -275,12 +277,7 @@ export class FileStore implements DurableStore {
         else this.setAside(write.file, write.index, write.record);
         continue;
       }
-      const appended = write.kind === 'append' && this.deferred === null && this.segmented.has(write.file) && write.records.length === 1 ? (this.options.codec.encodeInSlices?.(write.records[0]!, true) ?? null) : null;
-      if (appended !== null) {
-        assert(!this.tornFiles.has(write.file), () => `an append to ${write.file}, whose torn tail was not cut off first`);
-        this.deferAppend(write.file, appended);
-        continue;
-      }
+      if (write.kind === 'append' && this.segmented.has(write.file) && write.records.length === 1 && this.appendInTurns(write.file, write.records[0]!)) continue;
       const slices = write.kind === 'replace' && this.deferred === null && this.segmented.has(write.file) && write.records.length === 1 ? (this.options.codec.encodeInSlices?.(write.records[0]!, true) ?? null) : null;
       if (slices !== null) {
         this.tornFiles.delete(write.file);
@@ -314,13 +311,35 @@ export class FileStore implements DurableStore {
   }
 
   /**
+   * A large append the codec slices (`deferAppend`), or false. Behind a deferred replace or append
+   * (the rewrite in flight, or another large append) it is held unencoded (`appendLater`) and
+   * framed in turns once that is in (`release`): encoded whole meanwhile, a huge delete's commit
+   * held the loop as before committurns.
+   */
+  private appendInTurns(file: string, record: DurableRecord): boolean {
+    const slices = this.options.codec.encodeInSlices?.(record, true) ?? null;
+    if (slices === null) return false;
+    assert(!this.tornFiles.has(file), () => `an append to ${file}, whose torn tail was not cut off first`);
+    const deferred = this.deferred;
+    if (deferred === null) this.deferAppend(file, slices);
+    // Its slices not taken: the codec makes them as they are asked for. Held only where its file's
+    // later writes are held too (else they would pass it): another file's is framed whole, as before.
+    else if (deferred.file === file || deferred.holdAll) this.hold({ kind: 'appendLater', file, record });
+    else return false;
+    return true;
+  }
+
+  /**
    * Queues what was held behind a deferred replace now in, in order, as if written now: an image
-   * to set aside starts a deferred replace of its own, and what follows it is held behind that.
+   * to set aside starts a deferred replace of its own, a large append a deferred append, and what
+   * follows either is held behind it.
    */
   private release(held: readonly Operation[]): void {
     for (const operation of held) {
       if (operation.kind === 'setAsideLater') this.setAside(operation.file, operation.index, operation.record);
-      else this.enqueue(operation);
+      else if (operation.kind === 'appendLater') {
+        if (!this.appendInTurns(operation.file, operation.record)) throw new AssertionError(`a large append to ${operation.file} the codec no longer slices`);
+      } else this.enqueue(operation);
     }
   }
 
@@ -331,10 +350,13 @@ export class FileStore implements DurableStore {
   };
 
   /**
-   * A sync covers what was queued before it, except writes held behind a deferred replace of
-   * the backend when no barrier was held with them: the backend may lag the WAL (etcd's bbolt
-   * commits on its own schedule too; recovery replays the WAL from the db's consistent index),
-   * and wherever the files' order matters the node's writes carry a barrier, which waits.
+   * A sync covers what was queued before it, except writes held behind a deferred replace or
+   * append of the backend when no barrier was held with them: the backend may lag the WAL
+   * (etcd's bbolt commits on its own schedule too, every 100 ms or 10k changes, unsynced with its
+   * WAL; recovery replays the WAL from the db's consistent index), and wherever the files' order
+   * matters the node's writes carry a barrier, which waits. (A sync that waited for a huge
+   * delete's commit record held every Ready syncing meanwhile: 56-644 ms in process for 8-40 MiB
+   * against 7-252 ms; storeturns.)
    */
   sync(done: () => void): void {
     if (this.closed) return;
@@ -343,10 +365,17 @@ export class FileStore implements DurableStore {
     this.kick();
   }
 
+  /** Holds an operation behind the deferred replace or append, whatever its file: it never reaches the queue before that is in. */
+  private hold(operation: Operation): void {
+    const deferred = this.deferred;
+    assert(deferred !== null, () => `${operation.kind} held with nothing deferred`);
+    deferred.held.push(operation);
+  }
+
   private enqueue(operation: Operation): void {
     const deferred = this.deferred;
     // Every operation queued here that names a file (streamed replaces are queued by `deferReplace` itself).
-    const holdsAll = operation.kind === 'barrier' || (operation.kind === 'sync' && deferred?.append === true);
+    const holdsAll = operation.kind === 'barrier';
     const held = deferred !== null && (deferred.holdAll || holdsAll || ('file' in operation && operation.file === deferred.file));
     if (!held) {
       this.queue.push(operation);
@@ -388,17 +417,19 @@ export class FileStore implements DurableStore {
    * DeleteRange, ~15.9 MB for check perf's 55k-key cleanup, which took 200+ ms in one turn of the
    * loop) a slice per turn, framed in memory (`frameInTurns`), then queues it as the append it is,
    * and what was held behind it after it, in order. Meanwhile its file's later writes wait, and a
-   * sync or barrier holds everything after it: the append is in the queue before them when they
-   * reach the worker, so they cover it as they would have. Encoding runs flat out once a sync or
-   * barrier waits (as a rewrite does for a barrier).
+   * barrier holds everything after it (the append is in the queue before it when it reaches the
+   * worker), and the encoding then runs flat out; a sync does not wait for it, as for a rewrite
+   * (see `sync`): the db lags the WAL until it is written.
    */
   private deferAppend(file: string, slices: Iterable<Uint8Array>): void {
     const deferred: DeferredReplace = { file, aside: null, held: [], holdAll: false, append: true };
     this.deferred = deferred;
+    const startedMs = performance.now();
     this.frameInTurns(slices, () => deferred.holdAll).then(
-      (parts) => {
+      ({ parts, turns }) => {
         if (this.failed !== null) return;
         this.deferred = null;
+        this.options.onDeferredAppend?.({ file, bytes: byteLength(parts), turns, encodeMs: performance.now() - startedMs, waited: deferred.holdAll });
         this.queue.push({ kind: 'append', file, parts });
         this.release(deferred.held);
         this.kick();
@@ -417,63 +448,26 @@ export class FileStore implements DurableStore {
   }
 
   /**
-   * A payload's slices framed as one record, a turn of the loop at a time: the same buffers
-   * `frameParts` makes of the whole encoding (a part's header, then its payload, in parts of at
-   * most `framePartBytes`), but the payload in chunks it copies each turn's slices into (the
-   * codec reuses its slice), and each part's CRC carried across turns.
+   * A payload's slices framed as one record, a turn of the loop at a time: the same bytes
+   * `frameParts` makes of the whole encoding (`PartsInMemory`: parts of at most `framePartBytes`,
+   * each part's CRC carried across turns), the payload copied into chunks of `turnBufferBytes`
+   * (the codec reuses its slice).
    */
-  private async frameInTurns(slices: Iterable<Uint8Array>, urgent: () => boolean): Promise<Buffer[]> {
+  private async frameInTurns(slices: Iterable<Uint8Array>, urgent: () => boolean): Promise<{ readonly parts: Buffer[]; readonly turns: number }> {
     const partBytes = this.options.framePartBytes ?? framePartBytes;
-    const parts: Buffer[] = [];
-    let headerAt = -1;
-    let partLength = 0;
-    let partCrc = 0;
-    let chunk: Buffer | null = null;
-    let chunkUsed = 0;
-    const endChunk = () => {
-      if (chunk !== null && chunkUsed > 0) parts.push(chunk.subarray(0, chunkUsed));
-      chunk = null;
-      chunkUsed = 0;
-    };
-    const endPart = (continued: boolean) => {
-      endChunk();
-      parts[headerAt] = frameHeader(partLength, partChecksum(partCrc, continued), continued);
-    };
-    const startPart = () => {
-      headerAt = parts.length;
-      parts.push(Buffer.alloc(0));
-      partLength = 0;
-      partCrc = 0;
-    };
-    startPart();
+    const parts = new PartsInMemory(() => partBytes, () => turnBufferBytes);
+    let turns = 1;
     let turnStartedMs = performance.now();
     for (const slice of slices) {
-      for (let rest = slice; rest.byteLength > 0; ) {
-        if (partLength === partBytes) {
-          endPart(true);
-          startPart();
-        }
-        const piece = rest.subarray(0, partBytes - partLength);
-        rest = rest.subarray(piece.byteLength);
-        partCrc = crc32(piece, partCrc);
-        partLength += piece.byteLength;
-        for (let at = 0; at < piece.byteLength; ) {
-          if (chunk === null) chunk = Buffer.allocUnsafe(Math.min(turnBufferBytes, partBytes));
-          const copied = Math.min(piece.byteLength - at, chunk.byteLength - chunkUsed);
-          chunk.set(piece.subarray(at, at + copied), chunkUsed);
-          chunkUsed += copied;
-          at += copied;
-          if (chunkUsed === chunk.byteLength) endChunk();
-        }
-      }
+      parts.add(slice);
       const turnMs = performance.now() - turnStartedMs;
       if (turnMs < encodeTurnMs) continue;
       this.options.onEncodeTurn?.(turnStartedMs, turnMs);
       await (urgent() ? setImmediate() : setTimeout(encodePauseMs));
+      turns++;
       turnStartedMs = performance.now();
     }
-    endPart(false);
-    return parts;
+    return { parts: parts.end(), turns };
   }
 
   /**
@@ -492,11 +486,9 @@ export class FileStore implements DurableStore {
     // written, and the buffer reused; nothing of the rewrite's size is allocated (see Codec).
     const turnBytes = Buffer.allocUnsafe(turnBufferBytes);
     let used = 0;
-    // Where the next payload byte goes in the segment (the turn buffer's bytes are the `used` before it).
-    let position = frameHeaderBytes;
-    let partStart = 0;
-    let partLength = 0;
-    let partCrc = 0;
+    // Where the turn buffer's bytes go in the segment (one part's payload, contiguous).
+    let usedAt = 0;
+    const builder = new PartBuilder(() => partBytes);
     let turns = 1;
     let turnStartedMs = performance.now();
     // The wait for each turn's write is the turn's yield to the event loop; a pause after it
@@ -504,41 +496,29 @@ export class FileStore implements DurableStore {
     const writeBatch = async () => {
       if (used === 0) return;
       const bytes = used;
-      await writeAll(prepared.handle, [turnBytes.subarray(0, bytes)], position - bytes);
+      await writeAll(prepared.handle, [turnBytes.subarray(0, bytes)], usedAt);
       used = 0;
     };
-    // The part's payload is written (its buffered bytes first), then its header before it.
-    const endPart = async (continued: boolean) => {
-      await writeBatch();
-      await writeAll(prepared.handle, [frameHeader(partLength, partChecksum(partCrc, continued), continued)], partStart);
-    };
-    const add = async (piece: Uint8Array) => {
-      partCrc = crc32(piece, partCrc);
-      partLength += piece.byteLength;
-      if (piece.byteLength > turnBytes.byteLength - used) await writeBatch();
-      position += piece.byteLength;
-      if (piece.byteLength > turnBytes.byteLength) {
-        // Larger than the buffer (one change of megabytes): written as it is before the next is taken.
-        await writeAll(prepared.handle, [asBuffer(piece)], position - piece.byteLength);
+    // A part's header goes before its payload, written once the part has ended (its buffered bytes first).
+    const place = async (piece: FramedPiece) => {
+      if (piece.header) {
+        await writeBatch();
+        await writeAll(prepared.handle, [piece.bytes], piece.at);
         return;
       }
-      turnBytes.set(piece, used);
-      used += piece.byteLength;
+      if (piece.bytes.byteLength > turnBytes.byteLength - used) await writeBatch();
+      if (piece.bytes.byteLength > turnBytes.byteLength) {
+        // Larger than the buffer (one change of megabytes): written as it is before the next is taken.
+        await writeAll(prepared.handle, [asBuffer(piece.bytes)], piece.at);
+        return;
+      }
+      if (used === 0) usedAt = piece.at;
+      turnBytes.set(piece.bytes, used);
+      used += piece.bytes.byteLength;
     };
     try {
       for (const slice of slices) {
-        for (let rest = slice; rest.byteLength > 0; ) {
-          if (partLength === partBytes) {
-            await endPart(true);
-            partStart = position;
-            position += frameHeaderBytes;
-            partLength = 0;
-            partCrc = 0;
-          }
-          const piece = rest.subarray(0, partBytes - partLength);
-          rest = rest.subarray(piece.byteLength);
-          await add(piece);
-        }
+        for (const piece of builder.add(slice)) await place(piece);
         const turnMs = performance.now() - turnStartedMs;
         if (turnMs < encodeTurnMs) continue;
         this.options.onEncodeTurn?.(turnStartedMs, turnMs);
@@ -547,13 +527,13 @@ export class FileStore implements DurableStore {
         if (!urgent()) await setTimeout(encodePauseMs);
         turnStartedMs = performance.now();
       }
-      await endPart(false);
+      await place(builder.end());
     } catch (error) {
       // The store has failed (onFatal): the segment is never renamed in; close its handle.
       await prepared.handle.close().catch(() => {});
       throw error;
     }
-    return { prepared, bytes: position, turns };
+    return { prepared, bytes: builder.framedBytes, turns };
   }
 
   /** The bytes a segmented file's live segments take on disk (zero tails included, as bbolt's file size counts its free pages): etcd_mvcc_db_total_size_in_bytes. */
@@ -612,7 +592,7 @@ export class FileStore implements DurableStore {
    * written and synced took 0.4-0.7 s under check perf, while every WAL append and sync queued
    * behind it waited): it is written in the background, and only what must follow it waits for
    * it — its own file's later writes, and a barrier (which makes every file durable). A sync does
-   * not cover it (see `sync`).
+   * not cover it (see `sync`), nor a large append still being framed.
    */
   private async drain(): Promise<void> {
     while (this.queue.length > 0 || this.background !== null || (this.held !== null && this.heldDue)) {
@@ -652,8 +632,8 @@ export class FileStore implements DurableStore {
           await writeAll(prepared.handle, operation.parts, 0);
           this.removeReceived();
           this.stats.bytesWritten += await log.setAside(prepared, byteLength(operation.parts), receivedDbPath(this.options.dataDir, operation.index));
-        } else if (operation.kind === 'setAsideLater') {
-          throw new AssertionError(`an image to set aside for ${operation.file} reached the queue: it is only ever held behind a deferred replace`);
+        } else if (operation.kind === 'setAsideLater' || operation.kind === 'appendLater') {
+          throw new AssertionError(`${operation.kind} for ${operation.file} reached the queue: it is only ever held behind a deferred replace`);
         } else if (operation.kind === 'adoptAside') {
           await this.backgroundWritten(operation.file);
           await this.segmented.get(operation.file)!.adoptAside(receivedDbPath(this.options.dataDir, operation.index));
