@@ -296,10 +296,11 @@ test("a WAL append and sync queued while a backend rewrite is synced and renamed
   await dbSync.started;
   store.write([{ kind: 'append', file: 'db', records: [{ d: 1 }] }, { kind: 'append', file: 'wal', records: [{ w: 1 }] }]);
   // A sync queued after them: the WAL's append is durable while the rewrite's fsync is still held.
-  const walSynced = await Promise.race([syncNow(store).then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2_000))]);
+  // (Without the release below a wait would never end: 10 s is only the bound on a loaded machine, where 2 s once ran out.)
+  const walSynced = await Promise.race([syncNow(store).then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000))]);
   t.true(walSynced, "the WAL's sync waited for the rewrite's");
   store.write([{ kind: 'append', file: 'wal', records: [{ w: 2 }] }]);
-  t.true(await Promise.race([syncNow(store).then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2_000))]), 'so did the next one');
+  t.true(await Promise.race([syncNow(store).then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000))]), 'so did the next one');
   dbSync.release();
   await syncNow(store);
   await store.close();
