@@ -51,14 +51,15 @@ export class RecordFreezer {
       // Loops, not `children`: this runs for every change and entry written.
       for (let i = 0; i < value.length; i++) if (this.walk(value[i])) bytes = true;
       Object.freeze(value);
-    } else if (value instanceof BTree || value instanceof Map || value instanceof Set) {
+    } else if (value instanceof BTree) {
+      const root = (value as unknown as { readonly _root?: TreeNode })._root;
+      if (root !== undefined) bytes = this.walkNode(root);
+      else for (const child of children(value)) if (this.walk(child)) bytes = true;
+      if (!value.isFrozen) value.freeze();
+    } else if (value instanceof Map || value instanceof Set) {
       for (const child of children(value)) if (this.walk(child)) bytes = true;
-      if (value instanceof BTree) {
-        if (!value.isFrozen) value.freeze();
-      } else {
-        for (const mutator of ['set', 'add', 'delete', 'clear']) Object.defineProperty(value, mutator, { value: refuseCollectionEdit });
-        Object.freeze(value);
-      }
+      for (const mutator of ['set', 'add', 'delete', 'clear']) Object.defineProperty(value, mutator, { value: refuseCollectionEdit });
+      Object.freeze(value);
     } else {
       for (const key in value) if (this.walk((value as Record<string, unknown>)[key])) bytes = true;
       Object.freeze(value);
@@ -66,6 +67,36 @@ export class RecordFreezer {
     if (bytes) this.reachBytes.add(value);
     return bytes;
   }
+
+  /**
+   * A B-tree node and what it reaches. Each commit's image is a new tree (a clone) sharing every
+   * unchanged node with the image before: walking the nodes (sorted-btree's own fields), not the
+   * entries, walks only the changed ones. Nodes are left unfrozen — the library marks shared ones —
+   * and are never changed in place once a clone shares them (it copies a shared node to change it).
+   */
+  private walkNode(node: TreeNode): boolean {
+    if (this.walked.has(node)) return this.reachBytes.has(node);
+    this.walked.add(node);
+    let bytes = false;
+    const { keys, values, children } = node;
+    if (children !== undefined) {
+      for (let i = 0; i < children.length; i++) if (this.walkNode(children[i]!)) bytes = true;
+    } else {
+      for (let i = 0; i < keys.length; i++) {
+        if (this.walk(keys[i])) bytes = true;
+        if (values !== undefined && this.walk(values[i])) bytes = true;
+      }
+    }
+    if (bytes) this.reachBytes.add(node);
+    return bytes;
+  }
+}
+
+/** sorted-btree's node (2.x): a leaf holds keys and values, an inner node keys and children. */
+interface TreeNode {
+  readonly keys: readonly unknown[];
+  readonly values?: readonly unknown[];
+  readonly children?: readonly TreeNode[];
 }
 
 /** What a record's object holds: a B-tree's and a Map's keys and values, a Set's, an array's or an object's values. */
