@@ -105,7 +105,7 @@ export class SimDisk {
     const files = new Map<string, readonly DurableRecord[]>();
     for (const name of [...this.durable.keys()].sort()) {
       const records = this.durable.get(name)!;
-      for (let i = 0; i < records.length; i++) this.freezer.verify(records[i], `file ${name}`);
+      this.freezer.verify(records, `file ${name}`);
       files.set(name, [...records]);
     }
     return { files };

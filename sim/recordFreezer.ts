@@ -11,84 +11,91 @@ import { BTree } from '../core/mvcc/btree.ts';
  *
  * Objects and arrays are frozen, deeply (an edit then throws a TypeError in strict code: every
  * module is one); Maps and Sets get mutators that throw; a B-tree (the backend's key bucket) is
- * frozen through its own `freeze()` and its values walked (its nodes are shared copy-on-write
- * with later clones, which mark them, so they are not frozen); a typed array with elements cannot
- * be frozen, so its checksum is kept and `verify` compares it when the disk is read. A record
- * shares most of itself with earlier ones (a backend image shares every unchanged node and
- * revision array with the image before it): each object is walked once.
+ * frozen through its own `freeze()` and its values walked; a typed array with elements cannot be
+ * frozen, so its checksum is kept and `verify` compares it when the disk is read.
+ *
+ * Cost: what is already frozen is walked again (core freezes some containers itself, shallowly:
+ * being frozen does not say the children are), but no set remembers walked objects — a WeakSet
+ * entry per object written cost more than the freezing (4-6 us, and its GC). Only B-tree nodes
+ * are remembered: each commit's image is a clone sharing every unchanged node with the image
+ * before, so only the changed nodes are walked.
  */
 export class RecordFreezer {
-  private readonly walked = new WeakSet<object>();
-  /** The walked objects that reach a byte array: `verify` looks only inside these. */
-  private readonly reachBytes = new WeakSet<object>();
+  /** B-tree nodes walked: never changed in place once a clone shares them (sorted-btree copies a shared node to change it). */
+  private readonly walkedNodes = new WeakSet<object>();
   private readonly byteSums = new WeakMap<ArrayBufferView, number>();
 
   /** Freezes `value` and everything it reaches. */
   freeze(value: unknown): void {
-    this.walk(value);
+    if (typeof value !== 'object' || value === null) return;
+    if (Array.isArray(value)) {
+      // Loops, not `children`: this runs for every change and entry written.
+      for (let i = 0; i < value.length; i++) this.freeze(value[i]);
+      if (!Object.isFrozen(value)) Object.freeze(value);
+    } else if (ArrayBuffer.isView(value)) {
+      if (!this.byteSums.has(value)) this.byteSums.set(value, checksum(value));
+    } else if (value instanceof BTree) {
+      const root = (value as unknown as { readonly _root?: TreeNode })._root;
+      if (root !== undefined) this.freezeNode(root);
+      else for (const child of children(value)) this.freeze(child);
+      if (!value.isFrozen) value.freeze();
+    } else if (value instanceof Map || value instanceof Set) {
+      for (const child of children(value)) this.freeze(child);
+      if (!Object.isFrozen(value)) {
+        for (const mutator of ['set', 'add', 'delete', 'clear']) Object.defineProperty(value, mutator, { value: refuseCollectionEdit });
+        Object.freeze(value);
+      }
+    } else {
+      for (const key in value) this.freeze((value as Record<string, unknown>)[key]);
+      if (!Object.isFrozen(value)) Object.freeze(value);
+    }
   }
 
   /** Throws if a byte array that `value` reaches changed since it was frozen (`where` names the file). */
-  verify(value: unknown, where: string): void {
-    if (typeof value !== 'object' || value === null || !this.reachBytes.has(value)) return;
+  verify(value: unknown, where: string, seenNodes = new WeakSet<object>()): void {
+    if (typeof value !== 'object' || value === null) return;
     if (ArrayBuffer.isView(value)) {
-      if (this.byteSums.get(value) !== checksum(value)) throw new AssertionError(`${where}: a byte array of a record was edited in place after it was written to the disk (records are immutable once written)`);
-      return;
-    }
-    for (const child of children(value)) this.verify(child, where);
-  }
-
-  /** Freezes `value` deeply; returns whether it reaches a byte array. */
-  private walk(value: unknown): boolean {
-    if (typeof value !== 'object' || value === null) return false;
-    if (this.walked.has(value)) return this.reachBytes.has(value);
-    this.walked.add(value);
-    let bytes = false;
-    if (ArrayBuffer.isView(value)) {
-      this.byteSums.set(value, checksum(value));
-      bytes = true;
-    } else if (Array.isArray(value)) {
-      // Loops, not `children`: this runs for every change and entry written.
-      for (let i = 0; i < value.length; i++) if (this.walk(value[i])) bytes = true;
-      Object.freeze(value);
+      const sum = this.byteSums.get(value);
+      if (sum !== undefined && sum !== checksum(value)) throw new AssertionError(`${where}: a byte array of a record was edited in place after it was written to the disk (records are immutable once written)`);
     } else if (value instanceof BTree) {
       const root = (value as unknown as { readonly _root?: TreeNode })._root;
-      if (root !== undefined) bytes = this.walkNode(root);
-      else for (const child of children(value)) if (this.walk(child)) bytes = true;
-      if (!value.isFrozen) value.freeze();
-    } else if (value instanceof Map || value instanceof Set) {
-      for (const child of children(value)) if (this.walk(child)) bytes = true;
-      for (const mutator of ['set', 'add', 'delete', 'clear']) Object.defineProperty(value, mutator, { value: refuseCollectionEdit });
-      Object.freeze(value);
+      if (root === undefined) for (const child of children(value)) this.verify(child, where, seenNodes);
+      else this.verifyNode(root, where, seenNodes);
     } else {
-      for (const key in value) if (this.walk((value as Record<string, unknown>)[key])) bytes = true;
-      Object.freeze(value);
+      for (const child of children(value)) this.verify(child, where, seenNodes);
     }
-    if (bytes) this.reachBytes.add(value);
-    return bytes;
   }
 
   /**
-   * A B-tree node and what it reaches. Each commit's image is a new tree (a clone) sharing every
-   * unchanged node with the image before: walking the nodes (sorted-btree's own fields), not the
-   * entries, walks only the changed ones. Nodes are left unfrozen — the library marks shared ones —
-   * and are never changed in place once a clone shares them (it copies a shared node to change it).
+   * A B-tree node and what it reaches, by sorted-btree's own fields (walking the entries would
+   * walk the whole tree at every commit). Nodes are left unfrozen: the library marks shared ones.
    */
-  private walkNode(node: TreeNode): boolean {
-    if (this.walked.has(node)) return this.reachBytes.has(node);
-    this.walked.add(node);
-    let bytes = false;
+  private freezeNode(node: TreeNode): void {
+    if (this.walkedNodes.has(node)) return;
+    this.walkedNodes.add(node);
     const { keys, values, children } = node;
     if (children !== undefined) {
-      for (let i = 0; i < children.length; i++) if (this.walkNode(children[i]!)) bytes = true;
-    } else {
-      for (let i = 0; i < keys.length; i++) {
-        if (this.walk(keys[i])) bytes = true;
-        if (values !== undefined && this.walk(values[i])) bytes = true;
-      }
+      for (let i = 0; i < children.length; i++) this.freezeNode(children[i]!);
+      return;
     }
-    if (bytes) this.reachBytes.add(node);
-    return bytes;
+    for (let i = 0; i < keys.length; i++) {
+      this.freeze(keys[i]);
+      if (values !== undefined) this.freeze(values[i]);
+    }
+  }
+
+  private verifyNode(node: TreeNode, where: string, seen: WeakSet<object>): void {
+    if (seen.has(node)) return;
+    seen.add(node);
+    const { keys, values, children } = node;
+    if (children !== undefined) {
+      for (let i = 0; i < children.length; i++) this.verifyNode(children[i]!, where, seen);
+      return;
+    }
+    for (let i = 0; i < keys.length; i++) {
+      this.verify(keys[i], where, seen);
+      if (values !== undefined) this.verify(values[i], where, seen);
+    }
   }
 }
 
