@@ -17,9 +17,8 @@ import { BTree } from '../core/mvcc/btree.ts';
  * Cost: what is already frozen is walked again (core freezes some containers itself, shallowly:
  * being frozen does not say the children are), but no set remembers walked objects — a WeakSet
  * entry per object written cost more than the freezing (a few us an object in a microbench on a
- * loaded machine, and its GC). Only B-tree nodes
- * are remembered: each commit's image is a clone sharing every unchanged node with the image
- * before, so only the changed nodes are walked.
+ * loaded machine, and its GC). Only B-tree nodes are remembered: each commit's image is a clone
+ * sharing every unchanged node with the image before, so only the changed nodes are walked.
  */
 export class RecordFreezer {
   /** B-tree nodes walked: never changed in place once a clone shares them (sorted-btree copies a shared node to change it). */
