@@ -547,11 +547,14 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
    * turn): here one key a turn, so every DeleteRange of its clients (one key, or ranges of up to
    * three; deletes inside txns apply whole) spans two to four turns, with heartbeats, reads, watch creations,
    * snapshots (every 20 entries), defragments and crashes landing in between. The checks must
-   * see nothing of it: one revision for the delete, exactly as applied in one turn.
+   * see nothing of it: one revision for the delete, exactly as applied in one turn. Two readers
+   * read the deletes' keys serializably (one pinned, one round robin), so that clients' reads land
+   * between slices too and the history check judges what they show there (a half-applied delete
+   * shown as the revision before it: the mutant etcd-read-sees-open-delete).
    */
-  etcdScenario('etcd-delete-turns', 'etcd, 3 members, range deletes applied one key per loop turn (later entries queued behind them) under every fault class, watchers, snapshots every 20 entries, compaction and defragmentation', {
+  etcdScenario('etcd-delete-turns', 'etcd, 3 members, range deletes applied one key per loop turn (later entries queued behind them) under every fault class, serializable readers of the deleted keys, watchers, snapshots every 20 entries, compaction and defragmentation', {
     machines: 3,
-    roles: ['deletes', 'deletes', 'mixed', 'kubernetes', 'txn', 'register', 'fast-compactor', 'defragmenter'],
+    roles: ['deletes', 'deletes', 'mixed', 'kubernetes', 'txn', 'register', 'fast-compactor', 'defragmenter', 'delete-reader', 'delete-reader'],
     space: fullSwarmSpace,
     server: { ...watchServer, applySliceKeys: 1 },
     // A slice takes as long as the runtime's (10-20 ms of CPU for its 4,096 keys): reads, watch

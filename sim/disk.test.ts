@@ -1,7 +1,9 @@
 import test from 'ava';
 import { never, ratio } from '../core/base/ratio.ts';
 import { tornRecord, type DurableWrite } from '../core/host/node.ts';
+import { BTree } from '../core/mvcc/btree.ts';
 import { calmDisk, SimDisk } from './disk.ts';
+import { explainFrozenEdit } from './recordFreezer.ts';
 import { SeededRandom } from './rng.ts';
 
 const append = (file: string, ...records: number[]): DurableWrite => ({ kind: 'append', file, records });
@@ -65,4 +67,49 @@ test('a file over its record limit fails loudly', (t) => {
   const disk = new SimDisk({ ...calmDisk, recordsPerFileMax: 2 }, new SeededRandom('limit'));
   disk.write([append('log', 1, 2, 3)]);
   t.throws(() => disk.completeSync(disk.beginSync().mark), { message: /over the limit/ });
+});
+
+test('a record is frozen when written: an edit after the write fails at the edit, and the error says why', (t) => {
+  const disk = new SimDisk(calmDisk, new SeededRandom('frozen'));
+  const changes = [{ key: 'a', value: '1' }];
+  const image = { type: 'image', meta: { index: 3 }, changes };
+  disk.write([{ kind: 'append', file: 'db', records: [image] }]);
+  const edit = t.throws(() => changes.push({ key: 'b', value: '2' }), { instanceOf: TypeError })!;
+  t.throws(() => {
+    (image.meta as { index: number }).index = 4;
+  });
+  t.throws(() => {
+    changes[0]!.value = '9';
+  });
+  t.regex(explainFrozenEdit(edit)!, /an in-place edit of a frozen object \(the simulated disk freezes every record a write hands it/);
+  t.is(explainFrozenEdit(new TypeError('x is not a function')), null);
+  disk.completeSync(disk.beginSync().mark);
+  t.deepEqual(disk.read().files.get('db'), [{ type: 'image', meta: { index: 3 }, changes: [{ key: 'a', value: '1' }] }]);
+});
+
+test('a frozen record: Maps and Sets refuse changes, a B-tree is frozen and its values too, and it still clones', (t) => {
+  const disk = new SimDisk(calmDisk, new SeededRandom('collections'));
+  const map = new Map([['a', { n: 1 }]]);
+  const set = new Set([1]);
+  const tree = new BTree<number, number[]>([[1, [10]]]);
+  disk.write([{ kind: 'replace', file: 'f', records: [{ map, set, tree }] }]);
+  t.throws(() => map.set('b', { n: 2 }), { message: /changed in place after it was written to the disk/ });
+  t.throws(() => set.add(2), { message: /changed in place/ });
+  t.throws(() => map.get('a')!.n++);
+  t.throws(() => tree.set(2, [20]));
+  t.throws(() => tree.get(1)!.push(11));
+  const copy = tree.clone();
+  copy.unfreeze();
+  copy.set(2, [20]);
+  t.deepEqual([tree.size, copy.size], [1, 2], 'a clone of the frozen tree is the backend\'s own to change');
+});
+
+test('a byte array cannot be frozen: one edited after the write fails the next read, naming the file', (t) => {
+  const disk = new SimDisk(calmDisk, new SeededRandom('bytes'));
+  const data = new Uint8Array([1, 2, 3]);
+  disk.write([append('wal', 7), { kind: 'append', file: 'wal', records: [{ index: 1, data }] }]);
+  disk.completeSync(disk.beginSync().mark);
+  t.notThrows(() => disk.read());
+  data[1] = 9;
+  t.throws(() => disk.read(), { message: /^file wal: a byte array of a record was edited in place after it was written to the disk/ });
 });

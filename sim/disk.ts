@@ -2,6 +2,7 @@ import { assert } from '../core/base/assert.ts';
 import type { Random } from '../core/base/random.ts';
 import { never, type Ratio } from '../core/base/ratio.ts';
 import { tornRecord, type DurableRecord, type DurableState, type DurableWrite } from '../core/host/node.ts';
+import { RecordFreezer } from './recordFreezer.ts';
 
 export interface DiskOptions {
   readonly syncLatencyUsMin: number;
@@ -34,6 +35,10 @@ export interface DiskStats {
  *
  * The simulator drives the latency: `beginSync()` returns the latency and a mark; when the
  * latency has passed, `completeSync(mark)` makes the writes up to the mark durable.
+ *
+ * Records are kept by reference, as the objects a write handed over, and frozen then
+ * (`RecordFreezer`): a node that edits a record after writing it fails at the edit, instead of
+ * the disk silently holding the edit (a real disk holds the bytes of the write).
  */
 export class SimDisk {
   readonly stats: DiskStats = { writes: 0, syncs: 0, writesLost: 0, tornWrites: 0 };
@@ -43,6 +48,7 @@ export class SimDisk {
   private pending: DurableWrite[] = [];
   private readonly random: Random;
   private readonly options: DiskOptions;
+  private readonly freezer = new RecordFreezer();
 
   constructor(options: DiskOptions, random: Random) {
     assert(options.syncLatencyUsMax >= options.syncLatencyUsMin && options.syncLatencyUsMin >= 0, 'bad sync latency range');
@@ -51,7 +57,11 @@ export class SimDisk {
   }
 
   write(writes: readonly DurableWrite[]): void {
-    for (let i = 0; i < writes.length; i++) this.pending.push(writes[i]!);
+    for (let i = 0; i < writes.length; i++) {
+      const write = writes[i]!;
+      this.freezer.freeze(write);
+      this.pending.push(write);
+    }
     this.stats.writes += writes.length;
   }
 
@@ -87,10 +97,17 @@ export class SimDisk {
     this.pending = [];
   }
 
-  /** What a restarting process finds. The arrays are copies: the next incarnation owns them. */
+  /**
+   * What a restarting process finds. The arrays are copies: the next incarnation owns them; the
+   * records are the frozen ones written (their byte arrays checked against the write's).
+   */
   read(): DurableState {
     const files = new Map<string, readonly DurableRecord[]>();
-    for (const name of [...this.durable.keys()].sort()) files.set(name, [...this.durable.get(name)!]);
+    for (const name of [...this.durable.keys()].sort()) {
+      const records = this.durable.get(name)!;
+      this.freezer.verify(records, `file ${name}`);
+      files.set(name, [...records]);
+    }
     return { files };
   }
 

@@ -11,6 +11,7 @@ import { SimDisk } from './disk.ts';
 import { EventKind, skipped } from './eventKind.ts';
 import { connected, describeFault, type FaultAction, type PartitionShape } from './faults.ts';
 import { Network } from './network.ts';
+import { explainFrozenEdit } from './recordFreezer.ts';
 import type { RunResult, SimObserver, SimParts, SnapshotReports, SnapshotStatus, StopReason, UnreachableReports, Violation } from './observer.ts';
 import type { SimOptions } from './options.ts';
 import { SimProcess, type ProcessState, type SyncPayload, type WorkPayload } from './process.ts';
@@ -196,7 +197,8 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
       for (const observer of this.observers) observer.finish?.(this);
     } catch (error) {
       stopReason = 'violation';
-      const message = error instanceof Error ? `${error instanceof AssertionError ? '' : `${error.name}: `}${error.message}` : String(error);
+      const frozenEdit = explainFrozenEdit(error);
+      const message = frozenEdit ?? (error instanceof Error ? `${error instanceof AssertionError ? '' : `${error.name}: `}${error.message}` : String(error));
       const causeUs = error instanceof AssertionError ? error.causeUs : undefined;
       violation = { message, timeUs: this.nowUs, event: this.trace.events, ...(error instanceof Error && error.stack !== undefined ? { stack: error.stack } : {}), ...(causeUs === undefined ? {} : { causeUs }) };
     }

@@ -78,8 +78,9 @@ export type LogReply =
 
 /**
  * The application state in a snapshot: the first `count` values, the index of each, and the state
- * digest. The arrays are shared with the replica that made the snapshot, which only ever appends
- * to them, so the first `count` elements never change: a snapshot costs nothing to take.
+ * digest. The arrays are copies (`count` long): a snapshot is written to the disk, which holds
+ * records as they were written (the simulated one freezes them), so it cannot share the arrays
+ * the replica goes on appending to.
  */
 export interface LogSnapshotData {
   readonly values: readonly number[];
@@ -102,8 +103,8 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply>, Ra
   readonly storage: MemoryStorage;
   private readonly config: LogReplicaConfig;
   /**
-   * The applied values, in log order, and the log index of each (ascending). Append-only: snapshots
-   * share these arrays, so a restore replaces them rather than rewriting them.
+   * The applied values, in log order, and the log index of each (ascending). Append-only; a restore
+   * replaces them.
    */
   values: number[] = [];
   valueIndexes: number[] = [];
@@ -442,7 +443,7 @@ export class LogReplica implements HostedNode<Message, LogRequest, LogReply>, Ra
   }
 
   private snapshotData(): LogSnapshotData {
-    return Object.freeze({ values: this.values, valueIndexes: this.valueIndexes, count: this.values.length, digest: this.stateDigest, removed: this.removed });
+    return Object.freeze({ values: this.values.slice(), valueIndexes: this.valueIndexes.slice(), count: this.values.length, digest: this.stateDigest, removed: this.removed });
   }
 
   private reply(waiting: Waiting, reply: LogReply): void {

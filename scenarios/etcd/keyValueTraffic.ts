@@ -16,6 +16,7 @@ import { del, get, keyValuesOf, modRevisionIs, opDelete, opGet, opPut, pick, put
  *   (a historical read, or ErrCompacted) or one not reached yet (ErrFutureRev, or an answer once
  *   the store got there).
  * - `list`: a linearizable range over the whole key space, sometimes with a limit.
+ * - `staleList`: the same range, serializable.
  * - `compareAndSet`: a txn that puts a key if its value is the one this client last saw
  *   (else reads it).
  * - `multiTxn`: a txn over several keys: compares on versions and mod revisions, puts and a
@@ -29,6 +30,7 @@ export interface KeyValueMix {
   readonly staleGet: number;
   readonly revisionGet?: number;
   readonly list: number;
+  readonly staleList?: number;
   readonly compareAndSet: number;
   readonly multiTxn: number;
   readonly delete: number;
@@ -45,6 +47,12 @@ export const txnMix: KeyValueMix = { put: 10, get: 10, staleGet: 5, list: 10, co
 export const deleteMix: KeyValueMix = { put: 35, get: 15, staleGet: 5, list: 15, compareAndSet: 0, multiTxn: 5, delete: 15, deleteRange: 10 };
 /** Reads only: a client that watches others' keys without moving the revision. */
 export const readOnlyMix: KeyValueMix = { put: 0, get: 50, staleGet: 10, list: 40, compareAndSet: 0, multiTxn: 0, delete: 0, deleteRange: 0 };
+/**
+ * Serializable reads only, single keys and the whole key space: served at once from whatever the
+ * member holds, so they land between the slices of a range delete that member is applying (where
+ * every read at the current revision must still show the store before the delete).
+ */
+export const staleReadMix: KeyValueMix = { put: 0, get: 0, staleGet: 40, list: 0, staleList: 60, compareAndSet: 0, multiTxn: 0, delete: 0, deleteRange: 0 };
 /** Reads mostly, linearizable and serializable mixed. */
 export const readMix: KeyValueMix = { put: 20, get: 25, staleGet: 25, revisionGet: 10, list: 15, compareAndSet: 5, multiTxn: 0, delete: 0, deleteRange: 0 };
 
@@ -79,6 +87,7 @@ export class KeyValueTraffic implements EtcdTraffic {
     if ((roll -= mix.staleGet) < 0) return get(key, { serializable: true });
     if ((roll -= mix.revisionGet ?? 0) < 0) return get(key, { revision: Math.max(1, this.revision + random.below(7) - 3) });
     if ((roll -= mix.list) < 0) return get(this.prefix, { rangeEnd: prefixEnd(this.prefix), ...(random.below(3) === 0 ? { limit: 1 + random.below(3) } : {}) });
+    if ((roll -= mix.staleList ?? 0) < 0) return get(this.prefix, { rangeEnd: prefixEnd(this.prefix), serializable: true });
     if ((roll -= mix.compareAndSet) < 0) return this.compareAndSet(key);
     if ((roll -= mix.multiTxn) < 0) return this.multiTxn(random);
     if ((roll -= mix.delete) < 0) return del(key, undefined, random.below(2) === 0);

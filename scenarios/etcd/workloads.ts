@@ -2,7 +2,7 @@ import type { NodeId } from '../../core/host/node.ts';
 import type { ServerReply, ServerRequest } from '../../core/server/index.ts';
 import type { Workload } from '../../sim/client.ts';
 import { etcdWorkload, type EtcdClientSpec } from '../../sim/etcdClient.ts';
-import { deleteMix, KeyValueTraffic, mixedMix, readMix, readOnlyMix, registerMix, txnMix } from './keyValueTraffic.ts';
+import { deleteMix, KeyValueTraffic, mixedMix, readMix, readOnlyMix, registerMix, staleReadMix, txnMix } from './keyValueTraffic.ts';
 import { CompactorTraffic, HeadCompactor, KubernetesTraffic } from './kubernetesTraffic.ts';
 import { LeaseTraffic } from './leaseTraffic.ts';
 import { LockTraffic } from './lockTraffic.ts';
@@ -19,6 +19,7 @@ export type ClientRole =
   | 'mixed'
   | 'txn'
   | 'deletes'
+  | 'delete-reader'
   | 'reads'
   | 'kubernetes'
   | 'compactor'
@@ -85,6 +86,8 @@ function clientSpecOf(role: ClientRole, index: number, shape: WorkloadShape): Et
       return { traffic: new KeyValueTraffic({ tag, mix: txnMix, prefix: 't/', keyCount: 6 }), endpoints: pinned };
     case 'deletes':
       return { traffic: new KeyValueTraffic({ tag, mix: deleteMix, prefix: 'd/', keyCount: 6 }), endpoints: pinned };
+    case 'delete-reader':
+      return { traffic: new KeyValueTraffic({ tag, mix: staleReadMix, prefix: 'd/', keyCount: 6 }), endpoints: pinned };
     case 'reads':
       return { traffic: new KeyValueTraffic({ tag, mix: readMix, prefix: 'k/', keyCount: 8 }), endpoints: pinned };
     case 'kubernetes':

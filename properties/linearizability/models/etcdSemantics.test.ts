@@ -119,6 +119,29 @@ test('a serializable read shows the keyspace at its header revision, which may b
   t.is(checkLinearizability(etcdModel, linearizable).verdict, 'not-linearizable');
 });
 
+test('a serializable read between the slices of a range delete: only the keyspace at its header passes (issue 10, simcheck)', (t) => {
+  // Revision 5 holds a, b, c; the delete of [a, d) makes 6. A member applying it in slices still
+  // answers at 5 and must show a, b and c; one that showed the keys deleted so far under 5 (the
+  // mutant etcd-read-sees-open-delete), or under 6 with some left, shows no revision at all.
+  const doomed: Step = [{ kind: 'delete', key: 'a', rangeEnd: 'd' }, { revision: 6, deleted: 3 }];
+  const read = (revision: number, keys: readonly string[]): Step => range({ key: 'a', rangeEnd: 'd', serializable: true }, { revision, kvs: keys.map((key) => ({ key })), count: keys.length });
+  t.true(legal([...setup, read(5, ['a', 'b', 'c']), doomed]), 'the store before the delete, under its revision');
+  t.true(legal([...setup, doomed, read(5, ['a', 'b', 'c'])]), 'the same, read after the cluster moved on');
+  t.false(legal([...setup, doomed, read(5, ['b', 'c'])]), 'the first slice done, under the revision before the delete');
+  t.false(legal([...setup, doomed, read(5, ['c'])]));
+  t.false(legal([...setup, doomed, read(6, ['b', 'c'])]), 'the first slice done, under the delete\'s revision');
+  t.true(legal([...setup, doomed, read(6, [])]));
+  // In a history, where the search may place the read anywhere in its interval: still refused.
+  const history: Operation<EtcdRequest, EtcdResponse>[] = [
+    ...setup.map(([input, output], index): Operation<EtcdRequest, EtcdResponse> => ({ process: 0, invokedAt: 2 * index, completedAt: 2 * index + 1, input, output: output!, outcome: 'ok' })),
+    { process: 0, invokedAt: 10, completedAt: 20, input: doomed[0], output: doomed[1]!, outcome: 'ok' },
+    { process: 1, invokedAt: 11, completedAt: 12, input: read(5, ['b', 'c'])[0], output: read(5, ['b', 'c'])[1]!, outcome: 'ok' },
+  ];
+  t.is(checkLinearizability(etcdModel, history).verdict, 'not-linearizable');
+  const intact = history.map((operation, index) => (index === 5 ? { ...operation, output: read(5, ['a', 'b', 'c'])[1]! } : operation));
+  t.is(checkLinearizability(etcdModel, intact).verdict, 'linearizable');
+});
+
 test('an empty keyspace at an earlier revision is known, not taken for one before the history: reads there see nothing', (t) => {
   t.false(legal([...setup, range({ key: 'a', revision: 1 }, { revision: 5, kvs: [{ key: 'a', value: '1' }] })]), 'a historical read');
   t.false(legal([...setup, range({ key: 'a', serializable: true }, { revision: 1, kvs: [{ key: 'a', value: '1' }] })]), 'a serializable read');
