@@ -224,7 +224,7 @@ function sumTimes(all: readonly ThreadTimes[]): ThreadTimes {
 const clientSampleMs = 500;
 
 /** One check perf run: verdict, members' CPU per put, the GC lines the members printed meanwhile, their loop stalls, and the scheduler's figures for members and etcdctl. */
-async function checkPerfRun(cluster: Cluster): Promise<{ verdict: string; startedAt: string; cpuPerPutMs: number; gc: GcFigures; stalls: Stall[]; members: ThreadTimes; client: ThreadTimes }> {
+export async function checkPerfRun(cluster: Cluster): Promise<{ verdict: string; startedAt: string; cpuPerPutMs: number; gc: GcFigures; stalls: Stall[]; members: ThreadTimes; client: ThreadTimes }> {
   const startedAt = new Date().toISOString();
   const marks = cluster.members.map((member) => member.output.length);
   const cpuBefore = membersCpuMs(cluster.members);
@@ -260,7 +260,7 @@ async function checkPerfRun(cluster: Cluster): Promise<{ verdict: string; starte
  * after (0.4-0.7 s of loop each at 55k keys, under load), and so did the next variant's run start
  * with them: stalls of 0.6-1.2 s in its first second that were the other cluster's.
  */
-async function settle(clusters: readonly Cluster[]): Promise<void> {
+export async function settle(clusters: readonly Cluster[]): Promise<void> {
   const startedMs = performance.now();
   while (performance.now() - startedMs < settleMsMax) {
     const before = clusters.map((cluster) => membersCpuMs(cluster.members));

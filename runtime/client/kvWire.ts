@@ -33,8 +33,15 @@ function bufferOf(bytes: string): Buffer {
   return Buffer.from(bytes, 'latin1');
 }
 
+/**
+ * A wire number, a small integer as V8's small integer: proto-loader's int64 → Number
+ * (`Long#toNumber`, high * 2^32 + low) hands out heap numbers, 0 included, and one reaching a
+ * KeyValue's `lease` made V8 store that field of every KeyValue as a boxed double (16 bytes and an
+ * object more per put and per tombstone; ARCHITECTURE, gcheap).
+ */
 function numberOf(value: unknown): number {
-  return typeof value === 'number' ? value : 0;
+  if (typeof value !== 'number') return 0;
+  return value === (value | 0) ? value | 0 : value;
 }
 
 function listOf(value: unknown): Wire[] {
