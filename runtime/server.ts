@@ -326,6 +326,7 @@ function tracedStore(store: DurableStore): DurableStore {
         done();
       });
     },
+    ...passCaughtUp(store),
     read: () => store.read(),
   };
 }
@@ -353,8 +354,15 @@ function watchedStore(store: DurableStore, slowWork: SlowWork, activity: LoopAct
         afterSync(performance.now() - startedMs);
       });
     },
+    ...passCaughtUp(store),
     read: () => store.read(),
   };
+}
+
+/** A wrapper's `caughtUp`: the store's own (left out, a reply that promises writes would wait only for its Ready's sync). */
+function passCaughtUp(store: DurableStore): Pick<DurableStore, 'caughtUp'> {
+  const caughtUp = store.caughtUp;
+  return caughtUp === undefined ? {} : { caughtUp: (done) => caughtUp.call(store, done) };
 }
 
 /** The transport, timing heartbeats for the peer round-trip metric and the late-heartbeat warning (and marking sends on the latency trace). */

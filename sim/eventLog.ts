@@ -337,6 +337,7 @@ const lineKindByName: Readonly<Record<(typeof eventKindNames)[number], EventLine
   'snapshot-report': 'message',
   work: 'tick',
   'unreachable-report': 'message',
+  'disk-lag': 'sync',
 };
 /** The same in EventKind order, for the per-event lookup. */
 const lineKindOf: readonly EventLineKind[] = eventKindNames.map((name) => lineKindByName[name]);
