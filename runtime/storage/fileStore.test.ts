@@ -723,3 +723,16 @@ test('caughtUp with nothing deferred answers at once (synchronously): a sync cov
   store.caughtUp(() => (called = true));
   t.true(called);
 });
+
+test("a write's account (a slow write's log line): records encoded whole and their bytes, records begun in turns, records held behind one, and the time none of that covers", (t) => {
+  let release = false;
+  const { store } = slicingStore(() => !release);
+  store.read();
+  store.write([{ kind: 'append', file: 'wal', records: [{ w: 1 }, { w: 2 }] }]);
+  t.regex(store.describeLastWrite(), /^2 records encoded whole \(\d+ B\) in [\d.]+ ms, [\d.]+ ms outside the encoding$/);
+  store.write([{ kind: 'replace', file: 'db', records: [{ sliced: true }] }]);
+  t.regex(store.describeLastWrite(), /^1 begun in turns \(first turn [\d.]+ ms\), [\d.-]+ ms outside the encoding$/);
+  store.write([{ kind: 'append', file: 'db', records: [{ sliced: true }] }]);
+  t.regex(store.describeLastWrite(), /^1 held behind the rewrite being made, [\d.-]+ ms outside the encoding$/);
+  release = true;
+});
