@@ -121,7 +121,7 @@ export class SimDisk {
   }
 
   /** Whether a write that a completed sync was asked to cover is still set aside by a lag. */
-  lagsCovered(): boolean {
+  private lagsCovered(): boolean {
     return this.lagging !== null && this.lagging.length > 0 && this.lagging[0]!.seq <= this.coveredThrough;
   }
 

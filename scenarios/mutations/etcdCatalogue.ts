@@ -211,4 +211,16 @@ export const etcdMutations: readonly Mutation[] = [
     // caught on each of seeds 0-5 (session 18, task durable); the etcd runs without a lagging disk never see it
     caughtAt: { scenario: 'etcd-db-lag', seed: 0, violation: 'before its rewritten backend file was durable' },
   },
+  {
+    // What main did until session 18 (task durable): the answer's Ready synced only when Raft had
+    // something to sync, and a physical compaction is answered from a tick's Ready.
+    name: 'etcd-physical-compact-answered-unsynced',
+    bug: "a physical Compact's answer does not ask its Ready to sync (etcd's ForceCommit is an fsync): it leaves before the commit that finishes the compaction is durable, and a crash would resume the compaction",
+    file: 'core/server/etcdServer.ts',
+    find: '    this.syncNextReady();\n    this.replies.push({ client: waiter.client, id: waiter.id, reply, beforeSync: false, promisesWrites: true });',
+    replace: "    if (waiter.request.method === 'Defragment') this.syncNextReady();\n    this.replies.push({ client: waiter.client, id: waiter.id, reply, beforeSync: false, promisesWrites: true });",
+    scenarios: ['etcd-calm', ...etcdFamily],
+    // caught on etcd-calm seed 0 at 3.35 s, its first physical compaction's answer
+    caughtAt: { scenario: 'etcd-calm', seed: 0, violation: "answered before the compaction's commit was durable" },
+  },
 ];
