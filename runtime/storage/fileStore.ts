@@ -436,16 +436,21 @@ export class FileStore implements DurableStore {
 
   /**
    * Calls `done` once every write queued before the syncs completed so far is durable
-   * (DurableStore.caughtUp): at once, unless a deferred replace or append is in the making (a
-   * sync does not wait for it, nor for the writes held behind it; see `sync`); then once it is in
-   * and a sync queued after what it held is done. Behind a rewrite of 130 MiB that is its
-   * encoding, sync and rename (1-3 s under check perf); only the answer waits, not the loop.
+   * (DurableStore.caughtUp): when a deferred replace or append is in the making (a sync does not
+   * wait for it, nor for the writes held behind it; see `sync`), once it is in and a sync queued
+   * after what it held is done — behind a rewrite of 130 MiB its encoding, sync and rename (1-3 s
+   * under check perf); only the answer waits, not the loop. Otherwise after a sync queued now: a
+   * large append framed since the last sync was asked for may still be queued behind it (nothing
+   * dirty, that round costs no fsync).
    */
   caughtUp(done: () => void): void {
     if (this.closed || this.failed !== null) return;
     const deferred = this.deferred;
-    if (deferred === null) done();
-    else deferred.caughtUp.push(done);
+    if (deferred !== null) deferred.caughtUp.push(done);
+    else {
+      this.queue.push({ kind: 'sync', done });
+      this.kick();
+    }
   }
 
   /**
