@@ -241,11 +241,12 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
     knobs,
     notes: [
       drawNote,
+      ...(shape.dbLag === undefined ? [] : [`disk: a db write that finds no lag starts one with chance ${shape.dbLag.chance.numerator}/${shape.dbLag.chance.denominator}, ${shape.dbLag.usMin / 1000}-${shape.dbLag.usMax / 1000} ms: it and later db writes left out of the syncs meanwhile`]),
       `etcd: ${machineCount} machines, members ${JSON.stringify(initialMembers)}, election ${config.electionTicks} ticks, snapshot every ${config.snapshotCount} entries, quota ${config.quotaBackendBytes} bytes`,
       `clients: ${shape.roles.join(', ')} (${requestTimeoutUs / 1e6} s request timeout, clientv3's retry rules)`,
       `checks: the clients' history against etcd's model (linearizable, unknown outcomes handled, revisions used; serializable and historical reads and compactions included), ` +
         'revision at each consistent index on every member, backend never ahead of the durable WAL, linearizable reads at or past the commit index at arrival, ' +
-        'writes answered only once applied, the store equal to its backend file after every restart, HashKV agreement every 2 s and after restarts',
+        'writes answered only once applied, Defragment and physical Compact answered only once their write is durable, the store equal to its backend file after every restart, HashKV agreement every 2 s and after restarts',
       describeRaftSafety(safetyOptions),
       ...(config.snapshotStatusReported
         ? [`snapshots: ${snapshotTransferUs / 1000} ms on the wire, each one's fate reported to its sender as the runtime's transport does (finished once handed on, failed when lost); no leader waits in StateSnapshot over ${snapshotWaitBoundUs / 1000} ms while it and the follower are up`]
