@@ -69,6 +69,19 @@ test('a case of the pipelined host loop keeps it: written, read back and replaye
   t.is(executeCase(scenario, read).executed.result.traceHash, executed.result.traceHash);
 });
 
+test("a case of a lagging disk keeps its lag: written, read back and replayed to its trace (etcd-db-lag, seed 1); a bad lag is named", (t) => {
+  const scenario = findScenario('etcd-db-lag')!;
+  const prepared = scenario.prepare(1);
+  const executed = prepared.execute({ recordWorkload: true });
+  const written = formatCase(caseOfRun(scenario.name, {}, prepared, executed));
+  const read = parseCase(written);
+  t.deepEqual(read.options.disk.lag, prepared.options.disk.lag);
+  t.is(executeCase(scenario, read).executed.result.traceHash, executed.result.traceHash);
+  const json = JSON.parse(written);
+  json.options.disk.lag.usMax = 1;
+  t.regex(t.throws(() => parseCase(JSON.stringify(json)), { instanceOf: CaseError })!.message, /options\.disk\.lag\.usMax must be at least usMin/);
+});
+
 test('faults aimed at the leader survive a case file and replay to the same trace: a pause and a forward clock jump of whoever leads (etcd-lease-pauses, seed 1)', (t) => {
   const scenario = findScenario('etcd-lease-pauses')!;
   const prepared = scenario.prepare(1);
