@@ -25,10 +25,11 @@ import { FileStore } from './storage/fileStore.ts';
 import { receivedDbPath } from './storage/layout.ts';
 import { arrangeLocalSnapshot, arrangeWalSnapshotWrites, walSnapshotIndex } from './storage/walSnapshotWrites.ts';
 import { GcPauses, gcLogMs } from './log/gcPauses.ts';
-import type { LoopActivity } from './log/loopActivity.ts';
+import { describeGc, type LoopActivity } from './log/loopActivity.ts';
 import { LoopStallWatch, loopStallWatchMs } from './log/loopStallWatch.ts';
 import { RaftEventLog, raftDebugLogger } from './log/raftEvents.ts';
 import { goDuration, ServerLog } from './log/serverLog.ts';
+import { setTimeout as timer } from 'node:timers';
 import { SlowWork, slowApplyMs, slowRequestMs } from './log/slowWork.ts';
 import { systemRandom } from './systemRandom.ts';
 import { SystemTicker } from './ticker.ts';
@@ -211,7 +212,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     id: self,
     members: config.initialCluster.map((member) => member.id).sort((a, b) => a - b),
     random: systemRandom,
-    store: watchedStore(trace.enabled ? tracedStore(store) : store, slowWork, activity, (ms) => loopTurn(ms, 'after a sync', host === null ? lastApplied : adapter.status(host.node).appliedIndex)),
+    store: watchedStore(trace.enabled ? tracedStore(store) : store, () => store.describeLastWrite(), slowWork, activity, (ms) => loopTurn(ms, 'after a sync', host === null ? lastApplied : adapter.status(host.node).appliedIndex)),
     transport: sending,
     timer: new SystemTicker(config.heartbeatMs, undefined, undefined, (lateMs) => slowWork.tickLate(lateMs)),
     // Unique among the members (with overwhelming probability) and across restarts: a client id
@@ -326,23 +327,40 @@ function tracedStore(store: DurableStore): DurableStore {
         done();
       });
     },
+    ...passCaughtUp(store),
     read: () => store.read(),
   };
 }
+
+/** How long after a slow write its GC pauses are looked up: perf_hooks hands them over a turn or two after the call. */
+const gcEntriesLateMs = 20;
 
 /**
  * The store, timed: a Ready's writes that take long to hand over (encoding, CRC, write calls on the
  * loop), and the loop's work that a completed sync lets go on (the next Readies: apply, persist,
  * send), which happens outside the host's own pump.
  */
-function watchedStore(store: DurableStore, slowWork: SlowWork, activity: LoopActivity | null, afterSync: (ms: number) => void): DurableStore {
+function watchedStore(store: DurableStore, describeWrite: () => string, slowWork: SlowWork, activity: LoopActivity | null, afterSync: (ms: number) => void): DurableStore {
   return {
     write: (writes) => {
       const startedMs = performance.now();
+      const cpuBefore = process.cpuUsage();
       store.write(writes);
       const ms = performance.now() - startedMs;
       activity?.note('store-write', startedMs, ms, 0, ms > 1 ? writes.map((write) => `${write.kind} ${write.file}`).join(', ') : undefined);
-      if (ms > slowApplyMs) slowWork.wrote(ms, writes.map((write) => `${write.kind} ${write.file} (${write.records.length} records)`).join(', '));
+      if (ms <= slowApplyMs) return;
+      // The call is synchronous: it waited for nothing but the CPU. What it did (the store's
+      // account), the process's CPU time meanwhile (about the call's own: a GC or the encoding;
+      // far less: the process waited for a CPU), and the GC pauses inside it when the loop's
+      // activity is kept (perf_hooks hands GC entries over a turn or two later: looked up then).
+      const cpu = process.cpuUsage(cpuBefore);
+      const what = writes.map((write) => `${write.kind} ${write.file} (${write.records.length} records)`).join(', ');
+      const account = `${describeWrite()}; process CPU ${goDuration((cpu.user + cpu.system) / 1_000)}`;
+      if (activity === null) {
+        slowWork.wrote(ms, what, `${account}; GC not watched (DETCD_LOOP_STALL_WATCH_MS)`);
+        return;
+      }
+      timer(() => slowWork.wrote(ms, what, `${account}; ${describeGc(activity.within(startedMs, startedMs + ms))}`), gcEntriesLateMs).unref();
     },
     sync: (done) => {
       const requestedMs = performance.now();
@@ -353,8 +371,15 @@ function watchedStore(store: DurableStore, slowWork: SlowWork, activity: LoopAct
         afterSync(performance.now() - startedMs);
       });
     },
+    ...passCaughtUp(store),
     read: () => store.read(),
   };
+}
+
+/** A wrapper's `caughtUp`: the store's own (left out, a reply that promises writes would wait only for its Ready's sync). */
+function passCaughtUp(store: DurableStore): Pick<DurableStore, 'caughtUp'> {
+  const caughtUp = store.caughtUp;
+  return caughtUp === undefined ? {} : { caughtUp: (done) => caughtUp.call(store, done) };
 }
 
 /** The transport, timing heartbeats for the peer round-trip metric and the late-heartbeat warning (and marking sends on the latency trace). */

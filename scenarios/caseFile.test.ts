@@ -3,6 +3,16 @@ import { findScenario } from './index.ts';
 import { caseOfRun, executeCase } from './case.ts';
 import { CaseError, formatCase, parseCase } from './caseFile.ts';
 
+/** A run of `name` at `seed`, its case written and read back, and the trace hashes of the run and of the case replayed. */
+function roundTrip(name: string, seed: number) {
+  const scenario = findScenario(name)!;
+  const prepared = scenario.prepare(seed);
+  const executed = prepared.execute({ recordWorkload: true });
+  const written = formatCase(caseOfRun(scenario.name, {}, prepared, executed));
+  const read = parseCase(written);
+  return { prepared, written, read, traced: executed.result.traceHash, replayed: executed.result.traceHash === executeCase(scenario, read).executed.result.traceHash ? executed.result.traceHash : 'another trace' };
+}
+
 test('a case written and read back is the same case, and replays to the trace it was saved with', (t) => {
   const scenario = findScenario('heartbeat-crashes')!;
   const prepared = scenario.prepare(4);
@@ -61,12 +71,18 @@ test('an etcd case replays to the trace it was saved with: retries go where the 
 
 test('a case of the pipelined host loop keeps it: written, read back and replayed to its trace (raft-pipelined-crashes, seed 0)', (t) => {
   // The case reader once refused the option the pipelined scenarios set ("unknown field pipelinedHost").
-  const scenario = findScenario('raft-pipelined-crashes')!;
-  const prepared = scenario.prepare(0);
-  const executed = prepared.execute({ recordWorkload: true });
-  const read = parseCase(formatCase(caseOfRun(scenario.name, {}, prepared, executed)));
+  const { read, traced, replayed } = roundTrip('raft-pipelined-crashes', 0);
   t.is(read.options.pipelinedHost, true);
-  t.is(executeCase(scenario, read).executed.result.traceHash, executed.result.traceHash);
+  t.is(replayed, traced);
+});
+
+test("a case of a lagging disk keeps its lag: written, read back and replayed to its trace (etcd-db-lag, seed 1); a bad lag is named", (t) => {
+  const { prepared, written, read, traced, replayed } = roundTrip('etcd-db-lag', 1);
+  t.deepEqual(read.options.disk.lag, prepared.options.disk.lag);
+  t.is(replayed, traced);
+  const json = JSON.parse(written);
+  json.options.disk.lag.usMax = 1;
+  t.regex(t.throws(() => parseCase(JSON.stringify(json)), { instanceOf: CaseError })!.message, /options\.disk\.lag\.usMax must be at least usMin/);
 });
 
 test('faults aimed at the leader survive a case file and replay to the same trace: a pause and a forward clock jump of whoever leads (etcd-lease-pauses, seed 1)', (t) => {

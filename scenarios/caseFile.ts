@@ -176,8 +176,8 @@ function decodeOptions(json: Json): Omit<SimOptions, 'seed' | 'faults'> {
   return decodeLike(json, template, 'options') as Omit<SimOptions, 'seed' | 'faults'>;
 }
 
-/** Fields a case may leave out: per-link latency overrides, the pipelined host loop and keyed network draws (absent: off), a slice of deferred work's time (absent: 1 ms). */
-const optionalOptionFields = new Set(['options.network.links', 'options.network.keyedDraws', 'options.pipelinedHost', 'options.deferredWorkUs']);
+/** Fields a case may leave out: per-link latency overrides, the pipelined host loop and keyed network draws (absent: off), a slice of deferred work's time (absent: 1 ms), a disk's lag (absent: none). */
+const optionalOptionFields = new Set(['options.network.links', 'options.network.keyedDraws', 'options.pipelinedHost', 'options.deferredWorkUs', 'options.disk.lag']);
 
 function decodeLike(value: unknown, template: unknown, where: string): unknown {
   if (typeof template === 'number') return natural(value, where);
@@ -197,8 +197,20 @@ function decodeLike(value: unknown, template: unknown, where: string): unknown {
   if (where === 'options' && object.pipelinedHost !== undefined) decoded.pipelinedHost = decodeLike(object.pipelinedHost, false, 'options.pipelinedHost');
   if (where === 'options' && object.deferredWorkUs !== undefined) decoded.deferredWorkUs = decodeLike(object.deferredWorkUs, 0, 'options.deferredWorkUs');
   if (where === 'options.network' && object.keyedDraws !== undefined) decoded.keyedDraws = decodeLike(object.keyedDraws, false, 'options.network.keyedDraws');
+  if (where === 'options.disk' && object.lag !== undefined) decoded.lag = decodeLag(object.lag, 'options.disk.lag');
   if (where === 'options.network' && object.links !== undefined) decoded.links = list(object.links, 'options.network.links').map((link, index) => decodeLink(link, `options.network.links[${index}]`));
   return decoded;
+}
+
+/** A disk's lag (DiskOptions.lag): the file it holds back, a probability and a range of microseconds. */
+function decodeLag(value: unknown, where: string): unknown {
+  const lag = record(value, where);
+  allowOnly(lag, where, ['file', 'chance', 'usMin', 'usMax']);
+  if (typeof lag.file !== 'string' || lag.file === '') throw new CaseError(`${where}.file must be a file name`);
+  const usMin = natural(lag.usMin, `${where}.usMin`);
+  const usMax = natural(lag.usMax, `${where}.usMax`);
+  if (usMax < usMin) throw new CaseError(`${where}.usMax must be at least usMin (${usMin})`);
+  return { file: lag.file, chance: decodeRatio(lag.chance, `${where}.chance`), usMin, usMax };
 }
 
 function decodeLink(value: unknown, where: string): unknown {

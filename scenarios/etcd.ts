@@ -1,4 +1,5 @@
-import { never, ratio } from '../core/base/ratio.ts';
+import { never, ratio, type Ratio } from '../core/base/ratio.ts';
+import { backendFile } from '../core/mvcc/index.ts';
 import { ErrNoSpace } from '../core/api/index.ts';
 import { etcdCodec } from '../core/server/codec.ts';
 import { defaultWatchConfig, etcdProtocol, etcdServerConfig, isErrorReply, isRaftMessage, type EtcdServer, type EtcdServerConfig, type PeerMessage, type ServerReply, type ServerRequest } from '../core/server/index.ts';
@@ -83,6 +84,8 @@ export interface EtcdScenarioShape {
   readonly watchGuided?: boolean;
   /** How long a member's slice of deferred work takes (SimOptions.deferredWorkUs; a range delete applied in slices). */
   readonly deferredWorkUs?: number;
+  /** The members' db writes lag their syncs at times, as the runtime's behind a rewrite (DiskOptions.lag on the backend file). */
+  readonly dbLag?: { readonly chance: Ratio; readonly usMin: number; readonly usMax: number };
 }
 
 /** What a property test or a benchmark may vary in a scenario beyond its seed: how much work, how many faults, which checks. */
@@ -204,7 +207,13 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
   let drawNote: string;
   if (settings?.options === undefined) {
     const everyMachine = Array.from({ length: shape.machines }, (_, i) => i + 1);
-    const base: SimOptions = { ...baseOptions, seed, nodeCount: shape.machines, ...(shape.deferredWorkUs === undefined ? {} : { deferredWorkUs: shape.deferredWorkUs }) };
+    const base: SimOptions = {
+      ...baseOptions,
+      seed,
+      nodeCount: shape.machines,
+      ...(shape.deferredWorkUs === undefined ? {} : { deferredWorkUs: shape.deferredWorkUs }),
+      ...(shape.dbLag === undefined ? {} : { disk: { ...baseOptions.disk, lag: { file: backendFile, ...shape.dbLag } } }),
+    };
     const window = { startUs: faultsStartUs, quietAtUs, meanGapUs: shape.meanGapUs ?? 2_000_000, faultUsMax: shape.faultUsMax ?? 4_000_000 };
     const swarm = new RandomStreams(seed).stream('swarm');
     // Faults strike every machine, members or not yet: a member added later is crashed and cut off too.
@@ -232,11 +241,12 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
     knobs,
     notes: [
       drawNote,
+      ...(shape.dbLag === undefined ? [] : [`disk: a db write that finds no lag starts one with chance ${shape.dbLag.chance.numerator}/${shape.dbLag.chance.denominator}, ${shape.dbLag.usMin / 1000}-${shape.dbLag.usMax / 1000} ms: it and later db writes left out of the syncs meanwhile`]),
       `etcd: ${machineCount} machines, members ${JSON.stringify(initialMembers)}, election ${config.electionTicks} ticks, snapshot every ${config.snapshotCount} entries, quota ${config.quotaBackendBytes} bytes`,
       `clients: ${shape.roles.join(', ')} (${requestTimeoutUs / 1e6} s request timeout, clientv3's retry rules)`,
       `checks: the clients' history against etcd's model (linearizable, unknown outcomes handled, revisions used; serializable and historical reads and compactions included), ` +
         'revision at each consistent index on every member, backend never ahead of the durable WAL, linearizable reads at or past the commit index at arrival, ' +
-        'writes answered only once applied, the store equal to its backend file after every restart, HashKV agreement every 2 s and after restarts',
+        'writes answered only once applied, Defragment and physical Compact answered only once their write is durable, the store equal to its backend file after every restart, HashKV agreement every 2 s and after restarts',
       describeRaftSafety(safetyOptions),
       ...(config.snapshotStatusReported
         ? [`snapshots: ${snapshotTransferUs / 1000} ms on the wire, each one's fate reported to its sender as the runtime's transport does (finished once handed on, failed when lost); no leader waits in StateSnapshot over ${snapshotWaitBoundUs / 1000} ms while it and the follower are up`]
@@ -561,6 +571,19 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
     // creations and faults land between slices.
     deferredWorkUs: 15_000,
     watch: { clients: 3 },
+  }),
+  /**
+   * The db lagging its syncs, as the runtime's FileStore lets it behind a rewrite (a defragment's
+   * own, or the periodic one) or a large append being framed in turns: a third of the db writes
+   * that find no lag under way start one of 20-300 ms, holding every later db write. A Defragment
+   * and a physical Compact promise their write durable (etcd fsyncs both first): their answers
+   * must wait for it (DurableStore.caughtUp; the check is PromisedWrites), under crashes.
+   */
+  etcdScenario('etcd-db-lag', 'etcd, 3 members, the db lagging its syncs (a rewrite in the making): defragments and physical compactions answered only once durable, under crashes', {
+    machines: 3,
+    roles: ['mixed', 'mixed', 'register', 'txn', 'kubernetes', 'fast-compactor', 'defragmenter'],
+    space: crashSpace,
+    dbLag: { chance: ratio(1, 3), usMin: 20_000, usMax: 300_000 },
   }),
   etcdScenario('etcd-quota', 'etcd, a writer fills a small space quota: the NOSPACE alarm, then compaction, defragmentation and disarm, under crashes and partitions', {
     machines: 3,

@@ -113,3 +113,47 @@ test('a byte array cannot be frozen: one edited after the write fails the next r
   data[1] = 9;
   t.throws(() => disk.read(), { message: /^file wal: a byte array of a record was edited in place after it was written to the disk/ });
 });
+
+test("a lagging file (DiskOptions.lag): its writes are set aside from the syncs until the lag ends; caughtUp waits for those a completed sync covered; a crash loses them and their waiters", (t) => {
+  const disk = new SimDisk({ ...calmDisk, lag: { file: 'db', chance: ratio(1, 1), usMin: 5_000, usMax: 5_000 } }, new SeededRandom('lag'));
+  t.is(disk.write([append('wal', 1)]), null, 'another file never lags');
+  t.is(disk.write([append('db', 10), append('wal', 2)]), 5_000, 'a db write starts a lag');
+  t.is(disk.write([append('db', 11)]), null, 'one lag at a time: later db writes join it');
+  const waited: string[] = [];
+  disk.caughtUp(() => waited.push('before any sync'));
+  t.deepEqual(waited, ['before any sync'], 'nothing a completed sync covered lags yet: at once');
+  disk.completeSync(disk.beginSync().mark);
+  t.deepEqual(disk.read().files.get('wal'), [1, 2]);
+  t.false(disk.read().files.has('db'), 'the sync did not cover the lagging db writes');
+  disk.caughtUp(() => waited.push('after the sync'));
+  disk.write([append('db', 12)]); // after that sync: the lag holds it too, but no sync covered it
+  t.deepEqual(waited, ['before any sync']);
+  for (const done of disk.endLag()) done();
+  t.deepEqual(waited, ['before any sync', 'after the sync']);
+  t.deepEqual(disk.read().files.get('db'), [10, 11], 'what the sync covered is durable at the end of the lag');
+  t.is(disk.unsyncedWrites, 1, 'the rest waits for the next sync');
+  disk.completeSync(disk.beginSync().mark);
+  t.deepEqual(disk.read().files.get('db'), [10, 11, 12]);
+
+  t.is(disk.write([append('db', 13)]), 5_000);
+  disk.completeSync(disk.beginSync().mark);
+  disk.caughtUp(() => waited.push('lost'));
+  disk.crash();
+  t.deepEqual(disk.read().files.get('db'), [10, 11, 12]);
+  t.deepEqual(disk.unsyncedWrites, 0);
+  t.true(waited.every((what) => what !== 'lost'));
+});
+
+test('a sync completing after a later one (their marks are sequence numbers) makes nothing durable twice or early', (t) => {
+  const disk = new SimDisk(calmDisk, new SeededRandom('marks'));
+  disk.write([append('log', 1)]);
+  const first = disk.beginSync().mark;
+  disk.write([append('log', 2)]);
+  const second = disk.beginSync().mark;
+  disk.write([append('log', 3)]);
+  disk.completeSync(second);
+  t.deepEqual(disk.read().files.get('log'), [1, 2]);
+  disk.completeSync(first);
+  t.deepEqual(disk.read().files.get('log'), [1, 2]);
+  t.is(disk.unsyncedWrites, 1);
+});

@@ -16,8 +16,10 @@ export const EventKind = {
   work: 10,
   /** The sender's transport could not hand a message on and reports its peer unreachable (SimParts.unreachableReports). */
   unreachableReport: 11,
+  /** A disk's lag ends (DiskOptions.lag): what it held is written, and whoever waited for it goes on. */
+  diskLag: 12,
 } as const;
-export const eventKindNames = ['tick', 'deliver', 'request', 'reply', 'sync', 'fault', 'client', 'probe', 'refusal', 'snapshot-report', 'work', 'unreachable-report'] as const;
+export const eventKindNames = ['tick', 'deliver', 'request', 'reply', 'sync', 'fault', 'client', 'probe', 'refusal', 'snapshot-report', 'work', 'unreachable-report', 'disk-lag'] as const;
 
 /** A digest no event produces: marks an event that was cancelled and is not part of the trace. */
 export const skipped = 0.5;

@@ -204,6 +204,8 @@ export class EventDescriber<M, Q, R, N extends HostedNode<M, Q, R>> {
         return at('-', 'probe', 'liveness probe', []);
       case EventKind.work:
         return at(`n${target}`, 'tick', 'deferred work: its next slice', [target]);
+      case EventKind.diskLag:
+        return at(`n${target}`, 'sync', 'disk lag over: the writes it held that a sync covered are durable, the rest wait for the next', [target]);
       case EventKind.refusal:
         return at(`n${target}`, 'message', `${source}->${target} refused: ${target} was removed from the cluster`, [source, target]);
       case EventKind.snapshotReport: {
@@ -337,6 +339,7 @@ const lineKindByName: Readonly<Record<(typeof eventKindNames)[number], EventLine
   'snapshot-report': 'message',
   work: 'tick',
   'unreachable-report': 'message',
+  'disk-lag': 'sync',
 };
 /** The same in EventKind order, for the per-event lookup. */
 const lineKindOf: readonly EventLineKind[] = eventKindNames.map((name) => lineKindByName[name]);

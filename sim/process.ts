@@ -19,6 +19,12 @@ export interface SyncPayload {
   readonly done: () => void;
 }
 
+/** A disk's lag ends (DiskOptions.lag), for the incarnation whose disk lagged; queued for a paused process with the callers that waited for it (DurableStore.caughtUp). */
+export interface DiskLagPayload {
+  readonly incarnation: number;
+  readonly waiters: readonly (() => void)[];
+}
+
 /** An input that reached a paused process, handled on resume. */
 export interface QueuedInput {
   readonly kind: number;

@@ -14,7 +14,7 @@ import { Network } from './network.ts';
 import { explainFrozenEdit } from './recordFreezer.ts';
 import type { RunResult, SimObserver, SimParts, SnapshotReports, SnapshotStatus, StopReason, UnreachableReports, Violation } from './observer.ts';
 import type { SimOptions } from './options.ts';
-import { SimProcess, type ProcessState, type SyncPayload, type WorkPayload } from './process.ts';
+import { SimProcess, type DiskLagPayload, type ProcessState, type SyncPayload, type WorkPayload } from './process.ts';
 import { StreamClients, type StreamEnvelope, type StreamWake } from './streamClients.ts';
 import { RandomStreams } from './rng.ts';
 import { Scheduler } from './scheduler.ts';
@@ -284,6 +284,8 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
         return this.onUnreachableReport(this.process(target), source, payload as number);
       case EventKind.work:
         return this.onWork(this.process(target), payload as WorkPayload);
+      case EventKind.diskLag:
+        return this.onDiskLag(this.process(target), payload as DiskLagPayload);
       default:
         throw new AssertionError(`unknown event kind ${kind}`);
     }
@@ -310,13 +312,18 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
       transport: { send: (to, message) => this.send(process.id, to, message) },
       replies: { reply: (client, id, reply, stream) => this.sendReply(process.id, client, id, reply, stream) },
       store: {
-        write: (writes) => process.disk.write(writes),
+        write: (writes) => {
+          const lagUs = process.disk.write(writes);
+          if (lagUs !== null) this.scheduler.schedule(this.nowUs + lagUs, EventKind.diskLag, process.id, 0, { incarnation, waiters: [] } satisfies DiskLagPayload);
+        },
         sync: (done) => {
           const { latencyUs, mark } = process.disk.beginSync();
           const payload: SyncPayload = { incarnation, mark, done };
           this.scheduler.schedule(this.nowUs + latencyUs, EventKind.sync, process.id, 0, payload);
         },
         read: () => process.disk.read(),
+        // At once unless the disk lags (DiskOptions.lag): then when the lag ends (onDiskLag).
+        caughtUp: (done) => process.disk.caughtUp(done),
       },
       // A node's deferred work goes on after what is due meanwhile (its slice takes CPU time).
       later: (run) => {
@@ -522,6 +529,20 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     return 0;
   }
 
+  /** A disk's lag ends (a crash ended it already: its writes and waiters died with the process). */
+  private onDiskLag(process: SimProcess<M, Q, R, N>, lag: DiskLagPayload): number {
+    if (lag.incarnation !== process.incarnation) return skipped;
+    const waiters = process.disk.endLag();
+    if (waiters.length === 0) return 0;
+    if (process.state === 'paused') {
+      // The device finished; the process that waits for it is stalled.
+      this.enqueue(process, EventKind.diskLag, 0, { incarnation: lag.incarnation, waiters } satisfies DiskLagPayload);
+      return 1;
+    }
+    for (const done of waiters) done();
+    return 2;
+  }
+
   private onWork(process: SimProcess<M, Q, R, N>, work: WorkPayload): number {
     if (work.incarnation !== process.incarnation) return skipped;
     if (process.state === 'paused') {
@@ -583,6 +604,9 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
           break;
         case EventKind.work:
           (input.payload as WorkPayload).run();
+          break;
+        case EventKind.diskLag:
+          for (const done of (input.payload as DiskLagPayload).waiters) done();
           break;
         default:
           throw new AssertionError(`unexpected queued input ${input.kind}`);

@@ -58,7 +58,8 @@ export class HostLoop<Message, Request, Reply> {
           const ready = this.node.ready();
           if (ready.writes.length > 0) this.ports.store.write(ready.writes);
           if (ready.mustSync) {
-            assert(ready.writes.length > 0, 'a Ready asked for a sync without writes');
+            // Without writes of its own, a sync makes earlier unsynced ones durable (a reply that promises them).
+            assert(ready.writes.length > 0 || ready.replies.some((reply) => reply.promisesWrites === true), 'a Ready asked for a sync without writes');
             this.syncing = ready;
             if (this.sendBeforeSync) this.deliver(ready, true);
             this.ports.store.sync(this.onSynced);
@@ -106,6 +107,8 @@ export class HostLoop<Message, Request, Reply> {
   /**
    * Sends the messages, then delivers the replies, whose `beforeSync` mark is `early` (null: all
    * of them). Messages go first: a reply may be an answer the messages' receivers also wait for.
+   * A reply that promises writes (`promisesWrites`) waits for the store to have caught up with
+   * the syncs (`DurableStore.caughtUp`): at once, in its place, unless some lag.
    */
   private deliver(ready: NodeReady<Message, Reply>, early: boolean | null): void {
     // Indexed loops: the arrays come in more than one shape (a node may hand out shared frozen
@@ -117,7 +120,12 @@ export class HostLoop<Message, Request, Reply> {
     }
     for (let i = 0; i < replies.length; i++) {
       const reply = replies[i]!;
-      if (early === null || (reply.beforeSync === true) === early) this.ports.replies.reply(reply.client, reply.id, reply.reply, reply.stream);
+      if (early !== null && (reply.beforeSync === true) !== early) continue;
+      if (reply.promisesWrites === true && this.ports.store.caughtUp !== undefined) {
+        assert(reply.beforeSync !== true, 'a reply that promises writes was marked to leave before the sync');
+        const replies = this.ports.replies;
+        this.ports.store.caughtUp(() => replies.reply(reply.client, reply.id, reply.reply, reply.stream));
+      } else this.ports.replies.reply(reply.client, reply.id, reply.reply, reply.stream);
     }
   }
 }

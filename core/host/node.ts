@@ -52,6 +52,13 @@ export interface ClientReply<Reply> {
    * the sync, as etcd answers from its apply loop while the WAL is being written.
    */
   readonly beforeSync?: boolean;
+  /**
+   * True when the reply promises writes of this member's own durable (a defragment's rewritten
+   * file, a physical compaction's last commit: etcd fsyncs both before it answers), so it waits
+   * for its Ready's sync and then for `DurableStore.caughtUp`: a store may let some writes lag
+   * behind its syncs (the runtime's db writes held behind a rewrite being made). Never `beforeSync`.
+   */
+  readonly promisesWrites?: boolean;
 }
 
 /**

@@ -20,6 +20,16 @@ export interface DurableStore {
   write(writes: readonly DurableWrite[]): void;
   /** Makes every buffered write durable, then calls `done` (after the disk's sync latency). */
   sync(done: () => void): void;
+  /**
+   * Calls `done` once every write that a completed sync covered (those handed over before it was
+   * asked for) is durable, which is already so unless the store let some of them lag behind that
+   * sync. The runtime's FileStore does for its db: a write held behind a rewrite, or behind a
+   * large append being framed in turns, is durable only once that is in, after syncs that did not
+   * wait for it (the simulator's disk with `DiskOptions.lag` does the same; without a lag it calls
+   * `done` at once, synchronously). Absent: a sync covers every write. A reply that promises
+   * writes (`ClientReply.promisesWrites`) has its Ready sync first: this only waits for the lag.
+   */
+  caughtUp?(done: () => void): void;
   /** What survived: the durable state as a restarting process reads it. */
   read(): DurableState;
 }

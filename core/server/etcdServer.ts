@@ -31,7 +31,7 @@ import { isRaftMessage, type PeerMessage } from './peerMessage.ts';
 import { RecentCalls } from './recentCalls.ts';
 import { RequestIds } from './requestIds.ts';
 import { answerApplied, dispatch, serveRead } from './requestHandling.ts';
-import type { ServerReply, ServerRequest } from './serverRequest.ts';
+import { isErrorReply, type ServerReply, type ServerRequest } from './serverRequest.ts';
 import { recoverMember } from './serverStorage.ts';
 import type { StateMachine, StateMachineOptions } from './stateMachine.ts';
 import { ServerWaiters, type Waiter } from './waiters.ts';
@@ -255,8 +255,7 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
     if (this.slicedApply === null && this.afterSlicedApply.length > 0) this.dispatchAfterSlicedApply();
     const writes = this.writes;
     this.writes = [];
-    let mustSync = this.syncNext;
-    this.syncNext = false;
+    let mustSync = false;
     let raftMessages: readonly Message[] = [];
     if (this.raft.hasReady()) {
       const ready = this.raft.ready();
@@ -268,6 +267,11 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
     this.serveReads();
     // Backend commits ride the next sync (a crash before it loses the batch: replayed from the WAL).
     this.takeBackendWrites(writes);
+    // Asked for before this Ready or while it was made (an answer that promises writes: `reply`).
+    if (this.syncNext) {
+      mustSync = true;
+      this.syncNext = false;
+    }
     // Taken last, after everything that may hand out a request id: an id of a reservation not yet
     // durable may leave with this Ready (a proposal, a read index), so the Ready syncs it first.
     const reservation = this.requestIds.takeWrite();
@@ -489,7 +493,15 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
   }
 
   reply(waiter: Waiter, reply: ServerReply): void {
-    this.replies.push({ client: waiter.client, id: waiter.id, reply, beforeSync: !answersLocalWrite(waiter.request) });
+    if (!answersLocalWrite(waiter.request) || isErrorReply(reply)) {
+      this.replies.push({ client: waiter.client, id: waiter.id, reply, beforeSync: !answersLocalWrite(waiter.request) });
+      return;
+    }
+    // etcd fsyncs a defragmented file and a physical compaction's commit (ForceCommit) before it
+    // answers: the Ready that carries the answer syncs, and the answer waits for the store to hold
+    // what it promises even when it lets db writes lag its syncs (DurableStore.caughtUp).
+    this.syncNextReady();
+    this.replies.push({ client: waiter.client, id: waiter.id, reply, beforeSync: false, promisesWrites: true });
   }
 
   /** Sends one of the server's own peer messages (not Raft's) with the next Ready; it promises nothing durable. */

@@ -94,6 +94,24 @@ test('a defragment answer waits for the sync of the rewrite it promises', (t) =>
   t.true(members.readies.some(({ ready }) => ready.replies.includes(answer) && ready.mustSync && ready.writes.some((write) => write.file === 'db' && write.kind === 'replace')));
 });
 
+test("a physical compaction's answer promises its finishing commit: its Ready syncs (etcd's ForceCommit), and it is marked to wait for a store that lets db writes lag", (t) => {
+  const members = new Members([1]);
+  members.run(30);
+  const server = members.leader();
+  for (let i = 0; i < 5; i++) server.submit(100, 10 + i, call('Put', { key: `k${i}`, value: 'v' }));
+  members.run();
+  server.submit(100, 1, call('Compact', { revision: 4, physical: true }));
+  members.run(60);
+  const answer = members.readies.flatMap(({ ready }) => ready.replies).find((reply) => reply.client === 100 && reply.id === 1)!;
+  t.false('error' in answer.reply, JSON.stringify(answer.reply));
+  t.true(answer.promisesWrites === true && answer.beforeSync !== true);
+  const carrying = members.readies.find(({ ready }) => ready.replies.includes(answer))!.ready;
+  t.true(carrying.mustSync, 'the Ready that carries the answer syncs');
+  // (main answered it from a tick's Ready that synced only when Raft had something to sync.)
+  const put = members.readies.flatMap(({ ready }) => ready.replies).find((reply) => reply.client === 100 && reply.id === 10)!;
+  t.true(put.promisesWrites !== true, "an applied write's answer promises nothing of this member's own");
+});
+
 test('while a Ready waits for its sync, heartbeats and their answers may leave at once; appends and acknowledgements wait for the next Ready', (t) => {
   const members = new Members([1, 2, 3]);
   members.run(30);

@@ -7,6 +7,7 @@ import type { Simulation } from '../../sim/simulation.ts';
 import { DurableOrder } from './durableOrder.ts';
 import { checkHashesAgree } from './hashAgreement.ts';
 import { checkRecovery } from './recoveryCheck.ts';
+import { PromisedWrites } from './promisedWrites.ts';
 import { ReplyChecks } from './replyChecks.ts';
 import { RevisionLedger } from './revisionLedger.ts';
 
@@ -42,7 +43,8 @@ export interface EtcdInvariantStats {
  * - on disk, the backend never runs ahead of the durable WAL (DurableOrder);
  * - as answers leave, a linearizable read is served at an applied index no lower than the
  *   cluster's commit index when it arrived, and a write is answered only once applied there
- *   (ReplyChecks);
+ *   (ReplyChecks), and a Defragment or physical Compact only once the write it promises is
+ *   durable on the member's disk (PromisedWrites);
  * - at every restart, the store equals an independent reopening of the member's backend file
  *   (recoveryCheck);
  * - every couple of seconds, a second after every restart and at the end, all running members'
@@ -54,6 +56,7 @@ export function etcdInvariants(options: EtcdInvariantOptions = defaultEtcdInvari
   const ledger = new RevisionLedger();
   const durable = new DurableOrder();
   const replies = new ReplyChecks();
+  const promised = new PromisedWrites();
   let nextHashUs = options.hashEveryUs;
   const counts = stats ?? { hashChecks: 0, hashesCompared: 0, snapshotsInstalled: 0, recoveriesChecked: 0 };
   /** Each member's state object when last observed: installing a snapshot replaces it (taking one does not). */
@@ -86,9 +89,11 @@ export function etcdInvariants(options: EtcdInvariantOptions = defaultEtcdInvari
   return {
     onRequest(client, member, requestId, request, sim) {
       replies.onRequest(client, member, requestId, request, () => clusterCommit(sim));
+      promised.onRequest(client, member, requestId, request, sim.disk(member));
     },
     onReply(member, client, requestId, reply, sim) {
       replies.onReply(sim.node(member)!, client, requestId, reply);
+      promised.onReply(member, client, requestId, reply, sim.disk(member));
     },
     afterEvent(sim) {
       const id = sim.lastEventNode;

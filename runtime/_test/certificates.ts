@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { scratchFolder } from './scratch.ts';
 
 export interface TestCertificates {
   readonly dir: string;
@@ -10,9 +10,9 @@ export interface TestCertificates {
   readonly key: string;
 }
 
-/** A throwaway CA and one certificate for 127.0.0.1/localhost, good as server and client (openssl). */
+/** A throwaway CA and one certificate for 127.0.0.1/localhost, good as server and client (openssl), in a scratch folder (removed with the test process: it was left behind). */
 export function makeCertificates(): TestCertificates {
-  const dir = mkdtempSync(join(tmpdir(), 'detcd-tls-'));
+  const dir = scratchFolder('detcd-tls-');
   const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=detcd test CA', '-days', '2');

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EtcdClient } from './etcdClient.ts';
+import { scratchFolder } from './scratch.ts';
 
 const detcd = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'detcd');
 
@@ -136,7 +136,8 @@ export async function isLeader(spec: MemberSpec): Promise<boolean> {
  * and a teardown that kills the member and removes the data dir.
  */
 export async function soloMember(t: { teardown(fn: () => void): void }, prefix: string, flags: readonly string[] = [], env?: NodeJS.ProcessEnv) {
-  const dataDir = mkdtempSync(join(tmpdir(), prefix));
+  // A scratch folder: removed by the teardown, or with the test process when a signal ends it first.
+  const dataDir = scratchFolder(prefix);
   const [clientPort, peerPort] = await freePorts(2);
   const spec = { name: 'solo', clientPort: clientPort!, peerPort: peerPort!, dataDir };
   const cluster = `solo=http://127.0.0.1:${peerPort}`;

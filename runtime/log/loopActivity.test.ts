@@ -1,6 +1,6 @@
 import test from 'ava';
 import { gcLogMs } from './gcPauses.ts';
-import { describeActivity, LoopActivity } from './loopActivity.ts';
+import { describeActivity, describeGc, LoopActivity } from './loopActivity.ts';
 import { LoopStallWatch } from './loopStallWatch.ts';
 import { ServerLog } from './serverLog.ts';
 
@@ -21,6 +21,15 @@ test('a stall is named by the spans inside it, cut to its window: GC first, then
     'GC 130 ms (1 major 120 ms, longest 120 at +310; 1 minor 10 ms, longest 10 at +440); pumps 270 ms in 2 (longest 250 at +10: 2 entries applied, a snapshot at index 90000); store writes (inside those) 200 ms in 1 (longest 200 at +20: append wal, replace db)',
   );
   t.is(describeActivity(activity.within(2_000, 3_000)), 'no pump, write or GC in it');
+});
+
+test("a slow store write's GC: only the GC pauses inside its window, or that there were none", (t) => {
+  const activity = new LoopActivity();
+  activity.note('pump', 1_000, 400, 1);
+  activity.note('store-write', 1_100, 300, 0, 'append db');
+  activity.note('gc-major', 1_150, 240, 0);
+  t.is(describeGc(activity.within(1_100, 1_400)), 'GC 240 ms (1 major 240 ms, longest 240 at +50)');
+  t.is(describeGc(activity.within(2_000, 2_300)), 'no GC pause in it');
 });
 
 test('the ring keeps the newest spans: the oldest are overwritten once it is full', (t) => {

@@ -100,3 +100,9 @@ export function describeActivity(summaries: ReadonlyMap<SpanKind, KindSummary>):
   }
   return parts.length === 0 ? 'no pump, write or GC in it' : parts.join('; ');
 }
+
+/** The GC pauses among `summaries` in a few words (`describeActivity`'s GC part), or that there were none. */
+export function describeGc(summaries: ReadonlyMap<SpanKind, KindSummary>): string {
+  const gc = new Map([...summaries].filter(([kind]) => kind.startsWith('gc-')));
+  return gc.size === 0 ? 'no GC pause in it' : describeActivity(gc);
+}

@@ -65,3 +65,15 @@ test('keys in log lines: printable bytes as they are, others escaped, long ones 
   t.is(long, `${'k'.repeat(64)}…(256 bytes)`);
   t.is(printableKey('\u0000'.repeat(256)), `${'\\x00'.repeat(16)}…(256 bytes)`);
 });
+
+test("a slow Ready write names its writes and, when known, what its time went on", (t) => {
+  const { work, lines, clock } = slowWork();
+  work.wrote(100, 'append db (1 records)');
+  work.wrote(180, 'append db (1 records)');
+  clock.ms = 2_000; // the log says one a second of each kind
+  work.wrote(1_800, 'append db (1 records)', '1 record encoded whole (2.0 KiB) in 0.4 ms, 1.8 s outside the encoding; process CPU 1.79s; GC 1790 ms (1 major 1790 ms, longest 1790 at +3)');
+  t.deepEqual(lines, [
+    'W | etcdserver: writing a Ready took too long [180ms: append db (1 records)]',
+    'W | etcdserver: writing a Ready took too long [1.8s: append db (1 records); 1 record encoded whole (2.0 KiB) in 0.4 ms, 1.8 s outside the encoding; process CPU 1.79s; GC 1790 ms (1 major 1790 ms, longest 1790 at +3)]',
+  ]);
+});

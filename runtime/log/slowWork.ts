@@ -100,10 +100,14 @@ export class SlowWork {
     this.log.warn('slow-apply', 'etcdserver', `apply entries took too long [${goDuration(ms)} for ${applied} entries${what === '' ? '' : `; ${what}`}]`);
   }
 
-  /** The store took `ms` to take one Ready's writes (encoding, CRC and the write calls run on the loop): `what` says which. */
-  wrote(ms: number, what: string): void {
+  /**
+   * The store took `ms` to take one Ready's writes (encoding and CRC run on the loop; the file
+   * writes are queued, not waited for): `what` says which writes, `spent` (when known) on what
+   * the time went — the store's account, the process's CPU time, GC pauses inside.
+   */
+  wrote(ms: number, what: string, spent?: string): void {
     if (ms <= slowApplyMs) return;
-    this.log.warn('slow-write', 'etcdserver', `writing a Ready took too long [${goDuration(ms)}: ${what}]`);
+    this.log.warn('slow-write', 'etcdserver', `writing a Ready took too long [${goDuration(ms)}: ${what}${spent === undefined ? '' : `; ${spent}`}]`);
   }
 
   /** A Ready's sync was done `ms` after the host asked for it (its replies and messages wait for it): a slow fsync, or writes it covers still being encoded. */

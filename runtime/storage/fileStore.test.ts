@@ -2,7 +2,8 @@ import test from 'ava';
 import { cpSync, existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Codec } from '../../core/host/codec.ts';
-import { tornRecord, type DurableRecord } from '../../core/host/node.ts';
+import { HostLoop } from '../../core/host/hostLoop.ts';
+import { tornRecord, type DurableRecord, type HostedNode } from '../../core/host/node.ts';
 import { FileStore, type FileStoreOptions } from './fileStore.ts';
 import { frame, frameHeaderBytes } from './frame.ts';
 import { durableBarrier } from './walSnapshotWrites.ts';
@@ -661,4 +662,79 @@ test('a WAL append is synced by the round as before when another file waits for 
   await store.close();
   const wal = openStore(dataDir).store.read().files.get('wal') as { entry?: number }[];
   t.deepEqual(wal.map((record) => record.entry ?? 'big'), [1, 'big', 2, 3]);
+});
+
+/** A node whose one Ready is a defragment's: the db rewritten (`sliced`: encoded in turns) and a WAL append, synced, and an answer that promises the rewrite durable. */
+function defragmentingNode(): HostedNode<never, never, string> & { advanced: number } {
+  let taken = false;
+  return {
+    id: 1,
+    advanced: 0,
+    tick() {},
+    receive() {},
+    submit() {},
+    hasReady: () => !taken,
+    ready() {
+      taken = true;
+      return {
+        writes: [{ kind: 'replace', file: 'db', records: [{ sliced: true }] }, { kind: 'append', file: 'db', records: [{ d: 1 }] }, { kind: 'append', file: 'wal', records: [{ w: 1 }] }],
+        mustSync: true,
+        messages: [],
+        replies: [{ client: 7, id: 1, reply: 'defragmented', promisesWrites: true }],
+      };
+    },
+    advance() {
+      this.advanced++;
+    },
+  };
+}
+
+test("an answer that promises the db's writes (a Defragment) waits, through the host loop, for the rewrite its sync let lag and for the db write held behind it; the loop goes on meanwhile", async (t) => {
+  let release = false;
+  const { store, dataDir, progress } = slicingStore(() => !release);
+  const dbSync = holdBackendSyncs(store);
+  store.read();
+  const answered: string[] = [];
+  const node = defragmentingNode();
+  const loop = new HostLoop(node, { transport: { send: () => {} }, replies: { reply: (_client, _id, reply) => answered.push(reply) }, store });
+  loop.pump();
+  // The Ready's sync covers the WAL, not the rewrite still being encoded, nor the db append held behind it.
+  while (node.advanced === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  t.true(progress.sliced < 2_000, 'synced while the rewrite was still being encoded');
+  t.deepEqual(answered, [], 'the answer waits after the sync');
+  release = true;
+  await dbSync.started;
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  t.deepEqual(answered, [], "the answer waits while the rewrite's fsync is held");
+  dbSync.release();
+  const deadline = performance.now() + 10_000;
+  while (answered.length === 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  t.deepEqual(answered, ['defragmented']);
+  // What the answer promised is on disk: the rewrite and the append held behind it, in order.
+  const db = openStore(dataDir).store.read().files.get('db') as { sliced?: boolean; d?: number }[];
+  t.deepEqual([db.length, db[0]!.sliced, db[1]], [2, true, { d: 1 }]);
+  t.deepEqual(openStore(dataDir).store.read().files.get('wal'), [{ w: 1 }]);
+});
+
+test('caughtUp with nothing deferred answers after a sync queued then: a large append framed since the last sync was asked for is covered', async (t) => {
+  const { store, dataDir } = slicingStore(() => false);
+  store.read();
+  store.write([{ kind: 'append', file: 'db', records: [{ sliced: true }] }]);
+  await syncNow(store); // did not wait for the append being framed
+  while ((store as unknown as { deferred: unknown }).deferred !== null) await new Promise((resolve) => setTimeout(resolve, 1));
+  await new Promise<void>((resolve) => store.caughtUp(resolve));
+  t.is((openStore(dataDir).store.read().files.get('db') as { sliced?: boolean }[])[0]!.sliced, true);
+});
+
+test("a write's account (a slow write's log line): records encoded whole and their bytes, records begun in turns, records held behind one, and the time none of that covers", (t) => {
+  let release = false;
+  const { store } = slicingStore(() => !release);
+  store.read();
+  store.write([{ kind: 'append', file: 'wal', records: [{ w: 1 }, { w: 2 }] }]);
+  t.regex(store.describeLastWrite(), /^2 records encoded whole \(\d+ B\) in [\d.]+ ms, [\d.]+ ms outside the encoding$/);
+  store.write([{ kind: 'replace', file: 'db', records: [{ sliced: true }] }]);
+  t.regex(store.describeLastWrite(), /^1 begun in turns \(first turn [\d.]+ ms\), [\d.-]+ ms outside the encoding$/);
+  store.write([{ kind: 'append', file: 'db', records: [{ sliced: true }] }]);
+  t.regex(store.describeLastWrite(), /^1 held behind the rewrite being made, [\d.-]+ ms outside the encoding$/);
+  release = true;
 });

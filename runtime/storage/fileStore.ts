@@ -88,6 +88,8 @@ interface DeferredReplace {
   readonly aside: number | null;
   readonly held: Operation[];
   holdAll: boolean;
+  /** Who waits for it to be in (`caughtUp`): told once it, and what was held behind it, are durable. */
+  readonly caughtUp: (() => void)[];
 }
 
 /** A deferred replace's record, framed as its parts, written whole into a segment not yet part of its log. */
@@ -113,6 +115,21 @@ const heldBytesMax = 64 * 1024;
 const encodePauseMs = 5;
 /** A deferred replace's slices are copied into one buffer of this size per turn (the codec reuses its own: `encodeInSlices(value, true)`). */
 const turnBufferBytes = 2 * 1024 * 1024;
+
+/** What one `write` call spent its time on, for a slow write's log line (`FileStore.describeLastWrite`). */
+interface WriteAccount {
+  /** Records encoded and framed whole, their framed bytes and the milliseconds that took. */
+  wholeRecords: number;
+  wholeBytes: number;
+  wholeMs: number;
+  /** Large records begun in turns (a rewrite, a large append, an image set aside) and their first turns' milliseconds, run inside the call. */
+  inTurns: number;
+  firstTurnsMs: number;
+  /** Records held unencoded behind a deferred replace or append. */
+  held: number;
+  /** The call's own milliseconds. */
+  ms: number;
+}
 
 export interface FileStoreStats {
   /** `sync` calls by the host loop. */
@@ -171,6 +188,7 @@ export class FileStore implements DurableStore {
   private held: { readonly parts: Buffer[]; bytes: number } | null = null;
   private heldDue = false;
   private heldTimer: NodeJS.Timeout | null = null;
+  private readonly account: WriteAccount = { wholeRecords: 0, wholeBytes: 0, wholeMs: 0, inTurns: 0, firstTurnsMs: 0, held: 0, ms: 0 };
 
   constructor(options: FileStoreOptions) {
     this.options = options;
@@ -259,6 +277,32 @@ export class FileStore implements DurableStore {
     // After close the process is stopping: what arrives now is as if the process had died before
     // writing it (nothing was sent or answered for it yet).
     if (this.closed) return;
+    const account = this.account;
+    const startedMs = performance.now();
+    account.wholeRecords = account.wholeBytes = account.wholeMs = account.inTurns = account.firstTurnsMs = account.held = 0;
+    this.writeAll(writes);
+    account.ms = performance.now() - startedMs;
+  }
+
+  /**
+   * What the last `write` call spent its time on, in a few words (a slow write's log line): the
+   * records encoded whole, the first turns of records framed in turns, those held behind a
+   * deferred one, and what none of that accounts for (the call is synchronous: a GC inside it, or
+   * the process waiting for a CPU).
+   */
+  describeLastWrite(): string {
+    const { wholeRecords, wholeBytes, wholeMs, inTurns, firstTurnsMs, held, ms } = this.account;
+    const parts: string[] = [];
+    if (wholeRecords > 0) parts.push(`${wholeRecords} record${wholeRecords === 1 ? '' : 's'} encoded whole (${formatBytes(wholeBytes)}) in ${formatMs(wholeMs)}`);
+    if (inTurns > 0) parts.push(`${inTurns} begun in turns (first turn${inTurns === 1 ? '' : 's'} ${formatMs(firstTurnsMs)})`);
+    if (held > 0) parts.push(`${held} held behind the ${this.deferred?.append === true ? 'large append' : 'rewrite'} being made`);
+    const rest = ms - wholeMs - firstTurnsMs;
+    parts.push(`${formatMs(rest)} outside the encoding`);
+    return parts.join(', ');
+  }
+
+  private writeAll(writes: readonly DurableWrite[]): void {
+    const account = this.account;
     for (const write of this.options.arrange?.(writes, { rewriting: this.deferred !== null || this.background !== null }) ?? writes) {
       if (write === durableBarrier) {
         this.enqueue({ kind: 'barrier' });
@@ -273,19 +317,36 @@ export class FileStore implements DurableStore {
         // Behind a deferred replace of its file (the backend's own rewrite): held as it is, and set
         // aside once that is in (`release`), in turns as here. Encoded whole meanwhile, a 200 MiB
         // image held the loop as the rewrite would have.
-        if (this.deferred?.file === write.file) this.enqueue({ kind: 'setAsideLater', file: write.file, index: write.index, record: write.record });
-        else this.setAside(write.file, write.index, write.record);
+        if (this.deferred?.file === write.file) {
+          this.enqueue({ kind: 'setAsideLater', file: write.file, index: write.index, record: write.record });
+          account.held++;
+        } else this.inTurnsOrWhole(() => this.setAside(write.file, write.index, write.record));
         continue;
       }
-      if (write.kind === 'append' && this.segmented.has(write.file) && write.records.length === 1 && this.appendInTurns(write.file, write.records[0]!)) continue;
+      if (write.kind === 'append' && this.segmented.has(write.file) && write.records.length === 1) {
+        const deferred = this.deferred;
+        const beganMs = performance.now();
+        if (this.appendInTurns(write.file, write.records[0]!)) {
+          if (deferred !== null) account.held++;
+          else {
+            account.inTurns++;
+            account.firstTurnsMs += performance.now() - beganMs;
+          }
+          continue;
+        }
+      }
       const slices = write.kind === 'replace' && this.deferred === null && this.segmented.has(write.file) && write.records.length === 1 ? (this.options.codec.encodeInSlices?.(write.records[0]!, true) ?? null) : null;
       if (slices !== null) {
         this.tornFiles.delete(write.file);
-        this.deferReplace(write.file, slices);
+        this.inTurnsOrWhole(() => this.deferReplace(write.file, slices));
         continue;
       }
       // Frames as header and payload, written with one gathering write: never copied here.
+      const encodingMs = performance.now();
       const parts = write.records.flatMap((record) => frameParts(this.options.codec.encode(record), this.options.framePartBytes));
+      account.wholeMs += performance.now() - encodingMs;
+      account.wholeRecords += write.records.length;
+      account.wholeBytes += byteLength(parts);
       // An empty payload's frame is eight zero bytes: in a preallocated segment, the end of the log.
       if (this.segmented.has(write.file)) assert(parts.every((part) => part.byteLength > 0), () => `an empty record for ${write.file}`);
       if (write.kind === 'append') {
@@ -301,6 +362,14 @@ export class FileStore implements DurableStore {
       this.kickQueued = true;
       queueMicrotask(this.queuedKick);
     }
+  }
+
+  /** Runs `begin` (a record begun in turns, or framed whole when the codec does not slice it) and counts its time as a first turn. */
+  private inTurnsOrWhole(begin: () => void): void {
+    const beganMs = performance.now();
+    begin();
+    this.account.inTurns++;
+    this.account.firstTurnsMs += performance.now() - beganMs;
   }
 
   /** A received image set aside (walSnapshotWrites.ts `SetAside`): encoded in turns as a deferred replace when the codec slices it, else framed whole. */
@@ -365,6 +434,37 @@ export class FileStore implements DurableStore {
     this.kick();
   }
 
+  /**
+   * Calls `done` once every write queued before the syncs completed so far is durable
+   * (DurableStore.caughtUp): when a deferred replace or append is in the making (a sync does not
+   * wait for it, nor for the writes held behind it; see `sync`), once it is in and a sync queued
+   * after what it held is done — behind a rewrite of 130 MiB its encoding, sync and rename (1-3 s
+   * under check perf); only the answer waits, not the loop. Otherwise after a sync queued now: a
+   * large append framed since the last sync was asked for may still be queued behind it (nothing
+   * dirty, that round costs no fsync).
+   */
+  caughtUp(done: () => void): void {
+    if (this.closed || this.failed !== null) return;
+    const deferred = this.deferred;
+    if (deferred !== null) deferred.caughtUp.push(done);
+    else {
+      this.queue.push({ kind: 'sync', done });
+      this.kick();
+    }
+  }
+
+  /**
+   * What waited for a deferred replace or append now in (`caughtUp`): what was held behind it is
+   * queued now, so a sync queued after it covers it, unless it is held again behind the next
+   * deferred one (a large append released) — then that one's.
+   */
+  private afterCaughtUp(waiters: readonly (() => void)[]): void {
+    for (const done of waiters) {
+      if (this.deferred !== null) this.deferred.caughtUp.push(done);
+      else this.queue.push({ kind: 'sync', done });
+    }
+  }
+
   /** Holds an operation behind the deferred replace or append, whatever its file: it never reaches the queue before that is in. */
   private hold(operation: Operation): void {
     const deferred = this.deferred;
@@ -392,7 +492,7 @@ export class FileStore implements DurableStore {
    * for 1-1.8 s at 80-90k revisions under check perf: heartbeats stopped and the leader was lost.
    */
   private deferReplace(file: string, slices: Iterable<Uint8Array>, aside: number | null = null): void {
-    const deferred: DeferredReplace = { file, aside, held: [], holdAll: false };
+    const deferred: DeferredReplace = { file, aside, held: [], holdAll: false, caughtUp: [] };
     this.deferred = deferred;
     const startedMs = performance.now();
     this.encodeInTurns(slices, this.segmented.get(file)!, () => deferred.holdAll).then(
@@ -422,7 +522,7 @@ export class FileStore implements DurableStore {
    * (see `sync`): the db lags the WAL until it is written.
    */
   private deferAppend(file: string, slices: Iterable<Uint8Array>): void {
-    const deferred: DeferredReplace = { file, aside: null, held: [], holdAll: false, append: true };
+    const deferred: DeferredReplace = { file, aside: null, held: [], holdAll: false, append: true, caughtUp: [] };
     this.deferred = deferred;
     const startedMs = performance.now();
     this.frameInTurns(slices, () => deferred.holdAll).then(
@@ -432,6 +532,7 @@ export class FileStore implements DurableStore {
         this.options.onDeferredAppend?.({ file, bytes: byteLength(parts), turns, encodeMs: performance.now() - startedMs, waited: deferred.holdAll });
         this.queue.push({ kind: 'append', file, parts });
         this.release(deferred.held);
+        this.afterCaughtUp(deferred.caughtUp);
         this.kick();
       },
       (error: unknown) => {
@@ -744,7 +845,10 @@ export class FileStore implements DurableStore {
       this.background = null;
       const deferred = this.deferred;
       this.deferred = null;
-      if (deferred !== null) this.release(deferred.held);
+      if (deferred !== null) {
+        this.release(deferred.held);
+        this.afterCaughtUp(deferred.caughtUp);
+      }
       done?.();
       this.kick();
     });
@@ -858,6 +962,14 @@ export class FileStore implements DurableStore {
   private relative(path: string): string {
     return relative(this.options.dataDir, path) || path;
   }
+}
+
+function formatMs(ms: number): string {
+  return ms >= 10 ? `${Math.round(ms)} ms` : `${ms.toFixed(1)} ms`;
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1_048_576 ? `${(bytes / 1_048_576).toFixed(1)} MiB` : bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${bytes} B`;
 }
 
 function byteLength(parts: readonly Buffer[]): number {
