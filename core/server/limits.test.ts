@@ -107,6 +107,26 @@ test('an answer to an earlier read round never serves a later one (etcd #20418)'
   for (const read of cluster.server(follower).servedReads) t.true(read.readIndex <= read.appliedIndex);
 });
 
+test('reads that arrive between two Readies share one read round, started by the Ready', (t) => {
+  const cluster = new TestCluster({ machines: 3 });
+  const leader = cluster.electLeader();
+  const follower = [1, 2, 3].find((id) => id !== leader)!;
+  cluster.ok(leader, 'Put', { key: 'x', value: 'v' });
+  cluster.settle(2);
+  const server = cluster.server(follower);
+  // Three calls handed over in one turn of the host's loop, before it pumps.
+  for (let id = 9001; id <= 9003; id++) server.submit(1000, id, { method: 'Range', request: { key: 'x' } });
+  t.is(server.waiters.reads.inFlight, null, 'no round before the Ready');
+  cluster.tick(follower);
+  t.is(server.waiters.reads.inFlight?.reads, 3, 'one round for all three (it held only the first when rounds started on arrival)');
+  t.is(cluster.network.filter(({ message }) => message.type === 'MsgReadIndex').length, 1);
+  cluster.settle(3);
+  for (let id = 9001; id <= 9003; id++) {
+    const reply = cluster.replyTo(id);
+    t.true(reply !== undefined && !isErrorReply(reply) && reply.method === 'Range' && reply.response.kvs[0]?.value === 'v');
+  }
+});
+
 test('a call delivered twice is handled once', (t) => {
   const cluster = new TestCluster({ machines: 1 });
   const leader = cluster.electLeader();
