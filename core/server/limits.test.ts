@@ -80,12 +80,18 @@ test('a linearizable read whose read index has not come back when the leader cha
   t.not(cluster.electLeader(), leader);
 });
 
-test('an answer to an earlier read round never serves a later one (etcd #20418)', (t) => {
+/** Three members, `x` put and applied everywhere: the cluster, its leader and a follower. */
+function threeWithX(value: string): { cluster: TestCluster; leader: number; follower: number } {
   const cluster = new TestCluster({ machines: 3 });
   const leader = cluster.electLeader();
   const follower = [1, 2, 3].find((id) => id !== leader)!;
-  cluster.ok(leader, 'Put', { key: 'x', value: 'old' });
+  cluster.ok(leader, 'Put', { key: 'x', value });
   cluster.settle(2);
+  return { cluster, leader, follower };
+}
+
+test('an answer to an earlier read round never serves a later one (etcd #20418)', (t) => {
+  const { cluster, leader, follower } = threeWithX('old');
   // The follower's first read round gets its answers late (a slow link, a paused process): the
   // request, and its retry with a fresh context, are answered at the old commit index.
   cluster.held.add(`${leader}->${follower}`);
@@ -108,11 +114,7 @@ test('an answer to an earlier read round never serves a later one (etcd #20418)'
 });
 
 test('reads that arrive between two Readies share one read round, started by the Ready', (t) => {
-  const cluster = new TestCluster({ machines: 3 });
-  const leader = cluster.electLeader();
-  const follower = [1, 2, 3].find((id) => id !== leader)!;
-  cluster.ok(leader, 'Put', { key: 'x', value: 'v' });
-  cluster.settle(2);
+  const { cluster, follower } = threeWithX('v');
   const server = cluster.server(follower);
   // Three calls handed over in one turn of the host's loop, before it pumps.
   for (let id = 9001; id <= 9003; id++) server.submit(1000, id, { method: 'Range', request: { key: 'x' } });
