@@ -66,7 +66,7 @@ async function fsyncBaseline(dir: string, count: number): Promise<number[]> {
 }
 
 /** Runs `operation` with `workers` at once for `durationMs`; returns completions per second and how many completed. */
-async function throughput(workers: number, durationMs: number, operation: (worker: number, i: number) => Promise<unknown>): Promise<{ rate: number; done: number }> {
+export async function throughput(workers: number, durationMs: number, operation: (worker: number, i: number) => Promise<unknown>): Promise<{ rate: number; done: number }> {
   let done = 0;
   const started = performance.now();
   await Promise.all(

@@ -241,12 +241,14 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
     if (this.readyOut) return false;
     // A slice the host made due, or the calls that waited for the last one.
     if (this.slicedApply !== null ? this.sliceDue : this.afterSlicedApply.length > 0) return true;
-    return this.writes.length > 0 || this.replies.length > 0 || this.peerMessages.length > 0 || this.watches.hasOutput || this.requestIds.hasWrite || this.state.backend.hasWrites || this.raft.hasReady();
+    return this.writes.length > 0 || this.replies.length > 0 || this.peerMessages.length > 0 || this.watches.hasOutput || this.requestIds.hasWrite || this.state.backend.hasWrites || this.raft.hasReady() || this.waiters.reads.canStart(this.softState.lead);
   }
 
   ready(): NodeReady<PeerMessage, ServerReply> {
     assert(!this.readyOut, 'ready() twice without advance()');
     this.readyOut = true;
+    // The reads that arrived since the last Ready share one round, whose ReadIndex leaves in this one.
+    this.waiters.reads.maybeStart(this.softState.lead, this.ticks, () => this.sendReadIndex());
     if (this.sliceDue) {
       this.sliceDue = false;
       if (this.slicedApply !== null) this.continueSlicedApply();

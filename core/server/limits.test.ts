@@ -80,12 +80,18 @@ test('a linearizable read whose read index has not come back when the leader cha
   t.not(cluster.electLeader(), leader);
 });
 
-test('an answer to an earlier read round never serves a later one (etcd #20418)', (t) => {
+/** Three members, `x` put and applied everywhere: the cluster, its leader and a follower. */
+function threeWithX(value: string): { cluster: TestCluster; leader: number; follower: number } {
   const cluster = new TestCluster({ machines: 3 });
   const leader = cluster.electLeader();
   const follower = [1, 2, 3].find((id) => id !== leader)!;
-  cluster.ok(leader, 'Put', { key: 'x', value: 'old' });
+  cluster.ok(leader, 'Put', { key: 'x', value });
   cluster.settle(2);
+  return { cluster, leader, follower };
+}
+
+test('an answer to an earlier read round never serves a later one (etcd #20418)', (t) => {
+  const { cluster, leader, follower } = threeWithX('old');
   // The follower's first read round gets its answers late (a slow link, a paused process): the
   // request, and its retry with a fresh context, are answered at the old commit index.
   cluster.held.add(`${leader}->${follower}`);
@@ -105,6 +111,22 @@ test('an answer to an earlier read round never serves a later one (etcd #20418)'
   if (!isErrorReply(late) && late.method === 'Range') t.is(late.response.kvs[0]?.value, 'new', 'the second read waited for a round of its own');
   t.truthy(cluster.replyTo(first));
   for (const read of cluster.server(follower).servedReads) t.true(read.readIndex <= read.appliedIndex);
+});
+
+test('reads that arrive between two Readies share one read round, started by the Ready', (t) => {
+  const { cluster, follower } = threeWithX('v');
+  const server = cluster.server(follower);
+  // Three calls handed over in one turn of the host's loop, before it pumps.
+  for (let id = 9001; id <= 9003; id++) server.submit(1000, id, { method: 'Range', request: { key: 'x' } });
+  t.is(server.waiters.reads.inFlight, null, 'no round before the Ready');
+  cluster.tick(follower);
+  t.is(server.waiters.reads.inFlight?.reads, 3, 'one round for all three (it held only the first when rounds started on arrival)');
+  t.is(cluster.network.filter(({ message }) => message.type === 'MsgReadIndex').length, 1);
+  cluster.settle(3);
+  for (let id = 9001; id <= 9003; id++) {
+    const reply = cluster.replyTo(id);
+    t.true(reply !== undefined && !isErrorReply(reply) && reply.method === 'Range' && reply.response.kvs[0]?.value === 'v');
+  }
 });
 
 test('a call delivered twice is handled once', (t) => {

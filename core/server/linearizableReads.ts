@@ -47,9 +47,17 @@ export class LinearizableReads<Read> {
     this.queued.push(read);
   }
 
+  /** Whether `maybeStart` would start a round now. */
+  canStart(leader: NodeId): boolean {
+    return this.round === null && this.queued.length > 0 && leader !== 0;
+  }
+
   /**
    * Starts a round when none is in flight and reads wait: `sendReadIndex` asks Raft with a fresh
-   * context. Only with a known leader.
+   * context. Only with a known leader. The server calls it when it makes a Ready, not when a read
+   * arrives: the round's ReadIndex leaves in that Ready either way, and every read that arrived
+   * before it rides the round (etcd's loop likewise takes every read that signalled before it
+   * woke) instead of waiting for the next.
    */
   maybeStart(leader: NodeId, nowTick: number, sendReadIndex: () => string): void {
     if (this.round !== null || this.queued.length === 0 || leader === 0) return;

@@ -102,12 +102,11 @@ function checkQuota(server: EtcdServer, cost: number): EtcdError | null {
   return ErrNoSpace;
 }
 
-/** Waits for a leader, then joins the next read round (see LinearizableReads). */
+/** Waits for a leader, then joins the next read round (see LinearizableReads), started by the next Ready. */
 export function readLinearizably(server: EtcdServer, waiter: Waiter): void {
   if (tooManyWaiting(server)) return server.replyError(waiter, ErrTooManyRequests);
   if (server.softState.lead === 0) return server.waiters.leader.add(waiter);
   server.waiters.reads.add(waiter);
-  server.serveReads();
 }
 
 /** Answers a read from this member's state now (serializable, or a linearizable one whose index is applied). */
