@@ -37,8 +37,9 @@ export interface DiskStats {
  * latency has passed, `completeSync(mark)` makes the writes up to the mark durable.
  *
  * Records are kept by reference, as the objects a write handed over, and frozen then
- * (`RecordFreezer`): a node that edits a record after writing it fails at the edit, instead of
- * the disk silently holding the edit (a real disk holds the bytes of the write).
+ * (`RecordFreezer`): a node that edits a record after writing it fails at the edit (a byte array,
+ * which cannot be frozen, soon after it: see `checkEdits`), instead of the disk silently holding
+ * the edit (a real disk holds the bytes of the write).
  */
 export class SimDisk {
   readonly stats: DiskStats = { writes: 0, syncs: 0, writesLost: 0, tornWrites: 0 };
@@ -48,18 +49,26 @@ export class SimDisk {
   private pending: DurableWrite[] = [];
   private readonly random: Random;
   private readonly options: DiskOptions;
-  private readonly freezer = new RecordFreezer();
+  private readonly freezer: RecordFreezer;
+  /** How a violation names this disk (`node 3`), if it is one of several. */
+  private readonly name: string | undefined;
 
-  constructor(options: DiskOptions, random: Random) {
+  /**
+   * `freezer` may be shared by a simulation's disks (it checks their byte arrays after every
+   * event: `RecordFreezer.checkEdits`); by default the disk has its own, checked at reads only.
+   */
+  constructor(options: DiskOptions, random: Random, freezer = new RecordFreezer(), name?: string) {
     assert(options.syncLatencyUsMax >= options.syncLatencyUsMin && options.syncLatencyUsMin >= 0, 'bad sync latency range');
     this.options = options;
     this.random = random;
+    this.freezer = freezer;
+    this.name = name;
   }
 
   write(writes: readonly DurableWrite[]): void {
     for (let i = 0; i < writes.length; i++) {
       const write = writes[i]!;
-      this.freezer.freeze(write);
+      this.freezer.freezeWrite(write, this.fileName(write.file));
       this.pending.push(write);
     }
     this.stats.writes += writes.length;
@@ -105,7 +114,7 @@ export class SimDisk {
     const files = new Map<string, readonly DurableRecord[]>();
     for (const name of [...this.durable.keys()].sort()) {
       const records = this.durable.get(name)!;
-      this.freezer.verify(records, `file ${name}`);
+      this.freezer.verify(records, this.fileName(name));
       files.set(name, [...records]);
     }
     return { files };
@@ -129,6 +138,10 @@ export class SimDisk {
     }
     const length = this.durable.get(write.file)?.length ?? 0;
     assert(length <= this.options.recordsPerFileMax, () => `file ${write.file} holds ${length} records, over the limit of ${this.options.recordsPerFileMax}`);
+  }
+
+  private fileName(file: string): string {
+    return this.name === undefined ? `file ${file}` : `${this.name} file ${file}`;
   }
 
   private fileFor(name: string): DurableRecord[] {
