@@ -27,11 +27,15 @@ import { BTree } from '../core/mvcc/btree.ts';
  * Cost: what is already frozen is walked again (core freezes some containers itself, shallowly:
  * being frozen does not say the children are), but no set remembers walked objects — a WeakSet
  * entry per object written cost more than the freezing (a few us an object in a microbench on a
- * loaded machine, and its GC). Only B-tree nodes are remembered: each commit's image is a clone
- * sharing every unchanged node with the image before, so only the changed nodes are walked.
+ * loaded machine, and its GC). Only B-tree nodes and their leaves' values are remembered: each
+ * commit's image is a clone sharing every unchanged node with the image before, so only the
+ * changed nodes are walked, and in them only the values not walked before.
  */
 export class RecordFreezer {
-  /** B-tree nodes walked: never changed in place once a clone shares them (sorted-btree copies a shared node to change it). */
+  /**
+   * B-tree nodes walked (never changed in place once a clone shares them: sorted-btree copies a
+   * shared node to change it), and the values of their leaves (frozen deeply by the walk).
+   */
   private readonly walkedNodes = new WeakSet<object>();
   private readonly byteSums = new WeakMap<ArrayBufferView, number>();
   /** Byte arrays written lately, by level: level 0 checked after every event, level k every 2^k events. */
@@ -146,8 +150,21 @@ export class RecordFreezer {
     }
     for (let i = 0; i < keys.length; i++) {
       this.freeze(keys[i]);
-      if (values !== undefined) this.freeze(values[i]);
+      if (values !== undefined) this.freezeValue(values[i]);
     }
+  }
+
+  /**
+   * A B-tree leaf's value (the key bucket's changes of one revision), walked once: a leaf changed
+   * by a commit is a new node holding mostly the values of the one it replaced, and walking those
+   * again (each revision's array and its KeyValues) was most of the freeze's objects. A value
+   * walked is deeply frozen for good; its byte arrays stay watched by their checksums.
+   */
+  private freezeValue(value: unknown): void {
+    if (typeof value !== 'object' || value === null) return;
+    if (this.walkedNodes.has(value)) return;
+    this.freeze(value);
+    this.walkedNodes.add(value);
   }
 
   private verifyNode(node: TreeNode, where: string, seen: WeakSet<object>): void {
