@@ -123,8 +123,20 @@ test('a byte array edited after the write is caught after the event that edits i
   for (let event = 1; event <= 5; event++) freezer.checkEdits(event);
   data[4] = 9;
   t.throws(() => freezer.checkEdits(6), {
-    message: 'node 2 file wal: a byte array of a record was edited in place after it was written to the disk (written at event 1, unchanged after event 5, changed by event 6; records are immutable once written)',
+    message: 'node 2 file wal: a byte array of a record was edited in place after it was written to the disk (written at event 1, its ends unchanged after event 5, changed by event 6; records are immutable once written)',
   });
+});
+
+test('after every event only a byte array\'s ends are compared (its cost bounded); an edit in its middle is caught when it is read whole, 16 events after the write', (t) => {
+  const freezer = new RecordFreezer();
+  const disk = new SimDisk(calmDisk, new SeededRandom('bytes-middle'), freezer, 'node 3');
+  const data = new Uint8Array(100);
+  freezer.checkEdits(0);
+  disk.write([{ kind: 'append', file: 'wal', records: [{ index: 1, data }] }]);
+  freezer.checkEdits(1);
+  data[50] = 1;
+  for (let event = 2; event < 17; event++) freezer.checkEdits(event);
+  t.throws(() => freezer.checkEdits(17), { message: /\(written at event 1, whole after event 0, changed by event 17;/ });
 });
 
 test('a byte array edited long after its write is caught within about its age again: checked at doubling intervals after its first 16 events', (t) => {
