@@ -3,7 +3,7 @@ import { never, ratio } from '../core/base/ratio.ts';
 import { tornRecord, type DurableWrite } from '../core/host/node.ts';
 import { BTree } from '../core/mvcc/btree.ts';
 import { calmDisk, SimDisk } from './disk.ts';
-import { explainFrozenEdit } from './recordFreezer.ts';
+import { explainFrozenEdit, RecordFreezer } from './recordFreezer.ts';
 import { SeededRandom } from './rng.ts';
 
 const append = (file: string, ...records: number[]): DurableWrite => ({ kind: 'append', file, records });
@@ -156,4 +156,61 @@ test('a sync completing after a later one (their marks are sequence numbers) mak
   disk.completeSync(first);
   t.deepEqual(disk.read().files.get('log'), [1, 2]);
   t.is(disk.unsyncedWrites, 1);
+});
+
+test('a byte array edited after the write is caught after the event that edits it, not at a read that may never come (its file, node and events named)', (t) => {
+  const freezer = new RecordFreezer();
+  const disk = new SimDisk(calmDisk, new SeededRandom('bytes-soon'), freezer, 'node 2');
+  const data = new Uint8Array([1, 2, 3, 4, 5]);
+  freezer.checkEdits(0);
+  disk.write([{ kind: 'append', file: 'wal', records: [{ index: 1, data }] }]);
+  for (let event = 1; event <= 5; event++) freezer.checkEdits(event);
+  data[4] = 9;
+  t.throws(() => freezer.checkEdits(6), {
+    message: 'node 2 file wal: a byte array of a record was edited in place after it was written to the disk (written at event 1, its ends unchanged after event 5, changed by event 6; records are immutable once written)',
+  });
+});
+
+test('after every event only a byte array\'s ends are compared (its cost bounded); an edit in its middle is caught when it is read whole, 16 events after the write', (t) => {
+  const freezer = new RecordFreezer();
+  const disk = new SimDisk(calmDisk, new SeededRandom('bytes-middle'), freezer, 'node 3');
+  const data = new Uint8Array(100);
+  freezer.checkEdits(0);
+  disk.write([{ kind: 'append', file: 'wal', records: [{ index: 1, data }] }]);
+  freezer.checkEdits(1);
+  data[50] = 1;
+  for (let event = 2; event < 17; event++) freezer.checkEdits(event);
+  t.throws(() => freezer.checkEdits(17), { message: /\(written at event 1, whole after event 0, changed by event 17;/ });
+});
+
+test('a byte array edited long after its write is caught within about its age again: checked at doubling intervals after its first 16 events', (t) => {
+  const freezer = new RecordFreezer();
+  const disk = new SimDisk(calmDisk, new SeededRandom('bytes-late'), freezer, 'node 1');
+  const data = new Uint8Array(64);
+  freezer.checkEdits(0);
+  disk.write([{ kind: 'append', file: 'wal', records: [{ index: 1, data }] }]);
+  for (let event = 1; event < 1000; event++) freezer.checkEdits(event);
+  data[0] = 1;
+  let caughtAt = -1;
+  for (let event = 1000; event < 3000 && caughtAt < 0; event++) {
+    try {
+      freezer.checkEdits(event);
+    } catch {
+      caughtAt = event;
+    }
+  }
+  t.is(caughtAt, 1024, 'an edit at age 999 is caught at the next check of its level (every 512 events)');
+});
+
+test('a byte array watched 2^21 events is left to the read\'s check (the watch keeps arrays alive, so it ends)', (t) => {
+  const freezer = new RecordFreezer();
+  const disk = new SimDisk(calmDisk, new SeededRandom('bytes-old'), freezer, 'node 1');
+  const data = new Uint8Array(8);
+  disk.write([{ kind: 'append', file: 'wal', records: [{ index: 1, data }] }]);
+  disk.completeSync(disk.beginSync().mark);
+  const last = 1 << 21;
+  for (let event = 0; event <= last; event++) freezer.checkEdits(event);
+  data[0] = 7;
+  t.notThrows(() => freezer.checkEdits(last + 1));
+  t.throws(() => disk.read(), { message: /^node 1 file wal: a byte array of a record was edited in place/ });
 });

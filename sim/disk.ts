@@ -57,8 +57,9 @@ export interface DiskStats {
  * latency has passed, `completeSync(mark)` makes the writes up to the mark durable.
  *
  * Records are kept by reference, as the objects a write handed over, and frozen then
- * (`RecordFreezer`): a node that edits a record after writing it fails at the edit, instead of
- * the disk silently holding the edit (a real disk holds the bytes of the write).
+ * (`RecordFreezer`): a node that edits a record after writing it fails at the edit (a byte array,
+ * which cannot be frozen, soon after it: see `checkEdits`), instead of the disk silently holding
+ * the edit (a real disk holds the bytes of the write).
  */
 export class SimDisk {
   readonly stats: DiskStats = { writes: 0, syncs: 0, writesLost: 0, tornWrites: 0, lags: 0 };
@@ -77,12 +78,20 @@ export class SimDisk {
   private lagWaiters: (() => void)[] = [];
   private readonly random: Random;
   private readonly options: DiskOptions;
-  private readonly freezer = new RecordFreezer();
+  private readonly freezer: RecordFreezer;
+  /** How a violation names this disk (`node 3`), if it is one of several. */
+  private readonly name: string | undefined;
 
-  constructor(options: DiskOptions, random: Random) {
+  /**
+   * `freezer` may be shared by a simulation's disks (it checks their byte arrays after every
+   * event: `RecordFreezer.checkEdits`); by default the disk has its own, checked at reads only.
+   */
+  constructor(options: DiskOptions, random: Random, freezer = new RecordFreezer(), name?: string) {
     assert(options.syncLatencyUsMax >= options.syncLatencyUsMin && options.syncLatencyUsMin >= 0, 'bad sync latency range');
     this.options = options;
     this.random = random;
+    this.freezer = freezer;
+    this.name = name;
   }
 
   /** Buffers the writes; returns how long a lag they started lasts (µs, see `DiskLag`), or null when none started. */
@@ -91,7 +100,7 @@ export class SimDisk {
     const lag = this.options.lag;
     for (let i = 0; i < writes.length; i++) {
       const write = writes[i]!;
-      this.freezer.freeze(write);
+      this.freezer.freezeWrite(write, this.fileName(write.file));
       const seq = ++this.written;
       if (lag !== undefined && write.file === lag.file) {
         // Coins tossed only on a disk that lags, so a disk without it draws as before.
@@ -202,7 +211,7 @@ export class SimDisk {
     const files = new Map<string, readonly DurableRecord[]>();
     for (const name of [...this.durable.keys()].sort()) {
       const records = this.durable.get(name)!;
-      this.freezer.verify(records, `file ${name}`);
+      this.freezer.verify(records, this.fileName(name));
       files.set(name, [...records]);
     }
     return { files };
@@ -226,6 +235,10 @@ export class SimDisk {
     }
     const length = this.durable.get(write.file)?.length ?? 0;
     assert(length <= this.options.recordsPerFileMax, () => `file ${write.file} holds ${length} records, over the limit of ${this.options.recordsPerFileMax}`);
+  }
+
+  private fileName(file: string): string {
+    return this.name === undefined ? `file ${file}` : `${this.name} file ${file}`;
   }
 
   private fileFor(name: string): DurableRecord[] {

@@ -11,7 +11,7 @@ import { SimDisk } from './disk.ts';
 import { EventKind, skipped } from './eventKind.ts';
 import { connected, describeFault, type FaultAction, type PartitionShape } from './faults.ts';
 import { Network } from './network.ts';
-import { explainFrozenEdit } from './recordFreezer.ts';
+import { explainFrozenEdit, RecordFreezer } from './recordFreezer.ts';
 import type { RunResult, SimObserver, SimParts, SnapshotReports, SnapshotStatus, StopReason, UnreachableReports, Violation } from './observer.ts';
 import type { SimOptions } from './options.ts';
 import { SimProcess, type DiskLagPayload, type ProcessState, type SyncPayload, type WorkPayload } from './process.ts';
@@ -35,6 +35,8 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
   private readonly scheduler: Scheduler;
   private readonly streams: RandomStreams;
   private readonly processes: SimProcess<M, Q, R, N>[] = [];
+  /** Freezes what every disk is handed, and checks their byte arrays after every event. */
+  private readonly freezer = new RecordFreezer();
   private readonly clients: ClientPool<Q, R>;
   private readonly streamClients: StreamClients<Q, R>;
   /** Per link, when the last stream frame or message arrives: a stream's traffic keeps its order. */
@@ -100,7 +102,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
       });
       // The first tick comes at a random phase, as real processes do not start in lockstep.
       clock.restartTicker(-clockRandom.below(options.tickIntervalUs));
-      const disk = new SimDisk(options.disk, this.streams.stream(`disk/${id}`));
+      const disk = new SimDisk(options.disk, this.streams.stream(`disk/${id}`), this.freezer, `node ${id}`);
       this.processes.push(new SimProcess(id, disk, clock, this.streams.stream(`node/${id}`)));
     }
     this.clients = new ClientPool({
@@ -252,6 +254,8 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     const target = scheduler.target;
     const digest = this.dispatch(kind, target, scheduler.source, scheduler.payload);
     if (digest === skipped) return;
+    // Before the event is recorded: a byte array edited by it fails the run at this event.
+    this.freezer.checkEdits(this.trace.events);
     this.trace.record(scheduler.nowUs, target, kind, digest);
     const afterEvent = this.afterEventObservers;
     for (let i = 0; i < afterEvent.length; i++) afterEvent[i]!.afterEvent!(this);

@@ -140,3 +140,17 @@ test('a stale read (it sees a value overwritten before it began) is not lineariz
   const stale = call(15, 40, 45, { method: 'Range', request: { key: 'a' } }, { method: 'Range', response: { header: header(2), kvs: [kv('a', '1', 2, 2, 1)], more: false, count: 1 } });
   t.is(checkTypedHistory(etcdHistory([putA1, putA2, stale]).history).result.verdict, 'not-linearizable');
 });
+
+test('a read-only txn of serializable ranges only (etcd serves it from the member, IsTxnSerializable) is checked at its header revision: stale passes; one linearizable range makes the txn linearizable and the same answer fails', (t) => {
+  const staleTxn = (serializable: readonly boolean[]) =>
+    call(16, 40, 45, { method: 'Txn', request: { compare: [{ key: 'a', target: 'VERSION', result: 'EQUAL', version: 1 }], success: serializable.map((flag) => ({ requestRange: { key: 'a', serializable: flag } })), failure: [] } }, {
+      method: 'Txn',
+      response: { header: header(2), succeeded: true, responses: serializable.map(() => ({ responseRange: { header: header(2), kvs: [kv('a', '1', 2, 2, 1)], more: false, count: 1 } })) },
+    });
+  const served = etcdHistory([putA1, putA2, staleTxn([true, true])]).history;
+  t.deepEqual(served.operations[2]!.input, { kind: 'txn', compare: [{ key: 'a', target: 'version', result: '=', operand: 1 }], success: [{ kind: 'range', key: 'a', serializable: true }, { kind: 'range', key: 'a', serializable: true }], failure: [] });
+  t.is(checkTypedHistory(served).result.verdict, 'linearizable');
+  const mixed = etcdHistory([putA1, putA2, staleTxn([true, false])]).history;
+  t.deepEqual(mixed.operations[2]!.input, { kind: 'txn', compare: [{ key: 'a', target: 'version', result: '=', operand: 1 }], success: [{ kind: 'range', key: 'a' }, { kind: 'range', key: 'a' }], failure: [] });
+  t.is(checkTypedHistory(mixed).result.verdict, 'not-linearizable');
+});

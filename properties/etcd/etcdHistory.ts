@@ -1,5 +1,6 @@
 import type { Compare, DeleteRangeResponse, KeyValue, PutResponse, RangeRequest, RangeResponse, RequestOp, ResponseOp, TxnRequest, TxnResponse } from '../../core/api/index.ts';
 import { AssertionError } from '../../core/base/assert.ts';
+import { isSerializableTxn } from '../../core/server/internalRequest.ts';
 import { isErrorReply, type ServerReply, type ServerRequest } from '../../core/server/index.ts';
 import type { HistoryEntry } from '../../sim/client.ts';
 import { isMutation } from '../../sim/etcdClient.ts';
@@ -169,16 +170,21 @@ function writeInput(request: Extract<ServerRequest, { method: 'Put' | 'DeleteRan
   return txnInput(request.request);
 }
 
-function txnInput(txn: TxnRequest): EtcdRequest {
-  return { kind: 'txn', compare: (txn.compare ?? []).map(compareInput), success: (txn.success ?? []).map(opInput), failure: (txn.failure ?? []).map(opInput) };
+/**
+ * A txn of serializable ranges only is served from the member's state (etcd's IsTxnSerializable,
+ * core/server's serveRead) and keeps its ranges' flag, by which the model judges it at its header
+ * revision; any other txn (and one nested in it) is one linearizable request whatever its ranges say.
+ */
+function txnInput(txn: TxnRequest, serializable = isSerializableTxn(txn)): EtcdRequest {
+  const op = (each: RequestOp) => opInput(each, serializable);
+  return { kind: 'txn', compare: (txn.compare ?? []).map(compareInput), success: (txn.success ?? []).map(op), failure: (txn.failure ?? []).map(op) };
 }
 
-function opInput(op: RequestOp): EtcdRequest {
-  // A txn is one linearizable request whatever its ranges say.
-  if (op.requestRange !== undefined) return rangeInput({ ...op.requestRange, serializable: false });
+function opInput(op: RequestOp, serializable: boolean): EtcdRequest {
+  if (op.requestRange !== undefined) return rangeInput({ ...op.requestRange, serializable });
   if (op.requestPut !== undefined) return writeInput({ method: 'Put', request: op.requestPut });
   if (op.requestDeleteRange !== undefined) return writeInput({ method: 'DeleteRange', request: op.requestDeleteRange });
-  if (op.requestTxn !== undefined) return txnInput(op.requestTxn);
+  if (op.requestTxn !== undefined) return txnInput(op.requestTxn, false);
   throw new AssertionError('an empty txn op');
 }
 

@@ -31,6 +31,8 @@ export interface KeyValueMix {
   readonly revisionGet?: number;
   readonly list: number;
   readonly staleList?: number;
+  /** A read-only txn of serializable ranges (etcd's IsTxnSerializable: served from the member's state). */
+  readonly staleTxn?: number;
   readonly compareAndSet: number;
   readonly multiTxn: number;
   readonly delete: number;
@@ -48,11 +50,11 @@ export const deleteMix: KeyValueMix = { put: 35, get: 15, staleGet: 5, list: 15,
 /** Reads only: a client that watches others' keys without moving the revision. */
 export const readOnlyMix: KeyValueMix = { put: 0, get: 50, staleGet: 10, list: 40, compareAndSet: 0, multiTxn: 0, delete: 0, deleteRange: 0 };
 /**
- * Serializable reads only, single keys and the whole key space: served at once from whatever the
- * member holds, so they land between the slices of a range delete that member is applying (where
+ * Serializable reads only, single keys, the whole key space and read-only txns of both: served
+ * at once from whatever the member holds, so they land between the slices of a range delete that member is applying (where
  * every read at the current revision must still show the store before the delete).
  */
-export const staleReadMix: KeyValueMix = { put: 0, get: 0, staleGet: 40, list: 0, staleList: 60, compareAndSet: 0, multiTxn: 0, delete: 0, deleteRange: 0 };
+export const staleReadMix: KeyValueMix = { put: 0, get: 0, staleGet: 30, list: 0, staleList: 50, staleTxn: 20, compareAndSet: 0, multiTxn: 0, delete: 0, deleteRange: 0 };
 /** Reads mostly, linearizable and serializable mixed. */
 export const readMix: KeyValueMix = { put: 20, get: 25, staleGet: 25, revisionGet: 10, list: 15, compareAndSet: 5, multiTxn: 0, delete: 0, deleteRange: 0 };
 
@@ -88,6 +90,7 @@ export class KeyValueTraffic implements EtcdTraffic {
     if ((roll -= mix.revisionGet ?? 0) < 0) return get(key, { revision: Math.max(1, this.revision + random.below(7) - 3) });
     if ((roll -= mix.list) < 0) return get(this.prefix, { rangeEnd: prefixEnd(this.prefix), ...(random.below(3) === 0 ? { limit: 1 + random.below(3) } : {}) });
     if ((roll -= mix.staleList ?? 0) < 0) return get(this.prefix, { rangeEnd: prefixEnd(this.prefix), serializable: true });
+    if ((roll -= mix.staleTxn ?? 0) < 0) return this.staleTxn(key);
     if ((roll -= mix.compareAndSet) < 0) return this.compareAndSet(key);
     if ((roll -= mix.multiTxn) < 0) return this.multiTxn(random);
     if ((roll -= mix.delete) < 0) return del(key, undefined, random.below(2) === 0);
@@ -104,6 +107,18 @@ export class KeyValueTraffic implements EtcdTraffic {
     const seen = this.seen.get(key);
     const compare = seen === undefined ? versionIs(key, 'EQUAL', 0) : valueIs(key, seen.value);
     return txn([compare], [opPut(key, this.values.next())], [opGet(key)]);
+  }
+
+  /**
+   * A read-only txn of serializable ranges: whether the key still has the version this client
+   * last saw (or exists), then the key and the whole prefix, or the key alone. etcd serves it from
+   * the member's state, like a serializable range (IsTxnSerializable), and the history check
+   * judges it so: compares and ranges at its header revision.
+   */
+  private staleTxn(key: string): EtcdCall {
+    const seen = this.seen.get(key);
+    const compare = seen === undefined ? versionIs(key, 'GREATER', 0) : versionIs(key, 'EQUAL', seen.version);
+    return txn([compare], [opGet(key, { serializable: true }), opGet(this.prefix, { rangeEnd: prefixEnd(this.prefix), serializable: true })], [opGet(key, { serializable: true })]);
   }
 
   /** Two or three keys: compares on what this client saw, writes on success, reads on failure. */

@@ -10,8 +10,8 @@
  * sequence, where some unacknowledged write must have landed.
  *
  * The semantics of each request are in `etcdApply.ts`. Historical reads, compaction and its
- * errors are modelled; serializable reads are not linearizable and are checked as etcd
- * guarantees them (see `stepSerializable`).
+ * errors are modelled; serializable reads (ranges, and txns of serializable ranges only) are
+ * not linearizable and are checked as etcd guarantees them (see `stepSerializable`).
  */
 import type { Model } from '../model.ts';
 import { applying, compactionError, errorFits, execute, rangeMatches } from './etcdApply.ts';
@@ -22,7 +22,7 @@ import { changedStore, mayWrite } from './etcdObservations.ts';
 import { unobservedCompactionFates } from './etcdUnobservedCompactions.ts';
 import { unobservedWriteStandIns } from './etcdUnobservedWrites.ts';
 import { afterCompaction, afterWrite, describeEtcdState, initialEtcdState, keysAt, sameEtcdState, type EtcdState } from './etcdState.ts';
-import { modelledError, type EtcdCompactRequest, type EtcdRangeRequest, type EtcdRequest, type EtcdResponse } from './etcdTypes.ts';
+import { isSerializableRead, modelledError, type EtcdCompactRequest, type EtcdRangeRequest, type EtcdRequest, type EtcdResponse, type EtcdTxnRequest } from './etcdTypes.ts';
 
 export interface EtcdModelOptions {
   /** The revision of the store before the history: 1 for a new etcd cluster. */
@@ -42,7 +42,7 @@ export function createEtcdModel(options: EtcdModelOptions = {}): Model<EtcdState
     init: () => initial,
     step(state, request, response) {
       if (request.kind === 'compact') return stepCompaction(state, request, response);
-      if (request.kind === 'range' && request.serializable === true) return stepSerializable(state, request, response);
+      if ((request.kind === 'range' || request.kind === 'txn') && isSerializableRead(request)) return stepSerializable(state, request, response);
       const into = applying(state);
       const error = response?.error;
       const applied = execute(request, error === undefined ? response : undefined, into);
@@ -68,7 +68,7 @@ export function createEtcdModel(options: EtcdModelOptions = {}): Model<EtcdState
     sequence: {
       keyOf(request, response) {
         if (response.revision === undefined || response.error !== undefined) return undefined;
-        if (request.kind === 'range' && request.serializable === true) return undefined;
+        if (isSerializableRead(request)) return undefined;
         // A compaction's header is only an upper bound of the revision it took effect at.
         if (request.kind === 'compact') return undefined;
         const wrote = changedStore(request, response);
@@ -83,7 +83,7 @@ export function createEtcdModel(options: EtcdModelOptions = {}): Model<EtcdState
       // serializable read's is one the cluster had reached; a compaction's says only how late.
       earliestFloor(request, response) {
         if (response.revision === undefined || response.error !== undefined || request.kind === 'compact') return undefined;
-        if (request.kind === 'range' && request.serializable === true) return response.revision;
+        if (isSerializableRead(request)) return response.revision;
         return response.revision - 1;
       },
       // A serializable read judges the keyspace at a revision the store has reached, which never
@@ -92,7 +92,7 @@ export function createEtcdModel(options: EtcdModelOptions = {}): Model<EtcdState
       // A compaction, see `compactionSettledFrom`.
       settledFrom(request, response) {
         if (request.kind === 'compact') return compactionSettledFrom(request, response);
-        if (request.kind !== 'range' || request.serializable !== true || response.revision === undefined || response.error !== undefined) return undefined;
+        if (!isSerializableRead(request) || response.revision === undefined || response.error !== undefined) return undefined;
         return response.revision;
       },
     },
@@ -144,10 +144,16 @@ function compactionSettledFrom(request: EtcdCompactRequest, response: EtcdRespon
  * fails over to a lagging member may see revisions go back — and the member's compaction may lag
  * too, so data below the cluster's compaction revision is accepted; its ErrCompacted only below
  * the cluster's, and ErrFutureRev always (the member may be behind).
+ *
+ * A txn of serializable ranges only (etcd's IsTxnSerializable) is served the same way: its
+ * compares and the ranges of the branch they chose are judged in the keyspace at its header
+ * revision. Its errors are taken as they are (only a range at a revision could meet one, and the
+ * member's compaction may lag).
  */
-function stepSerializable(state: EtcdState, request: EtcdRangeRequest, response: EtcdResponse | undefined): EtcdState | undefined {
+function stepSerializable(state: EtcdState, request: EtcdRangeRequest | EtcdTxnRequest, response: EtcdResponse | undefined): EtcdState | undefined {
   if (response === undefined) return state;
   if (response.error !== undefined) {
+    if (request.kind === 'txn') return state;
     const modelled = modelledError(response.error);
     if (modelled === 'compacted') return (request.revision ?? 0) > 0 && request.revision! < state.compactRevision ? state : undefined;
     return state;
@@ -155,6 +161,13 @@ function stepSerializable(state: EtcdState, request: EtcdRangeRequest, response:
   const served = response.revision;
   if (served === undefined) return state;
   if (served > state.revision) return undefined;
+  if (request.kind === 'txn') {
+    const keys = keysAt(state, served);
+    if (keys === null) return state;
+    // The member's store at `served`: a range in the txn at a revision is read against it.
+    const into = { state: { ...state, revision: served }, keys, writeRevision: served + 1, changed: false };
+    return execute(request, response, into) === 'matches' && !into.changed ? state : undefined;
+  }
   const revision = (request.revision ?? 0) > 0 ? request.revision! : served;
   if (revision > served) return undefined;
   const keys = keysAt(state, revision);

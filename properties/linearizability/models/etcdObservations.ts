@@ -9,10 +9,11 @@
  *   the ranges before its first write saw the one before, as does that first write's previous kv
  *   (a put's or a delete's);
  * - a put's or a delete's previous kvs show the keyspace at the revision before the one it made.
- * Serializable reads are left out (they may be served from a lagging member) and so are responses
+ * Serializable reads (ranges, and txns of serializable ranges only) are left out (they may be
+ * served from a lagging member) and so are responses
  * that do not say whether they changed the store (a lease revoke's).
  */
-import { rangeHigh, type EtcdCompare, type EtcdKeyValue, type EtcdRangeRequest, type EtcdRequest, type EtcdResponse } from './etcdTypes.ts';
+import { isSerializableRead, rangeHigh, type EtcdCompare, type EtcdKeyValue, type EtcdRangeRequest, type EtcdRequest, type EtcdResponse } from './etcdTypes.ts';
 
 export interface KeyspaceObserver {
   /**
@@ -53,6 +54,7 @@ export function observeKeyspaces(completed: readonly (readonly [EtcdRequest, Etc
       if (request.serializable !== true) listing(request, response, revision, revision);
       continue;
     }
+    if (isSerializableRead(request)) continue;
     const changed = changedStore(request, response);
     if (changed === undefined) continue;
     const before = changed ? revision - 1 : revision;

@@ -119,6 +119,37 @@ test('a serializable read shows the keyspace at its header revision, which may b
   t.is(checkLinearizability(etcdModel, linearizable).verdict, 'not-linearizable');
 });
 
+test('a txn of serializable ranges only is judged as etcd serves it (IsTxnSerializable: from the member\'s state), at its header revision; any other txn linearizably', (t) => {
+  // Revision 2: a=1; 3: b=2; 4: a=3; 5: c=4. The txn asks whether a is at version 1 and reads a and b.
+  const txn = (serializable: readonly [boolean, boolean]): EtcdRequest => ({
+    kind: 'txn',
+    compare: [{ key: 'a', target: 'version', result: '=', operand: 1 }],
+    success: [{ kind: 'range', key: 'a', serializable: serializable[0] }, { kind: 'range', key: 'b', serializable: serializable[1] }],
+    failure: [{ kind: 'range', key: 'a', serializable: serializable[0] }],
+  });
+  const atThree: EtcdResponse = { revision: 3, succeeded: true, responses: [{ kvs: [{ key: 'a', value: '1' }] }, { kvs: [{ key: 'b', value: '2' }] }] };
+  const atFive: EtcdResponse = { revision: 5, succeeded: false, responses: [{ kvs: [{ key: 'a', value: '3' }] }] };
+  const serializable = txn([true, true]);
+  t.true(legal([...setup, [serializable, atThree]]), 'stale (a member at revision 3): its compare and its ranges judged there');
+  t.true(legal([...setup, [serializable, atFive]]));
+  t.false(legal([...setup, [serializable, { ...atThree, succeeded: false, responses: [{ kvs: [{ key: 'a', value: '1' }] }] }]]), 'the compare held at 3');
+  t.false(legal([...setup, [serializable, { ...atThree, responses: [{ kvs: [{ key: 'a', value: '1' }] }, { kvs: [] }] }]]), 'b existed at 3');
+  t.false(legal([...setup, [serializable, { ...atFive, revision: 6 }]]), 'a revision the cluster has not reached');
+  t.false(legal([...setup, [txn([true, false]), atThree]]), 'one linearizable range makes the whole txn linearizable (etcd reads it through a read index)');
+  t.false(legal([...setup, [txn([false, false]), atThree]]));
+  // In a history: after the write of a=3 completed, only the serializable txn may still show a=1.
+  const write = (key: string, value: string, revision: number, at: number): Operation<EtcdRequest, EtcdResponse> => ({ process: 0, invokedAt: at, completedAt: at + 1, input: { kind: 'put', key, value }, output: { revision }, outcome: 'ok' });
+  const history = (input: EtcdRequest): Operation<EtcdRequest, EtcdResponse>[] => [
+    write('a', '1', 2, 0),
+    write('b', '2', 3, 2),
+    write('a', '3', 4, 4),
+    { process: 1, invokedAt: 6, completedAt: 7, input, output: atThree, outcome: 'ok' },
+  ];
+  t.is(checkLinearizability(etcdModel, history(serializable)).verdict, 'linearizable');
+  t.is(checkLinearizability(etcdModel, history(txn([false, false]))).verdict, 'not-linearizable');
+  t.is(checkLinearizability(etcdModel, history(txn([false, true]))).verdict, 'not-linearizable');
+});
+
 test('a serializable read between the slices of a range delete: only the keyspace at its header passes (issue 10, simcheck)', (t) => {
   // Revision 5 holds a, b, c; the delete of [a, d) makes 6. A member applying it in slices still
   // answers at 5 and must show a, b and c; one that showed the keys deleted so far under 5 (the

@@ -66,6 +66,11 @@ export interface EtcdCompare {
   readonly operand: string | number;
 }
 
+/**
+ * A txn whose every op, in both branches, is a serializable range is served like a serializable
+ * range (etcd's IsTxnSerializable: from the member's local state, no read index), and checked as
+ * one: at its header revision (`isSerializableRead`). A txn of no ops is one too, as in etcd.
+ */
 export interface EtcdTxnRequest {
   readonly kind: 'txn';
   readonly compare: readonly EtcdCompare[];
@@ -176,4 +181,18 @@ export const rangeToEnd = '\u0000';
 export function rangeHigh(key: string, rangeEnd: string | undefined): string | undefined {
   if (rangeEnd === undefined || rangeEnd === '') return `${key}\u0000`;
   return rangeEnd === rangeToEnd ? undefined : rangeEnd;
+}
+
+/**
+ * Whether etcd serves `request` from one member's local state, which may lag: a serializable
+ * range, or a txn of serializable ranges only (etcd's IsTxnSerializable). Such a read is not
+ * linearizable; the model checks it at its header revision (`stepSerializable`).
+ */
+export function isSerializableRead(request: EtcdRequest): boolean {
+  if (request.kind === 'range') return request.serializable === true;
+  return request.kind === 'txn' && request.success.every(isSerializableRange) && request.failure.every(isSerializableRange);
+}
+
+function isSerializableRange(op: EtcdRequest): boolean {
+  return op.kind === 'range' && op.serializable === true;
 }
