@@ -283,6 +283,15 @@ export class ByteReader {
     return value;
   }
 
+  /** Bytes after a uint32 length (a `byteString`'s or `bytesField`'s), as a view (no copy: the caller must not keep it past the bytes' life). */
+  bytesView(): Uint8Array {
+    const length = this.uint32();
+    this.need(length);
+    const value = this.bytes.subarray(this.offset, this.offset + length);
+    this.offset += length;
+    return value;
+  }
+
   varByteString(): string {
     return this.byteStringBody(this.varint());
   }

@@ -3,7 +3,7 @@ import { assert, AssertionError } from '../base/assert.ts';
 import { tornRecord, type DurableRecord, type DurableWrite } from '../base/durable.ts';
 import { applyDeltaRecord, deltaBetween, isBackendDeltaRecord, wholeImage } from './backendDelta.ts';
 import { bytesInPages, emptyKeyBucket, emptyMeta, entrySize, isBackendImage, type BackendImage, type BackendMeta, type KeyBucket } from './backendImage.ts';
-import { isCurrentSlab, relocated, SlabKeyValue, slabSize } from './valueSlabs.ts';
+import { isCurrentSlab, relocated, SlabKeyValue } from './valueSlabs.ts';
 
 /** The backend's own file, beside the WAL. */
 export const backendFile = 'db';
@@ -245,7 +245,7 @@ export class Backend {
    */
   sparseSlabs(): ReadonlySet<Uint8Array> {
     const sparse = new Set<Uint8Array>();
-    for (const [slab, held] of this.heldBySlab) if (held < slabSize / 4 && !isCurrentSlab(slab)) sparse.add(slab);
+    for (const [slab, held] of this.heldBySlab) if (held < slab.length / 4 && !isCurrentSlab(slab)) sparse.add(slab);
     return sparse;
   }
 

@@ -5,7 +5,7 @@ import { runToEnd, type Steps } from '../base/steps.ts';
 import { decodeUtf8, encodeUtf8 } from '../base/utf8.ts';
 import type { BackendDeltaRecord } from './backendDelta.ts';
 import { emptyKeyBucket, type BackendImage, type BackendMeta } from './backendImage.ts';
-import { SlabKeyValue, storedKeyValue, valueLength } from './valueSlabs.ts';
+import { SlabKeyValue, storedKeyValueOfBytes, valueLength } from './valueSlabs.ts';
 
 /*
  * The backend's records as bytes, for real disks and for snapshots sent over the wire (the
@@ -330,10 +330,11 @@ function readChanges(reader: ByteReader): readonly (KeyValue | undefined)[] {
     const createRevision = reader.uint53();
     const modRevision = reader.uint53();
     const version = reader.uint53();
-    const value = reader.byteString();
+    // The value's bytes copied into a slab as they are, no string made (valueSlabs.ts).
+    const value = reader.bytesView();
     const lease = reader.float64();
     if (!Number.isSafeInteger(lease)) throw new DecodeError(`lease ${lease} is not a safe integer`);
-    changes.push(storedKeyValue(key, createRevision, modRevision, version, value, lease));
+    changes.push(storedKeyValueOfBytes(key, createRevision, modRevision, version, value, lease));
   }
   return changes;
 }

@@ -2,7 +2,7 @@ import test from 'ava';
 import { Backend } from './backend.ts';
 import { decodeBackendImage, encodeBackendImage } from './backendCodec.ts';
 import { ByteWriter, writeKeyValue } from './kvCodec.ts';
-import { isCurrentSlab, plainKeyValue, SlabKeyValue, slabSize, slabValueMin, storedKeyValue, valueLength } from './valueSlabs.ts';
+import { currentSlabSize, isCurrentSlab, plainKeyValue, SlabKeyValue, slabValueMin, storedKeyValue, valueLength } from './valueSlabs.ts';
 import { newStore, ok } from './_test/stores.ts';
 
 /** `length` bytes running through every byte value, offset by `seed`. */
@@ -54,7 +54,7 @@ test('a slab value encodes as the same bytes as its string (etcd bucket entry, b
 test('after a compaction the survivors of sparse slabs are copied to the current slab, the same KeyValues', (t) => {
   const store = newStore();
   const valueSize = 4096;
-  const keys = Math.ceil((2.5 * slabSize) / valueSize);
+  const keys = Math.ceil((2.5 * currentSlabSize()) / valueSize);
   for (let i = 0; i < keys; i++) ok(store.put({ key: `k${String(i).padStart(5, '0')}`, value: valueOf(valueSize, i) }));
   // Keep every 16th key: the full slabs then hold 1/16 of their bytes.
   for (let i = 0; i < keys; i++) if (i % 16 !== 0) store.deleteRange({ key: `k${String(i).padStart(5, '0')}` });

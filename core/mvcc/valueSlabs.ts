@@ -19,7 +19,7 @@ import { latin1Text, writeLatin1 } from '../base/byteCodec.ts';
  * A slab is freed by the GC when no KeyValue references it any more. Fragmentation: a slab stays
  * alive while one of its values does; the backend counts the bytes it holds per slab and after a
  * compaction copies the survivors of slabs it holds less than a quarter of into the current slab
- * (Backend.relocateSparseValues), so what the backend keeps alive is bounded by ~4x its live value
+ * (Backend.relocateValues), so what the backend keeps alive is bounded by ~4x its live value
  * bytes plus one slab (other holders — the watch history, responses in flight — are bounded by
  * their own limits and drop theirs).
  *
@@ -30,11 +30,26 @@ import { latin1Text, writeLatin1 } from '../base/byteCodec.ts';
 /** Values this long or longer go into slabs. */
 export const slabValueMin = 64;
 /** A slab's size. Values above a quarter of it stay strings (a rare size: etcd's requests are at most 1.5 MiB by default). */
-export const slabSize = 4 * 1024 * 1024;
-const slabValueMax = slabSize / 4;
+export const defaultSlabSize = 4 * 1024 * 1024;
+let slabSize = defaultSlabSize;
+let slabValueMax = slabSize / 4;
 
 let currentSlab: Uint8Array | null = null;
 let used = 0;
+
+/** The size of the slabs made from now on (tests: small slabs fill, go sparse and are relocated within a short run). Returns the previous size. */
+export function useSlabSize(bytes: number): number {
+  const previous = slabSize;
+  slabSize = bytes;
+  slabValueMax = bytes / 4;
+  currentSlab = null;
+  return previous;
+}
+
+/** The size of the slabs being made. */
+export function currentSlabSize(): number {
+  return slabSize;
+}
 
 /**
  * A KeyValue whose value is in a slab. Immutable (the store freezes nothing of its own; the
@@ -85,17 +100,28 @@ export function storedKeyValue(key: Bytes, createRevision: number, modRevision: 
   return new SlabKeyValue(key, createRevision, modRevision, version, lease, currentSlab, offset, length);
 }
 
+/** `storedKeyValue` of a value given as bytes (a decoded record's: copied, not kept). */
+export function storedKeyValueOfBytes(key: Bytes, createRevision: number, modRevision: number, version: number, value: Uint8Array, lease: number): KeyValue {
+  const { length } = value;
+  if (length < slabValueMin || length > slabValueMax) return { key, createRevision, modRevision, version, value: latin1Text(value, 0, length), lease };
+  return slabbed(key, createRevision, modRevision, version, lease, value);
+}
+
 /** The same KeyValue with its value copied into the current slab (a survivor of a sparse slab). */
 export function relocated(kv: SlabKeyValue): SlabKeyValue {
-  const { length } = kv;
+  return slabbed(kv.key, kv.createRevision, kv.modRevision, kv.version, kv.lease, kv.slab.subarray(kv.offset, kv.offset + kv.length));
+}
+
+function slabbed(key: Bytes, createRevision: number, modRevision: number, version: number, lease: number, bytes: Uint8Array): SlabKeyValue {
+  const { length } = bytes;
   if (currentSlab === null || used + length > currentSlab.length) {
     currentSlab = new Uint8Array(slabSize);
     used = 0;
   }
   const offset = used;
-  currentSlab.set(kv.slab.subarray(kv.offset, kv.offset + length), offset);
+  currentSlab.set(bytes, offset);
   used += length;
-  return new SlabKeyValue(kv.key, kv.createRevision, kv.modRevision, kv.version, kv.lease, currentSlab, offset, length);
+  return new SlabKeyValue(key, createRevision, modRevision, version, lease, currentSlab, offset, length);
 }
 
 /** Whether `slab` is the one values are being appended to (not a candidate for relocation). */
