@@ -276,16 +276,15 @@ export class ByteReader {
 
   /** Bytes after a varint length, as a view (no copy: the caller must not keep it past the bytes' life). */
   varBytesView(): Uint8Array {
-    const length = this.varint();
-    this.need(length);
-    const value = this.bytes.subarray(this.offset, this.offset + length);
-    this.offset += length;
-    return value;
+    return this.viewBody(this.varint());
   }
 
   /** Bytes after a uint32 length (a `byteString`'s or `bytesField`'s), as a view (no copy: the caller must not keep it past the bytes' life). */
   bytesView(): Uint8Array {
-    const length = this.uint32();
+    return this.viewBody(this.uint32());
+  }
+
+  private viewBody(length: number): Uint8Array {
     this.need(length);
     const value = this.bytes.subarray(this.offset, this.offset + length);
     this.offset += length;
