@@ -1,8 +1,10 @@
 /**
  * `npm run bench storeHeap`: the V8 heap that core/mvcc keeps per key of `etcdctl check perf`'s
  * keyspace (276-byte keys put once, then deleted by prefix, nothing compacted: what a member holds
- * after a check perf run, values aside). Heap bytes after a full collection do not depend on the
- * machine's load, and a full collection's pause grows with them (issue 10's latency tail).
+ * after a check perf run). Heap bytes after a full collection do not depend on the machine's
+ * load, and a full collection's pause grows with them (issue 10's latency tail). Each put's 1 kB
+ * value is its own string, as a member decodes each from its request's bytes; the ArrayBuffer
+ * bytes (off V8's heap: core/mvcc/valueSlabs.ts's slabs) are reported beside the heap.
  *
  * The baseline measured in the same run is the bare keys (the strings alone); with
  * DETCD_BENCH_BASELINE=<dir> another checkout's core/mvcc is measured too.
@@ -14,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 
 const keyCount = 52_000;
 const prefix = '/etcdctl-check-perf/';
-const value = '\0'.repeat(1024);
+const valueBytes = Buffer.alloc(1024);
 
 interface MvccModule {
   Backend: { create(): unknown };
@@ -34,24 +36,26 @@ export function keyOf(i: number): string {
   return Buffer.from(prefix + i.toString(16).padStart(12, '0') + '\0'.repeat(244), 'latin1').toString('latin1');
 }
 
-/** Heap bytes that `build` leaves reachable (its result is kept until after the reading). */
-function heapBytes(gc: () => void, build: () => unknown): number {
+/** Heap bytes that `build` leaves reachable (its result is kept until after the reading), and ArrayBuffer bytes. */
+function heapBytes(gc: () => void, build: () => unknown): { heap: number; external: number } {
   gc();
   gc();
   const before = getHeapStatistics().used_heap_size;
+  const externalBefore = process.memoryUsage().arrayBuffers;
   const kept = build();
   gc();
   gc();
   const used = getHeapStatistics().used_heap_size - before;
+  const external = process.memoryUsage().arrayBuffers - externalBefore;
   if (kept === undefined) throw new Error('nothing built');
-  return used;
+  return { heap: used, external };
 }
 
-function storeBytes(gc: () => void, mvcc: MvccModule): number {
+function storeBytes(gc: () => void, mvcc: MvccModule): { heap: number; external: number } {
   return heapBytes(gc, () => {
     const store = mvcc.KvStore.open(mvcc.Backend.create());
     for (let i = 0; i < keyCount; i++) {
-      store.put({ key: keyOf(i), value });
+      store.put({ key: keyOf(i), value: valueBytes.toString('latin1') });
       if (i % 100 === 99) store.backend.commit(); // the runtime commits every 100 ms, ~100 puts
     }
     store.deleteRange({ key: prefix, rangeEnd: '/etcdctl-check-perf0' });
@@ -62,13 +66,15 @@ function storeBytes(gc: () => void, mvcc: MvccModule): number {
 
 export async function bench(out: (line: string) => void): Promise<void> {
   const gc = fullGc();
-  const keysOnly = heapBytes(gc, () => Array.from({ length: keyCount }, (_, i) => keyOf(i)));
+  const keysOnly = heapBytes(gc, () => Array.from({ length: keyCount }, (_, i) => keyOf(i))).heap;
   const checkouts = [['here', resolve(import.meta.dirname, '..')]];
   if (process.env.DETCD_BENCH_BASELINE) checkouts.push(['base', resolve(process.env.DETCD_BENCH_BASELINE)]);
   out(`baseline: ${keyCount} keys of 276 bytes alone        ${(keysOnly / keyCount).toFixed(0)} bytes per key`);
   for (const [name, root] of checkouts) {
     const mvcc = (await import(pathToFileURL(join(root!, 'core', 'mvcc', 'index.ts')).href)) as MvccModule;
-    const bytes = storeBytes(gc, mvcc);
-    out(`${name!.padEnd(5)} core/mvcc, put then deleted: ${(bytes / keyCount).toFixed(0)} bytes per key (${(bytes / keysOnly).toFixed(2)}x the keys alone; ${(bytes / 2 ** 20).toFixed(1)} MB)`);
+    const { heap: bytes, external } = storeBytes(gc, mvcc);
+    out(
+      `${name!.padEnd(5)} core/mvcc, put then deleted: ${(bytes / keyCount).toFixed(0)} bytes per key (${(bytes / keysOnly).toFixed(2)}x the keys alone; ${(bytes / 2 ** 20).toFixed(1)} MB), ArrayBuffers ${(external / keyCount).toFixed(0)} bytes per key (${(external / 2 ** 20).toFixed(1)} MB)`,
+    );
   }
 }

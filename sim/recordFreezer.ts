@@ -1,5 +1,6 @@
 import { AssertionError } from '../core/base/assert.ts';
 import { BTree } from '../core/mvcc/btree.ts';
+import { SlabKeyValue } from '../core/mvcc/valueSlabs.ts';
 
 /**
  * Makes what a write hands the simulated disk unchangeable, so that a node that edits a record
@@ -12,7 +13,9 @@ import { BTree } from '../core/mvcc/btree.ts';
  * Objects and arrays are frozen, deeply (an edit then throws a TypeError in strict code: every
  * module is one); Maps and Sets get mutators that throw; a B-tree (the backend's key bucket) is
  * frozen through its own `freeze()` and its values walked; a typed array with elements cannot be
- * frozen, so its checksum is kept and `verify` compares it when the disk is read.
+ * frozen, so its checksum is kept and `verify` compares it when the disk is read. A KeyValue whose
+ * value is in a slab (core/mvcc/valueSlabs.ts) is frozen and its region's checksum kept, not the
+ * slab's: a slab is written on after the write (the values appended later), never in the region.
  *
  * A byte array is also checked soon after its write, not only at the read (which may never come, or
  * come long after the edit): `checkEdits`, called after every event a simulation delivers, compares
@@ -87,6 +90,8 @@ export class RecordFreezer {
       if (kept !== list.length) list.length = kept;
     }
   }
+  /** Per slab KeyValue, its value's bytes' checksum (once: its region is written once). */
+  private readonly regionSums = new WeakMap<SlabKeyValue, number>();
 
   /** Freezes `value` and everything it reaches. */
   freeze(value: unknown): void {
@@ -97,6 +102,11 @@ export class RecordFreezer {
       if (!Object.isFrozen(value)) Object.freeze(value);
     } else if (ArrayBuffer.isView(value)) {
       if (!this.byteSums.has(value)) this.watch(value);
+    } else if (value instanceof SlabKeyValue) {
+      if (!this.regionSums.has(value)) {
+        this.regionSums.set(value, checksum(regionOf(value)));
+        Object.freeze(value);
+      }
     } else if (value instanceof BTree) {
       const root = (value as unknown as { readonly _root?: TreeNode })._root;
       if (root !== undefined) this.freezeNode(root);
@@ -120,6 +130,9 @@ export class RecordFreezer {
     if (ArrayBuffer.isView(value)) {
       const sum = this.byteSums.get(value);
       if (sum !== undefined && sum !== checksum(value)) throw new AssertionError(`${where}: a byte array of a record was edited in place after it was written to the disk (records are immutable once written)`);
+    } else if (value instanceof SlabKeyValue) {
+      const sum = this.regionSums.get(value);
+      if (sum !== undefined && sum !== checksum(regionOf(value))) throw new AssertionError(`${where}: a slab value of a record was edited in place after it was written to the disk (slab regions are written once)`);
     } else if (value instanceof BTree) {
       const root = (value as unknown as { readonly _root?: TreeNode })._root;
       if (root === undefined) for (const child of children(value)) this.verify(child, where, seenNodes);
@@ -242,6 +255,10 @@ function* children(value: object): Iterable<unknown> {
 
 function refuseCollectionEdit(): never {
   throw new AssertionError('a Map or Set of a record was changed in place after it was written to the disk (records are immutable once written)');
+}
+
+function regionOf(kv: SlabKeyValue): Uint8Array {
+  return kv.slab.subarray(kv.offset, kv.offset + kv.length);
 }
 
 /**

@@ -99,23 +99,8 @@ export class ByteWriter {
 
   private byteStringBody(value: string): this {
     if (this.length + value.length > this.bytes.length) this.reserve(value.length);
-    if (nativeByteStrings !== null && value.length >= nativeByteStringMin) {
-      assert(isByteString(value), 'a byte string holds a character above 0xff');
-      nativeByteStrings.write(value, this.bytes, this.length);
-      this.length += value.length;
-      return this;
-    }
-    const bytes = this.bytes;
-    let at = this.length;
-    // One check for the whole string, not one per character (a hot loop for 1 kB values).
-    let seen = 0;
-    for (let i = 0; i < value.length; i++) {
-      const code = value.charCodeAt(i);
-      seen |= code;
-      bytes[at++] = code;
-    }
-    assert(seen <= 0xff, 'a byte string holds a character above 0xff');
-    this.length = at;
+    writeLatin1(value, this.bytes, this.length);
+    this.length += value.length;
     return this;
   }
 
@@ -291,7 +276,15 @@ export class ByteReader {
 
   /** Bytes after a varint length, as a view (no copy: the caller must not keep it past the bytes' life). */
   varBytesView(): Uint8Array {
-    const length = this.varint();
+    return this.viewBody(this.varint());
+  }
+
+  /** Bytes after a uint32 length (a `byteString`'s or `bytesField`'s), as a view (no copy: the caller must not keep it past the bytes' life). */
+  bytesView(): Uint8Array {
+    return this.viewBody(this.uint32());
+  }
+
+  private viewBody(length: number): Uint8Array {
     this.need(length);
     const value = this.bytes.subarray(this.offset, this.offset + length);
     this.offset += length;
@@ -387,6 +380,26 @@ export function isByteString(text: string): boolean {
 
 export function installNativeByteStrings(native: NativeByteStrings | null): void {
   nativeByteStrings = native;
+}
+
+/**
+ * Writes each character of `text` as one byte into `into` from `at` (room is the caller's);
+ * asserts every character fits a byte.
+ */
+export function writeLatin1(text: string, into: Uint8Array, at: number): void {
+  if (nativeByteStrings !== null && text.length >= nativeByteStringMin) {
+    assert(isByteString(text), 'a byte string holds a character above 0xff');
+    nativeByteStrings.write(text, into, at);
+    return;
+  }
+  // One check for the whole string, not one per character (a hot loop for 1 kB values).
+  let seen = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    seen |= code;
+    into[at++] = code;
+  }
+  assert(seen <= 0xff, 'a byte string holds a character above 0xff');
 }
 
 const latin1Chunk = 8192;

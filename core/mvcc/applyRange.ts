@@ -3,6 +3,7 @@ import type { KeyValue } from '../api/kv.ts';
 import { revisionHeader, type RangeRequest, type RangeResponse, type SortTarget } from '../api/rpc.ts';
 import type { ReadView } from './mvccState.ts';
 import { indexEnd } from './treeIndex.ts';
+import { valueLength } from './valueSlabs.ts';
 
 /**
  * A Range request as etcd's applier serves it (etcdserver/apply.go Range): with a sort order or
@@ -49,7 +50,7 @@ export function applyRange(view: ReadView, request: RangeRequest): RangeResponse
 }
 
 function withoutValue(kv: KeyValue): KeyValue {
-  return kv.value.length === 0 ? kv : { ...kv, value: '' };
+  return valueLength(kv) === 0 ? kv : { key: kv.key, createRevision: kv.createRevision, modRevision: kv.modRevision, version: kv.version, value: '', lease: kv.lease };
 }
 
 /**

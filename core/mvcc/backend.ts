@@ -3,6 +3,7 @@ import { assert, AssertionError } from '../base/assert.ts';
 import { tornRecord, type DurableRecord, type DurableWrite } from '../base/durable.ts';
 import { applyDeltaRecord, deltaBetween, isBackendDeltaRecord, wholeImage } from './backendDelta.ts';
 import { bytesInPages, emptyKeyBucket, emptyMeta, entrySize, isBackendImage, type BackendImage, type BackendMeta, type KeyBucket } from './backendImage.ts';
+import { isCurrentSlab, relocated, SlabKeyValue } from './valueSlabs.ts';
 
 /** The backend's own file, beside the WAL. */
 export const backendFile = 'db';
@@ -68,6 +69,8 @@ export class Backend {
   private highestMain: number;
   /** Main revisions written or removed since the last commit: the next commit's delta. */
   private readonly touchedMains = new Set<number>();
+  /** Per slab, the bytes of its values the key bucket holds (valueSlabs.ts: what bounds fragmentation). A slab is dropped at 0. */
+  private readonly heldBySlab = new Map<Uint8Array, number>();
 
   private constructor(options: BackendOptions, image: BackendImage | null) {
     this.options = options;
@@ -77,6 +80,7 @@ export class Backend {
     this.liveBytes = image === null ? 0 : image.sizeInUse - bytesInPages(0);
     this.fileSize = image === null ? bytesInPages(0) : image.size;
     this.highestMain = this.keys.maxKey() ?? 0;
+    if (image !== null) for (const [, changes] of this.keys.entries()) for (const kv of changes) if (kv instanceof SlabKeyValue) this.hold(kv, kv.length);
   }
 
   /** A backend with nothing on disk yet. */
@@ -206,6 +210,7 @@ export class Backend {
       this.openChanges!.push(kv);
     }
     this.liveBytes += entrySize(kv);
+    if (kv instanceof SlabKeyValue) this.hold(kv, kv.length);
     this.pending++;
   }
 
@@ -225,12 +230,62 @@ export class Backend {
     const kv = changes?.[sub];
     assert(kv !== undefined, () => `removing ${main}.${sub}, which is not in the key bucket`);
     this.liveBytes -= entrySize(kv);
+    if (kv instanceof SlabKeyValue) this.hold(kv, -kv.length);
     this.pending++;
     this.touchedMains.add(main);
     const remaining = changes!.slice();
     remaining[sub] = undefined;
     if (remaining.every((change) => change === undefined)) this.keys.delete(main);
     else this.keys.set(main, remaining);
+  }
+
+  /**
+   * The slabs whose values are worth copying out: not the one being appended to, and holding less
+   * than a quarter of it here (a slab is freed only when no value in it is referenced any more).
+   */
+  sparseSlabs(): ReadonlySet<Uint8Array> {
+    const sparse = new Set<Uint8Array>();
+    for (const [slab, held] of this.heldBySlab) if (held < slab.length / 4 && !isCurrentSlab(slab)) sparse.add(slab);
+    return sparse;
+  }
+
+  /**
+   * Copies the values the key bucket holds in `slabs` into the current slab, from main revision
+   * `main` on, examining at most `limit` changes; returns the main revision to continue from, or
+   * -1 when the bucket's end was reached. The KeyValues are replaced by equal ones (arrays copied,
+   * never written: images share them); nothing is committed, as nothing a commit writes changed.
+   */
+  relocateValues(slabs: ReadonlySet<Uint8Array>, main: number, limit: number): number {
+    assert(!this.inWriteTxn, 'values relocated inside a write transaction');
+    const replaced: [number, (KeyValue | undefined)[]][] = [];
+    let examined = 0;
+    let next = -1;
+    for (const [changeMain, changes] of this.keys.entries(main)) {
+      if (examined >= limit) {
+        next = changeMain;
+        break;
+      }
+      examined += changes.length;
+      let copy: (KeyValue | undefined)[] | null = null;
+      for (let s = 0; s < changes.length; s++) {
+        const kv = changes[s];
+        if (!(kv instanceof SlabKeyValue) || !slabs.has(kv.slab)) continue;
+        copy ??= changes.slice();
+        const moved = relocated(kv);
+        this.hold(kv, -kv.length);
+        this.hold(moved, moved.length);
+        copy[s] = moved;
+      }
+      if (copy !== null) replaced.push([changeMain, copy]);
+    }
+    for (const [changeMain, copy] of replaced) this.keys.set(changeMain, copy);
+    return next;
+  }
+
+  private hold(kv: SlabKeyValue, bytes: number): void {
+    const held = (this.heldBySlab.get(kv.slab) ?? 0) + bytes;
+    if (held === 0) this.heldBySlab.delete(kv.slab);
+    else this.heldBySlab.set(kv.slab, held);
   }
 
   /**

@@ -5,6 +5,7 @@ import { runToEnd, type Steps } from '../base/steps.ts';
 import { decodeUtf8, encodeUtf8 } from '../base/utf8.ts';
 import type { BackendDeltaRecord } from './backendDelta.ts';
 import { emptyKeyBucket, type BackendImage, type BackendMeta } from './backendImage.ts';
+import { SlabKeyValue, storedKeyValueOfBytes, valueLength } from './valueSlabs.ts';
 
 /*
  * The backend's records as bytes, for real disks and for snapshots sent over the wire (the
@@ -279,7 +280,7 @@ const tombstoneChange = 2;
 
 /** A KeyValue that is exactly a store's tombstone: written as a tombstone change, read back the same. */
 function isBareTombstone(kv: KeyValue): boolean {
-  return kv.version === 0 && kv.createRevision === 0 && kv.lease === 0 && kv.value.length === 0;
+  return kv.version === 0 && kv.createRevision === 0 && kv.lease === 0 && valueLength(kv) === 0;
 }
 
 /** What `writeChanges` writes, exactly. */
@@ -288,7 +289,7 @@ function changesByteSize(changes: readonly (KeyValue | undefined)[]): number {
   let size = 4 + changes.length;
   for (const kv of changes) {
     if (kv === undefined) continue;
-    size += isBareTombstone(kv) ? 4 + kv.key.length + 8 : 4 + kv.key.length + 24 + 4 + kv.value.length + 8;
+    size += isBareTombstone(kv) ? 4 + kv.key.length + 8 : 4 + kv.key.length + 24 + 4 + valueLength(kv) + 8;
   }
   return size;
 }
@@ -301,7 +302,13 @@ function writeChanges(writer: ByteWriter, changes: readonly (KeyValue | undefine
 function writeChange(writer: ByteWriter, kv: KeyValue | undefined): void {
   if (kv === undefined) writer.uint8(absentChange);
   else if (isBareTombstone(kv)) writer.uint8(tombstoneChange).byteString(kv.key).uint53(kv.modRevision);
-  else writer.uint8(keyValueChange).byteString(kv.key).uint53(kv.createRevision).uint53(kv.modRevision).uint53(kv.version).byteString(kv.value).float64(kv.lease);
+  else {
+    writer.uint8(keyValueChange).byteString(kv.key).uint53(kv.createRevision).uint53(kv.modRevision).uint53(kv.version);
+    // A slab value's bytes as they are (the same bytes as its byte string, no string made).
+    if (kv instanceof SlabKeyValue) writer.bytesField(kv.slab.subarray(kv.offset, kv.offset + kv.length));
+    else writer.byteString(kv.value);
+    writer.float64(kv.lease);
+  }
 }
 
 function readChanges(reader: ByteReader): readonly (KeyValue | undefined)[] {
@@ -319,9 +326,15 @@ function readChanges(reader: ByteReader): readonly (KeyValue | undefined)[] {
       continue;
     }
     if (kind !== keyValueChange) throw new DecodeError(`unknown change kind ${kind}`);
-    const kv: KeyValue = { key: reader.byteString(), createRevision: reader.uint53(), modRevision: reader.uint53(), version: reader.uint53(), value: reader.byteString(), lease: reader.float64() };
-    if (!Number.isSafeInteger(kv.lease)) throw new DecodeError(`lease ${kv.lease} is not a safe integer`);
-    changes.push(kv);
+    const key = reader.byteString();
+    const createRevision = reader.uint53();
+    const modRevision = reader.uint53();
+    const version = reader.uint53();
+    // The value's bytes copied into a slab as they are, no string made (valueSlabs.ts).
+    const value = reader.bytesView();
+    const lease = reader.float64();
+    if (!Number.isSafeInteger(lease)) throw new DecodeError(`lease ${lease} is not a safe integer`);
+    changes.push(storedKeyValueOfBytes(key, createRevision, modRevision, version, value, lease));
   }
   return changes;
 }

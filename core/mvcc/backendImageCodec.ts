@@ -2,6 +2,7 @@ import type { KeyValue } from '../api/kv.ts';
 import { ByteReader, ByteWriter, DecodeError } from '../base/byteCodec.ts';
 import type { BackendImage, BackendMeta } from './backendImage.ts';
 import { BTree } from './btree.ts';
+import { storedKeyValue } from './valueSlabs.ts';
 
 /*
  * A backend image as bytes, for real disks and wires (the runtime's side of the simulator's
@@ -15,7 +16,9 @@ function writeKeyValue(writer: ByteWriter, kv: KeyValue): void {
 }
 
 function readKeyValue(reader: ByteReader): KeyValue {
-  return Object.freeze({ key: reader.string(), value: reader.string(), createRevision: reader.uint53(), modRevision: reader.uint53(), version: reader.uint53(), lease: reader.uint53() });
+  const key = reader.string();
+  const value = reader.string();
+  return Object.freeze(storedKeyValue(key, reader.uint53(), reader.uint53(), reader.uint53(), value, reader.uint53()));
 }
 
 export function writeBackendImage(writer: ByteWriter, image: BackendImage): void {

@@ -27,6 +27,8 @@ export class Compactor {
   private readonly state: MvccState;
   private readonly batchLimit: number;
   private readonly jobs: CompactionJob[] = [];
+  /** After the last job: the survivors of sparse value slabs being copied out (valueSlabs.ts), from `main` on. */
+  private relocation: { readonly slabs: ReadonlySet<Uint8Array>; main: number } | null = null;
 
   constructor(state: MvccState, batchLimit: number) {
     this.state = state;
@@ -56,9 +58,9 @@ export class Compactor {
     this.jobs.push({ revision, keep, main: 0, sub: 0 });
   }
 
-  /** Whether removals are still to be done. */
+  /** Whether removals (or the relocation of values after them) are still to be done. */
   get pending(): boolean {
-    return this.jobs.length > 0;
+    return this.jobs.length > 0 || this.relocation !== null;
   }
 
   /** The revision whose removal is under way, or null. */
@@ -73,7 +75,7 @@ export class Compactor {
    */
   step(): boolean {
     const job = this.jobs[0];
-    if (job === undefined) return false;
+    if (job === undefined) return this.relocation !== null && this.relocateStep();
     const { backend } = this.state;
     const removals: number[] = [];
     let lastMain = job.main;
@@ -89,12 +91,24 @@ export class Compactor {
     if (examined < this.batchLimit) {
       backend.setFinishedCompactRevision(job.revision);
       this.jobs.shift();
-      return this.jobs.length > 0;
+      if (this.jobs.length === 0) {
+        const slabs = backend.sparseSlabs();
+        if (slabs.size > 0) this.relocation = { slabs, main: 0 };
+      }
+      return this.pending;
     }
     job.main = lastMain;
     job.sub = lastSub + 1;
     backend.commit();
     return true;
+  }
+
+  /** One batch of the relocation: `batchLimit` changes examined. */
+  private relocateStep(): boolean {
+    const relocation = this.relocation!;
+    relocation.main = this.state.backend.relocateValues(relocation.slabs, relocation.main, this.batchLimit);
+    if (relocation.main < 0) this.relocation = null;
+    return this.pending;
   }
 
   /** Runs every batch of every job (tests, and a server that wants it done now). */

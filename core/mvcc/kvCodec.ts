@@ -1,6 +1,7 @@
 import crc32c from 'crc-32/crc32c.js';
 import type { KeyValue } from '../api/kv.ts';
 import { assert } from '../base/assert.ts';
+import { SlabKeyValue, valueLength } from './valueSlabs.ts';
 
 /*
  * etcd's on-disk encodings, byte for byte, for what depends on them: the key bucket's keys
@@ -41,6 +42,13 @@ export class ByteWriter {
     let at = this.length;
     for (let i = 0; i < text.length; i++) bytes[at++] = text.charCodeAt(i);
     this.length = at;
+  }
+
+  /** Bytes as they are. */
+  raw(bytes: Uint8Array): void {
+    this.room(bytes.length);
+    this.bytes.set(bytes, this.length);
+    this.length += bytes.length;
   }
 
   /** A safe integer as 8 bytes big-endian (two's complement when negative). */
@@ -106,10 +114,12 @@ export function writeKeyValue(out: ByteWriter, kv: KeyValue): void {
   if (kv.createRevision !== 0) (out.byte(0x10), out.varint(kv.createRevision));
   if (kv.modRevision !== 0) (out.byte(0x18), out.varint(kv.modRevision));
   if (kv.version !== 0) (out.byte(0x20), out.varint(kv.version));
-  if (kv.value.length > 0) {
+  const valueSize = valueLength(kv);
+  if (valueSize > 0) {
     out.byte(0x2a);
-    out.varint(kv.value.length);
-    out.string(kv.value);
+    out.varint(valueSize);
+    if (kv instanceof SlabKeyValue) out.raw(kv.slab.subarray(kv.offset, kv.offset + valueSize));
+    else out.string(kv.value);
   }
   if (kv.lease !== 0) (out.byte(0x30), out.varint(kv.lease));
 }
@@ -121,7 +131,8 @@ export function keyValueSize(kv: KeyValue): number {
   if (kv.createRevision !== 0) size += 1 + varintSize(kv.createRevision);
   if (kv.modRevision !== 0) size += 1 + varintSize(kv.modRevision);
   if (kv.version !== 0) size += 1 + varintSize(kv.version);
-  if (kv.value.length > 0) size += 1 + varintSize(kv.value.length) + kv.value.length;
+  const valueSize = valueLength(kv);
+  if (valueSize > 0) size += 1 + varintSize(valueSize) + valueSize;
   if (kv.lease !== 0) size += 1 + varintSize(kv.lease);
   return size;
 }

@@ -6,6 +6,7 @@ import type { MvccState, RangeOptions, RangeResult, ReadView } from './mvccState
 import { formatRevision, revision, type Revision } from './revision.ts';
 import type { KeyIndex } from './keyIndex.ts';
 import type { IndexEnd, TombstoneWriter } from './treeIndex.ts';
+import { storedKeyValue } from './valueSlabs.ts';
 
 /**
  * One write transaction (etcd's storeTxnWrite): every change it makes gets main revision
@@ -56,7 +57,7 @@ export class WriteTxn implements ReadView, TombstoneWriter {
       if (this.state.eventsCarryPrevKv) prevKv = backend.get(keyIndex!.modified.main, keyIndex!.modified.sub);
     }
     const sub = this.events.length;
-    const kv: KeyValue = { key, createRevision, modRevision: main, version, value, lease };
+    const kv = storedKeyValue(key, createRevision, main, version, value, lease);
     backend.append(main, sub, kv);
     if (keyIndex === undefined) index.putNew(key, revision(main, sub));
     else index.putExisting(keyIndex, revision(main, sub));

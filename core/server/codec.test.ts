@@ -1,10 +1,11 @@
 import test from 'ava';
 import { isDeepStrictEqual } from 'node:util';
+import { isEtcdError } from '../api/errors.ts';
 import type { KeyValue } from '../api/kv.ts';
 import { DecodeError } from '../base/byteCodec.ts';
 import { tornRecord, type DurableRecord, type DurableState, type NodeId } from '../host/node.ts';
 import { runToEnd } from '../base/steps.ts';
-import { Backend, backendFile, isBackendImage, PreparedIndex, type BackendImage } from '../mvcc/index.ts';
+import { Backend, backendFile, isBackendImage, plainKeyValue, PreparedIndex, type BackendImage } from '../mvcc/index.ts';
 import { TestRandom } from '../raft/_test/testRandom.ts';
 import type { Message, Snapshot } from '../raft/index.ts';
 import { makeMessage } from '../raft/message.ts';
@@ -23,9 +24,10 @@ import { etcdProtocol, etcdServerConfig } from './protocol.ts';
 import { StateMachine } from './stateMachine.ts';
 import type { ServerReply, ServerRequest } from './serverRequest.ts';
 
-/** An image as its contents (its tree is a class the deep comparison would not look into). */
+/** An image as its contents (its tree is a class the deep comparison would not look into; a slab value as its string). */
 function imageView(image: BackendImage): unknown {
-  return { keys: [...image.keys.entries()], meta: image.meta, sizeInUse: image.sizeInUse, size: image.size };
+  const keys = [...image.keys.entries()].map(([main, changes]) => [main, changes.map((kv) => (kv === undefined ? kv : plainKeyValue(kv)))]);
+  return { keys, meta: image.meta, sizeInUse: image.sizeInUse, size: image.size };
 }
 
 function snapshotView(snapshot: Snapshot | null): unknown {
@@ -316,7 +318,10 @@ test('a snapshot of many revisions decoded in steps gets its key index prepared 
   t.true(preparedImage.prepared instanceof PreparedIndex);
 
   const stateOptions = etcdProtocol(etcdServerConfig([1])).start({ id: 1, members: [1], random: new TestRandom(1), durable: { files: new Map() } }).stateOptions;
-  const stateView = (state: StateMachine) => ({ revision: state.kv.revision, hash: state.kv.hashKV(), keys: state.kv.range({ key: '\0', rangeEnd: '\0' }), leased: [...state.kv.leasedKeys()] });
+  const stateView = (state: StateMachine) => {
+    const keys = state.kv.range({ key: '\0', rangeEnd: '\0' });
+    return { revision: state.kv.revision, hash: state.kv.hashKV(), keys: isEtcdError(keys) ? keys : { ...keys, kvs: keys.kvs.map(plainKeyValue) }, leased: [...state.kv.leasedKeys()] };
+  };
   const installed = StateMachine.fromSnapshot(preparedImage, stateOptions);
   t.is(preparedImage.prepared!.take(preparedImage.keys), null, 'adopted by the install');
   t.deepEqual(stateView(installed), stateView(StateMachine.fromSnapshot(decodedImage, stateOptions)), 'the state the one-step install builds');

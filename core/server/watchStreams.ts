@@ -2,6 +2,7 @@ import { ErrCompacted, GrpcCode, EtcdError, progressWatchId, type WatchCreateReq
 import type { ClientId, RequestId, StreamFrame } from '../host/node.ts';
 import { WatchableStore, type Watcher, type WatchNotice, type WatchSink } from '../watch/index.ts';
 import type { WatchConfig } from './config.ts';
+import { valueLength } from '../mvcc/index.ts';
 import type { ServerReply } from './serverRequest.ts';
 
 /** A stream message on a stream this member does not hold (it restarted, or closed it): the client must open another. */
@@ -234,7 +235,7 @@ function fragments(events: WatchResponse['events'], limit: number): WatchRespons
   let part: WatchResponse['events'][number][] = [];
   let size = 0;
   for (const event of events) {
-    const eventSize = 16 + event.kv.key.length + event.kv.value.length + (event.prevKv === undefined ? 0 : event.prevKv.key.length + event.prevKv.value.length);
+    const eventSize = 16 + event.kv.key.length + valueLength(event.kv) + (event.prevKv === undefined ? 0 : event.prevKv.key.length + valueLength(event.prevKv));
     if (part.length > 0 && size + eventSize > limit) {
       parts.push(part);
       part = [];

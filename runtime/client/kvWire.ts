@@ -13,6 +13,7 @@ import type {
   TxnRequest,
   TxnResponse,
 } from '../../core/api/index.ts';
+import { SlabKeyValue } from '../../core/mvcc/index.ts';
 
 /*
  * etcd's KV messages between the wire (proto-loader's objects: bytes as Buffers, int64 as JS
@@ -118,7 +119,12 @@ export function txnRequest(wire: Wire): TxnRequest {
 }
 
 export function keyValue(kv: KeyValue): Wire {
-  return { key: bufferOf(kv.key), createRevision: kv.createRevision, modRevision: kv.modRevision, version: kv.version, value: bufferOf(kv.value), lease: kv.lease };
+  return { key: bufferOf(kv.key), createRevision: kv.createRevision, modRevision: kv.modRevision, version: kv.version, value: valueBuffer(kv), lease: kv.lease };
+}
+
+/** A KeyValue's value as a Buffer: a slab value's a view of its bytes (never written again: core/mvcc/valueSlabs.ts), no string made. */
+function valueBuffer(kv: KeyValue): Buffer {
+  return kv instanceof SlabKeyValue ? Buffer.from(kv.slab.buffer, kv.slab.byteOffset + kv.offset, kv.length) : bufferOf(kv.value);
 }
 
 export function rangeResponse(response: RangeResponse): Wire {

@@ -28,14 +28,17 @@ export class RandomEtcdCluster {
   restarts = 0;
 
   private readonly membership: boolean;
+  /** Values padded to this length (long ones are kept in slabs: core/mvcc/valueSlabs.ts). */
+  private readonly valueLength: number;
 
   /**
    * `membership`: 5 machines, 3 initial members, and random membership changes among the calls.
    * `coalesceAppends`: the runtime's Raft setting (one MsgApp per follower per Ready).
    */
-  constructor(seed: number, machines = 3, membership = false, coalesceAppends = false) {
+  constructor(seed: number, machines = 3, membership = false, coalesceAppends = false, valueLength = 0) {
     this.random = new TestRandom(seed);
     this.membership = membership;
+    this.valueLength = valueLength;
     this.cluster = new TestCluster({
       machines: membership ? 5 : machines,
       initial: membership ? 3 : machines,
@@ -108,19 +111,23 @@ export class RandomEtcdCluster {
     this.cluster.deliver(1);
   }
 
+  private nextValueText(): string {
+    return `${this.nextValue++}`.padEnd(this.valueLength, '.');
+  }
+
   private randomCall(): ServerRequest {
     const random = this.random;
     if (this.membership && random.below(100) < 4) return this.randomMembershipCall();
     const key = `k${random.below(6)}`;
     const roll = random.below(100);
-    if (roll < 35) return { method: 'Put', request: { key, value: `${this.nextValue++}` } };
+    if (roll < 35) return { method: 'Put', request: { key, value: this.nextValueText() } };
     if (roll < 45) return { method: 'DeleteRange', request: { key, rangeEnd: random.below(2) === 0 ? '' : 'k9' } };
     if (roll < 60) {
       return {
         method: 'Txn',
         request: {
           compare: [{ key, target: 'MOD', result: 'LESS', modRevision: random.below(40) }],
-          success: [{ requestPut: { key: `${key}t`, value: `${this.nextValue++}` } }, { requestDeleteRange: { key } }],
+          success: [{ requestPut: { key: `${key}t`, value: this.nextValueText() } }, { requestDeleteRange: { key } }],
           failure: [{ requestRange: { key: 'k', rangeEnd: 'l' } }],
         },
       };

@@ -1,0 +1,140 @@
+import type { Bytes } from '../api/bytes.ts';
+import type { KeyValue } from '../api/kv.ts';
+import { latin1Text, writeLatin1 } from '../base/byteCodec.ts';
+
+/*
+ * The store's long-lived values off V8's heap (issue 10, slab). A put's KeyValue lives as long as
+ * its revision is not compacted: under etcdctl check perf (keys put once and deleted, nothing
+ * compacted) a follower held ~80k 1 kB value strings, half its heap, and its longest full GCs were
+ * evacuation copying pages of them. A value of `slabValueMin` bytes or more is copied into a
+ * large append-only Uint8Array (a slab; ArrayBuffer memory is external to V8: neither marked nor
+ * moved) and the KeyValue holds the slab, an offset and a length; its `value` is a string made
+ * when read (a prototype getter). Hosts serving bytes read them with `valueBytes` (a view, no
+ * string). Shorter values stay strings: a slab reference is 16 bytes of fields more than a value
+ * field, where a short string costs 16 + its length.
+ *
+ * Honesty: a slab region once written is never written again (the allocator only appends, a full
+ * slab is dropped, never reused), so a KeyValue referencing it is as immutable as one holding a
+ * string; the simulator's disk checksums each region at the write (sim/recordFreezer.ts).
+ * A slab is freed by the GC when no KeyValue references it any more. Fragmentation: a slab stays
+ * alive while one of its values does; the backend counts the bytes it holds per slab and after a
+ * compaction copies the survivors of slabs it holds less than a quarter of into the current slab
+ * (Backend.relocateValues), so what the backend keeps alive is bounded by ~4x its live value
+ * bytes plus one slab (other holders — the watch history, responses in flight — are bounded by
+ * their own limits and drop theirs).
+ *
+ * Module state: one current slab for every store in the process (the simulator's members share it;
+ * where a value lands is never observable: nothing reads a slab but through its KeyValues).
+ */
+
+/** Values this long or longer go into slabs. */
+export const slabValueMin = 64;
+/** A slab's size. Values above a quarter of it stay strings (a rare size: etcd's requests are at most 1.5 MiB by default). */
+export const defaultSlabSize = 4 * 1024 * 1024;
+let slabSize = defaultSlabSize;
+let slabValueMax = slabSize / 4;
+
+let currentSlab: Uint8Array | null = null;
+let used = 0;
+
+/** The size of the slabs made from now on (tests: small slabs fill, go sparse and are relocated within a short run). Returns the previous size. */
+export function useSlabSize(bytes: number): number {
+  const previous = slabSize;
+  slabSize = bytes;
+  slabValueMax = bytes / 4;
+  currentSlab = null;
+  return previous;
+}
+
+/** The size of the slabs being made. */
+export function currentSlabSize(): number {
+  return slabSize;
+}
+
+/**
+ * A KeyValue whose value is in a slab. Immutable (the store freezes nothing of its own; the
+ * simulated disk freezes it). `value` is a getter: a spread (`{ ...kv }`) copies the slab fields,
+ * not the value; `toJSON` gives the plain KeyValue, so JSON sees what a string-valued one shows.
+ */
+export class SlabKeyValue implements KeyValue {
+  readonly key: Bytes;
+  readonly createRevision: number;
+  readonly modRevision: number;
+  readonly version: number;
+  readonly lease: number;
+  readonly slab: Uint8Array;
+  readonly offset: number;
+  readonly length: number;
+
+  constructor(key: Bytes, createRevision: number, modRevision: number, version: number, lease: number, slab: Uint8Array, offset: number, length: number) {
+    this.key = key;
+    this.createRevision = createRevision;
+    this.modRevision = modRevision;
+    this.version = version;
+    this.lease = lease;
+    this.slab = slab;
+    this.offset = offset;
+    this.length = length;
+  }
+
+  get value(): Bytes {
+    return latin1Text(this.slab, this.offset, this.offset + this.length);
+  }
+
+  toJSON(): KeyValue {
+    return plainKeyValue(this);
+  }
+}
+
+/** The KeyValue the store keeps for a put: a long value in a slab, a short one as it is. */
+export function storedKeyValue(key: Bytes, createRevision: number, modRevision: number, version: number, value: Bytes, lease: number): KeyValue {
+  const length = value.length;
+  if (length < slabValueMin || length > slabValueMax) return { key, createRevision, modRevision, version, value, lease };
+  if (currentSlab === null || used + length > currentSlab.length) {
+    currentSlab = new Uint8Array(slabSize);
+    used = 0;
+  }
+  const offset = used;
+  writeLatin1(value, currentSlab, offset);
+  used += length;
+  return new SlabKeyValue(key, createRevision, modRevision, version, lease, currentSlab, offset, length);
+}
+
+/** `storedKeyValue` of a value given as bytes (a decoded record's: copied, not kept). */
+export function storedKeyValueOfBytes(key: Bytes, createRevision: number, modRevision: number, version: number, value: Uint8Array, lease: number): KeyValue {
+  const { length } = value;
+  if (length < slabValueMin || length > slabValueMax) return { key, createRevision, modRevision, version, value: latin1Text(value, 0, length), lease };
+  return slabbed(key, createRevision, modRevision, version, lease, value);
+}
+
+/** The same KeyValue with its value copied into the current slab (a survivor of a sparse slab). */
+export function relocated(kv: SlabKeyValue): SlabKeyValue {
+  return slabbed(kv.key, kv.createRevision, kv.modRevision, kv.version, kv.lease, kv.slab.subarray(kv.offset, kv.offset + kv.length));
+}
+
+function slabbed(key: Bytes, createRevision: number, modRevision: number, version: number, lease: number, bytes: Uint8Array): SlabKeyValue {
+  const { length } = bytes;
+  if (currentSlab === null || used + length > currentSlab.length) {
+    currentSlab = new Uint8Array(slabSize);
+    used = 0;
+  }
+  const offset = used;
+  currentSlab.set(bytes, offset);
+  used += length;
+  return new SlabKeyValue(key, createRevision, modRevision, version, lease, currentSlab, offset, length);
+}
+
+/** Whether `slab` is the one values are being appended to (not a candidate for relocation). */
+export function isCurrentSlab(slab: Uint8Array): boolean {
+  return slab === currentSlab;
+}
+
+/** The value's length, without making a string of a slab value. */
+export function valueLength(kv: KeyValue): number {
+  return kv instanceof SlabKeyValue ? kv.length : kv.value.length;
+}
+
+/** A plain KeyValue with the same fields (a string value). */
+export function plainKeyValue(kv: KeyValue): KeyValue {
+  return { key: kv.key, createRevision: kv.createRevision, modRevision: kv.modRevision, version: kv.version, value: kv.value, lease: kv.lease };
+}
