@@ -16,6 +16,7 @@ import '../../../core/mvcc/model.test.ts';
 import '../../../core/mvcc/restore.test.ts';
 import '../../../core/mvcc/treeIndex.test.ts';
 import '../../../core/mvcc/txn.test.ts';
+import '../../../core/mvcc/valueSlabs.test.ts';
 import '../../../core/server/appliedRequests.test.ts';
 import '../../../core/server/cluster.test.ts';
 import '../../../core/server/codec.test.ts';
