@@ -26,7 +26,10 @@ interface Tree {
 
 async function load(name: string, dir: string): Promise<Tree> {
   const { etcdCodec } = (await import(join(dir, 'core/server/codec.ts'))) as typeof import('../core/server/codec.ts');
-  const { encodeInternalRequest } = (await import(join(dir, 'core/server/internalRequest.ts'))) as typeof import('../core/server/internalRequest.ts');
+  const requests = (await import(join(dir, 'core/server/internalRequest.ts'))) as Partial<typeof import('../core/server/internalRequest.ts')>;
+  // A member encodes with its own RequestCodec; a tree from before it, with the module's function.
+  const codec = requests.RequestCodec === undefined ? null : new requests.RequestCodec();
+  const encodeRequest = codec === null ? requests.encodeInternalRequest! : (request: Parameters<typeof codec.encodeRequest>[0]) => codec.encodeRequest(request);
   const { makeMessage } = (await import(join(dir, 'core/raft/message.ts'))) as typeof import('../core/raft/message.ts');
   const { useNativeByteStrings } = (await import(join(dir, 'runtime/nativeByteStrings.ts'))) as typeof import('../runtime/nativeByteStrings.ts');
   const { ServerMetrics } = (await import(join(dir, 'runtime/client/metrics.ts'))) as typeof import('../runtime/client/metrics.ts');
@@ -39,7 +42,7 @@ async function load(name: string, dir: string): Promise<Tree> {
         type: 'normal' as const,
         term: 2,
         index: firstIndex + i,
-        data: encodeInternalRequest({ header: { member: 1, id: firstIndex + i }, op: { kind: 'put', request: { key, value, lease: 0, prevKv: false, ignoreValue: false, ignoreLease: false } } } as never),
+        data: encodeRequest({ header: { member: 1, id: firstIndex + i }, op: { kind: 'put', request: { key, value, lease: 0, prevKv: false, ignoreValue: false, ignoreLease: false } } } as never),
       }));
       let bytes = 0;
       for (const to of [2, 3]) bytes += etcdCodec.message.encode(makeMessage({ type: 'MsgApp', from: 1, to, term: 2, logTerm: 2, index: firstIndex - 1, commit: firstIndex - 1, entries })).byteLength;

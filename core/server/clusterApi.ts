@@ -12,7 +12,6 @@ import {
 import type { NodeId } from '../host/node.ts';
 import { confChange, type ConfChangeSingle } from '../raft/index.ts';
 import type { EtcdServer } from './etcdServer.ts';
-import { encodeConfChangeContext } from './internalRequest.ts';
 import { propose, readLinearizably, refuseProposal, serveRead } from './requestHandling.ts';
 import type { Waiter } from './waiters.ts';
 
@@ -80,7 +79,7 @@ function addMembers(server: EtcdServer, waiter: Waiter, adds: readonly MemberAdd
     ...promotes.map((nodeId): ConfChangeSingle => ({ type: 'addNode', nodeId })),
   ];
   const header = { member: server.id, id: server.requestIds.nextId() };
-  const context = encodeConfChangeContext({ header, added, promoted: [...promotes] });
+  const context = server.requests.encodeContext({ header, added, promoted: [...promotes] });
   if (server.raft.proposeConfChange(confChange(changes, 'auto', context)) === 'proposal-dropped') return server.replyError(waiter, ErrProposalDropped);
   server.waiters.proposals.register(header.id, waiter);
 }

@@ -1,7 +1,7 @@
 import { ErrConfChangeNotApplicable, ErrMemberNotFound, type EtcdError, type Member } from '../api/index.ts';
 import type { ConfChangeEntry, ConfState } from '../raft/index.ts';
 import type { EtcdServer } from './etcdServer.ts';
-import { decodeConfChangeContext, type ConfChangeContext } from './internalRequest.ts';
+import type { ConfChangeContext } from './internalRequest.ts';
 import type { Membership } from './membership.ts';
 import { answer, bareHeader } from './requestHandling.ts';
 
@@ -17,7 +17,7 @@ import { answer, bareHeader } from './requestHandling.ts';
  */
 export function applyConfChangeEntry(server: EtcdServer, entry: ConfChangeEntry, replayed: boolean): ConfState {
   const change = entry.change;
-  const context = decodeConfChangeContext(change.context);
+  const context = server.requests.decodeContext(change.context);
   const membership = server.applyingMembership;
   const raftRefusal = server.raft.checkConfChange(change);
   const changed = raftRefusal === null ? changeMembership(membership, entry, context) : { error: ErrConfChangeNotApplicable };

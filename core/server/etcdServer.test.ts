@@ -153,6 +153,22 @@ test("a restart opens the backend at its last commit and skips the WAL entries a
   t.is(after.state.kv.revision, 11);
 });
 
+test('a restarted member decodes the requests of its WAL from their bytes: no memo outlives an incarnation (the disk holds the very byte arrays it proposed)', (t) => {
+  const cluster = new TestCluster({ machines: 1 });
+  const leader = cluster.electLeader();
+  for (let i = 0; i < 10; i++) cluster.ok(leader, 'Put', { key: `k${i}`, value: `${i}` });
+  cluster.settle(3);
+  const before = cluster.server(leader);
+  t.is(before.requests.decodes, 0, 'a lone member applies its own proposals from the memo it seeded');
+  cluster.crash(leader);
+  const after = cluster.restart(leader);
+  cluster.electLeader(); // the WAL's last entry commits in the new term
+  cluster.settle(3);
+  t.true(after.requests.decodes >= 10, `the restarted incarnation decoded ${after.requests.decodes} entries, the 10 puts among them`);
+  t.is(after.state.kv.revision, 11);
+  t.deepEqual(after.state.kv.hashKV(), before.state.kv.hashKV());
+});
+
 test('a crash between the WAL sync and the backend commit loses the batch; the entries after the consistent index are applied again', (t) => {
   const cluster = new TestCluster({ machines: 1, syncs: 'manual' });
   const leader = cluster.electLeader();

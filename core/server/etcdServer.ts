@@ -24,7 +24,7 @@ import type { ApplyListener } from './applyListener.ts';
 import { minLeaseTTL, type EtcdServerConfig } from './config.ts';
 import { receiveLeasePeerMessage, tickLeases } from './leaseApi.ts';
 import { LeaseLog } from './leaseLog.ts';
-import { encodeInternalRequest, type InternalOp } from './internalRequest.ts';
+import { RequestCodec, type InternalOp } from './internalRequest.ts';
 import type { Membership } from './membership.ts';
 import { PeerActivity } from './peerActivity.ts';
 import { isRaftMessage, type PeerMessage } from './peerMessage.ts';
@@ -86,6 +86,8 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
   readonly recovery: { readonly backendConsistentIndex: number; readonly walSnapshotIndex: number; readonly walLastIndex: number; readonly walCommit: number };
   /** Entries that came again after a restart although the backend held them (skipped). */
   replayedEntries = 0;
+  /** This incarnation's entry codec and decode memo (never shared with another member or incarnation). */
+  readonly requests = new RequestCodec();
   /** This member applied its own removal: it answers every call with ErrStopped (etcd stops). */
   stopped = false;
   ticks = 0;
@@ -487,7 +489,7 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
   proposeInternal(op: InternalOp): void {
     const id = this.requestIds.nextId();
     this.waiters.addInternal(id, this.ticks);
-    this.raft.propose(encodeInternalRequest({ header: { member: this.id, id }, op }));
+    this.raft.propose(this.requests.encodeRequest({ header: { member: this.id, id }, op }));
   }
 
   header(revision: number): { clusterId: number; memberId: number; revision: number; raftTerm: number } {

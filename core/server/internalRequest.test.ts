@@ -1,5 +1,5 @@
 import test from 'ava';
-import { decodeConfChangeContext, decodeInternalRequest, encodeConfChangeContext, encodeInternalRequest, type InternalRaftRequest } from './internalRequest.ts';
+import { decodeInternalRequest, encodeInternalRequest, RequestCodec, type InternalRaftRequest } from './internalRequest.ts';
 
 test('an internal request round-trips through its bytes, byte-string keys and Unicode names alike', (t) => {
   const requests: InternalRaftRequest[] = [
@@ -9,15 +9,18 @@ test('an internal request round-trips through its bytes, byte-string keys and Un
     // Every Latin-1 character, across several of the decoder's 8 KiB chunks and a ragged last one.
     { header: { member: 4, id: 9 }, op: { kind: 'put', request: { key: String.fromCharCode(...Array.from({ length: 256 }, (_, code) => code)), value: Array.from({ length: 3 * 8192 + 17 }, (_, i) => String.fromCharCode((i * 7) % 256)).join(''), lease: 0 } } },
   ];
+  const codec = new RequestCodec();
   for (const request of requests) {
-    const bytes = encodeInternalRequest(request);
-    t.is(decodeInternalRequest(bytes), request, 'the proposer seeds the memo: no decoding');
-    t.deepEqual(decodeInternalRequest(bytes.slice()), request, 'a copy of the bytes decodes to an equal request');
+    const bytes = codec.encodeRequest(request);
+    t.is(codec.decodeRequest(bytes), request, 'the proposer seeds the memo: no decoding');
+    t.deepEqual(codec.decodeRequest(bytes.slice()), request, 'a copy of the bytes decodes to an equal request');
+    t.deepEqual(decodeInternalRequest(bytes), request, 'unmemoized');
   }
+  t.is(codec.decodes, requests.length, 'only the copies were decoded');
   t.is(encodeInternalRequest(requests[0]!)[0], 2, 'format 2: binary');
   const context = { header: { member: 1, id: 9 }, added: [{ ID: 4, name: '', peerURLs: ['http://m4:2380'], clientURLs: [], isLearner: true }], promoted: [5] };
-  t.deepEqual(decodeConfChangeContext(encodeConfChangeContext(context).slice()), context);
-  t.is(decodeConfChangeContext(new Uint8Array(0)), null);
+  t.deepEqual(codec.decodeContext(codec.encodeContext(context).slice()), context);
+  t.is(codec.decodeContext(new Uint8Array(0)), null);
 });
 
 test('a key or value of zero bytes takes its own size in an entry, not JSON\'s six bytes a character (etcdctl check perf: 256-byte keys, 1 kB values)', (t) => {
@@ -25,6 +28,20 @@ test('a key or value of zero bytes takes its own size in an entry, not JSON\'s s
   const bytes = encodeInternalRequest(request);
   t.true(bytes.byteLength < 256 + 1024 + 96, `${bytes.byteLength} bytes`);
   t.deepEqual(decodeInternalRequest(bytes.slice()), request);
+});
+
+test('a member\'s memo serves only that member incarnation: another codec decodes the same bytes itself, into its own objects', (t) => {
+  const request: InternalRaftRequest = { header: { member: 1, id: 3 }, op: { kind: 'put', request: { key: 'k', value: 'v', lease: 0 } } };
+  const proposer = new RequestCodec();
+  const bytes = proposer.encodeRequest(request);
+  const restarted = new RequestCodec();
+  const decoded = restarted.decodeRequest(bytes);
+  t.not(decoded, request, 'not the proposer\'s object');
+  t.deepEqual(decoded, request);
+  t.is(restarted.decodes, 1);
+  t.is(restarted.decodeRequest(bytes), decoded, 'memoized for the live path');
+  t.is(restarted.decodes, 1);
+  t.not(proposer.encodeRequest(request), bytes, 'every encode hands out its own bytes, never the scratch writer\'s');
 });
 
 test('entries of an older data dir or peer (JSON, formats 0 and 1) are still read', (t) => {

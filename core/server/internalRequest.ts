@@ -58,56 +58,91 @@ export interface ConfChangeContext {
  * Entries are bytes (they go to the WAL and over the wire): the request after a format byte.
  * 2 (written now): core/base/valueCodec's tagged binary, keys and values as their raw bytes.
  * 0 and 1 (read, for data dirs and peers from before): JSON, one byte per character or UTF-8 — a
- * control character in a key or value took six bytes there. In the simulator an entry's bytes are
- * one object shared by every member and the disk, so decoding is memoized per byte array, and the
- * proposer seeds the memo: a request is encoded once and, in the simulator, practically never
- * decoded. Decoded requests are deeply immutable by contract: the store never changes a request
- * it applies.
+ * control character in a key or value took six bytes there.
  */
-const decoded = new WeakMap<Uint8Array, unknown>();
 
+/** Bytes of a request, unmemoized (tests, benchmarks, tools); a member encodes with its RequestCodec. */
 export function encodeInternalRequest(request: InternalRaftRequest): Uint8Array {
-  return encodeMemoized(request);
+  return encodeWith(new ByteWriter(256), request);
 }
 
+/** A request decoded from its bytes, unmemoized; a member decodes with its RequestCodec. */
 export function decodeInternalRequest(data: Uint8Array): InternalRaftRequest {
-  const request = decodeMemoized(data) as InternalRaftRequest;
+  return checkedRequest(decodeEntry(data));
+}
+
+/**
+ * One member incarnation's entry codec (EtcdServer owns one; a restart makes a new one). Decoding
+ * is memoized per byte array and the proposer seeds the memo, so a member applying its own
+ * proposals practically never decodes them. Nothing here is shared between members or across a
+ * restart: in the simulator an entry's bytes are one object held by every member and the disk,
+ * and a module-level memo let a restarted member find its WAL's requests already decoded (a
+ * decode bug on recovery went unseen by every crash scenario), let other members apply the
+ * proposer's very objects, and followers never decoded at all. Decoded requests are deeply
+ * immutable by contract: the store never changes a request it applies.
+ */
+export class RequestCodec {
+  private readonly decoded = new WeakMap<Uint8Array, unknown>();
+  /** Requests are encoded here and copied out: one exactly sized allocation per proposal. */
+  private scratch = new ByteWriter(4096);
+  /** Entries and contexts decoded from their bytes (not found in the memo): how tests see recovery decode. */
+  decodes = 0;
+
+  encodeRequest(request: InternalRaftRequest): Uint8Array {
+    return this.encodeMemoized(request);
+  }
+
+  decodeRequest(data: Uint8Array): InternalRaftRequest {
+    return checkedRequest(this.decodeMemoized(data));
+  }
+
+  encodeContext(context: ConfChangeContext): Uint8Array {
+    return this.encodeMemoized(context);
+  }
+
+  decodeContext(data: Uint8Array): ConfChangeContext | null {
+    if (data.byteLength === 0) return null;
+    return checkedContext(this.decodeMemoized(data));
+  }
+
+  private encodeMemoized(value: unknown): Uint8Array {
+    const bytes = encodeWith(this.scratch, value);
+    if (this.scratch.capacity > scratchKeptMax) this.scratch = new ByteWriter(4096);
+    this.decoded.set(bytes, value);
+    return bytes;
+  }
+
+  private decodeMemoized(data: Uint8Array): unknown {
+    let value = this.decoded.get(data);
+    if (value === undefined) {
+      value = decodeEntry(data);
+      this.decodes++;
+      this.decoded.set(data, value);
+    }
+    return value;
+  }
+}
+
+/** A scratch writer grown past this (a request near --max-request-bytes) is not kept. */
+const scratchKeptMax = 64 * 1024;
+
+/** The bytes of `value` written into `writer` (reset first) and copied out, exactly sized: never the writer's own buffer. */
+function encodeWith(writer: ByteWriter, value: unknown): Uint8Array {
+  writer.reset().uint8(binaryFormat);
+  writeJsonValue(writer, value);
+  return writer.copy();
+}
+
+function checkedRequest(value: unknown): InternalRaftRequest {
+  const request = value as InternalRaftRequest;
   assert(typeof request === 'object' && request !== null && typeof request.header?.member === 'number' && typeof request.op?.kind === 'string', 'an entry that is not an internal request');
   return request;
 }
 
-export function encodeConfChangeContext(context: ConfChangeContext): Uint8Array {
-  return encodeMemoized(context);
-}
-
-export function decodeConfChangeContext(data: Uint8Array): ConfChangeContext | null {
-  if (data.byteLength === 0) return null;
-  const context = decodeMemoized(data) as ConfChangeContext;
+function checkedContext(value: unknown): ConfChangeContext {
+  const context = value as ConfChangeContext;
   assert(typeof context === 'object' && context !== null && Array.isArray(context.added), 'a conf change context that is not one');
   return context;
-}
-
-/** Requests are encoded here and copied out: one exactly sized allocation per proposal. */
-let scratch = new ByteWriter(4096);
-/** A scratch writer grown past this (a request near --max-request-bytes) is not kept. */
-const scratchKeptMax = 64 * 1024;
-
-function encodeMemoized(value: unknown): Uint8Array {
-  scratch.reset().uint8(binaryFormat);
-  writeJsonValue(scratch, value);
-  const bytes = scratch.copy();
-  if (scratch.capacity > scratchKeptMax) scratch = new ByteWriter(4096);
-  decoded.set(bytes, value);
-  return bytes;
-}
-
-function decodeMemoized(data: Uint8Array): unknown {
-  let value = decoded.get(data);
-  if (value === undefined) {
-    value = decodeEntry(data);
-    decoded.set(data, value);
-  }
-  return value;
 }
 
 /**

@@ -18,7 +18,7 @@ import {
 import { costPut, costTxn } from './alarms.ts';
 import { handleClusterCall } from './clusterApi.ts';
 import type { EtcdServer } from './etcdServer.ts';
-import { encodeInternalRequest, isReadOnlyTxn, isSerializableTxn, requestWireBytes, type InternalOp } from './internalRequest.ts';
+import { isReadOnlyTxn, isSerializableTxn, requestWireBytes, type InternalOp } from './internalRequest.ts';
 import { handleLeaseCall } from './leaseApi.ts';
 import { handleMaintenanceCall } from './maintenanceApi.ts';
 import type { ServerMethod, ServerReply, ServerRequest } from './serverRequest.ts';
@@ -139,7 +139,7 @@ export function propose(server: EtcdServer, waiter: Waiter, op: InternalOp): voi
   const header = { member: server.id, id: server.requestIds.nextId() };
   const request = { header, op };
   if (requestWireBytes(request) > server.config.maxRequestBytes) return server.replyError(waiter, ErrRequestTooLarge);
-  const data = encodeInternalRequest(request);
+  const data = server.requests.encodeRequest(request);
   if (server.raft.propose(data) === 'proposal-dropped') return server.replyError(waiter, ErrProposalDropped);
   server.waiters.proposals.register(header.id, waiter);
 }
