@@ -1,5 +1,6 @@
 import { never, ratio, type Ratio } from '../core/base/ratio.ts';
 import { backendFile } from '../core/mvcc/index.ts';
+import { relocatedValues, useSlabSize } from '../core/mvcc/valueSlabs.ts';
 import { ErrNoSpace } from '../core/api/index.ts';
 import { etcdCodec } from '../core/server/codec.ts';
 import { defaultWatchConfig, etcdProtocol, etcdServerConfig, isErrorReply, isRaftMessage, type EtcdServer, type EtcdServerConfig, type PeerMessage, type ServerReply, type ServerRequest } from '../core/server/index.ts';
@@ -86,6 +87,13 @@ export interface EtcdScenarioShape {
   readonly deferredWorkUs?: number;
   /** The members' db writes lag their syncs at times, as the runtime's behind a rewrite (DiskOptions.lag on the backend file). */
   readonly dbLag?: { readonly chance: Ratio; readonly usMin: number; readonly usMax: number };
+  /**
+   * The value slabs' size during the run (core/mvcc/valueSlabs.ts; 4 MiB otherwise): small slabs
+   * fill, go sparse under compaction and have their survivors relocated within a run. The run
+   * starts on a fresh slab (where values land is never observable: no trace changes) and counts
+   * the values relocated (`slabRelocations`).
+   */
+  readonly slabBytes?: number;
 }
 
 /** What a property test or a benchmark may vary in a scenario beyond its seed: how much work, how many faults, which checks. */
@@ -277,32 +285,39 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
       const expiries = shape.leases === undefined ? undefined : new LeaseExpiryRecorder();
       const workload = etcdScenarioWorkload(workloadShape, machineCount + 1);
       const watch = shape.watch === undefined ? null : watchParts(shape.watch, { initialMembers, firstClient: machineCount + 1 + workload.clientCount, stopAtUs: quietAtUs + livenessBoundUs / 2 });
-      const executed = executeSimulation<PeerMessage, ServerRequest, ServerReply, EtcdServer>(
-        options,
-        {
-        protocol: watch === null ? etcdProtocol(config) : watch.ledger.watching(etcdProtocol(config)),
-        workload: watch === null ? workload : { ...workload, streams: watch.streams },
-        observers: [
-          ...(checks.raft ? [raftTrafficOnly<PeerMessage, ServerRequest, ServerReply, EtcdServer>(raftSafety(safetyOptions), isRaftMessage)] : []),
-          ...(checks.raft && config.snapshotStatusReported ? [raftTrafficOnly<PeerMessage, ServerRequest, ServerReply, EtcdServer>(snapshotWaitBounded(snapshotWaitBoundUs, tickIntervalUs), isRaftMessage)] : []),
-          ...(checks.raft ? [raftTrafficOnly<PeerMessage, ServerRequest, ServerReply, EtcdServer>(unreachableProbed(tickIntervalUs), isRaftMessage)] : []),
-          ...(checks.members ? [etcdInvariants(undefined, counts.invariants)] : []),
-          ...(checks.history ? [linearizableHistory(watch === null || shape.watchGuided === false ? defaultHistoryCheckOptions : { ...defaultHistoryCheckOptions, watches: watch.observed }, counts.history, expiries)] : []),
-          ...(expiries === undefined ? [] : [expiries.observer(), leaseChecks(shape.leases!, counts.leases)]),
-          ...(shape.lock === undefined ? [] : [mutualExclusion(lockCounterKey, counts.leases)]),
-          ...(watch === null || !checks.members ? [] : [watchRepliesApplied()]),
-          callCounts(counts.calls),
-          ...(shape.onHistory === undefined ? [] : [{ finish: (sim: { readonly history: readonly HistoryEntry<ServerRequest, ServerReply>[] }) => shape.onHistory!(sim.history, watch ?? undefined) }]),
-        ],
-        liveness: raftLiveness(livenessBoundUs, livenessElectionTimeouts),
-        leader: currentLeader,
-        // Reported whenever the members wait for reports (a scenario may turn that off: then nothing is reported).
-        ...(config.snapshotStatusReported ? { snapshotReports } : {}),
-        unreachableReports,
-        clientHistory: (sim) => etcdHistory(sim.history, expiries?.expiries).history,
-        },
-        run,
-      );
+      const slabSizeBefore = shape.slabBytes === undefined ? null : useSlabSize(shape.slabBytes);
+      const relocationsBefore = relocatedValues();
+      let executed: ReturnType<typeof executeSimulation>;
+      try {
+        executed = executeSimulation<PeerMessage, ServerRequest, ServerReply, EtcdServer>(
+          options,
+          {
+          protocol: watch === null ? etcdProtocol(config) : watch.ledger.watching(etcdProtocol(config)),
+          workload: watch === null ? workload : { ...workload, streams: watch.streams },
+          observers: [
+            ...(checks.raft ? [raftTrafficOnly<PeerMessage, ServerRequest, ServerReply, EtcdServer>(raftSafety(safetyOptions), isRaftMessage)] : []),
+            ...(checks.raft && config.snapshotStatusReported ? [raftTrafficOnly<PeerMessage, ServerRequest, ServerReply, EtcdServer>(snapshotWaitBounded(snapshotWaitBoundUs, tickIntervalUs), isRaftMessage)] : []),
+            ...(checks.raft ? [raftTrafficOnly<PeerMessage, ServerRequest, ServerReply, EtcdServer>(unreachableProbed(tickIntervalUs), isRaftMessage)] : []),
+            ...(checks.members ? [etcdInvariants(undefined, counts.invariants)] : []),
+            ...(checks.history ? [linearizableHistory(watch === null || shape.watchGuided === false ? defaultHistoryCheckOptions : { ...defaultHistoryCheckOptions, watches: watch.observed }, counts.history, expiries)] : []),
+            ...(expiries === undefined ? [] : [expiries.observer(), leaseChecks(shape.leases!, counts.leases)]),
+            ...(shape.lock === undefined ? [] : [mutualExclusion(lockCounterKey, counts.leases)]),
+            ...(watch === null || !checks.members ? [] : [watchRepliesApplied()]),
+            callCounts(counts.calls),
+            ...(shape.onHistory === undefined ? [] : [{ finish: (sim: { readonly history: readonly HistoryEntry<ServerRequest, ServerReply>[] }) => shape.onHistory!(sim.history, watch ?? undefined) }]),
+          ],
+          liveness: raftLiveness(livenessBoundUs, livenessElectionTimeouts),
+          leader: currentLeader,
+          // Reported whenever the members wait for reports (a scenario may turn that off: then nothing is reported).
+          ...(config.snapshotStatusReported ? { snapshotReports } : {}),
+          unreachableReports,
+          clientHistory: (sim) => etcdHistory(sim.history, expiries?.expiries).history,
+          },
+          run,
+        );
+      } finally {
+        if (slabSizeBefore !== null) useSlabSize(slabSizeBefore);
+      }
       const { history, invariants, calls, leases } = counts;
       return {
         ...executed,
@@ -318,6 +333,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
           ...calls,
           ...(shape.leases === undefined ? {} : { leaseExpiries: leases.expiriesJudged, leaseRevokes: leases.revokesChecked, leaseKeysRevoked: leases.keysRevoked }),
           ...(shape.lock === undefined ? {} : { lockIncrements: leases.increments }),
+          ...(shape.slabBytes === undefined ? {} : { slabRelocations: relocatedValues() - relocationsBefore }),
         },
       };
     },
@@ -329,7 +345,7 @@ export function etcdScenario(name: string, summary: string, shape: EtcdScenarioS
   const space = { ...shape.space, duplicateMax: never };
   // A default sweep (`npm start`) runs two seeds of each: an etcd run costs several Raft runs.
   // Lease scenarios must see leases expire and take keys with them (and locks taken), or they lost coverage.
-  const coverage = [...(shape.leases === undefined ? [] : ['leaseExpiries', 'leaseKeysRevoked']), ...(shape.lock === undefined ? [] : ['lockIncrements'])];
+  const coverage = [...(shape.leases === undefined ? [] : ['leaseExpiries', 'leaseKeysRevoked']), ...(shape.lock === undefined ? [] : ['lockIncrements']), ...(shape.slabBytes === undefined ? [] : ['slabRelocations'])];
   const scenario = (tuned: EtcdScenarioShape): Scenario => ({
     name,
     family: 'etcd',
@@ -584,6 +600,20 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
     roles: ['mixed', 'mixed', 'register', 'txn', 'kubernetes', 'fast-compactor', 'defragmenter'],
     space: crashSpace,
     dbLag: { chance: ratio(1, 3), usMin: 20_000, usMax: 300_000 },
+  }),
+  /**
+   * Values long enough for the store's slabs (core/mvcc/valueSlabs.ts: 64 bytes or more), some of
+   * several kB, in 64 KiB slabs: they fill within seconds, go sparse as a compactor every 0.6 s
+   * removes old revisions, and the survivors are relocated (counted: slabRelocations), under
+   * crashes (torn writes: values decoded back into slabs at restarts), partitions and snapshots
+   * every 20 entries. Every other etcd scenario's values are shorter than 64 bytes.
+   */
+  etcdScenario('etcd-large-values', 'etcd, 3 members, values of up to 8 kB (most in value slabs, 64 KiB each, relocated after compactions) under crashes, partitions and snapshots every 20 entries, with defragmentation', {
+    machines: 3,
+    roles: ['large-values', 'large-values', 'large-values', 'mixed', 'register', 'fast-compactor', 'defragmenter'],
+    space: only(['crash', 'partition'], { tornWriteMax: ratio(1, 2), syncLatencyUsMax: fullSwarmSpace.syncLatencyUsMax }),
+    server: { snapshotCount: 20, snapshotCatchUpEntries: 5 },
+    slabBytes: 64 * 1024,
   }),
   etcdScenario('etcd-quota', 'etcd, a writer fills a small space quota: the NOSPACE alarm, then compaction, defragmentation and disarm, under crashes and partitions', {
     machines: 3,

@@ -15,7 +15,8 @@ import { SlabKeyValue } from '../core/mvcc/valueSlabs.ts';
  * frozen through its own `freeze()` and its values walked; a typed array with elements cannot be
  * frozen, so its checksum is kept and `verify` compares it when the disk is read. A KeyValue whose
  * value is in a slab (core/mvcc/valueSlabs.ts) is frozen and its region's checksum kept, not the
- * slab's: a slab is written on after the write (the values appended later), never in the region.
+ * slab's: a slab is written on after the write (the values appended later), never in the region;
+ * the region is watched by `checkEdits` as a byte array is.
  *
  * A byte array is also checked soon after its write, not only at the read (which may never come, or
  * come long after the edit): `checkEdits`, called after every event a simulation delivers, compares
@@ -79,7 +80,7 @@ export class RecordFreezer {
         if (whole ? checksum(watch.bytes) !== watch.sum : endsChecksum(watch.bytes) !== watch.ends) {
           const unchanged = whole ? `whole after event ${watch.checkedAt}` : `its ends unchanged after event ${watch.endsCheckedAt}`;
           throw new AssertionError(
-            `${watch.where}: a byte array of a record was edited in place after it was written to the disk (written at event ${watch.writtenAt}, ${unchanged}, changed by event ${event}; records are immutable once written)`,
+            `${watch.where}: ${watch.what} of a record was edited in place after it was written to the disk (written at event ${watch.writtenAt}, ${unchanged}, changed by event ${event}; records are immutable once written)`,
           );
         }
         watch.endsCheckedAt = event;
@@ -104,7 +105,11 @@ export class RecordFreezer {
       if (!this.byteSums.has(value)) this.watch(value);
     } else if (value instanceof SlabKeyValue) {
       if (!this.regionSums.has(value)) {
-        this.regionSums.set(value, checksum(regionOf(value)));
+        const region = regionOf(value);
+        const sum = checksum(region);
+        this.regionSums.set(value, sum);
+        // Watched as a byte array is (`checkEdits`): an edit of the region is caught soon after it, not only at a read.
+        this.watchLately(region, sum, 'a slab value');
         Object.freeze(value);
       }
     } else if (value instanceof BTree) {
@@ -145,7 +150,12 @@ export class RecordFreezer {
   private watch(bytes: ArrayBufferView): void {
     const sum = checksum(bytes);
     this.byteSums.set(bytes, sum);
-    if (bytes.byteLength > 0) this.watched[0]!.push({ bytes, sum, ends: endsChecksum(bytes), where: this.where, writtenAt: this.event, checkedAt: this.event - 1, endsCheckedAt: this.event - 1 });
+    this.watchLately(bytes, sum, 'a byte array');
+  }
+
+  /** Puts `bytes` (checksum `sum`) on level 0 of the arrays `checkEdits` compares. */
+  private watchLately(bytes: ArrayBufferView, sum: number, what: WatchedBytes['what']): void {
+    if (bytes.byteLength > 0) this.watched[0]!.push({ bytes, sum, ends: endsChecksum(bytes), what, where: this.where, writtenAt: this.event, checkedAt: this.event - 1, endsCheckedAt: this.event - 1 });
   }
 
   /** Moves a watched array `age` events old to its level (ages [2^k, 2^(k+1))), or leaves it to the read's check past the last level or a full one. */
@@ -215,6 +225,8 @@ interface WatchedBytes {
   readonly sum: number;
   /** `endsChecksum`'s, for the checks after every event. */
   readonly ends: number;
+  /** What it is, for the message: a record's own byte array, or a slab value's region (its slab's bytes of one SlabKeyValue). */
+  readonly what: 'a byte array' | 'a slab value';
   /** The file it was written to (`node N file F`). */
   readonly where: string;
   /** The event whose delivery wrote it (0 for a write before the first event: a boot). */

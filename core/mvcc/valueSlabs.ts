@@ -36,6 +36,13 @@ let slabValueMax = slabSize / 4;
 
 let currentSlab: Uint8Array | null = null;
 let used = 0;
+/** Values copied out of sparse slabs so far in this process (`relocated`): a scenario's coverage count. */
+let relocations = 0;
+
+/** How many values `relocated` has copied in this process (a run's count is the difference across it). */
+export function relocatedValues(): number {
+  return relocations;
+}
 
 /** The size of the slabs made from now on (tests: small slabs fill, go sparse and are relocated within a short run). Returns the previous size. */
 export function useSlabSize(bytes: number): number {
@@ -109,6 +116,7 @@ export function storedKeyValueOfBytes(key: Bytes, createRevision: number, modRev
 
 /** The same KeyValue with its value copied into the current slab (a survivor of a sparse slab). */
 export function relocated(kv: SlabKeyValue): SlabKeyValue {
+  relocations++;
   return slabbed(kv.key, kv.createRevision, kv.modRevision, kv.version, kv.lease, kv.slab.subarray(kv.offset, kv.offset + kv.length));
 }
 

@@ -2,6 +2,7 @@ import test from 'ava';
 import { ratio } from '../../core/base/ratio.ts';
 import type { DurableWrite } from '../../core/host/node.ts';
 import { Backend, backendFile, KvStore, noLeases } from '../../core/mvcc/index.ts';
+import { storedKeyValue } from '../../core/mvcc/valueSlabs.ts';
 import type { Entry } from '../../core/raft/index.ts';
 import { walFile, type WalRecord } from '../../core/replica/wal.ts';
 import type { EtcdServer, ServerRequest } from '../../core/server/index.ts';
@@ -105,6 +106,25 @@ test('a write is answered only once its entry is applied on the member that answ
   t.throws(() => checks.onReply(member(1, 3, 5, () => 3), 100, 2, { method: 'Put', response: { header: header(5) } }), { message: /does not hold the write of "a" there \(last modified at 3\)/ });
   checks.onRequest(100, 1, 3, put, () => 0);
   t.notThrows(() => checks.onReply(member(1, 3, 6, (_key, revision) => (revision >= 5 ? 5 : undefined)), 100, 3, { method: 'Put', response: { header: header(5) } }));
+});
+
+test("every KeyValue an answer carries has its value: a spread copy of a slab's KeyValue (no `value` getter) is caught, in a range, a put's prevKv and a txn's ranges", (t) => {
+  const checks = new ReplyChecks();
+  const slabbed = storedKeyValue('a', 2, 2, 1, 'v'.repeat(100), 0);
+  const copied = { ...slabbed };
+  t.is((copied as { value?: string }).value, undefined, 'a spread loses the getter');
+  const serializable: ServerRequest = { method: 'Range', request: { key: 'a', serializable: true } };
+  checks.onRequest(100, 1, 1, serializable, () => 0);
+  t.notThrows(() => checks.onReply(member(1, 3, 3, () => undefined), 100, 1, { method: 'Range', response: { header: header(3), kvs: [slabbed, { ...slabbed, value: 'short' }], more: false, count: 2 } }));
+  checks.onRequest(100, 1, 2, serializable, () => 0);
+  t.throws(() => checks.onReply(member(1, 3, 3, () => undefined), 100, 2, { method: 'Range', response: { header: header(3), kvs: [copied], more: false, count: 1 } }), { message: /answered a Range of client 100 \(request 2\) with a KeyValue of "a" \(mod revision 2\) that has no value/ });
+  checks.onRequest(100, 1, 3, { method: 'Put', request: { key: 'a', value: 'w', prevKv: true } }, () => 0);
+  t.throws(() => checks.onReply(member(1, 3, 3, () => 3), 100, 3, { method: 'Put', response: { header: header(3), prevKv: copied } }), { message: /answered a Put .* that has no value/ });
+  checks.onRequest(100, 1, 4, { method: 'Txn', request: { compare: [], success: [{ requestRange: { key: 'a', serializable: true } }], failure: [] } }, () => 0);
+  t.throws(
+    () => checks.onReply(member(1, 3, 3, () => undefined), 100, 4, { method: 'Txn', response: { header: header(3), succeeded: true, responses: [{ responseRange: { header: header(3), kvs: [copied], more: false, count: 1 } }] } }),
+    { message: /answered a Txn .* that has no value/ },
+  );
 });
 
 test("a restarted member's store must equal an independent reopening of its backend file", (t) => {

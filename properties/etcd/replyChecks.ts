@@ -1,6 +1,7 @@
-import { isEtcdError, type RangeRequest, type RangeResponse, type TxnResponse } from '../../core/api/index.ts';
+import { isEtcdError, type KeyValue, type RangeRequest, type RangeResponse, type ResponseOp, type TxnResponse } from '../../core/api/index.ts';
 import { AssertionError } from '../../core/base/assert.ts';
 import type { ClientId, NodeId } from '../../core/host/node.ts';
+import { SlabKeyValue } from '../../core/mvcc/valueSlabs.ts';
 import { isErrorReply, type EtcdServer, type ServerReply, type ServerRequest } from '../../core/server/index.ts';
 
 /**
@@ -20,6 +21,10 @@ import { isErrorReply, type EtcdServer, type ServerReply, type ServerRequest } f
  *   ErrFutureRev), with nothing modified after it; any range shows nothing modified after the
  *   revision its header reports. (The checker's model does not yet judge historical and
  *   serializable reads; these are what can be checked of them without it.)
+ * - Every KeyValue an answer carries has its value (a string, or a slab's: core/mvcc/valueSlabs.ts).
+ *   A spread copy of a SlabKeyValue (`{ ...kv }`) loses its `value`, a prototype getter, and the
+ *   history check reads a KeyValue without a value as one whose value was not shown (a log's
+ *   partial fields): it would pass.
  */
 export class ReplyChecks {
   /**
@@ -46,9 +51,43 @@ export class ReplyChecks {
           `but the cluster had committed index ${record.commit} when the read arrived: a stale read`,
       );
     }
+    const method = record.request.method;
+    if (method === 'Range' || method === 'Put' || method === 'DeleteRange' || method === 'Txn') {
+      const missing = keyValueWithoutValue((reply as { response: KeyValueHolder }).response);
+      if (missing !== null) {
+        throw new AssertionError(
+          `member ${member.id} answered a ${method} of client ${client} (request ${requestId}) with a KeyValue of ${JSON.stringify(missing.key)} (mod revision ${missing.modRevision}) that has no value: a copy that lost a slab value's getter?`,
+        );
+      }
+    }
     if (record.request.method === 'Range') checkRangeRevisions(member, client, record.request.request, reply);
     else checkWriteApplied(member, client, record.request, reply);
   }
+}
+
+/** What a key-value answer may hold KeyValues in (a range's, a put's, a delete's, a txn's responses). */
+interface KeyValueHolder {
+  readonly kvs?: readonly KeyValue[];
+  readonly prevKv?: KeyValue | null;
+  readonly prevKvs?: readonly KeyValue[];
+  readonly responses?: readonly ResponseOp[];
+}
+
+/** The first KeyValue in `response` with no string value, or null. A slab's is whole (its getter not run: it would make the string). */
+function keyValueWithoutValue(response: KeyValueHolder): KeyValue | null {
+  for (const kv of response.kvs ?? []) if (!hasValue(kv)) return kv;
+  if (response.prevKv !== undefined && response.prevKv !== null && !hasValue(response.prevKv)) return response.prevKv;
+  for (const kv of response.prevKvs ?? []) if (!hasValue(kv)) return kv;
+  for (const op of response.responses ?? []) {
+    const inner: KeyValueHolder | undefined = op.responseRange ?? op.responsePut ?? op.responseDeleteRange ?? op.responseTxn;
+    const missing = inner === undefined ? null : keyValueWithoutValue(inner);
+    if (missing !== null) return missing;
+  }
+  return null;
+}
+
+function hasValue(kv: KeyValue): boolean {
+  return kv instanceof SlabKeyValue || typeof kv.value === 'string';
 }
 
 function pairKey(member: NodeId, client: ClientId): number {

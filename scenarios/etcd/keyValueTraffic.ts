@@ -70,8 +70,12 @@ export class KeyValueTraffic implements EtcdTraffic {
   /** The highest header revision this client has seen. */
   private revision = 1;
 
-  constructor(options: { readonly tag: string; readonly mix: KeyValueMix; readonly prefix: string; readonly keyCount: number }) {
+  /** Values drawn long (`largeValues`), or the unique values as they are. */
+  private readonly large: boolean;
+
+  constructor(options: { readonly tag: string; readonly mix: KeyValueMix; readonly prefix: string; readonly keyCount: number; readonly largeValues?: boolean }) {
     this.mix = options.mix;
+    this.large = options.largeValues === true;
     this.prefix = options.prefix;
     this.keys = Array.from({ length: options.keyCount }, (_, i) => keyName(options.prefix, i));
     assert(options.keyCount >= 1 && options.keyCount <= 20, 'between 1 and 20 keys');
@@ -84,14 +88,14 @@ export class KeyValueTraffic implements EtcdTraffic {
     let roll = random.below(this.total);
     const mix = this.mix;
     const key = pick(random, this.keys);
-    if ((roll -= mix.put) < 0) return put(key, this.values.next(), random.below(2) === 0);
+    if ((roll -= mix.put) < 0) return put(key, this.value(random), random.below(2) === 0);
     if ((roll -= mix.get) < 0) return get(key);
     if ((roll -= mix.staleGet) < 0) return get(key, { serializable: true });
     if ((roll -= mix.revisionGet ?? 0) < 0) return get(key, { revision: Math.max(1, this.revision + random.below(7) - 3) });
     if ((roll -= mix.list) < 0) return get(this.prefix, { rangeEnd: prefixEnd(this.prefix), ...(random.below(3) === 0 ? { limit: 1 + random.below(3) } : {}) });
     if ((roll -= mix.staleList ?? 0) < 0) return get(this.prefix, { rangeEnd: prefixEnd(this.prefix), serializable: true });
     if ((roll -= mix.staleTxn ?? 0) < 0) return this.staleTxn(key);
-    if ((roll -= mix.compareAndSet) < 0) return this.compareAndSet(key);
+    if ((roll -= mix.compareAndSet) < 0) return this.compareAndSet(key, random);
     if ((roll -= mix.multiTxn) < 0) return this.multiTxn(random);
     if ((roll -= mix.delete) < 0) return del(key, undefined, random.below(2) === 0);
     const from = random.below(this.keys.length);
@@ -103,10 +107,10 @@ export class KeyValueTraffic implements EtcdTraffic {
     for (const kv of keyValuesOf(request, reply)) this.seen.set(kv.key, { value: kv.value, modRevision: kv.modRevision, version: kv.version });
   }
 
-  private compareAndSet(key: string): EtcdCall {
+  private compareAndSet(key: string, random: Random): EtcdCall {
     const seen = this.seen.get(key);
     const compare = seen === undefined ? versionIs(key, 'EQUAL', 0) : valueIs(key, seen.value);
-    return txn([compare], [opPut(key, this.values.next())], [opGet(key)]);
+    return txn([compare], [opPut(key, this.value(random))], [opGet(key)]);
   }
 
   /**
@@ -121,6 +125,12 @@ export class KeyValueTraffic implements EtcdTraffic {
     return txn([compare], [opGet(key, { serializable: true }), opGet(this.prefix, { rangeEnd: prefixEnd(this.prefix), serializable: true })], [opGet(key, { serializable: true })]);
   }
 
+  /** The next unique value; with `largeValues` padded to a drawn length (no draw without: the other clients' runs stay as they were). */
+  private value(random: Random): string {
+    const value = this.values.next();
+    return this.large ? largeValue(value, random) : value;
+  }
+
   /** Two or three keys: compares on what this client saw, writes on success, reads on failure. */
   private multiTxn(random: Random): EtcdCall {
     const count = 2 + random.below(2);
@@ -130,7 +140,7 @@ export class KeyValueTraffic implements EtcdTraffic {
       if (seen === undefined || random.below(3) === 0) return versionIs(key, random.below(2) === 0 ? 'GREATER' : 'LESS', random.below(3));
       return modRevisionIs(key, random.below(2) === 0 ? 'EQUAL' : 'GREATER', seen.modRevision);
     });
-    const success = keys.map((key, index) => (index === keys.length - 1 && random.below(4) === 0 ? opDelete(key) : opPut(key, this.values.next())));
+    const success = keys.map((key, index) => (index === keys.length - 1 && random.below(4) === 0 ? opDelete(key) : opPut(key, this.value(random))));
     if (random.below(2) === 0) success.push(opGet(this.prefix, { rangeEnd: prefixEnd(this.prefix) }));
     return txn(compare, success, keys.map((key) => opGet(key)));
   }
@@ -139,4 +149,18 @@ export class KeyValueTraffic implements EtcdTraffic {
 /** The i-th key of a prefix: a letter each (so that ranges over them read naturally: [pa, pd) holds pa, pb, pc). */
 function keyName(prefix: string, i: number): string {
   return `${prefix}${String.fromCharCode(97 + i)}`;
+}
+
+/**
+ * `value` padded to a drawn length: a third of them short (as drawn, under the store's 64-byte
+ * slab threshold), half 64 bytes to 1 kB, a sixth 1 kB to 8 kB (core/mvcc/valueSlabs.ts: the long
+ * ones live in slabs). The padding repeats the value, so that no two values share their bytes and
+ * a slab region read at a wrong offset or length shows.
+ */
+export function largeValue(value: string, random: Random): string {
+  const roll = random.below(6);
+  if (roll < 2) return value;
+  const length = roll < 5 ? 64 + random.below(960) : 1024 + random.below(7 * 1024);
+  const unit = `${value}~`;
+  return unit.repeat(Math.ceil(length / unit.length)).slice(0, Math.max(length, value.length));
 }

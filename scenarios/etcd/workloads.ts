@@ -17,6 +17,7 @@ import { Defragmenter, MembershipAdmin, QuotaFiller } from './operatorTraffic.ts
 export type ClientRole =
   | 'register'
   | 'mixed'
+  | 'large-values'
   | 'txn'
   | 'deletes'
   | 'delete-reader'
@@ -82,6 +83,8 @@ function clientSpecOf(role: ClientRole, index: number, shape: WorkloadShape): Et
       return { traffic: new KeyValueTraffic({ tag, mix: registerMix, prefix: 'r/', keyCount: 1 }), endpoints: pinned };
     case 'mixed':
       return { traffic: new KeyValueTraffic({ tag, mix: mixedMix, prefix: 'k/', keyCount: 8 }), endpoints: pinned };
+    case 'large-values':
+      return { traffic: new KeyValueTraffic({ tag, mix: mixedMix, prefix: 'v/', keyCount: 8, largeValues: true }), endpoints: pinned };
     case 'txn':
       return { traffic: new KeyValueTraffic({ tag, mix: txnMix, prefix: 't/', keyCount: 6 }), endpoints: pinned };
     case 'deletes':

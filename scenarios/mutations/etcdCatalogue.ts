@@ -256,4 +256,28 @@ export const etcdMutations: readonly Mutation[] = [
     // one object shared by every member and the disk: nothing was ever decoded); caught on seeds 0 and 3 of etcd-crashes since.
     caughtAt: { scenario: 'etcd-crashes', seed: 0, violation: 'disagree on HashKV' },
   },
+  // Session 18 (slab2): values of 64 bytes or more live in slabs; only etcd-large-values writes them (and relocates them).
+  {
+    name: 'etcd-slab-relocation-short-copy',
+    bug: "compaction's relocation of a sparse slab's survivors copies one byte short of each value (the region's end taken as offset + length - 1): the relocated KeyValue serves its value truncated",
+    file: 'core/mvcc/valueSlabs.ts',
+    find: 'kv.slab.subarray(kv.offset, kv.offset + kv.length));',
+    replace: 'kv.slab.subarray(kv.offset, kv.offset + kv.length - 1));',
+    scenarios: ['etcd-large-values', ...etcdFamily],
+    // caught on 8 of seeds 0-9 of etcd-large-values, every seed that relocates (0 and 9 relocate nothing): members
+    // disagree on HashKV (the periodic check), or one applies a compare-on-value txn to a different effect (seeds 1, 2, 8);
+    // no other etcd scenario writes a value of 64 bytes or more
+    caughtAt: { scenario: 'etcd-large-values', seed: 1, violation: 'they applied the same entries to different effect' },
+  },
+  {
+    name: 'etcd-put-prevkv-spread-copy',
+    bug: "a put's prevKv is a spread copy (`{ ...previous }`) of the stored KeyValue: one whose value is in a slab has it as a prototype getter, which a spread does not copy, so the answer's previous value is missing",
+    file: 'core/mvcc/applyWrite.ts',
+    find: '{ header, prevKv: previous } : { header };',
+    replace: '{ header, prevKv: { ...previous } } : { header };',
+    scenarios: ['etcd-large-values', ...etcdFamily],
+    // caught on 9 of seeds 0-9 of etcd-large-values (seed 9 makes 92 calls) by ReplyChecks at the answer; 0 of seeds 0-2
+    // before that check: the history check reads a KeyValue without a value as one whose value was not shown
+    caughtAt: { scenario: 'etcd-large-values', seed: 0, violation: "that has no value: a copy that lost a slab value's getter" },
+  },
 ];
