@@ -97,14 +97,9 @@ export class SlabKeyValue implements KeyValue {
 export function storedKeyValue(key: Bytes, createRevision: number, modRevision: number, version: number, value: Bytes, lease: number): KeyValue {
   const length = value.length;
   if (length < slabValueMin || length > slabValueMax) return { key, createRevision, modRevision, version, value, lease };
-  if (currentSlab === null || used + length > currentSlab.length) {
-    currentSlab = new Uint8Array(slabSize);
-    used = 0;
-  }
-  const offset = used;
-  writeLatin1(value, currentSlab, offset);
-  used += length;
-  return new SlabKeyValue(key, createRevision, modRevision, version, lease, currentSlab, offset, length);
+  const { slab, offset } = reserve(length);
+  writeLatin1(value, slab, offset);
+  return new SlabKeyValue(key, createRevision, modRevision, version, lease, slab, offset, length);
 }
 
 /** `storedKeyValue` of a value given as bytes (a decoded record's: copied, not kept). */
@@ -122,14 +117,20 @@ export function relocated(kv: SlabKeyValue): SlabKeyValue {
 
 function slabbed(key: Bytes, createRevision: number, modRevision: number, version: number, lease: number, bytes: Uint8Array): SlabKeyValue {
   const { length } = bytes;
+  const { slab, offset } = reserve(length);
+  slab.set(bytes, offset);
+  return new SlabKeyValue(key, createRevision, modRevision, version, lease, slab, offset, length);
+}
+
+/** `length` bytes at the end of the current slab, a new one started when they do not fit (a full slab is dropped, never written again). */
+function reserve(length: number): { readonly slab: Uint8Array; readonly offset: number } {
   if (currentSlab === null || used + length > currentSlab.length) {
     currentSlab = new Uint8Array(slabSize);
     used = 0;
   }
   const offset = used;
-  currentSlab.set(bytes, offset);
   used += length;
-  return new SlabKeyValue(key, createRevision, modRevision, version, lease, currentSlab, offset, length);
+  return { slab: currentSlab, offset };
 }
 
 /** Whether `slab` is the one values are being appended to (not a candidate for relocation). */
