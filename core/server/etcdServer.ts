@@ -497,8 +497,9 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
   }
 
   reply(waiter: Waiter, reply: ServerReply): void {
-    if (!answersLocalWrite(waiter.request) || isErrorReply(reply)) {
-      this.replies.push({ client: waiter.client, id: waiter.id, reply, beforeSync: !answersLocalWrite(waiter.request) });
+    const localWrite = answersLocalWrite(waiter.request);
+    if (!localWrite || isErrorReply(reply)) {
+      this.replies.push({ client: waiter.client, id: waiter.id, reply, beforeSync: !localWrite });
       return;
     }
     // etcd fsyncs a defragmented file and a physical compaction's commit (ForceCommit) before it
