@@ -150,8 +150,11 @@ export async function bench(out: (line: string) => void): Promise<void> {
       const putsSeen = await puts?.stop(deleteMs);
       const gaps = members.map((member, i) => loopGapsMs(member.output.slice(marks[i]).join('')));
       const applies = members.map((member, i) => slowAppliesMs(member.output.slice(marks[i]).join('')));
-      const termAfter = Number((await leader.status()).raftTerm);
-      const stillLeads = await isLeader(specs[leaderIndex]!);
+      // The member's own status says whom it follows: no metrics scrape (which a loaded machine can
+      // time out, printing "lost" for a leader that never was).
+      const statusAfter = await leader.status();
+      const termAfter = Number(statusAfter.raftTerm);
+      const stillLeads = String(statusAfter.leader) === String((statusAfter.header as { memberId?: unknown } | undefined)?.memberId);
       out(`deletePrefix round ${round}: DeleteRange of ${String(response.deleted)} keys answered in ${deleteMs.toFixed(0)} ms`);
       if (putsSeen !== undefined) out(`deletePrefix   put probe (leader): ${putsSeen.calls} puts; slowest sent before the answer ${putsSeen.slowestBeforeMs.toFixed(0)} ms, after it ${putsSeen.slowestAfterMs.toFixed(0)} ms; over 100 ms: ${putsSeen.over100} (${putsSeen.failed} failed)`);
       for (const [i, spec] of specs.entries()) {
