@@ -24,7 +24,10 @@
  * DETCD_BENCH_PACED_SYSCALLS=1 counts the leader's and one follower's system calls by name with
  * `perf stat` on the kernel's tracepoints (not strace: its ptrace stops would weigh on Go's many
  * threads far more than on node's) and prints them per round. A variant `etcd=etcd` is real etcd
- * 3.4 (Debian's) at the same pace. The summary is over the turns after the first two.
+ * 3.4 (Debian's) at the same pace. DETCD_BENCH_PACED_WARM_MS=<ms> first has each cluster's clients
+ * put with at least 16 in flight for that long (unmeasured, in four rounds alternated between
+ * clusters), so the turns measure members past V8's warm-up, as most of a 60 s check perf run is.
+ * The summary is over the turns after the first two.
  *
  * A variant whose members run with `--trace-opt --trace-deopt` (node options) gets, per member,
  * TurboFan's compiles and deopts per turn and the functions optimized most often after the first
@@ -40,7 +43,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { EtcdClient } from '../runtime/_test/etcdClient.ts';
 import { endpoint, type MemberSpec } from '../runtime/_test/members.ts';
 import { type Cluster, parseVariants, startCluster, stopGracefully, threadTimes } from './checkPerfGc.bench.ts';
-import { type CpuSplit, membersCpuSplit } from './runtime.bench.ts';
+import { type CpuSplit, membersCpuSplit, throughput } from './runtime.bench.ts';
 
 function setting(name: string, fallback: number): number {
   const text = process.env[name];
@@ -335,7 +338,12 @@ export async function bench(out: (line: string) => void): Promise<void> {
     }
     // Every client's connection made before the clock starts (check perf's connect storm is checkPerfGc's).
     for (const pool of pools) await Promise.all(pool.map((client) => client.range({ key: Buffer.from('paced') })));
-    out(`${rate} puts/s scheduled, ${clientCount} clients ${leaderOnly ? 'to the leader' : 'over the three members'}, ${turns} turns of ${turnMs} ms per variant, alternated; load ${loadavg()[0]!.toFixed(1)}`);
+    // Warmed (DETCD_BENCH_PACED_WARM_MS): at least 16 puts in flight over the clients, each cluster in turn, unmeasured.
+    const warmMs = setting('DETCD_BENCH_PACED_WARM_MS', 1) - 1;
+    for (let round = 0; warmMs > 0 && round < 4; round++) {
+      for (const pool of pools) await throughput(Math.max(16, pool.length), warmMs / 4, (worker) => pool[worker % pool.length]!.put({ key: nextKey(), value }));
+    }
+    out(`${rate} puts/s scheduled, ${clientCount} clients ${leaderOnly ? 'to the leader' : 'over the three members'}, ${turns} turns of ${turnMs} ms per variant, alternated${warmMs > 0 ? `, after ${warmMs} ms of unpaced puts each` : ''}; load ${loadavg()[0]!.toFixed(1)}`);
     const results = clusters.map(() => [] as Turn[]);
     for (let t = 0; t < turns; t++) {
       // Each turn starts with the next variant: the one measured first in a round paid for its position before (serverbundle).
