@@ -27,7 +27,9 @@
  * 3.4 (Debian's) at the same pace. DETCD_BENCH_PACED_WARM_MS=<ms> first has each cluster's clients
  * put with at least 16 in flight for that long (unmeasured, in four rounds alternated between
  * clusters), so the turns measure members past V8's warm-up, as most of a 60 s check perf run is.
- * The summary is over the turns after the first two.
+ * The summary is over the turns after the first two, and less what each cluster's members use
+ * idle (measured after the turns for DETCD_BENCH_PACED_IDLE_MS, default 3,000: ticks, heartbeats,
+ * timers), which weighs on every put at a low rate.
  *
  * A variant whose members run with `--trace-opt --trace-deopt` (node options) gets, per member,
  * TurboFan's compiles and deopts per turn and the functions optimized most often after the first
@@ -43,7 +45,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { EtcdClient } from '../runtime/_test/etcdClient.ts';
 import { endpoint, type MemberSpec } from '../runtime/_test/members.ts';
 import { type Cluster, parseVariants, startCluster, stopGracefully, threadTimes } from './checkPerfGc.bench.ts';
-import { type CpuSplit, membersCpuSplit, throughput } from './runtime.bench.ts';
+import { type CpuSplit, membersCpuMs, membersCpuSplit, throughput } from './runtime.bench.ts';
 
 function setting(name: string, fallback: number): number {
   const text = process.env[name];
@@ -324,6 +326,7 @@ export async function bench(out: (line: string) => void): Promise<void> {
   const clientCount = setting('DETCD_BENCH_PACED_CLIENTS', 60);
   const turns = setting('DETCD_BENCH_PACED_TURNS', 6);
   const turnMs = setting('DETCD_BENCH_PACED_TURN_MS', 4_000);
+  const idleMs = setting('DETCD_BENCH_PACED_IDLE_MS', 3_000);
   const baseline = process.env.DETCD_BENCH_BASELINE;
   const variants = parseVariants(process.env.DETCD_BENCH_PACED_VARIANTS ?? `here=${baseline ? `;base=@${baseline}` : ''}`, []);
   const root = mkdtempSync(join(tmpdir(), 'detcd-paced-'));
@@ -356,12 +359,23 @@ export async function bench(out: (line: string) => void): Promise<void> {
         if (turn.syscalls.size > 0) out(`${cluster.variant.name.padEnd(8)}   ${describeSyscalls(turn)}`);
       }
     }
+    // What the members use with no puts (ticks, heartbeats, timers), per second: part of every turn's CPU.
+    const idle: number[] = [];
+    for (const cluster of clusters) {
+      await sleep(500);
+      const before = membersCpuMs(cluster.members);
+      await sleep(idleMs);
+      idle.push(((membersCpuMs(cluster.members) - before) * 1000) / idleMs);
+    }
+    out(`idle, members' CPU per second: ${clusters.map((cluster, i) => `${cluster.variant.name} ${idle[i]!.toFixed(0)} ms`).join(', ')}`);
     out(`load ${loadavg()[0]!.toFixed(1)}; all turns, then turns ${coldTurns + 1}-${turns}:`);
     for (const [i, cluster] of clusters.entries()) out(`${cluster.variant.name.padEnd(8)} all turns: ${describe(merge(results[i]!))}`);
     for (const [i, cluster] of clusters.entries()) {
       if (turns <= coldTurns) continue;
       const late = merge(results[i]!.slice(coldTurns));
       out(`${cluster.variant.name.padEnd(8)} ${describe(late)}`);
+      const busy = late.leaderMain + late.leaderOther + late.followersMain + late.followersOther - (idle[i]! * late.ms) / 1000;
+      out(`${cluster.variant.name.padEnd(8)}   less the idle CPU: ${(busy / late.puts).toFixed(3)} ms per put, ${(busy / late.rounds).toFixed(3)} ms per round`);
       if (late.syscalls.size > 0) out(`${cluster.variant.name.padEnd(8)}   ${describeSyscalls(late)}`);
     }
     for (const cluster of clusters) {
