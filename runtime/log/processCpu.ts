@@ -34,7 +34,8 @@ export class ThrottledCpuClock {
   }
 }
 
-function processCpuMicros(): number {
+/** The process's CPU time so far (user + system, µs): every thread's. */
+export function processCpuMicros(): number {
   const usage = process.cpuUsage();
   return usage.user + usage.system;
 }
