@@ -208,6 +208,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     inTurns = null;
   };
   const timeoutMs = hostTimeoutMs(config);
+  const pendingProposals = (): number => host?.countPending(adapter.isProposal) ?? 0;
   host = new NodeHost({
     protocol: adapter.protocol,
     id: self,
@@ -226,7 +227,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     sendBeforeSync: true,
     afterPump: (node, pumpMs) => {
       const status = adapter.status(node);
-      metrics.observeNode(status, self, host?.countPending(adapter.isProposal) ?? 0);
+      metrics.observeNode(status, self, pendingProposals);
       raftEvents.observe({ role: status.role, lead: status.leader, term: status.term });
       loopTurn(pumpMs, '', status.appliedIndex);
       workInTurns(node.hasDeferredWork?.() === true, pumpMs);
