@@ -13,7 +13,8 @@
  *
  * DETCD_BENCH_GC_VARIANTS: variants separated by `;`, each `name=words`, the words separated by
  * spaces: node options, `NAME=value` environment variables for the members, and `@<dir>` for
- * another checkout's bin/detcd (e.g. `main=@../main;here=;stgc=--single-threaded-gc`). Default: `here=` (this checkout, the flags bin/detcd sets).
+ * another checkout's bin/detcd (e.g. `main=@../main;here=;stgc=--single-threaded-gc`), or `etcd` alone for real etcd
+ * (`here=;etcd=etcd`). Default: `here=` (this checkout, the flags bin/detcd sets).
  * DETCD_BENCH_GC_LOG=<dir> keeps each variant's raw member output there (`<name>.log`, a `### <member>` line before each member's part of a run).
  * A variant whose members run with DETCD_LOOP_STALL_WATCH_MS=5 logs their event-loop stalls over 100 ms; the bench counts them per run and prints the longest, each with what its member said filled it.
  * Members are stopped with SIGTERM (SIGKILL after 30 s), so a variant's `--cpu-prof --cpu-prof-dir=<dir>` writes their profiles.
@@ -123,11 +124,16 @@ function topPhases(line: string): string {
   return phases.map(([name, ms]) => `${name} ${ms.toFixed(1)}`).join(', ');
 }
 
-/** Variants as DETCD_BENCH_GC_VARIANTS writes them; every member runs with `nodeFlags` first (here `--trace-gc-nvp`). */
+/**
+ * Variants as DETCD_BENCH_GC_VARIANTS writes them; every member runs with `nodeFlags` first (here
+ * `--trace-gc-nvp`). A variant whose only word is `etcd` is real etcd (Debian's `/usr/bin/etcd`,
+ * given the same flags), with nothing of node's: its members print no GC or TurboFan lines.
+ */
 export function parseVariants(spec: string, nodeFlags: readonly string[] = ['--trace-gc-nvp']): Variant[] {
   return spec.split(';').filter((part) => part.trim() !== '').map((part) => {
     const name = part.split('=', 1)[0]!.trim();
     const words = part.slice(part.indexOf('=') + 1).trim().split(/\s+/).filter((word) => word !== '');
+    if (words.length === 1 && words[0] === 'etcd') return { name, program: ['etcd'], env: {} };
     const env = Object.fromEntries(words.filter((word) => /^[A-Z][A-Z0-9_]*=/.test(word)).map((word) => [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)]));
     const flags = words.filter((word) => !/^[A-Z][A-Z0-9_]*=/.test(word) && !word.startsWith('@'));
     const checkout = words.find((word) => word.startsWith('@'))?.slice(1) ?? here;

@@ -19,6 +19,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseVariants } from './checkPerfGc.bench.ts';
 import { type CpuSplit, membersCpuSplit, type Server, startCluster, stopCluster, throughput } from './runtime.bench.ts';
 
 const inFlight = 16;
@@ -55,13 +56,7 @@ interface Tally {
 export async function bench(out: (line: string) => void): Promise<void> {
   const baseline = process.env.DETCD_BENCH_BASELINE;
   const spec = process.env.DETCD_BENCH_CPU_CLUSTERS ?? `here=${baseline ? `;base=@${baseline}` : ''}`;
-  const clusters = spec.split(';').filter((part) => part.trim() !== '').map((part) => {
-    const name = part.split('=', 1)[0]!.trim();
-    const words = part.slice(part.indexOf('=') + 1).trim().split(/\s+/).filter((word) => word !== '');
-    if (words.length === 1 && words[0] === 'etcd') return { name, program: ['etcd'] };
-    const checkout = words.find((word) => word.startsWith('@'))?.slice(1) ?? process.cwd();
-    return { name, program: [process.execPath, ...words.filter((word) => !word.startsWith('@')), join(checkout, 'bin', 'detcd')] };
-  });
+  const clusters = parseVariants(spec, []);
   const kinds = (process.env.DETCD_BENCH_CPU_OPS ?? 'range,put').split(',').filter((kind) => kind === 'range' || kind === 'put');
   const warmMs = setting('DETCD_BENCH_CPU_WARM_MS', 10_000);
   const turns = setting('DETCD_BENCH_CPU_TURNS', 6);

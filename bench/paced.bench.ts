@@ -19,8 +19,17 @@
  * members' CPU per put split (leader / followers, main thread / other threads), the Raft rounds
  * (the leader's WAL syncs: one per Ready that carried entries) and puts and CPU per round, and the
  * members' threads' time waiting for a CPU per put (schedstat), and their write system calls per
- * round (files and sockets, /proc/<pid>/io). The summary is over the turns
- * after the first two.
+ * round (files and sockets, /proc/<pid>/io), their threads' context switches per put (voluntary
+ * and involuntary, /proc/<pid>/task/<tid>/status) and the bytes they sent to peers per round.
+ * DETCD_BENCH_PACED_SYSCALLS=1 counts the leader's and one follower's system calls by name with
+ * `perf stat` on the kernel's tracepoints (not strace: its ptrace stops would weigh on Go's many
+ * threads far more than on node's) and prints them per round. A variant `etcd=etcd` is real etcd
+ * 3.4 (Debian's) at the same pace. DETCD_BENCH_PACED_WARM_MS=<ms> first has each cluster's clients
+ * put with at least 16 in flight for that long (unmeasured, in four rounds alternated between
+ * clusters), so the turns measure members past V8's warm-up, as most of a 60 s check perf run is.
+ * The summary is over the turns after the first two, and less what each cluster's members use
+ * idle (measured after the turns for DETCD_BENCH_PACED_IDLE_MS, default 3,000: ticks, heartbeats,
+ * timers), which weighs on every put at a low rate.
  *
  * A variant whose members run with `--trace-opt --trace-deopt` (node options) gets, per member,
  * TurboFan's compiles and deopts per turn and the functions optimized most often after the first
@@ -28,14 +37,15 @@
  * DETCD_BENCH_PACED_OUTPUT=<dir> writes what each member printed to <dir>/<member>.log, with a
  * line `=== turn N` where each of its turns began (`=== end` where they ended).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EtcdClient } from '../runtime/_test/etcdClient.ts';
 import { endpoint, type MemberSpec } from '../runtime/_test/members.ts';
 import { type Cluster, parseVariants, startCluster, stopGracefully, threadTimes } from './checkPerfGc.bench.ts';
-import { type CpuSplit, membersCpuSplit } from './runtime.bench.ts';
+import { type CpuSplit, membersCpuMs, membersCpuSplit, throughput } from './runtime.bench.ts';
 
 function setting(name: string, fallback: number): number {
   const text = process.env[name];
@@ -66,6 +76,90 @@ interface Turn {
   clientMs: number;
   /** The members' write system calls (files and sockets, /proc/<pid>/io syscw). */
   writeCalls: number;
+  /** The members' threads' voluntary and involuntary context switches (/proc/<pid>/task/<tid>/status). */
+  voluntary: number;
+  involuntary: number;
+  /** The members' system time (all threads), ms: the kernel's share of their CPU. */
+  systemMs: number;
+  /** Bytes the members sent to peers (etcd_network_peer_sent_bytes_total, both servers count the same frames' payloads). */
+  peerBytes: number;
+  /** System calls per member role (DETCD_BENCH_PACED_SYSCALLS=1): `leader` and `follower` (one of them), by name. */
+  syscalls: Map<string, number>;
+}
+
+function emptyTurn(): Turn {
+  return { puts: 0, errors: 0, starved: 0, ms: 0, latencies: [], leaderMain: 0, leaderOther: 0, followersMain: 0, followersOther: 0, waitMs: 0, rounds: 0, clientMs: 0, writeCalls: 0, voluntary: 0, involuntary: 0, systemMs: 0, peerBytes: 0, syscalls: new Map() };
+}
+
+/** A process's threads' context switches so far (those of threads that ended are lost). */
+function contextSwitches(pid: number): { voluntary: number; involuntary: number } {
+  const sum = { voluntary: 0, involuntary: 0 };
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return sum;
+  }
+  for (const task of tasks) {
+    try {
+      const status = readFileSync(`/proc/${pid}/task/${task}/status`, 'utf8');
+      sum.voluntary += Number(/^voluntary_ctxt_switches:\s+([0-9]+)$/m.exec(status)?.[1] ?? 0);
+      sum.involuntary += Number(/^nonvoluntary_ctxt_switches:\s+([0-9]+)$/m.exec(status)?.[1] ?? 0);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return sum;
+}
+
+/** A process's system time so far (ms, /proc/<pid>/stat's stime: every thread's, the ended ones' too). */
+function systemMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[12]) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function clusterSystemMs(cluster: Cluster): number {
+  return cluster.members.reduce((sum, member) => sum + systemMs(member.process.pid!), 0);
+}
+
+function clusterSwitches(cluster: Cluster): { voluntary: number; involuntary: number } {
+  return cluster.members.map((member) => contextSwitches(member.process.pid!)).reduce((a, b) => ({ voluntary: a.voluntary + b.voluntary, involuntary: a.involuntary + b.involuntary }));
+}
+
+/** Bytes a member has sent to its peers so far. */
+async function peerSentBytes(spec: MemberSpec): Promise<number> {
+  const text = await (await fetch(`http://${endpoint(spec)}/metrics`, { signal: AbortSignal.timeout(5_000) })).text().catch(() => '');
+  return [...text.matchAll(/^etcd_network_peer_sent_bytes_total\{[^}]*\} ([0-9.e+-]+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+}
+
+/**
+ * The system calls counted per name by `perf stat` (kernel tracepoints: cheap next to strace's
+ * ptrace stops, which a Go process with its many threads pays on every call) on one process, all
+ * its threads, until `stop` is called; plus `context-switches` and `all` (every call).
+ */
+const countedCalls = ['read', 'readv', 'write', 'writev', 'pwrite64', 'pwritev', 'pwritev2', 'pread64', 'fdatasync', 'fsync', 'sync_file_range', 'futex', 'epoll_wait', 'epoll_pwait', 'epoll_ctl', 'sendmsg', 'recvmsg', 'sendto', 'recvfrom', 'nanosleep', 'clock_nanosleep', 'sched_yield', 'getpid', 'tgkill', 'rt_sigreturn', 'madvise', 'mmap', 'munmap', 'mprotect', 'getrusage', 'openat', 'close', 'eventfd2', 'io_uring_enter', 'statx', 'newfstat', 'newfstatat', 'lseek', 'fcntl', 'ioctl'];
+
+function countSyscalls(pid: number): () => Promise<Map<string, number>> {
+  const events = ['raw_syscalls:sys_enter', 'context-switches', ...countedCalls.map((call) => `syscalls:sys_enter_${call}`)];
+  const perf = spawn('perf', ['stat', '-x', ',', '-e', events.join(','), '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let text = '';
+  perf.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  const ended = new Promise<void>((resolve) => perf.on('close', () => resolve()));
+  return async () => {
+    perf.kill('SIGINT');
+    await ended;
+    const counts = new Map<string, number>();
+    for (const line of text.split('\n')) {
+      const [count, , event] = line.split(',');
+      if (event === undefined || !/^[0-9]+$/.test(count ?? '')) continue;
+      counts.set(event === 'raw_syscalls:sys_enter' ? 'all' : event.replace('syscalls:sys_enter_', ''), Number(count));
+    }
+    return counts;
+  };
 }
 
 /** A process's write system calls so far (/proc/<pid>/io), NaN where there is none. */
@@ -105,7 +199,12 @@ async function pacedTurn(cluster: Cluster, clients: readonly EtcdClient[], rate:
   const roundsBefore = await walSyncs(cluster.specs[leader]!);
   const cpuBefore = membersCpuSplit(cluster.members, leader);
   const waitBefore = cluster.members.reduce((sum, member) => sum + threadTimes(member.process.pid!).waitMs, 0);
-  const turn: Turn = { puts: 0, errors: 0, starved: 0, ms: 0, latencies: [], leaderMain: 0, leaderOther: 0, followersMain: 0, followersOther: 0, waitMs: 0, rounds: 0, clientMs: 0, writeCalls: 0 };
+  const turn = emptyTurn();
+  const switchesBefore = clusterSwitches(cluster);
+  const systemBefore = clusterSystemMs(cluster);
+  const peerBefore = (await Promise.all(cluster.specs.map(peerSentBytes))).reduce((a, b) => a + b, 0);
+  const counting = process.env.DETCD_BENCH_PACED_SYSCALLS === '1' ? [leader, (leader + 1) % cluster.members.length].map((i) => countSyscalls(cluster.members[i]!.process.pid!)) : [];
+  if (counting.length > 0) await sleep(300); // perf attached before the clock starts
   const writesBefore = cluster.members.reduce((sum, member) => sum + writeCalls(member.process.pid!), 0);
   const clientBefore = process.cpuUsage();
   const idle = [...clients];
@@ -149,14 +248,21 @@ async function pacedTurn(cluster: Cluster, clients: readonly EtcdClient[], rate:
   turn.waitMs = cluster.members.reduce((sum, member) => sum + threadTimes(member.process.pid!).waitMs, 0) - waitBefore;
   turn.writeCalls = cluster.members.reduce((sum, member) => sum + writeCalls(member.process.pid!), 0) - writesBefore;
   turn.rounds = (await walSyncs(cluster.specs[leader]!)) - roundsBefore;
+  const switchesAfter = clusterSwitches(cluster);
+  turn.systemMs = clusterSystemMs(cluster) - systemBefore;
+  turn.voluntary = switchesAfter.voluntary - switchesBefore.voluntary;
+  turn.involuntary = switchesAfter.involuntary - switchesBefore.involuntary;
+  turn.peerBytes = (await Promise.all(cluster.specs.map(peerSentBytes))).reduce((a, b) => a + b, 0) - peerBefore;
+  for (const [i, stop] of counting.entries()) for (const [call, count] of await stop()) turn.syscalls.set(`${i === 0 ? 'leader' : 'follower'} ${call}`, count);
   return turn;
 }
 
 function merge(turns: readonly Turn[]): Turn {
-  const sum: Turn = { puts: 0, errors: 0, starved: 0, ms: 0, latencies: [], leaderMain: 0, leaderOther: 0, followersMain: 0, followersOther: 0, waitMs: 0, rounds: 0, clientMs: 0, writeCalls: 0 };
+  const sum = emptyTurn();
   for (const turn of turns) {
-    for (const key of ['puts', 'errors', 'starved', 'ms', 'leaderMain', 'leaderOther', 'followersMain', 'followersOther', 'waitMs', 'rounds', 'clientMs', 'writeCalls'] as const) sum[key] += turn[key];
+    for (const key of ['puts', 'errors', 'starved', 'ms', 'leaderMain', 'leaderOther', 'followersMain', 'followersOther', 'waitMs', 'rounds', 'clientMs', 'writeCalls', 'voluntary', 'involuntary', 'systemMs', 'peerBytes'] as const) sum[key] += turn[key];
     sum.latencies.push(...turn.latencies);
+    for (const [call, count] of turn.syscalls) sum.syscalls.set(call, (sum.syscalls.get(call) ?? 0) + count);
   }
   return sum;
 }
@@ -196,9 +302,23 @@ function describe(turn: Turn): string {
   const cpu = turn.leaderMain + turn.leaderOther + turn.followersMain + turn.followersOther;
   return (
     `${((turn.puts * 1000) / turn.ms).toFixed(0)}/s (starved ${turn.starved}, errors ${turn.errors}); ms p50 ${at(50).toFixed(2)} p99 ${at(99).toFixed(2)} max ${(sorted.at(-1) ?? Number.NaN).toFixed(0)}; ` +
-    `CPU per put ${per(cpu)} (leader ${per(turn.leaderMain)} + ${per(turn.leaderOther)}, followers ${per(turn.followersMain)} + ${per(turn.followersOther)}), waiting for a CPU ${per(turn.waitMs)}, the clients ${per(turn.clientMs)}; ` +
-    `${(turn.puts / turn.rounds).toFixed(2)} puts per round, CPU per round ${(cpu / turn.rounds).toFixed(3)} ms, write calls per round ${(turn.writeCalls / turn.rounds).toFixed(1)}`
+    `CPU per put ${per(cpu)} (leader ${per(turn.leaderMain)} + ${per(turn.leaderOther)}, followers ${per(turn.followersMain)} + ${per(turn.followersOther)}; system ${per(turn.systemMs)}), waiting for a CPU ${per(turn.waitMs)}, the clients ${per(turn.clientMs)}; ` +
+    `${(turn.puts / turn.rounds).toFixed(2)} puts per round, CPU per round ${(cpu / turn.rounds).toFixed(3)} ms, write calls per round ${(turn.writeCalls / turn.rounds).toFixed(1)}; ` +
+    `context switches per put ${per(turn.voluntary)} voluntary + ${per(turn.involuntary)} involuntary, peer bytes per round ${(turn.peerBytes / turn.rounds).toFixed(0)}`
   );
+}
+
+/** System calls per Raft round on the leader and on one follower, the most frequent first. */
+function describeSyscalls(turn: Turn): string {
+  const parts: string[] = [];
+  for (const role of ['leader', 'follower']) {
+    const calls = [...turn.syscalls].filter(([key, count]) => key.startsWith(`${role} `) && count > 0).map(([key, count]) => [key.slice(role.length + 1), count / turn.rounds] as const);
+    const all = calls.find(([call]) => call === 'all')?.[1] ?? Number.NaN;
+    const switches = calls.find(([call]) => call === 'context-switches')?.[1] ?? Number.NaN;
+    const named = calls.filter(([call]) => call !== 'all' && call !== 'context-switches' && call !== undefined).sort((a, b) => b[1] - a[1]).filter(([, n]) => n >= 0.05);
+    parts.push(`${role} ${all.toFixed(1)} (${named.map(([call, n]) => `${call} ${n.toFixed(2)}`).join(', ')}; context switches ${switches.toFixed(1)})`);
+  }
+  return `system calls per round: ${parts.join('; ')}`;
 }
 
 export async function bench(out: (line: string) => void): Promise<void> {
@@ -206,6 +326,7 @@ export async function bench(out: (line: string) => void): Promise<void> {
   const clientCount = setting('DETCD_BENCH_PACED_CLIENTS', 60);
   const turns = setting('DETCD_BENCH_PACED_TURNS', 6);
   const turnMs = setting('DETCD_BENCH_PACED_TURN_MS', 4_000);
+  const idleMs = setting('DETCD_BENCH_PACED_IDLE_MS', 3_000);
   const baseline = process.env.DETCD_BENCH_BASELINE;
   const variants = parseVariants(process.env.DETCD_BENCH_PACED_VARIANTS ?? `here=${baseline ? `;base=@${baseline}` : ''}`, []);
   const root = mkdtempSync(join(tmpdir(), 'detcd-paced-'));
@@ -220,7 +341,12 @@ export async function bench(out: (line: string) => void): Promise<void> {
     }
     // Every client's connection made before the clock starts (check perf's connect storm is checkPerfGc's).
     for (const pool of pools) await Promise.all(pool.map((client) => client.range({ key: Buffer.from('paced') })));
-    out(`${rate} puts/s scheduled, ${clientCount} clients ${leaderOnly ? 'to the leader' : 'over the three members'}, ${turns} turns of ${turnMs} ms per variant, alternated; load ${loadavg()[0]!.toFixed(1)}`);
+    // Warmed (DETCD_BENCH_PACED_WARM_MS): at least 16 puts in flight over the clients, each cluster in turn, unmeasured.
+    const warmMs = setting('DETCD_BENCH_PACED_WARM_MS', 1) - 1;
+    for (let round = 0; warmMs > 0 && round < 4; round++) {
+      for (const pool of pools) await throughput(Math.max(16, pool.length), warmMs / 4, (worker) => pool[worker % pool.length]!.put({ key: nextKey(), value }));
+    }
+    out(`${rate} puts/s scheduled, ${clientCount} clients ${leaderOnly ? 'to the leader' : 'over the three members'}, ${turns} turns of ${turnMs} ms per variant, alternated${warmMs > 0 ? `, after ${warmMs} ms of unpaced puts each` : ''}; load ${loadavg()[0]!.toFixed(1)}`);
     const results = clusters.map(() => [] as Turn[]);
     for (let t = 0; t < turns; t++) {
       // Each turn starts with the next variant: the one measured first in a round paid for its position before (serverbundle).
@@ -230,11 +356,28 @@ export async function bench(out: (line: string) => void): Promise<void> {
         const turn = await pacedTurn(cluster, pools[i]!, rate, turnMs, t + 1);
         results[i]!.push(turn);
         out(`${cluster.variant.name.padEnd(8)} turn ${t + 1}: ${describe(turn)}`);
+        if (turn.syscalls.size > 0) out(`${cluster.variant.name.padEnd(8)}   ${describeSyscalls(turn)}`);
       }
     }
+    // What the members use with no puts (ticks, heartbeats, timers), per second: part of every turn's CPU.
+    const idle: number[] = [];
+    for (const cluster of clusters) {
+      await sleep(500);
+      const before = membersCpuMs(cluster.members);
+      await sleep(idleMs);
+      idle.push(((membersCpuMs(cluster.members) - before) * 1000) / idleMs);
+    }
+    out(`idle, members' CPU per second: ${clusters.map((cluster, i) => `${cluster.variant.name} ${idle[i]!.toFixed(0)} ms`).join(', ')}`);
     out(`load ${loadavg()[0]!.toFixed(1)}; all turns, then turns ${coldTurns + 1}-${turns}:`);
     for (const [i, cluster] of clusters.entries()) out(`${cluster.variant.name.padEnd(8)} all turns: ${describe(merge(results[i]!))}`);
-    for (const [i, cluster] of clusters.entries()) if (turns > coldTurns) out(`${cluster.variant.name.padEnd(8)} ${describe(merge(results[i]!.slice(coldTurns)))}`);
+    for (const [i, cluster] of clusters.entries()) {
+      if (turns <= coldTurns) continue;
+      const late = merge(results[i]!.slice(coldTurns));
+      out(`${cluster.variant.name.padEnd(8)} ${describe(late)}`);
+      const busy = late.leaderMain + late.leaderOther + late.followersMain + late.followersOther - (idle[i]! * late.ms) / 1000;
+      out(`${cluster.variant.name.padEnd(8)}   less the idle CPU: ${(busy / late.puts).toFixed(3)} ms per put, ${(busy / late.rounds).toFixed(3)} ms per round`);
+      if (late.syscalls.size > 0) out(`${cluster.variant.name.padEnd(8)}   ${describeSyscalls(late)}`);
+    }
     for (const cluster of clusters) {
       for (const member of cluster.members) {
         member.output.push('\n=== end\n');

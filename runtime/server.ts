@@ -25,6 +25,7 @@ import { FileStore } from './storage/fileStore.ts';
 import { receivedDbPath } from './storage/layout.ts';
 import { arrangeLocalSnapshot, arrangeWalSnapshotWrites, walSnapshotIndex } from './storage/walSnapshotWrites.ts';
 import { GcPauses, gcLogMs } from './log/gcPauses.ts';
+import { ThrottledCpuClock } from './log/processCpu.ts';
 import { describeGc, type LoopActivity } from './log/loopActivity.ts';
 import { LoopStallWatch, loopStallWatchMs } from './log/loopStallWatch.ts';
 import { RaftEventLog, raftDebugLogger } from './log/raftEvents.ts';
@@ -207,6 +208,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     inTurns = null;
   };
   const timeoutMs = hostTimeoutMs(config);
+  const pendingProposals = (): number => host?.countPending(adapter.isProposal) ?? 0;
   host = new NodeHost({
     protocol: adapter.protocol,
     id: self,
@@ -225,7 +227,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     sendBeforeSync: true,
     afterPump: (node, pumpMs) => {
       const status = adapter.status(node);
-      metrics.observeNode(status, self, host?.countPending(adapter.isProposal) ?? 0);
+      metrics.observeNode(status, self, pendingProposals);
       raftEvents.observe({ role: status.role, lead: status.leader, term: status.term });
       loopTurn(pumpMs, '', status.appliedIndex);
       workInTurns(node.hasDeferredWork?.() === true, pumpMs);
@@ -332,6 +334,9 @@ function tracedStore(store: DurableStore): DurableStore {
   };
 }
 
+/** A slow write's CPU is counted from a reading at most this old when it began (ThrottledCpuClock). */
+const cpuReadingMinMs = 20;
+
 /** How long after a slow write its GC pauses are looked up: perf_hooks hands them over a turn or two after the call. */
 const gcEntriesLateMs = 20;
 
@@ -341,10 +346,11 @@ const gcEntriesLateMs = 20;
  * send), which happens outside the host's own pump.
  */
 function watchedStore(store: DurableStore, describeWrite: () => string, slowWork: SlowWork, activity: LoopActivity | null, afterSync: (ms: number) => void): DurableStore {
+  const cpuClock = new ThrottledCpuClock(cpuReadingMinMs);
   return {
     write: (writes) => {
       const startedMs = performance.now();
-      const cpuBefore = process.cpuUsage();
+      const cpuBefore = cpuClock.reading(startedMs);
       store.write(writes);
       const ms = performance.now() - startedMs;
       activity?.note('store-write', startedMs, ms, 0, ms > 1 ? writes.map((write) => `${write.kind} ${write.file}`).join(', ') : undefined);
@@ -353,9 +359,10 @@ function watchedStore(store: DurableStore, describeWrite: () => string, slowWork
       // account), the process's CPU time meanwhile (about the call's own: a GC or the encoding;
       // far less: the process waited for a CPU), and the GC pauses inside it when the loop's
       // activity is kept (perf_hooks hands GC entries over a turn or two later: looked up then).
-      const cpu = process.cpuUsage(cpuBefore);
+      const cpuMs = cpuClock.since(cpuBefore) / 1_000;
       const what = writes.map((write) => `${write.kind} ${write.file} (${write.records.length} records)`).join(', ');
-      const account = `${describeWrite()}; process CPU ${goDuration((cpu.user + cpu.system) / 1_000)}`;
+      const earlier = startedMs - cpuBefore.atMs >= 1 ? ` (from ${Math.round(startedMs - cpuBefore.atMs)} ms before it)` : '';
+      const account = `${describeWrite()}; process CPU ${goDuration(cpuMs)}${earlier}`;
       if (activity === null) {
         slowWork.wrote(ms, what, `${account}; GC not watched (DETCD_LOOP_STALL_WATCH_MS)`);
         return;

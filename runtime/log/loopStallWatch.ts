@@ -1,6 +1,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { describeActivity, LoopActivity } from './loopActivity.ts';
 import type { ServerLog } from './serverLog.ts';
+import { processCpuMicros } from './processCpu.ts';
 
 /**
  * A diagnostic: an interval of `intervalMs` that reports every gap between its runs longer than
@@ -102,10 +103,6 @@ class ThreadSchedstat {
   }
 }
 
-function processCpuMicros(): number {
-  const usage = process.cpuUsage();
-  return usage.user + usage.system;
-}
 
 /** The interval DETCD_LOOP_STALL_WATCH_MS asks for, or null (off, or not a positive number). */
 export function loopStallWatchMs(env: NodeJS.ProcessEnv): number | null {
