@@ -3,7 +3,7 @@ import { assert, AssertionError } from '../base/assert.ts';
 import { tornRecord, type DurableRecord, type DurableWrite } from '../base/durable.ts';
 import { applyDeltaRecord, deltaBetween, isBackendDeltaRecord, wholeImage } from './backendDelta.ts';
 import { bytesInPages, emptyKeyBucket, emptyMeta, entrySize, isBackendImage, type BackendImage, type BackendMeta, type KeyBucket } from './backendImage.ts';
-import { isCurrentSlab, relocated, SlabKeyValue } from './valueSlabs.ts';
+import { SlabKeyValue, ValueSlabs } from './valueSlabs.ts';
 
 /** The backend's own file, beside the WAL. */
 export const backendFile = 'db';
@@ -71,6 +71,8 @@ export class Backend {
   private readonly touchedMains = new Set<number>();
   /** Per slab, the bytes of its values the key bucket holds (valueSlabs.ts: what bounds fragmentation). A slab is dropped at 0. */
   private readonly heldBySlab = new Map<Uint8Array, number>();
+  /** This backend's own slab allocator (valueSlabs.ts): puts and relocations append here, never to another member's. */
+  readonly values = new ValueSlabs();
 
   private constructor(options: BackendOptions, image: BackendImage | null) {
     this.options = options;
@@ -240,17 +242,17 @@ export class Backend {
   }
 
   /**
-   * The slabs whose values are worth copying out: not the one being appended to, and holding less
+   * The slabs whose values are worth copying out: not the one this backend appends to, and holding less
    * than a quarter of it here (a slab is freed only when no value in it is referenced any more).
    */
   sparseSlabs(): ReadonlySet<Uint8Array> {
     const sparse = new Set<Uint8Array>();
-    for (const [slab, held] of this.heldBySlab) if (held < slab.length / 4 && !isCurrentSlab(slab)) sparse.add(slab);
+    for (const [slab, held] of this.heldBySlab) if (held < slab.length / 4 && !this.values.isCurrent(slab)) sparse.add(slab);
     return sparse;
   }
 
   /**
-   * Copies the values the key bucket holds in `slabs` into the current slab, from main revision
+   * Copies the values the key bucket holds in `slabs` into this backend's current slab, from main revision
    * `main` on, examining at most `limit` changes; returns the main revision to continue from, or
    * -1 when the bucket's end was reached. The KeyValues are replaced by equal ones (arrays copied,
    * never written: images share them); nothing is committed, as nothing a commit writes changed.
@@ -271,7 +273,7 @@ export class Backend {
         const kv = changes[s];
         if (!(kv instanceof SlabKeyValue) || !slabs.has(kv.slab)) continue;
         copy ??= changes.slice();
-        const moved = relocated(kv);
+        const moved = this.values.relocated(kv);
         this.hold(kv, -kv.length);
         this.hold(moved, moved.length);
         copy[s] = moved;

@@ -2,7 +2,7 @@ import test from 'ava';
 import { Backend } from './backend.ts';
 import { decodeBackendImage, encodeBackendImage } from './backendCodec.ts';
 import { ByteWriter, writeKeyValue } from './kvCodec.ts';
-import { currentSlabSize, isCurrentSlab, plainKeyValue, SlabKeyValue, slabValueMin, storedKeyValue, valueLength } from './valueSlabs.ts';
+import { plainKeyValue, SlabKeyValue, slabValueMin, useSlabSize, valueLength, ValueSlabs } from './valueSlabs.ts';
 import { newStore, ok } from './_test/stores.ts';
 
 /** `length` bytes running through every byte value, offset by `seed`. */
@@ -33,7 +33,7 @@ test('a long value is kept in a slab and reads back as the same bytes; a short o
 });
 
 test('a slab value encodes as the same bytes as its string (etcd bucket entry, backend records) and decodes back', (t) => {
-  const kv = storedKeyValue('k', 2, 3, 1, valueOf(300, 1), 5);
+  const kv = new ValueSlabs().keyValue('k', 2, 3, 1, valueOf(300, 1), 5);
   t.true(kv instanceof SlabKeyValue);
   const slab = new ByteWriter();
   const plain = new ByteWriter();
@@ -45,16 +45,18 @@ test('a slab value encodes as the same bytes as its string (etcd bucket entry, b
   backend.beginWriteTxn();
   backend.append(2, 0, kv);
   backend.endWriteTxn();
-  const decoded = decodeBackendImage(encodeBackendImage(backend.snapshot()));
+  const values = new ValueSlabs();
+  const decoded = decodeBackendImage(encodeBackendImage(backend.snapshot()), values);
   const read = decoded.keys.get(2)![0]!;
   t.true(read instanceof SlabKeyValue);
+  t.true(values.isCurrent((read as SlabKeyValue).slab), 'decoded into the decoder\'s slabs');
   t.deepEqual(plainKeyValue(read), plainKeyValue(kv));
 });
 
 test('after a compaction the survivors of sparse slabs are copied to the current slab, the same KeyValues', (t) => {
   const store = newStore();
   const valueSize = 4096;
-  const keys = Math.ceil((2.5 * currentSlabSize()) / valueSize);
+  const keys = Math.ceil((2.5 * store.backend.values.slabSize) / valueSize);
   for (let i = 0; i < keys; i++) ok(store.put({ key: `k${String(i).padStart(5, '0')}`, value: valueOf(valueSize, i) }));
   // Keep every 16th key: the full slabs then hold 1/16 of their bytes.
   for (let i = 0; i < keys; i++) if (i % 16 !== 0) store.deleteRange({ key: `k${String(i).padStart(5, '0')}` });
@@ -69,5 +71,30 @@ test('after a compaction the survivors of sparse slabs are copied to the current
   // Only the slab that was current at the compaction (not sparse-checked) and the current one remain.
   const slabs = new Set(after.map((kv) => (kv as SlabKeyValue).slab));
   t.true(slabs.size <= 2);
-  t.true([...slabs].some(isCurrentSlab));
+  t.true([...slabs].some((slab) => store.backend.values.isCurrent(slab)));
+});
+
+// Determinism item 9 (ARCHITECTURE): the simulator's members share a process, so one member's
+// writes must not decide whether another's compaction relocates. Each backend appends to its own
+// slabs: a member's slab is never another's current one, and a member that wrote nothing since
+// holds its own current slab (not sparse-checked), whatever the other wrote meanwhile.
+test('each backend appends to its own slabs: another backend\'s writes neither share nor retire them', (t) => {
+  const previous = useSlabSize(1024);
+  try {
+    const a = newStore();
+    const b = newStore();
+    ok(a.put({ key: 'a', value: valueOf(100, 1) }));
+    ok(b.put({ key: 'b', value: valueOf(100, 2) }));
+    const aKv = ok(a.range({ key: 'a' })).kvs[0] as SlabKeyValue;
+    const bKv = ok(b.range({ key: 'b' })).kvs[0] as SlabKeyValue;
+    t.not(aKv.slab, bKv.slab);
+    t.is(aKv.slab.length, 1024, 'the size set when the backend was made');
+    // b fills several slabs; a's slab stays a's current one, so a's compaction relocates nothing.
+    for (let i = 0; i < 40; i++) ok(b.put({ key: `b${i}`, value: valueOf(200, i) }));
+    t.true(a.backend.values.isCurrent(aKv.slab));
+    t.is(a.backend.sparseSlabs().size, 0);
+    t.false(b.backend.values.isCurrent(aKv.slab));
+  } finally {
+    useSlabSize(previous);
+  }
 });
