@@ -4,6 +4,9 @@ import { decodeBackendImage, encodeBackendImage } from './backendCodec.ts';
 import { ByteWriter, writeKeyValue } from './kvCodec.ts';
 import { plainKeyValue, SlabKeyValue, slabValueMin, useSlabSize, valueLength, ValueSlabs } from './valueSlabs.ts';
 import { newStore, ok } from './_test/stores.ts';
+import { KvStore } from './kvStore.ts';
+import { PreparedIndex } from './restore.ts';
+import { runToEnd } from '../base/steps.ts';
 
 /** `length` bytes running through every byte value, offset by `seed`. */
 function valueOf(length: number, seed: number): string {
@@ -98,3 +101,41 @@ test('each backend appends to its own slabs: another backend\'s writes neither s
     useSlabSize(previous);
   }
 });
+
+test('a backend opened from an image counts its slabs in the restore\'s pass (or from the bucket when first asked): the same sparse slabs either way', (t) => {
+  const previous = useSlabSize(1024);
+  try {
+    const backend = Backend.create();
+    backend.beginWriteTxn();
+    for (let i = 0; i < 40; i++) backend.append(2 + i, 0, backend.values.keyValue(`k${String(i).padStart(2, '0')}`, 2 + i, 2 + i, 1, valueOf(100, i), 0));
+    backend.endWriteTxn();
+    // Keep every 8th value (as a compaction would): the full slabs then hold 100-200 of 1,024 bytes.
+    for (let i = 0; i < 40; i++) if (i % 8 !== 0) backend.remove(2 + i, 0);
+    const slabs: Uint8Array[] = [];
+    for (let i = 0; i < 40; i += 8) {
+      const { slab } = backend.get(2 + i, 0) as SlabKeyValue;
+      if (!slabs.includes(slab)) slabs.push(slab);
+    }
+    t.is(slabs.length, 4);
+    const named = (sparse: ReadonlySet<Uint8Array>) => [...sparse].map((slab) => slabs.indexOf(slab)).sort();
+    t.deepEqual(named(backend.sparseSlabs()), [0, 1, 2], 'every full slab, not the one it appends to');
+    const image = backend.snapshot();
+    // Opened from the image, a backend appends to slabs of its own: all four are sparse to it.
+    // The store's restore counts them beside the index; the backend adopts them.
+    t.deepEqual(named(newStoreOn(Backend.fromSnapshot(image)).backend.sparseSlabs()), [0, 1, 2, 3]);
+    // A prepared index (a snapshot's, built in steps) carries them to the install.
+    const prepared = runToEnd(PreparedIndex.inSteps(image.keys));
+    t.deepEqual(named(KvStore.open(Backend.fromSnapshot(image), undefined, prepared.take(image.keys)).backend.sparseSlabs()), [0, 1, 2, 3]);
+    // A backend alone counts its bucket when first asked, after whatever was removed since (slab 0's values).
+    const alone = Backend.fromSnapshot(image);
+    alone.remove(2, 0);
+    alone.remove(10, 0);
+    t.deepEqual(named(alone.sparseSlabs()), [1, 2, 3]);
+  } finally {
+    useSlabSize(previous);
+  }
+});
+
+function newStoreOn(backend: Backend): KvStore {
+  return KvStore.open(backend);
+}

@@ -162,3 +162,8 @@ export function valueLength(kv: KeyValue): number {
 export function plainKeyValue(kv: KeyValue): KeyValue {
   return { key: kv.key, createRevision: kv.createRevision, modRevision: kv.modRevision, version: kv.version, value: kv.value, lease: kv.lease };
 }
+
+/** Adds a slab value's bytes to `counts` (per slab: what a key bucket holds of it). */
+export function countSlabBytes(counts: Map<Uint8Array, number>, kv: SlabKeyValue): void {
+  counts.set(kv.slab, (counts.get(kv.slab) ?? 0) + kv.length);
+}
