@@ -336,26 +336,40 @@ function tracedStore(store: DurableStore): DurableStore {
 const gcEntriesLateMs = 20;
 
 /**
+ * The process's CPU time is read at a write's start only when the last reading is older than this:
+ * `process.cpuUsage()` costs 7-9 µs (a getrusage call and an object; 2026-12-02, load 21), once per
+ * Ready ~7 ms a second at check perf's pace; sampled, at most 40 a second. A slow write's account
+ * then covers the call and at most this much before it.
+ */
+const cpuSampleEveryMs = 25;
+
+/**
  * The store, timed: a Ready's writes that take long to hand over (encoding, CRC, write calls on the
  * loop), and the loop's work that a completed sync lets go on (the next Readies: apply, persist,
  * send), which happens outside the host's own pump.
  */
 function watchedStore(store: DurableStore, describeWrite: () => string, slowWork: SlowWork, activity: LoopActivity | null, afterSync: (ms: number) => void): DurableStore {
+  let cpuSampledMs = Number.NEGATIVE_INFINITY;
+  let cpuSample = process.cpuUsage();
   return {
     write: (writes) => {
       const startedMs = performance.now();
-      const cpuBefore = process.cpuUsage();
+      if (startedMs - cpuSampledMs > cpuSampleEveryMs) {
+        cpuSampledMs = startedMs;
+        cpuSample = process.cpuUsage();
+      }
       store.write(writes);
       const ms = performance.now() - startedMs;
       activity?.note('store-write', startedMs, ms, 0, ms > 1 ? writes.map((write) => `${write.kind} ${write.file}`).join(', ') : undefined);
       if (ms <= slowApplyMs) return;
       // The call is synchronous: it waited for nothing but the CPU. What it did (the store's
-      // account), the process's CPU time meanwhile (about the call's own: a GC or the encoding;
-      // far less: the process waited for a CPU), and the GC pauses inside it when the loop's
-      // activity is kept (perf_hooks hands GC entries over a turn or two later: looked up then).
-      const cpu = process.cpuUsage(cpuBefore);
+      // account), the process's CPU time meanwhile (read since the last sample, at most
+      // `cpuSampleEveryMs` before the call: about the window's own, a GC or the encoding; far
+      // less: the process waited for a CPU), and the GC pauses inside it when the loop's activity
+      // is kept (perf_hooks hands GC entries over a turn or two later: looked up then).
+      const cpu = process.cpuUsage(cpuSample);
       const what = writes.map((write) => `${write.kind} ${write.file} (${write.records.length} records)`).join(', ');
-      const account = `${describeWrite()}; process CPU ${goDuration((cpu.user + cpu.system) / 1_000)}`;
+      const account = `${describeWrite()}; process CPU ${goDuration((cpu.user + cpu.system) / 1_000)} in the ${goDuration(startedMs + ms - cpuSampledMs)} ending with the call`;
       if (activity === null) {
         slowWork.wrote(ms, what, `${account}; GC not watched (DETCD_LOOP_STALL_WATCH_MS)`);
         return;
