@@ -37,6 +37,8 @@ export const slabValueMin = 64;
 export const defaultSlabSize = 4 * 1024 * 1024;
 /** The slab size of allocators made from now on. */
 let slabSize = defaultSlabSize;
+/** The shortest value allocators made from now on put into slabs (`slabValueMin` but for a benchmark's other thresholds). */
+let valueMinSetting = slabValueMin;
 /** Values copied out of sparse slabs so far in this process (`relocated`): a scenario's coverage count. */
 let relocations = 0;
 
@@ -49,6 +51,13 @@ export function relocatedValues(): number {
 export function useSlabSize(bytes: number): number {
   const previous = slabSize;
   slabSize = bytes;
+  return previous;
+}
+
+/** The shortest value allocators made from now on put into slabs (bench/slabThreshold.bench.ts measures others). Returns the previous one. */
+export function useSlabValueMin(bytes: number): number {
+  const previous = valueMinSetting;
+  valueMinSetting = bytes;
   return previous;
 }
 
@@ -95,6 +104,8 @@ export class SlabKeyValue implements KeyValue {
 export class ValueSlabs {
   /** The size of this allocator's slabs. */
   readonly slabSize: number;
+  /** Values below this stay strings. */
+  private readonly valueMin = valueMinSetting;
   /** Values above this stay strings. */
   private readonly valueMax: number;
   private current: Uint8Array | null = null;
@@ -108,7 +119,7 @@ export class ValueSlabs {
   /** The KeyValue the store keeps for a put: a long value in a slab, a short one as it is. */
   keyValue(key: Bytes, createRevision: number, modRevision: number, version: number, value: Bytes, lease: number): KeyValue {
     const length = value.length;
-    if (length < slabValueMin || length > this.valueMax) return { key, createRevision, modRevision, version, value, lease };
+    if (length < this.valueMin || length > this.valueMax) return { key, createRevision, modRevision, version, value, lease };
     const slab = this.reserve(length);
     const offset = this.used - length;
     writeLatin1(value, slab, offset);
@@ -118,7 +129,7 @@ export class ValueSlabs {
   /** `keyValue` of a value given as bytes (a decoded record's: copied, not kept). */
   keyValueOfBytes(key: Bytes, createRevision: number, modRevision: number, version: number, value: Uint8Array, lease: number): KeyValue {
     const { length } = value;
-    if (length < slabValueMin || length > this.valueMax) return { key, createRevision, modRevision, version, value: latin1Text(value, 0, length), lease };
+    if (length < this.valueMin || length > this.valueMax) return { key, createRevision, modRevision, version, value: latin1Text(value, 0, length), lease };
     return this.slabbed(key, createRevision, modRevision, version, lease, value);
   }
 
