@@ -10,8 +10,9 @@ import { latin1Text, writeLatin1 } from '../base/byteCodec.ts';
  * large append-only Uint8Array (a slab; ArrayBuffer memory is external to V8: neither marked nor
  * moved) and the KeyValue holds the slab, an offset and a length; its `value` is a string made
  * when read (a prototype getter). Hosts serving bytes read them with `valueBytes` (a view, no
- * string). Shorter values stay strings: a slab reference is 16 bytes of fields more than a value
- * field, where a short string costs 16 + its length.
+ * string). Shorter values stay strings: heap + slab bytes per key are the same either way (bench
+ * slabThreshold: a slab value's fields cost what a string's header does), and a short slab value
+ * makes a string at every read outside the gRPC path.
  *
  * Honesty: a slab region once written is never written again (the allocator only appends, a full
  * slab is dropped, never reused), so a KeyValue referencing it is as immutable as one holding a
