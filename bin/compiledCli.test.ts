@@ -1,9 +1,9 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { scratchFolder } from '../runtime/_test/scratch.ts';
 
 const compiledCli = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), 'compiledCli.mjs')).href;
 
@@ -27,7 +27,7 @@ loaded.keepCompiledCode();`;
 }
 
 function folder(t: { teardown: (fn: () => void) => void }): string {
-  const directory = mkdtempSync(join(tmpdir(), 'detcd-code-cache-'));
+  const directory = scratchFolder('detcd-code-cache-');
   t.teardown(() => rmSync(directory, { recursive: true, force: true }));
   return directory;
 }

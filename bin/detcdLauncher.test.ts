@@ -1,9 +1,9 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scratchFolder } from '../runtime/_test/scratch.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -13,7 +13,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
  * the test.
  */
 function checkout(t: { teardown: (fn: () => void) => void }): string {
-  const directory = mkdtempSync(join(tmpdir(), 'detcd-launcher-'));
+  const directory = scratchFolder('detcd-launcher-');
   t.teardown(() => rmSync(directory, { recursive: true, force: true }));
   for (const part of ['bin', 'core', 'runtime', 'package.json']) cpSync(join(root, part), join(directory, part), { recursive: true, filter: (source) => !source.endsWith('.test.ts') });
   mkdirSync(join(directory, 'node_modules'));

@@ -1,10 +1,10 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cli } from './_test/cli.ts';
+import { scratchFolder } from '../runtime/_test/scratch.ts';
 
 /**
  * The harness as its users run it: reading a run (events, history, page), writing and replaying
@@ -15,7 +15,7 @@ const launcher = join(dirname(fileURLToPath(import.meta.url)), 'detcd-sim');
 
 
 function folder(): { path: string; [Symbol.dispose](): void } {
-  const path = mkdtempSync(join(tmpdir(), 'detcd-harness-'));
+  const path = scratchFolder('detcd-harness-');
   return { path, [Symbol.dispose]: () => rmSync(path, { recursive: true, force: true }) };
 }
 

@@ -1,6 +1,5 @@
 import test from 'ava';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { findScenario } from '../scenarios/index.ts';
@@ -11,6 +10,7 @@ import { renderRunPage } from './runPage.ts';
 import { runPageData } from './runPageData.ts';
 import { runRecorder } from './runRecording.ts';
 import { runReport } from './runReport.ts';
+import { scratchFolder } from '../runtime/_test/scratch.ts';
 
 /**
  * Run pages render in a real browser: Debian's chromium, driven headless by playwright-core. CI
@@ -50,7 +50,7 @@ if (chromiumPath === null && !required) {
 } else {
   test('a failing Raft run (catalogued mutant) renders: members with roles, terms and commit lines, every client operation, faults, the violation and the witness', async (t) => {
     t.truthy(chromiumPath, 'DETCD_REQUIRE_BROWSER is set but no chromium was found (apt-get install chromium, or set DETCD_CHROMIUM)');
-    const folder = mkdtempSync(join(tmpdir(), 'detcd-run-page-'));
+    const folder = scratchFolder('detcd-run-page-');
     const mutation = mutations.find((m) => m.name === 'read-index-without-heartbeat')!;
     const copy = makePatchedCopy(mutation);
     try {
@@ -88,7 +88,7 @@ if (chromiumPath === null && !required) {
   });
 
   test('a heartbeat run without roles renders its processes down and up, and its operations', async (t) => {
-    const folder = mkdtempSync(join(tmpdir(), 'detcd-run-page-'));
+    const folder = scratchFolder('detcd-run-page-');
     try {
       const page = writePage(folder, findScenario('heartbeat-crashes')!, 2);
       await withBrowser(async (browser) => {

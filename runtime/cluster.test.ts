@@ -1,12 +1,12 @@
 import test, { type ExecutionContext } from 'ava';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseJsonLines } from '../properties/linearizability/formats/jsonLines.ts';
 import { checkTypedHistory } from '../properties/linearizability/formats/typedHistory.ts';
 import type { EtcdKeyValue, EtcdRequest, EtcdResponse } from '../properties/linearizability/models/etcdTypes.ts';
 import { EtcdClient, type Message } from './_test/etcdClient.ts';
 import { endpoint, freePorts, initialCluster, isHealthy, isLeader, type Member, type MemberSpec, startMember, until } from './_test/members.ts';
+import { scratchFolder } from './_test/scratch.ts';
 
 /**
  * The etcd member on three real detcd processes: clients put, read, delete and run txns over etcd's
@@ -124,7 +124,7 @@ async function clientLoop(process: number, connections: readonly EtcdClient[], r
 }
 
 test('three detcd processes: the leader is killed with SIGKILL under load and restarted; the recorded history is linearizable and no acknowledged write is lost', async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'detcd-cluster-'));
+  const root = scratchFolder('detcd-cluster-');
   const ports = await freePorts(6);
   const specs: MemberSpec[] = ['m1', 'm2', 'm3'].map((name, i) => ({ name, clientPort: ports[2 * i]!, peerPort: ports[2 * i + 1]!, dataDir: join(root, name) }));
   const cluster = initialCluster(specs);

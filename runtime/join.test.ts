@@ -1,9 +1,9 @@
 import test from 'ava';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { EtcdCallError, EtcdClient, type Message } from './_test/etcdClient.ts';
 import { endpoint, freePorts, initialCluster, isHealthy, type Member, type MemberSpec, startMember, until } from './_test/members.ts';
+import { scratchFolder } from './_test/scratch.ts';
 
 const key = (i: number) => `k${String(i).padStart(3, '0')}`;
 
@@ -18,7 +18,7 @@ async function keysOn(client: EtcdClient): Promise<string[] | null> {
 }
 
 test('a fourth member added with MemberAdd and started with --initial-cluster-state existing learns the cluster id and the data, and serves', async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'detcd-join-'));
+  const root = scratchFolder('detcd-join-');
   const ports = await freePorts(8);
   const specs: MemberSpec[] = ['m1', 'm2', 'm3', 'm4'].map((name, i) => ({ name, clientPort: ports[2 * i]!, peerPort: ports[2 * i + 1]!, dataDir: join(root, name) }));
   // A small snapshot count: the newcomer catches up from a snapshot, not only from entries.

@@ -1,8 +1,8 @@
 import test from 'ava';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { latencyTrace } from './latencyTrace.ts';
+import { scratchFolder } from './_test/scratch.ts';
 
 test('without a file the trace is off: marks cost nothing and nothing is written', (t) => {
   const trace = latencyTrace(undefined);
@@ -13,7 +13,7 @@ test('without a file the trace is off: marks cost nothing and nothing is written
 });
 
 test('with a file, a graceful stop writes each mark as "<µs since the epoch> <label>", in order', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'detcd-trace-'));
+  const dir = scratchFolder('detcd-trace-');
   try {
     const file = join(dir, 'm1.trace');
     const trace = latencyTrace(file);

@@ -1,12 +1,11 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { caseSize, executeCase, type RunCase } from './case.ts';
 import { parseCase } from './caseFile.ts';
 import { caseProperty } from './caseProperty.ts';
 import { findScenario } from './index.ts';
+import { scratchFolder } from '../runtime/_test/scratch.ts';
 
 test('a property over cases of a passing scenario passes', (t) => {
   const details = fc.check(caseProperty(findScenario('heartbeat-calm')!), { numRuns: 3, seed: 1 });
@@ -14,7 +13,7 @@ test('a property over cases of a passing scenario passes', (t) => {
 });
 
 test('a failing case is shrunk by fast-check: the counterexample is the small case, the message the replay command', (t) => {
-  const directory = mkdtempSync(join(tmpdir(), 'detcd-cases-'));
+  const directory = scratchFolder('detcd-cases-');
   try {
     const scenario = findScenario('bug-heartbeat-unsynced-send')!;
     const details = fc.check(caseProperty(scenario, { caseDirectory: directory, seeds: fc.nat({ max: 50 }) }), { numRuns: 5, seed: 7 });

@@ -2,7 +2,7 @@ import { never, ratio, type Ratio } from '../core/base/ratio.ts';
 import { backendFile } from '../core/mvcc/index.ts';
 import { relocatedValues, useSlabSize } from '../core/mvcc/valueSlabs.ts';
 import { ErrNoSpace } from '../core/api/index.ts';
-import { etcdCodec } from '../core/server/codec.ts';
+import { carriesSnapshot } from '../core/server/codec.ts';
 import { defaultWatchConfig, etcdProtocol, etcdServerConfig, isErrorReply, isRaftMessage, type EtcdServer, type EtcdServerConfig, type PeerMessage, type ServerReply, type ServerRequest } from '../core/server/index.ts';
 import { etcdHistory } from '../properties/etcd/etcdHistory.ts';
 import { LeaseExpiryRecorder } from '../properties/etcd/leaseExpiries.ts';
@@ -143,7 +143,7 @@ const snapshotWaitBoundUs = 15 * electionTimeoutUs;
  * the receiving member, unreachable and failed when lost (see SimParts.snapshotReports).
  */
 const snapshotReports: SnapshotReports<PeerMessage, EtcdServer> = {
-  carriesSnapshot: etcdCodec.carriesSnapshot,
+  carriesSnapshot,
   transferUs: snapshotTransferUs,
   reportSnapshot: (node, to, status) => node.raft.reportSnapshot(to, status),
   reportUnreachable: (node, to) => node.raft.reportUnreachable(to),

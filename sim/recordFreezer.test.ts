@@ -1,15 +1,16 @@
 import test from 'ava';
-import { SlabKeyValue, storedKeyValue } from '../core/mvcc/valueSlabs.ts';
+import { SlabKeyValue, ValueSlabs } from '../core/mvcc/valueSlabs.ts';
 import { RecordFreezer } from './recordFreezer.ts';
 
 test('a slab value is frozen by its region: values appended to the slab later pass, an edit of its bytes is caught at the read', (t) => {
   const freezer = new RecordFreezer();
-  const kv = storedKeyValue('k', 2, 2, 1, 'v'.repeat(200), 0) as SlabKeyValue;
+  const values = new ValueSlabs();
+  const kv = values.keyValue('k', 2, 2, 1, 'v'.repeat(200), 0) as SlabKeyValue;
   t.true(kv instanceof SlabKeyValue);
   const record = { changes: [kv] };
   freezer.freeze(record);
   t.true(Object.isFrozen(kv));
-  const later = storedKeyValue('k', 2, 3, 2, 'w'.repeat(200), 0) as SlabKeyValue;
+  const later = values.keyValue('k', 2, 3, 2, 'w'.repeat(200), 0) as SlabKeyValue;
   t.is(later.slab, kv.slab);
   t.notThrows(() => freezer.verify(record, 'db'));
   kv.slab[kv.offset + 10] = 0x78;
@@ -20,11 +21,12 @@ test('a slab value is frozen by its region: values appended to the slab later pa
 test('a slab value\'s region is watched after every event as a byte array is: an edit of it is caught at the event that made it, not only at a read (values appended later pass)', (t) => {
   const freezer = new RecordFreezer();
   freezer.checkEdits(0);
-  const kv = storedKeyValue('k', 2, 2, 1, 'x'.repeat(300), 0) as SlabKeyValue;
+  const values = new ValueSlabs();
+  const kv = values.keyValue('k', 2, 2, 1, 'x'.repeat(300), 0) as SlabKeyValue;
   t.true(kv instanceof SlabKeyValue);
   freezer.freezeWrite({ changes: [kv] }, 'node 1 file db');
   for (let event = 1; event <= 3; event++) freezer.checkEdits(event);
-  const later = storedKeyValue('k', 2, 3, 2, 'y'.repeat(300), 0) as SlabKeyValue;
+  const later = values.keyValue('k', 2, 3, 2, 'y'.repeat(300), 0) as SlabKeyValue;
   t.is(later.slab, kv.slab, 'the next value lands in the same slab, after the region');
   t.notThrows(() => freezer.checkEdits(4));
   kv.slab[kv.offset] = 0x7a;
@@ -40,7 +42,7 @@ test('a slab value\'s region is watched after every event as a byte array is: an
 test('an edit in the middle of a slab value\'s region is caught when the region is read whole, 16 events after the write', (t) => {
   const freezer = new RecordFreezer();
   freezer.checkEdits(0);
-  const kv = storedKeyValue('k', 2, 2, 1, 'm'.repeat(500), 0) as SlabKeyValue;
+  const kv = new ValueSlabs().keyValue('k', 2, 2, 1, 'm'.repeat(500), 0) as SlabKeyValue;
   freezer.freezeWrite({ changes: [kv] }, 'node 2 file db');
   freezer.checkEdits(1);
   kv.slab[kv.offset + 250] = 0x21;

@@ -1,12 +1,12 @@
 import test from 'ava';
-import { mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeFolders } from '../../scenarios/folders.ts';
 import { makeOutputFolder } from './files.ts';
+import { scratchFolder } from '../../runtime/_test/scratch.ts';
 
 test('folders are made level by level, and a folder that exists is fine', (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'detcd-files-'));
+  const root = scratchFolder('detcd-files-');
   try {
     makeFolders(join(root, 'a', 'b', 'c'));
     t.true(statSync(join(root, 'a', 'b', 'c')).isDirectory());
@@ -17,7 +17,7 @@ test('folders are made level by level, and a folder that exists is fine', (t) =>
 });
 
 test('a folder that cannot be made is one line and exit 2 at once: under /proc (where Node’s recursive mkdir spins forever), past a dangling symlink, under a file, or a file itself', (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'detcd-files-'));
+  const root = scratchFolder('detcd-files-');
   try {
     writeFileSync(join(root, 'a-file'), '');
     symlinkSync(join(root, 'nowhere'), join(root, 'dangling'));

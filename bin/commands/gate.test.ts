@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { cli } from '../_test/cli.ts';
+import { scratchFolder } from '../../runtime/_test/scratch.ts';
 
 /*
  * The gate as CI runs it, on a small budget: a pinned seed set (`--seeds`, `--seed-from`) over one
@@ -15,7 +15,7 @@ const mutant = 'single-member-commit-before-durable';
 const small = ['--scenario', scenario, '--seeds', '2', '--seed-from', 'gate-test'];
 
 function outputs(): { dir: string; junit: string; json: string; pages: string; flags: string[]; [Symbol.dispose](): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'detcd-gate-'));
+  const dir = scratchFolder('detcd-gate-');
   const [junit, json, pages] = [join(dir, 'junit.xml'), join(dir, 'sweep.jsonl'), join(dir, 'pages')];
   return { dir, junit, json, pages, flags: ['--junit', junit, '--json', json, '--report', pages], [Symbol.dispose]: () => rmSync(dir, { recursive: true, force: true }) };
 }

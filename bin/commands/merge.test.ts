@@ -1,10 +1,10 @@
 import test from 'ava';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli } from '../_test/cli.ts';
 import type { SweepRecord } from '../sweep/runTask.ts';
 import { formatJsonLines, summarizeRecords, sweepSummary, type ScenarioInfo } from '../sweep/summary.ts';
+import { scratchFolder } from '../../runtime/_test/scratch.ts';
 
 const scenario: ScenarioInfo = { name: 'etcd-lease-pauses', family: 'etcd', expect: 'violation', promisedCatchRate: 0.95 };
 
@@ -25,7 +25,7 @@ function shard(folder: string, name: string, from: number): string {
 }
 
 test('merge judges an expected violation on the catch rate of all shards together: each shard\'s 90/100 is within chance of a 95% promise, the merged 270/300 is not', async (t) => {
-  const folder = mkdtempSync(join(tmpdir(), 'detcd-merge-'));
+  const folder = scratchFolder('detcd-merge-');
   try {
     const files = [shard(folder, '1', 0), shard(folder, '2', 100), shard(folder, '3', 200)];
     const one = await cli('merge', files[0]!);

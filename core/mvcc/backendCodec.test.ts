@@ -6,6 +6,7 @@ import { Backend } from './backend.ts';
 import { decodeBackendImage, decodeBackendImageInSteps, decodeBackendRecord, deltaChangeCount, encodeBackendDeltaSlices, encodeBackendImage, encodeBackendRecord } from './backendCodec.ts';
 import { deltaRecordOf, wholeImage, type BackendDeltaRecord } from './backendDelta.ts';
 import type { BackendImage } from './backendImage.ts';
+import { ValueSlabs } from './valueSlabs.ts';
 
 /**
  * A delta record's bytes as the format defines them, written the plain way (the layout
@@ -144,11 +145,11 @@ test('a delta record is exactly the bytes of the plain encoding, with and withou
         const record = deltaRecordOf(image);
         const bytes = encodeBackendRecord(image, leading);
         t.deepEqual(bytes, referenceDelta(record, leading));
-        const decoded = decodeBackendRecord(leading === undefined ? bytes : bytes.subarray(1));
+        const decoded = decodeBackendRecord(leading === undefined ? bytes : bytes.subarray(1), new ValueSlabs());
         t.deepEqual(JSON.parse(JSON.stringify(decoded)), JSON.parse(JSON.stringify(record)));
         // A record written before tombstone changes existed reads back the same.
         const legacy = referenceDelta(record, undefined, true);
-        t.deepEqual(JSON.parse(JSON.stringify(decodeBackendRecord(legacy))), JSON.parse(JSON.stringify(record)));
+        t.deepEqual(JSON.parse(JSON.stringify(decodeBackendRecord(legacy, new ValueSlabs()))), JSON.parse(JSON.stringify(record)));
         if (record.mains.some(([, changes]) => changes?.some((kv) => kv?.version === 0 && kv.value === '') === true)) tombstoned++;
       }
     }),
@@ -200,9 +201,9 @@ test('a tombstone change is its key and revision: 13 bytes and the key, where a 
   const bytes = encodeBackendRecord(image!);
   const record = deltaRecordOf(image!);
   t.is(bytes.byteLength, referenceDelta(record, undefined, true).byteLength - 28);
-  const decoded = decodeBackendRecord(bytes) as BackendDeltaRecord;
+  const decoded = decodeBackendRecord(bytes, new ValueSlabs()) as BackendDeltaRecord;
   t.deepEqual(decoded.mains, [[2, [{ key: 'k0', createRevision: 0, modRevision: 2, version: 0, value: '', lease: 0 }]]]);
-  t.throws(() => decodeBackendRecord(Uint8Array.from(bytes, (byte, i) => (i === bytes.byteLength - 15 ? 3 : byte))), { message: /unknown change kind 3/ });
+  t.throws(() => decodeBackendRecord(Uint8Array.from(bytes, (byte, i) => (i === bytes.byteLength - 15 ? 3 : byte)), new ValueSlabs()), { message: /unknown change kind 3/ });
 });
 
 test('a delta record of one put is these bytes (fixed: what the encoder wrote before it was made cheaper)', (t) => {
@@ -233,9 +234,9 @@ test('a whole image decoded in steps of any number of revisions is the image the
   backend.defrag();
   const image = backend.takeWrites().at(-1)!.records[0] as BackendImage;
   const bytes = encodeBackendImage(image);
-  const whole = decodeBackendImage(bytes);
+  const whole = decodeBackendImage(bytes, new ValueSlabs());
   for (const perStep of [1, 70, 1_000, 10_000, bytes.byteLength]) {
-    const steps = decodeBackendImageInSteps(bytes, perStep);
+    const steps = decodeBackendImageInSteps(bytes, perStep, new ValueSlabs());
     let count = 0;
     let step = steps.next();
     for (; step.done !== true; step = steps.next()) count++;
@@ -249,6 +250,6 @@ test('a whole image decoded in steps of any number of revisions is the image the
     t.deepEqual(Buffer.from(encodeBackendImage(step.value)), Buffer.from(bytes));
   }
   const delta = encodeBackendRecord({ ...image, delta: { mains: [2], buckets: [] } } as BackendImage);
-  t.throws(() => [...decodeBackendImageInSteps(delta, 10)], { message: /a backend delta where a whole image was expected/ });
-  t.throws(() => decodeBackendImageInSteps(bytes, 0).next(), { message: /bytes per step must be a positive integer/ });
+  t.throws(() => [...decodeBackendImageInSteps(delta, 10, new ValueSlabs())], { message: /a backend delta where a whole image was expected/ });
+  t.throws(() => decodeBackendImageInSteps(bytes, 0, new ValueSlabs()).next(), { message: /bytes per step must be a positive integer/ });
 });

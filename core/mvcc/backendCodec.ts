@@ -5,7 +5,7 @@ import { runToEnd, type Steps } from '../base/steps.ts';
 import { decodeUtf8, encodeUtf8 } from '../base/utf8.ts';
 import type { BackendDeltaRecord } from './backendDelta.ts';
 import { emptyKeyBucket, type BackendImage, type BackendMeta } from './backendImage.ts';
-import { SlabKeyValue, storedKeyValueOfBytes, valueLength } from './valueSlabs.ts';
+import { SlabKeyValue, valueLength, type ValueSlabs } from './valueSlabs.ts';
 
 /*
  * The backend's records as bytes, for real disks and for snapshots sent over the wire (the
@@ -100,8 +100,8 @@ class Slicer {
   }
 }
 
-/** Reads what `encodeBackendRecord` wrote: a whole image, or a delta record for `Backend.open` to replay. */
-export function decodeBackendRecord(bytes: Uint8Array): BackendImage | BackendDeltaRecord {
+/** Reads what `encodeBackendRecord` wrote: a whole image, or a delta record for `Backend.open` to replay. Long values go into `values`'s slabs (the decoding member's). */
+export function decodeBackendRecord(bytes: Uint8Array, values: ValueSlabs): BackendImage | BackendDeltaRecord {
   const reader = new ByteReader(bytes);
   const tag = reader.uint8();
   if (tag !== wholeTag && tag !== deltaTag) throw new DecodeError(`unknown backend record tag ${tag}`);
@@ -109,11 +109,11 @@ export function decodeBackendRecord(bytes: Uint8Array): BackendImage | BackendDe
   const sizeInUse = reader.uint53();
   const size = reader.uint53();
   const count = reader.uint32();
-  if (tag === wholeTag) return runToEnd(readWholeImage(reader, meta, sizeInUse, size, count, Number.POSITIVE_INFINITY));
+  if (tag === wholeTag) return runToEnd(readWholeImage(reader, meta, sizeInUse, size, count, Number.POSITIVE_INFINITY, values));
   const mains: [number, readonly (KeyValue | undefined)[] | null][] = [];
   for (let i = 0; i < count; i++) {
     const main = reader.uint53();
-    mains.push([main, reader.boolean() ? readChanges(reader) : null]);
+    mains.push([main, reader.boolean() ? readChanges(reader, values) : null]);
   }
   reader.end();
   return { type: 'backend-delta', mains, ...meta, sizeInUse, size };
@@ -126,7 +126,7 @@ export function decodeBackendRecord(bytes: Uint8Array): BackendImage | BackendDe
  * per turn of its event loop (200 MiB decoded in one go held it ~0.5 s, 1 GiB ~12 s). A step may
  * read more: one revision is never cut. `bytes` must stay unchanged until the end.
  */
-export function* decodeBackendImageInSteps(bytes: Uint8Array, bytesPerStep: number): Steps<BackendImage> {
+export function* decodeBackendImageInSteps(bytes: Uint8Array, bytesPerStep: number, values: ValueSlabs): Steps<BackendImage> {
   assert(Number.isSafeInteger(bytesPerStep) && bytesPerStep > 0, () => `bytes per step must be a positive integer, got ${bytesPerStep}`);
   const reader = new ByteReader(bytes);
   const tag = reader.uint8();
@@ -136,15 +136,15 @@ export function* decodeBackendImageInSteps(bytes: Uint8Array, bytesPerStep: numb
   const sizeInUse = reader.uint53();
   const size = reader.uint53();
   const count = reader.uint32();
-  return yield* readWholeImage(reader, meta, sizeInUse, size, count, bytesPerStep);
+  return yield* readWholeImage(reader, meta, sizeInUse, size, count, bytesPerStep, values);
 }
 
 /** A whole image's revisions, after its head, into an image; a step ends after the revision that reaches `bytesPerStep` bytes since the last. */
-function* readWholeImage(reader: ByteReader, meta: MetaFields & { buckets: [string, unknown][] }, sizeInUse: number, size: number, count: number, bytesPerStep: number): Steps<BackendImage> {
+function* readWholeImage(reader: ByteReader, meta: MetaFields & { buckets: [string, unknown][] }, sizeInUse: number, size: number, count: number, bytesPerStep: number, values: ValueSlabs): Steps<BackendImage> {
   const keys = emptyKeyBucket();
   let stepEnd = reader.position + bytesPerStep;
   for (let i = 0; i < count; i++) {
-    keys.set(reader.uint53(), readChanges(reader));
+    keys.set(reader.uint53(), readChanges(reader, values));
     if (reader.position < stepEnd) continue;
     yield;
     stepEnd = reader.position + bytesPerStep;
@@ -157,8 +157,8 @@ function* readWholeImage(reader: ByteReader, meta: MetaFields & { buckets: [stri
 }
 
 /** A whole image from bytes (a snapshot's data); a delta here means the bytes are not a snapshot. */
-export function decodeBackendImage(bytes: Uint8Array): BackendImage {
-  const record = decodeBackendRecord(bytes);
+export function decodeBackendImage(bytes: Uint8Array, values: ValueSlabs): BackendImage {
+  const record = decodeBackendRecord(bytes, values);
   if (record.type !== 'backend-image') throw new DecodeError('a backend delta where a whole image was expected');
   return record;
 }
@@ -311,7 +311,7 @@ function writeChange(writer: ByteWriter, kv: KeyValue | undefined): void {
   }
 }
 
-function readChanges(reader: ByteReader): readonly (KeyValue | undefined)[] {
+function readChanges(reader: ByteReader, values: ValueSlabs): readonly (KeyValue | undefined)[] {
   const count = reader.uint32();
   const changes: (KeyValue | undefined)[] = [];
   for (let i = 0; i < count; i++) {
@@ -334,7 +334,7 @@ function readChanges(reader: ByteReader): readonly (KeyValue | undefined)[] {
     const value = reader.bytesView();
     const lease = reader.float64();
     if (!Number.isSafeInteger(lease)) throw new DecodeError(`lease ${lease} is not a safe integer`);
-    changes.push(storedKeyValueOfBytes(key, createRevision, modRevision, version, value, lease));
+    changes.push(values.keyValueOfBytes(key, createRevision, modRevision, version, value, lease));
   }
   return changes;
 }

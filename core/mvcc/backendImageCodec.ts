@@ -2,7 +2,7 @@ import type { KeyValue } from '../api/kv.ts';
 import { ByteReader, ByteWriter, DecodeError } from '../base/byteCodec.ts';
 import type { BackendImage, BackendMeta } from './backendImage.ts';
 import { BTree } from './btree.ts';
-import { storedKeyValue } from './valueSlabs.ts';
+import type { ValueSlabs } from './valueSlabs.ts';
 
 /*
  * A backend image as bytes, for real disks and wires (the runtime's side of the simulator's
@@ -15,10 +15,10 @@ function writeKeyValue(writer: ByteWriter, kv: KeyValue): void {
   writer.string(kv.key).string(kv.value).uint53(kv.createRevision).uint53(kv.modRevision).uint53(kv.version).uint53(kv.lease);
 }
 
-function readKeyValue(reader: ByteReader): KeyValue {
+function readKeyValue(reader: ByteReader, values: ValueSlabs): KeyValue {
   const key = reader.string();
   const value = reader.string();
-  return Object.freeze(storedKeyValue(key, reader.uint53(), reader.uint53(), reader.uint53(), value, reader.uint53()));
+  return Object.freeze(values.keyValue(key, reader.uint53(), reader.uint53(), reader.uint53(), value, reader.uint53()));
 }
 
 export function writeBackendImage(writer: ByteWriter, image: BackendImage): void {
@@ -37,7 +37,7 @@ export function writeBackendImage(writer: ByteWriter, image: BackendImage): void
   }
 }
 
-export function readBackendImage(reader: ByteReader): BackendImage {
+export function readBackendImage(reader: ByteReader, values: ValueSlabs): BackendImage {
   const meta: BackendMeta = Object.freeze({
     consistentIndex: reader.uint53(),
     term: reader.uint53(),
@@ -53,7 +53,7 @@ export function readBackendImage(reader: ByteReader): BackendImage {
     const main = reader.uint53();
     const count = reader.uint32();
     const changes: (KeyValue | undefined)[] = [];
-    for (let sub = 0; sub < count; sub++) changes.push(reader.boolean() ? readKeyValue(reader) : undefined);
+    for (let sub = 0; sub < count; sub++) changes.push(reader.boolean() ? readKeyValue(reader, values) : undefined);
     if (i > 0 && main <= entries[i - 1]![0]) throw new DecodeError(`backend image revisions out of order at ${main}`);
     entries.push([main, Object.freeze(changes)]);
   }
@@ -68,9 +68,9 @@ export function encodeBackendImage(image: BackendImage): Uint8Array {
   return writer.finish();
 }
 
-export function decodeBackendImage(bytes: Uint8Array): BackendImage {
+export function decodeBackendImage(bytes: Uint8Array, values: ValueSlabs): BackendImage {
   const reader = new ByteReader(bytes);
-  const image = readBackendImage(reader);
+  const image = readBackendImage(reader, values);
   reader.end();
   return image;
 }

@@ -11,4 +11,4 @@ export { DeleteRangeJob } from './applyWrite.ts';
 export { KvStore, defaultKvStoreOptions, noLeases, type KvStoreOptions, type WriteResult } from './kvStore.ts';
 export { PreparedIndex, type RestoredIndex } from './restore.ts';
 export type { Revision } from './revision.ts';
-export { plainKeyValue, SlabKeyValue, slabValueMin, useSlabSize, valueLength } from './valueSlabs.ts';
+export { plainKeyValue, SlabKeyValue, slabValueMin, useSlabSize, useSlabValueMin, valueLength, ValueSlabs } from './valueSlabs.ts';

@@ -7,6 +7,7 @@ import { isTombstone } from './backendImage.ts';
 import { KeyIndex } from './keyIndex.ts';
 import type { MvccState } from './mvccState.ts';
 import { revision } from './revision.ts';
+import { countSlabBytes, SlabKeyValue } from './valueSlabs.ts';
 import { TreeIndex } from './treeIndex.ts';
 
 /** What a restore builds from the key bucket alone: the index, the last main revision in the bucket, and perhaps the leased live keys. */
@@ -16,6 +17,8 @@ export interface RestoredIndex {
   readonly lastMain: number;
   /** Every live key with a lease (what `KvStore.leasedKeys` answers after the restore), in key order; null: not gathered. */
   readonly leasedKeys: ReadonlyMap<Bytes, number> | null;
+  /** Per value slab, the bytes of its values the bucket holds (the backend adopts them: `Backend.adoptSlabCounts`), counted in the same pass. */
+  readonly slabBytes: Map<Uint8Array, number>;
 }
 
 /** The key bucket's revisions, main by main, in order (`KeyBucket.entries()` or `Backend.revisions()`). */
@@ -38,6 +41,7 @@ export function restoreState(state: MvccState, restored: RestoredIndex | null = 
 
   const built = restored ?? runToEnd(restoreIndexInSteps(backend.revisions(), Number.POSITIVE_INFINITY));
   state.index = built.index;
+  backend.adoptSlabCounts(built.slabBytes);
   let current = built.lastMain;
 
   // Compaction may have removed every change up to its revision: the revision is at least that.
@@ -60,6 +64,7 @@ export function restoreState(state: MvccState, restored: RestoredIndex | null = 
 export function* restoreIndexInSteps(revisions: Revisions, perStep: number): Steps<RestoredIndex> {
   assert(perStep > 0, () => `a restore step of ${perStep} revisions`);
   const index = new TreeIndex();
+  const slabBytes = new Map<Uint8Array, number>();
   let lastMain = 1;
   let inStep = 0;
   for (const [main, changes] of revisions) {
@@ -69,13 +74,14 @@ export function* restoreIndexInSteps(revisions: Revisions, perStep: number): Ste
       const kv = changes[sub];
       if (kv === undefined) continue;
       restoreChange(index, main, sub, kv);
+      if (kv instanceof SlabKeyValue) countSlabBytes(slabBytes, kv);
       if (++inStep < perStep) continue;
       inStep = 0;
       yield;
     }
   }
   yield* index.indexLiveKeysInSteps(perStep);
-  return { index, lastMain, leasedKeys: null };
+  return { index, lastMain, leasedKeys: null, slabBytes };
 }
 
 function restoreChange(index: TreeIndex, main: number, sub: number, kv: KeyValue): void {

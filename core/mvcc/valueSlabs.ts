@@ -10,8 +10,9 @@ import { latin1Text, writeLatin1 } from '../base/byteCodec.ts';
  * large append-only Uint8Array (a slab; ArrayBuffer memory is external to V8: neither marked nor
  * moved) and the KeyValue holds the slab, an offset and a length; its `value` is a string made
  * when read (a prototype getter). Hosts serving bytes read them with `valueBytes` (a view, no
- * string). Shorter values stay strings: a slab reference is 16 bytes of fields more than a value
- * field, where a short string costs 16 + its length.
+ * string). Shorter values stay strings: heap + slab bytes per key are the same either way (bench
+ * slabThreshold: a slab value's fields cost what a string's header does), and a short slab value
+ * makes a string at every read outside the gRPC path.
  *
  * Honesty: a slab region once written is never written again (the allocator only appends, a full
  * slab is dropped, never reused), so a KeyValue referencing it is as immutable as one holding a
@@ -23,39 +24,42 @@ import { latin1Text, writeLatin1 } from '../base/byteCodec.ts';
  * bytes plus one slab (other holders — the watch history, responses in flight — are bounded by
  * their own limits and drop theirs).
  *
- * Module state: one current slab for every store in the process (the simulator's members share it;
- * where a value lands is never observable: nothing reads a slab but through its KeyValues).
+ * Each backend appends to its own slabs (a `ValueSlabs` allocator per Backend, so per member and
+ * per incarnation: ARCHITECTURE's determinism item 9), and so does each host-side decoder (a
+ * member's codec: `etcdCodecWith`). Whether a compaction relocates depends only on the backend's
+ * own slabs and writes. Module state left: the size new allocators take (`useSlabSize`, set by a
+ * test or a scenario around a run, never by a member) and the relocation counter (a coverage count
+ * nothing in core reads).
  */
 
 /** Values this long or longer go into slabs. */
 export const slabValueMin = 64;
 /** A slab's size. Values above a quarter of it stay strings (a rare size: etcd's requests are at most 1.5 MiB by default). */
 export const defaultSlabSize = 4 * 1024 * 1024;
+/** The slab size of allocators made from now on. */
 let slabSize = defaultSlabSize;
-let slabValueMax = slabSize / 4;
-
-let currentSlab: Uint8Array | null = null;
-let used = 0;
+/** The shortest value allocators made from now on put into slabs (`slabValueMin` but for a benchmark's other thresholds). */
+let valueMinSetting = slabValueMin;
 /** Values copied out of sparse slabs so far in this process (`relocated`): a scenario's coverage count. */
 let relocations = 0;
 
-/** How many values `relocated` has copied in this process (a run's count is the difference across it). */
+/** How many values `ValueSlabs.relocated` has copied in this process (a run's count is the difference across it). */
 export function relocatedValues(): number {
   return relocations;
 }
 
-/** The size of the slabs made from now on (tests: small slabs fill, go sparse and are relocated within a short run). Returns the previous size. */
+/** The size of the slabs of allocators made from now on (tests and scenarios: small slabs fill, go sparse and are relocated within a short run). Returns the previous size. */
 export function useSlabSize(bytes: number): number {
   const previous = slabSize;
   slabSize = bytes;
-  slabValueMax = bytes / 4;
-  currentSlab = null;
   return previous;
 }
 
-/** The size of the slabs being made. */
-export function currentSlabSize(): number {
-  return slabSize;
+/** The shortest value allocators made from now on put into slabs (bench/slabThreshold.bench.ts measures others). Returns the previous one. */
+export function useSlabValueMin(bytes: number): number {
+  const previous = valueMinSetting;
+  valueMinSetting = bytes;
+  return previous;
 }
 
 /**
@@ -93,49 +97,72 @@ export class SlabKeyValue implements KeyValue {
   }
 }
 
-/** The KeyValue the store keeps for a put: a long value in a slab, a short one as it is. */
-export function storedKeyValue(key: Bytes, createRevision: number, modRevision: number, version: number, value: Bytes, lease: number): KeyValue {
-  const length = value.length;
-  if (length < slabValueMin || length > slabValueMax) return { key, createRevision, modRevision, version, value, lease };
-  const { slab, offset } = reserve(length);
-  writeLatin1(value, slab, offset);
-  return new SlabKeyValue(key, createRevision, modRevision, version, lease, slab, offset, length);
-}
+/**
+ * An append-only slab allocator: one per backend (and one per member's decoders). A region once
+ * handed out is never written again; a full slab is dropped, never reused (the GC frees it when no
+ * KeyValue references it any more).
+ */
+export class ValueSlabs {
+  /** The size of this allocator's slabs. */
+  readonly slabSize: number;
+  /** Values below this stay strings. */
+  private readonly valueMin = valueMinSetting;
+  /** Values above this stay strings. */
+  private readonly valueMax: number;
+  private current: Uint8Array | null = null;
+  private used = 0;
 
-/** `storedKeyValue` of a value given as bytes (a decoded record's: copied, not kept). */
-export function storedKeyValueOfBytes(key: Bytes, createRevision: number, modRevision: number, version: number, value: Uint8Array, lease: number): KeyValue {
-  const { length } = value;
-  if (length < slabValueMin || length > slabValueMax) return { key, createRevision, modRevision, version, value: latin1Text(value, 0, length), lease };
-  return slabbed(key, createRevision, modRevision, version, lease, value);
-}
-
-/** The same KeyValue with its value copied into the current slab (a survivor of a sparse slab). */
-export function relocated(kv: SlabKeyValue): SlabKeyValue {
-  relocations++;
-  return slabbed(kv.key, kv.createRevision, kv.modRevision, kv.version, kv.lease, kv.slab.subarray(kv.offset, kv.offset + kv.length));
-}
-
-function slabbed(key: Bytes, createRevision: number, modRevision: number, version: number, lease: number, bytes: Uint8Array): SlabKeyValue {
-  const { length } = bytes;
-  const { slab, offset } = reserve(length);
-  slab.set(bytes, offset);
-  return new SlabKeyValue(key, createRevision, modRevision, version, lease, slab, offset, length);
-}
-
-/** `length` bytes at the end of the current slab, a new one started when they do not fit (a full slab is dropped, never written again). */
-function reserve(length: number): { readonly slab: Uint8Array; readonly offset: number } {
-  if (currentSlab === null || used + length > currentSlab.length) {
-    currentSlab = new Uint8Array(slabSize);
-    used = 0;
+  constructor(bytes: number = slabSize) {
+    this.slabSize = bytes;
+    this.valueMax = bytes / 4;
   }
-  const offset = used;
-  used += length;
-  return { slab: currentSlab, offset };
-}
 
-/** Whether `slab` is the one values are being appended to (not a candidate for relocation). */
-export function isCurrentSlab(slab: Uint8Array): boolean {
-  return slab === currentSlab;
+  /** The KeyValue the store keeps for a put: a long value in a slab, a short one as it is. */
+  keyValue(key: Bytes, createRevision: number, modRevision: number, version: number, value: Bytes, lease: number): KeyValue {
+    const length = value.length;
+    if (length < this.valueMin || length > this.valueMax) return { key, createRevision, modRevision, version, value, lease };
+    const slab = this.reserve(length);
+    const offset = this.used - length;
+    writeLatin1(value, slab, offset);
+    return new SlabKeyValue(key, createRevision, modRevision, version, lease, slab, offset, length);
+  }
+
+  /** `keyValue` of a value given as bytes (a decoded record's: copied, not kept). */
+  keyValueOfBytes(key: Bytes, createRevision: number, modRevision: number, version: number, value: Uint8Array, lease: number): KeyValue {
+    const { length } = value;
+    if (length < this.valueMin || length > this.valueMax) return { key, createRevision, modRevision, version, value: latin1Text(value, 0, length), lease };
+    return this.slabbed(key, createRevision, modRevision, version, lease, value);
+  }
+
+  /** The same KeyValue with its value copied into this allocator's current slab (a survivor of a sparse slab). */
+  relocated(kv: SlabKeyValue): SlabKeyValue {
+    relocations++;
+    return this.slabbed(kv.key, kv.createRevision, kv.modRevision, kv.version, kv.lease, kv.slab.subarray(kv.offset, kv.offset + kv.length));
+  }
+
+  /** Whether `slab` is the one this allocator appends to (not a candidate for relocation). */
+  isCurrent(slab: Uint8Array): boolean {
+    return slab === this.current;
+  }
+
+  private slabbed(key: Bytes, createRevision: number, modRevision: number, version: number, lease: number, bytes: Uint8Array): SlabKeyValue {
+    const { length } = bytes;
+    const slab = this.reserve(length);
+    const offset = this.used - length;
+    slab.set(bytes, offset);
+    return new SlabKeyValue(key, createRevision, modRevision, version, lease, slab, offset, length);
+  }
+
+  /** The slab whose last `length` bytes (ending at `used`) are now reserved, a new one started when they do not fit. */
+  private reserve(length: number): Uint8Array {
+    if (this.current === null || this.used + length > this.current.length) {
+      // A value above a quarter of a slab never comes here, but a relocated one from a larger allocator's slab may.
+      this.current = new Uint8Array(Math.max(this.slabSize, length));
+      this.used = 0;
+    }
+    this.used += length;
+    return this.current;
+  }
 }
 
 /** The value's length, without making a string of a slab value. */
@@ -146,4 +173,9 @@ export function valueLength(kv: KeyValue): number {
 /** A plain KeyValue with the same fields (a string value). */
 export function plainKeyValue(kv: KeyValue): KeyValue {
   return { key: kv.key, createRevision: kv.createRevision, modRevision: kv.modRevision, version: kv.version, value: kv.value, lease: kv.lease };
+}
+
+/** Adds a slab value's bytes to `counts` (per slab: what a key bucket holds of it). */
+export function countSlabBytes(counts: Map<Uint8Array, number>, kv: SlabKeyValue): void {
+  counts.set(kv.slab, (counts.get(kv.slab) ?? 0) + kv.length);
 }

@@ -6,7 +6,6 @@ import type { MvccState, RangeOptions, RangeResult, ReadView } from './mvccState
 import { formatRevision, revision, type Revision } from './revision.ts';
 import type { KeyIndex } from './keyIndex.ts';
 import type { IndexEnd, TombstoneWriter } from './treeIndex.ts';
-import { storedKeyValue } from './valueSlabs.ts';
 
 /**
  * One write transaction (etcd's storeTxnWrite): every change it makes gets main revision
@@ -57,7 +56,7 @@ export class WriteTxn implements ReadView, TombstoneWriter {
       if (this.state.eventsCarryPrevKv) prevKv = backend.get(keyIndex!.modified.main, keyIndex!.modified.sub);
     }
     const sub = this.events.length;
-    const kv = storedKeyValue(key, createRevision, main, version, value, lease);
+    const kv = backend.values.keyValue(key, createRevision, main, version, value, lease);
     backend.append(main, sub, kv);
     if (keyIndex === undefined) index.putNew(key, revision(main, sub));
     else index.putExisting(keyIndex, revision(main, sub));

@@ -6,7 +6,7 @@ import type { NodeCodec, SlicedMessage } from '../host/codec.ts';
 import type { DurableRecord } from '../host/node.ts';
 import { decodeBackendImage, decodeBackendImageInSteps, decodeBackendRecord, deltaChangeCount, encodeBackendDeltaSlices, encodeBackendImage, encodeBackendImageSlices, encodeBackendRecord } from '../mvcc/backendCodec.ts';
 import { isBackendDeltaRecord } from '../mvcc/backendDelta.ts';
-import { isBackendImage, PreparedIndex, type BackendImage } from '../mvcc/index.ts';
+import { isBackendImage, PreparedIndex, ValueSlabs, type BackendImage } from '../mvcc/index.ts';
 import { decodeMessage, decodeMessageInSteps, differsOnlyInRecipient, encodeMessage, encodeMessageHead, type Message, readdressed, type Snapshot, type SnapshotDataCodec } from '../raft/index.ts';
 import { walRecordByteSize, walRecordCodec, writeWalRecord } from '../replica/codec.ts';
 import type { WalRecord } from '../replica/wal.ts';
@@ -21,36 +21,44 @@ import { isReservation, type Reservation } from './requestIds.ts';
  * request id reservations. Each file record starts with a byte naming its family. Pure functions.
  */
 
-/** A Raft snapshot's data is the backend image at the snapshot's index, always whole. */
-export const backendSnapshotDataCodec: SnapshotDataCodec = {
-  encode: (data) => {
-    // A follower would install an empty keyspace: the image must be whole.
-    assert((data as BackendImage).metadataOnly !== true, 'a Raft message carries a metadata-only snapshot image');
-    return encodeBackendImage(data as BackendImage);
-  },
-  decode: (bytes) => decodeBackendImage(bytes),
-};
+/** A Raft snapshot's data is the backend image at the snapshot's index, always whole; its long values decoded into `values`'s slabs. */
+function backendSnapshotDataCodec(values: ValueSlabs): SnapshotDataCodec {
+  return {
+    encode: (data) => {
+      // A follower would install an empty keyspace: the image must be whole.
+      assert((data as BackendImage).metadataOnly !== true, 'a Raft message carries a metadata-only snapshot image');
+      return encodeBackendImage(data as BackendImage);
+    },
+    decode: (bytes) => decodeBackendImage(bytes, values),
+  };
+}
+
+/** The snapshot data codec of encoders (nothing is decoded with it). */
+const backendSnapshotEncoder = backendSnapshotDataCodec(new ValueSlabs(0));
 
 /**
  * A WAL snapshot record's data: a whole image, or (after a byte no image starts with) one whose
  * keyspace is in the db file (`metadataOnly`). Old WALs hold whole images and still read.
  */
 const metadataOnlyTag = 0x4d; // 'M'; a whole image starts with 1
-const walSnapshotDataCodec: SnapshotDataCodec = {
-  encode: (data) => {
-    const image = data as BackendImage;
-    if (image.metadataOnly !== true) return encodeBackendImage(image);
-    return encodeBackendImage(image, metadataOnlyTag);
-  },
-  decode: (bytes) => {
-    if (bytes[0] !== metadataOnlyTag) return decodeBackendImage(bytes);
-    const image = decodeBackendImage(bytes.subarray(1));
-    if (image.keys.size !== 0) throw new DecodeError('a metadata-only snapshot image that holds keys');
-    return { ...image, metadataOnly: true } satisfies BackendImage;
-  },
-};
+function walSnapshotDataCodec(values: ValueSlabs): SnapshotDataCodec {
+  return {
+    encode: (data) => {
+      const image = data as BackendImage;
+      if (image.metadataOnly !== true) return encodeBackendImage(image);
+      return encodeBackendImage(image, metadataOnlyTag);
+    },
+    decode: (bytes) => {
+      if (bytes[0] !== metadataOnlyTag) return decodeBackendImage(bytes, values);
+      const image = decodeBackendImage(bytes.subarray(1), values);
+      if (image.keys.size !== 0) throw new DecodeError('a metadata-only snapshot image that holds keys');
+      return { ...image, metadataOnly: true } satisfies BackendImage;
+    },
+  };
+}
 
-const walRecords = walRecordCodec(walSnapshotDataCodec);
+/** The WAL snapshot data codec of encoders (nothing is decoded with it). */
+const walSnapshotEncoder = walSnapshotDataCodec(new ValueSlabs(0));
 
 const walFamily = 0x57; // 'W'
 const backendFamily = 0x42; // 'B'
@@ -67,7 +75,7 @@ function encodeRecord(record: DurableRecord): Uint8Array {
   // entries, ~7 MB under check perf, on every member at once) was copied once more for one byte.
   const walRecord = record as WalRecord;
   const writer = new ByteWriter(1 + walRecordByteSize(walRecord)).uint8(walFamily);
-  writeWalRecord(writer, walRecord, walSnapshotDataCodec);
+  writeWalRecord(writer, walRecord, walSnapshotEncoder);
   return writer.finish();
 }
 
@@ -98,14 +106,14 @@ function* familySliced(family: number, slices: Iterable<Uint8Array>): Generator<
   yield* slices;
 }
 
-function decodeRecord(bytes: Uint8Array): DurableRecord {
+function decodeRecord(bytes: Uint8Array, values: ValueSlabs, walRecords: ReturnType<typeof walRecordCodec>): DurableRecord {
   if (bytes.byteLength === 0) throw new DecodeError('an empty record');
   const payload = bytes.subarray(1);
   switch (bytes[0]) {
     case walFamily:
       return walRecords.decode(payload);
     case backendFamily: {
-      const record = decodeBackendRecord(payload);
+      const record = decodeBackendRecord(payload, values);
       if (!isBackendImage(record) && !isBackendDeltaRecord(record)) throw new DecodeError('not a backend record');
       return record;
     }
@@ -132,7 +140,7 @@ let lastEncoded: { readonly message: Message; readonly bytes: Uint8Array } | nul
 function encodePeerMessage(message: PeerMessage): Uint8Array {
   if (isRaftMessage(message)) {
     if (lastEncoded !== null && differsOnlyInRecipient(message, lastEncoded.message)) return readdressed(lastEncoded.bytes, message.to);
-    const bytes = encodeMessage(message, backendSnapshotDataCodec);
+    const bytes = encodeMessage(message, backendSnapshotEncoder);
     // Only messages with entries are worth a copy (and worth holding on to).
     lastEncoded = message.entries.length > 0 && message.snapshot === null ? { message, bytes } : null;
     return bytes;
@@ -156,8 +164,8 @@ function encodePeerMessageInSlices(message: PeerMessage): SlicedMessage | null {
   return { body: encodeBackendImageSlices(image, imageSliceBytes, true), head: (bodyBytes) => encodeMessageHead(message, bodyBytes) };
 }
 
-function decodePeerMessage(bytes: Uint8Array): PeerMessage {
-  if (bytes[0] !== serverMessageTag) return decodeMessage(bytes, backendSnapshotDataCodec);
+function decodePeerMessage(bytes: Uint8Array, snapshotData: SnapshotDataCodec): PeerMessage {
+  if (bytes[0] !== serverMessageTag) return decodeMessage(bytes, snapshotData);
   let message: ServerPeerMessage;
   try {
     message = JSON.parse(decodeUtf8(bytes.subarray(1))) as ServerPeerMessage;
@@ -179,9 +187,9 @@ const imageBytesPerStep = imageSliceBytes;
  * runtime's follower decodes it over turns of its loop: decoded in one go, a 200 MiB snapshot's
  * bytes held the loop for about half a second, 1 GiB for over ten. Smaller ones: null.
  */
-function decodePeerMessageInSteps(bytes: Uint8Array): Steps<PeerMessage> | null {
+function decodePeerMessageInSteps(bytes: Uint8Array, values: ValueSlabs): Steps<PeerMessage> | null {
   if (bytes.byteLength < messageBytesInStepsMin || bytes[0] === serverMessageTag) return null;
-  return decodeMessageInSteps(bytes, (data) => decodeBackendImageInSteps(data, imageBytesPerStep));
+  return decodeMessageInSteps(bytes, (data) => decodeBackendImageInSteps(data, imageBytesPerStep, values));
 }
 
 /**
@@ -203,11 +211,28 @@ function* withPreparedIndex(message: Message, snapshot: Snapshot, image: Backend
   return { ...message, snapshot: { ...snapshot, data: { ...image, prepared } satisfies BackendImage } };
 }
 
-export const etcdCodec: NodeCodec<PeerMessage> = {
-  message: { encode: encodePeerMessage, decode: decodePeerMessage },
-  record: { encode: encodeRecord, decode: decodeRecord, encodeInSlices: encodeRecordInSlices },
-  carriesSnapshot: (message) => isRaftMessage(message) && message.snapshot !== null,
-  encodeMessageInSlices: encodePeerMessageInSlices,
-  decodeMessageInSteps: decodePeerMessageInSteps,
-  prepareMessageInSteps: preparePeerMessageInSteps,
-};
+/** Whether a peer message carries a Raft snapshot. */
+export function carriesSnapshot(message: PeerMessage): boolean {
+  return isRaftMessage(message) && message.snapshot !== null;
+}
+
+/**
+ * A member's codec: what it decodes (its files, its peers' snapshots) puts long values into
+ * `values`'s slabs, its own (core/mvcc/valueSlabs.ts; `etcdProtocol` makes one per protocol, the
+ * runtime one per member; the simulator never decodes).
+ */
+export function etcdCodecWith(values: ValueSlabs): NodeCodec<PeerMessage> {
+  const snapshotData = backendSnapshotDataCodec(values);
+  const walRecords = walRecordCodec(walSnapshotDataCodec(values));
+  return {
+    message: { encode: encodePeerMessage, decode: (bytes) => decodePeerMessage(bytes, snapshotData) },
+    record: { encode: encodeRecord, decode: (bytes) => decodeRecord(bytes, values, walRecords), encodeInSlices: encodeRecordInSlices },
+    carriesSnapshot,
+    encodeMessageInSlices: encodePeerMessageInSlices,
+    decodeMessageInSteps: (bytes) => decodePeerMessageInSteps(bytes, values),
+    prepareMessageInSteps: preparePeerMessageInSteps,
+  };
+}
+
+/** A codec for tools, benches and tests (its decoders share one allocator); a member gets its own (`etcdCodecWith`). */
+export const etcdCodec: NodeCodec<PeerMessage> = etcdCodecWith(new ValueSlabs());

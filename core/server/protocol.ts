@@ -1,6 +1,7 @@
 import { finalize32, hashString32, mix32, mixNumber } from '../base/hash.ts';
 import type { NodeProtocol } from '../host/node.ts';
-import { etcdCodec } from './codec.ts';
+import { etcdCodecWith } from './codec.ts';
+import { ValueSlabs } from '../mvcc/index.ts';
 import { describePeerMessage, describeServerReply, describeServerRequest, inspectEtcdServer } from './describe.ts';
 import { defaultEtcdServerConfig, type EtcdServerConfig } from './config.ts';
 import { EtcdServer } from './etcdServer.ts';
@@ -63,7 +64,8 @@ export function etcdProtocol(config: EtcdServerConfig): NodeProtocol<PeerMessage
     describeRequest: describeServerRequest,
     describeReply: describeServerReply,
     inspect: inspectEtcdServer,
-    codec: etcdCodec,
+    // The member's decoders' own slabs (the runtime makes a protocol per member; the simulator never decodes).
+    codec: etcdCodecWith(new ValueSlabs()),
   };
 }
 

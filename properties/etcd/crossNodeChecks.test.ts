@@ -2,7 +2,7 @@ import test from 'ava';
 import { ratio } from '../../core/base/ratio.ts';
 import type { DurableWrite } from '../../core/host/node.ts';
 import { Backend, backendFile, KvStore, noLeases } from '../../core/mvcc/index.ts';
-import { storedKeyValue } from '../../core/mvcc/valueSlabs.ts';
+import { ValueSlabs } from '../../core/mvcc/valueSlabs.ts';
 import type { Entry } from '../../core/raft/index.ts';
 import { walFile, type WalRecord } from '../../core/replica/wal.ts';
 import type { EtcdServer, ServerRequest } from '../../core/server/index.ts';
@@ -110,7 +110,7 @@ test('a write is answered only once its entry is applied on the member that answ
 
 test("every KeyValue an answer carries has its value: a spread copy of a slab's KeyValue (no `value` getter) is caught, in a range, a put's prevKv and a txn's ranges", (t) => {
   const checks = new ReplyChecks();
-  const slabbed = storedKeyValue('a', 2, 2, 1, 'v'.repeat(100), 0);
+  const slabbed = new ValueSlabs().keyValue('a', 2, 2, 1, 'v'.repeat(100), 0);
   const copied = { ...slabbed };
   t.is((copied as { value?: string }).value, undefined, 'a spread loses the getter');
   const serializable: ServerRequest = { method: 'Range', request: { key: 'a', serializable: true } };

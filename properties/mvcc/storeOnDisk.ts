@@ -7,6 +7,7 @@ import { Backend, backendFile, defaultBackendOptions, type BackendOptions, type 
 import { decodeBackendRecord, encodeBackendRecord } from '../../core/mvcc/backendCodec.ts';
 import type { BackendImage } from '../../core/mvcc/backendImage.ts';
 import { KvStore, defaultKvStoreOptions, type KvStoreOptions } from '../../core/mvcc/kvStore.ts';
+import { ValueSlabs } from '../../core/mvcc/valueSlabs.ts';
 
 /**
  * A store on the simulated disk, as a member runs it: the backend's writes go to the disk's page
@@ -58,15 +59,19 @@ export class StoreOnDisk {
   restart(): OpenedBackend {
     const records = this.disk.read().files.get(backendFile) ?? [];
     const opened = Backend.open(records, this.backendOptions);
-    if (this.throughBytes) checkSameDatabase(Backend.open(records.map(throughBytes), this.backendOptions), opened);
+    if (this.throughBytes) {
+      // One reader's slabs for the whole file, as a runtime member's codec has.
+      const values = new ValueSlabs();
+      checkSameDatabase(Backend.open(records.map((record) => throughBytes(record, values)), this.backendOptions), opened);
+    }
     this.lastOpen = opened;
     this.store = KvStore.open(opened.backend, this.storeOptions);
     return opened;
   }
 }
 
-function throughBytes(record: DurableRecord): DurableRecord {
-  return record === tornRecord ? record : decodeBackendRecord(encodeBackendRecord(record as BackendImage));
+function throughBytes(record: DurableRecord, values: ValueSlabs): DurableRecord {
+  return record === tornRecord ? record : decodeBackendRecord(encodeBackendRecord(record as BackendImage), values);
 }
 
 /** The database a backend opened from bytes holds equals the one opened from the simulator's objects. */

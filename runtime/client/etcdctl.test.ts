@@ -1,13 +1,12 @@
 import test from 'ava';
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { makeCertificates } from '../_test/certificates.ts';
 import { freePorts, getJson, startMember, until } from '../_test/members.ts';
 import { loadEtcdApi } from './grpcServices.ts';
+import { scratchFolder } from '../_test/scratch.ts';
 
 /**
  * The client port as etcd's own client sees it: Debian's etcdctl 3.4 over gRPC with mutual TLS,
@@ -24,7 +23,7 @@ const run = promisify(execFile);
 async function memberWithTls() {
   const certificates = makeCertificates();
   const [clientPort, peerPort, metricsPort] = await freePorts(3);
-  const dataDir = mkdtempSync(join(tmpdir(), 'detcd-etcdctl-'));
+  const dataDir = scratchFolder('detcd-etcdctl-');
   const spec = { name: 'solo', clientPort: clientPort!, peerPort: peerPort!, dataDir };
   const member = startMember(spec, `solo=http://127.0.0.1:${peerPort}`, [
     '--listen-client-urls', `https://127.0.0.1:${clientPort}`,

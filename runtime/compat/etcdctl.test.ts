@@ -1,12 +1,12 @@
 import test, { type ExecutionContext } from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { EtcdClient } from '../_test/etcdClient.ts';
 import { endpoint, freePorts, initialCluster, isHealthy, type Member, type MemberSpec, startFromMemberAdd, startMember, until } from '../_test/members.ts';
 import { normalize, type NormalizeOptions } from './normalize.ts';
 import { readReference, type ReferenceBlock } from './reference.ts';
+import { scratchFolder } from '../_test/scratch.ts';
 
 /**
  * etcdctl 3.4 against detcd, compared with what it printed against real etcd 3.4.23
@@ -159,7 +159,7 @@ async function beyondTheReference(t: ExecutionContext, { infra, extra, ports, ro
 }
 
 etcdctlTest('etcdctl 3.4 prints for detcd what it prints for etcd 3.4.23, block by block, with exit codes; members are added, promoted and removed, leadership moved', async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'detcd-compat-'));
+  const root = scratchFolder('detcd-compat-');
   const ports = await freePorts(12);
   const spec = (name: keyof typeof referencePorts, i: number): MemberSpec => ({ name, clientPort: ports[2 * i]!, peerPort: ports[2 * i + 1]!, dataDir: join(root, name) });
   const single: Cluster = { specs: [spec('single', 0)], members: [] };

@@ -726,6 +726,18 @@ test('caughtUp with nothing deferred answers after a sync queued then: a large a
   t.is((openStore(dataDir).store.read().files.get('db') as { sliced?: boolean }[])[0]!.sliced, true);
 });
 
+test('a large append is framed from the next turn of the loop on: the write call takes no slice of it (its first turn ran inside the call, ~5 ms of a Ready)', async (t) => {
+  const { store, dataDir, progress } = slicingStore(() => progress.sliced < 3);
+  store.read();
+  store.write([{ kind: 'append', file: 'db', records: [{ sliced: true }] }]);
+  t.is(progress.sliced, 0);
+  t.regex(store.describeLastWrite(), /^1 begun in turns \(first turn [\d.]+ ms\), [\d.-]+ ms outside the encoding$/);
+  while ((store as unknown as { deferred: unknown }).deferred !== null) await new Promise((resolve) => setTimeout(resolve, 1));
+  t.is(progress.sliced, 3);
+  await new Promise<void>((resolve) => store.caughtUp(resolve));
+  t.is((openStore(dataDir).store.read().files.get('db') as { sliced?: boolean }[])[0]!.sliced, true);
+});
+
 test("a write's account (a slow write's log line): records encoded whole and their bytes, records begun in turns, records held behind one, and the time none of that covers", (t) => {
   let release = false;
   const { store } = slicingStore(() => !release);

@@ -557,6 +557,9 @@ export class FileStore implements DurableStore {
   private async frameInTurns(slices: Iterable<Uint8Array>, urgent: () => boolean): Promise<{ readonly parts: Buffer[]; readonly turns: number }> {
     const partBytes = this.options.framePartBytes ?? framePartBytes;
     const parts = new PartsInMemory(() => partBytes, () => turnBufferBytes);
+    // Not a turn inside the caller's `write` (its first ran there, ~5 ms of a Ready's write): the
+    // Ready's other work (sends, the sync) goes first. A replace's first turn waits for its segment.
+    await setImmediate();
     let turns = 1;
     let turnStartedMs = performance.now();
     for (const slice of slices) {
