@@ -179,6 +179,18 @@ export const etcdMutations: readonly Mutation[] = [
     // failed snapshot, its follower in StateSnapshot): main's etcd-partitions 0, etcd-snapshot-loss 1, etcd-crashes 0 kept their traces
     caughtAt: { scenario: 'etcd-partitions', seed: 0, violation: 'unreachable not probed' },
   },
+  // Session 19 (simslice): a compaction's index compacted in slices; the key bucket's removals must
+  // wait for the whole keep set.
+  {
+    name: 'etcd-compaction-removes-before-index-whole',
+    bug: "the index compaction's first slice is taken for the whole: the key bucket's removals start with a keep set that lacks every key after that slice, and remove revisions the index still points at",
+    file: 'core/mvcc/compaction.ts',
+    find: '    job.indexFrom = this.state.index.compactKeys(job.revision, job.indexFrom!, this.indexSliceKeys, job.keep);',
+    replace: '    this.state.index.compactKeys(job.revision, job.indexFrom!, this.indexSliceKeys, job.keep);\n    job.indexFrom = null;',
+    scenarios: ['etcd-compaction-slices'],
+    // caught on etcd-compaction-slices seed 0 (session 19); main's scenarios never slice (10,000 keys a slice)
+    caughtAt: { scenario: 'etcd-compaction-slices', seed: 0, violation: 'which the key bucket lacks' },
+  },
   // Issue 10 (simcheck): a range delete applied in slices keeps its write transaction open across
   // turns; what it has written so far must reach neither a read at the current revision nor the disk.
   {
