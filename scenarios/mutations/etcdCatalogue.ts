@@ -292,4 +292,16 @@ export const etcdMutations: readonly Mutation[] = [
     // before that check: the history check reads a KeyValue without a value as one whose value was not shown
     caughtAt: { scenario: 'etcd-large-values', seed: 0, violation: "that has no value: a copy that lost a slab value's getter" },
   },
+  // Session 19 (simslice): the history check reads any missing KeyValue field as one not shown.
+  {
+    name: 'etcd-put-prevkv-without-version',
+    bug: "a put's prevKv is a hand-made copy of the stored KeyValue that forgets its version: the answer's previous key has no version",
+    file: 'core/mvcc/applyWrite.ts',
+    find: '{ header, prevKv: previous } : { header };',
+    replace: '{ header, prevKv: { key: previous.key, createRevision: previous.createRevision, modRevision: previous.modRevision, value: previous.value, lease: previous.lease } } : { header };',
+    scenarios: ['etcd-standard', ...etcdFamily],
+    // caught on etcd-standard seed 0 by ReplyChecks at the answer; before that check it survived seeds 0-2 of
+    // etcd-standard, etcd-calm and etcd-swarm (the history check reads a KeyValue without a version as one whose version was not shown)
+    caughtAt: { scenario: 'etcd-standard', seed: 0, violation: 'that has no version' },
+  },
 ];
