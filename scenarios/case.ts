@@ -66,6 +66,8 @@ export interface CaseSize {
   readonly simulatedUs: number;
   /** Message fates pinned (NetworkOptions.fates): data a reader may skip, not a size to shrink. */
   readonly pinnedFates: number;
+  /** How much a lagging disk lags (DiskOptions.lag): its longest lag times its chance, 0 without one. */
+  readonly diskLag: number;
 }
 
 export function caseSize(runCase: RunCase): CaseSize {
@@ -77,11 +79,17 @@ export function caseSize(runCase: RunCase): CaseSize {
     clients: runCase.workload.clients.filter((operations) => operations.length > 0).length,
     members: runCase.options.nodeCount,
     simulatedUs: runCase.options.timeLimitUs,
+    diskLag: diskLagOf(runCase.options.disk),
   };
 }
 
+function diskLagOf(disk: SimOptions['disk']): number {
+  const lag = disk.lag;
+  return lag === undefined ? 0 : (lag.usMax * lag.chance.numerator) / lag.chance.denominator;
+}
+
 export function describeCaseSize(size: CaseSize): string {
-  return `${size.faults} fault(s) (${size.planEntries} plan entries), ${size.operations} client operation(s) from ${size.clients} client(s), ${size.members} member(s), ${(size.simulatedUs / 1e6).toFixed(3)} s simulated at most${size.pinnedFates === 0 ? '' : `, ${size.pinnedFates} message fates pinned`}`;
+  return `${size.faults} fault(s) (${size.planEntries} plan entries), ${size.operations} client operation(s) from ${size.clients} client(s), ${size.members} member(s), ${(size.simulatedUs / 1e6).toFixed(3)} s simulated at most${size.diskLag === 0 ? '' : ', a lagging disk'}${size.pinnedFates === 0 ? '' : `, ${size.pinnedFates} message fates pinned`}`;
 }
 
 /** The case with another fault plan. */

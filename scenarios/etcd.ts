@@ -552,6 +552,22 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
     // interval): the finished mark waits long after the removal it completes.
     server: { compactionBatchLimit: 1, compactionBatchesPerTick: 1, backendBatchIntervalTicks: 10 },
   }),
+  /**
+   * A compaction's index compacted in slices (issue 10; runtime: 10,000 keys a slice, one a tick):
+   * here two keys a slice, so every compaction's index work spans many ticks, with reads, writes,
+   * watch catch-ups, HashKV checks, snapshots (every 20 entries: an install resumes the
+   * compaction in slices too), further compactions and crashes landing in between. Reads below
+   * the compaction revision are refused from its apply on; the rest must see nothing of it, and
+   * no removal may start before the whole index is compacted (the mutant
+   * etcd-compaction-removes-before-index-whole).
+   */
+  etcdScenario('etcd-compaction-slices', "etcd, 3 members, a compaction's index compacted two keys a tick (reads, writes, watchers, snapshots and crashes between slices), compaction every half second, under crashes and partitions", {
+    machines: 3,
+    roles: ['mixed', 'deletes', 'kubernetes', 'kubernetes', 'txn', 'register', 'fast-compactor', 'head-compactor'],
+    space: { ...crashSpace, timedClasses: ['crash', 'partition'], alwaysOn: ['crash'] },
+    server: { ...watchServer, compactionBatchLimit: 10, compactionBatchesPerTick: 1, compactionIndexSliceKeys: 2 },
+    watch: { clients: 2 },
+  }),
   etcdScenario('etcd-watch', 'etcd, 3 members, watchers (keys, prefixes, prev_kv, filters, progress) resuming across members under every fault class, compaction every half second, snapshots every 20 entries', {
     machines: 3,
     roles: watchRoles,

@@ -406,9 +406,9 @@ function isOwnRun(scenario: Scenario, runCase: RunCase): boolean {
   return JSON.stringify(drawn.options) === JSON.stringify(runCase.options) && JSON.stringify(drawn.knobs) === JSON.stringify(runCase.knobs);
 }
 
-/** Sizes compared: faults and operations first (what a reader must follow), then members, then time. */
+/** Sizes compared: faults and operations first (what a reader must follow), then members, then time, then a disk's lag. */
 export function smaller(a: CaseSize, b: CaseSize): boolean {
-  const key = (size: CaseSize): number[] => [size.faults + size.operations, size.members, size.planEntries, size.simulatedUs];
+  const key = (size: CaseSize): number[] => [size.faults + size.operations, size.members, size.planEntries, size.simulatedUs, size.diskLag];
   const [x, y] = [key(a), key(b)];
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i]! < y[i]!;
   return false;

@@ -1,4 +1,5 @@
-import { never } from '../core/base/ratio.ts';
+import { never, ratio } from '../core/base/ratio.ts';
+import type { DiskOptions } from '../sim/disk.ts';
 import type { FaultPlan } from '../sim/faults.ts';
 import { fitPlanToMembers, recoveries } from '../sim/planEdit.ts';
 import { scriptOperations, type ScriptedOperation, type WorkloadScript } from '../sim/workloadScript.ts';
@@ -19,7 +20,8 @@ import { fitScriptToMembers } from './settings.ts';
  * 5. a shorter run (half the time limit, then three quarters, ...: a check at the end of the run
  *    may fail on something that happened early);
  * 6. faults removed in chunks (halves, quarters, ... single faults), each with its recovery;
- * 7. smaller knobs: loss, duplication, slow tails, torn writes, slow disks, clock skew off;
+ * 7. smaller knobs: loss, duplication, slow tails, torn writes, slow disks, clock skew off; a
+ *    lagging disk (DiskOptions.lag) without its lag, then with shorter and rarer lags;
  * 8. one member fewer (the plan and the operations fitted to the rest);
  * 9. each fault shortened: its recovery moved halfway towards it;
  * 10. single removals again, with other seeds (leaving a local minimum sideways).
@@ -271,7 +273,25 @@ function* calmerOptions(runCase: RunCase): Generator<RunCase> {
   if (disk.tornWrite.numerator > 0) yield calmer({ disk: { ...disk, tornWrite: never } });
   if (disk.syncLatencyUsMax > disk.syncLatencyUsMin) yield calmer({ disk: { ...disk, syncLatencyUsMax: disk.syncLatencyUsMin } });
   if (clock.offsetUsMax > 0 || clock.driftPpmMax > 0) yield calmer({ clock: { ...clock, offsetUsMax: 0, driftPpmMax: 0 } });
+  for (const calmerDisk of shorterLags(disk)) yield calmer({ disk: calmerDisk });
 }
+
+/**
+ * A lagging disk calmer, like any other fault: no lag at all; then, for a failure that needs one,
+ * only the shortest lags, lags half as long (down to a couple of milliseconds) and half as often.
+ */
+export function* shorterLags(disk: DiskOptions): Generator<DiskOptions> {
+  const { lag, ...steady } = disk;
+  if (lag === undefined) return;
+  yield steady;
+  if (lag.usMax > lag.usMin) yield { ...disk, lag: { ...lag, usMax: lag.usMin } };
+  if (lag.usMin >= 2 * lagUsMin) yield { ...disk, lag: { ...lag, usMin: Math.floor(lag.usMin / 2), usMax: Math.floor(lag.usMax / 2) } };
+  const { numerator, denominator } = lag.chance;
+  if (numerator > 0 && denominator <= Number.MAX_SAFE_INTEGER / 2) yield { ...disk, lag: { ...lag, chance: ratio(numerator, denominator * 2) } };
+}
+
+/** A lag this short is short enough (as a fault of a couple of milliseconds). */
+const lagUsMin = 1_000;
 
 function* shorterRuns(runCase: RunCase): Generator<RunCase> {
   const limit = runCase.options.timeLimitUs;

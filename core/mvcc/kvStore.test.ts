@@ -161,6 +161,42 @@ test('compaction keeps the last value at or before its revision (etcd TestKVComp
   }
 });
 
+test('a compaction of the index in slices (2 keys a slice): reads between slices refuse the compacted revisions and see every later one as before, writes land between them, and nothing leaves the key bucket before the last slice', (t) => {
+  const store = newStore({ compactionIndexSliceKeys: 2 });
+  const unsliced = newStore();
+  const both = (write: (s: typeof store) => void) => [store, unsliced].forEach(write);
+  const keys = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+  for (const key of keys) both((s) => putAll(s, [key, `${key}1`], [key, `${key}2`]));
+  both((s) => s.deleteRange({ key: 'b' }));
+  const at = 10;
+  /** Revisions in the key bucket at or below the compaction's. */
+  const revisionsIn = (s: typeof store) => {
+    let count = 0;
+    s.backend.scan(0, 0, at, () => ++count > 0);
+    return count;
+  };
+  const all = (s: typeof store, revision: number) => ok(s.range({ key: '\0', rangeEnd: '\0', revision })).kvs;
+  both((s) => ok(s.compact({ revision: at })));
+  const before = revisionsIn(store);
+  let slices = 0;
+  while (store.compactingIndex) {
+    t.is(store.range({ key: 'a', revision: at - 1 }), ErrCompacted, 'below the compaction: refused from its apply on');
+    for (let revision = at; revision <= store.revision; revision++) t.deepEqual(all(store, revision), all(unsliced, revision), `between slices, at ${revision}`);
+    t.deepEqual(store.hashKV(), unsliced.hashKV(), 'HashKV between slices');
+    t.is(revisionsIn(store), before, 'no removal before the keep set is whole');
+    both((s) => putAll(s, [`b${slices}`, 'new'], ['c', `c${3 + slices}`]));
+    store.stepCompaction();
+    slices++;
+  }
+  t.true(slices >= 3, `${slices} slices after the first (7 keys, 2 a slice)`);
+  store.finishCompaction();
+  unsliced.finishCompaction();
+  t.false(store.compacting);
+  for (let revision = at; revision <= store.revision; revision++) t.deepEqual(all(store, revision), all(unsliced, revision), `after, at ${revision}`);
+  t.is(revisionsIn(store), revisionsIn(unsliced), 'the same revisions kept');
+  t.deepEqual(store.hashKV(), unsliced.hashKV());
+});
+
 test('put with prevKv returns the replaced value; a new key has none', (t) => {
   const store = newStore();
   const first = ok(store.put({ key: 'a', value: '1', prevKv: true }));

@@ -298,17 +298,36 @@ export class TreeIndex {
 
   /**
    * Compacts every key at `rev` and removes the keys left empty; returns the revisions the key
-   * bucket must keep at or below `rev` (etcd's treeIndex.Compact).
+   * bucket must keep at or below `rev` (etcd's treeIndex.Compact). All at once: a compaction in
+   * slices calls `compactKeys` (see Compactor).
    */
   compact(rev: number): RevisionSet {
     const available = new RevisionSet();
+    this.compactKeys(rev, '', Number.POSITIVE_INFINITY, available);
+    return available;
+  }
+
+  /**
+   * Compacts at `rev` the first `keys` keys from `from` on (inclusive, key order), adding the
+   * revisions they keep to `available`, and removes those left empty; returns the key to go on
+   * from, or null once the last key is done. Between slices the index answers every read at or
+   * above `rev` as before: compaction drops only revisions below the one in effect at `rev`, and
+   * a key it empties exists at no revision from `rev` on. A key written meanwhile only gains
+   * revisions above `rev`, which compaction at `rev` keeps wherever the slice finds them.
+   */
+  compactKeys(rev: number, from: Bytes, keys: number, available: RevisionSet): Bytes | null {
     const emptied: Bytes[] = [];
-    this.tree.forEach((keyIndex) => {
+    let visited = 0;
+    let last = from;
+    this.tree.forRange(from, aboveAllKeys, false, (key, keyIndex) => {
       keyIndex.compact(rev, available);
-      if (keyIndex.isEmpty()) emptied.push(keyIndex.key);
+      if (keyIndex.isEmpty()) emptied.push(key);
+      last = key;
+      return ++visited >= keys ? stopWalk : undefined;
     });
     for (const key of emptied) assert(this.tree.delete(key), () => `compaction lost key ${key}`);
-    return available;
+    // The next key after `last`: the least string above it.
+    return visited < keys ? null : last + '\0';
   }
 
   /** The revisions at or below `rev` that a hash at `rev` covers (etcd's treeIndex.Keep). */

@@ -57,6 +57,12 @@ export interface EtcdServerConfig {
   /** Compaction batches per tick (etcd runs one every 10 ms: 10 per 100 ms tick). */
   readonly compactionBatchesPerTick: number;
   /**
+   * Keys of the index a compaction compacts per slice: one slice in the Compact's apply, then one
+   * per tick in place of that tick's batches (core/mvcc Compactor; etcd does it in one go beside
+   * its raft loop).
+   */
+  readonly compactionIndexSliceKeys: number;
+  /**
    * Keys a DeleteRange deletes per turn of the member's loop, or 0: the whole range in the turn
    * that applies its entry. etcd applies on a goroutine beside its raft loop, so a huge apply
    * never stops its heartbeats; the member here is one loop, so a range delete of more keys
@@ -179,6 +185,7 @@ export const defaultEtcdServerConfig: Omit<EtcdServerConfig, 'initialCluster'> =
   backendFileCommitsMax: 64,
   compactionBatchLimit: 1000,
   compactionBatchesPerTick: 10,
+  compactionIndexSliceKeys: 10_000,
   applySliceKeys: 0,
   appliedRequestsWindow: 256,
   maxRequestBytes: 1.5 * 1024 * 1024,

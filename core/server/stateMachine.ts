@@ -25,6 +25,8 @@ export interface StateMachineOptions {
   /** Request ids remembered per proposing member, to apply a duplicated entry once (see AppliedRequests). */
   readonly appliedRequestsWindow: number;
   readonly compactionBatchLimit: number;
+  /** See KvStoreOptions.compactionIndexSliceKeys. */
+  readonly compactionIndexSliceKeys?: number;
   readonly quotaBackendBytes: number;
   readonly lessor: LessorOptions;
   /** The member's tick count: the lessor's clock. */
@@ -63,7 +65,7 @@ export class StateMachine {
       // Absent while the store opens (resuming a compaction commits): nothing of it changed yet.
       (this.lessor as Lessor | undefined)?.save(backend);
     };
-    this.kv = KvStore.open(backend, { compactionBatchLimit: options.compactionBatchLimit, leases: { exists: (id) => this.lessor.exists(id) } }, restored);
+    this.kv = KvStore.open(backend, { compactionBatchLimit: options.compactionBatchLimit, ...(options.compactionIndexSliceKeys === undefined ? {} : { compactionIndexSliceKeys: options.compactionIndexSliceKeys }), leases: { exists: (id) => this.lessor.exists(id) } }, restored);
     this.lessor = Lessor.open(backend, () => this.kv.leasedKeys(), options.lessor);
     this.membership = Membership.fromBackend(backend);
     this.alarms = Alarms.fromBackend(backend);

@@ -5,7 +5,7 @@ import { Backend, backendFile, KvStore, noLeases } from '../../core/mvcc/index.t
 import { ValueSlabs } from '../../core/mvcc/valueSlabs.ts';
 import type { Entry } from '../../core/raft/index.ts';
 import { walFile, type WalRecord } from '../../core/replica/wal.ts';
-import type { EtcdServer, ServerRequest } from '../../core/server/index.ts';
+import type { EtcdServer, ServerReply, ServerRequest } from '../../core/server/index.ts';
 import { calmDisk, SimDisk } from '../../sim/disk.ts';
 import { TestRandom } from '../../core/raft/_test/testRandom.ts';
 import { DurableOrder } from './durableOrder.ts';
@@ -125,6 +125,27 @@ test("every KeyValue an answer carries has its value: a spread copy of a slab's 
     () => checks.onReply(member(1, 3, 3, () => undefined), 100, 4, { method: 'Txn', response: { header: header(3), succeeded: true, responses: [{ responseRange: { header: header(3), kvs: [copied], more: false, count: 1 } }] } }),
     { message: /answered a Txn .* that has no value/ },
   );
+});
+
+test('every KeyValue an answer carries is whole: one without its create or mod revision, version or lease is caught (the history check takes a missing field for one not shown)', (t) => {
+  const checks = new ReplyChecks();
+  const whole = { key: 'a', createRevision: 2, modRevision: 3, version: 2, value: 'v', lease: 0 };
+  const fields = [
+    ['createRevision', 'create revision'],
+    ['modRevision', 'mod revision'],
+    ['version', 'version'],
+    ['lease', 'lease'],
+  ] as const;
+  let requestId = 0;
+  const put: ServerRequest = { method: 'Put', request: { key: 'a', value: 'w', prevKv: true } };
+  checks.onRequest(100, 1, ++requestId, put, () => 0);
+  t.notThrows(() => checks.onReply(member(1, 3, 4, () => 4), 100, requestId, { method: 'Put', response: { header: header(4), prevKv: whole } }), 'a whole KeyValue, lease 0 included');
+  for (const [field, name] of fields) {
+    const { [field]: _dropped, ...partial } = whole;
+    checks.onRequest(100, 1, ++requestId, put, () => 0);
+    const reply = { method: 'Put', response: { header: header(4), prevKv: partial } } as unknown as ServerReply;
+    t.throws(() => checks.onReply(member(1, 3, 4, () => 4), 100, requestId, reply), { message: new RegExp(`answered a Put .* with a KeyValue of "a" .* that has no ${name}$`) }, field);
+  }
 });
 
 test("a restarted member's store must equal an independent reopening of its backend file", (t) => {

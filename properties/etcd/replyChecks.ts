@@ -21,10 +21,12 @@ import { isErrorReply, type EtcdServer, type ServerReply, type ServerRequest } f
  *   ErrFutureRev), with nothing modified after it; any range shows nothing modified after the
  *   revision its header reports. (The checker's model does not yet judge historical and
  *   serializable reads; these are what can be checked of them without it.)
- * - Every KeyValue an answer carries has its value (a string, or a slab's: core/mvcc/valueSlabs.ts).
- *   A spread copy of a SlabKeyValue (`{ ...kv }`) loses its `value`, a prototype getter, and the
- *   history check reads a KeyValue without a value as one whose value was not shown (a log's
- *   partial fields): it would pass.
+ * - Every KeyValue an answer carries is whole: its key and value (a string, or a slab's:
+ *   core/mvcc/valueSlabs.ts), create and mod revision, version and lease (numbers; etcd's
+ *   mvccpb.KeyValue always has them, proto3 only leaves zeros off the wire). The history check
+ *   reads a missing field as one not shown (a log's partial fields) and would pass it: a spread
+ *   copy of a SlabKeyValue (`{ ...kv }`) loses its `value`, a prototype getter; a hand-made copy
+ *   may forget any field.
  */
 export class ReplyChecks {
   /**
@@ -53,10 +55,12 @@ export class ReplyChecks {
     }
     const method = record.request.method;
     if (method === 'Range' || method === 'Put' || method === 'DeleteRange' || method === 'Txn') {
-      const missing = keyValueWithoutValue((reply as { response: KeyValueHolder }).response);
-      if (missing !== null) {
+      const partial = partialKeyValue((reply as { response: KeyValueHolder }).response);
+      if (partial !== null) {
+        const { kv, field } = partial;
+        const lost = field === 'value' ? ": a copy that lost a slab value's getter?" : '';
         throw new AssertionError(
-          `member ${member.id} answered a ${method} of client ${client} (request ${requestId}) with a KeyValue of ${JSON.stringify(missing.key)} (mod revision ${missing.modRevision}) that has no value: a copy that lost a slab value's getter?`,
+          `member ${member.id} answered a ${method} of client ${client} (request ${requestId}) with a KeyValue of ${JSON.stringify(kv.key)} (mod revision ${kv.modRevision}) that has no ${field}${lost}`,
         );
       }
     }
@@ -73,21 +77,36 @@ interface KeyValueHolder {
   readonly responses?: readonly ResponseOp[];
 }
 
-/** The first KeyValue in `response` with no string value, or null. A slab's is whole (its getter not run: it would make the string). */
-function keyValueWithoutValue(response: KeyValueHolder): KeyValue | null {
-  for (const kv of response.kvs ?? []) if (!hasValue(kv)) return kv;
-  if (response.prevKv !== undefined && response.prevKv !== null && !hasValue(response.prevKv)) return response.prevKv;
-  for (const kv of response.prevKvs ?? []) if (!hasValue(kv)) return kv;
+/** The fields of a KeyValue that hold numbers, as a message names them. */
+const numberFields: readonly (readonly [keyof KeyValue, string])[] = [
+  ['createRevision', 'create revision'],
+  ['modRevision', 'mod revision'],
+  ['version', 'version'],
+  ['lease', 'lease'],
+];
+
+/** The first KeyValue in `response` that lacks a field, and the field, or null. */
+function partialKeyValue(response: KeyValueHolder): { readonly kv: KeyValue; readonly field: string } | null {
+  const holders: (KeyValue | null | undefined)[] = [...(response.kvs ?? []), response.prevKv, ...(response.prevKvs ?? [])];
+  for (const kv of holders) {
+    if (kv === undefined || kv === null) continue;
+    const field = missingField(kv);
+    if (field !== null) return { kv, field };
+  }
   for (const op of response.responses ?? []) {
     const inner: KeyValueHolder | undefined = op.responseRange ?? op.responsePut ?? op.responseDeleteRange ?? op.responseTxn;
-    const missing = inner === undefined ? null : keyValueWithoutValue(inner);
-    if (missing !== null) return missing;
+    const partial = inner === undefined ? null : partialKeyValue(inner);
+    if (partial !== null) return partial;
   }
   return null;
 }
 
-function hasValue(kv: KeyValue): boolean {
-  return kv instanceof SlabKeyValue || typeof kv.value === 'string';
+/** The first field `kv` lacks, or null. A slab's value is whole (its getter not run: it would make the string). */
+function missingField(kv: KeyValue): string | null {
+  if (typeof kv.key !== 'string') return 'key';
+  if (!(kv instanceof SlabKeyValue) && typeof kv.value !== 'string') return 'value';
+  for (const [field, name] of numberFields) if (typeof kv[field] !== 'number') return name;
+  return null;
 }
 
 function pairKey(member: NodeId, client: ClientId): number {

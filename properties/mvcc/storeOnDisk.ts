@@ -18,7 +18,7 @@ export class StoreOnDisk {
   readonly disk: SimDisk;
   store: KvStore;
   lastOpen: OpenedBackend | null = null;
-  private readonly storeOptions: KvStoreOptions;
+  readonly storeOptions: KvStoreOptions;
   private readonly backendOptions: BackendOptions;
 
   /** Every restart also reads the file as a real disk holds it (records to bytes and back) and checks it finds the same database. */

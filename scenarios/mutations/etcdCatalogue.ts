@@ -179,6 +179,19 @@ export const etcdMutations: readonly Mutation[] = [
     // failed snapshot, its follower in StateSnapshot): main's etcd-partitions 0, etcd-snapshot-loss 1, etcd-crashes 0 kept their traces
     caughtAt: { scenario: 'etcd-partitions', seed: 0, violation: 'unreachable not probed' },
   },
+  // Session 19 (simslice): a compaction's index compacted in slices; the key bucket's removals must
+  // wait for the whole keep set.
+  {
+    name: 'etcd-compaction-removes-before-index-whole',
+    bug: "the index compaction's first slice is taken for the whole: the key bucket's removals start with a keep set that lacks every key after that slice, and remove revisions the index still points at",
+    file: 'core/mvcc/compaction.ts',
+    find: '    job.indexFrom = this.state.index.compactKeys(job.revision, job.indexFrom!, this.indexSliceKeys, job.keep);',
+    replace: '    this.state.index.compactKeys(job.revision, job.indexFrom!, this.indexSliceKeys, job.keep);\n    job.indexFrom = null;',
+    scenarios: ['etcd-compaction-slices'],
+    // caught on each of seeds 0-5 of etcd-compaction-slices (session 19), by the index pointing at a removed revision; the
+    // other scenarios never slice (10,000 keys a slice, more than any simulated store)
+    caughtAt: { scenario: 'etcd-compaction-slices', seed: 0, violation: 'which the key bucket lacks' },
+  },
   // Issue 10 (simcheck): a range delete applied in slices keeps its write transaction open across
   // turns; what it has written so far must reach neither a read at the current revision nor the disk.
   {
@@ -280,5 +293,17 @@ export const etcdMutations: readonly Mutation[] = [
     // caught on 9 of seeds 0-9 of etcd-large-values (seed 9 makes 92 calls) by ReplyChecks at the answer; 0 of seeds 0-2
     // before that check: the history check reads a KeyValue without a value as one whose value was not shown
     caughtAt: { scenario: 'etcd-large-values', seed: 0, violation: "that has no value: a copy that lost a slab value's getter" },
+  },
+  // Session 19 (simslice): the history check reads any missing KeyValue field as one not shown.
+  {
+    name: 'etcd-put-prevkv-without-version',
+    bug: "a put's prevKv is a hand-made copy of the stored KeyValue that forgets its version: the answer's previous key has no version",
+    file: 'core/mvcc/applyWrite.ts',
+    find: '{ header, prevKv: previous } : { header };',
+    replace: '{ header, prevKv: { key: previous.key, createRevision: previous.createRevision, modRevision: previous.modRevision, value: previous.value, lease: previous.lease } } : { header };',
+    scenarios: ['etcd-standard', ...etcdFamily],
+    // caught on etcd-standard seed 0 by ReplyChecks at the answer; before that check it survived seeds 0-2 of
+    // etcd-standard, etcd-calm and etcd-swarm (the history check reads a KeyValue without a version as one whose version was not shown)
+    caughtAt: { scenario: 'etcd-standard', seed: 0, violation: 'that has no version' },
   },
 ];
