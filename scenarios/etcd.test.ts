@@ -58,6 +58,19 @@ test('the operators get their work done: snapshots catch up a lagging member (an
   t.true(run('etcd-crashes').stats.defragmentations! > 0, 'defragmentations');
 });
 
+test('each scenario requires what it exists for: the counts of the fault classes it draws (not where a violation is expected: its runs stop at the first), and its operators\' work; every required count is one its runs report', (t) => {
+  const coverage = (name: string): readonly string[] => etcdScenarios.find((s) => s.name === name)!.coverage ?? [];
+  t.deepEqual(coverage('etcd-calm'), []);
+  t.deepEqual(coverage('etcd-crashes'), ['crashes', 'tornWritesRecovered', 'defragmentations']);
+  t.deepEqual(coverage('etcd-swarm'), ['crashes', 'tornWritesRecovered', 'partitionsHealed', 'clockJumps', 'pauses']);
+  t.true(coverage('etcd-snapshot-loss').includes('snapshotsReportedFailed'));
+  t.deepEqual(coverage('etcd-lock'), ['leaseExpiries', 'leaseKeysRevoked', 'lockIncrements']);
+  for (const scenario of etcdScenarios.filter((s) => s.expect === 'pass')) {
+    const stats = run(scenario.name).stats;
+    for (const name of scenario.coverage ?? []) t.true(name in stats, `${scenario.name} reports ${name}`);
+  }
+});
+
 test('etcd-large-values reaches the value slabs: compaction leaves slabs sparse and their survivors are relocated, across crashes and snapshots', (t) => {
   const stats = run('etcd-large-values').stats;
   t.true(stats.slabRelocations! > 0, 'values were relocated out of sparse slabs');

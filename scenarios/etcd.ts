@@ -23,6 +23,7 @@ import { everyFaultClass } from './etcd/everyFaultClass.ts';
 import { withLeaderFaults, type LeaderFaults } from './etcd/leaderFaults.ts';
 import { lockCounterKey } from './etcd/lockTraffic.ts';
 import { etcdScenarioWorkload, type ClientRole } from './etcd/workloads.ts';
+import { swarmCoverage } from './coverage.ts';
 import { leaseChecks, type LeaseCheckStats } from '../properties/lease/leaseChecks.ts';
 import { mutualExclusion, type MutualExclusionStats } from '../properties/lease/mutualExclusion.ts';
 import { watchParts, type WatchRun, type WatchShape } from './etcd/watchers.ts';
@@ -94,6 +95,19 @@ export interface EtcdScenarioShape {
    * the values relocated (`slabRelocations`).
    */
   readonly slabBytes?: number;
+  /**
+   * What the scenario exists to make happen, as stats keys a sweep of it must not leave at zero
+   * (`Scenario.coverage`): snapshots installed, member changes, compactions. The fault classes'
+   * counts are required from the space (swarmCoverage), the lease and lock counts from `leases`
+   * and `lock`.
+   */
+  readonly coverage?: readonly string[];
+  /**
+   * The members run on the pipelined host loop, as the runtime runs them (runtime/server.ts's
+   * `sendBeforeSync`): a Ready's appends, heartbeats and answers to applied entries leave while its
+   * sync is in flight; acknowledgements, votes and what promises writes wait for it.
+   */
+  readonly pipelinedHost?: boolean;
 }
 
 /** What a property test or a benchmark may vary in a scenario beyond its seed: how much work, how many faults, which checks. */
@@ -221,6 +235,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
       nodeCount: shape.machines,
       ...(shape.deferredWorkUs === undefined ? {} : { deferredWorkUs: shape.deferredWorkUs }),
       ...(shape.dbLag === undefined ? {} : { disk: { ...baseOptions.disk, lag: { file: backendFile, ...shape.dbLag } } }),
+      ...(shape.pipelinedHost === true ? { pipelinedHost: true } : {}),
     };
     const window = { startUs: faultsStartUs, quietAtUs, meanGapUs: shape.meanGapUs ?? 2_000_000, faultUsMax: shape.faultUsMax ?? 4_000_000 };
     const swarm = new RandomStreams(seed).stream('swarm');
@@ -250,6 +265,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
     notes: [
       drawNote,
       ...(shape.dbLag === undefined ? [] : [`disk: a db write that finds no lag starts one with chance ${shape.dbLag.chance.numerator}/${shape.dbLag.chance.denominator}, ${shape.dbLag.usMin / 1000}-${shape.dbLag.usMax / 1000} ms: it and later db writes left out of the syncs meanwhile`]),
+      ...(options.pipelinedHost === true ? ['host: pipelined, as the runtime runs a member (appends, heartbeats and answers to applied entries leave before the sync; acknowledgements, votes and answers that promise writes after it)'] : []),
       `etcd: ${machineCount} machines, members ${JSON.stringify(initialMembers)}, election ${config.electionTicks} ticks, snapshot every ${config.snapshotCount} entries, quota ${config.quotaBackendBytes} bytes`,
       `clients: ${shape.roles.join(', ')} (${requestTimeoutUs / 1e6} s request timeout, clientv3's retry rules)`,
       `checks: the clients' history against etcd's model (linearizable, unknown outcomes handled, revisions used; serializable and historical reads and compactions included), ` +
@@ -345,7 +361,15 @@ export function etcdScenario(name: string, summary: string, shape: EtcdScenarioS
   const space = { ...shape.space, duplicateMax: never };
   // A default sweep (`npm start`) runs two seeds of each: an etcd run costs several Raft runs.
   // Lease scenarios must see leases expire and take keys with them (and locks taken), or they lost coverage.
-  const coverage = [...(shape.leases === undefined ? [] : ['leaseExpiries', 'leaseKeysRevoked']), ...(shape.lock === undefined ? [] : ['lockIncrements']), ...(shape.slabBytes === undefined ? [] : ['slabRelocations'])];
+  // The fault classes' counts are required as the Raft family requires them, but not of a scenario
+  // that expects a violation: its runs stop at the first, often before the faults it draws.
+  const coverage = [
+    ...(shape.expect === 'violation' ? [] : swarmCoverage(shape.space)),
+    ...(shape.coverage ?? []),
+    ...(shape.leases === undefined ? [] : ['leaseExpiries', 'leaseKeysRevoked']),
+    ...(shape.lock === undefined ? [] : ['lockIncrements']),
+    ...(shape.slabBytes === undefined ? [] : ['slabRelocations']),
+  ];
   const scenario = (tuned: EtcdScenarioShape): Scenario => ({
     name,
     family: 'etcd',
@@ -427,6 +451,7 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
     machines: 5,
     roles: [...kvRoles, 'defragmenter'],
     space: crashSpace,
+    coverage: ['defragmentations'],
   }),
   etcdScenario('etcd-partitions', 'etcd, every partition shape (isolate, leader, split, ring, bridge, one-way)', { ...five, space: only(['partition']) }),
   etcdScenario('etcd-pauses', 'etcd, processes paused and resumed (etcd #20418)', { ...five, space: only(['pause']) }),
@@ -453,6 +478,7 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
     ...catchingUp,
     meanGapUs: 3_000_000,
     faultUsMax: 8_000_000,
+    coverage: ['snapshotsInstalled'],
   }),
   // Faults every 0.8 s meet snapshots on the wire (SnapshotReports.transferUs): with a fault every
   // 3 s (etcd-snapshot-catchup) none was lost in seeds 0-7.
@@ -460,6 +486,7 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
     ...catchingUp,
     meanGapUs: 800_000,
     faultUsMax: 1_500_000,
+    coverage: ['snapshotsInstalled', 'snapshotsReportedFailed'],
   }),
   etcdScenario('etcd-membership', 'etcd, 3 of 7 machines members, learners added and promoted, voters added and removed under load and every fault class', {
     machines: 7,
@@ -467,6 +494,7 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
     roles: ['mixed', 'register', 'txn', 'kubernetes', 'admin-single'],
     space: fullSwarmSpace,
     server: membershipServer,
+    coverage: ['memberChanges'],
   }),
   etcdScenario('etcd-joint', 'etcd, 3 of 7 machines members, voters replaced through joint consensus under load and every fault class', {
     machines: 7,
@@ -474,12 +502,14 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
     roles: ['mixed', 'register', 'txn', 'kubernetes', 'admin-joint'],
     space: fullSwarmSpace,
     server: membershipServer,
+    coverage: ['memberChanges'],
   }),
   etcdScenario('etcd-compaction', 'etcd, compaction every half second in batches of 10 revisions, some at the head right after a delete, crashes mid-compaction with torn writes (etcd #17780, #18089)', {
     machines: 3,
     roles: ['mixed', 'deletes', 'kubernetes', 'kubernetes', 'txn', 'fast-compactor', 'head-compactor'],
     space: { ...crashSpace, timedClasses: ['crash', 'partition'], alwaysOn: ['crash'] },
     server: { compactionBatchLimit: 10, compactionBatchesPerTick: 1 },
+    coverage: ['compactions'],
   }),
   etcdScenario('etcd-lease', 'etcd, lease clients (grant, keep-alive, keys attached, revokes, leases left to expire) beside key-value traffic, under crashes, partitions, lossy links and leader faults', {
     machines: 5,
@@ -551,6 +581,7 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
     // finished mark in a later one) and a 1 s backend batch interval (etcd's --backend-batch-
     // interval): the finished mark waits long after the removal it completes.
     server: { compactionBatchLimit: 1, compactionBatchesPerTick: 1, backendBatchIntervalTicks: 10 },
+    coverage: ['compactions'],
   }),
   /**
    * A compaction's index compacted in slices (issue 10; runtime: 10,000 keys a slice, one a tick):
@@ -574,6 +605,7 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
     space: fullSwarmSpace,
     server: watchServer,
     watch: { clients: 3 },
+    coverage: ['compactions'],
   }),
   etcdScenario('etcd-watch-catchup', 'etcd, 3 members, watchers on a member cut off or down while the others write past snapshots and compactions, then caught up by snapshot (etcd #15271, #20221)', {
     machines: 3,
@@ -583,6 +615,7 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
     faultUsMax: 6_000_000,
     server: watchServer,
     watch: { clients: 4 },
+    coverage: ['snapshotsInstalled', 'compactions'],
   }),
   /**
    * A range delete applied across turns of the member's loop (issue 10; runtime: 4,096 keys a
@@ -603,6 +636,7 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
     // creations and faults land between slices.
     deferredWorkUs: 15_000,
     watch: { clients: 3 },
+    coverage: ['compactions', 'defragmentations'],
   }),
   /**
    * The db lagging its syncs, as the runtime's FileStore lets it behind a rewrite (a defragment's
@@ -616,6 +650,7 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
     roles: ['mixed', 'mixed', 'register', 'txn', 'kubernetes', 'fast-compactor', 'defragmenter'],
     space: crashSpace,
     dbLag: { chance: ratio(1, 3), usMin: 20_000, usMax: 300_000 },
+    coverage: ['compactions', 'defragmentations'],
   }),
   /**
    * Values long enough for the store's slabs (core/mvcc/valueSlabs.ts: 64 bytes or more), some of
@@ -630,6 +665,7 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
     space: only(['crash', 'partition'], { tornWriteMax: ratio(1, 2), syncLatencyUsMax: fullSwarmSpace.syncLatencyUsMax }),
     server: { snapshotCount: 20, snapshotCatchUpEntries: 5 },
     slabBytes: 64 * 1024,
+    coverage: ['defragmentations'],
   }),
   etcdScenario('etcd-quota', 'etcd, a writer fills a small space quota: the NOSPACE alarm, then compaction, defragmentation and disarm, under crashes and partitions', {
     machines: 3,
@@ -637,5 +673,18 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
     space: only(['crash', 'partition'], { tornWriteMax: ratio(1, 2) }),
     server: { quotaBackendBytes: 256 * 1024 },
     quotaValueBytes: 3000,
+    coverage: ['noSpace', 'alarmsDisarmed'],
+  }),
+  /**
+   * The members as the runtime runs them: on the pipelined host loop (every other etcd scenario
+   * runs the plain one, which sends nothing before its sync), under every fault class and two
+   * that no other etcd scenario draws: links that stall, then deliver what they held at once, and
+   * weather whose slow tails outlive an election timeout, so appends sent before their sync and
+   * old-term traffic reach members late and out of turn (the Raft family's raft-stale-traffic).
+   */
+  etcdScenario('etcd-pipelined', 'etcd, 5 members on the pipelined host loop (as the runtime runs them: appends and heartbeats leave before the sync) under every fault class, links that stall and tails past an election timeout', {
+    ...five,
+    space: { ...fullSwarmSpace, timedClasses: [...fullSwarmSpace.timedClasses, 'stall'], weatherTail: { max: ratio(5, 100), usMax: 3 * electionTimeoutUs }, stallUsMax: 3 * electionTimeoutUs },
+    pipelinedHost: true,
   }),
 ];

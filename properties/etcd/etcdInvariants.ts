@@ -8,6 +8,7 @@ import { DurableOrder } from './durableOrder.ts';
 import { checkHashesAgree } from './hashAgreement.ts';
 import { checkRecovery } from './recoveryCheck.ts';
 import { PromisedWrites } from './promisedWrites.ts';
+import { RequestIdsDurable } from './requestIdsDurable.ts';
 import { ReplyChecks } from './replyChecks.ts';
 import { RevisionLedger } from './revisionLedger.ts';
 
@@ -45,6 +46,8 @@ export interface EtcdInvariantStats {
  *   cluster's commit index when it arrived, and a write is answered only once applied there
  *   (ReplyChecks), and a Defragment or physical Compact only once the write it promises is
  *   durable on the member's disk (PromisedWrites);
+ * - as messages leave, every request id a member's own proposal, conf change or ReadIndex context
+ *   carries lies below the reservation durable on its disk (RequestIdsDurable);
  * - at every restart, the store equals an independent reopening of the member's backend file
  *   (recoveryCheck);
  * - every couple of seconds, a second after every restart and at the end, all running members'
@@ -57,6 +60,7 @@ export function etcdInvariants(options: EtcdInvariantOptions = defaultEtcdInvari
   const durable = new DurableOrder();
   const replies = new ReplyChecks();
   const promised = new PromisedWrites();
+  const requestIds = new RequestIdsDurable();
   let nextHashUs = options.hashEveryUs;
   const counts = stats ?? { hashChecks: 0, hashesCompared: 0, snapshotsInstalled: 0, recoveriesChecked: 0 };
   /** Each member's state object when last observed: installing a snapshot replaces it (taking one does not). */
@@ -94,6 +98,9 @@ export function etcdInvariants(options: EtcdInvariantOptions = defaultEtcdInvari
     onReply(member, client, requestId, reply, sim) {
       replies.onReply(sim.node(member)!, client, requestId, reply);
       promised.onReply(member, client, requestId, reply, sim.disk(member));
+    },
+    onSend(from, _to, message, sim) {
+      requestIds.onSend(from, message, sim.disk(from));
     },
     afterEvent(sim) {
       const id = sim.lastEventNode;

@@ -306,4 +306,16 @@ export const etcdMutations: readonly Mutation[] = [
     // etcd-standard, etcd-calm and etcd-swarm (the history check reads a KeyValue without a version as one whose version was not shown)
     caughtAt: { scenario: 'etcd-standard', seed: 0, violation: 'that has no version' },
   },
+  // Session 19 (sweep): ids are reserved in blocks of 65,536, so only the first ids of an incarnation can leave
+  // before their block is durable; nothing judged it until RequestIdsDurable (survived 5 seeds of etcd-pipelined,
+  // etcd-crashes and etcd-swarm without it). Caught since at seed 0 of etcd-swarm (the plain host loop) and of etcd-pipelined.
+  {
+    name: 'etcd-request-id-unsynced',
+    bug: 'a Ready that hands out a request id of a reservation not yet durable is not made to sync: the id leaves the member (in a proposal, a ReadIndex context) before its reservation, and a crash then hands it out again',
+    file: 'core/server/requestIds.ts',
+    find: '    return this.syncDue;\n',
+    replace: '    return false;\n',
+    scenarios: ['etcd-swarm', 'etcd-pipelined', ...etcdFamily],
+    caughtAt: { scenario: 'etcd-swarm', seed: 0, violation: 'while its durable reservation covers ids below' },
+  },
 ];
