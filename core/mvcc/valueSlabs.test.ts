@@ -1,6 +1,7 @@
 import test from 'ava';
 import { Backend } from './backend.ts';
 import { decodeBackendImage, encodeBackendImage } from './backendCodec.ts';
+import { keyValuesOf } from './backendImage.ts';
 import { ByteWriter, writeKeyValue } from './kvCodec.ts';
 import { currentSlabSize, isCurrentSlab, plainKeyValue, SlabKeyValue, slabValueMin, storedKeyValue, valueLength } from './valueSlabs.ts';
 import { newStore, ok } from './_test/stores.ts';
@@ -46,7 +47,7 @@ test('a slab value encodes as the same bytes as its string (etcd bucket entry, b
   backend.append(2, 0, kv);
   backend.endWriteTxn();
   const decoded = decodeBackendImage(encodeBackendImage(backend.snapshot()));
-  const read = decoded.keys.get(2)![0]!;
+  const read = keyValuesOf(decoded.keys.get(2)!, 2)[0]!;
   t.true(read instanceof SlabKeyValue);
   t.deepEqual(plainKeyValue(read), plainKeyValue(kv));
 });
