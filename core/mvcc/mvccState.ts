@@ -1,9 +1,8 @@
 import type { Bytes } from '../api/bytes.ts';
 import { ErrCompacted, ErrFutureRev, type EtcdError } from '../api/errors.ts';
 import type { KeyValue } from '../api/kv.ts';
-import { assert } from '../base/assert.ts';
+import { AssertionError } from '../base/assert.ts';
 import type { Backend } from './backend.ts';
-import { formatRevision } from './revision.ts';
 import { TreeIndex, type IndexEnd } from './treeIndex.ts';
 
 /** The options of one read of the store (etcd's mvcc.RangeOptions). */
@@ -68,16 +67,19 @@ export class MvccState {
     if (atRevision > viewRevision) return ErrFutureRev;
     if (atRevision <= 0) atRevision = viewRevision;
     if (atRevision < this.compactMainRevision) return ErrCompacted;
-    const revisions = this.index.revisions(key, end, atRevision);
-    if (revisions.length === 0 || options.count) return { kvs: [], count: revisions.length, revision: viewRevision };
-    const limit = options.limit <= 0 || options.limit > revisions.length ? revisions.length : options.limit;
+    const revisions = this.index.revisionPairs(key, end, atRevision);
+    const count = revisions.length / 2;
+    if (count === 0 || options.count) return { kvs: [], count, revision: viewRevision };
+    const limit = options.limit <= 0 || options.limit > count ? count : options.limit;
     const kvs = new Array<KeyValue>(limit);
     for (let i = 0; i < limit; i++) {
-      const rev = revisions[i]!;
-      const kv = this.backend.get(rev.main, rev.sub);
-      assert(kv !== undefined, () => `the index points at ${formatRevision(rev)}, which the key bucket lacks`);
+      const main = revisions[2 * i]!;
+      const sub = revisions[2 * i + 1]!;
+      const kv = this.backend.get(main, sub);
+      // Not assert(…, closure): this runs per key read (see assert's note).
+      if (kv === undefined) throw new AssertionError(`the index points at ${main}.${sub}, which the key bucket lacks`);
       kvs[i] = kv;
     }
-    return { kvs, count: revisions.length, revision: viewRevision };
+    return { kvs, count, revision: viewRevision };
   }
 }

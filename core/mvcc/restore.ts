@@ -109,7 +109,7 @@ export function* leasedKeysInSteps(index: TreeIndex, get: (main: number, sub: nu
   const leased = new Map<Bytes, number>();
   let inStep = 0;
   for (const keyIndex of index.liveKeys()) {
-    const kv = get(keyIndex.modified.main, keyIndex.modified.sub);
+    const kv = get(keyIndex.modifiedMain, keyIndex.modifiedSub);
     assert(kv !== undefined, () => `the live key ${keyIndex.key} has no value`);
     if (kv.lease !== 0) leased.set(keyIndex.key, kv.lease);
     if (++inStep < perStep) continue;
