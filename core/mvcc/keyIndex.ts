@@ -216,10 +216,12 @@ export class KeyIndex {
     const [at, revisionIndex] = this.doCompact(atRev, available);
     const list = this.list;
     const n = list[at]!;
-    const trimmed = n !== 0 && revisionIndex > 0;
+    // The revisions the generation at `at` loses from its front: those before the one kept.
+    const dropped = revisionIndex === -1 ? 0 : revisionIndex;
+    const trimmed = n !== 0 && dropped > 0;
     if (at === 0 && !trimmed) return;
-    // The generation at `at`, less its first `revisionIndex` revisions, and every one after it.
-    const kept = trimmed ? [n - revisionIndex, list[at + 1]!, list[at + 2]!].concat(list.slice(at + 3 + 2 * revisionIndex)) : list.slice(at);
+    // The generation at `at`, less its dropped revisions, and every one after it.
+    const kept = trimmed ? [n - dropped, list[at + 1]!, list[at + 2]!].concat(list.slice(at + 3 + 2 * dropped)) : list.slice(at);
     this.last = this.last === at ? 0 : this.last - (list.length - kept.length);
     this.list = kept;
   }

@@ -73,8 +73,8 @@ export const etcdMutations: readonly Mutation[] = [
     name: 'etcd-compaction-drops-latest-revision',
     bug: "compaction drops the revision it should keep of each key (the latest at or before the compaction revision): a key's current value vanishes from the index",
     file: 'core/mvcc/keyIndex.ts',
-    find: 'generation.revisions = generation.revisions.slice(revisionIndex);',
-    replace: 'generation.revisions = generation.revisions.slice(revisionIndex + 1);',
+    find: '    const dropped = revisionIndex === -1 ? 0 : revisionIndex;',
+    replace: '    const dropped = revisionIndex === -1 ? 0 : revisionIndex + 1;',
     scenarios: ['etcd-kubernetes', 'etcd-compaction', ...etcdFamily],
     // Since the live keys' index (issue 10, cleanup) a read at the latest revision takes a live key's
     // last revision from its key index, so the lost revision shows at once: caught on 8 of seeds 0-9
@@ -279,5 +279,15 @@ export const etcdMutations: readonly Mutation[] = [
     // caught on 9 of seeds 0-9 of etcd-large-values (seed 9 makes 92 calls) by ReplyChecks at the answer; 0 of seeds 0-2
     // before that check: the history check reads a KeyValue without a value as one whose value was not shown
     caughtAt: { scenario: 'etcd-large-values', seed: 0, violation: "that has no value: a copy that lost a slab value's getter" },
+  },
+  // Session 19 (heap): a key's generations are one flat list of numbers and the key index keeps where the last one starts.
+  {
+    name: 'etcd-key-index-last-generation-misplaced',
+    bug: "compaction that trims the front of a key's last generation moves where the key index thinks that generation starts by what it cut (the bookkeeping for a generation after the trimmed one): the key's last revision and liveness are read from the wrong numbers",
+    file: 'core/mvcc/keyIndex.ts',
+    find: '    this.last = this.last === at ? 0 : this.last - (list.length - kept.length);',
+    replace: '    this.last -= list.length - kept.length;',
+    scenarios: ['etcd-kubernetes', 'etcd-compaction', ...etcdFamily],
+    caughtAt: null,
   },
 ];
