@@ -146,20 +146,38 @@ export class KeyIndex {
 
   /** The revision that wrote the key's value as of `atRev`, or null (made on each call). */
   modifiedAt(atRev: number): Revision | null {
-    const at = this.findGeneration(atRev);
-    if (at < 0) return null;
-    const i = this.lastAtOrBefore(at, atRev);
-    return i < 0 ? null : revision(this.list[at + 3 + 2 * i]!, this.list[at + 4 + 2 * i]!);
+    const at = this.positionAt(atRev);
+    return at < 0 ? null : revision(this.list[at]!, this.list[at + 1]!);
   }
 
   /** Pushes onto `out` the main and sub revision that wrote the key's value as of `atRev`; false (nothing pushed) when there is none. */
   pushModifiedAt(atRev: number, out: number[]): boolean {
-    const at = this.findGeneration(atRev);
+    const at = this.positionAt(atRev);
     if (at < 0) return false;
-    const i = this.lastAtOrBefore(at, atRev);
-    if (i < 0) return false;
-    out.push(this.list[at + 3 + 2 * i]!, this.list[at + 4 + 2 * i]!);
+    out.push(this.list[at]!, this.list[at + 1]!);
     return true;
+  }
+
+  /** Whether the key existed at main revision `atRev` (`modifiedAt` is not null), without an object. */
+  existsAt(atRev: number): boolean {
+    return this.positionAt(atRev) >= 0;
+  }
+
+  /**
+   * Where the revision that wrote the key's value as of `atRev` is, or -1 when the key did not
+   * exist then: its main is `numberAt(position)`, its sub `numberAt(position + 1)` (a single-key
+   * read takes them so, no object or list made).
+   */
+  positionAt(atRev: number): number {
+    const at = this.findGeneration(atRev);
+    if (at < 0) return -1;
+    const i = this.lastAtOrBefore(at, atRev);
+    return i < 0 ? -1 : at + 3 + 2 * i;
+  }
+
+  /** A number of the key's list, at a position `positionAt` gave (or the one after it). */
+  numberAt(position: number): number {
+    return this.list[position]!;
   }
 
   /** Whether the key exists now (its last generation is not ended). */

@@ -67,10 +67,21 @@ export class MvccState {
     if (atRevision > viewRevision) return ErrFutureRev;
     if (atRevision <= 0) atRevision = viewRevision;
     if (atRevision < this.compactMainRevision) return ErrCompacted;
-    const revisions = this.index.revisionPairs(key, end, atRevision);
-    const count = revisions.length / 2;
+    if (end === null) {
+      // One key: its revision read where the key index holds it (no list made).
+      const keyIndex = this.index.keyIndex(key);
+      const at = keyIndex === undefined ? -1 : keyIndex.positionAt(atRevision);
+      if (at < 0 || options.count) return { kvs: [], count: at < 0 ? 0 : 1, revision: viewRevision };
+      const main = keyIndex!.numberAt(at);
+      const sub = keyIndex!.numberAt(at + 1);
+      const kv = this.backend.get(main, sub);
+      if (kv === undefined) throw new AssertionError(`the index points at ${main}.${sub}, which the key bucket lacks`);
+      return { kvs: [kv], count: 1, revision: viewRevision };
+    }
+    const revisions: number[] = [];
+    const count = this.index.revisionPairs(key, end, atRevision, options.count ? 0 : options.limit <= 0 ? Infinity : options.limit, revisions);
     if (count === 0 || options.count) return { kvs: [], count, revision: viewRevision };
-    const limit = options.limit <= 0 || options.limit > count ? count : options.limit;
+    const limit = revisions.length / 2;
     const kvs = new Array<KeyValue>(limit);
     for (let i = 0; i < limit; i++) {
       const main = revisions[2 * i]!;

@@ -77,11 +77,12 @@ test('the live keys index holds exactly the live keys: reads and range deletes a
             const expected = walked(index, from, to, atRev);
             t.deepEqual(index.liveAt(from, to, atRev), expected, `liveAt(${JSON.stringify(from)}, ${JSON.stringify(to)}, ${atRev})`);
             t.deepEqual(index.revisions(from, to, atRev), expected.map((keyIndex) => keyIndex.modifiedAt(atRev)), `revisions at ${atRev}`);
-            t.deepEqual(
-              index.revisionPairs(from, to, atRev),
-              expected.flatMap((keyIndex) => [keyIndex.modifiedAt(atRev)!.main, keyIndex.modifiedAt(atRev)!.sub]),
-              `revision pairs at ${atRev}`,
-            );
+            for (const limit of [Infinity, 1, 0]) {
+              const pairs: number[] = [];
+              t.is(index.revisionPairs(from, to, atRev, limit, pairs), expected.length, `revision pairs counted at ${atRev}, limit ${limit}`);
+              const shown = expected.slice(0, limit).flatMap((keyIndex) => [keyIndex.modifiedAt(atRev)!.main, keyIndex.modifiedAt(atRev)!.sub]);
+              t.deepEqual(pairs, shown, `revision pairs at ${atRev}, limit ${limit}`);
+            }
           }
         }
       }

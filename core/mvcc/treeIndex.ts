@@ -255,16 +255,30 @@ export class TreeIndex {
   }
 
   /**
-   * `revisions` as one list of numbers, each revision its main then its sub (no object per key: a
-   * range's hot path, mvccState.rangeKeys).
+   * How many keys of the range exist at `atRev` (`revisions`' length), pushing onto `out` the
+   * revisions of the first `limit` of them, each its main then its sub: no object per key, and none
+   * looked up past the limit (a range's hot path, mvccState.rangeKeys: a limited read of a large
+   * prefix still counts every key, as etcd's does).
    */
-  revisionPairs(key: Bytes, end: IndexEnd, atRev: number): number[] {
+  revisionPairs(key: Bytes, end: IndexEnd, atRev: number, limit: number, out: number[]): number {
     const tree = this.treeAt(atRev);
-    const out: number[] = [];
-    if (end === null) tree.get(key)?.pushModifiedAt(atRev, out);
-    else if (tree === this.live) this.visit(key, end, (keyIndex) => out.push(keyIndex.modifiedMain, keyIndex.modifiedSub), tree);
-    else this.visit(key, end, (keyIndex) => keyIndex.pushModifiedAt(atRev, out));
-    return out;
+    if (end === null) {
+      const keyIndex = tree.get(key);
+      if (keyIndex === undefined) return 0;
+      if (limit > 0) return keyIndex.pushModifiedAt(atRev, out) ? 1 : 0;
+      return keyIndex.existsAt(atRev) ? 1 : 0;
+    }
+    let count = 0;
+    if (tree === this.live) {
+      this.visit(key, end, (keyIndex) => {
+        if (count++ < limit) out.push(keyIndex.modifiedMain, keyIndex.modifiedSub);
+      }, tree);
+    } else {
+      this.visit(key, end, (keyIndex) => {
+        if (count < limit ? keyIndex.pushModifiedAt(atRev, out) : keyIndex.existsAt(atRev)) count++;
+      });
+    }
+    return count;
   }
 
   /** The index of each key in the range that exists at `atRev`, in key order. */
