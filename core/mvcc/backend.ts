@@ -2,7 +2,7 @@ import type { KeyValue } from '../api/kv.ts';
 import { assert, AssertionError } from '../base/assert.ts';
 import { tornRecord, type DurableRecord, type DurableWrite } from '../base/durable.ts';
 import { applyDeltaRecord, deltaBetween, isBackendDeltaRecord, wholeImage } from './backendDelta.ts';
-import { bytesInPages, emptyKeyBucket, emptyMeta, entrySize, isBackendImage, type BackendImage, type BackendMeta, type KeyBucket } from './backendImage.ts';
+import { bytesInPages, changeAt, emptyKeyBucket, emptyMeta, entrySize, isBackendImage, keyValueOfChange, storedChange, type BackendImage, type BackendMeta, type KeyBucket, type RevisionChanges, type StoredChange } from './backendImage.ts';
 import { countSlabBytes, SlabKeyValue, ValueSlabs } from './valueSlabs.ts';
 
 /** The backend's own file, beside the WAL. */
@@ -54,9 +54,9 @@ export class Backend {
   private liveBytes = 0;
   private fileSize: number;
   private inWriteTxn = false;
-  /** The array of the main revision the open write transaction is writing (owned, not yet in any image). */
+  /** The main revision the open write transaction is writing, and its changes once it has two or more (owned, not yet in any image). */
   private openMain = -1;
-  private openChanges: (KeyValue | undefined)[] | null = null;
+  private openChanges: StoredChange[] | null = null;
   /** Commits written since the last replace of the file. */
   private commitsInFile = 0;
   /**
@@ -192,8 +192,9 @@ export class Backend {
 
   /** The change at (main, sub), or undefined when there is none (never written, or compacted). */
   get(main: number, sub: number): KeyValue | undefined {
-    const changes = main === this.openMain ? this.openChanges : this.keys.get(main);
-    return changes === null || changes === undefined ? undefined : changes[sub];
+    const changes = this.keys.get(main);
+    const change = changes === undefined ? undefined : changeAt(changes, sub);
+    return change === undefined ? undefined : keyValueOfChange(change, main);
   }
 
   beginWriteTxn(): void {
@@ -204,22 +205,28 @@ export class Backend {
   /** Writes the next change of the open write transaction at (main, sub); main only grows. */
   append(main: number, sub: number, kv: KeyValue): void {
     assert(this.inWriteTxn, 'a change written outside a write transaction');
+    const change = storedChange(kv, main);
     if (main !== this.openMain) {
       assert(main > this.highestMain, () => `change at main revision ${main}, not after ${this.highestMain}`);
       this.highestMain = main;
       assert(sub === 0, () => `the first change of main revision ${main} has sub ${sub}`);
       this.openMain = main;
-      // Most revisions hold one change: an exact-size array, not one grown from empty by push
-      // (V8 gives that room for 17, kept for the revision's life; see keyIndex.ts).
-      this.openChanges = [kv];
-      this.keys.set(main, this.openChanges);
+      // Most revisions hold one change: kept alone, no array (see RevisionChanges).
+      this.openChanges = null;
+      this.keys.set(main, change);
       this.touchedMains.add(main);
+    } else if (this.openChanges === null) {
+      if (sub !== 1) throw new AssertionError(`change ${main}.${sub} out of order`);
+      // An exact-size array, not one grown from empty by push (V8 gives that room for 17, kept for
+      // the revision's life; see keyIndex.ts).
+      this.openChanges = [this.keys.get(main) as StoredChange, change];
+      this.keys.set(main, this.openChanges);
     } else {
       // Not assert(…, closure): this runs per change written (see assert's note).
-      if (sub !== this.openChanges!.length) throw new AssertionError(`change ${main}.${sub} out of order`);
-      this.openChanges!.push(kv);
+      if (sub !== this.openChanges.length) throw new AssertionError(`change ${main}.${sub} out of order`);
+      this.openChanges.push(change);
     }
-    this.liveBytes += entrySize(kv);
+    this.liveBytes += entrySize(change);
     if (kv instanceof SlabKeyValue) this.hold(kv, kv.length);
     this.changedSinceOpen = true;
     this.pending++;
@@ -238,14 +245,18 @@ export class Backend {
   remove(main: number, sub: number): void {
     assert(!this.inWriteTxn, 'compaction inside a write transaction');
     const changes = this.keys.get(main);
-    const kv = changes?.[sub];
+    const kv = changes === undefined ? undefined : changeAt(changes, sub);
     assert(kv !== undefined, () => `removing ${main}.${sub}, which is not in the key bucket`);
     this.liveBytes -= entrySize(kv);
     if (kv instanceof SlabKeyValue) this.hold(kv, -kv.length);
     this.changedSinceOpen = true;
     this.pending++;
     this.touchedMains.add(main);
-    const remaining = changes!.slice();
+    if (!Array.isArray(changes)) {
+      this.keys.delete(main);
+      return;
+    }
+    const remaining = (changes as readonly (StoredChange | undefined)[]).slice();
     remaining[sub] = undefined;
     if (remaining.every((change) => change === undefined)) this.keys.delete(main);
     else this.keys.set(main, remaining);
@@ -269,7 +280,7 @@ export class Backend {
    */
   relocateValues(slabs: ReadonlySet<Uint8Array>, main: number, limit: number): number {
     assert(!this.inWriteTxn, 'values relocated inside a write transaction');
-    const replaced: [number, (KeyValue | undefined)[]][] = [];
+    const replaced: [number, RevisionChanges][] = [];
     let examined = 0;
     let next = -1;
     for (const [changeMain, changes] of this.keys.entries(main)) {
@@ -277,16 +288,19 @@ export class Backend {
         next = changeMain;
         break;
       }
-      examined += changes.length;
-      let copy: (KeyValue | undefined)[] | null = null;
-      for (let s = 0; s < changes.length; s++) {
-        const kv = changes[s];
+      if (!Array.isArray(changes)) {
+        examined++;
+        if (changes instanceof SlabKeyValue && slabs.has(changes.slab)) replaced.push([changeMain, this.relocate(changes)]);
+        continue;
+      }
+      const list = changes as readonly (StoredChange | undefined)[];
+      examined += list.length;
+      let copy: (StoredChange | undefined)[] | null = null;
+      for (let s = 0; s < list.length; s++) {
+        const kv = list[s];
         if (!(kv instanceof SlabKeyValue) || !slabs.has(kv.slab)) continue;
-        copy ??= changes.slice();
-        const moved = this.values.relocated(kv);
-        this.hold(kv, -kv.length);
-        this.hold(moved, moved.length);
-        copy[s] = moved;
+        copy ??= list.slice();
+        copy[s] = this.relocate(kv);
       }
       if (copy !== null) replaced.push([changeMain, copy]);
     }
@@ -308,10 +322,22 @@ export class Backend {
   private slabCounts(): Map<Uint8Array, number> {
     if (this.heldBySlab === null) {
       const counts = new Map<Uint8Array, number>();
-      for (const [, changes] of this.keys.entries()) for (const kv of changes) if (kv instanceof SlabKeyValue) countSlabBytes(counts, kv);
+      for (const [, changes] of this.keys.entries()) {
+        if (!Array.isArray(changes)) {
+          if (changes instanceof SlabKeyValue) countSlabBytes(counts, changes);
+        } else for (const kv of changes as readonly (StoredChange | undefined)[]) if (kv instanceof SlabKeyValue) countSlabBytes(counts, kv);
+      }
       this.heldBySlab = counts;
     }
     return this.heldBySlab;
+  }
+
+  /** `kv`'s value copied into the current slab, the bytes held moved with it. */
+  private relocate(kv: SlabKeyValue): SlabKeyValue {
+    const moved = this.values.relocated(kv);
+    this.hold(kv, -kv.length);
+    this.hold(moved, moved.length);
+    return moved;
   }
 
   private hold(kv: SlabKeyValue, bytes: number): void {
@@ -331,18 +357,25 @@ export class Backend {
     let visited = 0;
     for (const [changeMain, changes] of this.keys.entries(main)) {
       if (changeMain > maxMain) break;
-      for (let s = changeMain === main ? sub : 0; s < changes.length; s++) {
-        const kv = changes[s];
+      if (!Array.isArray(changes)) {
+        if (changeMain === main && sub > 0) continue;
+        visited++;
+        if (!visit(changeMain, 0, keyValueOfChange(changes as StoredChange, changeMain))) return visited;
+        continue;
+      }
+      const list = changes as readonly (StoredChange | undefined)[];
+      for (let s = changeMain === main ? sub : 0; s < list.length; s++) {
+        const kv = list[s];
         if (kv === undefined) continue;
         visited++;
-        if (!visit(changeMain, s, kv)) return visited;
+        if (!visit(changeMain, s, keyValueOfChange(kv, changeMain))) return visited;
       }
     }
     return visited;
   }
 
-  /** The key bucket's changes, main revision by main revision in order (holes where compaction removed some), lazily: no write may come while they are taken. */
-  revisions(): IterableIterator<[number, readonly (KeyValue | undefined)[]]> {
+  /** The key bucket's changes, main revision by main revision in order (see RevisionChanges), lazily: no write may come while they are taken. */
+  revisions(): IterableIterator<[number, RevisionChanges]> {
     return this.keys.entries();
   }
 

@@ -4,7 +4,7 @@ import { ByteReader, ByteWriter, DecodeError } from '../base/byteCodec.ts';
 import { runToEnd, type Steps } from '../base/steps.ts';
 import { decodeUtf8, encodeUtf8 } from '../base/utf8.ts';
 import type { BackendDeltaRecord } from './backendDelta.ts';
-import { emptyKeyBucket, type BackendImage, type BackendMeta } from './backendImage.ts';
+import { changeCount, emptyKeyBucket, revisionChanges, type BackendImage, type BackendMeta, type RevisionChanges, type StoredChange } from './backendImage.ts';
 import { SlabKeyValue, valueLength, type ValueSlabs } from './valueSlabs.ts';
 
 /*
@@ -40,7 +40,7 @@ export function encodeBackendImage(image: BackendImage, leading?: number): Uint8
   writeMeta(writer, image.meta, Object.entries(image.meta.buckets));
   writer.uint53(image.sizeInUse).uint53(image.size);
   writer.uint32(image.keys.size);
-  for (const [main, changes] of image.keys.entries()) writeChanges(writer.uint53(main), changes);
+  for (const [main, changes] of image.keys.entries()) writeChanges(writer.uint53(main), main, changes);
   return writer.finish();
 }
 
@@ -65,11 +65,8 @@ export function* encodeBackendImageSlices(image: BackendImage, sliceBytes: numbe
   yield head.finish();
   const slicer = new Slicer(sliceBytes, reuse);
   for (const [main, changes] of image.keys.entries()) {
-    slicer.writer.uint53(main).uint32(changes.length);
-    for (const kv of changes) {
-      writeChange(slicer.writer, kv);
-      if (slicer.writer.byteLength >= sliceBytes) yield* slicer.take();
-    }
+    slicer.writer.uint53(main);
+    yield* writeChangesInSlices(slicer, main, changes, sliceBytes);
   }
   if (slicer.writer.byteLength > 0) yield* slicer.take();
 }
@@ -110,10 +107,10 @@ export function decodeBackendRecord(bytes: Uint8Array, values: ValueSlabs): Back
   const size = reader.uint53();
   const count = reader.uint32();
   if (tag === wholeTag) return runToEnd(readWholeImage(reader, meta, sizeInUse, size, count, Number.POSITIVE_INFINITY, values));
-  const mains: [number, readonly (KeyValue | undefined)[] | null][] = [];
+  const mains: [number, RevisionChanges | null][] = [];
   for (let i = 0; i < count; i++) {
     const main = reader.uint53();
-    mains.push([main, reader.boolean() ? readChanges(reader, values) : null]);
+    mains.push([main, reader.boolean() ? readChanges(reader, main, values) : null]);
   }
   reader.end();
   return { type: 'backend-delta', mains, ...meta, sizeInUse, size };
@@ -144,7 +141,8 @@ function* readWholeImage(reader: ByteReader, meta: MetaFields & { buckets: [stri
   const keys = emptyKeyBucket();
   let stepEnd = reader.position + bytesPerStep;
   for (let i = 0; i < count; i++) {
-    keys.set(reader.uint53(), readChanges(reader, values));
+    const main = reader.uint53();
+    keys.set(main, readChanges(reader, main, values));
     if (reader.position < stepEnd) continue;
     yield;
     stepEnd = reader.position + bytesPerStep;
@@ -171,7 +169,7 @@ export function decodeBackendImage(bytes: Uint8Array, values: ValueSlabs): Backe
 function encodeDelta(image: BackendImage, leading: number | undefined): Uint8Array {
   const delta = image.delta!;
   const mains = delta.mains;
-  const changesOf: (readonly (KeyValue | undefined)[] | null)[] = [];
+  const changesOf: (RevisionChanges | null)[] = [];
   let size = (leading === undefined ? 0 : 1) + 1 + metaBytes + 4 + 16 + 4 + mains.length * 9;
   for (const main of mains) {
     const changes = image.keys.get(main) ?? null;
@@ -191,7 +189,7 @@ function encodeDelta(image: BackendImage, leading: number | undefined): Uint8Arr
   for (let i = 0; i < mains.length; i++) {
     const changes = changesOf[i]!;
     writer.uint53(mains[i]!).boolean(changes !== null);
-    if (changes !== null) writeChanges(writer, changes);
+    if (changes !== null) writeChanges(writer, mains[i]!, changes);
   }
   assert(writer.byteLength === size, () => `a delta record of ${writer.byteLength} bytes was sized ${size}`);
   return writer.finish();
@@ -222,19 +220,33 @@ export function* encodeBackendDeltaSlices(image: BackendImage, sliceBytes: numbe
     const changes = image.keys.get(main) ?? null;
     slicer.writer.uint53(main).boolean(changes !== null);
     if (changes === null) continue;
-    slicer.writer.uint32(changes.length);
-    for (const kv of changes) {
-      writeChange(slicer.writer, kv);
-      if (slicer.writer.byteLength >= sliceBytes) yield* slicer.take();
-    }
+    yield* writeChangesInSlices(slicer, main, changes, sliceBytes);
   }
   if (slicer.writer.byteLength > 0) yield* slicer.take();
+}
+
+/** A revision's changes (count first) into the slicer's writer, a slice taken whenever it reaches `sliceBytes`. */
+function* writeChangesInSlices(slicer: Slicer, main: number, changes: RevisionChanges, sliceBytes: number): Generator<Uint8Array> {
+  if (!Array.isArray(changes)) {
+    writeChange(slicer.writer.uint32(1), main, changes as StoredChange);
+    if (slicer.writer.byteLength >= sliceBytes) yield* slicer.take();
+    return;
+  }
+  const list = changes as readonly (StoredChange | undefined)[];
+  slicer.writer.uint32(list.length);
+  for (const kv of list) {
+    writeChange(slicer.writer, main, kv);
+    if (slicer.writer.byteLength >= sliceBytes) yield* slicer.take();
+  }
 }
 
 /** How many changes an image's delta record carries (its revisions' changes, counted without encoding them): what decides whether it is encoded in slices. */
 export function deltaChangeCount(image: BackendImage): number {
   let count = 0;
-  for (const main of image.delta?.mains ?? []) count += image.keys.get(main)?.length ?? 0;
+  for (const main of image.delta?.mains ?? []) {
+    const changes = image.keys.get(main);
+    if (changes !== undefined) count += changeCount(changes);
+  }
   return count;
 }
 
@@ -283,24 +295,36 @@ function isBareTombstone(kv: KeyValue): boolean {
   return kv.version === 0 && kv.createRevision === 0 && kv.lease === 0 && valueLength(kv) === 0;
 }
 
+/** What `writeChange` writes for one change, exactly. */
+function changeByteSize(kv: StoredChange | undefined): number {
+  // Its kind byte and its fields (see above).
+  if (kv === undefined) return 1;
+  if (typeof kv === 'string') return 1 + 4 + kv.length + 8;
+  return isBareTombstone(kv) ? 1 + 4 + kv.key.length + 8 : 1 + 4 + kv.key.length + 24 + 4 + valueLength(kv) + 8;
+}
+
 /** What `writeChanges` writes, exactly. */
-function changesByteSize(changes: readonly (KeyValue | undefined)[]): number {
-  // The count; per change its kind byte and its fields (see above).
-  let size = 4 + changes.length;
-  for (const kv of changes) {
-    if (kv === undefined) continue;
-    size += isBareTombstone(kv) ? 4 + kv.key.length + 8 : 4 + kv.key.length + 24 + 4 + valueLength(kv) + 8;
-  }
+function changesByteSize(changes: RevisionChanges): number {
+  if (!Array.isArray(changes)) return 4 + changeByteSize(changes as StoredChange);
+  let size = 4;
+  for (const kv of changes as readonly (StoredChange | undefined)[]) size += changeByteSize(kv);
   return size;
 }
 
-function writeChanges(writer: ByteWriter, changes: readonly (KeyValue | undefined)[]): void {
-  writer.uint32(changes.length);
-  for (const kv of changes) writeChange(writer, kv);
+function writeChanges(writer: ByteWriter, main: number, changes: RevisionChanges): void {
+  if (!Array.isArray(changes)) {
+    writeChange(writer.uint32(1), main, changes as StoredChange);
+    return;
+  }
+  const list = changes as readonly (StoredChange | undefined)[];
+  writer.uint32(list.length);
+  for (const kv of list) writeChange(writer, main, kv);
 }
 
-function writeChange(writer: ByteWriter, kv: KeyValue | undefined): void {
+/** One change of main revision `main` (a tombstone kept as its key has that revision). */
+function writeChange(writer: ByteWriter, main: number, kv: StoredChange | undefined): void {
   if (kv === undefined) writer.uint8(absentChange);
+  else if (typeof kv === 'string') writer.uint8(tombstoneChange).byteString(kv).uint53(main);
   else if (isBareTombstone(kv)) writer.uint8(tombstoneChange).byteString(kv.key).uint53(kv.modRevision);
   else {
     writer.uint8(keyValueChange).byteString(kv.key).uint53(kv.createRevision).uint53(kv.modRevision).uint53(kv.version);
@@ -311,9 +335,10 @@ function writeChange(writer: ByteWriter, kv: KeyValue | undefined): void {
   }
 }
 
-function readChanges(reader: ByteReader, values: ValueSlabs): readonly (KeyValue | undefined)[] {
+/** The changes of main revision `main` as the bucket keeps them (a tombstone of that revision as its key alone). */
+function readChanges(reader: ByteReader, main: number, values: ValueSlabs): RevisionChanges {
   const count = reader.uint32();
-  const changes: (KeyValue | undefined)[] = [];
+  const changes: (StoredChange | undefined)[] = [];
   for (let i = 0; i < count; i++) {
     const kind = reader.uint8();
     if (kind === absentChange) {
@@ -322,7 +347,8 @@ function readChanges(reader: ByteReader, values: ValueSlabs): readonly (KeyValue
     }
     if (kind === tombstoneChange) {
       const key = reader.byteString();
-      changes.push({ key, createRevision: 0, modRevision: reader.uint53(), version: 0, value: '', lease: 0 });
+      const modRevision = reader.uint53();
+      changes.push(modRevision === main ? key : { key, createRevision: 0, modRevision, version: 0, value: '', lease: 0 });
       continue;
     }
     if (kind !== keyValueChange) throw new DecodeError(`unknown change kind ${kind}`);
@@ -334,9 +360,11 @@ function readChanges(reader: ByteReader, values: ValueSlabs): readonly (KeyValue
     const value = reader.bytesView();
     const lease = reader.float64();
     if (!Number.isSafeInteger(lease)) throw new DecodeError(`lease ${lease} is not a safe integer`);
-    changes.push(values.keyValueOfBytes(key, createRevision, modRevision, version, value, lease));
+    // An older record's tombstone, written whole: kept as the store keeps its own.
+    if (version === 0 && createRevision === 0 && lease === 0 && value.length === 0 && modRevision === main) changes.push(key);
+    else changes.push(values.keyValueOfBytes(key, createRevision, modRevision, version, value, lease));
   }
-  return changes;
+  return revisionChanges(changes);
 }
 
 function deepFreeze<T>(value: T): T {

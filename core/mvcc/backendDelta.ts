@@ -1,6 +1,5 @@
-import type { KeyValue } from '../api/kv.ts';
 import { assert } from '../base/assert.ts';
-import { emptyKeyBucket, emptyMeta, type BackendImage, type BackendMeta } from './backendImage.ts';
+import { emptyKeyBucket, emptyMeta, type BackendImage, type BackendMeta, type RevisionChanges } from './backendImage.ts';
 
 /**
  * What one commit changed since the record before it in the backend's file: the main revisions
@@ -25,7 +24,7 @@ export interface BackendDelta {
  */
 export interface BackendDeltaRecord {
   readonly type: 'backend-delta';
-  readonly mains: readonly (readonly [main: number, changes: readonly (KeyValue | undefined)[] | null])[];
+  readonly mains: readonly (readonly [main: number, changes: RevisionChanges | null])[];
   readonly consistentIndex: number;
   readonly term: number;
   readonly scheduledCompactRevision: number;

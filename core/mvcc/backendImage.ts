@@ -1,3 +1,4 @@
+import type { Bytes } from '../api/bytes.ts';
 import type { KeyValue } from '../api/kv.ts';
 import type { BackendDelta } from './backendDelta.ts';
 import { BTree } from './btree.ts';
@@ -5,11 +6,72 @@ import { keyValueSize, revisionKeyLength, varintSize } from './kvCodec.ts';
 import type { PreparedIndex } from './restore.ts';
 
 /**
- * The key bucket (etcd's bbolt bucket "key"): by main revision, the changes of that revision in
- * sub-revision order. A change is the KeyValue a put wrote, or a tombstone (`isTombstone`). A sub
- * removed by compaction leaves a hole. Arrays reachable from an image are never written again.
+ * A change as the key bucket keeps it: the KeyValue a put wrote, or a tombstone kept as its key
+ * alone (a string), which stands for the KeyValue{key, modRevision: its main revision} the store
+ * writes (`keyValueOfChange` makes that object when one is read). A tombstone whose other fields
+ * are not the store's (a record of an older layout) stays a KeyValue. Check perf's cleanup
+ * tombstones every key: a KeyValue each was 72 bytes of heap per deleted key (issue 10, heap).
  */
-export type KeyBucket = BTree<number, readonly (KeyValue | undefined)[]>;
+export type StoredChange = KeyValue | Bytes;
+
+/**
+ * One main revision's changes in sub-revision order: a lone change as itself (most revisions hold
+ * one: an array of one was 56 bytes more), several as an array, where a sub removed by compaction
+ * leaves a hole. Arrays reachable from an image are never written again.
+ */
+export type RevisionChanges = StoredChange | readonly (StoredChange | undefined)[];
+
+/**
+ * The key bucket (etcd's bbolt bucket "key"): by main revision, the changes of that revision (see
+ * `RevisionChanges`).
+ */
+export type KeyBucket = BTree<number, RevisionChanges>;
+
+/** How many subs a revision's changes span (holes included). */
+export function changeCount(changes: RevisionChanges): number {
+  return Array.isArray(changes) ? changes.length : 1;
+}
+
+/** The change at `sub`, or undefined (a hole, or beyond the last). */
+export function changeAt(changes: RevisionChanges, sub: number): StoredChange | undefined {
+  if (Array.isArray(changes)) return (changes as readonly (StoredChange | undefined)[])[sub];
+  return sub === 0 ? (changes as StoredChange) : undefined;
+}
+
+/** The KeyValue a change at main revision `main` stands for (a tombstone's made afresh). */
+export function keyValueOfChange(change: StoredChange, main: number): KeyValue {
+  return typeof change === 'string' ? { key: change, createRevision: 0, modRevision: main, version: 0, value: '', lease: 0 } : change;
+}
+
+/** A revision's changes as KeyValues in sub order, holes undefined (tests and views; the store reads them in place). */
+export function keyValuesOf(changes: RevisionChanges, main: number): (KeyValue | undefined)[] {
+  const out: (KeyValue | undefined)[] = [];
+  for (let sub = 0; sub < changeCount(changes); sub++) {
+    const change = changeAt(changes, sub);
+    out.push(change === undefined ? undefined : keyValueOfChange(change, main));
+  }
+  return out;
+}
+
+/** The key a change writes. */
+export function changeKey(change: StoredChange): Bytes {
+  return typeof change === 'string' ? change : change.key;
+}
+
+/** Whether a change is a tombstone. */
+export function changeIsTombstone(change: StoredChange): boolean {
+  return typeof change === 'string' || change.version === 0;
+}
+
+/** How the key bucket keeps `kv` written at main revision `main`: the store's own tombstone as its key alone. */
+export function storedChange(kv: KeyValue, main: number): StoredChange {
+  return kv.version === 0 && kv.createRevision === 0 && kv.lease === 0 && kv.modRevision === main && kv.value === '' ? kv.key : kv;
+}
+
+/** Changes read in sub order (holes as undefined) as the bucket keeps them: one present change alone, several as an array. */
+export function revisionChanges(changes: (StoredChange | undefined)[]): RevisionChanges {
+  return changes.length === 1 && changes[0] !== undefined ? changes[0] : changes;
+}
 
 /** The meta bucket. Compaction marks are -1 when absent (a compaction at 0 is a real one). */
 export interface BackendMeta {
@@ -90,7 +152,9 @@ const leafElementSize = 16;
  * The modelled bytes one change costs in the key bucket: bbolt's leaf header, etcd's bucket key
  * (17 bytes, 18 with the tombstone mark) and the marshalled KeyValue (a tombstone holds only its key).
  */
-export function entrySize(kv: KeyValue): number {
+export function entrySize(change: StoredChange): number {
+  if (typeof change === 'string') return leafElementSize + revisionKeyLength + 1 + (change.length > 0 ? 1 + varintSize(change.length) + change.length : 0);
+  const kv = change;
   if (isTombstone(kv)) return leafElementSize + revisionKeyLength + 1 + (kv.key.length > 0 ? 1 + varintSize(kv.key.length) + kv.key.length : 0);
   return leafElementSize + revisionKeyLength + keyValueSize(kv);
 }
@@ -101,5 +165,5 @@ export function bytesInPages(liveBytes: number): number {
 }
 
 export function emptyKeyBucket(): KeyBucket {
-  return new BTree<number, readonly (KeyValue | undefined)[]>();
+  return new BTree<number, RevisionChanges>();
 }

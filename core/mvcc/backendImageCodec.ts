@@ -1,6 +1,6 @@
 import type { KeyValue } from '../api/kv.ts';
 import { ByteReader, ByteWriter, DecodeError } from '../base/byteCodec.ts';
-import type { BackendImage, BackendMeta } from './backendImage.ts';
+import { changeAt, changeCount, keyValueOfChange, revisionChanges, storedChange, type BackendImage, type BackendMeta, type RevisionChanges, type StoredChange } from './backendImage.ts';
 import { BTree } from './btree.ts';
 import type { ValueSlabs } from './valueSlabs.ts';
 
@@ -29,10 +29,12 @@ export function writeBackendImage(writer: ByteWriter, image: BackendImage): void
   writer.uint53(image.sizeInUse).uint53(image.size);
   writer.uint32(image.keys.size);
   for (const [main, changes] of image.keys.entries()) {
-    writer.uint53(main).uint32(changes.length);
-    for (const kv of changes) {
-      writer.boolean(kv !== undefined);
-      if (kv !== undefined) writeKeyValue(writer, kv);
+    const count = changeCount(changes);
+    writer.uint53(main).uint32(count);
+    for (let sub = 0; sub < count; sub++) {
+      const change = changeAt(changes, sub);
+      writer.boolean(change !== undefined);
+      if (change !== undefined) writeKeyValue(writer, keyValueOfChange(change, main));
     }
   }
 }
@@ -48,16 +50,17 @@ export function readBackendImage(reader: ByteReader, values: ValueSlabs): Backen
   const sizeInUse = reader.uint53();
   const size = reader.uint53();
   const mains = reader.uint32();
-  const entries: [number, readonly (KeyValue | undefined)[]][] = [];
+  const entries: [number, RevisionChanges][] = [];
   for (let i = 0; i < mains; i++) {
     const main = reader.uint53();
     const count = reader.uint32();
-    const changes: (KeyValue | undefined)[] = [];
-    for (let sub = 0; sub < count; sub++) changes.push(reader.boolean() ? readKeyValue(reader, values) : undefined);
+    const changes: (StoredChange | undefined)[] = [];
+    for (let sub = 0; sub < count; sub++) changes.push(reader.boolean() ? storedChange(readKeyValue(reader, values), main) : undefined);
     if (i > 0 && main <= entries[i - 1]![0]) throw new DecodeError(`backend image revisions out of order at ${main}`);
-    entries.push([main, Object.freeze(changes)]);
+    const stored = revisionChanges(changes);
+    entries.push([main, Array.isArray(stored) ? Object.freeze(stored) : stored]);
   }
-  const keys = new BTree<number, readonly (KeyValue | undefined)[]>(entries);
+  const keys = new BTree<number, RevisionChanges>(entries);
   keys.freeze();
   return { type: 'backend-image', keys, meta, sizeInUse, size };
 }

@@ -1,5 +1,5 @@
 import { ErrCompacted, ErrFutureRev, type EtcdError } from '../api/errors.ts';
-import { isTombstone, type BackendImage } from './backendImage.ts';
+import { changeAt, changeCount, isTombstone, keyValueOfChange, type BackendImage } from './backendImage.ts';
 import { ByteWriter, crc32cOfBytes, crc32cUpdate, writeBucketEntry } from './kvCodec.ts';
 import type { MvccState } from './mvccState.ts';
 
@@ -51,11 +51,12 @@ export function hashByRevision(state: MvccState, revision: number): KeyValueHash
 export function hashBackendImage(image: BackendImage): number {
   let crc = crc32cOfBytes('key');
   for (const [main, changes] of image.keys.entries()) {
-    for (let sub = 0; sub < changes.length; sub++) {
-      const kv = changes[sub];
-      if (kv === undefined) continue;
+    const count = changeCount(changes);
+    for (let sub = 0; sub < count; sub++) {
+      const change = changeAt(changes, sub);
+      if (change === undefined) continue;
       writer.reset();
-      writeBucketEntry(writer, main, sub, kv);
+      writeBucketEntry(writer, main, sub, keyValueOfChange(change, main));
       crc = crc32cUpdate(crc, writer);
     }
   }

@@ -1,9 +1,8 @@
 import type { Bytes } from '../api/bytes.ts';
 import { ErrCompacted, ErrFutureRev, type EtcdError } from '../api/errors.ts';
 import type { KeyValue } from '../api/kv.ts';
-import { assert } from '../base/assert.ts';
+import { AssertionError } from '../base/assert.ts';
 import type { Backend } from './backend.ts';
-import { formatRevision } from './revision.ts';
 import { TreeIndex, type IndexEnd } from './treeIndex.ts';
 
 /** The options of one read of the store (etcd's mvcc.RangeOptions). */
@@ -68,16 +67,30 @@ export class MvccState {
     if (atRevision > viewRevision) return ErrFutureRev;
     if (atRevision <= 0) atRevision = viewRevision;
     if (atRevision < this.compactMainRevision) return ErrCompacted;
-    const revisions = this.index.revisions(key, end, atRevision);
-    if (revisions.length === 0 || options.count) return { kvs: [], count: revisions.length, revision: viewRevision };
-    const limit = options.limit <= 0 || options.limit > revisions.length ? revisions.length : options.limit;
+    if (end === null) {
+      // One key: its revision read where the key index holds it (no list made).
+      const keyIndex = this.index.keyIndex(key);
+      const at = keyIndex === undefined ? -1 : keyIndex.positionAt(atRevision);
+      if (at < 0 || options.count) return { kvs: [], count: at < 0 ? 0 : 1, revision: viewRevision };
+      const main = keyIndex!.numberAt(at);
+      const sub = keyIndex!.numberAt(at + 1);
+      const kv = this.backend.get(main, sub);
+      if (kv === undefined) throw new AssertionError(`the index points at ${main}.${sub}, which the key bucket lacks`);
+      return { kvs: [kv], count: 1, revision: viewRevision };
+    }
+    const revisions: number[] = [];
+    const count = this.index.revisionPairs(key, end, atRevision, options.count ? 0 : options.limit <= 0 ? Infinity : options.limit, revisions);
+    if (count === 0 || options.count) return { kvs: [], count, revision: viewRevision };
+    const limit = revisions.length / 2;
     const kvs = new Array<KeyValue>(limit);
     for (let i = 0; i < limit; i++) {
-      const rev = revisions[i]!;
-      const kv = this.backend.get(rev.main, rev.sub);
-      assert(kv !== undefined, () => `the index points at ${formatRevision(rev)}, which the key bucket lacks`);
+      const main = revisions[2 * i]!;
+      const sub = revisions[2 * i + 1]!;
+      const kv = this.backend.get(main, sub);
+      // Not assert(…, closure): this runs per key read (see assert's note).
+      if (kv === undefined) throw new AssertionError(`the index points at ${main}.${sub}, which the key bucket lacks`);
       kvs[i] = kv;
     }
-    return { kvs, count: revisions.length, revision: viewRevision };
+    return { kvs, count, revision: viewRevision };
   }
 }

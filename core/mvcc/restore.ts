@@ -2,8 +2,7 @@ import type { Bytes } from '../api/bytes.ts';
 import type { KeyValue } from '../api/kv.ts';
 import { assert } from '../base/assert.ts';
 import { runToEnd, type Steps } from '../base/steps.ts';
-import type { KeyBucket } from './backendImage.ts';
-import { isTombstone } from './backendImage.ts';
+import { changeAt, changeIsTombstone, changeKey, keyValueOfChange, type KeyBucket, type RevisionChanges, type StoredChange } from './backendImage.ts';
 import { KeyIndex } from './keyIndex.ts';
 import type { MvccState } from './mvccState.ts';
 import { revision } from './revision.ts';
@@ -22,7 +21,7 @@ export interface RestoredIndex {
 }
 
 /** The key bucket's revisions, main by main, in order (`KeyBucket.entries()` or `Backend.revisions()`). */
-type Revisions = Iterable<readonly [number, readonly (KeyValue | undefined)[]]>;
+type Revisions = Iterable<readonly [number, RevisionChanges]>;
 
 /** Revisions (then live keys) a step of a prepared index: 1.4-2 ms each at load 15 for check perf's 276-byte keys and 1 KiB values (`bench snapshotInstall`). */
 export const restoreRevisionsPerStep = 256;
@@ -70,11 +69,20 @@ export function* restoreIndexInSteps(revisions: Revisions, perStep: number): Ste
   for (const [main, changes] of revisions) {
     assert(main >= lastMain, () => `key bucket out of order: ${main} after ${lastMain}`);
     lastMain = main;
-    for (let sub = 0; sub < changes.length; sub++) {
-      const kv = changes[sub];
-      if (kv === undefined) continue;
-      restoreChange(index, main, sub, kv);
-      if (kv instanceof SlabKeyValue) countSlabBytes(slabBytes, kv);
+    if (!Array.isArray(changes)) {
+      restoreChange(index, main, 0, changes as StoredChange);
+      if (changes instanceof SlabKeyValue) countSlabBytes(slabBytes, changes);
+      if (++inStep < perStep) continue;
+      inStep = 0;
+      yield;
+      continue;
+    }
+    const list = changes as readonly (StoredChange | undefined)[];
+    for (let sub = 0; sub < list.length; sub++) {
+      const change = list[sub];
+      if (change === undefined) continue;
+      restoreChange(index, main, sub, change);
+      if (change instanceof SlabKeyValue) countSlabBytes(slabBytes, change);
       if (++inStep < perStep) continue;
       inStep = 0;
       yield;
@@ -84,17 +92,22 @@ export function* restoreIndexInSteps(revisions: Revisions, perStep: number): Ste
   return { index, lastMain, leasedKeys: null, slabBytes };
 }
 
-function restoreChange(index: TreeIndex, main: number, sub: number, kv: KeyValue): void {
+function restoreChange(index: TreeIndex, main: number, sub: number, change: StoredChange): void {
   const rev = revision(main, sub);
-  const keyIndex = index.keyIndex(kv.key);
+  const key = changeKey(change);
+  const tombstone = changeIsTombstone(change);
+  const keyIndex = index.keyIndex(key);
   if (keyIndex !== undefined) {
-    if (!isTombstone(kv)) keyIndex.put(rev);
-    else assert(keyIndex.tombstone(rev), () => `a tombstone at ${main}.${sub} for ${kv.key}, which is not live`);
+    if (!tombstone) keyIndex.put(rev);
+    else assert(keyIndex.tombstone(rev), () => `a tombstone at ${main}.${sub} for ${key}, which is not live`);
     return;
   }
-  const restored = new KeyIndex(kv.key);
-  if (isTombstone(kv)) restored.restoreTombstone(rev);
-  else restored.restore(revision(kv.createRevision, 0), rev, kv.version);
+  const restored = new KeyIndex(key);
+  if (tombstone) restored.restoreTombstone(rev);
+  else {
+    const kv = change as KeyValue;
+    restored.restore(revision(kv.createRevision, 0), rev, kv.version);
+  }
   index.insert(restored);
 }
 
@@ -103,7 +116,7 @@ export function* leasedKeysInSteps(index: TreeIndex, get: (main: number, sub: nu
   const leased = new Map<Bytes, number>();
   let inStep = 0;
   for (const keyIndex of index.liveKeys()) {
-    const kv = get(keyIndex.modified.main, keyIndex.modified.sub);
+    const kv = get(keyIndex.modifiedMain, keyIndex.modifiedSub);
     assert(kv !== undefined, () => `the live key ${keyIndex.key} has no value`);
     if (kv.lease !== 0) leased.set(keyIndex.key, kv.lease);
     if (++inStep < perStep) continue;
@@ -133,7 +146,15 @@ export class PreparedIndex {
   static *inSteps(keys: KeyBucket, perStep: number = restoreRevisionsPerStep): Steps<PreparedIndex> {
     assert(keys.isFrozen, 'an index prepared from a key bucket that is not frozen');
     const restored = yield* restoreIndexInSteps(keys.entries(), perStep);
-    const leasedKeys = yield* leasedKeysInSteps(restored.index, (main, sub) => keys.get(main)?.[sub], perStep);
+    const leasedKeys = yield* leasedKeysInSteps(
+      restored.index,
+      (main, sub) => {
+        const changes = keys.get(main);
+        const change = changes === undefined ? undefined : changeAt(changes, sub);
+        return change === undefined ? undefined : keyValueOfChange(change, main);
+      },
+      perStep,
+    );
     return new PreparedIndex(keys, { ...restored, leasedKeys });
   }
 

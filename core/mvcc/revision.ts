@@ -39,11 +39,11 @@ export class RevisionSet {
     return this.count;
   }
 
-  add(rev: Revision): void {
-    const subs = this.byMain.get(rev.main);
-    if (subs === undefined) this.byMain.set(rev.main, [rev.sub]);
-    else if (subs.includes(rev.sub)) return;
-    else subs.push(rev.sub);
+  add(main: number, sub: number): void {
+    const subs = this.byMain.get(main);
+    if (subs === undefined) this.byMain.set(main, [sub]);
+    else if (subs.includes(sub)) return;
+    else subs.push(sub);
     this.count++;
   }
 
@@ -52,12 +52,12 @@ export class RevisionSet {
     return subs !== undefined && subs.includes(sub);
   }
 
-  delete(rev: Revision): void {
-    const subs = this.byMain.get(rev.main);
-    const at = subs === undefined ? -1 : subs.indexOf(rev.sub);
+  delete(main: number, sub: number): void {
+    const subs = this.byMain.get(main);
+    const at = subs === undefined ? -1 : subs.indexOf(sub);
     if (at < 0) return;
     subs!.splice(at, 1);
-    if (subs!.length === 0) this.byMain.delete(rev.main);
+    if (subs!.length === 0) this.byMain.delete(main);
     this.count--;
   }
 }

@@ -64,8 +64,8 @@ test('the live keys index holds exactly the live keys: reads and range deletes a
           const restored = new TreeIndex();
           index.forEach((keyIndex) => {
             const copy = new KeyIndex(keyIndex.key);
-            if (keyIndex.liveGeneration() === null) copy.restoreTombstone(keyIndex.modified);
-            else copy.restore(keyIndex.liveGeneration()!.created, keyIndex.modified, keyIndex.liveGeneration()!.version);
+            if (!keyIndex.isLive()) copy.restoreTombstone(keyIndex.modified);
+            else copy.restore(revision(keyIndex.liveCreated(), 0), keyIndex.modified, keyIndex.liveVersion());
             restored.insert(copy);
           });
           restored.indexLiveKeys();
@@ -77,12 +77,18 @@ test('the live keys index holds exactly the live keys: reads and range deletes a
             const expected = walked(index, from, to, atRev);
             t.deepEqual(index.liveAt(from, to, atRev), expected, `liveAt(${JSON.stringify(from)}, ${JSON.stringify(to)}, ${atRev})`);
             t.deepEqual(index.revisions(from, to, atRev), expected.map((keyIndex) => keyIndex.modifiedAt(atRev)), `revisions at ${atRev}`);
+            for (const limit of [Infinity, 1, 0]) {
+              const pairs: number[] = [];
+              t.is(index.revisionPairs(from, to, atRev, limit, pairs), expected.length, `revision pairs counted at ${atRev}, limit ${limit}`);
+              const shown = expected.slice(0, limit).flatMap((keyIndex) => [keyIndex.modifiedAt(atRev)!.main, keyIndex.modifiedAt(atRev)!.sub]);
+              t.deepEqual(pairs, shown, `revision pairs at ${atRev}, limit ${limit}`);
+            }
           }
         }
       }
       let live = 0;
       index.forEach((keyIndex) => {
-        if (keyIndex.liveGeneration() !== null) live++;
+        if (keyIndex.isLive()) live++;
       });
       t.is(index.liveCount, live);
     }),

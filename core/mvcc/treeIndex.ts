@@ -41,7 +41,7 @@ export interface TombstoneWriter {
  * transaction's, any read at the current revision) walks that one: a key deleted and not yet
  * compacted is not visited at all. `etcdctl check perf`'s second run's cleanup DeleteRange walked
  * the first run's 55k tombstoned keys too, each a chain of loads (issue 10). Invariant: `live`
- * holds exactly the key indexes of `tree` whose `liveGeneration()` is not null; only this class
+ * holds exactly the key indexes of `tree` that are `isLive()`; only this class
  * changes a key index's generations, so it keeps both.
  */
 export class TreeIndex {
@@ -87,7 +87,7 @@ export class TreeIndex {
 
   /** Records a put of a key this index holds (`keyIndex` is its index). */
   putExisting(keyIndex: KeyIndex, rev: Revision): void {
-    const revived = keyIndex.liveGeneration() === null;
+    const revived = !keyIndex.isLive();
     keyIndex.put(rev);
     if (revived) this.live.set(keyIndex.key, keyIndex);
     this.saw(rev);
@@ -185,8 +185,9 @@ export class TreeIndex {
     let highest = 0;
     let inStep = 0;
     for (const keyIndex of this.tree.values()) {
-      if (keyIndex.modified.main > highest) highest = keyIndex.modified.main;
-      if (keyIndex.liveGeneration() !== null) live.push(keyIndex);
+      const modified = keyIndex.modifiedMain;
+      if (modified > highest) highest = modified;
+      if (keyIndex.isLive()) live.push(keyIndex);
       else dead.push(keyIndex.key);
       if (++inStep < perStep) continue;
       inStep = 0;
@@ -253,6 +254,33 @@ export class TreeIndex {
     return out;
   }
 
+  /**
+   * How many keys of the range exist at `atRev` (`revisions`' length), pushing onto `out` the
+   * revisions of the first `limit` of them, each its main then its sub: no object per key, and none
+   * looked up past the limit (a range's hot path, mvccState.rangeKeys: a limited read of a large
+   * prefix still counts every key, as etcd's does).
+   */
+  revisionPairs(key: Bytes, end: IndexEnd, atRev: number, limit: number, out: number[]): number {
+    const tree = this.treeAt(atRev);
+    if (end === null) {
+      const keyIndex = tree.get(key);
+      if (keyIndex === undefined) return 0;
+      if (limit > 0) return keyIndex.pushModifiedAt(atRev, out) ? 1 : 0;
+      return keyIndex.existsAt(atRev) ? 1 : 0;
+    }
+    let count = 0;
+    if (tree === this.live) {
+      this.visit(key, end, (keyIndex) => {
+        if (count++ < limit) out.push(keyIndex.modifiedMain, keyIndex.modifiedSub);
+      }, tree);
+    } else {
+      this.visit(key, end, (keyIndex) => {
+        if (count < limit ? keyIndex.pushModifiedAt(atRev, out) : keyIndex.existsAt(atRev)) count++;
+      });
+    }
+    return count;
+  }
+
   /** The index of each key in the range that exists at `atRev`, in key order. */
   liveAt(key: Bytes, end: IndexEnd, atRev: number): KeyIndex[] {
     const out: KeyIndex[] = [];
@@ -290,7 +318,7 @@ export class TreeIndex {
   liveIndexAgrees(): boolean {
     const expected: KeyIndex[] = [];
     this.tree.forEach((keyIndex) => {
-      if (keyIndex.liveGeneration() !== null) expected.push(keyIndex);
+      if (keyIndex.isLive()) expected.push(keyIndex);
     });
     const actual = this.live.valuesArray();
     return actual.length === expected.length && actual.every((keyIndex, i) => keyIndex === expected[i]);

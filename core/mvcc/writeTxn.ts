@@ -46,14 +46,13 @@ export class WriteTxn implements ReadView, TombstoneWriter {
     const main = this.beginRevision + 1;
     const { index, backend } = this.state;
     const keyIndex = index.keyIndex(key);
-    const live = keyIndex?.liveGeneration() ?? null;
     let createRevision = main;
     let version = 1;
     let prevKv: KeyValue | undefined;
-    if (live !== null) {
-      createRevision = live.created.main;
-      version = live.version + 1;
-      if (this.state.eventsCarryPrevKv) prevKv = backend.get(keyIndex!.modified.main, keyIndex!.modified.sub);
+    if (keyIndex !== undefined && keyIndex.isLive()) {
+      createRevision = keyIndex.liveCreated();
+      version = keyIndex.liveVersion() + 1;
+      if (this.state.eventsCarryPrevKv) prevKv = backend.get(keyIndex.modifiedMain, keyIndex.modifiedSub);
     }
     const sub = this.events.length;
     const kv = backend.values.keyValue(key, createRevision, main, version, value, lease);
@@ -102,7 +101,7 @@ export class WriteTxn implements ReadView, TombstoneWriter {
     const key = keyIndex.key;
     const prevKvs = this.prevKvs;
     const eventsCarryPrevKv = this.state.eventsCarryPrevKv;
-    const prevKv = eventsCarryPrevKv || prevKvs !== null ? backend.get(keyIndex.modified.main, keyIndex.modified.sub) : undefined;
+    const prevKv = eventsCarryPrevKv || prevKvs !== null ? backend.get(keyIndex.modifiedMain, keyIndex.modifiedSub) : undefined;
     if (prevKvs !== null) {
       // Not assert(…, closure): this runs per key deleted (see assert's note).
       if (prevKv === undefined) throw new AssertionError(`the index points at ${formatRevision(keyIndex.modified)}, which the key bucket lacks`);

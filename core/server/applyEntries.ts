@@ -50,7 +50,7 @@ function applyEntry(server: EtcdServer, entry: Entry): void {
   if (replayed) server.replayedEntries++;
   else server.state.backend.setConsistentIndex(entry.index, entry.term);
   if (entry.type === 'normal') {
-    if (entry.data.byteLength > 0 && applyRequest(server, entry, server.requests.decodeRequest(entry.data), replayed)) return;
+    if (entry.data.byteLength > 0 && applyRequest(server, entry, server.requests.takeRequest(entry.data), replayed)) return;
     // etcd promotes its lessor when the leader applies the empty entry of its term: every lease
     // granted, revoked or checkpointed before is known, and each is extended by an election timeout.
     if (entry.data.byteLength === 0 && server.softState.role === 'leader' && entry.term === server.hardState.term) server.state.lessor.promote(server.ticks, server.config.electionTicks);

@@ -6,6 +6,7 @@ import { DecodeError } from '../base/byteCodec.ts';
 import { tornRecord, type DurableRecord, type DurableState, type NodeId } from '../host/node.ts';
 import { runToEnd } from '../base/steps.ts';
 import { Backend, backendFile, isBackendImage, plainKeyValue, PreparedIndex, type BackendImage } from '../mvcc/index.ts';
+import { keyValuesOf } from '../mvcc/backendImage.ts';
 import { TestRandom } from '../raft/_test/testRandom.ts';
 import type { Message, Snapshot } from '../raft/index.ts';
 import { makeMessage } from '../raft/message.ts';
@@ -26,7 +27,7 @@ import type { ServerReply, ServerRequest } from './serverRequest.ts';
 
 /** An image as its contents (its tree is a class the deep comparison would not look into; a slab value as its string). */
 function imageView(image: BackendImage): unknown {
-  const keys = [...image.keys.entries()].map(([main, changes]) => [main, changes.map((kv) => (kv === undefined ? kv : plainKeyValue(kv)))]);
+  const keys = [...image.keys.entries()].map(([main, changes]) => [main, keyValuesOf(changes, main).map((kv) => (kv === undefined ? kv : plainKeyValue(kv)))]);
   return { keys, meta: image.meta, sizeInUse: image.sizeInUse, size: image.size };
 }
 

@@ -53,3 +53,15 @@ test('entries of an older data dir or peer (JSON, formats 0 and 1) are still rea
   t.deepEqual(decodeInternalRequest(json(1, JSON.stringify(named))), { ...named, op: { ...named.op, name: 'né' } } as InternalRaftRequest);
   t.throws(() => decodeInternalRequest(Uint8Array.of(9, 0)), { message: /unknown format \(9\)/ });
 });
+
+test('an entry taken for its apply leaves the memo: the proposer applies its own object, and nothing keeps the request alive beside the log\'s bytes (task heap)', (t) => {
+  const request: InternalRaftRequest = { header: { member: 1, id: 4 }, op: { kind: 'put', request: { key: 'k', value: 'v'.repeat(1024), lease: 0 } } };
+  const codec = new RequestCodec();
+  const bytes = codec.encodeRequest(request);
+  t.is(codec.takeRequest(bytes), request, 'the proposer seeded the memo: its own object, not decoded');
+  t.is(codec.decodes, 0);
+  const again = codec.takeRequest(bytes);
+  t.not(again, request, 'the memo entry is gone: taken again (never done by a member), the bytes are decoded');
+  t.deepEqual(again, request);
+  t.is(codec.decodes, 1);
+});
