@@ -1,6 +1,8 @@
-import type { FaultPlan } from '../sim/faults.ts';
+import type { Ratio } from '../core/base/ratio.ts';
+import { calmDisk } from '../sim/disk.ts';
+import type { FaultAction, FaultPlan } from '../sim/faults.ts';
 import type { SimOptions } from '../sim/options.ts';
-import { countFaults } from '../sim/planEdit.ts';
+import { countFaults, recoveries } from '../sim/planEdit.ts';
 import { scriptOperations, type WorkloadScript } from '../sim/workloadScript.ts';
 import type { CodeVariant, ExecutedRun, Knobs, PreparedRun, RunConfig, Scenario } from './scenario.ts';
 
@@ -68,6 +70,14 @@ export interface CaseSize {
   readonly pinnedFates: number;
   /** How much a lagging disk lags (DiskOptions.lag): its longest lag times its chance, 0 without one. */
   readonly diskLag: number;
+  /**
+   * How far the case's other harsh settings are from calm, in halvings (`harshness`): message
+   * loss, duplication and slow tails, torn writes, slow syncs, clock offsets and drift, and in the
+   * plan each weather change's rates, stall, pause, crash and partition lengths, clock jumps and
+   * drifts. 0 when everything is calm; it breaks ties after `diskLag`, so the smallest case keeps
+   * the calmer settings.
+   */
+  readonly harshness: number;
 }
 
 export function caseSize(runCase: RunCase): CaseSize {
@@ -80,7 +90,65 @@ export function caseSize(runCase: RunCase): CaseSize {
     members: runCase.options.nodeCount,
     simulatedUs: runCase.options.timeLimitUs,
     diskLag: diskLagOf(runCase.options.disk),
+    harshness: harshness(runCase.options),
   };
+}
+
+/** Below these a setting is calm enough: the shrinker halves no further (shrinkCandidates.ts). */
+export const calmFloors = { ratio: 1 / 1_024, us: 1_000, ppm: 1 } as const;
+
+/**
+ * How many halvings a setting is from calm: none at 0, one for a value at its floor, one more for
+ * each doubling above it. Dropping a setting takes its steps to 0, halving it takes one off (down
+ * to its floor): each calmer candidate of the shrinker is a smaller harshness.
+ */
+export function calmSteps(value: number, floor: number): number {
+  return value <= 0 ? 0 : 1 + Math.max(0, Math.log2(value / floor));
+}
+
+const ratioSteps = (r: Ratio | undefined): number => (r === undefined ? 0 : calmSteps(r.numerator / r.denominator, calmFloors.ratio));
+const usSteps = (us: number): number => calmSteps(Math.abs(us), calmFloors.us);
+
+/** Extra sync latency beyond a calm disk's (slow syncs): what the shrinker takes away. */
+export function slowSyncUs(disk: SimOptions['disk']): number {
+  return Math.max(0, disk.syncLatencyUsMax - Math.max(disk.syncLatencyUsMin, calmDisk.syncLatencyUsMax));
+}
+
+/** The sum of the calm steps of every harsh setting and fault magnitude (CaseSize.harshness). */
+export function harshness(options: SimOptions): number {
+  const { network, disk, clock } = options;
+  let steps = ratioSteps(network.loss) + ratioSteps(network.duplicate) + ratioSteps(network.tail) + (network.tail.numerator > 0 ? usSteps(network.tailUsMax) : 0);
+  steps += ratioSteps(disk.tornWrite) + usSteps(slowSyncUs(disk));
+  steps += usSteps(clock.offsetUsMax) + calmSteps(clock.driftPpmMax, calmFloors.ppm);
+  const plan = options.faults;
+  const enders = recoveries(plan);
+  plan.forEach((fault, index) => {
+    steps += faultHarshness(fault.action);
+    // A fault that lasts until its recovery: its length (shortenFaults halves it, to ~2 ms).
+    const ender = enders[index]!;
+    if (ender >= 0 && plan[ender]!.action.kind !== 'quiet') steps += usSteps(plan[ender]!.atUs - fault.atUs);
+  });
+  return steps;
+}
+
+function faultHarshness(action: FaultAction): number {
+  switch (action.kind) {
+    case 'network':
+      return ratioSteps(action.loss) + ratioSteps(action.duplicate) + ratioSteps(action.tail) + (action.tail !== undefined && action.tail.numerator > 0 ? usSteps(action.tailUsMax ?? 0) : 0);
+    case 'stall':
+      return usSteps(action.durationUs);
+    case 'pause-leader':
+      return usSteps(action.resumeAfterUs);
+    case 'crash-leader':
+      return usSteps(action.restartAfterUs);
+    case 'clock-jump':
+    case 'clock-jump-leader':
+      return usSteps(action.deltaUs);
+    case 'clock-drift':
+      return calmSteps(Math.abs(action.driftPpm), calmFloors.ppm);
+    default:
+      return 0;
+  }
 }
 
 function diskLagOf(disk: SimOptions['disk']): number {
@@ -89,7 +157,7 @@ function diskLagOf(disk: SimOptions['disk']): number {
 }
 
 export function describeCaseSize(size: CaseSize): string {
-  return `${size.faults} fault(s) (${size.planEntries} plan entries), ${size.operations} client operation(s) from ${size.clients} client(s), ${size.members} member(s), ${(size.simulatedUs / 1e6).toFixed(3)} s simulated at most${size.diskLag === 0 ? '' : ', a lagging disk'}${size.pinnedFates === 0 ? '' : `, ${size.pinnedFates} message fates pinned`}`;
+  return `${size.faults} fault(s) (${size.planEntries} plan entries), ${size.operations} client operation(s) from ${size.clients} client(s), ${size.members} member(s), ${(size.simulatedUs / 1e6).toFixed(3)} s simulated at most${size.diskLag === 0 ? '' : ', a lagging disk'}${size.harshness === 0 ? '' : `, harsh settings ${size.harshness.toFixed(1)} halvings from calm`}${size.pinnedFates === 0 ? '' : `, ${size.pinnedFates} message fates pinned`}`;
 }
 
 /** The case with another fault plan. */

@@ -406,9 +406,13 @@ function isOwnRun(scenario: Scenario, runCase: RunCase): boolean {
   return JSON.stringify(drawn.options) === JSON.stringify(runCase.options) && JSON.stringify(drawn.knobs) === JSON.stringify(runCase.knobs);
 }
 
-/** Sizes compared: faults and operations first (what a reader must follow), then members, then time, then a disk's lag. */
+/**
+ * Sizes compared: faults and operations first (what a reader must follow), then members, then
+ * time, then a disk's lag, then how harsh the other settings are (so of two such cases the calmer
+ * one is the smaller).
+ */
 export function smaller(a: CaseSize, b: CaseSize): boolean {
-  const key = (size: CaseSize): number[] => [size.faults + size.operations, size.members, size.planEntries, size.simulatedUs, size.diskLag];
+  const key = (size: CaseSize): number[] => [size.faults + size.operations, size.members, size.planEntries, size.simulatedUs, size.diskLag, size.harshness];
   const [x, y] = [key(a), key(b)];
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i]! < y[i]!;
   return false;

@@ -1,8 +1,13 @@
 import test from 'ava';
-import { caseOfRun, caseSize, type RunCase } from './case.ts';
+import { formatRatio, never, ratio } from '../core/base/ratio.ts';
+import { calmDisk } from '../sim/disk.ts';
+import { describeFault, type FaultPlan } from '../sim/faults.ts';
+import { calmNetwork } from '../sim/network.ts';
+import { steadyClocks } from '../sim/options.ts';
+import { calmSteps, caseOfRun, caseSize, type RunCase } from './case.ts';
 import { findScenario } from './index.ts';
 import { smaller } from './shrink.ts';
-import { resumeOf, shrinkCandidates, type ShrinkCandidate } from './shrinkCandidates.ts';
+import { calmerMagnitudes, calmerRatios, resumeOf, shrinkCandidates, type ShrinkCandidate } from './shrinkCandidates.ts';
 
 /** raft-crashes seed 3 as a case: several clients with several operations each, and faults. */
 function aCase(): RunCase {
@@ -71,4 +76,78 @@ test("a lagging disk is shrunk like a fault: the lag dropped, then only its shor
     ['none', '20000-20000 1/3', '10000-150000 1/3', '20000-300000 1/6'],
   );
   for (const disk of calmerDisks) t.true(smaller(caseSize({ ...original, options: { ...original.options, disk } }), caseSize(original)));
+});
+
+const calmerStage = 6;
+const calmerCandidates = (original: RunCase): RunCase[] => [...shrinkCandidates(original, hints, { stage: calmerStage, chunk: Infinity })].filter((c) => c.resume.stage === calmerStage).map((c) => c.candidate);
+
+test('a calm case has no harshness; each harsh setting of etcd-swarm seed 0 is dropped, then halved, and every calmer candidate is a smaller case', (t) => {
+  const scenario = findScenario('etcd-swarm')!;
+  const prepared = scenario.prepare(0);
+  const original: RunCase = { scenario: scenario.name, variant: {}, knobs: prepared.knobs, seed: 0, options: prepared.options, workload: { clients: [] } };
+  const calm: RunCase = { ...original, options: { ...original.options, network: calmNetwork, disk: calmDisk, clock: steadyClocks, faults: [] } };
+  t.is(caseSize(calm).harshness, 0);
+  t.is(calmerCandidates(calm).length, 0, 'nothing calmer than calm');
+  const { network, disk, clock } = original.options;
+  t.deepEqual([network.loss, network.tail, network.tailUsMax, disk.tornWrite, clock.offsetUsMax, clock.driftPpmMax], [ratio(6, 100), ratio(3, 100), 200_000, ratio(1, 2), 2_000_000, 100_000]);
+  const candidates = calmerCandidates(original);
+  const settings = (c: RunCase): string => `loss ${formatRatio(c.options.network.loss)} tail ${formatRatio(c.options.network.tail)} up to ${c.options.network.tailUsMax} torn ${formatRatio(c.options.disk.tornWrite)} offset ${c.options.clock.offsetUsMax} drift ${c.options.clock.driftPpmMax}`;
+  const optionSteps = candidates.filter((c) => c.options.faults === original.options.faults).map(settings);
+  t.deepEqual(optionSteps, [
+    'loss 0/1 tail 3/100 up to 200000 torn 1/2 offset 2000000 drift 100000',
+    'loss 3/100 tail 3/100 up to 200000 torn 1/2 offset 2000000 drift 100000',
+    'loss 6/100 tail 0/1 up to 0 torn 1/2 offset 2000000 drift 100000',
+    'loss 6/100 tail 3/200 up to 200000 torn 1/2 offset 2000000 drift 100000',
+    'loss 6/100 tail 3/100 up to 100000 torn 1/2 offset 2000000 drift 100000',
+    'loss 6/100 tail 3/100 up to 200000 torn 0/1 offset 2000000 drift 100000',
+    'loss 6/100 tail 3/100 up to 200000 torn 1/4 offset 2000000 drift 100000',
+    'loss 6/100 tail 3/100 up to 200000 torn 1/2 offset 0 drift 0',
+    'loss 6/100 tail 3/100 up to 200000 torn 1/2 offset 0 drift 100000',
+    'loss 6/100 tail 3/100 up to 200000 torn 1/2 offset 1000000 drift 100000',
+    'loss 6/100 tail 3/100 up to 200000 torn 1/2 offset 2000000 drift 0',
+    'loss 6/100 tail 3/100 up to 200000 torn 1/2 offset 2000000 drift 50000',
+  ]);
+  for (const candidate of candidates) {
+    t.true(caseSize(candidate).harshness < caseSize(original).harshness, settings(candidate));
+    t.true(smaller(caseSize(candidate), caseSize(original)));
+  }
+});
+
+test("each fault's magnitude is halved (a weather change's rates dropped first), down to its floor; a slow disk goes back to a calm disk's syncs, then half as slow", (t) => {
+  const original = aCase();
+  const plan: FaultPlan = [
+    { atUs: 1_000_000, action: { kind: 'network', loss: ratio(1, 10), duplicate: never, tail: ratio(1, 20), tailUsMax: 400_000 } },
+    { atUs: 2_000_000, action: { kind: 'stall', node: 1, durationUs: 3_000_000 } },
+    { atUs: 3_000_000, action: { kind: 'pause-leader', resumeAfterUs: 1_500 } },
+    { atUs: 4_000_000, action: { kind: 'clock-jump', node: 2, deltaUs: -5_000_000 } },
+    { atUs: 5_000_000, action: { kind: 'network', loss: never, duplicate: never } },
+  ];
+  const harsh: RunCase = { ...original, options: { ...original.options, network: calmNetwork, disk: { ...calmDisk, syncLatencyUsMax: 250_000 }, clock: steadyClocks, faults: plan } };
+  const candidates = calmerCandidates(harsh);
+  const changed = candidates.map((c) => (c.options.disk !== harsh.options.disk ? `sync up to ${c.options.disk.syncLatencyUsMax}` : describeFault(c.options.faults.find((fault, i) => fault !== plan[i])!.action)));
+  t.deepEqual(changed, [
+    'sync up to 1000',
+    'sync up to 125500',
+    'clock-jump 2 -2500000us',
+    'stall 1 for 1500000us',
+    'network loss=0/1 duplicate=0/1 tail=1/20 up to 400000us',
+    'network loss=1/20 duplicate=0/1 tail=1/20 up to 400000us',
+    'network loss=1/10 duplicate=0/1',
+    'network loss=1/10 duplicate=0/1 tail=1/40 up to 400000us',
+    'network loss=1/10 duplicate=0/1 tail=1/20 up to 200000us',
+  ], 'a 1.5 ms pause is short enough');
+  for (const candidate of candidates) t.true(smaller(caseSize(candidate), caseSize(harsh)));
+  // A fault's length (to its recovery) counts too: shortenFaults' candidates are calmer.
+  const weatherShortened: RunCase = { ...harsh, options: { ...harsh.options, faults: plan.map((fault, i) => (i === 4 ? { ...fault, atUs: 3_000_000 } : fault)) } };
+  t.true(caseSize(weatherShortened).harshness < caseSize(harsh).harshness);
+});
+
+test('calm steps: none at zero, one at the floor, one more per doubling', (t) => {
+  t.is(calmSteps(0, 1_000), 0);
+  t.is(calmSteps(500, 1_000), 1);
+  t.is(calmSteps(1_000, 1_000), 1);
+  t.is(calmSteps(4_000, 1_000), 3);
+  t.deepEqual(calmerRatios(ratio(6, 100)), [never, ratio(3, 100)]);
+  t.deepEqual(calmerRatios(ratio(1, 1_024)), [never]);
+  t.deepEqual(calmerMagnitudes(-5_000, 1_000), [0, -2_500]);
 });

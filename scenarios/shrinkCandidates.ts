@@ -1,9 +1,9 @@
-import { never, ratio } from '../core/base/ratio.ts';
+import { never, ratio, type Ratio } from '../core/base/ratio.ts';
 import type { DiskOptions } from '../sim/disk.ts';
-import type { FaultPlan } from '../sim/faults.ts';
+import type { FaultAction, FaultPlan } from '../sim/faults.ts';
 import { fitPlanToMembers, recoveries } from '../sim/planEdit.ts';
 import { scriptOperations, type ScriptedOperation, type WorkloadScript } from '../sim/workloadScript.ts';
-import type { RunCase } from './case.ts';
+import { calmFloors, slowSyncUs, type RunCase } from './case.ts';
 import { fitScriptToMembers } from './settings.ts';
 
 /**
@@ -20,8 +20,10 @@ import { fitScriptToMembers } from './settings.ts';
  * 5. a shorter run (half the time limit, then three quarters, ...: a check at the end of the run
  *    may fail on something that happened early);
  * 6. faults removed in chunks (halves, quarters, ... single faults), each with its recovery;
- * 7. smaller knobs: loss, duplication, slow tails, torn writes, slow disks, clock skew off; a
- *    lagging disk (DiskOptions.lag) without its lag, then with shorter and rarer lags;
+ * 7. calmer settings, each dropped then halved: loss, duplication, slow tails, torn writes, slow
+ *    syncs, clock offsets and drift; a lagging disk (DiskOptions.lag) without its lag, then with
+ *    shorter and rarer lags; each fault's magnitude (weather rates, stall, leader pause and crash
+ *    lengths, clock jumps and drifts) halved;
  * 8. one member fewer (the plan and the operations fitted to the rest);
  * 9. each fault shortened: its recovery moved halfway towards it;
  * 10. single removals again, with other seeds (leaving a local minimum sideways).
@@ -264,16 +266,94 @@ function* shortenFaults(runCase: RunCase): Generator<RunCase> {
   }
 }
 
+/**
+ * Every harsh setting calmer, one at a time: first without it, then halved (down to its floor,
+ * `calmFloors`): message loss, duplication, a slow tail's chance and length, torn writes, slow
+ * syncs, clock offsets and drift, a lagging disk; then each fault's own magnitude in the plan.
+ * Each candidate has a smaller `CaseSize.harshness` (or `diskLag`), so a calmer case that still
+ * fails is the smaller one.
+ */
 function* calmerOptions(runCase: RunCase): Generator<RunCase> {
   const options = runCase.options;
   const { network, disk, clock } = options;
   const calmer = (change: Partial<RunCase['options']>): RunCase => ({ ...runCase, options: { ...options, ...change } });
-  if (network.loss.numerator > 0 || network.duplicate.numerator > 0) yield calmer({ network: { ...network, loss: never, duplicate: never } });
-  if (network.tail.numerator > 0) yield calmer({ network: { ...network, tail: never, tailUsMax: 0 } });
-  if (disk.tornWrite.numerator > 0) yield calmer({ disk: { ...disk, tornWrite: never } });
-  if (disk.syncLatencyUsMax > disk.syncLatencyUsMin) yield calmer({ disk: { ...disk, syncLatencyUsMax: disk.syncLatencyUsMin } });
-  if (clock.offsetUsMax > 0 || clock.driftPpmMax > 0) yield calmer({ clock: { ...clock, offsetUsMax: 0, driftPpmMax: 0 } });
+  if (network.loss.numerator > 0 && network.duplicate.numerator > 0) yield calmer({ network: { ...network, loss: never, duplicate: never } });
+  for (const loss of calmerRatios(network.loss)) yield calmer({ network: { ...network, loss } });
+  for (const duplicate of calmerRatios(network.duplicate)) yield calmer({ network: { ...network, duplicate } });
+  if (network.tail.numerator > 0) {
+    yield calmer({ network: { ...network, tail: never, tailUsMax: 0 } });
+    for (const tail of calmerRatios(network.tail).slice(1)) yield calmer({ network: { ...network, tail } });
+    for (const tailUsMax of calmerDurations(network.tailUsMax).slice(1)) yield calmer({ network: { ...network, tailUsMax } });
+  }
+  for (const tornWrite of calmerRatios(disk.tornWrite)) yield calmer({ disk: { ...disk, tornWrite } });
+  // Slow syncs: back to a calm disk's latency, then half as slow.
+  const slowUs = slowSyncUs(disk);
+  for (const extraUs of calmerDurations(slowUs)) yield calmer({ disk: { ...disk, syncLatencyUsMax: disk.syncLatencyUsMax - slowUs + extraUs } });
+  if (clock.offsetUsMax > 0 && clock.driftPpmMax > 0) yield calmer({ clock: { ...clock, offsetUsMax: 0, driftPpmMax: 0 } });
+  for (const offsetUsMax of calmerDurations(clock.offsetUsMax)) yield calmer({ clock: { ...clock, offsetUsMax } });
+  for (const driftPpmMax of calmerMagnitudes(clock.driftPpmMax, calmFloors.ppm)) yield calmer({ clock: { ...clock, driftPpmMax } });
   for (const calmerDisk of shorterLags(disk)) yield calmer({ disk: calmerDisk });
+  yield* calmerFaults(runCase);
+}
+
+/** A chance calmer: never, then half as often (down to `calmFloors.ratio`); none for never. */
+export function calmerRatios(chance: Ratio): Ratio[] {
+  if (chance.numerator <= 0) return [];
+  const halved = chance.numerator / chance.denominator / 2 >= calmFloors.ratio && chance.denominator <= Number.MAX_SAFE_INTEGER / 2;
+  return halved ? [never, chance.numerator % 2 === 0 ? ratio(chance.numerator / 2, chance.denominator) : ratio(chance.numerator, chance.denominator * 2)] : [never];
+}
+
+/** A magnitude calmer: 0, then half (towards 0, down to `floor`); none for 0. */
+export function calmerMagnitudes(value: number, floor: number): number[] {
+  if (value === 0) return [];
+  const half = value > 0 ? Math.floor(value / 2) : -Math.floor(-value / 2);
+  return Math.abs(half) >= floor ? [0, half] : [0];
+}
+
+const calmerDurations = (us: number): number[] => calmerMagnitudes(us, calmFloors.us);
+
+/**
+ * Each fault's magnitude calmer, latest first (removing a fault is `removeFaults`'s): a weather
+ * change without its loss, duplication or tail, then with each halved; a stall, a leader's pause
+ * or crash half as long; a clock jump or drift half as big.
+ */
+function* calmerFaults(runCase: RunCase): Generator<RunCase> {
+  const plan = runCase.options.faults;
+  const withAction = (index: number, action: FaultAction): RunCase => withPlan(runCase, plan.map((fault, at) => (at === index ? { atUs: fault.atUs, action } : fault)));
+  for (let index = plan.length - 1; index >= 0; index--) {
+    const action = plan[index]!.action;
+    switch (action.kind) {
+      case 'network': {
+        for (const loss of calmerRatios(action.loss)) yield withAction(index, { ...action, loss });
+        for (const duplicate of calmerRatios(action.duplicate)) yield withAction(index, { ...action, duplicate });
+        if (action.tail !== undefined && action.tail.numerator > 0) {
+          const { tail: _tail, tailUsMax: _tailUsMax, ...withoutTail } = action;
+          yield withAction(index, withoutTail);
+          for (const tail of calmerRatios(action.tail).slice(1)) yield withAction(index, { ...action, tail });
+          for (const tailUsMax of calmerDurations(action.tailUsMax ?? 0).slice(1)) yield withAction(index, { ...action, tailUsMax });
+        }
+        break;
+      }
+      case 'stall':
+        for (const durationUs of calmerDurations(action.durationUs).slice(1)) yield withAction(index, { ...action, durationUs });
+        break;
+      case 'pause-leader':
+        for (const resumeAfterUs of calmerDurations(action.resumeAfterUs).slice(1)) yield withAction(index, { ...action, resumeAfterUs });
+        break;
+      case 'crash-leader':
+        for (const restartAfterUs of calmerDurations(action.restartAfterUs).slice(1)) yield withAction(index, { ...action, restartAfterUs });
+        break;
+      case 'clock-jump':
+      case 'clock-jump-leader':
+        for (const deltaUs of calmerDurations(action.deltaUs).slice(1)) yield withAction(index, { ...action, deltaUs });
+        break;
+      case 'clock-drift':
+        for (const driftPpm of calmerMagnitudes(action.driftPpm, calmFloors.ppm).slice(1)) yield withAction(index, { ...action, driftPpm });
+        break;
+      default:
+        break;
+    }
+  }
 }
 
 /**
