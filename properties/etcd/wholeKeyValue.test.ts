@@ -22,7 +22,7 @@ test('a KeyValue lacking any field is named by that field; a slab value is whole
   const slab = new SlabKeyValue('s', 2, 3, 1, 0, new Uint8Array(100), 0, 80);
   t.is(missingField(slab), null);
   // A spread copy of a slab's KeyValue loses its value (a prototype getter).
-  t.is(missingField({ ...slab } as KeyValue), 'value');
+  t.is(missingField({ ...slab } as unknown as KeyValue), 'value');
 });
 
 test("a watch response's events: the first whose kv or prev_kv lacks a field is named, with the field", (t) => {
