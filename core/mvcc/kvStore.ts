@@ -40,8 +40,13 @@ export interface KvStoreOptions {
   readonly leases: LeaseLookup;
 }
 
-/** ~10-20 ms of a loaded member's loop (300k keys took ~0.6 s, issue 10); more keys than any simulated store. */
-export const defaultCompactionIndexSliceKeys = 10_000;
+/**
+ * As many keys as a range delete's slice (the runtime's applySliceKeys); more than any simulated
+ * store holds. `npm run bench compactTurn` (session 19, watchwhole; 300k keys, a loaded machine):
+ * the Compact's apply 128 / 133 ms (least / median) against 371 / 431 with 10,000, the install's
+ * open 9 / 40 against 223 / 265.
+ */
+export const defaultCompactionIndexSliceKeys = 4_096;
 
 /** Until the lessor exists, no lease does. */
 export const noLeases: LeaseLookup = Object.freeze({ exists: () => false });

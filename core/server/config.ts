@@ -185,7 +185,7 @@ export const defaultEtcdServerConfig: Omit<EtcdServerConfig, 'initialCluster'> =
   backendFileCommitsMax: 64,
   compactionBatchLimit: 1000,
   compactionBatchesPerTick: 10,
-  compactionIndexSliceKeys: 10_000,
+  compactionIndexSliceKeys: 4_096,
   applySliceKeys: 0,
   appliedRequestsWindow: 256,
   maxRequestBytes: 1.5 * 1024 * 1024,

@@ -1,8 +1,8 @@
 import { isEtcdError, type KeyValue, type RangeRequest, type RangeResponse, type ResponseOp, type TxnResponse } from '../../core/api/index.ts';
 import { AssertionError } from '../../core/base/assert.ts';
 import type { ClientId, NodeId } from '../../core/host/node.ts';
-import { SlabKeyValue } from '../../core/mvcc/valueSlabs.ts';
 import { isErrorReply, type EtcdServer, type ServerReply, type ServerRequest } from '../../core/server/index.ts';
+import { describePartial, missingField } from './wholeKeyValue.ts';
 
 /**
  * Checks on what a member answers, at the moment the answer leaves it (a reply is sent only
@@ -21,12 +21,9 @@ import { isErrorReply, type EtcdServer, type ServerReply, type ServerRequest } f
  *   ErrFutureRev), with nothing modified after it; any range shows nothing modified after the
  *   revision its header reports. (The checker's model does not yet judge historical and
  *   serializable reads; these are what can be checked of them without it.)
- * - Every KeyValue an answer carries is whole: its key and value (a string, or a slab's:
- *   core/mvcc/valueSlabs.ts), create and mod revision, version and lease (numbers; etcd's
- *   mvccpb.KeyValue always has them, proto3 only leaves zeros off the wire). The history check
- *   reads a missing field as one not shown (a log's partial fields) and would pass it: a spread
- *   copy of a SlabKeyValue (`{ ...kv }`) loses its `value`, a prototype getter; a hand-made copy
- *   may forget any field.
+ * - Every KeyValue an answer carries is whole (./wholeKeyValue.ts): a range's, a put's prev_kv, a
+ *   delete's prev_kvs, and those of a txn's responses, nested txns' included. The history check
+ *   reads a missing field as one not shown (a log's partial fields) and would pass it.
  */
 export class ReplyChecks {
   /**
@@ -57,11 +54,7 @@ export class ReplyChecks {
     if (method === 'Range' || method === 'Put' || method === 'DeleteRange' || method === 'Txn') {
       const partial = partialKeyValue((reply as { response: KeyValueHolder }).response);
       if (partial !== null) {
-        const { kv, field } = partial;
-        const lost = field === 'value' ? ": a copy that lost a slab value's getter?" : '';
-        throw new AssertionError(
-          `member ${member.id} answered a ${method} of client ${client} (request ${requestId}) with a KeyValue of ${JSON.stringify(kv.key)} (mod revision ${kv.modRevision}) that has no ${field}${lost}`,
-        );
+        throw new AssertionError(`member ${member.id} answered a ${method} of client ${client} (request ${requestId}) with ${describePartial(partial.kv, partial.field)}`);
       }
     }
     if (record.request.method === 'Range') checkRangeRevisions(member, client, record.request.request, reply);
@@ -77,14 +70,6 @@ interface KeyValueHolder {
   readonly responses?: readonly ResponseOp[];
 }
 
-/** The fields of a KeyValue that hold numbers, as a message names them. */
-const numberFields: readonly (readonly [keyof KeyValue, string])[] = [
-  ['createRevision', 'create revision'],
-  ['modRevision', 'mod revision'],
-  ['version', 'version'],
-  ['lease', 'lease'],
-];
-
 /** The first KeyValue in `response` that lacks a field, and the field, or null. */
 function partialKeyValue(response: KeyValueHolder): { readonly kv: KeyValue; readonly field: string } | null {
   const holders: (KeyValue | null | undefined)[] = [...(response.kvs ?? []), response.prevKv, ...(response.prevKvs ?? [])];
@@ -98,14 +83,6 @@ function partialKeyValue(response: KeyValueHolder): { readonly kv: KeyValue; rea
     const partial = inner === undefined ? null : partialKeyValue(inner);
     if (partial !== null) return partial;
   }
-  return null;
-}
-
-/** The first field `kv` lacks, or null. A slab's value is whole (its getter not run: it would make the string). */
-function missingField(kv: KeyValue): string | null {
-  if (typeof kv.key !== 'string') return 'key';
-  if (!(kv instanceof SlabKeyValue) && typeof kv.value !== 'string') return 'value';
-  for (const [field, name] of numberFields) if (typeof kv[field] !== 'number') return name;
   return null;
 }
 

@@ -3,11 +3,13 @@ import { AssertionError } from '../../core/base/assert.ts';
 import type { NodeProtocol } from '../../core/host/node.ts';
 import type { ApplyListener } from '../../core/server/applyListener.ts';
 import type { EtcdServer, PeerMessage, ServerReply, ServerRequest } from '../../core/server/index.ts';
+import { partialEvent } from '../etcd/wholeKeyValue.ts';
 
 /**
  * The revision history the members agreed on: every revision's events as the members applied
  * them (a read-only apply listener on every incarnation of every member), each revision kept once
- * and compared whenever another member applies it. Watch checks judge every event against it.
+ * and compared whenever another member applies it, every KeyValue of its events (kv, prev_kv)
+ * whole (../etcd/wholeKeyValue.ts). Watch checks judge every event against it.
  */
 export class EventLedger {
   private readonly revisions = new Map<number, readonly Event[]>();
@@ -48,6 +50,10 @@ export class EventLedger {
   }
 
   private applied(member: number, revision: number, events: readonly Event[]): void {
+    // The ledger is what watches are judged against: a partial KeyValue here would pass a watch
+    // sent the same partial one (made by the same code), so it fails where it is made.
+    const partial = partialEvent(events);
+    if (partial !== null) throw new AssertionError(`member ${member} applied revision ${revision}: its ${partial}`);
     if (revision > this.highest) this.highest = revision;
     const known = this.revisions.get(revision);
     if (known === undefined) {

@@ -1,6 +1,7 @@
 import type { Event } from '../../core/api/index.ts';
 import { AssertionError } from '../../core/base/assert.ts';
 import type { LogicalWatchSpec, WatchLogListener, WatchRecord, WatchSegment } from '../../sim/watchLog.ts';
+import { partialEvent } from '../etcd/wholeKeyValue.ts';
 import { describeEvent, differ, type EventLedger } from './eventLedger.ts';
 
 /** What the watch checks saw, for a run's summary and the benchmark. */
@@ -31,6 +32,9 @@ interface FollowedWatch {
  * - every event is the change the members made at that revision: type, key, value, create
  *   revision (IsCreate), version, lease, and prev_kv when asked (absent only where a catch-up
  *   read it from a compacted revision); filters respected;
+ * - every KeyValue an event carries (kv, prev_kv) is whole, every field there
+ *   (../etcd/wholeKeyValue.ts): judged before the comparison with the members' change, which
+ *   names the field that differs less plainly;
  * - bookmarkable: a progress notification at R means every event at or below R was sent;
  *   and a watch's own progress notification is never below its start (etcd #20221);
  * - resumable: a resumed watch starts right after what was delivered (the client's rule).
@@ -77,6 +81,8 @@ export class WatchChecks implements WatchLogListener {
     const watch = this.followed(segment);
     this.stats.responses++;
     this.stats.events += events.length;
+    const partial = partialEvent(events);
+    if (partial !== null) this.fail(segment, `was sent a response whose ${partial}`);
     let i = 0;
     while (i < events.length) {
       const revision = events[i]!.kv.modRevision;

@@ -308,6 +308,21 @@ export const etcdMutations: readonly Mutation[] = [
     // etcd-standard, etcd-calm and etcd-swarm (the history check reads a KeyValue without a version as one whose version was not shown)
     caughtAt: { scenario: 'etcd-standard', seed: 0, violation: 'that has no version' },
   },
+  // Session 19 (watchwhole): watch events are judged against the members' own events (the event ledger), which the same
+  // code makes, so a field both lack compared equal. A put's prev_kv made without its version is caught on main too, at
+  // etcd-watch seed 0 by a catch-up's prev_kv read whole from the store (at 8.6 s, as "prev_kv "k/d"@60="c1.28" instead of
+  // "k/d"@60="c1.28""; by the ledger at 1.17 s now); a DELETE's kv, the stored tombstone itself, reads the same both ways.
+  {
+    name: 'etcd-watch-delete-event-without-lease',
+    bug: "a delete's tombstone is made by hand without its lease (etcd's KeyValue{Key, ModRevision}, whose zeros proto3 leaves off the wire): every DELETE event a watcher is sent carries a KeyValue without a lease",
+    file: 'core/mvcc/writeTxn.ts',
+    find: "    const tombstone: KeyValue = { key, createRevision: 0, modRevision: main, version: 0, value: '', lease: 0 };",
+    replace: "    const tombstone = { key, createRevision: 0, modRevision: main, version: 0, value: '' } as KeyValue;",
+    scenarios: ['etcd-watch', 'etcd-watch-catchup', 'etcd-delete-turns'],
+    // survives main (112f94e) on seed 0 of etcd-watch and etcd-delete-turns; caught on etcd-watch seed 0
+    // by the event ledger at the first delete applied (revision 6, 1.04 s)
+    caughtAt: { scenario: 'etcd-watch', seed: 0, violation: 'carries a KeyValue of "h/head" (mod revision 6) that has no lease' },
+  },
   // Session 19 (sweep): ids are reserved in blocks of 65,536, so only the first ids of an incarnation can leave
   // before their block is durable; nothing judged it until RequestIdsDurable (survived 5 seeds of etcd-pipelined,
   // etcd-crashes and etcd-swarm without it). Caught since at seed 0 of etcd-swarm (the plain host loop) and of etcd-pipelined.
