@@ -1,4 +1,5 @@
 import test from 'ava';
+import { plannedCoverage, plannedCoverageFaults } from '../scenarios/coverage.ts';
 import { allScenarios } from '../scenarios/index.ts';
 import { coverageOf, coverageRunsMin, coverageRunsNeeded, coverageRunsNeededFor, formatCoverage, rateLowerBound } from './coverage.ts';
 import { measuredCoverage } from './coverageRates.ts';
@@ -57,4 +58,24 @@ test('every required count of every scenario that passes has a measured rate, se
     }
   }
   t.deepEqual(missing, []);
+});
+
+test('the rates measured from fault plans still hold: 200 seeds of each scenario draw within 5 sigma of the table (else remeasure)', (t) => {
+  const seeds = 200;
+  const off: string[] = [];
+  for (const scenario of allScenarios) {
+    const counts = (scenario.coverage ?? []).filter((name) => plannedCoverageFaults[name] !== undefined && (measuredCoverage[scenario.name]?.[name]?.[1] ?? 0) >= 1000);
+    if (counts.length === 0) continue;
+    const seen: Record<string, number> = Object.fromEntries(counts.map((name) => [name, 0]));
+    for (let seed = 0; seed < seeds; seed++) {
+      const planned = plannedCoverage(scenario, seed);
+      for (const name of counts) if (planned.has(name)) seen[name]!++;
+    }
+    for (const name of counts) {
+      const [nonZero, of] = measuredCoverage[scenario.name]![name]!;
+      const p = nonZero / of;
+      if (Math.abs(seen[name]! - seeds * p) > 5 * Math.sqrt(seeds * p * (1 - p)) + 1) off.push(`${scenario.name} ${name}: ${seen[name]}/${seeds}, table ${nonZero}/${of}`);
+    }
+  }
+  t.deepEqual(off, []);
 });

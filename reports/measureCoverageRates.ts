@@ -8,16 +8,11 @@
  * Prints the table as TypeScript, and each count's runs needed (`coverageRunsNeeded`) on stderr.
  */
 import { readFileSync } from 'node:fs';
-import type { FaultAction } from '../sim/faults.ts';
+import { plannedCoverage, plannedCoverageFaults } from '../scenarios/coverage.ts';
 import { allScenarios } from '../scenarios/index.ts';
 import { coverageRunsNeeded, rateLowerBound } from './coverage.ts';
 
-const planned: Readonly<Record<string, readonly FaultAction['kind'][]>> = {
-  crashes: ['crash', 'crash-leader'],
-  pauses: ['pause', 'pause-leader'],
-  clockJumps: ['clock-jump', 'clock-jump-leader'],
-  partitionsHealed: ['partition'],
-};
+const planned = plannedCoverageFaults;
 
 const argv = process.argv.slice(2);
 let draws = 2000;
@@ -38,10 +33,7 @@ for (const file of argv) {
   }
 }
 
-const plannedCounts = (scenario: (typeof allScenarios)[number], seed: number): Set<string> => {
-  const kinds = new Set(scenario.prepare(seed).options.faults.map((fault) => fault.action.kind));
-  return new Set(Object.entries(planned).filter(([, on]) => on.some((kind) => kinds.has(kind))).map(([name]) => name));
-};
+const plannedCounts = plannedCoverage;
 
 const table: Record<string, Record<string, [number, number]>> = {};
 for (const scenario of allScenarios) {
