@@ -43,7 +43,9 @@ export function sweepJunitCases(rows: readonly SweepRow[], coverage: readonly Co
   for (const row of coverage) {
     if (row.required.length === 0 || row.runs === 0) continue;
     const base = { classname: 'detcd-sim.coverage', name: `${row.scenario} exercises ${row.required.join(', ')}`, timeMs: 0 };
-    cases.push(row.lost.length === 0 ? base : { ...base, failure: { message: `lost coverage: ${row.lost.map((name) => `${name} = 0`).join(', ')} over ${row.runs} runs`, text: JSON.stringify(row.counts) } });
+    const undecided = row.undecided.map((name) => `${name} = 0 over ${row.runs} runs: not judged before ${row.needed[name]} (a zero this short can be chance)`);
+    if (row.lost.length > 0) cases.push({ ...base, failure: { message: `lost coverage: ${row.lost.map((name) => `${name} = 0`).join(', ')} over ${row.runs} runs`, text: JSON.stringify(row.counts) } });
+    else cases.push(undecided.length === 0 ? base : { ...base, output: undecided.join('\n') });
   }
   return cases;
 }

@@ -1,4 +1,6 @@
+import type { FaultAction } from '../sim/faults.ts';
 import type { SwarmSpace } from '../sim/swarm.ts';
+import type { Scenario } from './scenario.ts';
 
 /**
  * The behaviour counts a swarm scenario must produce over a sweep, from the fault classes its
@@ -15,4 +17,21 @@ export function swarmCoverage(space: SwarmSpace): string[] {
   if (on('clock') && space.clockJumpUsMax > 0) counts.push('clockJumps');
   if (on('pause')) counts.push('pauses');
   return counts;
+}
+
+/** The coverage counts a fault in a run's plan makes non-zero, and the faults that do. */
+export const plannedCoverageFaults: Readonly<Record<string, readonly FaultAction['kind'][]>> = {
+  crashes: ['crash', 'crash-leader'],
+  pauses: ['pause', 'pause-leader'],
+  clockJumps: ['clock-jump', 'clock-jump-leader'],
+  partitionsHealed: ['partition'],
+};
+
+/**
+ * The counts of `plannedCoverageFaults` this seed's fault plan makes non-zero, from the prepared run
+ * alone (no run): how reports/measureCoverageRates.ts measures their rates over thousands of seeds.
+ */
+export function plannedCoverage(scenario: Pick<Scenario, 'prepare'>, seed: number): Set<string> {
+  const kinds = new Set(scenario.prepare(seed).options.faults.map((fault) => fault.action.kind));
+  return new Set(Object.entries(plannedCoverageFaults).filter(([, on]) => on.some((kind) => kinds.has(kind))).map(([name]) => name));
 }

@@ -22,7 +22,8 @@ The CI gate for a consensus change (npm run gate):
      code, must still be caught by the run pinned beside it (scenarios/mutations/catalogue.ts);
   2. a time-budgeted sweep over every scenario, from a first seed derived from the commit (so each
      commit explores new seeds, and each failure prints its replay line), determinism checked on
-     every 10th seed, behaviour coverage required (a count a scenario needs may not stay zero).
+     every 10th seed, behaviour coverage required (a count a scenario needs may not stay zero
+     over as many runs as its measured rate says a zero is not chance: reports/coverageRates.ts).
 JUnit out, with a test case per scenario, per coverage requirement and per mutant.
 
   --time-budget DURATION   the whole gate's budget (default ${defaultBudget}); the sweep gets what the

@@ -64,7 +64,9 @@ order whatever --jobs, and carry the version and commit.
   --report DIR             where to draw every failing run as a page (see "detcd-sim run --report";
                            default ${defaultReportDir})
   --no-report              draw no pages
-  --require-coverage       fail when a scenario leaves a behaviour count it needs at zero
+  --require-coverage       fail when a scenario leaves a behaviour count it needs at zero over
+                           enough runs that the zero is not chance (below 1e-6, from the count's
+                           measured per-run rate; fewer runs: "not judged yet")
   --no-determinism-check   run each seed once
   --determinism-every N    check determinism on every N-th seed index (default ${defaultDeterminismEvery}; 1: every run)
 

@@ -1,0 +1,72 @@
+import type { CoverageRates } from './coverage.ts';
+
+/**
+ * Measured per-run rates of the required coverage counts: per scenario, over how many runs, and in
+ * how many of them each count was non-zero. `coverageOf` waits for as many runs as a count's rate
+ * needs before it judges a zero (`coverageRunsNeeded`). Made by
+ * `npx tsx reports/measureCoverageRates.ts SWEEP.jsonl...` from sweeps with --no-determinism-check;
+ * remeasure when a scenario's space or operators change (a test checks every required count is here).
+ */
+// Measured at 112f94e on sweeps of etcd seeds 0-63 (0-29 at 18d2187), Raft seeds 0-27, heartbeat
+// seeds 0-299, plans of seeds 0-4999 (session 19, coverage).
+export const measuredCoverage: CoverageRates = {
+  'heartbeat-swarm': { crashes: [3639, 5000], tornWritesRecovered: [53, 300], partitionsHealed: [3614, 5000], clockJumps: [2228, 5000], pauses: [2418, 5000] },
+  'heartbeat-crashes': { crashes: [2588, 5000], tornWritesRecovered: [44, 300] },
+  'heartbeat-partitions': { partitionsHealed: [2521, 5000] },
+  'heartbeat-pauses': { pauses: [2468, 5000] },
+  'heartbeat-clocks': { clockJumps: [2505, 5000] },
+  'bug-heartbeat-unsynced-send': { crashes: [5000, 5000] },
+  'raft-calm': { leaderChanges: [29, 29] },
+  'raft-swarm': { leaderChanges: [29, 29], crashes: [3552, 5000], tornWritesRecovered: [8, 29], partitionsHealed: [3516, 5000], clockJumps: [2056, 5000], pauses: [2359, 5000] },
+  'raft-crashes': { leaderChanges: [29, 29], crashes: [5000, 5000], tornWritesRecovered: [13, 29] },
+  'raft-partitions': { leaderChanges: [29, 29], partitionsHealed: [5000, 5000] },
+  'raft-pauses': { leaderChanges: [29, 29], pauses: [5000, 5000] },
+  'raft-clocks': { leaderChanges: [29, 29], clockJumps: [4987, 5000] },
+  'raft-lossy': { leaderChanges: [28, 28] },
+  'raft-membership': { leaderChanges: [28, 28], crashes: [3552, 5000], tornWritesRecovered: [7, 28], partitionsHealed: [3516, 5000], clockJumps: [2056, 5000], pauses: [2359, 5000], membershipChangesApplied: [28, 28] },
+  'raft-joint': { leaderChanges: [28, 28], crashes: [3552, 5000], tornWritesRecovered: [8, 28], partitionsHealed: [3516, 5000], clockJumps: [2056, 5000], pauses: [2359, 5000], membershipChangesApplied: [28, 28] },
+  'raft-leader-churn': { leaderChanges: [28, 28], crashes: [5000, 5000] },
+  'raft-leader-churn-3': { leaderChanges: [28, 28], crashes: [5000, 5000] },
+  'raft-single': { leaderChanges: [28, 28], crashes: [5000, 5000], tornWritesRecovered: [12, 28] },
+  'raft-no-prevote': { leaderChanges: [28, 28], crashes: [3552, 5000], tornWritesRecovered: [8, 28], partitionsHealed: [3516, 5000], clockJumps: [2056, 5000], pauses: [2359, 5000] },
+  'raft-stale-traffic': { leaderChanges: [28, 28], crashes: [4975, 5000] },
+  'raft-transfers': { leaderChanges: [28, 28], crashes: [3535, 5000], tornWritesRecovered: [8, 28], partitionsHealed: [3496, 5000], clockJumps: [2054, 5000], pauses: [2361, 5000] },
+  'raft-election-crashes': { leaderChanges: [28, 28], crashes: [5000, 5000] },
+  'raft-divergent-snapshot': { leaderChanges: [28, 28], partitionsHealed: [5000, 5000] },
+  'raft-membership-admins': { leaderChanges: [28, 28], crashes: [3535, 5000], tornWritesRecovered: [8, 28], partitionsHealed: [3496, 5000], clockJumps: [2054, 5000], pauses: [2361, 5000], membershipChangesApplied: [28, 28] },
+  'raft-joint-no-prevote': { leaderChanges: [28, 28], crashes: [3535, 5000], tornWritesRecovered: [8, 28], partitionsHealed: [3496, 5000], clockJumps: [2054, 5000], pauses: [2361, 5000], membershipChangesApplied: [26, 28] },
+  'raft-idle-partitions': { leaderChanges: [28, 28], partitionsHealed: [5000, 5000] },
+  'raft-extreme': { leaderChanges: [28, 28], crashes: [3535, 5000], tornWritesRecovered: [8, 28], partitionsHealed: [3496, 5000], clockJumps: [2054, 5000], pauses: [2361, 5000] },
+  'raft-pipelined': { leaderChanges: [28, 28], crashes: [3552, 5000], tornWritesRecovered: [9, 28], partitionsHealed: [3516, 5000], clockJumps: [2056, 5000], pauses: [2359, 5000] },
+  'raft-pipelined-crashes': { leaderChanges: [28, 28], crashes: [5000, 5000], tornWritesRecovered: [13, 28] },
+  'raft-pipelined-churn': { leaderChanges: [28, 28], crashes: [5000, 5000] },
+  'raft-slow-followers': { leaderChanges: [28, 28] },
+  'etcd-standard': { crashes: [4563, 5000], tornWritesRecovered: [35, 64], partitionsHealed: [4551, 5000], clockJumps: [2589, 5000], pauses: [3928, 5000] },
+  'etcd-swarm': { crashes: [41, 64], tornWritesRecovered: [15, 64], partitionsHealed: [3264, 5000], clockJumps: [1702, 5000], pauses: [2168, 5000] },
+  'etcd-crashes': { crashes: [5000, 5000], tornWritesRecovered: [32, 64], defragmentations: [64, 64] },
+  'etcd-partitions': { partitionsHealed: [5000, 5000] },
+  'etcd-pauses': { pauses: [5000, 5000] },
+  'etcd-clocks': { clockJumps: [4902, 5000] },
+  'etcd-leader-churn': { crashes: [4994, 5000] },
+  'etcd-register': { crashes: [3303, 5000], tornWritesRecovered: [14, 63], partitionsHealed: [3264, 5000], clockJumps: [1702, 5000], pauses: [2168, 5000] },
+  'etcd-kubernetes': { crashes: [3317, 5000], tornWritesRecovered: [15, 63], partitionsHealed: [3258, 5000], clockJumps: [1688, 5000], pauses: [2158, 5000] },
+  'etcd-snapshot-catchup': { crashes: [4671, 5000], partitionsHealed: [4645, 5000], snapshotsInstalled: [63, 63] },
+  'etcd-snapshot-loss': { crashes: [4999, 5000], partitionsHealed: [5000, 5000], snapshotsInstalled: [61, 63], snapshotsReportedFailed: [33, 63] },
+  'etcd-membership': { crashes: [3293, 5000], tornWritesRecovered: [10, 63], partitionsHealed: [3264, 5000], clockJumps: [1683, 5000], pauses: [2176, 5000], memberChanges: [63, 63] },
+  'etcd-joint': { crashes: [3293, 5000], tornWritesRecovered: [9, 63], partitionsHealed: [3264, 5000], clockJumps: [1683, 5000], pauses: [2176, 5000], memberChanges: [62, 63] },
+  'etcd-compaction': { crashes: [4966, 5000], tornWritesRecovered: [30, 63], partitionsHealed: [2467, 5000], compactions: [61, 63] },
+  'etcd-lease': { crashes: [3547, 5000], tornWritesRecovered: [13, 63], partitionsHealed: [3530, 5000], leaseExpiries: [63, 63], leaseKeysRevoked: [63, 63] },
+  'etcd-lease-swarm': { crashes: [3303, 5000], tornWritesRecovered: [14, 63], partitionsHealed: [3264, 5000], clockJumps: [1702, 5000], pauses: [2168, 5000], leaseExpiries: [63, 63], leaseKeysRevoked: [63, 63] },
+  'etcd-lease-pauses': { leaseExpiries: [63, 63], leaseKeysRevoked: [63, 63] },
+  'etcd-lock': { leaseExpiries: [63, 63], leaseKeysRevoked: [63, 63], lockIncrements: [63, 63] },
+  'etcd-lock-fenced': { clockJumps: [4251, 5000], pauses: [4895, 5000], leaseExpiries: [63, 63], leaseKeysRevoked: [63, 63], lockIncrements: [63, 63] },
+  'etcd-compaction-head': { crashes: [5000, 5000], tornWritesRecovered: [31, 63], compactions: [63, 63] },
+  'etcd-compaction-slices': { crashes: [4966, 5000], tornWritesRecovered: [16, 33], partitionsHealed: [2467, 5000] },
+  'etcd-watch': { crashes: [3317, 5000], tornWritesRecovered: [15, 63], partitionsHealed: [3258, 5000], clockJumps: [1688, 5000], pauses: [2158, 5000], compactions: [63, 63] },
+  'etcd-watch-catchup': { crashes: [4674, 5000], partitionsHealed: [4658, 5000], snapshotsInstalled: [63, 63], compactions: [63, 63] },
+  'etcd-delete-turns': { crashes: [3317, 5000], tornWritesRecovered: [12, 63], partitionsHealed: [3258, 5000], clockJumps: [1688, 5000], pauses: [2158, 5000], compactions: [63, 63], defragmentations: [63, 63] },
+  'etcd-db-lag': { crashes: [5000, 5000], tornWritesRecovered: [31, 63], compactions: [62, 63], defragmentations: [63, 63] },
+  'etcd-large-values': { crashes: [4912, 5000], tornWritesRecovered: [24, 63], partitionsHealed: [4890, 5000], defragmentations: [63, 63], slabRelocations: [53, 63] },
+  'etcd-quota': { crashes: [4912, 5000], tornWritesRecovered: [28, 63], partitionsHealed: [4890, 5000], noSpace: [58, 63], alarmsDisarmed: [56, 63] },
+  'etcd-pipelined': { crashes: [3300, 5000], tornWritesRecovered: [8, 33], partitionsHealed: [3253, 5000], clockJumps: [1719, 5000], pauses: [2177, 5000] },
+};
