@@ -87,13 +87,14 @@ function samePrevKv(a: KeyValue | undefined, b: KeyValue | undefined): boolean {
 }
 
 export function describeEvent(event: Event): string {
-  return `${event.type} ${JSON.stringify(event.kv.key)}@${event.kv.modRevision}${event.type === 'PUT' ? `=${JSON.stringify(event.kv.value.slice(0, 16))} (create ${event.kv.createRevision}, version ${event.kv.version})` : ''}`;
+  return `${event.type} ${JSON.stringify(event.kv.key)}@${event.kv.modRevision}${event.type === 'PUT' ? `=${JSON.stringify(event.kv.value.slice(0, 16))} (create ${event.kv.createRevision}, version ${event.kv.version}, lease ${event.kv.lease})` : ''}`;
 }
 
 function describeEvents(events: readonly Event[]): string {
   return `[${events.map(describeEvent).join(', ')}]`;
 }
 
+/** A KeyValue with every field two can differ in (a difference only in version or lease must not read "X instead of X"). */
 function describeKv(kv: KeyValue | undefined): string {
-  return kv === undefined ? 'none' : `${JSON.stringify(kv.key)}@${kv.modRevision}=${JSON.stringify(kv.value.slice(0, 16))}`;
+  return kv === undefined ? 'none' : `${JSON.stringify(kv.key)}@${kv.modRevision}=${JSON.stringify(kv.value.slice(0, 16))} (create ${kv.createRevision}, version ${kv.version}, lease ${kv.lease})`;
 }
