@@ -124,7 +124,10 @@ async function linked(from: ReturnType<typeof member>, to: ReturnType<typeof mem
     from.transport.send(toId, { text: 'ping' });
     return to.received.some((line) => line.endsWith(':ping'));
   }, 'the link');
-  await new Promise((resolve) => setTimeout(resolve, 100)); // pings still in flight
+  // Pings still in flight arrive before a marker sent after them on the same connection: waiting
+  // for it, not for a while, keeps a late ping out of what the test then expects to receive.
+  from.transport.send(toId, { text: 'linked' });
+  await until(() => to.received.some((line) => line.endsWith(':linked')), 'the pings in flight');
   to.received.length = 0;
   from.unreachable.length = 0;
 }

@@ -77,8 +77,18 @@ const turns = async (count: number) => {
   for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
 };
 
+/**
+ * How long a test waits for what must come before it calls it lost: a bound on a hang, not a
+ * timing. Wide, since a niced test process on a loaded 2-core host waited over 5 s for a write
+ * through libuv's pool (session 19).
+ */
+const patienceMs = 60_000;
+
+/** Slices a slicing codec takes at most (~6 ms each, ~60 s): a store that waited for the whole encoding fails, not hangs. */
+const slicesMax = 10_000;
+
 /** Polls `condition` every 5 ms for up to `ms` (a write through libuv's pool on a loaded machine). */
-async function eventually(condition: () => boolean, ms = 5_000): Promise<boolean> {
+async function eventually(condition: () => boolean, ms = patienceMs): Promise<boolean> {
   const started = performance.now();
   while (!condition() && performance.now() - started < ms) await new Promise((resolve) => setTimeout(resolve, 5));
   return condition();
@@ -207,7 +217,7 @@ function slicingStore(keepSlicing: () => boolean, arrange?: FileStoreOptions['ar
       return (function* () {
         yield new TextEncoder().encode('{"sliced":true,"pad":"');
         // Bounded: a store that waited for the whole encoding before syncing would make the test fail, not hang.
-        for (let i = 0; i < 2_000 && keepSlicing(); i++) {
+        for (let i = 0; i < slicesMax && keepSlicing(); i++) {
           if (i === failAfter) throw new Error('the encoding failed');
           const until = performance.now() + 6;
           while (performance.now() < until);
@@ -254,7 +264,7 @@ test("a backend rewrite is encoded a slice per turn of the event loop; the WAL's
   store.write([{ kind: 'replace', file: 'db', records: [{ sliced: true }] }]);
   store.write([{ kind: 'append', file: 'db', records: [{ d: 2 }] }, { kind: 'append', file: 'wal', records: [{ w: 1 }] }]);
   await syncNow(store);
-  t.true(progress.sliced < 2_000, 'the WAL was synced while the rewrite was still being encoded');
+  t.true(progress.sliced < slicesMax, 'the WAL was synced while the rewrite was still being encoded');
   const slicedAtSync = progress.sliced;
   release = true;
   // Encoded now: the rewrite is being written in the background; the backend's next append and
@@ -297,11 +307,11 @@ test("a WAL append and sync queued while a backend rewrite is synced and renamed
   await dbSync.started;
   store.write([{ kind: 'append', file: 'db', records: [{ d: 1 }] }, { kind: 'append', file: 'wal', records: [{ w: 1 }] }]);
   // A sync queued after them: the WAL's append is durable while the rewrite's fsync is still held.
-  // (Without the release below a wait would never end: 10 s is only the bound on a loaded machine, where 2 s once ran out.)
-  const walSynced = await Promise.race([syncNow(store).then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000))]);
+  // (Without the release below a wait would never end: patienceMs is only the bound on a loaded machine, where 2 s once ran out.)
+  const walSynced = await Promise.race([syncNow(store).then(() => true), new Promise<boolean>((resolve) => void setTimeout(() => resolve(false), patienceMs).unref())]);
   t.true(walSynced, "the WAL's sync waited for the rewrite's");
   store.write([{ kind: 'append', file: 'wal', records: [{ w: 2 }] }]);
-  t.true(await Promise.race([syncNow(store).then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000))]), 'so did the next one');
+  t.true(await Promise.race([syncNow(store).then(() => true), new Promise<boolean>((resolve) => void setTimeout(() => resolve(false), patienceMs).unref())]), 'so did the next one');
   dbSync.release();
   await syncNow(store);
   await store.close();
@@ -700,14 +710,14 @@ test("an answer that promises the db's writes (a Defragment) waits, through the 
   loop.pump();
   // The Ready's sync covers the WAL, not the rewrite still being encoded, nor the db append held behind it.
   while (node.advanced === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-  t.true(progress.sliced < 2_000, 'synced while the rewrite was still being encoded');
+  t.true(progress.sliced < slicesMax, 'synced while the rewrite was still being encoded');
   t.deepEqual(answered, [], 'the answer waits after the sync');
   release = true;
   await dbSync.started;
   await new Promise((resolve) => setTimeout(resolve, 30));
   t.deepEqual(answered, [], "the answer waits while the rewrite's fsync is held");
   dbSync.release();
-  const deadline = performance.now() + 10_000;
+  const deadline = performance.now() + patienceMs;
   while (answered.length === 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
   t.deepEqual(answered, ['defragmented']);
   // What the answer promised is on disk: the rewrite and the append held behind it, in order.
