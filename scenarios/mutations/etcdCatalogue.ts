@@ -221,7 +221,11 @@ export const etcdMutations: readonly Mutation[] = [
     // before the simulated disk froze what it holds (the durable image ended whole, as no real disk's would).
     // Session 18 (simfix): the delete-readers' serializable txns changed the runs: 7 of 10 (0, 2, 4-8), the same
     // with the freezer walking a leaf's values once (every trace hash of seeds 0-9 identical with and without)
-    caughtAt: { scenario: 'etcd-delete-turns', seed: 0, violation: 'an in-place edit of a frozen object' },
+    // Session 19 (heap): a revision's lone change is kept without an array, and a second change makes a new
+    // array: only a commit between a delete's second and third slices leaves an array the next slice edits.
+    // Caught on 3 of seeds 0-19 (7, 12, 16). What is missing is a check of the consequence itself: a db
+    // write that holds a revision whose apply has not finished.
+    caughtAt: { scenario: 'etcd-delete-turns', seed: 7, violation: 'an in-place edit of a frozen object' },
   },
   {
     name: 'host-answers-before-db-caught-up',
