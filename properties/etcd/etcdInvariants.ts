@@ -11,6 +11,7 @@ import { PromisedWrites } from './promisedWrites.ts';
 import { RequestIdsDurable } from './requestIdsDurable.ts';
 import { ReplyChecks } from './replyChecks.ts';
 import { RevisionLedger } from './revisionLedger.ts';
+import { WholeRevisions } from './wholeRevisions.ts';
 
 type EtcdSimulation = Simulation<PeerMessage, ServerRequest, ServerReply, EtcdServer>;
 
@@ -41,7 +42,8 @@ export interface EtcdInvariantStats {
  *   revisions and the consistent index never go back, no entry is applied twice or skipped (after
  *   a restart too: the store then equals what its backend and WAL give), an apply moves the
  *   revision by at most one per entry;
- * - on disk, the backend never runs ahead of the durable WAL (DurableOrder);
+ * - on disk, the backend never runs ahead of the durable WAL (DurableOrder), and no backend commit
+ *   holds part of a revision (WholeRevisions);
  * - as answers leave, a linearizable read is served at an applied index no lower than the
  *   cluster's commit index when it arrived, and a write is answered only once applied there
  *   (ReplyChecks), and a Defragment or physical Compact only once the write it promises is
@@ -58,6 +60,7 @@ export interface EtcdInvariantStats {
 export function etcdInvariants(options: EtcdInvariantOptions = defaultEtcdInvariantOptions, stats?: EtcdInvariantStats): SimObserver<PeerMessage, ServerRequest, ServerReply, EtcdServer> {
   const ledger = new RevisionLedger();
   const durable = new DurableOrder();
+  const wholeRevisions = new WholeRevisions();
   const replies = new ReplyChecks();
   const promised = new PromisedWrites();
   const requestIds = new RequestIdsDurable();
@@ -71,8 +74,9 @@ export function etcdInvariants(options: EtcdInvariantOptions = defaultEtcdInvari
   const observe = (sim: EtcdSimulation, id: NodeId): void => {
     durable.check(id, sim.disk(id));
     const server = sim.node(id);
-    if (server === null) return;
     const incarnation = sim.incarnation(id);
+    wholeRevisions.check(id, sim.disk(id), server, incarnation);
+    if (server === null) return;
     ledger.observe(id, incarnation, { appliedIndex: server.appliedIndex, consistentIndex: server.consistentIndex, revision: server.state.kv.revision });
     if (server.slicedApply !== (slicedBefore.get(id) ?? null)) {
       if (server.slicedApply !== null) counts.slicedApplies = (counts.slicedApplies ?? 0) + 1;
