@@ -28,7 +28,7 @@ export class DurableOrder {
     if (entry === undefined) this.logs.set(member, (entry = { log: new DurableLog(disk), version: -1, index: 0, revision: 0 }));
     if (disk.durableVersion === entry.version) return;
     entry.version = disk.durableVersion;
-    const image = lastImage(disk);
+    const image = lastDurableImage(disk);
     if (image === null) return;
     const revision = Math.max(image.keys.maxKey() ?? 1, image.meta.finishedCompactRevision, image.meta.scheduledCompactRevision);
     if (image.meta.consistentIndex < entry.index) throw new AssertionError(`member ${member}'s durable consistent index went back from ${entry.index} to ${image.meta.consistentIndex}`);
@@ -48,8 +48,8 @@ export class DurableOrder {
   }
 }
 
-/** The last whole backend commit on disk (a torn one after it is cut off on restart). */
-function lastImage(disk: SimDisk): BackendImage | null {
+/** The last whole backend commit durable on a member's disk (a torn one after it is cut off on restart). */
+export function lastDurableImage(disk: SimDisk): BackendImage | null {
   const records = disk.durableRecords(backendFile);
   for (let i = records.length - 1; i >= 0; i--) {
     const record = records[i];

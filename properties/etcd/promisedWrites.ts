@@ -1,8 +1,9 @@
 import { AssertionError } from '../../core/base/assert.ts';
-import { tornRecord, type ClientId, type DurableRecord, type NodeId } from '../../core/host/node.ts';
-import { backendFile, isBackendImage } from '../../core/mvcc/index.ts';
+import type { ClientId, DurableRecord, NodeId } from '../../core/host/node.ts';
+import { backendFile } from '../../core/mvcc/index.ts';
 import { isErrorReply, type ServerReply, type ServerRequest } from '../../core/server/index.ts';
 import type { SimDisk } from '../../sim/disk.ts';
+import { lastDurableImage } from './durableOrder.ts';
 
 /**
  * The answers that promise a member's own writes durable, checked as they leave it (etcd fsyncs
@@ -52,13 +53,4 @@ export class PromisedWrites {
 
 function pairKey(member: NodeId, client: ClientId): number {
   return client * 1024 + member;
-}
-
-function lastDurableImage(disk: SimDisk) {
-  const records = disk.durableRecords(backendFile);
-  for (let i = records.length - 1; i >= 0; i--) {
-    const record = records[i];
-    if (record !== tornRecord && isBackendImage(record)) return record;
-  }
-  return null;
 }

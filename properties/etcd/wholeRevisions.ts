@@ -1,8 +1,9 @@
 import { AssertionError } from '../../core/base/assert.ts';
-import { tornRecord, type NodeId } from '../../core/host/node.ts';
-import { backendFile, isBackendImage, type BackendImage } from '../../core/mvcc/index.ts';
+import type { NodeId } from '../../core/host/node.ts';
+import type { BackendImage } from '../../core/mvcc/index.ts';
 import type { EtcdServer } from '../../core/server/index.ts';
 import type { SimDisk } from '../../sim/disk.ts';
+import { lastDurableImage } from './durableOrder.ts';
 
 /** Durable commits per member waiting for their revision's apply to end (bounded: the oldest go first). */
 const pendingMax = 16;
@@ -33,7 +34,7 @@ export class WholeRevisions {
     if (entry === undefined) this.seen.set(member, (entry = { version: -1, image: null, pending: [] }));
     if (disk.durableVersion !== entry.version) {
       entry.version = disk.durableVersion;
-      const image = lastImage(disk);
+      const image = lastDurableImage(disk);
       if (image !== null && image !== entry.image) {
         entry.image = image;
         const revision = image.keys.maxKey();
@@ -64,14 +65,4 @@ function heldAt(image: BackendImage, revision: number): number {
   let held = 0;
   for (const change of changes as readonly unknown[]) if (change !== undefined) held++;
   return held;
-}
-
-/** The last whole backend commit on disk (a torn one after it is cut off on restart). */
-function lastImage(disk: SimDisk): BackendImage | null {
-  const records = disk.durableRecords(backendFile);
-  for (let i = records.length - 1; i >= 0; i--) {
-    const record = records[i];
-    if (record !== tornRecord && isBackendImage(record)) return record;
-  }
-  return null;
 }
