@@ -2,7 +2,7 @@ import type { KeyValue } from '../api/kv.ts';
 import { assert, AssertionError } from '../base/assert.ts';
 import { tornRecord, type DurableRecord, type DurableWrite } from '../base/durable.ts';
 import { applyDeltaRecord, deltaBetween, isBackendDeltaRecord, wholeImage } from './backendDelta.ts';
-import { bytesInPages, changeAt, emptyKeyBucket, emptyMeta, entrySize, isBackendImage, keyValueOfChange, storedChange, type BackendImage, type BackendMeta, type KeyBucket, type RevisionChanges, type StoredChange } from './backendImage.ts';
+import { bytesInPages, changeAt, changeCount, emptyKeyBucket, emptyMeta, entrySize, isBackendImage, keyValueOfChange, storedChange, type BackendImage, type BackendMeta, type KeyBucket, type RevisionChanges, type StoredChange } from './backendImage.ts';
 import { countSlabBytes, SlabKeyValue, ValueSlabs } from './valueSlabs.ts';
 
 /** The backend's own file, beside the WAL. */
@@ -323,9 +323,10 @@ export class Backend {
     if (this.heldBySlab === null) {
       const counts = new Map<Uint8Array, number>();
       for (const [, changes] of this.keys.entries()) {
-        if (!Array.isArray(changes)) {
-          if (changes instanceof SlabKeyValue) countSlabBytes(counts, changes);
-        } else for (const kv of changes as readonly (StoredChange | undefined)[]) if (kv instanceof SlabKeyValue) countSlabBytes(counts, kv);
+        for (let sub = 0; sub < changeCount(changes); sub++) {
+          const kv = changeAt(changes, sub);
+          if (kv instanceof SlabKeyValue) countSlabBytes(counts, kv);
+        }
       }
       this.heldBySlab = counts;
     }

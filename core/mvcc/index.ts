@@ -3,7 +3,7 @@
  * MVCC store and its backend", for the contract the server keeps.
  */
 export { Backend, backendFile, defaultBackendOptions, receivedBackendFile, type BackendOptions, type OpenedBackend } from './backend.ts';
-export { isBackendImage, isTombstone, metadataOnlyImage, pageSize, type BackendImage, type BackendMeta } from './backendImage.ts';
+export { changeAt, changeCount, isBackendImage, isTombstone, metadataOnlyImage, pageSize, type BackendImage, type BackendMeta } from './backendImage.ts';
 export type { LeaseLookup } from './applyTxn.ts';
 export { decodeBackendImage, encodeBackendImage, readBackendImage, writeBackendImage } from './backendImageCodec.ts';
 export { hashBackendImage } from './hash.ts';

@@ -2,7 +2,7 @@ import type { Bytes } from '../api/bytes.ts';
 import type { KeyValue } from '../api/kv.ts';
 import { assert } from '../base/assert.ts';
 import { runToEnd, type Steps } from '../base/steps.ts';
-import { changeAt, changeIsTombstone, changeKey, keyValueOfChange, type KeyBucket, type RevisionChanges, type StoredChange } from './backendImage.ts';
+import { changeAt, changeCount, changeIsTombstone, changeKey, keyValueOfChange, type KeyBucket, type RevisionChanges, type StoredChange } from './backendImage.ts';
 import { KeyIndex } from './keyIndex.ts';
 import type { MvccState } from './mvccState.ts';
 import { revision } from './revision.ts';
@@ -69,17 +69,8 @@ export function* restoreIndexInSteps(revisions: Revisions, perStep: number): Ste
   for (const [main, changes] of revisions) {
     assert(main >= lastMain, () => `key bucket out of order: ${main} after ${lastMain}`);
     lastMain = main;
-    if (!Array.isArray(changes)) {
-      restoreChange(index, main, 0, changes as StoredChange);
-      if (changes instanceof SlabKeyValue) countSlabBytes(slabBytes, changes);
-      if (++inStep < perStep) continue;
-      inStep = 0;
-      yield;
-      continue;
-    }
-    const list = changes as readonly (StoredChange | undefined)[];
-    for (let sub = 0; sub < list.length; sub++) {
-      const change = list[sub];
+    for (let sub = 0; sub < changeCount(changes); sub++) {
+      const change = changeAt(changes, sub);
       if (change === undefined) continue;
       restoreChange(index, main, sub, change);
       if (change instanceof SlabKeyValue) countSlabBytes(slabBytes, change);

@@ -1,6 +1,6 @@
 import { AssertionError } from '../../core/base/assert.ts';
 import type { NodeId } from '../../core/host/node.ts';
-import type { BackendImage } from '../../core/mvcc/index.ts';
+import { changeAt, changeCount, type BackendImage } from '../../core/mvcc/index.ts';
 import type { EtcdServer } from '../../core/server/index.ts';
 import type { SimDisk } from '../../sim/disk.ts';
 import { lastDurableImage } from './durableOrder.ts';
@@ -61,8 +61,7 @@ export class WholeRevisions {
 function heldAt(image: BackendImage, revision: number): number {
   const changes = image.keys.get(revision);
   if (changes === undefined) return 0;
-  if (!Array.isArray(changes)) return 1;
   let held = 0;
-  for (const change of changes as readonly unknown[]) if (change !== undefined) held++;
+  for (let sub = 0; sub < changeCount(changes); sub++) if (changeAt(changes, sub) !== undefined) held++;
   return held;
 }
