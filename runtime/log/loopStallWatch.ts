@@ -103,7 +103,6 @@ class ThreadSchedstat {
   }
 }
 
-
 /** The interval DETCD_LOOP_STALL_WATCH_MS asks for, or null (off, or not a positive number). */
 export function loopStallWatchMs(env: NodeJS.ProcessEnv): number | null {
   const value = Number(env['DETCD_LOOP_STALL_WATCH_MS'] ?? '');
