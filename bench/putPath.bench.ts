@@ -29,8 +29,10 @@
  * `DETCD_BENCH_PUTPATH_PUTS` (default 2,000) puts are measured, after 50 warm ones;
  * `DETCD_BENCH_WARM_MS` first runs that long of 16 puts in flight (unmeasured), as `bench runtime`
  * does. `DETCD_BENCH_BASELINE=<dir>` adds a cluster of another checkout's `bin/detcd` (traced the
- * same way), and real etcd 3.4 (Debian's `etcd-server`) is a cluster too when installed (client
- * times only): the clusters take turns of 100 puts, so one machine load treats them alike.
+ * same way), `DETCD_BENCH_PUTPATH_VARIANTS` more (checkPerfGc's `parseVariants` form: `name=<node
+ * flags> <ENV=value> @<checkout>;…`), and real etcd 3.4 (Debian's `etcd-server`) is a cluster too
+ * when installed (client times only): the clusters take turns of 100 puts, so one machine load
+ * treats them alike.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -39,6 +41,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { EtcdClient, type Message } from '../runtime/_test/etcdClient.ts';
+import { parseVariants } from './checkPerfGc.bench.ts';
 import { endpoint, freePorts, initialCluster, type Member, type MemberSpec, startMember, until } from '../runtime/_test/members.ts';
 
 const warmPuts = 50;
@@ -374,10 +377,10 @@ function readWaits(probes: readonly (WaitProbe | null)[]): number[] {
   return flat;
 }
 
-async function startCluster(name: string, root: string, program: readonly string[] | undefined, traced: boolean): Promise<Cluster> {
+async function startCluster(name: string, root: string, program: readonly string[] | undefined, traced: boolean, env: NodeJS.ProcessEnv = {}): Promise<Cluster> {
   const ports = await freePorts(6);
   const specs: MemberSpec[] = [1, 2, 3].map((n, i) => ({ name: `${name}${n}`, clientPort: ports[2 * i]!, peerPort: ports[2 * i + 1]!, dataDir: join(root, `${name}${n}`) }));
-  const members = specs.map((spec) => startMember(spec, initialCluster(specs), ['--snapshot-count', '10000'], program, traced ? { DETCD_LATENCY_TRACE: traceFile(root, spec) } : undefined));
+  const members = specs.map((spec) => startMember(spec, initialCluster(specs), ['--snapshot-count', '10000'], program, traced ? { ...env, DETCD_LATENCY_TRACE: traceFile(root, spec) } : env));
   const clients = specs.map((spec) => new EtcdClient(endpoint(spec), 10_000));
   const cluster: Cluster = { name, traced, specs, members, clients, leaderIndex: -1, ids: [], calls: [], waits: [] };
   await until(async () => {
@@ -419,6 +422,7 @@ export async function bench(out: (line: string) => void): Promise<void> {
   try {
     clusters.push(await startCluster('detcd', root, undefined, true));
     if (baseline !== undefined) clusters.push(await startCluster('base', root, [process.execPath, join(baseline, 'bin', 'detcd')], true));
+    for (const variant of parseVariants(process.env.DETCD_BENCH_PUTPATH_VARIANTS ?? '', [])) if (variant.program[0] !== 'etcd') clusters.push(await startCluster(variant.name, root, variant.program, true, variant.env));
     if (withEtcd) clusters.push(await startCluster('etcd', root, ['etcd'], false));
     const leaderOf = (cluster: Cluster) => cluster.clients[cluster.leaderIndex]!;
     for (const cluster of clusters) for (let i = 0; i < warmPuts; i++) await leaderOf(cluster).put({ key: Buffer.from(`path${i % 64}`), value });
@@ -536,6 +540,16 @@ function analyse(cluster: Cluster, root: string, clientGc: Mark[], out: (line: s
     const gc = cuts.map((cut) => gcOverlap(withClient.get(role) ?? [], cut.clientFrom, cut.clientTo));
     const hit = gc.filter((one) => one.pauses > 0);
     out(`  GC pauses inside a put on ${role.padEnd(2)}: in ${((100 * hit.length) / cuts.length).toFixed(1)} % of puts; those puts' pause time p50 ${percentile(hit.map((one) => one.ms), 50).toFixed(2)} p90 ${percentile(hit.map((one) => one.ms), 90).toFixed(2)} max ${percentile(hit.map((one) => one.ms), 100).toFixed(2)} ms; in the slowest 1 %: ${gc.filter((one, i) => one.pauses > 0 && cuts[i]!.totalMs >= p99Ms).length}`);
+  }
+  // A sync round of its own (`fsync.start`: written, then fdatasync'd, the WAL with the db when the
+  // db was written since the last round) instead of the WAL's one O_DSYNC append.
+  for (const role of ['L', 'F1', 'F2']) {
+    const list = traces.get(role) ?? [];
+    const rounds = cuts.map((cut) => find(list, cut.start, cut.end, (label) => label.startsWith('fsync.start')));
+    const withRound = cuts.filter((_, i) => !Number.isNaN(rounds[i]!));
+    const without = cuts.filter((_, i) => Number.isNaN(rounds[i]!));
+    const dbToo = cuts.filter((cut) => !Number.isNaN(find(list, cut.start, cut.end, (label) => label.startsWith('fsync.start') && label.includes('db')))).length;
+    out(`  a sync round (fsync.start) on ${role.padEnd(2)} inside ${((100 * withRound.length) / cuts.length).toFixed(1)} % of puts (the db in it: ${((100 * dbToo) / cuts.length).toFixed(1)} %): those puts p50 ${percentile(withRound.map((cut) => cut.totalMs), 50).toFixed(2)} p99 ${percentile(withRound.map((cut) => cut.totalMs), 99).toFixed(2)} ms, the others p50 ${percentile(without.map((cut) => cut.totalMs), 50).toFixed(2)} p99 ${percentile(without.map((cut) => cut.totalMs), 99).toFixed(2)} ms; in the slowest 1 %: ${withRound.filter((cut) => cut.totalMs >= p99Ms).length}`);
   }
   out(`  the leader's disk was the later of the two in ${((100 * cuts.filter((cut) => cut.leaderDiskMs >= cut.followerPathMs).length) / cuts.length).toFixed(0)} % of puts`);
   const sorted = [...cuts].sort((a, b) => b.totalMs - a.totalMs);
