@@ -285,29 +285,26 @@ function eventsIn(traces: ReadonlyMap<string, Mark[]>, from: number, to: number)
   return parts.join('; ');
 }
 
-/** The segment (or the commit's contender and part) that grew most over its median in `put`. */
-function grewMost(put: PutCut, medians: { segments: Record<string, number>; leaderDiskMs: number; followerPathMs: number; followerParts: Record<string, number> }): { name: string; excessMs: number } {
-  let name = '';
+/** Of `keys`, the one whose value grew most over its median, and by how much. */
+function largestExcess(keys: readonly string[], values: Readonly<Record<string, number>>, medians: Readonly<Record<string, number>>): { key: string; excessMs: number } {
+  let key = '';
   let excessMs = Number.NEGATIVE_INFINITY;
-  for (const segment of segmentNames) {
-    const excess = put.segments[segment] - medians.segments[segment]!;
+  for (const candidate of keys) {
+    const excess = values[candidate]! - medians[candidate]!;
     if (excess > excessMs) {
       excessMs = excess;
-      name = segment;
+      key = candidate;
     }
   }
+  return { key, excessMs };
+}
+
+/** The segment (or the commit's contender and part) that grew most over its median in `put`. */
+function grewMost(put: PutCut, medians: { segments: Record<string, number>; leaderDiskMs: number; followerPathMs: number; followerParts: Record<string, number> }): { name: string; excessMs: number } {
+  const { key: name, excessMs } = largestExcess(segmentNames, put.segments, medians.segments);
   if (name !== 'commit') return { name, excessMs };
   if (put.leaderDiskMs >= put.followerPathMs) return { name: 'commit: L disk', excessMs };
-  let part = '';
-  let partExcess = Number.NEGATIVE_INFINITY;
-  for (const key of followerParts) {
-    const excess = put.followerParts[key] - medians.followerParts[key]!;
-    if (excess > partExcess) {
-      partExcess = excess;
-      part = key;
-    }
-  }
-  return { name: `commit: F path (${part})`, excessMs };
+  return { name: `commit: F path (${largestExcess(followerParts, put.followerParts, medians.followerParts).key})`, excessMs };
 }
 
 async function fsyncP50(dir: string): Promise<number> {

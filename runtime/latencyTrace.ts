@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
-import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { gcKind } from './log/gcPauses.ts';
 
 /**
  * A debug timeline of where a request's time goes on this member, off unless the environment
@@ -42,7 +43,7 @@ export function latencyTrace(file: string | undefined, options: { readonly gc?: 
       for (const entry of list.getEntries()) {
         if (gcMarks.length >= 2 * gcCapacity) return;
         const startUs = (origin + entry.startTime) * 1000;
-        const kind = gcKind((entry as { detail?: { kind?: number } }).detail?.kind);
+        const kind = gcKind((entry as { detail?: { kind?: number } }).detail?.kind).slice(3);
         gcMarks.push({ us: startUs, label: `gc.${kind} ${entry.duration.toFixed(2)}` }, { us: startUs + entry.duration * 1000, label: 'gc.end' });
       }
     });
@@ -65,19 +66,6 @@ export function latencyTrace(file: string | undefined, options: { readonly gc?: 
       writeFileSync(file, marks.map((mark) => `${mark.us.toFixed(0)} ${mark.label}`).join('\n') + '\n');
     },
   };
-}
-
-function gcKind(kind: number | undefined): string {
-  switch (kind) {
-    case constants.NODE_PERFORMANCE_GC_MAJOR:
-      return 'major';
-    case constants.NODE_PERFORMANCE_GC_INCREMENTAL:
-      return 'incremental';
-    case constants.NODE_PERFORMANCE_GC_WEAKCB:
-      return 'weak';
-    default:
-      return 'minor';
-  }
 }
 
 /** This process's trace: the one environment variable is read once, at load. */

@@ -37,7 +37,8 @@ export class GcPauses {
   }
 }
 
-function gcKind(kind: number | undefined): SpanKind {
+/** A perf_hooks 'gc' entry's kind as the loop's activity names it (`gc-major` …). */
+export function gcKind(kind: number | undefined): SpanKind {
   switch (kind) {
     case constants.NODE_PERFORMANCE_GC_MAJOR:
       return 'gc-major';

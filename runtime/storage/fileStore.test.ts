@@ -674,45 +674,6 @@ test('a WAL append is synced by the round as before when another file waits for 
   t.deepEqual(wal.map((record) => record.entry ?? 'big'), [1, 'big', 2, 3]);
 });
 
-test("a Ready's sync does not wait for the backend's periodic commit: the WAL's O_DSYNC append, the sync done, then the db's fdatasync in the background; caughtUp and a barrier wait for it", async (t) => {
-  const { store, dataDir } = openStore();
-  store.read();
-  const events: string[] = [];
-  const internals = store as unknown as { timedSync: (handle: unknown, file: string) => Promise<void> };
-  const timedSync = internals.timedSync.bind(store);
-  internals.timedSync = async (handle, file) => {
-    events.push(`fdatasync ${file}`);
-    await timedSync(handle, file);
-    events.push(`synced ${file}`);
-  };
-  store.write([{ kind: 'append', file: 'db', records: [{ commit: 1 }] }, { kind: 'append', file: 'wal', records: [{ entry: 1 }] }]);
-  await new Promise<void>((resolve) => store.sync(() => {
-    events.push('done');
-    resolve();
-  }));
-  // The WAL was made durable by its own write (no fdatasync of it); the db's round began after the sync was done.
-  t.false(events.includes('fdatasync wal'));
-  // flush waits for the db's background round too.
-  await store.flush();
-  t.deepEqual(events, ['done', 'fdatasync db', 'synced db']);
-  // A reply that promises writes (caughtUp) waits for the db's round.
-  events.length = 0;
-  store.write([{ kind: 'append', file: 'db', records: [{ commit: 2 }] }, { kind: 'append', file: 'wal', records: [{ entry: 2 }] }]);
-  await syncNow(store);
-  await new Promise<void>((resolve) => store.caughtUp(resolve));
-  events.push('caught up');
-  t.deepEqual(events.slice(-3), ['fdatasync db', 'synced db', 'caught up']);
-  // A barrier makes the db durable before what follows it.
-  events.length = 0;
-  store.write([{ kind: 'append', file: 'db', records: [{ commit: 3 }] }, durableBarrier as never, { kind: 'append', file: 'wal', records: [{ entry: 3 }] }]);
-  await syncNow(store);
-  t.deepEqual(events.slice(0, 2), ['fdatasync db', 'synced db']);
-  await store.close();
-  const files = openStore(dataDir).store.read().files;
-  t.deepEqual((files.get('wal') as { entry: number }[]).map((record) => record.entry), [1, 2, 3]);
-  t.deepEqual((files.get('db') as { commit: number }[]).map((record) => record.commit), [1, 2, 3]);
-});
-
 /** A node whose one Ready is a defragment's: the db rewritten (`sliced`: encoded in turns) and a WAL append, synced, and an answer that promises the rewrite durable. */
 function defragmentingNode(): HostedNode<never, never, string> & { advanced: number } {
   let taken = false;

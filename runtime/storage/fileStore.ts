@@ -71,12 +71,7 @@ type Operation =
   | { readonly kind: 'appendLater'; readonly file: string; readonly record: DurableRecord }
   /** The image set aside for `index` becomes the file's log (a rename). */
   | { readonly kind: 'adoptAside'; readonly file: string; readonly index: number }
-  /**
-   * A round that makes every earlier write durable, `done` after it. A Ready's (`sync`) lets the
-   * backend's writes lag (`laggingFiles`): they are synced right after it, off its path; `full`
-   * (`caughtUp`: a reply that promises writes) waits for them too.
-   */
-  | { readonly kind: 'sync'; readonly done: () => void; readonly full?: true }
+  | { readonly kind: 'sync'; readonly done: () => void }
   | { readonly kind: 'barrier' };
 
 /**
@@ -109,12 +104,6 @@ interface StreamedFrame {
 const encodeTurnMs = 5;
 /** A held WAL append (`FileStore.holds`) is written after this long if nothing else came. */
 const heldAppendMs = 20;
-/**
- * Files a Ready's sync does not wait for (`FileStore.sync`): the backend's periodic commit. Its
- * writes are fdatasync'd right after the round that made the WAL durable past them, in the
- * background; a barrier, a `caughtUp` and any later operation on the file wait for that.
- */
-const laggingFiles: ReadonlySet<string> = new Set([backendFile]);
 /** A WAL append larger than this is written at once, not held (a commit index is a few dozen bytes). */
 const heldBytesMax = 64 * 1024;
 /**
@@ -199,8 +188,6 @@ export class FileStore implements DurableStore {
   private held: { readonly parts: Buffer[]; bytes: number } | null = null;
   private heldDue = false;
   private heldTimer: NodeJS.Timeout | null = null;
-  /** The lagging files' fdatasync started after a Ready's round (`syncLagging`), until done. */
-  private lagSync: Promise<void> | null = null;
   private readonly account: WriteAccount = { wholeRecords: 0, wholeBytes: 0, wholeMs: 0, inTurns: 0, firstTurnsMs: 0, held: 0, ms: 0 };
 
   constructor(options: FileStoreOptions) {
@@ -438,13 +425,7 @@ export class FileStore implements DurableStore {
    * WAL; recovery replays the WAL from the db's consistent index), and wherever the files' order
    * matters the node's writes carry a barrier, which waits. (A sync that waited for a huge
    * delete's commit record held every Ready syncing meanwhile: 56-644 ms in process for 8-40 MiB
-   * against 7-252 ms; storeturns.) Nor does it wait for the backend's own writes (`laggingFiles`:
-   * its periodic commit): the round makes the WAL durable (its O_DSYNC append, when nothing else
-   * is dirty), calls `done`, and then fdatasyncs the backend in the background, as etcd's bbolt
-   * commits in a goroutine of its own. Behind the WAL's round, never ahead of it: the db is never
-   * durable ahead of a WAL write made before it. Waiting, a Ready's sync paid a WAL write and two
-   * fdatasyncs instead of one O_DSYNC write every backend commit (every 100 ms) on every member:
-   * the sequential put's tail (task seqtail).
+   * against 7-252 ms; storeturns.)
    */
   sync(done: () => void): void {
     if (this.closed) return;
@@ -467,7 +448,7 @@ export class FileStore implements DurableStore {
     const deferred = this.deferred;
     if (deferred !== null) deferred.caughtUp.push(done);
     else {
-      this.queue.push({ kind: 'sync', done, full: true });
+      this.queue.push({ kind: 'sync', done });
       this.kick();
     }
   }
@@ -480,7 +461,7 @@ export class FileStore implements DurableStore {
   private afterCaughtUp(waiters: readonly (() => void)[]): void {
     for (const done of waiters) {
       if (this.deferred !== null) this.deferred.caughtUp.push(done);
-      else this.queue.push({ kind: 'sync', done, full: true });
+      else this.queue.push({ kind: 'sync', done });
     }
   }
 
@@ -671,7 +652,7 @@ export class FileStore implements DurableStore {
       this.heldDue = true;
       this.kick();
     }
-    if (!this.running && this.queue.length === 0 && this.deferred === null) return this.lagSynced();
+    if (!this.running && this.queue.length === 0 && this.deferred === null) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -701,7 +682,7 @@ export class FileStore implements DurableStore {
         if (this.deferred !== null) return;
         const waiters = this.idleWaiters;
         this.idleWaiters = [];
-        if (waiters.length > 0) void this.lagSynced().then(() => { for (const resolve of waiters) resolve(); }, () => {});
+        for (const resolve of waiters) resolve();
       },
       (error: unknown) => {
         this.running = false;
@@ -734,18 +715,14 @@ export class FileStore implements DurableStore {
       const batch = this.queue;
       this.queue = [];
       const synced: (() => void)[] = [];
-      // A sync in the batch that the lagging files' writes must not lag (`caughtUp`).
-      const full = batch.some((operation) => operation.kind === 'sync' && operation.full === true);
       for (let i = 0; i < batch.length; i++) {
         const operation = batch[i]!;
         // What was held goes down before anything else, or in front of the WAL's next append.
         if (this.held !== null && !(operation.kind === 'append' && operation.file === walFile)) await this.writeHeld();
-        // Nothing else touches a lagging file while its background fdatasync runs.
-        if (this.lagSync !== null && operation.kind !== 'sync' && (operation.kind === 'barrier' || laggingFiles.has(operation.file))) await this.lagSynced();
         if (operation.kind === 'sync') synced.push(operation.done);
         else if (operation.kind === 'barrier') {
           await this.backgroundWritten();
-          await this.fsyncDirty(true);
+          await this.fsyncDirty();
         } else if (operation.kind === 'replace') {
           await this.backgroundWritten(operation.file);
           await this.replace(operation.file, operation.parts);
@@ -777,14 +754,12 @@ export class FileStore implements DurableStore {
           const held = operation.file === walFile ? this.takeHeld() : null;
           if (held !== null) parts.unshift(...held);
           if (this.holds(batch, i, operation.file, parts, synced.length > 0)) continue;
-          await this.append(operation.file, parts, this.lastWriteBeforeSync(batch, i, operation.file, synced.length > 0, full));
+          await this.append(operation.file, parts, this.lastWriteBeforeSync(batch, i, operation.file, synced.length > 0));
         }
       }
       if (synced.length > 0) {
-        await this.fsyncDirty(full);
+        await this.fsyncDirty();
         for (const done of synced) done();
-        // The WAL is durable past every write queued before: the lagging files' turn.
-        this.syncLagging();
       }
     }
   }
@@ -836,13 +811,13 @@ export class FileStore implements DurableStore {
    * Whether the append ending at `batch[i]` may be made durable by its own write (a segmented
    * log's O_DSYNC append): a round follows at the batch's end (a sync came before it in the batch,
    * `syncedBefore`, or one comes after), nothing but syncs come after it, and no other file or
-   * directory waits for that round (the lagging files' writes do not, unless `full`). Then the
-   * round has nothing left to flush: a put's WAL append and fdatasync are one call, not two.
+   * directory waits for that round. Then the round has nothing left to flush: a put's WAL append
+   * and fdatasync are one call, not two.
    */
-  private lastWriteBeforeSync(batch: readonly Operation[], i: number, file: string, syncedBefore: boolean, full: boolean): boolean {
+  private lastWriteBeforeSync(batch: readonly Operation[], i: number, file: string, syncedBefore: boolean): boolean {
     if (!syncedBefore && i + 1 === batch.length) return false;
     if (!this.segmented.has(file) || this.dirtyDirectories.size > 0) return false;
-    for (const dirty of this.dirtyFiles) if (dirty !== file && (full || !laggingFiles.has(dirty))) return false;
+    for (const dirty of this.dirtyFiles) if (dirty !== file) return false;
     for (let k = i + 1; k < batch.length; k++) if (batch[k]!.kind !== 'sync') return false;
     return true;
   }
@@ -958,60 +933,18 @@ export class FileStore implements DurableStore {
     for (const { path } of receivedDbFiles(this.options.dataDir, (dir) => readdirSync(dir))) rmSync(path, { force: true });
   }
 
-  /**
-   * fdatasyncs every file written since the last round (and new files' directories); without
-   * `full`, the lagging files are left dirty for `syncLagging`. With it, the lagging files' own
-   * background sync is waited for first.
-   */
-  private async fsyncDirty(full: boolean): Promise<void> {
-    if (full) await this.lagSynced();
-    const files = [...this.dirtyFiles].filter((file) => full || !laggingFiles.has(file));
+  private async fsyncDirty(): Promise<void> {
     // Nothing written since the last round, or made durable by its own write (`lastWriteBeforeSync`).
-    if (files.length === 0 && this.dirtyDirectories.size === 0) return;
+    if (this.dirtyFiles.size === 0 && this.dirtyDirectories.size === 0) return;
     this.stats.fsyncRounds++;
-    for (const file of files) this.dirtyFiles.delete(file);
+    const files = [...this.dirtyFiles];
+    this.dirtyFiles.clear();
     const directories = [...this.dirtyDirectories];
     this.dirtyDirectories.clear();
     if (trace.enabled) trace.mark(`fsync.start ${files.join('+')}`);
     await Promise.all(files.map((file) => this.segmented.get(file)?.sync() ?? this.timedSync(this.handles.get(file)!, file)));
     for (const directory of directories) await this.syncDirectory(directory);
     if (trace.enabled) trace.mark('fsync.end');
-  }
-
-  /**
-   * Starts the fdatasync of the lagging files written since their last round, in the background
-   * (after the last one: one at a time), once a Ready's round has made the WAL durable. Not while
-   * a background replace of the file is under way (its writes wait for it, and its rename
-   * supersedes them). A failure is the store's, as any fsync's.
-   */
-  private syncLagging(): void {
-    const files = [...this.dirtyFiles].filter((file) => laggingFiles.has(file) && this.background?.file !== file && this.segmented.has(file));
-    if (files.length === 0) return;
-    for (const file of files) this.dirtyFiles.delete(file);
-    const before = this.lagSync;
-    const running: Promise<void> = (async () => {
-      if (before !== null) await before;
-      if (trace.enabled) trace.mark(`fsync.start lagging ${files.join('+')}`);
-      await Promise.all(files.map((file) => this.segmented.get(file)!.sync()));
-      if (trace.enabled) trace.mark('fsync.end lagging');
-    })().then(
-      () => {
-        if (this.lagSync === running) this.lagSync = null;
-      },
-      (error: unknown) => {
-        if (this.lagSync === running) this.lagSync = null;
-        this.fail(error);
-        throw error;
-      },
-    );
-    // Awaited where something must follow it (`lagSynced`); until then a failure is reported by `fail`.
-    running.catch(() => {});
-    this.lagSync = running;
-  }
-
-  /** Resolves once no lagging file's background fdatasync is running. */
-  private async lagSynced(): Promise<void> {
-    while (this.lagSync !== null) await this.lagSync;
   }
 
   private async timedSync(handle: FileHandle, file: string): Promise<void> {
