@@ -674,30 +674,6 @@ test('a WAL append is synced by the round as before when another file waits for 
   t.deepEqual(wal.map((record) => record.entry ?? 'big'), [1, 'big', 2, 3]);
 });
 
-test("a WAL append synced with the backend's commit beside it: the WAL's O_DSYNC write and the db's fdatasync issued together, the sync done after both", async (t) => {
-  const { store, dataDir } = openStore();
-  store.read();
-  const events: string[] = [];
-  const internals = store as unknown as { timedSync: (handle: unknown, file: string) => Promise<void> };
-  const timedSync = internals.timedSync.bind(store);
-  internals.timedSync = async (handle, file) => {
-    events.push(`fdatasync ${file}`);
-    await timedSync(handle, file);
-    events.push(`synced ${file}`);
-  };
-  store.write([{ kind: 'append', file: 'db', records: [{ commit: 1 }] }, { kind: 'append', file: 'wal', records: [{ entry: 1 }] }]);
-  await new Promise<void>((resolve) => store.sync(() => {
-    events.push('done');
-    resolve();
-  }));
-  // No fdatasync of the WAL (its own O_DSYNC write), the db's issued, and the sync done once both are in.
-  t.deepEqual(events, ['fdatasync db', 'synced db', 'done']);
-  await store.close();
-  const files = openStore(dataDir).store.read().files;
-  t.deepEqual((files.get('wal') as { entry: number }[]).map((record) => record.entry), [1]);
-  t.deepEqual((files.get('db') as { commit: number }[]).map((record) => record.commit), [1]);
-});
-
 /** A node whose one Ready is a defragment's: the db rewritten (`sliced`: encoded in turns) and a WAL append, synced, and an answer that promises the rewrite durable. */
 function defragmentingNode(): HostedNode<never, never, string> & { advanced: number } {
   let taken = false;

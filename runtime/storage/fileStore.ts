@@ -754,11 +754,7 @@ export class FileStore implements DurableStore {
           const held = operation.file === walFile ? this.takeHeld() : null;
           if (held !== null) parts.unshift(...held);
           if (this.holds(batch, i, operation.file, parts, synced.length > 0)) continue;
-          const durable = this.lastWriteBeforeSync(batch, i, operation.file, synced.length > 0);
-          // The round's other logs (the backend's periodic commit) fdatasync'd beside the durable append.
-          const beside = durable ? this.syncBeside(operation.file) : null;
-          await this.append(operation.file, parts, durable);
-          if (beside !== null) await beside;
+          await this.append(operation.file, parts, this.lastWriteBeforeSync(batch, i, operation.file, synced.length > 0));
         }
       }
       if (synced.length > 0) {
@@ -816,39 +812,14 @@ export class FileStore implements DurableStore {
    * log's O_DSYNC append): a round follows at the batch's end (a sync came before it in the batch,
    * `syncedBefore`, or one comes after), nothing but syncs come after it, and no other file or
    * directory waits for that round. Then the round has nothing left to flush: a put's WAL append
-   * and fdatasync are one call, not two. Other segmented logs written since the last round (the
-   * backend's periodic commit, every 100 ms) do not stop it: `syncBeside` fdatasyncs them at the
-   * same time.
+   * and fdatasync are one call, not two.
    */
   private lastWriteBeforeSync(batch: readonly Operation[], i: number, file: string, syncedBefore: boolean): boolean {
     if (!syncedBefore && i + 1 === batch.length) return false;
     if (!this.segmented.has(file) || this.dirtyDirectories.size > 0) return false;
-    // Another segmented log written since the last round (the db) is synced beside it (`syncBeside`).
-    for (const dirty of this.dirtyFiles) if (dirty !== file && !this.segmented.has(dirty)) return false;
+    for (const dirty of this.dirtyFiles) if (dirty !== file) return false;
     for (let k = i + 1; k < batch.length; k++) if (batch[k]!.kind !== 'sync') return false;
     return true;
-  }
-
-  /**
-   * fdatasyncs the segmented logs other than `file` written since the last round, started at once,
-   * beside `file`'s durable (O_DSYNC) append, which the caller issues next and awaits with it:
-   * the round's flushes issued together, as `fsyncDirty` issues them (the block layer merges
-   * concurrent flushes), but with the WAL's write and flush in one pool trip. Before, the backend's
-   * commit made that round a plain write of the WAL, then both fdatasyncs: a pool trip and a wake
-   * of the loop more on every member every 100 ms (task seqtail: those rounds were 11-13 % of
-   * sequential puts per member and over-represented among the slowest 1 %). Flushing the db on its
-   * own instead, after the round, was worse: a device flush of its own that the next append queued
-   * behind. Null when there are none.
-   */
-  private syncBeside(file: string): Promise<unknown> | null {
-    const others = [...this.dirtyFiles].filter((dirty) => dirty !== file);
-    if (others.length === 0) return null;
-    for (const other of others) this.dirtyFiles.delete(other);
-    if (trace.enabled) trace.mark(`fsync.beside ${others.join('+')}`);
-    const syncing = Promise.all(others.map((other) => this.segmented.get(other)!.sync()));
-    // Awaited by the caller right after the append; a failure meanwhile must not count as unhandled.
-    syncing.catch(() => {});
-    return syncing;
   }
 
   /**
