@@ -11,7 +11,7 @@
  * The figure to compare with is the put's median itself, printed with the median of a 100-byte
  * append + fdatasync measured in the same run.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,6 +132,7 @@ export async function bench(out: (line: string) => void): Promise<void> {
     const roles = new Map<string, string>();
     let follower = 0;
     for (let i = 0; i < specs.length; i++) roles.set(ids[i]!, i === leaderIndex ? 'L' : `F${++follower}`);
+    out(`members: ${specs.map((spec, i) => `${spec.name} ${roles.get(ids[i]!)!}`).join(', ')}`);
     const clientTimes: number[] = [];
     for (let i = 0; i < warmPuts + puts; i++) {
       const started = performance.now();
@@ -167,6 +168,12 @@ export async function bench(out: (line: string) => void): Promise<void> {
   } finally {
     for (const client of clients) client.close();
     for (const member of members) if (member.process.exitCode === null) member.process.kill('SIGKILL');
+    // DETCD_BENCH_PUTPATH_KEEP=<dir>: the members' traces are copied there (m1.trace …) to read whole.
+    const keep = process.env.DETCD_BENCH_PUTPATH_KEEP;
+    if (keep !== undefined && keep !== '') {
+      mkdirSync(keep, { recursive: true });
+      for (const spec of specs) if (existsSync(traceFile(spec))) copyFileSync(traceFile(spec), join(keep, `${spec.name}.trace`));
+    }
     rmSync(root, { recursive: true, force: true });
   }
 }
