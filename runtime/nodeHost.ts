@@ -200,18 +200,25 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
 
   /**
    * Pumps once the inputs that arrived together have all been taken: every message and call read
-   * in one turn of the event loop goes into one Ready (one WAL write and fsync, one append per
+   * while a sync is in flight goes into the next Ready (one WAL write and fsync, one append per
    * follower, the answers in one write per connection), as etcd's raft loop batches what queued
    * up while it was busy.
    */
   private schedulePump(): void {
     if (this.pumpScheduled) return;
     this.pumpScheduled = true;
-    setImmediate(() => {
-      this.pumpScheduled = false;
-      if (!this.stopped) this.pump();
-    });
+    // An idle loop pumps once the current task is done (its other inputs taken: one socket read's
+    // records, one call's handler), not a turn later: a sequential put waited 0.17-0.33 ms here
+    // for the check phase, behind the rest of the poll phase. While a sync is in flight the next
+    // Ready waits for it anyway, and what arrives meanwhile is batched into it: that stays a turn.
+    if (this.loop.waitingForSync) setImmediate(this.scheduledPump);
+    else queueMicrotask(this.scheduledPump);
   }
+
+  private readonly scheduledPump = (): void => {
+    this.pumpScheduled = false;
+    if (!this.stopped) this.pump();
+  };
 
   private pump(): void {
     this.timed(this.pumpLoop);
