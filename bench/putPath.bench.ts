@@ -114,7 +114,10 @@ export async function bench(out: (line: string) => void): Promise<void> {
   const ports = await freePorts(6);
   const specs: MemberSpec[] = [1, 2, 3].map((n, i) => ({ name: `m${n}`, clientPort: ports[2 * i]!, peerPort: ports[2 * i + 1]!, dataDir: join(root, `m${n}`) }));
   const traceFile = (spec: MemberSpec) => join(root, `${spec.name}.trace`);
-  const members = specs.map((spec) => startMember(spec, initialCluster(specs), ['--snapshot-count', '10000'], undefined, { DETCD_LATENCY_TRACE: traceFile(spec) }));
+  // DETCD_BENCH_PUTPATH_NODE_ARGS="--cpu-prof --cpu-prof-dir=<dir>": Node's flags for the members.
+  const nodeArgs = (process.env.DETCD_BENCH_PUTPATH_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+  const program = nodeArgs.length === 0 ? undefined : [process.execPath, ...nodeArgs, join(import.meta.dirname, '..', 'bin', 'detcd')];
+  const members = specs.map((spec) => startMember(spec, initialCluster(specs), ['--snapshot-count', '10000'], program, { DETCD_LATENCY_TRACE: traceFile(spec) }));
   const clients = specs.map((spec) => new EtcdClient(endpoint(spec), 10_000));
   try {
     let leaderIndex = -1;
