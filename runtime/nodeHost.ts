@@ -137,8 +137,7 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
       this.pending.set(id, { request, resolve, timer, submittedMs: performance.now() });
       if (trace.enabled) trace.mark('submit');
       this.node.submit(this.options.client, id, request);
-      // A lone call is taken at once; with others in flight it waits a turn for more to batch.
-      this.schedulePump(this.pending.size === 1);
+      this.schedulePump();
     });
   }
 
@@ -201,27 +200,18 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
 
   /**
    * Pumps once the inputs that arrived together have all been taken: every message and call read
-   * while a sync is in flight goes into the next Ready (one WAL write and fsync, one append per
+   * in one turn of the event loop goes into one Ready (one WAL write and fsync, one append per
    * follower, the answers in one write per connection), as etcd's raft loop batches what queued
    * up while it was busy.
    */
-  private schedulePump(soon = false): void {
+  private schedulePump(): void {
     if (this.pumpScheduled) return;
     this.pumpScheduled = true;
-    // `soon` (a lone call) on an idle loop: pumped once the current task is done (the call's
-    // handler), not a turn later: a sequential put waited 0.14-0.33 ms here for the check phase,
-    // behind the rest of the poll phase. Otherwise a turn: while a sync is in flight the next
-    // Ready waits for it anyway, and with calls in flight the turn's wait batches them. Pumped at
-    // once after every input (a follower's appends too), 16 puts in flight made 0.63-0.76 of
-    // main's puts/s in four interleaved runs at load 11-22.
-    if (soon && !this.loop.waitingForSync) queueMicrotask(this.scheduledPump);
-    else setImmediate(this.scheduledPump);
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      if (!this.stopped) this.pump();
+    });
   }
-
-  private readonly scheduledPump = (): void => {
-    this.pumpScheduled = false;
-    if (!this.stopped) this.pump();
-  };
 
   private pump(): void {
     this.timed(this.pumpLoop);
