@@ -26,7 +26,8 @@
  * heartbeats, backend writes, long pumps, the longest silence in the merged timeline) and which
  * segment grew most. The slowest put and the p99 put are printed mark by mark.
  *
- * `DETCD_BENCH_PUTPATH_PUTS` (default 2,000) puts are measured, after 50 warm ones;
+ * `DETCD_BENCH_PUTPATH_KEEP=<dir>` keeps the members' traces. Members take Node flags (`--cpu-prof`)
+ * as a variant's. `DETCD_BENCH_PUTPATH_PUTS` (default 2,000) puts are measured, after 50 warm ones;
  * `DETCD_BENCH_WARM_MS` first runs that long of 16 puts in flight (unmeasured), as `bench runtime`
  * does. `DETCD_BENCH_BASELINE=<dir>` adds a cluster of another checkout's `bin/detcd` (traced the
  * same way), `DETCD_BENCH_PUTPATH_VARIANTS` more (checkPerfGc's `parseVariants` form: `name=<node
@@ -35,7 +36,7 @@
  * treats them alike.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -469,6 +470,12 @@ export async function bench(out: (line: string) => void): Promise<void> {
     for (const cluster of clusters) {
       for (const client of cluster.clients) client.close();
       for (const member of cluster.members) if (member.process.exitCode === null && member.process.signalCode === null) member.process.kill('SIGKILL');
+    }
+    // DETCD_BENCH_PUTPATH_KEEP=<dir>: the traced members' traces are copied there (<cluster><n>.trace) to read whole.
+    const keep = process.env.DETCD_BENCH_PUTPATH_KEEP;
+    if (keep !== undefined && keep !== '') {
+      mkdirSync(keep, { recursive: true });
+      for (const cluster of clusters) for (const spec of cluster.specs) if (cluster.traced && existsSync(traceFile(root, spec))) copyFileSync(traceFile(root, spec), join(keep, `${spec.name}.trace`));
     }
     rmSync(root, { recursive: true, force: true });
   }
