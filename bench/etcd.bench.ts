@@ -1,5 +1,5 @@
 /**
- * etcd under the simulator. The standard scenario (5 members, 10 clients, every fault class on) in
+ * etcd under the simulator. The standard scenario (5 members, 16 clients, every fault class on) in
  * simulated seconds per wall second — the goal is at least 100× real time — with the cost of each
  * family of checks shown by turning them on one after another; and client operations checked per
  * wall second end to end (simulated, judged by every check, the history checked against etcd's
@@ -75,7 +75,7 @@ export function bench(out: (line: string) => void): void {
     const m = measure('etcd-standard', checks);
     const eventsPerSecond = m.events / m.wallS;
     out(
-      `etcd-standard (5 members, 10 clients, every fault class), ${label}: ${(m.simulatedS / m.wallS).toFixed(1)} simulated s/wall s (${(m.simulatedS / m.cpuS).toFixed(1)}/CPU s), ` +
+      `etcd-standard (5 members, 16 clients, every fault class), ${label}: ${(m.simulatedS / m.wallS).toFixed(1)} simulated s/wall s (${(m.simulatedS / m.cpuS).toFixed(1)}/CPU s), ` +
         `${Math.round(eventsPerSecond)} events/wall s (${Math.round(m.events / m.simulatedS)} events per simulated s); ratio to the kernel: ${(eventsPerSecond / baseline).toFixed(3)}`,
     );
   }

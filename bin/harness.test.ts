@@ -62,7 +62,7 @@ test.serial('run --events on the etcd family: Raft messages, member state, calls
   t.regex(out, /c8 +reply +op 2 from n3: Put error: etcdserver: no leader \(the client retries\)/);
   t.regex(out, /c8 +client +retries op 2 on n4 \(attempt 2\): Put "r\/a" = "c2\.1"/);
   t.regex(out, /n4 +request +op 2 \(attempt 2\) from c8: Put "r\/a" = "c2\.1"/);
-  t.regex(out, /c8 +reply +op 2 \(attempt 2\) from n4: Put ok rev 7 \(ignored: the client gave up\)/);
+  t.regex(out, /c14 +reply +op 8 \(attempt 2\) from n5: Txn ok rev 2: then branch, 1 responses \(ignored: the client gave up\)/);
   t.notRegex(out, / request +op \d{10,}/, 'no raw retry request ids');
 });
 

@@ -1,7 +1,8 @@
 import type { Ratio } from '../core/base/ratio.ts';
 import { calmDisk } from '../sim/disk.ts';
 import type { FaultAction, FaultPlan } from '../sim/faults.ts';
-import type { SimOptions } from '../sim/options.ts';
+import { calmNetwork, type LatencyDistribution } from '../sim/network.ts';
+import { steadyClocks, type SimOptions } from '../sim/options.ts';
 import { countFaults, recoveries } from '../sim/planEdit.ts';
 import { scriptOperations, type WorkloadScript } from '../sim/workloadScript.ts';
 import type { CodeVariant, ExecutedRun, Knobs, PreparedRun, RunConfig, Scenario } from './scenario.ts';
@@ -72,7 +73,8 @@ export interface CaseSize {
   readonly diskLag: number;
   /**
    * How far the case's other harsh settings are from calm, in halvings (`harshness`): message
-   * loss, duplication and slow tails, torn writes, slow syncs, clock offsets and drift, and in the
+   * loss, duplication and slow tails, slow links (the network's latency and each per-link
+   * override's), torn writes, slow syncs, clock offsets and drift, tick bursts, and in the
    * plan each weather change's rates, stall, pause, crash and partition lengths, clock jumps and
    * drifts. 0 when everything is calm; it breaks ties after `diskLag`, so the smallest case keeps
    * the calmer settings.
@@ -95,7 +97,7 @@ export function caseSize(runCase: RunCase): CaseSize {
 }
 
 /** Below these a setting is calm enough: the shrinker halves no further (shrinkCandidates.ts). */
-export const calmFloors = { ratio: 1 / 1_024, us: 1_000, ppm: 1 } as const;
+export const calmFloors = { ratio: 1 / 1_024, us: 1_000, ppm: 1, ticks: 1 } as const;
 
 /**
  * How many halvings a setting is from calm: none at 0, one for a value at its floor, one more for
@@ -114,12 +116,35 @@ export function slowSyncUs(disk: SimOptions['disk']): number {
   return Math.max(0, disk.syncLatencyUsMax - Math.max(disk.syncLatencyUsMin, calmDisk.syncLatencyUsMax));
 }
 
+/**
+ * How much later than on a calm network a message may arrive on a link (slow links): its longest
+ * delay beyond a calm network's, tails apart. What the shrinker takes away.
+ */
+export function slowLatencyUs(latency: LatencyDistribution): number {
+  return Math.max(0, latency.latencyUsMax - calmNetwork.latencyUsMax);
+}
+
+/** Owed ticks a forward clock jump may fire back to back beyond a steady clock's one (ClockOptions.tickBurstMax). */
+export function extraTickBurst(clock: SimOptions['clock']): number {
+  return Math.max(0, clock.tickBurstMax - steadyClocks.tickBurstMax);
+}
+
+/**
+ * A delay distribution's calm steps — the network's own or a per-link override's
+ * (NetworkOptions.links): its slow latency, its tail's chance and length; 0 when no slower than a
+ * calm network.
+ */
+export function latencyHarshness(latency: LatencyDistribution): number {
+  return usSteps(slowLatencyUs(latency)) + ratioSteps(latency.tail) + (latency.tail.numerator > 0 ? usSteps(latency.tailUsMax) : 0);
+}
+
 /** The sum of the calm steps of every harsh setting and fault magnitude (CaseSize.harshness). */
 export function harshness(options: SimOptions): number {
   const { network, disk, clock } = options;
-  let steps = ratioSteps(network.loss) + ratioSteps(network.duplicate) + ratioSteps(network.tail) + (network.tail.numerator > 0 ? usSteps(network.tailUsMax) : 0);
+  let steps = ratioSteps(network.loss) + ratioSteps(network.duplicate) + latencyHarshness(network);
+  for (const link of network.links ?? []) steps += latencyHarshness(link);
   steps += ratioSteps(disk.tornWrite) + usSteps(slowSyncUs(disk));
-  steps += usSteps(clock.offsetUsMax) + calmSteps(clock.driftPpmMax, calmFloors.ppm);
+  steps += usSteps(clock.offsetUsMax) + calmSteps(clock.driftPpmMax, calmFloors.ppm) + calmSteps(extraTickBurst(clock), calmFloors.ticks);
   const plan = options.faults;
   const enders = recoveries(plan);
   plan.forEach((fault, index) => {

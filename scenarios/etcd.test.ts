@@ -38,11 +38,11 @@ for (const name of ['etcd-standard', 'etcd-crashes', 'etcd-membership', 'etcd-wa
   });
 }
 
-test('the standard scenario has every fault class on, 5 members and 10 clients', (t) => {
+test('the standard scenario has every fault class on, 5 members and 16 clients', (t) => {
   const prepared = etcdScenarios.find((s) => s.name === 'etcd-standard')!.prepare(7);
   t.is(prepared.options.nodeCount, 5);
   for (const kind of ['crash', 'pause', 'partition', 'clock', 'weather', 'leader', 'loss', 'torn', 'tail', 'skew', 'slow-disk']) t.true(prepared.notes[0]!.includes(kind), kind);
-  t.regex(prepared.notes[2]!, /^clients: (\w[\w-]*, ){9}\w[\w-]* /);
+  t.regex(prepared.notes[2]!, /^clients: (\w[\w-]*, ){15}\w[\w-]* /);
 });
 
 test('the operators get their work done: snapshots catch up a lagging member (and, lost in flight, are reported failed), members change, the quota fills and is disarmed, compactions and defragmentations run', (t) => {

@@ -440,9 +440,9 @@ const watchRoles: readonly ClientRole[] = ['mixed', 'mixed', 'deletes', 'kuberne
 
 export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
   etcdScenario('etcd-calm', 'etcd, 5 members, every kind of client traffic, no faults', { ...five, space: quietSwarmSpace }),
-  etcdScenario('etcd-standard', 'etcd, 5 members, 10 clients (key-value, Kubernetes, compactor, defragmenter), every fault class on at once', {
+  etcdScenario('etcd-standard', 'etcd, 5 members, 16 clients (key-value, Kubernetes, compactor, defragmenter), every fault class on at once', {
     machines: 5,
-    roles: ['mixed', 'mixed', 'register', 'txn', 'deletes', 'kubernetes', 'kubernetes', 'reads', 'compactor', 'defragmenter'],
+    roles: ['mixed', 'mixed', 'register', 'txn', 'deletes', 'kubernetes', 'kubernetes', 'reads', 'compactor', 'defragmenter', 'mixed', 'mixed', 'register', 'txn', 'deletes', 'reads'],
     space: fullSwarmSpace,
     everyClassOn: true,
   }),

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { formatRatio, never, ratio } from '../core/base/ratio.ts';
+import { formatRatio, never, ratio, type Ratio } from '../core/base/ratio.ts';
 import { calmDisk } from '../sim/disk.ts';
 import { describeFault, type FaultPlan } from '../sim/faults.ts';
 import { calmNetwork } from '../sim/network.ts';
@@ -81,7 +81,7 @@ test("a lagging disk is shrunk like a fault: the lag dropped, then only its shor
 const calmerStage = 6;
 const calmerCandidates = (original: RunCase): RunCase[] => [...shrinkCandidates(original, hints, { stage: calmerStage, chunk: Infinity })].filter((c) => c.resume.stage === calmerStage).map((c) => c.candidate);
 
-test('a calm case has no harshness; each harsh setting of etcd-swarm seed 0 is dropped, then halved, and every calmer candidate is a smaller case', (t) => {
+test('a calm case has no harshness; each harsh setting of etcd-swarm seed 0 (its tick bursts of 3 too) is dropped, then halved, and every calmer candidate is a smaller case', (t) => {
   const scenario = findScenario('etcd-swarm')!;
   const prepared = scenario.prepare(0);
   const original: RunCase = { scenario: scenario.name, variant: {}, knobs: prepared.knobs, seed: 0, options: prepared.options, workload: { clients: [] } };
@@ -89,23 +89,25 @@ test('a calm case has no harshness; each harsh setting of etcd-swarm seed 0 is d
   t.is(caseSize(calm).harshness, 0);
   t.is(calmerCandidates(calm).length, 0, 'nothing calmer than calm');
   const { network, disk, clock } = original.options;
-  t.deepEqual([network.loss, network.tail, network.tailUsMax, disk.tornWrite, clock.offsetUsMax, clock.driftPpmMax], [ratio(6, 100), ratio(3, 100), 200_000, ratio(1, 2), 2_000_000, 100_000]);
+  t.deepEqual([network.loss, network.tail, network.tailUsMax, disk.tornWrite, clock.offsetUsMax, clock.driftPpmMax, clock.tickBurstMax], [ratio(6, 100), ratio(3, 100), 200_000, ratio(1, 2), 2_000_000, 100_000, 3]);
   const candidates = calmerCandidates(original);
-  const settings = (c: RunCase): string => `loss ${formatRatio(c.options.network.loss)} tail ${formatRatio(c.options.network.tail)} up to ${c.options.network.tailUsMax} torn ${formatRatio(c.options.disk.tornWrite)} offset ${c.options.clock.offsetUsMax} drift ${c.options.clock.driftPpmMax}`;
+  const settings = (c: RunCase): string => `loss ${formatRatio(c.options.network.loss)} tail ${formatRatio(c.options.network.tail)} up to ${c.options.network.tailUsMax} torn ${formatRatio(c.options.disk.tornWrite)} offset ${c.options.clock.offsetUsMax} drift ${c.options.clock.driftPpmMax} burst ${c.options.clock.tickBurstMax}`;
   const optionSteps = candidates.filter((c) => c.options.faults === original.options.faults).map(settings);
   t.deepEqual(optionSteps, [
-    'loss 0/1 tail 3/100 up to 200000 torn 1/2 offset 2000000 drift 100000',
-    'loss 3/100 tail 3/100 up to 200000 torn 1/2 offset 2000000 drift 100000',
-    'loss 6/100 tail 0/1 up to 0 torn 1/2 offset 2000000 drift 100000',
-    'loss 6/100 tail 3/200 up to 200000 torn 1/2 offset 2000000 drift 100000',
-    'loss 6/100 tail 3/100 up to 100000 torn 1/2 offset 2000000 drift 100000',
-    'loss 6/100 tail 3/100 up to 200000 torn 0/1 offset 2000000 drift 100000',
-    'loss 6/100 tail 3/100 up to 200000 torn 1/4 offset 2000000 drift 100000',
-    'loss 6/100 tail 3/100 up to 200000 torn 1/2 offset 0 drift 0',
-    'loss 6/100 tail 3/100 up to 200000 torn 1/2 offset 0 drift 100000',
-    'loss 6/100 tail 3/100 up to 200000 torn 1/2 offset 1000000 drift 100000',
-    'loss 6/100 tail 3/100 up to 200000 torn 1/2 offset 2000000 drift 0',
-    'loss 6/100 tail 3/100 up to 200000 torn 1/2 offset 2000000 drift 50000',
+    'loss 0/1 tail 3/100 up to 200000 torn 1/2 offset 2000000 drift 100000 burst 3',
+    'loss 3/100 tail 3/100 up to 200000 torn 1/2 offset 2000000 drift 100000 burst 3',
+    'loss 6/100 tail 0/1 up to 0 torn 1/2 offset 2000000 drift 100000 burst 3',
+    'loss 6/100 tail 3/200 up to 200000 torn 1/2 offset 2000000 drift 100000 burst 3',
+    'loss 6/100 tail 3/100 up to 100000 torn 1/2 offset 2000000 drift 100000 burst 3',
+    'loss 6/100 tail 3/100 up to 200000 torn 0/1 offset 2000000 drift 100000 burst 3',
+    'loss 6/100 tail 3/100 up to 200000 torn 1/4 offset 2000000 drift 100000 burst 3',
+    'loss 6/100 tail 3/100 up to 200000 torn 1/2 offset 0 drift 0 burst 3',
+    'loss 6/100 tail 3/100 up to 200000 torn 1/2 offset 0 drift 100000 burst 3',
+    'loss 6/100 tail 3/100 up to 200000 torn 1/2 offset 1000000 drift 100000 burst 3',
+    'loss 6/100 tail 3/100 up to 200000 torn 1/2 offset 2000000 drift 0 burst 3',
+    'loss 6/100 tail 3/100 up to 200000 torn 1/2 offset 2000000 drift 50000 burst 3',
+    'loss 6/100 tail 3/100 up to 200000 torn 1/2 offset 2000000 drift 100000 burst 1',
+    'loss 6/100 tail 3/100 up to 200000 torn 1/2 offset 2000000 drift 100000 burst 2',
   ]);
   for (const candidate of candidates) {
     t.true(caseSize(candidate).harshness < caseSize(original).harshness, settings(candidate));
@@ -140,6 +142,43 @@ test("each fault's magnitude is halved (a weather change's rates dropped first),
   // A fault's length (to its recovery) counts too: shortenFaults' candidates are calmer.
   const weatherShortened: RunCase = { ...harsh, options: { ...harsh.options, faults: plan.map((fault, i) => (i === 4 ? { ...fault, atUs: 3_000_000 } : fault)) } };
   t.true(caseSize(weatherShortened).harshness < caseSize(harsh).harshness);
+});
+
+test("slow links are calmed like any setting: the network's latency back to a calm network's, then half as much slower (the range shifted down); each slow per-link override dropped, then calmed so; a link no slower than calm left alone", (t) => {
+  const original = aCase();
+  const links = [
+    { from: 1, to: 2, latencyUsMin: 40_000, latencyUsMax: 60_000, tail: ratio(1, 10), tailUsMax: 300_000 },
+    { from: 2, to: 1, latencyUsMin: 100, latencyUsMax: 200, tail: never, tailUsMax: 0 },
+  ];
+  const slow: RunCase = { ...original, options: { ...original.options, network: { ...calmNetwork, latencyUsMin: 1_000, latencyUsMax: 50_000, links }, disk: calmDisk, clock: steadyClocks, faults: [] } };
+  const delays = (d: { latencyUsMin: number; latencyUsMax: number; tail: Ratio; tailUsMax: number }): string => `${d.latencyUsMin}-${d.latencyUsMax}${d.tail.numerator > 0 ? ` tail ${formatRatio(d.tail)} up to ${d.tailUsMax}` : ''}`;
+  const network = (c: RunCase): string => [delays(c.options.network), ...(c.options.network.links ?? []).map((link) => `${link.from}>${link.to} ${delays(link)}`)].join(', ');
+  const candidates = calmerCandidates(slow);
+  t.deepEqual(candidates.map(network), [
+    '500-2000, 1>2 40000-60000 tail 1/10 up to 300000, 2>1 100-200',
+    '500-26000, 1>2 40000-60000 tail 1/10 up to 300000, 2>1 100-200',
+    '1000-50000, 2>1 100-200',
+    '1000-50000, 1>2 500-2000 tail 1/10 up to 300000, 2>1 100-200',
+    '1000-50000, 1>2 11000-31000 tail 1/10 up to 300000, 2>1 100-200',
+    '1000-50000, 1>2 40000-60000, 2>1 100-200',
+    '1000-50000, 1>2 40000-60000 tail 1/20 up to 300000, 2>1 100-200',
+    '1000-50000, 1>2 40000-60000 tail 1/10 up to 150000, 2>1 100-200',
+  ]);
+  for (const candidate of candidates) t.true(caseSize(candidate).harshness < caseSize(slow).harshness, network(candidate));
+  // The last slow override dropped, the case has no overrides left (not an empty list).
+  const oneLink: RunCase = { ...slow, options: { ...slow.options, network: { ...calmNetwork, links: [links[0]!] } } };
+  t.false('links' in calmerCandidates(oneLink)[0]!.options.network);
+  t.is(caseSize({ ...slow, options: { ...slow.options, network: { ...calmNetwork, links: [links[1]!] } } }).harshness, 0, 'a fast link is calm');
+});
+
+test('tick bursts are calmed to a steady clock\'s one owed tick, then half as many extra; each a smaller case', (t) => {
+  const original = aCase();
+  const bursty: RunCase = { ...original, options: { ...original.options, network: calmNetwork, disk: calmDisk, clock: { ...steadyClocks, tickBurstMax: 9 }, faults: [] } };
+  const candidates = calmerCandidates(bursty);
+  t.deepEqual(candidates.map((c) => c.options.clock.tickBurstMax), [1, 5]);
+  for (const candidate of candidates) t.true(smaller(caseSize(candidate), caseSize(bursty)));
+  t.is(caseSize({ ...bursty, options: { ...bursty.options, clock: { ...steadyClocks, tickBurstMax: 2 } } }).harshness, 1);
+  t.deepEqual(calmerCandidates({ ...bursty, options: { ...bursty.options, clock: { ...steadyClocks, tickBurstMax: 2 } } }).map((c) => c.options.clock.tickBurstMax), [1]);
 });
 
 test('calm steps: none at zero, one at the floor, one more per doubling', (t) => {

@@ -1,9 +1,10 @@
 import { never, ratio, type Ratio } from '../core/base/ratio.ts';
 import type { DiskOptions } from '../sim/disk.ts';
 import type { FaultAction, FaultPlan } from '../sim/faults.ts';
+import { calmNetwork, type LatencyDistribution, type NetworkOptions } from '../sim/network.ts';
 import { fitPlanToMembers, recoveries } from '../sim/planEdit.ts';
 import { scriptOperations, type ScriptedOperation, type WorkloadScript } from '../sim/workloadScript.ts';
-import { calmFloors, slowSyncUs, type RunCase } from './case.ts';
+import { calmFloors, extraTickBurst, latencyHarshness, slowLatencyUs, slowSyncUs, type RunCase } from './case.ts';
 import { fitScriptToMembers } from './settings.ts';
 
 /**
@@ -20,8 +21,9 @@ import { fitScriptToMembers } from './settings.ts';
  * 5. a shorter run (half the time limit, then three quarters, ...: a check at the end of the run
  *    may fail on something that happened early);
  * 6. faults removed in chunks (halves, quarters, ... single faults), each with its recovery;
- * 7. calmer settings, each dropped then halved: loss, duplication, slow tails, torn writes, slow
- *    syncs, clock offsets and drift; a lagging disk (DiskOptions.lag) without its lag, then with
+ * 7. calmer settings, each dropped then halved: loss, duplication, slow tails, slow links (the
+ *    network's latency, then each per-link override dropped or calmed), torn writes, slow syncs,
+ *    clock offsets and drift, tick bursts; a lagging disk (DiskOptions.lag) without its lag, then with
  *    shorter and rarer lags; each fault's magnitude (weather rates, stall, leader pause and crash
  *    lengths, clock jumps and drifts) halved;
  * 8. one member fewer (the plan and the operations fitted to the rest);
@@ -268,10 +270,11 @@ function* shortenFaults(runCase: RunCase): Generator<RunCase> {
 
 /**
  * Every harsh setting calmer, one at a time: first without it, then halved (down to its floor,
- * `calmFloors`): message loss, duplication, a slow tail's chance and length, torn writes, slow
- * syncs, clock offsets and drift, a lagging disk; then each fault's own magnitude in the plan.
- * Each candidate has a smaller `CaseSize.harshness` (or `diskLag`), so a calmer case that still
- * fails is the smaller one.
+ * `calmFloors`): message loss, duplication, a slow tail's chance and length, slow links (the
+ * network's latency beyond a calm network's, then each per-link override: dropped, then calmed as
+ * the network is), torn writes, slow syncs, clock offsets and drift, tick bursts, a lagging disk;
+ * then each fault's own magnitude in the plan. Each candidate has a smaller `CaseSize.harshness`
+ * (or `diskLag`), so a calmer case that still fails is the smaller one.
  */
 function* calmerOptions(runCase: RunCase): Generator<RunCase> {
   const options = runCase.options;
@@ -280,11 +283,8 @@ function* calmerOptions(runCase: RunCase): Generator<RunCase> {
   if (network.loss.numerator > 0 && network.duplicate.numerator > 0) yield calmer({ network: { ...network, loss: never, duplicate: never } });
   for (const loss of calmerRatios(network.loss)) yield calmer({ network: { ...network, loss } });
   for (const duplicate of calmerRatios(network.duplicate)) yield calmer({ network: { ...network, duplicate } });
-  if (network.tail.numerator > 0) {
-    yield calmer({ network: { ...network, tail: never, tailUsMax: 0 } });
-    for (const tail of calmerRatios(network.tail).slice(1)) yield calmer({ network: { ...network, tail } });
-    for (const tailUsMax of calmerDurations(network.tailUsMax).slice(1)) yield calmer({ network: { ...network, tailUsMax } });
-  }
+  for (const latency of calmerLatencies(network)) yield calmer({ network: { ...network, ...latency } });
+  for (const links of calmerLinks(network)) yield calmer({ network: links });
   for (const tornWrite of calmerRatios(disk.tornWrite)) yield calmer({ disk: { ...disk, tornWrite } });
   // Slow syncs: back to a calm disk's latency, then half as slow.
   const slowUs = slowSyncUs(disk);
@@ -292,8 +292,51 @@ function* calmerOptions(runCase: RunCase): Generator<RunCase> {
   if (clock.offsetUsMax > 0 && clock.driftPpmMax > 0) yield calmer({ clock: { ...clock, offsetUsMax: 0, driftPpmMax: 0 } });
   for (const offsetUsMax of calmerDurations(clock.offsetUsMax)) yield calmer({ clock: { ...clock, offsetUsMax } });
   for (const driftPpmMax of calmerMagnitudes(clock.driftPpmMax, calmFloors.ppm)) yield calmer({ clock: { ...clock, driftPpmMax } });
+  // Tick bursts: a steady clock's single owed tick after a jump, then half as many extra.
+  for (const extra of calmerMagnitudes(extraTickBurst(clock), calmFloors.ticks)) yield calmer({ clock: { ...clock, tickBurstMax: clock.tickBurstMax - extraTickBurst(clock) + extra } });
   for (const calmerDisk of shorterLags(disk)) yield calmer({ disk: calmerDisk });
   yield* calmerFaults(runCase);
+}
+
+/** The delays of a link calmer, each a change to its distribution: slower than calm, then its tail. */
+type LatencyChange = Partial<LatencyDistribution>;
+
+/**
+ * A delay distribution calmer (the network's own, or a per-link override's): its latency back to a
+ * calm network's (500-2,000 µs, a faster minimum kept), then half as much slower than calm, the
+ * whole range shifted down; then without its tail, a tail half as often, half as long.
+ */
+export function calmerLatencies(latency: LatencyDistribution): LatencyChange[] {
+  const changes: LatencyChange[] = calmerDurations(slowLatencyUs(latency)).map((extraUs) => {
+    const latencyUsMax = calmNetwork.latencyUsMax + extraUs;
+    const shiftUs = latency.latencyUsMax - latencyUsMax;
+    return { latencyUsMin: Math.max(Math.min(latency.latencyUsMin, calmNetwork.latencyUsMin), latency.latencyUsMin - shiftUs), latencyUsMax };
+  });
+  if (latency.tail.numerator > 0) {
+    changes.push({ tail: never, tailUsMax: 0 });
+    for (const tail of calmerRatios(latency.tail).slice(1)) changes.push({ tail });
+    for (const tailUsMax of calmerDurations(latency.tailUsMax).slice(1)) changes.push({ tailUsMax });
+  }
+  return changes;
+}
+
+/**
+ * The per-link overrides calmer (NetworkOptions.links), latest first: each harsh one dropped (the
+ * link back to the network's own delays), then calmed as the network's are (`calmerLatencies`).
+ * A link no slower than a calm network is left alone.
+ */
+export function* calmerLinks(network: NetworkOptions): Generator<NetworkOptions> {
+  const links = network.links ?? [];
+  const withLinks = (kept: NetworkOptions['links'] & {}): NetworkOptions => {
+    const { links: _links, ...rest } = network;
+    return kept.length === 0 ? rest : { ...rest, links: kept };
+  };
+  for (let index = links.length - 1; index >= 0; index--) {
+    const link = links[index]!;
+    if (latencyHarshness(link) === 0) continue;
+    yield withLinks(links.filter((_, at) => at !== index));
+    for (const change of calmerLatencies(link)) yield withLinks(links.map((other, at) => (at === index ? { ...other, ...change } : other)));
+  }
 }
 
 /** A chance calmer: never, then half as often (down to `calmFloors.ratio`); none for never. */
