@@ -11,12 +11,12 @@
  * The figure to compare with is the put's median itself, printed with the median of a 100-byte
  * append + fdatasync measured in the same run.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EtcdClient, type Message } from '../runtime/_test/etcdClient.ts';
 import { endpoint, freePorts, initialCluster, type MemberSpec, startMember, until } from '../runtime/_test/members.ts';
+import { scratchFolder } from '../runtime/_test/scratch.ts';
 
 const puts = 300;
 const warmPuts = 50;
@@ -110,7 +110,7 @@ async function fsyncP50(dir: string): Promise<number> {
 }
 
 export async function bench(out: (line: string) => void): Promise<void> {
-  const root = mkdtempSync(join(tmpdir(), 'detcd-putpath-'));
+  const root = scratchFolder('detcd-putpath-');
   const ports = await freePorts(6);
   const specs: MemberSpec[] = [1, 2, 3].map((n, i) => ({ name: `m${n}`, clientPort: ports[2 * i]!, peerPort: ports[2 * i + 1]!, dataDir: join(root, `m${n}`) }));
   const traceFile = (spec: MemberSpec) => join(root, `${spec.name}.trace`);
