@@ -19,13 +19,13 @@
  * A variant whose members run with DETCD_LOOP_STALL_WATCH_MS=5 logs their event-loop stalls over 100 ms; the bench counts them per run and prints the longest, each with what its member said filled it.
  * Members are stopped with SIGTERM (SIGKILL after 30 s), so a variant's `--cpu-prof --cpu-prof-dir=<dir>` writes their profiles.
  */
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EtcdClient } from '../runtime/_test/etcdClient.ts';
 import { endpoint, freePorts, initialCluster, type Member, type MemberSpec, startMember, until } from '../runtime/_test/members.ts';
+import { scratchFolder } from '../runtime/_test/scratch.ts';
 import { checkPerfOutput, checkPerfVerdict, membersCpuMs, stopCluster } from './runtime.bench.ts';
 
 const here = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -289,7 +289,7 @@ function describe(p: PauseFigures): string {
 export async function bench(out: (line: string) => void): Promise<void> {
   const variants = parseVariants(process.env.DETCD_BENCH_GC_VARIANTS ?? 'here=');
   const runs = Number(process.env.DETCD_BENCH_CHECK_PERF ?? 3);
-  const root = mkdtempSync(join(tmpdir(), 'detcd-gc-'));
+  const root = scratchFolder('detcd-gc-');
   const clusters: Cluster[] = [];
   try {
     for (const [index, variant] of variants.entries()) clusters.push(await startCluster(variant, root, index));

@@ -10,12 +10,12 @@
  * (bench/heapSnapshotSummary.ts: self sizes by kind and holder, external strings by holder) and
  * removed. Figures are sizes, not times: they do not depend on the machine's load.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkPerfRun, parseVariants, settle, startCluster, stopGracefully, type Cluster } from './checkPerfGc.bench.ts';
 import { summarizeHeapSnapshot } from './heapSnapshotSummary.ts';
+import { scratchFolder } from '../runtime/_test/scratch.ts';
 
 /** Waits for the one new `.heapsnapshot` in `dir` to stop growing (the member writes it on its main thread). */
 async function snapshotFile(dir: string): Promise<string> {
@@ -41,7 +41,7 @@ async function leaderIndex(cluster: Cluster): Promise<number> {
 }
 
 export async function bench(out: (line: string) => void): Promise<void> {
-  const root = mkdtempSync(join(tmpdir(), 'detcd-heap-'));
+  const root = scratchFolder('detcd-heap-');
   const [variant] = parseVariants(process.env.DETCD_BENCH_HEAP_VARIANT ?? 'here=', ['--trace-gc-nvp', '--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${join(root, 'snap')}`]);
   const runs = Number(process.env.DETCD_BENCH_CHECK_PERF ?? 1);
   mkdirSync(join(root, 'snap'));

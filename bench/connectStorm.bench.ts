@@ -12,12 +12,12 @@
  * the same clients see from a server that is not detcd.
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { connect, type ClientHttp2Session } from 'node:http2';
 import { fileURLToPath } from 'node:url';
 import { endpoint } from '../runtime/_test/members.ts';
+import { scratchFolder } from '../runtime/_test/scratch.ts';
 import { startCluster } from './checkPerfGc.bench.ts';
 
 const here = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -80,7 +80,7 @@ export async function bench(out: (line: string) => void): Promise<void> {
   const processes = Number(process.env.DETCD_BENCH_STORM_PROCESSES ?? 4);
   const rounds = Number(process.env.DETCD_BENCH_STORM_ROUNDS ?? 3);
   const nodeOptions = (process.env.DETCD_BENCH_STORM_NODE ?? '').split(/\s+/).filter((word) => word !== '');
-  const root = mkdtempSync(join(tmpdir(), 'detcd-storm-'));
+  const root = scratchFolder('detcd-storm-');
   const program = process.env.DETCD_BENCH_STORM_ETCD === '1' ? ['etcd'] : [process.execPath, ...nodeOptions, join(here, 'bin', 'detcd')];
   const cluster = await startCluster({ name: 'storm', program, env: { DETCD_LOOP_STALL_WATCH_MS: '5' } }, root, 0);
   try {

@@ -16,11 +16,10 @@
  * operation split (leader / followers, main thread / other threads; for etcd the split means
  * nothing) and the system time in it.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
 import { parseVariants } from './checkPerfGc.bench.ts';
 import { type CpuSplit, membersCpuSplit, type Server, startCluster, stopCluster, throughput } from './runtime.bench.ts';
+import { scratchFolder } from '../runtime/_test/scratch.ts';
 
 const inFlight = 16;
 const value = Buffer.alloc(256, 'v');
@@ -61,7 +60,7 @@ export async function bench(out: (line: string) => void): Promise<void> {
   const warmMs = setting('DETCD_BENCH_CPU_WARM_MS', 10_000);
   const turns = setting('DETCD_BENCH_CPU_TURNS', 6);
   const turnMs = setting('DETCD_BENCH_CPU_TURN_MS', 2_000);
-  const root = mkdtempSync(join(tmpdir(), 'detcd-bench-cpu-'));
+  const root = scratchFolder('detcd-bench-cpu-');
   const servers: Server[] = [];
   try {
     for (const cluster of clusters) servers.push(await startCluster(cluster.name, root, cluster.program));

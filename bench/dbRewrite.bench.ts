@@ -16,10 +16,8 @@
  * scavenges, the full (mark-compact) GCs and their pauses, the
  * longest loop stall (a 1 ms timer's lateness) and the stalls over 50 ms, and the time to durable.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { crc32 } from 'node:zlib';
 import type { Codec } from '../core/host/codec.ts';
@@ -29,6 +27,7 @@ import { asBuffer, frameHeader } from '../runtime/storage/frame.ts';
 import { dbSegments, layoutDirectories } from '../runtime/storage/layout.ts';
 import { SegmentedLog } from '../runtime/storage/segmentedLog.ts';
 import { defaultSegmentSizes } from '../runtime/storage/segmentPipeline.ts';
+import { scratchFolder } from '../runtime/_test/scratch.ts';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
@@ -173,7 +172,7 @@ export async function bench(out: (line: string) => void): Promise<void> {
   for (let round = 0; round < 2; round++) {
     let base: Figures | undefined;
     for (const [name, run] of [['held', held], ['streamed', streamed]] as const) {
-      const dataDir = mkdtempSync(join(tmpdir(), 'detcd-rewrite-'));
+      const dataDir = scratchFolder('detcd-rewrite-');
       try {
         const figures = await measure(() => run(dataDir), gc);
         out(line(name, figures, base));

@@ -23,12 +23,12 @@
  * delete's (it finished applying it). The members' own environment passes through (e.g.
  * DETCD_APPLY_SLICE_KEYS=0 applies the delete in one turn).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EtcdClient } from '../runtime/_test/etcdClient.ts';
 import { isLeader, until } from '../runtime/_test/members.ts';
+import { scratchFolder } from '../runtime/_test/scratch.ts';
 import { startCluster } from './checkPerfGc.bench.ts';
 
 const here = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -108,7 +108,7 @@ export async function bench(out: (line: string) => void): Promise<void> {
   const keyCount = Number(process.env.DETCD_BENCH_DEL_KEYS ?? 60_000);
   const rounds = Number(process.env.DETCD_BENCH_DEL_ROUNDS ?? 1);
   const nodeOptions = (process.env.DETCD_BENCH_DEL_NODE ?? '').split(/\s+/).filter((word) => word !== '');
-  const root = mkdtempSync(join(tmpdir(), 'detcd-del-'));
+  const root = scratchFolder('detcd-del-');
   const checkout = process.env.DETCD_BENCH_DEL_CHECKOUT || here;
   const program = [process.execPath, ...nodeOptions, join(checkout, 'bin', 'detcd')];
   out(`deletePrefix: members of ${checkout}`);

@@ -12,12 +12,12 @@
  * the live external strings the snapshot holds. Figures are printed per 1,000 requests; they are
  * times, so quote them with the load (and under the bench lock).
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EtcdClient } from '../runtime/_test/etcdClient.ts';
 import { endpoint, freePorts, initialCluster, type Member, type MemberSpec, startMember, until } from '../runtime/_test/members.ts';
+import { scratchFolder } from '../runtime/_test/scratch.ts';
 import { parseVariants } from './checkPerfGc.bench.ts';
 import { summarizeHeapSnapshot } from './heapSnapshotSummary.ts';
 
@@ -69,7 +69,7 @@ async function send(count: number, request: (i: number) => Promise<unknown>): Pr
 
 export async function bench(out: (line: string) => void): Promise<void> {
   const requests = Number(process.env.DETCD_BENCH_EXTERNAL_REQUESTS ?? 20_000);
-  const root = mkdtempSync(join(tmpdir(), 'detcd-ext-'));
+  const root = scratchFolder('detcd-ext-');
   const snapDir = join(root, 'snap');
   mkdirSync(snapDir);
   const [variant] = parseVariants(process.env.DETCD_BENCH_HEAP_VARIANT ?? 'here=', ['--trace-gc-nvp', '--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapDir}`]);

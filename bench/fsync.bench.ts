@@ -13,10 +13,10 @@
  * Blocks of appends alternate between the two (growing first in odd rounds, preallocated first in
  * even ones), so the machine's load drifts over both alike; the figure that counts is the ratio.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { scratchFolder } from '../runtime/_test/scratch.ts';
 
 const recordBytes = 1024;
 const appendsPerBlock = 300;
@@ -53,7 +53,7 @@ function summary(times: number[]): { mean: number; p50: number; p99: number } {
 
 export async function bench(out: (line: string) => void): Promise<void> {
   // Where `npm run bench runtime` puts its members' data dirs.
-  const dir = mkdtempSync(join(tmpdir(), 'detcd-fsync-'));
+  const dir = scratchFolder('detcd-fsync-');
   const times: Record<Kind, number[]> = { growing: [], preallocated: [] };
   try {
     for (let round = 0; round < rounds; round++) {

@@ -7,10 +7,10 @@
  * and not the other's, and two runs of one change disagreed by ±30 %. Here each cluster meets the
  * same moments. Every cluster is warmed first (3 × 2.5 s of 16 in flight, unmeasured).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCluster, stopCluster, type Server } from './runtime.bench.ts';
+import { scratchFolder } from '../runtime/_test/scratch.ts';
 
 const value = Buffer.alloc(256, 'v');
 const sequentialRounds = 1_000;
@@ -42,7 +42,7 @@ export async function bench(out: (line: string) => void): Promise<void> {
     return;
   }
   for (const dir of others) if (!existsSync(join(dir, 'bin', 'detcd'))) throw new Error(`${dir}: no bin/detcd there`);
-  const root = mkdtempSync(join(tmpdir(), 'detcd-interleave-'));
+  const root = scratchFolder('detcd-interleave-');
   const servers: Server[] = [];
   try {
     servers.push(await startCluster('this', root));

@@ -11,8 +11,7 @@
  * and repeated values. Porcupine and the plain search get a time limit (DETCD_BENCH_LIMIT_S,
  * default 30 s and 10 s); past it they say unknown.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { finalize32, mix32 } from '../core/base/hash.ts';
 import { SeededRandom } from '../sim/rng.ts';
@@ -32,6 +31,7 @@ import { generateKeyValueHistory, type KeyValueHistoryOptions } from '../propert
 import { plantAnomaly, type AnomalyKind } from '../properties/linearizability/generator/plantAnomaly.ts';
 import { canTimeCold, coldRun, type ColdRun } from './coldRun.ts';
 import { porcupine, type PorcupineResult } from './porcupine.ts';
+import { scratchFolder } from '../runtime/_test/scratch.ts';
 
 const histories = join(import.meta.dirname, '../properties/linearizability/histories/porcupine-jepsen');
 const launcher = join(import.meta.dirname, '../bin/detcd-sim');
@@ -202,7 +202,7 @@ function benchClasses(out: (line: string) => void): void {
   if ('skipped' in engine) out(engine.skipped);
   const porcupineLimit = limitSeconds(30);
   const plainLimit = Math.min(10, porcupineLimit);
-  const directory = mkdtempSync(join(tmpdir(), 'detcd-bench-histories-'));
+  const directory = scratchFolder('detcd-bench-histories-');
   // Cold runs: each checker as a user runs it, a process per history (bash's time: CPU of the
   // process and all its threads, and wall). The CLI's bundle is built first, outside the timing.
   const cold = canTimeCold();

@@ -38,12 +38,13 @@
  * line `=== turn N` where each of its turns began (`=== end` where they ended).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EtcdClient } from '../runtime/_test/etcdClient.ts';
 import { endpoint, type MemberSpec } from '../runtime/_test/members.ts';
+import { scratchFolder } from '../runtime/_test/scratch.ts';
 import { type Cluster, parseVariants, startCluster, stopGracefully, threadTimes } from './checkPerfGc.bench.ts';
 import { type CpuSplit, membersCpuMs, membersCpuSplit, throughput } from './runtime.bench.ts';
 
@@ -329,7 +330,7 @@ export async function bench(out: (line: string) => void): Promise<void> {
   const idleMs = setting('DETCD_BENCH_PACED_IDLE_MS', 3_000);
   const baseline = process.env.DETCD_BENCH_BASELINE;
   const variants = parseVariants(process.env.DETCD_BENCH_PACED_VARIANTS ?? `here=${baseline ? `;base=@${baseline}` : ''}`, []);
-  const root = mkdtempSync(join(tmpdir(), 'detcd-paced-'));
+  const root = scratchFolder('detcd-paced-');
   const clusters: Cluster[] = [];
   const pools: EtcdClient[][] = [];
   try {

@@ -36,14 +36,14 @@
  * treats them alike.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { EtcdClient, type Message } from '../runtime/_test/etcdClient.ts';
 import { parseVariants } from './checkPerfGc.bench.ts';
 import { endpoint, freePorts, initialCluster, type Member, type MemberSpec, startMember, until } from '../runtime/_test/members.ts';
+import { scratchFolder } from '../runtime/_test/scratch.ts';
 
 const warmPuts = 50;
 const turnPuts = 100;
@@ -400,7 +400,7 @@ function traceFile(root: string, spec: MemberSpec): string {
 const nowUs = (): number => (performance.timeOrigin + performance.now()) * 1000;
 
 export async function bench(out: (line: string) => void): Promise<void> {
-  const root = mkdtempSync(join(tmpdir(), 'detcd-putpath-'));
+  const root = scratchFolder('detcd-putpath-');
   const puts = /^[0-9]+$/.test(process.env.DETCD_BENCH_PUTPATH_PUTS ?? '') ? Number(process.env.DETCD_BENCH_PUTPATH_PUTS) : 2_000;
   const warmMs = /^[0-9]+$/.test(process.env.DETCD_BENCH_WARM_MS ?? '') ? Number(process.env.DETCD_BENCH_WARM_MS) : 0;
   const baseline = process.env.DETCD_BENCH_BASELINE || undefined;

@@ -14,11 +14,11 @@
  * (task install). The baseline in the same run is the first 100 MiB of puts'
  * rate. With DETCD_BENCH_BASELINE=<dir> that checkout runs the same (main: NOSPACE at 160 MiB).
  */
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EtcdClient } from '../runtime/_test/etcdClient.ts';
 import { endpoint, freePorts, initialCluster, isHealthy, type Member, type MemberSpec, startMember, until } from '../runtime/_test/members.ts';
+import { scratchFolder } from '../runtime/_test/scratch.ts';
 
 const targetMb = Number(process.env.DETCD_BENCH_QUOTA_CLUSTER_MB ?? 400);
 const valueBytes = Number(process.env.DETCD_BENCH_QUOTA_VALUE_KB ?? 16) * 1024;
@@ -151,7 +151,7 @@ async function run(name: string, root: string, checkout: string, out: (line: str
 
 export async function bench(out: (line: string) => void): Promise<void> {
   if (!(targetMb > 0)) throw new Error(`DETCD_BENCH_QUOTA_CLUSTER_MB must be a size in MiB, got ${process.env.DETCD_BENCH_QUOTA_CLUSTER_MB}`);
-  const root = mkdtempSync(join(tmpdir(), 'detcd-quota-cluster-'));
+  const root = scratchFolder('detcd-quota-cluster-');
   try {
     await run('here', root, resolve(import.meta.dirname, '..'), out);
     if (process.env.DETCD_BENCH_BASELINE) await run('base', root, resolve(process.env.DETCD_BENCH_BASELINE), out);

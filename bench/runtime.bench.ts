@@ -33,13 +33,13 @@
  * still compiling (perf: 30 % of the members' samples).
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { EtcdClient, type Message } from '../runtime/_test/etcdClient.ts';
 import { endpoint, freePorts, initialCluster, type Member, type MemberSpec, startMember, until } from '../runtime/_test/members.ts';
+import { scratchFolder } from '../runtime/_test/scratch.ts';
 
 const sequentialPuts = 400;
 const phaseMs = 5_000;
@@ -302,7 +302,7 @@ export function checkPerfVerdict(output: string): string {
 }
 
 export async function bench(out: (line: string) => void): Promise<void> {
-  const root = mkdtempSync(join(tmpdir(), 'detcd-bench-'));
+  const root = scratchFolder('detcd-bench-');
   const withEtcd = spawnSync('etcd', ['--version'], { encoding: 'utf8' }).status === 0;
   const baseline = process.env.DETCD_BENCH_BASELINE || undefined;
   if (baseline !== undefined && !existsSync(join(baseline, 'bin', 'detcd'))) throw new Error(`DETCD_BENCH_BASELINE=${baseline}: no bin/detcd there`);

@@ -19,9 +19,15 @@ const prefix = '/etcdctl-check-perf/';
 const valueBytes = Buffer.alloc(1024);
 
 interface MvccModule {
-  Backend: { create(): unknown };
-  KvStore: { open(backend: unknown): { put(request: { key: string; value: string }): unknown; deleteRange(request: { key: string; rangeEnd: string }): unknown; backend: { commit(): void } } };
+  Backend: { create(): unknown; fromSnapshot(image: unknown, options?: { batchLimit: number; values?: unknown }): unknown };
+  KvStore: { open(backend: unknown): { put(request: { key: string; value: string }): unknown; deleteRange(request: { key: string; rangeEnd: string }): unknown; backend: { commit(): void; snapshot(): unknown } } };
+  ValueSlabs: new () => unknown;
+  encodeBackendImage(image: unknown): Uint8Array;
+  decodeBackendImage(bytes: Uint8Array, values: unknown): unknown;
 }
+
+/** Puts after the restart: ~1 MiB of values, less than a slab. */
+const restartPuts = 1_000;
 
 /** V8's `gc()`, taken for a moment from the flags (no --expose-gc on the command line). */
 export function fullGc(): () => void {
@@ -64,6 +70,27 @@ function storeBytes(gc: () => void, mvcc: MvccModule): { heap: number; external:
   });
 }
 
+/**
+ * A member restarted after check perf's puts (nothing deleted): its db file decoded, the long
+ * values into its decoders' slabs, the backend opened on it, then `restartPuts` more puts. With
+ * `shared`, the backend appends to the decoders' allocator (the runtime's member since session 20);
+ * without, to its own, while the decoders' last slab stays part full.
+ */
+function restartedBytes(gc: () => void, mvcc: MvccModule, shared: boolean): { heap: number; external: number } {
+  const before = mvcc.KvStore.open(mvcc.Backend.create());
+  for (let i = 0; i < keyCount; i++) before.put({ key: keyOf(i), value: valueBytes.toString('latin1') });
+  before.backend.commit();
+  const file = mvcc.encodeBackendImage(before.backend.snapshot());
+  return heapBytes(gc, () => {
+    const values = new mvcc.ValueSlabs();
+    const image = mvcc.decodeBackendImage(file, values);
+    const store = mvcc.KvStore.open(mvcc.Backend.fromSnapshot(image, shared ? { batchLimit: 10_000, values } : undefined));
+    for (let i = 0; i < restartPuts; i++) store.put({ key: keyOf(keyCount + i), value: valueBytes.toString('latin1') });
+    store.backend.commit();
+    return [store, values];
+  });
+}
+
 export async function bench(out: (line: string) => void): Promise<void> {
   const gc = fullGc();
   const keysOnly = heapBytes(gc, () => Array.from({ length: keyCount }, (_, i) => keyOf(i))).heap;
@@ -75,6 +102,11 @@ export async function bench(out: (line: string) => void): Promise<void> {
     const { heap: bytes, external } = storeBytes(gc, mvcc);
     out(
       `${name!.padEnd(5)} core/mvcc, put then deleted: ${(bytes / keyCount).toFixed(0)} bytes per key (${(bytes / keysOnly).toFixed(2)}x the keys alone; ${(bytes / 2 ** 20).toFixed(1)} MB), ArrayBuffers ${(external / keyCount).toFixed(0)} bytes per key (${(external / 2 ** 20).toFixed(1)} MB)`,
+    );
+    const own = restartedBytes(gc, mvcc, false);
+    const shared = restartedBytes(gc, mvcc, true);
+    out(
+      `${name!.padEnd(5)} restarted (${keyCount} values decoded, ${restartPuts} put after): ArrayBuffers ${(own.external / 2 ** 20).toFixed(1)} MB with the backend's own allocator, ${(shared.external / 2 ** 20).toFixed(1)} MB on its decoders' (${(shared.external / own.external).toFixed(3)}x); heap ${(own.heap / 2 ** 20).toFixed(1)} vs ${(shared.heap / 2 ** 20).toFixed(1)} MB`,
     );
   }
 }

@@ -16,8 +16,7 @@
  * DETCD_BENCH_BASELINE=<a checkout of main with its own node_modules>: its FileStore and arrange
  * are measured too, taking turns with this checkout's (two rounds each).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Codec } from '../core/host/codec.ts';
@@ -26,6 +25,7 @@ import { Backend } from '../core/mvcc/index.ts';
 import { emptyConfState } from '../core/raft/index.ts';
 import type * as FileStoreModule from '../runtime/storage/fileStore.ts';
 import type * as ArrangeModule from '../runtime/storage/walSnapshotWrites.ts';
+import { scratchFolder } from '../runtime/_test/scratch.ts';
 import { rewriteSlices, rewriteSliceCount } from './dbRewrite.bench.ts';
 
 const snapshotAt = Number(process.env.DETCD_BENCH_SNAPSHOT_AT ?? 0.5);
@@ -78,7 +78,7 @@ interface Figures {
 }
 
 async function run(variant: Variant): Promise<Figures> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'detcd-walrewrite-'));
+  const dataDir = scratchFolder('detcd-walrewrite-');
   let made = 0;
   const snapshotSlice = Math.floor(rewriteSliceCount() * snapshotAt);
   let snapshotDue = false;

@@ -19,6 +19,13 @@ export const receivedBackendFile = 'snap.db';
 export interface BackendOptions {
   /** A write transaction that leaves this many uncommitted changes commits at its end (etcd's batch limit). */
   readonly batchLimit: number;
+  /**
+   * The allocator puts and relocations append long values to. The runtime's member passes the one
+   * its decoders fill (`etcdProtocol`'s `memberValues`), so a member restarted or given a snapshot
+   * fills one slab at a time, not its decoders' last one and a fresh one of its own. Absent: the
+   * backend makes its own (the simulator, which never decodes: per member and per incarnation).
+   */
+  readonly values?: ValueSlabs;
 }
 
 export const defaultBackendOptions: BackendOptions = { batchLimit: 10_000 };
@@ -78,11 +85,12 @@ export class Backend {
   private heldBySlab: Map<Uint8Array, number> | null;
   /** A change was written or removed since the backend was made (counts made from its image no longer apply). */
   private changedSinceOpen = false;
-  /** This backend's own slab allocator (valueSlabs.ts): puts and relocations append here, never to another member's. */
-  readonly values = new ValueSlabs();
+  /** This backend's slab allocator (valueSlabs.ts; `BackendOptions.values`): puts and relocations append here, never to another member's. */
+  readonly values: ValueSlabs;
 
   private constructor(options: BackendOptions, image: BackendImage | null) {
     this.options = options;
+    this.values = options.values ?? new ValueSlabs();
     this.lastImage = image;
     this.keys = image === null ? emptyKeyBucket() : image.keys.clone();
     this.meta = { ...(image === null ? emptyMeta : image.meta) };

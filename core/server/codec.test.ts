@@ -5,7 +5,8 @@ import type { KeyValue } from '../api/kv.ts';
 import { DecodeError } from '../base/byteCodec.ts';
 import { tornRecord, type DurableRecord, type DurableState, type NodeId } from '../host/node.ts';
 import { runToEnd } from '../base/steps.ts';
-import { Backend, backendFile, isBackendImage, plainKeyValue, PreparedIndex, type BackendImage } from '../mvcc/index.ts';
+import { Backend, backendFile, isBackendImage, plainKeyValue, PreparedIndex, SlabKeyValue, useSlabSize, ValueSlabs, type BackendImage } from '../mvcc/index.ts';
+import { wholeImage } from '../mvcc/backendDelta.ts';
 import { keyValuesOf } from '../mvcc/backendImage.ts';
 import { TestRandom } from '../raft/_test/testRandom.ts';
 import type { Message, Snapshot } from '../raft/index.ts';
@@ -344,4 +345,38 @@ test('a snapshot of many revisions decoded in steps gets its key index prepared 
   const smallImage = small.snapshot();
   t.is(etcdCodec.prepareMessageInSteps!(makeMessage({ type: 'MsgSnap', to: 2, snapshot: { ...snapshot, data: smallImage } }, 1, 3)), null, 'a small image: the install builds its index');
   t.is(etcdCodec.prepareMessageInSteps!({ type: 'LeaseForward' } as unknown as PeerMessage), null, 'a server message');
+});
+
+test("the runtime's member (given one allocator) decodes a snapshot's long values into it and installs a backend that fills the same slab: one part-filled slab, not two; the simulator's members each have their own", (t) => {
+  const previous = useSlabSize(64 * 1024);
+  try {
+    const source = Backend.create();
+    source.beginWriteTxn();
+    for (let main = 2; main < 40; main++) source.append(main, 0, source.values.keyValue(`k${main}`, main, main, 1, 'v'.repeat(100 + main), 0));
+    source.endWriteTxn();
+    source.setConsistentIndex(40, 2);
+    const snapshot: Snapshot = { metadata: { index: 40, term: 2, confState: { voters: [1], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false } }, data: wholeImage(source.snapshot()) };
+    const member = (values?: ValueSlabs) => {
+      const protocol = etcdProtocol(etcdServerConfig([1]), values);
+      const server = protocol.start({ id: 1, members: [1], random: new TestRandom(1), durable: { files: new Map() } });
+      const decoded = protocol.codec!.message.decode(etcdCodec.message.encode(makeMessage({ type: 'MsgSnap', to: 1, snapshot }, 2, 2))) as Message;
+      const installed = StateMachine.fromSnapshot(decoded.snapshot!.data as BackendImage, server.stateOptions);
+      installed.backend.beginWriteTxn();
+      const put = installed.backend.values.keyValue('after', 41, 41, 1, 'w'.repeat(200), 0) as SlabKeyValue;
+      installed.backend.endWriteTxn();
+      return { server, installed, decodedSlab: (installed.backend.get(39, 0) as SlabKeyValue).slab, putSlab: put.slab };
+    };
+    const values = new ValueSlabs();
+    const runtime = member(values);
+    t.is(runtime.server.state.backend.values, values, 'the member started on its allocator');
+    t.is(runtime.installed.backend.values, values, 'and so did the backend its snapshot installed');
+    t.is(runtime.putSlab, runtime.decodedSlab, 'a put after the install goes on filling the slab the decoder left part full');
+    t.true(values.isCurrent(runtime.decodedSlab));
+    t.deepEqual([...runtime.installed.backend.sparseSlabs()], [], 'so that slab is not a relocation candidate');
+    const simulated = member();
+    t.not(simulated.server.state.backend.values, simulated.installed.backend.values, 'without one: each backend its own (per member and per incarnation)');
+    t.not(simulated.putSlab, simulated.decodedSlab);
+  } finally {
+    useSlabSize(previous);
+  }
 });

@@ -1,7 +1,7 @@
 import { ErrLeaderChanged, ErrStopped, ErrTimeout, ErrTimeoutDueToLeaderFail, type EtcdError } from '../api/index.ts';
 import { assert } from '../base/assert.ts';
 import type { ClientId, ClientReply, DurableWrite, HostedNode, NodeId, NodeReady, NodeStart, Outbound, RequestId, StreamFrame } from '../host/node.ts';
-import { isBackendImage, type BackendImage } from '../mvcc/index.ts';
+import { isBackendImage, type BackendImage, type ValueSlabs } from '../mvcc/index.ts';
 import {
   emptyConfState,
   type ConfState,
@@ -130,11 +130,12 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
   private readyOut = false;
   private raftReadyOut = false;
 
-  constructor(start: NodeStart, config: EtcdServerConfig) {
+  /** `values`: the allocator this member's backends append long values to (see `etcdProtocol`); absent, each makes its own. */
+  constructor(start: NodeStart, config: EtcdServerConfig, values?: ValueSlabs) {
     this.id = start.id;
     this.config = config;
     this.stateOptions = {
-      backend: { batchLimit: config.backendBatchLimit },
+      backend: { batchLimit: config.backendBatchLimit, ...(values === undefined ? {} : { values }) },
       appliedRequestsWindow: config.appliedRequestsWindow,
       compactionBatchLimit: config.compactionBatchLimit,
       compactionIndexSliceKeys: config.compactionIndexSliceKeys,

@@ -50,11 +50,17 @@ export function digestServerReply(reply: ServerReply): number {
   return finalize32(h);
 }
 
-/** The etcd member as a protocol, for the simulator and (with its codec) the runtime. */
-export function etcdProtocol(config: EtcdServerConfig): NodeProtocol<PeerMessage, ServerRequest, ServerReply, EtcdServer> {
+/**
+ * The etcd member as a protocol, for the simulator and (with its codec) the runtime. The runtime
+ * makes one per member and passes `memberValues`: that member's decoders and backends then share
+ * one slab allocator, so a member restarted (its db file decoded) or sent a snapshot goes on
+ * filling the slab its decoders left part full. Without it (the simulator: one protocol for every
+ * member, never decoding) each backend makes its own.
+ */
+export function etcdProtocol(config: EtcdServerConfig, memberValues?: ValueSlabs): NodeProtocol<PeerMessage, ServerRequest, ServerReply, EtcdServer> {
   return {
     name: 'etcd',
-    start: (start) => new EtcdServer(start, config),
+    start: (start) => new EtcdServer(start, config, memberValues),
     digestMessage: digestPeerMessage,
     keyMessage: keyPeerMessage,
     digestRequest: digestServerRequest,
@@ -64,8 +70,8 @@ export function etcdProtocol(config: EtcdServerConfig): NodeProtocol<PeerMessage
     describeRequest: describeServerRequest,
     describeReply: describeServerReply,
     inspect: inspectEtcdServer,
-    // The member's decoders' own slabs (the runtime makes a protocol per member; the simulator never decodes).
-    codec: etcdCodecWith(new ValueSlabs()),
+    // The member's decoders' slabs (the runtime makes a protocol per member; the simulator never decodes).
+    codec: etcdCodecWith(memberValues ?? new ValueSlabs()),
   };
 }
 

@@ -12,6 +12,8 @@ const endingSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
  * tests passed or not, or is ended by SIGINT, SIGTERM or SIGHUP. Test files that made one per
  * store and left them behind filled /tmp: ~25 folders of ~5 MB (preallocated WAL segments) on
  * every `npm test`; removed on `exit` only, they stayed behind a test process killed by a signal.
+ * Benchmarks take theirs here too (and remove each when done, as several run in one process):
+ * one interrupted by Ctrl-C had left its data dirs behind.
  */
 export function scratchFolder(prefix: string): string {
   if (made.length === 0) {

@@ -1,4 +1,5 @@
 import type { NodeId } from '../../core/host/node.ts';
+import { ValueSlabs } from '../../core/mvcc/index.ts';
 import { defaultEtcdServerConfig, etcdProtocol, isErrorReply, type EtcdServer, type EtcdServerConfig, type MemberAttributes, type PeerMessage, type ServerReply, type ServerRequest } from '../../core/server/index.ts';
 import { isReadOnlyTxn } from '../../core/server/internalRequest.ts';
 import type { RaftLogger } from '../../core/raft/index.ts';
@@ -155,7 +156,8 @@ function isProposal(request: ServerRequest): boolean {
 /** The etcd member (core/server) on the runtime. */
 export function etcdNode(config: ServerConfig, raftLogger?: RaftLogger): RuntimeNode<PeerMessage, ServerRequest, ServerReply, EtcdServer> {
   return {
-    protocol: etcdProtocol(etcdMemberConfig(config, raftLogger)),
+    // One slab allocator for this member's decoders and backends: it fills one slab at a time.
+    protocol: etcdProtocol(etcdMemberConfig(config, raftLogger), new ValueSlabs()),
     status: (node) => ({ leader: node.softState.lead, role: node.softState.role, term: node.hardState.term, commitIndex: node.hardState.commit, appliedIndex: node.appliedIndex }),
     reportUnreachable: (node, to) => node.raft.reportUnreachable(to),
     reportSnapshot: (node, to, status) => node.raft.reportSnapshot(to, status),
