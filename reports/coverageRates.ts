@@ -56,6 +56,8 @@ export const measuredCoverage: CoverageRates = {
   'etcd-joint': { crashes: [3293, 5000], tornWritesRecovered: [9, 63], partitionsHealed: [3264, 5000], clockJumps: [1683, 5000], pauses: [2176, 5000], memberChanges: [62, 63] },
   'etcd-compaction': { crashes: [4966, 5000], tornWritesRecovered: [30, 63], partitionsHealed: [2467, 5000], compactions: [61, 63] },
   'etcd-lease': { crashes: [3547, 5000], tornWritesRecovered: [13, 63], partitionsHealed: [3530, 5000], leaseExpiries: [63, 63], leaseKeysRevoked: [63, 63] },
+  // Session 20 (hunt): its fault plans are etcd-lease's (5,000 drawn); the rest over its seeds 0-29 at 8ba2c70.
+  'etcd-lease-moves': { crashes: [3547, 5000], tornWritesRecovered: [5, 30], partitionsHealed: [3530, 5000], leaseExpiries: [30, 30], leaseKeysRevoked: [30, 30] },
   'etcd-lease-swarm': { crashes: [3303, 5000], tornWritesRecovered: [14, 63], partitionsHealed: [3264, 5000], clockJumps: [1702, 5000], pauses: [2168, 5000], leaseExpiries: [63, 63], leaseKeysRevoked: [63, 63] },
   'etcd-lease-pauses': { leaseExpiries: [63, 63], leaseKeysRevoked: [63, 63] },
   'etcd-lock': { leaseExpiries: [63, 63], leaseKeysRevoked: [63, 63], lockIncrements: [63, 63] },

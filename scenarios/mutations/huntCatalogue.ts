@@ -62,7 +62,7 @@ export const huntMutations: readonly Mutation[] = [
     find: '  if (requestLimit > 0 && kvs.length > requestLimit) {',
     replace: '  if (requestLimit > 0 && kvs.length >= requestLimit) {',
     scenarios: ['etcd-kubernetes', 'etcd-standard', 'etcd-swarm'],
-    caughtAt: { scenario: 'etcd-kubernetes', seed: 0, violation: 'is not linearizable' },
+    caughtAt: { scenario: 'etcd-kubernetes', seed: 0, violation: 'more true while it shows' },
     realistic: true,
   },
   {
@@ -82,7 +82,7 @@ export const huntMutations: readonly Mutation[] = [
     find: '  return { header: revisionHeader(result.revision), kvs, more, count: result.count };',
     replace: '  return { header: revisionHeader(request.revision !== undefined && request.revision > 0 ? request.revision : result.revision), kvs, more, count: result.count };',
     scenarios: ['etcd-kubernetes', 'etcd-standard', 'etcd-swarm'],
-    caughtAt: { scenario: 'etcd-kubernetes', seed: 0, violation: 'is not linearizable' },
+    caughtAt: { scenario: 'etcd-kubernetes', seed: 0, violation: "below its store's revision" },
     realistic: true,
   },
   {
