@@ -31,6 +31,7 @@ export const huntMutations: readonly Mutation[] = [
     find: '...this.log.slice(compactIndex - offset + 1)]',
     replace: '...this.log.slice(compactIndex - offset)]',
     scenarios: ['etcd-snapshot-catchup', 'etcd-crashes', 'raft-crashes', 'raft-swarm'],
+    // caught on 20 of seeds 0-19 of etcd-snapshot-catchup, by the unstable log's bounds assertion at the first read past the compaction
     caughtAt: { scenario: 'etcd-snapshot-catchup', seed: 0, violation: 'out of bound' },
     realistic: true,
   },
@@ -41,6 +42,7 @@ export const huntMutations: readonly Mutation[] = [
     find: '    return sorted[n - (Math.floor(n / 2) + 1)]!;',
     replace: '    return sorted[n - Math.ceil(n / 2)]!;',
     scenarios: ['raft-membership', 'raft-membership-admins', 'raft-joint', 'etcd-membership', 'etcd-joint'],
+    // caught on 20 of seeds 0-19 of raft-membership by the quorum check (a fourth voter joins in every run)
     caughtAt: { scenario: 'raft-membership', seed: 0, violation: 'it is not durable on a quorum' },
     realistic: true,
   },
@@ -51,6 +53,7 @@ export const huntMutations: readonly Mutation[] = [
     find: '    confState = server.raft.applyConfChange(change);\n    server.confState = confState;\n',
     replace: '    server.raft.applyConfChange(change);\n',
     scenarios: ['etcd-membership', 'etcd-joint', 'etcd-snapshot-catchup'],
+    // caught on 20 of seeds 0-19 of etcd-membership by assertConfStateIsRafts at the apply; before it, by liveness at the end of seed 0
     caughtAt: { scenario: 'etcd-membership', seed: 0, violation: 'its snapshots would carry a stale membership' },
     realistic: true,
   },
@@ -62,6 +65,7 @@ export const huntMutations: readonly Mutation[] = [
     find: '  if (requestLimit > 0 && kvs.length > requestLimit) {',
     replace: '  if (requestLimit > 0 && kvs.length >= requestLimit) {',
     scenarios: ['etcd-kubernetes', 'etcd-standard', 'etcd-swarm'],
+    // caught on 19 of seeds 0-19 of etcd-kubernetes by ReplyChecks at the answer; before rangeShapeMismatch, by the history check after the run
     caughtAt: { scenario: 'etcd-kubernetes', seed: 0, violation: 'more true while it shows' },
     realistic: true,
   },
@@ -72,6 +76,7 @@ export const huntMutations: readonly Mutation[] = [
     find: '    return { kvs, count, revision: viewRevision };',
     replace: '    return { kvs, count: limit, revision: viewRevision };',
     scenarios: ['etcd-kubernetes', 'etcd-standard', 'etcd-swarm'],
+    // caught on 20 of seeds 0-19 of etcd-kubernetes by the history check (a count can only be judged against the keyspace)
     caughtAt: { scenario: 'etcd-kubernetes', seed: 0, violation: 'is not linearizable' },
     realistic: true,
   },
@@ -82,6 +87,7 @@ export const huntMutations: readonly Mutation[] = [
     find: '  return { header: revisionHeader(result.revision), kvs, more, count: result.count };',
     replace: '  return { header: revisionHeader(request.revision !== undefined && request.revision > 0 ? request.revision : result.revision), kvs, more, count: result.count };',
     scenarios: ['etcd-kubernetes', 'etcd-standard', 'etcd-swarm'],
+    // caught on 19 of seeds 0-19 of etcd-kubernetes (its paged lists read at a revision) by ReplyChecks at the answer; before, by the history check after the run
     caughtAt: { scenario: 'etcd-kubernetes', seed: 0, violation: "below its store's revision" },
     realistic: true,
   },
@@ -92,6 +98,7 @@ export const huntMutations: readonly Mutation[] = [
     find: '      result = Math.sign(kv.version - (compare.version ?? 0));',
     replace: '      result = Math.sign(kv.modRevision - (compare.version ?? 0));',
     scenarios: ['etcd-kubernetes', 'etcd-standard', 'etcd-swarm'],
+    // caught on 19 of seeds 0-19 of etcd-kubernetes by the history check (its updates compare a version)
     caughtAt: { scenario: 'etcd-kubernetes', seed: 0, violation: 'is not linearizable' },
     realistic: true,
   },
@@ -102,6 +109,7 @@ export const huntMutations: readonly Mutation[] = [
     find: '    this.deleted += deleted;',
     replace: '    this.deleted = deleted;',
     scenarios: ['etcd-delete-turns'],
+    // caught on 20 of seeds 0-19 of etcd-delete-turns by the history check
     caughtAt: { scenario: 'etcd-delete-turns', seed: 0, violation: 'is not linearizable' },
     realistic: true,
   },
@@ -113,6 +121,7 @@ export const huntMutations: readonly Mutation[] = [
     find: '      if (previous === next) continue;\n      if (previous !== 0) this.detach(previous, key);',
     replace: "      if (previous === next || (event.type === 'PUT' && next === 0)) continue;\n      if (previous !== 0) this.detach(previous, key);",
     scenarios: ['etcd-lease-moves', 'etcd-lease', 'etcd-lease-swarm', 'etcd-lock-fenced'],
+    // caught on 13 of seeds 0-19 of etcd-lease-moves by the lease attachment check at the apply (the others move no attached key off its lease); unreached by the other lease scenarios, whose keys never leave their lease; etcd-lock 'caught' it only by its expected violation
     caughtAt: { scenario: 'etcd-lease-moves', seed: 0, violation: 'the lessor attaches it to lease' },
     realistic: true,
   },
@@ -124,6 +133,7 @@ export const huntMutations: readonly Mutation[] = [
     find: "filters.includes(event.type === 'PUT' ? 'NOPUT' : 'NODELETE')",
     replace: "filters.includes(event.type === 'PUT' ? 'NODELETE' : 'NOPUT')",
     scenarios: ['etcd-watch', 'etcd-watch-catchup'],
+    // caught on 20 of seeds 0-19 of etcd-watch by the watch checks at the response
     caughtAt: { scenario: 'etcd-watch', seed: 0, violation: 'differs from what the members applied' },
     realistic: true,
   },
@@ -134,6 +144,7 @@ export const huntMutations: readonly Mutation[] = [
     find: '    if (this.spec.prevKv || event.prevKv === undefined) return event;',
     replace: '    if ((this.spec.prevKv && filters.length === 0) || event.prevKv === undefined) return event;',
     scenarios: ['etcd-watch', 'etcd-watch-catchup'],
+    // caught on 19 of seeds 0-19 of etcd-watch by the watch checks at the response (its t/ watch asks prev_kv with NODELETE)
     caughtAt: { scenario: 'etcd-watch', seed: 0, violation: 'prev_kv none instead of' },
     realistic: true,
   },
