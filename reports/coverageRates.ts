@@ -63,6 +63,8 @@ export const measuredCoverage: CoverageRates = {
   'etcd-joint': { crashes: [3293, 5000], tornWritesRecovered: [28, 130], partitionsHealed: [3264, 5000], clockJumps: [1683, 5000], pauses: [2176, 5000], memberChanges: [129, 130] },
   'etcd-compaction': { crashes: [4966, 5000], tornWritesRecovered: [60, 130], partitionsHealed: [2467, 5000], compactions: [126, 130] },
   'etcd-lease': { crashes: [3547, 5000], tornWritesRecovered: [29, 130], partitionsHealed: [3530, 5000], leaseExpiries: [129, 130], leaseKeysRevoked: [128, 130] },
+  // Session 20 (hunt): its fault plans are etcd-lease's (5,000 drawn); the rest over its seeds 0-29 at 8ba2c70.
+  'etcd-lease-moves': { crashes: [3547, 5000], tornWritesRecovered: [5, 30], partitionsHealed: [3530, 5000], leaseExpiries: [30, 30], leaseKeysRevoked: [30, 30] },
   'etcd-lease-swarm': { crashes: [79, 130], tornWritesRecovered: [31, 130], partitionsHealed: [3264, 5000], clockJumps: [1702, 5000], pauses: [2168, 5000], leaseExpiries: [130, 130], leaseKeysRevoked: [129, 130] },
   'etcd-lease-pauses': { leaseExpiries: [63, 63], leaseKeysRevoked: [63, 63] },
   'etcd-lock': { leaseExpiries: [63, 63], leaseKeysRevoked: [63, 63], lockIncrements: [63, 63] },

@@ -24,6 +24,7 @@ import { withLeaderFaults, type LeaderFaults } from './etcd/leaderFaults.ts';
 import { lockCounterKey } from './etcd/lockTraffic.ts';
 import { etcdScenarioWorkload, type ClientRole } from './etcd/workloads.ts';
 import { swarmCoverage } from './coverage.ts';
+import { checkingLeaseAttachments } from '../properties/lease/leaseAttachments.ts';
 import { leaseChecks, type LeaseCheckStats } from '../properties/lease/leaseChecks.ts';
 import { mutualExclusion, type MutualExclusionStats } from '../properties/lease/mutualExclusion.ts';
 import { watchParts, type WatchRun, type WatchShape } from './etcd/watchers.ts';
@@ -279,7 +280,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
       ...(shape.leases === undefined
         ? []
         : [
-            `leases: a revoke takes every key of its lease in one revision, no key outlives its lease; ${shape.leases.timing ? 'no lease expires before its TTL has passed in true time since its last acknowledged keep-alive' : 'expiries NOT judged against true time (these faults break etcd\'s own timing assumptions)'}`,
+            `leases: a revoke takes every key of its lease in one revision, no key outlives its lease, every write's keys attached to the lease it names at its apply; ${shape.leases.timing ? 'no lease expires before its TTL has passed in true time since its last acknowledged keep-alive' : 'expiries NOT judged against true time (these faults break etcd\'s own timing assumptions)'}`,
           ]),
       ...(shape.lock === undefined ? [] : [`lock: session TTL ${shape.lock.ttlSeconds} s, the client's process pauses in ${shape.lock.pausePercent}% of critical sections; mutual exclusion checked on the counter it protects`]),
       ...(shape.watch === undefined
@@ -301,6 +302,8 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
       const expiries = shape.leases === undefined ? undefined : new LeaseExpiryRecorder();
       const workload = etcdScenarioWorkload(workloadShape, machineCount + 1);
       const watch = shape.watch === undefined ? null : watchParts(shape.watch, { initialMembers, firstClient: machineCount + 1 + workload.clientCount, stopAtUs: quietAtUs + livenessBoundUs / 2 });
+      // With lease traffic, every member's lessor is checked at each apply (leaseAttachments.ts).
+      const members = shape.leases === undefined ? etcdProtocol(config) : checkingLeaseAttachments(etcdProtocol(config));
       const slabSizeBefore = shape.slabBytes === undefined ? null : useSlabSize(shape.slabBytes);
       const relocationsBefore = relocatedValues();
       let executed: ReturnType<typeof executeSimulation>;
@@ -308,7 +311,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
         executed = executeSimulation<PeerMessage, ServerRequest, ServerReply, EtcdServer>(
           options,
           {
-          protocol: watch === null ? etcdProtocol(config) : watch.ledger.watching(etcdProtocol(config)),
+          protocol: watch === null ? members : watch.ledger.watching(members),
           workload: watch === null ? workload : { ...workload, streams: watch.streams },
           observers: [
             ...(checks.raft ? [raftTrafficOnly<PeerMessage, ServerRequest, ServerReply, EtcdServer>(raftSafety(safetyOptions), isRaftMessage)] : []),
@@ -514,6 +517,14 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
   etcdScenario('etcd-lease', 'etcd, lease clients (grant, keep-alive, keys attached, revokes, leases left to expire) beside key-value traffic, under crashes, partitions, lossy links and leader faults', {
     machines: 5,
     roles: leaseRoles,
+    space: leaseSafeSpace,
+    leases: { timing: true },
+  }),
+  // Session 20 (task hunt): the lease traffic's keys also move off their lease and between leases, so that the lessor's
+  // detach on a put runs (mutant lease-put-without-lease-keeps-attachment was unreached by the other lease scenarios).
+  etcdScenario('etcd-lease-moves', 'etcd, lease clients whose puts also move keys off their lease or onto another, beside key-value traffic, under crashes, partitions, lossy links and leader faults', {
+    machines: 5,
+    roles: ['lease-moves', 'lease-moves', 'lease-moves', 'lease-moves', 'mixed', 'register', 'kubernetes', 'compactor'],
     space: leaseSafeSpace,
     leases: { timing: true },
   }),

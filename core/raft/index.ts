@@ -56,6 +56,7 @@ export type { Ready } from './ready.ts';
 export type { ReadOnlyOption } from './readOnly.ts';
 export {
   type ConfState,
+  confStatesEqual,
   emptyConfState,
   emptyHardState,
   type HardState,

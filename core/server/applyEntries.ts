@@ -1,5 +1,5 @@
 import { assert } from '../base/assert.ts';
-import type { Entry, Snapshot } from '../raft/index.ts';
+import { type ConfState, confStatesEqual, describeConfState, type Entry, type Snapshot } from '../raft/index.ts';
 import { applyConfChangeEntry } from './confChangeApply.ts';
 import type { EtcdServer } from './etcdServer.ts';
 import type { InternalOp, InternalRaftRequest } from './internalRequest.ts';
@@ -56,8 +56,19 @@ function applyEntry(server: EtcdServer, entry: Entry): void {
     if (entry.data.byteLength === 0 && server.softState.role === 'leader' && entry.term === server.hardState.term) server.state.lessor.promote(server.ticks, server.config.electionTicks);
   } else {
     server.confState = applyConfChangeEntry(server, entry, replayed);
+    assertConfStateIsRafts(server.id, entry.index, server.confState, server.raft.status().config);
   }
   entryApplied(server, entry);
+}
+
+/**
+ * The server's ConfState is what its snapshots carry (and what it counts commits and refuses
+ * peers by): after every conf change it applies it must be Raft's own configuration, or a
+ * snapshot made from here on would hand a stale membership to every member that installs it.
+ * Checked at the apply, the first wrong step (a conf change is rare: Raft's status is cheap here).
+ */
+export function assertConfStateIsRafts(member: number, index: number, server: ConfState, raft: ConfState): void {
+  assert(confStatesEqual(server, raft), () => `member ${member} applied the conf change at index ${index} but keeps ConfState ${describeConfState(server)}, not Raft's ${describeConfState(raft)}: its snapshots would carry a stale membership`);
 }
 
 function entryApplied(server: EtcdServer, entry: Entry): void {

@@ -97,6 +97,17 @@ test('a linearizable read answered below the commit index the cluster had when i
   t.notThrows(() => checks.onReply(member(3, 1, 1, () => undefined), 100, 9, { method: 'Range', response: { header: header(1), kvs: [], more: false, count: 0 } }), 'serializable reads may be stale');
 });
 
+test("a range's header is never below its member's store revision when the range arrived, a historical one's neither (mutant etcd-range-header-at-read-revision)", (t) => {
+  const checks = new ReplyChecks();
+  const historical: ServerRequest = { method: 'Range', request: { key: 'a', revision: 4, serializable: true } };
+  checks.onRequest(100, 2, 1, historical, () => 0, 9);
+  t.throws(() => checks.onReply(member(2, 12, 9, () => undefined), 100, 1, { method: 'Range', response: { header: header(4), kvs: [], more: false, count: 0 } }), {
+    message: /answered a range at revision 4 \(client 100\) with header revision 4, below its store's revision 9 when the request arrived/,
+  });
+  checks.onRequest(100, 2, 2, historical, () => 0, 9);
+  t.notThrows(() => checks.onReply(member(2, 12, 10, () => undefined), 100, 2, { method: 'Range', response: { header: header(10), kvs: [], more: false, count: 0 } }));
+});
+
 test('a write is answered only once its entry is applied on the member that answers', (t) => {
   const checks = new ReplyChecks();
   const put: ServerRequest = { method: 'Put', request: { key: 'a', value: '1' } };

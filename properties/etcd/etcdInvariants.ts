@@ -96,7 +96,7 @@ export function etcdInvariants(options: EtcdInvariantOptions = defaultEtcdInvari
 
   return {
     onRequest(client, member, requestId, request, sim) {
-      replies.onRequest(client, member, requestId, request, () => clusterCommit(sim));
+      replies.onRequest(client, member, requestId, request, () => clusterCommit(sim), sim.node(member)?.state.kv.revision ?? 0);
       promised.onRequest(client, member, requestId, request, sim.disk(member));
     },
     onReply(member, client, requestId, reply, sim) {

@@ -19,8 +19,11 @@ import { describePartial, missingField } from './wholeKeyValue.ts';
  *   the change it made.
  * - A range at a revision is answered only by a store that has reached it (a later one is
  *   ErrFutureRev), with nothing modified after it; any range shows nothing modified after the
- *   revision its header reports. (The checker's model does not yet judge historical and
+ *   revision its header reports, and that header is never below the member's store revision when
+ *   the range arrived (etcd's header is the current revision, a historical read's too). (The checker's model does not yet judge historical and
  *   serializable reads; these are what can be checked of them without it.)
+ * - A range's kvs, count and more agree (`rangeShapeMismatch`): `more` exactly when the limit cut
+ *   keys off, the keys shown the count capped at the limit.
  * - Every KeyValue an answer carries is whole (./wholeKeyValue.ts): a range's, a put's prev_kv, a
  *   delete's prev_kvs, and those of a txn's responses, nested txns' included. The history check
  *   reads a missing field as one not shown (a log's partial fields) and would pass it.
@@ -31,11 +34,14 @@ export class ReplyChecks {
    * linearizable read the cluster's commit index then (-1 otherwise). A client has one call in
    * flight, but after a timeout an earlier attempt may still wait in a paused member.
    */
-  private readonly requests = new Map<number, { readonly requestId: number; readonly request: ServerRequest; readonly commit: number }>();
+  private readonly requests = new Map<number, { readonly requestId: number; readonly request: ServerRequest; readonly commit: number; readonly revision: number }>();
 
-  /** A request reaches a running member; `clusterCommit` is the highest commit index any member knows now. */
-  onRequest(client: ClientId, member: NodeId, requestId: number, request: ServerRequest, clusterCommit: () => number): void {
-    this.requests.set(pairKey(member, client), { requestId, request, commit: isLinearizableRead(request) ? clusterCommit() : -1 });
+  /**
+   * A request reaches a running member; `clusterCommit` is the highest commit index any member
+   * knows now, `revision` the member's store revision now (0: not known).
+   */
+  onRequest(client: ClientId, member: NodeId, requestId: number, request: ServerRequest, clusterCommit: () => number, revision = 0): void {
+    this.requests.set(pairKey(member, client), { requestId, request, commit: isLinearizableRead(request) ? clusterCommit() : -1, revision });
   }
 
   onReply(member: EtcdServer, client: ClientId, requestId: number, reply: ServerReply): void {
@@ -57,7 +63,7 @@ export class ReplyChecks {
         throw new AssertionError(`member ${member.id} answered a ${method} of client ${client} (request ${requestId}) with ${describePartial(partial.kv, partial.field)}`);
       }
     }
-    if (record.request.method === 'Range') checkRangeRevisions(member, client, record.request.request, reply);
+    if (record.request.method === 'Range') checkRangeRevisions(member, client, record.request.request, reply, record.revision);
     else checkWriteApplied(member, client, record.request, reply);
   }
 }
@@ -97,15 +103,38 @@ function isLinearizableRead(request: ServerRequest): boolean {
   return ops.every((op) => op.requestRange !== undefined) && !ops.every((op) => op.requestRange!.serializable === true);
 }
 
-function checkRangeRevisions(member: EtcdServer, client: ClientId, request: RangeRequest, reply: ServerReply): void {
+function checkRangeRevisions(member: EtcdServer, client: ClientId, request: RangeRequest, reply: ServerReply, revisionAtArrival: number): void {
   const response = (reply as { response: RangeResponse }).response;
   const header = response.header.revision;
   const asked = request.revision ?? 0;
+  // A store's revision never goes back within an incarnation, and a header is the store's revision when it serves.
+  if (header < revisionAtArrival) {
+    throw new AssertionError(`member ${member.id} answered a range${asked > 0 ? ` at revision ${asked}` : ''} (client ${client}) with header revision ${header}, below its store's revision ${revisionAtArrival} when the request arrived: a header is the store's current revision`);
+  }
   if (asked > header) throw new AssertionError(`member ${member.id} answered a range at revision ${asked} (client ${client}) from a store at revision ${header}: a future revision is ErrFutureRev`);
   const upTo = asked > 0 ? asked : header;
   for (const kv of response.kvs) {
     if (kv.modRevision > upTo) throw new AssertionError(`member ${member.id} answered a range as of revision ${upTo} (client ${client}) with ${JSON.stringify(kv.key)} modified at ${kv.modRevision}`);
   }
+  const shape = rangeShapeMismatch(request, response);
+  if (shape !== null) throw new AssertionError(`member ${member.id} answered a range of client ${client} with ${shape}`);
+}
+
+/**
+ * Whether a range's kvs, `count` and `more` disagree with each other (etcd's Range: `count` is every
+ * key in range, `more` says the limit cut some off, so without min/max revision filters, which
+ * apply after the count, `more` holds exactly when `count` exceeds the keys shown, and those are
+ * `count` capped at the limit). Null when they agree or cannot be judged (count only, filters).
+ */
+export function rangeShapeMismatch(request: RangeRequest, response: RangeResponse): string | null {
+  const filtered = (request.minModRevision ?? 0) !== 0 || (request.maxModRevision ?? 0) !== 0 || (request.minCreateRevision ?? 0) !== 0 || (request.maxCreateRevision ?? 0) !== 0;
+  if (request.countOnly === true || filtered) return null;
+  const limit = request.limit ?? 0;
+  const shown = response.kvs.length;
+  const expected = limit > 0 ? Math.min(response.count, limit) : response.count;
+  if (shown !== expected) return `${shown} keys and count ${response.count}${limit > 0 ? ` under limit ${limit}` : ''}: ${expected} keys expected`;
+  if (response.more !== response.count > shown) return `more ${response.more} while it shows ${shown} of ${response.count} keys${limit > 0 ? ` (limit ${limit})` : ''}`;
+  return null;
 }
 
 function checkWriteApplied(member: EtcdServer, client: ClientId, request: ServerRequest, reply: ServerReply): void {

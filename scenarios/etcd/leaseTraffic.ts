@@ -38,10 +38,17 @@ export class LeaseTraffic implements EtcdTraffic {
   /** Leases let go whose keep-alive loop wakes up once more around their expiry (a late keep-alive racing it). */
   private readonly lapsing: { readonly lease: HeldLease; readonly atUs: number }[] = [];
   private lateInFlight: HeldLease | null = null;
+  /**
+   * A third of the puts move their key: off its lease (a put without one) or onto another lease
+   * this client holds, as etcd's robustness traffic mixes puts with and without a lease on one key
+   * set. The lessor must detach such a key, or the old lease's revoke deletes it.
+   */
+  private readonly moves: boolean;
 
-  constructor(options: { readonly tag: string; readonly ttlSeconds?: readonly number[] }) {
+  constructor(options: { readonly tag: string; readonly ttlSeconds?: readonly number[]; readonly moves?: boolean }) {
     this.prefix = `${leaseKeyPrefix}${options.tag}/`;
     this.name = `leases(${this.prefix}*)`;
+    this.moves = options.moves ?? false;
     this.values = new UniqueValues(options.tag);
     this.ttlSeconds = options.ttlSeconds ?? [2, 3, 5, 8];
   }
@@ -60,7 +67,8 @@ export class LeaseTraffic implements EtcdTraffic {
     const lease = pick(random, this.held);
     if (roll < 55 && lease.keys < keysPerLeaseMax) {
       lease.keys++;
-      return { request: { method: 'Put', request: { key: `${this.prefix}${lease.ID.toString(16)}/${random.below(keysPerLeaseMax)}`, value: this.values.next(), lease: lease.ID } } };
+      const key = `${this.prefix}${lease.ID.toString(16)}/${random.below(keysPerLeaseMax)}`;
+      return { request: { method: 'Put', request: { key, value: this.values.next(), lease: this.moves ? this.leaseOfPut(random, lease) : lease.ID } } };
     }
     if (roll < 70) return { request: { method: 'LeaseTimeToLive', request: { ID: lease.ID, keys: true } } };
     if (roll < 78) return get(this.prefix, { rangeEnd: `${this.prefix}\xff` });
@@ -102,6 +110,12 @@ export class LeaseTraffic implements EtcdTraffic {
   /** Short pauses between calls: keep-alives must not wait behind a long think. */
   think(random: Random): number {
     return random.between(0, 80_000);
+  }
+
+  /** The lease a moving put names: its own two times in three, else none or another held lease. */
+  private leaseOfPut(random: Random, lease: HeldLease): number {
+    if (random.below(3) !== 0) return lease.ID;
+    return random.below(2) === 0 ? 0 : pick(random, this.held).ID;
   }
 
   private drop(ID: number): void {

@@ -33,6 +33,8 @@ export type ClientRole =
   | 'admin-joint'
   | 'quota-filler'
   | 'lease'
+  /** Lease clients whose puts also move keys off their lease or onto another (LeaseTraffic's `moves`). */
+  | 'lease-moves'
   | 'lock'
   | 'lock-fenced';
 
@@ -117,6 +119,8 @@ function clientSpecOf(role: ClientRole, index: number, shape: WorkloadShape): Et
       return { traffic: new QuotaFiller({ tag, endpoints: all, valueBytes: shape.quotaValueBytes ?? 2048 }), endpoints: all };
     case 'lease':
       return { traffic: new LeaseTraffic({ tag }), endpoints: pinned };
+    case 'lease-moves':
+      return { traffic: new LeaseTraffic({ tag, moves: true }), endpoints: pinned };
     case 'lock':
     case 'lock-fenced': {
       const lock = shape.lock ?? { ttlSeconds: 2, pausePercent: 0 };

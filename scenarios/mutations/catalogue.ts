@@ -1,4 +1,5 @@
 import { etcdMutations } from './etcdCatalogue.ts';
+import { huntMutations } from './huntCatalogue.ts';
 import { watchMutations } from './watchCatalogue.ts';
 
 /**
@@ -308,4 +309,4 @@ const raftMutations: readonly Mutation[] = [
 ];
 
 /** Every catalogued mutant: the Raft core's, then the etcd server's and store's. */
-export const mutations: readonly Mutation[] = [...raftMutations, ...etcdMutations, ...watchMutations];
+export const mutations: readonly Mutation[] = [...raftMutations, ...etcdMutations, ...watchMutations, ...huntMutations];

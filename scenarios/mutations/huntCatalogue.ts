@@ -1,0 +1,151 @@
+import type { Mutation } from './catalogue.ts';
+
+/**
+ * Session 20 (task hunt): bugs nobody planted — line-level slips a human changing the consensus,
+ * MVCC, lease or watch code would plausibly write next, in classes the older catalogue left
+ * uncovered (storage compaction, the quorum size, a snapshot's
+ * ConfState, a range's count / more / header, a txn compare's target, a sliced delete's count,
+ * lease attachment, watch filters with prev_kv). `caughtAt` is the first run `detcd-sim mutants`
+ * found; the comment after it gives the catch rate over seeds 0-19 of that scenario
+ * (`detcd-sim sweep --mutant M --scenario S --seeds 20`).
+ *
+ * Two slips of the unstable → stable handoff were tried and left out of the catalogue: the
+ * simulation cannot catch them, and the unit tests beside the code do (core/raft/unstable.test.ts:
+ * "stableTo ignores an entry that was replaced meanwhile (ABA guard)" and "truncating below the
+ * in-progress point hands the replacement out again"). Hunted over seeds 0-7 of raft-pipelined-churn,
+ * raft-pipelined-crashes, raft-pipelined and etcd-pipelined (32 runs each, with infection counts):
+ *
+ * - stableTo by index alone (unstable.ts, `|| found !== term` dropped): latent — executed in 32 runs,
+ *   changed none. Raft.onPersisted already drops a storage ack of an earlier term, and within one
+ *   term a leader never replaces what it sent; only entries of an older term handed out after the
+ *   node's term moved (while another Ready synced) and then cut by the new leader reach it.
+ * - the cut of an unstable tail keeping the in-progress mark (`offsetInProgress = Math.min(…)`
+ *   dropped): unreached — no run cut a follower's unstable tail past its stable part.
+ */
+export const huntMutations: readonly Mutation[] = [
+  // --- Raft: storage compaction, the quorum, a snapshot's ConfState --------------------------------
+  {
+    name: 'storage-compact-keeps-compact-index',
+    bug: 'log compaction after a snapshot keeps the entry at the compaction index after the new dummy entry (slice from the index, not the index + 1): every later index is read one entry off',
+    file: 'core/raft/memoryStorage.ts',
+    find: '...this.log.slice(compactIndex - offset + 1)]',
+    replace: '...this.log.slice(compactIndex - offset)]',
+    scenarios: ['etcd-snapshot-catchup', 'etcd-crashes', 'raft-crashes', 'raft-swarm'],
+    // caught on 20 of seeds 0-19 of etcd-snapshot-catchup, by the unstable log's bounds assertion at the first read past the compaction
+    caughtAt: { scenario: 'etcd-snapshot-catchup', seed: 0, violation: 'out of bound' },
+    realistic: true,
+  },
+  {
+    name: 'quorum-ceil-half',
+    bug: 'a majority is taken as ceil(n/2) voters, not floor(n/2)+1: with an even number of voters (a fourth member added) half of them commit an entry',
+    file: 'core/raft/majorityConfig.ts',
+    find: '    return sorted[n - (Math.floor(n / 2) + 1)]!;',
+    replace: '    return sorted[n - Math.ceil(n / 2)]!;',
+    scenarios: ['raft-membership', 'raft-membership-admins', 'raft-joint', 'etcd-membership', 'etcd-joint'],
+    // caught on 20 of seeds 0-19 of raft-membership by the quorum check (a fourth voter joins in every run)
+    caughtAt: { scenario: 'raft-membership', seed: 0, violation: 'it is not durable on a quorum' },
+    realistic: true,
+  },
+  {
+    name: 'etcd-snapshot-stale-conf-state',
+    bug: "a conf change applied by the server switches Raft's configuration but the server keeps its ConfState from before: the snapshots it makes carry a stale ConfState (a removed member still in it, an added one missing)",
+    file: 'core/server/confChangeApply.ts',
+    find: '    confState = server.raft.applyConfChange(change);\n    server.confState = confState;\n',
+    replace: '    server.raft.applyConfChange(change);\n',
+    scenarios: ['etcd-membership', 'etcd-joint', 'etcd-snapshot-catchup'],
+    // caught on 20 of seeds 0-19 of etcd-membership by assertConfStateIsRafts at the apply; before it, by liveness at the end of seed 0
+    caughtAt: { scenario: 'etcd-membership', seed: 0, violation: 'its snapshots would carry a stale membership' },
+    realistic: true,
+  },
+  // --- MVCC: a range's count / more / header, a txn compare's target, a sliced delete's count ----
+  {
+    name: 'etcd-range-more-at-limit',
+    bug: "a range's `more` is set when the keys found equal the limit, not only when they exceed it: a page that holds the last keys says more follow",
+    file: 'core/mvcc/applyRange.ts',
+    find: '  if (requestLimit > 0 && kvs.length > requestLimit) {',
+    replace: '  if (requestLimit > 0 && kvs.length >= requestLimit) {',
+    scenarios: ['etcd-kubernetes', 'etcd-standard', 'etcd-swarm'],
+    // caught on 19 of seeds 0-19 of etcd-kubernetes by ReplyChecks at the answer; before rangeShapeMismatch, by the history check after the run
+    caughtAt: { scenario: 'etcd-kubernetes', seed: 0, violation: 'more true while it shows' },
+    realistic: true,
+  },
+  {
+    name: 'etcd-range-count-after-limit',
+    bug: "a range's `count` is the number of keys read (the limit + 1 fetched), not of every key in range: a limited range under-counts",
+    file: 'core/mvcc/mvccState.ts',
+    find: '    return { kvs, count, revision: viewRevision };',
+    replace: '    return { kvs, count: limit, revision: viewRevision };',
+    scenarios: ['etcd-kubernetes', 'etcd-standard', 'etcd-swarm'],
+    // caught on 20 of seeds 0-19 of etcd-kubernetes by the history check (a count can only be judged against the keyspace)
+    caughtAt: { scenario: 'etcd-kubernetes', seed: 0, violation: 'is not linearizable' },
+    realistic: true,
+  },
+  {
+    name: 'etcd-range-header-at-read-revision',
+    bug: "a range at a past revision answers with that revision in its header, not the store's current revision (etcd's header is always the current one)",
+    file: 'core/mvcc/applyRange.ts',
+    find: '  return { header: revisionHeader(result.revision), kvs, more, count: result.count };',
+    replace: '  return { header: revisionHeader(request.revision !== undefined && request.revision > 0 ? request.revision : result.revision), kvs, more, count: result.count };',
+    scenarios: ['etcd-kubernetes', 'etcd-standard', 'etcd-swarm'],
+    // caught on 19 of seeds 0-19 of etcd-kubernetes (its paged lists read at a revision) by ReplyChecks at the answer; before, by the history check after the run
+    caughtAt: { scenario: 'etcd-kubernetes', seed: 0, violation: "below its store's revision" },
+    realistic: true,
+  },
+  {
+    name: 'etcd-txn-compare-version-reads-mod',
+    bug: "a txn compare on VERSION compares the key's mod revision (a copy-paste of the MOD case): compares of version 0 still pass (both are 0 for a missing key), any other version compare goes wrong",
+    file: 'core/mvcc/applyTxn.ts',
+    find: '      result = Math.sign(kv.version - (compare.version ?? 0));',
+    replace: '      result = Math.sign(kv.modRevision - (compare.version ?? 0));',
+    scenarios: ['etcd-kubernetes', 'etcd-standard', 'etcd-swarm'],
+    // caught on 19 of seeds 0-19 of etcd-kubernetes by the history check (its updates compare a version)
+    caughtAt: { scenario: 'etcd-kubernetes', seed: 0, violation: 'is not linearizable' },
+    realistic: true,
+  },
+  {
+    name: 'etcd-sliced-delete-counts-last-slice',
+    bug: "a DeleteRange applied in slices answers `deleted` with the last slice's count, not the sum of its slices",
+    file: 'core/mvcc/applyWrite.ts',
+    find: '    this.deleted += deleted;',
+    replace: '    this.deleted = deleted;',
+    scenarios: ['etcd-delete-turns'],
+    // caught on 20 of seeds 0-19 of etcd-delete-turns by the history check
+    caughtAt: { scenario: 'etcd-delete-turns', seed: 0, violation: 'is not linearizable' },
+    realistic: true,
+  },
+  // --- Leases ----------------------------------------------------------------------------------
+  {
+    name: 'lease-put-without-lease-keeps-attachment',
+    bug: "a put without a lease is taken as leaving the key's lease alone (as if ignore_lease): the key stays attached to its old lease, and that lease's revoke deletes a key no longer on it",
+    file: 'core/lease/lessor.ts',
+    find: '      if (previous === next) continue;\n      if (previous !== 0) this.detach(previous, key);',
+    replace: "      if (previous === next || (event.type === 'PUT' && next === 0)) continue;\n      if (previous !== 0) this.detach(previous, key);",
+    scenarios: ['etcd-lease-moves', 'etcd-lease', 'etcd-lease-swarm', 'etcd-lock-fenced'],
+    // caught on 13 of seeds 0-19 of etcd-lease-moves by the lease attachment check at the apply (the others move no attached key off its lease); unreached by the other lease scenarios, whose keys never leave their lease; etcd-lock 'caught' it only by its expected violation
+    caughtAt: { scenario: 'etcd-lease-moves', seed: 0, violation: 'the lessor attaches it to lease' },
+    realistic: true,
+  },
+  // --- Watches ---------------------------------------------------------------------------------
+  {
+    name: 'watch-filters-swapped',
+    bug: 'a watch filter drops the other event type (NOPUT drops DELETEs, NODELETE drops PUTs)',
+    file: 'core/watch/watcher.ts',
+    find: "filters.includes(event.type === 'PUT' ? 'NOPUT' : 'NODELETE')",
+    replace: "filters.includes(event.type === 'PUT' ? 'NODELETE' : 'NOPUT')",
+    scenarios: ['etcd-watch', 'etcd-watch-catchup'],
+    // caught on 20 of seeds 0-19 of etcd-watch by the watch checks at the response
+    caughtAt: { scenario: 'etcd-watch', seed: 0, violation: 'differs from what the members applied' },
+    realistic: true,
+  },
+  {
+    name: 'watch-filtered-loses-prev-kv',
+    bug: 'a watch with a filter is sent its events without prev_kv even when it asked for prev_kv (the stripped copy made for every filtered watch)',
+    file: 'core/watch/watcher.ts',
+    find: '    if (this.spec.prevKv || event.prevKv === undefined) return event;',
+    replace: '    if ((this.spec.prevKv && filters.length === 0) || event.prevKv === undefined) return event;',
+    scenarios: ['etcd-watch', 'etcd-watch-catchup'],
+    // caught on 19 of seeds 0-19 of etcd-watch by the watch checks at the response (its t/ watch asks prev_kv with NODELETE)
+    caughtAt: { scenario: 'etcd-watch', seed: 0, violation: 'prev_kv none instead of' },
+    realistic: true,
+  },
+];
