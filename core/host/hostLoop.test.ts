@@ -122,27 +122,6 @@ test('pipelined: what promises nothing leaves while the writes are synced, the r
   t.deepEqual(log.slice(5), ['send 3 ack', 'reply 9/2 defragmented', 'advance']);
 });
 
-test('pipelined: a transport that flushes is told to once the early messages are sent and the sync issued; the ack after the sync waits for its own turn', (t) => {
-  for (const pipelined of [true, false]) {
-    const { log, node, pendingSyncs } = harness('deferred', pipelined);
-    const ports: HostPorts<string, string> = {
-      transport: { send: (to, message) => void log.push(`send ${to} ${message}`), flush: () => void log.push('flush') },
-      replies: { reply: (client, id, reply) => void log.push(`reply ${client}/${id} ${reply}`) },
-      store: {
-        write: (writes) => void log.push(`write ${writes.map((w) => w.records.join()).join()}`),
-        sync: (done) => void (log.push('sync'), pendingSyncs.push(done)),
-        read: () => ({ files: new Map() }),
-      },
-    };
-    const loop = new HostLoop(node, ports, { sendBeforeSync: pipelined });
-    node.queued.push(mixedReady());
-    loop.pump();
-    t.deepEqual(log, pipelined ? ['ready', 'write x', 'send 2 append', 'reply 9/1 applied', 'sync', 'flush'] : ['ready', 'write x', 'sync']);
-    pendingSyncs.shift()!();
-    t.false(log.slice(pipelined ? 6 : 3).includes('flush'));
-  }
-});
-
 test('not pipelined: the marks are ignored and everything waits for the sync, in the order the node gave', (t) => {
   const { log, node, loop, pendingSyncs } = harness('deferred', false);
   node.queued.push(mixedReady());
