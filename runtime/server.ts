@@ -398,7 +398,6 @@ function observedTransport(transport: Transport<PeerMessage>, roundTrips: PeerRo
       roundTrips.sent(to, message.type);
       transport.send(to, message);
     },
-    flush: () => transport.flush?.(),
   };
 }
 

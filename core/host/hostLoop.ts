@@ -63,8 +63,6 @@ export class HostLoop<Message, Request, Reply> {
             this.syncing = ready;
             if (this.sendBeforeSync) this.deliver(ready, true);
             this.ports.store.sync(this.onSynced);
-            // The appends leave now, their WAL write already issued, not after the rest of the turn.
-            if (this.sendBeforeSync) this.ports.transport.flush?.();
             // A synchronous sync has already finished the Ready and cleared `syncing`.
             continue;
           }

@@ -8,14 +8,6 @@ import type { ClientId, DurableState, DurableWrite, NodeId, RequestId, StreamFra
 export interface Transport<Message> {
   /** Fire and forget: the network may lose, delay, duplicate or reorder it. */
   send(to: NodeId, message: Message): void;
-  /**
-   * Puts what was sent so far on the wire now (optional). The runtime's transport otherwise writes
-   * a turn's messages once the turn is done; the loop calls this once a Ready's early messages are
-   * sent and its sync issued, so a leader's appends reach the followers before the rest of the
-   * turn (etcd's raftNode sends them before its own WAL write). The simulator has none: its
-   * network takes each message as it is sent.
-   */
-  flush?(): void;
 }
 
 export interface ReplyPort<Reply> {

@@ -132,18 +132,10 @@ export class PeerSender {
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    queueMicrotask(this.scheduledFlush);
-  }
-
-  private readonly scheduledFlush = (): void => {
-    this.flushScheduled = false;
-    this.flushNow();
-  };
-
-  /** Writes the queue now, unless it holds only messages that may wait while the transport holds them back. */
-  flushNow(): void {
-    if (this.queue.length === 0) return;
-    if (this.options.held?.() !== true || this.queue.some((queued) => !queued.mayWait)) this.flush();
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      if (this.options.held?.() !== true || this.queue.some((queued) => !queued.mayWait)) this.flush();
+    });
   }
 
   /** The transport stopped holding writes back: what queued meanwhile goes now. */

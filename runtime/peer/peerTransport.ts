@@ -150,12 +150,6 @@ export class PeerTransport<Message> implements Transport<Message> {
     this.sender(to).send(this.options.codec.encode(message), this.options.carriesSnapshot(message), this.options.mayWait?.(message) ?? false);
   }
 
-  /** Writes what is queued for each peer now, not once the turn is done (HostLoop, after a Ready's appends and its sync are issued); what may wait stays held. */
-  flush(): void {
-    if (this.stopped) return;
-    for (const sender of this.senders.values()) sender.flushNow();
-  }
-
   /**
    * Holds back this turn's peer writes that may wait (`mayWait`: a commit index alone) until the
    * client connections have written theirs. Called when a Ready answers a client. Node's HTTP/2
