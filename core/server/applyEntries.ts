@@ -128,7 +128,7 @@ function applyRequest(server: EtcdServer, entry: Entry, request: InternalRaftReq
 /** What follows an op's apply: the lease log, the watchers, the quota alarm, the proposer's answer. */
 function applied(server: EtcdServer, header: InternalRaftRequest['header'], op: InternalOp, outcome: ApplyOutcome): void {
   if (op.kind === 'leaseRevoke' && outcome.error === null) server.leaseLog.revoked(op.ID, server.state.kv.revision, outcome.events.length, op.expired === true);
-  else if (op.kind === 'leaseCheckpoint') server.leaseLog.checkpointed(server.state.consistentIndex, op.checkpoints);
+  else if (op.kind === 'leaseCheckpoint') server.leaseLog.checkpointed(server.state.consistentIndex, op.checkpoints, server.state.lessor.primary);
   else if (op.kind === 'leaseGrant' && outcome.error === null && server.state.lessor.primary) server.leaseLog.refreshed(op.ID, server.ticks);
   for (const listener of server.applyListeners) if (outcome.events.length > 0) listener.onEvents(server, outcome.events, server.state.kv.revision);
   if (outcome.overQuota && !server.state.alarms.has('NOSPACE')) server.raiseNoSpace();

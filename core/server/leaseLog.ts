@@ -4,8 +4,8 @@ import type { LeaseCheckpoint } from '../lease/index.ts';
 export type LeaseLogEntry =
   | { readonly seq: number; readonly kind: 'expiring'; readonly ID: number; readonly tick: number }
   | { readonly seq: number; readonly kind: 'revoked'; readonly ID: number; readonly revision: number; readonly keys: number; readonly expired: boolean }
-  /** A LeaseCheckpoint entry applied (as the entry says, whatever the lessor made of it). */
-  | { readonly seq: number; readonly kind: 'checkpointed'; readonly index: number; readonly checkpoints: readonly LeaseCheckpoint[] }
+  /** A LeaseCheckpoint entry applied (as the entry says, whatever the lessor made of it), and whether the lessor was the primary then. */
+  | { readonly seq: number; readonly kind: 'checkpointed'; readonly index: number; readonly checkpoints: readonly LeaseCheckpoint[]; readonly primary: boolean }
   /** The lessor promoted when the leader applied the empty entry of its term at `index`, at its tick `tick`, extending by `extendTicks`. */
   | { readonly seq: number; readonly kind: 'promoted'; readonly index: number; readonly tick: number; readonly extendTicks: number }
   /** The primary granted or renewed a lease at its tick `tick` (its expiry is judged right after). */
@@ -41,8 +41,8 @@ export class LeaseLog {
     this.push({ kind: 'revoked', ID, revision, keys, expired });
   }
 
-  checkpointed(index: number, checkpoints: readonly LeaseCheckpoint[]): void {
-    this.push({ kind: 'checkpointed', index, checkpoints });
+  checkpointed(index: number, checkpoints: readonly LeaseCheckpoint[], primary: boolean): void {
+    this.push({ kind: 'checkpointed', index, checkpoints, primary });
   }
 
   promoted(index: number, tick: number, extendTicks: number): void {

@@ -46,12 +46,12 @@ export class LeaseExpiryBound {
   }
 
   judge(id: NodeId, server: EtcdServer, entry: BoundEntry): void {
-    if (entry.kind === 'checkpointed') return this.checkpointed(id, server, entry.index, entry.checkpoints);
+    if (entry.kind === 'checkpointed') return this.checkpointed(id, server, entry.index, entry.checkpoints, entry.primary);
     if (entry.kind === 'refreshed') return this.refreshed(id, server, entry.ID, entry.tick);
     this.promoted(id, server, entry.index, entry.tick, entry.extendTicks);
   }
 
-  private checkpointed(id: NodeId, server: EtcdServer, index: number, checkpoints: readonly LeaseCheckpoint[]): void {
+  private checkpointed(id: NodeId, server: EtcdServer, index: number, checkpoints: readonly LeaseCheckpoint[], primary: boolean): void {
     if (!this.appliedIndexes.has(index)) {
       this.appliedIndexes.add(index);
       if (checkpoints.some((checkpoint) => checkpoint.remainingTTL > 0)) this.stats.checkpointsApplied++;
@@ -62,8 +62,8 @@ export class LeaseExpiryBound {
         this.checkpoints.set(ID, list);
       }
     }
-    const lessor = server.state.lessor;
-    if (!lessor.primary) return;
+    // Judged only if it applied on the primary: a follower that applies it and then promotes in the same event schedules at the promotion.
+    if (!primary || !server.state.lessor.primary) return;
     for (const { ID } of checkpoints) this.checkScheduled(id, server, ID, index + 1, `the checkpoint at index ${index} applied`);
   }
 

@@ -133,7 +133,8 @@ export const huntMutations: readonly Mutation[] = [
     find: '      lease.refresh(now, extendTicks, this.options.ticksPerSecond);\n      this.scheduleCheckpoint(lease, now);',
     replace: '      lease.refresh(now, extendTicks, this.options.ticksPerSecond, true);\n      this.scheduleCheckpoint(lease, now);',
     scenarios: ['etcd-lease-checkpoints'],
-    caughtAt: null,
+    // caught on 20 of seeds 0-19 of etcd-lease-checkpoints by LeaseExpiryBound at the promotion (expiry past the tick + an election timeout + the last checkpointed remaining TTL)
+    caughtAt: { scenario: 'etcd-lease-checkpoints', seed: 0, violation: 'the remaining TTL of the checkpoint applied at index' },
     realistic: true,
   },
   {
@@ -143,7 +144,8 @@ export const huntMutations: readonly Mutation[] = [
     find: '      lease.refresh(now, extendTicks, this.options.ticksPerSecond);\n      this.scheduleCheckpoint(lease, now);',
     replace: '      lease.refresh(now, extendTicks, this.options.ticksPerSecond);',
     scenarios: ['etcd-lease-checkpoints'],
-    caughtAt: null,
+    // caught on 20 of seeds 0-19 of etcd-lease-checkpoints by LeaseExpiryBound's scheduling check at the promotion
+    caughtAt: { scenario: 'etcd-lease-checkpoints', seed: 0, violation: 'has no checkpoint scheduled' },
     realistic: true,
   },
   {
@@ -153,7 +155,8 @@ export const huntMutations: readonly Mutation[] = [
     find: '      lease.remainingTTL = remainingTTL;\n      this.dirty = true;',
     replace: '      lease.remainingTTL = remainingTTL;',
     scenarios: ['etcd-lease-checkpoints'],
-    caughtAt: null,
+    // caught on 2 of seeds 0-19 of etcd-lease-checkpoints (14, 18) by LeaseExpiryBound at a restarted member's promotion: only a batch whose one lease change is the checkpoint loses it
+    caughtAt: { scenario: 'etcd-lease-checkpoints', seed: 14, violation: 'the remaining TTL of the checkpoint applied at index' },
     realistic: true,
   },
   {
@@ -163,7 +166,8 @@ export const huntMutations: readonly Mutation[] = [
     find: 'lessor.leases.set(id, new Lease(id, ttl, remainingTTL));',
     replace: 'lessor.leases.set(id, new Lease(id, ttl, 0));',
     scenarios: ['etcd-lease-checkpoints'],
-    caughtAt: null,
+    // caught on 7 of seeds 0-19 of etcd-lease-checkpoints by LeaseExpiryBound at a restarted member's promotion (the others restart no member that then leads while a lease is checkpointed)
+    caughtAt: { scenario: 'etcd-lease-checkpoints', seed: 0, violation: 'the remaining TTL of the checkpoint applied at index' },
     realistic: true,
   },
   {
@@ -173,7 +177,8 @@ export const huntMutations: readonly Mutation[] = [
     find: '    for (const { ID, remainingTTL } of checkpoints) {\n      const lease = this.leases.get(ID);',
     replace: '    for (const { remainingTTL } of checkpoints) {\n      const lease = this.leases.get(checkpoints[0]!.ID);',
     scenarios: ['etcd-lease-checkpoints'],
-    caughtAt: null,
+    // caught on 19 of seeds 0-19 of etcd-lease-checkpoints by LeaseExpiryBound: on the primary, a lease of the batch left unscheduled (15), or a promotion running a lease past its own checkpoint (4)
+    caughtAt: { scenario: 'etcd-lease-checkpoints', seed: 0, violation: 'has no checkpoint scheduled' },
     realistic: true,
   },
   {
@@ -183,7 +188,8 @@ export const huntMutations: readonly Mutation[] = [
     find: 'const checkpointCleared = this.options.checkpointIntervalTicks !== null && lease.remainingTTL > 0;',
     replace: 'const checkpointCleared = false;',
     scenarios: ['etcd-lease-checkpoints'],
-    caughtAt: null,
+    // caught on 1 of seeds 0-19 of etcd-lease-checkpoints (seed 1) by leaseChecks' true-time check (an expiry EARLIER than the keep-alive's TTL): only a renewed lease that the next leader then lets lapse shows it
+    caughtAt: { scenario: 'etcd-lease-checkpoints', seed: 1, violation: 'expired early' },
     realistic: true,
   },
   // --- Watches ---------------------------------------------------------------------------------
