@@ -74,7 +74,7 @@ export interface EtcdScenarioShape {
   readonly checks?: EtcdTuning['checks'];
   readonly onHistory?: EtcdTuning['onHistory'];
   /** Lease clients run: check etcd's lease guarantees (`timing`: expiries against true time, see leaseChecks). */
-  readonly leases?: { readonly timing: boolean };
+  readonly leases?: { readonly timing: boolean; readonly checkpoints?: true };
   /** Lock clients run: their session TTL and process pauses, and mutual exclusion is checked. */
   readonly lock?: { readonly ttlSeconds: number; readonly pausePercent: number };
   /** What a run should find: a scenario that shows where etcd's own guarantees end expects a violation. */
@@ -280,7 +280,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
       ...(shape.leases === undefined
         ? []
         : [
-            `leases: a revoke takes every key of its lease in one revision, no key outlives its lease, every write's keys attached to the lease it names at its apply; ${shape.leases.timing ? 'no lease expires before its TTL has passed in true time since its last acknowledged keep-alive' : 'expiries NOT judged against true time (these faults break etcd\'s own timing assumptions)'}`,
+            `leases: a revoke takes every key of its lease in one revision, no key outlives its lease, every write's keys attached to the lease it names at its apply, no primary sets an expiry later than its TTL after a grant or renewal or an election timeout plus its last checkpointed remaining TTL after a promotion, checkpoints kept scheduled (every ${config.leaseCheckpointIntervalTicks ?? 'never'} ticks); ${shape.leases.timing ? 'no lease expires before its TTL has passed in true time since its last acknowledged keep-alive' : 'expiries NOT judged against true time (these faults break etcd\'s own timing assumptions)'}`,
           ]),
       ...(shape.lock === undefined ? [] : [`lock: session TTL ${shape.lock.ttlSeconds} s, the client's process pauses in ${shape.lock.pausePercent}% of critical sections; mutual exclusion checked on the counter it protects`]),
       ...(shape.watch === undefined
@@ -296,7 +296,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
         history: { operations: 0, steps: 0, leftOut: { rangeOptions: 0, cluster: 0, lease: 0 } },
         invariants: { hashChecks: 0, hashesCompared: 0, snapshotsInstalled: 0, recoveriesChecked: 0 },
         calls: { memberChanges: 0, compactions: 0, defragmentations: 0, alarmsDisarmed: 0, noSpace: 0 },
-        leases: { expiriesJudged: 0, revokesChecked: 0, keysRevoked: 0, increments: 0 },
+        leases: { expiriesJudged: 0, revokesChecked: 0, keysRevoked: 0, checkpointsApplied: 0, checkpointsUsed: 0, expirySettingsJudged: 0, increments: 0 },
       };
       // Lease traffic: the leaders' revokes of expired leases join the clients' history.
       const expiries = shape.leases === undefined ? undefined : new LeaseExpiryRecorder();
@@ -351,6 +351,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
           ...((shape.server?.applySliceKeys ?? 0) > 0 ? { slicedApplies: invariants.slicedApplies ?? 0 } : {}),
           ...calls,
           ...(shape.leases === undefined ? {} : { leaseExpiries: leases.expiriesJudged, leaseRevokes: leases.revokesChecked, leaseKeysRevoked: leases.keysRevoked }),
+          ...(shape.leases?.checkpoints === true ? { leaseCheckpointsApplied: leases.checkpointsApplied, leaseCheckpointsUsed: leases.checkpointsUsed } : {}),
           ...(shape.lock === undefined ? {} : { lockIncrements: leases.increments }),
           ...(shape.slabBytes === undefined ? {} : { slabRelocations: relocatedValues() - relocationsBefore }),
         },
@@ -370,6 +371,7 @@ export function etcdScenario(name: string, summary: string, shape: EtcdScenarioS
     ...(shape.expect === 'violation' ? [] : swarmCoverage(shape.space)),
     ...(shape.coverage ?? []),
     ...(shape.leases === undefined ? [] : ['leaseExpiries', 'leaseKeysRevoked']),
+    ...(shape.leases?.checkpoints === true ? ['leaseCheckpointsApplied', 'leaseCheckpointsUsed'] : []),
     ...(shape.lock === undefined ? [] : ['lockIncrements']),
     ...(shape.slabBytes === undefined ? [] : ['slabRelocations']),
   ];
@@ -527,6 +529,16 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
     roles: ['lease-moves', 'lease-moves', 'lease-moves', 'lease-moves', 'mixed', 'register', 'kubernetes', 'compactor'],
     space: leaseSafeSpace,
     leases: { timing: true },
+  }),
+  // Session 20 (task leasecp): checkpoints every 2 s (etcd's 5 min outlived every run) and a leader fault every second or so,
+  // so that checkpoints are made, applied, persisted and used by the next primary (etcd #9924, #13491).
+  etcdScenario('etcd-lease-checkpoints', "etcd, lease checkpoints every 2 s under leader churn, crashes and partitions: a new leader runs each lease on from its last checkpointed remaining TTL, never later", {
+    machines: 5,
+    roles: leaseRoles,
+    space: { ...leaseSafeSpace, alwaysOn: ['leader', 'crash'] },
+    meanGapUs: 1_000_000,
+    server: { leaseCheckpointIntervalTicks: 20 },
+    leases: { timing: true, checkpoints: true },
   }),
   etcdScenario('etcd-lease-swarm', "etcd, lease clients under every fault class; a lease's keys go with it in one revision (expiry timing not judged: pauses and clocks break it in etcd too)", {
     machines: 5,

@@ -239,6 +239,11 @@ export class Lessor implements LeaseLookup {
     if (lease.remainingSeconds() * this.options.ticksPerSecond > interval) this.checkpointsDue.set(lease.id, now + interval);
   }
 
+  /** When the lease's next checkpoint is due on this primary (etcd's checkpoint heap), or undefined: for checkers. */
+  checkpointDueAt(id: number): number | undefined {
+    return this.checkpointsDue.get(id);
+  }
+
   /** Seconds left on the primary's clock, rounded down (etcd's int64(Remaining().Seconds())). */
   remainingSeconds(lease: Lease, now: number): number {
     if (lease.expiry === forever) return lease.ttl;

@@ -53,7 +53,10 @@ function applyEntry(server: EtcdServer, entry: Entry): void {
     if (entry.data.byteLength > 0 && applyRequest(server, entry, server.requests.takeRequest(entry.data), replayed)) return;
     // etcd promotes its lessor when the leader applies the empty entry of its term: every lease
     // granted, revoked or checkpointed before is known, and each is extended by an election timeout.
-    if (entry.data.byteLength === 0 && server.softState.role === 'leader' && entry.term === server.hardState.term) server.state.lessor.promote(server.ticks, server.config.electionTicks);
+    if (entry.data.byteLength === 0 && server.softState.role === 'leader' && entry.term === server.hardState.term) {
+      server.state.lessor.promote(server.ticks, server.config.electionTicks);
+      server.leaseLog.promoted(entry.index, server.ticks, server.config.electionTicks);
+    }
   } else {
     server.confState = applyConfChangeEntry(server, entry, replayed);
     assertConfStateIsRafts(server.id, entry.index, server.confState, server.raft.status().config);
@@ -125,6 +128,8 @@ function applyRequest(server: EtcdServer, entry: Entry, request: InternalRaftReq
 /** What follows an op's apply: the lease log, the watchers, the quota alarm, the proposer's answer. */
 function applied(server: EtcdServer, header: InternalRaftRequest['header'], op: InternalOp, outcome: ApplyOutcome): void {
   if (op.kind === 'leaseRevoke' && outcome.error === null) server.leaseLog.revoked(op.ID, server.state.kv.revision, outcome.events.length, op.expired === true);
+  else if (op.kind === 'leaseCheckpoint') server.leaseLog.checkpointed(server.state.consistentIndex, op.checkpoints, server.state.lessor.primary);
+  else if (op.kind === 'leaseGrant' && outcome.error === null && server.state.lessor.primary) server.leaseLog.refreshed(op.ID, server.ticks);
   for (const listener of server.applyListeners) if (outcome.events.length > 0) listener.onEvents(server, outcome.events, server.state.kv.revision);
   if (outcome.overQuota && !server.state.alarms.has('NOSPACE')) server.raiseNoSpace();
   if (header.member !== server.id || server.waiters.takeInternal(header.id)) return;

@@ -112,6 +112,31 @@ test('checkpoints: a new leader starts a lease from its checkpointed remaining T
   t.is(c.server(next).state.lessor.lookup(ID)!.remainingTTL, 0, 'and clears the checkpoint through Raft');
 });
 
+// Session 20 (task leasecp), a known gap, kept as a failing test until fixed: etcd's Renew of a
+// checkpointed lease waits for its clearing checkpoint (remaining TTL 0) to APPLY (le.cp is
+// raftRequestOnce) before it refreshes the lease and answers; detcd's keep-alive proposes the clear
+// and answers at once. A leader cut off right after such a renewal acknowledges a TTL that its
+// successor never learns of: the successor runs the lease from the stale checkpoint, and it expires
+// before the TTL the keep-alive promised. Not reached in etcd-lease-checkpoints seeds 0-59.
+test.failing('a keep-alive of a checkpointed lease is answered only once its clearing checkpoint applied (etcd Renew): a cut-off leader promises no TTL its successor cuts short', (t) => {
+  const c = cluster();
+  const leader = c.electLeader();
+  const { ID } = c.ok(leader, 'LeaseGrant', { TTL: 30 });
+  settleTicks(c, 150); // 15 s of checkpoints every 2 s: about 16 s remain, checkpointed on every member
+  const checkpointed = c.server(leader).state.lessor.lookup(ID)!.remainingTTL;
+  t.true(checkpointed > 0 && checkpointed < 20, `checkpointed ${checkpointed}`);
+  c.isolate(leader);
+  const renewedAt = c.server(leader).ticks;
+  const renewal = c.request(leader, 'LeaseKeepAlive', { ID }, 5);
+  const acknowledged = !isErrorReply(renewal) && renewal.method === 'LeaseKeepAlive' && renewal.response.TTL === 30;
+  const others = [1, 2, 3].filter((id) => id !== leader);
+  for (let round = 0; round < 100 && !others.some((id) => c.server(id).state.lessor.primary); round++) c.settle(1);
+  const next = others.find((id) => c.server(id).state.lessor.primary)!;
+  const expiry = c.server(next).state.lessor.lookup(ID)!.expiry;
+  // Acknowledged with TTL 30 at tick renewedAt: the lease must not expire before 30 s after it (the members tick in lockstep).
+  t.true(!acknowledged || expiry >= renewedAt + 300, `acknowledged TTL 30 at tick ${renewedAt}, but member ${next} expires it at tick ${expiry}`);
+});
+
 // Stryker's survivor S4 (scenarios/mutations/stryker-triage-etcd.md): lease calls waiting to try
 // again (no leader, or the leader not yet primary) were timed from the member's tick plus their
 // arrival, so once a member had run a request timeout's worth of ticks they failed at the next

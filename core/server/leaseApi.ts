@@ -77,6 +77,7 @@ function answerAsPrimary(server: EtcdServer, request: LeaseCall): ServerReply | 
     if (renewed === 'not-primary') return 'not-primary';
     // etcd's keep-alive stream answers TTL 0 for a lease that is gone (or expired, its revoke under way).
     if (renewed === null) return { method: 'LeaseKeepAlive', response: { header, ID, TTL: 0 } };
+    server.leaseLog.refreshed(ID, server.ticks);
     if (renewed.checkpointCleared) server.proposeInternal({ kind: 'leaseCheckpoint', checkpoints: [{ ID, remainingTTL: 0 }] });
     return { method: 'LeaseKeepAlive', response: { header, ID, TTL: renewed.ttl } };
   }

@@ -1,15 +1,28 @@
+import type { LeaseCheckpoint } from '../lease/index.ts';
+
 /** What a member did with a lease, for checkers (properties/lease): numbered, bounded. */
 export type LeaseLogEntry =
   | { readonly seq: number; readonly kind: 'expiring'; readonly ID: number; readonly tick: number }
-  | { readonly seq: number; readonly kind: 'revoked'; readonly ID: number; readonly revision: number; readonly keys: number; readonly expired: boolean };
+  | { readonly seq: number; readonly kind: 'revoked'; readonly ID: number; readonly revision: number; readonly keys: number; readonly expired: boolean }
+  /** A LeaseCheckpoint entry applied (as the entry says, whatever the lessor made of it), and whether the lessor was the primary then. */
+  | { readonly seq: number; readonly kind: 'checkpointed'; readonly index: number; readonly checkpoints: readonly LeaseCheckpoint[]; readonly primary: boolean }
+  /** The lessor promoted when the leader applied the empty entry of its term at `index`, at its tick `tick`, extending by `extendTicks`. */
+  | { readonly seq: number; readonly kind: 'promoted'; readonly index: number; readonly tick: number; readonly extendTicks: number }
+  /** The primary granted or renewed a lease at its tick `tick` (its expiry is judged right after). */
+  | { readonly seq: number; readonly kind: 'refreshed'; readonly ID: number; readonly tick: number };
 
 type Unnumbered<Entry> = Entry extends { readonly seq: number } ? Omit<Entry, 'seq'> : never;
 
-const kept = 256;
+/**
+ * Entries kept: a checker reads them after every event, and one event may apply a long batch of
+ * committed entries (a follower catching up), a third of them checkpoints under a short interval.
+ */
+const kept = 1024;
 
 /**
  * The member's lease actions as they happen, for checkers that must judge them at the moment they
- * happen (the simulator's true time then): the primary proposing an expiry, a revoke applied. A
+ * happen (the simulator's true time then): the primary proposing an expiry, a revoke applied, a
+ * checkpoint applied, a promotion, a grant or renewal on the primary. A
  * checker reads the entries after the last sequence number it saw; the oldest are dropped.
  */
 export class LeaseLog {
@@ -26,6 +39,18 @@ export class LeaseLog {
 
   revoked(ID: number, revision: number, keys: number, expired: boolean): void {
     this.push({ kind: 'revoked', ID, revision, keys, expired });
+  }
+
+  checkpointed(index: number, checkpoints: readonly LeaseCheckpoint[], primary: boolean): void {
+    this.push({ kind: 'checkpointed', index, checkpoints, primary });
+  }
+
+  promoted(index: number, tick: number, extendTicks: number): void {
+    this.push({ kind: 'promoted', index, tick, extendTicks });
+  }
+
+  refreshed(ID: number, tick: number): void {
+    this.push({ kind: 'refreshed', ID, tick });
   }
 
   /** The entries numbered after `seq`, oldest first. */

@@ -24,7 +24,7 @@ export class LeaseExpiryRecorder {
         this.cursors.afterEvent(sim, (_id, _server, entry) => {
           if (entry.kind === 'expiring') {
             if (!this.proposedUs.has(entry.ID)) this.proposedUs.set(entry.ID, sim.nowUs);
-          } else if (entry.expired && !this.applied.has(entry.ID)) {
+          } else if (entry.kind === 'revoked' && entry.expired && !this.applied.has(entry.ID)) {
             this.applied.set(entry.ID, { lease: entry.ID, proposedUs: this.proposedUs.get(entry.ID) ?? sim.nowUs, appliedUs: sim.nowUs, revision: entry.revision });
           }
         }),

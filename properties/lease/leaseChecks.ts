@@ -4,6 +4,7 @@ import { isErrorReply, type EtcdServer, type PeerMessage, type ServerReply, type
 import type { SimObserver } from '../../sim/observer.ts';
 import type { Simulation } from '../../sim/simulation.ts';
 import type { LeaseLogEntry } from '../../core/server/leaseLog.ts';
+import { LeaseExpiryBound, type LeaseBoundStats } from './leaseExpiryBound.ts';
 import { LeaseLogCursors } from './leaseLogCursors.ts';
 
 type EtcdSimulation = Simulation<PeerMessage, ServerRequest, ServerReply, EtcdServer>;
@@ -16,7 +17,7 @@ export interface LeaseCheckOptions {
   readonly timing: boolean;
 }
 
-export interface LeaseCheckStats {
+export interface LeaseCheckStats extends LeaseBoundStats {
   /** Leases a primary proposed to expire, judged against their deadlines. */
   expiriesJudged: number;
   /** Revokes applied (by a client or an expiry), each followed by the key check. */
@@ -39,6 +40,9 @@ export interface LeaseCheckStats {
  *   is known somewhere (a deposed leader's proposal cannot commit), and again when the revoke
  *   first applies (a keep-alive acknowledged while the expiry was on its way through Raft promised
  *   a TTL the lease did not get).
+ * - A lease never expires LATER than etcd's lessor allows: at most its TTL after a grant or renewal
+ *   on the primary, at most an election timeout plus its last checkpointed remaining TTL after a
+ *   promotion, and checkpoints stay scheduled (LeaseExpiryBound; on the primary's clock, always on).
  *
  * etcd's lessor keeps the second only while its assumptions hold: the leader's clock runs at
  * true speed (drift and forward jumps shorten leases), and a deposed leader stops answering
@@ -47,7 +51,8 @@ export interface LeaseCheckStats {
  * Scenarios with those faults turn `timing` off or expect the violation.
  */
 export function leaseChecks(options: LeaseCheckOptions, stats?: LeaseCheckStats): SimObserver<PeerMessage, ServerRequest, ServerReply, EtcdServer> {
-  const counts = stats ?? { expiriesJudged: 0, revokesChecked: 0, keysRevoked: 0 };
+  const counts = stats ?? { expiriesJudged: 0, revokesChecked: 0, keysRevoked: 0, checkpointsApplied: 0, checkpointsUsed: 0, expirySettingsJudged: 0 };
+  const bound = new LeaseExpiryBound(counts);
   /** The first arrival of each lease call at a member, by client and request id. */
   const arrivals = new Map<string, number>();
   /** By lease: the true time before which it must not expire, and what set it. */
@@ -62,6 +67,7 @@ export function leaseChecks(options: LeaseCheckOptions, stats?: LeaseCheckStats)
   };
 
   const judge = (sim: EtcdSimulation, id: NodeId, server: EtcdServer, entry: LeaseLogEntry): void => {
+    if (entry.kind === 'checkpointed' || entry.kind === 'promoted' || entry.kind === 'refreshed') return bound.judge(id, server, entry);
     if (entry.kind === 'expiring') {
       counts.expiriesJudged++;
       // A deposed leader that has not heard of its successor (cut off, it still leads in its own

@@ -125,6 +125,73 @@ export const huntMutations: readonly Mutation[] = [
     caughtAt: { scenario: 'etcd-lease-moves', seed: 0, violation: 'the lessor attaches it to lease' },
     realistic: true,
   },
+  // --- Lease checkpoints (etcd #9924's mechanism, #13491 / #13508's bugs; session 20, task leasecp) ---
+  {
+    name: 'lease-promote-ignores-checkpoint',
+    bug: "a new primary runs every lease from its full TTL, not from its checkpointed remaining TTL (refresh as on a renewal): every leader change restarts every lease, as without checkpoints (etcd #9888)",
+    file: 'core/lease/lessor.ts',
+    find: '      lease.refresh(now, extendTicks, this.options.ticksPerSecond);\n      this.scheduleCheckpoint(lease, now);',
+    replace: '      lease.refresh(now, extendTicks, this.options.ticksPerSecond, true);\n      this.scheduleCheckpoint(lease, now);',
+    scenarios: ['etcd-lease-checkpoints'],
+    // caught on 20 of seeds 0-19 of etcd-lease-checkpoints by LeaseExpiryBound at the promotion (expiry past the tick + an election timeout + the last checkpointed remaining TTL)
+    caughtAt: { scenario: 'etcd-lease-checkpoints', seed: 0, violation: 'the remaining TTL of the checkpoint applied at index' },
+    realistic: true,
+  },
+  {
+    name: 'lease-promote-stops-checkpoint-schedule',
+    bug: 'a new primary does not schedule its leases\' checkpoints (etcd #13491, first half): checkpoints stop after the first leader change, and every later one runs leases from a stale remaining TTL',
+    file: 'core/lease/lessor.ts',
+    find: '      lease.refresh(now, extendTicks, this.options.ticksPerSecond);\n      this.scheduleCheckpoint(lease, now);',
+    replace: '      lease.refresh(now, extendTicks, this.options.ticksPerSecond);',
+    scenarios: ['etcd-lease-checkpoints'],
+    // caught on 20 of seeds 0-19 of etcd-lease-checkpoints by LeaseExpiryBound's scheduling check at the promotion
+    caughtAt: { scenario: 'etcd-lease-checkpoints', seed: 0, violation: 'has no checkpoint scheduled' },
+    realistic: true,
+  },
+  {
+    name: 'lease-checkpoint-not-persisted',
+    bug: 'an applied checkpoint changes the lease in memory but does not mark the lessor dirty: unless the same batch changes another lease, the bucket keeps the old remaining TTL, and a restarted member that leads runs the lease from it (etcd #13491, second half)',
+    file: 'core/lease/lessor.ts',
+    find: '      lease.remainingTTL = remainingTTL;\n      this.dirty = true;',
+    replace: '      lease.remainingTTL = remainingTTL;',
+    scenarios: ['etcd-lease-checkpoints'],
+    // caught on 2 of seeds 0-19 of etcd-lease-checkpoints (14, 18) by LeaseExpiryBound at a restarted member's promotion: only a batch whose one lease change is the checkpoint loses it
+    caughtAt: { scenario: 'etcd-lease-checkpoints', seed: 14, violation: 'the remaining TTL of the checkpoint applied at index' },
+    realistic: true,
+  },
+  {
+    name: 'lease-restore-drops-checkpoint',
+    bug: "a member opening its backend (a restart, a snapshot) reads each lease's id and TTL but not its checkpointed remaining TTL (etcd 3.4 did not persist it, #13491): a restarted leader runs leases from their full TTL",
+    file: 'core/lease/lessor.ts',
+    find: 'lessor.leases.set(id, new Lease(id, ttl, remainingTTL));',
+    replace: 'lessor.leases.set(id, new Lease(id, ttl, 0));',
+    scenarios: ['etcd-lease-checkpoints'],
+    // caught on 7 of seeds 0-19 of etcd-lease-checkpoints by LeaseExpiryBound at a restarted member's promotion (the others restart no member that then leads while a lease is checkpointed)
+    caughtAt: { scenario: 'etcd-lease-checkpoints', seed: 0, violation: 'the remaining TTL of the checkpoint applied at index' },
+    realistic: true,
+  },
+  {
+    name: 'lease-checkpoint-wrong-lease',
+    bug: "an applied batch of checkpoints gives every lease in it the first one's remaining TTL (the batch's first ID looked up in the loop)",
+    file: 'core/lease/lessor.ts',
+    find: '    for (const { ID, remainingTTL } of checkpoints) {\n      const lease = this.leases.get(ID);',
+    replace: '    for (const { remainingTTL } of checkpoints) {\n      const lease = this.leases.get(checkpoints[0]!.ID);',
+    scenarios: ['etcd-lease-checkpoints'],
+    // caught on 19 of seeds 0-19 of etcd-lease-checkpoints by LeaseExpiryBound: on the primary, a lease of the batch left unscheduled (15), or a promotion running a lease past its own checkpoint (4)
+    caughtAt: { scenario: 'etcd-lease-checkpoints', seed: 0, violation: 'has no checkpoint scheduled' },
+    realistic: true,
+  },
+  {
+    name: 'lease-renew-keeps-checkpoint',
+    bug: "a renewal of a checkpointed lease does not propose the checkpoint of 0 that clears its remaining TTL: the next primary runs the renewed lease from the stale checkpoint, and it expires before the TTL the keep-alive promised",
+    file: 'core/lease/lessor.ts',
+    find: 'const checkpointCleared = this.options.checkpointIntervalTicks !== null && lease.remainingTTL > 0;',
+    replace: 'const checkpointCleared = false;',
+    scenarios: ['etcd-lease-checkpoints'],
+    // caught on 1 of seeds 0-19 of etcd-lease-checkpoints (seed 1) by leaseChecks' true-time check (an expiry EARLIER than the keep-alive's TTL): only a renewed lease that the next leader then lets lapse shows it
+    caughtAt: { scenario: 'etcd-lease-checkpoints', seed: 1, violation: 'expired early' },
+    realistic: true,
+  },
   // --- Watches ---------------------------------------------------------------------------------
   {
     name: 'watch-filters-swapped',
