@@ -40,6 +40,16 @@ test('regression: a leader that removes itself hands leadership on instead of le
   t.is(run.result.stopReason, 'live');
 });
 
+test('raft-pipelined-churn cuts a follower\'s unstable tail while its write is in flight (seed 5), and counts it across incarnations', (t) => {
+  // A new leader's entries replace entries the follower handed to its host whose sync has not
+  // completed (Unstable.counts.cutsInFlight, summed by raftCounts over every incarnation).
+  const scenario = raftScenarios.find((s) => s.name === 'raft-pipelined-churn')!;
+  t.true(scenario.coverage!.includes('unstableCutsInFlight'));
+  const run = scenario.prepare(5).execute();
+  t.true(run.result.ok, run.result.violation?.message);
+  t.is(run.stats.unstableCutsInFlight, 3);
+});
+
 test('the family covers every fault class of the simulator', (t) => {
   const classes = new Set<string>();
   for (const scenario of raftScenarios) {

@@ -62,6 +62,8 @@ export interface RaftScenarioShape {
   readonly sweepSeeds?: number;
   /** The liveness bound in election timeouts (default 10). */
   readonly livenessElectionTimeouts?: number;
+  /** Coverage counts required beyond those of the fault classes (raftCounts' names). */
+  readonly coverage?: readonly string[];
 }
 
 const baseOptions: Omit<SimOptions, 'seed'> = {
@@ -276,7 +278,7 @@ export interface RaftScenario extends Scenario {
 }
 
 export function raftScenario(name: string, summary: string, shape: RaftScenarioShape): RaftScenario {
-  const coverage = ['leaderChanges', ...swarmCoverage(shape.space), ...(shape.membership === 'none' ? [] : ['membershipChangesApplied'])];
+  const coverage = ['leaderChanges', ...swarmCoverage(shape.space), ...(shape.membership === 'none' ? [] : ['membershipChangesApplied']), ...(shape.coverage ?? [])];
   return {
     name,
     family: 'raft',
@@ -446,6 +448,8 @@ export const raftScenarios: readonly RaftScenario[] = [
   raftScenario('raft-pipelined-churn', 'raft log on the pipelined host loop, 3 voters, 20 busy clients, leaders crashed or cut off every ~400 ms, lossy links, one entry per message (Figure 8 territory)', {
     ...churnOfThree,
     pipelinedHost: true,
+    // A new leader's entries cut a follower's unstable tail while its write is in flight (Unstable.counts).
+    coverage: ['unstableCutsInFlight'],
   }),
   // Followers behind on purpose, and nothing else wrong: a read's index often runs ahead of what
   // its follower applied, so the read waits for an apply across ticks (readLatency.ts judges it).

@@ -77,3 +77,20 @@ test('--replay wants SCENARIO:SEED and one mutant', async (t) => {
   t.is(two.code, 2);
   t.regex(two.err, /exactly one mutant/);
 });
+
+test("a scenario's expected violation is no catch: a mutant that changes nothing survives bug-heartbeat-unsynced-send, and --replay says why", async (t) => {
+  // An equivalent rewrite: the expected-violation scenario fails as it does unpatched (it once counted as caught).
+  const path = patchFile('equivalent.json', JSON.stringify({
+    name: 'equivalent-rewrite',
+    file: 'core/raft/raft.ts',
+    find: 'const applied = Math.max(index, this.log.applied);',
+    replace: 'const applied = Math.max(this.log.applied, index);',
+    scenarios: ['bug-heartbeat-unsynced-send'],
+  }));
+  const hunt = await cli('--patch', path, '--seeds', '1', '--no-infection', '--json');
+  t.is(hunt.code, 1, hunt.err);
+  t.like(JSON.parse(hunt.out.trim().split('\n')[0]!) as Record<string, unknown>, { mutant: 'equivalent-rewrite', caught: false });
+  const replay = await cli('--patch', path, '--replay', 'bug-heartbeat-unsynced-send:0');
+  t.is(replay.code, 1);
+  t.regex(replay.out, /not a catch: the unpatched run finds the same violation/);
+});

@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress';
 import { allScenarios } from '../../scenarios/index.ts';
 import { mutations, type Mutation } from '../../scenarios/mutations/catalogue.ts';
 import { loadMutationFile, MutationFileError } from '../../scenarios/mutations/mutationFile.ts';
-import { huntMutant, makePatchedCopy, mutantReplayCommand, patchedScenarios, removePatchedCopy, repositoryRoot, type MutantVerdict } from '../../scenarios/mutations/patchedCopy.ts';
+import { huntMutant, isMutantCatch, makePatchedCopy, mutantReplayCommand, patchedScenarios, removePatchedCopy, repositoryRoot, type MutantVerdict } from '../../scenarios/mutations/patchedCopy.ts';
 import type { Command, Io } from '../cli/command.ts';
 import { exitViolation, parseCommandLine, parseNat, UsageError } from '../cli/usage.ts';
 
@@ -15,7 +15,9 @@ const help = `usage: detcd-sim mutants [--mutant NAME]... [--patch FILE] [--seed
 
 Proves that the invariants bite. Each mutant is a deliberate bug (scenarios/mutations/catalogue.ts)
 patched into a copy of the sources under .mutants/; seeds 0, 1, 2, ... of its scenarios run
-against the copy until one finds a violation. Prints, for each mutant, the run that caught it, how
+against the copy until one finds a violation. A scenario that expects a violation (etcd-lock, a
+bug-catalogue one) finds its own with or without the mutant: there a catch must be another
+violation than the unpatched run of the same seed finds, or the same one found earlier. Prints, for each mutant, the run that caught it, how
 many seeds and runs that took, and the command that replays the catch.
 
 Infection counts: each run also counts whether it executed the patched code (a counter inserted
@@ -33,13 +35,14 @@ unpatched run of the same seed). A survivor is labelled
                        once in "file"; only "file", "find" and "replace" are required)
   --seeds N            give up on a mutant after N seeds (default ${defaultSeeds})
   --no-infection       skip the infection counts (half the runs)
-  --replay S:SEED      run scenario S at SEED against the patched copy and print the outcome
+  --replay S:SEED      run scenario S at SEED against the patched copy and print the outcome (and,
+                       when the unpatched run fails too, whether that makes it no catch)
   --json               one JSON object per mutant
   --list               list the mutants and the bug each plants, then stop
 
 Progress goes to stderr: a bar on a terminal, a line every ${progressEveryMs / 1000} s otherwise.
-Exit codes: 0 every mutant was caught (or the replay found a violation), 1 some mutant survived
-(or the replay passed), 2 bad input.`;
+Exit codes: 0 every mutant was caught (or the replay caught it), 1 some mutant survived (or the
+replay did not catch it), 2 bad input.`;
 
 export const mutantsCommand: Command = {
   name: 'mutants',
@@ -117,7 +120,13 @@ async function replay(chosen: readonly Mutation[], what: string, patch: string |
     io.out(`mutant ${mutation.name}, ${name} seed ${seed}: ${result.ok ? 'passed' : `violation: ${result.violation!.message}`}`);
     io.out(`trace: ${result.traceHash}`);
     io.out(`replay: ${mutantReplayCommand(mutation, name!, seed, patch)}`);
-    return result.ok ? exitViolation : 0;
+    if (result.ok) return exitViolation;
+    const unpatched = allScenarios.find((s) => s.name === name)!;
+    if (unpatched.expect !== 'violation') return 0;
+    const clean = unpatched.prepare(seed).execute().result;
+    if (isMutantCatch(result, clean)) return 0;
+    io.out(`not a catch: the unpatched run finds the same violation (${name} expects one), no later`);
+    return exitViolation;
   } finally {
     removePatchedCopy(copy);
   }

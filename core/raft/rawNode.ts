@@ -9,6 +9,7 @@ import { mustSync, type Ready } from './ready.ts';
 import type { ConfState, HardState, NodeId, ReadState, SoftState, Snapshot } from './state.ts';
 import { None } from './state.ts';
 import { getStatus, type Status } from './status.ts';
+import type { Unstable } from './unstable.ts';
 import { reportSnapshot, reportUnreachable } from './stepLeader.ts';
 
 // Shared empty lists for Readies that hand out nothing of a kind (not frozen: see `noEntries`).
@@ -229,6 +230,11 @@ export class RawNode {
   /** The index of the last entry in the log, unstable ones included. Cheap, for checkers. */
   get lastIndex(): number {
     return this.raft.log.lastIndex();
+  }
+
+  /** The unstable log's coverage counts (`Unstable.counts`): the live object, for checkers; never written by them. */
+  get unstableCounts(): Readonly<Unstable['counts']> {
+    return this.raft.log.unstable.counts;
   }
 
   /** The term of the entry at `index` in the log (unstable ones included), or null when it is compacted or beyond the log. */

@@ -53,3 +53,22 @@ test('a restored snapshot answers first index, last index and its term', (t) => 
   unstable.stableSnapshotTo(10);
   t.is(unstable.snapshot, null);
 });
+
+test('the coverage counts: a cut of entries in flight (past the stable part, or reaching into it) and a storage ack of a replaced entry', (t) => {
+  const unstable = new Unstable(5);
+  unstable.truncateAndAppend(entriesWithTerms(5, [1, 1, 1]));
+  unstable.truncateAndAppend(entriesWithTerms(8, [1]));
+  t.deepEqual(unstable.counts, { cutsInFlight: 0, midTailCuts: 0, staleAcks: 0 }, 'appends, nothing in flight');
+  unstable.truncateAndAppend(entriesWithTerms(7, [2]));
+  t.deepEqual(unstable.counts, { cutsInFlight: 0, midTailCuts: 0, staleAcks: 0 }, 'a cut of entries not handed out yet');
+  unstable.acceptInProgress();
+  unstable.truncateAndAppend(entriesWithTerms(6, [3]));
+  t.deepEqual(unstable.counts, { cutsInFlight: 1, midTailCuts: 1, staleAcks: 0 }, 'a cut past the stable part, inside the write in flight');
+  unstable.stableTo(7, 2);
+  t.is(unstable.counts.staleAcks, 0, 'index 7 is gone: nothing to judge');
+  unstable.truncateAndAppend(entriesWithTerms(7, [3]));
+  unstable.stableTo(7, 2);
+  t.is(unstable.counts.staleAcks, 1, 'index 7 now holds term 3, the write was of term 2');
+  unstable.truncateAndAppend(entriesWithTerms(5, [4]));
+  t.deepEqual(unstable.counts, { cutsInFlight: 2, midTailCuts: 1, staleAcks: 1 }, 'a cut of everything in flight, from the offset');
+});

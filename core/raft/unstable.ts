@@ -20,6 +20,13 @@ export class Unstable {
   snapshotInProgress = false;
   /** Entries before this index have been handed to the host in a Ready. */
   offsetInProgress: number;
+  /**
+   * How often this log did what no ordinary run asks of it, for coverage counts (read by checkers,
+   * never by Raft): `cutsInFlight` — a new leader's entries cut entries handed to the host whose
+   * write is still in flight; `midTailCuts` — such a cut past the stable part (offset < cut); and
+   * `staleAcks` — the host reported stable an index whose entry has another term by now.
+   */
+  readonly counts = { cutsInFlight: 0, midTailCuts: 0, staleAcks: 0 };
 
   constructor(offset: number) {
     this.offset = offset;
@@ -74,7 +81,11 @@ export class Unstable {
    */
   stableTo(index: number, term: number): void {
     const found = this.maybeTerm(index);
-    if (found === null || index < this.offset || found !== term) return;
+    if (found === null || index < this.offset) return;
+    if (found !== term) {
+      this.counts.staleAcks++;
+      return;
+    }
     const count = index + 1 - this.offset;
     this.entries = this.entries.slice(count);
     this.offset = index + 1;
@@ -103,11 +114,16 @@ export class Unstable {
     if (from === this.offset + this.entries.length) {
       for (const entry of entries) this.entries.push(entry);
     } else if (from <= this.offset) {
+      if (this.offsetInProgress > from) this.counts.cutsInFlight++;
       // Replaces everything unstable, and some entries already stable: the host will overwrite them.
       this.entries = [...entries];
       this.offset = from;
       this.offsetInProgress = from;
     } else {
+      if (this.offsetInProgress > from) {
+        this.counts.cutsInFlight++;
+        this.counts.midTailCuts++;
+      }
       this.entries = [...this.slice(this.offset, from), ...entries];
       // Only what precedes the cut is still being written.
       this.offsetInProgress = Math.min(this.offsetInProgress, from);

@@ -279,6 +279,26 @@ export function raftSafety<Q, R, N extends RaftHost<Q, R>>(options: RaftSafetyOp
    * send): a granted vote promises the voter's term and vote, an append acknowledgement promises
    * the entries up to its index.
    */
+  /**
+   * An acknowledgement is of the leader's entry: within one term a follower holds at the index it
+   * acknowledges the entry its leader holds there (it took it from that leader, and no one else
+   * writes its log in that term). The unstable → stable handoff can break it unseen by the other
+   * checks: a follower that marks stable a replacement its host never wrote (stableTo by index
+   * alone; a cut in-flight tail whose replacement is never handed out) holds, in its storage and on
+   * its disk alike, the entry of the older term, and acknowledges the newer one. Judged while both
+   * are in the message's term (the follower as last handed out, the leader still leading it).
+   */
+  const checkAckMatchesLeader = (sim: HostSimulation, from: NodeId, message: Message, term: number): void => {
+    const follower = sim.node(from);
+    const leader = sim.node(message.to);
+    if (follower === null || leader === null || follower.hardState.term !== message.term) return;
+    if (leader.softState.role !== 'leader' || leader.hardState.term !== message.term) return;
+    const leaderTerm = leader.raft.termAt(message.index);
+    if (leaderTerm !== null && leaderTerm !== term) {
+      fail(`node ${from} acknowledged index ${message.index} to leader ${message.to} of term ${message.term}, but holds there an entry of term ${term} where the leader's is of term ${leaderTerm}`);
+    }
+  };
+
   const checkPromise = (sim: HostSimulation, from: NodeId, message: Message): void => {
     if (message.reject) return;
     if (message.type === 'MsgVoteResp') {
@@ -294,6 +314,7 @@ export function raftSafety<Q, R, N extends RaftHost<Q, R>>(options: RaftSafetyOp
       const term = replica?.storage.term(message.index);
       if (term === undefined || isStorageError(term) || message.index === 0) return;
       if (!durableLog(sim, from).holds(message.index, term)) fail(`node ${from} acknowledged index ${message.index} (term ${term}) to ${message.to} before it was durable`);
+      checkAckMatchesLeader(sim, from, message, term);
     }
   };
 

@@ -85,7 +85,9 @@ const raftMutations: readonly Mutation[] = [
     find: 'if (canVote && raft.log.isUpToDate(m.index, m.logTerm)) {',
     replace: 'if (canVote) {',
     scenarios: raftFamily,
-    caughtAt: { scenario: 'raft-leader-churn-3', seed: 0, violation: 'state machine safety' },
+    // Re-pinned in session 20 (task unstable): checkAckMatchesLeader catches it first — a follower
+    // acknowledges its commit index to the elected leader that lacks the committed entry there.
+    caughtAt: { scenario: 'raft-leader-churn-3', seed: 0, violation: 'holds there an entry of term' },
   },
   {
     name: 'commit-previous-term-by-counting',
@@ -135,7 +137,9 @@ const raftMutations: readonly Mutation[] = [
     scenarios: raftFamily,
     // Re-pinned in issue 7: the leader bookkeeping check now catches it at its first wrong step
     // (an acknowledged match the follower's disk does not hold), before state machine safety.
-    caughtAt: { scenario: 'raft-leader-churn-3', seed: 0, violation: 'leader bookkeeping' },
+    // Re-pinned in session 20 (task unstable): raftSafety's checkAckMatchesLeader catches it at the
+    // acknowledgement itself (the follower holds the acked index in an older term), before that.
+    caughtAt: { scenario: 'raft-leader-churn-3', seed: 0, violation: 'holds there an entry of term' },
   },
   // Realistic bugs (issue 7): the kinds real Raft implementations have shipped.
   {
@@ -216,7 +220,9 @@ const raftMutations: readonly Mutation[] = [
     find: '  if (raft.log.matchTerm(index, term)) {',
     replace: '  if (raft.log.lastIndex() >= index) {',
     scenarios: raftFamily,
-    caughtAt: { scenario: 'raft-divergent-snapshot', seed: 0, violation: 'state machine safety' },
+    // Re-pinned in session 20 (task unstable): checkAckMatchesLeader catches it at the follower's
+    // acknowledgement of the snapshot it took as covered, before state machine safety.
+    caughtAt: { scenario: 'raft-divergent-snapshot', seed: 0, violation: 'holds there an entry of term' },
     realistic: true,
     beforeIssue7: 'missed in 40 seeds × 12 scenarios',
   },

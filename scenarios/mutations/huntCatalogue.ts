@@ -21,6 +21,12 @@ import type { Mutation } from './catalogue.ts';
  *   node's term moved (while another Ready synced) and then cut by the new leader reach it.
  * - the cut of an unstable tail keeping the in-progress mark (`offsetInProgress = Math.min(…)`
  *   dropped): unreached — no run cut a follower's unstable tail past its stable part.
+ *
+ * Session 20 (task unstable): `Unstable.counts` measure both paths (coverage counts
+ * unstableCutsInFlight, unstableMidTailCuts, staleStorageAcks): cuts of a write in flight are
+ * common (required in raft-pipelined-churn), but all from the stable part on; the two paths the
+ * slips live on stayed at 0. raftSafety's checkAckMatchesLeader is the check that would catch
+ * either once reached (a follower acknowledging an index it holds in another term than its leader).
  */
 export const huntMutations: readonly Mutation[] = [
   // --- Raft: storage compaction, the quorum, a snapshot's ConfState --------------------------------

@@ -2,6 +2,7 @@ import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { findScenario } from '../index.ts';
+import type { RunResult } from '../../sim/observer.ts';
 import type { Scenario } from '../scenario.ts';
 import type { Mutation } from './catalogue.ts';
 import { insertProbe, probeHits, resetProbe } from './probe.ts';
@@ -126,16 +127,18 @@ export async function huntMutant(mutation: Mutation, seedsMaxOrOptions: number |
         resetProbe();
         const run = scenario(name).prepare(seed).execute();
         runs++;
+        // The unpatched twin: for the infection counts, and to judge a scenario that fails by design.
+        const unpatched = findScenario(name);
+        const clean = infection || unpatched?.expect === 'violation' ? unpatched?.prepare(seed).execute() : undefined;
         if (infection) {
           if (probeHits() > 0) executed++;
-          const clean = findScenario(name)?.prepare(seed).execute();
           if (clean !== undefined && clean.result.traceHash !== run.result.traceHash) {
             changed++;
             changedRuns.push({ scenario: name, seed });
           }
         }
         options.onRun?.(runs, name, seed);
-        if (!run.result.ok) {
+        if (isMutantCatch(run.result, clean?.result ?? null)) {
           return { mutation, caughtBy: { scenario: name, seed, violation: run.result.violation!.message }, runs, seeds: seed + 1, infection: infection ? { executed, changed } : null, label: null };
         }
       }
@@ -154,6 +157,19 @@ export async function huntMutant(mutation: Mutation, seedsMaxOrOptions: number |
   } finally {
     removePatchedCopy(copy);
   }
+}
+
+/**
+ * Whether the patched run's result is a catch, given the unpatched run of the same seed (null: not
+ * run). A scenario that expects a violation (etcd-lock, etcd-lease-pauses, a bug-catalogue one)
+ * finds its own planted bug with or without the mutant: a catch there must be another violation
+ * than the unpatched run's, or the same one found earlier. The same holds for any scenario whose
+ * unpatched run fails.
+ */
+export function isMutantCatch(patched: Pick<RunResult, 'ok' | 'violation'>, clean: Pick<RunResult, 'ok' | 'violation'> | null): boolean {
+  if (patched.ok) return false;
+  if (clean === null || clean.ok || clean.violation === null || patched.violation === null) return true;
+  return patched.violation.message !== clean.violation.message || patched.violation.event < clean.violation.event;
 }
 
 /** The command that replays a catch in a patched copy (`detcd-sim run --mutant`). */
