@@ -2,7 +2,7 @@ import test from 'ava';
 import { ErrLeaseExist, ErrLeaseNotFound, ErrLeaseTTLTooLarge, ErrTimeout } from '../api/index.ts';
 import { TestCluster } from './_test/testCluster.ts';
 import { call, isErrorReply } from './serverRequest.ts';
-import { LeaseCallWaiters, type Waiter } from './waiters.ts';
+import { LeaseCallWaiters, LeaseRenewals, type Waiter } from './waiters.ts';
 
 /** 10 ticks per second, an election timeout of 10 ticks: etcd's minimum TTL is 2 s. */
 function cluster(config = {}): TestCluster {
@@ -107,7 +107,9 @@ test('checkpoints: a new leader starts a lease from its checkpointed remaining T
   const next = c.electLeader();
   const ttl = c.ok(next, 'LeaseTimeToLive', { ID });
   t.true(ttl.TTL <= remaining + 1, `TTL ${ttl.TTL} after a leader change, from the checkpoint ${remaining} plus an election timeout`);
-  t.is(c.ok(next, 'LeaseKeepAlive', { ID }).TTL, 10, 'a keep-alive renews the full TTL');
+  const follower = [1, 2, 3].find((id) => id !== next && c.isUp(id))!;
+  t.is(c.ok(follower, 'LeaseKeepAlive', { ID }).TTL, 10, 'a keep-alive (forwarded by a follower) renews the full TTL');
+  t.is(c.server(next).state.lessor.lookup(ID)!.remainingTTL, 0, 'answered once its clearing checkpoint applied on the primary (etcd Renew)');
   c.settle(5);
   t.is(c.server(next).state.lessor.lookup(ID)!.remainingTTL, 0, 'and clears the checkpoint through Raft');
 });
@@ -158,4 +160,18 @@ test('a lease call waiting to try again is retried until a request timeout has p
   waiters.retry(call);
   const late = waiters.tick(5_050, 50);
   t.deepEqual([late.retrying, late.expired], [[], [call]]);
+});
+
+test('keep-alives waiting for their clearing checkpoint are bounded, time out after a request timeout, and a stop hands back only the clients', (t) => {
+  const renewals = new LeaseRenewals();
+  const call: Waiter = { client: 1000, id: 1, request: { method: 'LeaseKeepAlive', request: { ID: 7 } }, sinceTick: 100 };
+  renewals.add(1, { ID: 7, sinceTick: 100, answer: { waiter: call } });
+  renewals.add(2, { ID: 7, sinceTick: 120, answer: { forwardedBy: 2, forwardId: 9 } });
+  t.deepEqual(renewals.expire(149, 50), []);
+  t.deepEqual(renewals.expire(150, 50).map((renewal) => renewal.sinceTick), [100]);
+  t.is(renewals.take(1), undefined, 'gone once expired');
+  renewals.add(3, { ID: 8, sinceTick: 150, answer: { waiter: call } });
+  t.deepEqual(renewals.drain(), [call]);
+  for (let id = 0; id < LeaseRenewals.limit; id++) renewals.add(id, { ID: 7, sinceTick: 0, answer: { forwardedBy: 2, forwardId: id } });
+  t.true(renewals.full);
 });
