@@ -38,13 +38,7 @@ export class ProposalWaiters {
 
   /** Removes and returns the waiters that arrived `timeoutTicks` or more ago. */
   expire(nowTick: number, timeoutTicks: number): Waiter[] {
-    const expired: Waiter[] = [];
-    for (const [requestId, waiter] of this.waiting) {
-      if (nowTick - waiter.sinceTick < timeoutTicks) break;
-      expired.push(waiter);
-      this.waiting.delete(requestId);
-    }
-    return expired;
+    return removeExpired(this.waiting, nowTick, timeoutTicks, true);
   }
 
   drain(): Waiter[] {
@@ -139,6 +133,20 @@ export class LeaseCallWaiters {
   }
 }
 
+/** Removes and returns the entries `timeoutTicks` or more past their sinceTick; `ordered`: the map is in sinceTick order (stop at the first live one). */
+function removeExpired<K, T extends { readonly sinceTick: number }>(map: Map<K, T>, nowTick: number, timeoutTicks: number, ordered: boolean): T[] {
+  const expired: T[] = [];
+  for (const [key, entry] of map) {
+    if (nowTick - entry.sinceTick < timeoutTicks) {
+      if (ordered) break;
+      continue;
+    }
+    expired.push(entry);
+    map.delete(key);
+  }
+  return expired;
+}
+
 /** Who a renewal waiting for its clearing checkpoint answers: a client of this member, or a member that forwarded it. */
 export type RenewalAnswer = { readonly waiter: Waiter } | { readonly forwardedBy: NodeId; readonly forwardId: number };
 
@@ -177,13 +185,8 @@ export class LeaseRenewals {
 
   /** The renewals whose clear did not apply within `timeoutTicks` of their start, removed. */
   expire(nowTick: number, timeoutTicks: number): PendingRenewal[] {
-    const expired: PendingRenewal[] = [];
-    for (const [requestId, renewal] of this.pending) {
-      if (nowTick - renewal.sinceTick < timeoutTicks) continue;
-      expired.push(renewal);
-      this.pending.delete(requestId);
-    }
-    return expired;
+    // Not in sinceTick order: a client's call starts at its arrival, a forwarded one at the forward.
+    return removeExpired(this.pending, nowTick, timeoutTicks, false);
   }
 
   /** The client calls waiting (the member stopped); forwarded ones are dropped (their forwarder times them out). */
