@@ -192,9 +192,20 @@ export class Lessor implements LeaseLookup {
     if (!this.isPrimary) return 'not-primary';
     const lease = this.leases.get(id);
     if (lease === undefined || lease.expired(now)) return null;
-    const checkpointCleared = this.options.checkpointIntervalTicks !== null && lease.remainingTTL > 0;
+    const checkpointCleared = this.mustClearCheckpoint(id, now);
     lease.refresh(now, 0, this.options.ticksPerSecond, true);
     return { ttl: lease.ttl, checkpointCleared };
+  }
+
+  /**
+   * etcd's clearRemainingTTL: a renewal of this live lease on the primary must first clear its
+   * checkpointed remaining TTL through Raft (a checkpoint of 0) and wait for that to apply.
+   */
+  mustClearCheckpoint(id: number, now: number): boolean {
+    const lease = this.leases.get(id);
+    if (!this.isPrimary || lease === undefined || lease.expired(now)) return false;
+    const checkpointCleared = this.options.checkpointIntervalTicks !== null && lease.remainingTTL > 0;
+    return checkpointCleared;
   }
 
   /**

@@ -3,6 +3,7 @@ import { type ConfState, confStatesEqual, describeConfState, type Entry, type Sn
 import { applyConfChangeEntry } from './confChangeApply.ts';
 import type { EtcdServer } from './etcdServer.ts';
 import type { InternalOp, InternalRaftRequest } from './internalRequest.ts';
+import { clearingCheckpointApplied } from './leaseApi.ts';
 import type { Membership } from './membership.ts';
 import { answerApplied } from './requestHandling.ts';
 import { snapshotImage } from './serverStorage.ts';
@@ -132,7 +133,9 @@ function applied(server: EtcdServer, header: InternalRaftRequest['header'], op: 
   else if (op.kind === 'leaseGrant' && outcome.error === null && server.state.lessor.primary) server.leaseLog.refreshed(op.ID, server.ticks);
   for (const listener of server.applyListeners) if (outcome.events.length > 0) listener.onEvents(server, outcome.events, server.state.kv.revision);
   if (outcome.overQuota && !server.state.alarms.has('NOSPACE')) server.raiseNoSpace();
-  if (header.member !== server.id || server.waiters.takeInternal(header.id)) return;
+  if (header.member !== server.id) return;
+  if (op.kind === 'leaseCheckpoint') clearingCheckpointApplied(server, header.id);
+  if (server.waiters.takeInternal(header.id)) return;
   const waiter = server.waiters.proposals.take(header.id);
   if (waiter === undefined) return; // expired, or proposed by an earlier incarnation
   if (outcome.error !== null) server.replyError(waiter, outcome.error);

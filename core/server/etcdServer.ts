@@ -492,11 +492,12 @@ export class EtcdServer implements HostedNode<PeerMessage, ServerRequest, Server
     this.proposeInternal({ kind: 'alarm', request: { action: 'ACTIVATE', memberID: this.id, alarm: 'NOSPACE' } });
   }
 
-  /** Proposes an op of the member's own, which no client waits for (dropped without a leader: whoever needs it asks again). */
-  proposeInternal(op: InternalOp): void {
+  /** Proposes an op of the member's own, which no client waits for (dropped without a leader: whoever needs it asks again); its request id. */
+  proposeInternal(op: InternalOp): number {
     const id = this.requestIds.nextId();
     this.waiters.addInternal(id, this.ticks);
     this.raft.propose(this.requests.encodeRequest({ header: { member: this.id, id }, op }));
+    return id;
   }
 
   header(revision: number): { clusterId: number; memberId: number; revision: number; raftTerm: number } {

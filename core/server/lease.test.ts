@@ -1,8 +1,8 @@
 import test from 'ava';
-import { ErrLeaseExist, ErrLeaseNotFound, ErrLeaseTTLTooLarge } from '../api/index.ts';
+import { ErrLeaseExist, ErrLeaseNotFound, ErrLeaseTTLTooLarge, ErrTimeout } from '../api/index.ts';
 import { TestCluster } from './_test/testCluster.ts';
-import { isErrorReply } from './serverRequest.ts';
-import { LeaseCallWaiters, type Waiter } from './waiters.ts';
+import { call, isErrorReply } from './serverRequest.ts';
+import { LeaseCallWaiters, LeaseRenewals, type Waiter } from './waiters.ts';
 
 /** 10 ticks per second, an election timeout of 10 ticks: etcd's minimum TTL is 2 s. */
 function cluster(config = {}): TestCluster {
@@ -107,18 +107,20 @@ test('checkpoints: a new leader starts a lease from its checkpointed remaining T
   const next = c.electLeader();
   const ttl = c.ok(next, 'LeaseTimeToLive', { ID });
   t.true(ttl.TTL <= remaining + 1, `TTL ${ttl.TTL} after a leader change, from the checkpoint ${remaining} plus an election timeout`);
-  t.is(c.ok(next, 'LeaseKeepAlive', { ID }).TTL, 10, 'a keep-alive renews the full TTL');
+  const follower = [1, 2, 3].find((id) => id !== next && c.isUp(id))!;
+  t.is(c.ok(follower, 'LeaseKeepAlive', { ID }).TTL, 10, 'a keep-alive (forwarded by a follower) renews the full TTL');
+  t.is(c.server(next).state.lessor.lookup(ID)!.remainingTTL, 0, 'answered once its clearing checkpoint applied on the primary (etcd Renew)');
   c.settle(5);
   t.is(c.server(next).state.lessor.lookup(ID)!.remainingTTL, 0, 'and clears the checkpoint through Raft');
 });
 
-// Session 20 (task leasecp), a known gap, kept as a failing test until fixed: etcd's Renew of a
-// checkpointed lease waits for its clearing checkpoint (remaining TTL 0) to APPLY (le.cp is
-// raftRequestOnce) before it refreshes the lease and answers; detcd's keep-alive proposes the clear
-// and answers at once. A leader cut off right after such a renewal acknowledges a TTL that its
-// successor never learns of: the successor runs the lease from the stale checkpoint, and it expires
-// before the TTL the keep-alive promised. Not reached in etcd-lease-checkpoints seeds 0-59.
-test.failing('a keep-alive of a checkpointed lease is answered only once its clearing checkpoint applied (etcd Renew): a cut-off leader promises no TTL its successor cuts short', (t) => {
+// Session 20 (task leasecp found it, task renew fixed it): etcd's Renew of a checkpointed lease
+// waits for its clearing checkpoint (remaining TTL 0) to APPLY (le.cp is raftRequestOnce) before it
+// refreshes the lease and answers; detcd's keep-alive proposed the clear and answered at once. A
+// leader cut off right after such a renewal acknowledged a TTL that its successor never learnt of:
+// the successor ran the lease from the stale checkpoint (TTL 30 acknowledged at tick 163, expired
+// at 366). Now the cut-off leader answers the keep-alive with ErrTimeout after a request timeout.
+test('a keep-alive of a checkpointed lease is answered only once its clearing checkpoint applied (etcd Renew): a cut-off leader promises no TTL its successor cuts short', (t) => {
   const c = cluster();
   const leader = c.electLeader();
   const { ID } = c.ok(leader, 'LeaseGrant', { TTL: 30 });
@@ -127,14 +129,19 @@ test.failing('a keep-alive of a checkpointed lease is answered only once its cle
   t.true(checkpointed > 0 && checkpointed < 20, `checkpointed ${checkpointed}`);
   c.isolate(leader);
   const renewedAt = c.server(leader).ticks;
-  const renewal = c.request(leader, 'LeaseKeepAlive', { ID }, 5);
-  const acknowledged = !isErrorReply(renewal) && renewal.method === 'LeaseKeepAlive' && renewal.response.TTL === 30;
+  const renewal = c.submit(leader, call('LeaseKeepAlive', { ID }));
   const others = [1, 2, 3].filter((id) => id !== leader);
   for (let round = 0; round < 100 && !others.some((id) => c.server(id).state.lessor.primary); round++) c.settle(1);
   const next = others.find((id) => c.server(id).state.lessor.primary)!;
   const expiry = c.server(next).state.lessor.lookup(ID)!.expiry;
+  const early = c.replyTo(renewal);
+  const acknowledged = early !== undefined && !isErrorReply(early) && early.method === 'LeaseKeepAlive' && early.response.TTL === 30;
   // Acknowledged with TTL 30 at tick renewedAt: the lease must not expire before 30 s after it (the members tick in lockstep).
   t.true(!acknowledged || expiry >= renewedAt + 300, `acknowledged TTL 30 at tick ${renewedAt}, but member ${next} expires it at tick ${expiry}`);
+  // Bounded: the keep-alive whose clear cannot apply is answered with etcd's timeout.
+  for (let round = 0; round < 100 && c.replyTo(renewal) === undefined; round++) c.settle(1);
+  const late = c.replyTo(renewal);
+  t.true(late !== undefined && isErrorReply(late) && late.error === ErrTimeout, `the cut-off keep-alive got ${JSON.stringify(late)}`);
 });
 
 // Stryker's survivor S4 (scenarios/mutations/stryker-triage-etcd.md): lease calls waiting to try
@@ -153,4 +160,18 @@ test('a lease call waiting to try again is retried until a request timeout has p
   waiters.retry(call);
   const late = waiters.tick(5_050, 50);
   t.deepEqual([late.retrying, late.expired], [[], [call]]);
+});
+
+test('keep-alives waiting for their clearing checkpoint are bounded, time out after a request timeout, and a stop hands back only the clients', (t) => {
+  const renewals = new LeaseRenewals();
+  const call: Waiter = { client: 1000, id: 1, request: { method: 'LeaseKeepAlive', request: { ID: 7 } }, sinceTick: 100 };
+  renewals.add(1, { ID: 7, sinceTick: 100, answer: { waiter: call } });
+  renewals.add(2, { ID: 7, sinceTick: 120, answer: { forwardedBy: 2, forwardId: 9 } });
+  t.deepEqual(renewals.expire(149, 50), []);
+  t.deepEqual(renewals.expire(150, 50).map((renewal) => renewal.sinceTick), [100]);
+  t.is(renewals.take(1), undefined, 'gone once expired');
+  renewals.add(3, { ID: 8, sinceTick: 150, answer: { waiter: call } });
+  t.deepEqual(renewals.drain(), [call]);
+  for (let id = 0; id < LeaseRenewals.limit; id++) renewals.add(id, { ID: 7, sinceTick: 0, answer: { forwardedBy: 2, forwardId: id } });
+  t.true(renewals.full);
 });

@@ -1,11 +1,11 @@
-import { ErrIntegerTooLarge, ErrLeaseTTLTooLarge, ErrTimeout, maxLeaseTTL, type LeaseTimeToLiveResponse } from '../api/index.ts';
+import { ErrIntegerTooLarge, ErrLeaseTTLTooLarge, ErrTimeout, ErrTooManyRequests, maxLeaseTTL, type LeaseTimeToLiveResponse } from '../api/index.ts';
 import { finalize32, mix32, mixNumber } from '../base/hash.ts';
 import type { NodeId } from '../host/node.ts';
 import type { EtcdServer } from './etcdServer.ts';
 import type { LeaseForward, LeaseForwardReply, ServerPeerMessage } from './peerMessage.ts';
 import { answer, bareHeader, propose } from './requestHandling.ts';
 import type { ServerReply, ServerRequest } from './serverRequest.ts';
-import type { Waiter } from './waiters.ts';
+import type { PendingRenewal, RenewalAnswer, Waiter } from './waiters.ts';
 
 /*
  * etcd's Lease service (v3rpc/lease.go, v3_server.go LeaseGrant … LeaseLeases, leasehttp): grants
@@ -58,7 +58,8 @@ function chooseLeaseId(server: EtcdServer): number {
 
 /** The primary answers; any other member forwards to the leader (or waits for one). */
 function answerOnPrimary(server: EtcdServer, waiter: Waiter, request: LeaseCall): void {
-  const reply = server.softState.role === 'leader' ? answerAsPrimary(server, request) : 'not-primary';
+  const reply = server.softState.role === 'leader' ? answerAsPrimary(server, request, { waiter }, waiter.sinceTick) : 'not-primary';
+  if (reply === 'waiting') return;
   if (reply !== 'not-primary') return server.reply(waiter, completed(server, reply));
   const leader = server.softState.lead;
   if (leader === 0 || leader === server.id) return server.waiters.leases.retry(waiter);
@@ -66,21 +67,24 @@ function answerOnPrimary(server: EtcdServer, waiter: Waiter, request: LeaseCall)
   server.sendPeer({ type: 'LeaseForward', from: server.id, to: leader, forwardId, request });
 }
 
-/** A keep-alive or time-to-live answered by this member's lessor, or 'not-primary'. Header revision only. */
-function answerAsPrimary(server: EtcdServer, request: LeaseCall): ServerReply | 'not-primary' {
+/**
+ * A keep-alive or time-to-live answered by this member's lessor, or 'not-primary'. Header revision
+ * only. 'waiting' when a keep-alive of a checkpointed lease waits for its clearing checkpoint to
+ * apply (etcd's Renew: le.cp, then refresh): `answer` is answered then (see clearingCheckpointApplied).
+ */
+function answerAsPrimary(server: EtcdServer, request: LeaseCall, answer: RenewalAnswer, sinceTick: number): ServerReply | 'not-primary' | 'waiting' {
   const lessor = server.state.lessor;
-  const header = bareHeader(server.state.kv.revision);
   if (!lessor.primary) return 'not-primary';
   const ID = request.request.ID;
   if (request.method === 'LeaseKeepAlive') {
-    const renewed = lessor.renew(ID, server.ticks);
-    if (renewed === 'not-primary') return 'not-primary';
-    // etcd's keep-alive stream answers TTL 0 for a lease that is gone (or expired, its revoke under way).
-    if (renewed === null) return { method: 'LeaseKeepAlive', response: { header, ID, TTL: 0 } };
-    server.leaseLog.refreshed(ID, server.ticks);
-    if (renewed.checkpointCleared) server.proposeInternal({ kind: 'leaseCheckpoint', checkpoints: [{ ID, remainingTTL: 0 }] });
-    return { method: 'LeaseKeepAlive', response: { header, ID, TTL: renewed.ttl } };
+    if (!lessor.mustClearCheckpoint(ID, server.ticks)) return renewNow(server, ID);
+    // Bounded: beyond the limit the keep-alive is refused (the client keeps the lease alive by retrying).
+    if (server.waiters.renewals.full) return { method: 'LeaseKeepAlive', error: ErrTooManyRequests };
+    const requestId = server.proposeInternal({ kind: 'leaseCheckpoint', checkpoints: [{ ID, remainingTTL: 0 }] });
+    server.waiters.renewals.add(requestId, { ID, sinceTick, answer });
+    return 'waiting';
   }
+  const header = bareHeader(server.state.kv.revision);
   const lease = lessor.lookup(ID);
   // etcd's v3rpc turns ErrLeaseNotFound into a response with TTL -1.
   const response: LeaseTimeToLiveResponse =
@@ -88,6 +92,34 @@ function answerAsPrimary(server: EtcdServer, request: LeaseCall): ServerReply | 
       ? { header, ID, TTL: -1, grantedTTL: 0, keys: [] }
       : { header, ID, TTL: lessor.remainingSeconds(lease, server.ticks), grantedTTL: lease.ttl, keys: request.request.keys === true ? [...lease.keys].sort() : [] };
   return { method: 'LeaseTimeToLive', response };
+}
+
+/** The lessor renews the lease now, and the keep-alive's answer. */
+function renewNow(server: EtcdServer, ID: number): ServerReply | 'not-primary' {
+  const header = bareHeader(server.state.kv.revision);
+  const renewed = server.state.lessor.renew(ID, server.ticks);
+  if (renewed === 'not-primary') return 'not-primary';
+  // etcd's keep-alive stream answers TTL 0 for a lease that is gone (or expired, its revoke under way).
+  if (renewed === null) return { method: 'LeaseKeepAlive', response: { header, ID, TTL: 0 } };
+  server.leaseLog.refreshed(ID, server.ticks);
+  // Only when a stale checkpoint applied after this renewal's clear (etcd refreshes then too): clear it again, unawaited.
+  if (renewed.checkpointCleared) server.proposeInternal({ kind: 'leaseCheckpoint', checkpoints: [{ ID, remainingTTL: 0 }] });
+  return { method: 'LeaseKeepAlive', response: { header, ID, TTL: renewed.ttl } };
+}
+
+/** A checkpoint this member proposed applied here: a keep-alive waiting for it renews its lease and is answered. */
+export function clearingCheckpointApplied(server: EtcdServer, requestId: number): void {
+  const renewal = server.waiters.renewals.take(requestId);
+  if (renewal === undefined) return;
+  // Leadership lost meanwhile: 'not-primary', so the call goes to the new leader (or waits for one).
+  const reply = server.softState.role === 'leader' ? renewNow(server, renewal.ID) : 'not-primary';
+  answerRenewal(server, renewal, reply);
+}
+
+function answerRenewal(server: EtcdServer, { answer }: PendingRenewal, reply: ServerReply | 'not-primary'): void {
+  if ('forwardedBy' in answer) return server.sendPeer({ type: 'LeaseForwardReply', from: server.id, to: answer.forwardedBy, forwardId: answer.forwardId, reply });
+  if (reply !== 'not-primary') return server.reply(answer.waiter, completed(server, reply));
+  handleLeaseCall(server, answer.waiter);
 }
 
 /** A reply with its header completed by this member (a forwarded one keeps the leader's revision). */
@@ -108,7 +140,8 @@ export function receiveLeasePeerMessage(server: EtcdServer, from: NodeId, messag
 }
 
 function answerForwarded(server: EtcdServer, from: NodeId, message: LeaseForward): void {
-  const reply = server.stopped || server.softState.role !== 'leader' ? 'not-primary' : answerAsPrimary(server, message.request);
+  const reply = server.stopped || server.softState.role !== 'leader' ? 'not-primary' : answerAsPrimary(server, message.request, { forwardedBy: from, forwardId: message.forwardId }, server.ticks);
+  if (reply === 'waiting') return;
   const answer: LeaseForwardReply = { type: 'LeaseForwardReply', from: server.id, to: from, forwardId: message.forwardId, reply };
   server.sendPeer(answer);
 }
@@ -121,6 +154,8 @@ export function tickLeases(server: EtcdServer): void {
   const { retrying, expired } = server.waiters.leases.tick(server.ticks, server.config.requestTimeoutTicks);
   for (const waiter of expired) server.replyError(waiter, ErrTimeout);
   for (const waiter of retrying) handleLeaseCall(server, waiter);
+  // etcd's le.cp gives up after a request timeout (raftRequestOnce's ErrTimeout), and Renew returns its error.
+  for (const renewal of server.waiters.renewals.expire(server.ticks, server.config.requestTimeoutTicks)) answerRenewal(server, renewal, { method: 'LeaseKeepAlive', error: ErrTimeout });
   const lessor = server.state.lessor;
   if (!lessor.primary || server.softState.role !== 'leader') return;
   for (const ID of lessor.expired(server.ticks, revokesPerTick)) {

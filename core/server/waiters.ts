@@ -38,13 +38,7 @@ export class ProposalWaiters {
 
   /** Removes and returns the waiters that arrived `timeoutTicks` or more ago. */
   expire(nowTick: number, timeoutTicks: number): Waiter[] {
-    const expired: Waiter[] = [];
-    for (const [requestId, waiter] of this.waiting) {
-      if (nowTick - waiter.sinceTick < timeoutTicks) break;
-      expired.push(waiter);
-      this.waiting.delete(requestId);
-    }
-    return expired;
+    return removeExpired(this.waiting, nowTick, timeoutTicks, true);
   }
 
   drain(): Waiter[] {
@@ -139,6 +133,71 @@ export class LeaseCallWaiters {
   }
 }
 
+/** Removes and returns the entries `timeoutTicks` or more past their sinceTick; `ordered`: the map is in sinceTick order (stop at the first live one). */
+function removeExpired<K, T extends { readonly sinceTick: number }>(map: Map<K, T>, nowTick: number, timeoutTicks: number, ordered: boolean): T[] {
+  const expired: T[] = [];
+  for (const [key, entry] of map) {
+    if (nowTick - entry.sinceTick < timeoutTicks) {
+      if (ordered) break;
+      continue;
+    }
+    expired.push(entry);
+    map.delete(key);
+  }
+  return expired;
+}
+
+/** Who a renewal waiting for its clearing checkpoint answers: a client of this member, or a member that forwarded it. */
+export type RenewalAnswer = { readonly waiter: Waiter } | { readonly forwardedBy: NodeId; readonly forwardId: number };
+
+export interface PendingRenewal {
+  readonly ID: number;
+  readonly sinceTick: number;
+  readonly answer: RenewalAnswer;
+}
+
+/**
+ * Keep-alives of checkpointed leases on the primary, waiting for the checkpoint of 0 they proposed
+ * to apply (etcd's Renew waits on le.cp, a raftRequestOnce), by the request id of that proposal.
+ * Bounded (`limit`; the caller refuses more) and timed out after a request timeout.
+ */
+export class LeaseRenewals {
+  static readonly limit = 1024;
+  private readonly pending = new Map<number, PendingRenewal>();
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  get full(): boolean {
+    return this.pending.size >= LeaseRenewals.limit;
+  }
+
+  add(requestId: number, renewal: PendingRenewal): void {
+    this.pending.set(requestId, renewal);
+  }
+
+  take(requestId: number): PendingRenewal | undefined {
+    const renewal = this.pending.get(requestId);
+    this.pending.delete(requestId);
+    return renewal;
+  }
+
+  /** The renewals whose clear did not apply within `timeoutTicks` of their start, removed. */
+  expire(nowTick: number, timeoutTicks: number): PendingRenewal[] {
+    // Not in sinceTick order: a client's call starts at its arrival, a forwarded one at the forward.
+    return removeExpired(this.pending, nowTick, timeoutTicks, false);
+  }
+
+  /** The client calls waiting (the member stopped); forwarded ones are dropped (their forwarder times them out). */
+  drain(): Waiter[] {
+    const waiters: Waiter[] = [];
+    for (const { answer } of this.pending.values()) if ('waiter' in answer) waiters.push(answer.waiter);
+    this.pending.clear();
+    return waiters;
+  }
+}
+
 /**
  * Everything a member waits on for its clients, and for itself, each kind with its bound and its
  * timeout: proposals until applied (ErrTimeout), read rounds (ErrTimeout), calls waiting for a
@@ -151,6 +210,8 @@ export class ServerWaiters {
   readonly reads = new LinearizableReads<Waiter>();
   readonly leader = new LeaderWaiters();
   readonly leases = new LeaseCallWaiters();
+  /** Keep-alives waiting for their clearing checkpoint to apply (this member is, or was, the primary). */
+  readonly renewals = new LeaseRenewals();
   /** Physical compactions waiting for the compaction to finish, with their responses. */
   compactions: { readonly waiter: Waiter; readonly response: unknown }[] = [];
   /** MoveLeader calls waiting for the transferee to lead. */
@@ -160,7 +221,7 @@ export class ServerWaiters {
 
   /** Client calls waiting, of every kind (the bound that ErrTooManyRequests enforces). */
   get size(): number {
-    return this.proposals.size + this.reads.size + this.leader.size + this.leases.size + this.compactions.length + this.transfers.length;
+    return this.proposals.size + this.reads.size + this.leader.size + this.leases.size + this.renewals.size + this.compactions.length + this.transfers.length;
   }
 
   addInternal(requestId: number, nowTick: number): void {
@@ -192,7 +253,7 @@ export class ServerWaiters {
 
   /** Every client call waiting, handed back (the member stopped). */
   drain(): Waiter[] {
-    const all = [...this.proposals.drain(), ...this.reads.drain(), ...this.leader.takeAll(), ...this.leases.drain(), ...this.compactions.map(({ waiter }) => waiter), ...this.transfers.map(({ waiter }) => waiter)];
+    const all = [...this.proposals.drain(), ...this.reads.drain(), ...this.leader.takeAll(), ...this.leases.drain(), ...this.renewals.drain(), ...this.compactions.map(({ waiter }) => waiter), ...this.transfers.map(({ waiter }) => waiter)];
     this.compactions = [];
     this.transfers = [];
     return all;
