@@ -89,7 +89,7 @@ export function continueSlicedApply(server: EtcdServer): void {
   server.slicing.laterSlices++;
   if (!sliced.job.step(server.config.applySliceKeys)) return;
   server.slicedApply = null;
-  applied(server, sliced.header, sliced.op, server.state.finishDeleteRange(sliced.job, sliced.before));
+  applied(server, sliced.entry.index, sliced.header, sliced.op, server.state.finishDeleteRange(sliced.job, sliced.before));
   entryApplied(server, sliced.entry);
   for (const entry of sliced.queued) applyCommitted(server, entry);
 }
@@ -114,16 +114,17 @@ function applyRequest(server: EtcdServer, entry: Entry, request: InternalRaftReq
       server.slicing.applies++;
       return true;
     }
-    applied(server, header, op, server.state.finishDeleteRange(job, before));
+    applied(server, entry.index, header, op, server.state.finishDeleteRange(job, before));
     return false;
   }
   server.state.kv.eventsCarryPrevKv = listenersWantPrevKv(server);
-  applied(server, header, op, server.state.apply(op));
+  applied(server, entry.index, header, op, server.state.apply(op));
   return false;
 }
 
 /** What follows an op's apply: the lease log, the watchers, the quota alarm, the proposer's answer. */
-function applied(server: EtcdServer, header: InternalRaftRequest['header'], op: InternalOp, outcome: ApplyOutcome): void {
+function applied(server: EtcdServer, index: number, header: InternalRaftRequest['header'], op: InternalOp, outcome: ApplyOutcome): void {
+  for (const listener of server.applyListeners) listener.onOutcome?.(server, index, op, outcome);
   if (op.kind === 'leaseRevoke' && outcome.error === null) server.leaseLog.revoked(op.ID, server.state.kv.revision, outcome.events.length, op.expired === true);
   for (const listener of server.applyListeners) if (outcome.events.length > 0) listener.onEvents(server, outcome.events, server.state.kv.revision);
   if (outcome.overQuota && !server.state.alarms.has('NOSPACE')) server.raiseNoSpace();
