@@ -11,8 +11,12 @@ import { modelledError, type EtcdRequest } from '../linearizability/models/etcdT
 import { mapDelete, mapGet, mapSet, type SortedMap } from '../linearizability/models/persistentSortedMap.ts';
 import { memberRequestInput, modelResponse } from './etcdHistory.ts';
 
-/** Answers kept for comparison with later appliers (a member far behind compares what is still kept). */
-const keptAnswers = 200_000;
+/**
+ * Answers kept for comparison with later appliers, by index (they hold the changes' values): a
+ * member further behind is sent a snapshot, and a restarted one re-applies what it lost of the
+ * last few commits; an older index is not compared.
+ */
+const keptAnswers = 10_000;
 
 /** Counts for a run's summary and the tests. */
 export interface ApplyReferenceStats {
@@ -56,7 +60,7 @@ export class ApplyReference {
    */
   private modelIndex: number | null = null;
   /** The first applier's answer by index (only indexes whose entry applied a request). */
-  private readonly answers = new Map<number, { readonly member: number; readonly text: string }>();
+  private readonly answers = new Map<number, { readonly member: number; readonly outcome: ApplyOutcome }>();
   private keptFrom = 1;
   readonly stats: ApplyReferenceStats = { modelled: 0, learned: 0, compared: 0, reads: 0 };
 
@@ -85,20 +89,19 @@ export class ApplyReference {
 
   /** A member's answer at `index`: the first steps the model, the others are compared with it. */
   outcome(member: number, index: number, op: InternalOp, outcome: ApplyOutcome): void {
-    const text = answerText(outcome);
     const modelIndex = this.modelIndex ?? index - 1;
     if (index <= modelIndex) {
       if (index < this.keptFrom) return;
       const first = this.answers.get(index);
       this.stats.compared++;
       if (first === undefined) throw new AssertionError(`apply check: member ${member} applied a ${op.kind} at index ${index}, where the first member to apply it applied no request`);
-      if (first.text !== text) throw new AssertionError(`apply check: member ${member} answered the ${op.kind} at index ${index} with ${text}, member ${first.member} with ${first.text}`);
+      if (!sameAnswer(first.outcome, outcome)) throw new AssertionError(`apply check: member ${member} answered the ${op.kind} at index ${index} with ${answerText(outcome)}, member ${first.member} with ${answerText(first.outcome)}`);
       return;
     }
     if (index !== modelIndex + 1) throw new AssertionError(`apply check: member ${member} applied index ${index} before any member applied index ${modelIndex + 1}`);
     this.step(member, index, op, outcome);
     this.modelIndex = index;
-    this.answers.set(index, { member, text });
+    this.answers.set(index, { member, outcome });
     while (this.answers.size > keptAnswers) {
       const oldest = this.answers.keys().next().value!;
       this.answers.delete(oldest);
@@ -158,7 +161,7 @@ export class ApplyReference {
       this.stats.modelled++;
       return;
     }
-    if (request === null || outcome.error !== null) {
+    if (request === null || appliedError(outcome) !== null) {
       this.learn(where, outcome.events);
       return;
     }
@@ -226,9 +229,52 @@ function serverRequest(op: InternalOp): Extract<ServerRequest, { method: 'Put' |
  * when one of its own watchers asks).
  */
 export function answerText(outcome: ApplyOutcome): string {
-  const answer = outcome.error === null ? JSON.stringify(outcome.response) : `error ${outcome.error.code} ${JSON.stringify(outcome.error.message)}`;
+  const error = appliedError(outcome);
+  const answer = error === null ? JSON.stringify(outcome.response) : `error ${error.code} ${JSON.stringify(error.message)}`;
   if (outcome.events.length === 0) return answer;
   return `${answer}, changes ${JSON.stringify(outcome.events.map((event) => [event.type, event.kv]))}`;
+}
+
+/** Whether two members' answers are the same: the response or error, and the changes (without prev_kv), as `answerText` shows them. */
+export function sameAnswer(a: ApplyOutcome, b: ApplyOutcome): boolean {
+  const errorA = appliedError(a);
+  const errorB = appliedError(b);
+  if (errorA !== null || errorB !== null) {
+    if (errorA === null || errorB === null || errorA.code !== errorB.code || errorA.message !== errorB.message) return false;
+  } else if (!sameJson(a.response, b.response)) return false;
+  if (a.events.length !== b.events.length) return false;
+  for (let i = 0; i < a.events.length; i++) {
+    const x = a.events[i]!;
+    const y = b.events[i]!;
+    if (x.type !== y.type || !sameJson(x.kv, y.kv)) return false;
+  }
+  return true;
+}
+
+/** Deep equality of plain data (what JSON.stringify would show alike, absent and undefined fields alike). */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const left = a as Record<string, unknown>;
+  const right = b as Record<string, unknown>;
+  for (const key in left) if (!sameJson(left[key], right[key])) return false;
+  for (const key in right) if (!(key in left) && right[key] !== undefined) return false;
+  return true;
+}
+
+/**
+ * The error of an apply that changed nothing. A write over the quota is applied and answered
+ * NOSPACE by the member whose own backend is past it (etcd's quotaApplierV3): members' backends
+ * differ in size, so that error is the member's, and its answer is the write's response.
+ */
+function appliedError(outcome: ApplyOutcome): ApplyOutcome['error'] {
+  return outcome.overQuota ? null : outcome.error;
 }
 
 function headerRevision(response: unknown): number | undefined {

@@ -87,8 +87,8 @@ export const etcdMutations: readonly Mutation[] = [
     name: 'etcd-txn-ops-reordered-on-some-members',
     bug: "members with an even id apply a txn's success ops in reverse order: same revisions, different sub-revisions (a HashKV divergence)",
     file: 'core/server/applyEntries.ts',
-    find: '  applied(server, header, op, server.state.apply(op));',
-    replace: "  applied(server, header, op, server.state.apply(server.id % 2 === 0 && op.kind === 'txn' ? { ...op, request: { ...op.request, success: [...(op.request.success ?? [])].reverse() } } : op));",
+    find: '  applied(server, entry.index, header, op, server.state.apply(op));',
+    replace: "  applied(server, entry.index, header, op, server.state.apply(server.id % 2 === 0 && op.kind === 'txn' ? { ...op, request: { ...op.request, success: [...(op.request.success ?? [])].reverse() } } : op));",
     scenarios: ['etcd-kubernetes', ...etcdFamily],
     caughtAt: { scenario: 'etcd-kubernetes', seed: 0, violation: 'disagree on HashKV' }, // caught on 9 of seeds 0-9 of etcd-kubernetes (7 when written)
   },
