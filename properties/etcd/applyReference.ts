@@ -7,7 +7,7 @@ import type { InternalOp } from '../../core/server/internalRequest.ts';
 import type { ApplyOutcome } from '../../core/server/stateMachine.ts';
 import { applying, compactionError, execute, rangeMatches } from '../linearizability/models/etcdApply.ts';
 import { afterCompaction, afterWrite, describeStoredKey, initialEtcdState, keysAt, showsStoredKey, storedKey, type EtcdState, type StoredKey } from '../linearizability/models/etcdState.ts';
-import { modelledError, type EtcdRequest } from '../linearizability/models/etcdTypes.ts';
+import { modelledError, type EtcdRequest, type EtcdResponse } from '../linearizability/models/etcdTypes.ts';
 import { mapDelete, mapGet, mapSet, type SortedMap } from '../linearizability/models/persistentSortedMap.ts';
 import { memberRequestInput, modelResponse } from './etcdHistory.ts';
 
@@ -121,7 +121,7 @@ export class ApplyReference {
     const header = headerRevision(result);
     if (header !== revision) throw new AssertionError(`apply check: member ${member} served a ${request.method} at header revision ${header} from its store at revision ${revision}`);
     if (revision > this.model.revision) throw new AssertionError(`apply check: member ${member} served a ${request.method} at revision ${revision}, which no member applied (the model is at ${this.model.revision})`);
-    const expected = modelResponse(request, result, true);
+    const expected = responseOf(request, result, () => `apply check: member ${member} served ${JSON.stringify(result)} for ${request.method}`);
     if (input.kind === 'range') {
       const readAt = input.revision !== undefined && input.revision > 0 ? input.revision : revision;
       // Below the model's compaction the member may not have compacted yet: the model does not know that keyspace's answer.
@@ -166,7 +166,7 @@ export class ApplyReference {
       return;
     }
     const into = applying(this.model);
-    const expected = op.kind === 'leaseRevoke' ? undefined : modelResponse(serverRequest(op), outcome.response, true);
+    const expected = op.kind === 'leaseRevoke' ? undefined : responseOf(serverRequest(op), outcome.response, () => `${where} answered ${answerText(outcome)}`);
     const met = execute(request, expected, into);
     if (met !== 'matches') throw new AssertionError(`${where} answered ${answerText(outcome)}, which the model ${met === 'differs' ? 'does not give' : `refuses (${met})`} for ${JSON.stringify(request)} at revision ${this.model.revision}`);
     if (into.changed !== outcome.events.length > 0) throw new AssertionError(`${where} made ${outcome.events.length} changes where the model ${into.changed ? 'changes keys' : 'changes nothing'}`);
@@ -191,6 +191,15 @@ export class ApplyReference {
       keys = event.type === 'PUT' ? mapSet(keys, key, storedKey(value, createRevision, modRevision, version, lease)) : mapDelete(keys, key);
     }
     this.model = afterWrite(this.model, keys);
+  }
+}
+
+/** The model's response for a member's answer; an answer whose shape does not fit the request (a txn's responses not in its ops' order) fails here. */
+function responseOf(request: ServerRequest, response: unknown, what: () => string): EtcdResponse {
+  try {
+    return modelResponse(request, response, true);
+  } catch (error) {
+    throw new AssertionError(`${what()}, which does not fit the request (${error instanceof Error ? error.message : String(error)})`);
   }
 }
 
