@@ -10,6 +10,7 @@ import { afterCompaction, afterWrite, describeStoredKey, initialEtcdState, keysA
 import { modelledError, type EtcdRequest, type EtcdResponse } from '../linearizability/models/etcdTypes.ts';
 import { mapDelete, mapGet, mapSet, type SortedMap } from '../linearizability/models/persistentSortedMap.ts';
 import { memberRequestInput, modelResponse } from './etcdHistory.ts';
+import { listeningProtocol } from './listeningProtocol.ts';
 
 /**
  * Answers kept for comparison with later appliers, by index (they hold the changes' values): a
@@ -66,14 +67,7 @@ export class ApplyReference {
 
   /** Every incarnation of every member is observed: the protocol's nodes start with the listener. */
   checking(protocol: NodeProtocol<PeerMessage, ServerRequest, ServerReply, EtcdServer>): NodeProtocol<PeerMessage, ServerRequest, ServerReply, EtcdServer> {
-    return {
-      ...protocol,
-      start: (start) => {
-        const node = protocol.start(start);
-        node.applyListeners.push(this.listener());
-        return node;
-      },
-    };
+    return listeningProtocol(protocol, () => this.listener());
   }
 
   listener(): ApplyListener {
