@@ -25,6 +25,7 @@ import { lockCounterKey } from './etcd/lockTraffic.ts';
 import { etcdScenarioWorkload, type ClientRole } from './etcd/workloads.ts';
 import { swarmCoverage } from './coverage.ts';
 import { checkingLeaseAttachments } from '../properties/lease/leaseAttachments.ts';
+import { ApplyReference } from '../properties/etcd/applyReference.ts';
 import { leaseChecks, type LeaseCheckStats } from '../properties/lease/leaseChecks.ts';
 import { mutualExclusion, type MutualExclusionStats } from '../properties/lease/mutualExclusion.ts';
 import { watchParts, type WatchRun, type WatchShape } from './etcd/watchers.ts';
@@ -270,6 +271,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
       `etcd: ${machineCount} machines, members ${JSON.stringify(initialMembers)}, election ${config.electionTicks} ticks, snapshot every ${config.snapshotCount} entries, quota ${config.quotaBackendBytes} bytes`,
       `clients: ${shape.roles.join(', ')} (${requestTimeoutUs / 1e6} s request timeout, clientv3's retry rules)`,
       `checks: the clients' history against etcd's model (linearizable, unknown outcomes handled, revisions used; serializable and historical reads and compactions included), ` +
+        "every applied request's answer against etcd's model and every other member's at the apply, " +
         'revision at each consistent index on every member, backend never ahead of the durable WAL, linearizable reads at or past the commit index at arrival, ' +
         'writes answered only once applied, Defragment and physical Compact answered only once their write is durable, the store equal to its backend file after every restart, HashKV agreement every 2 s and after restarts',
       describeRaftSafety(safetyOptions),
@@ -303,7 +305,9 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
       const workload = etcdScenarioWorkload(workloadShape, machineCount + 1);
       const watch = shape.watch === undefined ? null : watchParts(shape.watch, { initialMembers, firstClient: machineCount + 1 + workload.clientCount, stopAtUs: quietAtUs + livenessBoundUs / 2 });
       // With lease traffic, every member's lessor is checked at each apply (leaseAttachments.ts).
-      const members = shape.leases === undefined ? etcdProtocol(config) : checkingLeaseAttachments(etcdProtocol(config));
+      const leased = shape.leases === undefined ? etcdProtocol(config) : checkingLeaseAttachments(etcdProtocol(config));
+      // Every member's answer at each applied index is judged by the reference model and the other members' (applyReference.ts).
+      const members = checks.members ? new ApplyReference().checking(leased) : leased;
       const slabSizeBefore = shape.slabBytes === undefined ? null : useSlabSize(shape.slabBytes);
       const relocationsBefore = relocatedValues();
       let executed: ReturnType<typeof executeSimulation>;

@@ -93,7 +93,7 @@ export function continueSlicedApply(server: EtcdServer): void {
   server.slicing.laterSlices++;
   if (!sliced.job.step(server.config.applySliceKeys)) return;
   server.slicedApply = null;
-  applied(server, sliced.header, sliced.op, server.state.finishDeleteRange(sliced.job, sliced.before));
+  applied(server, sliced.entry.index, sliced.header, sliced.op, server.state.finishDeleteRange(sliced.job, sliced.before));
   entryApplied(server, sliced.entry);
   for (const entry of sliced.queued) applyCommitted(server, entry);
 }
@@ -118,16 +118,17 @@ function applyRequest(server: EtcdServer, entry: Entry, request: InternalRaftReq
       server.slicing.applies++;
       return true;
     }
-    applied(server, header, op, server.state.finishDeleteRange(job, before));
+    applied(server, entry.index, header, op, server.state.finishDeleteRange(job, before));
     return false;
   }
   server.state.kv.eventsCarryPrevKv = listenersWantPrevKv(server);
-  applied(server, header, op, server.state.apply(op));
+  applied(server, entry.index, header, op, server.state.apply(op));
   return false;
 }
 
 /** What follows an op's apply: the lease log, the watchers, the quota alarm, the proposer's answer. */
-function applied(server: EtcdServer, header: InternalRaftRequest['header'], op: InternalOp, outcome: ApplyOutcome): void {
+function applied(server: EtcdServer, index: number, header: InternalRaftRequest['header'], op: InternalOp, outcome: ApplyOutcome): void {
+  for (const listener of server.applyListeners) listener.onOutcome?.(server, index, op, outcome);
   if (op.kind === 'leaseRevoke' && outcome.error === null) server.leaseLog.revoked(op.ID, server.state.kv.revision, outcome.events.length, op.expired === true);
   else if (op.kind === 'leaseCheckpoint') server.leaseLog.checkpointed(server.state.consistentIndex, op.checkpoints, server.state.lessor.primary);
   else if (op.kind === 'leaseGrant' && outcome.error === null && server.state.lessor.primary) server.leaseLog.refreshed(op.ID, server.ticks);

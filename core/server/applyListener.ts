@@ -1,5 +1,8 @@
 import type { Event } from '../api/index.ts';
 import type { EtcdServer } from './etcdServer.ts';
+import type { InternalOp } from './internalRequest.ts';
+import type { ServerRequest } from './serverRequest.ts';
+import type { ApplyOutcome } from './stateMachine.ts';
 
 /**
  * Where the lease and watch layers (issue 9) hook into the member: the watchable store is fed
@@ -20,6 +23,20 @@ export interface ApplyListener {
    * when some listener wanted it.
    */
   onEvents(server: EtcdServer, events: readonly Event[], revision: number): void;
+  /**
+   * The request of the entry at `index` was applied here and this is what the member computed:
+   * its response or error and its changes (called before `onEvents` and `onApplied` for the
+   * index; not for replayed or duplicated entries, which apply nothing). An observation for
+   * checkers (properties/etcd/applyReference.ts): the listener must not change the outcome or
+   * the member.
+   */
+  onOutcome?(server: EtcdServer, index: number, op: InternalOp, outcome: ApplyOutcome): void;
+  /**
+   * A read (Range, or a read-only Txn) was served from this member's state as it is now, with this
+   * result (a response, its header not yet completed, or an error): an observation for checkers,
+   * as `onOutcome` is for applied requests.
+   */
+  onServed?(server: EtcdServer, request: ServerRequest, result: unknown): void;
   /** The entry at `index` is applied (every entry, replayed ones included). */
   onApplied(server: EtcdServer, index: number): void;
   /** The state was replaced by a snapshot's: `server.state` is a new store. */

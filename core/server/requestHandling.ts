@@ -114,11 +114,16 @@ export function serveRead(server: EtcdServer, waiter: Waiter): void {
   const { request } = waiter;
   const kv = server.state.kv;
   switch (request.method) {
-    case 'Range':
-      return answer(server, waiter, kv.range(request.request));
+    case 'Range': {
+      const result = kv.range(request.request);
+      for (const listener of server.applyListeners) listener.onServed?.(server, request, result);
+      return answer(server, waiter, result);
+    }
     case 'Txn': {
       const result = kv.txn(request.request);
-      return answer(server, waiter, isEtcdError(result) ? result : result.response);
+      const response = isEtcdError(result) ? result : result.response;
+      for (const listener of server.applyListeners) listener.onServed?.(server, request, response);
+      return answer(server, waiter, response);
     }
     case 'MemberList':
       return answer(server, waiter, { header: bareHeader(kv.revision), members: server.state.membership.members });

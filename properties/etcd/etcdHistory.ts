@@ -116,6 +116,23 @@ function modelRequest(request: ServerRequest): EtcdRequest | LeftOutReason {
   }
 }
 
+/** A request a member applied or served (a Put, DeleteRange or Txn entry, a Range) as the model's request, or null when the model cannot express it. */
+export function memberRequestInput(request: Extract<ServerRequest, { method: 'Put' | 'DeleteRange' | 'Txn' | 'Range' }>): EtcdRequest | null {
+  if (request.method === 'Range') return whyRangeLeftOut(request.request) === null ? rangeInput(request.request) : null;
+  if (request.method === 'Put' && (request.request.ignoreValue === true || request.request.ignoreLease === true)) return null;
+  if (request.method === 'Txn' && (whyTxnLeftOut(request.request) !== null || txnIgnores(request.request))) return null;
+  return writeInput(request);
+}
+
+/** Whether a txn holds a put with ignore_value or ignore_lease (at any depth). */
+function txnIgnores(txn: TxnRequest): boolean {
+  for (const op of [...(txn.success ?? []), ...(txn.failure ?? [])]) {
+    if (op.requestPut !== undefined && (op.requestPut.ignoreValue === true || op.requestPut.ignoreLease === true)) return true;
+    if (op.requestTxn !== undefined && txnIgnores(op.requestTxn)) return true;
+  }
+  return false;
+}
+
 function whyRangeLeftOut(range: RangeRequest): LeftOutReason | null {
   const sorted = (range.sortOrder ?? 'NONE') !== 'NONE' || (range.sortTarget ?? 'KEY') !== 'KEY';
   const filtered = (range.minModRevision ?? 0) + (range.maxModRevision ?? 0) + (range.minCreateRevision ?? 0) + (range.maxCreateRevision ?? 0) > 0;
@@ -207,7 +224,7 @@ function compareInput(compare: Compare): EtcdCompare {
 }
 
 /** The model's response: every field the call asked for, the header revision at the top level only. */
-function modelResponse(request: ServerRequest, response: unknown, top: boolean): EtcdResponse {
+export function modelResponse(request: ServerRequest, response: unknown, top: boolean): EtcdResponse {
   const revision = top ? { revision: (response as { header: { revision: number } }).header.revision } : {};
   switch (request.method) {
     case 'Range': {

@@ -3,6 +3,7 @@ import { AssertionError } from '../../core/base/assert.ts';
 import type { NodeProtocol } from '../../core/host/node.ts';
 import type { ApplyListener } from '../../core/server/applyListener.ts';
 import type { EtcdServer, PeerMessage, ServerReply, ServerRequest } from '../../core/server/index.ts';
+import { listeningProtocol } from '../etcd/listeningProtocol.ts';
 import { partialEvent } from '../etcd/wholeKeyValue.ts';
 
 /**
@@ -25,14 +26,7 @@ export class EventLedger {
 
   /** Every member's apply is recorded: the protocol's nodes are started with the ledger listening. */
   watching(protocol: NodeProtocol<PeerMessage, ServerRequest, ServerReply, EtcdServer>): NodeProtocol<PeerMessage, ServerRequest, ServerReply, EtcdServer> {
-    return {
-      ...protocol,
-      start: (start) => {
-        const node = protocol.start(start);
-        node.applyListeners.push(this.listener());
-        return node;
-      },
-    };
+    return listeningProtocol(protocol, () => this.listener());
   }
 
   private listener(): ApplyListener {

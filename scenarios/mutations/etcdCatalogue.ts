@@ -81,16 +81,17 @@ export const etcdMutations: readonly Mutation[] = [
     // Since the live keys' index (issue 10, cleanup) a read at the latest revision takes a live key's
     // last revision from its key index, so the lost revision shows at once: caught on 8 of seeds 0-9
     // of etcd-kubernetes, by that assertion on 3 (by 'applied the same entries to different effect' before).
-    caughtAt: { scenario: 'etcd-kubernetes', seed: 0, violation: 'which the key bucket lacks' },
+    // Session 20 (shadow): the apply check fires first at seed 0 (a txn's range answers without the key).
+    caughtAt: { scenario: 'etcd-kubernetes', seed: 0, violation: 'the first to apply index 127 (a txn), answered' },
   },
   {
     name: 'etcd-txn-ops-reordered-on-some-members',
     bug: "members with an even id apply a txn's success ops in reverse order: same revisions, different sub-revisions (a HashKV divergence)",
     file: 'core/server/applyEntries.ts',
-    find: '  applied(server, header, op, server.state.apply(op));',
-    replace: "  applied(server, header, op, server.state.apply(server.id % 2 === 0 && op.kind === 'txn' ? { ...op, request: { ...op.request, success: [...(op.request.success ?? [])].reverse() } } : op));",
+    find: '  applied(server, entry.index, header, op, server.state.apply(op));',
+    replace: "  applied(server, entry.index, header, op, server.state.apply(server.id % 2 === 0 && op.kind === 'txn' ? { ...op, request: { ...op.request, success: [...(op.request.success ?? [])].reverse() } } : op));",
     scenarios: ['etcd-kubernetes', ...etcdFamily],
-    caughtAt: { scenario: 'etcd-kubernetes', seed: 0, violation: 'disagree on HashKV' }, // caught on 9 of seeds 0-9 of etcd-kubernetes (7 when written)
+    caughtAt: { scenario: 'etcd-kubernetes', seed: 0, violation: 'the first to apply index 13 (a txn), answered' }, // caught on 9 of seeds 0-9 of etcd-kubernetes (7 when written) by HashKV; the apply check (session 20, shadow) now fires first
   },
   {
     name: 'etcd-future-revision-answered',
@@ -128,7 +129,7 @@ export const etcdMutations: readonly Mutation[] = [
     // Ready, session 18 durable; 3, 4, 5, 6, 8 since the network reports unreachable peers, simnet;
     // 2, 3, 4, 6, 8, 9 before; before the members coalesced appends, 4 of seeds 0-4, seed 0 first); 0 of 50 seeds of
     // etcd-compaction and etcd-crashes then (other writers keep the head past the compaction)
-    caughtAt: { scenario: 'etcd-compaction-head', seed: 2, violation: 'applied the same entries to different effect' },
+    caughtAt: { scenario: 'etcd-compaction-head', seed: 2, violation: 'answered the put at index 89 with' }, // the apply check (session 20, shadow) fires first: members answer a later put at different revisions
   },
   {
     name: 'etcd-20418-read-index-answer-reused',
@@ -275,7 +276,7 @@ export const etcdMutations: readonly Mutation[] = [
     scenarios: ['etcd-crashes', ...etcdFamily],
     // Session 18 (memo): survived every run while the decode memo was module-level (in the simulator an entry's bytes are
     // one object shared by every member and the disk: nothing was ever decoded); caught on seeds 0 and 3 of etcd-crashes since.
-    caughtAt: { scenario: 'etcd-crashes', seed: 0, violation: 'disagree on HashKV' },
+    caughtAt: { scenario: 'etcd-crashes', seed: 0, violation: 'answered the put at index 7 with' }, // the apply check (session 20, shadow) fires first: the decoding member's change differs from the proposer's
   },
   // Session 18 (slab2): values of 64 bytes or more live in slabs; only etcd-large-values writes them (and relocates them).
   {
@@ -289,7 +290,7 @@ export const etcdMutations: readonly Mutation[] = [
     // disagree on HashKV (the periodic check), or one applies a compare-on-value txn to a different effect (seeds 1, 2, 8);
     // no other etcd scenario writes a value of 64 bytes or more. Session 19 (slabs: an allocator per member): 10 of 10
     // (every seed relocates now), seed 1 the same violation
-    caughtAt: { scenario: 'etcd-large-values', seed: 1, violation: 'they applied the same entries to different effect' },
+    caughtAt: { scenario: 'etcd-large-values', seed: 1, violation: "which the model's keyspace there does not give" }, // the apply check (session 20, shadow) fires first: a range served the truncated value
   },
   {
     name: 'etcd-put-prevkv-spread-copy',

@@ -72,7 +72,7 @@ export const huntMutations: readonly Mutation[] = [
     replace: '  if (requestLimit > 0 && kvs.length >= requestLimit) {',
     scenarios: ['etcd-kubernetes', 'etcd-standard', 'etcd-swarm'],
     // caught on 19 of seeds 0-19 of etcd-kubernetes by ReplyChecks at the answer; before rangeShapeMismatch, by the history check after the run
-    caughtAt: { scenario: 'etcd-kubernetes', seed: 0, violation: 'more true while it shows' },
+    caughtAt: { scenario: 'etcd-kubernetes', seed: 0, violation: "which the model's keyspace there does not give" }, // the apply check (session 20, shadow) fires first, as the member serves it
     realistic: true,
   },
   {
@@ -82,8 +82,8 @@ export const huntMutations: readonly Mutation[] = [
     find: '    return { kvs, count, revision: viewRevision };',
     replace: '    return { kvs, count: limit, revision: viewRevision };',
     scenarios: ['etcd-kubernetes', 'etcd-standard', 'etcd-swarm'],
-    // caught on 20 of seeds 0-19 of etcd-kubernetes by the history check (a count can only be judged against the keyspace)
-    caughtAt: { scenario: 'etcd-kubernetes', seed: 0, violation: 'is not linearizable' },
+    // caught on 20 of seeds 0-19 of etcd-kubernetes by the apply check as the member serves the range (properties/etcd/applyReference.ts, the model's keyspace at the revision read); before, by the history check after the run
+    caughtAt: { scenario: 'etcd-kubernetes', seed: 0, violation: "which the model's keyspace there does not give" },
     realistic: true,
   },
   {
@@ -94,7 +94,7 @@ export const huntMutations: readonly Mutation[] = [
     replace: '  return { header: revisionHeader(request.revision !== undefined && request.revision > 0 ? request.revision : result.revision), kvs, more, count: result.count };',
     scenarios: ['etcd-kubernetes', 'etcd-standard', 'etcd-swarm'],
     // caught on 19 of seeds 0-19 of etcd-kubernetes (its paged lists read at a revision) by ReplyChecks at the answer; before, by the history check after the run
-    caughtAt: { scenario: 'etcd-kubernetes', seed: 0, violation: "below its store's revision" },
+    caughtAt: { scenario: 'etcd-kubernetes', seed: 0, violation: 'served a Range at header revision 10 from its store at revision 13' }, // the apply check (session 20, shadow) fires first, as the member serves it
     realistic: true,
   },
   {
@@ -104,8 +104,8 @@ export const huntMutations: readonly Mutation[] = [
     find: '      result = Math.sign(kv.version - (compare.version ?? 0));',
     replace: '      result = Math.sign(kv.modRevision - (compare.version ?? 0));',
     scenarios: ['etcd-kubernetes', 'etcd-standard', 'etcd-swarm'],
-    // caught on 19 of seeds 0-19 of etcd-kubernetes by the history check (its updates compare a version)
-    caughtAt: { scenario: 'etcd-kubernetes', seed: 0, violation: 'is not linearizable' },
+    // caught on 19 of seeds 0-19 of etcd-kubernetes (its updates compare a version) by the apply check at the txn's apply (applyReference.ts); before, by the history check after the run
+    caughtAt: { scenario: 'etcd-kubernetes', seed: 0, violation: 'the first to apply index 79 (a txn), answered' },
     realistic: true,
   },
   {
@@ -115,8 +115,8 @@ export const huntMutations: readonly Mutation[] = [
     find: '    this.deleted += deleted;',
     replace: '    this.deleted = deleted;',
     scenarios: ['etcd-delete-turns'],
-    // caught on 20 of seeds 0-19 of etcd-delete-turns by the history check
-    caughtAt: { scenario: 'etcd-delete-turns', seed: 0, violation: 'is not linearizable' },
+    // caught on 20 of seeds 0-19 of etcd-delete-turns by the apply check at the delete's apply (applyReference.ts); before, by the history check after the run
+    caughtAt: { scenario: 'etcd-delete-turns', seed: 0, violation: 'the first to apply index 19 (a deleteRange), answered' },
     realistic: true,
   },
   // --- Leases ----------------------------------------------------------------------------------
