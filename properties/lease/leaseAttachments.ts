@@ -2,6 +2,7 @@ import type { Bytes, Event } from '../../core/api/index.ts';
 import { AssertionError } from '../../core/base/assert.ts';
 import type { NodeProtocol } from '../../core/host/node.ts';
 import type { EtcdServer, PeerMessage, ServerReply, ServerRequest } from '../../core/server/index.ts';
+import { listeningProtocol } from '../etcd/listeningProtocol.ts';
 
 /** What the check reads of a member's lessor: the lease a key is attached to (0: none). */
 export interface AttachmentLookup {
@@ -35,20 +36,13 @@ export function wrongAttachment(events: readonly Event[], lessor: AttachmentLook
  * prevKv, so the run is the same with it and without it.
  */
 export function checkingLeaseAttachments(protocol: NodeProtocol<PeerMessage, ServerRequest, ServerReply, EtcdServer>): NodeProtocol<PeerMessage, ServerRequest, ServerReply, EtcdServer> {
-  return {
-    ...protocol,
-    start: (start) => {
-      const node = protocol.start(start);
-      node.applyListeners.push({
-        wantsPrevKv: () => false,
-        onEvents: (server, events, revision) => {
-          const wrong = wrongAttachment(events, server.state.lessor);
-          if (wrong !== null) throw new AssertionError(`lease attachment: member ${server.id} applied revision ${revision}: ${wrong}`);
-        },
-        onApplied: () => {},
-        onRestored: () => {},
-      });
-      return node;
+  return listeningProtocol(protocol, () => ({
+    wantsPrevKv: () => false,
+    onEvents: (server, events, revision) => {
+      const wrong = wrongAttachment(events, server.state.lessor);
+      if (wrong !== null) throw new AssertionError(`lease attachment: member ${server.id} applied revision ${revision}: ${wrong}`);
     },
-  };
+    onApplied: () => {},
+    onRestored: () => {},
+  }));
 }
