@@ -275,11 +275,6 @@ export function raftSafety<Q, R, N extends RaftHost<Q, R>>(options: RaftSafetyOp
   };
 
   /**
-   * A message leaves only once what it promises is durable (Raft §3.8; the host loop's persist →
-   * send): a granted vote promises the voter's term and vote, an append acknowledgement promises
-   * the entries up to its index.
-   */
-  /**
    * An acknowledgement is of the leader's entry: within one term a follower holds at the index it
    * acknowledges the entry its leader holds there (it took it from that leader, and no one else
    * writes its log in that term). The unstable → stable handoff can break it unseen by the other
@@ -299,6 +294,11 @@ export function raftSafety<Q, R, N extends RaftHost<Q, R>>(options: RaftSafetyOp
     }
   };
 
+  /**
+   * A message leaves only once what it promises is durable (Raft §3.8; the host loop's persist →
+   * send): a granted vote promises the voter's term and vote, an append acknowledgement promises
+   * the entries up to its index.
+   */
   const checkPromise = (sim: HostSimulation, from: NodeId, message: Message): void => {
     if (message.reject) return;
     if (message.type === 'MsgVoteResp') {
