@@ -84,7 +84,7 @@ export class LeaseExpiryBound {
     let used = false;
     for (const lease of leases) {
       const checkpoint = this.lastBefore(lease.id, index);
-      const remaining = checkpoint !== undefined && checkpoint.remainingTTL > 0 ? checkpoint.remainingTTL : lease.ttl;
+      const remaining = remainingTTL(checkpoint, lease.ttl);
       if (remaining < lease.ttl) used = true;
       const bound = tick + extendTicks + remaining * ticksPerSecond(server) + 1;
       if (lease.expiry > bound) {
@@ -101,8 +101,7 @@ export class LeaseExpiryBound {
     const interval = server.config.leaseCheckpointIntervalTicks;
     const held = server.state.lessor.lookup(lease);
     if (interval === null || held === undefined) return;
-    const checkpoint = this.lastBefore(lease, index);
-    const remaining = checkpoint !== undefined && checkpoint.remainingTTL > 0 ? checkpoint.remainingTTL : held.ttl;
+    const remaining = remainingTTL(this.lastBefore(lease, index), held.ttl);
     if (remaining * ticksPerSecond(server) <= interval) return;
     const due = server.state.lessor.checkpointDueAt(lease);
     const latest = server.ticks + interval;
@@ -115,6 +114,11 @@ export class LeaseExpiryBound {
     for (let i = list.length - 1; i >= 0; i--) if (list[i]!.index < index) return list[i];
     return undefined;
   }
+}
+
+/** The remaining TTL a lease runs from after `checkpoint` (none, or a renewal's 0: its whole TTL). */
+function remainingTTL(checkpoint: { readonly remainingTTL: number } | undefined, ttl: number): number {
+  return checkpoint !== undefined && checkpoint.remainingTTL > 0 ? checkpoint.remainingTTL : ttl;
 }
 
 function ticksPerSecond(server: EtcdServer): number {
