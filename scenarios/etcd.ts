@@ -298,7 +298,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
         history: { operations: 0, steps: 0, leftOut: { rangeOptions: 0, cluster: 0, lease: 0 } },
         invariants: { hashChecks: 0, hashesCompared: 0, snapshotsInstalled: 0, recoveriesChecked: 0 },
         calls: { memberChanges: 0, compactions: 0, defragmentations: 0, alarmsDisarmed: 0, noSpace: 0 },
-        leases: { expiriesJudged: 0, revokesChecked: 0, keysRevoked: 0, checkpointsApplied: 0, checkpointsUsed: 0, expirySettingsJudged: 0, increments: 0 },
+        leases: { expiriesJudged: 0, revokesChecked: 0, keysRevoked: 0, promotionsJudged: 0, checkpointsApplied: 0, checkpointsUsed: 0, expirySettingsJudged: 0, increments: 0 },
       };
       // Lease traffic: the leaders' revokes of expired leases join the clients' history.
       const expiries = shape.leases === undefined ? undefined : new LeaseExpiryRecorder();
@@ -538,7 +538,7 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
   // so that checkpoints are made, applied, persisted and used by the next primary (etcd #9924, #13491).
   etcdScenario('etcd-lease-checkpoints', "etcd, lease checkpoints every 2 s under leader churn, crashes and partitions: a new leader runs each lease on from its last checkpointed remaining TTL, never later", {
     machines: 5,
-    roles: leaseRoles,
+    roles: ['lease', 'lease', 'lease-long', 'lease-long', 'mixed', 'register', 'kubernetes', 'compactor'],
     space: { ...leaseSafeSpace, alwaysOn: ['leader', 'crash'] },
     meanGapUs: 1_000_000,
     server: { leaseCheckpointIntervalTicks: 20 },

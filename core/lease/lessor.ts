@@ -48,6 +48,13 @@ export class Lessor implements LeaseLookup {
   private readonly checkpointsDue = new Map<number, number>();
   /** Leader-local: expired leases whose revoke is proposed, and when to propose it again. */
   private readonly revoking = new Map<number, number>();
+  /**
+   * Leader-local: leases whose checkpoints this primary proposed and has not applied yet (how many). A renewal
+   * meanwhile must clear it too: the checkpoint carries the remaining TTL from before the renewal,
+   * and once it applies a new primary would run the renewed lease from it (session 21, task leasettl:
+   * etcd's Renew looks only at the applied remaining TTL, the same race).
+   */
+  private readonly checkpointsInFlight = new Map<number, number>();
   private dirty = false;
 
   private constructor(options: LessorOptions) {
@@ -118,12 +125,19 @@ export class Lessor implements LeaseLookup {
     this.leases.delete(id);
     this.checkpointsDue.delete(id);
     this.revoking.delete(id);
+    this.checkpointsInFlight.delete(id);
     this.dirty = true;
   }
 
   /** etcd's Checkpoint, applied: the remaining TTL a new primary will use (0: the full TTL). */
   checkpoint(checkpoints: readonly LeaseCheckpoint[], now: number): void {
     for (const { ID, remainingTTL } of checkpoints) {
+      // Counted down by its own checkpoints only: a renewal's clear (0) proposed before it is not it.
+      const inFlight = this.checkpointsInFlight.get(ID);
+      if (remainingTTL > 0 && inFlight !== undefined) {
+        if (inFlight > 1) this.checkpointsInFlight.set(ID, inFlight - 1);
+        else this.checkpointsInFlight.delete(ID);
+      }
       const lease = this.leases.get(ID);
       if (lease === undefined) continue;
       lease.remainingTTL = remainingTTL;
@@ -167,6 +181,7 @@ export class Lessor implements LeaseLookup {
   promote(now: number, extendTicks: number): void {
     this.isPrimary = true;
     this.revoking.clear();
+    this.checkpointsInFlight.clear();
     for (const lease of this.leases.values()) {
       lease.refresh(now, extendTicks, this.options.ticksPerSecond);
       this.scheduleCheckpoint(lease, now);
@@ -180,6 +195,7 @@ export class Lessor implements LeaseLookup {
     for (const lease of this.leases.values()) lease.expiry = forever;
     this.checkpointsDue.clear();
     this.revoking.clear();
+    this.checkpointsInFlight.clear();
   }
 
   /**
@@ -199,12 +215,13 @@ export class Lessor implements LeaseLookup {
 
   /**
    * etcd's clearRemainingTTL: a renewal of this live lease on the primary must first clear its
-   * checkpointed remaining TTL through Raft (a checkpoint of 0) and wait for that to apply.
+   * checkpointed remaining TTL through Raft (a checkpoint of 0) and wait for that to apply — also
+   * when this primary's own checkpoint of it is still on its way (the clear then follows it in the log).
    */
   mustClearCheckpoint(id: number, now: number): boolean {
     const lease = this.leases.get(id);
     if (!this.isPrimary || lease === undefined || lease.expired(now)) return false;
-    const checkpointCleared = this.options.checkpointIntervalTicks !== null && lease.remainingTTL > 0;
+    const checkpointCleared = this.options.checkpointIntervalTicks !== null && (lease.remainingTTL > 0 || this.checkpointsInFlight.has(id));
     return checkpointCleared;
   }
 
@@ -239,6 +256,7 @@ export class Lessor implements LeaseLookup {
       const remainingTTL = Math.ceil((lease.expiry - now) / this.options.ticksPerSecond);
       if (remainingTTL >= lease.ttl) continue;
       due.push({ ID: id, remainingTTL });
+      this.checkpointsInFlight.set(id, (this.checkpointsInFlight.get(id) ?? 0) + 1);
     }
     return due;
   }

@@ -112,8 +112,15 @@ export function clearingCheckpointApplied(server: EtcdServer, requestId: number)
   const renewal = server.waiters.renewals.take(requestId);
   if (renewal === undefined) return;
   // Leadership lost meanwhile: 'not-primary', so the call goes to the new leader (or waits for one).
-  const reply = server.softState.role === 'leader' ? renewNow(server, renewal.ID) : 'not-primary';
-  answerRenewal(server, renewal, reply);
+  if (server.softState.role !== 'leader') return answerRenewal(server, renewal, 'not-primary');
+  // A checkpoint this primary proposed before the clear (it carries the remaining TTL from before
+  // the renewal) applies after it: clear again and wait again (still bounded by the request timeout),
+  // or a new primary would run the acknowledged renewal from that checkpoint.
+  if (server.state.lessor.mustClearCheckpoint(renewal.ID, server.ticks)) {
+    server.waiters.renewals.add(server.proposeInternal({ kind: 'leaseCheckpoint', checkpoints: [{ ID: renewal.ID, remainingTTL: 0 }] }), renewal);
+    return;
+  }
+  answerRenewal(server, renewal, renewNow(server, renewal.ID));
 }
 
 function answerRenewal(server: EtcdServer, { answer }: PendingRenewal, reply: ServerReply | 'not-primary'): void {

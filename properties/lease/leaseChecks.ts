@@ -24,6 +24,8 @@ export interface LeaseCheckStats extends LeaseBoundStats {
   revokesChecked: number;
   /** Keys that went with their lease. */
   keysRevoked: number;
+  /** Leases with a promised deadline whose expiry a promotion set, judged against it in true time. */
+  promotionsJudged: number;
 }
 
 /**
@@ -51,13 +53,19 @@ export interface LeaseCheckStats extends LeaseBoundStats {
  * Scenarios with those faults turn `timing` off or expect the violation.
  */
 export function leaseChecks(options: LeaseCheckOptions, stats?: LeaseCheckStats): SimObserver<PeerMessage, ServerRequest, ServerReply, EtcdServer> {
-  const counts = stats ?? { expiriesJudged: 0, revokesChecked: 0, keysRevoked: 0, checkpointsApplied: 0, checkpointsUsed: 0, expirySettingsJudged: 0 };
+  const counts = stats ?? { expiriesJudged: 0, revokesChecked: 0, keysRevoked: 0, promotionsJudged: 0, checkpointsApplied: 0, checkpointsUsed: 0, expirySettingsJudged: 0 };
   const bound = new LeaseExpiryBound(counts);
   /** The first arrival of each lease call at a member, by client and request id. */
   const arrivals = new Map<string, number>();
-  /** By lease: the true time before which it must not expire, and what set it. */
-  const deadlines = new Map<number, { readonly us: number; readonly why: string }>();
+  /** By lease: the true time before which it must not expire, what set it, and the lease's TTL. */
+  const deadlines = new Map<number, { readonly us: number; readonly why: string; readonly ttl: number }>();
   const cursors = new LeaseLogCursors();
+  /**
+   * This event's acknowledged grants and keep-alives and applied checkpoints, judged by judgeCover
+   * after it, once every lease log entry it wrote is read: the apply of a renewal's clear answers it
+   * in the same event, and a batch may apply a checkpoint and, later in it, the clear that follows.
+   */
+  const coversToJudge: { readonly ID: number; readonly member: NodeId; readonly what: string }[] = [];
   /** Leases whose revoke some member applied (the first apply is the one judged). */
   const revoked = new Set<number>();
   const judgeExpiry = (lease: number, nowUs: number, what: string): void => {
@@ -66,8 +74,56 @@ export function leaseChecks(options: LeaseCheckOptions, stats?: LeaseCheckStats)
     throw new AssertionError(`lease ${lease} expired early: ${what}, ${deadline.us - nowUs}us before its TTL had passed in true time since ${deadline.why}`);
   };
 
+  /**
+   * A promotion must not set an expiry that comes, in true time, before a deadline already
+   * promised: etcd's one-election-timeout extension plus the checkpointed remaining TTL covers
+   * every keep-alive acknowledged before it. A lease promoted too short expires early as soon as its
+   * client stops renewing it (which it may), so this is the first wrong step of the early expiry
+   * judged above, not a stricter rule (a checkpoint lost or kept over a renewal: #13491's class).
+   * The promotion's tick came at most a tick before now (no drift, no jumps where timing is judged),
+   * so tick `expiry` comes no earlier than now + (expiry - tick - 1) ticks.
+   */
+  const judgePromotion = (sim: EtcdSimulation, id: NodeId, server: EtcdServer, index: number, tick: number): void => {
+    const tickUs = server.config.tickMs * 1000;
+    for (const lease of server.state.lessor.list()) {
+      const deadline = deadlines.get(lease.id);
+      if (deadline === undefined || lease.expiry === Number.POSITIVE_INFINITY) continue;
+      counts.promotionsJudged++;
+      const earliestUs = sim.nowUs + (lease.expiry - tick - 1) * tickUs;
+      if (earliestUs < deadline.us) {
+        throw new AssertionError(`lease ${lease.id} promoted to expire early: member ${id} promoted its lessor at its tick ${tick} (empty entry ${index}, at ${sim.nowUs}us) and expires the lease at its tick ${lease.expiry} (remaining TTL ${lease.remainingTTL} s, TTL ${lease.ttl} s), at ${earliestUs}us at the earliest, ${deadline.us - earliestUs}us before its TTL has passed in true time since ${deadline.why}`);
+      }
+    }
+  };
+
+  /**
+   * The replicated lease state must keep every promise: a primary promoted at any moment runs a
+   * lease for an election timeout plus the remaining TTL of its last committed checkpoint (its TTL
+   * when none, or a renewal's 0), and that must not end before the lease's deadline. Judged when a
+   * deadline moves (an acknowledged grant or keep-alive) and when a checkpoint first applies;
+   * between them the bound only grows. A renewal acknowledged over a stale checkpoint (not cleared,
+   * or a clear lost) breaks it at once, whether or not the leader then changes (#13491's class).
+   */
+  const judgeCover = (lease: number, nowUs: number, server: EtcdServer, what: string): void => {
+    const deadline = deadlines.get(lease);
+    if (deadline === undefined) return;
+    const { remaining, index } = bound.remainingNow(lease, deadline.ttl);
+    const earliestUs = nowUs + electionUs(server) + remaining * 1_000_000;
+    if (earliestUs >= deadline.us) return;
+    const held = server.state.lessor.lookup(lease);
+    const its = `member ${server.id} (${server.softState.role}, term ${server.hardState.term}, applied ${server.appliedIndex}, ${server.state.lessor.primary ? 'primary' : 'not primary'}) holds ${held === undefined ? 'no such lease' : `remaining TTL ${held.remainingTTL}`}`;
+    throw new AssertionError(`lease ${lease} left to expire early by a new leader: ${what} at ${nowUs}us, a primary promoted from then on runs it from ${index === undefined ? `its TTL of ${remaining} s` : `the remaining TTL of ${remaining} s of the checkpoint at index ${index}`} plus an election timeout, to ${earliestUs}us at the earliest, ${deadline.us - earliestUs}us before its TTL has passed in true time since ${deadline.why}; ${its}`);
+  };
+
   const judge = (sim: EtcdSimulation, id: NodeId, server: EtcdServer, entry: LeaseLogEntry): void => {
-    if (entry.kind === 'checkpointed' || entry.kind === 'promoted' || entry.kind === 'refreshed') return bound.judge(id, server, entry);
+    if (entry.kind === 'promoted' && options.timing) judgePromotion(sim, id, server, entry.index, entry.tick);
+    if (entry.kind === 'checkpointed' || entry.kind === 'promoted' || entry.kind === 'refreshed') {
+      bound.judge(id, server, entry);
+      if (entry.kind === 'checkpointed' && options.timing) {
+        for (const { ID } of entry.checkpoints) coversToJudge.push({ ID, member: id, what: `member ${id} applied the checkpoint at index ${entry.index}` });
+      }
+      return;
+    }
     if (entry.kind === 'expiring') {
       counts.expiriesJudged++;
       // A deposed leader that has not heard of its successor (cut off, it still leads in its own
@@ -101,12 +157,23 @@ export function leaseChecks(options: LeaseCheckOptions, stats?: LeaseCheckStats)
       if (TTL <= 0) return;
       const us = arrivedUs + TTL * 1_000_000;
       const previous = deadlines.get(ID);
-      if (previous === undefined || us > previous.us) deadlines.set(ID, { us, why: `the ${reply.method} of client ${client} reached a member at ${arrivedUs}us (answered by member ${member}, TTL ${TTL} s)` });
+      if (previous !== undefined && us <= previous.us) return;
+      deadlines.set(ID, { us, why: `the ${reply.method} of client ${client} reached a member at ${arrivedUs}us (answered by member ${member}, TTL ${TTL} s)`, ttl: TTL });
+      // Judged after the event, once the lease logs are read: the apply of a renewal's clearing checkpoint answers it in the same event.
+      if (options.timing) coversToJudge.push({ ID, member, what: `member ${member} answered the ${reply.method}` });
     },
     afterEvent(sim) {
       cursors.afterEvent(sim, (id, server, entry) => judge(sim, id, server, entry));
+      for (const { ID, member, what } of coversToJudge.splice(0)) {
+        const server = sim.node(member);
+        if (server !== null) judgeCover(ID, sim.nowUs, server, what);
+      }
     },
   };
+}
+
+function electionUs(server: EtcdServer): number {
+  return server.config.electionTicks * server.config.tickMs * 1000;
 }
 
 /** Whether some member already knows a later term than `server`'s: its proposals then come from a deposed leader. */

@@ -96,6 +96,13 @@ export class LeaseExpiryBound {
     if (used) this.stats.checkpointsUsed++;
   }
 
+  /** The remaining TTL (seconds) a primary promoted now would run `lease` from: its last checkpoint's, or `ttl` (none, or a renewal's 0). */
+  remainingNow(lease: number, ttl: number): { readonly remaining: number; readonly index: number | undefined } {
+    const list = this.checkpoints.get(lease);
+    const last = list?.[list.length - 1];
+    return { remaining: remainingTTL(last, ttl), index: last?.index };
+  }
+
   /** A lease whose remaining TTL (as of `index`) outlives the checkpoint interval has a checkpoint due within it. */
   private checkScheduled(id: NodeId, server: EtcdServer, lease: number, index: number, after: string): void {
     const interval = server.config.leaseCheckpointIntervalTicks;

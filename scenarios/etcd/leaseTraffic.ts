@@ -17,6 +17,23 @@ interface HeldLease {
 }
 
 const leasesMax = 3;
+
+/**
+ * TTLs for lease-long clients (session 21, task leasettl): a lease kept alive at a third of 20 or 30 s
+ * is checkpointed (every 2 s in etcd-lease-checkpoints) three or four times before each renewal, so
+ * its remaining TTL is several seconds short of its TTL when the leader changes; with the default
+ * TTLs of 2-8 s a checkpoint is at most a second short, within the election timeout Promote adds,
+ * and a checkpoint lost or kept over a renewal changed no expiry anyone could tell. Short ones stay
+ * beside them, so that some leases still expire within a run.
+ */
+export const longTtlSeconds: readonly number[] = [5, 20, 30];
+
+/**
+ * Of a lease-long client's draws that would revoke a lease or let it go, the share (in 20ths) that
+ * does; the others ask its time to live. With every draw acted on, a client holding three leases
+ * drops one every 0.6 s or so, before its first checkpoint (2 s) and long before its first renewal.
+ */
+const longKeepsOutOf20 = 19;
 const keysPerLeaseMax = 3;
 
 /**
@@ -44,11 +61,14 @@ export class LeaseTraffic implements EtcdTraffic {
    * set. The lessor must detach such a key, or the old lease's revoke deletes it.
    */
   private readonly moves: boolean;
+  /** Keep leases for many seconds (lease-long): most revokes and let-gos become time-to-live reads. */
+  private readonly keeps: boolean;
 
-  constructor(options: { readonly tag: string; readonly ttlSeconds?: readonly number[]; readonly moves?: boolean }) {
+  constructor(options: { readonly tag: string; readonly ttlSeconds?: readonly number[]; readonly moves?: boolean; readonly keeps?: boolean }) {
     this.prefix = `${leaseKeyPrefix}${options.tag}/`;
     this.name = `leases(${this.prefix}*)`;
     this.moves = options.moves ?? false;
+    this.keeps = options.keeps ?? false;
     this.values = new UniqueValues(options.tag);
     this.ttlSeconds = options.ttlSeconds ?? [2, 3, 5, 8];
   }
@@ -73,6 +93,7 @@ export class LeaseTraffic implements EtcdTraffic {
     if (roll < 70) return { request: { method: 'LeaseTimeToLive', request: { ID: lease.ID, keys: true } } };
     if (roll < 78) return get(this.prefix, { rangeEnd: `${this.prefix}\xff` });
     if (roll < 82) return { request: { method: 'LeaseLeases', request: {} } };
+    if (this.keeps && random.below(20) < longKeepsOutOf20) return { request: { method: 'LeaseTimeToLive', request: { ID: lease.ID, keys: false } } };
     if (roll < 90) {
       this.drop(lease.ID);
       return { request: { method: 'LeaseRevoke', request: { ID: lease.ID } } };

@@ -4,7 +4,7 @@ import type { Workload } from '../../sim/client.ts';
 import { etcdWorkload, type EtcdClientSpec } from '../../sim/etcdClient.ts';
 import { deleteMix, KeyValueTraffic, mixedMix, readMix, readOnlyMix, registerMix, staleReadMix, txnMix } from './keyValueTraffic.ts';
 import { CompactorTraffic, HeadCompactor, KubernetesTraffic } from './kubernetesTraffic.ts';
-import { LeaseTraffic } from './leaseTraffic.ts';
+import { LeaseTraffic, longTtlSeconds } from './leaseTraffic.ts';
 import { LockTraffic } from './lockTraffic.ts';
 import { Defragmenter, MembershipAdmin, QuotaFiller } from './operatorTraffic.ts';
 
@@ -35,6 +35,8 @@ export type ClientRole =
   | 'lease'
   /** Lease clients whose puts also move keys off their lease or onto another (LeaseTraffic's `moves`). */
   | 'lease-moves'
+  /** Lease clients whose leases live longer than a run's faults (LeaseTraffic's `longTtlSeconds`): checkpoints matter at every leader change. */
+  | 'lease-long'
   | 'lock'
   | 'lock-fenced';
 
@@ -121,6 +123,8 @@ function clientSpecOf(role: ClientRole, index: number, shape: WorkloadShape): Et
       return { traffic: new LeaseTraffic({ tag }), endpoints: pinned };
     case 'lease-moves':
       return { traffic: new LeaseTraffic({ tag, moves: true }), endpoints: pinned };
+    case 'lease-long':
+      return { traffic: new LeaseTraffic({ tag, ttlSeconds: longTtlSeconds, keeps: true }), endpoints: pinned };
     case 'lock':
     case 'lock-fenced': {
       const lock = shape.lock ?? { ttlSeconds: 2, pausePercent: 0 };

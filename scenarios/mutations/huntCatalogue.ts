@@ -192,7 +192,7 @@ export const huntMutations: readonly Mutation[] = [
     name: 'lease-renew-keeps-checkpoint',
     bug: "a renewal of a checkpointed lease does not propose the checkpoint of 0 that clears its remaining TTL: the next primary runs the renewed lease from the stale checkpoint, and it expires before the TTL the keep-alive promised",
     file: 'core/lease/lessor.ts',
-    find: 'const checkpointCleared = this.options.checkpointIntervalTicks !== null && lease.remainingTTL > 0;',
+    find: 'const checkpointCleared = this.options.checkpointIntervalTicks !== null && (lease.remainingTTL > 0 || this.checkpointsInFlight.has(id));',
     replace: 'const checkpointCleared = false;',
     scenarios: ['etcd-lease-checkpoints'],
     // caught on 1 of seeds 0-19 of etcd-lease-checkpoints (seed 1) by leaseChecks' true-time check (an expiry EARLIER than the keep-alive's TTL): only a renewed lease that the next leader then lets lapse shows it
