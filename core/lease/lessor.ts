@@ -49,12 +49,14 @@ export class Lessor implements LeaseLookup {
   /** Leader-local: expired leases whose revoke is proposed, and when to propose it again. */
   private readonly revoking = new Map<number, number>();
   /**
-   * Leader-local: leases whose checkpoints this primary proposed and has not applied yet (how many). A renewal
-   * meanwhile must clear it too: the checkpoint carries the remaining TTL from before the renewal,
-   * and once it applies a new primary would run the renewed lease from it (session 21, task leasettl:
-   * etcd's Renew looks only at the applied remaining TTL, the same race).
+   * Leader-local: leases whose checkpoints this primary proposed and has not applied yet (how many,
+   * and the tick of the last). A renewal meanwhile must clear it too: the checkpoint carries the
+   * remaining TTL from before the renewal, and once it applies a new primary would run the renewed
+   * lease from it (session 21, task leasettl: etcd's Renew looks only at the applied remaining TTL,
+   * the same race). Trusted for one checkpoint interval: a proposal Raft dropped (a leadership
+   * transfer) never applies, and renewals must not keep clearing and waiting for it.
    */
-  private readonly checkpointsInFlight = new Map<number, number>();
+  private readonly checkpointsInFlight = new Map<number, { count: number; proposedAt: number }>();
   private dirty = false;
 
   private constructor(options: LessorOptions) {
@@ -131,19 +133,22 @@ export class Lessor implements LeaseLookup {
 
   /** etcd's Checkpoint, applied: the remaining TTL a new primary will use (0: the full TTL). */
   checkpoint(checkpoints: readonly LeaseCheckpoint[], now: number): void {
+    for (const { ID, remainingTTL } of checkpoints) if (remainingTTL > 0) this.checkpointLanded(ID);
     for (const { ID, remainingTTL } of checkpoints) {
-      // Counted down by its own checkpoints only: a renewal's clear (0) proposed before it is not it.
-      const inFlight = this.checkpointsInFlight.get(ID);
-      if (remainingTTL > 0 && inFlight !== undefined) {
-        if (inFlight > 1) this.checkpointsInFlight.set(ID, inFlight - 1);
-        else this.checkpointsInFlight.delete(ID);
-      }
       const lease = this.leases.get(ID);
       if (lease === undefined) continue;
       lease.remainingTTL = remainingTTL;
       this.dirty = true;
       if (this.isPrimary) this.scheduleCheckpoint(lease, now);
     }
+  }
+
+  /** One of this primary's checkpoints of `id` applied (a renewal's clear, 0, proposed before it is not one). */
+  private checkpointLanded(id: number): void {
+    const inFlight = this.checkpointsInFlight.get(id);
+    if (inFlight === undefined) return;
+    if (inFlight.count > 1) inFlight.count--;
+    else this.checkpointsInFlight.delete(id);
   }
 
   /** Attaches and detaches keys as an apply's changes say (etcd's Attach/Detach in the store's put and delete). */
@@ -221,7 +226,10 @@ export class Lessor implements LeaseLookup {
   mustClearCheckpoint(id: number, now: number): boolean {
     const lease = this.leases.get(id);
     if (!this.isPrimary || lease === undefined || lease.expired(now)) return false;
-    const checkpointCleared = this.options.checkpointIntervalTicks !== null && (lease.remainingTTL > 0 || this.checkpointsInFlight.has(id));
+    const interval = this.options.checkpointIntervalTicks;
+    if (interval === null) return false;
+    const inFlight = this.checkpointsInFlight.get(id);
+    const checkpointCleared = lease.remainingTTL > 0 || (inFlight !== undefined && now < inFlight.proposedAt + interval);
     return checkpointCleared;
   }
 
@@ -256,7 +264,7 @@ export class Lessor implements LeaseLookup {
       const remainingTTL = Math.ceil((lease.expiry - now) / this.options.ticksPerSecond);
       if (remainingTTL >= lease.ttl) continue;
       due.push({ ID: id, remainingTTL });
-      this.checkpointsInFlight.set(id, (this.checkpointsInFlight.get(id) ?? 0) + 1);
+      this.checkpointsInFlight.set(id, { count: (this.checkpointsInFlight.get(id)?.count ?? 0) + 1, proposedAt: now });
     }
     return due;
   }

@@ -60,6 +60,8 @@ export function leaseChecks(options: LeaseCheckOptions, stats?: LeaseCheckStats)
   /** By lease: the true time before which it must not expire, what set it, and the lease's TTL. */
   const deadlines = new Map<number, { readonly us: number; readonly why: string; readonly ttl: number }>();
   const cursors = new LeaseLogCursors();
+  /** Each member's server as last seen: a new one is a restart, whose lease state is judged (LeaseExpiryBound.checkRestored). */
+  const incarnations = new Map<NodeId, EtcdServer>();
   /**
    * This event's acknowledged grants and keep-alives and applied checkpoints, judged by judgeCover
    * after it, once every lease log entry it wrote is read: the apply of a renewal's clear answers it
@@ -164,6 +166,14 @@ export function leaseChecks(options: LeaseCheckOptions, stats?: LeaseCheckStats)
     },
     afterEvent(sim) {
       cursors.afterEvent(sim, (id, server, entry) => judge(sim, id, server, entry));
+      const node = sim.lastEventNode;
+      for (const member of node === 0 ? sim.members : [node]) {
+        const server = sim.node(member);
+        const before = incarnations.get(member);
+        if (server === null || server === before) continue;
+        incarnations.set(member, server);
+        if (before !== undefined) bound.checkRestored(member, server);
+      }
       for (const { ID, member, what } of coversToJudge.splice(0)) {
         const server = sim.node(member);
         if (server !== null) judgeCover(ID, sim.nowUs, server, what);

@@ -103,6 +103,23 @@ export class LeaseExpiryBound {
     return { remaining: remainingTTL(last, ttl), index: last?.index };
   }
 
+  /**
+   * A member that restarted (its lessor opened from its backend) holds each lease's remaining TTL
+   * as the log's last checkpoint of it at or below its applied index says (0 when none): the
+   * replicated state at that index, whatever the lessor saved and how (#13491's second half: a
+   * checkpoint not persisted, or not read back, is lost here at the restart, long before a
+   * promotion of that member shows it, if one ever does).
+   */
+  checkRestored(id: NodeId, server: EtcdServer): void {
+    const applied = server.appliedIndex;
+    for (const lease of server.state.lessor.list()) {
+      const checkpoint = this.lastBefore(lease.id, applied + 1);
+      const expected = checkpoint?.remainingTTL ?? 0;
+      if (lease.remainingTTL === expected) continue;
+      throw new AssertionError(`member ${id} restarted at applied index ${applied} holding lease ${lease.id} with remaining TTL ${lease.remainingTTL} s, but ${checkpoint === undefined ? 'no checkpoint of it applied at or below that index (0)' : `the last checkpoint of it at or below that index (index ${checkpoint.index}) says ${expected} s`}`);
+    }
+  }
+
   /** A lease whose remaining TTL (as of `index`) outlives the checkpoint interval has a checkpoint due within it. */
   private checkScheduled(id: NodeId, server: EtcdServer, lease: number, index: number, after: string): void {
     const interval = server.config.leaseCheckpointIntervalTicks;

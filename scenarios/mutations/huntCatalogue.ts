@@ -140,6 +140,7 @@ export const huntMutations: readonly Mutation[] = [
     replace: '      lease.refresh(now, extendTicks, this.options.ticksPerSecond, true);\n      this.scheduleCheckpoint(lease, now);',
     scenarios: ['etcd-lease-checkpoints'],
     // caught on 20 of seeds 0-19 of etcd-lease-checkpoints by LeaseExpiryBound at the promotion (expiry past the tick + an election timeout + the last checkpointed remaining TTL)
+    // Session 21 (task leasettl: lease-long clients, the cover and restart checks): still 20 of seeds 0-19, all at the promotion
     caughtAt: { scenario: 'etcd-lease-checkpoints', seed: 0, violation: 'the remaining TTL of the checkpoint applied at index' },
     realistic: true,
   },
@@ -150,7 +151,7 @@ export const huntMutations: readonly Mutation[] = [
     find: '      lease.refresh(now, extendTicks, this.options.ticksPerSecond);\n      this.scheduleCheckpoint(lease, now);',
     replace: '      lease.refresh(now, extendTicks, this.options.ticksPerSecond);',
     scenarios: ['etcd-lease-checkpoints'],
-    // caught on 20 of seeds 0-19 of etcd-lease-checkpoints by LeaseExpiryBound's scheduling check at the promotion
+    // caught on 20 of seeds 0-19 of etcd-lease-checkpoints by LeaseExpiryBound's scheduling check at the promotion (session 21: still 20)
     caughtAt: { scenario: 'etcd-lease-checkpoints', seed: 0, violation: 'has no checkpoint scheduled' },
     realistic: true,
   },
@@ -163,7 +164,8 @@ export const huntMutations: readonly Mutation[] = [
     scenarios: ['etcd-lease-checkpoints'],
     // caught on 2 of seeds 0-19 of etcd-lease-checkpoints (14, 18) by LeaseExpiryBound at a restarted member's promotion: only a batch whose one lease change is the checkpoint loses it.
     // Session 20 (task renew: keep-alives of checkpointed leases wait for their clear): 1 of seeds 0-19 (18), 3 of 0-39 (18; 24 and 32 by the scheduling check); re-pinned from 14 to 18
-    caughtAt: { scenario: 'etcd-lease-checkpoints', seed: 18, violation: 'the remaining TTL of the checkpoint applied at index' },
+    // Session 21 (task leasettl): 16 of seeds 0-19, all by LeaseExpiryBound's restart check (a restarted member's remaining TTLs against the log's checkpoints at its applied index); re-pinned to seed 0
+    caughtAt: { scenario: 'etcd-lease-checkpoints', seed: 0, violation: 'restarted at applied index' },
     realistic: true,
   },
   {
@@ -174,7 +176,8 @@ export const huntMutations: readonly Mutation[] = [
     replace: 'lessor.leases.set(id, new Lease(id, ttl, 0));',
     scenarios: ['etcd-lease-checkpoints'],
     // caught on 7 of seeds 0-19 of etcd-lease-checkpoints by LeaseExpiryBound at a restarted member's promotion (the others restart no member that then leads while a lease is checkpointed)
-    caughtAt: { scenario: 'etcd-lease-checkpoints', seed: 0, violation: 'the remaining TTL of the checkpoint applied at index' },
+    // Session 21 (task leasettl): 18 of seeds 0-19, all at the restart itself (LeaseExpiryBound's restart check), no promotion needed
+    caughtAt: { scenario: 'etcd-lease-checkpoints', seed: 0, violation: 'restarted at applied index' },
     realistic: true,
   },
   {
@@ -185,6 +188,7 @@ export const huntMutations: readonly Mutation[] = [
     replace: '    for (const { remainingTTL } of checkpoints) {\n      const lease = this.leases.get(checkpoints[0]!.ID);',
     scenarios: ['etcd-lease-checkpoints'],
     // caught on 19 of seeds 0-19 of etcd-lease-checkpoints by LeaseExpiryBound: on the primary, a lease of the batch left unscheduled (15), or a promotion running a lease past its own checkpoint (4)
+    // Session 21 (task leasettl): 19 of seeds 0-19 (17 unscheduled, 2 at a promotion)
     caughtAt: { scenario: 'etcd-lease-checkpoints', seed: 0, violation: 'has no checkpoint scheduled' },
     realistic: true,
   },
@@ -192,11 +196,12 @@ export const huntMutations: readonly Mutation[] = [
     name: 'lease-renew-keeps-checkpoint',
     bug: "a renewal of a checkpointed lease does not propose the checkpoint of 0 that clears its remaining TTL: the next primary runs the renewed lease from the stale checkpoint, and it expires before the TTL the keep-alive promised",
     file: 'core/lease/lessor.ts',
-    find: 'const checkpointCleared = this.options.checkpointIntervalTicks !== null && (lease.remainingTTL > 0 || this.checkpointsInFlight.has(id));',
+    find: 'const checkpointCleared = lease.remainingTTL > 0 || (inFlight !== undefined && now < inFlight.proposedAt + interval);',
     replace: 'const checkpointCleared = false;',
     scenarios: ['etcd-lease-checkpoints'],
     // caught on 1 of seeds 0-19 of etcd-lease-checkpoints (seed 1) by leaseChecks' true-time check (an expiry EARLIER than the keep-alive's TTL): only a renewed lease that the next leader then lets lapse shows it
-    caughtAt: { scenario: 'etcd-lease-checkpoints', seed: 1, violation: 'expired early' },
+    // Session 21 (task leasettl): 14 of seeds 0-19, all by leaseChecks' cover check at the acknowledged keep-alive (a primary promoted then would run the lease from the stale checkpoint); re-pinned to seed 0
+    caughtAt: { scenario: 'etcd-lease-checkpoints', seed: 0, violation: 'left to expire early by a new leader' },
     realistic: true,
   },
   // --- Watches ---------------------------------------------------------------------------------
