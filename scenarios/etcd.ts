@@ -307,7 +307,8 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
       // With lease traffic, every member's lessor is checked at each apply (leaseAttachments.ts).
       const leased = shape.leases === undefined ? etcdProtocol(config) : checkingLeaseAttachments(etcdProtocol(config));
       // Every member's answer at each applied index is judged by the reference model and the other members' (applyReference.ts).
-      const members = checks.members ? new ApplyReference().checking(leased) : leased;
+      const reference = checks.members ? new ApplyReference() : null;
+      const members = reference === null ? leased : reference.checking(leased);
       const slabSizeBefore = shape.slabBytes === undefined ? null : useSlabSize(shape.slabBytes);
       const relocationsBefore = relocatedValues();
       let executed: ReturnType<typeof executeSimulation>;
@@ -349,6 +350,8 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
           ...(watch === null ? {} : { ...watch.stats(), watchSettledTookEffect: history.watchGuidance?.tookEffect ?? 0, watchSettledNever: history.watchGuidance?.neverTookEffect ?? 0 }),
           historyOperations: history.operations,
           historySteps: history.steps,
+          // The apply check's work (applyReference.ts): indexes whose answer the model judged or learned, later appliers' answers compared, served reads judged (those below the model's compaction among them).
+          ...(reference === null ? {} : { applyModelled: reference.stats.modelled, applyLearned: reference.stats.learned, applyCompared: reference.stats.compared, applyReads: reference.stats.reads, applyReadsBelowCompaction: reference.stats.readsBelowCompaction }),
           hashChecks: invariants.hashChecks,
           snapshotsInstalled: invariants.snapshotsInstalled,
           recoveriesChecked: invariants.recoveriesChecked,

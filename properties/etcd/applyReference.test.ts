@@ -1,5 +1,5 @@
 import test from 'ava';
-import { revisionHeader, type KeyValue, type RangeResponse, type TxnResponse } from '../../core/api/index.ts';
+import { ErrCompacted, ErrFutureRev, revisionHeader, type KeyValue, type RangeResponse, type TxnResponse } from '../../core/api/index.ts';
 import type { InternalOp } from '../../core/server/internalRequest.ts';
 import type { ApplyOutcome } from '../../core/server/stateMachine.ts';
 import { ApplyReference } from './applyReference.ts';
@@ -37,7 +37,7 @@ test('answers the model gives pass, and every member giving the same answer pass
   reference.outcome(1, 4, txn, txnOutcome(true, 2));
   reference.outcome(2, 4, txn, txnOutcome(true, 2));
   reference.outcome(2, 2, put('b', '1'), putOutcome(kv('b', '1', 3, 3, 1)));
-  t.deepEqual(reference.stats, { modelled: 4, learned: 0, compared: 2, reads: 0 });
+  t.deepEqual(reference.stats, { modelled: 4, learned: 0, compared: 2, reads: 0, readsBelowCompaction: 0 });
 });
 
 test("a limited range's count taken after the limit is caught at its apply", (t) => {
@@ -79,13 +79,32 @@ test('a read served from a member\'s state is judged by the model at the revisio
   const reference = threeWrites();
   const range = { method: 'Range', request: { key: '', rangeEnd: '\0', limit: 1 } } as const;
   const served = (count: number, revision = 4, kvs = [kv('a', '2', 2, 4, 2)]): RangeResponse => ({ header: revisionHeader(revision), kvs, more: true, count });
-  reference.served(1, 4, range, served(2));
+  reference.served(1, 4, range, served(2), 3);
   // A member behind reads its own revision 3, where a was still 1.
-  reference.served(2, 3, range, served(2, 3, [kv('a', '1', 2, 2, 1)]));
+  reference.served(2, 3, range, served(2, 3, [kv('a', '1', 2, 2, 1)]), 2);
   t.is(reference.stats.reads, 2);
-  t.throws(() => reference.served(1, 4, range, served(1)), { message: /which the model's keyspace there does not give/ });
-  t.throws(() => reference.served(2, 3, range, served(2, 3)), { message: /which the model's keyspace there does not give/ });
-  t.throws(() => reference.served(3, 5, range, served(2, 5)), { message: /at revision 5, which no member applied/ });
+  t.throws(() => reference.served(1, 4, range, served(1), 3), { message: /which the model's keyspace there does not give/ });
+  t.throws(() => reference.served(2, 3, range, served(2, 3), 2), { message: /which the model's keyspace there does not give/ });
+  t.throws(() => reference.served(3, 5, range, served(2, 5), 4), { message: /at revision 5, which no member applied/ });
+});
+
+test("a range below the model's compaction is judged by the compaction the member had applied: its keyspace above it, ErrCompacted below", (t) => {
+  const reference = threeWrites();
+  reference.outcome(1, 4, { kind: 'compaction', request: { revision: 3 } }, { response: { header: revisionHeader(4) }, error: null, events: [], overQuota: false });
+  reference.applied(1, 4);
+  const at2 = { method: 'Range', request: { key: 'a', revision: 2 } } as const;
+  // Member 2 has not applied the compaction (index 3): revision 2 is still there, and must be the model's.
+  reference.served(2, 4, at2, { header: revisionHeader(4), kvs: [kv('a', '1', 2, 2, 1)], count: 1 }, 3);
+  t.deepEqual([reference.stats.reads, reference.stats.readsBelowCompaction], [1, 1]);
+  t.throws(() => reference.served(2, 4, at2, { header: revisionHeader(4), kvs: [kv('a', '2', 2, 4, 2)], count: 1 }, 3), { message: /which the model's keyspace there does not give/ });
+  t.throws(() => reference.served(2, 4, at2, ErrCompacted, 3), { message: /answered ErrCompacted to a range at revision 2, not below the compaction at revision -1/ });
+  // Member 1 applied it: only ErrCompacted is right.
+  reference.served(1, 4, at2, ErrCompacted, 4);
+  // (The wrong answer above was counted too: a read is counted once judged.)
+  t.deepEqual([reference.stats.reads, reference.stats.readsBelowCompaction], [3, 3]);
+  t.throws(() => reference.served(1, 4, at2, { header: revisionHeader(4), kvs: [kv('a', '1', 2, 2, 1)], count: 1 }, 4), { message: /below the compaction at revision 3 it applied .* must answer ErrCompacted/ });
+  t.throws(() => reference.served(1, 4, { method: 'Range', request: { key: 'a', revision: 4 } }, ErrFutureRev, 4), { message: /answered ErrFutureRev to a range at revision 4, at or below its own revision 4/ });
+  reference.served(1, 4, { method: 'Range', request: { key: 'a', revision: 5 } }, ErrFutureRev, 4);
 });
 
 test('a member applying past an index no member applied is a broken assumption, reported', (t) => {

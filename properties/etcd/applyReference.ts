@@ -19,6 +19,13 @@ import { listeningProtocol } from './listeningProtocol.ts';
  */
 const keptAnswers = 2_000;
 
+/**
+ * Compactions kept (index applied, revision), for the compaction a member has applied at its
+ * applied index; a member further behind than the oldest kept (restarted from an old backend) has
+ * its reads below the model's compaction left unjudged.
+ */
+const keptCompactions = 1_000;
+
 /** Counts for a run's summary and the tests. */
 export interface ApplyReferenceStats {
   /** Requests the reference model stepped through and judged the first applier's answer by. */
@@ -29,6 +36,8 @@ export interface ApplyReferenceStats {
   compared: number;
   /** Reads served from a member's state judged by the model at the revision they read. */
   reads: number;
+  /** Of those, ranges at a revision below the model's compaction that the member had not compacted yet (their answer judged) or had (ErrCompacted required). */
+  readsBelowCompaction: number;
 }
 
 /**
@@ -63,7 +72,11 @@ export class ApplyReference {
   /** The first applier's answer by index (only indexes whose entry applied a request). */
   private readonly answers = new Map<number, { readonly member: number; readonly outcome: ApplyOutcome }>();
   private keptFrom = 1;
-  readonly stats: ApplyReferenceStats = { modelled: 0, learned: 0, compared: 0, reads: 0 };
+  /** The compactions the model applied, by the index they applied at, oldest first (at most keptCompactions). */
+  private readonly compactions: { readonly index: number; readonly revision: number }[] = [];
+  /** Whether compactions were dropped from the front of `compactions`. */
+  private compactionsTrimmed = false;
+  readonly stats: ApplyReferenceStats = { modelled: 0, learned: 0, compared: 0, reads: 0, readsBelowCompaction: 0 };
 
   /** Every incarnation of every member is observed: the protocol's nodes start with the listener. */
   checking(protocol: NodeProtocol<PeerMessage, ServerRequest, ServerReply, EtcdServer>): NodeProtocol<PeerMessage, ServerRequest, ServerReply, EtcdServer> {
@@ -75,7 +88,7 @@ export class ApplyReference {
       wantsPrevKv: () => false,
       onEvents: () => {},
       onOutcome: (server, index, op, outcome) => this.outcome(server.id, index, op, outcome),
-      onServed: (server, request, result) => this.served(server.id, server.state.kv.revision, request, result),
+      onServed: (server, request, result) => this.served(server.id, server.state.kv.revision, request, result, server.appliedIndex),
       onApplied: (server, index) => this.applied(server.id, index),
       onRestored: () => {},
     };
@@ -104,25 +117,41 @@ export class ApplyReference {
   }
 
   /**
-   * A read a member served from its state at `revision` (a Range, or a read-only Txn): the model's
-   * keyspace at the revision it read must give the same answer. Errors are not judged here (the
-   * member's own compaction may lag the model's); the history check judges what clients saw.
+   * A read a member served from its state at `revision`, having applied `appliedIndex` (a Range, or
+   * a read-only Txn): the model's keyspace at the revision it read must give the same answer. The
+   * model keeps every revision, so a range below the model's compaction is judged too, by the
+   * compaction the member itself had applied (the model's last at or below `appliedIndex`: a member
+   * applies a compaction when it applies its entry, and reopens to its backend's): below that, only
+   * ErrCompacted is right; at or above it, the keyspace there, even where the model (the first
+   * member to apply) has compacted since; ErrCompacted there is wrong. ErrFutureRev is judged
+   * against the member's own revision. Other errors are the history check's (what clients saw).
    */
-  served(member: number, revision: number, request: ServerRequest, result: unknown): void {
-    if ((request.method !== 'Range' && request.method !== 'Txn') || isEtcdError(result)) return;
+  served(member: number, revision: number, request: ServerRequest, result: unknown, appliedIndex: number): void {
+    if (request.method !== 'Range' && request.method !== 'Txn') return;
     const input = memberRequestInput(request);
     if (input === null) return;
+    if (isEtcdError(result)) {
+      if (input.kind === 'range') this.servedError(member, revision, input.revision ?? 0, modelledError(result), appliedIndex);
+      return;
+    }
     const header = headerRevision(result);
     if (header !== revision) throw new AssertionError(`apply check: member ${member} served a ${request.method} at header revision ${header} from its store at revision ${revision}`);
     if (revision > this.model.revision) throw new AssertionError(`apply check: member ${member} served a ${request.method} at revision ${revision}, which no member applied (the model is at ${this.model.revision})`);
     const expected = responseOf(request, result, () => `apply check: member ${member} served ${JSON.stringify(result)} for ${request.method}`);
     if (input.kind === 'range') {
       const readAt = input.revision !== undefined && input.revision > 0 ? input.revision : revision;
-      // Below the model's compaction the member may not have compacted yet: the model does not know that keyspace's answer.
-      if (readAt < this.model.compactRevision || readAt > revision) return;
+      if (readAt > revision) throw new AssertionError(`apply check: member ${member} served ${JSON.stringify(input)} at revision ${readAt}, above its own revision ${revision} (ErrFutureRev)`);
+      let below = false;
+      if (readAt < this.model.compactRevision) {
+        const compacted = this.compactionAt(appliedIndex);
+        if (compacted === null) return;
+        if (readAt < compacted) throw new AssertionError(`apply check: member ${member} served ${JSON.stringify(input)} at revision ${readAt}, below the compaction at revision ${compacted} it applied (at or below its applied index ${appliedIndex}), where it must answer ErrCompacted`);
+        below = true;
+      }
       const keys = keysAt(this.model, readAt);
       if (keys === null) return;
       this.stats.reads++;
+      if (below) this.stats.readsBelowCompaction++;
       if (!rangeMatches(input, expected, keys)) throw new AssertionError(`apply check: member ${member} served ${JSON.stringify(input)} at revision ${readAt} with ${JSON.stringify(result)}, which the model's keyspace there does not give`);
       return;
     }
@@ -132,6 +161,27 @@ export class ApplyReference {
     this.stats.reads++;
     const met = execute(input, expected, applying(at));
     if (met !== 'matches') throw new AssertionError(`apply check: member ${member} served ${JSON.stringify(input)} at revision ${revision} with ${JSON.stringify(result)}, which the model's keyspace there ${met === 'differs' ? 'does not give' : `refuses (${met})`}`);
+  }
+
+  /** A range a member answered with an error: ErrCompacted only below its own compaction, ErrFutureRev only above its revision. */
+  private servedError(member: number, revision: number, readAt: number, error: 'compacted' | 'future' | undefined, appliedIndex: number): void {
+    if (error === 'future') {
+      if (readAt <= revision) throw new AssertionError(`apply check: member ${member} answered ErrFutureRev to a range at revision ${readAt}, at or below its own revision ${revision}`);
+      this.stats.reads++;
+      return;
+    }
+    if (error !== 'compacted') return;
+    const compacted = this.compactionAt(appliedIndex);
+    if (compacted === null) return;
+    if (readAt <= 0 || readAt >= compacted) throw new AssertionError(`apply check: member ${member} answered ErrCompacted to a range at revision ${readAt > 0 ? readAt : `${revision} (its current)`}, not below the compaction at revision ${compacted} it applied (at or below its applied index ${appliedIndex})`);
+    this.stats.reads++;
+    if (readAt < this.model.compactRevision) this.stats.readsBelowCompaction++;
+  }
+
+  /** The revision of the last compaction the model applied at or below `index` (-1: none), or null when that is no longer known. */
+  private compactionAt(index: number): number | null {
+    for (let i = this.compactions.length - 1; i >= 0; i--) if (this.compactions[i]!.index <= index) return this.compactions[i]!.revision;
+    return this.compactionsTrimmed ? null : -1;
   }
 
   /** An entry applied (a request, a no-op, a conf change, a replayed or duplicated entry): the model passes the indexes that apply nothing. */
@@ -151,7 +201,14 @@ export class ApplyReference {
       if (outcome.error === null ? met !== undefined : answered !== undefined && answered !== met) {
         throw new AssertionError(`${where} answered ${outcome.error === null ? 'success' : outcome.error.message} where the model ${met === undefined ? 'compacts' : `meets ${met === 'compacted' ? 'ErrCompacted' : 'ErrFutureRev'}`} (revision ${request.revision}, compacted at ${this.model.compactRevision}, current ${this.model.revision})`);
       }
-      if (outcome.error === null) this.model = afterCompaction(this.model, request.revision);
+      if (outcome.error === null) {
+        this.model = afterCompaction(this.model, request.revision);
+        this.compactions.push({ index, revision: request.revision });
+        if (this.compactions.length > keptCompactions) {
+          this.compactions.shift();
+          this.compactionsTrimmed = true;
+        }
+      }
       this.stats.modelled++;
       return;
     }
