@@ -77,3 +77,26 @@ test("promotion spreads expiries once there are more leases than the revoke rate
   t.true([...perSecond.values()].every((count) => count <= 8), JSON.stringify([...perSecond]));
   t.true(expiries.every((expiry) => expiry >= 61), 'none earlier than its TTL plus the extension');
 });
+
+test('a renewal while the primary\'s own checkpoint of the lease is in flight must clear it too; a renewal\'s clear does not count as that checkpoint; trusted for one interval (regression: etcd-lease-checkpoints seeds 37 and 59, task leasettl)', (t) => {
+  const l = lessor();
+  l.promote(0, 10);
+  l.grant(1, 30, 0);
+  l.grant(2, 30, 0);
+  t.false(l.mustClearCheckpoint(1, 10), 'nothing checkpointed, nothing in flight');
+  t.deepEqual(l.dueCheckpoints(20, 10), [{ ID: 1, remainingTTL: 29 }, { ID: 2, remainingTTL: 29 }]);
+  t.is(l.lookup(1)!.remainingTTL, 0, 'proposed, not applied');
+  t.true(l.mustClearCheckpoint(1, 21), 'its checkpoint is on its way: a renewal now would be run from it once it applies');
+  // A renewal's clear, proposed before the checkpoint, applies first.
+  l.checkpoint([{ ID: 1, remainingTTL: 0 }], 22);
+  t.true(l.mustClearCheckpoint(1, 22), 'a clear (0) is not the checkpoint in flight');
+  l.checkpoint([{ ID: 1, remainingTTL: 29 }], 23);
+  t.true(l.mustClearCheckpoint(1, 23), 'applied: its remaining TTL is set, so a renewal still clears');
+  l.checkpoint([{ ID: 1, remainingTTL: 0 }], 24);
+  t.false(l.mustClearCheckpoint(1, 24), 'cleared and nothing in flight');
+  t.true(l.mustClearCheckpoint(2, 39), "lease 2's checkpoint still in flight");
+  t.false(l.mustClearCheckpoint(2, 40), 'not applied within an interval (a dropped proposal): no longer trusted, or keep-alives would wait on it forever');
+  l.demote();
+  l.promote(50, 10);
+  t.false(l.mustClearCheckpoint(2, 51), 'a new term forgets the old one\'s proposals');
+});
