@@ -100,7 +100,7 @@ export const etcdMutations: readonly Mutation[] = [
     find: '    if (atRevision > viewRevision) return ErrFutureRev;',
     replace: '    if (atRevision > viewRevision) atRevision = viewRevision;',
     scenarios: etcdFamily,
-    caughtAt: { scenario: 'etcd-swarm', seed: 0, violation: 'a future revision is ErrFutureRev' }, // caught on 10 of seeds 0-9 of etcd-swarm (9 when written)
+    caughtAt: { scenario: 'etcd-swarm', seed: 0, violation: 'above its own revision' }, // caught on 10 of seeds 0-9 of etcd-swarm (9 when written); the apply check (session 21, leasettl) now fires first, as the member serves it
   },
   // Issue 9: a lease bug of etcd's history, and two of the bug table's (etcd-reference.md §7.2).
   // Each needed its conditions made likely: late keep-alives that race expiries (lease clients),
