@@ -1,4 +1,5 @@
 import { ErrIntegerTooLarge, ErrLeaseTTLTooLarge, ErrTimeout, ErrTooManyRequests, maxLeaseTTL, type LeaseTimeToLiveResponse } from '../api/index.ts';
+import { assert } from '../base/assert.ts';
 import { finalize32, mix32, mixNumber } from '../base/hash.ts';
 import type { NodeId } from '../host/node.ts';
 import type { EtcdServer } from './etcdServer.ts';
@@ -102,8 +103,8 @@ function renewNow(server: EtcdServer, ID: number): ServerReply | 'not-primary' {
   // etcd's keep-alive stream answers TTL 0 for a lease that is gone (or expired, its revoke under way).
   if (renewed === null) return { method: 'LeaseKeepAlive', response: { header, ID, TTL: 0 } };
   server.leaseLog.refreshed(ID, server.ticks);
-  // Only when a stale checkpoint applied after this renewal's clear (etcd refreshes then too): clear it again, unawaited.
-  if (renewed.checkpointCleared) server.proposeInternal({ kind: 'leaseCheckpoint', checkpoints: [{ ID, remainingTTL: 0 }] });
+  // Its callers renew only a lease with nothing to clear: a checkpoint that applied after this renewal's clear, or is still on its way, is cleared and waited for first (clearingCheckpointApplied).
+  assert(!renewed.checkpointCleared, () => `member ${server.id} renews lease ${ID} over a checkpoint it has not cleared`);
   return { method: 'LeaseKeepAlive', response: { header, ID, TTL: renewed.ttl } };
 }
 
