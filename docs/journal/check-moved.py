@@ -16,7 +16,9 @@ RESTATED = [
     "  is in flight share the next round's ReadIndex request; once confirmed, they are served when the",
     '  one record codec for every file, each record tagged with its kind. Backend commits are whole',
     "  images, as the simulator writes them; a real disk will want each commit's changes only.",
-    'Tests sit beside the code they test as `*.test.ts`. Property suites live in `properties/`.'
+    'Tests sit beside the code they test as `*.test.ts`. Property suites live in `properties/`.',
+    "  last snapshot must find itself in it), and they cost nothing to take: the replicated log's",
+    '  arrays are append-only and a snapshot is a view of their first `count` elements.'
 ]
 
 base = sys.argv[1] if len(sys.argv) > 1 else 'main'
