@@ -165,8 +165,6 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     ...(codec.prepareMessageInSteps === undefined ? {} : { prepareInSteps: codec.prepareMessageInSteps }),
     // An append without entries carries only the leader's commit index: it may follow the answers.
     mayWait: (message) => isRaftMessage(message) && message.type === 'MsgApp' && message.entries.length === 0 && message.snapshot === null,
-    // A follower's answer leaves as it is made, not after the rest of its turn.
-    atOnce: (message) => isRaftMessage(message) && (message.type === 'MsgAppResp' || message.type === 'MsgHeartbeatResp'),
     onMessage: (from, message) => {
       if (trace.enabled) trace.mark(`recv ${message.type} ${hexId(from)}`);
       roundTrips.received(from, message.type);

@@ -103,20 +103,9 @@ export class PeerSender {
     if (this.state === 'idle') this.dial();
   }
 
-  /**
-   * `atOnce`: written now if nothing is queued for the peer (else it goes with what is, as any
-   * other): a lone answer does not wait for the rest of the task (the Ready's advance, the pump's
-   * metrics) before the leader can read it.
-   */
-  send(payload: Uint8Array, snapshot: boolean, mayWait = false, atOnce = false): void {
+  send(payload: Uint8Array, snapshot: boolean, mayWait = false): void {
     // An acknowledged connection counts its messages one by one in `flush`: none goes in a run.
-    const inline = !snapshot && this.options.acknowledged !== true && payload.byteLength <= Math.min(inlineBytes, this.options.framePartBytes ?? framePartBytes);
-    if (atOnce && inline && !mayWait && this.queue.length === 0 && this.state === 'open' && this.writable) {
-      this.queue.push({ payload, parts: null, snapshot: false, mayWait: false });
-      this.flush();
-      return;
-    }
-    if (inline) this.enqueue(payload, null, false, mayWait);
+    if (!snapshot && this.options.acknowledged !== true && payload.byteLength <= Math.min(inlineBytes, this.options.framePartBytes ?? framePartBytes)) this.enqueue(payload, null, false, mayWait);
     else this.enqueue(null, () => frameParts(payload, this.options.framePartBytes), snapshot, mayWait);
   }
 

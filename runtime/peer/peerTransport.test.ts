@@ -91,7 +91,6 @@ function member(self: number, ports: Map<number, number>, clusterId = 'c1', tls?
     codec,
     carriesSnapshot: (note) => note.snapshot === true,
     mayWait: (note) => note.text.startsWith('held'),
-    atOnce: (note) => note.text.startsWith('answer'),
     onMessage: (from, note) => {
       received.push(`${from}:${note.text}`);
       notes.push(note);
@@ -314,26 +313,6 @@ test.serial("while writes are held back for a turn's client answers, what may wa
   t.is(await turn(true, 'held 3', 'urgent'), 5, 'a message that may not wait takes the held one before it along');
   await until(() => b.received.length === 5, 'delivery');
   t.deepEqual(b.received, ['1:held but not held back', '1:held 1', '1:held 2', '1:held 3', '1:urgent']);
-});
-
-test.serial("a follower's answer (atOnce) is written as it is sent when nothing waits for its peer; behind queued messages it goes with them, in order", async (t) => {
-  const { a, b } = await twoMembers();
-  a.sent.length = 0;
-  a.transport.send(2, { text: 'answer 1' });
-  t.is(a.sent.length, 1, 'written before the sending task ends');
-  a.transport.send(2, { text: 'other' });
-  a.transport.send(2, { text: 'answer 2' });
-  t.is(a.sent.length, 1, 'behind a queued message: not before it');
-  for (let i = 0; i < 5; i++) await Promise.resolve();
-  t.is(a.sent.length, 3, 'both once the task is done, in one run');
-  a.transport.afterClientWrites();
-  a.transport.send(2, { text: 'held 1' });
-  a.transport.send(2, { text: 'answer 3' });
-  t.is(a.sent.length, 3, 'behind a held message: with it, once the task is done');
-  for (let i = 0; i < 5; i++) await Promise.resolve();
-  t.is(a.sent.length, 5);
-  await until(() => b.received.length === 5, 'delivery');
-  t.deepEqual(b.received, ['1:answer 1', '1:other', '1:answer 2', '1:held 1', '1:answer 3']);
 });
 
 test.serial('a snapshot larger than a frame goes as parts no frame of which is over the limit, and arrives whole; one over the record limit closes the connection', async (t) => {

@@ -44,12 +44,6 @@ export interface PeerTransportOptions<Message> {
   readonly prepareInSteps?: (message: Message) => Steps<Message> | null;
   /** Whether a message may wait while writes are held back (`afterClientWrites`): it carries nothing a peer waits on (a commit index alone). Default: none. */
   readonly mayWait?: (message: Message) => boolean;
-  /**
-   * Whether a message is written at once when nothing else waits for its peer, rather than with
-   * the rest of the task's messages (a microtask on): a follower's answer (an append's or a
-   * heartbeat's), the last thing its Ready does that the leader waits on. Default: none.
-   */
-  readonly atOnce?: (message: Message) => boolean;
   readonly onMessage: (from: NodeId, message: Message) => void;
   readonly onUnreachable: (to: NodeId) => void;
   readonly onSnapshotStatus: (to: NodeId, status: 'finished' | 'failed') => void;
@@ -153,7 +147,7 @@ export class PeerTransport<Message> implements Transport<Message> {
       this.encodeInTurns(to, sliced, this.options.carriesSnapshot(message));
       return;
     }
-    this.sender(to).send(this.options.codec.encode(message), this.options.carriesSnapshot(message), this.options.mayWait?.(message) ?? false, this.options.atOnce?.(message) ?? false);
+    this.sender(to).send(this.options.codec.encode(message), this.options.carriesSnapshot(message), this.options.mayWait?.(message) ?? false);
   }
 
   /**
