@@ -14,7 +14,11 @@
  * Unlike `etcd_network_peer_round_trip_time_seconds` (detcd: a heartbeat timed in the leader's
  * loop; etcd: an HTTP probe every 5 s answered off its raft loop) both systems are timed the same
  * way here, at the same points. `DETCD_BENCH_PEERWIRE_PUTS` (default 1,000) puts per cluster, in
- * turns of 100; `DETCD_BENCH_BASELINE=<dir>` adds another checkout's cluster.
+ * turns of 100; `DETCD_BENCH_BASELINE=<dir>` adds another checkout's cluster;
+ * `DETCD_BENCH_PEERWIRE_SHOW=<n>` prints each cluster's first n puts segment by segment;
+ * `DETCD_BENCH_PEERWIRE_TRACE=<dir>` runs the detcd members with their latency trace and keeps
+ * the traces and the capture (`segments.txt`: µs, from port, to port, bytes) there, on one clock
+ * to line up. The capture (Python) takes some CPU of its own, alike for every cluster.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +26,7 @@ import { join } from 'node:path';
 import { EtcdClient, type Message } from '../runtime/_test/etcdClient.ts';
 import { endpoint, freePorts, initialCluster, type Member, type MemberSpec, startMember, until } from '../runtime/_test/members.ts';
 import { scratchFolder } from '../runtime/_test/scratch.ts';
+import { firstAtOrAfter, percentile } from './putPath.bench.ts';
 
 const turnPuts = 100;
 const idleMs = 3_000;
@@ -123,21 +128,8 @@ function portOwners(): Map<number, number> {
   return owners;
 }
 
-function percentile(values: readonly number[], p: number): number {
-  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
-}
-
 function firstAfter<S extends Segment>(list: readonly S[], us: number, until: number, test: (segment: S) => boolean): S | null {
-  let low = 0;
-  let high = list.length;
-  while (low < high) {
-    const middle = (low + high) >> 1;
-    if (list[middle]!.us < us) low = middle + 1;
-    else high = middle;
-  }
-  for (let i = low; i < list.length && list[i]!.us <= until; i++) if (test(list[i]!)) return list[i]!;
+  for (let i = firstAtOrAfter(list, us); i < list.length && list[i]!.us <= until; i++) if (test(list[i]!)) return list[i]!;
   return null;
 }
 
