@@ -26,6 +26,10 @@ export interface SwarmSpace {
   readonly weatherTail?: { readonly max: Ratio; readonly usMax: number };
   /** The longest a stall holds a node's links (the 'stall' class; default: the longest fault). */
   readonly stallUsMax?: number;
+  /** The longest a disk stall holds a node's syncs (the 'disk-stall' class; default: the longest fault). */
+  readonly diskStallUsMax?: number;
+  /** The average time between two disk stalls (default: twice the window's mean gap). */
+  readonly diskStallGapUs?: number;
   /**
    * The extreme-timings knob: when its coin comes up, timings widen to the ends an untimed model
    * reaches — syncs that take no time, restarts right after crashes, and a slow tail of several
@@ -168,6 +172,27 @@ function drawLaterKnobs(random: Random, draw: SwarmDraw, space: SwarmSpace, wind
       options = { ...options, network: { ...options.network, tail, tailUsMax: extreme.tailUsMax } };
     }
     classesOn.push(`extreme timings (${ends.length === 0 ? 'none' : ends.join(', ')})`);
+  }
+  // Disk stalls came after the extreme timings: their coin is tossed last.
+  if (space.timedClasses.includes('disk-stall') && (coin() || (space.alwaysOn ?? []).includes('disk-stall'))) {
+    classesOn.push('disk-stall');
+    const stalls = planFaults(random, {
+      members,
+      classes: ['disk-stall'],
+      startUs: window.startUs,
+      quietAtUs: window.quietAtUs,
+      meanGapUs: space.diskStallGapUs ?? window.meanGapUs * 2,
+      faultUsMax: window.faultUsMax,
+      unavailableMax: 0,
+      partitionShapes: [],
+      clockJumpUsMax: 0,
+      clockDriftPpmMax: 0,
+      weatherLossMax: never,
+      weatherDuplicateMax: never,
+      calm: { loss: never, duplicate: never },
+      diskStallUsMax: space.diskStallUsMax ?? window.faultUsMax,
+    });
+    options = { ...options, faults: sortPlan([...options.faults.filter((f) => f.action.kind !== 'quiet'), ...stalls]) };
   }
   return { classesOn, options };
 }
