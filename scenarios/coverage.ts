@@ -16,6 +16,7 @@ export function swarmCoverage(space: SwarmSpace): string[] {
   if (on('partition')) counts.push('partitionsHealed');
   if (on('clock') && space.clockJumpUsMax > 0) counts.push('clockJumps');
   if (on('pause')) counts.push('pauses');
+  if (on('disk-stall')) counts.push('diskStalls');
   return counts;
 }
 
@@ -25,6 +26,7 @@ export const plannedCoverageFaults: Readonly<Record<string, readonly FaultAction
   pauses: ['pause', 'pause-leader'],
   clockJumps: ['clock-jump', 'clock-jump-leader'],
   partitionsHealed: ['partition'],
+  diskStalls: ['disk-stall'],
 };
 
 /**

@@ -38,6 +38,11 @@ for (const name of ['etcd-standard', 'etcd-crashes', 'etcd-membership', 'etcd-wa
   });
 }
 
+test('etcd runs report the unstable log\'s counts as Raft runs do (cuts of a write in flight, past the stable part, stale storage acks)', (t) => {
+  const { stats } = run('etcd-leader-churn');
+  for (const name of ['unstableCutsInFlight', 'unstableMidTailCuts', 'staleStorageAcks']) t.is(typeof stats[name], 'number', name);
+});
+
 test('the standard scenario has every fault class on, 5 members and 16 clients', (t) => {
   const prepared = etcdScenarios.find((s) => s.name === 'etcd-standard')!.prepare(7);
   t.is(prepared.options.nodeCount, 5);

@@ -31,6 +31,7 @@ import { mutualExclusion, type MutualExclusionStats } from '../properties/lease/
 import { watchParts, type WatchRun, type WatchShape } from './etcd/watchers.ts';
 import { watchRepliesApplied } from '../properties/watch/watchReplies.ts';
 import { executeSimulation, resolveKnobs, type PreparedRun, type RunSettings, type Scenario } from './scenario.ts';
+import { unstableCounts } from './unstableCounts.ts';
 
 /**
  * The etcd scenario family: etcd members (core/server: Raft, the MVCC store and its backend, the
@@ -311,6 +312,8 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
       const members = reference === null ? leased : reference.checking(leased);
       const slabSizeBefore = shape.slabBytes === undefined ? null : useSlabSize(shape.slabBytes);
       const relocationsBefore = relocatedValues();
+      // The unstable log's coverage counts, as the Raft family reads them (unstableCounts.ts).
+      const unstable = unstableCounts<PeerMessage, ServerRequest, ServerReply, EtcdServer>();
       let executed: ReturnType<typeof executeSimulation>;
       try {
         executed = executeSimulation<PeerMessage, ServerRequest, ServerReply, EtcdServer>(
@@ -328,6 +331,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
             ...(shape.lock === undefined ? [] : [mutualExclusion(lockCounterKey, counts.leases)]),
             ...(watch === null || !checks.members ? [] : [watchRepliesApplied()]),
             callCounts(counts.calls),
+            unstable.observer,
             ...(shape.onHistory === undefined ? [] : [{ finish: (sim: { readonly history: readonly HistoryEntry<ServerRequest, ServerReply>[] }) => shape.onHistory!(sim.history, watch ?? undefined) }]),
           ],
           liveness: raftLiveness(livenessBoundUs, livenessElectionTimeouts),
@@ -357,6 +361,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
           recoveriesChecked: invariants.recoveriesChecked,
           ...((shape.server?.applySliceKeys ?? 0) > 0 ? { slicedApplies: invariants.slicedApplies ?? 0 } : {}),
           ...calls,
+          ...unstable.counts(),
           ...(shape.leases === undefined ? {} : { leaseExpiries: leases.expiriesJudged, leaseRevokes: leases.revokesChecked, leaseKeysRevoked: leases.keysRevoked }),
           ...(shape.leases?.checkpoints === true ? { leaseCheckpointsApplied: leases.checkpointsApplied, leaseCheckpointsUsed: leases.checkpointsUsed } : {}),
           ...(shape.lock === undefined ? {} : { lockIncrements: leases.increments }),

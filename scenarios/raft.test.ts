@@ -50,6 +50,40 @@ test('raft-pipelined-churn cuts a follower\'s unstable tail while its write is i
   t.is(run.stats.unstableCutsInFlight, 3);
 });
 
+test('raft-disk-stalls cuts a follower\'s write in flight past its stable part (seed 1): a disk stall outlives the election on the other side of a partition', (t) => {
+  // Unstable.counts.midTailCuts: the new leader shares the first entries of the follower's write in
+  // flight but not the later ones (session 21: 0 in every other scenario; 14 of seeds 0-47 here).
+  const scenario = raftScenarios.find((s) => s.name === 'raft-disk-stalls')!;
+  t.true(scenario.coverage!.includes('unstableMidTailCuts'));
+  const run = scenario.prepare(1).execute();
+  t.true(run.result.ok, run.result.violation?.message);
+  t.is(run.stats.unstableMidTailCuts, 1);
+  t.true(run.stats.diskStalls! > 0);
+});
+
+test('regression: a follower whose log was compacted past Raft\'s applied index while a Ready waited for a stalled sync campaigns (raft-disk-stalls, seed 24; etcd-io/etcd#9079)', (t) => {
+  // It threw "error scanning unapplied entries: compacted" at its election timeout.
+  const run = raftScenarios.find((s) => s.name === 'raft-disk-stalls')!.prepare(24).execute();
+  t.true(run.result.ok, run.result.violation?.message);
+});
+
+test('raft-disk-stalls-one-way acknowledges to storage entries a new leader replaced in its term (seed 14: a stale storage ack, ignored)', (t) => {
+  // Unstable.counts.staleAcks: the Ready that handed out the old leader's entries was taken in the
+  // new term, and the new leader's entries replaced them while they were written.
+  const run = raftScenarios.find((s) => s.name === 'raft-disk-stalls-one-way')!.prepare(14).execute();
+  t.true(run.result.ok, run.result.violation?.message);
+  t.is(run.stats.staleStorageAcks, 1);
+});
+
+test('regression: an ack to a leader whose last Ready waits for a stalled sync is judged against the leader as it is now, not as that Ready left it (raft-disk-stalls-one-way seeds 2 and 5)', (t) => {
+  // checkAckMatchesLeader read the leader's role and term from its last Ready, which lag while a
+  // stalled sync holds it: by then it followed a later leader whose entry its log held.
+  for (const seed of [2, 5]) {
+    const run = raftScenarios.find((s) => s.name === 'raft-disk-stalls-one-way')!.prepare(seed).execute();
+    t.true(run.result.ok, run.result.violation?.message);
+  }
+});
+
 test('the family covers every fault class of the simulator', (t) => {
   const classes = new Set<string>();
   for (const scenario of raftScenarios) {

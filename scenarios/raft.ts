@@ -312,6 +312,24 @@ const churnOfThree: RaftScenarioShape = {
   replica: { maxSizePerMsg: 0, maxInflightMsgs: 4 },
 };
 
+/**
+ * Disks that stall for up to 3 election timeouts (the 'disk-stall' class) beside partitions, on the
+ * pipelined host loop with 20 busy clients: the raft-disk-stalls scenarios, which require the cuts of
+ * a write in flight (Unstable.counts), past the stable part too.
+ */
+function stalledDisks(meanGapUs: number, diskStallGapUs: number, space: Partial<SwarmSpace>): RaftScenarioShape {
+  return {
+    ...five,
+    clients: 20,
+    meanGapUs,
+    faultUsMax: 2_000_000,
+    pipelinedHost: true,
+    space: only(['partition', 'disk-stall'], { syncLatencyUsMax: fullSwarmSpace.syncLatencyUsMax, diskStallUsMax: 3 * electionTimeoutUs, diskStallGapUs, ...space }),
+    replica: { maxInflightMsgs: 8 },
+    coverage: ['unstableCutsInFlight', 'unstableMidTailCuts'],
+  };
+}
+
 export const raftScenarios: readonly RaftScenario[] = [
   raftScenario('raft-calm', 'raft log, 5 voters, no faults', { ...five, ...costly, space: quietSwarmSpace }),
   raftScenario('raft-swarm', 'raft log, 5 voters, each seed draws its own mix of every fault class', { ...five, space: fullSwarmSpace }),
@@ -451,6 +469,26 @@ export const raftScenarios: readonly RaftScenario[] = [
     // A new leader's entries cut a follower's unstable tail while its write is in flight (Unstable.counts).
     coverage: ['unstableCutsInFlight'],
   }),
+  // A follower's disk stalls past an election timeout (etcd-io/etcd#9079: a 53 s WAL sync) while a
+  // partition leaves it with the old leader: its write in flight holds entries from both sides of the
+  // split, and the new leader's entries, once healed, cut that write past its stable part
+  // (Unstable.counts.midTailCuts: 0 in every other scenario; here in 14 of seeds 0-47). Without the
+  // stalls, 0 of 24: a sync of at most 250 ms is over long before the majority elects anyone.
+  raftScenario(
+    'raft-disk-stalls',
+    'raft log on the pipelined host loop, 5 voters, 20 busy clients, disks that stall for up to 3 election timeouts, split, bridge and one-way partitions, lossy links and slow syncs: a new leader cuts a follower\'s write in flight past its stable part',
+    stalledDisks(400_000, 500_000, { lossMax: ratio(30, 100), partitionShapes: ['split', 'bridge', 'one-way'] }),
+  ),
+  // The same stalls under one-way cuts alone, lossless: a follower cut off from the new leader's
+  // answers learns its term from its heartbeats, and its stalled write may end before the leader's
+  // entries come — the next Ready hands out the old leader's entries in the new term, and the new
+  // leader replaces them while they are written: a stale storage ack (Unstable.counts.staleAcks, 3
+  // of seeds 0-47; 0 elsewhere). Past the stable part: 19 of 48.
+  raftScenario(
+    'raft-disk-stalls-one-way',
+    'raft log on the pipelined host loop, 5 voters, 20 busy clients, disks that stall for up to 3 election timeouts every ~300 ms, one-way cuts, slow syncs: a storage ack comes for entries a new leader replaced in its term',
+    stalledDisks(300_000, 300_000, { partitionShapes: ['one-way'] }),
+  ),
   // Followers behind on purpose, and nothing else wrong: a read's index often runs ahead of what
   // its follower applied, so the read waits for an apply across ticks (readLatency.ts judges it).
   // The tails stay under half an election timeout, which the checks count as calm weather.

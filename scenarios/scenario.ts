@@ -203,6 +203,7 @@ function simulationStats<M, Q, R, N extends HostedNode<M, Q, R>>(sim: Simulation
     partitions: sim.stats.partitions,
     partitionsHealed: sim.stats.partitionsHealed,
     clockJumps: sim.stats.clockJumps,
+    diskStalls: sim.stats.diskStalls,
     diskWrites: disk.writes,
     diskSyncs: disk.syncs,
     writesLost: disk.writesLost,

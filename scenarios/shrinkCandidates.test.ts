@@ -6,7 +6,7 @@ import { calmNetwork } from '../sim/network.ts';
 import { steadyClocks } from '../sim/options.ts';
 import { calmSteps, caseOfRun, caseSize, type RunCase } from './case.ts';
 import { findScenario } from './index.ts';
-import { smaller } from './shrink.ts';
+import { failureSignature, smaller } from './shrink.ts';
 import { calmerMagnitudes, calmerRatios, resumeOf, shrinkCandidates, type ShrinkCandidate } from './shrinkCandidates.ts';
 
 /** raft-crashes seed 3 as a case: several clients with several operations each, and faults. */
@@ -189,4 +189,18 @@ test('calm steps: none at zero, one at the floor, one more per doubling', (t) =>
   t.deepEqual(calmerRatios(ratio(6, 100)), [never, ratio(3, 100)]);
   t.deepEqual(calmerRatios(ratio(1, 1_024)), [never]);
   t.deepEqual(calmerMagnitudes(-5_000, 1_000), [0, -2_500]);
+});
+
+test('the shrinker groups Raft safety violations by their "kind:" prefix, whatever the numbers', (t) => {
+  // As raftSafety words them (session 21 gave the unprefixed ones a kind).
+  const acks = [
+    'ack matches leader: node 2 acknowledged index 7 to leader 1 of term 3, but holds there an entry of term 2 where the leader\'s is of term 3',
+    'ack matches leader: node 5 acknowledged index 112 to leader 4 of term 9, but holds there an entry of term 8 where the leader\'s is of term 9',
+  ];
+  t.deepEqual(new Set(acks.map(failureSignature)), new Set(['ack matches leader']));
+  t.is(failureSignature('ack durability: node 3 acknowledged index 12 (term 4) to 1 before it was durable'), 'ack durability');
+  t.is(failureSignature('vote durability: node 3 granted its vote in term 5 to 2 before persisting it (durable: term 4, vote 0)'), 'vote durability');
+  t.is(failureSignature('commit durability: node 1 reports index 9 (term 2) committed, but it is not durable on a quorum of [1,2,3]'), 'commit durability');
+  t.is(failureSignature("term monotonicity: node 4's term went back from 6 to 5"), 'term monotonicity');
+  t.is(failureSignature("durable commit monotonicity: node 4's durable commit went back from 6 to 5"), 'durable commit monotonicity');
 });

@@ -378,6 +378,7 @@ function* calmerFaults(runCase: RunCase): Generator<RunCase> {
         break;
       }
       case 'stall':
+      case 'disk-stall':
         for (const durationUs of calmerDurations(action.durationUs).slice(1)) yield withAction(index, { ...action, durationUs });
         break;
       case 'pause-leader':

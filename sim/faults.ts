@@ -50,6 +50,13 @@ export type FaultAction =
    */
   | { readonly kind: 'stall'; readonly node: NodeId; readonly durationUs: number }
   /**
+   * `node`'s disk stalls for `durationUs` (an fsync that hangs: etcd's "slow fdatasync"): a sync
+   * begun meanwhile completes no earlier than the stall's end. The process runs on, takes messages
+   * and sends what needs nothing durable; what waits for the sync waits. A follower's write in
+   * flight then outlives an election timeout, and a new leader's entries cut into it.
+   */
+  | { readonly kind: 'disk-stall'; readonly node: NodeId; readonly durationUs: number }
+  /**
    * Faults stop: partitions heal, paused processes resume, crashed ones restart, the network
    * calms. What follows is the liveness phase.
    */
@@ -91,6 +98,8 @@ export function describeFault(action: FaultAction): string {
     }
     case 'stall':
       return `stall ${action.node} for ${action.durationUs}us`;
+    case 'disk-stall':
+      return `disk-stall ${action.node} for ${action.durationUs}us`;
     default:
       return assertNever(action, 'fault');
   }

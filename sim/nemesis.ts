@@ -10,7 +10,7 @@ export const timedFaultClasses = ['crash', 'pause', 'partition', 'clock', 'weath
  * Classes added later. The swarm tosses their coins after every draw of the classes above, so that
  * scenarios that do not use them draw exactly what they drew before.
  */
-export const laterTimedFaultClasses = ['stall'] as const;
+export const laterTimedFaultClasses = ['stall', 'disk-stall'] as const;
 export type TimedFaultClass = (typeof timedFaultClasses)[number] | (typeof laterTimedFaultClasses)[number];
 
 export interface NemesisConstraints {
@@ -41,6 +41,8 @@ export interface NemesisConstraints {
   readonly weatherTail?: { readonly max: Ratio; readonly usMax: number };
   /** A stall holds a node's links for up to this long (the 'stall' class). */
   readonly stallUsMax?: number;
+  /** A disk stall holds a node's syncs for up to this long (the 'disk-stall' class; default: the longest fault). */
+  readonly diskStallUsMax?: number;
 }
 
 /**
@@ -124,6 +126,12 @@ export function planFaults(random: Random, constraints: NemesisConstraints): Fau
         // A node's links hold their traffic for a while, then deliver it all, late.
         const node = members[random.below(members.length)]!;
         add(atUs, { kind: 'stall', node, durationUs: random.between(1, constraints.stallUsMax ?? faultUsMax) });
+        break;
+      }
+      case 'disk-stall': {
+        // A node's syncs hang for a while; it runs on meanwhile.
+        const node = members[random.below(members.length)]!;
+        add(atUs, { kind: 'disk-stall', node, durationUs: random.between(1, constraints.diskStallUsMax ?? faultUsMax) });
         break;
       }
     }

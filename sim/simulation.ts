@@ -30,7 +30,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
   readonly members: readonly NodeId[];
   readonly network: Network;
   readonly trace: Trace;
-  readonly stats = { crashes: 0, restarts: 0, pauses: 0, resumes: 0, partitions: 0, partitionsHealed: 0, clockJumps: 0, inboxDropped: 0, faults: 0, tornWritesRecovered: 0, snapshotsReportedFinished: 0, snapshotsReportedFailed: 0, unreachableReported: 0 };
+  readonly stats = { crashes: 0, restarts: 0, pauses: 0, resumes: 0, partitions: 0, partitionsHealed: 0, clockJumps: 0, diskStalls: 0, inboxDropped: 0, faults: 0, tornWritesRecovered: 0, snapshotsReportedFinished: 0, snapshotsReportedFailed: 0, unreachableReported: 0 };
   private readonly parts: SimParts<M, Q, R, N>;
   private readonly scheduler: Scheduler;
   private readonly streams: RandomStreams;
@@ -182,6 +182,11 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     return this.process(id).incarnation;
   }
 
+  /** Whether `id`'s disk is stalled now (a 'disk-stall' fault): a sync begun now waits for the stall's end. */
+  diskStalled(id: NodeId): boolean {
+    return this.process(id).diskStalledUntilUs > this.nowUs;
+  }
+
 
   /** Runs to completion. A simulation runs once. */
   run(): RunResult {
@@ -323,7 +328,8 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
         sync: (done) => {
           const { latencyUs, mark } = process.disk.beginSync();
           const payload: SyncPayload = { incarnation, mark, done };
-          this.scheduler.schedule(this.nowUs + latencyUs, EventKind.sync, process.id, 0, payload);
+          // A stalled disk holds the sync until the stall ends (the latency drawn all the same: draws stay put).
+          this.scheduler.schedule(Math.max(this.nowUs + latencyUs, process.diskStalledUntilUs), EventKind.sync, process.id, 0, payload);
         },
         read: () => process.disk.read(),
         // At once unless the disk lags (DiskOptions.lag): then when the lag ends (onDiskLag).
@@ -803,6 +809,12 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
           this.network.stall(other, action.node, this.nowUs + action.durationUs);
         }
         return;
+      case 'disk-stall': {
+        const process = this.process(action.node);
+        process.diskStalledUntilUs = Math.max(process.diskStalledUntilUs, this.nowUs + action.durationUs);
+        this.stats.diskStalls++;
+        return;
+      }
       case 'quiet':
         this.goQuiet();
         return;
@@ -840,6 +852,8 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     this.heal();
     this.network.setOptions({ ...this.network.currentOptions, loss: never, duplicate: never });
     for (const process of this.processes) {
+      // A sync already held by a disk stall completes when the stall ends; later ones do not wait.
+      process.diskStalledUntilUs = 0;
       if (process.state === 'paused') this.applyFault({ kind: 'resume', node: process.id });
       if (process.state === 'down') this.restart(process);
     }

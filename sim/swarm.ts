@@ -2,7 +2,7 @@ import type { Random } from '../core/base/random.ts';
 import { isNever, never, ratio, type Ratio } from '../core/base/ratio.ts';
 import type { NodeId } from '../core/host/node.ts';
 import type { FaultPlan, PartitionShape, TimedFault } from './faults.ts';
-import { planFaults, timedFaultClasses, type TimedFaultClass } from './nemesis.ts';
+import { planFaults, timedFaultClasses, type NemesisConstraints, type TimedFaultClass } from './nemesis.ts';
 import type { SimOptions } from './options.ts';
 
 /** Which fault classes a scenario lets the swarm draw from, and how hard at most. */
@@ -26,6 +26,10 @@ export interface SwarmSpace {
   readonly weatherTail?: { readonly max: Ratio; readonly usMax: number };
   /** The longest a stall holds a node's links (the 'stall' class; default: the longest fault). */
   readonly stallUsMax?: number;
+  /** The longest a disk stall holds a node's syncs (the 'disk-stall' class; default: the longest fault). */
+  readonly diskStallUsMax?: number;
+  /** The average time between two disk stalls (default: twice the window's mean gap). */
+  readonly diskStallGapUs?: number;
   /**
    * The extreme-timings knob: when its coin comes up, timings widen to the ends an untimed model
    * reaches — syncs that take no time, restarts right after crashes, and a slow tail of several
@@ -132,24 +136,7 @@ function drawLaterKnobs(random: Random, draw: SwarmDraw, space: SwarmSpace, wind
   const coin = (): boolean => random.below(2) === 0;
   if (space.timedClasses.includes('stall') && (coin() || (space.alwaysOn ?? []).includes('stall'))) {
     classesOn.push('stall');
-    const stalls = planFaults(random, {
-      members,
-      classes: ['stall'],
-      startUs: window.startUs,
-      quietAtUs: window.quietAtUs,
-      meanGapUs: window.meanGapUs * 2,
-      faultUsMax: window.faultUsMax,
-      unavailableMax: 0,
-      partitionShapes: [],
-      clockJumpUsMax: 0,
-      clockDriftPpmMax: 0,
-      weatherLossMax: never,
-      weatherDuplicateMax: never,
-      calm: { loss: never, duplicate: never },
-      stallUsMax: space.stallUsMax ?? window.faultUsMax,
-    });
-    // Both plans end with the quiet action: keep one.
-    options = { ...options, faults: sortPlan([...options.faults.filter((f) => f.action.kind !== 'quiet'), ...stalls]) };
+    options = { ...options, faults: withLaterClass(random, options.faults, 'stall', window, members, window.meanGapUs * 2, { stallUsMax: space.stallUsMax ?? window.faultUsMax }) };
   }
   const extreme = space.extremeTimings;
   if (extreme !== undefined && coin()) {
@@ -169,7 +156,44 @@ function drawLaterKnobs(random: Random, draw: SwarmDraw, space: SwarmSpace, wind
     }
     classesOn.push(`extreme timings (${ends.length === 0 ? 'none' : ends.join(', ')})`);
   }
+  // Disk stalls came after the extreme timings: their coin is tossed last.
+  if (space.timedClasses.includes('disk-stall') && (coin() || (space.alwaysOn ?? []).includes('disk-stall'))) {
+    classesOn.push('disk-stall');
+    options = { ...options, faults: withLaterClass(random, options.faults, 'disk-stall', window, members, space.diskStallGapUs ?? window.meanGapUs * 2, { diskStallUsMax: space.diskStallUsMax ?? window.faultUsMax }) };
+  }
   return { classesOn, options };
+}
+
+/**
+ * `plan` with the faults of one later class added, drawn by a plan of their own (no node down for
+ * them, no weather); both plans end with the quiet action, and one is kept.
+ */
+function withLaterClass(
+  random: Random,
+  plan: FaultPlan,
+  kind: 'stall' | 'disk-stall',
+  window: { startUs: number; quietAtUs: number; faultUsMax: number },
+  members: readonly NodeId[],
+  meanGapUs: number,
+  limits: Pick<NemesisConstraints, 'stallUsMax' | 'diskStallUsMax'>,
+): FaultPlan {
+  const added = planFaults(random, {
+    members,
+    classes: [kind],
+    startUs: window.startUs,
+    quietAtUs: window.quietAtUs,
+    meanGapUs,
+    faultUsMax: window.faultUsMax,
+    unavailableMax: 0,
+    partitionShapes: [],
+    clockJumpUsMax: 0,
+    clockDriftPpmMax: 0,
+    weatherLossMax: never,
+    weatherDuplicateMax: never,
+    calm: { loss: never, duplicate: never },
+    ...limits,
+  });
+  return sortPlan([...plan.filter((f) => f.action.kind !== 'quiet'), ...added]);
 }
 
 /** Each crash's restart moved to within `restartUsMax` of the crash. */

@@ -30,7 +30,12 @@ export function hup(raft: Raft, type: CampaignType): void {
 
 function hasUnappliedConfChanges(raft: Raft): boolean {
   if (raft.log.applied >= raft.log.committed) return false;
-  const entries = raft.log.slice(raft.log.applied + 1, raft.log.committed + 1, noLimit);
+  // The application may have compacted its log past Raft's applied index: it applies committed
+  // entries (conf changes included) as it takes a Ready, and Raft learns that only at advance(),
+  // which waits for the Ready's sync. Entries below the first index are applied, so the scan starts
+  // there. From applied + 1 it read below the first index and threw (etcd-io/etcd#9079, after a
+  // 53 s WAL sync: a follower whose disk stalls past an election timeout; raft-disk-stalls).
+  const entries = raft.log.slice(Math.max(raft.log.applied + 1, raft.log.firstIndex()), raft.log.committed + 1, noLimit);
   assert(typeof entries !== 'string', () => `error scanning unapplied entries: ${String(entries)}`);
   return entries.some((entry) => entry.type === 'confChange');
 }

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { TestRandom } from './_test/testRandom.ts';
-import { confChange, confChangeEntry } from './entry.ts';
+import { confChange, confChangeEntry, normalEntry } from './entry.ts';
 import { MemoryStorage } from './memoryStorage.ts';
 import { makeMessage, type Message } from './message.ts';
 import { RawNode } from './rawNode.ts';
@@ -284,4 +284,23 @@ test('coalesceAppends keeps each MsgApp within maxSizePerMsg', (t) => {
   const { node: roomy, storage: roomyStorage } = leaderOfThree({ coalesceAppends: true, maxSizePerMsg: 8 });
   for (let i = 0; i < 3; i++) t.is(roomy.propose(new Uint8Array(4)), 'ok');
   t.deepEqual(appendsTo(handle(roomy, roomyStorage), 2).map((m) => m.entries.length), [2, 1]);
+});
+
+test('regression: a follower whose application compacted its log past Raft\'s applied index (a Ready\'s sync still in flight) campaigns without scanning the compacted entries (etcd-io/etcd#9079)', (t) => {
+  // raft-disk-stalls seed 24 (before the fix): a follower's disk stalled past an election timeout
+  // while a Ready that handed out committed entries waited for its sync. The application applied
+  // them and compacted its log meanwhile; Raft learns they are applied only at advance(), so the scan
+  // for unapplied conf changes read from its applied index + 1, below the log's first index
+  // ("compacted": an assertion), as etcd did after a 53 s WAL sync.
+  const { node, storage } = newNode(2, [1, 2, 3]);
+  const entries = [1, 2, 3, 4, 5].map((index) => normalEntry(new Uint8Array([index]), 1, index));
+  node.step(makeMessage({ type: 'MsgApp', from: 1, to: 2, term: 1, logTerm: 0, index: 0, commit: 0, entries }));
+  handle(node, storage);
+  node.step(makeMessage({ type: 'MsgApp', from: 1, to: 2, term: 1, logTerm: 1, index: 5, commit: 5, entries: [] }));
+  const ready = node.ready();
+  t.deepEqual(ready.committedEntries.map((entry) => entry.index), [1, 2, 3, 4, 5], 'handed out to be applied; advance() waits for the sync');
+  storage.createSnapshot(4, { ...emptyConfState, voters: [1, 2, 3] }, null);
+  storage.compact(4);
+  for (let i = 0; i < 40 && node.status().softState.role === 'follower'; i++) node.tick();
+  t.is(node.status().softState.role, 'candidate', 'it campaigns once its election timeout passes');
 });

@@ -6,7 +6,7 @@ import { applyConfChange, checkConfChange } from './membership.ts';
 import { isResponseMessage, makeMessage, type Message } from './message.ts';
 import { Raft, type StepResult } from './raft.ts';
 import { mustSync, type Ready } from './ready.ts';
-import type { ConfState, HardState, NodeId, ReadState, SoftState, Snapshot } from './state.ts';
+import type { ConfState, HardState, NodeId, ReadState, SoftState, Snapshot, StateRole } from './state.ts';
 import { None } from './state.ts';
 import { getStatus, type Status } from './status.ts';
 import type { Unstable } from './unstable.ts';
@@ -246,6 +246,18 @@ export class RawNode {
   /** The target of a leadership transfer in progress, or None. Cheap, for checkers that run on every event. */
   get leadTransferee(): NodeId {
     return this.raft.leadTransferee;
+  }
+
+  /**
+   * Raft's role and term now, which run ahead of the last Ready's soft and hard state while that
+   * Ready waits for its sync. Cheap, for checkers.
+   */
+  get currentRole(): StateRole {
+    return this.raft.role;
+  }
+
+  get currentTerm(): number {
+    return this.raft.term;
   }
 
   /**

@@ -79,7 +79,7 @@ export function availability<Q, R, N extends RaftHost<Q, R>>(options: Availabili
         anyBlocked ||= blocked;
       }
     }
-    const allUp = sim.members.every((id) => sim.processState(id) === 'up');
+    const allUp = sim.members.every((id) => sim.processState(id) === 'up' && !sim.diskStalled(id));
     const fine = calm && !anyBlocked && allUp;
     if (!fine && troubledFromUs === null) troubledFromUs = now;
     if (fine && troubledFromUs !== null) {
@@ -144,6 +144,11 @@ export function availability<Q, R, N extends RaftHost<Q, R>>(options: Availabili
         case 'resume':
         case 'clock-drift':
           disturb(sim, action.node);
+          break;
+        case 'disk-stall':
+          // Disturbed until the stall is over: what waited for its syncs (votes, acks) leaves then.
+          disturb(sim, action.node);
+          disturbedAtUs.set(action.node, sim.nowUs + action.durationUs);
           break;
         case 'quiet':
           for (const id of sim.members) disturb(sim, id);

@@ -55,7 +55,7 @@ export function readLatency<Q, R, N extends RaftHost<Q, R>>(options: ReadLatency
     const tailBig = network.tail.numerator > 0 && network.tailUsMax * 2 > options.electionTimeoutUs;
     if (network.loss.numerator > 0 || tailBig) return false;
     for (const a of sim.members) {
-      if (sim.processState(a) !== 'up') return false;
+      if (sim.processState(a) !== 'up' || sim.diskStalled(a)) return false;
       for (const b of sim.members) if (a !== b && (sim.network.isCut(a, b) || sim.network.isStalled(a, b, sim.nowUs))) return false;
     }
     return true;

@@ -27,6 +27,12 @@ import type { Mutation } from './catalogue.ts';
  * common (required in raft-pipelined-churn), but all from the stable part on; the two paths the
  * slips live on stayed at 0. raftSafety's checkAckMatchesLeader is the check that would catch
  * either once reached (a follower acknowledging an index it holds in another term than its leader).
+ *
+ * Session 21 (task unreached): both are reached and catalogued below. A disk that stalls past an
+ * election timeout (the 'disk-stall' fault class) holds a follower's write in flight while the
+ * cluster moves on: raft-disk-stalls and raft-disk-stalls-one-way cut it past its stable part (14 and
+ * 19 of seeds 0-47), and the one-way variant also acks to storage entries a new leader replaced in
+ * its term (3 of 48). checkAckMatchesLeader catches both slips there (the stale ack each time).
  */
 export const huntMutations: readonly Mutation[] = [
   // --- Raft: storage compaction, the quorum, a snapshot's ConfState --------------------------------
@@ -61,6 +67,29 @@ export const huntMutations: readonly Mutation[] = [
     scenarios: ['etcd-membership', 'etcd-joint', 'etcd-snapshot-catchup'],
     // caught on 20 of seeds 0-19 of etcd-membership by assertConfStateIsRafts at the apply; before it, by liveness at the end of seed 0
     caughtAt: { scenario: 'etcd-membership', seed: 0, violation: 'its snapshots would carry a stale membership' },
+    realistic: true,
+  },
+  // --- Raft: the unstable → stable handoff (session 21, task unreached) ---------------------------
+  {
+    name: 'unstable-cut-keeps-in-progress',
+    bug: "a new leader's entries that cut an unstable tail past its stable part leave the in-progress mark where it was: the replacement entries below it count as handed out, are never written, and the old write's completion marks the replacement stable",
+    file: 'core/raft/unstable.ts',
+    find: '      this.offsetInProgress = Math.min(this.offsetInProgress, from);\n',
+    replace: '',
+    scenarios: ['raft-disk-stalls-one-way', 'raft-disk-stalls'],
+    // caught on 9 of seeds 0-19 of raft-disk-stalls-one-way (5 of 20 of raft-disk-stalls: log matching, the first at seed 4), mostly by checkAckMatchesLeader at the follower's ack
+    caughtAt: { scenario: 'raft-disk-stalls-one-way', seed: 0, violation: 'ack matches leader' },
+    realistic: true,
+  },
+  {
+    name: 'unstable-stable-to-by-index',
+    bug: "a storage ack marks the unstable log stable up to its index without comparing the entry's term there: a write that a new leader's entries replaced while it was in flight marks the replacement stable, which is never written",
+    file: 'core/raft/unstable.ts',
+    find: '    if (found !== term) {\n      this.counts.staleAcks++;\n      return;\n    }\n',
+    replace: '    if (found !== term) this.counts.staleAcks++;\n',
+    scenarios: ['raft-disk-stalls-one-way', 'raft-disk-stalls'],
+    // caught on 2 of seeds 0-19 of raft-disk-stalls-one-way: every run with a stale storage ack (seeds 14 and 17; 3 of seeds 0-47); 0 of 40 of raft-disk-stalls, which has none
+    caughtAt: { scenario: 'raft-disk-stalls-one-way', seed: 14, violation: 'ack matches leader' },
     realistic: true,
   },
   // --- MVCC: a range's count / more / header, a txn compare's target, a sliced delete's count ----
