@@ -767,6 +767,34 @@ test('a durable WAL append goes through the pool as before: with walWriteOnLoopB
   t.deepEqual(wal.map((record) => record.entry ?? 'commit'), [1, 2, 3, 'commit', 4, 5, 6]);
 });
 
+test("a durable WAL append goes through the pool while the turn's peer messages wait for their flush (a leader's MsgApps: its write overlaps the flush), and for a while after one on the loop was slow (a stalled disk would block the loop again)", async (t) => {
+  let peersPending = true;
+  const { store, dataDir, fatal, onLoop } = onLoopStore(16 * 1024, { peerFlushPending: () => peersPending });
+  const durableAppend = async (entry: number) => {
+    store.write([{ kind: 'append', file: 'wal', records: [{ entry }] }]);
+    await syncNow(store);
+  };
+  await durableAppend(1);
+  await eventually(() => !onLoop.wal.preparing);
+  await durableAppend(2);
+  t.is(onLoop.count, 0, 'a leader: through the pool');
+  peersPending = false;
+  // A follower's append, whose write stalls (a neighbour's flush on a shared disk): 30 ms on the loop.
+  const appendOnLoop = onLoop.wal.appendOnLoop.bind(onLoop.wal);
+  onLoop.wal.appendOnLoop = (parts, bytesMax) => {
+    const until = performance.now() + 30;
+    while (performance.now() < until);
+    return appendOnLoop(parts, bytesMax);
+  };
+  await durableAppend(3);
+  t.is(onLoop.count, 1, 'a follower: on the loop');
+  await durableAppend(4);
+  t.is(onLoop.count, 1, 'after a slow one: through the pool');
+  t.deepEqual(fatal, []);
+  await store.close();
+  t.deepEqual(openStore(dataDir).store.read().files.get('wal'), [{ entry: 1 }, { entry: 2 }, { entry: 3 }, { entry: 4 }]);
+});
+
 test('a durable WAL append goes through the pool while the db is rewritten (its writes and flushes share the disk)', async (t) => {
   let release = false;
   const { store, dataDir } = slicingStore(() => !release, undefined, undefined, { walWriteOnLoopBytes: 16 * 1024 });

@@ -58,6 +58,12 @@ export interface FileStoreOptions {
    * (`appendsOnLoop`); 0: never. Default `walWriteOnLoopBytes`.
    */
   readonly walWriteOnLoopBytes?: number;
+  /**
+   * Whether messages handed to the peers this turn still wait for their flush (a leader's
+   * MsgApps, sent before its sync): then a durable WAL append goes through the pool, issued at
+   * once, so its disk write overlaps the flush; written on the loop it would start after it.
+   */
+  readonly peerFlushPending?: () => boolean;
 }
 
 type Operation =
@@ -112,6 +118,14 @@ const encodeTurnMs = 5;
 const heldAppendMs = 20;
 /** FileStoreOptions.walWriteOnLoopBytes's default. */
 export const walWriteOnLoopBytes = 0;
+/**
+ * A WAL append written on the loop that took longer than this (the disk stalled: another member's
+ * db rewrite on a shared disk, a neighbour's flush) sends the next ones through the pool for
+ * `onLoopPauseMs`: a stalled write blocks the loop, heartbeats and their answers with it (the
+ * pool's write leaves them to `HostLoop.sendUrgent`), so at most one such write per pause.
+ */
+const onLoopSlowMs = 20;
+const onLoopPauseMs = 1_000;
 /** A WAL append larger than this is written at once, not held (a commit index is a few dozen bytes). */
 const heldBytesMax = 64 * 1024;
 /**
@@ -194,6 +208,8 @@ export class FileStore implements DurableStore {
    * or after `heldAppendMs`, whichever comes first. See `holds`.
    */
   private held: { readonly parts: Buffer[]; bytes: number } | null = null;
+  /** No WAL append is written on the loop before this (performance.now()): the last one was slow (`onLoopSlowMs`). */
+  private onLoopPausedUntilMs = 0;
   private heldDue = false;
   private heldTimer: NodeJS.Timeout | null = null;
   private readonly account: WriteAccount = { wholeRecords: 0, wholeBytes: 0, wholeMs: 0, inTurns: 0, firstTurnsMs: 0, held: 0, ms: 0 };
@@ -849,11 +865,15 @@ export class FileStore implements DurableStore {
    * while the pool writes, or a snapshot's record), before a segment cut (its truncate, sync,
    * rename and directory sync), while the db is rewritten or a large append is framed
    * (`deferred`, `background`: their writes and flushes share the disk, and the write would wait
-   * behind them), nor while a segment's zeros are being prepared (flushes of up to 8 MiB).
+   * behind them), nor while a segment's zeros are being prepared (flushes of up to 8 MiB), nor
+   * while peer messages of this turn wait for their flush (`peerFlushPending`: a leader's MsgApps;
+   * its write issued to the pool at once overlaps the flush), nor for `onLoopPauseMs` after one
+   * that took over `onLoopSlowMs`.
    */
   private appendsOnLoop(file: string, parts: readonly Buffer[]): boolean {
     const most = this.options.walWriteOnLoopBytes ?? walWriteOnLoopBytes;
-    if (most === 0 || file !== walFile || this.deferred !== null || this.background !== null) return false;
+    if (most === 0 || file !== walFile || this.deferred !== null || this.background !== null || this.options.peerFlushPending?.() === true) return false;
+    if (this.onLoopPausedUntilMs > 0 && performance.now() < this.onLoopPausedUntilMs) return false;
     for (const log of this.segmented.values()) if (log.preparing) return false;
     return this.segmented.get(file)!.canAppendOnLoop(byteLength(parts), most);
   }
@@ -861,7 +881,10 @@ export class FileStore implements DurableStore {
   /** The append `appendsOnLoop` chose, durable when this returns; a failed write throws (drain's caller makes it fatal). */
   private appendOnLoop(file: string, parts: readonly Buffer[]): void {
     if (trace.enabled) trace.mark(`append.start ${file} dsync loop`);
+    const startedMs = performance.now();
     this.stats.bytesWritten += this.segmented.get(file)!.appendOnLoop(parts, this.options.walWriteOnLoopBytes ?? walWriteOnLoopBytes);
+    const endedMs = performance.now();
+    if (endedMs - startedMs > onLoopSlowMs) this.onLoopPausedUntilMs = endedMs + onLoopPauseMs;
     this.dirtyFiles.delete(file);
     if (trace.enabled) trace.mark('append.end');
   }
