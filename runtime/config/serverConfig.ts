@@ -57,8 +57,8 @@ export interface ServerConfig {
   readonly applySliceKeys?: number;
   /**
    * The most bytes of a lone durable WAL append written synchronously on the event loop
-   * (FileStoreOptions.walWriteOnLoopBytes; 0: never); absent: the store's default. Not an etcd
-   * flag: DETCD_WAL_WRITE_ON_LOOP_BYTES, a bench knob.
+   * (FileStoreOptions.walWriteOnLoopBytes; 0: never, main's behaviour before syncwrite); absent:
+   * the store's default (16 KiB). Not an etcd flag: DETCD_WAL_WRITE_ON_LOOP_BYTES, a bench knob.
    */
   readonly walWriteOnLoopBytes?: number;
 }

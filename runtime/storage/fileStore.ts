@@ -116,8 +116,12 @@ interface StreamedFrame {
 const encodeTurnMs = 5;
 /** A held WAL append (`FileStore.holds`) is written after this long if nothing else came. */
 const heldAppendMs = 20;
-/** FileStoreOptions.walWriteOnLoopBytes's default. */
-export const walWriteOnLoopBytes = 0;
+/**
+ * FileStoreOptions.walWriteOnLoopBytes's default: a put's entry frames to ~0.3 KiB, a Ready of 16
+ * puts in flight to ~5 KiB; a snapshot's record or a large txn is far larger (ARCHITECTURE,
+ * syncwrite).
+ */
+export const walWriteOnLoopBytes = 16 * 1024;
 /**
  * A WAL append written on the loop that took longer than this (the disk stalled: another member's
  * db rewrite on a shared disk, a neighbour's flush) sends the next ones through the pool for
