@@ -3,7 +3,7 @@
  *
  * check perf --load=m feeds 200 clients from one limiter at 1,000 puts/s (pass: 900/s and no
  * request over 0.5 s); at that pace a Raft round carries about one put, so a round's fixed cost is
- * every put's, unlike `bench runtime`'s 16 in flight (ARCHITECTURE.md, checkperf). Here clients
+ * every put's, unlike `bench runtime`'s 16 in flight (docs/journal/runtime-performance.md, checkperf). Here clients
  * (DETCD_BENCH_PACED_CLIENTS, default 60, each one put in flight, spread over the three members
  * as etcdctl's balancer spreads them) take puts from one schedule at DETCD_BENCH_PACED_RATE
  * (default 900/s); a put due while every client is busy is counted as starved and dropped (etcdctl's
@@ -33,7 +33,8 @@
  *
  * A variant whose members run with `--trace-opt --trace-deopt` (node options) gets, per member,
  * TurboFan's compiles and deopts per turn and the functions optimized most often after the first
- * two turns: a long warm-up and a deopt -> reopt loop look different there (ARCHITECTURE.md, v8).
+ * two turns: a long warm-up and a deopt -> reopt loop look different there
+ * (docs/journal/runtime-performance.md, v8).
  * DETCD_BENCH_PACED_OUTPUT=<dir> writes what each member printed to <dir>/<member>.log, with a
  * line `=== turn N` where each of its turns began (`=== end` where they ended).
  */

@@ -71,7 +71,7 @@ function median(values: readonly number[]): number {
 }
 
 /** Of the values that are numbers (a put whose mark was not found has NaN there). */
-function percentile(values: readonly number[], p: number): number {
+export function percentile(values: readonly number[], p: number): number {
   const sorted = values.filter((value) => !Number.isNaN(value)).sort((a, b) => a - b);
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
@@ -136,7 +136,8 @@ function timeline(traces: ReadonlyMap<string, Mark[]>, from: number, to: number)
   return marks.sort((a, b) => a.us - b.us);
 }
 
-function firstAtOrAfter(list: readonly Mark[], us: number): number {
+/** The index of the first of `list` (in time order) at or after `us` (µs). */
+export function firstAtOrAfter(list: readonly { readonly us: number }[], us: number): number {
   let low = 0;
   let high = list.length;
   while (low < high) {

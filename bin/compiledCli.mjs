@@ -39,8 +39,8 @@ function fnv1a(text) {
  * protobufjs, prom-client, yaml: their inputs are hashed like the sources'), so that they come
  * from the code cache as well, with none of Node's module resolution: a member's start to serving
  * took 0.73-0.82 s of CPU as an ES module with its packages outside, 0.53-0.62 s as CommonJS with
- * them outside, 0.33-0.37 s as CommonJS with them in (tsx: 1.5-1.9 s; ARCHITECTURE.md, task
- * serverbundle).
+ * them outside, 0.33-0.37 s as CommonJS with them in (tsx: 1.5-1.9 s; docs/journal/
+ * runtime-performance.md, task serverbundle).
  */
 const entries = {
   'detcd-sim': { source: join(root, 'bin', 'detcd-sim.ts'), bundle: join(cacheDir, 'detcd-sim.mjs'), manifest: join(cacheDir, 'manifest.json'), format: 'esm', env: 'DETCD_SIM' },
@@ -80,8 +80,8 @@ function withoutCodeCache(module) {
 /**
  * A CommonJS bundle run with V8's code cache: the bytecode of every function compiled in an earlier
  * process, read instead of compiled again. A cold `check` compiles dozens of functions on their
- * first call, which cost a third of the check of 2,000 operations (ARCHITECTURE.md, task
- * checker12). V8 makes the cache from what has run so far (`createCachedData` after the work holds
+ * first call, which cost a third of the check of 2,000 operations (docs/journal/checker.md,
+ * task checker12). V8 makes the cache from what has run so far (`createCachedData` after the work holds
  * the lazily compiled functions too), so `keepCompiledCode`, called once the work is done, writes it
  * when none was used or when this run compiled noticeably more than the cache held (a `--help`
  * run's cache is replaced by the first check's). A stale cache is harmless: the file is named by

@@ -38,7 +38,7 @@ function bufferOf(bytes: string): Buffer {
  * A wire number, a small integer as V8's small integer: proto-loader's int64 → Number
  * (`Long#toNumber`, high * 2^32 + low) hands out heap numbers, 0 included, and one reaching a
  * KeyValue's `lease` made V8 store that field of every KeyValue as a boxed double (16 bytes and an
- * object more per put and per tombstone; ARCHITECTURE, gcheap).
+ * object more per put and per tombstone; docs/journal/runtime-performance.md, gcheap).
  */
 function numberOf(value: unknown): number {
   if (typeof value !== 'number') return 0;

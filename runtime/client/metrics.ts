@@ -41,7 +41,8 @@ export class ServerMetrics implements CallObserver {
   constructor(memberIdHex: string, dbBytes?: () => number) {
     const registers = [this.registry];
     const exponential = (start: number, factor: number, count: number) => Array.from({ length: count }, (_, i) => start * factor ** i);
-    // The node's gauges are set from its last status when scraped, not at every pump (ARCHITECTURE.md, pace).
+    // The node's gauges are set from its last status when scraped, not at every pump
+    // (docs/journal/runtime-performance.md, pace).
     const node = this;
     new Gauge({ name: 'etcd_server_has_leader', help: 'Whether or not a leader exists. 1 is existence, 0 is not.', registers, collect() { this.set(node.lastLeader === 0 ? 0 : 1); } });
     new Gauge({ name: 'etcd_server_is_leader', help: 'Whether or not this member is a leader. 1 if is, 0 otherwise.', registers, collect() { this.set(node.lastLeader !== 0 && node.lastLeader === node.selfId ? 1 : 0); } });

@@ -5,8 +5,8 @@
  * write, inside the pump and before the Ready's messages left, to tell a slow write's CPU: ~2 µs
  * of CPU a call, 43 µs of wall time on average (perf trace of a member at load 19, ~1 call per
  * Raft round); under `--cpu-prof` it even looked like 17-23 % of a member's busy time (the
- * profiler's signals and this call do not mix: ARCHITECTURE.md, pace). A slow write (over 100 ms)
- * is told well enough by a reading taken up to `minIntervalMs` before it began.
+ * profiler's signals and this call do not mix: docs/journal/runtime-performance.md, pace). A slow
+ * write (over 100 ms) is told well enough by a reading taken up to `minIntervalMs` before it began.
  */
 export class ThrottledCpuClock {
   private readonly minIntervalMs: number;

@@ -91,8 +91,8 @@ function readRecords(text: string, model: ModelName | undefined, plainOnly: bool
   // own shape are read by one regular expression (`keyValueLine.ts`), the others as below.
   let plainKeyValue = false;
   // A plain loop without a closure per line: a one-shot check runs this before the JIT has
-  // compiled it, and each call and allocation per line shows (see ARCHITECTURE, "the checker from
-  // a cold start").
+  // compiled it, and each call and allocation per line shows (see docs/journal/checker.md, "The
+  // checker from a cold start").
   const lines = linesOf(text);
   for (let index = 0; index < lines.length; index++) {
     const content = lines[index]!;
