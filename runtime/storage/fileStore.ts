@@ -118,8 +118,8 @@ const encodeTurnMs = 5;
 const heldAppendMs = 20;
 /**
  * FileStoreOptions.walWriteOnLoopBytes's default: a put's entry frames to ~0.3 KiB, a Ready of 16
- * puts in flight to ~5 KiB; a snapshot's record or a large txn is far larger (ARCHITECTURE,
- * syncwrite).
+ * puts in flight to ~5 KiB; a snapshot's record or a large txn is far larger (syncwrite in
+ * docs/journal/runtime-performance.md).
  */
 export const walWriteOnLoopBytes = 16 * 1024;
 /**
