@@ -865,8 +865,8 @@ export class FileStore implements DurableStore {
    * pool thread woken, then the loop), ~0.7 ms of the WAL's 1.2-1.4 ms "fsync" on two shared
    * cores, where a bare O_DSYNC write is 0.08 ms p50; etcd writes and syncs on its goroutine. The
    * loop is blocked for the write and its flush meanwhile, so not: for more than
-   * `walWriteOnLoopBytes` (a batch that large is a loaded member, whose loop has input to read
-   * while the pool writes, or a snapshot's record), before a segment cut (its truncate, sync,
+   * `walWriteOnLoopBytes` (a snapshot's record, a large txn: a long write would hold the loop;
+   * 16 puts in flight make ~5 KiB and do go on the loop), before a segment cut (its truncate, sync,
    * rename and directory sync), while the db is rewritten or a large append is framed
    * (`deferred`, `background`: their writes and flushes share the disk, and the write would wait
    * behind them), nor while a segment's zeros are being prepared (flushes of up to 8 MiB), nor
