@@ -119,6 +119,9 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
       slowWork.synced(file, seconds * 1_000);
     },
     onFatal: io.fatal,
+    ...(config.walWriteOnLoopBytes === undefined ? {} : { walWriteOnLoopBytes: config.walWriteOnLoopBytes }),
+    // A leader's append (its MsgApps waiting for their flush) goes through the pool: issued at once, its write overlaps the flush.
+    peerFlushPending: () => transport.flushPending,
     ...(activity === null ? {} : { onEncodeTurn: (startedMs: number, ms: number) => activity.note('rewrite-turn', startedMs, ms) }),
     onDeferredReplace: ({ file, bytes, turns, encodeMs, writeMs, received }) => {
       const written = `${(bytes / 1_048_576).toFixed(1)} MiB encoded and written in ${turns} turns of the event loop over ${goDuration(encodeMs)}, synced and renamed in ${goDuration(writeMs)}`;

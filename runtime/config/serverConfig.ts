@@ -55,6 +55,12 @@ export interface ServerConfig {
    * member's default (see runtime/protocols/etcd.ts). Not an etcd flag: DETCD_APPLY_SLICE_KEYS.
    */
   readonly applySliceKeys?: number;
+  /**
+   * The most bytes of a lone durable WAL append written synchronously on the event loop
+   * (FileStoreOptions.walWriteOnLoopBytes; 0: never, main's behaviour before syncwrite); absent:
+   * the store's default (16 KiB). Not an etcd flag: DETCD_WAL_WRITE_ON_LOOP_BYTES, a bench knob.
+   */
+  readonly walWriteOnLoopBytes?: number;
 }
 
 /** The most commits DETCD_BACKEND_FILE_COMMITS_MAX may ask for between two rewrites. */
@@ -75,6 +81,14 @@ export function backendFileCommitsMax(env: NodeJS.ProcessEnv): number | undefine
  */
 export function applySliceKeys(env: NodeJS.ProcessEnv): number | undefined {
   return wholeNumberSetting(env, 'DETCD_APPLY_SLICE_KEYS', 0, 1_000_000);
+}
+
+/**
+ * The bytes DETCD_WAL_WRITE_ON_LOOP_BYTES asks for (a bench knob: the largest lone durable WAL
+ * append written on the event loop, 0 for none), or undefined when unset; 0 to 1 MiB.
+ */
+export function walWriteOnLoopBytes(env: NodeJS.ProcessEnv): number | undefined {
+  return wholeNumberSetting(env, 'DETCD_WAL_WRITE_ON_LOOP_BYTES', 0, 1024 * 1024);
 }
 
 function wholeNumberSetting(env: NodeJS.ProcessEnv, name: string, least: number, most: number): number | undefined {

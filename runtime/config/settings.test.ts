@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clusterId, hexId, memberId } from './memberIds.ts';
 import { etcdMemberConfig } from '../protocols/etcd.ts';
-import { applySliceKeys, backendFileCommitsMax, serverConfig } from './serverConfig.ts';
+import { applySliceKeys, backendFileCommitsMax, serverConfig, walWriteOnLoopBytes } from './serverConfig.ts';
 import { ConfigError, readSettings } from './settings.ts';
 import { scratchFolder } from '../_test/scratch.ts';
 
@@ -171,5 +171,15 @@ test('DETCD_APPLY_SLICE_KEYS (a bench knob, not an etcd flag) sets the keys a De
   t.is(etcdMemberConfig({ ...config, applySliceKeys: 0 }).applySliceKeys, 0);
   for (const bad of ['-1', '2.5', 'x', '1000001']) {
     t.throws(() => applySliceKeys({ DETCD_APPLY_SLICE_KEYS: bad }), { instanceOf: ConfigError, message: `DETCD_APPLY_SLICE_KEYS=${bad} is not a whole number from 0 to 1000000` });
+  }
+});
+
+test('DETCD_WAL_WRITE_ON_LOOP_BYTES (a bench knob, not an etcd flag) sets the largest lone durable WAL append written on the loop; 0 never; unset, the store default', (t) => {
+  t.is(walWriteOnLoopBytes({}), undefined);
+  t.is(walWriteOnLoopBytes({ DETCD_WAL_WRITE_ON_LOOP_BYTES: '' }), undefined);
+  t.is(walWriteOnLoopBytes({ DETCD_WAL_WRITE_ON_LOOP_BYTES: '0' }), 0);
+  t.is(walWriteOnLoopBytes({ DETCD_WAL_WRITE_ON_LOOP_BYTES: '16384' }), 16_384);
+  for (const bad of ['-1', '2.5', 'x', '1048577']) {
+    t.throws(() => walWriteOnLoopBytes({ DETCD_WAL_WRITE_ON_LOOP_BYTES: bad }), { instanceOf: ConfigError, message: `DETCD_WAL_WRITE_ON_LOOP_BYTES=${bad} is not a whole number from 0 to 1048576` });
   }
 });

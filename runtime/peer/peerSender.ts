@@ -138,6 +138,11 @@ export class PeerSender {
     });
   }
 
+  /** Messages queued this turn wait for their flush (a microtask). */
+  get flushPending(): boolean {
+    return this.flushScheduled;
+  }
+
   /** The transport stopped holding writes back: what queued meanwhile goes now. */
   release(): void {
     if (this.queue.length > 0) this.flush();

@@ -122,6 +122,12 @@ export class PeerTransport<Message> implements Transport<Message> {
     for (const [id, urls] of options.peers) if (id !== options.self) this.peerUrls.set(id, urls);
   }
 
+  /** Whether messages sent this turn still wait for their flush (a microtask; the leader's MsgApps, sent before its sync). */
+  get flushPending(): boolean {
+    for (const sender of this.senders.values()) if (sender.flushPending) return true;
+    return false;
+  }
+
   /** Listens on every listen URL; resolves when all are bound (or rejects with the first error). */
   async start(): Promise<void> {
     for (const url of this.options.listenUrls) {

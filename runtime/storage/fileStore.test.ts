@@ -1,10 +1,11 @@
 import test from 'ava';
-import { cpSync, existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Codec } from '../../core/host/codec.ts';
 import { HostLoop } from '../../core/host/hostLoop.ts';
 import { tornRecord, type DurableRecord, type HostedNode } from '../../core/host/node.ts';
 import { FileStore, type FileStoreOptions } from './fileStore.ts';
+import type { SegmentedLog } from './segmentedLog.ts';
 import { frame, frameHeaderBytes } from './frame.ts';
 import { durableBarrier } from './walSnapshotWrites.ts';
 import { scratchFolder } from '../_test/scratch.ts';
@@ -207,7 +208,7 @@ test('after close the store takes nothing: a stopping process writes no more (as
  * spread them over turns of the loop. `sliced` counts the slices taken.
  */
 /** `failAfter`: the encoding throws after that many slices, and the store's failure is kept in `failed`. */
-function slicingStore(keepSlicing: () => boolean, arrange?: FileStoreOptions['arrange'], failAfter?: number) {
+function slicingStore(keepSlicing: () => boolean, arrange?: FileStoreOptions['arrange'], failAfter?: number, extra: Partial<FileStoreOptions> = {}) {
   const progress = { sliced: 0 };
   const failed: Error[] = [];
   const codec: Codec<DurableRecord> = {
@@ -233,7 +234,7 @@ function slicingStore(keepSlicing: () => boolean, arrange?: FileStoreOptions['ar
     if (failAfter === undefined) throw error;
     failed.push(error);
   };
-  const store = new FileStore({ dataDir, codec, log: () => {}, onFatal, ...(arrange === undefined ? {} : { arrange }) });
+  const store = new FileStore({ dataDir, codec, log: () => {}, onFatal, ...(arrange === undefined ? {} : { arrange }), ...extra });
   opened.push(store);
   return { store, dataDir, progress, failed };
 }
@@ -672,6 +673,173 @@ test('a WAL append is synced by the round as before when another file waits for 
   await store.close();
   const wal = openStore(dataDir).store.read().files.get('wal') as { entry?: number }[];
   t.deepEqual(wal.map((record) => record.entry ?? 'big'), [1, 'big', 2, 3]);
+});
+
+/** Counts `store`'s WAL appends written on the loop (`SegmentedLog.appendOnLoop`); `wal` is its log. */
+function countOnLoop(store: FileStore): { readonly wal: SegmentedLog; count: number } {
+  const wal = (store as unknown as { segmented: ReadonlyMap<string, SegmentedLog> }).segmented.get('wal')!;
+  const counted = { wal, count: 0 };
+  const appendOnLoop = wal.appendOnLoop.bind(wal);
+  wal.appendOnLoop = (parts, bytesMax) => {
+    counted.count++;
+    return appendOnLoop(parts, bytesMax);
+  };
+  return counted;
+}
+
+/** A store that writes a lone durable WAL append of at most `bytes` on the loop; its failure is kept in `fatal`, not thrown. */
+function onLoopStore(bytes: number, extra: Partial<FileStoreOptions> = {}) {
+  const dataDir = scratchFolder('detcd-store-');
+  const fatal: Error[] = [];
+  const store = new FileStore({ dataDir, codec: jsonCodec, log: () => {}, onFatal: (error) => fatal.push(error), walWriteOnLoopBytes: bytes, ...extra });
+  opened.push(store);
+  store.read();
+  return { store, dataDir, fatal, onLoop: countOnLoop(store) };
+}
+
+test("a lone durable WAL append is written on the loop (walWriteOnLoopBytes): after the microtasks queued before its sync (a Ready's peer flush), durable when its sync is done, in the same turn", async (t) => {
+  const { store, dataDir, fatal, onLoop } = onLoopStore(16 * 1024);
+  const syncs = countTimedSyncs(store);
+  // The first durable append opens the segment's O_DSYNC descriptor, through the pool.
+  store.write([{ kind: 'append', file: 'wal', records: [{ entry: 1 }] }]);
+  await syncNow(store);
+  t.is(onLoop.count, 0);
+  await eventually(() => !onLoop.wal.preparing);
+  const walHas = (text: string) => readFileSync(firstSegment(dataDir)).includes(text);
+  const order: string[] = [];
+  await new Promise<void>((resolve) => {
+    // A Ready: its append, its peer messages (their flush is a microtask queued now), its sync.
+    store.write([{ kind: 'append', file: 'wal', records: [{ entry: 2 }] }]);
+    queueMicrotask(() => order.push(`peer flush; entry 2 written: ${walHas('"entry":2')}`));
+    store.sync(() => {
+      order.push(`synced; entry 2 written: ${walHas('"entry":2')}`);
+      resolve();
+    });
+    setImmediate(() => order.push('the next turn'));
+  });
+  await turns(1);
+  t.deepEqual(order, ['peer flush; entry 2 written: false', 'synced; entry 2 written: true', 'the next turn']);
+  t.is(onLoop.count, 1);
+  t.is(syncs.get('wal'), undefined, 'no fdatasync: the write was the flush');
+  t.is(store.stats.fsyncRounds, 2, 'each durable write counted as the fsync it replaces');
+  t.deepEqual(fatal, []);
+  await store.close();
+  t.deepEqual(openStore(dataDir).store.read().files.get('wal'), [{ entry: 1 }, { entry: 2 }]);
+});
+
+test('a durable WAL append goes through the pool as before: with walWriteOnLoopBytes 0, over it (the appends since the last round counted), at a segment cut, and while a segment is prepared', async (t) => {
+  const off = onLoopStore(0);
+  for (let i = 0; i < 3; i++) {
+    off.store.write([{ kind: 'append', file: 'wal', records: [{ entry: i }] }]);
+    await syncNow(off.store);
+  }
+  t.is(off.onLoop.count, 0, 'off');
+  // Segments of 4 KiB: the third append below does not fit the first.
+  const { store, dataDir, fatal, onLoop } = onLoopStore(2 * 1024, { segmentSizes: { firstBytes: 4 * 1024, maxBytes: 4 * 1024 } });
+  const durableAppend = async (record: DurableRecord) => {
+    await eventually(() => !onLoop.wal.preparing);
+    store.write([{ kind: 'append', file: 'wal', records: [record] }]);
+    await syncNow(store);
+  };
+  await durableAppend({ entry: 1 });
+  t.is(onLoop.count, 0, 'the first opens the O_DSYNC descriptor');
+  await durableAppend({ entry: 2 });
+  t.is(onLoop.count, 1, 'small: on the loop');
+  await durableAppend({ entry: 3, pad: 'x'.repeat(2 * 1024) });
+  t.is(onLoop.count, 1, 'over 2 KiB: through the pool');
+  // 1.5 KiB unsynced (a held commit index written by a later append? here a plain one) and 1 KiB: 2.5 KiB in one write.
+  store.write([{ kind: 'append', file: 'wal', records: [{ commit: 'c'.repeat(1536) }] }]);
+  await settle();
+  await durableAppend({ entry: 4, pad: 'y'.repeat(1024) });
+  t.is(onLoop.count, 1, 'with the appends since the last round, over 2 KiB: through the pool');
+  t.is(readdirSync(join(dataDir, 'member', 'wal')).filter((name) => name.endsWith('.wal')).length, 2, 'and it cut to the next segment');
+  // A segment being prepared (its zeros written and flushed): a 4 KiB one is ready before a test could see it.
+  Object.defineProperty(onLoop.wal, 'preparing', { get: () => true, configurable: true });
+  store.write([{ kind: 'append', file: 'wal', records: [{ entry: 5 }] }]);
+  await syncNow(store);
+  t.is(onLoop.count, 1, 'while a segment is prepared: through the pool');
+  delete (onLoop.wal as { preparing?: boolean }).preparing;
+  await durableAppend({ entry: 6 });
+  t.is(onLoop.count, 2, 'and on the loop again after');
+  t.deepEqual(fatal, []);
+  await store.close();
+  const wal = openStore(dataDir).store.read().files.get('wal') as { entry?: number }[];
+  t.deepEqual(wal.map((record) => record.entry ?? 'commit'), [1, 2, 3, 'commit', 4, 5, 6]);
+});
+
+test("a durable WAL append goes through the pool while the turn's peer messages wait for their flush (a leader's MsgApps: its write overlaps the flush), and for a while after one on the loop was slow (a stalled disk would block the loop again)", async (t) => {
+  let peersPending = true;
+  const { store, dataDir, fatal, onLoop } = onLoopStore(16 * 1024, { peerFlushPending: () => peersPending });
+  const durableAppend = async (entry: number) => {
+    store.write([{ kind: 'append', file: 'wal', records: [{ entry }] }]);
+    await syncNow(store);
+  };
+  await durableAppend(1);
+  await eventually(() => !onLoop.wal.preparing);
+  await durableAppend(2);
+  t.is(onLoop.count, 0, 'a leader: through the pool');
+  peersPending = false;
+  // A follower's append, whose write stalls (a neighbour's flush on a shared disk): 30 ms on the loop.
+  const appendOnLoop = onLoop.wal.appendOnLoop.bind(onLoop.wal);
+  onLoop.wal.appendOnLoop = (parts, bytesMax) => {
+    const until = performance.now() + 30;
+    while (performance.now() < until);
+    return appendOnLoop(parts, bytesMax);
+  };
+  await durableAppend(3);
+  t.is(onLoop.count, 1, 'a follower: on the loop');
+  await durableAppend(4);
+  t.is(onLoop.count, 1, 'after a slow one: through the pool');
+  t.deepEqual(fatal, []);
+  await store.close();
+  t.deepEqual(openStore(dataDir).store.read().files.get('wal'), [{ entry: 1 }, { entry: 2 }, { entry: 3 }, { entry: 4 }]);
+});
+
+test('a durable WAL append goes through the pool while the db is rewritten (its writes and flushes share the disk)', async (t) => {
+  let release = false;
+  const { store, dataDir } = slicingStore(() => !release, undefined, undefined, { walWriteOnLoopBytes: 16 * 1024 });
+  store.read();
+  const onLoop = countOnLoop(store);
+  store.write([{ kind: 'append', file: 'wal', records: [{ w: 1 }] }]);
+  await syncNow(store);
+  // The first append took the first segment, and the next one is being prepared meanwhile.
+  await eventually(() => !onLoop.wal.preparing);
+  store.write([{ kind: 'append', file: 'wal', records: [{ w: 2 }] }]);
+  await syncNow(store);
+  t.is(onLoop.count, 1, 'on the loop before the rewrite');
+  store.write([{ kind: 'replace', file: 'db', records: [{ sliced: true }] }]);
+  store.write([{ kind: 'append', file: 'wal', records: [{ w: 3 }] }]);
+  await syncNow(store);
+  t.is(onLoop.count, 1, 'through the pool while it is encoded');
+  release = true;
+  await store.close();
+  t.deepEqual(openStore(dataDir).store.read().files.get('wal'), [{ w: 1 }, { w: 2 }, { w: 3 }]);
+});
+
+test('a WAL append written on the loop that fails stops the store (onFatal): its sync is never done, and nothing is written after it', async (t) => {
+  const { store, dataDir, fatal, onLoop } = onLoopStore(16 * 1024);
+  store.write([{ kind: 'append', file: 'wal', records: [{ entry: 1 }] }]);
+  await syncNow(store);
+  await eventually(() => !onLoop.wal.preparing);
+  // The segment's O_DSYNC descriptor swapped for a read-only one: the write fails (EBADF).
+  const current = (onLoop.wal as unknown as { current: { dsync: number; path: string } }).current;
+  const writable = current.dsync;
+  current.dsync = openSync(current.path, 'r');
+  let synced = false;
+  store.write([{ kind: 'append', file: 'wal', records: [{ entry: 2 }] }]);
+  store.sync(() => (synced = true));
+  t.true(await eventually(() => fatal.length > 0));
+  t.is(onLoop.count, 1);
+  t.is((fatal[0] as NodeJS.ErrnoException).code, 'EBADF');
+  t.false(synced);
+  store.write([{ kind: 'append', file: 'wal', records: [{ entry: 3 }] }]);
+  store.sync(() => (synced = true));
+  await t.throwsAsync(store.flush());
+  await settle();
+  t.false(synced, 'a failed store syncs nothing more');
+  closeSync(current.dsync);
+  current.dsync = writable;
+  t.deepEqual(openStore(dataDir).store.read().files.get('wal'), [{ entry: 1 }]);
 });
 
 /** A node whose one Ready is a defragment's: the db rewritten (`sliced`: encoded in turns) and a WAL append, synced, and an answer that promises the rewrite durable. */

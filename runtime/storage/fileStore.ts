@@ -52,6 +52,18 @@ export interface FileStoreOptions {
   readonly segmentSizes?: SegmentSizes;
   /** How long a WAL append no sync followed is held before it is written if nothing else comes (`holds`); default `heldAppendMs`. */
   readonly heldAppendMs?: number;
+  /**
+   * A lone durable WAL append (`lastWriteBeforeSync`) of at most this many bytes (with the appends
+   * since the last sync written again in front of it) is written on the event loop, synchronously
+   * (`appendsOnLoop`); 0: never. Default `walWriteOnLoopBytes`.
+   */
+  readonly walWriteOnLoopBytes?: number;
+  /**
+   * Whether messages handed to the peers this turn still wait for their flush (a leader's
+   * MsgApps, sent before its sync): then a durable WAL append goes through the pool, issued at
+   * once, so its disk write overlaps the flush; written on the loop it would start after it.
+   */
+  readonly peerFlushPending?: () => boolean;
 }
 
 type Operation =
@@ -104,6 +116,20 @@ interface StreamedFrame {
 const encodeTurnMs = 5;
 /** A held WAL append (`FileStore.holds`) is written after this long if nothing else came. */
 const heldAppendMs = 20;
+/**
+ * FileStoreOptions.walWriteOnLoopBytes's default: a put's entry frames to ~0.3 KiB, a Ready of 16
+ * puts in flight to ~5 KiB; a snapshot's record or a large txn is far larger (syncwrite in
+ * docs/journal/runtime-performance.md).
+ */
+export const walWriteOnLoopBytes = 16 * 1024;
+/**
+ * A WAL append written on the loop that took longer than this (the disk stalled: another member's
+ * db rewrite on a shared disk, a neighbour's flush) sends the next ones through the pool for
+ * `onLoopPauseMs`: a stalled write blocks the loop, heartbeats and their answers with it (the
+ * pool's write leaves them to `HostLoop.sendUrgent`), so at most one such write per pause.
+ */
+const onLoopSlowMs = 20;
+const onLoopPauseMs = 1_000;
 /** A WAL append larger than this is written at once, not held (a commit index is a few dozen bytes). */
 const heldBytesMax = 64 * 1024;
 /**
@@ -186,6 +212,8 @@ export class FileStore implements DurableStore {
    * or after `heldAppendMs`, whichever comes first. See `holds`.
    */
   private held: { readonly parts: Buffer[]; bytes: number } | null = null;
+  /** No WAL append is written on the loop before this (performance.now()): the last one was slow (`onLoopSlowMs`). */
+  private onLoopPausedUntilMs = 0;
   private heldDue = false;
   private heldTimer: NodeJS.Timeout | null = null;
   private readonly account: WriteAccount = { wholeRecords: 0, wholeBytes: 0, wholeMs: 0, inTurns: 0, firstTurnsMs: 0, held: 0, ms: 0 };
@@ -754,7 +782,15 @@ export class FileStore implements DurableStore {
           const held = operation.file === walFile ? this.takeHeld() : null;
           if (held !== null) parts.unshift(...held);
           if (this.holds(batch, i, operation.file, parts, synced.length > 0)) continue;
-          await this.append(operation.file, parts, this.lastWriteBeforeSync(batch, i, operation.file, synced.length > 0));
+          const durable = this.lastWriteBeforeSync(batch, i, operation.file, synced.length > 0);
+          if (durable && this.appendsOnLoop(operation.file, parts)) {
+            // One microtask later: the messages the Ready handed over before its sync (the
+            // leader's MsgApps) were queued for their flush first, and leave before the loop blocks.
+            await Promise.resolve();
+            this.appendOnLoop(operation.file, parts);
+            continue;
+          }
+          await this.append(operation.file, parts, durable);
         }
       }
       if (synced.length > 0) {
@@ -820,6 +856,41 @@ export class FileStore implements DurableStore {
     for (const dirty of this.dirtyFiles) if (dirty !== file) return false;
     for (let k = i + 1; k < batch.length; k++) if (batch[k]!.kind !== 'sync') return false;
     return true;
+  }
+
+  /**
+   * Whether a lone durable WAL append (`lastWriteBeforeSync` said so) is written on the event loop:
+   * `writevSync` on the segment's O_DSYNC descriptor (`SegmentedLog.appendOnLoop`), instead of a
+   * `writev` in libuv's pool. The pool's write costs two thread hand-offs around the syscall (the
+   * pool thread woken, then the loop), ~0.7 ms of the WAL's 1.2-1.4 ms "fsync" on two shared
+   * cores, where a bare O_DSYNC write is 0.08 ms p50; etcd writes and syncs on its goroutine. The
+   * loop is blocked for the write and its flush meanwhile, so not: for more than
+   * `walWriteOnLoopBytes` (a snapshot's record, a large txn: a long write would hold the loop;
+   * 16 puts in flight make ~5 KiB and do go on the loop), before a segment cut (its truncate, sync,
+   * rename and directory sync), while the db is rewritten or a large append is framed
+   * (`deferred`, `background`: their writes and flushes share the disk, and the write would wait
+   * behind them), nor while a segment's zeros are being prepared (flushes of up to 8 MiB), nor
+   * while peer messages of this turn wait for their flush (`peerFlushPending`: a leader's MsgApps;
+   * its write issued to the pool at once overlaps the flush), nor for `onLoopPauseMs` after one
+   * that took over `onLoopSlowMs`.
+   */
+  private appendsOnLoop(file: string, parts: readonly Buffer[]): boolean {
+    const most = this.options.walWriteOnLoopBytes ?? walWriteOnLoopBytes;
+    if (most === 0 || file !== walFile || this.deferred !== null || this.background !== null || this.options.peerFlushPending?.() === true) return false;
+    if (this.onLoopPausedUntilMs > 0 && performance.now() < this.onLoopPausedUntilMs) return false;
+    for (const log of this.segmented.values()) if (log.preparing) return false;
+    return this.segmented.get(file)!.canAppendOnLoop(byteLength(parts), most);
+  }
+
+  /** The append `appendsOnLoop` chose, durable when this returns; a failed write throws (drain's caller makes it fatal). */
+  private appendOnLoop(file: string, parts: readonly Buffer[]): void {
+    if (trace.enabled) trace.mark(`append.start ${file} dsync loop`);
+    const startedMs = performance.now();
+    this.stats.bytesWritten += this.segmented.get(file)!.appendOnLoop(parts, this.options.walWriteOnLoopBytes ?? walWriteOnLoopBytes);
+    const endedMs = performance.now();
+    if (endedMs - startedMs > onLoopSlowMs) this.onLoopPausedUntilMs = endedMs + onLoopPauseMs;
+    this.dirtyFiles.delete(file);
+    if (trace.enabled) trace.mark('append.end');
   }
 
   /**

@@ -45,6 +45,8 @@ export class SegmentPipeline {
   private nextBytes: number;
   private count = 0;
   private pending: Promise<PreparedSegment> | null = null;
+  /** A segment's zeros are being written and synced now (`busy`). */
+  private preparing = false;
   /** Set by close: a preparation under way stops at its next chunk (a graceful stop need not wait for 64 MiB of zeros). */
   private closing = false;
 
@@ -63,9 +65,15 @@ export class SegmentPipeline {
     // into it, FileStore.deferReplace) while later ones are taken and prepared. Leftovers of
     // earlier processes are removed at start (FileStore's constructor).
     const path = join(this.directory, `${this.prefix}.${this.count++}.tmp`);
-    this.pending = prepare(path, this.nextBytes, () => this.closing);
+    this.preparing = true;
+    this.pending = prepare(path, this.nextBytes, () => this.closing).finally(() => (this.preparing = false));
     // A failure is reported to whoever takes it; until then it must not count as unhandled.
     this.pending.catch(() => {});
+  }
+
+  /** Whether a segment's zeros are being written and synced now: their flushes (up to 8 MiB each) share the disk with the log's own writes. */
+  get busy(): boolean {
+    return this.preparing;
   }
 
   /**

@@ -1,6 +1,7 @@
-import { close as closeFd, constants, fdatasync, open as openFd, readdirSync, readFileSync, unlinkSync, writev } from 'node:fs';
+import { close as closeFd, constants, fdatasync, open as openFd, readdirSync, readFileSync, unlinkSync, writev, writevSync } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { assert } from '../../core/base/assert.ts';
 import { scanFrames, type DamagedTail } from './frame.ts';
 import type { SegmentNaming } from './layout.ts';
 import { SegmentPipeline, type PreparedSegment, type SegmentSizes } from './segmentPipeline.ts';
@@ -77,6 +78,11 @@ export class SegmentedLog {
   /** The handle the next fsync round must sync, if any segment was written. */
   get handle(): FileHandle | null {
     return this.current?.handle ?? null;
+  }
+
+  /** Whether the next segment's zeros are being written and synced now (their flushes, up to 8 MiB each, share the disk). */
+  get preparing(): boolean {
+    return this.pipeline.busy;
   }
 
   get directory(): string {
@@ -167,6 +173,38 @@ export class SegmentedLog {
       if (unsynced.bytes > unsyncedBytesKept) current.unsynced = null;
     }
     return { bytes, durable: false };
+  }
+
+  /**
+   * Whether `appendOnLoop` can take an append of `bytes` now: the current segment is open for
+   * durable writes (its O_DSYNC descriptor opened by an earlier `append(parts, true)`), it fits
+   * without a cut, and the appends since the last sync are kept (a plain write would need a
+   * sync) and, with it, at most `bytesMax`.
+   */
+  canAppendOnLoop(bytes: number, bytesMax: number): boolean {
+    const current = this.current;
+    if (current === null || current.handle === null || current.dsync === null || current.unsynced === null) return false;
+    return current.offset + bytes <= current.capacity && current.unsynced.bytes + bytes <= bytesMax;
+  }
+
+  /**
+   * `append(parts, true)` done synchronously on the calling thread (`writevSync` on the O_DSYNC
+   * descriptor, with the appends since the last sync in front): durable when it returns, with no
+   * trip through libuv's pool and no wake of the event loop after it; the loop is blocked for the
+   * write and its flush. Only when `canAppendOnLoop` says so. A failed write throws (the store's
+   * fatal path, as an asynchronous one rejects).
+   */
+  appendOnLoop(parts: readonly Buffer[], bytesMax: number): number {
+    const bytes = byteLength(parts);
+    assert(this.canAppendOnLoop(bytes, bytesMax), () => `an append of ${bytes} bytes on the loop that ${this.naming.directory}'s current segment cannot take that way`);
+    const current = this.current!;
+    const unsynced = current.unsynced!;
+    const started = process.hrtime.bigint();
+    writeAllFdSync(current.dsync!, unsynced.parts.length === 0 ? parts : [...unsynced.parts, ...parts], unsynced.from);
+    this.io.durableWrite?.(Number(process.hrtime.bigint() - started) / 1e9);
+    current.offset += bytes;
+    current.unsynced = emptyUnsynced(current.offset);
+    return bytes;
   }
 
   /** fdatasyncs the current segment (everything appended so far is durable after it). */
@@ -300,14 +338,31 @@ export async function writeAllFd(fd: number, parts: readonly Buffer[], position:
   let pending: readonly Buffer[] = parts;
   let at = position;
   while (pending.length > 0) {
-    let bytesWritten = await new Promise<number>((resolve, reject) => writev(fd, pending as Buffer[], at, (error, written) => (error === null ? resolve(written) : reject(error))));
+    const bytesWritten = await new Promise<number>((resolve, reject) => writev(fd, pending as Buffer[], at, (error, written) => (error === null ? resolve(written) : reject(error))));
     at += bytesWritten;
-    let done = 0;
-    while (done < pending.length && bytesWritten >= pending[done]!.byteLength) bytesWritten -= pending[done++]!.byteLength;
-    const rest = pending.slice(done);
-    if (bytesWritten > 0) rest[0] = rest[0]!.subarray(bytesWritten);
-    pending = rest;
+    pending = unwritten(pending, bytesWritten);
   }
+}
+
+/** `writeAllFd` done synchronously (`SegmentedLog.appendOnLoop`): a short write continues where it stopped. */
+export function writeAllFdSync(fd: number, parts: readonly Buffer[], position: number): void {
+  let pending: readonly Buffer[] = parts;
+  let at = position;
+  while (pending.length > 0) {
+    const bytesWritten = writevSync(fd, pending as Buffer[], at);
+    at += bytesWritten;
+    pending = unwritten(pending, bytesWritten);
+  }
+}
+
+/** What of `parts` a gathering write of `bytesWritten` bytes left unwritten (a short write continues from there). */
+function unwritten(parts: readonly Buffer[], bytesWritten: number): Buffer[] {
+  let left = bytesWritten;
+  let done = 0;
+  while (done < parts.length && left >= parts[done]!.byteLength) left -= parts[done++]!.byteLength;
+  const rest = parts.slice(done);
+  if (left > 0) rest[0] = rest[0]!.subarray(left);
+  return rest;
 }
 
 /** fdatasync with callback fs (see `writeAllFd`). */
@@ -326,11 +381,8 @@ export async function writeAll(handle: FileHandle, parts: readonly Buffer[], pos
   let pending = parts.filter((part) => part.byteLength > 0);
   let at = position;
   while (pending.length > 0) {
-    let { bytesWritten } = await handle.writev(pending, at ?? undefined);
+    const { bytesWritten } = await handle.writev(pending, at ?? undefined);
     if (at !== null) at += bytesWritten;
-    let done = 0;
-    while (done < pending.length && bytesWritten >= pending[done]!.byteLength) bytesWritten -= pending[done++]!.byteLength;
-    pending = pending.slice(done);
-    if (bytesWritten > 0) pending[0] = pending[0]!.subarray(bytesWritten);
+    pending = unwritten(pending, bytesWritten);
   }
 }
