@@ -162,6 +162,7 @@ function faultHarshness(action: FaultAction): number {
       return ratioSteps(action.loss) + ratioSteps(action.duplicate) + ratioSteps(action.tail) + (action.tail !== undefined && action.tail.numerator > 0 ? usSteps(action.tailUsMax ?? 0) : 0);
     case 'stall':
     case 'disk-stall':
+    case 'disk-stall-leader':
       return usSteps(action.durationUs);
     case 'pause-leader':
       return usSteps(action.resumeAfterUs);

@@ -276,8 +276,11 @@ function decodeAction(action: Json, where: string, nodeCount: number): FaultActi
     case 'disk-stall':
       only('node', 'durationUs');
       return { kind: 'disk-stall', node: node(), durationUs: natural(action.durationUs, `${where}.durationUs`) };
+    case 'disk-stall-leader':
+      only('durationUs');
+      return { kind: 'disk-stall-leader', durationUs: natural(action.durationUs, `${where}.durationUs`) };
     default:
-      throw new CaseError(`${where}.kind must be one of crash, restart, pause, resume, crash-leader, pause-leader, partition, heal, quiet, clock-jump, clock-jump-leader, clock-drift, network, stall, disk-stall; not ${JSON.stringify(action.kind)}`);
+      throw new CaseError(`${where}.kind must be one of crash, restart, pause, resume, crash-leader, pause-leader, partition, heal, quiet, clock-jump, clock-jump-leader, clock-drift, network, stall, disk-stall, disk-stall-leader; not ${JSON.stringify(action.kind)}`);
   }
 }
 

@@ -32,6 +32,7 @@ import { watchParts, type WatchRun, type WatchShape } from './etcd/watchers.ts';
 import { watchRepliesApplied } from '../properties/watch/watchReplies.ts';
 import { executeSimulation, resolveKnobs, type PreparedRun, type RunSettings, type Scenario } from './scenario.ts';
 import { unstableCounts } from './unstableCounts.ts';
+import { diskStallCounts } from './etcd/diskStallCounts.ts';
 
 /**
  * The etcd scenario family: etcd members (core/server: Raft, the MVCC store and its backend, the
@@ -249,7 +250,13 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
     const aimed = shape.leaderFaults;
     if (aimed !== undefined) {
       options = { ...options, faults: withLeaderFaults(new RandomStreams(seed).stream('leader-faults'), options.faults, aimed, window) };
-      drawNote += `; aimed at the leader: ${aimed.pauses} pauses of ${aimed.pauseUsMin / 1000}-${aimed.pauseUsMax / 1000} ms, ${aimed.forwardJumps} forward clock jumps of ${aimed.jumpUsMin / 1000}-${aimed.jumpUsMax / 1000} ms`;
+      const stalls = aimed.diskStalls;
+      const parts = [
+        ...(aimed.pauses > 0 ? [`${aimed.pauses} pauses of ${aimed.pauseUsMin / 1000}-${aimed.pauseUsMax / 1000} ms`] : []),
+        ...(aimed.forwardJumps > 0 ? [`${aimed.forwardJumps} forward clock jumps of ${aimed.jumpUsMin / 1000}-${aimed.jumpUsMax / 1000} ms`] : []),
+        ...(stalls !== undefined && stalls.count > 0 ? [`${stalls.count} disk stalls of ${stalls.usMin / 1000}-${stalls.usMax / 1000} ms`] : []),
+      ];
+      drawNote += `; aimed at the leader: ${parts.join(', ')}`;
     }
   } else {
     options = settings.options;
@@ -314,6 +321,8 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
       const relocationsBefore = relocatedValues();
       // The unstable log's coverage counts, as the Raft family reads them (unstableCounts.ts).
       const unstable = unstableCounts<PeerMessage, ServerRequest, ServerReply, EtcdServer>();
+      // With disk stalls: what members did while their disks were stalled (diskStallCounts.ts).
+      const stalls = shape.space.timedClasses.includes('disk-stall') ? diskStallCounts() : null;
       let executed: ReturnType<typeof executeSimulation>;
       try {
         executed = executeSimulation<PeerMessage, ServerRequest, ServerReply, EtcdServer>(
@@ -332,6 +341,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
             ...(watch === null || !checks.members ? [] : [watchRepliesApplied()]),
             callCounts(counts.calls),
             unstable.observer,
+            ...(stalls === null ? [] : [stalls.observer]),
             ...(shape.onHistory === undefined ? [] : [{ finish: (sim: { readonly history: readonly HistoryEntry<ServerRequest, ServerReply>[] }) => shape.onHistory!(sim.history, watch ?? undefined) }]),
           ],
           liveness: raftLiveness(livenessBoundUs, livenessElectionTimeouts),
@@ -362,6 +372,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
           ...((shape.server?.applySliceKeys ?? 0) > 0 ? { slicedApplies: invariants.slicedApplies ?? 0 } : {}),
           ...calls,
           ...unstable.counts(),
+          ...(stalls === null ? {} : stalls.counts),
           ...(shape.leases === undefined ? {} : { leaseExpiries: leases.expiriesJudged, leaseRevokes: leases.revokesChecked, leaseKeysRevoked: leases.keysRevoked }),
           ...(shape.leases?.checkpoints === true ? { leaseCheckpointsApplied: leases.checkpointsApplied, leaseCheckpointsUsed: leases.checkpointsUsed } : {}),
           ...(shape.lock === undefined ? {} : { lockIncrements: leases.increments }),
@@ -721,5 +732,28 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
     ...five,
     space: { ...fullSwarmSpace, timedClasses: [...fullSwarmSpace.timedClasses, 'stall'], weatherTail: { max: ratio(5, 100), usMax: 3 * electionTimeoutUs }, stallUsMax: 3 * electionTimeoutUs },
     pipelinedHost: true,
+  }),
+  /**
+   * Disks that stall (the 'disk-stall' class: an fsync that hangs, etcd's "slow fdatasync";
+   * etcd-io/etcd#9079's 53 s WAL sync) for up to 3 election timeouts, on any member (the leader
+   * too), about every 0.6 s, the sync in flight held with the rest; beside leader churn (leaders
+   * crashed or cut off), on the pipelined host loop, with leases (timing judged: a stalled disk
+   * leaves every clock right), checkpoints every 2 s, compaction every half second and snapshots
+   * every 20 entries. What a stall opens: a member's Raft log compacted by its application past
+   * Raft's applied index while a Ready waits for the held sync (#9079), a member whose syncs lag
+   * its peers' while it keeps answering heartbeats, a primary that runs its leases on (renews,
+   * expiries) while its own log cannot grow, and reads answered by a member whose disk hangs
+   * (diskStallCounts.ts counts the last three and the stalls that hit the leader, all required).
+   */
+  etcdScenario('etcd-disk-stalls', 'etcd, 5 members on the pipelined host loop, disks that stall for up to 3 election timeouts (the leader\'s too) under leader churn, leases with checkpoints, compaction every half second, snapshots every 20 entries', {
+    machines: 5,
+    roles: ['lease', 'lease', 'lease-long', 'mixed', 'mixed', 'register', 'txn', 'kubernetes', 'reads', 'reads', 'fast-compactor'],
+    space: only(['leader', 'disk-stall'], { syncLatencyUsMax: fullSwarmSpace.syncLatencyUsMax, diskStallUsMax: 3 * electionTimeoutUs, diskStallGapUs: 2_000_000 }),
+    meanGapUs: 1_500_000,
+    leaderFaults: { pauses: 0, pauseUsMin: 0, pauseUsMax: 0, forwardJumps: 0, jumpUsMin: 0, jumpUsMax: 0, diskStalls: { count: 6, usMin: 200_000, usMax: 3 * electionTimeoutUs } },
+    server: { snapshotCount: 20, snapshotCatchUpEntries: 5, leaseCheckpointIntervalTicks: 20 },
+    leases: { timing: true, checkpoints: true },
+    pipelinedHost: true,
+    coverage: ['snapshotsInstalled', 'compactions', 'unstableCutsInFlight', 'leaderDiskStalls', 'readsWhileStalled', 'keepAlivesWhileStalled', 'expiriesWhileStalled'],
   }),
 ];

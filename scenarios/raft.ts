@@ -472,8 +472,9 @@ export const raftScenarios: readonly RaftScenario[] = [
   // A follower's disk stalls past an election timeout (etcd-io/etcd#9079: a 53 s WAL sync) while a
   // partition leaves it with the old leader: its write in flight holds entries from both sides of the
   // split, and the new leader's entries, once healed, cut that write past its stable part
-  // (Unstable.counts.midTailCuts: 0 in every other scenario; here in 14 of seeds 0-47). Without the
-  // stalls, 0 of 24: a sync of at most 250 ms is over long before the majority elects anyone.
+  // (Unstable.counts.midTailCuts: 0 in every other scenario; here in 14 of seeds 0-47, 3 of 48 since
+  // a stall holds the sync in flight too, session 22). Without the stalls, 0 of 24: a sync of at
+  // most 250 ms is over long before the majority elects anyone.
   raftScenario(
     'raft-disk-stalls',
     'raft log on the pipelined host loop, 5 voters, 20 busy clients, disks that stall for up to 3 election timeouts, split, bridge and one-way partitions, lossy links and slow syncs: a new leader cuts a follower\'s write in flight past its stable part',
@@ -483,7 +484,8 @@ export const raftScenarios: readonly RaftScenario[] = [
   // answers learns its term from its heartbeats, and its stalled write may end before the leader's
   // entries come — the next Ready hands out the old leader's entries in the new term, and the new
   // leader replaces them while they are written: a stale storage ack (Unstable.counts.staleAcks, 3
-  // of seeds 0-47; 0 elsewhere). Past the stable part: 19 of 48.
+  // of seeds 0-47; 0 elsewhere). Past the stable part: 19 of 48. (Since a stall holds the sync in
+  // flight too, session 22: 1 and 8 of 48.)
   raftScenario(
     'raft-disk-stalls-one-way',
     'raft log on the pipelined host loop, 5 voters, 20 busy clients, disks that stall for up to 3 election timeouts every ~300 ms, one-way cuts, slow syncs: a storage ack comes for entries a new leader replaced in its term',

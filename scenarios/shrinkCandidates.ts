@@ -381,6 +381,9 @@ function* calmerFaults(runCase: RunCase): Generator<RunCase> {
       case 'disk-stall':
         for (const durationUs of calmerDurations(action.durationUs).slice(1)) yield withAction(index, { ...action, durationUs });
         break;
+      case 'disk-stall-leader':
+        for (const durationUs of calmerDurations(action.durationUs).slice(1)) yield withAction(index, { ...action, durationUs });
+        break;
       case 'pause-leader':
         for (const resumeAfterUs of calmerDurations(action.resumeAfterUs).slice(1)) yield withAction(index, { ...action, resumeAfterUs });
         break;

@@ -191,6 +191,8 @@ export class EventDescriber<M, Q, R, N extends HostedNode<M, Q, R>> {
       case EventKind.reply:
         return this.describeReplyEvent(sim, event);
       case EventKind.sync:
+        // A sync that comes while its disk is stalled is held until the stall ends (Simulation.onSync).
+        if (sim.diskStalled(target)) return at(`n${target}`, 'sync', 'sync held: the disk is stalled, it completes when the stall ends', [target]);
         return at(`n${target}`, 'sync', 'sync done: what was written is durable', [target]);
       case EventKind.fault: {
         const action = event.payload as FaultAction;
@@ -344,7 +346,10 @@ const lineKindByName: Readonly<Record<(typeof eventKindNames)[number], EventLine
 /** The same in EventKind order, for the per-event lookup. */
 const lineKindOf: readonly EventLineKind[] = eventKindNames.map((name) => lineKindByName[name]);
 
-/** Faults aimed at whoever leads: the process lines after them name the node they hit. */
+/**
+ * Faults aimed at whoever leads: the process lines after them name the node they hit. (A
+ * disk-stall-leader's is the disk-stall fault line that follows it, absent when none led.)
+ */
 const leaderFaults = new Set<FaultAction['kind']>(['crash-leader', 'pause-leader', 'clock-jump-leader']);
 
 /** The nodes a fault names (none for world-wide ones: heal, quiet, weather, leader faults). */

@@ -50,12 +50,18 @@ export type FaultAction =
    */
   | { readonly kind: 'stall'; readonly node: NodeId; readonly durationUs: number }
   /**
-   * `node`'s disk stalls for `durationUs` (an fsync that hangs: etcd's "slow fdatasync"): a sync
-   * begun meanwhile completes no earlier than the stall's end. The process runs on, takes messages
+   * `node`'s disk stalls for `durationUs` (an fsync that hangs: etcd's "slow fdatasync"): no sync
+   * completes before the stall's end, neither one begun meanwhile nor one already in flight when
+   * it began (completing at max(its own time, the stall's end)). The process runs on, takes messages
    * and sends what needs nothing durable; what waits for the sync waits. A follower's write in
    * flight then outlives an election timeout, and a new leader's entries cut into it.
    */
   | { readonly kind: 'disk-stall'; readonly node: NodeId; readonly durationUs: number }
+  /**
+   * Whoever leads when the fault fires has its disk stall for `durationUs` (needs a leader probe):
+   * a 'disk-stall' fault of that node follows at once, as its own event; none without a leader.
+   */
+  | { readonly kind: 'disk-stall-leader'; readonly durationUs: number }
   /**
    * Faults stop: partitions heal, paused processes resume, crashed ones restart, the network
    * calms. What follows is the liveness phase.
@@ -100,6 +106,8 @@ export function describeFault(action: FaultAction): string {
       return `stall ${action.node} for ${action.durationUs}us`;
     case 'disk-stall':
       return `disk-stall ${action.node} for ${action.durationUs}us`;
+    case 'disk-stall-leader':
+      return `disk-stall-leader for ${action.durationUs}us`;
     default:
       return assertNever(action, 'fault');
   }

@@ -46,7 +46,7 @@ export class SimProcess<M, Q, R, N extends HostedNode<M, Q, R>> {
   loop: HostLoop<M, Q, R> | null = null;
   /** What arrived while paused, handled in order on resume. */
   inbox: QueuedInput[] = [];
-  /** A sync begun before this time completes no earlier ('disk-stall' fault); 0: no stall. */
+  /** No sync completes before this time, begun before the stall or during it ('disk-stall' fault); 0: no stall. */
   diskStalledUntilUs = 0;
   tickQueued = false;
 

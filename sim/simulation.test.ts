@@ -102,6 +102,39 @@ test('a crash loses exactly the unsynced writes, and the restarted node resumes 
   t.is(sim.stats.restarts, 1);
 });
 
+test('a disk stall holds the sync already in flight when it begins, and those begun during it, until its end', (t) => {
+  // Syncs take 300 ms, and node 2 writes every tick: a sync is in flight when the stall begins at
+  // 2.05 s, due within it. Before, only syncs begun during the stall waited; the one in flight
+  // completed at its own time, as if the disk had not stalled.
+  const slowDisk = { ...defaultSimOptions.disk, syncLatencyUsMin: 300_000, syncLatencyUsMax: 300_000 };
+  const stall = { fromUs: 2_050_000, untilUs: 3_050_000 };
+  const faults: FaultPlan = [{ atUs: stall.fromUs, action: { kind: 'disk-stall', node: 2, durationUs: stall.untilUs - stall.fromUs } }];
+  const completions: { atUs: number; node: NodeId }[] = [];
+  const syncsBefore = new Map<NodeId, number>();
+  let inFlightAtStall = -1;
+  const observer: Observer = {
+    afterEvent(sim) {
+      for (const node of [1, 2] as const) {
+        const syncs = sim.disk(node).stats.syncs;
+        if (syncs !== (syncsBefore.get(node) ?? 0)) completions.push({ atUs: sim.nowUs, node });
+        syncsBefore.set(node, syncs);
+      }
+    },
+    onFault(action, sim) {
+      if (action.kind === 'disk-stall') inFlightAtStall = sim.disk(2).unsyncedWrites;
+    },
+  };
+  const { result, sim } = simulate(options({ faults, disk: slowDisk, timeLimitUs: 4_000_000 }), [observer]);
+  t.true(result.ok, result.violation?.message);
+  t.true(inFlightAtStall > 0, 'a sync was in flight when the stall began');
+  const node2 = completions.filter((c) => c.node === 2).map((c) => c.atUs);
+  t.deepEqual(node2.filter((at) => at > stall.fromUs && at < stall.untilUs), [], 'no sync of the stalled disk completes inside the stall');
+  t.true(node2.includes(stall.untilUs), 'the held syncs complete at the stall\'s end');
+  t.true(node2.some((at) => at > stall.untilUs), 'syncs go on after it');
+  t.true(completions.some((c) => c.node === 1 && c.atUs > stall.fromUs && c.atUs < stall.untilUs), "another node's disk is not stalled");
+  t.is(sim.stats.diskStalls, 1);
+});
+
 test('a paused process handles nothing until resumed, then what waited for it', (t) => {
   const states: { atUs: number; ticks: number; heardFrom3: number }[] = [];
   const sentByNode2: number[] = [];

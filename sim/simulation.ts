@@ -20,6 +20,9 @@ import { RandomStreams } from './rng.ts';
 import { Scheduler } from './scheduler.ts';
 import { Trace } from './trace.ts';
 
+/** The trace digest of a sync a disk stall holds: its event comes again when the stall ends. */
+const syncHeld = 3;
+
 /**
  * The simulated world: nodes on simulated machines, a network, clients and a nemesis, all driven
  * by one scheduler in virtual time and one run seed. Every node is driven through the same
@@ -182,7 +185,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     return this.process(id).incarnation;
   }
 
-  /** Whether `id`'s disk is stalled now (a 'disk-stall' fault): a sync begun now waits for the stall's end. */
+  /** Whether `id`'s disk is stalled now (a 'disk-stall' fault): no sync completes before the stall's end. */
   diskStalled(id: NodeId): boolean {
     return this.process(id).diskStalledUntilUs > this.nowUs;
   }
@@ -529,6 +532,12 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
 
   private onSync(process: SimProcess<M, Q, R, N>, sync: SyncPayload): number {
     if (sync.incarnation !== process.incarnation) return skipped;
+    if (process.diskStalledUntilUs > this.nowUs) {
+      // A stall that began while this sync was in flight holds it too (a hung fsync holds the call
+      // already inside it): it completes when the stall ends, or later if a stall extends it.
+      this.scheduler.schedule(process.diskStalledUntilUs, EventKind.sync, process.id, 0, sync);
+      return syncHeld;
+    }
     process.disk.completeSync(sync.mark);
     if (process.state === 'paused') {
       // The device finished; the process that waits for it is stalled.
@@ -809,6 +818,12 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
           this.network.stall(other, action.node, this.nowUs + action.durationUs);
         }
         return;
+      case 'disk-stall-leader': {
+        // The stall itself is a fault event of its own, naming the node (observers see a 'disk-stall').
+        const leader = this.parts.leader?.(this) ?? null;
+        if (leader !== null) this.scheduler.schedule(this.nowUs, EventKind.fault, 0, 0, { kind: 'disk-stall', node: leader, durationUs: action.durationUs } satisfies FaultAction);
+        return;
+      }
       case 'disk-stall': {
         const process = this.process(action.node);
         process.diskStalledUntilUs = Math.max(process.diskStalledUntilUs, this.nowUs + action.durationUs);
@@ -852,7 +867,7 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
     this.heal();
     this.network.setOptions({ ...this.network.currentOptions, loss: never, duplicate: never });
     for (const process of this.processes) {
-      // A sync already held by a disk stall completes when the stall ends; later ones do not wait.
+      // A sync already held by a disk stall completes when the stall ends; any other, in flight or later, does not wait.
       process.diskStalledUntilUs = 0;
       if (process.state === 'paused') this.applyFault({ kind: 'resume', node: process.id });
       if (process.state === 'down') this.restart(process);

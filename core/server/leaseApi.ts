@@ -166,6 +166,12 @@ export function tickLeases(server: EtcdServer): void {
   for (const renewal of server.waiters.renewals.expire(server.ticks, server.config.requestTimeoutTicks)) answerRenewal(server, renewal, { method: 'LeaseKeepAlive', error: ErrTimeout });
   const lessor = server.state.lessor;
   if (!lessor.primary || server.softState.role !== 'leader') return;
+  // etcd-io/etcd#15247 (fixed after 3.4.23 by #16822's ensureLeadership): a leader whose Ready waits
+  // for a stalled sync still holds its last Ready's soft state, so its lessor stays primary, while
+  // its Raft already follows a later leader, to which it would forward these proposals: revokes by
+  // a stale clock of leases the new primary renews (etcd-disk-stalls seed 52), and checkpoints of
+  // stale remaining TTLs. Raft's role and term now decide (the term of the soft state's promotion).
+  if (server.raft.currentRole !== 'leader' || server.raft.currentTerm !== server.hardState.term) return;
   for (const ID of lessor.expired(server.ticks, revokesPerTick)) {
     server.leaseLog.expiring(ID, server.ticks);
     server.proposeInternal({ kind: 'leaseRevoke', ID, expired: true });

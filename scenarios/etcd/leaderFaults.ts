@@ -16,6 +16,8 @@ export interface LeaderFaults {
   readonly forwardJumps: number;
   readonly jumpUsMin: number;
   readonly jumpUsMax: number;
+  /** Disk stalls of the leader, each between `diskStallUsMin` and `diskStallUsMax` (none when absent): drawn after the rest. */
+  readonly diskStalls?: { readonly count: number; readonly usMin: number; readonly usMax: number };
 }
 
 /**
@@ -30,6 +32,9 @@ export interface LeaderFaults {
  *   before: a pause alone rarely breaks a lease here. It still makes the leases change hands.)
  * - A leader whose clock jumps forward owes a burst of ticks, and its lessor counts every TTL down
  *   early by them: a lease left to lapse expires before its TTL has passed in true time.
+ * - A leader whose disk stalls (etcd-disk-stalls) goes on leading, renewing and expiring leases and
+ *   serving reads on its clock and its followers' heartbeat answers while its own log cannot grow.
+ *   Drawn after the two above, so a scenario without them draws what it drew before.
  */
 export function withLeaderFaults(random: Random, plan: FaultPlan, faults: LeaderFaults, window: { readonly startUs: number; readonly quietAtUs: number }): FaultPlan {
   const added: TimedFault[] = [];
@@ -39,6 +44,8 @@ export function withLeaderFaults(random: Random, plan: FaultPlan, faults: Leader
   };
   spread(faults.pauses, window.quietAtUs - faults.pauseUsMax, () => ({ kind: 'pause-leader', resumeAfterUs: random.between(faults.pauseUsMin, faults.pauseUsMax) }));
   spread(faults.forwardJumps, window.quietAtUs, () => ({ kind: 'clock-jump-leader', deltaUs: random.between(faults.jumpUsMin, faults.jumpUsMax) }));
+  const stalls = faults.diskStalls;
+  if (stalls !== undefined && stalls.count > 0) spread(stalls.count, window.quietAtUs - stalls.usMax, () => ({ kind: 'disk-stall-leader', durationUs: random.between(stalls.usMin, stalls.usMax) }));
   // By time, stably: the drawn plan's faults first among equals, the quiet action last.
   return [...plan, ...added].map((fault, index) => ({ fault, index })).sort((a, b) => a.fault.atUs - b.fault.atUs || a.index - b.index).map((x) => x.fault);
 }
