@@ -53,3 +53,13 @@ for (const seed of [37, 59]) {
     t.true(stats.leaseCheckpointsApplied! > 0);
   });
 }
+
+test('regression (etcd-disk-stalls seed 52; etcd-io/etcd#15247): a deposed leader whose Ready waits for a stalled sync still holds its soft state, and its lessor proposes no revoke its Raft would forward to the new leader, whose lessor renews the lease', (t) => {
+  // Before the fix member 3 (leader of term 2, its disk stalled 2.9 s) expired a lease on its own
+  // clock and forwarded the revoke; member 4, the primary of term 4, had just renewed the lease
+  // when the revoke applied: "expired early", 4.9 s before its TTL. (6 more of seeds 0-59 alike.)
+  const { result, stats } = execute('etcd-disk-stalls', 52);
+  t.true(result.ok, result.violation?.message);
+  t.true(stats.expiriesWhileStalled! > 0, 'leases still expire while a disk is stalled');
+  t.true(stats.leaderDiskStalls! > 0);
+});

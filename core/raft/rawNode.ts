@@ -260,6 +260,11 @@ export class RawNode {
     return this.raft.term;
   }
 
+  /** The index Raft knows applied: it runs behind what a Ready handed out until that Ready's advance(). Cheap, for checkers. */
+  get appliedIndex(): number {
+    return this.raft.log.applied;
+  }
+
   /**
    * Visits every member's match index as this node records it (nothing unless it leads), in
    * ascending id order. Cheap (no copies), for checkers that run on every event; `status()` is the

@@ -14,6 +14,11 @@ export interface DiskStallCounts {
   keepAlivesWhileStalled: number;
   /** Leases a member's lessor found expired, and proposed to revoke, while its disk was stalled. */
   expiriesWhileStalled: number;
+  /**
+   * Events after which a member's Raft log was compacted past Raft's applied index + 1 (a Ready's
+   * entries applied and snapshotted while its sync waits: etcd-io/etcd#9079's condition).
+   */
+  compactedPastApplied: number;
 }
 
 /**
@@ -21,7 +26,7 @@ export interface DiskStallCounts {
  * opens that the etcd-disk-stalls scenario exists to reach. A sweep requires them non-zero.
  */
 export function diskStallCounts(): { readonly observer: SimObserver<PeerMessage, ServerRequest, ServerReply, EtcdServer>; readonly counts: DiskStallCounts } {
-  const counts: DiskStallCounts = { leaderDiskStalls: 0, readsWhileStalled: 0, keepAlivesWhileStalled: 0, expiriesWhileStalled: 0 };
+  const counts: DiskStallCounts = { leaderDiskStalls: 0, readsWhileStalled: 0, keepAlivesWhileStalled: 0, expiriesWhileStalled: 0, compactedPastApplied: 0 };
   /** Linearizable ranges in flight, by client and request id. */
   const linearizable = new Set<string>();
   const key = (client: ClientId, requestId: number): string => `${client}:${requestId}`;
@@ -40,6 +45,9 @@ export function diskStallCounts(): { readonly observer: SimObserver<PeerMessage,
       else if (reply.method === 'LeaseKeepAlive') counts.keepAlivesWhileStalled++;
     },
     afterEvent(sim) {
+      const id = sim.lastEventNode;
+      const server = id === 0 ? null : sim.node(id);
+      if (server !== null && server.storage.firstIndex() > server.raft.appliedIndex + 1) counts.compactedPastApplied++;
       cursors.afterEvent(sim, (id, _server, entry) => {
         if (entry.kind === 'expiring' && sim.diskStalled(id)) counts.expiriesWhileStalled++;
       });

@@ -118,6 +118,17 @@ export const etcdMutations: readonly Mutation[] = [
     caughtAt: { scenario: 'etcd-lease', seed: 3, violation: 'expired early' },
   },
   {
+    name: 'etcd-15247-stale-primary-revokes',
+    bug: "etcd #15247 (fixed after 3.4.23 by #16822's ensureLeadership): a deposed leader whose Ready waits for a stalled sync keeps its last soft state, so its lessor stays primary and its clock expires leases; their revokes go to the new leader through its Raft's proposal forwarding, and apply after the new primary renewed them",
+    file: 'core/server/leaseApi.ts',
+    find: "  if (server.raft.currentRole !== 'leader' || server.raft.currentTerm !== server.hardState.term) return;\n",
+    replace: '',
+    scenarios: ['etcd-disk-stalls'],
+    // session 22 (etcdstall): caught on 7 of seeds 0-59 of etcd-disk-stalls before the fix (35, 36, 41, 44, 52, 55, 56), all "expired early"
+    caughtAt: { scenario: 'etcd-disk-stalls', seed: 35, violation: 'expired early' },
+    realistic: true,
+  },
+  {
     name: 'etcd-17780-revision-back-after-compaction-crash',
     bug: "etcd #17780: compaction removes the tombstone at the compaction revision (etcd before #18089) and a restart takes its revision from the key bucket alone, not the scheduled compaction mark: after a crash mid-compaction of a head delete the store's revision goes back",
     file: 'core/mvcc/restore.ts',
