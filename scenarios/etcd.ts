@@ -743,7 +743,8 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
    * Raft's applied index while a Ready waits for the held sync (#9079), a member whose syncs lag
    * its peers' while it keeps answering heartbeats, a primary that runs its leases on (renews,
    * expiries) while its own log cannot grow, and reads answered by a member whose disk hangs
-   * (diskStallCounts.ts counts these and the stalls that hit the leader, all required).
+   * (diskStallCounts.ts counts the compactions, the stalled primary's renewals and expiries, the
+   * reads and the stalls that hit the leader, all required).
    */
   etcdScenario('etcd-disk-stalls', 'etcd, 5 members on the pipelined host loop, disks that stall for up to 3 election timeouts (the leader\'s too) under leader churn, leases with checkpoints, compaction every half second, snapshots every 20 entries', {
     machines: 5,
