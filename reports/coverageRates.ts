@@ -86,6 +86,6 @@ export const measuredCoverage: CoverageRates = {
   'etcd-large-values': { crashes: [4912, 5000], tornWritesRecovered: [45, 130], partitionsHealed: [4890, 5000], defragmentations: [130, 130], slabRelocations: [125, 130] },
   'etcd-quota': { crashes: [4912, 5000], tornWritesRecovered: [51, 130], partitionsHealed: [4890, 5000], noSpace: [122, 130], alarmsDisarmed: [116, 130] },
   'etcd-pipelined': { crashes: [3300, 5000], tornWritesRecovered: [28, 130], partitionsHealed: [3253, 5000], clockJumps: [1719, 5000], pauses: [2177, 5000] },
-  // Session 22 (etcdstall): its planned counts over plans 0-1999, the rest over its seeds 0-59 at 174bdfb.
-  'etcd-disk-stalls': { crashes: [1988, 2000], diskStalls: [2000, 2000], snapshotsInstalled: [43, 60], compactions: [57, 60], unstableCutsInFlight: [34, 60], leaderDiskStalls: [60, 60], readsWhileStalled: [34, 60], keepAlivesWhileStalled: [10, 60], expiriesWhileStalled: [33, 60], leaseExpiries: [46, 60], leaseKeysRevoked: [48, 60], leaseCheckpointsApplied: [51, 60], leaseCheckpointsUsed: [42, 60], compactedPastApplied: [59, 60] },
+  // Session 22 (etcdstall): its planned counts over plans 0-1999, the rest over its seeds 0-59 (with both #15247 fixes).
+  'etcd-disk-stalls': { crashes: [1988, 2000], diskStalls: [2000, 2000], snapshotsInstalled: [45, 60], compactions: [59, 60], unstableCutsInFlight: [34, 60], leaderDiskStalls: [60, 60], readsWhileStalled: [33, 60], keepAlivesWhileStalled: [10, 60], expiriesWhileStalled: [34, 60], compactedPastApplied: [58, 60], leaseExpiries: [46, 60], leaseKeysRevoked: [49, 60], leaseCheckpointsApplied: [52, 60], leaseCheckpointsUsed: [41, 60] },
 };

@@ -63,3 +63,12 @@ test('regression (etcd-disk-stalls seed 52; etcd-io/etcd#15247): a deposed leade
   t.true(stats.expiriesWhileStalled! > 0, 'leases still expire while a disk is stalled');
   t.true(stats.leaderDiskStalls! > 0);
 });
+
+test('regression (etcd-disk-stalls seed 559; etcd-io/etcd#15247): a deposed leader whose Ready waits for a stalled sync renews no lease for a client connected to it: the new primary would never hear of the renewal', (t) => {
+  // Before the fix member 5 (leader of term 2, its disk stalled from 6.9 s to 10.8 s) answered a
+  // keep-alive at 9.07 s (TTL 3 s) as the primary its soft state still said it was; member 3, the
+  // primary of term 3, proposed the lease's expiry at 12.03 s, 39 ms before that TTL had passed.
+  const { result, stats } = execute('etcd-disk-stalls', 559);
+  t.true(result.ok, result.violation?.message);
+  t.true(stats.leaseExpiries! > 0);
+});

@@ -57,9 +57,26 @@ function chooseLeaseId(server: EtcdServer): number {
   return high * 0x1_0000_0000 + low || 1;
 }
 
+/**
+ * Whether Raft itself still leads, in the term of the soft state's leadership. A leader whose Ready
+ * waits for a stalled sync keeps its last soft state, so its lessor stays primary, while its Raft may
+ * already follow a later leader (etcd-io/etcd#15247; etcd after 3.4.23 asks ensureLeadership before
+ * it revokes, checkpoints or renews): such a stale primary neither renews a lease its successor
+ * runs on its own clock, nor proposes revokes and checkpoints its Raft would forward to it.
+ */
+function raftLeadsNow(server: EtcdServer): boolean {
+  return server.raft.currentRole === 'leader' && server.raft.currentTerm === server.hardState.term;
+}
+
+/** Whether this member's lessor may answer `request` as the primary (a renewal only while Raft still leads). */
+function mayAnswerAsPrimary(server: EtcdServer, request: LeaseCall): boolean {
+  return server.softState.role === 'leader' && (request.method !== 'LeaseKeepAlive' || raftLeadsNow(server));
+}
+
 /** The primary answers; any other member forwards to the leader (or waits for one). */
 function answerOnPrimary(server: EtcdServer, waiter: Waiter, request: LeaseCall): void {
-  const reply = server.softState.role === 'leader' ? answerAsPrimary(server, request, { waiter }, waiter.sinceTick) : 'not-primary';
+  // A stale primary's renewal waits like a follower's with no leader known: until its soft state catches up, then it forwards.
+  const reply = mayAnswerAsPrimary(server, request) ? answerAsPrimary(server, request, { waiter }, waiter.sinceTick) : 'not-primary';
   if (reply === 'waiting') return;
   if (reply !== 'not-primary') return server.reply(waiter, completed(server, reply));
   const leader = server.softState.lead;
@@ -148,7 +165,7 @@ export function receiveLeasePeerMessage(server: EtcdServer, from: NodeId, messag
 }
 
 function answerForwarded(server: EtcdServer, from: NodeId, message: LeaseForward): void {
-  const reply = server.stopped || server.softState.role !== 'leader' ? 'not-primary' : answerAsPrimary(server, message.request, { forwardedBy: from, forwardId: message.forwardId }, server.ticks);
+  const reply = server.stopped || !mayAnswerAsPrimary(server, message.request) ? 'not-primary' : answerAsPrimary(server, message.request, { forwardedBy: from, forwardId: message.forwardId }, server.ticks);
   if (reply === 'waiting') return;
   const answer: LeaseForwardReply = { type: 'LeaseForwardReply', from: server.id, to: from, forwardId: message.forwardId, reply };
   server.sendPeer(answer);
@@ -166,12 +183,9 @@ export function tickLeases(server: EtcdServer): void {
   for (const renewal of server.waiters.renewals.expire(server.ticks, server.config.requestTimeoutTicks)) answerRenewal(server, renewal, { method: 'LeaseKeepAlive', error: ErrTimeout });
   const lessor = server.state.lessor;
   if (!lessor.primary || server.softState.role !== 'leader') return;
-  // etcd-io/etcd#15247 (fixed after 3.4.23 by #16822's ensureLeadership): a leader whose Ready waits
-  // for a stalled sync still holds its last Ready's soft state, so its lessor stays primary, while
-  // its Raft already follows a later leader, to which it would forward these proposals: revokes by
-  // a stale clock of leases the new primary renews (etcd-disk-stalls seed 52), and checkpoints of
-  // stale remaining TTLs. Raft's role and term now decide (the term of the soft state's promotion).
-  if (server.raft.currentRole !== 'leader' || server.raft.currentTerm !== server.hardState.term) return;
+  // A stale primary's revokes (of leases the new primary renews: etcd-disk-stalls seed 52) and
+  // checkpoints (of stale remaining TTLs) would go to the new leader by proposal forwarding.
+  if (!raftLeadsNow(server)) return;
   for (const ID of lessor.expired(server.ticks, revokesPerTick)) {
     server.leaseLog.expiring(ID, server.ticks);
     server.proposeInternal({ kind: 'leaseRevoke', ID, expired: true });
