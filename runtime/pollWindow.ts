@@ -20,6 +20,8 @@ export interface PollWindowOptions {
   readonly budgetMsPerSecond: number;
   /** The loop's share of busy time (its own work, polling excluded) over one sample above which it does not poll. */
   readonly busyShareMax: number;
+  /** Whether this member polls after its turns at all (e.g. only while it leads); absent: always. */
+  readonly when?: () => boolean;
   /** The clock, ms (tests pass their own). */
   readonly now?: () => number;
   /** The loop's cumulative active time, ms (libuv's: time outside its poll for I/O). */
@@ -87,7 +89,7 @@ export class PollWindow {
     const now = this.now();
     if (this.polling) this.counts.caught++;
     if (now - this.sampleStartMs >= sampleMs) this.sample(now);
-    if (this.busy) {
+    if (this.busy || (this.options.when !== undefined && !this.options.when())) {
       this.untilMs = 0;
       return;
     }

@@ -216,6 +216,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     windowUs: config.pollWindow?.windowUs ?? pollWindowDefaults.windowUs,
     budgetMsPerSecond: config.pollWindow?.budgetMsPerSecond ?? pollWindowDefaults.budgetMsPerSecond,
     busyShareMax: (config.pollWindow?.busyPercent ?? pollWindowDefaults.busyPercent) / 100,
+    ...((config.pollWindow?.leaderOnly ?? pollWindowDefaults.leaderOnly) ? { when: () => host !== null && host.node.softState.role === 'leader' } : {}),
   });
   const pendingProposals = (): number => host?.countPending(adapter.isProposal) ?? 0;
   host = new NodeHost({
@@ -328,7 +329,7 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
 
 /** The store, marking each Ready's writes and its sync on the latency trace (DETCD_LATENCY_TRACE). */
 /** The poll window's defaults (runtime/pollWindow.ts; spin in docs/journal/runtime-performance.md). */
-const pollWindowDefaults = { windowUs: 0, budgetMsPerSecond: 250, busyPercent: 30 };
+const pollWindowDefaults = { windowUs: 0, budgetMsPerSecond: 250, busyPercent: 30, leaderOnly: false };
 
 function describePolling(poll: PollWindow): string {
   const { windows, caught, pollingMs, busySamples, budgetCuts } = poll.counts;

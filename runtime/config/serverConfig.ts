@@ -67,7 +67,7 @@ export interface ServerConfig {
    * busy share (percent) above which it does not poll; absent: the defaults (server.ts). Not etcd
    * flags: DETCD_POLL_WINDOW_US, DETCD_POLL_BUDGET_MS, DETCD_POLL_BUSY_PERCENT, bench knobs.
    */
-  readonly pollWindow?: { readonly windowUs?: number; readonly budgetMsPerSecond?: number; readonly busyPercent?: number };
+  readonly pollWindow?: { readonly windowUs?: number; readonly budgetMsPerSecond?: number; readonly busyPercent?: number; readonly leaderOnly?: boolean };
 }
 
 /** The most commits DETCD_BACKEND_FILE_COMMITS_MAX may ask for between two rewrites. */
@@ -107,8 +107,9 @@ export function pollWindowSettings(env: NodeJS.ProcessEnv): ServerConfig['pollWi
   const windowUs = wholeNumberSetting(env, 'DETCD_POLL_WINDOW_US', 0, 100_000);
   const budgetMsPerSecond = wholeNumberSetting(env, 'DETCD_POLL_BUDGET_MS', 0, 1_000);
   const busyPercent = wholeNumberSetting(env, 'DETCD_POLL_BUSY_PERCENT', 0, 100);
-  if (windowUs === undefined && budgetMsPerSecond === undefined && busyPercent === undefined) return undefined;
-  return { ...(windowUs === undefined ? {} : { windowUs }), ...(budgetMsPerSecond === undefined ? {} : { budgetMsPerSecond }), ...(busyPercent === undefined ? {} : { busyPercent }) };
+  const leaderOnly = wholeNumberSetting(env, 'DETCD_POLL_LEADER_ONLY', 0, 1);
+  if (windowUs === undefined && budgetMsPerSecond === undefined && busyPercent === undefined && leaderOnly === undefined) return undefined;
+  return { ...(windowUs === undefined ? {} : { windowUs }), ...(budgetMsPerSecond === undefined ? {} : { budgetMsPerSecond }), ...(busyPercent === undefined ? {} : { busyPercent }), ...(leaderOnly === undefined ? {} : { leaderOnly: leaderOnly === 1 }) };
 }
 
 function wholeNumberSetting(env: NodeJS.ProcessEnv, name: string, least: number, most: number): number | undefined {
