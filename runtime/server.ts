@@ -327,7 +327,6 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
   };
 }
 
-/** The store, marking each Ready's writes and its sync on the latency trace (DETCD_LATENCY_TRACE). */
 /** The poll window's defaults (runtime/pollWindow.ts; spin in docs/journal/runtime-performance.md). */
 const pollWindowDefaults = { windowUs: 0, budgetMsPerSecond: 250, busyPercent: 30, leaderOnly: false };
 
@@ -336,6 +335,7 @@ function describePolling(poll: PollWindow): string {
   return `poll window: ${windows} windows, ${caught} turns of work caught while polling, ${goDuration(pollingMs)} polling, ${budgetCuts} windows cut by the budget, ${busySamples} busy samples`;
 }
 
+/** The store, marking each Ready's writes and its sync on the latency trace (DETCD_LATENCY_TRACE). */
 function tracedStore(store: DurableStore): DurableStore {
   return {
     write: (writes) => {
