@@ -6,14 +6,14 @@ const turnMs = 1 / 128;
 
 /** A poll window on a clock and a turn queue the test drives: each turn of polling takes `turnMs`. */
 function harness(options: Partial<PollWindowOptions>) {
-  const world = { nowMs: 1_000, activeMs: 0, turns: [] as (() => void)[] };
+  const world = { nowMs: 1_000, cpuMs: 0, turns: [] as (() => void)[] };
   const window = new PollWindow({
     windowUs: 500,
     budgetMsPerSecond: 250,
     busyShareMax: 0.3,
     ...options,
     now: () => world.nowMs,
-    activeMs: () => world.activeMs,
+    cpuMs: () => world.cpuMs,
     nextTurn: (poll) => world.turns.push(poll),
   });
   /** Runs turns of polling, each `turnMs` long (and busy), until none is asked for or `max` ran; how many ran. */
@@ -21,7 +21,7 @@ function harness(options: Partial<PollWindowOptions>) {
     let ran = 0;
     while (world.turns.length > 0 && ran < max) {
       world.nowMs += turnMs;
-      world.activeMs += turnMs;
+      world.cpuMs += turnMs;
       world.turns.shift()!();
       ran++;
     }
@@ -76,23 +76,23 @@ test('the budget cuts polling at its share of each second; the next second polls
   t.is(run(turnMs), 1_280);
 });
 
-test('a loop busy over the share in the last sample does not poll; an idle one polls again', (t) => {
+test('a process whose CPU was over the share in the last sample does not poll; an idle one polls again', (t) => {
   const { world, window, run } = harness({ windowUs: 500, busyShareMax: 0.3 });
   // 100 ms with 50 ms of the loop's own work: busy.
   world.nowMs += 100;
-  world.activeMs += 50;
+  world.cpuMs += 50;
   window.worked();
   t.is(world.turns.length, 0);
   t.is(window.counts.busySamples, 1);
   // The next 100 ms mostly idle: it polls again.
   world.nowMs += 100;
-  world.activeMs += 5;
+  world.cpuMs += 5;
   window.worked();
   t.is(world.turns.length, 1);
   run(turnMs);
   // Its own polling does not count as busy: 100 ms later, after 0.5 ms of polling and 10 ms of work, still idle.
   world.nowMs += 100;
-  world.activeMs += 10;
+  world.cpuMs += 10;
   window.worked();
   t.is(window.counts.busySamples, 1);
   t.is(world.turns.length, 1);

@@ -8,7 +8,7 @@
  *
  * Bounded three ways: the window itself (input or not, polling ends `windowUs` after the last
  * turn), a CPU budget (at most `budgetMsPerSecond` of polling in each second), and load (no
- * polling while the loop's own work, polling excluded, filled more than `busyShareMax` of the last
+ * polling while the process's CPU, polling excluded, was more than `busyShareMax` of the last
  * sample: under load input comes anyway, and a polling member would take a core from the others).
  * Input is never delayed by it: a poll turn is one empty immediate, and input read in that turn's
  * poll phase is handled in the same turn.
@@ -18,14 +18,17 @@ export interface PollWindowOptions {
   readonly windowUs: number;
   /** The most polling in each second of wall time, ms. */
   readonly budgetMsPerSecond: number;
-  /** The loop's share of busy time (its own work, polling excluded) over one sample above which it does not poll. */
+  /** The process's CPU share (its own work, polling excluded) over one sample above which it does not poll. */
   readonly busyShareMax: number;
   /** Whether this member polls after its turns at all (e.g. only while it leads); absent: always. */
   readonly when?: () => boolean;
   /** The clock, ms (tests pass their own). */
   readonly now?: () => number;
-  /** The loop's cumulative active time, ms (libuv's: time outside its poll for I/O). */
-  readonly activeMs?: () => number;
+  /**
+   * The process's cumulative CPU time, ms (all its threads). Not the loop's utilization: that counts
+   * a follower's O_DSYNC append on the loop (syncwrite: the thread asleep in the disk) as busy.
+   */
+  readonly cpuMs?: () => number;
   /** Runs `poll` in the loop's next turn (setImmediate; tests pass their own). */
   readonly nextTurn?: (poll: () => void) => void;
 }
@@ -44,6 +47,11 @@ export interface PollWindowCounts {
   budgetCuts: number;
 }
 
+function processCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1_000;
+}
+
 /** A turn of the poll chain that took longer than this ran other work (it is not counted as polling). */
 const pollTurnMaxMs = 0.05;
 /** How often the loop's busy share is sampled, ms. */
@@ -54,7 +62,7 @@ export class PollWindow {
   private readonly windowMs: number;
   private readonly options: PollWindowOptions;
   private readonly now: () => number;
-  private readonly activeMs: () => number;
+  private readonly cpuMs: () => number;
   private readonly nextTurn: (poll: () => void) => void;
   /** Polling goes on until then (ms). */
   private untilMs = 0;
@@ -64,7 +72,7 @@ export class PollWindow {
   private secondStartMs = 0;
   private secondPollingMs = 0;
   private sampleStartMs: number;
-  private sampleActiveMs: number;
+  private sampleCpuMs: number;
   private samplePollingMs = 0;
   private busy = false;
 
@@ -73,10 +81,10 @@ export class PollWindow {
     this.options = options;
     this.windowMs = options.windowUs / 1_000;
     this.now = options.now ?? (() => performance.now());
-    this.activeMs = options.activeMs ?? (() => performance.eventLoopUtilization().active);
+    this.cpuMs = options.cpuMs ?? processCpuMs;
     this.nextTurn = options.nextTurn ?? ((poll) => setImmediate(poll));
     this.sampleStartMs = this.now();
-    this.sampleActiveMs = this.activeMs();
+    this.sampleCpuMs = this.cpuMs();
   }
 
   get enabled(): boolean {
@@ -132,14 +140,14 @@ export class PollWindow {
     this.nextTurn(this.poll);
   };
 
-  /** The loop's own busy share since the last sample, polling excluded, decides whether the next sample's windows poll. */
+  /** The process's CPU share since the last sample, its polling excluded, decides whether the next sample's windows poll. */
   private sample(now: number): void {
-    const active = this.activeMs();
-    const busyMs = active - this.sampleActiveMs - this.samplePollingMs;
+    const cpu = this.cpuMs();
+    const busyMs = cpu - this.sampleCpuMs - this.samplePollingMs;
     this.busy = busyMs > this.options.busyShareMax * (now - this.sampleStartMs);
     if (this.busy) this.counts.busySamples++;
     this.sampleStartMs = now;
-    this.sampleActiveMs = active;
+    this.sampleCpuMs = cpu;
     this.samplePollingMs = 0;
   }
 }
