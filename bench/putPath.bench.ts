@@ -465,8 +465,6 @@ export async function bench(out: (line: string) => void): Promise<void> {
     for (const cluster of clusters) for (const member of cluster.members) member.process.kill('SIGTERM');
     await Promise.all(clusters.flatMap((cluster) => cluster.members.map((member) => member.exited)));
     observer.disconnect();
-    // What each member's poll window did (DETCD_POLL_WINDOW_US), as its log said at its stop.
-    for (const cluster of clusters) for (const member of cluster.members) for (const line of member.output.join('').split('\n')) if (line.includes('poll window:')) out(`${member.spec.name}: ${line.slice(line.indexOf('poll window:'))}`);
     for (const cluster of clusters) if (cluster.traced) analyse(cluster, root, clientGc.sort((a, b) => a.us - b.us), out);
   } finally {
     observer.disconnect();

@@ -1,5 +1,5 @@
 import { ConfigError, readSettings, usage } from '../runtime/config/settings.ts';
-import { applySliceKeys, backendFileCommitsMax, pollWindowSettings, serverConfig, walWriteOnLoopBytes } from '../runtime/config/serverConfig.ts';
+import { applySliceKeys, backendFileCommitsMax, serverConfig, walWriteOnLoopBytes } from '../runtime/config/serverConfig.ts';
 import { startServer, type RunningServer } from '../runtime/server.ts';
 import { versionText } from '../runtime/version.ts';
 
@@ -28,8 +28,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     const rewriteEvery = backendFileCommitsMax(process.env);
     const sliceKeys = applySliceKeys(process.env);
     const onLoopBytes = walWriteOnLoopBytes(process.env);
-    const pollWindow = pollWindowSettings(process.env);
-    config = { ...serverConfig(settings), ...(rewriteEvery === undefined ? {} : { backendFileCommitsMax: rewriteEvery }), ...(sliceKeys === undefined ? {} : { applySliceKeys: sliceKeys }), ...(onLoopBytes === undefined ? {} : { walWriteOnLoopBytes: onLoopBytes }), ...(pollWindow === undefined ? {} : { pollWindow }) };
+    config = { ...serverConfig(settings), ...(rewriteEvery === undefined ? {} : { backendFileCommitsMax: rewriteEvery }), ...(sliceKeys === undefined ? {} : { applySliceKeys: sliceKeys }), ...(onLoopBytes === undefined ? {} : { walWriteOnLoopBytes: onLoopBytes }) };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const parseError = /^(flag provided but not defined|flag needs an argument|invalid value|'.*' is not a valid flag)/.test(error.message);

@@ -3,7 +3,6 @@ import type { ClientId, HostedNode, NodeId, NodeProtocol, RequestId, StreamFrame
 import type { DurableStore, Timer, Transport } from '../core/host/ports.ts';
 import type { Random } from '../core/base/random.ts';
 import { trace } from './latencyTrace.ts';
-import type { PollWindow } from './pollWindow.ts';
 
 export interface NodeHostOptions<M, Q, R, N extends HostedNode<M, Q, R>> {
   readonly protocol: NodeProtocol<M, Q, R, N>;
@@ -25,8 +24,6 @@ export interface NodeHostOptions<M, Q, R, N extends HostedNode<M, Q, R>> {
   readonly onTimeout?: (request: Q) => void;
   /** Send what a Ready marks `beforeSync` while its writes are synced (HostLoopOptions). */
   readonly sendBeforeSync?: boolean;
-  /** Keeps the loop polling for a while after each turn of work (pollWindow.ts); absent: it sleeps in epoll at once. */
-  readonly pollWindow?: PollWindow;
 }
 
 export type SubmitOutcome<R> =
@@ -76,10 +73,9 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
     // previous incarnation's, whose proposals may still commit.
     this.nextRequest = 1 + options.random.below(0x4000_0000);
     this.node = options.protocol.start({ id: options.id, members: options.members, random: options.random, durable: options.store.read() });
-    const poll = options.pollWindow;
     this.loop = new HostLoop(trace.enabled ? tracedNode(this.node) : this.node, {
       transport: options.transport,
-      store: poll === undefined || !poll.enabled ? options.store : pollingAfterSyncs(options.store, poll),
+      store: options.store,
       replies: { reply: (_client, id, reply, stream) => (stream === undefined ? this.answer(id, reply) : this.streamReply(id, reply, stream)) },
       // The node's deferred work (a huge range delete's slices) goes on in a later turn of the
       // event loop, after the I/O that came meanwhile (heartbeats): one slice per turn.
@@ -191,7 +187,6 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
     if (this.stopped) return;
     this.stopped = true;
     this.options.timer.stop();
-    this.options.pollWindow?.stop();
     for (const [id, pending] of this.pending) {
       clearTimeout(pending.timer);
       this.pending.delete(id);
@@ -231,7 +226,6 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
     run();
     this.options.afterPump?.(this.node, performance.now() - startedMs);
     if (trace.enabled) trace.mark('pump.end');
-    this.options.pollWindow?.worked();
   }
 
   private answer(id: RequestId, reply: R): void {
@@ -243,21 +237,6 @@ export class NodeHost<M, Q, R, N extends HostedNode<M, Q, R>> {
     this.options.onReply?.(pending.request, reply, performance.now() - pending.submittedMs);
     pending.resolve({ outcome: 'ok', reply });
   }
-}
-
-/** The store as the loop sees it when the loop polls: a sync's completion (the loop's work after it) opens the window again. */
-function pollingAfterSyncs(store: DurableStore, poll: PollWindow): DurableStore {
-  const caughtUp = store.caughtUp;
-  return {
-    write: (writes) => store.write(writes),
-    sync: (done) =>
-      store.sync(() => {
-        done();
-        poll.worked();
-      }),
-    ...(caughtUp === undefined ? {} : { caughtUp: (done: () => void) => caughtUp.call(store, done) }),
-    read: () => store.read(),
-  };
 }
 
 /** The node as the loop sees it, marking each Ready and advance on the latency trace (DETCD_LATENCY_TRACE). */

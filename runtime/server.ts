@@ -16,7 +16,6 @@ import { hexId } from './config/memberIds.ts';
 import type { ServerConfig, TlsFiles } from './config/serverConfig.ts';
 import { listenOn } from './listen.ts';
 import { NodeHost } from './nodeHost.ts';
-import { PollWindow } from './pollWindow.ts';
 import { trace } from './latencyTrace.ts';
 import type { DurableStore, Transport } from '../core/host/ports.ts';
 import { PeerTransport } from './peer/peerTransport.ts';
@@ -212,12 +211,6 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     inTurns = null;
   };
   const timeoutMs = hostTimeoutMs(config);
-  const pollWindow = new PollWindow({
-    windowUs: config.pollWindow?.windowUs ?? pollWindowDefaults.windowUs,
-    budgetMsPerSecond: config.pollWindow?.budgetMsPerSecond ?? pollWindowDefaults.budgetMsPerSecond,
-    busyShareMax: (config.pollWindow?.busyPercent ?? pollWindowDefaults.busyPercent) / 100,
-    ...((config.pollWindow?.leaderOnly ?? pollWindowDefaults.leaderOnly) ? { when: () => host !== null && host.node.softState.role === 'leader' } : {}),
-  });
   const pendingProposals = (): number => host?.countPending(adapter.isProposal) ?? 0;
   host = new NodeHost({
     protocol: adapter.protocol,
@@ -235,7 +228,6 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
     // while the next entries are synced, as etcd's raftNode does (proved under the simulator:
     // the raft-pipelined scenarios and the etcd runs with pipelinedHost).
     sendBeforeSync: true,
-    pollWindow,
     afterPump: (node, pumpMs) => {
       const status = adapter.status(node);
       metrics.observeNode(status, self, pendingProposals);
@@ -319,20 +311,11 @@ export async function startServer(config: ServerConfig, io: ServerIo): Promise<R
       stallWatch?.stop();
       gcPauses?.stop();
       host = null;
-      if (pollWindow.counts.windows > 0) log.info('etcdserver', describePolling(pollWindow));
       await transport.stop();
       await store.close();
       trace.save();
     },
   };
-}
-
-/** The poll window's defaults (runtime/pollWindow.ts; spin in docs/journal/runtime-performance.md). */
-const pollWindowDefaults = { windowUs: 0, budgetMsPerSecond: 250, busyPercent: 30, leaderOnly: false };
-
-function describePolling(poll: PollWindow): string {
-  const { windows, caught, pollingMs, busySamples, budgetCuts } = poll.counts;
-  return `poll window: ${windows} windows, ${caught} turns of work caught while polling, ${goDuration(pollingMs)} polling, ${budgetCuts} windows cut by the budget, ${busySamples} busy samples`;
 }
 
 /** The store, marking each Ready's writes and its sync on the latency trace (DETCD_LATENCY_TRACE). */

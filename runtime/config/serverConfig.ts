@@ -61,13 +61,6 @@ export interface ServerConfig {
    * the store's default (16 KiB). Not an etcd flag: DETCD_WAL_WRITE_ON_LOOP_BYTES, a bench knob.
    */
   readonly walWriteOnLoopBytes?: number;
-  /**
-   * The member's poll window (runtime/pollWindow.ts): how long its event loop keeps polling after
-   * a turn of work (µs; 0: it sleeps at once), the most polling per second (ms) and the loop's
-   * busy share (percent) above which it does not poll; absent: the defaults (server.ts). Not etcd
-   * flags: DETCD_POLL_WINDOW_US, DETCD_POLL_BUDGET_MS, DETCD_POLL_BUSY_PERCENT, bench knobs.
-   */
-  readonly pollWindow?: { readonly windowUs?: number; readonly budgetMsPerSecond?: number; readonly busyPercent?: number; readonly leaderOnly?: boolean };
 }
 
 /** The most commits DETCD_BACKEND_FILE_COMMITS_MAX may ask for between two rewrites. */
@@ -96,20 +89,6 @@ export function applySliceKeys(env: NodeJS.ProcessEnv): number | undefined {
  */
 export function walWriteOnLoopBytes(env: NodeJS.ProcessEnv): number | undefined {
   return wholeNumberSetting(env, 'DETCD_WAL_WRITE_ON_LOOP_BYTES', 0, 1024 * 1024);
-}
-
-/**
- * The poll window DETCD_POLL_WINDOW_US (0 to 100,000 µs), DETCD_POLL_BUDGET_MS (polling per
- * second, 0 to 1,000 ms) and DETCD_POLL_BUSY_PERCENT (0 to 100) ask for, those set; undefined when
- * none is.
- */
-export function pollWindowSettings(env: NodeJS.ProcessEnv): ServerConfig['pollWindow'] {
-  const windowUs = wholeNumberSetting(env, 'DETCD_POLL_WINDOW_US', 0, 100_000);
-  const budgetMsPerSecond = wholeNumberSetting(env, 'DETCD_POLL_BUDGET_MS', 0, 1_000);
-  const busyPercent = wholeNumberSetting(env, 'DETCD_POLL_BUSY_PERCENT', 0, 100);
-  const leaderOnly = wholeNumberSetting(env, 'DETCD_POLL_LEADER_ONLY', 0, 1);
-  if (windowUs === undefined && budgetMsPerSecond === undefined && busyPercent === undefined && leaderOnly === undefined) return undefined;
-  return { ...(windowUs === undefined ? {} : { windowUs }), ...(budgetMsPerSecond === undefined ? {} : { budgetMsPerSecond }), ...(busyPercent === undefined ? {} : { busyPercent }), ...(leaderOnly === undefined ? {} : { leaderOnly: leaderOnly === 1 }) };
 }
 
 function wholeNumberSetting(env: NodeJS.ProcessEnv, name: string, least: number, most: number): number | undefined {

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clusterId, hexId, memberId } from './memberIds.ts';
 import { etcdMemberConfig } from '../protocols/etcd.ts';
-import { applySliceKeys, backendFileCommitsMax, pollWindowSettings, serverConfig, walWriteOnLoopBytes } from './serverConfig.ts';
+import { applySliceKeys, backendFileCommitsMax, serverConfig, walWriteOnLoopBytes } from './serverConfig.ts';
 import { ConfigError, readSettings } from './settings.ts';
 import { scratchFolder } from '../_test/scratch.ts';
 
@@ -182,14 +182,4 @@ test('DETCD_WAL_WRITE_ON_LOOP_BYTES (a bench knob, not an etcd flag) sets the la
   for (const bad of ['-1', '2.5', 'x', '1048577']) {
     t.throws(() => walWriteOnLoopBytes({ DETCD_WAL_WRITE_ON_LOOP_BYTES: bad }), { instanceOf: ConfigError, message: `DETCD_WAL_WRITE_ON_LOOP_BYTES=${bad} is not a whole number from 0 to 1048576` });
   }
-});
-
-test('DETCD_POLL_WINDOW_US, DETCD_POLL_BUDGET_MS and DETCD_POLL_BUSY_PERCENT (bench knobs) set the poll window; unset, the defaults', (t) => {
-  t.is(pollWindowSettings({}), undefined);
-  t.is(pollWindowSettings({ DETCD_POLL_WINDOW_US: '' }), undefined);
-  t.deepEqual(pollWindowSettings({ DETCD_POLL_WINDOW_US: '0' }), { windowUs: 0 });
-  t.deepEqual(pollWindowSettings({ DETCD_POLL_WINDOW_US: '2000', DETCD_POLL_BUDGET_MS: '100', DETCD_POLL_BUSY_PERCENT: '40' }), { windowUs: 2_000, budgetMsPerSecond: 100, busyPercent: 40 });
-  t.throws(() => pollWindowSettings({ DETCD_POLL_WINDOW_US: '100001' }), { instanceOf: ConfigError, message: 'DETCD_POLL_WINDOW_US=100001 is not a whole number from 0 to 100000' });
-  t.throws(() => pollWindowSettings({ DETCD_POLL_BUDGET_MS: '1001' }), { instanceOf: ConfigError, message: 'DETCD_POLL_BUDGET_MS=1001 is not a whole number from 0 to 1000' });
-  t.throws(() => pollWindowSettings({ DETCD_POLL_BUSY_PERCENT: '101' }), { instanceOf: ConfigError, message: 'DETCD_POLL_BUSY_PERCENT=101 is not a whole number from 0 to 100' });
 });
