@@ -122,9 +122,6 @@ const heldAppendMs = 20;
  * docs/journal/runtime-performance.md).
  */
 export const walWriteOnLoopBytes = 16 * 1024;
-
-/** spin (an experiment): a db commit beside a WAL append written O_DSYNC on the loop too. */
-const dbOnLoop = process.env.DETCD_DB_ON_LOOP === '1';
 /**
  * A WAL append written on the loop that took longer than this (the disk stalled: another member's
  * db rewrite on a shared disk, a neighbour's flush) sends the next ones through the pool for
@@ -793,12 +790,6 @@ export class FileStore implements DurableStore {
             this.appendOnLoop(operation.file, parts);
             continue;
           }
-          // spin (an experiment, DETCD_DB_ON_LOOP=1): a db commit beside a WAL append, each written O_DSYNC on the loop.
-          if (dbOnLoop && this.pairOnLoop(batch, i, operation.file, synced.length > 0) && this.appendsOnLoop(operation.file, parts, true)) {
-            await Promise.resolve();
-            this.appendOnLoop(operation.file, parts);
-            continue;
-          }
           await this.append(operation.file, parts, durable);
         }
       }
@@ -883,26 +874,12 @@ export class FileStore implements DurableStore {
    * its write issued to the pool at once overlaps the flush), nor for `onLoopPauseMs` after one
    * that took over `onLoopSlowMs`.
    */
-  private appendsOnLoop(file: string, parts: readonly Buffer[], dbToo = false): boolean {
+  private appendsOnLoop(file: string, parts: readonly Buffer[]): boolean {
     const most = this.options.walWriteOnLoopBytes ?? walWriteOnLoopBytes;
-    if (most === 0 || (file !== walFile && !(dbToo && file === backendFile)) || this.deferred !== null || this.background !== null || this.options.peerFlushPending?.() === true) return false;
+    if (most === 0 || file !== walFile || this.deferred !== null || this.background !== null || this.options.peerFlushPending?.() === true) return false;
     if (this.onLoopPausedUntilMs > 0 && performance.now() < this.onLoopPausedUntilMs) return false;
     for (const log of this.segmented.values()) if (log.preparing) return false;
-    const log = this.segmented.get(file)!;
-    if (dbToo) log.openDsyncOnLoop();
-    return log.canAppendOnLoop(byteLength(parts), most);
-  }
-
-  /** spin (an experiment): the append ending at `batch[i]` is the WAL's or the db's, only such appends and syncs follow, and a round comes. */
-  private pairOnLoop(batch: readonly Operation[], i: number, file: string, syncedBefore: boolean): boolean {
-    if ((file !== walFile && file !== backendFile) || !this.segmented.has(file) || this.dirtyDirectories.size > 0) return false;
-    let syncAfter = false;
-    for (let k = i + 1; k < batch.length; k++) {
-      const next = batch[k]!;
-      if (next.kind === 'sync') syncAfter = true;
-      else if (next.kind !== 'append' || (next.file !== walFile && next.file !== backendFile)) return false;
-    }
-    return syncedBefore || syncAfter;
+    return this.segmented.get(file)!.canAppendOnLoop(byteLength(parts), most);
   }
 
   /** The append `appendsOnLoop` chose, durable when this returns; a failed write throws (drain's caller makes it fatal). */

@@ -1,4 +1,4 @@
-import { close as closeFd, constants, fdatasync, open as openFd, openSync, readdirSync, readFileSync, unlinkSync, writev, writevSync } from 'node:fs';
+import { close as closeFd, constants, fdatasync, open as openFd, readdirSync, readFileSync, unlinkSync, writev, writevSync } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assert } from '../../core/base/assert.ts';
@@ -185,13 +185,6 @@ export class SegmentedLog {
     const current = this.current;
     if (current === null || current.handle === null || current.dsync === null || current.unsynced === null) return false;
     return current.offset + bytes <= current.capacity && current.unsynced.bytes + bytes <= bytesMax;
-  }
-
-  /** spin (an experiment): opens the current segment's O_DSYNC descriptor on the calling thread, when it has an open handle and none yet. */
-  openDsyncOnLoop(): void {
-    const current = this.current;
-    if (current === null || current.handle === null || current.dsync !== null) return;
-    current.dsync = openSync(current.path, constants.O_RDWR | constants.O_DSYNC);
   }
 
   /**
