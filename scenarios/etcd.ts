@@ -299,7 +299,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
         history: { operations: 0, steps: 0, leftOut: { rangeOptions: 0, cluster: 0, lease: 0 } },
         invariants: { hashChecks: 0, hashesCompared: 0, snapshotsInstalled: 0, recoveriesChecked: 0 },
         calls: { memberChanges: 0, compactions: 0, defragmentations: 0, alarmsDisarmed: 0, noSpace: 0 },
-        leases: { expiriesJudged: 0, revokesChecked: 0, keysRevoked: 0, promotionsJudged: 0, checkpointsApplied: 0, checkpointsUsed: 0, expirySettingsJudged: 0, increments: 0 },
+        leases: { expiriesJudged: 0, revokesChecked: 0, keysRevoked: 0, promotionsJudged: 0, installsJudged: 0, checkpointsApplied: 0, checkpointsUsed: 0, expirySettingsJudged: 0, increments: 0 },
       };
       // Lease traffic: the leaders' revokes of expired leases join the clients' history.
       const expiries = shape.leases === undefined ? undefined : new LeaseExpiryRecorder();
@@ -362,7 +362,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
           ...((shape.server?.applySliceKeys ?? 0) > 0 ? { slicedApplies: invariants.slicedApplies ?? 0 } : {}),
           ...calls,
           ...unstable.counts(),
-          ...(shape.leases === undefined ? {} : { leaseExpiries: leases.expiriesJudged, leaseRevokes: leases.revokesChecked, leaseKeysRevoked: leases.keysRevoked }),
+          ...(shape.leases === undefined ? {} : { leaseExpiries: leases.expiriesJudged, leaseRevokes: leases.revokesChecked, leaseKeysRevoked: leases.keysRevoked, leaseInstallsJudged: leases.installsJudged }),
           ...(shape.leases?.checkpoints === true ? { leaseCheckpointsApplied: leases.checkpointsApplied, leaseCheckpointsUsed: leases.checkpointsUsed } : {}),
           ...(shape.lock === undefined ? {} : { lockIncrements: leases.increments }),
           ...(shape.slabBytes === undefined ? {} : { slabRelocations: relocatedValues() - relocationsBefore }),

@@ -26,6 +26,8 @@ export interface LeaseCheckStats extends LeaseBoundStats {
   keysRevoked: number;
   /** Leases with a promised deadline whose expiry a promotion set, judged against it in true time. */
   promotionsJudged: number;
+  /** Snapshot installs whose rebuilt lessor was judged against the log's checkpoints (LeaseExpiryBound.checkRestored). */
+  installsJudged: number;
 }
 
 /**
@@ -53,23 +55,33 @@ export interface LeaseCheckStats extends LeaseBoundStats {
  * Scenarios with those faults turn `timing` off or expect the violation.
  */
 export function leaseChecks(options: LeaseCheckOptions, stats?: LeaseCheckStats): SimObserver<PeerMessage, ServerRequest, ServerReply, EtcdServer> {
-  const counts = stats ?? { expiriesJudged: 0, revokesChecked: 0, keysRevoked: 0, promotionsJudged: 0, checkpointsApplied: 0, checkpointsUsed: 0, expirySettingsJudged: 0 };
-  const bound = new LeaseExpiryBound(counts);
+  const counts = stats ?? { expiriesJudged: 0, revokesChecked: 0, keysRevoked: 0, promotionsJudged: 0, installsJudged: 0, checkpointsApplied: 0, checkpointsUsed: 0, expirySettingsJudged: 0 };
   /** The first arrival of each lease call at a member, by client and request id. */
   const arrivals = new Map<string, number>();
   /** By lease: the true time before which it must not expire, what set it, and the lease's TTL. */
   const deadlines = new Map<number, { readonly us: number; readonly why: string; readonly ttl: number }>();
+  /** Leases whose revoke some member applied (the first apply is the one judged). */
+  const revoked = new Set<number>();
+  // A lease revoked far enough back is forgotten by the bound (no state it judges holds it): here too.
+  const bound = new LeaseExpiryBound(counts, {
+    forgotten: (lease) => {
+      deadlines.delete(lease);
+      revoked.delete(lease);
+    },
+  });
   const cursors = new LeaseLogCursors();
-  /** Each member's server as last seen: a new one is a restart, whose lease state is judged (LeaseExpiryBound.checkRestored). */
-  const incarnations = new Map<NodeId, EtcdServer>();
+  /**
+   * Each member's server and state machine as last seen: a new server is a restart, a new state
+   * machine of the same server a snapshot install; either rebuilt its lessor from a backend, which
+   * is judged (LeaseExpiryBound.checkRestored).
+   */
+  const incarnations = new Map<NodeId, { readonly server: EtcdServer; state: EtcdServer['state'] }>();
   /**
    * This event's acknowledged grants and keep-alives and applied checkpoints, judged by judgeCover
    * after it, once every lease log entry it wrote is read: the apply of a renewal's clear answers it
    * in the same event, and a batch may apply a checkpoint and, later in it, the clear that follows.
    */
   const coversToJudge: { readonly ID: number; readonly member: NodeId; readonly what: string }[] = [];
-  /** Leases whose revoke some member applied (the first apply is the one judged). */
-  const revoked = new Set<number>();
   const judgeExpiry = (lease: number, nowUs: number, what: string): void => {
     const deadline = deadlines.get(lease);
     if (deadline === undefined || nowUs >= deadline.us) return;
@@ -136,6 +148,7 @@ export function leaseChecks(options: LeaseCheckOptions, stats?: LeaseCheckStats)
     }
     counts.revokesChecked++;
     counts.keysRevoked += entry.keys;
+    bound.revoked(entry.ID, entry.index);
     checkKeysWentWithLease(server, entry.ID, entry.revision);
     // The keys vanish when the revoke applies: a keep-alive acknowledged after the expiry was
     // proposed (and before it applied) must not have been promised a TTL either.
@@ -169,10 +182,18 @@ export function leaseChecks(options: LeaseCheckOptions, stats?: LeaseCheckStats)
       const node = sim.lastEventNode;
       for (const member of node === 0 ? sim.members : [node]) {
         const server = sim.node(member);
+        if (server === null) continue;
         const before = incarnations.get(member);
-        if (server === null || server === before) continue;
-        incarnations.set(member, server);
-        if (before !== undefined) bound.checkRestored(member, server);
+        if (before === undefined || before.server !== server) {
+          incarnations.set(member, { server, state: server.state });
+          // First seen: a member that joined may have installed a snapshot in the event that started it.
+          if (before !== undefined) bound.checkRestored(member, server, 'restarted');
+          else if (server.appliedIndex > 0) bound.checkRestored(member, server, 'joined');
+        } else if (before.state !== server.state) {
+          before.state = server.state;
+          counts.installsJudged++;
+          bound.checkRestored(member, server, 'installed a snapshot');
+        }
       }
       for (const { ID, member, what } of coversToJudge.splice(0)) {
         const server = sim.node(member);
