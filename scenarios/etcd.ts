@@ -552,6 +552,17 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
     server: { leaseCheckpointIntervalTicks: 20 },
     leases: { timing: true, checkpoints: true },
   }),
+  // Session 22 (task leasebound2): every lease let go lapses with a late keep-alive aimed just past the leader's expiry,
+  // on slow disks (a revoke takes up to two 250 ms syncs to apply), so keep-alives land between the primary's expiry and
+  // its revoke's apply (etcd #20616's window: a few ms on etcd-lease's calm disks, where 5 of seeds 0-19 reached it).
+  etcdScenario('etcd-lease-expiry-race', "etcd, lease clients that let their leases lapse and send one more keep-alive just past the leader's expiry, on slow disks and under leader churn: the primary must renew a lease or say it is gone, never both", {
+    machines: 5,
+    roles: ['lease-racing', 'lease-racing', 'lease-racing', 'lease-racing', 'lease-racing', 'lease-racing', 'mixed', 'register'],
+    space: only(['leader'], { syncLatencyUsMax: fullSwarmSpace.syncLatencyUsMax }),
+    everyClassOn: true,
+    meanGapUs: 4_000_000,
+    leases: { timing: true },
+  }),
   etcdScenario('etcd-lease-swarm', "etcd, lease clients under every fault class; a lease's keys go with it in one revision (expiry timing not judged: pauses and clocks break it in etcd too)", {
     machines: 5,
     roles: leaseRoles,

@@ -129,7 +129,30 @@ export function leaseChecks(options: LeaseCheckOptions, stats?: LeaseCheckStats)
     throw new AssertionError(`lease ${lease} left to expire early by a new leader: ${what} at ${nowUs}us, a primary promoted from then on runs it from ${index === undefined ? `its TTL of ${remaining} s` : `the remaining TTL of ${remaining} s of the checkpoint at index ${index}`} plus an election timeout, to ${earliestUs}us at the earliest, ${deadline.us - earliestUs}us before its TTL has passed in true time since ${deadline.why}; ${its}`);
   };
 
+  /**
+   * A primary never renews a lease it saw expire (etcd #20616): from its expiry proposal on, until
+   * the revoke applies there or the lessor is promoted again (Promote gives every lease a new
+   * expiry), a keep-alive must be answered "gone" (TTL 0), or its client is told the lease lives
+   * while its revoke is on its way through Raft. Judged at the renewal itself, on every member's
+   * own log (a lease log is a member incarnation's: a restart starts clean), timing or not.
+   */
+  const expiringOn = new WeakMap<EtcdServer, Map<number, number>>();
+  const judgeRenewal = (id: NodeId, server: EtcdServer, entry: LeaseLogEntry): void => {
+    let expiring = expiringOn.get(server);
+    if (expiring === undefined) expiringOn.set(server, (expiring = new Map()));
+    if (entry.kind === 'expiring') {
+      if (!expiring.has(entry.ID)) expiring.set(entry.ID, entry.tick);
+    } else if (entry.kind === 'promoted') expiring.clear();
+    else if (entry.kind === 'revoked') expiring.delete(entry.ID);
+    else if (entry.kind === 'refreshed') {
+      const tick = expiring.get(entry.ID);
+      if (tick === undefined) return;
+      throw new AssertionError(`lease ${entry.ID} renewed after its expiry: member ${id} (term ${server.hardState.term}, applied ${server.appliedIndex}) proposed its revoke at its tick ${tick} and renewed it at its tick ${entry.tick}, before that revoke applied there`);
+    }
+  };
+
   const judge = (sim: EtcdSimulation, id: NodeId, server: EtcdServer, entry: LeaseLogEntry): void => {
+    judgeRenewal(id, server, entry);
     if (entry.kind === 'promoted' && options.timing) judgePromotion(sim, id, server, entry.index, entry.tick);
     if (entry.kind === 'checkpointed' || entry.kind === 'promoted' || entry.kind === 'refreshed') {
       bound.judge(id, server, entry);
