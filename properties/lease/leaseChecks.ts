@@ -15,6 +15,8 @@ export interface LeaseCheckOptions {
    * are known to break it in etcd too, and the scenario says so.
    */
   readonly timing: boolean;
+  /** LeaseExpiryBound's window of indexes (tests make it small). */
+  readonly window?: number;
 }
 
 export interface LeaseCheckStats extends LeaseBoundStats {
@@ -28,6 +30,54 @@ export interface LeaseCheckStats extends LeaseBoundStats {
   promotionsJudged: number;
   /** Snapshot installs whose rebuilt lessor was judged against the log's checkpoints (LeaseExpiryBound.checkRestored). */
   installsJudged: number;
+  /**
+   * Replies not judged: to a call forgotten unanswered (CallArrivals), or a keep-alive's of a lease
+   * with no deadline (its grant's answer unseen, or the lease revoked and forgotten by the bound).
+   */
+  repliesUnjudged?: number;
+}
+
+/**
+ * The first arrival of each lease call at a member, by client and request id, until it is answered.
+ * A call may never be (its member crashed, the client gave up): each client's `perClient` latest
+ * calls are kept, older ones forgotten (a client makes one call at a time, and retries one at most
+ * at every member), so a long run holds at most that many per client.
+ */
+export class CallArrivals {
+  private readonly byClient = new Map<ClientId, Map<number, number>>();
+  private readonly perClient: number;
+  /** Calls forgotten unanswered. */
+  forgotten = 0;
+
+  constructor(perClient = 16) {
+    this.perClient = perClient;
+  }
+
+  get size(): number {
+    let size = 0;
+    for (const calls of this.byClient.values()) size += calls.size;
+    return size;
+  }
+
+  arrived(client: ClientId, requestId: number, us: number): void {
+    let calls = this.byClient.get(client);
+    if (calls === undefined) this.byClient.set(client, (calls = new Map()));
+    if (calls.has(requestId)) return;
+    calls.set(requestId, us);
+    // Insertion order is arrival order: the oldest first.
+    if (calls.size > this.perClient) {
+      calls.delete(calls.keys().next().value!);
+      this.forgotten++;
+    }
+  }
+
+  /** The call's first arrival, forgetting it (it is answered); undefined when it was never seen or forgotten. */
+  answered(client: ClientId, requestId: number): number | undefined {
+    const calls = this.byClient.get(client);
+    const us = calls?.get(requestId);
+    if (us !== undefined) calls!.delete(requestId);
+    return us;
+  }
 }
 
 /**
@@ -56,14 +106,14 @@ export interface LeaseCheckStats extends LeaseBoundStats {
  */
 export function leaseChecks(options: LeaseCheckOptions, stats?: LeaseCheckStats): SimObserver<PeerMessage, ServerRequest, ServerReply, EtcdServer> {
   const counts = stats ?? { expiriesJudged: 0, revokesChecked: 0, keysRevoked: 0, promotionsJudged: 0, installsJudged: 0, checkpointsApplied: 0, checkpointsUsed: 0, expirySettingsJudged: 0 };
-  /** The first arrival of each lease call at a member, by client and request id. */
-  const arrivals = new Map<string, number>();
+  const arrivals = new CallArrivals();
   /** By lease: the true time before which it must not expire, what set it, and the lease's TTL. */
   const deadlines = new Map<number, { readonly us: number; readonly why: string; readonly ttl: number }>();
   /** Leases whose revoke some member applied (the first apply is the one judged). */
   const revoked = new Set<number>();
   // A lease revoked far enough back is forgotten by the bound (no state it judges holds it): here too.
   const bound = new LeaseExpiryBound(counts, {
+    ...(options.window === undefined ? {} : { window: options.window }),
     forgotten: (lease) => {
       deadlines.delete(lease);
       revoked.delete(lease);
@@ -182,19 +232,22 @@ export function leaseChecks(options: LeaseCheckOptions, stats?: LeaseCheckStats)
   return {
     onRequest(client, _member, requestId, request, sim) {
       if (request.method !== 'LeaseGrant' && request.method !== 'LeaseKeepAlive') return;
-      const key = callKey(client, requestId);
-      if (!arrivals.has(key)) arrivals.set(key, sim.nowUs);
+      arrivals.arrived(client, requestId, sim.nowUs);
     },
     onReply(member, client, requestId, reply) {
-      const key = callKey(client, requestId);
-      const arrivedUs = arrivals.get(key);
-      if (arrivedUs === undefined) return;
-      arrivals.delete(key);
+      const arrivedUs = arrivals.answered(client, requestId);
       if (isErrorReply(reply) || (reply.method !== 'LeaseGrant' && reply.method !== 'LeaseKeepAlive')) return;
       const { ID, TTL } = reply.response;
       if (TTL <= 0) return;
-      const us = arrivedUs + TTL * 1_000_000;
       const previous = deadlines.get(ID);
+      // A keep-alive sets a deadline only for a lease whose grant's answer set one: not for a lease
+      // revoked and forgotten by the bound (a deposed leader's late answer would give it back a
+      // deadline, judged falsely when a member far behind applies its old revoke).
+      if (arrivedUs === undefined || (reply.method === 'LeaseKeepAlive' && previous === undefined)) {
+        counts.repliesUnjudged = (counts.repliesUnjudged ?? 0) + 1;
+        return;
+      }
+      const us = arrivedUs + TTL * 1_000_000;
       if (previous !== undefined && us <= previous.us) return;
       deadlines.set(ID, { us, why: `the ${reply.method} of client ${client} reached a member at ${arrivedUs}us (answered by member ${member}, TTL ${TTL} s)`, ttl: TTL });
       // Judged after the event, once the lease logs are read: the apply of a renewal's clearing checkpoint answers it in the same event.
@@ -235,10 +288,6 @@ function superseded(sim: EtcdSimulation, server: EtcdServer): boolean {
   const term = server.hardState.term;
   for (const member of sim.members) if ((sim.node(member)?.hardState.term ?? 0) > term) return true;
   return false;
-}
-
-function callKey(client: ClientId, requestId: number): string {
-  return `${client}/${requestId}`;
 }
 
 /** After a revoke of `id` applied at `revision`: no live key names it, and every leased key names a live lease. */
