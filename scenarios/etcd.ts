@@ -362,7 +362,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
           ...((shape.server?.applySliceKeys ?? 0) > 0 ? { slicedApplies: invariants.slicedApplies ?? 0 } : {}),
           ...calls,
           ...unstable.counts(),
-          ...(shape.leases === undefined ? {} : { leaseExpiries: leases.expiriesJudged, leaseRevokes: leases.revokesChecked, leaseKeysRevoked: leases.keysRevoked, leaseInstallsJudged: leases.installsJudged, leaseRepliesUnjudged: leases.repliesUnjudged ?? 0 }),
+          ...(shape.leases === undefined ? {} : { leaseExpiries: leases.expiriesJudged, leaseRevokes: leases.revokesChecked, leaseKeysRevoked: leases.keysRevoked, leaseInstallsJudged: leases.installsJudged, leaseRepliesUnjudged: leases.repliesUnjudged ?? 0, leaseRenewalsRefused: leases.renewalsRefusedBeforeRevoke ?? 0 }),
           ...(shape.leases?.checkpoints === true ? { leaseCheckpointsApplied: leases.checkpointsApplied, leaseCheckpointsUsed: leases.checkpointsUsed } : {}),
           ...(shape.lock === undefined ? {} : { lockIncrements: leases.increments }),
           ...(shape.slabBytes === undefined ? {} : { slabRelocations: relocatedValues() - relocationsBefore }),
@@ -562,6 +562,7 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
     everyClassOn: true,
     meanGapUs: 4_000_000,
     leases: { timing: true },
+    coverage: ['leaseRenewalsRefused'],
   }),
   etcdScenario('etcd-lease-swarm', "etcd, lease clients under every fault class; a lease's keys go with it in one revision (expiry timing not judged: pauses and clocks break it in etcd too)", {
     machines: 5,

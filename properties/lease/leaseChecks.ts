@@ -35,6 +35,12 @@ export interface LeaseCheckStats extends LeaseBoundStats {
    * with no deadline (its grant's answer unseen, or the lease revoked and forgotten by the bound).
    */
   repliesUnjudged?: number;
+  /**
+   * Keep-alives of a granted lease answered "gone" (TTL 0) before any member applied its revoke: a
+   * primary refused a renewal inside etcd #20616's window (it proposed the expiry, the revoke is on
+   * its way), which the mutant etcd-lease-renewed-while-expiring turns into a renewal.
+   */
+  renewalsRefusedBeforeRevoke?: number;
 }
 
 /**
@@ -238,8 +244,11 @@ export function leaseChecks(options: LeaseCheckOptions, stats?: LeaseCheckStats)
       const arrivedUs = arrivals.answered(client, requestId);
       if (isErrorReply(reply) || (reply.method !== 'LeaseGrant' && reply.method !== 'LeaseKeepAlive')) return;
       const { ID, TTL } = reply.response;
-      if (TTL <= 0) return;
       const previous = deadlines.get(ID);
+      if (TTL <= 0) {
+        if (reply.method === 'LeaseKeepAlive' && previous !== undefined && !revoked.has(ID)) counts.renewalsRefusedBeforeRevoke = (counts.renewalsRefusedBeforeRevoke ?? 0) + 1;
+        return;
+      }
       // A keep-alive sets a deadline only for a lease whose grant's answer set one: not for a lease
       // revoked and forgotten by the bound (a deposed leader's late answer would give it back a
       // deadline, judged falsely when a member far behind applies its old revoke).
