@@ -100,6 +100,8 @@ export class CallArrivals {
  *   is known somewhere (a deposed leader's proposal cannot commit), and again when the revoke
  *   first applies (a keep-alive acknowledged while the expiry was on its way through Raft promised
  *   a TTL the lease did not get).
+ * - A primary never renews a lease after proposing its expiry, until the revoke applies there or
+ *   it is promoted again (etcd #20616; judgeRenewal, at the renewal, timing or not).
  * - A lease never expires LATER than etcd's lessor allows: at most its TTL after a grant or renewal
  *   on the primary, at most an election timeout plus its last checkpointed remaining TTL after a
  *   promotion, and checkpoints stay scheduled (LeaseExpiryBound; on the primary's clock, always on).
