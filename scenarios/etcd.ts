@@ -306,7 +306,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
         history: { operations: 0, steps: 0, leftOut: { rangeOptions: 0, cluster: 0, lease: 0 } },
         invariants: { hashChecks: 0, hashesCompared: 0, snapshotsInstalled: 0, recoveriesChecked: 0 },
         calls: { memberChanges: 0, compactions: 0, defragmentations: 0, alarmsDisarmed: 0, noSpace: 0 },
-        leases: { expiriesJudged: 0, revokesChecked: 0, keysRevoked: 0, promotionsJudged: 0, checkpointsApplied: 0, checkpointsUsed: 0, expirySettingsJudged: 0, increments: 0 },
+        leases: { expiriesJudged: 0, revokesChecked: 0, keysRevoked: 0, promotionsJudged: 0, installsJudged: 0, checkpointsApplied: 0, checkpointsUsed: 0, expirySettingsJudged: 0, increments: 0 },
       };
       // Lease traffic: the leaders' revokes of expired leases join the clients' history.
       const expiries = shape.leases === undefined ? undefined : new LeaseExpiryRecorder();
@@ -373,7 +373,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
           ...calls,
           ...unstable.counts(),
           ...(stalls === null ? {} : stalls.counts),
-          ...(shape.leases === undefined ? {} : { leaseExpiries: leases.expiriesJudged, leaseRevokes: leases.revokesChecked, leaseKeysRevoked: leases.keysRevoked }),
+          ...(shape.leases === undefined ? {} : { leaseExpiries: leases.expiriesJudged, leaseRevokes: leases.revokesChecked, leaseKeysRevoked: leases.keysRevoked, leaseInstallsJudged: leases.installsJudged, leaseRepliesUnjudged: leases.repliesUnjudged ?? 0, leaseRenewalsRefused: leases.renewalsRefusedBeforeRevoke ?? 0 }),
           ...(shape.leases?.checkpoints === true ? { leaseCheckpointsApplied: leases.checkpointsApplied, leaseCheckpointsUsed: leases.checkpointsUsed } : {}),
           ...(shape.lock === undefined ? {} : { lockIncrements: leases.increments }),
           ...(shape.slabBytes === undefined ? {} : { slabRelocations: relocatedValues() - relocationsBefore }),
@@ -562,6 +562,18 @@ export const etcdScenarios: readonly ReturnType<typeof etcdScenario>[] = [
     meanGapUs: 1_000_000,
     server: { leaseCheckpointIntervalTicks: 20 },
     leases: { timing: true, checkpoints: true },
+  }),
+  // Session 22 (task leasebound2): every lease let go lapses with a late keep-alive aimed just past the leader's expiry,
+  // on slow disks (a revoke takes up to two 250 ms syncs to apply), so keep-alives land between the primary's expiry and
+  // its revoke's apply (etcd #20616's window: a few ms on etcd-lease's calm disks, where 5 of seeds 0-19 reached it).
+  etcdScenario('etcd-lease-expiry-race', "etcd, lease clients that let their leases lapse and send one more keep-alive just past the leader's expiry, on slow disks and under leader churn: the primary must renew a lease or say it is gone, never both", {
+    machines: 5,
+    roles: ['lease-racing', 'lease-racing', 'lease-racing', 'lease-racing', 'lease-racing', 'lease-racing', 'mixed', 'register'],
+    space: only(['leader'], { syncLatencyUsMax: fullSwarmSpace.syncLatencyUsMax }),
+    everyClassOn: true,
+    meanGapUs: 4_000_000,
+    leases: { timing: true },
+    coverage: ['leaseRenewalsRefused'],
   }),
   etcdScenario('etcd-lease-swarm', "etcd, lease clients under every fault class; a lease's keys go with it in one revision (expiry timing not judged: pauses and clocks break it in etcd too)", {
     machines: 5,

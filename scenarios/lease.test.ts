@@ -15,6 +15,13 @@ test('etcd-lease, seed 0: leases are granted, kept alive, expired by the leader 
   t.true(stats.leaseKeysRevoked! > 0, 'taking their keys');
 });
 
+test("etcd-lease-expiry-race, seed 0: late keep-alives reach the primary after it proposed a lease's expiry and before the revoke applied, and are told the lease is gone (etcd #20616's window; 27 of seeds 0-29 reach it, etcd-lease 5)", (t) => {
+  const { result, stats } = execute('etcd-lease-expiry-race', 0);
+  t.true(result.ok, result.violation?.message);
+  t.true(stats.leaseRenewalsRefused! > 0, 'keep-alives refused inside the window');
+  t.true(stats.leaseExpiries! > 0 && stats.leaseKeysRevoked! > 0, 'leases expired with their keys');
+});
+
 test("etcd-lock-fenced, seed 5: fenced writes keep the lock's counter exact under pauses (regression: a client pause of a fractional microsecond)", (t) => {
   const { result, stats } = execute('etcd-lock-fenced', 5);
   t.true(result.ok, result.violation?.message);

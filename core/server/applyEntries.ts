@@ -129,9 +129,9 @@ function applyRequest(server: EtcdServer, entry: Entry, request: InternalRaftReq
 /** What follows an op's apply: the lease log, the watchers, the quota alarm, the proposer's answer. */
 function applied(server: EtcdServer, index: number, header: InternalRaftRequest['header'], op: InternalOp, outcome: ApplyOutcome): void {
   for (const listener of server.applyListeners) listener.onOutcome?.(server, index, op, outcome);
-  if (op.kind === 'leaseRevoke' && outcome.error === null) server.leaseLog.revoked(op.ID, server.state.kv.revision, outcome.events.length, op.expired === true);
+  if (op.kind === 'leaseRevoke' && outcome.error === null) server.leaseLog.revoked(op.ID, index, server.state.kv.revision, outcome.events.length, op.expired === true);
   else if (op.kind === 'leaseCheckpoint') server.leaseLog.checkpointed(server.state.consistentIndex, op.checkpoints, server.state.lessor.primary);
-  else if (op.kind === 'leaseGrant' && outcome.error === null && server.state.lessor.primary) server.leaseLog.refreshed(op.ID, server.ticks);
+  else if (op.kind === 'leaseGrant' && outcome.error === null && server.state.lessor.primary) server.leaseLog.refreshed(op.ID, server.ticks, index);
   for (const listener of server.applyListeners) if (outcome.events.length > 0) listener.onEvents(server, outcome.events, server.state.kv.revision);
   if (outcome.overQuota && !server.state.alarms.has('NOSPACE')) server.raiseNoSpace();
   if (header.member !== server.id) return;

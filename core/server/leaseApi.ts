@@ -119,7 +119,8 @@ function renewNow(server: EtcdServer, ID: number): ServerReply | 'not-primary' {
   if (renewed === 'not-primary') return 'not-primary';
   // etcd's keep-alive stream answers TTL 0 for a lease that is gone (or expired, its revoke under way).
   if (renewed === null) return { method: 'LeaseKeepAlive', response: { header, ID, TTL: 0 } };
-  server.leaseLog.refreshed(ID, server.ticks);
+  // The state's consistent index: inside the apply of a renewal's clear, the clear's (the applied index moves after it).
+  server.leaseLog.refreshed(ID, server.ticks, server.state.consistentIndex);
   // Its callers renew only a lease with nothing to clear: a checkpoint that applied after this renewal's clear, or is still on its way, is cleared and waited for first (clearingCheckpointApplied).
   assert(!renewed.checkpointCleared, () => `member ${server.id} renews lease ${ID} over a checkpoint it has not cleared`);
   return { method: 'LeaseKeepAlive', response: { header, ID, TTL: renewed.ttl } };

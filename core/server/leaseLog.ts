@@ -3,13 +3,18 @@ import type { LeaseCheckpoint } from '../lease/index.ts';
 /** What a member did with a lease, for checkers (properties/lease): numbered, bounded. */
 export type LeaseLogEntry =
   | { readonly seq: number; readonly kind: 'expiring'; readonly ID: number; readonly tick: number }
-  | { readonly seq: number; readonly kind: 'revoked'; readonly ID: number; readonly revision: number; readonly keys: number; readonly expired: boolean }
+  /** A revoke (a client's, or an expiry's when `expired`) applied: the entry at `index`, its write at `revision`. */
+  | { readonly seq: number; readonly kind: 'revoked'; readonly ID: number; readonly index: number; readonly revision: number; readonly keys: number; readonly expired: boolean }
   /** A LeaseCheckpoint entry applied (as the entry says, whatever the lessor made of it), and whether the lessor was the primary then. */
   | { readonly seq: number; readonly kind: 'checkpointed'; readonly index: number; readonly checkpoints: readonly LeaseCheckpoint[]; readonly primary: boolean }
   /** The lessor promoted when the leader applied the empty entry of its term at `index`, at its tick `tick`, extending by `extendTicks`. */
   | { readonly seq: number; readonly kind: 'promoted'; readonly index: number; readonly tick: number; readonly extendTicks: number }
-  /** The primary granted or renewed a lease at its tick `tick` (its expiry is judged right after). */
-  | { readonly seq: number; readonly kind: 'refreshed'; readonly ID: number; readonly tick: number };
+  /**
+   * The primary granted or renewed a lease at its tick `tick` (its expiry is judged right after),
+   * its state then holding the entries up to `index` (the grant's own; for a renewal, its clear's
+   * when it waited for one).
+   */
+  | { readonly seq: number; readonly kind: 'refreshed'; readonly ID: number; readonly tick: number; readonly index: number };
 
 type Unnumbered<Entry> = Entry extends { readonly seq: number } ? Omit<Entry, 'seq'> : never;
 
@@ -37,8 +42,8 @@ export class LeaseLog {
     this.push({ kind: 'expiring', ID, tick });
   }
 
-  revoked(ID: number, revision: number, keys: number, expired: boolean): void {
-    this.push({ kind: 'revoked', ID, revision, keys, expired });
+  revoked(ID: number, index: number, revision: number, keys: number, expired: boolean): void {
+    this.push({ kind: 'revoked', ID, index, revision, keys, expired });
   }
 
   checkpointed(index: number, checkpoints: readonly LeaseCheckpoint[], primary: boolean): void {
@@ -49,8 +54,8 @@ export class LeaseLog {
     this.push({ kind: 'promoted', index, tick, extendTicks });
   }
 
-  refreshed(ID: number, tick: number): void {
-    this.push({ kind: 'refreshed', ID, tick });
+  refreshed(ID: number, tick: number, index: number): void {
+    this.push({ kind: 'refreshed', ID, tick, index });
   }
 
   /** The entries numbered after `seq`, oldest first. */

@@ -35,7 +35,7 @@ export function logHistory(): SimObserver<Message, LogRequest, LogReply, LogRepl
           if (replica === null || replica.appliedIndex < index) continue;
           const held = replica.valueAt(index);
           if (held !== value) {
-            throw new AssertionError(`acknowledged append of ${value} at index ${index} (operation ${entry.id}) is ${held === undefined ? 'missing' : `replaced by ${held}`} on node ${id}`);
+            throw new AssertionError(`lost append: acknowledged append of ${value} at index ${index} (operation ${entry.id}) is ${held === undefined ? 'missing' : `replaced by ${held}`} on node ${id}`);
           }
         }
       }

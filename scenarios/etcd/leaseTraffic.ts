@@ -37,6 +37,22 @@ const longKeepsOutOf20 = 19;
 const keysPerLeaseMax = 3;
 
 /**
+ * When a racing client's late keep-alive is sent: the primary expires a lease renewed at true time r
+ * at the first tick at least its TTL (in ticks) plus one after r's tick, so between r + TTL and
+ * r + TTL + a tick (100 ms); the acknowledgement came a little after r. Sent in that span (plus a
+ * little), the keep-alive often reaches the primary after it proposed the revoke and before the
+ * revoke applied there (etcd #20616's window, a few ms on a calm disk, longer on a slow one).
+ */
+const racingLateUsMax = 120_000;
+
+/** TTLs for lease-racing clients: the shortest etcd allows here (1.5 election timeouts), so each lease lapses often in a run. */
+export const racingTtlSeconds: readonly number[] = [2, 3];
+
+function racingLateAt(random: Random, ackUs: number, ttlSeconds: number): number {
+  return ackUs + ttlSeconds * 1_000_000 + random.between(0, racingLateUsMax);
+}
+
+/**
  * A client using leases as Kubernetes and etcd's own clients do (etcd's robustness traffic has
  * putWithLease and leaseRevoke): grants leases of a few seconds, keeps most of them alive at a
  * third of their TTL (clientv3's keep-alive loop), attaches keys to them by put, asks their time
@@ -55,6 +71,8 @@ export class LeaseTraffic implements EtcdTraffic {
   /** Leases let go whose keep-alive loop wakes up once more around their expiry (a late keep-alive racing it). */
   private readonly lapsing: { readonly lease: HeldLease; readonly atUs: number }[] = [];
   private lateInFlight: HeldLease | null = null;
+  /** Racing: late keep-alives that renewed their lease, and when; lapsing again from the next call. */
+  private readonly renewedLate: { readonly lease: HeldLease; readonly ackUs: number }[] = [];
   /**
    * A third of the puts move their key: off its lease (a put without one) or onto another lease
    * this client holds, as etcd's robustness traffic mixes puts with and without a lease on one key
@@ -63,17 +81,25 @@ export class LeaseTraffic implements EtcdTraffic {
   private readonly moves: boolean;
   /** Keep leases for many seconds (lease-long): most revokes and let-gos become time-to-live reads. */
   private readonly keeps: boolean;
+  /**
+   * Race every expiry (lease-racing): every lease let go lapses, its late keep-alive aimed just past
+   * the leader's expiry (see `racingLateUsMax`), one that renewed is let go again at once, and revokes
+   * become let-gos.
+   */
+  private readonly racing: boolean;
 
-  constructor(options: { readonly tag: string; readonly ttlSeconds?: readonly number[]; readonly moves?: boolean; readonly keeps?: boolean }) {
+  constructor(options: { readonly tag: string; readonly ttlSeconds?: readonly number[]; readonly moves?: boolean; readonly keeps?: boolean; readonly racing?: boolean }) {
     this.prefix = `${leaseKeyPrefix}${options.tag}/`;
     this.name = `leases(${this.prefix}*)`;
     this.moves = options.moves ?? false;
     this.keeps = options.keeps ?? false;
+    this.racing = options.racing ?? false;
     this.values = new UniqueValues(options.tag);
     this.ttlSeconds = options.ttlSeconds ?? [2, 3, 5, 8];
   }
 
   next(random: Random, nowUs: number): EtcdCall {
+    for (const { lease, ackUs } of this.renewedLate.splice(0)) this.lapsing.push({ lease, atUs: racingLateAt(random, ackUs, lease.ttlSeconds) });
     const due = this.held.find((lease) => nowUs >= lease.nextKeepAliveUs);
     if (due !== undefined) return { request: { method: 'LeaseKeepAlive', request: { ID: due.ID } } };
     const late = this.lapsing.findIndex(({ atUs }) => nowUs >= atUs);
@@ -94,14 +120,15 @@ export class LeaseTraffic implements EtcdTraffic {
     if (roll < 78) return get(this.prefix, { rangeEnd: `${this.prefix}\xff` });
     if (roll < 82) return { request: { method: 'LeaseLeases', request: {} } };
     if (this.keeps && random.below(20) < longKeepsOutOf20) return { request: { method: 'LeaseTimeToLive', request: { ID: lease.ID, keys: false } } };
-    if (roll < 90) {
+    if (roll < 90 && !this.racing) {
       this.drop(lease.ID);
       return { request: { method: 'LeaseRevoke', request: { ID: lease.ID } } };
     }
     // Stop keeping it alive: the leader expires it; the client forgets it (its keys go with it),
     // or wakes up once more around the expiry.
     this.drop(lease.ID);
-    if (random.below(2) === 0) this.lapsing.push({ lease, atUs: lease.lastAckUs + lease.ttlSeconds * 1_000_000 + random.between(-300_000, 300_000) });
+    if (this.racing) this.lapsing.push({ lease, atUs: racingLateAt(random, lease.lastAckUs, lease.ttlSeconds) });
+    else if (random.below(2) === 0) this.lapsing.push({ lease, atUs: lease.lastAckUs + lease.ttlSeconds * 1_000_000 + random.between(-300_000, 300_000) });
     return { request: { method: 'LeaseTimeToLive', request: { ID: lease.ID } } };
   }
 
@@ -110,8 +137,11 @@ export class LeaseTraffic implements EtcdTraffic {
     const late = this.lateInFlight;
     this.lateInFlight = null;
     if (response === null) return;
-    // A late keep-alive that renewed its lease: the client keeps it alive again.
-    if (late !== null && request.method === 'LeaseKeepAlive' && (response as LeaseKeepAliveResponse).TTL > 0 && this.held.length < leasesMax) this.held.push(late);
+    // A late keep-alive that renewed its lease: the client keeps it alive again (a racing one lets it lapse again).
+    if (late !== null && request.method === 'LeaseKeepAlive' && (response as LeaseKeepAliveResponse).TTL > 0) {
+      if (this.racing) this.renewedLate.push({ lease: late, ackUs: nowUs });
+      else if (this.held.length < leasesMax) this.held.push(late);
+    }
     if (request.method === 'LeaseGrant') {
       const { ID, TTL } = response as LeaseGrantResponse;
       this.held.push({ ID, ttlSeconds: TTL, nextKeepAliveUs: nowUs + (TTL * 1_000_000) / 3, lastAckUs: nowUs, keys: 0 });

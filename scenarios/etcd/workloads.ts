@@ -4,7 +4,7 @@ import type { Workload } from '../../sim/client.ts';
 import { etcdWorkload, type EtcdClientSpec } from '../../sim/etcdClient.ts';
 import { deleteMix, KeyValueTraffic, mixedMix, readMix, readOnlyMix, registerMix, staleReadMix, txnMix } from './keyValueTraffic.ts';
 import { CompactorTraffic, HeadCompactor, KubernetesTraffic } from './kubernetesTraffic.ts';
-import { LeaseTraffic, longTtlSeconds } from './leaseTraffic.ts';
+import { LeaseTraffic, longTtlSeconds, racingTtlSeconds } from './leaseTraffic.ts';
 import { LockTraffic } from './lockTraffic.ts';
 import { Defragmenter, MembershipAdmin, QuotaFiller } from './operatorTraffic.ts';
 
@@ -37,6 +37,8 @@ export type ClientRole =
   | 'lease-moves'
   /** Lease clients whose leases live longer than a run's faults (LeaseTraffic's `longTtlSeconds`): checkpoints matter at every leader change. */
   | 'lease-long'
+  /** Lease clients that let every lease lapse and send a late keep-alive just past its expiry (LeaseTraffic's `racing`). */
+  | 'lease-racing'
   | 'lock'
   | 'lock-fenced';
 
@@ -125,6 +127,8 @@ function clientSpecOf(role: ClientRole, index: number, shape: WorkloadShape): Et
       return { traffic: new LeaseTraffic({ tag, moves: true }), endpoints: pinned };
     case 'lease-long':
       return { traffic: new LeaseTraffic({ tag, ttlSeconds: longTtlSeconds, keeps: true }), endpoints: pinned };
+    case 'lease-racing':
+      return { traffic: new LeaseTraffic({ tag, ttlSeconds: racingTtlSeconds, racing: true }), endpoints: pinned };
     case 'lock':
     case 'lock-fenced': {
       const lock = shape.lock ?? { ttlSeconds: 2, pausePercent: 0 };

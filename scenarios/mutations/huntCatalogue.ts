@@ -217,6 +217,17 @@ export const huntMutations: readonly Mutation[] = [
     realistic: true,
   },
   {
+    name: 'lease-install-drops-checkpoint',
+    bug: "a member installing a snapshot rebuilds its lessor without the checkpointed remaining TTLs (a restart keeps them): if it leads next, it runs those leases from their full TTL",
+    file: 'core/server/applyEntries.ts',
+    find: '  server.state = StateMachine.fromSnapshot(image, server.stateOptions);\n',
+    replace: '  server.state = StateMachine.fromSnapshot(image, server.stateOptions);\n  for (const lease of server.state.lessor.list()) lease.remainingTTL = 0;\n',
+    scenarios: ['etcd-lease-checkpoints'],
+    // Session 22 (task leasebound): caught on 5 of seeds 0-19 (12 of 0-29) of etcd-lease-checkpoints by LeaseExpiryBound's restart check run at the install (the others install no snapshot while a lease is checkpointed)
+    caughtAt: { scenario: 'etcd-lease-checkpoints', seed: 5, violation: 'installed a snapshot at applied index' },
+    realistic: true,
+  },
+  {
     name: 'lease-checkpoint-wrong-lease',
     bug: "an applied batch of checkpoints gives every lease in it the first one's remaining TTL (the batch's first ID looked up in the loop)",
     file: 'core/lease/lessor.ts',
@@ -237,7 +248,8 @@ export const huntMutations: readonly Mutation[] = [
     scenarios: ['etcd-lease-checkpoints'],
     // caught on 1 of seeds 0-19 of etcd-lease-checkpoints (seed 1) by leaseChecks' true-time check (an expiry EARLIER than the keep-alive's TTL): only a renewed lease that the next leader then lets lapse shows it
     // Session 21 (task leasettl): 14 of seeds 0-19, all by leaseChecks' cover check at the acknowledged keep-alive (a primary promoted then would run the lease from the stale checkpoint); re-pinned to seed 0
-    caughtAt: { scenario: 'etcd-lease-checkpoints', seed: 0, violation: 'left to expire early by a new leader' },
+    // Session 22 (task leasebound): 20 of seeds 0-19, all by LeaseExpiryBound at the renewal itself (the log's last checkpoint of the lease at the renewal's index is not 0); the 6 the cover check missed renewed over a checkpoint within an election timeout of the TTL
+    caughtAt: { scenario: 'etcd-lease-checkpoints', seed: 0, violation: 'over its checkpoint' },
     realistic: true,
   },
   // --- Watches ---------------------------------------------------------------------------------
