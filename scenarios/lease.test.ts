@@ -79,3 +79,9 @@ test('regression (etcd-disk-stalls seed 559; etcd-io/etcd#15247): a deposed lead
   t.true(result.ok, result.violation?.message);
   t.true(stats.leaseExpiries! > 0);
 });
+
+test('regression (etcd-lock-fenced seed 147, task deep): a leader resumed after a 3.4 s pause renews a lease at its tick 76 and again at 77 in one event; each renewal is judged by its own expiry, not by the later one (a false alarm of LeaseExpiryBound)', (t) => {
+  const { result, stats } = execute('etcd-lock-fenced', 147);
+  t.true(result.ok, result.violation?.message);
+  t.true(stats.lockIncrements! > 5, 'holders incremented the counter');
+});

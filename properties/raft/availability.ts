@@ -47,6 +47,15 @@ export function availability<Q, R, N extends RaftHost<Q, R>>(options: Availabili
   const served = options.served ?? logReadsAndAppends;
   /** The last time a fault touched each node (crash, restart, pause, resume, clock). */
   const disturbedAtUs = new Map<NodeId, number>();
+  /**
+   * When each node's latest disk stall ends: its syncs begun during a stall complete then, and what
+   * waits for them (a leader's next Ready, its heartbeats among them) leaves then. Kept apart from
+   * `disturbedAtUs` because a later fault must not move it earlier: the quiet fault lifts the stall
+   * for new syncs only (raft-disk-stalls-one-way seed 160: the leader's disk stalled until 32.78 s,
+   * quiet at 30 s marked it settled since then, and a follower that missed its heartbeats for an
+   * election timeout granted a pre-vote at 32.06 s), and a shorter stall does not end a longer one.
+   */
+  const diskStallEndsUs = new Map<NodeId, number>();
   /** Per directed link `from*64+to`: cut or stalled now, and since when it has been clear. */
   const linkBlocked = new Map<number, boolean>();
   const linkClearSinceUs = new Map<number, number>();
@@ -104,7 +113,7 @@ export function availability<Q, R, N extends RaftHost<Q, R>>(options: Availabili
   };
 
   const settled = (sim: RaftSimulation, node: NodeId, since: number): boolean =>
-    sim.processState(node) === 'up' && (disturbedAtUs.get(node) ?? 0) <= since && sim.nowUs >= settleUs;
+    sim.processState(node) === 'up' && (disturbedAtUs.get(node) ?? 0) <= since && (diskStallEndsUs.get(node) ?? 0) <= since && sim.nowUs >= settleUs;
 
   const linkSettled = (sim: RaftSimulation, from: NodeId, to: NodeId, since: number): boolean => {
     const key = link(from, to);
@@ -148,7 +157,7 @@ export function availability<Q, R, N extends RaftHost<Q, R>>(options: Availabili
         case 'disk-stall':
           // Disturbed until the stall is over: what waited for its syncs (votes, acks) leaves then.
           disturb(sim, action.node);
-          disturbedAtUs.set(action.node, sim.nowUs + action.durationUs);
+          diskStallEndsUs.set(action.node, Math.max(diskStallEndsUs.get(action.node) ?? 0, sim.nowUs + action.durationUs));
           break;
         case 'quiet':
           for (const id of sim.members) disturb(sim, id);

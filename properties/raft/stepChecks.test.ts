@@ -1,6 +1,7 @@
 import test from 'ava';
 import { confChange } from '../../core/raft/index.ts';
 import { makeMessage } from '../../core/raft/message.ts';
+import type { FaultAction } from '../../sim/faults.ts';
 import type { LogReplica, LogReply, LogRequest } from '../../core/replica/logReplica.ts';
 import { availability } from './availability.ts';
 import { electionQuorum } from './electionQuorum.ts';
@@ -200,6 +201,40 @@ test('availability: a follower that campaigns past the term of a leader left alo
   const bad = runCluster({ seed: 6, observers: [campaign, check] });
   t.false(bad.result.ok);
   t.regex(bad.result.violation!.message, /^availability: node \d campaigned \(MsgPreVote for term \d+ to \d\) while leader \d of term \d+ was up, left alone and connected to it/);
+});
+
+/**
+ * The check told, at 3 s, of a 4 s disk stall of the leader (its syncs, and what waits for them,
+ * held until 7 s) and then of `then`; a follower grants a pre-vote past the leader's term at `grantAtUs`.
+ */
+function grantAfterLeaderStall(then: (leader: number) => FaultAction, grantAtUs: number) {
+  const check = availability<LogRequest, LogReply, LogReplica>(availabilityOptions);
+  const stall = onceAfter(3_000_000, (sim) => {
+    const leader = leaderOf(sim);
+    if (leader === null) return false;
+    check.onFault!({ kind: 'disk-stall', node: leader.id, durationUs: 4_000_000 }, sim);
+    check.onFault!(then(leader.id), sim);
+    return true;
+  });
+  const grant = onceAfter(grantAtUs, (sim) => {
+    const leader = leaderOf(sim);
+    if (leader === null) return false;
+    const follower = sim.members.find((id) => id !== leader.id)!;
+    const candidate = sim.members.find((id) => id !== leader.id && id !== follower)!;
+    check.onSend!(follower, candidate, makeMessage({ type: 'MsgPreVoteResp', to: candidate }, follower, leader.replica.hardState.term + 1), sim);
+    return true;
+  });
+  return runCluster({ seed: 6, seconds: 12, observers: [stall, grant, check] }).result;
+}
+
+test('availability: a leader is not left alone until its disk stall ends, whatever fault follows it (task deep: raft-disk-stalls-one-way seed 160, the quiet fault)', (t) => {
+  // The quiet fault lifts a stall for new syncs only; a shorter stall does not end a longer one.
+  for (const then of [() => ({ kind: 'quiet' }) as const, (leader: number) => ({ kind: 'disk-stall', node: leader, durationUs: 100_000 }) as const]) {
+    t.true(grantAfterLeaderStall(then, 6_500_000).ok, 'judged inside the stall');
+    const late = grantAfterLeaderStall(then, 9_500_000);
+    t.false(late.ok, 'judged 2.5 s after the stall ended');
+    t.regex(late.violation!.message, /^availability: node \d granted a pre-vote for term \d+ to \d while leader \d of term \d+ was up, left alone and connected to it/);
+  }
 });
 
 test('availability: a cluster that serves too few requests while nothing is wrong is caught at the end', (t) => {
