@@ -142,11 +142,13 @@ async function beyondTheReference(t: ExecutionContext, { infra, extra, ports, ro
     const exited = await Promise.race([extra[index]!.exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 30_000))]);
     t.deepEqual(exited, { code: 0, signal: null }, `${member.name} stops once removed`);
   }
-  // Leadership moved to a follower (etcdctl finds the leader among --endpoints).
-  const status = (await etcdctl('endpoint status')).output.split('\n').filter((line) => line !== '').map((line) => line.split(', '));
+  // Leadership moved to a follower (etcdctl finds the leader among --endpoints), the endpoints given
+  // with their scheme (etcdctl sends each as HTTP/2's :authority, which detcd's client port mends).
+  const withScheme = infra.specs.map((spec) => `http://${endpoint(spec)}`).join(',');
+  const status = (await shell(`etcdctl --endpoints=${withScheme} endpoint status`, env)).output.split('\n').filter((line) => line !== '').map((line) => line.split(', '));
   const leader = status.find((row) => row[4] === 'true')!;
   const follower = status.find((row) => row[4] === 'false')!;
-  const moved = await etcdctl(`move-leader ${follower[1]}`);
+  const moved = await shell(`etcdctl --endpoints=${withScheme} move-leader ${follower[1]}`, env);
   t.is(moved.output, `Leadership transferred from ${leader[1]} to ${follower[1]}\n`);
   // No alarm raised: nothing listed.
   t.deepEqual(await etcdctl('alarm list'), { output: '', exitCode: 0 });
