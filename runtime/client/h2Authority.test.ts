@@ -1,4 +1,5 @@
 import test from 'ava';
+import fc from 'fast-check';
 import hpack from 'hpack.js';
 import { AuthorityRewriter, H2_PREFACE, firstAuthority, needsRewrite, plainAuthority, scanClientStart, withoutFrame } from './h2Authority.ts';
 
@@ -160,4 +161,54 @@ test("the sniff finds the ACK and the first block's authority only once they are
   t.false(needsRewrite(null));
   t.is(plainAuthority('http://127.0.0.1:2379'), '127.0.0.1:2379');
   t.is(plainAuthority('https://h.example:2379/x'), 'h.example:2379');
+});
+
+test('the rewriter, property: random requests (indexed, Huffman or raw), split into padded HEADERS and CONTINUATIONs, fed in random pieces, reach the server as the same headers with the authority plain', (t) => {
+  const header = fc.record({
+    name: fc.constantFrom(':authority', 'x-a', 'x-b', 'grpc-timeout', 'user-agent'),
+    value: fc.constantFrom('http://127.0.0.1:2379', '127.0.0.1:2379', 'v', 'x'.repeat(300), '5S'),
+    huffman: fc.boolean(),
+  });
+  const request = fc.record({ headers: fc.array(header, { maxLength: 6 }), cuts: fc.array(fc.nat(400), { maxLength: 3 }), padding: fc.nat(20), priority: fc.boolean(), data: fc.boolean() });
+  fc.assert(
+    fc.property(fc.array(request, { minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 200 }), (requests, piece) => {
+      const compressor = hpack.compressor.create({ table: { maxSize: 4096 } });
+      const input: Buffer[] = [H2_PREFACE, frame(4, 0, 0, Buffer.alloc(0)), frame(4, 1, 0, Buffer.alloc(0))];
+      const expected: Record<string, string>[] = [];
+      requests.forEach((r, index) => {
+        const streamId = 2 * index + 1;
+        const headers = [{ name: ':path', value: `/p${index}`, huffman: true }, ...r.headers];
+        compressor.write(headers);
+        const parts: Buffer[] = [];
+        for (let part = compressor.read(); part !== null; part = compressor.read()) parts.push(part);
+        const block = Buffer.concat(parts);
+        expected.push(Object.fromEntries(headers.map((h) => [h.name, h.name === ':authority' ? plainAuthority(h.value) : h.value])));
+        const cuts = [...new Set(r.cuts.filter((cut) => cut < block.length))].sort((a, b) => a - b);
+        const pieces = [0, ...cuts, block.length].slice(1).map((end, i, ends) => block.subarray(i === 0 ? 0 : ends[i - 1]!, end));
+        const last = pieces.length - 1;
+        const end = (i: number) => (i === last ? 0x4 : 0);
+        const first = Buffer.concat([Buffer.from([r.padding]), r.priority ? Buffer.from([0, 0, 0, 0, 7]) : Buffer.alloc(0), pieces[0] ?? Buffer.alloc(0), Buffer.alloc(r.padding)]);
+        input.push(frame(1, 0x8 | (r.priority ? 0x20 : 0) | end(0) | (r.data ? 0 : 0x1), streamId, first));
+        pieces.slice(1).forEach((bytes, i) => input.push(frame(9, end(i + 1), streamId, bytes)));
+        if (r.data) input.push(frame(0, 1, streamId, Buffer.from([0, 0, 0, 0, 0])));
+      });
+      const { frames } = rewrite(Buffer.concat(input), piece);
+      const blocks: Buffer[] = [];
+      let open: Buffer[] = [];
+      for (const f of frames) {
+        if (f.type !== 1 && f.type !== 9) continue;
+        if (f.payload.length > 16_384) return false;
+        open.push(f.type === 1 && (f.flags & 0x20) !== 0 ? f.payload.subarray(5) : f.payload);
+        if ((f.flags & 0x4) !== 0) {
+          blocks.push(Buffer.concat(open));
+          open = [];
+        }
+      }
+      if (frames.filter((f) => f.type === 4 && (f.flags & 1) !== 0).length !== 0) return false;
+      if (frames.filter((f) => f.type === 0).length !== requests.filter((r) => r.data).length) return false;
+      t.deepEqual(blocks.map(serverDecode), expected);
+      return true;
+    }),
+    { seed: 22, numRuns: 200 },
+  );
 });
