@@ -64,6 +64,30 @@ etcdctlTest('etcdctl 3.4 reaches detcd over mutual TLS: endpoint status, put, ge
   t.false(member.output.join('').includes('Error'), member.output.join(''));
 });
 
+etcdctlTest('etcdctl 3.4 with http:// endpoints (a scheme in HTTP/2\'s :authority): endpoint status, --cluster, hashkv, put and get answer', async (t) => {
+  const [clientPort, peerPort] = await freePorts(2);
+  const dataDir = scratchFolder('detcd-etcdctl-');
+  const member = startMember({ name: 'solo', clientPort: clientPort!, peerPort: peerPort!, dataDir }, `solo=http://127.0.0.1:${peerPort}`);
+  t.teardown(() => {
+    member.process.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const endpoint = `http://127.0.0.1:${clientPort}`;
+  await until(async () => (await getJson(`${endpoint}/health`))?.status === 200, 'the member to be healthy');
+  const env = { ...process.env, ETCDCTL_API: '3' };
+  const args = ['--endpoints', endpoint, '--dial-timeout', '3s', '--command-timeout', '3s'];
+  const table = (await run('etcdctl', [...args, 'endpoint', 'status', '-w', 'table'], { env })).stdout;
+  t.regex(table, new RegExp(`\\| ${endpoint.replace(/[.]/g, '\\.')} \\| [0-9a-f]+ \\|  3\\.4\\.23 \\|`), table);
+  // --cluster dials the client URLs the member list shows: empty until the member has published its own.
+  let cluster = '';
+  await until(async () => (cluster = (await run('etcdctl', [...args, 'endpoint', 'status', '--cluster'], { env })).stdout) !== '', 'the member to publish its client URL');
+  t.regex(cluster, new RegExp(`^${endpoint.replace(/[.]/g, '\\.')}, [0-9a-f]+, 3\\.4\\.23, .*, true, false, \\d+, \\d+, \\d+, \\n$`), cluster);
+  t.is((await run('etcdctl', [...args, 'put', 'k', 'v'], { env })).stdout, 'OK\n');
+  t.regex((await run('etcdctl', [...args, 'endpoint', 'hashkv'], { env })).stdout, new RegExp(`^${endpoint.replace(/[.]/g, '\\.')}, \\d+\\n$`));
+  t.is((await run('etcdctl', [...args, 'get', 'k'], { env })).stdout, 'k\nv\n');
+  t.false(member.output.join('').includes('Error'), member.output.join(''));
+});
+
 test('HTTP on the client port (mTLS) and on the metrics URL: /health, /version, /metrics with etcd\'s metric names; gRPC health says SERVING', async (t) => {
   const { metricsPort, clientPort, certificates, cleanup } = await memberWithTls();
   t.teardown(cleanup);
