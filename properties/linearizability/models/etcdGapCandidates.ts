@@ -159,7 +159,7 @@ function keysPut(request: EtcdRequest): string[] {
 }
 
 /** Whether the request could put `value` (any value, when undefined: a keys-only read saw it) at `key`. */
-function mayPut(request: EtcdRequest, key: string, value: string | undefined): boolean {
+export function mayPut(request: EtcdRequest, key: string, value: string | undefined): boolean {
   if (request.kind === 'put') return request.key === key && (value === undefined || request.value === value);
   if (request.kind === 'txn') return request.success.some((inner) => mayPut(inner, key, value)) || request.failure.some((inner) => mayPut(inner, key, value));
   return false;

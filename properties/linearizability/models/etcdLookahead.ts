@@ -28,6 +28,7 @@
 import type { Operation } from '../history.ts';
 import type { HistoryAnalysis } from '../model.ts';
 import { existingStandIn } from './etcdApply.ts';
+import { mayPut } from './etcdGapCandidates.ts';
 import { keysPutBy, observeKeyspaces, Spans } from './etcdObservations.ts';
 import { keysAt, type EtcdState, type PastRevision, type StoredKey } from './etcdState.ts';
 import { rangeHigh, type EtcdKeyValue, type EtcdRequest, type EtcdResponse, type EtcdTxnRequest } from './etcdTypes.ts';
@@ -203,7 +204,7 @@ function heldCompares(request: EtcdTxnRequest, keys: Map<string, KeyFacts>, fact
     const found = keys.get(inner.key);
     const shownWith = found?.shownWith.get(inner.value);
     if (shownWith === undefined || Number.isNaN(shownWith) || found!.putters.get(inner.value) !== 1) continue;
-    if (request.failure.some((other) => mayPutValue(other, inner.key, inner.value))) continue;
+    if (request.failure.some((other) => mayPut(other, inner.key, inner.value))) continue;
     made = shownWith;
     break;
   }
@@ -219,13 +220,6 @@ function heldCompares(request: EtcdTxnRequest, keys: Map<string, KeyFacts>, fact
     found?.unmodified.add(modified, before);
     fact(before, compare.key, { key: compare.key, modRevision: modified }, false);
   }
-}
-
-/** Whether the request may put `value` at `key` (nested txns too). */
-function mayPutValue(request: EtcdRequest, key: string, value: string): boolean {
-  if (request.kind === 'put') return request.key === key && request.value === value;
-  if (request.kind === 'txn') return request.success.some((inner) => mayPutValue(inner, key, value)) || request.failure.some((inner) => mayPutValue(inner, key, value));
-  return false;
 }
 
 /** Who may put each value shown, and whether anything may delete each key. */
