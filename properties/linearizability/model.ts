@@ -161,14 +161,15 @@ export interface SequenceOrder<State, Input, Output> {
   keyOf(input: Input, output: Output): number | undefined;
   floor(state: State): number;
   /**
-   * Optional: from the completed operations (input and output), the unknown-outcome ones (their
+   * Optional: from the completed operations (input and output; no output for an unknown-outcome
+   * one that must have taken effect, `UnknownFate`), the unknown-outcome ones (their
    * inputs) and the distinct keys of the completed operations (ascending), the unknown operations
    * that can be the next to take effect in `state`, as ascending indexes into `unknown`
    * (undefined: any of them). It must include every one that does so in some linearization (a
    * necessary condition), and it is asked once per floor. etcd: a read that shows a key last
    * modified at revision r says what the write that made r wrote.
    */
-  unknownCandidates?(completed: readonly (readonly [Input, Output])[], unknown: readonly Input[], keys: Float64Array): (state: State) => readonly number[] | undefined;
+  unknownCandidates?(completed: readonly (readonly [Input, Output | undefined])[], unknown: readonly Input[], keys: Float64Array): (state: State) => readonly number[] | undefined;
   /** Operations that may change the state without raising the floor (rule 3's exception). */
   changesWithoutRevision?(input: Input): boolean;
   /**

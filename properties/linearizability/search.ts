@@ -414,12 +414,10 @@ function completedTwins<Input, Output>(inputs: readonly Input[], outputs: readon
   return twins;
 }
 
-function completedPairs<Input, Output>(inputs: readonly Input[], outputs: readonly (Output | undefined)[], completedCount: number): (readonly [Input, Output])[] {
-  const pairs: (readonly [Input, Output])[] = [];
-  for (let id = 0; id < completedCount; id++) {
-    const output = outputs[id];
-    if (output !== undefined) pairs.push([inputs[id]!, output]);
-  }
+/** The completed operations' inputs and outputs (undefined: an unknown operation that must have taken effect). */
+function completedPairs<Input, Output>(inputs: readonly Input[], outputs: readonly (Output | undefined)[], completedCount: number): (readonly [Input, Output | undefined])[] {
+  const pairs: (readonly [Input, Output | undefined])[] = [];
+  for (let id = 0; id < completedCount; id++) pairs.push([inputs[id]!, outputs[id]]);
   return pairs;
 }
 

@@ -81,7 +81,7 @@ const futureRevision = { code: 11, message: 'etcdserver: mvcc: required revision
  */
 export function atomicEtcd(
   keys = 8,
-  options: { readonly leases?: boolean; readonly values?: number; readonly unreadKeys?: number; readonly serializableReads?: boolean; readonly compactions?: boolean } = {},
+  options: { readonly leases?: boolean; readonly values?: number; readonly unreadKeys?: number; readonly serializableReads?: boolean; readonly compactions?: boolean; readonly heldCompares?: boolean } = {},
 ): AtomicObject<EtcdRequest, EtcdResponse> {
   const leases = options.leases ?? true;
   let store = new Map<string, Stored>();
@@ -90,6 +90,8 @@ export function atomicEtcd(
   let compactRevision = -1;
   let serial = 0;
   let stale = 0;
+  // Per key, the value last drawn for a put of it (`heldCompares`).
+  const lastPut = new Map<string, string>();
   // Requests drawn so far. `simulateHistory` draws every request before applying any, so
   // `revision` is still 1 while it draws: revisions meant to follow the history come from this.
   let drawn = 0;
@@ -212,8 +214,20 @@ export function atomicEtcd(
         if (kind === 1) return { kind: 'txn', compare: [{ key, target: 'version', result: '>', operand: random.below(3) }], success: [{ kind: 'put', key: hidden, value: value(random) }], failure: [{ kind: 'range', key }] };
         return { kind: 'put', key: hidden, value: value(random) };
       }
+      if (options.heldCompares === true && random.below(3) === 0) {
+        // A compare that names the key's last value drawn, or a mod revision it may have had.
+        const last = lastPut.get(key);
+        const compare: EtcdCompare = last !== undefined && random.below(2) === 0 ? { key, target: 'value', result: '=', operand: last } : { key, target: 'mod', result: '=', operand: 1 + random.below(reached()) };
+        const written = value(random);
+        lastPut.set(key, written);
+        return { kind: 'txn', compare: [compare], success: [{ kind: 'put', key, value: written }], failure: [{ kind: 'range', key }] };
+      }
       const choice = random.below(30);
-      if (choice < 8) return { kind: 'put', key, value: value(random), ...(leases && random.below(4) === 0 ? { lease: 1 + random.below(2) } : {}) };
+      if (choice < 8) {
+        const written = value(random);
+        lastPut.set(key, written);
+        return { kind: 'put', key, value: written, ...(leases && random.below(4) === 0 ? { lease: 1 + random.below(2) } : {}) };
+      }
       if (choice < 13) {
         if (options.serializableReads !== true || random.below(4) === 0) return { kind: 'range', key };
         return { kind: 'range', key, serializable: true, ...(random.below(3) === 0 ? { revision: 1 + random.below(reached()) } : {}) };
