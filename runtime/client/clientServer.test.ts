@@ -1,17 +1,20 @@
 import test from 'ava';
+import { connect, type Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
+import hpack from 'hpack.js';
 import { freePorts } from '../_test/members.ts';
 import { loadEtcdApi } from './grpcServices.ts';
-import { ClientServer } from './clientServer.ts';
+import { ClientServer, type ClientServerOptions } from './clientServer.ts';
+import { H2_PREFACE } from './h2Authority.ts';
 
 /** A client port serving only gRPC's health service, as the runtime's does, and a client for it. */
-async function healthPort(t: { teardown(fn: () => unknown): void }) {
+async function healthPort(t: { teardown(fn: () => unknown): void }, options: ClientServerOptions = {}) {
   const definition = loadEtcdApi();
   const grpcServer = new grpc.Server();
   grpcServer.addService(definition['grpc.health.v1.Health'] as grpc.ServiceDefinition, {
     check: (_call: unknown, callback: (error: null, answer: object) => void) => callback(null, { status: 'SERVING' }),
   });
-  const server = new ClientServer(grpcServer, (_request, response) => response.end('http/1'));
+  const server = new ClientServer(grpcServer, (_request, response) => response.end('http/1'), options);
   const [port] = await freePorts(1);
   await server.listen(new URL(`http://127.0.0.1:${port}`), null);
   t.teardown(() => server.close());
@@ -29,15 +32,137 @@ async function healthPort(t: { teardown(fn: () => unknown): void }) {
       client.close();
     }
   };
-  return { port: port!, check };
+  return { port: port!, check, handed: server.handed };
 }
 
-test('the client port answers gRPC whose :authority holds a scheme (etcdctl 3.4 sends one), and plain gRPC, at once or after the sniff window; HTTP/1 beside', async (t) => {
-  const { port, check } = await healthPort(t);
+test('the client port answers gRPC whose :authority holds a scheme (etcdctl 3.4 sends one), and plain gRPC, at once or after the connection sat idle; plain keeps the native socket; HTTP/1 beside', async (t) => {
+  const { port, check, handed } = await healthPort(t);
   const serving = { status: 'SERVING' };
+  const scheme = { 'grpc.default_authority': `http://127.0.0.1:${port}` };
   t.deepEqual(await check({}), serving);
-  t.deepEqual(await check({ 'grpc.default_authority': `http://127.0.0.1:${port}` }), serving);
-  // A connection that waits past the sniff window (200 ms) before its first call goes on natively.
+  t.deepEqual(handed, { native: 1, rewritten: 0, idleEnded: 0 });
+  t.deepEqual(await check(scheme), serving);
+  t.deepEqual(handed, { native: 1, rewritten: 1, idleEnded: 0 });
+  // Connected, then idle past the 200 ms the client port once waited for a first call: the
+  // scheme's call failed with nghttp2's PROTOCOL_ERROR (RST_STREAM code 1) before authority2.
+  t.deepEqual(await check(scheme, 400), serving);
+  t.deepEqual(handed, { native: 1, rewritten: 2, idleEnded: 0 });
   t.deepEqual(await check({}, 400), serving);
+  t.deepEqual(handed, { native: 2, rewritten: 2, idleEnded: 0 });
   t.is(await (await fetch(`http://127.0.0.1:${port}/x`)).text(), 'http/1');
+});
+
+function frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
+  const header = Buffer.alloc(9);
+  header.writeUIntBE(payload.length, 0, 3);
+  header[3] = type;
+  header[4] = flags;
+  header.writeUInt32BE(streamId, 5);
+  return Buffer.concat([header, payload]);
+}
+
+interface Frame {
+  type: number;
+  flags: number;
+  streamId: number;
+  payload: Buffer;
+}
+
+/** A raw HTTP/2 client: what it sends is up to the test, every frame it receives is kept in order. */
+async function rawClient(port: number): Promise<{ socket: Socket; frames: Frame[]; closed: Promise<void>; until(what: string, done: () => boolean): Promise<void> }> {
+  const socket = connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  const frames: Frame[] = [];
+  let pending = Buffer.alloc(0);
+  let wake = (): void => {};
+  socket.on('data', (chunk: Buffer) => {
+    pending = Buffer.concat([pending, chunk]);
+    while (pending.length >= 9 && pending.length >= 9 + pending.readUIntBE(0, 3)) {
+      const length = pending.readUIntBE(0, 3);
+      frames.push({ type: pending[3]!, flags: pending[4]!, streamId: pending.readUInt32BE(5), payload: pending.subarray(9, 9 + length) });
+      pending = pending.subarray(9 + length);
+    }
+    wake();
+  });
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  const until = async (what: string, done: () => boolean): Promise<void> => {
+    const deadline = Date.now() + 5_000;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; frames ${JSON.stringify(frames.map((f) => [f.type, f.flags, f.streamId]))}`);
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, 50);
+      });
+    }
+  };
+  return { socket, frames, closed, until };
+}
+
+for (const authority of ['http://127.0.0.1:PORT', '127.0.0.1:PORT']) {
+  const scheme = authority.includes('/');
+  test(`an idle connection that pings and widens its window before its first call, :authority ${scheme ? 'with' : 'without'} a scheme: every PING answered once (by the client port), the call is served ${scheme ? 'through the rewriter' : 'on the native socket'}`, async (t) => {
+    const { port, handed } = await healthPort(t);
+    const client = await rawClient(port);
+    t.teardown(() => client.socket.destroy());
+    const ping = Buffer.from('keepaliv', 'latin1');
+    client.socket.write(Buffer.concat([H2_PREFACE, frame(4, 0, 0, Buffer.alloc(0)), frame(8, 0, 0, Buffer.from([0, 1, 0, 0])), frame(6, 0, 0, ping)]));
+    await client.until("the server's SETTINGS and the PING ACK", () => client.frames.some((f) => f.type === 6));
+    client.socket.write(frame(4, 1, 0, Buffer.alloc(0)));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    client.socket.write(frame(6, 0, 0, ping)); // a second keepalive while still idle
+    await client.until('the second PING ACK', () => client.frames.filter((f) => f.type === 6).length === 2);
+    t.deepEqual(handed, { native: 0, rewritten: 0, idleEnded: 0 });
+    const compressor = hpack.compressor.create({ table: { maxSize: 4096 } });
+    compressor.write(
+      [
+        [':method', 'POST'],
+        [':scheme', 'http'],
+        [':path', '/grpc.health.v1.Health/Check'],
+        [':authority', authority.replace('PORT', String(port))],
+        ['content-type', 'application/grpc'],
+        ['te', 'trailers'],
+      ].map(([name, value]) => ({ name: name!, value: value!, huffman: true })),
+    );
+    const block = compressor.read() as Buffer;
+    client.socket.write(Buffer.concat([frame(1, 0x4, 1, block), frame(0, 0x1, 1, Buffer.from([0, 0, 0, 0, 0]))]));
+    await client.until('the call to end', () => client.frames.some((f) => f.type === 1 && f.streamId === 1 && (f.flags & 0x1) !== 0));
+    t.deepEqual(handed, scheme ? { native: 0, rewritten: 1, idleEnded: 0 } : { native: 1, rewritten: 0, idleEnded: 0 });
+    const decompressor = hpack.decompressor.create({ table: { maxSize: 4096 } });
+    const headers: Record<string, string> = {};
+    for (const f of client.frames.filter((f) => f.type === 1 && f.streamId === 1)) {
+      decompressor.write(f.payload);
+      decompressor.execute();
+      for (let header = decompressor.read(); header !== null; header = decompressor.read()) headers[header.name] = header.value;
+    }
+    t.is(headers[':status'], '200');
+    t.is(headers['grpc-status'], '0');
+    // HealthCheckResponse { status: SERVING (1) }, one gRPC message.
+    t.deepEqual(Buffer.concat(client.frames.filter((f) => f.type === 0 && f.streamId === 1).map((f) => f.payload)), Buffer.from([0, 0, 0, 0, 2, 8, 1]));
+    // Every PING answered exactly once: by the client port while it held the connection, not again by nghttp2.
+    const acks = client.frames.filter((f) => f.type === 6);
+    t.deepEqual(
+      acks.map((f) => [f.flags, f.payload.toString('latin1')]),
+      [
+        [1, 'keepaliv'],
+        [1, 'keepaliv'],
+      ],
+    );
+    t.true(client.frames.every((f) => f.type !== 7), 'no GOAWAY');
+  });
+}
+
+test('a connection with no call within the first-call limit gets a GOAWAY (no stream processed) and is closed; a client with a scheme calls on a new one', async (t) => {
+  const { port, check, handed } = await healthPort(t, { firstCallMs: 300 });
+  const client = await rawClient(port);
+  t.teardown(() => client.socket.destroy());
+  client.socket.write(Buffer.concat([H2_PREFACE, frame(4, 0, 0, Buffer.alloc(0))]));
+  await client.until('the GOAWAY', () => client.frames.some((f) => f.type === 7));
+  const goaway = client.frames.find((f) => f.type === 7)!;
+  t.is(goaway.payload.readUInt32BE(0), 0, 'last stream 0');
+  t.is(goaway.payload.readUInt32BE(4), 0, 'NO_ERROR');
+  await client.closed;
+  t.deepEqual(handed, { native: 0, rewritten: 0, idleEnded: 1 });
+  // grpc-js connects, sits idle past the limit, is sent away and reconnects for its call.
+  t.deepEqual(await check({ 'grpc.default_authority': `http://127.0.0.1:${port}` }, 700), { status: 'SERVING' });
+  t.deepEqual(handed, { native: 0, rewritten: 1, idleEnded: 2 });
 });

@@ -1,7 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import hpack from 'hpack.js';
-import { AuthorityRewriter, H2_PREFACE, firstAuthority, needsRewrite, plainAuthority, scanClientStart, withoutFrame } from './h2Authority.ts';
+import { AuthorityRewriter, H2_PREFACE, firstAuthority, needsRewrite, plainAuthority, scanClientStart, takePings, withoutFrame } from './h2Authority.ts';
 
 function frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
   const header = Buffer.alloc(9);
@@ -149,8 +149,8 @@ test("the sniff finds the ACK and the first block's authority only once they are
   const block = clientEncoder()(request('/a'));
   const ack = frame(4, 1, 0, Buffer.alloc(0));
   const whole = Buffer.concat([H2_PREFACE, frame(4, 0, 0, Buffer.alloc(0)), ack, frame(1, 4, 1, block)]);
-  t.deepEqual(scanClientStart(whole.subarray(0, 33)), { ackAt: null, firstBlock: null, wellFormed: true });
-  t.deepEqual(scanClientStart(whole.subarray(0, whole.length - 1)), { ackAt: 33, firstBlock: null, wellFormed: true });
+  t.deepEqual(scanClientStart(whole.subarray(0, 33)), { ackAt: null, firstBlock: null, wellFormed: true, pingsAt: [] });
+  t.deepEqual(scanClientStart(whole.subarray(0, whole.length - 1)), { ackAt: 33, firstBlock: null, wellFormed: true, pingsAt: [] });
   const start = scanClientStart(whole);
   t.is(start.ackAt, 33);
   t.is(firstAuthority(start.firstBlock!), 'http://127.0.0.1:2379');
@@ -211,4 +211,27 @@ test('the rewriter, property: random requests (indexed, Huffman or raw), split i
     }),
     { seed: 22, numRuns: 200 },
   );
+});
+
+test('PINGs before the first header block are taken out and answered with an ACK of the same payload; a PING ACK, a PING after the block and a torn PING stay', (t) => {
+  const block = clientEncoder()(request('/a'));
+  const ping = (flags: number, payload: string) => frame(6, flags, 0, Buffer.from(payload, 'latin1'));
+  const settings = frame(4, 0, 0, Buffer.alloc(0));
+  const windowUpdate = frame(8, 0, 0, Buffer.from([0, 1, 0, 0]));
+  const before = Buffer.concat([H2_PREFACE, settings, ping(0, 'first...'), windowUpdate, ping(1, 'an ack..'), ping(0, 'second..')]);
+  const after = Buffer.concat([frame(1, 4, 1, block), ping(0, 'after...')]);
+  const start = scanClientStart(Buffer.concat([before, after]));
+  t.deepEqual(start.pingsAt, [33, 80]);
+  const { rest, answers } = takePings(Buffer.concat([before, after]), start);
+  t.deepEqual(answers, [ping(1, 'first...'), ping(1, 'second..')]);
+  t.deepEqual(rest, Buffer.concat([H2_PREFACE, settings, windowUpdate, ping(1, 'an ack..'), after]));
+  t.deepEqual(scanClientStart(rest).pingsAt, []);
+  t.is(firstAuthority(scanClientStart(rest).firstBlock!), 'http://127.0.0.1:2379');
+  // A PING still arriving is left for the next read.
+  const torn = Buffer.concat([H2_PREFACE, settings, ping(0, 'first...').subarray(0, 12)]);
+  t.deepEqual(scanClientStart(torn).pingsAt, []);
+  t.deepEqual(takePings(torn, scanClientStart(torn)).rest, torn);
+  // A PING of the wrong size or on a stream is not ours to answer: nghttp2 gets it and says so.
+  t.false(scanClientStart(Buffer.concat([H2_PREFACE, frame(6, 0, 0, Buffer.alloc(7))])).wellFormed);
+  t.false(scanClientStart(Buffer.concat([H2_PREFACE, frame(6, 0, 1, Buffer.alloc(8))])).wellFormed);
 });

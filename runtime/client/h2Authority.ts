@@ -9,7 +9,8 @@ import hpack, { type Decompressor } from 'hpack.js';
  * connection's start (its SETTINGS ACK and first header block) before handing it to grpc-js: a
  * connection whose first `:authority` holds no '/' keeps its native socket; one that does is read
  * through an {@link AuthorityRewriter}, which re-encodes every header block with the scheme
- * stripped from the authority.
+ * stripped from the authority. Until its first header block the client port answers PINGs itself
+ * ({@link takePings}) and ends a connection that sends none within its limit with {@link IDLE_GOAWAY}.
  */
 
 /** HTTP/2's client connection preface. */
@@ -21,9 +22,19 @@ export const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin
  */
 export const EMPTY_SETTINGS = Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]);
 
+/**
+ * A GOAWAY (last stream 0, NO_ERROR, debug data "idle"): the server closes a connection that sent
+ * no call within its limit, as grpc-go's MaxConnectionIdle does. No stream was processed, so a
+ * client may retry anything it sent meanwhile on a new connection.
+ */
+export const IDLE_GOAWAY = Buffer.from([0, 0, 12, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x69, 0x64, 0x6c, 0x65]);
+
 const FRAME_HEADER = 9;
 const TYPE_HEADERS = 1;
 const TYPE_SETTINGS = 4;
+const TYPE_PING = 6;
+/** A PING's payload: exactly 8 bytes (RFC 7540 6.7). */
+const PING_PAYLOAD = 8;
 const TYPE_CONTINUATION = 9;
 const FLAG_ACK = 0x1;
 const FLAG_END_STREAM = 0x1;
@@ -48,12 +59,15 @@ export interface ClientStart {
   readonly firstBlock: Buffer | null;
   /** False when the bytes are not well-formed HTTP/2: hand the connection on and let nghttp2 say so. */
   readonly wellFormed: boolean;
+  /** Where each PING (not an ACK) before the first header block begins: the sniffer answers them. */
+  readonly pingsAt: readonly number[];
 }
 
 /** Scans `head` (from the connection preface on) for the SETTINGS ACK and the first header block. */
 export function scanClientStart(head: Buffer): ClientStart {
-  if (!head.subarray(0, H2_PREFACE.length).equals(H2_PREFACE.subarray(0, Math.min(head.length, H2_PREFACE.length)))) return { ackAt: null, firstBlock: null, wellFormed: false };
+  if (!head.subarray(0, H2_PREFACE.length).equals(H2_PREFACE.subarray(0, Math.min(head.length, H2_PREFACE.length)))) return { ackAt: null, firstBlock: null, wellFormed: false, pingsAt: [] };
   let ackAt: number | null = null;
+  const pingsAt: number[] = [];
   const fragments: Buffer[] = [];
   let inBlock = false;
   let offset = H2_PREFACE.length;
@@ -63,23 +77,50 @@ export function scanClientStart(head: Buffer): ClientStart {
     const flags = head[offset + 4]!;
     if (offset + FRAME_HEADER + length > head.length) break;
     const payload = head.subarray(offset + FRAME_HEADER, offset + FRAME_HEADER + length);
-    if (inBlock && type !== TYPE_CONTINUATION) return { ackAt, firstBlock: null, wellFormed: false };
+    if (inBlock && type !== TYPE_CONTINUATION) return { ackAt, firstBlock: null, wellFormed: false, pingsAt };
     if (type === TYPE_SETTINGS && (flags & FLAG_ACK) !== 0 && ackAt === null) ackAt = offset;
+    if (type === TYPE_PING && (flags & FLAG_ACK) === 0) {
+      if (length !== PING_PAYLOAD || head.readUInt32BE(offset + 5) !== 0) return { ackAt, firstBlock: null, wellFormed: false, pingsAt };
+      pingsAt.push(offset);
+    }
     if (type === TYPE_HEADERS || type === TYPE_CONTINUATION) {
       const fragment = type === TYPE_HEADERS ? headersFragment(payload, flags) : payload;
-      if (fragment === null) return { ackAt, firstBlock: null, wellFormed: false };
+      if (fragment === null) return { ackAt, firstBlock: null, wellFormed: false, pingsAt };
       fragments.push(fragment);
       inBlock = (flags & FLAG_END_HEADERS) === 0;
-      if (!inBlock) return { ackAt, firstBlock: Buffer.concat(fragments), wellFormed: true };
+      if (!inBlock) return { ackAt, firstBlock: Buffer.concat(fragments), wellFormed: true, pingsAt };
     }
     offset += FRAME_HEADER + length;
   }
-  return { ackAt, firstBlock: null, wellFormed: true };
+  return { ackAt, firstBlock: null, wellFormed: true, pingsAt };
 }
 
 /** `head` without the 9-byte frame at `at`. */
 export function withoutFrame(head: Buffer, at: number): Buffer {
   return Buffer.concat([head.subarray(0, at), head.subarray(at + FRAME_HEADER)]);
+}
+
+/**
+ * The PINGs `start` found in `head`, taken out and answered: their ACKs (same payload, RFC 7540
+ * 6.7) to write now, and `head` without them, so that nghttp2 does not answer them a second time
+ * once it has the connection. A client with keepalive on (grpc-go's PermitWithoutStream) pings an
+ * idle connection and closes it when no answer comes.
+ */
+export function takePings(head: Buffer, start: ClientStart): { rest: Buffer; answers: Buffer[] } {
+  if (start.pingsAt.length === 0) return { rest: head, answers: [] };
+  const kept: Buffer[] = [];
+  const answers: Buffer[] = [];
+  let from = 0;
+  for (const at of start.pingsAt) {
+    const frame = head.subarray(at, at + FRAME_HEADER + PING_PAYLOAD);
+    const answer = Buffer.from(frame);
+    answer[4] = FLAG_ACK;
+    answers.push(answer);
+    kept.push(head.subarray(from, at));
+    from = at + frame.length;
+  }
+  kept.push(head.subarray(from));
+  return { rest: Buffer.concat(kept), answers };
 }
 
 /** The `:authority` a client's first header block names, or null (none, or not decodable). */
