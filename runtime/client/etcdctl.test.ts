@@ -1,6 +1,7 @@
 import test from 'ava';
 import { execFile, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { makeCertificates } from '../_test/certificates.ts';
@@ -85,6 +86,70 @@ etcdctlTest('etcdctl 3.4 with http:// endpoints (a scheme in HTTP/2\'s :authorit
   t.is((await run('etcdctl', [...args, 'put', 'k', 'v'], { env })).stdout, 'OK\n');
   t.regex((await run('etcdctl', [...args, 'endpoint', 'hashkv'], { env })).stdout, new RegExp(`^${endpoint.replace(/[.]/g, '\\.')}, \\d+\\n$`));
   t.is((await run('etcdctl', [...args, 'get', 'k'], { env })).stdout, 'k\nv\n');
+  t.false(member.output.join('').includes('Error'), member.output.join(''));
+});
+
+/**
+ * A TCP proxy in front of `port` that passes each HTTP/2 connection's frames at once up to its
+ * first HEADERS and holds that and everything after for `holdMs`: the server sees a client that
+ * has ACKed its SETTINGS and then sits idle before its first call, as a long-lived Go client does.
+ */
+async function firstCallHeldBack(port: number, holdMs: number): Promise<{ port: number; held: () => number; close: () => void }> {
+  const sockets = new Set<Socket>();
+  let held = 0;
+  const server = createServer((client) => {
+    const upstream = connect(port, '127.0.0.1');
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => socket.destroy());
+      socket.on('close', () => (client.destroy(), upstream.destroy(), sockets.delete(socket)));
+    }
+    upstream.pipe(client);
+    let pending = Buffer.alloc(0);
+    let offset = 24; // the connection preface, then frames
+    let state: 'scanning' | 'holding' | 'passing' = 'scanning';
+    client.on('data', (chunk: Buffer) => {
+      if (state === 'passing') return void upstream.write(chunk);
+      pending = Buffer.concat([pending, chunk]);
+      if (state === 'holding') return;
+      while (offset + 9 <= pending.length && pending[offset + 3] !== 1) offset += 9 + pending.readUIntBE(offset, 3);
+      // Whatever precedes the first HEADERS passes now (the preface and SETTINGS are waited for).
+      const through = Math.min(offset, pending.length);
+      upstream.write(pending.subarray(0, through));
+      pending = pending.subarray(through);
+      offset -= through;
+      if (pending.length < 9 || pending[3] !== 1) return;
+      state = 'holding';
+      setTimeout(() => {
+        held++;
+        state = 'passing';
+        upstream.write(pending);
+      }, holdMs);
+    });
+  });
+  const [proxyPort] = await freePorts(1);
+  await new Promise<void>((resolve) => server.listen(proxyPort, '127.0.0.1', resolve));
+  return { port: proxyPort!, held: () => held, close: () => (server.close(), sockets.forEach((socket) => socket.destroy())) };
+}
+
+etcdctlTest("etcdctl 3.4 with an http:// endpoint whose connection sits idle 400 ms before its first call: endpoint status and hashkv answer (nghttp2 refused the scheme before authority2)", async (t) => {
+  const [clientPort, peerPort] = await freePorts(2);
+  const dataDir = scratchFolder('detcd-etcdctl-');
+  const member = startMember({ name: 'solo', clientPort: clientPort!, peerPort: peerPort!, dataDir }, `solo=http://127.0.0.1:${peerPort}`);
+  const proxy = await firstCallHeldBack(clientPort!, 400);
+  t.teardown(() => {
+    proxy.close();
+    member.process.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  await until(async () => (await getJson(`http://127.0.0.1:${clientPort}/health`))?.status === 200, 'the member to be healthy');
+  const endpoint = `http://127.0.0.1:${proxy.port}`;
+  const env = { ...process.env, ETCDCTL_API: '3' };
+  const args = ['--endpoints', endpoint, '--dial-timeout', '3s', '--command-timeout', '3s'];
+  const table = (await run('etcdctl', [...args, 'endpoint', 'status', '-w', 'table'], { env })).stdout;
+  t.regex(table, new RegExp(`\\| ${endpoint.replace(/[.]/g, '\\.')} \\| [0-9a-f]+ \\|  3\\.4\\.23 \\|`), table);
+  t.regex((await run('etcdctl', [...args, 'endpoint', 'hashkv'], { env })).stdout, new RegExp(`^${endpoint.replace(/[.]/g, '\\.')}, \\d+\\n$`));
+  t.true(proxy.held() >= 2, `${proxy.held()} connections held back`);
   t.false(member.output.join('').includes('Error'), member.output.join(''));
 });
 
