@@ -166,3 +166,23 @@ test('a connection with no call within the first-call limit gets a GOAWAY (no st
   t.deepEqual(await check({ 'grpc.default_authority': `http://127.0.0.1:${port}` }, 700), { status: 'SERVING' });
   t.deepEqual(handed, { native: 0, rewritten: 1, idleEnded: 2 });
 });
+
+test('a client that floods PINGs before its first call and reads none of the answers is disconnected once their backlog passes 64 KiB', async (t) => {
+  const { port, handed } = await healthPort(t);
+  const client = await rawClient(port);
+  t.teardown(() => client.socket.destroy());
+  client.socket.pause(); // reads nothing: the PING ACKs pile up in the kernel's buffers, then ours
+  let closed = false;
+  void client.closed.then(() => (closed = true));
+  const batch = Buffer.concat(Array.from({ length: 60_000 }, () => frame(6, 0, 0, Buffer.alloc(8))));
+  client.socket.write(Buffer.concat([H2_PREFACE, frame(4, 0, 0, Buffer.alloc(0))]));
+  let sentBytes = 0;
+  while (!closed && sentBytes < 256 * 1024 * 1024) {
+    if (!client.socket.write(batch)) await new Promise((resolve) => setTimeout(resolve, 5));
+    sentBytes += batch.length;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  t.true(closed, `still open after ${sentBytes} bytes of PINGs`);
+  t.log(`closed after ${sentBytes} bytes of PINGs sent`);
+  t.deepEqual(handed, { native: 0, rewritten: 0, idleEnded: 0 });
+});

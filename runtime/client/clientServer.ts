@@ -7,7 +7,7 @@ import { AuthorityRewriter, EMPTY_SETTINGS, IDLE_GOAWAY, firstAuthority, needsRe
 
 /**
  * How long an HTTP/2 connection's SETTINGS ACK is waited for once its first header block is in
- * (see ClientServer.sniff), and how many bytes its start may hold.
+ * (see ClientServer.sniff), and how many bytes its start may hold (and our PING ACKs queue).
  */
 const H2_ACK_WAIT_MS = 200;
 const H2_SNIFF_BYTES = 64 * 1024;
@@ -112,7 +112,13 @@ export class ClientServer {
       let start = scanClientStart(head);
       if (start.pingsAt.length > 0) {
         const { rest, answers } = takePings(head, start);
-        for (const answer of answers) socket.write(answer);
+        socket.write(Buffer.concat(answers));
+        // A client that pings without reading the answers is not served further (nghttp2 ends such
+        // a flood too): what waits to be written stays within H2_SNIFF_BYTES.
+        if (socket.writableLength > H2_SNIFF_BYTES) {
+          socket.destroy();
+          return;
+        }
         head = rest;
         start = scanClientStart(head);
       }
