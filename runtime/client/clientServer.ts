@@ -133,8 +133,10 @@ export class ClientServer {
     // An HTTP/2 connection goes on once its SETTINGS ACK and first header block are in (however
     // long the client waited before its first call: its `:authority` decides the path), or at
     // H2_SNIFF_BYTES. Until then PINGs are answered here; the client's SETTINGS are ACKed by
-    // nghttp2 once it has the connection (no client we serve times that ACK: grpc-go, Go's
-    // http2 and nghttp2 set no SETTINGS timeout), and its WINDOW_UPDATEs reach nghttp2 then.
+    // nghttp2 once it has the connection (an ACK of ours would make nghttp2's a second one, which
+    // grpc-js's nghttp2 takes as a connection error; etcdctl and grpc-js were seen waiting for it
+    // without complaint, though RFC 7540 6.5.3 lets a client time it out), and its WINDOW_UPDATEs
+    // reach nghttp2 then.
     const handOn = (): void => {
       clearTimeout(timer!);
       socket.off('data', onData);
