@@ -6,6 +6,7 @@ import { freePorts } from '../_test/members.ts';
 import { loadEtcdApi } from './grpcServices.ts';
 import { ClientServer, type ClientServerOptions } from './clientServer.ts';
 import { H2_PREFACE } from './h2Authority.ts';
+import { frame, parseFrames, type Frame } from '../_test/h2Frames.ts';
 
 /** A client port serving only gRPC's health service, as the runtime's does, and a client for it. */
 async function healthPort(t: { teardown(fn: () => unknown): void }, options: ClientServerOptions = {}) {
@@ -52,36 +53,17 @@ test('the client port answers gRPC whose :authority holds a scheme (etcdctl 3.4 
   t.is(await (await fetch(`http://127.0.0.1:${port}/x`)).text(), 'http/1');
 });
 
-function frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
-  const header = Buffer.alloc(9);
-  header.writeUIntBE(payload.length, 0, 3);
-  header[3] = type;
-  header[4] = flags;
-  header.writeUInt32BE(streamId, 5);
-  return Buffer.concat([header, payload]);
-}
-
-interface Frame {
-  type: number;
-  flags: number;
-  streamId: number;
-  payload: Buffer;
-}
-
 /** A raw HTTP/2 client: what it sends is up to the test, every frame it receives is kept in order. */
 async function rawClient(port: number): Promise<{ socket: Socket; frames: Frame[]; closed: Promise<void>; until(what: string, done: () => boolean): Promise<void> }> {
   const socket = connect(port, '127.0.0.1');
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   const frames: Frame[] = [];
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   let wake = (): void => {};
   socket.on('data', (chunk: Buffer) => {
-    pending = Buffer.concat([pending, chunk]);
-    while (pending.length >= 9 && pending.length >= 9 + pending.readUIntBE(0, 3)) {
-      const length = pending.readUIntBE(0, 3);
-      frames.push({ type: pending[3]!, flags: pending[4]!, streamId: pending.readUInt32BE(5), payload: pending.subarray(9, 9 + length) });
-      pending = pending.subarray(9 + length);
-    }
+    const parsed = parseFrames(Buffer.concat([pending, chunk]));
+    frames.push(...parsed.frames);
+    pending = parsed.rest;
     wake();
   });
   const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));

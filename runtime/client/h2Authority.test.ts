@@ -1,16 +1,8 @@
 import test from 'ava';
 import fc from 'fast-check';
 import hpack from 'hpack.js';
+import { frame, parseFrames, type Frame } from '../_test/h2Frames.ts';
 import { AuthorityRewriter, H2_PREFACE, firstAuthority, needsRewrite, plainAuthority, scanClientStart, takePings, withoutFrame } from './h2Authority.ts';
-
-function frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
-  const header = Buffer.alloc(9);
-  header.writeUIntBE(payload.length, 0, 3);
-  header[3] = type;
-  header[4] = flags;
-  header.writeUInt32BE(streamId, 5);
-  return Buffer.concat([header, payload]);
-}
 
 /** A client-side encoder as grpc-go's: Huffman strings, incremental indexing (so a second block refers to the first's entries). */
 function clientEncoder(): (headers: { name: string; value: string }[]) => Buffer {
@@ -21,23 +13,6 @@ function clientEncoder(): (headers: { name: string; value: string }[]) => Buffer
     for (let part = compressor.read(); part !== null; part = compressor.read()) parts.push(part);
     return Buffer.concat(parts);
   };
-}
-
-interface Frame {
-  type: number;
-  flags: number;
-  streamId: number;
-  payload: Buffer;
-}
-
-function parseFrames(bytes: Buffer): Frame[] {
-  const frames: Frame[] = [];
-  for (let offset = 0; offset < bytes.length; ) {
-    const length = bytes.readUIntBE(offset, 3);
-    frames.push({ type: bytes[offset + 3]!, flags: bytes[offset + 4]!, streamId: bytes.readUInt32BE(offset + 5), payload: bytes.subarray(offset + 9, offset + 9 + length) });
-    offset += 9 + length;
-  }
-  return frames;
 }
 
 /** Decodes blocks as the server's decoder would see them, with a table of size 0: an indexed reference would fail. */
@@ -66,7 +41,7 @@ function rewrite(input: Buffer, piece: number): { preface: Buffer; frames: Frame
   const out: Buffer[] = [];
   for (let offset = 0; offset < input.length; offset += piece) out.push(...rewriter.push(input.subarray(offset, offset + piece)));
   const all = Buffer.concat(out);
-  return { preface: all.subarray(0, H2_PREFACE.length), frames: parseFrames(all.subarray(H2_PREFACE.length)) };
+  return { preface: all.subarray(0, H2_PREFACE.length), frames: parseFrames(all.subarray(H2_PREFACE.length)).frames };
 }
 
 test('the rewriter strips the scheme from a Huffman-coded authority and from a dynamic-table reference to it; padding, priority, CONTINUATION; other frames pass byte for byte', (t) => {
