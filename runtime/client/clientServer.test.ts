@@ -80,6 +80,39 @@ async function rawClient(port: number): Promise<{ socket: Socket; frames: Frame[
   return { socket, frames, closed, until };
 }
 
+/** A gRPC health check on stream 1 as raw frames: its HEADERS (`authority` as given) and its one DATA frame. */
+function healthCheck(authority: string): Buffer {
+  const compressor = hpack.compressor.create({ table: { maxSize: 4096 } });
+  compressor.write(
+    [
+      [':method', 'POST'],
+      [':scheme', 'http'],
+      [':path', '/grpc.health.v1.Health/Check'],
+      [':authority', authority],
+      ['content-type', 'application/grpc'],
+      ['te', 'trailers'],
+    ].map(([name, value]) => ({ name: name!, value: value!, huffman: true })),
+  );
+  // HealthCheckRequest {} is an empty message: a gRPC frame of 0 bytes.
+  return Buffer.concat([frame(1, 0x4, 1, compressor.read() as Buffer), frame(0, 0x1, 1, Buffer.from([0, 0, 0, 0, 0]))]);
+}
+
+/** What the server answered on stream 1: its status, gRPC status and message bytes. */
+function healthAnswer(frames: readonly Frame[]): { status?: string; grpcStatus?: string; message: Buffer } {
+  const decompressor = hpack.decompressor.create({ table: { maxSize: 4096 } });
+  const headers: Record<string, string> = {};
+  for (const f of frames.filter((f) => f.type === 1 && f.streamId === 1)) {
+    decompressor.write(f.payload);
+    decompressor.execute();
+    for (let header = decompressor.read(); header !== null; header = decompressor.read()) headers[header.name] = header.value;
+  }
+  const message = Buffer.concat(frames.filter((f) => f.type === 0 && f.streamId === 1).map((f) => f.payload));
+  return { ...(headers[':status'] === undefined ? {} : { status: headers[':status'] }), ...(headers['grpc-status'] === undefined ? {} : { grpcStatus: headers['grpc-status'] }), message };
+}
+
+/** HealthCheckResponse { status: SERVING (1) } in one gRPC message, and OK. */
+const SERVING_ANSWER = { status: '200', grpcStatus: '0', message: Buffer.from([0, 0, 0, 0, 2, 8, 1]) };
+
 for (const authority of ['http://127.0.0.1:PORT', '127.0.0.1:PORT']) {
   const scheme = authority.includes('/');
   test(`an idle connection that pings and widens its window before its first call, :authority ${scheme ? 'with' : 'without'} a scheme: every PING answered once (by the client port), the call is served ${scheme ? 'through the rewriter' : 'on the native socket'}`, async (t) => {
@@ -94,32 +127,10 @@ for (const authority of ['http://127.0.0.1:PORT', '127.0.0.1:PORT']) {
     client.socket.write(frame(6, 0, 0, ping)); // a second keepalive while still idle
     await client.until('the second PING ACK', () => client.frames.filter((f) => f.type === 6).length === 2);
     t.deepEqual(handed, { native: 0, rewritten: 0, idleEnded: 0 });
-    const compressor = hpack.compressor.create({ table: { maxSize: 4096 } });
-    compressor.write(
-      [
-        [':method', 'POST'],
-        [':scheme', 'http'],
-        [':path', '/grpc.health.v1.Health/Check'],
-        [':authority', authority.replace('PORT', String(port))],
-        ['content-type', 'application/grpc'],
-        ['te', 'trailers'],
-      ].map(([name, value]) => ({ name: name!, value: value!, huffman: true })),
-    );
-    const block = compressor.read() as Buffer;
-    client.socket.write(Buffer.concat([frame(1, 0x4, 1, block), frame(0, 0x1, 1, Buffer.from([0, 0, 0, 0, 0]))]));
+    client.socket.write(healthCheck(authority.replace('PORT', String(port))));
     await client.until('the call to end', () => client.frames.some((f) => f.type === 1 && f.streamId === 1 && (f.flags & 0x1) !== 0));
     t.deepEqual(handed, scheme ? { native: 0, rewritten: 1, idleEnded: 0 } : { native: 1, rewritten: 0, idleEnded: 0 });
-    const decompressor = hpack.decompressor.create({ table: { maxSize: 4096 } });
-    const headers: Record<string, string> = {};
-    for (const f of client.frames.filter((f) => f.type === 1 && f.streamId === 1)) {
-      decompressor.write(f.payload);
-      decompressor.execute();
-      for (let header = decompressor.read(); header !== null; header = decompressor.read()) headers[header.name] = header.value;
-    }
-    t.is(headers[':status'], '200');
-    t.is(headers['grpc-status'], '0');
-    // HealthCheckResponse { status: SERVING (1) }, one gRPC message.
-    t.deepEqual(Buffer.concat(client.frames.filter((f) => f.type === 0 && f.streamId === 1).map((f) => f.payload)), Buffer.from([0, 0, 0, 0, 2, 8, 1]));
+    t.deepEqual(healthAnswer(client.frames), SERVING_ANSWER);
     // Every PING answered exactly once: by the client port while it held the connection, not again by nghttp2.
     const acks = client.frames.filter((f) => f.type === 6);
     t.deepEqual(
@@ -130,6 +141,18 @@ for (const authority of ['http://127.0.0.1:PORT', '127.0.0.1:PORT']) {
       ],
     );
     t.true(client.frames.every((f) => f.type !== 7), 'no GOAWAY');
+  });
+}
+
+for (const authority of ['http://127.0.0.1:PORT', '127.0.0.1:PORT']) {
+  test(`a call whose connection never ACKs the server's SETTINGS (:authority ${authority.includes('/') ? 'with' : 'without'} a scheme) is served through the rewriter once the ACK wait is over`, async (t) => {
+    const { port, handed } = await healthPort(t);
+    const client = await rawClient(port);
+    t.teardown(() => client.socket.destroy());
+    client.socket.write(Buffer.concat([H2_PREFACE, frame(4, 0, 0, Buffer.alloc(0)), healthCheck(authority.replace('PORT', String(port)))]));
+    await client.until('the call to end', () => client.frames.some((f) => f.type === 1 && f.streamId === 1 && (f.flags & 0x1) !== 0));
+    t.deepEqual(healthAnswer(client.frames), SERVING_ANSWER);
+    t.deepEqual(handed, { native: 0, rewritten: 1, idleEnded: 0 });
   });
 }
 
