@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { makeCertificates } from '../_test/certificates.ts';
 import { freePorts, getJson, startMember, until } from '../_test/members.ts';
+import { ClientServer } from './clientServer.ts';
 import { loadEtcdApi } from './grpcServices.ts';
 import { scratchFolder } from '../_test/scratch.ts';
 
@@ -93,11 +94,14 @@ etcdctlTest('etcdctl 3.4 with http:// endpoints (a scheme in HTTP/2\'s :authorit
  * A TCP proxy in front of `port` that passes each HTTP/2 connection's frames at once up to its
  * first HEADERS and holds that and everything after for `holdMs`: the server sees a client that
  * has ACKed its SETTINGS and then sits idle before its first call, as a long-lived Go client does.
+ * Only the first `connectionsHeld` connections are held; later ones pass as they come.
  */
-async function firstCallHeldBack(port: number, holdMs: number): Promise<{ port: number; held: () => number; close: () => void }> {
+async function firstCallHeldBack(port: number, holdMs: number, connectionsHeld = Infinity): Promise<{ port: number; held: () => number; close: () => void }> {
   const sockets = new Set<Socket>();
   let held = 0;
+  let accepted = 0;
   const server = createServer((client) => {
+    const hold = accepted++ < connectionsHeld;
     const upstream = connect(port, '127.0.0.1');
     for (const socket of [client, upstream]) {
       sockets.add(socket);
@@ -107,7 +111,7 @@ async function firstCallHeldBack(port: number, holdMs: number): Promise<{ port: 
     upstream.pipe(client);
     let pending = Buffer.alloc(0);
     let offset = 24; // the connection preface, then frames
-    let state: 'scanning' | 'holding' | 'passing' = 'scanning';
+    let state: 'scanning' | 'holding' | 'passing' = hold ? 'scanning' : 'passing';
     client.on('data', (chunk: Buffer) => {
       if (state === 'passing') return void upstream.write(chunk);
       pending = Buffer.concat([pending, chunk]);
@@ -120,10 +124,10 @@ async function firstCallHeldBack(port: number, holdMs: number): Promise<{ port: 
       offset -= through;
       if (pending.length < 9 || pending[3] !== 1) return;
       state = 'holding';
+      held++;
       setTimeout(() => {
-        held++;
         state = 'passing';
-        upstream.write(pending);
+        if (!upstream.destroyed) upstream.write(pending);
       }, holdMs);
     });
   });
@@ -151,6 +155,30 @@ etcdctlTest("etcdctl 3.4 with an http:// endpoint whose connection sits idle 400
   t.regex((await run('etcdctl', [...args, 'endpoint', 'hashkv'], { env })).stdout, new RegExp(`^${endpoint.replace(/[.]/g, '\\.')}, \\d+\\n$`));
   t.true(proxy.held() >= 2, `${proxy.held()} connections held back`);
   t.false(member.output.join('').includes('Error'), member.output.join(''));
+});
+
+etcdctlTest('etcdctl 3.4 whose first call reaches the client port after its first-call limit: the GOAWAY (no stream processed) makes it call again on a new connection, and get answers', async (t) => {
+  const definition = loadEtcdApi();
+  const grpcServer = new grpc.Server();
+  let ranges = 0;
+  grpcServer.addService(definition['etcdserverpb.KV'] as grpc.ServiceDefinition, {
+    range: (_call: unknown, callback: (error: null, answer: object) => void) => {
+      ranges++;
+      callback(null, { header: { clusterId: 1, memberId: 1, revision: 1, raftTerm: 2 }, kvs: [], count: 0 });
+    },
+  });
+  const server = new ClientServer(grpcServer, (_request, response) => response.end(), { firstCallMs: 300 });
+  const [port] = await freePorts(1);
+  await server.listen(new URL(`http://127.0.0.1:${port}`), null);
+  const proxy = await firstCallHeldBack(port!, 700, 1);
+  t.teardown(() => (proxy.close(), server.close()));
+  const env = { ...process.env, ETCDCTL_API: '3' };
+  const got = await run('etcdctl', ['--endpoints', `http://127.0.0.1:${proxy.port}`, '--dial-timeout', '3s', '--command-timeout', '5s', 'get', 'k'], { env });
+  t.is(got.stdout, '');
+  t.is(ranges, 1);
+  t.is(proxy.held(), 1, 'the first connection held its call');
+  // The first connection ended idle with the call still held in the proxy; the second served it.
+  t.deepEqual(server.handed, { native: 1, rewritten: 0, idleEnded: 1 });
 });
 
 test('HTTP on the client port (mTLS) and on the metrics URL: /health, /version, /metrics with etcd\'s metric names; gRPC health says SERVING', async (t) => {
