@@ -167,10 +167,12 @@ etcdctlTest('etcdctl 3.4 whose first call reaches the client port after its firs
       callback(null, { header: { clusterId: 1, memberId: 1, revision: 1, raftTerm: 2 }, kvs: [], count: 0 });
     },
   });
-  const server = new ClientServer(grpcServer, (_request, response) => response.end(), { firstCallMs: 300 });
+  // A first-call limit short for the test, yet long beside a loaded host's stalls: grpc-go retries
+  // a stream refused unprocessed once, so the second connection's call must arrive within it.
+  const server = new ClientServer(grpcServer, (_request, response) => response.end(), { firstCallMs: 1_000 });
   const [port] = await freePorts(1);
   await server.listen(new URL(`http://127.0.0.1:${port}`), null);
-  const proxy = await firstCallHeldBack(port!, 700, 1);
+  const proxy = await firstCallHeldBack(port!, 1_500, 1);
   t.teardown(() => (proxy.close(), server.close()));
   const env = { ...process.env, ETCDCTL_API: '3' };
   const got = await run('etcdctl', ['--endpoints', `http://127.0.0.1:${proxy.port}`, '--dial-timeout', '3s', '--command-timeout', '5s', 'get', 'k'], { env });
