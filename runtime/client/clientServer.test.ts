@@ -174,7 +174,8 @@ test('a connection with no call within the first-call limit gets a GOAWAY (no st
   t.deepEqual(handed, { native: 0, rewritten: 1, idleEnded: 2 });
 });
 
-test('a client that floods PINGs before its first call and reads none of the answers is disconnected once their backlog passes 64 KiB', async (t) => {
+// Serial: its flood holds this process's loop for seconds, which the timed tests beside it would feel.
+test.serial('a client that floods PINGs before its first call and reads none of the answers is disconnected once their backlog passes 64 KiB', async (t) => {
   const { port, handed } = await healthPort(t);
   const client = await rawClient(port);
   t.teardown(() => client.socket.destroy());
@@ -192,4 +193,37 @@ test('a client that floods PINGs before its first call and reads none of the ans
   t.true(closed, `still open after ${sentBytes} bytes of PINGs`);
   t.log(`closed after ${sentBytes} bytes of PINGs sent`);
   t.deepEqual(handed, { native: 0, rewritten: 0, idleEnded: 0 });
+});
+
+test('a connection that says less than what tells HTTP/1 from HTTP/2 within the first-call limit is closed; HTTP/1 that spoke in time is not', async (t) => {
+  const { port } = await healthPort(t, { firstCallMs: 300 });
+  const closedAfter = (bytes: string): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const startedAt = Date.now();
+      const socket: Socket = connect(port, '127.0.0.1', () => {
+        if (bytes.length > 0) socket.write(bytes);
+      });
+      socket.on('error', reject);
+      socket.on('close', () => resolve(Date.now() - startedAt));
+      socket.resume();
+    });
+  t.true((await closedAfter('')) >= 250);
+  t.true((await closedAfter('PR')) >= 250);
+  const answer = await new Promise<string>((resolve, reject) => {
+    const socket: Socket = connect(port, '127.0.0.1', () => {
+      socket.write('GET');
+      setTimeout(() => socket.write(' / HTTP/1.1\r\nHost: x\r\n\r\n'), 500);
+    });
+    let out = '';
+    socket.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('http/1')) {
+        socket.destroy();
+        resolve(out);
+      }
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(out));
+  });
+  t.true(answer.includes('http/1'), answer);
 });

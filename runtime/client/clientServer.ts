@@ -92,10 +92,17 @@ export class ClientServer {
     let head: Buffer = Buffer.alloc(0);
     let timer: NodeJS.Timeout | null = null;
     let startedAt = 0;
-    socket.on('close', () => clearTimeout(timer ?? undefined));
+    // A connection that sends fewer than the three bytes that tell HTTP/1 from HTTP/2 within the
+    // first-call limit is closed: nobody holds a socket here forever by saying nothing.
+    const silent = setTimeout(() => socket.destroy(), this.firstCallMs);
+    socket.on('close', () => {
+      clearTimeout(silent);
+      clearTimeout(timer ?? undefined);
+    });
     const onData = (chunk: Buffer): void => {
       head = head.byteLength === 0 ? chunk : Buffer.concat([head, chunk]);
       if (head.byteLength < 3) return;
+      clearTimeout(silent);
       if (head.subarray(0, 3).toString('latin1') !== 'PRI') {
         socket.off('data', onData);
         socket.pause();
