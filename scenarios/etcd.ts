@@ -373,7 +373,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
           ...calls,
           ...unstable.counts(),
           ...(stalls === null ? {} : stalls.counts),
-          ...(shape.leases === undefined ? {} : { leaseExpiries: leases.expiriesJudged, leaseRevokes: leases.revokesChecked, leaseKeysRevoked: leases.keysRevoked, leaseInstallsJudged: leases.installsJudged, leaseRepliesUnjudged: leases.repliesUnjudged ?? 0, leaseRenewalsRefused: leases.renewalsRefusedBeforeRevoke ?? 0 }),
+          ...(shape.leases === undefined ? {} : { leaseExpiries: leases.expiriesJudged, leaseRevokes: leases.revokesChecked, leaseKeysRevoked: leases.keysRevoked, leaseInstallsJudged: leases.installsJudged, leaseRepliesUnjudged: leases.repliesUnjudged ?? 0, leaseRenewalsRefused: leases.renewalsRefusedBeforeRevoke ?? 0, leaseCheckpointProposalsForgotten: leases.checkpointProposalsForgotten ?? 0 }),
           ...(shape.leases?.checkpoints === true ? { leaseCheckpointsApplied: leases.checkpointsApplied, leaseCheckpointsUsed: leases.checkpointsUsed } : {}),
           ...(shape.lock === undefined ? {} : { lockIncrements: leases.increments }),
           ...(shape.slabBytes === undefined ? {} : { slabRelocations: relocatedValues() - relocationsBefore }),

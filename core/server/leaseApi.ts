@@ -192,5 +192,5 @@ export function tickLeases(server: EtcdServer): void {
     server.proposeInternal({ kind: 'leaseRevoke', ID, expired: true });
   }
   const checkpoints = lessor.dueCheckpoints(server.ticks, checkpointsPerTick);
-  if (checkpoints.length > 0) server.proposeInternal({ kind: 'leaseCheckpoint', checkpoints });
+  if (checkpoints.length > 0) server.leaseLog.checkpointing(server.proposeInternal({ kind: 'leaseCheckpoint', checkpoints }), server.ticks, checkpoints);
 }
