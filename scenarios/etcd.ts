@@ -8,7 +8,7 @@ import { etcdHistory } from '../properties/etcd/etcdHistory.ts';
 import { LeaseExpiryRecorder } from '../properties/etcd/leaseExpiries.ts';
 import { etcdInvariants, type EtcdInvariantStats } from '../properties/etcd/etcdInvariants.ts';
 import { defaultHistoryCheckOptions, linearizableHistory, type HistoryCheckStats } from '../properties/etcd/linearizableHistory.ts';
-import { currentLeader, raftLiveness } from '../properties/raft/raftLiveness.ts';
+import { currentLeader, raftLiveness, type LivenessFigures } from '../properties/raft/raftLiveness.ts';
 import { raftTrafficOnly } from '../properties/raft/raftHost.ts';
 import { snapshotWaitBounded } from '../properties/raft/snapshotWait.ts';
 import { unreachableProbed } from '../properties/raft/unreachableProbed.ts';
@@ -57,6 +57,14 @@ const requestTimeoutUs = 2_000_000;
 /** Liveness bound, stated in election timeouts. */
 const livenessElectionTimeouts = 10;
 const livenessBoundUs = livenessElectionTimeouts * electionTimeoutUs;
+/**
+ * The longest any client here waits between one call's end and its next call (session 23, task
+ * leaselog): a compactor's interval (up to 4 s), a lock client's pause (up to two 2 s session TTLs).
+ * Liveness holds each client to it once the cluster is live (raftLiveness' ClientPacing).
+ */
+const clientPacingUsMax = 4_000_000;
+/** The latest a client may be served after the cluster is live: its call in flight, its pause, its next call. */
+const clientLivenessUsMax = requestTimeoutUs + clientPacingUsMax + requestTimeoutUs;
 
 export interface EtcdScenarioShape {
   readonly machines: number;
@@ -128,7 +136,8 @@ export interface EtcdTuning {
 const baseOptions: Omit<SimOptions, 'seed'> = {
   ...defaultSimOptions,
   tickIntervalUs,
-  timeLimitUs: quietAtUs + livenessBoundUs + 1_000_000,
+  // Room for a client served at its own pacing after a cluster live just within the bound.
+  timeLimitUs: quietAtUs + livenessBoundUs + clientLivenessUsMax + 1_000_000,
   eventLimit: 3_000_000,
   clock: { ...defaultSimOptions.clock, tickBurstMax: 3 },
 };
@@ -323,6 +332,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
       const unstable = unstableCounts<PeerMessage, ServerRequest, ServerReply, EtcdServer>();
       // With disk stalls: what members did while their disks were stalled (diskStallCounts.ts).
       const stalls = shape.space.timedClasses.includes('disk-stall') ? diskStallCounts() : null;
+      const liveness = raftLiveness<PeerMessage, ServerRequest, ServerReply, EtcdServer>(livenessBoundUs, livenessElectionTimeouts, { timeoutUs: requestTimeoutUs, pacingUsMax: clientPacingUsMax });
       let executed: ReturnType<typeof executeSimulation>;
       try {
         executed = executeSimulation<PeerMessage, ServerRequest, ServerReply, EtcdServer>(
@@ -344,7 +354,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
             ...(stalls === null ? [] : [stalls.observer]),
             ...(shape.onHistory === undefined ? [] : [{ finish: (sim: { readonly history: readonly HistoryEntry<ServerRequest, ServerReply>[] }) => shape.onHistory!(sim.history, watch ?? undefined) }]),
           ],
-          liveness: raftLiveness(livenessBoundUs, livenessElectionTimeouts),
+          liveness,
           leader: currentLeader,
           // Reported whenever the members wait for reports (a scenario may turn that off: then nothing is reported).
           ...(config.snapshotStatusReported ? { snapshotReports } : {}),
@@ -362,6 +372,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
         stats: {
           ...executed.stats,
           ...(watch === null ? {} : { ...watch.stats(), watchSettledTookEffect: history.watchGuidance?.tookEffect ?? 0, watchSettledNever: history.watchGuidance?.neverTookEffect ?? 0 }),
+          ...livenessStats(liveness.figures()),
           historyOperations: history.operations,
           historySteps: history.steps,
           // The apply check's work (applyReference.ts): indexes whose answer the model judged or learned, later appliers' answers compared, served reads judged (those below the model's compaction among them).
@@ -380,6 +391,14 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
         },
       };
     },
+  };
+}
+
+/** The liveness figures in ms after quiet (the cluster live; the deadline in force at the last probe before it all held), when known. */
+function livenessStats({ quietAtUs: quietUs, clusterLiveAtUs, lastDeadlineUs }: ReturnType<LivenessFigures['figures']>): Record<string, number> {
+  return {
+    ...(clusterLiveAtUs === null ? {} : { livenessClusterLiveMs: Math.round((clusterLiveAtUs - quietUs) / 1000) }),
+    ...(lastDeadlineUs === null ? {} : { livenessDeadlineMs: Math.round((lastDeadlineUs - quietUs) / 1000) }),
   };
 }
 
