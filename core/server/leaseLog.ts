@@ -10,6 +10,8 @@ export type LeaseLogEntry =
    * not one), as its request `requestId`: they carry remaining TTLs computed then.
    */
   | { readonly seq: number; readonly kind: 'checkpointing'; readonly requestId: number; readonly tick: number; readonly checkpoints: readonly LeaseCheckpoint[] }
+  /** The primary proposed a renewal's clear (a checkpoint of 0) of lease `ID` at its tick `tick`; the renewal waits for it. */
+  | { readonly seq: number; readonly kind: 'clearing'; readonly ID: number; readonly tick: number }
   /**
    * A LeaseCheckpoint entry applied (as the entry says, whatever the lessor made of it), whether the
    * lessor was the primary then, and who proposed it (the member and its request id).
@@ -34,8 +36,8 @@ const kept = 1024;
 
 /**
  * The member's lease actions as they happen, for checkers that must judge them at the moment they
- * happen (the simulator's true time then): the primary proposing an expiry or checkpoints, a revoke
- * applied, a checkpoint applied, a promotion, a grant or renewal on the primary. A
+ * happen (the simulator's true time then): the primary proposing an expiry, checkpoints or a renewal's
+ * clear, a revoke applied, a checkpoint applied, a promotion, a grant or renewal on the primary. A
  * checker reads the entries after the last sequence number it saw; the oldest are dropped.
  */
 export class LeaseLog {
@@ -56,6 +58,10 @@ export class LeaseLog {
 
   checkpointing(requestId: number, tick: number, checkpoints: readonly LeaseCheckpoint[]): void {
     this.push({ kind: 'checkpointing', requestId, tick, checkpoints });
+  }
+
+  clearing(ID: number, tick: number): void {
+    this.push({ kind: 'clearing', ID, tick });
   }
 
   checkpointed(index: number, checkpoints: readonly LeaseCheckpoint[], primary: boolean, proposer = 0, requestId = 0): void {

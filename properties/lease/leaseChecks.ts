@@ -130,6 +130,7 @@ export function leaseChecks(options: LeaseCheckOptions, stats?: LeaseCheckStats)
       revoked.delete(lease);
     },
   });
+  counts.clearsOverProposedCheckpoints ??= 0;
   counts.renewalsOverProposedCheckpoints ??= 0;
   counts.checkpointProposalsForgotten ??= 0;
   // A checkpoint computed before a renewal must not apply after it (judged at the renewal, always on).
@@ -219,7 +220,7 @@ export function leaseChecks(options: LeaseCheckOptions, stats?: LeaseCheckStats)
   const judge = (sim: EtcdSimulation, id: NodeId, server: EtcdServer, entry: LeaseLogEntry): void => {
     judgeRenewal(id, server, entry);
     stale.judge(id, server, entry);
-    if (entry.kind === 'checkpointing') return;
+    if (entry.kind === 'checkpointing' || entry.kind === 'clearing') return;
     if (entry.kind === 'promoted' && options.timing) judgePromotion(sim, id, server, entry.index, entry.tick);
     if (entry.kind === 'checkpointed' || entry.kind === 'promoted' || entry.kind === 'refreshed') {
       bound.judge(id, server, entry);

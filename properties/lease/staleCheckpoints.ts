@@ -4,6 +4,12 @@ import type { EtcdServer } from '../../core/server/index.ts';
 import type { LeaseLogEntry } from '../../core/server/leaseLog.ts';
 
 export interface StaleCheckpointStats {
+  /**
+   * Renewals' clears proposed while the primary's own checkpoint of the lease was still to apply
+   * there: the race reached and handled (the renewal waits for both). What the mutant
+   * lease-renew-ignores-inflight-checkpoint needs to be caught.
+   */
+  clearsOverProposedCheckpoints: number;
   /** Renewals on a primary with its own checkpoint of the lease still to apply there, judged (0 when the lessor clears first). */
   renewalsOverProposedCheckpoints: number;
   /** Checkpoint proposals forgotten unapplied by their proposer: a promotion came first (Raft dropped them, or a crash), or the limit. */
@@ -20,7 +26,7 @@ interface Proposal {
   readonly renewedAt: Map<number, number>;
 }
 
-type Judged = Extract<LeaseLogEntry, { kind: 'checkpointing' | 'checkpointed' | 'refreshed' | 'promoted' | 'revoked' }>;
+type Judged = Extract<LeaseLogEntry, { kind: 'checkpointing' | 'checkpointed' | 'refreshed' }>;
 
 /**
  * A checkpoint computed before a renewal never takes effect after it: once a primary answers a
@@ -56,7 +62,7 @@ export class StaleCheckpoints {
   readonly stats: StaleCheckpointStats;
 
   constructor(stats?: StaleCheckpointStats, limit = 4_096) {
-    this.stats = stats ?? { renewalsOverProposedCheckpoints: 0, checkpointProposalsForgotten: 0 };
+    this.stats = stats ?? { clearsOverProposedCheckpoints: 0, renewalsOverProposedCheckpoints: 0, checkpointProposalsForgotten: 0 };
     this.limit = limit;
   }
 
@@ -75,6 +81,9 @@ export class StaleCheckpoints {
         return this.applied(id, entry);
       case 'revoked':
         return this.revoked(id, entry.ID);
+      case 'clearing':
+        if (this.pending(id, entry.ID)) this.stats.clearsOverProposedCheckpoints++;
+        return;
       case 'promoted':
         return this.forgetAll();
       case 'expiring':
@@ -120,6 +129,12 @@ export class StaleCheckpoints {
     if (id !== entry.proposer) return;
     mine!.delete(entry.requestId);
     this.held--;
+  }
+
+  /** Whether `id` proposed a checkpoint of `lease` that has not applied there yet. */
+  private pending(id: NodeId, lease: number): boolean {
+    for (const proposal of this.proposals.get(id)?.values() ?? []) if (proposal.remaining.has(lease)) return true;
+    return false;
   }
 
   private revoked(id: NodeId, lease: number): void {
