@@ -16,48 +16,38 @@ function feed(check: StaleCheckpoints, id: number, log: LeaseLog, write: (log: L
   for (const entry of log.since(from)) check.judge(id, member, entry as LeaseLogEntry);
 }
 
-test('a renewal answered while the primary\'s own checkpoint of the lease is still to apply fails at the renewal (the mutant lease-renew-ignores-inflight-checkpoint)', (t) => {
+/** Member 1 promoted at its tick 5 and proposed, at its tick 25 as request 42, checkpoints of these leases (seconds by id). */
+function primaryProposing(remaining: Readonly<Record<number, number>>) {
   const check = new StaleCheckpoints();
   const leader = new LeaseLog();
   feed(check, 1, leader, (log) => {
     log.promoted(10, 5, 10);
-    log.checkpointing(42, 25, [{ ID: 7, remainingTTL: 18 }, { ID: 8, remainingTTL: 3 }]);
+    log.checkpointing(42, 25, Object.entries(remaining).map(([ID, remainingTTL]) => ({ ID: Number(ID), remainingTTL })));
   });
+  return { check, leader };
+}
+
+test('a renewal answered while the primary\'s own checkpoint of the lease is still to apply fails at the renewal (the mutant lease-renew-ignores-inflight-checkpoint)', (t) => {
+  const { check, leader } = primaryProposing({ 7: 18, 8: 3 });
   t.throws(() => feed(check, 1, leader, (log) => log.refreshed(7, 26, 11)), { message: /member 1 renewed lease 7 at its tick 26 \(its state at index 11\) while its own checkpoint of it \(18 s, proposed at its tick 25, request 42\) had not applied there/ });
 });
 
-test('a renewal after the checkpoint applied on its proposer, or of another lease, or on another member, passes', (t) => {
-  const check = new StaleCheckpoints();
-  const leader = new LeaseLog();
-  const follower = new LeaseLog();
-  feed(check, 1, leader, (log) => {
-    log.promoted(10, 5, 10);
-    log.checkpointing(42, 25, [{ ID: 7, remainingTTL: 18 }]);
-    log.refreshed(9, 25, 11);
-  });
+test('a renewal after the checkpoint applied on its proposer, or of another lease, passes; a follower applying it first settles nothing', (t) => {
+  const { check, leader } = primaryProposing({ 7: 18 });
+  t.notThrows(() => feed(check, 1, leader, (log) => log.refreshed(9, 25, 11)), 'another lease');
   // A follower applying it first does not settle it: the proposer's own state must hold it.
-  feed(check, 2, follower, (log) => log.checkpointed(12, [{ ID: 7, remainingTTL: 18 }], false, 1, 42));
+  feed(check, 2, new LeaseLog(), (log) => log.checkpointed(12, [{ ID: 7, remainingTTL: 18 }], false, 1, 42));
   t.is(check.size, 1);
   t.throws(() => feed(check, 1, new LeaseLog(), (log) => log.refreshed(7, 26, 11)));
-  const again = new StaleCheckpoints();
-  const fresh = new LeaseLog();
-  feed(again, 1, fresh, (log) => {
-    log.promoted(10, 5, 10);
-    log.checkpointing(42, 25, [{ ID: 7, remainingTTL: 18 }]);
-    log.checkpointed(12, [{ ID: 7, remainingTTL: 18 }], true, 1, 42);
-  });
-  t.is(again.size, 0);
-  t.notThrows(() => feed(again, 1, fresh, (log) => log.refreshed(7, 26, 13)));
-  t.is(again.stats.renewalsOverProposedCheckpoints, 0);
+  const again = primaryProposing({ 7: 18 });
+  feed(again.check, 1, again.leader, (log) => log.checkpointed(12, [{ ID: 7, remainingTTL: 18 }], true, 1, 42));
+  t.is(again.check.size, 0);
+  t.notThrows(() => feed(again.check, 1, again.leader, (log) => log.refreshed(7, 26, 13)));
+  t.is(again.check.stats.renewalsOverProposedCheckpoints, 0);
 });
 
 test('past one interval the proposal is no longer trusted: the renewal is marked, and fails only if that checkpoint applies after all', (t) => {
-  const check = new StaleCheckpoints();
-  const leader = new LeaseLog();
-  feed(check, 1, leader, (log) => {
-    log.promoted(10, 5, 10);
-    log.checkpointing(42, 25, [{ ID: 7, remainingTTL: 18 }]);
-  });
+  const { check, leader } = primaryProposing({ 7: 18 });
   t.notThrows(() => feed(check, 1, leader, (log) => log.refreshed(7, 45, 11)));
   t.is(check.stats.renewalsOverProposedCheckpoints, 1);
   t.throws(() => feed(check, 3, new LeaseLog(), (log) => log.checkpointed(12, [{ ID: 7, remainingTTL: 18 }], false, 1, 42)), {
@@ -66,13 +56,8 @@ test('past one interval the proposal is no longer trusted: the renewal is marked
 });
 
 test('a promotion forgets every proposal not applied on its proposer (they applied below it or never will); a revoke forgets its lease; a renewal\'s clear of 0 is no proposal', (t) => {
-  const check = new StaleCheckpoints();
-  const one = new LeaseLog();
-  feed(check, 1, one, (log) => {
-    log.promoted(10, 5, 10);
-    log.checkpointing(42, 25, [{ ID: 7, remainingTTL: 18 }, { ID: 8, remainingTTL: 4 }]);
-    log.checkpointing(43, 26, [{ ID: 9, remainingTTL: 0 }]);
-  });
+  const { check, leader: one } = primaryProposing({ 7: 18, 8: 4 });
+  feed(check, 1, one, (log) => log.checkpointing(43, 26, [{ ID: 9, remainingTTL: 0 }]));
   t.is(check.size, 1);
   feed(check, 1, one, (log) => log.revoked(8, 11, 5, 0, false));
   t.notThrows(() => feed(check, 1, one, (log) => log.refreshed(8, 27, 12)));
