@@ -295,7 +295,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
       ...(config.snapshotStatusReported
         ? [`snapshots: ${snapshotTransferUs / 1000} ms on the wire, each one's fate reported to its sender as the runtime's transport does (finished once handed on, failed when lost); no leader waits in StateSnapshot over ${snapshotWaitBoundUs / 1000} ms while it and the follower are up`]
         : []),
-      `liveness: within ${livenessElectionTimeouts} election timeouts (${livenessBoundUs / 1000} ms) of the quiet fault`,
+      `liveness: the cluster within ${livenessElectionTimeouts} election timeouts (${livenessBoundUs / 1000} ms) of the quiet fault, then each client within its own pacing (its call in flight, a pause of up to ${clientPacingUsMax / 1000} ms, a call answered within its ${requestTimeoutUs / 1000} ms deadline)`,
       ...(shape.leases === undefined
         ? []
         : [
