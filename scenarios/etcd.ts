@@ -394,9 +394,10 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
   };
 }
 
-/** The liveness figures in ms after quiet (the cluster live; the deadline in force at the last probe before it all held), when known. */
-function livenessStats({ quietAtUs: quietUs, clusterLiveAtUs, lastDeadlineUs }: ReturnType<LivenessFigures['figures']>): Record<string, number> {
+/** The liveness figures in ms after quiet (the cluster live; the deadline in force at the last probe before it all held), and the slowest answer to a call on the live cluster, when known. */
+function livenessStats({ quietAtUs: quietUs, clusterLiveAtUs, lastDeadlineUs, slowestCallUs }: ReturnType<LivenessFigures['figures']>): Record<string, number> {
   return {
+    ...(slowestCallUs === null ? {} : { livenessSlowestCallMs: Math.round(slowestCallUs / 1000) }),
     ...(clusterLiveAtUs === null ? {} : { livenessClusterLiveMs: Math.round((clusterLiveAtUs - quietUs) / 1000) }),
     ...(lastDeadlineUs === null ? {} : { livenessDeadlineMs: Math.round((lastDeadlineUs - quietUs) / 1000) }),
   };

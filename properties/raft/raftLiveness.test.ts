@@ -23,7 +23,9 @@ function run() {
   const check = raftLiveness(10_000_000, 10, { timeoutUs: 2_000_000, pacingUsMax: 4_000_000 });
   const at = (us: number) => {
     sim.nowUs = us;
-    return { holds: check.holds(sim as never), deadline: check.deadline!(sim as never) };
+    // As the simulator asks: the deadline only while liveness does not hold.
+    const holds = check.holds(sim as never);
+    return { holds, deadline: holds ? { atUs: Number.NaN, why: 'held' } : check.deadline!(sim as never) };
   };
   let id = 0;
   const call = (client: number, invokeUs: number, completeUs: number | null, outcome: 'ok' | 'fail' | 'unknown') => {
@@ -62,12 +64,14 @@ test('a call invoked on the live cluster and not answered within its deadline fa
 });
 
 test('a refusal after the cluster is live moves the client\'s deadline to the refusal plus a pause and a deadline; success ends the judgement', (t) => {
-  const { at, call, goLive } = run();
+  const { at, call, goLive, check } = run();
+  at(quietUs);
   goLive();
   at(21_000_000);
   call(9, 21_100_000, 21_300_000, 'fail'); // ErrCompacted, say: answered, not served
   t.is(at(21_400_000).deadline.atUs, 21_300_000 + 4_000_000 + 2_000_000);
   call(9, 24_000_000, 24_100_000, 'ok');
   t.true(at(24_200_000).holds);
-  t.deepEqual(run().check.figures(), { quietAtUs: 0, clusterLiveAtUs: null, lastDeadlineUs: null });
+  t.deepEqual(check.figures(), { quietAtUs: quietUs, clusterLiveAtUs: 21_000_000, lastDeadlineUs: 27_300_000, slowestCallUs: 200_000 }, 'the slowest answer on the live cluster: 200 ms');
+  t.deepEqual(run().check.figures(), { quietAtUs: 0, clusterLiveAtUs: null, lastDeadlineUs: null, slowestCallUs: null });
 });

@@ -24,9 +24,13 @@ export interface ClientPacing {
   readonly pacingUsMax: number;
 }
 
-/** What a run's liveness looked like, for its stats: the quiet fault, the cluster part first holding, the last deadline that applied. */
+/**
+ * What a run's liveness looked like, for its stats: the quiet fault, the cluster part first holding,
+ * the last deadline that applied, and the slowest answer to a call invoked on the live cluster (the
+ * per-call rule's margin: its deadline less that).
+ */
 export interface LivenessFigures {
-  figures(): { readonly quietAtUs: number; readonly clusterLiveAtUs: number | null; readonly lastDeadlineUs: number | null };
+  figures(): { readonly quietAtUs: number; readonly clusterLiveAtUs: number | null; readonly lastDeadlineUs: number | null; readonly slowestCallUs: number | null };
 }
 
 /**
@@ -53,6 +57,7 @@ export function raftLiveness<M, Q, R, N extends HostedNode<M, Q, R> & RaftNodeVi
   let liveAtUs: number | null = null;
   /** The deadline in force at the last probe that found it not holding. */
   let lastDeadlineUs: number | null = null;
+  let slowestCallUs: number | null = null;
   const clusterLive = (sim: Simulation<M, Q, R, N>): boolean => {
     if (target < 0) {
       quietAtUs = sim.nowUs;
@@ -73,11 +78,13 @@ export function raftLiveness<M, Q, R, N extends HostedNode<M, Q, R> & RaftNodeVi
   return {
     description: `within ${electionTimeouts} election timeouts of healing: one leader followed by all voters, everything logged before committed and applied on every voter, and every client served again${clients === undefined ? '' : ` (each client within its own pacing once the cluster is: its call in flight, a pause of up to ${clients.pacingUsMax / 1000} ms, and a call answered within its deadline of ${clients.timeoutUs / 1000} ms)`}`,
     boundUs,
-    figures: () => ({ quietAtUs, clusterLiveAtUs: liveAtUs, lastDeadlineUs }),
+    figures: () => ({ quietAtUs, clusterLiveAtUs: liveAtUs, lastDeadlineUs, slowestCallUs }),
     holds(sim) {
       if (!clusterLive(sim)) return false;
       const { working, served } = clientsSince(sim, quietAtUs);
-      return [...working].every((client) => served.has(client));
+      const holds = [...working].every((client) => served.has(client));
+      if (holds) slowestCallUs = slowestAnswer(sim, liveAtUs!);
+      return holds;
     },
     ...(clients === undefined
       ? {}
@@ -142,4 +149,15 @@ function clientDeadline<M, Q, R, N extends HostedNode<M, Q, R>>(sim: Simulation<
     }
   }
   return latest;
+}
+
+/** The longest a call invoked at or after `sinceUs` waited for its answer, or null when none was answered. */
+function slowestAnswer<M, Q, R, N extends HostedNode<M, Q, R>>(sim: Simulation<M, Q, R, N>, sinceUs: number): number | null {
+  let slowest: number | null = null;
+  for (let i = sim.history.length - 1; i >= 0; i--) {
+    const call = sim.history[i]!;
+    if (call.invokeUs < sinceUs) break;
+    if (call.completeUs !== null) slowest = Math.max(slowest ?? 0, call.completeUs - call.invokeUs);
+  }
+  return slowest;
 }
