@@ -63,8 +63,8 @@ const livenessBoundUs = livenessElectionTimeouts * electionTimeoutUs;
  * Liveness holds each client to it once the cluster is live (raftLiveness' ClientPacing).
  */
 const clientPacingUsMax = 4_000_000;
-/** The latest a client may be served after the cluster is live: its call in flight, its pause, its next call. */
-const clientLivenessUsMax = requestTimeoutUs + clientPacingUsMax + requestTimeoutUs;
+/** The latest a client may be served after the cluster is live: its call in flight, its pause, its next call lost, a pause, a call. */
+const clientLivenessUsMax = requestTimeoutUs + 2 * (clientPacingUsMax + requestTimeoutUs);
 
 export interface EtcdScenarioShape {
   readonly machines: number;
@@ -295,7 +295,7 @@ function prepareEtcdRun(name: string, seed: number, shape: EtcdScenarioShape, se
       ...(config.snapshotStatusReported
         ? [`snapshots: ${snapshotTransferUs / 1000} ms on the wire, each one's fate reported to its sender as the runtime's transport does (finished once handed on, failed when lost); no leader waits in StateSnapshot over ${snapshotWaitBoundUs / 1000} ms while it and the follower are up`]
         : []),
-      `liveness: the cluster within ${livenessElectionTimeouts} election timeouts (${livenessBoundUs / 1000} ms) of the quiet fault, then each client within its own pacing (its call in flight, a pause of up to ${clientPacingUsMax / 1000} ms, a call answered within its ${requestTimeoutUs / 1000} ms deadline)`,
+      `liveness: the cluster within ${livenessElectionTimeouts} election timeouts (${livenessBoundUs / 1000} ms) of the quiet fault, then each client within its own pacing (its call in flight, a pause of up to ${clientPacingUsMax / 1000} ms, a call answered within its ${requestTimeoutUs / 1000} ms deadline; once more if that call is lost)`,
       ...(shape.leases === undefined
         ? []
         : [

@@ -40,15 +40,16 @@ export interface LivenessFigures {
  * that far, and every client that kept working has had an operation succeed since.
  *
  * With `clients` (session 23, task leaselog), the clients are held to their own pacing instead of
- * the fixed bound: once the cluster is live (the part above, first at L), every call a client
- * invokes must be answered within its deadline (a call given up at or after L fails the run at
- * once), and a working client not yet served must be by the end of its call in flight at L (at most
- * its deadline), its pause (at most `pacingUsMax`) and its next call's deadline; a definite refusal
- * (ErrCompacted, a lost race) answered after L moves that to its answer plus a pause and a deadline.
- * A call that ended before L was made to a cluster still recovering: it may be lost. The fixed
- * bound still applies to the cluster part. The run ends where it did (`holds` is the same): only
- * the deadline moved, both ways — later for a slow-paced client whose first call after quiet was
- * lost (etcd-lease seed 158's compactor), earlier for a fast one.
+ * the fixed bound: once the cluster is live (the part above, first at L), a working client not yet
+ * served must be by the end of its call in flight at L (at most its deadline), its pause (at most
+ * `pacingUsMax`) and its next call's deadline; a call that ends after L without success (a definite
+ * refusal — ErrCompacted, a lost race — or, once, a call given up) moves that to its end plus a
+ * pause and a deadline. A second call given up on the live cluster fails the run at its deadline:
+ * one may be lost on a cluster still slow from its recovery (etcd-standard seed 5 answered a
+ * linearizable read invoked 90 ms after L in 1.95 s of its 2 s). The fixed bound still applies to
+ * the cluster part. The run ends where it did (`holds` is the same): only the deadline moved, both
+ * ways — later for a slow-paced client whose first call after quiet was lost (etcd-lease seed 158's
+ * compactor), earlier for a fast one.
  */
 export function raftLiveness<M, Q, R, N extends HostedNode<M, Q, R> & RaftNodeView>(boundUs: number, electionTimeouts: number, clients?: ClientPacing): LivenessCheck<M, Q, R, N> & LivenessFigures {
   let target = -1;
@@ -76,7 +77,7 @@ export function raftLiveness<M, Q, R, N extends HostedNode<M, Q, R> & RaftNodeVi
     return true;
   };
   return {
-    description: `within ${electionTimeouts} election timeouts of healing: one leader followed by all voters, everything logged before committed and applied on every voter, and every client served again${clients === undefined ? '' : ` (each client within its own pacing once the cluster is: its call in flight, a pause of up to ${clients.pacingUsMax / 1000} ms, and a call answered within its deadline of ${clients.timeoutUs / 1000} ms)`}`,
+    description: `within ${electionTimeouts} election timeouts of healing: one leader followed by all voters, everything logged before committed and applied on every voter, and every client served again${clients === undefined ? '' : ` (each client within its own pacing once the cluster is: its call in flight, a pause of up to ${clients.pacingUsMax / 1000} ms, and a call answered within its deadline of ${clients.timeoutUs / 1000} ms, one more pause and call if one is lost)`}`,
     boundUs,
     figures: () => ({ quietAtUs, clusterLiveAtUs: liveAtUs, lastDeadlineUs, slowestCallUs }),
     holds(sim) {
@@ -114,38 +115,37 @@ function clientsSince<M, Q, R, N extends HostedNode<M, Q, R>>(sim: Simulation<M,
 
 /**
  * The latest time by which every working client not yet served must be (see raftLiveness), with
- * the client that sets it; null when none is left. A call invoked at or after `liveAtUs` and given
- * up (no answer by its deadline) sets it to that call's end: already past. A call not answered has
- * no completion yet, whether it is still in flight or was given up: its client gives up at its
- * invocation plus its deadline.
+ * the client that sets it; null when none is left. A call not answered has no completion yet,
+ * whether it is still in flight or was given up: its client gives up at its invocation plus its
+ * deadline. A client's second call given up on the live cluster sets it to that call's end:
+ * already past.
  */
 function clientDeadline<M, Q, R, N extends HostedNode<M, Q, R>>(sim: Simulation<M, Q, R, N>, quietAtUs: number, liveAtUs: number, { timeoutUs, pacingUsMax }: ClientPacing): { atUs: number; why: string } | null {
   const { working, served } = clientsSince(sim, quietAtUs);
   /** By unserved client: its latest call (the history is in invocation order, and a client makes one call at a time). */
   const last = new Map<number, (typeof sim.history)[number]>();
+  /** By unserved client: its calls invoked on the live cluster and given up. */
+  const lost = new Map<number, number>();
   for (let i = sim.history.length - 1; i >= 0; i--) {
     const call = sim.history[i]!;
     if (call.invokeUs < quietAtUs) break;
     if (served.has(call.client)) continue;
     if (!last.has(call.client)) last.set(call.client, call);
-    const givenUpUs = call.invokeUs + timeoutUs;
-    if (call.invokeUs >= liveAtUs && call.completeUs === null && sim.nowUs >= givenUpUs) {
-      return { atUs: givenUpUs, why: `client ${call.client}'s call ${call.id}, invoked at ${call.invokeUs}us on a cluster live since ${liveAtUs}us, was not answered within its deadline of ${timeoutUs}us` };
-    }
+    if (call.invokeUs >= liveAtUs && call.completeUs === null && sim.nowUs >= call.invokeUs + timeoutUs) lost.set(call.client, (lost.get(call.client) ?? 0) + 1);
   }
   let latest: { atUs: number; why: string } | null = null;
   for (const client of working) {
     if (served.has(client)) continue;
     const call = last.get(client)!;
-    // Invoked on the live cluster and not answered yet: answered by its deadline. Otherwise the call
-    // ends (answered, refused, or given up before the cluster was live), the client pauses, and its
-    // next call, made to a live cluster, is answered within its deadline.
-    const atUs =
-      call.completeUs === null && call.invokeUs >= liveAtUs
-        ? call.invokeUs + timeoutUs
-        : Math.max(call.completeUs ?? call.invokeUs + timeoutUs, liveAtUs) + pacingUsMax + timeoutUs;
+    const endUs = call.completeUs ?? call.invokeUs + timeoutUs;
+    const lostCalls = lost.get(client) ?? 0;
+    if (lostCalls >= 2) return { atUs: endUs, why: `client ${client} was not served and lost two calls on a cluster live since ${liveAtUs}us, the last (call ${call.id}, invoked at ${call.invokeUs}us) not answered within its deadline of ${timeoutUs}us` };
+    // A call after one already lost on the live cluster must be answered by its deadline. Otherwise
+    // the call ends (answered, refused, lost), the client pauses, and its next call is answered
+    // within its deadline.
+    const atUs = lostCalls === 1 && call.completeUs === null && sim.nowUs < endUs ? endUs : Math.max(endUs, liveAtUs) + pacingUsMax + timeoutUs;
     if (latest === null || atUs > latest.atUs) {
-      latest = { atUs, why: `client ${client} was not served: its last call ${call.id} invoked at ${call.invokeUs}us${call.completeUs === null ? '' : `, ended at ${call.completeUs}us`}, the cluster live since ${liveAtUs}us, pacing up to ${pacingUsMax}us and a deadline of ${timeoutUs}us` };
+      latest = { atUs, why: `client ${client} was not served: its last call ${call.id} invoked at ${call.invokeUs}us${call.completeUs === null ? '' : `, ended at ${call.completeUs}us`}, ${lostCalls} lost on the cluster live since ${liveAtUs}us, pacing up to ${pacingUsMax}us and a deadline of ${timeoutUs}us` };
     }
   }
   return latest;
