@@ -76,6 +76,8 @@ export const measuredCoverage: CoverageRates = {
   'etcd-lease-swarm': { crashes: [79, 130], tornWritesRecovered: [31, 130], partitionsHealed: [3264, 5000], clockJumps: [1702, 5000], pauses: [2168, 5000], leaseExpiries: [130, 130], leaseKeysRevoked: [129, 130] },
   // Session 22 (leasebound2): its seeds 0-29 at 2345c1e, its plans 0-4999.
   'etcd-lease-expiry-race': { crashes: [4687, 5000], leaseExpiries: [30, 30], leaseKeysRevoked: [30, 30], leaseRenewalsRefused: [27, 30] },
+  // Session 23 (leaselog): its seeds 0-59 at dcaf277 with the scenario added, its plans 0-1999.
+  'etcd-lease-checkpoint-race': { crashes: [1883, 2000], leaseExpiries: [54, 60], leaseKeysRevoked: [52, 60], leaseCheckpointsApplied: [60, 60], leaseCheckpointsUsed: [59, 60], leaseClearsOverCheckpoints: [59, 60] },
   'etcd-lease-pauses': { leaseExpiries: [63, 63], leaseKeysRevoked: [63, 63] },
   'etcd-lock': { leaseExpiries: [63, 63], leaseKeysRevoked: [63, 63], lockIncrements: [63, 63] },
   'etcd-lock-fenced': { clockJumps: [4251, 5000], pauses: [4895, 5000], leaseExpiries: [63, 63], leaseKeysRevoked: [63, 63], lockIncrements: [63, 63] },

@@ -52,6 +52,13 @@ test('regression (etcd-lease seed 224): a leader cut off by isolate-leader propo
   t.true(stats.leaseExpiries! > 0);
 });
 
+test("etcd-lease-checkpoint-race, seed 0: keep-alives reach the primary while its own checkpoint of the lease is on its way, and each clears it too before it is answered", (t) => {
+  const { result, stats } = execute('etcd-lease-checkpoint-race', 0);
+  t.true(result.ok, result.violation?.message);
+  t.true(stats.leaseClearsOverCheckpoints! > 0, 'the race reached');
+  t.true(stats.leaseCheckpointsApplied! > 0);
+});
+
 for (const seed of [37, 59]) {
   test(`regression (etcd-lease-checkpoints seed ${seed}, task leasettl): a keep-alive that reaches the primary while its own checkpoint of the lease is on its way clears it, so no new primary could run the renewed lease from it`, (t) => {
     // Before the fix the keep-alive was answered at once, and the checkpoint applied after it: the cover check failed there.

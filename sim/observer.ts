@@ -30,11 +30,17 @@ export interface SimObserver<M, Q, R, N extends HostedNode<M, Q, R>> {
   finish?(sim: Simulation<M, Q, R, N>): void;
 }
 
-/** After the faults stop, `holds` must become true within `boundUs`, or the run fails. */
+/**
+ * After the faults stop, `holds` must become true within `boundUs`, or the run fails — or, when
+ * the check states its own deadline (`deadline`, asked at each probe while `holds` is false), by
+ * that deadline: a check whose bound depends on what the run did (a client's own pacing).
+ */
 export interface LivenessCheck<M, Q, R, N extends HostedNode<M, Q, R>> {
   readonly description: string;
   readonly boundUs: number;
   holds(sim: Simulation<M, Q, R, N>): boolean;
+  /** When the run fails if `holds` is still false, and why by then (absent: the quiet fault's time + `boundUs`). */
+  deadline?(sim: Simulation<M, Q, R, N>): { readonly atUs: number; readonly why: string };
 }
 
 export interface SimParts<M, Q, R, N extends HostedNode<M, Q, R>> {

@@ -883,9 +883,14 @@ export class Simulation<M, Q, R, N extends HostedNode<M, Q, R> = HostedNode<M, Q
       this.convergedAtUs = this.nowUs;
       return 1;
     }
-    const deadline = this.quietAtUs! + liveness.boundUs;
-    if (this.nowUs >= deadline) this.fail(`liveness: "${liveness.description}" did not hold within ${liveness.boundUs}us after the faults stopped`);
-    this.scheduler.schedule(Math.min(deadline, this.nowUs + this.options.livenessProbeUs), EventKind.probe, 0, 0, undefined);
+    const boundAtUs = this.quietAtUs! + liveness.boundUs;
+    const own = liveness.deadline?.(this);
+    if (own === undefined ? this.nowUs >= boundAtUs : this.nowUs >= own.atUs) {
+      this.fail(`liveness: "${liveness.description}" did not hold ${own === undefined ? `within ${liveness.boundUs}us after the faults stopped` : `by ${own.atUs}us: ${own.why}`}`);
+    }
+    // Probed as with the fixed bound until it passes (the same probe events), then every probe interval.
+    const nextUs = this.nowUs + this.options.livenessProbeUs;
+    this.scheduler.schedule(this.nowUs < boundAtUs ? Math.min(boundAtUs, nextUs) : nextUs, EventKind.probe, 0, 0, undefined);
     return 0;
   }
 }

@@ -130,7 +130,7 @@ function applyRequest(server: EtcdServer, entry: Entry, request: InternalRaftReq
 function applied(server: EtcdServer, index: number, header: InternalRaftRequest['header'], op: InternalOp, outcome: ApplyOutcome): void {
   for (const listener of server.applyListeners) listener.onOutcome?.(server, index, op, outcome);
   if (op.kind === 'leaseRevoke' && outcome.error === null) server.leaseLog.revoked(op.ID, index, server.state.kv.revision, outcome.events.length, op.expired === true);
-  else if (op.kind === 'leaseCheckpoint') server.leaseLog.checkpointed(server.state.consistentIndex, op.checkpoints, server.state.lessor.primary);
+  else if (op.kind === 'leaseCheckpoint') server.leaseLog.checkpointed(server.state.consistentIndex, op.checkpoints, server.state.lessor.primary, header.member, header.id);
   else if (op.kind === 'leaseGrant' && outcome.error === null && server.state.lessor.primary) server.leaseLog.refreshed(op.ID, server.ticks, index);
   for (const listener of server.applyListeners) if (outcome.events.length > 0) listener.onEvents(server, outcome.events, server.state.kv.revision);
   if (outcome.overQuota && !server.state.alarms.has('NOSPACE')) server.raiseNoSpace();

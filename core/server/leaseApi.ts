@@ -99,6 +99,7 @@ function answerAsPrimary(server: EtcdServer, request: LeaseCall, answer: Renewal
     // Bounded: beyond the limit the keep-alive is refused (the client keeps the lease alive by retrying).
     if (server.waiters.renewals.full) return { method: 'LeaseKeepAlive', error: ErrTooManyRequests };
     const requestId = server.proposeInternal({ kind: 'leaseCheckpoint', checkpoints: [{ ID, remainingTTL: 0 }] });
+    server.leaseLog.clearing(ID, server.ticks);
     server.waiters.renewals.add(requestId, { ID, sinceTick, answer });
     return 'waiting';
   }
@@ -137,6 +138,7 @@ export function clearingCheckpointApplied(server: EtcdServer, requestId: number)
   // or a new primary would run the acknowledged renewal from that checkpoint.
   if (server.state.lessor.mustClearCheckpoint(renewal.ID, server.ticks)) {
     server.waiters.renewals.add(server.proposeInternal({ kind: 'leaseCheckpoint', checkpoints: [{ ID: renewal.ID, remainingTTL: 0 }] }), renewal);
+    server.leaseLog.clearing(renewal.ID, server.ticks);
     return;
   }
   answerRenewal(server, renewal, renewNow(server, renewal.ID));
@@ -192,5 +194,5 @@ export function tickLeases(server: EtcdServer): void {
     server.proposeInternal({ kind: 'leaseRevoke', ID, expired: true });
   }
   const checkpoints = lessor.dueCheckpoints(server.ticks, checkpointsPerTick);
-  if (checkpoints.length > 0) server.proposeInternal({ kind: 'leaseCheckpoint', checkpoints });
+  if (checkpoints.length > 0) server.leaseLog.checkpointing(server.proposeInternal({ kind: 'leaseCheckpoint', checkpoints }), server.ticks, checkpoints);
 }

@@ -5,8 +5,18 @@ export type LeaseLogEntry =
   | { readonly seq: number; readonly kind: 'expiring'; readonly ID: number; readonly tick: number }
   /** A revoke (a client's, or an expiry's when `expired`) applied: the entry at `index`, its write at `revision`. */
   | { readonly seq: number; readonly kind: 'revoked'; readonly ID: number; readonly index: number; readonly revision: number; readonly keys: number; readonly expired: boolean }
-  /** A LeaseCheckpoint entry applied (as the entry says, whatever the lessor made of it), and whether the lessor was the primary then. */
-  | { readonly seq: number; readonly kind: 'checkpointed'; readonly index: number; readonly checkpoints: readonly LeaseCheckpoint[]; readonly primary: boolean }
+  /**
+   * The primary proposed the checkpoints due at its tick `tick` (tickLeases; a renewal's clear is
+   * not one), as its request `requestId`: they carry remaining TTLs computed then.
+   */
+  | { readonly seq: number; readonly kind: 'checkpointing'; readonly requestId: number; readonly tick: number; readonly checkpoints: readonly LeaseCheckpoint[] }
+  /** The primary proposed a renewal's clear (a checkpoint of 0) of lease `ID` at its tick `tick`; the renewal waits for it. */
+  | { readonly seq: number; readonly kind: 'clearing'; readonly ID: number; readonly tick: number }
+  /**
+   * A LeaseCheckpoint entry applied (as the entry says, whatever the lessor made of it), whether the
+   * lessor was the primary then, and who proposed it (the member and its request id).
+   */
+  | { readonly seq: number; readonly kind: 'checkpointed'; readonly index: number; readonly checkpoints: readonly LeaseCheckpoint[]; readonly primary: boolean; readonly proposer: number; readonly requestId: number }
   /** The lessor promoted when the leader applied the empty entry of its term at `index`, at its tick `tick`, extending by `extendTicks`. */
   | { readonly seq: number; readonly kind: 'promoted'; readonly index: number; readonly tick: number; readonly extendTicks: number }
   /**
@@ -26,8 +36,8 @@ const kept = 1024;
 
 /**
  * The member's lease actions as they happen, for checkers that must judge them at the moment they
- * happen (the simulator's true time then): the primary proposing an expiry, a revoke applied, a
- * checkpoint applied, a promotion, a grant or renewal on the primary. A
+ * happen (the simulator's true time then): the primary proposing an expiry, checkpoints or a renewal's
+ * clear, a revoke applied, a checkpoint applied, a promotion, a grant or renewal on the primary. A
  * checker reads the entries after the last sequence number it saw; the oldest are dropped.
  */
 export class LeaseLog {
@@ -46,8 +56,16 @@ export class LeaseLog {
     this.push({ kind: 'revoked', ID, index, revision, keys, expired });
   }
 
-  checkpointed(index: number, checkpoints: readonly LeaseCheckpoint[], primary: boolean): void {
-    this.push({ kind: 'checkpointed', index, checkpoints, primary });
+  checkpointing(requestId: number, tick: number, checkpoints: readonly LeaseCheckpoint[]): void {
+    this.push({ kind: 'checkpointing', requestId, tick, checkpoints });
+  }
+
+  clearing(ID: number, tick: number): void {
+    this.push({ kind: 'clearing', ID, tick });
+  }
+
+  checkpointed(index: number, checkpoints: readonly LeaseCheckpoint[], primary: boolean, proposer = 0, requestId = 0): void {
+    this.push({ kind: 'checkpointed', index, checkpoints, primary, proposer, requestId });
   }
 
   promoted(index: number, tick: number, extendTicks: number): void {

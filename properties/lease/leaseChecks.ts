@@ -6,6 +6,7 @@ import type { Simulation } from '../../sim/simulation.ts';
 import type { LeaseLogEntry } from '../../core/server/leaseLog.ts';
 import { LeaseExpiryBound, type LeaseBoundStats } from './leaseExpiryBound.ts';
 import { LeaseLogCursors } from './leaseLogCursors.ts';
+import { StaleCheckpoints, type StaleCheckpointStats } from './staleCheckpoints.ts';
 
 type EtcdSimulation = Simulation<PeerMessage, ServerRequest, ServerReply, EtcdServer>;
 
@@ -19,7 +20,7 @@ export interface LeaseCheckOptions {
   readonly window?: number;
 }
 
-export interface LeaseCheckStats extends LeaseBoundStats {
+export interface LeaseCheckStats extends LeaseBoundStats, Partial<StaleCheckpointStats> {
   /** Leases a primary proposed to expire, judged against their deadlines. */
   expiriesJudged: number;
   /** Revokes applied (by a client or an expiry), each followed by the key check. */
@@ -102,6 +103,8 @@ export class CallArrivals {
  *   a TTL the lease did not get).
  * - A primary never renews a lease after proposing its expiry, until the revoke applies there or
  *   it is promoted again (etcd #20616; judgeRenewal, at the renewal, timing or not).
+ * - A checkpoint a primary computed before a renewal never applies after it (StaleCheckpoints, at
+ *   the renewal, timing or not).
  * - A lease never expires LATER than etcd's lessor allows: at most its TTL after a grant or renewal
  *   on the primary, at most an election timeout plus its last checkpointed remaining TTL after a
  *   promotion, and checkpoints stay scheduled (LeaseExpiryBound; on the primary's clock, always on).
@@ -127,6 +130,11 @@ export function leaseChecks(options: LeaseCheckOptions, stats?: LeaseCheckStats)
       revoked.delete(lease);
     },
   });
+  counts.clearsOverProposedCheckpoints ??= 0;
+  counts.renewalsOverProposedCheckpoints ??= 0;
+  counts.checkpointProposalsForgotten ??= 0;
+  // A checkpoint computed before a renewal must not apply after it (judged at the renewal, always on).
+  const stale = new StaleCheckpoints(counts as LeaseCheckStats & StaleCheckpointStats);
   const cursors = new LeaseLogCursors();
   /**
    * Each member's server and state machine as last seen: a new server is a restart, a new state
@@ -211,6 +219,8 @@ export function leaseChecks(options: LeaseCheckOptions, stats?: LeaseCheckStats)
 
   const judge = (sim: EtcdSimulation, id: NodeId, server: EtcdServer, entry: LeaseLogEntry): void => {
     judgeRenewal(id, server, entry);
+    stale.judge(id, server, entry);
+    if (entry.kind === 'checkpointing' || entry.kind === 'clearing') return;
     if (entry.kind === 'promoted' && options.timing) judgePromotion(sim, id, server, entry.index, entry.tick);
     if (entry.kind === 'checkpointed' || entry.kind === 'promoted' || entry.kind === 'refreshed') {
       bound.judge(id, server, entry);

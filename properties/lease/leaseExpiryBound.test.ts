@@ -23,7 +23,7 @@ function member(id: NodeId, leases: readonly Lease[], appliedIndex: number) {
 const asServer = (fake: ReturnType<typeof member>) => fake as unknown as EtcdServer;
 
 function checkpointed(index: number, checkpoints: readonly { ID: number; remainingTTL: number }[]) {
-  return { seq: 0, kind: 'checkpointed', index, checkpoints, primary: false } as const;
+  return { seq: 0, kind: 'checkpointed', index, checkpoints, primary: false, proposer: 0, requestId: 0 } as const;
 }
 
 test('a renewal while the last checkpoint of its lease still holds a remaining TTL is caught at the renewal (mutant lease-renew-keeps-checkpoint)', (t) => {
