@@ -41,6 +41,9 @@ function evidence(completed: readonly (readonly [EtcdRequest, EtcdResponse | und
   const shown = (kv: EtcdKeyValue, withValue: boolean) => {
     const revision = kv.modRevision;
     if (revision !== undefined && !made(revision)) observe(kv, withValue, revision, written);
+    // Created at c: the write that made c put the key (with some value).
+    const created = kv.createRevision;
+    if (created !== undefined && created > 0 && created !== revision && !made(created)) observe(kv, false, created, written);
   };
   for (let index = 0; index < completed.length; index++) {
     const pair = completed[index]!;

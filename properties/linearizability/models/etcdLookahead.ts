@@ -29,7 +29,7 @@ import type { Operation } from '../history.ts';
 import type { HistoryAnalysis } from '../model.ts';
 import { existingStandIn } from './etcdApply.ts';
 import { mayPut } from './etcdGapCandidates.ts';
-import { keysPutBy, observeKeyspaces, Spans } from './etcdObservations.ts';
+import { changedStore, keysPutBy, lowerBound, observeKeyspaces, Spans } from './etcdObservations.ts';
 import { keysAt, type EtcdState, type PastRevision, type StoredKey } from './etcdState.ts';
 import { rangeHigh, type EtcdKeyValue, type EtcdRequest, type EtcdResponse, type EtcdTxnRequest } from './etcdTypes.ts';
 import { mapChangedKeys, mapGet, type SortedMap } from './persistentSortedMap.ts';
@@ -49,14 +49,22 @@ interface KeyFacts {
   readonly unmodified: Spans;
   /** Spans (c, R] in which it stayed present in one generation. */
   readonly alive: Spans;
-  /** The latest revision it was seen absent at. */
-  absentUntil: number;
+  /** The revisions it was seen absent at (unsorted until gathered). */
+  readonly absences: number[];
+  /** Per create revision shown: the version shown with each later mod revision in that generation. */
+  readonly versions: Map<number, Map<number, number>>;
   /** Per value shown: the mod revision it was shown with (NaN when several). */
   readonly shownWith: Map<string, number>;
   /** Per value shown: how many requests of the history may put it at this key. */
   readonly putters: Map<string, number>;
-  /** Whether some request of the history may delete it. */
-  deletable: boolean;
+  /** Whether it may be deleted at any revision (a completed request whose revision is unknown, a lease revoke). */
+  deletableAnywhere: boolean;
+  /** The revisions at which a completed request that changed the store may have deleted it, ascending. */
+  readonly deletedAt: number[];
+  /** How many unknown-outcome requests may delete it. */
+  unknownDeleters: number;
+  /** How many of those the search has not taken. */
+  pendingDeleters: number;
 }
 
 /** What the search checks a new revision against. */
@@ -64,6 +72,8 @@ interface KeyspaceFacts {
   /** Facts about the keyspace at exactly this revision. */
   readonly at: Map<number, Fact[]>;
   readonly keys: Map<string, KeyFacts>;
+  /** The keys of `keys`, ascending. */
+  readonly keyed: readonly string[];
 }
 
 /** Backtracks before the lookahead reads the responses: some, and more for a longer history. */
@@ -77,17 +87,36 @@ export function analyzeEtcd(operations: readonly Operation<EtcdRequest, EtcdResp
   // sequence order places: there is nothing to guess, so nothing to look ahead for.
   if (!operations.some((operation) => operation.outcome === 'unknown')) return {};
   return {
-    lookahead: () => {
+    lookahead: (kept) => {
       const threshold = activateAfter ?? activationBacktracks(operations.length);
       let backtracks = 0;
-      let facts = threshold === 0 ? gatherFacts(operations, initialRevision) : undefined;
+      // Which operations the search has taken, and per unknown-outcome one the keys it may delete.
+      const taken = new Uint8Array(kept.length);
+      let deleting: (readonly KeyFacts[] | undefined)[] = [];
+      let facts: KeyspaceFacts | undefined;
+      const gather = () => {
+        facts = gatherFacts(operations, initialRevision);
+        const { keys, keyed } = facts;
+        deleting = kept.map((position, id) => {
+          const operation = operations[position]!;
+          if (operation.outcome !== 'unknown') return undefined;
+          const deleted = keysDeletedBy(operation.input, undefined, keyed).map((key) => keys.get(key)!);
+          if (taken[id] === 1) for (const found of deleted) found.pendingDeleters--;
+          return deleted.length === 0 ? undefined : deleted;
+        });
+      };
+      if (threshold === 0) gather();
       // Gathered late, the facts must also judge the revisions already made on the search's stack:
       // the first of them that contradicts one dooms every state built on it.
       let stackChecked = threshold === 0;
       let doomed: { readonly revision: number; readonly keys: SortedMap<StoredKey> } | undefined;
       return {
-        track(_, taken) {
-          if (!taken && facts === undefined && ++backtracks > threshold) facts = gatherFacts(operations, initialRevision);
+        track(id, took) {
+          if (taken[id] === (took ? 1 : 0)) return;
+          taken[id] = took ? 1 : 0;
+          const deleted = deleting[id];
+          if (deleted !== undefined) for (const found of deleted) found.pendingDeleters += took ? -1 : 1;
+          if (!took && facts === undefined && ++backtracks > threshold) gather();
         },
         viable(state) {
           if (facts === undefined) return true;
@@ -100,7 +129,7 @@ export function analyzeEtcd(operations: readonly Operation<EtcdRequest, EtcdResp
             // The search has backtracked below it, for good.
             doomed = undefined;
           }
-          return revisionHolds(facts, state.revision, state.keys, state.past?.revision === state.revision - 1 ? state.past.keys : 'unknown');
+          return revisionHolds(facts, state.revision, state.keys, state.past?.revision === state.revision - 1 ? state.past.keys : 'unknown', true);
         },
       };
     },
@@ -108,12 +137,14 @@ export function analyzeEtcd(operations: readonly Operation<EtcdRequest, EtcdResp
 }
 
 function keyFacts(): KeyFacts {
-  return { unmodified: new Spans(), alive: new Spans(), absentUntil: -Infinity, shownWith: new Map(), putters: new Map(), deletable: false };
+  return { unmodified: new Spans(), alive: new Spans(), absences: [], versions: new Map(), shownWith: new Map(), putters: new Map(), deletableAnywhere: false, deletedAt: [], unknownDeleters: 0, pendingDeleters: 0 };
 }
 
 /** One pass over the responses (and the requests, for who may put or delete what). */
 function gatherFacts(operations: readonly Operation<EtcdRequest, EtcdResponse>[], initialRevision: number): KeyspaceFacts {
-  const facts: KeyspaceFacts = { at: new Map(), keys: new Map() };
+  const requests = operations.map((operation) => operation.input);
+  const keyed = keysPutBy(requests);
+  const facts: KeyspaceFacts = { at: new Map(), keys: new Map(), keyed };
   const fact = (revision: number, key: string, shown: EtcdKeyValue | null, withValue: boolean) => {
     // The model knows nothing of the keyspace before the history began.
     if (revision <= initialRevision) return;
@@ -121,8 +152,6 @@ function gatherFacts(operations: readonly Operation<EtcdRequest, EtcdResponse>[]
     if (list === undefined) facts.at.set(revision, [{ key, shown, withValue }]);
     else list.push({ key, shown, withValue });
   };
-  const requests = operations.map((operation) => operation.input);
-  const keyed = keysPutBy(requests);
   for (const key of keyed) facts.keys.set(key, keyFacts());
   // Many reads show the same version of a key: per key and mod (or create) revision, the kv and
   // the latest revision it was seen at are all the facts need.
@@ -154,6 +183,12 @@ function gatherFacts(operations: readonly Operation<EtcdRequest, EtcdResponse>[]
           }
         }
         const created = kv.createRevision;
+        if (created !== undefined && modified !== undefined && kv.version !== undefined && created > 0 && created < modified && modified <= revision) {
+          const found = facts.keys.get(kv.key)?.versions;
+          const shownAt = found?.get(created);
+          if (shownAt === undefined) found?.set(created, new Map([[modified, kv.version]]));
+          else shownAt.set(modified, kv.version);
+        }
         if (created !== undefined && created > 0 && created <= revision) {
           let byRevision = generations.get(kv.key);
           if (byRevision === undefined) generations.set(kv.key, (byRevision = new Map()));
@@ -162,8 +197,7 @@ function gatherFacts(operations: readonly Operation<EtcdRequest, EtcdResponse>[]
       },
       absent(key, revision, placedAt) {
         if (revision < placedAt - 1) fact(revision, key, null, false);
-        const found = facts.keys.get(key);
-        if (found !== undefined && revision > found.absentUntil) found.absentUntil = revision;
+        facts.keys.get(key)?.absences.push(revision);
       },
     },
   );
@@ -179,11 +213,15 @@ function gatherFacts(operations: readonly Operation<EtcdRequest, EtcdResponse>[]
       fact(created - 1, key, null, false);
       fact(created, key, { key, createRevision: created }, false);
       found?.alive.add(created, until);
-      // Absent at created - 1, so (unless something may delete it) never put before.
-      if (found !== undefined && created - 1 > found.absentUntil) found.absentUntil = created - 1;
+      // Absent at created - 1, so (unless something may delete it in between) never put before.
+      found?.absences.push(created - 1);
     }
   }
-  countWriters(requests, facts.keys);
+  countWriters(operations, facts.keys, keyed);
+  for (const found of facts.keys.values()) {
+    found.absences.sort((a, b) => a - b);
+    found.deletedAt.sort((a, b) => a - b);
+  }
   for (const request of requests) if (request.kind === 'txn') heldCompares(request, facts.keys, fact);
   return facts;
 }
@@ -222,19 +260,19 @@ function heldCompares(request: EtcdTxnRequest, keys: Map<string, KeyFacts>, fact
   }
 }
 
-/** Who may put each value shown, and whether anything may delete each key. */
-function countWriters(requests: readonly EtcdRequest[], keys: Map<string, KeyFacts>): void {
+/**
+ * Who may put each value shown, and who may delete each key: a completed request that changed the
+ * store at a known revision only there, one whose response does not say (or a lease revoke, for a
+ * key put with a lease) anywhere, and an unknown-outcome one wherever the search has not taken it.
+ */
+function countWriters(operations: readonly Operation<EtcdRequest, EtcdResponse>[], keys: Map<string, KeyFacts>, keyed: readonly string[]): void {
   let leaseRevokes = false;
   const leased = new Set<string>();
-  const deleteRanges = new Map<string, [string, string | undefined]>();
   const visit = (request: EtcdRequest) => {
     if (request.kind === 'put') {
       const found = keys.get(request.key);
       if (found?.shownWith.has(request.value) === true) found.putters.set(request.value, (found.putters.get(request.value) ?? 0) + 1);
       if ((request.lease ?? 0) !== 0) leased.add(request.key);
-    } else if (request.kind === 'delete') {
-      const high = rangeHigh(request.key, request.rangeEnd);
-      deleteRanges.set(`${request.key}\u0000${high ?? ''}`, [request.key, high]);
     } else if (request.kind === 'leaseRevoke') {
       leaseRevokes = true;
     } else if (request.kind === 'txn') {
@@ -243,13 +281,46 @@ function countWriters(requests: readonly EtcdRequest[], keys: Map<string, KeyFac
       request.failure.forEach(visit);
     }
   };
-  requests.forEach(visit);
-  const ranges = [...deleteRanges.values()];
-  for (const [key, found] of keys) found.deletable = (leaseRevokes && leased.has(key)) || ranges.some(([low, high]) => key >= low && (high === undefined || key < high));
+  for (const operation of operations) {
+    visit(operation.input);
+    if (operation.outcome === 'fail') continue;
+    const output = operation.outcome === 'ok' ? operation.output : undefined;
+    const changed = output === undefined ? undefined : changedStore(operation.input, output);
+    if (changed === false) continue;
+    for (const key of keysDeletedBy(operation.input, output, keyed)) {
+      const found = keys.get(key)!;
+      if (output === undefined) found.unknownDeleters++;
+      else if (changed === true && output.revision !== undefined) found.deletedAt.push(output.revision);
+      else found.deletableAnywhere = true;
+    }
+  }
+  for (const [key, found] of keys) {
+    if (leaseRevokes && leased.has(key)) found.deletableAnywhere = true;
+    found.pendingDeleters = found.unknownDeleters;
+  }
 }
 
-/** Whether the keyspace `keys` at `revision` (made from `previous`, the one at revision - 1, when known) fits the facts. */
-function revisionHolds(facts: KeyspaceFacts, revision: number, keys: SortedMap<StoredKey>, previous: SortedMap<StoredKey> | 'unknown'): boolean {
+/** The keys of `keyed` (ascending) that `request` may delete (only its branch that ran, when `response` says). */
+export function keysDeletedBy(request: EtcdRequest, response: EtcdResponse | undefined, keyed: readonly string[]): string[] {
+  if (request.kind === 'delete') {
+    const high = rangeHigh(request.key, request.rangeEnd);
+    const deleted: string[] = [];
+    for (let index = lowerBound(keyed, request.key); index < keyed.length && (high === undefined || keyed[index]! < high); index++) deleted.push(keyed[index]!);
+    return deleted;
+  }
+  if (request.kind !== 'txn') return [];
+  const branches = response?.succeeded === undefined ? [request.success, request.failure] : [response.succeeded ? request.success : request.failure];
+  const deleted = new Set<string>();
+  for (const branch of branches) for (const inner of branch) for (const key of keysDeletedBy(inner, undefined, keyed)) deleted.add(key);
+  return [...deleted];
+}
+
+/**
+ * Whether the keyspace `keys` at `revision` (made from `previous`, the one at revision - 1, when
+ * known) fits the facts; `pendingKnown`: whether the unknown-outcome requests the search has not
+ * taken are the pending ones of this state (else every one may still delete).
+ */
+function revisionHolds(facts: KeyspaceFacts, revision: number, keys: SortedMap<StoredKey>, previous: SortedMap<StoredKey> | 'unknown', pendingKnown: boolean): boolean {
   const here = facts.at.get(revision);
   if (here !== undefined && !here.every((fact) => holds(fact, mapGet(keys, fact.key)))) return false;
   if (previous === 'unknown') return true;
@@ -261,10 +332,27 @@ function revisionHolds(facts: KeyspaceFacts, revision: number, keys: SortedMap<S
     if (found.unmodified.covers(revision)) return false;
     if ((stored === undefined || stored.createRevision === revision) && found.alive.covers(revision)) return false;
     if (stored === undefined) return true;
-    if (found.absentUntil >= revision && !found.deletable) return false;
+    if (!deletedBeforeAbsence(found, revision, pendingKnown)) return false;
+    const generation = found.versions.get(stored.createRevision);
+    if (generation !== undefined) for (const [modified, version] of generation) if (modified > revision && stored.version >= version) return false;
     const shownWith = found.shownWith.get(stored.value);
     return shownWith === undefined || Number.isNaN(shownWith) || shownWith === revision || found.putters.get(stored.value) !== 1;
   });
+}
+
+/**
+ * A key present at `revision` and seen absent at a later R was deleted in (revision, R]: by a
+ * completed request that changed the store there, or one whose revision is unknown, or an
+ * unknown-outcome request the search has not taken yet. Whether one of them may.
+ */
+function deletedBeforeAbsence(found: KeyFacts, revision: number, pendingKnown: boolean): boolean {
+  const absences = found.absences;
+  const next = lowerBound(absences, revision);
+  if (next === absences.length) return true;
+  if (found.deletableAnywhere || (pendingKnown ? found.pendingDeleters : found.unknownDeleters) > 0) return true;
+  const absent = absences[next]!;
+  const deleter = lowerBound(found.deletedAt, revision + 1);
+  return deleter < found.deletedAt.length && found.deletedAt[deleter]! <= absent;
 }
 
 /** The earliest revision of a state's past that contradicts the facts, if any. */
@@ -275,7 +363,8 @@ function firstContradiction(facts: KeyspaceFacts, past: PastRevision | undefined
   for (let index = 0; index < chain.length; index++) {
     const node = chain[index]!;
     const before = chain[index - 1];
-    if (!revisionHolds(facts, node.revision, node.keys, before !== undefined && before.revision === node.revision - 1 ? before.keys : 'unknown')) return node;
+    // What was pending when the search made that revision is not known: every unknown-outcome request may still delete.
+    if (!revisionHolds(facts, node.revision, node.keys, before !== undefined && before.revision === node.revision - 1 ? before.keys : 'unknown', false)) return node;
   }
   return undefined;
 }
