@@ -74,6 +74,8 @@ interface KeyspaceFacts {
   readonly keys: Map<string, KeyFacts>;
   /** The keys of `keys`, ascending. */
   readonly keyed: readonly string[];
+  /** Per revision up to the highest a completed write made: the latest at or below it that none made (a gap), or -Infinity. */
+  readonly lastGap: Float64Array;
 }
 
 /** Backtracks before the lookahead reads the responses: some, and more for a longer history. */
@@ -144,7 +146,7 @@ function keyFacts(): KeyFacts {
 function gatherFacts(operations: readonly Operation<EtcdRequest, EtcdResponse>[], initialRevision: number): KeyspaceFacts {
   const requests = operations.map((operation) => operation.input);
   const keyed = keysPutBy(requests);
-  const facts: KeyspaceFacts = { at: new Map(), keys: new Map(), keyed };
+  const facts: KeyspaceFacts = { at: new Map(), keys: new Map(), keyed, lastGap: gapsBelow(operations) };
   const fact = (revision: number, key: string, shown: EtcdKeyValue | null, withValue: boolean) => {
     // The model knows nothing of the keyspace before the history began.
     if (revision <= initialRevision) return;
@@ -218,9 +220,19 @@ function gatherFacts(operations: readonly Operation<EtcdRequest, EtcdResponse>[]
     }
   }
   countWriters(operations, facts.keys, keyed);
-  for (const found of facts.keys.values()) {
+  for (const [key, found] of facts.keys) {
     found.absences.sort((a, b) => a - b);
     found.deletedAt.sort((a, b) => a - b);
+    // Absent at R, and nothing may delete it after w ≤ R: absent at w already.
+    for (let index = 0; index < found.absences.length; index++) {
+      const absent = found.absences[index]!;
+      if (index + 1 < found.absences.length && found.absences[index + 1] === absent) continue;
+      // (The model knows nothing before the history began: not before initialRevision + 1.)
+      const since = Math.max(lastDeletionAtOrBelow(facts, found, absent), initialRevision + 1);
+      if (since < absent) fact(since, key, null, false);
+    }
+    // Shown at version v with mod revision m > its create revision c: at m - 1 in that generation, at v - 1.
+    for (const [created, shown] of found.versions) for (const [modified, version] of shown) fact(modified - 1, key, { key, createRevision: created, version: version - 1 }, false);
   }
   for (const request of requests) if (request.kind === 'txn') heldCompares(request, facts.keys, fact);
   return facts;
@@ -332,7 +344,7 @@ function revisionHolds(facts: KeyspaceFacts, revision: number, keys: SortedMap<S
     if (found.unmodified.covers(revision)) return false;
     if ((stored === undefined || stored.createRevision === revision) && found.alive.covers(revision)) return false;
     if (stored === undefined) return true;
-    if (!deletedBeforeAbsence(found, revision, pendingKnown)) return false;
+    if (!deletedBeforeAbsence(facts, found, revision, pendingKnown)) return false;
     const generation = found.versions.get(stored.createRevision);
     if (generation !== undefined) for (const [modified, version] of generation) if (modified > revision && stored.version >= version) return false;
     const shownWith = found.shownWith.get(stored.value);
@@ -345,14 +357,46 @@ function revisionHolds(facts: KeyspaceFacts, revision: number, keys: SortedMap<S
  * completed request that changed the store there, or one whose revision is unknown, or an
  * unknown-outcome request the search has not taken yet. Whether one of them may.
  */
-function deletedBeforeAbsence(found: KeyFacts, revision: number, pendingKnown: boolean): boolean {
+function deletedBeforeAbsence(facts: KeyspaceFacts, found: KeyFacts, revision: number, pendingKnown: boolean): boolean {
   const absences = found.absences;
   const next = lowerBound(absences, revision);
   if (next === absences.length) return true;
-  if (found.deletableAnywhere || (pendingKnown ? found.pendingDeleters : found.unknownDeleters) > 0) return true;
   const absent = absences[next]!;
+  // A request whose revision is unknown makes one no completed write made: a gap.
+  if ((found.deletableAnywhere || (pendingKnown ? found.pendingDeleters : found.unknownDeleters) > 0) && lastGapAtOrBelow(facts, absent) > revision) return true;
   const deleter = lowerBound(found.deletedAt, revision + 1);
   return deleter < found.deletedAt.length && found.deletedAt[deleter]! <= absent;
+}
+
+/** The latest revision at or below `revision` at which something may delete the key (-Infinity: none). */
+function lastDeletionAtOrBelow(facts: KeyspaceFacts, found: KeyFacts, revision: number): number {
+  const deleter = lowerBound(found.deletedAt, revision + 1) - 1;
+  const completed = deleter >= 0 ? found.deletedAt[deleter]! : -Infinity;
+  return found.deletableAnywhere || found.unknownDeleters > 0 ? Math.max(completed, lastGapAtOrBelow(facts, revision)) : completed;
+}
+
+function lastGapAtOrBelow(facts: KeyspaceFacts, revision: number): number {
+  return revision < facts.lastGap.length ? facts.lastGap[revision]! : revision;
+}
+
+/** `KeyspaceFacts.lastGap` of the revisions the completed writes made. */
+function gapsBelow(operations: readonly Operation<EtcdRequest, EtcdResponse>[]): Float64Array {
+  const made: number[] = [];
+  for (const operation of operations) {
+    const output = operation.output;
+    // A compaction's header is not a revision it made (`SequenceOrder.keyOf`).
+    if (operation.outcome === 'ok' && output?.revision !== undefined && operation.input.kind !== 'compact' && changedStore(operation.input, output) === true) made.push(output.revision);
+  }
+  const highest = made.reduce((a, b) => Math.max(a, b), 0);
+  const isMade = new Uint8Array(highest + 1);
+  for (const revision of made) isMade[revision] = 1;
+  const lastGap = new Float64Array(highest + 1);
+  let gap = -Infinity;
+  for (let revision = 0; revision <= highest; revision++) {
+    if (isMade[revision] === 0) gap = revision;
+    lastGap[revision] = gap;
+  }
+  return lastGap;
 }
 
 /** The earliest revision of a state's past that contradicts the facts, if any. */
