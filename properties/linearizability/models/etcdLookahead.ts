@@ -235,7 +235,100 @@ function gatherFacts(operations: readonly Operation<EtcdRequest, EtcdResponse>[]
     for (const [created, shown] of found.versions) for (const [modified, version] of shown) fact(modified - 1, key, { key, createRevision: created, version: version - 1 }, false);
   }
   for (const request of requests) if (request.kind === 'txn') heldCompares(request, facts.keys, fact);
+  carryBack(facts, operations, versions, generations, initialRevision, fact);
   return facts;
+}
+
+/**
+ * A key as it was at revision x is as it was at x', the latest revision at or below x at which
+ * some request may modify it: a completed write that made x', a request whose revision is unknown
+ * (anywhere), or, at a gap, an unknown-outcome write that fits what the responses show written
+ * there (`etcdGapCandidates.ts`). So every fact about a present key is also checked at x'.
+ * (etcd-standard seed 250: d/a shown at version 3 with mod revision 46 was at version 2 at 45;
+ * the gaps at 45, 42, 41 and 40 were made by writes of other keys, so d/a was at version 2 at 39
+ * already, not only where the search reached 45.)
+ */
+function carryBack(
+  facts: KeyspaceFacts,
+  operations: readonly Operation<EtcdRequest, EtcdResponse>[],
+  versions: ReadonlyMap<string, ReadonlyMap<number, { readonly kv: EtcdKeyValue; readonly withValue: boolean }>>,
+  generations: ReadonlyMap<string, ReadonlyMap<number, number>>,
+  initialRevision: number,
+  fact: (revision: number, key: string, shown: EtcdKeyValue | null, withValue: boolean) => void,
+): void {
+  const modifiers = new Map<string, { readonly completedAt: number[]; anywhere: boolean; readonly unknown: EtcdRequest[] }>();
+  for (const key of facts.keyed) modifiers.set(key, { completedAt: [], anywhere: false, unknown: [] });
+  let leaseRevokes = false;
+  const leased = new Set<string>();
+  for (const operation of operations) {
+    const request = operation.input;
+    if (request.kind === 'leaseRevoke') leaseRevokes = true;
+    if (request.kind === 'put' && (request.lease ?? 0) !== 0) leased.add(request.key);
+    if (request.kind === 'txn') for (const inner of [...request.success, ...request.failure]) if (inner.kind === 'put' && (inner.lease ?? 0) !== 0) leased.add(inner.key);
+    if (operation.outcome === 'fail') continue;
+    const output = operation.outcome === 'ok' ? operation.output : undefined;
+    const changed = output === undefined ? undefined : changedStore(request, output);
+    if (changed === false || request.kind === 'compact') continue;
+    for (const key of keysModifiedBy(request, output, facts.keyed)) {
+      const found = modifiers.get(key);
+      if (found === undefined) continue;
+      if (output === undefined) found.unknown.push(request);
+      else if (changed === true && output.revision !== undefined) found.completedAt.push(output.revision);
+      else found.anywhere = true;
+    }
+  }
+  for (const [key, found] of modifiers) {
+    found.completedAt.sort((a, b) => a - b);
+    if (leaseRevokes && leased.has(key)) found.anywhere = true;
+  }
+  // What the responses show written at each gap: the write that made it put these keys (these values).
+  const written = new Map<number, [string, string | undefined][]>();
+  const wrote = (revision: number, key: string, value: string | undefined) => {
+    if (lastGapAtOrBelow(facts, revision) !== revision) return;
+    const list = written.get(revision);
+    if (list === undefined) written.set(revision, [[key, value]]);
+    else list.push([key, value]);
+  };
+  for (const [key, byRevision] of versions) for (const [modified, { kv, withValue }] of byRevision) wrote(modified, key, withValue ? kv.value : undefined);
+  for (const [key, byRevision] of generations) for (const created of byRevision.keys()) wrote(created, key, undefined);
+  const mayModifyAt = (key: string, gap: number): boolean => {
+    const found = modifiers.get(key)!;
+    if (found.anywhere) return true;
+    const shown = written.get(gap);
+    return found.unknown.some((request) => shown === undefined || shown.every(([other, value]) => mayPut(request, other, value)));
+  };
+  const lastModification = (key: string, revision: number): number => {
+    const found = modifiers.get(key);
+    if (found === undefined) return revision;
+    const at = lowerBound(found.completedAt, revision + 1) - 1;
+    const completed = at >= 0 ? found.completedAt[at]! : -Infinity;
+    let gap = lastGapAtOrBelow(facts, revision);
+    // Past a few hundred gaps, stop looking: an earlier revision only prunes more.
+    for (let walked = 0; gap > completed && gap > initialRevision; walked++) {
+      if (walked > 256 || mayModifyAt(key, gap)) return gap;
+      gap = lastGapAtOrBelow(facts, gap - 1);
+    }
+    return completed;
+  };
+  for (const [revision, list] of [...facts.at]) {
+    for (const { key, shown, withValue } of [...list]) {
+      if (shown === null) continue;
+      const since = lastModification(key, revision);
+      if (since < revision && since > initialRevision) fact(since, key, shown, withValue);
+    }
+  }
+}
+
+/** The keys of `keyed` (ascending) that `request` may put or delete (only its branch that ran, when `response` says). */
+function keysModifiedBy(request: EtcdRequest, response: EtcdResponse | undefined, keyed: readonly string[]): string[] {
+  if (request.kind === 'put') return [request.key];
+  if (request.kind === 'delete') return keysDeletedBy(request, undefined, keyed);
+  if (request.kind === 'unobservedWrite') return request.key === undefined ? [] : [request.key];
+  if (request.kind !== 'txn') return [];
+  const branches = response?.succeeded === undefined ? [request.success, request.failure] : [response.succeeded ? request.success : request.failure];
+  const modified = new Set<string>();
+  for (const branch of branches) for (const inner of branch) for (const key of keysModifiedBy(inner, undefined, keyed)) modified.add(key);
+  return [...modified];
 }
 
 /**
