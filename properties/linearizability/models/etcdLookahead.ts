@@ -102,9 +102,9 @@ interface KeyspaceFacts {
   readonly rangeWriters: Map<number, { readonly deletes: RangeCount[]; readonly puts: RangeCount[] }>;
 }
 
-/** Backtracks before the lookahead reads the responses: some, and more for a longer history. */
+/** Backtracks before the lookahead reads the responses: some (a pass over a short history costs little), and more for a longer history. */
 export function activationBacktracks(operationCount: number): number {
-  return Math.max(1000, operationCount >> 3);
+  return Math.max(250, operationCount >> 3);
 }
 
 /** `activateAfter`: backtracks before the facts are gathered (default `activationBacktracks`). */
