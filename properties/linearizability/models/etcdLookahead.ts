@@ -8,8 +8,15 @@
  *   key in between: absent at c - 1, present in one generation (no delete, no re-creation)
  *   throughout (c, R], and exactly as shown throughout [m, R], so not modified in (m, R]. A
  *   historical read's view of an older revision is checked at that revision.
- * - A key seen absent at R (or created at R + 1) cannot be put at r ≤ R unless something may
- *   delete it in between: a delete that covers it, or a lease revoke when it may hold a lease.
+ * - A key seen absent at R (or created at R + 1) cannot be present at r ≤ R unless something may
+ *   delete it in (r, R]: a completed write that made a revision there, or — at a gap, which only
+ *   a write of unknown revision can make — an unknown-outcome one the search has not taken yet,
+ *   a completed one whose revision is unknown, or a lease revoke when it may hold a lease. The
+ *   same for a range counted n keys at R and holding more (deleting) or fewer (putting) at r.
+ * - A fact about a key at revision x holds at the latest x' ≤ x at which something may modify it
+ *   (absent: delete it), and is checked there too (`carryBack`).
+ * - A kv shown at version v with mod revision m and create revision c < m: version v - 1 at m - 1
+ *   in that generation, and no version ≥ v before m.
  * - A value that only one request of the history may put at a key, shown there with mod revision
  *   m, was put at m and at no other revision.
  *
@@ -305,13 +312,9 @@ function countedRanges(facts: KeyspaceFacts, operations: readonly Operation<Etcd
     range.counts.splice(0, Infinity, ...counts);
   }
   const inRange = (range: RangeCount, keys: readonly string[]) => keys.some((key) => key >= range.low && (range.high === undefined || key < range.high));
-  let leaseRevokes = false;
-  const leased: string[] = [];
+  const { leaseRevokes, leased } = leases(operations);
   for (const operation of operations) {
     const request = operation.input;
-    if (request.kind === 'leaseRevoke') leaseRevokes = true;
-    if (request.kind === 'put' && (request.lease ?? 0) !== 0) leased.push(request.key);
-    if (request.kind === 'txn') for (const inner of [...request.success, ...request.failure]) if (inner.kind === 'put' && (inner.lease ?? 0) !== 0) leased.push(inner.key);
     if (operation.outcome === 'fail' || request.kind === 'compact' || operation.outcome === 'unknown') continue;
     const output = operation.output!;
     const changed = changedStore(request, output);
@@ -333,7 +336,7 @@ function countedRanges(facts: KeyspaceFacts, operations: readonly Operation<Etcd
   for (const range of ranges) {
     range.deletedAt.sort((a, b) => a - b);
     range.putAt.sort((a, b) => a - b);
-    if (leaseRevokes && inRange(range, leased)) range.deletesAnywhere = true;
+    if (leaseRevokes && inRange(range, [...leased])) range.deletesAnywhere = true;
     for (let index = lowerBound(facts.keyed, range.low); index < facts.keyed.length && (range.high === undefined || facts.keyed[index]! < range.high); index++) facts.keys.get(facts.keyed[index]!)!.ranges.push(range);
   }
   // The unknown-outcome requests, by position in `operations`: filled in per kept id by the lookahead.
@@ -351,6 +354,19 @@ function countedRanges(facts: KeyspaceFacts, operations: readonly Operation<Etcd
     range.pendingDeleters = range.unknownDeleters;
     range.pendingPutters = range.unknownPutters;
   }
+}
+
+/** Whether any request revokes a lease, and the keys some request may put with a lease (a revoke may delete them). */
+function leases(operations: readonly Operation<EtcdRequest, EtcdResponse>[]): { leaseRevokes: boolean; leased: Set<string> } {
+  let leaseRevokes = false;
+  const leased = new Set<string>();
+  const visit = (request: EtcdRequest): void => {
+    if (request.kind === 'leaseRevoke') leaseRevokes = true;
+    else if (request.kind === 'put' && (request.lease ?? 0) !== 0) leased.add(request.key);
+    else if (request.kind === 'txn') [...request.success, ...request.failure].forEach(visit);
+  };
+  for (const operation of operations) visit(operation.input);
+  return { leaseRevokes, leased };
 }
 
 /** The branch of a txn its response says ran (the request itself otherwise). */
@@ -396,13 +412,9 @@ function carryBack(
 ): void {
   const modifiers = new Map<string, { readonly completedAt: number[]; anywhere: boolean; readonly unknown: EtcdRequest[] }>();
   for (const key of facts.keyed) modifiers.set(key, { completedAt: [], anywhere: false, unknown: [] });
-  let leaseRevokes = false;
-  const leased = new Set<string>();
+  const { leaseRevokes, leased } = leases(operations);
   for (const operation of operations) {
     const request = operation.input;
-    if (request.kind === 'leaseRevoke') leaseRevokes = true;
-    if (request.kind === 'put' && (request.lease ?? 0) !== 0) leased.add(request.key);
-    if (request.kind === 'txn') for (const inner of [...request.success, ...request.failure]) if (inner.kind === 'put' && (inner.lease ?? 0) !== 0) leased.add(inner.key);
     if (operation.outcome === 'fail') continue;
     const output = operation.outcome === 'ok' ? operation.output : undefined;
     const changed = output === undefined ? undefined : changedStore(request, output);
