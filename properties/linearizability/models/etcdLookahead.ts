@@ -60,6 +60,8 @@ interface KeyFacts {
   readonly absences: number[];
   /** Per create revision shown: the version shown with each later mod revision in that generation. */
   readonly versions: Map<number, Map<number, number>>;
+  /** The same, per create revision: the mod revisions ascending and the version shown with each (versions grow with them). */
+  readonly versionOrder: Map<number, { readonly modified: number[]; readonly versions: number[] }>;
   /** Per value shown: the mod revision it was shown with (NaN when several). */
   readonly shownWith: Map<string, number>;
   /** Per value shown: how many requests of the history may put it at this key. */
@@ -94,6 +96,8 @@ interface RangeCount {
   pendingDeleters: number;
   unknownPutters: number;
   pendingPutters: number;
+  /** `countStamp` when last counted. */
+  stamp: number;
 }
 
 /** What the search checks a new revision against. */
@@ -183,7 +187,7 @@ function countPending(writes: { readonly deletes: readonly RangeCount[]; readonl
 }
 
 function keyFacts(): KeyFacts {
-  return { unmodified: new Spans(), alive: new Spans(), absences: [], versions: new Map(), shownWith: new Map(), putters: new Map(), deletableAnywhere: false, deletedAt: [], unknownDeleters: 0, pendingDeleters: 0, ranges: [] };
+  return { unmodified: new Spans(), alive: new Spans(), absences: [], versions: new Map(), versionOrder: new Map(), shownWith: new Map(), putters: new Map(), deletableAnywhere: false, deletedAt: [], unknownDeleters: 0, pendingDeleters: 0, ranges: [] };
 }
 
 /** One pass over the responses (and the requests, for who may put or delete what). */
@@ -251,7 +255,7 @@ function gatherFacts(operations: readonly Operation<EtcdRequest, EtcdResponse>[]
         const id = `${low}\u0000${high ?? ''}`;
         let range = ranges.get(id);
         if (range === undefined) {
-          range = { low, high, revisions: [], counts: [], deletedAt: [], putAt: [], deletesAnywhere: false, putsAnywhere: false, unknownDeleters: 0, pendingDeleters: 0, unknownPutters: 0, pendingPutters: 0 };
+          range = { low, high, revisions: [], counts: [], deletedAt: [], putAt: [], deletesAnywhere: false, putsAnywhere: false, unknownDeleters: 0, pendingDeleters: 0, unknownPutters: 0, pendingPutters: 0, stamp: 0 };
           ranges.set(id, range);
         }
         range.revisions.push(revision);
@@ -288,7 +292,11 @@ function gatherFacts(operations: readonly Operation<EtcdRequest, EtcdResponse>[]
       if (since < absent) fact(since, key, null, false);
     }
     // Shown at version v with mod revision m > its create revision c: at m - 1 in that generation, at v - 1.
-    for (const [created, shown] of found.versions) for (const [modified, version] of shown) fact(modified - 1, key, { key, createRevision: created, version: version - 1 }, false);
+    for (const [created, shown] of found.versions) {
+      for (const [modified, version] of shown) fact(modified - 1, key, { key, createRevision: created, version: version - 1 }, false);
+      const modified = [...shown.keys()].sort((a, b) => a - b);
+      found.versionOrder.set(created, { modified, versions: modified.map((revision) => shown.get(revision)!) });
+    }
   }
   for (const request of requests) if (request.kind === 'txn') heldCompares(request, facts.keys, fact);
   carryBack(facts, operations, versions, generations, initialRevision, fact);
@@ -580,24 +588,35 @@ function revisionHolds(facts: KeyspaceFacts, revision: number, keys: SortedMap<S
   if (here !== undefined && !here.every((fact) => holds(fact, mapGet(keys, fact.key)))) return false;
   if (previous === 'unknown') return true;
   // The keys this revision modified, against what is known of them across it.
-  let touched: RangeCount[] | undefined;
-  const modified = mapChangedKeys(previous, keys, (key, stored) => {
+  const stamp = ++countStamp;
+  return mapChangedKeys(previous, keys, (key, stored) => {
     const found = facts.keys.get(key);
-    if (found !== undefined && found.ranges.length > 0) (touched ??= []).push(...found.ranges);
+    if (found !== undefined) {
+      for (const range of found.ranges) {
+        if (range.stamp === stamp) continue;
+        range.stamp = stamp;
+        if (!countHolds(facts, range, revision, keys, pendingKnown)) return false;
+      }
+    }
     // A stand-in's key (`etcdUnobservedWrites.ts`): nothing observes it from here on.
     if (found === undefined || stored === existingStandIn) return true;
     if (found.unmodified.covers(revision)) return false;
     if ((stored === undefined || stored.createRevision === revision) && found.alive.covers(revision)) return false;
     if (stored === undefined) return true;
     if (!deletedBeforeAbsence(facts, found, revision, pendingKnown)) return false;
-    const generation = found.versions.get(stored.createRevision);
-    if (generation !== undefined) for (const [modified, version] of generation) if (modified > revision && stored.version >= version) return false;
+    // Versions grow with mod revisions: the next one shown bounds it.
+    const generation = found.versionOrder.get(stored.createRevision);
+    if (generation !== undefined) {
+      const next = lowerBound(generation.modified, revision + 1);
+      if (next < generation.modified.length && stored.version >= generation.versions[next]!) return false;
+    }
     const shownWith = found.shownWith.get(stored.value);
     return shownWith === undefined || Number.isNaN(shownWith) || shownWith === revision || found.putters.get(stored.value) !== 1;
   });
-  if (!modified || touched === undefined) return modified;
-  return [...new Set(touched)].every((range) => countHolds(facts, range, revision, keys, pendingKnown));
 }
+
+/** Marks the ranges one `revisionHolds` has counted already. */
+let countStamp = 0;
 
 /**
  * A key present at `revision` and seen absent at a later R was deleted in (revision, R]: by a
