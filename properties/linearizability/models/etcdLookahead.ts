@@ -328,7 +328,8 @@ function countedRanges(facts: KeyspaceFacts, operations: readonly Operation<Etcd
     const changed = changedStore(request, output);
     if (changed === false) continue;
     const deleted = keysDeletedBy(request, output, facts.keyed);
-    const put = keysPutBy([branchRun(request, output)]);
+    const put = keysPutIn(request, output);
+    if (deleted.length === 0 && put.length === 0) continue;
     for (const range of ranges) {
       const deletes = inRange(range, deleted);
       const puts = inRange(range, put);
@@ -351,7 +352,7 @@ function countedRanges(facts: KeyspaceFacts, operations: readonly Operation<Etcd
   operations.forEach((operation, position) => {
     if (operation.outcome !== 'unknown') return;
     const deleted = keysDeletedBy(operation.input, undefined, facts.keyed);
-    const put = keysPutBy([operation.input]);
+    const put = keysPutIn(operation.input, undefined);
     const deletes = ranges.filter((range) => inRange(range, deleted));
     const puts = ranges.filter((range) => inRange(range, put));
     for (const range of deletes) range.unknownDeleters++;
@@ -377,10 +378,17 @@ function leases(operations: readonly Operation<EtcdRequest, EtcdResponse>[]): { 
   return { leaseRevokes, leased };
 }
 
-/** The branch of a txn its response says ran (the request itself otherwise). */
-function branchRun(request: EtcdRequest, response: EtcdResponse): EtcdRequest {
-  if (request.kind !== 'txn' || response.succeeded === undefined) return request;
-  return { ...request, success: response.succeeded ? request.success : request.failure, failure: [] };
+/** The keys `request` may put (only its branch that ran, when `response` says), maybe repeated. */
+function keysPutIn(request: EtcdRequest, response: EtcdResponse | undefined): string[] {
+  if (request.kind === 'put') return [request.key];
+  if (request.kind !== 'txn') return [];
+  const put: string[] = [];
+  const visit = (branch: readonly EtcdRequest[]) => {
+    for (const inner of branch) put.push(...keysPutIn(inner, undefined));
+  };
+  if (response?.succeeded !== false) visit(request.success);
+  if (response?.succeeded !== true) visit(request.failure);
+  return put;
 }
 
 /** Whether the count shown next for `range` (at R ≥ revision) may still hold, given `keys` at `revision`. */
