@@ -77,11 +77,13 @@ const futureRevision = { code: 11, message: 'etcdserver: mvcc: required revision
  * many (default: every value unique); `unreadKeys`: a quarter of the requests also write (or
  * delete) keys /u/0… that only the rare whole-keyspace range reads; `serializableReads`: most
  * single-key ranges are serializable, a third of them at an earlier revision; `compactions`: a
- * quarter of the requests compact, to revisions spread over the whole history (see below).
+ * quarter of the requests compact, to revisions spread over the whole history (see below);
+ * `deletes`: a third of the requests delete a key or a range, or list the whole range (a complete
+ * listing shows which keys are absent), or put with the previous kv.
  */
 export function atomicEtcd(
   keys = 8,
-  options: { readonly leases?: boolean; readonly values?: number; readonly unreadKeys?: number; readonly serializableReads?: boolean; readonly compactions?: boolean; readonly heldCompares?: boolean } = {},
+  options: { readonly leases?: boolean; readonly values?: number; readonly unreadKeys?: number; readonly serializableReads?: boolean; readonly compactions?: boolean; readonly heldCompares?: boolean; readonly deletes?: boolean } = {},
 ): AtomicObject<EtcdRequest, EtcdResponse> {
   const leases = options.leases ?? true;
   let store = new Map<string, Stored>();
@@ -221,6 +223,15 @@ export function atomicEtcd(
         const written = value(random);
         lastPut.set(key, written);
         return { kind: 'txn', compare: [compare], success: [{ kind: 'put', key, value: written }], failure: [{ kind: 'range', key }] };
+      }
+      if (options.deletes === true && random.below(3) === 0) {
+        const kind = random.below(6);
+        if (kind === 0) return { kind: 'delete', key };
+        if (kind === 1) return { kind: 'delete', key: `/k/${random.below(keys)}`, rangeEnd: `/k/${random.below(keys + 1)}` };
+        if (kind === 2) return { kind: 'range', key: '/k/', rangeEnd: '/k0' };
+        if (kind === 3) return { kind: 'range', key: '/k/', rangeEnd: '/k0', countOnly: true };
+        if (kind === 4) return { kind: 'txn', compare: [{ key, target: 'version', result: '=', operand: 0 }], success: [{ kind: 'put', key, value: value(random) }], failure: [{ kind: 'delete', key }] };
+        return { kind: 'put', key, value: value(random), prevKv: true };
       }
       const choice = random.below(30);
       if (choice < 8) {

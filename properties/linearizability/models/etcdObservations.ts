@@ -22,6 +22,8 @@ export interface KeyspaceObserver {
    */
   shown(kv: EtcdKeyValue, revision: number, withValue: boolean, placedAt: number): void;
   absent(key: string, revision: number, placedAt: number): void;
+  /** The range [low, high) (high undefined: to the end) held `count` keys at `revision`. */
+  counted?(low: string, high: string | undefined, count: number, revision: number, placedAt: number): void;
 }
 
 /**
@@ -31,6 +33,7 @@ export interface KeyspaceObserver {
 export function observeKeyspaces(completed: readonly (readonly [EtcdRequest, EtcdResponse])[], keysOfInterest: readonly string[], observer: KeyspaceObserver): void {
   const listing = (request: EtcdRangeRequest, response: EtcdResponse, current: number, placedAt: number) => {
     const at = (request.revision ?? 0) > 0 ? request.revision! : current;
+    if (response.count !== undefined && request.rangeEnd !== undefined && request.rangeEnd !== '') observer.counted?.(request.key, rangeHigh(request.key, request.rangeEnd), response.count, at, placedAt);
     const kvs = response.kvs;
     if (kvs !== undefined) for (const kv of kvs) observer.shown(kv, at, request.keysOnly !== true, placedAt);
     if (kvs === undefined || request.countOnly === true) return;
