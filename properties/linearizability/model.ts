@@ -187,6 +187,16 @@ export interface SequenceOrder<State, Input, Output> {
    * placing others around it.
    */
   settledFrom?(input: Input, output: Output): number | undefined;
+  /**
+   * Optional (rule 6, a count): for a floor that rises by one per operation that raises it, what
+   * the completed operation's response says about the floors. `reached`: a floor every
+   * linearization reaches (etcd: the response's revision, one the store had reached); `made`: the
+   * floor it may itself have raised the state to (etcd: a write's revision; undefined for one that
+   * surely raised nothing). Every floor between the state's and the highest `reached` that no
+   * completed operation may have made needs an unknown operation of its own (or a completed one
+   * without an output), so a state with fewer of those left than such floors ahead is a dead end.
+   */
+  floorsOf?(input: Input, output: Output): { readonly reached?: number; readonly made?: number };
 }
 
 /** A model whose type parameters have been forgotten, for code that only passes it along. */

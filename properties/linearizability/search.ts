@@ -38,7 +38,7 @@
  * been in. Everything it keeps is reserved from the memory budget first (`BudgetMeter`).
  */
 import type { BudgetMeter, Exhaustion } from './budget.ts';
-import type { Lookahead, Model } from './model.ts';
+import type { Lookahead, Model, SequenceOrder } from './model.ts';
 import { LinearizedSet } from './_internals/linearizedSet.ts';
 import { PendingBits } from './_internals/pendingBits.ts';
 import { bytesPerOperation, SearchSpace, type SearchOperation } from './_internals/searchSpace.ts';
@@ -156,6 +156,7 @@ function* search<State, Input, Output extends {} | null>(
     while (at >= 0 && !pendingUnknown.has(candidates[at]!)) at--;
     return at >= 0 ? candidates[at]! : endOfList;
   };
+  const floorsLeft = floorCount(sequence, inputs, outputs, completedCount, space.size, withoutRevision);
   const groupCount = space.groupKey.length;
   const groupRemaining = Int32Array.from(space.groupSize);
   let lowestGroup = 0;
@@ -297,6 +298,7 @@ function* search<State, Input, Output extends {} | null>(
       const taken = takenAt[depth]!;
       state = stateAfter[depth] as State;
       lookahead?.track(originalIndex[taken]!, false);
+      if (floorsLeft !== undefined && floorsLeft.raises[taken] === 1) floorsLeft.left++;
       if (taken < completedCount) {
         if (completedTwin !== undefined) takenCompleted[taken] = 0;
         set.removeCompleted(taken, movedAt[depth]!);
@@ -343,6 +345,8 @@ function* search<State, Input, Output extends {} | null>(
       const lowestAfter = group !== noGroup && groupRemaining[group] === 1 ? group + 1 : lowestGroup;
       const lowestKeyAfter = lowestAfter < groupCount ? groupKey[lowestAfter]! : Infinity;
       if (sequence.floor(next) > lowestKeyAfter) continue;
+      // Too few operations left to make the floors ahead that no completed one may make (rule 6).
+      if (floorsLeft !== undefined && floorsLeft.short(sequence.floor(next), floorsLeft.raises[candidate] === 1)) continue;
     }
     if (lookahead !== undefined) {
       lookahead.track(originalIndex[candidate]!, true);
@@ -363,6 +367,7 @@ function* search<State, Input, Output extends {} | null>(
       depth++;
       stateAfter[depth] = next;
       state = next;
+      if (floorsLeft !== undefined && floorsLeft.raises[candidate] === 1) floorsLeft.left--;
       if (candidate < completedCount) {
         if (completedTwin !== undefined) takenCompleted[candidate] = 1;
         nextCompleted[previousCompleted[candidate]!] = nextCompleted[candidate]!;
@@ -412,6 +417,68 @@ function completedTwins<Input, Output>(inputs: readonly Input[], outputs: readon
     last.set(identity, id);
   }
   return twins;
+}
+
+/**
+ * SequenceOrder rule 6, a count: the floor rises by one per operation that raises it, so every
+ * floor from the state's up to the highest one a response says was reached must be made by some
+ * operation not yet placed. A floor no completed response may have made can only be made by an
+ * unknown operation (or a completed one without an output), each making at most one: with fewer
+ * of those pending than such floors ahead, no completion exists. Sound whatever else the search
+ * does (it counts, it never orders); undefined when the model says nothing about floors or nothing
+ * is reached.
+ */
+function floorCount<State, Input, Output>(
+  sequence: SequenceOrder<State, Input, Output> | undefined,
+  inputs: readonly Input[],
+  outputs: readonly (Output | undefined)[],
+  completedCount: number,
+  size: number,
+  withoutRevision: readonly number[],
+): { readonly raises: Uint8Array; left: number; short(floor: number, takingOne: boolean): boolean } | undefined {
+  const floorsOf = sequence?.floorsOf;
+  if (floorsOf === undefined) return undefined;
+  let highest = -Infinity;
+  const madeSet = new Set<number>();
+  // Per id: 1 for an operation that may make a floor no response accounts for.
+  const raises = new Uint8Array(size);
+  for (let id = 0; id < completedCount; id++) {
+    const output = outputs[id];
+    if (output === undefined) {
+      raises[id] = sequence!.changesWithoutRevision?.(inputs[id]!) === true ? 0 : 1;
+      continue;
+    }
+    const { reached, made } = floorsOf.call(sequence, inputs[id]!, output);
+    if (reached !== undefined && reached > highest) highest = reached;
+    if (made !== undefined) madeSet.add(made);
+  }
+  if (highest === -Infinity) return undefined;
+  const without = new Set(withoutRevision);
+  for (let slot = 0; slot < size - completedCount; slot++) raises[completedCount + slot] = without.has(slot) ? 0 : 1;
+  let left = 0;
+  for (let id = 0; id < size; id++) left += raises[id]!;
+  const made = Float64Array.from(madeSet).sort();
+  // How many made floors lie at or below `floor`.
+  const madeUpTo = (floor: number): number => {
+    let low = 0;
+    let high = made.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (made[middle]! <= floor) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  };
+  const madeAboveUntilHighest = (floor: number) => madeUpTo(highest) - madeUpTo(floor);
+  return {
+    raises,
+    left,
+    short(floor, takingOne) {
+      if (floor >= highest) return false;
+      const unaccounted = highest - floor - madeAboveUntilHighest(floor);
+      return unaccounted > this.left - (takingOne ? 1 : 0);
+    },
+  };
 }
 
 /** The completed operations' inputs and outputs (undefined: an unknown operation that must have taken effect). */

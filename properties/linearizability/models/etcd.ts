@@ -90,6 +90,12 @@ export function createEtcdModel(options: EtcdModelOptions = {}): Model<EtcdState
       // changes again once the store is there (nor does the refusal of a revision past its
       // header). An error answer depends on the compaction revision, which still moves.
       // A compaction, see `compactionSettledFrom`.
+      // Every response's revision is one the store reached (a compaction's too, but it made none).
+      floorsOf(request, response) {
+        if (response.revision === undefined || response.error !== undefined) return {};
+        const mayHaveMade = request.kind !== 'compact' && changedStore(request, response) !== false;
+        return mayHaveMade ? { reached: response.revision, made: response.revision } : { reached: response.revision };
+      },
       settledFrom(request, response) {
         if (request.kind === 'compact') return compactionSettledFrom(request, response);
         if (!isSerializableRead(request) || response.revision === undefined || response.error !== undefined) return undefined;
