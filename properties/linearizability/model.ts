@@ -195,8 +195,12 @@ export interface SequenceOrder<State, Input, Output> {
    * surely raised nothing). Every floor between the state's and the highest `reached` that no
    * completed operation may have made needs an unknown operation of its own (or a completed one
    * without an output), so a state with fewer of those left than such floors ahead is a dead end.
+   * `latest` (rule 7): the highest floor from which it can still be stepped (etcd: its revision,
+   * unless it is a serializable read or a compaction); past it with the operation pending, so is
+   * the state. The sequence keys do this for operations with a key; this is for those without
+   * (etcd: a lease revoke, which may or may not have deleted keys).
    */
-  floorsOf?(input: Input, output: Output): { readonly reached?: number; readonly made?: number };
+  floorsOf?(input: Input, output: Output): { readonly reached?: number; readonly made?: number; readonly latest?: number };
 }
 
 /** A model whose type parameters have been forgotten, for code that only passes it along. */

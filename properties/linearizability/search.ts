@@ -156,7 +156,7 @@ function* search<State, Input, Output extends {} | null>(
     while (at >= 0 && !pendingUnknown.has(candidates[at]!)) at--;
     return at >= 0 ? candidates[at]! : endOfList;
   };
-  const floorsLeft = floorCount(sequence, inputs, outputs, completedCount, space.size, withoutRevision);
+  const floorsLeft = floorCount(sequence, inputs, outputs, completedCount, space.size, withoutRevision, sequenceGroup);
   const groupCount = space.groupKey.length;
   const groupRemaining = Int32Array.from(space.groupSize);
   let lowestGroup = 0;
@@ -298,7 +298,7 @@ function* search<State, Input, Output extends {} | null>(
       const taken = takenAt[depth]!;
       state = stateAfter[depth] as State;
       lookahead?.track(originalIndex[taken]!, false);
-      if (floorsLeft !== undefined && floorsLeft.raises[taken] === 1) floorsLeft.left++;
+      if (floorsLeft !== undefined) floorsLeft.take(taken, false);
       if (taken < completedCount) {
         if (completedTwin !== undefined) takenCompleted[taken] = 0;
         set.removeCompleted(taken, movedAt[depth]!);
@@ -347,6 +347,8 @@ function* search<State, Input, Output extends {} | null>(
       if (sequence.floor(next) > lowestKeyAfter) continue;
       // Too few operations left to make the floors ahead that no completed one may make (rule 6).
       if (floorsLeft !== undefined && floorsLeft.short(sequence.floor(next), floorsLeft.raises[candidate] === 1)) continue;
+      // A pending operation without a key whose last floor the state has passed (rule 7).
+      if (floorsLeft !== undefined && floorsLeft.passed(sequence.floor(next), candidate)) continue;
     }
     if (lookahead !== undefined) {
       lookahead.track(originalIndex[candidate]!, true);
@@ -367,7 +369,7 @@ function* search<State, Input, Output extends {} | null>(
       depth++;
       stateAfter[depth] = next;
       state = next;
-      if (floorsLeft !== undefined && floorsLeft.raises[candidate] === 1) floorsLeft.left--;
+      if (floorsLeft !== undefined) floorsLeft.take(candidate, true);
       if (candidate < completedCount) {
         if (completedTwin !== undefined) takenCompleted[candidate] = 1;
         nextCompleted[previousCompleted[candidate]!] = nextCompleted[candidate]!;
@@ -435,11 +437,14 @@ function floorCount<State, Input, Output>(
   completedCount: number,
   size: number,
   withoutRevision: readonly number[],
-): { readonly raises: Uint8Array; left: number; short(floor: number, takingOne: boolean): boolean } | undefined {
+  sequenceGroup: Int32Array,
+): { readonly raises: Uint8Array; take(id: number, taken: boolean): void; short(floor: number, takingOne: boolean): boolean; passed(floor: number, taking: number): boolean } | undefined {
   const floorsOf = sequence?.floorsOf;
   if (floorsOf === undefined) return undefined;
   let highest = -Infinity;
   const madeSet = new Set<number>();
+  // Completed operations without a sequence key that a floor past theirs rules out, by that floor.
+  const bounded: [number, number][] = [];
   // Per id: 1 for an operation that may make a floor no response accounts for.
   const raises = new Uint8Array(size);
   for (let id = 0; id < completedCount; id++) {
@@ -448,8 +453,9 @@ function floorCount<State, Input, Output>(
       raises[id] = sequence!.changesWithoutRevision?.(inputs[id]!) === true ? 0 : 1;
       continue;
     }
-    const { reached, made } = floorsOf.call(sequence, inputs[id]!, output);
+    const { reached, made, latest } = floorsOf.call(sequence, inputs[id]!, output);
     if (reached !== undefined && reached > highest) highest = reached;
+    if (latest !== undefined && sequenceGroup[id] === noGroup) bounded.push([latest, id]);
     if (made !== undefined) madeSet.add(made);
   }
   if (highest === -Infinity) return undefined;
@@ -470,13 +476,44 @@ function floorCount<State, Input, Output>(
     return low;
   };
   const madeAboveUntilHighest = (floor: number) => madeUpTo(highest) - madeUpTo(floor);
+  bounded.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const bounds = Float64Array.from(bounded, ([latest]) => latest);
+  // Per id: its place among the bounded ones + 1 (0: not bounded); a Fenwick tree counts the
+  // pending ones by place, so a step asks in O(log n) whether one below the floor is pending.
+  const placeOf = new Int32Array(size);
+  bounded.forEach(([, id], index) => (placeOf[id] = index + 1));
+  const pending = new Int32Array(bounded.length + 1);
+  const count = (place: number, delta: number) => {
+    for (let at = place; at <= bounded.length; at += at & -at) pending[at]! += delta;
+  };
+  for (let place = 1; place <= bounded.length; place++) count(place, 1);
+  const pendingUpTo = (places: number): number => {
+    let sum = 0;
+    for (let at = places; at > 0; at -= at & -at) sum += pending[at]!;
+    return sum;
+  };
   return {
     raises,
-    left,
+    take(id, isTaken) {
+      if (placeOf[id] !== 0) count(placeOf[id]!, isTaken ? -1 : 1);
+      if (raises[id] === 1) left += isTaken ? -1 : 1;
+    },
     short(floor, takingOne) {
       if (floor >= highest) return false;
       const unaccounted = highest - floor - madeAboveUntilHighest(floor);
-      return unaccounted > this.left - (takingOne ? 1 : 0);
+      return unaccounted > left - (takingOne ? 1 : 0);
+    },
+    passed(floor, taking) {
+      if (bounds.length === 0 || bounds[0]! >= floor) return false;
+      let low = 0;
+      let high = bounds.length;
+      while (low < high) {
+        const middle = (low + high) >>> 1;
+        if (bounds[middle]! < floor) low = middle + 1;
+        else high = middle;
+      }
+      const below = pendingUpTo(low) - (placeOf[taking] !== 0 && placeOf[taking]! <= low ? 1 : 0);
+      return below > 0;
     },
   };
 }

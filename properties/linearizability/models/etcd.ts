@@ -93,8 +93,12 @@ export function createEtcdModel(options: EtcdModelOptions = {}): Model<EtcdState
       // Every response's revision is one the store reached (a compaction's too, but it made none).
       floorsOf(request, response) {
         if (response.revision === undefined || response.error !== undefined) return {};
-        const mayHaveMade = request.kind !== 'compact' && changedStore(request, response) !== false;
-        return mayHaveMade ? { reached: response.revision, made: response.revision } : { reached: response.revision };
+        if (request.kind === 'compact') return { reached: response.revision };
+        // Any other request's step makes the state's revision its response's (a serializable
+        // read's only needs the store to have reached it).
+        const latest = isSerializableRead(request) ? undefined : response.revision;
+        const made = changedStore(request, response) !== false ? response.revision : undefined;
+        return { reached: response.revision, ...(made === undefined ? {} : { made }), ...(latest === undefined ? {} : { latest }) };
       },
       settledFrom(request, response) {
         if (request.kind === 'compact') return compactionSettledFrom(request, response);
