@@ -90,10 +90,10 @@ export function createEtcdModel(options: EtcdModelOptions = {}): Model<EtcdState
       // changes again once the store is there (nor does the refusal of a revision past its
       // header). An error answer depends on the compaction revision, which still moves.
       // A compaction, see `compactionSettledFrom`.
-      // Every response's revision is one the store reached (a compaction's too, but it made none).
+      // Every other response's revision is one the store reached; a compaction's says only how
+      // late it was answered (the model holds it to no more), so it says nothing here.
       floorsOf(request, response) {
-        if (response.revision === undefined || response.error !== undefined) return {};
-        if (request.kind === 'compact') return { reached: response.revision };
+        if (response.revision === undefined || response.error !== undefined || request.kind === 'compact') return {};
         // Any other request's step makes the state's revision its response's (a serializable
         // read's only needs the store to have reached it).
         const latest = isSerializableRead(request) ? undefined : response.revision;

@@ -5,7 +5,8 @@
  * its own; with fewer pending than such revisions ahead, the configuration is given up. Rule 7: an
  * operation without a sequence key (a lease revoke, which may or may not have deleted keys) whose
  * response says revision r can only be stepped at r - 1 or r; a state past r with it pending is
- * given up. Neither changes a verdict: on histories with unknown writes, lease revokes and
+ * given up. Neither changes a verdict: on histories with unknown writes, lease revokes,
+ * compactions (whose answer's revision says only how late it came), serializable reads and
  * completed writes dropped (revisions nobody made), mutated or not, the checker agrees with the
  * plain search. The deep23 sweep's undecided lease histories are decided at once.
  */
@@ -31,7 +32,7 @@ const samples = join(import.meta.dirname, '../histories/samples');
 const { floorsOf: _counted, ...sequenceWithoutCount } = etcdModel.sequence!;
 const uncounted: Model<EtcdState, EtcdRequest, EtcdResponse> = { ...etcdModel, sequence: sequenceWithoutCount };
 
-test('with unknown writes, lease revokes and completed writes dropped, the verdict is the plain search\'s', (t) => {
+test('with unknown writes, lease revokes, compactions, serializable reads and completed writes dropped, the verdict is the plain search\'s', (t) => {
   let decided = 0;
   let rejected = 0;
   let pruned = 0;
@@ -39,7 +40,7 @@ test('with unknown writes, lease revokes and completed writes dropped, the verdi
     fc.property(fc.integer({ min: 0, max: 0x7fffffff }), (seed) => {
       const random = new SeededRandom(`etcd-floor-count-${seed}`);
       const options = etcdHistoryOptions(random, 20, 35);
-      let history: Operation<EtcdRequest, EtcdResponse>[] = simulateHistory(random, options, atomicEtcd(3, { leases: random.below(2) === 0 }));
+      let history: Operation<EtcdRequest, EtcdResponse>[] = simulateHistory(random, options, atomicEtcd(3, { leases: random.below(2) === 0, compactions: random.below(2) === 0, serializableReads: random.below(2) === 0 }));
       // A completed write dropped leaves its revision to an unknown write, if one is left to make it.
       for (let drops = 1 + random.below(3); drops > 0; drops--) {
         const writes = history.flatMap((operation, index) => (operation.outcome === 'ok' && operation.input.kind !== 'range' ? [index] : []));
