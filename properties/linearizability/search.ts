@@ -464,18 +464,7 @@ function floorCount<State, Input, Output>(
   let left = 0;
   for (let id = 0; id < size; id++) left += raises[id]!;
   const made = Float64Array.from(madeSet).sort();
-  // How many made floors lie at or below `floor`.
-  const madeUpTo = (floor: number): number => {
-    let low = 0;
-    let high = made.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (made[middle]! <= floor) low = middle + 1;
-      else high = middle;
-    }
-    return low;
-  };
-  const madeAboveUntilHighest = (floor: number) => madeUpTo(highest) - madeUpTo(floor);
+  const madeAboveUntilHighest = (floor: number) => firstAbove(made, highest) - firstAbove(made, floor);
   bounded.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   const bounds = Float64Array.from(bounded, ([latest]) => latest);
   // Per id: its place among the bounded ones + 1 (0: not bounded); a Fenwick tree counts the
@@ -505,13 +494,7 @@ function floorCount<State, Input, Output>(
     },
     passed(floor, taking) {
       if (bounds.length === 0 || bounds[0]! >= floor) return false;
-      let low = 0;
-      let high = bounds.length;
-      while (low < high) {
-        const middle = (low + high) >>> 1;
-        if (bounds[middle]! < floor) low = middle + 1;
-        else high = middle;
-      }
+      const low = firstAbove(bounds, floor, true);
       const below = pendingUpTo(low) - (placeOf[taking] !== 0 && placeOf[taking]! <= low ? 1 : 0);
       return below > 0;
     },
@@ -527,24 +510,22 @@ function completedPairs<Input, Output>(inputs: readonly Input[], outputs: readon
 
 /** The index of the last element of ascending `values` at or below `limit`, or -1. */
 function lastAtOrBelow(values: readonly number[], limit: number): number {
-  let low = 0;
-  let high = values.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (values[middle]! <= limit) low = middle + 1;
-    else high = middle;
-  }
-  return low - 1;
+  return firstAbove(values, limit) - 1;
 }
 
 /** The highest id in [from, to) invoked by `time` (ids there ascend by invocation), or from - 1. */
 function lastInvokedBy(invokedAt: Float64Array, from: number, to: number, time: number): number {
+  return firstAbove(invokedAt, time, false, from, to) - 1;
+}
+
+/** The first index in [from, to) of ascending `values` above `limit` (at or above it, `atLimit`), or `to`. */
+function firstAbove(values: ArrayLike<number>, limit: number, atLimit = false, from = 0, to = values.length): number {
   let low = from;
   let high = to;
   while (low < high) {
     const middle = (low + high) >>> 1;
-    if (invokedAt[middle]! <= time) low = middle + 1;
+    if (values[middle]! < limit || (!atLimit && values[middle] === limit)) low = middle + 1;
     else high = middle;
   }
-  return low - 1;
+  return low;
 }

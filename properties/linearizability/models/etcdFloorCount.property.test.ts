@@ -28,6 +28,7 @@ import type { EtcdState } from './etcdState.ts';
 import type { EtcdRequest, EtcdResponse } from './etcdTypes.ts';
 
 const samples = join(import.meta.dirname, '../histories/samples');
+const sample = (name: string) => parseHistory(readFileSync(join(samples, `${name}.jsonl`), 'utf8')).history.operations as Operation<EtcdRequest, EtcdResponse>[];
 /** The model without rules 6 and 7, to tell where they pruned. */
 const { floorsOf: _counted, ...sequenceWithoutCount } = etcdModel.sequence!;
 const uncounted: Model<EtcdState, EtcdRequest, EtcdResponse> = { ...etcdModel, sequence: sequenceWithoutCount };
@@ -69,25 +70,22 @@ test('a history short of writers (etcd-lease-expiry-race seed 340, cut down): re
   // and a lease revoke answered at revision 74, with nothing left to make 41-73. Without the count
   // the search tried every subset and order of the unknown writes in the gaps at 2-40 (decided
   // not linearizable only with no step budget: 13.7 s of CPU).
-  const { history } = parseHistory(readFileSync(join(samples, 'etcd-lease-expiry-race-seed-340-core.jsonl'), 'utf8'));
-  const operations = history.operations as Operation<EtcdRequest, EtcdResponse>[];
+  const operations = sample('etcd-lease-expiry-race-seed-340-core');
   const result = checkLinearizability(etcdModel, operations);
   t.is(result.verdict, 'not-linearizable');
   t.true(result.steps < 1000, `${result.steps} steps`);
   t.is(checkLinearizability(uncounted, operations, { budget: { maxSteps: 200_000 } }).verdict, 'unknown');
 });
 
-for (const [sample, before] of [
+for (const [name, before] of [
   ['etcd-lease-moves-seed-294', 'undecided after 34,602,246 steps with 6 GiB'],
   ['etcd-lease-expiry-race-seed-340', 'undecided after 25,396,842 steps with 3 GiB'],
 ] as const) {
-  test(`${sample}: decided linearizable within the default budget (${before} without rule 7)`, (t) => {
+  test(`${name}: decided linearizable within the default budget (${before} without rule 7)`, (t) => {
     // The deep23 sweep (session 23): "could not be checked within 5000000 model steps". The
     // search placed a revoke answered at r + 1 or r + 2 before a keyless revoke answered at r,
     // then tried every subset of the unknown writes past r before backtracking to it.
-    const { history } = parseHistory(readFileSync(join(samples, `${sample}.jsonl`), 'utf8'));
-    const operations = history.operations as Operation<EtcdRequest, EtcdResponse>[];
-    const result = checkLinearizability(etcdModel, operations);
+    const result = checkLinearizability(etcdModel, sample(name));
     t.is(result.verdict, 'linearizable');
     t.log(`${result.steps} steps`);
     t.true(result.steps < 100_000, `${result.steps} steps`);
