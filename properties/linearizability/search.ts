@@ -20,7 +20,10 @@
  *   operation without a key is not offered before the floor it waits for (`earliestFloor`), and
  *   once the floor has reached the one from which its legality is settled (`settledFrom`), its
  *   refusal abandons the configuration: the search does not go on placing others around an
- *   operation that can no longer be placed.
+ *   operation that can no longer be placed. Where the model says what floors the responses
+ *   show (`floorsOf`), a configuration is also given up once the state has passed the last floor
+ *   of a pending operation without a key (rule 7), or fewer operations that may raise the floor
+ *   are pending than floors ahead that no completed response may have made (rule 6).
  * - Candidates are offered earliest deadline first (see `SearchSpace`).
  * - A model's lookahead (`HistoryAnalysis.lookahead`) may abandon a configuration in which some
  *   pending operation can no longer take effect, and may search a state as a stand-in that
