@@ -92,3 +92,17 @@ test('regression (etcd-lock-fenced seed 147, task deep): a leader resumed after 
   t.true(result.ok, result.violation?.message);
   t.true(stats.lockIncrements! > 5, 'holders incremented the counter');
 });
+
+for (const [scenario, seed] of [
+  ['etcd-lease-moves', 294],
+  ['etcd-lease-expiry-race', 340],
+] as const) {
+  test(`regression (${scenario} seed ${seed}, task deep23): the history, with server-side lease revokes answered at a revision before or after keyless ones, is checked within the budget (it was undecided past 5,000,000 steps)`, (t) => {
+    // The search placed a revoke answered at r + 1 before a keyless revoke answered at r, then
+    // tried every subset of the unknown writes past r; rule 7 (search.ts, floorCount) gives up a
+    // state past a pending revoke's revision.
+    const { result, stats } = execute(scenario, seed);
+    t.true(result.ok, result.violation?.message);
+    t.true(stats.historySteps! < 100_000, `${stats.historySteps} steps`);
+  });
+}

@@ -187,6 +187,20 @@ export interface SequenceOrder<State, Input, Output> {
    * placing others around it.
    */
   settledFrom?(input: Input, output: Output): number | undefined;
+  /**
+   * Optional (rule 6, a count): for a floor that rises by one per operation that raises it, what
+   * the completed operation's response says about the floors. `reached`: a floor every
+   * linearization reaches (etcd: the response's revision, one the store had reached); `made`: the
+   * floor it may itself have raised the state to (etcd: a write's revision; undefined for one that
+   * surely raised nothing). Every floor between the state's and the highest `reached` that no
+   * completed operation may have made needs an unknown operation of its own (or a completed one
+   * without an output), so a state with fewer of those left than such floors ahead is a dead end.
+   * `latest` (rule 7): the highest floor from which it can still be stepped (etcd: its revision,
+   * unless it is a serializable read or a compaction); past it with the operation pending, so is
+   * the state. The sequence keys do this for operations with a key; this is for those without
+   * (etcd: a lease revoke, which may or may not have deleted keys).
+   */
+  floorsOf?(input: Input, output: Output): { readonly reached?: number; readonly made?: number; readonly latest?: number };
 }
 
 /** A model whose type parameters have been forgotten, for code that only passes it along. */

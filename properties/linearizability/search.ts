@@ -20,7 +20,10 @@
  *   operation without a key is not offered before the floor it waits for (`earliestFloor`), and
  *   once the floor has reached the one from which its legality is settled (`settledFrom`), its
  *   refusal abandons the configuration: the search does not go on placing others around an
- *   operation that can no longer be placed.
+ *   operation that can no longer be placed. Where the model says what floors the responses
+ *   show (`floorsOf`), a configuration is also given up once the state has passed the last floor
+ *   of a pending operation without a key (rule 7), or fewer operations that may raise the floor
+ *   are pending than floors ahead that no completed response may have made (rule 6).
  * - Candidates are offered earliest deadline first (see `SearchSpace`).
  * - A model's lookahead (`HistoryAnalysis.lookahead`) may abandon a configuration in which some
  *   pending operation can no longer take effect, and may search a state as a stand-in that
@@ -38,7 +41,7 @@
  * been in. Everything it keeps is reserved from the memory budget first (`BudgetMeter`).
  */
 import type { BudgetMeter, Exhaustion } from './budget.ts';
-import type { Lookahead, Model } from './model.ts';
+import type { Lookahead, Model, SequenceOrder } from './model.ts';
 import { LinearizedSet } from './_internals/linearizedSet.ts';
 import { PendingBits } from './_internals/pendingBits.ts';
 import { bytesPerOperation, SearchSpace, type SearchOperation } from './_internals/searchSpace.ts';
@@ -156,6 +159,7 @@ function* search<State, Input, Output extends {} | null>(
     while (at >= 0 && !pendingUnknown.has(candidates[at]!)) at--;
     return at >= 0 ? candidates[at]! : endOfList;
   };
+  const floorsLeft = floorCount(sequence, inputs, outputs, completedCount, space.size, withoutRevision, sequenceGroup);
   const groupCount = space.groupKey.length;
   const groupRemaining = Int32Array.from(space.groupSize);
   let lowestGroup = 0;
@@ -297,6 +301,7 @@ function* search<State, Input, Output extends {} | null>(
       const taken = takenAt[depth]!;
       state = stateAfter[depth] as State;
       lookahead?.track(originalIndex[taken]!, false);
+      if (floorsLeft !== undefined) floorsLeft.take(taken, false);
       if (taken < completedCount) {
         if (completedTwin !== undefined) takenCompleted[taken] = 0;
         set.removeCompleted(taken, movedAt[depth]!);
@@ -343,6 +348,10 @@ function* search<State, Input, Output extends {} | null>(
       const lowestAfter = group !== noGroup && groupRemaining[group] === 1 ? group + 1 : lowestGroup;
       const lowestKeyAfter = lowestAfter < groupCount ? groupKey[lowestAfter]! : Infinity;
       if (sequence.floor(next) > lowestKeyAfter) continue;
+      // Too few operations left to make the floors ahead that no completed one may make (rule 6).
+      if (floorsLeft !== undefined && floorsLeft.short(sequence.floor(next), floorsLeft.raises[candidate] === 1)) continue;
+      // A pending operation without a key whose last floor the state has passed (rule 7).
+      if (floorsLeft !== undefined && floorsLeft.passed(sequence.floor(next), candidate)) continue;
     }
     if (lookahead !== undefined) {
       lookahead.track(originalIndex[candidate]!, true);
@@ -363,6 +372,7 @@ function* search<State, Input, Output extends {} | null>(
       depth++;
       stateAfter[depth] = next;
       state = next;
+      if (floorsLeft !== undefined) floorsLeft.take(candidate, true);
       if (candidate < completedCount) {
         if (completedTwin !== undefined) takenCompleted[candidate] = 1;
         nextCompleted[previousCompleted[candidate]!] = nextCompleted[candidate]!;
@@ -414,6 +424,86 @@ function completedTwins<Input, Output>(inputs: readonly Input[], outputs: readon
   return twins;
 }
 
+/**
+ * SequenceOrder rule 6, a count: the floor rises by one per operation that raises it, so every
+ * floor from the state's up to the highest one a response says was reached must be made by some
+ * operation not yet placed. A floor no completed response may have made can only be made by an
+ * unknown operation (or a completed one without an output), each making at most one: with fewer
+ * of those pending than such floors ahead, no completion exists. Sound whatever else the search
+ * does (it counts, it never orders); undefined when the model says nothing about floors or nothing
+ * is reached.
+ */
+function floorCount<State, Input, Output>(
+  sequence: SequenceOrder<State, Input, Output> | undefined,
+  inputs: readonly Input[],
+  outputs: readonly (Output | undefined)[],
+  completedCount: number,
+  size: number,
+  withoutRevision: readonly number[],
+  sequenceGroup: Int32Array,
+): { readonly raises: Uint8Array; take(id: number, taken: boolean): void; short(floor: number, takingOne: boolean): boolean; passed(floor: number, taking: number): boolean } | undefined {
+  const floorsOf = sequence?.floorsOf;
+  if (floorsOf === undefined) return undefined;
+  let highest = -Infinity;
+  const madeSet = new Set<number>();
+  // Completed operations without a sequence key that a floor past theirs rules out, by that floor.
+  const bounded: [number, number][] = [];
+  // Per id: 1 for an operation that may make a floor no response accounts for.
+  const raises = new Uint8Array(size);
+  for (let id = 0; id < completedCount; id++) {
+    const output = outputs[id];
+    if (output === undefined) {
+      raises[id] = sequence!.changesWithoutRevision?.(inputs[id]!) === true ? 0 : 1;
+      continue;
+    }
+    const { reached, made, latest } = floorsOf.call(sequence, inputs[id]!, output);
+    if (reached !== undefined && reached > highest) highest = reached;
+    if (latest !== undefined && sequenceGroup[id] === noGroup) bounded.push([latest, id]);
+    if (made !== undefined) madeSet.add(made);
+  }
+  if (highest === -Infinity) return undefined;
+  const without = new Set(withoutRevision);
+  for (let slot = 0; slot < size - completedCount; slot++) raises[completedCount + slot] = without.has(slot) ? 0 : 1;
+  let left = 0;
+  for (let id = 0; id < size; id++) left += raises[id]!;
+  const made = Float64Array.from(madeSet).sort();
+  const madeAboveUntilHighest = (floor: number) => firstAbove(made, highest) - firstAbove(made, floor);
+  bounded.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const bounds = Float64Array.from(bounded, ([latest]) => latest);
+  // Per id: its place among the bounded ones + 1 (0: not bounded); a Fenwick tree counts the
+  // pending ones by place, so a step asks in O(log n) whether one below the floor is pending.
+  const placeOf = new Int32Array(size);
+  bounded.forEach(([, id], index) => (placeOf[id] = index + 1));
+  const pending = new Int32Array(bounded.length + 1);
+  const count = (place: number, delta: number) => {
+    for (let at = place; at <= bounded.length; at += at & -at) pending[at]! += delta;
+  };
+  for (let place = 1; place <= bounded.length; place++) count(place, 1);
+  const pendingUpTo = (places: number): number => {
+    let sum = 0;
+    for (let at = places; at > 0; at -= at & -at) sum += pending[at]!;
+    return sum;
+  };
+  return {
+    raises,
+    take(id, isTaken) {
+      if (placeOf[id] !== 0) count(placeOf[id]!, isTaken ? -1 : 1);
+      if (raises[id] === 1) left += isTaken ? -1 : 1;
+    },
+    short(floor, takingOne) {
+      if (floor >= highest) return false;
+      const unaccounted = highest - floor - madeAboveUntilHighest(floor);
+      return unaccounted > left - (takingOne ? 1 : 0);
+    },
+    passed(floor, taking) {
+      if (bounds.length === 0 || bounds[0]! >= floor) return false;
+      const low = firstAbove(bounds, floor, true);
+      const below = pendingUpTo(low) - (placeOf[taking] !== 0 && placeOf[taking]! <= low ? 1 : 0);
+      return below > 0;
+    },
+  };
+}
+
 /** The completed operations' inputs and outputs (undefined: an unknown operation that must have taken effect). */
 function completedPairs<Input, Output>(inputs: readonly Input[], outputs: readonly (Output | undefined)[], completedCount: number): (readonly [Input, Output | undefined])[] {
   const pairs: (readonly [Input, Output | undefined])[] = [];
@@ -423,24 +513,22 @@ function completedPairs<Input, Output>(inputs: readonly Input[], outputs: readon
 
 /** The index of the last element of ascending `values` at or below `limit`, or -1. */
 function lastAtOrBelow(values: readonly number[], limit: number): number {
-  let low = 0;
-  let high = values.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (values[middle]! <= limit) low = middle + 1;
-    else high = middle;
-  }
-  return low - 1;
+  return firstAbove(values, limit) - 1;
 }
 
 /** The highest id in [from, to) invoked by `time` (ids there ascend by invocation), or from - 1. */
 function lastInvokedBy(invokedAt: Float64Array, from: number, to: number, time: number): number {
+  return firstAbove(invokedAt, time, false, from, to) - 1;
+}
+
+/** The first index in [from, to) of ascending `values` above `limit` (at or above it, `atLimit`), or `to`. */
+function firstAbove(values: ArrayLike<number>, limit: number, atLimit = false, from = 0, to = values.length): number {
   let low = from;
   let high = to;
   while (low < high) {
     const middle = (low + high) >>> 1;
-    if (invokedAt[middle]! <= time) low = middle + 1;
+    if (values[middle]! < limit || (!atLimit && values[middle] === limit)) low = middle + 1;
     else high = middle;
   }
-  return low - 1;
+  return low;
 }

@@ -90,6 +90,16 @@ export function createEtcdModel(options: EtcdModelOptions = {}): Model<EtcdState
       // changes again once the store is there (nor does the refusal of a revision past its
       // header). An error answer depends on the compaction revision, which still moves.
       // A compaction, see `compactionSettledFrom`.
+      // Every other response's revision is one the store reached; a compaction's says only how
+      // late it was answered (the model holds it to no more), so it says nothing here.
+      floorsOf(request, response) {
+        if (response.revision === undefined || response.error !== undefined || request.kind === 'compact') return {};
+        // Any other request's step makes the state's revision its response's (a serializable
+        // read's only needs the store to have reached it).
+        const latest = isSerializableRead(request) ? undefined : response.revision;
+        const made = changedStore(request, response) !== false ? response.revision : undefined;
+        return { reached: response.revision, ...(made === undefined ? {} : { made }), ...(latest === undefined ? {} : { latest }) };
+      },
       settledFrom(request, response) {
         if (request.kind === 'compact') return compactionSettledFrom(request, response);
         if (!isSerializableRead(request) || response.revision === undefined || response.error !== undefined) return undefined;
