@@ -347,11 +347,14 @@ function* search<State, Input, Output extends {} | null>(
       const group = candidate < completedCount ? sequenceGroup[candidate]! : noGroup;
       const lowestAfter = group !== noGroup && groupRemaining[group] === 1 ? group + 1 : lowestGroup;
       const lowestKeyAfter = lowestAfter < groupCount ? groupKey[lowestAfter]! : Infinity;
-      if (sequence.floor(next) > lowestKeyAfter) continue;
-      // Too few operations left to make the floors ahead that no completed one may make (rule 6).
-      if (floorsLeft !== undefined && floorsLeft.short(sequence.floor(next), floorsLeft.raises[candidate] === 1)) continue;
-      // A pending operation without a key whose last floor the state has passed (rule 7).
-      if (floorsLeft !== undefined && floorsLeft.passed(sequence.floor(next), candidate)) continue;
+      const floorAfter = sequence.floor(next);
+      if (floorAfter > lowestKeyAfter) continue;
+      if (floorsLeft !== undefined) {
+        // Too few operations left to make the floors ahead that no completed one may make (rule 6).
+        if (floorsLeft.short(floorAfter, floorsLeft.raises[candidate] === 1)) continue;
+        // A pending operation without a key whose last floor the state has passed (rule 7).
+        if (floorsLeft.passed(floorAfter, candidate)) continue;
+      }
     }
     if (lookahead !== undefined) {
       lookahead.track(originalIndex[candidate]!, true);
